@@ -1,0 +1,52 @@
+// @ts-check
+const js = require('@eslint/js');
+const tseslint = require('typescript-eslint');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const subgraphs = fs
+  .readdirSync(path.join(__dirname, 'subgraphs'), { withFileTypes: true })
+  .filter((d) => d.isDirectory() && d.name !== 'kit')
+  .map((d) => d.name);
+
+/**
+ * A subgraph imports the kit and schema/events, never another subgraph: each service owns its
+ * data and reaches others only through the graph or through events.
+ */
+const subgraphBoundaries = subgraphs.map((name) => ({
+  files: [`subgraphs/${name}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: subgraphs
+          .filter((other) => other !== name)
+          .flatMap((other) => [
+            { group: [`@chatgraph/${other}`, `@chatgraph/${other}/*`], message: `subgraph ${name} must not import subgraph ${other}` },
+            { group: [`**/subgraphs/${other}/**`, `../../${other}/**`, `../${other}/**`], message: `subgraph ${name} must not import subgraph ${other}` },
+          ]),
+      },
+    ],
+  },
+}));
+
+module.exports = tseslint.config(
+  { ignores: ['**/node_modules/**', '.tools/**', '.data/**', '**/generated/**', 'coverage/**', '.infra/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly', console: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': ['error', { allow: ['error'] }],
+    },
+  },
+  {
+    files: ['subgraphs/kit/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@chatgraph/*', '!@chatgraph/schema', '../../*/src/**'], message: 'the kit depends on no service' }] }],
+    },
+  },
+  ...subgraphBoundaries,
+  { files: ['bench/**/*.ts', 'scripts/**/*.ts', 'schema/*.ts'], rules: { 'no-console': 'off' } },
+);

@@ -1,0 +1,59 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { GraphQLFormattedError } from 'graphql';
+import { knownCode } from './errors';
+import { DocumentValidationError, DuplicateKeyError } from './store/errors';
+import type { RequestContext } from './context';
+
+/**
+ * Maps errors at the GraphQL boundary. Coded errors keep their code and message; store errors
+ * that a client caused become CONFLICT/BAD_USER_INPUT; anything else becomes INTERNAL with no
+ * message, stack or driver text (it is logged with the request id by `errorLoggingPlugin`).
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  const where = { ...(formatted.path ? { path: formatted.path } : {}), ...(formatted.locations ? { locations: formatted.locations } : {}) };
+  if (original instanceof DuplicateKeyError) {
+    return { message: 'Already exists', ...where, extensions: { code: 'CONFLICT', fields: original.fields } };
+  }
+  if (original instanceof DocumentValidationError) {
+    const [field, reason] = Object.entries(original.fields)[0] ?? ['input', 'invalid'];
+    return { message: `Invalid ${field}: ${reason}`, ...where, extensions: { code: 'BAD_USER_INPUT', field } };
+  }
+  const code = knownCode(formatted.extensions as Record<string, unknown> | undefined);
+  if (code && code !== 'INTERNAL') {
+    const { stacktrace: _stack, exception: _exception, ...safe } = (formatted.extensions ?? {}) as Record<string, unknown>;
+    return { message: formatted.message, ...where, extensions: { ...safe, code } };
+  }
+  return { message: 'Internal error', ...where, extensions: { code: 'INTERNAL' } };
+}
+
+function isMasked(error: { extensions?: Record<string, unknown> }, original: unknown): boolean {
+  if (original instanceof DuplicateKeyError || original instanceof DocumentValidationError) return false;
+  const code = knownCode(error.extensions);
+  return !code || code === 'INTERNAL';
+}
+
+/** Logs every error that will be masked, with the request id, and puts the id in the response. */
+export function errorLoggingPlugin(): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue }) {
+          for (const error of errors) {
+            const original = unwrapResolverError(error);
+            if (isMasked(error, original)) {
+              contextValue.log.error({ err: original, path: error.path }, 'internal error');
+            }
+          }
+        },
+        async willSendResponse({ response, contextValue }) {
+          if (response.body.kind !== 'single') return;
+          for (const e of response.body.singleResult.errors ?? []) {
+            if (e.extensions?.code === 'INTERNAL') (e.extensions as Record<string, unknown>).requestId = contextValue.requestId;
+          }
+        },
+      };
+    },
+  };
+}

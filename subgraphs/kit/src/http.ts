@@ -1,0 +1,210 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { ERROR_CODES, type ErrorCode } from './errors';
+import type { Logger } from './logger';
+
+/**
+ * A small HTTP server on node:http shared by every subgraph and the router: routing, body limits,
+ * Apollo execution, and a lifecycle whose `stop()` refuses new work, drains what is in flight,
+ * then closes. Owning this layer (rather than a framework) keeps the hot path short and lets
+ * signature checks run on the exact bytes received.
+ */
+export interface HttpRequest {
+  method: string;
+  path: string;
+  search: string;
+  headers: IncomingMessage['headers'];
+  body: Buffer;
+  raw: IncomingMessage;
+}
+
+export type RouteHandler = (req: HttpRequest, res: ServerResponse) => Promise<void> | void;
+
+export interface Route {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  handler: RouteHandler;
+}
+
+export class HttpError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  constructor(code: ErrorCode, message?: string) {
+    super(message ?? ERROR_CODES[code].message);
+    this.code = code;
+    this.status = ERROR_CODES[code].http;
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+/** A GraphQL-shaped error response, for failures before execution (auth, limits, body size). */
+export function sendGraphQLError(res: ServerResponse, code: ErrorCode, message?: string, extra: Record<string, unknown> = {}): void {
+  sendJson(res, ERROR_CODES[code].http, { errors: [{ message: message ?? ERROR_CODES[code].message, extensions: { ...extra, code } }] });
+}
+
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) throw new HttpError('PAYLOAD_TOO_LARGE', `Request body exceeds ${limit} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new HttpError('PAYLOAD_TOO_LARGE', `Request body exceeds ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Runs one GraphQL HTTP request through Apollo Server and writes its response. */
+export async function executeGraphQL<TContext extends BaseContext>(
+  apollo: ApolloServer<TContext>,
+  req: HttpRequest,
+  res: ServerResponse,
+  context: () => Promise<TContext>,
+): Promise<void> {
+  const headers = new HeaderMap();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+  }
+  let body: unknown = undefined;
+  if (req.body.length > 0) {
+    try {
+      body = JSON.parse(req.body.toString('utf8'));
+    } catch {
+      sendGraphQLError(res, 'BAD_USER_INPUT', 'Request body is not valid JSON');
+      return;
+    }
+  }
+  const result = await apollo.executeHTTPGraphQLRequest({
+    httpGraphQLRequest: { method: req.method.toUpperCase(), headers, search: req.search, body },
+    context,
+  });
+  const outHeaders: Record<string, string> = {};
+  for (const [key, value] of result.headers) outHeaders[key] = value;
+  res.writeHead(result.status ?? 200, outHeaders);
+  if (result.body.kind === 'complete') {
+    res.end(result.body.string);
+    return;
+  }
+  for await (const chunk of result.body.asyncIterator) res.write(chunk);
+  res.end();
+}
+
+export interface HttpServerOptions {
+  logger: Logger;
+  routes: Route[];
+  maxBodyBytes: number;
+  /** Longest a graceful stop waits for in-flight requests before closing sockets. */
+  drainTimeoutMs?: number;
+}
+
+type State = { kind: 'idle' } | { kind: 'listening'; server: http.Server; url: string } | { kind: 'stopping'; done: Promise<void> } | { kind: 'stopped' };
+
+export class HttpServer {
+  private state: State = { kind: 'idle' };
+  private inFlight = 0;
+  private idleWaiters: Array<() => void> = [];
+  private readonly routes = new Map<string, RouteHandler>();
+
+  constructor(private readonly options: HttpServerOptions) {
+    for (const route of options.routes) this.routes.set(`${route.method} ${route.path}`, route.handler);
+  }
+
+  get url(): string {
+    if (this.state.kind !== 'listening') throw new Error('server is not listening');
+    return this.state.url;
+  }
+
+  get draining(): boolean {
+    return this.state.kind === 'stopping' || this.state.kind === 'stopped';
+  }
+
+  /** The underlying node server, for protocols that upgrade the connection (graphql-ws). */
+  get nodeServer(): http.Server | undefined {
+    return this.state.kind === 'listening' ? this.state.server : undefined;
+  }
+
+  async listen(port: number, host = '127.0.0.1'): Promise<string> {
+    if (this.state.kind !== 'idle') throw new Error(`cannot listen: server is ${this.state.kind}`);
+    const server = http.createServer((req, res) => void this.handle(req, res));
+    server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = server.address() as AddressInfo;
+    const url = `http://${host}:${address.port}`;
+    this.state = { kind: 'listening', server, url };
+    return url;
+  }
+
+  /** Stops accepting, waits for in-flight requests (bounded), then closes every connection. Safe to call twice. */
+  async stop(): Promise<void> {
+    if (this.state.kind === 'stopping') return this.state.done;
+    if (this.state.kind !== 'listening') {
+      this.state = { kind: 'stopped' };
+      return;
+    }
+    const { server } = this.state;
+    const done = (async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await Promise.race([this.whenIdle(), delay(this.options.drainTimeoutMs ?? 10_000)]);
+      server.closeAllConnections();
+      await closed;
+      this.state = { kind: 'stopped' };
+    })();
+    this.state = { kind: 'stopping', done };
+    return done;
+  }
+
+  private whenIdle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private async handle(raw: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.inFlight++;
+    try {
+      if (this.draining) {
+        // Keep-alive connections may still carry a request after stop(): refuse it and close.
+        res.setHeader('connection', 'close');
+        sendGraphQLError(res, 'UNAVAILABLE', 'Server is shutting down');
+        return;
+      }
+      const parsed = new URL(raw.url ?? '/', 'http://local');
+      const handler = this.routes.get(`${raw.method} ${parsed.pathname}`);
+      if (!handler) {
+        sendJson(res, 404, { error: 'not found' });
+        return;
+      }
+      const body = raw.method === 'GET' || raw.method === 'HEAD' ? Buffer.alloc(0) : await readBody(raw, this.options.maxBodyBytes);
+      await handler({ method: raw.method ?? 'GET', path: parsed.pathname, search: parsed.search, headers: raw.headers, body, raw }, res);
+    } catch (err) {
+      if (err instanceof HttpError) {
+        if (!res.headersSent) sendGraphQLError(res, err.code, err.message);
+        else res.end();
+      } else {
+        this.options.logger.error({ err }, 'unhandled error in HTTP handler');
+        if (!res.headersSent) sendGraphQLError(res, 'INTERNAL');
+        else res.end();
+      }
+    } finally {
+      this.inFlight--;
+      if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    }
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph';
+import { parse, type DocumentNode, type GraphQLSchema } from 'graphql';
+import type { RequestContext } from './context';
+import { errorLoggingPlugin, formatError } from './errorMasking';
+import { executeGraphQL, HttpServer, sendGraphQLError, sendJson, type HttpRequest, type Route } from './http';
+import { LoaderRegistry } from './loaders';
+import type { Logger } from './logger';
+import { ServiceMetrics } from './metrics';
+import type { Principal } from './principal';
+import { REQUEST_ID_HEADER, SignatureError, verifyRequest } from './signing';
+
+export interface ReadinessCheck {
+  name: string;
+  /** Throws (or rejects) when the dependency cannot serve. */
+  check(): Promise<void>;
+}
+
+export interface SubgraphOptions<TContext extends RequestContext> {
+  name: string;
+  typeDefs: string | DocumentNode;
+  resolvers: GraphQLResolverMap<TContext>;
+  logger: Logger;
+  /** HMAC secret shared with the router (see signing.ts). */
+  signingSecret: string;
+  /** Allowed clock skew for signed requests. */
+  maxSkewMs?: number;
+  /** Adds the service's own dependencies to the base request context. */
+  context(base: RequestContext): TContext | Promise<TContext>;
+  /** Extra routes anyone may call (e.g. identity's JWKS). */
+  publicRoutes?: Route[];
+  /** Extra routes only the router may call: the signature is verified and the principal passed. */
+  signedRoutes?: Array<Omit<Route, 'handler'> & { handler(req: HttpRequest, res: import('node:http').ServerResponse, principal: Principal): Promise<void> | void }>;
+  readiness?: ReadinessCheck[];
+  maxBodyBytes?: number;
+  drainTimeoutMs?: number;
+}
+
+export interface Subgraph {
+  readonly name: string;
+  readonly schema: GraphQLSchema;
+  readonly metrics: ServiceMetrics;
+  /** Starts Apollo and listens; resolves to the base URL (`http://127.0.0.1:port`). */
+  start(port?: number, host?: string): Promise<string>;
+  /** Refuses new requests, drains in-flight ones, stops Apollo. Adapters are closed by the caller after. */
+  stop(): Promise<void>;
+  readonly url: string;
+}
+
+/**
+ * Builds one federated subgraph: Apollo Server 5 over `buildSubgraphSchema` (Federation 2),
+ * served on `/graphql` next to `/healthz`, `/readyz` and `/metrics`. Every GraphQL request must
+ * carry the router's signature — including `_service` and `_entities` — or it is refused with
+ * UNAUTHENTICATED before Apollo sees it. Building connects and listens to nothing.
+ */
+export function createSubgraph<TContext extends RequestContext>(options: SubgraphOptions<TContext>): Subgraph {
+  const { name, logger, signingSecret } = options;
+  const maxSkewMs = options.maxSkewMs ?? 30_000;
+  const typeDefs = typeof options.typeDefs === 'string' ? parse(options.typeDefs) : options.typeDefs;
+  const schema = buildSubgraphSchema([{ typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }]);
+  const metrics = new ServiceMetrics(name);
+  const apollo = new ApolloServer<TContext>({
+    schema,
+    formatError,
+    includeStacktraceInErrorResponses: false,
+    stopOnTerminationSignals: false,
+    // Only the router reaches a subgraph; it composes from `_service`, not introspection.
+    introspection: false,
+    plugins: [
+      ApolloServerPluginInlineTraceDisabled(),
+      ApolloServerPluginLandingPageDisabled(),
+      metrics.plugin(),
+      errorLoggingPlugin() as never,
+    ],
+  });
+
+  const authenticate = (req: HttpRequest): Principal => verifyRequest(signingSecret, req.headers, req.body, { maxSkewMs });
+
+  const refuse = (res: import('node:http').ServerResponse, err: unknown, req: HttpRequest): void => {
+    if (err instanceof SignatureError) {
+      logger.warn({ reason: err.reason, path: req.path, remote: req.raw.socket.remoteAddress }, 'refused unsigned or invalid request');
+      sendGraphQLError(res, 'UNAUTHENTICATED', 'Request must come through the router');
+      return;
+    }
+    throw err;
+  };
+
+  const graphqlRoute: Route = {
+    method: 'POST',
+    path: '/graphql',
+    async handler(req, res) {
+      let principal: Principal;
+      try {
+        principal = authenticate(req);
+      } catch (err) {
+        refuse(res, err, req);
+        return;
+      }
+      const header = req.headers[REQUEST_ID_HEADER];
+      const requestId = (typeof header === 'string' && header.length <= 128 ? header : undefined) ?? randomUUID();
+      const base: RequestContext = { principal, requestId, log: logger.child({ requestId }), loaders: new LoaderRegistry() };
+      await executeGraphQL(apollo, req, res, async () => options.context(base));
+    },
+  };
+
+  const checks = options.readiness ?? [];
+  const routes: Route[] = [
+    graphqlRoute,
+    { method: 'GET', path: '/healthz', handler: (_req, res) => sendJson(res, 200, { status: 'ok', service: name }) },
+    {
+      method: 'GET',
+      path: '/readyz',
+      async handler(_req, res) {
+        const failed: string[] = [];
+        await Promise.all(
+          checks.map(async (c) => {
+            try {
+              await c.check();
+            } catch {
+              failed.push(c.name);
+            }
+          }),
+        );
+        const ready = failed.length === 0 && !http.draining;
+        sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not-ready', service: name, failed });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/metrics',
+      async handler(_req, res) {
+        const body = await metrics.registry.metrics();
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(body);
+      },
+    },
+    ...(options.publicRoutes ?? []),
+    ...(options.signedRoutes ?? []).map(
+      (route): Route => ({
+        method: route.method,
+        path: route.path,
+        async handler(req, res) {
+          let principal: Principal;
+          try {
+            principal = authenticate(req);
+          } catch (err) {
+            refuse(res, err, req);
+            return;
+          }
+          await route.handler(req, res, principal);
+        },
+      }),
+    ),
+  ];
+  const http = new HttpServer({ logger, routes, maxBodyBytes: options.maxBodyBytes ?? 1_048_576, drainTimeoutMs: options.drainTimeoutMs });
+  let started = false;
+
+  return {
+    name,
+    schema,
+    metrics,
+    get url() {
+      return http.url;
+    },
+    async start(port = 0, host = '127.0.0.1') {
+      if (!started) {
+        await apollo.start();
+        started = true;
+      }
+      const url = await http.listen(port, host);
+      logger.info({ url }, `${name} subgraph listening`);
+      return url;
+    },
+    async stop() {
+      await http.stop();
+      if (started) {
+        started = false;
+        await apollo.stop();
+      }
+    },
+  };
+}

@@ -1,0 +1,152 @@
+import { Writable } from 'node:stream';
+import { createLogger, createSubgraph, codedError, requireUser, signRequest, signedGraphQL, type RequestContext, type Subgraph } from '../src';
+
+const SECRET = 'test-secret-0123456789abcdef0123456789';
+const USER = { kind: 'user', userId: 'u1', role: 'USER', via: 'jwt' } as const;
+
+const typeDefs = /* GraphQL */ `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+  type Query { whoami: String! boom: String! denied: String! slow(ms: Int!): String! }
+  type Thing @key(fields: "id") { id: ID! owner: String! }
+`;
+
+function captureLogs(): { lines: string[]; stream: Writable } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      lines.push(chunk.toString());
+      cb();
+    },
+  });
+  return { lines, stream };
+}
+
+describe('createSubgraph', () => {
+  let subgraph: Subgraph;
+  let url: string;
+  const logs = captureLogs();
+
+  beforeAll(async () => {
+    subgraph = createSubgraph<RequestContext>({
+      name: 'test',
+      typeDefs,
+      logger: createLogger({ name: 'test', destination: logs.stream }),
+      signingSecret: SECRET,
+      context: (base) => base,
+      resolvers: {
+        Query: {
+          whoami: (_p: unknown, _a: unknown, ctx: RequestContext) => requireUser(ctx).userId,
+          boom: () => {
+            throw new Error('connection to mongodb://secret-host:27017 refused');
+          },
+          denied: () => {
+            throw codedError('FORBIDDEN', 'Not yours');
+          },
+          slow: async (_p: unknown, args: { ms: number }) => {
+            await new Promise((r) => setTimeout(r, args.ms));
+            return 'done';
+          },
+        },
+        Thing: { __resolveReference: (ref: { id: string }) => ({ id: ref.id, owner: 'someone' }) },
+      },
+    });
+    url = `${await subgraph.start()}/graphql`;
+  });
+  afterAll(() => subgraph.stop());
+
+  async function post(body: string, headers: Record<string, string>): Promise<{ status: number; json: { data?: unknown; errors?: Array<{ extensions: { code: string } }> } }> {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    return { status: res.status, json: (await res.json()) as never };
+  }
+
+  it('serves a signed request with the signed principal', async () => {
+    const res = await signedGraphQL(url, SECRET, USER, '{ whoami }');
+    expect(res.data).toEqual({ whoami: 'u1' });
+  });
+
+  it('refuses a request without a signature, including _service and _entities', async () => {
+    for (const query of ['{ whoami }', '{ _service { sdl } }', '{ _entities(representations: [{__typename: "Thing", id: "1"}]) { ... on Thing { owner } } }']) {
+      const res = await post(JSON.stringify({ query }), {});
+      expect(res.status).toBe(401);
+      expect(res.json.errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');
+      expect(res.json.data).toBeUndefined();
+    }
+  });
+
+  it('refuses a tampered principal', async () => {
+    const body = JSON.stringify({ query: '{ whoami }' });
+    const headers = signRequest(SECRET, USER, body);
+    headers['x-chatgraph-principal'] = Buffer.from(JSON.stringify({ ...USER, role: 'ADMIN' })).toString('base64url');
+    expect((await post(body, headers)).json.errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('refuses a signature made with another secret', async () => {
+    const body = JSON.stringify({ query: '{ whoami }' });
+    expect((await post(body, signRequest('another-secret-0123456789abcdef012345', USER, body))).status).toBe(401);
+  });
+
+  it('refuses a stale signature', async () => {
+    const body = JSON.stringify({ query: '{ whoami }' });
+    const res = await post(body, signRequest(SECRET, USER, body, Date.now() - 120_000));
+    expect(res.status).toBe(401);
+  });
+
+  it('refuses a signature replayed on another body', async () => {
+    const signedBody = JSON.stringify({ query: '{ whoami }' });
+    const headers = signRequest(SECRET, USER, signedBody);
+    const res = await post(JSON.stringify({ query: '{ _service { sdl } }' }), headers);
+    expect(res.status).toBe(401);
+  });
+
+  it('masks unknown errors as INTERNAL with a request id, and logs them', async () => {
+    const res = await signedGraphQL(url, SECRET, USER, '{ boom }');
+    const error = res.errors?.[0];
+    expect(error?.message).toBe('Internal error');
+    expect(error?.extensions?.code).toBe('INTERNAL');
+    expect(JSON.stringify(res)).not.toMatch(/mongodb|secret-host|stack/i);
+    const requestId = error?.extensions?.requestId as string;
+    expect(requestId).toBeTruthy();
+    expect(logs.lines.some((l) => l.includes(requestId) && l.includes('secret-host'))).toBe(true);
+  });
+
+  it('keeps deliberate error codes', async () => {
+    const res = await signedGraphQL(url, SECRET, USER, '{ denied }');
+    expect(res.errors?.[0]).toMatchObject({ message: 'Not yours', extensions: { code: 'FORBIDDEN' } });
+  });
+
+  it('reports health, readiness and metrics', async () => {
+    const base = url.replace('/graphql', '');
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/graphql_requests_total\{[^}]*operation="anonymous"/);
+    expect(metrics).toMatch(/graphql_errors_total\{[^}]*code="INTERNAL"/);
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('drains in-flight requests, then refuses new ones', async () => {
+    const subgraph = createSubgraph<RequestContext>({
+      name: 'drain',
+      typeDefs,
+      logger: createLogger({ name: 'drain', level: 'silent' }),
+      signingSecret: SECRET,
+      context: (base) => base,
+      resolvers: {
+        Query: {
+          slow: async (_p: unknown, args: { ms: number }) => {
+            await new Promise((r) => setTimeout(r, args.ms));
+            return 'done';
+          },
+        },
+      },
+    });
+    const base = await subgraph.start();
+    const inFlight = signedGraphQL(`${base}/graphql`, SECRET, USER, '{ slow(ms: 300) }');
+    await new Promise((r) => setTimeout(r, 50));
+    const stopping = subgraph.stop();
+    await expect(inFlight).resolves.toMatchObject({ data: { slow: 'done' } });
+    await stopping;
+    await expect(signedGraphQL(`${base}/graphql`, SECRET, USER, '{ slow(ms: 1) }')).rejects.toThrow();
+  });
+});
