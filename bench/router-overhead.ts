@@ -1,0 +1,66 @@
+/**
+ * Router overhead: the same authenticated `me` query through the router (JWT verified, principal
+ * signed, query planned, subgraph fetched) vs straight to the identity subgraph (signed as the
+ * router would), in the same run against the same processes. Prints requests/s, p50 and p99 for
+ * both and the router/direct throughput ratio (target >= 0.70).
+ *
+ *   pnpm bench:router            # BENCH_SECONDS=10 BENCH_CONNECTIONS=10 by default
+ */
+import autocannon from 'autocannon';
+import { signRequest, type Principal } from '@chatgraph/kit';
+import { graphql, spawnStack } from './support/spawnStack';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const QUERY = JSON.stringify({ query: 'query Me { me { id name email role } }', operationName: 'Me' });
+
+interface Figures {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+async function load(url: string, headers: Record<string, string>, duration: number): Promise<Figures> {
+  const result = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: QUERY, connections, duration });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx };
+}
+
+async function main(): Promise<void> {
+  const stack = await spawnStack();
+  try {
+    const email = `bench-${Date.now()}@example.com`;
+    const password = 'benchmark password 1';
+    await graphql(stack.url, 'mutation($i: RegisterInput!) { register(input: $i) { user { id } } }', { i: { email, password, name: 'Bench' } });
+    const { login } = await graphql<{ login: { accessToken: string; user: { id: string; role: 'USER' | 'ADMIN' } } }>(
+      stack.url,
+      'mutation($i: LoginInput!) { login(input: $i) { accessToken user { id role } } }',
+      { i: { email, password } },
+    );
+    const claims = JSON.parse(Buffer.from(login.accessToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sid: string };
+    const principal: Principal = { kind: 'user', userId: login.user.id, role: login.user.role, via: 'jwt', sessionId: claims.sid };
+    const routerHeaders = { authorization: `Bearer ${login.accessToken}` };
+    const direct = `${stack.identityUrl}/graphql`;
+    // A signature is valid for 30 s either way: sign right before each run (runs are shorter).
+    const directHeaders = () => signRequest(stack.secret, principal, QUERY);
+
+    // Warm both paths (JIT, connection pools, JWKS cache) before measuring.
+    await load(stack.url, routerHeaders, 2);
+    await load(direct, directHeaders(), 2);
+    const viaRouter = await load(stack.url, routerHeaders, seconds);
+    const straight = await load(direct, directHeaders(), seconds);
+
+    const row = (name: string, f: Figures) =>
+      `${name.padEnd(22)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   errors ${f.errors + f.non2xx}`;
+    console.log(`\nrouter overhead: authenticated \`me\`, ${connections} connections, ${seconds} s each, Node ${process.version}`);
+    console.log(row('through the router', viaRouter));
+    console.log(row('straight to identity', straight));
+    console.log(`ratio router/direct throughput: ${(viaRouter.rps / straight.rps).toFixed(2)} (target >= 0.70)`);
+    if (viaRouter.errors + viaRouter.non2xx + straight.errors + straight.non2xx > 0) process.exitCode = 1;
+  } finally {
+    await stack.stop();
+  }
+}
+
+void main();
