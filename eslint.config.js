@@ -10,8 +10,8 @@ const subgraphs = fs
   .map((d) => d.name);
 
 /**
- * A subgraph imports the kit and schema/events, never another subgraph: each service owns its
- * data and reaches others only through the graph or through events.
+ * A subgraph imports the kit and schema/events, never another subgraph (nor the router): each
+ * service owns its data and reaches others only through the graph or through events.
  */
 const subgraphBoundaries = subgraphs.map((name) => ({
   files: [`subgraphs/${name}/**/*.ts`],
@@ -19,12 +19,16 @@ const subgraphBoundaries = subgraphs.map((name) => ({
     'no-restricted-imports': [
       'error',
       {
-        patterns: subgraphs
-          .filter((other) => other !== name)
-          .flatMap((other) => [
-            { group: [`@chatgraph/${other}`, `@chatgraph/${other}/*`], message: `subgraph ${name} must not import subgraph ${other}` },
-            { group: [`**/subgraphs/${other}/**`, `../../${other}/**`, `../${other}/**`], message: `subgraph ${name} must not import subgraph ${other}` },
-          ]),
+        patterns: [
+          {
+            group: ['@chatgraph/*', '@chatgraph/*/**', '!@chatgraph/kit', '!@chatgraph/kit/**', '!@chatgraph/schema', '!@chatgraph/schema/**', `!@chatgraph/${name}`, `!@chatgraph/${name}/**`],
+            message: `subgraph ${name} may import only the kit, schema/ and itself`,
+          },
+          {
+            regex: `^(\\.\\./)+((?!kit/|${name}/)[\\w-]+/src|router|e2e)(/|$)`,
+            message: `subgraph ${name} may import only the kit, schema/ and itself`,
+          },
+        ],
       },
     ],
   },
@@ -47,6 +51,11 @@ module.exports = tseslint.config(
       'no-restricted-imports': ['error', { patterns: [{ group: ['@chatgraph/*', '!@chatgraph/schema', '../../*/src/**'], message: 'the kit depends on no service' }] }],
     },
   },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+    languageOptions: { globals: { fetch: 'readonly', URL: 'readonly', Buffer: 'readonly', setTimeout: 'readonly' } },
+  },
   ...subgraphBoundaries,
-  { files: ['bench/**/*.ts', 'scripts/**/*.ts', 'schema/*.ts'], rules: { 'no-console': 'off' } },
+  { files: ['bench/**/*.ts', 'scripts/**/*.ts', 'scripts/**/*.mjs', 'schema/*.ts'], rules: { 'no-console': 'off' } },
 );

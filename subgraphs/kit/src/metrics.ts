@@ -28,7 +28,7 @@ export class ServiceMetrics {
 
   /** Apollo plugin recording count and latency by operation name and errors by code. */
   plugin(): ApolloServerPlugin {
-    const metrics = this;
+    const { requests, duration, errors: errorCount } = this;
     return {
       async requestDidStart() {
         const started = process.hrtime.bigint();
@@ -36,12 +36,12 @@ export class ServiceMetrics {
           async willSendResponse({ request, response, errors }) {
             // Operation names come from clients: cap their length so a client cannot blow up cardinality.
             const operation = (request.operationName ?? 'anonymous').slice(0, 64);
-            metrics.requests.inc({ operation });
-            metrics.duration.observe({ operation }, Number(process.hrtime.bigint() - started) / 1e9);
+            requests.inc({ operation });
+            duration.observe({ operation }, Number(process.hrtime.bigint() - started) / 1e9);
             const body = response.body;
             const reported = body.kind === 'single' ? (body.singleResult.errors ?? []) : [];
             const seen = reported.length > 0 ? reported : (errors ?? []);
-            for (const e of seen) metrics.errors.inc({ code: knownCode(e.extensions as Record<string, unknown> | undefined) ?? 'INTERNAL' });
+            for (const e of seen) errorCount.inc({ code: knownCode(e.extensions as Record<string, unknown> | undefined) ?? 'INTERNAL' });
           },
         };
       },
