@@ -1,0 +1,7 @@
+/** The document-store port, its errors, keyset paging, and the embedded adapter. */
+export * from './port';
+export * from './errors';
+export * from './paging';
+export { createEmbeddedStore, type EmbeddedStoreOptions } from './embedded/embeddedStore';
+export type { EmbeddedStoreLogger } from './embedded/logger';
+export type { CompactionOptions } from './embedded/storage';
