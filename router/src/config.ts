@@ -1,0 +1,74 @@
+import { bool, int, loadConfig, oneOf, optional, port, str, url, type ConfigOf, type VarSpec } from '@chatgraph/kit';
+
+/** One subgraph the router composes from in composed mode. */
+export interface SubgraphEndpoint {
+  name: string;
+  /** The subgraph's GraphQL endpoint, e.g. `http://127.0.0.1:4001/graphql`. */
+  url: string;
+}
+
+/** Parses `name=url,name=url` into endpoints; names are unique GraphQL-style identifiers. */
+export function parseSubgraphList(raw: string): SubgraphEndpoint[] {
+  const seen = new Set<string>();
+  return raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0)
+    .map((part) => {
+      const eq = part.indexOf('=');
+      const name = part.slice(0, eq).trim();
+      const address = part.slice(eq + 1).trim();
+      if (eq <= 0 || !/^[A-Za-z][A-Za-z0-9_-]*$/.test(name)) throw new Error(`entry "${part}" must look like name=http://host:port/graphql`);
+      try {
+        new URL(address);
+      } catch {
+        throw new Error(`entry "${part}" has no absolute URL`);
+      }
+      if (seen.has(name)) throw new Error(`subgraph "${name}" is listed twice`);
+      seen.add(name);
+      return { name, url: address };
+    });
+}
+
+const subgraphList: VarSpec<SubgraphEndpoint[] | undefined> = {
+  description:
+    'Composed mode: `name=url,name=url` of running subgraphs; the router composes the supergraph from their `_service { sdl }` at start. When unset, the router serves SUPERGRAPH_PATH.',
+  default: undefined,
+  defaultLabel: '(unset: file mode)',
+  parse: parseSubgraphList,
+};
+
+/**
+ * Every environment variable the router reads. `describeConfig(ROUTER_CONFIG_SPEC)` renders the
+ * README table, so the documentation cannot drift from the parser.
+ */
+export const ROUTER_CONFIG_SPEC = {
+  ROUTER_PORT: port({ description: 'Port the router listens on.', default: 4000 }),
+  ROUTER_HOST: str({ description: 'Interface the router binds to.', default: '127.0.0.1' }),
+  INTERNAL_SIGNING_SECRET: str({ description: 'HMAC secret shared with every subgraph to sign forwarded principals (at least 32 characters).', minLength: 32 }),
+  IDENTITY_URL: url({ description: 'Base URL of the identity service (JWKS at `/.well-known/jwks.json`, API-key verification).', default: 'http://127.0.0.1:4001' }),
+  SUBGRAPH_URLS: subgraphList,
+  SUPERGRAPH_PATH: str({ description: 'File mode: the composed supergraph SDL, watched and hot-reloaded when it changes.', default: 'schema/supergraph.graphql' }),
+  SUPERGRAPH_POLL_MS: int({ description: 'File mode: how often the supergraph file is checked when file-system events are missed.', default: 2000, min: 50 }),
+  MAX_BODY_BYTES: int({ description: 'Largest request body accepted; larger ones get PAYLOAD_TOO_LARGE (413).', default: 1_048_576, min: 1024 }),
+  MAX_DEPTH: int({ description: 'Deepest selection nesting allowed in an operation (fragments followed).', default: 12, min: 1 }),
+  MAX_ALIASES: int({ description: 'Most aliased fields allowed in an operation (fragments expanded).', default: 30, min: 0 }),
+  MAX_ROOT_FIELDS: int({ description: 'Most root fields allowed in an operation.', default: 20, min: 1 }),
+  API_KEY_CACHE_MS: int({ description: 'How long an API-key verification (valid or refused) is cached; a revocation takes effect within this time.', default: 5000, min: 0 }),
+  JWKS_CACHE_MS: int({ description: "How long identity's public keys are cached before they are fetched again.", default: 300_000, min: 1000 }),
+  INTROSPECTION: optional(bool({ description: 'Allow introspection queries.', defaultLabel: 'on unless NODE_ENV=production' })),
+  NODE_ENV: oneOf(['development', 'test', 'production'] as const, { description: 'Runtime environment; `production` turns introspection off.', default: 'development' }),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { description: 'Log level (pino).', default: 'info' }),
+};
+
+export type RouterConfig = ConfigOf<typeof ROUTER_CONFIG_SPEC>;
+
+/** Reads and validates the router's configuration; throws a ConfigError naming every bad variable. */
+export function loadRouterConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>): RouterConfig {
+  return loadConfig(ROUTER_CONFIG_SPEC, env);
+}
+
+/** Introspection is on by default except in production, where INTROSPECTION can still turn it on. */
+export function introspectionEnabled(config: Pick<RouterConfig, 'INTROSPECTION' | 'NODE_ENV'>): boolean {
+  return config.INTROSPECTION ?? config.NODE_ENV !== 'production';
+}

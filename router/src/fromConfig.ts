@@ -1,0 +1,20 @@
+import type { Logger } from '@chatgraph/kit';
+import { introspectionEnabled, type RouterConfig } from './config';
+import type { RouterDeps } from './server';
+
+/**
+ * Maps validated configuration to `buildRouter`'s dependencies: composed mode when SUBGRAPH_URLS
+ * is set, file mode (SUPERGRAPH_PATH, hot-reloaded) otherwise.
+ */
+export function routerDepsFromConfig(config: RouterConfig, logger: Logger): RouterDeps {
+  return {
+    logger,
+    signingSecret: config.INTERNAL_SIGNING_SECRET,
+    supergraph: config.SUBGRAPH_URLS
+      ? { kind: 'composed', subgraphs: config.SUBGRAPH_URLS }
+      : { kind: 'file', path: config.SUPERGRAPH_PATH, pollMs: config.SUPERGRAPH_POLL_MS },
+    auth: { identityUrl: config.IDENTITY_URL, apiKeyCacheMs: config.API_KEY_CACHE_MS, jwksCacheMs: config.JWKS_CACHE_MS },
+    limits: { maxBodyBytes: config.MAX_BODY_BYTES, maxDepth: config.MAX_DEPTH, maxAliases: config.MAX_ALIASES, maxRootFields: config.MAX_ROOT_FIELDS },
+    introspection: introspectionEnabled(config),
+  };
+}

@@ -1,0 +1,10 @@
+export { buildRouter, DEFAULT_LIMITS, type Router, type RouterDeps, type RouterLimits, type RouterAuthOptions } from './server';
+export { ROUTER_CONFIG_SPEC, loadRouterConfig, introspectionEnabled, parseSubgraphList, type RouterConfig, type SubgraphEndpoint } from './config';
+export { routerDepsFromConfig } from './fromConfig';
+export type { SupergraphSource } from './supergraphSource';
+export type { Authenticator } from './auth';
+export type { RouterContext } from './context';
+export { ROUTER_PRINCIPAL } from './context';
+export { measureOperation, type OperationLimits, type OperationShape } from './limits';
+export { API_KEY_PREFIX } from './apiKeys';
+export { WRITE_SCOPE } from './scopes';

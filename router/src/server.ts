@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import type { ApolloGateway } from '@apollo/gateway';
+import { ERROR_CODES, executeGraphQL, HttpError, HttpServer, REQUEST_ID_HEADER, sendJson, ServiceMetrics, type HttpRequest, type Logger, type Route } from '@chatgraph/kit';
+import { ApiKeyVerifier } from './apiKeys';
+import { createAuthenticator, type Authenticator } from './auth';
+import type { RouterContext } from './context';
+import { createGateway } from './gateway';
+import { JwksCache } from './jwks';
+import { sendLandingPage, wantsHtml } from './landingPage';
+import type { OperationLimits } from './limits';
+import { unhealthySubgraphs } from './readiness';
+import { SubgraphTransport } from './subgraphTransport';
+import type { SupergraphSource } from './supergraphSource';
+
+/** Request limits; every one is checked before any subgraph is called. */
+export interface RouterLimits extends OperationLimits {
+  /** Largest request body; larger gets PAYLOAD_TOO_LARGE (413). */
+  maxBodyBytes: number;
+}
+
+/** How the router talks to identity to authenticate callers. */
+export interface RouterAuthOptions {
+  /** Base URL of identity: JWKS at `/.well-known/jwks.json`, API keys at `/internal/api-keys/verify`. */
+  identityUrl: string;
+  /** How long an API-key answer (valid or refused) is cached. Default 5000. */
+  apiKeyCacheMs?: number;
+  /** How long identity's public keys are cached. Default 300000. */
+  jwksCacheMs?: number;
+  /** Least time between JWKS fetches caused by unknown `kid`s. Default 10000. */
+  jwksMinRefetchIntervalMs?: number;
+  /** Longest wait for identity. Default 5000. */
+  identityTimeoutMs?: number;
+}
+
+/** Everything `buildRouter` needs; it reads no environment and opens nothing by itself. */
+export interface RouterDeps {
+  logger: Logger;
+  /** HMAC secret shared with the subgraphs (see the kit's signing.ts). */
+  signingSecret: string;
+  supergraph: SupergraphSource;
+  auth: RouterAuthOptions;
+  limits?: Partial<RouterLimits>;
+  /** Default true; main.ts turns it off in production. */
+  introspection?: boolean;
+  /** A subgraph silent for this long fails the fetch as UNAVAILABLE. Default 30000. */
+  subgraphTimeoutMs?: number;
+  /** Longest a graceful stop waits for in-flight requests. Default 10000. */
+  drainTimeoutMs?: number;
+}
+
+/** A built router. Subscriptions (graphql-ws) will attach to `http.nodeServer` and reuse `authenticator`. */
+export interface Router {
+  /** Loads the supergraph, then listens; resolves to the base URL (`http://127.0.0.1:port`). */
+  start(port?: number, host?: string): Promise<string>;
+  /** Refuses new requests, drains in-flight ones, stops the gateway (watchers, timers). Safe to call twice. */
+  stop(): Promise<void>;
+  readonly url: string;
+  readonly http: HttpServer;
+  readonly gateway: ApolloGateway;
+  readonly metrics: ServiceMetrics;
+  readonly authenticator: Authenticator;
+}
+
+export const DEFAULT_LIMITS: RouterLimits = { maxBodyBytes: 1_048_576, maxDepth: 12, maxAliases: 30, maxRootFields: 20 };
+
+/** Client-supplied request ids are kept for tracing only when they look like ids. */
+function requestIdOf(req: HttpRequest): string {
+  const given = req.headers[REQUEST_ID_HEADER];
+  return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
+/**
+ * Builds the router: `@apollo/gateway` on Apollo Server 5, served by the kit's HttpServer at
+ * `/graphql` (POST, and GET for queries), with `/` (an offline landing page), `/healthz`,
+ * `/readyz` and `/metrics`. Side-effect free: nothing is read, fetched or opened until `start()`.
+ */
+export function buildRouter(deps: RouterDeps): Router {
+  const { logger } = deps;
+  const limits: RouterLimits = { ...DEFAULT_LIMITS, ...deps.limits };
+  const metrics = new ServiceMetrics('router', { defaultMetrics: true });
+  const identityUrl = deps.auth.identityUrl.replace(/\/$/, '');
+  const identityTimeoutMs = deps.auth.identityTimeoutMs ?? 5000;
+  const authLogger = logger.child({ component: 'auth' });
+  const authenticator = createAuthenticator({
+    jwks: new JwksCache({
+      url: `${identityUrl}/.well-known/jwks.json`,
+      cacheMs: deps.auth.jwksCacheMs ?? 300_000,
+      minRefetchIntervalMs: deps.auth.jwksMinRefetchIntervalMs ?? 10_000,
+      timeoutMs: identityTimeoutMs,
+      logger: authLogger,
+    }),
+    apiKeys: new ApiKeyVerifier({
+      url: `${identityUrl}/internal/api-keys/verify`,
+      signingSecret: deps.signingSecret,
+      cacheMs: deps.auth.apiKeyCacheMs ?? 5000,
+      timeoutMs: identityTimeoutMs,
+      logger: authLogger,
+    }),
+  });
+  const transport = new SubgraphTransport(deps.subgraphTimeoutMs ?? 30_000);
+  const { gateway, apollo, subgraphs, hasSchema } = createGateway({
+    supergraph: deps.supergraph,
+    signingSecret: deps.signingSecret,
+    logger,
+    limits,
+    introspection: deps.introspection ?? true,
+    metrics,
+    transport,
+  });
+
+  const refuse = (res: ServerResponse, err: HttpError): void => {
+    metrics.errors.inc({ code: err.code });
+    const headers: Record<string, string> = err.code === 'UNAUTHENTICATED' ? { 'www-authenticate': 'Bearer' } : {};
+    sendJson(res, ERROR_CODES[err.code].http, { errors: [{ message: err.message, extensions: { code: err.code } }] }, headers);
+  };
+
+  const graphql = async (req: HttpRequest, res: ServerResponse): Promise<void> => {
+    if (req.method === 'GET' && wantsHtml(req.headers.accept)) {
+      sendLandingPage(res);
+      return;
+    }
+    const requestId = requestIdOf(req);
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    let context: RouterContext;
+    try {
+      const principal = await authenticator.authenticate(req.headers.authorization);
+      context = { principal, requestId, log: logger.child({ requestId }) };
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      refuse(res, err);
+      return;
+    }
+    await executeGraphQL(apollo, req, res, async () => context);
+  };
+
+  const routes: Route[] = [
+    { method: 'POST', path: '/graphql', handler: graphql },
+    { method: 'GET', path: '/graphql', handler: graphql },
+    { method: 'GET', path: '/', handler: (_req, res) => sendLandingPage(res) },
+    { method: 'GET', path: '/healthz', handler: (_req, res) => sendJson(res, 200, { status: 'ok', service: 'router' }) },
+    {
+      method: 'GET',
+      path: '/readyz',
+      async handler(_req, res) {
+        const failed = hasSchema() ? await unhealthySubgraphs(subgraphs(), 2000) : ['supergraph'];
+        const ready = failed.length === 0 && !http.draining;
+        sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not-ready', service: 'router', failed });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/metrics',
+      async handler(_req, res) {
+        const body = await metrics.registry.metrics();
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(body);
+      },
+    },
+  ];
+  const http = new HttpServer({ logger, routes, maxBodyBytes: limits.maxBodyBytes, drainTimeoutMs: deps.drainTimeoutMs });
+
+  let started: Promise<void> | undefined;
+  let stopping: Promise<void> | undefined;
+
+  return {
+    http,
+    gateway,
+    metrics,
+    authenticator,
+    get url() {
+      return http.url;
+    },
+    async start(port = 0, host = '127.0.0.1') {
+      if (stopping) throw new Error('router was stopped');
+      started ??= apollo.start();
+      await started;
+      const url = await http.listen(port, host);
+      logger.info({ url }, 'router listening');
+      return url;
+    },
+    stop() {
+      stopping ??= (async () => {
+        await http.stop();
+        if (started) await started.then(() => apollo.stop(), () => undefined);
+        transport.close();
+        logger.info('router stopped');
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,141 @@
+import { getIntrospectionQuery, parse, type OperationDefinitionNode } from 'graphql';
+import { measureOperation } from '../src';
+import { errorCode, type GraphQLResult } from './support/http';
+import { executedRequests } from './support/metrics';
+import { startTestGraph, type TestGraph } from './support/testGraph';
+
+function shapeOf(source: string): ReturnType<typeof measureOperation> {
+  const document = parse(source);
+  const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition');
+  if (!operation) throw new Error('no operation');
+  return measureOperation(document, operation);
+}
+
+describe('measureOperation', () => {
+  it('measures depth, aliases and root fields', () => {
+    expect(shapeOf('{ me { id } a: requestId b: requestId }')).toEqual({ depth: 2, aliases: 2, rootFields: 3 });
+  });
+
+  it('follows fragments and inline fragments when measuring depth', () => {
+    const source = `
+      query { me { ...A } }
+      fragment A on User { id ... on User { friend { ...B } } }
+      fragment B on User { friend { friend { id } } }
+    `;
+    expect(shapeOf(source).depth).toBe(5);
+  });
+
+  it('counts aliases and root fields as executed, through fragments spread several times', () => {
+    const source = `
+      query { ...Root ...Root x: me { ...F ...F } }
+      fragment Root on Query { a: requestId b: requestId }
+      fragment F on User { c: id d: id }
+    `;
+    expect(shapeOf(source)).toEqual({ depth: 2, aliases: 2 + 2 + 1 + 4, rootFields: 5 });
+  });
+
+  it('measures exponential fragment spreads quickly and reports their expanded size', () => {
+    const levels = 40;
+    const fragments = Array.from({ length: levels }, (_, i) =>
+      i === levels - 1 ? `fragment F${i} on Query { a: requestId }` : `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`,
+    );
+    const shape = shapeOf(`query { ...F0 } ${fragments.join('\n')}`);
+    expect(shape.aliases).toBe(2 ** (levels - 1));
+  });
+
+  it('terminates on fragment cycles (which validation would reject anyway)', () => {
+    const source = `
+      query { me { ...A } }
+      fragment A on User { friend { ...B } }
+      fragment B on User { friend { ...A } }
+    `;
+    expect(shapeOf(source).depth).toBe(3);
+    expect(shapeOf('query { ...Self } fragment Self on Query { ...Self x: me { id } }')).toEqual({ depth: 2, aliases: 1, rootFields: 1 });
+  });
+
+  it('does not count introspection depth, so the standard introspection query passes', () => {
+    expect(shapeOf(getIntrospectionQuery()).depth).toBe(0);
+    expect(shapeOf('{ __typename me { id } }').depth).toBe(2);
+  });
+});
+
+describe('router: operation limits', () => {
+  let graph: TestGraph;
+
+  beforeAll(async () => {
+    graph = await startTestGraph({ limits: { maxBodyBytes: 4096, maxDepth: 3, maxAliases: 2, maxRootFields: 3 } });
+  });
+  afterAll(() => graph.stop());
+
+  const subgraphCalls = async (): Promise<number> => (await executedRequests(graph.identity.subgraph)) + (await executedRequests(graph.profiles.subgraph));
+
+  /** Sends an operation and checks that the router called no subgraph for it. */
+  async function refusedBeforeSubgraphs(send: () => Promise<GraphQLResult>): Promise<GraphQLResult> {
+    const before = await subgraphCalls();
+    const res = await send();
+    expect(await subgraphCalls()).toBe(before);
+    return res;
+  }
+
+  it('serves operations within every limit', async () => {
+    const token = graph.identity.signToken({ sub: 'kim' });
+    const res = await graph.router.query('{ me { id bio } a: requestId b: requestId }', { token });
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data).toMatchObject({ me: { id: 'kim' } });
+  });
+
+  it('refuses a body over MAX_BODY_BYTES with 413 PAYLOAD_TOO_LARGE', async () => {
+    const res = await refusedBeforeSubgraphs(() => graph.router.query(`{ requestId } # ${'x'.repeat(5000)}`));
+    expect(res.status).toBe(413);
+    expect(errorCode(res)).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('refuses a body over the limit even without a content-length (chunked)', async () => {
+    const chunks = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(JSON.stringify({ query: `{ requestId } # ${'x'.repeat(5000)}` })));
+        controller.close();
+      },
+    });
+    const res = await refusedBeforeSubgraphs(async () => {
+      const response = await fetch(graph.router.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chunks, duplex: 'half' } as RequestInit);
+      return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResult['body'] };
+    });
+    expect(res.status).toBe(413);
+    expect(errorCode(res)).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('refuses an operation deeper than MAX_DEPTH, following fragments', async () => {
+    const token = graph.identity.signToken({ sub: 'kim' });
+    const atLimit = await graph.router.query('{ me { ...A } } fragment A on User { friend { ... on User { id } } }', { token });
+    expect(atLimit.body).toEqual({ data: { me: { friend: { id: 'kim+' } } } });
+    const tooDeep = '{ me { ...A } } fragment A on User { friend { ...B } } fragment B on User { friend { id } }';
+    const res = await refusedBeforeSubgraphs(() => graph.router.query(tooDeep, { token }));
+    expect(res.status).toBe(400);
+    expect(res.body.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', limit: 'depth', max: 3, actual: 4 });
+  });
+
+  it('refuses more aliases than MAX_ALIASES, counting fragment expansions', async () => {
+    const res = await refusedBeforeSubgraphs(() => graph.router.query('{ ...F me { ...G } } fragment F on Query { a: requestId } fragment G on User { b: id c: id }'));
+    expect(res.status).toBe(400);
+    expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'aliases', max: 2, actual: 3 });
+  });
+
+  it('refuses more root fields than MAX_ROOT_FIELDS', async () => {
+    const res = await refusedBeforeSubgraphs(() => graph.router.query('{ requestId me { id } ... on Query { denied boom } }'));
+    expect(res.status).toBe(400);
+    expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'rootFields', max: 3, actual: 4 });
+  });
+
+  it('refuses a fragment cycle as invalid without hanging', async () => {
+    const res = await refusedBeforeSubgraphs(() => graph.router.query('{ me { ...A } } fragment A on User { ...B } fragment B on User { ...A }'));
+    expect(res.status).toBe(400);
+    expect(errorCode(res)).toBe('BAD_USER_INPUT');
+  });
+
+  it('applies to authenticated callers too', async () => {
+    const token = graph.identity.signToken({ sub: 'kim' });
+    const res = await refusedBeforeSubgraphs(() => graph.router.query('{ a: requestId b: requestId c: requestId }', { token }));
+    expect(res.body.errors?.[0]?.extensions).toMatchObject({ limit: 'aliases' });
+  });
+});
