@@ -1,0 +1,48 @@
+import path from 'node:path';
+import { createTransport } from 'nodemailer';
+import { createEmbeddedStore, createLogger, createMailer } from '@chatgraph/kit';
+import { loadIdentityConfig } from './config';
+import { buildIdentity } from './server';
+
+/** Runs identity on its own: validated config, embedded store and configured mailer, drained on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  const config = loadIdentityConfig(process.env);
+  const logger = createLogger({ name: 'identity', level: config.LOG_LEVEL });
+  const store = createEmbeddedStore({ dataDir: path.join(config.DATA_DIR, 'identity'), logger });
+  const mailer = createMailer({
+    kind: config.MAILER,
+    dataDir: config.DATA_DIR,
+    smtpUrl: config.SMTP_URL,
+    from: config.MAIL_FROM,
+    logger,
+    createSmtpTransport: (url) => createTransport(url),
+  });
+  await store.start();
+  const identity = buildIdentity({ store, mailer, config, logger });
+  await identity.start();
+
+  let shuttingDown = false;
+  const shutdown = (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ signal }, 'draining');
+    void (async () => {
+      try {
+        await identity.stop();
+        await mailer.close?.();
+        await store.stop();
+        process.exit(0);
+      } catch (err) {
+        logger.error({ err }, 'unclean shutdown');
+        process.exit(1);
+      }
+    })();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,120 @@
+import { byKeys, codedError, DuplicateKeyError, paginate, type Collection, type Connection, type LoaderRegistry, type Logger, type PageRequest, type Role } from '@chatgraph/kit';
+import type { IdentityMetaDoc, UserDoc } from './store';
+
+/** A user as the graph sees it: everything but the password hash. */
+export interface UserView {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  emailVerified: boolean;
+  createdAt: Date;
+  /**
+   * Set on the user returned by register/login/refresh: the caller was anonymous when the
+   * request started but has just proved to be this user, so private fields are theirs to read.
+   */
+  ownerView?: true;
+}
+
+export function toUserView(doc: UserDoc, ownerView = false): UserView {
+  const view: UserView = { id: doc._id, email: doc.email, name: doc.name, role: doc.role, emailVerified: doc.emailVerified, createdAt: doc.createdAt };
+  if (ownerView) view.ownerView = true;
+  return view;
+}
+
+const FIRST_USER = 'first-user';
+const USER_LOADER = 'identity.userById';
+
+/** Reading users (batched per request) and the rules about roles. */
+export class UserDirectory {
+  constructor(
+    private readonly users: Collection<UserDoc>,
+    private readonly meta: Collection<IdentityMetaDoc>,
+    private readonly options: { adminEmail: string | undefined; now: () => Date; logger: Logger },
+  ) {}
+
+  byId(id: string): Promise<UserDoc | null> {
+    return this.users.findById(id);
+  }
+
+  byEmail(email: string): Promise<UserDoc | null> {
+    return this.users.findOne({ email });
+  }
+
+  updateName(id: string, name: string): Promise<UserDoc | null> {
+    return this.users.findOneAndUpdate({ _id: id }, { $set: { name, updatedAt: this.options.now() } }, { returnDocument: 'after' });
+  }
+
+  /** Loads through the request's DataLoader: N references in one request make one store query. */
+  load(loaders: LoaderRegistry, id: string): Promise<UserDoc | null> {
+    return loaders.get<string, UserDoc | null>(USER_LOADER, async (ids) => byKeys(ids, await this.users.findByIds(ids), (u) => u._id)).load(id);
+  }
+
+  async page(page: PageRequest): Promise<Connection<UserView>> {
+    const connection = await paginate(this.users, {}, page, { sortField: 'createdAt', direction: 1 });
+    return { ...connection, edges: connection.edges.map((e) => ({ cursor: e.cursor, node: toUserView(e.node) })) };
+  }
+
+  /**
+   * Makes `user` the bootstrap ADMIN if it is the first account. The claim is an insert with a
+   * fixed `_id`, so exactly one account wins even when several register at the same moment.
+   */
+  async claimFirstUser(user: UserDoc): Promise<UserDoc> {
+    const claimed = await this.meta
+      .insertOne({ _id: FIRST_USER, userId: user._id, createdAt: this.options.now() })
+      .then(() => true)
+      .catch((err: unknown) => {
+        if (err instanceof DuplicateKeyError) return false;
+        throw err;
+      });
+    if (!claimed) return user;
+    this.options.logger.info({ userId: user._id }, 'first account registered: granted ADMIN');
+    return (await this.users.findOneAndUpdate({ _id: user._id }, { $set: { role: 'ADMIN' } }, { returnDocument: 'after' })) ?? user;
+  }
+
+  /**
+   * ADMIN_EMAIL becomes ADMIN once its owner has verified it: promoting at registration would
+   * hand the role to whoever registers the address first, before its owner does.
+   */
+  async promoteAdminEmail(): Promise<void> {
+    const email = this.options.adminEmail;
+    if (!email) return;
+    const promoted = await this.users.findOneAndUpdate(
+      { email, emailVerified: true, role: 'USER' },
+      { $set: { role: 'ADMIN', updatedAt: this.options.now() } },
+      { returnDocument: 'after' },
+    );
+    if (promoted) this.options.logger.info({ userId: promoted._id }, 'ADMIN_EMAIL verified: granted ADMIN');
+  }
+
+  /** Changes a role; refuses to demote the last ADMIN (CONFLICT). */
+  async setRole(userId: string, role: Role): Promise<UserDoc> {
+    const target = await this.users.findById(userId);
+    if (!target) throw codedError('NOT_FOUND', 'User not found');
+    if (target.role === role) return target;
+    if (role === 'USER' && (await this.countAdmins()) <= 1) throw lastAdmin();
+    const now = this.options.now();
+    const updated = await this.users.findOneAndUpdate({ _id: userId, role: target.role }, { $set: { role, updatedAt: now } }, { returnDocument: 'after' });
+    if (!updated) throw codedError('CONFLICT', 'The user changed meanwhile; try again');
+    // Without transactions two admins can demote each other at once; whoever then sees no ADMIN left undoes its own step.
+    if (role === 'USER' && (await this.countAdmins()) === 0) {
+      await this.users.updateOne({ _id: userId }, { $set: { role: 'ADMIN', updatedAt: now } });
+      throw lastAdmin();
+    }
+    return updated;
+  }
+
+  /** Re-reads the caller: a token may still say ADMIN for a few minutes after a demotion. */
+  async assertStillAdmin(userId: string): Promise<void> {
+    const me = await this.users.findById(userId);
+    if (me?.role !== 'ADMIN') throw codedError('FORBIDDEN', 'Administrator role required');
+  }
+
+  private countAdmins(): Promise<number> {
+    return this.users.count({ role: 'ADMIN' });
+  }
+}
+
+function lastAdmin() {
+  return codedError('CONFLICT', 'The last ADMIN cannot be demoted; promote someone else first');
+}

@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, describeConfig } from '@chatgraph/kit';
+import { identityConfigSpec, loadIdentityConfig } from '../src/config';
+
+const SECRET = 'x'.repeat(32);
+
+/** The README row for one variable, as the table is generated. */
+function row(r: { name: string; default: string; description: string }): string {
+  const shown = r.default === '(required)' || r.default === '(unset)' ? r.default : `\`${r.default}\``;
+  return `| \`${r.name}\` | ${shown} | ${r.description} |`;
+}
+
+describe('identity configuration', () => {
+  it('has documented defaults for everything but the signing secret', () => {
+    const config = loadIdentityConfig({ INTERNAL_SIGNING_SECRET: SECRET });
+    expect(config).toMatchObject({
+      IDENTITY_PORT: 4001,
+      DATA_DIR: '.data',
+      ACCESS_TOKEN_TTL_SECONDS: 900,
+      REFRESH_TOKEN_TTL_DAYS: 30,
+      ARGON2_MEMORY_KIB: 19456,
+      ARGON2_TIME_COST: 2,
+      ARGON2_PARALLELISM: 1,
+      MAILER: 'file',
+      PUBLIC_URL: 'http://127.0.0.1:4000',
+      EMAIL_VERIFICATION_TTL_HOURS: 48,
+      PASSWORD_RESET_TTL_MINUTES: 60,
+    });
+    expect(config.ADMIN_EMAIL).toBeUndefined();
+  });
+
+  it('fails fast naming every bad variable', () => {
+    const attempt = () => loadIdentityConfig({ INTERNAL_SIGNING_SECRET: 'short', ACCESS_TOKEN_TTL_SECONDS: 'soon', MAILER: 'pigeon' });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/INTERNAL_SIGNING_SECRET must be at least 32 characters/);
+    expect(attempt).toThrow(/ACCESS_TOKEN_TTL_SECONDS must be an integer/);
+    expect(attempt).toThrow(/MAILER must be one of file, smtp/);
+    expect(() => loadIdentityConfig({})).toThrow(/INTERNAL_SIGNING_SECRET is required/);
+  });
+
+  it('needs SMTP_URL when MAILER=smtp', () => {
+    expect(() => loadIdentityConfig({ INTERNAL_SIGNING_SECRET: SECRET, MAILER: 'smtp' })).toThrow(/SMTP_URL is required when MAILER=smtp/);
+    expect(loadIdentityConfig({ INTERNAL_SIGNING_SECRET: SECRET, MAILER: 'smtp', SMTP_URL: 'smtp://127.0.0.1:25' }).SMTP_URL).toBe('smtp://127.0.0.1:25');
+  });
+
+  it('is documented row by row in the README table', () => {
+    const readme = readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+    for (const r of describeConfig(identityConfigSpec)) {
+      expect(r.description.length).toBeGreaterThan(10);
+      expect(readme).toContain(row(r));
+    }
+  });
+});
