@@ -5,8 +5,11 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
  * documents for the SDK (from the composed API schema). Generated files are committed; CI runs
  * codegen and fails when they differ.
  */
-const subgraphs: Record<string, { context: string }> = {
-  identity: { context: '../resolvers#IdentityContext' },
+const subgraphs: Record<string, { context: string; mappers?: Record<string, string> }> = {
+  identity: {
+    context: '../context#IdentityContext',
+    mappers: { User: '../users#UserView', ApiKey: '../apiKeys#ApiKeyView', AuthPayload: '../service#AuthResult' },
+  },
 };
 
 const scalars = { DateTime: 'Date | string', JSON: 'Record<string, unknown>' };
@@ -15,7 +18,7 @@ const config: CodegenConfig = {
   overwrite: true,
   generates: {
     ...Object.fromEntries(
-      Object.entries(subgraphs).map(([name, { context }]) => [
+      Object.entries(subgraphs).map(([name, { context, mappers }]) => [
         `subgraphs/${name}/src/generated/resolvers.ts`,
         {
           schema: `subgraphs/${name}/src/schema.graphql`,
@@ -23,6 +26,7 @@ const config: CodegenConfig = {
           config: {
             federation: true,
             contextType: context,
+            mappers: mappers ?? {},
             useIndexSignature: true,
             useTypeImports: true,
             scalars,

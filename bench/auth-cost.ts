@@ -28,7 +28,7 @@ async function timeAsync(label: string, iterations: number, fn: () => Promise<un
 
 async function main(): Promise<void> {
   const config = loadConfig(identityConfigSpec, { INTERNAL_SIGNING_SECRET: 'x'.repeat(32) });
-  const params = { type: argon2.argon2id, memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_TIME_COST, parallelism: config.ARGON2_PARALLELISM };
+  const params = { type: argon2.argon2id, memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_TIME_COST, parallelism: config.ARGON2_PARALLELISM } as const;
   console.log(`\nauth cost, Node ${process.version}; argon2id m=${params.memoryCost} KiB t=${params.timeCost} p=${params.parallelism}`);
   const hash = await argon2.hash('correct horse battery staple', params);
   await timeAsync('argon2id hash (register, change password)', 20, () => argon2.hash('correct horse battery staple', params));
