@@ -2,13 +2,15 @@
  * Router overhead: the same authenticated `me` query through the router (JWT verified, principal
  * signed, query planned, subgraph fetched) vs straight to the identity subgraph (signed as the
  * router would), in the same run against the same processes. Prints requests/s, p50 and p99 for
- * both and the router/direct throughput ratio (target >= 0.70).
+ * both and the router/direct throughput ratio (target >= 0.70), for the two run modes:
+ * distributed (router and identity in their own processes, as deployed) and embedded (one
+ * process, so router work and subgraph work share one core).
  *
- *   pnpm bench:router            # BENCH_SECONDS=10 BENCH_CONNECTIONS=10 by default
+ *   pnpm bench:router            # BENCH_SECONDS=10 BENCH_CONNECTIONS=10 BENCH_MODES=distributed,embedded
  */
 import autocannon from 'autocannon';
 import { signRequest, type Principal } from '@chatgraph/kit';
-import { graphql, spawnStack } from './support/spawnStack';
+import { graphql, spawnDistributed, spawnEmbedded, type BenchStack } from './support/spawnStack';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
@@ -27,9 +29,8 @@ async function load(url: string, headers: Record<string, string>, duration: numb
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx };
 }
 
-async function main(): Promise<void> {
-  const stack = await spawnStack();
-  try {
+async function measure(mode: string, stack: BenchStack): Promise<boolean> {
+  {
     const email = `bench-${Date.now()}@example.com`;
     const password = 'benchmark password 1';
     await graphql(stack.url, 'mutation($i: RegisterInput!) { register(input: $i) { user { id } } }', { i: { email, password, name: 'Bench' } });
@@ -53,13 +54,23 @@ async function main(): Promise<void> {
 
     const row = (name: string, f: Figures) =>
       `${name.padEnd(22)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   errors ${f.errors + f.non2xx}`;
-    console.log(`\nrouter overhead: authenticated \`me\`, ${connections} connections, ${seconds} s each, Node ${process.version}`);
+    console.log(`\nrouter overhead, ${mode}: authenticated \`me\`, ${connections} connections, ${seconds} s each, Node ${process.version}`);
     console.log(row('through the router', viaRouter));
     console.log(row('straight to identity', straight));
     console.log(`ratio router/direct throughput: ${(viaRouter.rps / straight.rps).toFixed(2)} (target >= 0.70)`);
-    if (viaRouter.errors + viaRouter.non2xx + straight.errors + straight.non2xx > 0) process.exitCode = 1;
-  } finally {
-    await stack.stop();
+    return viaRouter.errors + viaRouter.non2xx + straight.errors + straight.non2xx === 0;
+  }
+}
+
+async function main(): Promise<void> {
+  const modes = (process.env.BENCH_MODES ?? 'distributed,embedded').split(',');
+  for (const mode of modes) {
+    const stack = mode === 'embedded' ? await spawnEmbedded() : await spawnDistributed();
+    try {
+      if (!(await measure(mode, stack))) process.exitCode = 1;
+    } finally {
+      await stack.stop();
+    }
   }
 }
 

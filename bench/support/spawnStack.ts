@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -9,25 +12,77 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
-/** Starts `support/stack.ts` in a child process and waits for its address line. */
-export async function spawnStack(): Promise<BenchStack> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'stack.ts')], {
+const root = path.join(__dirname, '..', '..');
+
+function run(script: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', path.join(root, script)], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    cwd: path.join(__dirname, '..', '..'),
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
   });
-  const lines = createInterface({ input: child.stdout! });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+async function waitReady(base: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${base}/readyz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${base} never became ready`);
+}
+
+/** Embedded mode: router and subgraphs in one child process (`pnpm start`'s launcher). */
+export async function spawnEmbedded(): Promise<BenchStack> {
+  const child = run('bench/support/stack.ts');
   const first = await new Promise<string>((resolve, reject) => {
-    lines.once('line', resolve);
+    createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`stack exited with ${code}`)));
   });
   const info = JSON.parse(first) as Omit<BenchStack, 'stop'>;
+  return { ...info, stop: () => stopChild(child) };
+}
+
+/** Distributed mode: identity and the router each in their own process, as deployed. */
+export async function spawnDistributed(): Promise<BenchStack> {
+  const secret = randomBytes(32).toString('base64url');
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'chatgraph-bench-'));
+  const identityPort = 20000 + Math.floor(Math.random() * 20000);
+  const routerPort = identityPort + 1;
+  const identityUrl = `http://127.0.0.1:${identityPort}`;
+  const identity = run('subgraphs/identity/src/main.ts', { INTERNAL_SIGNING_SECRET: secret, IDENTITY_PORT: String(identityPort), DATA_DIR: dataDir });
+  await waitReady(identityUrl, identity);
+  const router = run('router/src/main.ts', {
+    INTERNAL_SIGNING_SECRET: secret,
+    ROUTER_PORT: String(routerPort),
+    IDENTITY_URL: identityUrl,
+    SUBGRAPH_URLS: `identity=${identityUrl}/graphql`,
+  });
+  try {
+    await waitReady(`http://127.0.0.1:${routerPort}`, router);
+  } catch (err) {
+    await Promise.all([stopChild(router), stopChild(identity)]);
+    throw err;
+  }
   return {
-    ...info,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    url: `http://127.0.0.1:${routerPort}/graphql`,
+    identityUrl,
+    secret,
+    stop: async () => {
+      await stopChild(router);
+      await stopChild(identity);
+    },
   };
 }
 
