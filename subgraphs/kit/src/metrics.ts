@@ -33,9 +33,10 @@ export class ServiceMetrics {
       async requestDidStart() {
         const started = process.hrtime.bigint();
         return {
-          async willSendResponse({ request, response, errors }) {
+          async willSendResponse({ request, operationName, response, errors }) {
             // Operation names come from clients: cap their length so a client cannot blow up cardinality.
-            const operation = (request.operationName ?? 'anonymous').slice(0, 64);
+            // The resolved operation name (from the document), else the one the client sent.
+            const operation = (operationName ?? request.operationName ?? 'anonymous').slice(0, 64);
             requests.inc({ operation });
             duration.observe({ operation }, Number(process.hrtime.bigint() - started) / 1e9);
             const body = response.body;
