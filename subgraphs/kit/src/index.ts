@@ -14,3 +14,4 @@ export * from './store';
 export * from './mail';
 export * from './signedFetch';
 export * from './jwt';
+export * from './search';

@@ -1,0 +1,121 @@
+import { Client, errors } from '@elastic/elasticsearch';
+import { SearchUnavailableError } from '../errors';
+import { silentSearchLogger, type SearchLogger } from '../logger';
+import type { SearchIndex, SearchIndexDefinition } from '../port';
+import { validateDefinition, validateDocuments, validateOwnerId, validateRequest } from '../validate';
+import { mapElasticsearchError } from './errors';
+import { indexMappings, indexTemplate } from './mappings';
+import { executeSearch } from './search';
+import { bulkDelete, bulkUpsert, deleteOwner } from './writes';
+
+export interface ElasticsearchSearchOptions {
+  /** Base URL, e.g. `http://127.0.0.1:9250`. */
+  node: string;
+  /** The index definition; its `name` is the Elasticsearch index (and template) name. */
+  index: SearchIndexDefinition;
+  logger?: SearchLogger;
+  /** Per-request timeout; a timeout surfaces as `SearchUnavailableError`. Default 10000. */
+  requestTimeoutMs?: number;
+  /**
+   * Retries after a connection failure. Default 1: the client's own default (3, with backoff of
+   * seconds) would hold a user's search for ~10 s before it could answer UNAVAILABLE.
+   */
+  maxRetries?: number;
+  /** Shards of a newly created index. Default 1 (index-wide BM25 statistics). */
+  numberOfShards?: number;
+}
+
+type State = 'new' | 'started' | 'stopped';
+
+function isAlreadyExists(error: unknown): boolean {
+  if (!(error instanceof errors.ResponseError)) return false;
+  const body: unknown = error.body;
+  return (body as { error?: { type?: unknown } } | undefined)?.error?.type === 'resource_already_exists_exception';
+}
+
+/**
+ * The search index on Elasticsearch (9.x; `@elastic/elasticsearch`). Uses core features only —
+ * `standard` analysis, BM25, `dense_vector` kNN, highlighting — and fuses hybrid results in the
+ * kit, so it runs on a basic licence and a stripped distribution alike.
+ */
+export function createElasticsearchIndex(options: ElasticsearchSearchOptions): SearchIndex {
+  const definition = options.index;
+  validateDefinition(definition);
+  const index = definition.name;
+  const logger = options.logger ?? silentSearchLogger;
+  const client = new Client({ node: options.node, requestTimeout: options.requestTimeoutMs ?? 10_000, maxRetries: options.maxRetries ?? 1 });
+  let state: State = 'new';
+
+  /** Runs an operation on a started index, mapping client errors to the port's. */
+  const run = async <T>(operation: string, work: () => Promise<T>): Promise<T> => {
+    if (state !== 'started') throw new SearchUnavailableError(`search index ${index} is ${state === 'new' ? 'not started' : 'stopped'}`);
+    try {
+      return await work();
+    } catch (error) {
+      throw mapElasticsearchError(error, operation, index);
+    }
+  };
+
+  const ensureIndex = async (): Promise<void> => {
+    await client.indices.putIndexTemplate(indexTemplate(definition, { numberOfShards: options.numberOfShards }));
+    if (await client.indices.exists({ index })) {
+      // New fields of a grown definition are added; changing an existing field's type is refused
+      // by Elasticsearch and needs a new index (rebuilt from events).
+      await client.indices.putMapping({ index, ...indexMappings(definition) });
+      return;
+    }
+    try {
+      await client.indices.create({ index });
+    } catch (error) {
+      // Another replica may have created it a moment ago; the template made both identical.
+      if (!isAlreadyExists(error)) throw error;
+    }
+    await client.cluster.health({ index, wait_for_status: 'yellow', timeout: '30s' });
+    logger.info({ index }, 'search index created');
+  };
+
+  return {
+    definition,
+    async start() {
+      if (state === 'started') return;
+      try {
+        await ensureIndex();
+      } catch (error) {
+        throw mapElasticsearchError(error, 'start', index);
+      }
+      state = 'started';
+    },
+    async stop() {
+      if (state === 'stopped') return;
+      state = 'stopped';
+      await client.close();
+    },
+    async ping() {
+      await run('ping', async () => {
+        // The integ-test distribution serves no `GET /`, so the client's ping() cannot be used.
+        const health = await client.cluster.health({ index, timeout: '5s' });
+        if (health.status === 'red') throw new SearchUnavailableError(`search index ${index} is red`);
+      });
+    },
+    async upsert(docs, writeOptions) {
+      validateDocuments(definition, docs);
+      await run('bulk upsert', () => bulkUpsert(client, index, docs, writeOptions));
+    },
+    async delete(ids, writeOptions) {
+      return run('bulk delete', () => bulkDelete(client, index, ids, writeOptions));
+    },
+    async deleteByOwner(ownerId, writeOptions) {
+      validateOwnerId(ownerId, 'deleteByOwner ownerId');
+      return run('delete by owner', () => deleteOwner(client, index, ownerId, writeOptions));
+    },
+    async refresh() {
+      await run('refresh', async () => {
+        await client.indices.refresh({ index });
+      });
+    },
+    async search(request) {
+      validateRequest(definition, request);
+      return run('search', () => executeSearch({ client, index, definition }, request));
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import type { SearchDocument, StoredSearchDocument } from '../port';
+import { TextIndex } from './textIndex';
+
+/** A stored document and its unit-length vector (cosine then becomes a dot product). */
+export interface TableEntry {
+  doc: StoredSearchDocument;
+  unitVector?: Float64Array;
+}
+
+/** The raw vector is kept only for snapshots; searches use `unitVector`. */
+interface StoredEntry extends TableEntry {
+  vector?: number[];
+}
+
+export function unitVector(vector: readonly number[]): Float64Array {
+  const norm = Math.sqrt(vector.reduce((sum, x) => sum + x * x, 0));
+  return Float64Array.from(vector, (x) => x / norm);
+}
+
+/** Copies so that a caller mutating what it passed in or got back cannot change the index. */
+function storedCopy(doc: SearchDocument): StoredSearchDocument {
+  const { vector: _vector, ...rest } = doc;
+  return structuredClone(rest);
+}
+
+/** The embedded engine's documents, indexed by id, by owner and by term. */
+export class DocumentTable {
+  private readonly entries = new Map<string, StoredEntry>();
+  private readonly byOwner = new Map<string, Set<string>>();
+  readonly text: TextIndex;
+
+  constructor(textWeights: Record<string, number>) {
+    this.text = new TextIndex(textWeights);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(id: string): TableEntry | undefined {
+    return this.entries.get(id);
+  }
+
+  /** Ids of one owner's documents: the only ones a search of that owner ever looks at. */
+  idsOf(ownerId: string): ReadonlySet<string> {
+    return this.byOwner.get(ownerId) ?? new Set();
+  }
+
+  put(doc: SearchDocument): void {
+    this.remove(doc.id);
+    const stored = storedCopy(doc);
+    const entry: StoredEntry = { doc: stored };
+    if (doc.vector) {
+      entry.vector = [...doc.vector];
+      entry.unitVector = unitVector(doc.vector);
+    }
+    this.entries.set(doc.id, entry);
+    let owned = this.byOwner.get(doc.ownerId);
+    if (!owned) this.byOwner.set(doc.ownerId, (owned = new Set()));
+    owned.add(doc.id);
+    this.text.add(doc.id, stored.text);
+  }
+
+  remove(id: string): boolean {
+    const entry = this.entries.get(id);
+    if (!entry) return false;
+    this.text.remove(id, entry.doc.text);
+    const owned = this.byOwner.get(entry.doc.ownerId);
+    owned?.delete(id);
+    if (owned?.size === 0) this.byOwner.delete(entry.doc.ownerId);
+    this.entries.delete(id);
+    return true;
+  }
+
+  removeOwner(ownerId: string): number {
+    const ids = [...this.idsOf(ownerId)];
+    for (const id of ids) this.remove(id);
+    return ids.length;
+  }
+
+  /** Every document with its vector, for snapshots. */
+  *documents(): Generator<SearchDocument> {
+    for (const { doc, vector } of this.entries.values()) yield vector ? { ...doc, vector } : doc;
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The search-index port: full-text (BM25), vector (cosine kNN) and hybrid (reciprocal rank
+ * fusion) search over documents that always belong to one owner. The same service code runs on
+ * the embedded engine (default, in-process) and on Elasticsearch; one contract suite checks both.
+ *
+ * The index is derived data: it can be rebuilt from the owning services' events, so adapters
+ * favour simplicity over durability (the embedded engine snapshots only if given a data dir).
+ */
+
+/** What an index holds. Field names are plain identifiers (`[A-Za-z][A-Za-z0-9_]*`). */
+export interface SearchIndexDefinition {
+  /** Index name, lowercase as Elasticsearch requires (`chatgraph-search`). */
+  name: string;
+  /** Analyzed text fields and their weights (boosts) for keyword relevance, e.g. `{ title: 2, body: 1 }`. */
+  textFields: Record<string, number>;
+  /** Exact-match fields usable in `filters.keywords` (e.g. `conversationId`). */
+  keywordFields?: string[];
+  /** Dimensions of the embedding vector; omit for an index without semantic search. */
+  vectorDims?: number;
+  /**
+   * How many results each ranked list contributes in semantic and hybrid modes (Elasticsearch's
+   * `rank_window_size`); those modes page only within it. Defaults to 100.
+   */
+  rankWindowSize?: number;
+}
+
+/** Keyword values: one value, or several (matching any of them). */
+export type KeywordValues = Record<string, string | string[]>;
+
+/** One indexed document. `ownerId` is mandatory: every search is confined to one owner. */
+export interface SearchDocument {
+  /** Unique within the index; upserting the same id replaces the document. */
+  id: string;
+  ownerId: string;
+  /** What the document is (`message`, `conversation`, `file`...); filterable. */
+  kind: string;
+  /** Values of the definition's text fields; missing fields are simply not searchable. */
+  text: Record<string, string>;
+  /** Embedding, `vectorDims` long and not all zeros (cosine is undefined for it). */
+  vector?: number[];
+  keywords?: KeywordValues;
+  createdAt: Date;
+  updatedAt?: Date;
+}
+
+/** A document as returned in hits: without its vector, which callers never need back. */
+export type StoredSearchDocument = Omit<SearchDocument, 'vector'>;
+
+export type SearchMode = 'keyword' | 'semantic' | 'hybrid';
+
+export interface SearchFilters {
+  /** Only these kinds (any of them). */
+  kinds?: string[];
+  /** Equality on declared keyword fields; every field must match (one of its values). */
+  keywords?: KeywordValues;
+  /** `createdAt` range: `gte` inclusive, `lt` exclusive. */
+  createdAt?: { gte?: Date; lt?: Date };
+}
+
+export interface SearchRequest {
+  /** Mandatory and always applied as a filter, in every mode: there is no search across owners. */
+  ownerId: string;
+  /** The user's query; required in keyword and hybrid modes, used for highlights in all. */
+  text?: string;
+  /** The query's embedding; required in semantic and hybrid modes. */
+  vector?: number[];
+  mode: SearchMode;
+  filters?: SearchFilters;
+  /** Page size, 1..100. */
+  size: number;
+  /** The `cursor` of the previous page. A cursor from another mode is refused. */
+  cursor?: string | null;
+}
+
+export interface SearchHit {
+  id: string;
+  kind: string;
+  /**
+   * Keyword: the BM25 score (engine-specific, comparable only within one result list).
+   * Semantic: `(1 + cosine) / 2`, as Elasticsearch reports it. Hybrid: the RRF score.
+   */
+  score: number;
+  /**
+   * A fragment of the best-matching text field with query terms wrapped in `<mark>`…`</mark>`;
+   * the rest is HTML-escaped. When no term matches, the start of the text, unmarked.
+   */
+  highlight: string;
+  doc: StoredSearchDocument;
+}
+
+export interface SearchResult {
+  hits: SearchHit[];
+  /** Pass back as `cursor` for the next page; null when there is none. */
+  cursor: string | null;
+}
+
+export interface WriteOptions {
+  /**
+   * When the write becomes visible to searches (Elasticsearch semantics): `false` (default) at
+   * the next periodic refresh, `'wait_for'` resolve once visible, `true` refresh now (costly;
+   * tests). The embedded engine makes every write visible at once.
+   */
+  refresh?: boolean | 'wait_for';
+}
+
+export interface SearchIndex {
+  readonly definition: SearchIndexDefinition;
+  /** Creates templates/mappings (or loads a snapshot). Idempotent; call before anything else. */
+  start(): Promise<void>;
+  /** Releases connections and files. Safe to call twice. */
+  stop(): Promise<void>;
+  /** Throws `SearchUnavailableError` when the index cannot serve requests (for `/readyz`). */
+  ping(): Promise<void>;
+  /**
+   * Inserts or replaces documents in one bulk. Documents are validated first: an invalid one
+   * throws `SearchRequestError` and nothing is written.
+   */
+  upsert(docs: readonly SearchDocument[], options?: WriteOptions): Promise<void>;
+  /** Removes documents by id; returns how many existed. */
+  delete(ids: readonly string[], options?: WriteOptions): Promise<number>;
+  /** Removes every document of an owner (account deletion); returns how many. */
+  deleteByOwner(ownerId: string, options?: WriteOptions): Promise<number>;
+  /** Makes every acknowledged write visible to searches. */
+  refresh(): Promise<void>;
+  search(request: SearchRequest): Promise<SearchResult>;
+}
