@@ -12,6 +12,7 @@ module.exports = {
   transform: { '^.+\\.(t|j)s$': swc },
   roots: ['<rootDir>/subgraphs', '<rootDir>/router', '<rootDir>/schema', '<rootDir>/clients', '<rootDir>/e2e'],
   testMatch: ['**/test/**/*.test.ts'],
+  testPathIgnorePatterns: ['\\.real\\.test\\.ts$', '/node_modules/'],
   // Real HTTP servers per test file; two cores on CI machines.
   maxWorkers: 2,
   testTimeout: 30000,
