@@ -15,3 +15,4 @@ export * from './mail';
 export * from './signedFetch';
 export * from './jwt';
 export * from './search';
+export * from './kv';
