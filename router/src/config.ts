@@ -54,6 +54,11 @@ export const ROUTER_CONFIG_SPEC = {
   MAX_DEPTH: int({ description: 'Deepest selection nesting allowed in an operation (fragments followed).', default: 12, min: 1 }),
   MAX_ALIASES: int({ description: 'Most aliased fields allowed in an operation (fragments expanded).', default: 30, min: 0 }),
   MAX_ROOT_FIELDS: int({ description: 'Most root fields allowed in an operation.', default: 20, min: 1 }),
+  MAX_COST: int({
+    description: 'Highest static cost allowed in an operation: each field costs 1, a list field multiplies its selection by its `first`/`last`/`limit` argument (10 when it has none).',
+    default: 5000,
+    min: 1,
+  }),
   API_KEY_CACHE_MS: int({ description: 'How long an API-key verification (valid or refused) is cached; a revocation takes effect within this time.', default: 5000, min: 0 }),
   JWKS_CACHE_MS: int({ description: "How long identity's public keys are cached before they are fetched again.", default: 300_000, min: 1000 }),
   INTROSPECTION: optional(bool({ description: 'Allow introspection queries.', defaultLabel: 'on unless NODE_ENV=production' })),

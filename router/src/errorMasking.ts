@@ -1,6 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
-import { unwrapResolverError } from '@apollo/server/errors';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { knownCode } from '@chatgraph/kit';
 import type { RouterContext } from './context';
 
@@ -16,9 +14,9 @@ const PROTOCOL_CODES = new Set(['PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NO
  * The router's error boundary. A coded error keeps its code and message whether the router or a
  * subgraph raised it (the gateway's `downstreamServiceError` keeps subgraph codes); Apollo's
  * client-error codes become BAD_USER_INPUT; anything else becomes INTERNAL with no message,
- * stack or subgraph detail — `errorReportingPlugin` logs it and adds the request id.
+ * stack or subgraph detail (`maskErrors` logs it and adds the request id).
  */
-export function formatRouterError(formatted: GraphQLFormattedError, _error: unknown): GraphQLFormattedError {
+export function formatRouterError(formatted: GraphQLFormattedError): GraphQLFormattedError {
   const where = { ...(formatted.path ? { path: formatted.path } : {}), ...(formatted.locations ? { locations: formatted.locations } : {}) };
   const extensions = (formatted.extensions ?? {}) as Record<string, unknown>;
   // Automatic persisted queries are a protocol: clients resend the full query on this code.
@@ -33,32 +31,27 @@ export function formatRouterError(formatted: GraphQLFormattedError, _error: unkn
   return { message: 'Internal error', ...where, extensions: { code: 'INTERNAL' } };
 }
 
-function isMasked(extensions: Record<string, unknown> | undefined): boolean {
-  const code = knownCode(extensions);
-  return !code || code === 'INTERNAL';
+/** The gateway passes a data source's thrown errors on as they are: not always GraphQLErrors. */
+function toFormatted(error: unknown): GraphQLFormattedError {
+  if (error instanceof GraphQLError) return error.toJSON();
+  return { message: error instanceof Error ? error.message : String(error) };
 }
 
-/** Logs every error that is masked, with the request id, and gives the client that id to quote. */
-export function errorReportingPlugin(): ApolloServerPlugin<RouterContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didEncounterErrors({ errors, contextValue }) {
-          for (const error of errors) {
-            // The gateway passes a data source's thrown errors on as they are: not always GraphQLErrors.
-            const extensions = (error as { extensions?: Record<string, unknown> }).extensions;
-            if (!isMasked(extensions)) continue;
-            const original = unwrapResolverError(error);
-            contextValue.log.error({ err: original, path: error.path, subgraph: extensions?.serviceName }, 'internal error');
-          }
-        },
-        async willSendResponse({ response, contextValue }) {
-          if (response.body.kind !== 'single') return;
-          for (const e of response.body.singleResult.errors ?? []) {
-            if (e.extensions?.code === 'INTERNAL') (e.extensions as Record<string, unknown>).requestId = contextValue.requestId;
-          }
-        },
-      };
-    },
-  };
+/** The error to log for a masked one: what the resolver or data source actually threw. */
+function originalOf(error: unknown): unknown {
+  return error instanceof GraphQLError && error.originalError ? error.originalError : error;
+}
+
+/**
+ * Formats the errors of an executed operation for the client. Every masked error is logged with
+ * the request id, and carries that id so the client can quote it.
+ */
+export function maskErrors(errors: readonly unknown[], context: RouterContext): GraphQLFormattedError[] {
+  return errors.map((error) => {
+    const formatted = formatRouterError(toFormatted(error));
+    if (formatted.extensions?.code !== 'INTERNAL') return formatted;
+    const extensions = error instanceof GraphQLError ? error.extensions : undefined;
+    context.log.error({ err: originalOf(error), path: error instanceof GraphQLError ? error.path : undefined, subgraph: extensions?.serviceName }, 'internal error');
+    return { ...formatted, extensions: { code: 'INTERNAL', requestId: context.requestId } };
+  });
 }

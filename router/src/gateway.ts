@@ -1,83 +1,106 @@
 import { ApolloGateway } from '@apollo/gateway';
-import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
-import type { Logger, ServiceMetrics } from '@chatgraph/kit';
+import type { Logger } from '@chatgraph/kit';
 import type { SubgraphEndpoint } from './config';
-import type { RouterContext } from './context';
 import { SigningDataSource } from './dataSource';
-import { errorReportingPlugin, formatRouterError } from './errorMasking';
-import { routerMetricsPlugin } from './metrics';
-import { operationLimitsPlugin, type OperationLimits } from './limits';
+import { DocumentCache } from './documents';
+import type { OperationLimits } from './limits';
 import { subgraphsOfSupergraph } from './readiness';
-import { apiKeyScopePlugin } from './scopes';
 import type { SubgraphTransport } from './subgraphTransport';
 import { supergraphManager, type SupergraphSource } from './supergraphSource';
 
+/** The gateway's executor: plans an operation and runs the plan against the subgraphs. */
+export type GatewayExecutor = ApolloGateway['executor'];
+
+/** What the executor receives per request (the fields it reads are listed in pipeline.ts). */
+export type GatewayRequestContext = Parameters<GatewayExecutor>[0];
+
+/**
+ * One loaded supergraph: its API schema and the documents validated against it. A hot reload
+ * makes a new generation; a request keeps the generation (and cache) it started with.
+ */
+export interface SchemaGeneration {
+  readonly generation: number;
+  readonly documents: DocumentCache;
+}
+
+/** What `RouterGateway` needs; nothing is read or fetched until `load()`. */
 export interface GatewayOptions {
   supergraph: SupergraphSource;
   signingSecret: string;
   logger: Logger;
   limits: OperationLimits;
   introspection: boolean;
-  metrics: ServiceMetrics;
   transport: SubgraphTransport;
 }
 
-/** Apollo Server executing through `@apollo/gateway`, plus what readiness needs to know. */
-export interface RouterGateway {
+/**
+ * `@apollo/gateway` without Apollo Server: the router loads it, follows its schema updates and
+ * calls its executor itself. The gateway plans and executes; everything before (parsing,
+ * validation, limits, variables) is the router's own pipeline.
+ */
+export class RouterGateway {
   readonly gateway: ApolloGateway;
-  readonly apollo: ApolloServer<RouterContext>;
+  /** The gateway's logger, handed to the executor with each request. */
+  readonly logger: Logger;
+  private current: SchemaGeneration | undefined;
+  private loadedExecutor: GatewayExecutor | undefined;
+  private endpoints: SubgraphEndpoint[] = [];
+  private loading: Promise<void> | undefined;
+
+  constructor(private readonly options: GatewayOptions) {
+    this.logger = options.logger.child({ component: 'gateway' });
+    // The gateway exports usage telemetry to Apollo's cloud unless this variable is set, and it
+    // offers no constructor option. ChatGraph sends nothing off the machine it runs on.
+    process.env.APOLLO_TELEMETRY_DISABLED = 'true';
+    this.gateway = new ApolloGateway({
+      supergraphSdl: supergraphManager(options.supergraph, this.logger),
+      logger: this.logger,
+      buildService: ({ name, url }) => {
+        if (!url) throw new Error(`subgraph ${name} has no URL in the supergraph`);
+        return new SigningDataSource({ name, url, signingSecret: options.signingSecret, logger: this.logger, transport: options.transport });
+      },
+    });
+    // Called during load() and on every hot reload, after the gateway swapped its planner.
+    this.gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
+      this.endpoints = subgraphsOfSupergraph(coreSupergraphSdl);
+      this.current = {
+        generation: (this.current?.generation ?? 0) + 1,
+        documents: new DocumentCache(apiSchema, { introspection: this.options.introspection, limits: this.options.limits }),
+      };
+    });
+  }
+
+  /** Reads or composes the supergraph; resolves once it is served. Safe to call twice. */
+  load(): Promise<void> {
+    this.loading ??= this.gateway.load().then(({ executor }) => {
+      this.loadedExecutor = executor;
+    });
+    return this.loading;
+  }
+
+  /** The schema generation serving new requests; undefined until loaded. */
+  get generation(): SchemaGeneration | undefined {
+    return this.current;
+  }
+
+  /** The executor; undefined until loaded. */
+  get executor(): GatewayExecutor | undefined {
+    return this.loadedExecutor;
+  }
+
   /** The subgraphs of the supergraph being served; empty until one is loaded. */
-  subgraphs(): SubgraphEndpoint[];
+  subgraphs(): SubgraphEndpoint[] {
+    return this.endpoints;
+  }
+
   /** True once a supergraph has loaded. */
-  hasSchema(): boolean;
-}
+  hasSchema(): boolean {
+    return this.current !== undefined;
+  }
 
-/** Builds the gateway and its Apollo Server; nothing is fetched or read until `apollo.start()`. */
-export function createGateway(options: GatewayOptions): RouterGateway {
-  const { logger } = options;
-  const gatewayLogger = logger.child({ component: 'gateway' });
-  const gateway = new ApolloGateway({
-    supergraphSdl: supergraphManager(options.supergraph, gatewayLogger),
-    logger: gatewayLogger,
-    buildService: ({ name, url }) => {
-      if (!url) throw new Error(`subgraph ${name} has no URL in the supergraph`);
-      return new SigningDataSource({ name, url, signingSecret: options.signingSecret, logger: gatewayLogger, transport: options.transport });
-    },
-  });
-
-  let subgraphs: SubgraphEndpoint[] = [];
-  let loaded = false;
-  gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
-    subgraphs = subgraphsOfSupergraph(coreSupergraphSdl);
-    loaded = true;
-  });
-
-  const apollo = new ApolloServer<RouterContext>({
-    gateway,
-    formatError: formatRouterError,
-    includeStacktraceInErrorResponses: false,
-    stopOnTerminationSignals: false,
-    introspection: options.introspection,
-    // Without introspection, "did you mean" hints would leak the schema piecemeal.
-    hideSchemaDetailsFromClientErrors: !options.introspection,
-    logger: logger.child({ component: 'apollo' }),
-    plugins: [
-      // Apollo's landing page loads from a CDN: the router serves its own offline page instead.
-      ApolloServerPluginLandingPageDisabled(),
-      // Nothing leaves for Apollo's cloud, even if an APOLLO_KEY happens to be set.
-      ApolloServerPluginUsageReportingDisabled(),
-      routerMetricsPlugin(options.metrics),
-      errorReportingPlugin(),
-      operationLimitsPlugin(options.limits),
-      apiKeyScopePlugin(),
-    ],
-  });
-
-  return {
-    gateway,
-    apollo,
-    subgraphs: () => subgraphs,
-    hasSchema: () => loaded,
-  };
+  /** Stops the supergraph manager (file watcher, timers); waits for a load in progress first. */
+  async stop(): Promise<void> {
+    if (this.loading) await this.loading.catch(() => undefined);
+    await this.gateway.stop();
+  }
 }

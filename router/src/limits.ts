@@ -1,6 +1,5 @@
-import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
-import { refusal } from './refusal';
+import { refusal, type Refusal } from './refusal';
 
 /** Operation shape limits, checked on the parsed operation before any subgraph is called. */
 export interface OperationLimits {
@@ -10,6 +9,8 @@ export interface OperationLimits {
   maxAliases: number;
   /** Fields selected at the root of the operation. */
   maxRootFields: number;
+  /** Static cost (see cost.ts): every field 1, list fields multiplied by their page size. */
+  maxCost: number;
 }
 
 /** What `measureOperation` finds. */
@@ -89,8 +90,8 @@ export function measureOperation(document: DocumentNode, operation: OperationDef
   return { depth: stats.depth, aliases: stats.aliases, rootFields: stats.fields };
 }
 
-/** The first limit an operation exceeds, as the error the client receives; undefined when it fits. */
-export function checkOperationLimits(shape: OperationShape, limits: OperationLimits): ReturnType<typeof refusal> | undefined {
+/** The first shape limit an operation exceeds, as the refusal the client receives; undefined when it fits. */
+export function checkOperationLimits(shape: OperationShape, limits: OperationLimits): Refusal | undefined {
   if (shape.depth > limits.maxDepth) {
     return refusal('BAD_USER_INPUT', `Operation is nested ${shape.depth} levels deep; at most ${limits.maxDepth} are allowed`, { limit: 'depth', max: limits.maxDepth, actual: shape.depth });
   }
@@ -107,21 +108,10 @@ export function checkOperationLimits(shape: OperationShape, limits: OperationLim
   return undefined;
 }
 
-/**
- * Refuses over-limit operations once Apollo has parsed, validated and picked the operation, and
- * before the gateway plans or fetches anything.
- */
-export function operationLimitsPlugin(limits: OperationLimits): ApolloServerPlugin<BaseContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ document, operation }) {
-          // Apollo refuses a request naming no operation before this hook; nothing to measure then.
-          if (!operation) return;
-          const error = checkOperationLimits(measureOperation(document, operation), limits);
-          if (error) throw error;
-        },
-      };
-    },
-  };
+/** Refuses an operation whose cost (with this request's variables) is over `maxCost`. */
+export function checkCost(cost: number, maxCost: number): Refusal | undefined {
+  if (cost <= maxCost) return undefined;
+  // A cost can overflow to Infinity with absurd page sizes; JSON has no Infinity.
+  const actual = Number.isFinite(cost) ? cost : Number.MAX_VALUE;
+  return refusal('BAD_USER_INPUT', `Operation costs ${actual}; at most ${maxCost} is allowed`, { limit: 'cost', max: maxCost, actual });
 }

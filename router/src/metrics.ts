@@ -1,27 +1,27 @@
-import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import type { GraphQLFormattedError } from 'graphql';
 import { knownCode, type ServiceMetrics } from '@chatgraph/kit';
 
+/** Longest operation label: names come from clients, who must not blow up label cardinality. */
+const MAX_OPERATION_LABEL = 64;
+
 /**
- * Records requests and latency by operation and errors by code on the kit's ServiceMetrics.
- * Unlike the kit's own plugin it names the operation from the document (`query WhoAmI {...}`)
- * when the client sends no `operationName`, which most clients do not.
+ * Records requests and latency by operation and errors by code on the kit's ServiceMetrics,
+ * straight from the router's pipeline. The operation is named from the document
+ * (`query WhoAmI {...}`) when the client sends no `operationName`, which most clients do not.
  */
-export function routerMetricsPlugin(metrics: ServiceMetrics): ApolloServerPlugin<BaseContext> {
-  return {
-    async requestDidStart() {
-      const started = process.hrtime.bigint();
-      return {
-        async willSendResponse({ request, operationName, response, errors }) {
-          // Names come from clients: cap their length so a client cannot blow up label cardinality.
-          const operation = (operationName ?? request.operationName ?? 'anonymous').slice(0, 64);
-          metrics.requests.inc({ operation });
-          metrics.duration.observe({ operation }, Number(process.hrtime.bigint() - started) / 1e9);
-          const reported = response.body.kind === 'single' ? (response.body.singleResult.errors ?? []) : [];
-          for (const e of reported.length > 0 ? reported : (errors ?? [])) {
-            metrics.errors.inc({ code: knownCode(e.extensions as Record<string, unknown> | undefined) ?? 'INTERNAL' });
-          }
-        },
-      };
-    },
-  };
+export class RouterMetrics {
+  constructor(private readonly metrics: ServiceMetrics) {}
+
+  /** One GraphQL request that reached the pipeline, with its latency since `startedAt` (hrtime). */
+  request(operation: string | null | undefined, startedAt: bigint): void {
+    const label = { operation: (operation ?? 'anonymous').slice(0, MAX_OPERATION_LABEL) };
+    this.metrics.requests.inc(label);
+    this.metrics.duration.observe(label, Number(process.hrtime.bigint() - startedAt) / 1e9);
+  }
+
+  /** Errors sent to a client, by code (requests refused before execution included). */
+  errors(errors: readonly GraphQLFormattedError[] | undefined): void {
+    if (!errors) return;
+    for (const error of errors) this.metrics.errors.inc({ code: knownCode(error.extensions as Record<string, unknown> | undefined) ?? 'INTERNAL' });
+  }
 }

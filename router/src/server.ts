@@ -1,14 +1,15 @@
-import { randomUUID } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
 import type { ApolloGateway } from '@apollo/gateway';
-import { ERROR_CODES, executeGraphQL, HttpError, HttpServer, REQUEST_ID_HEADER, sendJson, ServiceMetrics, type HttpRequest, type Logger, type Route } from '@chatgraph/kit';
+import { HttpServer, sendJson, ServiceMetrics, type Logger, type Route } from '@chatgraph/kit';
 import { ApiKeyVerifier } from './apiKeys';
 import { createAuthenticator, type Authenticator } from './auth';
-import type { RouterContext } from './context';
-import { createGateway } from './gateway';
+import { RouterGateway } from './gateway';
+import { graphqlHandler } from './graphqlHandler';
 import { JwksCache } from './jwks';
-import { sendLandingPage, wantsHtml } from './landingPage';
+import { sendLandingPage } from './landingPage';
 import type { OperationLimits } from './limits';
+import { RouterMetrics } from './metrics';
+import { PersistedQueries } from './persistedQueries';
+import { Pipeline } from './pipeline';
 import { unhealthySubgraphs } from './readiness';
 import { SubgraphTransport } from './subgraphTransport';
 import type { SupergraphSource } from './supergraphSource';
@@ -62,18 +63,13 @@ export interface Router {
   readonly authenticator: Authenticator;
 }
 
-export const DEFAULT_LIMITS: RouterLimits = { maxBodyBytes: 1_048_576, maxDepth: 12, maxAliases: 30, maxRootFields: 20 };
-
-/** Client-supplied request ids are kept for tracing only when they look like ids. */
-function requestIdOf(req: HttpRequest): string {
-  const given = req.headers[REQUEST_ID_HEADER];
-  return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
-}
+/** The limits when configuration sets none (the same defaults as ROUTER_CONFIG_SPEC). */
+export const DEFAULT_LIMITS: RouterLimits = { maxBodyBytes: 1_048_576, maxDepth: 12, maxAliases: 30, maxRootFields: 20, maxCost: 5000 };
 
 /**
- * Builds the router: `@apollo/gateway` on Apollo Server 5, served by the kit's HttpServer at
- * `/graphql` (POST, and GET for queries), with `/` (an offline landing page), `/healthz`,
- * `/readyz` and `/metrics`. Side-effect free: nothing is read, fetched or opened until `start()`.
+ * Builds the router: `@apollo/gateway` behind the router's own request pipeline (pipeline.ts),
+ * served by the kit's HttpServer at `/graphql` (POST, and GET for queries), with `/` (an offline
+ * landing page), `/healthz`, `/readyz` and `/metrics`. Side-effect free: nothing is read, fetched or opened until `start()`.
  */
 export function buildRouter(deps: RouterDeps): Router {
   const { logger } = deps;
@@ -99,40 +95,16 @@ export function buildRouter(deps: RouterDeps): Router {
     }),
   });
   const transport = new SubgraphTransport(deps.subgraphTimeoutMs ?? 30_000);
-  const { gateway, apollo, subgraphs, hasSchema } = createGateway({
+  const gateway = new RouterGateway({
     supergraph: deps.supergraph,
     signingSecret: deps.signingSecret,
     logger,
     limits,
     introspection: deps.introspection ?? true,
-    metrics,
     transport,
   });
-
-  const refuse = (res: ServerResponse, err: HttpError): void => {
-    metrics.errors.inc({ code: err.code });
-    const headers: Record<string, string> = err.code === 'UNAUTHENTICATED' ? { 'www-authenticate': 'Bearer' } : {};
-    sendJson(res, ERROR_CODES[err.code].http, { errors: [{ message: err.message, extensions: { code: err.code } }] }, headers);
-  };
-
-  const graphql = async (req: HttpRequest, res: ServerResponse): Promise<void> => {
-    if (req.method === 'GET' && wantsHtml(req.headers.accept)) {
-      sendLandingPage(res);
-      return;
-    }
-    const requestId = requestIdOf(req);
-    res.setHeader(REQUEST_ID_HEADER, requestId);
-    let context: RouterContext;
-    try {
-      const principal = await authenticator.authenticate(req.headers.authorization);
-      context = { principal, requestId, log: logger.child({ requestId }) };
-    } catch (err) {
-      if (!(err instanceof HttpError)) throw err;
-      refuse(res, err);
-      return;
-    }
-    await executeGraphQL(apollo, req, res, async () => context);
-  };
+  const pipeline = new Pipeline({ gateway, persistedQueries: new PersistedQueries(), maxCost: limits.maxCost });
+  const graphql = graphqlHandler({ authenticator, pipeline, metrics: new RouterMetrics(metrics), logger });
 
   const routes: Route[] = [
     { method: 'POST', path: '/graphql', handler: graphql },
@@ -143,7 +115,7 @@ export function buildRouter(deps: RouterDeps): Router {
       method: 'GET',
       path: '/readyz',
       async handler(_req, res) {
-        const failed = hasSchema() ? await unhealthySubgraphs(subgraphs(), 2000) : ['supergraph'];
+        const failed = gateway.hasSchema() ? await unhealthySubgraphs(gateway.subgraphs(), 2000) : ['supergraph'];
         const ready = failed.length === 0 && !http.draining;
         sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not-ready', service: 'router', failed });
       },
@@ -165,7 +137,7 @@ export function buildRouter(deps: RouterDeps): Router {
 
   return {
     http,
-    gateway,
+    gateway: gateway.gateway,
     metrics,
     authenticator,
     get url() {
@@ -173,7 +145,7 @@ export function buildRouter(deps: RouterDeps): Router {
     },
     async start(port = 0, host = '127.0.0.1') {
       if (stopping) throw new Error('router was stopped');
-      started ??= apollo.start();
+      started ??= gateway.load();
       await started;
       const url = await http.listen(port, host);
       logger.info({ url }, 'router listening');
@@ -182,7 +154,7 @@ export function buildRouter(deps: RouterDeps): Router {
     stop() {
       stopping ??= (async () => {
         await http.stop();
-        if (started) await started.then(() => apollo.stop(), () => undefined);
+        await gateway.stop();
         transport.close();
         logger.info('router stopped');
       })();

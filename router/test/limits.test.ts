@@ -139,3 +139,29 @@ describe('router: operation limits', () => {
     expect(res.body.errors?.[0]?.extensions).toMatchObject({ limit: 'aliases' });
   });
 });
+
+describe('router: operation cost limit', () => {
+  let graph: TestGraph;
+
+  beforeAll(async () => {
+    graph = await startTestGraph({ limits: { maxCost: 6 } });
+  });
+  afterAll(() => graph.stop());
+
+  const subgraphCalls = async (): Promise<number> => (await executedRequests(graph.identity.subgraph)) + (await executedRequests(graph.profiles.subgraph));
+
+  it('serves an operation costing MAX_COST', async () => {
+    const res = await graph.router.query('{ me { id name role friend { id } } }', { token: graph.identity.signToken({ sub: 'lee' }) });
+    expect(res.body).toEqual({ data: { me: { id: 'lee', name: 'User lee', role: 'USER', friend: { id: 'lee+' } } } });
+  });
+
+  it('refuses an operation costing more than MAX_COST, following fragments, before any subgraph is called', async () => {
+    const token = graph.identity.signToken({ sub: 'lee' });
+    const before = await subgraphCalls();
+    const res = await graph.router.query('{ me { ...U role friend { id name } } } fragment U on User { id name }', { token });
+    expect(await subgraphCalls()).toBe(before);
+    expect(res.status).toBe(400);
+    expect(res.body.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', limit: 'cost', max: 6, actual: 7 });
+    expect(res.body.data).toBeUndefined();
+  });
+});
