@@ -16,3 +16,4 @@ export * from './signedFetch';
 export * from './jwt';
 export * from './search';
 export * from './kv';
+export * from './events';

@@ -1,0 +1,25 @@
+import type { TopicContract } from './contract';
+import { validateEnvelope, type EventEnvelope } from './envelope';
+import { identityUserV1 } from './topics/identityUser';
+
+/**
+ * Every topic contract, by topic name. Producers and consumers look contracts up here; a topic
+ * missing from the registry has only its envelope checked.
+ */
+export const eventTopics: ReadonlyMap<string, TopicContract> = new Map<string, TopicContract>(
+  [identityUserV1].map((contract) => [contract.topic, contract as unknown as TopicContract]),
+);
+
+/** The contract of `topic`, if one is registered. */
+export function topicContract(topic: string): TopicContract | undefined {
+  return eventTopics.get(topic);
+}
+
+/**
+ * Checks an event against its topic's contract when the topic is registered, otherwise only its
+ * envelope. Throws `EventValidationError`.
+ */
+export function validateEvent(topic: string, value: unknown): EventEnvelope {
+  const contract = eventTopics.get(topic);
+  return contract ? contract.validate(value) : validateEnvelope(value);
+}

@@ -1,0 +1,169 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createLogger, type Logger } from '../../logger';
+import { acquireLock, type DirectoryLock } from '../../store/embedded/lock';
+import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, type ConsumedRecord } from '../delivery';
+import { checkGroupId, checkTopic, deadLetterTopic } from '../names';
+import { EventBusStateError, type EventBus, type EventHeaders, type EventToPublish, type PublishOptions, type SubscribeOptions, type Subscription } from '../port';
+import { prepareRecords } from '../publishing';
+import { EmbeddedConsumerGroup, type GroupMember } from './consumerGroup';
+import { GroupOffsets } from './groupOffsets';
+import { partitionOf } from './partitioning';
+import { TopicLog } from './topicLog';
+
+export interface EmbeddedEventBusOptions {
+  /** The bus's own directory (topic logs, group offsets, lock file); created if missing. */
+  dataDir: string;
+  /** Partitions of each new topic (default 3). Existing topics keep the count they were created with. */
+  partitions?: number;
+  logger?: Logger;
+}
+
+type Phase = 'new' | 'running' | 'stopping' | 'stopped';
+
+/**
+ * The embedded event bus: Kafka's semantics in one process. Topics are durable logs split into
+ * partitions by key; consumer groups share partitions and commit offsets; failing events are
+ * retried with backoff and then dead-lettered. It is single-process by design (a lock file
+ * guards the directory): members of one group in one process share partitions, but two
+ * processes need Kafka.
+ */
+class EmbeddedEventBus implements EventBus {
+  private phase: Phase = 'new';
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  private lock: DirectoryLock | undefined;
+  private readonly topics = new Map<string, Promise<TopicLog>>();
+  private readonly groups = new Map<string, Promise<EmbeddedConsumerGroup>>();
+  /** Logs opened so far, for `ping()`. */
+  private readonly opened: TopicLog[] = [];
+  private publishing = 0;
+  private publishesDone: Array<() => void> = [];
+  private readonly logger: Logger;
+  private readonly partitions: number;
+
+  constructor(private readonly dataDir: string, options: EmbeddedEventBusOptions) {
+    this.logger = options.logger ?? createLogger({ name: 'event-bus', level: 'silent' });
+    this.partitions = options.partitions ?? 3;
+    if (!Number.isInteger(this.partitions) || this.partitions < 1) throw new Error('partitions must be a positive integer');
+  }
+
+  start(): Promise<void> {
+    if (this.phase === 'stopping' || this.phase === 'stopped') return Promise.reject(new EventBusStateError('the embedded event bus was stopped; create a new one'));
+    this.starting ??= (async () => {
+      await mkdir(join(this.dataDir, 'topics'), { recursive: true });
+      await mkdir(join(this.dataDir, 'groups'), { recursive: true });
+      this.lock = await acquireLock(this.dataDir, this.logger);
+      this.phase = 'running';
+    })();
+    return this.starting;
+  }
+
+  private requireRunning(action: string, allowStopping = false): void {
+    if (this.phase === 'running' || (allowStopping && this.phase === 'stopping')) return;
+    throw new EventBusStateError(`cannot ${action}: the embedded event bus is ${this.phase === 'new' ? 'not started' : this.phase}`);
+  }
+
+  topicLog(topic: string): Promise<TopicLog> {
+    let log = this.topics.get(topic);
+    if (!log) {
+      log = TopicLog.open(join(this.dataDir, 'topics'), topic, this.partitions);
+      this.topics.set(topic, log);
+      log.then(
+        (opened) => this.opened.push(opened),
+        () => this.topics.delete(topic),
+      );
+    }
+    return log;
+  }
+
+  async publish(topic: string, events: readonly EventToPublish[], options?: PublishOptions): Promise<void> {
+    // Handlers still finishing while the bus stops may publish: their events must not be lost.
+    this.requireRunning('publish', true);
+    const records = prepareRecords(topic, events, options);
+    if (records.length > 0) await this.append(topic, records);
+  }
+
+  private async append(topic: string, records: ReadonlyArray<{ key: string; value: string; headers: EventHeaders }>): Promise<void> {
+    this.publishing++;
+    try {
+      const log = await this.topicLog(topic);
+      await log.append(records.map((record) => ({ ...record, partition: partitionOf(record.key, log.partitions) })));
+    } finally {
+      if (--this.publishing === 0) for (const resolve of this.publishesDone.splice(0)) resolve();
+    }
+  }
+
+  private readonly deadLetter = (record: ConsumedRecord, headers: EventHeaders): Promise<void> =>
+    this.append(deadLetterTopic(record.topic), [{ key: record.key, value: record.value ?? '', headers }]);
+
+  private group(groupId: string): Promise<EmbeddedConsumerGroup> {
+    let group = this.groups.get(groupId);
+    if (!group) {
+      const host = { topicLog: (topic: string) => this.topicLog(topic), deadLetter: this.deadLetter, logger: this.logger };
+      group = GroupOffsets.open(join(this.dataDir, 'groups'), groupId).then((offsets) => new EmbeddedConsumerGroup(groupId, offsets, host));
+      this.groups.set(groupId, group);
+      group.catch(() => this.groups.delete(groupId));
+    }
+    return group;
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    this.requireRunning('subscribe');
+    checkGroupId(options.groupId);
+    if (options.topics.length === 0) throw new Error('subscribe needs at least one topic');
+    options.topics.forEach(checkTopic);
+    const topics = [...options.topics];
+    await Promise.all(topics.map((topic) => this.topicLog(topic)));
+    const member: GroupMember = {
+      topics,
+      delivery: {
+        groupId: options.groupId,
+        handler: options.handler,
+        maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+        backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
+        logger: this.logger,
+      },
+    };
+    const group = await this.group(options.groupId);
+    await group.join(member);
+    let leaving: Promise<void> | undefined;
+    return {
+      groupId: options.groupId,
+      topics,
+      stop: () => (leaving ??= group.leave(member)),
+    };
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.stopOnce();
+    return this.stopping;
+  }
+
+  private async stopOnce(): Promise<void> {
+    await this.starting?.catch(() => undefined);
+    if (this.phase !== 'running') {
+      this.phase = 'stopped';
+      return;
+    }
+    this.phase = 'stopping';
+    const groups = await Promise.all([...this.groups.values()].map((group) => group.catch(() => undefined)));
+    await Promise.all(groups.map((group) => group?.stop()));
+    if (this.publishing > 0) await new Promise<void>((resolve) => this.publishesDone.push(resolve));
+    this.phase = 'stopped';
+    const logs = await Promise.all([...this.topics.values()].map((log) => log.catch(() => undefined)));
+    await Promise.all(logs.map((log) => log?.close()));
+    await this.lock?.release();
+  }
+
+  async ping(): Promise<void> {
+    this.requireRunning('accept events');
+    const failure = this.opened.find((log) => log.failed)?.failed;
+    if (failure) throw new Error(`the embedded event bus cannot write: ${failure.message}`);
+  }
+}
+
+/** Creates the embedded event bus. Nothing touches `dataDir` until `start()`. */
+export function createEmbeddedEventBus(options: EmbeddedEventBusOptions): EventBus {
+  return new EmbeddedEventBus(options.dataDir, options);
+}

@@ -1,0 +1,11 @@
+/** The event-bus port, its two adapters, the outbox relay and idempotent consumption. */
+export * from './port';
+export { currentTraceparent, isTraceparent, newTraceparent, withTraceparent, TRACEPARENT_HEADER } from './trace';
+export { backoffDelay, DEAD_LETTER_HEADERS, DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS } from './delivery';
+export { deadLetterTopic } from './names';
+export { createEmbeddedEventBus, type EmbeddedEventBusOptions } from './embedded/embeddedEventBus';
+export { createKafkaEventBus, type KafkaEventBusOptions } from './kafka/kafkaEventBus';
+export type { KafkaConsumerTuning } from './kafka/kafkaSubscription';
+export * from './outbox';
+export { OutboxRelay, type OutboxRelayOptions } from './relay';
+export * from './idempotency';

@@ -1,0 +1,198 @@
+import { Kafka, Partitioners, type Admin, type Producer } from 'kafkajs';
+import { createLogger, type Logger } from '../../logger';
+import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, type ConsumedRecord } from '../delivery';
+import { checkGroupId, checkTopic, deadLetterTopic } from '../names';
+import { EventBusStateError, EventBusUnavailableError, type EventBus, type EventHeaders, type EventToPublish, type PublishOptions, type SubscribeOptions, type Subscription } from '../port';
+import { prepareRecords, type OutgoingRecord } from '../publishing';
+import { protocolType, toBusError } from './errors';
+import { KafkaSubscription, type KafkaConsumerTuning } from './kafkaSubscription';
+import { kafkaLogCreator } from './logging';
+import { TopicAdmin } from './topicAdmin';
+
+export interface KafkaEventBusOptions {
+  /** `host:port` of one or more brokers (use 127.0.0.1, not localhost). */
+  brokers: string[];
+  clientId: string;
+  logger?: Logger;
+  /** Partitions of topics this bus creates (default 3). */
+  partitions?: number;
+  /** Replicas of topics this bus creates: 1 for a single broker (default), 3 in production. */
+  replicationFactor?: number;
+  /** TCP connect timeout per broker (default 3 s). */
+  connectionTimeoutMs?: number;
+  /** Per-request timeout (default 10 s). */
+  requestTimeoutMs?: number;
+  /**
+   * Retries of a failing request inside kafkajs (default 5, at least 1, backing off up to 2 s) before
+   * `publish` rejects; callers such as the outbox relay retry on their own schedule after that.
+   */
+  retries?: number;
+  consumer?: KafkaConsumerTuning;
+}
+
+type Phase = 'new' | 'running' | 'stopping' | 'stopped';
+
+const PING_TIMEOUT_MS = 5000;
+
+/**
+ * The Kafka adapter (kafkajs). The producer is idempotent with `acks=all` and one request in
+ * flight, so a retried send neither duplicates nor reorders a partition's records. Each
+ * subscription is its own consumer-group member.
+ */
+class KafkaEventBus implements EventBus {
+  private phase: Phase = 'new';
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  private readonly kafka: Kafka;
+  private readonly producer: Producer;
+  private readonly admin: Admin;
+  private readonly topics: TopicAdmin;
+  private readonly subscriptions = new Set<KafkaSubscription>();
+  private readonly logger: Logger;
+
+  constructor(private readonly options: KafkaEventBusOptions) {
+    this.logger = options.logger ?? createLogger({ name: 'event-bus', level: 'silent' });
+    // The idempotent producer refuses to run without retries.
+    const retries = Math.max(1, options.retries ?? 5);
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      connectionTimeout: options.connectionTimeoutMs ?? 3000,
+      requestTimeout: options.requestTimeoutMs ?? 10_000,
+      retry: { retries, initialRetryTime: 100, maxRetryTime: 2000 },
+      logCreator: kafkaLogCreator(this.logger),
+    });
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    this.admin = this.kafka.admin();
+    this.topics = new TopicAdmin(this.admin, options.partitions ?? 3, options.replicationFactor ?? 1);
+  }
+
+  start(): Promise<void> {
+    if (this.phase === 'stopping' || this.phase === 'stopped') return Promise.reject(new EventBusStateError('the Kafka event bus was stopped; create a new one'));
+    this.starting ??= (async () => {
+      try {
+        await this.admin.connect();
+        await this.producer.connect();
+      } catch (error) {
+        await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
+        this.phase = 'stopped';
+        throw toBusError(error, this.options.brokers, 'connecting');
+      }
+      this.phase = 'running';
+    })();
+    return this.starting;
+  }
+
+  private requireRunning(action: string, allowStopping = false): void {
+    if (this.phase === 'running' || (allowStopping && this.phase === 'stopping')) return;
+    throw new EventBusStateError(`cannot ${action}: the Kafka event bus is ${this.phase === 'new' ? 'not started' : this.phase}`);
+  }
+
+  async publish(topic: string, events: readonly EventToPublish[], options?: PublishOptions): Promise<void> {
+    // Handlers still finishing while the bus stops may publish; the producer closes after them.
+    this.requireRunning('publish', true);
+    const records = prepareRecords(topic, events, options);
+    if (records.length > 0) await this.send(topic, records);
+  }
+
+  private async send(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
+    try {
+      await this.topics.ensure([topic]);
+      await this.producer.send({ topic, acks: -1, messages: records.map(({ key, value, headers }) => ({ key, value, headers })) });
+    } catch (error) {
+      if (protocolType(error) === 'UNKNOWN_TOPIC_OR_PARTITION') this.topics.forget(topic);
+      throw toBusError(error, this.options.brokers, `publishing to ${topic}`);
+    }
+  }
+
+  private readonly deadLetter = (record: ConsumedRecord, headers: EventHeaders): Promise<void> =>
+    this.send(deadLetterTopic(record.topic), [{ key: record.key, value: record.value ?? '', headers }]);
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    this.requireRunning('subscribe');
+    checkGroupId(options.groupId);
+    if (options.topics.length === 0) throw new Error('subscribe needs at least one topic');
+    options.topics.forEach(checkTopic);
+    try {
+      await this.topics.ensure(options.topics);
+    } catch (error) {
+      throw toBusError(error, this.options.brokers, 'creating topics');
+    }
+    const subscription = new KafkaSubscription(options.groupId, {
+      kafka: this.kafka,
+      topics: [...options.topics],
+      delivery: {
+        groupId: options.groupId,
+        handler: options.handler,
+        maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+        backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
+        logger: this.logger,
+      },
+      deadLetter: this.deadLetter,
+      tuning: this.options.consumer ?? {},
+      logger: this.logger,
+    });
+    this.subscriptions.add(subscription);
+    try {
+      await subscription.start();
+    } catch (error) {
+      this.subscriptions.delete(subscription);
+      throw toBusError(error, this.options.brokers, `joining group ${options.groupId}`);
+    }
+    const stop = subscription.stop.bind(subscription);
+    return {
+      groupId: options.groupId,
+      topics: subscription.topics,
+      stop: async () => {
+        this.subscriptions.delete(subscription);
+        await stop();
+      },
+    };
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.stopOnce();
+    return this.stopping;
+  }
+
+  private async stopOnce(): Promise<void> {
+    await this.starting?.catch(() => undefined);
+    if (this.phase !== 'running') {
+      this.phase = 'stopped';
+      return;
+    }
+    this.phase = 'stopping';
+    // Consumers first: their in-flight handlers may still publish or dead-letter through the producer.
+    await Promise.allSettled([...this.subscriptions].map((subscription) => subscription.stop()));
+    this.subscriptions.clear();
+    this.phase = 'stopped';
+    await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
+  }
+
+  async ping(): Promise<void> {
+    this.requireRunning('accept events');
+    // Readiness probes need an answer in seconds, not after kafkajs's full retry schedule.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new EventBusUnavailableError(`Kafka at ${this.options.brokers.join(',')} did not answer a ping within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([this.admin.describeCluster(), timeout]);
+    } catch (error) {
+      throw toBusError(error, this.options.brokers, 'ping');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** Creates the Kafka event bus. Nothing connects until `start()`. */
+export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
+  if (options.brokers.length === 0) throw new Error('createKafkaEventBus needs at least one broker');
+  return new KafkaEventBus(options);
+}

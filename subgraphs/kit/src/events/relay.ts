@@ -1,0 +1,194 @@
+import { validateEvent } from '@chatgraph/schema';
+import { createLogger, type Logger } from '../logger';
+import type { Collection } from '../store/port';
+import { backoffDelay } from './delivery';
+import { checkTopic } from './names';
+import { PENDING_OUTBOX, type OutboxDocument, type OutboxEvent } from './outbox';
+import type { BackoffOptions, EventBus } from './port';
+
+export interface OutboxRelayOptions {
+  bus: EventBus;
+  /** Collections whose documents carry an outbox (`addOutbox` + `OUTBOX_INDEX`). */
+  collections: ReadonlyArray<Collection<OutboxDocument>>;
+  logger?: Logger;
+  /** Scan interval when nobody calls `notify()` (default 1 s): picks up writes of other processes. */
+  pollIntervalMs?: number;
+  /** Documents read per collection per pass (default 100). */
+  batchSize?: number;
+  /** Wait between passes while publishing fails (default 200 ms doubling up to 10 s). */
+  backoff?: Partial<BackoffOptions>;
+}
+
+interface Pending {
+  doc: OutboxDocument;
+  entry: OutboxEvent;
+}
+
+interface Parked extends Pending {
+  error: string;
+}
+
+/** Why an entry can never be published (its topic, key or event is invalid), or undefined. */
+function unpublishable(entry: OutboxEvent): string | undefined {
+  try {
+    checkTopic(entry.topic);
+    if (typeof entry.key !== 'string' || entry.key.length === 0) return 'the entry has no key';
+    validateEvent(entry.topic, entry.event);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/**
+ * Publishes outbox entries and removes them from their documents. A pass reads documents with
+ * pending entries, publishes them per topic in document order (so each key's events keep their
+ * order), then `$pull`s exactly the published ids. A crash between publish and pull publishes
+ * those events again: delivery is at-least-once and consumers deduplicate on the event id. Several
+ * relays (replicas) may run at once with the same outcome. While the bus is down, passes fail
+ * and are retried with backoff; every pending event goes out once it is back.
+ */
+export class OutboxRelay {
+  private readonly logger: Logger;
+  private readonly pollIntervalMs: number;
+  private readonly batchSize: number;
+  private readonly backoff: BackoffOptions;
+  private loop: Promise<void> | undefined;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private woken = false;
+  /** Passes run one at a time, whether from the loop or from `drain()`. */
+  private passes: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.logger = options.logger ?? createLogger({ name: 'outbox-relay', level: 'silent' });
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.batchSize = options.batchSize ?? 100;
+    this.backoff = { initialMs: 200, maxMs: 10_000, multiplier: 2, ...options.backoff };
+  }
+
+  /** Starts the background loop (idempotent). */
+  start(): void {
+    if (this.stopped) throw new Error('the outbox relay was stopped; create a new one');
+    this.loop ??= this.run();
+  }
+
+  /** Asks for a pass now, e.g. right after a local write with events. */
+  notify(): void {
+    this.woken = true;
+    this.wake?.();
+  }
+
+  /** Lets the pass in progress finish, then stops. Safe twice. Pending events stay in their documents. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** Publishes everything pending now; rejects if publishing fails (the entries stay pending). */
+  async drain(): Promise<void> {
+    while ((await this.pass()) > 0);
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      let published = 0;
+      try {
+        published = await this.pass();
+        failures = 0;
+      } catch (error) {
+        failures++;
+        this.logger.warn({ err: error, failures }, 'outbox relay could not publish; retrying');
+      }
+      if (this.stopped) break;
+      if (failures > 0) await this.sleep(backoffDelay(this.backoff, failures), false);
+      else if (published === 0) await this.sleep(this.pollIntervalMs, true);
+    }
+  }
+
+  /** Waits `ms`, or less when stopped (or, if `wakeable`, when notified since the last pass started). */
+  private sleep(ms: number, wakeable: boolean): Promise<void> {
+    if (this.stopped || (wakeable && this.woken)) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        if (wakeable) this.woken = false;
+        resolve();
+      };
+      const timer = setTimeout(finish, ms);
+      this.wake = () => {
+        if (this.stopped || wakeable) finish();
+      };
+    });
+  }
+
+  /** One pass over every collection; returns how many events it published. */
+  private pass(): Promise<number> {
+    const run = this.passes.then(async () => {
+      let published = 0;
+      for (const collection of this.options.collections) published += await this.passOver(collection);
+      return published;
+    });
+    this.passes = run.catch(() => undefined);
+    return run;
+  }
+
+  private async passOver(collection: Collection<OutboxDocument>): Promise<number> {
+    const docs = await collection.find(PENDING_OUTBOX, { limit: this.batchSize });
+    const byTopic = new Map<string, Pending[]>();
+    const parked: Parked[] = [];
+    for (const doc of docs) {
+      for (const entry of doc._outbox ?? []) {
+        // No retry can make an event valid: park it rather than block every later pass.
+        const problem = unpublishable(entry);
+        if (problem) parked.push({ doc, entry, error: problem });
+        else if (byTopic.has(entry.topic)) byTopic.get(entry.topic)?.push({ doc, entry });
+        else byTopic.set(entry.topic, [{ doc, entry }]);
+      }
+    }
+    const published: Pending[] = [];
+    let failure: unknown;
+    for (const [topic, items] of byTopic) {
+      try {
+        await this.options.bus.publish(topic, items.map(({ entry }) => ({ key: entry.key, event: entry.event, headers: entry.headers })));
+        published.push(...items);
+      } catch (error) {
+        // A down bus fails every topic alike: the rest waits for the next pass.
+        failure = error;
+        break;
+      }
+    }
+    await this.settle(collection, published, parked);
+    if (failure !== undefined) throw failure;
+    return published.length;
+  }
+
+  /** Pulls what was published (and parks what never can be), then removes finished tombstones. */
+  private async settle(collection: Collection<OutboxDocument>, published: Pending[], parked: Parked[]): Promise<void> {
+    const perDoc = new Map<string, { doc: OutboxDocument; done: Pending[]; bad: Parked[] }>();
+    const slot = (doc: OutboxDocument) => perDoc.get(doc._id) ?? perDoc.set(doc._id, { doc, done: [], bad: [] }).get(doc._id);
+    for (const item of published) slot(item.doc)?.done.push(item);
+    for (const item of parked) slot(item.doc)?.bad.push(item);
+    for (const { doc, done, bad } of perDoc.values()) {
+      // Entries are pulled by event id. Should one event be queued for two topics, it is pulled only
+      // once both are out: the other way an unpublished entry could be dropped.
+      const settled = new Set([...done, ...bad].map(({ entry }) => entry));
+      const waiting = new Set((doc._outbox ?? []).filter((entry) => !settled.has(entry)).map((entry) => entry.event.id));
+      const ids = [...new Set([...settled].map((entry) => entry.event.id))].filter((id) => !waiting.has(id));
+      const park = bad.length > 0 ? { $push: { _outboxParked: { $each: bad.map(({ entry, error }) => ({ ...entry, error })) } } } : {};
+      await collection.updateOne({ _id: doc._id }, { ...park, $pull: { _outbox: { 'event.id': { $in: ids } } } });
+      for (const item of bad) this.logger.error({ collection: collection.name, docId: doc._id, eventId: item.entry.event.id, err: item.error }, 'outbox event parked: it fails its contract');
+      // Only if nothing was queued since the read: the filter checks the outbox is empty now.
+      if (doc._deleted) await collection.deleteOne({ _id: doc._id, _deleted: true, ...NOTHING_PENDING });
+    }
+  }
+}
+
+/** Matches documents whose outbox is empty (nothing was added since the relay read them). */
+const NOTHING_PENDING = { '_outbox.event.id': { $exists: false } };
