@@ -54,7 +54,11 @@ module.exports = tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
-    languageOptions: { globals: { fetch: 'readonly', URL: 'readonly', Buffer: 'readonly', setTimeout: 'readonly' } },
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['fetch', 'URL', 'Buffer', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance', 'AbortController', 'AbortSignal', 'TextEncoder', 'TextDecoder', 'structuredClone'].map((g) => [g, 'readonly']),
+      ),
+    },
   },
   ...subgraphBoundaries,
   { files: ['bench/**/*.ts', 'scripts/**/*.ts', 'scripts/**/*.mjs', 'schema/*.ts'], rules: { 'no-console': 'off' } },

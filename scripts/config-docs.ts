@@ -1,6 +1,7 @@
 /**
- * Renders every service's configuration variables into README.md between the config markers,
- * from the same specs the services parse their environment with. `--check` fails on drift.
+ * Renders configuration tables from the same specs the services parse their environment with:
+ * every variable of every service in the root README, and each service's own in its README,
+ * between `<!-- config:start -->` and `<!-- config:end -->`. `--check` fails on drift (CI).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,36 +10,48 @@ import { identityConfigSpec } from '../subgraphs/identity/src/config';
 import { ROUTER_CONFIG_SPEC } from '../router/src/config';
 import { EMBEDDED_CONFIG_SPEC } from '../router/src/embedded/config';
 
-const sections: Array<[string, ConfigSpec]> = [
-  ['embedded launcher (`pnpm start`)', EMBEDDED_CONFIG_SPEC],
-  ['router', ROUTER_CONFIG_SPEC],
-  ['identity', identityConfigSpec],
+const services: Array<{ name: string; spec: ConfigSpec; readme?: string }> = [
+  { name: 'embedded launcher (`pnpm start`)', spec: EMBEDDED_CONFIG_SPEC },
+  { name: 'router', spec: ROUTER_CONFIG_SPEC, readme: 'router/README.md' },
+  { name: 'identity', spec: identityConfigSpec, readme: 'subgraphs/identity/README.md' },
 ];
 
 const escape = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const shown = (value: string): string => (value.startsWith('(') ? value : `\`${escape(value)}\``);
 
-function render(): string {
-  const lines = ['| service | variable | default | meaning |', '|---|---|---|---|'];
-  for (const [service, spec] of sections) {
-    for (const row of describeConfig(spec)) lines.push(`| ${service} | \`${row.name}\` | ${escape(row.default)} | ${escape(row.description)} |`);
-  }
-  return lines.join('\n');
+function serviceTable(spec: ConfigSpec): string {
+  const rows = describeConfig(spec).map((r) => `| \`${r.name}\` | ${shown(r.default)} | ${escape(r.description)} |`);
+  return ['| variable | default | description |', '|---|---|---|', ...rows].join('\n');
 }
 
-const readme = join(__dirname, '..', 'README.md');
-const current = readFileSync(readme, 'utf8');
+function allServicesTable(): string {
+  const rows = services.flatMap(({ name, spec }) => describeConfig(spec).map((r) => `| ${name} | \`${r.name}\` | ${shown(r.default)} | ${escape(r.description)} |`));
+  return ['| service | variable | default | description |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+const root = join(__dirname, '..');
+const targets: Array<[string, string]> = [
+  ['README.md', allServicesTable()],
+  ...services.flatMap(({ spec, readme }): Array<[string, string]> => (readme ? [[readme, serviceTable(spec)]] : [])),
+];
+
 const pattern = /(<!-- config:start -->\n)[\s\S]*?(<!-- config:end -->)/;
-if (!pattern.test(current)) {
-  console.error('README.md has no <!-- config:start --> / <!-- config:end --> markers');
-  process.exit(1);
-}
-const next = current.replace(pattern, `$1${render()}\n$2`);
-if (process.argv.includes('--check')) {
-  if (next !== current) {
-    console.error('README.md configuration table is stale: run `pnpm docs:config` and commit');
+let stale = 0;
+for (const [file, table] of targets) {
+  const path = join(root, file);
+  const current = readFileSync(path, 'utf8');
+  if (!pattern.test(current)) {
+    console.error(`${file} has no <!-- config:start --> / <!-- config:end --> markers`);
     process.exit(1);
   }
-} else if (next !== current) {
-  writeFileSync(readme, next);
-  console.log('README.md configuration table updated');
+  const next = current.replace(pattern, `$1${table}\n$2`);
+  if (next === current) continue;
+  if (process.argv.includes('--check')) {
+    console.error(`${file}: configuration table is stale: run \`pnpm docs:config\` and commit`);
+    stale++;
+  } else {
+    writeFileSync(path, next);
+    console.log(`${file}: configuration table updated`);
+  }
 }
+process.exitCode = stale > 0 ? 1 : 0;

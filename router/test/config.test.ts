@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ConfigError, describeConfig } from '@chatgraph/kit';
-import { introspectionEnabled, loadRouterConfig, parseSubgraphList, ROUTER_CONFIG_SPEC, routerDepsFromConfig } from '../src';
+import { ConfigError } from '@chatgraph/kit';
+import { introspectionEnabled, loadRouterConfig, parseSubgraphList, routerDepsFromConfig } from '../src';
 import { silentLogger } from './support/logs';
 
 const SECRET = 'x'.repeat(32);
@@ -55,12 +53,5 @@ describe('router configuration', () => {
     expect(load({ NODE_ENV: 'production' })).toBe(false);
     expect(load({ NODE_ENV: 'production', INTROSPECTION: 'true' })).toBe(true);
     expect(load({ INTROSPECTION: 'false' })).toBe(false);
-  });
-
-  it('is documented, row for row, in the README table', () => {
-    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
-    for (const row of describeConfig(ROUTER_CONFIG_SPEC)) {
-      expect(readme).toContain(`| \`${row.name}\` | ${row.default} | ${row.description} |`);
-    }
   });
 });

@@ -1,17 +1,17 @@
 import path from 'node:path';
 import { createTransport } from 'nodemailer';
-import { createEmbeddedStore, createLogger, createMailer } from '@chatgraph/kit';
+import { createLogger, createMailer, documentStoreFromConfig } from '@chatgraph/kit';
 import { loadIdentityConfig } from './config';
 import { buildIdentity } from './server';
 
-/** Runs identity on its own: validated config, embedded store and configured mailer, drained on SIGTERM/SIGINT. */
+/** Runs identity on its own: validated config, the configured store and mailer, drained on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
   const config = loadIdentityConfig(process.env);
   const logger = createLogger({ name: 'identity', level: config.LOG_LEVEL });
-  const store = createEmbeddedStore({ dataDir: path.join(config.DATA_DIR, 'identity'), logger });
+  const store = documentStoreFromConfig(config, 'identity', logger);
   const mailer = createMailer({
     kind: config.MAILER,
-    dataDir: config.DATA_DIR,
+    dataDir: path.join(config.DATA_DIR, 'identity'),
     smtpUrl: config.SMTP_URL,
     from: config.MAIL_FROM,
     logger,

@@ -71,7 +71,7 @@ export function buildIdentity(deps: IdentityDeps): Identity {
       }, HOUSEKEEPING_MS);
       // Housekeeping must never keep a process alive that is otherwise done.
       timer.unref();
-      return subgraph.start(port);
+      return subgraph.start(port, config.IDENTITY_HOST);
     },
     stop() {
       stopping ??= (async () => {

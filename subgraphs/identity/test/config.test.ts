@@ -1,15 +1,7 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { ConfigError, describeConfig } from '@chatgraph/kit';
-import { identityConfigSpec, loadIdentityConfig } from '../src/config';
+import { ConfigError } from '@chatgraph/kit';
+import { loadIdentityConfig } from '../src/config';
 
 const SECRET = 'x'.repeat(32);
-
-/** The README row for one variable, as the table is generated. */
-function row(r: { name: string; default: string; description: string }): string {
-  const shown = r.default === '(required)' || r.default === '(unset)' ? r.default : `\`${r.default}\``;
-  return `| \`${r.name}\` | ${shown} | ${r.description} |`;
-}
 
 describe('identity configuration', () => {
   it('has documented defaults for everything but the signing secret', () => {
@@ -42,13 +34,5 @@ describe('identity configuration', () => {
   it('needs SMTP_URL when MAILER=smtp', () => {
     expect(() => loadIdentityConfig({ INTERNAL_SIGNING_SECRET: SECRET, MAILER: 'smtp' })).toThrow(/SMTP_URL is required when MAILER=smtp/);
     expect(loadIdentityConfig({ INTERNAL_SIGNING_SECRET: SECRET, MAILER: 'smtp', SMTP_URL: 'smtp://127.0.0.1:25' }).SMTP_URL).toBe('smtp://127.0.0.1:25');
-  });
-
-  it('is documented row by row in the README table', () => {
-    const readme = readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
-    for (const r of describeConfig(identityConfigSpec)) {
-      expect(r.description.length).toBeGreaterThan(10);
-      expect(readme).toContain(row(r));
-    }
   });
 });

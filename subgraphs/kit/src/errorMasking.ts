@@ -2,7 +2,21 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
 import { knownCode } from './errors';
+import { EventBusUnavailableError } from './events/port';
+import { KvUnavailableError } from './kv/errors';
+import { SearchUnavailableError } from './search/errors';
 import { DocumentValidationError, DuplicateKeyError } from './store/errors';
+import { DocumentStoreUnavailableError } from './store/unavailable';
+
+/** A dependency being down is the client's business only as "retry later", never its details. */
+function isDependencyDown(error: unknown): boolean {
+  return (
+    error instanceof DocumentStoreUnavailableError ||
+    error instanceof EventBusUnavailableError ||
+    error instanceof KvUnavailableError ||
+    error instanceof SearchUnavailableError
+  );
+}
 import type { RequestContext } from './context';
 
 /**
@@ -13,6 +27,9 @@ import type { RequestContext } from './context';
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = unwrapResolverError(error);
   const where = { ...(formatted.path ? { path: formatted.path } : {}), ...(formatted.locations ? { locations: formatted.locations } : {}) };
+  if (isDependencyDown(original)) {
+    return { message: 'A dependency is unavailable, try again', ...where, extensions: { code: 'UNAVAILABLE' } };
+  }
   if (original instanceof DuplicateKeyError) {
     return { message: 'Already exists', ...where, extensions: { code: 'CONFLICT', fields: original.fields } };
   }
@@ -30,6 +47,8 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
 
 function isMasked(error: { extensions?: Record<string, unknown> }, original: unknown): boolean {
   if (original instanceof DuplicateKeyError || original instanceof DocumentValidationError) return false;
+  // Logged all the same: an outage is worth a line even though the client gets a clean code.
+  if (isDependencyDown(original)) return true;
   const code = knownCode(error.extensions);
   return !code || code === 'INTERNAL';
 }

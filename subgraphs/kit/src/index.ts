@@ -17,3 +17,4 @@ export * from './jwt';
 export * from './search';
 export * from './kv';
 export * from './events';
+export * from './adapters';
