@@ -2,6 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
 import { knownCode } from './errors';
+import { BlobRequestError, BlobStoreUnavailableError } from './blob/errors';
 import { EventBusUnavailableError } from './events/port';
 import { KvUnavailableError } from './kv/errors';
 import { SearchUnavailableError } from './search/errors';
@@ -12,6 +13,7 @@ import { DocumentStoreUnavailableError } from './store/unavailable';
 function isDependencyDown(error: unknown): boolean {
   return (
     error instanceof DocumentStoreUnavailableError ||
+    error instanceof BlobStoreUnavailableError ||
     error instanceof EventBusUnavailableError ||
     error instanceof KvUnavailableError ||
     error instanceof SearchUnavailableError
@@ -30,6 +32,9 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   if (isDependencyDown(original)) {
     return { message: 'A dependency is unavailable, try again', ...where, extensions: { code: 'UNAVAILABLE' } };
   }
+  if (original instanceof BlobRequestError) {
+    return { message: original.message, ...where, extensions: { code: 'BAD_USER_INPUT', field: original.field } };
+  }
   if (original instanceof DuplicateKeyError) {
     return { message: 'Already exists', ...where, extensions: { code: 'CONFLICT', fields: original.fields } };
   }
@@ -46,7 +51,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
 }
 
 function isMasked(error: { extensions?: Record<string, unknown> }, original: unknown): boolean {
-  if (original instanceof DuplicateKeyError || original instanceof DocumentValidationError) return false;
+  if (original instanceof DuplicateKeyError || original instanceof DocumentValidationError || original instanceof BlobRequestError) return false;
   // Logged all the same: an outage is worth a line even though the client gets a clean code.
   if (isDependencyDown(original)) return true;
   const code = knownCode(error.extensions);

@@ -18,3 +18,4 @@ export * from './search';
 export * from './kv';
 export * from './events';
 export * from './adapters';
+export * from './blob';

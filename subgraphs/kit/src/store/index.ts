@@ -5,3 +5,6 @@ export * from './paging';
 export { createEmbeddedStore, type EmbeddedStoreOptions } from './embedded/embeddedStore';
 export type { EmbeddedStoreLogger } from './embedded/logger';
 export type { CompactionOptions } from './embedded/storage';
+export { createMongoStore, type MongoStoreOptions } from './mongo/mongoStore';
+export type { MongoStoreLogger } from './mongo/logger';
+export { DocumentStoreUnavailableError } from './unavailable';

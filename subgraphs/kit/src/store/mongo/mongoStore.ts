@@ -1,0 +1,188 @@
+import mongoose from 'mongoose';
+import { KeyedLock } from '../embedded/keyedLock';
+import type { Collection, CollectionSpec, DocumentStore, StoredDocument } from '../port';
+import { CLAIMS_COLLECTION, RevisionClaims } from './claims';
+import { MongoCollection } from './collection';
+import type { CollectionContext, ServerRow } from './context';
+import { toPortError } from './driverErrors';
+import { ensureIndexes } from './indexes';
+import { silentLogger, type MongoStoreLogger } from './logger';
+import { probeServer, type ServerTraits } from './probe';
+import { UniqueIndexes } from './uniqueness';
+import { ModelValidator } from './validation';
+
+export interface MongoStoreOptions {
+  /** Connection string, e.g. `mongodb://127.0.0.1:27017` (credentials and options included). */
+  uri: string;
+  /** Database holding the collections (overrides one named in `uri`). */
+  dbName: string;
+  logger?: MongoStoreLogger;
+  /** Connections kept per server; default 10. */
+  maxPoolSize?: number;
+  /**
+   * How long an operation waits for a reachable server before failing with
+   * `DocumentStoreUnavailableError`; default 5000 ms. The driver's 30 s default would hold a
+   * request (and `/readyz`) for half a minute during an outage.
+   */
+  serverSelectionTimeoutMS?: number;
+}
+
+interface Entry {
+  spec: CollectionSpec<StoredDocument>;
+  model: mongoose.Model<unknown>;
+  collection: MongoCollection<StoredDocument>;
+  /** Set on start (or at registration when the store already runs): resolves once the indexes exist. */
+  ready?: Promise<CollectionContext>;
+}
+
+type Phase = 'new' | 'starting' | 'running' | 'stopped';
+
+/**
+ * The MongoDB adapter, through mongoose on a connection of its own (a private `Mongoose`
+ * instance, so neither the global connection nor global mongoose settings are involved). The
+ * driver pools connections and reconnects by itself; commands are not buffered while
+ * disconnected, so an outage surfaces as `DocumentStoreUnavailableError` after
+ * `serverSelectionTimeoutMS` instead of hanging. Works on MongoDB and on FerretDB: no
+ * transactions, no `$lookup`, no TTL or text indexes.
+ */
+class MongoStore implements DocumentStore {
+  private phase: Phase = 'new';
+  private readonly entries = new Map<string, Entry>();
+  private readonly mongoose = new mongoose.Mongoose({ autoIndex: false, autoCreate: false, bufferCommands: false, strictQuery: false });
+  /** Unopened until `start()`; models are registered on it from the start. */
+  private readonly connection: mongoose.Connection = this.mongoose.createConnection();
+  private readonly logger: MongoStoreLogger;
+  private traits: ServerTraits | undefined;
+  private claims: RevisionClaims | undefined;
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  private inFlight = 0;
+  private idle: Array<() => void> = [];
+
+  constructor(private readonly options: MongoStoreOptions) {
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  collection<T extends StoredDocument>(spec: CollectionSpec<T>): Collection<T> {
+    let entry = this.entries.get(spec.name);
+    if (!entry) {
+      const generic = spec as unknown as CollectionSpec<StoredDocument>;
+      const created: Entry = {
+        spec: generic,
+        model: this.connection.model<unknown>(spec.name, generic.schema, spec.name),
+        collection: new MongoCollection<StoredDocument>(spec.name, (operation) => this.use(created, operation)),
+      };
+      this.entries.set(spec.name, created);
+      if (this.phase === 'running') this.prepare(created);
+      entry = created;
+    }
+    // One object per name; its methods hand out `T`s validated by this same spec's schema.
+    return entry.collection as unknown as Collection<T>;
+  }
+
+  start(): Promise<void> {
+    if (this.phase === 'stopped') return Promise.reject(new Error('the MongoDB store was stopped; create a new one to start again'));
+    this.starting ??= this.startOnce();
+    return this.starting;
+  }
+
+  private async startOnce(): Promise<void> {
+    this.phase = 'starting';
+    try {
+      const { uri, dbName, maxPoolSize = 10, serverSelectionTimeoutMS = 5000 } = this.options;
+      await this.connection.openUri(uri, { dbName, maxPoolSize, serverSelectionTimeoutMS });
+      await this.adaptToServer(this.connection.db as mongoose.mongo.Db);
+      const settled = await Promise.allSettled([...this.entries.values()].map((entry) => this.prepare(entry)));
+      const failure = settled.find((result) => result.status === 'rejected');
+      if (failure) throw failure.reason;
+      this.phase = 'running';
+      // Collections registered while starting are prepared like those registered after start.
+      for (const entry of this.entries.values()) if (!entry.ready) this.prepare(entry);
+    } catch (error) {
+      this.phase = 'stopped';
+      this.claims?.stopSweeping();
+      await this.connection.close().catch(() => undefined);
+      throw toPortError(error, 'start');
+    }
+  }
+
+  /** Probes the server and turns on the code paths that make up for what it lacks (logged once). */
+  private async adaptToServer(db: mongoose.mongo.Db): Promise<void> {
+    const traits = await probeServer(db);
+    this.traits = traits;
+    if (!traits.missingIsNull || !traits.perElement) {
+      this.logger.info({ ...traits }, "unique indexes of this server are weaker than MongoDB's: null, missing and array keys are checked in code");
+    }
+    if (!traits.atomicUpdates) {
+      this.logger.info({ claims: CLAIMS_COLLECTION }, 'updates of this server are not atomic across connections: each update first claims the revision it read');
+      this.claims = new RevisionClaims(db);
+      await this.claims.prepare();
+      this.claims.startSweeping((error) => this.logger.warn({ err: error }, 'sweeping old update claims failed'));
+    }
+  }
+
+  /** Creates the collection's indexes and its operation context. */
+  private prepare(entry: Entry): Promise<CollectionContext> {
+    const ready = (async (): Promise<CollectionContext> => {
+      const rows = (this.connection.db as mongoose.mongo.Db).collection<ServerRow>(entry.spec.name);
+      await ensureIndexes(rows, entry.spec.indexes ?? [], this.logger);
+      const unique = new UniqueIndexes(entry.spec.name, entry.model, entry.spec.indexes ?? []);
+      unique.guarded = this.traits ? !this.traits.missingIsNull || !this.traits.perElement : false;
+      const validator = new ModelValidator(entry.model, entry.spec.name);
+      return { name: entry.spec.name, model: entry.model, rows, unique, validator, locks: new KeyedLock(), ...(this.claims ? { claims: this.claims } : {}) };
+    })();
+    entry.ready = ready;
+    // Collections registered after start are prepared in the background; their operations see the error.
+    ready.catch((error: unknown) => this.logger.warn({ collection: entry.spec.name, err: error }, 'collection indexes could not be created'));
+    return ready;
+  }
+
+  /** Runs one operation, refusing it unless the store is running, counting it for `stop()`, mapping driver errors. */
+  private async use<R>(entry: Entry, operation: (ctx: CollectionContext) => Promise<R>): Promise<R> {
+    if (this.phase !== 'running' || !entry.ready) {
+      throw new Error(`MongoDB store is ${this.phase === 'stopped' ? 'stopped' : 'not started'}: cannot use collection ${entry.spec.name}`);
+    }
+    this.inFlight++;
+    try {
+      return await operation(await entry.ready);
+    } catch (error) {
+      throw toPortError(error, `collection ${entry.spec.name}`);
+    } finally {
+      this.inFlight--;
+      if (this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve();
+    }
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.stopOnce();
+    return this.stopping;
+  }
+
+  private async stopOnce(): Promise<void> {
+    if (this.starting) await this.starting.catch(() => undefined);
+    const wasRunning = this.phase === 'running';
+    this.phase = 'stopped';
+    // Operations already running finish (or fail) before the connection goes away under them.
+    if (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+    this.claims?.stopSweeping();
+    if (wasRunning) await this.connection.close();
+  }
+
+  async ping(): Promise<void> {
+    if (this.phase !== 'running') throw new Error(`MongoDB store is ${this.phase === 'stopped' ? 'stopped' : 'not started'}`);
+    try {
+      await (this.connection.db as mongoose.mongo.Db).command({ ping: 1 });
+    } catch (error) {
+      throw toPortError(error, 'ping');
+    }
+  }
+}
+
+/**
+ * Creates the MongoDB document store. Nothing connects until `start()`, which opens the
+ * connection pool, probes what the server guarantees (probe.ts), and creates the indexes of
+ * every collection registered so far (later ones get theirs when registered).
+ */
+export function createMongoStore(options: MongoStoreOptions): DocumentStore {
+  return new MongoStore(options);
+}
