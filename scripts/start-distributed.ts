@@ -1,0 +1,34 @@
+/**
+ * `pnpm start:distributed`: each service in its own process against real servers. Start them
+ * first: `for s in redis kafka mongo elasticsearch; do bash scripts/infra/$s.sh up; done`.
+ */
+import { loadConfig, oneOf, port, str, url } from '@chatgraph/kit';
+import { startDistributed } from './distributed/launch';
+
+const spec = {
+  ROUTER_PORT: port({ description: 'router port', default: 4000 }),
+  IDENTITY_PORT: port({ description: 'identity port', default: 4001 }),
+  MONGO_URL: url({ description: 'MongoDB-compatible server', default: 'mongodb://127.0.0.1:27027' }),
+  DATA_DIR: str({ description: 'data directory for what is not in the servers (mail outbox)', default: '.data-distributed' }),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { description: 'log level', default: 'info' }),
+};
+
+async function main(): Promise<void> {
+  const config = loadConfig(spec, process.env);
+  const stack = await startDistributed({
+    routerPort: config.ROUTER_PORT,
+    identityPort: config.IDENTITY_PORT,
+    mongoUrl: config.MONGO_URL,
+    dataDir: config.DATA_DIR,
+    logLevel: config.LOG_LEVEL,
+  });
+  process.stdout.write(`\nChatGraph (distributed) is up: ${stack.url}\n\n`);
+  const shutdown = (): void => void stack.stop().then(() => process.exit(0));
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
