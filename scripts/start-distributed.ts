@@ -2,7 +2,7 @@
  * `pnpm start:distributed`: each service in its own process against real servers. Start them
  * first: `for s in redis kafka mongo elasticsearch; do bash scripts/infra/$s.sh up; done`.
  */
-import { loadConfig, oneOf, port, str, url } from '@chatgraph/kit';
+import { createLogger, loadConfig, oneOf, onShutdownSignals, port, str, url } from '@chatgraph/kit';
 import { startDistributed } from './distributed/launch';
 
 const spec = {
@@ -23,9 +23,7 @@ async function main(): Promise<void> {
     logLevel: config.LOG_LEVEL,
   });
   process.stdout.write(`\nChatGraph (distributed) is up: ${stack.url}\n\n`);
-  const shutdown = (): void => void stack.stop().then(() => process.exit(0));
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  onShutdownSignals(createLogger({ name: 'distributed', level: config.LOG_LEVEL }), () => stack.stop());
 }
 
 main().catch((err: unknown) => {

@@ -2,7 +2,7 @@
  * Production entry: reads the environment, serves, and drains on SIGTERM/SIGINT.
  * `pnpm start:router` (file mode by default; set SUBGRAPH_URLS to compose from running subgraphs).
  */
-import { ConfigError, createLogger } from '@chatgraph/kit';
+import { ConfigError, createLogger, onShutdownSignals } from '@chatgraph/kit';
 import { loadRouterConfig } from './config';
 import { routerDepsFromConfig } from './fromConfig';
 import { buildRouter } from './server';
@@ -13,18 +13,7 @@ async function main(): Promise<void> {
   const router = buildRouter(routerDepsFromConfig(config, logger));
   await router.start(config.ROUTER_PORT, config.ROUTER_HOST);
 
-  const shutdown = (signal: string): void => {
-    logger.info({ signal }, 'draining');
-    router.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  onShutdownSignals(logger, () => router.stop());
 }
 
 main().catch((err: unknown) => {

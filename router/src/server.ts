@@ -1,5 +1,5 @@
 import type { ApolloGateway } from '@apollo/gateway';
-import { HttpServer, sendJson, ServiceMetrics, type Logger, type Route } from '@chatgraph/kit';
+import { HttpServer, probeRoutes, ServiceMetrics, type Logger, type Route } from '@chatgraph/kit';
 import { ApiKeyVerifier } from './apiKeys';
 import { createAuthenticator, type Authenticator } from './auth';
 import { RouterGateway } from './gateway';
@@ -110,25 +110,12 @@ export function buildRouter(deps: RouterDeps): Router {
     { method: 'POST', path: '/graphql', handler: graphql },
     { method: 'GET', path: '/graphql', handler: graphql },
     { method: 'GET', path: '/', handler: (_req, res) => sendLandingPage(res) },
-    { method: 'GET', path: '/healthz', handler: (_req, res) => sendJson(res, 200, { status: 'ok', service: 'router' }) },
-    {
-      method: 'GET',
-      path: '/readyz',
-      async handler(_req, res) {
-        const failed = gateway.hasSchema() ? await unhealthySubgraphs(gateway.subgraphs(), 2000) : ['supergraph'];
-        const ready = failed.length === 0 && !http.draining;
-        sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not-ready', service: 'router', failed });
-      },
-    },
-    {
-      method: 'GET',
-      path: '/metrics',
-      async handler(_req, res) {
-        const body = await metrics.registry.metrics();
-        res.writeHead(200, { 'content-type': metrics.registry.contentType });
-        res.end(body);
-      },
-    },
+    ...probeRoutes({
+      service: 'router',
+      failedChecks: async () => (gateway.hasSchema() ? await unhealthySubgraphs(gateway.subgraphs(), 2000) : ['supergraph']),
+      draining: () => http.draining,
+      metrics,
+    }),
   ];
   const http = new HttpServer({ logger, routes, maxBodyBytes: limits.maxBodyBytes, drainTimeoutMs: deps.drainTimeoutMs });
 

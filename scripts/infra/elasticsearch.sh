@@ -18,8 +18,11 @@
 # runs the node as that user with runuser; as any other user it runs the node as that user.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-INFRA="${CHATGRAPH_INFRA_DIR:-$ROOT/.infra}"
+# shellcheck source=scripts/infra/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+INFRA_NAME=elasticsearch
+
+INFRA="$INFRA_DIR"
 case "$INFRA" in /*) ;; *) INFRA="$PWD/$INFRA" ;; esac
 ES_PORT="${ES_PORT:-9250}"
 ES_TRANSPORT_PORT="${ES_TRANSPORT_PORT:-$((ES_PORT + 100))-$((ES_PORT + 149))}"
@@ -27,7 +30,7 @@ ES_VERSION="${ES_VERSION:-9.5.4}"
 ES_HEAP="${ES_HEAP:-512m}"
 START_TIMEOUT="${ES_START_TIMEOUT:-180}"
 ES_USER="${ES_USER:-chatgraph-es}"
-TPL="$ROOT/scripts/infra/elasticsearch"
+TPL="$INFRA_LIB_DIR/elasticsearch"
 ZIP="$INFRA/downloads/elasticsearch-$ES_VERSION.zip"
 ES_HOME="$INFRA/elasticsearch"
 STATE="$INFRA/es"
@@ -38,28 +41,13 @@ LOG="$STATE/logs/chatgraph-infra.log"   # <cluster.name>.log, written by the nod
 START_LOG="$STATE/logs/start.log"       # what the launcher printed
 URL="http://127.0.0.1:$ES_PORT"
 
-# --- helpers (duplicated in mongo.sh; to be merged into scripts/infra/lib.sh) ---
+# This script's own message prefix ("elasticsearch: ..."); waits, pid files and log tails come
+# from lib.sh.
 say() { echo "elasticsearch: $*" >&2; }
 die() { echo "elasticsearch: ERROR: $*" >&2; exit 1; }
-now() { date +%s; }
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 # pid from the pid file, only if that process is still our node (pids get reused)
-our_pid() {
-  local pid
-  [ -f "$PIDFILE" ] || return 1
-  pid="$(cat "$PIDFILE" 2>/dev/null || true)"
-  pid_alive "$pid" || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'org.elasticsearch' || return 1
-  echo "$pid"
-}
-last_log() {
-  local f
-  for f in "$START_LOG" "$LOG"; do
-    [ -s "$f" ] && { echo "--- last lines of $f ---" >&2; tail -n 30 "$f" >&2; }
-  done
-  return 0
-}
+our_pid() { infra_running "$PIDFILE" 'org.elasticsearch'; }
+last_log() { infra_tail_log "$START_LOG" 30; infra_tail_log "$LOG" 30; }
 as_es() { if [ "$(id -u)" = 0 ]; then runuser -u "$ES_USER" -- "$@"; else "$@"; fi; }
 
 # newest JDK >= 21 that runs (ES 9 needs 21+; the zip has no bundled JDK)
@@ -153,7 +141,7 @@ version_of_server() {
 status() {
   local pid st
   if pid="$(our_pid)" && [ "$(running_port)" = "$ES_PORT" ] && st="$(health 5 2>/dev/null)"; then
-    say "up: Elasticsearch $(version_of_server) on $URL, cluster $st (pid $pid, RSS $(($(awk '/VmRSS/{print $2}' "/proc/$pid/status") / 1024)) MiB)"
+    say "up: Elasticsearch $(version_of_server) on $URL, cluster $st (pid $pid, RSS $(infra_rss_mb "$pid") MiB)"
     return 0
   fi
   if pid="$(our_pid)"; then say "node $pid (started on port $(running_port)) running but $URL is not healthy"
@@ -172,9 +160,9 @@ up() {
   fi
   command -v curl >/dev/null || die "curl is missing (apt-get install -y curl)"
   install
-  t0=$(now)
+  t0=$SECONDS
   if ! pid="$(our_pid)"; then
-    port_open "$ES_PORT" && die "127.0.0.1:$ES_PORT is already taken by another process (set ES_PORT): $(ss -ltnpH "sport = :$ES_PORT" 2>/dev/null | head -1)"
+    infra_port_open "$ES_PORT" && die "127.0.0.1:$ES_PORT is already taken by another process (set ES_PORT): $(ss -ltnpH "sport = :$ES_PORT" 2>/dev/null | head -1)"
     java="$(pick_java)"
     ensure_user
     configure
@@ -200,23 +188,17 @@ up() {
     pid="$(our_pid)" || { last_log; die "launcher exited but no running node in $PIDFILE"; }
   fi
   until st="$(health 5 2>/dev/null)"; do
-    pid_alive "$pid" || { rm -f "$PIDFILE"; last_log; die "Elasticsearch exited during start-up"; }
-    [ $(( $(now) - t0 )) -lt "$START_TIMEOUT" ] || { last_log; die "not healthy after ${START_TIMEOUT}s (pid $pid still running); run '$0 down'"; }
+    infra_pid_alive "$pid" || { rm -f "$PIDFILE"; last_log; die "Elasticsearch exited during start-up"; }
+    [ $((SECONDS - t0)) -lt "$START_TIMEOUT" ] || { last_log; die "not healthy after ${START_TIMEOUT}s (pid $pid still running); run '$0 down'"; }
     sleep 1
   done
-  say "up: Elasticsearch $(version_of_server) on $URL, cluster $st (pid $pid, ready in $(( $(now) - t0 ))s)"
+  say "up: Elasticsearch $(version_of_server) on $URL, cluster $st (pid $pid, ready in $((SECONDS - t0))s)"
 }
 
 down() {
   local pid
   if ! pid="$(our_pid)"; then rm -f "$PIDFILE" "$PORTFILE"; say "already down"; return 0; fi
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 150); do pid_alive "$pid" || break; sleep 0.2; done
-  if pid_alive "$pid"; then
-    say "pid $pid still running 30s after SIGTERM: sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    sleep 0.5
-  fi
+  infra_stop_pid "$pid" 30 "$LOG"
   rm -f "$PIDFILE" "$PORTFILE"
   say "stopped (pid $pid)"
 }
@@ -227,5 +209,5 @@ case "${1:-}" in
   status) status ;;
   install) install ;;
   url) echo "$URL" ;;
-  *) echo "usage: $0 up|down|status|install|url" >&2; exit 2 ;;
+  *) infra_usage_exit "$0" "|install|url" ;;
 esac

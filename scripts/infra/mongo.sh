@@ -14,38 +14,29 @@
 # <infra>/run/mongo.pid. Go's own caches (GOMODCACHE, GOCACHE) stay where `go env` says.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-INFRA="${CHATGRAPH_INFRA_DIR:-$ROOT/.infra}"
+# shellcheck source=scripts/infra/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+INFRA_NAME=mongo
+
+ROOT="$INFRA_REPO_ROOT"
+INFRA="$INFRA_DIR"
 MONGO_PORT="${MONGO_PORT:-27027}"
 START_TIMEOUT="${MONGO_START_TIMEOUT:-60}"
-SRC="$ROOT/scripts/infra/ferretdb"
+SRC="$INFRA_LIB_DIR/ferretdb"
 BIN="$INFRA/bin/ferretdb-chatgraph"
 DATA="$INFRA/mongo/data"
 LOG="$INFRA/logs/mongo.log"
 PIDFILE="$INFRA/run/mongo.pid"
 URL="mongodb://127.0.0.1:$MONGO_PORT/"
 
-# --- helpers (duplicated in elasticsearch.sh; to be merged into scripts/infra/lib.sh) ---
+# This script's own message prefix ("mongo: ..."); waits, pid files and log tails come from lib.sh.
 say() { echo "mongo: $*" >&2; }
 die() { echo "mongo: ERROR: $*" >&2; exit 1; }
-now() { date +%s; }
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 # pid from the pid file, only if that process is still our binary (pids get reused)
-our_pid() {
-  local pid
-  [ -f "$PIDFILE" ] || return 1
-  pid="$(cat "$PIDFILE" 2>/dev/null || true)"
-  pid_alive "$pid" || return 1
-  [ "$(readlink "/proc/$pid/exe" 2>/dev/null || true)" = "$(readlink -f "$BIN")" ] || \
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'ferretdb-chatgraph' || return 1
-  echo "$pid"
-}
+our_pid() { infra_running "$PIDFILE" 'ferretdb-chatgraph'; }
 # the port our running instance listens on (from its command line)
 pid_port() { tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | sed -n 's/^127\.0\.0\.1:\([0-9]*\)$/\1/p' | head -1; }
-last_log() {
-  if [ -f "$LOG" ]; then echo "--- last lines of $LOG ---" >&2; tail -n 15 "$LOG" >&2; fi
-}
+last_log() { infra_tail_log "$LOG" 15; }
 
 # Wire-protocol ping: the workspace's mongodb driver (through mongoose) when installed, else a
 # hand-built OP_MSG {ping: 1} over a raw socket (so `up` works before `pnpm install`).
@@ -110,12 +101,12 @@ build() {
     return 0
   fi
   say "building FerretDB ($(cd "$SRC" && go list -m -f '{{.Version}}' github.com/FerretDB/FerretDB 2>/dev/null || echo v1.24.2)) -> $BIN"
-  local t0; t0=$(now)
+  local t0=$SECONDS
   # -mod=readonly: go.sum is committed; a build never rewrites it.
   (cd "$SRC" && GOFLAGS="${GOFLAGS:-} -mod=readonly" go build -trimpath -ldflags='-s -w' -o "$BIN.tmp" .) \
     || die "go build failed in $SRC"
   mv -f "$BIN.tmp" "$BIN"
-  say "built in $(( $(now) - t0 ))s ($(du -h "$BIN" | cut -f1))"
+  say "built in $((SECONDS - t0))s ($(du -h "$BIN" | cut -f1))"
 }
 
 status() {
@@ -139,7 +130,7 @@ up() {
   fi
   build
   if ! pid="$(our_pid)"; then
-    if port_open "$MONGO_PORT"; then
+    if infra_port_open "$MONGO_PORT"; then
       die "127.0.0.1:$MONGO_PORT is already taken by another process (set MONGO_PORT): $(ss -ltnpH "sport = :$MONGO_PORT" 2>/dev/null | head -1)"
     fi
     mkdir -p "$DATA" "$(dirname "$LOG")" "$(dirname "$PIDFILE")"
@@ -150,17 +141,17 @@ up() {
     pid=$!
     echo "$pid" >"$PIDFILE"
   fi
-  t0=$(now)
-  until port_open "$MONGO_PORT" && ping_server >/dev/null 2>"$INFRA/run/mongo.ping.err"; do
-    if ! pid_alive "$pid"; then rm -f "$PIDFILE"; last_log; die "FerretDB exited during start-up"; fi
-    if [ $(( $(now) - t0 )) -ge "$START_TIMEOUT" ]; then
+  t0=$SECONDS
+  until infra_port_open "$MONGO_PORT" && ping_server >/dev/null 2>"$INFRA/run/mongo.ping.err"; do
+    if ! infra_pid_alive "$pid"; then rm -f "$PIDFILE"; last_log; die "FerretDB exited during start-up"; fi
+    if [ $((SECONDS - t0)) -ge "$START_TIMEOUT" ]; then
       err="$(cat "$INFRA/run/mongo.ping.err" 2>/dev/null || true)"
       last_log; die "no ping answer on 127.0.0.1:$MONGO_PORT after ${START_TIMEOUT}s (pid $pid still running; last ping error: ${err:-none}); run '$0 down'"
     fi
     sleep 0.3
   done
   rm -f "$INFRA/run/mongo.ping.err"
-  say "up: FerretDB $(ping_server) on $URL (pid $pid, started in $(( $(now) - t0 ))s)"
+  say "up: FerretDB $(ping_server) on $URL (pid $pid, started in $((SECONDS - t0))s)"
 }
 
 down() {
@@ -170,13 +161,7 @@ down() {
     say "already down"
     return 0
   fi
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do pid_alive "$pid" || break; sleep 0.2; done
-  if pid_alive "$pid"; then
-    say "pid $pid still running 20s after SIGTERM: sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    sleep 0.5
-  fi
+  infra_stop_pid "$pid" 20 "$LOG"
   rm -f "$PIDFILE"
   say "stopped (pid $pid)"
 }
@@ -187,5 +172,5 @@ case "${1:-}" in
   status) status ;;
   build) build ;;
   url) echo "$URL" ;;
-  *) echo "usage: $0 up|down|status|build|url" >&2; exit 2 ;;
+  *) infra_usage_exit "$0" "|build|url" ;;
 esac

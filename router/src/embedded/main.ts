@@ -1,4 +1,4 @@
-import { createLogger, loadConfig } from '@chatgraph/kit';
+import { createLogger, loadConfig, onShutdownSignals } from '@chatgraph/kit';
 import { EMBEDDED_CONFIG_SPEC } from './config';
 import { startEmbedded } from './launch';
 
@@ -11,21 +11,7 @@ async function main(): Promise<void> {
   // Printed plainly as well: the first thing a newcomer looks for.
   process.stdout.write(`\nChatGraph is up: ${stack.url}\n\n`);
 
-  let exiting = false;
-  const shutdown = (signal: string): void => {
-    if (exiting) return;
-    exiting = true;
-    logger.info({ signal }, 'draining');
-    stack.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'unclean shutdown');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  onShutdownSignals(logger, () => stack.stop());
 }
 
 main().catch((err: unknown) => {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { createTransport } from 'nodemailer';
-import { createLogger, createMailer, documentStoreFromConfig } from '@chatgraph/kit';
+import { createLogger, createMailer, documentStoreFromConfig, onShutdownSignals } from '@chatgraph/kit';
 import { loadIdentityConfig } from './config';
 import { buildIdentity } from './server';
 
@@ -21,25 +21,11 @@ async function main(): Promise<void> {
   const identity = buildIdentity({ store, mailer, config, logger });
   await identity.start();
 
-  let shuttingDown = false;
-  const shutdown = (signal: string) => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    logger.info({ signal }, 'draining');
-    void (async () => {
-      try {
-        await identity.stop();
-        await mailer.close?.();
-        await store.stop();
-        process.exit(0);
-      } catch (err) {
-        logger.error({ err }, 'unclean shutdown');
-        process.exit(1);
-      }
-    })();
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  onShutdownSignals(logger, async () => {
+    await identity.stop();
+    await mailer.close?.();
+    await store.stop();
+  });
 }
 
 main().catch((err: unknown) => {

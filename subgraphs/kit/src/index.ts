@@ -13,6 +13,8 @@ export * from './subgraph';
 export * from './store';
 export * from './mail';
 export * from './signedFetch';
+export * from './shutdown';
+export * from './probeRoutes';
 export * from './jwt';
 export * from './search';
 export * from './kv';

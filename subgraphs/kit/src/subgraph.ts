@@ -7,17 +7,36 @@ import type { GraphQLResolverMap } from '@apollo/subgraph';
 import { parse, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { RequestContext } from './context';
 import { errorLoggingPlugin, formatError } from './errorMasking';
-import { executeGraphQL, HttpServer, sendGraphQLError, sendJson, type HttpRequest, type Route } from './http';
+import { executeGraphQL, HttpServer, sendGraphQLError, type HttpRequest, type Route } from './http';
 import { LoaderRegistry } from './loaders';
 import type { Logger } from './logger';
 import { ServiceMetrics } from './metrics';
 import type { Principal } from './principal';
+import { probeRoutes } from './probeRoutes';
 import { REQUEST_ID_HEADER, SignatureError, verifyRequest } from './signing';
 
 export interface ReadinessCheck {
   name: string;
   /** Throws (or rejects) when the dependency cannot serve. */
   check(): Promise<void>;
+}
+
+/** A handler of a route only the router may call, given the principal of the verified request. */
+export type SignedRouteHandler = (req: HttpRequest, res: import('node:http').ServerResponse, principal: Principal) => Promise<void> | void;
+
+/** The names of the checks that fail now, all run at once. */
+async function failedChecks(checks: readonly ReadinessCheck[]): Promise<string[]> {
+  const failed: string[] = [];
+  await Promise.all(
+    checks.map(async (c) => {
+      try {
+        await c.check();
+      } catch {
+        failed.push(c.name);
+      }
+    }),
+  );
+  return failed;
 }
 
 export interface SubgraphOptions<TContext extends RequestContext> {
@@ -34,7 +53,7 @@ export interface SubgraphOptions<TContext extends RequestContext> {
   /** Extra routes anyone may call (e.g. identity's JWKS). */
   publicRoutes?: Route[];
   /** Extra routes only the router may call: the signature is verified and the principal passed. */
-  signedRoutes?: Array<Omit<Route, 'handler'> & { handler(req: HttpRequest, res: import('node:http').ServerResponse, principal: Principal): Promise<void> | void }>;
+  signedRoutes?: Array<Omit<Route, 'handler'> & { handler: SignedRouteHandler }>;
   readiness?: ReadinessCheck[];
   maxBodyBytes?: number;
   drainTimeoutMs?: number;
@@ -89,10 +108,10 @@ export function createSubgraph<TContext extends RequestContext>(options: Subgrap
     throw err;
   };
 
-  const graphqlRoute: Route = {
-    method: 'POST',
-    path: '/graphql',
-    async handler(req, res) {
+  /** The handler with the router's signature checked first: unsigned or invalid requests are refused. */
+  const signed =
+    (handler: SignedRouteHandler): Route['handler'] =>
+    async (req, res) => {
       let principal: Principal;
       try {
         principal = authenticate(req);
@@ -100,60 +119,27 @@ export function createSubgraph<TContext extends RequestContext>(options: Subgrap
         refuse(res, err, req);
         return;
       }
+      await handler(req, res, principal);
+    };
+
+  const graphqlRoute: Route = {
+    method: 'POST',
+    path: '/graphql',
+    handler: signed(async (req, res, principal) => {
       const header = req.headers[REQUEST_ID_HEADER];
       const requestId = (typeof header === 'string' && header.length <= 128 ? header : undefined) ?? randomUUID();
       const base: RequestContext = { principal, requestId, log: logger.child({ requestId }), loaders: new LoaderRegistry() };
       await executeGraphQL(apollo, req, res, async () => options.context(base));
-    },
+    }),
   };
 
   const checks = options.readiness ?? [];
   const routes: Route[] = [
     graphqlRoute,
-    { method: 'GET', path: '/healthz', handler: (_req, res) => sendJson(res, 200, { status: 'ok', service: name }) },
-    {
-      method: 'GET',
-      path: '/readyz',
-      async handler(_req, res) {
-        const failed: string[] = [];
-        await Promise.all(
-          checks.map(async (c) => {
-            try {
-              await c.check();
-            } catch {
-              failed.push(c.name);
-            }
-          }),
-        );
-        const ready = failed.length === 0 && !http.draining;
-        sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not-ready', service: name, failed });
-      },
-    },
-    {
-      method: 'GET',
-      path: '/metrics',
-      async handler(_req, res) {
-        const body = await metrics.registry.metrics();
-        res.writeHead(200, { 'content-type': metrics.registry.contentType });
-        res.end(body);
-      },
-    },
+    ...probeRoutes({ service: name, failedChecks: () => failedChecks(checks), draining: () => http.draining, metrics }),
     ...(options.publicRoutes ?? []),
     ...(options.signedRoutes ?? []).map(
-      (route): Route => ({
-        method: route.method,
-        path: route.path,
-        async handler(req, res) {
-          let principal: Principal;
-          try {
-            principal = authenticate(req);
-          } catch (err) {
-            refuse(res, err, req);
-            return;
-          }
-          await route.handler(req, res, principal);
-        },
-      }),
+      (route): Route => ({ method: route.method, path: route.path, handler: signed(route.handler) }),
     ),
   ];
   const http = new HttpServer({ logger, routes, maxBodyBytes: options.maxBodyBytes ?? 1_048_576, drainTimeoutMs: options.drainTimeoutMs });

@@ -2,9 +2,10 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../../logger';
 import { acquireLock, type DirectoryLock } from '../../store/embedded/lock';
-import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, type ConsumedRecord } from '../delivery';
-import { checkGroupId, checkTopic, deadLetterTopic } from '../names';
-import { EventBusStateError, type EventBus, type EventHeaders, type EventToPublish, type PublishOptions, type SubscribeOptions, type Subscription } from '../port';
+import type { ConsumedRecord } from '../delivery';
+import { EventBusLifecycle, subscriptionDelivery } from '../lifecycle';
+import { deadLetterTopic } from '../names';
+import { type EventBus, type EventHeaders, type EventToPublish, type PublishOptions, type SubscribeOptions, type Subscription } from '../port';
 import { prepareRecords } from '../publishing';
 import { EmbeddedConsumerGroup, type GroupMember } from './consumerGroup';
 import { GroupOffsets } from './groupOffsets';
@@ -19,8 +20,6 @@ export interface EmbeddedEventBusOptions {
   logger?: Logger;
 }
 
-type Phase = 'new' | 'running' | 'stopping' | 'stopped';
-
 /**
  * The embedded event bus: Kafka's semantics in one process. Topics are durable logs split into
  * partitions by key; consumer groups share partitions and commit offsets; failing events are
@@ -29,9 +28,7 @@ type Phase = 'new' | 'running' | 'stopping' | 'stopped';
  * processes need Kafka.
  */
 class EmbeddedEventBus implements EventBus {
-  private phase: Phase = 'new';
-  private starting: Promise<void> | undefined;
-  private stopping: Promise<void> | undefined;
+  private readonly lifecycle = new EventBusLifecycle('the embedded event bus');
   private lock: DirectoryLock | undefined;
   private readonly topics = new Map<string, Promise<TopicLog>>();
   private readonly groups = new Map<string, Promise<EmbeddedConsumerGroup>>();
@@ -49,19 +46,11 @@ class EmbeddedEventBus implements EventBus {
   }
 
   start(): Promise<void> {
-    if (this.phase === 'stopping' || this.phase === 'stopped') return Promise.reject(new EventBusStateError('the embedded event bus was stopped; create a new one'));
-    this.starting ??= (async () => {
+    return this.lifecycle.start(async () => {
       await mkdir(join(this.dataDir, 'topics'), { recursive: true });
       await mkdir(join(this.dataDir, 'groups'), { recursive: true });
       this.lock = await acquireLock(this.dataDir, this.logger);
-      this.phase = 'running';
-    })();
-    return this.starting;
-  }
-
-  private requireRunning(action: string, allowStopping = false): void {
-    if (this.phase === 'running' || (allowStopping && this.phase === 'stopping')) return;
-    throw new EventBusStateError(`cannot ${action}: the embedded event bus is ${this.phase === 'new' ? 'not started' : this.phase}`);
+    });
   }
 
   topicLog(topic: string): Promise<TopicLog> {
@@ -79,7 +68,7 @@ class EmbeddedEventBus implements EventBus {
 
   async publish(topic: string, events: readonly EventToPublish[], options?: PublishOptions): Promise<void> {
     // Handlers still finishing while the bus stops may publish: their events must not be lost.
-    this.requireRunning('publish', true);
+    this.lifecycle.requireRunning('publish', true);
     const records = prepareRecords(topic, events, options);
     if (records.length > 0) await this.append(topic, records);
   }
@@ -109,22 +98,11 @@ class EmbeddedEventBus implements EventBus {
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
-    this.requireRunning('subscribe');
-    checkGroupId(options.groupId);
-    if (options.topics.length === 0) throw new Error('subscribe needs at least one topic');
-    options.topics.forEach(checkTopic);
+    this.lifecycle.requireRunning('subscribe');
+    const delivery = subscriptionDelivery(options, this.logger);
     const topics = [...options.topics];
     await Promise.all(topics.map((topic) => this.topicLog(topic)));
-    const member: GroupMember = {
-      topics,
-      delivery: {
-        groupId: options.groupId,
-        handler: options.handler,
-        maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-        backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
-        logger: this.logger,
-      },
-    };
+    const member: GroupMember = { topics, delivery };
     const group = await this.group(options.groupId);
     await group.join(member);
     let leaving: Promise<void> | undefined;
@@ -136,28 +114,22 @@ class EmbeddedEventBus implements EventBus {
   }
 
   stop(): Promise<void> {
-    this.stopping ??= this.stopOnce();
-    return this.stopping;
-  }
-
-  private async stopOnce(): Promise<void> {
-    await this.starting?.catch(() => undefined);
-    if (this.phase !== 'running') {
-      this.phase = 'stopped';
-      return;
-    }
-    this.phase = 'stopping';
-    const groups = await Promise.all([...this.groups.values()].map((group) => group.catch(() => undefined)));
-    await Promise.all(groups.map((group) => group?.stop()));
-    if (this.publishing > 0) await new Promise<void>((resolve) => this.publishesDone.push(resolve));
-    this.phase = 'stopped';
-    const logs = await Promise.all([...this.topics.values()].map((log) => log.catch(() => undefined)));
-    await Promise.all(logs.map((log) => log?.close()));
-    await this.lock?.release();
+    return this.lifecycle.stop(
+      async () => {
+        const groups = await Promise.all([...this.groups.values()].map((group) => group.catch(() => undefined)));
+        await Promise.all(groups.map((group) => group?.stop()));
+        if (this.publishing > 0) await new Promise<void>((resolve) => this.publishesDone.push(resolve));
+      },
+      async () => {
+        const logs = await Promise.all([...this.topics.values()].map((log) => log.catch(() => undefined)));
+        await Promise.all(logs.map((log) => log?.close()));
+        await this.lock?.release();
+      },
+    );
   }
 
   async ping(): Promise<void> {
-    this.requireRunning('accept events');
+    this.lifecycle.requireRunning('accept events');
     const failure = this.opened.find((log) => log.failed)?.failed;
     if (failure) throw new Error(`the embedded event bus cannot write: ${failure.message}`);
   }

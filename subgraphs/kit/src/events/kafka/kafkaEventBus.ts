@@ -1,8 +1,9 @@
 import { Kafka, Partitioners, type Admin, type Producer } from 'kafkajs';
 import { createLogger, type Logger } from '../../logger';
-import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, type ConsumedRecord } from '../delivery';
-import { checkGroupId, checkTopic, deadLetterTopic } from '../names';
-import { EventBusStateError, EventBusUnavailableError, type EventBus, type EventHeaders, type EventToPublish, type PublishOptions, type SubscribeOptions, type Subscription } from '../port';
+import type { ConsumedRecord } from '../delivery';
+import { EventBusLifecycle, subscriptionDelivery } from '../lifecycle';
+import { deadLetterTopic } from '../names';
+import { EventBusUnavailableError, type EventBus, type EventHeaders, type EventToPublish, type PublishOptions, type SubscribeOptions, type Subscription } from '../port';
 import { prepareRecords, type OutgoingRecord } from '../publishing';
 import { protocolType, toBusError } from './errors';
 import { KafkaSubscription, type KafkaConsumerTuning } from './kafkaSubscription';
@@ -30,8 +31,6 @@ export interface KafkaEventBusOptions {
   consumer?: KafkaConsumerTuning;
 }
 
-type Phase = 'new' | 'running' | 'stopping' | 'stopped';
-
 const PING_TIMEOUT_MS = 5000;
 
 /**
@@ -40,9 +39,7 @@ const PING_TIMEOUT_MS = 5000;
  * subscription is its own consumer-group member.
  */
 class KafkaEventBus implements EventBus {
-  private phase: Phase = 'new';
-  private starting: Promise<void> | undefined;
-  private stopping: Promise<void> | undefined;
+  private readonly lifecycle = new EventBusLifecycle('the Kafka event bus');
   private readonly kafka: Kafka;
   private readonly producer: Producer;
   private readonly admin: Admin;
@@ -73,29 +70,21 @@ class KafkaEventBus implements EventBus {
   }
 
   start(): Promise<void> {
-    if (this.phase === 'stopping' || this.phase === 'stopped') return Promise.reject(new EventBusStateError('the Kafka event bus was stopped; create a new one'));
-    this.starting ??= (async () => {
+    return this.lifecycle.start(async () => {
       try {
         await this.admin.connect();
         await this.producer.connect();
       } catch (error) {
         await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
-        this.phase = 'stopped';
+        this.lifecycle.abandon();
         throw toBusError(error, this.options.brokers, 'connecting');
       }
-      this.phase = 'running';
-    })();
-    return this.starting;
-  }
-
-  private requireRunning(action: string, allowStopping = false): void {
-    if (this.phase === 'running' || (allowStopping && this.phase === 'stopping')) return;
-    throw new EventBusStateError(`cannot ${action}: the Kafka event bus is ${this.phase === 'new' ? 'not started' : this.phase}`);
+    });
   }
 
   async publish(topic: string, events: readonly EventToPublish[], options?: PublishOptions): Promise<void> {
     // Handlers still finishing while the bus stops may publish; the producer closes after them.
-    this.requireRunning('publish', true);
+    this.lifecycle.requireRunning('publish', true);
     const records = prepareRecords(topic, events, options);
     if (records.length > 0) await this.send(topic, records);
   }
@@ -114,10 +103,8 @@ class KafkaEventBus implements EventBus {
     this.send(deadLetterTopic(record.topic), [{ key: record.key, value: record.value ?? '', headers }]);
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
-    this.requireRunning('subscribe');
-    checkGroupId(options.groupId);
-    if (options.topics.length === 0) throw new Error('subscribe needs at least one topic');
-    options.topics.forEach(checkTopic);
+    this.lifecycle.requireRunning('subscribe');
+    const delivery = subscriptionDelivery(options, this.logger);
     try {
       await this.topics.ensure(options.topics);
     } catch (error) {
@@ -126,13 +113,7 @@ class KafkaEventBus implements EventBus {
     const subscription = new KafkaSubscription(options.groupId, {
       kafka: this.kafka,
       topics: [...options.topics],
-      delivery: {
-        groupId: options.groupId,
-        handler: options.handler,
-        maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-        backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
-        logger: this.logger,
-      },
+      delivery,
       deadLetter: this.deadLetter,
       tuning: this.options.consumer ?? {},
       logger: this.logger,
@@ -156,26 +137,20 @@ class KafkaEventBus implements EventBus {
   }
 
   stop(): Promise<void> {
-    this.stopping ??= this.stopOnce();
-    return this.stopping;
-  }
-
-  private async stopOnce(): Promise<void> {
-    await this.starting?.catch(() => undefined);
-    if (this.phase !== 'running') {
-      this.phase = 'stopped';
-      return;
-    }
-    this.phase = 'stopping';
-    // Consumers first: their in-flight handlers may still publish or dead-letter through the producer.
-    await Promise.allSettled([...this.subscriptions].map((subscription) => subscription.stop()));
-    this.subscriptions.clear();
-    this.phase = 'stopped';
-    await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
+    return this.lifecycle.stop(
+      // Consumers first: their in-flight handlers may still publish or dead-letter through the producer.
+      async () => {
+        await Promise.allSettled([...this.subscriptions].map((subscription) => subscription.stop()));
+        this.subscriptions.clear();
+      },
+      async () => {
+        await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
+      },
+    );
   }
 
   async ping(): Promise<void> {
-    this.requireRunning('accept events');
+    this.lifecycle.requireRunning('accept events');
     // Readiness probes need an answer in seconds, not after kafkajs's full retry schedule.
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import type mongoose from 'mongoose';
+import { StoreLifecycle, type RegisteredCollection } from '../lifecycle';
 import type { Collection, CollectionSpec, DocumentStore, StoredDocument } from '../port';
 import { EmbeddedCollection } from './collection';
 import { collectionFiles } from './files';
@@ -23,82 +24,63 @@ interface Loaded extends UpdateContext {
   storage: CollectionStorage;
 }
 
-interface Entry {
+interface Entry extends RegisteredCollection<Loaded> {
   spec: CollectionSpec<StoredDocument>;
   validator: SchemaValidator;
   collection: EmbeddedCollection<StoredDocument>;
-  /** Set on start (or at registration when the store already runs). */
-  loaded?: Promise<Loaded>;
 }
-
-type Phase = 'new' | 'starting' | 'running' | 'stopped';
 
 /**
  * The embedded adapter: documents in memory, every acknowledged write journaled and fsynced in
  * `dataDir` (group commit), snapshots by compaction. One process per data directory (lock file).
  */
 class EmbeddedStore implements DocumentStore {
-  private phase: Phase = 'new';
-  private readonly entries = new Map<string, Entry>();
+  private readonly lifecycle: StoreLifecycle<Entry, Loaded>;
   private readonly mongoose: mongoose.Mongoose = createMongooseInstance();
   private readonly logger: EmbeddedStoreLogger;
   private readonly compaction: CompactionOptions;
   private lock: DirectoryLock | undefined;
-  private starting: Promise<void> | undefined;
-  private stopping: Promise<void> | undefined;
-  private inFlight = 0;
-  private idle: Array<() => void> = [];
 
   constructor(private readonly dataDir: string, options: EmbeddedStoreOptions) {
     this.logger = options.logger ?? silentLogger;
     this.compaction = { ...DEFAULT_COMPACTION, ...options.compaction };
+    this.lifecycle = new StoreLifecycle<Entry, Loaded>({
+      label: 'embedded store',
+      open: async () => {
+        await mkdir(this.dataDir, { recursive: true });
+        this.lock = await acquireLock(this.dataDir, this.logger);
+      },
+      prepare: (entry) => this.load(entry),
+      startFailed: async (error) => {
+        await this.closeAll();
+        await this.lock?.release();
+        return error;
+      },
+      close: async () => {
+        await this.closeAll();
+        await this.lock?.release();
+      },
+    });
   }
 
   collection<T extends StoredDocument>(spec: CollectionSpec<T>): Collection<T> {
-    let entry = this.entries.get(spec.name);
-    if (!entry) {
+    const entry = this.lifecycle.register(spec.name, () => {
       collectionFiles(this.dataDir, spec.name); // refuses unusable names now rather than at start
       const generic = spec as unknown as CollectionSpec<StoredDocument>;
       const created: Entry = {
+        name: spec.name,
         spec: generic,
         validator: new SchemaValidator(this.mongoose, spec.name, generic.schema),
-        collection: new EmbeddedCollection<StoredDocument>(spec.name, (operation) => this.use(created, operation)),
+        collection: new EmbeddedCollection<StoredDocument>(spec.name, (operation) => this.lifecycle.use(created, operation)),
       };
-      if (this.phase === 'running') this.load(created);
-      this.entries.set(spec.name, created);
-      entry = created;
-    }
+      return created;
+    });
     // One object per name; its methods hand out `T`s validated by this same spec's schema.
     return entry.collection as unknown as Collection<T>;
   }
 
   start(): Promise<void> {
-    if (this.phase === 'stopped') return Promise.reject(new Error('the embedded store was stopped; create a new one to start again'));
-    this.starting ??= this.startOnce();
-    return this.starting;
-  }
-
-  private async startOnce(): Promise<void> {
-    this.phase = 'starting';
-    try {
-      await mkdir(this.dataDir, { recursive: true });
-      this.lock = await acquireLock(this.dataDir, this.logger);
-      const loads = [...this.entries.values()].map((entry) => this.load(entry));
-      const settled = await Promise.allSettled(loads);
-      const failure = settled.find((result) => result.status === 'rejected');
-      if (failure) {
-        await this.closeAll();
-        const reason: unknown = failure.reason;
-        throw reason;
-      }
-      this.phase = 'running';
-      // Collections registered while starting load like those registered after start.
-      for (const entry of this.entries.values()) if (!entry.loaded) this.load(entry);
-    } catch (error) {
-      this.phase = 'stopped';
-      await this.lock?.release();
-      throw error;
-    }
+    return this.lifecycle.start();
   }
 
   /** Loads a collection's files and builds its in-memory state and indexes. */
@@ -113,53 +95,29 @@ class EmbeddedStore implements DocumentStore {
         throw error;
       }
     })();
-    entry.loaded = loaded;
     // Collections registered after start load in the background; their operations see the error.
     loaded.catch((error: unknown) => this.logger.warn({ collection: entry.spec.name, err: error }, 'collection failed to load'));
     return loaded;
   }
 
-  /** Runs one collection operation, refusing it unless the store is running, and counting it for `stop()`. */
-  private async use<R>(entry: Entry, operation: (ctx: UpdateContext) => Promise<R> | R): Promise<R> {
-    if (this.phase !== 'running' || !entry.loaded) {
-      throw new Error(`embedded store is ${this.phase === 'stopped' ? 'stopped' : 'not started'}: cannot use collection ${entry.spec.name}`);
-    }
-    this.inFlight++;
-    try {
-      return await operation(await entry.loaded);
-    } finally {
-      this.inFlight--;
-      if (this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve();
-    }
-  }
-
   stop(): Promise<void> {
-    this.stopping ??= this.stopOnce();
-    return this.stopping;
-  }
-
-  private async stopOnce(): Promise<void> {
-    if (this.starting) await this.starting.catch(() => undefined);
-    this.phase = 'stopped';
     // Operations already running (e.g. between validation and apply) finish and become durable.
-    if (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
-    await this.closeAll();
-    await this.lock?.release();
+    return this.lifecycle.stop();
   }
 
   private async closeAll(): Promise<void> {
     await Promise.all(
-      [...this.entries.values()].map(async (entry) => {
-        const loaded = await entry.loaded?.catch(() => undefined);
+      [...this.lifecycle.entries()].map(async (entry) => {
+        const loaded = await entry.ready?.catch(() => undefined);
         await loaded?.storage.close();
       }),
     );
   }
 
   async ping(): Promise<void> {
-    if (this.phase !== 'running') throw new Error(`embedded store is ${this.phase === 'stopped' ? 'stopped' : 'not started'}`);
-    for (const entry of this.entries.values()) {
-      const loaded = await entry.loaded;
+    this.lifecycle.assertRunning();
+    for (const entry of this.lifecycle.entries()) {
+      const loaded = await entry.ready;
       const failure = loaded?.storage.failed;
       if (failure) throw new Error(`embedded store cannot write collection ${entry.spec.name}: ${failure.message}`);
     }

@@ -1,11 +1,7 @@
-import { newId } from '../../ids';
-import { DocumentValidationError } from '../errors';
+import { draftUpdate, draftUpsert, type UpdateOutcome } from '../drafts';
 import type { Filter, Update } from '../port';
-import { cloneValue, normalizeValue, UnsupportedValueError, valuesEqual, type StoredDoc, type StoredObject } from './codec';
-import { equalityFields } from './filter';
-import { PathConflictError, setPath } from './paths';
+import { valuesEqual, type StoredDoc } from './codec';
 import type { CollectionState } from './state';
-import { applyUpdate, UpdateApplyError } from './update';
 import type { SchemaValidator } from './validate';
 import type { KeyedLock } from './keyedLock';
 
@@ -25,40 +21,10 @@ export interface UpdateContext {
   locks: KeyedLock;
 }
 
-export interface UpdateOutcome {
-  matched: boolean;
-  modified: boolean;
-  before?: StoredDoc;
-  after?: StoredDoc;
-  upsertedId?: string;
-}
+export type { UpdateOutcome };
 
 /** Bounds retries when other writers keep changing the same document. */
 const MAX_ATTEMPTS = 1000;
-
-/** Runs an update or upsert draft step, turning "operator does not fit the document" into a validation error. */
-function draftStep(collection: string, step: () => void): void {
-  try {
-    step();
-  } catch (error) {
-    if (error instanceof UnsupportedValueError) throw new DocumentValidationError(collection, { [error.path]: error.reason });
-    if (error instanceof UpdateApplyError || error instanceof PathConflictError) {
-      throw new DocumentValidationError(collection, { [error.path]: error.message });
-    }
-    throw error;
-  }
-}
-
-/** The document an upsert inserts: the filter's equality fields, then `$setOnInsert`, then the update. */
-function upsertDraft(collection: string, filter: Filter, update: Update): StoredObject {
-  const draft: StoredObject = {};
-  draftStep(collection, () => {
-    for (const [path, value] of equalityFields(filter)) setPath(draft, path, normalizeValue(value, path));
-    applyUpdate(draft, update, true);
-  });
-  if (draft._id === undefined) draft._id = newId();
-  return draft;
-}
 
 interface Attempt {
   outcome: UpdateOutcome;
@@ -68,11 +34,7 @@ interface Attempt {
 /** One attempt on an existing document; `undefined` means it changed meanwhile and the caller retries. */
 async function updateExisting(ctx: UpdateContext, current: StoredDoc, update: Update): Promise<Attempt | undefined> {
   const { state, validator } = ctx;
-  const draft: StoredObject = cloneValue(current);
-  draftStep(state.name, () => applyUpdate(draft, update, false));
-  if (!valuesEqual(draft._id, current._id)) {
-    throw new DocumentValidationError(state.name, { _id: 'is immutable: an update cannot change it' });
-  }
+  const draft = draftUpdate(state.name, current, update);
   const unchanged: Attempt = { outcome: { matched: true, modified: false, before: current, after: current } };
   if (valuesEqual(draft, current)) return unchanged;
   const next = await validator.validate(draft);
@@ -105,7 +67,7 @@ export async function updateOneDocument(
       return result.outcome;
     }
     if (!upsert) return { matched: false, modified: false };
-    const next = await ctx.validator.validate(upsertDraft(ctx.state.name, upsert.filter, update));
+    const next = await ctx.validator.validate(draftUpsert(ctx.state.name, upsert.filter, update));
     // A concurrent upsert may have inserted a match while this one validated: update that instead.
     if (locate()) continue;
     await ctx.state.insert([next]);

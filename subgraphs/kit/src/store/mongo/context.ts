@@ -2,7 +2,7 @@ import type mongoose from 'mongoose';
 import type { KeyedLock } from '../embedded/keyedLock';
 import type { RevisionClaims } from './claims';
 import type { UniqueIndexes } from './uniqueness';
-import type { ModelValidator } from './validation';
+import type { ModelValidator } from '../validation';
 
 /** A document as the driver sees it: string ids, as every document written through the port has. */
 export interface ServerRow {

@@ -1,5 +1,6 @@
 import mongoose from 'mongoose';
 import { KeyedLock } from '../embedded/keyedLock';
+import { StoreLifecycle, type RegisteredCollection } from '../lifecycle';
 import type { Collection, CollectionSpec, DocumentStore, StoredDocument } from '../port';
 import { CLAIMS_COLLECTION, RevisionClaims } from './claims';
 import { MongoCollection } from './collection';
@@ -9,7 +10,7 @@ import { ensureIndexes } from './indexes';
 import { silentLogger, type MongoStoreLogger } from './logger';
 import { probeServer, type ServerTraits } from './probe';
 import { UniqueIndexes } from './uniqueness';
-import { ModelValidator } from './validation';
+import { ModelValidator } from '../validation';
 
 export interface MongoStoreOptions {
   /** Connection string, e.g. `mongodb://127.0.0.1:27017` (credentials and options included). */
@@ -27,15 +28,11 @@ export interface MongoStoreOptions {
   serverSelectionTimeoutMS?: number;
 }
 
-interface Entry {
+interface Entry extends RegisteredCollection<CollectionContext> {
   spec: CollectionSpec<StoredDocument>;
   model: mongoose.Model<unknown>;
   collection: MongoCollection<StoredDocument>;
-  /** Set on start (or at registration when the store already runs): resolves once the indexes exist. */
-  ready?: Promise<CollectionContext>;
 }
-
-type Phase = 'new' | 'starting' | 'running' | 'stopped';
 
 /**
  * The MongoDB adapter, through mongoose on a connection of its own (a private `Mongoose`
@@ -46,64 +43,55 @@ type Phase = 'new' | 'starting' | 'running' | 'stopped';
  * transactions, no `$lookup`, no TTL or text indexes.
  */
 class MongoStore implements DocumentStore {
-  private phase: Phase = 'new';
-  private readonly entries = new Map<string, Entry>();
+  private readonly lifecycle: StoreLifecycle<Entry, CollectionContext>;
   private readonly mongoose = new mongoose.Mongoose({ autoIndex: false, autoCreate: false, bufferCommands: false, strictQuery: false });
   /** Unopened until `start()`; models are registered on it from the start. */
   private readonly connection: mongoose.Connection = this.mongoose.createConnection();
   private readonly logger: MongoStoreLogger;
   private traits: ServerTraits | undefined;
   private claims: RevisionClaims | undefined;
-  private starting: Promise<void> | undefined;
-  private stopping: Promise<void> | undefined;
-  private inFlight = 0;
-  private idle: Array<() => void> = [];
 
   constructor(private readonly options: MongoStoreOptions) {
     this.logger = options.logger ?? silentLogger;
+    this.lifecycle = new StoreLifecycle<Entry, CollectionContext>({
+      label: 'MongoDB store',
+      open: async () => {
+        const { uri, dbName, maxPoolSize = 10, serverSelectionTimeoutMS = 5000 } = this.options;
+        await this.connection.openUri(uri, { dbName, maxPoolSize, serverSelectionTimeoutMS });
+        await this.adaptToServer(this.connection.db as mongoose.mongo.Db);
+      },
+      prepare: (entry) => this.prepare(entry),
+      startFailed: async (error) => {
+        this.claims?.stopSweeping();
+        await this.connection.close().catch(() => undefined);
+        return toPortError(error, 'start');
+      },
+      // Operations already running finish (or fail) before the connection goes away under them.
+      close: async (wasRunning) => {
+        this.claims?.stopSweeping();
+        if (wasRunning) await this.connection.close();
+      },
+      operationError: (error, collection) => toPortError(error, `collection ${collection}`),
+    });
   }
 
   collection<T extends StoredDocument>(spec: CollectionSpec<T>): Collection<T> {
-    let entry = this.entries.get(spec.name);
-    if (!entry) {
+    const entry = this.lifecycle.register(spec.name, () => {
       const generic = spec as unknown as CollectionSpec<StoredDocument>;
       const created: Entry = {
+        name: spec.name,
         spec: generic,
         model: this.connection.model<unknown>(spec.name, generic.schema, spec.name),
-        collection: new MongoCollection<StoredDocument>(spec.name, (operation) => this.use(created, operation)),
+        collection: new MongoCollection<StoredDocument>(spec.name, (operation) => this.lifecycle.use(created, operation)),
       };
-      this.entries.set(spec.name, created);
-      if (this.phase === 'running') this.prepare(created);
-      entry = created;
-    }
+      return created;
+    });
     // One object per name; its methods hand out `T`s validated by this same spec's schema.
     return entry.collection as unknown as Collection<T>;
   }
 
   start(): Promise<void> {
-    if (this.phase === 'stopped') return Promise.reject(new Error('the MongoDB store was stopped; create a new one to start again'));
-    this.starting ??= this.startOnce();
-    return this.starting;
-  }
-
-  private async startOnce(): Promise<void> {
-    this.phase = 'starting';
-    try {
-      const { uri, dbName, maxPoolSize = 10, serverSelectionTimeoutMS = 5000 } = this.options;
-      await this.connection.openUri(uri, { dbName, maxPoolSize, serverSelectionTimeoutMS });
-      await this.adaptToServer(this.connection.db as mongoose.mongo.Db);
-      const settled = await Promise.allSettled([...this.entries.values()].map((entry) => this.prepare(entry)));
-      const failure = settled.find((result) => result.status === 'rejected');
-      if (failure) throw failure.reason;
-      this.phase = 'running';
-      // Collections registered while starting are prepared like those registered after start.
-      for (const entry of this.entries.values()) if (!entry.ready) this.prepare(entry);
-    } catch (error) {
-      this.phase = 'stopped';
-      this.claims?.stopSweeping();
-      await this.connection.close().catch(() => undefined);
-      throw toPortError(error, 'start');
-    }
+    return this.lifecycle.start();
   }
 
   /** Probes the server and turns on the code paths that make up for what it lacks (logged once). */
@@ -131,45 +119,17 @@ class MongoStore implements DocumentStore {
       const validator = new ModelValidator(entry.model, entry.spec.name);
       return { name: entry.spec.name, model: entry.model, rows, unique, validator, locks: new KeyedLock(), ...(this.claims ? { claims: this.claims } : {}) };
     })();
-    entry.ready = ready;
     // Collections registered after start are prepared in the background; their operations see the error.
     ready.catch((error: unknown) => this.logger.warn({ collection: entry.spec.name, err: error }, 'collection indexes could not be created'));
     return ready;
   }
 
-  /** Runs one operation, refusing it unless the store is running, counting it for `stop()`, mapping driver errors. */
-  private async use<R>(entry: Entry, operation: (ctx: CollectionContext) => Promise<R>): Promise<R> {
-    if (this.phase !== 'running' || !entry.ready) {
-      throw new Error(`MongoDB store is ${this.phase === 'stopped' ? 'stopped' : 'not started'}: cannot use collection ${entry.spec.name}`);
-    }
-    this.inFlight++;
-    try {
-      return await operation(await entry.ready);
-    } catch (error) {
-      throw toPortError(error, `collection ${entry.spec.name}`);
-    } finally {
-      this.inFlight--;
-      if (this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve();
-    }
-  }
-
   stop(): Promise<void> {
-    this.stopping ??= this.stopOnce();
-    return this.stopping;
-  }
-
-  private async stopOnce(): Promise<void> {
-    if (this.starting) await this.starting.catch(() => undefined);
-    const wasRunning = this.phase === 'running';
-    this.phase = 'stopped';
-    // Operations already running finish (or fail) before the connection goes away under them.
-    if (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
-    this.claims?.stopSweeping();
-    if (wasRunning) await this.connection.close();
+    return this.lifecycle.stop();
   }
 
   async ping(): Promise<void> {
-    if (this.phase !== 'running') throw new Error(`MongoDB store is ${this.phase === 'stopped' ? 'stopped' : 'not started'}`);
+    this.lifecycle.assertRunning();
     try {
       await (this.connection.db as mongoose.mongo.Db).command({ ping: 1 });
     } catch (error) {

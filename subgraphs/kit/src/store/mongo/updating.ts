@@ -1,9 +1,9 @@
 import { DuplicateKeyError } from '../errors';
 import type { Filter, Update } from '../port';
-import { valuesEqual, type StoredDoc } from '../subset';
+import { valuesEqual } from '../subset';
 import type { CollectionContext } from './context';
 import { newRevision, REVISION_FIELD, toServer } from './documents';
-import { draftUpdate, draftUpsert } from './drafts';
+import { draftUpdate, draftUpsert, type UpdateOutcome } from '../drafts';
 import { isDuplicateKey } from './driverErrors';
 import { insertDocuments } from './inserting';
 import { pinnedId, readIds, readOne, withId } from './reads';
@@ -28,13 +28,7 @@ import { pinnedId, readIds, readOne, withId } from './reads';
  * servers that do not apply it atomically themselves).
  */
 
-export interface UpdateOutcome {
-  matched: boolean;
-  modified: boolean;
-  before?: StoredDoc;
-  after?: StoredDoc;
-  upsertedId?: string;
-}
+export type { UpdateOutcome };
 
 /** Bounds retries when other writers keep changing the same document. */
 const MAX_ATTEMPTS = 1000;

@@ -1,6 +1,6 @@
-import { newId } from '../../ids';
-import { DocumentValidationError } from '../errors';
-import type { Filter, Update } from '../port';
+import { newId } from '../ids';
+import { DocumentValidationError } from './errors';
+import type { Filter, Update } from './port';
 import {
   applyUpdate,
   cloneValue,
@@ -13,14 +13,24 @@ import {
   valuesEqual,
   type StoredDoc,
   type StoredObject,
-} from '../subset';
+} from './subset';
 
 /**
  * The unvalidated next version of a document, built in memory with the port's shared update
- * code, as the embedded adapter builds it (embedded/updating.ts): an operator that does not fit
+ * code by both adapters (embedded/updating.ts, mongo/updating.ts): an operator that does not fit
  * the document (`$inc` on a string, a path through a scalar) is a validation error.
  */
 
+/** What a single-document update did, on either adapter. */
+export interface UpdateOutcome {
+  matched: boolean;
+  modified: boolean;
+  before?: StoredDoc;
+  after?: StoredDoc;
+  upsertedId?: string;
+}
+
+/** Runs an update or upsert draft step, turning "operator does not fit the document" into a validation error. */
 function draftStep(collection: string, step: () => void): void {
   try {
     step();
