@@ -10,6 +10,10 @@ const subgraphs: Record<string, { context: string; mappers?: Record<string, stri
     context: '../context#IdentityContext',
     mappers: { User: '../users#UserView', ApiKey: '../apiKeys#ApiKeyView', AuthPayload: '../service#AuthResult' },
   },
+  conversation: {
+    context: '../context#ConversationContext',
+    mappers: { User: '../resolvers#UserRef', Conversation: '../store#ConversationDoc', Message: '../store#MessageDoc', SendMessagePayload: '../sending#SendResult', ShareLink: '../store#ShareDoc', SharedConversation: '../store#ShareDoc' },
+  },
 };
 
 const scalars = { DateTime: 'Date | string', JSON: 'Record<string, unknown>' };

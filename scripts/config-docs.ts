@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeConfig, type ConfigSpec } from '@chatgraph/kit';
+import { conversationConfigSpec } from '../subgraphs/conversation/src/config';
 import { identityConfigSpec } from '../subgraphs/identity/src/config';
 import { ROUTER_CONFIG_SPEC } from '../router/src/config';
 import { EMBEDDED_CONFIG_SPEC } from '../router/src/embedded/config';
@@ -14,6 +15,7 @@ const services: Array<{ name: string; spec: ConfigSpec; readme?: string }> = [
   { name: 'embedded launcher (`pnpm start`)', spec: EMBEDDED_CONFIG_SPEC },
   { name: 'router', spec: ROUTER_CONFIG_SPEC, readme: 'router/README.md' },
   { name: 'identity', spec: identityConfigSpec, readme: 'subgraphs/identity/README.md' },
+  { name: 'conversation', spec: conversationConfigSpec, readme: 'subgraphs/conversation/README.md' },
 ];
 
 const escape = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');

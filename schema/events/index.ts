@@ -6,3 +6,5 @@ export * from './envelope';
 export * from './contract';
 export * from './registry';
 export * from './topics/identityUser';
+export * from './topics/conversation';
+export * from './topics/aiGeneration';

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { createEmbeddedStore, createLogger, createMailer, type Logger } from '@chatgraph/kit';
+import { createEmbeddedEventBus, createEmbeddedStore, createLogger, createMailer, type Logger } from '@chatgraph/kit';
+import { loadConversationConfig } from '@chatgraph/conversation/src/config';
+import { buildConversation, type Conversation } from '@chatgraph/conversation/src/server';
 import { loadIdentityConfig } from '@chatgraph/identity/src/config';
 import { buildIdentity, type Identity } from '@chatgraph/identity/src/server';
 import { buildRouter, loadRouterConfig, routerDepsFromConfig, type Router } from '../index';
@@ -12,6 +14,7 @@ export interface EmbeddedStack {
   readonly url: string;
   readonly router: Router;
   readonly identity: Identity;
+  readonly conversation: Conversation;
   /** The router<->subgraph secret in use (benchmarks call subgraphs directly with it). */
   readonly signingSecret: string;
   /** Router first (drain clients), then subgraphs, then adapters. Safe to call twice. */
@@ -41,12 +44,24 @@ export async function startEmbedded(config: EmbeddedConfig, env: NodeJS.ProcessE
     const identityUrl = await identity.start(0);
     cleanups.push(() => identity.stop());
 
+    const conversationConfig = loadConversationConfig({ ...shared, CONVERSATION_PORT: '0' });
+    const conversationLog = loggerFor('conversation');
+    const conversationStore = createEmbeddedStore({ dataDir: path.join(config.DATA_DIR, 'conversation'), logger: conversationLog });
+    await conversationStore.start();
+    cleanups.push(() => conversationStore.stop());
+    const conversationBus = createEmbeddedEventBus({ dataDir: path.join(config.DATA_DIR, 'conversation', 'events'), logger: conversationLog });
+    await conversationBus.start();
+    cleanups.push(() => conversationBus.stop());
+    const conversation = buildConversation({ store: conversationStore, bus: conversationBus, config: conversationConfig, logger: conversationLog });
+    const conversationUrl = await conversation.start(0);
+    cleanups.push(() => conversation.stop());
+
     const routerConfig = loadRouterConfig({
       ...shared,
       ROUTER_PORT: String(config.ROUTER_PORT),
       ROUTER_HOST: config.ROUTER_HOST,
       IDENTITY_URL: identityUrl,
-      SUBGRAPH_URLS: `identity=${identityUrl}/graphql`,
+      SUBGRAPH_URLS: `identity=${identityUrl}/graphql,conversation=${conversationUrl}/graphql`,
     });
     const router = buildRouter(routerDepsFromConfig(routerConfig, loggerFor('router')));
     const base = await router.start(config.ROUTER_PORT, config.ROUTER_HOST);
@@ -57,6 +72,7 @@ export async function startEmbedded(config: EmbeddedConfig, env: NodeJS.ProcessE
       url: `${base}/graphql`,
       router,
       identity,
+      conversation,
       signingSecret,
       stop: () => (stopping ??= stopAll()),
     };

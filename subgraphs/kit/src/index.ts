@@ -21,3 +21,4 @@ export * from './kv';
 export * from './events';
 export * from './adapters';
 export * from './blob';
+export * from './scalars';

@@ -1,1 +1,2 @@
 export * from './documentStore';
+export * from './eventBus';

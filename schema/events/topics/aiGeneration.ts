@@ -1,0 +1,49 @@
+import { defineTopic, type EventsOf } from '../contract';
+import { idString } from '../envelope';
+import { array, number, object, oneOf, optional, string } from '../validation';
+
+/**
+ * `ai.generation.v1`: generation requests (produced by conversation) and their outcomes
+ * (produced by ai-gateway), keyed by `conversationId` so a conversation's requests and results
+ * stay in order. Tokens never travel here: only the facts about finished work.
+ */
+
+const subject = object({ conversationId: idString, messageId: idString, streamId: idString, ownerId: idString });
+const model = string({ maxLength: 200 });
+const text = string({ minLength: 0, maxLength: 200_000 });
+const count = number({ integer: true, min: 0 });
+
+const events = {
+  /** Generate the assistant message `messageId` from `messages` (already trimmed to the context window). */
+  'generation.requested': {
+    subject,
+    payload: object({
+      model,
+      messages: array(object({ role: oneOf(['USER', 'ASSISTANT', 'SYSTEM'] as const), content: text }), { maxItems: 2_000 }),
+      /** Messages of the branch left out to fit the context budget. */
+      droppedMessages: count,
+      estimatedPromptTokens: count,
+    }),
+  },
+  /** The generation ended normally (or was stopped): the full text and its usage. */
+  'generation.completed': {
+    subject,
+    payload: object({
+      content: text,
+      finishReason: string({ maxLength: 100 }),
+      model,
+      usage: object({ promptTokens: count, completionTokens: count, totalTokens: count }),
+    }),
+  },
+  /** The generation failed; `content` holds whatever was produced before the failure. */
+  'generation.failed': {
+    subject,
+    payload: object({ error: string({ maxLength: 2000 }), content: optional(text), model: optional(model), finishReason: optional(string({ maxLength: 100 })) }),
+  },
+};
+
+/** The `ai.generation.v1` contract. */
+export const aiGenerationV1 = defineTopic({ topic: 'ai.generation.v1', keyedBy: 'conversationId', events });
+
+/** Any event of `ai.generation.v1`. */
+export type AiGenerationEvent = EventsOf<typeof events>;

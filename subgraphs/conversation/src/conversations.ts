@@ -1,0 +1,108 @@
+import { codedError, deleteWithOutbox, insertWithOutbox, newId, notDeleted, updateWithOutbox, type UserPrincipal } from '@chatgraph/kit';
+import { checkModel, checkSystemPrompt, checkTags, checkTitle } from './limits';
+import { conversationCreated, conversationDeleted, conversationUpdated, messageDeleted } from './outboxEvents';
+import { visibleTo } from './reads';
+import type { ConversationCollections, ConversationDoc, MessageDoc } from './store';
+
+/** `createConversation`'s input. */
+export interface CreateConversationInput {
+  title?: string | null;
+  model?: string | null;
+  assistantId?: string | null;
+  systemPrompt?: string | null;
+}
+
+/** `updateConversation`'s input; null or absent fields are left as they are. */
+export interface UpdateConversationInput {
+  title?: string | null;
+  pinned?: boolean | null;
+  archived?: boolean | null;
+  tags?: readonly string[] | null;
+}
+
+/** What every write path needs: the collections, the clock and the relay's wake-up. */
+export interface Writes {
+  collections: ConversationCollections;
+  now: () => Date;
+  /** Called after a write that queued events, so the relay publishes them now rather than at its next poll. */
+  eventsQueued: () => void;
+}
+
+/** A conversation of `user`, read from the store (not a request cache); NOT_FOUND when missing or someone else's. */
+export async function ownedConversation(collections: ConversationCollections, user: UserPrincipal, id: string): Promise<ConversationDoc> {
+  const doc = await collections.conversations.findById(id);
+  if (!visibleTo(doc, user)) throw codedError('NOT_FOUND', 'Conversation not found', { field: 'id' });
+  return doc;
+}
+
+/** A message of `user`, read from the store; NOT_FOUND when missing or someone else's. */
+export async function ownedMessage(collections: ConversationCollections, user: UserPrincipal, id: string): Promise<MessageDoc> {
+  const doc = await collections.messages.findById(id);
+  if (!visibleTo(doc, user)) throw codedError('NOT_FOUND', 'Message not found', { field: 'messageId' });
+  return doc;
+}
+
+/** A new, empty conversation document (not yet written). */
+export function newConversationDoc(user: UserPrincipal, fields: { title: string; model?: string; assistantId?: string | null; systemPrompt?: string | null }, now: Date): ConversationDoc {
+  return {
+    _id: newId(),
+    ownerId: user.userId,
+    title: fields.title,
+    pinned: false,
+    archived: false,
+    tags: [],
+    model: fields.model ?? null,
+    assistantId: fields.assistantId ?? null,
+    systemPrompt: fields.systemPrompt ?? null,
+    activeLeafId: null,
+    lastMessageId: null,
+    createdAt: now,
+    updatedAt: now,
+    lastActivityAt: now,
+  };
+}
+
+/** Creating, changing and deleting conversations; each write carries its events (outbox). */
+export class ConversationCommands {
+  constructor(private readonly w: Writes) {}
+
+  async create(user: UserPrincipal, input: CreateConversationInput | null | undefined): Promise<ConversationDoc> {
+    const title = input?.title === null || input?.title === undefined ? 'New conversation' : checkTitle(input.title);
+    const doc = newConversationDoc(user, { title, model: checkModel(input?.model), assistantId: input?.assistantId ?? null, systemPrompt: checkSystemPrompt(input?.systemPrompt) }, this.w.now());
+    const stored = await this.w.collections.conversations.insertOne(insertWithOutbox(doc, [conversationCreated(doc)]));
+    this.w.eventsQueued();
+    return stored;
+  }
+
+  /** Changes only the fields given (null means "leave as is"); a change with no effect writes nothing. */
+  async update(user: UserPrincipal, id: string, input: UpdateConversationInput): Promise<ConversationDoc> {
+    const changes: { title?: string; pinned?: boolean; archived?: boolean; tags?: string[] } = {};
+    if (input.title !== null && input.title !== undefined) changes.title = checkTitle(input.title);
+    if (input.tags !== null && input.tags !== undefined) changes.tags = checkTags(input.tags);
+    if (typeof input.pinned === 'boolean') changes.pinned = input.pinned;
+    if (typeof input.archived === 'boolean') changes.archived = input.archived;
+    const current = await ownedConversation(this.w.collections, user, id);
+    if (Object.keys(changes).length === 0) return current;
+    const update = updateWithOutbox({ $set: { ...changes, updatedAt: this.w.now() } }, [conversationUpdated(current, changes)]);
+    const updated = await this.w.collections.conversations.findOneAndUpdate({ _id: id, ownerId: user.userId, ...notDeleted }, update, { returnDocument: 'after' });
+    if (!updated) throw codedError('NOT_FOUND', 'Conversation not found', { field: 'id' });
+    this.w.eventsQueued();
+    return updated;
+  }
+
+  /**
+   * Tombstones every message (each with its `message.deleted`), then the conversation. Messages
+   * go first: should this stop half-way, the conversation is still there and deleting it again
+   * finishes the job, while readers already no longer see the deleted messages.
+   */
+  async delete(user: UserPrincipal, id: string): Promise<boolean> {
+    const conversation = await ownedConversation(this.w.collections, user, id);
+    const messages = await this.w.collections.messages.find({ conversationId: id, ...notDeleted });
+    for (const message of messages) {
+      await this.w.collections.messages.updateOne({ _id: message._id, ...notDeleted }, deleteWithOutbox([messageDeleted(message)]));
+    }
+    const result = await this.w.collections.conversations.updateOne({ _id: id, ...notDeleted }, deleteWithOutbox([conversationDeleted(conversation, messages.length)], { $set: { updatedAt: this.w.now() } }));
+    this.w.eventsQueued();
+    return result.modifiedCount > 0;
+  }
+}

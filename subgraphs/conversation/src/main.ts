@@ -1,0 +1,26 @@
+import { createLogger, documentStoreFromConfig, eventBusFromConfig, onShutdownSignals } from '@chatgraph/kit';
+import { loadConversationConfig } from './config';
+import { buildConversation } from './server';
+
+/** Runs conversation on its own: validated config, the configured store and bus, drained on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  const config = loadConversationConfig(process.env);
+  const logger = createLogger({ name: 'conversation', level: config.LOG_LEVEL });
+  const store = documentStoreFromConfig(config, 'conversation', logger);
+  const bus = eventBusFromConfig(config, 'conversation', logger);
+  await store.start();
+  await bus.start();
+  const conversation = buildConversation({ store, bus, config, logger });
+  await conversation.start();
+
+  onShutdownSignals(logger, async () => {
+    await conversation.stop();
+    await bus.stop();
+    await store.stop();
+  });
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

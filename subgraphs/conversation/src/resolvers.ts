@@ -1,0 +1,62 @@
+import { DateTimeScalar } from '@chatgraph/kit';
+import type { ConversationContext } from './context';
+import type { Resolvers } from './generated/resolvers';
+
+/** Re-exported for the generated resolver types (codegen's `contextType`). */
+export type { ConversationContext };
+
+/** A reference to identity's User: conversation stores only the id. */
+export interface UserRef {
+  __typename: 'User';
+  id: string;
+}
+
+const userRef = (id: string): UserRef => ({ __typename: 'User', id });
+
+/** Arguments -> service -> result. Every rule, including who may read what, lives in the service. */
+export const resolvers: Resolvers = {
+  DateTime: DateTimeScalar,
+  Query: {
+    conversation: (_, args, ctx) => ctx.conversation.conversation(ctx.principal, args.id, ctx.loaders),
+    sharedConversation: (_, args, ctx) => ctx.conversation.sharedConversation(args.shareId),
+  },
+  Mutation: {
+    createConversation: (_, args, ctx) => ctx.conversation.createConversation(ctx.principal, args.input),
+    sendMessage: (_, args, ctx) => ctx.conversation.sendMessage(ctx.principal, args.input),
+    editMessage: (_, args, ctx) => ctx.conversation.editMessage(ctx.principal, args.input),
+    regenerateMessage: (_, args, ctx) => ctx.conversation.regenerateMessage(ctx.principal, args.messageId, args.model),
+    setActiveMessage: (_, args, ctx) => ctx.conversation.setActiveMessage(ctx.principal, args.messageId),
+    updateConversation: (_, args, ctx) => ctx.conversation.updateConversation(ctx.principal, args.id, args.input),
+    deleteConversation: (_, args, ctx) => ctx.conversation.deleteConversation(ctx.principal, args.id),
+    forkConversation: (_, args, ctx) => ctx.conversation.forkConversation(ctx.principal, args.messageId),
+    shareConversation: (_, args, ctx) => ctx.conversation.shareConversation(ctx.principal, args.id),
+    revokeShare: (_, args, ctx) => ctx.conversation.revokeShare(ctx.principal, args.shareId),
+    setFeedback: (_, args, ctx) => ctx.conversation.setFeedback(ctx.principal, args.messageId, args.rating, args.comment),
+  },
+  ShareLink: {
+    shareId: (share) => share._id,
+  },
+  SharedConversation: {
+    shareId: (share) => share._id,
+  },
+  User: {
+    __resolveReference: (ref) => userRef(ref.id),
+    conversations: (user, args, ctx) => ctx.conversation.conversationsOf(ctx.principal, user.id, args, args.filter),
+  },
+  Conversation: {
+    __resolveReference: (ref, ctx) => ctx.conversation.conversationReference(ctx.principal, ref.id, ctx.loaders),
+    id: (c) => c._id,
+    owner: (c) => userRef(c.ownerId),
+    messages: (c, args, ctx) => ctx.conversation.reads.messagesOf(c, args),
+    currentBranch: (c, _args, ctx) => ctx.conversation.reads.currentBranch(c, ctx.loaders),
+    lastMessage: (c, _args, ctx) => ctx.conversation.reads.lastMessage(ctx.principal, c, ctx.loaders),
+  },
+  Message: {
+    __resolveReference: (ref, ctx) => ctx.conversation.messageReference(ctx.principal, ref.id, ctx.loaders),
+    id: (m) => m._id,
+    conversation: (m, _args, ctx) => ctx.conversation.reads.conversationOf(ctx.principal, m, ctx.loaders),
+    children: (m, _args, ctx) => ctx.conversation.reads.children(m, ctx.loaders),
+    siblingIndex: async (m, _args, ctx) => (await ctx.conversation.reads.siblingPosition(m, ctx.loaders)).index,
+    siblingCount: async (m, _args, ctx) => (await ctx.conversation.reads.siblingPosition(m, ctx.loaders)).count,
+  },
+};

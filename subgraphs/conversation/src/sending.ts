@@ -1,0 +1,172 @@
+import { codedError, insertWithOutbox, newId, notDeleted, type UserPrincipal } from '@chatgraph/kit';
+import { ownedConversation, ownedMessage, newConversationDoc, type Writes } from './conversations';
+import { buildContextWindow } from './contextWindow';
+import { checkContent, checkModel, LIMITS, titleFromContent } from './limits';
+import { MessageTree } from './messageTree';
+import { generationRequested, messageCreated, conversationCreated } from './outboxEvents';
+import type { ConversationDoc, MessageDoc } from './store';
+
+/** `sendMessage`'s input. */
+export interface SendMessageInput {
+  conversationId?: string | null;
+  content: string;
+  parentId?: string | null;
+  model?: string | null;
+}
+
+/** `editMessage`'s input. */
+export interface EditMessageInput {
+  messageId: string;
+  content: string;
+  model?: string | null;
+}
+
+/** What a turn wrote: `SendMessagePayload`. For a regeneration `userMessage` is the answered one. */
+export interface SendResult {
+  conversation: ConversationDoc;
+  userMessage: MessageDoc;
+  assistantMessage: MessageDoc;
+  streamId: string;
+}
+
+/** One turn to write: an optional user message under `parent`, then a pending assistant message. */
+interface Turn {
+  user: UserPrincipal;
+  conversation: ConversationDoc;
+  /** The conversation is new and written with the turn. */
+  isNew: boolean;
+  tree: MessageTree;
+  parent: MessageDoc | undefined;
+  /** Null for a regeneration: the assistant message goes directly under `parent` (a user message). */
+  userContent: string | null;
+  model: string | undefined;
+}
+
+const RUNNING = new Set(['PENDING', 'STREAMING']);
+
+/**
+ * Sending, editing and regenerating messages, and switching branches. All checks run before the
+ * first write, so a refused request writes nothing.
+ *
+ * Without transactions a turn is three single-document writes, ordered so a crash between them
+ * leaves nothing a reader can trip on: (1) the conversation's active leaf is claimed with a
+ * conditional update on the leaf we read — a concurrent send on the same conversation loses
+ * with CONFLICT instead of forking silently; (2) the user message with its `message.created`;
+ * (3) the assistant message with its `message.created` AND `ai.generation.requested` in its own
+ * outbox. The generation is requested by the same write that creates the message it fills, so
+ * there is never a request for a message that does not exist nor a pending message nobody asked
+ * for. A crash after (1) leaves a dangling leaf id, which readers replace by the newest message.
+ */
+export class MessageCommands {
+  constructor(
+    private readonly w: Writes,
+    private readonly options: { defaultModel: string; contextTokenBudget: number },
+  ) {}
+
+  async send(user: UserPrincipal, input: SendMessageInput): Promise<SendResult> {
+    const content = checkContent(input.content);
+    const model = checkModel(input.model);
+    if (!input.conversationId) {
+      if (input.parentId) throw codedError('BAD_USER_INPUT', 'parentId needs a conversationId', { field: 'parentId' });
+      const conversation = newConversationDoc(user, { title: titleFromContent(content), model }, this.w.now());
+      return this.writeTurn({ user, conversation, isNew: true, tree: new MessageTree([]), parent: undefined, userContent: content, model });
+    }
+    const conversation = await ownedConversation(this.w.collections, user, input.conversationId);
+    const tree = await this.treeOf(conversation._id);
+    const parentId = input.parentId ?? conversation.activeLeafId ?? tree.newest()?._id ?? null;
+    const parent = parentId ? tree.get(parentId) : undefined;
+    if (parentId && !parent) throw codedError('BAD_USER_INPUT', 'parentId is not a message of this conversation', { field: 'parentId' });
+    return this.writeTurn({ user, conversation, isNew: false, tree, parent, userContent: content, model });
+  }
+
+  /** A new user message beside `messageId` (which stays), and a new generation for it. */
+  async edit(user: UserPrincipal, input: EditMessageInput): Promise<SendResult> {
+    const content = checkContent(input.content);
+    const model = checkModel(input.model);
+    const original = await ownedMessage(this.w.collections, user, input.messageId);
+    if (original.role !== 'USER') throw codedError('BAD_USER_INPUT', 'Only user messages can be edited', { field: 'messageId' });
+    const conversation = await ownedConversation(this.w.collections, user, original.conversationId);
+    const tree = await this.treeOf(conversation._id);
+    const parent = original.parentId ? tree.get(original.parentId) : undefined;
+    return this.writeTurn({ user, conversation, isNew: false, tree, parent, userContent: content, model });
+  }
+
+  /** A new assistant message beside `messageId`, generated again from the same user message. */
+  async regenerate(user: UserPrincipal, messageId: string, modelArg: string | null | undefined): Promise<SendResult> {
+    const model = checkModel(modelArg);
+    const original = await ownedMessage(this.w.collections, user, messageId);
+    if (original.role !== 'ASSISTANT') throw codedError('BAD_USER_INPUT', 'Only assistant messages can be regenerated', { field: 'messageId' });
+    if (RUNNING.has(original.status)) throw codedError('CONFLICT', 'This message is still being generated');
+    const conversation = await ownedConversation(this.w.collections, user, original.conversationId);
+    const tree = await this.treeOf(conversation._id);
+    const parent = original.parentId ? tree.get(original.parentId) : undefined;
+    if (!parent) throw codedError('BAD_USER_INPUT', 'The message has no user message to answer', { field: 'messageId' });
+    return this.writeTurn({ user, conversation, isNew: false, tree, parent, userContent: null, model: model ?? original.model ?? undefined });
+  }
+
+  /** Makes the path through `messageId` active, down to its newest leaf. */
+  async setActive(user: UserPrincipal, messageId: string): Promise<ConversationDoc> {
+    const message = await ownedMessage(this.w.collections, user, messageId);
+    const tree = await this.treeOf(message.conversationId);
+    const leaf = tree.newestLeafUnder(message._id) ?? message;
+    // No event: the active branch is a view preference, not a fact other services act on.
+    const updated = await this.w.collections.conversations.findOneAndUpdate(
+      { _id: message.conversationId, ownerId: user.userId, ...notDeleted },
+      { $set: { activeLeafId: leaf._id, updatedAt: this.w.now() } },
+      { returnDocument: 'after' },
+    );
+    if (!updated) throw codedError('NOT_FOUND', 'Conversation not found');
+    return updated;
+  }
+
+  private async treeOf(conversationId: string): Promise<MessageTree> {
+    return new MessageTree(await this.w.collections.messages.find({ conversationId, ...notDeleted }));
+  }
+
+  private async writeTurn(turn: Turn): Promise<SendResult> {
+    const { user, conversation, tree, parent, userContent } = turn;
+    const branch = parent ? tree.pathTo(parent._id) : [];
+    const lastAssistant = [...branch].reverse().find((m) => m.role === 'ASSISTANT');
+    if (lastAssistant && RUNNING.has(lastAssistant.status)) throw codedError('CONFLICT', 'The previous answer on this branch is still being generated');
+    if (userContent !== null && parent?.role === 'USER') throw codedError('BAD_USER_INPUT', 'A user message must follow an assistant message', { field: 'parentId' });
+    if (userContent === null && parent?.role !== 'USER') throw codedError('BAD_USER_INPUT', 'An answer must follow a user message', { field: 'messageId' });
+    const assistantDepth = (parent ? parent.depth + 1 : 0) + (userContent === null ? 0 : 1);
+    if (assistantDepth > LIMITS.treeDepth) throw codedError('BAD_USER_INPUT', `A conversation branch can hold at most ${LIMITS.treeDepth} messages`, { field: 'parentId' });
+
+    const now = this.w.now();
+    const base = { conversationId: conversation._id, ownerId: user.userId, tokenCount: null, finishReason: null, feedback: null, createdAt: now, updatedAt: now };
+    const userMessage: MessageDoc | undefined =
+      userContent === null ? undefined : { ...base, _id: newId(), parentId: parent?._id ?? null, role: 'USER', content: userContent, status: 'COMPLETE', streamId: null, model: null, depth: assistantDepth - 1 };
+    const answered = userMessage ?? parent;
+    if (!answered) throw codedError('BAD_USER_INPUT', 'An answer must follow a user message', { field: 'messageId' });
+    const model = turn.model ?? conversation.model ?? this.options.defaultModel;
+    const streamId = newId();
+    const assistant = { ...base, _id: newId(), parentId: answered._id, role: 'ASSISTANT' as const, content: '', status: 'PENDING' as const, streamId, model, depth: assistantDepth };
+    // What the model sees: the branch's finished messages; failed or empty answers would only confuse it.
+    const history = [...branch, ...(userMessage ? [userMessage] : [])].filter((m) => m.role !== 'ASSISTANT' || (m.status === 'COMPLETE' && m.content.length > 0));
+    const context = buildContextWindow(conversation.systemPrompt, history.map((m) => ({ role: m.role, content: m.content })), this.options.contextTokenBudget);
+
+    const stored = await this.claimLeaf(turn, assistant._id, now);
+    if (userMessage) await this.w.collections.messages.insertOne(insertWithOutbox(userMessage, [messageCreated(userMessage)]));
+    const assistantMessage = await this.w.collections.messages.insertOne(insertWithOutbox(assistant, [messageCreated(assistant), generationRequested(assistant, context)]));
+    this.w.eventsQueued();
+    return { conversation: stored, userMessage: userMessage ?? answered, assistantMessage, streamId };
+  }
+
+  /** Write (1): the new conversation, or the move of the active leaf conditional on the one we read. */
+  private async claimLeaf(turn: Turn, leafId: string, now: Date): Promise<ConversationDoc> {
+    const { conversation } = turn;
+    const moved = { activeLeafId: leafId, lastMessageId: leafId, lastActivityAt: now, updatedAt: now };
+    if (turn.isNew) {
+      const doc = { ...conversation, ...moved };
+      return this.w.collections.conversations.insertOne(insertWithOutbox(doc, [conversationCreated(doc)]));
+    }
+    const claimed = await this.w.collections.conversations.findOneAndUpdate(
+      { _id: conversation._id, ownerId: conversation.ownerId, activeLeafId: conversation.activeLeafId, lastMessageId: conversation.lastMessageId, ...notDeleted },
+      { $set: moved },
+      { returnDocument: 'after' },
+    );
+    if (!claimed) throw codedError('CONFLICT', 'The conversation changed meanwhile; reload it and try again');
+    return claimed;
+  }
+}

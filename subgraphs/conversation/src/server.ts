@@ -1,0 +1,87 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createSubgraph, OutboxRelay, type DocumentStore, type EventBus, type Logger, type Subgraph, type Subscription } from '@chatgraph/kit';
+import type { ConversationConfig } from './config';
+import type { ConversationContext } from './context';
+import { generationResultHandler, subscribeGenerationResults } from './events';
+import { resolvers } from './resolvers';
+import { ConversationService } from './service';
+import { conversationCollections } from './store';
+
+/** The subgraph's SDL file, for composition scripts and tests. */
+export const CONVERSATION_SCHEMA_PATH = path.join(__dirname, 'schema.graphql');
+
+export interface ConversationDeps {
+  /** Not started or stopped here: the caller owns the store's lifecycle (start it before `start()`). */
+  store: DocumentStore;
+  /** Not started or stopped here either (start it before `start()`, stop it after `stop()`). */
+  bus: EventBus;
+  config: ConversationConfig;
+  logger: Logger;
+  /** The clock; defaults to the system clock. */
+  now?: () => Date;
+  /** Outbox relay poll interval (default 1 s); the relay is also woken after every local write. */
+  relayPollMs?: number;
+}
+
+export interface Conversation {
+  readonly subgraph: Subgraph;
+  readonly service: ConversationService;
+  readonly relay: OutboxRelay;
+  /** Starts the relay and the generation-result consumer, then listens on `port` (default CONVERSATION_PORT; 0 picks a free one). */
+  start(port?: number): Promise<string>;
+  /** Drains the subgraph, then the consumer (its event in flight finishes), then the relay. Safe to call twice. */
+  stop(): Promise<void>;
+  readonly url: string;
+}
+
+/**
+ * Builds the conversation subgraph over the given adapters. Importing this module or calling this
+ * function connects, listens and reads nothing; `start()` does.
+ */
+export function buildConversation(deps: ConversationDeps): Conversation {
+  const { config, logger, store, bus } = deps;
+  const now = deps.now ?? (() => new Date());
+  const collections = conversationCollections(store);
+  const relay = new OutboxRelay({ bus, collections: [collections.conversations, collections.messages], logger, pollIntervalMs: deps.relayPollMs });
+  const eventsQueued = (): void => relay.notify();
+  const service = new ConversationService({ collections, defaultModel: config.DEFAULT_MODEL, contextTokenBudget: config.CONTEXT_TOKEN_BUDGET, now, eventsQueued });
+  const subgraph = createSubgraph<ConversationContext>({
+    name: 'conversation',
+    typeDefs: readFileSync(CONVERSATION_SCHEMA_PATH, 'utf8'),
+    resolvers,
+    logger,
+    signingSecret: config.INTERNAL_SIGNING_SECRET,
+    context: (base) => ({ ...base, conversation: service }),
+    readiness: [
+      { name: 'document-store', check: () => store.ping() },
+      { name: 'event-bus', check: () => bus.ping() },
+    ],
+  });
+  const handler = generationResultHandler({ store, collections, logger, now, eventsQueued });
+
+  let subscription: Subscription | undefined;
+  let stopping: Promise<void> | undefined;
+
+  return {
+    subgraph,
+    service,
+    relay,
+    get url() {
+      return subgraph.url;
+    },
+    async start(port = config.CONVERSATION_PORT) {
+      relay.start();
+      subscription ??= await subscribeGenerationResults(bus, handler);
+      return subgraph.start(port, config.CONVERSATION_HOST);
+    },
+    stop() {
+      stopping ??= (async () => {
+        await subgraph.stop();
+        await subscription?.stop();
+        await relay.stop();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import { requireUser, type Connection, type LoaderRegistry, type PageRequest, type Principal } from '@chatgraph/kit';
+import { ConversationCommands, type CreateConversationInput, type UpdateConversationInput } from './conversations';
+import { ConversationReads, type ConversationFilter } from './reads';
+import { MessageCommands, type EditMessageInput, type SendMessageInput, type SendResult } from './sending';
+import { SharingCommands } from './sharing';
+import type { ConversationCollections, ConversationDoc, MessageDoc, Rating, ShareDoc } from './store';
+
+export interface ConversationServiceDeps {
+  collections: ConversationCollections;
+  defaultModel: string;
+  contextTokenBudget: number;
+  now: () => Date;
+  /** Called after writes that queued events (wakes the outbox relay). */
+  eventsQueued: () => void;
+}
+
+/**
+ * Conversation's rules behind one facade the resolvers call. Every method takes the caller's
+ * principal and enforces ownership; it knows nothing of GraphQL or HTTP. Reads live in
+ * `reads.ts`, conversation writes in `conversations.ts`, the message tree's writes in `sending.ts`.
+ */
+export class ConversationService {
+  readonly reads: ConversationReads;
+  private readonly conversations: ConversationCommands;
+  private readonly messages: MessageCommands;
+  private readonly sharing: SharingCommands;
+
+  constructor(deps: ConversationServiceDeps) {
+    const writes = { collections: deps.collections, now: deps.now, eventsQueued: deps.eventsQueued };
+    this.reads = new ConversationReads(deps.collections);
+    this.conversations = new ConversationCommands(writes);
+    this.messages = new MessageCommands(writes, { defaultModel: deps.defaultModel, contextTokenBudget: deps.contextTokenBudget });
+    this.sharing = new SharingCommands(writes);
+  }
+
+  /** `Query.conversation`: signed-in callers only; someone else's or an unknown id is null. */
+  conversation(principal: Principal, id: string, loaders: LoaderRegistry): Promise<ConversationDoc | null> {
+    requireUser({ principal });
+    return this.reads.conversation(principal, id, loaders);
+  }
+
+  /** `_entities` for Conversation: null unless the caller owns it. */
+  conversationReference(principal: Principal, id: string, loaders: LoaderRegistry): Promise<ConversationDoc | null> {
+    return this.reads.conversation(principal, id, loaders);
+  }
+
+  /** `_entities` for Message: null unless the caller owns it. */
+  messageReference(principal: Principal, id: string, loaders: LoaderRegistry): Promise<MessageDoc | null> {
+    return this.reads.message(principal, id, loaders);
+  }
+
+  conversationsOf(principal: Principal, userId: string, page: PageRequest, filter: ConversationFilter | null | undefined): Promise<Connection<ConversationDoc>> {
+    return this.reads.conversationsOf(principal, userId, page, filter);
+  }
+
+  createConversation(principal: Principal, input: CreateConversationInput | null | undefined): Promise<ConversationDoc> {
+    return this.conversations.create(requireUser({ principal }), input);
+  }
+
+  updateConversation(principal: Principal, id: string, input: UpdateConversationInput): Promise<ConversationDoc> {
+    return this.conversations.update(requireUser({ principal }), id, input);
+  }
+
+  deleteConversation(principal: Principal, id: string): Promise<boolean> {
+    return this.conversations.delete(requireUser({ principal }), id);
+  }
+
+  sendMessage(principal: Principal, input: SendMessageInput): Promise<SendResult> {
+    return this.messages.send(requireUser({ principal }), input);
+  }
+
+  editMessage(principal: Principal, input: EditMessageInput): Promise<SendResult> {
+    return this.messages.edit(requireUser({ principal }), input);
+  }
+
+  regenerateMessage(principal: Principal, messageId: string, model: string | null | undefined): Promise<SendResult> {
+    return this.messages.regenerate(requireUser({ principal }), messageId, model);
+  }
+
+  setActiveMessage(principal: Principal, messageId: string): Promise<ConversationDoc> {
+    return this.messages.setActive(requireUser({ principal }), messageId);
+  }
+
+  forkConversation(principal: Principal, messageId: string): Promise<ConversationDoc> {
+    return this.sharing.fork(requireUser({ principal }), messageId);
+  }
+
+  shareConversation(principal: Principal, id: string): Promise<ShareDoc> {
+    return this.sharing.share(requireUser({ principal }), id);
+  }
+
+  revokeShare(principal: Principal, shareId: string): Promise<boolean> {
+    return this.sharing.revoke(requireUser({ principal }), shareId);
+  }
+
+  /** Anyone, signed in or not, may read an active share. */
+  sharedConversation(shareId: string): Promise<ShareDoc | null> {
+    return this.sharing.shared(shareId);
+  }
+
+  setFeedback(principal: Principal, messageId: string, rating: Rating, comment: string | null | undefined): Promise<MessageDoc> {
+    return this.sharing.setFeedback(requireUser({ principal }), messageId, rating, comment);
+  }
+}
