@@ -8,7 +8,9 @@ import { startDistributed } from './distributed/launch';
 const spec = {
   ROUTER_PORT: port({ description: 'router port', default: 4000 }),
   IDENTITY_PORT: port({ description: 'identity port', default: 4001 }),
+  CONVERSATION_PORT: port({ description: 'conversation port', default: 4002 }),
   MONGO_URL: url({ description: 'MongoDB-compatible server', default: 'mongodb://127.0.0.1:27027' }),
+  KAFKA_BROKERS: str({ description: 'Kafka brokers (comma-separated host:port)', default: '127.0.0.1:9092' }),
   DATA_DIR: str({ description: 'data directory for what is not in the servers (mail outbox)', default: '.data-distributed' }),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { description: 'log level', default: 'info' }),
 };
@@ -18,7 +20,9 @@ async function main(): Promise<void> {
   const stack = await startDistributed({
     routerPort: config.ROUTER_PORT,
     identityPort: config.IDENTITY_PORT,
+    conversationPort: config.CONVERSATION_PORT,
     mongoUrl: config.MONGO_URL,
+    kafkaBrokers: config.KAFKA_BROKERS,
     dataDir: config.DATA_DIR,
     logLevel: config.LOG_LEVEL,
   });

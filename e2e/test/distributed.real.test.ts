@@ -1,22 +1,21 @@
 /**
- * Distributed mode end to end: identity and the router in their own processes, identity on the
- * MongoDB-compatible server started by scripts/infra, driven through the router. The server is
+ * Distributed mode end to end: identity, conversation and the router in their own processes, on
+ * the MongoDB-compatible server and Kafka started by scripts/infra, driven through the router
+ * (conversation's own flow is in conversation-distributed.real.test.ts). The database is
  * restarted mid-test: identity reports not-ready and answers UNAVAILABLE, then recovers with
  * nothing acknowledged lost.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ChatGraphError, createClient, LoginDocument, MeDocument, RefreshSessionDocument, RegisterDocument } from '@chatgraph/sdk';
-import { startDistributed, type DistributedStack } from '../../scripts/distributed/launch';
+import type { DistributedStack } from '../../scripts/distributed/launch';
+import { startTestStack, type TestStack } from './distributedStack';
 
-const MONGO_URL = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27027';
 const root = path.join(__dirname, '..', '..');
 const password = 'distributed passphrase';
 
 let stack: DistributedStack;
-let dataDir: string;
+let running: TestStack | undefined;
 
 const client = (token?: string) => createClient({ url: stack.url, token });
 
@@ -44,24 +43,13 @@ const mongo = (action: 'up' | 'down'): void => {
 };
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'chatgraph-distributed-'));
-  const base = 30000 + Math.floor(Math.random() * 20000);
-  stack = await startDistributed({
-    routerPort: base,
-    identityPort: base + 1,
-    mongoUrl: MONGO_URL,
-    mongoDbPrefix: `e2e_${process.pid}_${Date.now()}_`,
-    dataDir,
-    logLevel: 'error',
-    stdio: 'ignore',
-    env: { ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1' },
-  });
+  running = await startTestStack('distributed');
+  stack = running.stack;
 }, 120_000);
 
 afterAll(async () => {
   mongo('up');
-  await stack?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await running?.dispose();
 }, 60_000);
 
 describe('distributed mode through the router', () => {

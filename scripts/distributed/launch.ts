@@ -11,7 +11,10 @@ import path from 'node:path';
 export interface DistributedOptions {
   routerPort: number;
   identityPort: number;
+  conversationPort: number;
   mongoUrl: string;
+  /** Comma-separated `host:port` list of the Kafka brokers conversation's events go through. */
+  kafkaBrokers: string;
   /** Each service's database is `<prefix><service>`; tests pass a unique prefix. */
   mongoDbPrefix?: string;
   dataDir: string;
@@ -25,6 +28,7 @@ export interface DistributedOptions {
 export interface DistributedStack {
   url: string;
   identityUrl: string;
+  conversationUrl: string;
   /** Each service's process, by name. */
   processes: Record<string, ChildProcess>;
   stop(): Promise<void>;
@@ -57,7 +61,7 @@ function stopProcess(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Starts identity, then the router; resolves when the router is ready. */
+/** Starts identity, then conversation, then the router; resolves when the router is ready. */
 export async function startDistributed(options: DistributedOptions): Promise<DistributedStack> {
   const secret = randomBytes(32).toString('base64url');
   const stdio = options.stdio ?? 'inherit';
@@ -72,23 +76,40 @@ export async function startDistributed(options: DistributedOptions): Promise<Dis
     MONGO_DB_PREFIX: options.mongoDbPrefix ?? 'chatgraph_',
   };
   const identityUrl = `http://127.0.0.1:${options.identityPort}`;
+  const conversationUrl = `http://127.0.0.1:${options.conversationPort}`;
   const processes: Record<string, ChildProcess> = {};
   const stop = async (): Promise<void> => {
-    // Router first so clients are drained before the services behind it go.
-    if (processes.router) await stopProcess(processes.router);
-    if (processes.identity) await stopProcess(processes.identity);
+    // Router first so clients are drained before the services behind it go; conversation before
+    // identity because the router's queries join conversation's entities to identity's users.
+    for (const name of ['router', 'conversation', 'identity']) {
+      const child = processes[name];
+      if (child) await stopProcess(child);
+    }
   };
   try {
     processes.identity = service('subgraphs/identity/src/main.ts', { ...common, IDENTITY_PORT: String(options.identityPort) }, stdio);
     await waitReady(identityUrl, processes.identity, 'identity');
+    // Conversation's outbox and its generation-result consumer need a bus shared across
+    // processes (ai-gateway lives elsewhere), so Kafka here, never the embedded bus.
+    processes.conversation = service(
+      'subgraphs/conversation/src/main.ts',
+      { ...common, CONVERSATION_PORT: String(options.conversationPort), EVENT_BUS: 'kafka', KAFKA_BROKERS: options.kafkaBrokers },
+      stdio,
+    );
+    await waitReady(conversationUrl, processes.conversation, 'conversation');
     processes.router = service(
       'router/src/main.ts',
-      { ...common, ROUTER_PORT: String(options.routerPort), IDENTITY_URL: identityUrl, SUBGRAPH_URLS: `identity=${identityUrl}/graphql` },
+      {
+        ...common,
+        ROUTER_PORT: String(options.routerPort),
+        IDENTITY_URL: identityUrl,
+        SUBGRAPH_URLS: `identity=${identityUrl}/graphql,conversation=${conversationUrl}/graphql`,
+      },
       stdio,
     );
     const routerBase = `http://127.0.0.1:${options.routerPort}`;
     await waitReady(routerBase, processes.router, 'router');
-    return { url: `${routerBase}/graphql`, identityUrl, processes, stop };
+    return { url: `${routerBase}/graphql`, identityUrl, conversationUrl, processes, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { aiGenerationV1, type EventEnvelope } from '@chatgraph/schema';
-import { createEmbeddedEventBus, newId, createEmbeddedStore, createLogger, signedGraphQL, type Collection, type CollectionSpec, type DocumentStore, type EventBus, type GraphQLResponse, type Principal, type StoredDocument, type UserPrincipal } from '@chatgraph/kit';
+import { documentStoreFromConfig, eventBusFromConfig, newId, createLogger, signedGraphQL, type Collection, type CollectionSpec, type DocumentStore, type EventBus, type GraphQLResponse, type Principal, type StoredDocument, type UserPrincipal } from '@chatgraph/kit';
 import { loadConversationConfig } from '../src/config';
 import { buildConversation, type Conversation } from '../src/server';
 import { conversationCollections, type ConversationCollections } from '../src/store';
@@ -55,14 +55,32 @@ function countingStore(inner: DocumentStore, reads: Map<string, number>): Docume
   };
 }
 
-/** Starts conversation on port 0 over an embedded store and bus in a temp directory. */
+/**
+ * The configuration of conversation on the real servers (`*.real.test.ts`): MONGO_URL and
+ * KAFKA_BROKERS from the environment, defaulting to CI's scripts/infra ports, and a database of
+ * its own for this run so reruns never see old documents.
+ */
+export function realServersEnv(): Record<string, string> {
+  return {
+    DOCUMENT_STORE: 'mongodb',
+    MONGO_URL: process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27027',
+    MONGO_DB_PREFIX: `test_${process.pid}_${Date.now()}_`,
+    EVENT_BUS: 'kafka',
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+  };
+}
+
+/**
+ * Starts conversation on port 0 over the store and bus its configuration names, as `main.ts`
+ * does: embedded ones in a temp directory by default, the real servers with `realServersEnv()`.
+ */
 export async function startConversation(options: { env?: Record<string, string> } = {}): Promise<Harness> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'conversation-test-'));
   const config = loadConversationConfig({ INTERNAL_SIGNING_SECRET: SECRET, DATA_DIR: dataDir, ...options.env });
   const logger = createLogger({ name: 'conversation', level: 'silent' });
   const reads = new Map<string, number>();
-  const store = countingStore(createEmbeddedStore({ dataDir: path.join(dataDir, 'conversation'), logger }), reads);
-  const bus = createEmbeddedEventBus({ dataDir: path.join(dataDir, 'conversation', 'events'), logger });
+  const store = countingStore(documentStoreFromConfig(config, 'conversation', logger), reads);
+  const bus = eventBusFromConfig(config, 'conversation', logger);
   await store.start();
   await bus.start();
   const conversation = buildConversation({ store, bus, config, logger, relayPollMs: 50 });
