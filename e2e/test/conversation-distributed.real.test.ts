@@ -6,6 +6,7 @@
  */
 import { createKafkaEventBus, createLogger, type EventBus } from '@chatgraph/kit';
 import { aiGenerationV1, type EventEnvelope } from '../../schema/events';
+import { describeConversationScenarios } from './conversationScenarios';
 import { KAFKA_BROKERS, startTestStack, type TestStack } from './distributedStack';
 
 interface Response<T> {
@@ -124,3 +125,7 @@ describe('conversation in distributed mode', () => {
     expect((await gql<Branch>(eve.token, BRANCH, { id })).conversation).toBeNull();
   }, 120_000);
 });
+
+// The scenarios of conversation-through-router.test.ts (branching, fork, share/revoke, cross-user
+// mutations) on this stack, answers published on Kafka as ai-gateway would; polls every 100 ms.
+describeConversationScenarios(() => ({ url: running.stack.url, publish }), { tries: 600, pollMs: 100, emailTag: 'dist' });

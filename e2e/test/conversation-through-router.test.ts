@@ -1,7 +1,9 @@
 /**
  * Conversation end to end: the one-process launcher behind `pnpm start` (identity and
  * conversation with embedded stores and bus, router composed from both), driven over HTTP
- * through the router as a client would, with queries spanning both subgraphs.
+ * through the router as a client would, with queries spanning both subgraphs. The scenarios of
+ * conversationScenarios.ts (branching, fork, share/revoke, cross-user mutations) run on a copy of
+ * that stack which keeps conversation's bus, to complete answers as ai-gateway would.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +11,7 @@ import path from 'node:path';
 import { loadConfig } from '@chatgraph/kit';
 import { EMBEDDED_CONFIG_SPEC } from '@chatgraph/router/src/embedded/config';
 import { startEmbedded, type EmbeddedStack } from '@chatgraph/router/src/embedded/launch';
+import { describeConversationScenarios, startEmbeddedWithBus, type RouterTarget } from './conversationScenarios';
 
 let stack: EmbeddedStack;
 let dataDir: string;
@@ -108,4 +111,15 @@ describe('conversation through the router', () => {
     expect((await requests(stack.identity.subgraph.metrics)) - identityBefore).toBe(2);
     expect((await requests(stack.conversation.subgraph.metrics)) - conversationBefore).toBe(1);
   });
+});
+
+// Branching, fork, share/revoke and cross-user mutations; the same body runs on the distributed
+// stack in conversation-distributed.real.test.ts.
+describe('on the embedded stack, answers completed on its bus', () => {
+  let scenarios: RouterTarget & { stop(): Promise<void> };
+  beforeAll(async () => {
+    scenarios = await startEmbeddedWithBus();
+  });
+  afterAll(() => scenarios?.stop());
+  describeConversationScenarios(() => scenarios);
 });

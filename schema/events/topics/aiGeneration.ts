@@ -19,7 +19,15 @@ const events = {
     subject,
     payload: object({
       model,
-      messages: array(object({ role: oneOf(['USER', 'ASSISTANT', 'SYSTEM'] as const), content: text }), { maxItems: 2_000 }),
+      messages: array(
+        object({
+          role: oneOf(['USER', 'ASSISTANT', 'SYSTEM'] as const),
+          content: text,
+          /** Files attached to a user message (added later: optional, absent when there are none). */
+          fileIds: optional(array(string({ minLength: 1, maxLength: 64 }), { maxItems: 10 })),
+        }),
+        { maxItems: 2_000 },
+      ),
       /** Messages of the branch left out to fit the context budget. */
       droppedMessages: count,
       estimatedPromptTokens: count,

@@ -1,4 +1,37 @@
-import { ConfigError, documentStoreConfigSpec, eventBusConfigSpec, int, loadConfig, oneOf, port, str, type ConfigOf } from '@chatgraph/kit';
+import { ConfigError, documentStoreConfigSpec, eventBusConfigSpec, int, loadConfig, oneOf, port, str, type ConfigOf, type VarSpec } from '@chatgraph/kit';
+
+/** Largest context window accepted in `MODEL_CONTEXT_WINDOWS` (tokens). */
+const MAX_CONTEXT_WINDOW = 10_000_000;
+
+/**
+ * `MODEL_CONTEXT_WINDOWS`: a JSON object `{ "<model>": <tokens> }`. Each key is a model name of 1 to
+ * 200 characters, each value an integer from 256 to 10,000,000; anything else stops start-up.
+ */
+export function modelContextWindows(opts: { description: string; default: Record<string, number> }): VarSpec<Record<string, number>> {
+  return {
+    ...opts,
+    defaultLabel: JSON.stringify(opts.default),
+    parse(raw) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw);
+      } catch {
+        throw new Error('must be a JSON object mapping model names to context window sizes in tokens, e.g. {"local-demo": 8192}');
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('must be a JSON object mapping model names to context window sizes in tokens, e.g. {"local-demo": 8192}');
+      const windows: Array<[string, number]> = [];
+      for (const [model, tokens] of Object.entries(parsed)) {
+        if (model.trim().length === 0 || model.length > 200) throw new Error(`has an invalid model name ${JSON.stringify(model)} (1 to 200 characters)`);
+        if (typeof tokens !== 'number' || !Number.isInteger(tokens) || tokens < 256 || tokens > MAX_CONTEXT_WINDOW) {
+          throw new Error(`has an invalid window for ${JSON.stringify(model)}: ${JSON.stringify(tokens)} (an integer from 256 to ${MAX_CONTEXT_WINDOW} tokens)`);
+        }
+        windows.push([model.trim(), tokens]);
+      }
+      // fromEntries defines own properties, so even a model named `__proto__` is kept as a key.
+      return Object.fromEntries(windows);
+    },
+  };
+}
 
 /**
  * Every environment variable conversation reads, with its parser and description. Exported so the
@@ -13,6 +46,11 @@ export const conversationConfigSpec = {
   DATA_DIR: str({ description: 'Data directory of the embedded adapters (conversation keeps its documents in `<DATA_DIR>/conversation`, its embedded event bus in `<DATA_DIR>/conversation/events`)', default: '.data' }),
   DEFAULT_MODEL: str({ description: 'Model used when neither the message nor the conversation names one', default: 'local-demo' }),
   CONTEXT_TOKEN_BUDGET: int({ description: 'Estimated tokens (~4 characters each) of conversation history sent with a generation request; the system prompt and the newest turns are always kept', default: 8_000, min: 256, max: 2_000_000 }),
+  MODEL_CONTEXT_WINDOWS: modelContextWindows({
+    description: 'JSON object mapping a model name to its context window in tokens; a known model gets its window minus CONTEXT_REPLY_RESERVE_TOKENS of history, others CONTEXT_TOKEN_BUDGET (to be replaced by the ai-gateway model catalog)',
+    default: { 'local-demo': 8192 },
+  }),
+  CONTEXT_REPLY_RESERVE_TOKENS: int({ description: 'Tokens of a known model\'s context window (MODEL_CONTEXT_WINDOWS) kept free for the answer; must be smaller than every window', default: 1024, min: 0, max: 1_000_000 }),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { description: 'Minimum level of log lines', default: 'info' }),
 };
 
@@ -25,6 +63,9 @@ export function loadConversationConfig(env: NodeJS.ProcessEnv | Record<string, s
   const problems: string[] = [];
   if (config.DOCUMENT_STORE === 'mongodb' && !config.MONGO_URL) problems.push('MONGO_URL is required when DOCUMENT_STORE=mongodb');
   if (config.EVENT_BUS === 'kafka' && !config.KAFKA_BROKERS) problems.push('KAFKA_BROKERS is required when EVENT_BUS=kafka');
+  for (const [model, tokens] of Object.entries(config.MODEL_CONTEXT_WINDOWS)) {
+    if (tokens - config.CONTEXT_REPLY_RESERVE_TOKENS < 256) problems.push(`MODEL_CONTEXT_WINDOWS gives ${JSON.stringify(model)} ${tokens} tokens, which leaves less than 256 tokens of history after CONTEXT_REPLY_RESERVE_TOKENS=${config.CONTEXT_REPLY_RESERVE_TOKENS}`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

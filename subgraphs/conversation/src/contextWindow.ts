@@ -4,6 +4,8 @@ import type { MessageRole } from './store';
 export interface ContextMessage {
   role: MessageRole;
   content: string;
+  /** Files attached to a user message (ids; ai-gateway resolves them through the file service). */
+  fileIds?: string[];
 }
 
 export interface ContextWindow {
@@ -22,6 +24,25 @@ const MESSAGE_OVERHEAD_TOKENS = 4;
  */
 export function estimateTokens(message: ContextMessage): number {
   return Math.ceil(message.content.length / 4) + MESSAGE_OVERHEAD_TOKENS;
+}
+
+/** Where a model's history budget comes from (`MODEL_CONTEXT_WINDOWS` until ai-gateway's catalog replaces it). */
+export interface ContextBudgetOptions {
+  /** Used for a model whose window is not known. */
+  contextTokenBudget: number;
+  modelContextWindows: Readonly<Record<string, number>>;
+  /** Tokens of a known window kept free for the answer. */
+  contextReplyReserveTokens: number;
+}
+
+/**
+ * The history budget of `model`: its context window minus the reply reserve when the window is
+ * known, `contextTokenBudget` otherwise. Never less than 1 (the newest message is kept anyway).
+ */
+export function contextBudgetFor(model: string, options: ContextBudgetOptions): number {
+  const window = Object.hasOwn(options.modelContextWindows, model) ? options.modelContextWindows[model] : undefined;
+  if (window === undefined) return options.contextTokenBudget;
+  return Math.max(1, window - options.contextReplyReserveTokens);
 }
 
 /**

@@ -8,6 +8,9 @@ export const LIMITS = {
   contentLength: 32_000,
   systemPromptLength: 32_000,
   modelLength: 200,
+  /** Files attached to one message, and the longest file id. */
+  fileIds: 10,
+  fileIdLength: 64,
   /** Deepest message in a tree (a root is depth 0): bounds every walk up the tree. */
   treeDepth: 1_000,
 } as const;
@@ -43,6 +46,21 @@ export function checkModel(model: string | null | undefined): string | undefined
   const trimmed = model.trim();
   if (trimmed.length === 0 || trimmed.length > LIMITS.modelLength) throw codedError('BAD_USER_INPUT', `model must have 1 to ${LIMITS.modelLength} characters`, { field: 'model' });
   return trimmed;
+}
+
+/**
+ * File ids attached to a message: at most 10, each a non-empty id of at most 64 characters, no
+ * duplicates. Only ids are stored: the file service checks that the caller owns a file when it
+ * resolves `Message.files`, so an id of someone else's file reveals nothing.
+ */
+export function checkFileIds(fileIds: readonly string[] | null | undefined): string[] {
+  if (fileIds === null || fileIds === undefined) return [];
+  if (fileIds.length > LIMITS.fileIds) throw codedError('BAD_USER_INPUT', `fileIds must have at most ${LIMITS.fileIds} entries`, { field: 'fileIds' });
+  for (const id of fileIds) {
+    if (id.trim().length === 0 || id.length > LIMITS.fileIdLength) throw codedError('BAD_USER_INPUT', `each of fileIds must be a non-empty id of at most ${LIMITS.fileIdLength} characters`, { field: 'fileIds' });
+  }
+  if (new Set(fileIds).size !== fileIds.length) throw codedError('BAD_USER_INPUT', 'fileIds must not contain duplicates', { field: 'fileIds' });
+  return [...fileIds];
 }
 
 /** A system prompt, if given: at most 32,000 characters. */

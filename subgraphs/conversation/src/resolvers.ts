@@ -54,6 +54,8 @@ export const resolvers: Resolvers = {
   Message: {
     __resolveReference: (ref, ctx) => ctx.conversation.messageReference(ctx.principal, ref.id, ctx.loaders),
     id: (m) => m._id,
+    // Documents written before fileIds existed have none.
+    fileIds: (m) => m.fileIds ?? [],
     conversation: (m, _args, ctx) => ctx.conversation.reads.conversationOf(ctx.principal, m, ctx.loaders),
     children: (m, _args, ctx) => ctx.conversation.reads.children(m, ctx.loaders),
     siblingIndex: async (m, _args, ctx) => (await ctx.conversation.reads.siblingPosition(m, ctx.loaders)).index,

@@ -1,7 +1,7 @@
 import { codedError, insertWithOutbox, newId, notDeleted, type UserPrincipal } from '@chatgraph/kit';
 import { ownedConversation, ownedMessage, newConversationDoc, type Writes } from './conversations';
-import { buildContextWindow } from './contextWindow';
-import { checkContent, checkModel, LIMITS, titleFromContent } from './limits';
+import { buildContextWindow, contextBudgetFor, type ContextBudgetOptions } from './contextWindow';
+import { checkContent, checkFileIds, checkModel, LIMITS, titleFromContent } from './limits';
 import { MessageTree } from './messageTree';
 import { generationRequested, messageCreated, conversationCreated } from './outboxEvents';
 import type { ConversationDoc, MessageDoc } from './store';
@@ -12,6 +12,8 @@ export interface SendMessageInput {
   content: string;
   parentId?: string | null;
   model?: string | null;
+  /** Files attached to the user message (ids only; the file service checks ownership when resolving them). */
+  fileIds?: readonly string[] | null;
 }
 
 /** `editMessage`'s input. */
@@ -19,6 +21,7 @@ export interface EditMessageInput {
   messageId: string;
   content: string;
   model?: string | null;
+  fileIds?: readonly string[] | null;
 }
 
 /** What a turn wrote: `SendMessagePayload`. For a regeneration `userMessage` is the answered one. */
@@ -39,6 +42,8 @@ interface Turn {
   parent: MessageDoc | undefined;
   /** Null for a regeneration: the assistant message goes directly under `parent` (a user message). */
   userContent: string | null;
+  /** Files attached to the user message (empty for a regeneration). */
+  fileIds: string[];
   model: string | undefined;
 }
 
@@ -60,35 +65,37 @@ const RUNNING = new Set(['PENDING', 'STREAMING']);
 export class MessageCommands {
   constructor(
     private readonly w: Writes,
-    private readonly options: { defaultModel: string; contextTokenBudget: number },
+    private readonly options: { defaultModel: string } & ContextBudgetOptions,
   ) {}
 
   async send(user: UserPrincipal, input: SendMessageInput): Promise<SendResult> {
     const content = checkContent(input.content);
     const model = checkModel(input.model);
+    const fileIds = checkFileIds(input.fileIds);
     if (!input.conversationId) {
       if (input.parentId) throw codedError('BAD_USER_INPUT', 'parentId needs a conversationId', { field: 'parentId' });
       const conversation = newConversationDoc(user, { title: titleFromContent(content), model }, this.w.now());
-      return this.writeTurn({ user, conversation, isNew: true, tree: new MessageTree([]), parent: undefined, userContent: content, model });
+      return this.writeTurn({ user, conversation, isNew: true, tree: new MessageTree([]), parent: undefined, userContent: content, fileIds, model });
     }
     const conversation = await ownedConversation(this.w.collections, user, input.conversationId);
     const tree = await this.treeOf(conversation._id);
     const parentId = input.parentId ?? conversation.activeLeafId ?? tree.newest()?._id ?? null;
     const parent = parentId ? tree.get(parentId) : undefined;
     if (parentId && !parent) throw codedError('BAD_USER_INPUT', 'parentId is not a message of this conversation', { field: 'parentId' });
-    return this.writeTurn({ user, conversation, isNew: false, tree, parent, userContent: content, model });
+    return this.writeTurn({ user, conversation, isNew: false, tree, parent, userContent: content, fileIds, model });
   }
 
   /** A new user message beside `messageId` (which stays), and a new generation for it. */
   async edit(user: UserPrincipal, input: EditMessageInput): Promise<SendResult> {
     const content = checkContent(input.content);
     const model = checkModel(input.model);
+    const fileIds = checkFileIds(input.fileIds);
     const original = await ownedMessage(this.w.collections, user, input.messageId);
     if (original.role !== 'USER') throw codedError('BAD_USER_INPUT', 'Only user messages can be edited', { field: 'messageId' });
     const conversation = await ownedConversation(this.w.collections, user, original.conversationId);
     const tree = await this.treeOf(conversation._id);
     const parent = original.parentId ? tree.get(original.parentId) : undefined;
-    return this.writeTurn({ user, conversation, isNew: false, tree, parent, userContent: content, model });
+    return this.writeTurn({ user, conversation, isNew: false, tree, parent, userContent: content, fileIds, model });
   }
 
   /** A new assistant message beside `messageId`, generated again from the same user message. */
@@ -101,7 +108,7 @@ export class MessageCommands {
     const tree = await this.treeOf(conversation._id);
     const parent = original.parentId ? tree.get(original.parentId) : undefined;
     if (!parent) throw codedError('BAD_USER_INPUT', 'The message has no user message to answer', { field: 'messageId' });
-    return this.writeTurn({ user, conversation, isNew: false, tree, parent, userContent: null, model: model ?? original.model ?? undefined });
+    return this.writeTurn({ user, conversation, isNew: false, tree, parent, userContent: null, fileIds: [], model: model ?? original.model ?? undefined });
   }
 
   /** Makes the path through `messageId` active, down to its newest leaf. */
@@ -134,9 +141,9 @@ export class MessageCommands {
     if (assistantDepth > LIMITS.treeDepth) throw codedError('BAD_USER_INPUT', `A conversation branch can hold at most ${LIMITS.treeDepth} messages`, { field: 'parentId' });
 
     const now = this.w.now();
-    const base = { conversationId: conversation._id, ownerId: user.userId, tokenCount: null, finishReason: null, feedback: null, createdAt: now, updatedAt: now };
+    const base = { conversationId: conversation._id, ownerId: user.userId, fileIds: [] as string[], tokenCount: null, finishReason: null, feedback: null, createdAt: now, updatedAt: now };
     const userMessage: MessageDoc | undefined =
-      userContent === null ? undefined : { ...base, _id: newId(), parentId: parent?._id ?? null, role: 'USER', content: userContent, status: 'COMPLETE', streamId: null, model: null, depth: assistantDepth - 1 };
+      userContent === null ? undefined : { ...base, _id: newId(), parentId: parent?._id ?? null, role: 'USER', content: userContent, fileIds: turn.fileIds, status: 'COMPLETE', streamId: null, model: null, depth: assistantDepth - 1 };
     const answered = userMessage ?? parent;
     if (!answered) throw codedError('BAD_USER_INPUT', 'An answer must follow a user message', { field: 'messageId' });
     const model = turn.model ?? conversation.model ?? this.options.defaultModel;
@@ -144,7 +151,7 @@ export class MessageCommands {
     const assistant = { ...base, _id: newId(), parentId: answered._id, role: 'ASSISTANT' as const, content: '', status: 'PENDING' as const, streamId, model, depth: assistantDepth };
     // What the model sees: the branch's finished messages; failed or empty answers would only confuse it.
     const history = [...branch, ...(userMessage ? [userMessage] : [])].filter((m) => m.role !== 'ASSISTANT' || (m.status === 'COMPLETE' && m.content.length > 0));
-    const context = buildContextWindow(conversation.systemPrompt, history.map((m) => ({ role: m.role, content: m.content })), this.options.contextTokenBudget);
+    const context = buildContextWindow(conversation.systemPrompt, history.map((m) => ({ role: m.role, content: m.content, fileIds: m.fileIds ?? [] })), contextBudgetFor(model, this.options));
 
     const stored = await this.claimLeaf(turn, assistant._id, now);
     if (userMessage) await this.w.collections.messages.insertOne(insertWithOutbox(userMessage, [messageCreated(userMessage)]));

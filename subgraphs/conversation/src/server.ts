@@ -45,7 +45,10 @@ export function buildConversation(deps: ConversationDeps): Conversation {
   const collections = conversationCollections(store);
   const relay = new OutboxRelay({ bus, collections: [collections.conversations, collections.messages], logger, pollIntervalMs: deps.relayPollMs });
   const eventsQueued = (): void => relay.notify();
-  const service = new ConversationService({ collections, defaultModel: config.DEFAULT_MODEL, contextTokenBudget: config.CONTEXT_TOKEN_BUDGET, now, eventsQueued });
+  const service = new ConversationService({ collections, defaultModel: config.DEFAULT_MODEL, contextTokenBudget: config.CONTEXT_TOKEN_BUDGET,
+    modelContextWindows: config.MODEL_CONTEXT_WINDOWS,
+    contextReplyReserveTokens: config.CONTEXT_REPLY_RESERVE_TOKENS,
+    now, eventsQueued });
   const subgraph = createSubgraph<ConversationContext>({
     name: 'conversation',
     typeDefs: readFileSync(CONVERSATION_SCHEMA_PATH, 'utf8'),

@@ -9,6 +9,10 @@ export interface ConversationServiceDeps {
   collections: ConversationCollections;
   defaultModel: string;
   contextTokenBudget: number;
+  /** Known models' context windows in tokens (`MODEL_CONTEXT_WINDOWS`). */
+  modelContextWindows: Readonly<Record<string, number>>;
+  /** Tokens of a known window kept free for the answer. */
+  contextReplyReserveTokens: number;
   now: () => Date;
   /** Called after writes that queued events (wakes the outbox relay). */
   eventsQueued: () => void;
@@ -29,7 +33,12 @@ export class ConversationService {
     const writes = { collections: deps.collections, now: deps.now, eventsQueued: deps.eventsQueued };
     this.reads = new ConversationReads(deps.collections);
     this.conversations = new ConversationCommands(writes);
-    this.messages = new MessageCommands(writes, { defaultModel: deps.defaultModel, contextTokenBudget: deps.contextTokenBudget });
+    this.messages = new MessageCommands(writes, {
+      defaultModel: deps.defaultModel,
+      contextTokenBudget: deps.contextTokenBudget,
+      modelContextWindows: deps.modelContextWindows,
+      contextReplyReserveTokens: deps.contextReplyReserveTokens,
+    });
     this.sharing = new SharingCommands(writes);
   }
 

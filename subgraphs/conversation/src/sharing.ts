@@ -36,6 +36,7 @@ export class SharingCommands {
       parentId: m.parentId ? (ids.get(m.parentId) ?? null) : null,
       role: m.role,
       content: m.content,
+      fileIds: [...(m.fileIds ?? [])],
       status: RUNNING.has(m.status) ? 'ABORTED' : m.status,
       streamId: null,
       model: m.model,

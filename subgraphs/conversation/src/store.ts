@@ -51,6 +51,11 @@ export interface MessageDoc extends StoredDocument, OutboxFields, AppliedEventsF
   parentId: string | null;
   role: MessageRole;
   content: string;
+  /**
+   * Files attached to a user message (ids only; `Message.files` is resolved by the file service).
+   * Stored as [] by default; optional because documents written before it existed lack it.
+   */
+  fileIds?: string[];
   status: MessageStatus;
   streamId: string | null;
   model: string | null;
@@ -95,6 +100,7 @@ const messageSchema = new Schema<MessageDoc>(
     parentId: { type: String, default: null },
     role: { type: String, required: true, enum: MESSAGE_ROLES },
     content: { type: String, default: '', maxlength: MAX_STORED_CONTENT },
+    fileIds: { type: [{ type: String, maxlength: 64 }], default: [] },
     status: { type: String, required: true, enum: MESSAGE_STATUSES },
     streamId: { type: String, default: null },
     model: { type: String, default: null },

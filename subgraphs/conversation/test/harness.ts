@@ -24,6 +24,8 @@ export interface Harness {
   /** Store reads per collection since the last `resetReads()` (with `countReads`). */
   reads: Map<string, number>;
   resetReads(): void;
+  /** Bounded polling steps for asynchronous work (`answer`); 400 unless the target says more. */
+  tries?: number;
   gql<T = Record<string, unknown>>(principal: Principal, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
   dispose(): Promise<void>;
 }
@@ -55,16 +57,19 @@ function countingStore(inner: DocumentStore, reads: Map<string, number>): Docume
   };
 }
 
+let realRuns = 0;
+
 /**
  * The configuration of conversation on the real servers (`*.real.test.ts`): MONGO_URL and
  * KAFKA_BROKERS from the environment, defaulting to CI's scripts/infra ports, and a database of
- * its own for this run so reruns never see old documents.
+ * its own for each call so reruns (and the next suite of the same file) never see old documents.
  */
 export function realServersEnv(): Record<string, string> {
+  realRuns += 1;
   return {
     DOCUMENT_STORE: 'mongodb',
     MONGO_URL: process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27027',
-    MONGO_DB_PREFIX: `test_${process.pid}_${Date.now()}_`,
+    MONGO_DB_PREFIX: `test_${process.pid}_${Date.now()}_${realRuns}_`,
     EVENT_BUS: 'kafka',
     KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
   };
@@ -138,12 +143,47 @@ export async function eventually<T>(read: () => Promise<T>, check: (value: T) =>
   return value;
 }
 
-/** Collects every event of `topics` from the start of the log (a fresh consumer group). */
+/**
+ * Collects every event of `topics` that occurred from now on, read from the start of the log (a
+ * fresh consumer group). On a real Kafka the log also holds earlier runs' events: those are left out.
+ */
 export async function collectEvents(h: Harness, topics: string[]): Promise<Array<{ topic: string; key: string; event: EventEnvelope }>> {
+  const since = Date.now();
   const seen: Array<{ topic: string; key: string; event: EventEnvelope }> = [];
-  await h.bus.subscribe({ groupId: `test-${newId()}`, topics, handler: async (d) => void seen.push({ topic: d.topic, key: d.key, event: d.event }) });
+  await h.bus.subscribe({
+    groupId: `test-${newId()}`,
+    topics,
+    handler: async (d) => {
+      if (Date.parse(d.event.occurredAt) >= since) seen.push({ topic: d.topic, key: d.key, event: d.event });
+    },
+  });
   return seen;
 }
+
+/** Where a suite runs: how to start conversation, and how long to poll for asynchronous work. */
+export interface Target {
+  /** Starts conversation, with `env` added to the target's configuration. */
+  start(env?: Record<string, string>): Promise<Harness>;
+  /** Bounded polling steps (10 ms each, plus the read itself) for the relay and the consumer. */
+  tries: number;
+  /** Timeout of setup hooks, in ms. */
+  hookTimeout: number;
+}
+
+/** In-process adapters in a temp directory. */
+export const embedded: Target = { start: (env) => startConversation({ env }), tries: 400, hookTimeout: 30_000 };
+
+/** FerretDB + Kafka (`realServersEnv()`), a fresh database per harness. */
+export const realServers: Target = {
+  async start(env) {
+    const h = await startConversation({ env: { ...realServersEnv(), ...env } });
+    h.tries = 3000;
+    return h;
+  },
+  // Kafka delivers within a fetch wait (1 s) plus group work; FerretDB answers in ~40 ms.
+  tries: 3000,
+  hookTimeout: 120_000,
+};
 
 /** Publishes an ai-gateway result for a pending assistant message, as ai-gateway would. */
 export async function publishResult(h: Harness, ownerId: string, turn: { conversationId: string; messageId: string; streamId: string }, outcome: { content: string } | { error: string }, eventId?: string): Promise<EventEnvelope> {
@@ -163,6 +203,6 @@ export const idsOf = (t: SentTurn) => ({ conversationId: t.conversation.id, mess
 /** Completes the turn's answer through the bus and waits until the consumer stored it. */
 export async function answer(h: Harness, ownerId: string, t: SentTurn, content: string): Promise<void> {
   await publishResult(h, ownerId, idsOf(t), { content });
-  const done = await eventually(() => h.collections.messages.findById(t.assistantMessage.id), (m) => m?.status === 'COMPLETE');
+  const done = await eventually(() => h.collections.messages.findById(t.assistantMessage.id), (m) => m?.status === 'COMPLETE', h.tries);
   if (done?.status !== 'COMPLETE') throw new Error('the answer was not completed');
 }

@@ -90,6 +90,8 @@ export type CreateConversationInput = {
 
 export type EditMessageInput = {
   content: Scalars['String']['input'];
+  /** Files attached to the edited message (the original's are not carried over): at most 10 distinct ids of at most 64 characters. */
+  fileIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** A USER message; the edit becomes its sibling and the original stays. */
   messageId: Scalars['ID']['input'];
   model?: InputMaybe<Scalars['String']['input']>;
@@ -112,6 +114,11 @@ export type Message = {
   createdAt: Scalars['DateTime']['output'];
   /** The owner's rating of an assistant message. */
   feedback?: Maybe<Feedback>;
+  /**
+   * Files attached to a user message (empty otherwise). Only ids are stored here; the file service
+   * resolves them (and checks that the caller owns each file).
+   */
+  fileIds: Array<Scalars['ID']['output']>;
   finishReason?: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   model?: Maybe<Scalars['String']['output']>;
@@ -268,6 +275,8 @@ export type SendMessageInput = {
   content: Scalars['String']['input'];
   /** Absent: a new conversation is created, titled from the message's first words. */
   conversationId?: InputMaybe<Scalars['ID']['input']>;
+  /** Files attached to the message: at most 10 distinct ids of at most 64 characters. */
+  fileIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   model?: InputMaybe<Scalars['String']['input']>;
   /** Absent: the conversation's active leaf. */
   parentId?: InputMaybe<Scalars['ID']['input']>;
@@ -537,6 +546,7 @@ export type MessageResolvers<ContextType = ConversationContext, ParentType exten
   conversation?: Resolver<ResolversTypes['Conversation'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   feedback?: Resolver<Maybe<ResolversTypes['Feedback']>, ParentType, ContextType>;
+  fileIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
   finishReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   model?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;

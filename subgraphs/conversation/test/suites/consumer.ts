@@ -1,0 +1,70 @@
+import { PROCESSED_EVENTS } from '@chatgraph/kit';
+import { CONSUMER_GROUP } from '../../src/events';
+import { collectEvents, eventually, idsOf, publishResult, send, userPrincipal, type Harness, type Target } from '../harness';
+
+/** Conversation suite: the generation-result consumer: duplicate, out-of-order and orphaned results. Runs on any `Target` (embedded or FerretDB + Kafka). */
+export function describeConsumer(target: Target): void {
+  const ada = userPrincipal('user-ada');
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await target.start();
+  }, target.hookTimeout);
+  afterAll(() => h?.dispose(), target.hookTimeout);
+
+  /**
+   * Events of one conversation share a partition and are handled in order, so once a later
+   * sentinel result (for a message that does not exist) is remembered as processed, every earlier
+   * event of that conversation has been handled too.
+   */
+  async function settle(conversationId: string): Promise<void> {
+    const sentinel = await publishResult(h, 'user-ada', { conversationId, messageId: 'no-such-message', streamId: 'no-such-stream' }, { content: 'sentinel' });
+    const processed = h.store.collection(PROCESSED_EVENTS);
+    const marker = await eventually(() => processed.findById(`${CONSUMER_GROUP}:${sentinel.id}`), (doc) => doc !== null, target.tries);
+    if (!marker) throw new Error('the sentinel was not consumed');
+  }
+
+  describe('the generation-result consumer', () => {
+    it('applies a result once however often it arrives, and the first outcome wins over a late one', async () => {
+      const events = await collectEvents(h, ['conversation.message.v1']);
+      const turn = await send(h, ada, { content: 'question' });
+      const completed = await publishResult(h, 'user-ada', idsOf(turn), { content: 'the answer' });
+      await publishResult(h, 'user-ada', idsOf(turn), { content: 'the answer' }, completed.id);
+      await publishResult(h, 'user-ada', idsOf(turn), { error: 'provider timed out' });
+      const stored = await eventually(() => h.collections.messages.findById(turn.assistantMessage.id), (m) => m?.status === 'COMPLETE', target.tries);
+      expect(stored).toMatchObject({ status: 'COMPLETE', content: 'the answer', finishReason: 'stop', tokenCount: 7, model: 'local-demo' });
+      await settle(turn.conversation.id);
+      const after = await h.collections.messages.findById(turn.assistantMessage.id);
+      expect(after).toMatchObject({ status: 'COMPLETE', content: 'the answer' });
+      await h.conversation.relay.drain();
+      const completions = await eventually(
+        async () => events.filter((e) => e.event.type === 'message.completed' && (e.event.subject as Record<string, string>).messageId === turn.assistantMessage.id),
+        (list) => list.length > 0,
+        target.tries,
+      );
+      expect(completions).toHaveLength(1);
+    });
+
+    it('records a failure, and ignores a completion arriving after it', async () => {
+      const turn = await send(h, ada, { content: 'question two' });
+      await publishResult(h, 'user-ada', idsOf(turn), { error: 'rate limited upstream' });
+      await publishResult(h, 'user-ada', idsOf(turn), { content: 'too late' });
+      await settle(turn.conversation.id);
+      const stored = await eventually(() => h.collections.messages.findById(turn.assistantMessage.id), (m) => m?.status === 'FAILED', target.tries);
+      expect(stored).toMatchObject({ status: 'FAILED', content: '', finishReason: 'error' });
+    });
+
+    it('drops a result for a message deleted meanwhile, and keeps consuming', async () => {
+      const turn = await send(h, ada, { content: 'doomed' });
+      await h.gql(ada, 'mutation($id: ID!) { deleteConversation(id: $id) }', { id: turn.conversation.id });
+      await publishResult(h, 'user-ada', idsOf(turn), { content: 'nobody will read this' });
+      const later = await send(h, ada, { content: 'still alive?' });
+      await publishResult(h, 'user-ada', idsOf(later), { content: 'yes' });
+      const stored = await eventually(() => h.collections.messages.findById(later.assistantMessage.id), (m) => m?.status === 'COMPLETE', target.tries);
+      expect(stored?.content).toBe('yes');
+      const doomed = await h.collections.messages.findById(turn.assistantMessage.id);
+      expect(doomed === null || doomed._deleted === true).toBe(true);
+      expect(doomed?.content ?? '').toBe('');
+    });
+  });
+}
