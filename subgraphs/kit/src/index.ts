@@ -22,3 +22,4 @@ export * from './events';
 export * from './adapters';
 export * from './blob';
 export * from './scalars';
+export * from './adapterLogger';

@@ -1,11 +1,5 @@
-/** The logging the key-value adapters need; a pino logger fits. */
-export interface KvLogger {
-  warn(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-}
+import { silentAdapterLogger, type AdapterLogger } from '../adapterLogger';
 
-/** For tests and tools that do not care. */
-export const silentKvLogger: KvLogger = {
-  warn: () => undefined,
-  info: () => undefined,
-};
+/** The logging the key-value adapters need. */
+export type KvLogger = AdapterLogger;
+export const silentKvLogger: KvLogger = silentAdapterLogger;

@@ -1,10 +1,5 @@
-/** The logging search adapters need; a pino logger fits. */
-export interface SearchLogger {
-  warn(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-}
+import { silentAdapterLogger, type AdapterLogger } from '../adapterLogger';
 
-export const silentSearchLogger: SearchLogger = {
-  warn: () => undefined,
-  info: () => undefined,
-};
+/** The logging search adapters need. */
+export type SearchLogger = AdapterLogger;
+export const silentSearchLogger: SearchLogger = silentAdapterLogger;

@@ -1,10 +1,5 @@
-/** The logging the embedded store needs; a pino logger fits. */
-export interface EmbeddedStoreLogger {
-  warn(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-}
+import { silentAdapterLogger, type AdapterLogger } from '../../adapterLogger';
 
-export const silentLogger: EmbeddedStoreLogger = {
-  warn: () => undefined,
-  info: () => undefined,
-};
+/** The logging the embedded store needs. */
+export type EmbeddedStoreLogger = AdapterLogger;
+export const silentLogger: EmbeddedStoreLogger = silentAdapterLogger;

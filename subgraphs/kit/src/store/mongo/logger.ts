@@ -1,10 +1,5 @@
-/** The logging the MongoDB store needs; a pino logger fits. */
-export interface MongoStoreLogger {
-  warn(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-}
+import { silentAdapterLogger, type AdapterLogger } from '../../adapterLogger';
 
-export const silentLogger: MongoStoreLogger = {
-  warn: () => undefined,
-  info: () => undefined,
-};
+/** The logging the MongoDB store needs. */
+export type MongoStoreLogger = AdapterLogger;
+export const silentLogger: MongoStoreLogger = silentAdapterLogger;
