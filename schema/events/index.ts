@@ -8,3 +8,4 @@ export * from './registry';
 export * from './topics/identityUser';
 export * from './topics/conversation';
 export * from './topics/aiGeneration';
+export * from './tokenStreams';

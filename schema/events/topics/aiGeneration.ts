@@ -1,6 +1,6 @@
 import { defineTopic, type EventsOf } from '../contract';
 import { idString } from '../envelope';
-import { array, number, object, oneOf, optional, string } from '../validation';
+import { array, boolean, number, object, oneOf, optional, string } from '../validation';
 
 /**
  * `ai.generation.v1`: generation requests (produced by conversation) and their outcomes
@@ -31,9 +31,19 @@ const events = {
       /** Messages of the branch left out to fit the context budget. */
       droppedMessages: count,
       estimatedPromptTokens: count,
+      /** Ask for a generated conversation title once this answer completes (first answer of a conversation whose title the user did not set). Added later: optional. */
+      generateTitle: optional(boolean()),
     }),
   },
-  /** The generation ended normally (or was stopped): the full text and its usage. */
+  /** The provider sent the first token: the message is now STREAMING. */
+  'generation.started': {
+    subject,
+    payload: object({ model, deployment: string({ maxLength: 200 }) }),
+  },
+  /**
+   * The generation ended normally, or was stopped by its owner (`finishReason: 'aborted'`, the
+   * message then ends ABORTED with the partial text): the text and its usage.
+   */
   'generation.completed': {
     subject,
     payload: object({
@@ -41,12 +51,21 @@ const events = {
       finishReason: string({ maxLength: 100 }),
       model,
       usage: object({ promptTokens: count, completionTokens: count, totalTokens: count }),
+      /** The provider deployment that served it (`<provider>/<model>`). Added later: optional. */
+      deployment: optional(string({ maxLength: 200 })),
+      /** Whether `usage` came from the provider or was counted locally. Added later: optional. */
+      usageSource: optional(oneOf(['provider', 'counted'] as const)),
     }),
   },
   /** The generation failed; `content` holds whatever was produced before the failure. */
   'generation.failed': {
     subject,
     payload: object({ error: string({ maxLength: 2000 }), content: optional(text), model: optional(model), finishReason: optional(string({ maxLength: 100 })) }),
+  },
+  /** A title was generated for the conversation after its first answer. */
+  'title.generated': {
+    subject,
+    payload: object({ title: string({ maxLength: 200 }), model }),
   },
 };
 

@@ -38,7 +38,7 @@ export function generationResultHandler(deps: { store: DocumentStore; collection
   return idempotentHandler(deps.store, CONSUMER_GROUP, async (delivery, once) => {
     if (delivery.topic !== aiGenerationV1.topic) return;
     const event = aiGenerationV1.validate(delivery.event);
-    if (event.type === 'generation.requested') return;
+    if (event.type !== 'generation.completed' && event.type !== 'generation.failed') return;
     const { messageId, conversationId } = event.subject;
     const current = await collections.messages.findOne({ _id: messageId, conversationId, _deleted: { $ne: true } });
     if (!current || !OPEN_STATUSES.includes(current.status)) {
