@@ -10,6 +10,7 @@ export * from './metrics';
 export * from './principal';
 export * from './signing';
 export * from './subgraph';
+export * from './subscriptions';
 export * from './store';
 export * from './mail';
 export * from './signedFetch';

@@ -14,6 +14,7 @@ import { ServiceMetrics } from './metrics';
 import type { Principal } from './principal';
 import { probeRoutes } from './probeRoutes';
 import { REQUEST_ID_HEADER, SignatureError, verifyRequest } from './signing';
+import { attachSubscriptionServer, type SubscriptionServer } from './subscriptions';
 
 export interface ReadinessCheck {
   name: string;
@@ -57,6 +58,8 @@ export interface SubgraphOptions<TContext extends RequestContext> {
   readiness?: ReadinessCheck[];
   maxBodyBytes?: number;
   drainTimeoutMs?: number;
+  /** graphql-ws ping interval when the schema has subscriptions (default 12 s). */
+  subscriptionKeepAliveMs?: number;
 }
 
 export interface Subgraph {
@@ -65,16 +68,23 @@ export interface Subgraph {
   readonly metrics: ServiceMetrics;
   /** Starts Apollo and listens; resolves to the base URL (`http://127.0.0.1:port`). */
   start(port?: number, host?: string): Promise<string>;
-  /** Refuses new requests, drains in-flight ones, stops Apollo. Adapters are closed by the caller after. */
+  /**
+   * Ends subscriptions (sockets closed with 1001), refuses new requests, drains in-flight ones,
+   * stops Apollo. Adapters are closed by the caller after.
+   */
   stop(): Promise<void>;
   readonly url: string;
+  /** Open graphql-ws sockets (0 when the schema has no subscriptions). */
+  readonly subscriptionConnections: number;
 }
 
 /**
  * Builds one federated subgraph: Apollo Server 5 over `buildSubgraphSchema` (Federation 2),
  * served on `/graphql` next to `/healthz`, `/readyz` and `/metrics`. Every GraphQL request must
  * carry the router's signature — including `_service` and `_entities` — or it is refused with
- * UNAUTHENTICATED before Apollo sees it. Building connects and listens to nothing.
+ * UNAUTHENTICATED before Apollo sees it. When the schema has a `Subscription` type, `/graphql` also
+ * accepts graphql-ws upgrades from the router (see subscriptions.ts). Building connects and
+ * listens to nothing.
  */
 export function createSubgraph<TContext extends RequestContext>(options: SubgraphOptions<TContext>): Subgraph {
   const { name, logger, signingSecret } = options;
@@ -144,6 +154,7 @@ export function createSubgraph<TContext extends RequestContext>(options: Subgrap
   ];
   const http = new HttpServer({ logger, routes, maxBodyBytes: options.maxBodyBytes ?? 1_048_576, drainTimeoutMs: options.drainTimeoutMs });
   let started = false;
+  let subscriptions: SubscriptionServer | undefined;
 
   return {
     name,
@@ -152,16 +163,34 @@ export function createSubgraph<TContext extends RequestContext>(options: Subgrap
     get url() {
       return http.url;
     },
+    get subscriptionConnections() {
+      return subscriptions?.connections ?? 0;
+    },
     async start(port = 0, host = '127.0.0.1') {
       if (!started) {
         await apollo.start();
         started = true;
       }
       const url = await http.listen(port, host);
+      const server = http.nodeServer;
+      if (schema.getSubscriptionType() && server) {
+        subscriptions = attachSubscriptionServer({
+          server,
+          path: '/graphql',
+          schema,
+          logger,
+          signingSecret,
+          maxSkewMs,
+          maxPayloadBytes: options.maxBodyBytes ?? 1_048_576,
+          context: options.context,
+          keepAliveMs: options.subscriptionKeepAliveMs,
+        });
+      }
       logger.info({ url }, `${name} subgraph listening`);
       return url;
     },
     async stop() {
+      await subscriptions?.close();
       await http.stop();
       if (started) {
         started = false;

@@ -1,2 +1,3 @@
 export * from './documentStore';
 export * from './eventBus';
+export * from './kvStore';
