@@ -2,7 +2,7 @@ import { codedError, deleteWithOutbox, insertWithOutbox, newId, notDeleted, upda
 import { checkModel, checkSystemPrompt, checkTags, checkTitle } from './limits';
 import { conversationCreated, conversationDeleted, conversationUpdated, messageDeleted } from './outboxEvents';
 import { visibleTo } from './reads';
-import type { ConversationCollections, ConversationDoc, MessageDoc } from './store';
+import type { ConversationCollections, ConversationDoc, MessageDoc, TitleSource } from './store';
 
 /** `createConversation`'s input. */
 export interface CreateConversationInput {
@@ -43,11 +43,12 @@ export async function ownedMessage(collections: ConversationCollections, user: U
 }
 
 /** A new, empty conversation document (not yet written). */
-export function newConversationDoc(user: UserPrincipal, fields: { title: string; model?: string; assistantId?: string | null; systemPrompt?: string | null }, now: Date): ConversationDoc {
+export function newConversationDoc(user: UserPrincipal, fields: { title: string; titleSource: TitleSource; model?: string; assistantId?: string | null; systemPrompt?: string | null }, now: Date): ConversationDoc {
   return {
     _id: newId(),
     ownerId: user.userId,
     title: fields.title,
+    titleSource: fields.titleSource,
     pinned: false,
     archived: false,
     tags: [],
@@ -67,8 +68,9 @@ export class ConversationCommands {
   constructor(private readonly w: Writes) {}
 
   async create(user: UserPrincipal, input: CreateConversationInput | null | undefined): Promise<ConversationDoc> {
-    const title = input?.title === null || input?.title === undefined ? 'New conversation' : checkTitle(input.title);
-    const doc = newConversationDoc(user, { title, model: checkModel(input?.model), assistantId: input?.assistantId ?? null, systemPrompt: checkSystemPrompt(input?.systemPrompt) }, this.w.now());
+    const given = input?.title !== null && input?.title !== undefined;
+    const title = given ? checkTitle(input.title as string) : 'New conversation';
+    const doc = newConversationDoc(user, { title, titleSource: given ? 'user' : 'auto', model: checkModel(input?.model), assistantId: input?.assistantId ?? null, systemPrompt: checkSystemPrompt(input?.systemPrompt) }, this.w.now());
     const stored = await this.w.collections.conversations.insertOne(insertWithOutbox(doc, [conversationCreated(doc)]));
     this.w.eventsQueued();
     return stored;
@@ -77,13 +79,18 @@ export class ConversationCommands {
   /** Changes only the fields given (null means "leave as is"); a change with no effect writes nothing. */
   async update(user: UserPrincipal, id: string, input: UpdateConversationInput): Promise<ConversationDoc> {
     const changes: { title?: string; pinned?: boolean; archived?: boolean; tags?: string[] } = {};
-    if (input.title !== null && input.title !== undefined) changes.title = checkTitle(input.title);
+    // A title the user sets is never replaced by a generated one.
+    const titleSource: { titleSource?: TitleSource } = {};
+    if (input.title !== null && input.title !== undefined) {
+      changes.title = checkTitle(input.title);
+      titleSource.titleSource = 'user';
+    }
     if (input.tags !== null && input.tags !== undefined) changes.tags = checkTags(input.tags);
     if (typeof input.pinned === 'boolean') changes.pinned = input.pinned;
     if (typeof input.archived === 'boolean') changes.archived = input.archived;
     const current = await ownedConversation(this.w.collections, user, id);
     if (Object.keys(changes).length === 0) return current;
-    const update = updateWithOutbox({ $set: { ...changes, updatedAt: this.w.now() } }, [conversationUpdated(current, changes)]);
+    const update = updateWithOutbox({ $set: { ...changes, ...titleSource, updatedAt: this.w.now() } }, [conversationUpdated(current, changes)]);
     const updated = await this.w.collections.conversations.findOneAndUpdate({ _id: id, ownerId: user.userId, ...notDeleted }, update, { returnDocument: 'after' });
     if (!updated) throw codedError('NOT_FOUND', 'Conversation not found', { field: 'id' });
     this.w.eventsQueued();

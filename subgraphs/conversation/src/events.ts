@@ -1,6 +1,6 @@
 import { idempotentHandler, updateWithOutbox, type DocumentStore, type EventBus, type Logger, type Subscription } from '@chatgraph/kit';
 import { aiGenerationV1, conversationConversationV1, conversationMessageV1, type AiGenerationEvent } from '@chatgraph/schema';
-import { messageCompleted } from './outboxEvents';
+import { conversationUpdated, messageCompleted } from './outboxEvents';
 import type { ConversationCollections, MessageDoc } from './store';
 
 /** Topics conversation produces (through its outbox). */
@@ -15,31 +15,64 @@ const OPEN_STATUSES = ['PENDING', 'STREAMING'];
 
 type Outcome = Extract<AiGenerationEvent, { type: 'generation.completed' | 'generation.failed' }>;
 
+/** The finish reason ai-gateway gives a generation its owner stopped. */
+export const ABORTED_FINISH_REASON = 'aborted';
+
 /** The fields a result sets on its assistant message. */
 function completion(event: Outcome, current: MessageDoc, now: Date): Partial<MessageDoc> {
   if (event.type === 'generation.completed') {
     const { content, finishReason, model, usage } = event.payload;
-    return { content, status: 'COMPLETE', finishReason, model, tokenCount: usage.completionTokens, updatedAt: now };
+    const status = finishReason === ABORTED_FINISH_REASON ? 'ABORTED' : 'COMPLETE';
+    return { content, status, finishReason, model, tokenCount: usage.completionTokens, updatedAt: now };
   }
   const { content, finishReason, model } = event.payload;
   return { content: content ?? current.content, status: 'FAILED', finishReason: finishReason ?? 'error', model: model ?? current.model, updatedAt: now };
 }
 
+interface HandlerDeps {
+  store: DocumentStore;
+  collections: ConversationCollections;
+  logger: Logger;
+  now: () => Date;
+  eventsQueued: () => void;
+}
+
 /**
- * Completes assistant messages from `ai.generation.completed|failed`. Idempotent on two levels:
- * the event id is remembered (`idempotentHandler`) and the update itself only applies to a message
- * still PENDING/STREAMING, in one write with the event's marker and `message.completed`. So a
- * duplicate changes nothing, a late second outcome (a `failed` after a `completed`, in any order)
- * loses to the first, and a result for a message deleted meanwhile (a tombstone, or already gone)
- * matches no document and is dropped: there is nothing left to complete.
+ * Applies ai-gateway's facts about generations. Idempotent on two levels: the event id is
+ * remembered (`idempotentHandler`) and every update is conditional on the state it moves from,
+ * so a duplicate or a late event changes nothing:
+ * - `generation.started`: PENDING -> STREAMING (a result that arrived first wins).
+ * - `generation.completed|failed`: only a message still PENDING/STREAMING is completed, in one
+ *   write with the event's marker and `message.completed`; a late second outcome loses to the
+ *   first, and a result for a deleted message (tombstone or gone) is dropped.
+ * - `title.generated`: replaces a title only while it is still `auto` (the user never chose one).
  */
-export function generationResultHandler(deps: { store: DocumentStore; collections: ConversationCollections; logger: Logger; now: () => Date; eventsQueued: () => void }) {
+export function generationResultHandler(deps: HandlerDeps) {
   const { collections, logger, now } = deps;
   return idempotentHandler(deps.store, CONSUMER_GROUP, async (delivery, once) => {
     if (delivery.topic !== aiGenerationV1.topic) return;
     const event = aiGenerationV1.validate(delivery.event);
-    if (event.type !== 'generation.completed' && event.type !== 'generation.failed') return;
     const { messageId, conversationId } = event.subject;
+    switch (event.type) {
+      case 'generation.requested':
+        return;
+      case 'generation.started':
+        await collections.messages.updateOne({ _id: messageId, conversationId, status: 'PENDING', _deleted: { $ne: true } }, { $set: { status: 'STREAMING', updatedAt: now() } });
+        return;
+      case 'title.generated': {
+        const title = event.payload.title.trim().slice(0, 200);
+        if (!title) return;
+        const conversation = await collections.conversations.findOne({ _id: conversationId, titleSource: 'auto', _deleted: { $ne: true } });
+        if (!conversation) return;
+        const update = updateWithOutbox({ $set: { title, titleSource: 'generated', updatedAt: now() } }, [conversationUpdated(conversation, { title })]);
+        const result = await collections.conversations.updateOne({ _id: conversationId, titleSource: 'auto', _deleted: { $ne: true } }, update);
+        if (result.modifiedCount > 0) deps.eventsQueued();
+        return;
+      }
+      case 'generation.completed':
+      case 'generation.failed':
+        break;
+    }
     const current = await collections.messages.findOne({ _id: messageId, conversationId, _deleted: { $ne: true } });
     if (!current || !OPEN_STATUSES.includes(current.status)) {
       logger.debug({ messageId, eventId: event.id, status: current?.status ?? 'missing' }, 'generation result ignored: message gone or already final');

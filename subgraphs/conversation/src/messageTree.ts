@@ -29,6 +29,12 @@ export class MessageTree {
     return this.byId.get(id);
   }
 
+  /** Whether any message of the tree satisfies `test`. */
+  some(test: (message: MessageDoc) => boolean): boolean {
+    for (const message of this.byId.values()) if (test(message)) return true;
+    return false;
+  }
+
   /** Children of `parentId` (null: the roots), oldest first. */
   children(parentId: string | null): MessageDoc[] {
     return this.byParent.get(parentId) ?? [];

@@ -50,10 +50,10 @@ export function messageDeleted(m: MessageDoc): OutboxEvent {
 }
 
 /** Asks ai-gateway to generate the pending assistant message `m` from `context`. */
-export function generationRequested(m: MessageDoc & { streamId: string; model: string }, context: ContextWindow): OutboxEvent {
+export function generationRequested(m: MessageDoc & { streamId: string; model: string }, context: ContextWindow, generateTitle = false): OutboxEvent {
   const subject = { ...messageSubject(m), streamId: m.streamId };
   const messages = context.messages.map((c) => ({ role: c.role, content: c.content, ...(c.fileIds && c.fileIds.length > 0 ? { fileIds: c.fileIds } : {}) }));
-  const payload = { model: m.model, messages, droppedMessages: context.dropped, estimatedPromptTokens: context.estimatedTokens };
+  const payload = { model: m.model, messages, droppedMessages: context.dropped, estimatedPromptTokens: context.estimatedTokens, ...(generateTitle ? { generateTitle } : {}) };
   const event = aiGenerationV1.create('generation.requested', subject, payload);
   return outboxEvent(aiGenerationV1.topic, m.conversationId, event);
 }

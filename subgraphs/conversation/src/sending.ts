@@ -74,7 +74,7 @@ export class MessageCommands {
     const fileIds = checkFileIds(input.fileIds);
     if (!input.conversationId) {
       if (input.parentId) throw codedError('BAD_USER_INPUT', 'parentId needs a conversationId', { field: 'parentId' });
-      const conversation = newConversationDoc(user, { title: titleFromContent(content), model }, this.w.now());
+      const conversation = newConversationDoc(user, { title: titleFromContent(content), titleSource: 'auto', model }, this.w.now());
       return this.writeTurn({ user, conversation, isNew: true, tree: new MessageTree([]), parent: undefined, userContent: content, fileIds, model });
     }
     const conversation = await ownedConversation(this.w.collections, user, input.conversationId);
@@ -155,7 +155,9 @@ export class MessageCommands {
 
     const stored = await this.claimLeaf(turn, assistant._id, now);
     if (userMessage) await this.w.collections.messages.insertOne(insertWithOutbox(userMessage, [messageCreated(userMessage)]));
-    const assistantMessage = await this.w.collections.messages.insertOne(insertWithOutbox(assistant, [messageCreated(assistant), generationRequested(assistant, context)]));
+    // The first answer of a conversation whose title nobody chose gets a generated title.
+    const generateTitle = conversation.titleSource === 'auto' && !tree.some((m) => m.role === 'ASSISTANT' && m.status === 'COMPLETE');
+    const assistantMessage = await this.w.collections.messages.insertOne(insertWithOutbox(assistant, [messageCreated(assistant), generationRequested(assistant, context, generateTitle)]));
     this.w.eventsQueued();
     return { conversation: stored, userMessage: userMessage ?? answered, assistantMessage, streamId };
   }

@@ -27,7 +27,7 @@ export class SharingCommands {
     const path = tree.pathTo(target._id);
     const now = this.w.now();
     const title = `${source.title.slice(0, LIMITS.titleLength - 7)} (fork)`;
-    const fork = newConversationDoc(user, { title, model: source.model ?? undefined, assistantId: source.assistantId, systemPrompt: source.systemPrompt }, now);
+    const fork = newConversationDoc(user, { title, titleSource: 'user', model: source.model ?? undefined, assistantId: source.assistantId, systemPrompt: source.systemPrompt }, now);
     const ids = new Map(path.map((m) => [m._id, newId()]));
     const copies: MessageDoc[] = path.map((m) => ({
       _id: ids.get(m._id) ?? newId(),

@@ -18,6 +18,12 @@ export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 export interface ConversationDoc extends StoredDocument, OutboxFields {
   ownerId: string;
   title: string;
+  /**
+   * Who chose the title: `auto` (derived from the first message or the default, to be replaced by
+   * a generated one after the first answer), `generated` (by ai-gateway), `user`. Optional because
+   * documents written before it existed lack it; absent counts as `user` (never overwritten).
+   */
+  titleSource?: TitleSource;
   pinned: boolean;
   archived: boolean;
   tags: string[];
@@ -36,6 +42,9 @@ export interface ConversationDoc extends StoredDocument, OutboxFields {
 }
 
 export type Rating = 'THUMBS_UP' | 'THUMBS_DOWN';
+
+export const TITLE_SOURCES = ['auto', 'generated', 'user'] as const;
+export type TitleSource = (typeof TITLE_SOURCES)[number];
 
 /** The owner's rating of an assistant message. */
 export interface FeedbackDoc {
@@ -76,6 +85,7 @@ const conversationSchema = new Schema<ConversationDoc>(
     _id: { type: String },
     ownerId: { type: String, required: true },
     title: { type: String, required: true, minlength: 1, maxlength: 200 },
+    titleSource: { type: String, enum: TITLE_SOURCES },
     pinned: { type: Boolean, required: true, default: false },
     archived: { type: Boolean, required: true, default: false },
     tags: { type: [{ type: String, maxlength: 50 }], default: [] },

@@ -1,4 +1,5 @@
 import { PROCESSED_EVENTS } from '@chatgraph/kit';
+import { aiGenerationV1 } from '@chatgraph/schema';
 import { CONSUMER_GROUP } from '../../src/events';
 import { collectEvents, eventually, idsOf, publishResult, send, userPrincipal, type Harness, type Target } from '../harness';
 
@@ -65,6 +66,54 @@ export function describeConsumer(target: Target): void {
       const doomed = await h.collections.messages.findById(turn.assistantMessage.id);
       expect(doomed === null || doomed._deleted === true).toBe(true);
       expect(doomed?.content ?? '').toBe('');
+    });
+    it('marks a message STREAMING on generation.started, and ABORTED when stopped with its partial text', async () => {
+      const turn = await send(h, ada, { content: 'tell me a long story' });
+      const subject = { ...idsOf(turn), ownerId: 'user-ada' };
+      const started = aiGenerationV1.create('generation.started', subject, { model: 'local-demo', deployment: 'demo/local-demo' });
+      await h.bus.publish(aiGenerationV1.topic, [{ key: turn.conversation.id, event: started }]);
+      const streaming = await eventually(() => h.collections.messages.findById(turn.assistantMessage.id), (m) => m?.status === 'STREAMING', target.tries);
+      expect(streaming?.status).toBe('STREAMING');
+      const aborted = aiGenerationV1.create('generation.completed', subject, { content: 'Once upon', finishReason: 'aborted', model: 'local-demo', usage: { promptTokens: 5, completionTokens: 2, totalTokens: 7 } });
+      // A late `started` (redelivered after the result) must not reopen the message.
+      const lateStart = aiGenerationV1.create('generation.started', subject, { model: 'local-demo', deployment: 'demo/local-demo' });
+      await h.bus.publish(aiGenerationV1.topic, [{ key: turn.conversation.id, event: aborted }, { key: turn.conversation.id, event: lateStart }]);
+      await settle(turn.conversation.id);
+      const stored = await h.collections.messages.findById(turn.assistantMessage.id);
+      expect(stored).toMatchObject({ status: 'ABORTED', content: 'Once upon', finishReason: 'aborted', tokenCount: 2 });
+    });
+
+    it('asks for a title on the first answer of an untitled conversation only, and applies the generated title unless the user chose one', async () => {
+      const events = await collectEvents(h, [aiGenerationV1.topic]);
+      const first = await send(h, ada, { content: 'what is the capital of France?' });
+      await h.conversation.relay.drain();
+      const request = await eventually(
+        async () => events.find((e) => e.event.type === 'generation.requested' && (e.event.subject as Record<string, string>).messageId === first.assistantMessage.id),
+        (found) => found !== undefined,
+        target.tries,
+      );
+      expect((request?.event.payload as { generateTitle?: boolean }).generateTitle).toBe(true);
+      await publishResult(h, 'user-ada', idsOf(first), { content: 'Paris.' });
+      const titled = aiGenerationV1.create('title.generated', { ...idsOf(first), ownerId: 'user-ada' }, { title: 'Capital of France', model: 'local-demo' });
+      await h.bus.publish(aiGenerationV1.topic, [{ key: first.conversation.id, event: titled }]);
+      const conversation = await eventually(() => h.collections.conversations.findById(first.conversation.id), (c) => c?.title === 'Capital of France', target.tries);
+      expect(conversation).toMatchObject({ title: 'Capital of France', titleSource: 'generated' });
+
+      const second = await send(h, ada, { conversationId: first.conversation.id, content: 'and of Spain?' });
+      await h.conversation.relay.drain();
+      const secondRequest = await eventually(
+        async () => events.find((e) => e.event.type === 'generation.requested' && (e.event.subject as Record<string, string>).messageId === second.assistantMessage.id),
+        (found) => found !== undefined,
+        target.tries,
+      );
+      expect((secondRequest?.event.payload as { generateTitle?: boolean }).generateTitle).toBeUndefined();
+
+      const named = await h.gql(ada, 'mutation { createConversation(input: { title: "My own title" }) { id } }');
+      const namedId = (named.data as { createConversation: { id: string } }).createConversation.id;
+      const ignored = aiGenerationV1.create('title.generated', { conversationId: namedId, messageId: 'm-x', streamId: 's-x', ownerId: 'user-ada' }, { title: 'Generated', model: 'local-demo' });
+      await h.bus.publish(aiGenerationV1.topic, [{ key: namedId, event: ignored }]);
+      await settle(namedId);
+      expect((await h.collections.conversations.findById(namedId))?.title).toBe('My own title');
     });
   });
 }
