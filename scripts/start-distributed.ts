@@ -1,6 +1,7 @@
 /**
  * `pnpm start:distributed`: each service in its own process against real servers. Start them
- * first: `for s in redis kafka mongo elasticsearch; do bash scripts/infra/$s.sh up; done`.
+ * first: `for s in redis kafka mongo; do bash scripts/infra/$s.sh up; done`.
+ * `MODEL_CATALOG_FILE` (ai-gateway) picks real providers; without it the local demo model answers.
  */
 import { createLogger, loadConfig, oneOf, onShutdownSignals, port, str, url } from '@chatgraph/kit';
 import { startDistributed } from './distributed/launch';
@@ -9,6 +10,9 @@ const spec = {
   ROUTER_PORT: port({ description: 'router port', default: 4000 }),
   IDENTITY_PORT: port({ description: 'identity port', default: 4001 }),
   CONVERSATION_PORT: port({ description: 'conversation port', default: 4002 }),
+  AI_GATEWAY_PORT: port({ description: 'ai-gateway port', default: 4006 }),
+  STREAMING_PORT: port({ description: 'streaming port', default: 4007 }),
+  REDIS_URL: url({ description: 'Redis (token streams, stop channel)', default: 'redis://127.0.0.1:6390' }),
   MONGO_URL: url({ description: 'MongoDB-compatible server', default: 'mongodb://127.0.0.1:27027' }),
   KAFKA_BROKERS: str({ description: 'Kafka brokers (comma-separated host:port)', default: '127.0.0.1:9092' }),
   DATA_DIR: str({ description: 'data directory for what is not in the servers (mail outbox)', default: '.data-distributed' }),
@@ -18,11 +22,14 @@ const spec = {
 async function main(): Promise<void> {
   const config = loadConfig(spec, process.env);
   const stack = await startDistributed({
-    routerPort: config.ROUTER_PORT,
+    routerPorts: [config.ROUTER_PORT],
     identityPort: config.IDENTITY_PORT,
     conversationPort: config.CONVERSATION_PORT,
+    aiGatewayPort: config.AI_GATEWAY_PORT,
+    streamingPorts: [config.STREAMING_PORT],
     mongoUrl: config.MONGO_URL,
     kafkaBrokers: config.KAFKA_BROKERS,
+    redisUrl: config.REDIS_URL,
     dataDir: config.DATA_DIR,
     logLevel: config.LOG_LEVEL,
   });

@@ -1,6 +1,6 @@
 /**
  * Starts the distributed stack (scripts/distributed/launch.ts) for an end-to-end test on the real
- * servers: MONGO_URL and KAFKA_BROKERS from the environment, defaulting to the ports CI's
+ * servers: MONGO_URL, KAFKA_BROKERS and REDIS_URL from the environment, defaulting to the ports CI's
  * scripts/infra servers use, random service ports, a database prefix unique to this test run.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,26 +10,45 @@ import { startDistributed, type DistributedStack } from '../../scripts/distribut
 
 export const MONGO_URL = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27027';
 export const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6390';
+
+export interface TestStackOptions {
+  /** How many routers and streaming instances (default 1 each). */
+  routers?: number;
+  streamings?: number;
+  /** Extra environment for every service (e.g. the model catalog). */
+  env?: NodeJS.ProcessEnv;
+  /** Run ai-gateway (default true); tests that play it themselves turn it off. */
+  aiGateway?: boolean;
+}
 
 export interface TestStack {
   stack: DistributedStack;
   dispose(): Promise<void>;
 }
 
-export async function startTestStack(name: string): Promise<TestStack> {
+export async function startTestStack(name: string, options: TestStackOptions = {}): Promise<TestStack> {
   const dataDir = mkdtempSync(path.join(tmpdir(), `chatgraph-${name}-`));
   const base = 30000 + Math.floor(Math.random() * 20000);
+  const routers = options.routers ?? 1;
+  const streamings = options.streamings ?? 1;
+  const run = `e2e_${process.pid}_${Date.now()}_`;
   const stack = await startDistributed({
-    routerPort: base,
+    routerPorts: Array.from({ length: routers }, (_, i) => base + 10 + i),
     identityPort: base + 1,
     conversationPort: base + 2,
+    aiGatewayPort: base + 3,
+    streamingPorts: Array.from({ length: streamings }, (_, i) => base + 20 + i),
     mongoUrl: MONGO_URL,
     kafkaBrokers: KAFKA_BROKERS,
-    mongoDbPrefix: `e2e_${process.pid}_${Date.now()}_`,
+    redisUrl: REDIS_URL,
+    mongoDbPrefix: run,
+    redisKeyPrefix: `${run}:`,
     dataDir,
     logLevel: 'error',
     stdio: 'ignore',
-    env: { ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1' },
+    aiGateway: options.aiGateway,
+    env: { ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1', ...options.env },
   });
   return {
     stack,

@@ -4,32 +4,49 @@ import path from 'node:path';
 
 /**
  * Distributed mode on one machine without Docker: every service in its own process against the
- * real servers started by scripts/infra (MongoDB-compatible, Kafka, Redis, Elasticsearch), the
- * router composing the supergraph from the running subgraphs. Used by `pnpm start:distributed`
- * and by the end-to-end test of that mode.
+ * real servers started by scripts/infra (MongoDB-compatible, Kafka, Redis), the router composing
+ * the supergraph from the running subgraphs. Used by `pnpm start:distributed` and by the
+ * end-to-end tests of that mode. Several routers and streaming instances can run at once: router
+ * `i` routes subscriptions to streaming instance `i mod n`, so a test can watch one token stream
+ * through two routers and two streaming instances.
  */
 export interface DistributedOptions {
-  routerPort: number;
+  /** One router per port (the first is `url`). */
+  routerPorts: number[];
   identityPort: number;
   conversationPort: number;
+  aiGatewayPort: number;
+  /** One streaming instance per port. */
+  streamingPorts: number[];
   mongoUrl: string;
-  /** Comma-separated `host:port` list of the Kafka brokers conversation's events go through. */
+  /** Comma-separated `host:port` list of the Kafka brokers the services' events go through. */
   kafkaBrokers: string;
+  /** Redis for token streams, the stop channel and caches. */
+  redisUrl: string;
   /** Each service's database is `<prefix><service>`; tests pass a unique prefix. */
   mongoDbPrefix?: string;
+  /** Prefix of every Redis key; tests pass a unique one. */
+  redisKeyPrefix?: string;
   dataDir: string;
   logLevel?: string;
-  /** Extra environment for every service (argon2 cost in tests, ...). */
+  /** Extra environment for every service (argon2 cost in tests, the model catalog, ...). */
   env?: NodeJS.ProcessEnv;
   /** Where service output goes; defaults to this process's stdout/stderr. */
   stdio?: 'inherit' | 'ignore';
+  /** Run ai-gateway (default true). Tests that play ai-gateway themselves on Kafka turn it off. */
+  aiGateway?: boolean;
 }
 
 export interface DistributedStack {
+  /** The first router's `/graphql` URL. */
   url: string;
+  /** Every router's `/graphql` URL. */
+  routerUrls: string[];
   identityUrl: string;
   conversationUrl: string;
-  /** Each service's process, by name. */
+  aiGatewayUrl: string;
+  streamingUrls: string[];
+  /** Each service's process, by name (`router-0`, `streaming-1`, ...). */
   processes: Record<string, ChildProcess>;
   stop(): Promise<void>;
 }
@@ -61,7 +78,9 @@ function stopProcess(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Starts identity, then conversation, then the router; resolves when the router is ready. */
+const local = (port: number): string => `http://127.0.0.1:${port}`;
+
+/** Starts the subgraphs, then the routers; resolves when every router is ready. */
 export async function startDistributed(options: DistributedOptions): Promise<DistributedStack> {
   const secret = randomBytes(32).toString('base64url');
   const stdio = options.stdio ?? 'inherit';
@@ -74,42 +93,54 @@ export async function startDistributed(options: DistributedOptions): Promise<Dis
     DOCUMENT_STORE: 'mongodb',
     MONGO_URL: options.mongoUrl,
     MONGO_DB_PREFIX: options.mongoDbPrefix ?? 'chatgraph_',
+    // Services share facts through Kafka and tokens through Redis, never the embedded adapters.
+    EVENT_BUS: 'kafka',
+    KAFKA_BROKERS: options.kafkaBrokers,
+    KV_STORE: 'redis',
+    REDIS_URL: options.redisUrl,
+    REDIS_KEY_PREFIX: options.redisKeyPrefix ?? 'chatgraph:',
   };
-  const identityUrl = `http://127.0.0.1:${options.identityPort}`;
-  const conversationUrl = `http://127.0.0.1:${options.conversationPort}`;
+  const identityUrl = local(options.identityPort);
+  const conversationUrl = local(options.conversationPort);
+  const aiGatewayUrl = local(options.aiGatewayPort);
+  const streamingUrls = options.streamingPorts.map(local);
+  const routerUrls = options.routerPorts.map(local);
   const processes: Record<string, ChildProcess> = {};
+  // Started in this order, stopped in reverse: routers first so clients are drained before the
+  // services behind them go.
+  const order: string[] = [];
   const stop = async (): Promise<void> => {
-    // Router first so clients are drained before the services behind it go; conversation before
-    // identity because the router's queries join conversation's entities to identity's users.
-    for (const name of ['router', 'conversation', 'identity']) {
+    for (const name of [...order].reverse()) {
       const child = processes[name];
       if (child) await stopProcess(child);
     }
   };
+  const run = async (name: string, script: string, base: string, env: NodeJS.ProcessEnv): Promise<void> => {
+    order.push(name);
+    processes[name] = service(script, { ...common, ...env }, stdio);
+    await waitReady(base, processes[name], name);
+  };
+
   try {
-    processes.identity = service('subgraphs/identity/src/main.ts', { ...common, IDENTITY_PORT: String(options.identityPort) }, stdio);
-    await waitReady(identityUrl, processes.identity, 'identity');
-    // Conversation's outbox and its generation-result consumer need a bus shared across
-    // processes (ai-gateway lives elsewhere), so Kafka here, never the embedded bus.
-    processes.conversation = service(
-      'subgraphs/conversation/src/main.ts',
-      { ...common, CONVERSATION_PORT: String(options.conversationPort), EVENT_BUS: 'kafka', KAFKA_BROKERS: options.kafkaBrokers },
-      stdio,
-    );
-    await waitReady(conversationUrl, processes.conversation, 'conversation');
-    processes.router = service(
-      'router/src/main.ts',
-      {
-        ...common,
-        ROUTER_PORT: String(options.routerPort),
+    await run('identity', 'subgraphs/identity/src/main.ts', identityUrl, { IDENTITY_PORT: String(options.identityPort) });
+    await run('conversation', 'subgraphs/conversation/src/main.ts', conversationUrl, { CONVERSATION_PORT: String(options.conversationPort) });
+    const withAiGateway = options.aiGateway ?? true;
+    if (withAiGateway) await run('ai-gateway', 'subgraphs/ai-gateway/src/main.ts', aiGatewayUrl, { AI_GATEWAY_PORT: String(options.aiGatewayPort) });
+    for (const [i, port] of options.streamingPorts.entries()) {
+      await run(`streaming-${i}`, 'subgraphs/streaming/src/main.ts', local(port), { STREAMING_PORT: String(port) });
+    }
+    for (const [i, port] of options.routerPorts.entries()) {
+      const streamingUrl = streamingUrls[i % streamingUrls.length];
+      const subgraphs = { identity: identityUrl, conversation: conversationUrl, ...(withAiGateway ? { 'ai-gateway': aiGatewayUrl } : {}), streaming: streamingUrl };
+      await run(`router-${i}`, 'router/src/main.ts', local(port), {
+        ROUTER_PORT: String(port),
         IDENTITY_URL: identityUrl,
-        SUBGRAPH_URLS: `identity=${identityUrl}/graphql,conversation=${conversationUrl}/graphql`,
-      },
-      stdio,
-    );
-    const routerBase = `http://127.0.0.1:${options.routerPort}`;
-    await waitReady(routerBase, processes.router, 'router');
-    return { url: `${routerBase}/graphql`, identityUrl, conversationUrl, processes, stop };
+        SUBGRAPH_URLS: Object.entries(subgraphs)
+          .map(([name, base]) => `${name}=${base}/graphql`)
+          .join(','),
+      });
+    }
+    return { url: `${routerUrls[0]}/graphql`, routerUrls: routerUrls.map((u) => `${u}/graphql`), identityUrl, conversationUrl, aiGatewayUrl, streamingUrls, processes, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,67 +1,114 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { createEmbeddedEventBus, createEmbeddedStore, createLogger, createMailer, type Logger } from '@chatgraph/kit';
+import { createEmbeddedEventBus, createEmbeddedKv, createEmbeddedStore, createLogger, createMailer, type EventBus, type KvStore, type Logger } from '@chatgraph/kit';
+import { loadAiGatewayConfig } from '@chatgraph/ai-gateway/src/config';
+import { buildAiGateway, type AiGateway } from '@chatgraph/ai-gateway/src/server';
 import { loadConversationConfig } from '@chatgraph/conversation/src/config';
 import { buildConversation, type Conversation } from '@chatgraph/conversation/src/server';
 import { loadIdentityConfig } from '@chatgraph/identity/src/config';
 import { buildIdentity, type Identity } from '@chatgraph/identity/src/server';
+import { loadStreamingConfig } from '@chatgraph/streaming/src/config';
+import { buildStreaming, type Streaming } from '@chatgraph/streaming/src/server';
 import { buildRouter, loadRouterConfig, routerDepsFromConfig, type Router } from '../index';
 import type { EmbeddedConfig } from './config';
 
 /** A running one-process supergraph. */
 export interface EmbeddedStack {
-  /** The router's `/graphql` URL. */
+  /** The router's `/graphql` URL (HTTP and graphql-ws). */
   readonly url: string;
   readonly router: Router;
   readonly identity: Identity;
   readonly conversation: Conversation;
+  readonly aiGateway: AiGateway;
+  readonly streaming: Streaming;
+  /** The event bus every service shares (in-process topics persisted under `<DATA_DIR>/events`). */
+  readonly bus: EventBus;
+  /** The key-value store every service shares (token streams, the stop channel). */
+  readonly kv: KvStore;
   /** The router<->subgraph secret in use (benchmarks call subgraphs directly with it). */
   readonly signingSecret: string;
   /** Router first (drain clients), then subgraphs, then adapters. Safe to call twice. */
   stop(): Promise<void>;
 }
 
+/** Adapters to use instead of the embedded ones (benchmarks run the stack on Kafka and Redis); the caller starts and stops them. */
+export interface SharedAdapters {
+  bus?: EventBus;
+  kv?: KvStore;
+}
+
 /**
- * Starts every subgraph on a free loopback port with embedded adapters under `DATA_DIR`, then
+ * Starts every subgraph on a free loopback port with embedded adapters under `DATA_DIR` — one
+ * event bus and one key-value store shared by all, as Kafka and Redis are in production — then
  * the router composed from their SDL. `env` supplies service-specific settings.
  */
-export async function startEmbedded(config: EmbeddedConfig, env: NodeJS.ProcessEnv = process.env, loggerFor: (service: string) => Logger = (name) => createLogger({ name, level: config.LOG_LEVEL })): Promise<EmbeddedStack> {
+export async function startEmbedded(
+  config: EmbeddedConfig,
+  env: NodeJS.ProcessEnv = process.env,
+  loggerFor: (service: string) => Logger = (name) => createLogger({ name, level: config.LOG_LEVEL }),
+  adapters: SharedAdapters = {},
+): Promise<EmbeddedStack> {
   const signingSecret = config.INTERNAL_SIGNING_SECRET ?? randomBytes(32).toString('base64url');
-  const shared = { ...env, INTERNAL_SIGNING_SECRET: signingSecret, DATA_DIR: config.DATA_DIR, LOG_LEVEL: config.LOG_LEVEL };
+  // Embedded adapters whatever the environment says: this is the one-process mode.
+  const shared = { ...env, INTERNAL_SIGNING_SECRET: signingSecret, DATA_DIR: config.DATA_DIR, LOG_LEVEL: config.LOG_LEVEL, DOCUMENT_STORE: 'embedded', EVENT_BUS: 'embedded', KV_STORE: 'embedded' };
   const cleanups: Array<() => Promise<void>> = [];
   const stopAll = async (): Promise<void> => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   };
+  const storeFor = async (service: string, logger: Logger) => {
+    const store = createEmbeddedStore({ dataDir: path.join(config.DATA_DIR, service), logger });
+    await store.start();
+    cleanups.push(() => store.stop());
+    return store;
+  };
 
   try {
+    let bus = adapters.bus;
+    if (!bus) {
+      const embeddedBus = createEmbeddedEventBus({ dataDir: path.join(config.DATA_DIR, 'events'), logger: loggerFor('event-bus') });
+      await embeddedBus.start();
+      cleanups.push(() => embeddedBus.stop());
+      bus = embeddedBus;
+    }
+    let kv = adapters.kv;
+    if (!kv) {
+      const embeddedKv = createEmbeddedKv({ logger: loggerFor('kv') });
+      await embeddedKv.start();
+      cleanups.push(() => embeddedKv.stop());
+      kv = embeddedKv;
+    }
+
     const identityConfig = loadIdentityConfig({ ...shared, IDENTITY_PORT: '0' });
     const identityLog = loggerFor('identity');
-    const identityStore = createEmbeddedStore({ dataDir: path.join(config.DATA_DIR, 'identity'), logger: identityLog });
-    await identityStore.start();
-    cleanups.push(() => identityStore.stop());
+    const identityStore = await storeFor('identity', identityLog);
     const mailer = createMailer({ kind: 'file', dataDir: path.join(config.DATA_DIR, 'identity'), from: identityConfig.MAIL_FROM, logger: identityLog });
     const identity = buildIdentity({ store: identityStore, mailer, config: identityConfig, logger: identityLog });
     const identityUrl = await identity.start(0);
     cleanups.push(() => identity.stop());
 
-    const conversationConfig = loadConversationConfig({ ...shared, CONVERSATION_PORT: '0' });
     const conversationLog = loggerFor('conversation');
-    const conversationStore = createEmbeddedStore({ dataDir: path.join(config.DATA_DIR, 'conversation'), logger: conversationLog });
-    await conversationStore.start();
-    cleanups.push(() => conversationStore.stop());
-    const conversationBus = createEmbeddedEventBus({ dataDir: path.join(config.DATA_DIR, 'conversation', 'events'), logger: conversationLog });
-    await conversationBus.start();
-    cleanups.push(() => conversationBus.stop());
-    const conversation = buildConversation({ store: conversationStore, bus: conversationBus, config: conversationConfig, logger: conversationLog });
+    const conversation = buildConversation({ store: await storeFor('conversation', conversationLog), bus, config: loadConversationConfig({ ...shared, CONVERSATION_PORT: '0' }), logger: conversationLog });
     const conversationUrl = await conversation.start(0);
     cleanups.push(() => conversation.stop());
 
+    const aiGatewayLog = loggerFor('ai-gateway');
+    const aiGateway = buildAiGateway({ store: await storeFor('ai-gateway', aiGatewayLog), bus, kv, config: loadAiGatewayConfig({ ...shared, AI_GATEWAY_PORT: '0' }), logger: aiGatewayLog });
+    const aiGatewayUrl = await aiGateway.start(0);
+    cleanups.push(() => aiGateway.stop());
+
+    const streaming = buildStreaming({ kv, config: loadStreamingConfig({ ...shared, STREAMING_PORT: '0' }), logger: loggerFor('streaming') });
+    const streamingUrl = await streaming.start(0);
+    cleanups.push(() => streaming.stop());
+
+    const subgraphs = { identity: identityUrl, conversation: conversationUrl, 'ai-gateway': aiGatewayUrl, streaming: streamingUrl };
     const routerConfig = loadRouterConfig({
       ...shared,
       ROUTER_PORT: String(config.ROUTER_PORT),
       ROUTER_HOST: config.ROUTER_HOST,
       IDENTITY_URL: identityUrl,
-      SUBGRAPH_URLS: `identity=${identityUrl}/graphql,conversation=${conversationUrl}/graphql`,
+      SUBGRAPH_URLS: Object.entries(subgraphs)
+        .map(([name, base]) => `${name}=${base}/graphql`)
+        .join(','),
     });
     const router = buildRouter(routerDepsFromConfig(routerConfig, loggerFor('router')));
     const base = await router.start(config.ROUTER_PORT, config.ROUTER_HOST);
@@ -73,6 +120,10 @@ export async function startEmbedded(config: EmbeddedConfig, env: NodeJS.ProcessE
       router,
       identity,
       conversation,
+      aiGateway,
+      streaming,
+      bus,
+      kv,
       signingSecret,
       stop: () => (stopping ??= stopAll()),
     };
