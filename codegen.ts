@@ -14,6 +14,10 @@ const subgraphs: Record<string, { context: string; mappers?: Record<string, stri
     context: '../context#ConversationContext',
     mappers: { User: '../resolvers#UserRef', Conversation: '../store#ConversationDoc', Message: '../store#MessageDoc', SendMessagePayload: '../sending#SendResult', ShareLink: '../store#ShareDoc', SharedConversation: '../store#ShareDoc' },
   },
+  streaming: {
+    context: '../context#StreamingContext',
+    mappers: { StreamChunk: '../chunks#StreamChunkView', StreamInfo: '../activeStreams#ActiveStreamView', Message: "../chunks#EntityRef<'Message'>", Conversation: "../chunks#EntityRef<'Conversation'>" },
+  },
 };
 
 const scalars = { DateTime: 'Date | string', JSON: 'Record<string, unknown>' };

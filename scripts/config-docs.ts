@@ -6,8 +6,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeConfig, type ConfigSpec } from '@chatgraph/kit';
+import { aiGatewayConfigSpec } from '../subgraphs/ai-gateway/src/config';
 import { conversationConfigSpec } from '../subgraphs/conversation/src/config';
 import { identityConfigSpec } from '../subgraphs/identity/src/config';
+import { streamingConfigSpec } from '../subgraphs/streaming/src/config';
 import { ROUTER_CONFIG_SPEC } from '../router/src/config';
 import { EMBEDDED_CONFIG_SPEC } from '../router/src/embedded/config';
 
@@ -16,6 +18,8 @@ const services: Array<{ name: string; spec: ConfigSpec; readme?: string }> = [
   { name: 'router', spec: ROUTER_CONFIG_SPEC, readme: 'router/README.md' },
   { name: 'identity', spec: identityConfigSpec, readme: 'subgraphs/identity/README.md' },
   { name: 'conversation', spec: conversationConfigSpec, readme: 'subgraphs/conversation/README.md' },
+  { name: 'ai-gateway', spec: aiGatewayConfigSpec, readme: 'subgraphs/ai-gateway/README.md' },
+  { name: 'streaming', spec: streamingConfigSpec, readme: 'subgraphs/streaming/README.md' },
 ];
 
 const escape = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');

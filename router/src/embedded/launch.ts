@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createEmbeddedEventBus, createEmbeddedKv, createEmbeddedStore, createLogger, createMailer, type EventBus, type KvStore, type Logger } from '@chatgraph/kit';
 import { loadAiGatewayConfig } from '@chatgraph/ai-gateway/src/config';
-import { buildAiGateway, type AiGateway } from '@chatgraph/ai-gateway/src/server';
+import { buildAiGateway, catalogFromConfig, type AiGateway } from '@chatgraph/ai-gateway/src/server';
 import { loadConversationConfig } from '@chatgraph/conversation/src/config';
 import { buildConversation, type Conversation } from '@chatgraph/conversation/src/server';
 import { loadIdentityConfig } from '@chatgraph/identity/src/config';
@@ -92,7 +92,15 @@ export async function startEmbedded(
     cleanups.push(() => conversation.stop());
 
     const aiGatewayLog = loggerFor('ai-gateway');
-    const aiGateway = buildAiGateway({ store: await storeFor('ai-gateway', aiGatewayLog), bus, kv, config: loadAiGatewayConfig({ ...shared, AI_GATEWAY_PORT: '0' }), logger: aiGatewayLog });
+    const aiGatewayConfig = loadAiGatewayConfig({ ...shared, AI_GATEWAY_PORT: '0' });
+    const aiGateway = buildAiGateway({
+      store: await storeFor('ai-gateway', aiGatewayLog),
+      bus,
+      kv,
+      config: aiGatewayConfig,
+      catalog: catalogFromConfig(aiGatewayConfig, shared),
+      logger: aiGatewayLog,
+    });
     const aiGatewayUrl = await aiGateway.start(0);
     cleanups.push(() => aiGateway.stop());
 

@@ -1,0 +1,35 @@
+import { ConfigError, int, kvStoreConfigSpec, loadConfig, oneOf, port, str, type ConfigOf } from '@chatgraph/kit';
+
+/**
+ * Every environment variable streaming reads, with its parser and description. Exported so the
+ * README's configuration table is generated from the same source (`describeConfig`).
+ */
+export const streamingConfigSpec = {
+  STREAMING_PORT: port({ description: 'Port the streaming subgraph listens on (HTTP and graphql-ws on `/graphql`)', default: 4007 }),
+  STREAMING_HOST: str({ description: 'Interface the streaming subgraph binds to (0.0.0.0 in containers; it still accepts only router-signed requests and connections)', default: '127.0.0.1' }),
+  ...kvStoreConfigSpec,
+  INTERNAL_SIGNING_SECRET: str({ description: 'HMAC secret shared with the router to sign and verify internal requests and subscription connections (at least 32 characters)', minLength: 32 }),
+  STREAM_START_WAIT_MS: int({
+    description: 'How long `messageStream` waits for a generation that has not started yet (no `start` entry) before answering NOT_FOUND',
+    default: 30_000,
+    min: 1,
+    max: 600_000,
+  }),
+  STOP_REQUEST_TTL_MS: int({
+    description: 'How long the stop flag of `stopGeneration` is kept, so a generation that starts (or looks) later still stops',
+    default: 600_000,
+    min: 1_000,
+    max: 86_400_000,
+  }),
+  SUBSCRIPTION_KEEPALIVE_MS: int({ description: 'Interval of graphql-ws pings to the router, which find dead connections (their followers end)', default: 12_000, min: 1_000, max: 300_000 }),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { description: 'Minimum level of log lines', default: 'info' }),
+};
+
+export type StreamingConfig = ConfigOf<typeof streamingConfigSpec>;
+
+/** Parses and validates streaming's configuration; throws a `ConfigError` naming every problem. */
+export function loadStreamingConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>): StreamingConfig {
+  const config = loadConfig(streamingConfigSpec, env);
+  if (config.KV_STORE === 'redis' && !config.REDIS_URL) throw new ConfigError(['REDIS_URL is required when KV_STORE=redis']);
+  return config;
+}

@@ -1,0 +1,23 @@
+import { createLogger, kvStoreFromConfig, onShutdownSignals } from '@chatgraph/kit';
+import { loadStreamingConfig } from './config';
+import { buildStreaming } from './server';
+
+/** Runs streaming on its own: validated config, the configured kv store, drained on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  const config = loadStreamingConfig(process.env);
+  const logger = createLogger({ name: 'streaming', level: config.LOG_LEVEL });
+  const kv = kvStoreFromConfig(config, logger);
+  await kv.start();
+  const streaming = buildStreaming({ kv, config, logger });
+  await streaming.start();
+
+  onShutdownSignals(logger, async () => {
+    await streaming.stop();
+    await kv.stop();
+  });
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

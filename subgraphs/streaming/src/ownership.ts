@@ -1,0 +1,83 @@
+import type { KvStore, Logger, StreamEntry } from '@chatgraph/kit';
+import { decodeTokenStreamEntry, tokenStreamKey, tokenStreamMetaKey, type TokenStreamMeta } from '@chatgraph/schema';
+
+/** What streaming knows of a generation before serving it: enough to check ownership. */
+export interface StreamOwnership {
+  ownerId: string;
+  messageId: string;
+  conversationId: string;
+  model: string;
+  /** `running` when only the `start` entry was seen (the meta was not written yet). */
+  state: TokenStreamMeta['state'];
+  startedAt: string;
+}
+
+/** The meta of a generation, or `undefined` when missing or unreadable (logged). */
+export async function readMeta(kv: KvStore, streamId: string, log: Logger): Promise<TokenStreamMeta | undefined> {
+  const raw = await kv.get(tokenStreamMetaKey(streamId));
+  if (raw === null) return undefined;
+  try {
+    const meta = JSON.parse(raw) as Partial<TokenStreamMeta> | null;
+    if (meta && typeof meta.ownerId === 'string' && typeof meta.messageId === 'string' && (meta.state === 'running' || meta.state === 'done')) return meta as TokenStreamMeta;
+  } catch {
+    // reported below
+  }
+  log.error({ streamId }, 'token stream meta is not a TokenStreamMeta; ignoring it');
+  return undefined;
+}
+
+const fromMeta = (meta: TokenStreamMeta): StreamOwnership => ({
+  ownerId: meta.ownerId,
+  messageId: meta.messageId,
+  conversationId: meta.conversationId,
+  model: meta.model,
+  state: meta.state,
+  startedAt: meta.startedAt,
+});
+
+/** The ownership a stream's head proves: its `start` entry, or `undefined` (logged) for anything else. */
+function fromHead(head: StreamEntry, streamId: string, log: Logger): StreamOwnership | undefined {
+  let entry;
+  try {
+    entry = decodeTokenStreamEntry(head.fields);
+  } catch (error) {
+    log.error({ streamId, seq: head.seq, err: error }, 'token stream head is not a valid entry; refusing it');
+    return undefined;
+  }
+  if (entry.type !== 'start') {
+    log.warn({ streamId, seq: head.seq, type: entry.type }, 'token stream has neither a meta nor a start entry; refusing it');
+    return undefined;
+  }
+  // The meta (with the real start time) is written with the start entry; until it is, "now" is close.
+  return { ownerId: entry.ownerId, messageId: entry.messageId, conversationId: entry.conversationId, model: entry.model, state: 'running', startedAt: new Date().toISOString() };
+}
+
+/** Who owns a generation now: its meta, else its `start` entry (the writer may not have written the meta yet). */
+export async function currentOwnership(kv: KvStore, streamId: string, log: Logger): Promise<StreamOwnership | undefined> {
+  const meta = await readMeta(kv, streamId, log);
+  if (meta) return fromMeta(meta);
+  const [head] = await kv.read(tokenStreamKey(streamId), { count: 1 });
+  return head ? fromHead(head, streamId, log) : undefined;
+}
+
+/**
+ * Who owns a generation, from its meta, or else from the stream's `start` entry (seq 1), waited for
+ * up to `waitMs`: a client may subscribe right after `sendMessage`, before ai-gateway has picked the
+ * request up. `undefined` when nothing names an owner in time, when the stream's first entry is
+ * not a `start` (its meta lost and its head trimmed: nothing proves ownership), or when `signal`
+ * aborts. The follower used to wait is always closed before returning.
+ */
+export async function findOwnership(kv: KvStore, streamId: string, options: { waitMs: number; signal: AbortSignal; log: Logger }): Promise<StreamOwnership | undefined> {
+  const meta = await readMeta(kv, streamId, options.log);
+  if (meta) return fromMeta(meta);
+  const waiting = new AbortController();
+  const timer = setTimeout(() => waiting.abort(), options.waitMs);
+  const follower = kv.follow(tokenStreamKey(streamId), { after: 0, signal: AbortSignal.any([waiting.signal, options.signal]) });
+  try {
+    const first = await follower.next();
+    return first.done ? undefined : fromHead(first.value, streamId, options.log);
+  } finally {
+    clearTimeout(timer);
+    void follower.return?.();
+  }
+}

@@ -1,0 +1,121 @@
+import { codedError, requireUser, type KvStore, type Logger, type Principal } from '@chatgraph/kit';
+import { GENERATION_CONTROL_CHANNEL, tokenStreamKey, tokenStreamStopKey, type GenerationControl } from '@chatgraph/schema';
+import { lastSeqOf, listActiveStreams, type ActiveStreamView } from './activeStreams';
+import { ChunkStream } from './chunkStream';
+import type { StreamChunkView } from './chunks';
+import { currentOwnership, findOwnership } from './ownership';
+import { parseAfter, parseStreamId } from './streamArgs';
+
+export interface StreamingServiceOptions {
+  kv: KvStore;
+  logger: Logger;
+  /** How long `openStream` waits for a generation that has not started (STREAM_START_WAIT_MS). */
+  startWaitMs: number;
+  /** Expiry of the stop flag (STOP_REQUEST_TTL_MS). */
+  stopRequestTtlMs: number;
+  /** Told when a subscription opens (+1) or ends (-1), e.g. for a gauge. */
+  onSubscriptionsChanged?(delta: 1 | -1): void;
+  /** Told of chunks a reader missed because its stream was trimmed. */
+  onGap?(missed: number): void;
+}
+
+/** An iterator that ends at once: a finished generation the client has read to the end. */
+const ended = (): AsyncIterableIterator<StreamChunkView> => ({
+  [Symbol.asyncIterator]() {
+    return this;
+  },
+  next: async () => ({ done: true, value: undefined }),
+  return: async () => ({ done: true, value: undefined }),
+});
+
+/**
+ * The rules of resumable token streams. Knows nothing of GraphQL transports: it reads the
+ * streams ai-gateway writes in the `schema/events/tokenStreams.ts` format and hands out iterators.
+ */
+export class StreamingService {
+  private readonly kv: KvStore;
+  private readonly log: Logger;
+  /** Aborted by `close()`: pending start waits and every open follower end. */
+  private readonly closing = new AbortController();
+  private readonly open = new Set<ChunkStream>();
+
+  constructor(private readonly options: StreamingServiceOptions) {
+    this.kv = options.kv;
+    this.log = options.logger;
+  }
+
+  /** Subscriptions currently open on this instance. */
+  get openSubscriptions(): number {
+    return this.open.size;
+  }
+
+  /**
+   * The chunks of `streamId` after `after`, replayed then live, ending after the `done` chunk.
+   * Everything that can refuse the request (sign-in, arguments, ownership) is checked before the
+   * iterator is returned, so a refusal is a proper error rather than a stream that fails.
+   */
+  async openStream(principal: Principal, streamIdArg: string, afterArg: number | null | undefined, log: Logger = this.log): Promise<AsyncIterableIterator<StreamChunkView>> {
+    const user = requireUser({ principal });
+    const streamId = parseStreamId(streamIdArg);
+    const after = parseAfter(afterArg);
+    if (this.closing.signal.aborted) throw codedError('UNAVAILABLE', 'The streaming service is shutting down; subscribe again');
+    const ownership = await findOwnership(this.kv, streamId, { waitMs: this.options.startWaitMs, signal: this.closing.signal, log });
+    if (this.closing.signal.aborted) throw codedError('UNAVAILABLE', 'The streaming service is shutting down; subscribe again');
+    if (!ownership) throw codedError('NOT_FOUND', 'No such generation (it may not have started yet, or has expired)');
+    if (ownership.ownerId !== user.userId) throw codedError('FORBIDDEN', 'This generation belongs to another user');
+    // A finished generation read to its end: nothing will ever come, so complete at once.
+    if (ownership.state === 'done' && (await this.kv.read(tokenStreamKey(streamId), { after, count: 1 })).length === 0) return ended();
+
+    const follower = this.kv.follow(tokenStreamKey(streamId), { after, signal: this.closing.signal });
+    const stream: ChunkStream = new ChunkStream(follower, {
+      streamId,
+      after,
+      messageId: ownership.messageId,
+      log,
+      onEnd: () => {
+        if (this.open.delete(stream)) this.options.onSubscriptionsChanged?.(-1);
+      },
+      onGap: this.options.onGap,
+    });
+    this.open.add(stream);
+    this.options.onSubscriptionsChanged?.(1);
+    return stream;
+  }
+
+  /**
+   * Asks whichever instance runs the generation to stop it: the stop flag first (a generation not
+   * yet started, or an instance that missed the message, sees it when it looks), then the control
+   * message (pub/sub reaches every ai-gateway instance at once). `false` when already ended.
+   */
+  async stopGeneration(principal: Principal, streamIdArg: string): Promise<boolean> {
+    const user = requireUser({ principal });
+    const streamId = parseStreamId(streamIdArg);
+    const ownership = await currentOwnership(this.kv, streamId, this.log);
+    if (!ownership) throw codedError('NOT_FOUND', 'No such generation (it may not have started yet, or has expired)');
+    if (ownership.ownerId !== user.userId) throw codedError('FORBIDDEN', 'This generation belongs to another user');
+    if (ownership.state === 'done') return false;
+    const control: GenerationControl = { type: 'stop', streamId, requestedBy: user.userId };
+    const message = JSON.stringify(control);
+    await this.kv.set(tokenStreamStopKey(streamId), message, { ttlMs: this.options.stopRequestTtlMs });
+    await this.kv.publish(GENERATION_CONTROL_CHANNEL, message);
+    this.log.info({ streamId, userId: user.userId }, 'generation stop requested');
+    return true;
+  }
+
+  /** The caller's running generations, newest first (bounded). */
+  async activeStreams(principal: Principal): Promise<ActiveStreamView[]> {
+    const user = requireUser({ principal });
+    return listActiveStreams(this.kv, user.userId, this.log);
+  }
+
+  /** The newest seq of a stream the caller was already shown (from `activeStreams`). */
+  lastSeq(streamId: string): Promise<number> {
+    return lastSeqOf(this.kv, streamId);
+  }
+
+  /** Ends pending start waits and every open subscription (they complete). Safe to call twice. */
+  close(): void {
+    this.closing.abort();
+    for (const stream of [...this.open]) void stream.return();
+  }
+}
