@@ -14,6 +14,10 @@ const subgraphs: Record<string, { context: string; mappers?: Record<string, stri
     context: '../context#ConversationContext',
     mappers: { User: '../resolvers#UserRef', Conversation: '../store#ConversationDoc', Message: '../store#MessageDoc', SendMessagePayload: '../sending#SendResult', ShareLink: '../store#ShareDoc', SharedConversation: '../store#ShareDoc' },
   },
+  'ai-gateway': {
+    context: '../context#AiGatewayContext',
+    mappers: { Model: '../service#ModelView', ProviderStatus: '../deployments#DeploymentStatus' },
+  },
   streaming: {
     context: '../context#StreamingContext',
     mappers: { StreamChunk: '../chunks#StreamChunkView', StreamInfo: '../activeStreams#ActiveStreamView', Message: "../chunks#EntityRef<'Message'>", Conversation: "../chunks#EntityRef<'Conversation'>" },

@@ -1,0 +1,182 @@
+import { updateWithOutbox, type KvStore, type Logger, type OutboxEvent } from '@chatgraph/kit';
+import { tokenStreamKey, tokenStreamStopKey, type TokenStreamOutcome } from '@chatgraph/schema';
+import type { DeploymentRegistry } from './deployments';
+import { generationCompleted, generationFailed, generationStarted, titleGenerated } from './outboxEvents';
+import type { ChatMessage } from './providers/types';
+import { generateRouted, type GenerationResult, type RetryPolicy } from './routedGeneration';
+import { OPEN_GENERATION, type AiGatewayCollections, type GenerationDoc } from './store';
+import type { TitleGenerator } from './titles';
+import { TokenStreamWriter } from './tokenStreamWriter';
+
+/**
+ * Runs one generation from its stored document to its outcome, in the order that makes every
+ * outcome durable before anyone is told: stream `start` -> provider tokens appended as they come
+ * -> outcome + event in the generation document (outbox) -> `done` entry, meta done, TTL ->
+ * title (best effort). The outcome write is guarded by "still open", so a lease-expiry sweep and
+ * a late runner can never both end the same generation.
+ */
+
+/** Why a job's controller was aborted: the owner's stop, or this instance shutting down. */
+export type AbortReason = 'stop' | 'interrupted';
+
+export interface GenerationJob {
+  doc: GenerationDoc;
+  messages: ChatMessage[];
+  /** The first USER message of the request (for titles). */
+  firstUserMessage: string;
+  controller: AbortController;
+  /** The text streamed so far (kept for the crash path). */
+  partial?: string;
+}
+
+export interface GenerationRunnerDeps {
+  kv: KvStore;
+  collections: AiGatewayCollections;
+  registry: DeploymentRegistry;
+  titles: TitleGenerator;
+  titlesEnabled: boolean;
+  policy: RetryPolicy;
+  stream: { maxLen: number; retentionMs: number };
+  logger: Logger;
+  now: () => Date;
+  random?: () => number;
+  eventsQueued: () => void;
+}
+
+interface Ending {
+  outcome: TokenStreamOutcome;
+  finishReason: string;
+  event: OutboxEvent;
+  error?: string;
+}
+
+/** The outcome, done entry and event a result maps to. */
+function endingOf(doc: GenerationDoc, result: GenerationResult, reason: AbortReason | undefined): Ending {
+  if (result.status === 'complete') return { outcome: 'COMPLETE', finishReason: result.finishReason, event: generationCompleted(doc, result) };
+  if (result.status === 'aborted' && reason !== 'interrupted') {
+    return { outcome: 'ABORTED', finishReason: 'aborted', event: generationCompleted(doc, { ...result, finishReason: 'aborted' }) };
+  }
+  const interrupted = result.status === 'aborted';
+  const finishReason = interrupted ? 'interrupted' : result.finishReason;
+  const error = interrupted ? 'the generation was interrupted: its instance shut down' : (result.error ?? 'the generation failed');
+  return { outcome: 'FAILED', finishReason, error, event: generationFailed(doc, { error, text: result.text, finishReason }) };
+}
+
+export class GenerationRunner {
+  constructor(private readonly deps: GenerationRunnerDeps) {}
+
+  /** Runs the job to its end; never throws (failures end the generation FAILED when possible). */
+  async run(job: GenerationJob): Promise<void> {
+    const { doc } = job;
+    const log = this.deps.logger.child({ streamId: doc.streamId, model: doc.model });
+    try {
+      await this.execute(job, log);
+    } catch (error) {
+      log.error({ err: error }, 'generation crashed; ending it FAILED');
+      const result: GenerationResult = { status: 'failed', text: job.partial ?? '', finishReason: 'error', usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 }, usageSource: 'counted', error: 'internal error in ai-gateway' };
+      try {
+        const writer = this.writerFor(doc);
+        if ((await this.deps.kv.read(tokenStreamKey(doc.streamId), { count: 1 })).length === 0) await writer.start();
+        await this.end(job, writer, result, undefined, log);
+      } catch (err) {
+        log.error({ err }, 'could not record the failed generation; the lease sweep will');
+      }
+    }
+  }
+
+  private writerFor(doc: GenerationDoc): TokenStreamWriter {
+    const { kv, stream, now } = this.deps;
+    return new TokenStreamWriter({ kv, streamId: doc.streamId, ownerId: doc.ownerId, conversationId: doc.conversationId, messageId: doc.messageId, model: doc.model, maxLen: stream.maxLen, retentionMs: stream.retentionMs, now });
+  }
+
+  private async execute(job: GenerationJob, log: Logger): Promise<void> {
+    const { doc, controller } = job;
+    const { kv, collections, registry, now } = this.deps;
+    // A stop that arrived before this instance took the generation (or on a missed control message).
+    if (!controller.signal.aborted && (await kv.get(tokenStreamStopKey(doc.streamId))) !== null) controller.abort('stop' satisfies AbortReason);
+
+    const writer = this.writerFor(doc);
+    // Written while the provider call starts (deltas wait for the `start` entry): no round trip
+    // of ours sits in front of the first token. A failure surfaces below, before the outcome.
+    const streamStarted = writer.start();
+    streamStarted.catch(() => undefined);
+
+    let started: Promise<unknown> = Promise.resolve();
+    const deployments = registry.attemptOrder(doc.model);
+    const result = registry.model(doc.model)
+      ? await generateRouted({
+          deployments,
+          messages: job.messages,
+          signal: controller.signal,
+          policy: this.deps.policy,
+          random: this.deps.random,
+          onDelta: (delta) => {
+            job.partial = (job.partial ?? '') + delta;
+            writer.push(delta);
+          },
+          onFirstToken: (deployment) => {
+            // Off the token path; awaited before the outcome so `started` precedes it in the outbox.
+            started = collections.generations
+              .updateOne({ _id: doc._id, ...OPEN_GENERATION }, updateWithOutbox({ $set: { state: 'running', startedAt: now(), deployment: deployment.id } }, [generationStarted(doc, deployment.id)]))
+              .then(() => this.deps.eventsQueued())
+              .catch((err: unknown) => log.warn({ err }, 'could not record generation.started'));
+          },
+        })
+      : unknownModel(doc.model);
+    await started;
+    await streamStarted;
+    const reason = controller.signal.aborted ? (controller.signal.reason as AbortReason) : undefined;
+    const ending = await this.end(job, writer, result, reason, log);
+    if (ending?.outcome === 'COMPLETE' && doc.generateTitle && this.deps.titlesEnabled) await this.title(job, log);
+  }
+
+  /** Records the outcome (outbox) and then writes `done`; resolves undefined when the sweep ended it first. */
+  private async end(job: GenerationJob, writer: TokenStreamWriter, result: GenerationResult, reason: AbortReason | undefined, log: Logger): Promise<Ending | undefined> {
+    const { doc } = job;
+    const ending = endingOf(doc, result, reason);
+    await writer.flush();
+    const fields = { state: 'done', outcome: ending.outcome, finishReason: ending.finishReason, endedAt: this.deps.now(), ...(result.deployment ? { deployment: result.deployment } : {}) };
+    // Retried: losing this write would leave the outcome to the lease sweep (as FAILED).
+    const applied = await withRetries(() => this.deps.collections.generations.updateOne({ _id: doc._id, ...OPEN_GENERATION }, updateWithOutbox({ $set: fields }, [ending.event])));
+    if (applied.modifiedCount === 0) {
+      log.warn('generation was ended by the lease sweep meanwhile; its outcome stands');
+      return undefined;
+    }
+    this.deps.eventsQueued();
+    await writer.finish({ outcome: ending.outcome, finishReason: ending.finishReason, usage: result.usage, ...(ending.error ? { error: ending.error } : {}) });
+    await this.deps.collections.generations.updateOne({ _id: doc._id }, { $set: { streamClosed: true } });
+    if (writer.appendFailure) log.warn({ err: writer.appendFailure }, 'some deltas could not be appended; the event carries the full text');
+    log.info({ outcome: ending.outcome, finishReason: ending.finishReason, deployment: result.deployment, usageSource: result.usageSource }, 'generation ended');
+    return ending;
+  }
+
+  private async title(job: GenerationJob, log: Logger): Promise<void> {
+    try {
+      const title = await this.deps.titles.generate(job.firstUserMessage);
+      if (!title) {
+        log.warn('no title could be generated');
+        return;
+      }
+      await this.deps.collections.generations.updateOne({ _id: job.doc._id }, updateWithOutbox({ $set: { title } }, [titleGenerated(job.doc, title, this.deps.titles.model)]));
+      this.deps.eventsQueued();
+    } catch (error) {
+      log.warn({ err: error }, 'title generation failed');
+    }
+  }
+}
+
+/** Runs `write` up to `attempts` times, 100 ms doubling between tries; rethrows the last error. */
+async function withRetries<T>(write: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (n >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** (n - 1)));
+    }
+  }
+}
+
+function unknownModel(model: string): GenerationResult {
+  return { status: 'failed', text: '', finishReason: 'error', usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 }, usageSource: 'counted', error: `the model ${model} is not in the catalog` };
+}

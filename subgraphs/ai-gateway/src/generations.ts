@@ -1,0 +1,210 @@
+import { insertWithOutbox, newId, type DocumentStore, type KvStore, type Logger, type Unsubscribe } from '@chatgraph/kit';
+import { GENERATION_CONTROL_CHANNEL, parseGenerationControl } from '@chatgraph/schema';
+import type { GenerationRequested } from './events';
+import { GenerationRunner, type AbortReason, type GenerationJob } from './generationRunner';
+import type { ChatMessage } from './providers/types';
+import { sweepExpiredLeases, type LeaseSweepDeps } from './recovery';
+import { pruneOldGenerations } from './retention';
+import { OPEN_GENERATION, type AiGatewayCollections, type GenerationDoc } from './store';
+
+/**
+ * This instance's generations: accepts requests (stores the leased document, queues the job),
+ * runs at most `maxConcurrent` at once, aborts one at once when a `stop` for it arrives on the
+ * control channel, renews the leases of its own generations and sweeps other instances' expired
+ * ones. `stop()` drains: nothing new starts, running generations get `drainTimeoutMs` to finish,
+ * then the rest (and everything still queued) end FAILED `interrupted`.
+ */
+
+export interface GenerationSchedulerOptions {
+  kv: KvStore;
+  store: DocumentStore;
+  collections: AiGatewayCollections;
+  runner: GenerationRunner;
+  logger: Logger;
+  now: () => Date;
+  maxConcurrent: number;
+  /** Queued generations beyond which `accept` waits for room (backpressure on the consumer). */
+  maxQueued: number;
+  leaseMs: number;
+  heartbeatMs: number;
+  sweepMs: number;
+  /** Ended generations older than this are deleted by the sweep. */
+  retentionMs: number;
+  drainTimeoutMs: number;
+  stream: { maxLen: number; retentionMs: number };
+  eventsQueued: () => void;
+}
+
+const ROLES = { USER: 'user', ASSISTANT: 'assistant', SYSTEM: 'system' } as const;
+
+type State = 'idle' | 'running' | 'draining' | 'stopped';
+
+export class GenerationScheduler {
+  /** Every job of this instance, queued or running, by stream id. */
+  private readonly jobs = new Map<string, GenerationJob>();
+  private readonly queue: GenerationJob[] = [];
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly instanceId = newId();
+  private state: State = 'idle';
+  private unsubscribe: Unsubscribe | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private stopping: Promise<void> | undefined;
+  private accepting = true;
+  private roomWaiters: Array<() => void> = [];
+  private readonly sweepDeps: LeaseSweepDeps;
+
+  constructor(private readonly options: GenerationSchedulerOptions) {
+    const { kv, collections, logger, now, stream, eventsQueued } = options;
+    this.sweepDeps = { kv, collections, logger, now, stream, eventsQueued, leaseMs: options.leaseMs, isLocal: (id) => this.jobs.has(id) };
+  }
+
+  /** Generations queued or running here. */
+  get activeCount(): number {
+    return this.jobs.size;
+  }
+
+  /** `accept` calls waiting for queue room (the consumer is held). */
+  get waitingForRoom(): number {
+    return this.roomWaiters.length;
+  }
+
+  /** Listens for stops and starts the heartbeat and sweep timers. */
+  async start(): Promise<void> {
+    if (this.state !== 'idle') return;
+    this.state = 'running';
+    this.unsubscribe = await this.options.kv.subscribe(GENERATION_CONTROL_CHANNEL, (message) => this.onControl(message));
+    this.timers.push(setInterval(() => void this.heartbeat(), this.options.heartbeatMs));
+    this.timers.push(setInterval(() => void this.sweep(), this.options.sweepMs));
+    for (const timer of this.timers) timer.unref();
+  }
+
+  /** Stores the generation (leased to this instance) and queues it; a duplicate stream id throws DuplicateKeyError. */
+  async accept(event: GenerationRequested): Promise<void> {
+    // Backpressure: the consumer waits here (the kit keeps its group membership alive meanwhile).
+    while (this.accepting && this.queue.length >= this.options.maxQueued) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    if (this.state !== 'running' || !this.accepting) throw new Error('the generation scheduler is not accepting generations');
+    const now = this.options.now();
+    const { subject, payload } = event;
+    const doc: GenerationDoc = {
+      _id: newId(),
+      streamId: subject.streamId,
+      conversationId: subject.conversationId,
+      messageId: subject.messageId,
+      ownerId: subject.ownerId,
+      model: payload.model,
+      generateTitle: payload.generateTitle ?? false,
+      state: 'queued',
+      instanceId: this.instanceId,
+      leaseUntil: new Date(now.getTime() + this.options.leaseMs),
+      createdAt: now,
+      startedAt: null,
+      endedAt: null,
+      outcome: null,
+      finishReason: null,
+      deployment: null,
+      title: null,
+      streamClosed: false,
+    };
+    await this.options.collections.generations.insertOne(insertWithOutbox(doc, []));
+    const messages: ChatMessage[] = payload.messages.map((m) => ({ role: ROLES[m.role], content: m.content }));
+    const job: GenerationJob = { doc, messages, firstUserMessage: payload.messages.find((m) => m.role === 'USER')?.content ?? '', controller: new AbortController() };
+    this.jobs.set(doc.streamId, job);
+    this.queue.push(job);
+    this.pump();
+  }
+
+  /** Aborts a local generation (queued or running); resolves whether it was here. */
+  abort(streamId: string, reason: AbortReason): boolean {
+    const job = this.jobs.get(streamId);
+    if (!job) return false;
+    if (!job.controller.signal.aborted) job.controller.abort(reason);
+    return true;
+  }
+
+  private onControl(message: string): void {
+    const control = parseGenerationControl(message);
+    if (!control) return;
+    if (this.abort(control.streamId, 'stop')) this.options.logger.info({ streamId: control.streamId, requestedBy: control.requestedBy }, 'generation stopped by its owner');
+  }
+
+  /** Stops taking requests: waiting and later `accept` calls reject (the bus redelivers them). */
+  refuseNew(): void {
+    this.accepting = false;
+    this.wakeRoomWaiters();
+  }
+
+  private wakeRoomWaiters(): void {
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private pump(): void {
+    while (this.running.size < this.options.maxConcurrent && this.queue.length > 0) {
+      const job = this.queue.shift();
+      if (!job) break;
+      this.wakeRoomWaiters();
+      const streamId = job.doc.streamId;
+      const done = this.options.runner.run(job).finally(() => {
+        this.running.delete(streamId);
+        this.jobs.delete(streamId);
+        if (this.state === 'running' || this.state === 'draining') this.pump();
+      });
+      this.running.set(streamId, done);
+    }
+  }
+
+  /** Renews the lease of every generation this instance still holds, in one write. */
+  async heartbeat(): Promise<void> {
+    if (this.jobs.size === 0) return;
+    const leaseUntil = new Date(this.options.now().getTime() + this.options.leaseMs);
+    try {
+      // Only live jobs: a generation whose runner gave up must expire and be swept.
+      await this.options.collections.generations.updateMany({ instanceId: this.instanceId, streamId: { $in: [...this.jobs.keys()] }, ...OPEN_GENERATION }, { $set: { leaseUntil } });
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'could not renew generation leases');
+    }
+  }
+
+  /** Fails other instances' generations whose lease expired (resolves how many), then prunes old ones. */
+  async sweep(): Promise<number> {
+    let ended = 0;
+    try {
+      ended = await sweepExpiredLeases(this.sweepDeps);
+      await pruneOldGenerations(this.options.store, this.options.collections, new Date(this.options.now().getTime() - this.options.retentionMs));
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'generation sweep failed');
+    }
+    return ended;
+  }
+
+  /** Drains (see the class comment). Safe to call twice. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.state === 'idle') {
+        this.state = 'stopped';
+        return;
+      }
+      this.refuseNew();
+      this.state = 'draining';
+      // Queued jobs never started: end them now rather than after the running ones.
+      for (const job of this.queue) job.controller.abort('interrupted' satisfies AbortReason);
+      this.pump();
+      const all = async (): Promise<void> => {
+        while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
+      };
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([all().then(() => false as boolean), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), this.options.drainTimeoutMs)))]);
+      clearTimeout(timer);
+      if (timedOut) {
+        for (const streamId of this.jobs.keys()) this.abort(streamId, 'interrupted');
+        await all();
+      }
+      for (const t of this.timers) clearInterval(t);
+      this.timers = [];
+      await this.unsubscribe?.();
+      this.state = 'stopped';
+    })();
+    return this.stopping;
+  }
+}

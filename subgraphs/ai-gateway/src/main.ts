@@ -1,0 +1,32 @@
+import { createLogger, documentStoreFromConfig, eventBusFromConfig, kvStoreFromConfig, onShutdownSignals } from '@chatgraph/kit';
+import { catalogFromConfig } from './catalog';
+import { loadAiGatewayConfig } from './config';
+import { buildAiGateway } from './server';
+
+/** Runs ai-gateway on its own: validated config and catalog, the configured adapters, drained on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  const config = loadAiGatewayConfig(process.env);
+  const catalog = catalogFromConfig(config, process.env);
+  const logger = createLogger({ name: 'ai-gateway', level: config.LOG_LEVEL });
+  const store = documentStoreFromConfig(config, 'ai-gateway', logger);
+  const bus = eventBusFromConfig(config, 'ai-gateway', logger);
+  const kv = kvStoreFromConfig(config, logger);
+  await store.start();
+  await bus.start();
+  await kv.start();
+  const aiGateway = buildAiGateway({ store, bus, kv, config, logger, catalog });
+  await aiGateway.start();
+  logger.info({ models: catalog.models.map((m) => m.id) }, 'model catalog loaded');
+
+  onShutdownSignals(logger, async () => {
+    await aiGateway.stop();
+    await kv.stop();
+    await bus.stop();
+    await store.stop();
+  });
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

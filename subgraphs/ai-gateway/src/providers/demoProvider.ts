@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+import { ProviderError, type ChatChunk, type ChatMessage, type ChatProvider, type ChatRequest } from './types';
+
+/**
+ * The built-in local demo model: no network, no key. Its answer is derived deterministically from
+ * the last user message and streamed a word at a time at `tokenIntervalMs`, so the whole chat
+ * flow (streams, stop, resume) works offline and tests can assert the exact text. It reports no
+ * usage: the gateway counts tokens itself, as for any provider that gives none.
+ */
+
+export const DEMO_EMBEDDING_DIMENSIONS = 256;
+
+function lastUserMessage(messages: readonly ChatMessage[]): string {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]?.role === 'user') return messages[i]?.content ?? '';
+  return '';
+}
+
+/** The demo's full answer to `messages`. */
+export function demoAnswer(messages: readonly ChatMessage[]): string {
+  const prompt = lastUserMessage(messages).replace(/\s+/g, ' ').trim();
+  const quoted = prompt.length > 160 ? `${prompt.slice(0, 157)}...` : prompt;
+  const words = prompt.length === 0 ? 0 : prompt.split(' ').length;
+  return `This is the local demo model, not an AI: no provider is configured. You wrote ${words} word${words === 1 ? '' : 's'}: "${quoted}". Configure MODEL_CATALOG_FILE to talk to a real model.`;
+}
+
+/** The demo's title for a conversation starting with `firstUserMessage`: its first words. */
+export function demoTitle(firstUserMessage: string): string {
+  const words = firstUserMessage.replace(/\s+/g, ' ').trim().split(' ').filter(Boolean).slice(0, 6);
+  if (words.length === 0) return 'New conversation';
+  const title = words.join(' ').replace(/[.,;:!?]+$/, '');
+  return (title.charAt(0).toUpperCase() + title.slice(1)).slice(0, 80);
+}
+
+/** A deterministic bag-of-words hashing embedding (signed feature hashing, L2-normalized). */
+export function demoEmbedding(text: string, dimensions = DEMO_EMBEDDING_DIMENSIONS): number[] {
+  const vector = new Array<number>(dimensions).fill(0);
+  for (const word of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) {
+    const digest = createHash('sha256').update(word).digest();
+    const index = digest.readUInt32BE(0) % dimensions;
+    vector[index] = (vector[index] ?? 0) + ((digest[4] ?? 0) & 1 ? 1 : -1);
+  }
+  const norm = Math.sqrt(vector.reduce((sum, x) => sum + x * x, 0));
+  return norm === 0 ? vector : vector.map((x) => x / norm);
+}
+
+/** Resolves after `ms`, or rejects with an aborted ProviderError when `signal` fires. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new ProviderError('aborted', 'the request was aborted'));
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new ProviderError('aborted', 'the request was aborted'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export class DemoChatProvider implements ChatProvider {
+  readonly kind = 'demo' as const;
+
+  constructor(
+    readonly id: string,
+    private readonly tokenIntervalMs: number,
+  ) {}
+
+  async *streamChat(request: ChatRequest): AsyncIterable<ChatChunk> {
+    const tokens = demoAnswer(request.messages).match(/\S+\s*/g) ?? [];
+    for (const token of tokens) {
+      await pause(this.tokenIntervalMs, request.signal);
+      yield { delta: token };
+    }
+    yield { finishReason: 'stop' };
+  }
+
+  async completeChat(request: ChatRequest): Promise<{ text: string }> {
+    const first = request.messages.find((m) => m.role === 'user')?.content ?? '';
+    return { text: demoTitle(first) };
+  }
+
+  async embed(request: { input: string[] }): Promise<number[][]> {
+    return request.input.map((text) => demoEmbedding(text));
+  }
+}

@@ -1,0 +1,58 @@
+import type { TokenUsage } from '@chatgraph/schema';
+
+/**
+ * What the gateway needs from a provider, whatever its API: a token stream, a short non-streaming
+ * answer (titles) and embeddings. Adapters turn their failures into `ProviderError` so the
+ * router decides retry / fallback from one classification.
+ */
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** One piece of a streamed answer; any field may be absent on a given chunk. */
+export interface ChatChunk {
+  delta?: string;
+  finishReason?: string;
+  usage?: TokenUsage;
+}
+
+export interface ChatRequest {
+  /** The provider's own model name. */
+  model: string;
+  messages: ChatMessage[];
+  signal: AbortSignal;
+  maxTokens?: number;
+}
+
+export interface ChatProvider {
+  readonly id: string;
+  readonly kind: 'openai' | 'demo';
+  /** Streams the answer; ends normally after the last chunk, throws on failure or abort. */
+  streamChat(request: ChatRequest): AsyncIterable<ChatChunk>;
+  /** A whole (short) answer. */
+  completeChat(request: ChatRequest): Promise<{ text: string; usage?: TokenUsage }>;
+  embed(request: { model: string; input: string[]; signal?: AbortSignal }): Promise<number[][]>;
+}
+
+/** Why a provider call failed, as the router sees it. */
+export type FailureKind = 'rate-limited' | 'server' | 'network' | 'timeout' | 'client' | 'aborted';
+
+/** A provider failure, classified; `message` is safe to log and to put in an event (no key, no body). */
+export class ProviderError extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    message: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ProviderError';
+  }
+
+  /** 429, 5xx, network and timeouts may succeed on another try; 4xx and aborts never do. */
+  get retryable(): boolean {
+    return this.kind === 'rate-limited' || this.kind === 'server' || this.kind === 'network' || this.kind === 'timeout';
+  }
+}

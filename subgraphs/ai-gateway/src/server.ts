@@ -1,0 +1,169 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createSubgraph, OutboxRelay, type DocumentStore, type EventBus, type KvStore, type Logger, type Subgraph, type Subscription } from '@chatgraph/kit';
+import { builtInCatalog, type ModelCatalog, type ProviderSpec } from './catalog';
+import type { AiGatewayConfig } from './config';
+import type { AiGatewayContext } from './context';
+import { DeploymentRegistry } from './deployments';
+import { EmbeddingService } from './embeddings';
+import { generationRequestHandler, subscribeGenerationRequests } from './events';
+import { GenerationRunner } from './generationRunner';
+import { GenerationScheduler } from './generations';
+import type { ChatProvider } from './providers/types';
+import { resolvers } from './resolvers';
+import { AiGatewayService } from './service';
+import { aiGatewayCollections } from './store';
+import { TitleGenerator } from './titles';
+
+export { catalogFromConfig, type ModelCatalog } from './catalog';
+
+/** The subgraph's SDL file, for composition scripts and tests. */
+export const AI_GATEWAY_SCHEMA_PATH = path.join(__dirname, 'schema.graphql');
+
+export interface AiGatewayDeps {
+  /** Not started or stopped here: the caller owns the store's lifecycle (start it before `start()`). */
+  store: DocumentStore;
+  /** Not started or stopped here either (start it before `start()`, stop it after `stop()`). */
+  bus: EventBus;
+  /** The token streams and control channel; started before `start()`, stopped after `stop()` by the caller. */
+  kv: KvStore;
+  config: AiGatewayConfig;
+  logger: Logger;
+  /** The model catalog (main.ts loads MODEL_CATALOG_FILE); defaults to the built-in demo catalog. */
+  catalog?: ModelCatalog;
+  /** The clock; defaults to the system clock (also drives the circuit breakers). */
+  now?: () => Date;
+  /** Randomness of weighted routing and retry jitter (tests pin it). */
+  random?: () => number;
+  /** Replaces provider adapters (tests). */
+  providerFactory?: (spec: ProviderSpec) => ChatProvider;
+  /** Outbox relay poll interval (default 1 s); the relay is also woken after every local write. */
+  relayPollMs?: number;
+}
+
+export interface AiGateway {
+  readonly subgraph: Subgraph;
+  readonly service: AiGatewayService;
+  readonly registry: DeploymentRegistry;
+  readonly scheduler: GenerationScheduler;
+  readonly embeddings: EmbeddingService;
+  readonly relay: OutboxRelay;
+  /** Starts the relay, the control listener and timers, the request consumer, then listens on `port` (default AI_GATEWAY_PORT; 0 picks a free one). */
+  start(port?: number): Promise<string>;
+  /** Stops HTTP, then the consumer, drains generations (DRAIN_TIMEOUT_MS), then flushes and stops the relay. Safe to call twice. */
+  stop(): Promise<void>;
+  readonly url: string;
+}
+
+/**
+ * Builds ai-gateway over the given adapters. Importing this module or calling this function
+ * connects, listens and reads nothing; `start()` does.
+ */
+export function buildAiGateway(deps: AiGatewayDeps): AiGateway {
+  const { config, logger, store, bus, kv } = deps;
+  const now = deps.now ?? (() => new Date());
+  const catalog = deps.catalog ?? builtInCatalog();
+  const collections = aiGatewayCollections(store);
+  const relay = new OutboxRelay({ bus, collections: [collections.generations], logger, pollIntervalMs: deps.relayPollMs });
+  const eventsQueued = (): void => relay.notify();
+  const registry = new DeploymentRegistry({
+    catalog,
+    demoTokenIntervalMs: config.DEMO_TOKEN_INTERVAL_MS,
+    circuit: { failureThreshold: config.CIRCUIT_FAILURE_THRESHOLD, cooldownMs: config.CIRCUIT_COOLDOWN_MS },
+    now: () => now().getTime(),
+    random: deps.random,
+    providerFactory: deps.providerFactory,
+  });
+  const stream = { maxLen: config.STREAM_MAX_LEN, retentionMs: config.STREAM_RETENTION_MS };
+  const titles = new TitleGenerator(registry, logger, config.FIRST_TOKEN_TIMEOUT_MS);
+  const runner = new GenerationRunner({
+    kv,
+    collections,
+    registry,
+    titles,
+    titlesEnabled: config.TITLES_ENABLED,
+    policy: {
+      attempts: config.RETRY_ATTEMPTS,
+      baseDelayMs: config.RETRY_BASE_DELAY_MS,
+      maxDelayMs: config.RETRY_MAX_DELAY_MS,
+      firstTokenTimeoutMs: config.FIRST_TOKEN_TIMEOUT_MS,
+      idleTimeoutMs: config.IDLE_TIMEOUT_MS,
+    },
+    stream,
+    logger,
+    now,
+    random: deps.random,
+    eventsQueued,
+  });
+  const scheduler = new GenerationScheduler({
+    kv,
+    store,
+    retentionMs: config.GENERATION_RETENTION_MS,
+    collections,
+    runner,
+    logger,
+    now,
+    maxConcurrent: config.MAX_CONCURRENT_GENERATIONS,
+    maxQueued: config.MAX_QUEUED_GENERATIONS,
+    leaseMs: config.GENERATION_LEASE_MS,
+    heartbeatMs: config.GENERATION_HEARTBEAT_MS,
+    sweepMs: config.GENERATION_SWEEP_MS,
+    drainTimeoutMs: config.DRAIN_TIMEOUT_MS,
+    stream,
+    eventsQueued,
+  });
+  const service = new AiGatewayService(registry);
+  const embeddings = new EmbeddingService(registry, logger, config.FIRST_TOKEN_TIMEOUT_MS);
+  const subgraph = createSubgraph<AiGatewayContext>({
+    name: 'ai-gateway',
+    typeDefs: readFileSync(AI_GATEWAY_SCHEMA_PATH, 'utf8'),
+    resolvers,
+    logger,
+    signingSecret: config.INTERNAL_SIGNING_SECRET,
+    context: (base) => ({ ...base, aiGateway: service }),
+    signedRoutes: [{ method: 'POST', path: '/internal/embeddings', handler: embeddings.handle }],
+    readiness: [
+      { name: 'document-store', check: () => store.ping() },
+      { name: 'event-bus', check: () => bus.ping() },
+      { name: 'kv-store', check: () => kv.ping() },
+    ],
+  });
+  const handler = generationRequestHandler(store, (event) => scheduler.accept(event));
+
+  let subscription: Subscription | undefined;
+  let stopping: Promise<void> | undefined;
+
+  return {
+    subgraph,
+    service,
+    registry,
+    scheduler,
+    embeddings,
+    relay,
+    get url() {
+      return subgraph.url;
+    },
+    async start(port = config.AI_GATEWAY_PORT) {
+      relay.start();
+      await scheduler.start();
+      subscription ??= await subscribeGenerationRequests(bus, handler);
+      return subgraph.start(port, config.AI_GATEWAY_HOST);
+    },
+    stop() {
+      stopping ??= (async () => {
+        await subgraph.stop();
+        // Release a consumer waiting for queue room, so the subscription can stop promptly.
+        scheduler.refuseNew();
+        await subscription?.stop();
+        await scheduler.stop();
+        try {
+          await relay.drain();
+        } catch (error) {
+          logger.warn({ err: error }, 'outbox events left pending at shutdown; the next start publishes them');
+        }
+        await relay.stop();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,124 @@
+import { encodeTokenStreamEntry, ownerStreamsKey, tokenStreamKey, tokenStreamMetaKey, type TokenStreamEntry, type TokenStreamMeta, type TokenStreamOutcome, type TokenUsage } from '@chatgraph/schema';
+import type { KvStore } from '@chatgraph/kit';
+
+/**
+ * The single writer of one generation's token stream (format: schema/events/tokenStreams.ts).
+ * Deltas are appended in order by one loop; tokens that arrive while an append is in flight are
+ * coalesced into the next entry, so a fast provider never queues thousands of tiny appends and a
+ * slow kv never reorders text. The stream is bounded (`maxLen`) and both keys get the retention
+ * TTL when the generation ends.
+ */
+
+export interface TokenStreamWriterOptions {
+  kv: KvStore;
+  streamId: string;
+  ownerId: string;
+  conversationId: string;
+  messageId: string;
+  model: string;
+  maxLen: number;
+  retentionMs: number;
+  /** Entries kept in the owner's index of generations. */
+  ownerIndexMaxLen?: number;
+  now?: () => Date;
+}
+
+export class TokenStreamWriter {
+  private pending = '';
+  private flushing: Promise<void> | undefined;
+  private failure: unknown;
+  private meta: TokenStreamMeta | undefined;
+  private ready: Promise<void> = Promise.resolve();
+  private started: Promise<void> = Promise.resolve();
+  private readonly now: () => Date;
+
+  constructor(private readonly options: TokenStreamWriterOptions) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  private get key(): string {
+    return tokenStreamKey(this.options.streamId);
+  }
+
+  /**
+   * Writes the `start` entry, the meta (state running) and the owner index entry. Deltas pushed
+   * before it resolves wait for the `start` entry, so a caller may start the provider call at once.
+   */
+  start(): Promise<void> {
+    const { kv, streamId, ownerId, conversationId, messageId, model, maxLen, retentionMs } = this.options;
+    const entry: TokenStreamEntry = { type: 'start', ownerId, conversationId, messageId, model };
+    this.meta = { streamId, ownerId, conversationId, messageId, model, state: 'running', startedAt: this.now().toISOString() };
+    const ready = Promise.all([kv.set(tokenStreamMetaKey(streamId), JSON.stringify(this.meta)), kv.append(this.key, encodeTokenStreamEntry(entry), { maxLen })]);
+    const index = ownerStreamsKey(ownerId);
+    const indexed = (async () => {
+      await kv.append(index, { streamId }, { maxLen: this.options.ownerIndexMaxLen ?? 100 });
+      // The index outlives each generation by the retention time, refreshed by every new one.
+      await kv.expire(index, retentionMs);
+    })();
+    this.started = Promise.all([ready, indexed]).then(() => undefined);
+    // Deltas wait only for the `start` entry; a failure is reported by `start()` and `finish()`.
+    this.ready = ready.then(
+      () => undefined,
+      () => undefined,
+    );
+    return this.started;
+  }
+
+  /** Queues a delta; returns at once (appends happen in order in the background). */
+  push(delta: string): void {
+    if (delta.length === 0) return;
+    this.pending += delta;
+    this.flushing ??= this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      await this.ready;
+      while (this.pending.length > 0 && this.failure === undefined) {
+        const delta = this.pending;
+        this.pending = '';
+        try {
+          await this.options.kv.append(this.key, encodeTokenStreamEntry({ type: 'delta', delta }), { maxLen: this.options.maxLen });
+        } catch (error) {
+          // Remember it: `finish` reports it, the generation's outcome is still written.
+          this.failure = error;
+        }
+      }
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  /** Waits until every queued delta is appended. */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  /** An append that failed, if any (the stream then misses text the event has). */
+  get appendFailure(): unknown {
+    return this.failure;
+  }
+
+  /** Appends the `done` entry, marks the meta done and sets the retention TTL on stream and meta. */
+  async finish(done: { outcome: TokenStreamOutcome; finishReason: string; usage?: TokenUsage; error?: string }): Promise<void> {
+    await this.started;
+    await this.flush();
+    const { kv, streamId, maxLen, retentionMs } = this.options;
+    await kv.append(this.key, encodeTokenStreamEntry({ type: 'done', ...done }), { maxLen });
+    await writeDoneMeta(kv, streamId, this.meta, { outcome: done.outcome, finishReason: done.finishReason, endedAt: this.now() }, retentionMs);
+  }
+}
+
+/** Marks the meta done (reading it when not given) and expires stream and meta after `retentionMs`. */
+export async function writeDoneMeta(kv: KvStore, streamId: string, meta: TokenStreamMeta | undefined, end: { outcome: TokenStreamOutcome; finishReason: string; endedAt: Date }, retentionMs: number): Promise<void> {
+  let current = meta;
+  if (!current) {
+    const raw = await kv.get(tokenStreamMetaKey(streamId));
+    current = raw ? (JSON.parse(raw) as TokenStreamMeta) : undefined;
+  }
+  if (current) {
+    const updated: TokenStreamMeta = { ...current, state: 'done', endedAt: end.endedAt.toISOString(), outcome: end.outcome, finishReason: end.finishReason };
+    await kv.set(tokenStreamMetaKey(streamId), JSON.stringify(updated), { ttlMs: retentionMs });
+  }
+  await kv.expire(tokenStreamKey(streamId), retentionMs);
+}

@@ -1,0 +1,46 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createEmbeddedStore, insertWithOutbox, newId, PROCESSED_EVENTS, type DocumentStore } from '@chatgraph/kit';
+import { generationFailed } from '../src/outboxEvents';
+import { pruneOldGenerations } from '../src/retention';
+import { aiGatewayCollections, type GenerationDoc } from '../src/store';
+import { newSubject } from './harness';
+
+let dir: string;
+let store: DocumentStore;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'ai-gateway-retention-'));
+  store = createEmbeddedStore({ dataDir: dir });
+  await store.start();
+});
+afterAll(async () => {
+  await store.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+it('prunes ended generations and processed ids older than the retention, never one with events still to publish', async () => {
+  const collections = aiGatewayCollections(store);
+  const old = new Date('2020-01-01T00:00:00Z');
+  const cutoff = new Date('2021-01-01T00:00:00Z');
+  const base = { model: 'local-demo', generateTitle: false, instanceId: 'old', leaseUntil: old, createdAt: old, startedAt: old, endedAt: old, outcome: 'COMPLETE' as const, finishReason: 'stop', deployment: null, title: null };
+  const doc = (subject: ReturnType<typeof newSubject>, extra: Partial<GenerationDoc>): GenerationDoc => ({ _id: newId(), ...subject, ...base, state: 'done', streamClosed: true, ...extra });
+  const [done, pending, unclosed, running, recent] = [newSubject(), newSubject(), newSubject(), newSubject(), newSubject()];
+  await collections.generations.insertMany([
+    doc(done, {}),
+    insertWithOutbox(doc(pending, {}), [generationFailed({ ...pending, model: 'local-demo' }, { error: 'x', text: '', finishReason: 'error' })]),
+    doc(unclosed, { streamClosed: false }),
+    doc(running, { state: 'running', endedAt: null, outcome: null, streamClosed: false }),
+    doc(recent, { endedAt: new Date('2022-01-01T00:00:00Z') }),
+  ]);
+  const processed = store.collection(PROCESSED_EVENTS);
+  await processed.insertMany([
+    { _id: 'g:old', groupId: 'g', eventId: 'old', processedAt: old },
+    { _id: 'g:new', groupId: 'g', eventId: 'new', processedAt: new Date('2022-01-01T00:00:00Z') },
+  ]);
+
+  expect(await pruneOldGenerations(store, collections, cutoff)).toBe(1);
+  const left = await collections.generations.find({});
+  expect(left.map((d) => d.streamId).sort()).toEqual([pending, unclosed, running, recent].map((s) => s.streamId).sort());
+  expect((await processed.find({})).map((p) => p._id)).toEqual(['g:new']);
+});
