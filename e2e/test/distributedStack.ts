@@ -44,6 +44,7 @@ export async function startTestStack(name: string, options: TestStackOptions = {
     redisUrl: REDIS_URL,
     mongoDbPrefix: run,
     redisKeyPrefix: `${run}:`,
+    kafkaNamespace: `${run}.`,
     dataDir,
     logLevel: 'error',
     stdio: 'ignore',

@@ -27,6 +27,8 @@ export interface DistributedOptions {
   mongoDbPrefix?: string;
   /** Prefix of every Redis key; tests pass a unique one. */
   redisKeyPrefix?: string;
+  /** Prefix of every Kafka topic and consumer group; tests pass a unique one so no run reads another's events. */
+  kafkaNamespace?: string;
   dataDir: string;
   logLevel?: string;
   /** Extra environment for every service (argon2 cost in tests, the model catalog, ...). */
@@ -96,6 +98,7 @@ export async function startDistributed(options: DistributedOptions): Promise<Dis
     // Services share facts through Kafka and tokens through Redis, never the embedded adapters.
     EVENT_BUS: 'kafka',
     KAFKA_BROKERS: options.kafkaBrokers,
+    KAFKA_NAMESPACE: options.kafkaNamespace ?? '',
     KV_STORE: 'redis',
     REDIS_URL: options.redisUrl,
     REDIS_KEY_PREFIX: options.redisKeyPrefix ?? 'chatgraph:',

@@ -63,6 +63,8 @@ export function realServersEnv(): Record<string, string> {
     MONGO_DB_PREFIX: `test_${run}_`,
     EVENT_BUS: 'kafka',
     KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+    // Fresh topics and groups: the consumer never replays other suites' generation requests.
+    KAFKA_NAMESPACE: `test_${run}.`,
     KV_STORE: 'redis',
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6390',
     REDIS_KEY_PREFIX: `test_${run}:`,

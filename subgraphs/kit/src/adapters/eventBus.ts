@@ -13,11 +13,13 @@ export const eventBusConfigSpec = {
     default: 'embedded',
   }),
   KAFKA_BROKERS: optional(str({ description: 'Comma-separated `host:port` list of Kafka brokers for EVENT_BUS=kafka, e.g. `kafka:9092`' })),
+  KAFKA_NAMESPACE: optional(str({ description: 'Prefix of every Kafka topic and consumer group, so several deployments (or test runs) share one cluster without reading each other\'s events, e.g. `staging.`' })),
 };
 
 export interface EventBusConfig {
   EVENT_BUS: 'embedded' | 'kafka';
   KAFKA_BROKERS: string | undefined;
+  KAFKA_NAMESPACE?: string | undefined;
   DATA_DIR: string;
 }
 
@@ -26,7 +28,7 @@ export function eventBusFromConfig(config: EventBusConfig, service: string, logg
   if (config.EVENT_BUS === 'kafka') {
     const brokers = (config.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
     if (brokers.length === 0) throw new Error('EVENT_BUS=kafka needs KAFKA_BROKERS');
-    return createKafkaEventBus({ brokers, clientId: service, logger });
+    return createKafkaEventBus({ brokers, clientId: service, logger, namespace: config.KAFKA_NAMESPACE });
   }
   return createEmbeddedEventBus({ dataDir: path.join(config.DATA_DIR, service, 'events'), logger });
 }

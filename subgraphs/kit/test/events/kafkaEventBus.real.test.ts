@@ -44,6 +44,33 @@ describe('Kafka event bus specifics', () => {
     }
   });
 
+  it('keeps namespaces apart: same topic and group names, each namespace sees only its own events, under their contract names', async () => {
+    const topic = uniqueTopic();
+    const groupId = unique('g');
+    const blue = testKafkaBus({ namespace: `${unique('blue')}.` });
+    const green = testKafkaBus({ namespace: `${unique('green')}.` });
+    await Promise.all([blue.start(), green.start()]);
+    try {
+      const blueSeen = recorder();
+      const greenSeen = recorder();
+      const blueSub = await blue.subscribe({ groupId, topics: [topic], handler: blueSeen.handler });
+      await green.subscribe({ groupId, topics: [topic], handler: greenSeen.handler });
+      await blue.publish(topic, [thing('k', 1), thing('k', 2)]);
+      await green.publish(topic, [thing('k', 3)]);
+      await eventually(() => blueSeen.deliveries.length === 2 && greenSeen.deliveries.length === 1, 'each namespace its own events');
+      expect(blueSeen.deliveries.map(numberOf)).toEqual([1, 2]);
+      expect(greenSeen.deliveries.map(numberOf)).toEqual([3]);
+      expect(new Set([...blueSeen.deliveries, ...greenSeen.deliveries].map((d) => d.topic))).toEqual(new Set([topic]));
+      expect(blueSub.topics).toEqual([topic]);
+    } finally {
+      await Promise.all([blue.stop(), green.stop()]);
+    }
+  });
+
+  it('refuses a namespace Kafka could not name topics with', () => {
+    expect(() => createKafkaEventBus({ brokers: kafkaBrokers(), clientId: 'x', namespace: 'no spaces allowed' })).toThrow(/namespace/);
+  });
+
   it('maps an unreachable cluster to EventBusUnavailableError naming the brokers', async () => {
     const bus = createKafkaEventBus({ brokers: ['127.0.0.1:1'], clientId: unique('nowhere'), retries: 1, connectionTimeoutMs: 500 });
     const failure = await bus.start().catch((error: unknown) => error);

@@ -29,6 +29,12 @@ export interface KafkaEventBusOptions {
    */
   retries?: number;
   consumer?: KafkaConsumerTuning;
+  /**
+   * Prefix of every Kafka topic and consumer group of this bus (default none), so several
+   * deployments — or test runs — share one cluster without reading each other's events. Handlers
+   * and publishers use the contracts' topic names; only Kafka sees the prefixed ones.
+   */
+  namespace?: string;
 }
 
 const PING_TIMEOUT_MS = 5000;
@@ -46,8 +52,10 @@ class KafkaEventBus implements EventBus {
   private readonly topics: TopicAdmin;
   private readonly subscriptions = new Set<KafkaSubscription>();
   private readonly logger: Logger;
+  private readonly namespace: string;
 
   constructor(private readonly options: KafkaEventBusOptions) {
+    this.namespace = options.namespace ?? '';
     this.logger = options.logger ?? createLogger({ name: 'event-bus', level: 'silent' });
     // The idempotent producer refuses to run without retries.
     const retries = Math.max(1, options.retries ?? 5);
@@ -90,11 +98,12 @@ class KafkaEventBus implements EventBus {
   }
 
   private async send(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
+    const physical = this.namespace + topic;
     try {
-      await this.topics.ensure([topic]);
-      await this.producer.send({ topic, acks: -1, messages: records.map(({ key, value, headers }) => ({ key, value, headers })) });
+      await this.topics.ensure([physical]);
+      await this.producer.send({ topic: physical, acks: -1, messages: records.map(({ key, value, headers }) => ({ key, value, headers })) });
     } catch (error) {
-      if (protocolType(error) === 'UNKNOWN_TOPIC_OR_PARTITION') this.topics.forget(topic);
+      if (protocolType(error) === 'UNKNOWN_TOPIC_OR_PARTITION') this.topics.forget(physical);
       throw toBusError(error, this.options.brokers, `publishing to ${topic}`);
     }
   }
@@ -105,14 +114,16 @@ class KafkaEventBus implements EventBus {
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     this.lifecycle.requireRunning('subscribe');
     const delivery = subscriptionDelivery(options, this.logger);
+    const topics = options.topics.map((topic) => this.namespace + topic);
     try {
-      await this.topics.ensure(options.topics);
+      await this.topics.ensure(topics);
     } catch (error) {
       throw toBusError(error, this.options.brokers, 'creating topics');
     }
-    const subscription = new KafkaSubscription(options.groupId, {
+    const subscription = new KafkaSubscription(this.namespace + options.groupId, {
       kafka: this.kafka,
-      topics: [...options.topics],
+      topics,
+      namespace: this.namespace,
       delivery,
       deadLetter: this.deadLetter,
       tuning: this.options.consumer ?? {},
@@ -128,7 +139,7 @@ class KafkaEventBus implements EventBus {
     const stop = subscription.stop.bind(subscription);
     return {
       groupId: options.groupId,
-      topics: subscription.topics,
+      topics: [...options.topics],
       stop: async () => {
         this.subscriptions.delete(subscription);
         await stop();
@@ -169,5 +180,6 @@ class KafkaEventBus implements EventBus {
 /** Creates the Kafka event bus. Nothing connects until `start()`. */
 export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
   if (options.brokers.length === 0) throw new Error('createKafkaEventBus needs at least one broker');
+  if (options.namespace && !/^[A-Za-z0-9._-]{1,100}$/.test(options.namespace)) throw new Error('the Kafka namespace may hold only letters, digits, `.`, `_` and `-` (at most 100)');
   return new KafkaEventBus(options);
 }

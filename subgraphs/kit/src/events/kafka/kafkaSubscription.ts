@@ -21,7 +21,10 @@ export interface KafkaConsumerTuning {
 
 export interface KafkaSubscriptionOptions {
   kafka: Kafka;
+  /** Kafka's topic names (with the bus's namespace). */
   topics: readonly string[];
+  /** The bus's namespace, removed from topic names before records reach handlers. */
+  namespace: string;
   delivery: Omit<DeliveryContext, 'sleep' | 'deadLetter'>;
   deadLetter(record: ConsumedRecord, headers: EventHeaders): Promise<void>;
   tuning: KafkaConsumerTuning;
@@ -112,7 +115,7 @@ export class KafkaSubscription implements Subscription {
     try {
       for (const message of batch.messages) {
         if (!isRunning() || isStale() || this.abort.signal.aborted) break;
-        const outcome = await deliverRecord(consumedRecord(batch.topic, batch.partition, message), context);
+        const outcome = await deliverRecord(consumedRecord(batch.topic.slice(this.options.namespace.length), batch.partition, message), context);
         if (outcome === 'aborted') break;
         resolveOffset(message.offset);
         // Throws when the group is rebalancing: kafkajs commits what was resolved and rejoins.
