@@ -36,6 +36,7 @@ const TTFT_TURNS = Number(process.env.TTFT_TURNS ?? 60);
 const BURST_CHUNKS = Number(process.env.BURST_CHUNKS ?? 3000);
 const LEVELS = (process.env.STREAM_LEVELS ?? '10,25,50,100,150').split(',').map(Number);
 const IDLE = Number(process.env.IDLE_SUBSCRIPTIONS ?? 1000);
+const TURN_PAUSE_MS = Number(process.env.TURN_PAUSE_MS ?? 250);
 const PACED = 'paced-50x60';
 const FIRST_TOKEN = 'delay-20x20';
 const BURST = `paced-0x${BURST_CHUNKS}`;
@@ -112,10 +113,15 @@ async function timeToFirstToken(stack: EmbeddedStack, provider: PacedProvider, t
   const added: number[] = [];
   const sendTimes: number[] = [];
   const startChunkTimes: number[] = [];
+  const pickups: number[] = [];
+  const deliveries: number[] = [];
   // Warm up: JIT, connections, the consumer.
   for (let i = 0; i < 5; i++) await follow(ws, await send(stack.url, token, FIRST_TOKEN));
   const providerStart = provider.firstTokenTimes.length;
   for (let turn = 0; turn < TTFT_TURNS; turn++) {
+    // A user reads the answer before sending the next message: the previous turn's follow-up work
+    // (outcome events, completion, title) is done when the next one starts.
+    await sleep(TURN_PAUSE_MS);
     const started = nowMs();
     const streamId = await send(stack.url, token, FIRST_TOKEN);
     const sent = nowMs();
@@ -123,19 +129,27 @@ async function timeToFirstToken(stack: EmbeddedStack, provider: PacedProvider, t
     let first: number | undefined;
     const chunks = await follow(ws, streamId, (chunk, at) => {
       if (chunk.seq === 1) startChunkTimes.push(at - sent);
-      if (first === undefined && chunk.delta.length > 0) first = at;
+      if (first === undefined && chunk.delta.length > 0) {
+        first = at;
+        deliveries.push(at - (stampsOf(chunk.delta)[0] ?? Number.NaN));
+      }
     });
+    const arrival = provider.arrivals.at(-1);
+    if (arrival !== undefined) pickups.push(arrival - sent);
     if (!contiguous(chunks) || first === undefined) throw new Error(`turn ${turn}: stream incomplete: ${JSON.stringify(chunks.slice(-2))}`);
     clientTimes.push(first - started);
   }
   const providerTimes = provider.firstTokenTimes.slice(providerStart, providerStart + TTFT_TURNS);
   for (let i = 0; i < clientTimes.length; i++) added.push((clientTimes[i] ?? 0) - (providerTimes[i] ?? 0));
   await ws.dispose();
-  console.log(`  time to first token, ${TTFT_TURNS} sequential turns (provider waits 20 ms before its first token):`);
+  console.log(`  time to first token, ${TTFT_TURNS} sequential turns ${TURN_PAUSE_MS} ms apart (provider waits 20 ms before its first token):`);
   console.log(`    provider's own        p50 ${ms(pct(providerTimes, 50))}   p99 ${ms(pct(providerTimes, 99))}`);
   console.log(`    client (sendMessage -> first token via router)   p50 ${ms(pct(clientTimes, 50))}   p99 ${ms(pct(clientTimes, 99))}`);
   console.log(`    added by the platform p50 ${ms(pct(added, 50))}   p99 ${ms(pct(added, 99))}`);
-  console.log(`    of which: sendMessage round trip p50 ${ms(pct(sendTimes, 50))}; sendMessage answered -> start chunk (generation picked up) p50 ${ms(pct(startChunkTimes, 50))}`);
+  console.log(
+    `    where it goes (p50): sendMessage round trip ${ms(pct(sendTimes, 50))}; answered -> provider request ${ms(pct(pickups, 50))} (outbox, bus, ai-gateway); ` +
+      `first token written -> received ${ms(pct(deliveries, 50))} (stream store, streaming, router); answered -> start chunk ${ms(pct(startChunkTimes, 50))}`,
+  );
 }
 
 async function burst(stack: EmbeddedStack, token: string): Promise<void> {

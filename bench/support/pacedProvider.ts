@@ -23,6 +23,8 @@ export interface PacedProvider {
   readonly baseURL: string;
   /** The provider's own time to first token of each request, in ms, in arrival order. */
   readonly firstTokenTimes: number[];
+  /** When each streamed request arrived (`nowMs()`), in arrival order. */
+  readonly arrivals: number[];
   close(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ async function readJson(req: IncomingMessage): Promise<{ model?: string; stream?
 
 export async function startPacedProvider(): Promise<PacedProvider> {
   const firstTokenTimes: number[] = [];
+  const arrivals: number[] = [];
   const open = new Set<ServerResponse>();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -64,6 +67,7 @@ export async function startPacedProvider(): Promise<PacedProvider> {
       return;
     }
     const plan = planFor(model);
+    arrivals.push(received);
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     open.add(res);
     res.on('close', () => open.delete(res));
@@ -99,6 +103,7 @@ export async function startPacedProvider(): Promise<PacedProvider> {
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
     firstTokenTimes,
+    arrivals,
     async close() {
       for (const res of open) res.destroy();
       server.closeAllConnections();

@@ -152,17 +152,20 @@ export class OutboxRelay {
         else byTopic.set(entry.topic, [{ doc, entry }]);
       }
     }
+    // Topics go out at once: each keeps its own order (one publish per topic, in document order),
+    // and no topic waits for another's round trip — a generation request is not queued behind the
+    // message events written with it. What failed stays pending for the next pass.
     const published: Pending[] = [];
     let failure: unknown;
-    for (const [topic, items] of byTopic) {
-      try {
+    const outcomes = await Promise.allSettled(
+      [...byTopic].map(async ([topic, items]) => {
         await this.options.bus.publish(topic, items.map(({ entry }) => ({ key: entry.key, event: entry.event, headers: entry.headers })));
-        published.push(...items);
-      } catch (error) {
-        // A down bus fails every topic alike: the rest waits for the next pass.
-        failure = error;
-        break;
-      }
+        return items;
+      }),
+    );
+    for (const outcome of outcomes) {
+      if (outcome.status === 'fulfilled') published.push(...outcome.value);
+      else failure ??= outcome.reason;
     }
     await this.settle(collection, published, parked);
     if (failure !== undefined) throw failure;
@@ -175,7 +178,8 @@ export class OutboxRelay {
     const slot = (doc: OutboxDocument) => perDoc.get(doc._id) ?? perDoc.set(doc._id, { doc, done: [], bad: [] }).get(doc._id);
     for (const item of published) slot(item.doc)?.done.push(item);
     for (const item of parked) slot(item.doc)?.bad.push(item);
-    for (const { doc, done, bad } of perDoc.values()) {
+    // Documents are settled concurrently (one store round trip for the batch, not one per document).
+    await Promise.all([...perDoc.values()].map(async ({ doc, done, bad }) => {
       // Entries are pulled by event id. Should one event be queued for two topics, it is pulled only
       // once both are out: the other way an unpublished entry could be dropped.
       const settled = new Set([...done, ...bad].map(({ entry }) => entry));
@@ -186,7 +190,7 @@ export class OutboxRelay {
       for (const item of bad) this.logger.error({ collection: collection.name, docId: doc._id, eventId: item.entry.event.id, err: item.error }, 'outbox event parked: it fails its contract');
       // Only if nothing was queued since the read: the filter checks the outbox is empty now.
       if (doc._deleted) await collection.deleteOne({ _id: doc._id, _deleted: true, ...NOTHING_PENDING });
-    }
+    }));
   }
 }
 
