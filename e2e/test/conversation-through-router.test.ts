@@ -1,6 +1,6 @@
 /**
- * Conversation end to end: the one-process launcher behind `pnpm start` (identity and
- * conversation with embedded stores and bus, router composed from both), driven over HTTP
+ * Conversation end to end: the one-process launcher behind `pnpm start` (every subgraph with
+ * embedded stores and one shared bus, the router composed from them), driven over HTTP
  * through the router as a client would, with queries spanning both subgraphs. The scenarios of
  * conversationScenarios.ts (branching, fork, share/revoke, cross-user mutations) run on a copy of
  * that stack which keeps conversation's bus, to complete answers as ai-gateway would.
@@ -106,7 +106,8 @@ describe('conversation through the router', () => {
     expect(res.errors).toBeUndefined();
     const edges = res.data?.me.conversations.edges ?? [];
     expect(edges).toHaveLength(50);
-    expect(edges.every((e) => e.node.owner.name === 'Grace Hopper' && e.node.lastMessage.status === 'PENDING')).toBe(true);
+    // The last message is the answer, which the local demo model of ai-gateway may be writing by now.
+    expect(edges.every((e) => e.node.owner.name === 'Grace Hopper' && ['PENDING', 'STREAMING', 'COMPLETE'].includes(e.node.lastMessage.status))).toBe(true);
     // identity: `me`, then one _entities batch for all 50 owners; conversation: one _entities call.
     expect((await requests(stack.identity.subgraph.metrics)) - identityBefore).toBe(2);
     expect((await requests(stack.conversation.subgraph.metrics)) - conversationBefore).toBe(1);

@@ -59,6 +59,18 @@ export const ROUTER_CONFIG_SPEC = {
     default: 5000,
     min: 1,
   }),
+  SUBSCRIPTIONS_PER_CONNECTION: int({ description: 'Most subscriptions open at once on one graphql-ws connection; more are refused with RATE_LIMITED.', default: 100, min: 1 }),
+  SUBSCRIPTION_QUEUE_LIMIT: int({
+    description: 'Most events waiting to be sent to one client subscription; one more ends it with SLOW_CONSUMER (the client resubscribes from the last event it received).',
+    default: 1000,
+    min: 1,
+  }),
+  SUBSCRIPTION_INIT_TIMEOUT_MS: int({ description: 'How long a graphql-ws socket may take to send `connection_init` before it is closed (4408).', default: 5000, min: 100 }),
+  SUBSCRIPTION_UPSTREAM_HISTORY: int({
+    description: 'Most events a shared upstream subscription keeps to replay to late joiners (capped by SUBSCRIPTION_QUEUE_LIMIT); past it, identical subscriptions open their own upstream.',
+    default: 1000,
+    min: 0,
+  }),
   API_KEY_CACHE_MS: int({ description: 'How long an API-key verification (valid or refused) is cached; a revocation takes effect within this time.', default: 5000, min: 0 }),
   JWKS_CACHE_MS: int({ description: "How long identity's public keys are cached before they are fetched again.", default: 300_000, min: 1000 }),
   INTROSPECTION: optional(bool({ description: 'Allow introspection queries.', defaultLabel: 'on unless NODE_ENV=production' })),

@@ -21,6 +21,8 @@ export type GatewayRequestContext = Parameters<GatewayExecutor>[0];
 export interface SchemaGeneration {
   readonly generation: number;
   readonly documents: DocumentCache;
+  /** The supergraph SDL served (subscriptions plan from it: the gateway cannot execute them). */
+  readonly supergraphSdl: string;
 }
 
 /** What `RouterGateway` needs; nothing is read or fetched until `load()`. */
@@ -46,6 +48,7 @@ export class RouterGateway {
   private loadedExecutor: GatewayExecutor | undefined;
   private endpoints: SubgraphEndpoint[] = [];
   private loading: Promise<void> | undefined;
+  private readonly generationListeners = new Set<(generation: SchemaGeneration) => void>();
 
   constructor(private readonly options: GatewayOptions) {
     this.logger = options.logger.child({ component: 'gateway' });
@@ -66,7 +69,9 @@ export class RouterGateway {
       this.current = {
         generation: (this.current?.generation ?? 0) + 1,
         documents: new DocumentCache(apiSchema, { introspection: this.options.introspection, limits: this.options.limits }),
+        supergraphSdl: coreSupergraphSdl,
       };
+      for (const listener of this.generationListeners) listener(this.current);
     });
   }
 
@@ -81,6 +86,12 @@ export class RouterGateway {
   /** The schema generation serving new requests; undefined until loaded. */
   get generation(): SchemaGeneration | undefined {
     return this.current;
+  }
+
+  /** Calls `listener` with each new schema generation (the first load and every hot reload). */
+  onGeneration(listener: (generation: SchemaGeneration) => void): () => void {
+    this.generationListeners.add(listener);
+    return () => this.generationListeners.delete(listener);
   }
 
   /** The executor; undefined until loaded. */

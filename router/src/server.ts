@@ -2,6 +2,7 @@ import type { ApolloGateway } from '@apollo/gateway';
 import { HttpServer, probeRoutes, ServiceMetrics, type Logger, type Route } from '@chatgraph/kit';
 import { ApiKeyVerifier } from './apiKeys';
 import { createAuthenticator, type Authenticator } from './auth';
+import { SigningDataSource } from './dataSource';
 import { RouterGateway } from './gateway';
 import { graphqlHandler } from './graphqlHandler';
 import { JwksCache } from './jwks';
@@ -12,6 +13,7 @@ import { PersistedQueries } from './persistedQueries';
 import { Pipeline } from './pipeline';
 import { unhealthySubgraphs } from './readiness';
 import { SubgraphTransport } from './subgraphTransport';
+import { DEFAULT_SUBSCRIPTION_LIMITS, SubscriptionServer, type SubscriptionLimits } from './subscriptions/subscriptionServer';
 import type { SupergraphSource } from './supergraphSource';
 
 /** Request limits; every one is checked before any subgraph is called. */
@@ -48,9 +50,19 @@ export interface RouterDeps {
   subgraphTimeoutMs?: number;
   /** Longest a graceful stop waits for in-flight requests. Default 10000. */
   drainTimeoutMs?: number;
+  /** Subscriptions over graphql-ws (limits, and ping/idle timings for tests). */
+  subscriptions?: RouterSubscriptionOptions;
 }
 
-/** A built router. Subscriptions (graphql-ws) will attach to `http.nodeServer` and reuse `authenticator`. */
+/** The graphql-ws server's limits (DEFAULT_SUBSCRIPTION_LIMITS when unset) and timings. */
+export interface RouterSubscriptionOptions extends Partial<SubscriptionLimits> {
+  /** Ping interval detecting dead clients and subgraphs. Default 12000. */
+  keepAliveMs?: number;
+  /** How long an upstream connection without subscriptions stays open. Default 5000. */
+  upstreamIdleMs?: number;
+}
+
+/** A built router: HTTP on `http`, subscriptions over graphql-ws on the same `/graphql` (`subscriptions`). */
 export interface Router {
   /** Loads the supergraph, then listens; resolves to the base URL (`http://127.0.0.1:port`). */
   start(port?: number, host?: string): Promise<string>;
@@ -61,6 +73,8 @@ export interface Router {
   readonly gateway: ApolloGateway;
   readonly metrics: ServiceMetrics;
   readonly authenticator: Authenticator;
+  /** The graphql-ws server (attached to `http.nodeServer` by `start`). */
+  readonly subscriptions: SubscriptionServer;
 }
 
 /** The limits when configuration sets none (the same defaults as ROUTER_CONFIG_SPEC). */
@@ -105,6 +119,20 @@ export function buildRouter(deps: RouterDeps): Router {
   });
   const pipeline = new Pipeline({ gateway, persistedQueries: new PersistedQueries(), maxCost: limits.maxCost });
   const graphql = graphqlHandler({ authenticator, pipeline, metrics: new RouterMetrics(metrics), logger });
+  const subscriptions = new SubscriptionServer({
+    gateway,
+    authenticator,
+    pipeline,
+    metrics,
+    logger,
+    signingSecret: deps.signingSecret,
+    dataSource: (name, url) => new SigningDataSource({ name, url, signingSecret: deps.signingSecret, logger: gateway.logger, transport }),
+    limits: { ...DEFAULT_SUBSCRIPTION_LIMITS, ...deps.subscriptions },
+    maxCost: limits.maxCost,
+    maxPayloadBytes: limits.maxBodyBytes,
+    keepAliveMs: deps.subscriptions?.keepAliveMs,
+    upstreamIdleMs: deps.subscriptions?.upstreamIdleMs,
+  });
 
   const routes: Route[] = [
     { method: 'POST', path: '/graphql', handler: graphql },
@@ -127,6 +155,7 @@ export function buildRouter(deps: RouterDeps): Router {
     gateway: gateway.gateway,
     metrics,
     authenticator,
+    subscriptions,
     get url() {
       return http.url;
     },
@@ -135,12 +164,15 @@ export function buildRouter(deps: RouterDeps): Router {
       started ??= gateway.load();
       await started;
       const url = await http.listen(port, host);
+      if (http.nodeServer) subscriptions.attach(http.nodeServer);
       logger.info({ url }, 'router listening');
       return url;
     },
     stop() {
       stopping ??= (async () => {
-        await http.stop();
+        // Subscriptions end (and their sockets close with 1001) while HTTP drains: the HTTP
+        // server's close waits for every socket, upgraded ones included.
+        await Promise.all([subscriptions.close(), http.stop()]);
         await gateway.stop();
         transport.close();
         logger.info('router stopped');

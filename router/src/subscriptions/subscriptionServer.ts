@@ -1,0 +1,365 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { ExecutionArgs, GraphQLError, GraphQLFormattedError } from 'graphql';
+import type { ExecutionResult, FormattedExecutionResult } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { HttpError, type Logger, type Principal, type ServiceMetrics } from '@chatgraph/kit';
+import type { Authenticator } from '../auth';
+import { RequestContext } from '../context';
+import type { PreparedDocument, PreparedOperation } from '../documents';
+import type { RouterGateway, SchemaGeneration } from '../gateway';
+import type { GraphQLResponseBody, Pipeline } from '../pipeline';
+import { refusal } from '../refusal';
+import { admit, type SubscribePayload } from './admission';
+import { ClientSubscription } from './clientSubscription';
+import { formatSubscriptionErrors, refusedErrors, SUBSCRIPTION_CLOSE_CODES, subscriptionEnd } from './errors';
+import { hydrateEvent } from './hydration';
+import { SubscriptionMetrics } from './metrics';
+import { SubscriptionPlanner, type DataSourceFactory, type SubscriptionPlan } from './planner';
+import { SharedUpstreams } from './sharedUpstreams';
+import { UpstreamConnections } from './upstreamConnections';
+
+/** Limits of the graphql-ws server (see ROUTER_CONFIG_SPEC for their variables). */
+export interface SubscriptionLimits {
+  /** Most subscriptions open at once on one connection; more are refused with RATE_LIMITED. */
+  maxSubscriptionsPerConnection: number;
+  /** Most events waiting to be sent to one client subscription; one more ends it with SLOW_CONSUMER. */
+  queueLimit: number;
+  /** How long a socket may take to send `connection_init` before it is closed (4408). */
+  connectionInitTimeoutMs: number;
+  /** Most events a shared upstream keeps for late joiners; past it, it is not shared any more. */
+  maxUpstreamHistory: number;
+}
+
+/** The defaults when configuration sets none (the same as ROUTER_CONFIG_SPEC). */
+export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = { maxSubscriptionsPerConnection: 100, queueLimit: 1000, connectionInitTimeoutMs: 5000, maxUpstreamHistory: 1000 };
+
+export interface SubscriptionServerOptions {
+  gateway: RouterGateway;
+  authenticator: Authenticator;
+  /** Runs queries and mutations sent over the socket, exactly as over HTTP. */
+  pipeline: Pipeline;
+  metrics: ServiceMetrics;
+  logger: Logger;
+  signingSecret: string;
+  /** The router's signing data source of a subgraph (for the `_entities` fetches of each event). */
+  dataSource: DataSourceFactory;
+  limits: SubscriptionLimits;
+  maxCost: number;
+  /** Largest graphql-ws message accepted from a client. */
+  maxPayloadBytes: number;
+  /** Ping interval detecting dead clients and subgraphs. Default 12000. */
+  keepAliveMs?: number;
+  /** How long an upstream connection without subscriptions stays open. Default 5000. */
+  upstreamIdleMs?: number;
+  /** Longest a stop waits for the shutdown errors to be written before closing sockets. Default 1000. */
+  shutdownGraceMs?: number;
+}
+
+/** One client graphql-ws connection, once authenticated. */
+interface Connection {
+  readonly principal: Principal;
+  readonly subscriptions: Set<ClientSubscription>;
+  /** Operations started and not yet completed, by graphql-ws id, with their request context (a stop waits for them). */
+  readonly running: Map<string, RequestContext>;
+  expiry: NodeJS.Timeout | undefined;
+}
+
+type Extra = { connection: Connection };
+
+/** What an admitted operation carries from `onSubscribe` to graphql-ws's `subscribe`/`execute`. */
+type Operation =
+  | { kind: 'subscription'; context: RequestContext; start(): AsyncIterableIterator<ExecutionResult> }
+  | { kind: 'result'; context: RequestContext; body: GraphQLResponseBody };
+
+/** setTimeout's largest delay (24.8 days); access tokens live minutes, so it never cuts one short in practice. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** The `exp` (ms) of a bearer JWT the authenticator already verified; undefined for API keys. */
+function jwtExpiry(authorization: string): number | undefined {
+  const token = /^Bearer\s+(\S+)$/i.exec(authorization.trim())?.[1];
+  const payload = token?.split('.')[1];
+  if (!payload || token?.startsWith('cgk_')) return undefined;
+  try {
+    const exp = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp?: unknown }).exp;
+    return typeof exp === 'number' ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function operationOf(args: ExecutionArgs): Operation {
+  return args.contextValue as Operation;
+}
+
+/**
+ * Federated subscriptions over graphql-ws (`graphql-transport-ws`) on the router's `/graphql`,
+ * the way Apollo Router and Hive Gateway serve them: the client authenticates in
+ * `connection_init`; each subscription is checked like an HTTP request, planned with the
+ * federation query planner, subscribed at the owning subgraph over graphql-ws (signed, shared by
+ * identical subscriptions of one principal), and every event is completed with the rest of the
+ * plan (`_entities` fetches, signed) by `@apollo/gateway`'s `executeQueryPlan`.
+ */
+export class SubscriptionServer {
+  private readonly wss: WebSocketServer;
+  private readonly connections: UpstreamConnections;
+  private readonly upstreams: SharedUpstreams;
+  private readonly metrics: SubscriptionMetrics;
+  private readonly active = new Set<ClientSubscription>();
+  private readonly planners = new WeakMap<SchemaGeneration, SubscriptionPlanner>();
+  /** Connections by socket, for a stop to see which still have operations running. */
+  private readonly socketConnections = new WeakMap<WebSocket, Connection>();
+  private readonly log: Logger;
+  private server: Server | undefined;
+  private closing: Promise<void> | undefined;
+  private disposable: { dispose(): Promise<void> | void } | undefined;
+  private readonly stopListening: () => void;
+
+  constructor(private readonly options: SubscriptionServerOptions) {
+    this.log = options.logger.child({ component: 'subscriptions' });
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
+    this.connections = new UpstreamConnections({ signingSecret: options.signingSecret, logger: this.log, idleMs: options.upstreamIdleMs ?? 5000, keepAliveMs: options.keepAliveMs });
+    // A late joiner's replay goes through its queue: a history longer than the queue would overflow it.
+    this.upstreams = new SharedUpstreams({ connections: this.connections, maxHistory: Math.min(options.limits.maxUpstreamHistory, options.limits.queueLimit) });
+    this.metrics = new SubscriptionMetrics(options.metrics, {
+      clientSubscriptions: () => this.active.size,
+      upstreamSubscriptions: () => this.upstreams.size,
+      connections: () => this.wss.clients.size,
+    });
+    // Plans, and the subgraphs' URLs, belong to one supergraph: a reload ends every subscription.
+    this.stopListening = options.gateway.onGeneration(() => this.endAll(subscriptionEnd('SUBSCRIPTION_SCHEMA_RELOAD', 'The graph was updated; subscribe again')));
+  }
+
+  /** Client subscriptions open now. */
+  get subscriptions(): number {
+    return this.active.size;
+  }
+
+  /** Router-to-subgraph subscriptions open now. */
+  get upstreamSubscriptions(): number {
+    return this.upstreams.size;
+  }
+
+  /** Totals of events delivered and slow-consumer closes. */
+  get totals(): { delivered: number; slowConsumers: number } {
+    return this.metrics.totals;
+  }
+
+  /** Accepts graphql-ws upgrades on `server` at `/graphql`. */
+  attach(server: Server): void {
+    if (this.server) throw new Error('subscription server already attached');
+    this.server = server;
+    server.on('upgrade', this.onUpgrade);
+    this.disposable = useServer<Record<string, unknown> | undefined, Extra>(
+      {
+        connectionInitWaitTimeout: this.options.limits.connectionInitTimeoutMs,
+        onConnect: (ctx) => this.connect(ctx.connectionParams, ctx.extra.socket, (connection) => (ctx.extra.connection = connection)),
+        onClose: (ctx) => {
+          const connection = ctx.extra.connection;
+          if (connection?.expiry) clearTimeout(connection.expiry);
+        },
+        onSubscribe: (ctx, id, payload) => (ctx.extra.connection ? this.subscribe(ctx.extra.connection, id, payload) : refusedErrors(refusal('UNAUTHENTICATED', 'Not initialised').errors)),
+        subscribe: (args) => {
+          const operation = operationOf(args);
+          if (operation.kind !== 'subscription') throw new Error('a query reached subscribe');
+          return operation.start();
+        },
+        execute: (args) => {
+          const operation = operationOf(args);
+          if (operation.kind !== 'result') throw new Error('a subscription reached execute');
+          return operation.body as ExecutionResult;
+        },
+        onNext: (_ctx, _id, _payload, args, result): FormattedExecutionResult | undefined => {
+          const operation = operationOf(args);
+          if (operation.kind === 'result') return operation.body as FormattedExecutionResult;
+          this.metrics.eventDelivered();
+          return result.errors ? { ...result, errors: this.counted(formatSubscriptionErrors(result.errors, operation.context)) } : undefined;
+        },
+        onError: (ctx, id, _payload, errors) => {
+          const connection = ctx.extra.connection;
+          // The operation's own context when it ran, so an INTERNAL error is logged with its request id.
+          const context = connection?.running.get(id) ?? new RequestContext(connection?.principal ?? { kind: 'anonymous' }, randomUUID(), this.log);
+          return this.counted(formatSubscriptionErrors(errors, context));
+        },
+        onComplete: (ctx, id) => {
+          ctx.extra.connection?.running.delete(id);
+        },
+      },
+      this.wss,
+      this.options.keepAliveMs ?? 12_000,
+    );
+  }
+
+  /**
+   * Ends every subscription with SUBSCRIPTION_SERVER_SHUTDOWN, waits (bounded) for those errors
+   * to be written, closes every socket with 1001 and every upstream connection. New upgrades are
+   * refused from the start. Safe to call twice.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.stopListening();
+      this.server?.off('upgrade', this.onUpgrade);
+      this.endAll(subscriptionEnd('SUBSCRIPTION_SERVER_SHUTDOWN', 'The server is shutting down; subscribe again'));
+      const grace = Date.now() + (this.options.shutdownGraceMs ?? 1000);
+      while (Date.now() < grace && [...this.wss.clients].some((socket) => this.runningOn(socket) > 0)) await delay(10);
+      await Promise.all([...this.wss.clients].map((socket) => this.closeSocket(socket)));
+      await this.disposable?.dispose();
+      await this.connections.close();
+    })();
+    return this.closing;
+  }
+
+  private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (this.closing || path !== '/graphql') {
+      socket.end(`HTTP/1.1 ${this.closing ? '503 Service Unavailable' : '404 Not Found'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
+  };
+
+  /** Authenticates `connection_init`: no token is anonymous, a bad one closes with 4403. */
+  private async connect(params: Record<string, unknown> | undefined, socket: WebSocket, keep: (connection: Connection) => void): Promise<boolean> {
+    if (this.closing) {
+      socket.close(SUBSCRIPTION_CLOSE_CODES.GOING_AWAY, 'Server shutting down');
+      return false;
+    }
+    const given = params?.authorization ?? params?.Authorization;
+    if (given !== undefined && typeof given !== 'string') return false;
+    let principal: Principal;
+    try {
+      principal = await this.options.authenticator.authenticate(given);
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      if (err.code === 'UNAVAILABLE') socket.close(SUBSCRIPTION_CLOSE_CODES.TRY_AGAIN_LATER, 'Authentication unavailable, try again');
+      return false;
+    }
+    const connection: Connection = { principal, subscriptions: new Set(), running: new Map(), expiry: undefined };
+    const expiresAt = given && principal.kind === 'user' && principal.via === 'jwt' ? jwtExpiry(given) : undefined;
+    if (expiresAt !== undefined) {
+      // An access token proves the caller until it expires; the socket does not outlive it.
+      connection.expiry = setTimeout(() => socket.close(SUBSCRIPTION_CLOSE_CODES.FORBIDDEN, 'Access token expired'), Math.min(Math.max(0, expiresAt - Date.now()), MAX_TIMER_MS));
+      connection.expiry.unref();
+    }
+    keep(connection);
+    this.socketConnections.set(socket, connection);
+    return true;
+  }
+
+  private async subscribe(connection: Connection, id: string, payload: SubscribePayload): Promise<ExecutionArgs | readonly GraphQLError[]> {
+    if (this.closing) return [subscriptionEnd('SUBSCRIPTION_SERVER_SHUTDOWN', 'The server is shutting down; subscribe again')];
+    const generation = this.options.gateway.generation;
+    if (!generation) return refusedErrors(refusal('UNAVAILABLE', 'The graph is not loaded yet, try again').errors);
+    const context = new RequestContext(connection.principal, randomUUID(), this.log);
+    const admission = admit(generation, payload, this.options.maxCost);
+    if (admission.kind === 'refused') return refusedErrors(admission.errors);
+    if (admission.kind === 'operation') {
+      const outcome = await this.options.pipeline.run(
+        { query: payload.query, operationName: payload.operationName ?? undefined, variables: payload.variables ?? undefined, extensions: undefined },
+        'POST',
+        context,
+      );
+      // Refused before execution (no data at all): a graphql-ws `error`, as for a refused subscription.
+      if (outcome.body.data === undefined) return refusedErrors(outcome.body.errors ?? [{ message: 'Refused', extensions: { code: 'BAD_USER_INPUT' } }]);
+      return this.admitted(connection, id, generation, admission, { kind: 'result', context, body: outcome.body });
+    }
+    const { maxSubscriptionsPerConnection } = this.options.limits;
+    if (connection.subscriptions.size >= maxSubscriptionsPerConnection) {
+      return refusedErrors(
+        refusal('RATE_LIMITED', `At most ${maxSubscriptionsPerConnection} subscriptions may be open on one connection`, { limit: 'subscriptionsPerConnection', max: maxSubscriptionsPerConnection }).errors,
+      );
+    }
+    let plan: SubscriptionPlan;
+    let planner: SubscriptionPlanner;
+    try {
+      planner = this.plannerOf(generation);
+      plan = planner.plan(generation.documents.schema, admission.prepared, admission.operation);
+    } catch (err) {
+      context.log.error({ err }, 'subscription planning failed');
+      return refusedErrors([{ message: 'Internal error', extensions: { code: 'INTERNAL', requestId: context.requestId } }]);
+    }
+    const { prepared, variables } = admission;
+    const operationName = admission.operation.name ?? undefined;
+    const subscription = new ClientSubscription({
+      queueLimit: this.options.limits.queueLimit,
+      shape: (event) => hydrateEvent(planner, plan, event, { prepared, operationName, variables, context, schema: generation.documents.schema, logger: this.options.gateway.logger }),
+      join: (listener) => this.upstreams.join({ url: plan.subgraphUrl, principal: connection.principal, operationKey: plan.upstreamKey, request: upstreamRequest(plan, variables) }, listener),
+      onEnd: (reason) => {
+        connection.subscriptions.delete(subscription);
+        this.active.delete(subscription);
+        if (reason !== 'slow') return;
+        this.metrics.slowConsumer();
+        context.log.warn({ operation: operationName, queueLimit: this.options.limits.queueLimit }, 'subscription ended: slow consumer');
+      },
+    });
+    connection.subscriptions.add(subscription);
+    this.active.add(subscription);
+    const start = (): ClientSubscription => {
+      // Planned against a supergraph that was replaced meanwhile: end it as the reload ended the others.
+      if (this.options.gateway.generation !== generation) subscription.end(subscriptionEnd('SUBSCRIPTION_SCHEMA_RELOAD', 'The graph was updated; subscribe again'));
+      else if (this.closing) subscription.end(subscriptionEnd('SUBSCRIPTION_SERVER_SHUTDOWN', 'The server is shutting down; subscribe again'));
+      else subscription.start();
+      return subscription;
+    };
+    return this.admitted(connection, id, generation, admission, { kind: 'subscription', context, start });
+  }
+
+  /** The execution arguments graphql-ws passes on to `subscribe` or `execute`, carrying the operation. */
+  private admitted(connection: Connection, id: string, generation: SchemaGeneration, admission: { prepared: PreparedDocument; operation: PreparedOperation }, operation: Operation): ExecutionArgs {
+    const { document } = admission.prepared;
+    if (!document) throw new Error('admitted an invalid document');
+    connection.running.set(id, operation.context);
+    // graphql-ws reads only the operation's type from these; everything else was done by the router.
+    return { schema: generation.documents.schema, document, operationName: admission.operation.name, contextValue: operation };
+  }
+
+  /** Errors sent over the socket count in `graphql_errors_total` by code, as over HTTP. */
+  private counted(errors: GraphQLFormattedError[]): GraphQLFormattedError[] {
+    for (const error of errors) this.options.metrics.errors.inc({ code: String(error.extensions?.code ?? 'INTERNAL') });
+    return errors;
+  }
+
+  private plannerOf(generation: SchemaGeneration): SubscriptionPlanner {
+    let planner = this.planners.get(generation);
+    if (!planner) {
+      planner = new SubscriptionPlanner(generation.supergraphSdl, this.options.dataSource);
+      this.planners.set(generation, planner);
+    }
+    return planner;
+  }
+
+  private endAll(error: GraphQLError): void {
+    for (const subscription of [...this.active]) subscription.end(error);
+  }
+
+  /** Operations still running on a socket (a stop waits for their shutdown errors to be written). */
+  private runningOn(socket: WebSocket): number {
+    return this.socketConnections.get(socket)?.running.size ?? 0;
+  }
+
+  private closeSocket(socket: WebSocket): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (socket.readyState === socket.CLOSED) return resolve();
+      socket.once('close', () => resolve());
+      socket.close(SUBSCRIPTION_CLOSE_CODES.GOING_AWAY, 'Server shutting down');
+      // A peer that never answers the close handshake is cut off.
+      setTimeout(() => {
+        socket.terminate();
+        resolve();
+      }, 1000).unref();
+    });
+  }
+}
+
+/** The primary fetch as sent to the subgraph: its operation and the variables it uses. */
+function upstreamRequest(plan: SubscriptionPlan, variables: Record<string, unknown>): { query: string; operationName: string | undefined; variables: Record<string, unknown> } {
+  const used: Record<string, unknown> = {};
+  for (const name of plan.primary.variableUsages ?? []) if (variables[name] !== undefined) used[name] = variables[name];
+  return { query: plan.primary.operation, operationName: plan.primary.operationName, variables: used };
+}
