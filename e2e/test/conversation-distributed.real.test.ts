@@ -73,7 +73,7 @@ async function pollBranch(token: string, id: string, done: (b: Branch) => boolea
 
 beforeAll(async () => {
   running = await startTestStack('conversation-distributed', { aiGateway: false });
-  gateway = createKafkaEventBus({ brokers: KAFKA_BROKERS.split(','), clientId: 'e2e-ai-gateway', logger: createLogger({ name: 'e2e', level: 'silent' }) });
+  gateway = createKafkaEventBus({ brokers: KAFKA_BROKERS.split(','), clientId: 'e2e-ai-gateway', namespace: running.kafkaNamespace, logger: createLogger({ name: 'e2e', level: 'silent' }) });
   await gateway.start();
 }, 120_000);
 

@@ -24,6 +24,8 @@ export interface TestStackOptions {
 
 export interface TestStack {
   stack: DistributedStack;
+  /** The Kafka namespace of this stack's topics: a test playing a service on Kafka uses it too. */
+  kafkaNamespace: string;
   dispose(): Promise<void>;
 }
 
@@ -53,6 +55,7 @@ export async function startTestStack(name: string, options: TestStackOptions = {
   });
   return {
     stack,
+    kafkaNamespace: `${run}.`,
     async dispose() {
       await stack.stop();
       rmSync(dataDir, { recursive: true, force: true });
