@@ -6,10 +6,12 @@
  * 1. Time to first token added by the platform: per turn, the provider's own time to first token
  *    (request received -> first chunk written) vs the client's (sendMessage sent -> first token
  *    received), in the same run; p50/p99 of both and of the difference.
- * 2. Chunk delivery: one stream's chunks/s with the provider sending back to back; then N
+ * 2. Stop: stopGeneration sent -> the ABORTED done chunk received (target: the provider call is
+ *    aborted within 100 ms, on whichever instance runs it).
+ * 3. Chunk delivery: one stream's chunks/s with the provider sending back to back; then N
  *    concurrent streams at 20 chunks/s each: per-chunk latency (provider write -> client receipt),
  *    loss (every chunk must arrive, in order), and the largest N whose p99 stays under 100 ms.
- * 3. Router memory per idle subscription: a router in its own process, 1,000 client connections
+ * 4. Router memory per idle subscription: a router in its own process, 1,000 client connections
  *    each holding one subscription to a stream that sends nothing.
  *
  * Modes: `embedded` (in-process bus and key-value store) and `kafka-redis` (ai-gateway, conversation
@@ -37,6 +39,7 @@ const BURST_CHUNKS = Number(process.env.BURST_CHUNKS ?? 3000);
 const LEVELS = (process.env.STREAM_LEVELS ?? '10,25,50,100,150').split(',').map(Number);
 const IDLE = Number(process.env.IDLE_SUBSCRIPTIONS ?? 1000);
 const TURN_PAUSE_MS = Number(process.env.TURN_PAUSE_MS ?? 250);
+const STOP_TURNS = Number(process.env.STOP_TURNS ?? 20);
 const PACED = 'paced-50x60';
 const FIRST_TOKEN = 'delay-20x20';
 const BURST = `paced-0x${BURST_CHUNKS}`;
@@ -150,6 +153,30 @@ async function timeToFirstToken(stack: EmbeddedStack, provider: PacedProvider, t
     `    where it goes (p50): sendMessage round trip ${ms(pct(sendTimes, 50))}; answered -> provider request ${ms(pct(pickups, 50))} (outbox, bus, ai-gateway); ` +
       `first token written -> received ${ms(pct(deliveries, 50))} (stream store, streaming, router); answered -> start chunk ${ms(pct(startChunkTimes, 50))}`,
   );
+}
+
+/** stopGeneration sent -> the ABORTED done chunk received, for streams stopped mid-answer. */
+async function stopLatency(stack: EmbeddedStack, token: string): Promise<void> {
+  const ws = client(stack.url, token);
+  const times: number[] = [];
+  for (let i = 0; i < STOP_TURNS; i++) {
+    const streamId = await send(stack.url, token, PACED);
+    let stopped: number | undefined;
+    let ended: number | undefined;
+    let requested: Promise<unknown> | undefined;
+    const chunks = await follow(ws, streamId, (chunk, at) => {
+      if (chunk.seq === 3 && requested === undefined) {
+        stopped = nowMs();
+        requested = gql(stack.url, token, 'mutation($s: ID!) { stopGeneration(streamId: $s) }', { s: streamId });
+      }
+      if (chunk.done) ended = at;
+    });
+    await requested;
+    if (chunks.at(-1)?.status !== 'ABORTED' || stopped === undefined || ended === undefined) throw new Error(`stop ${i}: the stream was not aborted`);
+    times.push(ended - stopped);
+  }
+  await ws.dispose();
+  console.log(`  stopGeneration -> ABORTED done chunk at the client, ${STOP_TURNS} streams: p50 ${ms(pct(times, 50))}  p99 ${ms(pct(times, 99))}  max ${ms(Math.max(...times))}`);
 }
 
 async function burst(stack: EmbeddedStack, token: string): Promise<void> {
@@ -320,6 +347,7 @@ async function run(mode: string): Promise<void> {
     console.log(`\nlive chat, ${mode} (${mode === 'embedded' ? 'in-process bus and key-value store' : 'Kafka bus, Redis streams'}), Node ${process.version}`);
     const token = await register(stack.url, 'bench');
     await timeToFirstToken(stack, provider, token);
+    await stopLatency(stack, token);
     await burst(stack, token);
     await concurrent(stack, token);
     if (mode === MODES[0]) await idleMemory(stack, token);
