@@ -53,12 +53,13 @@ const RUNNING = new Set(['PENDING', 'STREAMING']);
  * Sending, editing and regenerating messages, and switching branches. All checks run before the
  * first write, so a refused request writes nothing.
  *
- * Without transactions a turn is three single-document writes, ordered so a crash between them
+ * Without transactions a turn is two writes, ordered so a crash between or during them
  * leaves nothing a reader can trip on: (1) the conversation's active leaf is claimed with a
  * conditional update on the leaf we read — a concurrent send on the same conversation loses
- * with CONFLICT instead of forking silently; (2) the user message with its `message.created`;
- * (3) the assistant message with its `message.created` AND `ai.generation.requested` in its own
- * outbox. The generation is requested by the same write that creates the message it fills, so
+ * with CONFLICT instead of forking silently; then one ordered insert of (2) the user message
+ * with its `message.created` and (3) the assistant message with its `message.created` AND
+ * `ai.generation.requested` in its own outbox (ordered: a crash can keep (2) without (3), never
+ * the other way round). The generation is requested by the same write that creates the message it fills, so
  * there is never a request for a message that does not exist nor a pending message nobody asked
  * for. A crash after (1) leaves a dangling leaf id, which readers replace by the newest message.
  */
@@ -153,11 +154,16 @@ export class MessageCommands {
     const history = [...branch, ...(userMessage ? [userMessage] : [])].filter((m) => m.role !== 'ASSISTANT' || (m.status === 'COMPLETE' && m.content.length > 0));
     const context = buildContextWindow(conversation.systemPrompt, history.map((m) => ({ role: m.role, content: m.content, fileIds: m.fileIds ?? [] })), contextBudgetFor(model, this.options));
 
-    const stored = await this.claimLeaf(turn, assistant._id, now);
-    if (userMessage) await this.w.collections.messages.insertOne(insertWithOutbox(userMessage, [messageCreated(userMessage)]));
     // The first answer of a conversation whose title nobody chose gets a generated title.
     const generateTitle = conversation.titleSource === 'auto' && !tree.some((m) => m.role === 'ASSISTANT' && m.status === 'COMPLETE');
-    const assistantMessage = await this.w.collections.messages.insertOne(insertWithOutbox(assistant, [messageCreated(assistant), generationRequested(assistant, context, generateTitle)]));
+    const stored = await this.claimLeaf(turn, assistant._id, now);
+    // One ordered insert (one round trip, one journal batch): the user message lands first.
+    const inserted = await this.w.collections.messages.insertMany([
+      ...(userMessage ? [insertWithOutbox(userMessage, [messageCreated(userMessage)])] : []),
+      insertWithOutbox(assistant, [messageCreated(assistant), generationRequested(assistant, context, generateTitle)]),
+    ]);
+    const assistantMessage = inserted[inserted.length - 1];
+    if (!assistantMessage) throw new Error('insertMany returned no documents');
     this.w.eventsQueued();
     return { conversation: stored, userMessage: userMessage ?? answered, assistantMessage, streamId };
   }
