@@ -25,6 +25,13 @@ export interface GenerationJob {
   /** The first USER message of the request (for titles). */
   firstUserMessage: string;
   controller: AbortController;
+  /**
+   * Whether the generation document is stored: the provider call starts while it is being
+   * written, but nothing (stream entries, events) is written for the job until it resolves true.
+   * False when another delivery of the same request stored it first (a duplicate: this job only
+   * lets go of its provider call); rejects when the store failed (the request is redelivered).
+   */
+  persisted: Promise<boolean>;
   /** The text streamed so far (kept for the crash path). */
   partial?: string;
 }
@@ -96,9 +103,11 @@ export class GenerationRunner {
     if (!controller.signal.aborted && (await kv.get(tokenStreamStopKey(doc.streamId))) !== null) controller.abort('stop' satisfies AbortReason);
 
     const writer = this.writerFor(doc);
-    // Written while the provider call starts (deltas wait for the `start` entry): no round trip
-    // of ours sits in front of the first token. A failure surfaces below, before the outcome.
-    const streamStarted = writer.start();
+    // Written while the provider call starts (deltas wait for the `start` entry), once the
+    // generation document is stored: no round trip of ours sits in front of the first token, and
+    // a duplicate delivery writes nothing. A failure surfaces below, before the outcome.
+    const stored = job.persisted.catch(() => false);
+    const streamStarted = stored.then((ok) => (ok ? writer.start() : undefined));
     streamStarted.catch(() => undefined);
 
     let started: Promise<unknown> = Promise.resolve();
@@ -116,13 +125,20 @@ export class GenerationRunner {
           },
           onFirstToken: (deployment) => {
             // Off the token path; awaited before the outcome so `started` precedes it in the outbox.
-            started = collections.generations
-              .updateOne({ _id: doc._id, ...OPEN_GENERATION }, updateWithOutbox({ $set: { state: 'running', startedAt: now(), deployment: deployment.id } }, [generationStarted(doc, deployment.id)]))
-              .then(() => this.deps.eventsQueued())
+            started = stored
+              .then(async (ok) => {
+                if (!ok) return;
+                await collections.generations.updateOne({ _id: doc._id, ...OPEN_GENERATION }, updateWithOutbox({ $set: { state: 'running', startedAt: now(), deployment: deployment.id } }, [generationStarted(doc, deployment.id)]));
+                this.deps.eventsQueued();
+              })
               .catch((err: unknown) => log.warn({ err }, 'could not record generation.started'));
           },
         })
       : unknownModel(doc.model);
+    if (!(await stored)) {
+      log.debug('generation not stored by this delivery (a duplicate, or the store failed): nothing written');
+      return;
+    }
     await started;
     await streamStarted;
     const reason = controller.signal.aborted ? (controller.signal.reason as AbortReason) : undefined;

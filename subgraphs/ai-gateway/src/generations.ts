@@ -1,4 +1,4 @@
-import { insertWithOutbox, newId, type DocumentStore, type KvStore, type Logger, type Unsubscribe } from '@chatgraph/kit';
+import { DuplicateKeyError, insertWithOutbox, newId, type DocumentStore, type KvStore, type Logger, type Unsubscribe } from '@chatgraph/kit';
 import { GENERATION_CONTROL_CHANNEL, parseGenerationControl } from '@chatgraph/schema';
 import type { GenerationRequested } from './events';
 import { GenerationRunner, type AbortReason, type GenerationJob } from './generationRunner';
@@ -80,6 +80,8 @@ export class GenerationScheduler {
 
   /** Stores the generation (leased to this instance) and queues it; a duplicate stream id throws DuplicateKeyError. */
   async accept(event: GenerationRequested): Promise<void> {
+    // A redelivery of a request this instance is running: nothing to do.
+    if (this.jobs.has(event.subject.streamId)) return;
     // Backpressure: the consumer waits here (the kit keeps its group membership alive meanwhile).
     while (this.accepting && this.queue.length >= this.options.maxQueued) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
     if (this.state !== 'running' || !this.accepting) throw new Error('the generation scheduler is not accepting generations');
@@ -105,12 +107,28 @@ export class GenerationScheduler {
       title: null,
       streamClosed: false,
     };
-    await this.options.collections.generations.insertOne(insertWithOutbox(doc, []));
+    // The job is queued while its document is written, so the provider call starts without
+    // waiting for the store; the job writes nothing until the document is stored (see `persisted`).
+    const inserted = this.options.collections.generations.insertOne(insertWithOutbox(doc, []));
+    const persisted = inserted.then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof DuplicateKeyError) return false;
+        throw error;
+      },
+    );
     const messages: ChatMessage[] = payload.messages.map((m) => ({ role: ROLES[m.role], content: m.content }));
-    const job: GenerationJob = { doc, messages, firstUserMessage: payload.messages.find((m) => m.role === 'USER')?.content ?? '', controller: new AbortController() };
+    const job: GenerationJob = { doc, messages, firstUserMessage: payload.messages.find((m) => m.role === 'USER')?.content ?? '', controller: new AbortController(), persisted };
     this.jobs.set(doc.streamId, job);
     this.queue.push(job);
     this.pump();
+    try {
+      await inserted;
+    } catch (error) {
+      // Not ours to run (a duplicate) or not stored (redelivered later): let go of the provider call.
+      job.controller.abort('interrupted' satisfies AbortReason);
+      throw error;
+    }
   }
 
   /** Aborts a local generation (queued or running); resolves whether it was here. */

@@ -30,10 +30,14 @@ export class TokenStreamWriter {
   private meta: TokenStreamMeta | undefined;
   private ready: Promise<void> = Promise.resolve();
   private started: Promise<void> = Promise.resolve();
+  /** Opened by `start()`: deltas pushed before it wait, so the `start` entry is always seq 1. */
+  private readonly gate: Promise<void>;
+  private openGate: () => void = () => undefined;
   private readonly now: () => Date;
 
   constructor(private readonly options: TokenStreamWriterOptions) {
     this.now = options.now ?? (() => new Date());
+    this.gate = new Promise((resolve) => (this.openGate = resolve));
   }
 
   private get key(): string {
@@ -61,6 +65,7 @@ export class TokenStreamWriter {
       () => undefined,
       () => undefined,
     );
+    this.openGate();
     return this.started;
   }
 
@@ -73,6 +78,7 @@ export class TokenStreamWriter {
 
   private async drain(): Promise<void> {
     try {
+      await this.gate;
       await this.ready;
       while (this.pending.length > 0 && this.failure === undefined) {
         const delta = this.pending;
