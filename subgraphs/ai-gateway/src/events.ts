@@ -18,7 +18,7 @@ export type GenerationRequested = Extract<AiGenerationEvent, { type: 'generation
  * one slow answer never holds the partition.
  */
 export function generationRequestHandler(store: DocumentStore, accept: (event: GenerationRequested) => Promise<void>): EventHandler {
-  return idempotentHandler(store, CONSUMER_GROUP, async (delivery) => {
+  const handle = idempotentHandler(store, CONSUMER_GROUP, async (delivery) => {
     if (delivery.topic !== aiGenerationV1.topic) return;
     const event = aiGenerationV1.validate(delivery.event);
     if (event.type !== 'generation.requested') return;
@@ -28,6 +28,12 @@ export function generationRequestHandler(store: DocumentStore, accept: (event: G
       if (!(error instanceof DuplicateKeyError)) throw error;
     }
   });
+  // Outcomes (ai-gateway's own, and titles) are skipped before the idempotency bookkeeping, which
+  // would otherwise write a processed marker for each of them for nothing.
+  return async (delivery) => {
+    if (delivery.event.type !== 'generation.requested') return;
+    await handle(delivery);
+  };
 }
 
 /** Subscribes the request consumer; `stop()` the subscription to drain it. */

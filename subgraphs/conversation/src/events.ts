@@ -1,4 +1,4 @@
-import { idempotentHandler, updateWithOutbox, type DocumentStore, type EventBus, type Logger, type Subscription } from '@chatgraph/kit';
+import { idempotentHandler, updateWithOutbox, type DocumentStore, type EventBus, type EventDelivery, type Logger, type Subscription } from '@chatgraph/kit';
 import { aiGenerationV1, conversationConversationV1, conversationMessageV1, type AiGenerationEvent } from '@chatgraph/schema';
 import { conversationUpdated, messageCompleted } from './outboxEvents';
 import type { ConversationCollections, MessageDoc } from './store';
@@ -49,7 +49,7 @@ interface HandlerDeps {
  */
 export function generationResultHandler(deps: HandlerDeps) {
   const { collections, logger, now } = deps;
-  return idempotentHandler(deps.store, CONSUMER_GROUP, async (delivery, once) => {
+  const handle = idempotentHandler(deps.store, CONSUMER_GROUP, async (delivery, once) => {
     if (delivery.topic !== aiGenerationV1.topic) return;
     const event = aiGenerationV1.validate(delivery.event);
     const { messageId, conversationId } = event.subject;
@@ -83,6 +83,12 @@ export function generationResultHandler(deps: HandlerDeps) {
     const applied = await once.updateOnce(collections.messages, { _id: messageId, conversationId, status: { $in: OPEN_STATUSES }, _deleted: { $ne: true } }, update);
     if (applied) deps.eventsQueued();
   });
+  // Requests are ai-gateway's to act on: skipped before the idempotency bookkeeping, which would
+  // otherwise write a processed marker per generation for nothing.
+  return async (delivery: EventDelivery): Promise<void> => {
+    if (delivery.event.type === 'generation.requested') return;
+    await handle(delivery);
+  };
 }
 
 /** Subscribes the generation-result consumer; `stop()` the subscription to drain it. */
