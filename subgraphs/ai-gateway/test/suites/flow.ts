@@ -81,6 +81,22 @@ export function describeFlow(target: Target): void {
     expect(entries.filter((e) => e.entry.type === 'done')).toHaveLength(1);
   });
 
+  it('writes nothing for a request of a stream that already ended here (its provider call is let go once the store says duplicate)', async () => {
+    const subject = newSubject();
+    await requestGeneration(h, subject);
+    await waitForEvent(subject.streamId, 'generation.completed');
+    const before = await waitForDone(subject.streamId);
+    // The job is gone from this instance, so only the store's unique stream id can tell.
+    await requestGeneration(h, subject);
+    const probe = newSubject(subject.ownerId);
+    await requestGeneration(h, { ...probe, conversationId: subject.conversationId });
+    await waitForEvent(probe.streamId, 'generation.completed');
+    expect(await h.collections.generations.count({ streamId: subject.streamId })).toBe(1);
+    expect(eventsOf(events, subject.streamId, 'generation.completed')).toHaveLength(1);
+    expect(eventsOf(events, subject.streamId, 'generation.started')).toHaveLength(1);
+    expect(await readStream(h.kv, subject.streamId)).toEqual(before);
+  });
+
   it('aborts a running generation on a stop from the control channel, keeping the partial text', async () => {
     const subject = newSubject();
     await requestGeneration(h, subject, { model: 'gated' });
