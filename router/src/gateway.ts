@@ -14,6 +14,10 @@ export type GatewayExecutor = ApolloGateway['executor'];
 /** What the executor receives per request (the fields it reads are listed in pipeline.ts). */
 export type GatewayRequestContext = Parameters<GatewayExecutor>[0];
 
+/** Fields of the gateway's request context that neither the executor nor `executeQueryPlan` reads; built once. */
+export const UNUSED_CACHE: GatewayRequestContext['cache'] = { get: async () => undefined, set: async () => undefined, delete: async () => undefined };
+export const NO_SCHEMA_HASH = '' as GatewayRequestContext['schemaHash'];
+
 /**
  * One loaded supergraph: its API schema and the documents validated against it. A hot reload
  * makes a new generation; a request keeps the generation (and cache) it started with.

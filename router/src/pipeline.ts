@@ -4,7 +4,7 @@ import type { RequestContext } from './context';
 import { evaluateCost, isConstantCost } from './cost';
 import type { PreparedDocument, PreparedOperation } from './documents';
 import { maskErrors } from './errorMasking';
-import type { GatewayRequestContext, RouterGateway } from './gateway';
+import { NO_SCHEMA_HASH, UNUSED_CACHE, type GatewayRequestContext, type RouterGateway } from './gateway';
 import type { GraphQLRequest } from './graphqlRequest';
 import { checkCost } from './limits';
 import { PersistedQueries } from './persistedQueries';
@@ -34,10 +34,6 @@ export interface PipelineOptions {
 }
 
 const NO_VARIABLES: Readonly<Record<string, unknown>> = Object.freeze({});
-
-/** Fields of the executor's request context the gateway never reads; built once. */
-const UNUSED_CACHE: GatewayRequestContext['cache'] = { get: async () => undefined, set: async () => undefined, delete: async () => undefined };
-const NO_SCHEMA_HASH = '' as GatewayRequestContext['schemaHash'];
 
 const NOT_LOADED = refusal('UNAVAILABLE', 'The graph is not loaded yet, try again');
 const NO_QUERY = refusal('BAD_USER_INPUT', 'GraphQL operations must contain a non-empty `query` or a `persistedQuery` extension.');

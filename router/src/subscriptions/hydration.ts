@@ -3,13 +3,9 @@ import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import type { ExecutionResult } from 'graphql-ws';
 import type { RequestContext } from '../context';
 import type { PreparedDocument } from '../documents';
-import type { GatewayRequestContext } from '../gateway';
+import { NO_SCHEMA_HASH, UNUSED_CACHE, type GatewayRequestContext } from '../gateway';
 import { EVENT_SERVICE, type SubscriptionPlan, type SubscriptionPlanner } from './planner';
 import type { UpstreamEvent } from './upstreamConnections';
-
-/** Fields of the gateway's request context that `executeQueryPlan` never reads. */
-const UNUSED_CACHE: GatewayRequestContext['cache'] = { get: async () => undefined, set: async () => undefined, delete: async () => undefined };
-const NO_SCHEMA_HASH = '' as GatewayRequestContext['schemaHash'];
 
 /** The client subscription an event is shaped for. */
 export interface HydrationRequest {
