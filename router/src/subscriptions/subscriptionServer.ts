@@ -5,7 +5,7 @@ import type { ExecutionArgs, GraphQLError, GraphQLFormattedError } from 'graphql
 import type { ExecutionResult, FormattedExecutionResult } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { HttpError, type Logger, type Principal, type ServiceMetrics } from '@chatgraph/kit';
+import { closeSocket, HttpError, type Logger, type Principal, type ServiceMetrics } from '@chatgraph/kit';
 import type { Authenticator } from '../auth';
 import { RequestContext } from '../context';
 import type { PreparedDocument, PreparedOperation } from '../documents';
@@ -344,16 +344,7 @@ export class SubscriptionServer {
   }
 
   private closeSocket(socket: WebSocket): Promise<void> {
-    return new Promise<void>((resolve) => {
-      if (socket.readyState === socket.CLOSED) return resolve();
-      socket.once('close', () => resolve());
-      socket.close(SUBSCRIPTION_CLOSE_CODES.GOING_AWAY, 'Server shutting down');
-      // A peer that never answers the close handshake is cut off.
-      setTimeout(() => {
-        socket.terminate();
-        resolve();
-      }, 1000).unref();
-    });
+    return closeSocket(socket, SUBSCRIPTION_CLOSE_CODES.GOING_AWAY, 'Server shutting down');
   }
 }
 

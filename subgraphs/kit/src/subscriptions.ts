@@ -28,6 +28,22 @@ export const SUBSCRIPTION_CLOSE = {
   GOING_AWAY: 1001,
 } as const;
 
+/**
+ * Closes a WebSocket with `code` and resolves once it is closed; a peer that does not answer the
+ * close handshake within `timeoutMs` is cut off.
+ */
+export function closeSocket(ws: WebSocket, code: number, reason: string, timeoutMs = 1000): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (ws.readyState === ws.CLOSED) return resolve();
+    ws.once('close', () => resolve());
+    ws.close(code, reason);
+    setTimeout(() => {
+      ws.terminate();
+      resolve();
+    }, timeoutMs).unref();
+  });
+}
+
 /** The `connection_init` payload the router sends to a subgraph for `principal`. */
 export function signConnectionParams(secret: string, principal: Principal, now = Date.now()): Record<string, string> {
   return signRequest(secret, principal, CONNECTION_SIGNED_BODY, now);
@@ -158,22 +174,7 @@ export function attachSubscriptionServer<TContext extends RequestContext>(option
       closed ??= (async () => {
         closing = true;
         options.server.off('upgrade', onUpgrade);
-        const sockets = [...wss.clients] as WebSocket[];
-        await Promise.all(
-          sockets.map(
-            (ws) =>
-              new Promise<void>((resolve) => {
-                if (ws.readyState === ws.CLOSED) return resolve();
-                ws.once('close', () => resolve());
-                ws.close(SUBSCRIPTION_CLOSE.GOING_AWAY, 'Server shutting down');
-                // A peer that never answers the close handshake is cut off.
-                setTimeout(() => {
-                  ws.terminate();
-                  resolve();
-                }, 1000).unref();
-              }),
-          ),
-        );
+        await Promise.all([...wss.clients].map((ws) => closeSocket(ws, SUBSCRIPTION_CLOSE.GOING_AWAY, 'Server shutting down')));
         await disposable.dispose();
       })();
       return closed;
