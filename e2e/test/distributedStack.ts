@@ -4,6 +4,7 @@
  * scripts/infra servers use, random service ports, a database prefix unique to this test run.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startDistributed, type DistributedStack } from '../../scripts/distributed/launch';
@@ -29,18 +30,39 @@ export interface TestStack {
   dispose(): Promise<void>;
 }
 
+/** `count` distinct ports that were free a moment ago (all held open together, then released). */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const server = createServer();
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return server;
+    }),
+  );
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  return ports;
+}
+
 export async function startTestStack(name: string, options: TestStackOptions = {}): Promise<TestStack> {
   const dataDir = mkdtempSync(path.join(tmpdir(), `chatgraph-${name}-`));
-  const base = 30000 + Math.floor(Math.random() * 20000);
   const routers = options.routers ?? 1;
   const streamings = options.streamings ?? 1;
+  // Ports the OS has just handed out as free: a random range could meet the ephemeral ports of
+  // the Kafka, Redis and MongoDB clients running meanwhile.
+  const ports = await freePorts(4 + routers + streamings);
+  const take = (): number => {
+    const port = ports.shift();
+    if (port === undefined) throw new Error('out of ports');
+    return port;
+  };
   const run = `e2e_${process.pid}_${Date.now()}_`;
   const stack = await startDistributed({
-    routerPorts: Array.from({ length: routers }, (_, i) => base + 10 + i),
-    identityPort: base + 1,
-    conversationPort: base + 2,
-    aiGatewayPort: base + 3,
-    streamingPorts: Array.from({ length: streamings }, (_, i) => base + 20 + i),
+    routerPorts: Array.from({ length: routers }, take),
+    identityPort: take(),
+    conversationPort: take(),
+    aiGatewayPort: take(),
+    streamingPorts: Array.from({ length: streamings }, take),
     mongoUrl: MONGO_URL,
     kafkaBrokers: KAFKA_BROKERS,
     redisUrl: REDIS_URL,
