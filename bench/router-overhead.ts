@@ -8,6 +8,7 @@
  *
  *   pnpm bench:router   # BENCH_SECONDS=10 BENCH_ROUNDS=3 BENCH_CONNECTIONS=10 BENCH_MODES=distributed,embedded
  */
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { signRequest, type Principal } from '@chatgraph/kit';
 import { graphql, spawnDistributed, spawnEmbedded, type BenchStack } from './support/spawnStack';
@@ -23,6 +24,30 @@ interface Figures {
   p99: number;
   errors: number;
   non2xx: number;
+  /** CPU microseconds spent per request, by process role (the load generator included). */
+  cpuPerRequest: Record<string, number>;
+}
+
+/** Linux's USER_HZ: /proc reports CPU time in these ticks. */
+const TICKS_PER_SECOND = 100;
+
+/** CPU time (user + system) a process has used so far, in microseconds; undefined off Linux. */
+function cpuMicros(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at state; utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+function cpuSnapshot(pids: Record<string, number>): Record<string, number | undefined> {
+  const usage = process.cpuUsage();
+  const snapshot: Record<string, number | undefined> = { 'load generator': usage.user + usage.system };
+  for (const [role, pid] of Object.entries(pids)) snapshot[role] = cpuMicros(pid);
+  return snapshot;
 }
 
 /** The run with the median throughput (its latencies come with it). */
@@ -33,9 +58,21 @@ function median(runs: Figures[]): Figures {
   return middle;
 }
 
-async function load(url: string, headers: Record<string, string>, duration: number): Promise<Figures> {
+async function load(url: string, headers: Record<string, string>, duration: number, pids: Record<string, number>): Promise<Figures> {
+  const before = cpuSnapshot(pids);
   const result = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: QUERY, connections, duration });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx };
+  const after = cpuSnapshot(pids);
+  const cpuPerRequest: Record<string, number> = {};
+  for (const [role, end] of Object.entries(after)) {
+    const start = before[role];
+    if (end !== undefined && start !== undefined && result.requests.total > 0) cpuPerRequest[role] = (end - start) / result.requests.total;
+  }
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx, cpuPerRequest };
+}
+
+function cpuRow(f: Figures): string {
+  const parts = Object.entries(f.cpuPerRequest).map(([role, micros]) => `${role} ${micros.toFixed(0)}`);
+  return parts.length > 0 ? `      CPU µs/request: ${parts.join(', ')}` : '';
 }
 
 async function measure(mode: string, stack: BenchStack): Promise<boolean> {
@@ -56,15 +93,15 @@ async function measure(mode: string, stack: BenchStack): Promise<boolean> {
     const directHeaders = () => signRequest(stack.secret, principal, QUERY);
 
     // Warm both paths (JIT, connection pools, JWKS cache) before measuring.
-    await load(stack.url, routerHeaders, 2);
-    await load(direct, directHeaders(), 2);
+    await load(stack.url, routerHeaders, 2, stack.pids);
+    await load(direct, directHeaders(), 2, stack.pids);
     // Alternating rounds, medians reported: on a small shared machine one run of each side can
     // land in a noisy moment; alternating spreads that noise over both sides.
     const routerRuns: Figures[] = [];
     const directRuns: Figures[] = [];
     for (let round = 0; round < rounds; round++) {
-      routerRuns.push(await load(stack.url, routerHeaders, seconds));
-      directRuns.push(await load(direct, directHeaders(), seconds));
+      routerRuns.push(await load(stack.url, routerHeaders, seconds, stack.pids));
+      directRuns.push(await load(direct, directHeaders(), seconds, stack.pids));
     }
     const viaRouter = median(routerRuns);
     const straight = median(directRuns);
@@ -74,7 +111,9 @@ async function measure(mode: string, stack: BenchStack): Promise<boolean> {
       `${name.padEnd(22)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   errors ${f.errors + f.non2xx}`;
     console.log(`\nrouter overhead, ${mode}: authenticated \`me\`, ${connections} connections, ${rounds} alternating rounds of ${seconds} s per side (medians), Node ${process.version}`);
     console.log(row('through the router', viaRouter));
+    console.log(cpuRow(viaRouter));
     console.log(row('straight to identity', straight));
+    console.log(cpuRow(straight));
     console.log(`ratio router/direct throughput: ${(viaRouter.rps / straight.rps).toFixed(2)} (target >= 0.70); per round: ${ratios.join(' ')}`);
     return [...routerRuns, ...directRuns].every((f) => f.errors + f.non2xx === 0);
   }

@@ -9,6 +9,8 @@ export interface BenchStack {
   url: string;
   identityUrl: string;
   secret: string;
+  /** The processes serving the stack, by role, for CPU accounting. */
+  pids: Record<string, number>;
   stop(): Promise<void>;
 }
 
@@ -51,7 +53,7 @@ export async function spawnEmbedded(): Promise<BenchStack> {
     child.once('exit', (code) => reject(new Error(`stack exited with ${code}`)));
   });
   const info = JSON.parse(first) as Omit<BenchStack, 'stop'>;
-  return { ...info, stop: () => stopChild(child) };
+  return { ...info, pids: { 'router+subgraphs': child.pid ?? 0 }, stop: () => stopChild(child) };
 }
 
 /** Distributed mode: identity and the router each in their own process, as deployed. */
@@ -79,6 +81,7 @@ export async function spawnDistributed(): Promise<BenchStack> {
     url: `http://127.0.0.1:${routerPort}/graphql`,
     identityUrl,
     secret,
+    pids: { router: router.pid ?? 0, identity: identity.pid ?? 0 },
     stop: async () => {
       await stopChild(router);
       await stopChild(identity);
