@@ -26,6 +26,11 @@ function parseJson(text: string): unknown {
   }
 }
 
+/** The gateway's subgraph operations start with their keyword (`query`, `mutation`, or `{`). */
+export function isMutation(query: string): boolean {
+  return /^\s*mutation\b/.test(query);
+}
+
 function firstError(body: unknown): FirstError | undefined {
   if (body === null || typeof body !== 'object') return undefined;
   const errors = (body as { errors?: unknown }).errors;
@@ -68,7 +73,7 @@ export class SigningDataSource implements GraphQLDataSource<RouterContext> {
 
     let reply: SubgraphReply;
     try {
-      reply = await this.transport.post(this.url, headers, body);
+      reply = await this.transport.post(this.url, headers, body, !isMutation(request.query));
     } catch (err) {
       (context ? context.log : this.log).warn({ err, subgraph: this.name }, 'subgraph unreachable');
       throw codedError('UNAVAILABLE', 'A service is unavailable, try again');

@@ -67,15 +67,18 @@ export class SubgraphTransport {
   /** @param timeoutMs a subgraph silent for this long (before or during its answer) fails the request. */
   constructor(private readonly timeoutMs: number) {}
 
-  /** POSTs `body`; rejects when the subgraph cannot be reached or stays silent for `timeoutMs`. */
-  async post(url: string, headers: Record<string, string>, body: string): Promise<SubgraphReply> {
+  /**
+   * POSTs `body`; rejects when the subgraph cannot be reached or stays silent for `timeoutMs`.
+   * With `resendable` (the operation reads, it writes nothing), a connection lost before the
+   * subgraph answered — a kept-alive connection closed under the request by a restart — is tried
+   * once more on a fresh one. A mutation is never sent twice.
+   */
+  async post(url: string, headers: Record<string, string>, body: string, resendable: boolean): Promise<SubgraphReply> {
     const target = this.target(url);
     try {
       return await this.send(target, headers, body);
     } catch (err) {
-      // A kept-alive connection the subgraph closed (a restart) as the request was written fails
-      // before the subgraph answered anything: sending once more, on a fresh connection, is safe.
-      if (err instanceof UnansweredSocketError) return this.send(target, headers, body);
+      if (resendable && err instanceof UnansweredSocketError) return this.send(target, headers, body);
       throw err;
     }
   }
