@@ -4,20 +4,21 @@
  */
 export type Role = 'USER' | 'ADMIN';
 
+/** Immutable once made: the signing code remembers each principal's encoding by object. */
 export type Principal =
-  | { kind: 'anonymous' }
+  | { readonly kind: 'anonymous' }
   | {
-      kind: 'user';
-      userId: string;
-      role: Role;
+      readonly kind: 'user';
+      readonly userId: string;
+      readonly role: Role;
       /** How the caller proved it: an access token (with its session) or an API key (with scopes). */
-      via: 'jwt' | 'apiKey';
-      sessionId?: string;
-      apiKeyId?: string;
-      scopes?: string[];
+      readonly via: 'jwt' | 'apiKey';
+      readonly sessionId?: string;
+      readonly apiKeyId?: string;
+      readonly scopes?: readonly string[];
     }
   /** The router itself, e.g. composing the supergraph or validating an API key. */
-  | { kind: 'service'; name: string };
+  | { readonly kind: 'service'; readonly name: string };
 
 export const ANONYMOUS: Principal = { kind: 'anonymous' };
 
@@ -39,10 +40,15 @@ export function parsePrincipal(value: unknown): Principal | null {
     case 'user': {
       if (typeof v.userId !== 'string' || (v.role !== 'USER' && v.role !== 'ADMIN')) return null;
       if (v.via !== 'jwt' && v.via !== 'apiKey') return null;
-      const p: UserPrincipal = { kind: 'user', userId: v.userId, role: v.role, via: v.via };
-      if (typeof v.sessionId === 'string') p.sessionId = v.sessionId;
-      if (typeof v.apiKeyId === 'string') p.apiKeyId = v.apiKeyId;
-      if (isStringArray(v.scopes)) p.scopes = v.scopes;
+      const p: UserPrincipal = {
+        kind: 'user',
+        userId: v.userId,
+        role: v.role,
+        via: v.via,
+        ...(typeof v.sessionId === 'string' ? { sessionId: v.sessionId } : {}),
+        ...(typeof v.apiKeyId === 'string' ? { apiKeyId: v.apiKeyId } : {}),
+        ...(isStringArray(v.scopes) ? { scopes: v.scopes } : {}),
+      };
       return p;
     }
     default:

@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import { parsePrincipal, type Principal } from './principal';
 
 /**
@@ -17,7 +17,22 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 const VERSION = 'v1';
 
 function bodyDigest(body: string | Buffer): string {
-  return createHash('sha256').update(body).digest('hex');
+  return hash('sha256', body, 'hex');
+}
+
+/**
+ * Principals encoded for the header, by object: the router hands the same principal object (its
+ * cache of verified credentials) to every request a client sends with one token.
+ */
+const encodedPrincipals = new WeakMap<Principal, string>();
+
+function encodePrincipal(principal: Principal): string {
+  let encoded = encodedPrincipals.get(principal);
+  if (encoded === undefined) {
+    encoded = Buffer.from(JSON.stringify(principal)).toString('base64url');
+    encodedPrincipals.set(principal, encoded);
+  }
+  return encoded;
 }
 
 function mac(secret: string, timestamp: string, principal: string, digest: string): Buffer {
@@ -25,7 +40,7 @@ function mac(secret: string, timestamp: string, principal: string, digest: strin
 }
 
 export function signRequest(secret: string, principal: Principal, body: string | Buffer, now = Date.now()): Record<string, string> {
-  const encoded = Buffer.from(JSON.stringify(principal)).toString('base64url');
+  const encoded = encodePrincipal(principal);
   const timestamp = String(now);
   const signature = mac(secret, timestamp, encoded, bodyDigest(body)).toString('hex');
   return {
