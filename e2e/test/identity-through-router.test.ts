@@ -106,6 +106,18 @@ describe('identity through the router', () => {
     for (const s of [a, b]) expect(await codeOf(client().request(RefreshSessionDocument, { refreshToken: s.refreshToken }))).toBe('UNAUTHENTICATED');
   });
 
+  it('serves the router from the subgraphs of its own process, signed, without HTTP between them', async () => {
+    const inProcess = jest.spyOn(stack.identity.subgraph, 'serveInProcess');
+    try {
+      const registered = await client().request(RegisterDocument, { input: { email: 'in-process@example.com', password, name: 'Local' } });
+      expect((await client(registered.register.accessToken).request(MeDocument)).me?.id).toBe(registered.register.user.id);
+      expect(inProcess).toHaveBeenCalled();
+      for (const [headers] of inProcess.mock.calls) expect(headers['x-chatgraph-signature']).toMatch(/^v1=[0-9a-f]{64}$/);
+    } finally {
+      inProcess.mockRestore();
+    }
+  });
+
   it('refuses bad credentials and bad tokens with coded errors', async () => {
     await client().request(RegisterDocument, { input: { email: 'alan@example.com', password, name: 'Alan' } });
     expect(await codeOf(client().request(LoginDocument, { input: { email: 'alan@example.com', password: 'wrong password!' } }))).toBe('UNAUTHENTICATED');

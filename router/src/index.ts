@@ -4,6 +4,7 @@ export { SUBSCRIPTION_CLOSE_CODES, SUBSCRIPTION_END_CODES, type SubscriptionEndC
 export { ROUTER_CONFIG_SPEC, loadRouterConfig, introspectionEnabled, parseSubgraphList, type RouterConfig, type SubgraphEndpoint } from './config';
 export { routerDepsFromConfig } from './fromConfig';
 export type { SupergraphSource } from './supergraphSource';
+export type { InProcessSubgraph, SubgraphReply } from './subgraphTransport';
 export type { Authenticator } from './auth';
 export type { RouterContext } from './context';
 export { ROUTER_PRINCIPAL } from './context';

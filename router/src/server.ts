@@ -12,7 +12,7 @@ import { RouterMetrics } from './metrics';
 import { PersistedQueries } from './persistedQueries';
 import { Pipeline } from './pipeline';
 import { unhealthySubgraphs } from './readiness';
-import { SubgraphTransport } from './subgraphTransport';
+import { SubgraphTransport, type InProcessSubgraph } from './subgraphTransport';
 import { DEFAULT_SUBSCRIPTION_LIMITS, SubscriptionServer, type SubscriptionLimits } from './subscriptions/subscriptionServer';
 import type { SupergraphSource } from './supergraphSource';
 
@@ -48,6 +48,8 @@ export interface RouterDeps {
   introspection?: boolean;
   /** A subgraph silent for this long fails the fetch as UNAVAILABLE. Default 30000. */
   subgraphTimeoutMs?: number;
+  /** Subgraphs running in the router's process (embedded mode), by `/graphql` URL: called without HTTP. */
+  inProcessSubgraphs?: ReadonlyMap<string, InProcessSubgraph>;
   /** Longest a graceful stop waits for in-flight requests. Default 10000. */
   drainTimeoutMs?: number;
   /** Subscriptions over graphql-ws (limits, and ping/idle timings for tests). */
@@ -108,7 +110,7 @@ export function buildRouter(deps: RouterDeps): Router {
       logger: authLogger,
     }),
   });
-  const transport = new SubgraphTransport(deps.subgraphTimeoutMs ?? 30_000);
+  const transport = new SubgraphTransport(deps.subgraphTimeoutMs ?? 30_000, deps.inProcessSubgraphs);
   const gateway = new RouterGateway({
     supergraph: deps.supergraph,
     signingSecret: deps.signingSecret,

@@ -6,6 +6,12 @@ export interface SubgraphReply {
   body: string;
 }
 
+/**
+ * A subgraph served by the router's own process (embedded mode): called directly with the signed
+ * headers and body, skipping two loopback HTTP legs. It checks the signature like `/graphql` does.
+ */
+export type InProcessSubgraph = (headers: Readonly<Record<string, string>>, body: string) => Promise<SubgraphReply>;
+
 /** Where one subgraph URL points, resolved once: there are a handful, each used on every request. */
 interface Target {
   pool: Pool;
@@ -64,8 +70,14 @@ export class SubgraphTransport {
   private readonly pools = new Map<string, Pool>();
   private readonly targets = new Map<string, Target>();
 
-  /** @param timeoutMs a subgraph silent for this long (before or during its answer) fails the request. */
-  constructor(private readonly timeoutMs: number) {}
+  /**
+   * @param timeoutMs a subgraph silent for this long (before or during its answer) fails the request.
+   * @param inProcess subgraphs in this process, by their `/graphql` URL, called without HTTP.
+   */
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly inProcess: ReadonlyMap<string, InProcessSubgraph> = new Map(),
+  ) {}
 
   /**
    * POSTs `body`; rejects when the subgraph cannot be reached or stays silent for `timeoutMs`.
@@ -74,6 +86,8 @@ export class SubgraphTransport {
    * once more on a fresh one. A mutation is never sent twice.
    */
   async post(url: string, headers: Record<string, string>, body: string, resendable: boolean): Promise<SubgraphReply> {
+    const local = this.inProcess.get(url);
+    if (local) return local(headers, body);
     const target = this.target(url);
     try {
       return await this.send(target, headers, body);

@@ -138,3 +138,24 @@ describe('isMutation (which subgraph operations may be resent)', () => {
     expect(isMutation('mutationLike')).toBe(false);
   });
 });
+
+describe('SubgraphTransport with subgraphs in the same process', () => {
+  it('calls an in-process subgraph directly and the others over HTTP', async () => {
+    const server = await subgraph(answer);
+    const calls: Array<{ headers: Readonly<Record<string, string>>; body: string }> = [];
+    const local = 'http://127.0.0.1:1/graphql';
+    const transport = new SubgraphTransport(5000, new Map([[local, async (headers: Readonly<Record<string, string>>, body: string) => {
+      calls.push({ headers, body });
+      return { status: 200, body: '{"data":{"local":true}}' };
+    }]]));
+    try {
+      expect(await transport.post(local, { 'x-chatgraph-signature': 'v1=abc' }, 'in process', false)).toEqual({ status: 200, body: '{"data":{"local":true}}' });
+      expect(calls).toEqual([{ headers: { 'x-chatgraph-signature': 'v1=abc' }, body: 'in process' }]);
+      expect((await transport.post(server.url, {}, 'over http', true)).status).toBe(200);
+      expect(server.bodies).toEqual(['over http']);
+    } finally {
+      transport.close();
+      await server.close();
+    }
+  });
+});

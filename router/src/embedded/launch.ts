@@ -9,7 +9,7 @@ import { loadIdentityConfig } from '@chatgraph/identity/src/config';
 import { buildIdentity, type Identity } from '@chatgraph/identity/src/server';
 import { loadStreamingConfig } from '@chatgraph/streaming/src/config';
 import { buildStreaming, type Streaming } from '@chatgraph/streaming/src/server';
-import { buildRouter, loadRouterConfig, routerDepsFromConfig, type Router } from '../index';
+import { buildRouter, loadRouterConfig, routerDepsFromConfig, type InProcessSubgraph, type Router } from '../index';
 import type { EmbeddedConfig } from './config';
 
 /** A running one-process supergraph. */
@@ -118,7 +118,12 @@ export async function startEmbedded(
         .map(([name, base]) => `${name}=${base}/graphql`)
         .join(','),
     });
-    const router = buildRouter(routerDepsFromConfig(routerConfig, loggerFor('router')));
+    // The router calls the subgraphs of its own process directly (signed all the same); their HTTP
+    // endpoints stay up for health probes, graphql-ws subscriptions and identity's JWKS/API keys.
+    const inProcessSubgraphs = new Map<string, InProcessSubgraph>(
+      [identity, conversation, aiGateway, streaming].map(({ subgraph }) => [`${subgraph.url}/graphql`, (headers, body) => subgraph.serveInProcess(headers, body)]),
+    );
+    const router = buildRouter({ ...routerDepsFromConfig(routerConfig, loggerFor('router')), inProcessSubgraphs });
     const base = await router.start(config.ROUTER_PORT, config.ROUTER_HOST);
     cleanups.push(() => router.stop());
 

@@ -75,13 +75,27 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-/** Runs one GraphQL HTTP request through Apollo Server and writes its response. */
-export async function executeGraphQL<TContext extends BaseContext>(
+/** A GraphQL HTTP request, from a socket or from the same process (see `Subgraph.serveInProcess`). */
+export interface GraphQLHttpRequest {
+  method: string;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  search: string;
+  body: Buffer | string;
+}
+
+/** Apollo's answer to one request, whole: subgraphs answer single JSON documents. */
+export interface GraphQLHttpResult {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Runs one GraphQL HTTP request through Apollo Server and returns its whole response. */
+export async function runGraphQL<TContext extends BaseContext>(
   apollo: ApolloServer<TContext>,
-  req: HttpRequest,
-  res: ServerResponse,
+  req: GraphQLHttpRequest,
   context: () => Promise<TContext>,
-): Promise<void> {
+): Promise<GraphQLHttpResult> {
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
@@ -89,10 +103,9 @@ export async function executeGraphQL<TContext extends BaseContext>(
   let body: unknown = undefined;
   if (req.body.length > 0) {
     try {
-      body = JSON.parse(req.body.toString('utf8'));
+      body = JSON.parse(typeof req.body === 'string' ? req.body : req.body.toString('utf8'));
     } catch {
-      sendGraphQLError(res, 'BAD_USER_INPUT', 'Request body is not valid JSON');
-      return;
+      return graphQLErrorResult('BAD_USER_INPUT', 'Request body is not valid JSON');
     }
   }
   const result = await apollo.executeHTTPGraphQLRequest({
@@ -101,13 +114,22 @@ export async function executeGraphQL<TContext extends BaseContext>(
   });
   const outHeaders: Record<string, string> = {};
   for (const [key, value] of result.headers) outHeaders[key] = value;
-  res.writeHead(result.status ?? 200, outHeaders);
-  if (result.body.kind === 'complete') {
-    res.end(result.body.string);
-    return;
-  }
-  for await (const chunk of result.body.asyncIterator) res.write(chunk);
-  res.end();
+  if (result.body.kind === 'complete') return { status: result.status ?? 200, headers: outHeaders, body: result.body.string };
+  let text = '';
+  for await (const chunk of result.body.asyncIterator) text += chunk;
+  return { status: result.status ?? 200, headers: outHeaders, body: text };
+}
+
+/** A coded GraphQL error as a whole response, for refusals before execution. */
+export function graphQLErrorResult(code: ErrorCode, message?: string): GraphQLHttpResult {
+  const body = JSON.stringify({ errors: [{ message: message ?? ERROR_CODES[code].message, extensions: { code } }] });
+  return { status: ERROR_CODES[code].http, headers: { 'content-type': 'application/json; charset=utf-8' }, body };
+}
+
+/** Writes a whole result: head and body in one write. */
+export function sendResult(res: ServerResponse, result: GraphQLHttpResult): void {
+  res.writeHead(result.status, { ...result.headers, 'content-length': Buffer.byteLength(result.body) });
+  res.end(result.body);
 }
 
 export interface HttpServerOptions {
@@ -181,6 +203,26 @@ export class HttpServer {
     return done;
   }
 
+  /**
+   * Runs `work` as one request of this server without a socket (a caller in the same process):
+   * refused like a connection when the server is not listening, counted in flight so that
+   * `stop()` drains it.
+   */
+  async serveInProcess<T>(work: () => Promise<T>): Promise<T> {
+    if (this.state.kind !== 'listening') throw new NotServingError();
+    this.inFlight++;
+    try {
+      return await work();
+    } finally {
+      this.finished();
+    }
+  }
+
+  private finished(): void {
+    this.inFlight--;
+    if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
   private whenIdle(): Promise<void> {
     if (this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
@@ -213,9 +255,16 @@ export class HttpServer {
         else res.end();
       }
     } finally {
-      this.inFlight--;
-      if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+      this.finished();
     }
+  }
+}
+
+/** A request in the same process reached a server that is not listening (stopped, or not started). */
+export class NotServingError extends Error {
+  constructor() {
+    super('server is not listening');
+    this.name = 'NotServingError';
   }
 }
 

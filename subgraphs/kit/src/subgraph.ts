@@ -7,7 +7,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph';
 import { parse, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { RequestContext } from './context';
 import { errorLoggingPlugin, formatError } from './errorMasking';
-import { executeGraphQL, HttpServer, sendGraphQLError, type HttpRequest, type Route } from './http';
+import { graphQLErrorResult, HttpServer, runGraphQL, sendGraphQLError, sendResult, type GraphQLHttpResult, type HttpRequest, type Route } from './http';
 import { LoaderRegistry } from './loaders';
 import type { Logger } from './logger';
 import { ServiceMetrics } from './metrics';
@@ -76,6 +76,18 @@ export interface Subgraph {
   readonly url: string;
   /** Open graphql-ws sockets (0 when the schema has no subscriptions). */
   readonly subscriptionConnections: number;
+  /**
+   * Serves one `POST /graphql` from the same process (the embedded router), without a socket: the
+   * same body limit, signature check, context and Apollo execution as over HTTP. Rejects with
+   * `NotServingError` when the subgraph is not listening, as a connection would be refused.
+   */
+  serveInProcess(headers: Readonly<Record<string, string>>, body: string): Promise<InProcessReply>;
+}
+
+/** What `serveInProcess` answers: the status and body `/graphql` would have sent. */
+export interface InProcessReply {
+  status: number;
+  body: string;
 }
 
 /**
@@ -132,15 +144,32 @@ export function createSubgraph<TContext extends RequestContext>(options: Subgrap
       await handler(req, res, principal);
     };
 
+  /** `/graphql` once the signature is verified, over HTTP or in process. */
+  const serveGraphQL = (principal: Principal, headers: Readonly<Record<string, string | string[] | undefined>>, search: string, body: Buffer | string): Promise<GraphQLHttpResult> => {
+    const header = headers[REQUEST_ID_HEADER];
+    const requestId = (typeof header === 'string' && header.length <= 128 ? header : undefined) ?? randomUUID();
+    const base: RequestContext = { principal, requestId, log: logger.child({ requestId }), loaders: new LoaderRegistry() };
+    return runGraphQL(apollo, { method: 'POST', headers, search, body }, async () => options.context(base));
+  };
+
   const graphqlRoute: Route = {
     method: 'POST',
     path: '/graphql',
-    handler: signed(async (req, res, principal) => {
-      const header = req.headers[REQUEST_ID_HEADER];
-      const requestId = (typeof header === 'string' && header.length <= 128 ? header : undefined) ?? randomUUID();
-      const base: RequestContext = { principal, requestId, log: logger.child({ requestId }), loaders: new LoaderRegistry() };
-      await executeGraphQL(apollo, req, res, async () => options.context(base));
-    }),
+    handler: signed(async (req, res, principal) => sendResult(res, await serveGraphQL(principal, req.headers, req.search, req.body))),
+  };
+
+  const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
+  const serveInProcess = async (headers: Readonly<Record<string, string>>, body: string): Promise<GraphQLHttpResult> => {
+    if (Buffer.byteLength(body) > maxBodyBytes) return graphQLErrorResult('PAYLOAD_TOO_LARGE', `Request body exceeds ${maxBodyBytes} bytes`);
+    let principal: Principal;
+    try {
+      principal = verifyRequest(signingSecret, headers, body, { maxSkewMs });
+    } catch (err) {
+      if (!(err instanceof SignatureError)) throw err;
+      logger.warn({ reason: err.reason, path: '/graphql', remote: 'in-process' }, 'refused unsigned or invalid request');
+      return graphQLErrorResult('UNAUTHENTICATED', 'Request must come through the router');
+    }
+    return serveGraphQL(principal, headers, '', body);
   };
 
   const checks = options.readiness ?? [];
@@ -152,7 +181,7 @@ export function createSubgraph<TContext extends RequestContext>(options: Subgrap
       (route): Route => ({ method: route.method, path: route.path, handler: signed(route.handler) }),
     ),
   ];
-  const http = new HttpServer({ logger, routes, maxBodyBytes: options.maxBodyBytes ?? 1_048_576, drainTimeoutMs: options.drainTimeoutMs });
+  const http = new HttpServer({ logger, routes, maxBodyBytes, drainTimeoutMs: options.drainTimeoutMs });
   let started = false;
   let subscriptions: SubscriptionServer | undefined;
 
@@ -165,6 +194,10 @@ export function createSubgraph<TContext extends RequestContext>(options: Subgrap
     },
     get subscriptionConnections() {
       return subscriptions?.connections ?? 0;
+    },
+    async serveInProcess(headers, body) {
+      const { status, body: text } = await http.serveInProcess(() => serveInProcess(headers, body));
+      return { status, body: text };
     },
     async start(port = 0, host = '127.0.0.1') {
       if (!started) {
@@ -181,7 +214,7 @@ export function createSubgraph<TContext extends RequestContext>(options: Subgrap
           logger,
           signingSecret,
           maxSkewMs,
-          maxPayloadBytes: options.maxBodyBytes ?? 1_048_576,
+          maxPayloadBytes: maxBodyBytes,
           context: options.context,
           keepAliveMs: options.subscriptionKeepAliveMs,
         });

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createLogger, createSubgraph, codedError, requireUser, signRequest, signedGraphQL, type RequestContext, type Subgraph } from '../src';
+import { createLogger, createSubgraph, codedError, NotServingError, requireUser, signRequest, signedGraphQL, type RequestContext, type Subgraph } from '../src';
 
 const SECRET = 'test-secret-0123456789abcdef0123456789';
 const USER = { kind: 'user', userId: 'u1', role: 'USER', via: 'jwt' } as const;
@@ -114,6 +114,41 @@ describe('createSubgraph', () => {
     expect(res.errors?.[0]).toMatchObject({ message: 'Not yours', extensions: { code: 'FORBIDDEN' } });
   });
 
+  describe('in process (the embedded router, without a socket)', () => {
+    const inProcess = (query: string, headers?: Record<string, string>, body = JSON.stringify({ query })) =>
+      subgraph.serveInProcess({ 'content-type': 'application/json', ...(headers ?? signRequest(SECRET, USER, body)) }, body);
+
+    it('answers a signed request as /graphql does', async () => {
+      const body = JSON.stringify({ query: '{ whoami }' });
+      const headers = { 'content-type': 'application/json', ...signRequest(SECRET, USER, body) };
+      const overHttp = await fetch(url, { method: 'POST', headers, body });
+      const reply = await subgraph.serveInProcess(headers, body);
+      expect(reply).toEqual({ status: overHttp.status, body: await overHttp.text() });
+      expect(JSON.parse(reply.body)).toEqual({ data: { whoami: 'u1' } });
+    });
+
+    it('refuses an unsigned, tampered or replayed request with UNAUTHENTICATED', async () => {
+      const body = JSON.stringify({ query: '{ _service { sdl } }' });
+      const signedOther = signRequest(SECRET, USER, JSON.stringify({ query: '{ whoami }' }));
+      for (const headers of [{}, { ...signRequest(SECRET, USER, body), 'x-chatgraph-principal': 'e30' }, signedOther]) {
+        const reply = await inProcess('', headers, body);
+        expect(reply.status).toBe(401);
+        expect(JSON.parse(reply.body)).toEqual({ errors: [{ message: 'Request must come through the router', extensions: { code: 'UNAUTHENTICATED' } }] });
+      }
+    });
+
+    it('refuses a body over the limit with PAYLOAD_TOO_LARGE before checking anything else', async () => {
+      const reply = await inProcess('', {}, JSON.stringify({ query: `{ whoami } # ${'x'.repeat(1_100_000)}` }));
+      expect(reply.status).toBe(413);
+      expect(JSON.parse(reply.body).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
+    });
+
+    it('masks unknown errors and keeps coded ones, like /graphql', async () => {
+      expect(JSON.parse((await inProcess('{ boom }')).body).errors[0]).toMatchObject({ message: 'Internal error', extensions: { code: 'INTERNAL' } });
+      expect(JSON.parse((await inProcess('{ denied }')).body).errors[0]).toMatchObject({ message: 'Not yours', extensions: { code: 'FORBIDDEN' } });
+    });
+  });
+
   it('reports health, readiness and metrics', async () => {
     const base = url.replace('/graphql', '');
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
@@ -148,5 +183,41 @@ describe('graceful shutdown', () => {
     await expect(inFlight).resolves.toMatchObject({ data: { slow: 'done' } });
     await stopping;
     await expect(signedGraphQL(`${base}/graphql`, SECRET, USER, '{ slow(ms: 1) }')).rejects.toThrow();
+  });
+
+  it('drains in-process requests too, then refuses them as not serving', async () => {
+    const subgraph = createSubgraph<RequestContext>({
+      name: 'drain-in-process',
+      typeDefs,
+      logger: createLogger({ name: 'drain-in-process', level: 'silent' }),
+      signingSecret: SECRET,
+      context: (base) => base,
+      resolvers: {
+        Query: {
+          slow: async (_p: unknown, args: { ms: number }) => {
+            await new Promise((r) => setTimeout(r, args.ms));
+            return 'done';
+          },
+        },
+      },
+    });
+    const call = (query: string) => {
+      const body = JSON.stringify({ query });
+      return subgraph.serveInProcess({ 'content-type': 'application/json', ...signRequest(SECRET, USER, body) }, body);
+    };
+    await expect(call('{ slow(ms: 1) }')).rejects.toBeInstanceOf(NotServingError);
+    await subgraph.start();
+    const order: string[] = [];
+    const inFlight = call('{ slow(ms: 300) }').then((reply) => {
+      order.push('answered');
+      return reply;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    const stopping = subgraph.stop().then(() => order.push('stopped'));
+    const reply = await inFlight;
+    expect(JSON.parse(reply.body)).toEqual({ data: { slow: 'done' } });
+    await stopping;
+    expect(order).toEqual(['answered', 'stopped']);
+    await expect(call('{ slow(ms: 1) }')).rejects.toBeInstanceOf(NotServingError);
   });
 });
