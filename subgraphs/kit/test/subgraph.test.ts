@@ -160,11 +160,12 @@ describe('createSubgraph', () => {
 });
 
 describe('graceful shutdown', () => {
-  it('drains in-flight requests, then refuses new ones', async () => {
-    const subgraph = createSubgraph<RequestContext>({
-      name: 'drain',
+  /** A subgraph with one slow field, to have requests in flight when it stops. */
+  const slowSubgraph = (name: string): Subgraph =>
+    createSubgraph<RequestContext>({
+      name,
       typeDefs,
-      logger: createLogger({ name: 'drain', level: 'silent' }),
+      logger: createLogger({ name, level: 'silent' }),
       signingSecret: SECRET,
       context: (base) => base,
       resolvers: {
@@ -176,6 +177,9 @@ describe('graceful shutdown', () => {
         },
       },
     });
+
+  it('drains in-flight requests, then refuses new ones', async () => {
+    const subgraph = slowSubgraph('drain');
     const base = await subgraph.start();
     const inFlight = signedGraphQL(`${base}/graphql`, SECRET, USER, '{ slow(ms: 300) }');
     await new Promise((r) => setTimeout(r, 50));
@@ -186,21 +190,7 @@ describe('graceful shutdown', () => {
   });
 
   it('drains in-process requests too, then refuses them as not serving', async () => {
-    const subgraph = createSubgraph<RequestContext>({
-      name: 'drain-in-process',
-      typeDefs,
-      logger: createLogger({ name: 'drain-in-process', level: 'silent' }),
-      signingSecret: SECRET,
-      context: (base) => base,
-      resolvers: {
-        Query: {
-          slow: async (_p: unknown, args: { ms: number }) => {
-            await new Promise((r) => setTimeout(r, args.ms));
-            return 'done';
-          },
-        },
-      },
-    });
+    const subgraph = slowSubgraph('drain-in-process');
     const call = (query: string) => {
       const body = JSON.stringify({ query });
       return subgraph.serveInProcess({ 'content-type': 'application/json', ...signRequest(SECRET, USER, body) }, body);
