@@ -6,7 +6,7 @@
  * distributed (router and identity in their own processes, as deployed) and embedded (one
  * process, so router work and subgraph work share one core).
  *
- *   pnpm bench:router   # BENCH_SECONDS=10 BENCH_ROUNDS=3 BENCH_CONNECTIONS=10 BENCH_MODES=distributed,embedded
+ *   pnpm bench:router   # BENCH_SECONDS=10 BENCH_ROUNDS=5 BENCH_CONNECTIONS=10 BENCH_MODES=distributed,embedded
  */
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
@@ -15,7 +15,7 @@ import { graphql, spawnDistributed, spawnEmbedded, type BenchStack } from './sup
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const QUERY = JSON.stringify({ query: 'query Me { me { id name email role } }', operationName: 'Me' });
 
 interface Figures {
