@@ -6,7 +6,7 @@
  * measures through sockets and shared cores, this measures alone: it is the figure to compare
  * when changing the router's hot path (run it before and after, on the same machine).
  *
- *   pnpm bench:router-pipeline   # BENCH_SECONDS=5 per operation
+ *   pnpm bench:router-pipeline   # BENCH_SECONDS=5 per operation; BENCH_ONLY=<name prefix> runs one (for profiling)
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -34,7 +34,7 @@ const conversation: InProcessSubgraph = () => {
   return reply({ _entities: [{ conversations: { edges } }] });
 };
 
-const OPERATIONS: Array<{ name: string; request: GraphQLRequest }> = [
+const ALL_OPERATIONS: Array<{ name: string; request: GraphQLRequest }> = [
   { name: 'me (one fetch)', request: { query: 'query Me { me { id name email role } }', operationName: 'Me', variables: undefined, extensions: undefined } },
   {
     name: 'me + 20 conversations (two fetches, _entities)',
@@ -46,6 +46,8 @@ const OPERATIONS: Array<{ name: string; request: GraphQLRequest }> = [
     },
   },
 ];
+
+const OPERATIONS = ALL_OPERATIONS.filter((o) => !process.env.BENCH_ONLY || o.name.startsWith(process.env.BENCH_ONLY));
 
 async function main(): Promise<void> {
   const logger = createLogger({ name: 'bench', level: 'silent' });
