@@ -45,7 +45,7 @@ export function sendJson(res: ServerResponse, status: number, value: unknown, he
 
 /** A GraphQL-shaped error response, for failures before execution (auth, limits, body size). */
 export function sendGraphQLError(res: ServerResponse, code: ErrorCode, message?: string, extra: Record<string, unknown> = {}): void {
-  sendJson(res, ERROR_CODES[code].http, { errors: [{ message: message ?? ERROR_CODES[code].message, extensions: { ...extra, code } }] });
+  sendResult(res, graphQLErrorResult(code, message, extra));
 }
 
 /**
@@ -121,8 +121,8 @@ export async function runGraphQL<TContext extends BaseContext>(
 }
 
 /** A coded GraphQL error as a whole response, for refusals before execution. */
-export function graphQLErrorResult(code: ErrorCode, message?: string): GraphQLHttpResult {
-  const body = JSON.stringify({ errors: [{ message: message ?? ERROR_CODES[code].message, extensions: { code } }] });
+export function graphQLErrorResult(code: ErrorCode, message?: string, extra: Record<string, unknown> = {}): GraphQLHttpResult {
+  const body = JSON.stringify({ errors: [{ message: message ?? ERROR_CODES[code].message, extensions: { ...extra, code } }] });
   return { status: ERROR_CODES[code].http, headers: { 'content-type': 'application/json; charset=utf-8' }, body };
 }
 
