@@ -1,4 +1,4 @@
-/** Versioned event contracts shared by producers and consumers (see ARCHITECTURE.md "Events"). */
+/** Versioned event contracts shared by producers and consumers (see docs/architecture.md, "Events"). */
 /** The validator builders (`v.object`, `v.string`, ...) for writing contracts. */
 export * as v from './validation';
 export { EventValidationError, type Infer, type InferShape, type OptionalValidator, type StringRules, type Validator } from './validation';

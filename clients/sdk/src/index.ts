@@ -3,7 +3,7 @@ import { print } from 'graphql';
 
 export * from './generated/graphql';
 
-/** A GraphQL error as the router returns it: `extensions.code` is one of API.md's codes. */
+/** A GraphQL error as the router returns it: `extensions.code` is one of the codes in docs/api.md. */
 export interface ChatGraphErrorEntry {
   message: string;
   path?: ReadonlyArray<string | number>;

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 
 /**
- * The one registry of error codes clients see (API.md). Every error a service raises on purpose
+ * The one registry of error codes clients see (docs/api.md, "Errors"). Every error a service raises on purpose
  * is built here; anything else reaching the boundary is masked as INTERNAL.
  */
 export const ERROR_CODES = {
