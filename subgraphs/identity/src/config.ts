@@ -23,7 +23,7 @@ export const identityConfigSpec = {
     oneOf(MAILER_KINDS, {
       description:
         '`file` writes mails to `<DATA_DIR>/identity/mail/outbox.jsonl` (development only: the file holds live links); `smtp` sends them through SMTP_URL; `log-redacted` sends nothing and logs only recipient and kind. The log never holds a mail\'s subject, body or link',
-      defaultLabel: '`file`; required when NODE_ENV=production',
+      defaultLabel: '(`file`; required when NODE_ENV=production)',
     }),
   ),
   SMTP_URL: optional(url({ description: 'SMTP server for MAILER=smtp, e.g. `smtps://user:pass@smtp.example.com:465`' })),
@@ -35,7 +35,7 @@ export const identityConfigSpec = {
   MAIL_DAILY_LIMIT: int({ description: 'Most mails of one kind to one address per 24 hours', default: 5, min: 1, max: 1000 }),
   REGISTRATION_WINDOW_MINUTES: int({ description: 'Window of the sign-up limits below, in minutes', default: 10, min: 1, max: 10_080 }),
   REGISTRATION_LIMIT: int({ description: 'Most sign-ups (each mails a new address) per window across the service; 0 turns the limit off. Identity does not see client addresses: per-client limits are the router\'s', default: 50, min: 0, max: 1_000_000 }),
-  REGISTRATION_DOMAIN_LIMIT: int({ description: 'Most sign-ups per window with addresses at one mail domain (raise it for large public providers); 0 turns the limit off', default: 10, min: 0, max: 1_000_000 }),
+  REGISTRATION_DOMAIN_LIMIT: int({ description: 'Most sign-ups per window with addresses at one mail domain (raise it for large public providers); 0 turns the limit off', default: 20, min: 0, max: 1_000_000 }),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { description: 'Minimum level of log lines', default: 'info' }),
 };
 

@@ -22,7 +22,7 @@ describe('identity configuration', () => {
       MAIL_DAILY_LIMIT: 5,
       REGISTRATION_WINDOW_MINUTES: 10,
       REGISTRATION_LIMIT: 50,
-      REGISTRATION_DOMAIN_LIMIT: 10,
+      REGISTRATION_DOMAIN_LIMIT: 20,
     });
     expect(config.ADMIN_EMAIL).toBeUndefined();
   });
