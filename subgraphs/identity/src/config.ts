@@ -47,10 +47,12 @@ export function loadIdentityConfig(env: NodeJS.ProcessEnv | Record<string, strin
   const config = loadConfig(identityConfigSpec, env);
   // Checks that span two variables, which the per-variable parsers cannot express.
   const problems = [...mailerProblems(config), ...publicUrlProblems(config.PUBLIC_URL)];
-  if (config.ADMIN_EMAIL !== undefined && parseEmail(config.ADMIN_EMAIL) === null) problems.push('ADMIN_EMAIL must be a valid email address');
+  // Normalised as sign-up normalises addresses, so it names the account it is meant to.
+  const adminEmail = config.ADMIN_EMAIL === undefined ? undefined : parseEmail(config.ADMIN_EMAIL);
+  if (adminEmail === null) problems.push('ADMIN_EMAIL must be a valid email address');
   if (config.DOCUMENT_STORE === 'mongodb' && !config.MONGO_URL) problems.push('MONGO_URL is required when DOCUMENT_STORE=mongodb');
   if (problems.length > 0) throw new ConfigError(problems);
-  return { ...config, MAILER: config.MAILER ?? 'file' };
+  return { ...config, ADMIN_EMAIL: adminEmail ?? undefined, MAILER: config.MAILER ?? 'file' };
 }
 
 /**

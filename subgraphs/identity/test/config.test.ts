@@ -57,5 +57,6 @@ describe('identity configuration', () => {
     expect(() => loadIdentityConfig({ ...base, PUBLIC_URL: 'https://user:pw@app.example.com' })).toThrow(/must not carry credentials/);
     expect(loadIdentityConfig({ ...base, PUBLIC_URL: 'https://app.example.com/chat/' }).PUBLIC_URL).toBe('https://app.example.com/chat');
     expect(() => loadIdentityConfig({ ...base, ADMIN_EMAIL: 'admin\u0000@example.com' })).toThrow(/ADMIN_EMAIL must be a valid email address/);
+    expect(loadIdentityConfig({ ...base, ADMIN_EMAIL: ' Jose\u0301@Example.COM ' }).ADMIN_EMAIL).toBe('josé@example.com');
   });
 });
