@@ -7,7 +7,7 @@ import { oneOf, optional, port, str, type ConfigOf } from '@chatgraph/kit';
 export const EMBEDDED_CONFIG_SPEC = {
   ROUTER_PORT: port({ description: 'Port of the router, the one URL clients use', default: 4000 }),
   ROUTER_HOST: str({ description: 'Interface the router binds to (subgraphs always bind 127.0.0.1 in embedded mode)', default: '127.0.0.1' }),
-  DATA_DIR: str({ description: 'Where embedded adapters keep data: one folder per service', default: '.data' }),
+  DATA_DIR: str({ description: 'Where embedded adapters keep data: one folder per service (`<DATA_DIR>/identity`, …) and the event bus they share in `<DATA_DIR>/events`', default: '.data' }),
   INTERNAL_SIGNING_SECRET: optional(
     str({
       description: 'Router<->subgraph HMAC secret (>= 32 characters). Embedded mode generates one per start when unset, as nothing outside the process needs it',

@@ -12,7 +12,7 @@ export const aiGatewayConfigSpec = {
   ...eventBusConfigSpec,
   ...kvStoreConfigSpec,
   INTERNAL_SIGNING_SECRET: str({ description: 'HMAC secret shared with the router to sign and verify internal requests (at least 32 characters)', minLength: 32 }),
-  DATA_DIR: str({ description: 'Data directory of the embedded adapters (ai-gateway keeps its documents in `<DATA_DIR>/ai-gateway`)', default: '.data' }),
+  DATA_DIR: str({ description: 'Data directory of the embedded adapters (ai-gateway keeps its documents in `<DATA_DIR>/ai-gateway`, its embedded event bus in `<DATA_DIR>/ai-gateway/events` when run on its own; `pnpm start` shares one bus for every service in `<DATA_DIR>/events`)', default: '.data' }),
   MODEL_CATALOG_FILE: optional(str({ description: 'YAML or JSON model catalog (providers, models, routes, titleModel, embeddingModel); without it only the built-in `local-demo` model exists' })),
   DEMO_TOKEN_INTERVAL_MS: int({ description: 'Pause between two tokens of the built-in demo model, in ms', default: 15, min: 0, max: 10_000 }),
   MAX_CONCURRENT_GENERATIONS: int({ description: 'Generations one instance runs at once; further requests wait in memory (their documents are leased, so a crash loses none)', default: 32, min: 1, max: 10_000 }),

@@ -43,7 +43,7 @@ export const conversationConfigSpec = {
   ...documentStoreConfigSpec,
   ...eventBusConfigSpec,
   INTERNAL_SIGNING_SECRET: str({ description: 'HMAC secret shared with the router to sign and verify internal requests (at least 32 characters)', minLength: 32 }),
-  DATA_DIR: str({ description: 'Data directory of the embedded adapters (conversation keeps its documents in `<DATA_DIR>/conversation`, its embedded event bus in `<DATA_DIR>/conversation/events`)', default: '.data' }),
+  DATA_DIR: str({ description: 'Data directory of the embedded adapters (conversation keeps its documents in `<DATA_DIR>/conversation`, its embedded event bus in `<DATA_DIR>/conversation/events` when run on its own; `pnpm start` shares one bus for every service in `<DATA_DIR>/events`)', default: '.data' }),
   DEFAULT_MODEL: str({ description: 'Model used when neither the message nor the conversation names one', default: 'local-demo' }),
   CONTEXT_TOKEN_BUDGET: int({ description: 'Estimated tokens (~4 characters each) of conversation history sent with a generation request; the system prompt and the newest turns are always kept', default: 8_000, min: 256, max: 2_000_000 }),
   MODEL_CONTEXT_WINDOWS: modelContextWindows({

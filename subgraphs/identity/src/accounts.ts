@@ -1,19 +1,42 @@
 import { codedError, DuplicateKeyError, newId, type Collection, type Logger } from '@chatgraph/kit';
 import type { AccountTokens } from './accountTokens';
+import type { FlowLimiter, FlowPolicy } from './flowLimits';
 import { MailOutbox, passwordResetMail, verificationMail } from './mails';
 import { checkNewPassword, type PasswordHasher } from './passwords';
 import type { SessionManager } from './sessions';
 import type { UserDoc } from './store';
 import { randomSecret } from './tokens';
 import type { UserDirectory } from './users';
-import { normalizeEmail, validEmail, validName } from './validation';
+import { emailDomain, normalizeEmail, parseEmail, validEmail, validName } from './validation';
 
 export interface AccountFlowOptions {
   publicUrl: string;
   verificationTtlHours: number;
   resetTtlMinutes: number;
+  /** Mails of one kind to one address: a cool-down and a daily cap. */
+  mailPolicy: FlowPolicy;
+  /** Sign-ups overall and per mail domain (identity does not see client addresses). */
+  registrationPolicy: FlowPolicy;
+  registrationDomainPolicy: FlowPolicy;
   now: () => Date;
   logger: Logger;
+}
+
+/** Mail and sign-up limits from configuration; a limit of 0 turns a sign-up limit off. */
+export function flowPoliciesFromConfig(config: {
+  MAIL_COOLDOWN_SECONDS: number;
+  MAIL_DAILY_LIMIT: number;
+  REGISTRATION_WINDOW_MINUTES: number;
+  REGISTRATION_LIMIT: number;
+  REGISTRATION_DOMAIN_LIMIT: number;
+}): Pick<AccountFlowOptions, 'mailPolicy' | 'registrationPolicy' | 'registrationDomainPolicy'> {
+  const windowMs = config.REGISTRATION_WINDOW_MINUTES * 60_000;
+  const unlimited = Number.MAX_SAFE_INTEGER;
+  return {
+    mailPolicy: { limit: config.MAIL_DAILY_LIMIT, windowMs: 86_400_000, cooldownMs: config.MAIL_COOLDOWN_SECONDS * 1000 },
+    registrationPolicy: { limit: config.REGISTRATION_LIMIT || unlimited, windowMs, cooldownMs: 0 },
+    registrationDomainPolicy: { limit: config.REGISTRATION_DOMAIN_LIMIT || unlimited, windowMs, cooldownMs: 0 },
+  };
 }
 
 export interface AccountFlowDeps {
@@ -23,6 +46,7 @@ export interface AccountFlowDeps {
   sessions: SessionManager;
   tokens: AccountTokens;
   outbox: MailOutbox;
+  limiter: FlowLimiter;
 }
 
 const invalidCredentials = () => codedError('UNAUTHENTICATED', 'Invalid email or password');
@@ -37,12 +61,15 @@ export class AccountFlows {
   /**
    * Creates an account and mails a verification link. A taken address is CONFLICT: sign-up has
    * to say so for the user to understand, which reveals that the address has an account; login
-   * and password reset do not.
+   * and password reset do not. Each sign-up mails an address nobody has proven, so sign-ups are
+   * limited per mail domain and overall (RATE_LIMITED with `retryAfterSeconds`), checked after
+   * the input and before the costly password hash.
    */
   async register(input: { email: string; password: string; name: string }): Promise<UserDoc> {
     const email = validEmail(input.email);
     const name = validName(input.name);
     checkNewPassword(input.password, email, 'password');
+    await this.limitRegistration(email);
     const now = this.options.now();
     const doc: UserDoc = { _id: newId(), email, name, role: 'USER', emailVerified: false, passwordHash: await this.deps.hasher.hash(input.password), createdAt: now, updatedAt: now };
     try {
@@ -84,20 +111,24 @@ export class AccountFlows {
   }
 
   /**
-   * Mails a reset link when the address has an account. Either way it does the same work in
-   * the request (a lookup, a token, one store round trip; the mail itself goes out in the
-   * background), so neither the answer nor its timing tells whether the account exists.
+   * Mails a reset link when the address has an account and its mail limit allows. Either way it
+   * does the same work in the request (a lookup, the address's limit, a token, one store round
+   * trip; the mail itself goes out in the background), so neither the answer nor its timing tells
+   * whether the account exists or whether the limit was reached. Input that is not an address is
+   * treated as an address without an account.
    */
   async requestPasswordReset(rawEmail: string): Promise<void> {
-    const email = normalizeEmail(rawEmail);
-    const user = await this.deps.directory.byEmail(email);
+    const email = parseEmail(rawEmail) ?? '';
+    const user = email ? await this.deps.directory.byEmail(email) : null;
+    const allowed = (await this.deps.limiter.acquire('mail:reset-password', email, this.options.mailPolicy)).allowed;
     const token = randomSecret();
-    if (!user) {
+    if (!user || !allowed) {
+      if (user) this.options.logger.info({ userId: user._id, kind: 'password-reset' }, 'mail limit reached; no mail sent');
       await this.deps.tokens.issueForNobody(token);
       return;
     }
     await this.deps.tokens.issue('reset-password', user, this.options.resetTtlMinutes * 60_000, token);
-    this.deps.outbox.post('password-reset', passwordResetMail(this.options.publicUrl, user.email, user.name, token, this.options.resetTtlMinutes));
+    this.deps.outbox.post('password-reset', passwordResetMail(this.options.publicUrl, user.email, token, this.options.resetTtlMinutes));
   }
 
   /** Sets a new password with a mailed token, then ends every session. The token works once. */
@@ -128,10 +159,30 @@ export class AccountFlows {
     await this.deps.directory.promoteAdminEmail();
   }
 
+  /** Mails a verification link unless the address had its share of verification mails today. */
   private async sendVerification(user: UserDoc): Promise<void> {
     const ttlHours = this.options.verificationTtlHours;
+    if (!(await this.deps.limiter.acquire('mail:verify-email', user.email, this.options.mailPolicy)).allowed) {
+      this.options.logger.info({ userId: user._id, kind: 'email-verification' }, 'mail limit reached; no mail sent');
+      return;
+    }
     const token = await this.deps.tokens.issue('verify-email', user, ttlHours * 3_600_000);
-    this.deps.outbox.post('email-verification', verificationMail(this.options.publicUrl, user.email, user.name, token, ttlHours));
+    this.deps.outbox.post('email-verification', verificationMail(this.options.publicUrl, user.email, token, ttlHours));
+  }
+
+  /** Takes a sign-up slot for the address's domain, then one overall; RATE_LIMITED when either is full. */
+  private async limitRegistration(email: string): Promise<void> {
+    const domain = await this.deps.limiter.acquire('register:domain', emailDomain(email), this.options.registrationDomainPolicy);
+    const overall = domain.allowed ? await this.deps.limiter.acquire('register:all', '', this.options.registrationPolicy) : domain;
+    if (overall.allowed) return;
+    const retryAfterSeconds = Math.max(1, Math.ceil(overall.retryAfterMs / 1000));
+    this.options.logger.warn({ domain: emailDomain(email), overall: domain.allowed, retryAfterSeconds }, 'sign-up limit reached');
+    throw codedError('RATE_LIMITED', 'Too many sign-ups right now; try again later', { retryAfterSeconds });
+  }
+
+  /** Deletes limit records that no longer limit anything (housekeeping). */
+  pruneLimits(): Promise<number> {
+    return this.deps.limiter.prune();
   }
 
   private async setPassword(user: UserDoc, password: string, extra: { emailVerified?: true }): Promise<void> {

@@ -1,9 +1,10 @@
 import { codedError, requireAdmin, type Connection, type LoaderRegistry, type Logger, type Mailer, type PageRequest, type Principal, type PublicJwk, type Role, type UserPrincipal } from '@chatgraph/kit';
 import { canReadPrivate, canReadPublic, requirePasswordSession, requireWrite } from './access';
-import { AccountFlows } from './accounts';
+import { AccountFlows, flowPoliciesFromConfig } from './accounts';
 import { AccountTokens } from './accountTokens';
 import { ApiKeyManager, type ApiKeyView, type CreateApiKeyInput } from './apiKeys';
 import type { IdentityConfig } from './config';
+import { FlowLimiter } from './flowLimits';
 import { MailOutbox } from './mails';
 import { PasswordHasher } from './passwords';
 import { SessionManager } from './sessions';
@@ -69,8 +70,9 @@ export class IdentityService {
         sessions: this.sessions,
         tokens: new AccountTokens(collections.accountTokens, now),
         outbox: this.outbox,
+        limiter: new FlowLimiter(collections.flowLimits, now),
       },
-      { publicUrl: config.PUBLIC_URL, verificationTtlHours: config.EMAIL_VERIFICATION_TTL_HOURS, resetTtlMinutes: config.PASSWORD_RESET_TTL_MINUTES, now, logger },
+      { publicUrl: config.PUBLIC_URL, verificationTtlHours: config.EMAIL_VERIFICATION_TTL_HOURS, resetTtlMinutes: config.PASSWORD_RESET_TTL_MINUTES, ...flowPoliciesFromConfig(config), now, logger },
     );
   }
 
@@ -96,6 +98,7 @@ export class IdentityService {
     const now = this.deps.now();
     const sessions = await this.deps.collections.sessions.deleteMany({ expiresAt: { $lt: now } });
     const accountTokens = await this.deps.collections.accountTokens.deleteMany({ expiresAt: { $lt: now } });
+    await this.accounts.pruneLimits();
     return { sessions, accountTokens };
   }
 

@@ -1,5 +1,6 @@
 import { Schema } from 'mongoose';
 import type { Collection, CollectionSpec, DocumentStore, Role, StoredDocument } from '@chatgraph/kit';
+import { flowLimitsSpec, type FlowLimitDoc } from './flowLimits';
 
 /**
  * Identity's documents. Each mongoose schema is the one definition of a document's shape and
@@ -195,6 +196,7 @@ export interface IdentityCollections {
   signingKeys: Collection<SigningKeyDoc>;
   accountTokens: Collection<AccountTokenDoc>;
   meta: Collection<IdentityMetaDoc>;
+  flowLimits: Collection<FlowLimitDoc>;
 }
 
 /** Identity's collections on a document store (registering them creates their indexes on start). */
@@ -206,5 +208,6 @@ export function identityCollections(store: DocumentStore): IdentityCollections {
     signingKeys: store.collection<SigningKeyDoc>(signingKeys),
     accountTokens: store.collection<AccountTokenDoc>(accountTokens),
     meta: store.collection<IdentityMetaDoc>(meta),
+    flowLimits: store.collection<FlowLimitDoc>(flowLimitsSpec),
   };
 }

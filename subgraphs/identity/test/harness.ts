@@ -60,7 +60,16 @@ export async function startIdentity(options: HarnessOptions = {}): Promise<Harne
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'identity-test-')));
   const clock = options.clock ?? new TestClock();
   // A cheaper argon2 than production keeps the suite fast; the parameters still flow from config.
-  const config = loadIdentityConfig({ INTERNAL_SIGNING_SECRET: SECRET, DATA_DIR: dataDir, ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1', ...options.env });
+  // Suites register dozens of accounts at example.com: sign-up limits are off unless a test sets them (limits.test.ts).
+  const config = loadIdentityConfig({
+    INTERNAL_SIGNING_SECRET: SECRET,
+    DATA_DIR: dataDir,
+    ARGON2_MEMORY_KIB: '4096',
+    ARGON2_TIME_COST: '1',
+    REGISTRATION_LIMIT: '0',
+    REGISTRATION_DOMAIN_LIMIT: '0',
+    ...options.env,
+  });
   const logs: string[] = [];
   const logger = createLogger({
     name: 'identity',

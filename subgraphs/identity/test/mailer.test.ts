@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createTransport } from 'nodemailer';
-import { createFileMailer, createLogger, createMailer, createRecordingMailer, createSmtpMailer, type OutboxEntry } from '@chatgraph/kit';
+import { createFileMailer, createLogger, createMailer, createRecordingMailer, createRedactedLogMailer, createSmtpMailer, type OutboxEntry } from '@chatgraph/kit';
 
 function captureLogger(): { lines: string[]; logger: ReturnType<typeof createLogger> } {
   const lines: string[] = [];
@@ -27,20 +27,25 @@ describe('file mailer', () => {
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
-  it('appends each mail as one JSON line to <dataDir>/mail/outbox.jsonl and logs it in full', async () => {
+  it('appends each mail as one JSON line to <dataDir>/mail/outbox.jsonl and logs only recipient and kind', async () => {
     const { lines, logger } = captureLogger();
     const mailer = createFileMailer({ dataDir: dir, logger, from: 'ChatGraph <no-reply@chatgraph.local>' });
-    const mails = Array.from({ length: 20 }, (_, i) => ({ to: `user${i}@example.com`, subject: `Mail ${i}`, text: `Open http://127.0.0.1:4000/verify-email?token=tok${i}\nthanks` }));
+    const mails = Array.from({ length: 20 }, (_, i) => ({ to: `user${i}@example.com`, subject: `Mail ${i}`, text: `Open http://127.0.0.1:4000/verify-email?token=tok${i}\nthanks`, kind: 'email-verification' }));
     await Promise.all(mails.map((m) => mailer.send(m)));
     await mailer.close?.();
 
     expect(mailer.outboxPath).toBe(path.join(dir, 'mail', 'outbox.jsonl'));
     const entries = (await readFile(mailer.outboxPath, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as OutboxEntry);
-    expect(entries.map(({ to, subject, text }) => ({ to, subject, text }))).toEqual(mails);
+    expect(entries.map(({ to, subject, text, kind }) => ({ to, subject, text, kind }))).toEqual(mails);
     expect(entries[0]?.from).toBe('ChatGraph <no-reply@chatgraph.local>');
     expect(Number.isNaN(Date.parse(entries[0]?.sentAt ?? ''))).toBe(false);
-    // The log is the developer's inbox: the link must be readable there.
-    expect(lines.some((l) => l.includes('verify-email?token=tok7'))).toBe(true);
+    // Logs travel further than the data directory: a link there would open the account to anyone reading them.
+    expect(lines).toHaveLength(20);
+    const logged = lines.map((l) => JSON.parse(l) as { mail: unknown });
+    expect(logged.map((l) => l.mail)).toEqual(mails.map(({ to, kind }) => ({ to, kind })));
+    const all = lines.join('\n');
+    expect(all).not.toContain('token=');
+    expect(all).not.toContain('Mail 7');
   });
 
   it('is what the factory picks for MAILER=file', async () => {
@@ -48,6 +53,20 @@ describe('file mailer', () => {
     const mailer = createMailer({ kind: 'file', dataDir: dir, from: 'a@b.c', logger });
     await mailer.send({ to: 'x@example.com', subject: 's', text: 't' });
     expect(await readFile(path.join(dir, 'mail', 'outbox.jsonl'), 'utf8')).toContain('"to":"x@example.com"');
+  });
+});
+
+describe('log-redacted mailer', () => {
+  it('sends and keeps nothing, and logs only recipient and kind', async () => {
+    const { lines, logger } = captureLogger();
+    const mailer = createMailer({ kind: 'log-redacted', dataDir: '/nonexistent', from: 'a@b.c', logger });
+    await mailer.send({ to: 'ann@example.com', subject: 'Reset your ChatGraph password', text: 'Open https://x.example/reset-password?token=secret-token', kind: 'password-reset' });
+    expect(lines).toHaveLength(1);
+    expect((JSON.parse(lines[0] ?? '{}') as { mail: unknown }).mail).toEqual({ to: 'ann@example.com', kind: 'password-reset' });
+    expect(lines[0]).not.toMatch(/secret-token|Reset your/);
+    // The factory and the direct constructor are the same adapter.
+    await createRedactedLogMailer({ logger }).send({ to: 'bob@example.com', subject: 's', text: 't' });
+    expect(lines[1]).toContain('bob@example.com');
   });
 });
 
@@ -154,6 +173,20 @@ describe('SMTP mailer (nodemailer against a local SMTP server)', () => {
     const mailer = createSmtpMailer({ url: smtp.url, from: 'no-reply@chatgraph.local', createTransport: (url) => createTransport(url) });
     try {
       await expect(mailer.send({ to: 'gone@example.com', subject: 's', text: 't' })).rejects.toThrow(/550|recipients/i);
+      expect(smtp.received).toEqual([]);
+    } finally {
+      await mailer.close?.();
+      await smtp.close();
+    }
+  });
+
+  it('refuses a recipient or subject that could inject a header, before talking to the server', async () => {
+    const smtp = await startSmtpServer();
+    const mailer = createSmtpMailer({ url: smtp.url, from: 'no-reply@chatgraph.local', createTransport: (url) => createTransport(url) });
+    try {
+      await expect(mailer.send({ to: 'ann@example.com\r\nBcc: victim@example.com', subject: 's', text: 't' })).rejects.toThrow(/recipient contains a control character/);
+      await expect(mailer.send({ to: 'ann@example.com', subject: 'Hi\r\nBcc: victim@example.com', text: 't' })).rejects.toThrow(/subject contains a control character/);
+      await expect(mailer.send({ to: 'ann\u0000@example.com', subject: 's', text: 't' })).rejects.toThrow(/recipient/);
       expect(smtp.received).toEqual([]);
     } finally {
       await mailer.close?.();

@@ -18,9 +18,11 @@ export interface OutboxEntry extends Mail {
 }
 
 /**
- * The embedded mailer: nothing leaves the machine. Each mail is logged in full (the link or token
- * in it is what a developer needs to continue a sign-up locally) and appended to an outbox file
- * that tests and tools can read. Appends are chained so concurrent sends never interleave lines.
+ * The embedded mailer: nothing leaves the machine. Each mail is appended to an outbox file (the
+ * developer's inbox: the link in it is what continues a sign-up locally) that tests and tools can
+ * read. The log line names only the recipient and the kind of mail: logs are shipped and kept
+ * far more widely than a data directory, and a password-reset link there is a way into the account.
+ * Appends are chained so concurrent sends never interleave lines.
  */
 export function createFileMailer(options: FileMailerOptions): Mailer & { readonly outboxPath: string } {
   const dir = path.join(options.dataDir, 'mail');
@@ -29,12 +31,12 @@ export function createFileMailer(options: FileMailerOptions): Mailer & { readonl
   return {
     outboxPath,
     send(mail) {
-      const entry: OutboxEntry = { from: options.from ?? null, to: mail.to, subject: mail.subject, text: mail.text, sentAt: new Date().toISOString() };
+      const entry: OutboxEntry = { from: options.from ?? null, to: mail.to, subject: mail.subject, text: mail.text, ...(mail.kind ? { kind: mail.kind } : {}), sentAt: new Date().toISOString() };
       const write = tail.then(() => appendFile(outboxPath, `${JSON.stringify(entry)}\n`, 'utf8'));
       // The chain must survive one failed write; the caller still sees its own failure.
       tail = write.catch(() => undefined);
       return write.then(() => {
-        options.logger.info({ mail: { to: entry.to, subject: entry.subject, body: entry.text }, outbox: outboxPath }, 'mail written to the local outbox');
+        options.logger.info({ mail: { to: entry.to, kind: entry.kind ?? null }, outbox: outboxPath }, 'mail written to the local outbox');
       });
     },
     async close() {

@@ -1,4 +1,4 @@
-import type { Mail, Mailer } from './port';
+import { assertSafeMailHeaders, type Mail, type Mailer } from './port';
 
 /**
  * The slice of a nodemailer transporter this adapter uses. The transport is passed in (from
@@ -26,6 +26,7 @@ export function createSmtpMailer(options: SmtpMailerOptions): Mailer {
   let closed = false;
   return {
     async send(mail: Mail) {
+      assertSafeMailHeaders(mail);
       await transport.sendMail({ from: options.from, to: mail.to, subject: mail.subject, text: mail.text });
     },
     async close() {

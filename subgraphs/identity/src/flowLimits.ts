@@ -1,0 +1,92 @@
+import { Schema } from 'mongoose';
+import { DuplicateKeyError, type Collection, type CollectionSpec, type StoredDocument } from '@chatgraph/kit';
+import { sha256Hex } from './tokens';
+
+/**
+ * One limited subject (an address for one kind of mail, a mail domain, all sign-ups), stored so
+ * a limit holds across restarts and across replicas. `_id` is `<scope>:<sha256 of the key>`:
+ * addresses are not kept in clear in a second place.
+ */
+export interface FlowLimitDoc extends StoredDocument {
+  /** When the last allowed event happened (the cool-down counts from here). */
+  lastAt: Date;
+  /** Start of the current counting window. */
+  windowStartedAt: Date;
+  /** Allowed events in the current window. */
+  count: number;
+  /** When this record stops mattering (cool-down and window both over); pruned after that. */
+  expiresAt: Date;
+}
+
+const flowLimitSchema = new Schema<FlowLimitDoc>(
+  {
+    _id: { type: String },
+    lastAt: { type: Date, required: true },
+    windowStartedAt: { type: Date, required: true },
+    count: { type: Number, required: true, min: 0 },
+    expiresAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+
+export const flowLimitsSpec: CollectionSpec<FlowLimitDoc> = { name: 'flow_limits', schema: flowLimitSchema, indexes: [{ fields: { expiresAt: 1 } }] };
+
+/** At most `limit` events per `windowMs` (a fixed window from the first one), at least `cooldownMs` apart. */
+export interface FlowPolicy {
+  limit: number;
+  windowMs: number;
+  cooldownMs: number;
+}
+
+export type FlowDecision = { allowed: true } | { allowed: false; retryAfterMs: number };
+
+/**
+ * Limits on account flows (mails per address, sign-ups per domain and overall), kept in the
+ * document store. Each decision is made by conditional single-document writes, so two replicas
+ * deciding at once cannot both take the last slot.
+ */
+export class FlowLimiter {
+  constructor(
+    private readonly limits: Collection<FlowLimitDoc>,
+    private readonly now: () => Date,
+  ) {}
+
+  /** Takes one slot of `scope`/`key` under `policy`, or says how long until one frees up. */
+  async acquire(scope: string, key: string, policy: FlowPolicy): Promise<FlowDecision> {
+    const _id = `${scope}:${sha256Hex(key)}`;
+    const now = this.now();
+    const at = now.getTime();
+    const cooledDown = new Date(at - policy.cooldownMs);
+    const windowOpenedAfter = new Date(at - policy.windowMs);
+    const expiresAt = new Date(at + Math.max(policy.cooldownMs, policy.windowMs));
+    // The current window has room and the cool-down is over: count one more.
+    const counted = await this.limits.findOneAndUpdate(
+      { _id, lastAt: { $lte: cooledDown }, windowStartedAt: { $gt: windowOpenedAfter }, count: { $lt: policy.limit } },
+      { $set: { lastAt: now, expiresAt }, $inc: { count: 1 } },
+    );
+    if (counted) return { allowed: true };
+    // The window is over (and so is the cool-down): start a new one with this event.
+    const restarted = await this.limits.findOneAndUpdate(
+      { _id, lastAt: { $lte: cooledDown }, windowStartedAt: { $lte: windowOpenedAfter } },
+      { $set: { lastAt: now, windowStartedAt: now, count: 1, expiresAt } },
+    );
+    if (restarted) return { allowed: true };
+    // No record yet: the first event. A record that exists (or appeared meanwhile) means refused.
+    try {
+      await this.limits.insertOne({ _id, lastAt: now, windowStartedAt: now, count: 1, expiresAt });
+      return { allowed: true };
+    } catch (err) {
+      if (!(err instanceof DuplicateKeyError)) throw err;
+    }
+    const current = await this.limits.findById(_id);
+    if (!current) return { allowed: false, retryAfterMs: policy.cooldownMs };
+    const coolDownEnds = current.lastAt.getTime() + policy.cooldownMs;
+    const windowEnds = current.count >= policy.limit ? current.windowStartedAt.getTime() + policy.windowMs : 0;
+    return { allowed: false, retryAfterMs: Math.max(0, Math.max(coolDownEnds, windowEnds) - at) };
+  }
+
+  /** Deletes records whose cool-down and window are both over. */
+  async prune(): Promise<number> {
+    return this.limits.deleteMany({ expiresAt: { $lt: this.now() } });
+  }
+}
