@@ -34,8 +34,8 @@ export const identityConfigSpec = {
   MAIL_COOLDOWN_SECONDS: int({ description: 'Least time between two mails of one kind (verification, password reset) to one address; requests in between are answered as usual and send nothing', default: 60, min: 0, max: 86_400 }),
   MAIL_DAILY_LIMIT: int({ description: 'Most mails of one kind to one address per 24 hours', default: 5, min: 1, max: 1000 }),
   REGISTRATION_WINDOW_MINUTES: int({ description: 'Window of the sign-up limits below, in minutes', default: 10, min: 1, max: 10_080 }),
-  REGISTRATION_LIMIT: int({ description: 'Most sign-ups (each mails a new address) per window across the service; 0 turns the limit off. Identity does not see client addresses: per-client limits are the router\'s', default: 50, min: 0, max: 1_000_000 }),
-  REGISTRATION_DOMAIN_LIMIT: int({ description: 'Most sign-ups per window with addresses at one mail domain (raise it for large public providers); 0 turns the limit off', default: 20, min: 0, max: 1_000_000 }),
+  REGISTRATION_LIMIT: int({ description: 'Most sign-ups (each mails a new address) per window across the service; 0 (default) turns the limit off. An emergency brake for operators: any fixed global cap lets one client lock everyone out of sign-up, so per-client limits are the router\'s', default: 0, min: 0, max: 1_000_000 }),
+  REGISTRATION_DOMAIN_LIMIT: int({ description: 'Most sign-ups per window with addresses at one mail domain; 0 (default) turns the limit off. An emergency brake, like REGISTRATION_LIMIT: on a large public provider it would lock out that provider\'s users', default: 0, min: 0, max: 1_000_000 }),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { description: 'Minimum level of log lines', default: 'info' }),
 };
 

@@ -21,8 +21,8 @@ describe('identity configuration', () => {
       MAIL_COOLDOWN_SECONDS: 60,
       MAIL_DAILY_LIMIT: 5,
       REGISTRATION_WINDOW_MINUTES: 10,
-      REGISTRATION_LIMIT: 50,
-      REGISTRATION_DOMAIN_LIMIT: 20,
+      REGISTRATION_LIMIT: 0,
+      REGISTRATION_DOMAIN_LIMIT: 0,
     });
     expect(config.ADMIN_EMAIL).toBeUndefined();
   });
