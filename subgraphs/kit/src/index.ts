@@ -9,6 +9,7 @@ export * from './logger';
 export * from './metrics';
 export * from './principal';
 export * from './signing';
+export * from './nonces';
 export * from './subgraph';
 export * from './subscriptions';
 export * from './store';
