@@ -1,4 +1,4 @@
-import { ConfigError, documentStoreConfigSpec, int, loadConfig, oneOf, optional, port, str, url, type ConfigOf } from '@chatgraph/kit';
+import { ConfigError, documentStoreConfigSpec, eventBusConfigSpec, int, kvStoreConfigSpec, loadConfig, oneOf, optional, port, str, url, type ConfigOf } from '@chatgraph/kit';
 
 /**
  * Every environment variable identity reads, with its parser and description. Exported so the
@@ -8,6 +8,8 @@ export const identityConfigSpec = {
   IDENTITY_PORT: port({ description: 'Port the identity subgraph listens on', default: 4001 }),
   IDENTITY_HOST: str({ description: 'Interface the identity subgraph binds to (0.0.0.0 in containers; it still accepts only router-signed requests)', default: '127.0.0.1' }),
   ...documentStoreConfigSpec,
+  ...kvStoreConfigSpec,
+  ...eventBusConfigSpec,
   INTERNAL_SIGNING_SECRET: str({ description: 'HMAC secret shared with the router to sign and verify internal requests (at least 32 characters)', minLength: 32 }),
   DATA_DIR: str({ description: 'Data directory of the embedded adapters (identity keeps its documents in `<DATA_DIR>/identity`, mails in `<DATA_DIR>/identity/mail`)', default: '.data' }),
   ACCESS_TOKEN_TTL_SECONDS: int({ description: 'Lifetime of an access token (JWT), in seconds', default: 900, min: 30, max: 86_400 }),
@@ -34,5 +36,6 @@ export function loadIdentityConfig(env: NodeJS.ProcessEnv | Record<string, strin
   // Checks that span two variables, which the per-variable parsers cannot express.
   if (config.MAILER === 'smtp' && !config.SMTP_URL) throw new ConfigError(['SMTP_URL is required when MAILER=smtp']);
   if (config.DOCUMENT_STORE === 'mongodb' && !config.MONGO_URL) throw new ConfigError(['MONGO_URL is required when DOCUMENT_STORE=mongodb']);
+  if (config.KV_STORE === 'redis' && !config.REDIS_URL) throw new ConfigError(['REDIS_URL is required when KV_STORE=redis']);
   return config;
 }

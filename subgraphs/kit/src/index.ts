@@ -8,6 +8,7 @@ export * from './loaders';
 export * from './logger';
 export * from './metrics';
 export * from './principal';
+export * from './principalRecords';
 export * from './signing';
 export * from './nonces';
 export * from './subgraph';
