@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { JWT_AUDIENCE, JWT_ISSUER, loadConfig, signJwt } from '@chatgraph/kit';
+import { JWT_AUDIENCE, JWT_ISSUER, loadConfig, signedGraphQL, signJwt, type Principal } from '@chatgraph/kit';
 import { EMBEDDED_CONFIG_SPEC } from '@chatgraph/router/src/embedded/config';
 import { startEmbedded, type EmbeddedStack } from '@chatgraph/router/src/embedded/launch';
 import { codeOf, codeWhenRefused, dataOf, gql, openSocket } from './sessionsSupport';
@@ -139,6 +139,39 @@ describe('sessions end when they should', () => {
 
     dataOf(await run(admin.accessToken, 'mutation($id: ID!) { enableUser(id: $id) { id } }', { id: victim.user.id }));
     expect(codeOf(await me((await login('disabled@example.com')).accessToken))).toBeUndefined();
+  });
+
+  it('lets an ADMIN delete an account: identity forgets it and conversation deletes its conversations and messages through identity.user.v1', async () => {
+    const doomed = await register('doomed@example.com');
+    const sent = dataOf<{ sendMessage: { conversation: { id: string }; userMessage: { id: string } } }>(
+      await run(doomed.accessToken, 'mutation { sendMessage(input: { content: "remember this" }) { conversation { id } userMessage { id } } }'),
+    ).sendMessage;
+    const socket = await openSocket(stack.url, doomed.accessToken);
+    // Read straight from the conversation subgraph as the user: what conversation still holds.
+    const principal: Principal = { kind: 'user', userId: doomed.user.id, role: 'USER', via: 'jwt' };
+    const held = async () =>
+      (await signedGraphQL<{ conversation: { id: string } | null; _entities: Array<{ id: string } | null> }>(
+        `${stack.conversation.url}/graphql`,
+        stack.signingSecret,
+        principal,
+        'query($c: ID!, $m: [_Any!]!) { conversation(id: $c) { id } _entities(representations: $m) { ... on Message { id } } }',
+        { c: sent.conversation.id, m: [{ __typename: 'Message', id: sent.userMessage.id }] },
+      )).data;
+    expect(await held()).toEqual({ conversation: { id: sent.conversation.id }, _entities: [{ id: sent.userMessage.id }] });
+
+    expect(dataOf(await run(admin.accessToken, 'mutation($id: ID!) { deleteUser(id: $id) }', { id: doomed.user.id }))).toEqual({ deleteUser: true });
+
+    expect(await codeWhenRefused(() => me(doomed.accessToken))).toBe('UNAUTHENTICATED');
+    expect(await socket.closedWithin(SOCKET_BOUND_MS)).toBe(4403);
+    expect(dataOf(await run(admin.accessToken, 'query($id: ID!) { user(id: $id) { id } }', { id: doomed.user.id }))).toEqual({ user: null });
+    let left = await held();
+    for (let i = 0; i < 100 && (left?.conversation || left?._entities[0]); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      left = await held();
+    }
+    expect(left).toEqual({ conversation: null, _entities: [null] });
+    // The address is free again: a new, unrelated account.
+    expect((await register('doomed@example.com')).user.id).not.toBe(doomed.user.id);
   });
 
   it('refuses to disable or delete the last ADMIN', async () => {

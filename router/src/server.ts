@@ -37,6 +37,8 @@ export interface RouterAuthOptions {
   identityTimeoutMs?: number;
   /** How long a principal-directory read is reused (see `principals`). Default 1000. */
   principalCacheMs?: number;
+  /** How often open sockets' principals are checked against the directory. Default 2000. */
+  principalRecheckMs?: number;
 }
 
 /** Everything `buildRouter` needs; it reads no environment and opens nothing by itself. */
@@ -71,8 +73,6 @@ export interface RouterSubscriptionOptions extends Partial<SubscriptionLimits> {
   keepAliveMs?: number;
   /** How long an upstream connection without subscriptions stays open. Default 5000. */
   upstreamIdleMs?: number;
-  /** How often open sockets' principals are checked against the directory. Default 2000. */
-  principalRecheckMs?: number;
 }
 
 /** A built router: HTTP on `http`, subscriptions over graphql-ws on the same `/graphql` (`subscriptions`). */
@@ -148,7 +148,7 @@ export function buildRouter(deps: RouterDeps): Router {
     keepAliveMs: deps.subscriptions?.keepAliveMs,
     upstreamIdleMs: deps.subscriptions?.upstreamIdleMs,
     principals,
-    principalRecheckMs: deps.subscriptions?.principalRecheckMs,
+    principalRecheckMs: deps.auth.principalRecheckMs,
   });
 
   const routes: Route[] = [
