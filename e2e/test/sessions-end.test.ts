@@ -9,7 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { JWT_AUDIENCE, JWT_ISSUER, loadConfig, signedGraphQL, signJwt, type Principal } from '@chatgraph/kit';
+import { JWT_AUDIENCE, JWT_ISSUER, loadConfig, signedGraphQL, signJwt, type Principal, type Subscription } from '@chatgraph/kit';
+import { identityUserV1, type IdentityUserEvent } from '../../schema/events';
 import { EMBEDDED_CONFIG_SPEC } from '@chatgraph/router/src/embedded/config';
 import { startEmbedded, type EmbeddedStack } from '@chatgraph/router/src/embedded/launch';
 import { codeOf, codeWhenRefused, dataOf, gql, openSocket } from './sessionsSupport';
@@ -40,6 +41,9 @@ async function login(email: string, pass = password): Promise<Session> {
 const me = (token: string) => run(token, '{ me { id } }');
 
 let admin: Session;
+/** Every identity.user.v1 event identity published, as a consumer sees them. */
+const userEvents: IdentityUserEvent[] = [];
+let eventsSubscription: Subscription;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'chatgraph-sessions-'));
@@ -52,11 +56,19 @@ beforeAll(async () => {
     PRINCIPAL_RECHECK_MS: '100',
     LOG_LEVEL: 'silent',
   });
+  eventsSubscription = await stack.bus.subscribe({
+    groupId: 'test.identity-events',
+    topics: [identityUserV1.topic],
+    handler: async (delivery) => {
+      userEvents.push(identityUserV1.validate(delivery.event));
+    },
+  });
   // The first account is the bootstrap ADMIN.
   admin = await register('admin@example.com');
 });
 
 afterAll(async () => {
+  await eventsSubscription.stop();
   await stack.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -172,6 +184,22 @@ describe('sessions end when they should', () => {
     expect(left).toEqual({ conversation: null, _entities: [null] });
     // The address is free again: a new, unrelated account.
     expect((await register('doomed@example.com')).user.id).not.toBe(doomed.user.id);
+  });
+
+  it('publishes identity.user.v1 for registrations, profile and role changes, disables and deletions', async () => {
+    const subject = await register('events@example.com');
+    dataOf(await run(subject.accessToken, 'mutation { updateProfile(input: { name: "Renamed" }) { id } }'));
+    dataOf(await run(admin.accessToken, 'mutation($id: ID!) { setUserRole(userId: $id, role: ADMIN) { id } }', { id: subject.user.id }));
+    dataOf(await run(admin.accessToken, 'mutation($id: ID!) { setUserRole(userId: $id, role: USER) { id } }', { id: subject.user.id }));
+    dataOf(await run(admin.accessToken, 'mutation($id: ID!) { disableUser(id: $id) { id } }', { id: subject.user.id }));
+    dataOf(await run(admin.accessToken, 'mutation($id: ID!) { enableUser(id: $id) { id } }', { id: subject.user.id }));
+    dataOf(await run(admin.accessToken, 'mutation($id: ID!) { deleteUser(id: $id) }', { id: subject.user.id }));
+    const ofSubject = () => userEvents.filter((e) => e.subject.userId === subject.user.id);
+    for (let i = 0; i < 100 && ofSubject().length < 7; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(ofSubject().map((e) => e.type)).toEqual(['user.registered', 'user.updated', 'user.role-changed', 'user.role-changed', 'user.disabled', 'user.enabled', 'user.deleted']);
+    expect(ofSubject()[0]?.payload).toEqual({ email: 'events@example.com', name: 'Someone', role: 'USER', emailVerified: false });
+    expect(ofSubject()[3]?.payload).toEqual({ from: 'ADMIN', to: 'USER', changedBy: admin.user.id });
+    expect(ofSubject()[6]?.payload).toEqual({ by: admin.user.id });
   });
 
   it('refuses to disable or delete the last ADMIN', async () => {

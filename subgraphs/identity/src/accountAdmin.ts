@@ -1,8 +1,8 @@
-import { codedError, insertWithOutbox, newId, outboxEvent, type Logger } from '@chatgraph/kit';
-import { identityUserV1 } from '@chatgraph/schema';
+import { codedError, type Logger } from '@chatgraph/kit';
 import type { PrincipalDirectory } from './principalDirectory';
 import type { SessionManager } from './sessions';
 import type { IdentityCollections, UserDoc } from './store';
+import type { UserEvents } from './userEvents';
 import type { UserDirectory } from './users';
 
 export interface AccountAdminDeps {
@@ -12,11 +12,8 @@ export interface AccountAdminDeps {
   principals: PrincipalDirectory;
   now: () => Date;
   logger: Logger;
-  /** Called after an event was queued, so the relay publishes it now rather than at its next poll. */
-  eventsQueued: () => void;
+  events: UserEvents;
 }
-
-type AdminEvent = 'user.disabled' | 'user.enabled' | 'user.deleted';
 
 /**
  * What an ADMIN does to other accounts: disable (no sign-in, no token or key works, every session
@@ -34,7 +31,7 @@ export class AccountAdmin {
     if (!updated) throw codedError('NOT_FOUND', 'User not found');
     await this.deps.principals.user(updated);
     await this.deps.sessions.revokeAll(userId, 'account-disabled');
-    await this.announce('user.disabled', userId, adminId);
+    await this.deps.events.emit('user.disabled', userId, { by: adminId });
     this.deps.logger.info({ userId, by: adminId }, 'account disabled');
     return updated;
   }
@@ -45,7 +42,7 @@ export class AccountAdmin {
     const updated = await this.deps.collections.users.findOneAndUpdate({ _id: userId }, { $set: { status: 'active', updatedAt: this.deps.now() } }, { returnDocument: 'after' });
     if (!updated) throw codedError('NOT_FOUND', 'User not found');
     await this.deps.principals.user(updated);
-    await this.announce('user.enabled', userId, adminId);
+    await this.deps.events.emit('user.enabled', userId, { by: adminId });
     this.deps.logger.info({ userId, by: adminId }, 'account enabled');
     return updated;
   }
@@ -61,7 +58,7 @@ export class AccountAdmin {
     await this.refuseLastAdmin(target, 'deleted');
     const { collections } = this.deps;
     await this.deps.principals.user({ _id: userId, role: target.role, status: 'deleted' });
-    await this.announce('user.deleted', userId, adminId);
+    await this.deps.events.emit('user.deleted', userId, { by: adminId });
     await this.deps.sessions.revokeAll(userId, 'account-disabled');
     await collections.apiKeys.deleteMany({ ownerId: userId });
     await collections.accountTokens.deleteMany({ userId });
@@ -81,12 +78,5 @@ export class AccountAdmin {
     if (target.role === 'ADMIN' && target.status !== 'disabled' && (await this.deps.directory.countAdmins()) <= 1) {
       throw codedError('CONFLICT', `The last ADMIN cannot be ${what}; promote someone else first`);
     }
-  }
-
-  private async announce(type: AdminEvent, userId: string, adminId: string): Promise<void> {
-    const event = identityUserV1.create(type, { userId }, { by: adminId });
-    const carrier = { _id: newId(), userId, createdAt: this.deps.now(), _deleted: true };
-    await this.deps.collections.outbox.insertOne(insertWithOutbox(carrier, [outboxEvent(identityUserV1.topic, userId, event)]));
-    this.deps.eventsQueued();
   }
 }

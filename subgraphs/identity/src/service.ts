@@ -11,6 +11,7 @@ import { PrincipalDirectory } from './principalDirectory';
 import { SessionManager } from './sessions';
 import { SigningKeyRing } from './signingKeys';
 import type { IdentityCollections, UserDoc } from './store';
+import { UserEvents } from './userEvents';
 import { toUserView, UserDirectory, type UserView } from './users';
 import { validName } from './validation';
 
@@ -49,6 +50,7 @@ export class IdentityService {
   private readonly outbox: MailOutbox;
   private readonly hasher: PasswordHasher;
   private readonly admin: AccountAdmin;
+  private readonly events: UserEvents;
   /** What the routers check every credential against (principalDirectory.ts). */
   readonly principals: PrincipalDirectory;
 
@@ -70,7 +72,8 @@ export class IdentityService {
     });
     this.apiKeys = new ApiKeyManager(collections.apiKeys, now, this.principals);
     this.directory = new UserDirectory(collections.users, collections.meta, { adminEmail: config.ADMIN_EMAIL?.trim().toLowerCase(), now, logger, principals: this.principals });
-    this.admin = new AccountAdmin({ collections, directory: this.directory, sessions: this.sessions, principals: this.principals, now, logger, eventsQueued: deps.eventsQueued ?? (() => undefined) });
+    this.events = new UserEvents(collections.outbox, now, deps.eventsQueued ?? (() => undefined));
+    this.admin = new AccountAdmin({ collections, directory: this.directory, sessions: this.sessions, principals: this.principals, now, logger, events: this.events });
     this.outbox = new MailOutbox(deps.mailer, logger);
     this.hasher = new PasswordHasher({ memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_TIME_COST, parallelism: config.ARGON2_PARALLELISM });
     this.accounts = new AccountFlows(
@@ -123,6 +126,7 @@ export class IdentityService {
     const user = await this.accounts.register(input);
     // Before the token is handed out: a router refuses tokens of users the directory does not know.
     await this.principals.user(user);
+    await this.events.emit('user.registered', user._id, { email: user.email, name: user.name, role: user.role, emailVerified: user.emailVerified });
     return this.openSession(user);
   }
 
@@ -196,6 +200,7 @@ export class IdentityService {
     if (!user) throw codedError('NOT_FOUND', 'User not found');
     if (input.name === null || input.name === undefined) return toUserView(user);
     const updated = await this.directory.updateName(user._id, validName(input.name));
+    if (updated && updated.name !== user.name) await this.events.emit('user.updated', user._id, { name: updated.name });
     return toUserView(updated ?? user);
   }
 
@@ -225,7 +230,10 @@ export class IdentityService {
     if (me.role !== 'ADMIN') throw codedError('FORBIDDEN', 'Administrator role required');
     // The token's role may be minutes old; changing roles is decided on the stored one.
     await this.directory.assertStillAdmin(me.userId);
-    return toUserView(await this.directory.setRole(userId, role));
+    const before = await this.directory.byId(userId);
+    const after = await this.directory.setRole(userId, role);
+    if (before && before.role !== after.role) await this.events.emit('user.role-changed', userId, { from: before.role, to: after.role, changedBy: me.userId });
+    return toUserView(after);
   }
 
   /** ADMIN: the account can no longer sign in, and its sessions, tokens and keys stop working. */
