@@ -28,6 +28,11 @@ export interface PrincipalDirectoryOptions {
 export class PrincipalDirectory {
   private dirty = true;
   private publishing: Promise<void> | undefined;
+  /**
+   * Live writes made while the whole directory is being re-published: re-applied at its end, so a
+   * change that lands between the re-publication's read of a user and its write is not undone.
+   */
+  private liveWrites: Map<string, { value: string; ttlMs: number | undefined }> | undefined;
 
   constructor(
     private readonly kv: KeyValues | undefined,
@@ -69,6 +74,15 @@ export class PrincipalDirectory {
     const kv = this.kv;
     if (!kv) return;
     this.dirty = false;
+    this.liveWrites = new Map();
+    try {
+      await this.publishEverything(kv);
+    } finally {
+      this.liveWrites = undefined;
+    }
+  }
+
+  private async publishEverything(kv: KeyValues): Promise<void> {
     const now = this.options.now();
     let users = 0;
     for (let skip = 0; ; skip += PAGE) {
@@ -83,6 +97,7 @@ export class PrincipalDirectory {
     await Promise.all(sessions.map((s) => kv.set(PRINCIPAL_KEYS.revokedSession(s._id), '1', { ttlMs: Math.max(1, (s.revokedAt?.getTime() ?? 0) + ttlMs - now.getTime()) })));
     const keys = await this.collections.apiKeys.find({ revokedAt: { $ne: null }, $or: [{ expiresAt: null }, { expiresAt: { $gt: now } }] });
     await Promise.all(keys.map((k) => kv.set(PRINCIPAL_KEYS.revokedApiKey(k._id), '1', k.expiresAt ? { ttlMs: k.expiresAt.getTime() - now.getTime() + MARKER_MARGIN_MS } : undefined)));
+    for (const [key, { value, ttlMs }] of this.liveWrites ?? []) await kv.set(key, value, ttlMs ? { ttlMs } : undefined);
     // Last: a router trusts the directory only once all of it is there.
     await kv.set(PRINCIPAL_KEYS.ready, String(now.getTime()));
     this.options.logger.info({ users, revokedSessions: sessions.length, revokedApiKeys: keys.length }, 'principal directory published');
@@ -90,8 +105,10 @@ export class PrincipalDirectory {
 
   private async write(key: string, value: string, ttlMs?: number): Promise<void> {
     if (!this.kv) return;
+    const ttl = ttlMs && ttlMs > 0 ? Math.ceil(ttlMs) : undefined;
+    this.liveWrites?.set(key, { value, ttlMs: ttl });
     try {
-      await this.kv.set(key, value, ttlMs && ttlMs > 0 ? { ttlMs: Math.ceil(ttlMs) } : undefined);
+      await this.kv.set(key, value, ttl ? { ttlMs: ttl } : undefined);
     } catch (err) {
       this.dirty = true;
       this.options.logger.error({ err, key }, 'principal directory write failed; it will be re-published');

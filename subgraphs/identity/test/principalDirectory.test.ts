@@ -1,4 +1,4 @@
-import { createEmbeddedKv, parsePrincipalRecord, PRINCIPAL_KEYS, type KvStore } from '@chatgraph/kit';
+import { createEmbeddedKv, encodePrincipalRecord, parsePrincipalRecord, PRINCIPAL_KEYS, type KvStore } from '@chatgraph/kit';
 import { claimsOf, login, register, startIdentity, ANON, type Harness } from './harness';
 
 /**
@@ -19,6 +19,7 @@ afterEach(async () => {
   await kv.stop();
 });
 
+const encodeOf = (role: 'USER' | 'ADMIN') => encodePrincipalRecord({ status: 'active', role });
 const recordOf = async (userId: string) => parsePrincipalRecord(await kv.get(PRINCIPAL_KEYS.user(userId)));
 
 describe('principal directory', () => {
@@ -45,6 +46,36 @@ describe('principal directory', () => {
     expect(await recordOf(bob.user.id)).toEqual({ status: 'active', role: 'USER' });
     expect(await kv.get(PRINCIPAL_KEYS.revokedSession(claimsOf(loggedOut.accessToken).sid))).toBe('1');
     expect(await kv.get(PRINCIPAL_KEYS.ready)).not.toBeNull();
+  });
+
+  it('keeps a change made while the whole directory is being re-published (the re-publication read the user before it)', async () => {
+    const stale = encodeOf('USER');
+    let bobId = '';
+    let raced = false;
+    // The re-publication is about to write bob as it read him (USER); a live change to ADMIN lands just before.
+    const racing = new Proxy(kv, {
+      get(target, prop) {
+        if (prop === 'set') {
+          return async (key: string, value: string, options?: { ttlMs?: number }) => {
+            if (!raced && key === PRINCIPAL_KEYS.user(bobId) && value === stale && (await target.get(PRINCIPAL_KEYS.ready)) === null) {
+              raced = true;
+              await h.identity.service.principals.user({ _id: bobId, role: 'ADMIN' });
+            }
+            return target.set(key, value, options);
+          };
+        }
+        const member: unknown = Reflect.get(target, prop);
+        return typeof member === 'function' ? (member as (...args: unknown[]) => unknown).bind(target) : member;
+      },
+    });
+    await h.dispose();
+    h = await startIdentity({ kv: racing });
+    await register(h, 'first@example.com');
+    bobId = (await register(h, 'bob@example.com')).user.id;
+    await kv.del(PRINCIPAL_KEYS.ready);
+    await h.identity.service.principals.ensure();
+    expect(raced).toBe(true);
+    expect(await recordOf(bobId)).toEqual({ status: 'active', role: 'ADMIN' });
   });
 
   it('publishes the existing users at start, into a kv that never saw them', async () => {
