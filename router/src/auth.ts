@@ -1,6 +1,7 @@
 import { ANONYMOUS, HttpError, JwtError, peekKid, verifyJwt, type Principal } from '@chatgraph/kit';
 import { API_KEY_PREFIX, type ApiKeyVerifier } from './apiKeys';
 import type { JwksCache } from './jwks';
+import type { PrincipalGuard } from './principalGuard';
 import { TtlCache } from './ttlCache';
 
 /** Turns a request's `Authorization` header into the caller's principal. */
@@ -27,8 +28,12 @@ function invalid(message = 'Invalid or expired credentials'): HttpError {
   return new HttpError('UNAUTHENTICATED', message);
 }
 
-/** Authenticates with identity's JWKS for access tokens and identity's verify route for API keys. */
-export function createAuthenticator(deps: { jwks: JwksCache; apiKeys: ApiKeyVerifier }): Authenticator {
+/**
+ * Authenticates with identity's JWKS for access tokens and identity's verify route for API keys,
+ * then (with `principals`) checks the account, session or key against identity's principal
+ * directory: a verified credential of a logged-out, disabled or deleted principal is refused.
+ */
+export function createAuthenticator(deps: { jwks: JwksCache; apiKeys: ApiKeyVerifier; principals?: PrincipalGuard }): Authenticator {
   const verified = new TtlCache<Principal>(10_000);
 
   const fromJwt = async (token: string): Promise<Principal> => {
@@ -47,6 +52,13 @@ export function createAuthenticator(deps: { jwks: JwksCache; apiKeys: ApiKeyVeri
     }
   };
 
+  const verify = async (credential: string): Promise<Principal> => {
+    if (!credential.startsWith(API_KEY_PREFIX)) return fromJwt(credential);
+    const principal = await deps.apiKeys.verify(credential);
+    if (!principal) throw invalid('Invalid or revoked API key');
+    return principal;
+  };
+
   return {
     async authenticate(authorization) {
       const header = authorization?.trim();
@@ -55,12 +67,8 @@ export function createAuthenticator(deps: { jwks: JwksCache; apiKeys: ApiKeyVeri
       const credential = match?.[1];
       if (!credential) throw invalid('Authorization must be "Bearer <token>"');
       if (credential.length > MAX_CREDENTIAL_LENGTH) throw invalid();
-      if (credential.startsWith(API_KEY_PREFIX)) {
-        const principal = await deps.apiKeys.verify(credential);
-        if (!principal) throw invalid('Invalid or revoked API key');
-        return principal;
-      }
-      return fromJwt(credential);
+      const principal = await verify(credential);
+      return deps.principals ? deps.principals.check(principal) : principal;
     },
   };
 }

@@ -1,4 +1,4 @@
-import { bool, int, loadConfig, oneOf, optional, port, str, url, type ConfigOf, type VarSpec } from '@chatgraph/kit';
+import { bool, ConfigError, int, kvStoreConfigSpec, loadConfig, oneOf, optional, port, str, url, type ConfigOf, type VarSpec } from '@chatgraph/kit';
 
 /** One subgraph the router composes from in composed mode. */
 export interface SubgraphEndpoint {
@@ -72,6 +72,14 @@ export const ROUTER_CONFIG_SPEC = {
     min: 0,
   }),
   API_KEY_CACHE_MS: int({ description: 'How long an API-key verification (valid or refused) is cached; a revocation takes effect within this time.', default: 5000, min: 0 }),
+  ...kvStoreConfigSpec,
+  PRINCIPAL_CACHE_MS: int({
+    description:
+      "How long a read of identity's principal directory (in the kv: account status and role, logged-out sessions, revoked API keys) is reused; a logout, revocation, role change, disable or delete reaches this router within about this time. Enforced only when the kv is shared with identity (KV_STORE=redis, or the embedded launcher).",
+    default: 1000,
+    min: 0,
+  }),
+  PRINCIPAL_RECHECK_MS: int({ description: 'How often the principal of every open graphql-ws socket is checked against the directory; a socket whose principal no longer stands is closed (4403).', default: 2000, min: 100 }),
   JWKS_CACHE_MS: int({ description: "How long identity's public keys are cached before they are fetched again.", default: 300_000, min: 1000 }),
   INTROSPECTION: optional(bool({ description: 'Allow introspection queries.', defaultLabel: 'on unless NODE_ENV=production' })),
   NODE_ENV: oneOf(['development', 'test', 'production'] as const, { description: 'Runtime environment; `production` turns introspection off.', default: 'development' }),
@@ -82,7 +90,9 @@ export type RouterConfig = ConfigOf<typeof ROUTER_CONFIG_SPEC>;
 
 /** Reads and validates the router's configuration; throws a ConfigError naming every bad variable. */
 export function loadRouterConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>): RouterConfig {
-  return loadConfig(ROUTER_CONFIG_SPEC, env);
+  const config = loadConfig(ROUTER_CONFIG_SPEC, env);
+  if (config.KV_STORE === 'redis' && !config.REDIS_URL) throw new ConfigError(['REDIS_URL is required when KV_STORE=redis']);
+  return config;
 }
 
 /** Introspection is on by default except in production, where INTROSPECTION can still turn it on. */

@@ -1,5 +1,5 @@
 import type { ApolloGateway } from '@apollo/gateway';
-import { HttpServer, probeRoutes, ServiceMetrics, type Logger, type Route } from '@chatgraph/kit';
+import { HttpServer, probeRoutes, ServiceMetrics, type KeyValues, type Logger, type Route } from '@chatgraph/kit';
 import { ApiKeyVerifier } from './apiKeys';
 import { createAuthenticator, type Authenticator } from './auth';
 import { SigningDataSource } from './dataSource';
@@ -11,6 +11,7 @@ import type { OperationLimits } from './limits';
 import { RouterMetrics } from './metrics';
 import { PersistedQueries } from './persistedQueries';
 import { Pipeline } from './pipeline';
+import { PrincipalGuard } from './principalGuard';
 import { unhealthySubgraphs } from './readiness';
 import { SubgraphTransport, type InProcessSubgraph } from './subgraphTransport';
 import { DEFAULT_SUBSCRIPTION_LIMITS, SubscriptionServer, type SubscriptionLimits } from './subscriptions/subscriptionServer';
@@ -34,6 +35,10 @@ export interface RouterAuthOptions {
   jwksMinRefetchIntervalMs?: number;
   /** Longest wait for identity. Default 5000. */
   identityTimeoutMs?: number;
+  /** How long a principal-directory read is reused (see `principals`). Default 1000. */
+  principalCacheMs?: number;
+  /** How often open sockets' principals are checked against the directory. Default 2000. */
+  principalRecheckMs?: number;
 }
 
 /** Everything `buildRouter` needs; it reads no environment and opens nothing by itself. */
@@ -54,6 +59,12 @@ export interface RouterDeps {
   drainTimeoutMs?: number;
   /** Subscriptions over graphql-ws (limits, and ping/idle timings for tests). */
   subscriptions?: RouterSubscriptionOptions;
+  /**
+   * The kv identity publishes its principal directory in (not started or stopped here): every
+   * request and every open socket is checked against it (principalGuard.ts). Without it,
+   * credentials are checked by signature only.
+   */
+  principals?: KeyValues;
 }
 
 /** The graphql-ws server's limits (DEFAULT_SUBSCRIPTION_LIMITS when unset) and timings. */
@@ -94,7 +105,9 @@ export function buildRouter(deps: RouterDeps): Router {
   const identityUrl = deps.auth.identityUrl.replace(/\/$/, '');
   const identityTimeoutMs = deps.auth.identityTimeoutMs ?? 5000;
   const authLogger = logger.child({ component: 'auth' });
+  const principals = deps.principals ? new PrincipalGuard({ kv: deps.principals, cacheMs: deps.auth.principalCacheMs ?? 1000, logger: authLogger }) : undefined;
   const authenticator = createAuthenticator({
+    principals,
     jwks: new JwksCache({
       url: `${identityUrl}/.well-known/jwks.json`,
       cacheMs: deps.auth.jwksCacheMs ?? 300_000,
@@ -134,6 +147,8 @@ export function buildRouter(deps: RouterDeps): Router {
     maxPayloadBytes: limits.maxBodyBytes,
     keepAliveMs: deps.subscriptions?.keepAliveMs,
     upstreamIdleMs: deps.subscriptions?.upstreamIdleMs,
+    principals,
+    principalRecheckMs: deps.auth.principalRecheckMs,
   });
 
   const routes: Route[] = [

@@ -82,7 +82,7 @@ export async function startEmbedded(
     const identityLog = loggerFor('identity');
     const identityStore = await storeFor('identity', identityLog);
     const mailer = createMailer({ kind: 'file', dataDir: path.join(config.DATA_DIR, 'identity'), from: identityConfig.MAIL_FROM, logger: identityLog });
-    const identity = buildIdentity({ store: identityStore, mailer, config: identityConfig, logger: identityLog });
+    const identity = buildIdentity({ store: identityStore, mailer, config: identityConfig, logger: identityLog, kv, bus });
     const identityUrl = await identity.start(0);
     cleanups.push(() => identity.stop());
 
@@ -123,7 +123,8 @@ export async function startEmbedded(
     const inProcessSubgraphs = new Map<string, InProcessSubgraph>(
       [identity, conversation, aiGateway, streaming].map(({ subgraph }) => [`${subgraph.url}/graphql`, (headers, body) => subgraph.serveInProcess(headers, body)]),
     );
-    const router = buildRouter({ ...routerDepsFromConfig(routerConfig, loggerFor('router')), inProcessSubgraphs });
+    // The router reads the principal directory identity publishes in the shared kv.
+    const router = buildRouter({ ...routerDepsFromConfig(routerConfig, loggerFor('router')), inProcessSubgraphs, principals: kv });
     const base = await router.start(config.ROUTER_PORT, config.ROUTER_HOST);
     cleanups.push(() => router.stop());
 

@@ -11,6 +11,7 @@ import { RequestContext } from '../context';
 import type { PreparedDocument, PreparedOperation } from '../documents';
 import type { RouterGateway, SchemaGeneration } from '../gateway';
 import type { GraphQLResponseBody, Pipeline } from '../pipeline';
+import type { PrincipalGuard } from '../principalGuard';
 import { refusal } from '../refusal';
 import { admit, type SubscribePayload } from './admission';
 import { ClientSubscription } from './clientSubscription';
@@ -18,6 +19,7 @@ import { formatSubscriptionErrors, refusedErrors, SUBSCRIPTION_CLOSE_CODES, subs
 import { hydrateEvent } from './hydration';
 import { SubscriptionMetrics } from './metrics';
 import { SubscriptionPlanner, type DataSourceFactory, type SubscriptionPlan } from './planner';
+import { startPrincipalRecheck } from './principalRecheck';
 import { SharedUpstreams } from './sharedUpstreams';
 import { UpstreamConnections } from './upstreamConnections';
 
@@ -56,6 +58,10 @@ export interface SubscriptionServerOptions {
   upstreamIdleMs?: number;
   /** Longest a stop waits for the shutdown errors to be written before closing sockets. Default 1000. */
   shutdownGraceMs?: number;
+  /** Open sockets' principals are re-checked against it (principalRecheck.ts). */
+  principals?: PrincipalGuard;
+  /** How often. Default 2000. */
+  principalRecheckMs?: number;
 }
 
 /** One client graphql-ws connection, once authenticated. */
@@ -120,6 +126,7 @@ export class SubscriptionServer {
   private closing: Promise<void> | undefined;
   private disposable: { dispose(): Promise<void> | void } | undefined;
   private readonly stopListening: () => void;
+  private stopRecheck: (() => void) | undefined;
 
   constructor(private readonly options: SubscriptionServerOptions) {
     this.log = options.logger.child({ component: 'subscriptions' });
@@ -156,6 +163,14 @@ export class SubscriptionServer {
     if (this.server) throw new Error('subscription server already attached');
     this.server = server;
     server.on('upgrade', this.onUpgrade);
+    const guard = this.options.principals;
+    if (guard) {
+      const sockets = (): Array<readonly [WebSocket, Principal]> => [...this.wss.clients].flatMap((ws) => {
+        const connection = this.socketConnections.get(ws);
+        return connection ? [[ws, connection.principal] as const] : [];
+      });
+      this.stopRecheck = startPrincipalRecheck({ guard, sockets, intervalMs: this.options.principalRecheckMs ?? 2000, logger: this.log });
+    }
     this.disposable = useServer<Record<string, unknown> | undefined, Extra>(
       {
         connectionInitWaitTimeout: this.options.limits.connectionInitTimeoutMs,
@@ -204,6 +219,7 @@ export class SubscriptionServer {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.stopListening();
+      this.stopRecheck?.();
       this.server?.off('upgrade', this.onUpgrade);
       this.endAll(subscriptionEnd('SUBSCRIPTION_SERVER_SHUTDOWN', 'The server is shutting down; subscribe again'));
       const grace = Date.now() + (this.options.shutdownGraceMs ?? 1000);

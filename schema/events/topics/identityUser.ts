@@ -28,6 +28,24 @@ const events = {
     subject: userSubject,
     payload: object({ from: oneOf(ROLES), to: oneOf(ROLES), changedBy: nullable(idString) }),
   },
+  /** An administrator disabled the account: it cannot sign in or use its tokens and keys until enabled. */
+  'user.disabled': {
+    subject: userSubject,
+    payload: object({ by: idString }),
+  },
+  /** An administrator enabled a disabled account again. */
+  'user.enabled': {
+    subject: userSubject,
+    payload: object({ by: idString }),
+  },
+  /**
+   * An administrator deleted the account. Identity has removed it; every service that keeps data
+   * of this user removes or anonymises it when it consumes this event.
+   */
+  'user.deleted': {
+    subject: userSubject,
+    payload: object({ by: idString }),
+  },
 };
 
 /** The `identity.user.v1` contract. */

@@ -7,6 +7,7 @@ import { generationResultHandler, subscribeGenerationResults } from './events';
 import { resolvers } from './resolvers';
 import { ConversationService } from './service';
 import { conversationCollections } from './store';
+import { subscribeUserDeletion, userDeletionHandler } from './userDeletion';
 
 /** The subgraph's SDL file, for composition scripts and tests. */
 export const CONVERSATION_SCHEMA_PATH = path.join(__dirname, 'schema.graphql');
@@ -64,6 +65,7 @@ export function buildConversation(deps: ConversationDeps): Conversation {
   const handler = generationResultHandler({ store, collections, logger, now, eventsQueued });
 
   let subscription: Subscription | undefined;
+  let deletions: Subscription | undefined;
   let stopping: Promise<void> | undefined;
 
   return {
@@ -76,12 +78,14 @@ export function buildConversation(deps: ConversationDeps): Conversation {
     async start(port = config.CONVERSATION_PORT) {
       relay.start();
       subscription ??= await subscribeGenerationResults(bus, handler);
+      deletions ??= await subscribeUserDeletion(bus, userDeletionHandler({ collections, logger, now, eventsQueued }));
       return subgraph.start(port, config.CONVERSATION_HOST);
     },
     stop() {
       stopping ??= (async () => {
         await subgraph.stop();
         await subscription?.stop();
+        await deletions?.stop();
         await relay.stop();
       })();
       return stopping;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { codedError, type Collection } from '@chatgraph/kit';
+import type { PrincipalDirectory } from './principalDirectory';
 import { API_KEY_SCOPES, type ApiKeyDoc, type ApiKeyScope } from './store';
 import { randomSecret, sameDigest, sha256Hex } from './tokens';
 import { validName } from './validation';
@@ -52,6 +53,7 @@ export class ApiKeyManager {
   constructor(
     private readonly keys: Collection<ApiKeyDoc>,
     private readonly now: () => Date,
+    private readonly principals: PrincipalDirectory,
   ) {}
 
   /** Creates a key; the returned secret is the only time the full key exists outside the caller. */
@@ -96,6 +98,8 @@ export class ApiKeyManager {
     if (!key) throw codedError('NOT_FOUND', 'API key not found');
     if (key.revokedAt) return;
     await this.keys.updateOne({ _id: id, ownerId, revokedAt: null }, { $set: { revokedAt: this.now() } });
+    // Routers cache verified keys and keep sockets opened with them: the marker ends both within seconds.
+    await this.principals.apiKeyRevoked(id, key.expiresAt);
   }
 
   /** The key's record when `key` is a valid, unrevoked, unexpired key; records use at most once a minute. */

@@ -1,4 +1,4 @@
-import { ConfigError, documentStoreConfigSpec, int, loadConfig, MAILER_KINDS, oneOf, optional, port, str, url, type ConfigOf, type MailerKind } from '@chatgraph/kit';
+import { ConfigError, documentStoreConfigSpec, eventBusConfigSpec, int, kvStoreConfigSpec, loadConfig, MAILER_KINDS, oneOf, optional, port, str, url, type ConfigOf, type MailerKind } from '@chatgraph/kit';
 import { parseEmail } from './validation';
 
 /**
@@ -9,6 +9,8 @@ export const identityConfigSpec = {
   IDENTITY_PORT: port({ description: 'Port the identity subgraph listens on', default: 4001 }),
   IDENTITY_HOST: str({ description: 'Interface the identity subgraph binds to (0.0.0.0 in containers; it still accepts only router-signed requests)', default: '127.0.0.1' }),
   ...documentStoreConfigSpec,
+  ...kvStoreConfigSpec,
+  ...eventBusConfigSpec,
   INTERNAL_SIGNING_SECRET: str({ description: 'HMAC secret shared with the router to sign and verify internal requests (at least 32 characters)', minLength: 32 }),
   DATA_DIR: str({ description: 'Data directory of the embedded adapters (identity keeps its documents in `<DATA_DIR>/identity`, mails in `<DATA_DIR>/identity/mail`)', default: '.data' }),
   ACCESS_TOKEN_TTL_SECONDS: int({ description: 'Lifetime of an access token (JWT), in seconds', default: 900, min: 30, max: 86_400 }),
@@ -51,6 +53,7 @@ export function loadIdentityConfig(env: NodeJS.ProcessEnv | Record<string, strin
   const adminEmail = config.ADMIN_EMAIL === undefined ? undefined : parseEmail(config.ADMIN_EMAIL);
   if (adminEmail === null) problems.push('ADMIN_EMAIL must be a valid email address');
   if (config.DOCUMENT_STORE === 'mongodb' && !config.MONGO_URL) problems.push('MONGO_URL is required when DOCUMENT_STORE=mongodb');
+  if (config.KV_STORE === 'redis' && !config.REDIS_URL) problems.push('REDIS_URL is required when KV_STORE=redis');
   if (problems.length > 0) throw new ConfigError(problems);
   return { ...config, ADMIN_EMAIL: adminEmail ?? undefined, MAILER: config.MAILER ?? 'file' };
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { createTransport } from 'nodemailer';
-import { createLogger, createMailer, documentStoreFromConfig, onShutdownSignals } from '@chatgraph/kit';
+import { createLogger, createMailer, documentStoreFromConfig, eventBusFromConfig, kvStoreFromConfig, onShutdownSignals } from '@chatgraph/kit';
 import { loadIdentityConfig } from './config';
 import { buildIdentity } from './server';
 
@@ -17,13 +17,20 @@ async function main(): Promise<void> {
     logger,
     createSmtpTransport: (url) => createTransport(url),
   });
+  // The principal directory the routers read (KV_STORE=redis when they run in other processes) and identity.user.v1.
+  const kv = kvStoreFromConfig(config, logger);
+  const bus = eventBusFromConfig(config, 'identity', logger);
   await store.start();
-  const identity = buildIdentity({ store, mailer, config, logger });
+  await kv.start();
+  await bus.start();
+  const identity = buildIdentity({ store, mailer, config, logger, kv, bus });
   await identity.start();
 
   onShutdownSignals(logger, async () => {
     await identity.stop();
     await mailer.close?.();
+    await bus.stop();
+    await kv.stop();
     await store.stop();
   });
 }

@@ -27,6 +27,9 @@ export const resolvers: Resolvers = {
     createApiKey: (_, args, ctx) => ctx.identity.createApiKey(ctx.principal, args.input),
     revokeApiKey: (_, args, ctx) => ctx.identity.revokeApiKey(ctx.principal, args.id),
     setUserRole: (_, args, ctx) => ctx.identity.setUserRole(ctx.principal, args.userId, args.role),
+    disableUser: (_, args, ctx) => ctx.identity.disableUser(ctx.principal, args.id),
+    enableUser: (_, args, ctx) => ctx.identity.enableUser(ctx.principal, args.id),
+    deleteUser: (_, args, ctx) => ctx.identity.deleteUser(ctx.principal, args.id),
   },
   User: {
     __resolveReference: (ref, ctx) => ctx.identity.userReference(ctx.principal, ref.id, ctx.loaders),

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createSubgraph, type DocumentStore, type Logger, type Mailer, type Subgraph } from '@chatgraph/kit';
+import { createSubgraph, OutboxRelay, type DocumentStore, type EventBus, type KvStore, type Logger, type Mailer, type Subgraph } from '@chatgraph/kit';
 import type { IdentityConfig } from './config';
 import type { IdentityContext } from './context';
 import { resolvers } from './resolvers';
@@ -13,6 +13,8 @@ export const IDENTITY_SCHEMA_PATH = path.join(__dirname, 'schema.graphql');
 
 /** How often a running service rotates a due signing key and prunes expired records. */
 const HOUSEKEEPING_MS = 3_600_000;
+/** How often the principal directory is checked (re-published when the kv lost it or a write failed). */
+const DIRECTORY_CHECK_MS = 5000;
 
 export interface IdentityDeps {
   /** Not started or stopped here: the caller owns the store's lifecycle (start it before `start()`). */
@@ -22,6 +24,15 @@ export interface IdentityDeps {
   logger: Logger;
   /** The clock; defaults to the system clock. Tests pass one they can move. */
   now?: () => Date;
+  /**
+   * The kv the routers read the principal directory from (not started or stopped here). Without
+   * it, routers cannot enforce logouts, revocations, role changes, disabled or deleted accounts.
+   */
+  kv?: KvStore;
+  /** Where `identity.user.v1` goes (not started or stopped here). Without it, events wait in the outbox. */
+  bus?: EventBus;
+  /** Outbox relay poll interval (default 1 s). */
+  relayPollMs?: number;
 }
 
 export interface Identity {
@@ -42,7 +53,9 @@ export interface Identity {
 export function buildIdentity(deps: IdentityDeps): Identity {
   const { config, logger } = deps;
   const now = deps.now ?? (() => new Date());
-  const service = new IdentityService({ collections: identityCollections(deps.store), mailer: deps.mailer, config, logger, now });
+  const collections = identityCollections(deps.store);
+  const relay = deps.bus ? new OutboxRelay({ bus: deps.bus, collections: [collections.outbox], logger, pollIntervalMs: deps.relayPollMs }) : undefined;
+  const service = new IdentityService({ collections, mailer: deps.mailer, config, logger, now, kv: deps.kv, eventsQueued: () => relay?.notify() });
   const subgraph = createSubgraph<IdentityContext>({
     name: 'identity',
     typeDefs: readFileSync(IDENTITY_SCHEMA_PATH, 'utf8'),
@@ -52,10 +65,14 @@ export function buildIdentity(deps: IdentityDeps): Identity {
     context: (base) => ({ ...base, identity: service }),
     publicRoutes: [jwksRoute(service)],
     signedRoutes: [apiKeyVerifyRoute(service, logger)],
-    readiness: [{ name: 'document-store', check: () => deps.store.ping() }],
+    readiness: [
+      { name: 'document-store', check: () => deps.store.ping() },
+      ...(deps.kv ? [{ name: 'kv-store', check: () => deps.kv?.ping() ?? Promise.resolve() }] : []),
+    ],
   });
 
   let timer: NodeJS.Timeout | undefined;
+  let directoryTimer: NodeJS.Timeout | undefined;
   let stopping: Promise<void> | undefined;
 
   return {
@@ -71,13 +88,19 @@ export function buildIdentity(deps: IdentityDeps): Identity {
       }, HOUSEKEEPING_MS);
       // Housekeeping must never keep a process alive that is otherwise done.
       timer.unref();
+      directoryTimer ??= setInterval(() => void service.principals.ensure(), DIRECTORY_CHECK_MS);
+      directoryTimer.unref();
+      relay?.start();
       return subgraph.start(port, config.IDENTITY_HOST);
     },
     stop() {
       stopping ??= (async () => {
         if (timer) clearInterval(timer);
+        if (directoryTimer) clearInterval(directoryTimer);
         timer = undefined;
+        directoryTimer = undefined;
         await subgraph.stop();
+        await relay?.stop();
         await service.mailSettled();
       })();
       return stopping;

@@ -1,5 +1,6 @@
-import { codedError, requireAdmin, type Connection, type LoaderRegistry, type Logger, type Mailer, type PageRequest, type Principal, type PublicJwk, type Role, type UserPrincipal } from '@chatgraph/kit';
+import { codedError, requireAdmin, type Connection, type KeyValues, type LoaderRegistry, type Logger, type Mailer, type PageRequest, type Principal, type PublicJwk, type Role, type UserPrincipal } from '@chatgraph/kit';
 import { canReadPrivate, canReadPublic, requirePasswordSession, requireWrite } from './access';
+import { AccountAdmin } from './accountAdmin';
 import { AccountFlows, flowPoliciesFromConfig } from './accounts';
 import { AccountTokens } from './accountTokens';
 import { ApiKeyManager, type ApiKeyView, type CreateApiKeyInput } from './apiKeys';
@@ -7,9 +8,11 @@ import type { IdentityConfig } from './config';
 import { FlowLimiter } from './flowLimits';
 import { MailOutbox } from './mails';
 import { PasswordHasher } from './passwords';
+import { PrincipalDirectory } from './principalDirectory';
 import { SessionManager } from './sessions';
 import { SigningKeyRing } from './signingKeys';
 import type { IdentityCollections, UserDoc } from './store';
+import { UserEvents } from './userEvents';
 import { toUserView, UserDirectory, type UserView } from './users';
 import { validName } from './validation';
 
@@ -20,6 +23,10 @@ export interface IdentityServiceDeps {
   logger: Logger;
   /** The clock; tests pass a controllable one to expire tokens without waiting. */
   now: () => Date;
+  /** The kv shared with the routers, for the principal directory; without it routers cannot enforce revocations. */
+  kv?: KeyValues;
+  /** Called after an `identity.user.v1` event was queued in the outbox (wakes the relay). */
+  eventsQueued?: () => void;
 }
 
 export interface AuthResult {
@@ -43,9 +50,14 @@ export class IdentityService {
   private readonly accounts: AccountFlows;
   private readonly outbox: MailOutbox;
   private readonly hasher: PasswordHasher;
+  private readonly admin: AccountAdmin;
+  private readonly events: UserEvents;
+  /** What the routers check every credential against (principalDirectory.ts). */
+  readonly principals: PrincipalDirectory;
 
   constructor(private readonly deps: IdentityServiceDeps) {
     const { collections, config, logger, now } = deps;
+    this.principals = new PrincipalDirectory(deps.kv, collections, { accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS, now, logger });
     this.signingKeys = new SigningKeyRing(collections.signingKeys, {
       rotationDays: config.SIGNING_KEY_ROTATION_DAYS,
       accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
@@ -57,9 +69,12 @@ export class IdentityService {
       refreshTokenTtlDays: config.REFRESH_TOKEN_TTL_DAYS,
       now,
       logger,
+      principals: this.principals,
     });
-    this.apiKeys = new ApiKeyManager(collections.apiKeys, now);
-    this.directory = new UserDirectory(collections.users, collections.meta, { adminEmail: config.ADMIN_EMAIL?.trim().toLowerCase(), now, logger });
+    this.apiKeys = new ApiKeyManager(collections.apiKeys, now, this.principals);
+    this.directory = new UserDirectory(collections.users, collections.meta, { adminEmail: config.ADMIN_EMAIL?.trim().toLowerCase(), now, logger, principals: this.principals });
+    this.events = new UserEvents(collections.outbox, now, deps.eventsQueued ?? (() => undefined));
+    this.admin = new AccountAdmin({ collections, directory: this.directory, sessions: this.sessions, principals: this.principals, now, logger, events: this.events });
     this.outbox = new MailOutbox(deps.mailer, logger);
     this.hasher = new PasswordHasher({ memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_TIME_COST, parallelism: config.ARGON2_PARALLELISM });
     this.accounts = new AccountFlows(
@@ -80,6 +95,7 @@ export class IdentityService {
   async prepare(): Promise<void> {
     await this.signingKeys.rotateIfDue();
     await this.directory.promoteAdminEmail();
+    await this.principals.ensure();
     await this.hasher.prepare();
     await this.pruneExpired();
   }
@@ -110,16 +126,23 @@ export class IdentityService {
   // Sessions ------------------------------------------------------------------------------
 
   async register(input: { email: string; password: string; name: string }): Promise<AuthResult> {
-    return this.openSession(await this.accounts.register(input));
+    const user = await this.accounts.register(input);
+    // Before the token is handed out: a router refuses tokens of users the directory does not know.
+    await this.principals.user(user);
+    await this.events.emit('user.registered', user._id, { email: user.email, name: user.name, role: user.role, emailVerified: user.emailVerified });
+    return this.openSession(user);
   }
 
   async login(input: { email: string; password: string }): Promise<AuthResult> {
-    return this.openSession(await this.accounts.authenticate(input));
+    const user = await this.accounts.authenticate(input);
+    if (user.status === 'disabled') throw accountDisabled();
+    return this.openSession(user);
   }
 
   async refreshSession(refreshToken: string): Promise<AuthResult> {
     const rotated = await this.sessions.rotate(refreshToken);
     const user = await this.directory.byId(rotated.userId);
+    if (user?.status === 'disabled') throw accountDisabled();
     if (!user) {
       await this.sessions.revokeAll(rotated.userId, 'logout-everywhere');
       throw codedError('UNAUTHENTICATED', 'Invalid or expired refresh token');
@@ -180,6 +203,7 @@ export class IdentityService {
     if (!user) throw codedError('NOT_FOUND', 'User not found');
     if (input.name === null || input.name === undefined) return toUserView(user);
     const updated = await this.directory.updateName(user._id, validName(input.name));
+    if (updated && updated.name !== user.name) await this.events.emit('user.updated', user._id, { name: updated.name });
     return toUserView(updated ?? user);
   }
 
@@ -209,7 +233,28 @@ export class IdentityService {
     if (me.role !== 'ADMIN') throw codedError('FORBIDDEN', 'Administrator role required');
     // The token's role may be minutes old; changing roles is decided on the stored one.
     await this.directory.assertStillAdmin(me.userId);
-    return toUserView(await this.directory.setRole(userId, role));
+    const before = await this.directory.byId(userId);
+    const after = await this.directory.setRole(userId, role);
+    if (before && before.role !== after.role) await this.events.emit('user.role-changed', userId, { from: before.role, to: after.role, changedBy: me.userId });
+    return toUserView(after);
+  }
+
+  /** ADMIN: the account can no longer sign in, and its sessions, tokens and keys stop working. */
+  async disableUser(principal: Principal, userId: string): Promise<UserView> {
+    const me = await this.requireLiveAdmin(principal);
+    return toUserView(await this.admin.disable(me.userId, userId));
+  }
+
+  async enableUser(principal: Principal, userId: string): Promise<UserView> {
+    const me = await this.requireLiveAdmin(principal);
+    return toUserView(await this.admin.enable(me.userId, userId));
+  }
+
+  /** ADMIN: removes the account here and, through `identity.user.v1` `user.deleted`, its data elsewhere. */
+  async deleteUser(principal: Principal, userId: string): Promise<true> {
+    const me = await this.requireLiveAdmin(principal);
+    await this.admin.delete(me.userId, userId);
+    return true;
   }
 
   // API keys ------------------------------------------------------------------------------
@@ -236,7 +281,7 @@ export class IdentityService {
     const record = await this.apiKeys.verify(key);
     if (!record) return null;
     const owner = await this.directory.byId(record.ownerId);
-    if (!owner) return null;
+    if (!owner || owner.status === 'disabled') return null;
     return { kind: 'user', userId: owner._id, role: owner.role, via: 'apiKey', apiKeyId: record._id, scopes: [...record.scopes] };
   }
 
@@ -263,10 +308,22 @@ export class IdentityService {
     return { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, accessTokenExpiresAt: tokens.accessTokenExpiresAt, user: toUserView(user, true) };
   }
 
+  /** A live session of a current ADMIN (the stored role, not the token's). */
+  private async requireLiveAdmin(principal: Principal): Promise<UserPrincipal & { sessionId: string }> {
+    const me = await this.requireLiveSession(principal);
+    if (me.role !== 'ADMIN') throw codedError('FORBIDDEN', 'Administrator role required');
+    await this.directory.assertStillAdmin(me.userId);
+    return me;
+  }
+
   /** A password session that is still open: a logged-out session's access token cannot change the account. */
   private async requireLiveSession(principal: Principal): Promise<UserPrincipal & { sessionId: string }> {
     const me = requirePasswordSession(principal);
     if (!(await this.sessions.isActive(me.sessionId, me.userId))) throw codedError('UNAUTHENTICATED', 'Your session has ended; sign in again');
     return me;
   }
+}
+
+function accountDisabled() {
+  return codedError('UNAUTHENTICATED', 'This account is disabled');
 }

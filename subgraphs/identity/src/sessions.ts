@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { codedError, JWT_AUDIENCE, JWT_ISSUER, newId, signJwt, type AccessTokenClaims, type Collection, type Logger, type Role } from '@chatgraph/kit';
+import type { PrincipalDirectory } from './principalDirectory';
 import type { SigningKeyRing } from './signingKeys';
 import type { SessionDoc } from './store';
 import { makeRefreshToken, parseRefreshToken, sameDigest, sha256Hex } from './tokens';
@@ -16,6 +17,8 @@ export interface SessionManagerOptions {
   refreshTokenTtlDays: number;
   now: () => Date;
   logger: Logger;
+  /** Where logged-out sessions are published for the routers. */
+  principals: PrincipalDirectory;
 }
 
 export interface AccessToken {
@@ -28,7 +31,7 @@ export interface SessionTokens extends AccessToken {
   sessionId: string;
 }
 
-export type RevokeReason = 'logout' | 'logout-everywhere' | 'password-changed' | 'password-reset' | 'refresh-token-reuse';
+export type RevokeReason = 'logout' | 'logout-everywhere' | 'password-changed' | 'password-reset' | 'refresh-token-reuse' | 'account-disabled';
 
 const invalidRefreshToken = () => codedError('UNAUTHENTICATED', 'Invalid or expired refresh token');
 
@@ -105,15 +108,23 @@ export class SessionManager {
   async revokeByToken(refreshToken: string): Promise<void> {
     const parsed = parseRefreshToken(refreshToken);
     if (!parsed) return;
-    await this.sessions.updateOne(
+    const result = await this.sessions.updateOne(
       { _id: parsed.sessionId, refreshHash: sha256Hex(refreshToken), revokedAt: null },
       { $set: { revokedAt: this.options.now(), revokedReason: 'logout' } },
     );
+    // The session's access tokens stop working at the routers too, not only its refresh token.
+    if (result.modifiedCount > 0) await this.options.principals.sessionsRevoked([parsed.sessionId]);
   }
 
-  /** Ends every session of a user; returns how many were still open. */
+  /** Ends every session of a user (their access tokens too, at every router); returns how many were still open. */
   async revokeAll(userId: string, reason: RevokeReason): Promise<number> {
-    const result = await this.sessions.updateMany({ userId, revokedAt: null }, { $set: { revokedAt: this.options.now(), revokedReason: reason } });
+    const stamp = this.options.now();
+    const result = await this.sessions.updateMany({ userId, revokedAt: null }, { $set: { revokedAt: stamp, revokedReason: reason } });
+    if (result.modifiedCount > 0) {
+      // Read back after the write, so a session opened meanwhile and revoked by it is published too.
+      const revoked = await this.sessions.find({ userId, revokedAt: { $gte: stamp } });
+      await this.options.principals.sessionsRevoked(revoked.map((s) => s._id));
+    }
     return result.modifiedCount;
   }
 
@@ -126,6 +137,7 @@ export class SessionManager {
     const result = await this.sessions.updateOne({ _id: session._id, revokedAt: null }, { $set: { revokedAt: this.options.now(), revokedReason: 'refresh-token-reuse' } });
     if (result.modifiedCount > 0) {
       this.options.logger.warn({ sessionId: session._id, userId: session.userId }, 'refresh token reused: session revoked');
+      await this.options.principals.sessionsRevoked([session._id]);
     }
   }
 }

@@ -1,5 +1,5 @@
 import { Schema } from 'mongoose';
-import type { Collection, CollectionSpec, DocumentStore, Role, StoredDocument } from '@chatgraph/kit';
+import { addOutbox, OUTBOX_INDEX, type Collection, type CollectionSpec, type DocumentStore, type OutboxFields, type Role, type StoredDocument } from '@chatgraph/kit';
 import { flowLimitsSpec, type FlowLimitDoc } from './flowLimits';
 
 /**
@@ -15,6 +15,8 @@ export interface UserDoc extends StoredDocument {
   email: string;
   name: string;
   role: Role;
+  /** Absent on accounts created before it existed: active. A disabled account cannot sign in or use its tokens and keys. */
+  status?: 'active' | 'disabled';
   emailVerified: boolean;
   /** argon2id PHC string. Never leaves this service. */
   passwordHash: string;
@@ -28,6 +30,7 @@ const userSchema = new Schema<UserDoc>(
     email: { type: String, required: true, maxlength: 254, match: EMAIL_SHAPE },
     name: { type: String, required: true, minlength: 1, maxlength: 100 },
     role: { type: String, required: true, enum: ['USER', 'ADMIN'], default: 'USER' },
+    status: { type: String, enum: ['active', 'disabled'] },
     emailVerified: { type: Boolean, required: true, default: false },
     passwordHash: { type: String, required: true },
     createdAt: { type: Date, required: true },
@@ -61,7 +64,7 @@ const sessionSchema = new Schema<SessionDoc>(
     lastUsedAt: { type: Date, required: true },
     expiresAt: { type: Date, required: true },
     revokedAt: { type: Date, default: null },
-    revokedReason: { type: String, default: null, enum: ['logout', 'logout-everywhere', 'password-changed', 'password-reset', 'refresh-token-reuse'] },
+    revokedReason: { type: String, default: null, enum: ['logout', 'logout-everywhere', 'password-changed', 'password-reset', 'refresh-token-reuse', 'account-disabled'] },
   },
   { versionKey: false },
 );
@@ -167,6 +170,26 @@ const identityMetaSchema = new Schema<IdentityMetaDoc>(
   { versionKey: false },
 );
 
+/**
+ * Carries `identity.user.v1` events to the outbox relay. Identity's changes span several
+ * documents (a user, its sessions, keys and tokens), so each event rides on a document of its own,
+ * written first and stored as a tombstone: the relay publishes it, then removes the document.
+ */
+export interface IdentityOutboxDoc extends StoredDocument, OutboxFields {
+  userId: string;
+  createdAt: Date;
+}
+
+const identityOutboxSchema = new Schema<IdentityOutboxDoc>(
+  {
+    _id: { type: String },
+    userId: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+addOutbox(identityOutboxSchema);
+
 const users: CollectionSpec<UserDoc> = {
   name: 'users',
   schema: userSchema,
@@ -185,9 +208,10 @@ const accountTokens: CollectionSpec<AccountTokenDoc> = {
   indexes: [{ fields: { tokenHash: 1 }, unique: true }, { fields: { userId: 1, purpose: 1 } }],
 };
 const meta: CollectionSpec<IdentityMetaDoc> = { name: 'identity_meta', schema: identityMetaSchema };
+const outbox: CollectionSpec<IdentityOutboxDoc> = { name: 'identity_outbox', schema: identityOutboxSchema, indexes: [OUTBOX_INDEX] };
 
 /** Identity's collections: names, schemas and indexes. */
-export const collectionSpecs = { users, sessions, apiKeys, signingKeys, accountTokens, meta };
+export const collectionSpecs = { users, sessions, apiKeys, signingKeys, accountTokens, meta, outbox };
 
 export interface IdentityCollections {
   users: Collection<UserDoc>;
@@ -197,6 +221,7 @@ export interface IdentityCollections {
   accountTokens: Collection<AccountTokenDoc>;
   meta: Collection<IdentityMetaDoc>;
   flowLimits: Collection<FlowLimitDoc>;
+  outbox: Collection<IdentityOutboxDoc>;
 }
 
 /** Identity's collections on a document store (registering them creates their indexes on start). */
@@ -209,5 +234,6 @@ export function identityCollections(store: DocumentStore): IdentityCollections {
     accountTokens: store.collection<AccountTokenDoc>(accountTokens),
     meta: store.collection<IdentityMetaDoc>(meta),
     flowLimits: store.collection<FlowLimitDoc>(flowLimitsSpec),
+    outbox: store.collection<IdentityOutboxDoc>(outbox),
   };
 }

@@ -1,4 +1,5 @@
 import { byKeys, codedError, DuplicateKeyError, paginate, type Collection, type Connection, type LoaderRegistry, type Logger, type PageRequest, type Role } from '@chatgraph/kit';
+import type { PrincipalDirectory } from './principalDirectory';
 import type { IdentityMetaDoc, UserDoc } from './store';
 
 /** A user as the graph sees it: everything but the password hash. */
@@ -30,7 +31,7 @@ export class UserDirectory {
   constructor(
     private readonly users: Collection<UserDoc>,
     private readonly meta: Collection<IdentityMetaDoc>,
-    private readonly options: { adminEmail: string | undefined; now: () => Date; logger: Logger },
+    private readonly options: { adminEmail: string | undefined; now: () => Date; logger: Logger; principals: PrincipalDirectory },
   ) {}
 
   byId(id: string): Promise<UserDoc | null> {
@@ -69,7 +70,9 @@ export class UserDirectory {
       });
     if (!claimed) return user;
     this.options.logger.info({ userId: user._id }, 'first account registered: granted ADMIN');
-    return (await this.users.findOneAndUpdate({ _id: user._id }, { $set: { role: 'ADMIN' } }, { returnDocument: 'after' })) ?? user;
+    const admin = (await this.users.findOneAndUpdate({ _id: user._id }, { $set: { role: 'ADMIN' } }, { returnDocument: 'after' })) ?? user;
+    await this.options.principals.user(admin);
+    return admin;
   }
 
   /**
@@ -84,7 +87,9 @@ export class UserDirectory {
       { $set: { role: 'ADMIN', updatedAt: this.options.now() } },
       { returnDocument: 'after' },
     );
-    if (promoted) this.options.logger.info({ userId: promoted._id }, 'ADMIN_EMAIL verified: granted ADMIN');
+    if (!promoted) return;
+    this.options.logger.info({ userId: promoted._id }, 'ADMIN_EMAIL verified: granted ADMIN');
+    await this.options.principals.user(promoted);
   }
 
   /** Changes a role; refuses to demote the last ADMIN (CONFLICT). */
@@ -101,17 +106,20 @@ export class UserDirectory {
       await this.users.updateOne({ _id: userId }, { $set: { role: 'ADMIN', updatedAt: now } });
       throw lastAdmin();
     }
+    // Every router applies the new role within seconds, not when the user's token is next refreshed.
+    await this.options.principals.user(updated);
     return updated;
   }
 
   /** Re-reads the caller: a token may still say ADMIN for a few minutes after a demotion. */
   async assertStillAdmin(userId: string): Promise<void> {
     const me = await this.users.findById(userId);
-    if (me?.role !== 'ADMIN') throw codedError('FORBIDDEN', 'Administrator role required');
+    if (me?.role !== 'ADMIN' || me.status === 'disabled') throw codedError('FORBIDDEN', 'Administrator role required');
   }
 
-  private countAdmins(): Promise<number> {
-    return this.users.count({ role: 'ADMIN' });
+  /** Active ADMINs: a disabled one cannot administer anything. */
+  countAdmins(): Promise<number> {
+    return this.users.count({ role: 'ADMIN', status: { $ne: 'disabled' } });
   }
 }
 

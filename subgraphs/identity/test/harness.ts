@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { createEmbeddedStore, createLogger, createRecordingMailer, signedGraphQL, signRequest, type DocumentStore, type GraphQLResponse, type Principal, type RecordingMailer, type UserPrincipal } from '@chatgraph/kit';
+import { createEmbeddedStore, createLogger, createRecordingMailer, signedGraphQL, signRequest, type DocumentStore, type GraphQLResponse, type KvStore, type Principal, type RecordingMailer, type UserPrincipal } from '@chatgraph/kit';
 import { loadIdentityConfig, type IdentityConfig } from '../src/config';
 import { buildIdentity, type Identity } from '../src/server';
 
@@ -53,6 +53,8 @@ export interface HarnessOptions {
   clock?: TestClock;
   /** Decorates the store, e.g. to count queries. */
   wrapStore?: (store: DocumentStore) => DocumentStore;
+  /** The kv the principal directory is published in (started and stopped by the caller). */
+  kv?: KvStore;
 }
 
 /** Starts identity as a test would: port 0, a temp data directory, a recording mailer, a movable clock. */
@@ -85,7 +87,7 @@ export async function startIdentity(options: HarnessOptions = {}): Promise<Harne
   const store = options.wrapStore ? options.wrapStore(raw) : raw;
   await store.start();
   const mailer = createRecordingMailer();
-  const identity = buildIdentity({ store, mailer, config, logger, now: clock.now });
+  const identity = buildIdentity({ store, mailer, config, logger, now: clock.now, kv: options.kv });
   const base = await identity.start(0);
   const url = `${base}/graphql`;
   const responses: string[] = [];

@@ -13,7 +13,8 @@ import type { Logger } from './logger';
 import { ServiceMetrics } from './metrics';
 import type { Principal } from './principal';
 import { probeRoutes } from './probeRoutes';
-import { REQUEST_ID_HEADER, SignatureError, verifyRequest } from './signing';
+import { NonceRegistry } from './nonces';
+import { DEFAULT_MAX_SKEW_MS, REQUEST_ID_HEADER, SignatureError, verifyRequest } from './signing';
 import { attachSubscriptionServer, type SubscriptionServer } from './subscriptions';
 
 export interface ReadinessCheck {
@@ -47,7 +48,7 @@ export interface SubgraphOptions<TContext extends RequestContext> {
   logger: Logger;
   /** HMAC secret shared with the router (see signing.ts). */
   signingSecret: string;
-  /** Allowed clock skew for signed requests. */
+  /** Allowed clock skew for signed requests, either way (default 5 s: router and subgraphs run NTP-synced clocks). */
   maxSkewMs?: number;
   /** Adds the service's own dependencies to the base request context. */
   context(base: RequestContext): TContext | Promise<TContext>;
@@ -100,7 +101,9 @@ export interface InProcessReply {
  */
 export function createSubgraph<TContext extends RequestContext>(options: SubgraphOptions<TContext>): Subgraph {
   const { name, logger, signingSecret } = options;
-  const maxSkewMs = options.maxSkewMs ?? 30_000;
+  const maxSkewMs = options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;
+  // One registry for every way in (HTTP, in process, signed routes, graphql-ws): a request signed for one cannot be replayed on another.
+  const nonces = new NonceRegistry(maxSkewMs);
   const typeDefs = typeof options.typeDefs === 'string' ? parse(options.typeDefs) : options.typeDefs;
   const schema = buildSubgraphSchema([{ typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }]);
   const metrics = new ServiceMetrics(name);
@@ -119,7 +122,7 @@ export function createSubgraph<TContext extends RequestContext>(options: Subgrap
     ],
   });
 
-  const authenticate = (req: HttpRequest): Principal => verifyRequest(signingSecret, req.headers, req.body, { maxSkewMs });
+  const authenticate = (req: HttpRequest): Principal => verifyRequest(signingSecret, req.headers, req.body, { maxSkewMs, nonces });
 
   const refuse = (res: import('node:http').ServerResponse, err: unknown, req: HttpRequest): void => {
     if (err instanceof SignatureError) {
@@ -163,7 +166,7 @@ export function createSubgraph<TContext extends RequestContext>(options: Subgrap
     if (Buffer.byteLength(body) > maxBodyBytes) return graphQLErrorResult('PAYLOAD_TOO_LARGE', `Request body exceeds ${maxBodyBytes} bytes`);
     let principal: Principal;
     try {
-      principal = verifyRequest(signingSecret, headers, body, { maxSkewMs });
+      principal = verifyRequest(signingSecret, headers, body, { maxSkewMs, nonces });
     } catch (err) {
       if (!(err instanceof SignatureError)) throw err;
       logger.warn({ reason: err.reason, path: '/graphql', remote: 'in-process' }, 'refused unsigned or invalid request');
@@ -214,6 +217,7 @@ export function createSubgraph<TContext extends RequestContext>(options: Subgrap
           logger,
           signingSecret,
           maxSkewMs,
+          nonces,
           maxPayloadBytes: maxBodyBytes,
           context: options.context,
           keepAliveMs: options.subscriptionKeepAliveMs,

@@ -9,6 +9,7 @@ import type { RequestContext } from './context';
 import { formatError } from './errorMasking';
 import { LoaderRegistry } from './loaders';
 import type { Logger } from './logger';
+import type { NonceRegistry } from './nonces';
 import type { Principal } from './principal';
 import { REQUEST_ID_HEADER, SignatureError, signRequest, verifyRequest, type VerifyOptions } from './signing';
 
@@ -16,7 +17,8 @@ import { REQUEST_ID_HEADER, SignatureError, signRequest, verifyRequest, type Ver
  * Router -> subgraph subscriptions over graphql-ws (`graphql-transport-ws`). The principal is
  * per connection: the router signs its `connection_init` payload the way it signs an HTTP request
  * (same headers, same HMAC), over this fixed body, so a subgraph refuses any socket that did not
- * come from the router. The timestamp bounds how long a captured payload could be replayed.
+ * come from the router. The nonce makes a captured payload useless (one socket per signature) and
+ * the timestamp bounds how long the subgraph must remember it.
  */
 const CONNECTION_SIGNED_BODY = 'graphql-transport-ws:connection_init';
 
@@ -65,6 +67,8 @@ export interface SubscriptionServerOptions<TContext extends RequestContext> {
   logger: Logger;
   signingSecret: string;
   maxSkewMs: number;
+  /** The subgraph's accepted nonces: a signed `connection_init` opens one socket, once. */
+  nonces?: NonceRegistry;
   /** Largest message accepted from the router. */
   maxPayloadBytes: number;
   context(base: RequestContext): TContext | Promise<TContext>;
@@ -93,7 +97,7 @@ function coded(errors: readonly GraphQLError[], code: string): GraphQLError[] {
  * the router as a graphql-ws `error` message carrying the error's code.
  */
 export function attachSubscriptionServer<TContext extends RequestContext>(options: SubscriptionServerOptions<TContext>): SubscriptionServer {
-  const { schema, logger, signingSecret, maxSkewMs } = options;
+  const { schema, logger, signingSecret, maxSkewMs, nonces } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
   let closing = false;
 
@@ -121,7 +125,7 @@ export function attachSubscriptionServer<TContext extends RequestContext>(option
       schema,
       onConnect(ctx) {
         try {
-          ctx.extra.principal = verifyConnectionParams(signingSecret, ctx.connectionParams, { maxSkewMs });
+          ctx.extra.principal = verifyConnectionParams(signingSecret, ctx.connectionParams, { maxSkewMs, nonces });
           return true;
         } catch (err) {
           if (!(err instanceof SignatureError)) throw err;

@@ -91,6 +91,26 @@ describe('createSubgraph', () => {
     expect(res.status).toBe(401);
   });
 
+  it('refuses a signed request replayed as it was, with UNAUTHENTICATED', async () => {
+    const body = JSON.stringify({ query: '{ whoami }' });
+    const headers = signRequest(SECRET, USER, body);
+    expect((await post(body, headers)).json.data).toEqual({ whoami: 'u1' });
+    const replayed = await post(body, headers);
+    expect(replayed.status).toBe(401);
+    expect(replayed.json.errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');
+    // The same request signed again (a new nonce) is served: only the copy is refused.
+    expect((await post(body, signRequest(SECRET, USER, body))).json.data).toEqual({ whoami: 'u1' });
+  });
+
+  it('refuses a timestamp outside ±5 s, in the future as in the past', async () => {
+    const body = JSON.stringify({ query: '{ whoami }' });
+    for (const offset of [29_000, 6_000, -6_000]) {
+      const res = await post(body, signRequest(SECRET, USER, body, Date.now() + offset));
+      expect(res.status).toBe(401);
+      expect(res.json.errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');
+    }
+  });
+
   it('refuses a signature replayed on another body', async () => {
     const signedBody = JSON.stringify({ query: '{ whoami }' });
     const headers = signRequest(SECRET, USER, signedBody);
@@ -120,9 +140,9 @@ describe('createSubgraph', () => {
 
     it('answers a signed request as /graphql does', async () => {
       const body = JSON.stringify({ query: '{ whoami }' });
-      const headers = { 'content-type': 'application/json', ...signRequest(SECRET, USER, body) };
-      const overHttp = await fetch(url, { method: 'POST', headers, body });
-      const reply = await subgraph.serveInProcess(headers, body);
+      const sign = () => ({ 'content-type': 'application/json', ...signRequest(SECRET, USER, body) });
+      const overHttp = await fetch(url, { method: 'POST', headers: sign(), body });
+      const reply = await subgraph.serveInProcess(sign(), body);
       expect(reply).toEqual({ status: overHttp.status, body: await overHttp.text() });
       expect(JSON.parse(reply.body)).toEqual({ data: { whoami: 'u1' } });
     });
@@ -130,7 +150,10 @@ describe('createSubgraph', () => {
     it('refuses an unsigned, tampered or replayed request with UNAUTHENTICATED', async () => {
       const body = JSON.stringify({ query: '{ _service { sdl } }' });
       const signedOther = signRequest(SECRET, USER, JSON.stringify({ query: '{ whoami }' }));
-      for (const headers of [{}, { ...signRequest(SECRET, USER, body), 'x-chatgraph-principal': 'e30' }, signedOther]) {
+      const once = signRequest(SECRET, USER, body);
+      expect((await inProcess('', once, body)).status).toBe(200);
+      // `once` again is a replay: refused in process as over HTTP (over HTTP too, one registry for both).
+      for (const headers of [{}, { ...signRequest(SECRET, USER, body), 'x-chatgraph-principal': 'e30' }, signedOther, once]) {
         const reply = await inProcess('', headers, body);
         expect(reply.status).toBe(401);
         expect(JSON.parse(reply.body)).toEqual({ errors: [{ message: 'Request must come through the router', extensions: { code: 'UNAUTHENTICATED' } }] });

@@ -32,7 +32,7 @@ function collect(client: Client, query: string): Promise<{ results: Result[]; er
   });
 }
 
-function clientFor(url: string, connectionParams: Record<string, string> | undefined, onClose?: (code: number) => void): Client {
+function clientFor(url: string, connectionParams: Record<string, string> | (() => Record<string, string>) | undefined, onClose?: (code: number) => void): Client {
   return createClient({
     url: url.replace(/^http/, 'ws'),
     webSocketImpl: WebSocket,
@@ -82,13 +82,27 @@ describe('createSubgraph subscriptions (graphql-ws)', () => {
   afterAll(() => subgraph.stop());
 
   it('serves a subscription to a router-signed connection, with the signed principal in context', async () => {
-    const client = clientFor(url, signConnectionParams(SECRET, USER));
+    // Signed per connection, as the router does: the lazy client reconnects for the second subscription.
+    const client = clientFor(url, () => signConnectionParams(SECRET, USER));
     const counted = await collect(client, 'subscription { count(to: 3) }');
     const who = await collect(client, 'subscription { whoami }');
     await client.dispose();
     expect(counted.results.map((r) => r.data?.count)).toEqual([1, 2, 3]);
     expect(counted.error).toBeUndefined();
     expect(who.results).toEqual([{ data: { whoami: 'u1' } }]);
+  });
+
+  it('refuses a second socket opened with the same signed connection_init (a replay), with 4403', async () => {
+    const params = signConnectionParams(SECRET, USER);
+    const first = clientFor(url, params);
+    expect((await collect(first, 'subscription { whoami }')).results).toEqual([{ data: { whoami: 'u1' } }]);
+    await first.dispose();
+    let closedWith: number | undefined;
+    const replay = clientFor(url, params, (code) => (closedWith = code));
+    const outcome = await collect(replay, 'subscription { whoami }');
+    await replay.dispose();
+    expect(outcome.results).toEqual([]);
+    expect(closedWith).toBe(4403);
   });
 
   it.each([

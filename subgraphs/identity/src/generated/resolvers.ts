@@ -74,6 +74,19 @@ export type Mutation = {
   /** Needs the current password; ends every session (sign in again with the new password). */
   changePassword: Scalars['Boolean']['output'];
   createApiKey: CreatedApiKey;
+  /**
+   * ADMIN only. Deletes the account (its email can register again) and, through the
+   * `identity.user.v1` `user.deleted` event, its conversations and messages. The last ADMIN cannot be
+   * deleted (CONFLICT).
+   */
+  deleteUser: Scalars['Boolean']['output'];
+  /**
+   * ADMIN only. The account can no longer sign in; its sessions end and its access tokens, API keys
+   * and open subscriptions stop working within seconds. The last ADMIN cannot be disabled (CONFLICT).
+   */
+  disableUser: User;
+  /** ADMIN only. Lets a disabled account sign in again (its old sessions stay ended). */
+  enableUser: User;
   login: AuthPayload;
   /** Ends the session the refresh token belongs to. Always true. */
   logout: Scalars['Boolean']['output'];
@@ -88,7 +101,7 @@ export type Mutation = {
   /** Sets a new password with a token from a reset mail and ends every session. */
   resetPassword: Scalars['Boolean']['output'];
   revokeApiKey: Scalars['Boolean']['output'];
-  /** ADMIN only. The last ADMIN cannot be demoted. */
+  /** ADMIN only. The last ADMIN cannot be demoted. Takes effect at every router within seconds. */
   setUserRole: User;
   updateProfile: User;
   verifyEmail: Scalars['Boolean']['output'];
@@ -102,6 +115,21 @@ export type MutationChangePasswordArgs = {
 
 export type MutationCreateApiKeyArgs = {
   input: CreateApiKeyInput;
+};
+
+
+export type MutationDeleteUserArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationDisableUserArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationEnableUserArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -397,6 +425,9 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 export type MutationResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   changePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'input'>>;
   createApiKey?: Resolver<ResolversTypes['CreatedApiKey'], ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'input'>>;
+  deleteUser?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteUserArgs, 'id'>>;
+  disableUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationDisableUserArgs, 'id'>>;
+  enableUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationEnableUserArgs, 'id'>>;
   login?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLoginArgs, 'input'>>;
   logout?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationLogoutArgs, 'refreshToken'>>;
   logoutEverywhere?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
