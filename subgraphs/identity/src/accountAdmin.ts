@@ -1,8 +1,8 @@
-import { codedError, type Logger } from '@chatgraph/kit';
+import { codedError, updateWithOutbox, type Logger } from '@chatgraph/kit';
 import type { PrincipalDirectory } from './principalDirectory';
 import type { SessionManager } from './sessions';
 import type { IdentityCollections, UserDoc } from './store';
-import type { UserEvents } from './userEvents';
+import { userEvent, type UserEvents } from './userEvents';
 import type { UserDirectory } from './users';
 
 export interface AccountAdminDeps {
@@ -13,12 +13,15 @@ export interface AccountAdminDeps {
   now: () => Date;
   logger: Logger;
   events: UserEvents;
+  /** Wakes the outbox relay after a write that queued an event. */
+  eventsQueued: () => void;
 }
 
 /**
  * What an ADMIN does to other accounts: disable (no sign-in, no token or key works, every session
  * ends), enable, and delete. Each change is published to the principal directory (routers refuse
- * the account within seconds) and announced on `identity.user.v1` through the outbox.
+ * the account within seconds) and announced on `identity.user.v1` through the outbox, in the same
+ * write as the change (deletion's event goes first, on a document of its own: see `UserEvents`).
  */
 export class AccountAdmin {
   constructor(private readonly deps: AccountAdminDeps) {}
@@ -27,11 +30,12 @@ export class AccountAdmin {
     const target = await this.target(userId);
     if (target.status === 'disabled') return target;
     await this.refuseLastAdmin(target, 'disabled');
-    const updated = await this.deps.collections.users.findOneAndUpdate({ _id: userId }, { $set: { status: 'disabled', updatedAt: this.deps.now() } }, { returnDocument: 'after' });
-    if (!updated) throw codedError('NOT_FOUND', 'User not found');
+    const update = updateWithOutbox({ $set: { status: 'disabled', updatedAt: this.deps.now() } }, [userEvent('user.disabled', userId, { by: adminId })]);
+    const updated = await this.deps.collections.users.findOneAndUpdate({ _id: userId, status: { $ne: 'disabled' } }, update, { returnDocument: 'after' });
+    if (!updated) throw codedError('CONFLICT', 'The user changed meanwhile; try again');
+    this.deps.eventsQueued();
     await this.deps.principals.user(updated);
     await this.deps.sessions.revokeAll(userId, 'account-disabled');
-    await this.deps.events.emit('user.disabled', userId, { by: adminId });
     this.deps.logger.info({ userId, by: adminId }, 'account disabled');
     return updated;
   }
@@ -39,10 +43,11 @@ export class AccountAdmin {
   async enable(adminId: string, userId: string): Promise<UserDoc> {
     const target = await this.target(userId);
     if (target.status !== 'disabled') return target;
-    const updated = await this.deps.collections.users.findOneAndUpdate({ _id: userId }, { $set: { status: 'active', updatedAt: this.deps.now() } }, { returnDocument: 'after' });
-    if (!updated) throw codedError('NOT_FOUND', 'User not found');
+    const update = updateWithOutbox({ $set: { status: 'active', updatedAt: this.deps.now() } }, [userEvent('user.enabled', userId, { by: adminId })]);
+    const updated = await this.deps.collections.users.findOneAndUpdate({ _id: userId, status: 'disabled' }, update, { returnDocument: 'after' });
+    if (!updated) throw codedError('CONFLICT', 'The user changed meanwhile; try again');
+    this.deps.eventsQueued();
     await this.deps.principals.user(updated);
-    await this.deps.events.emit('user.enabled', userId, { by: adminId });
     this.deps.logger.info({ userId, by: adminId }, 'account enabled');
     return updated;
   }
@@ -58,7 +63,7 @@ export class AccountAdmin {
     await this.refuseLastAdmin(target, 'deleted');
     const { collections } = this.deps;
     await this.deps.principals.user({ _id: userId, role: target.role, status: 'deleted' });
-    await this.deps.events.emit('user.deleted', userId, { by: adminId });
+    await this.deps.events.deleted(userId, adminId);
     await this.deps.sessions.revokeAll(userId, 'account-disabled');
     await collections.apiKeys.deleteMany({ ownerId: userId });
     await collections.accountTokens.deleteMany({ userId });

@@ -1,4 +1,4 @@
-import { codedError, DuplicateKeyError, newId, type Collection, type Logger } from '@chatgraph/kit';
+import { codedError, DuplicateKeyError, insertWithOutbox, newId, type Collection, type Logger } from '@chatgraph/kit';
 import type { AccountTokens } from './accountTokens';
 import type { FlowLimiter, FlowPolicy } from './flowLimits';
 import { MailOutbox, passwordResetMail, verificationMail } from './mails';
@@ -6,6 +6,7 @@ import { checkNewPassword, type PasswordHasher } from './passwords';
 import type { SessionManager } from './sessions';
 import type { UserDoc } from './store';
 import { randomSecret } from './tokens';
+import { userEvent } from './userEvents';
 import type { UserDirectory } from './users';
 import { emailDomain, normalizeEmail, parseEmail, validEmail, validName } from './validation';
 
@@ -73,7 +74,7 @@ export class AccountFlows {
     const now = this.options.now();
     const doc: UserDoc = { _id: newId(), email, name, role: 'USER', emailVerified: false, passwordHash: await this.deps.hasher.hash(input.password), createdAt: now, updatedAt: now };
     try {
-      await this.deps.users.insertOne(doc);
+      await this.deps.users.insertOne(insertWithOutbox(doc, [userEvent('user.registered', doc._id, { email, name, role: doc.role, emailVerified: false })]));
     } catch (err) {
       if (err instanceof DuplicateKeyError) throw codedError('CONFLICT', 'An account with this email already exists', { field: 'email' });
       throw err;

@@ -72,9 +72,10 @@ export class IdentityService {
       principals: this.principals,
     });
     this.apiKeys = new ApiKeyManager(collections.apiKeys, now, this.principals);
-    this.directory = new UserDirectory(collections.users, collections.meta, { adminEmail: config.ADMIN_EMAIL?.trim().toLowerCase(), now, logger, principals: this.principals });
-    this.events = new UserEvents(collections.outbox, now, deps.eventsQueued ?? (() => undefined));
-    this.admin = new AccountAdmin({ collections, directory: this.directory, sessions: this.sessions, principals: this.principals, now, logger, events: this.events });
+    const eventsQueued = deps.eventsQueued ?? (() => undefined);
+    this.directory = new UserDirectory(collections.users, collections.meta, { adminEmail: config.ADMIN_EMAIL?.trim().toLowerCase(), now, logger, principals: this.principals, eventsQueued });
+    this.events = new UserEvents(collections.outbox, now, eventsQueued);
+    this.admin = new AccountAdmin({ collections, directory: this.directory, sessions: this.sessions, principals: this.principals, now, logger, events: this.events, eventsQueued });
     this.outbox = new MailOutbox(deps.mailer, logger);
     this.hasher = new PasswordHasher({ memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_TIME_COST, parallelism: config.ARGON2_PARALLELISM });
     this.accounts = new AccountFlows(
@@ -129,7 +130,6 @@ export class IdentityService {
     const user = await this.accounts.register(input);
     // Before the token is handed out: a router refuses tokens of users the directory does not know.
     await this.principals.user(user);
-    await this.events.emit('user.registered', user._id, { email: user.email, name: user.name, role: user.role, emailVerified: user.emailVerified });
     return this.openSession(user);
   }
 
@@ -202,8 +202,7 @@ export class IdentityService {
     const user = await this.directory.byId(me.userId);
     if (!user) throw codedError('NOT_FOUND', 'User not found');
     if (input.name === null || input.name === undefined) return toUserView(user);
-    const updated = await this.directory.updateName(user._id, validName(input.name));
-    if (updated && updated.name !== user.name) await this.events.emit('user.updated', user._id, { name: updated.name });
+    const updated = await this.directory.updateName(user, validName(input.name));
     return toUserView(updated ?? user);
   }
 
@@ -233,9 +232,7 @@ export class IdentityService {
     if (me.role !== 'ADMIN') throw codedError('FORBIDDEN', 'Administrator role required');
     // The token's role may be minutes old; changing roles is decided on the stored one.
     await this.directory.assertStillAdmin(me.userId);
-    const before = await this.directory.byId(userId);
-    const after = await this.directory.setRole(userId, role);
-    if (before && before.role !== after.role) await this.events.emit('user.role-changed', userId, { from: before.role, to: after.role, changedBy: me.userId });
+    const after = await this.directory.setRole(userId, role, me.userId);
     return toUserView(after);
   }
 

@@ -10,7 +10,8 @@ import { flowLimitsSpec, type FlowLimitDoc } from './flowLimits';
 
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-export interface UserDoc extends StoredDocument {
+/** A user; its `identity.user.v1` events ride on its own outbox, written with each change. */
+export interface UserDoc extends StoredDocument, OutboxFields {
   /** Trimmed and lower-cased; unique. */
   email: string;
   name: string;
@@ -189,11 +190,12 @@ const identityOutboxSchema = new Schema<IdentityOutboxDoc>(
   { versionKey: false },
 );
 addOutbox(identityOutboxSchema);
+addOutbox(userSchema);
 
 const users: CollectionSpec<UserDoc> = {
   name: 'users',
   schema: userSchema,
-  indexes: [{ fields: { email: 1 }, unique: true }, { fields: { createdAt: 1 } }, { fields: { role: 1 } }],
+  indexes: [{ fields: { email: 1 }, unique: true }, { fields: { createdAt: 1 } }, { fields: { role: 1 } }, OUTBOX_INDEX],
 };
 const sessions: CollectionSpec<SessionDoc> = { name: 'sessions', schema: sessionSchema, indexes: [{ fields: { userId: 1 } }] };
 const apiKeys: CollectionSpec<ApiKeyDoc> = {

@@ -1,6 +1,7 @@
-import { byKeys, codedError, DuplicateKeyError, paginate, type Collection, type Connection, type LoaderRegistry, type Logger, type PageRequest, type Role } from '@chatgraph/kit';
+import { byKeys, codedError, DuplicateKeyError, paginate, updateWithOutbox, type Collection, type Connection, type LoaderRegistry, type Logger, type PageRequest, type Role } from '@chatgraph/kit';
 import type { PrincipalDirectory } from './principalDirectory';
 import type { IdentityMetaDoc, UserDoc } from './store';
+import { userEvent } from './userEvents';
 
 /** A user as the graph sees it: everything but the password hash. */
 export interface UserView {
@@ -31,7 +32,7 @@ export class UserDirectory {
   constructor(
     private readonly users: Collection<UserDoc>,
     private readonly meta: Collection<IdentityMetaDoc>,
-    private readonly options: { adminEmail: string | undefined; now: () => Date; logger: Logger; principals: PrincipalDirectory },
+    private readonly options: { adminEmail: string | undefined; now: () => Date; logger: Logger; principals: PrincipalDirectory; eventsQueued: () => void },
   ) {}
 
   byId(id: string): Promise<UserDoc | null> {
@@ -42,8 +43,13 @@ export class UserDirectory {
     return this.users.findOne({ email });
   }
 
-  updateName(id: string, name: string): Promise<UserDoc | null> {
-    return this.users.findOneAndUpdate({ _id: id }, { $set: { name, updatedAt: this.options.now() } }, { returnDocument: 'after' });
+  /** Renames `user` (as read), announcing it with `user.updated`; null when it changed meanwhile. */
+  async updateName(user: UserDoc, name: string): Promise<UserDoc | null> {
+    if (name === user.name) return user;
+    const update = updateWithOutbox({ $set: { name, updatedAt: this.options.now() } }, [userEvent('user.updated', user._id, { name })]);
+    const updated = await this.users.findOneAndUpdate({ _id: user._id, name: user.name }, update, { returnDocument: 'after' });
+    if (updated) this.options.eventsQueued();
+    return updated;
   }
 
   /** Loads through the request's DataLoader: N references in one request make one store query. */
@@ -70,7 +76,9 @@ export class UserDirectory {
       });
     if (!claimed) return user;
     this.options.logger.info({ userId: user._id }, 'first account registered: granted ADMIN');
-    const admin = (await this.users.findOneAndUpdate({ _id: user._id }, { $set: { role: 'ADMIN' } }, { returnDocument: 'after' })) ?? user;
+    const update = updateWithOutbox({ $set: { role: 'ADMIN' } }, [userEvent('user.role-changed', user._id, { from: user.role, to: 'ADMIN', changedBy: null })]);
+    const admin = (await this.users.findOneAndUpdate({ _id: user._id, role: user.role }, update, { returnDocument: 'after' })) ?? user;
+    this.options.eventsQueued();
     await this.options.principals.user(admin);
     return admin;
   }
@@ -82,28 +90,32 @@ export class UserDirectory {
   async promoteAdminEmail(): Promise<void> {
     const email = this.options.adminEmail;
     if (!email) return;
-    const promoted = await this.users.findOneAndUpdate(
-      { email, emailVerified: true, role: 'USER' },
-      { $set: { role: 'ADMIN', updatedAt: this.options.now() } },
-      { returnDocument: 'after' },
-    );
+    const candidate = await this.users.findOne({ email, emailVerified: true, role: 'USER' });
+    if (!candidate) return;
+    const update = updateWithOutbox({ $set: { role: 'ADMIN', updatedAt: this.options.now() } }, [userEvent('user.role-changed', candidate._id, { from: 'USER', to: 'ADMIN', changedBy: null })]);
+    const promoted = await this.users.findOneAndUpdate({ _id: candidate._id, role: 'USER' }, update, { returnDocument: 'after' });
     if (!promoted) return;
+    this.options.eventsQueued();
     this.options.logger.info({ userId: promoted._id }, 'ADMIN_EMAIL verified: granted ADMIN');
     await this.options.principals.user(promoted);
   }
 
   /** Changes a role; refuses to demote the last ADMIN (CONFLICT). */
-  async setRole(userId: string, role: Role): Promise<UserDoc> {
+  async setRole(userId: string, role: Role, changedBy: string): Promise<UserDoc> {
     const target = await this.users.findById(userId);
     if (!target) throw codedError('NOT_FOUND', 'User not found');
     if (target.role === role) return target;
     if (role === 'USER' && (await this.countAdmins()) <= 1) throw lastAdmin();
     const now = this.options.now();
-    const updated = await this.users.findOneAndUpdate({ _id: userId, role: target.role }, { $set: { role, updatedAt: now } }, { returnDocument: 'after' });
+    const changed = updateWithOutbox({ $set: { role, updatedAt: now } }, [userEvent('user.role-changed', userId, { from: target.role, to: role, changedBy })]);
+    const updated = await this.users.findOneAndUpdate({ _id: userId, role: target.role }, changed, { returnDocument: 'after' });
     if (!updated) throw codedError('CONFLICT', 'The user changed meanwhile; try again');
+    this.options.eventsQueued();
     // Without transactions two admins can demote each other at once; whoever then sees no ADMIN left undoes its own step.
     if (role === 'USER' && (await this.countAdmins()) === 0) {
-      await this.users.updateOne({ _id: userId }, { $set: { role: 'ADMIN', updatedAt: now } });
+      const undo = updateWithOutbox({ $set: { role: 'ADMIN', updatedAt: now } }, [userEvent('user.role-changed', userId, { from: role, to: 'ADMIN', changedBy: null })]);
+      await this.users.updateOne({ _id: userId }, undo);
+      this.options.eventsQueued();
       throw lastAdmin();
     }
     // Every router applies the new role within seconds, not when the user's token is next refreshed.
