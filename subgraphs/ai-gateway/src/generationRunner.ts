@@ -149,6 +149,7 @@ export class GenerationRunner {
           },
         })
       : unknownModel(doc.model);
+    let ending: Ending | undefined;
     try {
       if (!(await stored)) {
         log.debug('generation not stored by this delivery (a duplicate, or the store failed): nothing written');
@@ -157,10 +158,10 @@ export class GenerationRunner {
       await started;
       await streamStarted;
       const reason = controller.signal.aborted ? (controller.signal.reason as AbortReason) : undefined;
-      await this.end(job, writer, result, reason, log, title);
+      ending = await this.end(job, writer, result, reason, log, title);
     } finally {
-      // Only a COMPLETE answer gets a title: a call still running for any other end is dropped.
-      titleCall.abort();
+      // Only a COMPLETE answer gets a title (a late one is still written): any other end drops the call.
+      if (ending?.outcome !== 'COMPLETE') titleCall.abort();
     }
   }
 
