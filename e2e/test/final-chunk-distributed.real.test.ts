@@ -9,7 +9,7 @@ import { startTestStack, type TestStack } from './distributedStack';
 let running: TestStack;
 
 beforeAll(async () => {
-  running = await startTestStack('final-chunk', { env: { DEMO_TOKEN_INTERVAL_MS: '10' } });
+  running = await startTestStack('final-chunk', { env: { DEMO_TOKEN_INTERVAL_MS: '25' } });
 }, 180_000);
 
 afterAll(async () => {
@@ -18,4 +18,4 @@ afterAll(async () => {
 
 jest.setTimeout(240_000);
 
-describeFinalChunk('distributed: Kafka + Redis + FerretDB', () => ({ routerUrl: () => running.stack.url, turns: 20, turnsPerConversation: 5, timeoutMs: 30_000 }));
+describeFinalChunk('distributed: Kafka + Redis + FerretDB', () => ({ routerUrl: () => running.stack.url, streamingUrls: () => running.stack.streamingUrls, turns: 20, turnsPerConversation: 5, timeoutMs: 30_000 }));

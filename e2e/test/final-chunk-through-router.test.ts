@@ -27,4 +27,4 @@ afterAll(async () => {
 
 jest.setTimeout(240_000);
 
-describeFinalChunk('embedded', () => ({ routerUrl: () => stack.url, turns: 100, turnsPerConversation: 10, timeoutMs: 10_000 }));
+describeFinalChunk('embedded', () => ({ routerUrl: () => stack.url, streamingUrls: () => [stack.streaming.url], turns: 100, turnsPerConversation: 10, timeoutMs: 10_000 }));

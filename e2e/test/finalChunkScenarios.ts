@@ -21,6 +21,20 @@ export interface FinalChunkTarget {
   turnsPerConversation: number;
   /** Generous bound for one turn on a loaded machine or the real servers. */
   timeoutMs: number;
+  /** Base URLs of the streaming instances (their `/metrics`). */
+  streamingUrls(): string[];
+}
+
+/** Done chunks streaming released without conversation's applied marker, over all its instances. */
+async function expiredHolds(urls: string[]): Promise<number> {
+  let total = 0;
+  for (const url of urls) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith('streaming_final_chunk_wait_expired_total'));
+    if (!line) throw new Error(`no streaming_final_chunk_wait_expired_total on ${url}/metrics`);
+    total += Number(line.split(' ').pop());
+  }
+  return total;
 }
 
 interface MessageView {
@@ -209,6 +223,8 @@ export function describeFinalChunk(name: string, target: () => FinalChunkTarget)
       // The figure the issue asks for, printed for the report (before the fix: every turn).
       process.stdout.write(`[${name}] stale final chunks: ${stale.length} of ${turns} turns\n`);
       expect(stale).toEqual([]);
+      // Released by conversation's marker every time, never by the bound running out.
+      expect(await expiredHolds(target().streamingUrls())).toBe(0);
     });
 
     it('a stopped turn: the final chunk already shows the ABORTED message with its partial text', async () => {
@@ -219,6 +235,7 @@ export function describeFinalChunk(name: string, target: () => FinalChunkTarget)
       expect(result.network?.status).toBe('ABORTED');
       expect(result.network?.finishReason).toBe('aborted');
       expect(result.cached).toEqual(result.network);
+      expect(await expiredHolds(target().streamingUrls())).toBe(0);
     });
   });
 }
