@@ -11,6 +11,10 @@
  *   `done`; it survives trimming of the stream (ownership checks, `activeStreams`).
  * - `tokenStreamStopKey(id)`: set by `stopGeneration` so a generation not yet started (or running
  *   on an instance that missed the control message) stops when it looks.
+ * - `tokenStreamAppliedKey(id)`: a stream written by conversation (the message's owner), one
+ *   `OutcomeAppliedEntry` once it has applied the generation's outcome (`generation.completed|failed`,
+ *   and any `title.generated` before it) to the message. streaming holds the `done` chunk until it
+ *   exists, so the message hydrated on the final chunk is the finished one.
  * Per owner: `ownerStreamsKey(ownerId)`, a stream of `{ streamId }` entries (newest last, bounded)
  * listing the owner's generations, for `activeStreams`.
  * Both keys of a generation get the retention TTL when it ends.
@@ -20,6 +24,7 @@ import { EventValidationError } from './validation';
 export const tokenStreamKey = (streamId: string): string => `tokens:${streamId}`;
 export const tokenStreamMetaKey = (streamId: string): string => `tokens:${streamId}:meta`;
 export const tokenStreamStopKey = (streamId: string): string => `tokens:${streamId}:stop`;
+export const tokenStreamAppliedKey = (streamId: string): string => `tokens:${streamId}:applied`;
 export const ownerStreamsKey = (ownerId: string): string => `tokens:owner:${ownerId}`;
 /** Pub/sub channel every ai-gateway instance listens on; messages are JSON `GenerationControl`. */
 export const GENERATION_CONTROL_CHANNEL = 'ai.generation.control';
@@ -52,6 +57,17 @@ export type TokenStreamEntry =
   | { type: 'start'; ownerId: string; conversationId: string; messageId: string; model: string }
   | { type: 'delta'; delta: string }
   | { type: 'done'; outcome: TokenStreamOutcome; finishReason: string; usage?: TokenUsage; error?: string };
+
+/** The entry conversation appends to `tokenStreamAppliedKey` (kv fields are strings). */
+export interface OutcomeAppliedEntry {
+  /** The outcome event conversation applied (or found applied, or dropped for a deleted message). */
+  event: 'generation.completed' | 'generation.failed';
+}
+
+/** The kv fields of an `OutcomeAppliedEntry`. */
+export function encodeOutcomeApplied(entry: OutcomeAppliedEntry): Record<string, string> {
+  return { event: entry.event };
+}
 
 /** A stop request on `GENERATION_CONTROL_CHANNEL`. */
 export interface GenerationControl {

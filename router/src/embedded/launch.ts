@@ -87,7 +87,7 @@ export async function startEmbedded(
     cleanups.push(() => identity.stop());
 
     const conversationLog = loggerFor('conversation');
-    const conversation = buildConversation({ store: await storeFor('conversation', conversationLog), bus, config: loadConversationConfig({ ...shared, CONVERSATION_PORT: '0' }), logger: conversationLog });
+    const conversation = buildConversation({ store: await storeFor('conversation', conversationLog), bus, kv, config: loadConversationConfig({ ...shared, CONVERSATION_PORT: '0' }), logger: conversationLog });
     const conversationUrl = await conversation.start(0);
     cleanups.push(() => conversation.stop());
 

@@ -11,10 +11,18 @@ import { TokenStreamWriter } from './tokenStreamWriter';
 /**
  * Runs one generation from its stored document to its outcome, in the order that makes every
  * outcome durable before anyone is told: stream `start` -> provider tokens appended as they come
- * -> outcome + event in the generation document (outbox) -> `done` entry, meta done, TTL ->
- * title (best effort). The outcome write is guarded by "still open", so a lease-expiry sweep and
- * a late runner can never both end the same generation.
+ * -> outcome + event in the generation document (outbox) -> `done` entry, meta done, TTL. The
+ * outcome write is guarded by "still open", so a lease-expiry sweep and a late runner can never
+ * both end the same generation.
+ *
+ * A title (best effort) is asked for in parallel with the answer and, when ready by the time the
+ * answer ends (or within `titleWaitMs` after), written in the same outbox write as the outcome,
+ * `title.generated` first: conversation applies both before it marks the outcome applied, so the
+ * final stream chunk shows the generated title. A later title is written on its own afterwards.
  */
+
+/** Default of `titleWaitMs`: how long a finished answer waits for its title. */
+export const DEFAULT_TITLE_WAIT_MS = 2_000;
 
 /** Why a job's controller was aborted: the owner's stop, or this instance shutting down. */
 export type AbortReason = 'stop' | 'interrupted';
@@ -42,6 +50,8 @@ export interface GenerationRunnerDeps {
   registry: DeploymentRegistry;
   titles: TitleGenerator;
   titlesEnabled: boolean;
+  /** How long a COMPLETE outcome waits for a title still being generated (default DEFAULT_TITLE_WAIT_MS). */
+  titleWaitMs?: number;
   policy: RetryPolicy;
   stream: { maxLen: number; retentionMs: number };
   logger: Logger;
@@ -107,6 +117,10 @@ export class GenerationRunner {
     // generation document is stored: no round trip of ours sits in front of the first token, and
     // a duplicate delivery writes nothing. A failure surfaces below, before the outcome.
     const stored = job.persisted.catch(() => false);
+    // The title depends only on the first user message: asked for alongside the answer, so it
+    // costs the final chunk nothing unless the title model is slower than the whole answer.
+    const titleCall = new AbortController();
+    const title = doc.generateTitle && this.deps.titlesEnabled ? stored.then((ok) => (ok ? this.titleOf(job, titleCall.signal, log) : undefined)) : undefined;
     const streamStarted = stored.then((ok) => (ok ? writer.start() : undefined));
     streamStarted.catch(() => undefined);
 
@@ -135,25 +149,61 @@ export class GenerationRunner {
           },
         })
       : unknownModel(doc.model);
-    if (!(await stored)) {
-      log.debug('generation not stored by this delivery (a duplicate, or the store failed): nothing written');
-      return;
+    let ending: Ending | undefined;
+    try {
+      if (!(await stored)) {
+        log.debug('generation not stored by this delivery (a duplicate, or the store failed): nothing written');
+        return;
+      }
+      await started;
+      await streamStarted;
+      const reason = controller.signal.aborted ? (controller.signal.reason as AbortReason) : undefined;
+      ending = await this.end(job, writer, result, reason, log, title);
+    } finally {
+      // Only a COMPLETE answer gets a title (a late one is still written): any other end drops the call.
+      if (ending?.outcome !== 'COMPLETE') titleCall.abort();
     }
-    await started;
-    await streamStarted;
-    const reason = controller.signal.aborted ? (controller.signal.reason as AbortReason) : undefined;
-    const ending = await this.end(job, writer, result, reason, log);
-    if (ending?.outcome === 'COMPLETE' && doc.generateTitle && this.deps.titlesEnabled) await this.title(job, log);
+  }
+
+  /** The title for the job, or undefined (never rejects: titles are best effort). */
+  private async titleOf(job: GenerationJob, signal: AbortSignal, log: Logger): Promise<string | undefined> {
+    try {
+      const title = await this.deps.titles.generate(job.firstUserMessage, signal);
+      if (!title && !signal.aborted) log.warn('no title could be generated');
+      return title;
+    } catch (error) {
+      log.warn({ err: error }, 'title generation failed');
+      return undefined;
+    }
+  }
+
+  /**
+   * The title if it is ready now or within `titleWaitMs`; otherwise undefined, and the title is
+   * written on its own when it comes (after the outcome: the final chunk then shows the old title).
+   */
+  private async titleInTime(job: GenerationJob, title: Promise<string | undefined>, log: Logger): Promise<string | undefined> {
+    const waitMs = this.deps.titleWaitMs ?? DEFAULT_TITLE_WAIT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const late = Symbol('late');
+    const first = await Promise.race([title, new Promise<typeof late>((resolve) => (timer = setTimeout(() => resolve(late), waitMs)))]);
+    clearTimeout(timer);
+    if (first !== late) return first;
+    log.warn({ waitMs }, 'title not ready when the answer ended: written after the outcome');
+    void title.then((t) => (t ? this.writeTitle(job, t, log) : undefined));
+    return undefined;
   }
 
   /** Records the outcome (outbox) and then writes `done`; resolves undefined when the sweep ended it first. */
-  private async end(job: GenerationJob, writer: TokenStreamWriter, result: GenerationResult, reason: AbortReason | undefined, log: Logger): Promise<Ending | undefined> {
+  private async end(job: GenerationJob, writer: TokenStreamWriter, result: GenerationResult, reason: AbortReason | undefined, log: Logger, titleCall?: Promise<string | undefined>): Promise<Ending | undefined> {
     const { doc } = job;
     const ending = endingOf(doc, result, reason);
+    const title = ending.outcome === 'COMPLETE' && titleCall ? await this.titleInTime(job, titleCall, log) : undefined;
     await writer.flush();
-    const fields = { state: 'done', outcome: ending.outcome, finishReason: ending.finishReason, endedAt: this.deps.now(), ...(result.deployment ? { deployment: result.deployment } : {}) };
+    const fields = { state: 'done', outcome: ending.outcome, finishReason: ending.finishReason, endedAt: this.deps.now(), ...(result.deployment ? { deployment: result.deployment } : {}), ...(title ? { title } : {}) };
+    // `title.generated` before the outcome: same key (the conversation), so conversation applies it first.
+    const events = title ? [titleGenerated(doc, title, this.deps.titles.model), ending.event] : [ending.event];
     // Retried: losing this write would leave the outcome to the lease sweep (as FAILED).
-    const applied = await withRetries(() => this.deps.collections.generations.updateOne({ _id: doc._id, ...OPEN_GENERATION }, updateWithOutbox({ $set: fields }, [ending.event])));
+    const applied = await withRetries(() => this.deps.collections.generations.updateOne({ _id: doc._id, ...OPEN_GENERATION }, updateWithOutbox({ $set: fields }, events)));
     if (applied.modifiedCount === 0) {
       log.warn('generation was ended by the lease sweep meanwhile; its outcome stands');
       return undefined;
@@ -166,17 +216,13 @@ export class GenerationRunner {
     return ending;
   }
 
-  private async title(job: GenerationJob, log: Logger): Promise<void> {
+  /** Writes a title that came after the outcome (best effort). */
+  private async writeTitle(job: GenerationJob, title: string, log: Logger): Promise<void> {
     try {
-      const title = await this.deps.titles.generate(job.firstUserMessage);
-      if (!title) {
-        log.warn('no title could be generated');
-        return;
-      }
       await this.deps.collections.generations.updateOne({ _id: job.doc._id }, updateWithOutbox({ $set: { title } }, [titleGenerated(job.doc, title, this.deps.titles.model)]));
       this.deps.eventsQueued();
     } catch (error) {
-      log.warn({ err: error }, 'title generation failed');
+      log.warn({ err: error }, 'could not record the title');
     }
   }
 }

@@ -28,9 +28,13 @@ export class TitleGenerator {
     return this.registry.catalog.titleModel;
   }
 
-  /** A title for a conversation starting with `firstUserMessage`, or undefined when none could be made. */
-  async generate(firstUserMessage: string): Promise<string | undefined> {
+  /**
+   * A title for a conversation starting with `firstUserMessage`, or undefined when none could be
+   * made. `signal` gives up early (the answer did not complete, so no title is wanted).
+   */
+  async generate(firstUserMessage: string, signal?: AbortSignal): Promise<string | undefined> {
     for (const deployment of this.registry.attemptOrder(this.model)) {
+      if (signal?.aborted) return undefined;
       if (deployment.breaker.state === 'OPEN') continue;
       try {
         const { text } = await deployment.provider.completeChat({
@@ -40,11 +44,12 @@ export class TitleGenerator {
             { role: 'user', content: firstUserMessage.slice(0, 4000) },
           ],
           maxTokens: 24,
-          signal: AbortSignal.timeout(this.timeoutMs),
+          signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs),
         });
         const title = cleanTitle(text);
         if (title.length > 0) return title;
       } catch (error) {
+        if (signal?.aborted) return undefined;
         this.logger.warn({ err: error, deployment: deployment.id }, 'title generation failed on a deployment');
       }
     }

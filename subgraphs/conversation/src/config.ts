@@ -1,4 +1,4 @@
-import { ConfigError, documentStoreConfigSpec, eventBusConfigSpec, int, loadConfig, oneOf, port, str, type ConfigOf, type VarSpec } from '@chatgraph/kit';
+import { ConfigError, documentStoreConfigSpec, eventBusConfigSpec, int, kvStoreConfigSpec, loadConfig, oneOf, port, str, type ConfigOf, type VarSpec } from '@chatgraph/kit';
 
 /** Largest context window accepted in `MODEL_CONTEXT_WINDOWS` (tokens). */
 const MAX_CONTEXT_WINDOW = 10_000_000;
@@ -42,6 +42,7 @@ export const conversationConfigSpec = {
   CONVERSATION_HOST: str({ description: 'Interface the conversation subgraph binds to (0.0.0.0 in containers; it still accepts only router-signed requests)', default: '127.0.0.1' }),
   ...documentStoreConfigSpec,
   ...eventBusConfigSpec,
+  ...kvStoreConfigSpec,
   INTERNAL_SIGNING_SECRET: str({ description: 'HMAC secret shared with the router to sign and verify internal requests (at least 32 characters)', minLength: 32 }),
   DATA_DIR: str({ description: 'Data directory of the embedded adapters (conversation keeps its documents in `<DATA_DIR>/conversation`, its embedded event bus in `<DATA_DIR>/conversation/events` when run on its own; `pnpm start` shares one bus for every service in `<DATA_DIR>/events`)', default: '.data' }),
   DEFAULT_MODEL: str({ description: 'Model used when neither the message nor the conversation names one', default: 'local-demo' }),
@@ -51,6 +52,12 @@ export const conversationConfigSpec = {
     default: { 'local-demo': 8192 },
   }),
   CONTEXT_REPLY_RESERVE_TOKENS: int({ description: 'Tokens of a known model\'s context window (MODEL_CONTEXT_WINDOWS) kept free for the answer; must be smaller than every window', default: 1024, min: 0, max: 1_000_000 }),
+  OUTCOME_MARKER_TTL_MS: int({
+    description: 'Expiry of the marker conversation writes to the shared key-value store once it has applied a generation\'s outcome; streaming releases the final `messageStream` chunk when it sees it. Keep it at least ai-gateway\'s STREAM_RETENTION_MS, so a late resume finds it',
+    default: 600_000,
+    min: 1_000,
+    max: 7 * 24 * 3_600_000,
+  }),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { description: 'Minimum level of log lines', default: 'info' }),
 };
 
@@ -63,6 +70,7 @@ export function loadConversationConfig(env: NodeJS.ProcessEnv | Record<string, s
   const problems: string[] = [];
   if (config.DOCUMENT_STORE === 'mongodb' && !config.MONGO_URL) problems.push('MONGO_URL is required when DOCUMENT_STORE=mongodb');
   if (config.EVENT_BUS === 'kafka' && !config.KAFKA_BROKERS) problems.push('KAFKA_BROKERS is required when EVENT_BUS=kafka');
+  if (config.KV_STORE === 'redis' && !config.REDIS_URL) problems.push('REDIS_URL is required when KV_STORE=redis');
   for (const [model, tokens] of Object.entries(config.MODEL_CONTEXT_WINDOWS)) {
     if (tokens - config.CONTEXT_REPLY_RESERVE_TOKENS < 256) problems.push(`MODEL_CONTEXT_WINDOWS gives ${JSON.stringify(model)} ${tokens} tokens, which leaves less than 256 tokens of history after CONTEXT_REPLY_RESERVE_TOKENS=${config.CONTEXT_REPLY_RESERVE_TOKENS}`);
   }

@@ -35,6 +35,8 @@ interface HandlerDeps {
   logger: Logger;
   now: () => Date;
   eventsQueued: () => void;
+  /** Runs after an event was handled (or found handled): marks outcomes applied (outcomeApplied.ts). */
+  afterHandled?: (delivery: EventDelivery) => Promise<void>;
 }
 
 /**
@@ -88,6 +90,7 @@ export function generationResultHandler(deps: HandlerDeps) {
   return async (delivery: EventDelivery): Promise<void> => {
     if (delivery.event.type === 'generation.requested') return;
     await handle(delivery);
+    await deps.afterHandled?.(delivery);
   };
 }
 

@@ -1,4 +1,4 @@
-import { createLogger, documentStoreFromConfig, eventBusFromConfig, onShutdownSignals } from '@chatgraph/kit';
+import { createLogger, documentStoreFromConfig, eventBusFromConfig, kvStoreFromConfig, onShutdownSignals } from '@chatgraph/kit';
 import { loadConversationConfig } from './config';
 import { buildConversation } from './server';
 
@@ -8,14 +8,17 @@ async function main(): Promise<void> {
   const logger = createLogger({ name: 'conversation', level: config.LOG_LEVEL });
   const store = documentStoreFromConfig(config, 'conversation', logger);
   const bus = eventBusFromConfig(config, 'conversation', logger);
+  const kv = kvStoreFromConfig(config, logger);
   await store.start();
   await bus.start();
-  const conversation = buildConversation({ store, bus, config, logger });
+  await kv.start();
+  const conversation = buildConversation({ store, bus, kv, config, logger });
   await conversation.start();
 
   onShutdownSignals(logger, async () => {
     await conversation.stop();
     await bus.stop();
+    await kv.stop();
     await store.stop();
   });
 }

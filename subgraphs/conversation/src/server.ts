@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createSubgraph, OutboxRelay, type DocumentStore, type EventBus, type Logger, type Subgraph, type Subscription } from '@chatgraph/kit';
+import { createSubgraph, OutboxRelay, type DocumentStore, type EventBus, type KvStore, type Logger, type Subgraph, type Subscription } from '@chatgraph/kit';
 import type { ConversationConfig } from './config';
 import type { ConversationContext } from './context';
 import { generationResultHandler, subscribeGenerationResults } from './events';
+import { outcomeAppliedMarker } from './outcomeApplied';
 import { resolvers } from './resolvers';
 import { ConversationService } from './service';
 import { conversationCollections } from './store';
@@ -17,6 +18,12 @@ export interface ConversationDeps {
   store: DocumentStore;
   /** Not started or stopped here either (start it before `start()`, stop it after `stop()`). */
   bus: EventBus;
+  /**
+   * The key-value store shared with streaming (not started or stopped here): conversation marks
+   * each applied generation outcome there, and streaming releases the final chunk on that mark.
+   * Without it (unit tests) nothing is marked and streaming releases after FINAL_CHUNK_WAIT_MS.
+   */
+  kv?: KvStore;
   config: ConversationConfig;
   logger: Logger;
   /** The clock; defaults to the system clock. */
@@ -62,7 +69,8 @@ export function buildConversation(deps: ConversationDeps): Conversation {
       { name: 'event-bus', check: () => bus.ping() },
     ],
   });
-  const handler = generationResultHandler({ store, collections, logger, now, eventsQueued });
+  const afterHandled = deps.kv ? outcomeAppliedMarker({ kv: deps.kv, ttlMs: config.OUTCOME_MARKER_TTL_MS, logger }) : undefined;
+  const handler = generationResultHandler({ store, collections, logger, now, eventsQueued, afterHandled });
 
   let subscription: Subscription | undefined;
   let deletions: Subscription | undefined;

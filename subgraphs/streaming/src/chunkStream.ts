@@ -15,6 +15,11 @@ export interface ChunkStreamOptions {
   onEnd(): void;
   /** Called for every seq jump (entries trimmed before this reader got them). */
   onGap?(missed: number): void;
+  /**
+   * Awaited before the `done` chunk is handed out (streaming waits for the owner to apply the
+   * outcome there: outcomeApplied.ts). `signal` aborts when the stream ends meanwhile. Must not throw.
+   */
+  beforeDone?(signal: AbortSignal): Promise<void>;
 }
 
 /**
@@ -31,6 +36,8 @@ export interface ChunkStreamOptions {
 export class ChunkStream implements AsyncIterableIterator<StreamChunkView> {
   private finished = false;
   private expected: number;
+  /** Aborted by `finish()`: ends a `beforeDone` wait when the client goes away. */
+  private readonly ending = new AbortController();
 
   constructor(
     private readonly follower: AsyncIterableIterator<StreamEntry>,
@@ -56,7 +63,10 @@ export class ChunkStream implements AsyncIterableIterator<StreamChunkView> {
       if (result.done) break;
       const chunk = this.chunkOf(result.value);
       if (!chunk) continue;
-      if (chunk.done) this.finish();
+      if (chunk.done) {
+        await this.options.beforeDone?.(this.ending.signal);
+        this.finish();
+      }
       return { done: false, value: chunk };
     }
     this.finish();
@@ -86,6 +96,7 @@ export class ChunkStream implements AsyncIterableIterator<StreamChunkView> {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    this.ending.abort();
     void this.follower.return?.();
     this.options.onEnd();
   }

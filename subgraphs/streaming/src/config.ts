@@ -15,6 +15,12 @@ export const streamingConfigSpec = {
     min: 1,
     max: 600_000,
   }),
+  FINAL_CHUNK_WAIT_MS: int({
+    description: 'Longest hold of a stream\'s `done` chunk until conversation has marked the outcome applied (so the `message` hydrated on it is the finished one); after it the chunk goes out anyway, counted in `streaming_final_chunk_wait_expired_total`. 0 disables the hold',
+    default: 5_000,
+    min: 0,
+    max: 60_000,
+  }),
   STOP_REQUEST_TTL_MS: int({
     description: 'How long the stop flag of `stopGeneration` is kept, so a generation that starts (or looks) later still stops',
     default: 600_000,

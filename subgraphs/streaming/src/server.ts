@@ -54,6 +54,8 @@ export function buildStreaming(deps: StreamingDeps): Streaming {
     stopRequestTtlMs: config.STOP_REQUEST_TTL_MS,
     onSubscriptionsChanged: (delta) => metrics.subscriptions.inc(delta),
     onGap: (missed) => metrics.skippedChunks.inc(missed),
+    finalChunkWaitMs: config.FINAL_CHUNK_WAIT_MS,
+    onFinalChunkWaitExpired: () => metrics.finalChunkWaitExpired.inc(1),
   });
 
   let stopping: Promise<void> | undefined;

@@ -3,6 +3,7 @@ import { GENERATION_CONTROL_CHANNEL, tokenStreamKey, tokenStreamStopKey, type Ge
 import { lastSeqOf, listActiveStreams, type ActiveStreamView } from './activeStreams';
 import { ChunkStream } from './chunkStream';
 import type { StreamChunkView } from './chunks';
+import { waitForOutcomeApplied } from './outcomeApplied';
 import { currentOwnership, findOwnership } from './ownership';
 import { parseAfter, parseStreamId } from './streamArgs';
 
@@ -17,6 +18,13 @@ export interface StreamingServiceOptions {
   onSubscriptionsChanged?(delta: 1 | -1): void;
   /** Told of chunks a reader missed because its stream was trimmed. */
   onGap?(missed: number): void;
+  /**
+   * Longest hold of a `done` chunk while conversation has not marked the outcome applied
+   * (FINAL_CHUNK_WAIT_MS); after it the chunk goes out anyway. Default 5000.
+   */
+  finalChunkWaitMs?: number;
+  /** Told of every `done` chunk released because the wait expired (the message may show stale). */
+  onFinalChunkWaitExpired?(): void;
 }
 
 /** An iterator that ends at once: a finished generation the client has read to the end. */
@@ -76,10 +84,28 @@ export class StreamingService {
         if (this.open.delete(stream)) this.options.onSubscriptionsChanged?.(-1);
       },
       onGap: this.options.onGap,
+      beforeDone: (signal) => this.awaitOutcomeApplied(streamId, signal, log),
     });
     this.open.add(stream);
     this.options.onSubscriptionsChanged?.(1);
     return stream;
+  }
+
+  /**
+   * Holds a `done` chunk until conversation has applied the outcome (so the router hydrates the
+   * finished message on it), at most `finalChunkWaitMs`; a timeout or a kv failure releases it,
+   * counted and logged.
+   */
+  private async awaitOutcomeApplied(streamId: string, signal: AbortSignal, log: Logger): Promise<void> {
+    const timeoutMs = this.options.finalChunkWaitMs ?? 5_000;
+    try {
+      const result = await waitForOutcomeApplied(this.kv, streamId, { timeoutMs, signal: AbortSignal.any([signal, this.closing.signal]) });
+      if (result !== 'timeout') return;
+      log.warn({ streamId, waitedMs: timeoutMs }, 'outcome not marked applied by conversation in time: final chunk released, its message may still show the old state');
+    } catch (err) {
+      log.warn({ streamId, err }, 'could not wait for the applied outcome: final chunk released');
+    }
+    this.options.onFinalChunkWaitExpired?.();
   }
 
   /**

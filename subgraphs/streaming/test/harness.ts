@@ -1,5 +1,5 @@
 import { createLogger, kvStoreFromConfig, signConnectionParams, signedGraphQL, type GraphQLResponse, type KvStore, type Principal, type StreamEntry, type UserPrincipal } from '@chatgraph/kit';
-import { encodeTokenStreamEntry, ownerStreamsKey, tokenStreamKey, tokenStreamMetaKey, type TokenStreamEntry, type TokenStreamMeta, type TokenStreamOutcome, type TokenUsage } from '@chatgraph/schema';
+import { encodeOutcomeApplied, encodeTokenStreamEntry, ownerStreamsKey, tokenStreamAppliedKey, tokenStreamKey, tokenStreamMetaKey, type TokenStreamEntry, type TokenStreamMeta, type TokenStreamOutcome, type TokenUsage } from '@chatgraph/schema';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { loadStreamingConfig } from '../src/config';
@@ -96,12 +96,21 @@ export class TestGeneration {
     return this.append({ type: 'delta', delta: text });
   }
 
-  /** The `done` entry, then the meta updated. */
-  async done(outcome: TokenStreamOutcome = 'COMPLETE', options: { finishReason?: string; usage?: TokenUsage; error?: string } = {}): Promise<number> {
+  /**
+   * The `done` entry, then the meta updated; then (unless `applied: false`) conversation's marker
+   * that the outcome is applied, which releases the `done` chunk.
+   */
+  async done(outcome: TokenStreamOutcome = 'COMPLETE', options: { finishReason?: string; usage?: TokenUsage; error?: string; applied?: boolean } = {}): Promise<number> {
     const finishReason = options.finishReason ?? (outcome === 'ABORTED' ? 'aborted' : outcome === 'FAILED' ? 'error' : 'stop');
     const seq = await this.append({ type: 'done', outcome, finishReason, ...(options.usage ? { usage: options.usage } : {}), ...(options.error !== undefined ? { error: options.error } : {}) });
     await this.kv.set(tokenStreamMetaKey(this.streamId), JSON.stringify(this.meta('done', { outcome, finishReason })));
+    if (options.applied !== false) await this.markApplied(outcome === 'FAILED' ? 'generation.failed' : 'generation.completed');
     return seq;
+  }
+
+  /** Plays conversation: the outcome is applied to the message. */
+  async markApplied(event: 'generation.completed' | 'generation.failed' = 'generation.completed'): Promise<void> {
+    await this.kv.append(tokenStreamAppliedKey(this.streamId), encodeOutcomeApplied({ event }));
   }
 }
 

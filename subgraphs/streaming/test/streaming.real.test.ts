@@ -9,6 +9,7 @@ import { GENERATION_CONTROL_CHANNEL, parseGenerationControl } from '@chatgraph/s
 import { realRedis, realRedisEnv, SECRET, startStreaming, textOf, userPrincipal, type Harness } from './harness';
 import { describeAccess } from './suites/access';
 import { describeControl } from './suites/control';
+import { describeFinalChunk } from './suites/finalChunk';
 import { describeSubscription } from './suites/subscription';
 
 const REDIS_URL = realRedisEnv().REDIS_URL ?? '';
@@ -28,6 +29,7 @@ beforeAll(async () => {
 describe('subscription', () => describeSubscription(realRedis));
 describe('access', () => describeAccess(realRedis));
 describe('control', () => describeControl(realRedis));
+describe('final chunk', () => describeFinalChunk(realRedis));
 
 describe('two streaming instances on one Redis', () => {
   let a: Harness;
