@@ -34,6 +34,8 @@ export interface Followed {
   done: boolean;
   /** The last subscription's error code when it gave up (the deadline passed). */
   lastError?: string;
+  /** The router the current (or last) subscription goes through. */
+  router?: string;
 }
 
 export interface ChatLoadOptions {
@@ -138,6 +140,7 @@ export class ChatLoad {
         await sleep(200);
         continue;
       }
+      followed.router = url;
       const after = followed.chunks.at(-1)?.seq;
       if (after !== undefined && after > 0) followed.resumes++;
       const client = wsClient(url, ack.token);
