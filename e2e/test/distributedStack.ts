@@ -21,6 +21,8 @@ export interface TestStackOptions {
   env?: NodeJS.ProcessEnv;
   /** Run ai-gateway (default true); tests that play it themselves turn it off. */
   aiGateway?: boolean;
+  /** Servers of this stack's own (the fault-injection suite's private ones); default the CI servers above. */
+  servers?: { mongoUrl: string; kafkaBrokers: string; redisUrl: string };
 }
 
 export interface TestStack {
@@ -31,7 +33,7 @@ export interface TestStack {
 }
 
 /** `count` distinct ports that were free a moment ago (all held open together, then released). */
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from({ length: count }, async () => {
       const server = createServer();
@@ -56,6 +58,7 @@ export async function startTestStack(name: string, options: TestStackOptions = {
     if (port === undefined) throw new Error('out of ports');
     return port;
   };
+  // E2E_SERVICE_LOGS=1 shows the services' warnings and errors (when a distributed test fails).
   const run = `e2e_${process.pid}_${Date.now()}_`;
   const stack = await startDistributed({
     routerPorts: Array.from({ length: routers }, take),
@@ -63,15 +66,15 @@ export async function startTestStack(name: string, options: TestStackOptions = {
     conversationPort: take(),
     aiGatewayPort: take(),
     streamingPorts: Array.from({ length: streamings }, take),
-    mongoUrl: MONGO_URL,
-    kafkaBrokers: KAFKA_BROKERS,
-    redisUrl: REDIS_URL,
+    mongoUrl: options.servers?.mongoUrl ?? MONGO_URL,
+    kafkaBrokers: options.servers?.kafkaBrokers ?? KAFKA_BROKERS,
+    redisUrl: options.servers?.redisUrl ?? REDIS_URL,
     mongoDbPrefix: run,
     redisKeyPrefix: `${run}:`,
     kafkaNamespace: `${run}.`,
     dataDir,
-    logLevel: 'error',
-    stdio: 'ignore',
+    logLevel: process.env.E2E_SERVICE_LOGS === '1' ? 'warn' : 'error',
+    stdio: process.env.E2E_SERVICE_LOGS === '1' ? 'inherit' : 'ignore',
     aiGateway: options.aiGateway,
     env: { ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1', ...options.env },
   });

@@ -50,6 +50,11 @@ export interface DistributedStack {
   streamingUrls: string[];
   /** Each service's process, by name (`router-0`, `streaming-1`, ...). */
   processes: Record<string, ChildProcess>;
+  /**
+   * Starts the named service again with the environment it had (after it was killed, e.g. by a
+   * fault-injection test); resolves when it is ready. Stops it first if it still runs.
+   */
+  restart(name: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -118,10 +123,20 @@ export async function startDistributed(options: DistributedOptions): Promise<Dis
       if (child) await stopProcess(child);
     }
   };
+  const launches = new Map<string, { script: string; base: string; env: NodeJS.ProcessEnv }>();
   const run = async (name: string, script: string, base: string, env: NodeJS.ProcessEnv): Promise<void> => {
     order.push(name);
+    launches.set(name, { script, base, env: { ...common, ...env } });
     processes[name] = service(script, { ...common, ...env }, stdio);
     await waitReady(base, processes[name], name);
+  };
+  const restart = async (name: string): Promise<void> => {
+    const launch = launches.get(name);
+    const child = processes[name];
+    if (!launch || !child) throw new Error(`no service named ${name}`);
+    await stopProcess(child);
+    processes[name] = service(launch.script, launch.env, stdio);
+    await waitReady(launch.base, processes[name], name);
   };
 
   try {
@@ -143,7 +158,7 @@ export async function startDistributed(options: DistributedOptions): Promise<Dis
           .join(','),
       });
     }
-    return { url: `${routerUrls[0]}/graphql`, routerUrls: routerUrls.map((u) => `${u}/graphql`), identityUrl, conversationUrl, aiGatewayUrl, streamingUrls, processes, stop };
+    return { url: `${routerUrls[0]}/graphql`, routerUrls: routerUrls.map((u) => `${u}/graphql`), identityUrl, conversationUrl, aiGatewayUrl, streamingUrls, processes, restart, stop };
   } catch (err) {
     await stop();
     throw err;

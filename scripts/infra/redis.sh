@@ -3,9 +3,11 @@
 #
 #   REDIS_PORT          port on 127.0.0.1 (default 6390, so a developer's 6379 is left alone)
 #   REDIS_UP_TIMEOUT    seconds to wait for PING -> PONG (default 20)
+#   REDIS_APPENDONLY    yes: keep an append-only file in the data dir, so a `down` + `up` keeps the
+#                       data (restart tests); no (default): in memory only
 #   CHATGRAPH_INFRA_DIR state root (default <repo>/.infra); this service uses <root>/redis/
 #
-# Installs Debian's redis-server with apt when `redis-server` is missing. No persistence
+# Installs Debian's redis-server with apt when `redis-server` is missing. No persistence by default
 # (--save '' --appendonly no): the data lives in memory and is gone after `down`.
 set -euo pipefail
 # shellcheck source=scripts/infra/lib.sh
@@ -13,6 +15,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 REDIS_PORT="${REDIS_PORT:-6390}"
 REDIS_UP_TIMEOUT="${REDIS_UP_TIMEOUT:-20}"
+REDIS_APPENDONLY="${REDIS_APPENDONLY:-no}"
+case "$REDIS_APPENDONLY" in yes | no) ;; *) echo "redis: REDIS_APPENDONLY must be yes or no, not '$REDIS_APPENDONLY'" >&2; exit 2 ;; esac
 
 infra_init redis
 PIDFILE="$INFRA_SVC_DIR/redis-$REDIS_PORT.pid"
@@ -58,7 +62,7 @@ cmd_up() {
   [ -f "$LOGFILE" ] && mv -f "$LOGFILE" "$LOGFILE.1"
   # --daemonize yes: redis-server forks, writes the pid file, and the parent exits 0 at once.
   redis-server --port "$REDIS_PORT" --bind "$INFRA_HOST" --protected-mode yes \
-    --save '' --appendonly no \
+    --save '' --appendonly "$REDIS_APPENDONLY" \
     --daemonize yes --pidfile "$PIDFILE" --logfile "$LOGFILE" --dir "$DATADIR" 9>&- ||
     infra_die "redis-server failed to start" "$LOGFILE"
   infra_wait "$REDIS_UP_TIMEOUT" "redis pid file $PIDFILE" "$LOGFILE" -- test -s "$PIDFILE"

@@ -117,6 +117,9 @@ export class GenerationScheduler {
         throw error;
       },
     );
+    // Handled here as well as by the runner: a queued job attaches its own handler only when it
+    // starts, and a store failure before that would otherwise crash the process as unhandled.
+    persisted.catch(() => undefined);
     const messages: ChatMessage[] = payload.messages.map((m) => ({ role: ROLES[m.role], content: m.content }));
     const job: GenerationJob = { doc, messages, firstUserMessage: payload.messages.find((m) => m.role === 'USER')?.content ?? '', controller: new AbortController(), persisted };
     this.jobs.set(doc.streamId, job);
