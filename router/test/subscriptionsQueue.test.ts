@@ -20,10 +20,10 @@ const ALICE: Principal = { kind: 'user', userId: 'alice', role: 'USER', via: 'jw
 const target = { url: 'http://streaming/graphql', principal: ALICE, operationKey: 'subscription{s}', request: { query: 'subscription{s}', operationName: undefined, variables: {} } };
 const event = (seq: number): UpstreamEvent => ({ data: { s: seq } });
 
-function subscriptionOn(upstreams: SharedUpstreams, queueLimit: number, ends: string[] = []): ClientSubscription {
+function subscriptionOn(upstreams: SharedUpstreams, queueLimit: number, ends: string[] = [], shape: (e: UpstreamEvent) => Promise<ExecutionResult> = async (e) => e as ExecutionResult): ClientSubscription {
   return new ClientSubscription({
     queueLimit,
-    shape: async (e) => e as ExecutionResult,
+    shape,
     join: (listener) => upstreams.join(target, listener),
     onEnd: (reason) => ends.push(reason),
   }).start();
@@ -98,5 +98,44 @@ describe('router subscriptions: client queue and shared upstreams (in process)',
     expect(connections.unsubscribed).toBe(1);
     expect((await drain(a)).error?.extensions.code).toBe('SUBSCRIPTION_SCHEMA_RELOAD');
     expect(a.queued).toBe(0);
+  });
+
+  describe('an event whose hydration fails', () => {
+    /** Hydration that fails on event 2, as `executeQueryPlan` can throw. */
+    const failingOn2 = async (e: UpstreamEvent): Promise<ExecutionResult> => {
+      if (e.data?.s === 2) throw codedError('UNAVAILABLE', 'the owner of a field is unavailable');
+      return e as ExecutionResult;
+    };
+
+    it('ends the subscription with that coded error and leaves the upstream (event already queued)', async () => {
+      const connections = new FakeConnections();
+      const upstreams = new SharedUpstreams({ connections: connections as unknown as UpstreamConnections, maxHistory: 10 });
+      const ends: string[] = [];
+      const subscription = subscriptionOn(upstreams, 10, ends, failingOn2);
+      for (let seq = 1; seq <= 3; seq++) connections.sinks[0]?.next(event(seq));
+      // graphql-ws pulls with for-await, which does not call return() after a failed next().
+      const { seqs, error } = await drain(subscription);
+      expect(seqs).toEqual([1]);
+      expect(error?.extensions.code).toBe('UNAVAILABLE');
+      expect(ends).toEqual(['error']);
+      expect(connections.unsubscribed).toBe(1);
+      expect(upstreams.size).toBe(0);
+      expect(subscription.queued).toBe(0);
+    });
+
+    it('ends the subscription and leaves the upstream when the client was waiting for the event', async () => {
+      const connections = new FakeConnections();
+      const upstreams = new SharedUpstreams({ connections: connections as unknown as UpstreamConnections, maxHistory: 10 });
+      const ends: string[] = [];
+      const subscription = subscriptionOn(upstreams, 10, ends, failingOn2);
+      const pulled = subscription.next();
+      connections.sinks[0]?.next(event(2));
+      await expect(pulled).rejects.toMatchObject({ extensions: { code: 'UNAVAILABLE' } });
+      expect(ends).toEqual(['error']);
+      expect(connections.unsubscribed).toBe(1);
+      // Later upstream events reach nobody.
+      connections.sinks[0]?.next(event(3));
+      expect(subscription.queued).toBe(0);
+    });
   });
 });

@@ -1,4 +1,4 @@
-import type { GraphQLError } from 'graphql';
+import { GraphQLError } from 'graphql';
 import type { ExecutionResult } from 'graphql-ws';
 import { subscriptionEnd } from './errors';
 import type { UpstreamListener } from './sharedUpstreams';
@@ -66,7 +66,7 @@ export class ClientSubscription implements AsyncIterableIterator<ExecutionResult
 
   async next(): Promise<IteratorResult<ExecutionResult>> {
     const event = this.queue.shift();
-    if (event) return { done: false, value: await this.options.shape(event) };
+    if (event) return { done: false, value: await this.shaped(event) };
     if (this.ending) return this.settle();
     return new Promise((resolve, reject) => {
       this.waiter = { resolve, reject };
@@ -81,12 +81,28 @@ export class ClientSubscription implements AsyncIterableIterator<ExecutionResult
     return { done: true, value: undefined };
   }
 
+  /**
+   * The event shaped for the client. A failure ends the subscription with it (graphql-ws sends it
+   * through the router's error boundary: a coded error keeps its code, the rest is INTERNAL, logged):
+   * graphql-ws stops pulling after a failed `next()` without calling `return()`, so without this
+   * the subscription would stay joined to its upstream and counted on its connection.
+   */
+  private async shaped(event: UpstreamEvent): Promise<ExecutionResult> {
+    try {
+      return await this.options.shape(event);
+    } catch (err) {
+      const error = err instanceof GraphQLError ? err : new GraphQLError(err instanceof Error ? err.message : String(err), { originalError: err instanceof Error ? err : undefined });
+      this.finish([error], true, 'error');
+      throw error;
+    }
+  }
+
   private push(event: UpstreamEvent): void {
     if (this.ending) return;
     const waiter = this.waiter;
     if (waiter) {
       this.waiter = undefined;
-      this.options.shape(event).then(
+      this.shaped(event).then(
         (value) => waiter.resolve({ done: false, value }),
         (err: unknown) => waiter.reject(err),
       );
