@@ -59,6 +59,11 @@ export const ROUTER_CONFIG_SPEC = {
     default: 5000,
     min: 1,
   }),
+  MAX_TOKENS: int({
+    description: 'Most lexical tokens (and, separately, comments) in a document; the parser stops at one more and the request gets BAD_USER_INPUT (400). Brackets may nest at most 256 deep.',
+    default: 5000,
+    min: 100,
+  }),
   SUBSCRIPTIONS_PER_CONNECTION: int({ description: 'Most subscriptions open at once on one graphql-ws connection; more are refused with RATE_LIMITED.', default: 100, min: 1 }),
   SUBSCRIPTION_QUEUE_LIMIT: int({
     description: 'Most events waiting to be sent to one client subscription; one more ends it with SLOW_CONSUMER (the client resubscribes from the last event it received).',

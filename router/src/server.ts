@@ -80,7 +80,7 @@ export interface Router {
 }
 
 /** The limits when configuration sets none (the same defaults as ROUTER_CONFIG_SPEC). */
-export const DEFAULT_LIMITS: RouterLimits = { maxBodyBytes: 1_048_576, maxDepth: 12, maxAliases: 30, maxRootFields: 20, maxCost: 5000 };
+export const DEFAULT_LIMITS: RouterLimits = { maxBodyBytes: 1_048_576, maxDepth: 12, maxAliases: 30, maxRootFields: 20, maxCost: 5000, maxTokens: 5000 };
 
 /**
  * Builds the router: `@apollo/gateway` behind the router's own request pipeline (pipeline.ts),

@@ -128,6 +128,14 @@ describe('router: federated subscriptions over graphql-ws', () => {
     expect(await executedRequests(graph.chat.subgraph)).toBe(before.chat);
   });
 
+  it('refuses a 5,000-deep document over the socket with a coded error, and the socket stays usable', async () => {
+    const client = graph.client(graph.token('dora'));
+    const deep = `subscription { messageStream(messageId: "x") { ${'message { conversation { latest '.repeat(1700)}${'}'.repeat(5100)} } }`;
+    const ending = await client.subscribe(deep).ended;
+    expect(ending).toEqual({ kind: 'error', errors: [{ message: 'Document nests brackets more than 256 levels deep', extensions: { code: 'BAD_USER_INPUT', limit: 'nesting', max: 256 } }] });
+    expect(await client.subscribe('{ me { id } }').ended).toEqual({ kind: 'complete' });
+  });
+
   it('passes a coded error of the owning subgraph through with its code', async () => {
     const client = graph.client(graph.token('erin'));
     const sub = client.subscribe('subscription { messageStream(messageId: "m5") { seq } }');
