@@ -76,6 +76,11 @@ export const ROUTER_CONFIG_SPEC = {
     default: 1000,
     min: 0,
   }),
+  METRICS_MAX_OPERATIONS: int({
+    description: 'Most distinct operation names labelled on their own in `/metrics` (the first ones seen); later names share the `__other__` label, nameless operations `anonymous`.',
+    default: 500,
+    min: 1,
+  }),
   API_KEY_CACHE_MS: int({ description: 'How long an API-key verification (valid or refused) is cached; a revocation takes effect within this time.', default: 5000, min: 0 }),
   JWKS_CACHE_MS: int({ description: "How long identity's public keys are cached before they are fetched again.", default: 300_000, min: 1000 }),
   INTROSPECTION: optional(bool({ description: 'Allow introspection queries.', defaultLabel: 'on unless NODE_ENV=production' })),

@@ -16,6 +16,7 @@ export function routerDepsFromConfig(config: RouterConfig, logger: Logger): Rout
     auth: { identityUrl: config.IDENTITY_URL, apiKeyCacheMs: config.API_KEY_CACHE_MS, jwksCacheMs: config.JWKS_CACHE_MS },
     limits: { maxBodyBytes: config.MAX_BODY_BYTES, maxDepth: config.MAX_DEPTH, maxAliases: config.MAX_ALIASES, maxRootFields: config.MAX_ROOT_FIELDS, maxCost: config.MAX_COST, maxTokens: config.MAX_TOKENS },
     introspection: introspectionEnabled(config),
+    metricsMaxOperations: config.METRICS_MAX_OPERATIONS,
     subscriptions: {
       maxSubscriptionsPerConnection: config.SUBSCRIPTIONS_PER_CONNECTION,
       queueLimit: config.SUBSCRIPTION_QUEUE_LIMIT,

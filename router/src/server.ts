@@ -54,6 +54,8 @@ export interface RouterDeps {
   drainTimeoutMs?: number;
   /** Subscriptions over graphql-ws (limits, and ping/idle timings for tests). */
   subscriptions?: RouterSubscriptionOptions;
+  /** Most distinct operation names with their own metrics label; later ones share `__other__`. Default 500. */
+  metricsMaxOperations?: number;
 }
 
 /** The graphql-ws server's limits (DEFAULT_SUBSCRIPTION_LIMITS when unset) and timings. */
@@ -90,7 +92,7 @@ export const DEFAULT_LIMITS: RouterLimits = { maxBodyBytes: 1_048_576, maxDepth:
 export function buildRouter(deps: RouterDeps): Router {
   const { logger } = deps;
   const limits: RouterLimits = { ...DEFAULT_LIMITS, ...deps.limits };
-  const metrics = new ServiceMetrics('router', { defaultMetrics: true });
+  const metrics = new ServiceMetrics('router', { defaultMetrics: true, maxOperations: deps.metricsMaxOperations });
   const identityUrl = deps.auth.identityUrl.replace(/\/$/, '');
   const identityTimeoutMs = deps.auth.identityTimeoutMs ?? 5000;
   const authLogger = logger.child({ component: 'auth' });
