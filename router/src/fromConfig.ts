@@ -22,6 +22,11 @@ export function routerDepsFromConfig(config: RouterConfig, logger: Logger): Rout
       queueLimit: config.SUBSCRIPTION_QUEUE_LIMIT,
       connectionInitTimeoutMs: config.SUBSCRIPTION_INIT_TIMEOUT_MS,
       maxUpstreamHistory: config.SUBSCRIPTION_UPSTREAM_HISTORY,
+      maxSocketsPerUser: config.SUBSCRIPTION_SOCKETS_PER_USER,
+      maxSocketsPerIp: config.SUBSCRIPTION_SOCKETS_PER_IP,
+      maxSubscriptionsPerUser: config.SUBSCRIPTIONS_PER_USER,
+      maxSubscriptionsPerIp: config.SUBSCRIPTIONS_PER_IP,
+      queueBudgetBytes: config.SUBSCRIPTION_QUEUE_BUDGET_BYTES,
     },
   };
 }

@@ -166,8 +166,23 @@ describe('router: subscription configuration', () => {
       SUBSCRIPTION_QUEUE_LIMIT: '7',
       SUBSCRIPTION_INIT_TIMEOUT_MS: '900',
       SUBSCRIPTION_UPSTREAM_HISTORY: '0',
+      SUBSCRIPTION_SOCKETS_PER_USER: '2',
+      SUBSCRIPTION_SOCKETS_PER_IP: '4',
+      SUBSCRIPTIONS_PER_USER: '5',
+      SUBSCRIPTIONS_PER_IP: '6',
+      SUBSCRIPTION_QUEUE_BUDGET_BYTES: '2048',
     });
-    expect(routerDepsFromConfig(config, silentLogger()).subscriptions).toEqual({ maxSubscriptionsPerConnection: 3, queueLimit: 7, connectionInitTimeoutMs: 900, maxUpstreamHistory: 0 });
+    expect(routerDepsFromConfig(config, silentLogger()).subscriptions).toEqual({
+      maxSubscriptionsPerConnection: 3,
+      queueLimit: 7,
+      connectionInitTimeoutMs: 900,
+      maxUpstreamHistory: 0,
+      maxSocketsPerUser: 2,
+      maxSocketsPerIp: 4,
+      maxSubscriptionsPerUser: 5,
+      maxSubscriptionsPerIp: 6,
+      queueBudgetBytes: 2048,
+    });
     expect(() => loadRouterConfig({ INTERNAL_SIGNING_SECRET: secret, SUBSCRIPTION_QUEUE_LIMIT: '0' })).toThrow(/SUBSCRIPTION_QUEUE_LIMIT/);
   });
 });

@@ -2,6 +2,7 @@ import type { GraphQLError } from 'graphql';
 import type { ExecutionResult } from 'graphql-ws';
 import { codedError, type Principal } from '@chatgraph/kit';
 import { ClientSubscription } from '../src/subscriptions/clientSubscription';
+import { eventBytes, QueueBudget } from '../src/subscriptions/queueBudget';
 import { subscriptionEnd } from '../src/subscriptions/errors';
 import { SharedUpstreams } from '../src/subscriptions/sharedUpstreams';
 import type { UpstreamConnections, UpstreamEvent, UpstreamRequest, UpstreamSink } from '../src/subscriptions/upstreamConnections';
@@ -137,5 +138,36 @@ describe('router subscriptions: client queue and shared upstreams (in process)',
       connections.sinks[0]?.next(event(3));
       expect(subscription.queued).toBe(0);
     });
+  });
+
+  it('ends the clients with the most bytes waiting once the total queued across clients is over the budget', async () => {
+    const connections = new FakeConnections();
+    const upstreams = new SharedUpstreams({ connections: connections as unknown as UpstreamConnections, maxHistory: 0 });
+    const size = eventBytes(event(1));
+    const budget = new QueueBudget(5 * size);
+    const subscribe = (ends: string[]): ClientSubscription =>
+      new ClientSubscription({ queueLimit: 100, budget, shape: async (e) => e as ExecutionResult, join: (listener) => upstreams.join({ ...target, operationKey: `k${connections.sinks.length}` }, listener), onEnd: (reason) => ends.push(reason) }).start();
+    const slowEnds: string[] = [];
+    const quickEnds: string[] = [];
+    const slow = subscribe(slowEnds);
+    const quick = subscribe(quickEnds);
+    const [slowSink, quickSink] = connections.sinks;
+    for (let seq = 1; seq <= 4; seq++) slowSink?.next(event(seq));
+    quickSink?.next(event(1));
+    expect(budget.bytes).toBe(5 * size);
+    // Over the budget: the client with the most waiting (4 events to 2) is ended, the other keeps its queue.
+    quickSink?.next(event(2));
+    expect(slowEnds).toEqual(['slow']);
+    expect(quickEnds).toEqual([]);
+    expect(budget.bytes).toBe(2 * size);
+    expect(connections.unsubscribed).toBe(1);
+    const ending = await drain(slow);
+    expect(ending.seqs).toEqual([]);
+    expect(ending.error?.extensions).toMatchObject({ code: 'SLOW_CONSUMER', budgetBytes: 5 * size });
+    // The quick client reads its events; what it sends is given back to the budget.
+    expect((await quick.next()).value).toEqual(event(1));
+    expect(budget.bytes).toBe(size);
+    await quick.return();
+    expect(budget.bytes).toBe(0);
   });
 });
