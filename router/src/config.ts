@@ -78,7 +78,7 @@ export const ROUTER_CONFIG_SPEC = {
   }),
   METRICS_MAX_OPERATIONS: int({
     description: 'Most distinct operation names labelled on their own in `/metrics` (the first ones seen); later names share the `__other__` label, nameless operations `anonymous`.',
-    default: 500,
+    default: 200,
     min: 1,
   }),
   SUBSCRIPTION_SOCKETS_PER_USER: int({ description: 'Most graphql-ws sockets one user (all their tokens and API keys) may have open; more are closed with 4429.', default: 20, min: 1 }),

@@ -54,7 +54,7 @@ export interface RouterDeps {
   drainTimeoutMs?: number;
   /** Subscriptions over graphql-ws (limits, and ping/idle timings for tests). */
   subscriptions?: RouterSubscriptionOptions;
-  /** Most distinct operation names with their own metrics label; later ones share `__other__`. Default 500. */
+  /** Most distinct operation names with their own metrics label; later ones share `__other__`. Default 200. */
   metricsMaxOperations?: number;
 }
 

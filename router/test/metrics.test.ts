@@ -38,9 +38,9 @@ describe('router metrics: operation labels are bounded', () => {
     expect([...operationLabels(await service.registry.metrics())]).toEqual(['x'.repeat(64)]);
   });
 
-  it('reads the cap from METRICS_MAX_OPERATIONS (default 500)', () => {
+  it('reads the cap from METRICS_MAX_OPERATIONS (default 200)', () => {
     const secret = 'x'.repeat(32);
-    expect(routerDepsFromConfig(loadRouterConfig({ INTERNAL_SIGNING_SECRET: secret }), silentLogger()).metricsMaxOperations).toBe(500);
+    expect(routerDepsFromConfig(loadRouterConfig({ INTERNAL_SIGNING_SECRET: secret }), silentLogger()).metricsMaxOperations).toBe(200);
     expect(routerDepsFromConfig(loadRouterConfig({ INTERNAL_SIGNING_SECRET: secret, METRICS_MAX_OPERATIONS: '7' }), silentLogger()).metricsMaxOperations).toBe(7);
   });
 });

@@ -36,7 +36,7 @@ export class OperationLabels {
 export interface ServiceMetricsOptions {
   /** Also collect Node's default process metrics (memory, event loop, GC). */
   defaultMetrics?: boolean;
-  /** Most distinct operation names labelled on their own (see OperationLabels). Default 500. */
+  /** Most distinct operation names labelled on their own (see OperationLabels). Default 200. */
   maxOperations?: number;
 }
 
@@ -53,7 +53,7 @@ export class ServiceMetrics {
   readonly operations: OperationLabels;
 
   constructor(service: string, options: ServiceMetricsOptions = {}) {
-    this.operations = new OperationLabels(options.maxOperations ?? 500);
+    this.operations = new OperationLabels(options.maxOperations ?? 200);
     this.registry.setDefaultLabels({ service });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
     this.requests = new Counter({ name: 'graphql_requests_total', help: 'GraphQL requests by operation', labelNames: ['operation'], registers: [this.registry] });
