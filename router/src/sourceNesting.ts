@@ -7,11 +7,14 @@
  */
 export const MAX_SOURCE_NESTING = 256;
 
-const OPEN = new Set([0x7b /* { */, 0x5b /* [ */, 0x28 /* ( */]);
-const CLOSE = new Set([0x7d /* } */, 0x5d /* ] */, 0x29 /* ) */]);
+const BRACE_OPEN = 0x7b;
+const BRACKET_OPEN = 0x5b;
+const PAREN_OPEN = 0x28;
+const BRACE_CLOSE = 0x7d;
+const BRACKET_CLOSE = 0x5d;
+const PAREN_CLOSE = 0x29;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const HASH = 0x23;
 const LF = 0x0a;
 const CR = 0x0d;
 
@@ -22,17 +25,26 @@ const CR = 0x0d;
  */
 export function nestsDeeperThan(source: string, max: number): boolean {
   let depth = 0;
-  const length = source.length;
-  for (let i = 0; i < length; i++) {
-    const c = source.charCodeAt(i);
-    if (OPEN.has(c)) {
-      if (++depth > max) return true;
-    } else if (CLOSE.has(c)) {
-      if (depth > 0) depth--;
-    } else if (c === HASH) {
-      while (i + 1 < length && source.charCodeAt(i + 1) !== LF && source.charCodeAt(i + 1) !== CR) i++;
-    } else if (c === QUOTE) {
-      i = source.startsWith('"""', i) ? endOfBlockString(source, i + 3) : endOfString(source, i + 1);
+  // This runs on up to MAX_BODY_BYTES before parsing: the regex engine skips the characters that
+  // matter to nobody (most of them) natively, and the switch looks only at the rest.
+  // A comment is matched whole (to its line's end), so its brackets are skipped with it.
+  const interesting = /[{}[\]()"]|#[^\n\r]*/g;
+  for (let match = interesting.exec(source); match; match = interesting.exec(source)) {
+    const i = match.index;
+    switch (source.charCodeAt(i)) {
+      case BRACE_OPEN:
+      case BRACKET_OPEN:
+      case PAREN_OPEN:
+        if (++depth > max) return true;
+        break;
+      case BRACE_CLOSE:
+      case BRACKET_CLOSE:
+      case PAREN_CLOSE:
+        if (depth > 0) depth--;
+        break;
+      case QUOTE:
+        interesting.lastIndex = (source.startsWith('"""', i) ? endOfBlockString(source, i + 3) : endOfString(source, i + 1)) + 1;
+        break;
     }
   }
   return false;

@@ -1,5 +1,6 @@
 import { getIntrospectionQuery, parse, type OperationDefinitionNode } from 'graphql';
 import { measureOperation } from '../src';
+import { nestsDeeperThan } from '../src/sourceNesting';
 import { errorCode, type GraphQLResult } from './support/http';
 import { executedRequests } from './support/metrics';
 import { startTestGraph, type TestGraph } from './support/testGraph';
@@ -163,6 +164,17 @@ describe('router: operation cost limit', () => {
     expect(res.status).toBe(400);
     expect(res.body.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', limit: 'cost', max: 6, actual: 7 });
     expect(res.body.data).toBeUndefined();
+  });
+});
+
+describe('nestsDeeperThan (the guard before parsing)', () => {
+  it('counts braces, brackets and parentheses, and nothing in strings, block strings or comments', () => {
+    expect(nestsDeeperThan('{ a(x: [[1]]) }', 4)).toBe(false);
+    expect(nestsDeeperThan('{ a(x: [[1]]) }', 3)).toBe(true);
+    expect(nestsDeeperThan('{ a(x: "{{{[[[(((\\"{{{") }', 2)).toBe(false);
+    expect(nestsDeeperThan('{ a(x: """ {{{ \\""" {{{ """) }', 2)).toBe(false);
+    expect(nestsDeeperThan('{ a # {{{{\n b # [[[\r c }', 1)).toBe(false);
+    expect(nestsDeeperThan('{ a # {{{{\n { { } } }', 2)).toBe(true);
   });
 });
 
