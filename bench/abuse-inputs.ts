@@ -1,12 +1,12 @@
 /**
  * Inputs that must not hurt the router (issue 10, section 3), against a router and identity each
  * in their own process (the router's own figures, from /proc, Linux only):
- *  1. 20,000 distinct operation names: `/metrics` size, router RSS, how long a scrape takes and
- *     the worst latency of a trivial request sent during it (what a scrape stalls);
+ *  1. 1,000 graphql-ws sockets from one token: how many are acknowledged or refused (close
+ *     codes) and the router's RSS with them open;
  *  2. a 1 MiB `{ a a a … }` and a 5,000-deep document: router CPU per request, status and code
  *     (over HTTP and, for the deep one, over graphql-ws);
- *  3. 1,000 graphql-ws sockets from one token: how many are acknowledged or refused (close
- *     codes) and the router's RSS with them open.
+ *  3. 20,000 distinct operation names: `/metrics` size, router RSS, how long a scrape takes and
+ *     the worst latency of a trivial request sent during it (what a scrape stalls).
  *
  *   pnpm bench:abuse-inputs   # ABUSE_OPERATIONS=20000 ABUSE_SOCKETS=1000 ABUSE_REPEAT=5
  */
@@ -84,7 +84,7 @@ async function operationNames(stack: BenchStack, pid: number): Promise<void> {
     }
     await Promise.all([scrape, ...pings]);
   }
-  console.log(`\n1. ${OPERATIONS} distinct operation names`);
+  console.log(`\n3. ${OPERATIONS} distinct operation names`);
   console.log(`   /metrics size: ${fmt(sizeBefore / 1024)} KB before -> ${fmt(size / 1024)} KB after`);
   console.log(`   router RSS: ${fmt(rssBefore)} MB before -> ${fmt(rssMb(pid))} MB after`);
   console.log(`   slowest scrape: ${fmt(scrapeMs)} ms; worst latency of a request sent during a scrape: ${fmt(worstDuringScrape)} ms`);
@@ -151,7 +151,7 @@ async function manySockets(stack: BenchStack, pid: number, token: string): Promi
   for (let i = 0; i < SOCKETS; i += 50) await Promise.all(Array.from({ length: Math.min(50, SOCKETS - i) }, open));
   await new Promise((r) => setTimeout(r, 500));
   const rssOpen = rssMb(pid);
-  console.log(`\n3. ${SOCKETS} graphql-ws sockets from one token`);
+  console.log(`\n1. ${SOCKETS} graphql-ws sockets from one token`);
   console.log(`   outcomes: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}`);
   console.log(`   router RSS: ${fmt(rssBefore)} MB before -> ${fmt(rssOpen)} MB with them open (+${fmt(rssOpen - rssBefore)} MB)`);
   for (const ws of sockets) ws.terminate();
@@ -166,9 +166,10 @@ async function main(): Promise<void> {
     await graphql(stack.url, 'mutation($i: RegisterInput!) { register(input: $i) { user { id } } }', { i: { email, password, name: 'Bench' } });
     const { login } = await graphql<{ login: { accessToken: string } }>(stack.url, 'mutation($i: LoginInput!) { login(input: $i) { accessToken } }', { i: { email, password } });
     console.log(`router pid ${pid}, RSS at start ${fmt(rssMb(pid))} MB`);
+    // Sockets first, while the router's RSS is not yet inflated by the other two.
+    await manySockets(stack, pid, login.accessToken);
     await costlyDocuments(stack, pid);
     await operationNames(stack, pid);
-    await manySockets(stack, pid, login.accessToken);
   } finally {
     await stack.stop();
   }
