@@ -93,7 +93,8 @@ async function operationNames(stack: BenchStack, pid: number): Promise<void> {
 async function costlyDocuments(stack: BenchStack, pid: number): Promise<void> {
   console.log(`\n2. costly documents (router CPU per request, mean of ${REPEAT})`);
   const wide = `{ ${'a '.repeat(Math.floor((1024 * 1024 - 64) / 2))}}`;
-  const deep = `{ ${'me { friend '.repeat(2500)}${'}'.repeat(5000)} }`;
+  // 5,000 levels of selection sets, balanced: `{ a { a { … b } } }`.
+  const deep = `{ ${'a { '.repeat(5000)}b${' }'.repeat(5000)} }`;
   for (const [name, query] of [
     [`1 MiB { a a a … } (${wide.length} chars)`, wide],
     ['5,000-deep document', deep],
