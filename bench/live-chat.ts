@@ -247,6 +247,11 @@ function spawnRouter(stack: EmbeddedStack, port: number): ChildProcess {
       SUBGRAPH_URLS: Object.entries(urls)
         .map(([name, url]) => `${name}=${url}/graphql`)
         .join(','),
+      // The idle-memory figure opens IDLE sockets and subscriptions from one user and address: lift the caps above it.
+      SUBSCRIPTION_SOCKETS_PER_USER: String(IDLE + 10),
+      SUBSCRIPTION_SOCKETS_PER_IP: String(IDLE + 10),
+      SUBSCRIPTIONS_PER_USER: String(IDLE + 10),
+      SUBSCRIPTIONS_PER_IP: String(IDLE + 10),
     },
   });
 }

@@ -59,6 +59,11 @@ export const ROUTER_CONFIG_SPEC = {
     default: 5000,
     min: 1,
   }),
+  MAX_TOKENS: int({
+    description: 'Most lexical tokens (and, separately, comments) in a document; the parser stops at one more and the request gets BAD_USER_INPUT (400). Brackets may nest at most 256 deep.',
+    default: 5000,
+    min: 100,
+  }),
   SUBSCRIPTIONS_PER_CONNECTION: int({ description: 'Most subscriptions open at once on one graphql-ws connection; more are refused with RATE_LIMITED.', default: 100, min: 1 }),
   SUBSCRIPTION_QUEUE_LIMIT: int({
     description: 'Most events waiting to be sent to one client subscription; one more ends it with SLOW_CONSUMER (the client resubscribes from the last event it received).',
@@ -70,6 +75,20 @@ export const ROUTER_CONFIG_SPEC = {
     description: 'Most events a shared upstream subscription keeps to replay to late joiners (capped by SUBSCRIPTION_QUEUE_LIMIT); past it, identical subscriptions open their own upstream.',
     default: 1000,
     min: 0,
+  }),
+  METRICS_MAX_OPERATIONS: int({
+    description: 'Most distinct operation names labelled on their own in `/metrics` (the first ones seen); later names share the `__other__` label, nameless operations `anonymous`.',
+    default: 200,
+    min: 1,
+  }),
+  SUBSCRIPTION_SOCKETS_PER_USER: int({ description: 'Most graphql-ws sockets one user (all their tokens and API keys) may have open; more are closed with 4429.', default: 20, min: 1 }),
+  SUBSCRIPTION_SOCKETS_PER_IP: int({ description: 'Most graphql-ws sockets open from one IP address, authenticated or not; more are closed with 4429.', default: 100, min: 1 }),
+  SUBSCRIPTIONS_PER_USER: int({ description: 'Most subscriptions one user may have open over all their sockets; more are refused with RATE_LIMITED.', default: 200, min: 1 }),
+  SUBSCRIPTIONS_PER_IP: int({ description: 'Most subscriptions open from one IP address; more are refused with RATE_LIMITED.', default: 500, min: 1 }),
+  SUBSCRIPTION_QUEUE_BUDGET_BYTES: int({
+    description: 'Bytes of events waiting to be sent, over every client subscription together; past it, the clients with the most waiting are ended with SLOW_CONSUMER.',
+    default: 64 * 1024 * 1024,
+    min: 1024,
   }),
   API_KEY_CACHE_MS: int({ description: 'How long an API-key verification (valid or refused) is cached; a revocation takes effect within this time.', default: 5000, min: 0 }),
   ...kvStoreConfigSpec,

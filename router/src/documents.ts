@@ -14,7 +14,8 @@ import {
 import { compileCost, type CostNode } from './cost';
 import { checkOperationLimits, measureOperation, type OperationLimits } from './limits';
 import { LruCache } from './lru';
-import type { Refusal } from './refusal';
+import { refusal, type Refusal } from './refusal';
+import { MAX_SOURCE_NESTING, nestsDeeperThan } from './sourceNesting';
 
 /** One operation of a cached document, with everything about it that does not depend on the request. */
 export interface PreparedOperation {
@@ -112,9 +113,16 @@ export class DocumentCache {
   private build(source: string): PreparedDocument {
     const queryHash = createHash('sha256').update(source).digest('hex');
     const base = { source, queryHash, operations: new Map<string, PreparedOperation | Refusal>() };
+    // Before parsing: graphql-js parses recursively, and a deep enough document overflows the stack.
+    if (nestsDeeperThan(source, MAX_SOURCE_NESTING)) {
+      const tooDeep = refusal('BAD_USER_INPUT', `Document nests brackets more than ${MAX_SOURCE_NESTING} levels deep`, { limit: 'nesting', max: MAX_SOURCE_NESTING });
+      return { ...base, document: undefined, invalid: tooDeep, operationCount: 0 };
+    }
     let document: DocumentNode;
     try {
-      document = parse(source);
+      const { maxTokens } = this.options.limits;
+      // A syntax error as any other: "Document contains more that N tokens. Parsing aborted." (graphql-js's words).
+      document = parse(source, { maxLexicalTokens: maxTokens, maxComments: maxTokens });
     } catch (err) {
       if (!(err instanceof GraphQLError)) throw err;
       return { ...base, document: undefined, invalid: badInput([err], false), operationCount: 0 };

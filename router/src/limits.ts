@@ -11,6 +11,11 @@ export interface OperationLimits {
   maxRootFields: number;
   /** Static cost (see cost.ts): every field 1, list fields multiplied by their page size. */
   maxCost: number;
+  /**
+   * Most lexical tokens (and, separately, comments) in a document: the parser stops there, so a
+   * huge document (`{ a a a … }`) costs at most this many tokens of parsing before its refusal.
+   */
+  maxTokens: number;
 }
 
 /** What `measureOperation` finds. */

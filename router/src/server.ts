@@ -65,6 +65,8 @@ export interface RouterDeps {
    * credentials are checked by signature only.
    */
   principals?: KeyValues;
+  /** Most distinct operation names with their own metrics label; later ones share `__other__`. Default 200. */
+  metricsMaxOperations?: number;
 }
 
 /** The graphql-ws server's limits (DEFAULT_SUBSCRIPTION_LIMITS when unset) and timings. */
@@ -91,7 +93,7 @@ export interface Router {
 }
 
 /** The limits when configuration sets none (the same defaults as ROUTER_CONFIG_SPEC). */
-export const DEFAULT_LIMITS: RouterLimits = { maxBodyBytes: 1_048_576, maxDepth: 12, maxAliases: 30, maxRootFields: 20, maxCost: 5000 };
+export const DEFAULT_LIMITS: RouterLimits = { maxBodyBytes: 1_048_576, maxDepth: 12, maxAliases: 30, maxRootFields: 20, maxCost: 5000, maxTokens: 5000 };
 
 /**
  * Builds the router: `@apollo/gateway` behind the router's own request pipeline (pipeline.ts),
@@ -101,7 +103,7 @@ export const DEFAULT_LIMITS: RouterLimits = { maxBodyBytes: 1_048_576, maxDepth:
 export function buildRouter(deps: RouterDeps): Router {
   const { logger } = deps;
   const limits: RouterLimits = { ...DEFAULT_LIMITS, ...deps.limits };
-  const metrics = new ServiceMetrics('router', { defaultMetrics: true });
+  const metrics = new ServiceMetrics('router', { defaultMetrics: true, maxOperations: deps.metricsMaxOperations });
   const identityUrl = deps.auth.identityUrl.replace(/\/$/, '');
   const identityTimeoutMs = deps.auth.identityTimeoutMs ?? 5000;
   const authLogger = logger.child({ component: 'auth' });

@@ -1,5 +1,6 @@
 import { getIntrospectionQuery, parse, type OperationDefinitionNode } from 'graphql';
 import { measureOperation } from '../src';
+import { nestsDeeperThan } from '../src/sourceNesting';
 import { errorCode, type GraphQLResult } from './support/http';
 import { executedRequests } from './support/metrics';
 import { startTestGraph, type TestGraph } from './support/testGraph';
@@ -163,5 +164,51 @@ describe('router: operation cost limit', () => {
     expect(res.status).toBe(400);
     expect(res.body.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', limit: 'cost', max: 6, actual: 7 });
     expect(res.body.data).toBeUndefined();
+  });
+});
+
+describe('nestsDeeperThan (the guard before parsing)', () => {
+  it('counts braces, brackets and parentheses, and nothing in strings, block strings or comments', () => {
+    expect(nestsDeeperThan('{ a(x: [[1]]) }', 4)).toBe(false);
+    expect(nestsDeeperThan('{ a(x: [[1]]) }', 3)).toBe(true);
+    expect(nestsDeeperThan('{ a(x: "{{{[[[(((\\"{{{") }', 2)).toBe(false);
+    expect(nestsDeeperThan('{ a(x: """ {{{ \\""" {{{ """) }', 2)).toBe(false);
+    expect(nestsDeeperThan('{ a # {{{{\n b # [[[\r c }', 1)).toBe(false);
+    expect(nestsDeeperThan('{ a # {{{{\n { { } } }', 2)).toBe(true);
+  });
+});
+
+describe('router: documents that would cost the parser dearly', () => {
+  let graph: TestGraph;
+
+  beforeAll(async () => {
+    graph = await startTestGraph({ limits: { maxTokens: 100, maxBodyBytes: 2 * 1024 * 1024 } });
+  });
+  afterAll(() => graph.stop());
+
+  it('refuses a document over MAX_TOKENS (a 1 MiB `{ a a a … }`) with one coded 400, and serves one within it', async () => {
+    const huge = await graph.router.query(`{ ${'a '.repeat(512 * 1024)}}`);
+    expect(huge.status).toBe(400);
+    // One error: the parser stopped; validation never saw the half a million unknown fields.
+    expect(huge.body.errors).toHaveLength(1);
+    expect(huge.body.errors?.[0]?.message).toMatch(/100 tokens/);
+    expect(errorCode(huge)).toBe('BAD_USER_INPUT');
+    const aliases = (n: number): string => `{ ${Array.from({ length: n }, (_, i) => `f${i}: requestId`).join(' ')} }`;
+    // Braces and 3 tokens per alias: 32 aliases are 98 tokens, parsed (then refused for their number); 33 are 101.
+    expect((await graph.router.query(aliases(32))).body.errors?.[0]?.extensions).toMatchObject({ limit: 'aliases' });
+    expect((await graph.router.query(aliases(33))).body.errors?.[0]?.message).toMatch(/100 tokens/);
+  });
+
+  it('refuses a 5,000-deep document with a coded 400 naming the limit, not a stack overflow', async () => {
+    const deep = `{ ${'me { friend { '.repeat(2500)}id${' } }'.repeat(2500)} }`;
+    const res = await graph.router.query(deep);
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([{ message: 'Document nests brackets more than 256 levels deep', extensions: { code: 'BAD_USER_INPUT', limit: 'nesting', max: 256 } }]);
+    // Nested list values in an argument recurse in the parser just the same.
+    const deepValue = await graph.router.query(`{ me(x: ${'['.repeat(5000)}${']'.repeat(5000)}) { id } }`);
+    expect(deepValue.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'nesting' });
+    // Brackets inside strings and comments are not nesting.
+    const quoted = await graph.router.query(`{ requestId } # ${'{'.repeat(300)}`);
+    expect(quoted.body.errors).toBeUndefined();
   });
 });

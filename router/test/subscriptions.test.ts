@@ -128,6 +128,14 @@ describe('router: federated subscriptions over graphql-ws', () => {
     expect(await executedRequests(graph.chat.subgraph)).toBe(before.chat);
   });
 
+  it('refuses a 5,000-deep document over the socket with a coded error, and the socket stays usable', async () => {
+    const client = graph.client(graph.token('dora'));
+    const deep = `subscription { messageStream(messageId: "x") { ${'message { conversation { latest { '.repeat(1700)}id${' } } }'.repeat(1700)} } }`;
+    const ending = await client.subscribe(deep).ended;
+    expect(ending).toEqual({ kind: 'error', errors: [{ message: 'Document nests brackets more than 256 levels deep', extensions: { code: 'BAD_USER_INPUT', limit: 'nesting', max: 256 } }] });
+    expect(await client.subscribe('{ me { id } }').ended).toEqual({ kind: 'complete' });
+  });
+
   it('passes a coded error of the owning subgraph through with its code', async () => {
     const client = graph.client(graph.token('erin'));
     const sub = client.subscribe('subscription { messageStream(messageId: "m5") { seq } }');
@@ -158,8 +166,23 @@ describe('router: subscription configuration', () => {
       SUBSCRIPTION_QUEUE_LIMIT: '7',
       SUBSCRIPTION_INIT_TIMEOUT_MS: '900',
       SUBSCRIPTION_UPSTREAM_HISTORY: '0',
+      SUBSCRIPTION_SOCKETS_PER_USER: '2',
+      SUBSCRIPTION_SOCKETS_PER_IP: '4',
+      SUBSCRIPTIONS_PER_USER: '5',
+      SUBSCRIPTIONS_PER_IP: '6',
+      SUBSCRIPTION_QUEUE_BUDGET_BYTES: '2048',
     });
-    expect(routerDepsFromConfig(config, silentLogger()).subscriptions).toEqual({ maxSubscriptionsPerConnection: 3, queueLimit: 7, connectionInitTimeoutMs: 900, maxUpstreamHistory: 0 });
+    expect(routerDepsFromConfig(config, silentLogger()).subscriptions).toEqual({
+      maxSubscriptionsPerConnection: 3,
+      queueLimit: 7,
+      connectionInitTimeoutMs: 900,
+      maxUpstreamHistory: 0,
+      maxSocketsPerUser: 2,
+      maxSocketsPerIp: 4,
+      maxSubscriptionsPerUser: 5,
+      maxSubscriptionsPerIp: 6,
+      queueBudgetBytes: 2048,
+    });
     expect(() => loadRouterConfig({ INTERNAL_SIGNING_SECRET: secret, SUBSCRIPTION_QUEUE_LIMIT: '0' })).toThrow(/SUBSCRIPTION_QUEUE_LIMIT/);
   });
 });

@@ -2,6 +2,7 @@ import type { GraphQLError } from 'graphql';
 import type { ExecutionResult } from 'graphql-ws';
 import { codedError, type Principal } from '@chatgraph/kit';
 import { ClientSubscription } from '../src/subscriptions/clientSubscription';
+import { eventBytes, QueueBudget } from '../src/subscriptions/queueBudget';
 import { subscriptionEnd } from '../src/subscriptions/errors';
 import { SharedUpstreams } from '../src/subscriptions/sharedUpstreams';
 import type { UpstreamConnections, UpstreamEvent, UpstreamRequest, UpstreamSink } from '../src/subscriptions/upstreamConnections';
@@ -20,10 +21,10 @@ const ALICE: Principal = { kind: 'user', userId: 'alice', role: 'USER', via: 'jw
 const target = { url: 'http://streaming/graphql', principal: ALICE, operationKey: 'subscription{s}', request: { query: 'subscription{s}', operationName: undefined, variables: {} } };
 const event = (seq: number): UpstreamEvent => ({ data: { s: seq } });
 
-function subscriptionOn(upstreams: SharedUpstreams, queueLimit: number, ends: string[] = []): ClientSubscription {
+function subscriptionOn(upstreams: SharedUpstreams, queueLimit: number, ends: string[] = [], shape: (e: UpstreamEvent) => Promise<ExecutionResult> = async (e) => e as ExecutionResult): ClientSubscription {
   return new ClientSubscription({
     queueLimit,
-    shape: async (e) => e as ExecutionResult,
+    shape,
     join: (listener) => upstreams.join(target, listener),
     onEnd: (reason) => ends.push(reason),
   }).start();
@@ -98,5 +99,75 @@ describe('router subscriptions: client queue and shared upstreams (in process)',
     expect(connections.unsubscribed).toBe(1);
     expect((await drain(a)).error?.extensions.code).toBe('SUBSCRIPTION_SCHEMA_RELOAD');
     expect(a.queued).toBe(0);
+  });
+
+  describe('an event whose hydration fails', () => {
+    /** Hydration that fails on event 2, as `executeQueryPlan` can throw. */
+    const failingOn2 = async (e: UpstreamEvent): Promise<ExecutionResult> => {
+      if (e.data?.s === 2) throw codedError('UNAVAILABLE', 'the owner of a field is unavailable');
+      return e as ExecutionResult;
+    };
+
+    it('ends the subscription with that coded error and leaves the upstream (event already queued)', async () => {
+      const connections = new FakeConnections();
+      const upstreams = new SharedUpstreams({ connections: connections as unknown as UpstreamConnections, maxHistory: 10 });
+      const ends: string[] = [];
+      const subscription = subscriptionOn(upstreams, 10, ends, failingOn2);
+      for (let seq = 1; seq <= 3; seq++) connections.sinks[0]?.next(event(seq));
+      // graphql-ws pulls with for-await, which does not call return() after a failed next().
+      const { seqs, error } = await drain(subscription);
+      expect(seqs).toEqual([1]);
+      expect(error?.extensions.code).toBe('UNAVAILABLE');
+      expect(ends).toEqual(['error']);
+      expect(connections.unsubscribed).toBe(1);
+      expect(upstreams.size).toBe(0);
+      expect(subscription.queued).toBe(0);
+    });
+
+    it('ends the subscription and leaves the upstream when the client was waiting for the event', async () => {
+      const connections = new FakeConnections();
+      const upstreams = new SharedUpstreams({ connections: connections as unknown as UpstreamConnections, maxHistory: 10 });
+      const ends: string[] = [];
+      const subscription = subscriptionOn(upstreams, 10, ends, failingOn2);
+      const pulled = subscription.next();
+      connections.sinks[0]?.next(event(2));
+      await expect(pulled).rejects.toMatchObject({ extensions: { code: 'UNAVAILABLE' } });
+      expect(ends).toEqual(['error']);
+      expect(connections.unsubscribed).toBe(1);
+      // Later upstream events reach nobody.
+      connections.sinks[0]?.next(event(3));
+      expect(subscription.queued).toBe(0);
+    });
+  });
+
+  it('ends the clients with the most bytes waiting once the total queued across clients is over the budget', async () => {
+    const connections = new FakeConnections();
+    const upstreams = new SharedUpstreams({ connections: connections as unknown as UpstreamConnections, maxHistory: 0 });
+    const size = eventBytes(event(1));
+    const budget = new QueueBudget(5 * size);
+    const subscribe = (ends: string[]): ClientSubscription =>
+      new ClientSubscription({ queueLimit: 100, budget, shape: async (e) => e as ExecutionResult, join: (listener) => upstreams.join({ ...target, operationKey: `k${connections.sinks.length}` }, listener), onEnd: (reason) => ends.push(reason) }).start();
+    const slowEnds: string[] = [];
+    const quickEnds: string[] = [];
+    const slow = subscribe(slowEnds);
+    const quick = subscribe(quickEnds);
+    const [slowSink, quickSink] = connections.sinks;
+    for (let seq = 1; seq <= 4; seq++) slowSink?.next(event(seq));
+    quickSink?.next(event(1));
+    expect(budget.bytes).toBe(5 * size);
+    // Over the budget: the client with the most waiting (4 events to 2) is ended, the other keeps its queue.
+    quickSink?.next(event(2));
+    expect(slowEnds).toEqual(['slow']);
+    expect(quickEnds).toEqual([]);
+    expect(budget.bytes).toBe(2 * size);
+    expect(connections.unsubscribed).toBe(1);
+    const ending = await drain(slow);
+    expect(ending.seqs).toEqual([]);
+    expect(ending.error?.extensions).toMatchObject({ code: 'SLOW_CONSUMER', budgetBytes: 5 * size });
+    // The quick client reads its events; what it sends is given back to the budget.
+    expect((await quick.next()).value).toEqual(event(1));
+    expect(budget.bytes).toBe(size);
+    await quick.return();
+    expect(budget.bytes).toBe(0);
   });
 });

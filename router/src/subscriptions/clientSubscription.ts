@@ -1,6 +1,7 @@
-import type { GraphQLError } from 'graphql';
+import { GraphQLError } from 'graphql';
 import type { ExecutionResult } from 'graphql-ws';
 import { subscriptionEnd } from './errors';
+import { eventBytes, type BudgetHolder, type QueueBudget } from './queueBudget';
 import type { UpstreamListener } from './sharedUpstreams';
 import type { UpstreamEvent } from './upstreamConnections';
 
@@ -10,6 +11,8 @@ export type EventShaper = (event: UpstreamEvent) => Promise<ExecutionResult>;
 export interface ClientSubscriptionOptions {
   /** Most events waiting to be sent; one more ends the subscription with SLOW_CONSUMER. */
   queueLimit: number;
+  /** The bytes waiting in every client's queue: over it, the slowest are ended with SLOW_CONSUMER. */
+  budget?: QueueBudget;
   shape: EventShaper;
   /** Joins the upstream; returns the function leaving it. Called once, on start. */
   join(listener: UpstreamListener): () => void;
@@ -27,7 +30,7 @@ type Waiter = { resolve(result: IteratorResult<ExecutionResult>): void; reject(e
  * never silently dropped. Each event is hydrated (the `_entities` fetches of the plan) when it is
  * pulled, so hydration runs in order and at the client's pace.
  */
-export class ClientSubscription implements AsyncIterableIterator<ExecutionResult> {
+export class ClientSubscription implements AsyncIterableIterator<ExecutionResult>, BudgetHolder {
   private readonly queue: UpstreamEvent[] = [];
   private waiter: Waiter | undefined;
   /** Set when the subscription ends: after the queued events (upstream end) or at once. */
@@ -64,9 +67,18 @@ export class ClientSubscription implements AsyncIterableIterator<ExecutionResult
     return this;
   }
 
+  /** The budget ends this subscription: it holds the most bytes of all when memory runs out. */
+  evict(maxBytes: number): void {
+    const message = `The router's memory for waiting events (${maxBytes} bytes) is full and this client had the most waiting; resubscribe from the last event received`;
+    this.finish([subscriptionEnd('SLOW_CONSUMER', message, { budgetBytes: maxBytes })], true, 'slow');
+  }
+
   async next(): Promise<IteratorResult<ExecutionResult>> {
     const event = this.queue.shift();
-    if (event) return { done: false, value: await this.options.shape(event) };
+    if (event) {
+      this.options.budget?.release(this, eventBytes(event));
+      return { done: false, value: await this.shaped(event) };
+    }
     if (this.ending) return this.settle();
     return new Promise((resolve, reject) => {
       this.waiter = { resolve, reject };
@@ -81,12 +93,28 @@ export class ClientSubscription implements AsyncIterableIterator<ExecutionResult
     return { done: true, value: undefined };
   }
 
+  /**
+   * The event shaped for the client. A failure ends the subscription with it (graphql-ws sends it
+   * through the router's error boundary: a coded error keeps its code, the rest is INTERNAL, logged):
+   * graphql-ws stops pulling after a failed `next()` without calling `return()`, so without this
+   * the subscription would stay joined to its upstream and counted on its connection.
+   */
+  private async shaped(event: UpstreamEvent): Promise<ExecutionResult> {
+    try {
+      return await this.options.shape(event);
+    } catch (err) {
+      const error = err instanceof GraphQLError ? err : new GraphQLError(err instanceof Error ? err.message : String(err), { originalError: err instanceof Error ? err : undefined });
+      this.finish([error], true, 'error');
+      throw error;
+    }
+  }
+
   private push(event: UpstreamEvent): void {
     if (this.ending) return;
     const waiter = this.waiter;
     if (waiter) {
       this.waiter = undefined;
-      this.options.shape(event).then(
+      this.shaped(event).then(
         (value) => waiter.resolve({ done: false, value }),
         (err: unknown) => waiter.reject(err),
       );
@@ -98,12 +126,16 @@ export class ClientSubscription implements AsyncIterableIterator<ExecutionResult
       return;
     }
     this.queue.push(event);
+    this.options.budget?.add(this, eventBytes(event));
   }
 
   private finish(errors: readonly GraphQLError[] | undefined, immediate: boolean, reason: 'complete' | 'error' | 'slow' | 'cancelled'): void {
     if (this.ending) return;
     this.ending = { errors };
-    if (immediate) this.queue.length = 0;
+    if (immediate) {
+      this.queue.length = 0;
+      this.options.budget?.releaseAll(this);
+    }
     this.leave?.();
     this.leave = undefined;
     if (!this.ended) {

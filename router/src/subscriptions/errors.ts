@@ -27,6 +27,11 @@ export const SUBSCRIPTION_CLOSE_CODES = {
   GOING_AWAY: 1001,
   /** Identity could not be asked to verify the credentials: try again. */
   TRY_AGAIN_LATER: 1013,
+  /**
+   * Too many sockets open for this user (SUBSCRIPTION_SOCKETS_PER_USER) or from this address
+   * (SUBSCRIPTION_SOCKETS_PER_IP): close one first. graphql-ws clients do not retry this code.
+   */
+  TOO_MANY_CONNECTIONS: 4429,
 } as const;
 
 /**

@@ -12,7 +12,7 @@ import type { PreparedDocument, PreparedOperation } from '../documents';
 import type { RouterGateway, SchemaGeneration } from '../gateway';
 import type { GraphQLResponseBody, Pipeline } from '../pipeline';
 import type { PrincipalGuard } from '../principalGuard';
-import { refusal } from '../refusal';
+import { refusal, type Refusal } from '../refusal';
 import { admit, type SubscribePayload } from './admission';
 import { ClientSubscription } from './clientSubscription';
 import { formatSubscriptionErrors, refusedErrors, SUBSCRIPTION_CLOSE_CODES, subscriptionEnd } from './errors';
@@ -20,6 +20,8 @@ import { hydrateEvent } from './hydration';
 import { SubscriptionMetrics } from './metrics';
 import { SubscriptionPlanner, type DataSourceFactory, type SubscriptionPlan } from './planner';
 import { startPrincipalRecheck } from './principalRecheck';
+import { QueueBudget } from './queueBudget';
+import { KeyedCounts } from './quotas';
 import { SharedUpstreams } from './sharedUpstreams';
 import { UpstreamConnections } from './upstreamConnections';
 
@@ -33,10 +35,30 @@ export interface SubscriptionLimits {
   connectionInitTimeoutMs: number;
   /** Most events a shared upstream keeps for late joiners; past it, it is not shared any more. */
   maxUpstreamHistory: number;
+  /** Most sockets one user (any of their tokens and API keys) has open; more are closed with 4429. */
+  maxSocketsPerUser: number;
+  /** Most sockets open from one IP address (authenticated or not); more are closed with 4429. */
+  maxSocketsPerIp: number;
+  /** Most subscriptions one user has open over all their sockets; more are refused with RATE_LIMITED. */
+  maxSubscriptionsPerUser: number;
+  /** Most subscriptions open from one IP address; more are refused with RATE_LIMITED. */
+  maxSubscriptionsPerIp: number;
+  /** Bytes of events waiting in every client's queue together; over it, the slowest clients end with SLOW_CONSUMER. */
+  queueBudgetBytes: number;
 }
 
 /** The defaults when configuration sets none (the same as ROUTER_CONFIG_SPEC). */
-export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = { maxSubscriptionsPerConnection: 100, queueLimit: 1000, connectionInitTimeoutMs: 5000, maxUpstreamHistory: 1000 };
+export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = {
+  maxSubscriptionsPerConnection: 100,
+  queueLimit: 1000,
+  connectionInitTimeoutMs: 5000,
+  maxUpstreamHistory: 1000,
+  maxSocketsPerUser: 20,
+  maxSocketsPerIp: 100,
+  maxSubscriptionsPerUser: 200,
+  maxSubscriptionsPerIp: 500,
+  queueBudgetBytes: 64 * 1024 * 1024,
+};
 
 export interface SubscriptionServerOptions {
   gateway: RouterGateway;
@@ -67,6 +89,9 @@ export interface SubscriptionServerOptions {
 /** One client graphql-ws connection, once authenticated. */
 interface Connection {
   readonly principal: Principal;
+  /** The client's address, and its user (none when anonymous): what the per-IP and per-user caps count. */
+  readonly ip: string;
+  readonly user: string | undefined;
   readonly subscriptions: Set<ClientSubscription>;
   /** Operations started and not yet completed, by graphql-ws id, with their request context (a stop waits for them). */
   readonly running: Map<string, RequestContext>;
@@ -121,6 +146,13 @@ export class SubscriptionServer {
   private readonly planners = new WeakMap<SchemaGeneration, SubscriptionPlanner>();
   /** Connections by socket, for a stop to see which still have operations running. */
   private readonly socketConnections = new WeakMap<WebSocket, Connection>();
+  /** Each socket's client address, from its upgrade request. */
+  private readonly socketAddresses = new WeakMap<WebSocket, string>();
+  private readonly socketsByIp = new KeyedCounts();
+  private readonly socketsByUser = new KeyedCounts();
+  private readonly subscriptionsByIp = new KeyedCounts();
+  private readonly subscriptionsByUser = new KeyedCounts();
+  private readonly budget: QueueBudget;
   private readonly log: Logger;
   private server: Server | undefined;
   private closing: Promise<void> | undefined;
@@ -134,10 +166,12 @@ export class SubscriptionServer {
     this.connections = new UpstreamConnections({ signingSecret: options.signingSecret, logger: this.log, idleMs: options.upstreamIdleMs ?? 5000, keepAliveMs: options.keepAliveMs });
     // A late joiner's replay goes through its queue: a history longer than the queue would overflow it.
     this.upstreams = new SharedUpstreams({ connections: this.connections, maxHistory: Math.min(options.limits.maxUpstreamHistory, options.limits.queueLimit) });
+    this.budget = new QueueBudget(options.limits.queueBudgetBytes);
     this.metrics = new SubscriptionMetrics(options.metrics, {
       clientSubscriptions: () => this.active.size,
       upstreamSubscriptions: () => this.upstreams.size,
       connections: () => this.wss.clients.size,
+      queuedBytes: () => this.budget.bytes,
     });
     // Plans, and the subgraphs' URLs, belong to one supergraph: a reload ends every subscription.
     this.stopListening = options.gateway.onGeneration(() => this.endAll(subscriptionEnd('SUBSCRIPTION_SCHEMA_RELOAD', 'The graph was updated; subscribe again')));
@@ -237,7 +271,18 @@ export class SubscriptionServer {
       socket.end(`HTTP/1.1 ${this.closing ? '503 Service Unavailable' : '404 Not Found'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
+    const ip = req.socket.remoteAddress ?? 'unknown';
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const max = this.options.limits.maxSocketsPerIp;
+      if (!this.socketsByIp.allows(ip, max)) {
+        ws.close(SUBSCRIPTION_CLOSE_CODES.TOO_MANY_CONNECTIONS, `At most ${max} connections from one address`);
+        return;
+      }
+      this.socketsByIp.add(ip);
+      this.socketAddresses.set(ws, ip);
+      ws.once('close', () => this.socketsByIp.remove(ip));
+      this.wss.emit('connection', ws, req);
+    });
   };
 
   /** Authenticates `connection_init`: no token is anonymous, a bad one closes with 4403. */
@@ -256,7 +301,20 @@ export class SubscriptionServer {
       if (err.code === 'UNAVAILABLE') socket.close(SUBSCRIPTION_CLOSE_CODES.TRY_AGAIN_LATER, 'Authentication unavailable, try again');
       return false;
     }
-    const connection: Connection = { principal, subscriptions: new Set(), running: new Map(), expiry: undefined };
+    // Closed while authenticating: its 'close' has fired, so nothing counted now would be given back.
+    if (socket.readyState !== socket.OPEN) return false;
+    const user = principal.kind === 'user' ? principal.userId : undefined;
+    if (user !== undefined) {
+      const max = this.options.limits.maxSocketsPerUser;
+      if (!this.socketsByUser.allows(user, max)) {
+        socket.close(SUBSCRIPTION_CLOSE_CODES.TOO_MANY_CONNECTIONS, `At most ${max} connections per user`);
+        return false;
+      }
+      this.socketsByUser.add(user);
+      socket.once('close', () => this.socketsByUser.remove(user));
+    }
+    const ip = this.socketAddresses.get(socket) ?? 'unknown';
+    const connection: Connection = { principal, ip, user, subscriptions: new Set(), running: new Map(), expiry: undefined };
     const expiresAt = given && principal.kind === 'user' && principal.via === 'jwt' ? jwtExpiry(given) : undefined;
     if (expiresAt !== undefined) {
       // An access token proves the caller until it expires; the socket does not outlive it.
@@ -291,6 +349,8 @@ export class SubscriptionServer {
         refusal('RATE_LIMITED', `At most ${maxSubscriptionsPerConnection} subscriptions may be open on one connection`, { limit: 'subscriptionsPerConnection', max: maxSubscriptionsPerConnection }).errors,
       );
     }
+    const overQuota = this.overSubscriptionQuota(connection);
+    if (overQuota) return refusedErrors(overQuota.errors);
     let plan: SubscriptionPlan;
     let planner: SubscriptionPlanner;
     try {
@@ -306,9 +366,12 @@ export class SubscriptionServer {
       queueLimit: this.options.limits.queueLimit,
       shape: (event) => hydrateEvent(planner, plan, event, { prepared, operationName, variables, context, schema: generation.documents.schema, logger: this.options.gateway.logger }),
       join: (listener) => this.upstreams.join({ url: plan.subgraphUrl, principal: connection.principal, operationKey: plan.upstreamKey, request: upstreamRequest(plan, variables) }, listener),
+      budget: this.budget,
       onEnd: (reason) => {
         connection.subscriptions.delete(subscription);
         this.active.delete(subscription);
+        this.subscriptionsByIp.remove(connection.ip);
+        if (connection.user !== undefined) this.subscriptionsByUser.remove(connection.user);
         if (reason !== 'slow') return;
         this.metrics.slowConsumer();
         context.log.warn({ operation: operationName, queueLimit: this.options.limits.queueLimit }, 'subscription ended: slow consumer');
@@ -316,6 +379,8 @@ export class SubscriptionServer {
     });
     connection.subscriptions.add(subscription);
     this.active.add(subscription);
+    this.subscriptionsByIp.add(connection.ip);
+    if (connection.user !== undefined) this.subscriptionsByUser.add(connection.user);
     const start = (): ClientSubscription => {
       // Planned against a supergraph that was replaced meanwhile: end it as the reload ended the others.
       if (this.options.gateway.generation !== generation) subscription.end(subscriptionEnd('SUBSCRIPTION_SCHEMA_RELOAD', 'The graph was updated; subscribe again'));
@@ -324,6 +389,18 @@ export class SubscriptionServer {
       return subscription;
     };
     return this.admitted(connection, id, generation, admission, { kind: 'subscription', context, start });
+  }
+
+  /** The refusal when the connection's user or address already holds its most subscriptions. */
+  private overSubscriptionQuota(connection: Connection): Refusal | undefined {
+    const { maxSubscriptionsPerUser, maxSubscriptionsPerIp } = this.options.limits;
+    if (connection.user !== undefined && !this.subscriptionsByUser.allows(connection.user, maxSubscriptionsPerUser)) {
+      return refusal('RATE_LIMITED', `At most ${maxSubscriptionsPerUser} subscriptions may be open for one user`, { limit: 'subscriptionsPerUser', max: maxSubscriptionsPerUser });
+    }
+    if (!this.subscriptionsByIp.allows(connection.ip, maxSubscriptionsPerIp)) {
+      return refusal('RATE_LIMITED', `At most ${maxSubscriptionsPerIp} subscriptions may be open from one address`, { limit: 'subscriptionsPerIp', max: maxSubscriptionsPerIp });
+    }
+    return undefined;
   }
 
   /** The execution arguments graphql-ws passes on to `subscribe` or `execute`, carrying the operation. */

@@ -140,7 +140,13 @@ export interface HttpServerOptions {
   drainTimeoutMs?: number;
 }
 
-type State = { kind: 'idle' } | { kind: 'listening'; server: http.Server; url: string } | { kind: 'stopping'; done: Promise<void> } | { kind: 'stopped' };
+type State =
+  | { kind: 'idle' }
+  /** `listen()` is binding: a `stop()` now must wait for the bind, then close what it bound. */
+  | { kind: 'starting'; server: http.Server; bound: Promise<void> }
+  | { kind: 'listening'; server: http.Server; url: string }
+  | { kind: 'stopping'; done: Promise<void> }
+  | { kind: 'stopped' };
 
 export class HttpServer {
   private state: State = { kind: 'idle' };
@@ -166,26 +172,54 @@ export class HttpServer {
     return this.state.kind === 'listening' ? this.state.server : undefined;
   }
 
+  /** Binds and serves; rejects when the bind fails or when `stop()` was called before it finished. */
   async listen(port: number, host = '127.0.0.1'): Promise<string> {
     if (this.state.kind !== 'idle') throw new Error(`cannot listen: server is ${this.state.kind}`);
     const server = http.createServer((req, res) => void this.handle(req, res));
     server.keepAliveTimeout = 65_000;
-    await new Promise<void>((resolve, reject) => {
+    const bound = new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
         server.off('error', reject);
         resolve();
       });
     });
+    this.state = { kind: 'starting', server, bound };
+    try {
+      await bound;
+    } catch (err) {
+      // A failed bind leaves nothing to close (a stop() waiting on it has nothing to do either).
+      if (this.state.kind === 'starting') this.state = { kind: 'idle' };
+      throw err;
+    }
+    // stop() was called while binding: it owns the shutdown (it closes `server`); serving now would outlive it.
+    if (this.state.kind !== 'starting') throw new Error('server was stopped while starting');
     const address = server.address() as AddressInfo;
     const url = `http://${host}:${address.port}`;
     this.state = { kind: 'listening', server, url };
     return url;
   }
 
-  /** Stops accepting, waits for in-flight requests (bounded), then closes every connection. Safe to call twice. */
+  /**
+   * Stops accepting, waits for in-flight requests (bounded), then closes every connection. Safe to
+   * call twice, and during `listen()`: the server is then closed as soon as it is bound.
+   */
   async stop(): Promise<void> {
     if (this.state.kind === 'stopping') return this.state.done;
+    if (this.state.kind === 'starting') {
+      const { server, bound } = this.state;
+      const done = (async () => {
+        // Nothing has been served yet: once bound, close at once (no drain); a failed bind left nothing open.
+        const listening = await bound.then(
+          () => true,
+          () => false,
+        );
+        if (listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+        this.state = { kind: 'stopped' };
+      })();
+      this.state = { kind: 'stopping', done };
+      return done;
+    }
     if (this.state.kind !== 'listening') {
       this.state = { kind: 'stopped' };
       return;

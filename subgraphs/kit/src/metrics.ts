@@ -2,6 +2,44 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 import type { ApolloServerPlugin } from '@apollo/server';
 import { knownCode } from './errors';
 
+/** Longest operation label kept: longer names are cut. */
+const MAX_OPERATION_LABEL = 64;
+
+/** The label of operations without a name. */
+export const ANONYMOUS_OPERATION = 'anonymous';
+/** The one label of every operation name past the cap. */
+export const OTHER_OPERATIONS = '__other__';
+
+/**
+ * Bounds the `operation` label's values: operation names come from clients, and every distinct
+ * value is a new time series (a histogram's is 14 of them) held in memory and written at every
+ * scrape. The first `max` distinct names keep their own label; later ones share
+ * `__other__`, and nameless operations share `anonymous`.
+ */
+export class OperationLabels {
+  private readonly known = new Set<string>();
+
+  constructor(readonly max: number) {}
+
+  /** The label for an operation named `name` (null or undefined: anonymous). */
+  of(name: string | null | undefined): string {
+    if (!name) return ANONYMOUS_OPERATION;
+    const label = name.slice(0, MAX_OPERATION_LABEL);
+    if (this.known.has(label)) return label;
+    if (this.known.size >= this.max) return OTHER_OPERATIONS;
+    this.known.add(label);
+    return label;
+  }
+}
+
+/** ServiceMetrics options. */
+export interface ServiceMetricsOptions {
+  /** Also collect Node's default process metrics (memory, event loop, GC). */
+  defaultMetrics?: boolean;
+  /** Most distinct operation names labelled on their own (see OperationLabels). Default 200. */
+  maxOperations?: number;
+}
+
 /**
  * Prometheus metrics of one server. Each server owns its registry, so the embedded mode (every
  * service in one process) exposes each service's figures on its own `/metrics`.
@@ -11,8 +49,11 @@ export class ServiceMetrics {
   readonly requests: Counter<'operation'>;
   readonly duration: Histogram<'operation'>;
   readonly errors: Counter<'code'>;
+  /** The bounded `operation` label of `requests` and `duration`: record through it, never with a raw name. */
+  readonly operations: OperationLabels;
 
-  constructor(service: string, options: { defaultMetrics?: boolean } = {}) {
+  constructor(service: string, options: ServiceMetricsOptions = {}) {
+    this.operations = new OperationLabels(options.maxOperations ?? 200);
     this.registry.setDefaultLabels({ service });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
     this.requests = new Counter({ name: 'graphql_requests_total', help: 'GraphQL requests by operation', labelNames: ['operation'], registers: [this.registry] });
@@ -28,15 +69,14 @@ export class ServiceMetrics {
 
   /** Apollo plugin recording count and latency by operation name and errors by code. */
   plugin(): ApolloServerPlugin {
-    const { requests, duration, errors: errorCount } = this;
+    const { requests, duration, errors: errorCount, operations } = this;
     return {
       async requestDidStart() {
         const started = process.hrtime.bigint();
         return {
           async willSendResponse({ request, operationName, response, errors }) {
-            // Operation names come from clients: cap their length so a client cannot blow up cardinality.
-            // The resolved operation name (from the document), else the one the client sent.
-            const operation = (operationName ?? request.operationName ?? 'anonymous').slice(0, 64);
+            // The resolved operation name (from the document), else the one the client sent; bounded.
+            const operation = operations.of(operationName ?? request.operationName);
             requests.inc({ operation });
             duration.observe({ operation }, Number(process.hrtime.bigint() - started) / 1e9);
             const body = response.body;

@@ -38,3 +38,54 @@ describe('HttpServer request bodies', () => {
     expect(handled).toBe(false);
   });
 });
+
+/** A port free a moment ago (the OS picks it), for a server whose port must be known before it is bound. */
+async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+/** Whether a TCP connection to the port is accepted. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe('HttpServer lifecycle', () => {
+  const options = () => ({ logger: createLogger({ name: 'lifecycle', level: 'silent' }), routes: [], maxBodyBytes: 1000 });
+
+  it('a stop() during listen() leaves the server closed, and listen() says it was stopped', async () => {
+    const port = await freePort();
+    const server = new HttpServer(options());
+    const listening = server.listen(port);
+    const outcome = listening.then(
+      () => 'listening',
+      (err: Error) => err.message,
+    );
+    await server.stop();
+    expect(await outcome).toBe('server was stopped while starting');
+    expect(server.draining).toBe(true);
+    expect(server.nodeServer).toBeUndefined();
+    expect(await accepts(port)).toBe(false);
+  });
+
+  it('a failed bind leaves the server idle, so it can listen again', async () => {
+    const blocker = new HttpServer(options());
+    const { port } = new URL(await blocker.listen(0));
+    const server = new HttpServer(options());
+    await expect(server.listen(Number(port))).rejects.toThrow(/EADDRINUSE/);
+    await blocker.stop();
+    const url = await server.listen(Number(port));
+    expect(await accepts(Number(new URL(url).port))).toBe(true);
+    await server.stop();
+  });
+});
