@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { aiGenerationV1 } from '@chatgraph/schema';
+import { aiGenerationV1 } from '../schema/events';
 import { createEmbeddedEventBus, createEmbeddedStore, createLogger, createMongoStore, newId, OutboxRelay, PENDING_OUTBOX, type DocumentStore, type EventDelivery } from '@chatgraph/kit';
 import { generationResultHandler } from '../subgraphs/conversation/src/events';
 import { conversationCollections, type MessageDoc } from '../subgraphs/conversation/src/store';

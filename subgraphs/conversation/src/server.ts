@@ -48,6 +48,7 @@ export function buildConversation(deps: ConversationDeps): Conversation {
   const service = new ConversationService({ collections, defaultModel: config.DEFAULT_MODEL, contextTokenBudget: config.CONTEXT_TOKEN_BUDGET,
     modelContextWindows: config.MODEL_CONTEXT_WINDOWS,
     contextReplyReserveTokens: config.CONTEXT_REPLY_RESERVE_TOKENS,
+    admission: { maxOpenPerUser: config.MAX_OPEN_GENERATIONS_PER_USER, maxPending: config.MAX_PENDING_GENERATIONS, staleAfterMs: config.OPEN_GENERATION_STALE_MS },
     now, eventsQueued });
   const subgraph = createSubgraph<ConversationContext>({
     name: 'conversation',
