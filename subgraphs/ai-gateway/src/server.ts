@@ -104,6 +104,7 @@ export function buildAiGateway(deps: AiGatewayDeps): AiGateway {
     logger,
     now,
     maxConcurrent: config.MAX_CONCURRENT_GENERATIONS,
+    maxRunningPerUser: config.MAX_RUNNING_GENERATIONS_PER_USER,
     maxQueued: config.MAX_QUEUED_GENERATIONS,
     leaseMs: config.GENERATION_LEASE_MS,
     heartbeatMs: config.GENERATION_HEARTBEAT_MS,
