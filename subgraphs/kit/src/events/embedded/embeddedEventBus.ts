@@ -90,7 +90,7 @@ class EmbeddedEventBus implements EventBus {
     let group = this.groups.get(groupId);
     if (!group) {
       const host = { topicLog: (topic: string) => this.topicLog(topic), deadLetter: this.deadLetter, logger: this.logger };
-      group = GroupOffsets.open(join(this.dataDir, 'groups'), groupId).then((offsets) => new EmbeddedConsumerGroup(groupId, offsets, host));
+      group = GroupOffsets.open(join(this.dataDir, 'groups'), groupId, this.logger).then((offsets) => new EmbeddedConsumerGroup(groupId, offsets, host));
       this.groups.set(groupId, group);
       group.catch(() => this.groups.delete(groupId));
     }
