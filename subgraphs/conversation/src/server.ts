@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createSubgraph, OutboxRelay, type DocumentStore, type EventBus, type Logger, type Subgraph, type Subscription } from '@chatgraph/kit';
+import { createSubgraph, OutboxRelay, watchConsumerLag, type DocumentStore, type EventBus, type Logger, type Subgraph, type Subscription } from '@chatgraph/kit';
 import type { ConversationConfig } from './config';
 import type { ConversationContext } from './context';
 import { generationResultHandler, subscribeGenerationResults } from './events';
@@ -76,7 +76,11 @@ export function buildConversation(deps: ConversationDeps): Conversation {
     },
     async start(port = config.CONVERSATION_PORT) {
       relay.start();
-      subscription ??= await subscribeGenerationResults(bus, handler);
+      if (!subscription) {
+        subscription = await subscribeGenerationResults(bus, handler);
+        // Consumer lag on /metrics (event_consumer_lag): a completion backlog is visible.
+        watchConsumerLag(subgraph.metrics.registry, subscription);
+      }
       return subgraph.start(port, config.CONVERSATION_HOST);
     },
     stop() {

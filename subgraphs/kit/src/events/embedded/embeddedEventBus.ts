@@ -109,6 +109,10 @@ class EmbeddedEventBus implements EventBus {
     return {
       groupId: options.groupId,
       topics,
+      lag: async () => {
+        const logs = await Promise.all(topics.map((topic) => this.topicLog(topic)));
+        return logs.flatMap((log) => Array.from({ length: log.partitions }, (_, partition) => ({ topic: log.topic, partition, lag: Math.max(0, log.endOffset(partition) - group.committed(log.topic, partition)) })));
+      },
       stop: () => (leaving ??= group.leave(member)),
     };
   }
