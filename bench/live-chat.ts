@@ -345,7 +345,9 @@ async function run(mode: string): Promise<void> {
   const config = loadConfig(EMBEDDED_CONFIG_SPEC, { ROUTER_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
   const stack = await startEmbedded(
     config,
-    { ...process.env, LOG_LEVEL: 'warn', MODEL_CATALOG_FILE: catalogFile, BENCH_PROVIDER_KEY: 'sk-bench', ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1', MAX_CONCURRENT_GENERATIONS: '1000' },
+    { ...process.env, LOG_LEVEL: 'warn', MODEL_CATALOG_FILE: catalogFile, BENCH_PROVIDER_KEY: 'sk-bench', ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1', MAX_CONCURRENT_GENERATIONS: '1000',
+      // One user drives every stream here: lift the per-user caps (bench:fairness measures them).
+      MAX_OPEN_GENERATIONS_PER_USER: '1000', MAX_RUNNING_GENERATIONS_PER_USER: '1000' },
     undefined,
     { bus, kv },
   );

@@ -16,6 +16,7 @@ export const aiGatewayConfigSpec = {
   MODEL_CATALOG_FILE: optional(str({ description: 'YAML or JSON model catalog (providers, models, routes, titleModel, embeddingModel); without it only the built-in `local-demo` model exists' })),
   DEMO_TOKEN_INTERVAL_MS: int({ description: 'Pause between two tokens of the built-in demo model, in ms', default: 15, min: 0, max: 10_000 }),
   MAX_CONCURRENT_GENERATIONS: int({ description: 'Generations one instance runs at once; further requests wait in memory (their documents are leased, so a crash loses none)', default: 32, min: 1, max: 10_000 }),
+  MAX_RUNNING_GENERATIONS_PER_USER: int({ description: 'Generations of one user one instance runs at once; further ones of that user wait while other users\' run (the queue serves users round-robin)', default: 2, min: 1, max: 10_000 }),
   MAX_QUEUED_GENERATIONS: int({ description: 'Generations one instance keeps waiting for a slot; beyond it the consumer waits (backpressure: the requests stay in the bus for this or another instance)', default: 1_000, min: 1, max: 1_000_000 }),
   FIRST_TOKEN_TIMEOUT_MS: int({ description: 'Longest wait for a deployment\'s first token before the attempt counts as failed (retried, then the next deployment)', default: 20_000, min: 1, max: 600_000 }),
   IDLE_TIMEOUT_MS: int({ description: 'Longest gap between two chunks after the first token; longer ends the message FAILED with its partial text', default: 30_000, min: 1, max: 600_000 }),

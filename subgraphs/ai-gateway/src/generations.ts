@@ -1,6 +1,7 @@
 import { DuplicateKeyError, insertWithOutbox, newId, type DocumentStore, type KvStore, type Logger, type Unsubscribe } from '@chatgraph/kit';
 import { GENERATION_CONTROL_CHANNEL, parseGenerationControl } from '@chatgraph/schema';
 import type { GenerationRequested } from './events';
+import { FairQueue } from './fairQueue';
 import { GenerationRunner, type AbortReason, type GenerationJob } from './generationRunner';
 import type { ChatMessage } from './providers/types';
 import { sweepExpiredLeases, type LeaseSweepDeps } from './recovery';
@@ -9,7 +10,8 @@ import { OPEN_GENERATION, type AiGatewayCollections, type GenerationDoc } from '
 
 /**
  * This instance's generations: accepts requests (stores the leased document, queues the job),
- * runs at most `maxConcurrent` at once, aborts one at once when a `stop` for it arrives on the
+ * runs at most `maxConcurrent` at once and at most `maxRunningPerUser` of one owner, picking the
+ * next one round-robin by owner (fairQueue.ts) so one user's burst cannot hold every slot, aborts one at once when a `stop` for it arrives on the
  * control channel, renews the leases of its own generations and sweeps other instances' expired
  * ones. `stop()` drains: nothing new starts, running generations get `drainTimeoutMs` to finish,
  * then the rest (and everything still queued) end FAILED `interrupted`.
@@ -23,6 +25,8 @@ export interface GenerationSchedulerOptions {
   logger: Logger;
   now: () => Date;
   maxConcurrent: number;
+  /** Generations of one owner this instance runs at once; their further ones wait while others run. */
+  maxRunningPerUser: number;
   /** Queued generations beyond which `accept` waits for room (backpressure on the consumer). */
   maxQueued: number;
   leaseMs: number;
@@ -42,8 +46,16 @@ type State = 'idle' | 'running' | 'draining' | 'stopped';
 export class GenerationScheduler {
   /** Every job of this instance, queued or running, by stream id. */
   private readonly jobs = new Map<string, GenerationJob>();
-  private readonly queue: GenerationJob[] = [];
+  private readonly queue = new FairQueue<GenerationJob>((job) => job.doc.ownerId);
   private readonly running = new Map<string, Promise<void>>();
+  /** Running generations per owner (owners with none are absent). */
+  private readonly runningPerOwner = new Map<string, number>();
+  /**
+   * Stream ids whose `accept` is under way (waiting for queue room or storing): a duplicate
+   * delivery meanwhile is a no-op, like one of a job already here, instead of a second entry
+   * that would replace the first in `jobs` (and leave it running with an unrenewed lease).
+   */
+  private readonly arriving = new Set<string>();
   private readonly instanceId = newId();
   private state: State = 'idle';
   private unsubscribe: Unsubscribe | undefined;
@@ -80,11 +92,22 @@ export class GenerationScheduler {
 
   /** Stores the generation (leased to this instance) and queues it; a duplicate stream id throws DuplicateKeyError. */
   async accept(event: GenerationRequested): Promise<void> {
-    // A redelivery of a request this instance is running: nothing to do.
-    if (this.jobs.has(event.subject.streamId)) return;
-    // Backpressure: the consumer waits here (the kit keeps its group membership alive meanwhile).
-    while (this.accepting && this.queue.length >= this.options.maxQueued) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
-    if (this.state !== 'running' || !this.accepting) throw new Error('the generation scheduler is not accepting generations');
+    const { streamId } = event.subject;
+    // A redelivery of a request this instance has (or is taking in): nothing to do.
+    if (this.jobs.has(streamId) || this.arriving.has(streamId)) return;
+    // Reserved before the first await, so a duplicate during the wait below sees it.
+    this.arriving.add(streamId);
+    try {
+      // Backpressure: the consumer waits here (the kit keeps its group membership alive meanwhile).
+      while (this.accepting && this.queue.size >= this.options.maxQueued) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+      if (this.state !== 'running' || !this.accepting) throw new Error('the generation scheduler is not accepting generations');
+      await this.enqueue(event);
+    } finally {
+      this.arriving.delete(streamId);
+    }
+  }
+
+  private async enqueue(event: GenerationRequested): Promise<void> {
     const now = this.options.now();
     const { subject, payload } = event;
     const doc: GenerationDoc = {
@@ -161,14 +184,20 @@ export class GenerationScheduler {
   }
 
   private pump(): void {
-    while (this.running.size < this.options.maxConcurrent && this.queue.length > 0) {
-      const job = this.queue.shift();
+    // While draining every queued job is aborted and must run (to end FAILED) whatever its owner.
+    const mayRun = (owner: string): boolean => this.state === 'draining' || (this.runningPerOwner.get(owner) ?? 0) < this.options.maxRunningPerUser;
+    while (this.running.size < this.options.maxConcurrent) {
+      const job = this.queue.take(mayRun);
       if (!job) break;
       this.wakeRoomWaiters();
-      const streamId = job.doc.streamId;
+      const { streamId, ownerId } = job.doc;
+      this.runningPerOwner.set(ownerId, (this.runningPerOwner.get(ownerId) ?? 0) + 1);
       const done = this.options.runner.run(job).finally(() => {
         this.running.delete(streamId);
         this.jobs.delete(streamId);
+        const left = (this.runningPerOwner.get(ownerId) ?? 1) - 1;
+        if (left > 0) this.runningPerOwner.set(ownerId, left);
+        else this.runningPerOwner.delete(ownerId);
         if (this.state === 'running' || this.state === 'draining') this.pump();
       });
       this.running.set(streamId, done);
@@ -209,7 +238,7 @@ export class GenerationScheduler {
       this.refuseNew();
       this.state = 'draining';
       // Queued jobs never started: end them now rather than after the running ones.
-      for (const job of this.queue) job.controller.abort('interrupted' satisfies AbortReason);
+      for (const job of this.queue.items()) job.controller.abort('interrupted' satisfies AbortReason);
       this.pump();
       const all = async (): Promise<void> => {
         while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);

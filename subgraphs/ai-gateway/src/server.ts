@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createSubgraph, OutboxRelay, type DocumentStore, type EventBus, type KvStore, type Logger, type Subgraph, type Subscription } from '@chatgraph/kit';
+import { createSubgraph, OutboxRelay, watchConsumerLag, type DocumentStore, type EventBus, type KvStore, type Logger, type Subgraph, type Subscription } from '@chatgraph/kit';
 import { builtInCatalog, type ModelCatalog, type ProviderSpec } from './catalog';
 import type { AiGatewayConfig } from './config';
 import type { AiGatewayContext } from './context';
@@ -104,6 +104,7 @@ export function buildAiGateway(deps: AiGatewayDeps): AiGateway {
     logger,
     now,
     maxConcurrent: config.MAX_CONCURRENT_GENERATIONS,
+    maxRunningPerUser: config.MAX_RUNNING_GENERATIONS_PER_USER,
     maxQueued: config.MAX_QUEUED_GENERATIONS,
     leaseMs: config.GENERATION_LEASE_MS,
     heartbeatMs: config.GENERATION_HEARTBEAT_MS,
@@ -146,7 +147,10 @@ export function buildAiGateway(deps: AiGatewayDeps): AiGateway {
     async start(port = config.AI_GATEWAY_PORT) {
       relay.start();
       await scheduler.start();
-      subscription ??= await subscribeGenerationRequests(bus, handler);
+      if (!subscription) {
+        subscription = await subscribeGenerationRequests(bus, handler);
+        watchConsumerLag(subgraph.metrics.registry, subscription);
+      }
       return subgraph.start(port, config.AI_GATEWAY_HOST);
     },
     stop() {

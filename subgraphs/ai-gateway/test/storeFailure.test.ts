@@ -37,6 +37,7 @@ describe('a document store failure while a generation is queued', () => {
       logger: createLogger({ name: 'test', level: 'silent' }),
       now: () => new Date(),
       maxConcurrent: 1,
+      maxRunningPerUser: 1,
       maxQueued: 10,
       leaseMs: 30_000,
       heartbeatMs: 10_000,

@@ -1,5 +1,6 @@
 import { codedError, insertWithOutbox, newId, notDeleted, type UserPrincipal } from '@chatgraph/kit';
 import { ownedConversation, ownedMessage, newConversationDoc, type Writes } from './conversations';
+import type { GenerationAdmission } from './admission';
 import { buildContextWindow, contextBudgetFor, type ContextBudgetOptions } from './contextWindow';
 import { checkContent, checkFileIds, checkModel, LIMITS, titleFromContent } from './limits';
 import { MessageTree } from './messageTree';
@@ -67,9 +68,29 @@ export class MessageCommands {
   constructor(
     private readonly w: Writes,
     private readonly options: { defaultModel: string } & ContextBudgetOptions,
+    private readonly admission: GenerationAdmission,
   ) {}
 
-  async send(user: UserPrincipal, input: SendMessageInput): Promise<SendResult> {
+  /**
+   * A new user message and its answer. Like `edit` and `regenerate`, it goes through admission
+   * (admission.ts): over the user's cap or the backlog bound it is refused before any write, and
+   * a user's turns run one at a time in this process, so the cap holds under concurrent sends.
+   */
+  send(user: UserPrincipal, input: SendMessageInput): Promise<SendResult> {
+    return this.admission.admit(user.userId, () => this.sendNow(user, input));
+  }
+
+  /** A new user message beside `messageId` (which stays), and a new generation for it. */
+  edit(user: UserPrincipal, input: EditMessageInput): Promise<SendResult> {
+    return this.admission.admit(user.userId, () => this.editNow(user, input));
+  }
+
+  /** A new assistant message beside `messageId`, generated again from the same user message. */
+  regenerate(user: UserPrincipal, messageId: string, modelArg: string | null | undefined): Promise<SendResult> {
+    return this.admission.admit(user.userId, () => this.regenerateNow(user, messageId, modelArg));
+  }
+
+  private async sendNow(user: UserPrincipal, input: SendMessageInput): Promise<SendResult> {
     const content = checkContent(input.content);
     const model = checkModel(input.model);
     const fileIds = checkFileIds(input.fileIds);
@@ -86,8 +107,7 @@ export class MessageCommands {
     return this.writeTurn({ user, conversation, isNew: false, tree, parent, userContent: content, fileIds, model });
   }
 
-  /** A new user message beside `messageId` (which stays), and a new generation for it. */
-  async edit(user: UserPrincipal, input: EditMessageInput): Promise<SendResult> {
+  private async editNow(user: UserPrincipal, input: EditMessageInput): Promise<SendResult> {
     const content = checkContent(input.content);
     const model = checkModel(input.model);
     const fileIds = checkFileIds(input.fileIds);
@@ -99,8 +119,7 @@ export class MessageCommands {
     return this.writeTurn({ user, conversation, isNew: false, tree, parent, userContent: content, fileIds, model });
   }
 
-  /** A new assistant message beside `messageId`, generated again from the same user message. */
-  async regenerate(user: UserPrincipal, messageId: string, modelArg: string | null | undefined): Promise<SendResult> {
+  private async regenerateNow(user: UserPrincipal, messageId: string, modelArg: string | null | undefined): Promise<SendResult> {
     const model = checkModel(modelArg);
     const original = await ownedMessage(this.w.collections, user, messageId);
     if (original.role !== 'ASSISTANT') throw codedError('BAD_USER_INPUT', 'Only assistant messages can be regenerated', { field: 'messageId' });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createSubgraph, OutboxRelay, type DocumentStore, type EventBus, type KvStore, type Logger, type Subgraph, type Subscription } from '@chatgraph/kit';
+import { createSubgraph, OutboxRelay, watchConsumerLag, type DocumentStore, type EventBus, type KvStore, type Logger, type Subgraph, type Subscription } from '@chatgraph/kit';
 import type { ConversationConfig } from './config';
 import type { ConversationContext } from './context';
 import { generationResultHandler, subscribeGenerationResults } from './events';
@@ -56,6 +56,7 @@ export function buildConversation(deps: ConversationDeps): Conversation {
   const service = new ConversationService({ collections, defaultModel: config.DEFAULT_MODEL, contextTokenBudget: config.CONTEXT_TOKEN_BUDGET,
     modelContextWindows: config.MODEL_CONTEXT_WINDOWS,
     contextReplyReserveTokens: config.CONTEXT_REPLY_RESERVE_TOKENS,
+    admission: { maxOpenPerUser: config.MAX_OPEN_GENERATIONS_PER_USER, maxPending: config.MAX_PENDING_GENERATIONS, staleAfterMs: config.OPEN_GENERATION_STALE_MS },
     now, eventsQueued });
   const subgraph = createSubgraph<ConversationContext>({
     name: 'conversation',
@@ -85,7 +86,11 @@ export function buildConversation(deps: ConversationDeps): Conversation {
     },
     async start(port = config.CONVERSATION_PORT) {
       relay.start();
-      subscription ??= await subscribeGenerationResults(bus, handler);
+      if (!subscription) {
+        subscription = await subscribeGenerationResults(bus, handler);
+        // Consumer lag on /metrics (event_consumer_lag): a completion backlog is visible.
+        watchConsumerLag(subgraph.metrics.registry, subscription);
+      }
       deletions ??= await subscribeUserDeletion(bus, userDeletionHandler({ collections, logger, now, eventsQueued }));
       return subgraph.start(port, config.CONVERSATION_HOST);
     },

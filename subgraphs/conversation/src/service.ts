@@ -1,4 +1,5 @@
 import { requireUser, type Connection, type LoaderRegistry, type PageRequest, type Principal } from '@chatgraph/kit';
+import { GenerationAdmission, type AdmissionOptions } from './admission';
 import { ConversationCommands, type CreateConversationInput, type UpdateConversationInput } from './conversations';
 import { ConversationReads, type ConversationFilter } from './reads';
 import { MessageCommands, type EditMessageInput, type SendMessageInput, type SendResult } from './sending';
@@ -13,6 +14,8 @@ export interface ConversationServiceDeps {
   modelContextWindows: Readonly<Record<string, number>>;
   /** Tokens of a known window kept free for the answer. */
   contextReplyReserveTokens: number;
+  /** Per-user and global bounds on open generations (admission.ts). */
+  admission: AdmissionOptions;
   now: () => Date;
   /** Called after writes that queued events (wakes the outbox relay). */
   eventsQueued: () => void;
@@ -38,7 +41,7 @@ export class ConversationService {
       contextTokenBudget: deps.contextTokenBudget,
       modelContextWindows: deps.modelContextWindows,
       contextReplyReserveTokens: deps.contextReplyReserveTokens,
-    });
+    }, new GenerationAdmission(deps.collections.messages, deps.admission, deps.now));
     this.sharing = new SharingCommands(writes);
   }
 

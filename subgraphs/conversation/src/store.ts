@@ -141,7 +141,8 @@ const conversations: CollectionSpec<ConversationDoc> = {
 const messages: CollectionSpec<MessageDoc> = {
   name: 'messages',
   schema: messageSchema,
-  indexes: [{ fields: { conversationId: 1, createdAt: 1, _id: 1 } }, { fields: { parentId: 1 } }, OUTBOX_INDEX],
+  // `status, ownerId`: a user's open answers and the backlog (admission.ts) without reading every message.
+  indexes: [{ fields: { conversationId: 1, createdAt: 1, _id: 1 } }, { fields: { parentId: 1 } }, { fields: { status: 1, ownerId: 1 } }, OUTBOX_INDEX],
 };
 
 /** One message of a share's snapshot: only what a reader of the link may see. */

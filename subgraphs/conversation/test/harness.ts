@@ -81,7 +81,8 @@ export function realServersEnv(): Record<string, string> {
  */
 export async function startConversation(options: { env?: Record<string, string> } = {}): Promise<Harness> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'conversation-test-'));
-  const config = loadConversationConfig({ INTERNAL_SIGNING_SECRET: SECRET, DATA_DIR: dataDir, ...options.env });
+  // The suites leave many answers open on purpose; the per-user cap has its own suite (admission).
+  const config = loadConversationConfig({ INTERNAL_SIGNING_SECRET: SECRET, DATA_DIR: dataDir, MAX_OPEN_GENERATIONS_PER_USER: '1000', ...options.env });
   const logger = createLogger({ name: 'conversation', level: 'silent' });
   const reads = new Map<string, number>();
   const store = countingStore(documentStoreFromConfig(config, 'conversation', logger), reads);

@@ -8,4 +8,5 @@ export { createKafkaEventBus, type KafkaEventBusOptions } from './kafka/kafkaEve
 export type { KafkaConsumerTuning } from './kafka/kafkaSubscription';
 export * from './outbox';
 export { OutboxRelay, type OutboxRelayOptions } from './relay';
+export { watchConsumerLag } from './lagMetrics';
 export * from './idempotency';

@@ -65,10 +65,20 @@ export interface SubscribeOptions {
   backoff?: Partial<BackoffOptions>;
 }
 
+/** How far a consumer group is behind on one partition of a topic it consumes. */
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  /** Events in the partition not yet handled by the group: the log's end minus the group's committed offset. */
+  lag: number;
+}
+
 /** A running consumer-group member. */
 export interface Subscription {
   readonly groupId: string;
   readonly topics: readonly string[];
+  /** The group's lag on every partition of its topics (the whole group's, not only this member's partitions). */
+  lag(): Promise<PartitionLag[]>;
   /** Leaves the group: the event being handled finishes and its offset is committed. Safe twice. */
   stop(): Promise<void>;
 }

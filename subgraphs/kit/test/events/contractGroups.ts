@@ -1,6 +1,6 @@
 import type { EventDelivery } from '../../src/events';
 import type { ContractContext } from './contract';
-import { eventually, numberOf, recorder, thing, unique, uniqueTopic } from './helpers';
+import { eventually, gate, numberOf, recorder, thing, unique, uniqueTopic } from './helpers';
 
 function countBy(ids: string[]): Map<string, number> {
   const counts = new Map<string, number>();
@@ -31,6 +31,23 @@ export function groupContract(ctx: ContractContext): void {
     // The partitions were shared: thirty keys over the partitions reach both members.
     expect(memberA.deliveries.length).toBeGreaterThan(0);
     expect(memberB.deliveries.length).toBeGreaterThan(0);
+  });
+
+  it("reports the group's lag: events published and not yet handled, 0 once all are", async () => {
+    const bus = await ctx.open();
+    const topic = uniqueTopic();
+    const held = gate();
+    const seen = recorder(() => held.promise);
+    const subscription = await bus.subscribe({ groupId: unique('lagging'), topics: [topic], handler: seen.handler });
+    // One key, so one partition: the first event holds it and the other five wait behind it.
+    await bus.publish(topic, Array.from({ length: 6 }, (_, n) => thing('one-key', n)));
+    const total = async (): Promise<number> => (await subscription.lag()).reduce((sum, p) => sum + p.lag, 0);
+    await eventually(() => seen.deliveries.length === 1, 'the first event in hand');
+    expect(await total()).toBe(6);
+    expect(new Set((await subscription.lag()).map((p) => p.topic))).toEqual(new Set([topic]));
+    held.open();
+    await eventually(async () => (await total()) === 0, 'the lag to drop to 0');
+    expect(seen.deliveries.length).toBe(6);
   });
 
   it('hands each key its events in publish order, across members, async handlers and a retry', async () => {

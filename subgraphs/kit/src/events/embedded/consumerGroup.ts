@@ -37,6 +37,11 @@ export class EmbeddedConsumerGroup {
     private readonly host: GroupHost,
   ) {}
 
+  /** The group's committed offset on a partition (the next offset it will handle). */
+  committed(topic: string, partition: number): number {
+    return this.offsets.get(topic, partition);
+  }
+
   join(member: GroupMember): Promise<void> {
     return this.enqueue(async () => {
       if (this.stopped) throw new Error(`consumer group ${this.groupId} is stopped`);

@@ -90,7 +90,7 @@ class EmbeddedEventBus implements EventBus {
     let group = this.groups.get(groupId);
     if (!group) {
       const host = { topicLog: (topic: string) => this.topicLog(topic), deadLetter: this.deadLetter, logger: this.logger };
-      group = GroupOffsets.open(join(this.dataDir, 'groups'), groupId).then((offsets) => new EmbeddedConsumerGroup(groupId, offsets, host));
+      group = GroupOffsets.open(join(this.dataDir, 'groups'), groupId, this.logger).then((offsets) => new EmbeddedConsumerGroup(groupId, offsets, host));
       this.groups.set(groupId, group);
       group.catch(() => this.groups.delete(groupId));
     }
@@ -109,6 +109,10 @@ class EmbeddedEventBus implements EventBus {
     return {
       groupId: options.groupId,
       topics,
+      lag: async () => {
+        const logs = await Promise.all(topics.map((topic) => this.topicLog(topic)));
+        return logs.flatMap((log) => Array.from({ length: log.partitions }, (_, partition) => ({ topic: log.topic, partition, lag: Math.max(0, log.endOffset(partition) - group.committed(log.topic, partition)) })));
+      },
       stop: () => (leaving ??= group.leave(member)),
     };
   }

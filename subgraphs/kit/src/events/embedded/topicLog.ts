@@ -147,6 +147,11 @@ export class TopicLog {
     for (const partition of touched) for (const wake of this.waiters[partition]?.splice(0) ?? []) wake();
   }
 
+  /** The offset the next durable record of `partition` will have (its log end). */
+  endOffset(partition: number): number {
+    return this.records[partition]?.length ?? 0;
+  }
+
   /** The durable record at `offset`, or undefined if it is not (yet) there. */
   read(partition: number, offset: number): LogRecord | undefined {
     return this.records[partition]?.[offset];

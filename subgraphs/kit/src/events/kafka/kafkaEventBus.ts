@@ -3,7 +3,7 @@ import { createLogger, type Logger } from '../../logger';
 import type { ConsumedRecord } from '../delivery';
 import { EventBusLifecycle, subscriptionDelivery } from '../lifecycle';
 import { deadLetterTopic } from '../names';
-import { EventBusUnavailableError, type EventBus, type EventHeaders, type EventToPublish, type PublishOptions, type SubscribeOptions, type Subscription } from '../port';
+import { EventBusUnavailableError, type EventBus, type EventHeaders, type EventToPublish, type PartitionLag, type PublishOptions, type SubscribeOptions, type Subscription } from '../port';
 import { prepareRecords, type OutgoingRecord } from '../publishing';
 import { protocolType, toBusError } from './errors';
 import { KafkaSubscription, type KafkaConsumerTuning } from './kafkaSubscription';
@@ -140,11 +140,29 @@ class KafkaEventBus implements EventBus {
     return {
       groupId: options.groupId,
       topics: [...options.topics],
+      lag: () => this.lagOf(this.namespace + options.groupId, options.topics),
       stop: async () => {
         this.subscriptions.delete(subscription);
         await stop();
       },
     };
+  }
+
+  /** A group's lag from the broker: each partition's high watermark minus the group's committed offset (the low watermark when it never committed). */
+  private async lagOf(groupId: string, topics: readonly string[]): Promise<PartitionLag[]> {
+    const physical = topics.map((topic) => this.namespace + topic);
+    const [committed, ends] = await Promise.all([
+      this.admin.fetchOffsets({ groupId, topics: physical }),
+      Promise.all(physical.map((topic) => this.admin.fetchTopicOffsets(topic))),
+    ]);
+    return topics.flatMap((topic, i) => {
+      const group = committed.find((entry) => entry.topic === physical[i])?.partitions ?? [];
+      return (ends[i] ?? []).map(({ partition, high, low }) => {
+        const offset = Number(group.find((p) => p.partition === partition)?.offset ?? '-1');
+        const from = offset >= 0 ? offset : Number(low);
+        return { topic, partition, lag: Math.max(0, Number(high) - from) };
+      });
+    });
   }
 
   stop(): Promise<void> {

@@ -50,8 +50,9 @@ function consumedRecord(topic: string, partition: number, message: KafkaMessage)
  * offset is resolved only once its record was handled or dead-lettered, so stopping in the middle
  * of retries leaves the record to be delivered again; kafkajs commits resolved offsets after each
  * batch, on rebalance and on stop. Heartbeats keep going while a handler or a backoff runs.
+ * Its lag is read through the bus's admin client (the bus wraps it in the `Subscription` it returns).
  */
-export class KafkaSubscription implements Subscription {
+export class KafkaSubscription implements Omit<Subscription, 'lag'> {
   private readonly consumer: Consumer;
   private readonly abort = new AbortController();
   private stopping: Promise<void> | undefined;

@@ -2,7 +2,7 @@ import { DuplicateKeyError } from '../errors';
 import type { Filter, IndexSpec } from '../port';
 import { encodeJson, type StoredDoc, type StoredValue } from './codec';
 import { equalityFields, isOperatorObject } from './filter';
-import { valuesAtPath } from './paths';
+import { pathExists, valuesAtPath } from './paths';
 
 /**
  * Secondary indexes of one collection: unique (and compound unique) constraints, plus equality
@@ -70,9 +70,27 @@ class UniqueIndex {
 
 class LookupIndex {
   private readonly ids = new Map<string, Set<string>>();
+  /**
+   * Ids of documents where the field exists, in the order they came to hold it: answers
+   * `{ field: { $exists: true } }` without a scan (the outbox relay's query, which would otherwise
+   * read every document of the collection on every pass).
+   */
+  readonly present = new Set<string>();
   constructor(readonly field: string) {}
 
-  add(doc: StoredDoc): void {
+  /** Moves `prev`'s entries to `next`'s; a document that holds the field before and after keeps its place in `present`. */
+  move(prev: StoredDoc | undefined, next: StoredDoc | undefined): void {
+    if (prev) this.remove(prev);
+    if (next) this.add(next);
+    const had = prev !== undefined && pathExists(prev, this.field);
+    const has = next !== undefined && pathExists(next, this.field);
+    const id = (next ?? prev)?._id;
+    if (id === undefined || had === has) return;
+    if (has) this.present.add(id);
+    else this.present.delete(id);
+  }
+
+  private add(doc: StoredDoc): void {
     for (const key of indexKeys(doc, [this.field], false)) {
       let set = this.ids.get(key);
       if (!set) this.ids.set(key, (set = new Set()));
@@ -80,7 +98,7 @@ class LookupIndex {
     }
   }
 
-  remove(doc: StoredDoc): void {
+  private remove(doc: StoredDoc): void {
     for (const key of indexKeys(doc, [this.field], false)) {
       const set = this.ids.get(key);
       set?.delete(doc._id);
@@ -128,10 +146,11 @@ export class IndexSet {
 
   /** Moves index entries from `prev` to `next` (either may be absent). Call after `check`. */
   apply(prev: StoredDoc | undefined, next: StoredDoc | undefined): void {
-    for (const index of [...this.unique, ...this.lookups.values()]) {
+    for (const index of this.unique) {
       if (prev) index.remove(prev);
       if (next) index.add(next);
     }
+    for (const index of this.lookups.values()) index.move(prev, next);
   }
 
   /**
@@ -149,14 +168,16 @@ export class IndexSet {
       if (index && isLookupValue(value)) consider(index.lookup([value]));
     }
     for (const [field, condition] of Object.entries(filter)) {
-      if (!isOperatorObject(condition) || !Array.isArray(condition.$in)) continue;
+      if (!isOperatorObject(condition)) continue;
+      const index = this.lookups.get(field);
+      if (condition.$exists === true && index) consider(index.present);
+      if (!Array.isArray(condition.$in)) continue;
       const values: unknown[] = condition.$in;
       if (!values.every(isLookupValue)) continue;
       if (field === '_id') {
         if (values.every((value) => typeof value === 'string')) return new Set(values as string[]);
-      } else {
-        const index = this.lookups.get(field);
-        if (index) consider(index.lookup(values));
+      } else if (index) {
+        consider(index.lookup(values));
       }
     }
     return best;

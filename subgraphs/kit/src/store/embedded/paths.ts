@@ -29,7 +29,7 @@ function collect(current: StoredValue | undefined, parts: string[], at: number, 
   const part = parts[at] as string;
   if (Array.isArray(current)) {
     if (INDEX.test(part)) collect(current[Number(part)], parts, at + 1, out);
-    for (const item of current) if (isContainer(item) && !Array.isArray(item)) collect(item[part], parts, at, out);
+    for (const item of current) if (isContainer(item) && !Array.isArray(item)) collect(item[part], parts, at + 1, out);
     return;
   }
   if (isContainer(current)) collect(current[part], parts, at + 1, out);
@@ -38,6 +38,25 @@ function collect(current: StoredValue | undefined, parts: string[], at: number, 
 function flattenInto(value: StoredValue, out: StoredValue[]): void {
   if (Array.isArray(value)) for (const item of value) flattenInto(item, out);
   else out.push(value);
+}
+
+/**
+ * Whether a path reaches anything in `doc` (null and empty arrays included), descending into
+ * arrays as `valuesAtPath` does: a superset of the documents `{ path: { $exists: true } }` matches.
+ */
+export function pathExists(doc: StoredObject, path: string): boolean {
+  return reaches(doc, path.split('.'), 0);
+}
+
+function reaches(current: StoredValue | undefined, parts: string[], at: number): boolean {
+  if (current === undefined) return false;
+  if (at === parts.length) return true;
+  const part = parts[at] as string;
+  if (Array.isArray(current)) {
+    if (INDEX.test(part) && reaches(current[Number(part)], parts, at + 1)) return true;
+    return current.some((item) => isContainer(item) && !Array.isArray(item) && reaches(item[part], parts, at + 1));
+  }
+  return isContainer(current) && reaches(current[part], parts, at + 1);
 }
 
 /** The value at a path without array expansion (numeric segments index arrays); `undefined` when missing. */

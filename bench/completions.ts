@@ -1,0 +1,112 @@
+/**
+ * How fast conversation applies finished answers: `generation.completed` events through the
+ * completion consumer's handler (`generationResultHandler`, with its idempotency marker, its
+ * conditional update and its `message.completed` outbox entry) while the outbox relay runs and
+ * publishes, as in production. The store first holds `BENCH_EXISTING` messages (default 20,000:
+ * half user messages, half PENDING answers, none with pending events), then `BENCH_COMPLETIONS`
+ * (default 2,000) of the pending answers are completed, `BENCH_CONCURRENCY` at a time (default 3,
+ * one per partition of the embedded bus). The figure is completions applied per second, counted
+ * until the relay has published every `message.completed` too. Embedded store always; a
+ * MongoDB-compatible server too when `MONGO_URL` is set (its database is left behind).
+ *
+ *   pnpm bench:completions
+ *   MONGO_URL=mongodb://127.0.0.1:27027 pnpm bench:completions
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { aiGenerationV1 } from '../schema/events';
+import { createEmbeddedEventBus, createEmbeddedStore, createLogger, createMongoStore, newId, OutboxRelay, PENDING_OUTBOX, type DocumentStore, type EventDelivery } from '@chatgraph/kit';
+import { generationResultHandler } from '../subgraphs/conversation/src/events';
+import { conversationCollections, type MessageDoc } from '../subgraphs/conversation/src/store';
+
+const EXISTING = Number(process.env.BENCH_EXISTING ?? 20_000);
+const COMPLETIONS = Number(process.env.BENCH_COMPLETIONS ?? 2_000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 3);
+const OWNERS = 100;
+
+function message(conversationId: string, ownerId: string, parentId: string | null, role: 'USER' | 'ASSISTANT', n: number): MessageDoc {
+  const at = new Date(1_700_000_000_000 + n);
+  const pending = role === 'ASSISTANT';
+  return {
+    _id: newId(), conversationId, ownerId, parentId, role, content: pending ? '' : randomBytes(90).toString('base64'), fileIds: [],
+    status: pending ? 'PENDING' : 'COMPLETE', streamId: pending ? newId() : null, model: pending ? 'local-demo' : null,
+    tokenCount: null, finishReason: null, feedback: null, depth: pending ? 1 : 0, createdAt: at, updatedAt: at,
+  };
+}
+
+function completedDelivery(answer: MessageDoc, offset: number): EventDelivery {
+  const subject = { conversationId: answer.conversationId, messageId: answer._id, streamId: answer.streamId ?? '', ownerId: answer.ownerId };
+  const event = aiGenerationV1.create('generation.completed', subject, { content: `answer ${offset} ${randomBytes(60).toString('base64')}`, finishReason: 'stop', model: 'local-demo', usage: { promptTokens: 10, completionTokens: 40, totalTokens: 50 } });
+  return { topic: aiGenerationV1.topic, partition: offset % CONCURRENCY, offset: String(offset), key: answer.conversationId, event, headers: {}, groupId: 'bench', attempt: 1 };
+}
+
+async function measure(name: string, store: DocumentStore, busDir: string): Promise<void> {
+  const logger = createLogger({ name: 'bench', level: 'silent' });
+  const collections = conversationCollections(store);
+  const bus = createEmbeddedEventBus({ dataDir: busDir, logger });
+  await store.start();
+  await bus.start();
+  const relay = new OutboxRelay({ bus, collections: [collections.conversations, collections.messages], logger, pollIntervalMs: 1000 });
+  try {
+    const answers: MessageDoc[] = [];
+    const batch: MessageDoc[] = [];
+    for (let i = 0; i < EXISTING / 2; i++) {
+      const conversationId = newId();
+      const ownerId = `owner-${i % OWNERS}`;
+      const user = message(conversationId, ownerId, null, 'USER', 2 * i);
+      const answer = message(conversationId, ownerId, user._id, 'ASSISTANT', 2 * i + 1);
+      answers.push(answer);
+      batch.push(user, answer);
+      if (batch.length >= 1000) await collections.messages.insertMany(batch.splice(0));
+    }
+    if (batch.length > 0) await collections.messages.insertMany(batch.splice(0));
+    relay.start();
+    const handler = generationResultHandler({ store, collections, logger, now: () => new Date(), eventsQueued: () => relay.notify() });
+    const deliveries = answers.slice(0, COMPLETIONS).map((answer, i) => completedDelivery(answer, i));
+
+    const started = process.hrtime.bigint();
+    const cpuStart = process.cpuUsage();
+    let next = 0;
+    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+      while (next < deliveries.length) {
+        const delivery = deliveries[next++];
+        if (delivery) await handler(delivery);
+      }
+    }));
+    const applied = Number(process.hrtime.bigint() - started) / 1e9;
+    // Published too: the relay must keep up, or `message.completed` piles up in the documents.
+    while ((await collections.messages.count(PENDING_OUTBOX)) > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const published = Number(process.hrtime.bigint() - started) / 1e9;
+    const cpu = process.cpuUsage(cpuStart);
+    const complete = await collections.messages.count({ status: 'COMPLETE', role: 'ASSISTANT' });
+    if (complete !== COMPLETIONS) throw new Error(`expected ${COMPLETIONS} completed answers, found ${complete}`);
+    console.log(`\n${name}`);
+    console.log(`  applied   ${(COMPLETIONS / applied).toFixed(0).padStart(7)} completions/s   (${COMPLETIONS} in ${applied.toFixed(2)} s)`);
+    console.log(`  published ${(COMPLETIONS / published).toFixed(0).padStart(7)} completions/s   (message.completed all out after ${published.toFixed(2)} s)`);
+    console.log(`  CPU       ${(((cpu.user + cpu.system) / 1e6 / published) * 100).toFixed(0).padStart(7)} % of one core`);
+  } finally {
+    await relay.stop();
+    await bus.stop();
+    await store.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-completions-'));
+  console.log(`completions applied, ${EXISTING} existing messages, ${COMPLETIONS} completions, ${CONCURRENCY} at a time, Node ${process.version}`);
+  try {
+    await measure('embedded store', createEmbeddedStore({ dataDir: join(dataDir, 'store') }), join(dataDir, 'bus-embedded'));
+    const url = process.env.MONGO_URL;
+    if (url) await measure(`MongoDB adapter on ${url}`, createMongoStore({ uri: url, dbName: `bench_completions_${randomBytes(4).toString('hex')}` }), join(dataDir, 'bus-mongo'));
+    else console.log('\n(set MONGO_URL to measure a MongoDB-compatible server too; its database is left behind)');
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,136 @@
+/**
+ * Another user's time to first token while one user floods (issue 10). The embedded stack runs in
+ * its own process (`pnpm start`'s launcher, default settings, the built-in demo model). User A
+ * floods `sendMessage` from `FLOOD_CLIENTS` concurrent clients (default 50), each request starting
+ * a new conversation, for `FLOOD_SECONDS` (default 5) before B starts and on until B is done.
+ * Then user B sends `B_TURNS` messages (default 3), one after another, each timed from sending
+ * `sendMessage` to the first token on `messageStream` (graphql-ws through the router), given up
+ * after `B_WAIT_SECONDS` (default 60). Printed: A's requests accepted and refused (by code), then
+ * B's times. Figures include the load generator, which shares the machine.
+ *
+ *   pnpm bench:fairness
+ *   FLOOD_CLIENTS=50 FLOOD_SECONDS=5 B_TURNS=3 pnpm bench:fairness
+ */
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { spawnEmbedded } from './support/spawnStack';
+
+const FLOOD_CLIENTS = Number(process.env.FLOOD_CLIENTS ?? 50);
+const FLOOD_SECONDS = Number(process.env.FLOOD_SECONDS ?? 5);
+const B_TURNS = Number(process.env.B_TURNS ?? 3);
+const B_WAIT_SECONDS = Number(process.env.B_WAIT_SECONDS ?? 60);
+
+interface Response<T> {
+  data?: T | null;
+  errors?: Array<{ message: string; extensions?: { code?: string } }>;
+}
+
+interface Sent {
+  conversation: { id: string };
+  streamId: string;
+}
+
+const SEND = 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { conversation { id } streamId } }';
+const STREAM = 'subscription($streamId: ID!) { messageStream(streamId: $streamId) { seq delta done } }';
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function gql<T>(url: string, token: string | undefined, query: string, variables?: Record<string, unknown>): Promise<Response<T>> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await res.json()) as Response<T>;
+}
+
+async function register(url: string, email: string): Promise<string> {
+  const res = await gql<{ register: { accessToken: string } }>(url, undefined, 'mutation($input: RegisterInput!) { register(input: $input) { accessToken } }', {
+    input: { email, name: email.split('@')[0], password: 'a perfectly fine passphrase' },
+  });
+  const token = res.data?.register.accessToken;
+  if (!token) throw new Error(`register failed: ${JSON.stringify(res.errors)}`);
+  return token;
+}
+
+/** Resolves when the stream's first non-empty token arrives; resubscribes if the stream ends before it (not started yet). */
+async function firstToken(client: Client, streamId: string, deadline: number): Promise<boolean> {
+  while (Date.now() < deadline) {
+    const got = await new Promise<'token' | 'ended'>((resolve) => {
+      const unsubscribe = client.subscribe<{ messageStream: { delta: string; done: boolean } }>(
+        { query: STREAM, variables: { streamId } },
+        {
+          next: (result) => {
+            const chunk = result.data?.messageStream;
+            if (chunk && (chunk.delta.length > 0 || chunk.done)) {
+              unsubscribe();
+              resolve('token');
+            }
+          },
+          error: () => resolve('ended'),
+          complete: () => resolve('ended'),
+        },
+      );
+      setTimeout(() => {
+        unsubscribe();
+        resolve('ended');
+      }, Math.max(0, deadline - Date.now())).unref();
+    });
+    if (got === 'token') return true;
+    await sleep(100);
+  }
+  return false;
+}
+
+async function main(): Promise<void> {
+  // Register quickly (the figure is about generations, not password hashing).
+  process.env.ARGON2_MEMORY_KIB ??= '4096';
+  process.env.ARGON2_TIME_COST ??= '1';
+  const stack = await spawnEmbedded();
+  const url = `${stack.url}`;
+  console.log(`fairness: user A floods sendMessage with ${FLOOD_CLIENTS} clients (${FLOOD_SECONDS} s before B, and on while B runs); B sends ${B_TURNS} messages; Node ${process.version}`);
+  try {
+    const run = Date.now();
+    const ada = await register(url, `flood-${run}@example.com`);
+    const bob = await register(url, `bob-${run}@example.com`);
+    const outcomes = new Map<string, number>();
+    let flooding = true;
+    const flood = Array.from({ length: FLOOD_CLIENTS }, async (_, c) => {
+      for (let i = 0; flooding; i++) {
+        const res = await gql<{ sendMessage: Sent }>(url, ada, SEND, { input: { content: `flood ${c}-${i}: tell me everything` } }).catch(() => ({ errors: [{ message: 'network', extensions: { code: 'NETWORK' } }] }) as Response<{ sendMessage: Sent }>);
+        const code = res.data?.sendMessage ? 'accepted' : (res.errors?.[0]?.extensions?.code ?? 'error');
+        outcomes.set(code, (outcomes.get(code) ?? 0) + 1);
+      }
+    });
+    await sleep(FLOOD_SECONDS * 1000);
+    const before = new Map(outcomes);
+
+    const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${bob}` }, retryAttempts: 0, lazy: true });
+    const times: string[] = [];
+    for (let turn = 0; turn < B_TURNS; turn++) {
+      const started = performance.now();
+      const sent = await gql<{ sendMessage: Sent }>(url, bob, SEND, { input: { content: `B's question ${turn}: what is fair scheduling?` } });
+      const streamId = sent.data?.sendMessage.streamId;
+      if (!streamId) {
+        times.push(`refused ${sent.errors?.[0]?.extensions?.code ?? 'error'}`);
+        continue;
+      }
+      const accepted = performance.now() - started;
+      const ok = await firstToken(client, streamId, Date.now() + B_WAIT_SECONDS * 1000);
+      times.push(ok ? `${(performance.now() - started).toFixed(0)} ms (sendMessage answered after ${accepted.toFixed(0)} ms)` : `no token within ${B_WAIT_SECONDS} s`);
+    }
+    flooding = false;
+    await Promise.all(flood);
+    await client.dispose();
+    const line = (m: Map<string, number>): string => [...m].map(([code, n]) => `${code} ${n}`).join(', ');
+    console.log(`  A in the first ${FLOOD_SECONDS} s: ${line(before)}`);
+    console.log(`  A in all:           ${line(outcomes)}`);
+    console.log(`  B sendMessage -> first token: ${times.join(', ')}`);
+  } finally {
+    await stack.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
