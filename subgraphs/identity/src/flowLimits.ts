@@ -53,8 +53,25 @@ export class FlowLimiter {
 
   /** Takes one slot of `scope`/`key` under `policy`, or says how long until one frees up. */
   async acquire(scope: string, key: string, policy: FlowPolicy): Promise<FlowDecision> {
+    // A limit that is off costs no store round trip.
+    if (policy.limit >= Number.MAX_SAFE_INTEGER && policy.cooldownMs === 0) return { allowed: true };
     const _id = `${scope}:${sha256Hex(key)}`;
     const now = this.now();
+    const at = now.getTime();
+    // Concurrent first events race on the insert; a loser goes round again and counts itself
+    // against the record the winner made, instead of being refused for nothing.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (await this.take(_id, now, policy)) return { allowed: true };
+    }
+    const current = await this.limits.findById(_id);
+    if (!current) return { allowed: false, retryAfterMs: policy.cooldownMs };
+    const coolDownEnds = current.lastAt.getTime() + policy.cooldownMs;
+    const windowEnds = current.count >= policy.limit ? current.windowStartedAt.getTime() + policy.windowMs : 0;
+    return { allowed: false, retryAfterMs: Math.max(0, Math.max(coolDownEnds, windowEnds) - at) };
+  }
+
+  /** One try at a slot: count one more, restart an expired window, or create the record. */
+  private async take(_id: string, now: Date, policy: FlowPolicy): Promise<boolean> {
     const at = now.getTime();
     const cooledDown = new Date(at - policy.cooldownMs);
     const windowOpenedAfter = new Date(at - policy.windowMs);
@@ -64,25 +81,21 @@ export class FlowLimiter {
       { _id, lastAt: { $lte: cooledDown }, windowStartedAt: { $gt: windowOpenedAfter }, count: { $lt: policy.limit } },
       { $set: { lastAt: now, expiresAt }, $inc: { count: 1 } },
     );
-    if (counted) return { allowed: true };
+    if (counted) return true;
     // The window is over (and so is the cool-down): start a new one with this event.
     const restarted = await this.limits.findOneAndUpdate(
       { _id, lastAt: { $lte: cooledDown }, windowStartedAt: { $lte: windowOpenedAfter } },
       { $set: { lastAt: now, windowStartedAt: now, count: 1, expiresAt } },
     );
-    if (restarted) return { allowed: true };
-    // No record yet: the first event. A record that exists (or appeared meanwhile) means refused.
+    if (restarted) return true;
+    // No record yet: the first event. A record that exists (or appeared meanwhile) is tried again.
     try {
       await this.limits.insertOne({ _id, lastAt: now, windowStartedAt: now, count: 1, expiresAt });
-      return { allowed: true };
+      return true;
     } catch (err) {
       if (!(err instanceof DuplicateKeyError)) throw err;
+      return false;
     }
-    const current = await this.limits.findById(_id);
-    if (!current) return { allowed: false, retryAfterMs: policy.cooldownMs };
-    const coolDownEnds = current.lastAt.getTime() + policy.cooldownMs;
-    const windowEnds = current.count >= policy.limit ? current.windowStartedAt.getTime() + policy.windowMs : 0;
-    return { allowed: false, retryAfterMs: Math.max(0, Math.max(coolDownEnds, windowEnds) - at) };
   }
 
   /** Deletes records whose cool-down and window are both over. */

@@ -1,5 +1,5 @@
 import { ANON, AUTH_FIELDS, DAY, MINUTE, ok, PASSWORD, register, startIdentity, TestClock, type Harness } from './harness';
-import { flowLimitsSpec } from '../src/flowLimits';
+import { FlowLimiter, flowLimitsSpec } from '../src/flowLimits';
 import { collectionSpecs } from '../src/store';
 
 /**
@@ -115,12 +115,34 @@ describe('sign-ups', () => {
     ok(await signUp('user4@victim.example'), 'register');
   });
 
+  it('counts simultaneous first events against one record instead of refusing the ones that lost the race to create it', async () => {
+    // Store round trips that take a while, as over a network: all three pass the update steps
+    // before any of them inserts the record.
+    const limits = h.store.collection(flowLimitsSpec);
+    const slow = new Proxy(limits, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (prop !== 'findOneAndUpdate' || typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const limiter = new FlowLimiter(slow, () => h.clock.now());
+    const policy = { limit: 3, windowMs: 10 * MINUTE, cooldownMs: 0 };
+    const decisions = await Promise.all([1, 2, 3].map(() => limiter.acquire('register:domain', 'race.example', policy)));
+    expect(decisions).toEqual([{ allowed: true }, { allowed: true }, { allowed: true }]);
+    expect(await limiter.acquire('register:domain', 'race.example', policy)).toMatchObject({ allowed: false });
+  });
+
   it('does not spend a slot on input that is refused anyway', async () => {
+    h.clock.advance(10 * MINUTE + 1);
     for (const n of [1, 2, 3]) {
       const weak = await signUp(`weak${n}@victim.example`, 'password');
       expect(weak.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'password' });
     }
-    // user4 took one of this window's three slots at victim.example; the refused ones took none.
-    for (const n of [5, 6]) ok(await signUp(`user${n}@victim.example`), 'register');
+    // A new window: the refused ones took none of its three slots at victim.example.
+    for (const n of [5, 6, 7]) ok(await signUp(`user${n}@victim.example`), 'register');
   });
 });
