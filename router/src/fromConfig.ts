@@ -1,5 +1,5 @@
 import type { Logger } from '@chatgraph/kit';
-import { introspectionEnabled, type RouterConfig } from './config';
+import { corsOptions, introspectionEnabled, type RouterConfig } from './config';
 import type { RouterDeps } from './server';
 
 /**
@@ -16,6 +16,7 @@ export function routerDepsFromConfig(config: RouterConfig, logger: Logger): Rout
     auth: { identityUrl: config.IDENTITY_URL, apiKeyCacheMs: config.API_KEY_CACHE_MS, jwksCacheMs: config.JWKS_CACHE_MS, principalCacheMs: config.PRINCIPAL_CACHE_MS, principalRecheckMs: config.PRINCIPAL_RECHECK_MS },
     limits: { maxBodyBytes: config.MAX_BODY_BYTES, maxDepth: config.MAX_DEPTH, maxAliases: config.MAX_ALIASES, maxRootFields: config.MAX_ROOT_FIELDS, maxCost: config.MAX_COST },
     introspection: introspectionEnabled(config),
+    cors: corsOptions(config),
     subscriptions: {
       maxSubscriptionsPerConnection: config.SUBSCRIPTIONS_PER_CONNECTION,
       queueLimit: config.SUBSCRIPTION_QUEUE_LIMIT,

@@ -2,9 +2,10 @@ import type { ApolloGateway } from '@apollo/gateway';
 import { HttpServer, probeRoutes, ServiceMetrics, type KeyValues, type Logger, type Route } from '@chatgraph/kit';
 import { ApiKeyVerifier } from './apiKeys';
 import { createAuthenticator, type Authenticator } from './auth';
+import { CorsPolicy, NO_ORIGINS, type CorsOptions } from './cors';
 import { SigningDataSource } from './dataSource';
 import { RouterGateway } from './gateway';
-import { graphqlHandler } from './graphqlHandler';
+import { graphqlHandler, sendEarlyRefusal } from './graphqlHandler';
 import { JwksCache } from './jwks';
 import { sendLandingPage } from './landingPage';
 import type { OperationLimits } from './limits';
@@ -51,6 +52,8 @@ export interface RouterDeps {
   limits?: Partial<RouterLimits>;
   /** Default true; main.ts turns it off in production. */
   introspection?: boolean;
+  /** Browser origins allowed (CORS and WebSocket `Origin`). Default: none; configuration sets localhost in development. */
+  cors?: CorsOptions;
   /** A subgraph silent for this long fails the fetch as UNAVAILABLE. Default 30000. */
   subgraphTimeoutMs?: number;
   /** Subgraphs running in the router's process (embedded mode), by `/graphql` URL: called without HTTP. */
@@ -134,7 +137,9 @@ export function buildRouter(deps: RouterDeps): Router {
   });
   const pipeline = new Pipeline({ gateway, persistedQueries: new PersistedQueries(), maxCost: limits.maxCost });
   const graphql = graphqlHandler({ authenticator, pipeline, metrics: new RouterMetrics(metrics), logger });
+  const cors = new CorsPolicy(deps.cors ?? { origins: NO_ORIGINS, credentials: false, maxAgeSeconds: 600 });
   const subscriptions = new SubscriptionServer({
+    allowOrigin: (origin) => cors.allows(origin),
     gateway,
     authenticator,
     pipeline,
@@ -162,7 +167,14 @@ export function buildRouter(deps: RouterDeps): Router {
       metrics,
     }),
   ];
-  const http = new HttpServer({ logger, routes, maxBodyBytes: limits.maxBodyBytes, drainTimeoutMs: deps.drainTimeoutMs });
+  const http = new HttpServer({
+    logger,
+    routes,
+    maxBodyBytes: limits.maxBodyBytes,
+    drainTimeoutMs: deps.drainTimeoutMs,
+    intercept: (req, res) => cors.handle(req, res),
+    sendError: sendEarlyRefusal,
+  });
 
   let started: Promise<void> | undefined;
   let stopping: Promise<void> | undefined;
