@@ -5,9 +5,9 @@
  * own Accept), the credential shapes of `connection_init`, and API keys in `X-API-Key`.
  */
 import { ApolloClient, CombinedGraphQLErrors, HttpLink, InMemoryCache, gql } from '@apollo/client';
+import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { captureLogs } from './support/logs';
-import { wsClient } from './support/subscriptionsClient';
 import { startSubscriptionGraph, type SubscriptionGraph } from './support/subscriptionsHarness';
 
 /** The Accept header Apollo Client 4's HttpLink sends for queries and mutations. */
@@ -171,13 +171,20 @@ describe('error answers in the media type asked for', () => {
 });
 
 describe('credentials', () => {
+  /** The principal the router forwarded for a query over a graphql-ws socket opened with `params`, or how the socket closed. */
   const principalOverSocket = async (params: Record<string, unknown>): Promise<unknown> => {
-    const client = wsClient(graph.url, params);
+    const client = createClient({ url: `${graph.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: params, retryAttempts: 0 });
     try {
-      const sub = client.subscribe('{ principal }');
-      const ending = await sub.ended;
-      if (ending.kind !== 'complete') return ending;
-      return JSON.parse(String((sub.events[0]?.data as { principal: string }).principal)) as unknown;
+      return await new Promise((resolve) => {
+        client.subscribe<{ principal: string }>(
+          { query: '{ principal }' },
+          {
+            next: (result) => resolve(result.data ? (JSON.parse(result.data.principal) as unknown) : result.errors),
+            error: (err) => resolve({ kind: 'closed', code: (err as { code?: number }).code }),
+            complete: () => undefined,
+          },
+        );
+      });
     } finally {
       await client.dispose();
     }
