@@ -34,7 +34,7 @@ function authHeaders(err: HttpError): Record<string, string> | undefined {
 }
 
 /**
- * Writes an error raised before `/graphql`'s handler ran (the body too large: 413) in the same
+ * Writes a refusal made before `/graphql`'s handler runs (the body too large: 413) in the same
  * shape and media type as the handler's own refusals: `application/graphql-response+json` when
  * the client prefers it (GraphQL over HTTP), so Apollo Client surfaces `extensions.code`.
  */

@@ -5,7 +5,8 @@ import { createAuthenticator, type Authenticator } from './auth';
 import { CorsPolicy, NO_ORIGINS, type CorsOptions } from './cors';
 import { SigningDataSource } from './dataSource';
 import { RouterGateway } from './gateway';
-import { graphqlHandler, sendEarlyRefusal } from './graphqlHandler';
+import { installFrontDoor } from './frontDoor';
+import { graphqlHandler } from './graphqlHandler';
 import { JwksCache } from './jwks';
 import { sendLandingPage } from './landingPage';
 import type { OperationLimits } from './limits';
@@ -167,14 +168,7 @@ export function buildRouter(deps: RouterDeps): Router {
       metrics,
     }),
   ];
-  const http = new HttpServer({
-    logger,
-    routes,
-    maxBodyBytes: limits.maxBodyBytes,
-    drainTimeoutMs: deps.drainTimeoutMs,
-    intercept: (req, res) => cors.handle(req, res),
-    sendError: sendEarlyRefusal,
-  });
+  const http = new HttpServer({ logger, routes, maxBodyBytes: limits.maxBodyBytes, drainTimeoutMs: deps.drainTimeoutMs });
 
   let started: Promise<void> | undefined;
   let stopping: Promise<void> | undefined;
@@ -193,7 +187,10 @@ export function buildRouter(deps: RouterDeps): Router {
       started ??= gateway.load();
       await started;
       const url = await http.listen(port, host);
-      if (http.nodeServer) subscriptions.attach(http.nodeServer);
+      if (http.nodeServer) {
+        installFrontDoor(http.nodeServer, { cors, maxBodyBytes: limits.maxBodyBytes });
+        subscriptions.attach(http.nodeServer);
+      }
       logger.info({ url }, 'router listening');
       return url;
     },

@@ -159,6 +159,16 @@ describe('error answers in the media type asked for', () => {
     expect(res.status).toBe(413);
     expect(res.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
     expect(((await res.json()) as Body).errors?.[0]?.extensions?.code).toBe('PAYLOAD_TOO_LARGE');
+    // Chunked (no content-length): found too large while reading, answered in the same type.
+    const chunked = await fetch(graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: APOLLO_ACCEPT },
+      body: new Blob([JSON.stringify(big)]).stream(),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+    expect(chunked.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
+    expect(((await chunked.json()) as Body).errors?.[0]?.extensions?.code).toBe('PAYLOAD_TOO_LARGE');
     const plain = await post(big);
     expect(plain.status).toBe(413);
     expect(plain.headers.get('content-type')).toMatch(/^application\/json/);

@@ -138,10 +138,6 @@ export interface HttpServerOptions {
   maxBodyBytes: number;
   /** Longest a graceful stop waits for in-flight requests before closing sockets. */
   drainTimeoutMs?: number;
-  /** Runs before routing (the router's CORS): true when it answered the request itself (a preflight). */
-  intercept?: (req: IncomingMessage, res: ServerResponse) => boolean;
-  /** Writes a request refused before its route ran (body too large) in the service's own shape; default `sendGraphQLError`. */
-  sendError?: (req: IncomingMessage, res: ServerResponse, err: HttpError) => void;
 }
 
 type State = { kind: 'idle' } | { kind: 'listening'; server: http.Server; url: string } | { kind: 'stopping'; done: Promise<void> } | { kind: 'stopped' };
@@ -241,7 +237,6 @@ export class HttpServer {
         sendGraphQLError(res, 'UNAVAILABLE', 'Server is shutting down');
         return;
       }
-      if (this.options.intercept?.(raw, res)) return;
       const { path, search } = splitTarget(raw.url ?? '/');
       const handler = this.routes.get(`${raw.method} ${path}`);
       if (!handler) {
@@ -252,9 +247,8 @@ export class HttpServer {
       await handler({ method: raw.method ?? 'GET', path, search, headers: raw.headers, body, raw }, res);
     } catch (err) {
       if (err instanceof HttpError) {
-        if (res.headersSent) res.end();
-        else if (this.options.sendError) this.options.sendError(raw, res, err);
-        else sendGraphQLError(res, err.code, err.message);
+        if (!res.headersSent) sendGraphQLError(res, err.code, err.message);
+        else res.end();
       } else {
         this.options.logger.error({ err }, 'unhandled error in HTTP handler');
         if (!res.headersSent) sendGraphQLError(res, 'INTERNAL');
