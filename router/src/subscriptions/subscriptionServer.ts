@@ -233,6 +233,8 @@ export class SubscriptionServer {
       this.endAll(subscriptionEnd('SUBSCRIPTION_SERVER_SHUTDOWN', 'The server is shutting down; subscribe again'));
       const grace = Date.now() + (this.options.shutdownGraceMs ?? 1000);
       while (Date.now() < grace && [...this.wss.clients].some((socket) => this.runningOn(socket) > 0)) await delay(10);
+      // Legacy sockets were closed at once; one whose client never answers must not hold the stop.
+      for (const legacy of this.legacy?.clients ?? []) legacy.terminate();
       await Promise.all([...this.wss.clients].map((socket) => this.closeSocket(socket)));
       await this.disposable?.dispose();
       await this.connections.close();
