@@ -1,4 +1,5 @@
 import { bool, ConfigError, int, kvStoreConfigSpec, loadConfig, oneOf, optional, port, str, url, type ConfigOf, type VarSpec } from '@chatgraph/kit';
+import { DEVELOPMENT_ORIGINS, NO_ORIGINS, parseOriginEntry, type CorsOptions } from './cors';
 
 /** One subgraph the router composes from in composed mode. */
 export interface SubgraphEndpoint {
@@ -36,6 +37,23 @@ const subgraphList: VarSpec<SubgraphEndpoint[] | undefined> = {
   default: undefined,
   defaultLabel: '(unset: file mode)',
   parse: parseSubgraphList,
+};
+
+/** Parses `origin,origin` (exact origins or `*` patterns) for CORS_ORIGINS; each entry is checked. */
+export function parseOriginList(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0)
+    .map(parseOriginEntry);
+}
+
+const originList: VarSpec<string[] | undefined> = {
+  description:
+    'Browser origins allowed to call the router and open sockets to it (CORS, and the `Origin` check of WebSocket upgrades): `scheme://host[:port]`, comma-separated, `*` for any subdomain or port (`https://*.example.com,http://localhost:*`).',
+  default: undefined,
+  defaultLabel: '(unset: any port of localhost/127.0.0.1 in development and test, none in production)',
+  parse: parseOriginList,
 };
 
 /**
@@ -100,6 +118,9 @@ export const ROUTER_CONFIG_SPEC = {
   }),
   PRINCIPAL_RECHECK_MS: int({ description: 'How often the principal of every open graphql-ws socket is checked against the directory; a socket whose principal no longer stands is closed (4403).', default: 2000, min: 100 }),
   JWKS_CACHE_MS: int({ description: "How long identity's public keys are cached before they are fetched again.", default: 300_000, min: 1000 }),
+  CORS_ORIGINS: originList,
+  CORS_CREDENTIALS: bool({ description: 'Answer allowed origins with `Access-Control-Allow-Credentials: true` (only needed for cookies; bearer tokens and API keys work without it).', default: false }),
+  CORS_MAX_AGE_SECONDS: int({ description: 'How long a browser may cache a preflight answer (`Access-Control-Max-Age`).', default: 600, min: 0, max: 86_400 }),
   INTROSPECTION: optional(bool({ description: 'Allow introspection queries.', defaultLabel: 'on unless NODE_ENV=production' })),
   NODE_ENV: oneOf(['development', 'test', 'production'] as const, { description: 'Runtime environment; `production` turns introspection off.', default: 'development' }),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { description: 'Log level (pino).', default: 'info' }),
@@ -112,6 +133,12 @@ export function loadRouterConfig(env: NodeJS.ProcessEnv | Record<string, string 
   const config = loadConfig(ROUTER_CONFIG_SPEC, env);
   if (config.KV_STORE === 'redis' && !config.REDIS_URL) throw new ConfigError(['REDIS_URL is required when KV_STORE=redis']);
   return config;
+}
+
+/** CORS_ORIGINS when set; otherwise localhost origins except in production, where nobody is allowed until it is set. */
+export function corsOptions(config: Pick<RouterConfig, 'CORS_ORIGINS' | 'CORS_CREDENTIALS' | 'CORS_MAX_AGE_SECONDS' | 'NODE_ENV'>): CorsOptions {
+  const origins = config.CORS_ORIGINS ?? (config.NODE_ENV === 'production' ? NO_ORIGINS : DEVELOPMENT_ORIGINS);
+  return { origins, credentials: config.CORS_CREDENTIALS, maxAgeSeconds: config.CORS_MAX_AGE_SECONDS };
 }
 
 /** Introspection is on by default except in production, where INTROSPECTION can still turn it on. */

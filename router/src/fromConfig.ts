@@ -1,5 +1,5 @@
 import type { Logger } from '@chatgraph/kit';
-import { introspectionEnabled, type RouterConfig } from './config';
+import { corsOptions, introspectionEnabled, type RouterConfig } from './config';
 import type { RouterDeps } from './server';
 
 /**
@@ -17,6 +17,7 @@ export function routerDepsFromConfig(config: RouterConfig, logger: Logger): Rout
     limits: { maxBodyBytes: config.MAX_BODY_BYTES, maxDepth: config.MAX_DEPTH, maxAliases: config.MAX_ALIASES, maxRootFields: config.MAX_ROOT_FIELDS, maxCost: config.MAX_COST, maxTokens: config.MAX_TOKENS },
     introspection: introspectionEnabled(config),
     metricsMaxOperations: config.METRICS_MAX_OPERATIONS,
+    cors: corsOptions(config),
     subscriptions: {
       maxSubscriptionsPerConnection: config.SUBSCRIPTIONS_PER_CONNECTION,
       queueLimit: config.SUBSCRIPTION_QUEUE_LIMIT,

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { HttpError, REQUEST_ID_HEADER, type HttpRequest, type Logger, type Principal, type RouteHandler } from '@chatgraph/kit';
 import type { Authenticator } from './auth';
 import { RequestContext } from './context';
+import { httpAuthorization } from './credentials';
 import { maskErrors } from './errorMasking';
 import { readGraphQLRequest, responseContentType } from './graphqlRequest';
 import { sendLandingPage, wantsHtml } from './landingPage';
 import type { RouterMetrics } from './metrics';
 import type { GraphQLResponseBody, Outcome, Pipeline } from './pipeline';
-import { refusal } from './refusal';
+import { refusal, wantsStream } from './refusal';
 
 /** What `/graphql` needs: authentication, the pipeline, metrics and the base logger. */
 export interface GraphQLHandlerOptions {
@@ -26,6 +27,23 @@ const NOT_ACCEPTABLE = refusal(
   {},
   406,
 );
+
+/** `www-authenticate` on 401s, as RFC 6750 asks of a bearer-token API. */
+function authHeaders(err: HttpError): Record<string, string> | undefined {
+  return err.code === 'UNAUTHENTICATED' ? { 'www-authenticate': 'Bearer' } : undefined;
+}
+
+/**
+ * Writes a refusal made before `/graphql`'s handler runs (the body too large: 413) in the same
+ * shape and media type as the handler's own refusals: `application/graphql-response+json` when
+ * the client prefers it (GraphQL over HTTP), so Apollo Client surfaces `extensions.code`.
+ */
+export function sendEarlyRefusal(req: IncomingMessage, res: ServerResponse, err: HttpError): void {
+  const errors = [{ message: err.message, extensions: { code: err.code } }];
+  const given = req.headers[REQUEST_ID_HEADER];
+  const requestId = typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+  send(res, err.status, { errors }, requestId, responseContentType(req.headers.accept) ?? JSON_TYPE, authHeaders(err));
+}
 
 /** Client-supplied request ids are kept for tracing only when they look like ids. */
 function requestIdOf(req: HttpRequest): string {
@@ -62,12 +80,12 @@ export function graphqlHandler(options: GraphQLHandlerOptions): RouteHandler {
     const requestId = requestIdOf(req);
     let principal: Principal;
     try {
-      principal = await authenticator.authenticate(req.headers.authorization);
+      principal = await authenticator.authenticate(httpAuthorization(req.headers));
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
       const errors = [{ message: err.message, extensions: { code: err.code } }];
       metrics.errors(errors);
-      send(res, err.status, { errors }, requestId, JSON_TYPE, err.code === 'UNAUTHENTICATED' ? { 'www-authenticate': 'Bearer' } : undefined);
+      send(res, err.status, { errors }, requestId, responseContentType(req.headers.accept) ?? JSON_TYPE, authHeaders(err));
       return;
     }
 
@@ -75,7 +93,8 @@ export function graphqlHandler(options: GraphQLHandlerOptions): RouteHandler {
     let outcome: Outcome;
     const contentType = responseContentType(req.headers.accept);
     try {
-      const request = contentType ? readGraphQLRequest(req) : NOT_ACCEPTABLE;
+      // A client asking for an event stream or a multipart subscription is told where subscriptions are served.
+      const request = contentType ? readGraphQLRequest(req) : (wantsStream(req.headers.accept) ?? NOT_ACCEPTABLE);
       outcome =
         'errors' in request
           ? { status: request.status, body: { errors: request.errors }, headers: request.headers, operationName: undefined }

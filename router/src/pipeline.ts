@@ -1,5 +1,5 @@
 import { getVariableValues, type GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { refusal, type Refusal } from './refusal';
+import { refusal, SUBSCRIPTION_OVER_HTTP, type Refusal } from './refusal';
 import type { RequestContext } from './context';
 import { evaluateCost, isConstantCost } from './cost';
 import type { PreparedDocument, PreparedOperation } from './documents';
@@ -114,6 +114,7 @@ export class Pipeline {
     if (method === 'GET' && type !== 'query') {
       return refusal('BAD_USER_INPUT', `GET requests only support query operations, not ${type} operations`, {}, 405, { allow: 'POST' });
     }
+    if (type === 'subscription') return SUBSCRIPTION_OVER_HTTP;
     return resolved.overLimit ?? checkWriteScope(context.principal, type);
   }
 

@@ -25,3 +25,19 @@ export const PERSISTED_QUERY_NOT_FOUND: Refusal = {
   errors: [{ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }],
   headers: { 'cache-control': 'private, no-cache, must-revalidate' },
 };
+
+/** Where subscriptions are served, for every refusal of a subscription sent another way. */
+export const SUBSCRIPTIONS_OVER_GRAPHQL_WS =
+  'Subscriptions are served over WebSocket only: connect a graphql-ws client (subprotocol graphql-transport-ws) to this same URL';
+
+/** A subscription POSTed over HTTP (JSON answer): refused before anything runs, pointing at graphql-ws. */
+export const SUBSCRIPTION_OVER_HTTP: Refusal = refusal('BAD_USER_INPUT', SUBSCRIPTIONS_OVER_GRAPHQL_WS, { use: 'graphql-transport-ws' }, 400);
+
+/**
+ * For an `Accept` that asks only for a stream (graphql-sse's `text/event-stream`, Apollo's
+ * `multipart/mixed;subscriptionSpec=1.0`): the 406 that says to use graphql-ws; undefined otherwise.
+ */
+export function wantsStream(accept: string | undefined): Refusal | undefined {
+  if (!accept || !/text\/event-stream|multipart\/mixed/i.test(accept)) return undefined;
+  return refusal('BAD_USER_INPUT', `${SUBSCRIPTIONS_OVER_GRAPHQL_WS}; over HTTP this router answers application/graphql-response+json or application/json`, { use: 'graphql-transport-ws' }, 406);
+}

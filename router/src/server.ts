@@ -2,8 +2,10 @@ import type { ApolloGateway } from '@apollo/gateway';
 import { HttpServer, probeRoutes, ServiceMetrics, type KeyValues, type Logger, type Route } from '@chatgraph/kit';
 import { ApiKeyVerifier } from './apiKeys';
 import { createAuthenticator, type Authenticator } from './auth';
+import { CorsPolicy, NO_ORIGINS, type CorsOptions } from './cors';
 import { SigningDataSource } from './dataSource';
 import { RouterGateway } from './gateway';
+import { installFrontDoor } from './frontDoor';
 import { graphqlHandler } from './graphqlHandler';
 import { JwksCache } from './jwks';
 import { sendLandingPage } from './landingPage';
@@ -51,6 +53,8 @@ export interface RouterDeps {
   limits?: Partial<RouterLimits>;
   /** Default true; main.ts turns it off in production. */
   introspection?: boolean;
+  /** Browser origins allowed (CORS and WebSocket `Origin`). Default: none; configuration sets localhost in development. */
+  cors?: CorsOptions;
   /** A subgraph silent for this long fails the fetch as UNAVAILABLE. Default 30000. */
   subgraphTimeoutMs?: number;
   /** Subgraphs running in the router's process (embedded mode), by `/graphql` URL: called without HTTP. */
@@ -136,7 +140,9 @@ export function buildRouter(deps: RouterDeps): Router {
   });
   const pipeline = new Pipeline({ gateway, persistedQueries: new PersistedQueries(), maxCost: limits.maxCost });
   const graphql = graphqlHandler({ authenticator, pipeline, metrics: new RouterMetrics(metrics), logger });
+  const cors = new CorsPolicy(deps.cors ?? { origins: NO_ORIGINS, credentials: false, maxAgeSeconds: 600 });
   const subscriptions = new SubscriptionServer({
+    allowOrigin: (origin) => cors.allows(origin),
     gateway,
     authenticator,
     pipeline,
@@ -183,7 +189,10 @@ export function buildRouter(deps: RouterDeps): Router {
       started ??= gateway.load();
       await started;
       const url = await http.listen(port, host);
-      if (http.nodeServer) subscriptions.attach(http.nodeServer);
+      if (http.nodeServer) {
+        installFrontDoor(http.nodeServer, { cors, maxBodyBytes: limits.maxBodyBytes });
+        subscriptions.attach(http.nodeServer);
+      }
       logger.info({ url }, 'router listening');
       return url;
     },

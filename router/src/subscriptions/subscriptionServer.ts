@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ExecutionArgs, GraphQLError, GraphQLFormattedError } from 'graphql';
-import type { ExecutionResult, FormattedExecutionResult } from 'graphql-ws';
+import { CloseCode, type ExecutionResult, type FormattedExecutionResult } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { closeSocket, HttpError, type Logger, type Principal, type ServiceMetrics } from '@chatgraph/kit';
 import type { Authenticator } from '../auth';
+import { socketAuthorization } from '../credentials';
 import { RequestContext } from '../context';
 import type { PreparedDocument, PreparedOperation } from '../documents';
 import type { RouterGateway, SchemaGeneration } from '../gateway';
@@ -84,7 +85,13 @@ export interface SubscriptionServerOptions {
   principals?: PrincipalGuard;
   /** How often. Default 2000. */
   principalRecheckMs?: number;
+  /** The CORS origin list: an upgrade carrying an `Origin` it refuses is answered 403. Default: any. */
+  allowOrigin?: (origin: string) => boolean;
 }
+
+/** The legacy subscriptions-transport-ws subprotocol (not graphql-ws's own, despite the name). */
+const LEGACY_SUBPROTOCOL = 'graphql-ws';
+const LEGACY_REFUSAL = 'subscriptions-transport-ws is not served: use a graphql-ws client (graphql-transport-ws) on this URL';
 
 /** One client graphql-ws connection, once authenticated. */
 interface Connection {
@@ -139,6 +146,8 @@ function operationOf(args: ExecutionArgs): Operation {
  */
 export class SubscriptionServer {
   private readonly wss: WebSocketServer;
+  /** Accepts legacy subscriptions-transport-ws upgrades only to close them with a reason. */
+  private legacy: WebSocketServer | undefined;
   private readonly connections: UpstreamConnections;
   private readonly upstreams: SharedUpstreams;
   private readonly metrics: SubscriptionMetrics;
@@ -258,6 +267,8 @@ export class SubscriptionServer {
       this.endAll(subscriptionEnd('SUBSCRIPTION_SERVER_SHUTDOWN', 'The server is shutting down; subscribe again'));
       const grace = Date.now() + (this.options.shutdownGraceMs ?? 1000);
       while (Date.now() < grace && [...this.wss.clients].some((socket) => this.runningOn(socket) > 0)) await delay(10);
+      // Legacy sockets were closed at once; one whose client never answers must not hold the stop.
+      for (const legacy of this.legacy?.clients ?? []) legacy.terminate();
       await Promise.all([...this.wss.clients].map((socket) => this.closeSocket(socket)));
       await this.disposable?.dispose();
       await this.connections.close();
@@ -269,6 +280,19 @@ export class SubscriptionServer {
     const path = (req.url ?? '/').split('?')[0];
     if (this.closing || path !== '/graphql') {
       socket.end(`HTTP/1.1 ${this.closing ? '503 Service Unavailable' : '404 Not Found'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      return;
+    }
+    // Browsers always send Origin; a page the CORS list refuses may not open sockets either.
+    const origin = req.headers.origin;
+    if (origin !== undefined && this.options.allowOrigin && !this.options.allowOrigin(origin)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: 33\r\n\r\nOrigin not allowed (CORS_ORIGINS)');
+      return;
+    }
+    if (isLegacyOnly(req.headers['sec-websocket-protocol'])) {
+      // Accepted only to be closed with a reason the legacy client can show (an HTTP refusal reaches it as a bare error).
+      // Its own server: graphql-ws's selects no subprotocol for it, and the client would see a failed handshake.
+      this.legacy ??= new WebSocketServer({ noServer: true, handleProtocols: () => LEGACY_SUBPROTOCOL });
+      this.legacy.handleUpgrade(req, socket, head, (ws) => ws.close(CloseCode.SubprotocolNotAcceptable, LEGACY_REFUSAL));
       return;
     }
     const ip = req.socket.remoteAddress ?? 'unknown';
@@ -291,8 +315,8 @@ export class SubscriptionServer {
       socket.close(SUBSCRIPTION_CLOSE_CODES.GOING_AWAY, 'Server shutting down');
       return false;
     }
-    const given = params?.authorization ?? params?.Authorization;
-    if (given !== undefined && typeof given !== 'string') return false;
+    const given = socketAuthorization(params);
+    if (given === null) return false;
     let principal: Principal;
     try {
       principal = await this.options.authenticator.authenticate(given);
@@ -439,6 +463,12 @@ export class SubscriptionServer {
   private closeSocket(socket: WebSocket): Promise<void> {
     return closeSocket(socket, SUBSCRIPTION_CLOSE_CODES.GOING_AWAY, 'Server shutting down');
   }
+}
+
+/** True when the client offers the legacy subprotocol and not graphql-ws's `graphql-transport-ws`. */
+function isLegacyOnly(header: string | undefined): boolean {
+  const offered = (header ?? '').split(',').map((protocol) => protocol.trim());
+  return offered.includes(LEGACY_SUBPROTOCOL) && !offered.includes('graphql-transport-ws');
 }
 
 /** The primary fetch as sent to the subgraph: its operation and the variables it uses. */

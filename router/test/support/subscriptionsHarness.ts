@@ -2,7 +2,7 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '@chatgraph/kit';
-import { buildRouter, type Router, type RouterLimits, type RouterSubscriptionOptions } from '../../src';
+import { buildRouter, type Router, type RouterDeps, type RouterLimits, type RouterSubscriptionOptions } from '../../src';
 import { composeTestSupergraph } from './compose';
 import { silentLogger } from './logs';
 import { CHAT_SDL, startTestChat, startTestStreaming, STREAMING_SDL, type TestChat, type TestStreaming } from './subscriptionsGraph';
@@ -29,6 +29,8 @@ export interface SubscriptionGraphOptions {
   subscriptions?: RouterSubscriptionOptions;
   limits?: Partial<RouterLimits>;
   logger?: Logger;
+  /** Browser origins allowed (CORS and the sockets' Origin check). */
+  cors?: RouterDeps['cors'];
 }
 
 /**
@@ -54,6 +56,7 @@ export async function startSubscriptionGraph(options: SubscriptionGraphOptions =
     supergraph: { kind: 'file', path, pollMs: 50, debounceMs: 20 },
     auth: { identityUrl: identity.url },
     limits: options.limits,
+    cors: options.cors,
     subscriptions: { upstreamIdleMs: 50, ...options.subscriptions },
   });
   const url = await router.start();
