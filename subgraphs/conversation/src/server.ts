@@ -5,6 +5,7 @@ import type { ConversationConfig } from './config';
 import type { ConversationContext } from './context';
 import { generationResultHandler, subscribeGenerationResults } from './events';
 import { outcomeAppliedMarker } from './outcomeApplied';
+import { streamRequestRecorder } from './streamRequested';
 import { resolvers } from './resolvers';
 import { ConversationService } from './service';
 import { conversationCollections } from './store';
@@ -56,7 +57,8 @@ export function buildConversation(deps: ConversationDeps): Conversation {
   const service = new ConversationService({ collections, defaultModel: config.DEFAULT_MODEL, contextTokenBudget: config.CONTEXT_TOKEN_BUDGET,
     modelContextWindows: config.MODEL_CONTEXT_WINDOWS,
     contextReplyReserveTokens: config.CONTEXT_REPLY_RESERVE_TOKENS,
-    now, eventsQueued });
+    now, eventsQueued,
+    streamRequested: deps.kv ? streamRequestRecorder({ kv: deps.kv, ttlMs: config.OUTCOME_MARKER_TTL_MS, logger }) : undefined });
   const subgraph = createSubgraph<ConversationContext>({
     name: 'conversation',
     typeDefs: readFileSync(CONVERSATION_SCHEMA_PATH, 'utf8'),
