@@ -10,7 +10,7 @@ import path from 'node:path';
 import { loadConfig } from '@chatgraph/kit';
 import { EMBEDDED_CONFIG_SPEC } from '@chatgraph/router/src/embedded/config';
 import { startEmbedded, type EmbeddedStack } from '@chatgraph/router/src/embedded/launch';
-import { tokenStreamKey, tokenStreamMetaKey } from '@chatgraph/schema';
+import { tokenStreamKey, tokenStreamMetaKey } from '../../schema/events';
 import { codeOf, finalAnswer, register, sendTracked, textOf, watch, wsClient, type Watch } from './liveChatScenarios';
 
 let stack: EmbeddedStack;
