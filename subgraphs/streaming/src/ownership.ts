@@ -1,5 +1,5 @@
 import type { KvStore, Logger, StreamEntry } from '@chatgraph/kit';
-import { decodeTokenStreamEntry, tokenStreamKey, tokenStreamMetaKey, type TokenStreamMeta } from '@chatgraph/schema';
+import { decodeTokenStreamEntry, tokenStreamMetaKey, type TokenStreamMeta } from '@chatgraph/schema';
 
 /** What streaming knows of a generation before serving it: enough to check ownership. */
 export interface StreamOwnership {
@@ -51,12 +51,4 @@ export function fromHead(head: StreamEntry, streamId: string, log: Logger): Stre
   }
   // The meta (with the real start time) is written with the start entry; until it is, "now" is close.
   return { ownerId: entry.ownerId, messageId: entry.messageId, conversationId: entry.conversationId, model: entry.model, state: 'running', startedAt: new Date().toISOString() };
-}
-
-/** Who owns a generation now: its meta, else its `start` entry (the writer may not have written the meta yet). */
-export async function currentOwnership(kv: KvStore, streamId: string, log: Logger): Promise<StreamOwnership | undefined> {
-  const meta = await readMeta(kv, streamId, log);
-  if (meta) return fromMeta(meta);
-  const [head] = await kv.read(tokenStreamKey(streamId), { count: 1 });
-  return head ? fromHead(head, streamId, log) : undefined;
 }

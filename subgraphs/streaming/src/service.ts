@@ -5,7 +5,7 @@ import { lastSeqOf, listActiveStreams, type ActiveStreamView } from './activeStr
 import { ChunkStream } from './chunkStream';
 import type { StreamChunkView } from './chunks';
 import { waitForOutcomeApplied } from './outcomeApplied';
-import { currentOwnership, type StreamOwnership } from './ownership';
+import type { StreamOwnership } from './ownership';
 import { lookUpStream, waitForStart } from './streamLookup';
 import { parseAfter, parseStreamId } from './streamArgs';
 
@@ -142,15 +142,18 @@ export class StreamingService {
   /**
    * Asks whichever instance runs the generation to stop it: the stop flag first (a generation not
    * yet started, or an instance that missed the message, sees it when it looks), then the control
-   * message (pub/sub reaches every ai-gateway instance at once). `false` when already ended.
+   * message (pub/sub reaches every ai-gateway instance at once). A generation conversation
+   * recorded as requested but not started yet is stopped the same way (ai-gateway reads the flag
+   * before it calls the provider). `false` when already ended (also when its stream expired).
    */
   async stopGeneration(principal: Principal, streamIdArg: string): Promise<boolean> {
     const user = requireUser({ principal });
     const streamId = parseStreamId(streamIdArg);
-    const ownership = await currentOwnership(this.kv, streamId, this.log);
-    if (!ownership) throw codedError('NOT_FOUND', 'No such generation (it may not have started yet, or has expired)');
-    if (ownership.ownerId !== user.userId) throw codedError('FORBIDDEN', 'This generation belongs to another user');
-    if (ownership.state === 'done') return false;
+    const found = await lookUpStream(this.kv, streamId, this.log);
+    if (found.kind === 'unknown') throw codedError('NOT_FOUND', 'No such generation', { reason: 'UNKNOWN_STREAM' });
+    const ownerId = found.kind === 'found' ? found.ownership.ownerId : found.request.ownerId;
+    if (ownerId !== user.userId) throw codedError('FORBIDDEN', 'This generation belongs to another user');
+    if (found.kind === 'found' ? found.ownership.state === 'done' : found.ended) return false;
     const control: GenerationControl = { type: 'stop', streamId, requestedBy: user.userId };
     const message = JSON.stringify(control);
     await this.kv.set(tokenStreamStopKey(streamId), message, { ttlMs: this.options.stopRequestTtlMs });
