@@ -157,8 +157,9 @@ export class MessageCommands {
 
     // The first answer of a conversation whose title nobody chose gets a generated title.
     const generateTitle = conversation.titleSource === 'auto' && !tree.some((m) => m.role === 'ASSISTANT' && m.status === 'COMPLETE');
-    // Before the streamId can reach a client, so streaming knows it is pending (streamRequested.ts).
-    await this.options.streamRequested?.({ streamId, ownerId: user.userId, conversationId: conversation._id, messageId: assistant._id, requestedAt: now.toISOString() });
+    // Done before the streamId can reach a client, so streaming knows it is pending (streamRequested.ts);
+    // alongside the turn's writes, so it adds no round trip. It never rejects.
+    const recorded = this.options.streamRequested?.({ streamId, ownerId: user.userId, conversationId: conversation._id, messageId: assistant._id, requestedAt: now.toISOString() });
     const stored = await this.claimLeaf(turn, assistant._id, now);
     // One ordered insert (one round trip, one journal batch): the user message lands first.
     const inserted = await this.w.collections.messages.insertMany([
@@ -168,6 +169,7 @@ export class MessageCommands {
     const assistantMessage = inserted[inserted.length - 1];
     if (!assistantMessage) throw new Error('insertMany returned no documents');
     this.w.eventsQueued();
+    await recorded;
     return { conversation: stored, userMessage: userMessage ?? answered, assistantMessage, streamId };
   }
 
