@@ -29,6 +29,8 @@ export interface TestStack {
   stack: DistributedStack;
   /** The Kafka namespace of this stack's topics: a test playing a service on Kafka uses it too. */
   kafkaNamespace: string;
+  /** The prefix of this stack's Redis keys: a test reading or changing the kv uses it too. */
+  redisKeyPrefix: string;
   dispose(): Promise<void>;
 }
 
@@ -81,6 +83,7 @@ export async function startTestStack(name: string, options: TestStackOptions = {
   return {
     stack,
     kafkaNamespace: `${run}.`,
+    redisKeyPrefix: `${run}:`,
     async dispose() {
       await stack.stop();
       rmSync(dataDir, { recursive: true, force: true });

@@ -15,6 +15,12 @@
  *   `OutcomeAppliedEntry` once it has applied the generation's outcome (`generation.completed|failed`,
  *   and any `title.generated` before it) to the message. streaming holds the `done` chunk until it
  *   exists, so the message hydrated on the final chunk is the finished one.
+ * - `tokenStreamRequestKey(id)`: JSON `TokenStreamRequest`, written by conversation when it creates
+ *   the generation (before `sendMessage` returns the streamId), expiring after conversation's
+ *   OUTCOME_MARKER_TTL_MS. It is how streaming tells a generation that has not started yet (wait
+ *   for its `start`) from an unknown id (NOT_FOUND at once) and from one that ended and expired
+ *   (its applied marker exists: NOT_FOUND with reason `STREAM_ENDED` at once). Written before the
+ *   applied marker with the same TTL, it never outlives the marker of a generation that ended.
  * Per owner: `ownerStreamsKey(ownerId)`, a stream of `{ streamId }` entries (newest last, bounded)
  * listing the owner's generations, for `activeStreams`.
  * Both keys of a generation get the retention TTL when it ends.
@@ -25,6 +31,7 @@ export const tokenStreamKey = (streamId: string): string => `tokens:${streamId}`
 export const tokenStreamMetaKey = (streamId: string): string => `tokens:${streamId}:meta`;
 export const tokenStreamStopKey = (streamId: string): string => `tokens:${streamId}:stop`;
 export const tokenStreamAppliedKey = (streamId: string): string => `tokens:${streamId}:applied`;
+export const tokenStreamRequestKey = (streamId: string): string => `tokens:${streamId}:request`;
 export const ownerStreamsKey = (ownerId: string): string => `tokens:owner:${ownerId}`;
 /** Pub/sub channel every ai-gateway instance listens on; messages are JSON `GenerationControl`. */
 export const GENERATION_CONTROL_CHANNEL = 'ai.generation.control';
@@ -62,6 +69,29 @@ export type TokenStreamEntry =
 export interface OutcomeAppliedEntry {
   /** The outcome event conversation applied (or found applied, or dropped for a deleted message). */
   event: 'generation.completed' | 'generation.failed';
+}
+
+/** The record of a requested generation (`tokenStreamRequestKey`), written by conversation. */
+export interface TokenStreamRequest {
+  streamId: string;
+  ownerId: string;
+  conversationId: string;
+  messageId: string;
+  /** ISO-8601. */
+  requestedAt: string;
+}
+
+/** Parses a `TokenStreamRequest`; `undefined` for anything else (the caller logs it). */
+export function parseTokenStreamRequest(raw: string): TokenStreamRequest | undefined {
+  try {
+    const value = JSON.parse(raw) as Partial<TokenStreamRequest> | null;
+    if (value && typeof value.streamId === 'string' && typeof value.ownerId === 'string' && typeof value.conversationId === 'string' && typeof value.messageId === 'string' && typeof value.requestedAt === 'string') {
+      return { streamId: value.streamId, ownerId: value.ownerId, conversationId: value.conversationId, messageId: value.messageId, requestedAt: value.requestedAt };
+    }
+  } catch {
+    // fall through
+  }
+  return undefined;
 }
 
 /** The kv fields of an `OutcomeAppliedEntry`. */

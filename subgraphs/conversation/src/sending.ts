@@ -6,6 +6,7 @@ import { checkContent, checkFileIds, checkModel, LIMITS, titleFromContent } from
 import { MessageTree } from './messageTree';
 import { generationRequested, messageCreated, conversationCreated } from './outboxEvents';
 import type { ConversationDoc, MessageDoc } from './store';
+import type { StreamRequested } from './streamRequested';
 
 /** `sendMessage`'s input. */
 export interface SendMessageInput {
@@ -67,7 +68,7 @@ const RUNNING = new Set(['PENDING', 'STREAMING']);
 export class MessageCommands {
   constructor(
     private readonly w: Writes,
-    private readonly options: { defaultModel: string } & ContextBudgetOptions,
+    private readonly options: { defaultModel: string; streamRequested?: StreamRequested } & ContextBudgetOptions,
     private readonly admission: GenerationAdmission,
   ) {}
 
@@ -175,6 +176,9 @@ export class MessageCommands {
 
     // The first answer of a conversation whose title nobody chose gets a generated title.
     const generateTitle = conversation.titleSource === 'auto' && !tree.some((m) => m.role === 'ASSISTANT' && m.status === 'COMPLETE');
+    // Done before the streamId can reach a client, so streaming knows it is pending (streamRequested.ts);
+    // alongside the turn's writes, so it adds no round trip. It never rejects.
+    const recorded = this.options.streamRequested?.({ streamId, ownerId: user.userId, conversationId: conversation._id, messageId: assistant._id, requestedAt: now.toISOString() });
     const stored = await this.claimLeaf(turn, assistant._id, now);
     // One ordered insert (one round trip, one journal batch): the user message lands first.
     const inserted = await this.w.collections.messages.insertMany([
@@ -184,6 +188,7 @@ export class MessageCommands {
     const assistantMessage = inserted[inserted.length - 1];
     if (!assistantMessage) throw new Error('insertMany returned no documents');
     this.w.eventsQueued();
+    await recorded;
     return { conversation: stored, userMessage: userMessage ?? answered, assistantMessage, streamId };
   }
 

@@ -5,6 +5,7 @@ import type { ConversationConfig } from './config';
 import type { ConversationContext } from './context';
 import { generationResultHandler, subscribeGenerationResults } from './events';
 import { outcomeAppliedMarker } from './outcomeApplied';
+import { streamRequestRecorder } from './streamRequested';
 import { resolvers } from './resolvers';
 import { ConversationService } from './service';
 import { conversationCollections } from './store';
@@ -57,7 +58,8 @@ export function buildConversation(deps: ConversationDeps): Conversation {
     modelContextWindows: config.MODEL_CONTEXT_WINDOWS,
     contextReplyReserveTokens: config.CONTEXT_REPLY_RESERVE_TOKENS,
     admission: { maxOpenPerUser: config.MAX_OPEN_GENERATIONS_PER_USER, maxPending: config.MAX_PENDING_GENERATIONS, staleAfterMs: config.OPEN_GENERATION_STALE_MS },
-    now, eventsQueued });
+    now, eventsQueued,
+    streamRequested: deps.kv ? streamRequestRecorder({ kv: deps.kv, ttlMs: config.OUTCOME_MARKER_TTL_MS, logger }) : undefined });
   const subgraph = createSubgraph<ConversationContext>({
     name: 'conversation',
     typeDefs: readFileSync(CONVERSATION_SCHEMA_PATH, 'utf8'),

@@ -4,6 +4,7 @@ import { ConversationCommands, type CreateConversationInput, type UpdateConversa
 import { ConversationReads, type ConversationFilter } from './reads';
 import { MessageCommands, type EditMessageInput, type SendMessageInput, type SendResult } from './sending';
 import { SharingCommands } from './sharing';
+import type { StreamRequested } from './streamRequested';
 import type { ConversationCollections, ConversationDoc, MessageDoc, Rating, ShareDoc } from './store';
 
 export interface ConversationServiceDeps {
@@ -19,6 +20,8 @@ export interface ConversationServiceDeps {
   now: () => Date;
   /** Called after writes that queued events (wakes the outbox relay). */
   eventsQueued: () => void;
+  /** Records each requested generation for streaming (streamRequested.ts); absent without a kv store. */
+  streamRequested?: StreamRequested;
 }
 
 /**
@@ -41,6 +44,7 @@ export class ConversationService {
       contextTokenBudget: deps.contextTokenBudget,
       modelContextWindows: deps.modelContextWindows,
       contextReplyReserveTokens: deps.contextReplyReserveTokens,
+      streamRequested: deps.streamRequested,
     }, new GenerationAdmission(deps.collections.messages, deps.admission, deps.now));
     this.sharing = new SharingCommands(writes);
   }

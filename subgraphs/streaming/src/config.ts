@@ -10,7 +10,7 @@ export const streamingConfigSpec = {
   ...kvStoreConfigSpec,
   INTERNAL_SIGNING_SECRET: str({ description: 'HMAC secret shared with the router to sign and verify internal requests and subscription connections (at least 32 characters)', minLength: 32 }),
   STREAM_START_WAIT_MS: int({
-    description: 'How long `messageStream` waits for a generation that has not started yet (no `start` entry) before answering NOT_FOUND',
+    description: 'How long `messageStream` waits for a generation conversation recorded as requested, with no stream yet, to start before answering NOT_FOUND (reason NOT_STARTED); unknown, finished and expired ids answer at once',
     default: 30_000,
     min: 1,
     max: 600_000,

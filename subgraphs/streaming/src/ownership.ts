@@ -1,5 +1,5 @@
 import type { KvStore, Logger, StreamEntry } from '@chatgraph/kit';
-import { decodeTokenStreamEntry, tokenStreamKey, tokenStreamMetaKey, type TokenStreamMeta } from '@chatgraph/schema';
+import { decodeTokenStreamEntry, tokenStreamMetaKey, type TokenStreamMeta } from '@chatgraph/schema';
 
 /** What streaming knows of a generation before serving it: enough to check ownership. */
 export interface StreamOwnership {
@@ -26,7 +26,8 @@ export async function readMeta(kv: KvStore, streamId: string, log: Logger): Prom
   return undefined;
 }
 
-const fromMeta = (meta: TokenStreamMeta): StreamOwnership => ({
+/** The ownership a meta states. */
+export const fromMeta = (meta: TokenStreamMeta): StreamOwnership => ({
   ownerId: meta.ownerId,
   messageId: meta.messageId,
   conversationId: meta.conversationId,
@@ -36,7 +37,7 @@ const fromMeta = (meta: TokenStreamMeta): StreamOwnership => ({
 });
 
 /** The ownership a stream's head proves: its `start` entry, or `undefined` (logged) for anything else. */
-function fromHead(head: StreamEntry, streamId: string, log: Logger): StreamOwnership | undefined {
+export function fromHead(head: StreamEntry, streamId: string, log: Logger): StreamOwnership | undefined {
   let entry;
   try {
     entry = decodeTokenStreamEntry(head.fields);
@@ -50,34 +51,4 @@ function fromHead(head: StreamEntry, streamId: string, log: Logger): StreamOwner
   }
   // The meta (with the real start time) is written with the start entry; until it is, "now" is close.
   return { ownerId: entry.ownerId, messageId: entry.messageId, conversationId: entry.conversationId, model: entry.model, state: 'running', startedAt: new Date().toISOString() };
-}
-
-/** Who owns a generation now: its meta, else its `start` entry (the writer may not have written the meta yet). */
-export async function currentOwnership(kv: KvStore, streamId: string, log: Logger): Promise<StreamOwnership | undefined> {
-  const meta = await readMeta(kv, streamId, log);
-  if (meta) return fromMeta(meta);
-  const [head] = await kv.read(tokenStreamKey(streamId), { count: 1 });
-  return head ? fromHead(head, streamId, log) : undefined;
-}
-
-/**
- * Who owns a generation, from its meta, or else from the stream's `start` entry (seq 1), waited for
- * up to `waitMs`: a client may subscribe right after `sendMessage`, before ai-gateway has picked the
- * request up. `undefined` when nothing names an owner in time, when the stream's first entry is
- * not a `start` (its meta lost and its head trimmed: nothing proves ownership), or when `signal`
- * aborts. The follower used to wait is always closed before returning.
- */
-export async function findOwnership(kv: KvStore, streamId: string, options: { waitMs: number; signal: AbortSignal; log: Logger }): Promise<StreamOwnership | undefined> {
-  const meta = await readMeta(kv, streamId, options.log);
-  if (meta) return fromMeta(meta);
-  const waiting = new AbortController();
-  const timer = setTimeout(() => waiting.abort(), options.waitMs);
-  const follower = kv.follow(tokenStreamKey(streamId), { after: 0, signal: AbortSignal.any([waiting.signal, options.signal]) });
-  try {
-    const first = await follower.next();
-    return first.done ? undefined : fromHead(first.value, streamId, options.log);
-  } finally {
-    clearTimeout(timer);
-    void follower.return?.();
-  }
 }

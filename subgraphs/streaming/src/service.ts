@@ -1,16 +1,18 @@
+import type { GraphQLError } from 'graphql';
 import { codedError, requireUser, type KvStore, type Logger, type Principal } from '@chatgraph/kit';
 import { GENERATION_CONTROL_CHANNEL, tokenStreamKey, tokenStreamStopKey, type GenerationControl } from '@chatgraph/schema';
 import { lastSeqOf, listActiveStreams, type ActiveStreamView } from './activeStreams';
 import { ChunkStream } from './chunkStream';
 import type { StreamChunkView } from './chunks';
 import { waitForOutcomeApplied } from './outcomeApplied';
-import { currentOwnership, findOwnership } from './ownership';
+import type { StreamOwnership } from './ownership';
+import { lookUpStream, waitForStart } from './streamLookup';
 import { parseAfter, parseStreamId } from './streamArgs';
 
 export interface StreamingServiceOptions {
   kv: KvStore;
   logger: Logger;
-  /** How long `openStream` waits for a generation that has not started (STREAM_START_WAIT_MS). */
+  /** How long `openStream` waits for a requested generation that has not started (STREAM_START_WAIT_MS). */
   startWaitMs: number;
   /** Expiry of the stop flag (STOP_REQUEST_TTL_MS). */
   stopRequestTtlMs: number;
@@ -66,11 +68,7 @@ export class StreamingService {
     const user = requireUser({ principal });
     const streamId = parseStreamId(streamIdArg);
     const after = parseAfter(afterArg);
-    if (this.closing.signal.aborted) throw codedError('UNAVAILABLE', 'The streaming service is shutting down; subscribe again');
-    const ownership = await findOwnership(this.kv, streamId, { waitMs: this.options.startWaitMs, signal: this.closing.signal, log });
-    if (this.closing.signal.aborted) throw codedError('UNAVAILABLE', 'The streaming service is shutting down; subscribe again');
-    if (!ownership) throw codedError('NOT_FOUND', 'No such generation (it may not have started yet, or has expired)');
-    if (ownership.ownerId !== user.userId) throw codedError('FORBIDDEN', 'This generation belongs to another user');
+    const ownership = await this.ownershipFor(user.userId, streamId, log);
     // A finished generation read to its end: nothing will ever come, so complete at once.
     if (ownership.state === 'done' && (await this.kv.read(tokenStreamKey(streamId), { after, count: 1 })).length === 0) return ended();
 
@@ -89,6 +87,39 @@ export class StreamingService {
     this.open.add(stream);
     this.options.onSubscriptionsChanged?.(1);
     return stream;
+  }
+
+  /**
+   * Who owns `streamId`, checked against `userId`, answering at once unless the generation is
+   * known to be pending (requested by conversation, not started yet): only then is its `start`
+   * waited for, up to `startWaitMs`. An unknown id is NOT_FOUND at once; a generation that ended
+   * and whose stream expired is NOT_FOUND with `reason: STREAM_ENDED` (and its `messageId`, which
+   * the client reads instead); another user's is FORBIDDEN, pending or not.
+   */
+  private async ownershipFor(userId: string, streamId: string, log: Logger): Promise<StreamOwnership> {
+    const shuttingDown = (): GraphQLError => codedError('UNAVAILABLE', 'The streaming service is shutting down; subscribe again');
+    if (this.closing.signal.aborted) throw shuttingDown();
+    let found = await lookUpStream(this.kv, streamId, log);
+    if (found.kind === 'requested') {
+      if (found.request.ownerId !== userId) throw codedError('FORBIDDEN', 'This generation belongs to another user');
+      if (!found.ended) {
+        const waited = await waitForStart(this.kv, found.request, { waitMs: this.options.startWaitMs, signal: this.closing.signal, log });
+        if (waited.kind === 'aborted') throw shuttingDown();
+        if (waited.kind === 'timeout') throw codedError('NOT_FOUND', 'This generation has not started yet; subscribe again later or read the message', { reason: 'NOT_STARTED', messageId: found.request.messageId });
+        found = waited;
+      }
+    }
+    if (this.closing.signal.aborted) throw shuttingDown();
+    switch (found.kind) {
+      case 'unknown':
+        throw codedError('NOT_FOUND', 'No such generation', { reason: 'UNKNOWN_STREAM' });
+      case 'requested':
+        if (found.request.ownerId !== userId) throw codedError('FORBIDDEN', 'This generation belongs to another user');
+        throw codedError('NOT_FOUND', 'This generation has ended and its stream has expired; read the message instead', { reason: 'STREAM_ENDED', messageId: found.request.messageId });
+      case 'found':
+        if (found.ownership.ownerId !== userId) throw codedError('FORBIDDEN', 'This generation belongs to another user');
+        return found.ownership;
+    }
   }
 
   /**
@@ -111,15 +142,18 @@ export class StreamingService {
   /**
    * Asks whichever instance runs the generation to stop it: the stop flag first (a generation not
    * yet started, or an instance that missed the message, sees it when it looks), then the control
-   * message (pub/sub reaches every ai-gateway instance at once). `false` when already ended.
+   * message (pub/sub reaches every ai-gateway instance at once). A generation conversation
+   * recorded as requested but not started yet is stopped the same way (ai-gateway reads the flag
+   * before it calls the provider). `false` when already ended (also when its stream expired).
    */
   async stopGeneration(principal: Principal, streamIdArg: string): Promise<boolean> {
     const user = requireUser({ principal });
     const streamId = parseStreamId(streamIdArg);
-    const ownership = await currentOwnership(this.kv, streamId, this.log);
-    if (!ownership) throw codedError('NOT_FOUND', 'No such generation (it may not have started yet, or has expired)');
-    if (ownership.ownerId !== user.userId) throw codedError('FORBIDDEN', 'This generation belongs to another user');
-    if (ownership.state === 'done') return false;
+    const found = await lookUpStream(this.kv, streamId, this.log);
+    if (found.kind === 'unknown') throw codedError('NOT_FOUND', 'No such generation', { reason: 'UNKNOWN_STREAM' });
+    const ownerId = found.kind === 'found' ? found.ownership.ownerId : found.request.ownerId;
+    if (ownerId !== user.userId) throw codedError('FORBIDDEN', 'This generation belongs to another user');
+    if (found.kind === 'found' ? found.ownership.state === 'done' : found.ended) return false;
     const control: GenerationControl = { type: 'stop', streamId, requestedBy: user.userId };
     const message = JSON.stringify(control);
     await this.kv.set(tokenStreamStopKey(streamId), message, { ttlMs: this.options.stopRequestTtlMs });

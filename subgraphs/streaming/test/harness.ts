@@ -1,5 +1,5 @@
 import { createLogger, kvStoreFromConfig, signConnectionParams, signedGraphQL, type GraphQLResponse, type KvStore, type Principal, type StreamEntry, type UserPrincipal } from '@chatgraph/kit';
-import { encodeOutcomeApplied, encodeTokenStreamEntry, ownerStreamsKey, tokenStreamAppliedKey, tokenStreamKey, tokenStreamMetaKey, type TokenStreamEntry, type TokenStreamMeta, type TokenStreamOutcome, type TokenUsage } from '@chatgraph/schema';
+import { encodeOutcomeApplied, encodeTokenStreamEntry, ownerStreamsKey, tokenStreamAppliedKey, tokenStreamKey, tokenStreamMetaKey, tokenStreamRequestKey, type TokenStreamEntry, type TokenStreamMeta, type TokenStreamOutcome, type TokenStreamRequest, type TokenUsage } from '@chatgraph/schema';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { loadStreamingConfig } from '../src/config';
@@ -78,6 +78,18 @@ export class TestGeneration {
 
   private meta(state: TokenStreamMeta['state'], end?: { outcome: TokenStreamOutcome; finishReason: string }): TokenStreamMeta {
     return { streamId: this.streamId, ownerId: this.ownerId, conversationId: this.conversationId, messageId: this.messageId, model: this.model, state, startedAt: this.startedAt, ...(end ? { endedAt: new Date().toISOString(), ...end } : {}) };
+  }
+
+  /** Plays conversation creating the generation: the request record, before anything is streamed. */
+  async request(): Promise<void> {
+    const record: TokenStreamRequest = { streamId: this.streamId, ownerId: this.ownerId, conversationId: this.conversationId, messageId: this.messageId, requestedAt: this.startedAt };
+    await this.kv.set(tokenStreamRequestKey(this.streamId), JSON.stringify(record));
+  }
+
+  /** What the retention TTL does once it passes: the stream and its meta are gone (the request record and marker stay). */
+  async expire(): Promise<void> {
+    await this.kv.del(tokenStreamKey(this.streamId));
+    await this.kv.del(tokenStreamMetaKey(this.streamId));
   }
 
   append(entry: TokenStreamEntry): Promise<number> {

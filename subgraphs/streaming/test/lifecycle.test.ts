@@ -36,9 +36,12 @@ describe('lifecycle', () => {
   it('ends a subscription still waiting for its start when the service stops, leaving no follower', async () => {
     const h = await startStreaming({ env: { STREAM_START_WAIT_MS: '600000' } });
     try {
-      const sub = h.subscribe(userPrincipal('alice'), 'not-started-yet');
-      await eventually(() => h.kv.openFollowers, (n) => n === 1);
-      expect(h.kv.openFollowers).toBe(1);
+      const g = h.generation('alice');
+      await g.request();
+      const sub = h.subscribe(userPrincipal('alice'), g.streamId);
+      // The wait follows both the stream (for `start`) and the applied marker (an end without a stream).
+      await eventually(() => h.kv.openFollowers, (n) => n === 2);
+      expect(h.kv.openFollowers).toBe(2);
       await h.streaming.stop();
       await sub.ended();
       expect(sub.chunks).toEqual([]);
@@ -52,8 +55,9 @@ describe('lifecycle', () => {
     const h = await startStreaming({ env: { STREAM_START_WAIT_MS: '600000' } });
     try {
       const g = h.generation('alice');
+      await g.request();
       const sub = h.subscribe(userPrincipal('alice'), g.streamId);
-      await eventually(() => h.kv.openFollowers, (n) => n === 1);
+      await eventually(() => h.kv.openFollowers, (n) => n === 2);
       sub.unsubscribe();
       await g.start();
       await g.delta('nobody is listening');

@@ -10,6 +10,7 @@ import { realRedis, realRedisEnv, SECRET, startStreaming, textOf, userPrincipal,
 import { describeAccess } from './suites/access';
 import { describeControl } from './suites/control';
 import { describeFinalChunk } from './suites/finalChunk';
+import { describeStreamIds } from './suites/streamIds';
 import { describeSubscription } from './suites/subscription';
 
 const REDIS_URL = realRedisEnv().REDIS_URL ?? '';
@@ -30,6 +31,7 @@ describe('subscription', () => describeSubscription(realRedis));
 describe('access', () => describeAccess(realRedis));
 describe('control', () => describeControl(realRedis));
 describe('final chunk', () => describeFinalChunk(realRedis));
+describe('stream ids', () => describeStreamIds(realRedis));
 
 describe('two streaming instances on one Redis', () => {
   let a: Harness;

@@ -71,6 +71,25 @@ export function describeControl(target: Target): void {
     expect(await h.kv.get(tokenStreamStopKey(g.streamId))).toBeNull();
   });
 
+  it('stops a requested generation that has not started yet (the flag, read by ai-gateway when it starts); refuses another user', async () => {
+    const g = h.generation('alice');
+    await g.request();
+    expect(codeOf(await h.gql(bob, STOP, { id: g.streamId }))).toBe('FORBIDDEN');
+    expect(ok<boolean>(await h.gql(alice, STOP, { id: g.streamId }), 'stopGeneration')).toBe(true);
+    expect(await h.kv.get(tokenStreamStopKey(g.streamId))).not.toBeNull();
+    expect((await drainControl()).map(parseGenerationControl)).toEqual([{ type: 'stop', streamId: g.streamId, requestedBy: 'alice' }]);
+  });
+
+  it('answers false for a generation whose stream expired, publishing nothing', async () => {
+    const g = h.generation('alice');
+    await g.request();
+    await g.start();
+    await g.done('COMPLETE');
+    await g.expire();
+    expect(ok<boolean>(await h.gql(alice, STOP, { id: g.streamId }), 'stopGeneration')).toBe(false);
+    expect(await drainControl()).toEqual([]);
+  });
+
   it('answers NOT_FOUND for an unknown generation', async () => {
     expect(codeOf(await h.gql(alice, STOP, { id: 'no-such-stream' }))).toBe('NOT_FOUND');
     expect(await drainControl()).toEqual([]);

@@ -122,10 +122,11 @@ export function describeSubscription(target: Target): void {
     const waiting = await target.start({ STREAM_START_WAIT_MS: '60000' });
     try {
       const early = waiting.generation('alice');
+      await early.request();
       const sub = waiting.subscribe(alice, early.streamId);
-      // The subscription is waiting on the (still empty) stream before anything is written.
-      await eventually(() => waiting.kv.openFollowers, (n) => n === 1);
-      expect(waiting.kv.openFollowers).toBe(1);
+      // The subscription is waiting on the (still empty) stream, and on the applied marker, before anything is written.
+      await eventually(() => waiting.kv.openFollowers, (n) => n === 2);
+      expect(waiting.kv.openFollowers).toBe(2);
       // No meta yet: ownership comes from the start entry alone.
       await early.start({ withMeta: false });
       await early.delta('late ');
@@ -142,9 +143,12 @@ export function describeSubscription(target: Target): void {
     }
   });
 
-  it('answers NOT_FOUND when the generation never starts within STREAM_START_WAIT_MS, leaving no follower', async () => {
-    const sub = await h.subscribe(alice, 'never-started').ended();
+  it('answers NOT_FOUND (NOT_STARTED) when a requested generation never starts within STREAM_START_WAIT_MS, leaving no follower', async () => {
+    const g = h.generation('alice');
+    await g.request();
+    const sub = await h.subscribe(alice, g.streamId).ended();
     expect(sub.code).toBe('NOT_FOUND');
+    expect(sub.errors?.[0]?.extensions).toMatchObject({ reason: 'NOT_STARTED', messageId: g.messageId });
     expect(sub.chunks).toEqual([]);
     expect(h.kv.openFollowers).toBe(0);
   });
