@@ -45,6 +45,20 @@ export async function codeWhenRefused(attempt: () => Promise<GraphQLAnswer>, tri
   return undefined;
 }
 
+/**
+ * Repeats `attempt` until it answers without an error, at most `tries` times 50 ms apart; the
+ * last code, or undefined once it succeeded (a change the routers take up to PRINCIPAL_CACHE_MS to see).
+ */
+export async function codeOnceAccepted(attempt: () => Promise<GraphQLAnswer>, tries = 100): Promise<string | undefined> {
+  let code: string | undefined;
+  for (let i = 0; i < tries; i++) {
+    code = codeOf(await attempt());
+    if (code === undefined) return undefined;
+    await sleep(50);
+  }
+  return code;
+}
+
 /** An authenticated graphql-ws socket to the router. */
 export interface OpenSocket {
   /** Resolves with the close code, or `'still open'` if the socket is still open after `boundMs`. */
