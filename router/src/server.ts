@@ -5,8 +5,7 @@ import { createAuthenticator, type Authenticator } from './auth';
 import { CorsPolicy, NO_ORIGINS, type CorsOptions } from './cors';
 import { SigningDataSource } from './dataSource';
 import { RouterGateway } from './gateway';
-import { installFrontDoor } from './frontDoor';
-import { graphqlHandler } from './graphqlHandler';
+import { graphqlHandler, sendEarlyRefusal } from './graphqlHandler';
 import { JwksCache } from './jwks';
 import { sendLandingPage } from './landingPage';
 import type { OperationLimits } from './limits';
@@ -170,7 +169,16 @@ export function buildRouter(deps: RouterDeps): Router {
       metrics,
     }),
   ];
-  const http = new HttpServer({ logger, routes, maxBodyBytes: limits.maxBodyBytes, drainTimeoutMs: deps.drainTimeoutMs });
+  const http = new HttpServer({
+    logger,
+    routes,
+    maxBodyBytes: limits.maxBodyBytes,
+    drainTimeoutMs: deps.drainTimeoutMs,
+    // CORS headers on every answer, preflights answered here (cors.ts); refusals before a route
+    // answers (413, shutting down) in the media type the client asked for, as the router's own are.
+    intercept: (req, res) => cors.handle(req, res),
+    refuse: sendEarlyRefusal,
+  });
 
   let started: Promise<void> | undefined;
   let stopping: Promise<void> | undefined;
@@ -190,7 +198,6 @@ export function buildRouter(deps: RouterDeps): Router {
       await started;
       const url = await http.listen(port, host);
       if (http.nodeServer) {
-        installFrontDoor(http.nodeServer, { cors, maxBodyBytes: limits.maxBodyBytes });
         subscriptions.attach(http.nodeServer);
       }
       logger.info({ url }, 'router listening');

@@ -138,6 +138,21 @@ export interface HttpServerOptions {
   maxBodyBytes: number;
   /** Longest a graceful stop waits for in-flight requests before closing sockets. */
   drainTimeoutMs?: number;
+  /**
+   * Runs first on every request; true when it answered the request itself (the router's CORS
+   * preflights). It may also set headers on `res` for the answer to come.
+   */
+  intercept?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /**
+   * Writes a refusal raised before a route answers (body too large, shutting down); defaults to a
+   * coded GraphQL error as `application/json`. The router writes it in the media type the client
+   * asked for, as its own refusals are.
+   */
+  refuse?: (req: IncomingMessage, res: ServerResponse, error: HttpError) => void;
+}
+
+function refuseAsJson(_req: IncomingMessage, res: ServerResponse, error: HttpError): void {
+  sendGraphQLError(res, error.code, error.message);
 }
 
 type State =
@@ -264,11 +279,13 @@ export class HttpServer {
 
   private async handle(raw: IncomingMessage, res: ServerResponse): Promise<void> {
     this.inFlight++;
+    const refuse = this.options.refuse ?? refuseAsJson;
     try {
+      if (this.options.intercept?.(raw, res)) return;
       if (this.draining) {
         // Keep-alive connections may still carry a request after stop(): refuse it and close.
         res.setHeader('connection', 'close');
-        sendGraphQLError(res, 'UNAVAILABLE', 'Server is shutting down');
+        refuse(raw, res, new HttpError('UNAVAILABLE', 'Server is shutting down'));
         return;
       }
       const { path, search } = splitTarget(raw.url ?? '/');
@@ -281,7 +298,7 @@ export class HttpServer {
       await handler({ method: raw.method ?? 'GET', path, search, headers: raw.headers, body, raw }, res);
     } catch (err) {
       if (err instanceof HttpError) {
-        if (!res.headersSent) sendGraphQLError(res, err.code, err.message);
+        if (!res.headersSent) refuse(raw, res, err);
         else res.end();
       } else {
         this.options.logger.error({ err }, 'unhandled error in HTTP handler');
