@@ -1,4 +1,4 @@
-import { codedError, notDeleted, type Collection } from '@chatgraph/kit';
+import { codedError, KeyedLock, notDeleted, type Collection } from '@chatgraph/kit';
 import type { MessageDoc } from './store';
 
 /**
@@ -42,7 +42,7 @@ const OPEN_STATUSES = ['PENDING', 'STREAMING'];
 
 /** Decides, per user and globally, whether a turn may open one more generation (see the module comment). */
 export class GenerationAdmission {
-  private readonly tails = new Map<string, Promise<void>>();
+  private readonly turns = new KeyedLock();
   private pending: { count: number; at: number } | undefined;
   private counting: Promise<number> | undefined;
   private readonly ttlMs: number;
@@ -61,7 +61,7 @@ export class GenerationAdmission {
    */
   async admit<R>(userId: string, turn: () => Promise<R>): Promise<R> {
     await this.checkBacklog();
-    return this.serialised(userId, async () => {
+    return this.turns.run(userId, async () => {
       const open = await this.messages.count({ ownerId: userId, status: { $in: OPEN_STATUSES }, updatedAt: { $gt: this.staleBefore() }, ...notDeleted });
       if (open >= this.options.maxOpenPerUser) {
         throw codedError('RATE_LIMITED', `You have ${open} answers being generated; wait for one to finish`, { reason: 'TOO_MANY_OPEN_GENERATIONS', limit: this.options.maxOpenPerUser, retryAfterSeconds: RETRY_AFTER_SECONDS.rateLimited });
@@ -93,22 +93,5 @@ export class GenerationAdmission {
       })
       .finally(() => (this.counting = undefined));
     return this.counting;
-  }
-
-  /** Runs `section` once every earlier section of `userId` has finished. */
-  private async serialised<R>(userId: string, section: () => Promise<R>): Promise<R> {
-    const previous = this.tails.get(userId) ?? Promise.resolve();
-    let release: () => void = () => undefined;
-    const mine = new Promise<void>((resolve) => (release = resolve));
-    const tail = previous.then(() => mine);
-    this.tails.set(userId, tail);
-    await previous;
-    try {
-      return await section();
-    } finally {
-      release();
-      // The last holder cleans up, so the map holds only users with a turn in progress.
-      if (this.tails.get(userId) === tail) this.tails.delete(userId);
-    }
   }
 }

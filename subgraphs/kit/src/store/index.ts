@@ -8,3 +8,5 @@ export type { CompactionOptions } from './embedded/storage';
 export { createMongoStore, type MongoStoreOptions } from './mongo/mongoStore';
 export type { MongoStoreLogger } from './mongo/logger';
 export { DocumentStoreUnavailableError } from './unavailable';
+/** A mutex per key (also for services that serialise work per user in one process). */
+export { KeyedLock } from './embedded/keyedLock';
