@@ -60,24 +60,31 @@ export class FlowLimiter {
     const windowOpenedAfter = new Date(at - policy.windowMs);
     const expiresAt = new Date(at + Math.max(policy.cooldownMs, policy.windowMs));
     // The current window has room and the cool-down is over: count one more.
-    const counted = await this.limits.findOneAndUpdate(
-      { _id, lastAt: { $lte: cooledDown }, windowStartedAt: { $gt: windowOpenedAfter }, count: { $lt: policy.limit } },
-      { $set: { lastAt: now, expiresAt }, $inc: { count: 1 } },
-    );
-    if (counted) return { allowed: true };
-    // The window is over (and so is the cool-down): start a new one with this event.
-    const restarted = await this.limits.findOneAndUpdate(
-      { _id, lastAt: { $lte: cooledDown }, windowStartedAt: { $lte: windowOpenedAfter } },
-      { $set: { lastAt: now, windowStartedAt: now, count: 1, expiresAt } },
-    );
-    if (restarted) return { allowed: true };
-    // No record yet: the first event. A record that exists (or appeared meanwhile) means refused.
+    const take = async (): Promise<boolean> => {
+      const counted = await this.limits.findOneAndUpdate(
+        { _id, lastAt: { $lte: cooledDown }, windowStartedAt: { $gt: windowOpenedAfter }, count: { $lt: policy.limit } },
+        { $set: { lastAt: now, expiresAt }, $inc: { count: 1 } },
+      );
+      if (counted) return true;
+      // The window is over (and so is the cool-down): start a new one with this event.
+      const restarted = await this.limits.findOneAndUpdate(
+        { _id, lastAt: { $lte: cooledDown }, windowStartedAt: { $lte: windowOpenedAfter } },
+        { $set: { lastAt: now, windowStartedAt: now, count: 1, expiresAt } },
+      );
+      return restarted !== null;
+    };
+    if (await take()) return { allowed: true };
+    // No record yet: the first event.
     try {
       await this.limits.insertOne({ _id, lastAt: now, windowStartedAt: now, count: 1, expiresAt });
       return { allowed: true };
     } catch (err) {
       if (!(err instanceof DuplicateKeyError)) throw err;
     }
+    // A simultaneous first event created the record meanwhile: this one counts against it like
+    // any later one (refusing it outright refused three simultaneous first sign-ups at a domain
+    // with no limit set; a cool-down still refuses it).
+    if (await take()) return { allowed: true };
     const current = await this.limits.findById(_id);
     if (!current) return { allowed: false, retryAfterMs: policy.cooldownMs };
     const coolDownEnds = current.lastAt.getTime() + policy.cooldownMs;
