@@ -52,6 +52,7 @@ export class GenerationScheduler {
   private accepting = true;
   private roomWaiters: Array<() => void> = [];
   private readonly sweepDeps: LeaseSweepDeps;
+  private sweeping: Promise<number> | undefined;
 
   constructor(private readonly options: GenerationSchedulerOptions) {
     const { kv, collections, logger, now, stream, eventsQueued } = options;
@@ -187,8 +188,17 @@ export class GenerationScheduler {
     }
   }
 
-  /** Fails other instances' generations whose lease expired (resolves how many), then prunes old ones. */
-  async sweep(): Promise<number> {
+  /**
+   * Fails other instances' generations whose lease expired (resolves how many), then prunes old
+   * ones. A call while a sweep runs joins it: the timer must not pile passes over the same
+   * generations when one pass takes longer than the interval (after a crash, under load).
+   */
+  sweep(): Promise<number> {
+    this.sweeping ??= this.sweepOnce().finally(() => (this.sweeping = undefined));
+    return this.sweeping;
+  }
+
+  private async sweepOnce(): Promise<number> {
     let ended = 0;
     try {
       ended = await sweepExpiredLeases(this.sweepDeps);
