@@ -37,6 +37,17 @@ export interface GenerationSchedulerOptions {
 
 const ROLES = { USER: 'user', ASSISTANT: 'assistant', SYSTEM: 'system' } as const;
 
+/** The least time interrupted generations get to record their outcome, whatever DRAIN_TIMEOUT_MS says. */
+const INTERRUPTED_GRACE_MS = 5000;
+
+/** Waits for `work` at most `ms`; resolves true when the time ran out first. */
+async function withinDrainTimeout(work: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = await Promise.race([work.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), ms)))]);
+  clearTimeout(timer);
+  return timedOut;
+}
+
 type State = 'idle' | 'running' | 'draining' | 'stopped';
 
 export class GenerationScheduler {
@@ -224,12 +235,14 @@ export class GenerationScheduler {
       const all = async (): Promise<void> => {
         while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
       };
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = await Promise.race([all().then(() => false as boolean), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), this.options.drainTimeoutMs)))]);
-      clearTimeout(timer);
+      const timedOut = await withinDrainTimeout(all(), this.options.drainTimeoutMs);
       if (timedOut) {
         for (const streamId of this.jobs.keys()) this.abort(streamId, 'interrupted');
-        await all();
+        // An aborted runner stuck in a store or kv call (a server restarting) would hold the
+        // process forever: after another timeout it is left to the next instance's lease sweep.
+        if (await withinDrainTimeout(all(), Math.max(this.options.drainTimeoutMs, INTERRUPTED_GRACE_MS))) {
+          this.options.logger.warn({ streamIds: [...this.running.keys()] }, 'generations did not end after being interrupted; left to the lease sweep');
+        }
       }
       for (const t of this.timers) clearInterval(t);
       this.timers = [];
