@@ -60,15 +60,18 @@ export class FlowLimiter {
     const windowOpenedAfter = new Date(at - policy.windowMs);
     const expiresAt = new Date(at + Math.max(policy.cooldownMs, policy.windowMs));
     // The current window has room and the cool-down is over: count one more.
+    // Without a cool-down, no condition on `lastAt`: a simultaneous request may have stamped it a
+    // moment after this one's `now`, which must not refuse this one.
+    const cooled = policy.cooldownMs > 0 ? { lastAt: { $lte: cooledDown } } : {};
     const take = async (): Promise<boolean> => {
       const counted = await this.limits.findOneAndUpdate(
-        { _id, lastAt: { $lte: cooledDown }, windowStartedAt: { $gt: windowOpenedAfter }, count: { $lt: policy.limit } },
+        { _id, ...cooled, windowStartedAt: { $gt: windowOpenedAfter }, count: { $lt: policy.limit } },
         { $set: { lastAt: now, expiresAt }, $inc: { count: 1 } },
       );
       if (counted) return true;
       // The window is over (and so is the cool-down): start a new one with this event.
       const restarted = await this.limits.findOneAndUpdate(
-        { _id, lastAt: { $lte: cooledDown }, windowStartedAt: { $lte: windowOpenedAfter } },
+        { _id, ...cooled, windowStartedAt: { $lte: windowOpenedAfter } },
         { $set: { lastAt: now, windowStartedAt: now, count: 1, expiresAt } },
       );
       return restarted !== null;

@@ -133,8 +133,9 @@ describe('simultaneous first events of one subject', () => {
       // The other request inserts the first record between this one's updates and its insert
       // (seen on MongoDB: three simultaneous first sign-ups at a domain, two refused, no limit set).
       const raced = Object.create(stored) as typeof stored;
+      // It read the clock a moment after this one did.
       raced.insertOne = async (doc) => {
-        await stored.insertOne(doc);
+        await stored.insertOne({ ...doc, lastAt: new Date(doc.lastAt.getTime() + 5) });
         return stored.insertOne(doc);
       };
       const limiter = new FlowLimiter(raced, () => new Date());
