@@ -86,7 +86,7 @@ export class GenerationScheduler {
     this.state = 'running';
     this.unsubscribe = await this.options.kv.subscribe(GENERATION_CONTROL_CHANNEL, (message) => this.onControl(message));
     this.timers.push(setInterval(() => void this.heartbeat(), this.options.heartbeatMs));
-    this.timers.push(setInterval(() => void this.sweep(), this.options.sweepMs));
+    this.timers.push(setInterval(() => void (this.sweeping ? undefined : this.sweep()), this.options.sweepMs));
     for (const timer of this.timers) timer.unref();
   }
 
@@ -201,12 +201,17 @@ export class GenerationScheduler {
 
   /**
    * Fails other instances' generations whose lease expired (resolves how many), then prunes old
-   * ones. A call while a sweep runs joins it: the timer must not pile passes over the same
-   * generations when one pass takes longer than the interval (after a crash, under load).
+   * ones. Passes never overlap: a call while one runs starts after it, and the timer skips its
+   * turn while one runs (overlapping passes read and fight over the same generations when a pass
+   * takes longer than the interval, after a crash, under load).
    */
   sweep(): Promise<number> {
-    this.sweeping ??= this.sweepOnce().finally(() => (this.sweeping = undefined));
-    return this.sweeping;
+    const run = (this.sweeping ?? Promise.resolve(0)).catch(() => 0).then(() => this.sweepOnce());
+    this.sweeping = run;
+    void run.finally(() => {
+      if (this.sweeping === run) this.sweeping = undefined;
+    });
+    return run;
   }
 
   private async sweepOnce(): Promise<number> {

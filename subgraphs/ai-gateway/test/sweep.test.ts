@@ -75,12 +75,12 @@ describe('the lease sweep after an instance died', () => {
     expect(await h.gateway.scheduler.sweep()).toBe(0);
   });
 
-  it('runs one pass at a time: a sweep called while one runs joins it instead of reading the same generations again', async () => {
+  it('runs one pass at a time: a sweep called while one runs starts after it instead of reading the same generations at once', async () => {
     const expired = Array.from({ length: 4 }, () => orphan(new Date(Date.now() - 1000)));
     for (const doc of expired) await h.collections.generations.insertOne(insertWithOutbox(doc, []));
     reads = 0;
     const [first, second] = await Promise.all([h.gateway.scheduler.sweep(), h.gateway.scheduler.sweep()]);
-    expect([first, second]).toEqual([expired.length, expired.length]);
+    expect([first, second]).toEqual([expired.length, 0]);
     expect(reads).toBe(expired.length);
   });
 });
