@@ -3,8 +3,9 @@
  * ai-gateway, streaming, two routers) on a Kafka, a Redis and a MongoDB-compatible server of this
  * suite's own (restarting CI's shared ones would pull them from under other tests). Three users
  * chat continuously while, one after the other, Redis restarts (with its append-only file, as a
- * persistent production Redis) and a router is SIGKILLed mid-stream (its clients resubscribe
- * through the other router with `after`) and started again. Then: every acknowledged message is
+ * persistent production Redis), a router is SIGKILLed mid-stream (its clients resubscribe
+ * through the other router with `after`) and started again, and ai-gateway and conversation are
+ * SIGKILLed together mid-stream and started again. Then: every acknowledged message is
  * stored, no answer is left `PENDING` or `STREAMING`, and every stream a client followed is whole,
  * a resumed one exactly the stream read again from its start. The counts per fault are printed
  * for the CI log. The faults not survived yet are listed where the default ones are.
@@ -117,23 +118,22 @@ describe('faults on the real servers, every service in its own process', () => {
         },
         stack().routerUrls[0],
       ],
-    ];
-    // Not yet survived (see the report on issue 10), so not in the default run; FAULTS_KNOWN_FAILING=1
-    // adds them, and the suite then fails: after a Kafka restart the consumers stall for about
-    // half a minute and answers stay open; after a document server restart ai-gateway's store keeps
-    // failing every operation on `generations` with the same closed-connection error (requests are
-    // dead-lettered, answers stay PENDING); a SIGKILLed ai-gateway's generations are failed by the
-    // lease sweep far slower than the lease.
-    if (process.env.FAULTS_KNOWN_FAILING === '1') {
-      faults.unshift(['Kafka restart', restartServer('kafka')], ['document server restart', restartServer('mongo')]);
-      faults.push([
+      [
         'ai-gateway + conversation SIGKILL',
         async () => {
           await Promise.all([kill('ai-gateway'), kill('conversation')]);
           await sleep(1000);
           await Promise.all([stack().restart('conversation'), stack().restart('ai-gateway')]);
         },
-      ]);
+      ],
+    ];
+    // Two faults leave streams whose final chunk differs from the stream read again, so they are
+    // not in the default run; FAULTS_KNOWN_FAILING=1 adds them, and the suite then fails on that
+    // (only): nothing acknowledged is lost and no answer stays open, but an answer that ends while
+    // Kafka or the document server is down cannot be applied by conversation within streaming's
+    // wait, so its final chunk is released without the finished message, which a later read has.
+    if (process.env.FAULTS_KNOWN_FAILING === '1') {
+      faults.unshift(['Kafka restart', restartServer('kafka')], ['document server restart', restartServer('mongo')]);
     }
 
     load.start();

@@ -41,6 +41,17 @@ export interface GenerationSchedulerOptions {
 
 const ROLES = { USER: 'user', ASSISTANT: 'assistant', SYSTEM: 'system' } as const;
 
+/** The least time interrupted generations get to record their outcome, whatever DRAIN_TIMEOUT_MS says. */
+const INTERRUPTED_GRACE_MS = 5000;
+
+/** Waits for `work` at most `ms`; resolves true when the time ran out first. */
+async function withinDrainTimeout(work: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = await Promise.race([work.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), ms)))]);
+  clearTimeout(timer);
+  return timedOut;
+}
+
 type State = 'idle' | 'running' | 'draining' | 'stopped';
 
 export class GenerationScheduler {
@@ -64,6 +75,7 @@ export class GenerationScheduler {
   private accepting = true;
   private roomWaiters: Array<() => void> = [];
   private readonly sweepDeps: LeaseSweepDeps;
+  private sweeping: Promise<number> | undefined;
 
   constructor(private readonly options: GenerationSchedulerOptions) {
     const { kv, collections, logger, now, stream, eventsQueued } = options;
@@ -86,7 +98,7 @@ export class GenerationScheduler {
     this.state = 'running';
     this.unsubscribe = await this.options.kv.subscribe(GENERATION_CONTROL_CHANNEL, (message) => this.onControl(message));
     this.timers.push(setInterval(() => void this.heartbeat(), this.options.heartbeatMs));
-    this.timers.push(setInterval(() => void this.sweep(), this.options.sweepMs));
+    this.timers.push(setInterval(() => void (this.sweeping ? undefined : this.sweep()), this.options.sweepMs));
     for (const timer of this.timers) timer.unref();
   }
 
@@ -216,8 +228,22 @@ export class GenerationScheduler {
     }
   }
 
-  /** Fails other instances' generations whose lease expired (resolves how many), then prunes old ones. */
-  async sweep(): Promise<number> {
+  /**
+   * Fails other instances' generations whose lease expired (resolves how many), then prunes old
+   * ones. Passes never overlap: a call while one runs starts after it, and the timer skips its
+   * turn while one runs (overlapping passes read and fight over the same generations when a pass
+   * takes longer than the interval, after a crash, under load).
+   */
+  sweep(): Promise<number> {
+    const run = (this.sweeping ?? Promise.resolve(0)).catch(() => 0).then(() => this.sweepOnce());
+    this.sweeping = run;
+    void run.finally(() => {
+      if (this.sweeping === run) this.sweeping = undefined;
+    });
+    return run;
+  }
+
+  private async sweepOnce(): Promise<number> {
     let ended = 0;
     try {
       ended = await sweepExpiredLeases(this.sweepDeps);
@@ -243,12 +269,14 @@ export class GenerationScheduler {
       const all = async (): Promise<void> => {
         while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
       };
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = await Promise.race([all().then(() => false as boolean), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), this.options.drainTimeoutMs)))]);
-      clearTimeout(timer);
+      const timedOut = await withinDrainTimeout(all(), this.options.drainTimeoutMs);
       if (timedOut) {
         for (const streamId of this.jobs.keys()) this.abort(streamId, 'interrupted');
-        await all();
+        // An aborted runner stuck in a store or kv call (a server restarting) would hold the
+        // process forever: after another timeout it is left to the next instance's lease sweep.
+        if (await withinDrainTimeout(all(), Math.max(this.options.drainTimeoutMs, INTERRUPTED_GRACE_MS))) {
+          this.options.logger.warn({ streamIds: [...this.running.keys()] }, 'generations did not end after being interrupted; left to the lease sweep');
+        }
       }
       for (const t of this.timers) clearInterval(t);
       this.timers = [];

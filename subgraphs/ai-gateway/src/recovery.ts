@@ -77,32 +77,48 @@ export async function closeStream(deps: LeaseSweepDeps, doc: GenerationDoc): Pro
   await deps.collections.generations.updateOne({ _id: doc._id }, { $set: { streamClosed: true } });
 }
 
+/** Generations of one pass ended at once (each is a few store and kv round trips). */
+const SWEEP_CONCURRENCY = 16;
+
+/** Runs `work` on every item, at most `limit` at a time; resolves once all settled. */
+async function eachBounded<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
 /**
  * One sweep: fails up to `limit` expired generations of other instances, and closes the streams
  * of ended generations left without their `done` entry; resolves how many generations it ended.
+ * The generations of a pass are handled concurrently: a dead instance leaves all of its
+ * generations expired at once, and ending them one after the other (several round trips each)
+ * left the last of them open for many lease lengths.
  */
 export async function sweepExpiredLeases(deps: LeaseSweepDeps, limit = 50): Promise<number> {
   const stale = new Date(deps.now().getTime() - deps.leaseMs);
   const unclosed = await deps.collections.generations.find({ state: 'done', streamClosed: false, endedAt: { $lt: stale } }, { limit });
-  for (const doc of unclosed) {
-    if (deps.isLocal(doc.streamId)) continue;
+  await eachBounded(unclosed.filter((doc) => !deps.isLocal(doc.streamId)), SWEEP_CONCURRENCY, async (doc) => {
     try {
       await closeStream(deps, doc);
       deps.logger.warn({ streamId: doc.streamId }, 'closed the stream of an ended generation whose instance stopped before writing done');
     } catch (error) {
       deps.logger.warn({ err: error, streamId: doc.streamId }, 'could not close an ended generation\'s stream; next sweep retries');
     }
-  }
+  });
 
   const expired = await deps.collections.generations.find({ ...OPEN_GENERATION, leaseUntil: { $lt: deps.now() } }, { limit, sort: { leaseUntil: 1 } });
   let ended = 0;
-  for (const doc of expired) {
-    if (deps.isLocal(doc.streamId)) continue;
+  await eachBounded(expired.filter((doc) => !deps.isLocal(doc.streamId)), SWEEP_CONCURRENCY, async (doc) => {
     try {
       if (await failExpiredGeneration(deps, doc)) ended++;
     } catch (error) {
       deps.logger.warn({ err: error, streamId: doc.streamId }, 'could not fail an expired generation; next sweep retries');
     }
-  }
+  });
   return ended;
 }

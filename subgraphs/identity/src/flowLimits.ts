@@ -58,44 +58,43 @@ export class FlowLimiter {
     const _id = `${scope}:${sha256Hex(key)}`;
     const now = this.now();
     const at = now.getTime();
-    // Concurrent first events race on the insert; a loser goes round again and counts itself
-    // against the record the winner made, instead of being refused for nothing.
-    for (let attempt = 0; attempt < 2; attempt++) {
-      if (await this.take(_id, now, policy)) return { allowed: true };
+    const cooledDown = new Date(at - policy.cooldownMs);
+    const windowOpenedAfter = new Date(at - policy.windowMs);
+    const expiresAt = new Date(at + Math.max(policy.cooldownMs, policy.windowMs));
+    // The current window has room and the cool-down is over: count one more.
+    // Without a cool-down, no condition on `lastAt`: a simultaneous request may have stamped it a
+    // moment after this one's `now`, which must not refuse this one.
+    const cooled = policy.cooldownMs > 0 ? { lastAt: { $lte: cooledDown } } : {};
+    const take = async (): Promise<boolean> => {
+      const counted = await this.limits.findOneAndUpdate(
+        { _id, ...cooled, windowStartedAt: { $gt: windowOpenedAfter }, count: { $lt: policy.limit } },
+        { $set: { lastAt: now, expiresAt }, $inc: { count: 1 } },
+      );
+      if (counted) return true;
+      // The window is over (and so is the cool-down): start a new one with this event.
+      const restarted = await this.limits.findOneAndUpdate(
+        { _id, ...cooled, windowStartedAt: { $lte: windowOpenedAfter } },
+        { $set: { lastAt: now, windowStartedAt: now, count: 1, expiresAt } },
+      );
+      return restarted !== null;
+    };
+    if (await take()) return { allowed: true };
+    // No record yet: the first event.
+    try {
+      await this.limits.insertOne({ _id, lastAt: now, windowStartedAt: now, count: 1, expiresAt });
+      return { allowed: true };
+    } catch (err) {
+      if (!(err instanceof DuplicateKeyError)) throw err;
     }
+    // A simultaneous first event created the record meanwhile: this one counts against it like
+    // any later one (refusing it outright refused three simultaneous first sign-ups at a domain
+    // with no limit set; a cool-down still refuses it).
+    if (await take()) return { allowed: true };
     const current = await this.limits.findById(_id);
     if (!current) return { allowed: false, retryAfterMs: policy.cooldownMs };
     const coolDownEnds = current.lastAt.getTime() + policy.cooldownMs;
     const windowEnds = current.count >= policy.limit ? current.windowStartedAt.getTime() + policy.windowMs : 0;
     return { allowed: false, retryAfterMs: Math.max(0, Math.max(coolDownEnds, windowEnds) - at) };
-  }
-
-  /** One try at a slot: count one more, restart an expired window, or create the record. */
-  private async take(_id: string, now: Date, policy: FlowPolicy): Promise<boolean> {
-    const at = now.getTime();
-    const cooledDown = new Date(at - policy.cooldownMs);
-    const windowOpenedAfter = new Date(at - policy.windowMs);
-    const expiresAt = new Date(at + Math.max(policy.cooldownMs, policy.windowMs));
-    // The current window has room and the cool-down is over: count one more.
-    const counted = await this.limits.findOneAndUpdate(
-      { _id, lastAt: { $lte: cooledDown }, windowStartedAt: { $gt: windowOpenedAfter }, count: { $lt: policy.limit } },
-      { $set: { lastAt: now, expiresAt }, $inc: { count: 1 } },
-    );
-    if (counted) return true;
-    // The window is over (and so is the cool-down): start a new one with this event.
-    const restarted = await this.limits.findOneAndUpdate(
-      { _id, lastAt: { $lte: cooledDown }, windowStartedAt: { $lte: windowOpenedAfter } },
-      { $set: { lastAt: now, windowStartedAt: now, count: 1, expiresAt } },
-    );
-    if (restarted) return true;
-    // No record yet: the first event. A record that exists (or appeared meanwhile) is tried again.
-    try {
-      await this.limits.insertOne({ _id, lastAt: now, windowStartedAt: now, count: 1, expiresAt });
-      return true;
-    } catch (err) {
-      if (!(err instanceof DuplicateKeyError)) throw err;
-      return false;
-    }
   }
 
   /** Deletes records whose cool-down and window are both over. */

@@ -146,3 +146,28 @@ describe('sign-ups', () => {
     for (const n of [5, 6, 7]) ok(await signUp(`user${n}@victim.example`), 'register');
   });
 });
+
+describe('simultaneous first events of one subject', () => {
+  it('counts the one whose insert lost the race against the limit instead of refusing it', async () => {
+    const h = await startIdentity();
+    try {
+      const stored = h.store.collection(flowLimitsSpec);
+      // The other request inserts the first record between this one's updates and its insert
+      // (seen on MongoDB: three simultaneous first sign-ups at a domain, two refused, no limit set).
+      const raced = Object.create(stored) as typeof stored;
+      // It read the clock a moment after this one did.
+      raced.insertOne = async (doc) => {
+        await stored.insertOne({ ...doc, lastAt: new Date(doc.lastAt.getTime() + 5) });
+        return stored.insertOne(doc);
+      };
+      const limiter = new FlowLimiter(raced, () => new Date());
+      expect(await limiter.acquire('register:domain', 'simultaneous.example', { limit: 3, windowMs: 10 * MINUTE, cooldownMs: 0 })).toEqual({ allowed: true });
+      expect((await stored.find({}))[0]?.count).toBe(2);
+      // A cool-down still refuses the loser: the winner's event was the one allowed.
+      const cooled = new FlowLimiter(raced, () => new Date());
+      expect(await cooled.acquire('mail:reset', 'someone@example.com', { limit: 5, windowMs: DAY, cooldownMs: MINUTE })).toMatchObject({ allowed: false });
+    } finally {
+      await h.dispose();
+    }
+  });
+});

@@ -1,7 +1,12 @@
 import path from 'node:path';
-import { oneOf, optional, str } from '../config';
+import { ConfigError, int, oneOf, optional, str } from '../config';
 import { createEmbeddedEventBus, createKafkaEventBus, type EventBus } from '../events';
+import type { KafkaConsumerTuning } from '../events/kafka/kafkaSubscription';
 import type { Logger } from '../logger';
+
+/** Far below kafkajs's 30 s: a restarted instance's partitions come back in seconds. */
+const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
+const DEFAULT_HEARTBEAT_INTERVAL_MS = 2000;
 
 /**
  * Which event-bus adapter a service runs on, chosen by configuration (never by test code):
@@ -14,13 +19,35 @@ export const eventBusConfigSpec = {
   }),
   KAFKA_BROKERS: optional(str({ description: 'Comma-separated `host:port` list of Kafka brokers for EVENT_BUS=kafka, e.g. `kafka:9092`' })),
   KAFKA_NAMESPACE: optional(str({ description: 'Prefix of every Kafka topic and consumer group, so several deployments (or test runs) share one cluster without reading each other\'s events, e.g. `staging.`' })),
+  KAFKA_SESSION_TIMEOUT_MS: int({
+    description: 'How long Kafka waits for a silent consumer-group member before giving its partitions to the others: a killed instance\'s events wait this long (the broker accepts 6 s to 300 s by default)',
+    default: DEFAULT_SESSION_TIMEOUT_MS,
+    min: 1000,
+    max: 3_600_000,
+  }),
+  KAFKA_HEARTBEAT_INTERVAL_MS: int({ description: 'Interval of a consumer-group member\'s heartbeats; at most a third of KAFKA_SESSION_TIMEOUT_MS', default: DEFAULT_HEARTBEAT_INTERVAL_MS, min: 100, max: 1_200_000 }),
 };
 
 export interface EventBusConfig {
   EVENT_BUS: 'embedded' | 'kafka';
   KAFKA_BROKERS: string | undefined;
   KAFKA_NAMESPACE?: string | undefined;
+  KAFKA_SESSION_TIMEOUT_MS?: number;
+  KAFKA_HEARTBEAT_INTERVAL_MS?: number;
   DATA_DIR: string;
+}
+
+/**
+ * The consumer-group timing of the configuration. A member that misses heartbeats for a session
+ * is dropped, so heartbeats must come at least three times per session.
+ */
+export function kafkaConsumerTuning(config: Pick<EventBusConfig, 'KAFKA_SESSION_TIMEOUT_MS' | 'KAFKA_HEARTBEAT_INTERVAL_MS'>): KafkaConsumerTuning {
+  const sessionTimeoutMs = config.KAFKA_SESSION_TIMEOUT_MS ?? DEFAULT_SESSION_TIMEOUT_MS;
+  const heartbeatIntervalMs = config.KAFKA_HEARTBEAT_INTERVAL_MS ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+  if (heartbeatIntervalMs * 3 > sessionTimeoutMs) {
+    throw new ConfigError([`KAFKA_HEARTBEAT_INTERVAL_MS (${heartbeatIntervalMs}) must be at most a third of KAFKA_SESSION_TIMEOUT_MS (${sessionTimeoutMs})`]);
+  }
+  return { sessionTimeoutMs, heartbeatIntervalMs };
 }
 
 /** Creates (does not start) the configured event bus of one service (`<DATA_DIR>/<service>/events` when embedded). */
@@ -28,7 +55,7 @@ export function eventBusFromConfig(config: EventBusConfig, service: string, logg
   if (config.EVENT_BUS === 'kafka') {
     const brokers = (config.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
     if (brokers.length === 0) throw new Error('EVENT_BUS=kafka needs KAFKA_BROKERS');
-    return createKafkaEventBus({ brokers, clientId: service, logger, namespace: config.KAFKA_NAMESPACE });
+    return createKafkaEventBus({ brokers, clientId: service, logger, namespace: config.KAFKA_NAMESPACE, consumer: kafkaConsumerTuning(config) });
   }
   return createEmbeddedEventBus({ dataDir: path.join(config.DATA_DIR, service, 'events'), logger });
 }

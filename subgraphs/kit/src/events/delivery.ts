@@ -1,11 +1,19 @@
 import { EventValidationError, parseEnvelope, validateEvent } from '@chatgraph/schema';
+import { BlobStoreUnavailableError } from '../blob/errors';
+import { KvUnavailableError } from '../kv/errors';
 import type { Logger } from '../logger';
-import type { BackoffOptions, EventHandler, EventHeaders } from './port';
+import { SearchUnavailableError } from '../search/errors';
+import { DocumentStoreUnavailableError } from '../store/unavailable';
+import { EventBusUnavailableError, type BackoffOptions, type EventHandler, type EventHeaders } from './port';
 import { withTraceparent, TRACEPARENT_HEADER } from './trace';
 
 /**
  * The consume pipeline both adapters share, so a handler cannot tell them apart: validate, call
- * the handler, retry with exponential backoff, then dead-letter with the error and move on.
+ * the handler, retry with exponential backoff, then dead-letter with the error and move on. A
+ * failure because a dependency is unavailable (store, bus, kv, search, blobs down) is retried
+ * with backoff for as long as it lasts and never dead-lettered: the event is fine, and
+ * dead-lettering it during an outage would drop it (a request never generated, an answer never
+ * stored).
  */
 
 /** A record as read from a partition, before validation. */
@@ -54,6 +62,16 @@ export interface DeliveryContext {
 /** `handled` and `dead-lettered` commit the offset; `aborted` (stopping mid-retry) does not. */
 export type DeliveryOutcome = 'handled' | 'dead-lettered' | 'aborted';
 
+const UNAVAILABLE = [DocumentStoreUnavailableError, EventBusUnavailableError, KvUnavailableError, SearchUnavailableError, BlobStoreUnavailableError];
+
+/** True when `error` (or an error it wraps as `cause`) says a dependency cannot be reached now. */
+export function isDependencyUnavailable(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (UNAVAILABLE.some((kind) => e instanceof kind)) return true;
+  }
+  return false;
+}
+
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(typeof error === 'string' ? error : JSON.stringify(error));
 }
@@ -88,18 +106,22 @@ export async function deliverRecord(record: ConsumedRecord, ctx: DeliveryContext
     return 'dead-lettered';
   }
   let lastError = new Error('no attempt was made');
-  for (let attempt = 1; attempt <= ctx.maxAttempts; attempt++) {
+  // `failures` counts towards dead-lettering; failures of an unavailable dependency do not.
+  for (let attempt = 1, failures = 0, outage = 0; failures < ctx.maxAttempts; attempt++) {
     try {
       const delivery = { topic: record.topic, partition: record.partition, offset: record.offset, key: record.key, event, headers: record.headers, groupId: ctx.groupId, attempt };
       await withTraceparent(record.headers[TRACEPARENT_HEADER], () => ctx.handler(delivery));
       return 'handled';
     } catch (error) {
       lastError = asError(error);
+      const unavailable = isDependencyUnavailable(error);
+      if (unavailable) outage++;
+      else failures++;
       const where = { topic: record.topic, partition: record.partition, offset: record.offset, eventId: event.id, groupId: ctx.groupId, attempt };
-      ctx.logger.warn({ ...where, err: lastError }, 'event handler failed');
-      if (attempt === ctx.maxAttempts) break;
+      ctx.logger.warn({ ...where, err: lastError, unavailable }, unavailable ? 'event handler failed: a dependency is unavailable; retrying until it is back' : 'event handler failed');
+      if (failures === ctx.maxAttempts) break;
       // Stopping mid-retry leaves the offset uncommitted: the event is delivered again later.
-      if (!(await ctx.sleep(backoffDelay(ctx.backoff, attempt)))) return 'aborted';
+      if (!(await ctx.sleep(backoffDelay(ctx.backoff, unavailable ? outage : failures)))) return 'aborted';
     }
   }
   await ctx.deadLetter(record, deadLetterHeaders(record, ctx, lastError, ctx.maxAttempts));

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createLogger, eventBusConfigSpec, eventBusFromConfig, loadConfig } from '../../src';
+import { ConfigError, createLogger, eventBusConfigSpec, eventBusFromConfig, kafkaConsumerTuning, loadConfig } from '../../src';
 
 const logger = createLogger({ name: 'test', level: 'silent' });
 
@@ -19,5 +19,16 @@ describe('eventBusFromConfig', () => {
 
   it('needs brokers for EVENT_BUS=kafka', () => {
     expect(() => eventBusFromConfig({ EVENT_BUS: 'kafka', KAFKA_BROKERS: ' , ', DATA_DIR: '.' }, 'svc', logger)).toThrow(/KAFKA_BROKERS/);
+  });
+
+  it('gives Kafka consumers a session far below kafkajs\'s 30 s by default, configurable, with heartbeats at least three per session', () => {
+    // A SIGKILLed instance's partitions stay with its dead member for a whole session.
+    const defaults = kafkaConsumerTuning(loadConfig(eventBusConfigSpec, {}));
+    expect(defaults.sessionTimeoutMs).toBeLessThanOrEqual(10_000);
+    expect((defaults.heartbeatIntervalMs ?? 0) * 3).toBeLessThanOrEqual(defaults.sessionTimeoutMs ?? 0);
+    expect(kafkaConsumerTuning(loadConfig(eventBusConfigSpec, { KAFKA_SESSION_TIMEOUT_MS: '6000', KAFKA_HEARTBEAT_INTERVAL_MS: '500' }))).toEqual({ sessionTimeoutMs: 6000, heartbeatIntervalMs: 500 });
+    expect(() => kafkaConsumerTuning(loadConfig(eventBusConfigSpec, { KAFKA_SESSION_TIMEOUT_MS: '6000', KAFKA_HEARTBEAT_INTERVAL_MS: '3000' }))).toThrow(ConfigError);
+    expect(() => loadConfig(eventBusConfigSpec, { KAFKA_SESSION_TIMEOUT_MS: 'soon' })).toThrow(/KAFKA_SESSION_TIMEOUT_MS/);
+    expect(() => eventBusFromConfig({ EVENT_BUS: 'kafka', KAFKA_BROKERS: '127.0.0.1:1', KAFKA_SESSION_TIMEOUT_MS: 6000, KAFKA_HEARTBEAT_INTERVAL_MS: 2500, DATA_DIR: '.' }, 'svc', logger)).toThrow(/KAFKA_HEARTBEAT_INTERVAL_MS/);
   });
 });

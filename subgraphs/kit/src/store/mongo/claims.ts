@@ -12,9 +12,12 @@ import { isDuplicateKey } from './driverErrors';
  * only one writer can, the others start over. Revisions are random and never reused, so claims
  * need no release; a sweeper deletes them once old (a writer never holds a read that long).
  *
- * The cost: one more insert per update on such servers. A process that crashes between its claim
- * and its write leaves that document unwritable until the sweep (`CLAIM_TTL_MS`, then retries give
- * up with an error). MongoDB needs none of this: its filter-and-write is atomic.
+ * The cost: one more insert per update on such servers. A claim whose write failed (a duplicate
+ * key, the connection lost mid-write when the server restarts) is released by the writer; one left
+ * by a process that died between its claim and its write is taken over once `CLAIM_STALE_MS` old
+ * (without both, the document could not be updated until the sweep: every update retried the
+ * same revision for half a minute and gave up, so answers stayed open after a server restart).
+ * MongoDB needs none of this: its filter-and-write is atomic.
  */
 
 interface ClaimRow {
@@ -23,8 +26,13 @@ interface ClaimRow {
 }
 
 export const CLAIMS_COLLECTION = 'chatgraph_update_claims';
-/** Claims older than this are swept; also how long a crashed writer can block one document. */
+/** Claims older than this are swept. */
 export const CLAIM_TTL_MS = 60_000;
+/**
+ * A claim this old was left by a writer that died: a live one writes within milliseconds of its
+ * claim (a write stuck longer than this fails on the driver's timeouts anyway).
+ */
+export const CLAIM_STALE_MS = 10_000;
 
 export class RevisionClaims {
   private sweeper: NodeJS.Timeout | undefined;
@@ -36,8 +44,28 @@ export class RevisionClaims {
 
   /** True when this caller may write `id` of `collection` away from `revision`; false when another writer already is. */
   async claim(collection: string, id: string, revision: string | null): Promise<boolean> {
+    const key = JSON.stringify([collection, id, revision]);
+    if (await this.insert(key)) return true;
+    // Taken: by a live writer (it wins), or left by a dead one. A stale claim is removed (only
+    // that very claim, by its time) and the insert tried again; the unique index still lets only
+    // one of several writers doing this at once win.
+    const held = await this.rows.findOne({ _id: key });
+    if (!held || held.at.getTime() > Date.now() - CLAIM_STALE_MS) return false;
+    await this.rows.deleteOne({ _id: key, at: held.at });
+    return this.insert(key);
+  }
+
+  /**
+   * Gives a claim back after its write failed, so the document's next writer is not refused for
+   * a revision that never changed. Best effort: a claim that cannot be deleted now goes stale.
+   */
+  async release(collection: string, id: string, revision: string | null): Promise<void> {
+    await this.rows.deleteOne({ _id: JSON.stringify([collection, id, revision]) }).catch(() => undefined);
+  }
+
+  private async insert(key: string): Promise<boolean> {
     try {
-      await this.rows.insertOne({ _id: JSON.stringify([collection, id, revision]), at: new Date() });
+      await this.rows.insertOne({ _id: key, at: new Date() });
       return true;
     } catch (error) {
       if (isDuplicateKey(error)) return false;

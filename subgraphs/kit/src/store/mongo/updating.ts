@@ -54,6 +54,8 @@ async function updateIfMatching(ctx: CollectionContext, filter: Filter, id: stri
     );
     if (result.matchedCount === 0) return CHANGED;
   } catch (error) {
+    // The revision did not change (or, lost mid-write, is checked by the next writer's read).
+    await ctx.claims?.release(ctx.name, id, read.revision);
     if (isDuplicateKey(error)) throw await ctx.unique.describe(error, next, false);
     throw error;
   }
