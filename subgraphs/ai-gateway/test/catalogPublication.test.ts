@@ -16,9 +16,10 @@ describe('the model catalog is published at start', () => {
     await h.bus.subscribe({ groupId: `test-${newId()}`, topics: [aiCatalogV1.topic], handler: async (d) => void seen.push({ key: d.key, event: aiCatalogV1.validate(d.event) }) });
     await eventually(async () => seen.length, (n) => n > 0);
     expect(seen).toHaveLength(1);
-    expect(seen[0].key).toBe(MODEL_CATALOG_ID);
-    expect(seen[0].event.type).toBe('catalog.published');
-    const models = seen[0].event.payload.models;
+    const [first] = seen;
+    expect(first?.key).toBe(MODEL_CATALOG_ID);
+    expect(first?.event.type).toBe('catalog.published');
+    const models = first?.event.payload.models ?? [];
     expect(models.map((m) => m.id).sort()).toEqual(['gated', 'local-demo', 'local-demo-embedding']);
     expect(models.find((m) => m.id === 'gated')).toEqual({ id: 'gated', contextWindow: 4096, capabilities: ['chat'] });
     expect(models.find((m) => m.id === 'local-demo-embedding')?.capabilities).toEqual(['embeddings']);
