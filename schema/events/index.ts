@@ -8,4 +8,5 @@ export * from './registry';
 export * from './topics/identityUser';
 export * from './topics/conversation';
 export * from './topics/aiGeneration';
+export * from './topics/aiCatalog';
 export * from './tokenStreams';

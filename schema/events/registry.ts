@@ -1,5 +1,6 @@
 import type { TopicContract } from './contract';
 import { validateEnvelope, type EventEnvelope } from './envelope';
+import { aiCatalogV1 } from './topics/aiCatalog';
 import { aiGenerationV1 } from './topics/aiGeneration';
 import { conversationConversationV1, conversationMessageV1 } from './topics/conversation';
 import { identityUserV1 } from './topics/identityUser';
@@ -9,7 +10,7 @@ import { identityUserV1 } from './topics/identityUser';
  * missing from the registry has only its envelope checked.
  */
 export const eventTopics: ReadonlyMap<string, TopicContract> = new Map<string, TopicContract>(
-  [identityUserV1, conversationConversationV1, conversationMessageV1, aiGenerationV1].map((contract) => [contract.topic, contract as unknown as TopicContract]),
+  [identityUserV1, conversationConversationV1, conversationMessageV1, aiGenerationV1, aiCatalogV1].map((contract) => [contract.topic, contract as unknown as TopicContract]),
 );
 
 /** The contract of `topic`, if one is registered. */

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createSubgraph, OutboxRelay, watchConsumerLag, type DocumentStore, type EventBus, type KvStore, type Logger, type Subgraph, type Subscription } from '@chatgraph/kit';
 import { builtInCatalog, type ModelCatalog, type ProviderSpec } from './catalog';
+import { catalogPublications, publishCatalog } from './catalogPublication';
 import type { AiGatewayConfig } from './config';
 import type { AiGatewayContext } from './context';
 import { DeploymentRegistry } from './deployments';
@@ -64,7 +65,8 @@ export function buildAiGateway(deps: AiGatewayDeps): AiGateway {
   const now = deps.now ?? (() => new Date());
   const catalog = deps.catalog ?? builtInCatalog();
   const collections = aiGatewayCollections(store);
-  const relay = new OutboxRelay({ bus, collections: [collections.generations], logger, pollIntervalMs: deps.relayPollMs });
+  const publications = catalogPublications(store);
+  const relay = new OutboxRelay({ bus, collections: [collections.generations, publications], logger, pollIntervalMs: deps.relayPollMs });
   const eventsQueued = (): void => relay.notify();
   const registry = new DeploymentRegistry({
     catalog,
@@ -146,6 +148,9 @@ export function buildAiGateway(deps: AiGatewayDeps): AiGateway {
     },
     async start(port = config.AI_GATEWAY_PORT) {
       relay.start();
+      // Other services validate model names against this (ai.catalog.v1). Not fatal: until it is
+      // out they keep the catalog they last saw (or accept any model, never having seen one).
+      await publishCatalog(publications, catalog, now()).then(eventsQueued, (err: unknown) => logger.warn({ err }, 'model catalog not published'));
       await scheduler.start();
       if (!subscription) {
         subscription = await subscribeGenerationRequests(bus, handler);

@@ -1,5 +1,6 @@
 import { codedError, deleteWithOutbox, insertWithOutbox, newId, notDeleted, updateWithOutbox, type UserPrincipal } from '@chatgraph/kit';
-import { checkModel, checkSystemPrompt, checkTags, checkTitle } from './limits';
+import { checkSystemPrompt, checkTags, checkTitle } from './limits';
+import { knownModel, type ModelCatalogView } from './modelCatalog';
 import { conversationCreated, conversationDeleted, conversationUpdated, messageDeleted } from './outboxEvents';
 import { visibleTo } from './reads';
 import type { ConversationCollections, ConversationDoc, MessageDoc, TitleSource } from './store';
@@ -26,6 +27,8 @@ export interface Writes {
   now: () => Date;
   /** Called after a write that queued events, so the relay publishes them now rather than at its next poll. */
   eventsQueued: () => void;
+  /** The model catalog read model (modelCatalog.ts); without it any model name passes its length check. */
+  models?: ModelCatalogView;
 }
 
 /** A conversation of `user`, read from the store (not a request cache); NOT_FOUND when missing or someone else's. */
@@ -70,7 +73,7 @@ export class ConversationCommands {
   async create(user: UserPrincipal, input: CreateConversationInput | null | undefined): Promise<ConversationDoc> {
     const given = input?.title !== null && input?.title !== undefined;
     const title = given ? checkTitle(input.title as string) : 'New conversation';
-    const doc = newConversationDoc(user, { title, titleSource: given ? 'user' : 'auto', model: checkModel(input?.model), assistantId: input?.assistantId ?? null, systemPrompt: checkSystemPrompt(input?.systemPrompt) }, this.w.now());
+    const doc = newConversationDoc(user, { title, titleSource: given ? 'user' : 'auto', model: await knownModel(this.w.models, input?.model), assistantId: input?.assistantId ?? null, systemPrompt: checkSystemPrompt(input?.systemPrompt) }, this.w.now());
     const stored = await this.w.collections.conversations.insertOne(insertWithOutbox(doc, [conversationCreated(doc)]));
     this.w.eventsQueued();
     return stored;

@@ -2,7 +2,8 @@ import { codedError, insertWithOutbox, newId, notDeleted, type UserPrincipal } f
 import { ownedConversation, ownedMessage, newConversationDoc, type Writes } from './conversations';
 import type { GenerationAdmission } from './admission';
 import { buildContextWindow, contextBudgetFor, type ContextBudgetOptions } from './contextWindow';
-import { checkContent, checkFileIds, checkModel, LIMITS, titleFromContent } from './limits';
+import { checkContent, checkFileIds, LIMITS, titleFromContent } from './limits';
+import { knownModel } from './modelCatalog';
 import { MessageTree } from './messageTree';
 import { generationRequested, messageCreated, conversationCreated } from './outboxEvents';
 import type { ConversationDoc, MessageDoc } from './store';
@@ -93,7 +94,7 @@ export class MessageCommands {
 
   private async sendNow(user: UserPrincipal, input: SendMessageInput): Promise<SendResult> {
     const content = checkContent(input.content);
-    const model = checkModel(input.model);
+    const model = await knownModel(this.w.models, input.model);
     const fileIds = checkFileIds(input.fileIds);
     if (!input.conversationId) {
       if (input.parentId) throw codedError('BAD_USER_INPUT', 'parentId needs a conversationId', { field: 'parentId' });
@@ -110,7 +111,7 @@ export class MessageCommands {
 
   private async editNow(user: UserPrincipal, input: EditMessageInput): Promise<SendResult> {
     const content = checkContent(input.content);
-    const model = checkModel(input.model);
+    const model = await knownModel(this.w.models, input.model);
     const fileIds = checkFileIds(input.fileIds);
     const original = await ownedMessage(this.w.collections, user, input.messageId);
     if (original.role !== 'USER') throw codedError('BAD_USER_INPUT', 'Only user messages can be edited', { field: 'messageId' });
@@ -121,7 +122,7 @@ export class MessageCommands {
   }
 
   private async regenerateNow(user: UserPrincipal, messageId: string, modelArg: string | null | undefined): Promise<SendResult> {
-    const model = checkModel(modelArg);
+    const model = await knownModel(this.w.models, modelArg);
     const original = await ownedMessage(this.w.collections, user, messageId);
     if (original.role !== 'ASSISTANT') throw codedError('BAD_USER_INPUT', 'Only assistant messages can be regenerated', { field: 'messageId' });
     if (RUNNING.has(original.status)) throw codedError('CONFLICT', 'This message is still being generated');

@@ -4,6 +4,7 @@ import { createSubgraph, OutboxRelay, watchConsumerLag, type DocumentStore, type
 import type { ConversationConfig } from './config';
 import type { ConversationContext } from './context';
 import { generationResultHandler, subscribeGenerationResults } from './events';
+import { modelCatalogHandler, ModelCatalogView, subscribeModelCatalog } from './modelCatalog';
 import { outcomeAppliedMarker } from './outcomeApplied';
 import { streamRequestRecorder } from './streamRequested';
 import { resolvers } from './resolvers';
@@ -54,11 +55,12 @@ export function buildConversation(deps: ConversationDeps): Conversation {
   const collections = conversationCollections(store);
   const relay = new OutboxRelay({ bus, collections: [collections.conversations, collections.messages], logger, pollIntervalMs: deps.relayPollMs });
   const eventsQueued = (): void => relay.notify();
+  const models = new ModelCatalogView(store);
   const service = new ConversationService({ collections, defaultModel: config.DEFAULT_MODEL, contextTokenBudget: config.CONTEXT_TOKEN_BUDGET,
     modelContextWindows: config.MODEL_CONTEXT_WINDOWS,
     contextReplyReserveTokens: config.CONTEXT_REPLY_RESERVE_TOKENS,
     admission: { maxOpenPerUser: config.MAX_OPEN_GENERATIONS_PER_USER, maxPending: config.MAX_PENDING_GENERATIONS, staleAfterMs: config.OPEN_GENERATION_STALE_MS },
-    now, eventsQueued,
+    now, eventsQueued, models,
     streamRequested: deps.kv ? streamRequestRecorder({ kv: deps.kv, ttlMs: config.OUTCOME_MARKER_TTL_MS, logger }) : undefined });
   const subgraph = createSubgraph<ConversationContext>({
     name: 'conversation',
@@ -77,6 +79,7 @@ export function buildConversation(deps: ConversationDeps): Conversation {
 
   let subscription: Subscription | undefined;
   let deletions: Subscription | undefined;
+  let catalog: Subscription | undefined;
   let stopping: Promise<void> | undefined;
 
   return {
@@ -94,6 +97,7 @@ export function buildConversation(deps: ConversationDeps): Conversation {
         watchConsumerLag(subgraph.metrics.registry, subscription);
       }
       deletions ??= await subscribeUserDeletion(bus, userDeletionHandler({ collections, logger, now, eventsQueued }));
+      catalog ??= await subscribeModelCatalog(bus, modelCatalogHandler(models, logger));
       return subgraph.start(port, config.CONVERSATION_HOST);
     },
     stop() {
@@ -101,6 +105,7 @@ export function buildConversation(deps: ConversationDeps): Conversation {
         await subgraph.stop();
         await subscription?.stop();
         await deletions?.stop();
+        await catalog?.stop();
         await relay.stop();
       })();
       return stopping;

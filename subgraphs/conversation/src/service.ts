@@ -2,6 +2,7 @@ import { requireUser, type Connection, type LoaderRegistry, type PageRequest, ty
 import { GenerationAdmission, type AdmissionOptions } from './admission';
 import { ConversationCommands, type CreateConversationInput, type UpdateConversationInput } from './conversations';
 import { ConversationReads, type ConversationFilter } from './reads';
+import type { ModelCatalogView } from './modelCatalog';
 import { MessageCommands, type EditMessageInput, type SendMessageInput, type SendResult } from './sending';
 import { SharingCommands } from './sharing';
 import type { StreamRequested } from './streamRequested';
@@ -22,6 +23,8 @@ export interface ConversationServiceDeps {
   eventsQueued: () => void;
   /** Records each requested generation for streaming (streamRequested.ts); absent without a kv store. */
   streamRequested?: StreamRequested;
+  /** Refuses model names missing from ai-gateway's published catalog (modelCatalog.ts); absent: length check only. */
+  models?: ModelCatalogView;
 }
 
 /**
@@ -36,7 +39,7 @@ export class ConversationService {
   private readonly sharing: SharingCommands;
 
   constructor(deps: ConversationServiceDeps) {
-    const writes = { collections: deps.collections, now: deps.now, eventsQueued: deps.eventsQueued };
+    const writes = { collections: deps.collections, now: deps.now, eventsQueued: deps.eventsQueued, models: deps.models };
     this.reads = new ConversationReads(deps.collections);
     this.conversations = new ConversationCommands(writes);
     this.messages = new MessageCommands(writes, {
