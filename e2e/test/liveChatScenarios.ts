@@ -306,7 +306,7 @@ export function describeLiveChat(name: string, target: () => LiveChatTarget): vo
       let closedWith: number | undefined;
       const forged = watch(clientOf(url, `${ada.slice(0, -4)}AAAA`, (code) => (closedWith = code)), sent.streamId);
       await forged.ended;
-      expect(closedWith).toBe(4403);
+      expect(closedWith).toBe(4401);
       expect(forged.chunks).toEqual([]);
 
       // Ada's own stream was not disturbed by any of it.

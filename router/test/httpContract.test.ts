@@ -221,9 +221,9 @@ describe('credentials', () => {
     }
   });
 
-  it('connection_init with two different credentials or a non-string one is refused (4403), not anonymous', async () => {
+  it('connection_init with two different credentials or a non-string one is refused (4401), not anonymous', async () => {
     for (const params of [{ authorization: graph.token('ann'), headers: { authorization: graph.token('bob') } }, { authorization: 42 }]) {
-      expect(await principalOverSocket(params)).toMatchObject({ kind: 'closed', code: 4403 });
+      expect(await principalOverSocket(params)).toMatchObject({ kind: 'closed', code: 4401 });
     }
   });
 

@@ -72,12 +72,12 @@ describe('router: federated subscriptions over graphql-ws', () => {
     await eventually(async () => (graph.streaming.active() === 0 ? true : undefined));
   });
 
-  it('closes the socket with 4403 for an invalid or expired token, before any subgraph is contacted', async () => {
+  it('closes the socket with 4401 for an invalid or expired token, before any subgraph is contacted', async () => {
     const before = graph.streaming.opened.length;
     for (const token of ['not-a-token', graph.token('carol', -10)]) {
       const client = graph.client(token);
       const sub = client.subscribe('subscription { messageStream(messageId: "m4") { seq } }');
-      expect(await sub.ended).toMatchObject({ kind: 'closed', code: 4403 });
+      expect(await sub.ended).toMatchObject({ kind: 'closed', code: 4401 });
     }
     expect(graph.streaming.opened.length).toBe(before);
   });

@@ -21,7 +21,15 @@ export type SubscriptionEndCode = keyof typeof SUBSCRIPTION_END_CODES;
 
 /** WebSocket close codes the router's graphql-ws server uses besides the protocol's own. */
 export const SUBSCRIPTION_CLOSE_CODES = {
-  /** Invalid or expired credentials in `connection_init`, or the access token expired (graphql-ws Forbidden). */
+  /**
+   * Malformed, invalid, expired or revoked credentials in `connection_init` (graphql-ws
+   * Unauthorized): graphql-ws clients do not retry it, so the app learns at once.
+   */
+  UNAUTHORIZED: 4401,
+  /**
+   * The socket's access token expired, or its principal no longer stands (graphql-ws Forbidden).
+   * graphql-ws clients retry it, calling a `connectionParams` function again for a fresh token.
+   */
   FORBIDDEN: 4403,
   /** The router is stopping. */
   GOING_AWAY: 1001,
