@@ -69,6 +69,9 @@ describe('a kv failure during a generation', () => {
       const subject = newSubject();
       await requestGeneration(h, subject, { model: 'gated' });
       await eventually(async () => h.gated.waiting, (n) => n === 1);
+      // The stream's `start` (and its meta) is written while the provider call starts: only once it
+      // is there does the kv fail, as it would during the answer (not before the stream exists).
+      await eventually(() => readStream(h.kv, subject.streamId), (entries) => entries.length > 0);
       failMetaWrites = true;
       await h.kv.publish(GENERATION_CONTROL_CHANNEL, JSON.stringify({ type: 'stop', streamId: subject.streamId, requestedBy: subject.ownerId }));
       // The outcome is recorded and published although the stream could not be closed.
