@@ -21,12 +21,17 @@ export function subgraphsOfSupergraph(supergraphSdl: string): SubgraphEndpoint[]
   return endpoints;
 }
 
-/** Names of the subgraphs whose `/healthz` does not answer 200 within `timeoutMs`. */
-export async function unhealthySubgraphs(subgraphs: SubgraphEndpoint[], timeoutMs: number): Promise<string[]> {
+/**
+ * Names of the subgraphs that are not ready: whose `/readyz` does not answer 200 within
+ * `timeoutMs` (down, draining, or a dependency of theirs failing, e.g. a collection that could
+ * not open). `/readyz` rather than `/healthz`: a subgraph that is alive but cannot serve must
+ * take the router out of rotation too, or it answers errors while reporting ready.
+ */
+export async function unreadySubgraphs(subgraphs: SubgraphEndpoint[], timeoutMs: number): Promise<string[]> {
   const results = await Promise.all(
     subgraphs.map(async ({ name, url }) => {
       try {
-        const res = await fetch(new URL('/healthz', url), { signal: AbortSignal.timeout(timeoutMs) });
+        const res = await fetch(new URL('/readyz', url), { signal: AbortSignal.timeout(timeoutMs) });
         await res.body?.cancel();
         return res.ok ? undefined : name;
       } catch {

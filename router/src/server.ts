@@ -13,7 +13,7 @@ import { RouterMetrics } from './metrics';
 import { PersistedQueries } from './persistedQueries';
 import { Pipeline } from './pipeline';
 import { PrincipalGuard } from './principalGuard';
-import { unhealthySubgraphs } from './readiness';
+import { unreadySubgraphs } from './readiness';
 import { SubgraphTransport, type InProcessSubgraph } from './subgraphTransport';
 import { DEFAULT_SUBSCRIPTION_LIMITS, SubscriptionServer, type SubscriptionLimits } from './subscriptions/subscriptionServer';
 import type { SupergraphSource } from './supergraphSource';
@@ -164,7 +164,7 @@ export function buildRouter(deps: RouterDeps): Router {
     { method: 'GET', path: '/', handler: (_req, res) => sendLandingPage(res) },
     ...probeRoutes({
       service: 'router',
-      failedChecks: async () => (gateway.hasSchema() ? await unhealthySubgraphs(gateway.subgraphs(), 2000) : ['supergraph']),
+      failedChecks: async () => (gateway.hasSchema() ? await unreadySubgraphs(gateway.subgraphs(), 2000) : ['supergraph']),
       draining: () => http.draining,
       metrics,
     }),

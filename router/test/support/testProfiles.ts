@@ -1,4 +1,4 @@
-import { codedError, createSubgraph, type Logger, type RequestContext, type Subgraph } from '@chatgraph/kit';
+import { codedError, createSubgraph, type Logger, type ReadinessCheck, type RequestContext, type Subgraph } from '@chatgraph/kit';
 
 /**
  * A second test subgraph: it extends `User` with `bio` (so a query spanning both subgraphs goes
@@ -40,7 +40,7 @@ export interface TestProfiles {
   stop(): Promise<void>;
 }
 
-export async function startTestProfiles(options: { signingSecret: string; logger: Logger }): Promise<TestProfiles> {
+export async function startTestProfiles(options: { signingSecret: string; logger: Logger; readiness?: ReadinessCheck[] }): Promise<TestProfiles> {
   let gate: { entered: () => void; released: Promise<void> } | undefined;
 
   const subgraph = createSubgraph<RequestContext>({
@@ -49,6 +49,7 @@ export async function startTestProfiles(options: { signingSecret: string; logger
     logger: options.logger,
     signingSecret: options.signingSecret,
     context: (base) => base,
+    readiness: options.readiness,
     resolvers: {
       Query: {
         slow: async () => {
