@@ -8,5 +8,6 @@ export type { CompactionOptions } from './embedded/storage';
 export { createMongoStore, type MongoStoreOptions } from './mongo/mongoStore';
 export type { MongoStoreLogger } from './mongo/logger';
 export { DocumentStoreUnavailableError } from './unavailable';
+export { CollectionUnavailableError } from './lifecycle';
 /** A mutex per key (also for services that serialise work per user in one process). */
 export { KeyedLock } from './embedded/keyedLock';

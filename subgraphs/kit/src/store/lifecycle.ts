@@ -1,9 +1,29 @@
+import { DocumentStoreUnavailableError } from './unavailable';
+
 /**
  * The lifecycle and collection registry both document-store adapters share: `new` → `starting`
  * → `running` → `stopped` (never back), `start()`/`stop()` memoised so calling either twice is
  * safe, collections prepared at start (or at registration once running), and operations refused
  * unless running and counted so that `stop()` drains them before the adapter closes anything.
+ *
+ * A collection that cannot be prepared (unreadable file, index that cannot be built) is not a
+ * bad request: its operations, and operations while the store is not running, fail with
+ * `DocumentStoreUnavailableError` (UNAVAILABLE to clients, retried by event consumers, never
+ * dead-lettered), and `collectionsReady()` rejects with the failure naming the collection, so a
+ * service's start (which awaits it through `ping()`) refuses instead of serving half a store.
  */
+
+/** A collection's preparation failed: names the collection and keeps the adapter's error as `cause`. */
+export class CollectionUnavailableError extends DocumentStoreUnavailableError {
+  constructor(
+    label: string,
+    readonly collection: string,
+    cause: unknown,
+  ) {
+    super(`${label} cannot open collection ${collection}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'CollectionUnavailableError';
+  }
+}
 
 /** A registered collection; `ready` is set when its preparation (load, indexes) begins. */
 export interface RegisteredCollection<C> {
@@ -17,7 +37,10 @@ export interface StoreLifecycleHooks<E extends RegisteredCollection<C>, C> {
   label: string;
   /** Opens what every collection needs (directory lock, connection). */
   open(): Promise<void>;
-  /** Prepares one collection; must log a failure itself (later registrations prepare in the background). */
+  /**
+   * Prepares one collection; should log a failure itself. A failure surfaces as
+   * `CollectionUnavailableError` from the collection's operations and from `collectionsReady()`.
+   */
   prepare(entry: E): Promise<C>;
   /** Cleans up after a failed start; resolves to the error `start()` rejects with. */
   startFailed(error: unknown): Promise<unknown>;
@@ -56,8 +79,24 @@ export class StoreLifecycle<E extends RegisteredCollection<C>, C> {
   }
 
   private prepare(entry: E): Promise<C> {
-    entry.ready = this.hooks.prepare(entry);
-    return entry.ready;
+    const ready = this.hooks.prepare(entry).catch((error: unknown) => {
+      throw new CollectionUnavailableError(this.hooks.label, entry.name, error);
+    });
+    // Observed here so a failure nobody awaits yet is not an unhandled rejection; awaiting it still throws.
+    ready.catch(() => undefined);
+    entry.ready = ready;
+    return ready;
+  }
+
+  /**
+   * Resolves once every collection registered so far is prepared (waiting for those still being
+   * prepared, e.g. registered after start); rejects unless running, or with the first
+   * `CollectionUnavailableError`. `ping()` awaits it so readiness, and a service's start, reflect
+   * every collection and not only the connection.
+   */
+  async collectionsReady(): Promise<void> {
+    this.assertRunning();
+    for (const entry of this.registered.values()) await entry.ready;
   }
 
   start(): Promise<void> {
@@ -88,7 +127,8 @@ export class StoreLifecycle<E extends RegisteredCollection<C>, C> {
   }
 
   private refusal(suffix: string): Error {
-    return new Error(`${this.hooks.label} is ${this.phase === 'stopped' ? 'stopped' : 'not started'}${suffix}`);
+    // Unavailable, not invalid: the same operation succeeds once a store is running (consumers retry it).
+    return new DocumentStoreUnavailableError(`${this.hooks.label} is ${this.phase === 'stopped' ? 'stopped' : 'not started'}${suffix}`);
   }
 
   /** Runs one collection operation, refusing it unless the store is running, and counting it for `stop()`. */

@@ -94,6 +94,11 @@ export interface DocumentStore {
   start(): Promise<void>;
   /** Flushes everything acknowledged and releases files/connections. Safe to call twice. */
   stop(): Promise<void>;
-  /** Throws when the store cannot serve requests (used by `/readyz`). */
+  /**
+   * Throws when the store cannot serve requests: not running, unreachable, or a registered
+   * collection that could not be prepared (`CollectionUnavailableError`). Waits for collections
+   * still being prepared, so a service's `start()` awaits it, once its collections are
+   * registered, to refuse rather than serve half a store; `/readyz` runs it too.
+   */
   ping(): Promise<void>;
 }

@@ -119,7 +119,7 @@ class MongoStore implements DocumentStore {
       const validator = new ModelValidator(entry.model, entry.spec.name);
       return { name: entry.spec.name, model: entry.model, rows, unique, validator, locks: new KeyedLock(), ...(this.claims ? { claims: this.claims } : {}) };
     })();
-    // Collections registered after start are prepared in the background; their operations see the error.
+    // Logged where it happens; start(), ping() (so a service's start and /readyz) and the collection's operations fail with it.
     ready.catch((error: unknown) => this.logger.warn({ collection: entry.spec.name, err: error }, 'collection indexes could not be created'));
     return ready;
   }
@@ -128,8 +128,9 @@ class MongoStore implements DocumentStore {
     return this.lifecycle.stop();
   }
 
+  /** Fails unless the server answers and every registered collection got its indexes (a failed build fails readiness too). */
   async ping(): Promise<void> {
-    this.lifecycle.assertRunning();
+    await this.lifecycle.collectionsReady();
     try {
       await (this.connection.db as mongoose.mongo.Db).command({ ping: 1 });
     } catch (error) {
