@@ -60,13 +60,31 @@ export interface DistributedStack {
 
 const root = path.join(__dirname, '..', '..');
 
+/** The last stderr bytes each service wrote: a service that refuses to start says why there, and the launcher repeats it. */
+const stderrTails = new WeakMap<ChildProcess, string>();
+const STDERR_TAIL_BYTES = 4096;
+
 function service(script: string, env: NodeJS.ProcessEnv, stdio: 'inherit' | 'ignore'): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(root, script)], { cwd: root, env, stdio: ['ignore', stdio, stdio] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, script)], { cwd: root, env, stdio: ['ignore', stdio, 'pipe'] });
+  stderrTails.set(child, '');
+  child.stderr?.on('data', (chunk: Buffer) => {
+    if (stdio === 'inherit') process.stderr.write(chunk);
+    stderrTails.set(child, ((stderrTails.get(child) ?? '') + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES));
+  });
+  return child;
+}
+
+/** Waits for the exit status and the last stderr line the process wrote (its refusal message). */
+async function exitMessage(child: ChildProcess, name: string): Promise<string> {
+  if (child.stderr && !child.stderr.closed) await new Promise((resolve) => child.stderr?.once('close', resolve));
+  const lines = (stderrTails.get(child) ?? '').trim().split('\n');
+  const last = lines[lines.length - 1]?.trim();
+  return `${name} exited with code ${child.exitCode}${last ? `: ${last}` : ''}`;
 }
 
 async function waitReady(base: string, child: ChildProcess, name: string): Promise<void> {
   for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(await exitMessage(child, name));
     try {
       if ((await fetch(`${base}/readyz`)).ok) return;
     } catch {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { createEmbeddedEventBus, createEmbeddedKv, createEmbeddedStore, createLogger, createMailer, type EventBus, type KvStore, type Logger } from '@chatgraph/kit';
+import { createEmbeddedEventBus, createEmbeddedKv, createEmbeddedStore, createLogger, createMailer, refuseStartUnless, type DocumentStore, type EventBus, type KvStore, type Logger } from '@chatgraph/kit';
 import { loadAiGatewayConfig } from '@chatgraph/ai-gateway/src/config';
 import { buildAiGateway, catalogFromConfig, type AiGateway } from '@chatgraph/ai-gateway/src/server';
 import { loadConversationConfig } from '@chatgraph/conversation/src/config';
@@ -55,10 +55,13 @@ export async function startEmbedded(
   const stopAll = async (): Promise<void> => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   };
-  const storeFor = async (service: string, logger: Logger) => {
-    const store = createEmbeddedStore({ dataDir: path.join(config.DATA_DIR, service), logger });
-    await store.start();
+  const stores: Array<{ service: string; dataDir: string; store: DocumentStore }> = [];
+  const storeFor = async (service: string, logger: Logger): Promise<DocumentStore> => {
+    const dataDir = path.join(config.DATA_DIR, service);
+    const store = createEmbeddedStore({ dataDir, logger });
+    await refuseStartUnless(service, `document store (${dataDir})`, () => store.start());
     cleanups.push(() => store.stop());
+    stores.push({ service, dataDir, store });
     return store;
   };
 
@@ -66,7 +69,7 @@ export async function startEmbedded(
     let bus = adapters.bus;
     if (!bus) {
       const embeddedBus = createEmbeddedEventBus({ dataDir: path.join(config.DATA_DIR, 'events'), logger: loggerFor('event-bus') });
-      await embeddedBus.start();
+      await refuseStartUnless('event bus', `event log (${path.join(config.DATA_DIR, 'events')})`, () => embeddedBus.start());
       cleanups.push(() => embeddedBus.stop());
       bus = embeddedBus;
     }
@@ -78,18 +81,16 @@ export async function startEmbedded(
       kv = embeddedKv;
     }
 
+    // Every service is built (registering its collections) and every store checked before anything
+    // listens: one service whose store or collection cannot open stops the whole start.
     const identityConfig = loadIdentityConfig({ ...shared, IDENTITY_PORT: '0' });
     const identityLog = loggerFor('identity');
     const identityStore = await storeFor('identity', identityLog);
     const mailer = createMailer({ kind: 'file', dataDir: path.join(config.DATA_DIR, 'identity'), from: identityConfig.MAIL_FROM, logger: identityLog });
     const identity = buildIdentity({ store: identityStore, mailer, config: identityConfig, logger: identityLog, kv, bus });
-    const identityUrl = await identity.start(0);
-    cleanups.push(() => identity.stop());
 
     const conversationLog = loggerFor('conversation');
     const conversation = buildConversation({ store: await storeFor('conversation', conversationLog), bus, kv, config: loadConversationConfig({ ...shared, CONVERSATION_PORT: '0' }), logger: conversationLog });
-    const conversationUrl = await conversation.start(0);
-    cleanups.push(() => conversation.stop());
 
     const aiGatewayLog = loggerFor('ai-gateway');
     const aiGatewayConfig = loadAiGatewayConfig({ ...shared, AI_GATEWAY_PORT: '0' });
@@ -101,10 +102,17 @@ export async function startEmbedded(
       catalog: catalogFromConfig(aiGatewayConfig, shared),
       logger: aiGatewayLog,
     });
-    const aiGatewayUrl = await aiGateway.start(0);
-    cleanups.push(() => aiGateway.stop());
 
     const streaming = buildStreaming({ kv, config: loadStreamingConfig({ ...shared, STREAMING_PORT: '0' }), logger: loggerFor('streaming') });
+
+    for (const { service, dataDir, store } of stores) await refuseStartUnless(service, `document store (${dataDir})`, () => store.ping());
+
+    const identityUrl = await identity.start(0);
+    cleanups.push(() => identity.stop());
+    const conversationUrl = await conversation.start(0);
+    cleanups.push(() => conversation.stop());
+    const aiGatewayUrl = await aiGateway.start(0);
+    cleanups.push(() => aiGateway.stop());
     const streamingUrl = await streaming.start(0);
     cleanups.push(() => streaming.stop());
 

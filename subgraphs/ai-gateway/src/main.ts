@@ -1,4 +1,4 @@
-import { createLogger, documentStoreFromConfig, eventBusFromConfig, kvStoreFromConfig, onShutdownSignals } from '@chatgraph/kit';
+import { createLogger, documentStoreFromConfig, eventBusFromConfig, kvStoreFromConfig, onShutdownSignals, refuseStartUnless } from '@chatgraph/kit';
 import { catalogFromConfig } from './catalog';
 import { loadAiGatewayConfig } from './config';
 import { buildAiGateway } from './server';
@@ -11,9 +11,10 @@ async function main(): Promise<void> {
   const store = documentStoreFromConfig(config, 'ai-gateway', logger);
   const bus = eventBusFromConfig(config, 'ai-gateway', logger);
   const kv = kvStoreFromConfig(config, logger);
-  await store.start();
-  await bus.start();
-  await kv.start();
+  // Any failure to open refuses the start with one message (which dependency, what, how to repair) and exit code 1.
+  await refuseStartUnless('ai-gateway', 'document store', () => store.start());
+  await refuseStartUnless('ai-gateway', 'event bus', () => bus.start());
+  await refuseStartUnless('ai-gateway', 'key-value store', () => kv.start());
   const aiGateway = buildAiGateway({ store, bus, kv, config, logger, catalog });
   await aiGateway.start();
   logger.info({ models: catalog.models.map((m) => m.id) }, 'model catalog loaded');

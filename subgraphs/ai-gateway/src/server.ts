@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createSubgraph, OutboxRelay, watchConsumerLag, type DocumentStore, type EventBus, type KvStore, type Logger, type Subgraph, type Subscription } from '@chatgraph/kit';
+import { refuseStartUnless } from '@chatgraph/kit';
 import { builtInCatalog, type ModelCatalog, type ProviderSpec } from './catalog';
 import { catalogPublications, publishCatalog } from './catalogPublication';
 import type { AiGatewayConfig } from './config';
@@ -147,6 +148,8 @@ export function buildAiGateway(deps: AiGatewayDeps): AiGateway {
       return subgraph.url;
     },
     async start(port = config.AI_GATEWAY_PORT) {
+      // Every collection registered above must have opened: refuse the start rather than serve half a store.
+      await refuseStartUnless('ai-gateway', 'document store', () => store.ping());
       relay.start();
       // Other services validate model names against this (ai.catalog.v1). Not fatal: until it is
       // out they keep the catalog they last saw (or accept any model, never having seen one).

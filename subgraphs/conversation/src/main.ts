@@ -1,4 +1,4 @@
-import { createLogger, documentStoreFromConfig, eventBusFromConfig, kvStoreFromConfig, onShutdownSignals } from '@chatgraph/kit';
+import { createLogger, documentStoreFromConfig, eventBusFromConfig, kvStoreFromConfig, onShutdownSignals, refuseStartUnless } from '@chatgraph/kit';
 import { loadConversationConfig } from './config';
 import { buildConversation } from './server';
 
@@ -9,9 +9,10 @@ async function main(): Promise<void> {
   const store = documentStoreFromConfig(config, 'conversation', logger);
   const bus = eventBusFromConfig(config, 'conversation', logger);
   const kv = kvStoreFromConfig(config, logger);
-  await store.start();
-  await bus.start();
-  await kv.start();
+  // Any failure to open refuses the start with one message (which dependency, what, how to repair) and exit code 1.
+  await refuseStartUnless('conversation', 'document store', () => store.start());
+  await refuseStartUnless('conversation', 'event bus', () => bus.start());
+  await refuseStartUnless('conversation', 'key-value store', () => kv.start());
   const conversation = buildConversation({ store, bus, kv, config, logger });
   await conversation.start();
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createSubgraph, OutboxRelay, watchConsumerLag, type DocumentStore, type EventBus, type KvStore, type Logger, type Subgraph, type Subscription } from '@chatgraph/kit';
+import { refuseStartUnless } from '@chatgraph/kit';
 import type { ConversationConfig } from './config';
 import type { ConversationContext } from './context';
 import { generationResultHandler, subscribeGenerationResults } from './events';
@@ -90,6 +91,8 @@ export function buildConversation(deps: ConversationDeps): Conversation {
       return subgraph.url;
     },
     async start(port = config.CONVERSATION_PORT) {
+      // Every collection registered above must have opened: refuse the start rather than serve half a store.
+      await refuseStartUnless('conversation', 'document store', () => store.ping());
       relay.start();
       if (!subscription) {
         subscription = await subscribeGenerationResults(bus, handler);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { createTransport } from 'nodemailer';
-import { createLogger, createMailer, documentStoreFromConfig, eventBusFromConfig, kvStoreFromConfig, onShutdownSignals } from '@chatgraph/kit';
+import { createLogger, createMailer, documentStoreFromConfig, eventBusFromConfig, kvStoreFromConfig, onShutdownSignals, refuseStartUnless } from '@chatgraph/kit';
 import { loadIdentityConfig } from './config';
 import { buildIdentity } from './server';
 
@@ -20,9 +20,10 @@ async function main(): Promise<void> {
   // The principal directory the routers read (KV_STORE=redis when they run in other processes) and identity.user.v1.
   const kv = kvStoreFromConfig(config, logger);
   const bus = eventBusFromConfig(config, 'identity', logger);
-  await store.start();
-  await kv.start();
-  await bus.start();
+  // Any failure to open refuses the start with one message (which dependency, what, how to repair) and exit code 1.
+  await refuseStartUnless('identity', 'document store', () => store.start());
+  await refuseStartUnless('identity', 'key-value store', () => kv.start());
+  await refuseStartUnless('identity', 'event bus', () => bus.start());
   const identity = buildIdentity({ store, mailer, config, logger, kv, bus });
   await identity.start();
 

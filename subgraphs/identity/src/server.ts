@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createSubgraph, OutboxRelay, type DocumentStore, type EventBus, type KvStore, type Logger, type Mailer, type Subgraph } from '@chatgraph/kit';
+import { refuseStartUnless } from '@chatgraph/kit';
 import type { IdentityConfig } from './config';
 import type { IdentityContext } from './context';
 import { resolvers } from './resolvers';
@@ -82,6 +83,8 @@ export function buildIdentity(deps: IdentityDeps): Identity {
       return subgraph.url;
     },
     async start(port = config.IDENTITY_PORT) {
+      // Every collection registered above must have opened: refuse the start rather than serve half a store.
+      await refuseStartUnless('identity', 'document store', () => deps.store.ping());
       await service.prepare();
       timer ??= setInterval(() => {
         service.housekeeping().catch((err: unknown) => logger.error({ err }, 'identity housekeeping failed'));

@@ -17,6 +17,7 @@ export * from './store';
 export * from './mail';
 export * from './signedFetch';
 export * from './shutdown';
+export * from './startup';
 export * from './probeRoutes';
 export * from './jwt';
 export * from './search';

@@ -1,4 +1,4 @@
-import { createLogger, kvStoreFromConfig, onShutdownSignals } from '@chatgraph/kit';
+import { createLogger, kvStoreFromConfig, onShutdownSignals, refuseStartUnless } from '@chatgraph/kit';
 import { loadStreamingConfig } from './config';
 import { buildStreaming } from './server';
 
@@ -7,7 +7,7 @@ async function main(): Promise<void> {
   const config = loadStreamingConfig(process.env);
   const logger = createLogger({ name: 'streaming', level: config.LOG_LEVEL });
   const kv = kvStoreFromConfig(config, logger);
-  await kv.start();
+  await refuseStartUnless('streaming', 'key-value store', () => kv.start());
   const streaming = buildStreaming({ kv, config, logger });
   await streaming.start();
 
