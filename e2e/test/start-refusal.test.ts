@@ -8,7 +8,7 @@
  * store uses, now and after a change of file format.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -43,6 +43,25 @@ async function damageGenerations(): Promise<void> {
   await store.stop();
 }
 
+/**
+ * Conversation's stored files with garbage bytes put in front of each (the lock file aside): a
+ * record that cannot be read before the good ones, or a database file whose header is not one,
+ * whatever format the store writes.
+ */
+async function corruptConversationFiles(): Promise<void> {
+  const dir = path.join(dataDir, 'conversation');
+  const store = createEmbeddedStore({ dataDir: dir });
+  const conversations = store.collection({ name: 'conversations', schema: new Schema({ _id: String }, { versionKey: false, strict: false }) });
+  await store.start();
+  await conversations.insertMany([{ _id: 'c1' }, { _id: 'c2' }]);
+  await store.stop();
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || entry.name === 'LOCK') continue;
+    const file = path.join(entry.parentPath, entry.name);
+    writeFileSync(file, Buffer.concat([Buffer.from('\u0000not a record\n'), readFileSync(file)]));
+  }
+}
+
 async function repairGenerations(): Promise<void> {
   const store = createEmbeddedStore({ dataDir: path.join(dataDir, 'ai-gateway') });
   const generations = store.collection({ name: 'generations', schema: new Schema({ _id: String, streamId: String }, { versionKey: false, strict: false }) });
@@ -74,8 +93,11 @@ function listening(port: number): Promise<boolean> {
 const REFUSAL = /ai-gateway refused to start: its document store \(.*ai-gateway\) cannot open: embedded store cannot open collection generations: cannot build unique index streamId_1 of generations: stored documents already hold duplicate keys\..*run `\.\/chatgraph check --repair`/;
 
 describe('embedded supergraph over a damaged collection', () => {
-  it('`pnpm start` refuses with one clear message, exits non-zero and leaves nothing listening', async () => {
-    await damageGenerations();
+  it.each([
+    ['a unique index that cannot be built over stored duplicates', damageGenerations, REFUSAL],
+    ['corrupt files', corruptConversationFiles, /conversation refused to start: its document store \(.*conversation\) cannot open: .*conversations.*run `\.\/chatgraph check --repair`/],
+  ])('`pnpm start` over %s refuses with one clear message, exits non-zero and leaves nothing listening', async (_what, damage, message) => {
+    await damage();
     const port = await freePort();
     const launcher = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'router/src/embedded/main.ts')], {
       cwd: root,
@@ -90,7 +112,8 @@ describe('embedded supergraph over a damaged collection', () => {
     const code = await new Promise<number | null>((resolve) => launcher.once('close', (exitCode) => resolve(exitCode)));
 
     expect(code).toBe(1);
-    expect(stderr).toMatch(REFUSAL);
+    expect(stderr).toMatch(message);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stdout).not.toMatch(/ChatGraph is up/);
     expect(await listening(port)).toBe(false);
   });
