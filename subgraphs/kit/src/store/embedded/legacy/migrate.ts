@@ -11,7 +11,7 @@ import { readSnapshot } from './snapshot';
  * First start on a data directory written by the hand-written journal/snapshot store: every
  * collection found (`<name>.snapshot` + `<name>.journal`) is loaded as that store loaded it,
  * imported into SQLite in one transaction, and the count of each collection verified inside
- * it. Only then are the old files moved into `legacy-backup/` (kept, never deleted). A crash
+ * it (a damaged old file refuses the start before anything is imported). Only then are the old files moved into `legacy-backup/` (kept, never deleted). A crash
  * after the commit and before the move is harmless: the `migrated:<name>` meta rows, written in
  * the same transaction, say the import is done, so the next start only finishes the move.
  */
@@ -57,22 +57,23 @@ export async function migrateLegacyFiles(
 ): Promise<void> {
   const legacy = await legacyCollections(dataDir);
   if (legacy.size === 0) return;
-  const imported: Array<[string, number]> = [];
+  // Everything is read before anything is written: a damaged file refuses the start with nothing imported.
+  const pending = new Map<string, Map<string, StoredDoc>>();
   for (const name of legacy.keys()) {
     if (database.meta(`migrated:${name}`) !== undefined) continue;
-    const docs = await loadLegacy(dataDir, name);
     if (database.count(name) > 0) throw new Error(`cannot migrate ${name}: ${database.files.db} already holds documents of that collection`);
-    database.transaction(
-      () => {
-        database.apply([...docs.values()].map((put) => ({ collection: name, put })));
-        const count = database.count(name);
-        if (count !== docs.size) throw new Error(`migration of ${name} imported ${count} documents, expected ${docs.size}`);
-      },
-      { [`migrated:${name}`]: String(docs.size) },
-    );
-    loaded.set(name, docs);
-    imported.push([name, docs.size]);
+    pending.set(name, await loadLegacy(dataDir, name));
   }
+  const marks = Object.fromEntries([...pending].map(([name, docs]) => [`migrated:${name}`, String(docs.size)]));
+  database.transaction(() => {
+    for (const [name, docs] of pending) {
+      database.apply([...docs.values()].map((put) => ({ collection: name, put })));
+      const count = database.count(name);
+      if (count !== docs.size) throw new Error(`migration of ${name} into ${database.files.db} stored ${count} documents, expected ${docs.size}`);
+    }
+  }, marks);
+  for (const [name, docs] of pending) loaded.set(name, docs);
+  const imported = [...pending].map(([name, docs]): [string, number] => [name, docs.size]);
   const backup = join(dataDir, LEGACY_BACKUP_DIR);
   await mkdir(backup, { recursive: true });
   for (const names of legacy.values()) for (const file of names) await rename(join(dataDir, file), join(backup, file));
