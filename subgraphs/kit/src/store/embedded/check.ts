@@ -1,8 +1,8 @@
-import { copyFile, mkdir, readdir, rename } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, rename } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { DataCheckReport } from '../../dataCheck';
-import { decodeRow, inspectDatabase, openSqlite } from './database';
+import { decodeRow, fileShape, inspectDatabase, message, openSqlite } from './database';
 import { DATABASE_FILE, databaseFiles, exists, fsyncDir, removeIfExists, type DatabaseFiles } from './files';
 import { acquireLock } from './lock';
 import { silentLogger } from './logger';
@@ -17,6 +17,8 @@ import { silentLogger } from './logger';
 
 /** Rows read per query while salvaging; a failing chunk is retried row by row. */
 const CHUNK = 256;
+/** Past the last row found, the salvage scan stops after this many row numbers yield nothing. */
+const GIVE_UP_AFTER_ROWS = 64 * CHUNK;
 
 /** The store data directories under `dir`: `dir` itself and its direct subdirectories holding a store. */
 async function storeDirs(dir: string): Promise<string[]> {
@@ -84,32 +86,50 @@ function salvageRows(db: DatabaseSync): Salvage {
   const lost: string[] = [];
   const rows: Array<Record<string, unknown>> = [];
   const range = db.prepare('SELECT seq, collection, id, doc, crc FROM documents WHERE seq BETWEEN ? AND ? ORDER BY seq');
-  let max: number;
-  try {
-    max = Number(db.prepare('SELECT max(seq) AS m FROM documents').get()?.m ?? 0);
-  } catch {
-    max = 0;
-    lost.push('the document table is unreadable: no row could be located');
-  }
-  for (let from = 1; from <= max; from += CHUNK) {
-    const to = Math.min(max, from + CHUNK - 1);
+  // Row numbers are dense-ish (insertion order), so scanning forward from 1 finds every row; where the table's
+  // last pages are gone `max(seq)` fails too, so the scan goes on until a long run of chunks yields nothing.
+  const max = highestRow(db);
+  let lastFound = 0;
+  let unreadableFrom: number | undefined;
+  const closeGap = (to: number): void => {
+    if (unreadableFrom === undefined) return;
+    lost.push(`rows ${unreadableFrom} to ${to} could not be read (the documents stored there, if any, are lost)`);
+    unreadableFrom = undefined;
+  };
+  for (let from = 1; from <= max || from <= lastFound + GIVE_UP_AFTER_ROWS; from += CHUNK) {
+    const to = from + CHUNK - 1;
+    let chunk: Array<Record<string, unknown>> = [];
     try {
-      rows.push(...range.all(from, to));
-      continue;
+      chunk = range.all(from, to);
+      closeGap(from - 1);
     } catch {
       // Some page in this range is damaged: take the rows one by one.
-    }
-    let unreadable = 0;
-    for (let seq = from; seq <= to; seq++) {
-      try {
-        rows.push(...range.all(seq, seq));
-      } catch {
-        unreadable++;
+      for (let seq = from; seq <= to; seq++) {
+        try {
+          chunk.push(...range.all(seq, seq));
+          closeGap(seq - 1);
+        } catch {
+          unreadableFrom ??= seq;
+        }
       }
     }
-    if (unreadable > 0) lost.push(`${unreadable} row(s) between row ${from} and row ${to} are unreadable`);
+    rows.push(...chunk);
+    if (chunk.length > 0) lastFound = Number(chunk[chunk.length - 1]?.seq);
   }
+  if (unreadableFrom !== undefined) lost.push(`rows from ${unreadableFrom} on could not be read (the documents stored there, if any, are lost)`);
   return { rows, lost };
+}
+
+/** The highest row number SQLite can still tell (table, else index); 0 when neither is readable. */
+function highestRow(db: DatabaseSync): number {
+  for (const query of ['SELECT max(seq) AS m FROM documents', 'SELECT max(seq) AS m FROM documents INDEXED BY documents_key']) {
+    try {
+      return Number(db.prepare(query).get()?.m ?? 0);
+    } catch {
+      // Try the next way.
+    }
+  }
+  return 0;
 }
 
 /** The `(collection, id)` keys the index still lists (it lives in its own pages, so it often survives table damage). */
@@ -121,6 +141,24 @@ function indexedKeys(db: DatabaseSync): Set<string> {
     // A damaged index names fewer documents; the rows themselves still count.
   }
   return keys;
+}
+
+/**
+ * A torn or cut-off file: drop the partial last page and make the header's page count match the
+ * file, else SQLite refuses every query on it; the pages that are left can then be read.
+ */
+async function trimToWholePages(file: string): Promise<void> {
+  const shape = await fileShape(file);
+  if (!shape || (shape.partialBytes === 0 && shape.filePages >= shape.headerPages)) return;
+  const handle = await open(file, 'r+');
+  try {
+    await handle.truncate(shape.filePages * shape.pageSize);
+    const pages = Buffer.alloc(4);
+    pages.writeUInt32BE(shape.filePages);
+    await handle.write(pages, 0, 4, 28);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Builds a fresh database from the salvageable rows of the backup copy; returns what was lost. */
@@ -142,13 +180,14 @@ async function rebuild(files: DatabaseFiles, backupDir: string, problems: readon
   if (await exists(copied)) {
     await copyFile(copied, scratch);
     if (await exists(`${copied}-wal`)) await copyFile(`${copied}-wal`, `${scratch}-wal`);
+    await trimToWholePages(scratch);
     let source: DatabaseSync | undefined;
     try {
       source = new DatabaseSync(scratch);
       keys = indexedKeys(source);
       salvage = salvageRows(source);
     } catch (error) {
-      salvage.lost.push(`every document: ${files.db} is not a readable SQLite database (${error instanceof Error ? error.message : String(error)})`);
+      salvage.lost.push(`every document: ${files.db} is not a readable SQLite database (${message(error)})`);
     } finally {
       try {
         source?.close();

@@ -1,5 +1,5 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { writeFile } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { decodeJson, encodeJson, isStoredDoc, type StoredDoc } from './codec';
@@ -76,6 +76,47 @@ export function decodeRow(row: Record<string, unknown>): { doc: StoredDoc } | { 
   return { doc };
 }
 
+/** What the database header says about the file's length, against its real length. */
+export interface FileShape {
+  pageSize: number;
+  /** Pages the header says the database has. */
+  headerPages: number;
+  /** Whole pages in the file. */
+  filePages: number;
+  /** Bytes past the last whole page (a torn write). */
+  partialBytes: number;
+}
+
+const HEADER_MAGIC = 'SQLite format 3\0';
+
+/** Reads the SQLite header of `file`; undefined when it is too short or not a SQLite header. */
+export async function fileShape(file: string): Promise<FileShape | undefined> {
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    // SQLite creates the file empty and writes page 1 with the first transaction.
+    if (size === 0) return { pageSize: 4096, headerPages: 0, filePages: 0, partialBytes: 0 };
+    const header = Buffer.alloc(100);
+    const { bytesRead } = await handle.read(header, 0, 100, 0);
+    if (bytesRead < 100 || header.toString('latin1', 0, 16) !== HEADER_MAGIC) return undefined;
+    const raw = header.readUInt16BE(16);
+    const pageSize = raw === 1 ? 65536 : raw;
+    if (pageSize < 512) return undefined;
+    return { pageSize, headerPages: header.readUInt32BE(28), filePages: Math.floor(size / pageSize), partialBytes: size % pageSize };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Says when the file is shorter than its header says, or ends mid-page: a truncated or torn write. */
+function shapeProblem(file: string, shape: FileShape | undefined): string | undefined {
+  if (!shape) return `${file} does not start with a SQLite header`;
+  if (shape.partialBytes > 0 || shape.filePages < shape.headerPages) {
+    return `${file} is truncated (${shape.filePages} whole pages and ${shape.partialBytes} stray bytes, its header says ${shape.headerPages} pages): a torn or cut-off write`;
+  }
+  return undefined;
+}
+
 /** Opens a database file with the store's settings (throws what SQLite throws on a non-database). */
 export function openSqlite(file: string, checkpointPages = 1000): DatabaseSync {
   const db = new DatabaseSync(file);
@@ -91,8 +132,10 @@ export function openSqlite(file: string, checkpointPages = 1000): DatabaseSync {
   }
 }
 
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/** An error's message (node:sqlite's errors may come from another realm, so no `instanceof`). */
+export function message(error: unknown): string {
+  const text: unknown = error !== null && typeof error === 'object' ? (error as { message?: unknown }).message : undefined;
+  return typeof text === 'string' ? text : String(error);
 }
 
 /** What `inspectDatabase` found: the problems, and the documents when there are none. */
@@ -119,6 +162,13 @@ export async function inspectDatabase(dataDir: string, checkpointPages?: number)
   if (!dbExists && (markerExists || walExists)) {
     problems.push(`${files.db} is missing (${markerExists ? `${files.marker} says it was created` : 'only its WAL is left'}): every document in it is gone`);
     return { files, problems, docs, created: false };
+  }
+  if (dbExists) {
+    const problem = shapeProblem(files.db, await fileShape(files.db));
+    if (problem) {
+      problems.push(problem);
+      return { files, problems, docs, created: false };
+    }
   }
   let db: DatabaseSync;
   try {
