@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEmbeddedStore, type DocumentStore } from '../../src/store';
-import { DocumentDatabase } from '../../src/store/embedded/database';
+import { SqliteWriter } from '../../src/store/embedded/sqliteWriter';
 import { peopleSpec, person } from './contractFixtures';
 import { bagsSpec, NO_COMPACTION, openStore, recordingLogger, removeDir, tempDataDir, type OpenStore } from './helpers';
 
@@ -100,7 +100,7 @@ describe('lifecycle', () => {
 
 describe('group commit', () => {
   it('acknowledges many concurrent writes with few fsynced transactions, all durable', async () => {
-    const appends = jest.spyOn(DocumentDatabase.prototype, 'write');
+    const appends = jest.spyOn(SqliteWriter.prototype, 'write');
     const { store, people } = await start(NO_COMPACTION);
     const ids = Array.from({ length: 300 }, (_, i) => `g${i}`);
     await Promise.all(ids.map((id) => people.insertOne(person(id))));
@@ -117,10 +117,8 @@ describe('storage failure', () => {
   it('rejects the writes of a batch whose commit failed, then refuses writes and fails ping', async () => {
     const { store, people } = await start(NO_COMPACTION);
     await people.insertOne(person('ok'));
-    jest.spyOn(DocumentDatabase.prototype, 'write').mockImplementationOnce(() => {
-      throw Object.assign(new Error('EIO: disk I/O error'), { code: 'ERR_SQLITE_ERROR' });
-    });
-    await expect(people.insertOne(person('lost'))).rejects.toThrow('EIO');
+    jest.spyOn(SqliteWriter.prototype, 'write').mockRejectedValueOnce(new Error('cannot write documents.sqlite: disk I/O error'));
+    await expect(people.insertOne(person('lost'))).rejects.toThrow('disk I/O error');
     await expect(people.insertOne(person('after'))).rejects.toThrow(/refuses writes after a storage failure/);
     await expect(store.ping()).rejects.toThrow(/cannot write .*documents\.sqlite/);
     jest.restoreAllMocks();

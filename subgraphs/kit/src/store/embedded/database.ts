@@ -207,7 +207,7 @@ export async function inspectDatabase(dataDir: string, checkpointPages?: number)
   return { files, problems, db, docs, created: !dbExists };
 }
 
-/** The open database of a running store. Writes are synchronous transactions (see writeBatch.ts). */
+/** The main thread's connection: opens, verifies and migrates; the writes of a running store go through sqliteWriter.ts. */
 export class DocumentDatabase {
   private readonly put: StatementSync;
   private readonly del: StatementSync;
@@ -233,11 +233,6 @@ export class DocumentDatabase {
     const database = new DocumentDatabase(inspection.files, inspection.db);
     database.setSession('open');
     return { database, docs: inspection.docs };
-  }
-
-  /** Applies the operations in one transaction; returns once it is durable (fsynced WAL). */
-  write(ops: readonly DocumentOp[]): void {
-    this.transaction(() => this.apply(ops));
   }
 
   /** Applies operations inside the caller's `transaction`. */
@@ -281,6 +276,16 @@ export class DocumentDatabase {
   private setSession(state: 'open' | 'closed'): void {
     this.transaction(() => undefined, { session: state });
     this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+  }
+
+  /**
+   * Closes this connection without marking a clean stop: the writer thread's connection (already
+   * open, so the WAL stays) carries on and marks the stop itself.
+   */
+  detach(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
   }
 
   /** Marks a clean stop and closes (SQLite checkpoints and removes the WAL). Idempotent. */

@@ -12,6 +12,7 @@ import { acquireLock, type DirectoryLock } from './lock';
 import { silentLogger, type EmbeddedStoreLogger } from './logger';
 import { CollectionState, type Journaling } from './state';
 import type { UpdateContext } from './updating';
+import { SqliteWriter } from './sqliteWriter';
 import { WriteBatch } from './writeBatch';
 import { createMongooseInstance, SchemaValidator } from './validate';
 
@@ -57,6 +58,7 @@ class EmbeddedStore implements DocumentStore {
   private lock: DirectoryLock | undefined;
   private database: DocumentDatabase | undefined;
   private batch: WriteBatch | undefined;
+  private writer: SqliteWriter | undefined;
   /** Documents loaded at start and not yet claimed by a registered collection. */
   private unclaimed: LoadedDocuments = new Map();
 
@@ -73,7 +75,12 @@ class EmbeddedStore implements DocumentStore {
         this.database = database;
         this.unclaimed = docs;
         await migrateLegacyFiles(this.dataDir, database, docs, this.logger);
-        this.batch = new WriteBatch((ops) => database.write(ops));
+        const writer = new SqliteWriter(database.files.db, pages);
+        this.writer = writer;
+        // The writer's connection is open (an empty transaction went through) before this one closes, so the WAL stays.
+        await writer.write([]);
+        database.detach();
+        this.batch = new WriteBatch((ops) => writer.write(ops));
       },
       prepare: (entry) => this.load(entry),
       startFailed: async (error) => {
@@ -137,7 +144,8 @@ class EmbeddedStore implements DocumentStore {
 
   private async closeAll(): Promise<void> {
     await this.batch?.drain();
-    this.database?.close();
+    if (this.writer) await this.writer.close();
+    else this.database?.close();
     this.unclaimed = new Map();
   }
 

@@ -1,10 +1,10 @@
 import type { DocumentOp } from './database';
 
 /**
- * Group commit over SQLite: every operation submitted in the same turn of the event loop (and
- * while the previous transaction ran) goes into one transaction, acknowledged after one fsync,
- * so throughput is bounded by fsync latency per batch rather than per write. The transaction is
- * synchronous (`node:sqlite`), which is also what keeps batches in submission order.
+ * Group commit over SQLite: operations submitted while a transaction is being committed (or in
+ * the same turn of the event loop) go into the next transaction together, acknowledged after one
+ * fsync, so throughput is bounded by fsync latency per batch rather than per write. One
+ * transaction at a time, in submission order.
  */
 
 interface Waiter {
@@ -19,15 +19,16 @@ function asError(error: unknown): Error {
 export class WriteBatch {
   private queue: DocumentOp[] = [];
   private waiters: Waiter[] = [];
-  private scheduled: Promise<void> | undefined;
+  private running = false;
+  private idle: Array<() => void> = [];
   private failure: Error | undefined;
 
-  /** `commit` writes one batch durably (throws when it could not). */
-  constructor(private readonly commit: (ops: readonly DocumentOp[]) => void) {}
+  /** `commit` makes one batch durable (rejects when it could not). */
+  constructor(private readonly commit: (ops: readonly DocumentOp[]) => Promise<void>) {}
 
   /**
    * The error that stopped writing, if any. After a failed commit the store refuses further
-   * writes (memory already holds the change that did not become durable).
+   * writes: memory already holds a change that did not become durable.
    */
   get failed(): Error | undefined {
     return this.failure;
@@ -38,33 +39,38 @@ export class WriteBatch {
     if (this.failure) return Promise.reject(this.failure);
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     this.queue.push(op);
-    // Deferred so that every write made in this turn of the event loop joins the batch.
-    this.scheduled ??= new Promise<void>((resolve) => setImmediate(() => resolve(this.flush())));
+    if (!this.running) {
+      this.running = true;
+      // Deferred so that every write made in this turn of the event loop joins the first batch.
+      setImmediate(() => void this.run());
+    }
     return done;
   }
 
   /** Resolves once everything submitted so far was committed (or failed). */
   async drain(): Promise<void> {
-    while (this.scheduled) await this.scheduled;
+    if (!this.running) return;
+    await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
-  private flush(): void {
-    const batch = this.queue;
-    const waiters = this.waiters;
-    this.queue = [];
-    this.waiters = [];
-    this.scheduled = undefined;
-    if (this.failure) {
-      for (const waiter of waiters) waiter.reject(this.failure);
-      return;
+  private async run(): Promise<void> {
+    while (this.queue.length > 0 && !this.failure) {
+      const batch = this.queue;
+      const waiters = this.waiters;
+      this.queue = [];
+      this.waiters = [];
+      try {
+        await this.commit(batch);
+      } catch (error) {
+        this.failure = asError(error);
+        for (const waiter of [...waiters, ...this.waiters]) waiter.reject(this.failure);
+        this.waiters = [];
+        this.queue = [];
+        break;
+      }
+      for (const waiter of waiters) waiter.resolve();
     }
-    try {
-      this.commit(batch);
-    } catch (error) {
-      this.failure = asError(error);
-      for (const waiter of waiters) waiter.reject(this.failure);
-      return;
-    }
-    for (const waiter of waiters) waiter.resolve();
+    this.running = false;
+    for (const resolve of this.idle.splice(0)) resolve();
   }
 }
