@@ -2,7 +2,7 @@ import { copyFile, mkdir, open, readdir, rename } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { DataCheckReport } from '../../dataCheck';
-import { decodeRow, fileShape, inspectDatabase, message, openSqlite } from './database';
+import { decodeRow, fileShape, inspectDatabase, message, openSqlite, ROW_COLUMNS, type RawRow } from './database';
 import { DATABASE_FILE, databaseFiles, exists, fsyncDir, removeIfExists, type DatabaseFiles } from './files';
 import { acquireLock } from './lock';
 import { silentLogger } from './logger';
@@ -77,15 +77,17 @@ async function backup(files: DatabaseFiles, dir: string): Promise<string> {
 }
 
 interface Salvage {
-  rows: Array<Record<string, unknown>>;
+  rows: RawRow[];
   lost: string[];
 }
 
 /** Reads every row that can be read, chunk by chunk, falling back to single rows around damage. */
 function salvageRows(db: DatabaseSync): Salvage {
   const lost: string[] = [];
-  const rows: Array<Record<string, unknown>> = [];
-  const range = db.prepare('SELECT seq, collection, id, doc, crc FROM documents WHERE seq BETWEEN ? AND ? ORDER BY seq');
+  const rows: RawRow[] = [];
+  const statement = db.prepare(`SELECT ${ROW_COLUMNS} FROM documents WHERE seq BETWEEN ? AND ? ORDER BY seq`);
+  statement.setReturnArrays(true);
+  const range = (from: number, to: number): RawRow[] => statement.all(from, to) as unknown as RawRow[];
   // Row numbers are dense-ish (insertion order), so scanning forward from 1 finds every row; where the table's
   // last pages are gone `max(seq)` fails too, so the scan goes on until a long run of chunks yields nothing.
   const max = highestRow(db);
@@ -98,15 +100,15 @@ function salvageRows(db: DatabaseSync): Salvage {
   };
   for (let from = 1; from <= max || from <= lastFound + GIVE_UP_AFTER_ROWS; from += CHUNK) {
     const to = from + CHUNK - 1;
-    let chunk: Array<Record<string, unknown>> = [];
+    let chunk: RawRow[] = [];
     try {
-      chunk = range.all(from, to);
+      chunk = range(from, to);
       closeGap(from - 1);
     } catch {
       // Some page in this range is damaged: take the rows one by one.
       for (let seq = from; seq <= to; seq++) {
         try {
-          chunk.push(...range.all(seq, seq));
+          chunk.push(...range(seq, seq));
           closeGap(seq - 1);
         } catch {
           unreadableFrom ??= seq;
@@ -114,7 +116,7 @@ function salvageRows(db: DatabaseSync): Salvage {
       }
     }
     rows.push(...chunk);
-    if (chunk.length > 0) lastFound = Number(chunk[chunk.length - 1]?.seq);
+    if (chunk.length > 0) lastFound = Number(chunk[chunk.length - 1]?.[0]);
   }
   if (unreadableFrom !== undefined) lost.push(`rows from ${unreadableFrom} on could not be read (the documents stored there, if any, are lost)`);
   return { rows, lost };
@@ -203,15 +205,11 @@ async function rebuild(files: DatabaseFiles, backupDir: string, problems: readon
   const saved = new Set<string>();
   target.exec('BEGIN IMMEDIATE');
   for (const row of salvage.rows) {
+    const [seq, collection, id, json, crc] = row;
     const decoded = decodeRow(row);
-    const key = `${String(row.collection)}/${String(row.id)}`;
-    if ('problem' in decoded) {
-      lost.push(decoded.problem);
-      saved.add(key); // reported above, by name
-      continue;
-    }
-    insert.run(Number(row.seq), String(row.collection), decoded.doc._id, String(row.doc), Number(row.crc));
-    saved.add(key);
+    saved.add(`${String(collection)}/${String(id)}`); // kept, or reported by name just below
+    if ('problem' in decoded) lost.push(decoded.problem);
+    else insert.run(Number(seq), decoded.collection, decoded.doc._id, String(json), Number(crc));
   }
   target.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('session', 'closed')").run();
   target.exec('COMMIT');

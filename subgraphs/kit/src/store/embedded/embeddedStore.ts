@@ -144,8 +144,12 @@ class EmbeddedStore implements DocumentStore {
 
   private async closeAll(): Promise<void> {
     await this.batch?.drain();
-    if (this.writer) await this.writer.close();
-    else this.database?.close();
+    try {
+      await this.writer?.close();
+    } finally {
+      // Still attached only when start failed before the writer took over; then it marks the clean stop.
+      this.database?.close();
+    }
     this.unclaimed = new Map();
   }
 

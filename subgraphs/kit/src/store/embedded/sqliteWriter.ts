@@ -109,8 +109,11 @@ export class SqliteWriter {
   /** Marks the session closed, checkpoints and closes the database, then ends the thread. */
   async close(): Promise<void> {
     if (this.exited) return;
-    await this.send({ close: true });
-    await this.worker.terminate();
+    try {
+      await this.send({ close: true });
+    } finally {
+      await this.worker.terminate();
+    }
   }
 
   private send(message: { rows: Row[] } | { close: true }): Promise<void> {
