@@ -4,11 +4,10 @@ import { rowChecksum, type DocumentOp } from './database';
 
 /**
  * The store's write connection, on a worker thread. `node:sqlite` is synchronous: a commit with
- * `synchronous=FULL` blocks its thread for the WAL fsync. On the main thread that would stall
- * every request of the service for each commit and, worse, stop writes from queueing while a
- * commit runs, so group commit would collapse into tiny batches (measured: about 10x fewer
- * inserts per second with 16 in flight). On a worker, the main thread keeps serving and
- * queueing while the worker commits, exactly as the async fsync of the old journal allowed.
+ * `synchronous=FULL` blocks its thread for the WAL fsync (milliseconds on a busy disk). On the
+ * main thread that would stall every request of the service for each commit, and no write could
+ * queue for the next group commit meanwhile. On a worker, the main thread keeps serving and
+ * queueing while the worker commits, as the async fsync of the old journal allowed.
  *
  * The worker is plain JavaScript (evaluated, no loader needed), kept tiny: it runs one
  * transaction per message and answers ok or the error. Rows are encoded (JSON + CRC) on the
