@@ -4,9 +4,13 @@
  * inserts (one at a time, and 16 in flight), an indexed query, and an update by id. One run,
  * same process, same data; figures include the machine's other load.
  *
- *   pnpm tsx bench/document-store.ts        (BENCH_DOCS, default 2000)
+ * Also the embedded store's start-up time with BENCH_STARTUP_DOCS documents (default 100,000):
+ * written once, the store stopped, then timed from `createEmbeddedStore` to the first answered
+ * indexed query (best of 3 starts), with the data directory's size on disk.
+ *
+ *   pnpm tsx bench/document-store.ts        (BENCH_DOCS, default 2000; BENCH_STARTUP_DOCS)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -30,6 +34,7 @@ const spec: CollectionSpec<Message> = {
 };
 
 const DOCS = Number(process.env.BENCH_DOCS ?? 2000);
+const STARTUP_DOCS = Number(process.env.BENCH_STARTUP_DOCS ?? 100_000);
 const CONVERSATIONS = 50;
 
 function message(i: number): Message {
@@ -67,6 +72,41 @@ async function measure(name: string, store: DocumentStore): Promise<Record<strin
   }
 }
 
+function diskBytes(dir: string): number {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .reduce((sum, entry) => sum + statSync(join(entry.parentPath, entry.name)).size, 0);
+}
+
+/** Start-up of the embedded store on a data directory holding STARTUP_DOCS documents. */
+async function measureStartup(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-store-startup-'));
+  try {
+    const writer = createEmbeddedStore({ dataDir });
+    const messages = writer.collection(spec);
+    await writer.start();
+    for (let i = 0; i < STARTUP_DOCS; i += 1000) {
+      await messages.insertMany(Array.from({ length: Math.min(1000, STARTUP_DOCS - i) }, (_, j) => message(i + j)));
+    }
+    await writer.stop();
+    let best = Infinity;
+    let found = 0;
+    for (let run = 0; run < 3; run++) {
+      const start = process.hrtime.bigint();
+      const store = createEmbeddedStore({ dataDir });
+      const reader = store.collection(spec);
+      await store.start();
+      found = (await reader.find({ conversationId: 'c1' }, { sort: { createdAt: -1 }, limit: 20 })).length;
+      best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e6);
+      await store.stop();
+    }
+    console.log(`\nembedded start-up with ${STARTUP_DOCS} documents (${(diskBytes(dataDir) / 1048576).toFixed(1)} MiB on disk)`);
+    console.log(`  ${'start() to first indexed query (best of 3)'.padEnd(46)} ${best.toFixed(0).padStart(8)} ms (${found} found)`);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const url = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27027';
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-store-'));
@@ -74,6 +114,7 @@ async function main(): Promise<void> {
   console.log(`document store, ${DOCS} documents, Node ${process.version}`);
   try {
     const embedded = await measure('embedded (data directory, fsynced group commits)', createEmbeddedStore({ dataDir }));
+    await measureStartup();
     const server = await measure(`MongoDB adapter on ${url}`, createMongoStore({ uri: url, dbName }));
     console.log('\nembedded / server');
     for (const label of Object.keys(embedded)) console.log(`  ${label.padEnd(46)} ${((embedded[label] ?? 0) / (server[label] ?? 1)).toFixed(1).padStart(8)}x`);

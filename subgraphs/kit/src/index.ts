@@ -14,6 +14,7 @@ export * from './nonces';
 export * from './subgraph';
 export * from './subscriptions';
 export * from './store';
+export type { DataCheckReport } from './dataCheck';
 export * from './mail';
 export * from './signedFetch';
 export * from './shutdown';

@@ -2,9 +2,10 @@
 export * from './port';
 export * from './errors';
 export * from './paging';
-export { createEmbeddedStore, type EmbeddedStoreOptions } from './embedded/embeddedStore';
+export { createEmbeddedStore, type CompactionOptions, type EmbeddedStoreOptions } from './embedded/embeddedStore';
+export { DocumentStoreDamagedError } from './embedded/database';
+export { checkDocumentStore } from './embedded/check';
 export type { EmbeddedStoreLogger } from './embedded/logger';
-export type { CompactionOptions } from './embedded/storage';
 export { createMongoStore, type MongoStoreOptions } from './mongo/mongoStore';
 export type { MongoStoreLogger } from './mongo/logger';
 export { DocumentStoreUnavailableError } from './unavailable';

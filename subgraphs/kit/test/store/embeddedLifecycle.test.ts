@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEmbeddedStore, type DocumentStore } from '../../src/store';
-import { JournalFile } from '../../src/store/embedded/journal';
+import { SqliteWriter } from '../../src/store/embedded/sqliteWriter';
 import { peopleSpec, person } from './contractFixtures';
 import { bagsSpec, NO_COMPACTION, openStore, recordingLogger, removeDir, tempDataDir, type OpenStore } from './helpers';
 
@@ -99,12 +99,12 @@ describe('lifecycle', () => {
 });
 
 describe('group commit', () => {
-  it('acknowledges many concurrent writes with few fsynced appends, all durable', async () => {
-    const appends = jest.spyOn(JournalFile.prototype, 'append');
+  it('acknowledges many concurrent writes with few fsynced transactions, all durable', async () => {
+    const appends = jest.spyOn(SqliteWriter.prototype, 'write');
     const { store, people } = await start(NO_COMPACTION);
     const ids = Array.from({ length: 300 }, (_, i) => `g${i}`);
     await Promise.all(ids.map((id) => people.insertOne(person(id))));
-    // One append (write + fdatasync) per batch, not per write.
+    // One transaction (commit + WAL fsync) per batch, not per write.
     expect(appends.mock.calls.length).toBeGreaterThan(0);
     expect(appends.mock.calls.length).toBeLessThanOrEqual(30);
     await store.stop();
@@ -114,13 +114,13 @@ describe('group commit', () => {
 });
 
 describe('storage failure', () => {
-  it('rejects the writes of a batch whose fsync failed, then refuses writes and fails ping', async () => {
+  it('rejects the writes of a batch whose commit failed, then refuses writes and fails ping', async () => {
     const { store, people } = await start(NO_COMPACTION);
     await people.insertOne(person('ok'));
-    jest.spyOn(JournalFile.prototype, 'append').mockRejectedValueOnce(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
-    await expect(people.insertOne(person('lost'))).rejects.toThrow('EIO');
+    jest.spyOn(SqliteWriter.prototype, 'write').mockRejectedValueOnce(new Error('cannot write documents.sqlite: disk I/O error'));
+    await expect(people.insertOne(person('lost'))).rejects.toThrow('disk I/O error');
     await expect(people.insertOne(person('after'))).rejects.toThrow(/refuses writes after a storage failure/);
-    await expect(store.ping()).rejects.toThrow(/cannot write collection people/);
+    await expect(store.ping()).rejects.toThrow(/cannot write .*documents\.sqlite/);
     jest.restoreAllMocks();
     await store.stop();
     const again = await start(NO_COMPACTION);

@@ -113,8 +113,8 @@ function replacer(this: unknown, key: string, value: unknown): unknown {
   return value;
 }
 
-function reviver(_key: string, value: unknown): unknown {
-  if (!isPlainObject(value)) return value;
+/** The value a `{"$date"}`/`{"$number"}` wrapper stands for, or the object itself. */
+function unwrap(value: Record<string, unknown>): unknown {
   const keys = Object.keys(value);
   if (keys.length !== 1) return value;
   if (typeof value.$date === 'string') {
@@ -126,6 +126,27 @@ function reviver(_key: string, value: unknown): unknown {
   return value;
 }
 
+/**
+ * Replaces wrappers bottom-up, in place (the value was just parsed, nobody else holds it). A walk
+ * instead of a `JSON.parse` reviver: the reviver calls back into JS for every value and made
+ * loading 100,000 documents several times slower.
+ */
+function revive(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = revive(value[i]);
+    return value;
+  }
+  const object = value as Record<string, unknown>;
+  for (const key of Object.keys(object)) {
+    const child = object[key];
+    const revived = revive(child);
+    // defineProperty, not assignment: a parsed `__proto__` key is an own property and must stay one.
+    if (revived !== child) Object.defineProperty(object, key, { value: revived, enumerable: true, writable: true, configurable: true });
+  }
+  return unwrap(object);
+}
+
 /** JSON text of a stored value (one line: JSON never contains a raw newline). */
 export function encodeJson(value: unknown): string {
   return JSON.stringify(value, replacer);
@@ -133,7 +154,9 @@ export function encodeJson(value: unknown): string {
 
 /** Parses text written by `encodeJson`, restoring dates and non-finite numbers. Throws `SyntaxError`. */
 export function decodeJson(text: string): unknown {
-  return JSON.parse(text, reviver);
+  const value: unknown = JSON.parse(text);
+  // Wrappers always appear as `"$date"` / `"$number"` keys: text without `"$` needs no walk.
+  return text.includes('"$') ? revive(value) : value;
 }
 
 /** Narrows a decoded value to a stored document (a plain object with a non-empty string `_id`). */

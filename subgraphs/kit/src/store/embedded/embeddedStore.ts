@@ -2,27 +2,41 @@ import { mkdir } from 'node:fs/promises';
 import type mongoose from 'mongoose';
 import { StoreLifecycle, type RegisteredCollection } from '../lifecycle';
 import type { Collection, CollectionSpec, DocumentStore, StoredDocument } from '../port';
+import type { StoredDoc } from './codec';
 import { EmbeddedCollection } from './collection';
-import { collectionFiles } from './files';
+import { DocumentDatabase, type LoadedDocuments } from './database';
+import { checkCollectionName } from './files';
 import { KeyedLock } from './keyedLock';
+import { migrateLegacyFiles } from './legacy/migrate';
 import { acquireLock, type DirectoryLock } from './lock';
 import { silentLogger, type EmbeddedStoreLogger } from './logger';
-import { CollectionState } from './state';
-import { CollectionStorage, DEFAULT_COMPACTION, type CompactionOptions } from './storage';
+import { CollectionState, type Journaling } from './state';
 import type { UpdateContext } from './updating';
+import { SqliteWriter } from './sqliteWriter';
+import { WriteBatch } from './writeBatch';
 import { createMongooseInstance, SchemaValidator } from './validate';
 
+/** When SQLite folds its write-ahead log into the database file (a checkpoint). */
+export interface CompactionOptions {
+  /** Checkpoint once the WAL holds about this many bytes (default 4 MiB; 0: after every transaction). */
+  minBytes: number;
+  /** @deprecated Ignored since the store is on SQLite (it tuned the journal/snapshot format). */
+  ratio: number;
+}
+
+const DEFAULT_COMPACTION: CompactionOptions = { minBytes: 4 << 20, ratio: 4 };
+/** SQLite's default page size, which the store does not change. */
+const PAGE_BYTES = 4096;
+
 export interface EmbeddedStoreOptions {
-  /** Directory holding the snapshots, journals and lock file (created if missing). */
+  /** Directory holding `documents.sqlite` (with its WAL) and the lock file (created if missing). */
   dataDir: string;
   logger?: EmbeddedStoreLogger;
-  /** When to fold a journal into a snapshot; defaults to past 1 MiB and 4 operations per live document. */
+  /** When to checkpoint the WAL into the database file. */
   compaction?: Partial<CompactionOptions>;
 }
 
-interface Loaded extends UpdateContext {
-  storage: CollectionStorage;
-}
+type Loaded = UpdateContext;
 
 interface Entry extends RegisteredCollection<Loaded> {
   spec: CollectionSpec<StoredDocument>;
@@ -31,8 +45,10 @@ interface Entry extends RegisteredCollection<Loaded> {
 }
 
 /**
- * The embedded adapter: documents in memory, every acknowledged write journaled and fsynced in
- * `dataDir` (group commit), snapshots by compaction. One process per data directory (lock file).
+ * The embedded adapter: documents and indexes in memory for queries, SQLite (`dataDir/documents.sqlite`,
+ * WAL, synchronous=FULL) as the durable layer: every acknowledged write is committed in a
+ * transaction (group commit) before its promise resolves, and the rows are loaded at start.
+ * One process per data directory (lock file).
  */
 class EmbeddedStore implements DocumentStore {
   private readonly lifecycle: StoreLifecycle<Entry, Loaded>;
@@ -40,6 +56,11 @@ class EmbeddedStore implements DocumentStore {
   private readonly logger: EmbeddedStoreLogger;
   private readonly compaction: CompactionOptions;
   private lock: DirectoryLock | undefined;
+  private database: DocumentDatabase | undefined;
+  private batch: WriteBatch | undefined;
+  private writer: SqliteWriter | undefined;
+  /** Documents loaded at start and not yet claimed by a registered collection. */
+  private unclaimed: LoadedDocuments = new Map();
 
   constructor(private readonly dataDir: string, options: EmbeddedStoreOptions) {
     this.logger = options.logger ?? silentLogger;
@@ -49,6 +70,17 @@ class EmbeddedStore implements DocumentStore {
       open: async () => {
         await mkdir(this.dataDir, { recursive: true });
         this.lock = await acquireLock(this.dataDir, this.logger);
+        const pages = Math.max(1, Math.ceil(this.compaction.minBytes / PAGE_BYTES));
+        const { database, docs } = await DocumentDatabase.open(this.dataDir, pages);
+        this.database = database;
+        this.unclaimed = docs;
+        await migrateLegacyFiles(this.dataDir, database, docs, this.logger);
+        const writer = new SqliteWriter(database.files.db, pages);
+        this.writer = writer;
+        // The writer's connection is open (an empty transaction went through) before this one closes, so the WAL stays.
+        await writer.write([]);
+        database.detach();
+        this.batch = new WriteBatch((ops) => writer.write(ops));
       },
       prepare: (entry) => this.load(entry),
       startFailed: async (error) => {
@@ -65,7 +97,7 @@ class EmbeddedStore implements DocumentStore {
 
   collection<T extends StoredDocument>(spec: CollectionSpec<T>): Collection<T> {
     const entry = this.lifecycle.register(spec.name, () => {
-      collectionFiles(this.dataDir, spec.name); // refuses unusable names now rather than at start
+      checkCollectionName(spec.name); // refuses unusable names now rather than at start
       const generic = spec as unknown as CollectionSpec<StoredDocument>;
       const created: Entry = {
         name: spec.name,
@@ -83,17 +115,22 @@ class EmbeddedStore implements DocumentStore {
     return this.lifecycle.start();
   }
 
-  /** Loads a collection's files and builds its in-memory state and indexes. */
+  /** Builds a collection's in-memory state and indexes from the documents loaded at start. */
   private load(entry: Entry): Promise<Loaded> {
     const loaded = (async (): Promise<Loaded> => {
-      const { storage, docs } = await CollectionStorage.open(this.dataDir, entry.spec.name, this.compaction, this.logger);
-      try {
-        const state = new CollectionState(entry.spec.name, docs, entry.spec.indexes ?? [], storage);
-        return { state, storage, validator: entry.validator, locks: new KeyedLock() };
-      } catch (error) {
-        await storage.close();
-        throw error;
-      }
+      const batch = this.batch;
+      if (!batch) throw new Error('embedded store is not open');
+      const name = entry.spec.name;
+      const docs = this.unclaimed.get(name) ?? new Map<string, StoredDoc>();
+      this.unclaimed.delete(name);
+      const journaling: Journaling = {
+        submit: (op) => batch.submit({ collection: name, ...op }),
+        get failed() {
+          return batch.failed;
+        },
+      };
+      const state = new CollectionState(name, docs, entry.spec.indexes ?? [], journaling);
+      return { state, validator: entry.validator, locks: new KeyedLock() };
     })();
     // Collections registered after start load in the background; their operations see the error.
     loaded.catch((error: unknown) => this.logger.warn({ collection: entry.spec.name, err: error }, 'collection failed to load'));
@@ -106,21 +143,21 @@ class EmbeddedStore implements DocumentStore {
   }
 
   private async closeAll(): Promise<void> {
-    await Promise.all(
-      [...this.lifecycle.entries()].map(async (entry) => {
-        const loaded = await entry.ready?.catch(() => undefined);
-        await loaded?.storage.close();
-      }),
-    );
+    await this.batch?.drain();
+    try {
+      await this.writer?.close();
+    } finally {
+      // Still attached only when start failed before the writer took over; then it marks the clean stop.
+      this.database?.close();
+    }
+    this.unclaimed = new Map();
   }
 
   async ping(): Promise<void> {
     this.lifecycle.assertRunning();
-    for (const entry of this.lifecycle.entries()) {
-      const loaded = await entry.ready;
-      const failure = loaded?.storage.failed;
-      if (failure) throw new Error(`embedded store cannot write collection ${entry.spec.name}: ${failure.message}`);
-    }
+    for (const entry of this.lifecycle.entries()) await entry.ready;
+    const failure = this.batch?.failed;
+    if (failure) throw new Error(`embedded store cannot write ${this.database?.files.db ?? this.dataDir}: ${failure.message}`);
   }
 }
 

@@ -3,21 +3,22 @@ import type { Filter, IndexSpec, Sort } from '../port';
 import type { StoredDoc } from './codec';
 import type { Predicate } from './filter';
 import { IndexSet } from './indexes';
-import type { JournalOp } from './journal';
 import { sortDocs } from './sort';
 
 /**
  * The in-memory state of one collection. Every mutating method is synchronous up to the promise
  * it returns: it checks unique indexes, applies the change to the map and indexes, and enqueues
- * the journal line, with no await in between, so concurrent callers can never both pass a
+ * the durable write, with no await in between, so concurrent callers can never both pass a
  * uniqueness check. The promise resolves when the change is durable.
  *
  * Stored document objects are never mutated: a write replaces the map entry. That lets readers
- * and the snapshot capture hold references safely.
+ * hold references safely.
  */
 
+/** Where the state's changes become durable (the store's SQLite write batch, bound to this collection). */
 export interface Journaling {
-  submit(op: JournalOp): Promise<void>;
+  /** Resolves once the change is durable: the full new document, or a delete by id. */
+  submit(op: { put: StoredDoc } | { del: string }): Promise<void>;
   /** Set once a write could not be made durable. */
   readonly failed: Error | undefined;
 }
@@ -35,7 +36,7 @@ export class CollectionState {
     private readonly journal: Journaling,
   ) {
     this.indexes = new IndexSet(name, specs);
-    // Indexes are built after replay (intermediate journal states may legitimately clash).
+    // Indexes are built from the loaded documents (a clash means the stored data breaks the spec's unique index).
     for (const doc of docs.values()) {
       try {
         this.indexes.check(doc);
@@ -118,7 +119,7 @@ export class CollectionState {
       }
       throw error;
     }
-    return Promise.all(applied.map((doc) => this.journal.submit({ op: 'put', doc }))).then(() => undefined);
+    return Promise.all(applied.map((doc) => this.journal.submit({ put: doc }))).then(() => undefined);
   }
 
   /**
@@ -131,7 +132,7 @@ export class CollectionState {
     this.indexes.check(next);
     this.indexes.apply(prev, next);
     this.docs.set(next._id, next);
-    return this.journal.submit({ op: 'put', doc: next });
+    return this.journal.submit({ put: next });
   }
 
   /** Deletes documents that are still stored as given. */
@@ -142,7 +143,7 @@ export class CollectionState {
       if (this.docs.get(doc._id) !== doc) continue;
       this.indexes.apply(doc, undefined);
       this.docs.delete(doc._id);
-      durable.push(this.journal.submit({ op: 'del', id: doc._id }));
+      durable.push(this.journal.submit({ del: doc._id }));
     }
     return { removed: durable.length, durable: Promise.all(durable).then(() => undefined) };
   }

@@ -1,50 +1,21 @@
 import { createReadStream } from 'node:fs';
-import { open, rename, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { decodeJson, encodeJson, isPlainObject, isStoredDoc, type StoredDoc } from './codec';
-import { errorCode, fsyncDir, removeIfExists, type CollectionFiles } from './files';
+import { decodeJson, isPlainObject, isStoredDoc, type StoredDoc } from '../codec';
+import { errorCode } from '../files';
 
 /**
- * Snapshot files: a header line, one document per line, and a trailer with the count. A snapshot
+ * Reader of the legacy (before SQLite) snapshot files, kept only to migrate old data
+ * directories: a header line, one document per line, and a trailer with the count. A snapshot
  * only ever appears under its final name by an atomic rename after being fsynced, so a present
  * snapshot is complete; the trailer is a cheap second check against outside damage.
  */
 
 const HEADER = { format: 'chatgraph-embedded-snapshot', version: 1 };
-const CHUNK = 1 << 20;
-
-/**
- * Durably replaces the collection's snapshot with `docs`: write the temp file, fsync it, rename
- * it over the snapshot, fsync the directory. A crash before the rename leaves the old snapshot
- * (the temp file is deleted on the next start); after it, the new one.
- */
-export async function writeSnapshot(files: CollectionFiles, docs: readonly StoredDoc[]): Promise<void> {
-  const handle = await open(files.snapshotTemp, 'w');
-  try {
-    let chunk = `${encodeJson(HEADER)}\n`;
-    for (const doc of docs) {
-      chunk += `${encodeJson(doc)}\n`;
-      // Bounded chunks keep memory flat for large collections.
-      if (chunk.length >= CHUNK) {
-        await handle.writeFile(chunk);
-        chunk = '';
-      }
-    }
-    chunk += `${encodeJson({ end: docs.length })}\n`;
-    await handle.writeFile(chunk);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(files.snapshotTemp, files.snapshot);
-  await fsyncDir(dirname(files.snapshot));
-}
-
 /** A snapshot under its final name is unreadable: it was damaged after being written. */
 export class SnapshotCorruptError extends Error {
   constructor(path: string, detail: string) {
-    super(`snapshot ${path} is unreadable (${detail}): refusing to start`);
+    super(`snapshot ${path} is unreadable (${detail}): cannot migrate it`);
     this.name = 'SnapshotCorruptError';
   }
 }
@@ -91,9 +62,4 @@ export async function readSnapshot(path: string): Promise<StoredDoc[]> {
   }
   if (end !== docs.length) throw new SnapshotCorruptError(path, 'missing or wrong trailer');
   return docs;
-}
-
-/** Deletes a leftover temp snapshot (a compaction that crashed before its rename). */
-export async function removeTempSnapshot(files: CollectionFiles): Promise<boolean> {
-  return removeIfExists(files.snapshotTemp);
 }
