@@ -95,7 +95,7 @@ const REFUSAL = /ai-gateway refused to start: its document store \(.*ai-gateway\
 describe('embedded supergraph over a damaged collection', () => {
   it.each([
     ['a unique index that cannot be built over stored duplicates', damageGenerations, REFUSAL],
-    ['corrupt files', corruptConversationFiles, /conversation refused to start: its document store \(.*conversation\) cannot open: .*conversations.*run `\.\/chatgraph check --repair`/],
+    ['corrupt files', corruptConversationFiles, /conversation refused to start: its document store \(.*conversation\) cannot open: embedded document store .*conversation\/documents\.sqlite is damaged: .*run `chatgraph check --repair`/],
   ])('`pnpm start` over %s refuses with one clear message, exits non-zero and leaves nothing listening', async (_what, damage, message) => {
     await damage();
     const port = await freePort();

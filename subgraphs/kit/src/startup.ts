@@ -19,7 +19,10 @@ export class StartRefusedError extends Error {
     readonly dependency: string,
     cause: unknown,
   ) {
-    super(`${service} refused to start: its ${dependency} cannot open: ${cause instanceof Error ? cause.message : String(cause)}. ${REPAIR_HINT}`, { cause });
+    const reason = (cause instanceof Error ? cause.message : String(cause)).replace(/\.+$/, '');
+    // An adapter that already says how to repair (the embedded store names `chatgraph check`) is not told twice.
+    const hint = /check --repair/.test(reason) ? '' : ` ${REPAIR_HINT}`;
+    super(`${service} refused to start: its ${dependency} cannot open: ${reason}.${hint}`, { cause });
     this.name = 'StartRefusedError';
   }
 }
