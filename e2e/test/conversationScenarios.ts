@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createEmbeddedEventBus, createEmbeddedStore, createLogger, createMailer, type EventBus } from '@chatgraph/kit';
+import { createEmbeddedEventBus, createEmbeddedStore, createLogger, createMailer, type DocumentStore, type EventBus } from '@chatgraph/kit';
 import { loadConversationConfig } from '../../subgraphs/conversation/src/config';
 import { buildConversation } from '../../subgraphs/conversation/src/server';
 import { loadIdentityConfig } from '../../subgraphs/identity/src/config';
@@ -236,7 +236,7 @@ export function describeConversationScenarios(target: () => RouterTarget, { trie
  * adapters, router composed from both), but keeping conversation's bus so the test can publish
  * generation outcomes on it: the embedded bus is single-process and locks its directory.
  */
-export async function startEmbeddedWithBus(): Promise<RouterTarget & { stop(): Promise<void> }> {
+export async function startEmbeddedWithBus(): Promise<RouterTarget & { stop(): Promise<void>; conversationStore: DocumentStore }> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'chatgraph-e2e-scenarios-'));
   const logger = (name: string) => createLogger({ name, level: 'silent' });
   const shared = { INTERNAL_SIGNING_SECRET: 'e2e-scenarios-signing-secret-0123456789', DATA_DIR: dataDir, LOG_LEVEL: 'silent', ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1' };
@@ -273,6 +273,8 @@ export async function startEmbeddedWithBus(): Promise<RouterTarget & { stop(): P
       url: `${base}/graphql`,
       publish: async (event, conversationId) => void (await bus.publish(aiGenerationV1.topic, [{ key: conversationId, event }])),
       stop,
+      // Tests that need a long history seed it here rather than through thousands of turns.
+      conversationStore: store,
     };
   } catch (err) {
     await stop();

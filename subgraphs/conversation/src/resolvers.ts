@@ -48,6 +48,7 @@ export const resolvers: Resolvers = {
     id: (c) => c._id,
     owner: (c) => userRef(c.ownerId),
     messages: (c, args, ctx) => ctx.conversation.reads.messagesOf(c, args),
+    branch: (c, args, ctx) => ctx.conversation.reads.branchOf(c, args),
     currentBranch: (c, _args, ctx) => ctx.conversation.reads.currentBranch(c, ctx.loaders),
     lastMessage: (c, _args, ctx) => ctx.conversation.reads.lastMessage(ctx.principal, c, ctx.loaders),
   },

@@ -3,6 +3,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { UserRef } from '../resolvers';
 import type { ConversationDoc, MessageDoc, ShareDoc } from '../store';
 import type { SendResult } from '../sending';
+import type { ConversationPage, MessagePage } from '../reads';
 import type { ConversationContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -28,15 +29,24 @@ export type Conversation = {
   __typename?: 'Conversation';
   archived: Scalars['Boolean']['output'];
   assistantId?: Maybe<Scalars['ID']['output']>;
+  /**
+   * The active path (root -> active leaf) as a connection, oldest first within a page. Without
+   * arguments, the newest 50 (`last: 50`): a chat view shows them, then asks for older ones with
+   * `last: 50, before: pageInfo.startCursor` while `pageInfo.hasPreviousPage`. Backward pages read
+   * only the messages they return, so a page costs its size whatever the tree's size. A `before`
+   * cursor names a message: the page holds its ancestors even after the active branch changed.
+   * `first`/`after` page from the root. `totalCount` is the length of the active path.
+   */
+  branch: MessageConnection;
   createdAt: Scalars['DateTime']['output'];
-  /** Root -> the active leaf. */
+  /** Root -> the active leaf, in one list (prefer `branch` for long conversations). */
   currentBranch: Array<Message>;
   id: Scalars['ID']['output'];
   /** When a message was last added; conversations are listed newest activity first. */
   lastActivityAt: Scalars['DateTime']['output'];
   /** The newest message of the conversation, any branch. */
   lastMessage?: Maybe<Message>;
-  /** Every message of every branch, oldest first. */
+  /** Every message of every branch, oldest first (the whole tree). Without arguments, the first 50. */
   messages: MessageConnection;
   model?: Maybe<Scalars['String']['output']>;
   owner: User;
@@ -55,15 +65,34 @@ export type Conversation = {
  * A chat: a tree of messages through `parentId`, with one active path (`currentBranch`).
  * Only its owner can see or change it, on every path including `_entities` (others get null).
  */
-export type ConversationMessagesArgs = {
+export type ConversationBranchArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
+
+/**
+ * A chat: a tree of messages through `parentId`, with one active path (`currentBranch`).
+ * Only its owner can see or change it, on every path including `_entities` (others get null).
+ */
+export type ConversationMessagesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** A page of conversations. */
 export type ConversationConnection = {
   __typename?: 'ConversationConnection';
+  /** The conversations of this page, in the listing's order. */
   edges: Array<ConversationEdge>;
+  /** Where this page is in the listing. */
   pageInfo: PageInfo;
+  /** How many conversations the listing holds (with its filter), over all pages. */
+  totalCount: Scalars['Int']['output'];
 };
 
 export type ConversationEdge = {
@@ -134,10 +163,15 @@ export type Message = {
   updatedAt: Scalars['DateTime']['output'];
 };
 
+/** A page of messages. */
 export type MessageConnection = {
   __typename?: 'MessageConnection';
+  /** The messages of this page, oldest first. */
   edges: Array<MessageEdge>;
+  /** Where this page is in the list. */
   pageInfo: PageInfo;
+  /** How many messages the list holds, over all pages. */
+  totalCount: Scalars['Int']['output'];
 };
 
 export type MessageEdge = {
@@ -326,7 +360,10 @@ export type UpdateConversationInput = {
 
 export type User = {
   __typename?: 'User';
-  /** The user's conversations, newest activity first. Only the user themself may list them (FORBIDDEN otherwise). */
+  /**
+   * The user's conversations, newest activity first (without arguments, the first 20). Only the
+   * user themself may list them (FORBIDDEN otherwise).
+   */
   conversations: ConversationConnection;
   id: Scalars['ID']['output'];
 };
@@ -334,8 +371,10 @@ export type User = {
 
 export type UserConversationsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<ConversationFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -446,7 +485,7 @@ export type ResolversTypes = ResolversObject<{
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
-  ConversationConnection: ResolverTypeWrapper<Omit<ConversationConnection, 'edges'> & { edges: Array<ResolversTypes['ConversationEdge']> }>;
+  ConversationConnection: ResolverTypeWrapper<ConversationPage>;
   ConversationEdge: ResolverTypeWrapper<Omit<ConversationEdge, 'node'> & { node: ResolversTypes['Conversation'] }>;
   ConversationFilter: ConversationFilter;
   CreateConversationInput: CreateConversationInput;
@@ -454,7 +493,7 @@ export type ResolversTypes = ResolversObject<{
   EditMessageInput: EditMessageInput;
   Feedback: ResolverTypeWrapper<Feedback>;
   Message: ResolverTypeWrapper<MessageDoc>;
-  MessageConnection: ResolverTypeWrapper<Omit<MessageConnection, 'edges'> & { edges: Array<ResolversTypes['MessageEdge']> }>;
+  MessageConnection: ResolverTypeWrapper<MessagePage>;
   MessageEdge: ResolverTypeWrapper<Omit<MessageEdge, 'node'> & { node: ResolversTypes['Message'] }>;
   MessageRole: MessageRole;
   MessageStatus: MessageStatus;
@@ -478,7 +517,7 @@ export type ResolversParentTypes = ResolversObject<{
   ID: Scalars['ID']['output'];
   String: Scalars['String']['output'];
   Int: Scalars['Int']['output'];
-  ConversationConnection: Omit<ConversationConnection, 'edges'> & { edges: Array<ResolversParentTypes['ConversationEdge']> };
+  ConversationConnection: ConversationPage;
   ConversationEdge: Omit<ConversationEdge, 'node'> & { node: ResolversParentTypes['Conversation'] };
   ConversationFilter: ConversationFilter;
   CreateConversationInput: CreateConversationInput;
@@ -486,7 +525,7 @@ export type ResolversParentTypes = ResolversObject<{
   EditMessageInput: EditMessageInput;
   Feedback: Feedback;
   Message: MessageDoc;
-  MessageConnection: Omit<MessageConnection, 'edges'> & { edges: Array<ResolversParentTypes['MessageEdge']> };
+  MessageConnection: MessagePage;
   MessageEdge: Omit<MessageEdge, 'node'> & { node: ResolversParentTypes['Message'] };
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
@@ -504,6 +543,7 @@ export type ConversationResolvers<ContextType = ConversationContext, ParentType 
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Conversation']> | FederationReferenceType, FederationReferenceType, ContextType>;
   archived?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   assistantId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  branch?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, Partial<ConversationBranchArgs>>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   currentBranch?: Resolver<Array<ResolversTypes['Message']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -522,6 +562,7 @@ export type ConversationResolvers<ContextType = ConversationContext, ParentType 
 export type ConversationConnectionResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['ConversationConnection'] = ResolversParentTypes['ConversationConnection']> = ResolversObject<{
   edges?: Resolver<Array<ResolversTypes['ConversationEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type ConversationEdgeResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['ConversationEdge'] = ResolversParentTypes['ConversationEdge']> = ResolversObject<{
@@ -563,6 +604,7 @@ export type MessageResolvers<ContextType = ConversationContext, ParentType exten
 export type MessageConnectionResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['MessageConnection'] = ResolversParentTypes['MessageConnection']> = ResolversObject<{
   edges?: Resolver<Array<ResolversTypes['MessageEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type MessageEdgeResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['MessageEdge'] = ResolversParentTypes['MessageEdge']> = ResolversObject<{

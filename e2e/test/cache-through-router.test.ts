@@ -1,0 +1,212 @@
+/**
+ * The graph as a normalized-cache client uses it: Apollo Client 4 with InMemoryCache (and Relay
+ * pagination type policies) over HTTP through the router, in front of identity and conversation.
+ * A chat view pages the active branch newest-first, then older; every paging argument refuses bad
+ * input with BAD_USER_INPUT naming the argument. A long history is seeded in conversation's store
+ * rather than sent turn by turn.
+ */
+import { ApolloClient, HttpLink, InMemoryCache, gql } from '@apollo/client';
+import { relayStylePagination } from '@apollo/client/utilities';
+import { filter, firstValueFrom } from 'rxjs';
+import { newId } from '@chatgraph/kit';
+import { conversationCollections, type MessageDoc } from '../../subgraphs/conversation/src/store';
+import { startEmbeddedWithBus } from './conversationScenarios';
+
+let stack: Awaited<ReturnType<typeof startEmbeddedWithBus>>;
+
+beforeAll(async () => {
+  stack = await startEmbeddedWithBus();
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+interface Response<T> {
+  data?: T | null;
+  errors?: Array<{ message: string; extensions?: { code?: string; field?: string } }>;
+}
+
+async function raw<T>(token: string | undefined, query: string, variables?: Record<string, unknown>): Promise<Response<T>> {
+  const res = await fetch(stack.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await res.json()) as Response<T>;
+}
+
+async function register(email: string): Promise<{ token: string; userId: string }> {
+  const res = await raw<{ register: { accessToken: string; user: { id: string } } }>(undefined, 'mutation($input: RegisterInput!) { register(input: $input) { accessToken user { id } } }', {
+    input: { email, name: email.split('@')[0], password: 'a perfectly fine passphrase' },
+  });
+  if (!res.data) throw new Error(`register failed: ${JSON.stringify(res.errors)}`);
+  return { token: res.data.register.accessToken, userId: res.data.register.user.id };
+}
+
+function apollo(token: string): ApolloClient {
+  const cache = new InMemoryCache({
+    typePolicies: {
+      Conversation: { fields: { branch: relayStylePagination(), messages: relayStylePagination() } },
+    },
+  });
+  return new ApolloClient({ link: new HttpLink({ uri: stack.url, headers: { authorization: `Bearer ${token}` } }), cache });
+}
+
+/**
+ * A conversation of `userId` whose active branch is `length` messages deep, with an abandoned
+ * sibling at every level (so a page must follow parent links, not take every message at a
+ * depth). Returns the conversation id and the active path, root first.
+ */
+async function seedBranch(token: string, userId: string, length: number): Promise<{ id: string; path: string[] }> {
+  const created = await raw<{ createConversation: { id: string } }>(token, 'mutation { createConversation(input: { title: "long" }) { id } }');
+  const id = created.data?.createConversation.id as string;
+  const collections = conversationCollections(stack.conversationStore);
+  const docs: MessageDoc[] = [];
+  const path: string[] = [];
+  let parentId: string | null = null;
+  for (let depth = 0; depth < length; depth++) {
+    const at = (n: number) => new Date(1_700_000_000_000 + depth * 10 + n);
+    const base = { conversationId: id, ownerId: userId, parentId, role: depth % 2 === 0 ? ('USER' as const) : ('ASSISTANT' as const), status: 'COMPLETE' as const, streamId: null, model: null, tokenCount: null, finishReason: null, feedback: null, fileIds: [], depth };
+    docs.push({ ...base, _id: newId(), content: `abandoned ${depth}`, createdAt: at(0), updatedAt: at(0) });
+    const onPath: MessageDoc = { ...base, _id: newId(), content: `m${depth}`, createdAt: at(1), updatedAt: at(1) };
+    docs.push(onPath);
+    path.push(onPath._id);
+    parentId = onPath._id;
+  }
+  await collections.messages.insertMany(docs);
+  await collections.conversations.updateOne({ _id: id }, { $set: { activeLeafId: parentId, lastMessageId: parentId } });
+  return { id, path };
+}
+
+const BRANCH_PAGE = gql`
+  query BranchPage($id: ID!, $last: Int, $before: String) {
+    conversation(id: $id) {
+      id
+      branch(last: $last, before: $before) {
+        totalCount
+        edges { cursor node { id content } }
+        pageInfo { hasPreviousPage hasNextPage startCursor endCursor }
+      }
+    }
+  }
+`;
+
+interface BranchPage {
+  conversation: {
+    id: string;
+    branch: {
+      totalCount: number;
+      edges: Array<{ cursor: string; node: { id: string; content: string } }>;
+      pageInfo: { hasPreviousPage: boolean; hasNextPage: boolean; startCursor: string | null; endCursor: string | null };
+    };
+  };
+}
+
+describe('Conversation.branch through the router, in an Apollo cache', () => {
+  it('loads the newest 50 of the active branch, then older pages, into one cached list in path order', async () => {
+    const ada = await register('ada-paging@example.com');
+    const { id, path } = await seedBranch(ada.token, ada.userId, 120);
+    const client = apollo(ada.token);
+    const first = await client.query<BranchPage>({ query: BRANCH_PAGE, variables: { id, last: 50 } });
+    const newest = first.data?.conversation.branch;
+    expect(newest?.totalCount).toBe(120);
+    expect(newest?.edges.map((e) => e.node.id)).toEqual(path.slice(70));
+    expect(newest?.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: false });
+
+    let pages = 1;
+    let info = newest?.pageInfo;
+    while (info?.hasPreviousPage) {
+      // The response is written to the cache, where relayStylePagination merges the older page in front.
+      const older = await client.query<BranchPage>({ query: BRANCH_PAGE, variables: { id, last: 50, before: info.startCursor }, fetchPolicy: 'network-only' });
+      // The answer is read back from the cache: every page so far, merged.
+      expect(older.data?.conversation.branch.edges).toHaveLength(Math.min(120, 50 * (pages + 1)));
+      info = older.data?.conversation.branch.pageInfo;
+      pages++;
+    }
+    expect(pages).toBe(3);
+    const cached = client.cache.readQuery<BranchPage>({ query: BRANCH_PAGE, variables: { id, last: 50 } });
+    expect(cached?.conversation.branch.edges.map((e) => e.node.id)).toEqual(path);
+    expect(cached?.conversation.branch.edges.some((e) => e.node.content.startsWith('abandoned'))).toBe(false);
+    client.stop();
+  });
+
+  it('fetchMore with `before` prepends the older page', async () => {
+    const bob = await register('bob-paging@example.com');
+    const { id, path } = await seedBranch(bob.token, bob.userId, 30);
+    const client = apollo(bob.token);
+    const watched = client.watchQuery<BranchPage>({ query: BRANCH_PAGE, variables: { id, last: 10 } });
+    const first = await firstValueFrom(watched.pipe(filter((r) => r.dataState === 'complete')));
+    expect(first.data?.conversation.branch.edges.map((e) => e.node.id)).toEqual(path.slice(20));
+    await watched.fetchMore({ variables: { before: first.data?.conversation.branch.pageInfo.startCursor } });
+    const merged = client.cache.readQuery<BranchPage>({ query: BRANCH_PAGE, variables: { id, last: 10 } });
+    expect(merged?.conversation.branch.edges.map((e) => e.node.id)).toEqual(path.slice(10));
+    client.stop();
+  });
+
+  it('pages from the root with first/after, and messages/conversations/users page backward too', async () => {
+    const cy = await register('cy-paging@example.com');
+    const { id, path } = await seedBranch(cy.token, cy.userId, 12);
+    const q = 'query($id: ID!, $first: Int, $after: String) { conversation(id: $id) { branch(first: $first, after: $after) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } } }';
+    const one = await raw<{ conversation: { branch: { edges: Array<{ node: { id: string } }>; pageInfo: { hasNextPage: boolean; endCursor: string } } } }>(cy.token, q, { id, first: 5 });
+    expect(one.data?.conversation.branch.edges.map((e) => e.node.id)).toEqual(path.slice(0, 5));
+    const two = await raw<{ conversation: { branch: { edges: Array<{ node: { id: string } }> } } }>(cy.token, q, { id, first: 5, after: one.data?.conversation.branch.pageInfo.endCursor });
+    expect(two.data?.conversation.branch.edges.map((e) => e.node.id)).toEqual(path.slice(5, 10));
+
+    // The whole tree, newest 3 (both branches at the two deepest levels), oldest first.
+    const treeQuery = 'query($id: ID!, $before: String) { conversation(id: $id) { messages(last: 3, before: $before) { totalCount edges { node { content } } pageInfo { hasPreviousPage hasNextPage startCursor } } } }';
+    type Tree = { conversation: { messages: { totalCount: number; edges: Array<{ node: { content: string } }>; pageInfo: { hasPreviousPage: boolean; hasNextPage: boolean; startCursor: string } } } };
+    const tree = await raw<Tree>(cy.token, treeQuery, { id });
+    expect(tree.data?.conversation.messages.totalCount).toBe(24);
+    expect(tree.data?.conversation.messages.edges.map((e) => e.node.content)).toEqual(['m10', 'abandoned 11', 'm11']);
+    expect(tree.data?.conversation.messages.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: false });
+    const older = await raw<Tree>(cy.token, treeQuery, { id, before: tree.data?.conversation.messages.pageInfo.startCursor });
+    expect(older.data?.conversation.messages.edges.map((e) => e.node.content)).toEqual(['abandoned 9', 'm9', 'abandoned 10']);
+    expect(older.data?.conversation.messages.pageInfo.hasNextPage).toBe(true);
+    const mine = await raw<{ me: { conversations: { totalCount: number; edges: Array<{ node: { id: string } }> } } }>(cy.token, '{ me { conversations(last: 1) { totalCount edges { node { id } } } } }');
+    expect(mine.data?.me.conversations).toEqual({ totalCount: 1, edges: [{ node: { id } }] });
+  });
+
+  describe('bad paging input is BAD_USER_INPUT naming the argument', () => {
+    let dee: { token: string; userId: string };
+    let id: string;
+    let otherCursor: string;
+    beforeAll(async () => {
+      dee = await register('dee-paging@example.com');
+      id = (await seedBranch(dee.token, dee.userId, 4)).id;
+      const other = await seedBranch(dee.token, dee.userId, 4);
+      const page = await raw<{ conversation: { branch: { pageInfo: { startCursor: string } } } }>(dee.token, 'query($id: ID!) { conversation(id: $id) { branch(last: 2) { pageInfo { startCursor } } } }', { id: other.id });
+      otherCursor = page.data?.conversation.branch.pageInfo.startCursor as string;
+    });
+
+    const cases: Array<[string, string, Record<string, unknown>, string]> = [
+      ['branch: first and last', 'branch(first: 2, last: 2)', {}, 'last'],
+      ['branch: last over the max', 'branch(last: 201)', {}, 'last'],
+      ['branch: first negative', 'branch(first: -1)', {}, 'first'],
+      ['branch: malformed before', 'branch(before: "garbage")', {}, 'before'],
+      ['branch: malformed after', 'branch(after: "garbage")', {}, 'after'],
+      ['messages: first and last', 'messages(first: 1, last: 1)', {}, 'last'],
+      ['messages: first over the max', 'messages(first: 201)', {}, 'first'],
+      ['messages: malformed before', 'messages(last: 2, before: "garbage")', {}, 'before'],
+      ['messages: malformed after', 'messages(after: "!!")', {}, 'after'],
+    ];
+    it.each(cases)('%s', async (_name, field, _vars, argument) => {
+      const res = await raw(dee.token, `query($id: ID!) { conversation(id: $id) { ${field} { edges { cursor } } } }`, { id });
+      expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: argument });
+    });
+
+    it('branch: a cursor of another conversation', async () => {
+      const res = await raw(dee.token, 'query($id: ID!, $b: String) { conversation(id: $id) { branch(last: 2, before: $b) { edges { cursor } } } }', { id, b: otherCursor });
+      expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'before' });
+    });
+
+    it.each([
+      ['conversations(first: 1, last: 1)', 'last'],
+      ['conversations(last: 101)', 'last'],
+      ['conversations(before: "garbage")', 'before'],
+    ])('User.%s', async (field, argument) => {
+      const res = await raw(dee.token, `{ me { ${field} { edges { cursor } } } }`);
+      expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: argument });
+    });
+  });
+});
