@@ -5,7 +5,7 @@
  * input with BAD_USER_INPUT naming the argument. A long history is seeded in conversation's store
  * rather than sent turn by turn.
  */
-import { ApolloClient, HttpLink, InMemoryCache, gql } from '@apollo/client';
+import { ApolloClient, HttpLink, InMemoryCache, gql, type Reference } from '@apollo/client';
 import { relayStylePagination } from '@apollo/client/utilities';
 import { filter, firstValueFrom } from 'rxjs';
 import { newId } from '@chatgraph/kit';
@@ -208,5 +208,97 @@ describe('Conversation.branch through the router, in an Apollo cache', () => {
       const res = await raw(dee.token, `{ me { ${field} { edges { cursor } } } }`);
       expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: argument });
     });
+  });
+});
+
+describe('mutations a normalized cache can apply without refetching', () => {
+  const LIST = gql`
+    query MyConversations {
+      me { id conversations(first: 20) { edges { node { id title } } } }
+    }
+  `;
+  interface List {
+    me: { id: string; conversations: { edges: Array<{ node: { id: string; title: string } }> } };
+  }
+
+  it('deleteConversation names the deleted id (evicted from the cache) and the owner whose count changed', async () => {
+    const eve = await register('eve-cache@example.com');
+    const client = apollo(eve.token);
+    const keep = (await raw<{ createConversation: { id: string } }>(eve.token, 'mutation { createConversation(input: { title: "keep" }) { id } }')).data?.createConversation.id;
+    const doomed = (await seedBranch(eve.token, eve.userId, 3)).id;
+    const before = await client.query<List>({ query: LIST });
+    expect(before.data?.me.conversations.edges.map((e) => e.node.id).sort()).toEqual([keep, doomed].sort());
+
+    const deleted = await client.mutate<{ deleteConversation: { deletedConversationId: string; deletedMessageCount: number; owner: { id: string; conversations: { totalCount: number } } } }>({
+      mutation: gql`
+        mutation Delete($id: ID!) {
+          deleteConversation(id: $id) { deletedConversationId deletedMessageCount owner { id conversations(first: 0) { totalCount } } }
+        }
+      `,
+      variables: { id: doomed },
+      // What an app does with the payload: drop the edge from its owner's list, evict the conversation.
+      update(cache, { data }) {
+        const payload = data?.deleteConversation;
+        if (!payload) return;
+        cache.modify({
+          id: cache.identify({ __typename: 'User', id: payload.owner.id }),
+          fields: {
+            // Every cached `conversations(...)` of the owner; a page without edges (first: 0) stays as is.
+            conversations: (existing, { readField }) => {
+              const page = existing as { edges?: Array<{ node: Reference }> };
+              return page.edges ? { ...page, edges: page.edges.filter((edge) => readField('id', edge.node) !== payload.deletedConversationId) } : existing;
+            },
+          },
+        });
+        cache.evict({ id: cache.identify({ __typename: 'Conversation', id: payload.deletedConversationId }) });
+        cache.gc();
+      },
+    });
+    expect(deleted.data?.deleteConversation).toMatchObject({ deletedConversationId: doomed, deletedMessageCount: 6, owner: { id: eve.userId, conversations: { totalCount: 1 } } });
+    // Without a refetch: the cached list no longer holds the conversation.
+    const after = client.cache.readQuery<List>({ query: LIST });
+    expect(after?.me.conversations.edges.map((e) => e.node.id)).toEqual([keep]);
+    client.stop();
+  });
+
+  it('revokeShare and revokeApiKey name what they ended', async () => {
+    const fay = await register('fay-cache@example.com');
+    const { id } = await seedBranch(fay.token, fay.userId, 2);
+    const share = (await raw<{ shareConversation: { id: string; shareId: string } }>(fay.token, 'mutation($id: ID!) { shareConversation(id: $id) { id shareId } }', { id })).data?.shareConversation;
+    expect(share?.id).toBe(share?.shareId);
+    const revoked = await raw<{ revokeShare: unknown }>(fay.token, 'mutation($s: ID!) { revokeShare(shareId: $s) { shareId revoked conversation { id } } }', { s: share?.shareId });
+    expect(revoked.data?.revokeShare).toEqual({ shareId: share?.shareId, revoked: true, conversation: { id } });
+
+    const key = (await raw<{ createApiKey: { apiKey: { id: string } } }>(fay.token, 'mutation { createApiKey(input: { name: "ci" }) { apiKey { id } } }')).data?.createApiKey.apiKey.id;
+    const gone = await raw<{ revokeApiKey: unknown }>(fay.token, 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedApiKeyId user { id apiKeys { id } } } }', { id: key });
+    expect(gone.data?.revokeApiKey).toEqual({ revokedApiKeyId: key, user: { id: fay.userId, apiKeys: [] } });
+  });
+
+  const BRANCH_SIBLINGS = gql`
+    query Siblings($id: ID!) {
+      conversation(id: $id) { id branch(last: 10) { edges { node { id siblingIndex siblingCount } } } }
+    }
+  `;
+  interface Siblings {
+    conversation: { branch: { edges: Array<{ node: { id: string; siblingIndex: number; siblingCount: number } }> } };
+  }
+  const countOf = (data: Siblings | null | undefined, messageId: string): number | undefined => data?.conversation.branch.edges.find((e) => e.node.id === messageId)?.node.siblingCount;
+
+  it.each([
+    ['editMessage', 4, 'mutation Edit($m: ID!) { editMessage(input: { messageId: $m, content: "edited" }) { original { id siblingCount } userMessage { id siblingIndex siblingCount } } }'],
+    ['regenerateMessage', 5, 'mutation Regenerate($m: ID!) { regenerateMessage(messageId: $m) { original { id siblingCount } assistantMessage { id siblingIndex siblingCount } } }'],
+  ] as const)('%s returns the original with its new siblingCount, which updates the cached branch', async (name, depth, mutation) => {
+    const gus = await register(`gus-${name}@example.com`);
+    const { id, path } = await seedBranch(gus.token, gus.userId, 6);
+    const original = path[depth] as string;
+    const client = apollo(gus.token);
+    const before = await client.query<Siblings>({ query: BRANCH_SIBLINGS, variables: { id } });
+    // The seed gives every message one abandoned sibling.
+    expect(countOf(before.data, original)).toBe(2);
+    const result = await client.mutate<Record<string, { original: { id: string; siblingCount: number } }>>({ mutation: gql(mutation), variables: { m: original } });
+    expect(result.data?.[name]?.original).toEqual({ __typename: 'Message', id: original, siblingCount: 3 });
+    const cached = client.cache.readQuery<Siblings>({ query: BRANCH_SIBLINGS, variables: { id } });
+    expect(countOf(cached, original)).toBe(3);
+    client.stop();
   });
 });

@@ -109,7 +109,7 @@ describe('sessions end when they should', () => {
       await run(owner.accessToken, 'mutation { createApiKey(input: { name: "ci" }) { secret apiKey { id } } }'),
     ).createApiKey;
     const socket = await openSocket(stack.url, created.secret);
-    dataOf(await run(owner.accessToken, 'mutation($id: ID!) { revokeApiKey(id: $id) }', { id: created.apiKey.id }));
+    dataOf(await run(owner.accessToken, 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedApiKeyId } }', { id: created.apiKey.id }));
     expect(await socket.closedWithin(SOCKET_BOUND_MS)).toBe(4403);
     expect(await codeWhenRefused(() => me(created.secret))).toBe('UNAUTHENTICATED');
   });

@@ -21,6 +21,13 @@ export interface UpdateConversationInput {
   tags?: readonly string[] | null;
 }
 
+/** What `deleteConversation` removed (`DeleteConversationPayload`). */
+export interface DeletedConversation {
+  deletedConversationId: string;
+  deletedMessageCount: number;
+  ownerId: string;
+}
+
 /** What every write path needs: the collections, the clock and the relay's wake-up. */
 export interface Writes {
   collections: ConversationCollections;
@@ -105,14 +112,14 @@ export class ConversationCommands {
    * go first: should this stop half-way, the conversation is still there and deleting it again
    * finishes the job, while readers already no longer see the deleted messages.
    */
-  async delete(user: UserPrincipal, id: string): Promise<boolean> {
+  async delete(user: UserPrincipal, id: string): Promise<DeletedConversation> {
     const conversation = await ownedConversation(this.w.collections, user, id);
     const messages = await this.w.collections.messages.find({ conversationId: id, ...notDeleted });
     for (const message of messages) {
       await this.w.collections.messages.updateOne({ _id: message._id, ...notDeleted }, deleteWithOutbox([messageDeleted(message)]));
     }
-    const result = await this.w.collections.conversations.updateOne({ _id: id, ...notDeleted }, deleteWithOutbox([conversationDeleted(conversation, messages.length)], { $set: { updatedAt: this.w.now() } }));
+    await this.w.collections.conversations.updateOne({ _id: id, ...notDeleted }, deleteWithOutbox([conversationDeleted(conversation, messages.length)], { $set: { updatedAt: this.w.now() } }));
     this.w.eventsQueued();
-    return result.modifiedCount > 0;
+    return { deletedConversationId: id, deletedMessageCount: messages.length, ownerId: conversation.ownerId };
   }
 }

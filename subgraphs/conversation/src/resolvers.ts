@@ -34,10 +34,21 @@ export const resolvers: Resolvers = {
     setFeedback: (_, args, ctx) => ctx.conversation.setFeedback(ctx.principal, args.messageId, args.rating, args.comment),
   },
   ShareLink: {
+    id: (share) => share._id,
     shareId: (share) => share._id,
   },
   SharedConversation: {
+    id: (share) => share._id,
     shareId: (share) => share._id,
+  },
+  SendMessagePayload: {
+    original: (payload, _args, ctx) => (payload.originalId ? ctx.conversation.messageReference(ctx.principal, payload.originalId, ctx.loaders) : null),
+  },
+  DeleteConversationPayload: {
+    owner: (payload) => userRef(payload.ownerId),
+  },
+  RevokeSharePayload: {
+    conversation: (payload, _args, ctx) => ctx.conversation.conversationReference(ctx.principal, payload.conversationId, ctx.loaders),
   },
   User: {
     __resolveReference: (ref) => userRef(ref.id),

@@ -31,6 +31,9 @@ export const resolvers: Resolvers = {
     enableUser: (_, args, ctx) => ctx.identity.enableUser(ctx.principal, args.id),
     deleteUser: (_, args, ctx) => ctx.identity.deleteUser(ctx.principal, args.id),
   },
+  RevokeApiKeyPayload: {
+    user: (payload, _args, ctx) => ctx.identity.userReference(ctx.principal, payload.userId, ctx.loaders),
+  },
   User: {
     __resolveReference: (ref, ctx) => ctx.identity.userReference(ctx.principal, ref.id, ctx.loaders),
     email: (user, _args, ctx) => ctx.identity.readPrivate(ctx.principal, user).email,

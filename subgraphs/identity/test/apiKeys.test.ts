@@ -64,7 +64,7 @@ describe('createApiKey', () => {
     const refused = await h.gql(principalOf(busy), CREATE, { i: { name: 'one too many' } });
     expect(codeOf(refused)).toBe('CONFLICT');
     const [first] = await listKeys(busy);
-    ok(await h.gql(principalOf(busy), 'mutation($id: ID!) { revokeApiKey(id: $id) }', { id: first?.id }), 'revokeApiKey');
+    ok(await h.gql(principalOf(busy), 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedApiKeyId } }', { id: first?.id }), 'revokeApiKey');
     await createKey(busy, { name: 'fits again' });
   });
 
@@ -72,7 +72,7 @@ describe('createApiKey', () => {
     const created = await createKey(owner, { name: 'delegated' });
     const viaKey = await keyPrincipal(created.secret);
     expect(codeOf(await h.gql(viaKey, CREATE, { i: { name: 'minted by a key' } }))).toBe('FORBIDDEN');
-    expect(codeOf(await h.gql(viaKey, 'mutation($id: ID!) { revokeApiKey(id: $id) }', { id: created.apiKey.id }))).toBe('FORBIDDEN');
+    expect(codeOf(await h.gql(viaKey, 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedApiKeyId } }', { id: created.apiKey.id }))).toBe('FORBIDDEN');
     expect(codeOf(await h.gql(viaKey, 'mutation { changePassword(input: { currentPassword: "x", newPassword: "yyyyyyyyyy" }) }'))).toBe('FORBIDDEN');
     expect(codeOf(await h.gql(viaKey, 'mutation { logoutEverywhere }'))).toBe('FORBIDDEN');
     expect(codeOf(await h.gql({ kind: 'anonymous' }, CREATE, { i: { name: 'anon' } }))).toBe('UNAUTHENTICATED');
@@ -132,7 +132,7 @@ describe('the internal verify route', () => {
 describe('revokeApiKey', () => {
   it('revokes the owner’s key; the key stops working and leaves the list', async () => {
     const created = await createKey(owner, { name: 'to revoke' });
-    expect(ok(await h.gql(principalOf(owner), 'mutation($id: ID!) { revokeApiKey(id: $id) }', { id: created.apiKey.id }), 'revokeApiKey')).toBe(true);
+    expect(ok(await h.gql(principalOf(owner), 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedApiKeyId } }', { id: created.apiKey.id }), 'revokeApiKey')).toEqual({ revokedApiKeyId: created.apiKey.id });
     expect((await verify(created.secret)).status).toBe(401);
     expect((await listKeys(owner)).map((k) => k.id)).not.toContain(created.apiKey.id);
   });
@@ -140,9 +140,9 @@ describe('revokeApiKey', () => {
   it('answers NOT_FOUND for someone else’s key and leaves it working', async () => {
     const created = await createKey(owner, { name: 'not yours' });
     const other = await register(h, 'intruder@example.com');
-    const res = await h.gql(principalOf(other), 'mutation($id: ID!) { revokeApiKey(id: $id) }', { id: created.apiKey.id });
+    const res = await h.gql(principalOf(other), 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedApiKeyId } }', { id: created.apiKey.id });
     expect(codeOf(res)).toBe('NOT_FOUND');
-    expect(codeOf(await h.gql(principalOf(other), 'mutation { revokeApiKey(id: "nope") }'))).toBe('NOT_FOUND');
+    expect(codeOf(await h.gql(principalOf(other), 'mutation { revokeApiKey(id: "nope") { revokedApiKeyId } }'))).toBe('NOT_FOUND');
     expect((await verify(created.secret)).status).toBe(200);
   });
 });

@@ -2,7 +2,9 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { UserRef } from '../resolvers';
 import type { ConversationDoc, MessageDoc, ShareDoc } from '../store';
-import type { SendResult } from '../sending';
+import type { SendPayload } from '../service';
+import type { DeletedConversation } from '../conversations';
+import type { RevokedShare } from '../sharing';
 import type { ConversationPage, MessagePage } from '../reads';
 import type { ConversationContext } from '../context';
 export type Maybe<T> = T | null;
@@ -117,6 +119,17 @@ export type CreateConversationInput = {
   title?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** What `deleteConversation` removed, so a normalized cache can evict it and fix the counts that changed. */
+export type DeleteConversationPayload = {
+  __typename?: 'DeleteConversationPayload';
+  /** The id of the deleted conversation: evict `Conversation:<id>` (its messages went with it). */
+  deletedConversationId: Scalars['ID']['output'];
+  /** How many messages were deleted with it. */
+  deletedMessageCount: Scalars['Int']['output'];
+  /** The owner, whose `conversations` list and `totalCount` lost the conversation. */
+  owner: User;
+};
+
 export type EditMessageInput = {
   content: Scalars['String']['input'];
   /** Files attached to the edited message (the original's are not carried over): at most 10 distinct ids of at most 64 characters. */
@@ -195,15 +208,15 @@ export type MessageStatus =
 export type Mutation = {
   __typename?: 'Mutation';
   createConversation: Conversation;
-  /** Deletes the conversation and all its messages. */
-  deleteConversation: Scalars['Boolean']['output'];
+  /** Deletes the conversation and all its messages; the payload names what went. */
+  deleteConversation: DeleteConversationPayload;
   editMessage: SendMessagePayload;
   /** A new conversation holding the path from the root to this message (unfinished answers become ABORTED). */
   forkConversation: Conversation;
   /** A new sibling of an ASSISTANT message, generated again. */
   regenerateMessage: SendMessagePayload;
-  /** Ends a share (owner only); true if it was active. */
-  revokeShare: Scalars['Boolean']['output'];
+  /** Ends a share (owner only); `revoked` is true if it was active. */
+  revokeShare: RevokeSharePayload;
   /** CONFLICT while the branch's last assistant message is still PENDING or STREAMING. */
   sendMessage: SendMessagePayload;
   /** Makes the path through this message active (down to its newest leaf). */
@@ -304,6 +317,17 @@ export type Rating =
   | 'THUMBS_DOWN'
   | 'THUMBS_UP';
 
+/** What `revokeShare` ended. */
+export type RevokeSharePayload = {
+  __typename?: 'RevokeSharePayload';
+  /** The conversation that was shared; null once it has been deleted. */
+  conversation?: Maybe<Conversation>;
+  /** True if the share was active; false when it had already been revoked. */
+  revoked: Scalars['Boolean']['output'];
+  /** The share's id (`ShareLink.id`): evict `ShareLink:<id>` and `SharedConversation:<id>`. */
+  shareId: Scalars['ID']['output'];
+};
+
 export type SendMessageInput = {
   /** At most 32,000 characters. */
   content: Scalars['String']['input'];
@@ -316,11 +340,21 @@ export type SendMessageInput = {
   parentId?: InputMaybe<Scalars['ID']['input']>;
 };
 
+/** What a turn wrote: the conversation, the user message and the pending answer. */
 export type SendMessagePayload = {
   __typename?: 'SendMessagePayload';
+  /** The new answer, PENDING; its tokens arrive on `messageStream(streamId)`. */
   assistantMessage: Message;
+  /** The conversation (new when `sendMessage` had no `conversationId`), with its new active leaf. */
   conversation: Conversation;
+  /**
+   * `editMessage` and `regenerateMessage`: the message edited or regenerated, now with one more
+   * sibling (`siblingCount`), so a normalized cache updates it without a refetch. Null for `sendMessage`.
+   */
+  original?: Maybe<Message>;
+  /** The stream of the new answer (also `assistantMessage.streamId`). */
   streamId: Scalars['ID']['output'];
+  /** The message sent (for `regenerateMessage`, the user message answered again). */
   userMessage: Message;
 };
 
@@ -329,6 +363,8 @@ export type ShareLink = {
   __typename?: 'ShareLink';
   conversationId: Scalars['ID']['output'];
   createdAt: Scalars['DateTime']['output'];
+  /** The share id again, so a normalized cache keys the link (`ShareLink:<id>`). */
+  id: Scalars['ID']['output'];
   shareId: Scalars['ID']['output'];
 };
 
@@ -337,6 +373,8 @@ export type SharedConversation = {
   __typename?: 'SharedConversation';
   /** When the snapshot was taken. */
   createdAt: Scalars['DateTime']['output'];
+  /** The share id again, so a normalized cache keys the snapshot (`SharedConversation:<id>`). */
+  id: Scalars['ID']['output'];
   /** The branch that was active when it was shared, root first. */
   messages: Array<SharedMessage>;
   shareId: Scalars['ID']['output'];
@@ -490,6 +528,7 @@ export type ResolversTypes = ResolversObject<{
   ConversationFilter: ConversationFilter;
   CreateConversationInput: CreateConversationInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  DeleteConversationPayload: ResolverTypeWrapper<DeletedConversation>;
   EditMessageInput: EditMessageInput;
   Feedback: ResolverTypeWrapper<Feedback>;
   Message: ResolverTypeWrapper<MessageDoc>;
@@ -501,8 +540,9 @@ export type ResolversTypes = ResolversObject<{
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Rating: Rating;
+  RevokeSharePayload: ResolverTypeWrapper<RevokedShare>;
   SendMessageInput: SendMessageInput;
-  SendMessagePayload: ResolverTypeWrapper<SendResult>;
+  SendMessagePayload: ResolverTypeWrapper<SendPayload>;
   ShareLink: ResolverTypeWrapper<ShareDoc>;
   SharedConversation: ResolverTypeWrapper<ShareDoc>;
   SharedMessage: ResolverTypeWrapper<SharedMessage>;
@@ -522,6 +562,7 @@ export type ResolversParentTypes = ResolversObject<{
   ConversationFilter: ConversationFilter;
   CreateConversationInput: CreateConversationInput;
   DateTime: Scalars['DateTime']['output'];
+  DeleteConversationPayload: DeletedConversation;
   EditMessageInput: EditMessageInput;
   Feedback: Feedback;
   Message: MessageDoc;
@@ -530,8 +571,9 @@ export type ResolversParentTypes = ResolversObject<{
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
+  RevokeSharePayload: RevokedShare;
   SendMessageInput: SendMessageInput;
-  SendMessagePayload: SendResult;
+  SendMessagePayload: SendPayload;
   ShareLink: ShareDoc;
   SharedConversation: ShareDoc;
   SharedMessage: SharedMessage;
@@ -574,6 +616,12 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type DeleteConversationPayloadResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['DeleteConversationPayload'] = ResolversParentTypes['DeleteConversationPayload']> = ResolversObject<{
+  deletedConversationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  deletedMessageCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  owner?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+}>;
+
 export type FeedbackResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['Feedback'] = ResolversParentTypes['Feedback']> = ResolversObject<{
   comment?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   rating?: Resolver<ResolversTypes['Rating'], ParentType, ContextType>;
@@ -614,11 +662,11 @@ export type MessageEdgeResolvers<ContextType = ConversationContext, ParentType e
 
 export type MutationResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   createConversation?: Resolver<ResolversTypes['Conversation'], ParentType, ContextType, Partial<MutationCreateConversationArgs>>;
-  deleteConversation?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteConversationArgs, 'id'>>;
+  deleteConversation?: Resolver<ResolversTypes['DeleteConversationPayload'], ParentType, ContextType, RequireFields<MutationDeleteConversationArgs, 'id'>>;
   editMessage?: Resolver<ResolversTypes['SendMessagePayload'], ParentType, ContextType, RequireFields<MutationEditMessageArgs, 'input'>>;
   forkConversation?: Resolver<ResolversTypes['Conversation'], ParentType, ContextType, RequireFields<MutationForkConversationArgs, 'messageId'>>;
   regenerateMessage?: Resolver<ResolversTypes['SendMessagePayload'], ParentType, ContextType, RequireFields<MutationRegenerateMessageArgs, 'messageId'>>;
-  revokeShare?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeShareArgs, 'shareId'>>;
+  revokeShare?: Resolver<ResolversTypes['RevokeSharePayload'], ParentType, ContextType, RequireFields<MutationRevokeShareArgs, 'shareId'>>;
   sendMessage?: Resolver<ResolversTypes['SendMessagePayload'], ParentType, ContextType, RequireFields<MutationSendMessageArgs, 'input'>>;
   setActiveMessage?: Resolver<ResolversTypes['Conversation'], ParentType, ContextType, RequireFields<MutationSetActiveMessageArgs, 'messageId'>>;
   setFeedback?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationSetFeedbackArgs, 'messageId' | 'rating'>>;
@@ -638,9 +686,16 @@ export type QueryResolvers<ContextType = ConversationContext, ParentType extends
   sharedConversation?: Resolver<Maybe<ResolversTypes['SharedConversation']>, ParentType, ContextType, RequireFields<QuerySharedConversationArgs, 'shareId'>>;
 }>;
 
+export type RevokeSharePayloadResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['RevokeSharePayload'] = ResolversParentTypes['RevokeSharePayload']> = ResolversObject<{
+  conversation?: Resolver<Maybe<ResolversTypes['Conversation']>, ParentType, ContextType>;
+  revoked?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  shareId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
 export type SendMessagePayloadResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['SendMessagePayload'] = ResolversParentTypes['SendMessagePayload']> = ResolversObject<{
   assistantMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType>;
   conversation?: Resolver<ResolversTypes['Conversation'], ParentType, ContextType>;
+  original?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType>;
   streamId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   userMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType>;
 }>;
@@ -648,11 +703,13 @@ export type SendMessagePayloadResolvers<ContextType = ConversationContext, Paren
 export type ShareLinkResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['ShareLink'] = ResolversParentTypes['ShareLink']> = ResolversObject<{
   conversationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   shareId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
 export type SharedConversationResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['SharedConversation'] = ResolversParentTypes['SharedConversation']> = ResolversObject<{
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   messages?: Resolver<Array<ResolversTypes['SharedMessage']>, ParentType, ContextType>;
   shareId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -676,6 +733,7 @@ export type Resolvers<ContextType = ConversationContext> = ResolversObject<{
   ConversationConnection?: ConversationConnectionResolvers<ContextType>;
   ConversationEdge?: ConversationEdgeResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  DeleteConversationPayload?: DeleteConversationPayloadResolvers<ContextType>;
   Feedback?: FeedbackResolvers<ContextType>;
   Message?: MessageResolvers<ContextType>;
   MessageConnection?: MessageConnectionResolvers<ContextType>;
@@ -683,6 +741,7 @@ export type Resolvers<ContextType = ConversationContext> = ResolversObject<{
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RevokeSharePayload?: RevokeSharePayloadResolvers<ContextType>;
   SendMessagePayload?: SendMessagePayloadResolvers<ContextType>;
   ShareLink?: ShareLinkResolvers<ContextType>;
   SharedConversation?: SharedConversationResolvers<ContextType>;
