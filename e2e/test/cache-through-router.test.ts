@@ -302,3 +302,23 @@ describe('mutations a normalized cache can apply without refetching', () => {
     client.stop();
   });
 });
+
+describe('fields forbidden to other users', () => {
+  it("asking for another user's private fields nulls only those fields, not the user", async () => {
+    const ida = await register('ida-private@example.com');
+    const jon = await register('jon-private@example.com');
+    const res = await raw<{ user: Record<string, unknown> | null }>(jon.token, 'query($id: ID!) { user(id: $id) { id name email role emailVerified apiKeys { id } conversations { totalCount } } }', { id: ida.userId });
+    expect(res.data?.user).toEqual({ id: ida.userId, name: 'ida-private', email: null, role: null, emailVerified: null, apiKeys: null, conversations: null });
+    const refused = (res.errors ?? []).map((e) => [(e as { path?: string[] }).path?.join('.'), e.extensions?.code]).sort();
+    expect(refused).toEqual([
+      ['user.apiKeys', 'FORBIDDEN'],
+      ['user.conversations', 'FORBIDDEN'],
+      ['user.email', 'FORBIDDEN'],
+      ['user.emailVerified', 'FORBIDDEN'],
+      ['user.role', 'FORBIDDEN'],
+    ]);
+    // The user themself still reads everything.
+    const own = await raw<{ me: Record<string, unknown> }>(ida.token, '{ me { email role } }');
+    expect(own.data?.me).toEqual({ email: 'ida-private@example.com', role: expect.stringMatching(/^(USER|ADMIN)$/) });
+  });
+});

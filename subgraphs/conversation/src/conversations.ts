@@ -19,6 +19,10 @@ export interface UpdateConversationInput {
   pinned?: boolean | null;
   archived?: boolean | null;
   tags?: readonly string[] | null;
+  /** A chat model of the catalog. */
+  model?: string | null;
+  /** An empty string removes it. */
+  systemPrompt?: string | null;
 }
 
 /** What `deleteConversation` removed (`DeleteConversationPayload`). */
@@ -86,9 +90,16 @@ export class ConversationCommands {
     return stored;
   }
 
-  /** Changes only the fields given (null means "leave as is"); a change with no effect writes nothing. */
+  /**
+   * Changes only the fields given (null means "leave as is"); a change with no effect writes
+   * nothing. `conversation.updated` carries the listed fields (title, flags, tags); a change of
+   * only the model or system prompt, which no other service reads, publishes no event.
+   */
   async update(user: UserPrincipal, id: string, input: UpdateConversationInput): Promise<ConversationDoc> {
     const changes: { title?: string; pinned?: boolean; archived?: boolean; tags?: string[] } = {};
+    const settings: { model?: string; systemPrompt?: string | null } = {};
+    if (input.model !== null && input.model !== undefined) settings.model = await knownModel(this.w.models, input.model);
+    if (input.systemPrompt !== null && input.systemPrompt !== undefined) settings.systemPrompt = checkSystemPrompt(input.systemPrompt);
     // A title the user sets is never replaced by a generated one.
     const titleSource: { titleSource?: TitleSource } = {};
     if (input.title !== null && input.title !== undefined) {
@@ -99,8 +110,9 @@ export class ConversationCommands {
     if (typeof input.pinned === 'boolean') changes.pinned = input.pinned;
     if (typeof input.archived === 'boolean') changes.archived = input.archived;
     const current = await ownedConversation(this.w.collections, user, id);
-    if (Object.keys(changes).length === 0) return current;
-    const update = updateWithOutbox({ $set: { ...changes, ...titleSource, updatedAt: this.w.now() } }, [conversationUpdated(current, changes)]);
+    if (Object.keys(changes).length === 0 && Object.keys(settings).length === 0) return current;
+    const $set = { ...changes, ...settings, ...titleSource, updatedAt: this.w.now() };
+    const update = Object.keys(changes).length > 0 ? updateWithOutbox({ $set }, [conversationUpdated(current, changes)]) : { $set };
     const updated = await this.w.collections.conversations.findOneAndUpdate({ _id: id, ownerId: user.userId, ...notDeleted }, update, { returnDocument: 'after' });
     if (!updated) throw codedError('NOT_FOUND', 'Conversation not found', { field: 'id' });
     this.w.eventsQueued();

@@ -1,4 +1,4 @@
-import { DateTimeScalar } from '@chatgraph/kit';
+import { DateTimeScalar, toFinishReason } from '@chatgraph/kit';
 import type { ConversationContext } from './context';
 import type { Resolvers } from './generated/resolvers';
 
@@ -68,6 +68,7 @@ export const resolvers: Resolvers = {
     id: (m) => m._id,
     // Documents written before fileIds existed have none.
     fileIds: (m) => m.fileIds ?? [],
+    finishReason: (m) => toFinishReason(m.finishReason),
     conversation: (m, _args, ctx) => ctx.conversation.reads.conversationOf(ctx.principal, m, ctx.loaders),
     children: (m, _args, ctx) => ctx.conversation.reads.children(m, ctx.loaders),
     siblingIndex: async (m, _args, ctx) => (await ctx.conversation.reads.siblingPosition(m, ctx.loaders)).index,

@@ -178,7 +178,8 @@ describe('User entity', () => {
 
     const other = await h.gql<{ _entities: Array<{ email: string } | null> }>(principalOf(bob), PRIVATE, { r: reps([alice.user.id]) });
     expect(codeOf(other)).toBe('FORBIDDEN');
-    expect(other.data?._entities).toEqual([null]);
+    // The private fields are nullable: each is null with its FORBIDDEN error, the user stays.
+    expect(other.data?._entities).toEqual([{ id: alice.user.id, email: null, role: null, emailVerified: null }]);
     expect(JSON.stringify(other)).not.toContain('e1@example.com');
 
     const byAdmin = await h.gql<{ _entities: Array<{ email: string } | null> }>(principalOf(adminAuth), PRIVATE, { r: reps([alice.user.id]) });

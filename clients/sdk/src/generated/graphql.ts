@@ -4,25 +4,42 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/** What an API key may do. */
+export type ApiKeyScope =
+  /** Queries and subscriptions. */
+  | 'READ'
+  /** Mutations too (except account, session and key management, which need a session). */
+  | 'WRITE';
+
+/** A password change. */
 export type ChangePasswordInput = {
+  /** The password in use. */
   currentPassword: string;
+  /** 8 to 128 characters, not the email, not a common password. */
   newPassword: string;
 };
 
+/** A new API key. */
 export type CreateApiKeyInput = {
   /** Optional lifetime; the key never expires when absent. */
   expiresInDays?: number | null | undefined;
+  /** A label to recognise it, 1 to 100 characters. */
   name: string;
-  /** Defaults to ["read", "write"]. */
-  scopes?: Array<string> | null | undefined;
+  /** Defaults to [READ, WRITE]. */
+  scopes?: Array<ApiKeyScope> | null | undefined;
 };
 
+/** Credentials to sign in with. */
 export type LoginInput = {
+  /** The account's address. */
   email: string;
+  /** The account's password. */
   password: string;
 };
 
+/** A new account. */
 export type RegisterInput = {
+  /** The sign-in address; a verification mail goes there. */
   email: string;
   /** 1 to 100 characters. */
   name: string;
@@ -30,11 +47,16 @@ export type RegisterInput = {
   password: string;
 };
 
+/** What an account may do. */
 export type Role =
+  /** May list users, change roles, disable and delete accounts and see provider health. */
   | 'ADMIN'
+  /** An ordinary account. */
   | 'USER';
 
+/** Profile changes; absent fields stay as they are. */
 export type UpdateProfileInput = {
+  /** 1 to 100 characters. */
   name?: string | null | undefined;
 };
 
@@ -43,14 +65,14 @@ export type RegisterMutationVariables = Exact<{
 }>;
 
 
-export type RegisterMutation = { register: { accessToken: string, refreshToken: string, accessTokenExpiresAt: Date | string, user: { id: string, email: string, name: string, role: Role, emailVerified: boolean, createdAt: Date | string } } };
+export type RegisterMutation = { register: { accessToken: string, refreshToken: string, accessTokenExpiresAt: Date | string, user: { id: string, email: string | null, name: string, role: Role | null, emailVerified: boolean | null, createdAt: Date | string } } };
 
 export type LoginMutationVariables = Exact<{
   input: LoginInput;
 }>;
 
 
-export type LoginMutation = { login: { accessToken: string, refreshToken: string, accessTokenExpiresAt: Date | string, user: { id: string, email: string, name: string, role: Role, emailVerified: boolean, createdAt: Date | string } } };
+export type LoginMutation = { login: { accessToken: string, refreshToken: string, accessTokenExpiresAt: Date | string, user: { id: string, email: string | null, name: string, role: Role | null, emailVerified: boolean | null, createdAt: Date | string } } };
 
 export type RefreshSessionMutationVariables = Exact<{
   refreshToken: string;
@@ -74,7 +96,7 @@ export type LogoutEverywhereMutation = { logoutEverywhere: boolean };
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type MeQuery = { me: { id: string, email: string, name: string, role: Role, emailVerified: boolean, createdAt: Date | string } | null };
+export type MeQuery = { me: { id: string, email: string | null, name: string, role: Role | null, emailVerified: boolean | null, createdAt: Date | string } | null };
 
 export type UpdateProfileMutationVariables = Exact<{
   input: UpdateProfileInput;
@@ -117,7 +139,7 @@ export type CreateApiKeyMutationVariables = Exact<{
 }>;
 
 
-export type CreateApiKeyMutation = { createApiKey: { secret: string, apiKey: { id: string, name: string, prefix: string, scopes: Array<string>, createdAt: Date | string, lastUsedAt: Date | string | null, expiresAt: Date | string | null } } };
+export type CreateApiKeyMutation = { createApiKey: { secret: string, apiKey: { id: string, name: string, prefix: string, scopes: Array<ApiKeyScope>, createdAt: Date | string, lastUsedAt: Date | string | null, expiresAt: Date | string | null } } };
 
 export type RevokeApiKeyMutationVariables = Exact<{
   id: string | number;
@@ -132,7 +154,7 @@ export type SetUserRoleMutationVariables = Exact<{
 }>;
 
 
-export type SetUserRoleMutation = { setUserRole: { id: string, role: Role } };
+export type SetUserRoleMutation = { setUserRole: { id: string, role: Role | null } };
 
 export type UsersQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -140,7 +162,7 @@ export type UsersQueryVariables = Exact<{
 }>;
 
 
-export type UsersQuery = { users: { edges: Array<{ cursor: string, node: { id: string, email: string, name: string, role: Role } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type UsersQuery = { users: { edges: Array<{ cursor: string, node: { id: string, email: string | null, name: string, role: Role | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 
 export const RegisterDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"Register"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"RegisterInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"register"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"accessToken"}},{"kind":"Field","name":{"kind":"Name","value":"refreshToken"}},{"kind":"Field","name":{"kind":"Name","value":"accessTokenExpiresAt"}},{"kind":"Field","name":{"kind":"Name","value":"user"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"role"}},{"kind":"Field","name":{"kind":"Name","value":"emailVerified"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}}]}}]}}]} as unknown as DocumentNode<RegisterMutation, RegisterMutationVariables>;

@@ -18,7 +18,7 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean; }
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
-  /** An ISO-8601 date-time in UTC, e.g. `2024-05-01T12:00:00.000Z`. */
+  /** An ISO-8601 date-time in UTC with milliseconds, e.g. `2024-05-01T12:00:00.000Z` (RFC 3339). */
   DateTime: { input: Date | string; output: Date | string; }
   _FieldSet: { input: unknown; output: unknown; }
 };
@@ -29,7 +29,9 @@ export type Scalars = {
  */
 export type Conversation = {
   __typename?: 'Conversation';
+  /** Archived by its owner (to hide from the main list). */
   archived: Scalars['Boolean']['output'];
+  /** The assistant whose thread this is, if any. */
   assistantId?: Maybe<Scalars['ID']['output']>;
   /**
    * The active path (root -> active leaf) as a connection, oldest first within a page. Without
@@ -40,9 +42,11 @@ export type Conversation = {
    * `first`/`after` page from the root. `totalCount` is the length of the active path.
    */
   branch: MessageConnection;
+  /** When it was created. */
   createdAt: Scalars['DateTime']['output'];
   /** Root -> the active leaf, in one list (prefer `branch` for long conversations). */
   currentBranch: Array<Message>;
+  /** The conversation's id. */
   id: Scalars['ID']['output'];
   /** When a message was last added; conversations are listed newest activity first. */
   lastActivityAt: Scalars['DateTime']['output'];
@@ -50,8 +54,11 @@ export type Conversation = {
   lastMessage?: Maybe<Message>;
   /** Every message of every branch, oldest first (the whole tree). Without arguments, the first 50. */
   messages: MessageConnection;
+  /** The catalog id of the model new messages use unless they name one; null: the default model. */
   model?: Maybe<Scalars['String']['output']>;
+  /** The user who owns it (the only one who can read it). */
   owner: User;
+  /** Pinned by its owner (to show first). */
   pinned: Scalars['Boolean']['output'];
   /** Sent to the model first in every generation. */
   systemPrompt?: Maybe<Scalars['String']['output']>;
@@ -59,6 +66,7 @@ export type Conversation = {
   tags: Array<Scalars['String']['output']>;
   /** 1 to 200 characters. */
   title: Scalars['String']['output'];
+  /** When it or its settings last changed. */
   updatedAt: Scalars['DateTime']['output'];
 };
 
@@ -97,21 +105,30 @@ export type ConversationConnection = {
   totalCount: Scalars['Int']['output'];
 };
 
+/** A conversation in a page of conversations. */
 export type ConversationEdge = {
   __typename?: 'ConversationEdge';
+  /** Pass it as `after` or `before` to page from here. */
   cursor: Scalars['String']['output'];
+  /** The conversation. */
   node: Conversation;
 };
 
 /** Filters of `User.conversations`; absent fields do not filter. */
 export type ConversationFilter = {
+  /** Only archived (true) or only not archived (false) conversations. */
   archived?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Only pinned (true) or only not pinned (false) conversations. */
   pinned?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Only conversations with this tag. */
   tag?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** `createConversation`'s settings; every field is optional. */
 export type CreateConversationInput = {
+  /** The assistant whose thread this is. */
   assistantId?: InputMaybe<Scalars['ID']['input']>;
+  /** A chat model of the catalog (`models(capability: CHAT)`); absent: the default model. */
   model?: InputMaybe<Scalars['String']['input']>;
   /** Sent to the model first in every generation; always kept when history is trimmed. */
   systemPrompt?: InputMaybe<Scalars['String']['input']>;
@@ -130,29 +147,58 @@ export type DeleteConversationPayload = {
   owner: User;
 };
 
+/** `editMessage`'s edit. */
 export type EditMessageInput = {
+  /** The edited text, at most 32,000 characters. */
   content: Scalars['String']['input'];
   /** Files attached to the edited message (the original's are not carried over): at most 10 distinct ids of at most 64 characters. */
   fileIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** A USER message; the edit becomes its sibling and the original stays. */
   messageId: Scalars['ID']['input'];
+  /** A chat model of the catalog for the new answer; absent: the conversation's model. */
   model?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** The owner's rating of an assistant message. */
 export type Feedback = {
   __typename?: 'Feedback';
+  /** What the owner said about the answer, at most 2,000 characters. */
   comment?: Maybe<Scalars['String']['output']>;
+  /** Up or down. */
   rating: Rating;
+  /** When the rating was last set. */
   updatedAt: Scalars['DateTime']['output'];
 };
+
+/** Why a generation ended. */
+export type FinishReason =
+  /** Stopped by its owner (`stopGeneration`). */
+  | 'ABORTED'
+  /** The provider's content filter cut the answer. */
+  | 'CONTENT_FILTER'
+  /** The provider or ai-gateway failed. */
+  | 'ERROR'
+  /** The instance running the generation stopped before it ended. */
+  | 'INTERRUPTED'
+  /** The answer reached the model's or the request's token limit. */
+  | 'LENGTH'
+  /** A reason the provider reported that the graph does not know. */
+  | 'OTHER'
+  /** The model finished its answer. */
+  | 'STOP'
+  /** The model stopped to call tools. */
+  | 'TOOL_CALLS';
 
 /** One message in a conversation's tree. */
 export type Message = {
   __typename?: 'Message';
+  /** The messages that follow it (replies, edits' answers, regenerations), oldest first. */
   children: Array<Message>;
   /** At most 32,000 characters for user messages; empty while an assistant message is pending. */
   content: Scalars['String']['output'];
+  /** The conversation it belongs to. */
   conversation: Conversation;
+  /** When it was written. */
   createdAt: Scalars['DateTime']['output'];
   /** The owner's rating of an assistant message. */
   feedback?: Maybe<Feedback>;
@@ -161,18 +207,27 @@ export type Message = {
    * resolves them (and checks that the caller owns each file).
    */
   fileIds: Array<Scalars['ID']['output']>;
-  finishReason?: Maybe<Scalars['String']['output']>;
+  /** Why an assistant message's generation ended; null while it runs and for user messages. */
+  finishReason?: Maybe<FinishReason>;
+  /** The message's id. */
   id: Scalars['ID']['output'];
+  /** The model that wrote an assistant message; null for user messages. */
   model?: Maybe<Scalars['String']['output']>;
+  /** The message it answers or follows; null for the first message. */
   parentId?: Maybe<Scalars['ID']['output']>;
+  /** Who wrote it. */
   role: MessageRole;
+  /** How many messages share its parent, itself included (1 when it has no alternatives). */
   siblingCount: Scalars['Int']['output'];
   /** Position among the messages with the same parent, oldest first (0-based). */
   siblingIndex: Scalars['Int']['output'];
+  /** Where it is in its life (user messages are always COMPLETE). */
   status: MessageStatus;
   /** The stream carrying the tokens of an assistant message (see `messageStream`). */
   streamId?: Maybe<Scalars['ID']['output']>;
+  /** Tokens of an assistant message's answer, once it ended. */
   tokenCount?: Maybe<Scalars['Int']['output']>;
+  /** When it last changed (an answer changes until it ends). */
   updatedAt: Scalars['DateTime']['output'];
 };
 
@@ -187,29 +242,44 @@ export type MessageConnection = {
   totalCount: Scalars['Int']['output'];
 };
 
+/** A message in a page of messages. */
 export type MessageEdge = {
   __typename?: 'MessageEdge';
+  /** Pass it as `after` or `before` to page from here. */
   cursor: Scalars['String']['output'];
+  /** The message. */
   node: Message;
 };
 
+/** Who wrote a message. */
 export type MessageRole =
+  /** The model. */
   | 'ASSISTANT'
+  /** Instructions to the model (not shown as a chat bubble). */
   | 'SYSTEM'
+  /** The person chatting. */
   | 'USER';
 
+/** Where a message is in its life. Only assistant messages are ever PENDING or STREAMING. */
 export type MessageStatus =
+  /** Stopped by its owner (`stopGeneration`); `content` holds the text so far. */
   | 'ABORTED'
+  /** Finished normally; `content` is final. */
   | 'COMPLETE'
+  /** The generation failed; `content` holds what arrived before the failure. */
   | 'FAILED'
+  /** The answer is created and waits for a model. */
   | 'PENDING'
+  /** Tokens are arriving (see `messageStream`). */
   | 'STREAMING';
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Creates an empty conversation. */
   createConversation: Conversation;
   /** Deletes the conversation and all its messages; the payload names what went. */
   deleteConversation: DeleteConversationPayload;
+  /** Edits a USER message: the edit becomes its sibling (a new branch) with a new answer. */
   editMessage: SendMessagePayload;
   /** A new conversation holding the path from the root to this message (unfinished answers become ABORTED). */
   forkConversation: Conversation;
@@ -225,6 +295,7 @@ export type Mutation = {
   setFeedback: Message;
   /** Snapshots the current branch behind a new read-only link; later changes do not show in it. */
   shareConversation: ShareLink;
+  /** Changes a conversation's title, flags, tags, model or system prompt. */
   updateConversation: Conversation;
 };
 
@@ -287,11 +358,16 @@ export type MutationUpdateConversationArgs = {
   input: UpdateConversationInput;
 };
 
+/** Where a page is in its list (Relay cursor connections). */
 export type PageInfo = {
   __typename?: 'PageInfo';
+  /** The last edge's cursor: pass it as `after` for the next page. */
   endCursor?: Maybe<Scalars['String']['output']>;
+  /** More items follow the page (forward paging; with `last`, true when `before` was given). */
   hasNextPage: Scalars['Boolean']['output'];
+  /** More items precede the page (backward paging; with `first`, true when `after` was given). */
   hasPreviousPage: Scalars['Boolean']['output'];
+  /** The first edge's cursor: pass it as `before` for the previous page. */
   startCursor?: Maybe<Scalars['String']['output']>;
 };
 
@@ -313,8 +389,11 @@ export type QuerySharedConversationArgs = {
   shareId: Scalars['ID']['input'];
 };
 
+/** A rating of an assistant message. */
 export type Rating =
+  /** A bad answer. */
   | 'THUMBS_DOWN'
+  /** A good answer. */
   | 'THUMBS_UP';
 
 /** What `revokeShare` ended. */
@@ -328,6 +407,7 @@ export type RevokeSharePayload = {
   shareId: Scalars['ID']['output'];
 };
 
+/** `sendMessage`'s message. */
 export type SendMessageInput = {
   /** At most 32,000 characters. */
   content: Scalars['String']['input'];
@@ -335,6 +415,7 @@ export type SendMessageInput = {
   conversationId?: InputMaybe<Scalars['ID']['input']>;
   /** Files attached to the message: at most 10 distinct ids of at most 64 characters. */
   fileIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** A chat model of the catalog for this answer; absent: the conversation's model. */
   model?: InputMaybe<Scalars['String']['input']>;
   /** Absent: the conversation's active leaf. */
   parentId?: InputMaybe<Scalars['ID']['input']>;
@@ -361,10 +442,13 @@ export type SendMessagePayload = {
 /** A read-only link to a snapshot of a conversation's current branch. */
 export type ShareLink = {
   __typename?: 'ShareLink';
+  /** The conversation that was shared. */
   conversationId: Scalars['ID']['output'];
+  /** When the snapshot was taken. */
   createdAt: Scalars['DateTime']['output'];
   /** The share id again, so a normalized cache keys the link (`ShareLink:<id>`). */
   id: Scalars['ID']['output'];
+  /** Put it in the link: anyone may read `sharedConversation(shareId)`. */
   shareId: Scalars['ID']['output'];
 };
 
@@ -377,22 +461,38 @@ export type SharedConversation = {
   id: Scalars['ID']['output'];
   /** The branch that was active when it was shared, root first. */
   messages: Array<SharedMessage>;
+  /** The share's id (from the link). */
   shareId: Scalars['ID']['output'];
+  /** The conversation's title when it was shared. */
   title: Scalars['String']['output'];
 };
 
+/** One message of a share's snapshot: only what a reader of the link may see. */
 export type SharedMessage = {
   __typename?: 'SharedMessage';
+  /** Its text when the conversation was shared. */
   content: Scalars['String']['output'];
+  /** When it was written. */
   createdAt: Scalars['DateTime']['output'];
+  /** The model that wrote an assistant message. */
   model?: Maybe<Scalars['String']['output']>;
+  /** Who wrote it. */
   role: MessageRole;
 };
 
+/** `updateConversation`'s changes: absent or null fields are left as they are. */
 export type UpdateConversationInput = {
+  /** Archive or unarchive. */
   archived?: InputMaybe<Scalars['Boolean']['input']>;
+  /** A chat model of the catalog (`models(capability: CHAT)`) for the next answers; BAD_USER_INPUT otherwise. */
+  model?: InputMaybe<Scalars['String']['input']>;
+  /** Pin or unpin. */
   pinned?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Sent to the model first in every later generation, at most 32,000 characters; an empty string removes it. */
+  systemPrompt?: InputMaybe<Scalars['String']['input']>;
+  /** Replaces the tags: at most 20 of 1 to 50 characters. */
   tags?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** 1 to 200 characters; a title set here is never replaced by a generated one. */
   title?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -400,9 +500,11 @@ export type User = {
   __typename?: 'User';
   /**
    * The user's conversations, newest activity first (without arguments, the first 20). Only the
-   * user themself may list them (FORBIDDEN otherwise).
+   * user themself may list them: for anyone else the field is null with a FORBIDDEN error, and the
+   * rest of the user still resolves.
    */
-  conversations: ConversationConnection;
+  conversations?: Maybe<ConversationConnection>;
+  /** The user's id. */
   id: Scalars['ID']['output'];
 };
 
@@ -531,6 +633,7 @@ export type ResolversTypes = ResolversObject<{
   DeleteConversationPayload: ResolverTypeWrapper<DeletedConversation>;
   EditMessageInput: EditMessageInput;
   Feedback: ResolverTypeWrapper<Feedback>;
+  FinishReason: FinishReason;
   Message: ResolverTypeWrapper<MessageDoc>;
   MessageConnection: ResolverTypeWrapper<MessagePage>;
   MessageEdge: ResolverTypeWrapper<Omit<MessageEdge, 'node'> & { node: ResolversTypes['Message'] }>;
@@ -636,7 +739,7 @@ export type MessageResolvers<ContextType = ConversationContext, ParentType exten
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   feedback?: Resolver<Maybe<ResolversTypes['Feedback']>, ParentType, ContextType>;
   fileIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
-  finishReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  finishReason?: Resolver<Maybe<ResolversTypes['FinishReason']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   model?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   parentId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
@@ -724,7 +827,7 @@ export type SharedMessageResolvers<ContextType = ConversationContext, ParentType
 
 export type UserResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
-  conversations?: Resolver<ResolversTypes['ConversationConnection'], ParentType, ContextType, Partial<UserConversationsArgs>>;
+  conversations?: Resolver<Maybe<ResolversTypes['ConversationConnection']>, ParentType, ContextType, Partial<UserConversationsArgs>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 

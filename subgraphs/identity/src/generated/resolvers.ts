@@ -15,57 +15,82 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean; }
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
-  /** An ISO-8601 date-time in UTC, e.g. `2024-05-01T12:00:00.000Z`. */
+  /** An ISO-8601 date-time in UTC with milliseconds, e.g. `2024-05-01T12:00:00.000Z` (RFC 3339). */
   DateTime: { input: Date | string; output: Date | string; }
   _FieldSet: { input: unknown; output: unknown; }
 };
 
+/** A long-lived credential for scripts and integrations (`Authorization: Bearer <key>`). */
 export type ApiKey = {
   __typename?: 'ApiKey';
+  /** When it was created. */
   createdAt: Scalars['DateTime']['output'];
+  /** When it stops working; null: never. */
   expiresAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The key's id (not the secret). */
   id: Scalars['ID']['output'];
   /** Updated at most once a minute. */
   lastUsedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** A label chosen by its owner. */
   name: Scalars['String']['output'];
   /** The first characters of the key, to recognise it (e.g. `cgk_1a2b3c4d`). */
   prefix: Scalars['String']['output'];
-  /** `read` and/or `write`. */
-  scopes: Array<Scalars['String']['output']>;
+  /** What the key may do. */
+  scopes: Array<ApiKeyScope>;
 };
 
+/** What an API key may do. */
+export type ApiKeyScope =
+  /** Queries and subscriptions. */
+  | 'READ'
+  /** Mutations too (except account, session and key management, which need a session). */
+  | 'WRITE';
+
+/** A signed-in session: a short-lived access token and the refresh token that renews it. */
 export type AuthPayload = {
   __typename?: 'AuthPayload';
   /** Ed25519-signed JWT for `Authorization: Bearer`; verify it with `/.well-known/jwks.json`. */
   accessToken: Scalars['String']['output'];
+  /** When the access token stops working: refresh before. */
   accessTokenExpiresAt: Scalars['DateTime']['output'];
   /** Opaque, single-use: exchange it with `refreshSession` for a new pair. */
   refreshToken: Scalars['String']['output'];
+  /** The signed-in user (its private fields are readable in this response). */
   user: User;
 };
 
+/** A password change. */
 export type ChangePasswordInput = {
+  /** The password in use. */
   currentPassword: Scalars['String']['input'];
+  /** 8 to 128 characters, not the email, not a common password. */
   newPassword: Scalars['String']['input'];
 };
 
+/** A new API key. */
 export type CreateApiKeyInput = {
   /** Optional lifetime; the key never expires when absent. */
   expiresInDays?: InputMaybe<Scalars['Int']['input']>;
+  /** A label to recognise it, 1 to 100 characters. */
   name: Scalars['String']['input'];
-  /** Defaults to ["read", "write"]. */
-  scopes?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Defaults to [READ, WRITE]. */
+  scopes?: InputMaybe<Array<ApiKeyScope>>;
 };
 
+/** A new API key and, this once, its secret. */
 export type CreatedApiKey = {
   __typename?: 'CreatedApiKey';
+  /** The key as `User.apiKeys` lists it. */
   apiKey: ApiKey;
   /** The full key. It is shown once and cannot be recovered. */
   secret: Scalars['String']['output'];
 };
 
+/** Credentials to sign in with. */
 export type LoginInput = {
+  /** The account's address. */
   email: Scalars['String']['input'];
+  /** The account's password. */
   password: Scalars['String']['input'];
 };
 
@@ -73,6 +98,7 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Needs the current password; ends every session (sign in again with the new password). */
   changePassword: Scalars['Boolean']['output'];
+  /** Creates an API key for the caller (session only); the secret is shown once. */
   createApiKey: CreatedApiKey;
   /**
    * ADMIN only. Deletes the account (its email can register again) and, through the
@@ -87,6 +113,7 @@ export type Mutation = {
   disableUser: User;
   /** ADMIN only. Lets a disabled account sign in again (its old sessions stay ended). */
   enableUser: User;
+  /** Signs in with email and password. */
   login: AuthPayload;
   /** Ends the session the refresh token belongs to. Always true. */
   logout: Scalars['Boolean']['output'];
@@ -104,7 +131,9 @@ export type Mutation = {
   revokeApiKey: RevokeApiKeyPayload;
   /** ADMIN only. The last ADMIN cannot be demoted. Takes effect at every router within seconds. */
   setUserRole: User;
+  /** Changes the caller's profile. */
   updateProfile: User;
+  /** Confirms the address with the token from the verification mail. */
   verifyEmail: Scalars['Boolean']['output'];
 };
 
@@ -185,11 +214,16 @@ export type MutationVerifyEmailArgs = {
   token: Scalars['String']['input'];
 };
 
+/** Where a page is in its list (Relay cursor connections). */
 export type PageInfo = {
   __typename?: 'PageInfo';
+  /** The last edge's cursor: pass it as `after` for the next page. */
   endCursor?: Maybe<Scalars['String']['output']>;
+  /** More items follow the page (forward paging; with `last`, true when `before` was given). */
   hasNextPage: Scalars['Boolean']['output'];
+  /** More items precede the page (backward paging; with `first`, true when `after` was given). */
   hasPreviousPage: Scalars['Boolean']['output'];
+  /** The first edge's cursor: pass it as `before` for the previous page. */
   startCursor?: Maybe<Scalars['String']['output']>;
 };
 
@@ -197,6 +231,7 @@ export type Query = {
   __typename?: 'Query';
   /** The signed-in user, or null for anonymous callers. */
   me?: Maybe<User>;
+  /** Any user by id (public fields for any signed-in caller); null when unknown. */
   user?: Maybe<User>;
   /** ADMIN only. Ordered by registration, oldest first (without arguments, the first 20). */
   users: UserConnection;
@@ -215,7 +250,9 @@ export type QueryUsersArgs = {
   last?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** A new account. */
 export type RegisterInput = {
+  /** The sign-in address; a verification mail goes there. */
   email: Scalars['String']['input'];
   /** 1 to 100 characters. */
   name: Scalars['String']['input'];
@@ -232,28 +269,40 @@ export type RevokeApiKeyPayload = {
   user?: Maybe<User>;
 };
 
+/** What an account may do. */
 export type Role =
+  /** May list users, change roles, disable and delete accounts and see provider health. */
   | 'ADMIN'
+  /** An ordinary account. */
   | 'USER';
 
+/** Profile changes; absent fields stay as they are. */
 export type UpdateProfileInput = {
+  /** 1 to 100 characters. */
   name?: InputMaybe<Scalars['String']['input']>;
 };
 
 /**
  * A person with an account. `id`, `name` and `createdAt` are visible to any signed-in caller;
- * `email`, `emailVerified`, `role` and `apiKeys` only to the user themself or an ADMIN (FORBIDDEN otherwise).
+ * `email`, `emailVerified`, `role` and `apiKeys` only to the user themself or an ADMIN: for anyone
+ * else those fields are null with a FORBIDDEN error each, and the rest of the user still resolves.
  */
 export type User = {
   __typename?: 'User';
-  /** The user's API keys that are not revoked, newest first. Secrets are never shown again. */
-  apiKeys: Array<ApiKey>;
+  /** The user's API keys that are not revoked, newest first. Secrets are never shown again. Self or ADMIN only (null with FORBIDDEN otherwise). */
+  apiKeys?: Maybe<Array<ApiKey>>;
+  /** When the account was registered. */
   createdAt: Scalars['DateTime']['output'];
-  email: Scalars['String']['output'];
-  emailVerified: Scalars['Boolean']['output'];
+  /** The sign-in address. Self or ADMIN only (null with FORBIDDEN otherwise). */
+  email?: Maybe<Scalars['String']['output']>;
+  /** Whether the address was confirmed. Self or ADMIN only (null with FORBIDDEN otherwise). */
+  emailVerified?: Maybe<Scalars['Boolean']['output']>;
+  /** The user's id. */
   id: Scalars['ID']['output'];
+  /** The display name, 1 to 100 characters. */
   name: Scalars['String']['output'];
-  role: Role;
+  /** Self or ADMIN only (null with FORBIDDEN otherwise). */
+  role?: Maybe<Role>;
 };
 
 /** A page of users. */
@@ -267,9 +316,12 @@ export type UserConnection = {
   totalCount: Scalars['Int']['output'];
 };
 
+/** A user in a page of users. */
 export type UserEdge = {
   __typename?: 'UserEdge';
+  /** Pass it as `after` or `before` to page from here. */
   cursor: Scalars['String']['output'];
+  /** The user. */
   node: User;
 };
 
@@ -371,6 +423,7 @@ export type ResolversTypes = ResolversObject<{
   ApiKey: ResolverTypeWrapper<ApiKeyView>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  ApiKeyScope: ApiKeyScope;
   AuthPayload: ResolverTypeWrapper<AuthResult>;
   ChangePasswordInput: ChangePasswordInput;
   CreateApiKeyInput: CreateApiKeyInput;
@@ -422,7 +475,7 @@ export type ApiKeyResolvers<ContextType = IdentityContext, ParentType extends Re
   lastUsedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   prefix?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  scopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  scopes?: Resolver<Array<ResolversTypes['ApiKeyScope']>, ParentType, ContextType>;
 }>;
 
 export type AuthPayloadResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['AuthPayload'] = ResolversParentTypes['AuthPayload']> = ResolversObject<{
@@ -480,13 +533,13 @@ export type RevokeApiKeyPayloadResolvers<ContextType = IdentityContext, ParentTy
 
 export type UserResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
-  apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType>;
+  apiKeys?: Resolver<Maybe<Array<ResolversTypes['ApiKey']>>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  emailVerified?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  email?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  emailVerified?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  role?: Resolver<ResolversTypes['Role'], ParentType, ContextType>;
+  role?: Resolver<Maybe<ResolversTypes['Role']>, ParentType, ContextType>;
 }>;
 
 export type UserConnectionResolvers<ContextType = IdentityContext, ParentType extends ResolversParentTypes['UserConnection'] = ResolversParentTypes['UserConnection']> = ResolversObject<{
