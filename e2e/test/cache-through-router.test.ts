@@ -322,3 +322,11 @@ describe('fields forbidden to other users', () => {
     expect(own.data?.me).toEqual({ email: 'ida-private@example.com', role: expect.stringMatching(/^(USER|ADMIN)$/) });
   });
 });
+
+describe('the schema clients introspect through the router', () => {
+  it('names the DateTime specification and describes fields', async () => {
+    const res = await raw<{ dateTime: { specifiedByURL: string | null }; message: { fields: Array<{ name: string; description: string | null }> } }>(undefined, '{ dateTime: __type(name: "DateTime") { specifiedByURL } message: __type(name: "Message") { fields { name description } } }');
+    expect(res.data?.dateTime.specifiedByURL).toBe('https://scalars.graphql.org/andimarek/date-time');
+    expect(res.data?.message.fields.filter((f) => !f.description)).toEqual([]);
+  });
+});
