@@ -254,10 +254,10 @@ export class IdentityService {
   }
 
   /** ADMIN: removes the account here and, through `identity.user.v1` `user.deleted`, its data elsewhere. */
-  async deleteUser(principal: Principal, userId: string): Promise<true> {
+  async deleteUser(principal: Principal, userId: string): Promise<{ deletedUserId: string }> {
     const me = await this.requireLiveAdmin(principal);
     await this.admin.delete(me.userId, userId);
-    return true;
+    return { deletedUserId: userId };
   }
 
   // API keys ------------------------------------------------------------------------------
