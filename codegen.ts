@@ -8,11 +8,11 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 const subgraphs: Record<string, { context: string; mappers?: Record<string, string> }> = {
   identity: {
     context: '../context#IdentityContext',
-    mappers: { User: '../users#UserView', ApiKey: '../apiKeys#ApiKeyView', AuthPayload: '../service#AuthResult' },
+    mappers: { User: '../users#UserView', ApiKey: '../apiKeys#ApiKeyView', AuthPayload: '../service#AuthResult', UserConnection: '../users#UserPage', RevokeApiKeyPayload: '../service#RevokedApiKey' },
   },
   conversation: {
     context: '../context#ConversationContext',
-    mappers: { User: '../resolvers#UserRef', Conversation: '../store#ConversationDoc', Message: '../store#MessageDoc', SendMessagePayload: '../sending#SendResult', ShareLink: '../store#ShareDoc', SharedConversation: '../store#ShareDoc' },
+    mappers: { User: '../resolvers#UserRef', Conversation: '../store#ConversationDoc', Message: '../store#MessageDoc', SendMessagePayload: '../service#SendPayload', DeleteConversationPayload: '../conversations#DeletedConversation', RevokeSharePayload: '../sharing#RevokedShare', ShareLink: '../store#ShareDoc', SharedConversation: '../store#ShareDoc', ConversationConnection: '../reads#ConversationPage', MessageConnection: '../reads#MessagePage' },
   },
   'ai-gateway': {
     context: '../context#AiGatewayContext',

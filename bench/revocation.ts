@@ -98,7 +98,7 @@ async function apiKeyRound(stack: EmbeddedStack, email: string, round: number): 
     gql(stack.url, login.accessToken, 'mutation($n: String!) { createApiKey(input: { name: $n }) { secret apiKey { id } } }', { n: `bench-${round}` }),
   );
   const socket = await openSocket(stack.url, createApiKey.secret);
-  await data(gql(stack.url, login.accessToken, 'mutation($id: ID!) { revokeApiKey(id: $id) }', { id: createApiKey.apiKey.id }));
+  await data(gql(stack.url, login.accessToken, 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedApiKeyId } }', { id: createApiKey.apiKey.id }));
   const since = Date.now();
   const [http, closed] = await Promise.all([
     untilRefused(since, async () => (await gql(stack.url, createApiKey.secret, '{ me { id } }')).errors?.[0]?.extensions?.code === 'UNAUTHENTICATED'),

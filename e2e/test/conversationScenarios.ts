@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createEmbeddedEventBus, createEmbeddedStore, createLogger, createMailer, type EventBus } from '@chatgraph/kit';
+import { createEmbeddedEventBus, createEmbeddedStore, createLogger, createMailer, type DocumentStore, type EventBus } from '@chatgraph/kit';
 import { loadConversationConfig } from '../../subgraphs/conversation/src/config';
 import { buildConversation } from '../../subgraphs/conversation/src/server';
 import { loadIdentityConfig } from '../../subgraphs/identity/src/config';
@@ -193,13 +193,13 @@ export function describeConversationScenarios(target: () => RouterTarget, { trie
       expect(JSON.stringify(read)).not.toContain(ada.userId);
 
       expect(codeOf(await gql(eve.token, 'mutation($id: ID!) { shareConversation(id: $id) { shareId } }', { id: first.conversation.id }))).toBe('NOT_FOUND');
-      expect(codeOf(await gql(eve.token, 'mutation($s: ID!) { revokeShare(shareId: $s) }', { s: link.shareId }))).toBe('NOT_FOUND');
+      expect(codeOf(await gql(eve.token, 'mutation($s: ID!) { revokeShare(shareId: $s) { revoked } }', { s: link.shareId }))).toBe('NOT_FOUND');
       expect((await gql<{ sharedConversation: unknown }>(undefined, SHARED, { s: link.shareId })).data?.sharedConversation).not.toBeNull();
-      expect((await data<{ revokeShare: boolean }>(ada.token, 'mutation($s: ID!) { revokeShare(shareId: $s) }', { s: link.shareId })).revokeShare).toBe(true);
+      expect((await data<{ revokeShare: { revoked: boolean } }>(ada.token, 'mutation($s: ID!) { revokeShare(shareId: $s) { revoked } }', { s: link.shareId })).revokeShare.revoked).toBe(true);
       const revoked = await gql<{ sharedConversation: unknown }>(undefined, SHARED, { s: link.shareId });
       expect(revoked.errors).toBeUndefined();
       expect(revoked.data?.sharedConversation).toBeNull();
-      expect((await data<{ revokeShare: boolean }>(ada.token, 'mutation($s: ID!) { revokeShare(shareId: $s) }', { s: link.shareId })).revokeShare).toBe(false);
+      expect((await data<{ revokeShare: { revoked: boolean } }>(ada.token, 'mutation($s: ID!) { revokeShare(shareId: $s) { revoked } }', { s: link.shareId })).revokeShare.revoked).toBe(false);
     });
 
     it("every mutation on another user's conversation or message is NOT_FOUND and changes nothing", async () => {
@@ -208,7 +208,7 @@ export function describeConversationScenarios(target: () => RouterTarget, { trie
       const before = await state();
       const attempts = [
         gql(eve.token, 'mutation($id: ID!) { updateConversation(id: $id, input: { title: "pwned", pinned: true }) { id } }', { id }),
-        gql(eve.token, 'mutation($id: ID!) { deleteConversation(id: $id) }', { id }),
+        gql(eve.token, 'mutation($id: ID!) { deleteConversation(id: $id) { deletedConversationId } }', { id }),
         gql(eve.token, 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { streamId } }', { i: { conversationId: id, content: 'hi' } }),
         gql(eve.token, 'mutation($i: EditMessageInput!) { editMessage(input: $i) { streamId } }', { i: { messageId: second.userMessage.id, content: 'hi' } }),
         gql(eve.token, 'mutation($id: ID!) { regenerateMessage(messageId: $id) { streamId } }', { id: second.assistantMessage.id }),
@@ -225,7 +225,7 @@ export function describeConversationScenarios(target: () => RouterTarget, { trie
       const own = (await data<{ createConversation: { id: string } }>(eve.token, 'mutation { createConversation { id } }')).createConversation;
       expect(codeOf(await gql(eve.token, 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { streamId } }', { i: { conversationId: own.id, parentId: second.assistantMessage.id, content: 'hi' } }))).toBe('BAD_USER_INPUT');
       // Anonymous callers are turned away before reaching anything.
-      expect(codeOf(await gql(undefined, 'mutation($id: ID!) { deleteConversation(id: $id) }', { id }))).toBe('UNAUTHENTICATED');
+      expect(codeOf(await gql(undefined, 'mutation($id: ID!) { deleteConversation(id: $id) { deletedConversationId } }', { id }))).toBe('UNAUTHENTICATED');
       expect(await state()).toEqual(before);
     });
   });
@@ -236,7 +236,7 @@ export function describeConversationScenarios(target: () => RouterTarget, { trie
  * adapters, router composed from both), but keeping conversation's bus so the test can publish
  * generation outcomes on it: the embedded bus is single-process and locks its directory.
  */
-export async function startEmbeddedWithBus(): Promise<RouterTarget & { stop(): Promise<void> }> {
+export async function startEmbeddedWithBus(): Promise<RouterTarget & { stop(): Promise<void>; conversationStore: DocumentStore }> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'chatgraph-e2e-scenarios-'));
   const logger = (name: string) => createLogger({ name, level: 'silent' });
   const shared = { INTERNAL_SIGNING_SECRET: 'e2e-scenarios-signing-secret-0123456789', DATA_DIR: dataDir, LOG_LEVEL: 'silent', ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1' };
@@ -273,6 +273,8 @@ export async function startEmbeddedWithBus(): Promise<RouterTarget & { stop(): P
       url: `${base}/graphql`,
       publish: async (event, conversationId) => void (await bus.publish(aiGenerationV1.topic, [{ key: conversationId, event }])),
       stop,
+      // Tests that need a long history seed it here rather than through thousands of turns.
+      conversationStore: store,
     };
   } catch (err) {
     await stop();

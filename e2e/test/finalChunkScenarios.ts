@@ -233,7 +233,7 @@ export function describeFinalChunk(name: string, target: () => FinalChunkTarget)
       await runTurn(apollo.client, { conversationId, content: 'a conversation whose second answer is stopped' }, { titled: true, timeoutMs });
       const result = await runTurn(apollo.client, { conversationId, content: 'please stop this answer midway' }, { stop: true, titled: true, timeoutMs });
       expect(result.network?.status).toBe('ABORTED');
-      expect(result.network?.finishReason).toBe('aborted');
+      expect(result.network?.finishReason).toBe('ABORTED');
       expect(result.cached).toEqual(result.network);
       expect(await expiredHolds(target().streamingUrls())).toBe(0);
     });

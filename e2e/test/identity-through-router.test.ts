@@ -152,7 +152,7 @@ describe('identity through the router', () => {
 
   it('authenticates API keys through the router and stops honouring them once revoked', async () => {
     const { register } = await client().request(RegisterDocument, { input: { email: 'ada@example.com', password, name: 'Ada' } });
-    const created = (await client(register.accessToken).request(CreateApiKeyDocument, { input: { name: 'ci', scopes: ['read'] } })).createApiKey;
+    const created = (await client(register.accessToken).request(CreateApiKeyDocument, { input: { name: 'ci', scopes: ['READ'] } })).createApiKey;
     expect(created.secret.startsWith('cgk_')).toBe(true);
     expect((await client(created.secret).request(MeDocument)).me?.email).toBe('ada@example.com');
     // A read-only key cannot run mutations, and no key can mint keys.

@@ -246,12 +246,12 @@ export function describeLiveChat(name: string, target: () => LiveChatTarget): vo
       expect(start?.message?.conversation.title.length).toBeGreaterThan(0);
       // Token chunks are not hydrated: `message` is null between the first and the last chunk.
       expect(rest.slice(0, -1).every((c) => c.message === null && c.delta.length > 0)).toBe(true);
-      expect(done).toMatchObject({ done: true, status: 'COMPLETE', finishReason: 'stop', message: { id: sent.assistantMessage.id } });
+      expect(done).toMatchObject({ done: true, status: 'COMPLETE', finishReason: 'STOP', message: { id: sent.assistantMessage.id } });
       expect(done?.usage?.completionTokens).toBeGreaterThan(0);
       expect(done?.usage?.totalTokens).toBe((done?.usage?.promptTokens ?? 0) + (done?.usage?.completionTokens ?? 0));
 
       const stored = await finalAnswer(url, ada, sent.assistantMessage.id, timeoutMs);
-      expect(stored).toMatchObject({ status: 'COMPLETE', content: textOf(chunks), tokenCount: done?.usage?.completionTokens, finishReason: 'stop' });
+      expect(stored).toMatchObject({ status: 'COMPLETE', content: textOf(chunks), tokenCount: done?.usage?.completionTokens, finishReason: 'STOP' });
     });
 
     it('resumes after a reconnect with exactly the chunks it missed', async () => {
@@ -286,7 +286,7 @@ export function describeLiveChat(name: string, target: () => LiveChatTarget): vo
       expect(stopped.data?.stopGeneration).toBe(true);
       expect((await stream.ended).error).toBeUndefined();
       expectWellFormed(stream.chunks);
-      expect(stream.chunks.at(-1)).toMatchObject({ done: true, status: 'ABORTED', finishReason: 'aborted' });
+      expect(stream.chunks.at(-1)).toMatchObject({ done: true, status: 'ABORTED', finishReason: 'ABORTED' });
       const stored = await finalAnswer(url, ada, sent.assistantMessage.id, timeoutMs);
       expect(stored).toMatchObject({ status: 'ABORTED', content: textOf(stream.chunks) });
       const after = await gql<{ activeStreams: Array<{ streamId: string }> }>(url, ada, '{ activeStreams { streamId } }');

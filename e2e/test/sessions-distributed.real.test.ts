@@ -70,7 +70,7 @@ describe('sessions end on every router (Redis, Kafka, two routers)', () => {
     const shared = async () => (await gql(on(1), undefined, 'query($s: ID!) { sharedConversation(shareId: $s) { title } }', { s: share.shareId })).data?.sharedConversation;
     expect(await shared()).toEqual({ title: 'mine' });
 
-    dataOf(await gql(on(0), admin.accessToken, 'mutation($id: ID!) { deleteUser(id: $id) }', { id: doomed.user.id }));
+    dataOf(await gql(on(0), admin.accessToken, 'mutation($id: ID!) { deleteUser(id: $id) { deletedUserId } }', { id: doomed.user.id }));
     expect(await codeWhenRefused(() => me(1, doomed.accessToken), 200)).toBe('UNAUTHENTICATED');
     let left = await shared();
     for (let i = 0; i < 300 && left; i++) {

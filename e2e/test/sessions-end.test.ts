@@ -109,7 +109,7 @@ describe('sessions end when they should', () => {
       await run(owner.accessToken, 'mutation { createApiKey(input: { name: "ci" }) { secret apiKey { id } } }'),
     ).createApiKey;
     const socket = await openSocket(stack.url, created.secret);
-    dataOf(await run(owner.accessToken, 'mutation($id: ID!) { revokeApiKey(id: $id) }', { id: created.apiKey.id }));
+    dataOf(await run(owner.accessToken, 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedApiKeyId } }', { id: created.apiKey.id }));
     expect(await socket.closedWithin(SOCKET_BOUND_MS)).toBe(4403);
     expect(await codeWhenRefused(() => me(created.secret))).toBe('UNAUTHENTICATED');
   });
@@ -173,7 +173,7 @@ describe('sessions end when they should', () => {
       )).data;
     expect(await held()).toEqual({ conversation: { id: sent.conversation.id }, _entities: [{ id: sent.userMessage.id }] });
 
-    expect(dataOf(await run(admin.accessToken, 'mutation($id: ID!) { deleteUser(id: $id) }', { id: doomed.user.id }))).toEqual({ deleteUser: true });
+    expect(dataOf(await run(admin.accessToken, 'mutation($id: ID!) { deleteUser(id: $id) { deletedUserId } }', { id: doomed.user.id }))).toEqual({ deleteUser: { deletedUserId: doomed.user.id } });
 
     expect(await codeWhenRefused(() => me(doomed.accessToken))).toBe('UNAUTHENTICATED');
     expect(await socket.closedWithin(SOCKET_BOUND_MS)).toBe(4403);
@@ -195,7 +195,7 @@ describe('sessions end when they should', () => {
     dataOf(await run(admin.accessToken, 'mutation($id: ID!) { setUserRole(userId: $id, role: USER) { id } }', { id: subject.user.id }));
     dataOf(await run(admin.accessToken, 'mutation($id: ID!) { disableUser(id: $id) { id } }', { id: subject.user.id }));
     dataOf(await run(admin.accessToken, 'mutation($id: ID!) { enableUser(id: $id) { id } }', { id: subject.user.id }));
-    dataOf(await run(admin.accessToken, 'mutation($id: ID!) { deleteUser(id: $id) }', { id: subject.user.id }));
+    dataOf(await run(admin.accessToken, 'mutation($id: ID!) { deleteUser(id: $id) { deletedUserId } }', { id: subject.user.id }));
     const ofSubject = () => userEvents.filter((e) => e.subject.userId === subject.user.id);
     for (let i = 0; i < 100 && ofSubject().length < 7; i++) await new Promise((r) => setTimeout(r, 50));
     expect(ofSubject().map((e) => e.type)).toEqual(['user.registered', 'user.updated', 'user.role-changed', 'user.role-changed', 'user.disabled', 'user.enabled', 'user.deleted']);
@@ -206,6 +206,6 @@ describe('sessions end when they should', () => {
 
   it('refuses to disable or delete the last ADMIN', async () => {
     expect(codeOf(await run(admin.accessToken, 'mutation($id: ID!) { disableUser(id: $id) { id } }', { id: admin.user.id }))).toBe('CONFLICT');
-    expect(codeOf(await run(admin.accessToken, 'mutation($id: ID!) { deleteUser(id: $id) }', { id: admin.user.id }))).toBe('CONFLICT');
+    expect(codeOf(await run(admin.accessToken, 'mutation($id: ID!) { deleteUser(id: $id) { deletedUserId } }', { id: admin.user.id }))).toBe('CONFLICT');
   });
 });

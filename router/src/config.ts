@@ -73,7 +73,7 @@ export const ROUTER_CONFIG_SPEC = {
   MAX_ALIASES: int({ description: 'Most aliased fields allowed in an operation (fragments expanded).', default: 30, min: 0 }),
   MAX_ROOT_FIELDS: int({ description: 'Most root fields allowed in an operation.', default: 20, min: 1 }),
   MAX_COST: int({
-    description: 'Highest static cost allowed in an operation: each field costs 1, a list field multiplies its selection by its `first`/`last`/`limit` argument (10 when it has none).',
+    description: 'Highest static cost allowed in an operation: each field costs 1, a list or connection field multiplies its selection by its `first`/`last`/`limit` argument (50 when a field taking one gets none, 10 for a list without one).',
     default: 5000,
     min: 1,
   }),

@@ -9,6 +9,6 @@ export type { Authenticator } from './auth';
 export type { RouterContext } from './context';
 export { ROUTER_PRINCIPAL } from './context';
 export { measureOperation, type OperationLimits, type OperationShape } from './limits';
-export { compileCost, evaluateCost, DEFAULT_LIST_SIZE, type CostNode } from './cost';
+export { compileCost, evaluateCost, DEFAULT_LIST_SIZE, DEFAULT_PAGE_SIZE, type CostNode } from './cost';
 export { API_KEY_PREFIX } from './apiKeys';
 export { WRITE_SCOPE } from './scopes';

@@ -205,6 +205,9 @@ function parseProvider(c: Checker, raw: unknown, path: string, env: Env): Provid
   return { id, kind: 'openai', baseURL, apiKeyEnv, apiKey, ...(apiKeyHeader ? { apiKeyHeader } : {}), headers, timeoutMs, streamUsage };
 }
 
+/** What a model can be used for (`ModelCapability` in the graph, upper-cased). */
+export const MODEL_CAPABILITIES = ['chat', 'vision', 'embeddings', 'tools'] as const;
+
 function parseModel(c: Checker, raw: unknown, path: string): ModelSpec | undefined {
   const obj = c.object(raw, path);
   if (!obj) return undefined;
@@ -216,7 +219,9 @@ function parseModel(c: Checker, raw: unknown, path: string): ModelSpec | undefin
   const caps = obj.capabilities === undefined ? ['chat'] : c.array(obj.capabilities, `${path}.capabilities`);
   caps?.forEach((cap, i) => {
     const value = c.id(cap, `${path}.capabilities[${i}]`);
-    if (value) capabilities.push(value);
+    // The graph shows capabilities as a closed enum (ModelCapability): an unknown word is a config error.
+    if (value && !(MODEL_CAPABILITIES as readonly string[]).includes(value)) c.fail(`${path}.capabilities[${i}]`, `must be one of ${MODEL_CAPABILITIES.join(', ')}`);
+    else if (value) capabilities.push(value);
   });
   const inputPricePerMTok = c.price(obj.inputPricePerMTok, `${path}.inputPricePerMTok`);
   const outputPricePerMTok = c.price(obj.outputPricePerMTok, `${path}.outputPricePerMTok`);

@@ -20,8 +20,10 @@ export class AiGatewayService {
     return { ...model, provider: first?.deployment.provider.id ?? 'none', available: this.registry.isAvailable(model.id) };
   }
 
-  models(): ModelView[] {
-    return this.registry.allModels().map((m) => this.view(m));
+  /** The catalog's models, in catalog order; with `capability` (a catalog word, e.g. `chat`), only those that have it. */
+  models(capability?: string): ModelView[] {
+    const all = this.registry.allModels();
+    return (capability ? all.filter((m) => m.capabilities.includes(capability)) : all).map((m) => this.view(m));
   }
 
   model(id: string): ModelView | null {

@@ -112,6 +112,10 @@ describe('the model catalog file', () => {
     );
   });
 
+  it('refuses a capability outside the graph\'s ModelCapability enum', () => {
+    expect(problemsOf({ ...valid(), models: [{ id: 'm', displayName: 'M', contextWindow: 4096, capabilities: ['chat', 'telepathy'] }] })).toContainEqual(expect.stringMatching(/^models\[0\]\.capabilities\[1\]: must be one of chat, vision, embeddings, tools/));
+  });
+
   it('requires a route for every model and a chat-capable title model', () => {
     expect(problemsOf({ ...valid(), routes: {} })).toContainEqual(expect.stringMatching(/^routes\.m: is missing/));
     expect(problemsOf({ ...valid(), models: [{ id: 'm', displayName: 'M', contextWindow: 4096, capabilities: ['embeddings'] }], titleModel: 'm' })).toContainEqual(expect.stringMatching(/^titleModel: names m, which lacks the `chat` capability/));

@@ -19,8 +19,20 @@ describe('models', () => {
     expect(res.errors).toBeUndefined();
     const models = res.data?.models as Array<Record<string, unknown>>;
     expect(models.map((m) => m.id)).toEqual(['local-demo', 'local-demo-embedding', 'gated']);
-    expect(models[0]).toEqual({ id: 'local-demo', provider: 'demo', displayName: expect.stringMatching(/local demo model/i), contextWindow: 8192, capabilities: ['chat'], inputPricePerMTok: 0, outputPricePerMTok: 0, available: true });
+    expect(models[0]).toEqual({ id: 'local-demo', provider: 'demo', displayName: expect.stringMatching(/local demo model/i), contextWindow: 8192, capabilities: ['CHAT'], inputPricePerMTok: 0, outputPricePerMTok: 0, available: true });
     expect(models[2]).toMatchObject({ id: 'gated', inputPricePerMTok: null, outputPricePerMTok: null });
+  });
+
+  it('filters by capability', async () => {
+    const ids = async (capability: string) => ((await h.gql(ANON, 'query($c: ModelCapability) { models(capability: $c) { id capabilities } }', { c: capability })).data?.models as Array<{ id: string; capabilities: string[] }>);
+    const embeddings = await ids('EMBEDDINGS');
+    expect(embeddings.map((m) => m.id)).toEqual(['local-demo-embedding']);
+    const chat = await ids('CHAT');
+    expect(chat.map((m) => m.id)).toEqual(['local-demo', 'gated']);
+    expect(chat.every((m) => m.capabilities.includes('CHAT'))).toBe(true);
+    expect(await ids('VISION')).toEqual([]);
+    const bad = await h.gql(ANON, '{ models(capability: TELEPATHY) { id } }');
+    expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
   it('reads one model by id, and null for an unknown id', async () => {

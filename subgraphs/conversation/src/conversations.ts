@@ -19,6 +19,17 @@ export interface UpdateConversationInput {
   pinned?: boolean | null;
   archived?: boolean | null;
   tags?: readonly string[] | null;
+  /** A chat model of the catalog. */
+  model?: string | null;
+  /** An empty string removes it. */
+  systemPrompt?: string | null;
+}
+
+/** What `deleteConversation` removed (`DeleteConversationPayload`). */
+export interface DeletedConversation {
+  deletedConversationId: string;
+  deletedMessageCount: number;
+  ownerId: string;
 }
 
 /** What every write path needs: the collections, the clock and the relay's wake-up. */
@@ -79,9 +90,16 @@ export class ConversationCommands {
     return stored;
   }
 
-  /** Changes only the fields given (null means "leave as is"); a change with no effect writes nothing. */
+  /**
+   * Changes only the fields given (null means "leave as is"); a change with no effect writes
+   * nothing. `conversation.updated` carries the listed fields (title, flags, tags); a change of
+   * only the model or system prompt, which no other service reads, publishes no event.
+   */
   async update(user: UserPrincipal, id: string, input: UpdateConversationInput): Promise<ConversationDoc> {
     const changes: { title?: string; pinned?: boolean; archived?: boolean; tags?: string[] } = {};
+    const settings: { model?: string; systemPrompt?: string | null } = {};
+    if (input.model !== null && input.model !== undefined) settings.model = await knownModel(this.w.models, input.model);
+    if (input.systemPrompt !== null && input.systemPrompt !== undefined) settings.systemPrompt = checkSystemPrompt(input.systemPrompt);
     // A title the user sets is never replaced by a generated one.
     const titleSource: { titleSource?: TitleSource } = {};
     if (input.title !== null && input.title !== undefined) {
@@ -92,8 +110,9 @@ export class ConversationCommands {
     if (typeof input.pinned === 'boolean') changes.pinned = input.pinned;
     if (typeof input.archived === 'boolean') changes.archived = input.archived;
     const current = await ownedConversation(this.w.collections, user, id);
-    if (Object.keys(changes).length === 0) return current;
-    const update = updateWithOutbox({ $set: { ...changes, ...titleSource, updatedAt: this.w.now() } }, [conversationUpdated(current, changes)]);
+    if (Object.keys(changes).length === 0 && Object.keys(settings).length === 0) return current;
+    const $set = { ...changes, ...settings, ...titleSource, updatedAt: this.w.now() };
+    const update = Object.keys(changes).length > 0 ? updateWithOutbox({ $set }, [conversationUpdated(current, changes)]) : { $set };
     const updated = await this.w.collections.conversations.findOneAndUpdate({ _id: id, ownerId: user.userId, ...notDeleted }, update, { returnDocument: 'after' });
     if (!updated) throw codedError('NOT_FOUND', 'Conversation not found', { field: 'id' });
     this.w.eventsQueued();
@@ -105,14 +124,14 @@ export class ConversationCommands {
    * go first: should this stop half-way, the conversation is still there and deleting it again
    * finishes the job, while readers already no longer see the deleted messages.
    */
-  async delete(user: UserPrincipal, id: string): Promise<boolean> {
+  async delete(user: UserPrincipal, id: string): Promise<DeletedConversation> {
     const conversation = await ownedConversation(this.w.collections, user, id);
     const messages = await this.w.collections.messages.find({ conversationId: id, ...notDeleted });
     for (const message of messages) {
       await this.w.collections.messages.updateOne({ _id: message._id, ...notDeleted }, deleteWithOutbox([messageDeleted(message)]));
     }
-    const result = await this.w.collections.conversations.updateOne({ _id: id, ...notDeleted }, deleteWithOutbox([conversationDeleted(conversation, messages.length)], { $set: { updatedAt: this.w.now() } }));
+    await this.w.collections.conversations.updateOne({ _id: id, ...notDeleted }, deleteWithOutbox([conversationDeleted(conversation, messages.length)], { $set: { updatedAt: this.w.now() } }));
     this.w.eventsQueued();
-    return result.modifiedCount > 0;
+    return { deletedConversationId: id, deletedMessageCount: messages.length, ownerId: conversation.ownerId };
   }
 }

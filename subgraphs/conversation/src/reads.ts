@@ -1,4 +1,5 @@
 import { byKeys, codedError, notDeleted, paginate, type Connection, type LoaderRegistry, type PageRequest, type Principal } from '@chatgraph/kit';
+import { BranchPaging } from './branchPaging';
 import { MessageTree } from './messageTree';
 import type { ConversationCollections, ConversationDoc, MessageDoc } from './store';
 
@@ -6,6 +7,11 @@ import type { ConversationCollections, ConversationDoc, MessageDoc } from './sto
 export function visibleTo<T extends { ownerId: string; _deleted?: boolean }>(doc: T | null | undefined, principal: Principal): doc is T {
   return Boolean(doc && !doc._deleted && principal.kind === 'user' && doc.ownerId === principal.userId);
 }
+
+/** A page of `User.conversations` (codegen mapper: `totalCount` is counted only when selected). */
+export type ConversationPage = Connection<ConversationDoc>;
+/** A page of `Conversation.messages` or `Conversation.branch`. */
+export type MessagePage = Connection<MessageDoc>;
 
 /** The filters of `User.conversations`. */
 export interface ConversationFilter {
@@ -20,7 +26,11 @@ export interface ConversationFilter {
  * Ownership is checked on every document read here; an id alone never grants access.
  */
 export class ConversationReads {
-  constructor(private readonly collections: ConversationCollections) {}
+  private readonly branchPaging: BranchPaging;
+
+  constructor(private readonly collections: ConversationCollections) {
+    this.branchPaging = new BranchPaging(collections);
+  }
 
   private conversationLoader(loaders: LoaderRegistry) {
     return loaders.get<string, ConversationDoc | null>('conversation.byId', async (ids) => byKeys(ids, await this.collections.conversations.findByIds(ids), (d) => d._id));
@@ -64,6 +74,11 @@ export class ConversationReads {
   /** A visible conversation's messages, all branches, oldest first. */
   messagesOf(conversation: ConversationDoc, page: PageRequest): Promise<Connection<MessageDoc>> {
     return paginate(this.collections.messages, { conversationId: conversation._id, ...notDeleted }, page, { sortField: 'createdAt', direction: 1, defaultSize: 50, maxSize: 200 });
+  }
+
+  /** A visible conversation's active path as a connection, newest page by default (branchPaging.ts). */
+  branchOf(conversation: ConversationDoc, page: PageRequest): Promise<Connection<MessageDoc>> {
+    return this.branchPaging.page(conversation, page);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { DateTimeScalar } from '@chatgraph/kit';
+import { DateTimeScalar, toFinishReason } from '@chatgraph/kit';
 import type { ConversationContext } from './context';
 import type { Resolvers } from './generated/resolvers';
 
@@ -34,10 +34,21 @@ export const resolvers: Resolvers = {
     setFeedback: (_, args, ctx) => ctx.conversation.setFeedback(ctx.principal, args.messageId, args.rating, args.comment),
   },
   ShareLink: {
+    id: (share) => share._id,
     shareId: (share) => share._id,
   },
   SharedConversation: {
+    id: (share) => share._id,
     shareId: (share) => share._id,
+  },
+  SendMessagePayload: {
+    original: (payload, _args, ctx) => (payload.originalId ? ctx.conversation.messageReference(ctx.principal, payload.originalId, ctx.loaders) : null),
+  },
+  DeleteConversationPayload: {
+    owner: (payload) => userRef(payload.ownerId),
+  },
+  RevokeSharePayload: {
+    conversation: (payload, _args, ctx) => ctx.conversation.conversationReference(ctx.principal, payload.conversationId, ctx.loaders),
   },
   User: {
     __resolveReference: (ref) => userRef(ref.id),
@@ -48,6 +59,7 @@ export const resolvers: Resolvers = {
     id: (c) => c._id,
     owner: (c) => userRef(c.ownerId),
     messages: (c, args, ctx) => ctx.conversation.reads.messagesOf(c, args),
+    branch: (c, args, ctx) => ctx.conversation.reads.branchOf(c, args),
     currentBranch: (c, _args, ctx) => ctx.conversation.reads.currentBranch(c, ctx.loaders),
     lastMessage: (c, _args, ctx) => ctx.conversation.reads.lastMessage(ctx.principal, c, ctx.loaders),
   },
@@ -56,6 +68,7 @@ export const resolvers: Resolvers = {
     id: (m) => m._id,
     // Documents written before fileIds existed have none.
     fileIds: (m) => m.fileIds ?? [],
+    finishReason: (m) => toFinishReason(m.finishReason),
     conversation: (m, _args, ctx) => ctx.conversation.reads.conversationOf(ctx.principal, m, ctx.loaders),
     children: (m, _args, ctx) => ctx.conversation.reads.children(m, ctx.loaders),
     siblingIndex: async (m, _args, ctx) => (await ctx.conversation.reads.siblingPosition(m, ctx.loaders)).index,

@@ -1,12 +1,18 @@
 import { requireUser, type Connection, type LoaderRegistry, type PageRequest, type Principal } from '@chatgraph/kit';
 import { GenerationAdmission, type AdmissionOptions } from './admission';
-import { ConversationCommands, type CreateConversationInput, type UpdateConversationInput } from './conversations';
+import { ConversationCommands, type CreateConversationInput, type DeletedConversation, type UpdateConversationInput } from './conversations';
 import { ConversationReads, type ConversationFilter } from './reads';
 import type { ModelCatalogView } from './modelCatalog';
 import { MessageCommands, type EditMessageInput, type SendMessageInput, type SendResult } from './sending';
-import { SharingCommands } from './sharing';
+import { SharingCommands, type RevokedShare } from './sharing';
 import type { StreamRequested } from './streamRequested';
 import type { ConversationCollections, ConversationDoc, MessageDoc, Rating, ShareDoc } from './store';
+
+/**
+ * `SendMessagePayload`: what the turn wrote, and for an edit or a regeneration the id of the
+ * message edited or regenerated (`original`, whose sibling count just grew).
+ */
+export type SendPayload = SendResult & { originalId?: string };
 
 export interface ConversationServiceDeps {
   collections: ConversationCollections;
@@ -80,7 +86,7 @@ export class ConversationService {
     return this.conversations.update(requireUser({ principal }), id, input);
   }
 
-  deleteConversation(principal: Principal, id: string): Promise<boolean> {
+  deleteConversation(principal: Principal, id: string): Promise<DeletedConversation> {
     return this.conversations.delete(requireUser({ principal }), id);
   }
 
@@ -88,12 +94,12 @@ export class ConversationService {
     return this.messages.send(requireUser({ principal }), input);
   }
 
-  editMessage(principal: Principal, input: EditMessageInput): Promise<SendResult> {
-    return this.messages.edit(requireUser({ principal }), input);
+  async editMessage(principal: Principal, input: EditMessageInput): Promise<SendPayload> {
+    return { ...(await this.messages.edit(requireUser({ principal }), input)), originalId: input.messageId };
   }
 
-  regenerateMessage(principal: Principal, messageId: string, model: string | null | undefined): Promise<SendResult> {
-    return this.messages.regenerate(requireUser({ principal }), messageId, model);
+  async regenerateMessage(principal: Principal, messageId: string, model: string | null | undefined): Promise<SendPayload> {
+    return { ...(await this.messages.regenerate(requireUser({ principal }), messageId, model)), originalId: messageId };
   }
 
   setActiveMessage(principal: Principal, messageId: string): Promise<ConversationDoc> {
@@ -108,7 +114,7 @@ export class ConversationService {
     return this.sharing.share(requireUser({ principal }), id);
   }
 
-  revokeShare(principal: Principal, shareId: string): Promise<boolean> {
+  revokeShare(principal: Principal, shareId: string): Promise<RevokedShare> {
     return this.sharing.revoke(requireUser({ principal }), shareId);
   }
 

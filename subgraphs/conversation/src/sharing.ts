@@ -11,6 +11,13 @@ export const MAX_FEEDBACK_COMMENT = 2_000;
 const RUNNING = new Set(['PENDING', 'STREAMING']);
 
 /** Forking, read-only shares and feedback: everything that copies or annotates existing messages. */
+/** What `revokeShare` ended (`RevokeSharePayload`). */
+export interface RevokedShare {
+  shareId: string;
+  revoked: boolean;
+  conversationId: string;
+}
+
 export class SharingCommands {
   constructor(private readonly w: Writes) {}
 
@@ -66,11 +73,11 @@ export class SharingCommands {
   }
 
   /** Ends a share of the caller's; NOT_FOUND for someone else's or an unknown one. */
-  async revoke(user: UserPrincipal, shareId: string): Promise<boolean> {
+  async revoke(user: UserPrincipal, shareId: string): Promise<RevokedShare> {
     const share = await this.w.collections.shares.findById(shareId);
     if (!share || share.ownerId !== user.userId) throw codedError('NOT_FOUND', 'Share not found', { field: 'shareId' });
     const result = await this.w.collections.shares.updateOne({ _id: shareId, revokedAt: null }, { $set: { revokedAt: this.w.now() } });
-    return result.modifiedCount > 0;
+    return { shareId, revoked: result.modifiedCount > 0, conversationId: share.conversationId };
   }
 
   /** A share anyone may read, or null once revoked. */

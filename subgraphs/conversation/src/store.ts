@@ -142,7 +142,8 @@ const messages: CollectionSpec<MessageDoc> = {
   name: 'messages',
   schema: messageSchema,
   // `status, ownerId`: a user's open answers and the backlog (admission.ts) without reading every message.
-  indexes: [{ fields: { conversationId: 1, createdAt: 1, _id: 1 } }, { fields: { parentId: 1 } }, { fields: { status: 1, ownerId: 1 } }, OUTBOX_INDEX],
+  // `conversationId, depth`: a page of the active branch reads only the depths it covers (branchPaging.ts).
+  indexes: [{ fields: { conversationId: 1, createdAt: 1, _id: 1 } }, { fields: { conversationId: 1, depth: 1 } }, { fields: { parentId: 1 } }, { fields: { status: 1, ownerId: 1 } }, OUTBOX_INDEX],
 };
 
 /** One message of a share's snapshot: only what a reader of the link may see. */

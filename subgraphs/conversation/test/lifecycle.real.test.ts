@@ -64,11 +64,11 @@ describe('conversation on FerretDB and Kafka', () => {
     const events = await collectEvents(h, ['conversation.conversation.v1', 'conversation.message.v1']);
     const turn = await send(h, ada, { content: 'forget me' });
     await h.conversation.relay.stop();
-    expect(ok(await h.gql(ada, 'mutation($id: ID!) { deleteConversation(id: $id) }', { id: turn.conversation.id }), 'deleteConversation')).toBe(true);
+    expect(ok(await h.gql(ada, 'mutation($id: ID!) { deleteConversation(id: $id) { deletedConversationId } }', { id: turn.conversation.id }), 'deleteConversation')).toEqual({ deletedConversationId: turn.conversation.id });
     expect(await h.collections.messages.count({ conversationId: turn.conversation.id, _deleted: true })).toBe(2);
     expect(await h.collections.conversations.count({ _id: turn.conversation.id, _deleted: true })).toBe(1);
     expect(ok(await h.gql(ada, 'query($id: ID!) { conversation(id: $id) { id } }', { id: turn.conversation.id }), 'conversation')).toBeNull();
-    expect(codeOf(await h.gql(ada, 'mutation($id: ID!) { deleteConversation(id: $id) }', { id: turn.conversation.id }))).toBe('NOT_FOUND');
+    expect(codeOf(await h.gql(ada, 'mutation($id: ID!) { deleteConversation(id: $id) { deletedConversationId } }', { id: turn.conversation.id }))).toBe('NOT_FOUND');
 
     await h.conversation.relay.drain();
     const mine = (e: (typeof events)[number]): boolean => e.key === turn.conversation.id;

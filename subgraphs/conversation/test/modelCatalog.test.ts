@@ -62,6 +62,20 @@ describe('model names are checked against the published catalog', () => {
     expect(await counts()).toEqual(before);
   });
 
+  it('updateConversation changes the model (checked against the catalog) and the system prompt', async () => {
+    const ada = someone();
+    const id = (await h.gql(ada, 'mutation { createConversation(input: { model: "local-demo" }) { id } }')).data?.createConversation as { id: string };
+    const update = (input: Record<string, unknown>) => h.gql(ada, 'mutation($id: ID!, $i: UpdateConversationInput!) { updateConversation(id: $id, input: $i) { model systemPrompt title } }', { id: id.id, i: input });
+    const refused = await update({ model: 'no-such-model', systemPrompt: 'ignored' });
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'model' });
+    expect(codeOf(await update({ model: 'embed-only' }))).toBe('BAD_USER_INPUT');
+    expect(codeOf(await update({ systemPrompt: 'x'.repeat(32_001) }))).toBe('BAD_USER_INPUT');
+    // Nothing was written by the refusals.
+    expect(await h.collections.conversations.findById(id.id)).toMatchObject({ model: 'local-demo', systemPrompt: null });
+    expect((await update({ model: 'model-b', systemPrompt: 'Answer in French.' })).data?.updateConversation).toEqual({ model: 'model-b', systemPrompt: 'Answer in French.', title: 'New conversation' });
+    expect((await update({ systemPrompt: '' })).data?.updateConversation).toMatchObject({ model: 'model-b', systemPrompt: null });
+  });
+
   it('keeps the newest catalog: a later one replaces it, an older one delivered late does not', async () => {
     await publish([{ id: 'local-demo' }], new Date('2026-02-01T00:00:00Z'));
     expect(await eventually(catalogIds, (accepted) => !accepted)).toBe(false);

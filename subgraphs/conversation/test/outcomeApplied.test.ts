@@ -102,8 +102,8 @@ it('marks again on a redelivery and on a late second outcome, which change nothi
 
 it('marks an outcome for a deleted conversation: there is nothing more to wait for', async () => {
   const t = await send('deleted meanwhile');
-  const deleted = await signedGraphQL<{ deleteConversation: boolean }>(`${conversation.url}/graphql`, SECRET, alice, 'mutation($id: ID!) { deleteConversation(id: $id) }', { id: t.conversation.id });
-  expect(deleted.data?.deleteConversation).toBe(true);
+  const deleted = await signedGraphQL<{ deleteConversation: { deletedConversationId: string } }>(`${conversation.url}/graphql`, SECRET, alice, 'mutation($id: ID!) { deleteConversation(id: $id) { deletedConversationId } }', { id: t.conversation.id });
+  expect(deleted.data?.deleteConversation).toEqual({ deletedConversationId: t.conversation.id });
   const marked = atMarker(t);
   await bus.publish(aiGenerationV1.topic, [{ key: t.conversation.id, event: completed(t, 'too late') }]);
   expect((await marked).entries).toHaveLength(1);

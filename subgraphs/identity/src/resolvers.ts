@@ -1,6 +1,6 @@
 import { DateTimeScalar } from '@chatgraph/kit';
 import type { IdentityContext } from './context';
-import type { Resolvers } from './generated/resolvers';
+import type { ApiKeyScope, Resolvers } from './generated/resolvers';
 
 /** Re-exported for the generated resolver types (codegen's `contextType`). */
 export type { IdentityContext };
@@ -24,12 +24,16 @@ export const resolvers: Resolvers = {
     requestPasswordReset: (_, args, ctx) => ctx.identity.requestPasswordReset(args.email),
     resetPassword: (_, args, ctx) => ctx.identity.resetPassword(args.token, args.newPassword),
     verifyEmail: (_, args, ctx) => ctx.identity.verifyEmail(args.token),
-    createApiKey: (_, args, ctx) => ctx.identity.createApiKey(ctx.principal, args.input),
+    // The enum's values are the stored scopes upper-cased.
+    createApiKey: (_, args, ctx) => ctx.identity.createApiKey(ctx.principal, { ...args.input, scopes: args.input.scopes?.map((scope) => scope.toLowerCase()) }),
     revokeApiKey: (_, args, ctx) => ctx.identity.revokeApiKey(ctx.principal, args.id),
     setUserRole: (_, args, ctx) => ctx.identity.setUserRole(ctx.principal, args.userId, args.role),
     disableUser: (_, args, ctx) => ctx.identity.disableUser(ctx.principal, args.id),
     enableUser: (_, args, ctx) => ctx.identity.enableUser(ctx.principal, args.id),
     deleteUser: (_, args, ctx) => ctx.identity.deleteUser(ctx.principal, args.id),
+  },
+  RevokeApiKeyPayload: {
+    user: (payload, _args, ctx) => ctx.identity.userReference(ctx.principal, payload.userId, ctx.loaders),
   },
   User: {
     __resolveReference: (ref, ctx) => ctx.identity.userReference(ctx.principal, ref.id, ctx.loaders),
@@ -37,5 +41,8 @@ export const resolvers: Resolvers = {
     emailVerified: (user, _args, ctx) => ctx.identity.readPrivate(ctx.principal, user).emailVerified,
     role: (user, _args, ctx) => ctx.identity.readPrivate(ctx.principal, user).role,
     apiKeys: (user, _args, ctx) => ctx.identity.apiKeysOf(ctx.principal, user),
+  },
+  ApiKey: {
+    scopes: (key) => key.scopes.map((scope) => scope.toUpperCase() as ApiKeyScope),
   },
 };

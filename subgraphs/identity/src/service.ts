@@ -42,6 +42,12 @@ export interface AuthResult {
  * GraphQL or HTTP. The parts live in their own modules: accounts (passwords, mailed tokens),
  * sessions (refresh families, access tokens), API keys, signing keys, users and roles.
  */
+/** What `revokeApiKey` removed (`RevokeApiKeyPayload`). */
+export interface RevokedApiKey {
+  revokedApiKeyId: string;
+  userId: string;
+}
+
 export class IdentityService {
   readonly signingKeys: SigningKeyRing;
   private readonly sessions: SessionManager;
@@ -248,10 +254,10 @@ export class IdentityService {
   }
 
   /** ADMIN: removes the account here and, through `identity.user.v1` `user.deleted`, its data elsewhere. */
-  async deleteUser(principal: Principal, userId: string): Promise<true> {
+  async deleteUser(principal: Principal, userId: string): Promise<{ deletedUserId: string }> {
     const me = await this.requireLiveAdmin(principal);
     await this.admin.delete(me.userId, userId);
-    return true;
+    return { deletedUserId: userId };
   }
 
   // API keys ------------------------------------------------------------------------------
@@ -261,10 +267,10 @@ export class IdentityService {
     return this.apiKeys.create(me.userId, input);
   }
 
-  async revokeApiKey(principal: Principal, id: string): Promise<true> {
+  async revokeApiKey(principal: Principal, id: string): Promise<RevokedApiKey> {
     const me = await this.requireLiveSession(principal);
     await this.apiKeys.revoke(me.userId, id);
-    return true;
+    return { revokedApiKeyId: id, userId: me.userId };
   }
 
   /** A user's keys, for the user themself or an admin. */

@@ -18,6 +18,9 @@ export interface UserView {
   ownerView?: true;
 }
 
+/** A page of `Query.users` (codegen mapper: `totalCount` is counted only when selected). */
+export type UserPage = Connection<UserView>;
+
 export function toUserView(doc: UserDoc, ownerView = false): UserView {
   const view: UserView = { id: doc._id, email: doc.email, name: doc.name, role: doc.role, emailVerified: doc.emailVerified, createdAt: doc.createdAt };
   if (ownerView) view.ownerView = true;
@@ -57,7 +60,7 @@ export class UserDirectory {
     return loaders.get<string, UserDoc | null>(USER_LOADER, async (ids) => byKeys(ids, await this.users.findByIds(ids), (u) => u._id)).load(id);
   }
 
-  async page(page: PageRequest): Promise<Connection<UserView>> {
+  async page(page: PageRequest): Promise<UserPage> {
     const connection = await paginate(this.users, {}, page, { sortField: 'createdAt', direction: 1 });
     return { ...connection, edges: connection.edges.map((e) => ({ cursor: e.cursor, node: toUserView(e.node) })) };
   }

@@ -39,7 +39,7 @@ describe('createApiKey', () => {
   it('returns the secret once; listing shows the prefix, never the secret', async () => {
     const created = await createKey(owner, { name: 'CI' });
     expect(created.secret).toMatch(/^cgk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
-    expect(created.apiKey).toMatchObject({ name: 'CI', scopes: ['read', 'write'], lastUsedAt: null, expiresAt: null });
+    expect(created.apiKey).toMatchObject({ name: 'CI', scopes: ['READ', 'WRITE'], lastUsedAt: null, expiresAt: null });
     expect(created.secret.startsWith(created.apiKey.prefix)).toBe(true);
     expect(created.apiKey.prefix).toHaveLength(12);
 
@@ -51,11 +51,12 @@ describe('createApiKey', () => {
   it('validates name, scopes and expiresInDays', async () => {
     const field = async (input: Record<string, unknown>) => (await h.gql(principalOf(owner), CREATE, { i: input })).errors?.[0]?.extensions;
     expect(await field({ name: '' })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
-    expect(await field({ name: 'x', scopes: ['admin'] })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'scopes' });
+    // A scope outside the enum is refused by GraphQL's input coercion.
+    expect(await field({ name: 'x', scopes: ['ADMIN'] })).toMatchObject({ code: 'BAD_USER_INPUT' });
     expect(await field({ name: 'x', scopes: [] })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'scopes' });
     expect(await field({ name: 'x', expiresInDays: 0 })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'expiresInDays' });
-    const readOnly = await createKey(owner, { name: 'reader', scopes: ['read', 'read'] });
-    expect(readOnly.apiKey.scopes).toEqual(['read']);
+    const readOnly = await createKey(owner, { name: 'reader', scopes: ['READ', 'READ'] });
+    expect(readOnly.apiKey.scopes).toEqual(['READ']);
   });
 
   it('limits a user to 25 active keys', async () => {
@@ -64,7 +65,7 @@ describe('createApiKey', () => {
     const refused = await h.gql(principalOf(busy), CREATE, { i: { name: 'one too many' } });
     expect(codeOf(refused)).toBe('CONFLICT');
     const [first] = await listKeys(busy);
-    ok(await h.gql(principalOf(busy), 'mutation($id: ID!) { revokeApiKey(id: $id) }', { id: first?.id }), 'revokeApiKey');
+    ok(await h.gql(principalOf(busy), 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedApiKeyId } }', { id: first?.id }), 'revokeApiKey');
     await createKey(busy, { name: 'fits again' });
   });
 
@@ -72,7 +73,7 @@ describe('createApiKey', () => {
     const created = await createKey(owner, { name: 'delegated' });
     const viaKey = await keyPrincipal(created.secret);
     expect(codeOf(await h.gql(viaKey, CREATE, { i: { name: 'minted by a key' } }))).toBe('FORBIDDEN');
-    expect(codeOf(await h.gql(viaKey, 'mutation($id: ID!) { revokeApiKey(id: $id) }', { id: created.apiKey.id }))).toBe('FORBIDDEN');
+    expect(codeOf(await h.gql(viaKey, 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedApiKeyId } }', { id: created.apiKey.id }))).toBe('FORBIDDEN');
     expect(codeOf(await h.gql(viaKey, 'mutation { changePassword(input: { currentPassword: "x", newPassword: "yyyyyyyyyy" }) }'))).toBe('FORBIDDEN');
     expect(codeOf(await h.gql(viaKey, 'mutation { logoutEverywhere }'))).toBe('FORBIDDEN');
     expect(codeOf(await h.gql({ kind: 'anonymous' }, CREATE, { i: { name: 'anon' } }))).toBe('UNAUTHENTICATED');
@@ -81,7 +82,7 @@ describe('createApiKey', () => {
 
 describe('the internal verify route', () => {
   it('turns a valid key into its principal and records use at most once a minute', async () => {
-    const created = await createKey(owner, { name: 'verified', scopes: ['read'] });
+    const created = await createKey(owner, { name: 'verified', scopes: ['READ'] });
     const res = await verify(created.secret);
     expect(res.status).toBe(200);
     expect(res.json).toEqual({
@@ -132,7 +133,7 @@ describe('the internal verify route', () => {
 describe('revokeApiKey', () => {
   it('revokes the owner’s key; the key stops working and leaves the list', async () => {
     const created = await createKey(owner, { name: 'to revoke' });
-    expect(ok(await h.gql(principalOf(owner), 'mutation($id: ID!) { revokeApiKey(id: $id) }', { id: created.apiKey.id }), 'revokeApiKey')).toBe(true);
+    expect(ok(await h.gql(principalOf(owner), 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedApiKeyId } }', { id: created.apiKey.id }), 'revokeApiKey')).toEqual({ revokedApiKeyId: created.apiKey.id });
     expect((await verify(created.secret)).status).toBe(401);
     expect((await listKeys(owner)).map((k) => k.id)).not.toContain(created.apiKey.id);
   });
@@ -140,17 +141,17 @@ describe('revokeApiKey', () => {
   it('answers NOT_FOUND for someone else’s key and leaves it working', async () => {
     const created = await createKey(owner, { name: 'not yours' });
     const other = await register(h, 'intruder@example.com');
-    const res = await h.gql(principalOf(other), 'mutation($id: ID!) { revokeApiKey(id: $id) }', { id: created.apiKey.id });
+    const res = await h.gql(principalOf(other), 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedApiKeyId } }', { id: created.apiKey.id });
     expect(codeOf(res)).toBe('NOT_FOUND');
-    expect(codeOf(await h.gql(principalOf(other), 'mutation { revokeApiKey(id: "nope") }'))).toBe('NOT_FOUND');
+    expect(codeOf(await h.gql(principalOf(other), 'mutation { revokeApiKey(id: "nope") { revokedApiKeyId } }'))).toBe('NOT_FOUND');
     expect((await verify(created.secret)).status).toBe(200);
   });
 });
 
 describe('API-key callers', () => {
   it('read their profile; writing needs the write scope', async () => {
-    const reader = await keyPrincipal((await createKey(owner, { name: 'r', scopes: ['read'] })).secret);
-    const writer = await keyPrincipal((await createKey(owner, { name: 'w', scopes: ['read', 'write'] })).secret);
+    const reader = await keyPrincipal((await createKey(owner, { name: 'r', scopes: ['READ'] })).secret);
+    const writer = await keyPrincipal((await createKey(owner, { name: 'w', scopes: ['READ', 'WRITE'] })).secret);
     expect(ok<{ email: string }>(await h.gql(reader, '{ me { email } }'), 'me').email).toBe('keys@example.com');
     expect(codeOf(await h.gql(reader, 'mutation { updateProfile(input: { name: "R" }) { name } }'))).toBe('FORBIDDEN');
     expect(ok<{ name: string }>(await h.gql(writer, 'mutation { updateProfile(input: { name: "W" }) { name } }'), 'updateProfile').name).toBe('W');

@@ -137,6 +137,26 @@ describe('users (ADMIN)', () => {
     expect(seen).toEqual(['pager@example.com', ...emails]);
   });
 
+  it('pages backward with last/before, newest registrations last, and counts every user', async () => {
+    const BACK = 'query($last: Int, $before: String) { users(last: $last, before: $before) { totalCount edges { node { email } } pageInfo { hasPreviousPage startCursor } } }';
+    type Back = { totalCount: number; edges: Array<{ node: { email: string } }>; pageInfo: { hasPreviousPage: boolean; startCursor: string | null } };
+    const pages: string[][] = [];
+    let before: string | null = null;
+    for (let guard = 0; guard < 10; guard++) {
+      const page: Back = ok<Back>(await h.gql(principalOf(admin), BACK, { last: 2, before }), 'users');
+      expect(page.totalCount).toBe(emails.length + 1);
+      pages.unshift(page.edges.map((e) => e.node.email));
+      if (!page.pageInfo.hasPreviousPage) break;
+      before = page.pageInfo.startCursor;
+    }
+    expect(pages.flat()).toEqual(['pager@example.com', ...emails]);
+    expect(pages.at(-1)).toEqual(emails.slice(-2));
+    const both = await h.gql(principalOf(admin), 'query { users(first: 1, last: 1) { totalCount } }');
+    expect(both.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'last' });
+    expect((await h.gql(principalOf(admin), BACK, { last: 101 })).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'last' });
+    expect((await h.gql(principalOf(admin), BACK, { last: 1, before: '%%' })).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'before' });
+  });
+
   it('is FORBIDDEN to a USER and refuses a bad cursor', async () => {
     const plain = await register(h, 'curious@example.com');
     expect(codeOf(await h.gql(principalOf(plain), PAGE, { first: 2 }))).toBe('FORBIDDEN');
@@ -178,7 +198,8 @@ describe('User entity', () => {
 
     const other = await h.gql<{ _entities: Array<{ email: string } | null> }>(principalOf(bob), PRIVATE, { r: reps([alice.user.id]) });
     expect(codeOf(other)).toBe('FORBIDDEN');
-    expect(other.data?._entities).toEqual([null]);
+    // The private fields are nullable: each is null with its FORBIDDEN error, the user stays.
+    expect(other.data?._entities).toEqual([{ id: alice.user.id, email: null, role: null, emailVerified: null }]);
     expect(JSON.stringify(other)).not.toContain('e1@example.com');
 
     const byAdmin = await h.gql<{ _entities: Array<{ email: string } | null> }>(principalOf(adminAuth), PRIVATE, { r: reps([alice.user.id]) });

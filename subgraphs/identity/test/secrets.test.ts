@@ -30,7 +30,7 @@ describe('secrets never leave the service', () => {
     issued.push(created.secret);
     await h.signedPost('/internal/api-keys/verify', ROUTER, { key: created.secret });
     await h.signedPost('/internal/api-keys/verify', ROUTER, { key: `${created.secret}x` });
-    await h.gql(me, 'mutation($id: ID!) { revokeApiKey(id: $id) }', { id: created.apiKey.id });
+    await h.gql(me, 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedApiKeyId } }', { id: created.apiKey.id });
 
     await h.gql(ANON, 'mutation($t: String!) { verifyEmail(token: $t) }', { t: await mailedToken(h, 'scan-user@example.com', 'verify-email') });
     await h.gql(me, 'mutation($i: ChangePasswordInput!) { changePassword(input: $i) }', { i: { currentPassword: PASSWORD, newPassword: passwords[2] } });

@@ -28,3 +28,4 @@ export * from './adapters';
 export * from './blob';
 export * from './scalars';
 export * from './adapterLogger';
+export * from './finishReason';

@@ -1,4 +1,4 @@
-import { DateTimeScalar } from '@chatgraph/kit';
+import { DateTimeScalar, toFinishReason } from '@chatgraph/kit';
 import { conversationRef, messageRef, type StreamChunkView } from './chunks';
 import type { StreamingContext } from './context';
 import type { Resolvers } from './generated/resolvers';
@@ -22,7 +22,11 @@ export const resolvers: Resolvers = {
       resolve: (chunk: StreamChunkView) => chunk,
     },
   },
+  StreamChunk: {
+    finishReason: (chunk) => toFinishReason(chunk.finishReason),
+  },
   StreamInfo: {
+    id: (info) => info.streamId,
     lastSeq: (info, _args, ctx) => ctx.streaming.lastSeq(info.streamId),
     conversation: (info) => conversationRef(info.conversationId),
     message: (info) => messageRef(info.messageId),

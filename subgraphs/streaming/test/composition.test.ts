@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildSchema, type GraphQLObjectType } from 'graphql';
+import { buildSchema, Kind, parse, type EnumTypeDefinitionNode, type GraphQLObjectType } from 'graphql';
 import { composeSupergraph } from '@chatgraph/schema/composition';
 import { STREAMING_SCHEMA_PATH } from '../src/server';
 
@@ -31,10 +31,14 @@ describe('composition', () => {
     expect(api.getType('MessageStatus')?.toString()).toBe('MessageStatus');
   });
 
-  it('defines MessageStatus exactly as conversation does (an output enum would otherwise merge silently)', () => {
-    const values = (sdl: string) => [...(/enum MessageStatus \{([^}]*)\}/.exec(sdl)?.[1] ?? '').matchAll(/[A-Z_]+/g)].map((m) => m[0]);
-    expect(values(streaming)).toEqual(['PENDING', 'STREAMING', 'COMPLETE', 'FAILED', 'ABORTED']);
-    expect(values(streaming)).toEqual(values(sdlOf('conversation')));
+  it('defines MessageStatus and FinishReason exactly as conversation does (an output enum would otherwise merge silently)', () => {
+    const values = (sdl: string, name: string) => {
+      const definition = parse(sdl).definitions.find((d): d is EnumTypeDefinitionNode => d.kind === Kind.ENUM_TYPE_DEFINITION && d.name.value === name);
+      return (definition?.values ?? []).map((v) => [v.name.value, v.description?.value]);
+    };
+    expect(values(streaming, 'MessageStatus').map(([name]) => name)).toEqual(['PENDING', 'STREAMING', 'COMPLETE', 'FAILED', 'ABORTED']);
+    expect(values(streaming, 'MessageStatus')).toEqual(values(sdlOf('conversation'), 'MessageStatus'));
+    expect(values(streaming, 'FinishReason')).toEqual(values(sdlOf('conversation'), 'FinishReason'));
   });
 
   it('references Message and Conversation without resolving them (conversation owns both)', () => {

@@ -13,15 +13,18 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean; }
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
-  /** An ISO-8601 date-time in UTC, e.g. `2024-05-01T12:00:00.000Z`. */
+  /** An ISO-8601 date-time in UTC with milliseconds, e.g. `2024-05-01T12:00:00.000Z` (RFC 3339). */
   DateTime: { input: Date | string; output: Date | string; }
   _FieldSet: { input: unknown; output: unknown; }
 };
 
 /** The state of a deployment's circuit breaker. */
 export type CircuitState =
+  /** Healthy: requests go through. */
   | 'CLOSED'
+  /** Cooling down: one trial request decides whether the circuit closes or opens again. */
   | 'HALF_OPEN'
+  /** Too many recent failures: requests skip this deployment until a cool-down ends. */
   | 'OPEN';
 
 /** A model the graph offers, from ai-gateway's catalog. */
@@ -29,11 +32,13 @@ export type Model = {
   __typename?: 'Model';
   /** At least one deployment's circuit is not open on this instance. */
   available: Scalars['Boolean']['output'];
-  /** What the model can do, e.g. `chat`, `vision`, `embeddings`. */
-  capabilities: Array<Scalars['String']['output']>;
+  /** What the model can do. */
+  capabilities: Array<ModelCapability>;
   /** Tokens the model accepts (prompt and answer). */
   contextWindow: Scalars['Int']['output'];
+  /** A human-readable name to show in a model picker. */
   displayName: Scalars['String']['output'];
+  /** The catalog id, passed as `model` to `sendMessage`, `createConversation` and the like. */
   id: Scalars['ID']['output'];
   /** USD per million input tokens; null when unknown. */
   inputPricePerMTok?: Maybe<Scalars['Float']['output']>;
@@ -43,10 +48,23 @@ export type Model = {
   provider: Scalars['String']['output'];
 };
 
+/** What a model can be used for. The catalog refuses any other word. */
+export type ModelCapability =
+  /** Chat completions: usable by `sendMessage` and the other generating mutations. */
+  | 'CHAT'
+  /** Turns text into vectors (used by search), not a chat model. */
+  | 'EMBEDDINGS'
+  /** Can call tools (function calling). */
+  | 'TOOLS'
+  /** Accepts images in the prompt. */
+  | 'VISION';
+
 /** One provider deployment's health as this ai-gateway instance sees it (ADMIN only). */
 export type ProviderStatus = {
   __typename?: 'ProviderStatus';
+  /** The circuit breaker's state. */
   circuitState: CircuitState;
+  /** Failures in a row since the last success. */
   consecutiveFailures: Scalars['Int']['output'];
   /** `<provider>/<model>`. */
   deployment: Scalars['String']['output'];
@@ -56,7 +74,11 @@ export type ProviderStatus = {
   firstTokenLatencyP50Ms?: Maybe<Scalars['Float']['output']>;
   /** The circuit is closed. */
   healthy: Scalars['Boolean']['output'];
+  /** `<provider>/<model>`, the same as `deployment`, so a normalized cache keys the status. */
+  id: Scalars['ID']['output'];
+  /** The last failure's message (for operators; may name the provider's error). */
   lastError?: Maybe<Scalars['String']['output']>;
+  /** When the last failure happened; null if none since start. */
   lastErrorAt?: Maybe<Scalars['DateTime']['output']>;
   /** The provider's model name. */
   model: Scalars['String']['output'];
@@ -68,7 +90,7 @@ export type Query = {
   __typename?: 'Query';
   /** One model, or null when the catalog has none with this id. */
   model?: Maybe<Model>;
-  /** Every model of the catalog. */
+  /** The models of the catalog, in catalog order; with `capability`, only those that have it. */
   models: Array<Model>;
   /** Deployment health, circuit states and latency. ADMIN only. */
   providers: Array<ProviderStatus>;
@@ -77,6 +99,11 @@ export type Query = {
 
 export type QueryModelArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryModelsArgs = {
+  capability?: InputMaybe<ModelCapability>;
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -178,10 +205,11 @@ export type ResolversTypes = ResolversObject<{
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Model: ResolverTypeWrapper<ModelView>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  ModelCapability: ModelCapability;
   ProviderStatus: ResolverTypeWrapper<DeploymentStatus>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
 }>;
@@ -191,8 +219,8 @@ export type ResolversParentTypes = ResolversObject<{
   DateTime: Scalars['DateTime']['output'];
   Model: ModelView;
   Boolean: Scalars['Boolean']['output'];
-  String: Scalars['String']['output'];
   Int: Scalars['Int']['output'];
+  String: Scalars['String']['output'];
   ID: Scalars['ID']['output'];
   Float: Scalars['Float']['output'];
   ProviderStatus: DeploymentStatus;
@@ -206,7 +234,7 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 export type ModelResolvers<ContextType = AiGatewayContext, ParentType extends ResolversParentTypes['Model'] = ResolversParentTypes['Model'], FederationReferenceType extends FederationReferenceTypes['Model'] = FederationReferenceTypes['Model']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Model']> | FederationReferenceType, FederationReferenceType, ContextType>;
   available?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  capabilities?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  capabilities?: Resolver<Array<ResolversTypes['ModelCapability']>, ParentType, ContextType>;
   contextWindow?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   displayName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -222,6 +250,7 @@ export type ProviderStatusResolvers<ContextType = AiGatewayContext, ParentType e
   firstTokenLatencyLastMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   firstTokenLatencyP50Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   healthy?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   lastErrorAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -230,7 +259,7 @@ export type ProviderStatusResolvers<ContextType = AiGatewayContext, ParentType e
 
 export type QueryResolvers<ContextType = AiGatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   model?: Resolver<Maybe<ResolversTypes['Model']>, ParentType, ContextType, RequireFields<QueryModelArgs, 'id'>>;
-  models?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType>;
+  models?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType, Partial<QueryModelsArgs>>;
   providers?: Resolver<Array<ResolversTypes['ProviderStatus']>, ParentType, ContextType>;
 }>;
 

@@ -2,7 +2,10 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { UserRef } from '../resolvers';
 import type { ConversationDoc, MessageDoc, ShareDoc } from '../store';
-import type { SendResult } from '../sending';
+import type { SendPayload } from '../service';
+import type { DeletedConversation } from '../conversations';
+import type { RevokedShare } from '../sharing';
+import type { ConversationPage, MessagePage } from '../reads';
 import type { ConversationContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -15,7 +18,7 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean; }
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
-  /** An ISO-8601 date-time in UTC, e.g. `2024-05-01T12:00:00.000Z`. */
+  /** An ISO-8601 date-time in UTC with milliseconds, e.g. `2024-05-01T12:00:00.000Z` (RFC 3339). */
   DateTime: { input: Date | string; output: Date | string; }
   _FieldSet: { input: unknown; output: unknown; }
 };
@@ -26,20 +29,36 @@ export type Scalars = {
  */
 export type Conversation = {
   __typename?: 'Conversation';
+  /** Archived by its owner (to hide from the main list). */
   archived: Scalars['Boolean']['output'];
+  /** The assistant whose thread this is, if any. */
   assistantId?: Maybe<Scalars['ID']['output']>;
+  /**
+   * The active path (root -> active leaf) as a connection, oldest first within a page. Without
+   * arguments, the newest 50 (`last: 50`): a chat view shows them, then asks for older ones with
+   * `last: 50, before: pageInfo.startCursor` while `pageInfo.hasPreviousPage`. Backward pages read
+   * only the messages they return, so a page costs its size whatever the tree's size. A `before`
+   * cursor names a message: the page holds its ancestors even after the active branch changed.
+   * `first`/`after` page from the root. `totalCount` is the length of the active path.
+   */
+  branch: MessageConnection;
+  /** When it was created. */
   createdAt: Scalars['DateTime']['output'];
-  /** Root -> the active leaf. */
+  /** Root -> the active leaf, in one list (prefer `branch` for long conversations). */
   currentBranch: Array<Message>;
+  /** The conversation's id. */
   id: Scalars['ID']['output'];
   /** When a message was last added; conversations are listed newest activity first. */
   lastActivityAt: Scalars['DateTime']['output'];
   /** The newest message of the conversation, any branch. */
   lastMessage?: Maybe<Message>;
-  /** Every message of every branch, oldest first. */
+  /** Every message of every branch, oldest first (the whole tree). Without arguments, the first 50. */
   messages: MessageConnection;
+  /** The catalog id of the model new messages use unless they name one; null: the default model. */
   model?: Maybe<Scalars['String']['output']>;
+  /** The user who owns it (the only one who can read it). */
   owner: User;
+  /** Pinned by its owner (to show first). */
   pinned: Scalars['Boolean']['output'];
   /** Sent to the model first in every generation. */
   systemPrompt?: Maybe<Scalars['String']['output']>;
@@ -47,7 +66,20 @@ export type Conversation = {
   tags: Array<Scalars['String']['output']>;
   /** 1 to 200 characters. */
   title: Scalars['String']['output'];
+  /** When it or its settings last changed. */
   updatedAt: Scalars['DateTime']['output'];
+};
+
+
+/**
+ * A chat: a tree of messages through `parentId`, with one active path (`currentBranch`).
+ * Only its owner can see or change it, on every path including `_entities` (others get null).
+ */
+export type ConversationBranchArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -57,30 +89,46 @@ export type Conversation = {
  */
 export type ConversationMessagesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** A page of conversations. */
 export type ConversationConnection = {
   __typename?: 'ConversationConnection';
+  /** The conversations of this page, in the listing's order. */
   edges: Array<ConversationEdge>;
+  /** Where this page is in the listing. */
   pageInfo: PageInfo;
+  /** How many conversations the listing holds (with its filter), over all pages. */
+  totalCount: Scalars['Int']['output'];
 };
 
+/** A conversation in a page of conversations. */
 export type ConversationEdge = {
   __typename?: 'ConversationEdge';
+  /** Pass it as `after` or `before` to page from here. */
   cursor: Scalars['String']['output'];
+  /** The conversation. */
   node: Conversation;
 };
 
 /** Filters of `User.conversations`; absent fields do not filter. */
 export type ConversationFilter = {
+  /** Only archived (true) or only not archived (false) conversations. */
   archived?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Only pinned (true) or only not pinned (false) conversations. */
   pinned?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Only conversations with this tag. */
   tag?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** `createConversation`'s settings; every field is optional. */
 export type CreateConversationInput = {
+  /** The assistant whose thread this is. */
   assistantId?: InputMaybe<Scalars['ID']['input']>;
+  /** A chat model of the catalog (`models(capability: CHAT)`); absent: the default model. */
   model?: InputMaybe<Scalars['String']['input']>;
   /** Sent to the model first in every generation; always kept when history is trimmed. */
   systemPrompt?: InputMaybe<Scalars['String']['input']>;
@@ -88,29 +136,69 @@ export type CreateConversationInput = {
   title?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** What `deleteConversation` removed, so a normalized cache can evict it and fix the counts that changed. */
+export type DeleteConversationPayload = {
+  __typename?: 'DeleteConversationPayload';
+  /** The id of the deleted conversation: evict `Conversation:<id>` (its messages went with it). */
+  deletedConversationId: Scalars['ID']['output'];
+  /** How many messages were deleted with it. */
+  deletedMessageCount: Scalars['Int']['output'];
+  /** The owner, whose `conversations` list and `totalCount` lost the conversation. */
+  owner: User;
+};
+
+/** `editMessage`'s edit. */
 export type EditMessageInput = {
+  /** The edited text, at most 32,000 characters. */
   content: Scalars['String']['input'];
   /** Files attached to the edited message (the original's are not carried over): at most 10 distinct ids of at most 64 characters. */
   fileIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** A USER message; the edit becomes its sibling and the original stays. */
   messageId: Scalars['ID']['input'];
+  /** A chat model of the catalog for the new answer; absent: the conversation's model. */
   model?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** The owner's rating of an assistant message. */
 export type Feedback = {
   __typename?: 'Feedback';
+  /** What the owner said about the answer, at most 2,000 characters. */
   comment?: Maybe<Scalars['String']['output']>;
+  /** Up or down. */
   rating: Rating;
+  /** When the rating was last set. */
   updatedAt: Scalars['DateTime']['output'];
 };
+
+/** Why a generation ended. */
+export type FinishReason =
+  /** Stopped by its owner (`stopGeneration`). */
+  | 'ABORTED'
+  /** The provider's content filter cut the answer. */
+  | 'CONTENT_FILTER'
+  /** The provider or ai-gateway failed. */
+  | 'ERROR'
+  /** The instance running the generation stopped before it ended. */
+  | 'INTERRUPTED'
+  /** The answer reached the model's or the request's token limit. */
+  | 'LENGTH'
+  /** A reason the provider reported that the graph does not know. */
+  | 'OTHER'
+  /** The model finished its answer. */
+  | 'STOP'
+  /** The model stopped to call tools. */
+  | 'TOOL_CALLS';
 
 /** One message in a conversation's tree. */
 export type Message = {
   __typename?: 'Message';
+  /** The messages that follow it (replies, edits' answers, regenerations), oldest first. */
   children: Array<Message>;
   /** At most 32,000 characters for user messages; empty while an assistant message is pending. */
   content: Scalars['String']['output'];
+  /** The conversation it belongs to. */
   conversation: Conversation;
+  /** When it was written. */
   createdAt: Scalars['DateTime']['output'];
   /** The owner's rating of an assistant message. */
   feedback?: Maybe<Feedback>;
@@ -119,57 +207,86 @@ export type Message = {
    * resolves them (and checks that the caller owns each file).
    */
   fileIds: Array<Scalars['ID']['output']>;
-  finishReason?: Maybe<Scalars['String']['output']>;
+  /** Why an assistant message's generation ended; null while it runs and for user messages. */
+  finishReason?: Maybe<FinishReason>;
+  /** The message's id. */
   id: Scalars['ID']['output'];
+  /** The model that wrote an assistant message; null for user messages. */
   model?: Maybe<Scalars['String']['output']>;
+  /** The message it answers or follows; null for the first message. */
   parentId?: Maybe<Scalars['ID']['output']>;
+  /** Who wrote it. */
   role: MessageRole;
+  /** How many messages share its parent, itself included (1 when it has no alternatives). */
   siblingCount: Scalars['Int']['output'];
   /** Position among the messages with the same parent, oldest first (0-based). */
   siblingIndex: Scalars['Int']['output'];
+  /** Where it is in its life (user messages are always COMPLETE). */
   status: MessageStatus;
   /** The stream carrying the tokens of an assistant message (see `messageStream`). */
   streamId?: Maybe<Scalars['ID']['output']>;
+  /** Tokens of an assistant message's answer, once it ended. */
   tokenCount?: Maybe<Scalars['Int']['output']>;
+  /** When it last changed (an answer changes until it ends). */
   updatedAt: Scalars['DateTime']['output'];
 };
 
+/** A page of messages. */
 export type MessageConnection = {
   __typename?: 'MessageConnection';
+  /** The messages of this page, oldest first. */
   edges: Array<MessageEdge>;
+  /** Where this page is in the list. */
   pageInfo: PageInfo;
+  /** How many messages the list holds, over all pages. */
+  totalCount: Scalars['Int']['output'];
 };
 
+/** A message in a page of messages. */
 export type MessageEdge = {
   __typename?: 'MessageEdge';
+  /** Pass it as `after` or `before` to page from here. */
   cursor: Scalars['String']['output'];
+  /** The message. */
   node: Message;
 };
 
+/** Who wrote a message. */
 export type MessageRole =
+  /** The model. */
   | 'ASSISTANT'
+  /** Instructions to the model (not shown as a chat bubble). */
   | 'SYSTEM'
+  /** The person chatting. */
   | 'USER';
 
+/** Where a message is in its life. Only assistant messages are ever PENDING or STREAMING. */
 export type MessageStatus =
+  /** Stopped by its owner (`stopGeneration`); `content` holds the text so far. */
   | 'ABORTED'
+  /** Finished normally; `content` is final. */
   | 'COMPLETE'
+  /** The generation failed; `content` holds what arrived before the failure. */
   | 'FAILED'
+  /** The answer is created and waits for a model. */
   | 'PENDING'
+  /** Tokens are arriving (see `messageStream`). */
   | 'STREAMING';
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Creates an empty conversation. */
   createConversation: Conversation;
-  /** Deletes the conversation and all its messages. */
-  deleteConversation: Scalars['Boolean']['output'];
+  /** Deletes the conversation and all its messages; the payload names what went. */
+  deleteConversation: DeleteConversationPayload;
+  /** Edits a USER message: the edit becomes its sibling (a new branch) with a new answer. */
   editMessage: SendMessagePayload;
   /** A new conversation holding the path from the root to this message (unfinished answers become ABORTED). */
   forkConversation: Conversation;
   /** A new sibling of an ASSISTANT message, generated again. */
   regenerateMessage: SendMessagePayload;
-  /** Ends a share (owner only); true if it was active. */
-  revokeShare: Scalars['Boolean']['output'];
+  /** Ends a share (owner only); `revoked` is true if it was active. */
+  revokeShare: RevokeSharePayload;
   /** CONFLICT while the branch's last assistant message is still PENDING or STREAMING. */
   sendMessage: SendMessagePayload;
   /** Makes the path through this message active (down to its newest leaf). */
@@ -178,6 +295,7 @@ export type Mutation = {
   setFeedback: Message;
   /** Snapshots the current branch behind a new read-only link; later changes do not show in it. */
   shareConversation: ShareLink;
+  /** Changes a conversation's title, flags, tags, model or system prompt. */
   updateConversation: Conversation;
 };
 
@@ -240,11 +358,16 @@ export type MutationUpdateConversationArgs = {
   input: UpdateConversationInput;
 };
 
+/** Where a page is in its list (Relay cursor connections). */
 export type PageInfo = {
   __typename?: 'PageInfo';
+  /** The last edge's cursor: pass it as `after` for the next page. */
   endCursor?: Maybe<Scalars['String']['output']>;
+  /** More items follow the page (forward paging; with `last`, true when `before` was given). */
   hasNextPage: Scalars['Boolean']['output'];
+  /** More items precede the page (backward paging; with `first`, true when `after` was given). */
   hasPreviousPage: Scalars['Boolean']['output'];
+  /** The first edge's cursor: pass it as `before` for the previous page. */
   startCursor?: Maybe<Scalars['String']['output']>;
 };
 
@@ -266,10 +389,25 @@ export type QuerySharedConversationArgs = {
   shareId: Scalars['ID']['input'];
 };
 
+/** A rating of an assistant message. */
 export type Rating =
+  /** A bad answer. */
   | 'THUMBS_DOWN'
+  /** A good answer. */
   | 'THUMBS_UP';
 
+/** What `revokeShare` ended. */
+export type RevokeSharePayload = {
+  __typename?: 'RevokeSharePayload';
+  /** The conversation that was shared; null once it has been deleted. */
+  conversation?: Maybe<Conversation>;
+  /** True if the share was active; false when it had already been revoked. */
+  revoked: Scalars['Boolean']['output'];
+  /** The share's id (`ShareLink.id`): evict `ShareLink:<id>` and `SharedConversation:<id>`. */
+  shareId: Scalars['ID']['output'];
+};
+
+/** `sendMessage`'s message. */
 export type SendMessageInput = {
   /** At most 32,000 characters. */
   content: Scalars['String']['input'];
@@ -277,24 +415,40 @@ export type SendMessageInput = {
   conversationId?: InputMaybe<Scalars['ID']['input']>;
   /** Files attached to the message: at most 10 distinct ids of at most 64 characters. */
   fileIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** A chat model of the catalog for this answer; absent: the conversation's model. */
   model?: InputMaybe<Scalars['String']['input']>;
   /** Absent: the conversation's active leaf. */
   parentId?: InputMaybe<Scalars['ID']['input']>;
 };
 
+/** What a turn wrote: the conversation, the user message and the pending answer. */
 export type SendMessagePayload = {
   __typename?: 'SendMessagePayload';
+  /** The new answer, PENDING; its tokens arrive on `messageStream(streamId)`. */
   assistantMessage: Message;
+  /** The conversation (new when `sendMessage` had no `conversationId`), with its new active leaf. */
   conversation: Conversation;
+  /**
+   * `editMessage` and `regenerateMessage`: the message edited or regenerated, now with one more
+   * sibling (`siblingCount`), so a normalized cache updates it without a refetch. Null for `sendMessage`.
+   */
+  original?: Maybe<Message>;
+  /** The stream of the new answer (also `assistantMessage.streamId`). */
   streamId: Scalars['ID']['output'];
+  /** The message sent (for `regenerateMessage`, the user message answered again). */
   userMessage: Message;
 };
 
 /** A read-only link to a snapshot of a conversation's current branch. */
 export type ShareLink = {
   __typename?: 'ShareLink';
+  /** The conversation that was shared. */
   conversationId: Scalars['ID']['output'];
+  /** When the snapshot was taken. */
   createdAt: Scalars['DateTime']['output'];
+  /** The share id again, so a normalized cache keys the link (`ShareLink:<id>`). */
+  id: Scalars['ID']['output'];
+  /** Put it in the link: anyone may read `sharedConversation(shareId)`. */
   shareId: Scalars['ID']['output'];
 };
 
@@ -303,39 +457,64 @@ export type SharedConversation = {
   __typename?: 'SharedConversation';
   /** When the snapshot was taken. */
   createdAt: Scalars['DateTime']['output'];
+  /** The share id again, so a normalized cache keys the snapshot (`SharedConversation:<id>`). */
+  id: Scalars['ID']['output'];
   /** The branch that was active when it was shared, root first. */
   messages: Array<SharedMessage>;
+  /** The share's id (from the link). */
   shareId: Scalars['ID']['output'];
+  /** The conversation's title when it was shared. */
   title: Scalars['String']['output'];
 };
 
+/** One message of a share's snapshot: only what a reader of the link may see. */
 export type SharedMessage = {
   __typename?: 'SharedMessage';
+  /** Its text when the conversation was shared. */
   content: Scalars['String']['output'];
+  /** When it was written. */
   createdAt: Scalars['DateTime']['output'];
+  /** The model that wrote an assistant message. */
   model?: Maybe<Scalars['String']['output']>;
+  /** Who wrote it. */
   role: MessageRole;
 };
 
+/** `updateConversation`'s changes: absent or null fields are left as they are. */
 export type UpdateConversationInput = {
+  /** Archive or unarchive. */
   archived?: InputMaybe<Scalars['Boolean']['input']>;
+  /** A chat model of the catalog (`models(capability: CHAT)`) for the next answers; BAD_USER_INPUT otherwise. */
+  model?: InputMaybe<Scalars['String']['input']>;
+  /** Pin or unpin. */
   pinned?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Sent to the model first in every later generation, at most 32,000 characters; an empty string removes it. */
+  systemPrompt?: InputMaybe<Scalars['String']['input']>;
+  /** Replaces the tags: at most 20 of 1 to 50 characters. */
   tags?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** 1 to 200 characters; a title set here is never replaced by a generated one. */
   title?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type User = {
   __typename?: 'User';
-  /** The user's conversations, newest activity first. Only the user themself may list them (FORBIDDEN otherwise). */
-  conversations: ConversationConnection;
+  /**
+   * The user's conversations, newest activity first (without arguments, the first 20). Only the
+   * user themself may list them: for anyone else the field is null with a FORBIDDEN error, and the
+   * rest of the user still resolves.
+   */
+  conversations?: Maybe<ConversationConnection>;
+  /** The user's id. */
   id: Scalars['ID']['output'];
 };
 
 
 export type UserConversationsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<ConversationFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -446,15 +625,17 @@ export type ResolversTypes = ResolversObject<{
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
-  ConversationConnection: ResolverTypeWrapper<Omit<ConversationConnection, 'edges'> & { edges: Array<ResolversTypes['ConversationEdge']> }>;
+  ConversationConnection: ResolverTypeWrapper<ConversationPage>;
   ConversationEdge: ResolverTypeWrapper<Omit<ConversationEdge, 'node'> & { node: ResolversTypes['Conversation'] }>;
   ConversationFilter: ConversationFilter;
   CreateConversationInput: CreateConversationInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  DeleteConversationPayload: ResolverTypeWrapper<DeletedConversation>;
   EditMessageInput: EditMessageInput;
   Feedback: ResolverTypeWrapper<Feedback>;
+  FinishReason: FinishReason;
   Message: ResolverTypeWrapper<MessageDoc>;
-  MessageConnection: ResolverTypeWrapper<Omit<MessageConnection, 'edges'> & { edges: Array<ResolversTypes['MessageEdge']> }>;
+  MessageConnection: ResolverTypeWrapper<MessagePage>;
   MessageEdge: ResolverTypeWrapper<Omit<MessageEdge, 'node'> & { node: ResolversTypes['Message'] }>;
   MessageRole: MessageRole;
   MessageStatus: MessageStatus;
@@ -462,8 +643,9 @@ export type ResolversTypes = ResolversObject<{
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Rating: Rating;
+  RevokeSharePayload: ResolverTypeWrapper<RevokedShare>;
   SendMessageInput: SendMessageInput;
-  SendMessagePayload: ResolverTypeWrapper<SendResult>;
+  SendMessagePayload: ResolverTypeWrapper<SendPayload>;
   ShareLink: ResolverTypeWrapper<ShareDoc>;
   SharedConversation: ResolverTypeWrapper<ShareDoc>;
   SharedMessage: ResolverTypeWrapper<SharedMessage>;
@@ -478,21 +660,23 @@ export type ResolversParentTypes = ResolversObject<{
   ID: Scalars['ID']['output'];
   String: Scalars['String']['output'];
   Int: Scalars['Int']['output'];
-  ConversationConnection: Omit<ConversationConnection, 'edges'> & { edges: Array<ResolversParentTypes['ConversationEdge']> };
+  ConversationConnection: ConversationPage;
   ConversationEdge: Omit<ConversationEdge, 'node'> & { node: ResolversParentTypes['Conversation'] };
   ConversationFilter: ConversationFilter;
   CreateConversationInput: CreateConversationInput;
   DateTime: Scalars['DateTime']['output'];
+  DeleteConversationPayload: DeletedConversation;
   EditMessageInput: EditMessageInput;
   Feedback: Feedback;
   Message: MessageDoc;
-  MessageConnection: Omit<MessageConnection, 'edges'> & { edges: Array<ResolversParentTypes['MessageEdge']> };
+  MessageConnection: MessagePage;
   MessageEdge: Omit<MessageEdge, 'node'> & { node: ResolversParentTypes['Message'] };
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
+  RevokeSharePayload: RevokedShare;
   SendMessageInput: SendMessageInput;
-  SendMessagePayload: SendResult;
+  SendMessagePayload: SendPayload;
   ShareLink: ShareDoc;
   SharedConversation: ShareDoc;
   SharedMessage: SharedMessage;
@@ -504,6 +688,7 @@ export type ConversationResolvers<ContextType = ConversationContext, ParentType 
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Conversation']> | FederationReferenceType, FederationReferenceType, ContextType>;
   archived?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   assistantId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  branch?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, Partial<ConversationBranchArgs>>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   currentBranch?: Resolver<Array<ResolversTypes['Message']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -522,6 +707,7 @@ export type ConversationResolvers<ContextType = ConversationContext, ParentType 
 export type ConversationConnectionResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['ConversationConnection'] = ResolversParentTypes['ConversationConnection']> = ResolversObject<{
   edges?: Resolver<Array<ResolversTypes['ConversationEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type ConversationEdgeResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['ConversationEdge'] = ResolversParentTypes['ConversationEdge']> = ResolversObject<{
@@ -532,6 +718,12 @@ export type ConversationEdgeResolvers<ContextType = ConversationContext, ParentT
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
+
+export type DeleteConversationPayloadResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['DeleteConversationPayload'] = ResolversParentTypes['DeleteConversationPayload']> = ResolversObject<{
+  deletedConversationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  deletedMessageCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  owner?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+}>;
 
 export type FeedbackResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['Feedback'] = ResolversParentTypes['Feedback']> = ResolversObject<{
   comment?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -547,7 +739,7 @@ export type MessageResolvers<ContextType = ConversationContext, ParentType exten
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   feedback?: Resolver<Maybe<ResolversTypes['Feedback']>, ParentType, ContextType>;
   fileIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
-  finishReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  finishReason?: Resolver<Maybe<ResolversTypes['FinishReason']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   model?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   parentId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
@@ -563,6 +755,7 @@ export type MessageResolvers<ContextType = ConversationContext, ParentType exten
 export type MessageConnectionResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['MessageConnection'] = ResolversParentTypes['MessageConnection']> = ResolversObject<{
   edges?: Resolver<Array<ResolversTypes['MessageEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type MessageEdgeResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['MessageEdge'] = ResolversParentTypes['MessageEdge']> = ResolversObject<{
@@ -572,11 +765,11 @@ export type MessageEdgeResolvers<ContextType = ConversationContext, ParentType e
 
 export type MutationResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   createConversation?: Resolver<ResolversTypes['Conversation'], ParentType, ContextType, Partial<MutationCreateConversationArgs>>;
-  deleteConversation?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteConversationArgs, 'id'>>;
+  deleteConversation?: Resolver<ResolversTypes['DeleteConversationPayload'], ParentType, ContextType, RequireFields<MutationDeleteConversationArgs, 'id'>>;
   editMessage?: Resolver<ResolversTypes['SendMessagePayload'], ParentType, ContextType, RequireFields<MutationEditMessageArgs, 'input'>>;
   forkConversation?: Resolver<ResolversTypes['Conversation'], ParentType, ContextType, RequireFields<MutationForkConversationArgs, 'messageId'>>;
   regenerateMessage?: Resolver<ResolversTypes['SendMessagePayload'], ParentType, ContextType, RequireFields<MutationRegenerateMessageArgs, 'messageId'>>;
-  revokeShare?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeShareArgs, 'shareId'>>;
+  revokeShare?: Resolver<ResolversTypes['RevokeSharePayload'], ParentType, ContextType, RequireFields<MutationRevokeShareArgs, 'shareId'>>;
   sendMessage?: Resolver<ResolversTypes['SendMessagePayload'], ParentType, ContextType, RequireFields<MutationSendMessageArgs, 'input'>>;
   setActiveMessage?: Resolver<ResolversTypes['Conversation'], ParentType, ContextType, RequireFields<MutationSetActiveMessageArgs, 'messageId'>>;
   setFeedback?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationSetFeedbackArgs, 'messageId' | 'rating'>>;
@@ -596,9 +789,16 @@ export type QueryResolvers<ContextType = ConversationContext, ParentType extends
   sharedConversation?: Resolver<Maybe<ResolversTypes['SharedConversation']>, ParentType, ContextType, RequireFields<QuerySharedConversationArgs, 'shareId'>>;
 }>;
 
+export type RevokeSharePayloadResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['RevokeSharePayload'] = ResolversParentTypes['RevokeSharePayload']> = ResolversObject<{
+  conversation?: Resolver<Maybe<ResolversTypes['Conversation']>, ParentType, ContextType>;
+  revoked?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  shareId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
 export type SendMessagePayloadResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['SendMessagePayload'] = ResolversParentTypes['SendMessagePayload']> = ResolversObject<{
   assistantMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType>;
   conversation?: Resolver<ResolversTypes['Conversation'], ParentType, ContextType>;
+  original?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType>;
   streamId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   userMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType>;
 }>;
@@ -606,11 +806,13 @@ export type SendMessagePayloadResolvers<ContextType = ConversationContext, Paren
 export type ShareLinkResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['ShareLink'] = ResolversParentTypes['ShareLink']> = ResolversObject<{
   conversationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   shareId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
 export type SharedConversationResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['SharedConversation'] = ResolversParentTypes['SharedConversation']> = ResolversObject<{
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   messages?: Resolver<Array<ResolversTypes['SharedMessage']>, ParentType, ContextType>;
   shareId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -625,7 +827,7 @@ export type SharedMessageResolvers<ContextType = ConversationContext, ParentType
 
 export type UserResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
-  conversations?: Resolver<ResolversTypes['ConversationConnection'], ParentType, ContextType, Partial<UserConversationsArgs>>;
+  conversations?: Resolver<Maybe<ResolversTypes['ConversationConnection']>, ParentType, ContextType, Partial<UserConversationsArgs>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
@@ -634,6 +836,7 @@ export type Resolvers<ContextType = ConversationContext> = ResolversObject<{
   ConversationConnection?: ConversationConnectionResolvers<ContextType>;
   ConversationEdge?: ConversationEdgeResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  DeleteConversationPayload?: DeleteConversationPayloadResolvers<ContextType>;
   Feedback?: FeedbackResolvers<ContextType>;
   Message?: MessageResolvers<ContextType>;
   MessageConnection?: MessageConnectionResolvers<ContextType>;
@@ -641,6 +844,7 @@ export type Resolvers<ContextType = ConversationContext> = ResolversObject<{
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RevokeSharePayload?: RevokeSharePayloadResolvers<ContextType>;
   SendMessagePayload?: SendMessagePayloadResolvers<ContextType>;
   ShareLink?: ShareLinkResolvers<ContextType>;
   SharedConversation?: SharedConversationResolvers<ContextType>;

@@ -48,7 +48,7 @@ export function describeAccess(target: Target): void {
       const before = await snapshot();
       const attempts = [
         h.gql(eve, 'mutation($id: ID!) { updateConversation(id: $id, input: { title: "pwned" }) { id } }', { id: turn.conversation.id }),
-        h.gql(eve, 'mutation($id: ID!) { deleteConversation(id: $id) }', { id: turn.conversation.id }),
+        h.gql(eve, 'mutation($id: ID!) { deleteConversation(id: $id) { deletedConversationId } }', { id: turn.conversation.id }),
         h.gql(eve, 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { streamId } }', { i: { conversationId: turn.conversation.id, content: 'hi' } }),
         h.gql(eve, 'mutation($i: EditMessageInput!) { editMessage(input: $i) { streamId } }', { i: { messageId: turn.userMessage.id, content: 'hi' } }),
         h.gql(eve, 'mutation($id: ID!) { regenerateMessage(messageId: $id) { streamId } }', { id: turn.assistantMessage.id }),

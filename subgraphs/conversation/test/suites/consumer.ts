@@ -57,7 +57,7 @@ export function describeConsumer(target: Target): void {
 
     it('drops a result for a message deleted meanwhile, and keeps consuming', async () => {
       const turn = await send(h, ada, { content: 'doomed' });
-      await h.gql(ada, 'mutation($id: ID!) { deleteConversation(id: $id) }', { id: turn.conversation.id });
+      await h.gql(ada, 'mutation($id: ID!) { deleteConversation(id: $id) { deletedConversationId } }', { id: turn.conversation.id });
       await publishResult(h, 'user-ada', idsOf(turn), { content: 'nobody will read this' });
       const later = await send(h, ada, { content: 'still alive?' });
       await publishResult(h, 'user-ada', idsOf(later), { content: 'yes' });

@@ -45,9 +45,9 @@ export function describeLifecycle(target: Target): void {
       expect(await ids({ tag: 'work' })).toEqual([]);
       expect(await ids({ archived: true })).toEqual([]);
 
-      expect(ok(await h.gql(ada, 'mutation($id: ID!) { deleteConversation(id: $id) }', { id: created.id }), 'deleteConversation')).toBe(true);
+      expect(ok(await h.gql(ada, 'mutation($id: ID!) { deleteConversation(id: $id) { deletedConversationId } }', { id: created.id }), 'deleteConversation')).toEqual({ deletedConversationId: created.id });
       expect(ok(await h.gql(ada, 'query($id: ID!) { conversation(id: $id) { id } }', { id: created.id }), 'conversation')).toBeNull();
-      expect(codeOf(await h.gql(ada, 'mutation($id: ID!) { deleteConversation(id: $id) }', { id: created.id }))).toBe('NOT_FOUND');
+      expect(codeOf(await h.gql(ada, 'mutation($id: ID!) { deleteConversation(id: $id) { deletedConversationId } }', { id: created.id }))).toBe('NOT_FOUND');
       expect(await ids({})).toEqual([]);
 
       await h.conversation.relay.drain();

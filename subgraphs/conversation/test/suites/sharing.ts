@@ -55,10 +55,10 @@ export function describeSharing(target: Target): void {
       });
       expect(JSON.stringify(read)).not.toContain('user-ada');
 
-      expect(codeOf(await h.gql(eve, 'mutation($s: ID!) { revokeShare(shareId: $s) }', { s: link.shareId }))).toBe('NOT_FOUND');
-      expect(ok(await h.gql(ada, 'mutation($s: ID!) { revokeShare(shareId: $s) }', { s: link.shareId }), 'revokeShare')).toBe(true);
+      expect(codeOf(await h.gql(eve, 'mutation($s: ID!) { revokeShare(shareId: $s) { revoked } }', { s: link.shareId }))).toBe('NOT_FOUND');
+      expect(ok(await h.gql(ada, 'mutation($s: ID!) { revokeShare(shareId: $s) { revoked } }', { s: link.shareId }), 'revokeShare')).toEqual({ revoked: true });
       expect(ok(await h.gql(ANON, SHARED, { s: link.shareId }), 'sharedConversation')).toBeNull();
-      expect(ok(await h.gql(ada, 'mutation($s: ID!) { revokeShare(shareId: $s) }', { s: link.shareId }), 'revokeShare')).toBe(false);
+      expect(ok(await h.gql(ada, 'mutation($s: ID!) { revokeShare(shareId: $s) { revoked } }', { s: link.shareId }), 'revokeShare')).toEqual({ revoked: false });
     });
 
     it('records feedback on assistant messages, with an event, for the owner only', async () => {

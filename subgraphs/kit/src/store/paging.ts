@@ -1,16 +1,49 @@
 import { codedError } from '../errors';
 import type { Collection, Filter, SortDirection, StoredDocument } from './port';
 
-/** Relay connection as returned by resolvers. */
+/**
+ * Relay connection as returned by resolvers. `totalCount` is a function so the count query runs
+ * only when a client selects it (graphql-js's default resolver calls it).
+ */
 export interface Connection<T> {
   edges: Array<{ cursor: string; node: T }>;
   pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
-  totalCount?: number;
+  totalCount: () => Promise<number>;
 }
 
+/** Relay's paging arguments: `first`/`after` pages forward, `last`/`before` backward. */
 export interface PageRequest {
   first?: number | null;
   after?: string | null;
+  last?: number | null;
+  before?: string | null;
+}
+
+/** Which way a page is taken and how many rows: `first` from the start, `last` from the end. */
+export interface PageSize {
+  size: number;
+  fromEnd: boolean;
+}
+
+/**
+ * Checks the size arguments: `first` and `last` are exclusive and each between 0 and `maxSize`.
+ * Absent both, `defaultSize` rows are taken from the start (or, with `defaultFromEnd`, the end).
+ * A refusal is BAD_USER_INPUT naming the argument.
+ */
+export function pageSize(page: PageRequest, defaultSize: number, maxSize: number, defaultFromEnd = false): PageSize {
+  const hasFirst = page.first !== null && page.first !== undefined;
+  const hasLast = page.last !== null && page.last !== undefined;
+  if (hasFirst && hasLast) throw codedError('BAD_USER_INPUT', 'Pass either first or last, not both', { field: 'last' });
+  for (const field of ['first', 'last'] as const) {
+    const value = page[field];
+    if (value === null || value === undefined) continue;
+    if (!Number.isInteger(value) || value < 0 || value > maxSize) {
+      throw codedError('BAD_USER_INPUT', `${field} must be an integer between 0 and ${maxSize}`, { field });
+    }
+  }
+  if (hasLast) return { size: page.last as number, fromEnd: true };
+  if (hasFirst) return { size: page.first as number, fromEnd: false };
+  return { size: defaultSize, fromEnd: defaultFromEnd };
 }
 
 export interface PageOptions {
@@ -38,7 +71,8 @@ export function encodeCursor(sortValue: unknown, id: string): string {
   return Buffer.from(JSON.stringify([encodeValue(sortValue), id])).toString('base64url');
 }
 
-export function decodeCursor(cursor: string): { sortValue: unknown; id: string } {
+/** Decodes a cursor; a malformed one is BAD_USER_INPUT naming `field` (the argument it came in). */
+export function decodeCursor(cursor: string, field: 'after' | 'before' = 'after'): { sortValue: unknown; id: string } {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[1] === 'string') {
@@ -49,7 +83,7 @@ export function decodeCursor(cursor: string): { sortValue: unknown; id: string }
   } catch {
     // fall through to the coded error
   }
-  throw codedError('BAD_USER_INPUT', 'after is not a valid cursor', { field: 'after' });
+  throw codedError('BAD_USER_INPUT', `${field} is not a valid cursor`, { field });
 }
 
 function getPath(doc: object, path: string): unknown {
@@ -61,10 +95,20 @@ function getPath(doc: object, path: string): unknown {
   return current;
 }
 
+/** The rows strictly beyond (`after`) or before (`before`) a cursor, in the collection's order. */
+function keysetOf(cursor: string, field: 'after' | 'before', sortField: string, direction: SortDirection): Filter {
+  const { sortValue, id } = decodeCursor(cursor, field);
+  const forward = (direction === 1) === (field === 'after');
+  const op = forward ? '$gt' : '$lt';
+  return { $or: [{ [sortField]: { [op]: sortValue } }, { [sortField]: sortValue, _id: { [op]: id } }] };
+}
+
 /**
  * Cursor (keyset) paging over any collection: stable under concurrent inserts and deletes
  * because the cursor is the last row's (sort value, id) rather than an offset. Works the same on
- * every adapter since it only uses `$or`, range operators and sort.
+ * every adapter since it only uses `$or`, range operators and sort. `first` takes rows from the
+ * start of the window between `after` and `before`, `last` from its end (read in reverse order,
+ * then flipped back, so a page costs `size + 1` rows either way).
  */
 export async function paginate<T extends StoredDocument>(
   collection: Collection<T>,
@@ -72,31 +116,27 @@ export async function paginate<T extends StoredDocument>(
   page: PageRequest,
   options: PageOptions,
 ): Promise<Connection<T>> {
-  const maxSize = options.maxSize ?? 100;
-  const size = page.first ?? options.defaultSize ?? 20;
-  if (!Number.isInteger(size) || size < 0 || size > maxSize) {
-    throw codedError('BAD_USER_INPUT', `first must be an integer between 0 and ${maxSize}`, { field: 'first' });
-  }
+  const { size, fromEnd } = pageSize(page, options.defaultSize ?? 20, options.maxSize ?? 100);
   const { sortField, direction } = options;
-  const beyond = direction === 1 ? '$gt' : '$lt';
-  let query: Filter = filter;
-  if (page.after) {
-    const { sortValue, id } = decodeCursor(page.after);
-    const keyset: Filter = {
-      $or: [{ [sortField]: { [beyond]: sortValue } }, { [sortField]: sortValue, _id: { [beyond]: id } }],
-    };
-    query = Object.keys(filter).length === 0 ? keyset : { $and: [filter, keyset] };
-  }
-  const rows = await collection.find(query, { sort: { [sortField]: direction, _id: direction }, limit: size + 1 });
-  const nodes = rows.slice(0, size);
+  const bounds: Filter[] = [];
+  if (page.after) bounds.push(keysetOf(page.after, 'after', sortField, direction));
+  if (page.before) bounds.push(keysetOf(page.before, 'before', sortField, direction));
+  const parts = Object.keys(filter).length === 0 ? bounds : [filter, ...bounds];
+  const query: Filter = parts.length === 0 ? {} : parts.length === 1 ? (parts[0] as Filter) : { $and: parts };
+  const read: SortDirection = fromEnd ? (direction === 1 ? -1 : 1) : direction;
+  const rows = await collection.find(query, { sort: { [sortField]: read, _id: read }, limit: size + 1 });
+  const more = rows.length > size;
+  const taken = rows.slice(0, size);
+  const nodes = fromEnd ? taken.reverse() : taken;
   const edges = nodes.map((node) => ({ cursor: encodeCursor(getPath(node, sortField), node._id), node }));
   return {
     edges,
     pageInfo: {
-      hasNextPage: rows.length > size,
-      hasPreviousPage: Boolean(page.after),
+      hasNextPage: fromEnd ? Boolean(page.before) : more,
+      hasPreviousPage: fromEnd ? more : Boolean(page.after),
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges[edges.length - 1]?.cursor ?? null,
     },
+    totalCount: () => collection.count(filter),
   };
 }

@@ -142,6 +142,42 @@ export function constraintContract(ctx: GetContext): void {
     expect(order).toEqual([...order].sort((a, b) => b - a));
   });
 
+  it('pages backward with last/before, in the list\'s own order, and counts the whole list', async () => {
+    const { people } = ctx();
+    // 12 rows, two per minute, so the _id tie-breaker matters going backward too.
+    const ids = Array.from({ length: 12 }, (_, i) => `b${String(i).padStart(2, '0')}`);
+    await people.insertMany(ids.map((id, i) => person(id, { tags: ['back'], createdAt: at(Math.floor(i / 2)) })));
+    const options = { sortField: 'createdAt', direction: 1 as const };
+    const seen: string[][] = [];
+    let page: Connection<Person> = await paginate(people, { tags: 'back' }, { last: 5 }, options);
+    expect(page.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: false });
+    expect(await page.totalCount()).toBe(12);
+    seen.unshift(page.edges.map((edge) => edge.node._id));
+    while (page.pageInfo.hasPreviousPage) {
+      page = await paginate(people, { tags: 'back' }, { last: 5, before: page.pageInfo.startCursor }, options);
+      expect(page.pageInfo.hasNextPage).toBe(true);
+      seen.unshift(page.edges.map((edge) => edge.node._id));
+    }
+    expect(seen).toEqual([ids.slice(0, 2), ids.slice(2, 7), ids.slice(7)]);
+    // A window between two cursors, from either end.
+    const all = await paginate(people, { tags: 'back' }, { first: 12 }, options);
+    const cursorAt = (i: number) => all.edges[i]?.cursor;
+    const between = { after: cursorAt(2), before: cursorAt(9) };
+    expect((await paginate(people, { tags: 'back' }, { first: 3, ...between }, options)).edges.map((e) => e.node._id)).toEqual(ids.slice(3, 6));
+    expect((await paginate(people, { tags: 'back' }, { last: 3, ...between }, options)).edges.map((e) => e.node._id)).toEqual(ids.slice(6, 9));
+  });
+
+  it('refuses first with last, sizes out of range and malformed cursors, naming the argument', async () => {
+    const { people } = ctx();
+    const options = { sortField: 'createdAt', direction: 1 as const, maxSize: 10 };
+    const fieldOf = async (page: Parameters<typeof paginate>[2]) => ((await rejectionOf(paginate(people, {}, page, options))) as { extensions?: unknown }).extensions;
+    expect(await fieldOf({ first: 1, last: 1 })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'last' });
+    expect(await fieldOf({ last: 11 })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'last' });
+    expect(await fieldOf({ first: -1 })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
+    expect(await fieldOf({ before: 'garbage' })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'before' });
+    expect(await fieldOf({ after: 'garbage' })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+  });
+
   it('answers ping while running and refuses once stopped', async () => {
     const { store } = ctx();
     await expect(store.ping()).resolves.toBeUndefined();

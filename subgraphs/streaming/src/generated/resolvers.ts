@@ -13,7 +13,7 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean; }
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
-  /** An ISO-8601 date-time in UTC, e.g. `2024-05-01T12:00:00.000Z`. */
+  /** An ISO-8601 date-time in UTC with milliseconds, e.g. `2024-05-01T12:00:00.000Z` (RFC 3339). */
   DateTime: { input: Date | string; output: Date | string; }
   _FieldSet: { input: unknown; output: unknown; }
 };
@@ -21,21 +21,47 @@ export type Scalars = {
 /** A conversation of conversation; streaming only knows its id. */
 export type Conversation = {
   __typename?: 'Conversation';
+  /** The conversation's id. */
   id: Scalars['ID']['output'];
 };
+
+/** Why a generation ended. */
+export type FinishReason =
+  /** Stopped by its owner (`stopGeneration`). */
+  | 'ABORTED'
+  /** The provider's content filter cut the answer. */
+  | 'CONTENT_FILTER'
+  /** The provider or ai-gateway failed. */
+  | 'ERROR'
+  /** The instance running the generation stopped before it ended. */
+  | 'INTERRUPTED'
+  /** The answer reached the model's or the request's token limit. */
+  | 'LENGTH'
+  /** A reason the provider reported that the graph does not know. */
+  | 'OTHER'
+  /** The model finished its answer. */
+  | 'STOP'
+  /** The model stopped to call tools. */
+  | 'TOOL_CALLS';
 
 /** A message of conversation; streaming only knows its id (the router fetches the rest from conversation). */
 export type Message = {
   __typename?: 'Message';
+  /** The message's id. */
   id: Scalars['ID']['output'];
 };
 
-/** Defined identically to conversation's enum (a value type shared by both subgraphs). */
+/** Where a message is in its life. Only assistant messages are ever PENDING or STREAMING. */
 export type MessageStatus =
+  /** Stopped by its owner (`stopGeneration`); `content` holds the text so far. */
   | 'ABORTED'
+  /** Finished normally; `content` is final. */
   | 'COMPLETE'
+  /** The generation failed; `content` holds what arrived before the failure. */
   | 'FAILED'
+  /** The answer is created and waits for a model. */
   | 'PENDING'
+  /** Tokens are arriving (see `messageStream`). */
   | 'STREAMING';
 
 export type Mutation = {
@@ -67,17 +93,21 @@ export type Query = {
  */
 export type StreamChunk = {
   __typename?: 'StreamChunk';
+  /** Text to append to the answer; empty on the first and usually the last chunk. */
   delta: Scalars['String']['output'];
+  /** True on the last chunk; the subscription completes after it. */
   done: Scalars['Boolean']['output'];
   /** On the final chunk of a FAILED generation: what went wrong, safe to show. */
   error?: Maybe<Scalars['String']['output']>;
-  /** On the final chunk only, e.g. `stop`, `length`, `aborted`, `error`. */
-  finishReason?: Maybe<Scalars['String']['output']>;
+  /** On the final chunk only. */
+  finishReason?: Maybe<FinishReason>;
   /** On the first and the final chunk only. */
   message?: Maybe<Message>;
+  /** 1, 2, 3… in order, without gaps. */
   seq: Scalars['Int']['output'];
   /** On the final chunk only: COMPLETE, FAILED or ABORTED. */
   status?: Maybe<MessageStatus>;
+  /** The stream this chunk belongs to (the assistant message's `streamId`). */
   streamId: Scalars['ID']['output'];
   /** On the final chunk only, when known. */
   usage?: Maybe<TokenUsage>;
@@ -86,12 +116,19 @@ export type StreamChunk = {
 /** A generation of the caller that is still running. */
 export type StreamInfo = {
   __typename?: 'StreamInfo';
+  /** The conversation the answer belongs to. */
   conversation: Conversation;
+  /** The stream id again, so a normalized cache keys the entry (`StreamInfo:<id>`). */
+  id: Scalars['ID']['output'];
   /** The seq of the newest chunk so far (resume with `messageStream(streamId, after: 0)` to get everything). */
   lastSeq: Scalars['Int']['output'];
+  /** The assistant message being written. */
   message: Message;
+  /** The catalog id of the model generating. */
   model: Scalars['String']['output'];
+  /** When the generation was requested. */
   startedAt: Scalars['DateTime']['output'];
+  /** Pass it to `messageStream` to follow the generation. */
   streamId: Scalars['ID']['output'];
 };
 
@@ -113,8 +150,11 @@ export type SubscriptionMessageStreamArgs = {
 /** Tokens one generation used, as the provider reported them (or counted). */
 export type TokenUsage = {
   __typename?: 'TokenUsage';
+  /** Tokens of the answer. */
   completionTokens: Scalars['Int']['output'];
+  /** Tokens of the prompt (history, system prompt and the new message). */
   promptTokens: Scalars['Int']['output'];
+  /** promptTokens + completionTokens. */
   totalTokens: Scalars['Int']['output'];
 };
 
@@ -195,6 +235,7 @@ export type ResolversTypes = ResolversObject<{
   Conversation: ResolverTypeWrapper<EntityRef<'Conversation'>>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  FinishReason: FinishReason;
   Message: ResolverTypeWrapper<EntityRef<'Message'>>;
   MessageStatus: MessageStatus;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -249,7 +290,7 @@ export type StreamChunkResolvers<ContextType = StreamingContext, ParentType exte
   delta?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   done?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  finishReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  finishReason?: Resolver<Maybe<ResolversTypes['FinishReason']>, ParentType, ContextType>;
   message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType>;
   seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   status?: Resolver<Maybe<ResolversTypes['MessageStatus']>, ParentType, ContextType>;
@@ -259,6 +300,7 @@ export type StreamChunkResolvers<ContextType = StreamingContext, ParentType exte
 
 export type StreamInfoResolvers<ContextType = StreamingContext, ParentType extends ResolversParentTypes['StreamInfo'] = ResolversParentTypes['StreamInfo']> = ResolversObject<{
   conversation?: Resolver<ResolversTypes['Conversation'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lastSeq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   message?: Resolver<ResolversTypes['Message'], ParentType, ContextType>;
   model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;

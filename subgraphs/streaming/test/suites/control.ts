@@ -106,7 +106,7 @@ export function describeControl(target: Target): void {
     expect(stop?.streamId).toBe(g.streamId);
     await g.done('ABORTED');
     await sub.ended();
-    expect(sub.chunks.at(-1)).toMatchObject({ done: true, status: 'ABORTED', finishReason: 'aborted', message: { id: g.messageId } });
+    expect(sub.chunks.at(-1)).toMatchObject({ done: true, status: 'ABORTED', finishReason: 'ABORTED', message: { id: g.messageId } });
   });
 
   it("lists only the caller's running generations, newest first, with their last seq", async () => {

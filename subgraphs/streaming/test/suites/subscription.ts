@@ -28,7 +28,7 @@ export function describeSubscription(target: Target): void {
       { streamId: g.streamId, seq: 1, delta: '', done: false, finishReason: null, usage: null, status: null, error: null, message: { id: g.messageId } },
       { streamId: g.streamId, seq: 2, delta: 'Hel', done: false, finishReason: null, usage: null, status: null, error: null, message: null },
       { streamId: g.streamId, seq: 3, delta: 'lo', done: false, finishReason: null, usage: null, status: null, error: null, message: null },
-      { streamId: g.streamId, seq: 4, delta: '', done: true, finishReason: 'stop', usage, status: 'COMPLETE', error: null, message: { id: g.messageId } },
+      { streamId: g.streamId, seq: 4, delta: '', done: true, finishReason: 'STOP', usage, status: 'COMPLETE', error: null, message: { id: g.messageId } },
     ]);
   });
 
@@ -93,7 +93,7 @@ export function describeSubscription(target: Target): void {
     await Promise.all([first.ended(), second.ended()]);
     expect(textOf(first.chunks)).toBe('0123456789');
     expect(second.chunks).toEqual(first.chunks.slice(1));
-    expect(first.chunks.at(-1)).toMatchObject({ done: true, status: 'ABORTED', finishReason: 'aborted' });
+    expect(first.chunks.at(-1)).toMatchObject({ done: true, status: 'ABORTED', finishReason: 'ABORTED' });
   });
 
   it('ends a failed generation with status FAILED and its error', async () => {
@@ -102,7 +102,7 @@ export function describeSubscription(target: Target): void {
     await g.delta('partial');
     await g.done('FAILED', { error: 'The provider stopped answering' });
     const sub = await h.subscribe(alice, g.streamId).ended();
-    expect(sub.chunks.at(-1)).toEqual({ streamId: g.streamId, seq: 3, delta: '', done: true, finishReason: 'error', usage: null, status: 'FAILED', error: 'The provider stopped answering', message: { id: g.messageId } });
+    expect(sub.chunks.at(-1)).toEqual({ streamId: g.streamId, seq: 3, delta: '', done: true, finishReason: 'ERROR', usage: null, status: 'FAILED', error: 'The provider stopped answering', message: { id: g.messageId } });
     expect(sub.completed).toBe(true);
   });
 
