@@ -24,7 +24,7 @@ const subgraphs: Record<string, { context: string; mappers?: Record<string, stri
   },
   'rate-limit': {
     context: '../context#RateLimitContext',
-    mappers: { User: '../resolvers#UserRef', Balance: '../service#BalanceView' },
+    mappers: { User: '../resolvers#UserRef', Balance: '../service#BalanceView', UsageSummary: '../usage#UsageSummaryView', UsageTotals: '../usage#UsageTotalsView', CreditLedgerEntry: '../store#LedgerEntryDoc' },
   },
 };
 

@@ -1,7 +1,19 @@
-import { ConfigError, documentStoreConfigSpec, eventBusConfigSpec, int, loadConfig, oneOf, port, str, type ConfigOf } from '@chatgraph/kit';
+import { ConfigError, documentStoreConfigSpec, eventBusConfigSpec, int, loadConfig, oneOf, port, str, type ConfigOf, type VarSpec } from '@chatgraph/kit';
 
-/** Largest credit amount one grant may add or remove, and the largest starting balance: $1,000,000 at 1,000 credits = $0.001. */
-export const MAX_CREDITS = 1_000_000_000_000;
+/** The largest starting balance (a balance is a GraphQL Int): about $1,000. */
+export const MAX_STARTING_CREDITS = 1_000_000_000;
+
+/** A price in US dollars per million tokens, like the catalog's (`3`, `0.15`): 0 to 1,000,000. */
+function pricePerMTok(opts: { description: string; default: number }): VarSpec<number> {
+  return {
+    ...opts,
+    parse(raw) {
+      const value = Number(raw.trim());
+      if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > 1_000_000) throw new Error('must be a price in US dollars per million tokens from 0 to 1000000, e.g. 3 or 0.15');
+      return value;
+    },
+  };
+}
 
 /**
  * Every environment variable rate-limit reads, with its parser and description. Exported so the
@@ -18,19 +30,15 @@ export const rateLimitConfigSpec = {
     description: 'Credits a new user starts with (1,000 credits = $0.001, as in LibreChat): given when identity\'s `user.registered` is consumed, or at the first debit or read of a user rate-limit has not seen yet',
     default: 20_000,
     min: 0,
-    max: MAX_CREDITS,
+    max: MAX_STARTING_CREDITS,
   }),
-  UNPRICED_INPUT_CREDITS_PER_MTOK: int({
-    description: 'Credits per million prompt tokens of a model the published catalog gives no input price (1 credit per token = $1 per million tokens)',
+  UNPRICED_INPUT_PRICE_PER_MTOK: pricePerMTok({
+    description: 'US dollars per million prompt tokens charged for a model ai-gateway\'s published catalog gives no input price (or before any catalog was seen); $1 per million tokens = 1 credit per token',
     default: 0,
-    min: 0,
-    max: 1_000_000,
   }),
-  UNPRICED_OUTPUT_CREDITS_PER_MTOK: int({
-    description: 'Credits per million completion tokens of a model the published catalog gives no output price',
+  UNPRICED_OUTPUT_PRICE_PER_MTOK: pricePerMTok({
+    description: 'US dollars per million completion tokens charged for a model the published catalog gives no output price',
     default: 0,
-    min: 0,
-    max: 1_000_000,
   }),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { description: 'Minimum level of log lines', default: 'info' }),
 };

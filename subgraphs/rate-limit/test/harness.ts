@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createLogger, documentStoreFromConfig, eventBusFromConfig, signedGraphQL, type DocumentStore, type EventBus, type GraphQLResponse, type Principal, type UserPrincipal } from '@chatgraph/kit';
+import { aiCatalogV1, aiGenerationV1, identityUserV1, MODEL_CATALOG_ID, type EventEnvelope } from '@chatgraph/schema';
+import { createLogger, documentStoreFromConfig, eventBusFromConfig, newId, signedGraphQL, type DocumentStore, type EventBus, type GraphQLResponse, type Principal, type UserPrincipal } from '@chatgraph/kit';
 import { loadRateLimitConfig } from '../src/config';
 import { buildRateLimit, type RateLimit } from '../src/server';
 import { rateLimitCollections, type RateLimitCollections } from '../src/store';
@@ -42,12 +43,12 @@ export function realServersEnv(): Record<string, string> {
   };
 }
 
-/** Starts rate-limit on port 0 over the adapters its configuration names (embedded in a temp directory by default). */
-export async function startRateLimit(env: Record<string, string> = {}): Promise<Harness> {
+/** Starts rate-limit on port 0 over the adapters its configuration names (embedded in a temp directory by default); `wrapStore` injects faults. */
+export async function startRateLimit(env: Record<string, string> = {}, wrapStore: (store: DocumentStore) => DocumentStore = (store) => store): Promise<Harness> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'rate-limit-test-'));
   const config = loadRateLimitConfig({ INTERNAL_SIGNING_SECRET: SECRET, DATA_DIR: dataDir, ...env });
   const logger = createLogger({ name: 'rate-limit', level: 'silent' });
-  const store = documentStoreFromConfig(config, 'rate-limit', logger);
+  const store = wrapStore(documentStoreFromConfig(config, 'rate-limit', logger));
   const bus = eventBusFromConfig(config, 'rate-limit', logger);
   await store.start();
   await bus.start();
@@ -90,4 +91,32 @@ export async function eventually<T>(read: () => Promise<T>, check: (value: T) =>
     value = await read();
   }
   return value;
+}
+
+/** Publishes identity's `user.registered` for `userId`. */
+export async function register(h: Harness, userId: string): Promise<void> {
+  const event = identityUserV1.create('user.registered', { userId }, { email: `${userId}@example.com`, name: userId, role: 'USER', emailVerified: true });
+  await h.bus.publish(identityUserV1.topic, [{ key: userId, event }]);
+}
+
+/** Publishes ai-gateway's catalog with `models` priced (US dollars per million tokens). */
+export async function publishPrices(h: Harness, models: Array<{ id: string; inputPricePerMTok?: number; outputPricePerMTok?: number }>): Promise<void> {
+  const event = aiCatalogV1.create('catalog.published', { catalogId: MODEL_CATALOG_ID }, { models: models.map((m) => ({ contextWindow: 8192, capabilities: ['chat'], ...m })) });
+  await h.bus.publish(aiCatalogV1.topic, [{ key: MODEL_CATALOG_ID, event }]);
+}
+
+/** A `generation.completed` of `ownerId` (not published). */
+export function completion(ownerId: string, model: string, usage: { promptTokens: number; completionTokens: number }): EventEnvelope {
+  const subject = { conversationId: newId(), messageId: newId(), streamId: newId(), ownerId };
+  return aiGenerationV1.create('generation.completed', subject, { content: 'hi', finishReason: 'stop', model, usage: { ...usage, totalTokens: usage.promptTokens + usage.completionTokens } });
+}
+
+/** Publishes `event` on ai.generation.v1 (again, if it was published before: a redelivery). */
+export async function deliver(h: Harness, event: EventEnvelope): Promise<void> {
+  await h.bus.publish(aiGenerationV1.topic, [{ key: event.subject.conversationId ?? '', event }]);
+}
+
+/** The stored balance's credits, or undefined before it is opened. */
+export async function creditsOf(h: Harness, userId: string): Promise<number | undefined> {
+  return (await h.collections.balances.findById(userId))?.credits;
 }

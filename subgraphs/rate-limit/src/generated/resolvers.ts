@@ -2,9 +2,13 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { UserRef } from '../resolvers';
 import type { BalanceView } from '../service';
+import type { UsageSummaryView, UsageTotalsView } from '../usage';
+import type { LedgerEntryDoc } from '../store';
 import type { RateLimitContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
+export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
   ID: { input: string; output: string; }
@@ -29,11 +33,160 @@ export type Balance = {
   updatedAt: Scalars['DateTime']['output'];
 };
 
+export type CreditChangeKind =
+  /** A generation's cost. */
+  | 'DEBIT'
+  /** An ADMIN's `grantCredits`. */
+  | 'GRANT'
+  /** The starting balance (STARTING_CREDITS) when the user was first seen. */
+  | 'OPENING';
+
+export type CreditLedgerConnection = {
+  __typename?: 'CreditLedgerConnection';
+  edges: Array<CreditLedgerEdge>;
+  pageInfo: PageInfo;
+  totalCount: Scalars['Int']['output'];
+};
+
+export type CreditLedgerEdge = {
+  __typename?: 'CreditLedgerEdge';
+  cursor: Scalars['String']['output'];
+  node: CreditLedgerEntry;
+};
+
+/** One change of a balance, in the audit log. */
+export type CreditLedgerEntry = {
+  __typename?: 'CreditLedgerEntry';
+  /** The ADMIN who granted (null for the system, or once that account was deleted). */
+  actorId?: Maybe<Scalars['ID']['output']>;
+  /** The balance right after the change, when known. */
+  balanceAfter?: Maybe<Scalars['Int']['output']>;
+  completionTokens?: Maybe<Scalars['Int']['output']>;
+  createdAt: Scalars['DateTime']['output'];
+  /** The change: negative for a debit. */
+  credits: Scalars['Int']['output'];
+  id: Scalars['ID']['output'];
+  kind: CreditChangeKind;
+  model?: Maybe<Scalars['String']['output']>;
+  promptTokens?: Maybe<Scalars['Int']['output']>;
+  reason: Scalars['String']['output'];
+  /** Null once the user was deleted: the entry stays, anonymised, for the totals. */
+  userId?: Maybe<Scalars['ID']['output']>;
+};
+
+/** A user's use of one model on one UTC day. */
+export type DailyUsage = {
+  __typename?: 'DailyUsage';
+  completionTokens: Scalars['Float']['output'];
+  credits: Scalars['Float']['output'];
+  /** `YYYY-MM-DD` (UTC). */
+  day: Scalars['String']['output'];
+  generations: Scalars['Int']['output'];
+  model: Scalars['String']['output'];
+  promptTokens: Scalars['Float']['output'];
+};
+
+/** Tokens and credits one model used (for a user, or for everyone in `usageTotals`). */
+export type ModelUsage = {
+  __typename?: 'ModelUsage';
+  completionTokens: Scalars['Float']['output'];
+  credits: Scalars['Float']['output'];
+  generations: Scalars['Int']['output'];
+  model: Scalars['String']['output'];
+  promptTokens: Scalars['Float']['output'];
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /**
+   * Adds 1 to 1,000,000,000 credits to a user's balance, with a reason kept in the audit log.
+   * ADMIN only. An unknown or deleted user is NOT_FOUND; bad amounts or reasons BAD_USER_INPUT.
+   */
+  grantCredits: Balance;
+};
+
+
+export type MutationGrantCreditsArgs = {
+  credits: Scalars['Int']['input'];
+  reason: Scalars['String']['input'];
+  userId: Scalars['ID']['input'];
+};
+
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  endCursor?: Maybe<Scalars['String']['output']>;
+  hasNextPage: Scalars['Boolean']['output'];
+  hasPreviousPage: Scalars['Boolean']['output'];
+  startCursor?: Maybe<Scalars['String']['output']>;
+};
+
+export type Query = {
+  __typename?: 'Query';
+  /** The audit log of balance changes, newest first, of one user or of all. ADMIN only. */
+  creditLedger: CreditLedgerConnection;
+  /** Every user's usage over a range (same defaults and bounds as `User.usage`). ADMIN only. */
+  usageTotals: UsageTotals;
+};
+
+
+export type QueryCreditLedgerArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  userId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type QueryUsageTotalsArgs = {
+  from?: InputMaybe<Scalars['DateTime']['input']>;
+  to?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+/**
+ * A user's usage over whole UTC days from `from` to `to` (both included): in total, by model
+ * (most credits first) and by day and model (oldest first). Counts are whole numbers.
+ */
+export type UsageSummary = {
+  __typename?: 'UsageSummary';
+  byDay: Array<DailyUsage>;
+  byModel: Array<ModelUsage>;
+  completionTokens: Scalars['Float']['output'];
+  credits: Scalars['Float']['output'];
+  from: Scalars['DateTime']['output'];
+  generations: Scalars['Int']['output'];
+  promptTokens: Scalars['Float']['output'];
+  to: Scalars['DateTime']['output'];
+};
+
+/** Every user's usage over whole UTC days (ADMIN). */
+export type UsageTotals = {
+  __typename?: 'UsageTotals';
+  byModel: Array<ModelUsage>;
+  completionTokens: Scalars['Float']['output'];
+  credits: Scalars['Float']['output'];
+  from: Scalars['DateTime']['output'];
+  generations: Scalars['Int']['output'];
+  promptTokens: Scalars['Float']['output'];
+  to: Scalars['DateTime']['output'];
+  /** Users who used any model in the range. */
+  users: Scalars['Int']['output'];
+};
+
 export type User = {
   __typename?: 'User';
   /** The user's credits. Only the user themself or an ADMIN may read them (FORBIDDEN otherwise). */
   balance: Balance;
   id: Scalars['ID']['output'];
+  /**
+   * The user's usage by model and day, `from` (default 30 days before `to`) to `to` (default now),
+   * at most 366 days. Only the user themself or an ADMIN (FORBIDDEN otherwise).
+   */
+  usage: UsageSummary;
+};
+
+
+export type UserUsageArgs = {
+  from?: InputMaybe<Scalars['DateTime']['input']>;
+  to?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -133,22 +286,45 @@ export type FederationReferenceTypes = ResolversObject<{
 export type ResolversTypes = ResolversObject<{
   Balance: ResolverTypeWrapper<BalanceView>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
-  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
-  User: ResolverTypeWrapper<UserRef>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  CreditChangeKind: CreditChangeKind;
+  CreditLedgerConnection: ResolverTypeWrapper<Omit<CreditLedgerConnection, 'edges'> & { edges: Array<ResolversTypes['CreditLedgerEdge']> }>;
+  CreditLedgerEdge: ResolverTypeWrapper<Omit<CreditLedgerEdge, 'node'> & { node: ResolversTypes['CreditLedgerEntry'] }>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  CreditLedgerEntry: ResolverTypeWrapper<LedgerEntryDoc>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  DailyUsage: ResolverTypeWrapper<DailyUsage>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  ModelUsage: ResolverTypeWrapper<ModelUsage>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  UsageSummary: ResolverTypeWrapper<UsageSummaryView>;
+  UsageTotals: ResolverTypeWrapper<UsageTotalsView>;
+  User: ResolverTypeWrapper<UserRef>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   Balance: BalanceView;
   Int: Scalars['Int']['output'];
-  DateTime: Scalars['DateTime']['output'];
-  User: UserRef;
-  ID: Scalars['ID']['output'];
-  Boolean: Scalars['Boolean']['output'];
+  CreditLedgerConnection: Omit<CreditLedgerConnection, 'edges'> & { edges: Array<ResolversParentTypes['CreditLedgerEdge']> };
+  CreditLedgerEdge: Omit<CreditLedgerEdge, 'node'> & { node: ResolversParentTypes['CreditLedgerEntry'] };
   String: Scalars['String']['output'];
+  CreditLedgerEntry: LedgerEntryDoc;
+  ID: Scalars['ID']['output'];
+  DailyUsage: DailyUsage;
+  Float: Scalars['Float']['output'];
+  DateTime: Scalars['DateTime']['output'];
+  ModelUsage: ModelUsage;
+  Mutation: Record<PropertyKey, never>;
+  PageInfo: PageInfo;
+  Boolean: Scalars['Boolean']['output'];
+  Query: Record<PropertyKey, never>;
+  UsageSummary: UsageSummaryView;
+  UsageTotals: UsageTotalsView;
+  User: UserRef;
 }>;
 
 export type BalanceResolvers<ContextType = RateLimitContext, ParentType extends ResolversParentTypes['Balance'] = ResolversParentTypes['Balance']> = ResolversObject<{
@@ -156,19 +332,110 @@ export type BalanceResolvers<ContextType = RateLimitContext, ParentType extends 
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 }>;
 
+export type CreditLedgerConnectionResolvers<ContextType = RateLimitContext, ParentType extends ResolversParentTypes['CreditLedgerConnection'] = ResolversParentTypes['CreditLedgerConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['CreditLedgerEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type CreditLedgerEdgeResolvers<ContextType = RateLimitContext, ParentType extends ResolversParentTypes['CreditLedgerEdge'] = ResolversParentTypes['CreditLedgerEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['CreditLedgerEntry'], ParentType, ContextType>;
+}>;
+
+export type CreditLedgerEntryResolvers<ContextType = RateLimitContext, ParentType extends ResolversParentTypes['CreditLedgerEntry'] = ResolversParentTypes['CreditLedgerEntry']> = ResolversObject<{
+  actorId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  balanceAfter?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  completionTokens?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  credits?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['CreditChangeKind'], ParentType, ContextType>;
+  model?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  promptTokens?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  userId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+}>;
+
+export type DailyUsageResolvers<ContextType = RateLimitContext, ParentType extends ResolversParentTypes['DailyUsage'] = ResolversParentTypes['DailyUsage']> = ResolversObject<{
+  completionTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  credits?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  day?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  generations?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  promptTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
+
+export type ModelUsageResolvers<ContextType = RateLimitContext, ParentType extends ResolversParentTypes['ModelUsage'] = ResolversParentTypes['ModelUsage']> = ResolversObject<{
+  completionTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  credits?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  generations?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  promptTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
+export type MutationResolvers<ContextType = RateLimitContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  grantCredits?: Resolver<ResolversTypes['Balance'], ParentType, ContextType, RequireFields<MutationGrantCreditsArgs, 'credits' | 'reason' | 'userId'>>;
+}>;
+
+export type PageInfoResolvers<ContextType = RateLimitContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  hasPreviousPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  startCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type QueryResolvers<ContextType = RateLimitContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  creditLedger?: Resolver<ResolversTypes['CreditLedgerConnection'], ParentType, ContextType, Partial<QueryCreditLedgerArgs>>;
+  usageTotals?: Resolver<ResolversTypes['UsageTotals'], ParentType, ContextType, Partial<QueryUsageTotalsArgs>>;
+}>;
+
+export type UsageSummaryResolvers<ContextType = RateLimitContext, ParentType extends ResolversParentTypes['UsageSummary'] = ResolversParentTypes['UsageSummary']> = ResolversObject<{
+  byDay?: Resolver<Array<ResolversTypes['DailyUsage']>, ParentType, ContextType>;
+  byModel?: Resolver<Array<ResolversTypes['ModelUsage']>, ParentType, ContextType>;
+  completionTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  credits?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  generations?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  promptTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+}>;
+
+export type UsageTotalsResolvers<ContextType = RateLimitContext, ParentType extends ResolversParentTypes['UsageTotals'] = ResolversParentTypes['UsageTotals']> = ResolversObject<{
+  byModel?: Resolver<Array<ResolversTypes['ModelUsage']>, ParentType, ContextType>;
+  completionTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  credits?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  generations?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  promptTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  users?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
 
 export type UserResolvers<ContextType = RateLimitContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
   balance?: Resolver<ResolversTypes['Balance'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  usage?: Resolver<ResolversTypes['UsageSummary'], ParentType, ContextType, Partial<UserUsageArgs>>;
 }>;
 
 export type Resolvers<ContextType = RateLimitContext> = ResolversObject<{
   Balance?: BalanceResolvers<ContextType>;
+  CreditLedgerConnection?: CreditLedgerConnectionResolvers<ContextType>;
+  CreditLedgerEdge?: CreditLedgerEdgeResolvers<ContextType>;
+  CreditLedgerEntry?: CreditLedgerEntryResolvers<ContextType>;
+  DailyUsage?: DailyUsageResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  ModelUsage?: ModelUsageResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
+  PageInfo?: PageInfoResolvers<ContextType>;
+  Query?: QueryResolvers<ContextType>;
+  UsageSummary?: UsageSummaryResolvers<ContextType>;
+  UsageTotals?: UsageTotalsResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 }>;
 
