@@ -78,7 +78,8 @@ export class Ledger {
       return { state: 'applied', entry, balance: null };
     }
     const balance = await this.openBalance(change.userId);
-    if (!balance) return { state: 'void', entry: await this.settle(entry._id, { state: 'void' }) };
+    // The user is deleted: kept as a void entry without the user id, like the rest of their log.
+    if (!balance) return { state: 'void', entry: await this.settle(entry._id, { state: 'void', userId: null }) };
     const after = await this.applyToBalance(balance, entry);
     if (change.usage) await this.countUsage(entry, change.usage);
     const applied = await this.settle(entry._id, { state: 'applied', ...(after ? { balanceAfter: after.credits } : {}) });
