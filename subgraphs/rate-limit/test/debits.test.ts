@@ -1,18 +1,4 @@
-import type { Collection, CollectionSpec, DocumentStore, StoredDocument } from '@chatgraph/kit';
-import { ModelPrices } from '../src/modelPrices';
-import { completion, creditsOf, deliver, eventually, publishPrices, register, startRateLimit, type Harness } from './harness';
-
-/** 1,000 credits = $0.001: a model at $3 / $15 per million tokens costs 3 credits per prompt token, 15 per completion token. */
-const PRICED = { id: 'priced', inputPricePerMTok: 3, outputPricePerMTok: 15 };
-
-async function ready(h: Harness, userId: string): Promise<void> {
-  await publishPrices(h, [PRICED, { id: 'free', inputPricePerMTok: 0, outputPricePerMTok: 0 }, { id: 'unpriced' }]);
-  await register(h, userId);
-  await eventually(() => creditsOf(h, userId), (c) => c === 10_000, h.tries);
-  // The catalog consumer runs in its own group: wait until the prices are stored.
-  const prices = new ModelPrices(h.store);
-  await eventually(() => prices.priceOf(PRICED.id), (p) => p !== null, h.tries);
-}
+import { completion, creditsOf, deliver, eventually, failingOnce, ready, register, startRateLimit, type Harness } from './harness';
 
 describe('debits from generation.completed', () => {
   let h: Harness;
@@ -69,32 +55,6 @@ describe('debits from generation.completed', () => {
     expect(await h.collections.ledger.findById('opening:d4')).toMatchObject({ kind: 'OPENING', credits: 10_000 });
   });
 });
-
-/** A store whose ledger fails the first `findOneAndUpdate` (marking an entry applied), after the balance was debited. */
-function failingOnce(inner: DocumentStore, failures: { left: number }): DocumentStore {
-  return {
-    start: () => inner.start(),
-    stop: () => inner.stop(),
-    ping: () => inner.ping(),
-    collection<T extends StoredDocument>(spec: CollectionSpec<T>): Collection<T> {
-      const collection = inner.collection(spec);
-      if (spec.name !== 'credit_ledger') return collection;
-      return new Proxy(collection, {
-        get(target, prop, receiver) {
-          const value: unknown = Reflect.get(target, prop, receiver);
-          if (prop !== 'findOneAndUpdate' || typeof value !== 'function') return value;
-          return (...args: unknown[]) => {
-            if (failures.left > 0) {
-              failures.left -= 1;
-              return Promise.reject(new Error('injected: store failed after the debit'));
-            }
-            return (value as (...a: unknown[]) => unknown).apply(target, args);
-          };
-        },
-      });
-    },
-  };
-}
 
 describe("debits under the bus's redelivery after a failure half-way", () => {
   const failures = { left: 0 };

@@ -2,8 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { aiCatalogV1, aiGenerationV1, identityUserV1, MODEL_CATALOG_ID, type EventEnvelope } from '@chatgraph/schema';
-import { createLogger, documentStoreFromConfig, eventBusFromConfig, newId, signedGraphQL, type DocumentStore, type EventBus, type GraphQLResponse, type Principal, type UserPrincipal } from '@chatgraph/kit';
+import { createLogger, documentStoreFromConfig, eventBusFromConfig, newId, signedGraphQL, type Collection, type CollectionSpec, type StoredDocument, type DocumentStore, type EventBus, type GraphQLResponse, type Principal, type UserPrincipal } from '@chatgraph/kit';
 import { loadRateLimitConfig } from '../src/config';
+import { ModelPrices } from '../src/modelPrices';
 import { buildRateLimit, type RateLimit } from '../src/server';
 import { rateLimitCollections, type RateLimitCollections } from '../src/store';
 
@@ -120,3 +121,44 @@ export async function deliver(h: Harness, event: EventEnvelope): Promise<void> {
 export async function creditsOf(h: Harness, userId: string): Promise<number | undefined> {
   return (await h.collections.balances.findById(userId))?.credits;
 }
+
+/** A store whose ledger fails the first `findOneAndUpdate` (marking an entry applied), after the balance was debited. */
+export function failingOnce(inner: DocumentStore, failures: { left: number }): DocumentStore {
+  return {
+    start: () => inner.start(),
+    stop: () => inner.stop(),
+    ping: () => inner.ping(),
+    collection<T extends StoredDocument>(spec: CollectionSpec<T>): Collection<T> {
+      const collection = inner.collection(spec);
+      if (spec.name !== 'credit_ledger') return collection;
+      return new Proxy(collection, {
+        get(target, prop, receiver) {
+          const value: unknown = Reflect.get(target, prop, receiver);
+          if (prop !== 'findOneAndUpdate' || typeof value !== 'function') return value;
+          return (...args: unknown[]) => {
+            if (failures.left > 0) {
+              failures.left -= 1;
+              return Promise.reject(new Error('injected: store failed after the debit'));
+            }
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+    },
+  };
+}
+
+
+/** 1,000 credits = $0.001: a model at $3 / $15 per million tokens costs 3 credits per prompt token, 15 per completion token. */
+export const PRICED = { id: 'priced', inputPricePerMTok: 3, outputPricePerMTok: 15 };
+
+/** Prices published, `userId` registered with 10,000 credits, both consumed. */
+export async function ready(h: Harness, userId: string): Promise<void> {
+  await publishPrices(h, [PRICED, { id: 'free', inputPricePerMTok: 0, outputPricePerMTok: 0 }, { id: 'unpriced' }]);
+  await register(h, userId);
+  await eventually(() => creditsOf(h, userId), (c) => c === 10_000, h.tries);
+  // The catalog consumer runs in its own group: wait until the prices are stored.
+  const prices = new ModelPrices(h.store);
+  await eventually(() => prices.priceOf(PRICED.id), (p) => p !== null, h.tries);
+}
+
