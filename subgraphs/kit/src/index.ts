@@ -22,6 +22,7 @@ export * from './jwt';
 export * from './search';
 export * from './kv';
 export * from './events';
+export type { DataCheckReport } from './dataCheck';
 export * from './adapters';
 export * from './blob';
 export * from './scalars';

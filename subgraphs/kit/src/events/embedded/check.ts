@@ -1,5 +1,5 @@
-import { copyFile, rename, stat } from 'node:fs/promises';
-import { DatabaseSync, type SQLOutputValue } from 'node:sqlite';
+import { copyFile, open, rename, stat } from 'node:fs/promises';
+import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite';
 import { join } from 'node:path';
 import type { DataCheckReport } from '../../dataCheck';
 import { createLogger } from '../../logger';
@@ -97,48 +97,98 @@ function tryRows(db: DatabaseSync | undefined, sql: string, lost: string[], what
   }
 }
 
-/** Copies every readable, intact record of one partition; returns the offsets found (in order) and notes skipped ranges in `lost`. */
-function copyPartition(old: DatabaseSync, fresh: EventDb, topic: string, partition: number, high: number, lost: string[]): number {
-  const read = old.prepare('SELECT topic, part, seq, key, value, headers, timestamp, crc FROM records WHERE topic = ? AND part = ? AND seq >= ? ORDER BY seq');
-  let from = 0;
+/** `t[p] offset n` or `t[p] offsets a..b`. */
+function range(topic: string, partition: number, from: number, to: number): string {
+  return from === to ? `${topic}[${partition}] offset ${from}` : `${topic}[${partition}] offsets ${from}..${to}`;
+}
+
+/**
+ * Copies every readable, intact record of one partition from offset `low` (below it retention
+ * deleted them on purpose) and lists in `lost` every offset below `high` it could not copy.
+ * Returns the highest offset seen (-1 if none).
+ */
+function copyPartition(old: DatabaseSync | undefined, fresh: EventDb, topic: string, partition: number, marks: { low: number; high: number }, lost: string[]): number {
+  let expected = marks.low;
   let last = -1;
+  const kept = (offset: number): void => {
+    if (offset > expected) lost.push(range(topic, partition, expected, offset - 1));
+    expected = Math.max(expected, offset + 1);
+  };
+  let read: StatementSync | undefined;
+  try {
+    read = old?.prepare('SELECT topic, part, seq, key, value, headers, timestamp, crc FROM records WHERE topic = ? AND part = ? AND seq >= ? ORDER BY seq');
+  } catch {
+    read = undefined; // the records table itself is unreadable: everything up to the mark is lost
+  }
+  let from = marks.low;
   let skip = 1;
-  while (from < Math.max(high, last + 2)) {
+  const batch: Array<{ partition: number; record: StoredRecord }> = [];
+  while (read && from < Math.max(marks.high, last + 2)) {
     try {
-      const batch: Array<{ partition: number; record: StoredRecord }> = [];
       for (const row of read.iterate(topic, partition, from)) {
         const { record, ok } = rowToRecord(row);
         from = record.offset + 1;
         last = Math.max(last, record.offset);
-        if (ok) batch.push({ partition, record });
-        else lost.push(`${topic}[${partition}]@${record.offset} (checksum mismatch)`);
+        if (!ok) continue; // a damaged record: the next one kept reports the gap
+        kept(record.offset);
+        batch.push({ partition, record });
         if (batch.length >= 1000) fresh.insert(topic, batch.splice(0));
       }
-      fresh.insert(topic, batch);
-      return last;
-    } catch (error) {
+      break;
+    } catch {
       // A damaged page: step over it, further each time, until the B-tree lets us read again.
-      lost.push(`${topic}[${partition}] offsets from ${from}: unreadable page (${message(error)}), skipped ${skip}`);
       from += skip;
       skip *= 2;
     }
   }
+  fresh.insert(topic, batch);
+  // Offsets handed out after the last record kept are gone too (the last record, a torn end).
+  const end = Math.max(marks.high, last + 1);
+  if (expected < end) lost.push(range(topic, partition, expected, end - 1));
   return last;
 }
 
+/**
+ * A copy of the damaged file to read from. SQLite refuses a whole file shorter than its header
+ * says (a torn write), so the copy is padded back to that size with zero pages: only the
+ * records on the missing pages are then unreadable. The WAL comes along, so committed
+ * transactions not yet checkpointed are read too.
+ */
+async function readableCopy(path: string, copy: string): Promise<string> {
+  await copyFile(path, copy);
+  for (const suffix of ['-wal', '-shm']) {
+    await removeIfExists(`${copy}${suffix}`);
+    if (await exists(`${path}${suffix}`)) await copyFile(`${path}${suffix}`, `${copy}${suffix}`);
+  }
+  const file = await open(copy, 'r+');
+  try {
+    const header = Buffer.alloc(100);
+    const { bytesRead } = await file.read(header, 0, 100, 0);
+    if (bytesRead === 100 && header.toString('latin1', 0, 15) === 'SQLite format 3') {
+      const pageSize = header.readUInt16BE(16) === 1 ? 65536 : header.readUInt16BE(16);
+      const expected = header.readUInt32BE(28) * pageSize;
+      if ((await file.stat()).size < expected) await file.truncate(expected);
+    }
+  } finally {
+    await file.close();
+  }
+  return copy;
+}
+
 /** Rebuilds `events.db` from what is readable; returns what was lost. */
-async function repair(dir: string): Promise<{ lost: string[]; backup: string }> {
+async function repair(dir: string): Promise<{ lost: string[]; backup: string | undefined }> {
   const path = join(dir, DB_FILE);
-  const backup = `${path}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   const lost: string[] = [];
   const marks = new Marks();
   marks.add(await readManifest(dir));
   let old: DatabaseSync | undefined;
+  let backup: string | undefined;
   if (await exists(path)) {
+    backup = `${path}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     await copyFile(path, backup);
     for (const suffix of ['-wal', '-shm']) if (await exists(`${path}${suffix}`)) await copyFile(`${path}${suffix}`, `${backup}${suffix}`);
     try {
-      old = new DatabaseSync(path);
+      old = new DatabaseSync(await readableCopy(path, `${path}.reading`));
     } catch (error) {
       lost.push(`${DB_FILE}: cannot be opened (${message(error)}): every record in it`);
     }
@@ -169,12 +219,9 @@ async function repair(dir: string): Promise<{ lost: string[]; backup: string }> 
       fresh.createTopic(topic, partitions);
       for (let partition = 0; partition < partitions; partition++) {
         const id = `${topic}\0${partition}`;
-        const last = old ? copyPartition(old, fresh, topic, partition, marks.high.get(id) ?? 0, lost) : -1;
+        const last = copyPartition(old, fresh, topic, partition, { low: marks.low.get(id) ?? 0, high: marks.high.get(id) ?? 0 }, lost);
         marks.raise(topic, partition, last + 1);
         const high = marks.high.get(id) ?? 0;
-        // Records between the last one kept and the mark were handed out and are gone (retention only deletes below `low`).
-        const firstLost = Math.max(last + 1, marks.low.get(id) ?? 0);
-        if (firstLost < high) lost.push(`${topic}[${partition}] offsets ${firstLost}..${high - 1} (missing)`);
         fresh.db.prepare('INSERT INTO marks (topic, part, low, high) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET high = MAX(high, excluded.high)').run(topic, partition, marks.low.get(id) ?? 0, high);
       }
     }
@@ -184,6 +231,7 @@ async function repair(dir: string): Promise<{ lost: string[]; backup: string }> 
   } finally {
     if (old?.isOpen) old.close();
     fresh.close();
+    for (const suffix of ['', '-wal', '-shm']) await removeIfExists(`${path}.reading${suffix}`);
   }
   // The old WAL belongs to the old file: it must not be replayed into the rebuilt one.
   await removeIfExists(`${path}-wal`);
@@ -205,7 +253,7 @@ export async function checkEventLog(dir: string, options: { repair: boolean }): 
     const problems = await findProblems(dir);
     if (problems.length === 0 || !options.repair) return [{ file, ok: problems.length === 0, problems, repaired: false, lost: [] }];
     const { lost, backup } = await repair(dir);
-    return [{ file, ok: false, problems, repaired: true, lost, backup }];
+    return [{ file, ok: false, problems, repaired: true, lost, ...(backup ? { backup } : {}) }];
   } finally {
     await lock.release();
   }

@@ -27,6 +27,9 @@ export interface StoredRecord extends LogRecord {
   partition: number;
 }
 
+/** Records the bus has read from any database in this process (the bounded start-up test watches it). */
+export const readStats = { records: 0 };
+
 /** Which records compaction may delete. */
 export interface RetentionPolicy {
   /** Only records older than this are deleted. */
@@ -89,9 +92,6 @@ export class EventDb {
   private readonly upsertHigh: StatementSync;
   private readonly readRange: StatementSync;
   private readonly upsertOffset: StatementSync;
-  /** Records read from the database by the bus, for the bounded start-up test. */
-  recordsRead = 0;
-
   private constructor(readonly path: string, readonly db: DatabaseSync) {
     this.insertRecord = db.prepare('INSERT INTO records (topic, part, seq, key, value, headers, timestamp, crc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     this.upsertHigh = db.prepare('INSERT INTO marks (topic, part, low, high) VALUES (?, ?, 0, ?) ON CONFLICT (topic, part) DO UPDATE SET high = MAX(high, excluded.high)');
@@ -172,7 +172,7 @@ export class EventDb {
   /** Up to `limit` records of a partition with `from <= offset < end`, in offset order (offsets may have gaps). */
   read(topic: string, partition: number, from: number, end: number, limit: number): LogRecord[] {
     const rows = this.readRange.all(topic, partition, from, end, limit);
-    this.recordsRead += rows.length;
+    readStats.records += rows.length;
     return rows.map((row) => {
       const { record, ok } = rowToRecord(row);
       if (!ok) throw new Error(`event log ${this.path}: record ${topic}[${partition}]@${record.offset} is damaged (checksum mismatch); run \`chatgraph check --repair\``);
