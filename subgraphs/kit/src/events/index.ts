@@ -5,6 +5,7 @@ export { backoffDelay, DEAD_LETTER_HEADERS, DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPT
 export { deadLetterTopic } from './names';
 export { createEmbeddedEventBus, DEFAULT_RETENTION, type EmbeddedEventBusOptions } from './embedded/embeddedEventBus';
 export { checkEventLog, EventLogDamagedError } from './embedded/check';
+export { listDeadLetters, replayDeadLetters, REPLAY_GROUP, REPLAYED_FROM_HEADER, type DeadLetter, type ReplayOptions } from './deadLetters';
 export type { RetentionPolicy } from './embedded/eventDb';
 export { createKafkaEventBus, type KafkaEventBusOptions } from './kafka/kafkaEventBus';
 export type { KafkaConsumerTuning } from './kafka/kafkaSubscription';

@@ -22,8 +22,8 @@ beforeEach(() => {
   db = EventDb.open(join(dir, 'events.db'));
 });
 
-afterEach(() => {
-  db.close();
+afterEach(async () => {
+  await db.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

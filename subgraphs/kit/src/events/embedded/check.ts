@@ -230,7 +230,7 @@ async function repair(dir: string): Promise<{ lost: string[]; backup: string | u
     await writeManifest(dir, manifestOf(fresh));
   } finally {
     if (old?.isOpen) old.close();
-    fresh.close();
+    await fresh.close();
     for (const suffix of ['', '-wal', '-shm']) await removeIfExists(`${path}.reading${suffix}`);
   }
   // The old WAL belongs to the old file: it must not be replayed into the rebuilt one.

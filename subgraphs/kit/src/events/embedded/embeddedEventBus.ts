@@ -74,7 +74,7 @@ class EmbeddedEventBus implements EventBus {
       try {
         await this.open();
       } catch (error) {
-        this.db?.close();
+        await this.db?.close();
         await this.lock.release();
         throw error;
       }
@@ -187,7 +187,7 @@ class EmbeddedEventBus implements EventBus {
           this.compact();
           // Marks and offsets as of this clean stop: what a repair restores if the database is lost.
           await writeManifest(this.dataDir, manifestOf(this.db)).catch((error: unknown) => this.logger.warn({ err: error }, 'could not write events.json'));
-          this.db.close();
+          await this.db.close();
           this.db = undefined;
         }
         await this.lock?.release();

@@ -113,6 +113,8 @@ export async function migrateLegacyFiles(dir: string, db: EventDb, logger: Logge
       }
       db.setMeta('migrated-from-files', new Date().toISOString());
       db.db.exec('COMMIT');
+      // Durable before the old files are moved aside.
+      await db.syncWal();
       logger.info({ dir, topics: topicFiles.length, groups: groupFiles.length, records }, 'imported the event log files into events.db');
     } catch (error) {
       if (db.db.isTransaction) db.db.exec('ROLLBACK');

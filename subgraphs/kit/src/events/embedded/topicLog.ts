@@ -4,8 +4,8 @@ import type { EventDb, LogRecord } from './eventDb';
 export type { LogRecord } from './eventDb';
 
 /**
- * One topic of the embedded bus, on the bus's SQLite database. Appends made in one turn of the
- * event loop are group-committed (one transaction, one fsync) before `append` resolves;
+ * One topic of the embedded bus, on the bus's SQLite database. Appends made while the previous
+ * batch is being written are group-committed (one transaction, one fsync) before `append` resolves;
  * consumers see a record only once it is durable, so nothing handled can vanish in a crash.
  * Nothing of the topic is held in memory but each partition's next offset: consumers read
  * small batches from the database.
@@ -22,7 +22,7 @@ interface Pending {
 export class TopicLog {
   private pending: Pending[] = [];
   private acks: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
-  private scheduled: Promise<void> | undefined;
+  private flushing: Promise<void> | undefined;
   /** Next offset to assign per partition (durable or pending). */
   private readonly nextOffset: number[];
   /** End of the durable records per partition (one past the last committed offset). */
@@ -56,20 +56,30 @@ export class TopicLog {
       this.pending.push({ partition, record: { offset, key, value, headers, timestamp } });
     }
     const acked = new Promise<void>((resolve, reject) => this.acks.push({ resolve, reject }));
-    // Deferred so that the appends of this turn of the event loop share one transaction.
-    this.scheduled ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.commit());
+    this.flushing ??= this.flushLoop();
     return acked;
   }
 
-  private commit(): void {
-    this.scheduled = undefined;
+  /** Commits and fsyncs what is pending, batch after batch, until nothing is. */
+  private async flushLoop(): Promise<void> {
+    // Deferred so that the appends of this turn of the event loop share one transaction.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    try {
+      while (this.pending.length > 0) await this.commit();
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  private async commit(): Promise<void> {
     const batch = this.pending.splice(0);
     const acks = this.acks.splice(0);
     try {
       this.db.transaction(() => this.db.insert(this.topic, batch));
+      await this.db.syncWal();
       this.lastFailure = undefined;
     } catch (error) {
-      // The transaction rolled back: nothing of the batch is visible. Its offsets stay used (never handed out twice).
+      // Not acknowledged, not visible. Its offsets stay used (never handed out twice in this run).
       this.lastFailure = error instanceof Error ? error : new Error(String(error));
       for (const ack of acks) ack.reject(this.lastFailure);
       return;
@@ -114,7 +124,7 @@ export class TopicLog {
 
   /** Commits what is pending and wakes every waiter. */
   async close(): Promise<void> {
-    while (this.scheduled) await this.scheduled;
+    while (this.flushing) await this.flushing;
     for (const list of this.waiters) for (const wake of list.splice(0)) wake();
   }
 }
