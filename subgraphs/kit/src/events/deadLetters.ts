@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { EventEnvelope } from '@chatgraph/schema';
@@ -62,6 +63,7 @@ export function dlqOf(topic: string): string {
 
 /** Reads every dead letter of an embedded bus directory straight from `events.db` (read-only: safe while the bus runs). */
 function listFromDirectory(dir: string, dlq: string): DeadLetter[] {
+  if (!existsSync(join(dir, DB_FILE))) throw new Error(`no embedded event log in ${dir} (${DB_FILE} is missing; a bus creates it on its first start)`);
   const db = new DatabaseSync(join(dir, DB_FILE), { readOnly: true });
   try {
     const rows = db.prepare('SELECT part, seq, key, value, headers FROM records WHERE topic = ? ORDER BY part, seq').all(dlq);

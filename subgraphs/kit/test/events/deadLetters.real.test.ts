@@ -1,5 +1,6 @@
 import type { EventBus } from '../../src/events';
 import { deadLetterScenario } from './deadLettersScenario';
+import { unique } from './helpers';
 import { requireKafka, testKafkaBus } from './kafkaSetup';
 
 /** Dead-letter tooling on a real Kafka broker (`bash scripts/infra/kafka.sh up`). */
@@ -9,7 +10,8 @@ let bus: EventBus;
 beforeAll(requireKafka);
 
 beforeEach(async () => {
-  bus = testKafkaBus();
+  // Its own namespace: the replay group's name is fixed, and other runs share the broker.
+  bus = testKafkaBus({ namespace: `${unique('dlq')}.` });
   await bus.start();
 });
 
