@@ -83,7 +83,7 @@ class EmbeddedEventBus implements EventBus {
 
   /** Checks, opens (importing old files) and compacts the database; nothing of the topics is read into memory. */
   private async open(): Promise<void> {
-    const problems = await findProblems(this.dataDir);
+    const problems = await findProblems(this.dataDir, { full: false });
     if (problems.length > 0) throw new EventLogDamagedError({ file: join(this.dataDir, DB_FILE), ok: false, problems, repaired: false, lost: [] });
     const db = EventDb.open(join(this.dataDir, DB_FILE));
     this.db = db;

@@ -225,7 +225,7 @@ export class EventDb {
       'SELECT MIN(COALESCE(o.next, 0)) AS next FROM (SELECT DISTINCT group_id FROM group_offsets WHERE topic = ?1) g ' +
         'LEFT JOIN group_offsets o ON o.group_id = g.group_id AND o.topic = ?1 AND o.part = ?2',
     );
-    const remove = this.db.prepare('DELETE FROM records WHERE topic = ? AND part = ? AND seq < ? AND timestamp < ?');
+    const remove = this.db.prepare('DELETE FROM records WHERE topic = ? AND part = ? AND seq < ?');
     const raiseLow = this.db.prepare('UPDATE marks SET low = MAX(low, ?) WHERE topic = ? AND part = ?');
     let deleted = 0;
     this.transaction(() => {
@@ -236,14 +236,37 @@ export class EventDb {
           if (committed === null || committed === undefined) continue;
           const below = Math.min(num(committed), this.nextOffset(topic, partition) - policy.minRecords);
           if (below <= 0) continue;
-          deleted += num(remove.run(topic, partition, below, now - policy.retentionMs).changes);
-          const first = this.db.prepare('SELECT MIN(seq) AS seq FROM records WHERE topic = ? AND part = ?').get(topic, partition)?.seq;
-          raiseLow.run(first === null || first === undefined ? below : Math.min(below, num(first)), topic, partition);
+          const cutoff = this.expiredBelow(topic, partition, below, now - policy.retentionMs);
+          if (cutoff === undefined) continue;
+          deleted += num(remove.run(topic, partition, cutoff).changes);
+          raiseLow.run(cutoff, topic, partition);
         }
       }
     });
     if (deleted > 0) this.db.exec('PRAGMA incremental_vacuum');
     return deleted;
+  }
+
+  /**
+   * The offset below which a partition's records are older than `before`, searched among
+   * offsets below `below`, or undefined when there is nothing to delete. Timestamps grow with
+   * offsets, so a binary search over a few primary-key lookups finds it: compaction never scans
+   * the records it keeps.
+   */
+  private expiredBelow(topic: string, partition: number, below: number, before: number): number | undefined {
+    const at = this.db.prepare('SELECT seq, timestamp FROM records WHERE topic = ? AND part = ? AND seq >= ? ORDER BY seq LIMIT 1');
+    const first = at.get(topic, partition, 0);
+    if (!first || num(first.seq) >= below || num(first.timestamp) >= before) return undefined;
+    // Invariant: every record below `low` is expired; the answer is in [low, high].
+    let low = num(first.seq) + 1;
+    let high = below;
+    while (low < high) {
+      const middle = Math.floor((low + high) / 2);
+      const record = at.get(topic, partition, middle);
+      if (record && num(record.seq) < high && num(record.timestamp) < before) low = num(record.seq) + 1;
+      else high = middle;
+    }
+    return low;
   }
 
   /** Rows of `records` (for tests and the check). */
