@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, statSync, truncateSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkEventLog, type EventBus } from '../../src';
@@ -91,4 +91,15 @@ it('a missing database: refused (events.json says there was one), repaired to em
   unlinkSync(join(dataDir, 'events.db'));
   await expect(open()).rejects.toThrow(/events\.db is missing/);
   expect(await repairAndResume(topic, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9])).toEqual([10]);
+});
+
+it('the check: a healthy log is ok and untouched, a running bus refuses it, a missing directory has nothing to check', async () => {
+  const topic = uniqueTopic();
+  await groupPastSomeRecords(open, topic);
+  const before = readFileSync(join(dataDir, 'events.db'));
+  expect(await checkEventLog(dataDir, { repair: true })).toEqual([{ file: join(dataDir, 'events.db'), ok: true, problems: [], repaired: false, lost: [] }]);
+  expect(readFileSync(join(dataDir, 'events.db')).equals(before)).toBe(true);
+  await open();
+  await expect(checkEventLog(dataDir, { repair: true })).rejects.toThrow(/in use by process/);
+  expect(await checkEventLog(join(dataDir, 'nowhere'), { repair: true })).toEqual([]);
 });

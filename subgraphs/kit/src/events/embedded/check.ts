@@ -287,10 +287,12 @@ async function repair(dir: string): Promise<{ lost: string[]; backup: string | u
 /**
  * Checks the embedded event log in `dir` (a bus's data directory, e.g. `.data/events`) and,
  * with `repair`, rebuilds it to its last good state. Takes the directory's lock, so it refuses
- * to run while a bus uses the directory.
+ * to run while a bus uses the directory. Returns one report (none when `dir` does not exist).
  */
 export async function checkEventLog(dir: string, options: { repair: boolean }): Promise<DataCheckReport[]> {
   const file = join(dir, DB_FILE);
+  // No directory: no bus ever ran there, nothing to check.
+  if (!(await exists(dir))) return [];
   const lock = await acquireLock(dir, createLogger({ name: 'event-log-check', level: 'silent' }));
   try {
     const problems = await findProblems(dir, { full: true });
