@@ -9,9 +9,15 @@
  * handler in the same process. Throughput: BENCH_EVENTS events published in batches of 100,
  * four calls in flight, timed from the first publish to the last event handled.
  * BENCH_LATENCY_SAMPLES and BENCH_EVENTS tune the run.
+ *
+ * Start-up (embedded only): BENCH_STARTUP_EVENTS events (default 1,000,000) are published in
+ * batches of 1000 and handled by one group, the bus is stopped, and a fresh process opens the
+ * directory: start(), subscribe (caught up) and one publish -> consume round trip, timed, with
+ * that process's peak RSS and the directory's size. BENCH_STARTUP_EVENTS=0 skips it.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -19,6 +25,7 @@ import { createEmbeddedEventBus, createKafkaEventBus, type EventBus, type EventT
 
 const samples = Number(process.env.BENCH_LATENCY_SAMPLES ?? 300);
 const total = Number(process.env.BENCH_EVENTS ?? 5000);
+const startupEvents = Number(process.env.BENCH_STARTUP_EVENTS ?? 1_000_000);
 
 function event(n: number): EventToPublish {
   const key = `conversation-${n % 50}`;
@@ -80,7 +87,59 @@ function report(name: string, figures: Figures | string): void {
   else console.log(`${name.padEnd(10)} ${figures.p50.toFixed(2).padStart(8)} ms ${figures.p99.toFixed(2).padStart(8)} ms ${figures.perSecond.toFixed(0).padStart(12)}`);
 }
 
+/** Bytes under `dir`, recursively. */
+function sizeOf(dir: string): number {
+  return readdirSync(dir, { withFileTypes: true }).reduce((sum, entry) => {
+    const path = join(dir, entry.name);
+    return sum + (entry.isDirectory() ? sizeOf(path) : statSync(path).size);
+  }, 0);
+}
+
+/** Fills a directory with `startupEvents` handled events, then times a fresh process opening it. */
+async function startup(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'chatgraph-bench-startup-'));
+  const topic = 'bench.startup.v1';
+  try {
+    const bus = createEmbeddedEventBus({ dataDir });
+    await bus.start();
+    let handled = 0;
+    const subscription = await bus.subscribe({ groupId: 'bench-startup', topics: [topic], handler: async () => void handled++ });
+    const fillStart = performance.now();
+    for (let from = 0; from < startupEvents; from += 1000) {
+      await bus.publish(topic, Array.from({ length: Math.min(1000, startupEvents - from) }, (_, i) => event(from + i)));
+    }
+    while (handled < startupEvents) await new Promise((resolve) => setTimeout(resolve, 5));
+    const fillSeconds = (performance.now() - fillStart) / 1000;
+    await subscription.stop();
+    await bus.stop();
+    const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1] ?? '', 'open', dataDir, topic], { encoding: 'utf8' });
+    if (child.status !== 0) throw new Error(`start-up process failed: ${child.stderr}`);
+    const opened = JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}') as { ms: number; rssMb: number };
+    console.log(`start-up with ${startupEvents} events (filled in ${fillSeconds.toFixed(1)} s): ${opened.ms.toFixed(0)} ms to start + first round trip, peak RSS ${opened.rssMb.toFixed(0)} MB, directory ${(sizeOf(dataDir) / 1e6).toFixed(0)} MB`);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The child of `startup()`: opens the directory, catches up, one round trip; prints its figures as JSON. */
+async function open(dataDir: string, topic: string): Promise<void> {
+  const start = performance.now();
+  const bus = createEmbeddedEventBus({ dataDir });
+  await bus.start();
+  const next = event(0);
+  let arrived = (): void => undefined;
+  const received = new Promise<void>((resolve) => (arrived = resolve));
+  const subscription = await bus.subscribe({ groupId: 'bench-startup', topics: [topic], handler: async ({ event: { id } }) => void (id === next.event.id && arrived()) });
+  await bus.publish(topic, [next]);
+  await received;
+  const ms = performance.now() - start;
+  await subscription.stop();
+  await bus.stop();
+  console.log(JSON.stringify({ ms, rssMb: process.resourceUsage().maxRSS / 1024 }));
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === 'open') return open(process.argv[3] ?? '', process.argv[4] ?? '');
   console.log(`\nevent bus, Node ${process.version}: latency over ${samples} single-event round trips, throughput over ${total} events`);
   console.log('embedded: fsync per publish batch, same process; kafka: acks=all idempotent producer, consumer in the same process.');
   console.log(`${'adapter'.padEnd(10)} ${'p50'.padStart(11)} ${'p99'.padStart(11)} ${'events/s'.padStart(12)}`);
@@ -94,6 +153,7 @@ async function main(): Promise<void> {
     await embedded.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+  if (startupEvents > 0) await startup();
 
   const brokers = process.env.KAFKA_BROKERS;
   if (!brokers) {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ConfigError, int, oneOf, optional, str } from '../config';
-import { createEmbeddedEventBus, createKafkaEventBus, type EventBus } from '../events';
+import { createEmbeddedEventBus, createKafkaEventBus, DEFAULT_RETENTION, type EventBus } from '../events';
 import type { KafkaConsumerTuning } from '../events/kafka/kafkaSubscription';
 import type { Logger } from '../logger';
 
@@ -25,6 +25,18 @@ export const eventBusConfigSpec = {
     min: 1000,
     max: 3_600_000,
   }),
+  EVENT_RETENTION_MS: int({
+    description: 'EVENT_BUS=embedded: events every consumer group has handled are deleted from `events.db` once older than this (ms); events a group has not handled are never deleted',
+    default: DEFAULT_RETENTION.retentionMs,
+    min: 0,
+    max: 10 * 365 * 24 * 3600 * 1000,
+  }),
+  EVENT_RETENTION_MIN_RECORDS: int({
+    description: 'EVENT_BUS=embedded: the newest events of each partition that retention always keeps (for a new consumer group to start from)',
+    default: DEFAULT_RETENTION.minRecords,
+    min: 0,
+    max: 100_000_000,
+  }),
   KAFKA_HEARTBEAT_INTERVAL_MS: int({ description: 'Interval of a consumer-group member\'s heartbeats; at most a third of KAFKA_SESSION_TIMEOUT_MS', default: DEFAULT_HEARTBEAT_INTERVAL_MS, min: 100, max: 1_200_000 }),
 };
 
@@ -34,6 +46,8 @@ export interface EventBusConfig {
   KAFKA_NAMESPACE?: string | undefined;
   KAFKA_SESSION_TIMEOUT_MS?: number;
   KAFKA_HEARTBEAT_INTERVAL_MS?: number;
+  EVENT_RETENTION_MS?: number;
+  EVENT_RETENTION_MIN_RECORDS?: number;
   DATA_DIR: string;
 }
 
@@ -57,5 +71,6 @@ export function eventBusFromConfig(config: EventBusConfig, service: string, logg
     if (brokers.length === 0) throw new Error('EVENT_BUS=kafka needs KAFKA_BROKERS');
     return createKafkaEventBus({ brokers, clientId: service, logger, namespace: config.KAFKA_NAMESPACE, consumer: kafkaConsumerTuning(config) });
   }
-  return createEmbeddedEventBus({ dataDir: path.join(config.DATA_DIR, service, 'events'), logger });
+  const retention = { retentionMs: config.EVENT_RETENTION_MS ?? DEFAULT_RETENTION.retentionMs, minRecords: config.EVENT_RETENTION_MIN_RECORDS ?? DEFAULT_RETENTION.minRecords };
+  return createEmbeddedEventBus({ dataDir: path.join(config.DATA_DIR, service, 'events'), logger, retention });
 }

@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { ConfigError, createLogger, eventBusConfigSpec, eventBusFromConfig, kafkaConsumerTuning, loadConfig } from '../../src';
+import { eventually } from './helpers';
 
 const logger = createLogger({ name: 'test', level: 'silent' });
 
@@ -14,6 +16,24 @@ describe('eventBusFromConfig', () => {
     await bus.start();
     await bus.publish('svc.thing.v1', [{ key: 'k', event: { id: 'e1', type: 'thing.happened', occurredAt: new Date().toISOString(), subject: { thingId: 'k' }, payload: { n: 1 } } }]);
     await bus.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('applies EVENT_RETENTION_MS and EVENT_RETENTION_MIN_RECORDS to the embedded bus', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'bus-config-'));
+    const config = { ...loadConfig(eventBusConfigSpec, { EVENT_RETENTION_MS: '0', EVENT_RETENTION_MIN_RECORDS: '1' }), DATA_DIR: dataDir };
+    const bus = eventBusFromConfig(config, 'svc', logger);
+    await bus.start();
+    let handled = 0;
+    const subscription = await bus.subscribe({ groupId: 'g', topics: ['svc.thing.v1'], handler: async () => void handled++ });
+    await bus.publish('svc.thing.v1', [1, 2, 3].map((n) => ({ key: 'k', event: { id: `e${n}`, type: 'thing.happened', occurredAt: new Date().toISOString(), subject: { thingId: 'k' }, payload: { n } } })));
+    await eventually(() => handled === 3, 'the three events');
+    await subscription.stop();
+    await bus.stop();
+    // Handled and past a retention of 0 ms: only the newest record of the partition is kept.
+    const db = new DatabaseSync(path.join(dataDir, 'svc', 'events', 'events.db'), { readOnly: true });
+    expect(db.prepare('SELECT seq FROM records').all().map((row) => row.seq)).toEqual([2]);
+    db.close();
     await rm(dataDir, { recursive: true, force: true });
   });
 

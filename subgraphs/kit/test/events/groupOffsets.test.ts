@@ -1,8 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/logger';
+import { EventDb } from '../../src/events/embedded/eventDb';
 import { GroupOffsets } from '../../src/events/embedded/groupOffsets';
 import { eventually } from './helpers';
 
@@ -13,14 +15,27 @@ import { eventually } from './helpers';
  */
 
 let dir = '';
+let db: EventDb;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'chatgraph-offsets-'));
+  db = EventDb.open(join(dir, 'events.db'));
 });
 
-afterEach(() => {
+afterEach(async () => {
+  await db.close();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** Another connection holding the write lock: every write of the offsets fails (SQLITE_BUSY) until it lets go. */
+function blockWrites(): () => void {
+  const other = new DatabaseSync(join(dir, 'events.db'));
+  other.exec('BEGIN IMMEDIATE');
+  return () => {
+    other.exec('ROLLBACK');
+    other.close();
+  };
+}
 
 function capture(): { logger: ReturnType<typeof createLogger>; lines: Array<{ level: number; msg: string }> } {
   const lines: Array<{ level: number; msg: string }> = [];
@@ -33,24 +48,26 @@ function capture(): { logger: ReturnType<typeof createLogger>; lines: Array<{ le
   return { logger: createLogger({ name: 'offsets', level: 'info', destination }), lines };
 }
 
+/** What a fresh reader of the database sees. */
 const written = (): unknown => {
+  const reader = new DatabaseSync(join(dir, 'events.db'), { readOnly: true });
   try {
-    return JSON.parse(readFileSync(join(dir, 'g.json'), 'utf8'));
-  } catch {
-    return undefined;
+    const offsets: Record<string, Record<string, number>> = {};
+    for (const row of reader.prepare("SELECT topic, part, next FROM group_offsets WHERE group_id = 'g'").iterate()) (offsets[String(row.topic)] ??= {})[String(row.part)] = Number(row.next);
+    return offsets;
+  } finally {
+    reader.close();
   }
 };
 
 it('logs a failed offsets write and retries it in the background until it succeeds', async () => {
   const { logger, lines } = capture();
-  const offsets = await GroupOffsets.open(dir, 'g', logger);
-  // The temp file's name taken by a directory: every write fails until it is removed.
-  const blocker = join(dir, 'g.json.tmp');
-  mkdirSync(blocker);
+  const offsets = GroupOffsets.open(db, 'g', logger);
+  const unblock = blockWrites();
   offsets.commit('t', 0, 5);
   await eventually(() => lines.filter((line) => line.msg.includes('could not write committed offsets')).length >= 2, 'two failed writes logged');
-  expect(written()).toBeUndefined();
-  rmSync(blocker, { recursive: true });
+  expect(written()).toEqual({});
+  unblock();
   // Without a flush: the background retry writes them.
   await eventually(() => lines.some((line) => line.msg === 'committed offsets written again'), 'the retried write');
   expect(written()).toEqual({ t: { '0': 5 } });
@@ -58,12 +75,11 @@ it('logs a failed offsets write and retries it in the background until it succee
 });
 
 it('flush() makes a last try and throws while writing still fails, then succeeds once it can', async () => {
-  const offsets = await GroupOffsets.open(dir, 'g');
-  const blocker = join(dir, 'g.json.tmp');
-  mkdirSync(blocker);
+  const offsets = GroupOffsets.open(db, 'g');
+  const unblock = blockWrites();
   offsets.commit('t', 1, 9);
   await expect(offsets.flush()).rejects.toThrow();
-  rmSync(blocker, { recursive: true });
+  unblock();
   await offsets.flush();
   expect(written()).toEqual({ t: { '1': 9 } });
 });

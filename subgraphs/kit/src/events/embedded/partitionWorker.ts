@@ -2,7 +2,7 @@ import type { Logger } from '../../logger';
 import { abortableSleep, deliverRecord, type ConsumedRecord, type DeliveryContext } from '../delivery';
 import type { EventHeaders } from '../port';
 import type { GroupOffsets } from './groupOffsets';
-import type { TopicLog } from './topicLog';
+import type { LogRecord, TopicLog } from './topicLog';
 
 /** What a worker needs from its group member and from the bus. */
 export interface WorkerContext {
@@ -14,6 +14,9 @@ export interface WorkerContext {
 
 /** Pause after an unexpected failure (e.g. the dead-letter topic cannot be written) before trying the record again. */
 const FAILURE_PAUSE_MS = 1000;
+
+/** Records read from the database at a time: bounded memory, few queries. */
+const READ_BATCH = 64;
 
 /**
  * Consumes one partition for one group member, one record at a time, which is what keeps each
@@ -37,9 +40,22 @@ export class PartitionWorker {
     const { topic } = this.log;
     const context: DeliveryContext = { ...this.ctx.delivery, sleep: (ms) => abortableSleep(signal, ms), deadLetter: this.ctx.deadLetter };
     let next = this.ctx.offsets.get(topic, this.partition);
+    let batch: LogRecord[] = [];
     while (!signal.aborted) {
-      const record = this.log.read(this.partition, next);
+      if (batch.length === 0) {
+        try {
+          batch = this.log.read(this.partition, next, READ_BATCH);
+        } catch (error) {
+          // A damaged record found while running: say so and try again later (the check repairs it).
+          this.ctx.logger.error({ topic, partition: this.partition, offset: next, err: error }, 'cannot read the event log; retrying');
+          await abortableSleep(signal, FAILURE_PAUSE_MS);
+          continue;
+        }
+      }
+      const record = batch[0];
       if (!record) {
+        // Nothing left below the log end (records lost to a repair leave gaps): wait past it.
+        next = Math.max(next, this.log.endOffset(this.partition));
         await this.log.waitFor(this.partition, next, signal);
         continue;
       }
@@ -51,6 +67,7 @@ export class PartitionWorker {
         await abortableSleep(signal, FAILURE_PAUSE_MS);
         continue;
       }
+      batch.shift();
       next = record.offset + 1;
       this.ctx.offsets.commit(topic, this.partition, next);
     }

@@ -1,165 +1,112 @@
-import { open, readFile, truncate, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
-import { errorCode, fsyncDir } from '../../store/embedded/files';
-import { GroupCommit } from '../../store/embedded/groupCommit';
 import type { EventHeaders } from '../port';
+import type { EventDb, LogRecord } from './eventDb';
+
+export type { LogRecord } from './eventDb';
 
 /**
- * One topic of the embedded bus: an append-only log file `<dir>/<topic>.log` holding every
- * partition's records as JSON lines, after a header line that fixes the partition count.
- * Appends are group-committed and fsynced before `append` resolves; consumers see a record only
- * once it is durable, so nothing handled can vanish in a crash.
+ * One topic of the embedded bus, on the bus's SQLite database. Appends made while the previous
+ * batch is being written are group-committed (one transaction, one fsync) before `append` resolves;
+ * consumers see a record only once it is durable, so nothing handled can vanish in a crash.
+ * Nothing of the topic is held in memory but each partition's next offset: consumers read
+ * small batches from the database.
  */
-
-/** A durable record of one partition. */
-export interface LogRecord {
-  offset: number;
-  key: string;
-  value: string;
-  headers: EventHeaders;
-  timestamp: number;
-}
-
-interface Line {
-  p: number;
-  o: number;
-  k: string;
-  v: string;
-  h: EventHeaders;
-  t: number;
-}
-
-/** A log line before the last one is unreadable: real corruption, not a torn write, so the bus will not guess. */
-export class TopicLogCorruptError extends Error {
-  constructor(path: string, line: number) {
-    super(`event log ${path} is corrupt at line ${line}, before its last line: refusing to start`);
-    this.name = 'TopicLogCorruptError';
-  }
-}
-
-function parseLine(text: string): Line | undefined {
-  try {
-    const value = JSON.parse(text) as Partial<Line> | null;
-    if (!value || typeof value.p !== 'number' || typeof value.o !== 'number' || typeof value.k !== 'string' || typeof value.v !== 'string') return undefined;
-    if (typeof value.h !== 'object' || value.h === null || typeof value.t !== 'number') return undefined;
-    return value as Line;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Sends a wake-up to whoever waits for new records on a partition. */
 type Waiter = () => void;
 
+interface Pending {
+  partition: number;
+  record: LogRecord;
+}
+
 export class TopicLog {
-  private readonly committer: GroupCommit<Array<{ partition: number; record: LogRecord }>>;
-  /** Records appended but not yet durable, in line order (taken by `prepare`). */
-  private pending: Array<{ partition: number; record: LogRecord }> = [];
+  private pending: Pending[] = [];
+  private acks: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
+  private flushing: Promise<void> | undefined;
   /** Next offset to assign per partition (durable or pending). */
   private readonly nextOffset: number[];
+  /** End of the durable records per partition (one past the last committed offset). */
+  private readonly durableEnd: number[];
   private readonly waiters: Waiter[][];
+  private lastFailure: Error | undefined;
 
   private constructor(
     readonly topic: string,
-    private readonly file: FileHandle,
-    /** Durable records per partition; index = offset. */
-    private readonly records: LogRecord[][],
+    private readonly db: EventDb,
+    readonly partitions: number,
   ) {
-    this.nextOffset = records.map((partition) => partition.length);
-    this.waiters = records.map(() => []);
-    this.committer = new GroupCommit({
-      prepare: (batch) => this.pending.splice(0, batch.length),
-      commit: async (text) => {
-        await this.file.write(text);
-        await this.file.datasync();
-      },
-      afterCommit: async (committed) => this.publishDurable(committed),
-    });
+    this.nextOffset = Array.from({ length: partitions }, (_, partition) => db.nextOffset(topic, partition));
+    this.durableEnd = [...this.nextOffset];
+    this.waiters = this.nextOffset.map(() => []);
   }
 
-  get partitions(): number {
-    return this.records.length;
+  /** Opens (or creates with `partitions`) the log of `topic`; an existing topic keeps its partition count. */
+  static open(db: EventDb, topic: string, partitions: number): TopicLog {
+    const existing = db.partitions(topic);
+    if (existing === undefined) db.createTopic(topic, partitions);
+    return new TopicLog(topic, db, existing ?? partitions);
   }
 
-  /** Opens (or creates with `partitions`) the log of `topic`; a torn last line is cut off. */
-  static async open(dir: string, topic: string, partitions: number): Promise<TopicLog> {
-    const path = join(dir, `${topic}.log`);
-    let data: string | undefined;
-    try {
-      data = await readFile(path, 'utf8');
-    } catch (error) {
-      if (errorCode(error) !== 'ENOENT') throw error;
-    }
-    // No complete header line: the topic was never used (or its creation was cut short).
-    if (data === undefined || !data.includes('\n')) {
-      const created = await open(path, 'w');
-      await created.write(`${JSON.stringify({ topic, partitions })}\n`);
-      await created.sync();
-      await fsyncDir(dir);
-      return new TopicLog(topic, created, Array.from({ length: partitions }, () => []));
-    }
-    const records = await TopicLog.replay(path, data);
-    return new TopicLog(topic, await open(path, 'a'), records);
-  }
-
-  private static async replay(path: string, data: string): Promise<LogRecord[][]> {
-    const lines = data.split('\n');
-    const header = JSON.parse(lines[0] ?? '') as { partitions?: unknown };
-    if (typeof header.partitions !== 'number' || header.partitions < 1) throw new TopicLogCorruptError(path, 1);
-    const records: LogRecord[][] = Array.from({ length: header.partitions }, () => []);
-    let validBytes = Buffer.byteLength(`${lines[0]}\n`);
-    // The text after the last newline is an unacknowledged torn write (or empty).
-    const complete = lines.slice(1, -1);
-    for (const [index, text] of complete.entries()) {
-      const line = parseLine(text);
-      const partition = line ? records[line.p] : undefined;
-      if (!line || !partition || line.o !== partition.length) {
-        if (index === complete.length - 1) break; // a torn last line that happened to end in a newline
-        throw new TopicLogCorruptError(path, index + 2);
-      }
-      partition.push({ offset: line.o, key: line.k, value: line.v, headers: line.h, timestamp: line.t });
-      validBytes += Buffer.byteLength(`${text}\n`);
-    }
-    if (validBytes < Buffer.byteLength(data)) await truncate(path, validBytes);
-    return records;
-  }
-
-  /** Appends records to their partitions; resolves once they are fsynced and visible to consumers. */
-  async append(entries: ReadonlyArray<{ partition: number; key: string; value: string; headers: EventHeaders }>): Promise<void> {
+  /** Appends records to their partitions; resolves once they are committed and visible to consumers. */
+  append(entries: ReadonlyArray<{ partition: number; key: string; value: string; headers: EventHeaders }>): Promise<void> {
     const timestamp = Date.now();
-    const writes = entries.map(({ partition, key, value, headers }) => {
+    for (const { partition, key, value, headers } of entries) {
       const offset = this.nextOffset[partition] ?? 0;
       this.nextOffset[partition] = offset + 1;
-      const record: LogRecord = { offset, key, value, headers, timestamp };
-      this.pending.push({ partition, record });
-      const line: Line = { p: partition, o: offset, k: key, v: value, h: headers, t: timestamp };
-      return this.committer.submit(`${JSON.stringify(line)}\n`);
-    });
-    await Promise.all(writes);
+      this.pending.push({ partition, record: { offset, key, value, headers, timestamp } });
+    }
+    const acked = new Promise<void>((resolve, reject) => this.acks.push({ resolve, reject }));
+    this.flushing ??= this.flushLoop();
+    return acked;
   }
 
-  private publishDurable(committed: ReadonlyArray<{ partition: number; record: LogRecord }>): void {
+  /** Commits and fsyncs what is pending, batch after batch, until nothing is. */
+  private async flushLoop(): Promise<void> {
+    // Deferred so that the appends of this turn of the event loop share one transaction.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    try {
+      while (this.pending.length > 0) await this.commit();
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  private async commit(): Promise<void> {
+    const batch = this.pending.splice(0);
+    const acks = this.acks.splice(0);
+    try {
+      this.db.transaction(() => this.db.insert(this.topic, batch));
+      await this.db.syncWal();
+      this.lastFailure = undefined;
+    } catch (error) {
+      // Not acknowledged, not visible. Its offsets stay used (never handed out twice in this run).
+      this.lastFailure = error instanceof Error ? error : new Error(String(error));
+      for (const ack of acks) ack.reject(this.lastFailure);
+      return;
+    }
     const touched = new Set<number>();
-    for (const { partition, record } of committed) {
-      this.records[partition]?.push(record);
+    for (const { partition, record } of batch) {
+      this.durableEnd[partition] = Math.max(this.durableEnd[partition] ?? 0, record.offset + 1);
       touched.add(partition);
     }
+    for (const ack of acks) ack.resolve();
     for (const partition of touched) for (const wake of this.waiters[partition]?.splice(0) ?? []) wake();
   }
 
   /** The offset the next durable record of `partition` will have (its log end). */
   endOffset(partition: number): number {
-    return this.records[partition]?.length ?? 0;
+    return this.durableEnd[partition] ?? 0;
   }
 
-  /** The durable record at `offset`, or undefined if it is not (yet) there. */
-  read(partition: number, offset: number): LogRecord | undefined {
-    return this.records[partition]?.[offset];
+  /** Up to `limit` durable records of `partition` from `offset` on (the first may be past it: deleted or lost records leave gaps). */
+  read(partition: number, offset: number, limit: number): LogRecord[] {
+    const end = this.endOffset(partition);
+    return offset < end ? this.db.read(this.topic, partition, offset, end, limit) : [];
   }
 
-  /** Resolves when a record past `offset - 1` is durable on `partition`, or when `signal` aborts. */
+  /** Resolves when a record at `offset` or later is durable on `partition`, or when `signal` aborts. */
   waitFor(partition: number, offset: number, signal: AbortSignal): Promise<void> {
-    if (signal.aborted || this.read(partition, offset)) return Promise.resolve();
+    if (signal.aborted || offset < this.endOffset(partition)) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = (): void => {
         signal.removeEventListener('abort', wake);
@@ -170,14 +117,14 @@ export class TopicLog {
     });
   }
 
-  /** The error that stopped writes (a failed fsync), if any. */
+  /** The error of the last failed commit, until one succeeds. */
   get failed(): Error | undefined {
-    return this.committer.failed;
+    return this.lastFailure;
   }
 
+  /** Commits what is pending and wakes every waiter. */
   async close(): Promise<void> {
-    await this.committer.drain();
-    await this.file.close();
+    while (this.flushing) await this.flushing;
     for (const list of this.waiters) for (const wake of list.splice(0)) wake();
   }
 }
