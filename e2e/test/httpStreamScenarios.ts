@@ -218,8 +218,8 @@ export function describeHttpStreams(name: string, target: () => HttpStreamTarget
       expect(apolloCode(forged.error)).toBe('UNAUTHENTICATED');
     });
 
-    const abuse = embedded ? it : it.skip;
-    abuse('abuse: many SSE streams of one user hit the same cap as sockets, and every count returns to zero once they go', async () => {
+    // Only where the router's counters can be read (one process): defined there, not skipped elsewhere.
+    if (embedded) it('abuse: many SSE streams of one user hit the same cap as sockets, and every count returns to zero once they go', async () => {
       const { router, socketsPerUser } = (embedded as () => EmbeddedRouter)();
       const eve = await register(url, `eve-http-${Date.now()}@example.com`, 'Eve');
       const sent = await sendTracked(url, eve, { content: 'Please write a very long essay that many tabs will watch' });
