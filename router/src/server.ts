@@ -15,7 +15,7 @@ import { Pipeline } from './pipeline';
 import { PrincipalGuard } from './principalGuard';
 import { unhealthySubgraphs } from './readiness';
 import { SubgraphTransport, type InProcessSubgraph } from './subgraphTransport';
-import { StreamHandler } from './subscriptions/streamHandler';
+import { refuseSingleConnectionMode, StreamHandler } from './subscriptions/streamHandler';
 import { DEFAULT_SUBSCRIPTION_LIMITS, SubscriptionServer, type SubscriptionLimits } from './subscriptions/subscriptionServer';
 import type { SupergraphSource } from './supergraphSource';
 
@@ -165,6 +165,8 @@ export function buildRouter(deps: RouterDeps): Router {
   const routes: Route[] = [
     { method: 'POST', path: '/graphql', handler: graphql },
     { method: 'GET', path: '/graphql', handler: graphql },
+    { method: 'PUT', path: '/graphql', handler: refuseSingleConnectionMode },
+    { method: 'DELETE', path: '/graphql', handler: refuseSingleConnectionMode },
     { method: 'GET', path: '/', handler: (_req, res) => sendLandingPage(res) },
     ...probeRoutes({
       service: 'router',

@@ -3,6 +3,7 @@
  * tested with the `graphql-sse` package's own client: the same planner, hydration, auth, caps and
  * ends as over graphql-ws (subscriptions.test.ts), on the same router.
  */
+import { createClient } from 'graphql-sse';
 import { eventually } from './support/http';
 import { sseClient, sseSubscribe } from './support/sseClient';
 import { heldByRouter } from './support/streamCounters';
@@ -78,6 +79,20 @@ describe('router: subscriptions over SSE (graphql-sse)', () => {
     await tooDeep.ended;
     expect(codes(tooDeep.events)).toEqual(['BAD_USER_INPUT']);
     expect(graph.streaming.opened.length).toBe(opened);
+  });
+
+  it("refuses graphql-sse's single connection mode with a coded 405 naming distinct connections mode", async () => {
+    const client = createClient({ url: `${graph.url}/graphql`, singleConnection: true, retryAttempts: 0, headers: { authorization: `Bearer ${graph.token('joe')}` } });
+    const sub = sseSubscribe(client, STREAM, { id: 's9' });
+    const ended = await sub.ended;
+    expect(ended.kind).toBe('failed');
+    expect((ended as { error: { response?: Response } }).error.response?.status).toBe(405);
+    client.dispose();
+    // What it was told, as any HTTP client reads it.
+    const reservation = await fetch(`${graph.url}/graphql`, { method: 'PUT' });
+    expect(reservation.status).toBe(405);
+    expect(reservation.headers.get('allow')).toBe('GET, POST');
+    expect(((await reservation.json()) as { errors: unknown[] }).errors).toEqual([{ message: expect.stringMatching(/distinct connections mode/), extensions: { code: 'BAD_USER_INPUT', use: 'text/event-stream' } }]);
   });
 
   it('answers a query over SSE with one `next` then `complete`', async () => {

@@ -5,6 +5,7 @@ import type { Authenticator } from '../auth';
 import { httpAuthorization } from '../credentials';
 import { readGraphQLRequest, responseContentType } from '../graphqlRequest';
 import type { RouterMetrics } from '../metrics';
+import { refusal } from '../refusal';
 import type { StreamCaller, StreamItem, StreamOpening } from './httpStream';
 import { MULTIPART_FORMAT, SSE_FORMAT, type StreamFormat, type StreamProtocol } from './streamFormats';
 import type { SubscribePayload } from './admission';
@@ -141,4 +142,20 @@ export class StreamHandler {
     res.writeHead(status, { ...headers, 'content-type': contentType, 'content-length': Buffer.byteLength(body), [REQUEST_ID_HEADER]: requestId });
     res.end(body);
   }
+}
+
+/** graphql-sse's single connection mode (a `PUT` reservation, then `DELETE`s): not served. */
+const SINGLE_CONNECTION_MODE = refusal(
+  'BAD_USER_INPUT',
+  "graphql-sse's single connection mode (PUT reservations, DELETE) is not served: use its distinct connections mode (the graphql-sse client's default, singleConnection: false), or graphql-ws",
+  { use: 'text/event-stream' },
+  405,
+  { allow: 'GET, POST' },
+);
+
+/** `PUT` and `DELETE` on `/graphql`: a coded 405 naming what to use instead (never a bare 404). */
+export function refuseSingleConnectionMode(req: HttpRequest, res: ServerResponse): void {
+  const body = JSON.stringify({ errors: SINGLE_CONNECTION_MODE.errors });
+  res.writeHead(SINGLE_CONNECTION_MODE.status, { ...SINGLE_CONNECTION_MODE.headers, 'content-type': responseContentType(req.headers.accept) ?? JSON_TYPE, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
 }

@@ -21,7 +21,7 @@ export function sseClient(baseUrl: string, token?: string, headers: Record<strin
 }
 
 /** Subscribes with `client` and collects. */
-export function sseSubscribe(client: Client, query: string, variables?: Record<string, unknown>): SseCollected {
+export function sseSubscribe(client: Client<boolean>, query: string, variables?: Record<string, unknown>): SseCollected {
   const events: Result[] = [];
   let unsubscribe: () => void = () => undefined;
   const ended = new Promise<{ kind: 'complete' } | { kind: 'failed'; error: unknown }>((resolve) => {
