@@ -132,6 +132,61 @@ describe('router: subscriptions over SSE (graphql-sse)', () => {
   });
 });
 
+describe('router: a slow SSE client', () => {
+  it('is ended with SLOW_CONSUMER once its queue overflows, after a gap-free prefix, as a slow socket is', async () => {
+    const graph = await startSubscriptionGraph({ subscriptions: { queueLimit: 20 } });
+    try {
+      const res = await fetch(`${graph.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${graph.token('sly')}` },
+        body: JSON.stringify({ query: 'subscription { messageStream(messageId: "z1") { seq delta } }' }),
+      });
+      expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+      await eventually(async () => (graph.router.subscriptions.subscriptions === 1 ? true : undefined));
+      // The client does not read its body: the router's writes back up, then its queue fills.
+      for (let round = 0; round < 40 && graph.router.subscriptions.totals.slowConsumers === 0; round++) {
+        graph.streaming.burst('z1', 50, 64 * 1024);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(graph.router.subscriptions.totals.slowConsumers).toBe(1);
+      // The subscription is gone; the connection (its slot) stays until the client reads or goes, as a socket's.
+      expect(await heldByRouter(graph.router)).toEqual({ ...NOTHING_HELD, connections: 1 });
+      // Reading it now: events 1..k in order, then the SLOW_CONSUMER error and `complete`.
+      const text = await res.text();
+      const events = [...text.matchAll(/event: (\w+)\ndata: (.*)\n\n/g)].map(([, event, data]) => ({ event, data: data ? (JSON.parse(data) as { data?: { messageStream: { seq: number } }; errors?: Array<{ extensions: { code: string } }> }) : undefined }));
+      const seqs = events.flatMap((e) => (e.data?.data ? [e.data.data.messageStream.seq] : []));
+      expect(seqs).toEqual(Array.from({ length: seqs.length }, (_v, i) => i + 1));
+      expect(events.slice(-2).map((e) => [e.event, e.data?.errors?.[0]?.extensions.code])).toEqual([
+        ['next', 'SLOW_CONSUMER'],
+        ['complete', undefined],
+      ]);
+      expect(await heldByRouter(graph.router)).toEqual(NOTHING_HELD);
+    } finally {
+      await graph.stop();
+    }
+  });
+
+  it('that takes nothing for two heartbeat intervals is cut off, and its slot freed', async () => {
+    const graph = await startSubscriptionGraph({ subscriptions: { queueLimit: 20, keepAliveMs: 100 } });
+    try {
+      const res = await fetch(`${graph.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${graph.token('stuck')}` },
+        body: JSON.stringify({ query: 'subscription { messageStream(messageId: "z2") { seq delta } }' }),
+      });
+      await eventually(async () => (graph.router.subscriptions.subscriptions === 1 ? true : undefined));
+      for (let round = 0; round < 40 && graph.router.subscriptions.totals.slowConsumers === 0; round++) {
+        graph.streaming.burst('z2', 50, 64 * 1024);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(await eventually(async () => ((await heldByRouter(graph.router)).connections === 0 ? heldByRouter(graph.router) : undefined))).toEqual(NOTHING_HELD);
+      await expect(res.text()).rejects.toThrow();
+    } finally {
+      await graph.stop();
+    }
+  });
+});
+
 describe('router: SSE streams at shutdown', () => {
   it('ends every open stream with SUBSCRIPTION_SERVER_SHUTDOWN and stops', async () => {
     const graph = await startSubscriptionGraph();

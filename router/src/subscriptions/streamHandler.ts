@@ -30,14 +30,23 @@ function streamHeaders(format: StreamFormat, requestId: string): Record<string, 
   return { 'content-type': format.contentType, 'cache-control': 'no-cache, no-store', 'x-accel-buffering': 'no', [REQUEST_ID_HEADER]: requestId };
 }
 
-/** Resolves once `res` can take more, or is closed: a slow client is not written past its socket's buffer. */
-function drained(res: ServerResponse): Promise<void> {
+/**
+ * Resolves once `res` can take more, or is closed. A client that has not taken what was written
+ * within `stalledMs` is gone or stalled: its connection is destroyed (which ends its subscription
+ * and frees its slot), as graphql-ws terminates a socket that misses its pongs.
+ */
+function drained(res: ServerResponse, stalledMs: number): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
+      clearTimeout(stalled);
       res.off('drain', done);
       res.off('close', done);
       resolve();
     };
+    const stalled = setTimeout(() => {
+      res.destroy();
+      done();
+    }, stalledMs);
     res.once('drain', done);
     res.once('close', done);
   });
@@ -117,7 +126,7 @@ export class StreamHandler {
         const item = await stream.next();
         if (res.destroyed || res.writableEnded) return;
         if (item.kind === 'next') {
-          if (!res.write(format.next(item.result))) await drained(res);
+          if (!res.write(format.next(item.result))) await drained(res, 2 * this.keepAliveMs);
           continue;
         }
         res.end(item.kind === 'error' ? format.error(item.errors) : format.complete());
