@@ -107,3 +107,36 @@ describe('router: subscriptions over multipart HTTP (Apollo Client 4)', () => {
     expect(data).toEqual({ streamingPing: expect.any(String) });
   });
 });
+
+describe('router: multipart and SSE answers to a browser on another origin', () => {
+  it('carry the CORS headers of any other answer, for an allowed origin only', async () => {
+    const app = 'http://app.example.com';
+    const graph = await startSubscriptionGraph({ cors: { origins: [app], credentials: false, maxAgeSeconds: 60 } });
+    try {
+      const open = async (accept: string, origin: string): Promise<Response> => {
+        const controller = new AbortController();
+        const res = await fetch(`${graph.url}/graphql`, {
+          method: 'POST',
+          signal: controller.signal,
+          headers: { 'content-type': 'application/json', accept, origin, authorization: `Bearer ${graph.token('web')}` },
+          body: JSON.stringify({ query: 'subscription { messageStream(messageId: "c1") { seq } }' }),
+        });
+        controller.abort();
+        return res;
+      };
+      for (const accept of ['multipart/mixed;boundary=graphql;subscriptionSpec=1.0,application/json', 'text/event-stream']) {
+        const allowed = await open(accept, app);
+        expect(allowed.status).toBe(200);
+        expect(allowed.headers.get('content-type')).toMatch(/^(multipart\/mixed|text\/event-stream)/);
+        expect(allowed.headers.get('access-control-allow-origin')).toBe(app);
+        expect(allowed.headers.get('access-control-expose-headers')).toContain('x-request-id');
+        expect(allowed.headers.get('vary')).toBe('Origin');
+        const refused = await open(accept, 'http://evil.example.com');
+        expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+      }
+      await eventually(async () => (graph.router.subscriptions.subscriptions === 0 ? true : undefined));
+    } finally {
+      await graph.stop();
+    }
+  });
+});
