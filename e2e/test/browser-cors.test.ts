@@ -2,7 +2,7 @@
  * A browser app on another origin, as a frontend team runs one against `pnpm start`: headless
  * Chromium loads a page from a second local server (another port, so another origin), and the
  * page logs in, sends a message and streams the answer over graphql-ws (the package's own browser
- * bundle) — all cross-origin, through the router's CORS and the sockets' Origin check, with the
+ * bundle), then again over GraphQL over SSE (graphql-sse's browser bundle: `fetch`, no EventSource) — all cross-origin, through the router's CORS and the sockets' Origin check, with the
  * development default (localhost origins on any port).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -22,9 +22,12 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 /** graphql-ws's browser (UMD) bundle, straight from node_modules: it defines `window.graphqlWs`. */
 const GRAPHQL_WS_BUNDLE = path.join(path.dirname(require.resolve('graphql-ws')), '..', 'umd', 'graphql-ws.js');
 
+/** graphql-sse's browser (UMD) bundle: it defines `window.graphqlSse`. */
+const GRAPHQL_SSE_BUNDLE = path.join(path.dirname(require.resolve('graphql-sse')), '..', 'umd', 'graphql-sse.js');
+
 /** The app: plain browser code, no bundler. `window.chat` runs the whole flow and returns what it saw. */
 const PAGE = /* HTML */ `<!doctype html>
-<html><head><meta charset="utf-8"><title>chat app</title><script src="/graphql-ws.js"></script></head>
+<html><head><meta charset="utf-8"><title>chat app</title><script src="/graphql-ws.js"></script><script src="/graphql-sse.js"></script></head>
 <body><script>
   async function gql(api, token, query, variables) {
     const res = await fetch(api, {
@@ -48,15 +51,27 @@ const PAGE = /* HTML */ `<!doctype html>
       );
     });
     await client.dispose();
-    return { loginRequestId: login.requestId, messageId: assistantMessage.id, chunks };
+    // The same stream again over SSE (a replay: the answer is finished), with graphql-sse's fetch-based client.
+    const sse = graphqlSse.createClient({ url: api, headers: { authorization: 'Bearer ' + token }, retryAttempts: 0 });
+    const sseChunks = [];
+    await new Promise((resolve, reject) => {
+      sse.subscribe(
+        { query: 'subscription($streamId: ID!) { messageStream(streamId: $streamId) { seq delta done message { id status } } }', variables: { streamId } },
+        { next: (result) => (result.errors ? reject(new Error(JSON.stringify(result.errors))) : sseChunks.push(result.data.messageStream)), error: (err) => reject(new Error(String(err && err.message || err))), complete: resolve },
+      );
+    });
+    sse.dispose();
+    return { loginRequestId: login.requestId, messageId: assistantMessage.id, chunks, sseChunks };
   };
 </script></body></html>`;
 
 /** The second origin: serves the page and graphql-ws's bundle, nothing else. */
 function startStaticServer(): Promise<{ server: Server; origin: string }> {
   const bundle = readFileSync(GRAPHQL_WS_BUNDLE);
+  const sseBundle = readFileSync(GRAPHQL_SSE_BUNDLE);
   const server = createServer((req, res) => {
     if (req.url === '/graphql-ws.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
+    else if (req.url === '/graphql-sse.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(sseBundle);
     else if (req.url === '/') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
     else res.writeHead(404).end();
   });
@@ -67,6 +82,7 @@ interface Seen {
   loginRequestId: string | null;
   messageId: string;
   chunks: Array<{ seq: number; delta: string; done: boolean; message: { id: string; status: string } | null }>;
+  sseChunks: Array<{ seq: number; delta: string; done: boolean; message: { id: string; status: string } | null }>;
 }
 
 let stack: EmbeddedStack;
@@ -89,7 +105,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-it('a page on another origin logs in, sends a message and streams the answer', async () => {
+it('a page on another origin logs in, sends a message and streams the answer over graphql-ws, then over SSE', async () => {
   const email = `browser-${Date.now()}@example.com`;
   await register(stack.url, email, 'Browser User');
   const page = await browser.newPage();
@@ -103,6 +119,9 @@ it('a page on another origin logs in, sends a message and streams the answer', a
     expect(seen.chunks.map((chunk) => chunk.seq)).toEqual(seen.chunks.map((_, index) => seen.chunks[0]!.seq + index));
     expect(seen.chunks.at(-1)).toMatchObject({ done: true, message: { id: seen.messageId } });
     expect(seen.chunks.map((chunk) => chunk.delta).join('').length).toBeGreaterThan(0);
+    // The SSE replay (cross-origin fetch of a text/event-stream answer): the whole answer, the same chunks.
+    expect(seen.sseChunks.map((chunk) => [chunk.seq, chunk.delta])).toEqual(seen.chunks.map((chunk) => [chunk.seq, chunk.delta]));
+    expect(seen.sseChunks.at(-1)).toMatchObject({ done: true, message: { id: seen.messageId } });
   } finally {
     await page.close();
   }

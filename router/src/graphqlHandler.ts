@@ -10,6 +10,8 @@ import { sendLandingPage, wantsHtml } from './landingPage';
 import type { RouterMetrics } from './metrics';
 import type { GraphQLResponseBody, Outcome, Pipeline } from './pipeline';
 import { refusal, wantsStream } from './refusal';
+import type { StreamHandler } from './subscriptions/streamHandler';
+import { streamProtocol } from './subscriptions/streamFormats';
 
 /** What `/graphql` needs: authentication, the pipeline, metrics and the base logger. */
 export interface GraphQLHandlerOptions {
@@ -17,6 +19,8 @@ export interface GraphQLHandlerOptions {
   pipeline: Pipeline;
   metrics: RouterMetrics;
   logger: Logger;
+  /** Subscriptions over HTTP (GraphQL over SSE, multipart); without it such requests get the 406 naming graphql-ws. */
+  streams?: StreamHandler;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -69,7 +73,7 @@ function send(res: ServerResponse, status: number, body: GraphQLResponseBody, re
  * itself, the pipeline, one response and the metrics.
  */
 export function graphqlHandler(options: GraphQLHandlerOptions): RouteHandler {
-  const { authenticator, pipeline, metrics, logger } = options;
+  const { authenticator, pipeline, metrics, logger, streams } = options;
 
   return async (req, res) => {
     if (req.method === 'GET' && wantsHtml(req.headers.accept)) {
@@ -78,6 +82,9 @@ export function graphqlHandler(options: GraphQLHandlerOptions): RouteHandler {
     }
     const startedAt = process.hrtime.bigint();
     const requestId = requestIdOf(req);
+    // GraphQL over SSE and multipart subscriptions: served as streams (a multipart query falls through to JSON).
+    const protocol = streams ? streamProtocol(req.headers.accept) : undefined;
+    if (protocol && streams && (await streams.serve(req, res, protocol, requestId))) return;
     let principal: Principal;
     try {
       principal = await authenticator.authenticate(httpAuthorization(req.headers));

@@ -28,16 +28,21 @@ export const PERSISTED_QUERY_NOT_FOUND: Refusal = {
 
 /** Where subscriptions are served, for every refusal of a subscription sent another way. */
 export const SUBSCRIPTIONS_OVER_GRAPHQL_WS =
-  'Subscriptions are served over WebSocket only: connect a graphql-ws client (subprotocol graphql-transport-ws) to this same URL';
+  'Subscriptions are served over WebSocket (a graphql-ws client, subprotocol graphql-transport-ws), GraphQL over SSE (Accept: text/event-stream, a graphql-sse client) or multipart HTTP (Accept: multipart/mixed;subscriptionSpec=1.0, Apollo Client) on this same URL';
 
-/** A subscription POSTed over HTTP (JSON answer): refused before anything runs, pointing at graphql-ws. */
-export const SUBSCRIPTION_OVER_HTTP: Refusal = refusal('BAD_USER_INPUT', SUBSCRIPTIONS_OVER_GRAPHQL_WS, { use: 'graphql-transport-ws' }, 400);
+/** A subscription POSTed over HTTP asking for a JSON answer: refused before anything runs, naming the transports that serve it. */
+export const SUBSCRIPTION_OVER_HTTP: Refusal = refusal('BAD_USER_INPUT', SUBSCRIPTIONS_OVER_GRAPHQL_WS, { use: 'graphql-transport-ws, text/event-stream, multipart/mixed;subscriptionSpec=1.0' }, 400);
 
 /**
- * For an `Accept` that asks only for a stream (graphql-sse's `text/event-stream`, Apollo's
- * `multipart/mixed;subscriptionSpec=1.0`): the 406 that says to use graphql-ws; undefined otherwise.
+ * For an `Accept` that asks only for a stream the router does not serve (`multipart/mixed` for
+ * `@defer`, without `subscriptionSpec`): the 406 that says what to use; undefined otherwise.
  */
 export function wantsStream(accept: string | undefined): Refusal | undefined {
   if (!accept || !/text\/event-stream|multipart\/mixed/i.test(accept)) return undefined;
-  return refusal('BAD_USER_INPUT', `${SUBSCRIPTIONS_OVER_GRAPHQL_WS}; over HTTP this router answers application/graphql-response+json or application/json`, { use: 'graphql-transport-ws' }, 406);
+  return refusal(
+    'BAD_USER_INPUT',
+    `Incremental delivery (@defer, @stream) is not served. ${SUBSCRIPTIONS_OVER_GRAPHQL_WS}; queries and mutations are answered as application/graphql-response+json or application/json`,
+    { use: 'application/json' },
+    406,
+  );
 }

@@ -15,6 +15,7 @@ import { Pipeline } from './pipeline';
 import { PrincipalGuard } from './principalGuard';
 import { unreadySubgraphs } from './readiness';
 import { SubgraphTransport, type InProcessSubgraph } from './subgraphTransport';
+import { refuseSingleConnectionMode, StreamHandler } from './subscriptions/streamHandler';
 import { DEFAULT_SUBSCRIPTION_LIMITS, SubscriptionServer, type SubscriptionLimits } from './subscriptions/subscriptionServer';
 import type { SupergraphSource } from './supergraphSource';
 
@@ -138,7 +139,6 @@ export function buildRouter(deps: RouterDeps): Router {
     transport,
   });
   const pipeline = new Pipeline({ gateway, persistedQueries: new PersistedQueries(), maxCost: limits.maxCost });
-  const graphql = graphqlHandler({ authenticator, pipeline, metrics: new RouterMetrics(metrics), logger });
   const cors = new CorsPolicy(deps.cors ?? { origins: NO_ORIGINS, credentials: false, maxAgeSeconds: 600 });
   const subscriptions = new SubscriptionServer({
     allowOrigin: (origin) => cors.allows(origin),
@@ -157,10 +157,16 @@ export function buildRouter(deps: RouterDeps): Router {
     principals,
     principalRecheckMs: deps.auth.principalRecheckMs,
   });
+  const routerMetrics = new RouterMetrics(metrics);
+  // Subscriptions over HTTP (SSE, multipart) run on the graphql-ws server's machinery: same caps, quotas and re-checks.
+  const streams = new StreamHandler({ authenticator, opener: subscriptions, metrics: routerMetrics, keepAliveMs: deps.subscriptions?.keepAliveMs });
+  const graphql = graphqlHandler({ authenticator, pipeline, metrics: routerMetrics, logger, streams });
 
   const routes: Route[] = [
     { method: 'POST', path: '/graphql', handler: graphql },
     { method: 'GET', path: '/graphql', handler: graphql },
+    { method: 'PUT', path: '/graphql', handler: refuseSingleConnectionMode },
+    { method: 'DELETE', path: '/graphql', handler: refuseSingleConnectionMode },
     { method: 'GET', path: '/', handler: (_req, res) => sendLandingPage(res) },
     ...probeRoutes({
       service: 'router',

@@ -6,7 +6,7 @@ export interface SubscriptionFigures {
   clientSubscriptions(): number;
   /** Upstream (router -> subgraph) subscriptions open now. */
   upstreamSubscriptions(): number;
-  /** graphql-ws connections from clients open now. */
+  /** graphql-ws connections and HTTP subscription streams from clients open now. */
   connections(): number;
   /** Bytes of events waiting in every client's queue now (bounded by SUBSCRIPTION_QUEUE_BUDGET_BYTES). */
   queuedBytes(): number;
@@ -43,7 +43,7 @@ export class SubscriptionMetrics {
     const { registry } = metrics;
     registry.registerMetric(scraped('graphql_subscriptions_active', 'Client subscriptions open now', 'gauge', () => figures.clientSubscriptions()));
     registry.registerMetric(scraped('graphql_subscription_upstreams_active', 'Router-to-subgraph subscriptions open now (shared ones count once)', 'gauge', () => figures.upstreamSubscriptions()));
-    registry.registerMetric(scraped('graphql_subscription_connections_active', 'Client graphql-ws connections open now', 'gauge', () => figures.connections()));
+    registry.registerMetric(scraped('graphql_subscription_connections_active', 'Client graphql-ws connections and HTTP subscription streams (SSE, multipart) open now', 'gauge', () => figures.connections()));
     registry.registerMetric(scraped('graphql_subscription_queued_bytes', 'Bytes of events waiting to be sent to clients', 'gauge', () => figures.queuedBytes()));
     registry.registerMetric(scraped('graphql_subscription_events_delivered_total', 'Subscription events sent to clients', 'counter', () => this.delivered));
     registry.registerMetric(scraped('graphql_subscription_slow_consumer_total', 'Client subscriptions ended with SLOW_CONSUMER', 'counter', () => this.slow));

@@ -1,22 +1,32 @@
 import { HttpError, type Logger, type Principal } from '@chatgraph/kit';
-import type { WebSocket } from 'ws';
 import type { PrincipalGuard } from '../principalGuard';
-import { SUBSCRIPTION_CLOSE_CODES } from './errors';
+
+/** Something authenticated once and held open: a graphql-ws socket, or an HTTP stream (SSE, multipart). */
+export interface RecheckTarget {
+  readonly principal: Principal;
+  /** Still open (a closed one is skipped). */
+  open(): boolean;
+  /**
+   * Ends it because its principal no longer stands: `revoked` when its credentials are no longer
+   * valid (logged out, revoked, disabled, deleted), false when only its role changed.
+   */
+  end(reason: string, revoked: boolean): void;
+}
 
 export interface PrincipalRecheckOptions {
   guard: PrincipalGuard;
-  /** The open sockets with the principal each was authenticated as. */
-  sockets(): Iterable<readonly [WebSocket, Principal]>;
+  /** The open sockets and HTTP streams, with the principal each was authenticated as. */
+  targets(): Iterable<RecheckTarget>;
   intervalMs: number;
   logger: Logger;
 }
 
 /**
- * A socket is authenticated once, at `connection_init`; this re-checks every open socket's
- * principal against the principal directory every `intervalMs` and closes (4403) the sockets
- * whose principal no longer stands — logged out, revoked, disabled, deleted — or whose role
- * changed (the connection's subscriptions were authorised with the old role; the client
- * reconnects with the same token and gets the new one). Returns the function that stops it.
+ * A socket (or an HTTP stream) is authenticated once, when it opens; this re-checks every open
+ * one's principal against the principal directory every `intervalMs` and ends those whose
+ * principal no longer stands — logged out, revoked, disabled, deleted — or whose role changed
+ * (their subscriptions were authorised with the old role; the client reconnects with the same
+ * token and gets the new one). Returns the function that stops it.
  */
 export function startPrincipalRecheck(options: PrincipalRecheckOptions): () => void {
   let running = false;
@@ -25,16 +35,17 @@ export function startPrincipalRecheck(options: PrincipalRecheckOptions): () => v
     running = true;
     try {
       await Promise.all(
-        [...options.sockets()].map(async ([socket, principal]) => {
+        [...options.targets()].map(async (target) => {
+          const { principal } = target;
           if (principal.kind !== 'user') return;
-          const reason = await verdict(options.guard, principal);
-          if (reason === undefined || socket.readyState !== socket.OPEN) return;
-          options.logger.info({ userId: principal.userId, reason }, 'socket closed: its principal no longer stands');
-          socket.close(SUBSCRIPTION_CLOSE_CODES.FORBIDDEN, reason);
+          const outcome = await verdict(options.guard, principal);
+          if (outcome === undefined || !target.open()) return;
+          options.logger.info({ userId: principal.userId, reason: outcome.reason }, 'connection ended: its principal no longer stands');
+          target.end(outcome.reason, outcome.revoked);
         }),
       );
     } catch (err) {
-      options.logger.error({ err }, 'socket principal re-check failed');
+      options.logger.error({ err }, 'principal re-check failed');
     } finally {
       running = false;
     }
@@ -44,13 +55,13 @@ export function startPrincipalRecheck(options: PrincipalRecheckOptions): () => v
   return () => clearInterval(timer);
 }
 
-/** Why the socket must close, or undefined when its principal still stands as it was. */
-async function verdict(guard: PrincipalGuard, principal: Principal): Promise<string | undefined> {
+/** Why the target must end, or undefined when its principal still stands as it was. */
+async function verdict(guard: PrincipalGuard, principal: Principal): Promise<{ reason: string; revoked: boolean } | undefined> {
   try {
     const now = await guard.check(principal);
-    return now === principal ? undefined : 'Your role changed; reconnect';
+    return now === principal ? undefined : { reason: 'Your role changed; reconnect', revoked: false };
   } catch (err) {
-    if (err instanceof HttpError && err.code === 'UNAUTHENTICATED') return err.message;
+    if (err instanceof HttpError && err.code === 'UNAUTHENTICATED') return { reason: err.message, revoked: true };
     throw err;
   }
 }

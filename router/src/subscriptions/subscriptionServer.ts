@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ExecutionArgs, GraphQLError, GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type ExecutionArgs, type GraphQLFormattedError } from 'graphql';
 import { CloseCode, type ExecutionResult, type FormattedExecutionResult } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { closeSocket, HttpError, type Logger, type Principal, type ServiceMetrics } from '@chatgraph/kit';
+import { closeSocket, ERROR_CODES, HttpError, type ErrorCode, type Logger, type Principal, type ServiceMetrics } from '@chatgraph/kit';
 import type { Authenticator } from '../auth';
 import { socketAuthorization } from '../credentials';
 import { RequestContext } from '../context';
@@ -18,9 +18,10 @@ import { admit, type SubscribePayload } from './admission';
 import { ClientSubscription } from './clientSubscription';
 import { formatSubscriptionErrors, refusedErrors, SUBSCRIPTION_CLOSE_CODES, subscriptionEnd } from './errors';
 import { hydrateEvent } from './hydration';
+import { HttpSubscriptionStream, type StreamCaller, type StreamOpening } from './httpStream';
 import { SubscriptionMetrics } from './metrics';
 import { SubscriptionPlanner, type DataSourceFactory, type SubscriptionPlan } from './planner';
-import { startPrincipalRecheck } from './principalRecheck';
+import { startPrincipalRecheck, type RecheckTarget } from './principalRecheck';
 import { QueueBudget } from './queueBudget';
 import { KeyedCounts } from './quotas';
 import { SharedUpstreams } from './sharedUpstreams';
@@ -109,7 +110,7 @@ type Extra = { connection: Connection };
 
 /** What an admitted operation carries from `onSubscribe` to graphql-ws's `subscribe`/`execute`. */
 type Operation =
-  | { kind: 'subscription'; context: RequestContext; start(): AsyncIterableIterator<ExecutionResult> }
+  | { kind: 'subscription'; context: RequestContext; start(): ClientSubscription }
   | { kind: 'result'; context: RequestContext; body: GraphQLResponseBody };
 
 /** setTimeout's largest delay (24.8 days); access tokens live minutes, so it never cuts one short in practice. */
@@ -153,6 +154,8 @@ export class SubscriptionServer {
   private readonly metrics: SubscriptionMetrics;
   private readonly active = new Set<ClientSubscription>();
   private readonly planners = new WeakMap<SchemaGeneration, SubscriptionPlanner>();
+  /** HTTP streams (SSE, multipart) open now: each is a connection with one operation, ended by `end`. */
+  private readonly httpStreams = new Map<Connection, (error: GraphQLError) => void>();
   /** Connections by socket, for a stop to see which still have operations running. */
   private readonly socketConnections = new WeakMap<WebSocket, Connection>();
   /** Each socket's client address, from its upgrade request. */
@@ -179,7 +182,7 @@ export class SubscriptionServer {
     this.metrics = new SubscriptionMetrics(options.metrics, {
       clientSubscriptions: () => this.active.size,
       upstreamSubscriptions: () => this.upstreams.size,
-      connections: () => this.wss.clients.size,
+      connections: () => this.wss.clients.size + this.httpStreams.size,
       queuedBytes: () => this.budget.bytes,
     });
     // Plans, and the subgraphs' URLs, belong to one supergraph: a reload ends every subscription.
@@ -208,11 +211,8 @@ export class SubscriptionServer {
     server.on('upgrade', this.onUpgrade);
     const guard = this.options.principals;
     if (guard) {
-      const sockets = (): Array<readonly [WebSocket, Principal]> => [...this.wss.clients].flatMap((ws) => {
-        const connection = this.socketConnections.get(ws);
-        return connection ? [[ws, connection.principal] as const] : [];
-      });
-      this.stopRecheck = startPrincipalRecheck({ guard, sockets, intervalMs: this.options.principalRecheckMs ?? 2000, logger: this.log });
+      const targets = (): RecheckTarget[] => [...this.socketTargets(), ...this.streamTargets()];
+      this.stopRecheck = startPrincipalRecheck({ guard, targets, intervalMs: this.options.principalRecheckMs ?? 2000, logger: this.log });
     }
     this.disposable = useServer<Record<string, unknown> | undefined, Extra>(
       {
@@ -357,6 +357,108 @@ export class SubscriptionServer {
     return true;
   }
 
+  /**
+   * Opens one operation for an HTTP stream (GraphQL over SSE, Apollo's multipart subscriptions).
+   * The stream counts as a socket of its user and address (the same caps), then its operation
+   * goes through exactly what a graphql-ws `subscribe` message goes through (`subscribe` below):
+   * admission, quotas, planning, the shared upstream, hydration, the bounded queue and its memory
+   * budget; the principal re-check and the access token's expiry end it as they close a socket.
+   * `subscriptionsOnly` (multipart): a query or mutation is left to the JSON path.
+   */
+  async openStream(caller: StreamCaller, payload: SubscribePayload, subscriptionsOnly: boolean): Promise<StreamOpening> {
+    const context = new RequestContext(caller.principal, caller.requestId, this.log);
+    const refused = (errors: readonly GraphQLFormattedError[], status: number): StreamOpening => ({ kind: 'refused', status, errors: this.counted([...errors]) });
+    if (this.closing) return refused(formatSubscriptionErrors([shutdownError()], context), 503);
+    const generation = this.options.gateway.generation;
+    if (generation) {
+      const admission = admit(generation, payload, this.options.maxCost);
+      if (admission.kind === 'operation' && subscriptionsOnly) return { kind: 'operation' };
+      if (admission.kind === 'operation' && caller.method === 'GET' && admission.operation.operation.operation !== 'query') {
+        const notGet = refusal('BAD_USER_INPUT', `GET requests only support query operations, not ${admission.operation.operation.operation} operations`, {}, 405);
+        return refused(notGet.errors, notGet.status);
+      }
+    }
+    const user = caller.principal.kind === 'user' ? caller.principal.userId : undefined;
+    const overCap = this.overStreamCap(caller.ip, user);
+    if (overCap) return refused(overCap.errors, overCap.status);
+    this.socketsByIp.add(caller.ip);
+    if (user !== undefined) this.socketsByUser.add(user);
+    const connection: Connection = { principal: caller.principal, ip: caller.ip, user, subscriptions: new Set(), running: new Map(), expiry: undefined };
+    const release = (): void => {
+      if (!this.httpStreams.delete(connection)) return;
+      if (connection.expiry) clearTimeout(connection.expiry);
+      this.socketsByIp.remove(caller.ip);
+      if (user !== undefined) this.socketsByUser.remove(user);
+    };
+    // Counted from now: the principal re-check and the connections gauge see it while it is admitted.
+    this.httpStreams.set(connection, () => undefined);
+    let admitted: ExecutionArgs | readonly GraphQLError[];
+    try {
+      admitted = await this.subscribe(connection, 'http', payload);
+    } catch (err) {
+      release();
+      throw err;
+    }
+    if (isRefusal(admitted)) {
+      release();
+      const errors = formatSubscriptionErrors(admitted, context);
+      return refused(errors, statusOf(errors));
+    }
+    const operation = operationOf(admitted);
+    if (operation.kind === 'result') {
+      release();
+      return { kind: 'result', body: operation.body };
+    }
+    // Started as over graphql-ws: ended at once if the router began stopping, or the graph changed, meanwhile.
+    const subscription = operation.start();
+    const end = (error: GraphQLError): void => subscription.end(error);
+    this.httpStreams.set(connection, end);
+    const expiresAt = caller.authorization && caller.principal.kind === 'user' && caller.principal.via === 'jwt' ? jwtExpiry(caller.authorization) : undefined;
+    if (expiresAt !== undefined) {
+      // As a socket does not outlive its access token: the client subscribes again with a fresh one (and `after`).
+      const expired = new GraphQLError('Access token expired; subscribe again with a fresh token', { extensions: { code: 'UNAUTHENTICATED' } });
+      connection.expiry = setTimeout(() => end(expired), Math.min(Math.max(0, expiresAt - Date.now()), MAX_TIMER_MS));
+      connection.expiry.unref();
+    }
+    const stream = new HttpSubscriptionStream({
+      iterator: subscription,
+      format: (errors) => this.counted(formatSubscriptionErrors(errors, operation.context)),
+      delivered: () => this.metrics.eventDelivered(),
+      onEnd: release,
+    });
+    return { kind: 'stream', stream };
+  }
+
+  /** The refusal when an HTTP stream would take its user or address past their socket caps. */
+  private overStreamCap(ip: string, user: string | undefined): Refusal | undefined {
+    const { maxSocketsPerUser, maxSocketsPerIp } = this.options.limits;
+    if (!this.socketsByIp.allows(ip, maxSocketsPerIp)) {
+      return refusal('RATE_LIMITED', `At most ${maxSocketsPerIp} connections from one address`, { limit: 'socketsPerIp', max: maxSocketsPerIp });
+    }
+    if (user !== undefined && !this.socketsByUser.allows(user, maxSocketsPerUser)) {
+      return refusal('RATE_LIMITED', `At most ${maxSocketsPerUser} connections per user`, { limit: 'socketsPerUser', max: maxSocketsPerUser });
+    }
+    return undefined;
+  }
+
+  /** Open graphql-ws sockets, for the principal re-check: a socket whose principal fell is closed with 4403. */
+  private socketTargets(): RecheckTarget[] {
+    return [...this.wss.clients].flatMap((socket) => {
+      const connection = this.socketConnections.get(socket);
+      if (!connection) return [];
+      return [{ principal: connection.principal, open: () => socket.readyState === socket.OPEN, end: (reason: string) => socket.close(SUBSCRIPTION_CLOSE_CODES.FORBIDDEN, reason) }];
+    });
+  }
+
+  /** Open HTTP streams, for the principal re-check: a stream whose principal fell ends with UNAUTHENTICATED (or FORBIDDEN when only the role changed). */
+  private streamTargets(): RecheckTarget[] {
+    return [...this.httpStreams].map(([connection, end]) => ({
+      principal: connection.principal,
+      open: () => this.httpStreams.has(connection),
+      end: (reason: string, revoked: boolean) => end(new GraphQLError(reason, { extensions: { code: revoked ? 'UNAUTHENTICATED' : 'FORBIDDEN' } })),
+    }));
+  }
+
   /** Refuses `connection_init` with 4401: retrying the same credentials cannot succeed. */
   private unauthorized(socket: WebSocket, reason: string): false {
     socket.close(SUBSCRIPTION_CLOSE_CODES.UNAUTHORIZED, reason);
@@ -476,6 +578,23 @@ export class SubscriptionServer {
   private closeSocket(socket: WebSocket): Promise<void> {
     return closeSocket(socket, SUBSCRIPTION_CLOSE_CODES.GOING_AWAY, 'Server shutting down');
   }
+}
+
+/** `subscribe` refused the operation (graphql-ws errors) rather than admitting it (execution arguments). */
+function isRefusal(admitted: ExecutionArgs | readonly GraphQLError[]): admitted is readonly GraphQLError[] {
+  return Array.isArray(admitted);
+}
+
+/** The error ending every subscription when the router stops. */
+function shutdownError(): GraphQLError {
+  return subscriptionEnd('SUBSCRIPTION_SERVER_SHUTDOWN', 'The server is shutting down; subscribe again');
+}
+
+/** The HTTP status of a refusal's first error, as its code says (a JSON answer carries it). */
+function statusOf(errors: readonly GraphQLFormattedError[]): number {
+  const code = errors[0]?.extensions?.code;
+  if (code === 'SUBSCRIPTION_SERVER_SHUTDOWN') return 503;
+  return typeof code === 'string' && code in ERROR_CODES ? ERROR_CODES[code as ErrorCode].http : 400;
 }
 
 /** True when the client offers the legacy subprotocol and not graphql-ws's `graphql-transport-ws`. */
