@@ -5,7 +5,7 @@ import type {
   AppendOptions, FollowOptions, IncrOptions, KvStore, MessageHandler, RateLimitPolicy, RateLimitResult, ReadOptions,
   SetOptions, StreamEntry, Unsubscribe,
 } from '../port';
-import { resolvePolicy, slidingWindowStep, tokenBucketStep } from '../rateLimit';
+import { gcraStep, resolvePolicy, slidingWindowStep, tokenBucketStep } from '../rateLimit';
 import { assertInt, assertNonNegativeInt, assertPositiveInt, assertStreamFields } from '../validate';
 import { Keyspace } from './keyspace';
 import { EmbeddedPubSub } from './pubsub';
@@ -113,6 +113,11 @@ class EmbeddedKv implements KvStore {
     if (p.algorithm === 'token-bucket') {
       const step = tokenBucketStep(this.keyspace.lookupKind(key, 'token-bucket')?.state, now, p);
       this.storeLimiter(key, { kind: 'token-bucket', state: step.state }, now, step.ttlMs);
+      return step.result;
+    }
+    if (p.algorithm === 'gcra') {
+      const step = gcraStep(this.keyspace.lookupKind(key, 'gcra')?.state, now, p);
+      this.storeLimiter(key, { kind: 'gcra', state: step.state }, now, step.ttlMs);
       return step.result;
     }
     const step = slidingWindowStep(this.keyspace.lookupKind(key, 'sliding-window')?.state, now, p);
