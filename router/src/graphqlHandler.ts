@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { HttpError, REQUEST_ID_HEADER, type HttpRequest, type Logger, type Principal, type RouteHandler } from '@chatgraph/kit';
+import { ANONYMOUS, HttpError, REQUEST_ID_HEADER, type HttpRequest, type Logger, type Principal, type RouteHandler } from '@chatgraph/kit';
 import type { Authenticator } from './auth';
 import { RequestContext } from './context';
 import { httpAuthorization } from './credentials';
@@ -9,6 +9,7 @@ import { readGraphQLRequest, responseContentType } from './graphqlRequest';
 import { sendLandingPage, wantsHtml } from './landingPage';
 import type { RouterMetrics } from './metrics';
 import type { GraphQLResponseBody, Outcome, Pipeline } from './pipeline';
+import { clientAddress, type RequestGate, type RouterRateLimiter } from './rateLimit';
 import { refusal, wantsStream } from './refusal';
 
 /** What `/graphql` needs: authentication, the pipeline, metrics and the base logger. */
@@ -17,6 +18,10 @@ export interface GraphQLHandlerOptions {
   pipeline: Pipeline;
   metrics: RouterMetrics;
   logger: Logger;
+  /** Rate limits and bans (rateLimit/); without it nothing is limited and no RateLimit header is sent. */
+  rateLimiter?: RouterRateLimiter;
+  /** Proxies in front of the router whose `X-Forwarded-For` entry is trusted (rateLimit/clientAddress.ts). Default 0. */
+  trustedProxyHops?: number;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -69,7 +74,8 @@ function send(res: ServerResponse, status: number, body: GraphQLResponseBody, re
  * itself, the pipeline, one response and the metrics.
  */
 export function graphqlHandler(options: GraphQLHandlerOptions): RouteHandler {
-  const { authenticator, pipeline, metrics, logger } = options;
+  const { authenticator, pipeline, metrics, logger, rateLimiter } = options;
+  const hops = options.trustedProxyHops ?? 0;
 
   return async (req, res) => {
     if (req.method === 'GET' && wantsHtml(req.headers.accept)) {
@@ -79,16 +85,29 @@ export function graphqlHandler(options: GraphQLHandlerOptions): RouteHandler {
     const startedAt = process.hrtime.bigint();
     const requestId = requestIdOf(req);
     let principal: Principal;
+    const address = rateLimiter ? clientAddress(req.raw, hops) : '';
     try {
       principal = await authenticator.authenticate(httpAuthorization(req.headers));
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
-      const errors = [{ message: err.message, extensions: { code: err.code } }];
+      let errors = [{ message: err.message, extensions: { code: err.code } as Record<string, unknown> }];
+      let status = err.status;
+      let headers = authHeaders(err);
+      if (rateLimiter) {
+        // Refused credentials spend the address's anonymous budget and count toward its ban.
+        const gate = rateLimiter.open(ANONYMOUS, address, req.body.length);
+        // An expired token is an app that has not refreshed yet, not an attack: only forged or unknown ones count.
+        if (err.code === 'UNAUTHENTICATED' && !/expired/i.test(err.message)) gate.violation('bad-credentials', 1);
+        const limits = await gate.finish();
+        if (limits.refusal) ({ status, errors, headers } = { status: limits.refusal.status, errors: [...limits.refusal.errors] as typeof errors, headers: limits.refusal.headers });
+        headers = { ...headers, ...limits.headers };
+      }
       metrics.errors(errors);
-      send(res, err.status, { errors }, requestId, responseContentType(req.headers.accept) ?? JSON_TYPE, authHeaders(err));
+      send(res, status, { errors }, requestId, responseContentType(req.headers.accept) ?? JSON_TYPE, headers);
       return;
     }
 
+    const gate: RequestGate | undefined = rateLimiter?.open(principal, address, req.body.length);
     const context = new RequestContext(principal, requestId, logger);
     let outcome: Outcome;
     const contentType = responseContentType(req.headers.accept);
@@ -98,13 +117,21 @@ export function graphqlHandler(options: GraphQLHandlerOptions): RouteHandler {
       outcome =
         'errors' in request
           ? { status: request.status, body: { errors: request.errors }, headers: request.headers, operationName: undefined }
-          : await pipeline.run(request, req.method, context);
+          : await pipeline.run(request, req.method, context, gate);
     } catch (err) {
       // A bug in the router, not the client's fault: masked, logged with the request id.
       outcome = { status: 500, body: { errors: maskErrors([err], context) }, operationName: undefined };
     }
+    if (gate) outcome = await withLimits(outcome, gate);
     send(res, outcome.status, outcome.body, requestId, contentType ?? JSON_TYPE, outcome.headers);
     metrics.errors(outcome.body.errors);
     metrics.request(outcome.operationName, startedAt);
   };
+}
+
+/** The outcome with the request's RateLimit headers, or the limiter's refusal when the pipeline answered before deciding limits. */
+async function withLimits(outcome: Outcome, gate: RequestGate): Promise<Outcome> {
+  const limits = await gate.finish();
+  if (limits.refusal) return { status: limits.refusal.status, body: { errors: limits.refusal.errors }, headers: { ...limits.refusal.headers, ...limits.headers }, operationName: outcome.operationName };
+  return { ...outcome, headers: { ...outcome.headers, ...limits.headers } };
 }

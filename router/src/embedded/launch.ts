@@ -10,6 +10,7 @@ import { buildIdentity, type Identity } from '@chatgraph/identity/src/server';
 import { loadStreamingConfig } from '@chatgraph/streaming/src/config';
 import { buildStreaming, type Streaming } from '@chatgraph/streaming/src/server';
 import { buildRouter, loadRouterConfig, routerDepsFromConfig, type InProcessSubgraph, type Router } from '../index';
+import { rateLimitFromConfig } from '../rateLimit';
 import type { EmbeddedConfig } from './config';
 
 /** A running one-process supergraph. */
@@ -124,7 +125,8 @@ export async function startEmbedded(
       [identity, conversation, aiGateway, streaming].map(({ subgraph }) => [`${subgraph.url}/graphql`, (headers, body) => subgraph.serveInProcess(headers, body)]),
     );
     // The router reads the principal directory identity publishes in the shared kv.
-    const router = buildRouter({ ...routerDepsFromConfig(routerConfig, loggerFor('router')), inProcessSubgraphs, principals: kv });
+    // Rate limits spend budgets in the shared kv too (RATE_LIMITS=off turns them off).
+    const router = buildRouter({ ...routerDepsFromConfig(routerConfig, loggerFor('router')), inProcessSubgraphs, principals: kv, rateLimit: rateLimitFromConfig(routerConfig, kv) });
     const base = await router.start(config.ROUTER_PORT, config.ROUTER_HOST);
     cleanups.push(() => router.stop());
 

@@ -26,3 +26,4 @@ export * from './adapters';
 export * from './blob';
 export * from './scalars';
 export * from './adapterLogger';
+export * from './limits';

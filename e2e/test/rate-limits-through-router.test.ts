@@ -1,0 +1,124 @@
+/**
+ * Rate limits through the router of the one-process launcher (limits on, as `pnpm start` runs
+ * them) plus a second router on the same kv: both spend one budget, every answer carries the
+ * IETF RateLimit headers, refusals are RATE_LIMITED before any subgraph is called, floods end in a
+ * ban that ADMIN can lift, and a brute force on one account leaves the other users of the same IP alone.
+ */
+import { BanRegistry } from '@chatgraph/kit';
+import { codeOf, eventually, gql, PASSWORD, silent, startTwoRouters, type TwoRouters } from './rateLimits/support';
+
+const WEEK = 7 * 86_400_000;
+const CREATE = 'mutation { createConversation(input: { title: "x" }) { id } }';
+const COUNT = 'query { me { conversations(first: 100) { edges { node { id } } } } }';
+const ME = 'query { me { id } }';
+
+let t: TwoRouters;
+
+beforeAll(async () => {
+  t = await startTwoRouters({ BAN_THRESHOLD: '5' });
+});
+afterAll(() => t.stop());
+
+describe('rate limits through two routers', () => {
+  it('puts RateLimit-Policy and RateLimit on every answer (allowed, invalid, bad token) and exposes them to browsers', async () => {
+    const ok = await gql(t.urls[0], '{ __typename }', {}, undefined, { origin: 'http://localhost:5173' });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('ratelimit-policy')).toContain('"anonymous";q=300;w=60');
+    expect(ok.headers.get('ratelimit')).toMatch(/^"anonymous";r=\d+;t=\d+/);
+    expect(ok.headers.get('access-control-expose-headers')).toContain('ratelimit-policy');
+    const invalid = await gql(t.urls[1], '{ nope }');
+    expect(invalid.status).toBe(400);
+    expect(invalid.headers.get('ratelimit')).toMatch(/"anonymous";r=\d+;t=\d+/);
+    const badToken = await gql(t.urls[0], ME, {}, 'not-a-token');
+    expect(badToken.status).toBe(401);
+    expect(badToken.headers.get('ratelimit-policy')).toContain('"anonymous"');
+    const token = await t.register('headers@example.com');
+    const signedIn = await gql(t.urls[1], ME, {}, token);
+    expect(signedIn.headers.get('ratelimit-policy')).toMatch(/"default";q=600;w=60, "cost";q=100000;w=60/);
+    // Remaining counts down on one budget whichever router answers.
+    const r = (a: { headers: Headers }) => Number(/"default";r=(\d+)/.exec(a.headers.get('ratelimit') ?? '')?.[1]);
+    const first = await gql(t.urls[0], ME, {}, token);
+    const second = await gql(t.urls[1], ME, {}, token);
+    expect(r(second)).toBe(r(first) - 1);
+  });
+
+  it('accepts exactly the policy across both routers under a concurrent burst, refusing the rest with 429 before any subgraph', async () => {
+    await t.admin.setPolicy({ name: 'create-probe', scope: 'operation', rootFields: ['createConversation'], principals: ['user'], key: 'principal', limit: 10, windowMs: WEEK, cost: 'request', failMode: 'closed' });
+    const token = await t.register('burst@example.com');
+    // Both routers pick the override up from the kv (announced on the change channel).
+    let spentWhilePolling = 0;
+    for (const url of t.urls) {
+      await eventually(async () => {
+        const probe = await gql(url, CREATE, {}, token);
+        if (probe.status === 200 && !probe.body.errors) spentWhilePolling++;
+        return (probe.headers.get('ratelimit-policy') ?? '').includes('"create-probe";q=10');
+      });
+    }
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => gql(t.urls[i % 2], CREATE, {}, token)));
+    const accepted = answers.filter((a) => a.status === 200 && !a.body.errors).length;
+    // The refusals got this user banned (BAN_THRESHOLD=5 here): lifted to count what was stored.
+    const bans = new BanRegistry({ kv: t.stack.kv, logger: silent('admin') });
+    for (const ban of await bans.listBans()) await bans.liftBan(ban.principal);
+    // 10 in all (some spent by the polling above), never more, and refused ones reached no subgraph.
+    const count = await gql(t.urls[0], COUNT, {}, token);
+    const stored = (count.body.data?.me as { conversations: { edges: unknown[] } }).conversations.edges.length;
+    expect(accepted + spentWhilePolling).toBe(10);
+    expect(stored).toBe(10);
+    const refused = answers.filter((a) => a.status === 429);
+    expect(refused.length).toBe(40 - accepted);
+    for (const a of refused) {
+      expect(codeOf(a)).toBe('RATE_LIMITED');
+      const seconds = a.body.errors?.[0]?.extensions?.retryAfterSeconds as number;
+      expect(seconds).toBeGreaterThan(0);
+      expect(a.headers.get('retry-after')).toBe(String(seconds));
+      expect(a.headers.get('ratelimit')).toContain('"create-probe";r=0;');
+    }
+    await t.admin.resetPolicy('create-probe');
+  });
+
+  it('bans a flooding user after BAN_THRESHOLD refusals on every router, lists the ban, and ADMIN lifts it', async () => {
+    await t.admin.setPolicy({ name: 'flood-probe', scope: 'operation', rootFields: ['createConversation'], principals: ['user'], key: 'principal', limit: 2, windowMs: WEEK, cost: 'request', failMode: 'open' });
+    const flooder = await t.register('flooder@example.com');
+    const bystander = await t.register('bystander@example.com');
+    for (const url of t.urls) await eventually(async () => ((await gql(url, ME, {}, bystander)).headers.get('ratelimit-policy') ?? '') !== '' && t.second !== undefined);
+    await eventually(async () => (await gql(t.urls[1], CREATE, {}, flooder)).status === 429);
+    const codes: number[] = [];
+    for (let i = 0; i < 12; i++) codes.push((await gql(t.urls[i % 2], CREATE, {}, flooder)).status);
+    expect(codes.every((c) => c === 429)).toBe(true);
+    // Banned: even an unlimited read is refused, on both routers, and says so.
+    const bans = new BanRegistry({ kv: t.stack.kv, logger: silent('admin') });
+    const listed = await bans.listBans();
+    const ban = listed.find((b) => b.principal.startsWith('user:'));
+    expect(ban).toMatchObject({ reason: 'rate-limited', strikes: 1 });
+    for (const url of t.urls) {
+      await eventually(async () => {
+        const me = await gql(url, ME, {}, flooder);
+        return me.status === 429 && me.body.errors?.[0]?.extensions?.banned === true;
+      });
+    }
+    // Another user is untouched.
+    expect((await gql(t.urls[0], ME, {}, bystander)).status).toBe(200);
+    expect(await bans.liftBan(ban?.principal ?? '')).toBe(true);
+    for (const url of t.urls) await eventually(async () => (await gql(url, ME, {}, flooder)).status === 200);
+    expect((await bans.listBans()).some((b) => b.principal === ban?.principal)).toBe(false);
+    await t.admin.resetPolicy('flood-probe');
+  });
+
+  it('slows a login brute force per account without refusing another user of the same address', async () => {
+    await t.register('victim@example.com');
+    await t.register('neighbour@example.com');
+    const LOGIN = 'mutation($input: LoginInput!) { login(input: $input) { accessToken } }';
+    const attempts = [];
+    for (let i = 0; i < 12; i++) attempts.push(await gql(t.urls[i % 2], LOGIN, { input: { email: 'victim@example.com', password: `wrong ${i}` } }));
+    // LibreChat's 7 per 5 minutes, per account: the 8th attempt is refused before identity hashes anything.
+    expect(attempts.slice(0, 7).map(codeOf)).toEqual(Array(7).fill('UNAUTHENTICATED'));
+    expect(attempts.slice(7).map(codeOf)).toEqual(Array(5).fill('RATE_LIMITED'));
+    // Inline arguments and aliases do not get around it.
+    const inline = await gql(t.urls[0], `mutation { a: login(input: { email: "VICTIM@example.com", password: "x" }) { accessToken } }`);
+    expect(codeOf(inline)).toBe('RATE_LIMITED');
+    // The neighbour, same address, signs in.
+    const neighbour = await gql(t.urls[1], LOGIN, { input: { email: 'neighbour@example.com', password: PASSWORD } });
+    expect(neighbour.status).toBe(200);
+    expect((neighbour.body.data?.login as { accessToken: string }).accessToken).toBeTruthy();
+  });
+});
