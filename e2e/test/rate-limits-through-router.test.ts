@@ -13,6 +13,8 @@ const COUNT = 'query { me { conversations(first: 100) { edges { node { id } } } 
 const ME = 'query { me { id } }';
 
 let t: TwoRouters;
+/** Alternates between the two routers. */
+const routerFor = (i: number): string => (i % 2 === 0 ? t.urls[0] : t.urls[1]);
 
 beforeAll(async () => {
   t = await startTwoRouters({ BAN_THRESHOLD: '5' });
@@ -54,7 +56,7 @@ describe('rate limits through two routers', () => {
         return (probe.headers.get('ratelimit-policy') ?? '').includes('"create-probe";q=10');
       });
     }
-    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => gql(t.urls[i % 2], CREATE, {}, token)));
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => gql(routerFor(i), CREATE, {}, token)));
     const accepted = answers.filter((a) => a.status === 200 && !a.body.errors).length;
     // The refusals got this user banned (BAN_THRESHOLD=5 here): lifted to count what was stored.
     const bans = new BanRegistry({ kv: t.stack.kv, logger: silent('admin') });
@@ -83,7 +85,7 @@ describe('rate limits through two routers', () => {
     for (const url of t.urls) await eventually(async () => ((await gql(url, ME, {}, bystander)).headers.get('ratelimit-policy') ?? '') !== '' && t.second !== undefined);
     await eventually(async () => (await gql(t.urls[1], CREATE, {}, flooder)).status === 429);
     const codes: number[] = [];
-    for (let i = 0; i < 12; i++) codes.push((await gql(t.urls[i % 2], CREATE, {}, flooder)).status);
+    for (let i = 0; i < 12; i++) codes.push((await gql(routerFor(i), CREATE, {}, flooder)).status);
     expect(codes.every((c) => c === 429)).toBe(true);
     // Banned: even an unlimited read is refused, on both routers, and says so.
     const bans = new BanRegistry({ kv: t.stack.kv, logger: silent('admin') });
@@ -109,7 +111,7 @@ describe('rate limits through two routers', () => {
     await t.register('neighbour@example.com');
     const LOGIN = 'mutation($input: LoginInput!) { login(input: $input) { accessToken } }';
     const attempts = [];
-    for (let i = 0; i < 12; i++) attempts.push(await gql(t.urls[i % 2], LOGIN, { input: { email: 'victim@example.com', password: `wrong ${i}` } }));
+    for (let i = 0; i < 12; i++) attempts.push(await gql(routerFor(i), LOGIN, { input: { email: 'victim@example.com', password: `wrong ${i}` } }));
     // LibreChat's 7 per 5 minutes, per account: the 8th attempt is refused before identity hashes anything.
     expect(attempts.slice(0, 7).map(codeOf)).toEqual(Array(7).fill('UNAUTHENTICATED'));
     expect(attempts.slice(7).map(codeOf)).toEqual(Array(5).fill('RATE_LIMITED'));
