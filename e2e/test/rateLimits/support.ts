@@ -42,7 +42,11 @@ export interface TwoRouters {
 
 export const PASSWORD = 'a perfectly fine passphrase';
 
-export async function startTwoRouters(env: Record<string, string> = {}, kv?: KvStore): Promise<TwoRouters> {
+/**
+ * `kv`: the stack's kv (subgraphs and first router; embedded when absent). `secondKv`: the second
+ * router's own connection to it (a separate Redis client, as a second process would have).
+ */
+export async function startTwoRouters(env: Record<string, string> = {}, kv?: KvStore, secondKv?: KvStore): Promise<TwoRouters> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'chatgraph-limits-'));
   const config = loadConfig(EMBEDDED_CONFIG_SPEC, { ROUTER_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
   const stack = await startEmbedded(config, { ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1', ...env }, silent, kv ? { kv } : {});
@@ -55,7 +59,7 @@ export async function startTwoRouters(env: Record<string, string> = {}, kv?: KvS
     IDENTITY_URL: subgraphs[0],
     SUBGRAPH_URLS: subgraphs.map((base, i) => `${names[i]}=${base}/graphql`).join(','),
   });
-  const second = buildRouter({ ...routerDepsFromConfig(routerConfig, silent('router-2')), principals: stack.kv, rateLimit: rateLimitFromConfig(routerConfig, stack.kv) });
+  const second = buildRouter({ ...routerDepsFromConfig(routerConfig, silent('router-2')), principals: secondKv ?? stack.kv, rateLimit: rateLimitFromConfig(routerConfig, secondKv ?? stack.kv) });
   const secondUrl = `${await second.start()}/graphql`;
   const admin = new PolicyDirectory({ kv: stack.kv, logger: silent('admin') });
   await admin.start();

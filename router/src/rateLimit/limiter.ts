@@ -11,6 +11,8 @@ export interface RouterRateLimiterOptions {
   bans: BanRegistry;
   metrics: RateLimitMetrics;
   logger: Logger;
+  /** Longest a decision waits for the kv before the policy's fail mode applies. Default 500. */
+  decisionTimeoutMs?: number;
   now?: () => number;
 }
 
@@ -132,8 +134,13 @@ export class RouterRateLimiter {
   }
 
   private async spend(policy: LimitPolicy, key: string, cost: number): Promise<Check> {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      const result = await this.options.kv.rateLimit(key, { algorithm: 'gcra', limit: policy.limit, windowMs: policy.windowMs, cost });
+      // A Redis that is reconnecting queues commands for seconds: a request waits this long at most.
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('rate-limit decision timed out')), this.options.decisionTimeoutMs ?? 500);
+      });
+      const result = await Promise.race([this.options.kv.rateLimit(key, { algorithm: 'gcra', limit: policy.limit, windowMs: policy.windowMs, cost }), timeout]);
       this.options.metrics.decisions.inc({ policy: policy.name, outcome: result.allowed ? 'allowed' : 'refused' });
       return { policy, result };
     } catch (err) {
@@ -141,6 +148,8 @@ export class RouterRateLimiter {
       this.options.metrics.kvErrors.inc({ policy: policy.name, fail_mode: policy.failMode });
       this.kvFailed(policy.name, err, policy.failMode);
       return { policy };
+    } finally {
+      clearTimeout(timer);
     }
   }
 
