@@ -22,6 +22,10 @@ const subgraphs: Record<string, { context: string; mappers?: Record<string, stri
     context: '../context#StreamingContext',
     mappers: { StreamChunk: '../chunks#StreamChunkView', StreamInfo: '../activeStreams#ActiveStreamView', Message: "../chunks#EntityRef<'Message'>", Conversation: "../chunks#EntityRef<'Conversation'>" },
   },
+  'rate-limit': {
+    context: '../context#RateLimitContext',
+    mappers: { User: '../resolvers#UserRef', Balance: '../service#BalanceView', UsageSummary: '../usage#UsageSummaryView', UsageTotals: '../usage#UsageTotalsView', CreditLedgerEntry: '../store#LedgerEntryDoc' },
+  },
 };
 
 const scalars = { DateTime: 'Date | string', JSON: 'Record<string, unknown>' };

@@ -10,6 +10,7 @@ import { aiGatewayConfigSpec } from '../subgraphs/ai-gateway/src/config';
 import { conversationConfigSpec } from '../subgraphs/conversation/src/config';
 import { identityConfigSpec } from '../subgraphs/identity/src/config';
 import { streamingConfigSpec } from '../subgraphs/streaming/src/config';
+import { rateLimitConfigSpec } from '../subgraphs/rate-limit/src/config';
 import { ROUTER_CONFIG_SPEC } from '../router/src/config';
 import { EMBEDDED_CONFIG_SPEC } from '../router/src/embedded/config';
 
@@ -20,6 +21,7 @@ const services: Array<{ name: string; spec: ConfigSpec; readme?: string }> = [
   { name: 'conversation', spec: conversationConfigSpec, readme: 'subgraphs/conversation/README.md' },
   { name: 'ai-gateway', spec: aiGatewayConfigSpec, readme: 'subgraphs/ai-gateway/README.md' },
   { name: 'streaming', spec: streamingConfigSpec, readme: 'subgraphs/streaming/README.md' },
+  { name: 'rate-limit', spec: rateLimitConfigSpec, readme: 'subgraphs/rate-limit/README.md' },
 ];
 
 const escape = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');

@@ -54,7 +54,7 @@ export async function startTestStack(name: string, options: TestStackOptions = {
   const streamings = options.streamings ?? 1;
   // Ports the OS has just handed out as free: a random range could meet the ephemeral ports of
   // the Kafka, Redis and MongoDB clients running meanwhile.
-  const ports = await freePorts(4 + routers + streamings);
+  const ports = await freePorts(5 + routers + streamings);
   const take = (): number => {
     const port = ports.shift();
     if (port === undefined) throw new Error('out of ports');
@@ -68,6 +68,7 @@ export async function startTestStack(name: string, options: TestStackOptions = {
     conversationPort: take(),
     aiGatewayPort: take(),
     streamingPorts: Array.from({ length: streamings }, take),
+    rateLimitPort: take(),
     mongoUrl: options.servers?.mongoUrl ?? MONGO_URL,
     kafkaBrokers: options.servers?.kafkaBrokers ?? KAFKA_BROKERS,
     redisUrl: options.servers?.redisUrl ?? REDIS_URL,

@@ -9,4 +9,5 @@ export * from './topics/identityUser';
 export * from './topics/conversation';
 export * from './topics/aiGeneration';
 export * from './topics/aiCatalog';
+export * from './topics/rateLimitBalance';
 export * from './tokenStreams';

@@ -18,6 +18,8 @@ export interface DistributedOptions {
   aiGatewayPort: number;
   /** One streaming instance per port. */
   streamingPorts: number[];
+  /** rate-limit's port (credits and usage); default 4009. */
+  rateLimitPort?: number;
   mongoUrl: string;
   /** Comma-separated `host:port` list of the Kafka brokers the services' events go through. */
   kafkaBrokers: string;
@@ -48,6 +50,7 @@ export interface DistributedStack {
   conversationUrl: string;
   aiGatewayUrl: string;
   streamingUrls: string[];
+  rateLimitUrl: string;
   /** Each service's process, by name (`router-0`, `streaming-1`, ...). */
   processes: Record<string, ChildProcess>;
   /**
@@ -112,6 +115,8 @@ export async function startDistributed(options: DistributedOptions): Promise<Dis
   const conversationUrl = local(options.conversationPort);
   const aiGatewayUrl = local(options.aiGatewayPort);
   const streamingUrls = options.streamingPorts.map(local);
+  const rateLimitPort = options.rateLimitPort ?? 4009;
+  const rateLimitUrl = local(rateLimitPort);
   const routerUrls = options.routerPorts.map(local);
   const processes: Record<string, ChildProcess> = {};
   // Started in this order, stopped in reverse: routers first so clients are drained before the
@@ -147,9 +152,10 @@ export async function startDistributed(options: DistributedOptions): Promise<Dis
     for (const [i, port] of options.streamingPorts.entries()) {
       await run(`streaming-${i}`, 'subgraphs/streaming/src/main.ts', local(port), { STREAMING_PORT: String(port) });
     }
+    await run('rate-limit', 'subgraphs/rate-limit/src/main.ts', rateLimitUrl, { RATE_LIMIT_PORT: String(rateLimitPort) });
     for (const [i, port] of options.routerPorts.entries()) {
       const streamingUrl = streamingUrls[i % streamingUrls.length];
-      const subgraphs = { identity: identityUrl, conversation: conversationUrl, ...(withAiGateway ? { 'ai-gateway': aiGatewayUrl } : {}), streaming: streamingUrl };
+      const subgraphs = { identity: identityUrl, conversation: conversationUrl, ...(withAiGateway ? { 'ai-gateway': aiGatewayUrl } : {}), streaming: streamingUrl, 'rate-limit': rateLimitUrl };
       await run(`router-${i}`, 'router/src/main.ts', local(port), {
         ROUTER_PORT: String(port),
         IDENTITY_URL: identityUrl,
@@ -158,7 +164,7 @@ export async function startDistributed(options: DistributedOptions): Promise<Dis
           .join(','),
       });
     }
-    return { url: `${routerUrls[0]}/graphql`, routerUrls: routerUrls.map((u) => `${u}/graphql`), identityUrl, conversationUrl, aiGatewayUrl, streamingUrls, processes, restart, stop };
+    return { url: `${routerUrls[0]}/graphql`, routerUrls: routerUrls.map((u) => `${u}/graphql`), identityUrl, conversationUrl, aiGatewayUrl, streamingUrls, rateLimitUrl, processes, restart, stop };
   } catch (err) {
     await stop();
     throw err;

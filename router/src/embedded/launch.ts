@@ -7,6 +7,8 @@ import { loadConversationConfig } from '@chatgraph/conversation/src/config';
 import { buildConversation, type Conversation } from '@chatgraph/conversation/src/server';
 import { loadIdentityConfig } from '@chatgraph/identity/src/config';
 import { buildIdentity, type Identity } from '@chatgraph/identity/src/server';
+import { loadRateLimitConfig } from '@chatgraph/rate-limit/src/config';
+import { buildRateLimit, type RateLimit } from '@chatgraph/rate-limit/src/server';
 import { loadStreamingConfig } from '@chatgraph/streaming/src/config';
 import { buildStreaming, type Streaming } from '@chatgraph/streaming/src/server';
 import { buildRouter, loadRouterConfig, routerDepsFromConfig, type InProcessSubgraph, type Router } from '../index';
@@ -22,6 +24,7 @@ export interface EmbeddedStack {
   readonly conversation: Conversation;
   readonly aiGateway: AiGateway;
   readonly streaming: Streaming;
+  readonly rateLimit: RateLimit;
   /** The event bus every service shares (in-process topics persisted under `<DATA_DIR>/events`). */
   readonly bus: EventBus;
   /** The key-value store every service shares (token streams, the stop channel). */
@@ -109,7 +112,12 @@ export async function startEmbedded(
     const streamingUrl = await streaming.start(0);
     cleanups.push(() => streaming.stop());
 
-    const subgraphs = { identity: identityUrl, conversation: conversationUrl, 'ai-gateway': aiGatewayUrl, streaming: streamingUrl };
+    const rateLimitLog = loggerFor('rate-limit');
+    const rateLimit = buildRateLimit({ store: await storeFor('rate-limit', rateLimitLog), bus, config: loadRateLimitConfig({ ...shared, RATE_LIMIT_PORT: '0' }), logger: rateLimitLog });
+    const rateLimitUrl = await rateLimit.start(0);
+    cleanups.push(() => rateLimit.stop());
+
+    const subgraphs = { identity: identityUrl, conversation: conversationUrl, 'ai-gateway': aiGatewayUrl, streaming: streamingUrl, 'rate-limit': rateLimitUrl };
     const routerConfig = loadRouterConfig({
       ...shared,
       ROUTER_PORT: String(config.ROUTER_PORT),
@@ -122,7 +130,7 @@ export async function startEmbedded(
     // The router calls the subgraphs of its own process directly (signed all the same); their HTTP
     // endpoints stay up for health probes, graphql-ws subscriptions and identity's JWKS/API keys.
     const inProcessSubgraphs = new Map<string, InProcessSubgraph>(
-      [identity, conversation, aiGateway, streaming].map(({ subgraph }) => [`${subgraph.url}/graphql`, (headers, body) => subgraph.serveInProcess(headers, body)]),
+      [identity, conversation, aiGateway, streaming, rateLimit].map(({ subgraph }) => [`${subgraph.url}/graphql`, (headers, body) => subgraph.serveInProcess(headers, body)]),
     );
     // The router reads the principal directory identity publishes in the shared kv.
     // Rate limits spend budgets in the shared kv too (RATE_LIMITS=off turns them off).
@@ -138,6 +146,7 @@ export async function startEmbedded(
       conversation,
       aiGateway,
       streaming,
+      rateLimit,
       bus,
       kv,
       signingSecret,

@@ -17,5 +17,7 @@ describe('ai.catalog.v1', () => {
     expect(bad({ id: 'x', contextWindow: 1.5, capabilities: [] })).toThrow(EventValidationError);
     expect(bad({ id: 'x', contextWindow: 10, capabilities: [3] })).toThrow(EventValidationError);
     expect(bad({ contextWindow: 10, capabilities: [] })).toThrow(EventValidationError);
+    expect(bad({ id: 'x', contextWindow: 10, capabilities: [], inputPricePerMTok: -1 })).toThrow(EventValidationError);
+    expect(bad({ id: 'x', contextWindow: 10, capabilities: [], outputPricePerMTok: 'free' })).toThrow(EventValidationError);
   });
 });

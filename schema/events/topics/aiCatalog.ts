@@ -1,5 +1,5 @@
 import { defineTopic, type EventsOf } from '../contract';
-import { array, number, object, string } from '../validation';
+import { array, number, object, optional, string } from '../validation';
 
 /**
  * `ai.catalog.v1`: the models ai-gateway serves, produced by ai-gateway at start-up (the catalog
@@ -16,6 +16,10 @@ const model = object({
   id: string({ maxLength: 200 }),
   contextWindow: number({ integer: true, min: 1 }),
   capabilities: array(string({ maxLength: 50 }), { maxItems: 50 }),
+  /** US dollars per million prompt tokens; rate-limit debits credits with it. Added later: optional (absent: unpriced). */
+  inputPricePerMTok: optional(number({ min: 0, max: 1_000_000 })),
+  /** US dollars per million completion tokens. Added later: optional (absent: unpriced). */
+  outputPricePerMTok: optional(number({ min: 0, max: 1_000_000 })),
 });
 
 const events = {

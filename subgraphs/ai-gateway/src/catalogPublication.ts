@@ -28,9 +28,16 @@ export function catalogPublications(store: DocumentStore): Collection<CatalogPub
   return store.collection(catalogPublicationsSpec);
 }
 
-/** The `catalog.published` event for `catalog`: every model's id, context window and capabilities. */
+/** The `catalog.published` event for `catalog`: every model's id, context window, capabilities and prices (when priced). */
 export function catalogPublished(catalog: ModelCatalog, now: Date) {
-  const models = catalog.models.map((m) => ({ id: m.id, contextWindow: m.contextWindow, capabilities: [...m.capabilities] }));
+  const models = catalog.models.map((m) => ({
+    id: m.id,
+    contextWindow: m.contextWindow,
+    capabilities: [...m.capabilities],
+    // rate-limit debits credits from these; an unpriced model is left without them.
+    ...(m.inputPricePerMTok === null ? {} : { inputPricePerMTok: m.inputPricePerMTok }),
+    ...(m.outputPricePerMTok === null ? {} : { outputPricePerMTok: m.outputPricePerMTok }),
+  }));
   return aiCatalogV1.create('catalog.published', { catalogId: MODEL_CATALOG_ID }, { models }, { occurredAt: now });
 }
 

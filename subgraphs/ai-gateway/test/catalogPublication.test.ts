@@ -23,5 +23,7 @@ describe('the model catalog is published at start', () => {
     expect(models.map((m) => m.id).sort()).toEqual(['gated', 'local-demo', 'local-demo-embedding']);
     expect(models.find((m) => m.id === 'gated')).toEqual({ id: 'gated', contextWindow: 4096, capabilities: ['chat'] });
     expect(models.find((m) => m.id === 'local-demo-embedding')?.capabilities).toEqual(['embeddings']);
+    // Prices travel for rate-limit's debits; an unpriced model (gated, above) has none.
+    expect(models.find((m) => m.id === 'local-demo')).toEqual({ id: 'local-demo', contextWindow: 8192, capabilities: ['chat'], inputPricePerMTok: 0, outputPricePerMTok: 0 });
   });
 });

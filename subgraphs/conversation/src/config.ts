@@ -1,4 +1,4 @@
-import { ConfigError, documentStoreConfigSpec, eventBusConfigSpec, int, kvStoreConfigSpec, loadConfig, oneOf, port, str, type ConfigOf, type VarSpec } from '@chatgraph/kit';
+import { bool, ConfigError, documentStoreConfigSpec, eventBusConfigSpec, int, kvStoreConfigSpec, loadConfig, oneOf, port, str, type ConfigOf, type VarSpec } from '@chatgraph/kit';
 
 /** Largest context window accepted in `MODEL_CONTEXT_WINDOWS` (tokens). */
 const MAX_CONTEXT_WINDOW = 10_000_000;
@@ -61,6 +61,7 @@ export const conversationConfigSpec = {
   MAX_OPEN_GENERATIONS_PER_USER: int({ description: 'Answers one user may have PENDING or STREAMING at once; a further sendMessage, editMessage or regenerateMessage is refused RATE_LIMITED (reason TOO_MANY_OPEN_GENERATIONS) before anything is written', default: 3, min: 1, max: 1000 }),
   MAX_PENDING_GENERATIONS: int({ description: 'Answers waiting for ai-gateway to start them beyond which every new turn is refused UNAVAILABLE (reason GENERATION_BACKLOG, retryable); counted at most once a second', default: 1000, min: 1, max: 10_000_000 }),
   OPEN_GENERATION_STALE_MS: int({ description: 'An answer PENDING or STREAMING for longer than this (since its last update) no longer counts against its user\'s cap nor in the backlog (ai-gateway down: nobody is working on it)', default: 600_000, min: 1000, max: 7 * 24 * 3_600_000 }),
+  BALANCE_ENFORCED: bool({ description: 'Refuse sendMessage, editMessage and regenerateMessage with PAYMENT_REQUIRED while the user\'s credit balance (rate-limit\'s `ratelimit.balance.v1`, kept in a read model) is at or below zero. Off by default (and in the one-command embedded start); on in docker-compose', default: false }),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { description: 'Minimum level of log lines', default: 'info' }),
 };
 

@@ -8,6 +8,7 @@ import { MessageTree } from './messageTree';
 import { generationRequested, messageCreated, conversationCreated } from './outboxEvents';
 import type { ConversationDoc, MessageDoc } from './store';
 import type { StreamRequested } from './streamRequested';
+import type { CreditCheck } from './creditBalances';
 
 /** `sendMessage`'s input. */
 export interface SendMessageInput {
@@ -69,7 +70,7 @@ const RUNNING = new Set(['PENDING', 'STREAMING']);
 export class MessageCommands {
   constructor(
     private readonly w: Writes,
-    private readonly options: { defaultModel: string; streamRequested?: StreamRequested } & ContextBudgetOptions,
+    private readonly options: { defaultModel: string; streamRequested?: StreamRequested; creditCheck?: CreditCheck } & ContextBudgetOptions,
     private readonly admission: GenerationAdmission,
   ) {}
 
@@ -78,17 +79,21 @@ export class MessageCommands {
    * (admission.ts): over the user's cap or the backlog bound it is refused before any write, and
    * a user's turns run one at a time in this process, so the cap holds under concurrent sends.
    */
-  send(user: UserPrincipal, input: SendMessageInput): Promise<SendResult> {
+  async send(user: UserPrincipal, input: SendMessageInput): Promise<SendResult> {
+    // Credits first: a user with none is refused before admission counts or writes anything.
+    await this.options.creditCheck?.(user.userId);
     return this.admission.admit(user.userId, () => this.sendNow(user, input));
   }
 
   /** A new user message beside `messageId` (which stays), and a new generation for it. */
-  edit(user: UserPrincipal, input: EditMessageInput): Promise<SendResult> {
+  async edit(user: UserPrincipal, input: EditMessageInput): Promise<SendResult> {
+    await this.options.creditCheck?.(user.userId);
     return this.admission.admit(user.userId, () => this.editNow(user, input));
   }
 
   /** A new assistant message beside `messageId`, generated again from the same user message. */
-  regenerate(user: UserPrincipal, messageId: string, modelArg: string | null | undefined): Promise<SendResult> {
+  async regenerate(user: UserPrincipal, messageId: string, modelArg: string | null | undefined): Promise<SendResult> {
+    await this.options.creditCheck?.(user.userId);
     return this.admission.admit(user.userId, () => this.regenerateNow(user, messageId, modelArg));
   }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createSubgraph, OutboxRelay, watchConsumerLag, type DocumentStore, type EventBus, type KvStore, type Logger, type Subgraph, type Subscription } from '@chatgraph/kit';
 import type { ConversationConfig } from './config';
 import type { ConversationContext } from './context';
+import { creditBalancesHandler, CreditBalanceView, subscribeCreditBalances } from './creditBalances';
 import { generationResultHandler, subscribeGenerationResults } from './events';
 import { modelCatalogHandler, ModelCatalogView, subscribeModelCatalog } from './modelCatalog';
 import { outcomeAppliedMarker } from './outcomeApplied';
@@ -56,11 +57,12 @@ export function buildConversation(deps: ConversationDeps): Conversation {
   const relay = new OutboxRelay({ bus, collections: [collections.conversations, collections.messages], logger, pollIntervalMs: deps.relayPollMs });
   const eventsQueued = (): void => relay.notify();
   const models = new ModelCatalogView(store);
+  const balances = new CreditBalanceView(store);
   const service = new ConversationService({ collections, defaultModel: config.DEFAULT_MODEL, contextTokenBudget: config.CONTEXT_TOKEN_BUDGET,
     modelContextWindows: config.MODEL_CONTEXT_WINDOWS,
     contextReplyReserveTokens: config.CONTEXT_REPLY_RESERVE_TOKENS,
     admission: { maxOpenPerUser: config.MAX_OPEN_GENERATIONS_PER_USER, maxPending: config.MAX_PENDING_GENERATIONS, staleAfterMs: config.OPEN_GENERATION_STALE_MS },
-    now, eventsQueued, models,
+    now, eventsQueued, models, creditCheck: config.BALANCE_ENFORCED ? balances.check : undefined,
     streamRequested: deps.kv ? streamRequestRecorder({ kv: deps.kv, ttlMs: config.OUTCOME_MARKER_TTL_MS, logger }) : undefined });
   const subgraph = createSubgraph<ConversationContext>({
     name: 'conversation',
@@ -80,6 +82,7 @@ export function buildConversation(deps: ConversationDeps): Conversation {
   let subscription: Subscription | undefined;
   let deletions: Subscription | undefined;
   let catalog: Subscription | undefined;
+  let credits: Subscription | undefined;
   let stopping: Promise<void> | undefined;
 
   return {
@@ -98,6 +101,8 @@ export function buildConversation(deps: ConversationDeps): Conversation {
       }
       deletions ??= await subscribeUserDeletion(bus, userDeletionHandler({ collections, logger, now, eventsQueued }));
       catalog ??= await subscribeModelCatalog(bus, modelCatalogHandler(models, logger));
+      // Kept up to date even with BALANCE_ENFORCED off, so turning it on finds current balances.
+      credits ??= await subscribeCreditBalances(bus, creditBalancesHandler(balances, logger));
       return subgraph.start(port, config.CONVERSATION_HOST);
     },
     stop() {
@@ -106,6 +111,7 @@ export function buildConversation(deps: ConversationDeps): Conversation {
         await subscription?.stop();
         await deletions?.stop();
         await catalog?.stop();
+        await credits?.stop();
         await relay.stop();
       })();
       return stopping;

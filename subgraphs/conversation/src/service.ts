@@ -6,6 +6,7 @@ import type { ModelCatalogView } from './modelCatalog';
 import { MessageCommands, type EditMessageInput, type SendMessageInput, type SendResult } from './sending';
 import { SharingCommands } from './sharing';
 import type { StreamRequested } from './streamRequested';
+import type { CreditCheck } from './creditBalances';
 import type { ConversationCollections, ConversationDoc, MessageDoc, Rating, ShareDoc } from './store';
 
 export interface ConversationServiceDeps {
@@ -25,6 +26,8 @@ export interface ConversationServiceDeps {
   streamRequested?: StreamRequested;
   /** Refuses model names missing from ai-gateway's published catalog (modelCatalog.ts); absent: length check only. */
   models?: ModelCatalogView;
+  /** Refuses turns of users whose credits are used up (creditBalances.ts); absent when BALANCE_ENFORCED is off. */
+  creditCheck?: CreditCheck;
 }
 
 /**
@@ -48,6 +51,7 @@ export class ConversationService {
       modelContextWindows: deps.modelContextWindows,
       contextReplyReserveTokens: deps.contextReplyReserveTokens,
       streamRequested: deps.streamRequested,
+      creditCheck: deps.creditCheck,
     }, new GenerationAdmission(deps.collections.messages, deps.admission, deps.now));
     this.sharing = new SharingCommands(writes);
   }

@@ -1,0 +1,26 @@
+import { createLogger, documentStoreFromConfig, eventBusFromConfig, onShutdownSignals } from '@chatgraph/kit';
+import { loadRateLimitConfig } from './config';
+import { buildRateLimit } from './server';
+
+/** Runs rate-limit on its own: validated config, the configured store and bus, drained on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  const config = loadRateLimitConfig(process.env);
+  const logger = createLogger({ name: 'rate-limit', level: config.LOG_LEVEL });
+  const store = documentStoreFromConfig(config, 'rate-limit', logger);
+  const bus = eventBusFromConfig(config, 'rate-limit', logger);
+  await store.start();
+  await bus.start();
+  const rateLimit = buildRateLimit({ store, bus, config, logger });
+  await rateLimit.start();
+
+  onShutdownSignals(logger, async () => {
+    await rateLimit.stop();
+    await bus.stop();
+    await store.stop();
+  });
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
