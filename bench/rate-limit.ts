@@ -84,8 +84,8 @@ async function main(): Promise<void> {
     limitsKv = redis;
   }
   const counted = counting(limitsKv);
-  const services = [stack.identity, stack.conversation, stack.aiGateway, stack.streaming];
-  const names = ['identity', 'conversation', 'ai-gateway', 'streaming'];
+  const services = [stack.identity, stack.conversation, stack.aiGateway, stack.streaming, stack.rateLimit];
+  const names = ['identity', 'conversation', 'ai-gateway', 'streaming', 'rate-limit'];
   const inProcessSubgraphs = new Map<string, InProcessSubgraph>(services.map(({ subgraph }) => [`${subgraph.url}/graphql`, (headers, body) => subgraph.serveInProcess(headers, body)]));
   const routerConfig = loadRouterConfig({
     INTERNAL_SIGNING_SECRET: stack.signingSecret,

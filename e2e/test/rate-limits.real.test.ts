@@ -77,8 +77,8 @@ describe('a router whose Redis goes down', () => {
         cb();
       },
     });
-    const subgraphs = [t.stack.identity, t.stack.conversation, t.stack.aiGateway, t.stack.streaming].map(({ subgraph }) => subgraph.url);
-    const names = ['identity', 'conversation', 'ai-gateway', 'streaming'];
+    const subgraphs = [t.stack.identity, t.stack.conversation, t.stack.aiGateway, t.stack.streaming, t.stack.rateLimit].map(({ subgraph }) => subgraph.url);
+    const names = ['identity', 'conversation', 'ai-gateway', 'streaming', 'rate-limit'];
     const config = loadRouterConfig({
       INTERNAL_SIGNING_SECRET: t.stack.signingSecret,
       IDENTITY_URL: subgraphs[0],

@@ -50,8 +50,8 @@ export async function startTwoRouters(env: Record<string, string> = {}, kv?: KvS
   const dataDir = mkdtempSync(path.join(tmpdir(), 'chatgraph-limits-'));
   const config = loadConfig(EMBEDDED_CONFIG_SPEC, { ROUTER_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
   const stack = await startEmbedded(config, { ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1', ...env }, silent, kv ? { kv } : {});
-  const subgraphs = [stack.identity, stack.conversation, stack.aiGateway, stack.streaming].map(({ subgraph }) => subgraph.url);
-  const names = ['identity', 'conversation', 'ai-gateway', 'streaming'];
+  const subgraphs = [stack.identity, stack.conversation, stack.aiGateway, stack.streaming, stack.rateLimit].map(({ subgraph }) => subgraph.url);
+  const names = ['identity', 'conversation', 'ai-gateway', 'streaming', 'rate-limit'];
   const routerConfig = loadRouterConfig({
     ...env,
     INTERNAL_SIGNING_SECRET: stack.signingSecret,
