@@ -61,6 +61,11 @@ export interface RateLimitPolicy {
   algorithm?: RateLimitAlgorithm;
   /** Units this request costs; an integer from 1 to `limit` (default 1). */
   cost?: number;
+  /**
+   * Decide without spending or storing anything (a status read: "would `cost` be allowed now?").
+   * The result is what the call would have answered; nothing changes. Default false.
+   */
+  peek?: boolean;
 }
 
 /** The decision for one request, taken in one atomic step. */

@@ -68,6 +68,18 @@ export function rateLimitContract(ctx: KvContext): void {
       expect(await kv.rateLimit('tokens', { ...policy, cost: 2 })).toMatchObject({ allowed: true, remaining: 0 });
     });
 
+    it('peeks without spending: the answer a spend would get, and nothing changes', async () => {
+      const kv = ctx.kv();
+      const policy = { limit: 3, windowMs: 60_000, algorithm };
+      await kv.rateLimit('peek', policy);
+      const peeked = await kv.rateLimit('peek', { ...policy, peek: true });
+      expect(await kv.rateLimit('peek', { ...policy, peek: true })).toMatchObject({ allowed: peeked.allowed, remaining: peeked.remaining });
+      expect(peeked).toMatchObject({ allowed: true, remaining: 1 });
+      expect(await kv.rateLimit('peek', policy)).toMatchObject({ allowed: true, remaining: 1 });
+      expect(await kv.rateLimit('peek', policy)).toMatchObject({ allowed: true, remaining: 0 });
+      expect(await kv.rateLimit('peek', { ...policy, peek: true })).toMatchObject({ allowed: false, remaining: 0 });
+    });
+
     it('keeps keys independent', async () => {
       const kv = ctx.kv();
       const policy = { limit: 1, windowMs: 60_000, algorithm };

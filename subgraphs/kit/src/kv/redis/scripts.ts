@@ -62,7 +62,7 @@ return value
  * The rate limiters of `rateLimit.ts`, transcribed line by line (the same integer-valued
  * arithmetic in doubles, the same rounding), state in a hash that expires when it no longer matters. Time is the server's TIME
  * unless ARGV[5] gives one (tests only), so every instance sees one clock.
- * KEYS: limiter. ARGV: algorithm, limit, windowMs, cost, now-or-empty.
+ * KEYS: limiter. ARGV: algorithm, limit, windowMs, cost, now-or-empty, peek (1: decide, write nothing).
  * Returns { allowed (0/1), remaining, resetAt, retryAfterMs, limit }.
  */
 export const RATE_LIMIT_SCRIPT = new LuaScript('rateLimit', `
@@ -156,10 +156,12 @@ else
   ttl = start + 2 * size - now
   state = { 'win', num(win), 'curr', num(curr), 'prev', num(prev) }
 end
-redis.call('DEL', key)
-if ttl > 0 then
-  redis.call('HSET', key, unpack(state))
-  redis.call('PEXPIRE', key, num(ttl))
+if ARGV[6] ~= '1' then
+  redis.call('DEL', key)
+  if ttl > 0 then
+    redis.call('HSET', key, unpack(state))
+    redis.call('PEXPIRE', key, num(ttl))
+  end
 end
 if allowed then allowed = 1 else allowed = 0 end
 return { allowed, remaining, resetAt, retry, limit }
