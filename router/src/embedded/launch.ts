@@ -113,7 +113,7 @@ export async function startEmbedded(
     cleanups.push(() => streaming.stop());
 
     const rateLimitLog = loggerFor('rate-limit');
-    const rateLimit = buildRateLimit({ store: await storeFor('rate-limit', rateLimitLog), bus, config: loadRateLimitConfig({ ...shared, RATE_LIMIT_PORT: '0' }), logger: rateLimitLog });
+    const rateLimit = buildRateLimit({ store: await storeFor('rate-limit', rateLimitLog), bus, kv, config: loadRateLimitConfig({ ...shared, RATE_LIMIT_PORT: '0' }), logger: rateLimitLog });
     const rateLimitUrl = await rateLimit.start(0);
     cleanups.push(() => rateLimit.stop());
 
