@@ -90,20 +90,16 @@ export function graphqlHandler(options: GraphQLHandlerOptions): RouteHandler {
       principal = await authenticator.authenticate(httpAuthorization(req.headers));
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
-      let errors = [{ message: err.message, extensions: { code: err.code } as Record<string, unknown> }];
-      let status = err.status;
-      let headers = authHeaders(err);
+      let outcome: Outcome = { status: err.status, body: { errors: [{ message: err.message, extensions: { code: err.code } }] }, headers: authHeaders(err), operationName: undefined };
       if (rateLimiter) {
-        // Refused credentials spend the address's anonymous budget and count toward its ban.
+        // Refused credentials spend the address's anonymous budget and count toward its ban; an
+        // expired token is an app that has not refreshed yet, not an attack, so it does not count.
         const gate = rateLimiter.open(ANONYMOUS, address, req.body.length);
-        // An expired token is an app that has not refreshed yet, not an attack: only forged or unknown ones count.
         if (err.code === 'UNAUTHENTICATED' && !/expired/i.test(err.message)) gate.violation('bad-credentials', 1);
-        const limits = await gate.finish();
-        if (limits.refusal) ({ status, errors, headers } = { status: limits.refusal.status, errors: [...limits.refusal.errors] as typeof errors, headers: limits.refusal.headers });
-        headers = { ...headers, ...limits.headers };
+        outcome = await withLimits(outcome, gate);
       }
-      metrics.errors(errors);
-      send(res, status, { errors }, requestId, responseContentType(req.headers.accept) ?? JSON_TYPE, headers);
+      metrics.errors(outcome.body.errors);
+      send(res, outcome.status, outcome.body, requestId, responseContentType(req.headers.accept) ?? JSON_TYPE, outcome.headers);
       return;
     }
 
