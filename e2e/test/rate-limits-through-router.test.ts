@@ -179,4 +179,20 @@ describe('rate limits through two routers', () => {
       await t.admin.resetPolicy('ws-probe');
     }
   });
+
+  it('charges request bodies by KiB under the upload policy (bodies under 1 KiB spend nothing)', async () => {
+    await t.admin.setPolicy({ name: 'upload', scope: 'upload', principals: ['user', 'apiKey', 'anonymous'], key: 'principal', limit: 4, windowMs: WEEK, cost: 'kib', failMode: 'open' });
+    const token = await t.register('uploader@example.com');
+    const big = { padding: 'x'.repeat(2100) };
+    // Until a router has the override: only the answer that shows it spent anything (2 KiB).
+    await eventually(async () => ((await gql(t.urls[1], ME, big, token)).headers.get('ratelimit-policy') ?? '').includes('"upload";q=4'));
+    // Small bodies: no upload decision at all.
+    expect((await gql(t.urls[0], ME, {}, token)).headers.get('ratelimit-policy')).not.toContain('"upload"');
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push(await gql(routerFor(i), ME, big, token));
+    // 2 KiB each: 4 KiB in all were allowed (the probe above spent 2), then refused.
+    expect(answers.map((a) => a.status)).toEqual([200, 429, 429]);
+    expect(answers[1]?.body.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', policy: 'upload' });
+    await t.admin.resetPolicy('upload');
+  });
 });
