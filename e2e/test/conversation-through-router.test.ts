@@ -42,8 +42,9 @@ async function register(email: string, name: string): Promise<string> {
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'chatgraph-e2e-conversation-'));
   const config = loadConfig(EMBEDDED_CONFIG_SPEC, { ROUTER_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
-  // The listing test below sends 50 messages at once; the per-user cap on open answers has its own test.
-  stack = await startEmbedded(config, { ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1', LOG_LEVEL: 'silent', MAX_OPEN_GENERATIONS_PER_USER: '100' });
+  // The listing test below sends 50 messages at once; the per-user cap on open answers and the
+  // router's `messages` rate limit (40 a minute) have their own tests.
+  stack = await startEmbedded(config, { ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1', LOG_LEVEL: 'silent', MAX_OPEN_GENERATIONS_PER_USER: '100', RATE_LIMITS: 'off' });
 });
 
 afterAll(async () => {

@@ -17,7 +17,8 @@ beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'chatgraph-e2e-final-'));
   const config = loadConfig(EMBEDDED_CONFIG_SPEC, { ROUTER_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
   // 10 ms a token: a turn takes a few hundred ms, and a stop after the first delta lands mid-answer.
-  stack = await startEmbedded(config, { ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1', LOG_LEVEL: 'silent', DEMO_TOKEN_INTERVAL_MS: '10' });
+  // 100 turns back to back: more than the `messages` rate limit (40 a minute per user) allows.
+  stack = await startEmbedded(config, { ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1', LOG_LEVEL: 'silent', DEMO_TOKEN_INTERVAL_MS: '10', RATE_LIMITS: 'off' });
 });
 
 afterAll(async () => {

@@ -117,6 +117,19 @@ export const ROUTER_CONFIG_SPEC = {
     min: 0,
   }),
   PRINCIPAL_RECHECK_MS: int({ description: 'How often the principal of every open graphql-ws socket and HTTP subscription stream is checked against the directory; a socket whose principal no longer stands is closed (4403), a stream ended with UNAUTHENTICATED.', default: 2000, min: 100 }),
+  RATE_LIMITS: bool({
+    description:
+      'Enforce rate limits and bans before any subgraph is called (GCRA in the kv: share it, KV_STORE=redis, so every router spends one budget). Policies: the router README; ADMIN overrides them at run time. Every `/graphql` answer then carries `RateLimit-Policy` and `RateLimit` headers.',
+    default: true,
+  }),
+  TRUSTED_PROXY_HOPS: int({
+    description: 'Proxies in front of the router that append the client address to `X-Forwarded-For`: per-IP limits key on the entry this many from the right. 0 trusts no header (the socket address is used).',
+    default: 0,
+    min: 0,
+    max: 10,
+  }),
+  BAN_THRESHOLD: int({ description: 'Violation score (1 per rate-limit refusal or forged token, 5 per over-limit operation, within 10 minutes) at which a principal (user, API key or anonymous IP) is banned.', default: 50, min: 1 }),
+  BAN_BASE_SECONDS: int({ description: 'Length of a first ban; each further ban of the same principal within 7 days doubles it (at most 24 hours).', default: 60, min: 1 }),
   JWKS_CACHE_MS: int({ description: "How long identity's public keys are cached before they are fetched again.", default: 300_000, min: 1000 }),
   CORS_ORIGINS: originList,
   CORS_CREDENTIALS: bool({ description: 'Answer allowed origins with `Access-Control-Allow-Credentials: true` (only needed for cookies; bearer tokens and API keys work without it).', default: false }),

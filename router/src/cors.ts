@@ -24,7 +24,7 @@ export const NO_ORIGINS: readonly string[] = [];
 const ALLOWED_HEADERS = 'authorization, content-type, accept, x-api-key, x-request-id, apollo-require-preflight, x-apollo-operation-name, apollographql-client-name, apollographql-client-version';
 
 /** Response headers a page may read besides the CORS-safelisted ones. */
-const EXPOSED_HEADERS = 'x-request-id, www-authenticate, retry-after';
+const EXPOSED_HEADERS = 'x-request-id, www-authenticate, retry-after, ratelimit, ratelimit-policy';
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.+?^${}()|[\]\\]/g, '\\$&');

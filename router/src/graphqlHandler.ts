@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { HttpError, REQUEST_ID_HEADER, type HttpRequest, type Logger, type Principal, type RouteHandler } from '@chatgraph/kit';
+import { ANONYMOUS, HttpError, REQUEST_ID_HEADER, type HttpRequest, type Logger, type Principal, type RouteHandler } from '@chatgraph/kit';
 import type { Authenticator } from './auth';
 import { RequestContext } from './context';
 import { httpAuthorization } from './credentials';
@@ -9,6 +9,7 @@ import { readGraphQLRequest, responseContentType } from './graphqlRequest';
 import { sendLandingPage, wantsHtml } from './landingPage';
 import type { RouterMetrics } from './metrics';
 import type { GraphQLResponseBody, Outcome, Pipeline } from './pipeline';
+import { clientAddress, type RequestGate, type RouterRateLimiter } from './rateLimit';
 import { refusal, wantsStream } from './refusal';
 import type { StreamHandler } from './subscriptions/streamHandler';
 import { streamProtocol } from './subscriptions/streamFormats';
@@ -21,6 +22,10 @@ export interface GraphQLHandlerOptions {
   logger: Logger;
   /** Subscriptions over HTTP (GraphQL over SSE, multipart); without it such requests get the 406 naming graphql-ws. */
   streams?: StreamHandler;
+  /** Rate limits and bans (rateLimit/); without it nothing is limited and no RateLimit header is sent. */
+  rateLimiter?: RouterRateLimiter;
+  /** Proxies in front of the router whose `X-Forwarded-For` entry is trusted (rateLimit/clientAddress.ts). Default 0. */
+  trustedProxyHops?: number;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -73,7 +78,8 @@ function send(res: ServerResponse, status: number, body: GraphQLResponseBody, re
  * itself, the pipeline, one response and the metrics.
  */
 export function graphqlHandler(options: GraphQLHandlerOptions): RouteHandler {
-  const { authenticator, pipeline, metrics, logger, streams } = options;
+  const { authenticator, pipeline, metrics, logger, streams, rateLimiter } = options;
+  const hops = options.trustedProxyHops ?? 0;
 
   return async (req, res) => {
     if (req.method === 'GET' && wantsHtml(req.headers.accept)) {
@@ -86,16 +92,25 @@ export function graphqlHandler(options: GraphQLHandlerOptions): RouteHandler {
     const protocol = streams ? streamProtocol(req.headers.accept) : undefined;
     if (protocol && streams && (await streams.serve(req, res, protocol, requestId))) return;
     let principal: Principal;
+    const address = rateLimiter ? clientAddress(req.raw, hops) : '';
     try {
       principal = await authenticator.authenticate(httpAuthorization(req.headers));
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
-      const errors = [{ message: err.message, extensions: { code: err.code } }];
-      metrics.errors(errors);
-      send(res, err.status, { errors }, requestId, responseContentType(req.headers.accept) ?? JSON_TYPE, authHeaders(err));
+      let outcome: Outcome = { status: err.status, body: { errors: [{ message: err.message, extensions: { code: err.code } }] }, headers: authHeaders(err), operationName: undefined };
+      if (rateLimiter) {
+        // Refused credentials spend the address's anonymous budget and count toward its ban; an
+        // expired token is an app that has not refreshed yet, not an attack, so it does not count.
+        const gate = rateLimiter.open(ANONYMOUS, address, req.body.length);
+        if (err.code === 'UNAUTHENTICATED' && !/expired/i.test(err.message)) gate.violation('bad-credentials', 1);
+        outcome = await withLimits(outcome, gate);
+      }
+      metrics.errors(outcome.body.errors);
+      send(res, outcome.status, outcome.body, requestId, responseContentType(req.headers.accept) ?? JSON_TYPE, outcome.headers);
       return;
     }
 
+    const gate: RequestGate | undefined = rateLimiter?.open(principal, address, req.body.length);
     const context = new RequestContext(principal, requestId, logger);
     let outcome: Outcome;
     const contentType = responseContentType(req.headers.accept);
@@ -105,13 +120,21 @@ export function graphqlHandler(options: GraphQLHandlerOptions): RouteHandler {
       outcome =
         'errors' in request
           ? { status: request.status, body: { errors: request.errors }, headers: request.headers, operationName: undefined }
-          : await pipeline.run(request, req.method, context);
+          : await pipeline.run(request, req.method, context, gate);
     } catch (err) {
       // A bug in the router, not the client's fault: masked, logged with the request id.
       outcome = { status: 500, body: { errors: maskErrors([err], context) }, operationName: undefined };
     }
+    if (gate) outcome = await withLimits(outcome, gate);
     send(res, outcome.status, outcome.body, requestId, contentType ?? JSON_TYPE, outcome.headers);
     metrics.errors(outcome.body.errors);
     metrics.request(outcome.operationName, startedAt);
   };
+}
+
+/** The outcome with the request's RateLimit headers, or the limiter's refusal when the pipeline answered before deciding limits. */
+async function withLimits(outcome: Outcome, gate: RequestGate): Promise<Outcome> {
+  const limits = await gate.finish();
+  if (limits.refusal) return { status: limits.refusal.status, body: { errors: limits.refusal.errors }, headers: { ...limits.refusal.headers, ...limits.headers }, operationName: outcome.operationName };
+  return { ...outcome, headers: { ...outcome.headers, ...limits.headers } };
 }

@@ -5,6 +5,7 @@
 import { ConfigError, createLogger, kvStoreFromConfig, onShutdownSignals } from '@chatgraph/kit';
 import { loadRouterConfig } from './config';
 import { routerDepsFromConfig } from './fromConfig';
+import { rateLimitFromConfig } from './rateLimit';
 import { buildRouter } from './server';
 
 async function main(): Promise<void> {
@@ -14,7 +15,7 @@ async function main(): Promise<void> {
   // here stays empty, and credentials are then checked by signature only; the router logs it).
   const kv = kvStoreFromConfig(config, logger);
   await kv.start();
-  const router = buildRouter({ ...routerDepsFromConfig(config, logger), principals: kv });
+  const router = buildRouter({ ...routerDepsFromConfig(config, logger), principals: kv, rateLimit: rateLimitFromConfig(config, kv) });
   await router.start(config.ROUTER_PORT, config.ROUTER_HOST);
 
   onShutdownSignals(logger, async () => {

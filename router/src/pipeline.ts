@@ -8,6 +8,7 @@ import { NO_SCHEMA_HASH, UNUSED_CACHE, type GatewayRequestContext, type RouterGa
 import type { GraphQLRequest } from './graphqlRequest';
 import { checkCost } from './limits';
 import { PersistedQueries } from './persistedQueries';
+import { rootFieldUses, type RequestGate } from './rateLimit';
 import { checkWriteScope } from './scopes';
 
 /** A GraphQL response, ready to serialize: `errors` first, as Apollo orders them. */
@@ -63,7 +64,8 @@ function variableErrors(errors: readonly GraphQLError[], hideSuggestions: boolea
 export class Pipeline {
   constructor(private readonly options: PipelineOptions) {}
 
-  async run(request: GraphQLRequest, method: string, context: RequestContext): Promise<Outcome> {
+  /** `gate`: the request's rate limits (rateLimit/), decided right before execution when given. */
+  async run(request: GraphQLRequest, method: string, context: RequestContext, gate?: RequestGate): Promise<Outcome> {
     const { gateway, persistedQueries } = this.options;
     // Taken once: a hot reload during this request does not change what it runs against.
     const generation = gateway.generation;
@@ -91,7 +93,11 @@ export class Pipeline {
     const resolved = documents.operation(prepared, request.operationName);
     if ('errors' in resolved) return refused(resolved, request.operationName);
     const refusedBeforeVariables = this.check(resolved, method, context);
-    if (refusedBeforeVariables) return refused(refusedBeforeVariables, resolved.name);
+    if (refusedBeforeVariables) {
+      // An operation over the shape limits is an abusive payload: it counts toward a ban.
+      if (refusedBeforeVariables === resolved.overLimit) gate?.violation('abusive-payload', 5);
+      return refused(refusedBeforeVariables, resolved.name);
+    }
     if (registering) persistedQueries.register(persisted, query);
 
     let variables = NO_VARIABLES;
@@ -103,7 +109,14 @@ export class Pipeline {
     }
     const cost = isConstantCost(resolved.cost) ? resolved.cost.constant : evaluateCost(resolved.cost, variables);
     const tooCostly = checkCost(cost, this.options.maxCost);
-    if (tooCostly) return refused(tooCostly, resolved.name);
+    if (tooCostly) {
+      gate?.violation('abusive-payload', 5);
+      return refused(tooCostly, resolved.name);
+    }
+    if (gate && prepared.document) {
+      const limited = await gate.operation(rootFieldUses(prepared.document, resolved.operation, variables), resolved.name ?? undefined, cost);
+      if (limited) return refused(limited, resolved.name);
+    }
 
     return this.execute(executor, documents.schema, prepared, resolved, request, context);
   }

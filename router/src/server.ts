@@ -1,5 +1,5 @@
 import type { ApolloGateway } from '@apollo/gateway';
-import { HttpServer, probeRoutes, ServiceMetrics, type KeyValues, type Logger, type Route } from '@chatgraph/kit';
+import { BanRegistry, HttpServer, PolicyDirectory, probeRoutes, ServiceMetrics, type BanRegistryOptions, type KeyValues, type KvStore, type LimitPolicy, type Logger, type Route } from '@chatgraph/kit';
 import { ApiKeyVerifier } from './apiKeys';
 import { createAuthenticator, type Authenticator } from './auth';
 import { CorsPolicy, NO_ORIGINS, type CorsOptions } from './cors';
@@ -12,6 +12,7 @@ import type { OperationLimits } from './limits';
 import { RouterMetrics } from './metrics';
 import { PersistedQueries } from './persistedQueries';
 import { Pipeline } from './pipeline';
+import { RateLimitMetrics, RouterRateLimiter } from './rateLimit';
 import { PrincipalGuard } from './principalGuard';
 import { unreadySubgraphs } from './readiness';
 import { SubgraphTransport, type InProcessSubgraph } from './subgraphTransport';
@@ -71,6 +72,22 @@ export interface RouterDeps {
   principals?: KeyValues;
   /** Most distinct operation names with their own metrics label; later ones share `__other__`. Default 200. */
   metricsMaxOperations?: number;
+  /** Rate limits and bans (rateLimit/, the kit's limits/): off without it. */
+  rateLimit?: RouterRateLimitOptions;
+}
+
+/** The router's rate limiting: the shared kv (not started or stopped here) and its settings. */
+export interface RouterRateLimitOptions {
+  /** Shared by every router (Redis in production) so they spend one budget per key. */
+  kv: KvStore;
+  /** The policies before ADMIN overrides. Default: the kit's DEFAULT_POLICIES. */
+  defaults?: readonly LimitPolicy[];
+  /** Proxies in front of the router whose `X-Forwarded-For` entry is trusted. Default 0. */
+  trustedProxyHops?: number;
+  /** Ban thresholds and lengths (the kit's BanRegistry defaults otherwise). */
+  bans?: Omit<BanRegistryOptions, 'kv' | 'logger'>;
+  /** How often policy overrides are re-read in case an announcement was missed. Default 10000. */
+  policyPollMs?: number;
 }
 
 /** The graphql-ws server's limits (DEFAULT_SUBSCRIPTION_LIMITS when unset) and timings. */
@@ -139,6 +156,7 @@ export function buildRouter(deps: RouterDeps): Router {
     transport,
   });
   const pipeline = new Pipeline({ gateway, persistedQueries: new PersistedQueries(), maxCost: limits.maxCost });
+  const rateLimiter = deps.rateLimit ? rateLimiterOf(deps.rateLimit, metrics, logger.child({ component: 'rate-limit' })) : undefined;
   const cors = new CorsPolicy(deps.cors ?? { origins: NO_ORIGINS, credentials: false, maxAgeSeconds: 600 });
   const subscriptions = new SubscriptionServer({
     allowOrigin: (origin) => cors.allows(origin),
@@ -156,11 +174,12 @@ export function buildRouter(deps: RouterDeps): Router {
     upstreamIdleMs: deps.subscriptions?.upstreamIdleMs,
     principals,
     principalRecheckMs: deps.auth.principalRecheckMs,
+    rateLimiter,
   });
   const routerMetrics = new RouterMetrics(metrics);
   // Subscriptions over HTTP (SSE, multipart) run on the graphql-ws server's machinery: same caps, quotas and re-checks.
   const streams = new StreamHandler({ authenticator, opener: subscriptions, metrics: routerMetrics, keepAliveMs: deps.subscriptions?.keepAliveMs });
-  const graphql = graphqlHandler({ authenticator, pipeline, metrics: routerMetrics, logger, streams });
+  const graphql = graphqlHandler({ authenticator, pipeline, metrics: routerMetrics, logger, streams, rateLimiter, trustedProxyHops: deps.rateLimit?.trustedProxyHops });
 
   const routes: Route[] = [
     { method: 'POST', path: '/graphql', handler: graphql },
@@ -200,7 +219,11 @@ export function buildRouter(deps: RouterDeps): Router {
     },
     async start(port = 0, host = '127.0.0.1') {
       if (stopping) throw new Error('router was stopped');
-      started ??= gateway.load();
+      started ??= (async () => {
+        await gateway.load();
+        await rateLimiter?.options.policies.start();
+        await rateLimiter?.options.bans.start();
+      })();
       await started;
       const url = await http.listen(port, host);
       if (http.nodeServer) {
@@ -215,10 +238,23 @@ export function buildRouter(deps: RouterDeps): Router {
         // server's close waits for every socket, upgraded ones included.
         await Promise.all([subscriptions.close(), http.stop()]);
         await gateway.stop();
+        await rateLimiter?.options.policies.stop();
+        await rateLimiter?.options.bans.stop();
         transport.close();
         logger.info('router stopped');
       })();
       return stopping;
     },
   };
+}
+
+function rateLimiterOf(options: RouterRateLimitOptions, metrics: ServiceMetrics, logger: Logger): RouterRateLimiter {
+  const { kv } = options;
+  return new RouterRateLimiter({
+    kv,
+    policies: new PolicyDirectory({ kv, logger, defaults: options.defaults, pollMs: options.policyPollMs }),
+    bans: new BanRegistry({ kv, logger, ...options.bans }),
+    metrics: new RateLimitMetrics(metrics),
+    logger,
+  });
 }

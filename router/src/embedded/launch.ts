@@ -12,6 +12,7 @@ import { buildRateLimit, type RateLimit } from '@chatgraph/rate-limit/src/server
 import { loadStreamingConfig } from '@chatgraph/streaming/src/config';
 import { buildStreaming, type Streaming } from '@chatgraph/streaming/src/server';
 import { buildRouter, loadRouterConfig, routerDepsFromConfig, type InProcessSubgraph, type Router } from '../index';
+import { rateLimitFromConfig } from '../rateLimit';
 import type { EmbeddedConfig } from './config';
 
 /** A running one-process supergraph. */
@@ -120,7 +121,7 @@ export async function startEmbedded(
     cleanups.push(() => streaming.stop());
 
     const rateLimitLog = loggerFor('rate-limit');
-    const rateLimit = buildRateLimit({ store: await storeFor('rate-limit', rateLimitLog), bus, config: loadRateLimitConfig({ ...shared, RATE_LIMIT_PORT: '0' }), logger: rateLimitLog });
+    const rateLimit = buildRateLimit({ store: await storeFor('rate-limit', rateLimitLog), bus, kv, config: loadRateLimitConfig({ ...shared, RATE_LIMIT_PORT: '0' }), logger: rateLimitLog });
     const rateLimitUrl = await rateLimit.start(0);
     cleanups.push(() => rateLimit.stop());
 
@@ -140,7 +141,8 @@ export async function startEmbedded(
       [identity, conversation, aiGateway, streaming, rateLimit].map(({ subgraph }) => [`${subgraph.url}/graphql`, (headers, body) => subgraph.serveInProcess(headers, body)]),
     );
     // The router reads the principal directory identity publishes in the shared kv.
-    const router = buildRouter({ ...routerDepsFromConfig(routerConfig, loggerFor('router')), inProcessSubgraphs, principals: kv });
+    // Rate limits spend budgets in the shared kv too (RATE_LIMITS=off turns them off).
+    const router = buildRouter({ ...routerDepsFromConfig(routerConfig, loggerFor('router')), inProcessSubgraphs, principals: kv, rateLimit: rateLimitFromConfig(routerConfig, kv) });
     const base = await router.start(config.ROUTER_PORT, config.ROUTER_HOST);
     cleanups.push(() => router.stop());
 

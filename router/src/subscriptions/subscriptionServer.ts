@@ -14,6 +14,7 @@ import type { RouterGateway, SchemaGeneration } from '../gateway';
 import type { GraphQLResponseBody, Pipeline } from '../pipeline';
 import type { PrincipalGuard } from '../principalGuard';
 import { refusal, type Refusal } from '../refusal';
+import type { RouterRateLimiter } from '../rateLimit';
 import { admit, type SubscribePayload } from './admission';
 import { ClientSubscription } from './clientSubscription';
 import { formatSubscriptionErrors, refusedErrors, SUBSCRIPTION_CLOSE_CODES, subscriptionEnd } from './errors';
@@ -88,6 +89,8 @@ export interface SubscriptionServerOptions {
   principalRecheckMs?: number;
   /** The CORS origin list: an upgrade carrying an `Origin` it refuses is answered 403. Default: any. */
   allowOrigin?: (origin: string) => boolean;
+  /** Rate limits (rateLimit/): queries and mutations over the socket spend the same budgets as over HTTP; each subscribe is counted. */
+  rateLimiter?: RouterRateLimiter;
 }
 
 /** The legacy subscriptions-transport-ws subprotocol (not graphql-ws's own, despite the name). */
@@ -477,6 +480,7 @@ export class SubscriptionServer {
         { query: payload.query, operationName: payload.operationName ?? undefined, variables: payload.variables ?? undefined, extensions: undefined },
         'POST',
         context,
+        this.options.rateLimiter?.open(connection.principal, connection.ip, 0),
       );
       // Refused before execution (no data at all): a graphql-ws `error`, as for a refused subscription.
       if (outcome.body.data === undefined) return refusedErrors(outcome.body.errors ?? [{ message: 'Refused', extensions: { code: 'BAD_USER_INPUT' } }]);
@@ -490,6 +494,8 @@ export class SubscriptionServer {
     }
     const overQuota = this.overSubscriptionQuota(connection);
     if (overQuota) return refusedErrors(overQuota.errors);
+    const limited = await this.options.rateLimiter?.subscribe(connection.principal, connection.ip);
+    if (limited) return refusedErrors(limited.errors);
     let plan: SubscriptionPlan;
     let planner: SubscriptionPlanner;
     try {

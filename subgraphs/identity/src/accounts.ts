@@ -1,6 +1,6 @@
 import { codedError, DuplicateKeyError, insertWithOutbox, newId, type Collection, type Logger } from '@chatgraph/kit';
 import type { AccountTokens } from './accountTokens';
-import type { FlowLimiter, FlowPolicy } from './flowLimits';
+import { LOGIN_LOCK_POLICY, type FlowLimiter, type FlowPolicy } from './flowLimits';
 import { MailOutbox, passwordResetMail, verificationMail } from './mails';
 import { checkNewPassword, type PasswordHasher } from './passwords';
 import type { SessionManager } from './sessions';
@@ -19,6 +19,8 @@ export interface AccountFlowOptions {
   /** Sign-ups overall and per mail domain (identity does not see client addresses). */
   registrationPolicy: FlowPolicy;
   registrationDomainPolicy: FlowPolicy;
+  /** Failed sign-ins that lock an account's password sign-in (LOGIN_LOCK_POLICY by default). */
+  loginLockPolicy?: FlowPolicy;
   now: () => Date;
   logger: Logger;
 }
@@ -52,6 +54,9 @@ export interface AccountFlowDeps {
 
 const invalidCredentials = () => codedError('UNAUTHENTICATED', 'Invalid email or password');
 
+/** The flow-limit scope counting an address's failed sign-ins. */
+const LOGIN_FAILURES = 'login:failures';
+
 /** Everything that involves a password or a mailed token: sign-up, sign-in, changes and recovery. */
 export class AccountFlows {
   constructor(
@@ -84,11 +89,28 @@ export class AccountFlows {
     return user;
   }
 
-  /** The user whose password this is; one answer and the same work for unknown addresses and wrong passwords. */
+  /**
+   * The user whose password this is; one answer and the same work for unknown addresses and wrong
+   * passwords. An account with too many failed sign-ins is locked (RATE_LIMITED, before any hash)
+   * until its window ends or its owner resets the password by e-mail.
+   */
   async authenticate(input: { email: string; password: string }): Promise<UserDoc> {
-    const user = await this.deps.directory.byEmail(normalizeEmail(input.email));
+    const email = normalizeEmail(input.email);
+    const lockPolicy = this.options.loginLockPolicy ?? LOGIN_LOCK_POLICY;
+    const lock = await this.deps.limiter.check(LOGIN_FAILURES, email, lockPolicy);
+    if (!lock.allowed) {
+      throw codedError('RATE_LIMITED', 'Too many failed sign-ins: this account is locked for a while. Reset your password by e-mail to unlock it now.', {
+        retryAfterSeconds: Math.max(1, Math.ceil(lock.retryAfterMs / 1000)),
+        locked: true,
+      });
+    }
+    const user = await this.deps.directory.byEmail(email);
     const ok = user ? await this.deps.hasher.verify(user.passwordHash, input.password) : await this.deps.hasher.verifyNobody(input.password);
-    if (!user || !ok) throw invalidCredentials();
+    if (!user || !ok) {
+      await this.deps.limiter.acquire(LOGIN_FAILURES, email, lockPolicy);
+      throw invalidCredentials();
+    }
+    await this.deps.limiter.clear(LOGIN_FAILURES, email);
     if (this.deps.hasher.needsRehash(user.passwordHash)) {
       // Raised cost settings reach existing accounts as their owners sign in.
       const passwordHash = await this.deps.hasher.hash(input.password);
@@ -146,6 +168,8 @@ export class AccountFlows {
     await this.setPassword(user, newPassword, { emailVerified: true });
     await this.deps.tokens.spendAll(user._id, 'reset-password');
     await this.deps.sessions.revokeAll(user._id, 'password-reset');
+    // The owner proved the mailbox: failed sign-ins no longer lock the account.
+    await this.deps.limiter.clear(LOGIN_FAILURES, user.email);
     await this.deps.directory.promoteAdminEmail();
   }
 

@@ -41,6 +41,14 @@ export interface FlowPolicy {
 export type FlowDecision = { allowed: true } | { allowed: false; retryAfterMs: number };
 
 /**
+ * Failed sign-ins per account before the account's password sign-in is locked: 10 within an
+ * hour lock it until the hour is over, or until the owner completes an e-mailed password reset
+ * (which clears the count). Counted for unknown addresses too, so the lock reveals nothing. The
+ * router's per-account limit (7 per 5 minutes) slows guessing first; this bounds it per hour.
+ */
+export const LOGIN_LOCK_POLICY: FlowPolicy = { limit: 10, windowMs: 3_600_000, cooldownMs: 0 };
+
+/**
  * Limits on account flows (mails per address, sign-ups per domain and overall), kept in the
  * document store. Each decision is made by conditional single-document writes, so two replicas
  * deciding at once cannot both take the last slot.
@@ -95,6 +103,20 @@ export class FlowLimiter {
     const coolDownEnds = current.lastAt.getTime() + policy.cooldownMs;
     const windowEnds = current.count >= policy.limit ? current.windowStartedAt.getTime() + policy.windowMs : 0;
     return { allowed: false, retryAfterMs: Math.max(0, Math.max(coolDownEnds, windowEnds) - at) };
+  }
+
+  /** Whether `scope`/`key` used its whole window under `policy` (without taking a slot): how long until it frees up. */
+  async check(scope: string, key: string, policy: FlowPolicy): Promise<FlowDecision> {
+    const current = await this.limits.findById(`${scope}:${sha256Hex(key)}`);
+    const at = this.now().getTime();
+    if (!current || current.count < policy.limit) return { allowed: true };
+    const windowEnds = current.windowStartedAt.getTime() + policy.windowMs;
+    return windowEnds > at ? { allowed: false, retryAfterMs: windowEnds - at } : { allowed: true };
+  }
+
+  /** Forgets `scope`/`key` (e.g. an account's failed sign-ins once its owner proved the mailbox). */
+  async clear(scope: string, key: string): Promise<void> {
+    await this.limits.deleteMany({ _id: `${scope}:${sha256Hex(key)}` });
   }
 
   /** Deletes records whose cool-down and window are both over. */

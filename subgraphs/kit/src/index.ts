@@ -29,3 +29,4 @@ export * from './blob';
 export * from './scalars';
 export * from './adapterLogger';
 export * from './finishReason';
+export * from './limits';

@@ -1,4 +1,4 @@
-import { ConfigError, documentStoreConfigSpec, eventBusConfigSpec, int, loadConfig, oneOf, port, str, type ConfigOf, type VarSpec } from '@chatgraph/kit';
+import { ConfigError, documentStoreConfigSpec, eventBusConfigSpec, int, kvStoreConfigSpec, loadConfig, oneOf, port, str, type ConfigOf, type VarSpec } from '@chatgraph/kit';
 
 /** The largest starting balance (a balance is a GraphQL Int): about $1,000. */
 export const MAX_STARTING_CREDITS = 1_000_000_000;
@@ -24,6 +24,8 @@ export const rateLimitConfigSpec = {
   RATE_LIMIT_HOST: str({ description: 'Interface the rate-limit subgraph binds to (0.0.0.0 in containers; it still accepts only router-signed requests)', default: '127.0.0.1' }),
   ...documentStoreConfigSpec,
   ...eventBusConfigSpec,
+  // The kv the routers share: ADMIN's rate-limit policies and bans, and User.limits, live there.
+  ...kvStoreConfigSpec,
   INTERNAL_SIGNING_SECRET: str({ description: 'HMAC secret shared with the router to sign and verify internal requests (at least 32 characters)', minLength: 32 }),
   DATA_DIR: str({ description: 'Data directory of the embedded adapters (rate-limit keeps its documents in `<DATA_DIR>/rate-limit`, its embedded event bus in `<DATA_DIR>/rate-limit/events` when run on its own)', default: '.data' }),
   STARTING_CREDITS: int({
@@ -52,6 +54,7 @@ export function loadRateLimitConfig(env: NodeJS.ProcessEnv | Record<string, stri
   const problems: string[] = [];
   if (config.DOCUMENT_STORE === 'mongodb' && !config.MONGO_URL) problems.push('MONGO_URL is required when DOCUMENT_STORE=mongodb');
   if (config.EVENT_BUS === 'kafka' && !config.KAFKA_BROKERS) problems.push('KAFKA_BROKERS is required when EVENT_BUS=kafka');
+  if (config.KV_STORE === 'redis' && !config.REDIS_URL) problems.push('REDIS_URL is required when KV_STORE=redis');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -1,4 +1,4 @@
-import { createLogger, documentStoreFromConfig, eventBusFromConfig, onShutdownSignals } from '@chatgraph/kit';
+import { createLogger, documentStoreFromConfig, eventBusFromConfig, kvStoreFromConfig, onShutdownSignals } from '@chatgraph/kit';
 import { loadRateLimitConfig } from './config';
 import { buildRateLimit } from './server';
 
@@ -8,13 +8,16 @@ async function main(): Promise<void> {
   const logger = createLogger({ name: 'rate-limit', level: config.LOG_LEVEL });
   const store = documentStoreFromConfig(config, 'rate-limit', logger);
   const bus = eventBusFromConfig(config, 'rate-limit', logger);
+  const kv = kvStoreFromConfig(config, logger);
   await store.start();
   await bus.start();
-  const rateLimit = buildRateLimit({ store, bus, config, logger });
+  await kv.start();
+  const rateLimit = buildRateLimit({ store, bus, kv, config, logger });
   await rateLimit.start();
 
   onShutdownSignals(logger, async () => {
     await rateLimit.stop();
+    await kv.stop();
     await bus.stop();
     await store.stop();
   });

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createSubgraph, OutboxRelay, watchConsumerLag, type DocumentStore, type EventBus, type Logger, type Subgraph, type Subscription } from '@chatgraph/kit';
+import { BanRegistry, createSubgraph, OutboxRelay, PolicyDirectory, watchConsumerLag, type DocumentStore, type EventBus, type KvStore, type Logger, type Subgraph, type Subscription } from '@chatgraph/kit';
 import type { RateLimitConfig } from './config';
 import type { RateLimitContext } from './context';
 import { generationChargesHandler, subscribeGenerationCharges } from './generationCharges';
 import { Ledger } from './ledger';
 import { creditMetrics } from './metrics';
 import { ModelPrices, modelPricesHandler, subscribeModelPrices } from './modelPrices';
+import { RateLimitPolicies } from './policies';
 import { resolvers } from './resolvers';
 import { RateLimitService } from './service';
 import { rateLimitCollections } from './store';
@@ -26,6 +27,8 @@ export interface RateLimitDeps {
   now?: () => Date;
   /** Outbox relay poll interval (default 1 s); the relay is also woken after every local write. */
   relayPollMs?: number;
+  /** The kv the routers share (not started or stopped here): the ADMIN policy and ban fields and `User.limits` use it; without it they are UNAVAILABLE. */
+  kv?: KvStore;
 }
 
 export interface RateLimit {
@@ -53,13 +56,16 @@ export function buildRateLimit(deps: RateLimitDeps): RateLimit {
   const ledger = new Ledger(collections, { startingCredits: config.STARTING_CREDITS, now, eventsQueued });
   const prices = new ModelPrices(store);
   const service = new RateLimitService({ collections, ledger, startingCredits: config.STARTING_CREDITS, now });
+  const limits = deps.kv
+    ? new RateLimitPolicies({ policies: new PolicyDirectory({ kv: deps.kv, logger }), bans: new BanRegistry({ kv: deps.kv, logger }) }, deps.kv)
+    : undefined;
   const subgraph = createSubgraph<RateLimitContext>({
     name: 'rate-limit',
     typeDefs: readFileSync(RATE_LIMIT_SCHEMA_PATH, 'utf8'),
     resolvers,
     logger,
     signingSecret: config.INTERNAL_SIGNING_SECRET,
-    context: (base) => ({ ...base, rateLimit: service }),
+    context: (base) => ({ ...base, rateLimit: service, limits }),
     readiness: [
       { name: 'document-store', check: () => store.ping() },
       { name: 'event-bus', check: () => bus.ping() },

@@ -42,8 +42,8 @@ export interface KeyValues {
   expire(key: string, ttlMs: number): Promise<boolean>;
 }
 
-/** The algorithms `rateLimit` offers. Both keep O(1) state per key and clean it up by expiry. */
-export type RateLimitAlgorithm = 'sliding-window' | 'token-bucket';
+/** The algorithms `rateLimit` offers. Each keeps O(1) state per key and cleans it up by expiry. */
+export type RateLimitAlgorithm = 'sliding-window' | 'token-bucket' | 'gcra';
 
 /** One limit applied to one key. */
 export interface RateLimitPolicy {
@@ -55,10 +55,17 @@ export interface RateLimitPolicy {
    * `sliding-window` (default): at most `limit` in any window, estimated from the current and
    * previous fixed windows (the previous one weighted by its overlap), as Cloudflare and Redis
    * Labs describe. `token-bucket`: bursts of up to `limit`, refilled at `limit / windowMs`.
+   * `gcra` (generic cell rate algorithm, as redis-cell and Stripe use): one timestamp per key (the
+   * theoretical arrival time), requests spaced `windowMs / limit` apart with bursts of `limit`.
    */
   algorithm?: RateLimitAlgorithm;
   /** Units this request costs; an integer from 1 to `limit` (default 1). */
   cost?: number;
+  /**
+   * Decide without spending or storing anything (a status read: "would `cost` be allowed now?").
+   * The result is what the call would have answered; nothing changes. Default false.
+   */
+  peek?: boolean;
 }
 
 /** The decision for one request, taken in one atomic step. */
@@ -70,6 +77,8 @@ export interface RateLimitResult {
   resetAt: number;
   /** 0 when allowed; otherwise how long until this same request would be allowed (>= 1). */
   retryAfterMs: number;
+  /** The policy's `limit`, echoed so callers can write `RateLimit-Policy` headers from the result alone. */
+  limit: number;
 }
 
 /** Atomic limiters. Denied requests spend nothing. */

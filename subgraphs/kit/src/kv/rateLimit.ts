@@ -31,6 +31,16 @@ export interface SlidingWindowState {
   prev: number;
 }
 
+/**
+ * GCRA state: the theoretical arrival time (TAT) as whole milliseconds `ms` plus `rem / limit` of
+ * a millisecond. The emission interval `windowMs / limit` is rarely a whole number of ms; keeping
+ * the remainder as an integer numerator keeps every step exact (no drift), in JS and in Lua.
+ */
+export interface GcraState {
+  ms: number;
+  rem: number;
+}
+
 /** One step: the decision, the state to store and for how long (state is dropped when `ttlMs` is 0). */
 export interface LimiterStep<S> {
   result: RateLimitResult;
@@ -49,7 +59,7 @@ export function resolvePolicy(policy: RateLimitPolicy): ResolvedPolicy {
   if (cost > limit) throw new RangeError(`cost (${cost}) cannot exceed limit (${limit}): it would never be allowed`);
   // Keeps the scaled integer arithmetic below (and in Lua) exact: it needs 2 × limit × windowMs < 2^53.
   if (limit * windowMs > MAX_SCALED) throw new RangeError(`limit × windowMs must not exceed ${MAX_SCALED}`);
-  if (algorithm !== 'sliding-window' && algorithm !== 'token-bucket') throw new RangeError(`unknown rate-limit algorithm ${String(algorithm)}`);
+  if (algorithm !== 'sliding-window' && algorithm !== 'token-bucket' && algorithm !== 'gcra') throw new RangeError(`unknown rate-limit algorithm ${String(algorithm)}`);
   return { limit, windowMs, algorithm, cost };
 }
 
@@ -74,6 +84,7 @@ export function tokenBucketStep(state: TokenBucketState | undefined, now: number
       remaining: Math.floor(level / size),
       resetAt: now + fullInMs,
       retryAfterMs: allowed ? 0 : Math.ceil((price - level) / p.limit),
+      limit: p.limit,
     },
     state: { level, ts: now },
     ttlMs: fullInMs,
@@ -117,8 +128,45 @@ export function slidingWindowStep(state: SlidingWindowState | undefined, now: nu
   if (curr > 0) resetAt = start + 2 * size;
   else if (prev > 0) resetAt = start + size;
   return {
-    result: { allowed, remaining: Math.max(0, Math.floor((p.limit * size - loadW) / size)), resetAt, retryAfterMs },
+    result: { allowed, remaining: Math.max(0, Math.floor((p.limit * size - loadW) / size)), resetAt, retryAfterMs, limit: p.limit },
     state: { win, curr, prev },
     ttlMs: start + 2 * size - now,
+  };
+}
+
+/**
+ * GCRA (generic cell rate algorithm): each unit of cost pushes the theoretical arrival time (TAT)
+ * `windowMs / limit` further; a request is allowed when the TAT it would leave is at most
+ * `windowMs` ahead of now (a burst of `limit`, then one unit per emission interval). Quantities
+ * "ahead of now" are kept scaled by `limit` (ms × limit), integers below `limit × windowMs`.
+ * A denied request leaves the TAT as it was; the state expires when the TAT is in the past.
+ */
+export function gcraStep(state: GcraState | undefined, now: number, p: ResolvedPolicy): LimiterStep<GcraState> {
+  const period = p.limit * p.windowMs;
+  let ms = now;
+  let rem = 0;
+  // TAT = max(stored TAT, now).
+  if (state && (state.ms > now || (state.ms === now && state.rem > 0))) {
+    ms = state.ms;
+    rem = state.rem;
+  }
+  const add = rem + p.cost * p.windowMs;
+  const nextMs = ms + Math.floor(add / p.limit);
+  const nextRem = add % p.limit;
+  const aheadNext = (nextMs - now) * p.limit + nextRem;
+  const allowed = aheadNext <= period;
+  const kept = allowed ? { ms: nextMs, rem: nextRem } : { ms, rem };
+  const ahead = (kept.ms - now) * p.limit + kept.rem;
+  const fullInMs = Math.ceil(ahead / p.limit);
+  return {
+    result: {
+      allowed,
+      remaining: Math.floor((period - ahead) / p.windowMs),
+      resetAt: now + fullInMs,
+      retryAfterMs: allowed ? 0 : Math.ceil((aheadNext - period) / p.limit),
+      limit: p.limit,
+    },
+    state: kept,
+    ttlMs: fullInMs,
   };
 }

@@ -1,7 +1,7 @@
 import type { RateLimitAlgorithm } from '../../src/kv';
 import { sleep, type KvContext } from './helpers';
 
-const ALGORITHMS: RateLimitAlgorithm[] = ['sliding-window', 'token-bucket'];
+const ALGORITHMS: RateLimitAlgorithm[] = ['sliding-window', 'token-bucket', 'gcra'];
 
 export function rateLimitContract(ctx: KvContext): void {
   describe.each(ALGORITHMS)('%s', (algorithm) => {
@@ -13,6 +13,7 @@ export function rateLimitContract(ctx: KvContext): void {
       for (let i = 0; i < 5; i++) results.push(await kv.rateLimit('user:1', policy));
       const after = Date.now();
       expect(results.map((r) => [r.allowed, r.remaining])).toEqual([[true, 2], [true, 1], [true, 0], [false, 0], [false, 0]]);
+      expect(results.every((r) => r.limit === policy.limit)).toBe(true);
       for (const r of results) {
         expect(r.resetAt).toBeGreaterThan(before);
         expect(r.resetAt).toBeLessThanOrEqual(after + 2 * policy.windowMs);
@@ -65,6 +66,18 @@ export function rateLimitContract(ctx: KvContext): void {
       expect(await kv.rateLimit('tokens', { ...policy, cost: 3 })).toMatchObject({ allowed: true, remaining: 2 });
       expect(await kv.rateLimit('tokens', { ...policy, cost: 3 })).toMatchObject({ allowed: false, remaining: 2 });
       expect(await kv.rateLimit('tokens', { ...policy, cost: 2 })).toMatchObject({ allowed: true, remaining: 0 });
+    });
+
+    it('peeks without spending: the answer a spend would get, and nothing changes', async () => {
+      const kv = ctx.kv();
+      const policy = { limit: 3, windowMs: 60_000, algorithm };
+      await kv.rateLimit('peek', policy);
+      const peeked = await kv.rateLimit('peek', { ...policy, peek: true });
+      expect(await kv.rateLimit('peek', { ...policy, peek: true })).toMatchObject({ allowed: peeked.allowed, remaining: peeked.remaining });
+      expect(peeked).toMatchObject({ allowed: true, remaining: 1 });
+      expect(await kv.rateLimit('peek', policy)).toMatchObject({ allowed: true, remaining: 1 });
+      expect(await kv.rateLimit('peek', policy)).toMatchObject({ allowed: true, remaining: 0 });
+      expect(await kv.rateLimit('peek', { ...policy, peek: true })).toMatchObject({ allowed: false, remaining: 0 });
     });
 
     it('keeps keys independent', async () => {

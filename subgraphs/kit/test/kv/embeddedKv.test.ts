@@ -32,7 +32,7 @@ describe('embedded kv on a fake clock', () => {
     const policy = { limit: 10, windowMs: 1000, algorithm: 'token-bucket' as const };
     for (let i = 0; i < 10; i++) await kv.rateLimit('b', policy);
     const denied = await kv.rateLimit('b', policy);
-    expect(denied).toEqual({ allowed: false, remaining: 0, resetAt: clock.now() + 1000, retryAfterMs: 100 });
+    expect(denied).toEqual({ allowed: false, remaining: 0, resetAt: clock.now() + 1000, retryAfterMs: 100, limit: 10 });
     clock.advance(99);
     expect((await kv.rateLimit('b', policy)).allowed).toBe(false);
     clock.advance(1);

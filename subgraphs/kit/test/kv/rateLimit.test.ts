@@ -1,8 +1,8 @@
 import type { RateLimitAlgorithm } from '../../src/kv';
-import { resolvePolicy, slidingWindowStep, tokenBucketStep, type ResolvedPolicy } from '../../src/kv/rateLimit';
+import { gcraStep, resolvePolicy, slidingWindowStep, tokenBucketStep, type GcraState, type ResolvedPolicy } from '../../src/kv/rateLimit';
 import { prng } from './helpers';
 
-type AnyState = Parameters<typeof tokenBucketStep>[0] | Parameters<typeof slidingWindowStep>[0];
+type AnyState = Parameters<typeof tokenBucketStep>[0] | Parameters<typeof slidingWindowStep>[0] | GcraState;
 
 /** Runs one algorithm over a sequence of (time step, cost) requests, as a store would. */
 function limiter(algorithm: RateLimitAlgorithm, p: ResolvedPolicy) {
@@ -11,9 +11,12 @@ function limiter(algorithm: RateLimitAlgorithm, p: ResolvedPolicy) {
   return (now: number, cost: number, commit = true) => {
     const current = now < expiresAt ? state : undefined;
     const policy = { ...p, cost };
-    const step = algorithm === 'token-bucket'
-      ? tokenBucketStep(current as Parameters<typeof tokenBucketStep>[0], now, policy)
-      : slidingWindowStep(current as Parameters<typeof slidingWindowStep>[0], now, policy);
+    const step =
+      algorithm === 'token-bucket'
+        ? tokenBucketStep(current as Parameters<typeof tokenBucketStep>[0], now, policy)
+        : algorithm === 'gcra'
+          ? gcraStep(current as GcraState | undefined, now, policy)
+          : slidingWindowStep(current as Parameters<typeof slidingWindowStep>[0], now, policy);
     if (commit) {
       state = step.state;
       expiresAt = now + step.ttlMs;
@@ -22,7 +25,7 @@ function limiter(algorithm: RateLimitAlgorithm, p: ResolvedPolicy) {
   };
 }
 
-describe.each<RateLimitAlgorithm>(['sliding-window', 'token-bucket'])('rate limiter %s (pure)', (algorithm) => {
+describe.each<RateLimitAlgorithm>(['sliding-window', 'token-bucket', 'gcra'])('rate limiter %s (pure)', (algorithm) => {
   it('denies until exactly now + retryAfterMs, then allows, on random histories', () => {
     const random = prng(7);
     for (let run = 0; run < 200; run++) {
@@ -68,5 +71,37 @@ describe.each<RateLimitAlgorithm>(['sliding-window', 'token-bucket'])('rate limi
     let last = check(1_700_000_000_100, 3);
     last = check(1_700_000_000_200, 2);
     expect(check(last.resetAt, p.limit, false)).toMatchObject({ allowed: true, remaining: 0 });
+  });
+});
+
+describe('GCRA (pure)', () => {
+  it('allows a burst of limit, then one request per emission interval, exactly, with a non-integer interval', () => {
+    // 3 per 1000 ms: the interval is 333.33 ms, which integer-ms arithmetic would round and drift.
+    const p = resolvePolicy({ algorithm: 'gcra', limit: 3, windowMs: 1000 });
+    let state: GcraState | undefined;
+    const at = (now: number) => {
+      const step = gcraStep(state, now, p);
+      state = step.state;
+      return step.result;
+    };
+    const t0 = 1_700_000_000_000;
+    expect([at(t0), at(t0), at(t0), at(t0)].map((r) => r.allowed)).toEqual([true, true, true, false]);
+    // After the burst, 3000 requests at exactly 1000/3 ms apart: all allowed (no accumulated drift)...
+    let allowed = 0;
+    for (let i = 1; i <= 3000; i++) if (at(t0 + Math.ceil((i * 1000) / 3)).allowed) allowed++;
+    expect(allowed).toBe(3000);
+    // ...and one more at the same instant as the last is not.
+    expect(at(t0 + 1_000_000).allowed).toBe(false);
+  });
+
+  it('reports remaining and resetAt as a full bucket would', () => {
+    const p = resolvePolicy({ algorithm: 'gcra', limit: 4, windowMs: 400 });
+    const first = gcraStep(undefined, 1000, p);
+    expect(first.result).toEqual({ allowed: true, remaining: 3, resetAt: 1100, retryAfterMs: 0, limit: 4 });
+    const second = gcraStep(first.state, 1000, { ...p, cost: 3 });
+    expect(second.result).toMatchObject({ allowed: true, remaining: 0, resetAt: 1400 });
+    const denied = gcraStep(second.state, 1050, p);
+    expect(denied.result).toMatchObject({ allowed: false, remaining: 0, retryAfterMs: 50 });
+    expect(denied.state).toEqual(second.state);
   });
 });

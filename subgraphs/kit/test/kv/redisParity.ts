@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { RateLimitAlgorithm } from '../../src/kv';
-import { resolvePolicy, slidingWindowStep, tokenBucketStep, type SlidingWindowState, type TokenBucketState } from '../../src/kv/rateLimit';
+import { gcraStep, resolvePolicy, slidingWindowStep, tokenBucketStep, type GcraState, type SlidingWindowState, type TokenBucketState } from '../../src/kv/rateLimit';
 import { parseRateLimit } from '../../src/kv/redis/replies';
 import { RATE_LIMIT_SCRIPT } from '../../src/kv/redis/scripts';
 import { prng } from './helpers';
@@ -15,7 +15,7 @@ import { REDIS_URL } from './redisSupport';
  * old one both mean a full bucket / empty windows.
  */
 export function rateLimitParitySuite(): void {
-  describe.each<RateLimitAlgorithm>(['sliding-window', 'token-bucket'])('Lua %s limiter = rateLimit.ts', (algorithm) => {
+  describe.each<RateLimitAlgorithm>(['sliding-window', 'token-bucket', 'gcra'])('Lua %s limiter = rateLimit.ts', (algorithm) => {
     let redis: Redis;
     beforeAll(() => {
       redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
@@ -23,12 +23,13 @@ export function rateLimitParitySuite(): void {
     afterAll(() => redis.disconnect());
 
     it('decides identically on random histories', async () => {
-      const random = prng(algorithm === 'token-bucket' ? 3 : 5);
+      const random = prng(algorithm === 'token-bucket' ? 3 : algorithm === 'gcra' ? 9 : 5);
       for (let run = 0; run < 40; run++) {
         const key = `test:parity:${randomUUID()}`;
         const p = resolvePolicy({ algorithm, limit: 1 + Math.floor(random() * 50), windowMs: 5000 + Math.floor(random() * 60_000) });
         let tb: TokenBucketState | undefined;
         let sw: SlidingWindowState | undefined;
+        let gc: GcraState | undefined;
         let now = 1_700_000_000_000 + Math.floor(random() * 1_000_000);
         for (let i = 0; i < 40; i++) {
           now += Math.floor(random() * (p.windowMs / 3));
@@ -37,6 +38,10 @@ export function rateLimitParitySuite(): void {
           if (algorithm === 'token-bucket') {
             const step = tokenBucketStep(tb, now, policy);
             tb = step.state;
+            expected = step.result;
+          } else if (algorithm === 'gcra') {
+            const step = gcraStep(gc, now, policy);
+            gc = step.state;
             expected = step.result;
           } else {
             const step = slidingWindowStep(sw, now, policy);

@@ -129,6 +129,10 @@ export type Mutation = {
    * ADMIN only. An unknown or deleted user is NOT_FOUND; bad amounts or reasons BAD_USER_INPUT.
    */
   grantCredits: Balance;
+  /** Lifts a ban (true if one was active) on every router at once. ADMIN only. */
+  liftRateLimitBan: Scalars['Boolean']['output'];
+  /** Creates or replaces a policy; every router applies it within a second. ADMIN only; bad input is BAD_USER_INPUT and changes nothing. */
+  setRateLimitPolicy: RateLimitPolicy;
 };
 
 
@@ -136,6 +140,16 @@ export type MutationGrantCreditsArgs = {
   credits: Scalars['Int']['input'];
   reason: Scalars['String']['input'];
   userId: Scalars['ID']['input'];
+};
+
+
+export type MutationLiftRateLimitBanArgs = {
+  principal: Scalars['String']['input'];
+};
+
+
+export type MutationSetRateLimitPolicyArgs = {
+  input: RateLimitPolicyInput;
 };
 
 /** Where a page is in its list (Relay cursor connections). */
@@ -155,6 +169,10 @@ export type Query = {
   __typename?: 'Query';
   /** The audit log of balance changes, newest first, of one user or of all. ADMIN only. */
   creditLedger: CreditLedgerConnection;
+  /** Active bans, newest first. ADMIN only. */
+  rateLimitBans: Array<RateLimitBan>;
+  /** Every rate-limit policy in force, defaults and overrides. ADMIN only. */
+  rateLimitPolicies: Array<RateLimitPolicy>;
   /** Every user's usage over a range (same defaults and bounds as `User.usage`). ADMIN only. */
   usageTotals: UsageTotals;
 };
@@ -172,6 +190,97 @@ export type QueryCreditLedgerArgs = {
 export type QueryUsageTotalsArgs = {
   from?: InputMaybe<Scalars['DateTime']['input']>;
   to?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+/** A principal banned for repeated violations (refusals, forged tokens, abusive payloads). */
+export type RateLimitBan = {
+  __typename?: 'RateLimitBan';
+  /** `user:<id>`, `apiKey:<id>` or `ip:<address>`. */
+  principal: Scalars['String']['output'];
+  reason: Scalars['String']['output'];
+  since: Scalars['DateTime']['output'];
+  /** Bans of this principal within 7 days; each doubles the length. */
+  strikes: Scalars['Int']['output'];
+  until: Scalars['DateTime']['output'];
+};
+
+/** What one request spends: 1 per matching root field, the router's static cost, or body KiB. */
+export type RateLimitCost =
+  | 'KIB'
+  | 'REQUEST'
+  | 'STATIC';
+
+/** When the shared kv cannot decide: let the request through (OPEN) or refuse it with UNAVAILABLE (CLOSED). */
+export type RateLimitFailMode =
+  | 'CLOSED'
+  | 'OPEN';
+
+/** Whose budget a request spends: the caller (user, API key, or anonymous IP), the client IP, or the account (e-mail) the operation names. */
+export type RateLimitKey =
+  | 'ACCOUNT'
+  | 'IP'
+  | 'PRINCIPAL';
+
+/** A rate-limit policy as every router enforces it (GCRA: bursts of `limit`, then one unit per `windowMs / limit`). */
+export type RateLimitPolicy = {
+  __typename?: 'RateLimitPolicy';
+  cost: RateLimitCost;
+  disabled: Scalars['Boolean']['output'];
+  failMode: RateLimitFailMode;
+  key: RateLimitKey;
+  limit: Scalars['Int']['output'];
+  /** Unique; shown in the `RateLimit-Policy` response header. */
+  name: Scalars['String']['output'];
+  operationNames: Array<Scalars['String']['output']>;
+  principals: Array<RateLimitPrincipalKind>;
+  /** Root fields it counts; with `operationNames` both empty, every operation of the scope. */
+  rootFields: Array<Scalars['String']['output']>;
+  scope: RateLimitScope;
+  /** DEFAULT (built in) or OVERRIDE (set by an ADMIN). */
+  source: Scalars['String']['output'];
+  windowMs: Scalars['Int']['output'];
+};
+
+export type RateLimitPolicyInput = {
+  cost: RateLimitCost;
+  /** True keeps the policy listed but stops enforcing it (how a default is turned off). */
+  disabled?: InputMaybe<Scalars['Boolean']['input']>;
+  failMode: RateLimitFailMode;
+  key: RateLimitKey;
+  /** 1 to 1,000,000. */
+  limit: Scalars['Int']['input'];
+  /** Lowercase letters, digits and `-`; an existing name replaces that policy (a default included). */
+  name: Scalars['String']['input'];
+  operationNames?: InputMaybe<Array<Scalars['String']['input']>>;
+  principals: Array<RateLimitPrincipalKind>;
+  rootFields?: InputMaybe<Array<Scalars['String']['input']>>;
+  scope: RateLimitScope;
+  /** 1,000 (a second) to 604,800,000 (a week). */
+  windowMs: Scalars['Int']['input'];
+};
+
+/** Who is calling: a signed-in user, an API key, or nobody (keyed by IP address). */
+export type RateLimitPrincipalKind =
+  | 'ANONYMOUS'
+  | 'API_KEY'
+  | 'USER';
+
+/** Which requests a policy counts: queries and mutations, graphql-ws subscribes, or request bytes. */
+export type RateLimitScope =
+  | 'OPERATION'
+  | 'SUBSCRIBE'
+  | 'UPLOAD';
+
+/** Where a user stands against one policy that counts their requests (read without spending anything). */
+export type RateLimitStatus = {
+  __typename?: 'RateLimitStatus';
+  limit: Scalars['Int']['output'];
+  policy: Scalars['String']['output'];
+  /** Units the user may still spend at once. */
+  remaining: Scalars['Int']['output'];
+  /** When the whole `limit` is available again. */
+  resetAt: Scalars['DateTime']['output'];
+  windowMs: Scalars['Int']['output'];
 };
 
 /**
@@ -224,6 +333,8 @@ export type User = {
   /** The user's credits. Only the user themself or an ADMIN may read them (FORBIDDEN otherwise). */
   balance: Balance;
   id: Scalars['ID']['output'];
+  /** The per-user rate limits and where this user stands. Only the user themself or an ADMIN (FORBIDDEN otherwise). */
+  limits: Array<RateLimitStatus>;
   /**
    * The user's usage by model and day, `from` (default 30 days before `to`) to `to` (default now),
    * at most 366 days. Only the user themself or an ADMIN (FORBIDDEN otherwise).
@@ -345,9 +456,18 @@ export type ResolversTypes = ResolversObject<{
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   ModelUsage: ResolverTypeWrapper<ModelUsage>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  PageInfo: ResolverTypeWrapper<PageInfo>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  RateLimitBan: ResolverTypeWrapper<RateLimitBan>;
+  RateLimitCost: RateLimitCost;
+  RateLimitFailMode: RateLimitFailMode;
+  RateLimitKey: RateLimitKey;
+  RateLimitPolicy: ResolverTypeWrapper<RateLimitPolicy>;
+  RateLimitPolicyInput: RateLimitPolicyInput;
+  RateLimitPrincipalKind: RateLimitPrincipalKind;
+  RateLimitScope: RateLimitScope;
+  RateLimitStatus: ResolverTypeWrapper<RateLimitStatus>;
   UsageSummary: ResolverTypeWrapper<UsageSummaryView>;
   UsageTotals: ResolverTypeWrapper<UsageTotalsView>;
   User: ResolverTypeWrapper<UserRef>;
@@ -367,9 +487,13 @@ export type ResolversParentTypes = ResolversObject<{
   DateTime: Scalars['DateTime']['output'];
   ModelUsage: ModelUsage;
   Mutation: Record<PropertyKey, never>;
-  PageInfo: PageInfo;
   Boolean: Scalars['Boolean']['output'];
+  PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
+  RateLimitBan: RateLimitBan;
+  RateLimitPolicy: RateLimitPolicy;
+  RateLimitPolicyInput: RateLimitPolicyInput;
+  RateLimitStatus: RateLimitStatus;
   UsageSummary: UsageSummaryView;
   UsageTotals: UsageTotalsView;
   User: UserRef;
@@ -428,6 +552,8 @@ export type ModelUsageResolvers<ContextType = RateLimitContext, ParentType exten
 
 export type MutationResolvers<ContextType = RateLimitContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   grantCredits?: Resolver<ResolversTypes['Balance'], ParentType, ContextType, RequireFields<MutationGrantCreditsArgs, 'credits' | 'reason' | 'userId'>>;
+  liftRateLimitBan?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationLiftRateLimitBanArgs, 'principal'>>;
+  setRateLimitPolicy?: Resolver<ResolversTypes['RateLimitPolicy'], ParentType, ContextType, RequireFields<MutationSetRateLimitPolicyArgs, 'input'>>;
 }>;
 
 export type PageInfoResolvers<ContextType = RateLimitContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
@@ -439,7 +565,40 @@ export type PageInfoResolvers<ContextType = RateLimitContext, ParentType extends
 
 export type QueryResolvers<ContextType = RateLimitContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   creditLedger?: Resolver<ResolversTypes['CreditLedgerConnection'], ParentType, ContextType, Partial<QueryCreditLedgerArgs>>;
+  rateLimitBans?: Resolver<Array<ResolversTypes['RateLimitBan']>, ParentType, ContextType>;
+  rateLimitPolicies?: Resolver<Array<ResolversTypes['RateLimitPolicy']>, ParentType, ContextType>;
   usageTotals?: Resolver<ResolversTypes['UsageTotals'], ParentType, ContextType, Partial<QueryUsageTotalsArgs>>;
+}>;
+
+export type RateLimitBanResolvers<ContextType = RateLimitContext, ParentType extends ResolversParentTypes['RateLimitBan'] = ResolversParentTypes['RateLimitBan']> = ResolversObject<{
+  principal?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  since?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  strikes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  until?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+}>;
+
+export type RateLimitPolicyResolvers<ContextType = RateLimitContext, ParentType extends ResolversParentTypes['RateLimitPolicy'] = ResolversParentTypes['RateLimitPolicy']> = ResolversObject<{
+  cost?: Resolver<ResolversTypes['RateLimitCost'], ParentType, ContextType>;
+  disabled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  failMode?: Resolver<ResolversTypes['RateLimitFailMode'], ParentType, ContextType>;
+  key?: Resolver<ResolversTypes['RateLimitKey'], ParentType, ContextType>;
+  limit?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  operationNames?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  principals?: Resolver<Array<ResolversTypes['RateLimitPrincipalKind']>, ParentType, ContextType>;
+  rootFields?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  scope?: Resolver<ResolversTypes['RateLimitScope'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  windowMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type RateLimitStatusResolvers<ContextType = RateLimitContext, ParentType extends ResolversParentTypes['RateLimitStatus'] = ResolversParentTypes['RateLimitStatus']> = ResolversObject<{
+  limit?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  policy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  remaining?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  resetAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  windowMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type UsageSummaryResolvers<ContextType = RateLimitContext, ParentType extends ResolversParentTypes['UsageSummary'] = ResolversParentTypes['UsageSummary']> = ResolversObject<{
@@ -468,6 +627,7 @@ export type UserResolvers<ContextType = RateLimitContext, ParentType extends Res
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
   balance?: Resolver<ResolversTypes['Balance'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  limits?: Resolver<Array<ResolversTypes['RateLimitStatus']>, ParentType, ContextType>;
   usage?: Resolver<ResolversTypes['UsageSummary'], ParentType, ContextType, Partial<UserUsageArgs>>;
 }>;
 
@@ -482,6 +642,9 @@ export type Resolvers<ContextType = RateLimitContext> = ResolversObject<{
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RateLimitBan?: RateLimitBanResolvers<ContextType>;
+  RateLimitPolicy?: RateLimitPolicyResolvers<ContextType>;
+  RateLimitStatus?: RateLimitStatusResolvers<ContextType>;
   UsageSummary?: UsageSummaryResolvers<ContextType>;
   UsageTotals?: UsageTotalsResolvers<ContextType>;
   User?: UserResolvers<ContextType>;

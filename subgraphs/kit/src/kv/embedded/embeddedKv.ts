@@ -5,7 +5,7 @@ import type {
   AppendOptions, FollowOptions, IncrOptions, KvStore, MessageHandler, RateLimitPolicy, RateLimitResult, ReadOptions,
   SetOptions, StreamEntry, Unsubscribe,
 } from '../port';
-import { resolvePolicy, slidingWindowStep, tokenBucketStep } from '../rateLimit';
+import { gcraStep, resolvePolicy, slidingWindowStep, tokenBucketStep } from '../rateLimit';
 import { assertInt, assertNonNegativeInt, assertPositiveInt, assertStreamFields } from '../validate';
 import { Keyspace } from './keyspace';
 import { EmbeddedPubSub } from './pubsub';
@@ -112,11 +112,16 @@ class EmbeddedKv implements KvStore {
     const now = this.now();
     if (p.algorithm === 'token-bucket') {
       const step = tokenBucketStep(this.keyspace.lookupKind(key, 'token-bucket')?.state, now, p);
-      this.storeLimiter(key, { kind: 'token-bucket', state: step.state }, now, step.ttlMs);
+      this.storeLimiter(key, { kind: 'token-bucket', state: step.state }, now, step.ttlMs, policy.peek);
+      return step.result;
+    }
+    if (p.algorithm === 'gcra') {
+      const step = gcraStep(this.keyspace.lookupKind(key, 'gcra')?.state, now, p);
+      this.storeLimiter(key, { kind: 'gcra', state: step.state }, now, step.ttlMs, policy.peek);
       return step.result;
     }
     const step = slidingWindowStep(this.keyspace.lookupKind(key, 'sliding-window')?.state, now, p);
-    this.storeLimiter(key, { kind: 'sliding-window', state: step.state }, now, step.ttlMs);
+    this.storeLimiter(key, { kind: 'sliding-window', state: step.state }, now, step.ttlMs, policy.peek);
     return step.result;
   }
 
@@ -158,7 +163,8 @@ class EmbeddedKv implements KvStore {
     return this.pubsub.subscribe(channel, handler);
   }
 
-  private storeLimiter(key: string, value: Parameters<Keyspace['put']>[1], now: number, ttlMs: number): void {
+  private storeLimiter(key: string, value: Parameters<Keyspace['put']>[1], now: number, ttlMs: number, peek = false): void {
+    if (peek) return;
     if (ttlMs > 0) this.keyspace.put(key, value, now + ttlMs);
     else this.keyspace.delete(key);
   }

@@ -1,5 +1,5 @@
 import { KvWrongTypeError } from '../errors';
-import type { SlidingWindowState, TokenBucketState } from '../rateLimit';
+import type { GcraState, SlidingWindowState, TokenBucketState } from '../rateLimit';
 import type { StreamLog } from './streamLog';
 
 /** What a key holds; one namespace for every kind, as in Redis. */
@@ -7,7 +7,8 @@ export type StoredValue =
   | { kind: 'string'; value: string }
   | { kind: 'stream'; log: StreamLog }
   | { kind: 'token-bucket'; state: TokenBucketState }
-  | { kind: 'sliding-window'; state: SlidingWindowState };
+  | { kind: 'sliding-window'; state: SlidingWindowState }
+  | { kind: 'gcra'; state: GcraState };
 
 /** The kinds of value a key can hold. */
 export type ValueKind = StoredValue['kind'];
@@ -97,5 +98,5 @@ export class Keyspace {
 }
 
 function isLimiter(kind: ValueKind): boolean {
-  return kind === 'token-bucket' || kind === 'sliding-window';
+  return kind === 'token-bucket' || kind === 'sliding-window' || kind === 'gcra';
 }

@@ -150,7 +150,7 @@ class RedisKv implements KvStore {
 
   async rateLimit(key: string, policy: RateLimitPolicy): Promise<RateLimitResult> {
     const p = resolvePolicy(policy);
-    const args = [p.algorithm, p.limit, p.windowMs, p.cost, ''];
+    const args = [p.algorithm, p.limit, p.windowMs, p.cost, '', policy.peek ? 1 : 0];
     return parseRateLimit(await this.run(key, (redis) => RATE_LIMIT_SCRIPT.run(redis, [this.key(key)], args)));
   }
 

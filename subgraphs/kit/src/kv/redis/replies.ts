@@ -47,9 +47,9 @@ export function parseInteger(reply: unknown, what: string): number {
 
 /** The rate-limit script's `{ allowed, remaining, resetAt, retryAfterMs }` as an array of integers. */
 export function parseRateLimit(reply: unknown): RateLimitResult {
-  if (!Array.isArray(reply) || reply.length !== 4) throw unexpected('rate-limit reply', reply);
-  const [allowed, remaining, resetAt, retryAfterMs] = reply.map((value: unknown) => parseInteger(value, 'rate-limit field'));
-  return { allowed: allowed === 1, remaining: remaining ?? 0, resetAt: resetAt ?? 0, retryAfterMs: retryAfterMs ?? 0 };
+  if (!Array.isArray(reply) || reply.length !== 5) throw unexpected('rate-limit reply', reply);
+  const [allowed, remaining, resetAt, retryAfterMs, limit] = reply.map((value: unknown) => parseInteger(value, 'rate-limit field'));
+  return { allowed: allowed === 1, remaining: remaining ?? 0, resetAt: resetAt ?? 0, retryAfterMs: retryAfterMs ?? 0, limit: limit ?? 0 };
 }
 
 function unexpected(what: string, value: unknown): Error {

@@ -62,8 +62,8 @@ return value
  * The rate limiters of `rateLimit.ts`, transcribed line by line (the same integer-valued
  * arithmetic in doubles, the same rounding), state in a hash that expires when it no longer matters. Time is the server's TIME
  * unless ARGV[5] gives one (tests only), so every instance sees one clock.
- * KEYS: limiter. ARGV: algorithm, limit, windowMs, cost, now-or-empty.
- * Returns { allowed (0/1), remaining, resetAt, retryAfterMs }.
+ * KEYS: limiter. ARGV: algorithm, limit, windowMs, cost, now-or-empty, peek (1: decide, write nothing).
+ * Returns { allowed (0/1), remaining, resetAt, retryAfterMs, limit }.
  */
 export const RATE_LIMIT_SCRIPT = new LuaScript('rateLimit', `
 local key = KEYS[1]
@@ -94,6 +94,34 @@ if algorithm == 'token-bucket' then
   if not allowed then retry = math.ceil((price - level) / limit) end
   ttl = fullIn
   state = { 'level', num(level), 'ts', num(now) }
+elseif algorithm == 'gcra' then
+  local period = limit * size
+  local ms, rem = now, 0
+  local s = redis.call('HMGET', key, 'ms', 'rem')
+  if s[1] and s[2] then
+    local sm, sr = tonumber(s[1]), tonumber(s[2])
+    if sm > now or (sm == now and sr > 0) then
+      ms = sm
+      rem = sr
+    end
+  end
+  local add = rem + cost * size
+  local nextMs = ms + math.floor(add / limit)
+  local nextRem = add % limit
+  local aheadNext = (nextMs - now) * limit + nextRem
+  allowed = aheadNext <= period
+  if allowed then
+    ms = nextMs
+    rem = nextRem
+  end
+  local ahead = (ms - now) * limit + rem
+  local fullIn = math.ceil(ahead / limit)
+  remaining = math.floor((period - ahead) / size)
+  resetAt = now + fullIn
+  retry = 0
+  if not allowed then retry = math.ceil((aheadNext - period) / limit) end
+  ttl = fullIn
+  state = { 'ms', num(ms), 'rem', num(rem) }
 else
   local win = math.floor(now / size)
   local curr, prev = 0, 0
@@ -128,11 +156,13 @@ else
   ttl = start + 2 * size - now
   state = { 'win', num(win), 'curr', num(curr), 'prev', num(prev) }
 end
-redis.call('DEL', key)
-if ttl > 0 then
-  redis.call('HSET', key, unpack(state))
-  redis.call('PEXPIRE', key, num(ttl))
+if ARGV[6] ~= '1' then
+  redis.call('DEL', key)
+  if ttl > 0 then
+    redis.call('HSET', key, unpack(state))
+    redis.call('PEXPIRE', key, num(ttl))
+  end
 end
 if allowed then allowed = 1 else allowed = 0 end
-return { allowed, remaining, resetAt, retry }
+return { allowed, remaining, resetAt, retry, limit }
 `);

@@ -1,0 +1,20 @@
+import type { RateLimitResult } from '@chatgraph/kit';
+
+/** One policy's decision, as the headers report it. */
+export interface HeaderItem {
+  name: string;
+  windowMs: number;
+  result: RateLimitResult;
+}
+
+/**
+ * The IETF RateLimit header fields, structured-field form of draft-ietf-httpapi-ratelimit-headers-10
+ * (September 2025; the form introduced in -08): `RateLimit-Policy` lists each quota policy as
+ * `"name";q=<quota>;w=<window s>`, `RateLimit` its current state as `"name";r=<remaining>;t=<s until the full quota is back>`.
+ */
+export function rateLimitHeaders(items: readonly HeaderItem[], now: number): Record<string, string> {
+  if (items.length === 0) return {};
+  const policy = items.map((i) => `"${i.name}";q=${i.result.limit};w=${Math.max(1, Math.ceil(i.windowMs / 1000))}`).join(', ');
+  const state = items.map((i) => `"${i.name}";r=${i.result.remaining};t=${Math.max(0, Math.ceil((i.result.resetAt - now) / 1000))}`).join(', ');
+  return { 'ratelimit-policy': policy, ratelimit: state };
+}

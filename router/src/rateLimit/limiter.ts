@@ -1,0 +1,227 @@
+import { accountKey, budgetKey, limitSubject, policyMatches, type BanRegistry, type KvStore, type LimitPolicy, type LimitSubject, type Logger, type PolicyDirectory, type Principal, type RateLimitResult, type ViolationReason } from '@chatgraph/kit';
+import { refusal, type Refusal } from '../refusal';
+import { rateLimitHeaders, type HeaderItem } from './headers';
+import type { RateLimitMetrics } from './metrics';
+import type { RootFieldUse } from './operationFacts';
+
+/** What the limiter needs; the kv, directory and registry are started and stopped by the router. */
+export interface RouterRateLimiterOptions {
+  kv: KvStore;
+  policies: PolicyDirectory;
+  bans: BanRegistry;
+  metrics: RateLimitMetrics;
+  logger: Logger;
+  /** Longest a decision waits for the kv before the policy's fail mode applies. Default 500. */
+  decisionTimeoutMs?: number;
+  now?: () => number;
+}
+
+/** One policy's decision for one request: a result, or the kv failed (`result` undefined). */
+interface Check {
+  policy: LimitPolicy;
+  result?: RateLimitResult;
+}
+
+const KV_ERROR_LOG_INTERVAL_MS = 10_000;
+
+function retryAfterSeconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
+}
+
+/** RATE_LIMITED (429) with `retryAfterSeconds` and a `Retry-After` header. */
+export function rateLimited(message: string, retryMs: number, details: Record<string, unknown> = {}): Refusal {
+  const seconds = retryAfterSeconds(retryMs);
+  return refusal('RATE_LIMITED', message, { ...details, retryAfterSeconds: seconds }, 429, { 'retry-after': String(seconds) });
+}
+
+/**
+ * Decides every rate limit of the router, before any subgraph is called: GCRA in the shared kv
+ * (a Lua script on Redis, so N routers spend one budget), the policies of the directory, bans of
+ * the registry. Each decision costs one kv call per matching policy, issued together; a ban
+ * lookup is usually served from the registry's one-second cache.
+ */
+export class RouterRateLimiter {
+  private readonly now: () => number;
+  private lastKvErrorLog = 0;
+
+  constructor(readonly options: RouterRateLimiterOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Starts a request's gate: its ban lookup and the policies that need nothing but the caller (decided meanwhile). */
+  open(principal: Principal, address: string, bodyBytes: number): RequestGate {
+    return new RequestGate(this, limitSubject(principal, address), bodyBytes);
+  }
+
+  /** The decision for starting one subscription (graphql-ws `subscribe`): undefined when allowed. */
+  async subscribe(principal: Principal, address: string): Promise<Refusal | undefined> {
+    const subject = limitSubject(principal, address);
+    const [banned, checks] = await Promise.all([this.banRefusal(subject), this.decide(subject, this.matching('subscribe', subject, [], undefined), () => 1)]);
+    return banned ?? this.refusalOf(subject, checks);
+  }
+
+  /** Counts a violation against the subject (fire and forget: a kv failure is logged, never the request's). */
+  violation(subject: LimitSubject, reason: ViolationReason, weight = 1): void {
+    this.options.bans.violation(subject.principal, reason, weight).then(
+      (ban) => {
+        if (ban) this.options.metrics.bans.inc({ reason });
+      },
+      (err: unknown) => this.kvFailed('bans', err),
+    );
+  }
+
+  /** Enabled policies of `scope` counting this request. */
+  matching(scope: LimitPolicy['scope'], subject: LimitSubject, rootFields: readonly string[], operationName: string | undefined): LimitPolicy[] {
+    return this.options.policies.policies().filter((p) => policyMatches(p, scope, subject.kind, rootFields, operationName));
+  }
+
+  /** Spends `costOf(policy)` of each policy's budget (a cost of 0 spends and decides nothing), together. */
+  async decide(subject: LimitSubject, policies: readonly LimitPolicy[], costOf: (policy: LimitPolicy) => number | Array<{ account: string; cost: number }>): Promise<Check[]> {
+    const calls: Array<Promise<Check>> = [];
+    for (const policy of policies) {
+      const cost = costOf(policy);
+      const spends = typeof cost === 'number' ? [{ account: undefined, cost }] : cost;
+      for (const spend of spends) {
+        const key = budgetKey(policy, subject, spend.account);
+        if (key === undefined || spend.cost <= 0) continue;
+        calls.push(this.spend(policy, key, Math.min(spend.cost, policy.limit)));
+      }
+    }
+    return Promise.all(calls);
+  }
+
+  /** The refusal for these decisions (the first denial, or a fail-closed kv failure), counting a violation; undefined when all allowed. */
+  refusalOf(subject: LimitSubject, checks: readonly Check[]): Refusal | undefined {
+    let denied: Check | undefined;
+    for (const check of checks) {
+      if (!check.result && check.policy.failMode === 'closed') {
+        return refusal('UNAVAILABLE', 'Rate limits cannot be checked right now; try again shortly', { retryAfterSeconds: 1, policy: check.policy.name }, 503, { 'retry-after': '1' });
+      }
+      if (check.result && !check.result.allowed && (!denied?.result || check.result.retryAfterMs > denied.result.retryAfterMs)) denied = check;
+    }
+    if (!denied?.result) return undefined;
+    // Only refusals of the caller's own budget count toward its ban: an account-keyed refusal
+    // (someone guessing one account's password) must not ban the address everyone behind a
+    // shared NAT uses (LibreChat issue #3915); the account's limit already stops the guessing.
+    if (denied.policy.key !== 'account') this.violation(subject, 'rate-limited');
+    const { name } = denied.policy;
+    return rateLimited(`Too many requests (policy "${name}"); try again later`, denied.result.retryAfterMs, { policy: name });
+  }
+
+  /** RATE_LIMITED when the subject is banned (a kv failure lets it through: bans are a deterrent, budgets the guarantee). */
+  async banRefusal(subject: LimitSubject): Promise<Refusal | undefined> {
+    let ban;
+    try {
+      ban = await this.options.bans.banOf(subject.principal);
+    } catch (err) {
+      this.kvFailed('bans', err);
+      return undefined;
+    }
+    if (!ban) return undefined;
+    this.options.metrics.bannedRequests.inc({ kind: subject.kind });
+    return rateLimited('Too many refused requests: temporarily banned; try again later', ban.until - this.now(), { banned: true });
+  }
+
+  headers(checks: readonly Check[]): Record<string, string> {
+    const items: HeaderItem[] = [];
+    const seen = new Set<string>();
+    for (const check of checks) {
+      if (!check.result || seen.has(check.policy.name)) continue;
+      seen.add(check.policy.name);
+      items.push({ name: check.policy.name, windowMs: check.policy.windowMs, result: check.result });
+    }
+    return rateLimitHeaders(items, this.now());
+  }
+
+  private async spend(policy: LimitPolicy, key: string, cost: number): Promise<Check> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // A Redis that is reconnecting queues commands for seconds: a request waits this long at most.
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('rate-limit decision timed out')), this.options.decisionTimeoutMs ?? 500);
+      });
+      const result = await Promise.race([this.options.kv.rateLimit(key, { algorithm: 'gcra', limit: policy.limit, windowMs: policy.windowMs, cost }), timeout]);
+      this.options.metrics.decisions.inc({ policy: policy.name, outcome: result.allowed ? 'allowed' : 'refused' });
+      return { policy, result };
+    } catch (err) {
+      this.options.metrics.decisions.inc({ policy: policy.name, outcome: 'error' });
+      this.options.metrics.kvErrors.inc({ policy: policy.name, fail_mode: policy.failMode });
+      this.kvFailed(policy.name, err, policy.failMode);
+      return { policy };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** One log line per 10 s at most while the kv is down: the metric counts every occurrence. */
+  private kvFailed(policy: string, err: unknown, failMode?: LimitPolicy['failMode']): void {
+    const now = this.now();
+    if (now - this.lastKvErrorLog < KV_ERROR_LOG_INTERVAL_MS) return;
+    this.lastKvErrorLog = now;
+    this.options.logger.error({ err, policy, failMode }, failMode === 'closed' ? 'rate-limit kv unavailable: requests of fail-closed policies are refused' : 'rate-limit kv unavailable: requests are let through unlimited');
+  }
+}
+
+/**
+ * One HTTP request (or graphql-ws query/mutation) on its way through the router. Opened once the
+ * caller is authenticated: the ban lookup and the caller-wide policies start at once and are
+ * decided while the pipeline parses; `operation()` adds the policies that need the operation
+ * (root fields, static cost, the account named) right before execution, and `finish()` gives the
+ * refusal, if any, and the headers every answer carries.
+ */
+export class RequestGate {
+  private readonly early: Promise<[Refusal | undefined, Check[]]>;
+  private late: Check[] = [];
+  private operated = false;
+
+  constructor(
+    private readonly limiter: RouterRateLimiter,
+    readonly subject: LimitSubject,
+    bodyBytes: number,
+  ) {
+    const callerWide = limiter.matching('operation', subject, [], undefined).filter((p) => !p.rootFields && !p.operationNames && p.cost === 'request' && p.key !== 'account');
+    const uploads = limiter.matching('upload', subject, [], undefined);
+    const kib = Math.floor(bodyBytes / 1024);
+    this.early = Promise.all([limiter.banRefusal(subject), limiter.decide(subject, [...callerWide, ...uploads], (p) => (p.scope === 'upload' ? kib : 1))]);
+    // Never an unhandled rejection if the request ends before anyone awaits it (decide() does not reject).
+    this.early.catch(() => undefined);
+  }
+
+  /** The operation's own policies, decided with the caller-wide ones: the refusal, or undefined to execute. */
+  async operation(uses: readonly RootFieldUse[], operationName: string | undefined, staticCost: number): Promise<Refusal | undefined> {
+    const names = uses.map((u) => u.name);
+    const policies = this.limiter.matching('operation', this.subject, names, operationName).filter((p) => p.rootFields || p.operationNames || p.cost !== 'request' || p.key === 'account');
+    const [[banned, early], late] = await Promise.all([
+      this.early,
+      this.limiter.decide(this.subject, policies, (p) => {
+        const counted = p.rootFields ? uses.filter((u) => p.rootFields?.includes(u.name)) : uses;
+        if (p.key === 'account') {
+          const perAccount = new Map<string, number>();
+          for (const use of counted) if (use.email) perAccount.set(accountKey(use.email), (perAccount.get(accountKey(use.email)) ?? 0) + 1);
+          return [...perAccount].map(([account, cost]) => ({ account, cost }));
+        }
+        if (p.cost === 'static') return Math.max(1, staticCost);
+        return p.rootFields ? counted.length : 1;
+      }),
+    ]);
+    this.late = late;
+    this.operated = true;
+    return banned ?? this.limiter.refusalOf(this.subject, [...early, ...late]);
+  }
+
+  /** Counts a violation of this request's subject (e.g. an abusive payload). */
+  violation(reason: ViolationReason, weight: number): void {
+    this.limiter.violation(this.subject, reason, weight);
+  }
+
+  /**
+   * Once the pipeline is done: the headers, and — when the pipeline answered before `operation()`
+   * (a refusal of its own, e.g. a syntax error) — the ban or caller-wide refusal that replaces its
+   * answer: a client over its limit is told so, whatever else was wrong with its request.
+   */
+  async finish(): Promise<{ refusal?: Refusal; headers: Record<string, string> }> {
+    const [banned, early] = await this.early;
+    const refusalNow = this.operated ? undefined : (banned ?? this.limiter.refusalOf(this.subject, early));
+    return { refusal: refusalNow, headers: this.limiter.headers([...early, ...this.late]) };
+  }
+}
