@@ -14,7 +14,7 @@ import { register } from './liveChatScenarios';
 import { startTestStack, type TestStack } from './distributedStack';
 import { ChatLoad, type Followed } from './faults/chatLoad';
 import { startPrivateServers, type PrivateServers } from './faults/privateServers';
-import { countPhase, readWhole, sameStream, settleOutcomes, wellFormed, type PhaseCounts } from './faults/verify';
+import { countPhase, describeDifference, readWhole, sameStream, settleOutcomes, wellFormed, type PhaseCounts } from './faults/verify';
 
 /** Unref'd: the drain timeout raced in afterAll must not keep jest waiting once the suite is done. */
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
@@ -154,13 +154,16 @@ describe('faults on the real servers, every service in its own process', () => {
     const mismatched: string[] = [];
     for (const f of resumed) {
       const whole = await readWhole(routersUp()[0] as string, f.ack, 10_000);
-      if (!sameStream(f.chunks, whole)) mismatched.push(f.ack.streamId);
+      if (sameStream(f.chunks, whole)) continue;
+      mismatched.push(f.ack.streamId);
+      note(`${f.ack.phase}: resumed stream ${f.ack.streamId} differs from the stream read again: ${describeDifference(f.chunks, whole)}`);
     }
 
     const lines = counts.map(
       (c) =>
         `  ${c.phase.padEnd(34)} acknowledged ${String(c.acknowledged).padStart(3)}  present after ${String(c.presentAfter).padStart(3)}  stuck ${c.stuck}` +
-        `  | not acknowledged ${c.unacknowledged}, COMPLETE ${c.complete}, FAILED ${c.failed}; streams followed ${c.streamsFollowed}, cut by the fault ${cut.get(c.phase)?.length ?? 0}, resumed with after ${c.streamsResumed}, broken ${c.streamsBroken}`,
+        `  | not acknowledged ${c.unacknowledged}, COMPLETE ${c.complete}, FAILED ${c.failed}; streams followed ${c.streamsFollowed}, cut by the fault ${cut.get(c.phase)?.length ?? 0}, resumed with after ${c.streamsResumed}, broken ${c.streamsBroken}` +
+        (load.refusals.has(c.phase) ? `\n  ${''.padEnd(34)} not acknowledged because: ${[...(load.refusals.get(c.phase) ?? [])].map(([why, n]) => `${why} ${n}`).join(', ')}` : ''),
     );
     const total = counts.reduce((sum, c) => ({ acknowledged: sum.acknowledged + c.acknowledged, present: sum.present + c.presentAfter, stuck: sum.stuck + c.stuck }), { acknowledged: 0, present: 0, stuck: 0 });
     process.stdout.write(

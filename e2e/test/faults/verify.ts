@@ -84,6 +84,14 @@ export function sameStream(received: Chunk[], whole: Chunk[]): boolean {
   return JSON.stringify(streamed(received)) === JSON.stringify(streamed(whole));
 }
 
+/** The first chunk where a resumed stream and the stream read again differ, for the CI log. */
+export function describeDifference(received: Chunk[], whole: Chunk[]): string {
+  const [a, b] = [streamed(received), streamed(whole)];
+  const at = a.findIndex((chunk, i) => JSON.stringify(chunk) !== JSON.stringify(b[i]));
+  const i = at === -1 ? Math.min(a.length, b.length) : at;
+  return `${a.length} chunks received, ${b.length} read again; first difference at #${i + 1}: received ${JSON.stringify(a[i] ?? null)}, read again ${JSON.stringify(b[i] ?? null)}`;
+}
+
 /** The figures printed per fault. */
 export interface PhaseCounts {
   phase: string;
