@@ -15,7 +15,7 @@ import { register } from './liveChatScenarios';
 import { startTestStack, type TestStack } from './distributedStack';
 import { ChatLoad, type Followed } from './faults/chatLoad';
 import { startPrivateServers, type PrivateServers } from './faults/privateServers';
-import { countPhase, describeDifference, readWhole, sameStream, settleOutcomes, wellFormed, type PhaseCounts } from './faults/verify';
+import { countPhase, describeDifference, finalIsFresh, readWhole, sameStream, settleOutcomes, wellFormed, type PhaseCounts } from './faults/verify';
 
 /** Unref'd: the drain timeout raced in afterAll must not keep jest waiting once the suite is done. */
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
@@ -155,6 +155,11 @@ describe('faults on the real servers, every service in its own process', () => {
       if (sameStream(f.chunks, whole)) continue;
       mismatched.push(f.ack.streamId);
       note(`${f.ack.phase}: resumed stream ${f.ack.streamId} differs from the stream read again: ${describeDifference(f.chunks, whole)}`);
+    }
+
+    for (const f of load.followed.filter((followed) => !finalIsFresh(followed.chunks))) {
+      const last = f.chunks.at(-1);
+      note(`${f.ack.phase}: stream ${f.ack.streamId} ended with a stale done chunk: status ${String(last?.status)}, message ${JSON.stringify(last?.message ?? null)}, resumed ${f.resumes} times`);
     }
 
     const lines = counts.map(
