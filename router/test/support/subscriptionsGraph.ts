@@ -56,6 +56,7 @@ export interface Chunk {
   seq: number;
   delta: string;
   message: { id: string } | null;
+  done?: boolean;
 }
 
 type Item = { kind: 'chunk'; chunk: Chunk } | { kind: 'end' } | { kind: 'fail'; code: 'FORBIDDEN' | 'NOT_FOUND' };
