@@ -9,8 +9,12 @@
  * until the relay has published every `message.completed` too. Embedded store always; a
  * MongoDB-compatible server too when `MONGO_URL` is set (its database is left behind).
  *
+ * `BENCH_PROFILE=1` also prints where the time goes: the slowest store operations by collection,
+ * method and filter shape (ids masked), averaged.
+ *
  *   pnpm bench:completions
  *   MONGO_URL=mongodb://127.0.0.1:27027 pnpm bench:completions
+ *   MONGO_URL=mongodb://127.0.0.1:27027 BENCH_EXISTING=2000 BENCH_COMPLETIONS=100 BENCH_PROFILE=1 pnpm bench:completions
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,7 +46,52 @@ function completedDelivery(answer: MessageDoc, offset: number): EventDelivery {
   return { topic: aiGenerationV1.topic, partition: offset % CONCURRENCY, offset: String(offset), key: answer.conversationId, event, headers: {}, groupId: 'bench', attempt: 1 };
 }
 
+/** Time spent per store operation shape (BENCH_PROFILE=1). */
+const timings = new Map<string, { count: number; ms: number }>();
+
+/** The operation's shape: collection, method and its first argument with ids masked. */
+function shapeOf(collection: string, method: string, first: unknown): string {
+  const argument = JSON.stringify(first) ?? '';
+  return `${collection}.${method} ${argument.replace(/"[A-Za-z0-9_:.-]{16,}"/g, '"…"').slice(0, 100)}`;
+}
+
+/** Wraps every collection the store hands out so each call's time is added to `timings`. */
+function profile(store: DocumentStore): void {
+  const collection = store.collection.bind(store);
+  store.collection = ((spec: Parameters<DocumentStore['collection']>[0]) => {
+    const target = collection(spec) as unknown as Record<string, unknown>;
+    return new Proxy(target, {
+      get(object, property) {
+        const value = object[property as string];
+        if (typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          const started = performance.now();
+          try {
+            return await (value as (...a: unknown[]) => Promise<unknown>).apply(object, args);
+          } finally {
+            const key = shapeOf(spec.name, String(property), args[0]);
+            const entry = timings.get(key) ?? { count: 0, ms: 0 };
+            entry.count++;
+            entry.ms += performance.now() - started;
+            timings.set(key, entry);
+          }
+        };
+      },
+    });
+  }) as unknown as DocumentStore['collection'];
+}
+
+function printProfile(): void {
+  const total = [...timings.values()].reduce((sum, t) => sum + t.ms, 0);
+  console.log('  where the store time went (slowest shapes; operations overlap, 3 at a time):');
+  for (const [shape, t] of [...timings].sort((a, b) => b[1].ms - a[1].ms).slice(0, 10)) {
+    console.log(`    ${((t.ms / total) * 100).toFixed(0).padStart(3)} %  ${(t.ms / t.count).toFixed(1).padStart(8)} ms x ${String(t.count).padStart(5)}  ${shape}`);
+  }
+  timings.clear();
+}
+
 async function measure(name: string, store: DocumentStore, busDir: string): Promise<void> {
+  if (process.env.BENCH_PROFILE === '1') profile(store);
   const logger = createLogger({ name: 'bench', level: 'silent' });
   const collections = conversationCollections(store);
   const bus = createEmbeddedEventBus({ dataDir: busDir, logger });
@@ -86,6 +135,7 @@ async function measure(name: string, store: DocumentStore, busDir: string): Prom
     console.log(`  applied   ${(COMPLETIONS / applied).toFixed(0).padStart(7)} completions/s   (${COMPLETIONS} in ${applied.toFixed(2)} s)`);
     console.log(`  published ${(COMPLETIONS / published).toFixed(0).padStart(7)} completions/s   (message.completed all out after ${published.toFixed(2)} s)`);
     console.log(`  CPU       ${(((cpu.user + cpu.system) / 1e6 / published) * 100).toFixed(0).padStart(7)} % of one core`);
+    if (process.env.BENCH_PROFILE === '1') printProfile();
   } finally {
     await relay.stop();
     await bus.stop();

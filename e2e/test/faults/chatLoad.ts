@@ -66,6 +66,8 @@ export class ChatLoad {
   readonly followed: Followed[] = [];
   /** Sends refused or lost (not acknowledged), per phase. */
   readonly unacknowledged = new Map<string, number>();
+  /** Why sends were not acknowledged, per phase: the error code (or how the request failed) and how often. */
+  readonly refusals = new Map<string, Map<string, number>>();
   private running = false;
   private loops: Array<Promise<void>> = [];
   private follows: Array<Promise<void>> = [];
@@ -105,27 +107,31 @@ export class ChatLoad {
       const phase = this.phase;
       const content = `user ${user} message ${n} during ${phase}: tell me about resilient systems`;
       const sent = await this.send(token, content);
-      if (sent) {
+      if (typeof sent !== 'string') {
         const ack: Ack = { phase, token, content, conversationId: sent.conversation.id, assistantMessageId: sent.assistantMessage.id, streamId: sent.streamId };
         this.acks.push(ack);
         this.follows.push(this.follow(ack));
       } else {
         this.unacknowledged.set(phase, (this.unacknowledged.get(phase) ?? 0) + 1);
+        const reasons = this.refusals.get(phase) ?? new Map<string, number>();
+        reasons.set(sent, (reasons.get(sent) ?? 0) + 1);
+        this.refusals.set(phase, reasons);
       }
       await sleep(this.options.sendIntervalMs);
     }
   }
 
-  /** One `sendMessage`; undefined unless the server acknowledged it. */
-  private async send(token: string, content: string): Promise<Sent | undefined> {
+  /** One `sendMessage`: what the server acknowledged, or why it was not (an error code, a timeout…). */
+  private async send(token: string, content: string): Promise<Sent | string> {
     const url = this.router();
-    if (!url) return undefined;
+    if (!url) return 'no router up';
     try {
       const res = await Promise.race([gql<{ sendMessage: Sent }>(url, token, SEND, { input: { content } }), sleep(15_000).then(() => undefined)]);
-      return res?.data?.sendMessage ?? undefined;
+      if (!res) return 'no answer within 15 s';
+      return res.data?.sendMessage ?? String(res.errors?.[0]?.extensions?.code ?? 'no data');
     } catch {
       // The router went away mid-request: not acknowledged.
-      return undefined;
+      return 'request failed';
     }
   }
 

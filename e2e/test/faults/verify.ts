@@ -1,8 +1,8 @@
 /**
  * What the fault-injection suite checks once the faults are over: every acknowledged message is
  * stored (the user's message and its assistant answer), no answer stays `PENDING`/`STREAMING`,
- * and every followed stream is whole (seq 1..n, no gap, no duplicate, `done` last), counted per
- * fault.
+ * every followed stream is whole (seq 1..n, no gap, no duplicate, `done` last) and its `done`
+ * chunk carries the finished message, counted per fault.
  */
 import { gql, streamed, watch, wsClient, type Chunk } from '../liveChatScenarios';
 import type { Ack, Followed } from './chatLoad';
@@ -84,6 +84,14 @@ export function sameStream(received: Chunk[], whole: Chunk[]): boolean {
   return JSON.stringify(streamed(received)) === JSON.stringify(streamed(whole));
 }
 
+/** The first chunk where a resumed stream and the stream read again differ, for the CI log. */
+export function describeDifference(received: Chunk[], whole: Chunk[]): string {
+  const [a, b] = [streamed(received), streamed(whole)];
+  const at = a.findIndex((chunk, i) => JSON.stringify(chunk) !== JSON.stringify(b[i]));
+  const i = at === -1 ? Math.min(a.length, b.length) : at;
+  return `${a.length} chunks received, ${b.length} read again; first difference at #${i + 1}: received ${JSON.stringify(a[i] ?? null)}, read again ${JSON.stringify(b[i] ?? null)}`;
+}
+
 /** The figures printed per fault. */
 export interface PhaseCounts {
   phase: string;
@@ -100,6 +108,15 @@ export interface PhaseCounts {
   streamsResumed: number;
   /** Streams with a gap, a duplicate seq, or no `done` chunk. */
   streamsBroken: number;
+  /** `done` chunks whose `message` is missing or not yet the finished one (status other than the chunk's). */
+  staleFinal: number;
+}
+
+/** Whether a stream's `done` chunk carries its finished message (the contract of docs/subscriptions.md). */
+export function finalIsFresh(chunks: Chunk[]): boolean {
+  const last = chunks.at(-1);
+  if (!last?.done) return true;
+  return last.message !== null && last.message.status === last.status;
 }
 
 export function countPhase(phase: string, outcomes: Outcome[], followed: Followed[], unacknowledged: number): PhaseCounts {
@@ -116,5 +133,6 @@ export function countPhase(phase: string, outcomes: Outcome[], followed: Followe
     streamsFollowed: streams.length,
     streamsResumed: streams.filter((f) => f.resumes > 0).length,
     streamsBroken: streams.filter((f) => !wellFormed(f.chunks)).length,
+    staleFinal: streams.filter((f) => !finalIsFresh(f.chunks)).length,
   };
 }

@@ -28,9 +28,11 @@ export interface HydrationRequest {
 export async function hydrateEvent(planner: SubscriptionPlanner, plan: SubscriptionPlan, event: UpstreamEvent, request: HydrationRequest): Promise<ExecutionResult> {
   const { prepared } = request;
   if (!prepared.document) throw new Error('hydrating an event of an invalid document');
-  // Merging `_entities` results writes into the event's objects, which other clients share.
-  const data = plan.hydrates ? structuredClone(event.data) : event.data;
-  const eventSource: GraphQLDataSource = { process: async () => ({ data, errors: event.errors as GraphQLFormattedError[] | undefined }) };
+  // Merging `_entities` results writes into the event's objects, which other clients share (and
+  // which a retry below needs unchanged): each execution gets its own copy.
+  const eventSource: GraphQLDataSource = {
+    process: async () => ({ data: plan.hydrates ? structuredClone(event.data) : event.data, errors: event.errors as GraphQLFormattedError[] | undefined }),
+  };
   const requestContext: GatewayRequestContext = {
     request: { query: prepared.source, operationName: request.operationName, variables: request.variables },
     document: prepared.document,
@@ -47,6 +49,29 @@ export async function hydrateEvent(planner: SubscriptionPlanner, plan: Subscript
     overallCachePolicy: undefined,
   };
   const serviceMap = { ...planner.dataSources, [EVENT_SERVICE]: eventSource };
-  const result = await executeQueryPlan(plan.perEvent, serviceMap, requestContext, plan.operationContext, planner.supergraphSchema, planner.apiSchema);
-  return result as ExecutionResult;
+  const execute = async (): Promise<ExecutionResult> =>
+    (await executeQueryPlan(plan.perEvent, serviceMap, requestContext, plan.operationContext, planner.supergraphSchema, planner.apiSchema)) as ExecutionResult;
+  // The final event of a stream (`done: true`, as `messageStream`'s last chunk) whose entities'
+  // owner cannot be reached (restarting) waits for it, bounded, as streaming waits out an outage
+  // before it releases that chunk: served at once, its entity would be null and a normalized
+  // client cache would keep that (docs/subscriptions.md). Other events are not held: tokens queued
+  // behind a held first chunk would pile up. The event's own errors (from the subgraph that sent
+  // it) do not change by fetching again.
+  let result = await execute();
+  const retries = plan.hydrates && isFinal(event) && !event.errors?.length ? UNAVAILABLE_RETRY_DELAYS_MS : [];
+  for (const delayMs of retries) {
+    if (!result.errors?.some((error) => error.extensions?.code === 'UNAVAILABLE')) break;
+    await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+    result = await execute();
+  }
+  return result;
 }
+
+/** Whether the event's root field says it is the stream's last (`done: true`). */
+function isFinal(event: UpstreamEvent): boolean {
+  const data = event.data as Record<string, unknown> | null | undefined;
+  return Object.values(data ?? {}).some((root) => root !== null && typeof root === 'object' && (root as { done?: unknown }).done === true);
+}
+
+/** Pauses before re-fetching an event's entities from an unreachable owner (about 30 s in all). */
+const UNAVAILABLE_RETRY_DELAYS_MS = [250, 500, 1_000, 2_000, 4_000, 4_000, 4_000, 4_000, 5_000, 5_000];

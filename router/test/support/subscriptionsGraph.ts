@@ -17,6 +17,8 @@ export const STREAMING_SDL = /* GraphQL */ `
     delta: String!
     "Set on the first and the last chunk only, as the real stream does."
     message: Message
+    "True on the last chunk, as the real stream's."
+    done: Boolean
     "The principal the streaming subgraph received for this subscription, as JSON."
     principal: String!
   }
@@ -54,6 +56,7 @@ export interface Chunk {
   seq: number;
   delta: string;
   message: { id: string } | null;
+  done?: boolean;
 }
 
 type Item = { kind: 'chunk'; chunk: Chunk } | { kind: 'end' } | { kind: 'fail'; code: 'FORBIDDEN' | 'NOT_FOUND' };
@@ -197,12 +200,15 @@ export interface TestChat {
   /** `_entities` representations of Message resolved, in total. */
   readonly resolved: { messages: number };
   setStatus(messageId: string, status: string): void;
+  /** While true, resolving a Message fails UNAVAILABLE (its store is down); `resolved` still counts. */
+  unavailable: boolean;
   stop(): Promise<void>;
 }
 
 export async function startTestChat(options: { signingSecret: string; logger: Logger }): Promise<TestChat> {
   const statuses = new Map<string, string>();
   const resolved = { messages: 0 };
+  const state = { unavailable: false };
   const who = (principal: Principal): string => (principal.kind === 'user' ? principal.userId : principal.kind);
   const subgraph = createSubgraph<RequestContext>({
     name: 'chat',
@@ -215,6 +221,7 @@ export async function startTestChat(options: { signingSecret: string; logger: Lo
       Message: {
         __resolveReference: (ref: { id: string }, ctx: RequestContext) => {
           resolved.messages++;
+          if (state.unavailable) throw codedError('UNAVAILABLE', 'A dependency is unavailable, try again');
           return {
             id: ref.id,
             status: statuses.get(ref.id) ?? 'STREAMING',
@@ -241,6 +248,12 @@ export async function startTestChat(options: { signingSecret: string; logger: Lo
     graphqlUrl: `${url}/graphql`,
     resolved,
     setStatus: (messageId, status) => statuses.set(messageId, status),
+    get unavailable() {
+      return state.unavailable;
+    },
+    set unavailable(value: boolean) {
+      state.unavailable = value;
+    },
     stop: () => subgraph.stop(),
   };
 }

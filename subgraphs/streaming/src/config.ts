@@ -1,4 +1,5 @@
 import { ConfigError, int, kvStoreConfigSpec, loadConfig, oneOf, port, str, type ConfigOf } from '@chatgraph/kit';
+import { DEFAULT_FINAL_CHUNK_WAIT_MS } from './outcomeApplied';
 
 /**
  * Every environment variable streaming reads, with its parser and description. Exported so the
@@ -16,10 +17,10 @@ export const streamingConfigSpec = {
     max: 600_000,
   }),
   FINAL_CHUNK_WAIT_MS: int({
-    description: 'Longest hold of a stream\'s `done` chunk until conversation has marked the outcome applied (so the `message` hydrated on it is the finished one); after it the chunk goes out anyway, counted in `streaming_final_chunk_wait_expired_total`. 0 disables the hold',
-    default: 5_000,
+    description: 'Longest hold of a stream\'s `done` chunk until conversation has marked the outcome applied (so the `message` hydrated on it is the finished one). Normally the marker comes within milliseconds; the bound is what a Kafka, document-store or conversation outage may take, which the chunk waits out. After it the chunk goes out anyway, counted in `streaming_final_chunk_wait_expired_total`. 0 disables the hold',
+    default: DEFAULT_FINAL_CHUNK_WAIT_MS,
     min: 0,
-    max: 60_000,
+    max: 600_000,
   }),
   STOP_REQUEST_TTL_MS: int({
     description: 'How long the stop flag of `stopGeneration` is kept, so a generation that starts (or looks) later still stops',

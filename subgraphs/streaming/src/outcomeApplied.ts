@@ -7,9 +7,23 @@ import { tokenStreamAppliedKey } from '@chatgraph/schema';
  * the outcome from Kafka some milliseconds later; released at once, the final chunk would carry
  * the old copy (STREAMING, empty content, the old title) and a normalized client cache would keep
  * it. conversation appends a marker to `tokenStreamAppliedKey` once the outcome is applied: the
- * chunk waits for it, bounded, because a missing marker (conversation down, a kv failure on its
- * side) must delay the end of a stream, never hold it forever.
+ * chunk waits for it, bounded, because a missing marker must delay the end of a stream, never
+ * hold it forever.
+ *
+ * The bound is long on purpose (`DEFAULT_FINAL_CHUNK_WAIT_MS`): the marker is missing when
+ * conversation cannot apply the outcome (Kafka, the document store or conversation itself is
+ * down), and a `done` chunk released then carries the old copy of the message (`STREAMING`, empty
+ * content) or, with the document store down, no message at all, which a normalized client cache
+ * keeps as the final state. Held, the client has every token already and gets `done` with the
+ * finished message as soon as the owner has it; a client that leaves and resumes with `after`
+ * waits for the same marker. The hold is short whenever it can be: at once when the marker
+ * exists, ended by a kv failure (streaming could not see the marker either), by the client leaving
+ * and by shutdown. A marker lost while the outcome was applied (conversation's kv write failed)
+ * costs the full bound; conversation retries that write so this stays rare.
  */
+
+/** FINAL_CHUNK_WAIT_MS's default: longer than a restart of Kafka, the document store or conversation. */
+export const DEFAULT_FINAL_CHUNK_WAIT_MS = 120_000;
 
 /** How a wait ended: the marker was there (or came), the bound passed, or the reader went away. */
 export type OutcomeWait = 'applied' | 'timeout' | 'aborted';

@@ -4,7 +4,7 @@ import { GENERATION_CONTROL_CHANNEL, tokenStreamKey, tokenStreamStopKey, type Ge
 import { lastSeqOf, listActiveStreams, type ActiveStreamView } from './activeStreams';
 import { ChunkStream } from './chunkStream';
 import type { StreamChunkView } from './chunks';
-import { waitForOutcomeApplied } from './outcomeApplied';
+import { DEFAULT_FINAL_CHUNK_WAIT_MS, waitForOutcomeApplied } from './outcomeApplied';
 import type { StreamOwnership } from './ownership';
 import { lookUpStream, waitForStart } from './streamLookup';
 import { parseAfter, parseStreamId } from './streamArgs';
@@ -22,7 +22,7 @@ export interface StreamingServiceOptions {
   onGap?(missed: number): void;
   /**
    * Longest hold of a `done` chunk while conversation has not marked the outcome applied
-   * (FINAL_CHUNK_WAIT_MS); after it the chunk goes out anyway. Default 5000.
+   * (FINAL_CHUNK_WAIT_MS); after it the chunk goes out anyway. Default `DEFAULT_FINAL_CHUNK_WAIT_MS`.
    */
   finalChunkWaitMs?: number;
   /** Told of every `done` chunk released because the wait expired (the message may show stale). */
@@ -124,11 +124,12 @@ export class StreamingService {
 
   /**
    * Holds a `done` chunk until conversation has applied the outcome (so the router hydrates the
-   * finished message on it), at most `finalChunkWaitMs`; a timeout or a kv failure releases it,
-   * counted and logged.
+   * finished message on it), at most `finalChunkWaitMs`, which is long enough to wait out an
+   * outage of conversation or of what it needs (outcomeApplied.ts says why); a timeout or a kv
+   * failure releases it, counted and logged.
    */
   private async awaitOutcomeApplied(streamId: string, signal: AbortSignal, log: Logger): Promise<void> {
-    const timeoutMs = this.options.finalChunkWaitMs ?? 5_000;
+    const timeoutMs = this.options.finalChunkWaitMs ?? DEFAULT_FINAL_CHUNK_WAIT_MS;
     try {
       const result = await waitForOutcomeApplied(this.kv, streamId, { timeoutMs, signal: AbortSignal.any([signal, this.closing.signal]) });
       if (result !== 'timeout') return;

@@ -43,8 +43,23 @@ export function duplicateIndexName(error: unknown, known: readonly string[]): st
   return [...known].sort((a, b) => b.length - a.length).find((name) => sqlite.endsWith(`_${name}`));
 }
 
+/**
+ * What a bulk write error wraps: the driver puts a failure that is not a write error (the
+ * connection closed mid-write, the pool cleared) in a `MongoBulkWriteError`, keeping the original
+ * as `errorResponse`. Only the first failure of an outage is labelled `ResetPool`; the errors of
+ * connections already stale by then (others in flight when the server went away) carry no label,
+ * so without looking inside they read as an unknown server error, and clients got INTERNAL.
+ */
+function wrappedBy(error: unknown): unknown {
+  if (!(error instanceof MongoError)) return undefined;
+  const inner = (error as { errorResponse?: unknown }).errorResponse ?? error.cause;
+  return inner instanceof Error && inner !== error ? inner : undefined;
+}
+
 /** True when the error says the server cannot be reached now (as opposed to a refused request). */
-export function isUnavailable(error: unknown): boolean {
+export function isUnavailable(error: unknown, depth = 0): boolean {
+  const inner = wrappedBy(error);
+  if (inner !== undefined && depth < 3 && isUnavailable(inner, depth + 1)) return true;
   if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError) return true;
   if (error instanceof MongoTopologyClosedError || error instanceof MongoNotConnectedError) return true;
   // mongoose wraps the initial connection's selection failure in its own class.

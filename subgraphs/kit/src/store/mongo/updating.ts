@@ -6,7 +6,7 @@ import { newRevision, REVISION_FIELD, toServer } from './documents';
 import { draftUpdate, draftUpsert, type UpdateOutcome } from '../drafts';
 import { isDuplicateKey } from './driverErrors';
 import { insertDocuments } from './inserting';
-import { pinnedId, readIds, readOne, withId } from './reads';
+import { pinnedId, readById, readIds } from './reads';
 
 /**
  * Single-document updates: read the document, apply the update in memory with the port's shared
@@ -38,7 +38,7 @@ const GONE = Symbol('gone');
 const CHANGED = Symbol('changed');
 
 async function updateIfMatching(ctx: CollectionContext, filter: Filter, id: string, update: Update): Promise<UpdateOutcome | typeof GONE | typeof CHANGED> {
-  const read = await readOne(ctx, withId(filter, id));
+  const read = await readById(ctx, id, filter);
   if (!read) return GONE;
   const current = read.doc;
   const unchanged: UpdateOutcome = { matched: true, modified: false, before: current, after: current };
