@@ -159,7 +159,7 @@ export function describeHttpStreams(name: string, target: () => HttpStreamTarget
       expect((await stream.ended).error).toBeUndefined();
       expectWellFormed(stream.chunks);
       const done = stream.chunks.at(-1);
-      expect(done).toMatchObject({ done: true, status: 'COMPLETE', finishReason: 'stop', message: { id: sent.assistantMessage.id, status: 'COMPLETE', content: textOf(stream.chunks) } });
+      expect(done).toMatchObject({ done: true, status: 'COMPLETE', finishReason: 'STOP', message: { id: sent.assistantMessage.id, status: 'COMPLETE', content: textOf(stream.chunks) } });
       const stored = await finalAnswer(url, ada, sent.assistantMessage.id, timeoutMs);
       expect(stored).toMatchObject({ status: 'COMPLETE', content: textOf(stream.chunks) });
     });

@@ -1,4 +1,4 @@
-import { oneOf, optional, port, str, type ConfigOf } from '@chatgraph/kit';
+import { eventBusConfigSpec, oneOf, optional, port, str, type ConfigOf } from '@chatgraph/kit';
 
 /**
  * What `pnpm start` (every service in one process) reads. Service-specific variables
@@ -14,6 +14,9 @@ export const EMBEDDED_CONFIG_SPEC = {
       minLength: 32,
     }),
   ),
+  // The shared event log's retention (the one-process launcher creates that bus itself).
+  EVENT_RETENTION_MS: eventBusConfigSpec.EVENT_RETENTION_MS,
+  EVENT_RETENTION_MIN_RECORDS: eventBusConfigSpec.EVENT_RETENTION_MIN_RECORDS,
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { description: 'Minimum level of log lines', default: 'info' }),
 };
 

@@ -72,7 +72,11 @@ export async function startEmbedded(
   try {
     let bus = adapters.bus;
     if (!bus) {
-      const embeddedBus = createEmbeddedEventBus({ dataDir: path.join(config.DATA_DIR, 'events'), logger: loggerFor('event-bus') });
+      const embeddedBus = createEmbeddedEventBus({
+        dataDir: path.join(config.DATA_DIR, 'events'),
+        logger: loggerFor('event-bus'),
+        retention: { retentionMs: config.EVENT_RETENTION_MS, minRecords: config.EVENT_RETENTION_MIN_RECORDS },
+      });
       await refuseStartUnless('event bus', `event log (${path.join(config.DATA_DIR, 'events')})`, () => embeddedBus.start());
       cleanups.push(() => embeddedBus.stop());
       bus = embeddedBus;
