@@ -197,63 +197,91 @@ export type RateLimitBan = {
   __typename?: 'RateLimitBan';
   /** `user:<id>`, `apiKey:<id>` or `ip:<address>`. */
   principal: Scalars['String']['output'];
+  /** What the violations were (e.g. repeated rate-limit refusals). */
   reason: Scalars['String']['output'];
+  /** When the ban began. */
   since: Scalars['DateTime']['output'];
   /** Bans of this principal within 7 days; each doubles the length. */
   strikes: Scalars['Int']['output'];
+  /** When the ban ends by itself (unless an ADMIN lifts it sooner). */
   until: Scalars['DateTime']['output'];
 };
 
 /** What one request spends: 1 per matching root field, the router's static cost, or body KiB. */
 export type RateLimitCost =
+  /** 1 per KiB of request body. */
   | 'KIB'
+  /** 1 per matching root field. */
   | 'REQUEST'
+  /** The router's static cost of the operation (an expensive query spends more). */
   | 'STATIC';
 
 /** When the shared kv cannot decide: let the request through (OPEN) or refuse it with UNAVAILABLE (CLOSED). */
 export type RateLimitFailMode =
+  /** Refuse the request with UNAVAILABLE and `Retry-After: 1`. */
   | 'CLOSED'
+  /** Let the request through (and log and count the kv error). */
   | 'OPEN';
 
 /** Whose budget a request spends: the caller (user, API key, or anonymous IP), the client IP, or the account (e-mail) the operation names. */
 export type RateLimitKey =
+  /** The account (e-mail address) the operation names, e.g. in `login`. */
   | 'ACCOUNT'
+  /** The client IP address, whoever calls. */
   | 'IP'
+  /** The caller: its user, API key or (anonymous) IP address. */
   | 'PRINCIPAL';
 
 /** A rate-limit policy as every router enforces it (GCRA: bursts of `limit`, then one unit per `windowMs / limit`). */
 export type RateLimitPolicy = {
   __typename?: 'RateLimitPolicy';
+  /** What one request spends. */
   cost: RateLimitCost;
+  /** True: listed but not enforced. */
   disabled: Scalars['Boolean']['output'];
+  /** What happens when the shared kv cannot decide. */
   failMode: RateLimitFailMode;
+  /** Whose budget a request spends. */
   key: RateLimitKey;
+  /** Units a budget holds (the burst). */
   limit: Scalars['Int']['output'];
   /** Unique; shown in the `RateLimit-Policy` response header. */
   name: Scalars['String']['output'];
+  /** Operation names it counts (in addition to `rootFields`). */
   operationNames: Array<Scalars['String']['output']>;
+  /** The kinds of caller it applies to. */
   principals: Array<RateLimitPrincipalKind>;
   /** Root fields it counts; with `operationNames` both empty, every operation of the scope. */
   rootFields: Array<Scalars['String']['output']>;
+  /** Which requests it counts. */
   scope: RateLimitScope;
   /** DEFAULT (built in) or OVERRIDE (set by an ADMIN). */
   source: Scalars['String']['output'];
+  /** Time in ms for a spent budget to refill completely. */
   windowMs: Scalars['Int']['output'];
 };
 
+/** A policy to create, or to replace by name. */
 export type RateLimitPolicyInput = {
+  /** What one request spends. */
   cost: RateLimitCost;
   /** True keeps the policy listed but stops enforcing it (how a default is turned off). */
   disabled?: InputMaybe<Scalars['Boolean']['input']>;
+  /** What happens when the shared kv cannot decide. */
   failMode: RateLimitFailMode;
+  /** Whose budget a request spends. */
   key: RateLimitKey;
   /** 1 to 1,000,000. */
   limit: Scalars['Int']['input'];
   /** Lowercase letters, digits and `-`; an existing name replaces that policy (a default included). */
   name: Scalars['String']['input'];
+  /** Operation names it counts. */
   operationNames?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** The kinds of caller it applies to (at least one). */
   principals: Array<RateLimitPrincipalKind>;
+  /** Root fields it counts (with `operationNames` both empty: every operation of the scope). */
   rootFields?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Which requests it counts. */
   scope: RateLimitScope;
   /** 1,000 (a second) to 604,800,000 (a week). */
   windowMs: Scalars['Int']['input'];
@@ -261,25 +289,34 @@ export type RateLimitPolicyInput = {
 
 /** Who is calling: a signed-in user, an API key, or nobody (keyed by IP address). */
 export type RateLimitPrincipalKind =
+  /** A caller without credentials (keyed by IP address). */
   | 'ANONYMOUS'
+  /** A caller authenticated by an API key. */
   | 'API_KEY'
+  /** A signed-in user (access token). */
   | 'USER';
 
 /** Which requests a policy counts: queries and mutations, graphql-ws subscribes, or request bytes. */
 export type RateLimitScope =
+  /** Queries and mutations (over HTTP or a socket). */
   | 'OPERATION'
+  /** Subscriptions started (graphql-ws, SSE, multipart). */
   | 'SUBSCRIBE'
+  /** Request bodies, counted in KiB. */
   | 'UPLOAD';
 
 /** Where a user stands against one policy that counts their requests (read without spending anything). */
 export type RateLimitStatus = {
   __typename?: 'RateLimitStatus';
+  /** Units the budget holds. */
   limit: Scalars['Int']['output'];
+  /** The policy's name (as in the `RateLimit-Policy` header). */
   policy: Scalars['String']['output'];
   /** Units the user may still spend at once. */
   remaining: Scalars['Int']['output'];
   /** When the whole `limit` is available again. */
   resetAt: Scalars['DateTime']['output'];
+  /** Time in ms for a spent budget to refill completely. */
   windowMs: Scalars['Int']['output'];
 };
 
