@@ -58,7 +58,9 @@ it('a bulk insert whose connection closes mid-write fails UNAVAILABLE, also afte
   const nextRequest = proxy.freezeWhenSent(1);
   const read = collection.count({});
   (await nextRequest).cut();
-  expect(await read).toBe(1);
+  // The read answers (retried on a new connection); it may already see the bulk insert's first
+  // batches, which the server committed before the frozen one.
+  expect(await read).toBeGreaterThanOrEqual(1);
   connection.cut();
   const error = await bulk;
   expect(error).toBeInstanceOf(DocumentStoreUnavailableError);
