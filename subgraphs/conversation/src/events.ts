@@ -83,7 +83,11 @@ export function generationResultHandler(deps: HandlerDeps) {
     const fields = completion(event, current, now());
     const update = updateWithOutbox({ $set: fields }, [messageCompleted({ ...current, ...fields })]);
     const applied = await once.updateOnce(collections.messages, { _id: messageId, conversationId, status: { $in: OPEN_STATUSES }, _deleted: { $ne: true } }, update);
-    if (applied) deps.eventsQueued();
+    if (!applied) return;
+    // The message is final now and carries the event's marker: a redelivery finds it final and
+    // changes nothing, so the separate processed marker (a second durable write) is not needed.
+    once.recordedInDocument();
+    deps.eventsQueued();
   });
   // Requests are ai-gateway's to act on: skipped before the idempotency bookkeeping, which would
   // otherwise write a processed marker per generation for nothing.
