@@ -112,7 +112,7 @@ async function measure(name: string, store: DocumentStore, busDir: string): Prom
     }
     if (batch.length > 0) await collections.messages.insertMany(batch.splice(0));
     relay.start();
-    const handler = generationResultHandler({ store, collections, logger, now: () => new Date(), eventsQueued: () => relay.notify() });
+    const handler = generationResultHandler({ store, collections, logger, now: () => new Date(), eventsQueued: (hint) => relay.notify(hint) });
     const deliveries = answers.slice(0, COMPLETIONS).map((answer, i) => completedDelivery(answer, i));
 
     const started = process.hrtime.bigint();

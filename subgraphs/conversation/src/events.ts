@@ -1,4 +1,4 @@
-import { idempotentHandler, updateWithOutbox, type DocumentStore, type EventBus, type EventDelivery, type Logger, type Subscription } from '@chatgraph/kit';
+import { idempotentHandler, updateWithOutbox, type DocumentStore, type EventBus, type EventDelivery, type Logger, type OutboxHint, type Subscription } from '@chatgraph/kit';
 import { aiGenerationV1, conversationConversationV1, conversationMessageV1, type AiGenerationEvent } from '@chatgraph/schema';
 import { conversationUpdated, messageCompleted } from './outboxEvents';
 import type { ConversationCollections, MessageDoc } from './store';
@@ -34,7 +34,8 @@ interface HandlerDeps {
   collections: ConversationCollections;
   logger: Logger;
   now: () => Date;
-  eventsQueued: () => void;
+  /** Wakes the outbox relay; the hint names the document written, so the relay needs no scan. */
+  eventsQueued: (hint?: OutboxHint) => void;
   /** Runs after an event was handled (or found handled): marks outcomes applied (outcomeApplied.ts). */
   afterHandled?: (delivery: EventDelivery) => Promise<void>;
 }
@@ -83,7 +84,11 @@ export function generationResultHandler(deps: HandlerDeps) {
     const fields = completion(event, current, now());
     const update = updateWithOutbox({ $set: fields }, [messageCompleted({ ...current, ...fields })]);
     const applied = await once.updateOnce(collections.messages, { _id: messageId, conversationId, status: { $in: OPEN_STATUSES }, _deleted: { $ne: true } }, update);
-    if (applied) deps.eventsQueued();
+    if (!applied) return;
+    // The message is final now and carries the event's marker: a redelivery finds it final and
+    // changes nothing, so the separate processed marker (a second durable write) is not needed.
+    once.recordedInDocument();
+    deps.eventsQueued({ collection: collections.messages.name, id: messageId });
   });
   // Requests are ai-gateway's to act on: skipped before the idempotency bookkeeping, which would
   // otherwise write a processed marker per generation for nothing.

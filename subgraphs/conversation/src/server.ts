@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createSubgraph, OutboxRelay, watchConsumerLag, type DocumentStore, type EventBus, type KvStore, type Logger, type Subgraph, type Subscription } from '@chatgraph/kit';
+import { createSubgraph, OutboxRelay, watchConsumerLag, type DocumentStore, type EventBus, type KvStore, type Logger, type OutboxHint, type Subgraph, type Subscription } from '@chatgraph/kit';
 import { refuseStartUnless } from '@chatgraph/kit';
 import type { ConversationConfig } from './config';
 import type { ConversationContext } from './context';
@@ -56,7 +56,7 @@ export function buildConversation(deps: ConversationDeps): Conversation {
   const now = deps.now ?? (() => new Date());
   const collections = conversationCollections(store);
   const relay = new OutboxRelay({ bus, collections: [collections.conversations, collections.messages], logger, pollIntervalMs: deps.relayPollMs });
-  const eventsQueued = (): void => relay.notify();
+  const eventsQueued = (hint?: OutboxHint): void => relay.notify(hint);
   const models = new ModelCatalogView(store);
   const balances = new CreditBalanceView(store);
   const service = new ConversationService({ collections, defaultModel: config.DEFAULT_MODEL, contextTokenBudget: config.CONTEXT_TOKEN_BUDGET,

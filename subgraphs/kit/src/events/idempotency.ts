@@ -67,6 +67,13 @@ export interface Once {
    * hold for a document being created.
    */
   updateOnce<T extends StoredDocument & AppliedEventsFields>(collection: Collection<T>, filter: Filter, update: Update): Promise<boolean>;
+  /**
+   * Declares that this delivery's whole effect was one `updateOnce` that applied: the event is
+   * already recorded in that document, so the separate `processed_events` marker is skipped (one
+   * durable write less on a hot path). A redelivery then runs the handler again, which must find
+   * the effect done by itself (the document's state or its `_appliedEvents` marker).
+   */
+  recordedInDocument(): void;
 }
 
 /** A handler given the delivery and the tools to apply its effects once. */
@@ -84,8 +91,12 @@ export function idempotentHandler(store: DocumentStore, groupId: string, handler
     const eventId = delivery.event.id;
     const marker = `${groupId}:${eventId}`;
     if (await processed.findById(marker)) return;
+    let recorded = false;
     const once: Once = {
       marker,
+      recordedInDocument() {
+        recorded = true;
+      },
       async updateOnce(collection, filter, update) {
         if (update.$push && '_appliedEvents' in update.$push) throw new Error('the update already pushes to _appliedEvents');
         const guarded = { ...filter, _appliedEvents: { $ne: marker } };
@@ -94,6 +105,7 @@ export function idempotentHandler(store: DocumentStore, groupId: string, handler
       },
     };
     await handler(delivery, once);
+    if (recorded) return;
     try {
       await processed.insertOne({ _id: marker, groupId, eventId, processedAt: new Date() });
     } catch (error) {

@@ -10,6 +10,6 @@ export type { RetentionPolicy } from './embedded/eventDb';
 export { createKafkaEventBus, type KafkaEventBusOptions } from './kafka/kafkaEventBus';
 export type { KafkaConsumerTuning } from './kafka/kafkaSubscription';
 export * from './outbox';
-export { OutboxRelay, type OutboxRelayOptions } from './relay';
+export { OutboxRelay, type OutboxHint, type OutboxRelayOptions } from './relay';
 export { watchConsumerLag } from './lagMetrics';
 export * from './idempotency';

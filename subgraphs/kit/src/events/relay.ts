@@ -13,10 +13,26 @@ export interface OutboxRelayOptions {
   logger?: Logger;
   /** Scan interval when nobody calls `notify()` (default 1 s): picks up writes of other processes. */
   pollIntervalMs?: number;
+  /**
+   * Longest time between two scans while hinted notifications keep the relay busy (default
+   * 10 x `pollIntervalMs`): a scan still picks up what other processes (or a crashed one) left.
+   */
+  scanIntervalMs?: number;
   /** Documents read per collection per pass (default 100). */
   batchSize?: number;
   /** Wait between passes while publishing fails (default 200 ms doubling up to 10 s). */
   backoff?: Partial<BackoffOptions>;
+}
+
+/**
+ * Which document just got outbox entries: `notify(hint)` lets the relay fetch it by key instead of
+ * scanning the collection (on FerretDB a scan reads and decodes every document; a key lookup does not).
+ */
+export interface OutboxHint {
+  /** The collection's name (`Collection.name`). */
+  collection: string;
+  /** The document's `_id`. */
+  id: string;
 }
 
 interface Pending {
@@ -42,7 +58,8 @@ function unpublishable(entry: OutboxEvent): string | undefined {
 
 /**
  * Publishes outbox entries and removes them from their documents. A pass reads documents with
- * pending entries, publishes them per topic in document order (so each key's events keep their
+ * pending entries (by key when every notification since the last pass named its document, else
+ * by scanning each collection), publishes them per topic in document order (so each key's events keep their
  * order), then `$pull`s exactly the published ids. A crash between publish and pull publishes
  * those events again: delivery is at-least-once and consumers deduplicate on the event id. Several
  * relays (replicas) may run at once with the same outcome. While the bus is down, passes fail
@@ -51,8 +68,14 @@ function unpublishable(entry: OutboxEvent): string | undefined {
 export class OutboxRelay {
   private readonly logger: Logger;
   private readonly pollIntervalMs: number;
+  private readonly scanIntervalMs: number;
   private readonly batchSize: number;
   private readonly backoff: BackoffOptions;
+  /** Documents named by `notify(hint)` since the last pass, per collection, in notification order. */
+  private hints = new Map<string, Set<string>>();
+  /** The next pass scans every collection: at start, after an unhinted notify, a failure or an idle poll. */
+  private scanDue = true;
+  private lastScanAt = 0;
   private loop: Promise<void> | undefined;
   private stopped = false;
   private wake: (() => void) | undefined;
@@ -63,6 +86,7 @@ export class OutboxRelay {
   constructor(private readonly options: OutboxRelayOptions) {
     this.logger = options.logger ?? createLogger({ name: 'outbox-relay', level: 'silent' });
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.scanIntervalMs = options.scanIntervalMs ?? 10 * this.pollIntervalMs;
     this.batchSize = options.batchSize ?? 100;
     this.backoff = { initialMs: 200, maxMs: 10_000, multiplier: 2, ...options.backoff };
   }
@@ -73,8 +97,17 @@ export class OutboxRelay {
     this.loop ??= this.run();
   }
 
-  /** Asks for a pass now, e.g. right after a local write with events. */
-  notify(): void {
+  /**
+   * Asks for a pass now, e.g. right after a local write with events. With a `hint` naming the
+   * written document the pass looks it up by key; without one the pass scans every collection.
+   */
+  notify(hint?: OutboxHint): void {
+    if (hint) {
+      const ids = this.hints.get(hint.collection) ?? new Set<string>();
+      this.hints.set(hint.collection, ids.add(hint.id));
+    } else {
+      this.scanDue = true;
+    }
     this.woken = true;
     this.wake?.();
   }
@@ -88,7 +121,7 @@ export class OutboxRelay {
 
   /** Publishes everything pending now; rejects if publishing fails (the entries stay pending). */
   async drain(): Promise<void> {
-    while ((await this.pass()) > 0);
+    while ((await this.pass(true)) > 0);
   }
 
   private async run(): Promise<void> {
@@ -104,45 +137,79 @@ export class OutboxRelay {
       }
       if (this.stopped) break;
       if (failures > 0) await this.sleep(backoffDelay(this.backoff, failures), false);
-      else if (published === 0) await this.sleep(this.pollIntervalMs, true);
+      // An idle poll that nobody cut short scans: it is how other processes' writes are found.
+      else if (published === 0 && !(await this.sleep(this.pollIntervalMs, true))) this.scanDue = true;
     }
   }
 
-  /** Waits `ms`, or less when stopped (or, if `wakeable`, when notified since the last pass started). */
-  private sleep(ms: number, wakeable: boolean): Promise<void> {
+  /**
+   * Waits `ms`, or less when stopped (or, if `wakeable`, when notified since the last pass
+   * started). Resolves true when cut short, false when the full time passed.
+   */
+  private sleep(ms: number, wakeable: boolean): Promise<boolean> {
     if (this.stopped || (wakeable && this.woken)) {
       this.woken = false;
-      return Promise.resolve();
+      return Promise.resolve(true);
     }
-    return new Promise<void>((resolve) => {
-      const finish = (): void => {
+    return new Promise<boolean>((resolve) => {
+      const finish = (woken: boolean): void => {
         clearTimeout(timer);
         this.wake = undefined;
         if (wakeable) this.woken = false;
-        resolve();
+        resolve(woken);
       };
-      const timer = setTimeout(finish, ms);
+      const timer = setTimeout(() => finish(false), ms);
       this.wake = () => {
-        if (this.stopped || wakeable) finish();
+        if (this.stopped || wakeable) finish(true);
       };
     });
   }
 
-  /** One pass over every collection; returns how many events it published. */
-  private pass(): Promise<number> {
+  /** One pass over every collection (a scan if `scan`, or one is due); returns how many events it published. */
+  private pass(scan = false): Promise<number> {
     // Collections are passed over concurrently: one collection's round trips never delay another's
     // events (each collection keeps its own order; a topic written from two collections has no
     // order between them, as Kafka gives none across producers either).
     const run = this.passes.then(async () => {
-      const counts = await Promise.all(this.options.collections.map((collection) => this.passOver(collection)));
-      return counts.reduce((sum, n) => sum + n, 0);
+      const scanning = scan || this.scanDue || Date.now() - this.lastScanAt >= this.scanIntervalMs;
+      const hints = this.hints;
+      this.hints = new Map();
+      if (scanning) {
+        this.scanDue = false;
+        this.lastScanAt = Date.now();
+      }
+      try {
+        const counts = await Promise.all(this.options.collections.map((collection) => this.passOver(collection, scanning, hints.get(collection.name))));
+        return counts.reduce((sum, n) => sum + n, 0);
+      } catch (error) {
+        // What this pass did not settle is found by the next pass's scan, in the collection's order.
+        this.scanDue = true;
+        throw error;
+      }
     });
     this.passes = run.catch(() => undefined);
     return run;
   }
 
-  private async passOver(collection: Collection<OutboxDocument>): Promise<number> {
-    const docs = await collection.find(PENDING_OUTBOX, { limit: this.batchSize });
+  /**
+   * The documents with pending entries a pass handles: a scan's batch, or the hinted documents
+   * looked up one key at a time (`findByIds` would be an `$in`, which FerretDB answers by a scan).
+   */
+  private async pendingDocs(collection: Collection<OutboxDocument>, scanning: boolean, hinted: ReadonlySet<string> | undefined): Promise<OutboxDocument[]> {
+    if (scanning) {
+      const docs = await collection.find(PENDING_OUTBOX, { limit: this.batchSize });
+      // A full batch may leave more behind: scan again next pass. Hinted documents are in the
+      // scan's range, so the scans reach them too.
+      if (docs.length >= this.batchSize) this.scanDue = true;
+      return docs;
+    }
+    if (!hinted || hinted.size === 0) return [];
+    const docs = await Promise.all([...hinted].map((id) => collection.findById(id)));
+    return docs.filter((doc): doc is OutboxDocument => doc !== null && (doc._outbox?.length ?? 0) > 0);
+  }
+
+  private async passOver(collection: Collection<OutboxDocument>, scanning: boolean, hinted: ReadonlySet<string> | undefined): Promise<number> {
+    const docs = await this.pendingDocs(collection, scanning, hinted);
     const byTopic = new Map<string, Pending[]>();
     const parked: Parked[] = [];
     for (const doc of docs) {
