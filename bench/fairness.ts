@@ -3,8 +3,8 @@
  * its own process (`pnpm start`'s launcher, default settings, the built-in demo model). User A
  * floods `sendMessage` from `FLOOD_CLIENTS` concurrent clients (default 50), each request starting
  * a new conversation, for `FLOOD_SECONDS` (default 5) before B starts and on until B is done.
- * Then user B sends `B_TURNS` messages (default 3), one after another, each timed from sending
- * `sendMessage` to the first token on `messageStream` (graphql-ws through the router), given up
+ * Then user B sends `B_TURNS` messages (default 3), each once the previous answer is done, each
+ * timed from sending `sendMessage` to the first token on `messageStream` (graphql-ws through the router), given up
  * after `B_WAIT_SECONDS` (default 60). Printed: A's requests accepted and refused (by code and
  * why: banned, the policy, the admission reason), the stack's CPU per A request while flooding
  * (from /proc), then B's times (the first one includes opening B's socket under the flood). Figures include the load generator, which shares the machine.
@@ -69,22 +69,30 @@ async function register(url: string, email: string): Promise<string> {
   return token;
 }
 
-/** Resolves when the stream's first non-empty token arrives; resubscribes if the stream ends before it (not started yet). */
-async function firstToken(client: Client, streamId: string, deadline: number): Promise<boolean> {
+/**
+ * Follows the stream to its end and returns when its first non-empty token arrived
+ * (`performance.now()`), or undefined if none came before `deadline`; resubscribes if the stream
+ * ends before its first token (not started yet). Waiting for the end matters: B sends its next
+ * message once the answer is done, as a chat client does, so a turn never waits for B's own
+ * earlier answers (MAX_RUNNING_GENERATIONS_PER_USER), only for the flood.
+ */
+async function answer(client: Client, streamId: string, deadline: number): Promise<number | undefined> {
+  let firstAt: number | undefined;
   while (Date.now() < deadline) {
-    const got = await new Promise<'token' | 'ended'>((resolve) => {
+    const ended = await new Promise<'done' | 'ended'>((resolve) => {
       const unsubscribe = client.subscribe<{ messageStream: { delta: string; done: boolean } }>(
         { query: STREAM, variables: { streamId } },
         {
           next: (result) => {
             const chunk = result.data?.messageStream;
-            if (chunk && (chunk.delta.length > 0 || chunk.done)) {
+            if (chunk && firstAt === undefined && (chunk.delta.length > 0 || chunk.done)) firstAt = performance.now();
+            if (chunk?.done) {
               unsubscribe();
-              resolve('token');
+              resolve('done');
             }
           },
           error: () => resolve('ended'),
-          complete: () => resolve('ended'),
+          complete: () => resolve(firstAt === undefined ? 'ended' : 'done'),
         },
       );
       setTimeout(() => {
@@ -92,10 +100,10 @@ async function firstToken(client: Client, streamId: string, deadline: number): P
         resolve('ended');
       }, Math.max(0, deadline - Date.now())).unref();
     });
-    if (got === 'token') return true;
+    if (ended === 'done' || firstAt !== undefined) return firstAt;
     await sleep(100);
   }
-  return false;
+  return firstAt;
 }
 
 async function main(): Promise<void> {
@@ -137,10 +145,10 @@ async function main(): Promise<void> {
         continue;
       }
       const accepted = performance.now() - started;
-      const ok = await firstToken(client, streamId, Date.now() + B_WAIT_SECONDS * 1000);
+      const firstAt = await answer(client, streamId, Date.now() + B_WAIT_SECONDS * 1000);
       // The first turn also opens B's socket (connect + authenticated connection_init) under the flood.
       const socket = turn === 0 && connectedAt > 0 ? `, socket ready after ${(connectedAt - started).toFixed(0)} ms` : '';
-      times.push(ok ? `${(performance.now() - started).toFixed(0)} ms (sendMessage answered after ${accepted.toFixed(0)} ms${socket})` : `no token within ${B_WAIT_SECONDS} s`);
+      times.push(firstAt !== undefined ? `${(firstAt - started).toFixed(0)} ms (sendMessage answered after ${accepted.toFixed(0)} ms${socket})` : `no token within ${B_WAIT_SECONDS} s`);
     }
     flooding = false;
     await Promise.all(flood);
