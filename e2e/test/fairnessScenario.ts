@@ -3,7 +3,8 @@
  * floods `sendMessage` from many clients at once, across new conversations; beyond
  * MAX_OPEN_GENERATIONS_PER_USER they are refused RATE_LIMITED. User B then sends one message,
  * and ai-gateway (one generation slot, so generations run strictly one after another) starts B's
- * answer before A's queued ones. B's answer streams to `done` and is stored COMPLETE.
+ * answer before A's queued ones, while A keeps flooding (every further request refused). B's
+ * answer streams to `done` and is stored COMPLETE.
  *
  * Order is what is asserted, not time: the statuses are polled through the router, and when B's
  * answer is first seen started, A's queued answers must all still be PENDING. Before the fix
@@ -17,8 +18,11 @@ const CAP = 3;
 const FLOOD = 24;
 const SEND = 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { conversation { id } assistantMessage { id } streamId } }';
 
-/** The services' settings the scenario needs: a small cap and one generation slot. */
-export const FAIRNESS_ENV = { MAX_OPEN_GENERATIONS_PER_USER: String(CAP), MAX_CONCURRENT_GENERATIONS: '1', DRAIN_TIMEOUT_MS: '0', DEMO_TOKEN_INTERVAL_MS: '20' };
+/**
+ * The services' settings the scenario needs: a small cap and one generation slot; and no ban for
+ * A's flood (refused all the same), since a banned A could not read its own answers' statuses.
+ */
+export const FAIRNESS_ENV = { MAX_OPEN_GENERATIONS_PER_USER: String(CAP), MAX_CONCURRENT_GENERATIONS: '1', DRAIN_TIMEOUT_MS: '0', DEMO_TOKEN_INTERVAL_MS: '20', BAN_THRESHOLD: '1000000' };
 
 export interface FairnessTarget {
   /** The router's `/graphql` URL. */
@@ -72,6 +76,16 @@ export function describeFairness(name: string, target: () => FairnessTarget): vo
     const queued = accepted.filter((_, i) => adaStatuses[i] === 'PENDING');
     expect(queued.length).toBe(CAP - 1);
 
+    // A keeps flooding while B asks (4 clients, each sending again as soon as it is answered).
+    let flooding = true;
+    const later: string[] = [];
+    const ongoing = Array.from({ length: 4 }, async (_, c) => {
+      for (let i = 0; flooding; i++) {
+        const res = await gql<{ sendMessage: Turn }>(url, ada, SEND, { input: { content: `flood again ${c}-${i}` } });
+        later.push(res.data?.sendMessage ? 'accepted' : (res.errors?.[0]?.extensions?.code ?? 'error'));
+      }
+    });
+
     const bobs = await sendTracked(url, bob, { content: 'Just one question, please' });
     const client = wsClient(url, bob);
     clients.push(client);
@@ -86,8 +100,13 @@ export function describeFairness(name: string, target: () => FairnessTarget): vo
       queuedWhenBobStarted = await statuses(url, ada, queued);
       if (bobStatus === 'PENDING') await new Promise((r) => setTimeout(r, 20));
     }
+    flooding = false;
+    await Promise.all(ongoing);
     expect(bobStatus).not.toBe('PENDING');
     expect(queuedWhenBobStarted).toEqual(queued.map(() => 'PENDING'));
+    // The flood went on the whole time, and none of it got in.
+    expect(later.length).toBeGreaterThanOrEqual(4);
+    expect(later.filter((code) => code !== 'RATE_LIMITED')).toEqual([]);
 
     // B's stream runs to done, and conversation stores the answer COMPLETE with the streamed text.
     expect((await stream.ended).error).toBeUndefined();

@@ -111,6 +111,13 @@ export function graphqlHandler(options: GraphQLHandlerOptions): RouteHandler {
     }
 
     const gate: RequestGate | undefined = rateLimiter?.open(principal, address, req.body.length);
+    const refused = gate && (await refusedBeforeParsing(gate));
+    if (refused) {
+      send(res, refused.status, refused.body, requestId, responseContentType(req.headers.accept) ?? JSON_TYPE, refused.headers);
+      metrics.errors(refused.body.errors);
+      metrics.request(undefined, startedAt);
+      return;
+    }
     const context = new RequestContext(principal, requestId, logger);
     let outcome: Outcome;
     const contentType = responseContentType(req.headers.accept);
@@ -130,6 +137,19 @@ export function graphqlHandler(options: GraphQLHandlerOptions): RouteHandler {
     metrics.errors(outcome.body.errors);
     metrics.request(outcome.operationName, startedAt);
   };
+}
+
+/**
+ * Answers a banned or over-its-caller-wide-limit principal before its document is read, parsed,
+ * validated or planned, and before any per-operation budget is spent: during a flood (issue 10)
+ * nearly every request of the flooding user is such a refusal, and on a small machine the CPU
+ * they cost is taken from everyone else's answers. The decision was started when the gate opened
+ * (a ban lookup is usually served from the registry's cache). Undefined: go on with the request.
+ */
+async function refusedBeforeParsing(gate: RequestGate): Promise<Outcome | undefined> {
+  const early = await gate.finish();
+  if (!early.refusal) return undefined;
+  return { status: early.refusal.status, body: { errors: early.refusal.errors }, headers: { ...early.refusal.headers, ...early.headers }, operationName: undefined };
 }
 
 /** The outcome with the request's RateLimit headers, or the limiter's refusal when the pipeline answered before deciding limits. */

@@ -189,7 +189,16 @@ export class SubscriptionServer {
       queuedBytes: () => this.budget.bytes,
     });
     // Plans, and the subgraphs' URLs, belong to one supergraph: a reload ends every subscription.
-    this.stopListening = options.gateway.onGeneration(() => this.endAll(subscriptionEnd('SUBSCRIPTION_SCHEMA_RELOAD', 'The graph was updated; subscribe again')));
+    this.stopListening = options.gateway.onGeneration((generation) => {
+      this.endAll(subscriptionEnd('SUBSCRIPTION_SCHEMA_RELOAD', 'The graph was updated; subscribe again'));
+      // The planner costs ~0.2 s of CPU: built with the generation, not in the first subscriber's
+      // way (issue 10: a user's first answer under load). If it fails, the first subscribe reports it.
+      try {
+        this.plannerOf(generation);
+      } catch {
+        // Nothing cached: the first subscribe builds it again and reports the failure.
+      }
+    });
   }
 
   /** Client subscriptions open now. */
