@@ -496,6 +496,13 @@ export class SubscriptionServer {
     if (overQuota) return refusedErrors(overQuota.errors);
     const limited = await this.options.rateLimiter?.subscribe(connection.principal, connection.ip);
     if (limited) return refusedErrors(limited.errors);
+    // The per-user cap again, over every router sharing the kv (the local count above is this router's only).
+    const { user } = connection;
+    const overShared = user !== undefined ? await this.options.rateLimiter?.acquireStream(user, this.options.limits.maxSubscriptionsPerUser) : undefined;
+    if (overShared) return refusedErrors(overShared.errors);
+    const releaseShared = (): void => {
+      if (user !== undefined) this.options.rateLimiter?.releaseStream(user);
+    };
     let plan: SubscriptionPlan;
     let planner: SubscriptionPlanner;
     try {
@@ -503,6 +510,7 @@ export class SubscriptionServer {
       plan = planner.plan(generation.documents.schema, admission.prepared, admission.operation);
     } catch (err) {
       context.log.error({ err }, 'subscription planning failed');
+      releaseShared();
       return refusedErrors([{ message: 'Internal error', extensions: { code: 'INTERNAL', requestId: context.requestId } }]);
     }
     const { prepared, variables } = admission;
@@ -517,6 +525,7 @@ export class SubscriptionServer {
         this.active.delete(subscription);
         this.subscriptionsByIp.remove(connection.ip);
         if (connection.user !== undefined) this.subscriptionsByUser.remove(connection.user);
+        releaseShared();
         if (reason !== 'slow') return;
         this.metrics.slowConsumer();
         context.log.warn({ operation: operationName, queueLimit: this.options.limits.queueLimit }, 'subscription ended: slow consumer');
