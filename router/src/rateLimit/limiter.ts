@@ -76,11 +76,14 @@ export class RouterRateLimiter {
     return new RequestGate(this, limitSubject(principal, address), bodyBytes);
   }
 
-  /** The decision for starting one subscription (graphql-ws `subscribe`): undefined when allowed. */
-  async subscribe(principal: Principal, address: string): Promise<Refusal | undefined> {
+  /**
+   * The decision for starting one subscription (graphql-ws `subscribe`, an HTTP stream): the
+   * refusal (undefined when allowed) and the RateLimit headers an HTTP stream's answer carries.
+   */
+  async subscribe(principal: Principal, address: string): Promise<{ refusal?: Refusal; headers: Record<string, string> }> {
     const subject = limitSubject(principal, address);
     const [banned, checks] = await Promise.all([this.banRefusal(subject), this.decide(subject, this.matching('subscribe', subject, [], undefined), () => 1)]);
-    return banned ?? this.refusalOf(subject, checks);
+    return { refusal: banned ?? this.refusalOf(subject, checks), headers: this.headers(checks) };
   }
 
   /** Counts a violation against the subject (fire and forget: a kv failure is logged, never the request's). */
