@@ -14,10 +14,11 @@ export interface PrivateRedis {
   dispose(): Promise<void>;
 }
 
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+/** `appendOnly` false: a `down` + `up` loses everything, as a Redis without persistence does. */
+export async function startPrivateRedis({ appendOnly = true }: { appendOnly?: boolean } = {}): Promise<PrivateRedis> {
   const dir = mkdtempSync(path.join(tmpdir(), 'chatgraph-rl-redis-'));
   const [port] = (await freePorts(1)) as [number];
-  const env = { ...process.env, CHATGRAPH_INFRA_DIR: dir, REDIS_PORT: String(port), REDIS_APPENDONLY: 'yes' };
+  const env = { ...process.env, CHATGRAPH_INFRA_DIR: dir, REDIS_PORT: String(port), REDIS_APPENDONLY: appendOnly ? 'yes' : 'no' };
   const run = (action: 'up' | 'down') =>
     new Promise<void>((resolve, reject) => {
       execFile('bash', [path.join(root, 'scripts/infra/redis.sh'), action], { env, timeout: 60_000 }, (error, stdout, stderr) => {

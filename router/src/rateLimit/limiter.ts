@@ -2,6 +2,7 @@ import { accountKey, budgetKey, limitSubject, policyMatches, type BanRegistry, t
 import { refusal, type Refusal } from '../refusal';
 import { rateLimitHeaders, type HeaderItem } from './headers';
 import type { RateLimitMetrics } from './metrics';
+import { OpenStreams } from './openStreams';
 import type { RootFieldUse } from './operationFacts';
 
 /** What the limiter needs; the kv, directory and registry are started and stopped by the router. */
@@ -13,6 +14,8 @@ export interface RouterRateLimiterOptions {
   logger: Logger;
   /** Longest a decision waits for the kv before the policy's fail mode applies. Default 500. */
   decisionTimeoutMs?: number;
+  /** Lease period of the open-subscriptions count shared by every router (openStreams.ts). Default 30000. */
+  streamLeaseMs?: number;
   now?: () => number;
 }
 
@@ -43,9 +46,29 @@ export function rateLimited(message: string, retryMs: number, details: Record<st
 export class RouterRateLimiter {
   private readonly now: () => number;
   private lastKvErrorLog = 0;
+  /** Subscriptions each user holds open on every router together (the per-user cap across routers). */
+  private readonly streams: OpenStreams;
 
   constructor(readonly options: RouterRateLimiterOptions) {
     this.now = options.now ?? Date.now;
+    this.streams = new OpenStreams({ kv: options.kv, leaseMs: options.streamLeaseMs, now: options.now, onKvError: (err) => this.kvFailed('subscriptions-per-user', err, 'open') });
+  }
+
+  /**
+   * Takes one of `user`'s `max` open-subscription slots, counted over every router sharing the kv
+   * (a kv failure lets it through: fail open, logged): undefined when taken, else RATE_LIMITED
+   * naming the limit. The caller gives the slot back with `releaseStream` when the subscription ends.
+   */
+  async acquireStream(user: string, max: number): Promise<Refusal | undefined> {
+    const slot = await this.streams.acquire(user, max);
+    if (slot.ok) return undefined;
+    this.options.metrics.decisions.inc({ policy: 'subscriptions-per-user', outcome: 'refused' });
+    return rateLimited(`At most ${max} subscriptions may be open for one user`, slot.retryAfterMs, { limit: 'subscriptionsPerUser', policy: 'subscriptions-per-user', max });
+  }
+
+  /** Gives back a slot `acquireStream` took. */
+  releaseStream(user: string): void {
+    this.streams.release(user);
   }
 
   /** Starts a request's gate: its ban lookup and the policies that need nothing but the caller (decided meanwhile). */
@@ -53,11 +76,14 @@ export class RouterRateLimiter {
     return new RequestGate(this, limitSubject(principal, address), bodyBytes);
   }
 
-  /** The decision for starting one subscription (graphql-ws `subscribe`): undefined when allowed. */
-  async subscribe(principal: Principal, address: string): Promise<Refusal | undefined> {
+  /**
+   * The decision for starting one subscription (graphql-ws `subscribe`, an HTTP stream): the
+   * refusal (undefined when allowed) and the RateLimit headers an HTTP stream's answer carries.
+   */
+  async subscribe(principal: Principal, address: string): Promise<{ refusal?: Refusal; headers: Record<string, string> }> {
     const subject = limitSubject(principal, address);
     const [banned, checks] = await Promise.all([this.banRefusal(subject), this.decide(subject, this.matching('subscribe', subject, [], undefined), () => 1)]);
-    return banned ?? this.refusalOf(subject, checks);
+    return { refusal: banned ?? this.refusalOf(subject, checks), headers: this.headers(checks) };
   }
 
   /** Counts a violation against the subject (fire and forget: a kv failure is logged, never the request's). */

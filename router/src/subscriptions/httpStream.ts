@@ -23,7 +23,7 @@ export type StreamItem =
   | { readonly kind: 'complete' };
 
 /** What opening an operation on an HTTP stream decided. */
-export type StreamOpening =
+export type StreamOpening = (
   /** Refused before anything ran: the errors as the client receives them, and the HTTP status a JSON answer would carry. */
   | { readonly kind: 'refused'; readonly status: number; readonly errors: readonly GraphQLFormattedError[] }
   /** A query or mutation when only subscriptions were asked for (multipart): the JSON path serves it. */
@@ -31,7 +31,11 @@ export type StreamOpening =
   /** A query or mutation, run by the pipeline: one result. */
   | { readonly kind: 'result'; readonly body: GraphQLResponseBody }
   /** A subscription, running: pull its items until one is not `next`; `cancel` when the client goes. */
-  | { readonly kind: 'stream'; readonly stream: HttpSubscriptionStream };
+  | { readonly kind: 'stream'; readonly stream: HttpSubscriptionStream }
+) & {
+  /** The rate limits' headers (RateLimit-Policy, RateLimit, Retry-After on a refusal) the answer's head carries. */
+  readonly headers?: Readonly<Record<string, string>>;
+};
 
 /** What an HTTP stream pulls from: a client subscription's iterator (clientSubscription.ts). */
 export type ResultIterator = AsyncIterator<ExecutionResult>;

@@ -100,24 +100,24 @@ export class StreamHandler {
       case 'operation':
         return false;
       case 'refused':
-        return refuse(opening.status, opening.errors);
+        return refuse(opening.status, opening.errors, opening.headers);
       case 'result':
         this.options.metrics.errors(opening.body.errors);
-        res.writeHead(200, streamHeaders(format, requestId));
+        res.writeHead(200, { ...opening.headers, ...streamHeaders(format, requestId) });
         res.end(format.opening + format.next(opening.body) + format.complete());
         return true;
       case 'stream':
-        await this.pump(res, format, requestId, opening.stream);
+        await this.pump(res, format, requestId, opening.stream, opening.headers);
         return true;
     }
   }
 
   /** Writes the stream's items as they come, at the client's pace, until it ends or the client goes. */
-  private async pump(res: ServerResponse, format: StreamFormat, requestId: string, stream: { next(): Promise<StreamItem>; cancel(): void }): Promise<void> {
+  private async pump(res: ServerResponse, format: StreamFormat, requestId: string, stream: { next(): Promise<StreamItem>; cancel(): void }, headers?: Readonly<Record<string, string>>): Promise<void> {
     // The client closing the connection (or the router stopping it) ends the subscription at once.
     const onClose = (): void => stream.cancel();
     res.once('close', onClose);
-    res.writeHead(200, streamHeaders(format, requestId));
+    res.writeHead(200, { ...headers, ...streamHeaders(format, requestId) });
     res.write(format.opening);
     const heartbeat = setInterval(() => res.write(format.heartbeat()), this.keepAliveMs);
     heartbeat.unref();
@@ -140,7 +140,10 @@ export class StreamHandler {
   }
 
   /** A refusal before the stream opened, in the protocol's way (see the class). */
-  private refuse(req: HttpRequest, res: ServerResponse, format: StreamFormat, requestId: string, status: number, errors: readonly GraphQLFormattedError[], headers?: Readonly<Record<string, string>>): void {
+  private refuse(req: HttpRequest, res: ServerResponse, format: StreamFormat, requestId: string, status: number, errors: readonly GraphQLFormattedError[], given?: Readonly<Record<string, string>>): void {
+    // A 429 always says when to come back (RFC 6585), from the refusal's own `retryAfterSeconds`.
+    const retryAfter = errors[0]?.extensions?.retryAfterSeconds;
+    const headers = status === 429 && given?.['retry-after'] === undefined && typeof retryAfter === 'number' ? { ...given, 'retry-after': String(retryAfter) } : given;
     if (format === SSE_FORMAT) {
       res.writeHead(200, { ...streamHeaders(format, requestId), ...headers });
       res.end(format.opening + format.error(errors));

@@ -107,6 +107,8 @@ interface Connection {
   /** Operations started and not yet completed, by graphql-ws id, with their request context (a stop waits for them). */
   readonly running: Map<string, RequestContext>;
   expiry: NodeJS.Timeout | undefined;
+  /** The rate limits' headers of the last operation decided on it (an HTTP stream's answer carries them). */
+  limitHeaders?: Record<string, string>;
 }
 
 type Extra = { connection: Connection };
@@ -411,15 +413,16 @@ export class SubscriptionServer {
       release();
       throw err;
     }
+    const headers = connection.limitHeaders;
     if (isRefusal(admitted)) {
       release();
       const errors = formatSubscriptionErrors(admitted, context);
-      return refused(errors, statusOf(errors));
+      return { ...refused(errors, statusOf(errors)), headers };
     }
     const operation = operationOf(admitted);
     if (operation.kind === 'result') {
       release();
-      return { kind: 'result', body: operation.body };
+      return { kind: 'result', body: operation.body, headers };
     }
     // Started as over graphql-ws: ended at once if the router began stopping, or the graph changed, meanwhile.
     const subscription = operation.start();
@@ -438,7 +441,7 @@ export class SubscriptionServer {
       delivered: () => this.metrics.eventDelivered(),
       onEnd: release,
     });
-    return { kind: 'stream', stream };
+    return { kind: 'stream', stream, headers };
   }
 
   /** The refusal when an HTTP stream would take its user or address past their socket caps. */
@@ -485,12 +488,14 @@ export class SubscriptionServer {
     const admission = admit(generation, payload, this.options.maxCost);
     if (admission.kind === 'refused') return refusedErrors(admission.errors);
     if (admission.kind === 'operation') {
+      const gate = this.options.rateLimiter?.open(connection.principal, connection.ip, 0);
       const outcome = await this.options.pipeline.run(
         { query: payload.query, operationName: payload.operationName ?? undefined, variables: payload.variables ?? undefined, extensions: undefined },
         'POST',
         context,
-        this.options.rateLimiter?.open(connection.principal, connection.ip, 0),
+        gate,
       );
+      if (gate) connection.limitHeaders = (await gate.finish()).headers;
       // Refused before execution (no data at all): a graphql-ws `error`, as for a refused subscription.
       if (outcome.body.data === undefined) return refusedErrors(outcome.body.errors ?? [{ message: 'Refused', extensions: { code: 'BAD_USER_INPUT' } }]);
       return this.admitted(connection, id, generation, admission, { kind: 'result', context, body: outcome.body });
@@ -504,7 +509,18 @@ export class SubscriptionServer {
     const overQuota = this.overSubscriptionQuota(connection);
     if (overQuota) return refusedErrors(overQuota.errors);
     const limited = await this.options.rateLimiter?.subscribe(connection.principal, connection.ip);
-    if (limited) return refusedErrors(limited.errors);
+    connection.limitHeaders = limited ? { ...limited.refusal?.headers, ...limited.headers } : undefined;
+    if (limited?.refusal) return refusedErrors(limited.refusal.errors);
+    // The per-user cap again, over every router sharing the kv (the local count above is this router's only).
+    const { user } = connection;
+    const overShared = user !== undefined ? await this.options.rateLimiter?.acquireStream(user, this.options.limits.maxSubscriptionsPerUser) : undefined;
+    if (overShared) {
+      connection.limitHeaders = { ...overShared.headers, ...connection.limitHeaders };
+      return refusedErrors(overShared.errors);
+    }
+    const releaseShared = (): void => {
+      if (user !== undefined) this.options.rateLimiter?.releaseStream(user);
+    };
     let plan: SubscriptionPlan;
     let planner: SubscriptionPlanner;
     try {
@@ -512,6 +528,7 @@ export class SubscriptionServer {
       plan = planner.plan(generation.documents.schema, admission.prepared, admission.operation);
     } catch (err) {
       context.log.error({ err }, 'subscription planning failed');
+      releaseShared();
       return refusedErrors([{ message: 'Internal error', extensions: { code: 'INTERNAL', requestId: context.requestId } }]);
     }
     const { prepared, variables } = admission;
@@ -526,6 +543,7 @@ export class SubscriptionServer {
         this.active.delete(subscription);
         this.subscriptionsByIp.remove(connection.ip);
         if (connection.user !== undefined) this.subscriptionsByUser.remove(connection.user);
+        releaseShared();
         if (reason !== 'slow') return;
         this.metrics.slowConsumer();
         context.log.warn({ operation: operationName, queueLimit: this.options.limits.queueLimit }, 'subscription ended: slow consumer');

@@ -5,6 +5,7 @@ import {
   listPolicies,
   liftBan,
   limitSubject,
+  parsePolicy,
   policyMatches,
   requireAdmin,
   requireUser,
@@ -16,6 +17,7 @@ import {
   type ListedPolicy,
   type Principal,
 } from '@chatgraph/kit';
+import type { DurablePolicies } from './policiesStore';
 
 /** A user's standing against one policy. */
 export interface LimitStatusView {
@@ -34,6 +36,8 @@ export class RateLimitPolicies {
   constructor(
     private readonly admin: LimitsAdmin,
     private readonly kv: KvStore,
+    /** Where overrides are kept durably (the document store) before the kv gets them. */
+    private readonly durable?: DurablePolicies,
   ) {}
 
   async policies(principal: Principal): Promise<ListedPolicy[]> {
@@ -43,7 +47,10 @@ export class RateLimitPolicies {
 
   async setPolicy(principal: Principal, input: unknown): Promise<ListedPolicy> {
     requireAdmin({ principal });
-    const policy = await setPolicy(this.admin, input);
+    // Validated once here (bad input changes nothing), stored, then published to the kv.
+    const parsed = parsePolicy(input);
+    await this.durable?.save(parsed);
+    const policy = await setPolicy(this.admin, parsed);
     return { ...policy, source: 'override' };
   }
 

@@ -8,6 +8,7 @@ import { Ledger } from './ledger';
 import { creditMetrics } from './metrics';
 import { ModelPrices, modelPricesHandler, subscribeModelPrices } from './modelPrices';
 import { RateLimitPolicies } from './policies';
+import { DurablePolicies } from './policiesStore';
 import { resolvers } from './resolvers';
 import { RateLimitService } from './service';
 import { rateLimitCollections } from './store';
@@ -29,6 +30,8 @@ export interface RateLimitDeps {
   relayPollMs?: number;
   /** The kv the routers share (not started or stopped here): the ADMIN policy and ban fields and `User.limits` use it; without it they are UNAVAILABLE. */
   kv?: KvStore;
+  /** How often the kv is checked for lost policy overrides (policiesStore.ts). Default 5000. */
+  policiesCheckMs?: number;
 }
 
 export interface RateLimit {
@@ -56,9 +59,10 @@ export function buildRateLimit(deps: RateLimitDeps): RateLimit {
   const ledger = new Ledger(collections, { startingCredits: config.STARTING_CREDITS, now, eventsQueued });
   const prices = new ModelPrices(store);
   const service = new RateLimitService({ collections, ledger, startingCredits: config.STARTING_CREDITS, now });
-  const limits = deps.kv
-    ? new RateLimitPolicies({ policies: new PolicyDirectory({ kv: deps.kv, logger }), bans: new BanRegistry({ kv: deps.kv, logger }) }, deps.kv)
-    : undefined;
+  const directory = deps.kv ? new PolicyDirectory({ kv: deps.kv, logger }) : undefined;
+  // ADMIN overrides are kept in the document store too, and re-published when the kv lost them.
+  const durable = deps.kv && directory ? new DurablePolicies({ store, kv: deps.kv, directory, logger, checkMs: deps.policiesCheckMs }) : undefined;
+  const limits = deps.kv && directory ? new RateLimitPolicies({ policies: directory, bans: new BanRegistry({ kv: deps.kv, logger }) }, deps.kv, durable) : undefined;
   const subgraph = createSubgraph<RateLimitContext>({
     name: 'rate-limit',
     typeDefs: readFileSync(RATE_LIMIT_SCHEMA_PATH, 'utf8'),
@@ -97,12 +101,14 @@ export function buildRateLimit(deps: RateLimitDeps): RateLimit {
         // Consumer lag on /metrics (event_consumer_lag): a debit backlog is visible.
         watchConsumerLag(subgraph.metrics.registry, debits);
         subscriptions.push(debits);
+        await durable?.start();
       }
       return subgraph.start(port, config.RATE_LIMIT_HOST);
     },
     stop() {
       stopping ??= (async () => {
         await subgraph.stop();
+        await durable?.stop();
         for (const subscription of subscriptions) await subscription.stop();
         await relay.stop();
       })();

@@ -33,6 +33,8 @@ export class PolicyDirectory {
   private readonly overrides = new Map<string, LimitPolicy | null>();
   private snapshot: readonly LimitPolicy[];
   private lastSeq = 0;
+  /** The fields of the entry at `lastSeq`, to tell the same log from a new one that reached the same seq. */
+  private lastFields = '';
   private unsubscribe: Unsubscribe | undefined;
   private timer: NodeJS.Timeout | undefined;
   private reading: Promise<void> | undefined;
@@ -119,10 +121,25 @@ export class PolicyDirectory {
   }
 
   private async readLog(): Promise<void> {
-    const entries = await this.options.kv.read(POLICY_LOG, { after: this.lastSeq });
+    // Read from the last entry seen, which must still be there: a kv that lost its data (a Redis
+    // restart without persistence) starts the log again at seq 1, and this instance would
+    // otherwise skip every entry up to its old seq (the rate-limit subgraph re-publishes the
+    // overrides it stores: they must be read). The overrides known so far stay until the new
+    // log says otherwise, so limits do not fall back to the defaults meanwhile.
+    let entries = await this.options.kv.read(POLICY_LOG, { after: Math.max(0, this.lastSeq - 1) });
+    if (this.lastSeq > 0) {
+      const [first] = entries;
+      if (first?.seq === this.lastSeq && JSON.stringify(first.fields) === this.lastFields) entries = entries.slice(1);
+      else {
+        this.options.logger.warn({ lastSeq: this.lastSeq }, 'rate-limit policy log was reset (kv data lost): reading it again from the start');
+        this.lastSeq = 0;
+        entries = await this.options.kv.read(POLICY_LOG);
+      }
+    }
     if (entries.length === 0) return;
     for (const entry of entries) {
       this.lastSeq = entry.seq;
+      this.lastFields = JSON.stringify(entry.fields);
       const name = entry.fields.name;
       if (!name) continue;
       try {

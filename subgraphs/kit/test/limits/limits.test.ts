@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { BanRegistry, createEmbeddedKv, createLogger, DEFAULT_POLICIES, limitSubject, parsePolicy, policyMatches, PolicyDirectory, type KvStore } from '../../src';
+import { BanRegistry, createEmbeddedKv, createLogger, DEFAULT_POLICIES, limitSubject, parsePolicy, policyMatches, PolicyDirectory, POLICY_LOG, type KvStore } from '../../src';
 
 const logger = createLogger({ name: 'limits-test', level: 'silent' });
 const base = { name: 'probe', scope: 'operation', principals: ['user'], key: 'principal', limit: 5, windowMs: 60_000, cost: 'request', failMode: 'open' };
@@ -72,6 +72,29 @@ describe('PolicyDirectory (embedded kv)', () => {
     await expect(a.setPolicy({ ...base, limit: -1 })).rejects.toThrow(/limit/);
     await a.stop();
     await b.stop();
+  });
+
+  it('reads the log again from the start when the kv lost it (a new log restarts at seq 1), keeping what it knew meanwhile', async () => {
+    const router = new PolicyDirectory({ kv, logger });
+    await router.start();
+    const admin = new PolicyDirectory({ kv, logger });
+    for (const limit of [3, 4, 5]) await admin.setPolicy({ ...base, limit });
+    await router.refresh();
+    expect(router.policies().find((p) => p.name === 'probe')?.limit).toBe(5);
+    // Redis restarted without persistence: the log is gone; what the router knew stays in force.
+    await kv.del(POLICY_LOG);
+    await router.refresh();
+    expect(router.policies().find((p) => p.name === 'probe')?.limit).toBe(5);
+    // The log starts again (seq 1, below the router's last seq): the router reads it.
+    await new PolicyDirectory({ kv, logger }).setPolicy({ ...base, name: 'probe-two', limit: 2 });
+    await router.refresh();
+    expect(router.policies().find((p) => p.name === 'probe-two')?.limit).toBe(2);
+    // A new log that grew past the old seq with other entries is read again from the start too.
+    await kv.del(POLICY_LOG);
+    for (const limit of [7, 8, 9, 10]) await new PolicyDirectory({ kv, logger }).setPolicy({ ...base, name: 'probe-three', limit });
+    await router.refresh();
+    expect(router.policies().find((p) => p.name === 'probe-three')?.limit).toBe(10);
+    await router.stop();
   });
 });
 
