@@ -10,6 +10,9 @@ import { eventually, gql, type TwoRouters } from './support';
 const HOLD = 'subscription($s: ID!) { messageStream(streamId: $s) { seq } }';
 const SEND = 'mutation($c: String!) { sendMessage(input: { content: $c }) { streamId } }';
 const MULTIPART = 'multipart/mixed;subscriptionSpec="1.0", application/json';
+const SET_POLICY = 'mutation($input: RateLimitPolicyInput!) { setRateLimitPolicy(input: $input) { name limit disabled } }';
+/** The built-in cap on open subscriptions, as an ADMIN overrides it. */
+const CAP = { name: 'subscriptions-per-user', scope: 'CONCURRENT_SUBSCRIPTIONS', principals: ['USER', 'API_KEY'], key: 'PRINCIPAL', windowMs: 60_000, cost: 'REQUEST', failMode: 'OPEN' };
 
 /** The router env of the scenario: a cap of 2, and a slow demo model so a generation's stream stays open for the whole test. */
 export const STREAMS_PER_USER_ENV = { SUBSCRIPTIONS_PER_USER: '2', DEMO_TOKEN_INTERVAL_MS: '5000', DRAIN_TIMEOUT_MS: '0' };
@@ -30,8 +33,12 @@ export function describeStreamsPerUser(start: () => Promise<TwoRouters>): void {
     return token;
   }
 
+  /** The bootstrap ADMIN (the first account registered). */
+  let admin: string;
+
   beforeAll(async () => {
     t = await start();
+    admin = await t.register('streams-admin@example.com');
   });
   afterAll(async () => {
     for (const a of aborts) a.abort();
@@ -94,6 +101,42 @@ export function describeStreamsPerUser(start: () => Promise<TwoRouters>): void {
       });
       const third = await openHttp(t.urls[0], token, MULTIPART);
       expect(third.response.status).toBe(429);
+    });
+
+    it('takes the cap from the concurrent-subscriptions policy: an ADMIN lowers, raises and disables it at run time on every router', async () => {
+      const token = await userWithStream('streams-policy@example.com');
+      expect((await openHttp(t.urls[0], token, MULTIPART)).response.status).toBe(200);
+      /** Opens one on the second router: the refusal's `max`, or 'open' (kept open when `keep`, else closed again). */
+      const tryOther = async (keep: boolean): Promise<number | 'open'> => {
+        const opened = await openHttp(t.urls[1], token, MULTIPART);
+        if (opened.response.status === 200) {
+          if (!keep) opened.abort();
+          return 'open';
+        }
+        return ((await opened.response.json()) as { errors: Array<{ extensions: { max: number } }> }).errors[0]?.extensions.max ?? -1;
+      };
+      const setCap = async (input: Record<string, unknown>) => {
+        const set = await gql(t.urls[0], SET_POLICY, { input: { ...CAP, ...input } }, admin);
+        expect(set.body.errors).toBeUndefined();
+      };
+
+      // Set through the first router: the second refuses a subscription beyond the new cap of 1.
+      await setCap({ limit: 1 });
+      await eventually(async () => (await tryOther(false)) === 1);
+      // Raised to 2: the second router admits one again (the per-user count is 2 now).
+      await setCap({ limit: 2 });
+      await eventually(async () => (await tryOther(true)) === 'open');
+      expect(await tryOther(false)).toBe(2);
+      // Disabled: no shared cap (the per-router cap of SUBSCRIPTIONS_PER_USER still holds: 2 on the second router).
+      await setCap({ limit: 1, disabled: true });
+      await eventually(async () => (await tryOther(true)) === 'open');
+      // Back to the default (SUBSCRIPTIONS_PER_USER = 2): the user holds 3, so the first router refuses.
+      await t.admin.resetPolicy('subscriptions-per-user');
+      await eventually(async () => {
+        const opened = await openHttp(t.urls[0], token, MULTIPART);
+        if (opened.response.status === 200) opened.abort();
+        return opened.response.status === 429 && ((await opened.response.json()) as { errors: Array<{ extensions: { max: number } }> }).errors[0]?.extensions.max === 2;
+      });
     });
 
       it('answers every HTTP stream (SSE and multipart, opened, refused, or a query over SSE) with RateLimit-Policy and RateLimit, and a 429 with Retry-After', async () => {

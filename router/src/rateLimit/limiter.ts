@@ -2,7 +2,7 @@ import { accountKey, budgetKey, limitSubject, policyMatches, type BanRegistry, t
 import { refusal, type Refusal } from '../refusal';
 import { rateLimitHeaders, type HeaderItem } from './headers';
 import type { RateLimitMetrics } from './metrics';
-import { OpenStreams } from './openStreams';
+import { OpenStreams, streamCap } from './openStreams';
 import type { RootFieldUse } from './operationFacts';
 
 /** What the limiter needs; the kv, directory and registry are started and stopped by the router. */
@@ -55,15 +55,20 @@ export class RouterRateLimiter {
   }
 
   /**
-   * Takes one of `user`'s `max` open-subscription slots, counted over every router sharing the kv
-   * (a kv failure lets it through: fail open, logged): undefined when taken, else RATE_LIMITED
-   * naming the limit. The caller gives the slot back with `releaseStream` when the subscription ends.
+   * Takes one of `user`'s open-subscription slots, counted over every router sharing the kv, under
+   * the cap of the `concurrent-subscriptions` policies (openStreams.ts `streamCap`; a kv failure
+   * lets it through: fail open, logged): undefined when taken, else RATE_LIMITED naming the limit.
+   * With no such policy enabled the slot is still counted, uncapped, so a cap enabled again
+   * applies to the subscriptions already open. The caller gives the slot back with
+   * `releaseStream` when the subscription ends.
    */
-  async acquireStream(user: string, max: number): Promise<Refusal | undefined> {
-    const slot = await this.streams.acquire(user, max);
-    if (slot.ok) return undefined;
-    this.options.metrics.decisions.inc({ policy: 'subscriptions-per-user', outcome: 'refused' });
-    return rateLimited(`At most ${max} subscriptions may be open for one user`, slot.retryAfterMs, { limit: 'subscriptionsPerUser', policy: 'subscriptions-per-user', max });
+  async acquireStream(principal: Principal, user: string): Promise<Refusal | undefined> {
+    const cap = streamCap(this.options.policies.policies(), limitSubject(principal, '').kind);
+    const slot = await this.streams.acquire(user, cap?.limit ?? Infinity);
+    if (slot.ok || !cap) return undefined;
+    const max = cap.limit;
+    this.options.metrics.decisions.inc({ policy: cap.name, outcome: 'refused' });
+    return rateLimited(`At most ${max} subscriptions may be open for one user`, slot.retryAfterMs, { limit: 'subscriptionsPerUser', policy: cap.name, max });
   }
 
   /** Gives back a slot `acquireStream` took. */

@@ -1,4 +1,4 @@
-import type { KvStore } from '@chatgraph/kit';
+import { policyMatches, type KvStore, type LimitPolicy, type PrincipalKind } from '@chatgraph/kit';
 
 /** What the open-streams counter needs. */
 export interface OpenStreamsOptions {
@@ -15,6 +15,17 @@ export interface OpenStreamsOptions {
 
 /** An acquired slot, or the refusal's wait. */
 export type StreamSlot = { ok: true } | { ok: false; open: number; retryAfterMs: number };
+
+/**
+ * The cap on open subscriptions for a caller of `kind`: the lowest enabled `concurrent-subscriptions`
+ * policy that applies (an ADMIN changes it at run time like any policy), or undefined when none
+ * does (no shared cap; the router's own per-router cap still holds).
+ */
+export function streamCap(policies: readonly LimitPolicy[], kind: PrincipalKind): LimitPolicy | undefined {
+  let cap: LimitPolicy | undefined;
+  for (const p of policies) if (policyMatches(p, 'concurrent-subscriptions', kind, [], undefined) && (!cap || p.limit < cap.limit)) cap = p;
+  return cap;
+}
 
 const key = (user: string, epoch: number) => `limits:streams:${user}:${epoch}`;
 

@@ -513,7 +513,7 @@ export class SubscriptionServer {
     if (limited?.refusal) return refusedErrors(limited.refusal.errors);
     // The per-user cap again, over every router sharing the kv (the local count above is this router's only).
     const { user } = connection;
-    const overShared = user !== undefined ? await this.options.rateLimiter?.acquireStream(user, this.options.limits.maxSubscriptionsPerUser) : undefined;
+    const overShared = user !== undefined ? await this.options.rateLimiter?.acquireStream(connection.principal, user) : undefined;
     if (overShared) {
       connection.limitHeaders = { ...overShared.headers, ...connection.limitHeaders };
       return refusedErrors(overShared.errors);

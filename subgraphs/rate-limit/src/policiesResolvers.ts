@@ -3,7 +3,7 @@ import type { RateLimitContext } from './context';
 import type { LimitStatusView, RateLimitPolicies } from './policies';
 
 /** GraphQL enum values (UPPER_CASE) <-> the kit's policy words. */
-const SCOPES = { OPERATION: 'operation', SUBSCRIBE: 'subscribe', UPLOAD: 'upload' } as const;
+const SCOPES = { OPERATION: 'operation', SUBSCRIBE: 'subscribe', UPLOAD: 'upload', CONCURRENT_SUBSCRIPTIONS: 'concurrent-subscriptions' } as const;
 const KINDS = { USER: 'user', API_KEY: 'apiKey', ANONYMOUS: 'anonymous' } as const;
 const KEYS = { PRINCIPAL: 'principal', IP: 'ip', ACCOUNT: 'account' } as const;
 const COSTS = { REQUEST: 'request', STATIC: 'static', KIB: 'kib' } as const;

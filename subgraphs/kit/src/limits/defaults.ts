@@ -1,6 +1,9 @@
 import type { LimitPolicy } from './policy';
 
 const MINUTE = 60_000;
+
+/** The name of the built-in cap on open subscriptions per user (scope `concurrent-subscriptions`). */
+export const SUBSCRIPTIONS_PER_USER_POLICY = 'subscriptions-per-user';
 const HOUR = 60 * MINUTE;
 
 /**
@@ -26,6 +29,9 @@ export const DEFAULT_POLICIES: readonly LimitPolicy[] = [
   { name: 'messages', scope: 'operation', rootFields: ['sendMessage', 'editMessage', 'regenerateMessage'], principals: ['user', 'apiKey'], key: 'principal', limit: 40, windowMs: MINUTE, cost: 'request', failMode: 'open' },
   { name: 'subscribe', scope: 'subscribe', principals: ['user', 'apiKey'], key: 'principal', limit: 120, windowMs: MINUTE, cost: 'request', failMode: 'open' },
   { name: 'subscribe-anonymous', scope: 'subscribe', principals: ['anonymous'], key: 'ip', limit: 60, windowMs: MINUTE, cost: 'request', failMode: 'open' },
+  // Not a rate: the subscriptions one user may hold open at once on every router together (the
+  // router's SUBSCRIPTIONS_PER_USER replaces this limit; windowMs is unused by this scope).
+  { name: SUBSCRIPTIONS_PER_USER_POLICY, scope: 'concurrent-subscriptions', principals: ['user', 'apiKey'], key: 'principal', limit: 200, windowMs: MINUTE, cost: 'request', failMode: 'open' },
   // Request bodies (uploads included), in KiB per caller.
   { name: 'upload', scope: 'upload', principals: ['user', 'apiKey', 'anonymous'], key: 'principal', limit: 50 * 1024, windowMs: MINUTE, cost: 'kib', failMode: 'open' },
 ];

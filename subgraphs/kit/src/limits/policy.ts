@@ -6,8 +6,13 @@ import { codedError } from '../errors';
  * they spend (the key), how much each spends (the cost) and what to do when the kv is down.
  */
 
-/** `operation`: queries and mutations (HTTP and graphql-ws); `subscribe`: starting a subscription; `upload`: request bytes. */
-export type LimitScope = 'operation' | 'subscribe' | 'upload';
+/**
+ * `operation`: queries and mutations (HTTP and graphql-ws); `subscribe`: starting a subscription;
+ * `upload`: request bytes; `concurrent-subscriptions`: not a rate but a cap, the subscriptions one
+ * user may hold open at once over every router (`limit`; `windowMs` is not used, the router's
+ * lease period decides how soon a dead router's subscriptions stop counting).
+ */
+export type LimitScope = 'operation' | 'subscribe' | 'upload' | 'concurrent-subscriptions';
 
 /** Who is calling: a signed-in user (access token), an API key, or nobody (keyed by IP address). */
 export type PrincipalKind = 'user' | 'apiKey' | 'anonymous';
@@ -46,7 +51,7 @@ export interface LimitPolicy {
 
 const NAME = /^[a-z][a-z0-9-]{0,47}$/;
 const FIELD = /^[_A-Za-z][_0-9A-Za-z]{0,99}$/;
-const SCOPES: readonly LimitScope[] = ['operation', 'subscribe', 'upload'];
+const SCOPES: readonly LimitScope[] = ['operation', 'subscribe', 'upload', 'concurrent-subscriptions'];
 const KINDS: readonly PrincipalKind[] = ['user', 'apiKey', 'anonymous'];
 const KEYS: readonly LimitKeyKind[] = ['principal', 'ip', 'account'];
 const COSTS: readonly LimitCost[] = ['request', 'static', 'kib'];
@@ -71,6 +76,20 @@ function names(field: string, value: unknown): string[] | undefined {
 }
 
 /**
+ * A cap on open subscriptions counts one user's subscriptions, whatever they subscribe to: only
+ * signed-in callers (user or API key, both counted for the user) keyed by that user, one per
+ * subscription, with nothing to match on, failing open. Several enabled ones: the lowest applies.
+ */
+function checkConcurrent(principals: readonly PrincipalKind[], key: LimitKeyKind, cost: LimitCost, failMode: FailMode, rootFields: readonly string[] | undefined, operationNames: readonly string[] | undefined): void {
+  if (principals.includes('anonymous')) bad('principals', 'A concurrent-subscriptions policy applies to user and apiKey callers only (an anonymous caller has no user to count)');
+  if (key !== 'principal') bad('key', 'A concurrent-subscriptions policy is keyed by principal (the user)');
+  if (cost !== 'request') bad('cost', 'A concurrent-subscriptions policy counts one per open subscription (cost request)');
+  // The shared count lets a subscription through when the kv fails (the per-router cap still holds).
+  if (failMode !== 'open') bad('failMode', 'A concurrent-subscriptions policy fails open (the per-router cap still applies when the kv is down)');
+  if (rootFields?.length || operationNames?.length) bad('rootFields', 'A concurrent-subscriptions policy counts every subscription: no rootFields or operationNames');
+}
+
+/**
  * Checks a policy from configuration or an ADMIN mutation and returns a clean copy; bad input is
  * BAD_USER_INPUT naming the field, and nothing is stored. Limits keep the kit limiter's exact
  * integer arithmetic (limit × windowMs ≤ 2^50).
@@ -91,6 +110,7 @@ export function parsePolicy(input: unknown): LimitPolicy {
   if (v.disabled !== undefined && typeof v.disabled !== 'boolean') bad('disabled', 'disabled must be a boolean');
   const rootFields = names('rootFields', v.rootFields);
   const operationNames = names('operationNames', v.operationNames);
+  if (scope === 'concurrent-subscriptions') checkConcurrent(principals, key, cost, failMode, rootFields, operationNames);
   return {
     name: v.name,
     scope,

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { BanRegistry, createEmbeddedKv, createLogger, DEFAULT_POLICIES, limitSubject, parsePolicy, policyMatches, PolicyDirectory, POLICY_LOG, type KvStore } from '../../src';
+import { BanRegistry, createEmbeddedKv, createLogger, DEFAULT_POLICIES, limitSubject, parsePolicy, policyMatches, PolicyDirectory, POLICY_LOG, SUBSCRIPTIONS_PER_USER_POLICY, type KvStore } from '../../src';
 
 const logger = createLogger({ name: 'limits-test', level: 'silent' });
 const base = { name: 'probe', scope: 'operation', principals: ['user'], key: 'principal', limit: 5, windowMs: 60_000, cost: 'request', failMode: 'open' };
@@ -23,6 +23,21 @@ describe('parsePolicy', () => {
     expect(fieldOf(() => parsePolicy({ ...base, principals: [] }))).toEqual(['BAD_USER_INPUT', 'principals']);
     expect(fieldOf(() => parsePolicy({ ...base, key: 'cookie' }))).toEqual(['BAD_USER_INPUT', 'key']);
     expect(fieldOf(() => parsePolicy({ ...base, rootFields: ['not a field'] }))).toEqual(['BAD_USER_INPUT', 'rootFields']);
+  });
+});
+
+describe('parsePolicy: concurrent-subscriptions', () => {
+  const cap = { ...base, scope: 'concurrent-subscriptions', principals: ['user', 'apiKey'], limit: 3 };
+
+  it('accepts a per-user cap on open subscriptions and refuses what it cannot count, naming the field', () => {
+    expect(parsePolicy(cap)).toEqual(cap);
+    expect(DEFAULT_POLICIES.filter((p) => p.scope === 'concurrent-subscriptions').map((p) => [p.name, p.limit])).toEqual([[SUBSCRIPTIONS_PER_USER_POLICY, 200]]);
+    expect(fieldOf(() => parsePolicy({ ...cap, principals: ['user', 'anonymous'] }))).toEqual(['BAD_USER_INPUT', 'principals']);
+    expect(fieldOf(() => parsePolicy({ ...cap, key: 'ip' }))).toEqual(['BAD_USER_INPUT', 'key']);
+    expect(fieldOf(() => parsePolicy({ ...cap, cost: 'static' }))).toEqual(['BAD_USER_INPUT', 'cost']);
+    expect(fieldOf(() => parsePolicy({ ...cap, failMode: 'closed' }))).toEqual(['BAD_USER_INPUT', 'failMode']);
+    expect(fieldOf(() => parsePolicy({ ...cap, rootFields: ['messageStream'] }))).toEqual(['BAD_USER_INPUT', 'rootFields']);
+    expect(fieldOf(() => parsePolicy({ ...cap, limit: 0 }))).toEqual(['BAD_USER_INPUT', 'limit']);
   });
 });
 

@@ -296,8 +296,10 @@ export type RateLimitPrincipalKind =
   /** A signed-in user (access token). */
   | 'USER';
 
-/** Which requests a policy counts: queries and mutations, graphql-ws subscribes, or request bytes. */
+/** Which requests a policy counts: queries and mutations, graphql-ws subscribes, request bytes, or the subscriptions a user holds open. */
 export type RateLimitScope =
+  /** Not a rate but a cap: the subscriptions one user may hold open at once over every router (`limit`; `windowMs` is not used). Key PRINCIPAL, cost REQUEST, fail mode OPEN, USER and API_KEY callers only; the lowest enabled one applies. */
+  | 'CONCURRENT_SUBSCRIPTIONS'
   /** Queries and mutations (over HTTP or a socket). */
   | 'OPERATION'
   /** Subscriptions started (graphql-ws, SSE, multipart). */
