@@ -101,7 +101,7 @@ export const ROUTER_CONFIG_SPEC = {
   }),
   SUBSCRIPTION_SOCKETS_PER_USER: int({ description: 'Most graphql-ws sockets and HTTP subscription streams (SSE, multipart) one user (all their tokens and API keys) may have open; more sockets are closed with 4429, more streams refused with RATE_LIMITED.', default: 20, min: 1 }),
   SUBSCRIPTION_SOCKETS_PER_IP: int({ description: 'Most graphql-ws sockets and HTTP subscription streams open from one IP address, authenticated or not; more sockets are closed with 4429, more streams refused with RATE_LIMITED.', default: 100, min: 1 }),
-  SUBSCRIPTIONS_PER_USER: int({ description: 'Most subscriptions one user may have open over all their sockets and HTTP streams, on every router sharing the kv (counted with 30 s leases, so the subscriptions of a killed router stop counting within a minute); more are refused with RATE_LIMITED.', default: 200, min: 1 }),
+  SUBSCRIPTIONS_PER_USER: int({ description: 'Most subscriptions one user may have open over all their sockets and HTTP streams, on every router sharing the kv (counted with 30 s leases, so the subscriptions of a killed router stop counting within a minute); more are refused with RATE_LIMITED. Across routers it is the default of the rate-limit policy `subscriptions-per-user`, which an ADMIN may change at run time.', default: 200, min: 1 }),
   SUBSCRIPTIONS_PER_IP: int({ description: 'Most subscriptions open from one IP address; more are refused with RATE_LIMITED.', default: 500, min: 1 }),
   SUBSCRIPTION_QUEUE_BUDGET_BYTES: int({
     description: 'Bytes of events waiting to be sent, over every client subscription together; past it, the clients with the most waiting are ended with SLOW_CONSUMER.',
