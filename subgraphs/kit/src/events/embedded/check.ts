@@ -1,9 +1,9 @@
-import { copyFile, open, rename, stat } from 'node:fs/promises';
+import { copyFile, open, rename } from 'node:fs/promises';
 import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite';
 import { join } from 'node:path';
 import type { DataCheckReport } from '../../dataCheck';
 import { createLogger } from '../../logger';
-import { errorCode, fsyncDir, removeIfExists } from '../../store/embedded/files';
+import { exists, fsyncDir, removeIfExists } from '../../store/embedded/files';
 import { acquireLock } from '../../store/embedded/lock';
 import { DB_FILE, EventDb, readStats, rowToRecord, type StoredRecord } from './eventDb';
 import { manifestOf, readManifest, writeManifest, type Manifest } from './manifest';
@@ -24,16 +24,6 @@ export class EventLogDamagedError extends Error {
   constructor(readonly report: DataCheckReport) {
     super(`event log ${report.file} is damaged: ${report.problems.slice(0, 3).join('; ')}${report.problems.length > 3 ? ` (and ${report.problems.length - 3} more)` : ''}. To repair: ${REPAIR_HINT}`);
     this.name = 'EventLogDamagedError';
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return false;
-    throw error;
   }
 }
 

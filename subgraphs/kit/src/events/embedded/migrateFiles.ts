@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Logger } from '../../logger';
-import { errorCode, fsyncDir } from '../../store/embedded/files';
+import { exists, fsyncDir } from '../../store/embedded/files';
 import type { EventHeaders } from '../port';
 import type { EventDb, LogRecord } from './eventDb';
 
@@ -34,16 +34,6 @@ function parseLine(text: string): Line | undefined {
     return value as Line;
   } catch {
     return undefined;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return false;
-    throw error;
   }
 }
 
