@@ -3,8 +3,8 @@
  * floods `sendMessage` from many clients at once, across new conversations; beyond
  * MAX_OPEN_GENERATIONS_PER_USER they are refused RATE_LIMITED. User B then sends one message,
  * and ai-gateway (one generation slot, so generations run strictly one after another) starts B's
- * answer before A's queued ones, while A keeps flooding (every further request refused). B's
- * answer streams to `done` and is stored COMPLETE.
+ * answer before A's queued ones, while A keeps flooding (refused, but for the one place freed
+ * when A's streaming answer ends). B's answer streams to `done` and is stored COMPLETE.
  *
  * Order is what is asserted, not time: the statuses are polled through the router, and when B's
  * answer is first seen started, A's queued answers must all still be PENDING. Before the fix
@@ -104,9 +104,12 @@ export function describeFairness(name: string, target: () => FairnessTarget): vo
     await Promise.all(ongoing);
     expect(bobStatus).not.toBe('PENDING');
     expect(queuedWhenBobStarted).toEqual(queued.map(() => 'PENDING'));
-    // The flood went on the whole time, and none of it got in.
-    expect(later.length).toBeGreaterThanOrEqual(4);
-    expect(later.filter((code) => code !== 'RATE_LIMITED')).toEqual([]);
+    // The flood went on the whole time and was refused, except that when A's streaming answer
+    // finished (which is what let B's start, there being one slot) A was below the cap again, and
+    // one more of its messages may have been accepted in that moment: never more than that one.
+    expect(later.filter((code) => code === 'RATE_LIMITED').length).toBeGreaterThanOrEqual(4);
+    expect(later.filter((code) => code !== 'RATE_LIMITED' && code !== 'accepted')).toEqual([]);
+    expect(later.filter((code) => code === 'accepted').length).toBeLessThanOrEqual(1);
 
     // B's stream runs to done, and conversation stores the answer COMPLETE with the streamed text.
     expect((await stream.ended).error).toBeUndefined();
