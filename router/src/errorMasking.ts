@@ -1,34 +1,22 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { knownCode } from '@chatgraph/kit';
+import { maskFormattedError } from '@chatgraph/kit';
 import type { RouterContext } from './context';
-
-/**
- * Extensions that describe the router's or a subgraph's internals: the gateway adds
- * `serviceName` to subgraph errors and `response` (with the raw body) to failed fetches.
- */
-const INTERNAL_EXTENSIONS = new Set(['stacktrace', 'exception', 'serviceName', 'response', 'http']);
 
 const PROTOCOL_CODES = new Set(['PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED']);
 
 /**
- * The router's error boundary. A coded error keeps its code and message whether the router or a
- * subgraph raised it (the gateway's `downstreamServiceError` keeps subgraph codes); Apollo's
- * client-error codes become BAD_USER_INPUT; anything else becomes INTERNAL with no message,
- * stack or subgraph detail (`maskErrors` logs it and adds the request id).
+ * The router's error boundary: the kit's masking rule (`maskFormattedError`, the same one every
+ * subgraph applies), so a coded error keeps its code and message whether the router or a
+ * subgraph raised it (the gateway's `downstreamServiceError` keeps subgraph codes), Apollo's
+ * client-error codes become BAD_USER_INPUT, and anything else becomes INTERNAL with no message,
+ * stack or subgraph detail (`maskErrors` logs it and adds the request id). The one router-only
+ * rule: automatic persisted queries' codes pass as they are.
  */
 export function formatRouterError(formatted: GraphQLFormattedError): GraphQLFormattedError {
-  const where = { ...(formatted.path ? { path: formatted.path } : {}), ...(formatted.locations ? { locations: formatted.locations } : {}) };
-  const extensions = (formatted.extensions ?? {}) as Record<string, unknown>;
+  const code = formatted.extensions?.code;
   // Automatic persisted queries are a protocol: clients resend the full query on this code.
-  if (typeof extensions.code === 'string' && PROTOCOL_CODES.has(extensions.code)) {
-    return { message: formatted.message, extensions: { code: extensions.code } };
-  }
-  const code = knownCode(extensions);
-  if (code && code !== 'INTERNAL') {
-    const safe = Object.fromEntries(Object.entries(extensions).filter(([key]) => !INTERNAL_EXTENSIONS.has(key)));
-    return { message: formatted.message, ...where, extensions: { ...safe, code } };
-  }
-  return { message: 'Internal error', ...where, extensions: { code: 'INTERNAL' } };
+  if (typeof code === 'string' && PROTOCOL_CODES.has(code)) return { message: formatted.message, extensions: { code } };
+  return maskFormattedError(formatted);
 }
 
 /** The gateway passes a data source's thrown errors on as they are: not always GraphQLErrors. */

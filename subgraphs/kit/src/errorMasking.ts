@@ -42,9 +42,28 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     const [field, reason] = Object.entries(original.fields)[0] ?? ['input', 'invalid'];
     return { message: `Invalid ${field}: ${reason}`, ...where, extensions: { code: 'BAD_USER_INPUT', field } };
   }
-  const code = knownCode(formatted.extensions as Record<string, unknown> | undefined);
+  return maskFormattedError(formatted);
+}
+
+/**
+ * Extensions that describe a service's internals, never passed to a client: Apollo's
+ * `stacktrace`/`exception`, and what the gateway adds to subgraph errors (`serviceName`) and
+ * failed fetches (`response` with the raw body, `http`).
+ */
+const INTERNAL_EXTENSIONS = new Set(['stacktrace', 'exception', 'serviceName', 'response', 'http']);
+
+/**
+ * The masking rule of every GraphQL boundary (each subgraph's `formatError`, and the router's,
+ * which imports it): an error with a registered code (or an Apollo client-error code, reported
+ * as BAD_USER_INPUT) keeps its message and its client-safe extensions; anything else becomes
+ * INTERNAL with no message, stack or internal detail.
+ */
+export function maskFormattedError(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  const where = { ...(formatted.path ? { path: formatted.path } : {}), ...(formatted.locations ? { locations: formatted.locations } : {}) };
+  const extensions = (formatted.extensions ?? {}) as Record<string, unknown>;
+  const code = knownCode(extensions);
   if (code && code !== 'INTERNAL') {
-    const { stacktrace: _stack, exception: _exception, ...safe } = (formatted.extensions ?? {}) as Record<string, unknown>;
+    const safe = Object.fromEntries(Object.entries(extensions).filter(([key]) => !INTERNAL_EXTENSIONS.has(key)));
     return { message: formatted.message, ...where, extensions: { ...safe, code } };
   }
   return { message: 'Internal error', ...where, extensions: { code: 'INTERNAL' } };
