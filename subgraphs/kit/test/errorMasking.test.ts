@@ -23,7 +23,7 @@ describe('maskFormattedError', () => {
     const coded = codedError('NOT_FOUND', 'No such conversation', { field: 'id' });
     const formatted = { ...coded.toJSON(), extensions: { ...coded.extensions, serviceName: 'x' } };
     expect(formatError(formatted, coded)).toEqual(maskFormattedError(formatted));
-    expect(formatError({ message: 'dup' }, new DuplicateKeyError(['email']))).toMatchObject({ message: 'Already exists', extensions: { code: 'CONFLICT' } });
+    expect(formatError({ message: 'dup' }, new DuplicateKeyError('users', 'email_1', ['email']))).toEqual({ message: 'Already exists', extensions: { code: 'CONFLICT', fields: ['email'] } });
     expect(formatError(new GraphQLError('driver text').toJSON(), new Error('driver text'))).toEqual({ message: 'Internal error', extensions: { code: 'INTERNAL' } });
   });
 });
