@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { TOPIC_NAME, validateEnvelope, type EventEnvelope } from './envelope';
-import { EventValidationError, type Infer, type Validator } from './validation';
+import { check, EventValidationError, type Infer, type Schema } from './validation';
 
-/** The subject and payload validators of one event type of a topic. */
+/** The subject and payload schemas (zod) of one event type of a topic. */
 export interface EventSpec<TSubject extends Record<string, string> = Record<string, string>, TPayload = unknown> {
-  subject: Validator<TSubject>;
-  payload: Validator<TPayload>;
+  subject: Schema<TSubject>;
+  payload: Schema<TPayload>;
 }
 
 type EventSpecs = Record<string, EventSpec>;
@@ -55,8 +55,8 @@ export function defineTopic<S extends EventSpecs>(definition: { topic: string; k
     const envelope = validateEnvelope(value);
     const spec = Object.hasOwn(events, envelope.type) ? events[envelope.type] : undefined;
     if (!spec) throw new EventValidationError('type', `'${envelope.type}' is not an event of ${topic} (${types.join(', ')})`);
-    spec.subject(envelope.subject, 'subject');
-    spec.payload(envelope.payload, 'payload');
+    check(spec.subject, envelope.subject, 'subject');
+    check(spec.payload, envelope.payload, 'payload');
     if (!envelope.subject[keyedBy]) throw new EventValidationError(`subject.${keyedBy}`, `is required: it is the key of ${topic}`);
     return envelope as EventsOf<S>;
   };

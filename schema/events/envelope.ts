@@ -1,4 +1,5 @@
-import { EventValidationError, object, record, string, type Validator } from './validation';
+import { z } from 'zod';
+import { check, EventValidationError } from './validation';
 
 /**
  * What every event on every topic looks like. The topic (`<aggregate>.<entity>.v<N>`) carries
@@ -30,14 +31,19 @@ export function topicName(aggregate: string, entity: string, version: number): s
   return name;
 }
 
-/** Checks the fields an id can hold (ids, subject ids): printable, no spaces, at most 128 characters. */
-export const idString: Validator<string> = string({ maxLength: 128, pattern: EVENT_ID, patternName: 'an id (letters, digits, _ . : -)' });
+/** The fields an id can hold (ids, subject ids): printable, no spaces, at most 128 characters. */
+export const idString = z.string().min(1).max(128).regex(EVENT_ID, { message: 'must be an id (letters, digits, _ . : -)' });
 
-const envelopeShape = object({
+/** The envelope's own fields; the payload belongs to the topic's contract. */
+export const envelopeSchema = z.object({
   id: idString,
-  type: string({ maxLength: 100, pattern: EVENT_TYPE, patternName: 'a dotted lower-case event type such as message.created' }),
-  occurredAt: string({ pattern: ISO_UTC, patternName: 'an ISO-8601 UTC timestamp with milliseconds' }),
-  subject: record(idString, { maxKeys: 16 }),
+  type: z.string().min(1).max(100).regex(EVENT_TYPE, { message: 'must be a dotted lower-case event type such as message.created' }),
+  occurredAt: z
+    .string()
+    .regex(ISO_UTC, { message: 'must be an ISO-8601 UTC timestamp with milliseconds' })
+    .refine((value) => !Number.isNaN(Date.parse(value)), { message: 'is not a real date' }),
+  subject: z.record(z.string(), idString).refine((subject) => Object.keys(subject).length <= 16, { message: 'must have at most 16 keys' }),
+  payload: z.unknown().refine((payload) => payload !== undefined, { message: 'is required' }),
 });
 
 /**
@@ -45,11 +51,7 @@ const envelopeShape = object({
  * returns the value typed. Throws `EventValidationError`.
  */
 export function validateEnvelope(value: unknown): EventEnvelope {
-  const checked = envelopeShape(value, '');
-  if (!('payload' in checked) || checked.payload === undefined) throw new EventValidationError('payload', 'is required');
-  const occurred = Date.parse(checked.occurredAt);
-  if (Number.isNaN(occurred)) throw new EventValidationError('occurredAt', 'is not a real date');
-  return checked as EventEnvelope;
+  return check(envelopeSchema, value, '') as EventEnvelope;
 }
 
 /** Parses an event from its wire form (UTF-8 JSON) and checks its envelope. */

@@ -1,7 +1,7 @@
 /** Versioned event contracts shared by producers and consumers (see docs/architecture.md, "Events"). */
-/** The validator builders (`v.object`, `v.string`, ...) for writing contracts. */
+/** The helpers contracts are written with (zod schemas, `check`, `text`, `count`, ...). */
 export * as v from './validation';
-export { EventValidationError, type Infer, type InferShape, type OptionalValidator, type StringRules, type Validator } from './validation';
+export { EventValidationError, type Infer, type Schema } from './validation';
 export * from './envelope';
 export * from './contract';
 export * from './registry';

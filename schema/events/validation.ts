@@ -1,10 +1,14 @@
+import { z } from 'zod';
+
 /**
- * A tiny runtime schema helper for event contracts: each validator checks an unknown value and
- * returns it typed, or throws `EventValidationError` naming the offending path. Kept in-house so
- * producers and consumers share one dependency-free definition of every event.
+ * Event contracts are stated once as zod schemas (the topic files); this module turns zod's
+ * verdict into the one error every producer and consumer knows, `EventValidationError`, naming
+ * the offending path (`payload.models[0].id`) and saying what is wrong in words.
  *
  * Objects accept unknown extra fields and keep them: a producer on a newer minor revision of a
  * contract (an added optional field) must not break older consumers of the same topic version.
+ * zod's `z.object` ignores unknown keys when checking, and `check` returns the value it was given
+ * (not zod's copy, which would drop them).
  */
 
 /** Raised when a value does not fit a contract; `path` names the field, e.g. `payload.email`. */
@@ -17,121 +21,42 @@ export class EventValidationError extends Error {
   }
 }
 
-/** Checks `value` (found at `path`) and returns it typed; throws `EventValidationError`. */
-export type Validator<T> = (value: unknown, path: string) => T;
+/** A contract's schema for a value of type `T` (a subject, a payload, an envelope). */
+export type Schema<T = unknown> = z.ZodType<T>;
 
-/** A validator whose field may be absent from its object. */
-export interface OptionalValidator<T> extends Validator<T | undefined> {
-  readonly optional: true;
+/** The type a schema describes. */
+export type Infer<S> = S extends z.ZodType<infer T> ? T : never;
+
+/** `prefix` and a zod issue path joined the way errors name fields: `payload.messages[2].role`. */
+export function pathOf(prefix: string, path: readonly PropertyKey[]): string {
+  return path.reduce<string>((joined, key) => (typeof key === 'number' ? `${joined}[${key}]` : joined ? `${joined}.${String(key)}` : String(key)), prefix);
 }
 
-/** The type a validator produces. */
-export type Infer<V> = V extends Validator<infer T> ? T : never;
-
-type Shape = Record<string, Validator<unknown>>;
-type OptionalKeys<S extends Shape> = { [K in keyof S]: S[K] extends OptionalValidator<unknown> ? K : never }[keyof S];
-type RequiredKeys<S extends Shape> = Exclude<keyof S, OptionalKeys<S>>;
-type Simplify<T> = { [K in keyof T]: T[K] };
-/** The object type described by a shape: optional validators become optional properties. */
-export type InferShape<S extends Shape> = Simplify<
-  { [K in RequiredKeys<S>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Exclude<Infer<S[K]>, undefined> }
->;
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value)}`;
+/**
+ * Checks `value` (found at `path`) against `schema` and returns it typed, with any extra fields
+ * it carries. Throws `EventValidationError` naming the first offending field.
+ */
+export function check<T>(schema: Schema<T>, value: unknown, path: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return value as T;
+  const [issue] = result.error.issues;
+  if (!issue) throw new EventValidationError(path, 'is invalid');
+  throw new EventValidationError(pathOf(path, issue.path), issue.message);
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+/** A string of 1 to `max` characters (events carry no empty ids, names or models). */
+export const text = (max: number): z.ZodString => z.string().min(1).max(max);
 
-export interface StringRules {
-  minLength?: number;
-  maxLength?: number;
-  pattern?: RegExp;
-  /** Said in the error when `pattern` does not match, e.g. "an ISO-8601 UTC timestamp". */
-  patternName?: string;
-}
+/** `min` to `max` characters, said so in the error (content may be empty while a message is pending). */
+export const bounded = (min: number, max: number): z.ZodString => z.string().min(min).max(max);
 
-/** A string, by default non-empty and at most 10,000 characters. */
-export function string(rules: StringRules = {}): Validator<string> {
-  const { minLength = 1, maxLength = 10_000, pattern, patternName } = rules;
-  return (value, path) => {
-    if (typeof value !== 'string') throw new EventValidationError(path, `expected a string, got ${describe(value)}`);
-    if (value.length < minLength) throw new EventValidationError(path, `must have at least ${minLength} characters`);
-    if (value.length > maxLength) throw new EventValidationError(path, `must have at most ${maxLength} characters`);
-    if (pattern && !pattern.test(value)) throw new EventValidationError(path, `must be ${patternName ?? `a string matching ${String(pattern)}`}`);
-    return value;
-  };
-}
+/** A whole number from `min` (default 0). */
+export const count = (min = 0): z.ZodNumber => z.number().int().min(min);
 
-/** A finite number, optionally an integer within bounds. */
-export function number(rules: { integer?: boolean; min?: number; max?: number } = {}): Validator<number> {
-  return (value, path) => {
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new EventValidationError(path, `expected a finite number, got ${describe(value)}`);
-    if (rules.integer && !Number.isInteger(value)) throw new EventValidationError(path, 'must be an integer');
-    if (rules.min !== undefined && value < rules.min) throw new EventValidationError(path, `must be at least ${rules.min}`);
-    if (rules.max !== undefined && value > rules.max) throw new EventValidationError(path, `must be at most ${rules.max}`);
-    return value;
-  };
-}
-
-export function boolean(): Validator<boolean> {
-  return (value, path) => {
-    if (typeof value !== 'boolean') throw new EventValidationError(path, `expected a boolean, got ${describe(value)}`);
-    return value;
-  };
-}
-
-/** One of a fixed set of strings (an enum). */
-export function oneOf<const T extends readonly string[]>(values: T): Validator<T[number]> {
-  return (value, path) => {
-    if (typeof value !== 'string' || !values.includes(value)) throw new EventValidationError(path, `expected one of ${values.join(', ')}, got ${describe(value)}`);
-    return value as T[number];
-  };
-}
-
-/** `null` or what `inner` accepts. */
-export function nullable<T>(inner: Validator<T>): Validator<T | null> {
-  return (value, path) => (value === null ? null : inner(value, path));
-}
-
-/** A field that may be absent (or `undefined`); present values must satisfy `inner`. */
-export function optional<T>(inner: Validator<T>): OptionalValidator<T> {
-  const check: Validator<T | undefined> = (value, path) => (value === undefined ? undefined : inner(value, path));
-  return Object.assign(check, { optional: true as const });
-}
-
-/** An array whose elements all satisfy `item`. */
-export function array<T>(item: Validator<T>, rules: { maxItems?: number } = {}): Validator<T[]> {
-  return (value, path) => {
-    if (!Array.isArray(value)) throw new EventValidationError(path, `expected an array, got ${describe(value)}`);
-    if (rules.maxItems !== undefined && value.length > rules.maxItems) throw new EventValidationError(path, `must have at most ${rules.maxItems} items`);
-    value.forEach((element, index) => item(element, `${path}[${index}]`));
-    return value as T[];
-  };
-}
-
-/** An object with the given fields (extra fields are kept, see the module comment). */
-export function object<S extends Shape>(shape: S, rules: { atLeastOneOf?: ReadonlyArray<keyof S & string> } = {}): Validator<InferShape<S>> {
-  return (value, path) => {
-    if (!isRecord(value)) throw new EventValidationError(path, `expected an object, got ${describe(value)}`);
-    for (const [key, check] of Object.entries(shape)) check(value[key], path ? `${path}.${key}` : key);
-    const some = rules.atLeastOneOf;
-    if (some && !some.some((key) => value[key] !== undefined)) throw new EventValidationError(path, `must set at least one of ${some.join(', ')}`);
-    return value as InferShape<S>;
-  };
-}
-
-/** An object whose values all satisfy `item` (any keys). */
-export function record<T>(item: Validator<T>, rules: { maxKeys?: number } = {}): Validator<Record<string, T>> {
-  return (value, path) => {
-    if (!isRecord(value)) throw new EventValidationError(path, `expected an object, got ${describe(value)}`);
-    const entries = Object.entries(value);
-    if (rules.maxKeys !== undefined && entries.length > rules.maxKeys) throw new EventValidationError(path, `must have at most ${rules.maxKeys} keys`);
-    for (const [key, element] of entries) item(element, path ? `${path}.${key}` : key);
-    return value as Record<string, T>;
-  };
+/**
+ * An object of `shape` that must set at least one of `keys` (update events carry only what
+ * changed, never nothing).
+ */
+export function someOf<S extends z.ZodRawShape>(shape: S, keys: ReadonlyArray<keyof S & string>) {
+  return z.object(shape).refine((value) => keys.some((key) => (value as Record<string, unknown>)[key] !== undefined), { message: `must set at least one of ${keys.join(', ')}` });
 }

@@ -1,5 +1,6 @@
 import { defineTopic, type EventsOf } from '../contract';
-import { array, number, object, optional, string } from '../validation';
+import { z } from 'zod';
+import { count, text } from '../validation';
 
 /**
  * `ai.catalog.v1`: the models ai-gateway serves, produced by ai-gateway at start-up (the catalog
@@ -11,22 +12,23 @@ import { array, number, object, optional, string } from '../validation';
 /** The one key of `ai.catalog.v1`: there is one catalog. */
 export const MODEL_CATALOG_ID = 'models';
 
-const catalogSubject = object({ catalogId: string({ maxLength: 50 }) });
-const model = object({
-  id: string({ maxLength: 200 }),
-  contextWindow: number({ integer: true, min: 1 }),
-  capabilities: array(string({ maxLength: 50 }), { maxItems: 50 }),
+const catalogSubject = z.object({ catalogId: text(50) });
+/** One model of the catalog, as every consumer (conversation, rate-limit) reads it. */
+export const catalogModelSchema = z.object({
+  id: text(200),
+  contextWindow: count(1),
+  capabilities: z.array(text(50)).max(50),
   /** US dollars per million prompt tokens; rate-limit debits credits with it. Added later: optional (absent: unpriced). */
-  inputPricePerMTok: optional(number({ min: 0, max: 1_000_000 })),
+  inputPricePerMTok: z.number().min(0).max(1_000_000).optional(),
   /** US dollars per million completion tokens. Added later: optional (absent: unpriced). */
-  outputPricePerMTok: optional(number({ min: 0, max: 1_000_000 })),
+  outputPricePerMTok: z.number().min(0).max(1_000_000).optional(),
 });
 
 const events = {
   /** The complete catalog as of now: models not listed are no longer offered. */
   'catalog.published': {
     subject: catalogSubject,
-    payload: object({ models: array(model, { maxItems: 1000 }) }),
+    payload: z.object({ models: z.array(catalogModelSchema).max(1000) }),
   },
 };
 
@@ -35,3 +37,5 @@ export const aiCatalogV1 = defineTopic({ topic: 'ai.catalog.v1', keyedBy: 'catal
 
 /** Any event of `ai.catalog.v1`, discriminated by `type`. */
 export type AiCatalogEvent = EventsOf<typeof events>;
+/** One model of a published catalog. */
+export type CatalogModel = z.infer<typeof catalogModelSchema>;

@@ -1,6 +1,7 @@
 import { defineTopic, type EventsOf } from '../contract';
 import { idString } from '../envelope';
-import { array, boolean, number, object, oneOf, optional, string } from '../validation';
+import { z } from 'zod';
+import { bounded, count, text } from '../validation';
 
 /**
  * `ai.generation.v1`: generation requests (produced by conversation) and their outcomes
@@ -8,37 +9,38 @@ import { array, boolean, number, object, oneOf, optional, string } from '../vali
  * stay in order. Tokens never travel here: only the facts about finished work.
  */
 
-const subject = object({ conversationId: idString, messageId: idString, streamId: idString, ownerId: idString });
-const model = string({ maxLength: 200 });
-const text = string({ minLength: 0, maxLength: 200_000 });
-const count = number({ integer: true, min: 0 });
+const subject = z.object({ conversationId: idString, messageId: idString, streamId: idString, ownerId: idString });
+const model = text(200);
+const content = bounded(0, 200_000);
+const tokens = count();
 
 const events = {
   /** Generate the assistant message `messageId` from `messages` (already trimmed to the context window). */
   'generation.requested': {
     subject,
-    payload: object({
+    payload: z.object({
       model,
-      messages: array(
-        object({
-          role: oneOf(['USER', 'ASSISTANT', 'SYSTEM'] as const),
-          content: text,
-          /** Files attached to a user message (added later: optional, absent when there are none). */
-          fileIds: optional(array(string({ minLength: 1, maxLength: 64 }), { maxItems: 10 })),
-        }),
-        { maxItems: 2_000 },
-      ),
+      messages: z
+        .array(
+          z.object({
+            role: z.enum(['USER', 'ASSISTANT', 'SYSTEM']),
+            content,
+            /** Files attached to a user message (added later: optional, absent when there are none). */
+            fileIds: z.array(text(64)).max(10).optional(),
+          }),
+        )
+        .max(2_000),
       /** Messages of the branch left out to fit the context budget. */
-      droppedMessages: count,
-      estimatedPromptTokens: count,
+      droppedMessages: tokens,
+      estimatedPromptTokens: tokens,
       /** Ask for a generated conversation title once this answer completes (first answer of a conversation whose title the user did not set). Added later: optional. */
-      generateTitle: optional(boolean()),
+      generateTitle: z.boolean().optional(),
     }),
   },
   /** The provider sent the first token: the message is now STREAMING. */
   'generation.started': {
     subject,
-    payload: object({ model, deployment: string({ maxLength: 200 }) }),
+    payload: z.object({ model, deployment: text(200) }),
   },
   /**
    * The generation ended normally, or was stopped by its owner (`finishReason: 'aborted'`, the
@@ -46,26 +48,26 @@ const events = {
    */
   'generation.completed': {
     subject,
-    payload: object({
-      content: text,
-      finishReason: string({ maxLength: 100 }),
+    payload: z.object({
+      content,
+      finishReason: text(100),
       model,
-      usage: object({ promptTokens: count, completionTokens: count, totalTokens: count }),
+      usage: z.object({ promptTokens: tokens, completionTokens: tokens, totalTokens: tokens }),
       /** The provider deployment that served it (`<provider>/<model>`). Added later: optional. */
-      deployment: optional(string({ maxLength: 200 })),
+      deployment: text(200).optional(),
       /** Whether `usage` came from the provider or was counted locally. Added later: optional. */
-      usageSource: optional(oneOf(['provider', 'counted'] as const)),
+      usageSource: z.enum(['provider', 'counted']).optional(),
     }),
   },
   /** The generation failed; `content` holds whatever was produced before the failure. */
   'generation.failed': {
     subject,
-    payload: object({ error: string({ maxLength: 2000 }), content: optional(text), model: optional(model), finishReason: optional(string({ maxLength: 100 })) }),
+    payload: z.object({ error: text(2000), content: content.optional(), model: model.optional(), finishReason: text(100).optional() }),
   },
   /** A title was generated for the conversation after its first answer. */
   'title.generated': {
     subject,
-    payload: object({ title: string({ maxLength: 200 }), model }),
+    payload: z.object({ title: text(200), model }),
   },
 };
 

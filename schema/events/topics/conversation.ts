@@ -1,6 +1,7 @@
 import { defineTopic, type EventsOf } from '../contract';
 import { idString } from '../envelope';
-import { array, boolean, nullable, number, object, oneOf, optional, string } from '../validation';
+import { z } from 'zod';
+import { bounded, count, someOf, text } from '../validation';
 
 /**
  * `conversation.conversation.v1` and `conversation.message.v1`: facts about conversations and
@@ -8,12 +9,12 @@ import { array, boolean, nullable, number, object, oneOf, optional, string } fro
  * one conversation's events (including its messages') are consumed in the order they happened.
  */
 
-const conversationSubject = object({ conversationId: idString, ownerId: idString });
-const messageSubject = object({ conversationId: idString, messageId: idString, ownerId: idString });
-const title = string({ maxLength: 200 });
-const tags = array(string({ maxLength: 50 }), { maxItems: 20 });
+const conversationSubject = z.object({ conversationId: idString, ownerId: idString });
+const messageSubject = z.object({ conversationId: idString, messageId: idString, ownerId: idString });
+const title = text(200);
+const tags = z.array(text(50)).max(20);
 /** Message text; empty while an assistant message is pending. */
-const content = string({ minLength: 0, maxLength: 200_000 });
+const content = bounded(0, 200_000);
 
 /** Roles and statuses of messages, as in the GraphQL schema. */
 export const MESSAGE_ROLES = ['USER', 'ASSISTANT', 'SYSTEM'] as const;
@@ -23,44 +24,44 @@ const conversationEvents = {
   /** A conversation exists (created, or forked from another). */
   'conversation.created': {
     subject: conversationSubject,
-    payload: object({ title, model: optional(string({ maxLength: 200 })), assistantId: optional(idString) }),
+    payload: z.object({ title, model: text(200).optional(), assistantId: idString.optional() }),
   },
   /** Fields changed; only the changed fields are present. */
   'conversation.updated': {
     subject: conversationSubject,
-    payload: object({ title: optional(title), pinned: optional(boolean()), archived: optional(boolean()), tags: optional(tags) }, { atLeastOneOf: ['title', 'pinned', 'archived', 'tags'] }),
+    payload: someOf({ title: title.optional(), pinned: z.boolean().optional(), archived: z.boolean().optional(), tags: tags.optional() }, ['title', 'pinned', 'archived', 'tags']),
   },
   /**
    * The conversation and all its messages are gone. (Payloads are never empty objects: document
    * stores drop empty objects, and an event without its payload fails its contract.)
    */
-  'conversation.deleted': { subject: conversationSubject, payload: object({ messageCount: number({ integer: true, min: 0 }) }) },
+  'conversation.deleted': { subject: conversationSubject, payload: z.object({ messageCount: count() }) },
 };
 
 const messageEvents = {
   /** A message was added to the tree. */
   'message.created': {
     subject: messageSubject,
-    payload: object({ role: oneOf(MESSAGE_ROLES), parentId: nullable(idString), content, status: oneOf(MESSAGE_STATUSES) }),
+    payload: z.object({ role: z.enum(MESSAGE_ROLES), parentId: idString.nullable(), content, status: z.enum(MESSAGE_STATUSES) }),
   },
   /** An assistant message reached its final state. */
   'message.completed': {
     subject: messageSubject,
-    payload: object({
-      status: oneOf(MESSAGE_STATUSES),
+    payload: z.object({
+      status: z.enum(MESSAGE_STATUSES),
       content,
-      finishReason: nullable(string({ maxLength: 100 })),
-      tokenCount: nullable(number({ integer: true, min: 0 })),
-      model: nullable(string({ maxLength: 200 })),
+      finishReason: text(100).nullable(),
+      tokenCount: count().nullable(),
+      model: text(200).nullable(),
     }),
   },
   /** The owner rated an assistant message (replacing an earlier rating). */
   'message.rated': {
     subject: messageSubject,
-    payload: object({ rating: oneOf(['THUMBS_UP', 'THUMBS_DOWN'] as const), comment: nullable(string({ maxLength: 2000 })) }),
+    payload: z.object({ rating: z.enum(['THUMBS_UP', 'THUMBS_DOWN']), comment: text(2000).nullable() }),
   },
   /** The message is gone; `reason` says why (for now always `conversation-deleted`). */
-  'message.deleted': { subject: messageSubject, payload: object({ reason: oneOf(['conversation-deleted'] as const) }) },
+  'message.deleted': { subject: messageSubject, payload: z.object({ reason: z.enum(['conversation-deleted']) }) },
 };
 
 /** The `conversation.conversation.v1` contract. */

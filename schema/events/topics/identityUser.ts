@@ -1,42 +1,43 @@
 import { defineTopic, type EventsOf } from '../contract';
 import { idString } from '../envelope';
-import { boolean, nullable, object, oneOf, optional, string } from '../validation';
+import { z } from 'zod';
+import { someOf, text } from '../validation';
 
 /**
  * `identity.user.v1`: facts about user accounts, produced by identity and keyed by `userId`, so
  * one user's registration, updates and role changes are consumed in the order they happened.
  */
 
-const ROLES = ['USER', 'ADMIN'] as const;
-const userSubject = object({ userId: idString });
-const email = string({ maxLength: 254, pattern: /^[^\s@]+@[^\s@]+$/, patternName: 'an email address' });
-const name = string({ maxLength: 100 });
+const role = z.enum(['USER', 'ADMIN']);
+const userSubject = z.object({ userId: idString });
+const email = text(254).regex(/^[^\s@]+@[^\s@]+$/, { message: 'must be an email address' });
+const name = text(100);
 
 const events = {
   /** A new account exists (sign-up or created by an administrator). */
   'user.registered': {
     subject: userSubject,
-    payload: object({ email, name, role: oneOf(ROLES), emailVerified: boolean() }),
+    payload: z.object({ email, name, role, emailVerified: z.boolean() }),
   },
   /** Profile fields changed; only the fields that changed are present. */
   'user.updated': {
     subject: userSubject,
-    payload: object({ email: optional(email), name: optional(name), emailVerified: optional(boolean()) }, { atLeastOneOf: ['email', 'name', 'emailVerified'] }),
+    payload: someOf({ email: email.optional(), name: name.optional(), emailVerified: z.boolean().optional() }, ['email', 'name', 'emailVerified']),
   },
   /** The user's role changed; `changedBy` is the administrator, or null for the system. */
   'user.role-changed': {
     subject: userSubject,
-    payload: object({ from: oneOf(ROLES), to: oneOf(ROLES), changedBy: nullable(idString) }),
+    payload: z.object({ from: role, to: role, changedBy: idString.nullable() }),
   },
   /** An administrator disabled the account: it cannot sign in or use its tokens and keys until enabled. */
   'user.disabled': {
     subject: userSubject,
-    payload: object({ by: idString }),
+    payload: z.object({ by: idString }),
   },
   /** An administrator enabled a disabled account again. */
   'user.enabled': {
     subject: userSubject,
-    payload: object({ by: idString }),
+    payload: z.object({ by: idString }),
   },
   /**
    * An administrator deleted the account. Identity has removed it; every service that keeps data
@@ -44,7 +45,7 @@ const events = {
    */
   'user.deleted': {
     subject: userSubject,
-    payload: object({ by: idString }),
+    payload: z.object({ by: idString }),
   },
 };
 

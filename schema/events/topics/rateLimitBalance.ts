@@ -1,6 +1,7 @@
 import { defineTopic, type EventsOf } from '../contract';
 import { idString } from '../envelope';
-import { number, object, oneOf } from '../validation';
+import { z } from 'zod';
+import { count } from '../validation';
 
 /**
  * `ratelimit.balance.v1`: users' credit balances, produced by rate-limit (through its outbox) and
@@ -10,21 +11,21 @@ import { number, object, oneOf } from '../validation';
  * PAYMENT_REQUIRED from such a read model (never by calling rate-limit).
  */
 
-const userSubject = object({ userId: idString });
+const userSubject = z.object({ userId: idString });
 /** A balance is a 32-bit GraphQL `Int`; it may be negative (a generation is charged in full). */
-const credits = number({ integer: true, min: -2_147_483_648, max: 2_147_483_647 });
-const version = number({ integer: true, min: 1 });
+const credits = z.number().int().min(-2_147_483_648).max(2_147_483_647);
+const version = count(1);
 
 const events = {
   /** The balance is now `credits` (after an opening, a generation's debit or a grant). */
   'balance.changed': {
     subject: userSubject,
-    payload: object({ credits, version, reason: oneOf(['opening', 'debit', 'grant'] as const) }),
+    payload: z.object({ credits, version, reason: z.enum(['opening', 'debit', 'grant']) }),
   },
   /** The user was deleted: consumers forget the balance. */
   'balance.deleted': {
     subject: userSubject,
-    payload: object({ version }),
+    payload: z.object({ version }),
   },
 };
 
