@@ -1,58 +1,108 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
 
 /**
  * The model catalog: which providers exist, which models the graph offers, and how each model is
  * routed to provider deployments. Read once at start-up from MODEL_CATALOG_FILE (YAML or JSON)
- * and validated strictly: a bad field stops start-up with its path (`models[1].contextWindow`),
- * never at the first request. API keys are never in the file, only the name of the environment
+ * and validated strictly against the zod schemas below (stated once: the types are inferred from
+ * them): a bad field stops start-up with its path (`models[1].contextWindow`), never at the first
+ * request, and every problem of the file is reported in one run. API keys are never in the file, only the name of the environment
  * variable holding each one.
  */
 
-/** An OpenAI-compatible HTTP API (OpenAI, Azure OpenAI-compatible endpoints, Ollama, vLLM, OpenRouter, Groq...). */
-export interface OpenAIProviderSpec {
-  id: string;
-  kind: 'openai';
+const ID = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** What a model can be used for (`ModelCapability` in the graph, upper-cased). */
+export const MODEL_CAPABILITIES = ['chat', 'vision', 'embeddings', 'tools'] as const;
+
+const ID_RULE = 'must be an id of 1 to 200 letters, digits, `.`, `_`, `:`, `/` or `-`';
+const id = z.string({ error: ID_RULE }).regex(ID, { error: ID_RULE });
+const text = (max = 200) => {
+  const rule = `must be a non-empty string of at most ${max} characters`;
+  return z
+    .string({ error: rule })
+    .max(max, { error: rule })
+    .refine((value) => value.trim().length > 0, { error: rule });
+};
+const int = (min: number, max: number) => {
+  const rule = `must be an integer from ${min} to ${max}`;
+  return z.int({ error: rule }).min(min, { error: rule }).max(max, { error: rule });
+};
+const PRICE_RULE = 'must be a number >= 0 (USD per million tokens)';
+/** Absent or null: unpriced. */
+const price = z
+  .number({ error: PRICE_RULE })
+  .min(0, { error: PRICE_RULE })
+  .nullish()
+  .transform((value) => value ?? null);
+
+/** The provider kinds, checked first: the kind decides which fields a provider may have. */
+const providerKind = z.enum(['openai', 'demo'], { error: 'must be `openai` (any OpenAI-compatible API) or `demo`' });
+
+/** An OpenAI-compatible HTTP API (OpenAI, Azure OpenAI-compatible endpoints, Ollama, vLLM, OpenRouter, Groq...), as written in the file. */
+const openAIProviderSchema = z.strictObject({
+  id,
+  kind: z.literal('openai'),
   /** Omitted: the SDK's default (api.openai.com). */
-  baseURL?: string;
+  baseURL: z
+    .string({ error: 'must be an http(s) URL, e.g. http://127.0.0.1:11434/v1' })
+    .regex(/^https?:\/\/[^\s]+$/, { error: 'must be an http(s) URL, e.g. http://127.0.0.1:11434/v1' })
+    .optional(),
   /** The environment variable that holds the key; omitted for keyless local servers (Ollama). */
-  apiKeyEnv?: string;
-  /** Resolved from `apiKeyEnv` at load time. */
-  apiKey?: string;
+  apiKeyEnv: z.string({ error: 'must be an environment variable name, e.g. OPENAI_API_KEY' }).regex(ENV_NAME, { error: 'must be an environment variable name, e.g. OPENAI_API_KEY' }).optional(),
   /** Send the key in this header instead of `Authorization: Bearer` (Azure's `api-key`). */
-  apiKeyHeader?: string;
-  headers: Record<string, string>;
+  apiKeyHeader: z.string({ error: 'must be an HTTP header name, e.g. api-key' }).regex(/^[A-Za-z0-9-]{1,100}$/, { error: 'must be an HTTP header name, e.g. api-key' }).optional(),
+  headers: z.record(z.string(), z.string({ error: 'must be a string' }), { error: 'must be an object' }).default({}),
   /** The SDK's per-request timeout (whole request), ms. */
-  timeoutMs: number;
+  timeoutMs: int(100, 3_600_000).default(600_000),
   /** Send `stream_options.include_usage` (some compatible servers reject it). */
-  streamUsage: boolean;
-}
+  streamUsage: z.boolean({ error: 'must be true or false' }).default(true),
+});
 
 /** The built-in local demo model: deterministic text at a configured pace, no network. */
-export interface DemoProviderSpec {
-  id: string;
-  kind: 'demo';
-}
+const demoProviderSchema = z.strictObject({ id, kind: z.literal('demo') });
 
-export type ProviderSpec = OpenAIProviderSpec | DemoProviderSpec;
-
-export interface ModelSpec {
-  id: string;
-  displayName: string;
-  contextWindow: number;
-  capabilities: string[];
-  inputPricePerMTok: number | null;
-  outputPricePerMTok: number | null;
-}
+const modelSchema = z.strictObject({
+  id,
+  displayName: text(),
+  contextWindow: int(256, 10_000_000),
+  // The graph shows capabilities as a closed enum (ModelCapability): an unknown word is a config error.
+  capabilities: z
+    .array(
+      z.string().refine((value) => (MODEL_CAPABILITIES as readonly string[]).includes(value), { error: `must be one of ${MODEL_CAPABILITIES.join(', ')}` }),
+      { error: 'must be a list' },
+    )
+    .default(['chat']),
+  inputPricePerMTok: price,
+  outputPricePerMTok: price,
+});
 
 /** One place a model can be served: a provider and the provider's own model name. */
-export interface RouteSpec {
-  provider: string;
-  model: string;
+const routeSchema = z.strictObject({
+  provider: id,
+  model: text(),
   /** Lower runs first; deployments of equal priority share load by `weight`. */
-  priority: number;
-  weight: number;
-}
+  priority: int(0, 1000).default(1),
+  weight: int(1, 1_000_000).default(1),
+});
+
+/** The document's top level; each list item is checked on its own so one bad item hides no other problem. */
+const rootSchema = z.strictObject({
+  providers: z.array(z.unknown(), { error: 'must be a list' }),
+  models: z.array(z.unknown(), { error: 'must be a list' }).min(1, { error: 'must list at least one model' }),
+  routes: z.record(z.string(), z.array(z.unknown(), { error: 'must be a list' }).min(1, { error: 'must list at least one deployment' }), { error: 'must be an object' }),
+  titleModel: z.unknown().optional(),
+  embeddingModel: z.unknown().optional(),
+});
+
+/** An OpenAI-compatible provider with its key resolved from `apiKeyEnv` at load time. */
+export type OpenAIProviderSpec = z.infer<typeof openAIProviderSchema> & { apiKey?: string };
+export type DemoProviderSpec = z.infer<typeof demoProviderSchema>;
+export type ProviderSpec = OpenAIProviderSpec | DemoProviderSpec;
+export type ModelSpec = z.infer<typeof modelSchema>;
+export type RouteSpec = z.infer<typeof routeSchema>;
 
 export interface ModelCatalog {
   providers: ProviderSpec[];
@@ -115,187 +165,124 @@ export function loadCatalogFile(file: string, env: Env): ModelCatalog {
   return parseCatalog(raw, env, file);
 }
 
-const ID = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** `prefix` and a zod issue path joined the way problems name fields: `routes.m[0].weight`. */
+function pathOf(prefix: string, path: readonly PropertyKey[]): string {
+  return path.reduce<string>((joined, key) => (typeof key === 'number' ? `${joined}[${key}]` : `${joined}.${String(key)}`), prefix);
+}
 
 /** Collects problems while walking the raw document, so one run reports all of them. */
-class Checker {
-  readonly problems: string[] = [];
-  fail(path: string, message: string): undefined {
-    this.problems.push(`${path}: ${message}`);
+class Problems {
+  readonly list: string[] = [];
+  add(path: string, message: string): undefined {
+    this.list.push(`${path}: ${message}`);
     return undefined;
   }
-  object(value: unknown, path: string): Record<string, unknown> | undefined {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return this.fail(path, 'must be an object');
-    return value as Record<string, unknown>;
-  }
-  array(value: unknown, path: string): unknown[] | undefined {
-    if (!Array.isArray(value)) return this.fail(path, 'must be a list');
-    return value;
-  }
-  id(value: unknown, path: string): string | undefined {
-    if (typeof value !== 'string' || !ID.test(value)) return this.fail(path, 'must be an id of 1 to 200 letters, digits, `.`, `_`, `:`, `/` or `-`');
-    return value;
-  }
-  text(value: unknown, path: string, max = 200): string | undefined {
-    if (typeof value !== 'string' || value.trim().length === 0 || value.length > max) return this.fail(path, `must be a non-empty string of at most ${max} characters`);
-    return value;
-  }
-  int(value: unknown, path: string, min: number, max: number): number | undefined {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) return this.fail(path, `must be an integer from ${min} to ${max}`);
-    return value;
-  }
-  price(value: unknown, path: string): number | null | undefined {
-    if (value === undefined || value === null) return null;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return this.fail(path, 'must be a number >= 0 (USD per million tokens)');
-    return value;
-  }
-  unknownKeys(obj: Record<string, unknown>, allowed: readonly string[], path: string): void {
-    for (const key of Object.keys(obj)) if (!allowed.includes(key)) this.fail(`${path}.${key}`, `is not a known field (expected one of ${allowed.join(', ')})`);
-  }
-}
-
-function parseProvider(c: Checker, raw: unknown, path: string, env: Env): ProviderSpec | undefined {
-  const obj = c.object(raw, path);
-  if (!obj) return undefined;
-  const id = c.id(obj.id, `${path}.id`);
-  if (obj.kind === 'demo') {
-    c.unknownKeys(obj, ['id', 'kind'], path);
-    return id ? { id, kind: 'demo' } : undefined;
-  }
-  if (obj.kind !== 'openai') return c.fail(`${path}.kind`, 'must be `openai` (any OpenAI-compatible API) or `demo`');
-  c.unknownKeys(obj, ['id', 'kind', 'baseURL', 'apiKeyEnv', 'apiKeyHeader', 'apiKey', 'headers', 'timeoutMs', 'streamUsage'], path);
-  if (obj.apiKey !== undefined) c.fail(`${path}.apiKey`, 'keys never go in the catalog file: name the environment variable that holds it in `apiKeyEnv`');
-  let baseURL: string | undefined;
-  if (obj.baseURL !== undefined) {
-    if (typeof obj.baseURL !== 'string' || !/^https?:\/\/[^\s]+$/.test(obj.baseURL)) c.fail(`${path}.baseURL`, 'must be an http(s) URL, e.g. http://127.0.0.1:11434/v1');
-    else baseURL = obj.baseURL;
-  }
-  let apiKeyEnv: string | undefined;
-  let apiKey: string | undefined;
-  if (obj.apiKeyEnv !== undefined) {
-    if (typeof obj.apiKeyEnv !== 'string' || !ENV_NAME.test(obj.apiKeyEnv)) c.fail(`${path}.apiKeyEnv`, 'must be an environment variable name, e.g. OPENAI_API_KEY');
-    else {
-      apiKeyEnv = obj.apiKeyEnv;
-      apiKey = env[apiKeyEnv];
-      if (!apiKey) c.fail(`${path}.apiKeyEnv`, `the environment variable ${apiKeyEnv} is not set`);
+  /** `raw` checked against `schema` at `path`: its value, or undefined with every issue recorded. */
+  check<S extends z.ZodObject>(schema: S, raw: unknown, path: string): z.infer<S> | undefined {
+    const result = schema.safeParse(raw);
+    if (result.success) return result.data;
+    for (const issue of result.error.issues) {
+      if (issue.code === 'unrecognized_keys') {
+        const known = Object.keys(schema.shape).join(', ');
+        for (const key of issue.keys) this.add(pathOf(path, [...issue.path, key]), `is not a known field (expected one of ${known})`);
+      } else if (issue.code === 'invalid_type' && issue.path.length === 0) {
+        this.add(path, 'must be an object');
+      } else {
+        this.add(pathOf(path, issue.path), issue.message);
+      }
     }
+    return undefined;
   }
-  let apiKeyHeader: string | undefined;
-  if (obj.apiKeyHeader !== undefined) {
-    if (typeof obj.apiKeyHeader !== 'string' || !/^[A-Za-z0-9-]{1,100}$/.test(obj.apiKeyHeader)) c.fail(`${path}.apiKeyHeader`, 'must be an HTTP header name, e.g. api-key');
-    else if (obj.apiKeyEnv === undefined) c.fail(`${path}.apiKeyHeader`, 'needs apiKeyEnv (the key it carries)');
-    else apiKeyHeader = obj.apiKeyHeader;
-  }
-  const headers: Record<string, string> = {};
-  if (obj.headers !== undefined) {
-    const h = c.object(obj.headers, `${path}.headers`);
-    for (const [name, value] of Object.entries(h ?? {})) {
-      if (typeof value !== 'string') c.fail(`${path}.headers.${name}`, 'must be a string');
-      else headers[name] = value;
-    }
-  }
-  const timeoutMs = obj.timeoutMs === undefined ? 600_000 : c.int(obj.timeoutMs, `${path}.timeoutMs`, 100, 3_600_000);
-  let streamUsage = true;
-  if (obj.streamUsage !== undefined) {
-    if (typeof obj.streamUsage !== 'boolean') c.fail(`${path}.streamUsage`, 'must be true or false');
-    else streamUsage = obj.streamUsage;
-  }
-  if (!id || timeoutMs === undefined) return undefined;
-  return { id, kind: 'openai', baseURL, apiKeyEnv, apiKey, ...(apiKeyHeader ? { apiKeyHeader } : {}), headers, timeoutMs, streamUsage };
 }
 
-/** What a model can be used for (`ModelCapability` in the graph, upper-cased). */
-export const MODEL_CAPABILITIES = ['chat', 'vision', 'embeddings', 'tools'] as const;
-
-function parseModel(c: Checker, raw: unknown, path: string): ModelSpec | undefined {
-  const obj = c.object(raw, path);
-  if (!obj) return undefined;
-  c.unknownKeys(obj, ['id', 'displayName', 'contextWindow', 'capabilities', 'inputPricePerMTok', 'outputPricePerMTok'], path);
-  const id = c.id(obj.id, `${path}.id`);
-  const displayName = c.text(obj.displayName, `${path}.displayName`);
-  const contextWindow = c.int(obj.contextWindow, `${path}.contextWindow`, 256, 10_000_000);
-  const capabilities: string[] = [];
-  const caps = obj.capabilities === undefined ? ['chat'] : c.array(obj.capabilities, `${path}.capabilities`);
-  caps?.forEach((cap, i) => {
-    const value = c.id(cap, `${path}.capabilities[${i}]`);
-    // The graph shows capabilities as a closed enum (ModelCapability): an unknown word is a config error.
-    if (value && !(MODEL_CAPABILITIES as readonly string[]).includes(value)) c.fail(`${path}.capabilities[${i}]`, `must be one of ${MODEL_CAPABILITIES.join(', ')}`);
-    else if (value) capabilities.push(value);
-  });
-  const inputPricePerMTok = c.price(obj.inputPricePerMTok, `${path}.inputPricePerMTok`);
-  const outputPricePerMTok = c.price(obj.outputPricePerMTok, `${path}.outputPricePerMTok`);
-  if (!id || !displayName || contextWindow === undefined || inputPricePerMTok === undefined || outputPricePerMTok === undefined) return undefined;
-  return { id, displayName, contextWindow, capabilities, inputPricePerMTok, outputPricePerMTok };
+/** `raw[key]` when `raw` is an object and it holds a valid id. */
+function idOf(raw: unknown, key: string): string | undefined {
+  if (raw === null || typeof raw !== 'object') return undefined;
+  const value = id.safeParse((raw as Record<string, unknown>)[key]);
+  return value.success ? value.data : undefined;
 }
 
-function parseRoute(c: Checker, raw: unknown, path: string, providers: ReadonlySet<string>): RouteSpec | undefined {
-  const obj = c.object(raw, path);
-  if (!obj) return undefined;
-  c.unknownKeys(obj, ['provider', 'model', 'priority', 'weight'], path);
-  const provider = c.id(obj.provider, `${path}.provider`);
-  if (provider && !providers.has(provider)) c.fail(`${path}.provider`, `names no provider of \`providers\` (${[...providers].join(', ') || 'none'})`);
-  const model = c.text(obj.model, `${path}.model`);
-  const priority = obj.priority === undefined ? 1 : c.int(obj.priority, `${path}.priority`, 0, 1000);
-  const weight = obj.weight === undefined ? 1 : c.int(obj.weight, `${path}.weight`, 1, 1_000_000);
-  if (!provider || !model || priority === undefined || weight === undefined) return undefined;
-  return { provider, model, priority, weight };
+function parseProvider(problems: Problems, raw: unknown, path: string, env: Env): ProviderSpec | undefined {
+  const obj = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : undefined;
+  if (!obj) return problems.add(path, 'must be an object');
+  const kind = providerKind.safeParse(obj.kind);
+  if (!kind.success) {
+    problems.check(z.object({ id }), obj, path);
+    return problems.add(`${path}.kind`, kind.error.issues[0]?.message ?? 'is invalid');
+  }
+  if (kind.data === 'demo') return problems.check(demoProviderSchema, obj, path);
+  const { apiKey: keyInFile, ...fields } = obj;
+  if (keyInFile !== undefined) problems.add(`${path}.apiKey`, 'keys never go in the catalog file: name the environment variable that holds it in `apiKeyEnv`');
+  const provider = problems.check(openAIProviderSchema, fields, path);
+  if (!provider) return undefined;
+  // Reported, but the provider is kept so routes naming it are not also reported as dangling.
+  if (provider.apiKeyHeader !== undefined && provider.apiKeyEnv === undefined) problems.add(`${path}.apiKeyHeader`, 'needs apiKeyEnv (the key it carries)');
+  if (provider.apiKeyEnv === undefined) return provider;
+  const apiKey = env[provider.apiKeyEnv];
+  if (!apiKey) problems.add(`${path}.apiKeyEnv`, `the environment variable ${provider.apiKeyEnv} is not set`);
+  return { ...provider, apiKey };
 }
 
 /** Validates a parsed catalog document; `source` names it in errors. */
 export function parseCatalog(raw: unknown, env: Env, source = 'catalog'): ModelCatalog {
-  const c = new Checker();
-  const root = c.object(raw, '(root)');
-  if (!root) throw new CatalogError(source, c.problems);
-  c.unknownKeys(root, ['providers', 'models', 'routes', 'titleModel', 'embeddingModel'], '(root)');
+  const problems = new Problems();
+  const root = problems.check(rootSchema, raw, '(root)');
+  // Items are still checked when the top level has a problem, so one run reports everything.
+  const document = (raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? raw : {}) as Record<string, unknown>;
+  const listAt = (key: string): unknown[] => (Array.isArray(document[key]) ? (document[key] as unknown[]) : []);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new CatalogError(source, problems.list);
 
   const providers: ProviderSpec[] = [];
-  (c.array(root.providers, 'providers') ?? []).forEach((p, i) => {
-    const provider = parseProvider(c, p, `providers[${i}]`, env);
+  listAt('providers').forEach((p, i) => {
+    const provider = parseProvider(problems, p, `providers[${i}]`, env);
     if (!provider) return;
-    if (providers.some((other) => other.id === provider.id)) c.fail(`providers[${i}].id`, `duplicates the provider id ${provider.id}`);
+    if (providers.some((other) => other.id === provider.id)) problems.add(`providers[${i}].id`, `duplicates the provider id ${provider.id}`);
     providers.push(provider);
   });
-  const providerIds = new Set(providers.map((p) => p.id));
+  // References are checked against every provider with a usable id, even one with another
+  // problem: a bad baseURL is reported once, not again at each route naming its provider.
+  const providerIds = new Set(listAt('providers').flatMap((p) => idOf(p, 'id') ?? []));
 
   const models: ModelSpec[] = [];
-  const modelList = c.array(root.models, 'models') ?? [];
-  if (Array.isArray(root.models) && modelList.length === 0) c.fail('models', 'must list at least one model');
-  modelList.forEach((m, i) => {
-    const model = parseModel(c, m, `models[${i}]`);
+  listAt('models').forEach((m, i) => {
+    const model = problems.check(modelSchema, m, `models[${i}]`);
     if (!model) return;
-    if (models.some((other) => other.id === model.id)) c.fail(`models[${i}].id`, `duplicates the model id ${model.id}`);
+    if (models.some((other) => other.id === model.id)) problems.add(`models[${i}].id`, `duplicates the model id ${model.id}`);
     models.push(model);
   });
   const modelIds = new Set(models.map((m) => m.id));
 
   const routes: Record<string, RouteSpec[]> = {};
-  const routeMap = c.object(root.routes, 'routes') ?? {};
+  const routeMap = (document.routes !== null && typeof document.routes === 'object' && !Array.isArray(document.routes) ? document.routes : {}) as Record<string, unknown>;
   for (const [modelId, list] of Object.entries(routeMap)) {
-    if (!modelIds.has(modelId)) c.fail(`routes.${modelId}`, 'names no model of `models`');
-    const items = c.array(list, `routes.${modelId}`) ?? [];
-    if (Array.isArray(list) && items.length === 0) c.fail(`routes.${modelId}`, 'must list at least one deployment');
-    const parsed = items.map((r, i) => parseRoute(c, r, `routes.${modelId}[${i}]`, providerIds)).filter((r): r is RouteSpec => r !== undefined);
-    routes[modelId] = parsed;
+    if (!modelIds.has(modelId)) problems.add(`routes.${modelId}`, 'names no model of `models`');
+    const items = Array.isArray(list) ? list : [];
+    routes[modelId] = items.flatMap((r, i) => {
+      const path = `routes.${modelId}[${i}]`;
+      const route = problems.check(routeSchema, r, path);
+      const provider = idOf(r, 'provider');
+      if (provider !== undefined && !providerIds.has(provider)) problems.add(`${path}.provider`, `names no provider of \`providers\` (${[...providerIds].join(', ') || 'none'})`);
+      return route ? [route] : [];
+    });
   }
-  for (const model of models) if (!(model.id in routeMap)) c.fail(`routes.${model.id}`, 'is missing: every model needs at least one deployment');
+  for (const model of models) if (!(model.id in routeMap)) problems.add(`routes.${model.id}`, 'is missing: every model needs at least one deployment');
 
   const modelRef = (value: unknown, path: string, capability: string): string | undefined => {
-    const id = c.id(value, path);
-    if (!id) return undefined;
-    const model = models.find((m) => m.id === id);
-    if (!model) return c.fail(path, `names no model of \`models\` (${[...modelIds].join(', ')})`);
-    if (!model.capabilities.includes(capability)) return c.fail(path, `names ${id}, which lacks the \`${capability}\` capability`);
-    return id;
+    const ref = id.safeParse(value);
+    if (!ref.success) return problems.add(path, ID_RULE);
+    const model = models.find((m) => m.id === ref.data);
+    if (!model) return problems.add(path, `names no model of \`models\` (${[...modelIds].join(', ')})`);
+    if (!model.capabilities.includes(capability)) return problems.add(path, `names ${ref.data}, which lacks the \`${capability}\` capability`);
+    return ref.data;
   };
   const chatModel = models.find((m) => m.capabilities.includes('chat'));
   const embeddingDefault = models.find((m) => m.capabilities.includes('embeddings'));
-  const titleModel = root.titleModel === undefined ? chatModel?.id : modelRef(root.titleModel, 'titleModel', 'chat');
-  if (root.titleModel === undefined && !chatModel) c.fail('titleModel', 'is required (and no model has the `chat` capability)');
+  const titleModel = document.titleModel === undefined ? chatModel?.id : modelRef(document.titleModel, 'titleModel', 'chat');
+  if (document.titleModel === undefined && !chatModel) problems.add('titleModel', 'is required (and no model has the `chat` capability)');
   // Without an embedding model the built-in hashing embedding still serves /internal/embeddings.
-  const embeddingModel = root.embeddingModel === undefined ? (embeddingDefault?.id ?? DEMO_EMBEDDING_MODEL_ID) : modelRef(root.embeddingModel, 'embeddingModel', 'embeddings');
+  const embeddingModel = document.embeddingModel === undefined ? (embeddingDefault?.id ?? DEMO_EMBEDDING_MODEL_ID) : modelRef(document.embeddingModel, 'embeddingModel', 'embeddings');
 
-  if (c.problems.length > 0 || titleModel === undefined || embeddingModel === undefined) throw new CatalogError(source, c.problems);
+  if (!root || problems.list.length > 0 || titleModel === undefined || embeddingModel === undefined) throw new CatalogError(source, problems.list);
   return { providers, models, routes, titleModel, embeddingModel };
 }
 
