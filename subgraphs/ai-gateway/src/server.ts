@@ -7,15 +7,11 @@ import { catalogPublications, publishCatalog } from './catalogPublication';
 import type { AiGatewayConfig } from './config';
 import type { AiGatewayContext } from './context';
 import { DeploymentRegistry } from './deployments';
-import { EmbeddingService } from './embeddings';
 import { generationRequestHandler, subscribeGenerationRequests } from './events';
-import { GenerationRunner } from './generationRunner';
-import { GenerationScheduler } from './generations';
 import type { ChatProvider } from './providers/types';
 import { resolvers } from './resolvers';
-import { AiGatewayService } from './service';
+import { AiGatewayService, EmbeddingService, GenerationRunner, GenerationScheduler, TitleGenerator } from './service';
 import { aiGatewayCollections } from './store';
-import { TitleGenerator } from './titles';
 
 export { catalogFromConfig, type ModelCatalog } from './catalog';
 

@@ -3,9 +3,27 @@ import type { ModelSpec } from './catalog';
 import type { DeploymentRegistry, DeploymentStatus } from './deployments';
 
 /**
- * What the graph reads of ai-gateway: the catalog's models with their live availability, and the
- * deployments' health for administrators. The rules (who may see what) live here, not in resolvers.
+ * ai-gateway's rules. The read side the graph calls is here (`AiGatewayService`: the catalog's
+ * models with their live availability, the deployments' health for administrators, and who may
+ * see what). The write side is driven by events, not by the graph, and lives in `domain/`, one
+ * topic per file, exported below so `server.ts` builds every rule from this one module:
+ *
+ * - `domain/generations.ts`: this instance's generations (accept, queue, concurrency bounds, stop,
+ *   heartbeats, sweep, drain), served round-robin by owner (`domain/fairQueue.ts`);
+ * - `domain/generationRunner.ts`: one generation from its document to its outcome (outbox before
+ *   the stream's `done`), its title asked for alongside;
+ * - `domain/routedGeneration.ts`: retries, backoff, fallback over deployments, timeouts;
+ * - `domain/recovery.ts`, `domain/retention.ts`: generations of dead instances, old documents;
+ * - `domain/titles.ts`, `domain/embeddings.ts`, `domain/usage.ts`: titles, embeddings for other
+ *   services, counted usage.
+ *
+ * Adapters and plumbing stay outside: the catalog file (`catalog.ts`), live deployments and their
+ * circuit breakers (`deployments.ts`), providers, the token-stream writer, the store and events.
  */
+export { GenerationScheduler, type GenerationSchedulerOptions } from './domain/generations';
+export { GenerationRunner } from './domain/generationRunner';
+export { TitleGenerator } from './domain/titles';
+export { EmbeddingService } from './domain/embeddings';
 
 export interface ModelView extends ModelSpec {
   provider: string;

@@ -1,5 +1,5 @@
 import { GENERATION_CONTROL_CHANNEL, aiGenerationV1 } from '@chatgraph/schema';
-import { FairQueue } from '../src/fairQueue';
+import { FairQueue } from '../src/domain/fairQueue';
 import type { GenerationRequested } from '../src/events';
 import { eventually, newSubject, requestGeneration, startAiGateway, type Harness } from './harness';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createEmbeddedStore, insertWithOutbox, newId, PROCESSED_EVENTS, type DocumentStore } from '@chatgraph/kit';
 import { generationFailed } from '../src/outboxEvents';
-import { pruneOldGenerations } from '../src/retention';
+import { pruneOldGenerations } from '../src/domain/retention';
 import { aiGatewayCollections, type GenerationDoc } from '../src/store';
 import { newSubject } from './harness';
 

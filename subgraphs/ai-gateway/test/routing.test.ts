@@ -1,6 +1,6 @@
 import { DeploymentRegistry } from '../src/deployments';
-import { generateRouted, retryDelay, type RetryPolicy } from '../src/routedGeneration';
-import { countedUsage } from '../src/usage';
+import { generateRouted, retryDelay, type RetryPolicy } from '../src/domain/routedGeneration';
+import { countedUsage } from '../src/domain/usage';
 import type { ChatMessage } from '../src/providers/types';
 import { parseCatalog, type ModelCatalog } from '../src/catalog';
 import { DEFAULT_FAKE_TEXT, startFakeOpenAI, type FakeOpenAI } from './support/fakeOpenAI';

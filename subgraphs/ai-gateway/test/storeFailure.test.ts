@@ -1,8 +1,8 @@
 import { createEmbeddedKv, createLogger, type DocumentStore } from '@chatgraph/kit';
 import { aiGenerationV1 } from '@chatgraph/schema';
 import type { GenerationRequested } from '../src/events';
-import type { GenerationJob, GenerationRunner } from '../src/generationRunner';
-import { GenerationScheduler } from '../src/generations';
+import type { GenerationJob, GenerationRunner } from '../src/domain/generationRunner';
+import { GenerationScheduler } from '../src/domain/generations';
 import type { AiGatewayCollections } from '../src/store';
 import { newSubject } from './harness';
 

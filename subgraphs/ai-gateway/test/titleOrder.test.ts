@@ -7,7 +7,7 @@
  */
 import { defaultProvider } from '../src/deployments';
 import type { ProviderSpec } from '../src/catalog';
-import { DEFAULT_TITLE_WAIT_MS } from '../src/generationRunner';
+import { DEFAULT_TITLE_WAIT_MS } from '../src/domain/generationRunner';
 import { collectEvents, eventsOf, eventually, newSubject, readStream, requestGeneration, startAiGateway, type CollectedEvent, type Harness } from './harness';
 import { startFakeOpenAI, type FakeOpenAI } from './support/fakeOpenAI';
 import { fakeCatalog } from './support/catalogs';

@@ -2,7 +2,7 @@ import { createEmbeddedKv, type KvStore } from '@chatgraph/kit';
 import { decodeTokenStreamEntry, tokenStreamKey, tokenStreamMetaKey } from '@chatgraph/schema';
 import { CircuitBreaker } from '../src/circuitBreaker';
 import { demoAnswer, demoEmbedding } from '../src/providers/demoProvider';
-import { cleanTitle } from '../src/titles';
+import { cleanTitle } from '../src/domain/titles';
 import { TokenStreamWriter } from '../src/tokenStreamWriter';
 
 describe('CircuitBreaker', () => {

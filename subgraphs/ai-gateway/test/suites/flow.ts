@@ -1,9 +1,9 @@
 import { insertWithOutbox, newId } from '@chatgraph/kit';
 import { GENERATION_CONTROL_CHANNEL, ownerStreamsKey, tokenStreamMetaKey, tokenStreamStopKey, type TokenStreamMeta } from '@chatgraph/schema';
 import { demoAnswer, demoTitle } from '../../src/providers/demoProvider';
-import { pruneOldGenerations } from '../../src/retention';
+import { pruneOldGenerations } from '../../src/domain/retention';
 import { TokenStreamWriter } from '../../src/tokenStreamWriter';
-import { countedUsage } from '../../src/usage';
+import { countedUsage } from '../../src/domain/usage';
 import { collectEvents, eventsOf, eventually, newSubject, readStream, requestGeneration, type CollectedEvent, type Harness, type Target } from '../harness';
 
 /**

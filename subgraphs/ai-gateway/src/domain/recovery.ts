@@ -1,8 +1,8 @@
 import { updateWithOutbox, type KvStore, type Logger } from '@chatgraph/kit';
 import { decodeTokenStreamEntry, tokenStreamKey } from '@chatgraph/schema';
-import { generationFailed } from './outboxEvents';
-import { OPEN_GENERATION, type AiGatewayCollections, type GenerationDoc } from './store';
-import { TokenStreamWriter, writeDoneMeta } from './tokenStreamWriter';
+import { generationFailed } from '../outboxEvents';
+import { OPEN_GENERATION, type AiGatewayCollections, type GenerationDoc } from '../store';
+import { TokenStreamWriter, writeDoneMeta } from '../tokenStreamWriter';
 
 /**
  * Ends generations whose instance died. Every running generation's lease is renewed by its

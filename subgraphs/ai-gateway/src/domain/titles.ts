@@ -1,5 +1,5 @@
 import type { Logger } from '@chatgraph/kit';
-import type { DeploymentRegistry } from './deployments';
+import type { DeploymentRegistry } from '../deployments';
 
 /**
  * Conversation titles: a short, non-streaming answer of the catalog's `titleModel` (a cheap model)

@@ -1,12 +1,12 @@
 import { DuplicateKeyError, insertWithOutbox, newId, type DocumentStore, type KvStore, type Logger, type Unsubscribe } from '@chatgraph/kit';
 import { GENERATION_CONTROL_CHANNEL, parseGenerationControl } from '@chatgraph/schema';
-import type { GenerationRequested } from './events';
+import type { GenerationRequested } from '../events';
 import { FairQueue } from './fairQueue';
 import { GenerationRunner, type AbortReason, type GenerationJob } from './generationRunner';
-import type { ChatMessage } from './providers/types';
+import type { ChatMessage } from '../providers/types';
 import { sweepExpiredLeases, type LeaseSweepDeps } from './recovery';
 import { pruneOldGenerations } from './retention';
-import { OPEN_GENERATION, type AiGatewayCollections, type GenerationDoc } from './store';
+import { OPEN_GENERATION, type AiGatewayCollections, type GenerationDoc } from '../store';
 
 /**
  * This instance's generations: accepts requests (stores the leased document, queues the job),

@@ -1,6 +1,6 @@
 import { countTokens } from 'gpt-tokenizer';
 import type { TokenUsage } from '@chatgraph/schema';
-import type { ChatMessage } from './providers/types';
+import type { ChatMessage } from '../providers/types';
 
 /**
  * Token usage when the provider reports none (the demo model, servers without

@@ -1,9 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import { HttpError, sendJson, type HttpRequest, type Logger, type Principal } from '@chatgraph/kit';
-import { DEMO_EMBEDDING_MODEL_ID } from './catalog';
-import type { DeploymentRegistry } from './deployments';
-import { demoEmbedding } from './providers/demoProvider';
-import { ProviderError } from './providers/types';
+import { DEMO_EMBEDDING_MODEL_ID } from '../catalog';
+import type { DeploymentRegistry } from '../deployments';
+import { demoEmbedding } from '../providers/demoProvider';
+import { ProviderError } from '../providers/types';
 
 /**
  * Embeddings for other services (search), on the signed route `POST /internal/embeddings`:

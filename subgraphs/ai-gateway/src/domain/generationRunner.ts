@@ -1,12 +1,12 @@
 import { updateWithOutbox, type KvStore, type Logger, type OutboxEvent } from '@chatgraph/kit';
 import { tokenStreamKey, tokenStreamStopKey, type TokenStreamOutcome } from '@chatgraph/schema';
-import type { DeploymentRegistry } from './deployments';
-import { generationCompleted, generationFailed, generationStarted, titleGenerated } from './outboxEvents';
-import type { ChatMessage } from './providers/types';
+import type { DeploymentRegistry } from '../deployments';
+import { generationCompleted, generationFailed, generationStarted, titleGenerated } from '../outboxEvents';
+import type { ChatMessage } from '../providers/types';
 import { generateRouted, type GenerationResult, type RetryPolicy } from './routedGeneration';
-import { OPEN_GENERATION, type AiGatewayCollections, type GenerationDoc } from './store';
+import { OPEN_GENERATION, type AiGatewayCollections, type GenerationDoc } from '../store';
 import type { TitleGenerator } from './titles';
-import { TokenStreamWriter } from './tokenStreamWriter';
+import { TokenStreamWriter } from '../tokenStreamWriter';
 
 /**
  * Runs one generation from its stored document to its outcome, in the order that makes every

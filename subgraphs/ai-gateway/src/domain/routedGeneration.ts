@@ -1,7 +1,7 @@
 import type { TokenUsage } from '@chatgraph/schema';
-import type { Deployment } from './deployments';
-import { classifyOpenAIError } from './providers/openaiProvider';
-import { ProviderError, type ChatMessage } from './providers/types';
+import type { Deployment } from '../deployments';
+import { classifyOpenAIError } from '../providers/openaiProvider';
+import { ProviderError, type ChatMessage } from '../providers/types';
 import { countedUsage } from './usage';
 
 /**

@@ -1,5 +1,5 @@
 import { pruneProcessedEvents, type DocumentStore } from '@chatgraph/kit';
-import type { AiGatewayCollections } from './store';
+import type { AiGatewayCollections } from '../store';
 
 /**
  * Keeps ai-gateway's documents bounded: ended generations (stream closed, every event published)
