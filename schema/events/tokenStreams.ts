@@ -25,7 +25,8 @@
  * listing the owner's generations, for `activeStreams`.
  * Both keys of a generation get the retention TTL when it ends.
  */
-import { EventValidationError } from './validation';
+import { z } from 'zod';
+import { parse } from './validation';
 
 export const tokenStreamKey = (streamId: string): string => `tokens:${streamId}`;
 export const tokenStreamMetaKey = (streamId: string): string => `tokens:${streamId}:meta`;
@@ -37,13 +38,11 @@ export const ownerStreamsKey = (ownerId: string): string => `tokens:owner:${owne
 export const GENERATION_CONTROL_CHANNEL = 'ai.generation.control';
 
 /** How a generation ended, as the message's final status. */
-export type TokenStreamOutcome = 'COMPLETE' | 'FAILED' | 'ABORTED';
+const outcomeSchema = z.enum(['COMPLETE', 'FAILED', 'ABORTED']);
+export type TokenStreamOutcome = z.infer<typeof outcomeSchema>;
 
-export interface TokenUsage {
-  promptTokens: number;
-  completionTokens: number;
-  totalTokens: number;
-}
+const usageSchema = z.object({ promptTokens: z.number(), completionTokens: z.number(), totalTokens: z.number() });
+export type TokenUsage = z.infer<typeof usageSchema>;
 
 export interface TokenStreamMeta {
   streamId: string;
@@ -59,11 +58,39 @@ export interface TokenStreamMeta {
   finishReason?: string;
 }
 
-/** A stream entry, decoded. `fields` of the kv entry are strings: see encode/decode below. */
-export type TokenStreamEntry =
-  | { type: 'start'; ownerId: string; conversationId: string; messageId: string; model: string }
-  | { type: 'delta'; delta: string }
-  | { type: 'done'; outcome: TokenStreamOutcome; finishReason: string; usage?: TokenUsage; error?: string };
+/**
+ * A stream entry as stored: kv entry fields are strings, so `usage` travels as JSON (see
+ * encode/decode below). The `type` field says which fields the entry has.
+ */
+const storedEntrySchema = z.discriminatedUnion(
+  'type',
+  [
+    z.object({ type: z.literal('start'), ownerId: z.string(), conversationId: z.string(), messageId: z.string(), model: z.string() }),
+    z.object({ type: z.literal('delta'), delta: z.string() }),
+    z.object({
+      type: z.literal('done'),
+      outcome: outcomeSchema,
+      finishReason: z.string(),
+      usage: z
+        .string()
+        .transform((text, ctx): unknown => {
+          try {
+            return JSON.parse(text);
+          } catch {
+            ctx.addIssue({ code: 'custom', message: 'is not JSON' });
+            return z.NEVER;
+          }
+        })
+        .pipe(usageSchema)
+        .optional(),
+      error: z.string().optional(),
+    }),
+  ],
+  { error: 'is not a token stream entry type (start, delta, done)' },
+);
+
+/** A stream entry, decoded. */
+export type TokenStreamEntry = z.infer<typeof storedEntrySchema>;
 
 /** The entry conversation appends to `tokenStreamAppliedKey` (kv fields are strings). */
 export interface OutcomeAppliedEntry {
@@ -72,26 +99,29 @@ export interface OutcomeAppliedEntry {
 }
 
 /** The record of a requested generation (`tokenStreamRequestKey`), written by conversation. */
-export interface TokenStreamRequest {
-  streamId: string;
-  ownerId: string;
-  conversationId: string;
-  messageId: string;
+const tokenStreamRequestSchema = z.object({
+  streamId: z.string(),
+  ownerId: z.string(),
+  conversationId: z.string(),
+  messageId: z.string(),
   /** ISO-8601. */
-  requestedAt: string;
+  requestedAt: z.string(),
+});
+export type TokenStreamRequest = z.infer<typeof tokenStreamRequestSchema>;
+
+/** JSON `text` checked against `schema`: its value (extra fields dropped), or `undefined`. */
+function parseJson<T>(schema: z.ZodType<T>, text: string): T | undefined {
+  try {
+    const result = schema.safeParse(JSON.parse(text));
+    return result.success ? result.data : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Parses a `TokenStreamRequest`; `undefined` for anything else (the caller logs it). */
 export function parseTokenStreamRequest(raw: string): TokenStreamRequest | undefined {
-  try {
-    const value = JSON.parse(raw) as Partial<TokenStreamRequest> | null;
-    if (value && typeof value.streamId === 'string' && typeof value.ownerId === 'string' && typeof value.conversationId === 'string' && typeof value.messageId === 'string' && typeof value.requestedAt === 'string') {
-      return { streamId: value.streamId, ownerId: value.ownerId, conversationId: value.conversationId, messageId: value.messageId, requestedAt: value.requestedAt };
-    }
-  } catch {
-    // fall through
-  }
-  return undefined;
+  return parseJson(tokenStreamRequestSchema, raw);
 }
 
 /** The kv fields of an `OutcomeAppliedEntry`. */
@@ -100,12 +130,13 @@ export function encodeOutcomeApplied(entry: OutcomeAppliedEntry): Record<string,
 }
 
 /** A stop request on `GENERATION_CONTROL_CHANNEL`. */
-export interface GenerationControl {
-  type: 'stop';
-  streamId: string;
+const generationControlSchema = z.object({
+  type: z.literal('stop'),
+  streamId: z.string(),
   /** The user who asked (the owner: streaming checked it). */
-  requestedBy: string;
-}
+  requestedBy: z.string(),
+});
+export type GenerationControl = z.infer<typeof generationControlSchema>;
 
 /** The kv fields of an entry (all strings). */
 export function encodeTokenStreamEntry(entry: TokenStreamEntry): Record<string, string> {
@@ -123,47 +154,12 @@ export function encodeTokenStreamEntry(entry: TokenStreamEntry): Record<string, 
   }
 }
 
-const OUTCOMES: readonly string[] = ['COMPLETE', 'FAILED', 'ABORTED'];
-
-function field(fields: Readonly<Record<string, string>>, name: string): string {
-  const value = fields[name];
-  if (typeof value !== 'string') throw new EventValidationError(name, 'is required in a token stream entry');
-  return value;
-}
-
-/** Decodes kv fields into an entry; throws `EventValidationError` on anything else. */
+/** Decodes kv fields into an entry; throws `EventValidationError` naming the field on anything else. */
 export function decodeTokenStreamEntry(fields: Readonly<Record<string, string>>): TokenStreamEntry {
-  const type = field(fields, 'type');
-  switch (type) {
-    case 'start':
-      return { type, ownerId: field(fields, 'ownerId'), conversationId: field(fields, 'conversationId'), messageId: field(fields, 'messageId'), model: field(fields, 'model') };
-    case 'delta':
-      return { type, delta: field(fields, 'delta') };
-    case 'done': {
-      const outcome = field(fields, 'outcome');
-      if (!OUTCOMES.includes(outcome)) throw new EventValidationError('outcome', `'${outcome}' is not one of ${OUTCOMES.join(', ')}`);
-      let usage: TokenUsage | undefined;
-      if (fields.usage !== undefined) {
-        try {
-          usage = JSON.parse(fields.usage) as TokenUsage;
-        } catch {
-          throw new EventValidationError('usage', 'is not JSON');
-        }
-      }
-      return { type, outcome: outcome as TokenStreamOutcome, finishReason: field(fields, 'finishReason'), usage, ...(fields.error !== undefined ? { error: fields.error } : {}) };
-    }
-    default:
-      throw new EventValidationError('type', `'${type}' is not a token stream entry type (start, delta, done)`);
-  }
+  return parse(storedEntrySchema, fields, '');
 }
 
 /** Parses a stop request; `undefined` for anything malformed (pub/sub is best effort). */
 export function parseGenerationControl(message: string): GenerationControl | undefined {
-  try {
-    const value = JSON.parse(message) as Partial<GenerationControl>;
-    if (value.type === 'stop' && typeof value.streamId === 'string' && typeof value.requestedBy === 'string') return { type: 'stop', streamId: value.streamId, requestedBy: value.requestedBy };
-  } catch {
-    // fall through
-  }
-  return undefined;
+  return parseJson(generationControlSchema, message);
 }

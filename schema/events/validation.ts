@@ -33,15 +33,24 @@ export function pathOf(prefix: string, path: readonly PropertyKey[]): string {
 }
 
 /**
- * Checks `value` (found at `path`) against `schema` and returns it typed, with any extra fields
- * it carries. Throws `EventValidationError` naming the first offending field.
+ * Parses `value` (found at `path`) with `schema` and returns zod's result (transformed, extra
+ * fields dropped). Throws `EventValidationError` naming the first offending field.
  */
-export function check<T>(schema: Schema<T>, value: unknown, path: string): T {
+export function parse<T>(schema: Schema<T>, value: unknown, path: string): T {
   const result = schema.safeParse(value);
-  if (result.success) return value as T;
+  if (result.success) return result.data;
   const [issue] = result.error.issues;
   if (!issue) throw new EventValidationError(path, 'is invalid');
   throw new EventValidationError(pathOf(path, issue.path), issue.message);
+}
+
+/**
+ * Checks `value` (found at `path`) against `schema` and returns it typed, with any extra fields
+ * it carries (see the module comment). Throws `EventValidationError` naming the first offending field.
+ */
+export function check<T>(schema: Schema<T>, value: unknown, path: string): T {
+  parse(schema, value, path);
+  return value as T;
 }
 
 /** A string of 1 to `max` characters (events carry no empty ids, names or models). */
