@@ -41,8 +41,12 @@ export interface SubgraphDescriptor<Name extends string = string, Built extends 
   readonly main: string;
   /** Absolute path of its README (the config table goes there). */
   readonly readme: string;
-  /** Builds it over the shared embedded adapters (the one-process mode). Connects and listens to nothing. */
-  embedded(context: EmbeddedContext): Promise<Built>;
+  /**
+   * Builds it over the shared embedded adapters (the one-process mode). Connects and listens to
+   * nothing. A property, not a method, so its parameter is checked strictly: a subgraph may ask
+   * for less than the context holds, never for more.
+   */
+  readonly embedded: (context: EmbeddedContext) => Promise<Built>;
 }
 
 /** `ai-gateway` -> `aiGateway`: the property a subgraph has on the embedded stack. */
