@@ -3,6 +3,7 @@ const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 const fs = require('node:fs');
 const path = require('node:path');
+const { noForeignSrc } = require('./scripts/lint/noForeignSrc');
 
 const subgraphs = fs
   .readdirSync(path.join(__dirname, 'subgraphs'), { withFileTypes: true })
@@ -61,5 +62,7 @@ module.exports = tseslint.config(
     },
   },
   ...subgraphBoundaries,
+  // Another package is imported through its public entry, never from inside its src/ (scripts/lint/noForeignSrc.js).
+  { plugins: { chatgraph: { rules: { 'no-foreign-src': noForeignSrc(__dirname) } } }, rules: { 'chatgraph/no-foreign-src': 'error' } },
   { files: ['bench/**/*.ts', 'scripts/**/*.ts', 'scripts/**/*.mjs', 'schema/*.ts'], rules: { 'no-console': 'off' } },
 );

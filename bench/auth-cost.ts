@@ -8,7 +8,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import argon2 from 'argon2';
 import { JWT_AUDIENCE, JWT_ISSUER, loadConfig, signJwt, signRequest, verifyJwt, verifyRequest } from '@chatgraph/kit';
-import { identityConfigSpec } from '@chatgraph/identity/src/config';
+import { identityConfigSpec } from '@chatgraph/identity';
 
 function time<T>(label: string, iterations: number, fn: () => T): void {
   for (let i = 0; i < Math.min(100, iterations); i++) fn();

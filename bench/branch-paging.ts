@@ -15,12 +15,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createEmbeddedEventBus, createEmbeddedStore, createLogger, createMailer, newId } from '@chatgraph/kit';
-import { buildRouter, loadRouterConfig, routerDepsFromConfig } from '@chatgraph/router/src/index';
-import { loadConversationConfig } from '../subgraphs/conversation/src/config';
-import { buildConversation } from '../subgraphs/conversation/src/server';
-import { conversationCollections, type MessageDoc } from '../subgraphs/conversation/src/store';
-import { loadIdentityConfig } from '../subgraphs/identity/src/config';
-import { buildIdentity } from '../subgraphs/identity/src/server';
+import { buildRouter, loadRouterConfig, routerDepsFromConfig } from '@chatgraph/router';
+import { loadConversationConfig, buildConversation, conversationCollections, type MessageDoc } from '@chatgraph/conversation';
+import { loadIdentityConfig, buildIdentity } from '@chatgraph/identity';
 
 const BRANCH_LENGTH = Number(process.env.BRANCH_LENGTH ?? 2_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 30);

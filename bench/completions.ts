@@ -20,10 +20,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { aiGenerationV1 } from '../schema/events';
+import { aiGenerationV1 } from '@chatgraph/schema';
 import { createEmbeddedEventBus, createEmbeddedStore, createLogger, createMongoStore, newId, OutboxRelay, PENDING_OUTBOX, type DocumentStore, type EventDelivery } from '@chatgraph/kit';
-import { generationResultHandler } from '../subgraphs/conversation/src/events';
-import { conversationCollections, type MessageDoc } from '../subgraphs/conversation/src/store';
+import { generationResultHandler, conversationCollections, type MessageDoc } from '@chatgraph/conversation';
 
 const EXISTING = Number(process.env.BENCH_EXISTING ?? 20_000);
 const COMPLETIONS = Number(process.env.BENCH_COMPLETIONS ?? 2_000);

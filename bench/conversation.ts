@@ -12,8 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createEmbeddedStore, createMongoStore, LoaderRegistry, newId, type DocumentStore, type UserPrincipal } from '@chatgraph/kit';
-import { ConversationReads } from '../subgraphs/conversation/src/reads';
-import { conversationCollections, type ConversationDoc, type MessageDoc } from '../subgraphs/conversation/src/store';
+import { ConversationReads, conversationCollections, type ConversationDoc, type MessageDoc } from '@chatgraph/conversation';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 200);
 const DEPTH = 1_000;

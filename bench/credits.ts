@@ -12,13 +12,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEmbeddedEventBus, createEmbeddedStore, createLogger, newId, type UserPrincipal } from '@chatgraph/kit';
-import { aiCatalogV1, aiGenerationV1, identityUserV1, MODEL_CATALOG_ID, rateLimitBalanceV1, type EventEnvelope } from '../schema/events';
-import { loadConversationConfig } from '../subgraphs/conversation/src/config';
-import { buildConversation, type Conversation } from '../subgraphs/conversation/src/server';
-import { creditBalancesSpec } from '../subgraphs/conversation/src/creditBalances';
-import { loadRateLimitConfig } from '../subgraphs/rate-limit/src/config';
-import { buildRateLimit } from '../subgraphs/rate-limit/src/server';
-import { rateLimitCollections } from '../subgraphs/rate-limit/src/store';
+import { aiCatalogV1, aiGenerationV1, identityUserV1, MODEL_CATALOG_ID, rateLimitBalanceV1, type EventEnvelope } from '@chatgraph/schema';
+import { loadConversationConfig, buildConversation, type Conversation, creditBalancesSpec } from '@chatgraph/conversation';
+import { loadRateLimitConfig, buildRateLimit, rateLimitCollections } from '@chatgraph/rate-limit';
 
 const DEBITS = Number(process.env.BENCH_DEBITS ?? 2000);
 const USERS = Number(process.env.BENCH_USERS ?? 50);

@@ -21,8 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { createKafkaEventBus, createLogger, createRedisKv, loadConfig, type EventBus, type KvStore } from '@chatgraph/kit';
-import { EMBEDDED_CONFIG_SPEC } from '@chatgraph/router/src/embedded/config';
-import { startEmbedded } from '@chatgraph/router/src/embedded/launch';
+import { EMBEDDED_CONFIG_SPEC, startEmbedded } from '@chatgraph/launcher';
 
 const MODES = (process.env.BENCH_MODES ?? 'embedded').split(',').map((m) => m.trim());
 const TURNS = Number(process.env.FINAL_TURNS ?? 100);

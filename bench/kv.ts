@@ -6,7 +6,7 @@
  *   pnpm tsx bench/kv.ts
  */
 import { randomUUID } from 'node:crypto';
-import { createEmbeddedKv, createRedisKv, type KvStore } from '../subgraphs/kit/src/kv';
+import { createEmbeddedKv, createRedisKv, type KvStore } from '@chatgraph/kit';
 
 const CHUNKS = 2000;
 const LIMIT_CALLS = 5000;

@@ -29,8 +29,7 @@ import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { createKafkaEventBus, createLogger, createRedisKv, loadConfig, type EventBus, type KvStore } from '@chatgraph/kit';
-import { EMBEDDED_CONFIG_SPEC } from '@chatgraph/router/src/embedded/config';
-import { startEmbedded, type EmbeddedStack } from '@chatgraph/router/src/embedded/launch';
+import { EMBEDDED_CONFIG_SPEC, startEmbedded, type EmbeddedStack } from '@chatgraph/launcher';
 import { nowMs, stampsOf, startPacedProvider, type PacedProvider } from './support/pacedProvider';
 
 const MODES = (process.env.BENCH_MODES ?? 'embedded').split(',').map((m) => m.trim());

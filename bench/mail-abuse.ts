@@ -14,8 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createEmbeddedStore, createLogger, createMailer, signedGraphQL, type Principal } from '@chatgraph/kit';
-import { loadIdentityConfig } from '@chatgraph/identity/src/config';
-import { buildIdentity } from '@chatgraph/identity/src/server';
+import { loadIdentityConfig, buildIdentity } from '@chatgraph/identity';
 
 const SECRET = 'bench-mail-abuse-secret-0123456789abcdef';
 const ANON: Principal = { kind: 'anonymous' };

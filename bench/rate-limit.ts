@@ -15,12 +15,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { ANONYMOUS, createLogger, createRedisKv, DEFAULT_POLICIES, loadConfig, type KvStore } from '@chatgraph/kit';
-import { buildRouter, loadRouterConfig, routerDepsFromConfig, type InProcessSubgraph, type Router } from '@chatgraph/router';
-import { EMBEDDED_CONFIG_SPEC } from '@chatgraph/router/src/embedded/config';
-import { startEmbedded } from '@chatgraph/router/src/embedded/launch';
-import { RateLimitMetrics, RouterRateLimiter } from '@chatgraph/router/src/rateLimit';
-import { BanRegistry, PolicyDirectory, ServiceMetrics } from '@chatgraph/kit';
+import { ANONYMOUS, createLogger, createRedisKv, DEFAULT_POLICIES, loadConfig, type KvStore, BanRegistry, PolicyDirectory, ServiceMetrics } from '@chatgraph/kit';
+import { buildRouter, loadRouterConfig, routerDepsFromConfig, type InProcessSubgraph, type Router, RateLimitMetrics, RouterRateLimiter } from '@chatgraph/router';
+import { EMBEDDED_CONFIG_SPEC, startEmbedded } from '@chatgraph/launcher';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);

@@ -18,8 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { loadConfig } from '@chatgraph/kit';
-import { EMBEDDED_CONFIG_SPEC } from '@chatgraph/router/src/embedded/config';
-import { startEmbedded, type EmbeddedStack } from '@chatgraph/router/src/embedded/launch';
+import { EMBEDDED_CONFIG_SPEC, startEmbedded, type EmbeddedStack } from '@chatgraph/launcher';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const BOUND_MS = Number(process.env.BOUND_MS ?? 20_000);

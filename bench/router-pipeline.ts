@@ -11,13 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { createLogger, type Principal } from '@chatgraph/kit';
-import { DEFAULT_LIMITS } from '@chatgraph/router';
-import { RequestContext } from '@chatgraph/router/src/context';
-import { RouterGateway } from '@chatgraph/router/src/gateway';
-import type { GraphQLRequest } from '@chatgraph/router/src/graphqlRequest';
-import { PersistedQueries } from '@chatgraph/router/src/persistedQueries';
-import { Pipeline } from '@chatgraph/router/src/pipeline';
-import { SubgraphTransport, type InProcessSubgraph } from '@chatgraph/router/src/subgraphTransport';
+import { DEFAULT_LIMITS, RequestContext, RouterGateway, type GraphQLRequest, PersistedQueries, Pipeline, SubgraphTransport, type InProcessSubgraph } from '@chatgraph/router';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const USER: Principal = { kind: 'user', userId: 'u_bench', role: 'USER', via: 'jwt', sessionId: 's_bench' };

@@ -14,8 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { loadConfig } from '@chatgraph/kit';
-import { EMBEDDED_CONFIG_SPEC } from '@chatgraph/router/src/embedded/config';
-import { startEmbedded } from '@chatgraph/router/src/embedded/launch';
+import { EMBEDDED_CONFIG_SPEC, startEmbedded } from '@chatgraph/launcher';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 

@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'chatgraph-bench-sockets-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/graphql`;
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'router/src/embedded/main.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'launcher/src/embedded/main.ts')], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'inherit'],
     // Answers that last (a token every 2 s): the subscriptions follow live streams throughout.

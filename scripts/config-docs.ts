@@ -4,24 +4,17 @@
  * between `<!-- config:start -->` and `<!-- config:end -->`. `--check` fails on drift (CI).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describeConfig, type ConfigSpec } from '@chatgraph/kit';
-import { aiGatewayConfigSpec } from '../subgraphs/ai-gateway/src/config';
-import { conversationConfigSpec } from '../subgraphs/conversation/src/config';
-import { identityConfigSpec } from '../subgraphs/identity/src/config';
-import { streamingConfigSpec } from '../subgraphs/streaming/src/config';
-import { rateLimitConfigSpec } from '../subgraphs/rate-limit/src/config';
-import { ROUTER_CONFIG_SPEC } from '../router/src/config';
-import { EMBEDDED_CONFIG_SPEC } from '../router/src/embedded/config';
+import { ROUTER_CONFIG_SPEC } from '@chatgraph/router';
+import { EMBEDDED_CONFIG_SPEC, SUBGRAPHS } from '@chatgraph/launcher';
 
+const root = join(__dirname, '..');
+// Every subgraph the launchers list gets its table, in the root README and its own.
 const services: Array<{ name: string; spec: ConfigSpec; readme?: string }> = [
   { name: 'embedded launcher (`pnpm start`)', spec: EMBEDDED_CONFIG_SPEC },
   { name: 'router', spec: ROUTER_CONFIG_SPEC, readme: 'router/README.md' },
-  { name: 'identity', spec: identityConfigSpec, readme: 'subgraphs/identity/README.md' },
-  { name: 'conversation', spec: conversationConfigSpec, readme: 'subgraphs/conversation/README.md' },
-  { name: 'ai-gateway', spec: aiGatewayConfigSpec, readme: 'subgraphs/ai-gateway/README.md' },
-  { name: 'streaming', spec: streamingConfigSpec, readme: 'subgraphs/streaming/README.md' },
-  { name: 'rate-limit', spec: rateLimitConfigSpec, readme: 'subgraphs/rate-limit/README.md' },
+  ...SUBGRAPHS.map((subgraph) => ({ name: subgraph.name, spec: subgraph.configSpec, readme: relative(root, subgraph.readme) })),
 ];
 
 const escape = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -37,7 +30,6 @@ function allServicesTable(): string {
   return ['| service | variable | default | description |', '|---|---|---|---|', ...rows].join('\n');
 }
 
-const root = join(__dirname, '..');
 const targets: Array<[string, string]> = [
   ['README.md', allServicesTable()],
   ...services.flatMap(({ spec, readme }): Array<[string, string]> => (readme ? [[readme, serviceTable(spec)]] : [])),

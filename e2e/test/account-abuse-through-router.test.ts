@@ -8,8 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger, loadConfig } from '@chatgraph/kit';
-import { EMBEDDED_CONFIG_SPEC } from '@chatgraph/router/src/embedded/config';
-import { startEmbedded, type EmbeddedStack } from '@chatgraph/router/src/embedded/launch';
+import { EMBEDDED_CONFIG_SPEC, startEmbedded, type EmbeddedStack } from '@chatgraph/launcher';
 import { ChatGraphError, createClient, RegisterDocument, RequestPasswordResetDocument } from '@chatgraph/sdk';
 
 let stack: EmbeddedStack;

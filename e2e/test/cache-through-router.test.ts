@@ -9,7 +9,7 @@ import { ApolloClient, HttpLink, InMemoryCache, gql, type Reference } from '@apo
 import { relayStylePagination } from '@apollo/client/utilities';
 import { filter, firstValueFrom } from 'rxjs';
 import { newId } from '@chatgraph/kit';
-import { conversationCollections, type MessageDoc } from '../../subgraphs/conversation/src/store';
+import { conversationCollections, type MessageDoc } from '@chatgraph/conversation';
 import { startEmbeddedWithBus } from './conversationScenarios';
 
 let stack: Awaited<ReturnType<typeof startEmbeddedWithBus>>;

@@ -6,12 +6,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ConfigSpec } from '@chatgraph/kit';
-import { ROUTER_CONFIG_SPEC } from '@chatgraph/router/src/config';
+import { ROUTER_CONFIG_SPEC } from '@chatgraph/router';
 // Relative, as scripts/config-docs.ts does: the root workspace depends on the subgraphs by path only.
-import { aiGatewayConfigSpec } from '../../subgraphs/ai-gateway/src/config';
-import { conversationConfigSpec } from '../../subgraphs/conversation/src/config';
-import { identityConfigSpec, loadIdentityConfig } from '../../subgraphs/identity/src/config';
-import { streamingConfigSpec } from '../../subgraphs/streaming/src/config';
+import { aiGatewayConfigSpec } from '@chatgraph/ai-gateway';
+import { conversationConfigSpec } from '@chatgraph/conversation';
+import { identityConfigSpec, loadIdentityConfig } from '@chatgraph/identity';
+import { streamingConfigSpec } from '@chatgraph/streaming';
 
 const compose = readFileSync(path.join(__dirname, '..', '..', 'docker-compose.yml'), 'utf8').split('\n');
 

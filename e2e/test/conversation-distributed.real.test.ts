@@ -5,7 +5,7 @@
  * duplicate and an out-of-order outcome change nothing.
  */
 import { createKafkaEventBus, createLogger, type EventBus } from '@chatgraph/kit';
-import { aiGenerationV1, type EventEnvelope } from '../../schema/events';
+import { aiGenerationV1, type EventEnvelope } from '@chatgraph/schema';
 import { describeConversationScenarios } from './conversationScenarios';
 import { KAFKA_BROKERS, startTestStack, type TestStack } from './distributedStack';
 

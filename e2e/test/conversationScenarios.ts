@@ -10,12 +10,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createEmbeddedEventBus, createEmbeddedStore, createLogger, createMailer, type DocumentStore, type EventBus } from '@chatgraph/kit';
-import { loadConversationConfig } from '../../subgraphs/conversation/src/config';
-import { buildConversation } from '../../subgraphs/conversation/src/server';
-import { loadIdentityConfig } from '../../subgraphs/identity/src/config';
-import { buildIdentity } from '../../subgraphs/identity/src/server';
-import { buildRouter, loadRouterConfig, routerDepsFromConfig } from '@chatgraph/router/src/index';
-import { aiGenerationV1, type EventEnvelope } from '../../schema/events';
+import { loadConversationConfig, buildConversation } from '@chatgraph/conversation';
+import { loadIdentityConfig, buildIdentity } from '@chatgraph/identity';
+import { buildRouter, loadRouterConfig, routerDepsFromConfig } from '@chatgraph/router';
+import { aiGenerationV1, type EventEnvelope } from '@chatgraph/schema';
 
 export interface RouterTarget {
   /** The router's `/graphql` URL. */

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ApolloClient, CombinedGraphQLErrors, HttpLink, InMemoryCache, gql, type DocumentNode } from '@apollo/client';
 import { newId, type EventBus } from '@chatgraph/kit';
-import { aiGenerationV1, type AiGenerationEvent } from '../../schema/events';
+import { aiGenerationV1, type AiGenerationEvent } from '@chatgraph/schema';
 
 type Completed = Extract<AiGenerationEvent, { type: 'generation.completed' }>;
 import { register } from './liveChatScenarios';

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mongoose from 'mongoose';
-import { startDistributed } from '../../scripts/distributed/launch';
+import { startDistributed } from '@chatgraph/launcher';
 import { freePorts, KAFKA_BROKERS, MONGO_URL, REDIS_URL } from './distributedStack';
 
 describe('distributed start over a collection that cannot open', () => {
@@ -40,10 +40,7 @@ describe('distributed start over a collection that cannot open', () => {
     const [identityPort, conversationPort, aiGatewayPort, streamingPort, routerPort] = await freePorts(5);
     const refusal = await startDistributed({
       routerPorts: [routerPort as number],
-      identityPort: identityPort as number,
-      conversationPort: conversationPort as number,
-      aiGatewayPort: aiGatewayPort as number,
-      streamingPorts: [streamingPort as number],
+      subgraphPorts: { identity: [identityPort as number], conversation: [conversationPort as number], 'ai-gateway': [aiGatewayPort as number], streaming: [streamingPort as number] },
       mongoUrl: MONGO_URL,
       kafkaBrokers: KAFKA_BROKERS,
       redisUrl: REDIS_URL,

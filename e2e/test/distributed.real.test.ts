@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { ChatGraphError, createClient, LoginDocument, MeDocument, RefreshSessionDocument, RegisterDocument } from '@chatgraph/sdk';
-import type { DistributedStack } from '../../scripts/distributed/launch';
+import type { DistributedStack } from '@chatgraph/launcher';
 import { startTestStack, type TestStack } from './distributedStack';
 
 const root = path.join(__dirname, '..', '..');
@@ -37,7 +37,7 @@ async function pollUntil(what: string, check: () => Promise<boolean>): Promise<v
   throw new Error(`timed out waiting until ${what}`);
 }
 
-const identityReady = async (): Promise<boolean> => (await fetch(`${stack.identityUrl}/readyz`)).ok;
+const identityReady = async (): Promise<boolean> => (await fetch(`${stack.subgraphUrls.identity?.[0]}/readyz`)).ok;
 const mongo = (action: 'up' | 'down'): void => {
   execFileSync('bash', [path.join(root, 'scripts/infra/mongo.sh'), action], { stdio: 'ignore' });
 };

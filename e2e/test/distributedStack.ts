@@ -1,5 +1,5 @@
 /**
- * Starts the distributed stack (scripts/distributed/launch.ts) for an end-to-end test on the real
+ * Starts the distributed stack (launcher/src/distributed/launch.ts) for an end-to-end test on the real
  * servers: MONGO_URL, KAFKA_BROKERS and REDIS_URL from the environment, defaulting to the ports CI's
  * scripts/infra servers use, random service ports, a database prefix unique to this test run.
  */
@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startDistributed, type DistributedStack } from '../../scripts/distributed/launch';
+import { startDistributed, SUBGRAPHS, type DistributedStack } from '@chatgraph/launcher';
 
 export const MONGO_URL = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27027';
 export const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
@@ -54,7 +54,7 @@ export async function startTestStack(name: string, options: TestStackOptions = {
   const streamings = options.streamings ?? 1;
   // Ports the OS has just handed out as free: a random range could meet the ephemeral ports of
   // the Kafka, Redis and MongoDB clients running meanwhile.
-  const ports = await freePorts(5 + routers + streamings);
+  const ports = await freePorts(SUBGRAPHS.length - 1 + routers + streamings);
   const take = (): number => {
     const port = ports.shift();
     if (port === undefined) throw new Error('out of ports');
@@ -64,11 +64,8 @@ export async function startTestStack(name: string, options: TestStackOptions = {
   const run = `e2e_${process.pid}_${Date.now()}_`;
   const stack = await startDistributed({
     routerPorts: Array.from({ length: routers }, take),
-    identityPort: take(),
-    conversationPort: take(),
-    aiGatewayPort: take(),
-    streamingPorts: Array.from({ length: streamings }, take),
-    rateLimitPort: take(),
+    // One port per listed subgraph, `streamings` for streaming (router i watches instance i mod n).
+    subgraphPorts: Object.fromEntries(SUBGRAPHS.map(({ name }) => [name, name === 'streaming' ? Array.from({ length: streamings }, take) : [take()]])),
     mongoUrl: options.servers?.mongoUrl ?? MONGO_URL,
     kafkaBrokers: options.servers?.kafkaBrokers ?? KAFKA_BROKERS,
     redisUrl: options.servers?.redisUrl ?? REDIS_URL,
@@ -78,7 +75,7 @@ export async function startTestStack(name: string, options: TestStackOptions = {
     dataDir,
     logLevel: process.env.E2E_SERVICE_LOGS === '1' ? 'warn' : 'error',
     stdio: process.env.E2E_SERVICE_LOGS === '1' ? 'inherit' : 'ignore',
-    aiGateway: options.aiGateway,
+    without: options.aiGateway === false ? ['ai-gateway'] : [],
     env: { ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1', ...options.env },
   });
   return {

@@ -8,8 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@chatgraph/kit';
-import { EMBEDDED_CONFIG_SPEC } from '@chatgraph/router/src/embedded/config';
-import { startEmbedded, type EmbeddedStack } from '@chatgraph/router/src/embedded/launch';
+import { EMBEDDED_CONFIG_SPEC, startEmbedded, type EmbeddedStack } from '@chatgraph/launcher';
 import { gql, register, send } from './liveChatScenarios';
 
 let stack: EmbeddedStack;

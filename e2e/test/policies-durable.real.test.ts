@@ -9,8 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRedisKv, documentStoreFromConfig, eventBusFromConfig, PolicyDirectory, signedGraphQL, type DocumentStore, type EventBus, type KvStore } from '@chatgraph/kit';
-import { loadRateLimitConfig } from '../../subgraphs/rate-limit/src/config';
-import { buildRateLimit, type RateLimit } from '../../subgraphs/rate-limit/src/server';
+import { loadRateLimitConfig, buildRateLimit, type RateLimit } from '@chatgraph/rate-limit';
 import { startPrivateRedis, type PrivateRedis } from './rateLimits/privateRedis';
 import { eventually, silent } from './rateLimits/support';
 

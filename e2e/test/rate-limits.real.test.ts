@@ -9,8 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { createLogger, createRedisKv, type KvStore } from '@chatgraph/kit';
-import { buildRouter, loadRouterConfig, routerDepsFromConfig, type Router } from '@chatgraph/router';
-import { rateLimitFromConfig } from '@chatgraph/router/src/rateLimit';
+import { buildRouter, loadRouterConfig, routerDepsFromConfig, type Router, rateLimitFromConfig } from '@chatgraph/router';
 import { REDIS_URL } from './distributedStack';
 import { startPrivateRedis, type PrivateRedis } from './rateLimits/privateRedis';
 import { codeOf, eventually, gql, startTwoRouters, type TwoRouters } from './rateLimits/support';

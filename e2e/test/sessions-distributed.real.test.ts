@@ -5,7 +5,7 @@
  * before — because both read identity's principal directory from Redis; the deletion reaches
  * conversation over Kafka (`identity.user.v1` `user.deleted`).
  */
-import type { DistributedStack } from '../../scripts/distributed/launch';
+import type { DistributedStack } from '@chatgraph/launcher';
 import { startTestStack, type TestStack } from './distributedStack';
 import { codeOf, codeWhenRefused, dataOf, gql, openSocket } from './sessionsSupport';
 

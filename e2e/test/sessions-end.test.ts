@@ -10,9 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { JWT_AUDIENCE, JWT_ISSUER, loadConfig, signedGraphQL, signJwt, type Principal, type Subscription } from '@chatgraph/kit';
-import { identityUserV1, type IdentityUserEvent } from '../../schema/events';
-import { EMBEDDED_CONFIG_SPEC } from '@chatgraph/router/src/embedded/config';
-import { startEmbedded, type EmbeddedStack } from '@chatgraph/router/src/embedded/launch';
+import { identityUserV1, type IdentityUserEvent } from '@chatgraph/schema';
+import { EMBEDDED_CONFIG_SPEC, startEmbedded, type EmbeddedStack } from '@chatgraph/launcher';
 import { codeOf, codeOnceAccepted, codeWhenRefused, dataOf, gql, openSocket } from './sessionsSupport';
 
 let stack: EmbeddedStack;

@@ -14,8 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Schema } from 'mongoose';
 import { createEmbeddedStore, loadConfig, StartRefusedError } from '@chatgraph/kit';
-import { EMBEDDED_CONFIG_SPEC } from '@chatgraph/router/src/embedded/config';
-import { startEmbedded } from '@chatgraph/router/src/embedded/launch';
+import { EMBEDDED_CONFIG_SPEC, startEmbedded } from '@chatgraph/launcher';
 
 const root = path.join(__dirname, '..', '..');
 let dataDir: string;
@@ -99,7 +98,7 @@ describe('embedded supergraph over a damaged collection', () => {
   ])('`pnpm start` over %s refuses with one clear message, exits non-zero and leaves nothing listening', async (_what, damage, message) => {
     await damage();
     const port = await freePort();
-    const launcher = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'router/src/embedded/main.ts')], {
+    const launcher = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'launcher/src/embedded/main.ts')], {
       cwd: root,
       env: { ...process.env, DATA_DIR: dataDir, ROUTER_PORT: String(port), LOG_LEVEL: 'silent' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,7 +5,7 @@
  * each answer here comes without any wait for a `start`. The same scenarios run on the
  * one-process stack and on the distributed one (conversation and streaming sharing Redis).
  */
-import { tokenStreamKey, tokenStreamMetaKey } from '../../schema/events';
+import { tokenStreamKey, tokenStreamMetaKey } from '@chatgraph/schema';
 import { codeOf, finalAnswer, register, sendTracked, textOf, watch, wsClient, type Watch } from './liveChatScenarios';
 
 export interface StreamIdTarget {

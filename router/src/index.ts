@@ -12,3 +12,12 @@ export { measureOperation, type OperationLimits, type OperationShape } from './l
 export { compileCost, evaluateCost, DEFAULT_LIST_SIZE, DEFAULT_PAGE_SIZE, type CostNode } from './cost';
 export { API_KEY_PREFIX } from './apiKeys';
 export { WRITE_SCOPE } from './scopes';
+// Rate limiting over a kv (the one-process launcher wires it; benchmarks measure it).
+export { rateLimitFromConfig, RouterRateLimiter, RateLimitMetrics } from './rateLimit';
+// The request pipeline's parts, which bench/router-pipeline.ts assembles and measures one by one.
+export { RequestContext } from './context';
+export { RouterGateway } from './gateway';
+export type { GraphQLRequest } from './graphqlRequest';
+export { PersistedQueries } from './persistedQueries';
+export { Pipeline } from './pipeline';
+export { SubgraphTransport } from './subgraphTransport';

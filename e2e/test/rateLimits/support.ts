@@ -2,10 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createLogger, loadConfig, PolicyDirectory, type KvStore, type Logger } from '@chatgraph/kit';
-import { buildRouter, loadRouterConfig, routerDepsFromConfig, type Router } from '@chatgraph/router';
-import { EMBEDDED_CONFIG_SPEC } from '@chatgraph/router/src/embedded/config';
-import { startEmbedded, type EmbeddedStack } from '@chatgraph/router/src/embedded/launch';
-import { rateLimitFromConfig } from '@chatgraph/router/src/rateLimit';
+import { buildRouter, loadRouterConfig, routerDepsFromConfig, type Router, rateLimitFromConfig } from '@chatgraph/router';
+import { EMBEDDED_CONFIG_SPEC, startEmbedded, type EmbeddedStack } from '@chatgraph/launcher';
 
 /** One HTTP answer of `/graphql` with its headers. */
 export interface Answer {

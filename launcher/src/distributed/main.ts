@@ -4,15 +4,15 @@
  * `MODEL_CATALOG_FILE` (ai-gateway) picks real providers; without it the local demo model answers.
  */
 import { createLogger, loadConfig, oneOf, onShutdownSignals, port, str, url } from '@chatgraph/kit';
-import { startDistributed } from './distributed/launch';
+import { defaultPort } from '../descriptor';
+import { SUBGRAPHS } from '../subgraphs';
+import { startDistributed } from './launch';
+
+/** Each listed subgraph's port variable (`IDENTITY_PORT`, ...), defaulting to the port its own `main.ts` uses. */
+const subgraphPortSpecs = Object.fromEntries(SUBGRAPHS.map((descriptor) => [descriptor.portVariable, port({ description: `${descriptor.name} port`, default: defaultPort(descriptor) })]));
 
 const spec = {
   ROUTER_PORT: port({ description: 'router port', default: 4000 }),
-  IDENTITY_PORT: port({ description: 'identity port', default: 4001 }),
-  CONVERSATION_PORT: port({ description: 'conversation port', default: 4002 }),
-  AI_GATEWAY_PORT: port({ description: 'ai-gateway port', default: 4006 }),
-  STREAMING_PORT: port({ description: 'streaming port', default: 4007 }),
-  RATE_LIMIT_PORT: port({ description: 'rate-limit port', default: 4009 }),
   REDIS_URL: url({ description: 'Redis (token streams, stop channel)', default: 'redis://127.0.0.1:6390' }),
   MONGO_URL: url({ description: 'MongoDB-compatible server', default: 'mongodb://127.0.0.1:27027' }),
   KAFKA_BROKERS: str({ description: 'Kafka brokers (comma-separated host:port)', default: '127.0.0.1:9092' }),
@@ -22,13 +22,10 @@ const spec = {
 
 async function main(): Promise<void> {
   const config = loadConfig(spec, process.env);
+  const ports = loadConfig(subgraphPortSpecs, process.env);
   const stack = await startDistributed({
     routerPorts: [config.ROUTER_PORT],
-    identityPort: config.IDENTITY_PORT,
-    conversationPort: config.CONVERSATION_PORT,
-    aiGatewayPort: config.AI_GATEWAY_PORT,
-    streamingPorts: [config.STREAMING_PORT],
-    rateLimitPort: config.RATE_LIMIT_PORT,
+    subgraphPorts: Object.fromEntries(SUBGRAPHS.map((descriptor) => [descriptor.name, [ports[descriptor.portVariable] ?? defaultPort(descriptor)]])),
     mongoUrl: config.MONGO_URL,
     kafkaBrokers: config.KAFKA_BROKERS,
     redisUrl: config.REDIS_URL,

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { defaultPort } from '../descriptor';
+import { SUBGRAPHS, type ListedSubgraph, type SubgraphName } from '../subgraphs';
 
 /**
  * Distributed mode on one machine without Docker: every service in its own process against the
@@ -13,13 +15,13 @@ import path from 'node:path';
 export interface DistributedOptions {
   /** One router per port (the first is `url`). */
   routerPorts: number[];
-  identityPort: number;
-  conversationPort: number;
-  aiGatewayPort: number;
-  /** One streaming instance per port. */
-  streamingPorts: number[];
-  /** rate-limit's port (credits and usage); default 4009. */
-  rateLimitPort?: number;
+  /**
+   * Each subgraph's ports, one per instance: router `i` uses instance `i mod n` of each. A subgraph
+   * left out runs once on its default port (its `<NAME>_PORT` default: identity 4001, ...).
+   */
+  subgraphPorts?: Partial<Record<SubgraphName, readonly number[]>>;
+  /** Subgraphs not to run (tests that play ai-gateway themselves on Kafka leave it out). */
+  without?: readonly SubgraphName[];
   mongoUrl: string;
   /** Comma-separated `host:port` list of the Kafka brokers the services' events go through. */
   kafkaBrokers: string;
@@ -37,8 +39,6 @@ export interface DistributedOptions {
   env?: NodeJS.ProcessEnv;
   /** Where service output goes; defaults to this process's stdout/stderr. */
   stdio?: 'inherit' | 'ignore';
-  /** Run ai-gateway (default true). Tests that play ai-gateway themselves on Kafka turn it off. */
-  aiGateway?: boolean;
 }
 
 export interface DistributedStack {
@@ -46,12 +46,9 @@ export interface DistributedStack {
   url: string;
   /** Every router's `/graphql` URL. */
   routerUrls: string[];
-  identityUrl: string;
-  conversationUrl: string;
-  aiGatewayUrl: string;
-  streamingUrls: string[];
-  rateLimitUrl: string;
-  /** Each service's process, by name (`router-0`, `streaming-1`, ...). */
+  /** Each running subgraph's instances' base URLs (`http://127.0.0.1:<port>`), by name. */
+  subgraphUrls: Partial<Record<SubgraphName, string[]>>;
+  /** Each service's process, by name (`identity`, `streaming-1` when a subgraph runs several, `router-0`, ...). */
   processes: Record<string, ChildProcess>;
   /**
    * Starts the named service again with the environment it had (after it was killed, e.g. by a
@@ -61,14 +58,14 @@ export interface DistributedStack {
   stop(): Promise<void>;
 }
 
-const root = path.join(__dirname, '..', '..');
+const root = path.join(__dirname, '..', '..', '..');
 
 /** The last stderr bytes each service wrote: a service that refuses to start says why there, and the launcher repeats it. */
 const stderrTails = new WeakMap<ChildProcess, string>();
 const STDERR_TAIL_BYTES = 4096;
 
 function service(script: string, env: NodeJS.ProcessEnv, stdio: 'inherit' | 'ignore'): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, script)], { cwd: root, env, stdio: ['ignore', stdio, 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, env, stdio: ['ignore', stdio, 'pipe'] });
   stderrTails.set(child, '');
   child.stderr?.on('data', (chunk: Buffer) => {
     if (stdio === 'inherit') process.stderr.write(chunk);
@@ -129,12 +126,10 @@ export async function startDistributed(options: DistributedOptions): Promise<Dis
     REDIS_URL: options.redisUrl,
     REDIS_KEY_PREFIX: options.redisKeyPrefix ?? 'chatgraph:',
   };
-  const identityUrl = local(options.identityPort);
-  const conversationUrl = local(options.conversationPort);
-  const aiGatewayUrl = local(options.aiGatewayPort);
-  const streamingUrls = options.streamingPorts.map(local);
-  const rateLimitPort = options.rateLimitPort ?? 4009;
-  const rateLimitUrl = local(rateLimitPort);
+  const without = new Set<string>(options.without ?? []);
+  const running = SUBGRAPHS.filter(({ name }) => !without.has(name));
+  const portsOf = (descriptor: ListedSubgraph): readonly number[] => options.subgraphPorts?.[descriptor.name] ?? [defaultPort(descriptor)];
+  const subgraphUrls: Partial<Record<SubgraphName, string[]>> = Object.fromEntries(running.map((descriptor) => [descriptor.name, portsOf(descriptor).map(local)]));
   const routerUrls = options.routerPorts.map(local);
   const processes: Record<string, ChildProcess> = {};
   // Started in this order, stopped in reverse: routers first so clients are drained before the
@@ -163,26 +158,24 @@ export async function startDistributed(options: DistributedOptions): Promise<Dis
   };
 
   try {
-    await run('identity', 'subgraphs/identity/src/main.ts', identityUrl, { IDENTITY_PORT: String(options.identityPort) });
-    await run('conversation', 'subgraphs/conversation/src/main.ts', conversationUrl, { CONVERSATION_PORT: String(options.conversationPort) });
-    const withAiGateway = options.aiGateway ?? true;
-    if (withAiGateway) await run('ai-gateway', 'subgraphs/ai-gateway/src/main.ts', aiGatewayUrl, { AI_GATEWAY_PORT: String(options.aiGatewayPort) });
-    for (const [i, port] of options.streamingPorts.entries()) {
-      await run(`streaming-${i}`, 'subgraphs/streaming/src/main.ts', local(port), { STREAMING_PORT: String(port) });
+    for (const descriptor of running) {
+      const ports = portsOf(descriptor);
+      for (const [i, port] of ports.entries()) {
+        await run(ports.length > 1 ? `${descriptor.name}-${i}` : descriptor.name, descriptor.main, local(port), { [descriptor.portVariable]: String(port) });
+      }
     }
-    await run('rate-limit', 'subgraphs/rate-limit/src/main.ts', rateLimitUrl, { RATE_LIMIT_PORT: String(rateLimitPort) });
+    const identityUrls = subgraphUrls.identity;
     for (const [i, port] of options.routerPorts.entries()) {
-      const streamingUrl = streamingUrls[i % streamingUrls.length];
-      const subgraphs = { identity: identityUrl, conversation: conversationUrl, ...(withAiGateway ? { 'ai-gateway': aiGatewayUrl } : {}), streaming: streamingUrl, 'rate-limit': rateLimitUrl };
-      await run(`router-${i}`, 'router/src/main.ts', local(port), {
+      const instance = (urls: readonly string[]): string => urls[i % urls.length] ?? '';
+      await run(`router-${i}`, path.join(root, 'router/src/main.ts'), local(port), {
         ROUTER_PORT: String(port),
-        IDENTITY_URL: identityUrl,
-        SUBGRAPH_URLS: Object.entries(subgraphs)
-          .map(([name, base]) => `${name}=${base}/graphql`)
+        ...(identityUrls ? { IDENTITY_URL: instance(identityUrls) } : {}),
+        SUBGRAPH_URLS: Object.entries(subgraphUrls)
+          .map(([name, urls]) => `${name}=${instance(urls ?? [])}/graphql`)
           .join(','),
       });
     }
-    return { url: `${routerUrls[0]}/graphql`, routerUrls: routerUrls.map((u) => `${u}/graphql`), identityUrl, conversationUrl, aiGatewayUrl, streamingUrls, rateLimitUrl, processes, restart, stop };
+    return { url: `${routerUrls[0]}/graphql`, routerUrls: routerUrls.map((u) => `${u}/graphql`), subgraphUrls, processes, restart, stop };
   } catch (err) {
     await stop();
     throw err;

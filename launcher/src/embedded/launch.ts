@@ -1,30 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { createEmbeddedEventBus, createEmbeddedKv, createEmbeddedStore, createLogger, createMailer, refuseStartUnless, type DocumentStore, type EventBus, type KvStore, type Logger } from '@chatgraph/kit';
-import { loadAiGatewayConfig } from '@chatgraph/ai-gateway/src/config';
-import { buildAiGateway, catalogFromConfig, type AiGateway } from '@chatgraph/ai-gateway/src/server';
-import { loadConversationConfig } from '@chatgraph/conversation/src/config';
-import { buildConversation, type Conversation } from '@chatgraph/conversation/src/server';
-import { loadIdentityConfig } from '@chatgraph/identity/src/config';
-import { buildIdentity, type Identity } from '@chatgraph/identity/src/server';
-import { loadRateLimitConfig } from '@chatgraph/rate-limit/src/config';
-import { buildRateLimit, type RateLimit } from '@chatgraph/rate-limit/src/server';
-import { loadStreamingConfig } from '@chatgraph/streaming/src/config';
-import { buildStreaming, type Streaming } from '@chatgraph/streaming/src/server';
-import { buildRouter, loadRouterConfig, routerDepsFromConfig, type InProcessSubgraph, type Router } from '../index';
-import { rateLimitFromConfig } from '../rateLimit';
+import { createEmbeddedEventBus, createEmbeddedKv, createEmbeddedStore, createLogger, refuseStartUnless, type DocumentStore, type EventBus, type KvStore, type Logger } from '@chatgraph/kit';
+import { buildRouter, loadRouterConfig, rateLimitFromConfig, routerDepsFromConfig, type InProcessSubgraph, type Router } from '@chatgraph/router';
+import { camelCase, type CamelCase, type EmbeddedSubgraph } from '../descriptor';
+import { SUBGRAPHS, type ListedSubgraph } from '../subgraphs';
 import type { EmbeddedConfig } from './config';
 
+/** Each listed subgraph as built, under its camel-cased name (`identity`, `aiGateway`, ...). */
+export type EmbeddedSubgraphs = { readonly [D in ListedSubgraph as CamelCase<D['name']>]: Awaited<ReturnType<D['embedded']>> };
+
 /** A running one-process supergraph. */
-export interface EmbeddedStack {
+export type EmbeddedStack = EmbeddedSubgraphs & {
   /** The router's `/graphql` URL (HTTP and graphql-ws). */
   readonly url: string;
   readonly router: Router;
-  readonly identity: Identity;
-  readonly conversation: Conversation;
-  readonly aiGateway: AiGateway;
-  readonly streaming: Streaming;
-  readonly rateLimit: RateLimit;
   /** The event bus every service shares (in-process topics persisted under `<DATA_DIR>/events`). */
   readonly bus: EventBus;
   /** The key-value store every service shares (token streams, the stop channel). */
@@ -33,7 +22,7 @@ export interface EmbeddedStack {
   readonly signingSecret: string;
   /** Router first (drain clients), then subgraphs, then adapters. Safe to call twice. */
   stop(): Promise<void>;
-}
+};
 
 /** Adapters to use instead of the embedded ones (benchmarks run the stack on Kafka and Redis); the caller starts and stops them. */
 export interface SharedAdapters {
@@ -42,8 +31,8 @@ export interface SharedAdapters {
 }
 
 /**
- * Starts every subgraph on a free loopback port with embedded adapters under `DATA_DIR` — one
- * event bus and one key-value store shared by all, as Kafka and Redis are in production — then
+ * Starts every listed subgraph on a free loopback port with embedded adapters under `DATA_DIR` —
+ * one event bus and one key-value store shared by all, as Kafka and Redis are in production — then
  * the router composed from their SDL. `env` supplies service-specific settings.
  */
 export async function startEmbedded(
@@ -60,8 +49,7 @@ export async function startEmbedded(
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   };
   const stores: Array<{ service: string; dataDir: string; store: DocumentStore }> = [];
-  const storeFor = async (service: string, logger: Logger): Promise<DocumentStore> => {
-    const dataDir = path.join(config.DATA_DIR, service);
+  const storeFor = async (service: string, dataDir: string, logger: Logger): Promise<DocumentStore> => {
     const store = createEmbeddedStore({ dataDir, logger });
     await refuseStartUnless(service, `document store (${dataDir})`, () => store.start());
     cleanups.push(() => store.stop());
@@ -91,59 +79,38 @@ export async function startEmbedded(
 
     // Every service is built (registering its collections) and every store checked before anything
     // listens: one service whose store or collection cannot open stops the whole start.
-    const identityConfig = loadIdentityConfig({ ...shared, IDENTITY_PORT: '0' });
-    const identityLog = loggerFor('identity');
-    const identityStore = await storeFor('identity', identityLog);
-    const mailer = createMailer({ kind: 'file', dataDir: path.join(config.DATA_DIR, 'identity'), from: identityConfig.MAIL_FROM, logger: identityLog });
-    const identity = buildIdentity({ store: identityStore, mailer, config: identityConfig, logger: identityLog, kv, bus });
-
-    const conversationLog = loggerFor('conversation');
-    const conversation = buildConversation({ store: await storeFor('conversation', conversationLog), bus, kv, config: loadConversationConfig({ ...shared, CONVERSATION_PORT: '0' }), logger: conversationLog });
-
-    const aiGatewayLog = loggerFor('ai-gateway');
-    const aiGatewayConfig = loadAiGatewayConfig({ ...shared, AI_GATEWAY_PORT: '0' });
-    const aiGateway = buildAiGateway({
-      store: await storeFor('ai-gateway', aiGatewayLog),
-      bus,
-      kv,
-      config: aiGatewayConfig,
-      catalog: catalogFromConfig(aiGatewayConfig, shared),
-      logger: aiGatewayLog,
-    });
-
-    const streaming = buildStreaming({ kv, config: loadStreamingConfig({ ...shared, STREAMING_PORT: '0' }), logger: loggerFor('streaming') });
-
+    const built: Array<{ name: string; service: EmbeddedSubgraph }> = [];
+    for (const descriptor of SUBGRAPHS) {
+      const logger = loggerFor(descriptor.name);
+      const dataDir = path.join(config.DATA_DIR, descriptor.name);
+      const service = await descriptor.embedded({
+        env: { ...shared, [descriptor.portVariable]: '0' },
+        logger,
+        bus,
+        kv,
+        dataDir,
+        openStore: () => storeFor(descriptor.name, dataDir, logger),
+      });
+      built.push({ name: descriptor.name, service });
+    }
     for (const { service, dataDir, store } of stores) await refuseStartUnless(service, `document store (${dataDir})`, () => store.ping());
 
-    const identityUrl = await identity.start(0);
-    cleanups.push(() => identity.stop());
-    const conversationUrl = await conversation.start(0);
-    cleanups.push(() => conversation.stop());
-    const aiGatewayUrl = await aiGateway.start(0);
-    cleanups.push(() => aiGateway.stop());
-    const streamingUrl = await streaming.start(0);
-    cleanups.push(() => streaming.stop());
+    const urls: Array<[string, string]> = [];
+    for (const { name, service } of built) {
+      urls.push([name, await service.start(0)]);
+      cleanups.push(() => service.stop());
+    }
 
-    const rateLimitLog = loggerFor('rate-limit');
-    const rateLimit = buildRateLimit({ store: await storeFor('rate-limit', rateLimitLog), bus, kv, config: loadRateLimitConfig({ ...shared, RATE_LIMIT_PORT: '0' }), logger: rateLimitLog });
-    const rateLimitUrl = await rateLimit.start(0);
-    cleanups.push(() => rateLimit.stop());
-
-    const subgraphs = { identity: identityUrl, conversation: conversationUrl, 'ai-gateway': aiGatewayUrl, streaming: streamingUrl, 'rate-limit': rateLimitUrl };
     const routerConfig = loadRouterConfig({
       ...shared,
       ROUTER_PORT: String(config.ROUTER_PORT),
       ROUTER_HOST: config.ROUTER_HOST,
-      IDENTITY_URL: identityUrl,
-      SUBGRAPH_URLS: Object.entries(subgraphs)
-        .map(([name, base]) => `${name}=${base}/graphql`)
-        .join(','),
+      IDENTITY_URL: urls.find(([name]) => name === 'identity')?.[1],
+      SUBGRAPH_URLS: urls.map(([name, base]) => `${name}=${base}/graphql`).join(','),
     });
     // The router calls the subgraphs of its own process directly (signed all the same); their HTTP
     // endpoints stay up for health probes, graphql-ws subscriptions and identity's JWKS/API keys.
-    const inProcessSubgraphs = new Map<string, InProcessSubgraph>(
-      [identity, conversation, aiGateway, streaming, rateLimit].map(({ subgraph }) => [`${subgraph.url}/graphql`, (headers, body) => subgraph.serveInProcess(headers, body)]),
-    );
+    const inProcessSubgraphs = new Map<string, InProcessSubgraph>(built.map(({ service: { subgraph } }) => [`${subgraph.url}/graphql`, (headers, body) => subgraph.serveInProcess(headers, body)]));
     // The router reads the principal directory identity publishes in the shared kv.
     // Rate limits spend budgets in the shared kv too (RATE_LIMITS=off turns them off).
     const router = buildRouter({ ...routerDepsFromConfig(routerConfig, loggerFor('router')), inProcessSubgraphs, principals: kv, rateLimit: rateLimitFromConfig(routerConfig, kv) });
@@ -151,14 +118,11 @@ export async function startEmbedded(
     cleanups.push(() => router.stop());
 
     let stopping: Promise<void> | undefined;
+    const subgraphs = Object.fromEntries(built.map(({ name, service }) => [camelCase(name), service])) as unknown as EmbeddedSubgraphs;
     return {
+      ...subgraphs,
       url: `${base}/graphql`,
       router,
-      identity,
-      conversation,
-      aiGateway,
-      streaming,
-      rateLimit,
       bus,
       kv,
       signingSecret,

@@ -1,0 +1,27 @@
+/**
+ * streaming's public entry: what launchers, benchmarks and end-to-end tests may use. Anything else
+ * under `src/` is private to the service (a lint rule refuses imports of another package's `src/`).
+ */
+import path from 'node:path';
+import type { KvStore, Logger } from '@chatgraph/kit';
+import { loadStreamingConfig, streamingConfigSpec } from './config';
+import { buildStreaming, type Streaming } from './server';
+
+export { loadStreamingConfig, streamingConfigSpec, type StreamingConfig } from './config';
+export { buildStreaming, STREAMING_SCHEMA_PATH, type Streaming, type StreamingDeps } from './server';
+
+/**
+ * streaming as the launchers run it (`@chatgraph/launcher` lists it): its port variable, config
+ * spec and README for the docs, its `main.ts` for the distributed mode, and how the one-process
+ * mode builds it over the shared kv (it keeps no documents).
+ */
+export const streamingSubgraph = {
+  name: 'streaming' as const,
+  portVariable: 'STREAMING_PORT',
+  configSpec: streamingConfigSpec,
+  main: path.join(__dirname, 'main.ts'),
+  readme: path.join(__dirname, '..', 'README.md'),
+  async embedded(context: { env: NodeJS.ProcessEnv; logger: Logger; kv: KvStore }): Promise<Streaming> {
+    return buildStreaming({ kv: context.kv, config: loadStreamingConfig(context.env), logger: context.logger });
+  },
+};
