@@ -25,7 +25,10 @@ export interface SubgraphParts<S extends StartableSubgraph> {
   beforeStop?(): Promise<void>;
 }
 
-export interface SubgraphHarnessOptions<S extends StartableSubgraph, P extends SubgraphParts<S>> {
+/** The service `parts` build. */
+export type ServiceOf<P extends SubgraphParts<StartableSubgraph>> = ReturnType<P['build']>;
+
+export interface SubgraphHarnessOptions<P extends SubgraphParts<StartableSubgraph>> {
   /** Names the temp data directory (`<name>-test-…`). */
   name: string;
   /** INTERNAL_SIGNING_SECRET of the service: the harness signs as the router does. */
@@ -77,7 +80,8 @@ async function stopAll(started: readonly Adapter[]): Promise<void> {
  * port 0. If anything fails to start (a real server unreachable), what did start is stopped again
  * so the suite fails with that error instead of hanging on open connections.
  */
-export async function startSubgraph<S extends StartableSubgraph, P extends SubgraphParts<S>>(options: SubgraphHarnessOptions<S, P>): Promise<SubgraphHarness<S, P>> {
+export async function startSubgraph<P extends SubgraphParts<StartableSubgraph>>(options: SubgraphHarnessOptions<P>): Promise<SubgraphHarness<ServiceOf<P>, P>> {
+  type S = ServiceOf<P>;
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), `${options.name}-test-`)));
   const started: Adapter[] = [];
@@ -90,7 +94,7 @@ export async function startSubgraph<S extends StartableSubgraph, P extends Subgr
       await adapter.start();
       started.push(adapter);
     }
-    service = parts.build();
+    service = parts.build() as S;
     base = await service.start(0);
   } catch (error) {
     await stopAll(started).catch(() => undefined);
