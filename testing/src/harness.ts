@@ -44,7 +44,7 @@ export interface SubgraphHarnessOptions<P extends SubgraphParts<StartableSubgrap
 }
 
 /** A subgraph started on port 0 with a signed GraphQL client. */
-export interface SubgraphHarness<S extends StartableSubgraph, P extends SubgraphParts<S> = SubgraphParts<S>> {
+export interface SubgraphHarness<S extends StartableSubgraph, P extends SubgraphParts<StartableSubgraph> = SubgraphParts<S>> {
   service: S;
   /** What `setup` returned: the configuration, the adapters, anything the service's tests read. */
   parts: P;

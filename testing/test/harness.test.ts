@@ -2,7 +2,7 @@ import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Schema } from 'mongoose';
-import { createEmbeddedStore, type DocumentStore } from '@chatgraph/kit';
+import { createEmbeddedStore, type DocumentStore, type GraphQLResponse } from '@chatgraph/kit';
 import { codeOf, expectCode, interceptStore, ok, startSubgraph, type Adapter, type StartableSubgraph } from '../src';
 
 /** An adapter that records its start and stop in `log`, failing to start when told. */
@@ -66,17 +66,18 @@ describe('startSubgraph', () => {
 });
 
 describe('code assertions', () => {
-  const failed = { errors: [{ message: 'no', extensions: { code: 'NOT_FOUND' } }] };
+  const failed: GraphQLResponse = { status: 200, errors: [{ message: 'no', extensions: { code: 'NOT_FOUND' } }] };
+  const succeeded: GraphQLResponse = { status: 200, data: { n: 1 } };
   it('ok returns the field and throws on errors', () => {
-    expect(ok<number>({ data: { n: 1 } }, 'n')).toBe(1);
+    expect(ok<number>(succeeded, 'n')).toBe(1);
     expect(() => ok(failed, 'n')).toThrow(/unexpected errors.*NOT_FOUND/);
   });
   it('codeOf and expectCode read the first error code', () => {
     expect(codeOf(failed)).toBe('NOT_FOUND');
-    expect(codeOf({ data: {} })).toBeUndefined();
+    expect(codeOf(succeeded)).toBeUndefined();
     expect(() => expectCode(failed, 'NOT_FOUND')).not.toThrow();
     expect(() => expectCode(failed, 'FORBIDDEN')).toThrow(/expected error code FORBIDDEN, got NOT_FOUND/);
-    expect(() => expectCode({ data: {} }, 'FORBIDDEN')).toThrow(/got undefined/);
+    expect(() => expectCode(succeeded, 'FORBIDDEN')).toThrow(/got undefined/);
   });
 });
 
