@@ -1,5 +1,5 @@
 import { aiGenerationV1, type EventEnvelope } from '@chatgraph/schema';
-import { documentStoreFromConfig, eventBusFromConfig, createLogger, type DocumentStore, type EventBus, type Principal } from '@chatgraph/kit';
+import { createEmbeddedKv, documentStoreFromConfig, eventBusFromConfig, createLogger, type DocumentStore, type EventBus, type KvStore, type Principal } from '@chatgraph/kit';
 import { collectEvents as collect, embeddedTarget, eventually, interceptStore, ok, realServersEnv as realEnv, realTarget, startSubgraph, type CollectedEvent, type SubgraphHarness, type Target as SharedTarget } from '@chatgraph/test-support';
 import { loadConversationConfig } from '../src/config';
 import { buildConversation, type Conversation } from '../src/server';
@@ -14,6 +14,8 @@ export interface Harness extends SubgraphHarness<Conversation> {
   store: DocumentStore;
   bus: EventBus;
   collections: ConversationCollections;
+  /** The embedded kv of `withKv` (the requested-generation records and applied-outcome markers go there). */
+  kv: KvStore | undefined;
   /** Store reads per collection since the last `resetReads()`. */
   reads: Map<string, number>;
   resetReads(): void;
@@ -45,7 +47,7 @@ export const realServersEnv = (): Record<string, string> => realEnv({ documentSt
  * Starts conversation on port 0 over the store and bus its configuration names, as `main.ts`
  * does: embedded ones in a temp directory by default, the real servers with `realServersEnv()`.
  */
-export async function startConversation(options: { env?: Record<string, string> } = {}): Promise<Harness> {
+export async function startConversation(options: { env?: Record<string, string>; withKv?: boolean } = {}): Promise<Harness> {
   const reads = new Map<string, number>();
   const h = await startSubgraph({
     name: 'conversation',
@@ -56,11 +58,20 @@ export async function startConversation(options: { env?: Record<string, string> 
       const logger = createLogger({ name: 'conversation', level: 'silent' });
       const store = countingStore(documentStoreFromConfig(config, 'conversation', logger), reads);
       const bus = eventBusFromConfig(config, 'conversation', logger);
-      return { store, bus, adapters: [store, bus], build: () => buildConversation({ store, bus, config, logger, relayPollMs: 50 }) };
+      const kv = options.withKv ? createEmbeddedKv({ logger }) : undefined;
+      return { store, bus, kv, adapters: kv ? [store, bus, kv] : [store, bus], build: () => buildConversation({ store, bus, kv, config, logger, relayPollMs: 50 }) };
     },
   });
-  const { store, bus } = h.parts;
-  return { ...h, conversation: h.service, store, bus, collections: conversationCollections(store), reads, resetReads: () => reads.clear() };
+  const { store, bus, kv } = h.parts;
+  return { ...h, conversation: h.service, store, bus, kv, collections: conversationCollections(store), reads, resetReads: () => reads.clear() };
+}
+
+/** conversation with an embedded kv: it records requested generations and marks applied outcomes there. */
+export async function startConversationWithKv(): Promise<Harness & { kv: KvStore }> {
+  const h = await startConversation({ withKv: true });
+  const { kv } = h;
+  if (!kv) throw new Error('withKv started no kv');
+  return { ...h, kv };
 }
 
 export interface SentTurn {

@@ -47,6 +47,16 @@ export interface HarnessOptions {
 export async function startIdentity(options: HarnessOptions = {}): Promise<Harness> {
   const clock = options.clock ?? new TestClock();
   const logs: string[] = [];
+  const logger = createLogger({
+    name: 'identity',
+    level: 'debug',
+    destination: new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        logs.push(chunk.toString());
+        cb();
+      },
+    }),
+  });
   const h = await startSubgraph({
     name: 'identity',
     secret: SECRET,
@@ -63,16 +73,6 @@ export async function startIdentity(options: HarnessOptions = {}): Promise<Harne
         REGISTRATION_LIMIT: '0',
         REGISTRATION_DOMAIN_LIMIT: '0',
         ...options.env,
-      });
-      const logger = createLogger({
-        name: 'identity',
-        level: 'debug',
-        destination: new Writable({
-          write(chunk: Buffer, _enc, cb) {
-            logs.push(chunk.toString());
-            cb();
-          },
-        }),
       });
       const raw = createEmbeddedStore({ dataDir: path.join(dataDir, 'identity') });
       const store = options.wrapStore ? options.wrapStore(raw) : raw;
