@@ -32,7 +32,7 @@ describe('models', () => {
     expect(chat.every((m) => m.capabilities.includes('CHAT'))).toBe(true);
     expect(await ids('VISION')).toEqual([]);
     const bad = await h.gql(ANON, '{ models(capability: TELEPATHY) { id } }');
-    expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(codeOf(bad)).toBe('BAD_USER_INPUT');
   });
 
   it('reads one model by id, and null for an unknown id', async () => {
@@ -104,6 +104,6 @@ describe('POST /internal/embeddings', () => {
   it('refuses an unsigned request', async () => {
     const res = await post({ input: ['hi'] }, false);
     expect(res.status).toBe(401);
-    expect(res.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(codeOf(res.body)).toBe('UNAUTHENTICATED');
   });
 });
