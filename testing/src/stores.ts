@@ -1,4 +1,7 @@
-import type { Collection, CollectionSpec, DocumentStore, StoredDocument } from '@chatgraph/kit';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createEmbeddedStore, type Collection, type CollectionSpec, type DocumentStore, type StoredDocument } from '@chatgraph/kit';
 
 /**
  * Decides what one collection method call does: `call()` runs it on the real collection; return
@@ -24,6 +27,29 @@ export function interceptStore(inner: DocumentStore, intercept: CollectionInterc
           return (...args: unknown[]) => intercept(target.name, prop, args, () => (value as (...a: unknown[]) => unknown).apply(target, args));
         },
       });
+    },
+  };
+}
+
+/** An embedded store in a fresh temp directory, started. */
+export interface TempStore {
+  store: DocumentStore;
+  dataDir: string;
+  /** Stops the store, then deletes its directory. */
+  dispose(): Promise<void>;
+}
+
+/** Starts an embedded store in a temp directory named after `name`, for tests of one service's store code. */
+export async function startTempStore(name: string): Promise<TempStore> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), `${name}-`));
+  const store = createEmbeddedStore({ dataDir });
+  await store.start();
+  return {
+    store,
+    dataDir,
+    async dispose() {
+      await store.stop();
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
