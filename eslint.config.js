@@ -22,7 +22,7 @@ const subgraphBoundaries = subgraphs.map((name) => ({
       {
         patterns: [
           {
-            group: ['@chatgraph/*', '@chatgraph/*/**', '!@chatgraph/kit', '!@chatgraph/kit/**', '!@chatgraph/schema', '!@chatgraph/schema/**', `!@chatgraph/${name}`, `!@chatgraph/${name}/**`],
+            group: ['@chatgraph/*', '@chatgraph/*/**', '!@chatgraph/kit', '!@chatgraph/kit/**', '!@chatgraph/schema', '!@chatgraph/schema/**', '!@chatgraph/test-support', `!@chatgraph/${name}`, `!@chatgraph/${name}/**`],
             message: `subgraph ${name} may import only the kit, schema/ and itself`,
           },
           {

@@ -1,4 +1,5 @@
 import { signRequest } from '@chatgraph/kit';
+import { codeOf, type WithErrors } from '@chatgraph/test-support';
 import { DEMO_EMBEDDING_DIMENSIONS, demoEmbedding } from '../src/providers/demoProvider';
 import { ANON, SECRET, startAiGateway, userPrincipal, type Harness } from './harness';
 
@@ -10,7 +11,6 @@ beforeAll(async () => {
 });
 afterAll(() => h.dispose());
 
-const codeOf = (res: { errors?: Array<{ extensions?: Record<string, unknown> }> }) => res.errors?.[0]?.extensions?.code;
 const PROVIDERS = '{ providers { provider model deployment healthy circuitState consecutiveFailures lastErrorAt firstTokenLatencyP50Ms firstTokenLatencyLastMs } }';
 
 describe('models', () => {
@@ -32,7 +32,7 @@ describe('models', () => {
     expect(chat.every((m) => m.capabilities.includes('CHAT'))).toBe(true);
     expect(await ids('VISION')).toEqual([]);
     const bad = await h.gql(ANON, '{ models(capability: TELEPATHY) { id } }');
-    expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(codeOf(bad)).toBe('BAD_USER_INPUT');
   });
 
   it('reads one model by id, and null for an unknown id', async () => {
@@ -67,7 +67,7 @@ describe('providers', () => {
   it('refuses an unsigned request', async () => {
     const res = await fetch(h.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ models { id } }' }) });
     expect(res.status).toBe(401);
-    expect(codeOf((await res.json()) as { errors?: Array<{ extensions?: Record<string, unknown> }> })).toBe('UNAUTHENTICATED');
+    expect(codeOf((await res.json()) as WithErrors)).toBe('UNAUTHENTICATED');
   });
 });
 
@@ -104,6 +104,6 @@ describe('POST /internal/embeddings', () => {
   it('refuses an unsigned request', async () => {
     const res = await post({ input: ['hi'] }, false);
     expect(res.status).toBe(401);
-    expect(res.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(codeOf(res.body)).toBe('UNAUTHENTICATED');
   });
 });

@@ -1,23 +1,17 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { createEmbeddedStore, insertWithOutbox, newId, PROCESSED_EVENTS, type DocumentStore } from '@chatgraph/kit';
+import { insertWithOutbox, newId, PROCESSED_EVENTS, type DocumentStore } from '@chatgraph/kit';
+import { startTempStore, type TempStore } from '@chatgraph/test-support';
 import { generationFailed } from '../src/outboxEvents';
 import { pruneOldGenerations } from '../src/domain/retention';
 import { aiGatewayCollections, type GenerationDoc } from '../src/store';
 import { newSubject } from './harness';
 
-let dir: string;
+let temp: TempStore;
 let store: DocumentStore;
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'ai-gateway-retention-'));
-  store = createEmbeddedStore({ dataDir: dir });
-  await store.start();
+  temp = await startTempStore('ai-gateway-retention');
+  store = temp.store;
 });
-afterAll(async () => {
-  await store.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => temp.dispose());
 
 it('prunes ended generations and processed ids older than the retention, never one with events still to publish', async () => {
   const collections = aiGatewayCollections(store);

@@ -1,7 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { createEmbeddedStore, newId, type DocumentStore } from '@chatgraph/kit';
+import { newId } from '@chatgraph/kit';
+import { startTempStore, type TempStore } from '@chatgraph/test-support';
 import { GenerationAdmission } from '../src/admission';
 import { conversationCollections, type ConversationCollections, type MessageDoc, type MessageStatus } from '../src/store';
 import { codeOf, embedded, idsOf, publishResult, eventually, send, userPrincipal, type Harness } from './harness';
@@ -60,23 +58,17 @@ describe('through the subgraph', () => {
 });
 
 describe('GenerationAdmission', () => {
-  let dir: string;
-  let store: DocumentStore;
+  let temp: TempStore;
   let collections: ConversationCollections;
   let clock: number;
   const now = (): Date => new Date(clock);
 
   beforeEach(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'admission-test-'));
-    store = createEmbeddedStore({ dataDir: dir });
-    collections = conversationCollections(store);
-    await store.start();
+    temp = await startTempStore('admission-test');
+    collections = conversationCollections(temp.store);
     clock = Date.UTC(2026, 0, 1);
   });
-  afterEach(async () => {
-    await store.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterEach(() => temp.dispose());
 
   async function answer(ownerId: string, status: MessageStatus, updatedAt = now()): Promise<MessageDoc> {
     const doc: MessageDoc = {

@@ -1,124 +1,77 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { aiGenerationV1, type EventEnvelope } from '@chatgraph/schema';
-import { documentStoreFromConfig, eventBusFromConfig, newId, createLogger, signedGraphQL, type Collection, type CollectionSpec, type DocumentStore, type EventBus, type GraphQLResponse, type Principal, type StoredDocument, type UserPrincipal } from '@chatgraph/kit';
+import { createEmbeddedKv, documentStoreFromConfig, eventBusFromConfig, createLogger, type DocumentStore, type EventBus, type KvStore, type Principal } from '@chatgraph/kit';
+import { collectEvents as collect, embeddedTarget, eventually, interceptStore, ok, realServersEnv as realEnv, realTarget, startSubgraph, type CollectedEvent, type SubgraphHarness, type Target as SharedTarget } from '@chatgraph/test-support';
 import { loadConversationConfig } from '../src/config';
 import { buildConversation, type Conversation } from '../src/server';
 import { conversationCollections, type ConversationCollections } from '../src/store';
 
+export { ANON, codeOf, eventually, ok, userPrincipal } from '@chatgraph/test-support';
+
 export const SECRET = 'conversation-test-secret-0123456789abcdef';
-export const ANON: Principal = { kind: 'anonymous' };
 
-/** A signed-in user as the router would forward them (conversation never checks identity). */
-export function userPrincipal(userId: string): UserPrincipal {
-  return { kind: 'user', userId, role: 'USER', via: 'jwt', sessionId: `s-${userId}` };
-}
-
-export interface Harness {
+export interface Harness extends SubgraphHarness<Conversation> {
   conversation: Conversation;
-  url: string;
   store: DocumentStore;
   bus: EventBus;
   collections: ConversationCollections;
-  /** Store reads per collection since the last `resetReads()` (with `countReads`). */
+  /** The embedded kv of `withKv` (the requested-generation records and applied-outcome markers go there). */
+  kv: KvStore | undefined;
+  /** Store reads per collection since the last `resetReads()`. */
   reads: Map<string, number>;
   resetReads(): void;
-  /** Bounded polling steps for asynchronous work (`answer`); 400 unless the target says more. */
-  tries?: number;
-  gql<T = Record<string, unknown>>(principal: Principal, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
-  dispose(): Promise<void>;
 }
+
+/** Where a suite runs (embedded or real servers). */
+export type Target = SharedTarget<Harness>;
 
 const READS = new Set(['find', 'findOne', 'findById', 'findByIds', 'count']);
 
 /** Wraps a store so every read of every collection is counted by collection name. */
 function countingStore(inner: DocumentStore, reads: Map<string, number>): DocumentStore {
-  return {
-    start: () => inner.start(),
-    stop: () => inner.stop(),
-    ping: () => inner.ping(),
-    collection<T extends StoredDocument>(spec: CollectionSpec<T>): Collection<T> {
-      const collection = inner.collection(spec);
-      return new Proxy(collection, {
-        get(target, prop, receiver) {
-          const value: unknown = Reflect.get(target, prop, receiver);
-          if (typeof prop !== 'string' || !READS.has(prop) || typeof value !== 'function') return value;
-          return (...args: unknown[]) => {
-            // The outbox relay's background scans are not request work: leave them out of the count.
-            const filter = args[0];
-            if (prop === 'find' && typeof filter === 'object' && filter !== null && '_outbox.event.id' in filter) return (value as (...a: unknown[]) => unknown).apply(target, args);
-            reads.set(target.name, (reads.get(target.name) ?? 0) + 1);
-            return (value as (...a: unknown[]) => unknown).apply(target, args);
-          };
-        },
-      });
-    },
-  };
+  return interceptStore(inner, (collection, method, args, call) => {
+    // The outbox relay's background scans are not request work: leave them out of the count.
+    const filter = args[0];
+    const relayScan = method === 'find' && typeof filter === 'object' && filter !== null && '_outbox.event.id' in filter;
+    if (READS.has(method) && !relayScan) reads.set(collection, (reads.get(collection) ?? 0) + 1);
+    return call();
+  });
 }
-
-let realRuns = 0;
 
 /**
- * The configuration of conversation on the real servers (`*.real.test.ts`): MONGO_URL and
- * KAFKA_BROKERS from the environment, defaulting to CI's scripts/infra ports, and a database of
- * its own for each call so reruns (and the next suite of the same file) never see old documents.
+ * The configuration of conversation on the real servers (`*.real.test.ts`): FerretDB and Kafka
+ * (REAL_SERVERS), a database of its own for each call so reruns never see old documents.
  */
-export function realServersEnv(): Record<string, string> {
-  realRuns += 1;
-  return {
-    DOCUMENT_STORE: 'mongodb',
-    MONGO_URL: process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27027',
-    MONGO_DB_PREFIX: `test_${process.pid}_${Date.now()}_${realRuns}_`,
-    EVENT_BUS: 'kafka',
-    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
-  };
-}
+export const realServersEnv = (): Record<string, string> => realEnv({ documentStore: true, eventBus: 'shared-topics' });
 
 /**
  * Starts conversation on port 0 over the store and bus its configuration names, as `main.ts`
  * does: embedded ones in a temp directory by default, the real servers with `realServersEnv()`.
  */
-export async function startConversation(options: { env?: Record<string, string> } = {}): Promise<Harness> {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'conversation-test-'));
-  // The suites leave many answers open on purpose; the per-user cap has its own suite (admission).
-  const config = loadConversationConfig({ INTERNAL_SIGNING_SECRET: SECRET, DATA_DIR: dataDir, MAX_OPEN_GENERATIONS_PER_USER: '1000', ...options.env });
-  const logger = createLogger({ name: 'conversation', level: 'silent' });
+export async function startConversation(options: { env?: Record<string, string>; withKv?: boolean } = {}): Promise<Harness> {
   const reads = new Map<string, number>();
-  const store = countingStore(documentStoreFromConfig(config, 'conversation', logger), reads);
-  const bus = eventBusFromConfig(config, 'conversation', logger);
-  await store.start();
-  await bus.start();
-  const conversation = buildConversation({ store, bus, config, logger, relayPollMs: 50 });
-  const base = await conversation.start(0);
-  const url = `${base}/graphql`;
-  return {
-    conversation,
-    url,
-    store,
-    bus,
-    collections: conversationCollections(store),
-    reads,
-    resetReads: () => reads.clear(),
-    gql: (principal, query, variables) => signedGraphQL(url, SECRET, principal, query, variables),
-    async dispose() {
-      await conversation.stop();
-      await bus.stop();
-      await store.stop();
-      await rm(dataDir, { recursive: true, force: true });
+  const h = await startSubgraph({
+    name: 'conversation',
+    secret: SECRET,
+    setup(dataDir) {
+      // The suites leave many answers open on purpose; the per-user cap has its own suite (admission).
+      const config = loadConversationConfig({ INTERNAL_SIGNING_SECRET: SECRET, DATA_DIR: dataDir, MAX_OPEN_GENERATIONS_PER_USER: '1000', ...options.env });
+      const logger = createLogger({ name: 'conversation', level: 'silent' });
+      const store = countingStore(documentStoreFromConfig(config, 'conversation', logger), reads);
+      const bus = eventBusFromConfig(config, 'conversation', logger);
+      const kv = options.withKv ? createEmbeddedKv({ logger }) : undefined;
+      return { store, bus, kv, adapters: kv ? [store, bus, kv] : [store, bus], build: () => buildConversation({ store, bus, kv, config, logger, relayPollMs: 50 }) };
     },
-  };
+  });
+  const { store, bus, kv } = h.parts;
+  return { ...h, conversation: h.service, store, bus, kv, collections: conversationCollections(store), reads, resetReads: () => reads.clear() };
 }
 
-/** Expects success and returns `data[field]`. */
-export function ok<T>(res: GraphQLResponse<Record<string, unknown>>, field: string): T {
-  if (res.errors?.length) throw new Error(`unexpected errors: ${JSON.stringify(res.errors)}`);
-  return res.data?.[field] as T;
-}
-
-/** The first error's code. */
-export function codeOf(res: GraphQLResponse<unknown>): unknown {
-  return res.errors?.[0]?.extensions?.code;
+/** conversation with an embedded kv: it records requested generations and marks applied outcomes there. */
+export async function startConversationWithKv(): Promise<Harness & { kv: KvStore }> {
+  const h = await startConversation({ withKv: true });
+  const { kv } = h;
+  if (!kv) throw new Error('withKv started no kv');
+  return { ...h, kv };
 }
 
 export interface SentTurn {
@@ -134,57 +87,17 @@ export async function send(h: Harness, who: Principal, input: Record<string, unk
   return ok<SentTurn>(await h.gql(who, `mutation($input: SendMessageInput!) { sendMessage(input: $input) { ${TURN_FIELDS} } }`, { input }), 'sendMessage');
 }
 
-/** Waits (bounded by iterations, not time assertions) until `check` passes. */
-export async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean, tries = 400): Promise<T> {
-  let value = await read();
-  for (let i = 0; i < tries && !check(value); i++) {
-    await new Promise((r) => setTimeout(r, 10));
-    value = await read();
-  }
-  return value;
-}
-
 /**
  * Collects every event of `topics` that occurred from now on, read from the start of the log (a
- * fresh consumer group). On a real Kafka the log also holds earlier runs' events: those are left out.
+ * fresh consumer group); on a real Kafka, earlier runs' events are left out.
  */
-export async function collectEvents(h: Harness, topics: string[]): Promise<Array<{ topic: string; key: string; event: EventEnvelope }>> {
-  const since = Date.now();
-  const seen: Array<{ topic: string; key: string; event: EventEnvelope }> = [];
-  await h.bus.subscribe({
-    groupId: `test-${newId()}`,
-    topics,
-    handler: async (d) => {
-      if (Date.parse(d.event.occurredAt) >= since) seen.push({ topic: d.topic, key: d.key, event: d.event });
-    },
-  });
-  return seen;
-}
-
-/** Where a suite runs: how to start conversation, and how long to poll for asynchronous work. */
-export interface Target {
-  /** Starts conversation, with `env` added to the target's configuration. */
-  start(env?: Record<string, string>): Promise<Harness>;
-  /** Bounded polling steps (10 ms each, plus the read itself) for the relay and the consumer. */
-  tries: number;
-  /** Timeout of setup hooks, in ms. */
-  hookTimeout: number;
-}
+export const collectEvents = (h: Harness, topics: string[]): Promise<CollectedEvent[]> => collect(h.bus, topics);
 
 /** In-process adapters in a temp directory. */
-export const embedded: Target = { start: (env) => startConversation({ env }), tries: 400, hookTimeout: 30_000 };
+export const embedded = embeddedTarget((env) => startConversation({ env }));
 
 /** FerretDB + Kafka (`realServersEnv()`), a fresh database per harness. */
-export const realServers: Target = {
-  async start(env) {
-    const h = await startConversation({ env: { ...realServersEnv(), ...env } });
-    h.tries = 3000;
-    return h;
-  },
-  // Kafka delivers within a fetch wait (1 s) plus group work; FerretDB answers in ~40 ms.
-  tries: 3000,
-  hookTimeout: 120_000,
-};
+export const realServers = realTarget((env) => startConversation({ env }), realServersEnv);
 
 /** Publishes an ai-gateway result for a pending assistant message, as ai-gateway would. */
 export async function publishResult(h: Harness, ownerId: string, turn: { conversationId: string; messageId: string; streamId: string }, outcome: { content: string } | { error: string }, eventId?: string): Promise<EventEnvelope> {

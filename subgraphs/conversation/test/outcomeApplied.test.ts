@@ -4,48 +4,21 @@
  * the moment the marker appears already serves the finished message — and also when there is
  * nothing to apply (a redelivery, a second outcome, a deleted message).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { createEmbeddedEventBus, createEmbeddedKv, createEmbeddedStore, createLogger, signedGraphQL, type EventBus, type KvStore, type StreamEntry } from '@chatgraph/kit';
+import type { KvStore, StreamEntry } from '@chatgraph/kit';
 import { aiGenerationV1, tokenStreamAppliedKey } from '@chatgraph/schema';
-import { loadConversationConfig } from '../src/config';
-import { buildConversation, type Conversation } from '../src/server';
-import { conversationCollections, type ConversationCollections } from '../src/store';
-import { idsOf, SECRET, TURN_FIELDS, userPrincipal, type SentTurn } from './harness';
+import { idsOf, TURN_FIELDS, userPrincipal, type SentTurn, startConversationWithKv, type Harness } from './harness';
 
 const alice = userPrincipal('alice');
-let dataDir: string;
-let kv: KvStore;
-let bus: EventBus;
-let conversation: Conversation;
-let collections: ConversationCollections;
-let stopStore: () => Promise<void>;
+let h: Harness & { kv: KvStore };
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'conversation-applied-'));
-  const logger = createLogger({ name: 'conversation', level: 'silent' });
-  const config = loadConversationConfig({ INTERNAL_SIGNING_SECRET: SECRET, DATA_DIR: dataDir });
-  const store = createEmbeddedStore({ dataDir: path.join(dataDir, 'store'), logger });
-  bus = createEmbeddedEventBus({ dataDir: path.join(dataDir, 'events'), logger });
-  kv = createEmbeddedKv({ logger });
-  await Promise.all([store.start(), bus.start(), kv.start()]);
-  stopStore = () => store.stop();
-  collections = conversationCollections(store);
-  conversation = buildConversation({ store, bus, kv, config, logger, relayPollMs: 50 });
-  await conversation.start(0);
+  h = await startConversationWithKv();
 });
 
-afterAll(async () => {
-  await conversation?.stop();
-  await bus?.stop();
-  await kv?.stop();
-  await stopStore?.();
-  await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => h?.dispose());
 
 async function send(content: string): Promise<SentTurn> {
-  const res = await signedGraphQL<{ sendMessage: SentTurn }>(`${conversation.url}/graphql`, SECRET, alice, `mutation($input: SendMessageInput!) { sendMessage(input: $input) { ${TURN_FIELDS} } }`, { input: { content } });
+  const res = await h.gql<{ sendMessage: SentTurn }>(alice, `mutation($input: SendMessageInput!) { sendMessage(input: $input) { ${TURN_FIELDS} } }`, { input: { content } });
   if (!res.data) throw new Error(JSON.stringify(res.errors));
   return res.data.sendMessage;
 }
@@ -56,12 +29,12 @@ async function send(content: string): Promise<SentTurn> {
  */
 async function atMarker(t: SentTurn, n = 1): Promise<{ entries: StreamEntry[]; status?: string; content?: string; tokenCount?: number | null; title?: string }> {
   const entries: StreamEntry[] = [];
-  for await (const entry of kv.follow(tokenStreamAppliedKey(t.streamId))) {
+  for await (const entry of h.kv.follow(tokenStreamAppliedKey(t.streamId))) {
     entries.push(entry);
     if (entries.length >= n) break;
   }
-  const message = await collections.messages.findById(t.assistantMessage.id);
-  const conv = await collections.conversations.findById(t.conversation.id);
+  const message = await h.collections.messages.findById(t.assistantMessage.id);
+  const conv = await h.collections.conversations.findById(t.conversation.id);
   return { entries, status: message?.status, content: message?.content, tokenCount: message?.tokenCount, title: conv?.title };
 }
 
@@ -72,7 +45,7 @@ it('marks the outcome only once it is applied, with the title generated before i
   const t = await send('what is a final chunk');
   const marked = atMarker(t);
   const title = aiGenerationV1.create('title.generated', { ...idsOf(t), ownerId: 'alice' }, { title: 'Final chunks explained', model: 'local-demo' });
-  await bus.publish(aiGenerationV1.topic, [
+  await h.bus.publish(aiGenerationV1.topic, [
     { key: t.conversation.id, event: title },
     { key: t.conversation.id, event: completed(t, 'the answer') },
   ]);
@@ -84,17 +57,17 @@ it('marks the outcome only once it is applied, with the title generated before i
 it('marks a failed outcome FAILED', async () => {
   const t = await send('this one fails');
   const marked = atMarker(t);
-  await bus.publish(aiGenerationV1.topic, [{ key: t.conversation.id, event: aiGenerationV1.create('generation.failed', { ...idsOf(t), ownerId: 'alice' }, { error: 'boom', content: 'par' }) }]);
+  await h.bus.publish(aiGenerationV1.topic, [{ key: t.conversation.id, event: aiGenerationV1.create('generation.failed', { ...idsOf(t), ownerId: 'alice' }, { error: 'boom', content: 'par' }) }]);
   expect(await marked).toMatchObject({ status: 'FAILED', content: 'par' });
 });
 
 it('marks again on a redelivery and on a late second outcome, which change nothing', async () => {
   const t = await send('delivered twice');
   const event = completed(t, 'first');
-  await bus.publish(aiGenerationV1.topic, [{ key: t.conversation.id, event }]);
+  await h.bus.publish(aiGenerationV1.topic, [{ key: t.conversation.id, event }]);
   await atMarker(t, 1);
-  await bus.publish(aiGenerationV1.topic, [{ key: t.conversation.id, event }]);
-  await bus.publish(aiGenerationV1.topic, [{ key: t.conversation.id, event: aiGenerationV1.create('generation.failed', { ...idsOf(t), ownerId: 'alice' }, { error: 'late' }) }]);
+  await h.bus.publish(aiGenerationV1.topic, [{ key: t.conversation.id, event }]);
+  await h.bus.publish(aiGenerationV1.topic, [{ key: t.conversation.id, event: aiGenerationV1.create('generation.failed', { ...idsOf(t), ownerId: 'alice' }, { error: 'late' }) }]);
   const seen = await atMarker(t, 3);
   expect(seen.entries.map((e) => e.fields.event)).toEqual(['generation.completed', 'generation.completed', 'generation.failed']);
   expect(seen).toMatchObject({ status: 'COMPLETE', content: 'first' });
@@ -102,9 +75,9 @@ it('marks again on a redelivery and on a late second outcome, which change nothi
 
 it('marks an outcome for a deleted conversation: there is nothing more to wait for', async () => {
   const t = await send('deleted meanwhile');
-  const deleted = await signedGraphQL<{ deleteConversation: { deletedConversationId: string } }>(`${conversation.url}/graphql`, SECRET, alice, 'mutation($id: ID!) { deleteConversation(id: $id) { deletedConversationId } }', { id: t.conversation.id });
+  const deleted = await h.gql<{ deleteConversation: { deletedConversationId: string } }>(alice, 'mutation($id: ID!) { deleteConversation(id: $id) { deletedConversationId } }', { id: t.conversation.id });
   expect(deleted.data?.deleteConversation).toEqual({ deletedConversationId: t.conversation.id });
   const marked = atMarker(t);
-  await bus.publish(aiGenerationV1.topic, [{ key: t.conversation.id, event: completed(t, 'too late') }]);
+  await h.bus.publish(aiGenerationV1.topic, [{ key: t.conversation.id, event: completed(t, 'too late') }]);
   expect((await marked).entries).toHaveLength(1);
 });

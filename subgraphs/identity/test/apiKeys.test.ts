@@ -1,5 +1,5 @@
 import { parsePrincipal, signRequest, type Principal } from '@chatgraph/kit';
-import { codeOf, DAY, MINUTE, ok, principalOf, register, ROUTER, SECRET, startIdentity, type Auth, type Harness } from './harness';
+import { ANON, codeOf, DAY, MINUTE, ok, principalOf, register, ROUTER, SECRET, startIdentity, type Auth, type Harness } from './harness';
 
 let h: Harness;
 let owner: Auth;
@@ -76,7 +76,7 @@ describe('createApiKey', () => {
     expect(codeOf(await h.gql(viaKey, 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedApiKeyId } }', { id: created.apiKey.id }))).toBe('FORBIDDEN');
     expect(codeOf(await h.gql(viaKey, 'mutation { changePassword(input: { currentPassword: "x", newPassword: "yyyyyyyyyy" }) }'))).toBe('FORBIDDEN');
     expect(codeOf(await h.gql(viaKey, 'mutation { logoutEverywhere }'))).toBe('FORBIDDEN');
-    expect(codeOf(await h.gql({ kind: 'anonymous' }, CREATE, { i: { name: 'anon' } }))).toBe('UNAUTHENTICATED');
+    expect(codeOf(await h.gql(ANON, CREATE, { i: { name: 'anon' } }))).toBe('UNAUTHENTICATED');
   });
 });
 
@@ -113,7 +113,7 @@ describe('the internal verify route', () => {
   it('answers only to a service principal, and only when signed', async () => {
     const created = await createKey(owner, { name: 'guarded' });
     expect((await h.signedPost(VERIFY, principalOf(owner), { key: created.secret })).status).toBe(403);
-    expect((await h.signedPost(VERIFY, { kind: 'anonymous' }, { key: created.secret })).status).toBe(403);
+    expect((await h.signedPost(VERIFY, ANON, { key: created.secret })).status).toBe(403);
     const unsigned = await fetch(`${h.base}${VERIFY}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: created.secret }) });
     expect(unsigned.status).toBe(401);
     const body = JSON.stringify({ key: created.secret });

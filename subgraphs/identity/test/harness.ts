@@ -1,14 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { createEmbeddedStore, createLogger, createRecordingMailer, signedGraphQL, signRequest, type DocumentStore, type GraphQLResponse, type KvStore, type Principal, type RecordingMailer, type UserPrincipal } from '@chatgraph/kit';
+import { createEmbeddedStore, createLogger, createRecordingMailer, type DocumentStore, type KvStore, type RecordingMailer, type UserPrincipal } from '@chatgraph/kit';
+import { ANON, ok, startSubgraph, type SubgraphHarness } from '@chatgraph/test-support';
 import { loadIdentityConfig, type IdentityConfig } from '../src/config';
 import { buildIdentity, type Identity } from '../src/server';
 
+export { ANON, codeOf, ok, ROUTER } from '@chatgraph/test-support';
+
 export const SECRET = 'identity-test-secret-0123456789abcdef0123';
-export const ANON: Principal = { kind: 'anonymous' };
-export const ROUTER: Principal = { kind: 'service', name: 'router' };
 export const PASSWORD = 'correct horse battery staple';
 
 /** A clock tests move by hand, starting at the real time so tokens also verify against the system clock. */
@@ -24,27 +23,14 @@ export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
 
-export interface Harness {
+export interface Harness extends SubgraphHarness<Identity> {
   identity: Identity;
-  /** `<base>/graphql` */
-  url: string;
-  base: string;
   store: DocumentStore;
   mailer: RecordingMailer;
   clock: TestClock;
   config: IdentityConfig;
-  dataDir: string;
   /** Every log line the service wrote. */
   logs: string[];
-  /** The body of every response this harness received. */
-  responses: string[];
-  gql<T = Record<string, unknown>>(principal: Principal, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
-  /** POSTs to a signed internal route as the router would. */
-  signedPost(route: string, principal: Principal, body: unknown): Promise<{ status: number; json: Record<string, unknown> }>;
-  /** Stops the service and its store (the data directory stays). */
-  stop(): Promise<void>;
-  /** Stops, then deletes the data directory. */
-  dispose(): Promise<void>;
 }
 
 export interface HarnessOptions {
@@ -57,21 +43,9 @@ export interface HarnessOptions {
   kv?: KvStore;
 }
 
-/** Starts identity as a test would: port 0, a temp data directory, a recording mailer, a movable clock. */
+/** Starts identity as a test would: port 0, a temp data directory, a recording mailer, a movable clock; every response kept. */
 export async function startIdentity(options: HarnessOptions = {}): Promise<Harness> {
-  const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'identity-test-')));
   const clock = options.clock ?? new TestClock();
-  // A cheaper argon2 than production keeps the suite fast; the parameters still flow from config.
-  // Suites register dozens of accounts at example.com: sign-up limits are off unless a test sets them (limits.test.ts).
-  const config = loadIdentityConfig({
-    INTERNAL_SIGNING_SECRET: SECRET,
-    DATA_DIR: dataDir,
-    ARGON2_MEMORY_KIB: '4096',
-    ARGON2_TIME_COST: '1',
-    REGISTRATION_LIMIT: '0',
-    REGISTRATION_DOMAIN_LIMIT: '0',
-    ...options.env,
-  });
   const logs: string[] = [];
   const logger = createLogger({
     name: 'identity',
@@ -83,47 +57,31 @@ export async function startIdentity(options: HarnessOptions = {}): Promise<Harne
       },
     }),
   });
-  const raw = createEmbeddedStore({ dataDir: path.join(dataDir, 'identity') });
-  const store = options.wrapStore ? options.wrapStore(raw) : raw;
-  await store.start();
-  const mailer = createRecordingMailer();
-  const identity = buildIdentity({ store, mailer, config, logger, now: clock.now, kv: options.kv });
-  const base = await identity.start(0);
-  const url = `${base}/graphql`;
-  const responses: string[] = [];
-  const stop = async () => {
-    await identity.stop();
-    await store.stop();
-  };
-  return {
-    identity,
-    url,
-    base,
-    store,
-    mailer,
-    clock,
-    config,
-    dataDir,
-    logs,
-    responses,
-    async gql<T>(principal: Principal, query: string, variables?: Record<string, unknown>) {
-      const res = await signedGraphQL<T>(url, SECRET, principal, query, variables);
-      responses.push(JSON.stringify(res));
-      return res;
+  const h = await startSubgraph({
+    name: 'identity',
+    secret: SECRET,
+    dataDir: options.dataDir,
+    recordResponses: true,
+    setup(dataDir) {
+      // A cheaper argon2 than production keeps the suite fast; the parameters still flow from config.
+      // Suites register dozens of accounts at example.com: sign-up limits are off unless a test sets them (limits.test.ts).
+      const config = loadIdentityConfig({
+        INTERNAL_SIGNING_SECRET: SECRET,
+        DATA_DIR: dataDir,
+        ARGON2_MEMORY_KIB: '4096',
+        ARGON2_TIME_COST: '1',
+        REGISTRATION_LIMIT: '0',
+        REGISTRATION_DOMAIN_LIMIT: '0',
+        ...options.env,
+      });
+      const raw = createEmbeddedStore({ dataDir: path.join(dataDir, 'identity') });
+      const store = options.wrapStore ? options.wrapStore(raw) : raw;
+      const mailer = createRecordingMailer();
+      return { config, store, mailer, adapters: [store], build: () => buildIdentity({ store, mailer, config, logger, now: clock.now, kv: options.kv }) };
     },
-    async signedPost(route, principal, body) {
-      const text = JSON.stringify(body);
-      const res = await fetch(`${base}${route}`, { method: 'POST', headers: { 'content-type': 'application/json', ...signRequest(SECRET, principal, text) }, body: text });
-      const json = (await res.json()) as Record<string, unknown>;
-      responses.push(JSON.stringify(json));
-      return { status: res.status, json };
-    },
-    stop,
-    async dispose() {
-      await stop();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
+  });
+  const { config, store, mailer } = h.parts;
+  return { ...h, identity: h.service, store, mailer, clock, config, logs };
 }
 
 export interface Auth {
@@ -145,17 +103,6 @@ export function claimsOf(token: string): { sub: string; role: 'USER' | 'ADMIN'; 
 export function principalOf(auth: Pick<Auth, 'accessToken'>): UserPrincipal {
   const claims = claimsOf(auth.accessToken);
   return { kind: 'user', userId: claims.sub, role: claims.role, via: 'jwt', sessionId: claims.sid };
-}
-
-/** Expects success and returns `data[field]`. */
-export function ok<T>(res: GraphQLResponse<Record<string, unknown>>, field: string): T {
-  if (res.errors?.length) throw new Error(`unexpected errors: ${JSON.stringify(res.errors)}`);
-  return res.data?.[field] as T;
-}
-
-/** The first error's code. */
-export function codeOf(res: GraphQLResponse<unknown>): unknown {
-  return res.errors?.[0]?.extensions?.code;
 }
 
 export async function register(h: Harness, email: string, name = 'Test User', password = PASSWORD): Promise<Auth> {

@@ -1,4 +1,4 @@
-import { codeOf, DAY, login, ok, principalOf, refresh, register, startIdentity, type Auth, type Harness } from './harness';
+import { ANON, codeOf, DAY, login, ok, principalOf, refresh, register, startIdentity, type Auth, type Harness } from './harness';
 
 let h: Harness;
 let firstAdmin: Auth;
@@ -91,7 +91,7 @@ describe('logout', () => {
   });
 
   it('logoutEverywhere needs a signed-in caller', async () => {
-    expect(codeOf(await h.gql({ kind: 'anonymous' }, 'mutation { logoutEverywhere }'))).toBe('UNAUTHENTICATED');
+    expect(codeOf(await h.gql(ANON, 'mutation { logoutEverywhere }'))).toBe('UNAUTHENTICATED');
   });
 });
 
@@ -100,7 +100,7 @@ describe('housekeeping', () => {
     const own = await startIdentity();
     try {
       const auth = await register(own, 'tidy@example.com');
-      await own.gql({ kind: 'anonymous' }, 'mutation { requestPasswordReset(email: "tidy@example.com") }');
+      await own.gql(ANON, 'mutation { requestPasswordReset(email: "tidy@example.com") }');
       expect(await own.identity.service.pruneExpired()).toEqual({ sessions: 0, accountTokens: 0 });
       own.clock.advance(DAY * 3);
       // The reset (1 h) and verification (48 h) tokens have expired; the 30-day session has not.

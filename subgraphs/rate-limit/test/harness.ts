@@ -1,97 +1,41 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { aiCatalogV1, aiGenerationV1, identityUserV1, MODEL_CATALOG_ID, type EventEnvelope } from '@chatgraph/schema';
-import { createLogger, documentStoreFromConfig, eventBusFromConfig, newId, signedGraphQL, type Collection, type CollectionSpec, type StoredDocument, type DocumentStore, type EventBus, type GraphQLResponse, type Principal, type UserPrincipal } from '@chatgraph/kit';
+import { createLogger, documentStoreFromConfig, eventBusFromConfig, newId, type DocumentStore, type EventBus } from '@chatgraph/kit';
+import { eventually, interceptStore, realServersEnv as realEnv, startSubgraph, type SubgraphHarness } from '@chatgraph/test-support';
 import { loadRateLimitConfig } from '../src/config';
 import { ModelPrices } from '../src/modelPrices';
 import { buildRateLimit, type RateLimit } from '../src/server';
 import { rateLimitCollections, type RateLimitCollections } from '../src/store';
 
+export { ANON, codeOf, eventually, ok, userPrincipal } from '@chatgraph/test-support';
+
 export const SECRET = 'rate-limit-test-secret-0123456789abcdef';
-export const ANON: Principal = { kind: 'anonymous' };
 
-/** A signed-in user as the router would forward them. */
-export function userPrincipal(userId: string, role: 'USER' | 'ADMIN' = 'USER'): UserPrincipal {
-  return { kind: 'user', userId, role, via: 'jwt', sessionId: `s-${userId}` };
-}
-
-export interface Harness {
+export interface Harness extends SubgraphHarness<RateLimit> {
   rateLimit: RateLimit;
-  url: string;
   store: DocumentStore;
   bus: EventBus;
   collections: RateLimitCollections;
-  /** Bounded polling steps for asynchronous work. */
-  tries: number;
-  gql<T = Record<string, unknown>>(principal: Principal, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
-  dispose(): Promise<void>;
 }
-
-let realRuns = 0;
 
 /** rate-limit on FerretDB + Kafka (`*.real.test.ts`), a database and topic namespace of its own per call. */
-export function realServersEnv(): Record<string, string> {
-  realRuns += 1;
-  const run = `test_${process.pid}_${Date.now()}_${realRuns}_`;
-  return {
-    DOCUMENT_STORE: 'mongodb',
-    MONGO_URL: process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27027',
-    MONGO_DB_PREFIX: run,
-    EVENT_BUS: 'kafka',
-    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
-    KAFKA_NAMESPACE: `${run}.`,
-  };
-}
+export const realServersEnv = (): Record<string, string> => realEnv({ documentStore: true, eventBus: 'own-topics' });
 
 /** Starts rate-limit on port 0 over the adapters its configuration names (embedded in a temp directory by default); `wrapStore` injects faults. */
 export async function startRateLimit(env: Record<string, string> = {}, wrapStore: (store: DocumentStore) => DocumentStore = (store) => store): Promise<Harness> {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'rate-limit-test-'));
-  const config = loadRateLimitConfig({ INTERNAL_SIGNING_SECRET: SECRET, DATA_DIR: dataDir, ...env });
-  const logger = createLogger({ name: 'rate-limit', level: 'silent' });
-  const store = wrapStore(documentStoreFromConfig(config, 'rate-limit', logger));
-  const bus = eventBusFromConfig(config, 'rate-limit', logger);
-  await store.start();
-  await bus.start();
-  const rateLimit = buildRateLimit({ store, bus, config, logger, relayPollMs: 50 });
-  const base = await rateLimit.start(0);
-  const url = `${base}/graphql`;
-  return {
-    rateLimit,
-    url,
-    store,
-    bus,
-    collections: rateLimitCollections(store),
-    tries: config.EVENT_BUS === 'kafka' ? 3000 : 400,
-    gql: (principal, query, variables) => signedGraphQL(url, SECRET, principal, query, variables),
-    async dispose() {
-      await rateLimit.stop();
-      await bus.stop();
-      await store.stop();
-      await rm(dataDir, { recursive: true, force: true });
+  const h = await startSubgraph({
+    name: 'rate-limit',
+    secret: SECRET,
+    tries: env.EVENT_BUS === 'kafka' ? 3000 : 400,
+    setup(dataDir) {
+      const config = loadRateLimitConfig({ INTERNAL_SIGNING_SECRET: SECRET, DATA_DIR: dataDir, ...env });
+      const logger = createLogger({ name: 'rate-limit', level: 'silent' });
+      const store = wrapStore(documentStoreFromConfig(config, 'rate-limit', logger));
+      const bus = eventBusFromConfig(config, 'rate-limit', logger);
+      return { store, bus, adapters: [store, bus], build: () => buildRateLimit({ store, bus, config, logger, relayPollMs: 50 }) };
     },
-  };
-}
-
-/** Expects success and returns `data[field]`. */
-export function ok<T>(res: GraphQLResponse<Record<string, unknown>>, field: string): T {
-  if (res.errors?.length) throw new Error(`unexpected errors: ${JSON.stringify(res.errors)}`);
-  return res.data?.[field] as T;
-}
-
-/** The first error's code. */
-export function codeOf(res: GraphQLResponse<unknown>): unknown {
-  return res.errors?.[0]?.extensions?.code;
-}
-
-/** Waits (bounded by iterations, not time assertions) until `check` passes. */
-export async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean, tries = 400): Promise<T> {
-  let value = await read();
-  for (let i = 0; i < tries && !check(value); i++) {
-    await new Promise((r) => setTimeout(r, 10));
-    value = await read();
-  }
-  return value;
+  });
+  const { store, bus } = h.parts;
+  return { ...h, rateLimit: h.service, store, bus, collections: rateLimitCollections(store) };
 }
 
 /** Publishes identity's `user.registered` for `userId`. */
@@ -124,30 +68,12 @@ export async function creditsOf(h: Harness, userId: string): Promise<number | un
 
 /** A store whose ledger fails the first `findOneAndUpdate` (marking an entry applied), after the balance was debited. */
 export function failingOnce(inner: DocumentStore, failures: { left: number }): DocumentStore {
-  return {
-    start: () => inner.start(),
-    stop: () => inner.stop(),
-    ping: () => inner.ping(),
-    collection<T extends StoredDocument>(spec: CollectionSpec<T>): Collection<T> {
-      const collection = inner.collection(spec);
-      if (spec.name !== 'credit_ledger') return collection;
-      return new Proxy(collection, {
-        get(target, prop, receiver) {
-          const value: unknown = Reflect.get(target, prop, receiver);
-          if (prop !== 'findOneAndUpdate' || typeof value !== 'function') return value;
-          return (...args: unknown[]) => {
-            if (failures.left > 0) {
-              failures.left -= 1;
-              return Promise.reject(new Error('injected: store failed after the debit'));
-            }
-            return (value as (...a: unknown[]) => unknown).apply(target, args);
-          };
-        },
-      });
-    },
-  };
+  return interceptStore(inner, (collection, method, _args, call) => {
+    if (collection !== 'credit_ledger' || method !== 'findOneAndUpdate' || failures.left <= 0) return call();
+    failures.left -= 1;
+    return Promise.reject(new Error('injected: store failed after the debit'));
+  });
 }
-
 
 /** 1,000 credits = $0.001: a model at $3 / $15 per million tokens costs 3 credits per prompt token, 15 per completion token. */
 export const PRICED = { id: 'priced', inputPricePerMTok: 3, outputPricePerMTok: 15 };

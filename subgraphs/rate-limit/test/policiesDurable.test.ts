@@ -10,7 +10,7 @@ import { createEmbeddedKv, createLogger, documentStoreFromConfig, eventBusFromCo
 import { loadRateLimitConfig } from '../src/config';
 import { POLICIES_MARKER } from '../src/policiesStore';
 import { buildRateLimit, type RateLimit } from '../src/server';
-import { SECRET, userPrincipal } from './harness';
+import { codeOf, SECRET, userPrincipal } from './harness';
 
 const logger = createLogger({ name: 'rate-limit', level: 'silent' });
 const SET = `mutation($input: RateLimitPolicyInput!) { setRateLimitPolicy(input: $input) { name limit source } }`;
@@ -104,7 +104,7 @@ describe('durable rate-limit policy overrides', () => {
     const kv = await newKv();
     const { url, stop } = await start(kv);
     const bad = await signedGraphQL(url, SECRET, userPrincipal('admin-1', 'ADMIN'), SET, { input: { ...PROBE, limit: -1 } });
-    expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(codeOf(bad)).toBe('BAD_USER_INPUT');
     await stop();
     const fresh = await newKv();
     await start(fresh);

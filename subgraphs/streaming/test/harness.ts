@@ -1,17 +1,14 @@
-import { createLogger, kvStoreFromConfig, signConnectionParams, signedGraphQL, type GraphQLResponse, type KvStore, type Principal, type StreamEntry, type UserPrincipal } from '@chatgraph/kit';
+import { createLogger, kvStoreFromConfig, signConnectionParams, type KvStore, type Principal, type StreamEntry } from '@chatgraph/kit';
 import { encodeOutcomeApplied, encodeTokenStreamEntry, ownerStreamsKey, tokenStreamAppliedKey, tokenStreamKey, tokenStreamMetaKey, tokenStreamRequestKey, type TokenStreamEntry, type TokenStreamMeta, type TokenStreamOutcome, type TokenStreamRequest, type TokenUsage } from '@chatgraph/schema';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { embeddedTarget, eventually as poll, realServersEnv, realTarget, startSubgraph, type SubgraphHarness, type Target as SharedTarget } from '@chatgraph/test-support';
 import { loadStreamingConfig } from '../src/config';
 import { buildStreaming, type Streaming } from '../src/server';
 
-export const SECRET = 'streaming-test-secret-0123456789abcdef';
-export const ANON: Principal = { kind: 'anonymous' };
+export { ANON, codeOf, ok, userPrincipal } from '@chatgraph/test-support';
 
-/** A signed-in user as the router would forward them. */
-export function userPrincipal(userId: string): UserPrincipal {
-  return { kind: 'user', userId, role: 'USER', via: 'jwt', sessionId: `s-${userId}` };
-}
+export const SECRET = 'streaming-test-secret-0123456789abcdef';
 
 let ids = 0;
 /** A fresh stream id (unique across runs, so a shared Redis never mixes runs). */
@@ -182,57 +179,52 @@ export class Collected {
   }
 }
 
-export interface Harness {
+export interface Harness extends SubgraphHarness<Streaming> {
   streaming: Streaming;
   kv: TrackingKv;
-  /** `http://127.0.0.1:port/graphql`. */
-  url: string;
-  gql<T = Record<string, unknown>>(principal: Principal, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
   /** A graphql-ws client connected as the router would for `principal` (closed by `dispose`). */
   client(principal: Principal): Client;
   /** Subscribes to `messageStream` over graphql-ws and collects what arrives. */
   subscribe(principal: Principal, streamId: string, after?: number | null): Collected;
   /** A generation of `ownerId` to play ai-gateway with. */
   generation(ownerId: string, options?: { startedAt?: Date }): TestGeneration;
-  dispose(): Promise<void>;
 }
 
 /** Where a suite runs: how to start streaming (with `env` added to the target's configuration). */
-export interface Target {
-  start(env?: Record<string, string>): Promise<Harness>;
-}
+export type Target = SharedTarget<Harness>;
 
 /** The embedded kv store, in this process. */
-export const embedded: Target = { start: (env) => startStreaming({ env }) };
+export const embedded: Target = embeddedTarget((env) => startStreaming({ env }));
 
-/** Configuration of streaming on a real Redis (`*.real.test.ts`): REDIS_URL, default CI's scripts/infra port. */
-export function realRedisEnv(): Record<string, string> {
-  return { KV_STORE: 'redis', REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6390', REDIS_KEY_PREFIX: `test:${process.pid}:${Date.now()}:${++ids}:` };
-}
+/** Configuration of streaming on a real Redis (`*.real.test.ts`): REAL_SERVERS.redisUrl, a fresh key prefix per call. */
+export const realRedisEnv = (): Record<string, string> => realServersEnv({ kv: true });
 
 /**
  * Starts streaming on port 0 over the kv store its configuration names, as `main.ts` does: the
  * embedded one by default, Redis with `realRedisEnv()`. A short STREAM_START_WAIT_MS unless set.
  */
 export async function startStreaming(options: { env?: Record<string, string> } = {}): Promise<Harness> {
-  const config = loadStreamingConfig({ INTERNAL_SIGNING_SECRET: SECRET, STREAM_START_WAIT_MS: '300', ...options.env });
-  const logger = createLogger({ name: 'streaming', level: 'silent' });
-  const kv = trackingKv(kvStoreFromConfig(config, logger));
-  await kv.start();
-  const streaming = buildStreaming({ kv, config, logger });
-  const base = await streaming.start(0);
-  const url = `${base}/graphql`;
   const clients: Client[] = [];
+  const h = await startSubgraph({
+    name: 'streaming',
+    secret: SECRET,
+    setup() {
+      const config = loadStreamingConfig({ INTERNAL_SIGNING_SECRET: SECRET, STREAM_START_WAIT_MS: '300', ...options.env });
+      const logger = createLogger({ name: 'streaming', level: 'silent' });
+      const kv = trackingKv(kvStoreFromConfig(config, logger));
+      return { kv, adapters: [kv], build: () => buildStreaming({ kv, config, logger }), beforeStop: async () => void (await Promise.all(clients.map((c) => c.dispose()))) };
+    },
+  });
+  const { kv } = h.parts;
   const client = (principal: Principal): Client => {
-    const c = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: () => signConnectionParams(SECRET, principal), retryAttempts: 0, lazy: true });
+    const c = createClient({ url: h.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: () => signConnectionParams(SECRET, principal), retryAttempts: 0, lazy: true });
     clients.push(c);
     return c;
   };
   return {
-    streaming,
+    ...h,
+    streaming: h.service,
     kv,
-    url,
-    gql: (principal, query, variables) => signedGraphQL(url, SECRET, principal, query, variables),
     client,
     subscribe(principal, streamId, after) {
       const c = client(principal);
@@ -260,37 +252,14 @@ export async function startStreaming(options: { env?: Record<string, string> } =
       return collected;
     },
     generation: (ownerId, options = {}) => new TestGeneration(kv, newStreamId(), ownerId, options.startedAt),
-    async dispose() {
-      await Promise.all(clients.map((c) => c.dispose()));
-      await streaming.stop();
-      await kv.stop();
-    },
   };
 }
 
-/** Expects success and returns `data[field]`. */
-export function ok<T>(res: GraphQLResponse<Record<string, unknown>>, field: string): T {
-  if (res.errors?.length) throw new Error(`unexpected errors: ${JSON.stringify(res.errors)}`);
-  return res.data?.[field] as T;
-}
-
-/** The first error's code. */
-export function codeOf(res: GraphQLResponse<unknown>): unknown {
-  return res.errors?.[0]?.extensions?.code;
-}
-
-/** Waits (bounded by iterations, not time assertions) until `check` passes. */
-export async function eventually<T>(read: () => T | Promise<T>, check: (value: T) => boolean, tries = 500): Promise<T> {
-  let value = await read();
-  for (let i = 0; i < tries && !check(value); i++) {
-    await new Promise((r) => setTimeout(r, 10));
-    value = await read();
-  }
-  return value;
-}
+/** Waits (bounded by iterations, not time assertions) until `check` passes; 500 reads by default. */
+export const eventually = <T>(read: () => T | Promise<T>, check: (value: T) => boolean, tries = 500): Promise<T> => poll(read, check, tries);
 
 /** The deltas of chunks joined: the text the user sees. */
 export const textOf = (chunks: readonly Chunk[]): string => chunks.map((c) => c.delta).join('');
 
 /** A real Redis (`realRedisEnv()`), a fresh key prefix per harness. */
-export const realRedis: Target = { start: (env) => startStreaming({ env: { ...realRedisEnv(), ...env } }) };
+export const realRedis: Target = realTarget((env) => startStreaming({ env }), realRedisEnv);

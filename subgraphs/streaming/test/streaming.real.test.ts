@@ -6,6 +6,7 @@
  */
 import { createRedisKv, signedGraphQL } from '@chatgraph/kit';
 import { GENERATION_CONTROL_CHANNEL, parseGenerationControl } from '@chatgraph/schema';
+import { REAL_SERVERS } from '@chatgraph/test-support';
 import { realRedis, realRedisEnv, SECRET, startStreaming, textOf, userPrincipal, type Harness } from './harness';
 import { describeAccess } from './suites/access';
 import { describeControl } from './suites/control';
@@ -13,7 +14,7 @@ import { describeFinalChunk } from './suites/finalChunk';
 import { describeStreamIds } from './suites/streamIds';
 import { describeSubscription } from './suites/subscription';
 
-const REDIS_URL = realRedisEnv().REDIS_URL ?? '';
+const REDIS_URL = REAL_SERVERS.redisUrl;
 
 beforeAll(async () => {
   const kv = createRedisKv({ url: REDIS_URL, connectTimeoutMs: 2000 });

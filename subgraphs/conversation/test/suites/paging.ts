@@ -1,4 +1,4 @@
-import { ok, userPrincipal, type Harness, type Target } from '../harness';
+import { codeOf, ok, userPrincipal, type Harness, type Target } from '../harness';
 
 /**
  * Conversation suite: User.conversations paging under concurrent inserts. Runs on any `Target` (embedded or FerretDB + Kafka).
@@ -47,9 +47,9 @@ export function describePaging(target: Target, { rows = 20 }: { rows?: number } 
 
     it('refuses a malformed cursor and an oversized page', async () => {
       const bad = await h.gql(ada, 'query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { conversations(after: "garbage") { edges { cursor } } } } }', { reps: [{ __typename: 'User', id: 'user-ada' }] });
-      expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(codeOf(bad)).toBe('BAD_USER_INPUT');
       const big = await h.gql(ada, 'query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { conversations(first: 1000) { edges { cursor } } } } }', { reps: [{ __typename: 'User', id: 'user-ada' }] });
-      expect(big.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(codeOf(big)).toBe('BAD_USER_INPUT');
     });
   });
 }

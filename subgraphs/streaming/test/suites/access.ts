@@ -1,6 +1,7 @@
 import { CloseCode, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { signConnectionParams } from '@chatgraph/kit';
+import type { WithErrors } from '@chatgraph/test-support';
 import { ANON, codeOf, eventually, SECRET, userPrincipal, type Harness, type Target } from '../harness';
 
 const alice = userPrincipal('alice');
@@ -78,7 +79,7 @@ export function describeAccess(target: Target): void {
     const errors = await new Promise<unknown>((resolve) => {
       client.subscribe({ query: 'subscription { messageStream(streamId: "x") { nope } }' }, { next: () => undefined, error: resolve, complete: () => resolve(undefined) });
     });
-    expect((errors as Array<{ extensions?: { code?: string } }>)[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(codeOf({ errors: errors as WithErrors['errors'] })).toBe('BAD_USER_INPUT');
   });
 
   it.each([
@@ -100,8 +101,7 @@ export function describeAccess(target: Target): void {
 
   it('refuses unsigned HTTP requests', async () => {
     const res = await fetch(h.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ activeStreams { streamId } }' }) });
-    const body = (await res.json()) as { errors?: Array<{ extensions?: { code?: string } }> };
-    expect(body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(codeOf((await res.json()) as WithErrors)).toBe('UNAUTHENTICATED');
   });
 
   it('ends the kv follower as soon as the client closes the subscription', async () => {
