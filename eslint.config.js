@@ -1,6 +1,9 @@
 // @ts-check
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
+const importX = require('eslint-plugin-import-x');
+const { createTypeScriptImportResolver } = require('eslint-import-resolver-typescript');
+const prettier = require('eslint-config-prettier/flat');
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -34,6 +37,53 @@ const subgraphBoundaries = subgraphs.map((name) => ({
   },
 }));
 
+/** Workspace packages (pnpm-workspace.yaml), each with its own package.json. */
+const packages = [...subgraphs, 'kit'].map((name) => `subgraphs/${name}`).concat(['router', 'schema', 'clients/sdk', 'bench']);
+
+/**
+ * Every import of a package must be declared by the package.json of the workspace package that
+ * holds the file (pnpm links only what is declared: an undeclared import works by hoisting luck
+ * here and breaks in a service's own image). Source declares it in `dependencies`; tests may also
+ * lean on the root's devDependencies (jest, clients), which is where the shared test tooling lives.
+ */
+const declaredDependencies = [
+  {
+    files: ['**/*.ts', '**/*.js', '**/*.mjs'],
+    rules: { 'import-x/no-extraneous-dependencies': ['error', { devDependencies: true, includeTypes: false }] },
+  },
+  ...packages.map((dir) => ({
+    files: [`${dir}/**/*.ts`],
+    rules: { 'import-x/no-extraneous-dependencies': ['error', { devDependencies: false, packageDir: [path.join(__dirname, dir)] }] },
+  })),
+  ...packages.map((dir) => ({
+    files: [`${dir}/test/**/*.ts`, `${dir}/**/*.test.ts`],
+    rules: {
+      'import-x/no-extraneous-dependencies': ['error', { devDependencies: true, packageDir: [path.join(__dirname, dir), __dirname] }],
+    },
+  })),
+  {
+    // These scripts load the kit's own clients through createRequire(subgraphs/kit/package.json).
+    files: ['scripts/infra/**/*.mjs'],
+    rules: { 'import-x/no-extraneous-dependencies': ['error', { packageDir: [path.join(__dirname, 'subgraphs/kit'), __dirname] }] },
+  },
+];
+
+/**
+ * Imports resolve as TypeScript does (tsconfig.json, workspace packages through node_modules), so
+ * import-x can follow them: `no-cycle` refuses a module that reaches itself again through its
+ * imports (type-only imports excepted: they vanish at run time), which is what makes a module's
+ * load order, and so its top-level values, depend on who imported first.
+ */
+const imports = {
+  files: ['**/*.ts', '**/*.js', '**/*.mjs'],
+  plugins: { 'import-x': importX },
+  settings: {
+    'import-x/resolver-next': [createTypeScriptImportResolver({ project: path.join(__dirname, 'tsconfig.json') })],
+    'import-x/extensions': ['.ts', '.js', '.mjs'],
+  },
+  rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true, allowUnsafeDynamicCyclicDependency: false }] },
+};
+
 module.exports = tseslint.config(
   { ignores: ['**/node_modules/**', '.tools/**', '.data/**', '**/generated/**', 'coverage/**', '.infra/**'] },
   js.configs.recommended,
@@ -61,5 +111,9 @@ module.exports = tseslint.config(
     },
   },
   ...subgraphBoundaries,
+  imports,
+  ...declaredDependencies,
   { files: ['bench/**/*.ts', 'scripts/**/*.ts', 'scripts/**/*.mjs', 'schema/*.ts'], rules: { 'no-console': 'off' } },
+  // Last: turns off every rule that would argue with Prettier's layout (`pnpm format`).
+  prettier,
 );
