@@ -24,7 +24,16 @@ const subgraphBoundaries = subgraphs.map((name) => ({
       {
         patterns: [
           {
-            group: ['@chatgraph/*', '@chatgraph/*/**', '!@chatgraph/kit', '!@chatgraph/kit/**', '!@chatgraph/schema', '!@chatgraph/schema/**', `!@chatgraph/${name}`, `!@chatgraph/${name}/**`],
+            group: [
+              '@chatgraph/*',
+              '@chatgraph/*/**',
+              '!@chatgraph/kit',
+              '!@chatgraph/kit/**',
+              '!@chatgraph/schema',
+              '!@chatgraph/schema/**',
+              `!@chatgraph/${name}`,
+              `!@chatgraph/${name}/**`,
+            ],
             message: `subgraph ${name} may import only the kit, schema/ and itself`,
           },
           {
@@ -89,7 +98,9 @@ module.exports = tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly', console: 'readonly' },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': ['error', { allow: ['error'] }],
@@ -98,7 +109,10 @@ module.exports = tseslint.config(
   {
     files: ['subgraphs/kit/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@chatgraph/*', '!@chatgraph/schema', '../../*/src/**'], message: 'the kit depends on no service' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@chatgraph/*', '!@chatgraph/schema', '../../*/src/**'], message: 'the kit depends on no service' }] },
+      ],
     },
   },
   {
@@ -106,7 +120,21 @@ module.exports = tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
     languageOptions: {
       globals: Object.fromEntries(
-        ['fetch', 'URL', 'Buffer', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance', 'AbortController', 'AbortSignal', 'TextEncoder', 'TextDecoder', 'structuredClone'].map((g) => [g, 'readonly']),
+        [
+          'fetch',
+          'URL',
+          'Buffer',
+          'setTimeout',
+          'clearTimeout',
+          'setInterval',
+          'clearInterval',
+          'performance',
+          'AbortController',
+          'AbortSignal',
+          'TextEncoder',
+          'TextDecoder',
+          'structuredClone',
+        ].map((g) => [g, 'readonly']),
       ),
     },
   },

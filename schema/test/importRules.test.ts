@@ -70,8 +70,12 @@ describe('declared dependencies', () => {
     "refuses a package the file's own workspace package does not declare",
     async () => {
       // identity declares mongoose but not kafkajs (the kit's) nor @apollo/client (the root's, for tests).
-      expect(await messagesOf(rule, 'subgraphs/identity/src/probe.ts', "import { Kafka } from 'kafkajs';\nexport { Kafka };\n")).toHaveLength(1);
-      expect(await messagesOf(rule, 'subgraphs/identity/src/probe.ts', "import { gql } from '@apollo/client';\nexport { gql };\n")).toHaveLength(1);
+      expect(
+        await messagesOf(rule, 'subgraphs/identity/src/probe.ts', "import { Kafka } from 'kafkajs';\nexport { Kafka };\n"),
+      ).toHaveLength(1);
+      expect(
+        await messagesOf(rule, 'subgraphs/identity/src/probe.ts', "import { gql } from '@apollo/client';\nexport { gql };\n"),
+      ).toHaveLength(1);
       expect(await messagesOf(rule, 'bench/probe.ts', "import { Redis } from 'ioredis';\nexport { Redis };\n")).toHaveLength(1);
       expect(await messagesOf(rule, 'e2e/test/probe.test.ts', "import { Redis } from 'ioredis';\nexport { Redis };\n")).toHaveLength(1);
     },
@@ -81,9 +85,12 @@ describe('declared dependencies', () => {
   it(
     "allows declared packages, node's own modules, and the root's test tooling in tests",
     async () => {
-      const source = "import { readFileSync } from 'node:fs';\nimport mongoose from 'mongoose';\nimport { codedError } from '@chatgraph/kit';\nexport { readFileSync, mongoose, codedError };\n";
+      const source =
+        "import { readFileSync } from 'node:fs';\nimport mongoose from 'mongoose';\nimport { codedError } from '@chatgraph/kit';\nexport { readFileSync, mongoose, codedError };\n";
       expect(await messagesOf(rule, 'subgraphs/identity/src/probe.ts', source)).toEqual([]);
-      expect(await messagesOf(rule, 'subgraphs/identity/test/probe.test.ts', "import { gql } from '@apollo/client';\nexport { gql };\n")).toEqual([]);
+      expect(
+        await messagesOf(rule, 'subgraphs/identity/test/probe.test.ts', "import { gql } from '@apollo/client';\nexport { gql };\n"),
+      ).toEqual([]);
     },
     LINT_TIMEOUT_MS,
   );
