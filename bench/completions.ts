@@ -4,10 +4,14 @@
  * conditional update and its `message.completed` outbox entry) while the outbox relay runs and
  * publishes, as in production. The store first holds `BENCH_EXISTING` messages (default 20,000:
  * half user messages, half PENDING answers, none with pending events), then `BENCH_COMPLETIONS`
- * (default 2,000) of the pending answers are completed, `BENCH_CONCURRENCY` at a time (default 3,
- * one per partition of the embedded bus). The figure is completions applied per second, counted
- * until the relay has published every `message.completed` too. Embedded store always; a
- * MongoDB-compatible server too when `MONGO_URL` is set (its database is left behind).
+ * (default 2,000) of the pending answers are completed twice over (other answers each time):
+ * - `handler`: the handler called directly, `BENCH_CONCURRENCY` at a time (default 3, one per
+ *   partition of the embedded bus when each partition handled one event at a time);
+ * - `consumer`: the events published to the embedded bus first, then applied by the production
+ *   subscription (`subscribeGenerationResults`, with as many in flight as it asks for).
+ * Each figure is completions applied per second, and counted until the relay has published every
+ * `message.completed` too. Embedded store always; a MongoDB-compatible server too when
+ * `MONGO_URL` is set (its database is left behind).
  *
  * `BENCH_PROFILE=1` also prints where the time goes: the slowest store operations by collection,
  * method and filter shape (ids masked), averaged.
@@ -21,8 +25,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { aiGenerationV1 } from '@chatgraph/schema';
-import { createEmbeddedEventBus, createEmbeddedStore, createLogger, createMongoStore, newId, OutboxRelay, PENDING_OUTBOX, type DocumentStore, type EventDelivery } from '@chatgraph/kit';
-import { generationResultHandler, conversationCollections, type MessageDoc } from '@chatgraph/conversation';
+import { commitStats, createEmbeddedEventBus, createEmbeddedStore, createLogger, createMongoStore, newId, OutboxRelay, PENDING_OUTBOX, syncStats, type DocumentStore, type EventBus, type EventDelivery } from '@chatgraph/kit';
+import { generationResultHandler, subscribeGenerationResults, conversationCollections, type MessageDoc } from '@chatgraph/conversation';
 
 const EXISTING = Number(process.env.BENCH_EXISTING ?? 20_000);
 const COMPLETIONS = Number(process.env.BENCH_COMPLETIONS ?? 2_000);
@@ -89,6 +93,66 @@ function printProfile(): void {
   timings.clear();
 }
 
+type Handler = ReturnType<typeof generationResultHandler>;
+type Collections = ReturnType<typeof conversationCollections>;
+
+/** Applies the deliveries by calling the handler directly, `CONCURRENCY` at a time. */
+async function applyDirectly(handler: Handler, deliveries: readonly EventDelivery[]): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (next < deliveries.length) {
+      const delivery = deliveries[next++];
+      if (delivery) await handler(delivery);
+    }
+  }));
+}
+
+/** Applies the deliveries' events through the bus: published first, then consumed by the production subscription. */
+async function applyThroughBus(bus: EventBus, handler: Handler, deliveries: readonly EventDelivery[], started: () => void): Promise<void> {
+  await bus.publish(aiGenerationV1.topic, deliveries.map(({ key, event }) => ({ key, event })));
+  let handled = 0;
+  let allHandled = (): void => undefined;
+  const done = new Promise<void>((resolve) => (allHandled = resolve));
+  started();
+  const subscription = await subscribeGenerationResults(bus, async (delivery) => {
+    await handler(delivery);
+    if (++handled === deliveries.length) allHandled();
+  });
+  await done;
+  await subscription.stop();
+}
+
+/** Times one way of applying `deliveries` until the relay has published every `message.completed`; prints the figures. */
+async function timed(label: string, collections: Collections, apply: (started: () => void) => Promise<void>): Promise<void> {
+  const completeBefore = await collections.messages.count({ status: 'COMPLETE', role: 'ASSISTANT' });
+  let started = process.hrtime.bigint();
+  let cpuStart = process.cpuUsage();
+  let counted = { ...commitStats, ...syncStats };
+  await apply(() => {
+    started = process.hrtime.bigint();
+    cpuStart = process.cpuUsage();
+    counted = { ...commitStats, ...syncStats };
+  });
+  const applied = Number(process.hrtime.bigint() - started) / 1e9;
+  // Published too: the relay must keep up, or `message.completed` piles up in the documents.
+  while ((await collections.messages.count(PENDING_OUTBOX)) > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  const published = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuStart);
+  const per = (n: number): string => (n / COMPLETIONS).toFixed(2).padStart(7);
+  const complete = (await collections.messages.count({ status: 'COMPLETE', role: 'ASSISTANT' })) - completeBefore;
+  if (complete !== COMPLETIONS) throw new Error(`expected ${COMPLETIONS} completed answers, found ${complete}`);
+  console.log(`  ${label}`);
+  console.log(`    applied   ${(COMPLETIONS / applied).toFixed(0).padStart(7)} completions/s   (${COMPLETIONS} in ${applied.toFixed(2)} s)`);
+  console.log(`    published ${(COMPLETIONS / published).toFixed(0).padStart(7)} completions/s   (message.completed all out after ${published.toFixed(2)} s)`);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  // CPU per completion says what one free core would do; on a loaded machine the rates above are what this process got.
+  console.log(`    CPU       ${((cpuSeconds / published) * 100).toFixed(0).padStart(7)} % of one core, ${((cpuSeconds * 1000) / COMPLETIONS).toFixed(2)} ms per completion`);
+  // Counts, not times: how many fsyncs a completion costs does not depend on the machine's load.
+  console.log(`    store     ${per(commitStats.commits - counted.commits)} commits (fsyncs) per completion, ${per(commitStats.operations - counted.operations)} writes per completion`);
+  console.log(`    event log ${per(syncStats.walSyncs - counted.walSyncs)} fsyncs per completion`);
+  if (process.env.BENCH_PROFILE === '1') printProfile();
+}
+
 async function measure(name: string, store: DocumentStore, busDir: string): Promise<void> {
   if (process.env.BENCH_PROFILE === '1') profile(store);
   const logger = createLogger({ name: 'bench', level: 'silent' });
@@ -110,31 +174,14 @@ async function measure(name: string, store: DocumentStore, busDir: string): Prom
       if (batch.length >= 1000) await collections.messages.insertMany(batch.splice(0));
     }
     if (batch.length > 0) await collections.messages.insertMany(batch.splice(0));
+    if (answers.length < 2 * COMPLETIONS) throw new Error(`BENCH_EXISTING must be at least 4 x BENCH_COMPLETIONS (${4 * COMPLETIONS})`);
     relay.start();
     const handler = generationResultHandler({ store, collections, logger, now: () => new Date(), eventsQueued: (hint) => relay.notify(hint) });
-    const deliveries = answers.slice(0, COMPLETIONS).map((answer, i) => completedDelivery(answer, i));
-
-    const started = process.hrtime.bigint();
-    const cpuStart = process.cpuUsage();
-    let next = 0;
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (next < deliveries.length) {
-        const delivery = deliveries[next++];
-        if (delivery) await handler(delivery);
-      }
-    }));
-    const applied = Number(process.hrtime.bigint() - started) / 1e9;
-    // Published too: the relay must keep up, or `message.completed` piles up in the documents.
-    while ((await collections.messages.count(PENDING_OUTBOX)) > 0) await new Promise((resolve) => setTimeout(resolve, 5));
-    const published = Number(process.hrtime.bigint() - started) / 1e9;
-    const cpu = process.cpuUsage(cpuStart);
-    const complete = await collections.messages.count({ status: 'COMPLETE', role: 'ASSISTANT' });
-    if (complete !== COMPLETIONS) throw new Error(`expected ${COMPLETIONS} completed answers, found ${complete}`);
+    const direct = answers.slice(0, COMPLETIONS).map((answer, i) => completedDelivery(answer, i));
+    const consumed = answers.slice(COMPLETIONS, 2 * COMPLETIONS).map((answer, i) => completedDelivery(answer, i));
     console.log(`\n${name}`);
-    console.log(`  applied   ${(COMPLETIONS / applied).toFixed(0).padStart(7)} completions/s   (${COMPLETIONS} in ${applied.toFixed(2)} s)`);
-    console.log(`  published ${(COMPLETIONS / published).toFixed(0).padStart(7)} completions/s   (message.completed all out after ${published.toFixed(2)} s)`);
-    console.log(`  CPU       ${(((cpu.user + cpu.system) / 1e6 / published) * 100).toFixed(0).padStart(7)} % of one core`);
-    if (process.env.BENCH_PROFILE === '1') printProfile();
+    await timed(`handler, ${CONCURRENCY} at a time`, collections, () => applyDirectly(handler, direct));
+    await timed('consumer on the embedded bus', collections, (started) => applyThroughBus(bus, handler, consumed, started));
   } finally {
     await relay.stop();
     await bus.stop();

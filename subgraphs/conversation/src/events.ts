@@ -99,7 +99,14 @@ export function generationResultHandler(deps: HandlerDeps) {
   };
 }
 
+/**
+ * Results of different conversations applied at once per partition (each conversation's in
+ * order). Applying one waits for a durable write: one at a time, a partition applied one result
+ * per commit; side by side, the store's group commit makes one commit carry many.
+ */
+export const RESULTS_IN_FLIGHT_PER_PARTITION = 32;
+
 /** Subscribes the generation-result consumer; `stop()` the subscription to drain it. */
 export function subscribeGenerationResults(bus: EventBus, handler: ReturnType<typeof generationResultHandler>): Promise<Subscription> {
-  return bus.subscribe({ groupId: CONSUMER_GROUP, topics: CONSUMED_TOPICS, handler });
+  return bus.subscribe({ groupId: CONSUMER_GROUP, topics: CONSUMED_TOPICS, handler, maxInFlightPerPartition: RESULTS_IN_FLIGHT_PER_PARTITION });
 }

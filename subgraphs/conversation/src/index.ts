@@ -13,7 +13,7 @@ export { buildConversation, CONVERSATION_SCHEMA_PATH, type Conversation, type Co
 export { conversationCollections, type ConversationCollections, type ConversationDoc, type MessageDoc } from './store';
 export { creditBalancesSpec, type CreditBalanceDoc } from './creditBalances';
 export { ConversationReads } from './reads';
-export { generationResultHandler } from './events';
+export { generationResultHandler, subscribeGenerationResults } from './events';
 
 /**
  * conversation as the launchers run it (`@chatgraph/launcher` lists it): its port variable,

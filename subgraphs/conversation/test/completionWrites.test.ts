@@ -7,9 +7,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEmbeddedStore, createLogger, newId, PROCESSED_EVENTS, type DocumentStore, type EventDelivery } from '@chatgraph/kit';
+import { createEmbeddedEventBus, createEmbeddedStore, createLogger, newId, PROCESSED_EVENTS, type DocumentStore, type EventDelivery } from '@chatgraph/kit';
 import { aiGenerationV1 } from '@chatgraph/schema';
-import { CONSUMER_GROUP, generationResultHandler } from '../src/events';
+import { CONSUMER_GROUP, generationResultHandler, subscribeGenerationResults } from '../src/events';
 import { conversationCollections, type MessageDoc } from '../src/store';
 
 const WRITES = new Set(['insertOne', 'insertMany', 'updateOne', 'updateMany', 'findOneAndUpdate', 'deleteOne', 'deleteMany']);
@@ -88,4 +88,42 @@ it('still remembers a result it could not apply (a missing message), so a redeli
   await handler(delivery);
   expect(writes).toEqual(['processed_events.insertOne']);
   expect(await store.collection(PROCESSED_EVENTS).findById(`${CONSUMER_GROUP}:${delivery.event.id}`)).not.toBeNull();
+});
+
+it('applies the results of different conversations side by side, not one per partition at a time', async () => {
+  // One at a time per partition, each result waited for its own commit: at most 3 (the partitions) shared one.
+  const collections = conversationCollections(store);
+  const answers = Array.from({ length: 12 }, () => pendingAnswer());
+  await collections.messages.insertMany(answers);
+  const bus = createEmbeddedEventBus({ dataDir: join(dir, 'bus') });
+  await bus.start();
+  try {
+    await bus.publish(aiGenerationV1.topic, answers.map((answer) => {
+      const { key, event } = completed(answer, `answer ${answer._id}`);
+      return { key, event };
+    }));
+    const handler = generationResultHandler({ store, collections, logger: createLogger({ name: 'test', level: 'silent' }), now: () => new Date(), eventsQueued: () => undefined });
+    // Every result is held until all twelve are in hand at once (or the bounded wait gives up).
+    let started = 0;
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let applied = 0;
+    const subscription = await subscribeGenerationResults(bus, async (delivery) => {
+      started++;
+      await held;
+      await handler(delivery);
+      applied++;
+    });
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
+    for (let tries = 0; started < answers.length && tries < 500; tries++) await settle();
+    const inHandAtOnce = started;
+    release();
+    for (let tries = 0; applied < answers.length && tries < 2000; tries++) await settle();
+    await subscription.stop();
+    expect(inHandAtOnce).toBe(answers.length);
+    const stored = await collections.messages.findByIds(answers.map((answer) => answer._id));
+    expect(stored.map((message) => message.status)).toEqual(answers.map(() => 'COMPLETE'));
+  } finally {
+    await bus.stop();
+  }
 });

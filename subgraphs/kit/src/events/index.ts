@@ -7,6 +7,8 @@ export { createEmbeddedEventBus, DEFAULT_RETENTION, type EmbeddedEventBusOptions
 export { checkEventLog, EventLogDamagedError } from './embedded/check';
 export { listDeadLetters, replayDeadLetters, REPLAY_GROUP, REPLAYED_FROM_HEADER, type DeadLetter, type ReplayOptions } from './deadLetters';
 export type { RetentionPolicy } from './embedded/eventDb';
+/** WAL syncs of the embedded event log since start: benchmarks report them per event. */
+export { syncStats } from './embedded/eventDb';
 export { createKafkaEventBus, type KafkaEventBusOptions } from './kafka/kafkaEventBus';
 export type { KafkaConsumerTuning } from './kafka/kafkaSubscription';
 export * from './outbox';

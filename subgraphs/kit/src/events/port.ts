@@ -63,6 +63,13 @@ export interface SubscribeOptions {
   maxAttempts?: number;
   /** Defaults: 100 ms, doubling, at most 10 s. */
   backoff?: Partial<BackoffOptions>;
+  /**
+   * Events of one partition handled at once, each key's still one at a time in order (default 1).
+   * A handler that waits on a durable write per event runs at the store's commit latency times
+   * this many per partition. Embedded bus only for now; Kafka handles a partition's events one
+   * after another.
+   */
+  maxInFlightPerPartition?: number;
 }
 
 /** How far a consumer group is behind on one partition of a topic it consumes. */

@@ -5,6 +5,8 @@ export * from './paging';
 export { createEmbeddedStore, type CompactionOptions, type EmbeddedStoreOptions } from './embedded/embeddedStore';
 export { DocumentStoreDamagedError } from './embedded/database';
 export { checkDocumentStore } from './embedded/check';
+/** Commits (fsyncs) and operations of the embedded writer since start: benchmarks report them per operation. */
+export { commitStats } from './embedded/writeBatch';
 export type { EmbeddedStoreLogger } from './embedded/logger';
 export { createMongoStore, type MongoStoreOptions } from './mongo/mongoStore';
 export type { MongoStoreLogger } from './mongo/logger';

@@ -9,6 +9,8 @@ import type { TopicLog } from './topicLog';
 export interface GroupMember {
   topics: readonly string[];
   delivery: Omit<DeliveryContext, 'sleep' | 'deadLetter'>;
+  /** Records of one partition handled at once, each key's in order (`SubscribeOptions.maxInFlightPerPartition`). */
+  maxInFlight: number;
 }
 
 /** What a group needs from the bus. */
@@ -92,7 +94,7 @@ export class EmbeddedConsumerGroup {
       for (let partition = 0; partition < log.partitions; partition++) {
         const member = eligible[turn++ % eligible.length];
         if (!member) continue;
-        const context = { delivery: member.delivery, offsets: this.offsets, deadLetter: this.host.deadLetter, logger: this.host.logger };
+        const context = { delivery: member.delivery, offsets: this.offsets, deadLetter: this.host.deadLetter, logger: this.host.logger, maxInFlight: member.maxInFlight };
         this.workers.push(new PartitionWorker(log, partition, context));
       }
     }

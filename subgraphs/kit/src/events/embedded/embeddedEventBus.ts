@@ -154,10 +154,12 @@ class EmbeddedEventBus implements EventBus {
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     this.lifecycle.requireRunning('subscribe');
+    const inFlight = options.maxInFlightPerPartition;
+    if (inFlight !== undefined && !(Number.isInteger(inFlight) && inFlight >= 1)) throw new Error('maxInFlightPerPartition must be a positive integer');
     const delivery = subscriptionDelivery(options, this.logger);
     const topics = [...options.topics];
     await Promise.all(topics.map((topic) => this.topicLog(topic)));
-    const member: GroupMember = { topics, delivery };
+    const member: GroupMember = { topics, delivery, maxInFlight: options.maxInFlightPerPartition ?? 1 };
     const group = await this.group(options.groupId);
     await group.join(member);
     let leaving: Promise<void> | undefined;

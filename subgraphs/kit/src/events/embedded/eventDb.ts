@@ -31,6 +31,9 @@ export interface StoredRecord extends LogRecord {
 /** Records the bus has read from any database in this process (the bounded start-up test watches it). */
 export const readStats = { records: 0 };
 
+/** WAL fsyncs (`syncWal`) of every event database in this process (the completions bench reports them). */
+export const syncStats = { walSyncs: 0 };
+
 /** Which records compaction may delete. */
 export interface RetentionPolicy {
   /** Only records older than this are deleted. */
@@ -127,6 +130,7 @@ export class EventDb {
   async syncWal(): Promise<void> {
     this.wal ??= await open(`${this.path}-wal`, 'r');
     await this.wal.datasync();
+    syncStats.walSyncs++;
   }
 
   /** Runs `work` in one write transaction. */

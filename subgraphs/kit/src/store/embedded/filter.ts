@@ -1,7 +1,7 @@
-import { Query } from 'mingo';
 import { UnsupportedQueryError } from '../errors';
 import type { Filter } from '../port';
 import { isPlainObject, type StoredDoc } from './codec';
+import { compileQuery } from './query';
 
 /**
  * Filters: checked against the port's operator subset, then matched with mingo. Checking first
@@ -75,8 +75,7 @@ export type Predicate = (doc: StoredDoc) => boolean;
 export function compileFilter(filter: unknown): Predicate {
   checkFilter(filter);
   if (Object.keys(filter).length === 0) return () => true;
-  // Scripts are off: the operator check already refuses $where, this is belt and braces.
-  const query = new Query(filter, { scriptEnabled: false });
+  const query = compileQuery(filter);
   return (doc) => query.test(doc);
 }
 

@@ -1,9 +1,9 @@
-import { Query } from 'mingo';
 import { UnsupportedQueryError } from '../errors';
 import type { Update } from '../port';
 import { isPlainObject, normalizeValue, valuesEqual, type StoredObject, type StoredValue } from './codec';
 import { checkFilter, isOperatorObject } from './filter';
 import { getPath, setPath, unsetPath } from './paths';
+import { compileQuery } from './query';
 
 /** Update operators of the port, applied to a private copy of one document. */
 
@@ -73,11 +73,11 @@ export class UpdateApplyError extends Error {
 
 function pullMatcher(condition: unknown): (element: StoredValue) => boolean {
   if (isOperatorObject(condition)) {
-    const query = new Query({ value: condition }, { scriptEnabled: false });
+    const query = compileQuery({ value: condition });
     return (element) => query.test({ value: element });
   }
   if (isPlainObject(condition)) {
-    const query = new Query(condition, { scriptEnabled: false });
+    const query = compileQuery(condition);
     return (element) => isPlainObject(element) && query.test(element);
   }
   const literal = normalizeValue(condition);
