@@ -1,6 +1,7 @@
 export * from './config';
 export * from './context';
 export * from './errors';
+export * from './dependencyUnavailable';
 export * from './errorMasking';
 export * from './http';
 export * from './ids';

@@ -1,3 +1,5 @@
+import { DependencyUnavailableError } from '../dependencyUnavailable';
+
 /**
  * Errors raised by every search adapter. Services map them at their boundary:
  * `SearchUnavailableError` to `UNAVAILABLE` (retry later), the others to `INTERNAL`.
@@ -5,7 +7,7 @@
  */
 
 /** The engine cannot be reached or is overloaded; nothing is known to have happened. */
-export class SearchUnavailableError extends Error {
+export class SearchUnavailableError extends DependencyUnavailableError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'SearchUnavailableError';
