@@ -1,6 +1,5 @@
 /** The key-value / pub-sub / streams port, its errors, and its embedded and Redis adapters. */
 export * from './port';
 export * from './errors';
-export type { KvLogger } from './logger';
 export { createEmbeddedKv, type EmbeddedKvOptions } from './embedded/embeddedKv';
 export { createRedisKv, type RedisKvOptions } from './redis/redisKv';

@@ -5,9 +5,7 @@ export * from './paging';
 export { createEmbeddedStore, type CompactionOptions, type EmbeddedStoreOptions } from './embedded/embeddedStore';
 export { DocumentStoreDamagedError } from './embedded/database';
 export { checkDocumentStore } from './embedded/check';
-export type { EmbeddedStoreLogger } from './embedded/logger';
 export { createMongoStore, type MongoStoreOptions } from './mongo/mongoStore';
-export type { MongoStoreLogger } from './mongo/logger';
 export { DocumentStoreUnavailableError } from './unavailable';
 export { CollectionUnavailableError } from './lifecycle';
 /** A mutex per key (also for services that serialise work per user in one process). */

@@ -5,7 +5,7 @@ import type { DataCheckReport } from '../../dataCheck';
 import { decodeRow, fileShape, inspectDatabase, message, openSqlite, ROW_COLUMNS, type RawRow } from './database';
 import { DATABASE_FILE, databaseFiles, exists, fsyncDir, removeIfExists, type DatabaseFiles } from './files';
 import { acquireLock } from './lock';
-import { silentLogger } from './logger';
+import { silentAdapterLogger as silentLogger } from '../../adapterLogger';
 
 /**
  * `chatgraph check` for the embedded document store: verifies `documents.sqlite` as `start()`

@@ -9,7 +9,7 @@ import { checkCollectionName } from './files';
 import { KeyedLock } from './keyedLock';
 import { migrateLegacyFiles } from './legacy/migrate';
 import { acquireLock, type DirectoryLock } from './lock';
-import { silentLogger, type EmbeddedStoreLogger } from './logger';
+import { silentAdapterLogger as silentLogger, type AdapterLogger as EmbeddedStoreLogger } from '../../adapterLogger';
 import { CollectionState, type Journaling } from './state';
 import type { UpdateContext } from './updating';
 import { SqliteWriter } from './sqliteWriter';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { errorCode, lockFile, removeIfExists } from './files';
-import type { EmbeddedStoreLogger } from './logger';
+import type { AdapterLogger as EmbeddedStoreLogger } from '../../adapterLogger';
 
 /**
  * One store (or event bus) per data directory: two processes appending to the same files would

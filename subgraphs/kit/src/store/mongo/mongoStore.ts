@@ -7,7 +7,7 @@ import { MongoCollection } from './collection';
 import type { CollectionContext, ServerRow } from './context';
 import { toPortError } from './driverErrors';
 import { ensureIndexes } from './indexes';
-import { silentLogger, type MongoStoreLogger } from './logger';
+import { silentAdapterLogger as silentLogger, type AdapterLogger as MongoStoreLogger } from '../../adapterLogger';
 import { probeServer, type ServerTraits } from './probe';
 import { UniqueIndexes } from './uniqueness';
 import { ModelValidator } from '../validation';

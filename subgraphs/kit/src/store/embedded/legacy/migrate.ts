@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { StoredDoc } from '../codec';
 import type { DocumentDatabase, LoadedDocuments } from '../database';
 import { collectionFiles, fsyncDir } from '../files';
-import type { EmbeddedStoreLogger } from '../logger';
+import type { AdapterLogger as EmbeddedStoreLogger } from '../../../adapterLogger';
 import { replayJournal } from './journal';
 import { readSnapshot } from './snapshot';
 
