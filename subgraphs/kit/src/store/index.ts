@@ -9,4 +9,4 @@ export { createMongoStore, type MongoStoreOptions } from './mongo/mongoStore';
 export { DocumentStoreUnavailableError } from './unavailable';
 export { CollectionUnavailableError } from './lifecycle';
 /** A mutex per key (also for services that serialise work per user in one process). */
-export { KeyedLock } from './embedded/keyedLock';
+export { KeyedLock } from '../durability/keyedLock';

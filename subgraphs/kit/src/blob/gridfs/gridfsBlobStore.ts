@@ -1,6 +1,6 @@
 import { pipeline } from 'node:stream/promises';
 import mongoose from 'mongoose';
-import { KeyedLock } from '../../store/embedded/keyedLock';
+import { KeyedLock } from '../../durability/keyedLock';
 import { isUnavailable } from '../../store/mongo/driverErrors';
 import { BlobStoreUnavailableError } from '../errors';
 import { bodyStream, Meter } from '../metering';

@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { fsyncDir, removeIfExists } from '../../store/embedded/files';
+import { fsyncDir, removeIfExists } from '../../durability/files';
 import type { Readable } from 'node:stream';
 import { Meter } from '../metering';
 

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errorCode } from '../../store/embedded/files';
+import { errorCode } from '../../durability/files';
 
 /**
  * Where the local blob store keeps things. File names come from the SHA-256 of the key, never

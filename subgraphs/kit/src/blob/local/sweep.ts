@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errorCode, removeIfExists } from '../../store/embedded/files';
+import { errorCode, removeIfExists } from '../../durability/files';
 import { objectsDir, readSidecar, tmpDir } from './layout';
 
 /**

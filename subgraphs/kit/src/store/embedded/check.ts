@@ -3,8 +3,8 @@ import { basename, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { DataCheckReport } from '../../dataCheck';
 import { decodeRow, fileShape, inspectDatabase, message, openSqlite, ROW_COLUMNS, type RawRow } from './database';
-import { DATABASE_FILE, databaseFiles, exists, fsyncDir, removeIfExists, type DatabaseFiles } from './files';
-import { acquireLock } from './lock';
+import { DATABASE_FILE, databaseFiles, exists, fsyncDir, removeIfExists, type DatabaseFiles } from '../../durability/files';
+import { acquireLock } from '../../durability/lock';
 import { silentAdapterLogger as silentLogger } from '../../adapterLogger';
 
 /**

@@ -1,5 +1,5 @@
 import mongoose from 'mongoose';
-import { KeyedLock } from '../embedded/keyedLock';
+import { KeyedLock } from '../../durability/keyedLock';
 import { StoreLifecycle, type RegisteredCollection } from '../lifecycle';
 import type { Collection, CollectionSpec, DocumentStore, StoredDocument } from '../port';
 import { CLAIMS_COLLECTION, RevisionClaims } from './claims';
