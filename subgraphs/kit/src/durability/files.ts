@@ -1,51 +1,11 @@
 import { access, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
-/** File layout of a data directory and the small filesystem helpers durability needs. */
-
-const NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/;
-
-/** Refuses collection names that are not safe file names (they were file names before SQLite; kept portable). */
-export function checkCollectionName(name: string): void {
-  if (!NAME.test(name) || name.length > 120) {
-    throw new Error(`collection name '${name}' is not usable by the embedded store (letters, digits, _ - . only)`);
-  }
-}
-
-/** The SQLite database of a data directory and the files SQLite keeps next to it. */
-export interface DatabaseFiles {
-  db: string;
-  /** The write-ahead log: committed transactions not yet checkpointed into `db`. */
-  wal: string;
-  shm: string;
-  /** Written when the database is created: a missing database is then damage, not a fresh start. */
-  marker: string;
-}
-
-export const DATABASE_FILE = 'documents.sqlite';
-
-export function databaseFiles(dataDir: string): DatabaseFiles {
-  const db = join(dataDir, DATABASE_FILE);
-  return { db, wal: `${db}-wal`, shm: `${db}-shm`, marker: `${db}.created` };
-}
-
-/** Files of a collection in the legacy (journal + snapshot) format, read only to migrate them. */
-export interface CollectionFiles {
-  journal: string;
-  snapshot: string;
-  /** A snapshot being written; only ever renamed onto `snapshot` once complete and fsynced. */
-  snapshotTemp: string;
-}
-
-/** Paths of a collection's legacy files. */
-export function collectionFiles(dataDir: string, name: string): CollectionFiles {
-  checkCollectionName(name);
-  return {
-    journal: join(dataDir, `${name}.journal`),
-    snapshot: join(dataDir, `${name}.snapshot`),
-    snapshotTemp: join(dataDir, `${name}.snapshot.tmp`),
-  };
-}
+/**
+ * The small filesystem helpers durability needs, shared by every adapter that keeps files (the
+ * embedded store, the embedded event log, the local blob store): fsync a directory, remove or
+ * test a file, read a system error's code, and where a data directory's lock lives.
+ */
 
 /** The data directory's lock file (see lock.ts). */
 export function lockFile(dataDir: string): string {

@@ -3,7 +3,8 @@ import { basename, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { DataCheckReport } from '../../dataCheck';
 import { decodeRow, fileShape, inspectDatabase, message, openSqlite, ROW_COLUMNS, type RawRow } from './database';
-import { DATABASE_FILE, databaseFiles, exists, fsyncDir, removeIfExists, type DatabaseFiles } from '../../durability/files';
+import { exists, fsyncDir, removeIfExists } from '../../durability/files';
+import { DATABASE_FILE, databaseFiles, type DatabaseFiles } from './layout';
 import { acquireLock } from '../../durability/lock';
 import { silentAdapterLogger as silentLogger } from '../../adapterLogger';
 

@@ -5,7 +5,7 @@ import type { Collection, CollectionSpec, DocumentStore, StoredDocument } from '
 import type { StoredDoc } from './codec';
 import { EmbeddedCollection } from './collection';
 import { DocumentDatabase, type LoadedDocuments } from './database';
-import { checkCollectionName } from '../../durability/files';
+import { checkCollectionName } from './layout';
 import { KeyedLock } from '../../durability/keyedLock';
 import { migrateLegacyFiles } from './legacy/migrate';
 import { acquireLock, type DirectoryLock } from '../../durability/lock';
