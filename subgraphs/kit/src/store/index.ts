@@ -10,3 +10,5 @@ export { DocumentStoreUnavailableError } from './unavailable';
 export { CollectionUnavailableError } from './lifecycle';
 /** A mutex per key (also for services that serialise work per user in one process). */
 export { KeyedLock } from '../durability/keyedLock';
+/** The adapter a service runs on, chosen by configuration (DOCUMENT_STORE, MONGO_URL...). */
+export * from './fromConfig';
