@@ -1,3 +1,4 @@
+// NO CONSUMER YET: the search port (about 1,600 lines), built ahead of issue 16 (search), which will be its first user; see subgraphs/kit/README.md.
 /** The search-index port, its shared ranking pieces, and both adapters. */
 export * from './port';
 export * from './errors';
