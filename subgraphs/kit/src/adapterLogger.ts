@@ -1,4 +1,8 @@
-/** The logging every adapter needs (a pino logger fits); adapters take it so tests can pass a quiet one. */
+/**
+ * The one logger type every adapter takes (document store, event bus, key-value, search, blob):
+ * warnings and notices only, which a pino logger fits. Adapters take it, rather than a whole
+ * `Logger`, so tests and tools can pass a quiet one.
+ */
 export interface AdapterLogger {
   warn(obj: object, msg?: string): void;
   info(obj: object, msg?: string): void;

@@ -2,24 +2,18 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
 import { knownCode } from './errors';
-import { BlobRequestError, BlobStoreUnavailableError } from './blob/errors';
-import { EventBusUnavailableError } from './events/port';
-import { KvUnavailableError } from './kv/errors';
-import { SearchUnavailableError } from './search/errors';
-import { DocumentValidationError, DuplicateKeyError } from './store/errors';
-import { DocumentStoreUnavailableError } from './store/unavailable';
-
-/** A dependency being down is the client's business only as "retry later", never its details. */
-function isDependencyDown(error: unknown): boolean {
-  return (
-    error instanceof DocumentStoreUnavailableError ||
-    error instanceof BlobStoreUnavailableError ||
-    error instanceof EventBusUnavailableError ||
-    error instanceof KvUnavailableError ||
-    error instanceof SearchUnavailableError
-  );
-}
+import { BlobRequestError } from './blob/errors';
 import type { RequestContext } from './context';
+import { DependencyUnavailableError } from './dependencyUnavailable';
+import { DocumentValidationError, DuplicateKeyError } from './store/errors';
+
+/**
+ * A dependency being down is the client's business only as "retry later", never its details.
+ * Only the error itself counts (not its `cause` chain), as before the common base.
+ */
+function isDependencyDown(error: unknown): boolean {
+  return error instanceof DependencyUnavailableError;
+}
 
 /**
  * Maps errors at the GraphQL boundary. Coded errors keep their code and message; store errors

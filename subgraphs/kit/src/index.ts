@@ -1,32 +1,15 @@
-export * from './config';
-export * from './context';
-export * from './errors';
-export * from './errorMasking';
-export * from './http';
-export * from './ids';
-export * from './loaders';
-export * from './logger';
-export * from './metrics';
-export * from './principal';
-export * from './principalRecords';
-export * from './signing';
-export * from './nonces';
-export * from './subgraph';
-export * from './subscriptions';
+/**
+ * The root entry, `@chatgraph/kit`: the core (see core.ts).
+ *
+ * TRANSITIONAL: it also re-exports every port so that imports written before the sub-path
+ * entries keep working until `scripts/codemods/kit-subpaths.ts` has been run over the whole tree;
+ * then the port re-exports below are removed and importing a port from the root fails to compile.
+ */
+export * from './core';
 export * from './store';
-export type { DataCheckReport } from './dataCheck';
-export * from './mail';
-export * from './signedFetch';
-export * from './shutdown';
-export * from './startup';
-export * from './probeRoutes';
-export * from './jwt';
-export * from './search';
-export * from './kv';
 export * from './events';
-export * from './adapters';
-export * from './blob';
-export * from './scalars';
-export * from './adapterLogger';
-export * from './finishReason';
+export * from './kv';
 export * from './limits';
+export * from './search';
+export * from './blob';
+export * from './mail';

@@ -1,3 +1,6 @@
+// NO CONSUMER YET: the blob-store port, built ahead of issue 15 (file), which will be its first user; see subgraphs/kit/README.md.
+import { DependencyUnavailableError } from '../dependencyUnavailable';
+
 /**
  * Errors raised by every blob-store adapter. Services map `BlobRequestError` to
  * `BAD_USER_INPUT` when the key or metadata came from the client, `BlobStoreUnavailableError` to
@@ -15,7 +18,7 @@ export class BlobRequestError extends Error {
 }
 
 /** The backing server cannot be reached; nothing is known to have happened. Retrying later may succeed. */
-export class BlobStoreUnavailableError extends Error {
+export class BlobStoreUnavailableError extends DependencyUnavailableError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'BlobStoreUnavailableError';

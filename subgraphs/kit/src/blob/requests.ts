@@ -1,3 +1,4 @@
+// NO CONSUMER YET: the blob-store port, built ahead of issue 15 (file), which will be its first user; see subgraphs/kit/README.md.
 import { BlobRequestError } from './errors';
 import type { PutOptions } from './port';
 

@@ -1,10 +1,7 @@
 import { EventValidationError, parseEnvelope, validateEvent } from '@chatgraph/schema';
-import { BlobStoreUnavailableError } from '../blob/errors';
-import { KvUnavailableError } from '../kv/errors';
 import type { Logger } from '../logger';
-import { SearchUnavailableError } from '../search/errors';
-import { DocumentStoreUnavailableError } from '../store/unavailable';
-import { EventBusUnavailableError, type BackoffOptions, type EventHandler, type EventHeaders } from './port';
+import { isDependencyUnavailable } from '../dependencyUnavailable';
+import type { BackoffOptions, EventHandler, EventHeaders } from './port';
 import { withTraceparent, TRACEPARENT_HEADER } from './trace';
 
 /**
@@ -61,16 +58,6 @@ export interface DeliveryContext {
 
 /** `handled` and `dead-lettered` commit the offset; `aborted` (stopping mid-retry) does not. */
 export type DeliveryOutcome = 'handled' | 'dead-lettered' | 'aborted';
-
-const UNAVAILABLE = [DocumentStoreUnavailableError, EventBusUnavailableError, KvUnavailableError, SearchUnavailableError, BlobStoreUnavailableError];
-
-/** True when `error` (or an error it wraps as `cause`) says a dependency cannot be reached now. */
-export function isDependencyUnavailable(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (UNAVAILABLE.some((kind) => e instanceof kind)) return true;
-  }
-  return false;
-}
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(typeof error === 'string' ? error : JSON.stringify(error));

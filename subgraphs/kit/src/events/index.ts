@@ -15,3 +15,5 @@ export * from './outbox';
 export { OutboxRelay, type OutboxHint, type OutboxRelayOptions } from './relay';
 export { watchConsumerLag } from './lagMetrics';
 export * from './idempotency';
+/** The adapter a service runs on, chosen by configuration (EVENT_BUS, KAFKA_BROKERS...). */
+export * from './fromConfig';

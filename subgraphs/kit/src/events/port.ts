@@ -1,4 +1,5 @@
 import type { EventEnvelope } from '@chatgraph/schema';
+import { DependencyUnavailableError } from '../dependencyUnavailable';
 
 /**
  * The event-bus port. Services publish facts and consume them through it, so the same handlers
@@ -109,7 +110,7 @@ export interface EventBus {
 }
 
 /** The broker cannot be reached (Kafka down, wrong address). Retrying later may succeed. */
-export class EventBusUnavailableError extends Error {
+export class EventBusUnavailableError extends DependencyUnavailableError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'EventBusUnavailableError';

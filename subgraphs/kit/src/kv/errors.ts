@@ -1,9 +1,11 @@
+import { DependencyUnavailableError } from '../dependencyUnavailable';
+
 /**
  * Raised when the backend cannot be reached (connection refused or lost, command timed out,
  * retries exhausted). Services map it to `UNAVAILABLE`; `/readyz` reports it. The original
  * driver error is kept as `cause` for logs, never for clients.
  */
-export class KvUnavailableError extends Error {
+export class KvUnavailableError extends DependencyUnavailableError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'KvUnavailableError';

@@ -1,3 +1,6 @@
+// NO CONSUMER YET: the search port (about 1,600 lines), built ahead of issue 16 (search), which will be its first user; see subgraphs/kit/README.md.
+import { DependencyUnavailableError } from '../dependencyUnavailable';
+
 /**
  * Errors raised by every search adapter. Services map them at their boundary:
  * `SearchUnavailableError` to `UNAVAILABLE` (retry later), the others to `INTERNAL`.
@@ -5,7 +8,7 @@
  */
 
 /** The engine cannot be reached or is overloaded; nothing is known to have happened. */
-export class SearchUnavailableError extends Error {
+export class SearchUnavailableError extends DependencyUnavailableError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'SearchUnavailableError';

@@ -7,10 +7,10 @@ export { DocumentStoreDamagedError } from './embedded/database';
 export { checkDocumentStore } from './embedded/check';
 /** Commits (fsyncs) and operations of the embedded writer since start: benchmarks report them per operation. */
 export { commitStats } from './embedded/writeBatch';
-export type { EmbeddedStoreLogger } from './embedded/logger';
 export { createMongoStore, type MongoStoreOptions } from './mongo/mongoStore';
-export type { MongoStoreLogger } from './mongo/logger';
 export { DocumentStoreUnavailableError } from './unavailable';
 export { CollectionUnavailableError } from './lifecycle';
 /** A mutex per key (also for services that serialise work per user in one process). */
-export { KeyedLock } from './embedded/keyedLock';
+export { KeyedLock } from '../durability/keyedLock';
+/** The adapter a service runs on, chosen by configuration (DOCUMENT_STORE, MONGO_URL...). */
+export * from './fromConfig';

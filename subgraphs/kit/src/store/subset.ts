@@ -7,7 +7,7 @@
  * The MongoDB adapter applies updates in memory with `applyUpdate` (see mongo/updating.ts), so an
  * update means exactly the same on both adapters and on every MongoDB-compatible server.
  */
-export { checkFilter, equalityFields, isOperatorObject } from './embedded/filter';
+export { checkFilter, compileFilter, equalityFields, isOperatorObject } from './embedded/filter';
 export { checkUpdate, applyUpdate, UpdateApplyError } from './embedded/update';
 export { checkSort } from './embedded/sort';
 export { PathConflictError, getPath, setPath, valuesAtPath } from './embedded/paths';

@@ -1,5 +1,8 @@
 import { deliverRecord, type ConsumedRecord, type DeliveryContext } from '../../src/events/delivery';
-import { createLogger, DocumentStoreUnavailableError, EventBusUnavailableError, KvUnavailableError } from '../../src';
+import { createLogger } from '../../src';
+import { DocumentStoreUnavailableError } from '../../src/store';
+import { EventBusUnavailableError } from '../../src/events';
+import { KvUnavailableError } from '../../src/kv';
 import { thing, uniqueTopic } from './helpers';
 
 /**

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkEventLog, type EventBus } from '../../src';
+import { checkEventLog, type EventBus } from '../../src/events';
 import { GROUP, groupPastSomeRecords, lostOffsets, opener, rot } from './embeddedEventLogFixtures';
 import { eventually, recorder, thing, uniqueTopic } from './helpers';
 

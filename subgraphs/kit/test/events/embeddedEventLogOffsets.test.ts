@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EventBus } from '../../src';
+import type { EventBus } from '../../src/events';
 import { GROUP, groupPastSomeRecords, opener, sql } from './embeddedEventLogFixtures';
 import { eventually, recorder, thing, uniqueTopic } from './helpers';
 

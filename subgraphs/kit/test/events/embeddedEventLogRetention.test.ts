@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EventBus, Subscription } from '../../src';
+import type { EventBus, Subscription } from '../../src/events';
 import { START_CHECK_TAIL } from '../../src/events/embedded/check';
 import { readStats } from '../../src/events/embedded/eventDb';
 import { opener, sql } from './embeddedEventLogFixtures';

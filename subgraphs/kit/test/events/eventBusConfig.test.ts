@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { ConfigError, createLogger, eventBusConfigSpec, eventBusFromConfig, kafkaConsumerTuning, loadConfig } from '../../src';
+import { ConfigError, createLogger, loadConfig } from '../../src';
+import { eventBusConfigSpec, eventBusFromConfig, kafkaConsumerTuning } from '../../src/events';
 import { eventually } from './helpers';
 
 const logger = createLogger({ name: 'test', level: 'silent' });

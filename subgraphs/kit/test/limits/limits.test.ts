@@ -1,5 +1,16 @@
 import { GraphQLError } from 'graphql';
-import { BanRegistry, createEmbeddedKv, createLogger, DEFAULT_POLICIES, limitSubject, parsePolicy, policyMatches, PolicyDirectory, POLICY_LOG, SUBSCRIPTIONS_PER_USER_POLICY, type KvStore } from '../../src';
+import { createLogger } from '../../src';
+import { createEmbeddedKv, type KvStore } from '../../src/kv';
+import {
+  BanRegistry,
+  DEFAULT_POLICIES,
+  limitSubject,
+  parsePolicy,
+  policyMatches,
+  PolicyDirectory,
+  POLICY_LOG,
+  SUBSCRIPTIONS_PER_USER_POLICY,
+} from '../../src/limits';
 
 const logger = createLogger({ name: 'limits-test', level: 'silent' });
 const base = { name: 'probe', scope: 'operation', principals: ['user'], key: 'principal', limit: 5, windowMs: 60_000, cost: 'request', failMode: 'open' };

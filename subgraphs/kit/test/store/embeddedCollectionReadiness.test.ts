@@ -1,5 +1,5 @@
 import { CollectionUnavailableError, createEmbeddedStore, DocumentStoreUnavailableError, type DocumentStore } from '../../src/store';
-import { isDependencyUnavailable } from '../../src/events/delivery';
+import { isDependencyUnavailable } from '../../src/dependencyUnavailable';
 import { storeDuplicateBadges, uniqueBadges } from './collectionReadiness';
 import { bagsSpec, removeDir, tempDataDir } from './helpers';
 

@@ -1,6 +1,7 @@
 import { closeSync, cpSync, existsSync, openSync, readdirSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkDocumentStore, DocumentStoreDamagedError, type DataCheckReport } from '../../src';
+import type { DataCheckReport } from '../../src';
+import { checkDocumentStore, DocumentStoreDamagedError } from '../../src/store';
 import { person, type Person } from './contractFixtures';
 import { NO_COMPACTION, openStore, removeDir, tempDataDir } from './helpers';
 

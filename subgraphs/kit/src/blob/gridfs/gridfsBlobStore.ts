@@ -1,6 +1,7 @@
+// NO CONSUMER YET: the blob-store port, built ahead of issue 15 (file), which will be its first user; see subgraphs/kit/README.md.
 import { pipeline } from 'node:stream/promises';
 import mongoose from 'mongoose';
-import { KeyedLock } from '../../store/embedded/keyedLock';
+import { KeyedLock } from '../../durability/keyedLock';
 import { isUnavailable } from '../../store/mongo/driverErrors';
 import { BlobStoreUnavailableError } from '../errors';
 import { bodyStream, Meter } from '../metering';

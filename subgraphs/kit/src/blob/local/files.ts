@@ -1,7 +1,8 @@
+// NO CONSUMER YET: the blob-store port, built ahead of issue 15 (file), which will be its first user; see subgraphs/kit/README.md.
 import { createWriteStream } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { fsyncDir, removeIfExists } from '../../store/embedded/files';
+import { fsyncDir, removeIfExists } from '../../durability/files';
 import type { Readable } from 'node:stream';
 import { Meter } from '../metering';
 

@@ -1,7 +1,8 @@
+// NO CONSUMER YET: the blob-store port, built ahead of issue 15 (file), which will be its first user; see subgraphs/kit/README.md.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errorCode } from '../../store/embedded/files';
+import { errorCode } from '../../durability/files';
 
 /**
  * Where the local blob store keeps things. File names come from the SHA-256 of the key, never

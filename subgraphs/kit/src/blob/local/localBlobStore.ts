@@ -1,8 +1,9 @@
+// NO CONSUMER YET: the blob-store port, built ahead of issue 15 (file), which will be its first user; see subgraphs/kit/README.md.
 import { mkdir, open } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { join } from 'node:path';
-import { KeyedLock } from '../../store/embedded/keyedLock';
-import { errorCode, fsyncDir, removeIfExists } from '../../store/embedded/files';
+import { KeyedLock } from '../../durability/keyedLock';
+import { errorCode, fsyncDir, removeIfExists } from '../../durability/files';
 import { bodyStream } from '../metering';
 import type { BlobBody, BlobStore, PutOptions, PutResult, StoredBlob } from '../port';
 import { checkKey, checkPutOptions } from '../requests';

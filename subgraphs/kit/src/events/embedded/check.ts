@@ -3,8 +3,8 @@ import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqli
 import { join } from 'node:path';
 import type { DataCheckReport } from '../../dataCheck';
 import { createLogger } from '../../logger';
-import { exists, fsyncDir, removeIfExists } from '../../store/embedded/files';
-import { acquireLock } from '../../store/embedded/lock';
+import { exists, fsyncDir, removeIfExists } from '../../durability/files';
+import { acquireLock } from '../../durability/lock';
 import { DB_FILE, EventDb, readStats, rowToRecord, type StoredRecord } from './eventDb';
 import { manifestOf, readManifest, writeManifest, type Manifest } from './manifest';
 

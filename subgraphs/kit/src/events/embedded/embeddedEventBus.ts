@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../../logger';
-import { acquireLock, type DirectoryLock } from '../../store/embedded/lock';
+import { acquireLock, type DirectoryLock } from '../../durability/lock';
 import type { ConsumedRecord } from '../delivery';
 import { EventBusLifecycle, subscriptionDelivery } from '../lifecycle';
 import { deadLetterTopic } from '../names';

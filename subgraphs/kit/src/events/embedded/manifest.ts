@@ -1,6 +1,6 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errorCode, fsyncDir } from '../../store/embedded/files';
+import { errorCode, fsyncDir } from '../../durability/files';
 import type { EventDb } from './eventDb';
 
 /**

@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Logger } from '../../logger';
-import { exists, fsyncDir } from '../../store/embedded/files';
+import { exists, fsyncDir } from '../../durability/files';
 import type { EventHeaders } from '../port';
 import type { EventDb, LogRecord } from './eventDb';
 

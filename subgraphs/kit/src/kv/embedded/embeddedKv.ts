@@ -1,6 +1,6 @@
 import { KvNotRunningError, KvWrongTypeError } from '../errors';
 import { stopSignal, StreamFollower } from '../follow';
-import { silentKvLogger, type KvLogger } from '../logger';
+import { silentAdapterLogger, type AdapterLogger } from '../../adapterLogger';
 import type {
   AppendOptions, FollowOptions, IncrOptions, KvStore, MessageHandler, RateLimitPolicy, RateLimitResult, ReadOptions,
   SetOptions, StreamEntry, Unsubscribe,
@@ -13,7 +13,7 @@ import { EmbeddedStreams } from './streams';
 
 /** Options of the embedded key-value store. */
 export interface EmbeddedKvOptions {
-  logger?: KvLogger;
+  logger?: AdapterLogger;
   /** How often expired keys nobody reads are reclaimed (default 5 s). Reads never see expired keys regardless. */
   sweepIntervalMs?: number;
   /** The clock (epoch ms); tests pass a fake one to step limiters and expiries deterministically. */
@@ -43,7 +43,7 @@ class EmbeddedKv implements KvStore {
     this.now = options.now ?? Date.now;
     this.keyspace = new Keyspace(this.now);
     this.streams = new EmbeddedStreams(this.keyspace);
-    this.pubsub = new EmbeddedPubSub(options.logger ?? silentKvLogger);
+    this.pubsub = new EmbeddedPubSub(options.logger ?? silentAdapterLogger);
   }
 
   async start(): Promise<void> {

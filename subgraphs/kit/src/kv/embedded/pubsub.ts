@@ -1,4 +1,4 @@
-import type { KvLogger } from '../logger';
+import type { AdapterLogger } from '../../adapterLogger';
 import { deliver } from '../deliver';
 import type { MessageHandler, Unsubscribe } from '../port';
 
@@ -10,7 +10,7 @@ import type { MessageHandler, Unsubscribe } from '../port';
 export class EmbeddedPubSub {
   private readonly channels = new Map<string, Set<MessageHandler>>();
 
-  constructor(private readonly logger: KvLogger) {}
+  constructor(private readonly logger: AdapterLogger) {}
 
   publish(channel: string, message: string): void {
     const handlers = this.channels.get(channel);

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { KvLogger } from '../logger';
+import type { AdapterLogger } from '../../adapterLogger';
 import type { StreamEntry } from '../port';
 import { disconnect } from './connection';
 import { parseEntries, parseXread } from './replies';
@@ -46,7 +46,7 @@ export class BlockingReader {
     private readonly connection: Redis,
     private readonly commands: Redis,
     private readonly wakeKey: string,
-    private readonly logger: KvLogger,
+    private readonly logger: AdapterLogger,
   ) {}
 
   start(): void {

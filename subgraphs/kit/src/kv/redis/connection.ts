@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { KvUnavailableError, KvWrongTypeError } from '../errors';
-import type { KvLogger } from '../logger';
+import type { AdapterLogger } from '../../adapterLogger';
 
 /** The three jobs that each get their own connection, so none can stall the others. */
 export type ConnectionRole = 'commands' | 'blocking' | 'subscriber';
@@ -8,7 +8,7 @@ export type ConnectionRole = 'commands' | 'blocking' | 'subscriber';
 /** Connection settings every role shares. */
 export interface ConnectionSettings {
   url: string;
-  logger: KvLogger;
+  logger: AdapterLogger;
   /** Bound on any non-blocking command, queued time included. */
   commandTimeoutMs: number;
   connectTimeoutMs: number;

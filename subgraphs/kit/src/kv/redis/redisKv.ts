@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { KvNotRunningError, KvUnavailableError } from '../errors';
 import { stopSignal, StreamFollower, type FollowSource } from '../follow';
-import { silentKvLogger, type KvLogger } from '../logger';
+import { silentAdapterLogger, type AdapterLogger } from '../../adapterLogger';
 import type {
   AppendOptions, FollowOptions, IncrOptions, KvStore, MessageHandler, RateLimitPolicy, RateLimitResult, ReadOptions,
   SetOptions, StreamEntry, Unsubscribe,
@@ -19,7 +19,7 @@ import { APPEND_SCRIPT, INCR_SCRIPT, RATE_LIMIT_SCRIPT } from './scripts';
 export interface RedisKvOptions {
   /** `redis://[user:password@]host:port[/db]` (use 127.0.0.1 rather than localhost, which may resolve to ::1). */
   url: string;
-  logger?: KvLogger;
+  logger?: AdapterLogger;
   /** Prepended to every key and channel, so services can share one Redis (e.g. `chatgraph:`). Default none. */
   keyPrefix?: string;
   /** Longest wait for any non-blocking operation, including time queued while reconnecting (default 2000). */
@@ -56,7 +56,7 @@ class RedisKv implements KvStore {
   constructor(options: RedisKvOptions) {
     this.url = options.url;
     this.prefix = options.keyPrefix ?? '';
-    const logger = options.logger ?? silentKvLogger;
+    const logger = options.logger ?? silentAdapterLogger;
     const settings = { url: options.url, logger, commandTimeoutMs: options.commandTimeoutMs ?? 2000, connectTimeoutMs: options.connectTimeoutMs ?? 3000 };
     this.connections = {
       commands: createConnection('commands', settings),

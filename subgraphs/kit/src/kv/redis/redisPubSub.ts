@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { deliver } from '../deliver';
-import type { KvLogger } from '../logger';
+import type { AdapterLogger } from '../../adapterLogger';
 import type { MessageHandler, Unsubscribe } from '../port';
 
 interface Channel {
@@ -19,7 +19,7 @@ export class RedisPubSub {
 
   constructor(
     private readonly subscriber: Redis,
-    private readonly logger: KvLogger,
+    private readonly logger: AdapterLogger,
     private readonly mapError: (error: unknown) => Error,
   ) {
     subscriber.on('message', (channel: string, message: string) => this.dispatch(channel, message));

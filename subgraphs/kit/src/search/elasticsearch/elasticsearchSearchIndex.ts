@@ -1,6 +1,7 @@
+// NO CONSUMER YET: the search port (about 1,600 lines), built ahead of issue 16 (search), which will be its first user; see subgraphs/kit/README.md.
 import { Client, errors } from '@elastic/elasticsearch';
 import { SearchUnavailableError } from '../errors';
-import { silentSearchLogger, type SearchLogger } from '../logger';
+import { silentAdapterLogger, type AdapterLogger } from '../../adapterLogger';
 import type { SearchIndex, SearchIndexDefinition } from '../port';
 import { validateDefinition, validateDocuments, validateOwnerId, validateRequest } from '../validate';
 import { mapElasticsearchError } from './errors';
@@ -13,7 +14,7 @@ export interface ElasticsearchSearchOptions {
   node: string;
   /** The index definition; its `name` is the Elasticsearch index (and template) name. */
   index: SearchIndexDefinition;
-  logger?: SearchLogger;
+  logger?: AdapterLogger;
   /** Per-request timeout; a timeout surfaces as `SearchUnavailableError`. Default 10000. */
   requestTimeoutMs?: number;
   /**
@@ -42,7 +43,7 @@ export function createElasticsearchIndex(options: ElasticsearchSearchOptions): S
   const definition = options.index;
   validateDefinition(definition);
   const index = definition.name;
-  const logger = options.logger ?? silentSearchLogger;
+  const logger = options.logger ?? silentAdapterLogger;
   const client = new Client({ node: options.node, requestTimeout: options.requestTimeoutMs ?? 10_000, maxRetries: options.maxRetries ?? 1 });
   let state: State = 'new';
 

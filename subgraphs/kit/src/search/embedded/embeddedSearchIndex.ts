@@ -1,5 +1,6 @@
+// NO CONSUMER YET: the search port (about 1,600 lines), built ahead of issue 16 (search), which will be its first user; see subgraphs/kit/README.md.
 import { SearchUnavailableError } from '../errors';
-import { silentSearchLogger, type SearchLogger } from '../logger';
+import { silentAdapterLogger, type AdapterLogger } from '../../adapterLogger';
 import type { SearchDocument, SearchIndex, SearchIndexDefinition, SearchRequest, SearchResult } from '../port';
 import { validateDefinition, validateDocument, validateDocuments, validateOwnerId, validateRequest } from '../validate';
 import { DocumentTable } from './documentTable';
@@ -12,7 +13,7 @@ export interface EmbeddedSearchOptions {
   dataDir?: string;
   /** How long after a write the snapshot is rewritten (writes in between share it). Default 1000. */
   snapshotDelayMs?: number;
-  logger?: SearchLogger;
+  logger?: AdapterLogger;
 }
 
 type State = 'new' | 'started' | 'stopped';
@@ -24,7 +25,7 @@ type State = 'new' | 'started' | 'stopped';
 export function createEmbeddedSearchIndex(options: EmbeddedSearchOptions): SearchIndex {
   const { definition, dataDir } = options;
   validateDefinition(definition);
-  const logger = options.logger ?? silentSearchLogger;
+  const logger = options.logger ?? silentAdapterLogger;
   const file = dataDir === undefined ? undefined : snapshotPath(dataDir, definition.name);
   let table = new DocumentTable(definition.textFields);
   let state: State = 'new';

@@ -3,9 +3,10 @@ import { basename, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { DataCheckReport } from '../../dataCheck';
 import { decodeRow, fileShape, inspectDatabase, message, openSqlite, ROW_COLUMNS, type RawRow } from './database';
-import { DATABASE_FILE, databaseFiles, exists, fsyncDir, removeIfExists, type DatabaseFiles } from './files';
-import { acquireLock } from './lock';
-import { silentLogger } from './logger';
+import { exists, fsyncDir, removeIfExists } from '../../durability/files';
+import { DATABASE_FILE, databaseFiles, type DatabaseFiles } from './layout';
+import { acquireLock } from '../../durability/lock';
+import { silentAdapterLogger as silentLogger } from '../../adapterLogger';
 
 /**
  * `chatgraph check` for the embedded document store: verifies `documents.sqlite` as `start()`

@@ -3,7 +3,8 @@ import { open, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { decodeJson, encodeJson, isStoredDoc, type StoredDoc } from './codec';
-import { databaseFiles, exists, fsyncDir, type DatabaseFiles } from './files';
+import { exists, fsyncDir } from '../../durability/files';
+import { databaseFiles, type DatabaseFiles } from './layout';
 
 /**
  * The SQLite database of one data directory (`documents.sqlite`): every collection's documents,

@@ -5,11 +5,11 @@ import type { Collection, CollectionSpec, DocumentStore, StoredDocument } from '
 import type { StoredDoc } from './codec';
 import { EmbeddedCollection } from './collection';
 import { DocumentDatabase, type LoadedDocuments } from './database';
-import { checkCollectionName } from './files';
-import { KeyedLock } from './keyedLock';
+import { checkCollectionName } from './layout';
+import { KeyedLock } from '../../durability/keyedLock';
 import { migrateLegacyFiles } from './legacy/migrate';
-import { acquireLock, type DirectoryLock } from './lock';
-import { silentLogger, type EmbeddedStoreLogger } from './logger';
+import { acquireLock, type DirectoryLock } from '../../durability/lock';
+import { silentAdapterLogger as silentLogger, type AdapterLogger as EmbeddedStoreLogger } from '../../adapterLogger';
 import { CollectionState, type Journaling } from './state';
 import type { UpdateContext } from './updating';
 import { SqliteWriter } from './sqliteWriter';

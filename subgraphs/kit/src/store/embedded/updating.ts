@@ -3,7 +3,7 @@ import type { Filter, Update } from '../port';
 import { valuesEqual, type StoredDoc } from './codec';
 import type { CollectionState } from './state';
 import type { SchemaValidator } from './validate';
-import type { KeyedLock } from './keyedLock';
+import type { KeyedLock } from '../../durability/keyedLock';
 
 /**
  * Single-document updates. Validation is async, so the procedure is: read the current version,

@@ -1,5 +1,5 @@
 import type mongoose from 'mongoose';
-import type { KeyedLock } from '../embedded/keyedLock';
+import type { KeyedLock } from '../../durability/keyedLock';
 import type { RevisionClaims } from './claims';
 import type { UniqueIndexes } from './uniqueness';
 import type { ModelValidator } from '../validation';

@@ -3,7 +3,7 @@ import type { IndexSpec } from '../port';
 import type { ServerRow } from './context';
 import { indexName } from '../subset';
 import { isDuplicateKey } from './driverErrors';
-import type { MongoStoreLogger } from './logger';
+import type { AdapterLogger as MongoStoreLogger } from '../../adapterLogger';
 
 /**
  * Creating a collection's declared indexes (`CollectionSpec.indexes`; indexes declared inside a

@@ -1,5 +1,5 @@
 import mongoose from 'mongoose';
-import { KeyedLock } from '../embedded/keyedLock';
+import { KeyedLock } from '../../durability/keyedLock';
 import { StoreLifecycle, type RegisteredCollection } from '../lifecycle';
 import type { Collection, CollectionSpec, DocumentStore, StoredDocument } from '../port';
 import { CLAIMS_COLLECTION, RevisionClaims } from './claims';
@@ -7,7 +7,7 @@ import { MongoCollection } from './collection';
 import type { CollectionContext, ServerRow } from './context';
 import { toPortError } from './driverErrors';
 import { ensureIndexes } from './indexes';
-import { silentLogger, type MongoStoreLogger } from './logger';
+import { silentAdapterLogger as silentLogger, type AdapterLogger as MongoStoreLogger } from '../../adapterLogger';
 import { probeServer, type ServerTraits } from './probe';
 import { UniqueIndexes } from './uniqueness';
 import { ModelValidator } from '../validation';

@@ -1,5 +1,5 @@
 import type mongoose from 'mongoose';
-import { compileFilter } from '../embedded/filter';
+import { compileFilter } from '../subset';
 import type { Filter, Sort } from '../port';
 import type { CollectionContext } from './context';
 import { fromServer, type Versioned } from './documents';

@@ -1,5 +1,5 @@
 import type mongoose from 'mongoose';
-import { KeyedLock } from '../embedded/keyedLock';
+import { KeyedLock } from '../../durability/keyedLock';
 import { DuplicateKeyError } from '../errors';
 import type { IndexSpec } from '../port';
 import { getPath, indexName, valuesAtPath, valuesEqual, type StoredDoc } from '../subset';

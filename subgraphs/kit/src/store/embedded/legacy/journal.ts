@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { decodeJson, isPlainObject, isStoredDoc, type StoredDoc } from '../codec';
-import { errorCode } from '../files';
+import { errorCode } from '../../../durability/files';
 
 /**
  * Reader of the legacy (before SQLite) journal format, kept only to migrate old data

@@ -2,8 +2,9 @@ import { mkdir, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StoredDoc } from '../codec';
 import type { DocumentDatabase, LoadedDocuments } from '../database';
-import { collectionFiles, fsyncDir } from '../files';
-import type { EmbeddedStoreLogger } from '../logger';
+import { fsyncDir } from '../../../durability/files';
+import { collectionFiles } from '../layout';
+import type { AdapterLogger as EmbeddedStoreLogger } from '../../../adapterLogger';
 import { replayJournal } from './journal';
 import { readSnapshot } from './snapshot';
 

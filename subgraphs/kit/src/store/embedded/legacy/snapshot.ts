@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { decodeJson, isPlainObject, isStoredDoc, type StoredDoc } from '../codec';
-import { errorCode } from '../files';
+import { errorCode } from '../../../durability/files';
 
 /**
  * Reader of the legacy (before SQLite) snapshot files, kept only to migrate old data

@@ -1,8 +1,10 @@
 import path from 'node:path';
 import { ConfigError, int, oneOf, optional, str } from '../config';
-import { createEmbeddedEventBus, createKafkaEventBus, DEFAULT_RETENTION, type EventBus } from '../events';
-import type { KafkaConsumerTuning } from '../events/kafka/kafkaSubscription';
 import type { Logger } from '../logger';
+import { createEmbeddedEventBus, DEFAULT_RETENTION } from './embedded/embeddedEventBus';
+import { createKafkaEventBus } from './kafka/kafkaEventBus';
+import type { KafkaConsumerTuning } from './kafka/kafkaSubscription';
+import type { EventBus } from './port';
 
 /** Far below kafkajs's 30 s: a restarted instance's partitions come back in seconds. */
 const DEFAULT_SESSION_TIMEOUT_MS = 10_000;

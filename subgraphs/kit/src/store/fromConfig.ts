@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { oneOf, optional, str, url } from '../config';
 import type { Logger } from '../logger';
-import { createEmbeddedStore, createMongoStore, type DocumentStore } from '../store';
+import { createEmbeddedStore } from './embedded/embeddedStore';
+import { createMongoStore } from './mongo/mongoStore';
+import type { DocumentStore } from './port';
 
 /**
  * Which document-store adapter a service runs on, chosen by configuration (never by test code):

@@ -1,6 +1,8 @@
 import { oneOf, optional, str } from '../config';
-import { createEmbeddedKv, createRedisKv, type KvStore } from '../kv';
 import type { Logger } from '../logger';
+import { createEmbeddedKv } from './embedded/embeddedKv';
+import type { KvStore } from './port';
+import { createRedisKv } from './redis/redisKv';
 
 /**
  * Which key-value / pub-sub / streams adapter a service runs on, chosen by configuration: spread

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { errorCode, lockFile, removeIfExists } from './files';
-import type { EmbeddedStoreLogger } from './logger';
+import type { AdapterLogger } from '../adapterLogger';
 
 /**
  * One store (or event bus) per data directory: two processes appending to the same files would
@@ -140,7 +140,7 @@ async function createExclusive(path: string): Promise<boolean> {
 }
 
 /** Takes the data directory's lock, or throws `DataDirLockedError` while a live process instance holds it. */
-export async function acquireLock(dataDir: string, logger: EmbeddedStoreLogger): Promise<DirectoryLock> {
+export async function acquireLock(dataDir: string, logger: AdapterLogger): Promise<DirectoryLock> {
   const path = lockFile(dataDir);
   for (let attempt = 0; attempt < 5; attempt++) {
     if (await tryCreate(path)) return ownLock(path);

@@ -1,3 +1,0 @@
-export * from './documentStore';
-export * from './eventBus';
-export * from './kvStore';
