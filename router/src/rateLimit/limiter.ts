@@ -1,7 +1,7 @@
 import { accountKey, budgetKey, limitSubject, policyMatches, type Ban, type BanRegistry, type KvStore, type LimitPolicy, type LimitSubject, type Logger, type PolicyDirectory, type Principal, type PrincipalKind, type RateLimitResult, type ViolationReason } from '@chatgraph/kit';
 import { refusal, type Refusal } from '../refusal';
 import { Deadlines } from './deadlines';
-import { rateLimitHeaders, type HeaderItem } from './headers';
+import { policyField, rateLimitHeaders, type HeaderItem } from './headers';
 import type { RateLimitMetrics } from './metrics';
 import { OpenStreams, streamCap } from './openStreams';
 import type { RootFieldUse } from './operationFacts';
@@ -65,6 +65,7 @@ export class RouterRateLimiter {
   /** The directory's snapshot `byKind` was split from: a policy change (announced, then folded in) replaces it. */
   private splitFrom: readonly LimitPolicy[] | undefined;
   private readonly byKind = new Map<PrincipalKind, KindPolicies>();
+  private readonly policyFields = new WeakMap<LimitPolicy, { limit: number; field: string }>();
 
   constructor(readonly options: RouterRateLimiterOptions) {
     this.now = options.now ?? Date.now;
@@ -200,15 +201,24 @@ export class RouterRateLimiter {
     return rateLimited('Too many refused requests: temporarily banned; try again later', ban.until - this.now(), { banned: true });
   }
 
+  /** The RateLimit headers of these decisions, one entry per policy (a policy spent for several accounts reports its first). */
   headers(checks: readonly Check[]): Record<string, string> {
     const items: HeaderItem[] = [];
-    const seen = new Set<string>();
-    for (const check of checks) {
-      if (!check.result || seen.has(check.policy.name)) continue;
-      seen.add(check.policy.name);
-      items.push({ name: check.policy.name, windowMs: check.policy.windowMs, result: check.result });
+    for (const { policy, result } of checks) {
+      // A request spends a handful of policies: a scan is cheaper than a Set.
+      if (!result || items.some((i) => i.name === policy.name)) continue;
+      items.push({ name: policy.name, windowMs: policy.windowMs, result, policyField: this.policyFieldOf(policy, result.limit) });
     }
     return rateLimitHeaders(items, this.now());
+  }
+
+  /** A policy's `RateLimit-Policy` entry, formatted once per policy object (a change brings a new object). */
+  private policyFieldOf(policy: LimitPolicy, limit: number): string {
+    const known = this.policyFields.get(policy);
+    if (known?.limit === limit) return known.field;
+    const field = policyField(policy.name, limit, policy.windowMs);
+    this.policyFields.set(policy, { limit, field });
+    return field;
   }
 
   /** One kv decision, bounded by the decision timeout; a failure (or the timeout) is a check without result. */
