@@ -5,7 +5,10 @@
  * same run. Policies are raised so nothing is refused (a refusal is cheaper than an answer and
  * would flatter the ratio). Prints requests/s with limits on and off and their ratio (target >=
  * 0.9), the added latency of the decision itself (a gate opened and decided in a loop), and the
- * kv calls (Redis round trips) per request. `BENCH_KV=redis` puts the limits in Redis (REDIS_URL,
+ * kv calls (Redis round trips) per request. On a machine shared with other work the rounds vary
+ * (two identical routers measured this way differ by up to ±30% per round under heavy load): the
+ * per-round ratios (the two runs of a round are back to back) and their median are printed too.
+ * `BENCH_KV=redis` puts the limits in Redis (REDIS_URL,
  * default redis://127.0.0.1:6390), as production does; the default is the embedded kv.
  *
  *   pnpm bench:rate-limit   # BENCH_SECONDS=5 BENCH_ROUNDS=3 BENCH_CONNECTIONS=10 BENCH_KV=embedded|redis
@@ -158,6 +161,8 @@ async function main(): Promise<void> {
   const paired = onRuns.map((on, i) => on / (offRuns[i] ?? on));
   console.log(`throughput ratio per round: ${paired.map((r) => r.toFixed(3)).join(', ')}; median ${median(paired).toFixed(3)}`);
   console.log(`CPU per request (whole process): on ${median(onCpu).toFixed(0)} µs, off ${median(offCpu).toFixed(0)} µs, ratio off/on ${(median(offCpu) / median(onCpu)).toFixed(3)}`);
+  const pairedCpu = offCpu.map((off, i) => off / (onCpu[i] ?? off));
+  console.log(`CPU ratio off/on per round: ${pairedCpu.map((r) => r.toFixed(3)).join(', ')}; median ${median(pairedCpu).toFixed(3)}`);
   console.log(`kv calls (Redis round trips) per request with limits on: ${(calls / Math.max(1, requests)).toFixed(2)} (issued together: one round-trip time)`);
 
   // The decision alone: a gate opened and decided for `me`, one after another.
