@@ -1,3 +1,6 @@
+/** A wait `Deadlines.start` returned, to hand back to `done`. */
+export type Wait = object;
+
 /** A wait that has not settled yet, in the order it started (so in deadline order: the timeout is one for all). */
 interface Pending {
   deadline: number;
@@ -19,23 +22,20 @@ export class Deadlines {
     private readonly message: string,
   ) {}
 
-  /** `work`'s outcome, or a rejection once it has taken `timeoutMs` (it is then no longer awaited). */
-  within<T>(work: Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const entry: Pending = { deadline: Date.now() + this.timeoutMs, reject };
-      this.pending.add(entry);
-      if (!this.timer) this.arm(this.timeoutMs);
-      work.then(
-        (value) => {
-          this.pending.delete(entry);
-          resolve(value);
-        },
-        (err: unknown) => {
-          this.pending.delete(entry);
-          reject(err);
-        },
-      );
-    });
+  /**
+   * Starts a wait: `onLate` is called once it has lasted `timeoutMs`, unless `done()` was called
+   * first. Callers settle their own promise either way (one promise per decision, not a race).
+   */
+  start(onLate: (err: Error) => void): Wait {
+    const entry: Pending = { deadline: Date.now() + this.timeoutMs, reject: onLate };
+    this.pending.add(entry);
+    if (!this.timer) this.arm(this.timeoutMs);
+    return entry;
+  }
+
+  /** Ends a wait started by `start` (its `onLate` is then never called). */
+  done(wait: Wait): void {
+    this.pending.delete(wait as Pending);
   }
 
   /** Pending waits (for tests). */

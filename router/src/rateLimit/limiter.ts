@@ -230,18 +230,32 @@ export class RouterRateLimiter {
     } catch (err) {
       decided = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
-    return this.deadlines.within(decided).then(
-      (result): Check => {
-        (result.allowed ? series.allowed : series.refused).value++;
-        return { policy, result };
-      },
-      (err: unknown): Check => {
+    // One promise per decision, settled by the kv's answer or by the deadline, whichever is first.
+    return new Promise<Check>((resolve) => {
+      let settled = false;
+      const failed = (err: unknown): void => {
+        if (settled) return;
+        settled = true;
         series.error.value++;
         this.options.metrics.kvErrors.inc({ policy: policy.name, fail_mode: policy.failMode });
         this.kvFailed(policy.name, err, policy.failMode);
-        return { policy };
-      },
-    );
+        resolve({ policy });
+      };
+      const wait = this.deadlines.start(failed);
+      decided.then(
+        (result) => {
+          if (settled) return;
+          settled = true;
+          this.deadlines.done(wait);
+          (result.allowed ? series.allowed : series.refused).value++;
+          resolve({ policy, result });
+        },
+        (err: unknown) => {
+          this.deadlines.done(wait);
+          failed(err);
+        },
+      );
+    });
   }
 
   /** One log line per 10 s at most while the kv is down: the metric counts every occurrence. */
@@ -316,15 +330,22 @@ export class RequestGate {
   async finish(): Promise<{ refusal?: Refusal; headers: Record<string, string> }> {
     const [banned, early] = await this.early;
     const refusalNow = this.operated ? undefined : (banned ?? this.limiter.refusalOf(this.subject, early));
-    const { limiter } = this;
-    const checks = this.late.length === 0 ? early : [...early, ...this.late];
-    let headers: Record<string, string> | undefined;
-    return {
-      refusal: refusalNow,
-      get headers(): Record<string, string> {
-        headers ??= limiter.headers(checks);
-        return headers;
-      },
-    };
+    return new GateAnswer(refusalNow, this.limiter, this.late.length === 0 ? early : [...early, ...this.late]);
+  }
+}
+
+/** What `finish()` gives: the refusal, and the headers, formatted at their first read. */
+class GateAnswer {
+  private formatted: Record<string, string> | undefined;
+
+  constructor(
+    readonly refusal: Refusal | undefined,
+    private readonly limiter: RouterRateLimiter,
+    private readonly checks: readonly Check[],
+  ) {}
+
+  get headers(): Record<string, string> {
+    this.formatted ??= this.limiter.headers(this.checks);
+    return this.formatted;
   }
 }
