@@ -5,6 +5,13 @@ export interface HeaderItem {
   name: string;
   windowMs: number;
   result: RateLimitResult;
+  /** `policyField(name, result.limit, windowMs)` when the caller keeps it (it changes only with the policy). */
+  policyField?: string;
+}
+
+/** One policy's entry of `RateLimit-Policy`: `"name";q=<quota>;w=<window s>`. */
+export function policyField(name: string, limit: number, windowMs: number): string {
+  return `"${name}";q=${limit};w=${Math.max(1, Math.ceil(windowMs / 1000))}`;
 }
 
 /**
@@ -14,7 +21,7 @@ export interface HeaderItem {
  */
 export function rateLimitHeaders(items: readonly HeaderItem[], now: number): Record<string, string> {
   if (items.length === 0) return {};
-  const policy = items.map((i) => `"${i.name}";q=${i.result.limit};w=${Math.max(1, Math.ceil(i.windowMs / 1000))}`).join(', ');
+  const policy = items.map((i) => i.policyField ?? policyField(i.name, i.result.limit, i.windowMs)).join(', ');
   const state = items.map((i) => `"${i.name}";r=${i.result.remaining};t=${Math.max(0, Math.ceil((i.result.resetAt - now) / 1000))}`).join(', ');
   return { 'ratelimit-policy': policy, ratelimit: state };
 }

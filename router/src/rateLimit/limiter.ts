@@ -1,6 +1,7 @@
-import { accountKey, budgetKey, limitSubject, policyMatches, type BanRegistry, type KvStore, type LimitPolicy, type LimitSubject, type Logger, type PolicyDirectory, type Principal, type RateLimitResult, type ViolationReason } from '@chatgraph/kit';
+import { accountKey, budgetKey, limitSubject, policyMatches, type Ban, type BanRegistry, type KvStore, type LimitPolicy, type LimitSubject, type Logger, type PolicyDirectory, type Principal, type PrincipalKind, type RateLimitResult, type ViolationReason } from '@chatgraph/kit';
 import { refusal, type Refusal } from '../refusal';
-import { rateLimitHeaders, type HeaderItem } from './headers';
+import { Deadlines } from './deadlines';
+import { policyField, rateLimitHeaders, type HeaderItem } from './headers';
 import type { RateLimitMetrics } from './metrics';
 import { OpenStreams, streamCap } from './openStreams';
 import type { RootFieldUse } from './operationFacts';
@@ -25,7 +26,19 @@ interface Check {
   result?: RateLimitResult;
 }
 
+/**
+ * The enabled `operation` and `upload` policies of one principal kind, split as a request spends
+ * them: `early` as soon as the caller is known (caller-wide, cost 1, or KiB for uploads), `late`
+ * (those naming root fields or operations, costed statically, or keyed by account) once the
+ * operation is known, still to be matched against it.
+ */
+interface KindPolicies {
+  early: readonly LimitPolicy[];
+  late: readonly LimitPolicy[];
+}
+
 const KV_ERROR_LOG_INTERVAL_MS = 10_000;
+const NO_CHECKS: readonly Check[] = [];
 
 function retryAfterSeconds(ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000));
@@ -48,9 +61,15 @@ export class RouterRateLimiter {
   private lastKvErrorLog = 0;
   /** Subscriptions each user holds open on every router together (the per-user cap across routers). */
   private readonly streams: OpenStreams;
+  private readonly deadlines: Deadlines;
+  /** The directory's snapshot `byKind` was split from: a policy change (announced, then folded in) replaces it. */
+  private splitFrom: readonly LimitPolicy[] | undefined;
+  private readonly byKind = new Map<PrincipalKind, KindPolicies>();
+  private readonly policyFields = new WeakMap<LimitPolicy, { limit: number; field: string }>();
 
   constructor(readonly options: RouterRateLimiterOptions) {
     this.now = options.now ?? Date.now;
+    this.deadlines = new Deadlines(options.decisionTimeoutMs ?? 500, 'rate-limit decision timed out');
     this.streams = new OpenStreams({ kv: options.kv, leaseMs: options.streamLeaseMs, now: options.now, onKvError: (err) => this.kvFailed('subscriptions-per-user', err, 'open') });
   }
 
@@ -67,7 +86,7 @@ export class RouterRateLimiter {
     const slot = await this.streams.acquire(user, cap?.limit ?? Infinity);
     if (slot.ok || !cap) return undefined;
     const max = cap.limit;
-    this.options.metrics.decisions.inc({ policy: cap.name, outcome: 'refused' });
+    this.options.metrics.decisionsOf(cap.name).refused.value++;
     return rateLimited(`At most ${max} subscriptions may be open for one user`, slot.retryAfterMs, { limit: 'subscriptionsPerUser', policy: cap.name, max });
   }
 
@@ -101,6 +120,27 @@ export class RouterRateLimiter {
     );
   }
 
+  /**
+   * The enabled operation and upload policies of `kind`, split once per policy snapshot rather
+   * than filtered on every request (the snapshot changes only when a change is folded in).
+   */
+  policiesOf(kind: PrincipalKind): KindPolicies {
+    const snapshot = this.options.policies.policies();
+    if (snapshot !== this.splitFrom) {
+      this.splitFrom = snapshot;
+      this.byKind.clear();
+    }
+    let split = this.byKind.get(kind);
+    if (!split) {
+      const operation = snapshot.filter((p) => !p.disabled && p.scope === 'operation' && p.principals.includes(kind));
+      const callerWide = (p: LimitPolicy) => !p.rootFields && !p.operationNames && p.cost === 'request' && p.key !== 'account';
+      const uploads = snapshot.filter((p) => !p.disabled && p.scope === 'upload' && p.principals.includes(kind));
+      split = { early: [...operation.filter(callerWide), ...uploads], late: operation.filter((p) => !callerWide(p)) };
+      this.byKind.set(kind, split);
+    }
+    return split;
+  }
+
   /** Enabled policies of `scope` counting this request. */
   matching(scope: LimitPolicy['scope'], subject: LimitSubject, rootFields: readonly string[], operationName: string | undefined): LimitPolicy[] {
     return this.options.policies.policies().filter((p) => policyMatches(p, scope, subject.kind, rootFields, operationName));
@@ -118,7 +158,7 @@ export class RouterRateLimiter {
         calls.push(this.spend(policy, key, Math.min(spend.cost, policy.limit)));
       }
     }
-    return Promise.all(calls);
+    return calls.length === 0 ? Promise.resolve([]) : Promise.all(calls);
   }
 
   /** The refusal for these decisions (the first denial, or a fail-closed kv failure), counting a violation; undefined when all allowed. */
@@ -139,49 +179,83 @@ export class RouterRateLimiter {
     return rateLimited(`Too many requests (policy "${name}"); try again later`, denied.result.retryAfterMs, { policy: name });
   }
 
-  /** RATE_LIMITED when the subject is banned (a kv failure lets it through: bans are a deterrent, budgets the guarantee). */
-  async banRefusal(subject: LimitSubject): Promise<Refusal | undefined> {
-    let ban;
-    try {
-      ban = await this.options.bans.banOf(subject.principal);
-    } catch (err) {
-      this.kvFailed('bans', err);
-      return undefined;
-    }
+  /**
+   * RATE_LIMITED when the subject is banned (a kv failure lets it through: bans are a deterrent,
+   * budgets the guarantee). Answered at once, with no promise, when the registry's cache knows.
+   */
+  banRefusal(subject: LimitSubject): Refusal | undefined | Promise<Refusal | undefined> {
+    const known = this.options.bans.cachedBan(subject.principal);
+    if (known !== undefined) return this.refusalOfBan(subject, known);
+    return this.options.bans.banOf(subject.principal).then(
+      (ban) => this.refusalOfBan(subject, ban),
+      (err: unknown) => {
+        this.kvFailed('bans', err);
+        return undefined;
+      },
+    );
+  }
+
+  private refusalOfBan(subject: LimitSubject, ban: Ban | null): Refusal | undefined {
     if (!ban) return undefined;
     this.options.metrics.bannedRequests.inc({ kind: subject.kind });
     return rateLimited('Too many refused requests: temporarily banned; try again later', ban.until - this.now(), { banned: true });
   }
 
+  /** The RateLimit headers of these decisions, one entry per policy (a policy spent for several accounts reports its first). */
   headers(checks: readonly Check[]): Record<string, string> {
     const items: HeaderItem[] = [];
-    const seen = new Set<string>();
-    for (const check of checks) {
-      if (!check.result || seen.has(check.policy.name)) continue;
-      seen.add(check.policy.name);
-      items.push({ name: check.policy.name, windowMs: check.policy.windowMs, result: check.result });
+    for (const { policy, result } of checks) {
+      // A request spends a handful of policies: a scan is cheaper than a Set.
+      if (!result || items.some((i) => i.name === policy.name)) continue;
+      items.push({ name: policy.name, windowMs: policy.windowMs, result, policyField: this.policyFieldOf(policy, result.limit) });
     }
     return rateLimitHeaders(items, this.now());
   }
 
-  private async spend(policy: LimitPolicy, key: string, cost: number): Promise<Check> {
-    let timer: NodeJS.Timeout | undefined;
+  /** A policy's `RateLimit-Policy` entry, formatted once per policy object (a change brings a new object). */
+  private policyFieldOf(policy: LimitPolicy, limit: number): string {
+    const known = this.policyFields.get(policy);
+    if (known?.limit === limit) return known.field;
+    const field = policyField(policy.name, limit, policy.windowMs);
+    this.policyFields.set(policy, { limit, field });
+    return field;
+  }
+
+  /** One kv decision, bounded by the decision timeout; a failure (or the timeout) is a check without result. */
+  private spend(policy: LimitPolicy, key: string, cost: number): Promise<Check> {
+    const series = this.options.metrics.decisionsOf(policy.name);
+    let decided: Promise<RateLimitResult>;
     try {
-      // A Redis that is reconnecting queues commands for seconds: a request waits this long at most.
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('rate-limit decision timed out')), this.options.decisionTimeoutMs ?? 500);
-      });
-      const result = await Promise.race([this.options.kv.rateLimit(key, { algorithm: 'gcra', limit: policy.limit, windowMs: policy.windowMs, cost }), timeout]);
-      this.options.metrics.decisions.inc({ policy: policy.name, outcome: result.allowed ? 'allowed' : 'refused' });
-      return { policy, result };
+      decided = this.options.kv.rateLimit(key, { algorithm: 'gcra', limit: policy.limit, windowMs: policy.windowMs, cost });
     } catch (err) {
-      this.options.metrics.decisions.inc({ policy: policy.name, outcome: 'error' });
-      this.options.metrics.kvErrors.inc({ policy: policy.name, fail_mode: policy.failMode });
-      this.kvFailed(policy.name, err, policy.failMode);
-      return { policy };
-    } finally {
-      clearTimeout(timer);
+      decided = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
+    // One promise per decision, settled by the kv's answer or by the deadline, whichever is first.
+    return new Promise<Check>((resolve) => {
+      let settled = false;
+      const failed = (err: unknown): void => {
+        if (settled) return;
+        settled = true;
+        series.error.value++;
+        this.options.metrics.kvErrors.inc({ policy: policy.name, fail_mode: policy.failMode });
+        this.kvFailed(policy.name, err, policy.failMode);
+        resolve({ policy });
+      };
+      const wait = this.deadlines.start(failed);
+      decided.then(
+        (result) => {
+          if (settled) return;
+          settled = true;
+          this.deadlines.done(wait);
+          (result.allowed ? series.allowed : series.refused).value++;
+          resolve({ policy, result });
+        },
+        (err: unknown) => {
+          this.deadlines.done(wait);
+          failed(err);
+        },
+      );
+    });
   }
 
   /** One log line per 10 s at most while the kv is down: the metric counts every occurrence. */
@@ -202,7 +276,7 @@ export class RouterRateLimiter {
  */
 export class RequestGate {
   private readonly early: Promise<[Refusal | undefined, Check[]]>;
-  private late: Check[] = [];
+  private late: readonly Check[] = NO_CHECKS;
   private operated = false;
 
   constructor(
@@ -210,10 +284,11 @@ export class RequestGate {
     readonly subject: LimitSubject,
     bodyBytes: number,
   ) {
-    const callerWide = limiter.matching('operation', subject, [], undefined).filter((p) => !p.rootFields && !p.operationNames && p.cost === 'request' && p.key !== 'account');
-    const uploads = limiter.matching('upload', subject, [], undefined);
     const kib = Math.floor(bodyBytes / 1024);
-    this.early = Promise.all([limiter.banRefusal(subject), limiter.decide(subject, [...callerWide, ...uploads], (p) => (p.scope === 'upload' ? kib : 1))]);
+    const decided = limiter.decide(subject, limiter.policiesOf(subject.kind).early, (p) => (p.scope === 'upload' ? kib : 1));
+    const banned = limiter.banRefusal(subject);
+    // A ban known from the registry's cache needs no second promise to wait for.
+    this.early = banned instanceof Promise ? Promise.all([banned, decided]) : decided.then((checks) => [banned, checks]);
     // Never an unhandled rejection if the request ends before anyone awaits it (decide() does not reject).
     this.early.catch(() => undefined);
   }
@@ -221,7 +296,7 @@ export class RequestGate {
   /** The operation's own policies, decided with the caller-wide ones: the refusal, or undefined to execute. */
   async operation(uses: readonly RootFieldUse[], operationName: string | undefined, staticCost: number): Promise<Refusal | undefined> {
     const names = uses.map((u) => u.name);
-    const policies = this.limiter.matching('operation', this.subject, names, operationName).filter((p) => p.rootFields || p.operationNames || p.cost !== 'request' || p.key === 'account');
+    const policies = this.limiter.policiesOf(this.subject.kind).late.filter((p) => policyMatches(p, 'operation', this.subject.kind, names, operationName));
     const [[banned, early], late] = await Promise.all([
       this.early,
       this.limiter.decide(this.subject, policies, (p) => {
@@ -237,7 +312,7 @@ export class RequestGate {
     ]);
     this.late = late;
     this.operated = true;
-    return banned ?? this.limiter.refusalOf(this.subject, [...early, ...late]);
+    return banned ?? this.limiter.refusalOf(this.subject, late.length === 0 ? early : [...early, ...late]);
   }
 
   /** Counts a violation of this request's subject (e.g. an abusive payload). */
@@ -248,11 +323,29 @@ export class RequestGate {
   /**
    * Once the pipeline is done: the headers, and — when the pipeline answered before `operation()`
    * (a refusal of its own, e.g. a syntax error) — the ban or caller-wide refusal that replaces its
-   * answer: a client over its limit is told so, whatever else was wrong with its request.
+   * answer: a client over its limit is told so, whatever else was wrong with its request. The
+   * headers are formatted when read, once: the router asks before parsing whether the caller is
+   * already refused, and only uses the headers of that answer when it is.
    */
   async finish(): Promise<{ refusal?: Refusal; headers: Record<string, string> }> {
     const [banned, early] = await this.early;
     const refusalNow = this.operated ? undefined : (banned ?? this.limiter.refusalOf(this.subject, early));
-    return { refusal: refusalNow, headers: this.limiter.headers([...early, ...this.late]) };
+    return new GateAnswer(refusalNow, this.limiter, this.late.length === 0 ? early : [...early, ...this.late]);
+  }
+}
+
+/** What `finish()` gives: the refusal, and the headers, formatted at their first read. */
+class GateAnswer {
+  private formatted: Record<string, string> | undefined;
+
+  constructor(
+    readonly refusal: Refusal | undefined,
+    private readonly limiter: RouterRateLimiter,
+    private readonly checks: readonly Check[],
+  ) {}
+
+  get headers(): Record<string, string> {
+    this.formatted ??= this.limiter.headers(this.checks);
+    return this.formatted;
   }
 }

@@ -89,11 +89,24 @@ export class BanRegistry {
     this.unsubscribe = undefined;
   }
 
+  /**
+   * The principal's ban as this instance's cache knows it when that answer is fresh (null: not
+   * banned), undefined when only the kv can tell (`banOf`). Lets the request path skip a promise
+   * for the principals seen in the last `cacheMs`, which under load is nearly all of them.
+   */
+  cachedBan(principal: string): Ban | null | undefined {
+    const cached = this.cache.get(principal);
+    if (!cached) return undefined;
+    const now = this.now();
+    if (now - cached.at >= this.cacheMs) return undefined;
+    return cached.ban && cached.ban.until > now ? cached.ban : null;
+  }
+
   /** The principal's ban, if any: from this instance's cache when fresh, else from the kv. Throws when the kv is down. */
   async banOf(principal: string): Promise<Ban | null> {
+    const known = this.cachedBan(principal);
+    if (known !== undefined) return known;
     const now = this.now();
-    const cached = this.cache.get(principal);
-    if (cached && now - cached.at < this.cacheMs) return cached.ban && cached.ban.until > now ? cached.ban : null;
     const raw = await this.options.kv.get(banKey(principal));
     const ban = raw ? (JSON.parse(raw) as Ban) : null;
     if (this.cache.size >= CACHE_MAX) this.cache.clear();

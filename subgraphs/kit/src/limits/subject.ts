@@ -37,10 +37,21 @@ export function accountKey(email: string): string {
   return `account:${createHash('sha256').update(email.trim().toLowerCase()).digest('base64url').slice(0, 32)}`;
 }
 
+function keyOf(kind: LimitKeyKind, subject: LimitSubject, account: string | undefined): string | undefined {
+  switch (kind) {
+    case 'principal':
+      return subject.principal;
+    case 'ip':
+      return subject.ip;
+    case 'account':
+      return account;
+  }
+}
+
 /** The kv key of one policy's budget for one subject (or account), or undefined when the policy keys on an account the request does not name. */
 export function budgetKey(policy: LimitPolicy, subject: LimitSubject, account?: string): string | undefined {
-  const by: Record<LimitKeyKind, string | undefined> = { principal: subject.principal, ip: subject.ip, account };
-  const key = by[policy.key];
+  // A switch, not a lookup object: this runs for every policy of every request.
+  const key = keyOf(policy.key, subject, account);
   return key === undefined ? undefined : `limits:budget:${policy.name}:${key}`;
 }
 
