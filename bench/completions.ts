@@ -4,20 +4,23 @@
  * conditional update and its `message.completed` outbox entry) while the outbox relay runs and
  * publishes, as in production. The store first holds `BENCH_EXISTING` messages (default 20,000:
  * half user messages, half PENDING answers, none with pending events), then `BENCH_COMPLETIONS`
- * (default 2,000) of the pending answers are completed twice over (other answers each time):
+ * (default 2,000) of the pending answers are completed twice over (other answers each time), the
+ * newest ones as in production (on FerretDB a filter it cannot look up by key is matched row by row
+ * in insertion order and stops at the first match: the oldest answers would hide that cost):
  * - `handler`: the handler called directly, `BENCH_CONCURRENCY` at a time (default 3, one per
  *   partition of the embedded bus when each partition handled one event at a time);
  * - `consumer`: the events published to the embedded bus first, then applied by the production
  *   subscription (`subscribeGenerationResults`, with as many in flight as it asks for).
  * Each figure is completions applied per second, and counted until the relay has published every
  * `message.completed` too. Embedded store always; a MongoDB-compatible server too when
- * `MONGO_URL` is set (its database is left behind).
+ * `MONGO_URL` is set (its database is left behind); `BENCH_EMBEDDED=0` measures only that server.
  *
  * `BENCH_PROFILE=1` also prints where the time goes: the slowest store operations by collection,
  * method and filter shape (ids masked), averaged.
  *
  *   pnpm bench:completions
  *   MONGO_URL=mongodb://127.0.0.1:27027 pnpm bench:completions
+ *   MONGO_URL=mongodb://127.0.0.1:27027 BENCH_EMBEDDED=0 BENCH_EXISTING=20000 BENCH_COMPLETIONS=300 pnpm bench:completions
  *   MONGO_URL=mongodb://127.0.0.1:27027 BENCH_EXISTING=2000 BENCH_COMPLETIONS=100 BENCH_PROFILE=1 pnpm bench:completions
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -177,8 +180,8 @@ async function measure(name: string, store: DocumentStore, busDir: string): Prom
     if (answers.length < 2 * COMPLETIONS) throw new Error(`BENCH_EXISTING must be at least 4 x BENCH_COMPLETIONS (${4 * COMPLETIONS})`);
     relay.start();
     const handler = generationResultHandler({ store, collections, logger, now: () => new Date(), eventsQueued: (hint) => relay.notify(hint) });
-    const direct = answers.slice(0, COMPLETIONS).map((answer, i) => completedDelivery(answer, i));
-    const consumed = answers.slice(COMPLETIONS, 2 * COMPLETIONS).map((answer, i) => completedDelivery(answer, i));
+    const direct = answers.slice(-2 * COMPLETIONS, -COMPLETIONS).map((answer, i) => completedDelivery(answer, i));
+    const consumed = answers.slice(-COMPLETIONS).map((answer, i) => completedDelivery(answer, i));
     console.log(`\n${name}`);
     await timed(`handler, ${CONCURRENCY} at a time`, collections, () => applyDirectly(handler, direct));
     await timed('consumer on the embedded bus', collections, (started) => applyThroughBus(bus, handler, consumed, started));
@@ -193,7 +196,7 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-completions-'));
   console.log(`completions applied, ${EXISTING} existing messages, ${COMPLETIONS} completions, ${CONCURRENCY} at a time, Node ${process.version}`);
   try {
-    await measure('embedded store', createEmbeddedStore({ dataDir: join(dataDir, 'store') }), join(dataDir, 'bus-embedded'));
+    if (process.env.BENCH_EMBEDDED !== '0') await measure('embedded store', createEmbeddedStore({ dataDir: join(dataDir, 'store') }), join(dataDir, 'bus-embedded'));
     const url = process.env.MONGO_URL;
     if (url) await measure(`MongoDB adapter on ${url}`, createMongoStore({ uri: url, dbName: `bench_completions_${randomBytes(4).toString('hex')}` }), join(dataDir, 'bus-mongo'));
     else console.log('\n(set MONGO_URL to measure a MongoDB-compatible server too; its database is left behind)');

@@ -14,15 +14,28 @@ export interface OutboxRelayOptions {
   /** Scan interval when nobody calls `notify()` (default 1 s): picks up writes of other processes. */
   pollIntervalMs?: number;
   /**
-   * Longest time between two scans while hinted notifications keep the relay busy (default
-   * 10 x `pollIntervalMs`): a scan still picks up what other processes (or a crashed one) left.
+   * Time from the end of one scan to the next while hinted notifications keep the relay busy
+   * (default 10 x `pollIntervalMs`; longer after a slow scan, see `SCAN_COST_FACTOR`): a scan
+   * still picks up what other processes (or a crashed one) left.
    */
   scanIntervalMs?: number;
   /** Documents read per collection per pass (default 100). */
   batchSize?: number;
   /** Wait between passes while publishing fails (default 200 ms doubling up to 10 s). */
   backoff?: Partial<BackoffOptions>;
+  /** The clock scans are timed with (tests); default `Date.now`. */
+  now?: () => number;
 }
+
+/**
+ * A scan nothing asked for (the periodic one while hints keep the relay busy, the one of an idle
+ * poll) waits at least this many times as long as the last scan took, from its end. On FerretDB a
+ * scan reads and decodes every document: at 5,000 messages on a loaded machine it took longer than
+ * the 10 s interval, so the relay scanned back to back and the server had little left for the
+ * writes whose events it was there to publish (conversation applied one answer per second). A
+ * scan asked for (start, an unhinted notification, a failure, a full batch, `drain()`) runs at once.
+ */
+const SCAN_COST_FACTOR = 10;
 
 /**
  * Which document just got outbox entries: `notify(hint)` lets the relay fetch it by key instead of
@@ -73,9 +86,13 @@ export class OutboxRelay {
   private readonly backoff: BackoffOptions;
   /** Documents named by `notify(hint)` since the last pass, per collection, in notification order. */
   private hints = new Map<string, Set<string>>();
-  /** The next pass scans every collection: at start, after an unhinted notify, a failure or an idle poll. */
+  /** The next pass scans every collection: at start, after an unhinted notify, a failure or a full batch. */
   private scanDue = true;
-  private lastScanAt = 0;
+  /** A poll found the relay idle: scan once the last scan's cost allows (`SCAN_COST_FACTOR`). */
+  private idleScanDue = false;
+  private lastScanEndedAt = 0;
+  private lastScanMs = 0;
+  private readonly now: () => number;
   private loop: Promise<void> | undefined;
   private stopped = false;
   private wake: (() => void) | undefined;
@@ -89,6 +106,7 @@ export class OutboxRelay {
     this.scanIntervalMs = options.scanIntervalMs ?? 10 * this.pollIntervalMs;
     this.batchSize = options.batchSize ?? 100;
     this.backoff = { initialMs: 200, maxMs: 10_000, multiplier: 2, ...options.backoff };
+    this.now = options.now ?? Date.now;
   }
 
   /** Starts the background loop (idempotent). */
@@ -138,7 +156,7 @@ export class OutboxRelay {
       if (this.stopped) break;
       if (failures > 0) await this.sleep(backoffDelay(this.backoff, failures), false);
       // An idle poll that nobody cut short scans: it is how other processes' writes are found.
-      else if (published === 0 && !(await this.sleep(this.pollIntervalMs, true))) this.scanDue = true;
+      else if (published === 0 && !(await this.sleep(this.pollIntervalMs, true))) this.idleScanDue = true;
     }
   }
 
@@ -171,15 +189,20 @@ export class OutboxRelay {
     // events (each collection keeps its own order; a topic written from two collections has no
     // order between them, as Kafka gives none across producers either).
     const run = this.passes.then(async () => {
-      const scanning = scan || this.scanDue || Date.now() - this.lastScanAt >= this.scanIntervalMs;
+      const scanning = scan || this.scanDue || this.unaskedScanDue();
       const hints = this.hints;
       this.hints = new Map();
+      const startedAt = this.now();
       if (scanning) {
         this.scanDue = false;
-        this.lastScanAt = Date.now();
+        this.idleScanDue = false;
       }
       try {
         const counts = await Promise.all(this.options.collections.map((collection) => this.passOver(collection, scanning, hints.get(collection.name))));
+        if (scanning) {
+          this.lastScanEndedAt = this.now();
+          this.lastScanMs = this.lastScanEndedAt - startedAt;
+        }
         return counts.reduce((sum, n) => sum + n, 0);
       } catch (error) {
         // What this pass did not settle is found by the next pass's scan, in the collection's order.
@@ -189,6 +212,13 @@ export class OutboxRelay {
     });
     this.passes = run.catch(() => undefined);
     return run;
+  }
+
+  /** True when a scan nobody asked for is due: its interval has passed, and the last scan's cost allows one. */
+  private unaskedScanDue(): boolean {
+    const since = this.now() - this.lastScanEndedAt;
+    const wanted = this.idleScanDue || since >= this.scanIntervalMs;
+    return wanted && since >= SCAN_COST_FACTOR * this.lastScanMs;
   }
 
   /**

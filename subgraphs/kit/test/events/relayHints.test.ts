@@ -10,7 +10,8 @@ import { orderEvent, OutboxWorld } from './outboxFixtures';
  * Hinted notifications: a writer that names the document it wrote lets the relay fetch it by key
  * instead of scanning the collection (on FerretDB a scan reads every document, about a second at
  * a few thousand). Scans still run at start, for an unhinted notification and when a poll finds
- * the relay idle, so documents nobody hinted (other processes, a crash) still go out.
+ * the relay idle, so documents nobody hinted (other processes, a crash) still go out; the periodic
+ * and idle ones wait longer after a slow scan.
  */
 
 let world: OutboxWorld;
@@ -31,12 +32,13 @@ afterEach(async () => {
 });
 
 /** The orders collection as the relay sees it, counting scans (`find`) and key lookups (`findById`). */
-function counted(collection: Collection<OutboxDocument>): { collection: Collection<OutboxDocument>; scans: () => number; lookups: () => number } {
+function counted(collection: Collection<OutboxDocument>, duringScan: () => void = () => undefined): { collection: Collection<OutboxDocument>; scans: () => number; lookups: () => number } {
   let scans = 0;
   let lookups = 0;
   const wrapped = Object.create(collection) as Collection<OutboxDocument>;
   wrapped.find = (...args) => {
     scans++;
+    duringScan();
     return collection.find(...args);
   };
   wrapped.findById = (id) => {
@@ -93,4 +95,40 @@ it('a hint for a document written by nobody, or already published, publishes not
   await relay.drain();
   expect(await world.pending()).toBe(0);
   await relay.stop();
+});
+
+it('after a slow scan, waits ten times its length before the next periodic scan; hints and an unhinted notify are served meanwhile', async () => {
+  const seen = recorder();
+  await bus.subscribe({ groupId: unique('g'), topics: [world.topic], handler: seen.handler });
+  // The relay's clock: each scan takes 5 s of it (a FerretDB scan of a few thousand documents on a loaded machine).
+  let clock = 1_000_000;
+  const orders = counted(world.orders as unknown as Collection<OutboxDocument>, () => (clock += 5_000));
+  const relay = new OutboxRelay({ bus, collections: [orders.collection], pollIntervalMs: 600_000, scanIntervalMs: 10_000, now: () => clock });
+  relay.start();
+  try {
+    await eventually(() => orders.scans() === 1, 'the start-up scan');
+
+    // 11 s after the scan ended: past the interval, but within 10 x the 5 s it took. Before: a
+    // second scan ran here (and at 5,000 FerretDB messages the relay scanned back to back).
+    clock += 11_000;
+    const first = await world.placeOrder();
+    relay.notify({ collection: world.orders.name, id: first });
+    await eventually(async () => (await world.pending()) === 0 && seen.deliveries.length === 1, 'the hinted order published');
+    expect(orders.scans()).toBe(1);
+
+    // Asked for (a write nobody hinted): scanned at once all the same.
+    await world.placeOrder();
+    relay.notify();
+    await eventually(async () => (await world.pending()) === 0 && seen.deliveries.length === 2, 'the unhinted order published');
+    expect(orders.scans()).toBe(2);
+
+    // 51 s after that scan ended: the periodic scan is due again.
+    clock += 51_000;
+    const third = await world.placeOrder();
+    relay.notify({ collection: world.orders.name, id: third });
+    await eventually(async () => (await world.pending()) === 0 && seen.deliveries.length === 3, 'the third order published');
+    expect(orders.scans()).toBe(3);
+  } finally {
+    await relay.stop();
+  }
 });

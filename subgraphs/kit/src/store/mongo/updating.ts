@@ -2,11 +2,12 @@ import { DuplicateKeyError } from '../errors';
 import type { Filter, Update } from '../port';
 import { valuesEqual } from '../subset';
 import type { CollectionContext } from './context';
-import { newRevision, REVISION_FIELD, toServer } from './documents';
+import { newRevision, toServer } from './documents';
 import { draftUpdate, draftUpsert, type UpdateOutcome } from '../drafts';
 import { isDuplicateKey } from './driverErrors';
 import { insertDocuments } from './inserting';
 import { pinnedId, readById, readIds } from './reads';
+import { replaceAtRevision } from './revisionWrite';
 
 /**
  * Single-document updates: read the document, apply the update in memory with the port's shared
@@ -24,8 +25,8 @@ import { pinnedId, readById, readIds } from './reads';
  * The cost: a read and a full-document write per update, and a retry when another writer changed
  * the document in between. Updates of one document in this process queue on a per-id lock, so
  * a hot document costs one round of read-validate-write per update rather than a storm of retries;
- * writers in other processes are covered by the revision check (made atomic by claims.ts on
- * servers that do not apply it atomically themselves).
+ * writers in other processes are covered by the revision check (revisionWrite.ts; made atomic by
+ * claims.ts on servers that do not apply it atomically themselves).
  */
 
 export type { UpdateOutcome };
@@ -49,10 +50,8 @@ async function updateIfMatching(ctx: CollectionContext, filter: Filter, id: stri
   // Where the server cannot be trusted to apply the revision check atomically, win it first.
   if (ctx.claims && !(await ctx.claims.claim(ctx.name, id, read.revision))) return CHANGED;
   try {
-    const result = await ctx.unique.write(next, () =>
-      ctx.rows.replaceOne({ _id: id, [REVISION_FIELD]: read.revision }, toServer(next, newRevision())),
-    );
-    if (result.matchedCount === 0) return CHANGED;
+    const written = await ctx.unique.write(next, () => replaceAtRevision(ctx, id, read.revision, toServer(next, newRevision())));
+    if (!written) return CHANGED;
   } catch (error) {
     // The revision did not change (or, lost mid-write, is checked by the next writer's read).
     await ctx.claims?.release(ctx.name, id, read.revision);
