@@ -14,7 +14,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createEmbeddedEventBus, createEmbeddedStore, createLogger, createMailer, newId } from '@chatgraph/kit';
+import { createLogger, newId } from '@chatgraph/kit';
+import { createEmbeddedStore } from '@chatgraph/kit/store';
+import { createEmbeddedEventBus } from '@chatgraph/kit/events';
+import { createMailer } from '@chatgraph/kit/mail';
 import { buildRouter, loadRouterConfig, routerDepsFromConfig } from '@chatgraph/router';
 import { loadConversationConfig, buildConversation, conversationCollections, type MessageDoc } from '@chatgraph/conversation';
 import { loadIdentityConfig, buildIdentity } from '@chatgraph/identity';

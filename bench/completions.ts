@@ -28,7 +28,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { aiGenerationV1 } from '@chatgraph/schema';
-import { commitStats, createEmbeddedEventBus, createEmbeddedStore, createLogger, createMongoStore, newId, OutboxRelay, PENDING_OUTBOX, syncStats, type DocumentStore, type EventBus, type EventDelivery } from '@chatgraph/kit';
+import { createLogger, newId } from '@chatgraph/kit';
+import { commitStats, createEmbeddedStore, createMongoStore, type DocumentStore } from '@chatgraph/kit/store';
+import { createEmbeddedEventBus, OutboxRelay, PENDING_OUTBOX, syncStats, type EventBus, type EventDelivery } from '@chatgraph/kit/events';
 import { generationResultHandler, subscribeGenerationResults, conversationCollections, type MessageDoc } from '@chatgraph/conversation';
 
 const EXISTING = Number(process.env.BENCH_EXISTING ?? 20_000);

@@ -11,7 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createEmbeddedStore, createMongoStore, LoaderRegistry, newId, type DocumentStore, type UserPrincipal } from '@chatgraph/kit';
+import { LoaderRegistry, newId, type UserPrincipal } from '@chatgraph/kit';
+import { createEmbeddedStore, createMongoStore, type DocumentStore } from '@chatgraph/kit/store';
 import { ConversationReads, conversationCollections, type ConversationDoc, type MessageDoc } from '@chatgraph/conversation';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 200);

@@ -11,7 +11,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEmbeddedEventBus, createEmbeddedStore, createLogger, newId, type UserPrincipal } from '@chatgraph/kit';
+import { createLogger, newId, type UserPrincipal } from '@chatgraph/kit';
+import { createEmbeddedStore } from '@chatgraph/kit/store';
+import { createEmbeddedEventBus } from '@chatgraph/kit/events';
 import { aiCatalogV1, aiGenerationV1, identityUserV1, MODEL_CATALOG_ID, rateLimitBalanceV1, type EventEnvelope } from '@chatgraph/schema';
 import { loadConversationConfig, buildConversation, type Conversation, creditBalancesSpec } from '@chatgraph/conversation';
 import { loadRateLimitConfig, buildRateLimit, rateLimitCollections } from '@chatgraph/rate-limit';

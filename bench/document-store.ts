@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import mongoose, { Schema } from 'mongoose';
-import { createEmbeddedStore, createMongoStore, type Collection, type CollectionSpec, type DocumentStore, type StoredDocument } from '@chatgraph/kit';
+import { createEmbeddedStore, createMongoStore, type Collection, type CollectionSpec, type DocumentStore, type StoredDocument } from '@chatgraph/kit/store';
 
 interface Message extends StoredDocument {
   conversationId: string;

@@ -21,7 +21,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createEmbeddedEventBus, createKafkaEventBus, type EventBus, type EventToPublish } from '@chatgraph/kit';
+import { createEmbeddedEventBus, createKafkaEventBus, type EventBus, type EventToPublish } from '@chatgraph/kit/events';
 
 const samples = Number(process.env.BENCH_LATENCY_SAMPLES ?? 300);
 const total = Number(process.env.BENCH_EVENTS ?? 5000);

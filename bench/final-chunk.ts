@@ -20,7 +20,9 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { createKafkaEventBus, createLogger, createRedisKv, loadConfig, type EventBus, type KvStore } from '@chatgraph/kit';
+import { createLogger, loadConfig } from '@chatgraph/kit';
+import { createKafkaEventBus, type EventBus } from '@chatgraph/kit/events';
+import { createRedisKv, type KvStore } from '@chatgraph/kit/kv';
 import { EMBEDDED_CONFIG_SPEC, startEmbedded } from '@chatgraph/launcher';
 
 const MODES = (process.env.BENCH_MODES ?? 'embedded').split(',').map((m) => m.trim());

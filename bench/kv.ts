@@ -6,7 +6,7 @@
  *   pnpm tsx bench/kv.ts
  */
 import { randomUUID } from 'node:crypto';
-import { createEmbeddedKv, createRedisKv, type KvStore } from '@chatgraph/kit';
+import { createEmbeddedKv, createRedisKv, type KvStore } from '@chatgraph/kit/kv';
 
 const CHUNKS = 2000;
 const LIMIT_CALLS = 5000;

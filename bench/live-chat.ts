@@ -28,7 +28,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { createKafkaEventBus, createLogger, createRedisKv, loadConfig, type EventBus, type KvStore } from '@chatgraph/kit';
+import { createLogger, loadConfig } from '@chatgraph/kit';
+import { createKafkaEventBus, type EventBus } from '@chatgraph/kit/events';
+import { createRedisKv, type KvStore } from '@chatgraph/kit/kv';
 import { EMBEDDED_CONFIG_SPEC, startEmbedded, type EmbeddedStack } from '@chatgraph/launcher';
 import { nowMs, stampsOf, startPacedProvider, type PacedProvider } from './support/pacedProvider';
 

@@ -13,7 +13,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { createEmbeddedStore, createLogger, createMailer, signedGraphQL, type Principal } from '@chatgraph/kit';
+import { createLogger, signedGraphQL, type Principal } from '@chatgraph/kit';
+import { createEmbeddedStore } from '@chatgraph/kit/store';
+import { createMailer } from '@chatgraph/kit/mail';
 import { loadIdentityConfig, buildIdentity } from '@chatgraph/identity';
 
 const SECRET = 'bench-mail-abuse-secret-0123456789abcdef';

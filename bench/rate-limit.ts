@@ -18,7 +18,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { ANONYMOUS, createLogger, createRedisKv, DEFAULT_POLICIES, loadConfig, type KvStore, BanRegistry, PolicyDirectory, ServiceMetrics } from '@chatgraph/kit';
+import { ANONYMOUS, createLogger, loadConfig, ServiceMetrics } from '@chatgraph/kit';
+import { createRedisKv, type KvStore } from '@chatgraph/kit/kv';
+import { DEFAULT_POLICIES, BanRegistry, PolicyDirectory } from '@chatgraph/kit/limits';
 import { buildRouter, loadRouterConfig, routerDepsFromConfig, type InProcessSubgraph, type Router, RateLimitMetrics, RouterRateLimiter } from '@chatgraph/router';
 import { EMBEDDED_CONFIG_SPEC, startEmbedded } from '@chatgraph/launcher';
 

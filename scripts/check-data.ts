@@ -10,7 +10,9 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { checkDocumentStore, checkEventLog, loadConfig, str, type DataCheckReport } from '@chatgraph/kit';
+import { loadConfig, str, type DataCheckReport } from '@chatgraph/kit';
+import { checkDocumentStore } from '@chatgraph/kit/store';
+import { checkEventLog } from '@chatgraph/kit/events';
 
 const spec = { DATA_DIR: str({ description: 'data directory of the embedded adapters', default: '.data' }) };
 const USAGE = 'usage: ./chatgraph check [--repair]';

@@ -13,7 +13,8 @@
  * handle meanwhile.
  */
 import path from 'node:path';
-import { createEmbeddedEventBus, createKafkaEventBus, listDeadLetters, loadConfig, oneOf, optional, replayDeadLetters, str, type DeadLetter, type EventBus } from '@chatgraph/kit';
+import { loadConfig, oneOf, optional, str } from '@chatgraph/kit';
+import { createEmbeddedEventBus, createKafkaEventBus, listDeadLetters, replayDeadLetters, type DeadLetter, type EventBus } from '@chatgraph/kit/events';
 
 const spec = {
   EVENT_BUS: oneOf(['embedded', 'kafka'] as const, { description: 'which bus holds the dead letters', default: 'embedded' }),

@@ -11,7 +11,8 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, sta
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Schema } from 'mongoose';
-import { createEmbeddedEventBus, createEmbeddedStore } from '@chatgraph/kit';
+import { createEmbeddedStore } from '@chatgraph/kit/store';
+import { createEmbeddedEventBus } from '@chatgraph/kit/events';
 
 const root = path.join(__dirname, '..', '..');
 let dataDir: string;

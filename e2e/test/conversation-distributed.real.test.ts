@@ -4,7 +4,8 @@
  * it publishes generation outcomes on Kafka with the `ai.generation.v1` contract, and shows that a
  * duplicate and an out-of-order outcome change nothing.
  */
-import { createKafkaEventBus, createLogger, type EventBus } from '@chatgraph/kit';
+import { createLogger } from '@chatgraph/kit';
+import { createKafkaEventBus, type EventBus } from '@chatgraph/kit/events';
 import { aiGenerationV1, type EventEnvelope } from '@chatgraph/schema';
 import { describeConversationScenarios } from './conversationScenarios';
 import { KAFKA_BROKERS, startTestStack, type TestStack } from './distributedStack';

@@ -9,7 +9,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createEmbeddedEventBus, createEmbeddedStore, createLogger, createMailer, type DocumentStore, type EventBus } from '@chatgraph/kit';
+import { createLogger } from '@chatgraph/kit';
+import { createEmbeddedStore, type DocumentStore } from '@chatgraph/kit/store';
+import { createEmbeddedEventBus, type EventBus } from '@chatgraph/kit/events';
+import { createMailer } from '@chatgraph/kit/mail';
 import { loadConversationConfig, buildConversation } from '@chatgraph/conversation';
 import { loadIdentityConfig, buildIdentity } from '@chatgraph/identity';
 import { buildRouter, loadRouterConfig, routerDepsFromConfig } from '@chatgraph/router';

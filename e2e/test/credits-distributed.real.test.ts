@@ -6,7 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createKafkaEventBus, createLogger, type EventBus } from '@chatgraph/kit';
+import { createLogger } from '@chatgraph/kit';
+import { createKafkaEventBus, type EventBus } from '@chatgraph/kit/events';
 import { creditsEnv, describeCredits, writePricedCatalog } from './creditsScenarios';
 import { KAFKA_BROKERS, startTestStack, type TestStack } from './distributedStack';
 

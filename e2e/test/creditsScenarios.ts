@@ -9,7 +9,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ApolloClient, CombinedGraphQLErrors, HttpLink, InMemoryCache, gql, type DocumentNode } from '@apollo/client';
-import { newId, type EventBus } from '@chatgraph/kit';
+import { newId } from '@chatgraph/kit';
+import type { EventBus } from '@chatgraph/kit/events';
 import { aiGenerationV1, type AiGenerationEvent } from '@chatgraph/schema';
 
 type Completed = Extract<AiGenerationEvent, { type: 'generation.completed' }>;

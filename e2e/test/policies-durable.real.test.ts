@@ -8,7 +8,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createRedisKv, documentStoreFromConfig, eventBusFromConfig, PolicyDirectory, signedGraphQL, type DocumentStore, type EventBus, type KvStore } from '@chatgraph/kit';
+import { signedGraphQL } from '@chatgraph/kit';
+import { documentStoreFromConfig, type DocumentStore } from '@chatgraph/kit/store';
+import { eventBusFromConfig, type EventBus } from '@chatgraph/kit/events';
+import { createRedisKv, type KvStore } from '@chatgraph/kit/kv';
+import { PolicyDirectory } from '@chatgraph/kit/limits';
 import { loadRateLimitConfig, buildRateLimit, type RateLimit } from '@chatgraph/rate-limit';
 import { startPrivateRedis, type PrivateRedis } from './rateLimits/privateRedis';
 import { eventually, silent } from './rateLimits/support';

@@ -4,7 +4,7 @@
  * IETF RateLimit headers, refusals are RATE_LIMITED before any subgraph is called, floods end in a
  * ban that ADMIN can lift, and a brute force on one account leaves the other users of the same IP alone.
  */
-import { BanRegistry } from '@chatgraph/kit';
+import { BanRegistry } from '@chatgraph/kit/limits';
 import { wsClient } from './liveChatScenarios';
 import { codeOf, eventually, gql, PASSWORD, silent, startTwoRouters, type TwoRouters } from './rateLimits/support';
 

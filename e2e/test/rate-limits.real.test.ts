@@ -8,7 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { createLogger, createRedisKv, type KvStore } from '@chatgraph/kit';
+import { createLogger } from '@chatgraph/kit';
+import { createRedisKv, type KvStore } from '@chatgraph/kit/kv';
 import { buildRouter, loadRouterConfig, routerDepsFromConfig, type Router, rateLimitFromConfig } from '@chatgraph/router';
 import { REDIS_URL } from './distributedStack';
 import { startPrivateRedis, type PrivateRedis } from './rateLimits/privateRedis';

@@ -13,7 +13,8 @@ import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Schema } from 'mongoose';
-import { createEmbeddedStore, loadConfig, StartRefusedError } from '@chatgraph/kit';
+import { loadConfig, StartRefusedError } from '@chatgraph/kit';
+import { createEmbeddedStore } from '@chatgraph/kit/store';
 import { EMBEDDED_CONFIG_SPEC, startEmbedded } from '@chatgraph/launcher';
 
 const root = path.join(__dirname, '..', '..');

@@ -3,7 +3,7 @@
  * request record to Redis, streaming reads it there (services in their own processes, on FerretDB,
  * Kafka and Redis).
  */
-import { createRedisKv, type KvStore } from '@chatgraph/kit';
+import { createRedisKv, type KvStore } from '@chatgraph/kit/kv';
 import { REDIS_URL, startTestStack, type TestStack } from './distributedStack';
 import { describeStreamIds, STREAM_ID_ENV } from './streamIdScenarios';
 

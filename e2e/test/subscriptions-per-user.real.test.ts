@@ -4,7 +4,7 @@
  *   CHATGRAPH_INFRA_DIR=/var/tmp/chatgraph-infra pnpm jest -c jest.real.config.js e2e/test/subscriptions-per-user.real.test.ts
  */
 import { randomUUID } from 'node:crypto';
-import { createRedisKv, type KvStore } from '@chatgraph/kit';
+import { createRedisKv, type KvStore } from '@chatgraph/kit/kv';
 import { REDIS_URL } from './distributedStack';
 import { describeStreamsPerUser, STREAMS_PER_USER_ENV } from './rateLimits/streamsPerUser';
 import { startTwoRouters } from './rateLimits/support';

@@ -1,4 +1,7 @@
-import type { ConfigSpec, DocumentStore, EventBus, KvStore, Logger, Subgraph } from '@chatgraph/kit';
+import type { ConfigSpec, Logger, Subgraph } from '@chatgraph/kit';
+import type { DocumentStore } from '@chatgraph/kit/store';
+import type { EventBus } from '@chatgraph/kit/events';
+import type { KvStore } from '@chatgraph/kit/kv';
 
 /**
  * What the one-process mode hands a subgraph to build itself with: the adapters every service

@@ -1,4 +1,5 @@
-import { bool, ConfigError, int, kvStoreConfigSpec, loadConfig, oneOf, optional, port, str, url, type ConfigOf, type VarSpec } from '@chatgraph/kit';
+import { bool, ConfigError, int, loadConfig, oneOf, optional, port, str, url, type ConfigOf, type VarSpec } from '@chatgraph/kit';
+import { kvStoreConfigSpec } from '@chatgraph/kit/kv';
 import { DEVELOPMENT_ORIGINS, NO_ORIGINS, parseOriginEntry, type CorsOptions } from './cors';
 
 /** One subgraph the router composes from in composed mode. */

@@ -2,7 +2,8 @@
  * Production entry: reads the environment, serves, and drains on SIGTERM/SIGINT.
  * `pnpm start:router` (file mode by default; set SUBGRAPH_URLS to compose from running subgraphs).
  */
-import { ConfigError, createLogger, kvStoreFromConfig, onShutdownSignals } from '@chatgraph/kit';
+import { ConfigError, createLogger, onShutdownSignals } from '@chatgraph/kit';
+import { kvStoreFromConfig } from '@chatgraph/kit/kv';
 import { loadRouterConfig } from './config';
 import { routerDepsFromConfig } from './fromConfig';
 import { rateLimitFromConfig } from './rateLimit';

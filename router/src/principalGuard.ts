@@ -1,4 +1,5 @@
-import { HttpError, parsePrincipalRecord, PRINCIPAL_KEYS, type KeyValues, type Logger, type Principal, type Role, type UserPrincipal } from '@chatgraph/kit';
+import { HttpError, parsePrincipalRecord, PRINCIPAL_KEYS, type Logger, type Principal, type Role, type UserPrincipal } from '@chatgraph/kit';
+import type { KeyValues } from '@chatgraph/kit/kv';
 import { TtlCache } from './ttlCache';
 
 export interface PrincipalGuardOptions {

@@ -1,5 +1,7 @@
 import type { ApolloGateway } from '@apollo/gateway';
-import { BanRegistry, HttpServer, PolicyDirectory, probeRoutes, ServiceMetrics, type BanRegistryOptions, type KeyValues, type KvStore, type LimitPolicy, type Logger, type Route } from '@chatgraph/kit';
+import { HttpServer, probeRoutes, ServiceMetrics, type Logger, type Route } from '@chatgraph/kit';
+import type { KeyValues, KvStore } from '@chatgraph/kit/kv';
+import { BanRegistry, PolicyDirectory, type BanRegistryOptions, type LimitPolicy } from '@chatgraph/kit/limits';
 import { ApiKeyVerifier } from './apiKeys';
 import { createAuthenticator, type Authenticator } from './auth';
 import { CorsPolicy, NO_ORIGINS, type CorsOptions } from './cors';

@@ -2,7 +2,7 @@
  * The open-subscriptions count shared by every router on one kv (rateLimit/openStreams.ts): two
  * counters on one embedded kv stand for two routers; fake timers step the lease periods.
  */
-import { createEmbeddedKv, type KvStore } from '@chatgraph/kit';
+import { createEmbeddedKv, type KvStore } from '@chatgraph/kit/kv';
 import { OpenStreams } from '../src/rateLimit/openStreams';
 
 const LEASE = 10_000;

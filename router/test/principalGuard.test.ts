@@ -1,4 +1,5 @@
-import { createEmbeddedKv, createLogger, encodePrincipalRecord, HttpError, KvUnavailableError, PRINCIPAL_KEYS, type KvStore, type Principal, type UserPrincipal } from '@chatgraph/kit';
+import { createLogger, encodePrincipalRecord, HttpError, PRINCIPAL_KEYS, type Principal, type UserPrincipal } from '@chatgraph/kit';
+import { createEmbeddedKv, KvUnavailableError, type KvStore } from '@chatgraph/kit/kv';
 import { PrincipalGuard } from '../src/principalGuard';
 
 /** The router's check of a verified credential against identity's principal directory. */

@@ -4,7 +4,9 @@
  * policies it spends after an ADMIN change, and its decision metrics. A kv that never answers is
  * the embedded kv whose `rateLimit` is held back, as a Redis that is reconnecting holds commands.
  */
-import { BanRegistry, createEmbeddedKv, createLogger, DEFAULT_POLICIES, PolicyDirectory, ServiceMetrics, type KvStore, type LimitPolicy, type RateLimitResult } from '@chatgraph/kit';
+import { createLogger, ServiceMetrics } from '@chatgraph/kit';
+import { createEmbeddedKv, type KvStore, type RateLimitResult } from '@chatgraph/kit/kv';
+import { BanRegistry, DEFAULT_POLICIES, PolicyDirectory, type LimitPolicy } from '@chatgraph/kit/limits';
 import { RateLimitMetrics, RouterRateLimiter } from '../src/rateLimit';
 
 const USER = { kind: 'user', userId: 'u1', role: 'USER', via: 'jwt' } as const;

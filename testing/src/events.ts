@@ -1,4 +1,5 @@
-import { newId, type EventBus } from '@chatgraph/kit';
+import { newId } from '@chatgraph/kit';
+import type { EventBus } from '@chatgraph/kit/events';
 import type { EventEnvelope } from '@chatgraph/schema';
 
 /** One event as a test's consumer received it. */

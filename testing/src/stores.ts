@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createEmbeddedStore, type Collection, type CollectionSpec, type DocumentStore, type StoredDocument } from '@chatgraph/kit';
+import { createEmbeddedStore, type Collection, type CollectionSpec, type DocumentStore, type StoredDocument } from '@chatgraph/kit/store';
 
 /**
  * Decides what one collection method call does: `call()` runs it on the real collection; return

@@ -2,7 +2,8 @@ import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Schema } from 'mongoose';
-import { createEmbeddedStore, type DocumentStore, type GraphQLResponse } from '@chatgraph/kit';
+import type { GraphQLResponse } from '@chatgraph/kit';
+import { createEmbeddedStore, type DocumentStore } from '@chatgraph/kit/store';
 import { codeOf, expectCode, interceptStore, ok, startSubgraph, type Adapter, type StartableSubgraph } from '../src';
 
 /** An adapter that records its start and stop in `log`, failing to start when told. */

@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createLogger, loadConfig, PolicyDirectory, type KvStore, type Logger } from '@chatgraph/kit';
+import { createLogger, loadConfig, type Logger } from '@chatgraph/kit';
+import type { KvStore } from '@chatgraph/kit/kv';
+import { PolicyDirectory } from '@chatgraph/kit/limits';
 import { buildRouter, loadRouterConfig, routerDepsFromConfig, type Router, rateLimitFromConfig } from '@chatgraph/router';
 import { EMBEDDED_CONFIG_SPEC, startEmbedded, type EmbeddedStack } from '@chatgraph/launcher';
 

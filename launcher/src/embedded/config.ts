@@ -1,4 +1,5 @@
-import { eventBusConfigSpec, oneOf, optional, port, str, type ConfigOf } from '@chatgraph/kit';
+import { oneOf, optional, port, str, type ConfigOf } from '@chatgraph/kit';
+import { eventBusConfigSpec } from '@chatgraph/kit/events';
 
 /**
  * What `pnpm start` (every service in one process) reads. Service-specific variables

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { createEmbeddedEventBus, createEmbeddedKv, createEmbeddedStore, createLogger, refuseStartUnless, type DocumentStore, type EventBus, type KvStore, type Logger } from '@chatgraph/kit';
+import { createLogger, refuseStartUnless, type Logger } from '@chatgraph/kit';
+import { createEmbeddedStore, type DocumentStore } from '@chatgraph/kit/store';
+import { createEmbeddedEventBus, type EventBus } from '@chatgraph/kit/events';
+import { createEmbeddedKv, type KvStore } from '@chatgraph/kit/kv';
 import { buildRouter, loadRouterConfig, rateLimitFromConfig, routerDepsFromConfig, type InProcessSubgraph, type Router } from '@chatgraph/router';
 import { camelCase, type CamelCase, type EmbeddedSubgraph } from '../descriptor';
 import { SUBGRAPHS, type ListedSubgraph } from '../subgraphs';

@@ -1,4 +1,5 @@
-import { DEFAULT_POLICIES, SUBSCRIPTIONS_PER_USER_POLICY, type KvStore } from '@chatgraph/kit';
+import type { KvStore } from '@chatgraph/kit/kv';
+import { DEFAULT_POLICIES, SUBSCRIPTIONS_PER_USER_POLICY } from '@chatgraph/kit/limits';
 import type { RouterConfig } from '../config';
 import type { RouterRateLimitOptions } from '../server';
 

@@ -1,4 +1,4 @@
-import type { RateLimitResult } from '@chatgraph/kit';
+import type { RateLimitResult } from '@chatgraph/kit/kv';
 
 /** One policy's decision, as the headers report it. */
 export interface HeaderItem {

@@ -1,4 +1,18 @@
-import { accountKey, budgetKey, limitSubject, policyMatches, type Ban, type BanRegistry, type KvStore, type LimitPolicy, type LimitSubject, type Logger, type PolicyDirectory, type Principal, type PrincipalKind, type RateLimitResult, type ViolationReason } from '@chatgraph/kit';
+import type { Logger, Principal } from '@chatgraph/kit';
+import type { KvStore, RateLimitResult } from '@chatgraph/kit/kv';
+import {
+  accountKey,
+  budgetKey,
+  limitSubject,
+  policyMatches,
+  type Ban,
+  type BanRegistry,
+  type LimitPolicy,
+  type LimitSubject,
+  type PolicyDirectory,
+  type PrincipalKind,
+  type ViolationReason,
+} from '@chatgraph/kit/limits';
 import { refusal, type Refusal } from '../refusal';
 import { Deadlines } from './deadlines';
 import { policyField, rateLimitHeaders, type HeaderItem } from './headers';

@@ -1,4 +1,5 @@
-import { policyMatches, type KvStore, type LimitPolicy, type PrincipalKind } from '@chatgraph/kit';
+import type { KvStore } from '@chatgraph/kit/kv';
+import { policyMatches, type LimitPolicy, type PrincipalKind } from '@chatgraph/kit/limits';
 
 /** What the open-streams counter needs. */
 export interface OpenStreamsOptions {

@@ -1,4 +1,7 @@
-import { bool, ConfigError, documentStoreConfigSpec, eventBusConfigSpec, int, kvStoreConfigSpec, loadConfig, oneOf, optional, port, str, type ConfigOf } from '@chatgraph/kit';
+import { bool, ConfigError, int, loadConfig, oneOf, optional, port, str, type ConfigOf } from '@chatgraph/kit';
+import { documentStoreConfigSpec } from '@chatgraph/kit/store';
+import { eventBusConfigSpec } from '@chatgraph/kit/events';
+import { kvStoreConfigSpec } from '@chatgraph/kit/kv';
 
 /**
  * Every environment variable ai-gateway reads, with its parser and description. Exported so the

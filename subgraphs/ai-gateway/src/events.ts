@@ -1,4 +1,5 @@
-import { DuplicateKeyError, idempotentHandler, type DocumentStore, type EventBus, type EventHandler, type Subscription } from '@chatgraph/kit';
+import { DuplicateKeyError, type DocumentStore } from '@chatgraph/kit/store';
+import { idempotentHandler, type EventBus, type EventHandler, type Subscription } from '@chatgraph/kit/events';
 import { aiGenerationV1, type AiGenerationEvent } from '@chatgraph/schema';
 
 /** Topics ai-gateway produces (through its outbox). */

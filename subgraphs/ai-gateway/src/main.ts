@@ -1,4 +1,7 @@
-import { createLogger, documentStoreFromConfig, eventBusFromConfig, kvStoreFromConfig, onShutdownSignals, refuseStartUnless } from '@chatgraph/kit';
+import { createLogger, onShutdownSignals, refuseStartUnless } from '@chatgraph/kit';
+import { documentStoreFromConfig } from '@chatgraph/kit/store';
+import { eventBusFromConfig } from '@chatgraph/kit/events';
+import { kvStoreFromConfig } from '@chatgraph/kit/kv';
 import { catalogFromConfig } from './catalog';
 import { loadAiGatewayConfig } from './config';
 import { buildAiGateway } from './server';

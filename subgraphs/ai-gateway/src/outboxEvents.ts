@@ -1,4 +1,4 @@
-import { outboxEvent, type OutboxEvent } from '@chatgraph/kit';
+import { outboxEvent, type OutboxEvent } from '@chatgraph/kit/events';
 import { aiGenerationV1, type TokenUsage } from '@chatgraph/schema';
 import type { GenerationDoc } from './store';
 

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createSubgraph, OutboxRelay, watchConsumerLag, type DocumentStore, type EventBus, type KvStore, type Logger, type Subgraph, type Subscription } from '@chatgraph/kit';
-import { refuseStartUnless } from '@chatgraph/kit';
+import { createSubgraph, type Logger, type Subgraph, refuseStartUnless } from '@chatgraph/kit';
+import type { DocumentStore } from '@chatgraph/kit/store';
+import { OutboxRelay, watchConsumerLag, type EventBus, type Subscription } from '@chatgraph/kit/events';
+import type { KvStore } from '@chatgraph/kit/kv';
 import { builtInCatalog, type ModelCatalog, type ProviderSpec } from './catalog';
 import { catalogPublications, publishCatalog } from './catalogPublication';
 import type { AiGatewayConfig } from './config';

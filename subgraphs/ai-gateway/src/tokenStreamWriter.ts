@@ -1,5 +1,5 @@
 import { encodeTokenStreamEntry, ownerStreamsKey, tokenStreamKey, tokenStreamMetaKey, type TokenStreamEntry, type TokenStreamMeta, type TokenStreamOutcome, type TokenUsage } from '@chatgraph/schema';
-import type { KvStore } from '@chatgraph/kit';
+import type { KvStore } from '@chatgraph/kit/kv';
 
 /**
  * The single writer of one generation's token stream (format: schema/events/tokenStreams.ts).

@@ -1,4 +1,4 @@
-import type { KvStore } from '@chatgraph/kit';
+import type { KvStore } from '@chatgraph/kit/kv';
 import { eventually, newSubject, readStream, requestGeneration, startAiGateway } from './harness';
 
 /**

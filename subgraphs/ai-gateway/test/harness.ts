@@ -1,4 +1,7 @@
-import { createEmbeddedKv, createLogger, documentStoreFromConfig, eventBusFromConfig, kvStoreFromConfig, newId, type DocumentStore, type EventBus, type KvStore } from '@chatgraph/kit';
+import { createLogger, newId } from '@chatgraph/kit';
+import { documentStoreFromConfig, type DocumentStore } from '@chatgraph/kit/store';
+import { eventBusFromConfig, type EventBus } from '@chatgraph/kit/events';
+import { createEmbeddedKv, kvStoreFromConfig, type KvStore } from '@chatgraph/kit/kv';
 import { aiGenerationV1, decodeTokenStreamEntry, tokenStreamKey, type EventEnvelope, type TokenStreamEntry } from '@chatgraph/schema';
 import { collectEvents as collect, embeddedTarget, realServersEnv as realEnv, realTarget, startSubgraph, type CollectedEvent, type SubgraphHarness, type Target as SharedTarget } from '@chatgraph/test-support';
 import { builtInCatalog, parseCatalog, type ModelCatalog, type ProviderSpec } from '../src/catalog';

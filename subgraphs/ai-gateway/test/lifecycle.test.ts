@@ -1,5 +1,5 @@
 import { aiGenerationV1, GENERATION_CONTROL_CHANNEL, tokenStreamMetaKey } from '@chatgraph/schema';
-import type { KvStore } from '@chatgraph/kit';
+import type { KvStore } from '@chatgraph/kit/kv';
 import { defaultProvider } from '../src/deployments';
 import type { ProviderSpec } from '../src/catalog';
 import { collectEvents, eventsOf, eventually, newSubject, readStream, requestGeneration, startAiGateway, userPrincipal, type Harness } from './harness';

@@ -1,4 +1,6 @@
-import { insertWithOutbox, newId, PROCESSED_EVENTS, type DocumentStore } from '@chatgraph/kit';
+import { newId } from '@chatgraph/kit';
+import type { DocumentStore } from '@chatgraph/kit/store';
+import { insertWithOutbox, PROCESSED_EVENTS } from '@chatgraph/kit/events';
 import { startTempStore, type TempStore } from '@chatgraph/test-support';
 import { generationFailed } from '../src/outboxEvents';
 import { pruneOldGenerations } from '../src/domain/retention';

@@ -1,4 +1,6 @@
-import { createEmbeddedKv, createLogger, type DocumentStore } from '@chatgraph/kit';
+import { createLogger } from '@chatgraph/kit';
+import type { DocumentStore } from '@chatgraph/kit/store';
+import { createEmbeddedKv } from '@chatgraph/kit/kv';
 import { aiGenerationV1 } from '@chatgraph/schema';
 import type { GenerationRequested } from '../src/events';
 import type { GenerationJob, GenerationRunner } from '../src/domain/generationRunner';

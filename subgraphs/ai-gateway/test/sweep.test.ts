@@ -1,4 +1,6 @@
-import { insertWithOutbox, newId, type KvStore } from '@chatgraph/kit';
+import { newId } from '@chatgraph/kit';
+import { insertWithOutbox } from '@chatgraph/kit/events';
+import type { KvStore } from '@chatgraph/kit/kv';
 import type { GenerationDoc } from '../src/store';
 import { collectEvents, eventsOf, eventually, newSubject, readStream, startAiGateway, type Harness } from './harness';
 

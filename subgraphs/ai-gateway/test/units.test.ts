@@ -1,4 +1,4 @@
-import { createEmbeddedKv, type KvStore } from '@chatgraph/kit';
+import { createEmbeddedKv, type KvStore } from '@chatgraph/kit/kv';
 import { decodeTokenStreamEntry, tokenStreamKey, tokenStreamMetaKey } from '@chatgraph/schema';
 import { CircuitBreaker } from '../src/circuitBreaker';
 import { demoAnswer, demoEmbedding } from '../src/providers/demoProvider';

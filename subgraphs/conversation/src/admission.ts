@@ -1,4 +1,6 @@
-import { codedError, KeyedLock, notDeleted, type Collection } from '@chatgraph/kit';
+import { codedError } from '@chatgraph/kit';
+import { KeyedLock, type Collection } from '@chatgraph/kit/store';
+import { notDeleted } from '@chatgraph/kit/events';
 import type { MessageDoc } from './store';
 
 /**

@@ -1,4 +1,6 @@
-import { codedError, decodeCursor, encodeCursor, notDeleted, pageSize, type Connection, type PageRequest } from '@chatgraph/kit';
+import { codedError } from '@chatgraph/kit';
+import { decodeCursor, encodeCursor, pageSize, type Connection, type PageRequest } from '@chatgraph/kit/store';
+import { notDeleted } from '@chatgraph/kit/events';
 import { MessageTree } from './messageTree';
 import type { ConversationCollections, ConversationDoc, MessageDoc } from './store';
 

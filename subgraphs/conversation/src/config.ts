@@ -1,4 +1,7 @@
-import { bool, ConfigError, documentStoreConfigSpec, eventBusConfigSpec, int, kvStoreConfigSpec, loadConfig, oneOf, port, str, type ConfigOf, type VarSpec } from '@chatgraph/kit';
+import { bool, ConfigError, int, loadConfig, oneOf, port, str, type ConfigOf, type VarSpec } from '@chatgraph/kit';
+import { documentStoreConfigSpec } from '@chatgraph/kit/store';
+import { eventBusConfigSpec } from '@chatgraph/kit/events';
+import { kvStoreConfigSpec } from '@chatgraph/kit/kv';
 
 /** Largest context window accepted in `MODEL_CONTEXT_WINDOWS` (tokens). */
 const MAX_CONTEXT_WINDOW = 10_000_000;

@@ -1,4 +1,5 @@
-import { codedError, deleteWithOutbox, insertWithOutbox, newId, notDeleted, updateWithOutbox, type UserPrincipal } from '@chatgraph/kit';
+import { codedError, newId, type UserPrincipal } from '@chatgraph/kit';
+import { deleteWithOutbox, insertWithOutbox, notDeleted, updateWithOutbox } from '@chatgraph/kit/events';
 import { checkSystemPrompt, checkTags, checkTitle } from './limits';
 import { knownModel, type ModelCatalogView } from './modelCatalog';
 import { conversationCreated, conversationDeleted, conversationUpdated, messageDeleted } from './outboxEvents';

@@ -1,5 +1,7 @@
 import { Schema } from 'mongoose';
-import { codedError, DuplicateKeyError, type Collection, type CollectionSpec, type DocumentStore, type EventBus, type EventDelivery, type Logger, type StoredDocument, type Subscription } from '@chatgraph/kit';
+import { codedError, type Logger } from '@chatgraph/kit';
+import { DuplicateKeyError, type Collection, type CollectionSpec, type DocumentStore, type StoredDocument } from '@chatgraph/kit/store';
+import type { EventBus, EventDelivery, Subscription } from '@chatgraph/kit/events';
 import { rateLimitBalanceV1 } from '@chatgraph/schema';
 
 /**

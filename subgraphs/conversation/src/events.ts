@@ -1,4 +1,6 @@
-import { idempotentHandler, updateWithOutbox, type DocumentStore, type EventBus, type EventDelivery, type Logger, type OutboxHint, type Subscription } from '@chatgraph/kit';
+import type { Logger } from '@chatgraph/kit';
+import type { DocumentStore } from '@chatgraph/kit/store';
+import { idempotentHandler, updateWithOutbox, type EventBus, type EventDelivery, type OutboxHint, type Subscription } from '@chatgraph/kit/events';
 import { aiGenerationV1, conversationConversationV1, conversationMessageV1, type AiGenerationEvent } from '@chatgraph/schema';
 import { conversationUpdated, messageCompleted } from './outboxEvents';
 import type { ConversationCollections, MessageDoc } from './store';

@@ -1,5 +1,7 @@
 import { Schema } from 'mongoose';
-import { codedError, type Collection, type CollectionSpec, type DocumentStore, type EventBus, type EventDelivery, type Logger, type StoredDocument, type Subscription } from '@chatgraph/kit';
+import { codedError, type Logger } from '@chatgraph/kit';
+import type { Collection, CollectionSpec, DocumentStore, StoredDocument } from '@chatgraph/kit/store';
+import type { EventBus, EventDelivery, Subscription } from '@chatgraph/kit/events';
 import { aiCatalogV1, MODEL_CATALOG_ID } from '@chatgraph/schema';
 import { checkModel } from './limits';
 

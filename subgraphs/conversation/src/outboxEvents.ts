@@ -1,4 +1,4 @@
-import { outboxEvent, type OutboxEvent } from '@chatgraph/kit';
+import { outboxEvent, type OutboxEvent } from '@chatgraph/kit/events';
 import { aiGenerationV1, conversationConversationV1, conversationMessageV1 } from '@chatgraph/schema';
 import type { ContextWindow } from './contextWindow';
 import type { ConversationDoc, MessageDoc } from './store';

@@ -1,4 +1,6 @@
-import type { EventDelivery, KvStore, Logger } from '@chatgraph/kit';
+import type { Logger } from '@chatgraph/kit';
+import type { EventDelivery } from '@chatgraph/kit/events';
+import type { KvStore } from '@chatgraph/kit/kv';
 import { aiGenerationV1, encodeOutcomeApplied, tokenStreamAppliedKey } from '@chatgraph/schema';
 
 /**

@@ -1,4 +1,6 @@
-import { byKeys, codedError, notDeleted, paginate, type Connection, type LoaderRegistry, type PageRequest, type Principal } from '@chatgraph/kit';
+import { byKeys, codedError, type LoaderRegistry, type Principal } from '@chatgraph/kit';
+import { paginate, type Connection, type PageRequest } from '@chatgraph/kit/store';
+import { notDeleted } from '@chatgraph/kit/events';
 import { BranchPaging } from './branchPaging';
 import { MessageTree } from './messageTree';
 import type { ConversationCollections, ConversationDoc, MessageDoc } from './store';

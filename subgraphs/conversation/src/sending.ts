@@ -1,4 +1,5 @@
-import { codedError, insertWithOutbox, newId, notDeleted, type UserPrincipal } from '@chatgraph/kit';
+import { codedError, newId, type UserPrincipal } from '@chatgraph/kit';
+import { insertWithOutbox, notDeleted } from '@chatgraph/kit/events';
 import { ownedConversation, ownedMessage, newConversationDoc, type Writes } from './conversations';
 import type { GenerationAdmission } from './admission';
 import { buildContextWindow, contextBudgetFor, type ContextBudgetOptions } from './contextWindow';

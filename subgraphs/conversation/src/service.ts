@@ -1,4 +1,5 @@
-import { requireUser, type Connection, type LoaderRegistry, type PageRequest, type Principal } from '@chatgraph/kit';
+import { requireUser, type LoaderRegistry, type Principal } from '@chatgraph/kit';
+import type { Connection, PageRequest } from '@chatgraph/kit/store';
 import { GenerationAdmission, type AdmissionOptions } from './admission';
 import { ConversationCommands, type CreateConversationInput, type DeletedConversation, type UpdateConversationInput } from './conversations';
 import { ConversationReads, type ConversationFilter } from './reads';

@@ -1,4 +1,5 @@
-import { codedError, insertWithOutbox, newId, notDeleted, updateWithOutbox, type UserPrincipal } from '@chatgraph/kit';
+import { codedError, newId, type UserPrincipal } from '@chatgraph/kit';
+import { insertWithOutbox, notDeleted, updateWithOutbox } from '@chatgraph/kit/events';
 import { newConversationDoc, ownedConversation, ownedMessage, type Writes } from './conversations';
 import { LIMITS } from './limits';
 import { MessageTree } from './messageTree';

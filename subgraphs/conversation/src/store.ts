@@ -1,5 +1,6 @@
 import { Schema } from 'mongoose';
-import { addAppliedEvents, addOutbox, OUTBOX_INDEX, type AppliedEventsFields, type Collection, type CollectionSpec, type DocumentStore, type OutboxFields, type StoredDocument } from '@chatgraph/kit';
+import type { Collection, CollectionSpec, DocumentStore, StoredDocument } from '@chatgraph/kit/store';
+import { addAppliedEvents, addOutbox, OUTBOX_INDEX, type AppliedEventsFields, type OutboxFields } from '@chatgraph/kit/events';
 import { MESSAGE_ROLES, MESSAGE_STATUSES } from '@chatgraph/schema';
 
 /**

@@ -1,4 +1,5 @@
-import type { KvStore, Logger } from '@chatgraph/kit';
+import type { Logger } from '@chatgraph/kit';
+import type { KvStore } from '@chatgraph/kit/kv';
 import { tokenStreamRequestKey, type TokenStreamRequest } from '@chatgraph/schema';
 
 /**

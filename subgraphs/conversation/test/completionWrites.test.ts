@@ -7,7 +7,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEmbeddedEventBus, createEmbeddedStore, createLogger, newId, PROCESSED_EVENTS, type DocumentStore, type EventDelivery } from '@chatgraph/kit';
+import { createLogger, newId } from '@chatgraph/kit';
+import { createEmbeddedStore, type DocumentStore } from '@chatgraph/kit/store';
+import { createEmbeddedEventBus, PROCESSED_EVENTS, type EventDelivery } from '@chatgraph/kit/events';
 import { aiGenerationV1 } from '@chatgraph/schema';
 import { CONSUMER_GROUP, generationResultHandler, subscribeGenerationResults } from '../src/events';
 import { conversationCollections, type MessageDoc } from '../src/store';

@@ -1,5 +1,8 @@
 import { aiGenerationV1, type EventEnvelope } from '@chatgraph/schema';
-import { createEmbeddedKv, documentStoreFromConfig, eventBusFromConfig, createLogger, type DocumentStore, type EventBus, type KvStore, type Principal } from '@chatgraph/kit';
+import { createLogger, type Principal } from '@chatgraph/kit';
+import { documentStoreFromConfig, type DocumentStore } from '@chatgraph/kit/store';
+import { eventBusFromConfig, type EventBus } from '@chatgraph/kit/events';
+import { createEmbeddedKv, type KvStore } from '@chatgraph/kit/kv';
 import { collectEvents as collect, embeddedTarget, eventually, interceptStore, ok, realServersEnv as realEnv, realTarget, startSubgraph, type CollectedEvent, type SubgraphHarness, type Target as SharedTarget } from '@chatgraph/test-support';
 import { loadConversationConfig } from '../src/config';
 import { buildConversation, type Conversation } from '../src/server';

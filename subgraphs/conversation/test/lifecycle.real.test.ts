@@ -4,7 +4,7 @@
  * its generation-result consumer joins a fixed consumer group, and a second member in the same
  * group would take partitions whose events belong to this run's database.
  */
-import { PROCESSED_EVENTS } from '@chatgraph/kit';
+import { PROCESSED_EVENTS } from '@chatgraph/kit/events';
 import { CONSUMER_GROUP } from '../src/events';
 import { codeOf, collectEvents, eventually, idsOf, ok, publishResult, realServersEnv, send, startConversation, userPrincipal, type Harness } from './harness';
 

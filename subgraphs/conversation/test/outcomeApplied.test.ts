@@ -4,7 +4,7 @@
  * the moment the marker appears already serves the finished message — and also when there is
  * nothing to apply (a redelivery, a second outcome, a deleted message).
  */
-import type { KvStore, StreamEntry } from '@chatgraph/kit';
+import type { KvStore, StreamEntry } from '@chatgraph/kit/kv';
 import { aiGenerationV1, tokenStreamAppliedKey } from '@chatgraph/schema';
 import { idsOf, TURN_FIELDS, userPrincipal, type SentTurn, startConversationWithKv, type Harness } from './harness';
 

@@ -3,7 +3,9 @@
  * holds the `done` chunk until the marker exists, up to its long FINAL_CHUNK_WAIT_MS, so a marker
  * lost for good would hold a finished stream that long.
  */
-import { createEmbeddedKv, createLogger, KvUnavailableError, type EventDelivery, type KvStore } from '@chatgraph/kit';
+import { createLogger } from '@chatgraph/kit';
+import type { EventDelivery } from '@chatgraph/kit/events';
+import { createEmbeddedKv, KvUnavailableError, type KvStore } from '@chatgraph/kit/kv';
 import { aiGenerationV1, tokenStreamAppliedKey } from '@chatgraph/schema';
 import { outcomeAppliedMarker } from '../src/outcomeApplied';
 

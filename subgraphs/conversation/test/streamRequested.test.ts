@@ -3,7 +3,7 @@
  * `sendMessage` (and regenerate) return the streamId, so streaming can tell a pending generation
  * from an unknown id without waiting.
  */
-import type { KvStore } from '@chatgraph/kit';
+import type { KvStore } from '@chatgraph/kit/kv';
 import { parseTokenStreamRequest, tokenStreamRequestKey } from '@chatgraph/schema';
 import { TURN_FIELDS, userPrincipal, type SentTurn, startConversationWithKv, type Harness } from './harness';
 

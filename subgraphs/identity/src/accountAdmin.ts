@@ -1,4 +1,5 @@
-import { codedError, updateWithOutbox, type Logger } from '@chatgraph/kit';
+import { codedError, type Logger } from '@chatgraph/kit';
+import { updateWithOutbox } from '@chatgraph/kit/events';
 import type { PrincipalDirectory } from './principalDirectory';
 import type { SessionManager } from './sessions';
 import type { IdentityCollections, UserDoc } from './store';

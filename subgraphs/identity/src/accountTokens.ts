@@ -1,4 +1,5 @@
-import { newId, type Collection } from '@chatgraph/kit';
+import { newId } from '@chatgraph/kit';
+import type { Collection } from '@chatgraph/kit/store';
 import type { AccountTokenDoc, AccountTokenPurpose } from './store';
 import { randomSecret, sha256Hex } from './tokens';
 

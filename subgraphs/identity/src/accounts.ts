@@ -1,4 +1,6 @@
-import { codedError, DuplicateKeyError, insertWithOutbox, newId, type Collection, type Logger } from '@chatgraph/kit';
+import { codedError, newId, type Logger } from '@chatgraph/kit';
+import { DuplicateKeyError, type Collection } from '@chatgraph/kit/store';
+import { insertWithOutbox } from '@chatgraph/kit/events';
 import type { AccountTokens } from './accountTokens';
 import { LOGIN_LOCK_POLICY, type FlowLimiter, type FlowPolicy } from './flowLimits';
 import { MailOutbox, passwordResetMail, verificationMail } from './mails';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { codedError, type Collection } from '@chatgraph/kit';
+import { codedError } from '@chatgraph/kit';
+import type { Collection } from '@chatgraph/kit/store';
 import type { PrincipalDirectory } from './principalDirectory';
 import { API_KEY_SCOPES, type ApiKeyDoc, type ApiKeyScope } from './store';
 import { randomSecret, sameDigest, sha256Hex } from './tokens';

@@ -1,4 +1,8 @@
-import { ConfigError, documentStoreConfigSpec, eventBusConfigSpec, int, kvStoreConfigSpec, loadConfig, MAILER_KINDS, oneOf, optional, port, str, url, type ConfigOf, type MailerKind } from '@chatgraph/kit';
+import { ConfigError, int, loadConfig, oneOf, optional, port, str, url, type ConfigOf } from '@chatgraph/kit';
+import { documentStoreConfigSpec } from '@chatgraph/kit/store';
+import { eventBusConfigSpec } from '@chatgraph/kit/events';
+import { kvStoreConfigSpec } from '@chatgraph/kit/kv';
+import { MAILER_KINDS, type MailerKind } from '@chatgraph/kit/mail';
 import { parseEmail } from './validation';
 
 /**

@@ -1,5 +1,5 @@
 import { Schema } from 'mongoose';
-import { DuplicateKeyError, type Collection, type CollectionSpec, type StoredDocument } from '@chatgraph/kit';
+import { DuplicateKeyError, type Collection, type CollectionSpec, type StoredDocument } from '@chatgraph/kit/store';
 import { sha256Hex } from './tokens';
 
 /**

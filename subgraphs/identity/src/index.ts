@@ -3,7 +3,11 @@
  * under `src/` is private to the service (a lint rule refuses imports of another package's `src/`).
  */
 import path from 'node:path';
-import { createMailer, type DocumentStore, type EventBus, type KvStore, type Logger } from '@chatgraph/kit';
+import type { Logger } from '@chatgraph/kit';
+import type { DocumentStore } from '@chatgraph/kit/store';
+import type { EventBus } from '@chatgraph/kit/events';
+import type { KvStore } from '@chatgraph/kit/kv';
+import { createMailer } from '@chatgraph/kit/mail';
 import { identityConfigSpec, loadIdentityConfig } from './config';
 import { buildIdentity, type Identity } from './server';
 

@@ -1,4 +1,5 @@
-import { assertSafeMailHeaders, type Logger, type Mail, type Mailer } from '@chatgraph/kit';
+import type { Logger } from '@chatgraph/kit';
+import { assertSafeMailHeaders, type Mail, type Mailer } from '@chatgraph/kit/mail';
 
 /**
  * Sends account mails in the background. The request never waits on the mail server: a slow or

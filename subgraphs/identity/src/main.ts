@@ -1,6 +1,10 @@
 import path from 'node:path';
 import { createTransport } from 'nodemailer';
-import { createLogger, createMailer, documentStoreFromConfig, eventBusFromConfig, kvStoreFromConfig, onShutdownSignals, refuseStartUnless } from '@chatgraph/kit';
+import { createLogger, onShutdownSignals, refuseStartUnless } from '@chatgraph/kit';
+import { documentStoreFromConfig } from '@chatgraph/kit/store';
+import { eventBusFromConfig } from '@chatgraph/kit/events';
+import { kvStoreFromConfig } from '@chatgraph/kit/kv';
+import { createMailer } from '@chatgraph/kit/mail';
 import { loadIdentityConfig } from './config';
 import { buildIdentity } from './server';
 

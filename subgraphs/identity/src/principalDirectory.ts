@@ -1,4 +1,5 @@
-import { encodePrincipalRecord, PRINCIPAL_KEYS, type AccountStatus, type KeyValues, type Logger, type Role } from '@chatgraph/kit';
+import { encodePrincipalRecord, PRINCIPAL_KEYS, type AccountStatus, type Logger, type Role } from '@chatgraph/kit';
+import type { KeyValues } from '@chatgraph/kit/kv';
 import type { IdentityCollections } from './store';
 
 /** Users read per page while re-publishing the whole directory. */

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createSubgraph, OutboxRelay, type DocumentStore, type EventBus, type KvStore, type Logger, type Mailer, type Subgraph } from '@chatgraph/kit';
-import { refuseStartUnless } from '@chatgraph/kit';
+import { createSubgraph, type Logger, type Subgraph, refuseStartUnless } from '@chatgraph/kit';
+import type { DocumentStore } from '@chatgraph/kit/store';
+import { OutboxRelay, type EventBus } from '@chatgraph/kit/events';
+import type { KvStore } from '@chatgraph/kit/kv';
+import type { Mailer } from '@chatgraph/kit/mail';
 import type { IdentityConfig } from './config';
 import type { IdentityContext } from './context';
 import { resolvers } from './resolvers';

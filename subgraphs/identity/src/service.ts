@@ -1,4 +1,7 @@
-import { codedError, requireAdmin, type Connection, type KeyValues, type LoaderRegistry, type Logger, type Mailer, type PageRequest, type Principal, type PublicJwk, type Role, type UserPrincipal } from '@chatgraph/kit';
+import { codedError, requireAdmin, type LoaderRegistry, type Logger, type Principal, type PublicJwk, type Role, type UserPrincipal } from '@chatgraph/kit';
+import type { Connection, PageRequest } from '@chatgraph/kit/store';
+import type { KeyValues } from '@chatgraph/kit/kv';
+import type { Mailer } from '@chatgraph/kit/mail';
 import { canReadPrivate, canReadPublic, requirePasswordSession, requireWrite } from './access';
 import { AccountAdmin } from './accountAdmin';
 import { AccountFlows, flowPoliciesFromConfig } from './accounts';

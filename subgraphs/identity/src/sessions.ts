@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { codedError, JWT_AUDIENCE, JWT_ISSUER, newId, signJwt, type AccessTokenClaims, type Collection, type Logger, type Role } from '@chatgraph/kit';
+import { codedError, JWT_AUDIENCE, JWT_ISSUER, newId, signJwt, type AccessTokenClaims, type Logger, type Role } from '@chatgraph/kit';
+import type { Collection } from '@chatgraph/kit/store';
 import type { PrincipalDirectory } from './principalDirectory';
 import type { SigningKeyRing } from './signingKeys';
 import type { SessionDoc } from './store';

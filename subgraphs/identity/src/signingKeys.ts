@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { jwkFromPublicKey, newId, type Collection, type Logger, type PublicJwk } from '@chatgraph/kit';
+import { jwkFromPublicKey, newId, type Logger, type PublicJwk } from '@chatgraph/kit';
+import type { Collection } from '@chatgraph/kit/store';
 import type { SigningKeyDoc } from './store';
 
 const DAY_MS = 86_400_000;

@@ -1,5 +1,7 @@
 import { Schema } from 'mongoose';
-import { addOutbox, OUTBOX_INDEX, type Collection, type CollectionSpec, type DocumentStore, type OutboxFields, type Role, type StoredDocument } from '@chatgraph/kit';
+import type { Role } from '@chatgraph/kit';
+import type { Collection, CollectionSpec, DocumentStore, StoredDocument } from '@chatgraph/kit/store';
+import { addOutbox, OUTBOX_INDEX, type OutboxFields } from '@chatgraph/kit/events';
 import { flowLimitsSpec, type FlowLimitDoc } from './flowLimits';
 
 /**

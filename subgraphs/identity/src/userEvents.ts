@@ -1,4 +1,6 @@
-import { insertWithOutbox, newId, outboxEvent, type Collection, type OutboxEvent } from '@chatgraph/kit';
+import { newId } from '@chatgraph/kit';
+import type { Collection } from '@chatgraph/kit/store';
+import { insertWithOutbox, outboxEvent, type OutboxEvent } from '@chatgraph/kit/events';
 import { identityUserV1, type IdentityUserEvent } from '@chatgraph/schema';
 import type { IdentityOutboxDoc } from './store';
 

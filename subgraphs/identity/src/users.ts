@@ -1,4 +1,6 @@
-import { byKeys, codedError, DuplicateKeyError, paginate, updateWithOutbox, type Collection, type Connection, type LoaderRegistry, type Logger, type PageRequest, type Role } from '@chatgraph/kit';
+import { byKeys, codedError, type LoaderRegistry, type Logger, type Role } from '@chatgraph/kit';
+import { DuplicateKeyError, paginate, type Collection, type Connection, type PageRequest } from '@chatgraph/kit/store';
+import { updateWithOutbox } from '@chatgraph/kit/events';
 import type { PrincipalDirectory } from './principalDirectory';
 import type { IdentityMetaDoc, UserDoc } from './store';
 import { userEvent } from './userEvents';

@@ -1,6 +1,9 @@
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { createEmbeddedStore, createLogger, createRecordingMailer, type DocumentStore, type KvStore, type RecordingMailer, type UserPrincipal } from '@chatgraph/kit';
+import { createLogger, type UserPrincipal } from '@chatgraph/kit';
+import { createEmbeddedStore, type DocumentStore } from '@chatgraph/kit/store';
+import type { KvStore } from '@chatgraph/kit/kv';
+import { createRecordingMailer, type RecordingMailer } from '@chatgraph/kit/mail';
 import { ANON, ok, startSubgraph, type SubgraphHarness } from '@chatgraph/test-support';
 import { loadIdentityConfig, type IdentityConfig } from '../src/config';
 import { buildIdentity, type Identity } from '../src/server';

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createTransport } from 'nodemailer';
-import { createFileMailer, createLogger, createMailer, createRecordingMailer, createRedactedLogMailer, createSmtpMailer, type OutboxEntry } from '@chatgraph/kit';
+import { createLogger } from '@chatgraph/kit';
+import { createFileMailer, createMailer, createRecordingMailer, createRedactedLogMailer, createSmtpMailer, type OutboxEntry } from '@chatgraph/kit/mail';
 
 function captureLogger(): { lines: string[]; logger: ReturnType<typeof createLogger> } {
   const lines: string[] = [];

@@ -1,4 +1,5 @@
-import { createEmbeddedKv, encodePrincipalRecord, parsePrincipalRecord, PRINCIPAL_KEYS, type KvStore } from '@chatgraph/kit';
+import { encodePrincipalRecord, parsePrincipalRecord, PRINCIPAL_KEYS } from '@chatgraph/kit';
+import { createEmbeddedKv, type KvStore } from '@chatgraph/kit/kv';
 import { claimsOf, login, register, startIdentity, ANON, type Harness } from './harness';
 
 /**

@@ -1,4 +1,5 @@
-import { parsePrincipal, type CollectionSpec, type DocumentStore, type StoredDocument } from '@chatgraph/kit';
+import { parsePrincipal } from '@chatgraph/kit';
+import type { CollectionSpec, DocumentStore, StoredDocument } from '@chatgraph/kit/store';
 import { ANON, codeOf, mailedToken, ok, principalOf, refresh, register, ROUTER, startIdentity, type Auth, type Harness } from './harness';
 
 const SET_ROLE = 'mutation($id: ID!, $role: Role!) { setUserRole(userId: $id, role: $role) { id role } }';

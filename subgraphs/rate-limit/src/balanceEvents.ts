@@ -1,4 +1,4 @@
-import { outboxEvent, type OutboxEvent } from '@chatgraph/kit';
+import { outboxEvent, type OutboxEvent } from '@chatgraph/kit/events';
 import { rateLimitBalanceV1 } from '@chatgraph/schema';
 
 /** Why a balance changed, as `balance.changed` says it. */

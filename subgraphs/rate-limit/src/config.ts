@@ -1,4 +1,7 @@
-import { ConfigError, documentStoreConfigSpec, eventBusConfigSpec, int, kvStoreConfigSpec, loadConfig, oneOf, port, str, type ConfigOf, type VarSpec } from '@chatgraph/kit';
+import { ConfigError, int, loadConfig, oneOf, port, str, type ConfigOf, type VarSpec } from '@chatgraph/kit';
+import { documentStoreConfigSpec } from '@chatgraph/kit/store';
+import { eventBusConfigSpec } from '@chatgraph/kit/events';
+import { kvStoreConfigSpec } from '@chatgraph/kit/kv';
 
 /** The largest starting balance (a balance is a GraphQL Int): about $1,000. */
 export const MAX_STARTING_CREDITS = 1_000_000_000;

@@ -1,4 +1,5 @@
-import type { EventBus, EventDelivery, Logger, Subscription } from '@chatgraph/kit';
+import type { Logger } from '@chatgraph/kit';
+import type { EventBus, EventDelivery, Subscription } from '@chatgraph/kit/events';
 import { aiGenerationV1 } from '@chatgraph/schema';
 import type { Ledger } from './ledger';
 import type { ModelPrices } from './modelPrices';

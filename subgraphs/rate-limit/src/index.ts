@@ -3,7 +3,10 @@
  * else under `src/` is private to the service (a lint rule refuses imports of another package's `src/`).
  */
 import path from 'node:path';
-import type { DocumentStore, EventBus, KvStore, Logger } from '@chatgraph/kit';
+import type { Logger } from '@chatgraph/kit';
+import type { DocumentStore } from '@chatgraph/kit/store';
+import type { EventBus } from '@chatgraph/kit/events';
+import type { KvStore } from '@chatgraph/kit/kv';
 import { loadRateLimitConfig, rateLimitConfigSpec } from './config';
 import { buildRateLimit, type RateLimit } from './server';
 

@@ -1,4 +1,6 @@
-import { codedError, DuplicateKeyError, insertWithOutbox, notDeleted, updateWithOutbox } from '@chatgraph/kit';
+import { codedError } from '@chatgraph/kit';
+import { DuplicateKeyError } from '@chatgraph/kit/store';
+import { insertWithOutbox, notDeleted, updateWithOutbox } from '@chatgraph/kit/events';
 import { balanceChanged, type BalanceReason } from './balanceEvents';
 import type { BalanceDoc, LedgerEntryDoc, LedgerKind, RateLimitCollections } from './store';
 

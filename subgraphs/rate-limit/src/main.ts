@@ -1,4 +1,7 @@
-import { createLogger, documentStoreFromConfig, eventBusFromConfig, kvStoreFromConfig, onShutdownSignals } from '@chatgraph/kit';
+import { createLogger, onShutdownSignals } from '@chatgraph/kit';
+import { documentStoreFromConfig } from '@chatgraph/kit/store';
+import { eventBusFromConfig } from '@chatgraph/kit/events';
+import { kvStoreFromConfig } from '@chatgraph/kit/kv';
 import { loadRateLimitConfig } from './config';
 import { buildRateLimit } from './server';
 

@@ -1,5 +1,7 @@
 import { Schema } from 'mongoose';
-import type { Collection, CollectionSpec, DocumentStore, EventBus, EventDelivery, Logger, StoredDocument, Subscription } from '@chatgraph/kit';
+import type { Logger } from '@chatgraph/kit';
+import type { Collection, CollectionSpec, DocumentStore, StoredDocument } from '@chatgraph/kit/store';
+import type { EventBus, EventDelivery, Subscription } from '@chatgraph/kit/events';
 import { aiCatalogV1, MODEL_CATALOG_ID } from '@chatgraph/schema';
 
 /**

@@ -1,22 +1,19 @@
+import { codedError, requireAdmin, requireUser, type Principal } from '@chatgraph/kit';
+import type { KvStore } from '@chatgraph/kit/kv';
 import {
   budgetKey,
-  codedError,
   listBans,
   listPolicies,
   liftBan,
   limitSubject,
   parsePolicy,
   policyMatches,
-  requireAdmin,
-  requireUser,
   setPolicy,
   type Ban,
-  type KvStore,
   type LimitPolicy,
   type LimitsAdmin,
   type ListedPolicy,
-  type Principal,
-} from '@chatgraph/kit';
+} from '@chatgraph/kit/limits';
 import type { DurablePolicies } from './policiesStore';
 
 /** A user's standing against one policy. */

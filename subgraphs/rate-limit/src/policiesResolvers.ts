@@ -1,4 +1,5 @@
-import { codedError, type Ban, type ListedPolicy } from '@chatgraph/kit';
+import { codedError } from '@chatgraph/kit';
+import type { Ban, ListedPolicy } from '@chatgraph/kit/limits';
 import type { RateLimitContext } from './context';
 import type { LimitStatusView, RateLimitPolicies } from './policies';
 

@@ -1,5 +1,8 @@
 import { Schema } from 'mongoose';
-import { parsePolicy, POLICY_LOG, type Collection, type CollectionSpec, type DocumentStore, type KvStore, type LimitPolicy, type Logger, type PolicyDirectory, type StoredDocument } from '@chatgraph/kit';
+import type { Logger } from '@chatgraph/kit';
+import type { Collection, CollectionSpec, DocumentStore, StoredDocument } from '@chatgraph/kit/store';
+import type { KvStore } from '@chatgraph/kit/kv';
+import { parsePolicy, POLICY_LOG, type LimitPolicy, type PolicyDirectory } from '@chatgraph/kit/limits';
 
 /** One ADMIN override of a rate-limit policy, `_id` = the policy's name. */
 export interface PolicyOverrideDoc extends StoredDocument {

@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { BanRegistry, createSubgraph, OutboxRelay, PolicyDirectory, watchConsumerLag, type DocumentStore, type EventBus, type KvStore, type Logger, type Subgraph, type Subscription } from '@chatgraph/kit';
+import { createSubgraph, type Logger, type Subgraph } from '@chatgraph/kit';
+import type { DocumentStore } from '@chatgraph/kit/store';
+import { OutboxRelay, watchConsumerLag, type EventBus, type Subscription } from '@chatgraph/kit/events';
+import type { KvStore } from '@chatgraph/kit/kv';
+import { BanRegistry, PolicyDirectory } from '@chatgraph/kit/limits';
 import type { RateLimitConfig } from './config';
 import type { RateLimitContext } from './context';
 import { generationChargesHandler, subscribeGenerationCharges } from './generationCharges';

@@ -1,4 +1,5 @@
-import { codedError, newId, paginate, requireAdmin, requireUser, type Connection, type PageRequest, type Principal } from '@chatgraph/kit';
+import { codedError, newId, requireAdmin, requireUser, type Principal } from '@chatgraph/kit';
+import { paginate, type Connection, type PageRequest } from '@chatgraph/kit/store';
 import { BALANCE_MAX, type Ledger } from './ledger';
 import { UsageReads, usageRange, type UsageSummaryView, type UsageTotalsView } from './usage';
 import type { LedgerEntryDoc, RateLimitCollections } from './store';

@@ -1,5 +1,6 @@
 import { Schema } from 'mongoose';
-import { addOutbox, OUTBOX_INDEX, type CollectionSpec, type DocumentStore, type OutboxFields, type StoredDocument } from '@chatgraph/kit';
+import type { CollectionSpec, DocumentStore, StoredDocument } from '@chatgraph/kit/store';
+import { addOutbox, OUTBOX_INDEX, type OutboxFields } from '@chatgraph/kit/events';
 
 /**
  * rate-limit's documents. No transactions: a balance change is a ledger entry written first

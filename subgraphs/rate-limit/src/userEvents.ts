@@ -1,4 +1,5 @@
-import { deleteWithOutbox, notDeleted, type EventBus, type EventDelivery, type Logger, type Subscription } from '@chatgraph/kit';
+import type { Logger } from '@chatgraph/kit';
+import { deleteWithOutbox, notDeleted, type EventBus, type EventDelivery, type Subscription } from '@chatgraph/kit/events';
 import { identityUserV1 } from '@chatgraph/schema';
 import { balanceDeleted } from './balanceEvents';
 import type { Ledger } from './ledger';

@@ -1,5 +1,7 @@
 import { aiCatalogV1, aiGenerationV1, identityUserV1, MODEL_CATALOG_ID, type EventEnvelope } from '@chatgraph/schema';
-import { createLogger, documentStoreFromConfig, eventBusFromConfig, newId, type DocumentStore, type EventBus } from '@chatgraph/kit';
+import { createLogger, newId } from '@chatgraph/kit';
+import { documentStoreFromConfig, type DocumentStore } from '@chatgraph/kit/store';
+import { eventBusFromConfig, type EventBus } from '@chatgraph/kit/events';
 import { eventually, interceptStore, realServersEnv as realEnv, startSubgraph, type SubgraphHarness } from '@chatgraph/test-support';
 import { loadRateLimitConfig } from '../src/config';
 import { ModelPrices } from '../src/modelPrices';

@@ -6,7 +6,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createEmbeddedKv, createLogger, documentStoreFromConfig, eventBusFromConfig, PolicyDirectory, POLICY_LOG, signedGraphQL, type DocumentStore, type EventBus, type KvStore } from '@chatgraph/kit';
+import { createLogger, signedGraphQL } from '@chatgraph/kit';
+import { documentStoreFromConfig, type DocumentStore } from '@chatgraph/kit/store';
+import { eventBusFromConfig, type EventBus } from '@chatgraph/kit/events';
+import { createEmbeddedKv, type KvStore } from '@chatgraph/kit/kv';
+import { PolicyDirectory, POLICY_LOG } from '@chatgraph/kit/limits';
 import { loadRateLimitConfig } from '../src/config';
 import { POLICIES_MARKER } from '../src/policiesStore';
 import { buildRateLimit, type RateLimit } from '../src/server';

@@ -1,4 +1,5 @@
-import type { KvStore, Logger } from '@chatgraph/kit';
+import type { Logger } from '@chatgraph/kit';
+import type { KvStore } from '@chatgraph/kit/kv';
 import { ownerStreamsKey, tokenStreamKey } from '@chatgraph/schema';
 import { readMeta } from './ownership';
 import { MAX_STREAM_ID_LENGTH } from './streamArgs';

@@ -1,4 +1,5 @@
-import type { Logger, StreamEntry } from '@chatgraph/kit';
+import type { Logger } from '@chatgraph/kit';
+import type { StreamEntry } from '@chatgraph/kit/kv';
 import { decodeTokenStreamEntry } from '@chatgraph/schema';
 import { chunkOf, type StreamChunkView } from './chunks';
 

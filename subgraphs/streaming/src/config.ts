@@ -1,4 +1,5 @@
-import { ConfigError, int, kvStoreConfigSpec, loadConfig, oneOf, port, str, type ConfigOf } from '@chatgraph/kit';
+import { ConfigError, int, loadConfig, oneOf, port, str, type ConfigOf } from '@chatgraph/kit';
+import { kvStoreConfigSpec } from '@chatgraph/kit/kv';
 import { DEFAULT_FINAL_CHUNK_WAIT_MS } from './outcomeApplied';
 
 /**

@@ -3,7 +3,8 @@
  * under `src/` is private to the service (a lint rule refuses imports of another package's `src/`).
  */
 import path from 'node:path';
-import type { KvStore, Logger } from '@chatgraph/kit';
+import type { Logger } from '@chatgraph/kit';
+import type { KvStore } from '@chatgraph/kit/kv';
 import { loadStreamingConfig, streamingConfigSpec } from './config';
 import { buildStreaming, type Streaming } from './server';
 

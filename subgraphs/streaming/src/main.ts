@@ -1,4 +1,5 @@
-import { createLogger, kvStoreFromConfig, onShutdownSignals, refuseStartUnless } from '@chatgraph/kit';
+import { createLogger, onShutdownSignals, refuseStartUnless } from '@chatgraph/kit';
+import { kvStoreFromConfig } from '@chatgraph/kit/kv';
 import { loadStreamingConfig } from './config';
 import { buildStreaming } from './server';
 

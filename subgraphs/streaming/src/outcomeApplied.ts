@@ -1,4 +1,4 @@
-import type { KvStore } from '@chatgraph/kit';
+import type { KvStore } from '@chatgraph/kit/kv';
 import { tokenStreamAppliedKey } from '@chatgraph/schema';
 
 /**

@@ -1,4 +1,5 @@
-import type { KvStore, Logger, StreamEntry } from '@chatgraph/kit';
+import type { Logger } from '@chatgraph/kit';
+import type { KvStore, StreamEntry } from '@chatgraph/kit/kv';
 import { decodeTokenStreamEntry, tokenStreamMetaKey, type TokenStreamMeta } from '@chatgraph/schema';
 
 /** What streaming knows of a generation before serving it: enough to check ownership. */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createSubgraph, type KvStore, type Logger, type Subgraph } from '@chatgraph/kit';
+import { createSubgraph, type Logger, type Subgraph } from '@chatgraph/kit';
+import type { KvStore } from '@chatgraph/kit/kv';
 import type { StreamingConfig } from './config';
 import type { StreamingContext } from './context';
 import { streamingMetrics } from './metrics';

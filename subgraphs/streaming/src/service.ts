@@ -1,5 +1,6 @@
 import type { GraphQLError } from 'graphql';
-import { codedError, requireUser, type KvStore, type Logger, type Principal } from '@chatgraph/kit';
+import { codedError, requireUser, type Logger, type Principal } from '@chatgraph/kit';
+import type { KvStore } from '@chatgraph/kit/kv';
 import { GENERATION_CONTROL_CHANNEL, tokenStreamKey, tokenStreamStopKey, type GenerationControl } from '@chatgraph/schema';
 import { lastSeqOf, listActiveStreams, type ActiveStreamView } from './activeStreams';
 import { ChunkStream } from './chunkStream';

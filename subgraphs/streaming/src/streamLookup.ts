@@ -1,4 +1,5 @@
-import type { KvStore, Logger, StreamEntry } from '@chatgraph/kit';
+import type { Logger } from '@chatgraph/kit';
+import type { KvStore, StreamEntry } from '@chatgraph/kit/kv';
 import { parseTokenStreamRequest, tokenStreamAppliedKey, tokenStreamKey, tokenStreamRequestKey, type TokenStreamRequest } from '@chatgraph/schema';
 import { fromHead, fromMeta, readMeta, type StreamOwnership } from './ownership';
 

@@ -1,4 +1,5 @@
-import { createLogger, kvStoreFromConfig, signConnectionParams, type KvStore, type Principal, type StreamEntry } from '@chatgraph/kit';
+import { createLogger, signConnectionParams, type Principal } from '@chatgraph/kit';
+import { kvStoreFromConfig, type KvStore, type StreamEntry } from '@chatgraph/kit/kv';
 import { encodeOutcomeApplied, encodeTokenStreamEntry, ownerStreamsKey, tokenStreamAppliedKey, tokenStreamKey, tokenStreamMetaKey, tokenStreamRequestKey, type TokenStreamEntry, type TokenStreamMeta, type TokenStreamOutcome, type TokenStreamRequest, type TokenUsage } from '@chatgraph/schema';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';

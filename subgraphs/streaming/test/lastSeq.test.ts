@@ -1,5 +1,5 @@
 /** `lastSeqOf`: the newest seq of a stream found without reading it whole. */
-import { createEmbeddedKv, type KvStore } from '@chatgraph/kit';
+import { createEmbeddedKv, type KvStore } from '@chatgraph/kit/kv';
 import { tokenStreamKey } from '@chatgraph/schema';
 import { lastSeqOf } from '../src/activeStreams';
 

@@ -4,7 +4,8 @@
  * streaming instances sharing one Redis, as in the distributed deployment. An unreachable Redis
  * fails every test with instructions: nothing skips.
  */
-import { createRedisKv, signedGraphQL } from '@chatgraph/kit';
+import { signedGraphQL } from '@chatgraph/kit';
+import { createRedisKv } from '@chatgraph/kit/kv';
 import { GENERATION_CONTROL_CHANNEL, parseGenerationControl } from '@chatgraph/schema';
 import { REAL_SERVERS } from '@chatgraph/test-support';
 import { realRedis, realRedisEnv, SECRET, startStreaming, textOf, userPrincipal, type Harness } from './harness';

@@ -1,4 +1,6 @@
-import { updateWithOutbox, type KvStore, type Logger, type OutboxEvent } from '@chatgraph/kit';
+import type { Logger } from '@chatgraph/kit';
+import { updateWithOutbox, type OutboxEvent } from '@chatgraph/kit/events';
+import type { KvStore } from '@chatgraph/kit/kv';
 import { tokenStreamKey, tokenStreamStopKey, type TokenStreamOutcome } from '@chatgraph/schema';
 import type { DeploymentRegistry } from '../deployments';
 import { generationCompleted, generationFailed, generationStarted, titleGenerated } from '../outboxEvents';

@@ -1,4 +1,7 @@
-import { DuplicateKeyError, insertWithOutbox, newId, type DocumentStore, type KvStore, type Logger, type Unsubscribe } from '@chatgraph/kit';
+import { newId, type Logger } from '@chatgraph/kit';
+import { DuplicateKeyError, type DocumentStore } from '@chatgraph/kit/store';
+import { insertWithOutbox } from '@chatgraph/kit/events';
+import type { KvStore, Unsubscribe } from '@chatgraph/kit/kv';
 import { GENERATION_CONTROL_CHANNEL, parseGenerationControl } from '@chatgraph/schema';
 import type { GenerationRequested } from '../events';
 import { FairQueue } from './fairQueue';

@@ -1,4 +1,6 @@
-import { updateWithOutbox, type KvStore, type Logger } from '@chatgraph/kit';
+import type { Logger } from '@chatgraph/kit';
+import { updateWithOutbox } from '@chatgraph/kit/events';
+import type { KvStore } from '@chatgraph/kit/kv';
 import { decodeTokenStreamEntry, tokenStreamKey } from '@chatgraph/schema';
 import { generationFailed } from '../outboxEvents';
 import { OPEN_GENERATION, type AiGatewayCollections, type GenerationDoc } from '../store';

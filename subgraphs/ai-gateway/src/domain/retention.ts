@@ -1,4 +1,5 @@
-import { pruneProcessedEvents, type DocumentStore } from '@chatgraph/kit';
+import type { DocumentStore } from '@chatgraph/kit/store';
+import { pruneProcessedEvents } from '@chatgraph/kit/events';
 import type { AiGatewayCollections } from '../store';
 
 /**

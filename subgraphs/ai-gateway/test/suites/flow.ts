@@ -1,4 +1,5 @@
-import { insertWithOutbox, newId } from '@chatgraph/kit';
+import { newId } from '@chatgraph/kit';
+import { insertWithOutbox } from '@chatgraph/kit/events';
 import { GENERATION_CONTROL_CHANNEL, ownerStreamsKey, tokenStreamMetaKey, tokenStreamStopKey, type TokenStreamMeta } from '@chatgraph/schema';
 import { demoAnswer, demoTitle } from '../../src/providers/demoProvider';
 import { pruneOldGenerations } from '../../src/domain/retention';

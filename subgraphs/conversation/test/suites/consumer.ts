@@ -1,4 +1,4 @@
-import { PROCESSED_EVENTS } from '@chatgraph/kit';
+import { PROCESSED_EVENTS } from '@chatgraph/kit/events';
 import { aiGenerationV1 } from '@chatgraph/schema';
 import { CONSUMER_GROUP } from '../../src/events';
 import { collectEvents, eventually, idsOf, publishResult, send, userPrincipal, type Harness, type Target } from '../harness';
