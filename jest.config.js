@@ -10,7 +10,15 @@ const swc = [
 module.exports = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j)s$': swc },
-  roots: ['<rootDir>/subgraphs', '<rootDir>/router', '<rootDir>/launcher', '<rootDir>/schema', '<rootDir>/clients', '<rootDir>/e2e', '<rootDir>/testing'],
+  roots: [
+    '<rootDir>/subgraphs',
+    '<rootDir>/router',
+    '<rootDir>/launcher',
+    '<rootDir>/schema',
+    '<rootDir>/clients',
+    '<rootDir>/e2e',
+    '<rootDir>/testing',
+  ],
   testMatch: ['**/test/**/*.test.ts'],
   testPathIgnorePatterns: ['\\.real\\.test\\.ts$', '/node_modules/'],
   // Real HTTP servers per test file; two cores on CI machines.

@@ -124,7 +124,8 @@ function overSocket(stack: BenchStack, query: string): Promise<string> {
       const message = JSON.parse(raw.toString()) as { type: string; payload?: unknown };
       if (message.type === 'connection_ack') ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query } }));
       else if (message.type === 'error' || message.type === 'next') {
-        const errors = (message.type === 'error' ? message.payload : (message.payload as { errors?: unknown }).errors) as Array<{ message: string; extensions?: { code?: string } }> | undefined;
+        const errors = (message.type === 'error' ? message.payload : (message.payload as { errors?: unknown }).errors) as
+          Array<{ message: string; extensions?: { code?: string } }> | undefined;
         resolve(`${message.type}: ${errors?.[0]?.extensions?.code ?? '-'}: ${errors?.[0]?.message.slice(0, 80) ?? ''}`);
         ws.close();
       }
@@ -168,8 +169,14 @@ async function main(): Promise<void> {
     const pid = stack.pids.router ?? 0;
     const email = `abuse-${Date.now()}@example.com`;
     const password = 'benchmark password 1';
-    await graphql(stack.url, 'mutation($i: RegisterInput!) { register(input: $i) { user { id } } }', { i: { email, password, name: 'Bench' } });
-    const { login } = await graphql<{ login: { accessToken: string } }>(stack.url, 'mutation($i: LoginInput!) { login(input: $i) { accessToken } }', { i: { email, password } });
+    await graphql(stack.url, 'mutation($i: RegisterInput!) { register(input: $i) { user { id } } }', {
+      i: { email, password, name: 'Bench' },
+    });
+    const { login } = await graphql<{ login: { accessToken: string } }>(
+      stack.url,
+      'mutation($i: LoginInput!) { login(input: $i) { accessToken } }',
+      { i: { email, password } },
+    );
     console.log(`router pid ${pid}, RSS at start ${fmt(rssMb(pid))} MB`);
     // Sockets first, while the router's RSS is not yet inflated by the other two.
     await manySockets(stack, pid, login.accessToken);

@@ -28,7 +28,12 @@ async function timeAsync(label: string, iterations: number, fn: () => Promise<un
 
 async function main(): Promise<void> {
   const config = loadConfig(identityConfigSpec, { INTERNAL_SIGNING_SECRET: 'x'.repeat(32) });
-  const params = { type: argon2.argon2id, memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_TIME_COST, parallelism: config.ARGON2_PARALLELISM } as const;
+  const params = {
+    type: argon2.argon2id,
+    memoryCost: config.ARGON2_MEMORY_KIB,
+    timeCost: config.ARGON2_TIME_COST,
+    parallelism: config.ARGON2_PARALLELISM,
+  } as const;
   console.log(`\nauth cost, Node ${process.version}; argon2id m=${params.memoryCost} KiB t=${params.timeCost} p=${params.parallelism}`);
   const hash = await argon2.hash('correct horse battery staple', params);
   await timeAsync('argon2id hash (register, change password)', 20, () => argon2.hash('correct horse battery staple', params));
@@ -36,7 +41,16 @@ async function main(): Promise<void> {
 
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const now = Math.floor(Date.now() / 1000);
-  const claims = { iss: JWT_ISSUER, aud: JWT_AUDIENCE, sub: 'user', role: 'USER' as const, sid: 'session', iat: now, exp: now + 900, jti: 'j' };
+  const claims = {
+    iss: JWT_ISSUER,
+    aud: JWT_AUDIENCE,
+    sub: 'user',
+    role: 'USER' as const,
+    sid: 'session',
+    iat: now,
+    exp: now + 900,
+    jti: 'j',
+  };
   const token = signJwt(claims, { kid: 'k', privateKey });
   time('Ed25519 JWT sign (identity, per login)', 20_000, () => signJwt(claims, { kid: 'k', privateKey }));
   time('Ed25519 JWT verify (router, per request)', 20_000, () => verifyJwt(token, publicKey));

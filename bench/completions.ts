@@ -42,16 +42,48 @@ function message(conversationId: string, ownerId: string, parentId: string | nul
   const at = new Date(1_700_000_000_000 + n);
   const pending = role === 'ASSISTANT';
   return {
-    _id: newId(), conversationId, ownerId, parentId, role, content: pending ? '' : randomBytes(90).toString('base64'), fileIds: [],
-    status: pending ? 'PENDING' : 'COMPLETE', streamId: pending ? newId() : null, model: pending ? 'local-demo' : null,
-    tokenCount: null, finishReason: null, feedback: null, depth: pending ? 1 : 0, createdAt: at, updatedAt: at,
+    _id: newId(),
+    conversationId,
+    ownerId,
+    parentId,
+    role,
+    content: pending ? '' : randomBytes(90).toString('base64'),
+    fileIds: [],
+    status: pending ? 'PENDING' : 'COMPLETE',
+    streamId: pending ? newId() : null,
+    model: pending ? 'local-demo' : null,
+    tokenCount: null,
+    finishReason: null,
+    feedback: null,
+    depth: pending ? 1 : 0,
+    createdAt: at,
+    updatedAt: at,
   };
 }
 
 function completedDelivery(answer: MessageDoc, offset: number): EventDelivery {
-  const subject = { conversationId: answer.conversationId, messageId: answer._id, streamId: answer.streamId ?? '', ownerId: answer.ownerId };
-  const event = aiGenerationV1.create('generation.completed', subject, { content: `answer ${offset} ${randomBytes(60).toString('base64')}`, finishReason: 'stop', model: 'local-demo', usage: { promptTokens: 10, completionTokens: 40, totalTokens: 50 } });
-  return { topic: aiGenerationV1.topic, partition: offset % CONCURRENCY, offset: String(offset), key: answer.conversationId, event, headers: {}, groupId: 'bench', attempt: 1 };
+  const subject = {
+    conversationId: answer.conversationId,
+    messageId: answer._id,
+    streamId: answer.streamId ?? '',
+    ownerId: answer.ownerId,
+  };
+  const event = aiGenerationV1.create('generation.completed', subject, {
+    content: `answer ${offset} ${randomBytes(60).toString('base64')}`,
+    finishReason: 'stop',
+    model: 'local-demo',
+    usage: { promptTokens: 10, completionTokens: 40, totalTokens: 50 },
+  });
+  return {
+    topic: aiGenerationV1.topic,
+    partition: offset % CONCURRENCY,
+    offset: String(offset),
+    key: answer.conversationId,
+    event,
+    headers: {},
+    groupId: 'bench',
+    attempt: 1,
+  };
 }
 
 /** Time spent per store operation shape (BENCH_PROFILE=1). */
@@ -93,7 +125,9 @@ function printProfile(): void {
   const total = [...timings.values()].reduce((sum, t) => sum + t.ms, 0);
   console.log('  where the store time went (slowest shapes; operations overlap, 3 at a time):');
   for (const [shape, t] of [...timings].sort((a, b) => b[1].ms - a[1].ms).slice(0, 10)) {
-    console.log(`    ${((t.ms / total) * 100).toFixed(0).padStart(3)} %  ${(t.ms / t.count).toFixed(1).padStart(8)} ms x ${String(t.count).padStart(5)}  ${shape}`);
+    console.log(
+      `    ${((t.ms / total) * 100).toFixed(0).padStart(3)} %  ${(t.ms / t.count).toFixed(1).padStart(8)} ms x ${String(t.count).padStart(5)}  ${shape}`,
+    );
   }
   timings.clear();
 }
@@ -104,17 +138,22 @@ type Collections = ReturnType<typeof conversationCollections>;
 /** Applies the deliveries by calling the handler directly, `CONCURRENCY` at a time. */
 async function applyDirectly(handler: Handler, deliveries: readonly EventDelivery[]): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < deliveries.length) {
-      const delivery = deliveries[next++];
-      if (delivery) await handler(delivery);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < deliveries.length) {
+        const delivery = deliveries[next++];
+        if (delivery) await handler(delivery);
+      }
+    }),
+  );
 }
 
 /** Applies the deliveries' events through the bus: published first, then consumed by the production subscription. */
 async function applyThroughBus(bus: EventBus, handler: Handler, deliveries: readonly EventDelivery[], started: () => void): Promise<void> {
-  await bus.publish(aiGenerationV1.topic, deliveries.map(({ key, event }) => ({ key, event })));
+  await bus.publish(
+    aiGenerationV1.topic,
+    deliveries.map(({ key, event }) => ({ key, event })),
+  );
   let handled = 0;
   let allHandled = (): void => undefined;
   const done = new Promise<void>((resolve) => (allHandled = resolve));
@@ -147,13 +186,21 @@ async function timed(label: string, collections: Collections, apply: (started: (
   const complete = (await collections.messages.count({ status: 'COMPLETE', role: 'ASSISTANT' })) - completeBefore;
   if (complete !== COMPLETIONS) throw new Error(`expected ${COMPLETIONS} completed answers, found ${complete}`);
   console.log(`  ${label}`);
-  console.log(`    applied   ${(COMPLETIONS / applied).toFixed(0).padStart(7)} completions/s   (${COMPLETIONS} in ${applied.toFixed(2)} s)`);
-  console.log(`    published ${(COMPLETIONS / published).toFixed(0).padStart(7)} completions/s   (message.completed all out after ${published.toFixed(2)} s)`);
+  console.log(
+    `    applied   ${(COMPLETIONS / applied).toFixed(0).padStart(7)} completions/s   (${COMPLETIONS} in ${applied.toFixed(2)} s)`,
+  );
+  console.log(
+    `    published ${(COMPLETIONS / published).toFixed(0).padStart(7)} completions/s   (message.completed all out after ${published.toFixed(2)} s)`,
+  );
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   // CPU per completion says what one free core would do; on a loaded machine the rates above are what this process got.
-  console.log(`    CPU       ${((cpuSeconds / published) * 100).toFixed(0).padStart(7)} % of one core, ${((cpuSeconds * 1000) / COMPLETIONS).toFixed(2)} ms per completion`);
+  console.log(
+    `    CPU       ${((cpuSeconds / published) * 100).toFixed(0).padStart(7)} % of one core, ${((cpuSeconds * 1000) / COMPLETIONS).toFixed(2)} ms per completion`,
+  );
   // Counts, not times: how many fsyncs a completion costs does not depend on the machine's load.
-  console.log(`    store     ${per(commitStats.commits - counted.commits)} commits (fsyncs) per completion, ${per(commitStats.operations - counted.operations)} writes per completion`);
+  console.log(
+    `    store     ${per(commitStats.commits - counted.commits)} commits (fsyncs) per completion, ${per(commitStats.operations - counted.operations)} writes per completion`,
+  );
   console.log(`    event log ${per(syncStats.walSyncs - counted.walSyncs)} fsyncs per completion`);
   if (process.env.BENCH_PROFILE === '1') printProfile();
 }
@@ -181,7 +228,13 @@ async function measure(name: string, store: DocumentStore, busDir: string): Prom
     if (batch.length > 0) await collections.messages.insertMany(batch.splice(0));
     if (answers.length < 2 * COMPLETIONS) throw new Error(`BENCH_EXISTING must be at least 4 x BENCH_COMPLETIONS (${4 * COMPLETIONS})`);
     relay.start();
-    const handler = generationResultHandler({ store, collections, logger, now: () => new Date(), eventsQueued: (hint) => relay.notify(hint) });
+    const handler = generationResultHandler({
+      store,
+      collections,
+      logger,
+      now: () => new Date(),
+      eventsQueued: (hint) => relay.notify(hint),
+    });
     const direct = answers.slice(-2 * COMPLETIONS, -COMPLETIONS).map((answer, i) => completedDelivery(answer, i));
     const consumed = answers.slice(-COMPLETIONS).map((answer, i) => completedDelivery(answer, i));
     console.log(`\n${name}`);
@@ -196,11 +249,19 @@ async function measure(name: string, store: DocumentStore, busDir: string): Prom
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-completions-'));
-  console.log(`completions applied, ${EXISTING} existing messages, ${COMPLETIONS} completions, ${CONCURRENCY} at a time, Node ${process.version}`);
+  console.log(
+    `completions applied, ${EXISTING} existing messages, ${COMPLETIONS} completions, ${CONCURRENCY} at a time, Node ${process.version}`,
+  );
   try {
-    if (process.env.BENCH_EMBEDDED !== '0') await measure('embedded store', createEmbeddedStore({ dataDir: join(dataDir, 'store') }), join(dataDir, 'bus-embedded'));
+    if (process.env.BENCH_EMBEDDED !== '0')
+      await measure('embedded store', createEmbeddedStore({ dataDir: join(dataDir, 'store') }), join(dataDir, 'bus-embedded'));
     const url = process.env.MONGO_URL;
-    if (url) await measure(`MongoDB adapter on ${url}`, createMongoStore({ uri: url, dbName: `bench_completions_${randomBytes(4).toString('hex')}` }), join(dataDir, 'bus-mongo'));
+    if (url)
+      await measure(
+        `MongoDB adapter on ${url}`,
+        createMongoStore({ uri: url, dbName: `bench_completions_${randomBytes(4).toString('hex')}` }),
+        join(dataDir, 'bus-mongo'),
+      );
     else console.log('\n(set MONGO_URL to measure a MongoDB-compatible server too; its database is left behind)');
   } finally {
     rmSync(dataDir, { recursive: true, force: true });

@@ -23,12 +23,43 @@ const owner: UserPrincipal = { kind: 'user', userId: 'bench-user', role: 'USER',
 
 function conversation(i: number, leaf: string | null): ConversationDoc {
   const at = new Date(1_700_000_000_000 + i * 1000);
-  return { _id: newId(), ownerId: owner.userId, title: `conversation ${i}`, pinned: false, archived: false, tags: [], model: null, assistantId: null, systemPrompt: null, activeLeafId: leaf, lastMessageId: leaf, createdAt: at, updatedAt: at, lastActivityAt: at };
+  return {
+    _id: newId(),
+    ownerId: owner.userId,
+    title: `conversation ${i}`,
+    pinned: false,
+    archived: false,
+    tags: [],
+    model: null,
+    assistantId: null,
+    systemPrompt: null,
+    activeLeafId: leaf,
+    lastMessageId: leaf,
+    createdAt: at,
+    updatedAt: at,
+    lastActivityAt: at,
+  };
 }
 
 function message(conversationId: string, parentId: string | null, depth: number, n: number): MessageDoc {
   const at = new Date(1_700_000_000_000 + n);
-  return { _id: newId(), conversationId, ownerId: owner.userId, parentId, role: depth % 2 === 0 ? 'USER' : 'ASSISTANT', content: randomBytes(90).toString('base64'), status: 'COMPLETE', streamId: null, model: null, tokenCount: null, finishReason: null, feedback: null, depth, createdAt: at, updatedAt: at };
+  return {
+    _id: newId(),
+    conversationId,
+    ownerId: owner.userId,
+    parentId,
+    role: depth % 2 === 0 ? 'USER' : 'ASSISTANT',
+    content: randomBytes(90).toString('base64'),
+    status: 'COMPLETE',
+    streamId: null,
+    model: null,
+    tokenCount: null,
+    finishReason: null,
+    feedback: null,
+    depth,
+    createdAt: at,
+    updatedAt: at,
+  };
 }
 
 /** p50 and p99 of `op`, in milliseconds. */
@@ -66,11 +97,19 @@ async function measure(name: string, store: DocumentStore): Promise<void> {
     const deepCursor = (await reads.messagesOf(stored, { first: 200 })).pageInfo.endCursor;
     const listCursor = (await reads.conversationsOf(owner, owner.userId, { first: 100 }, null)).pageInfo.endCursor;
     console.log(`\n${name}`);
-    console.log(`  currentBranch (1,000 of 10,000 messages)        ${await percentiles(() => reads.currentBranch(stored, new LoaderRegistry()))}`);
+    console.log(
+      `  currentBranch (1,000 of 10,000 messages)        ${await percentiles(() => reads.currentBranch(stored, new LoaderRegistry()))}`,
+    );
     console.log(`  messages(first: 50), first page                 ${await percentiles(() => reads.messagesOf(stored, { first: 50 }))}`);
-    console.log(`  messages(first: 50, after: 200th)               ${await percentiles(() => reads.messagesOf(stored, { first: 50, after: deepCursor }))}`);
-    console.log(`  conversations(first: 20) of 5,001               ${await percentiles(() => reads.conversationsOf(owner, owner.userId, { first: 20 }, null))}`);
-    console.log(`  conversations(first: 20, after: 100th)          ${await percentiles(() => reads.conversationsOf(owner, owner.userId, { first: 20, after: listCursor }, null))}`);
+    console.log(
+      `  messages(first: 50, after: 200th)               ${await percentiles(() => reads.messagesOf(stored, { first: 50, after: deepCursor }))}`,
+    );
+    console.log(
+      `  conversations(first: 20) of 5,001               ${await percentiles(() => reads.conversationsOf(owner, owner.userId, { first: 20 }, null))}`,
+    );
+    console.log(
+      `  conversations(first: 20, after: 100th)          ${await percentiles(() => reads.conversationsOf(owner, owner.userId, { first: 20, after: listCursor }, null))}`,
+    );
   } finally {
     await store.stop();
   }
@@ -82,7 +121,11 @@ async function main(): Promise<void> {
   try {
     await measure('embedded store', createEmbeddedStore({ dataDir }));
     const url = process.env.MONGO_URL;
-    if (url) await measure(`MongoDB adapter on ${url}`, createMongoStore({ uri: url, dbName: `bench_conversation_${randomBytes(4).toString('hex')}` }));
+    if (url)
+      await measure(
+        `MongoDB adapter on ${url}`,
+        createMongoStore({ uri: url, dbName: `bench_conversation_${randomBytes(4).toString('hex')}` }),
+      );
     else console.log('\n(set MONGO_URL to measure a MongoDB-compatible server too; its database is left behind)');
   } finally {
     rmSync(dataDir, { recursive: true, force: true });

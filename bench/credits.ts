@@ -34,38 +34,79 @@ async function debits(dir: string): Promise<void> {
   const bus = createEmbeddedEventBus({ dataDir: join(dir, 'events'), logger });
   await store.start();
   await bus.start();
-  const config = loadRateLimitConfig({ INTERNAL_SIGNING_SECRET: SECRET, DATA_DIR: dir, STARTING_CREDITS: '1000000000', LOG_LEVEL: 'silent' });
+  const config = loadRateLimitConfig({
+    INTERNAL_SIGNING_SECRET: SECRET,
+    DATA_DIR: dir,
+    STARTING_CREDITS: '1000000000',
+    LOG_LEVEL: 'silent',
+  });
   const rateLimit = buildRateLimit({ store, bus, config, logger, relayPollMs: 50 });
   await rateLimit.start(0);
   const { ledger, balances } = rateLimitCollections(store);
   try {
-    const catalog = aiCatalogV1.create('catalog.published', { catalogId: MODEL_CATALOG_ID }, { models: [{ id: 'priced', contextWindow: 8192, capabilities: ['chat'], inputPricePerMTok: 3, outputPricePerMTok: 15 }] });
+    const catalog = aiCatalogV1.create(
+      'catalog.published',
+      { catalogId: MODEL_CATALOG_ID },
+      { models: [{ id: 'priced', contextWindow: 8192, capabilities: ['chat'], inputPricePerMTok: 3, outputPricePerMTok: 15 }] },
+    );
     await bus.publish(aiCatalogV1.topic, [{ key: MODEL_CATALOG_ID, event: catalog }]);
     const users = Array.from({ length: USERS }, (_, i) => `bench-user-${i}`);
-    await bus.publish(identityUserV1.topic, users.map((userId) => ({ key: userId, event: identityUserV1.create('user.registered', { userId }, { email: `${userId}@example.com`, name: userId, role: 'USER', emailVerified: true }) })));
+    await bus.publish(
+      identityUserV1.topic,
+      users.map((userId) => ({
+        key: userId,
+        event: identityUserV1.create(
+          'user.registered',
+          { userId },
+          { email: `${userId}@example.com`, name: userId, role: 'USER', emailVerified: true },
+        ),
+      })),
+    );
     await until(async () => (await balances.count({})) === USERS);
 
     // One conversation per event, as in production (the topic is keyed by conversation).
     const events: EventEnvelope[] = Array.from({ length: DEBITS }, (_, i) => {
       const subject = { conversationId: newId(), messageId: newId(), streamId: newId(), ownerId: users[i % USERS] ?? 'bench-user-0' };
-      return aiGenerationV1.create('generation.completed', subject, { content: 'answer', finishReason: 'stop', model: 'priced', usage: { promptTokens: 200, completionTokens: 100, totalTokens: 300 } });
+      return aiGenerationV1.create('generation.completed', subject, {
+        content: 'answer',
+        finishReason: 'stop',
+        model: 'priced',
+        usage: { promptTokens: 200, completionTokens: 100, totalTokens: 300 },
+      });
     });
     const applied = () => ledger.count({ kind: 'DEBIT', state: 'applied' });
     const start = process.hrtime.bigint();
-    for (let i = 0; i < events.length; i += 200) await bus.publish(aiGenerationV1.topic, events.slice(i, i + 200).map((event) => ({ key: event.subject.conversationId ?? '', event })));
+    for (let i = 0; i < events.length; i += 200)
+      await bus.publish(
+        aiGenerationV1.topic,
+        events.slice(i, i + 200).map((event) => ({ key: event.subject.conversationId ?? '', event })),
+      );
     await until(async () => (await applied()) === DEBITS);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     const spent = async () => (await balances.find({})).reduce((sum, b) => sum + (1_000_000_000 - b.credits), 0);
     const before = await spent();
-    console.log(`debits applied:        ${DEBITS} in ${seconds.toFixed(2)} s = ${(DEBITS / seconds).toFixed(0)} debits/s (${USERS} users, embedded store and bus)`);
+    console.log(
+      `debits applied:        ${DEBITS} in ${seconds.toFixed(2)} s = ${(DEBITS / seconds).toFixed(0)} debits/s (${USERS} users, embedded store and bus)`,
+    );
 
     // Every event again, then a sentinel per key so we know each duplicate was consumed.
     const sentinelUser = 'bench-sentinel';
     const again = process.hrtime.bigint();
     for (let i = 0; i < events.length; i += 200) {
       const batch = events.slice(i, i + 200).flatMap((event) => {
-        const sentinel = aiGenerationV1.create('generation.completed', { ...(event.subject as { conversationId: string; messageId: string; streamId: string }), ownerId: sentinelUser, messageId: newId() }, { content: '', finishReason: 'stop', model: 'priced', usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 } });
-        return [{ key: event.subject.conversationId ?? '', event }, { key: event.subject.conversationId ?? '', event: sentinel }];
+        const sentinel = aiGenerationV1.create(
+          'generation.completed',
+          {
+            ...(event.subject as { conversationId: string; messageId: string; streamId: string }),
+            ownerId: sentinelUser,
+            messageId: newId(),
+          },
+          { content: '', finishReason: 'stop', model: 'priced', usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 } },
+        );
+        return [
+          { key: event.subject.conversationId ?? '', event },
+          { key: event.subject.conversationId ?? '', event: sentinel },
+        ];
       });
       await bus.publish(aiGenerationV1.topic, batch);
     }
@@ -73,7 +114,9 @@ async function debits(dir: string): Promise<void> {
     const againSeconds = Number(process.hrtime.bigint() - again) / 1e9;
     const debitsAfter = await ledger.count({ kind: 'DEBIT', state: 'applied', userId: { $ne: sentinelUser } });
     const spentAfter = (await balances.find({ _id: { $ne: sentinelUser } })).reduce((sum, b) => sum + (1_000_000_000 - b.credits), 0);
-    console.log(`redelivered:           ${DEBITS} duplicates (+${DEBITS} sentinels) in ${againSeconds.toFixed(2)} s; debits ${debitsAfter} (must be ${DEBITS}), credits spent ${spentAfter} (must be ${before})`);
+    console.log(
+      `redelivered:           ${DEBITS} duplicates (+${DEBITS} sentinels) in ${againSeconds.toFixed(2)} s; debits ${debitsAfter} (must be ${DEBITS}), credits spent ${spentAfter} (must be ${before})`,
+    );
   } finally {
     await rateLimit.stop();
     await bus.stop();
@@ -86,11 +129,20 @@ async function startConversation(dir: string, enforced: boolean): Promise<{ conv
   const bus = createEmbeddedEventBus({ dataDir: join(dir, `conversation-${enforced}-events`), logger });
   await store.start();
   await bus.start();
-  const config = loadConversationConfig({ INTERNAL_SIGNING_SECRET: SECRET, DATA_DIR: dir, BALANCE_ENFORCED: String(enforced), MAX_OPEN_GENERATIONS_PER_USER: '1000', MAX_PENDING_GENERATIONS: '10000000', LOG_LEVEL: 'silent' });
+  const config = loadConversationConfig({
+    INTERNAL_SIGNING_SECRET: SECRET,
+    DATA_DIR: dir,
+    BALANCE_ENFORCED: String(enforced),
+    MAX_OPEN_GENERATIONS_PER_USER: '1000',
+    MAX_PENDING_GENERATIONS: '10000000',
+    LOG_LEVEL: 'silent',
+  });
   const conversation = buildConversation({ store, bus, config, logger });
   await conversation.start(0);
   // The user's balance, as rate-limit would have published it: positive, so the check reads and passes.
-  await bus.publish(rateLimitBalanceV1.topic, [{ key: 'u', event: rateLimitBalanceV1.create('balance.changed', { userId: 'u' }, { credits: 1000, version: 1, reason: 'opening' }) }]);
+  await bus.publish(rateLimitBalanceV1.topic, [
+    { key: 'u', event: rateLimitBalanceV1.create('balance.changed', { userId: 'u' }, { credits: 1000, version: 1, reason: 'opening' }) },
+  ]);
   await until(async () => (await store.collection(creditBalancesSpec).findById('u')) !== null);
   return {
     conversation,
@@ -115,7 +167,15 @@ async function sendLatency(dir: string): Promise<void> {
       await off.conversation.service.sendMessage(principal, { content: 'warm up' });
     }
     for (let i = 0; i < SENDS; i++) {
-      for (const [name, target] of i % 2 === 0 ? ([['on', on], ['off', off]] as const) : ([['off', off], ['on', on]] as const)) {
+      for (const [name, target] of i % 2 === 0
+        ? ([
+            ['on', on],
+            ['off', off],
+          ] as const)
+        : ([
+            ['off', off],
+            ['on', on],
+          ] as const)) {
         const start = process.hrtime.bigint();
         await target.conversation.service.sendMessage(principal, { content: `message ${i}` });
         times[name].push(Number(process.hrtime.bigint() - start) / 1e6);
@@ -127,7 +187,9 @@ async function sendLatency(dir: string): Promise<void> {
   }
   const at = (list: number[], q: number) => [...list].sort((a, b) => a - b)[Math.min(list.length - 1, Math.floor(q * list.length))] ?? 0;
   for (const name of ['off', 'on'] as const) {
-    console.log(`sendMessage enforcement ${name.padEnd(3)}: p50 ${at(times[name], 0.5).toFixed(2).padStart(7)} ms   p99 ${at(times[name], 0.99).toFixed(2).padStart(7)} ms   (${SENDS} sends, new conversation each, embedded store)`);
+    console.log(
+      `sendMessage enforcement ${name.padEnd(3)}: p50 ${at(times[name], 0.5).toFixed(2).padStart(7)} ms   p99 ${at(times[name], 0.99).toFixed(2).padStart(7)} ms   (${SENDS} sends, new conversation each, embedded store)`,
+    );
   }
   console.log(`sendMessage p50 on/off: ${(at(times.on, 0.5) / at(times.off, 0.5)).toFixed(3)}`);
 }

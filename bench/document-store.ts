@@ -15,7 +15,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import mongoose, { Schema } from 'mongoose';
-import { createEmbeddedStore, createMongoStore, type Collection, type CollectionSpec, type DocumentStore, type StoredDocument } from '@chatgraph/kit/store';
+import {
+  createEmbeddedStore,
+  createMongoStore,
+  type Collection,
+  type CollectionSpec,
+  type DocumentStore,
+  type StoredDocument,
+} from '@chatgraph/kit/store';
 
 interface Message extends StoredDocument {
   conversationId: string;
@@ -27,7 +34,13 @@ interface Message extends StoredDocument {
 const spec: CollectionSpec<Message> = {
   name: 'bench_messages',
   schema: new Schema<Message>(
-    { _id: { type: String }, conversationId: { type: String, required: true }, text: { type: String, required: true }, createdAt: { type: Date, required: true }, tokens: { type: Number, default: 0 } },
+    {
+      _id: { type: String },
+      conversationId: { type: String, required: true },
+      text: { type: String, required: true },
+      createdAt: { type: Date, required: true },
+      tokens: { type: Number, default: 0 },
+    },
     { versionKey: false },
   ),
   indexes: [{ fields: { conversationId: 1, createdAt: -1 } }],
@@ -38,7 +51,13 @@ const STARTUP_DOCS = Number(process.env.BENCH_STARTUP_DOCS ?? 100_000);
 const CONVERSATIONS = 50;
 
 function message(i: number): Message {
-  return { _id: `m${i}`, conversationId: `c${i % CONVERSATIONS}`, text: randomBytes(60).toString('base64'), createdAt: new Date(1_700_000_000_000 + i), tokens: 0 };
+  return {
+    _id: `m${i}`,
+    conversationId: `c${i % CONVERSATIONS}`,
+    text: randomBytes(60).toString('base64'),
+    createdAt: new Date(1_700_000_000_000 + i),
+    tokens: 0,
+  };
 }
 
 /** Runs `count` operations, `parallel` in flight at a time; returns operations per second. */
@@ -61,7 +80,9 @@ async function measure(name: string, store: DocumentStore): Promise<Record<strin
     const figures = {
       'insertOne, 1 in flight': await rate(half, 1, (i) => messages.insertOne(message(i))),
       'insertOne, 16 in flight': await rate(DOCS - half, 16, (i) => messages.insertOne(message(half + i))),
-      'indexed query (20 newest of a conversation)': await rate(500, 4, (i) => messages.find({ conversationId: `c${i % CONVERSATIONS}` }, { sort: { createdAt: -1 }, limit: 20 })),
+      'indexed query (20 newest of a conversation)': await rate(500, 4, (i) =>
+        messages.find({ conversationId: `c${i % CONVERSATIONS}` }, { sort: { createdAt: -1 }, limit: 20 }),
+      ),
       'updateOne $inc by _id': await rate(500, 4, (i) => messages.updateOne({ _id: `m${(i * 7) % DOCS}` }, { $inc: { tokens: 1 } })),
     };
     console.log(`\n${name}`);
@@ -117,7 +138,8 @@ async function main(): Promise<void> {
     await measureStartup();
     const server = await measure(`MongoDB adapter on ${url}`, createMongoStore({ uri: url, dbName }));
     console.log('\nembedded / server');
-    for (const label of Object.keys(embedded)) console.log(`  ${label.padEnd(46)} ${((embedded[label] ?? 0) / (server[label] ?? 1)).toFixed(1).padStart(8)}x`);
+    for (const label of Object.keys(embedded))
+      console.log(`  ${label.padEnd(46)} ${((embedded[label] ?? 0) / (server[label] ?? 1)).toFixed(1).padStart(8)}x`);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
     const connection = await mongoose.createConnection(url, { serverSelectionTimeoutMS: 3000 }).asPromise();

@@ -29,7 +29,16 @@ const startupEvents = Number(process.env.BENCH_STARTUP_EVENTS ?? 1_000_000);
 
 function event(n: number): EventToPublish {
   const key = `conversation-${n % 50}`;
-  return { key, event: { id: randomUUID(), type: 'message.created', occurredAt: new Date().toISOString(), subject: { conversationId: key }, payload: { n } } };
+  return {
+    key,
+    event: {
+      id: randomUUID(),
+      type: 'message.created',
+      occurredAt: new Date().toISOString(),
+      subject: { conversationId: key },
+      payload: { n },
+    },
+  };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -69,7 +78,9 @@ async function measure(bus: EventBus): Promise<Figures> {
 
   const already = handled;
   const start = performance.now();
-  const batches = Array.from({ length: Math.ceil(total / 100) }, (_, b) => Array.from({ length: Math.min(100, total - b * 100) }, (_, i) => event(b * 100 + i)));
+  const batches = Array.from({ length: Math.ceil(total / 100) }, (_, b) =>
+    Array.from({ length: Math.min(100, total - b * 100) }, (_, i) => event(b * 100 + i)),
+  );
   const inFlight = new Set<Promise<void>>();
   for (const batch of batches) {
     const call = bus.publish(topic, batch).finally(() => inFlight.delete(call));
@@ -84,7 +95,10 @@ async function measure(bus: EventBus): Promise<Figures> {
 
 function report(name: string, figures: Figures | string): void {
   if (typeof figures === 'string') console.log(`${name.padEnd(10)} ${figures}`);
-  else console.log(`${name.padEnd(10)} ${figures.p50.toFixed(2).padStart(8)} ms ${figures.p99.toFixed(2).padStart(8)} ms ${figures.perSecond.toFixed(0).padStart(12)}`);
+  else
+    console.log(
+      `${name.padEnd(10)} ${figures.p50.toFixed(2).padStart(8)} ms ${figures.p99.toFixed(2).padStart(8)} ms ${figures.perSecond.toFixed(0).padStart(12)}`,
+    );
 }
 
 /** Bytes under `dir`, recursively. */
@@ -106,7 +120,10 @@ async function startup(): Promise<void> {
     const subscription = await bus.subscribe({ groupId: 'bench-startup', topics: [topic], handler: async () => void handled++ });
     const fillStart = performance.now();
     for (let from = 0; from < startupEvents; from += 1000) {
-      await bus.publish(topic, Array.from({ length: Math.min(1000, startupEvents - from) }, (_, i) => event(from + i)));
+      await bus.publish(
+        topic,
+        Array.from({ length: Math.min(1000, startupEvents - from) }, (_, i) => event(from + i)),
+      );
     }
     while (handled < startupEvents) await new Promise((resolve) => setTimeout(resolve, 5));
     const fillSeconds = (performance.now() - fillStart) / 1000;
@@ -115,7 +132,9 @@ async function startup(): Promise<void> {
     const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1] ?? '', 'open', dataDir, topic], { encoding: 'utf8' });
     if (child.status !== 0) throw new Error(`start-up process failed: ${child.stderr}`);
     const opened = JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}') as { ms: number; rssMb: number };
-    console.log(`start-up with ${startupEvents} events (filled in ${fillSeconds.toFixed(1)} s): ${opened.ms.toFixed(0)} ms to start + first round trip, peak RSS ${opened.rssMb.toFixed(0)} MB, directory ${(sizeOf(dataDir) / 1e6).toFixed(0)} MB`);
+    console.log(
+      `start-up with ${startupEvents} events (filled in ${fillSeconds.toFixed(1)} s): ${opened.ms.toFixed(0)} ms to start + first round trip, peak RSS ${opened.rssMb.toFixed(0)} MB, directory ${(sizeOf(dataDir) / 1e6).toFixed(0)} MB`,
+    );
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -129,7 +148,11 @@ async function open(dataDir: string, topic: string): Promise<void> {
   const next = event(0);
   let arrived = (): void => undefined;
   const received = new Promise<void>((resolve) => (arrived = resolve));
-  const subscription = await bus.subscribe({ groupId: 'bench-startup', topics: [topic], handler: async ({ event: { id } }) => void (id === next.event.id && arrived()) });
+  const subscription = await bus.subscribe({
+    groupId: 'bench-startup',
+    topics: [topic],
+    handler: async ({ event: { id } }) => void (id === next.event.id && arrived()),
+  });
   await bus.publish(topic, [next]);
   await received;
   const ms = performance.now() - start;

@@ -61,9 +61,14 @@ async function gql<T>(url: string, token: string | undefined, query: string, var
 }
 
 async function register(url: string, email: string): Promise<string> {
-  const res = await gql<{ register: { accessToken: string } }>(url, undefined, 'mutation($input: RegisterInput!) { register(input: $input) { accessToken } }', {
-    input: { email, name: email.split('@')[0], password: 'a perfectly fine passphrase' },
-  });
+  const res = await gql<{ register: { accessToken: string } }>(
+    url,
+    undefined,
+    'mutation($input: RegisterInput!) { register(input: $input) { accessToken } }',
+    {
+      input: { email, name: email.split('@')[0], password: 'a perfectly fine passphrase' },
+    },
+  );
   const token = res.data?.register.accessToken;
   if (!token) throw new Error(`register failed: ${JSON.stringify(res.errors)}`);
   return token;
@@ -95,10 +100,13 @@ async function answer(client: Client, streamId: string, deadline: number): Promi
           complete: () => resolve(firstAt === undefined ? 'ended' : 'done'),
         },
       );
-      setTimeout(() => {
-        unsubscribe();
-        resolve('ended');
-      }, Math.max(0, deadline - Date.now())).unref();
+      setTimeout(
+        () => {
+          unsubscribe();
+          resolve('ended');
+        },
+        Math.max(0, deadline - Date.now()),
+      ).unref();
     });
     if (ended === 'done' || firstAt !== undefined) return firstAt;
     await sleep(100);
@@ -112,7 +120,9 @@ async function main(): Promise<void> {
   process.env.ARGON2_TIME_COST ??= '1';
   const stack = await spawnEmbedded();
   const url = `${stack.url}`;
-  console.log(`fairness: user A floods sendMessage with ${FLOOD_CLIENTS} clients (${FLOOD_SECONDS} s before B, and on while B runs); B sends ${B_TURNS} messages; Node ${process.version}`);
+  console.log(
+    `fairness: user A floods sendMessage with ${FLOOD_CLIENTS} clients (${FLOOD_SECONDS} s before B, and on while B runs); B sends ${B_TURNS} messages; Node ${process.version}`,
+  );
   try {
     const run = Date.now();
     const ada = await register(url, `flood-${run}@example.com`);
@@ -125,7 +135,9 @@ async function main(): Promise<void> {
     let flooding = true;
     const flood = Array.from({ length: FLOOD_CLIENTS }, async (_, c) => {
       for (let i = 0; flooding; i++) {
-        const res = await gql<{ sendMessage: Sent }>(url, ada, SEND, { input: { content: `flood ${c}-${i}: tell me everything` } }).catch(() => ({ errors: [{ message: 'network', extensions: { code: 'NETWORK' } }] }) as Response<{ sendMessage: Sent }>);
+        const res = await gql<{ sendMessage: Sent }>(url, ada, SEND, { input: { content: `flood ${c}-${i}: tell me everything` } }).catch(
+          () => ({ errors: [{ message: 'network', extensions: { code: 'NETWORK' } }] }) as Response<{ sendMessage: Sent }>,
+        );
         const code = outcomeOf(res);
         outcomes.set(code, (outcomes.get(code) ?? 0) + 1);
       }
@@ -134,11 +146,20 @@ async function main(): Promise<void> {
     const before = new Map(outcomes);
 
     let connectedAt = 0;
-    const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${bob}` }, retryAttempts: 0, lazy: true, on: { connected: () => (connectedAt = performance.now()) } });
+    const client = createClient({
+      url: url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${bob}` },
+      retryAttempts: 0,
+      lazy: true,
+      on: { connected: () => (connectedAt = performance.now()) },
+    });
     const times: string[] = [];
     for (let turn = 0; turn < B_TURNS; turn++) {
       const started = performance.now();
-      const sent = await gql<{ sendMessage: Sent }>(url, bob, SEND, { input: { content: `B's question ${turn}: what is fair scheduling?` } });
+      const sent = await gql<{ sendMessage: Sent }>(url, bob, SEND, {
+        input: { content: `B's question ${turn}: what is fair scheduling?` },
+      });
       const streamId = sent.data?.sendMessage.streamId;
       if (!streamId) {
         times.push(`refused ${sent.errors?.[0]?.extensions?.code ?? 'error'}`);
@@ -148,7 +169,11 @@ async function main(): Promise<void> {
       const firstAt = await answer(client, streamId, Date.now() + B_WAIT_SECONDS * 1000);
       // The first turn also opens B's socket (connect + authenticated connection_init) under the flood.
       const socket = turn === 0 && connectedAt > 0 ? `, socket ready after ${(connectedAt - started).toFixed(0)} ms` : '';
-      times.push(firstAt !== undefined ? `${(firstAt - started).toFixed(0)} ms (sendMessage answered after ${accepted.toFixed(0)} ms${socket})` : `no token within ${B_WAIT_SECONDS} s`);
+      times.push(
+        firstAt !== undefined
+          ? `${(firstAt - started).toFixed(0)} ms (sendMessage answered after ${accepted.toFixed(0)} ms${socket})`
+          : `no token within ${B_WAIT_SECONDS} s`,
+      );
     }
     flooding = false;
     await Promise.all(flood);
@@ -160,7 +185,9 @@ async function main(): Promise<void> {
     const line = (m: Map<string, number>): string => [...m].map(([code, n]) => `${code} ${n}`).join(', ');
     console.log(`  A in the first ${FLOOD_SECONDS} s: ${line(before)}`);
     console.log(`  A in all:           ${line(outcomes)}`);
-    console.log(`  stack CPU while flooding: ${cpu} ms in ${floodMs.toFixed(0)} ms (${((cpu / floodMs) * 100).toFixed(0)}% of one core), ${((cpu * 1000) / Math.max(1, requests)).toFixed(0)} µs per A request, ${(requests / (floodMs / 1000)).toFixed(0)} A requests/s; the load generator ${((benchCpu.user + benchCpu.system) / 1000).toFixed(0)} ms`);
+    console.log(
+      `  stack CPU while flooding: ${cpu} ms in ${floodMs.toFixed(0)} ms (${((cpu / floodMs) * 100).toFixed(0)}% of one core), ${((cpu * 1000) / Math.max(1, requests)).toFixed(0)} µs per A request, ${(requests / (floodMs / 1000)).toFixed(0)} A requests/s; the load generator ${((benchCpu.user + benchCpu.system) / 1000).toFixed(0)} ms`,
+    );
     console.log(`  B sendMessage -> first token: ${times.join(', ')}`);
   } finally {
     await stack.stop();

@@ -39,13 +39,15 @@ interface Chunk {
   message: { id: string; status: string; content: string; tokenCount: number | null; conversation: { title: string } } | null;
 }
 
-const STREAM = 'subscription($id: ID!) { messageStream(streamId: $id) { seq delta done status message { id status content tokenCount conversation { title } } } }';
+const STREAM =
+  'subscription($id: ID!) { messageStream(streamId: $id) { seq delta done status message { id status content tokenCount conversation { title } } } }';
 
 function pct(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
-const fmt = (values: number[]): string => (values.length ? `p50 ${pct(values, 50).toFixed(1)} ms, p99 ${pct(values, 99).toFixed(1)} ms (n=${values.length})` : 'n=0');
+const fmt = (values: number[]): string =>
+  values.length ? `p50 ${pct(values, 50).toFixed(1)} ms, p99 ${pct(values, 99).toFixed(1)} ms (n=${values.length})` : 'n=0';
 
 async function run(mode: string): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'chatgraph-bench-final-'));
@@ -61,33 +63,60 @@ async function run(mode: string): Promise<void> {
     await kv.start();
   }
   const config = loadConfig(EMBEDDED_CONFIG_SPEC, { ROUTER_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
-  const stack = await startEmbedded(config, { ...process.env, LOG_LEVEL: 'warn', ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1', DEMO_TOKEN_INTERVAL_MS: TOKEN_MS }, undefined, { bus, kv });
+  const stack = await startEmbedded(
+    config,
+    { ...process.env, LOG_LEVEL: 'warn', ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1', DEMO_TOKEN_INTERVAL_MS: TOKEN_MS },
+    undefined,
+    { bus, kv },
+  );
   const gql = async <T>(query: string, variables: Record<string, unknown>, token?: string): Promise<T> => {
-    const res = await fetch(stack.url, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify({ query, variables }) });
+    const res = await fetch(stack.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
     const body = (await res.json()) as { data?: T; errors?: unknown };
     if (!body.data) throw new Error(JSON.stringify(body.errors));
     return body.data;
   };
   try {
-    const { register } = await gql<{ register: { accessToken: string } }>('mutation($input: RegisterInput!) { register(input: $input) { accessToken } }', { input: { email: `bench-${Date.now()}@example.com`, name: 'Bench', password: 'a perfectly fine passphrase' } });
+    const { register } = await gql<{ register: { accessToken: string } }>(
+      'mutation($input: RegisterInput!) { register(input: $input) { accessToken } }',
+      { input: { email: `bench-${Date.now()}@example.com`, name: 'Bench', password: 'a perfectly fine passphrase' } },
+    );
     const token = register.accessToken;
-    const ws = createClient({ url: stack.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+    const ws = createClient({
+      url: stack.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${token}` },
+      retryAttempts: 0,
+    });
     const lag = { title: [] as number[], followUp: [] as number[] };
     const total: number[] = [];
     let stale = 0;
     let conversationId = '';
     for (let turn = 0; turn < TURNS; turn++) {
       const first = turn % PER_CONVERSATION === 0;
-      if (first) conversationId = (await gql<{ createConversation: { id: string } }>('mutation { createConversation { id } }', {}, token)).createConversation.id;
+      if (first)
+        conversationId = (await gql<{ createConversation: { id: string } }>('mutation { createConversation { id } }', {}, token))
+          .createConversation.id;
       const sentAt = performance.now();
-      const { sendMessage } = await gql<{ sendMessage: { streamId: string } }>('mutation($input: SendMessageInput!) { sendMessage(input: $input) { streamId } }', { input: { conversationId, content: `bench turn ${turn} about final chunks` } }, token);
+      const { sendMessage } = await gql<{ sendMessage: { streamId: string } }>(
+        'mutation($input: SendMessageInput!) { sendMessage(input: $input) { streamId } }',
+        { input: { conversationId, content: `bench turn ${turn} about final chunks` } },
+        token,
+      );
       const chunks: Array<Chunk & { at: number }> = [];
       await new Promise<void>((resolve, reject) => {
-        ws.subscribe<{ messageStream: Chunk }>({ query: STREAM, variables: { id: sendMessage.streamId } }, {
-          next: (r) => (r.data ? chunks.push({ ...r.data.messageStream, at: performance.now() }) : reject(new Error(JSON.stringify(r.errors)))),
-          error: reject,
-          complete: resolve,
-        });
+        ws.subscribe<{ messageStream: Chunk }>(
+          { query: STREAM, variables: { id: sendMessage.streamId } },
+          {
+            next: (r) =>
+              r.data ? chunks.push({ ...r.data.messageStream, at: performance.now() }) : reject(new Error(JSON.stringify(r.errors))),
+            error: reject,
+            complete: resolve,
+          },
+        );
       });
       const done = chunks.at(-1);
       const lastDelta = chunks.filter((c) => !c.done && c.delta.length > 0).at(-1);
@@ -100,7 +129,11 @@ async function run(mode: string): Promise<void> {
       // The next turn of the conversation needs this answer final (CONFLICT otherwise): a client
       // whose final chunk was stale would have to wait like this too.
       for (let tries = 0; tries < 500; tries++) {
-        const read = await gql<{ conversation: { currentBranch: Array<{ status: string }> } }>('query($id: ID!) { conversation(id: $id) { currentBranch { status } } }', { id: conversationId }, token);
+        const read = await gql<{ conversation: { currentBranch: Array<{ status: string }> } }>(
+          'query($id: ID!) { conversation(id: $id) { currentBranch { status } } }',
+          { id: conversationId },
+          token,
+        );
         if (!['PENDING', 'STREAMING'].includes(read.conversation.currentBranch.at(-1)?.status ?? '')) break;
         await new Promise((r) => setTimeout(r, 10));
       }

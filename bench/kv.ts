@@ -36,9 +36,11 @@ async function followLatency(kv: KvStore): Promise<string> {
 async function opsPerSecond(label: string, total: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<string> {
   let next = 0;
   const start = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < total) await op(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) await op(next++);
+    }),
+  );
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   return `${label.padEnd(36)} ${(total / seconds).toFixed(0).padStart(8)} ops/s`;
 }
@@ -52,7 +54,9 @@ async function bench(name: string, kv: KvStore): Promise<void> {
     await opsPerSecond('append (sequential)', CHUNKS, 1, (i) => kv.append(stream, { delta: `t${i}` }, { maxLen: 1000 })),
     await opsPerSecond('rateLimit sliding (sequential)', LIMIT_CALLS, 1, () => kv.rateLimit('bench:sw', policy)),
     await opsPerSecond('rateLimit sliding (64 in flight)', LIMIT_CALLS, 64, () => kv.rateLimit('bench:sw', policy)),
-    await opsPerSecond('rateLimit token bucket (64 in flight)', LIMIT_CALLS, 64, () => kv.rateLimit('bench:tb', { ...policy, algorithm: 'token-bucket' })),
+    await opsPerSecond('rateLimit token bucket (64 in flight)', LIMIT_CALLS, 64, () =>
+      kv.rateLimit('bench:tb', { ...policy, algorithm: 'token-bucket' }),
+    ),
   ];
   await Promise.all([kv.del(stream), kv.del('bench:sw'), kv.del('bench:tb')]);
   await kv.stop();

@@ -63,26 +63,46 @@ interface Chunk {
 }
 
 async function gql<T>(url: string, token: string | undefined, query: string, variables?: Record<string, unknown>): Promise<T> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify({ query, variables }) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
   const body = (await res.json()) as { data?: T; errors?: unknown };
   if (!body.data) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors)}`);
   return body.data;
 }
 
 async function register(url: string, name: string): Promise<string> {
-  const data = await gql<{ register: { accessToken: string } }>(url, undefined, 'mutation($i: RegisterInput!) { register(input: $i) { accessToken } }', {
-    i: { email: `${name}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`, password: 'benchmark password 1', name },
-  });
+  const data = await gql<{ register: { accessToken: string } }>(
+    url,
+    undefined,
+    'mutation($i: RegisterInput!) { register(input: $i) { accessToken } }',
+    {
+      i: { email: `${name}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`, password: 'benchmark password 1', name },
+    },
+  );
   return data.register.accessToken;
 }
 
 async function send(url: string, token: string, model: string): Promise<string> {
-  const data = await gql<{ sendMessage: { streamId: string } }>(url, token, 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { streamId } }', { i: { content: 'benchmark question', model } });
+  const data = await gql<{ sendMessage: { streamId: string } }>(
+    url,
+    token,
+    'mutation($i: SendMessageInput!) { sendMessage(input: $i) { streamId } }',
+    { i: { content: 'benchmark question', model } },
+  );
   return data.sendMessage.streamId;
 }
 
 function client(url: string, token: string): Client {
-  return createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0, lazy: false });
+  return createClient({
+    url: url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${token}` },
+    retryAttempts: 0,
+    lazy: false,
+  });
 }
 
 const STREAM = 'subscription($s: ID!) { messageStream(streamId: $s) { seq delta done status } }';
@@ -146,7 +166,9 @@ async function timeToFirstToken(stack: EmbeddedStack, provider: PacedProvider, t
   const providerTimes = provider.firstTokenTimes.slice(providerStart, providerStart + TTFT_TURNS);
   for (let i = 0; i < clientTimes.length; i++) added.push((clientTimes[i] ?? 0) - (providerTimes[i] ?? 0));
   await ws.dispose();
-  console.log(`  time to first token, ${TTFT_TURNS} sequential turns ${TURN_PAUSE_MS} ms apart (provider: first token after 20 ms, then one every 20 ms):`);
+  console.log(
+    `  time to first token, ${TTFT_TURNS} sequential turns ${TURN_PAUSE_MS} ms apart (provider: first token after 20 ms, then one every 20 ms):`,
+  );
   console.log(`    provider's own        p50 ${ms(pct(providerTimes, 50))}   p99 ${ms(pct(providerTimes, 99))}`);
   console.log(`    client (sendMessage -> first token via router)   p50 ${ms(pct(clientTimes, 50))}   p99 ${ms(pct(clientTimes, 99))}`);
   console.log(`    added by the platform p50 ${ms(pct(added, 50))}   p99 ${ms(pct(added, 99))}`);
@@ -173,11 +195,14 @@ async function stopLatency(stack: EmbeddedStack, token: string): Promise<void> {
       if (chunk.done) ended = at;
     });
     await requested;
-    if (chunks.at(-1)?.status !== 'ABORTED' || stopped === undefined || ended === undefined) throw new Error(`stop ${i}: the stream was not aborted`);
+    if (chunks.at(-1)?.status !== 'ABORTED' || stopped === undefined || ended === undefined)
+      throw new Error(`stop ${i}: the stream was not aborted`);
     times.push(ended - stopped);
   }
   await ws.dispose();
-  console.log(`  stopGeneration -> ABORTED done chunk at the client, ${STOP_TURNS} streams: p50 ${ms(pct(times, 50))}  p99 ${ms(pct(times, 99))}  max ${ms(Math.max(...times))}`);
+  console.log(
+    `  stopGeneration -> ABORTED done chunk at the client, ${STOP_TURNS} streams: p50 ${ms(pct(times, 50))}  p99 ${ms(pct(times, 99))}  max ${ms(Math.max(...times))}`,
+  );
 }
 
 async function burst(stack: EmbeddedStack, token: string): Promise<void> {
@@ -221,7 +246,9 @@ async function concurrent(stack: EmbeddedStack, token: string): Promise<void> {
     const complete = results.filter((chunks) => contiguous(chunks) && chunks.at(-1)?.status === 'COMPLETE').length;
     const lost = n * 60 - latencies.length;
     const p99 = pct(latencies, 99);
-    console.log(`    N=${String(n).padStart(4)}  chunks ${latencies.length}/${n * 60}  complete streams ${complete}/${n}  p50 ${ms(pct(latencies, 50))}  p99 ${ms(p99)}  max ${ms(Math.max(...latencies))}`);
+    console.log(
+      `    N=${String(n).padStart(4)}  chunks ${latencies.length}/${n * 60}  complete streams ${complete}/${n}  p50 ${ms(pct(latencies, 50))}  p99 ${ms(p99)}  max ${ms(Math.max(...latencies))}`,
+    );
     if (lost === 0 && complete === n && p99 < 100) best = n;
     else break;
     await sleep(500);
@@ -289,7 +316,9 @@ async function idleMemory(stack: EmbeddedStack, token: string): Promise<void> {
     const streams = await Promise.all(Array.from({ length: 10 }, () => send(url, token, IDLE_MODEL)));
     // Warm the router's paths with one subscription before the baseline.
     const warm = client(url, token);
-    await new Promise<void>((resolve, reject) => warm.subscribe({ query: STREAM, variables: { s: streams[0] } }, { next: () => resolve(), error: reject, complete: () => resolve() }));
+    await new Promise<void>((resolve, reject) =>
+      warm.subscribe({ query: STREAM, variables: { s: streams[0] } }, { next: () => resolve(), error: reject, complete: () => resolve() }),
+    );
     await sleep(2000);
     const before = await memoryOf(base);
     const clients: Client[] = [];
@@ -297,7 +326,14 @@ async function idleMemory(stack: EmbeddedStack, token: string): Promise<void> {
     for (let i = 0; i < IDLE; i++) {
       const c = client(url, token);
       clients.push(c);
-      ready.push(new Promise<void>((resolve, reject) => c.subscribe({ query: STREAM, variables: { s: streams[i % streams.length] } }, { next: () => resolve(), error: reject, complete: () => resolve() })));
+      ready.push(
+        new Promise<void>((resolve, reject) =>
+          c.subscribe(
+            { query: STREAM, variables: { s: streams[i % streams.length] } },
+            { next: () => resolve(), error: reject, complete: () => resolve() },
+          ),
+        ),
+      );
       if (i % 100 === 99) await Promise.all(ready.slice(i - 99));
     }
     await Promise.all(ready);
@@ -346,14 +382,25 @@ async function run(mode: string): Promise<void> {
   const config = loadConfig(EMBEDDED_CONFIG_SPEC, { ROUTER_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
   const stack = await startEmbedded(
     config,
-    { ...process.env, LOG_LEVEL: 'warn', MODEL_CATALOG_FILE: catalogFile, BENCH_PROVIDER_KEY: 'sk-bench', ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1', MAX_CONCURRENT_GENERATIONS: '1000',
+    {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      MODEL_CATALOG_FILE: catalogFile,
+      BENCH_PROVIDER_KEY: 'sk-bench',
+      ARGON2_MEMORY_KIB: '4096',
+      ARGON2_TIME_COST: '1',
+      MAX_CONCURRENT_GENERATIONS: '1000',
       // One user drives every stream here: lift the per-user caps (bench:fairness measures them).
-      MAX_OPEN_GENERATIONS_PER_USER: '1000', MAX_RUNNING_GENERATIONS_PER_USER: '1000' },
+      MAX_OPEN_GENERATIONS_PER_USER: '1000',
+      MAX_RUNNING_GENERATIONS_PER_USER: '1000',
+    },
     undefined,
     { bus, kv },
   );
   try {
-    console.log(`\nlive chat, ${mode} (${mode === 'embedded' ? 'in-process bus and key-value store' : 'Kafka bus, Redis streams'}), Node ${process.version}`);
+    console.log(
+      `\nlive chat, ${mode} (${mode === 'embedded' ? 'in-process bus and key-value store' : 'Kafka bus, Redis streams'}), Node ${process.version}`,
+    );
     const token = await register(stack.url, 'bench');
     await timeToFirstToken(stack, provider, token);
     await stopLatency(stack, token);

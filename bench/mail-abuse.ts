@@ -43,7 +43,12 @@ async function main(): Promise<void> {
     }),
   });
   // Cheap argon2 keeps 60 sign-ups quick; every other setting is the default.
-  const config = loadIdentityConfig({ INTERNAL_SIGNING_SECRET: SECRET, DATA_DIR: dataDir, ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1' });
+  const config = loadIdentityConfig({
+    INTERNAL_SIGNING_SECRET: SECRET,
+    DATA_DIR: dataDir,
+    ARGON2_MEMORY_KIB: '4096',
+    ARGON2_TIME_COST: '1',
+  });
   const store = createEmbeddedStore({ dataDir: path.join(dataDir, 'identity') });
   await store.start();
   const mailer = createMailer({ kind: 'file', dataDir: path.join(dataDir, 'identity'), from: config.MAIL_FROM, logger });
@@ -52,7 +57,13 @@ async function main(): Promise<void> {
   const gql = (query: string, variables: Record<string, unknown>) => signedGraphQL(url, SECRET, ANON, query, variables);
   const outbox = (): OutboxLine[] => {
     const file = path.join(dataDir, 'identity', 'mail', 'outbox.jsonl');
-    return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as OutboxLine) : [];
+    return existsSync(file)
+      ? readFileSync(file, 'utf8')
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as OutboxLine)
+      : [];
   };
   const outcome = async (email: string, name = 'Bench'): Promise<string> => {
     const code = (await gql(REGISTER, { i: { email, password: PASSWORD, name } })).errors?.[0]?.extensions?.code;
@@ -67,13 +78,17 @@ async function main(): Promise<void> {
     await accepted('target@example.com');
     await identity.service.mailSettled();
     const start = Date.now();
-    const requests = Array.from({ length: 100 }, (_, i) => new Promise((resolve) => setTimeout(resolve, i * 20)).then(() => gql(RESET, { e: 'target@example.com' })));
+    const requests = Array.from({ length: 100 }, (_, i) =>
+      new Promise((resolve) => setTimeout(resolve, i * 20)).then(() => gql(RESET, { e: 'target@example.com' })),
+    );
     const answers = await Promise.all(requests);
     const elapsed = Date.now() - start;
     await identity.service.mailSettled();
     const resets = outbox().filter((m) => m.to === 'target@example.com' && m.text.includes('/reset-password?token=')).length;
     const trueAnswers = answers.filter((a) => (a.data as { requestPasswordReset?: boolean } | null)?.requestPasswordReset === true).length;
-    console.log(`reset requests to one address: 100 in ${(elapsed / 1000).toFixed(1)} s, answered true: ${trueAnswers}, mails sent: ${resets}`);
+    console.log(
+      `reset requests to one address: 100 in ${(elapsed / 1000).toFixed(1)} s, answered true: ${trueAnswers}, mails sent: ${resets}`,
+    );
 
     // 2. Disguised input, before the bursts so no sign-up limit decides it.
     const names: Array<[string, string]> = [
@@ -81,7 +96,8 @@ async function main(): Promise<void> {
       ['right-to-left override', 'Ann \u202Egnp.exe'],
       ['CR/LF', 'Ann\r\nBcc: x@example.com'],
     ];
-    for (const [i, [label, name]] of names.entries()) console.log(`display name with ${label}: ${await outcome(`name${i}@names${i}.example`, name)}`);
+    for (const [i, [label, name]] of names.entries())
+      console.log(`display name with ${label}: ${await outcome(`name${i}@names${i}.example`, name)}`);
     console.log(`address with NUL: ${await outcome('ann\u0000@nul.example')}`);
 
     // 3. Sign-up bursts: each accepted sign-up mails a verification link to an address nobody proved.

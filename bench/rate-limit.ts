@@ -21,7 +21,15 @@ import autocannon from 'autocannon';
 import { ANONYMOUS, createLogger, loadConfig, ServiceMetrics } from '@chatgraph/kit';
 import { createRedisKv, type KvStore } from '@chatgraph/kit/kv';
 import { DEFAULT_POLICIES, BanRegistry, PolicyDirectory } from '@chatgraph/kit/limits';
-import { buildRouter, loadRouterConfig, routerDepsFromConfig, type InProcessSubgraph, type Router, RateLimitMetrics, RouterRateLimiter } from '@chatgraph/router';
+import {
+  buildRouter,
+  loadRouterConfig,
+  routerDepsFromConfig,
+  type InProcessSubgraph,
+  type Router,
+  RateLimitMetrics,
+  RouterRateLimiter,
+} from '@chatgraph/router';
 import { EMBEDDED_CONFIG_SPEC, startEmbedded } from '@chatgraph/launcher';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
@@ -73,10 +81,24 @@ interface Run {
 
 async function load(url: string, token: string): Promise<Run> {
   const cpu = process.cpuUsage();
-  const result = await autocannon({ url, method: 'POST', body: QUERY, connections, duration: seconds, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } });
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    body: QUERY,
+    connections,
+    duration: seconds,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+  });
   const used = process.cpuUsage(cpu);
   const total = result.requests.total;
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, total, non2xx: result.non2xx, cpuPerRequest: (used.user + used.system) / Math.max(1, total) };
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    total,
+    non2xx: result.non2xx,
+    cpuPerRequest: (used.user + used.system) / Math.max(1, total),
+  };
 }
 
 function median(values: number[]): number {
@@ -98,7 +120,9 @@ async function main(): Promise<void> {
   const counted = counting(limitsKv);
   const services = [stack.identity, stack.conversation, stack.aiGateway, stack.streaming, stack.rateLimit];
   const names = ['identity', 'conversation', 'ai-gateway', 'streaming', 'rate-limit'];
-  const inProcessSubgraphs = new Map<string, InProcessSubgraph>(services.map(({ subgraph }) => [`${subgraph.url}/graphql`, (headers, body) => subgraph.serveInProcess(headers, body)]));
+  const inProcessSubgraphs = new Map<string, InProcessSubgraph>(
+    services.map(({ subgraph }) => [`${subgraph.url}/graphql`, (headers, body) => subgraph.serveInProcess(headers, body)]),
+  );
   const routerConfig = loadRouterConfig({
     INTERNAL_SIGNING_SECRET: stack.signingSecret,
     LOG_LEVEL: 'warn',
@@ -114,7 +138,10 @@ async function main(): Promise<void> {
   const registered = await fetch(offUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: 'mutation($i: RegisterInput!) { register(input: $i) { accessToken } }', variables: { i: { email: 'bench@example.com', name: 'Bench', password: 'a perfectly fine passphrase' } } }),
+    body: JSON.stringify({
+      query: 'mutation($i: RegisterInput!) { register(input: $i) { accessToken } }',
+      variables: { i: { email: 'bench@example.com', name: 'Bench', password: 'a perfectly fine passphrase' } },
+    }),
   });
   const token = ((await registered.json()) as { data: { register: { accessToken: string } } }).data.register.accessToken;
 
@@ -151,18 +178,26 @@ async function main(): Promise<void> {
     offRuns.push(b.rps);
     onCpu.push(a.cpuPerRequest);
     offCpu.push(b.cpuPerRequest);
-    console.log(`  round ${round + 1}: limits on ${a.rps.toFixed(0)} req/s (p50 ${a.p50} ms, p99 ${a.p99} ms, ${a.cpuPerRequest.toFixed(0)} CPU µs/req), off ${b.rps.toFixed(0)} req/s (p50 ${b.p50} ms, p99 ${b.p99} ms, ${b.cpuPerRequest.toFixed(0)} CPU µs/req)`);
+    console.log(
+      `  round ${round + 1}: limits on ${a.rps.toFixed(0)} req/s (p50 ${a.p50} ms, p99 ${a.p99} ms, ${a.cpuPerRequest.toFixed(0)} CPU µs/req), off ${b.rps.toFixed(0)} req/s (p50 ${b.p50} ms, p99 ${b.p99} ms, ${b.cpuPerRequest.toFixed(0)} CPU µs/req)`,
+    );
   }
   const ratio = median(onRuns) / median(offRuns);
-  console.log(`throughput: on ${median(onRuns).toFixed(0)} req/s, off ${median(offRuns).toFixed(0)} req/s, ratio ${ratio.toFixed(3)} (target >= 0.9)${refused > 0 ? `, ${refused} non-2xx!` : ''}`);
+  console.log(
+    `throughput: on ${median(onRuns).toFixed(0)} req/s, off ${median(offRuns).toFixed(0)} req/s, ratio ${ratio.toFixed(3)} (target >= 0.9)${refused > 0 ? `, ${refused} non-2xx!` : ''}`,
+  );
   // The two runs of a round are back to back, so their ratio is the least exposed to a machine
   // whose load changes between rounds (other processes): the median of those ratios, and each.
   const paired = onRuns.map((on, i) => on / (offRuns[i] ?? on));
   console.log(`throughput ratio per round: ${paired.map((r) => r.toFixed(3)).join(', ')}; median ${median(paired).toFixed(3)}`);
-  console.log(`CPU per request (whole process): on ${median(onCpu).toFixed(0)} µs, off ${median(offCpu).toFixed(0)} µs, ratio off/on ${(median(offCpu) / median(onCpu)).toFixed(3)}`);
+  console.log(
+    `CPU per request (whole process): on ${median(onCpu).toFixed(0)} µs, off ${median(offCpu).toFixed(0)} µs, ratio off/on ${(median(offCpu) / median(onCpu)).toFixed(3)}`,
+  );
   const pairedCpu = offCpu.map((off, i) => off / (onCpu[i] ?? off));
   console.log(`CPU ratio off/on per round: ${pairedCpu.map((r) => r.toFixed(3)).join(', ')}; median ${median(pairedCpu).toFixed(3)}`);
-  console.log(`kv calls (Redis round trips) per request with limits on: ${(calls / Math.max(1, requests)).toFixed(2)} (issued together: one round-trip time)`);
+  console.log(
+    `kv calls (Redis round trips) per request with limits on: ${(calls / Math.max(1, requests)).toFixed(2)} (issued together: one round-trip time)`,
+  );
 
   // The decision alone: a gate opened and decided for `me`, one after another.
   const limiter = new RouterRateLimiter({

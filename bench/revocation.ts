@@ -68,7 +68,9 @@ async function untilRefused(since: number, refused: () => Promise<boolean>): Pro
 }
 
 async function socketClosedAfter(since: number, closedAt: Promise<number>): Promise<number> {
-  const bound = new Promise<number>((resolve) => setTimeout(() => resolve(Number.POSITIVE_INFINITY), Math.max(0, since + BOUND_MS - Date.now())).unref());
+  const bound = new Promise<number>((resolve) =>
+    setTimeout(() => resolve(Number.POSITIVE_INFINITY), Math.max(0, since + BOUND_MS - Date.now())).unref(),
+  );
   const at = await Promise.race([closedAt, bound]);
   return at === Number.POSITIVE_INFINITY ? at : at - since;
 }
@@ -79,12 +81,17 @@ interface Sample {
 }
 
 async function logoutEverywhereRound(stack: EmbeddedStack, email: string): Promise<Sample> {
-  const { login } = await data<{ login: { accessToken: string } }>(gql(stack.url, undefined, 'mutation($i: LoginInput!) { login(input: $i) { accessToken } }', { i: { email, password } }));
+  const { login } = await data<{ login: { accessToken: string } }>(
+    gql(stack.url, undefined, 'mutation($i: LoginInput!) { login(input: $i) { accessToken } }', { i: { email, password } }),
+  );
   const socket = await openSocket(stack.url, login.accessToken);
   await data(gql(stack.url, login.accessToken, 'mutation { logoutEverywhere }'));
   const since = Date.now();
   const [http, closed] = await Promise.all([
-    untilRefused(since, async () => (await gql(stack.url, login.accessToken, '{ me { id } }')).errors?.[0]?.extensions?.code === 'UNAUTHENTICATED'),
+    untilRefused(
+      since,
+      async () => (await gql(stack.url, login.accessToken, '{ me { id } }')).errors?.[0]?.extensions?.code === 'UNAUTHENTICATED',
+    ),
     socketClosedAfter(since, socket.closedAt),
   ]);
   socket.close();
@@ -92,15 +99,24 @@ async function logoutEverywhereRound(stack: EmbeddedStack, email: string): Promi
 }
 
 async function apiKeyRound(stack: EmbeddedStack, email: string, round: number): Promise<Sample> {
-  const { login } = await data<{ login: { accessToken: string } }>(gql(stack.url, undefined, 'mutation($i: LoginInput!) { login(input: $i) { accessToken } }', { i: { email, password } }));
+  const { login } = await data<{ login: { accessToken: string } }>(
+    gql(stack.url, undefined, 'mutation($i: LoginInput!) { login(input: $i) { accessToken } }', { i: { email, password } }),
+  );
   const { createApiKey } = await data<{ createApiKey: { secret: string; apiKey: { id: string } } }>(
-    gql(stack.url, login.accessToken, 'mutation($n: String!) { createApiKey(input: { name: $n }) { secret apiKey { id } } }', { n: `bench-${round}` }),
+    gql(stack.url, login.accessToken, 'mutation($n: String!) { createApiKey(input: { name: $n }) { secret apiKey { id } } }', {
+      n: `bench-${round}`,
+    }),
   );
   const socket = await openSocket(stack.url, createApiKey.secret);
-  await data(gql(stack.url, login.accessToken, 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedApiKeyId } }', { id: createApiKey.apiKey.id }));
+  await data(
+    gql(stack.url, login.accessToken, 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedApiKeyId } }', { id: createApiKey.apiKey.id }),
+  );
   const since = Date.now();
   const [http, closed] = await Promise.all([
-    untilRefused(since, async () => (await gql(stack.url, createApiKey.secret, '{ me { id } }')).errors?.[0]?.extensions?.code === 'UNAUTHENTICATED'),
+    untilRefused(
+      since,
+      async () => (await gql(stack.url, createApiKey.secret, '{ me { id } }')).errors?.[0]?.extensions?.code === 'UNAUTHENTICATED',
+    ),
     socketClosedAfter(since, socket.closedAt),
   ]);
   socket.close();
@@ -119,7 +135,11 @@ async function main(): Promise<void> {
   const stack = await startEmbedded(config, { ...process.env, ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1', LOG_LEVEL: 'silent' });
   try {
     const email = 'revocation-bench@example.com';
-    await data(gql(stack.url, undefined, 'mutation($i: RegisterInput!) { register(input: $i) { accessToken } }', { i: { email, password, name: 'Bench' } }));
+    await data(
+      gql(stack.url, undefined, 'mutation($i: RegisterInput!) { register(input: $i) { accessToken } }', {
+        i: { email, password, name: 'Bench' },
+      }),
+    );
     const logout: Sample[] = [];
     const keys: Sample[] = [];
     for (let round = 0; round < ROUNDS; round++) {

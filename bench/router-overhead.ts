@@ -61,7 +61,10 @@ function median(runs: Figures[]): Figures {
 async function load(url: string, headers: () => Record<string, string>, duration: number, pids: Record<string, number>): Promise<Figures> {
   const before = cpuSnapshot(pids);
   // Headers made per request: a subgraph accepts each signed request once (single-use nonces).
-  const setupRequest = (req: autocannon.Request): autocannon.Request => ({ ...req, headers: { 'content-type': 'application/json', ...headers() } });
+  const setupRequest = (req: autocannon.Request): autocannon.Request => ({
+    ...req,
+    headers: { 'content-type': 'application/json', ...headers() },
+  });
   const result = await autocannon({ url, method: 'POST', body: QUERY, connections, duration, requests: [{ setupRequest }] });
   const after = cpuSnapshot(pids);
   const cpuPerRequest: Record<string, number> = {};
@@ -69,7 +72,14 @@ async function load(url: string, headers: () => Record<string, string>, duration
     const start = before[role];
     if (end !== undefined && start !== undefined && result.requests.total > 0) cpuPerRequest[role] = (end - start) / result.requests.total;
   }
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx, cpuPerRequest };
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors,
+    non2xx: result.non2xx,
+    cpuPerRequest,
+  };
 }
 
 function cpuRow(f: Figures): string {
@@ -81,7 +91,9 @@ async function measure(mode: string, stack: BenchStack): Promise<boolean> {
   {
     const email = `bench-${Date.now()}@example.com`;
     const password = 'benchmark password 1';
-    await graphql(stack.url, 'mutation($i: RegisterInput!) { register(input: $i) { user { id } } }', { i: { email, password, name: 'Bench' } });
+    await graphql(stack.url, 'mutation($i: RegisterInput!) { register(input: $i) { user { id } } }', {
+      i: { email, password, name: 'Bench' },
+    });
     const { login } = await graphql<{ login: { accessToken: string; user: { id: string; role: 'USER' | 'ADMIN' } } }>(
       stack.url,
       'mutation($i: LoginInput!) { login(input: $i) { accessToken user { id role } } }',
@@ -111,12 +123,16 @@ async function measure(mode: string, stack: BenchStack): Promise<boolean> {
 
     const row = (name: string, f: Figures) =>
       `${name.padEnd(22)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   errors ${f.errors + f.non2xx}`;
-    console.log(`\nrouter overhead, ${mode}: authenticated \`me\`, ${connections} connections, ${rounds} alternating rounds of ${seconds} s per side (medians), Node ${process.version}`);
+    console.log(
+      `\nrouter overhead, ${mode}: authenticated \`me\`, ${connections} connections, ${rounds} alternating rounds of ${seconds} s per side (medians), Node ${process.version}`,
+    );
     console.log(row('through the router', viaRouter));
     console.log(cpuRow(viaRouter));
     console.log(row('straight to identity', straight));
     console.log(cpuRow(straight));
-    console.log(`ratio router/direct throughput: ${(viaRouter.rps / straight.rps).toFixed(2)} (target >= 0.70); per round: ${ratios.join(' ')}`);
+    console.log(
+      `ratio router/direct throughput: ${(viaRouter.rps / straight.rps).toFixed(2)} (target >= 0.70); per round: ${ratios.join(' ')}`,
+    );
     return [...routerRuns, ...directRuns].every((f) => f.errors + f.non2xx === 0);
   }
 }

@@ -11,7 +11,16 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { createLogger, type Principal } from '@chatgraph/kit';
-import { DEFAULT_LIMITS, RequestContext, RouterGateway, type GraphQLRequest, PersistedQueries, Pipeline, SubgraphTransport, type InProcessSubgraph } from '@chatgraph/router';
+import {
+  DEFAULT_LIMITS,
+  RequestContext,
+  RouterGateway,
+  type GraphQLRequest,
+  PersistedQueries,
+  Pipeline,
+  SubgraphTransport,
+  type InProcessSubgraph,
+} from '@chatgraph/router';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const USER: Principal = { kind: 'user', userId: 'u_bench', role: 'USER', via: 'jwt', sessionId: 's_bench' };
@@ -29,7 +38,10 @@ const conversation: InProcessSubgraph = () => {
 };
 
 const ALL_OPERATIONS: Array<{ name: string; request: GraphQLRequest }> = [
-  { name: 'me (one fetch)', request: { query: 'query Me { me { id name email role } }', operationName: 'Me', variables: undefined, extensions: undefined } },
+  {
+    name: 'me (one fetch)',
+    request: { query: 'query Me { me { id name email role } }', operationName: 'Me', variables: undefined, extensions: undefined },
+  },
   {
     name: 'me + 20 conversations (two fetches, _entities)',
     request: {
@@ -80,7 +92,9 @@ async function main(): Promise<void> {
     }
     const wallMicros = Number(process.hrtime.bigint() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
-    console.log(`${name.padEnd(48)} ${(wallMicros / count).toFixed(1).padStart(6)} µs/op wall   ${((cpu.user + cpu.system) / count).toFixed(1).padStart(6)} µs/op CPU   ${Math.round((count * 1e6) / wallMicros)} ops/s`);
+    console.log(
+      `${name.padEnd(48)} ${(wallMicros / count).toFixed(1).padStart(6)} µs/op wall   ${((cpu.user + cpu.system) / count).toFixed(1).padStart(6)} µs/op CPU   ${Math.round((count * 1e6) / wallMicros)} ops/s`,
+    );
   }
   transport.close();
   await gateway.stop();

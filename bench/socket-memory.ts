@@ -28,7 +28,9 @@ const SUBS_PER_SOCKET = Number(process.env.SUBS_PER_SOCKET ?? 20);
 const root = path.join(__dirname, '..');
 
 function rssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
   return Number(line?.split(/\s+/)[1] ?? 0) / 1024;
 }
 
@@ -41,16 +43,25 @@ async function freePort(): Promise<number> {
 }
 
 async function gql<T>(url: string, token: string | undefined, query: string, variables?: Record<string, unknown>): Promise<T> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify({ query, variables }) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
   const body = (await res.json()) as { data?: T; errors?: unknown };
   if (!body.data) throw new Error(JSON.stringify(body.errors));
   return body.data;
 }
 
 async function register(url: string, n: number): Promise<string> {
-  const data = await gql<{ register: { accessToken: string } }>(url, undefined, 'mutation($i: RegisterInput!) { register(input: $i) { accessToken } }', {
-    i: { email: `attacker-${n}-${Date.now()}@example.com`, name: `Attacker ${n}`, password: 'a perfectly fine passphrase' },
-  });
+  const data = await gql<{ register: { accessToken: string } }>(
+    url,
+    undefined,
+    'mutation($i: RegisterInput!) { register(input: $i) { accessToken } }',
+    {
+      i: { email: `attacker-${n}-${Date.now()}@example.com`, name: `Attacker ${n}`, password: 'a perfectly fine passphrase' },
+    },
+  );
   return data.register.accessToken;
 }
 
@@ -69,7 +80,15 @@ async function meLatency(url: string, token: string, rounds = 20): Promise<strin
 const count = (map: Map<string, number>, key: string): void => void map.set(key, (map.get(key) ?? 0) + 1);
 
 /** One attacker socket from `localAddress`: connection_init, then `SUBS_PER_SOCKET` subscriptions once acknowledged. */
-function attackSocket(url: string, localAddress: string, token: string, streamId: string, sockets: WebSocket[], outcomes: Map<string, number>, subs: Map<string, number>): Promise<void> {
+function attackSocket(
+  url: string,
+  localAddress: string,
+  token: string,
+  streamId: string,
+  sockets: WebSocket[],
+  outcomes: Map<string, number>,
+  subs: Map<string, number>,
+): Promise<void> {
   return new Promise((resolve) => {
     const ws = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws', { localAddress });
     sockets.push(ws);
@@ -87,12 +106,21 @@ function attackSocket(url: string, localAddress: string, token: string, streamId
       const message = JSON.parse(raw.toString()) as { type: string; id?: string; payload?: Array<{ extensions?: { code?: string } }> };
       if (message.type === 'connection_ack') {
         for (let i = 0; i < SUBS_PER_SOCKET; i++) {
-          ws.send(JSON.stringify({ id: String(i), type: 'subscribe', payload: { query: 'subscription($s: ID!) { messageStream(streamId: $s) { seq delta } }', variables: { s: streamId } } }));
+          ws.send(
+            JSON.stringify({
+              id: String(i),
+              type: 'subscribe',
+              payload: { query: 'subscription($s: ID!) { messageStream(streamId: $s) { seq delta } }', variables: { s: streamId } },
+            }),
+          );
         }
         done('acknowledged');
       } else if (message.id !== undefined && !answered.has(message.id)) {
         answered.add(message.id);
-        count(subs, message.type === 'next' ? 'streaming' : message.type === 'error' ? String(message.payload?.[0]?.extensions?.code) : message.type);
+        count(
+          subs,
+          message.type === 'next' ? 'streaming' : message.type === 'error' ? String(message.payload?.[0]?.extensions?.code) : message.type,
+        );
       }
     });
     ws.on('close', (code) => done(`closed ${code}`));
@@ -108,13 +136,27 @@ async function main(): Promise<void> {
     cwd: root,
     stdio: ['ignore', 'ignore', 'inherit'],
     // Answers that last (a token every 2 s): the subscriptions follow live streams throughout.
-    env: { ...process.env, ROUTER_PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'error', DEMO_TOKEN_INTERVAL_MS: '2000', ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1' },
+    env: {
+      ...process.env,
+      ROUTER_PORT: String(port),
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'error',
+      DEMO_TOKEN_INTERVAL_MS: '2000',
+      ARGON2_MEMORY_KIB: '4096',
+      ARGON2_TIME_COST: '1',
+    },
   });
   const sockets: WebSocket[] = [];
   try {
     for (let i = 0; ; i++) {
       if (child.exitCode !== null) throw new Error('the stack exited');
-      if (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false)) break;
+      if (
+        await fetch(`http://127.0.0.1:${port}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
       if (i > 600) throw new Error('the stack did not get ready');
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
@@ -123,7 +165,12 @@ async function main(): Promise<void> {
     const users: Array<{ token: string; streamId: string; ip: string }> = [];
     for (let n = 0; n < IPS * USERS_PER_IP; n++) {
       const token = await register(url, n);
-      const sent = await gql<{ sendMessage: { streamId: string } }>(url, token, 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { streamId } }', { i: { content: 'Please write a very long essay about resilient systems' } });
+      const sent = await gql<{ sendMessage: { streamId: string } }>(
+        url,
+        token,
+        'mutation($i: SendMessageInput!) { sendMessage(input: $i) { streamId } }',
+        { i: { content: 'Please write a very long essay about resilient systems' } },
+      );
       users.push({ token, streamId: sent.sendMessage.streamId, ip: `127.0.0.${2 + Math.floor(n / USERS_PER_IP)}` });
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -135,18 +182,33 @@ async function main(): Promise<void> {
     // One address at a time, its users' sockets at once.
     for (let ip = 0; ip < IPS; ip++) {
       const mine = users.slice(ip * USERS_PER_IP, (ip + 1) * USERS_PER_IP);
-      await Promise.all(mine.flatMap((user) => Array.from({ length: SOCKETS_PER_USER }, () => attackSocket(url, user.ip, user.token, user.streamId, sockets, outcomes, subs))));
+      await Promise.all(
+        mine.flatMap((user) =>
+          Array.from({ length: SOCKETS_PER_USER }, () => attackSocket(url, user.ip, user.token, user.streamId, sockets, outcomes, subs)),
+        ),
+      );
     }
     const openedS = (performance.now() - started) / 1000;
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const rssHeld = rssMb(pid);
     const meDuring = await meLatency(url, bystander);
-    console.log(`socket memory: ${IPS} source addresses x ${USERS_PER_IP} users x ${SOCKETS_PER_USER} sockets x ${SUBS_PER_SOCKET} subscriptions asked (${IPS * USERS_PER_IP * SOCKETS_PER_USER} sockets, ${IPS * USERS_PER_IP * SOCKETS_PER_USER * SUBS_PER_SOCKET} subscriptions), one-process stack, Node ${process.version}`);
+    console.log(
+      `socket memory: ${IPS} source addresses x ${USERS_PER_IP} users x ${SOCKETS_PER_USER} sockets x ${SUBS_PER_SOCKET} subscriptions asked (${IPS * USERS_PER_IP * SOCKETS_PER_USER} sockets, ${IPS * USERS_PER_IP * SOCKETS_PER_USER * SUBS_PER_SOCKET} subscriptions), one-process stack, Node ${process.version}`,
+    );
     console.log(`  sockets:        ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}   (opened in ${openedS.toFixed(1)} s)`);
     const asked = IPS * USERS_PER_IP * SOCKETS_PER_USER * SUBS_PER_SOCKET;
     const refused = [...subs].filter(([k]) => k !== 'streaming' && k !== 'complete').reduce((sum, [, v]) => sum + v, 0);
-    console.log(`  subscriptions:  held ${asked - refused} (a first chunk already for ${subs.get('streaming') ?? 0}); refused ${[...subs].filter(([k]) => k !== 'streaming' && k !== 'complete').map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
-    console.log(`  stack RSS:      ${rssBefore.toFixed(0)} MB before -> ${rssHeld.toFixed(0)} MB while held (+${(rssHeld - rssBefore).toFixed(0)} MB)`);
+    console.log(
+      `  subscriptions:  held ${asked - refused} (a first chunk already for ${subs.get('streaming') ?? 0}); refused ${
+        [...subs]
+          .filter(([k]) => k !== 'streaming' && k !== 'complete')
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ') || 'none'
+      }`,
+    );
+    console.log(
+      `  stack RSS:      ${rssBefore.toFixed(0)} MB before -> ${rssHeld.toFixed(0)} MB while held (+${(rssHeld - rssBefore).toFixed(0)} MB)`,
+    );
     console.log(`  bystander me:   before ${meBefore}; while held ${meDuring}`);
   } finally {
     for (const ws of sockets) ws.terminate();

@@ -50,14 +50,21 @@ function pct(values: number[], p: number): number {
 }
 
 async function gql<T>(url: string, token: string | undefined, query: string, variables?: Record<string, unknown>): Promise<T> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify({ query, variables }) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
   const body = (await res.json()) as { data?: T; errors?: unknown };
   if (!body.data) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors)}`);
   return body.data;
 }
 
 /** A collector every transport feeds: first chunk time, count, and the end (done chunk or failure). */
-function collector(resolve: (r: { first: number; count: number }) => void, reject: (e: Error) => void): { chunk(c: Chunk | undefined, errors?: unknown): void; fail(e: unknown): void; complete(): void } {
+function collector(
+  resolve: (r: { first: number; count: number }) => void,
+  reject: (e: Error) => void,
+): { chunk(c: Chunk | undefined, errors?: unknown): void; fail(e: unknown): void; complete(): void } {
   let first = 0;
   let count = 0;
   let last: Chunk | undefined;
@@ -77,9 +84,13 @@ function wsFollow(client: () => WsClient, dispose: boolean): Follow {
   return (streamId) =>
     new Promise((resolve, reject) => {
       const c = client();
-      const done = (r: { first: number; count: number }): void => void Promise.resolve(dispose ? c.dispose() : undefined).then(() => resolve(r));
+      const done = (r: { first: number; count: number }): void =>
+        void Promise.resolve(dispose ? c.dispose() : undefined).then(() => resolve(r));
       const col = collector(done, reject);
-      c.subscribe<{ messageStream: Chunk }>({ query: STREAM, variables: { s: streamId } }, { next: (r) => col.chunk(r.data?.messageStream, r.errors), error: col.fail, complete: col.complete });
+      c.subscribe<{ messageStream: Chunk }>(
+        { query: STREAM, variables: { s: streamId } },
+        { next: (r) => col.chunk(r.data?.messageStream, r.errors), error: col.fail, complete: col.complete },
+      );
     });
 }
 
@@ -88,12 +99,18 @@ function sseFollow(url: string, token: string): Follow {
   return (streamId) =>
     new Promise((resolve, reject) => {
       const col = collector(resolve, reject);
-      client.subscribe<{ messageStream: Chunk }>({ query: STREAM, variables: { s: streamId } }, { next: (r) => col.chunk(r.data?.messageStream, r.errors), error: col.fail, complete: col.complete });
+      client.subscribe<{ messageStream: Chunk }>(
+        { query: STREAM, variables: { s: streamId } },
+        { next: (r) => col.chunk(r.data?.messageStream, r.errors), error: col.fail, complete: col.complete },
+      );
     });
 }
 
 function multipartFollow(url: string, token: string): Follow {
-  const client = new ApolloClient({ link: new HttpLink({ uri: url, headers: { authorization: `Bearer ${token}` } }), cache: new InMemoryCache() });
+  const client = new ApolloClient({
+    link: new HttpLink({ uri: url, headers: { authorization: `Bearer ${token}` } }),
+    cache: new InMemoryCache(),
+  });
   const query = apolloGql(STREAM);
   return (streamId) =>
     new Promise((resolve, reject) => {
@@ -121,16 +138,43 @@ async function main(): Promise<void> {
     }),
   );
   const config = loadConfig(EMBEDDED_CONFIG_SPEC, { ROUTER_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
-  const stack = await startEmbedded(config, { ...process.env, LOG_LEVEL: 'warn', MODEL_CATALOG_FILE: catalogFile, BENCH_PROVIDER_KEY: 'sk-bench', ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1' });
+  const stack = await startEmbedded(config, {
+    ...process.env,
+    LOG_LEVEL: 'warn',
+    MODEL_CATALOG_FILE: catalogFile,
+    BENCH_PROVIDER_KEY: 'sk-bench',
+    ARGON2_MEMORY_KIB: '4096',
+    ARGON2_TIME_COST: '1',
+  });
   const url = stack.url;
   const wsOpen: WsClient[] = [];
   // TCP connections the router accepted: explains first-chunk times (a new connection costs a handshake).
   let accepted = 0;
   stack.router.http.nodeServer?.on('connection', () => accepted++);
   try {
-    const token = (await gql<{ register: { accessToken: string } }>(url, undefined, 'mutation($i: RegisterInput!) { register(input: $i) { accessToken } }', { i: { email: `sse-${Date.now()}@example.com`, password: 'benchmark password 1', name: 'bench' } })).register.accessToken;
-    const newWs = (): WsClient => createWsClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0, lazy: true });
-    const open = createWsClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0, lazy: false });
+    const token = (
+      await gql<{ register: { accessToken: string } }>(
+        url,
+        undefined,
+        'mutation($i: RegisterInput!) { register(input: $i) { accessToken } }',
+        { i: { email: `sse-${Date.now()}@example.com`, password: 'benchmark password 1', name: 'bench' } },
+      )
+    ).register.accessToken;
+    const newWs = (): WsClient =>
+      createWsClient({
+        url: url.replace(/^http/, 'ws'),
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${token}` },
+        retryAttempts: 0,
+        lazy: true,
+      });
+    const open = createWsClient({
+      url: url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${token}` },
+      retryAttempts: 0,
+      lazy: false,
+    });
     wsOpen.push(open);
     const transports: Array<[string, Follow]> = [
       ['graphql-ws (open socket)', wsFollow(() => open, false)],
@@ -138,7 +182,15 @@ async function main(): Promise<void> {
       ['graphql-sse (SSE)', sseFollow(url, token)],
       ['Apollo multipart', multipartFollow(url, token)],
     ];
-    const send = async (model: string): Promise<string> => (await gql<{ sendMessage: { streamId: string } }>(url, token, 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { streamId } }', { i: { content: 'bench', model } })).sendMessage.streamId;
+    const send = async (model: string): Promise<string> =>
+      (
+        await gql<{ sendMessage: { streamId: string } }>(
+          url,
+          token,
+          'mutation($i: SendMessageInput!) { sendMessage(input: $i) { streamId } }',
+          { i: { content: 'bench', model } },
+        )
+      ).sendMessage.streamId;
     const short = await send(SHORT);
     const long = await send(LONG);
     // Both answers finished (followed to their done chunk) before anything is measured: every figure is a replay.
@@ -155,7 +207,9 @@ async function main(): Promise<void> {
         const { first } = await follow(short);
         times.push(first - started);
       }
-      console.log(`    ${name.padEnd(30)} p50 ${pct(times, 50).toFixed(2)} ms   p99 ${pct(times, 99).toFixed(2)} ms   (${((accepted - acceptedBefore) / TURNS).toFixed(2)} new TCP connections per subscription)`);
+      console.log(
+        `    ${name.padEnd(30)} p50 ${pct(times, 50).toFixed(2)} ms   p99 ${pct(times, 99).toFixed(2)} ms   (${((accepted - acceptedBefore) / TURNS).toFixed(2)} new TCP connections per subscription)`,
+      );
     }
     console.log(`  chunks/s, whole replay of a ${CHUNKS}-chunk answer (median of ${RUNS} runs):`);
     for (const [name, follow] of transports) {

@@ -22,7 +22,10 @@ async function register(url: string): Promise<string> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: 'mutation($input: RegisterInput!) { register(input: $input) { accessToken } }', variables: { input: { email: `bench-${Date.now()}@notfound.test`, name: 'Bench', password: 'a perfectly fine passphrase' } } }),
+    body: JSON.stringify({
+      query: 'mutation($input: RegisterInput!) { register(input: $input) { accessToken } }',
+      variables: { input: { email: `bench-${Date.now()}@notfound.test`, name: 'Bench', password: 'a perfectly fine passphrase' } },
+    }),
   });
   const body = (await res.json()) as { data?: { register: { accessToken: string } } };
   const token = body.data?.register.accessToken;
@@ -52,7 +55,13 @@ async function main(): Promise<void> {
   const stack = await startEmbedded(config, { ...process.env, LOG_LEVEL: 'warn' });
   try {
     const token = await register(stack.url);
-    const client = createClient({ url: stack.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0, lazy: true });
+    const client = createClient({
+      url: stack.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${token}` },
+      retryAttempts: 0,
+      lazy: true,
+    });
     // The warm-up opens the connection and plans the subscription once; it costs one answer too.
     const warmup = await timeToEnd(client, `warmup-${Date.now()}`);
     const results = await Promise.all(Array.from({ length: ROUNDS }, (_, i) => timeToEnd(client, `unknown-${Date.now()}-${i}`)));

@@ -19,4 +19,10 @@ const entry = (name: string, port: number): SubgraphEntry => ({
   url: `http://${name}:${port}/graphql`,
 });
 
-export const SUBGRAPHS: readonly SubgraphEntry[] = [entry('identity', 4001), entry('conversation', 4002), entry('ai-gateway', 4006), entry('streaming', 4007), entry('rate-limit', 4009)];
+export const SUBGRAPHS: readonly SubgraphEntry[] = [
+  entry('identity', 4001),
+  entry('conversation', 4002),
+  entry('ai-gateway', 4006),
+  entry('streaming', 4007),
+  entry('rate-limit', 4009),
+];

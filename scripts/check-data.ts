@@ -60,10 +60,14 @@ async function main(): Promise<number> {
   for (const report of reports) console.log(describe(report));
   const bad = reports.filter((report) => !report.ok);
   if (bad.length === 0) {
-    console.log(`${reports.length} file(s) checked under ${dataDir}: all good${reports.some((report) => report.repaired) ? ' after repair' : ''}`);
+    console.log(
+      `${reports.length} file(s) checked under ${dataDir}: all good${reports.some((report) => report.repaired) ? ' after repair' : ''}`,
+    );
     return 0;
   }
-  console.log(`${bad.length} of ${reports.length} file(s) damaged under ${dataDir}${repair ? ' and not repairable: restore them from a backup' : ': stop ChatGraph, then run `./chatgraph check --repair`'}`);
+  console.log(
+    `${bad.length} of ${reports.length} file(s) damaged under ${dataDir}${repair ? ' and not repairable: restore them from a backup' : ': stop ChatGraph, then run `./chatgraph check --repair`'}`,
+  );
   return 1;
 }
 

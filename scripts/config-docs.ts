@@ -26,7 +26,9 @@ function serviceTable(spec: ConfigSpec): string {
 }
 
 function allServicesTable(): string {
-  const rows = services.flatMap(({ name, spec }) => describeConfig(spec).map((r) => `| ${name} | \`${r.name}\` | ${shown(r.default)} | ${escape(r.description)} |`));
+  const rows = services.flatMap(({ name, spec }) =>
+    describeConfig(spec).map((r) => `| ${name} | \`${r.name}\` | ${shown(r.default)} | ${escape(r.description)} |`),
+  );
   return ['| service | variable | default | description |', '|---|---|---|---|', ...rows].join('\n');
 }
 

@@ -14,7 +14,14 @@
  */
 import path from 'node:path';
 import { loadConfig, oneOf, optional, str } from '@chatgraph/kit';
-import { createEmbeddedEventBus, createKafkaEventBus, listDeadLetters, replayDeadLetters, type DeadLetter, type EventBus } from '@chatgraph/kit/events';
+import {
+  createEmbeddedEventBus,
+  createKafkaEventBus,
+  listDeadLetters,
+  replayDeadLetters,
+  type DeadLetter,
+  type EventBus,
+} from '@chatgraph/kit/events';
 
 const spec = {
   EVENT_BUS: oneOf(['embedded', 'kafka'] as const, { description: 'which bus holds the dead letters', default: 'embedded' }),
@@ -51,7 +58,9 @@ function parse(args: readonly string[]): Command {
 
 function show(letters: readonly DeadLetter[]): void {
   for (const dead of letters) {
-    console.log(`${dead.topic} ${dead.partition}/${dead.offset}  ${dead.failedAt ?? '-'}  group ${dead.groupId ?? '-'}  attempts ${dead.attempts ?? '-'}  ${dead.event.type} ${dead.event.id}  -> ${dead.originalTopic}: ${dead.error ?? '(no error recorded)'}`);
+    console.log(
+      `${dead.topic} ${dead.partition}/${dead.offset}  ${dead.failedAt ?? '-'}  group ${dead.groupId ?? '-'}  attempts ${dead.attempts ?? '-'}  ${dead.event.type} ${dead.event.id}  -> ${dead.originalTopic}: ${dead.error ?? '(no error recorded)'}`,
+    );
   }
 }
 
@@ -61,7 +70,11 @@ async function main(): Promise<void> {
   const dir = config.EVENT_DIR ?? path.join(config.DATA_DIR, 'events');
   const bus: EventBus =
     config.EVENT_BUS === 'kafka'
-      ? createKafkaEventBus({ brokers: config.KAFKA_BROKERS.split(',').map((broker) => broker.trim()), clientId: 'chatgraph-dlq', namespace: config.KAFKA_NAMESPACE })
+      ? createKafkaEventBus({
+          brokers: config.KAFKA_BROKERS.split(',').map((broker) => broker.trim()),
+          clientId: 'chatgraph-dlq',
+          namespace: config.KAFKA_NAMESPACE,
+        })
       : createEmbeddedEventBus({ dataDir: dir });
   if (command.action === 'list' && config.EVENT_BUS === 'embedded') {
     const letters = await listDeadLetters(dir, command.topic);

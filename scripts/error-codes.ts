@@ -12,7 +12,9 @@ const escape = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' '
 
 /** The Markdown table of every code, in registry order. */
 export function errorCodeTable(codes: Readonly<Record<string, ErrorCodeInfo>> = ERROR_CODES): string {
-  const rows = Object.entries(codes).map(([code, info]) => `| \`${code}\` | ${info.http} | ${escape(info.meaning)} | ${escape(info.retry)} |`);
+  const rows = Object.entries(codes).map(
+    ([code, info]) => `| \`${code}\` | ${info.http} | ${escape(info.meaning)} | ${escape(info.retry)} |`,
+  );
   return ['| code | HTTP status (refusals) | meaning | retry? |', '|---|---|---|---|', ...rows].join('\n');
 }
 

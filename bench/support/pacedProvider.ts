@@ -63,7 +63,16 @@ export async function startPacedProvider(): Promise<PacedProvider> {
     if (body.stream !== true) {
       // Titles: a short non-streamed answer, not part of any figure.
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id: 'chatcmpl-title', object: 'chat.completion', created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, message: { role: 'assistant', content: 'Benchmark chat' }, finish_reason: 'stop' }], usage: { prompt_tokens: 10, completion_tokens: 2, total_tokens: 12 } }));
+      res.end(
+        JSON.stringify({
+          id: 'chatcmpl-title',
+          object: 'chat.completion',
+          created: Math.floor(Date.now() / 1000),
+          model,
+          choices: [{ index: 0, message: { role: 'assistant', content: 'Benchmark chat' }, finish_reason: 'stop' }],
+          usage: { prompt_tokens: 10, completion_tokens: 2, total_tokens: 12 },
+        }),
+      );
       return;
     }
     const plan = planFor(model);
@@ -73,7 +82,9 @@ export async function startPacedProvider(): Promise<PacedProvider> {
     res.on('close', () => open.delete(res));
     const id = `chatcmpl-${Math.random().toString(36).slice(2)}`;
     const send = (delta: Record<string, unknown>, finish: string | null = null): void => {
-      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`,
+      );
     };
     send({ role: 'assistant', content: '' });
     if (plan.idle) return; // held open until the client aborts or the server closes
@@ -86,7 +97,9 @@ export async function startPacedProvider(): Promise<PacedProvider> {
       send({ content: `${stamp.toFixed(3)};` });
     }
     send({}, 'stop');
-    res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model, choices: [], usage: { prompt_tokens: 10, completion_tokens: plan.chunks, total_tokens: 10 + plan.chunks } })}\n\n`);
+    res.write(
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model, choices: [], usage: { prompt_tokens: 10, completion_tokens: plan.chunks, total_tokens: 10 + plan.chunks } })}\n\n`,
+    );
     res.end('data: [DONE]\n\n');
   };
 

@@ -63,7 +63,11 @@ export async function spawnDistributed(): Promise<BenchStack> {
   const identityPort = 20000 + Math.floor(Math.random() * 20000);
   const routerPort = identityPort + 1;
   const identityUrl = `http://127.0.0.1:${identityPort}`;
-  const identity = run('subgraphs/identity/src/main.ts', { INTERNAL_SIGNING_SECRET: secret, IDENTITY_PORT: String(identityPort), DATA_DIR: dataDir });
+  const identity = run('subgraphs/identity/src/main.ts', {
+    INTERNAL_SIGNING_SECRET: secret,
+    IDENTITY_PORT: String(identityPort),
+    DATA_DIR: dataDir,
+  });
   await waitReady(identityUrl, identity);
   const router = run('router/src/main.ts', {
     INTERNAL_SIGNING_SECRET: secret,

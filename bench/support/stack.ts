@@ -21,7 +21,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => {
     if (delay) {
       const ms = (ns: number): string => (ns / 1e6).toFixed(1);
-      process.stderr.write(`  stack event-loop delay: p50 ${ms(delay.percentile(50))} ms, p99 ${ms(delay.percentile(99))} ms, max ${ms(delay.max)} ms\n`);
+      process.stderr.write(
+        `  stack event-loop delay: p50 ${ms(delay.percentile(50))} ms, p99 ${ms(delay.percentile(99))} ms, max ${ms(delay.max)} ms\n`,
+      );
     }
     void stack.stop().then(() => process.exit(0));
   });

@@ -25,7 +25,9 @@ beforeAll(async () => {
       cb();
     },
   });
-  stack = await startEmbedded(config, { ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1' }, (name) => createLogger({ name, level: 'info', destination: sink }));
+  stack = await startEmbedded(config, { ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1' }, (name) =>
+    createLogger({ name, level: 'info', destination: sink }),
+  );
 });
 
 afterAll(async () => {
@@ -38,13 +40,19 @@ const client = () => createClient({ url: stack.url });
 function outbox(): Array<{ to: string; subject: string; text: string }> {
   const file = path.join(dataDir, 'identity', 'mail', 'outbox.jsonl');
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { to: string; subject: string; text: string });
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { to: string; subject: string; text: string });
 }
 
 describe('account abuse through the router', () => {
   it('mails one reset link for 50 simultaneous reset requests, and logs no link', async () => {
     await client().request(RegisterDocument, { input: { email: 'inbox@example.com', password, name: 'Inbox' } });
-    const answers = await Promise.allSettled(Array.from({ length: 50 }, () => client().request(RequestPasswordResetDocument, { email: 'inbox@example.com' })));
+    const answers = await Promise.allSettled(
+      Array.from({ length: 50 }, () => client().request(RequestPasswordResetDocument, { email: 'inbox@example.com' })),
+    );
     // Each is answered `true`, or refused by the router's per-account limit (reset-account) first.
     for (const a of answers) {
       if (a.status === 'fulfilled') expect(a.value.requestPasswordReset).toBe(true);
@@ -62,7 +70,10 @@ describe('account abuse through the router', () => {
     for (const name of ['Eve \u202Egnp.exe', 'Eve\r\nBcc: x@example.com', 'Eve\u0000']) {
       const err = await client()
         .request(RegisterDocument, { input: { email: 'eve@example.com', password, name } })
-        .then(() => null, (e: unknown) => e);
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
       expect(err).toBeInstanceOf(ChatGraphError);
       expect((err as ChatGraphError).errors[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
     }

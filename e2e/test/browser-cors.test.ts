@@ -16,7 +16,16 @@ import { EMBEDDED_CONFIG_SPEC, startEmbedded, type EmbeddedStack } from '@chatgr
 import { register } from './liveChatScenarios';
 
 /** Flags for Debian's Chromium in a container: no sandbox, GPU, QUIC or background traffic. */
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** graphql-ws's browser (UMD) bundle, straight from node_modules: it defines `window.graphqlWs`. */
 const GRAPHQL_WS_BUNDLE = path.join(path.dirname(require.resolve('graphql-ws')), '..', 'umd', 'graphql-ws.js');
@@ -26,43 +35,82 @@ const GRAPHQL_SSE_BUNDLE = path.join(path.dirname(require.resolve('graphql-sse')
 
 /** The app: plain browser code, no bundler. `window.chat` runs the whole flow and returns what it saw. */
 const PAGE = /* HTML */ `<!doctype html>
-<html><head><meta charset="utf-8"><title>chat app</title><script src="/graphql-ws.js"></script><script src="/graphql-sse.js"></script></head>
-<body><script>
-  async function gql(api, token, query, variables) {
-    const res = await fetch(api, {
-      method: 'POST',
-      headers: Object.assign({ 'content-type': 'application/json', accept: 'application/graphql-response+json,application/json;q=0.9' }, token ? { authorization: 'Bearer ' + token } : {}),
-      body: JSON.stringify({ query, variables }),
-    });
-    return { status: res.status, requestId: res.headers.get('x-request-id'), body: await res.json() };
-  }
-  window.chat = async (api, email, password) => {
-    const login = await gql(api, null, 'mutation($input: LoginInput!) { login(input: $input) { accessToken } }', { input: { email, password } });
-    const token = login.body.data.login.accessToken;
-    const sent = await gql(api, token, 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { assistantMessage { id } streamId } }', { input: { content: 'Hello from another origin' } });
-    const { streamId, assistantMessage } = sent.body.data.sendMessage;
-    const client = graphqlWs.createClient({ url: api.replace(/^http/, 'ws'), connectionParams: { authorization: 'Bearer ' + token }, retryAttempts: 0 });
-    const chunks = [];
-    await new Promise((resolve, reject) => {
-      client.subscribe(
-        { query: 'subscription($streamId: ID!) { messageStream(streamId: $streamId) { seq delta done message { id status } } }', variables: { streamId } },
-        { next: (result) => (result.errors ? reject(new Error(JSON.stringify(result.errors))) : chunks.push(result.data.messageStream)), error: (err) => reject(new Error(String(err && (err.reason || err.message) || err))), complete: resolve },
-      );
-    });
-    await client.dispose();
-    // The same stream again over SSE (a replay: the answer is finished), with graphql-sse's fetch-based client.
-    const sse = graphqlSse.createClient({ url: api, headers: { authorization: 'Bearer ' + token }, retryAttempts: 0 });
-    const sseChunks = [];
-    await new Promise((resolve, reject) => {
-      sse.subscribe(
-        { query: 'subscription($streamId: ID!) { messageStream(streamId: $streamId) { seq delta done message { id status } } }', variables: { streamId } },
-        { next: (result) => (result.errors ? reject(new Error(JSON.stringify(result.errors))) : sseChunks.push(result.data.messageStream)), error: (err) => reject(new Error(String(err && err.message || err))), complete: resolve },
-      );
-    });
-    sse.dispose();
-    return { loginRequestId: login.requestId, messageId: assistantMessage.id, chunks, sseChunks };
-  };
-</script></body></html>`;
+  <html>
+    <head>
+      <meta charset="utf-8" />
+      <title>chat app</title>
+      <script src="/graphql-ws.js"></script>
+      <script src="/graphql-sse.js"></script>
+    </head>
+    <body>
+      <script>
+        async function gql(api, token, query, variables) {
+          const res = await fetch(api, {
+            method: 'POST',
+            headers: Object.assign(
+              { 'content-type': 'application/json', accept: 'application/graphql-response+json,application/json;q=0.9' },
+              token ? { authorization: 'Bearer ' + token } : {},
+            ),
+            body: JSON.stringify({ query, variables }),
+          });
+          return { status: res.status, requestId: res.headers.get('x-request-id'), body: await res.json() };
+        }
+        window.chat = async (api, email, password) => {
+          const login = await gql(api, null, 'mutation($input: LoginInput!) { login(input: $input) { accessToken } }', {
+            input: { email, password },
+          });
+          const token = login.body.data.login.accessToken;
+          const sent = await gql(
+            api,
+            token,
+            'mutation($input: SendMessageInput!) { sendMessage(input: $input) { assistantMessage { id } streamId } }',
+            { input: { content: 'Hello from another origin' } },
+          );
+          const { streamId, assistantMessage } = sent.body.data.sendMessage;
+          const client = graphqlWs.createClient({
+            url: api.replace(/^http/, 'ws'),
+            connectionParams: { authorization: 'Bearer ' + token },
+            retryAttempts: 0,
+          });
+          const chunks = [];
+          await new Promise((resolve, reject) => {
+            client.subscribe(
+              {
+                query: 'subscription($streamId: ID!) { messageStream(streamId: $streamId) { seq delta done message { id status } } }',
+                variables: { streamId },
+              },
+              {
+                next: (result) =>
+                  result.errors ? reject(new Error(JSON.stringify(result.errors))) : chunks.push(result.data.messageStream),
+                error: (err) => reject(new Error(String((err && (err.reason || err.message)) || err))),
+                complete: resolve,
+              },
+            );
+          });
+          await client.dispose();
+          // The same stream again over SSE (a replay: the answer is finished), with graphql-sse's fetch-based client.
+          const sse = graphqlSse.createClient({ url: api, headers: { authorization: 'Bearer ' + token }, retryAttempts: 0 });
+          const sseChunks = [];
+          await new Promise((resolve, reject) => {
+            sse.subscribe(
+              {
+                query: 'subscription($streamId: ID!) { messageStream(streamId: $streamId) { seq delta done message { id status } } }',
+                variables: { streamId },
+              },
+              {
+                next: (result) =>
+                  result.errors ? reject(new Error(JSON.stringify(result.errors))) : sseChunks.push(result.data.messageStream),
+                error: (err) => reject(new Error(String((err && err.message) || err))),
+                complete: resolve,
+              },
+            );
+          });
+          sse.dispose();
+          return { loginRequestId: login.requestId, messageId: assistantMessage.id, chunks, sseChunks };
+        };
+      </script>
+    </body>
+  </html>`;
 
 /** The second origin: serves the page and graphql-ws's bundle, nothing else. */
 function startStaticServer(): Promise<{ server: Server; origin: string }> {
@@ -74,7 +122,9 @@ function startStaticServer(): Promise<{ server: Server; origin: string }> {
     else if (req.url === '/') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
     else res.writeHead(404).end();
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })),
+  );
 }
 
 interface Seen {
@@ -92,7 +142,12 @@ let site: { server: Server; origin: string };
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'chatgraph-e2e-browser-'));
   const config = loadConfig(EMBEDDED_CONFIG_SPEC, { ROUTER_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
-  stack = await startEmbedded(config, { ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1', LOG_LEVEL: 'silent', DEMO_TOKEN_INTERVAL_MS: '5' });
+  stack = await startEmbedded(config, {
+    ARGON2_MEMORY_KIB: '4096',
+    ARGON2_TIME_COST: '1',
+    LOG_LEVEL: 'silent',
+    DEMO_TOKEN_INTERVAL_MS: '5',
+  });
   site = await startStaticServer();
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
 }, 60_000);
@@ -111,7 +166,15 @@ it('a page on another origin logs in, sends a message and streams the answer ove
   try {
     await page.goto(`${site.origin}/`);
     expect(new URL(stack.url).origin).not.toBe(site.origin);
-    const seen = (await page.evaluate(([api, address]) => (globalThis as unknown as { chat(a: string, e: string, p: string): Promise<unknown> }).chat(api, address, 'a perfectly fine passphrase'), [stack.url, email] as const)) as Seen;
+    const seen = (await page.evaluate(
+      ([api, address]) =>
+        (globalThis as unknown as { chat(a: string, e: string, p: string): Promise<unknown> }).chat(
+          api,
+          address,
+          'a perfectly fine passphrase',
+        ),
+      [stack.url, email] as const,
+    )) as Seen;
     // The page could read a header the router exposes to allowed origins.
     expect(seen.loginRequestId).toEqual(expect.any(String));
     expect(seen.chunks.length).toBeGreaterThan(1);

@@ -59,7 +59,13 @@ async function seed(): Promise<void> {
   await bus.start();
   const events = Array.from({ length: 300 }, (_, n) => ({
     key: `k${n % 3}`,
-    event: { id: randomUUID(), type: 'thing.happened', occurredAt: new Date().toISOString(), subject: { thingId: `k${n % 3}` }, payload: { n, pad: 'y'.repeat(300) } },
+    event: {
+      id: randomUUID(),
+      type: 'thing.happened',
+      occurredAt: new Date().toISOString(),
+      subject: { thingId: `k${n % 3}` },
+      payload: { n, pad: 'y'.repeat(300) },
+    },
   }));
   await bus.publish('test.check.v1', events);
   await bus.stop();

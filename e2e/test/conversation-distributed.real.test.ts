@@ -26,7 +26,8 @@ interface Branch {
 }
 
 const BRANCH = 'query($id: ID!) { conversation(id: $id) { owner { name } currentBranch { role content status } } }';
-const SEND = 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { conversation { id } assistantMessage { id status } streamId } }';
+const SEND =
+  'mutation($input: SendMessageInput!) { sendMessage(input: $input) { conversation { id } assistantMessage { id status } streamId } }';
 
 let running: TestStack;
 let gateway: EventBus;
@@ -74,7 +75,12 @@ async function pollBranch(token: string, id: string, done: (b: Branch) => boolea
 
 beforeAll(async () => {
   running = await startTestStack('conversation-distributed', { aiGateway: false });
-  gateway = createKafkaEventBus({ brokers: KAFKA_BROKERS.split(','), clientId: 'e2e-ai-gateway', namespace: running.kafkaNamespace, logger: createLogger({ name: 'e2e', level: 'silent' }) });
+  gateway = createKafkaEventBus({
+    brokers: KAFKA_BROKERS.split(','),
+    clientId: 'e2e-ai-gateway',
+    namespace: running.kafkaNamespace,
+    logger: createLogger({ name: 'e2e', level: 'silent' }),
+  });
   await gateway.start();
 }, 120_000);
 
@@ -112,7 +118,9 @@ describe('conversation in distributed mode', () => {
 
     // One conversation's events share a partition and are consumed in order: once a later turn's
     // answer shows, the duplicate and the late failure before it have been handled.
-    const { sendMessage: next } = await gql<{ sendMessage: Turn }>(ada.token, SEND, { input: { conversationId: id, content: 'Still there?' } });
+    const { sendMessage: next } = await gql<{ sendMessage: Turn }>(ada.token, SEND, {
+      input: { conversationId: id, content: 'Still there?' },
+    });
     await publish(completed(ada.userId, next, 'Yes.'), id);
     const settled = await pollBranch(ada.token, id, (b) => b.conversation?.currentBranch[3]?.status === 'COMPLETE');
     expect(settled.conversation?.currentBranch).toEqual([

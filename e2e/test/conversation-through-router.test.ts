@@ -30,9 +30,13 @@ async function gql<T>(token: string | undefined, query: string, variables?: Reco
 }
 
 async function register(email: string, name: string): Promise<string> {
-  const res = await gql<{ register: { accessToken: string } }>(undefined, 'mutation($input: RegisterInput!) { register(input: $input) { accessToken user { id } } }', {
-    input: { email, name, password: 'a perfectly fine passphrase' },
-  });
+  const res = await gql<{ register: { accessToken: string } }>(
+    undefined,
+    'mutation($input: RegisterInput!) { register(input: $input) { accessToken user { id } } }',
+    {
+      input: { email, name, password: 'a perfectly fine passphrase' },
+    },
+  );
   const token = res.data?.register.accessToken;
   if (!token) throw new Error(`register failed: ${JSON.stringify(res.errors)}`);
   return token;
@@ -43,7 +47,13 @@ beforeAll(async () => {
   const config = loadConfig(EMBEDDED_CONFIG_SPEC, { ROUTER_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
   // The listing test below sends 50 messages at once; the per-user cap on open answers and the
   // router's `messages` rate limit (40 a minute) have their own tests.
-  stack = await startEmbedded(config, { ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1', LOG_LEVEL: 'silent', MAX_OPEN_GENERATIONS_PER_USER: '100', RATE_LIMITS: 'off' });
+  stack = await startEmbedded(config, {
+    ARGON2_MEMORY_KIB: '4096',
+    ARGON2_TIME_COST: '1',
+    LOG_LEVEL: 'silent',
+    MAX_OPEN_GENERATIONS_PER_USER: '100',
+    RATE_LIMITS: 'off',
+  });
 });
 
 afterAll(async () => {
@@ -74,7 +84,10 @@ describe('conversation through the router', () => {
       ],
     });
 
-    const mine = await gql<{ me: { id: string; conversations: { edges: Array<{ node: { id: string } }> } } }>(ada, '{ me { id conversations { edges { node { id } } } } }');
+    const mine = await gql<{ me: { id: string; conversations: { edges: Array<{ node: { id: string } }> } } }>(
+      ada,
+      '{ me { id conversations { edges { node { id } } } } }',
+    );
     expect(mine.data?.me.conversations.edges.map((e) => e.node.id)).toEqual([id]);
     const adaId = mine.data?.me.id;
 
@@ -97,18 +110,20 @@ describe('conversation through the router', () => {
       const res = await gql(grace, 'mutation($c: String!) { sendMessage(input: { content: $c }) { streamId } }', { c: `question ${i}` });
       expect(res.errors).toBeUndefined();
     }
-    const requests = async (metrics: { requests: { get(): Promise<{ values: Array<{ value: number }> }> } }) => (await metrics.requests.get()).values.reduce((sum, v) => sum + v.value, 0);
+    const requests = async (metrics: { requests: { get(): Promise<{ values: Array<{ value: number }> }> } }) =>
+      (await metrics.requests.get()).values.reduce((sum, v) => sum + v.value, 0);
     const identityBefore = await requests(stack.identity.subgraph.metrics);
     const conversationBefore = await requests(stack.conversation.subgraph.metrics);
-    const res = await gql<{ me: { conversations: { edges: Array<{ node: { owner: { name: string }; lastMessage: { content: string; status: string } } }> } } }>(
-      grace,
-      '{ me { conversations(first: 50) { edges { node { title owner { name } lastMessage { content status } } } } } }',
-    );
+    const res = await gql<{
+      me: { conversations: { edges: Array<{ node: { owner: { name: string }; lastMessage: { content: string; status: string } } }> } };
+    }>(grace, '{ me { conversations(first: 50) { edges { node { title owner { name } lastMessage { content status } } } } } }');
     expect(res.errors).toBeUndefined();
     const edges = res.data?.me.conversations.edges ?? [];
     expect(edges).toHaveLength(50);
     // The last message is the answer, which the local demo model of ai-gateway may be writing by now.
-    expect(edges.every((e) => e.node.owner.name === 'Grace Hopper' && ['PENDING', 'STREAMING', 'COMPLETE'].includes(e.node.lastMessage.status))).toBe(true);
+    expect(
+      edges.every((e) => e.node.owner.name === 'Grace Hopper' && ['PENDING', 'STREAMING', 'COMPLETE'].includes(e.node.lastMessage.status)),
+    ).toBe(true);
     // identity: `me`, then one _entities batch for all 50 owners; conversation: one _entities call.
     expect((await requests(stack.identity.subgraph.metrics)) - identityBefore).toBe(2);
     expect((await requests(stack.conversation.subgraph.metrics)) - conversationBefore).toBe(1);

@@ -18,7 +18,12 @@ let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'chatgraph-credits-real-'));
   running = await startTestStack('credits-distributed', { env: creditsEnv(writePricedCatalog(dir)) });
-  bus = createKafkaEventBus({ brokers: KAFKA_BROKERS.split(','), clientId: 'e2e-credits', namespace: running.kafkaNamespace, logger: createLogger({ name: 'e2e', level: 'silent' }) });
+  bus = createKafkaEventBus({
+    brokers: KAFKA_BROKERS.split(','),
+    clientId: 'e2e-credits',
+    namespace: running.kafkaNamespace,
+    logger: createLogger({ name: 'e2e', level: 'silent' }),
+  });
   await bus.start();
 }, 180_000);
 

@@ -26,8 +26,22 @@ export function writePricedCatalog(dir: string): string {
   const catalog = {
     providers: [{ id: 'demo', kind: 'demo' }],
     models: [
-      { id: 'local-demo', displayName: 'Local demo', contextWindow: 8192, capabilities: ['chat'], inputPricePerMTok: 0, outputPricePerMTok: 0 },
-      { id: 'priced-demo', displayName: 'Priced demo', contextWindow: 8192, capabilities: ['chat'], inputPricePerMTok: PRICE_PER_MTOK, outputPricePerMTok: PRICE_PER_MTOK },
+      {
+        id: 'local-demo',
+        displayName: 'Local demo',
+        contextWindow: 8192,
+        capabilities: ['chat'],
+        inputPricePerMTok: 0,
+        outputPricePerMTok: 0,
+      },
+      {
+        id: 'priced-demo',
+        displayName: 'Priced demo',
+        contextWindow: 8192,
+        capabilities: ['chat'],
+        inputPricePerMTok: PRICE_PER_MTOK,
+        outputPricePerMTok: PRICE_PER_MTOK,
+      },
     ],
     routes: { 'local-demo': [{ provider: 'demo', model: 'local-demo' }], 'priced-demo': [{ provider: 'demo', model: 'local-demo' }] },
     titleModel: 'local-demo',
@@ -52,13 +66,90 @@ export interface CreditsTarget {
   tries: number;
 }
 
-const ME = gql`query Me { me { id balance { credits } usage { generations promptTokens completionTokens credits byModel { model generations } } } }`;
-const SEND = gql`mutation Send($input: SendMessageInput!) { sendMessage(input: $input) { conversation { id } assistantMessage { id } streamId } }`;
-const GRANT = gql`mutation Grant($userId: ID!, $credits: Int!, $reason: String!) { grantCredits(userId: $userId, credits: $credits, reason: $reason) { credits } }`;
-const LEDGER = gql`query Ledger($userId: ID) { creditLedger(userId: $userId, first: 100) { totalCount edges { node { kind credits model reason actorId } } } }`;
-const OTHER = gql`query Other($id: ID!) { user(id: $id) { id balance { credits } } }`;
-const OTHER_USAGE = gql`query OtherUsage($id: ID!) { user(id: $id) { id usage { generations } } }`;
-const TOTALS = gql`query Totals { usageTotals { generations users } }`;
+const ME = gql`
+  query Me {
+    me {
+      id
+      balance {
+        credits
+      }
+      usage {
+        generations
+        promptTokens
+        completionTokens
+        credits
+        byModel {
+          model
+          generations
+        }
+      }
+    }
+  }
+`;
+const SEND = gql`
+  mutation Send($input: SendMessageInput!) {
+    sendMessage(input: $input) {
+      conversation {
+        id
+      }
+      assistantMessage {
+        id
+      }
+      streamId
+    }
+  }
+`;
+const GRANT = gql`
+  mutation Grant($userId: ID!, $credits: Int!, $reason: String!) {
+    grantCredits(userId: $userId, credits: $credits, reason: $reason) {
+      credits
+    }
+  }
+`;
+const LEDGER = gql`
+  query Ledger($userId: ID) {
+    creditLedger(userId: $userId, first: 100) {
+      totalCount
+      edges {
+        node {
+          kind
+          credits
+          model
+          reason
+          actorId
+        }
+      }
+    }
+  }
+`;
+const OTHER = gql`
+  query Other($id: ID!) {
+    user(id: $id) {
+      id
+      balance {
+        credits
+      }
+    }
+  }
+`;
+const OTHER_USAGE = gql`
+  query OtherUsage($id: ID!) {
+    user(id: $id) {
+      id
+      usage {
+        generations
+      }
+    }
+  }
+`;
+const TOTALS = gql`
+  query Totals {
+    usageTotals {
+      generations
+      users
+    }
+  }
+`;
 
 interface Answer<T> {
   data: T | undefined;
@@ -78,17 +169,36 @@ function client(url: string, token: string): ApolloClient {
 function answerOf<T>(result: { data?: T | null; error?: unknown }): Answer<T> {
   const first = CombinedGraphQLErrors.is(result.error) ? result.error.errors[0] : undefined;
   if (result.error && !first) throw result.error instanceof Error ? result.error : new Error(String(result.error));
-  return { data: result.data ?? undefined, code: first?.extensions?.code as string | undefined, field: first?.extensions?.field as string | undefined };
+  return {
+    data: result.data ?? undefined,
+    code: first?.extensions?.code as string | undefined,
+    field: first?.extensions?.field as string | undefined,
+  };
 }
 
-const query = async <T>(c: ApolloClient, document: DocumentNode, variables: Record<string, unknown> = {}): Promise<Answer<T>> => answerOf(await c.query<T>({ query: document, variables, errorPolicy: 'all' }));
-const mutate = async <T>(c: ApolloClient, document: DocumentNode, variables: Record<string, unknown> = {}): Promise<Answer<T>> => answerOf(await c.mutate<T>({ mutation: document, variables, errorPolicy: 'all' }));
+const query = async <T>(c: ApolloClient, document: DocumentNode, variables: Record<string, unknown> = {}): Promise<Answer<T>> =>
+  answerOf(await c.query<T>({ query: document, variables, errorPolicy: 'all' }));
+const mutate = async <T>(c: ApolloClient, document: DocumentNode, variables: Record<string, unknown> = {}): Promise<Answer<T>> =>
+  answerOf(await c.mutate<T>({ mutation: document, variables, errorPolicy: 'all' }));
 
 interface MeData {
-  me: { id: string; balance: { credits: number }; usage: { generations: number; promptTokens: number; completionTokens: number; credits: number; byModel: Array<{ model: string; generations: number }> } };
+  me: {
+    id: string;
+    balance: { credits: number };
+    usage: {
+      generations: number;
+      promptTokens: number;
+      completionTokens: number;
+      credits: number;
+      byModel: Array<{ model: string; generations: number }>;
+    };
+  };
 }
 interface LedgerData {
-  creditLedger: { totalCount: number; edges: Array<{ node: { kind: string; credits: number; model: string | null; reason: string; actorId: string | null } }> };
+  creditLedger: {
+    totalCount: number;
+    edges: Array<{ node: { kind: string; credits: number; model: string | null; reason: string; actorId: string | null } }>;
+  };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -134,27 +244,39 @@ export function describeCredits(name: string, target: () => CreditsTarget): void
       bob = client(url, await register(url, `credits-bob-${run}@example.com`, 'Bob'));
       bobId = (await me(bob)).id;
       // Watches ai-gateway's outcomes from now on, to deliver one of them again.
-      await target().bus().subscribe({
-        groupId: `credits-test-${newId()}`,
-        topics: [aiGenerationV1.topic],
-        handler: async (d) => {
-          const event = aiGenerationV1.validate(d.event);
-          if (event.type === 'generation.completed') completed.push(event);
-        },
-      });
+      await target()
+        .bus()
+        .subscribe({
+          groupId: `credits-test-${newId()}`,
+          topics: [aiGenerationV1.topic],
+          handler: async (d) => {
+            const event = aiGenerationV1.validate(d.event);
+            if (event.type === 'generation.completed') completed.push(event);
+          },
+        });
     });
 
     it('starts users with STARTING_CREDITS, as rate-limit opens their balance on registration', async () => {
-      const opened = await until(() => ledgerOf(aliceId), (l) => l.edges.length > 0, target().tries);
+      const opened = await until(
+        () => ledgerOf(aliceId),
+        (l) => l.edges.length > 0,
+        target().tries,
+      );
       expect(opened.edges.map((e) => e.node.kind)).toEqual(['OPENING']);
       expect((await me(alice)).balance.credits).toBe(STARTING_CREDITS);
     });
 
     it('debits a generation once, even when its completion is delivered again', async () => {
-      const sent = await mutate<{ sendMessage: { assistantMessage: { id: string } } }>(alice, SEND, { input: { content: 'what does this cost?', model: 'priced-demo' } });
+      const sent = await mutate<{ sendMessage: { assistantMessage: { id: string } } }>(alice, SEND, {
+        input: { content: 'what does this cost?', model: 'priced-demo' },
+      });
       expect(sent.code).toBeUndefined();
       const messageId = sent.data?.sendMessage.assistantMessage.id;
-      const debited = await until(() => ledgerOf(aliceId), (l) => l.edges.some((e) => e.node.kind === 'DEBIT'), target().tries);
+      const debited = await until(
+        () => ledgerOf(aliceId),
+        (l) => l.edges.some((e) => e.node.kind === 'DEBIT'),
+        target().tries,
+      );
       const debit = debited.edges.find((e) => e.node.kind === 'DEBIT')?.node;
       expect(debit?.model).toBe('priced-demo');
       const after = await me(alice);
@@ -167,14 +289,28 @@ export function describeCredits(name: string, target: () => CreditsTarget): void
 
       // ai-gateway's event, delivered again, followed on the same key by a sentinel for bob:
       // once the sentinel is debited, the duplicate (earlier in the same partition) was consumed.
-      const original = await until(async () => completed.find((e) => e.subject.messageId === messageId), (e) => e !== undefined, target().tries);
+      const original = await until(
+        async () => completed.find((e) => e.subject.messageId === messageId),
+        (e) => e !== undefined,
+        target().tries,
+      );
       if (!original) throw new Error('generation.completed of the turn was not seen');
-      const sentinel = aiGenerationV1.create('generation.completed', { ...original.subject, ownerId: bobId, messageId: newId(), streamId: newId() }, { ...original.payload, model: 'local-demo' });
-      await target().bus().publish(aiGenerationV1.topic, [
-        { key: original.subject.conversationId, event: original },
-        { key: original.subject.conversationId, event: sentinel },
-      ]);
-      await until(() => ledgerOf(bobId), (l) => l.edges.some((e) => e.node.kind === 'DEBIT'), target().tries);
+      const sentinel = aiGenerationV1.create(
+        'generation.completed',
+        { ...original.subject, ownerId: bobId, messageId: newId(), streamId: newId() },
+        { ...original.payload, model: 'local-demo' },
+      );
+      await target()
+        .bus()
+        .publish(aiGenerationV1.topic, [
+          { key: original.subject.conversationId, event: original },
+          { key: original.subject.conversationId, event: sentinel },
+        ]);
+      await until(
+        () => ledgerOf(bobId),
+        (l) => l.edges.some((e) => e.node.kind === 'DEBIT'),
+        target().tries,
+      );
       const again = await ledgerOf(aliceId);
       expect(again.edges.filter((e) => e.node.kind === 'DEBIT')).toHaveLength(1);
       expect((await me(alice)).balance.credits).toBe(after.balance.credits);
@@ -183,15 +319,27 @@ export function describeCredits(name: string, target: () => CreditsTarget): void
 
     it('refuses sendMessage with PAYMENT_REQUIRED at zero, and accepts it again after grantCredits', async () => {
       // conversation learns the balance from rate-limit's event: refused once it has.
-      const refused = await until(() => mutate(alice, SEND, { input: { content: 'one more?', model: 'local-demo' } }), (a) => a.code !== undefined, target().tries);
+      const refused = await until(
+        () => mutate(alice, SEND, { input: { content: 'one more?', model: 'local-demo' } }),
+        (a) => a.code !== undefined,
+        target().tries,
+      );
       expect(refused.code).toBe('PAYMENT_REQUIRED');
       const balance = (await me(alice)).balance.credits;
       // Enough to cover the debt and leave 5,000 credits.
       const credits = 5000 - balance;
-      const granted = await mutate<{ grantCredits: { credits: number } }>(admin, GRANT, { userId: aliceId, credits, reason: 'top-up for the test' });
+      const granted = await mutate<{ grantCredits: { credits: number } }>(admin, GRANT, {
+        userId: aliceId,
+        credits,
+        reason: 'top-up for the test',
+      });
       expect(granted.code).toBeUndefined();
       expect(granted.data?.grantCredits.credits).toBe(5000);
-      const accepted = await until(() => mutate(alice, SEND, { input: { content: 'thanks', model: 'local-demo' } }), (a) => a.code === undefined, target().tries);
+      const accepted = await until(
+        () => mutate(alice, SEND, { input: { content: 'thanks', model: 'local-demo' } }),
+        (a) => a.code === undefined,
+        target().tries,
+      );
       expect(accepted.code).toBeUndefined();
       const log = await ledgerOf(aliceId);
       expect(log.edges[0]?.node).toMatchObject({ kind: 'GRANT', credits, reason: 'top-up for the test', actorId: adminId });
@@ -200,11 +348,23 @@ export function describeCredits(name: string, target: () => CreditsTarget): void
     it('refuses bad grants with a code and changes nothing', async () => {
       const before = (await me(bob)).balance.credits;
       const entries = (await ledgerOf(bobId)).totalCount;
-      expect(await mutate(admin, GRANT, { userId: bobId, credits: -100, reason: 'x' })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'credits' });
-      expect(await mutate(admin, GRANT, { userId: bobId, credits: 2_000_000_000, reason: 'x' })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'credits' });
+      expect(await mutate(admin, GRANT, { userId: bobId, credits: -100, reason: 'x' })).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'credits',
+      });
+      expect(await mutate(admin, GRANT, { userId: bobId, credits: 2_000_000_000, reason: 'x' })).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'credits',
+      });
       expect((await mutate(admin, GRANT, { userId: bobId, credits: 2 ** 40, reason: 'x' })).code).toBe('BAD_USER_INPUT');
-      expect(await mutate(admin, GRANT, { userId: bobId, credits: 10, reason: '' })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'reason' });
-      expect(await mutate(admin, GRANT, { userId: newId(), credits: 10, reason: 'x' })).toMatchObject({ code: 'NOT_FOUND', field: 'userId' });
+      expect(await mutate(admin, GRANT, { userId: bobId, credits: 10, reason: '' })).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'reason',
+      });
+      expect(await mutate(admin, GRANT, { userId: newId(), credits: 10, reason: 'x' })).toMatchObject({
+        code: 'NOT_FOUND',
+        field: 'userId',
+      });
       expect((await mutate(bob, GRANT, { userId: bobId, credits: 10, reason: 'x' })).code).toBe('FORBIDDEN');
       expect((await query(bob, LEDGER, { userId: bobId })).code).toBe('FORBIDDEN');
       expect((await query(bob, TOTALS)).code).toBe('FORBIDDEN');

@@ -20,10 +20,13 @@ describe('distributed start over a collection that cannot open', () => {
     // identity's `users` declares `email` unique; two users share one.
     const connection = await mongoose.createConnection(MONGO_URL, { serverSelectionTimeoutMS: 3000 }).asPromise();
     try {
-      await connection.useDb(`${run}identity`).collection<{ _id: string; email: string }>('users').insertMany([
-        { _id: 'u1', email: 'same@example.com' },
-        { _id: 'u2', email: 'same@example.com' },
-      ]);
+      await connection
+        .useDb(`${run}identity`)
+        .collection<{ _id: string; email: string }>('users')
+        .insertMany([
+          { _id: 'u1', email: 'same@example.com' },
+          { _id: 'u2', email: 'same@example.com' },
+        ]);
     } finally {
       await connection.close();
     }
@@ -40,7 +43,12 @@ describe('distributed start over a collection that cannot open', () => {
     const [identityPort, conversationPort, aiGatewayPort, streamingPort, routerPort] = await freePorts(5);
     const refusal = await startDistributed({
       routerPorts: [routerPort as number],
-      subgraphPorts: { identity: [identityPort as number], conversation: [conversationPort as number], 'ai-gateway': [aiGatewayPort as number], streaming: [streamingPort as number] },
+      subgraphPorts: {
+        identity: [identityPort as number],
+        conversation: [conversationPort as number],
+        'ai-gateway': [aiGatewayPort as number],
+        streaming: [streamingPort as number],
+      },
       mongoUrl: MONGO_URL,
       kafkaBrokers: KAFKA_BROKERS,
       redisUrl: REDIS_URL,

@@ -65,7 +65,9 @@ export async function startTestStack(name: string, options: TestStackOptions = {
   const stack = await startDistributed({
     routerPorts: Array.from({ length: routers }, take),
     // One port per listed subgraph, `streamings` for streaming (router i watches instance i mod n).
-    subgraphPorts: Object.fromEntries(SUBGRAPHS.map(({ name }) => [name, name === 'streaming' ? Array.from({ length: streamings }, take) : [take()]])),
+    subgraphPorts: Object.fromEntries(
+      SUBGRAPHS.map(({ name }) => [name, name === 'streaming' ? Array.from({ length: streamings }, take) : [take()]]),
+    ),
     mongoUrl: options.servers?.mongoUrl ?? MONGO_URL,
     kafkaBrokers: options.servers?.kafkaBrokers ?? KAFKA_BROKERS,
     redisUrl: options.servers?.redisUrl ?? REDIS_URL,

@@ -28,7 +28,13 @@ let dataDir: string;
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'chatgraph-e2e-fair-refusals-'));
   const config = loadConfig(EMBEDDED_CONFIG_SPEC, { ROUTER_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
-  stack = await startEmbedded(config, { ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1', LOG_LEVEL: 'silent', ...FAIRNESS_ENV, BAN_THRESHOLD: '5' });
+  stack = await startEmbedded(config, {
+    ARGON2_MEMORY_KIB: '4096',
+    ARGON2_TIME_COST: '1',
+    LOG_LEVEL: 'silent',
+    ...FAIRNESS_ENV,
+    BAN_THRESHOLD: '5',
+  });
 });
 
 afterAll(async () => {
@@ -54,17 +60,23 @@ it("refuses a banned flooder before parsing its requests or deciding their per-o
   // A floods until the router bans it (BAN_THRESHOLD 5: a few refusals are enough).
   let banned = false;
   for (let round = 0; round < 20 && !banned; round++) {
-    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => gql<unknown>(url, ada, SEND, { input: { content: `flood ${round}-${i}` } }) as Promise<Refusal>));
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => gql<unknown>(url, ada, SEND, { input: { content: `flood ${round}-${i}` } }) as Promise<Refusal>),
+    );
     banned = answers.some((a) => a.errors?.[0]?.extensions?.banned === true);
   }
   expect(banned).toBe(true);
 
   // Banned: the flood goes on, and nothing of it is parsed or decided per operation any more.
   const decidedBefore = await messageDecisions();
-  const flood = await Promise.all(Array.from({ length: 30 }, (_, i) => gql<unknown>(url, ada, SEND, { input: { content: `more ${i}` } }) as Promise<Refusal>));
+  const flood = await Promise.all(
+    Array.from({ length: 30 }, (_, i) => gql<unknown>(url, ada, SEND, { input: { content: `more ${i}` } }) as Promise<Refusal>),
+  );
   // Even a document that does not parse gets the ban, not a parse error: it was never parsed.
   const broken = (await gql<unknown>(url, ada, 'mutation { sendMessage(')) as Refusal;
-  expect(flood.map((a) => a.errors?.[0]?.extensions)).toEqual(flood.map(() => expect.objectContaining({ code: 'RATE_LIMITED', banned: true })));
+  expect(flood.map((a) => a.errors?.[0]?.extensions)).toEqual(
+    flood.map(() => expect.objectContaining({ code: 'RATE_LIMITED', banned: true })),
+  );
   expect(broken.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', banned: true });
   expect(await messageDecisions()).toBe(decidedBefore);
 

@@ -22,7 +22,13 @@ const SEND = 'mutation($input: SendMessageInput!) { sendMessage(input: $input) {
  * The services' settings the scenario needs: a small cap and one generation slot; and no ban for
  * A's flood (refused all the same), since a banned A could not read its own answers' statuses.
  */
-export const FAIRNESS_ENV = { MAX_OPEN_GENERATIONS_PER_USER: String(CAP), MAX_CONCURRENT_GENERATIONS: '1', DRAIN_TIMEOUT_MS: '0', DEMO_TOKEN_INTERVAL_MS: '20', BAN_THRESHOLD: '1000000' };
+export const FAIRNESS_ENV = {
+  MAX_OPEN_GENERATIONS_PER_USER: String(CAP),
+  MAX_CONCURRENT_GENERATIONS: '1',
+  DRAIN_TIMEOUT_MS: '0',
+  DEMO_TOKEN_INTERVAL_MS: '20',
+  BAN_THRESHOLD: '1000000',
+};
 
 export interface FairnessTarget {
   /** The router's `/graphql` URL. */
@@ -59,7 +65,11 @@ export function describeFairness(name: string, target: () => FairnessTarget): vo
     const bob = await register(url, `bob-${run}@example.com`, 'Bob Patient');
 
     // A floods: every request at once, each starting a new conversation.
-    const flood = await Promise.all(Array.from({ length: FLOOD }, (_, i) => gql<{ sendMessage: Turn }>(url, ada, SEND, { input: { content: `flood ${i}: tell me everything about everything` } })));
+    const flood = await Promise.all(
+      Array.from({ length: FLOOD }, (_, i) =>
+        gql<{ sendMessage: Turn }>(url, ada, SEND, { input: { content: `flood ${i}: tell me everything about everything` } }),
+      ),
+    );
     const accepted = flood.flatMap((res) => (res.data?.sendMessage ? [res.data.sendMessage] : []));
     const refused = flood.filter((res) => res.errors?.[0]?.extensions?.code === 'RATE_LIMITED');
     expect(accepted.length).toBe(CAP);

@@ -15,7 +15,16 @@ import { register } from './liveChatScenarios';
 import { startTestStack, type TestStack } from './distributedStack';
 import { ChatLoad, type Followed } from './faults/chatLoad';
 import { startPrivateServers, type PrivateServers } from './faults/privateServers';
-import { countPhase, describeDifference, finalIsFresh, readWhole, sameStream, settleOutcomes, wellFormed, type PhaseCounts } from './faults/verify';
+import {
+  countPhase,
+  describeDifference,
+  finalIsFresh,
+  readWhole,
+  sameStream,
+  settleOutcomes,
+  wellFormed,
+  type PhaseCounts,
+} from './faults/verify';
 
 /** Unref'd: the drain timeout raced in afterAll must not keep jest waiting once the suite is done. */
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
@@ -93,7 +102,10 @@ describe('faults on the real servers, every service in its own process', () => {
       const hit = (): boolean => load.inFlight().some((f) => via === undefined || f.router === via);
       for (let i = 0; i < 300 && !hit(); i++) await sleep(100);
       // Snapshot: a resumed stream's `router` changes once it resubscribes elsewhere.
-      cut.set(name, load.inFlight().filter((f) => via === undefined || f.router === via));
+      cut.set(
+        name,
+        load.inFlight().filter((f) => via === undefined || f.router === via),
+      );
       note(`${name}: ${cut.get(name)?.length ?? 0} streams in flight, injecting`);
       await inject();
       note(`${name}: recovered`);
@@ -159,16 +171,23 @@ describe('faults on the real servers, every service in its own process', () => {
 
     for (const f of load.followed.filter((followed) => !finalIsFresh(followed.chunks))) {
       const last = f.chunks.at(-1);
-      note(`${f.ack.phase}: stream ${f.ack.streamId} ended with a stale done chunk: status ${String(last?.status)}, message ${JSON.stringify(last?.message ?? null)}, resumed ${f.resumes} times`);
+      note(
+        `${f.ack.phase}: stream ${f.ack.streamId} ended with a stale done chunk: status ${String(last?.status)}, message ${JSON.stringify(last?.message ?? null)}, resumed ${f.resumes} times`,
+      );
     }
 
     const lines = counts.map(
       (c) =>
         `  ${c.phase.padEnd(34)} acknowledged ${String(c.acknowledged).padStart(3)}  present after ${String(c.presentAfter).padStart(3)}  stuck ${c.stuck}` +
         `  | not acknowledged ${c.unacknowledged}, COMPLETE ${c.complete}, FAILED ${c.failed}; streams followed ${c.streamsFollowed}, cut by the fault ${cut.get(c.phase)?.length ?? 0}, resumed with after ${c.streamsResumed}, broken ${c.streamsBroken}, stale final chunks ${c.staleFinal}` +
-        (load.refusals.has(c.phase) ? `\n  ${''.padEnd(34)} not acknowledged because: ${[...(load.refusals.get(c.phase) ?? [])].map(([why, n]) => `${why} ${n}`).join(', ')}` : ''),
+        (load.refusals.has(c.phase)
+          ? `\n  ${''.padEnd(34)} not acknowledged because: ${[...(load.refusals.get(c.phase) ?? [])].map(([why, n]) => `${why} ${n}`).join(', ')}`
+          : ''),
     );
-    const total = counts.reduce((sum, c) => ({ acknowledged: sum.acknowledged + c.acknowledged, present: sum.present + c.presentAfter, stuck: sum.stuck + c.stuck }), { acknowledged: 0, present: 0, stuck: 0 });
+    const total = counts.reduce(
+      (sum, c) => ({ acknowledged: sum.acknowledged + c.acknowledged, present: sum.present + c.presentAfter, stuck: sum.stuck + c.stuck }),
+      { acknowledged: 0, present: 0, stuck: 0 },
+    );
     process.stdout.write(
       `\nfault injection (Kafka, Redis, FerretDB; 6 processes; 3 users):\n${lines.join('\n')}\n` +
         `  total: acknowledged ${total.acknowledged}, present after ${total.present}, stuck ${total.stuck}; ` +
@@ -180,8 +199,15 @@ describe('faults on the real servers, every service in its own process', () => {
       expect({ phase, cut: (cut.get(phase)?.length ?? 0) > 0 }).toEqual({ phase, cut: true });
     }
     for (const c of counts) {
-      if (c.phase !== load.phase) expect({ phase: c.phase, acknowledged: c.acknowledged > 0 }).toEqual({ phase: c.phase, acknowledged: true });
-      expect({ phase: c.phase, missing: c.acknowledged - c.presentAfter, stuck: c.stuck, broken: c.streamsBroken, staleFinal: c.staleFinal }).toEqual({ phase: c.phase, missing: 0, stuck: 0, broken: 0, staleFinal: 0 });
+      if (c.phase !== load.phase)
+        expect({ phase: c.phase, acknowledged: c.acknowledged > 0 }).toEqual({ phase: c.phase, acknowledged: true });
+      expect({
+        phase: c.phase,
+        missing: c.acknowledged - c.presentAfter,
+        stuck: c.stuck,
+        broken: c.streamsBroken,
+        staleFinal: c.staleFinal,
+      }).toEqual({ phase: c.phase, missing: 0, stuck: 0, broken: 0, staleFinal: 0 });
     }
     // The streams the router took down with it were resumed through the other router, exactly.
     if (phases.includes('router SIGKILL')) {

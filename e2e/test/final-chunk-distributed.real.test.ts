@@ -18,4 +18,10 @@ afterAll(async () => {
 
 jest.setTimeout(240_000);
 
-describeFinalChunk('distributed: Kafka + Redis + FerretDB', () => ({ routerUrl: () => running.stack.url, streamingUrls: () => running.stack.subgraphUrls.streaming ?? [], turns: 20, turnsPerConversation: 5, timeoutMs: 30_000 }));
+describeFinalChunk('distributed: Kafka + Redis + FerretDB', () => ({
+  routerUrl: () => running.stack.url,
+  streamingUrls: () => running.stack.subgraphUrls.streaming ?? [],
+  turns: 20,
+  turnsPerConversation: 5,
+  timeoutMs: 30_000,
+}));

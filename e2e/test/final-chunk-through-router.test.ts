@@ -17,7 +17,13 @@ beforeAll(async () => {
   const config = loadConfig(EMBEDDED_CONFIG_SPEC, { ROUTER_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
   // 10 ms a token: a turn takes a few hundred ms, and a stop after the first delta lands mid-answer.
   // 100 turns back to back: more than the `messages` rate limit (40 a minute per user) allows.
-  stack = await startEmbedded(config, { ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1', LOG_LEVEL: 'silent', DEMO_TOKEN_INTERVAL_MS: '10', RATE_LIMITS: 'off' });
+  stack = await startEmbedded(config, {
+    ARGON2_MEMORY_KIB: '4096',
+    ARGON2_TIME_COST: '1',
+    LOG_LEVEL: 'silent',
+    DEMO_TOKEN_INTERVAL_MS: '10',
+    RATE_LIMITS: 'off',
+  });
 });
 
 afterAll(async () => {
@@ -27,4 +33,10 @@ afterAll(async () => {
 
 jest.setTimeout(240_000);
 
-describeFinalChunk('embedded', () => ({ routerUrl: () => stack.url, streamingUrls: () => [stack.streaming.url], turns: 100, turnsPerConversation: 10, timeoutMs: 10_000 }));
+describeFinalChunk('embedded', () => ({
+  routerUrl: () => stack.url,
+  streamingUrls: () => [stack.streaming.url],
+  turns: 100,
+  turnsPerConversation: 10,
+  timeoutMs: 10_000,
+}));

@@ -54,15 +54,25 @@ const MESSAGE_FIELDS = gql`
     content
     tokenCount
     finishReason
-    conversation { id title }
+    conversation {
+      id
+      title
+    }
   }
 `;
 
 const STREAM = gql`
   subscription FinalChunk($streamId: ID!) {
     messageStream(streamId: $streamId) {
-      streamId seq delta done status finishReason
-      message { ...FinalMessage }
+      streamId
+      seq
+      delta
+      done
+      status
+      finishReason
+      message {
+        ...FinalMessage
+      }
     }
   }
   ${MESSAGE_FIELDS}
@@ -70,24 +80,45 @@ const STREAM = gql`
 
 const SEND = gql`
   mutation SendTurn($input: SendMessageInput!) {
-    sendMessage(input: $input) { conversation { id } assistantMessage { id status } streamId }
+    sendMessage(input: $input) {
+      conversation {
+        id
+      }
+      assistantMessage {
+        id
+        status
+      }
+      streamId
+    }
   }
 `;
 
 const CREATE = gql`
-  mutation CreateChat { createConversation { id title } }
+  mutation CreateChat {
+    createConversation {
+      id
+      title
+    }
+  }
 `;
 
 /** The title of a conversation nobody named yet; its first COMPLETE answer replaces it with a generated one. */
 const UNNAMED = 'New conversation';
 
 const STOP = gql`
-  mutation StopTurn($streamId: ID!) { stopGeneration(streamId: $streamId) }
+  mutation StopTurn($streamId: ID!) {
+    stopGeneration(streamId: $streamId)
+  }
 `;
 
 const BRANCH = gql`
   query Branch($id: ID!) {
-    conversation(id: $id) { id currentBranch { ...FinalMessage } }
+    conversation(id: $id) {
+      id
+      currentBranch {
+        ...FinalMessage
+      }
+    }
   }
   ${MESSAGE_FIELDS}
 `;
@@ -98,7 +129,12 @@ interface StreamData {
 
 /** Apollo Client over the router: HTTP for queries and mutations, graphql-ws for subscriptions. */
 function apolloClient(url: string, token: string): { client: ApolloClient; ws: Client } {
-  const ws = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+  const ws = createClient({
+    url: url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${token}` },
+    retryAttempts: 0,
+  });
   const http = new HttpLink({ uri: url, headers: { authorization: `Bearer ${token}` } });
   const link = ApolloLink.split(
     ({ query }) => {
@@ -129,8 +165,15 @@ interface Turn {
  * Runs one turn: send, subscribe, (optionally stop after the first delta), and read the message
  * from the cache the moment the `done` chunk is delivered, before anything else can refresh it.
  */
-async function runTurn(client: ApolloClient, input: Record<string, unknown>, options: { stop?: boolean; titled: boolean; timeoutMs: number }): Promise<Turn> {
-  const sent = await client.mutate<{ sendMessage: { conversation: { id: string }; assistantMessage: { id: string }; streamId: string } }>({ mutation: SEND, variables: { input } });
+async function runTurn(
+  client: ApolloClient,
+  input: Record<string, unknown>,
+  options: { stop?: boolean; titled: boolean; timeoutMs: number },
+): Promise<Turn> {
+  const sent = await client.mutate<{ sendMessage: { conversation: { id: string }; assistantMessage: { id: string }; streamId: string } }>({
+    mutation: SEND,
+    variables: { input },
+  });
   const payload = sent.data?.sendMessage;
   if (!payload) throw new Error(`sendMessage failed: ${String(sent.error)}`);
   const messageId = payload.assistantMessage.id;
@@ -154,7 +197,13 @@ async function runTurn(client: ApolloClient, input: Record<string, unknown>, opt
         }
         if (chunk.done) {
           // Synchronously, in the callback that delivers the final chunk: what the UI renders now.
-          snapshot = plain(client.readFragment<MessageView>({ id: client.cache.identify({ __typename: 'Message', id: messageId }), fragment: MESSAGE_FIELDS, fragmentName: 'FinalMessage' }));
+          snapshot = plain(
+            client.readFragment<MessageView>({
+              id: client.cache.identify({ __typename: 'Message', id: messageId }),
+              fragment: MESSAGE_FIELDS,
+              fragmentName: 'FinalMessage',
+            }),
+          );
         }
       },
       error: (error: unknown) => {
@@ -175,9 +224,14 @@ async function runTurn(client: ApolloClient, input: Record<string, unknown>, opt
   const deadline = Date.now() + options.timeoutMs;
   let network: ReturnType<typeof plain> = null;
   for (;;) {
-    const read = await client.query<{ conversation: { currentBranch: MessageView[] } | null }>({ query: BRANCH, variables: { id: payload.conversation.id }, fetchPolicy: 'no-cache' });
+    const read = await client.query<{ conversation: { currentBranch: MessageView[] } | null }>({
+      query: BRANCH,
+      variables: { id: payload.conversation.id },
+      fetchPolicy: 'no-cache',
+    });
     network = plain(read.data?.conversation?.currentBranch.find((m) => m.id === messageId));
-    const final = network !== null && !['PENDING', 'STREAMING'].includes(network.status) && (!options.titled || network.conversation.title !== UNNAMED);
+    const final =
+      network !== null && !['PENDING', 'STREAMING'].includes(network.status) && (!options.titled || network.conversation.title !== UNNAMED);
     if (final || Date.now() > deadline) break;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -230,8 +284,16 @@ export function describeFinalChunk(name: string, target: () => FinalChunkTarget)
     it('a stopped turn: the final chunk already shows the ABORTED message with its partial text', async () => {
       const { timeoutMs } = target();
       const conversationId = await newConversation(apollo.client);
-      await runTurn(apollo.client, { conversationId, content: 'a conversation whose second answer is stopped' }, { titled: true, timeoutMs });
-      const result = await runTurn(apollo.client, { conversationId, content: 'please stop this answer midway' }, { stop: true, titled: true, timeoutMs });
+      await runTurn(
+        apollo.client,
+        { conversationId, content: 'a conversation whose second answer is stopped' },
+        { titled: true, timeoutMs },
+      );
+      const result = await runTurn(
+        apollo.client,
+        { conversationId, content: 'please stop this answer midway' },
+        { stop: true, titled: true, timeoutMs },
+      );
       expect(result.network?.status).toBe('ABORTED');
       expect(result.network?.finishReason).toBe('ABORTED');
       expect(result.cached).toEqual(result.network);

@@ -8,7 +8,18 @@
 import { ApolloClient, CombinedGraphQLErrors, HttpLink, InMemoryCache, gql as apolloGql } from '@apollo/client';
 import { createClient } from 'graphql-sse';
 import type { Router } from '@chatgraph/router';
-import { codeOf, expectWellFormed, finalAnswer, register, sendTracked, streamed, textOf, wsClient, watch as wsWatch, type Chunk } from './liveChatScenarios';
+import {
+  codeOf,
+  expectWellFormed,
+  finalAnswer,
+  register,
+  sendTracked,
+  streamed,
+  textOf,
+  wsClient,
+  watch as wsWatch,
+  type Chunk,
+} from './liveChatScenarios';
 
 export interface HttpStreamTarget {
   /** The router's `/graphql` URL. */
@@ -26,9 +37,26 @@ export interface EmbeddedRouter {
 const STREAM = /* GraphQL */ `
   subscription Stream($streamId: ID!, $after: Int) {
     messageStream(streamId: $streamId, after: $after) {
-      streamId seq delta done finishReason status
-      usage { promptTokens completionTokens totalTokens }
-      message { id status content conversation { id title } }
+      streamId
+      seq
+      delta
+      done
+      finishReason
+      status
+      usage {
+        promptTokens
+        completionTokens
+        totalTokens
+      }
+      message {
+        id
+        status
+        content
+        conversation {
+          id
+          title
+        }
+      }
     }
   }
 `;
@@ -60,7 +88,8 @@ function recorder(): { chunks: Chunk[]; push(chunk: Chunk): void; atLeast(count:
       chunks.push(chunk);
       wake();
     },
-    atLeast: (count) => (finished || chunks.length >= count ? Promise.resolve() : new Promise((resolve) => waiters.push({ count, resolve }))),
+    atLeast: (count) =>
+      finished || chunks.length >= count ? Promise.resolve() : new Promise((resolve) => waiters.push({ count, resolve })),
     finish: () => {
       finished = true;
       wake();
@@ -99,7 +128,10 @@ export function sseWatch(url: string, token: string | undefined, streamId: strin
 
 /** An Apollo Client 4 of the router: HttpLink (multipart subscriptions) and a normalized cache. */
 export function apolloClient(url: string, token: string | undefined): ApolloClient {
-  return new ApolloClient({ link: new HttpLink({ uri: url, headers: token ? { authorization: `Bearer ${token}` } : {} }), cache: new InMemoryCache() });
+  return new ApolloClient({
+    link: new HttpLink({ uri: url, headers: token ? { authorization: `Bearer ${token}` } : {} }),
+    cache: new InMemoryCache(),
+  });
 }
 
 /** Watches a stream with Apollo Client's HttpLink, which speaks multipart subscriptions. */
@@ -107,23 +139,28 @@ export function apolloWatch(client: ApolloClient, streamId: string, after?: numb
   const rec = recorder();
   let stop: () => void = () => undefined;
   const ended = new Promise<{ error?: unknown }>((resolve) => {
-    const subscription = client.subscribe<NonNullable<Result['data']>>({ query: apolloGql(STREAM), variables: after === undefined ? { streamId } : { streamId, after } }).subscribe({
-      next: (result) => {
-        if (result.data?.messageStream) rec.push(result.data.messageStream as Chunk);
-        if (result.error) {
+    const subscription = client
+      .subscribe<NonNullable<Result['data']>>({
+        query: apolloGql(STREAM),
+        variables: after === undefined ? { streamId } : { streamId, after },
+      })
+      .subscribe({
+        next: (result) => {
+          if (result.data?.messageStream) rec.push(result.data.messageStream as Chunk);
+          if (result.error) {
+            rec.finish();
+            resolve({ error: result.error });
+          }
+        },
+        error: (error: unknown) => {
           rec.finish();
-          resolve({ error: result.error });
-        }
-      },
-      error: (error: unknown) => {
-        rec.finish();
-        resolve({ error });
-      },
-      complete: () => {
-        rec.finish();
-        resolve({});
-      },
-    });
+          resolve({ error });
+        },
+        complete: () => {
+          rec.finish();
+          resolve({});
+        },
+      });
     stop = () => {
       subscription.unsubscribe();
       rec.finish();
@@ -159,7 +196,12 @@ export function describeHttpStreams(name: string, target: () => HttpStreamTarget
       expect((await stream.ended).error).toBeUndefined();
       expectWellFormed(stream.chunks);
       const done = stream.chunks.at(-1);
-      expect(done).toMatchObject({ done: true, status: 'COMPLETE', finishReason: 'STOP', message: { id: sent.assistantMessage.id, status: 'COMPLETE', content: textOf(stream.chunks) } });
+      expect(done).toMatchObject({
+        done: true,
+        status: 'COMPLETE',
+        finishReason: 'STOP',
+        message: { id: sent.assistantMessage.id, status: 'COMPLETE', content: textOf(stream.chunks) },
+      });
       const stored = await finalAnswer(url, ada, sent.assistantMessage.id, timeoutMs);
       expect(stored).toMatchObject({ status: 'COMPLETE', content: textOf(stream.chunks) });
     });
@@ -219,31 +261,35 @@ export function describeHttpStreams(name: string, target: () => HttpStreamTarget
     });
 
     // Only where the router's counters can be read (one process): defined there, not skipped elsewhere.
-    if (embedded) it('abuse: many SSE streams of one user hit the same cap as sockets, and every count returns to zero once they go', async () => {
-      const { router, socketsPerUser } = (embedded as () => EmbeddedRouter)();
-      const eve = await register(url, `eve-http-${Date.now()}@example.com`, 'Eve');
-      const sent = await sendTracked(url, eve, { content: 'Please write a very long essay that many tabs will watch' });
-      const streams = Array.from({ length: socketsPerUser }, () => sseWatch(url, eve, sent.streamId));
-      await Promise.all(streams.map((s) => s.atLeast(1)));
-      const extra = Array.from({ length: 5 }, () => sseWatch(url, eve, sent.streamId));
-      for (const refused of extra) expect(codeOf((await refused.ended).error)).toBe('RATE_LIMITED');
-      // A socket of the same user is over the same cap (4429), and Apollo's multipart stream too.
-      let closedWith: number | undefined;
-      const socket = wsWatch(wsClient(url, eve, (code) => (closedWith = code)), sent.streamId);
-      await socket.ended;
-      expect(closedWith).toBe(4429);
-      expect(apolloCode((await apolloWatch(apolloClient(url, eve), sent.streamId).ended).error)).toBe('RATE_LIMITED');
+    if (embedded)
+      it('abuse: many SSE streams of one user hit the same cap as sockets, and every count returns to zero once they go', async () => {
+        const { router, socketsPerUser } = (embedded as () => EmbeddedRouter)();
+        const eve = await register(url, `eve-http-${Date.now()}@example.com`, 'Eve');
+        const sent = await sendTracked(url, eve, { content: 'Please write a very long essay that many tabs will watch' });
+        const streams = Array.from({ length: socketsPerUser }, () => sseWatch(url, eve, sent.streamId));
+        await Promise.all(streams.map((s) => s.atLeast(1)));
+        const extra = Array.from({ length: 5 }, () => sseWatch(url, eve, sent.streamId));
+        for (const refused of extra) expect(codeOf((await refused.ended).error)).toBe('RATE_LIMITED');
+        // A socket of the same user is over the same cap (4429), and Apollo's multipart stream too.
+        let closedWith: number | undefined;
+        const socket = wsWatch(
+          wsClient(url, eve, (code) => (closedWith = code)),
+          sent.streamId,
+        );
+        await socket.ended;
+        expect(closedWith).toBe(4429);
+        expect(apolloCode((await apolloWatch(apolloClient(url, eve), sent.streamId).ended).error)).toBe('RATE_LIMITED');
 
-      for (const s of streams) s.stop();
-      const deadline = Date.now() + timeoutMs;
-      while (router.subscriptions.subscriptions > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-      expect(router.subscriptions.subscriptions).toBe(0);
-      const connections = await router.metrics.registry.getSingleMetric('graphql_subscription_connections_active')?.get();
-      expect(connections?.values[0]?.value).toBe(0);
-      // The slots are free again: the same user streams the rest of the answer.
-      const again = sseWatch(url, eve, sent.streamId);
-      await again.atLeast(1);
-      again.stop();
-    });
+        for (const s of streams) s.stop();
+        const deadline = Date.now() + timeoutMs;
+        while (router.subscriptions.subscriptions > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+        expect(router.subscriptions.subscriptions).toBe(0);
+        const connections = await router.metrics.registry.getSingleMetric('graphql_subscription_connections_active')?.get();
+        expect(connections?.values[0]?.value).toBe(0);
+        // The slots are free again: the same user streams the rest of the answer.
+        const again = sseWatch(url, eve, sent.streamId);
+        await again.atLeast(1);
+        again.stop();
+      });
   });
 }

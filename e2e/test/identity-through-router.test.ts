@@ -56,7 +56,11 @@ async function tokenFromMail(to: string, subject: RegExp): Promise<string> {
   const outbox = path.join(dataDir, 'identity', 'mail', 'outbox.jsonl');
   for (let i = 0; i < 200; i++) {
     if (existsSync(outbox)) {
-      const mails = readFileSync(outbox, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { to: string; subject: string; text: string });
+      const mails = readFileSync(outbox, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { to: string; subject: string; text: string });
       const mail = mails.reverse().find((m) => m.to === to && subject.test(m.subject));
       const token = mail?.text.match(/token=([^\s]+)/)?.[1];
       if (token) return decodeURIComponent(token);
@@ -102,7 +106,8 @@ describe('identity through the router', () => {
     const a = (await client().request(LoginDocument, { input: { email: 'grace@example.com', password } })).login;
     const b = (await client().request(LoginDocument, { input: { email: 'grace@example.com', password } })).login;
     await client(a.accessToken).request(LogoutEverywhereDocument);
-    for (const s of [a, b]) expect(await codeOf(client().request(RefreshSessionDocument, { refreshToken: s.refreshToken }))).toBe('UNAUTHENTICATED');
+    for (const s of [a, b])
+      expect(await codeOf(client().request(RefreshSessionDocument, { refreshToken: s.refreshToken }))).toBe('UNAUTHENTICATED');
   });
 
   it('serves the router from the subgraphs of its own process, signed, without HTTP between them', async () => {
@@ -119,10 +124,16 @@ describe('identity through the router', () => {
 
   it('refuses bad credentials and bad tokens with coded errors', async () => {
     await client().request(RegisterDocument, { input: { email: 'alan@example.com', password, name: 'Alan' } });
-    expect(await codeOf(client().request(LoginDocument, { input: { email: 'alan@example.com', password: 'wrong password!' } }))).toBe('UNAUTHENTICATED');
+    expect(await codeOf(client().request(LoginDocument, { input: { email: 'alan@example.com', password: 'wrong password!' } }))).toBe(
+      'UNAUTHENTICATED',
+    );
     expect(await codeOf(client().request(LoginDocument, { input: { email: 'nobody@example.com', password } }))).toBe('UNAUTHENTICATED');
-    expect(await codeOf(client().request(RegisterDocument, { input: { email: 'ALAN@example.com', password, name: 'Again' } }))).toBe('CONFLICT');
-    expect(await codeOf(client().request(RegisterDocument, { input: { email: 'short@example.com', password: 'short', name: 'S' } }))).toBe('BAD_USER_INPUT');
+    expect(await codeOf(client().request(RegisterDocument, { input: { email: 'ALAN@example.com', password, name: 'Again' } }))).toBe(
+      'CONFLICT',
+    );
+    expect(await codeOf(client().request(RegisterDocument, { input: { email: 'short@example.com', password: 'short', name: 'S' } }))).toBe(
+      'BAD_USER_INPUT',
+    );
     expect(await codeOf(client('not-a-token').request(MeDocument))).toBe('UNAUTHENTICATED');
   });
 
@@ -134,12 +145,16 @@ describe('identity through the router', () => {
     expect(await codeOf(client().request(VerifyEmailDocument, { token: verifyToken }))).toBe('BAD_USER_INPUT');
     expect((await client(register.accessToken).request(MeDocument)).me?.emailVerified).toBe(true);
 
-    expect(await client().request(RequestPasswordResetDocument, { email: 'nobody-here@example.com' })).toEqual({ requestPasswordReset: true });
+    expect(await client().request(RequestPasswordResetDocument, { email: 'nobody-here@example.com' })).toEqual({
+      requestPasswordReset: true,
+    });
     expect(await client().request(RequestPasswordResetDocument, { email })).toEqual({ requestPasswordReset: true });
     const resetToken = await tokenFromMail(email, /reset/i);
     const newPassword = 'another fine passphrase';
     expect(await client().request(ResetPasswordDocument, { token: resetToken, newPassword })).toEqual({ resetPassword: true });
-    expect(await codeOf(client().request(ResetPasswordDocument, { token: resetToken, newPassword: 'yet another passphrase' }))).toBe('BAD_USER_INPUT');
+    expect(await codeOf(client().request(ResetPasswordDocument, { token: resetToken, newPassword: 'yet another passphrase' }))).toBe(
+      'BAD_USER_INPUT',
+    );
     expect(await codeOf(client().request(RefreshSessionDocument, { refreshToken: register.refreshToken }))).toBe('UNAUTHENTICATED');
     expect(await codeOf(client().request(LoginDocument, { input: { email, password } }))).toBe('UNAUTHENTICATED');
     await client().request(LoginDocument, { input: { email, password: newPassword } });
@@ -151,7 +166,8 @@ describe('identity through the router', () => {
 
   it('authenticates API keys through the router and stops honouring them once revoked', async () => {
     const { register } = await client().request(RegisterDocument, { input: { email: 'ada@example.com', password, name: 'Ada' } });
-    const created = (await client(register.accessToken).request(CreateApiKeyDocument, { input: { name: 'ci', scopes: ['READ'] } })).createApiKey;
+    const created = (await client(register.accessToken).request(CreateApiKeyDocument, { input: { name: 'ci', scopes: ['READ'] } }))
+      .createApiKey;
     expect(created.secret.startsWith('cgk_')).toBe(true);
     expect((await client(created.secret).request(MeDocument)).me?.email).toBe('ada@example.com');
     // A read-only key cannot run mutations, and no key can mint keys.

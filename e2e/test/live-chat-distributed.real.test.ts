@@ -19,4 +19,7 @@ afterAll(async () => {
 
 jest.setTimeout(60_000);
 
-describeLiveChat('distributed: Kafka + Redis + FerretDB, 2 routers, 2 streaming instances', () => ({ routerUrls: () => running.stack.routerUrls, timeoutMs: 30_000 }));
+describeLiveChat('distributed: Kafka + Redis + FerretDB, 2 routers, 2 streaming instances', () => ({
+  routerUrls: () => running.stack.routerUrls,
+  timeoutMs: 30_000,
+}));

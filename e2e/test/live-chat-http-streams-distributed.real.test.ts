@@ -18,4 +18,7 @@ afterAll(async () => {
 
 jest.setTimeout(60_000);
 
-describeHttpStreams('distributed: Kafka + Redis + FerretDB', () => ({ routerUrl: () => running.stack.routerUrls[0] as string, timeoutMs: 30_000 }));
+describeHttpStreams('distributed: Kafka + Redis + FerretDB', () => ({
+  routerUrl: () => running.stack.routerUrls[0] as string,
+  timeoutMs: 30_000,
+}));

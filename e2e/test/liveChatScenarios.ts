@@ -34,16 +34,41 @@ export interface Chunk {
 export const STREAM = /* GraphQL */ `
   subscription Stream($streamId: ID!, $after: Int) {
     messageStream(streamId: $streamId, after: $after) {
-      streamId seq delta done finishReason status
-      usage { promptTokens completionTokens totalTokens }
-      message { id status conversation { id title } }
+      streamId
+      seq
+      delta
+      done
+      finishReason
+      status
+      usage {
+        promptTokens
+        completionTokens
+        totalTokens
+      }
+      message {
+        id
+        status
+        conversation {
+          id
+          title
+        }
+      }
     }
   }
 `;
 
 const SEND = /* GraphQL */ `
   mutation Send($input: SendMessageInput!) {
-    sendMessage(input: $input) { conversation { id } assistantMessage { id status } streamId }
+    sendMessage(input: $input) {
+      conversation {
+        id
+      }
+      assistantMessage {
+        id
+        status
+      }
+      streamId
+    }
   }
 `;
 
@@ -53,7 +78,12 @@ export interface Sent {
   streamId: string;
 }
 
-export async function gql<T>(url: string, token: string | undefined, query: string, variables?: Record<string, unknown>): Promise<Response<T>> {
+export async function gql<T>(
+  url: string,
+  token: string | undefined,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<Response<T>> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -63,9 +93,14 @@ export async function gql<T>(url: string, token: string | undefined, query: stri
 }
 
 export async function register(url: string, email: string, name: string): Promise<string> {
-  const res = await gql<{ register: { accessToken: string } }>(url, undefined, 'mutation($input: RegisterInput!) { register(input: $input) { accessToken } }', {
-    input: { email, name, password: 'a perfectly fine passphrase' },
-  });
+  const res = await gql<{ register: { accessToken: string } }>(
+    url,
+    undefined,
+    'mutation($input: RegisterInput!) { register(input: $input) { accessToken } }',
+    {
+      input: { email, name, password: 'a perfectly fine passphrase' },
+    },
+  );
   const token = res.data?.register.accessToken;
   if (!token) throw new Error(`register failed: ${JSON.stringify(res.errors)}`);
   return token;
@@ -140,7 +175,8 @@ export function watch(client: Client, streamId: string, after?: number): Watch {
   return {
     chunks,
     ended,
-    atLeast: (count) => (finished || chunks.length >= count ? Promise.resolve() : new Promise((resolve) => waiters.push({ count, resolve }))),
+    atLeast: (count) =>
+      finished || chunks.length >= count ? Promise.resolve() : new Promise((resolve) => waiters.push({ count, resolve })),
     stop: () => {
       unsubscribe();
       finished = true;
@@ -242,7 +278,12 @@ export function describeLiveChat(name: string, target: () => LiveChatTarget): vo
       expectWellFormed(chunks);
       const [start, ...rest] = chunks;
       const done = rest.at(-1);
-      expect(start).toMatchObject({ seq: 1, delta: '', done: false, message: { id: sent.assistantMessage.id, conversation: { id: sent.conversation.id } } });
+      expect(start).toMatchObject({
+        seq: 1,
+        delta: '',
+        done: false,
+        message: { id: sent.assistantMessage.id, conversation: { id: sent.conversation.id } },
+      });
       expect(start?.message?.conversation.title.length).toBeGreaterThan(0);
       // Token chunks are not hydrated: `message` is null between the first and the last chunk.
       expect(rest.slice(0, -1).every((c) => c.message === null && c.delta.length > 0)).toBe(true);
@@ -251,7 +292,12 @@ export function describeLiveChat(name: string, target: () => LiveChatTarget): vo
       expect(done?.usage?.totalTokens).toBe((done?.usage?.promptTokens ?? 0) + (done?.usage?.completionTokens ?? 0));
 
       const stored = await finalAnswer(url, ada, sent.assistantMessage.id, timeoutMs);
-      expect(stored).toMatchObject({ status: 'COMPLETE', content: textOf(chunks), tokenCount: done?.usage?.completionTokens, finishReason: 'STOP' });
+      expect(stored).toMatchObject({
+        status: 'COMPLETE',
+        content: textOf(chunks),
+        tokenCount: done?.usage?.completionTokens,
+        finishReason: 'STOP',
+      });
     });
 
     it('resumes after a reconnect with exactly the chunks it missed', async () => {
@@ -277,12 +323,18 @@ export function describeLiveChat(name: string, target: () => LiveChatTarget): vo
       const sent = await sendTracked(url, ada, { content: 'Please write a very long essay that I will interrupt' });
       const stream = watch(clientOf(url, ada), sent.streamId);
       await stream.atLeast(2);
-      const active = await gql<{ activeStreams: Array<{ streamId: string; message: { id: string } }> }>(url, ada, '{ activeStreams { streamId message { id } } }');
+      const active = await gql<{ activeStreams: Array<{ streamId: string; message: { id: string } }> }>(
+        url,
+        ada,
+        '{ activeStreams { streamId message { id } } }',
+      );
       expect(active.data?.activeStreams.map((s) => s.streamId)).toContain(sent.streamId);
       const bobs = await gql<{ activeStreams: Array<{ streamId: string }> }>(url, bob, '{ activeStreams { streamId } }');
       expect(bobs.data?.activeStreams.map((s) => s.streamId)).not.toContain(sent.streamId);
 
-      const stopped = await gql<{ stopGeneration: boolean }>(url, ada, 'mutation($id: ID!) { stopGeneration(streamId: $id) }', { id: sent.streamId });
+      const stopped = await gql<{ stopGeneration: boolean }>(url, ada, 'mutation($id: ID!) { stopGeneration(streamId: $id) }', {
+        id: sent.streamId,
+      });
       expect(stopped.data?.stopGeneration).toBe(true);
       expect((await stream.ended).error).toBeUndefined();
       expectWellFormed(stream.chunks);
@@ -298,13 +350,18 @@ export function describeLiveChat(name: string, target: () => LiveChatTarget): vo
       const theirs = watch(clientOf(url, bob), sent.streamId);
       expect(codeOf((await theirs.ended).error)).toBe('FORBIDDEN');
       expect(theirs.chunks).toEqual([]);
-      const stop = await gql<{ stopGeneration: boolean }>(url, bob, 'mutation($id: ID!) { stopGeneration(streamId: $id) }', { id: sent.streamId });
+      const stop = await gql<{ stopGeneration: boolean }>(url, bob, 'mutation($id: ID!) { stopGeneration(streamId: $id) }', {
+        id: sent.streamId,
+      });
       expect(stop.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
       const anonymous = watch(clientOf(url, undefined), sent.streamId);
       expect(codeOf((await anonymous.ended).error)).toBe('UNAUTHENTICATED');
 
       let closedWith: number | undefined;
-      const forged = watch(clientOf(url, `${ada.slice(0, -4)}AAAA`, (code) => (closedWith = code)), sent.streamId);
+      const forged = watch(
+        clientOf(url, `${ada.slice(0, -4)}AAAA`, (code) => (closedWith = code)),
+        sent.streamId,
+      );
       await forged.ended;
       expect(closedWith).toBe(4401);
       expect(forged.chunks).toEqual([]);
@@ -329,7 +386,9 @@ export function describeLiveChat(name: string, target: () => LiveChatTarget): vo
       const watches = routers.map((r) => watch(clientOf(r, ada), sent.streamId));
       await Promise.all(watches.map((w) => w.atLeast(2)));
       const last = routers.at(-1) as string;
-      const stopped = await gql<{ stopGeneration: boolean }>(last, ada, 'mutation($id: ID!) { stopGeneration(streamId: $id) }', { id: sent.streamId });
+      const stopped = await gql<{ stopGeneration: boolean }>(last, ada, 'mutation($id: ID!) { stopGeneration(streamId: $id) }', {
+        id: sent.streamId,
+      });
       expect(stopped.data?.stopGeneration).toBe(true);
       for (const w of watches) expect((await w.ended).error).toBeUndefined();
       const [reference, ...others] = watches.map((w) => w.chunks);

@@ -17,7 +17,12 @@ let dataDir: string;
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'chatgraph-e2e-model-'));
   const config = loadConfig(EMBEDDED_CONFIG_SPEC, { ROUTER_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
-  stack = await startEmbedded(config, { ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1', LOG_LEVEL: 'silent', DEMO_TOKEN_INTERVAL_MS: '5' });
+  stack = await startEmbedded(config, {
+    ARGON2_MEMORY_KIB: '4096',
+    ARGON2_TIME_COST: '1',
+    LOG_LEVEL: 'silent',
+    DEMO_TOKEN_INTERVAL_MS: '5',
+  });
 });
 
 afterAll(async () => {
@@ -28,7 +33,11 @@ afterAll(async () => {
 type Refusal = { message: string; extensions?: { code?: string; field?: string } };
 
 const conversationCount = async (token: string): Promise<number> => {
-  const res = await gql<{ me: { conversations: { edges: unknown[] } } }>(stack.url, token, 'query { me { conversations(first: 100) { edges { node { id } } } } }');
+  const res = await gql<{ me: { conversations: { edges: unknown[] } } }>(
+    stack.url,
+    token,
+    'query { me { conversations(first: 100) { edges { node { id } } } } }',
+  );
   if (!res.data) throw new Error(JSON.stringify(res.errors));
   return res.data.me.conversations.edges.length;
 };
@@ -41,7 +50,12 @@ describe('sendMessage with a model missing from the catalog (embedded, through t
     let refusal: Refusal | undefined;
     for (let attempt = 0; attempt < 200 && !refusal; attempt++) {
       const before = await conversationCount(token);
-      const res = await gql<{ sendMessage: unknown }>(stack.url, token, 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { streamId } }', { input: { content: 'hello', model: 'no-such-model' } });
+      const res = await gql<{ sendMessage: unknown }>(
+        stack.url,
+        token,
+        'mutation($input: SendMessageInput!) { sendMessage(input: $input) { streamId } }',
+        { input: { content: 'hello', model: 'no-such-model' } },
+      );
       const error = (res.errors as Refusal[] | undefined)?.[0];
       if (error) {
         refusal = error;
@@ -58,7 +72,12 @@ describe('sendMessage with a model missing from the catalog (embedded, through t
     let status = sent.assistantMessage.status;
     for (let i = 0; i < 500 && status !== 'COMPLETE'; i++) {
       await new Promise((r) => setTimeout(r, 10));
-      const res = await gql<{ conversation: { messages: { edges: Array<{ node: { id: string; status: string } }> } } | null }>(stack.url, token, 'query($id: ID!) { conversation(id: $id) { messages(first: 10) { edges { node { id status } } } } }', { id: sent.conversation.id });
+      const res = await gql<{ conversation: { messages: { edges: Array<{ node: { id: string; status: string } }> } } | null }>(
+        stack.url,
+        token,
+        'query($id: ID!) { conversation(id: $id) { messages(first: 10) { edges { node { id status } } } } }',
+        { id: sent.conversation.id },
+      );
       status = res.data?.conversation?.messages.edges.find((e) => e.node.id === sent.assistantMessage.id)?.node.status ?? status;
     }
     expect(status).toBe('COMPLETE');

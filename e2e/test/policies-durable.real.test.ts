@@ -20,7 +20,17 @@ import { eventually, silent } from './rateLimits/support';
 const SECRET = 'policies-durable-secret-0123456789abcdef';
 const ADMIN = { kind: 'user', userId: 'admin-1', role: 'ADMIN', via: 'jwt', sessionId: 's-admin' } as const;
 const SET = 'mutation($input: RateLimitPolicyInput!) { setRateLimitPolicy(input: $input) { name limit } }';
-const PROBE = { name: 'probe', scope: 'OPERATION', rootFields: ['createConversation'], principals: ['USER'], key: 'PRINCIPAL', limit: 3, windowMs: 60_000, cost: 'REQUEST', failMode: 'OPEN' };
+const PROBE = {
+  name: 'probe',
+  scope: 'OPERATION',
+  rootFields: ['createConversation'],
+  principals: ['USER'],
+  key: 'PRINCIPAL',
+  limit: 3,
+  windowMs: 60_000,
+  cost: 'REQUEST',
+  failMode: 'OPEN',
+};
 
 let redis: PrivateRedis;
 let dataDir: string;

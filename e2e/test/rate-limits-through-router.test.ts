@@ -46,7 +46,17 @@ describe('rate limits through two routers', () => {
   });
 
   it('accepts exactly the policy across both routers under a concurrent burst, refusing the rest with 429 before any subgraph', async () => {
-    await t.admin.setPolicy({ name: 'create-probe', scope: 'operation', rootFields: ['createConversation'], principals: ['user'], key: 'principal', limit: 10, windowMs: WEEK, cost: 'request', failMode: 'closed' });
+    await t.admin.setPolicy({
+      name: 'create-probe',
+      scope: 'operation',
+      rootFields: ['createConversation'],
+      principals: ['user'],
+      key: 'principal',
+      limit: 10,
+      windowMs: WEEK,
+      cost: 'request',
+      failMode: 'closed',
+    });
     const token = await t.register('burst@example.com');
     // Both routers pick the override up from the kv (announced on the change channel).
     let spentWhilePolling = 0;
@@ -82,10 +92,23 @@ describe('rate limits through two routers', () => {
   });
 
   it('bans a flooding user after BAN_THRESHOLD refusals on every router, lists the ban, and ADMIN lifts it', async () => {
-    await t.admin.setPolicy({ name: 'flood-probe', scope: 'operation', rootFields: ['createConversation'], principals: ['user'], key: 'principal', limit: 2, windowMs: WEEK, cost: 'request', failMode: 'open' });
+    await t.admin.setPolicy({
+      name: 'flood-probe',
+      scope: 'operation',
+      rootFields: ['createConversation'],
+      principals: ['user'],
+      key: 'principal',
+      limit: 2,
+      windowMs: WEEK,
+      cost: 'request',
+      failMode: 'open',
+    });
     const flooder = await t.register('flooder@example.com');
     const bystander = await t.register('bystander@example.com');
-    for (const url of t.urls) await eventually(async () => ((await gql(url, ME, {}, bystander)).headers.get('ratelimit-policy') ?? '') !== '' && t.second !== undefined);
+    for (const url of t.urls)
+      await eventually(
+        async () => ((await gql(url, ME, {}, bystander)).headers.get('ratelimit-policy') ?? '') !== '' && t.second !== undefined,
+      );
     await eventually(async () => (await gql(t.urls[1], CREATE, {}, flooder)).status === 429);
     const codes: number[] = [];
     for (let i = 0; i < 12; i++) codes.push((await gql(routerFor(i), CREATE, {}, flooder)).status);
@@ -114,7 +137,8 @@ describe('rate limits through two routers', () => {
     await t.register('neighbour@example.com');
     const LOGIN = 'mutation($input: LoginInput!) { login(input: $input) { accessToken } }';
     const attempts = [];
-    for (let i = 0; i < 12; i++) attempts.push(await gql(routerFor(i), LOGIN, { input: { email: 'victim@example.com', password: `wrong ${i}` } }));
+    for (let i = 0; i < 12; i++)
+      attempts.push(await gql(routerFor(i), LOGIN, { input: { email: 'victim@example.com', password: `wrong ${i}` } }));
     // LibreChat's 7 per 5 minutes, per account: the 8th attempt is refused before identity hashes anything.
     expect(attempts.slice(0, 7).map(codeOf)).toEqual(Array(7).fill('UNAUTHENTICATED'));
     expect(attempts.slice(7).map(codeOf)).toEqual(Array(5).fill('RATE_LIMITED'));
@@ -146,28 +170,59 @@ describe('rate limits through two routers', () => {
   });
 
   it('counts graphql-ws subscribes and operations over the socket against the same budgets', async () => {
-    await t.admin.setPolicy({ name: 'subscribe', scope: 'subscribe', principals: ['user', 'apiKey'], key: 'principal', limit: 2, windowMs: WEEK, cost: 'request', failMode: 'open' });
-    await t.admin.setPolicy({ name: 'ws-probe', scope: 'operation', rootFields: ['createConversation'], principals: ['user'], key: 'principal', limit: 1, windowMs: WEEK, cost: 'request', failMode: 'open' });
+    await t.admin.setPolicy({
+      name: 'subscribe',
+      scope: 'subscribe',
+      principals: ['user', 'apiKey'],
+      key: 'principal',
+      limit: 2,
+      windowMs: WEEK,
+      cost: 'request',
+      failMode: 'open',
+    });
+    await t.admin.setPolicy({
+      name: 'ws-probe',
+      scope: 'operation',
+      rootFields: ['createConversation'],
+      principals: ['user'],
+      key: 'principal',
+      limit: 1,
+      windowMs: WEEK,
+      cost: 'request',
+      failMode: 'open',
+    });
     const token = await t.register('socket@example.com');
     const client = wsClient(t.urls[1], token);
     try {
       const open: Array<() => void> = [];
       const subscribe = () =>
         new Promise<unknown>((resolve) => {
-          const stop = client.subscribe({ query: 'subscription { messageStream(streamId: "nope") { seq } }' }, {
-            next: () => undefined,
-            error: (err) => resolve((err as Array<{ extensions?: { code?: string } }>)[0]?.extensions?.code),
-            complete: () => resolve('complete'),
-          });
+          const stop = client.subscribe(
+            { query: 'subscription { messageStream(streamId: "nope") { seq } }' },
+            {
+              next: () => undefined,
+              error: (err) => resolve((err as Array<{ extensions?: { code?: string } }>)[0]?.extensions?.code),
+              complete: () => resolve('complete'),
+            },
+          );
           open.push(stop);
         });
       const operate = () =>
         new Promise<unknown>((resolve) => {
-          client.subscribe({ query: CREATE }, { next: (r) => resolve(r.errors?.[0]?.extensions?.code ?? 'ok'), error: (err) => resolve((err as Array<{ extensions?: { code?: string } }>)[0]?.extensions?.code), complete: () => undefined });
+          client.subscribe(
+            { query: CREATE },
+            {
+              next: (r) => resolve(r.errors?.[0]?.extensions?.code ?? 'ok'),
+              error: (err) => resolve((err as Array<{ extensions?: { code?: string } }>)[0]?.extensions?.code),
+              complete: () => undefined,
+            },
+          );
         });
       // Until the second router has both overrides (probed by another user, so this one spends nothing).
       const prober = await t.register('socket-prober@example.com');
-      await eventually(async () => ((await gql(t.urls[1], CREATE, {}, prober)).headers.get('ratelimit-policy') ?? '').includes('"ws-probe";q=1'));
+      await eventually(async () =>
+        ((await gql(t.urls[1], CREATE, {}, prober)).headers.get('ratelimit-policy') ?? '').includes('"ws-probe";q=1'),
+      );
       // Two subscriptions are admitted (and stay open), the third is refused.
       void subscribe();
       void subscribe();
@@ -183,7 +238,16 @@ describe('rate limits through two routers', () => {
   });
 
   it('charges request bodies by KiB under the upload policy (bodies under 1 KiB spend nothing)', async () => {
-    await t.admin.setPolicy({ name: 'upload', scope: 'upload', principals: ['user', 'apiKey', 'anonymous'], key: 'principal', limit: 4, windowMs: WEEK, cost: 'kib', failMode: 'open' });
+    await t.admin.setPolicy({
+      name: 'upload',
+      scope: 'upload',
+      principals: ['user', 'apiKey', 'anonymous'],
+      key: 'principal',
+      limit: 4,
+      windowMs: WEEK,
+      cost: 'kib',
+      failMode: 'open',
+    });
     const token = await t.register('uploader@example.com');
     const big = { padding: 'x'.repeat(2100) };
     // Until a router has the override: only the answer that shows it spent anything (2 KiB).

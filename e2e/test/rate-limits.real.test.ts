@@ -37,7 +37,17 @@ describe('two routers on one real Redis', () => {
   });
 
   it('never accepts more than the policy in all, however a concurrent burst is spread over both', async () => {
-    await t.admin.setPolicy({ name: 'create-probe', scope: 'operation', rootFields: ['createConversation'], principals: ['user'], key: 'principal', limit: 12, windowMs: WEEK, cost: 'request', failMode: 'closed' });
+    await t.admin.setPolicy({
+      name: 'create-probe',
+      scope: 'operation',
+      rootFields: ['createConversation'],
+      principals: ['user'],
+      key: 'principal',
+      limit: 12,
+      windowMs: WEEK,
+      cost: 'request',
+      failMode: 'closed',
+    });
     const token = await t.register('real-burst@example.com');
     let spent = 0;
     for (const url of t.urls) {
@@ -77,7 +87,9 @@ describe('a router whose Redis goes down', () => {
         cb();
       },
     });
-    const subgraphs = [t.stack.identity, t.stack.conversation, t.stack.aiGateway, t.stack.streaming, t.stack.rateLimit].map(({ subgraph }) => subgraph.url);
+    const subgraphs = [t.stack.identity, t.stack.conversation, t.stack.aiGateway, t.stack.streaming, t.stack.rateLimit].map(
+      ({ subgraph }) => subgraph.url,
+    );
     const names = ['identity', 'conversation', 'ai-gateway', 'streaming', 'rate-limit'];
     const config = loadRouterConfig({
       INTERNAL_SIGNING_SECRET: t.stack.signingSecret,
@@ -85,7 +97,11 @@ describe('a router whose Redis goes down', () => {
       SUBGRAPH_URLS: subgraphs.map((base, i) => `${names[i]}=${base}/graphql`).join(','),
     });
     // The principal directory stays on the stack's kv: only the limits' Redis goes down.
-    router = buildRouter({ ...routerDepsFromConfig(config, createLogger({ name: 'router', level: 'info', destination: sink })), principals: t.stack.kv, rateLimit: rateLimitFromConfig(config, kv) });
+    router = buildRouter({
+      ...routerDepsFromConfig(config, createLogger({ name: 'router', level: 'info', destination: sink })),
+      principals: t.stack.kv,
+      rateLimit: rateLimitFromConfig(config, kv),
+    });
     url = `${await router.start()}/graphql`;
   });
   afterAll(async () => {

@@ -28,7 +28,11 @@ const on = (router: number) => {
 };
 
 async function register(email: string): Promise<Session> {
-  return dataOf<{ register: Session }>(await gql(on(0), undefined, `mutation($i: RegisterInput!) { register(input: $i) { ${AUTH} } }`, { i: { email, password, name: 'Dist' } })).register;
+  return dataOf<{ register: Session }>(
+    await gql(on(0), undefined, `mutation($i: RegisterInput!) { register(input: $i) { ${AUTH} } }`, {
+      i: { email, password, name: 'Dist' },
+    }),
+  ).register;
 }
 
 const me = (router: number, token: string) => gql(on(router), token, '{ me { id } }');
@@ -65,9 +69,15 @@ describe('sessions end on every router (Redis, Kafka, two routers)', () => {
 
   it('a deleteUser reaches conversation over Kafka: the user’s share link is gone', async () => {
     const doomed = await register('doomed@example.com');
-    const conversation = dataOf<{ createConversation: { id: string } }>(await gql(on(0), doomed.accessToken, 'mutation { createConversation(input: { title: "mine" }) { id } }')).createConversation;
-    const share = dataOf<{ shareConversation: { shareId: string } }>(await gql(on(0), doomed.accessToken, 'mutation($id: ID!) { shareConversation(id: $id) { shareId } }', { id: conversation.id })).shareConversation;
-    const shared = async () => (await gql(on(1), undefined, 'query($s: ID!) { sharedConversation(shareId: $s) { title } }', { s: share.shareId })).data?.sharedConversation;
+    const conversation = dataOf<{ createConversation: { id: string } }>(
+      await gql(on(0), doomed.accessToken, 'mutation { createConversation(input: { title: "mine" }) { id } }'),
+    ).createConversation;
+    const share = dataOf<{ shareConversation: { shareId: string } }>(
+      await gql(on(0), doomed.accessToken, 'mutation($id: ID!) { shareConversation(id: $id) { shareId } }', { id: conversation.id }),
+    ).shareConversation;
+    const shared = async () =>
+      (await gql(on(1), undefined, 'query($s: ID!) { sharedConversation(shareId: $s) { title } }', { s: share.shareId })).data
+        ?.sharedConversation;
     expect(await shared()).toEqual({ title: 'mine' });
 
     dataOf(await gql(on(0), admin.accessToken, 'mutation($id: ID!) { deleteUser(id: $id) { deletedUserId } }', { id: doomed.user.id }));

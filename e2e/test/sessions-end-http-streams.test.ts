@@ -19,7 +19,14 @@ beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'chatgraph-sessions-http-'));
   const config = loadConfig(EMBEDDED_CONFIG_SPEC, { ROUTER_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
   // Paced so the answer is still streaming when the session ends.
-  stack = await startEmbedded(config, { ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1', PRINCIPAL_CACHE_MS: '50', PRINCIPAL_RECHECK_MS: '100', DEMO_TOKEN_INTERVAL_MS: '100', LOG_LEVEL: 'silent' });
+  stack = await startEmbedded(config, {
+    ARGON2_MEMORY_KIB: '4096',
+    ARGON2_TIME_COST: '1',
+    PRINCIPAL_CACHE_MS: '50',
+    PRINCIPAL_RECHECK_MS: '100',
+    DEMO_TOKEN_INTERVAL_MS: '100',
+    LOG_LEVEL: 'silent',
+  });
 });
 
 afterAll(async () => {
@@ -37,7 +44,9 @@ it('logoutEverywhere ends open SSE and multipart streams with UNAUTHENTICATED, m
 
   const [sseEnd, multipartEnd] = await Promise.all([sse.ended, multipart.ended]);
   expect(codeOf(sseEnd.error)).toBe('UNAUTHENTICATED');
-  expect((multipartEnd.error as { errors?: Array<{ extensions?: { code?: string } }> }).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  expect((multipartEnd.error as { errors?: Array<{ extensions?: { code?: string } }> }).errors?.[0]?.extensions?.code).toBe(
+    'UNAUTHENTICATED',
+  );
   // Cut off mid-answer: neither saw the done chunk.
   expect([sse.chunks.at(-1)?.done, multipart.chunks.at(-1)?.done]).toEqual([false, false]);
   expect(stack.router.subscriptions.subscriptions).toBe(0);

@@ -31,11 +31,17 @@ const AUTH = 'accessToken refreshToken user { id }';
 const run = (token: string | undefined, query: string, variables?: Record<string, unknown>) => gql(stack.url, token, query, variables);
 
 async function register(email: string): Promise<Session> {
-  return dataOf<{ register: Session }>(await run(undefined, `mutation($input: RegisterInput!) { register(input: $input) { ${AUTH} } }`, { input: { email, password, name: 'Someone' } })).register;
+  return dataOf<{ register: Session }>(
+    await run(undefined, `mutation($input: RegisterInput!) { register(input: $input) { ${AUTH} } }`, {
+      input: { email, password, name: 'Someone' },
+    }),
+  ).register;
 }
 
 async function login(email: string, pass = password): Promise<Session> {
-  return dataOf<{ login: Session }>(await run(undefined, `mutation($input: LoginInput!) { login(input: $input) { ${AUTH} } }`, { input: { email, password: pass } })).login;
+  return dataOf<{ login: Session }>(
+    await run(undefined, `mutation($input: LoginInput!) { login(input: $input) { ${AUTH} } }`, { input: { email, password: pass } }),
+  ).login;
 }
 
 const me = (token: string) => run(token, '{ me { id } }');
@@ -79,7 +85,9 @@ describe('sessions end when they should', () => {
     expect(codeOf(await me(session.accessToken))).toBeUndefined();
     const socket = await openSocket(stack.url, session.accessToken);
 
-    expect(dataOf(await run(undefined, 'mutation($t: String!) { logout(refreshToken: $t) }', { t: session.refreshToken }))).toEqual({ logout: true });
+    expect(dataOf(await run(undefined, 'mutation($t: String!) { logout(refreshToken: $t) }', { t: session.refreshToken }))).toEqual({
+      logout: true,
+    });
 
     expect(await codeWhenRefused(() => me(session.accessToken))).toBe('UNAUTHENTICATED');
     expect(await socket.closedWithin(SOCKET_BOUND_MS)).toBe(4403);
@@ -96,7 +104,11 @@ describe('sessions end when they should', () => {
     const c = await login('everywhere@example.com');
     const d = await login('everywhere@example.com');
     const socket = await openSocket(stack.url, d.accessToken);
-    dataOf(await run(c.accessToken, 'mutation($input: ChangePasswordInput!) { changePassword(input: $input) }', { input: { currentPassword: password, newPassword: 'a brand new passphrase' } }));
+    dataOf(
+      await run(c.accessToken, 'mutation($input: ChangePasswordInput!) { changePassword(input: $input) }', {
+        input: { currentPassword: password, newPassword: 'a brand new passphrase' },
+      }),
+    );
     for (const s of [c, d]) expect(await codeWhenRefused(() => me(s.accessToken))).toBe('UNAUTHENTICATED');
     expect(await socket.closedWithin(SOCKET_BOUND_MS)).toBe(4403);
     // The new password opens a new session that works.
@@ -133,7 +145,19 @@ describe('sessions end when they should', () => {
   it('refuses a validly signed token of a user that does not exist', async () => {
     const key = await stack.identity.service.signingKeys.signingKey();
     const iat = Math.floor(Date.now() / 1000);
-    const forged = signJwt({ iss: JWT_ISSUER, aud: JWT_AUDIENCE, sub: randomUUID().replaceAll('-', ''), role: 'ADMIN', sid: randomUUID().replaceAll('-', ''), iat, exp: iat + 300, jti: randomUUID() }, key);
+    const forged = signJwt(
+      {
+        iss: JWT_ISSUER,
+        aud: JWT_AUDIENCE,
+        sub: randomUUID().replaceAll('-', ''),
+        role: 'ADMIN',
+        sid: randomUUID().replaceAll('-', ''),
+        iat,
+        exp: iat + 300,
+        jti: randomUUID(),
+      },
+      key,
+    );
     expect(codeOf(await run(forged, 'mutation { createConversation(input: { title: "ghost" }) { id } }'))).toBe('UNAUTHENTICATED');
     expect(codeOf(await me(forged))).toBe('UNAUTHENTICATED');
   });
@@ -141,13 +165,21 @@ describe('sessions end when they should', () => {
   it('lets an ADMIN disable an account: refused on HTTP, its socket closed, no sign-in until enabled', async () => {
     const victim = await register('disabled@example.com');
     const socket = await openSocket(stack.url, victim.accessToken);
-    expect(codeOf(await run(victim.accessToken, 'mutation($id: ID!) { disableUser(id: $id) { id } }', { id: admin.user.id }))).toBe('FORBIDDEN');
+    expect(codeOf(await run(victim.accessToken, 'mutation($id: ID!) { disableUser(id: $id) { id } }', { id: admin.user.id }))).toBe(
+      'FORBIDDEN',
+    );
 
     dataOf(await run(admin.accessToken, 'mutation($id: ID!) { disableUser(id: $id) { id } }', { id: victim.user.id }));
     expect(await codeWhenRefused(() => me(victim.accessToken))).toBe('UNAUTHENTICATED');
     expect(await socket.closedWithin(SOCKET_BOUND_MS)).toBe(4403);
-    expect(codeOf(await run(undefined, 'mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken } }', { t: victim.refreshToken }))).toBe('UNAUTHENTICATED');
-    expect(codeOf(await run(undefined, `mutation { login(input: { email: "disabled@example.com", password: "${password}" }) { accessToken } }`))).toBe('UNAUTHENTICATED');
+    expect(
+      codeOf(
+        await run(undefined, 'mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken } }', { t: victim.refreshToken }),
+      ),
+    ).toBe('UNAUTHENTICATED');
+    expect(
+      codeOf(await run(undefined, `mutation { login(input: { email: "disabled@example.com", password: "${password}" }) { accessToken } }`)),
+    ).toBe('UNAUTHENTICATED');
 
     dataOf(await run(admin.accessToken, 'mutation($id: ID!) { enableUser(id: $id) { id } }', { id: victim.user.id }));
     // The routers keep a principal's record up to PRINCIPAL_CACHE_MS: enabling takes effect within it.
@@ -158,26 +190,35 @@ describe('sessions end when they should', () => {
   it('lets an ADMIN delete an account: identity forgets it and conversation deletes its conversations and messages through identity.user.v1', async () => {
     const doomed = await register('doomed@example.com');
     const sent = dataOf<{ sendMessage: { conversation: { id: string }; userMessage: { id: string } } }>(
-      await run(doomed.accessToken, 'mutation { sendMessage(input: { content: "remember this" }) { conversation { id } userMessage { id } } }'),
+      await run(
+        doomed.accessToken,
+        'mutation { sendMessage(input: { content: "remember this" }) { conversation { id } userMessage { id } } }',
+      ),
     ).sendMessage;
     const socket = await openSocket(stack.url, doomed.accessToken);
     // Read straight from the conversation subgraph as the user: what conversation still holds.
     const principal: Principal = { kind: 'user', userId: doomed.user.id, role: 'USER', via: 'jwt' };
     const held = async () =>
-      (await signedGraphQL<{ conversation: { id: string } | null; _entities: Array<{ id: string } | null> }>(
-        `${stack.conversation.url}/graphql`,
-        stack.signingSecret,
-        principal,
-        'query($c: ID!, $m: [_Any!]!) { conversation(id: $c) { id } _entities(representations: $m) { ... on Message { id } } }',
-        { c: sent.conversation.id, m: [{ __typename: 'Message', id: sent.userMessage.id }] },
-      )).data;
+      (
+        await signedGraphQL<{ conversation: { id: string } | null; _entities: Array<{ id: string } | null> }>(
+          `${stack.conversation.url}/graphql`,
+          stack.signingSecret,
+          principal,
+          'query($c: ID!, $m: [_Any!]!) { conversation(id: $c) { id } _entities(representations: $m) { ... on Message { id } } }',
+          { c: sent.conversation.id, m: [{ __typename: 'Message', id: sent.userMessage.id }] },
+        )
+      ).data;
     expect(await held()).toEqual({ conversation: { id: sent.conversation.id }, _entities: [{ id: sent.userMessage.id }] });
 
-    expect(dataOf(await run(admin.accessToken, 'mutation($id: ID!) { deleteUser(id: $id) { deletedUserId } }', { id: doomed.user.id }))).toEqual({ deleteUser: { deletedUserId: doomed.user.id } });
+    expect(
+      dataOf(await run(admin.accessToken, 'mutation($id: ID!) { deleteUser(id: $id) { deletedUserId } }', { id: doomed.user.id })),
+    ).toEqual({ deleteUser: { deletedUserId: doomed.user.id } });
 
     expect(await codeWhenRefused(() => me(doomed.accessToken))).toBe('UNAUTHENTICATED');
     expect(await socket.closedWithin(SOCKET_BOUND_MS)).toBe(4403);
-    expect(dataOf(await run(admin.accessToken, 'query($id: ID!) { user(id: $id) { id } }', { id: doomed.user.id }))).toEqual({ user: null });
+    expect(dataOf(await run(admin.accessToken, 'query($id: ID!) { user(id: $id) { id } }', { id: doomed.user.id }))).toEqual({
+      user: null,
+    });
     let left = await held();
     for (let i = 0; i < 100 && (left?.conversation || left?._entities[0]); i++) {
       await new Promise((r) => setTimeout(r, 50));
@@ -198,14 +239,26 @@ describe('sessions end when they should', () => {
     dataOf(await run(admin.accessToken, 'mutation($id: ID!) { deleteUser(id: $id) { deletedUserId } }', { id: subject.user.id }));
     const ofSubject = () => userEvents.filter((e) => e.subject.userId === subject.user.id);
     for (let i = 0; i < 100 && ofSubject().length < 7; i++) await new Promise((r) => setTimeout(r, 50));
-    expect(ofSubject().map((e) => e.type)).toEqual(['user.registered', 'user.updated', 'user.role-changed', 'user.role-changed', 'user.disabled', 'user.enabled', 'user.deleted']);
+    expect(ofSubject().map((e) => e.type)).toEqual([
+      'user.registered',
+      'user.updated',
+      'user.role-changed',
+      'user.role-changed',
+      'user.disabled',
+      'user.enabled',
+      'user.deleted',
+    ]);
     expect(ofSubject()[0]?.payload).toEqual({ email: 'events@example.com', name: 'Someone', role: 'USER', emailVerified: false });
     expect(ofSubject()[3]?.payload).toEqual({ from: 'ADMIN', to: 'USER', changedBy: admin.user.id });
     expect(ofSubject()[6]?.payload).toEqual({ by: admin.user.id });
   });
 
   it('refuses to disable or delete the last ADMIN', async () => {
-    expect(codeOf(await run(admin.accessToken, 'mutation($id: ID!) { disableUser(id: $id) { id } }', { id: admin.user.id }))).toBe('CONFLICT');
-    expect(codeOf(await run(admin.accessToken, 'mutation($id: ID!) { deleteUser(id: $id) { deletedUserId } }', { id: admin.user.id }))).toBe('CONFLICT');
+    expect(codeOf(await run(admin.accessToken, 'mutation($id: ID!) { disableUser(id: $id) { id } }', { id: admin.user.id }))).toBe(
+      'CONFLICT',
+    );
+    expect(
+      codeOf(await run(admin.accessToken, 'mutation($id: ID!) { deleteUser(id: $id) { deletedUserId } }', { id: admin.user.id })),
+    ).toBe('CONFLICT');
   });
 });

@@ -10,7 +10,12 @@ export interface GraphQLAnswer {
 }
 
 /** Posts one operation to `url` with `token` (a JWT or an API key) and returns the body. */
-export async function gql(url: string, token: string | undefined, query: string, variables: Record<string, unknown> = {}): Promise<GraphQLAnswer> {
+export async function gql(
+  url: string,
+  token: string | undefined,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<GraphQLAnswer> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },

@@ -34,7 +34,10 @@ afterEach(() => {
 /** Two ai-gateway generations sharing a stream id: `generations` declares `streamId` unique, so it cannot open. */
 async function damageGenerations(): Promise<void> {
   const store = createEmbeddedStore({ dataDir: path.join(dataDir, 'ai-gateway') });
-  const generations = store.collection({ name: 'generations', schema: new Schema({ _id: String, streamId: String }, { versionKey: false, strict: false }) });
+  const generations = store.collection({
+    name: 'generations',
+    schema: new Schema({ _id: String, streamId: String }, { versionKey: false, strict: false }),
+  });
   await store.start();
   await generations.insertMany([
     { _id: 'g1', streamId: 'same-stream' },
@@ -51,7 +54,10 @@ async function damageGenerations(): Promise<void> {
 async function corruptConversationFiles(): Promise<void> {
   const dir = path.join(dataDir, 'conversation');
   const store = createEmbeddedStore({ dataDir: dir });
-  const conversations = store.collection({ name: 'conversations', schema: new Schema({ _id: String }, { versionKey: false, strict: false }) });
+  const conversations = store.collection({
+    name: 'conversations',
+    schema: new Schema({ _id: String }, { versionKey: false, strict: false }),
+  });
   await store.start();
   await conversations.insertMany([{ _id: 'c1' }, { _id: 'c2' }]);
   await store.stop();
@@ -64,7 +70,10 @@ async function corruptConversationFiles(): Promise<void> {
 
 async function repairGenerations(): Promise<void> {
   const store = createEmbeddedStore({ dataDir: path.join(dataDir, 'ai-gateway') });
-  const generations = store.collection({ name: 'generations', schema: new Schema({ _id: String, streamId: String }, { versionKey: false, strict: false }) });
+  const generations = store.collection({
+    name: 'generations',
+    schema: new Schema({ _id: String, streamId: String }, { versionKey: false, strict: false }),
+  });
   await store.start();
   await generations.deleteOne({ _id: 'g2' });
   await store.stop();
@@ -90,12 +99,17 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
-const REFUSAL = /ai-gateway refused to start: its document store \(.*ai-gateway\) cannot open: embedded store cannot open collection generations: cannot build unique index streamId_1 of generations: stored documents already hold duplicate keys\..*run `\.\/chatgraph check --repair`/;
+const REFUSAL =
+  /ai-gateway refused to start: its document store \(.*ai-gateway\) cannot open: embedded store cannot open collection generations: cannot build unique index streamId_1 of generations: stored documents already hold duplicate keys\..*run `\.\/chatgraph check --repair`/;
 
 describe('embedded supergraph over a damaged collection', () => {
   it.each([
     ['a unique index that cannot be built over stored duplicates', damageGenerations, REFUSAL],
-    ['corrupt files', corruptConversationFiles, /conversation refused to start: its document store \(.*conversation\) cannot open: embedded document store .*conversation\/documents\.sqlite is damaged: .*run `chatgraph check --repair`/],
+    [
+      'corrupt files',
+      corruptConversationFiles,
+      /conversation refused to start: its document store \(.*conversation\) cannot open: embedded document store .*conversation\/documents\.sqlite is damaged: .*run `chatgraph check --repair`/,
+    ],
   ])('`pnpm start` over %s refuses with one clear message, exits non-zero and leaves nothing listening', async (_what, damage, message) => {
     await damage();
     const port = await freePort();

@@ -23,4 +23,8 @@ afterAll(async () => {
 
 jest.setTimeout(60_000);
 
-describeStreamIds('distributed: Kafka + Redis + FerretDB', () => ({ url: () => running.stack.routerUrls[0] ?? '', del: (key) => kv.del(key), timeoutMs: 30_000 }));
+describeStreamIds('distributed: Kafka + Redis + FerretDB', () => ({
+  url: () => running.stack.routerUrls[0] ?? '',
+  del: (key) => kv.del(key),
+  timeoutMs: 30_000,
+}));

@@ -44,7 +44,8 @@ export function describeStreamIds(name: string, target: () => StreamIdTarget): v
       return watch(client, streamId, after);
     };
 
-    const extensionsOf = (error: unknown): Record<string, unknown> | undefined => (error as Array<{ extensions?: Record<string, unknown> }> | undefined)?.[0]?.extensions;
+    const extensionsOf = (error: unknown): Record<string, unknown> | undefined =>
+      (error as Array<{ extensions?: Record<string, unknown> }> | undefined)?.[0]?.extensions;
 
     /** What STREAM_RETENTION_MS does once it passes: stream and meta are gone. */
     const expire = async (streamId: string): Promise<void> => {
@@ -73,7 +74,11 @@ export function describeStreamIds(name: string, target: () => StreamIdTarget): v
       expect((await replay.ended).error).toBeUndefined();
       expect(replay.chunks.map((c) => c.seq)).toEqual(live.chunks.map((c) => c.seq));
       expect(textOf(replay.chunks)).toBe(textOf(live.chunks));
-      expect(replay.chunks.at(-1)).toMatchObject({ done: true, status: 'COMPLETE', message: { id: sent.assistantMessage.id, status: 'COMPLETE' } });
+      expect(replay.chunks.at(-1)).toMatchObject({
+        done: true,
+        status: 'COMPLETE',
+        message: { id: sent.assistantMessage.id, status: 'COMPLETE' },
+      });
     });
 
     it('ends a generation whose stream expired with NOT_FOUND (STREAM_ENDED) and the message id to read instead', async () => {
@@ -83,7 +88,10 @@ export function describeStreamIds(name: string, target: () => StreamIdTarget): v
       expect(codeOf(late.error)).toBe('NOT_FOUND');
       expect(extensionsOf(late.error)).toMatchObject({ reason: 'STREAM_ENDED', messageId: sent.assistantMessage.id });
       // The client reads the message instead: the whole answer is there.
-      expect(await finalAnswer(t.url(), ada, sent.assistantMessage.id, t.timeoutMs)).toMatchObject({ status: 'COMPLETE', content: textOf(live.chunks) });
+      expect(await finalAnswer(t.url(), ada, sent.assistantMessage.id, t.timeoutMs)).toMatchObject({
+        status: 'COMPLETE',
+        content: textOf(live.chunks),
+      });
     });
 
     it("refuses another user's stream id with FORBIDDEN, finished or expired", async () => {

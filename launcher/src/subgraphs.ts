@@ -12,7 +12,13 @@ import type { SubgraphDescriptor } from './descriptor';
  * gets a typed property per entry, the distributed launcher a port and a process, the config
  * docs a table. See docs/adding-a-subgraph.md.
  */
-export const SUBGRAPHS = [identitySubgraph, conversationSubgraph, aiGatewaySubgraph, streamingSubgraph, rateLimitSubgraph] as const satisfies readonly SubgraphDescriptor[];
+export const SUBGRAPHS = [
+  identitySubgraph,
+  conversationSubgraph,
+  aiGatewaySubgraph,
+  streamingSubgraph,
+  rateLimitSubgraph,
+] as const satisfies readonly SubgraphDescriptor[];
 
 /** One listed subgraph's descriptor. */
 export type ListedSubgraph = (typeof SUBGRAPHS)[number];

@@ -68,7 +68,9 @@ export class ApiKeyVerifier {
       return null;
     }
     const payload: unknown = res.ok ? await res.json().catch(() => undefined) : undefined;
-    const principal = parsePrincipal(payload !== null && typeof payload === 'object' ? (payload as { principal?: unknown }).principal : undefined);
+    const principal = parsePrincipal(
+      payload !== null && typeof payload === 'object' ? (payload as { principal?: unknown }).principal : undefined,
+    );
     if (!res.ok || !principal || principal.kind !== 'user' || principal.via !== 'apiKey') {
       this.options.logger.error({ status: res.status }, 'API key verification gave an unexpected answer');
       throw new HttpError('UNAVAILABLE', 'Authentication is unavailable, try again');

@@ -15,13 +15,20 @@ export interface CorsOptions {
 }
 
 /** Development's default: any port of the loopback host names, the usual Vite/Next dev servers. */
-export const DEVELOPMENT_ORIGINS: readonly string[] = ['http://localhost:*', 'http://127.0.0.1:*', 'http://[::1]:*', 'https://localhost:*', 'https://127.0.0.1:*'];
+export const DEVELOPMENT_ORIGINS: readonly string[] = [
+  'http://localhost:*',
+  'http://127.0.0.1:*',
+  'http://[::1]:*',
+  'https://localhost:*',
+  'https://127.0.0.1:*',
+];
 
 /** Production's default: nobody, until CORS_ORIGINS names the web app's origins. */
 export const NO_ORIGINS: readonly string[] = [];
 
 /** Request headers a browser client may send; anything else fails its preflight. */
-const ALLOWED_HEADERS = 'authorization, content-type, accept, x-api-key, x-request-id, apollo-require-preflight, x-apollo-operation-name, apollographql-client-name, apollographql-client-version';
+const ALLOWED_HEADERS =
+  'authorization, content-type, accept, x-api-key, x-request-id, apollo-require-preflight, x-apollo-operation-name, apollographql-client-name, apollographql-client-version';
 
 /** Response headers a page may read besides the CORS-safelisted ones. */
 const EXPOSED_HEADERS = 'x-request-id, www-authenticate, retry-after, ratelimit, ratelimit-policy';

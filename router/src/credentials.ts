@@ -22,8 +22,10 @@ export function httpAuthorization(headers: IncomingHttpHeaders): string | undefi
   const apiKey = headers['x-api-key'];
   if (apiKey === undefined) return headers.authorization;
   const key = (Array.isArray(apiKey) ? apiKey.join(',') : apiKey).trim();
-  if (!key.startsWith(API_KEY_PREFIX) || /[\s,]/.test(key)) throw new HttpError('UNAUTHENTICATED', `X-API-Key must hold one API key (${API_KEY_PREFIX}...)`);
-  if (headers.authorization !== undefined) throw new HttpError('UNAUTHENTICATED', 'Send one credential: either Authorization or X-API-Key, not both');
+  if (!key.startsWith(API_KEY_PREFIX) || /[\s,]/.test(key))
+    throw new HttpError('UNAUTHENTICATED', `X-API-Key must hold one API key (${API_KEY_PREFIX}...)`);
+  if (headers.authorization !== undefined)
+    throw new HttpError('UNAUTHENTICATED', 'Send one credential: either Authorization or X-API-Key, not both');
   return `Bearer ${key}`;
 }
 

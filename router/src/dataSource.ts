@@ -66,7 +66,12 @@ export class SigningDataSource implements GraphQLDataSource<RouterContext> {
     if (!request.query) throw new Error('Missing query');
     const context = 'incomingRequestContext' in options ? options.context : undefined;
     // The same fields, in the same order, as Apollo's RemoteGraphQLDataSource sends.
-    const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName, extensions: request.extensions });
+    const body = JSON.stringify({
+      query: request.query,
+      variables: request.variables,
+      operationName: request.operationName,
+      extensions: request.extensions,
+    });
     const headers = signRequest(this.secret, context ? context.principal : ROUTER_PRINCIPAL, body);
     headers['content-type'] = 'application/json';
     if (context) headers[REQUEST_ID_HEADER] = context.requestId;

@@ -56,7 +56,9 @@ const MAX_NAMED_OPERATIONS = 16;
 const NoIntrospection: ValidationRule = (context) => ({
   Field(node) {
     if (node.name.value === '__schema' || node.name.value === '__type') {
-      context.reportError(new GraphQLError('GraphQL introspection is not allowed, but the query contained __schema or __type', { nodes: [node] }));
+      context.reportError(
+        new GraphQLError('GraphQL introspection is not allowed, but the query contained __schema or __type', { nodes: [node] }),
+      );
     }
   },
 });
@@ -65,7 +67,9 @@ function badInput(errors: readonly GraphQLError[], hideSuggestions: boolean): Re
   const formatted = errors.map((error): GraphQLFormattedError => {
     // Without introspection, "did you mean" hints would leak the schema piecemeal.
     const message = hideSuggestions ? error.message.replace(/ ?Did you mean(.+?)\?$/, '') : error.message;
-    return error.locations ? { message, locations: error.locations, extensions: { code: 'BAD_USER_INPUT' } } : { message, extensions: { code: 'BAD_USER_INPUT' } };
+    return error.locations
+      ? { message, locations: error.locations, extensions: { code: 'BAD_USER_INPUT' } }
+      : { message, extensions: { code: 'BAD_USER_INPUT' } };
   });
   return { status: 400, errors: formatted };
 }
@@ -115,7 +119,10 @@ export class DocumentCache {
     const base = { source, queryHash, operations: new Map<string, PreparedOperation | Refusal>() };
     // Before parsing: graphql-js parses recursively, and a deep enough document overflows the stack.
     if (nestsDeeperThan(source, MAX_SOURCE_NESTING)) {
-      const tooDeep = refusal('BAD_USER_INPUT', `Document nests brackets more than ${MAX_SOURCE_NESTING} levels deep`, { limit: 'nesting', max: MAX_SOURCE_NESTING });
+      const tooDeep = refusal('BAD_USER_INPUT', `Document nests brackets more than ${MAX_SOURCE_NESTING} levels deep`, {
+        limit: 'nesting',
+        max: MAX_SOURCE_NESTING,
+      });
       return { ...base, document: undefined, invalid: tooDeep, operationCount: 0 };
     }
     let document: DocumentNode;
@@ -128,7 +135,8 @@ export class DocumentCache {
       return { ...base, document: undefined, invalid: badInput([err], false), operationCount: 0 };
     }
     const errors = validate(this.schema, document, this.rules);
-    if (errors.length > 0) return { ...base, document: undefined, invalid: badInput(errors, !this.options.introspection), operationCount: 0 };
+    if (errors.length > 0)
+      return { ...base, document: undefined, invalid: badInput(errors, !this.options.introspection), operationCount: 0 };
     const operationCount = document.definitions.reduce((n, d) => (d.kind === Kind.OPERATION_DEFINITION ? n + 1 : n), 0);
     return { ...base, document, invalid: undefined, operationCount };
   }
@@ -143,7 +151,11 @@ export class DocumentCache {
     }
     if (!operation) {
       const message =
-        name !== undefined ? `Unknown operation named "${name}".` : prepared.operationCount > 1 ? 'Must provide operation name if query contains multiple operations.' : 'Must provide an operation.';
+        name !== undefined
+          ? `Unknown operation named "${name}".`
+          : prepared.operationCount > 1
+            ? 'Must provide operation name if query contains multiple operations.'
+            : 'Must provide an operation.';
       return { status: 400, errors: [{ message, extensions: { code: 'BAD_USER_INPUT' } }] };
     }
     const overLimit = checkOperationLimits(measureOperation(document, operation), this.options.limits);

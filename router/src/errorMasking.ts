@@ -39,7 +39,10 @@ export function maskErrors(errors: readonly unknown[], context: RouterContext): 
     const formatted = formatRouterError(toFormatted(error));
     if (formatted.extensions?.code !== 'INTERNAL') return formatted;
     const extensions = error instanceof GraphQLError ? error.extensions : undefined;
-    context.log.error({ err: originalOf(error), path: error instanceof GraphQLError ? error.path : undefined, subgraph: extensions?.serviceName }, 'internal error');
+    context.log.error(
+      { err: originalOf(error), path: error instanceof GraphQLError ? error.path : undefined, subgraph: extensions?.serviceName },
+      'internal error',
+    );
     return { ...formatted, extensions: { code: 'INTERNAL', requestId: context.requestId } };
   });
 }

@@ -13,8 +13,21 @@ export function routerDepsFromConfig(config: RouterConfig, logger: Logger): Rout
     supergraph: config.SUBGRAPH_URLS
       ? { kind: 'composed', subgraphs: config.SUBGRAPH_URLS }
       : { kind: 'file', path: config.SUPERGRAPH_PATH, pollMs: config.SUPERGRAPH_POLL_MS },
-    auth: { identityUrl: config.IDENTITY_URL, apiKeyCacheMs: config.API_KEY_CACHE_MS, jwksCacheMs: config.JWKS_CACHE_MS, principalCacheMs: config.PRINCIPAL_CACHE_MS, principalRecheckMs: config.PRINCIPAL_RECHECK_MS },
-    limits: { maxBodyBytes: config.MAX_BODY_BYTES, maxDepth: config.MAX_DEPTH, maxAliases: config.MAX_ALIASES, maxRootFields: config.MAX_ROOT_FIELDS, maxCost: config.MAX_COST, maxTokens: config.MAX_TOKENS },
+    auth: {
+      identityUrl: config.IDENTITY_URL,
+      apiKeyCacheMs: config.API_KEY_CACHE_MS,
+      jwksCacheMs: config.JWKS_CACHE_MS,
+      principalCacheMs: config.PRINCIPAL_CACHE_MS,
+      principalRecheckMs: config.PRINCIPAL_RECHECK_MS,
+    },
+    limits: {
+      maxBodyBytes: config.MAX_BODY_BYTES,
+      maxDepth: config.MAX_DEPTH,
+      maxAliases: config.MAX_ALIASES,
+      maxRootFields: config.MAX_ROOT_FIELDS,
+      maxCost: config.MAX_COST,
+      maxTokens: config.MAX_TOKENS,
+    },
     introspection: introspectionEnabled(config),
     metricsMaxOperations: config.METRICS_MAX_OPERATIONS,
     cors: corsOptions(config),

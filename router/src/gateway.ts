@@ -15,7 +15,11 @@ export type GatewayExecutor = ApolloGateway['executor'];
 export type GatewayRequestContext = Parameters<GatewayExecutor>[0];
 
 /** Fields of the gateway's request context that neither the executor nor `executeQueryPlan` reads; built once. */
-export const UNUSED_CACHE: GatewayRequestContext['cache'] = { get: async () => undefined, set: async () => undefined, delete: async () => undefined };
+export const UNUSED_CACHE: GatewayRequestContext['cache'] = {
+  get: async () => undefined,
+  set: async () => undefined,
+  delete: async () => undefined,
+};
 export const NO_SCHEMA_HASH = '' as GatewayRequestContext['schemaHash'];
 
 /**
@@ -64,7 +68,13 @@ export class RouterGateway {
       logger: this.logger,
       buildService: ({ name, url }) => {
         if (!url) throw new Error(`subgraph ${name} has no URL in the supergraph`);
-        return new SigningDataSource({ name, url, signingSecret: options.signingSecret, logger: this.logger, transport: options.transport });
+        return new SigningDataSource({
+          name,
+          url,
+          signingSecret: options.signingSecret,
+          logger: this.logger,
+          transport: options.transport,
+        });
       },
     });
     // Called during load() and on every hot reload, after the gateway swapped its planner.

@@ -64,9 +64,20 @@ function requestIdOf(req: HttpRequest): string {
  * Serializes once and writes once. The body stays a string: node then sends head and body as one
  * string in one `write`, where a Buffer body goes out as a two-chunk `writev`, measurably dearer.
  */
-function send(res: ServerResponse, status: number, body: GraphQLResponseBody, requestId: string, contentType: string, extra?: Readonly<Record<string, string>>): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: GraphQLResponseBody,
+  requestId: string,
+  contentType: string,
+  extra?: Readonly<Record<string, string>>,
+): void {
   const payload = JSON.stringify(body);
-  const headers: OutgoingHttpHeaders = { 'content-type': contentType, 'content-length': Buffer.byteLength(payload), [REQUEST_ID_HEADER]: requestId };
+  const headers: OutgoingHttpHeaders = {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(payload),
+    [REQUEST_ID_HEADER]: requestId,
+  };
   if (extra) Object.assign(headers, extra);
   res.writeHead(status, headers);
   res.end(payload);
@@ -97,7 +108,12 @@ export function graphqlHandler(options: GraphQLHandlerOptions): RouteHandler {
       principal = await authenticator.authenticate(httpAuthorization(req.headers));
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
-      let outcome: Outcome = { status: err.status, body: { errors: [{ message: err.message, extensions: { code: err.code } }] }, headers: authHeaders(err), operationName: undefined };
+      let outcome: Outcome = {
+        status: err.status,
+        body: { errors: [{ message: err.message, extensions: { code: err.code } }] },
+        headers: authHeaders(err),
+        operationName: undefined,
+      };
       if (rateLimiter) {
         // Refused credentials spend the address's anonymous budget and count toward its ban; an
         // expired token is an app that has not refreshed yet, not an attack, so it does not count.
@@ -149,12 +165,23 @@ export function graphqlHandler(options: GraphQLHandlerOptions): RouteHandler {
 async function refusedBeforeParsing(gate: RequestGate): Promise<Outcome | undefined> {
   const early = await gate.finish();
   if (!early.refusal) return undefined;
-  return { status: early.refusal.status, body: { errors: early.refusal.errors }, headers: { ...early.refusal.headers, ...early.headers }, operationName: undefined };
+  return {
+    status: early.refusal.status,
+    body: { errors: early.refusal.errors },
+    headers: { ...early.refusal.headers, ...early.headers },
+    operationName: undefined,
+  };
 }
 
 /** The outcome with the request's RateLimit headers, or the limiter's refusal when the pipeline answered before deciding limits. */
 async function withLimits(outcome: Outcome, gate: RequestGate): Promise<Outcome> {
   const limits = await gate.finish();
-  if (limits.refusal) return { status: limits.refusal.status, body: { errors: limits.refusal.errors }, headers: { ...limits.refusal.headers, ...limits.headers }, operationName: outcome.operationName };
+  if (limits.refusal)
+    return {
+      status: limits.refusal.status,
+      body: { errors: limits.refusal.errors },
+      headers: { ...limits.refusal.headers, ...limits.headers },
+      operationName: outcome.operationName,
+    };
   return { ...outcome, headers: { ...outcome.headers, ...limits.headers } };
 }

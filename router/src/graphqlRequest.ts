@@ -67,7 +67,12 @@ function fromPost(body: Buffer): GraphQLRequest | Refusal {
   if (!optional(operationName, isString)) return bad('`operationName` in a POST body must be a string if provided.');
   if (!optional(variables, isRecord)) return bad('`variables` in a POST body must be an object if provided.');
   if (!optional(extensions, isRecord)) return bad('`extensions` in a POST body must be an object if provided.');
-  return { query: query ?? undefined, operationName: operationName ?? undefined, variables: variables ?? undefined, extensions: extensions ?? undefined };
+  return {
+    query: query ?? undefined,
+    operationName: operationName ?? undefined,
+    variables: variables ?? undefined,
+    extensions: extensions ?? undefined,
+  };
 }
 
 function fromGet(search: string): GraphQLRequest | Refusal {
@@ -90,7 +95,12 @@ function fromGet(search: string): GraphQLRequest | Refusal {
     }
     return undefined;
   };
-  const request: GraphQLRequest = { query: single('query'), operationName: single('operationName'), variables: json('variables'), extensions: json('extensions') };
+  const request: GraphQLRequest = {
+    query: single('query'),
+    operationName: single('operationName'),
+    variables: json('variables'),
+    extensions: json('extensions'),
+  };
   return refused ?? request;
 }
 

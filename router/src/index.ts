@@ -1,7 +1,22 @@
-export { buildRouter, DEFAULT_LIMITS, type Router, type RouterDeps, type RouterLimits, type RouterAuthOptions, type RouterSubscriptionOptions } from './server';
+export {
+  buildRouter,
+  DEFAULT_LIMITS,
+  type Router,
+  type RouterDeps,
+  type RouterLimits,
+  type RouterAuthOptions,
+  type RouterSubscriptionOptions,
+} from './server';
 export { DEFAULT_SUBSCRIPTION_LIMITS, type SubscriptionLimits, type SubscriptionServer } from './subscriptions/subscriptionServer';
 export { SUBSCRIPTION_CLOSE_CODES, SUBSCRIPTION_END_CODES, type SubscriptionEndCode } from './subscriptions/errors';
-export { ROUTER_CONFIG_SPEC, loadRouterConfig, introspectionEnabled, parseSubgraphList, type RouterConfig, type SubgraphEndpoint } from './config';
+export {
+  ROUTER_CONFIG_SPEC,
+  loadRouterConfig,
+  introspectionEnabled,
+  parseSubgraphList,
+  type RouterConfig,
+  type SubgraphEndpoint,
+} from './config';
 export { routerDepsFromConfig } from './fromConfig';
 export type { SupergraphSource } from './supergraphSource';
 export type { InProcessSubgraph, SubgraphReply } from './subgraphTransport';

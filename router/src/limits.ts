@@ -98,10 +98,18 @@ export function measureOperation(document: DocumentNode, operation: OperationDef
 /** The first shape limit an operation exceeds, as the refusal the client receives; undefined when it fits. */
 export function checkOperationLimits(shape: OperationShape, limits: OperationLimits): Refusal | undefined {
   if (shape.depth > limits.maxDepth) {
-    return refusal('BAD_USER_INPUT', `Operation is nested ${shape.depth} levels deep; at most ${limits.maxDepth} are allowed`, { limit: 'depth', max: limits.maxDepth, actual: shape.depth });
+    return refusal('BAD_USER_INPUT', `Operation is nested ${shape.depth} levels deep; at most ${limits.maxDepth} are allowed`, {
+      limit: 'depth',
+      max: limits.maxDepth,
+      actual: shape.depth,
+    });
   }
   if (shape.aliases > limits.maxAliases) {
-    return refusal('BAD_USER_INPUT', `Operation uses ${shape.aliases} aliases; at most ${limits.maxAliases} are allowed`, { limit: 'aliases', max: limits.maxAliases, actual: shape.aliases });
+    return refusal('BAD_USER_INPUT', `Operation uses ${shape.aliases} aliases; at most ${limits.maxAliases} are allowed`, {
+      limit: 'aliases',
+      max: limits.maxAliases,
+      actual: shape.aliases,
+    });
   }
   if (shape.rootFields > limits.maxRootFields) {
     return refusal('BAD_USER_INPUT', `Operation selects ${shape.rootFields} root fields; at most ${limits.maxRootFields} are allowed`, {

@@ -21,6 +21,7 @@ export class RouterMetrics {
   /** Errors sent to a client, by code (requests refused before execution included). */
   errors(errors: readonly GraphQLFormattedError[] | undefined): void {
     if (!errors) return;
-    for (const error of errors) this.metrics.errors.inc({ code: knownCode(error.extensions as Record<string, unknown> | undefined) ?? 'INTERNAL' });
+    for (const error of errors)
+      this.metrics.errors.inc({ code: knownCode(error.extensions as Record<string, unknown> | undefined) ?? 'INTERNAL' });
   }
 }

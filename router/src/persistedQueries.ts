@@ -23,7 +23,8 @@ export class PersistedQueries {
       return refusal('BAD_USER_INPUT', 'Unsupported persisted query version');
     }
     const sha256Hash = (value as { sha256Hash?: unknown }).sha256Hash;
-    if (typeof sha256Hash !== 'string' || !/^[0-9a-f]{64}$/i.test(sha256Hash)) return refusal('BAD_USER_INPUT', 'persistedQuery.sha256Hash must be a sha256 hex digest');
+    if (typeof sha256Hash !== 'string' || !/^[0-9a-f]{64}$/i.test(sha256Hash))
+      return refusal('BAD_USER_INPUT', 'persistedQuery.sha256Hash must be a sha256 hex digest');
     return { sha256Hash: sha256Hash.toLowerCase() };
   }
 

@@ -114,7 +114,11 @@ export class Pipeline {
       return refused(tooCostly, resolved.name);
     }
     if (gate && prepared.document) {
-      const limited = await gate.operation(rootFieldUses(prepared.document, resolved.operation, variables), resolved.name ?? undefined, cost);
+      const limited = await gate.operation(
+        rootFieldUses(prepared.document, resolved.operation, variables),
+        resolved.name ?? undefined,
+        cost,
+      );
       if (limited) return refused(limited, resolved.name);
     }
 
@@ -145,7 +149,11 @@ export class Pipeline {
     // `request`: the plan is the same, and the gateway then keys its plan cache on queryHash
     // instead of hashing queryHash + name again on every request.
     const requestContext: GatewayRequestContext = {
-      request: { query: prepared.source, operationName: prepared.operationCount === 1 ? undefined : request.operationName, variables: request.variables },
+      request: {
+        query: prepared.source,
+        operationName: prepared.operationCount === 1 ? undefined : request.operationName,
+        variables: request.variables,
+      },
       document: prepared.document,
       operation: resolved.operation,
       operationName: resolved.name,
@@ -164,7 +172,11 @@ export class Pipeline {
       const errors = result.errors && result.errors.length > 0 ? maskErrors(result.errors, context) : undefined;
       // Errors without data mean nothing ran (the gateway refused the operation): the client's fault.
       const status = errors && result.data === undefined ? 400 : 200;
-      return { status, body: { errors, data: result.data, extensions: result.extensions }, operationName: resolved.name ?? request.operationName };
+      return {
+        status,
+        body: { errors, data: result.data, extensions: result.extensions },
+        operationName: resolved.name ?? request.operationName,
+      };
     } catch (err) {
       return { status: 500, body: { errors: maskErrors([err], context) }, operationName: resolved.name ?? request.operationName };
     }

@@ -1,4 +1,12 @@
-import { HttpError, parsePrincipalRecord, PRINCIPAL_KEYS, type Logger, type Principal, type Role, type UserPrincipal } from '@chatgraph/kit';
+import {
+  HttpError,
+  parsePrincipalRecord,
+  PRINCIPAL_KEYS,
+  type Logger,
+  type Principal,
+  type Role,
+  type UserPrincipal,
+} from '@chatgraph/kit';
 import type { KeyValues } from '@chatgraph/kit/kv';
 import { TtlCache } from './ttlCache';
 
@@ -47,7 +55,11 @@ export class PrincipalGuard {
     if (principal.kind !== 'user') return principal;
     let values: Array<string | null>;
     try {
-      values = await Promise.all([this.read(PRINCIPAL_KEYS.ready), this.read(PRINCIPAL_KEYS.user(principal.userId)), this.read(revocationKey(principal))]);
+      values = await Promise.all([
+        this.read(PRINCIPAL_KEYS.ready),
+        this.read(PRINCIPAL_KEYS.user(principal.userId)),
+        this.read(revocationKey(principal)),
+      ]);
     } catch (err) {
       this.warn({ err }, 'principal directory unreadable: credentials checked by signature only');
       return principal;
@@ -60,7 +72,8 @@ export class PrincipalGuard {
     const record = parsePrincipalRecord(raw ?? null);
     if (!record || record.status === 'deleted') throw refused('Invalid or expired credentials');
     if (record.status === 'disabled') throw refused('This account is disabled');
-    if (revoked !== null && revoked !== undefined) throw refused(principal.via === 'apiKey' ? 'Invalid or revoked API key' : 'Your session has ended; sign in again');
+    if (revoked !== null && revoked !== undefined)
+      throw refused(principal.via === 'apiKey' ? 'Invalid or revoked API key' : 'Your session has ended; sign in again');
     return record.role === principal.role ? principal : this.roleOf(principal, record.role);
   }
 

@@ -12,7 +12,13 @@ export interface Refusal {
 }
 
 /** A coded refusal; the status is the code's (400, 403...) unless a protocol rule says otherwise (405). */
-export function refusal(code: ErrorCode, message: string, details: ErrorDetails = {}, status: number = ERROR_CODES[code].http, headers?: Record<string, string>): Refusal {
+export function refusal(
+  code: ErrorCode,
+  message: string,
+  details: ErrorDetails = {},
+  status: number = ERROR_CODES[code].http,
+  headers?: Record<string, string>,
+): Refusal {
   return { status, errors: [{ message, extensions: { ...details, code } }], headers };
 }
 
@@ -31,7 +37,12 @@ export const SUBSCRIPTIONS_OVER_GRAPHQL_WS =
   'Subscriptions are served over WebSocket (a graphql-ws client, subprotocol graphql-transport-ws), GraphQL over SSE (Accept: text/event-stream, a graphql-sse client) or multipart HTTP (Accept: multipart/mixed;subscriptionSpec=1.0, Apollo Client) on this same URL';
 
 /** A subscription POSTed over HTTP asking for a JSON answer: refused before anything runs, naming the transports that serve it. */
-export const SUBSCRIPTION_OVER_HTTP: Refusal = refusal('BAD_USER_INPUT', SUBSCRIPTIONS_OVER_GRAPHQL_WS, { use: 'graphql-transport-ws, text/event-stream, multipart/mixed;subscriptionSpec=1.0' }, 400);
+export const SUBSCRIPTION_OVER_HTTP: Refusal = refusal(
+  'BAD_USER_INPUT',
+  SUBSCRIPTIONS_OVER_GRAPHQL_WS,
+  { use: 'graphql-transport-ws, text/event-stream, multipart/mixed;subscriptionSpec=1.0' },
+  400,
+);
 
 /**
  * For an `Accept` that asks only for a stream the router does not serve (`multipart/mixed` for

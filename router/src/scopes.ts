@@ -5,7 +5,9 @@ import { refusal, type Refusal } from './refusal';
 /** The API-key scope that allows mutations; keys without it are read-only. */
 export const WRITE_SCOPE = 'write';
 
-const READ_ONLY = refusal('FORBIDDEN', `This API key is read-only: mutations need the "${WRITE_SCOPE}" scope`, { requiredScope: WRITE_SCOPE });
+const READ_ONLY = refusal('FORBIDDEN', `This API key is read-only: mutations need the "${WRITE_SCOPE}" scope`, {
+  requiredScope: WRITE_SCOPE,
+});
 
 /**
  * Read-only API keys may query but not mutate. Checked once the operation is known and before

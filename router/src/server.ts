@@ -116,7 +116,14 @@ export interface Router {
 }
 
 /** The limits when configuration sets none (the same defaults as ROUTER_CONFIG_SPEC). */
-export const DEFAULT_LIMITS: RouterLimits = { maxBodyBytes: 1_048_576, maxDepth: 12, maxAliases: 30, maxRootFields: 20, maxCost: 5000, maxTokens: 5000 };
+export const DEFAULT_LIMITS: RouterLimits = {
+  maxBodyBytes: 1_048_576,
+  maxDepth: 12,
+  maxAliases: 30,
+  maxRootFields: 20,
+  maxCost: 5000,
+  maxTokens: 5000,
+};
 
 /**
  * Builds the router: `@apollo/gateway` behind the router's own request pipeline (pipeline.ts),
@@ -130,7 +137,9 @@ export function buildRouter(deps: RouterDeps): Router {
   const identityUrl = deps.auth.identityUrl.replace(/\/$/, '');
   const identityTimeoutMs = deps.auth.identityTimeoutMs ?? 5000;
   const authLogger = logger.child({ component: 'auth' });
-  const principals = deps.principals ? new PrincipalGuard({ kv: deps.principals, cacheMs: deps.auth.principalCacheMs ?? 1000, logger: authLogger }) : undefined;
+  const principals = deps.principals
+    ? new PrincipalGuard({ kv: deps.principals, cacheMs: deps.auth.principalCacheMs ?? 1000, logger: authLogger })
+    : undefined;
   const authenticator = createAuthenticator({
     principals,
     jwks: new JwksCache({
@@ -180,8 +189,21 @@ export function buildRouter(deps: RouterDeps): Router {
   });
   const routerMetrics = new RouterMetrics(metrics);
   // Subscriptions over HTTP (SSE, multipart) run on the graphql-ws server's machinery: same caps, quotas and re-checks.
-  const streams = new StreamHandler({ authenticator, opener: subscriptions, metrics: routerMetrics, keepAliveMs: deps.subscriptions?.keepAliveMs });
-  const graphql = graphqlHandler({ authenticator, pipeline, metrics: routerMetrics, logger, streams, rateLimiter, trustedProxyHops: deps.rateLimit?.trustedProxyHops });
+  const streams = new StreamHandler({
+    authenticator,
+    opener: subscriptions,
+    metrics: routerMetrics,
+    keepAliveMs: deps.subscriptions?.keepAliveMs,
+  });
+  const graphql = graphqlHandler({
+    authenticator,
+    pipeline,
+    metrics: routerMetrics,
+    logger,
+    streams,
+    rateLimiter,
+    trustedProxyHops: deps.rateLimit?.trustedProxyHops,
+  });
 
   const routes: Route[] = [
     { method: 'POST', path: '/graphql', handler: graphql },

@@ -44,7 +44,16 @@ describe('router: authentication', () => {
 
   it('refuses a tampered JWT', async () => {
     const [head, , signature] = graph.identity.signToken({ sub: 'mallory' }).split('.');
-    const claims = { iss: 'chatgraph-identity', aud: 'chatgraph', sub: 'alice', role: 'ADMIN', sid: 's', iat: 0, exp: 4_000_000_000, jti: 'x' };
+    const claims = {
+      iss: 'chatgraph-identity',
+      aud: 'chatgraph',
+      sub: 'alice',
+      role: 'ADMIN',
+      sid: 's',
+      iat: 0,
+      exp: 4_000_000_000,
+      jti: 'x',
+    };
     const forged = `${head}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
     const res = await graph.router.query('{ principal }', { token: forged });
     expect(res.status).toBe(401);
@@ -112,7 +121,9 @@ describe('router: authentication', () => {
   });
 
   it('lets a JWT mutate (scopes only restrict API keys)', async () => {
-    const res = await graph.router.query('mutation { rename(name: "Gina") { name } }', { token: graph.identity.signToken({ sub: 'gina' }) });
+    const res = await graph.router.query('mutation { rename(name: "Gina") { name } }', {
+      token: graph.identity.signToken({ sub: 'gina' }),
+    });
     expect(res.body).toEqual({ data: { rename: { name: 'Gina' } } });
   });
 

@@ -19,7 +19,11 @@ describe('router configuration', () => {
       NODE_ENV: 'development',
     });
     expect(config.SUBGRAPH_URLS).toBeUndefined();
-    expect(routerDepsFromConfig(config, silentLogger()).supergraph).toEqual({ kind: 'file', path: 'schema/supergraph.graphql', pollMs: 2000 });
+    expect(routerDepsFromConfig(config, silentLogger()).supergraph).toEqual({
+      kind: 'file',
+      path: 'schema/supergraph.graphql',
+      pollMs: 2000,
+    });
   });
 
   it('names every bad variable at once', () => {
@@ -44,11 +48,15 @@ describe('router configuration', () => {
     expect(() => parseSubgraphList('a=http://x/graphql,a=http://y/graphql')).toThrow(/twice/);
     expect(() => parseSubgraphList('a=not a url')).toThrow(/absolute URL/);
     const config = loadRouterConfig({ INTERNAL_SIGNING_SECRET: SECRET, SUBGRAPH_URLS: 'identity=http://127.0.0.1:4001/graphql' });
-    expect(routerDepsFromConfig(config, silentLogger()).supergraph).toEqual({ kind: 'composed', subgraphs: [{ name: 'identity', url: 'http://127.0.0.1:4001/graphql' }] });
+    expect(routerDepsFromConfig(config, silentLogger()).supergraph).toEqual({
+      kind: 'composed',
+      subgraphs: [{ name: 'identity', url: 'http://127.0.0.1:4001/graphql' }],
+    });
   });
 
   it('turns introspection off in production unless INTROSPECTION says otherwise', () => {
-    const load = (env: Record<string, string>): boolean => introspectionEnabled(loadRouterConfig({ INTERNAL_SIGNING_SECRET: SECRET, ...env }));
+    const load = (env: Record<string, string>): boolean =>
+      introspectionEnabled(loadRouterConfig({ INTERNAL_SIGNING_SECRET: SECRET, ...env }));
     expect(load({})).toBe(true);
     expect(load({ NODE_ENV: 'production' })).toBe(false);
     expect(load({ NODE_ENV: 'production', INTROSPECTION: 'true' })).toBe(true);

@@ -15,8 +15,10 @@ describe('router CORS configuration', () => {
   it('allows localhost and 127.0.0.1 on any port in development and test, and nothing else', () => {
     for (const NODE_ENV of ['development', 'test']) {
       const policy = policyFor({ NODE_ENV });
-      for (const origin of ['http://localhost:5173', 'http://127.0.0.1:3000', 'https://localhost:8443', 'http://[::1]:4000']) expect(policy.allows(origin)).toBe(true);
-      for (const origin of ['http://localhost.evil.com:5173', 'http://evil.com', 'http://127.0.0.1.nip.io:80']) expect(policy.allows(origin)).toBe(false);
+      for (const origin of ['http://localhost:5173', 'http://127.0.0.1:3000', 'https://localhost:8443', 'http://[::1]:4000'])
+        expect(policy.allows(origin)).toBe(true);
+      for (const origin of ['http://localhost.evil.com:5173', 'http://evil.com', 'http://127.0.0.1.nip.io:80'])
+        expect(policy.allows(origin)).toBe(false);
     }
   });
 
@@ -31,12 +33,20 @@ describe('router CORS configuration', () => {
   });
 
   it('reads the credentials flag and the preflight max-age', () => {
-    const deps = routerDepsFromConfig(loadRouterConfig({ INTERNAL_SIGNING_SECRET: secret, CORS_CREDENTIALS: 'true', CORS_MAX_AGE_SECONDS: '60' }), silentLogger());
+    const deps = routerDepsFromConfig(
+      loadRouterConfig({ INTERNAL_SIGNING_SECRET: secret, CORS_CREDENTIALS: 'true', CORS_MAX_AGE_SECONDS: '60' }),
+      silentLogger(),
+    );
     expect(deps.cors).toMatchObject({ credentials: true, maxAgeSeconds: 60 });
   });
 
   it('refuses entries that are not origins', () => {
-    for (const CORS_ORIGINS of ['chat.example.com', 'https://chat.example.com/app', 'ftp://chat.example.com', 'https://user@chat.example.com']) {
+    for (const CORS_ORIGINS of [
+      'chat.example.com',
+      'https://chat.example.com/app',
+      'ftp://chat.example.com',
+      'https://user@chat.example.com',
+    ]) {
       expect(() => loadRouterConfig({ INTERNAL_SIGNING_SECRET: secret, CORS_ORIGINS })).toThrow(ConfigError);
     }
   });

@@ -90,7 +90,9 @@ describe('operation cost', () => {
 
   it('compiles exponential fragment spreads in linear time and reports their expanded cost', () => {
     const levels = 40;
-    const fragments = Array.from({ length: levels }, (_, i) => (i === levels - 1 ? `fragment F${i} on Query { me { id } }` : `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`));
+    const fragments = Array.from({ length: levels }, (_, i) =>
+      i === levels - 1 ? `fragment F${i} on Query { me { id } }` : `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`,
+    );
     expect(costOf(`query { ...F0 } ${fragments.join('\n')}`)).toBe(2 ** (levels - 1) * 2);
   });
 

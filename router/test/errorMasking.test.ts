@@ -8,18 +8,25 @@ import { formatRouterError } from '../src/errorMasking';
  */
 describe('router error masking', () => {
   const samples: GraphQLFormattedError[] = [
-    { message: 'Not allowed', path: ['users'], extensions: { code: 'FORBIDDEN', requiredScope: 'write', serviceName: 'identity', stacktrace: ['at x'] } },
+    {
+      message: 'Not allowed',
+      path: ['users'],
+      extensions: { code: 'FORBIDDEN', requiredScope: 'write', serviceName: 'identity', stacktrace: ['at x'] },
+    },
     { message: 'Invalid input', extensions: { code: 'BAD_USER_INPUT', field: 'email', http: { status: 400 }, response: { body: '{}' } } },
     { message: 'Cannot query field "x"', locations: [{ line: 1, column: 3 }], extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
     { message: 'connect ECONNREFUSED', extensions: { code: 'DOWNSTREAM_SERVICE_ERROR', serviceName: 'identity' } },
     { message: 'no code at all' },
   ];
 
-  it('agrees with the kit\'s formatError on every coded and uncoded error', () => {
+  it("agrees with the kit's formatError on every coded and uncoded error", () => {
     for (const formatted of samples) expect(formatRouterError(formatted)).toEqual(formatError(formatted, new Error(formatted.message)));
   });
 
   it('passes the persisted-query protocol codes as they are (clients resend the query on them)', () => {
-    expect(formatRouterError({ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } })).toEqual({ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } });
+    expect(formatRouterError({ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } })).toEqual({
+      message: 'PersistedQueryNotFound',
+      extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' },
+    });
   });
 });

@@ -58,7 +58,10 @@ describe('router: federated execution', () => {
 
   it('keeps _service and _entities unreachable without the router signature', async () => {
     for (const url of [graph.profiles.graphqlUrl, graph.identity.graphqlUrl]) {
-      for (const query of ['{ _service { sdl } }', '{ _entities(representations: [{ __typename: "User", id: "alice" }]) { ... on User { id } } }']) {
+      for (const query of [
+        '{ _service { sdl } }',
+        '{ _entities(representations: [{ __typename: "User", id: "alice" }]) { ... on User { id } } }',
+      ]) {
         const res = await postGraphQL(url, query);
         expect(res.status).toBe(401);
         expect(errorCode(res)).toBe('UNAUTHENTICATED');
@@ -76,7 +79,13 @@ describe('router: federated execution', () => {
 
   it("signs the gateway's own requests (composition, health checks) as the router", async () => {
     const transport = new SubgraphTransport(5000);
-    const dataSource = new SigningDataSource({ name: 'identity', url: graph.identity.graphqlUrl, signingSecret: TEST_SECRET, logger: silentLogger(), transport });
+    const dataSource = new SigningDataSource({
+      name: 'identity',
+      url: graph.identity.graphqlUrl,
+      signingSecret: TEST_SECRET,
+      logger: silentLogger(),
+      transport,
+    });
     // The same path IntrospectAndCompose takes to fetch `_service { sdl }`.
     const response = await dataSource.process({ kind: 'loading schema' as never, request: { query: '{ principal }' }, context: {} });
     transport.close();
@@ -94,7 +103,12 @@ describe('router: federated execution', () => {
       ]),
     );
     const wrong = captureLogs('wrong-router');
-    const router = await startTestRouter({ identityUrl: graph.identity.url, signingSecret: 'another-secret-0123456789abcdef0123', logger: wrong.logger, supergraph: { kind: 'file', path, pollMs: 60_000 } });
+    const router = await startTestRouter({
+      identityUrl: graph.identity.url,
+      signingSecret: 'another-secret-0123456789abcdef0123',
+      logger: wrong.logger,
+      supergraph: { kind: 'file', path, pollMs: 60_000 },
+    });
     try {
       const res = await router.query('{ requestId }');
       expect(errorCode(res)).toBe('INTERNAL');

@@ -37,7 +37,11 @@ describe('router: supergraph file hot reload', () => {
     identity = await startTestIdentity({ signingSecret: TEST_SECRET, logger: silentLogger('identity') });
     profiles = await startTestProfiles({ signingSecret: TEST_SECRET, logger: silentLogger('profiles') });
     await writeFile(path, supergraph(false));
-    router = await startTestRouter({ identityUrl: identity.url, logger: logs.logger, supergraph: { kind: 'file', path, pollMs: 50, debounceMs: 20 } });
+    router = await startTestRouter({
+      identityUrl: identity.url,
+      logger: logs.logger,
+      supergraph: { kind: 'file', path, pollMs: 50, debounceMs: 20 },
+    });
   });
   afterAll(async () => {
     await router.stop();
@@ -89,7 +93,10 @@ describe('router: supergraph file hot reload', () => {
 describe('router: file mode start-up', () => {
   it('fails to start when the supergraph file is missing', async () => {
     await expect(
-      startTestRouter({ identityUrl: 'http://127.0.0.1:1', supergraph: { kind: 'file', path: join(tmpdir(), 'no-such-dir-xyz', 'supergraph.graphql'), pollMs: 1000 } }),
+      startTestRouter({
+        identityUrl: 'http://127.0.0.1:1',
+        supergraph: { kind: 'file', path: join(tmpdir(), 'no-such-dir-xyz', 'supergraph.graphql'), pollMs: 1000 },
+      }),
     ).rejects.toThrow(/ENOENT/);
   });
 });

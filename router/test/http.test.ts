@@ -46,7 +46,13 @@ describe('router: HTTP surface', () => {
     const { createHash } = await import('node:crypto');
     const extensions = { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') } };
     const post = async (body: object): Promise<{ data?: unknown; errors?: Array<{ extensions?: { code?: string } }> }> =>
-      (await fetch(graph.router.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json() as never;
+      (
+        await fetch(graph.router.graphqlUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      ).json() as never;
     expect((await post({ extensions })).errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
     expect((await post({ query, extensions })).data).toEqual({ principal: '{"kind":"anonymous"}' });
     expect((await post({ extensions })).data).toEqual({ principal: '{"kind":"anonymous"}' });
@@ -125,7 +131,10 @@ describe('router: production settings', () => {
   });
 
   it('fails to start in composed mode when a subgraph cannot be reached', async () => {
-    const started = startTestRouter({ identityUrl: await deadUrl(), supergraph: { kind: 'composed', subgraphs: [{ name: 'gone', url: `${await deadUrl()}/graphql` }] } });
+    const started = startTestRouter({
+      identityUrl: await deadUrl(),
+      supergraph: { kind: 'composed', subgraphs: [{ name: 'gone', url: `${await deadUrl()}/graphql` }] },
+    });
     await expect(started).rejects.toThrow();
   });
 });

@@ -63,7 +63,13 @@ describe('CORS', () => {
       expect(res.headers.get('access-control-expose-headers')).toContain('x-request-id');
       expect(res.headers.get('vary')).toBe('Origin');
     }
-    for (const origin of ['http://evil.example.com', 'https://preview.example.com', 'https://a.preview.example.com.evil.com', 'http://app.example.com:8080', 'https://app.example.com']) {
+    for (const origin of [
+      'http://evil.example.com',
+      'https://preview.example.com',
+      'https://a.preview.example.com.evil.com',
+      'http://app.example.com:8080',
+      'https://app.example.com',
+    ]) {
       const res = await post({ query: '{ streamingPing }' }, { origin });
       expect(res.headers.get('access-control-allow-origin')).toBeNull();
       expect(res.headers.get('vary')).toBe('Origin');
@@ -75,7 +81,11 @@ describe('CORS', () => {
   });
 
   it('keeps CSRF prevention for allowed origins: a simple-content-type POST is still refused', async () => {
-    const res = await fetch(graphqlUrl, { method: 'POST', headers: { origin: APP, 'content-type': 'text/plain' }, body: JSON.stringify({ query: '{ streamingPing }' }) });
+    const res = await fetch(graphqlUrl, {
+      method: 'POST',
+      headers: { origin: APP, 'content-type': 'text/plain' },
+      body: JSON.stringify({ query: '{ streamingPing }' }),
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as Body).errors?.[0]?.message).toMatch(/CSRF/);
   });
@@ -103,12 +113,18 @@ describe('subscriptions sent over HTTP', () => {
     const res = await post({ query: SUBSCRIPTION });
     expect(res.status).toBe(400);
     const body = (await res.json()) as Body;
-    expect(body.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', use: 'graphql-transport-ws, text/event-stream, multipart/mixed;subscriptionSpec=1.0' });
+    expect(body.errors?.[0]?.extensions).toEqual({
+      code: 'BAD_USER_INPUT',
+      use: 'graphql-transport-ws, text/event-stream, multipart/mixed;subscriptionSpec=1.0',
+    });
     expect(body.errors?.[0]?.message).toMatch(/graphql-ws.*text\/event-stream.*subscriptionSpec=1\.0/);
     // Incremental delivery (@defer) only: 406, naming what is served.
     const deferOnly = await post({ query: SUBSCRIPTION }, { accept: 'multipart/mixed;deferSpec=20220824' });
     expect(deferOnly.status).toBe(406);
-    expect(((await deferOnly.json()) as Body).errors?.[0]).toMatchObject({ message: expect.stringMatching(/text\/event-stream/), extensions: { code: 'BAD_USER_INPUT', use: 'application/json' } });
+    expect(((await deferOnly.json()) as Body).errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/text\/event-stream/),
+      extensions: { code: 'BAD_USER_INPUT', use: 'application/json' },
+    });
     expect(logs.lines.slice(before).filter((line) => /"level":(50|60)/.test(line))).toEqual([]);
   });
 
@@ -124,7 +140,8 @@ describe('subscriptions sent over HTTP', () => {
 });
 
 describe('error answers in the media type asked for', () => {
-  const apollo = (headers: Record<string, string> = {}): ApolloClient => new ApolloClient({ link: new HttpLink({ uri: graphqlUrl, headers }), cache: new InMemoryCache() });
+  const apollo = (headers: Record<string, string> = {}): ApolloClient =>
+    new ApolloClient({ link: new HttpLink({ uri: graphqlUrl, headers }), cache: new InMemoryCache() });
 
   it('401: graphql-response+json for Apollo Client 4, which surfaces extensions.code', async () => {
     const res = await post({ query: '{ streamingPing }' }, { accept: APOLLO_ACCEPT, authorization: 'Bearer not-a-token' });
@@ -133,7 +150,10 @@ describe('error answers in the media type asked for', () => {
     expect(res.headers.get('www-authenticate')).toBe('Bearer');
     const error = await apollo({ authorization: 'Bearer not-a-token' })
       .query({ query: gql('{ streamingPing }') })
-      .then(() => undefined, (err: unknown) => err);
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
     expect(CombinedGraphQLErrors.is(error)).toBe(true);
     expect((error as CombinedGraphQLErrors).errors[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
@@ -160,7 +180,10 @@ describe('error answers in the media type asked for', () => {
     expect(plain.headers.get('content-type')).toMatch(/^application\/json/);
     const error = await apollo()
       .query({ query: gql(big.query) })
-      .then(() => undefined, (err: unknown) => err);
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
     expect(CombinedGraphQLErrors.is(error)).toBe(true);
     expect((error as CombinedGraphQLErrors).errors[0]?.extensions?.code).toBe('PAYLOAD_TOO_LARGE');
   });
@@ -169,7 +192,12 @@ describe('error answers in the media type asked for', () => {
 describe('credentials', () => {
   /** The principal the router forwarded for a query over a graphql-ws socket opened with `params`, or how the socket closed. */
   const principalOverSocket = async (params: Record<string, unknown>): Promise<unknown> => {
-    const client = createClient({ url: `${graph.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: params, retryAttempts: 0 });
+    const client = createClient({
+      url: `${graph.url.replace(/^http/, 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: params,
+      retryAttempts: 0,
+    });
     try {
       return await new Promise((resolve) => {
         client.subscribe<{ principal: string }>(
@@ -217,7 +245,11 @@ describe('credentials', () => {
     const key = graph.identity.issueApiKey('carol', ['read']);
     const ok = (await (await post({ query: '{ principal }' }, { 'x-api-key': key })).json()) as { data: { principal: string } };
     expect(JSON.parse(ok.data.principal)).toMatchObject({ kind: 'user', userId: 'carol', via: 'apiKey' });
-    for (const headers of [{ 'x-api-key': 'cgk_unknown_secret' } as Record<string, string>, { 'x-api-key': 'not-a-key' }, { 'x-api-key': key, authorization: `Bearer ${graph.token('ann')}` }]) {
+    for (const headers of [
+      { 'x-api-key': 'cgk_unknown_secret' } as Record<string, string>,
+      { 'x-api-key': 'not-a-key' },
+      { 'x-api-key': key, authorization: `Bearer ${graph.token('ann')}` },
+    ]) {
       const res = await post({ query: '{ principal }' }, headers);
       expect(res.status).toBe(401);
       expect(((await res.json()) as Body).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');

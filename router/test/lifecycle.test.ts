@@ -11,7 +11,10 @@ describe('router: graceful stop', () => {
       const again = graph.router.stop();
       // New requests are refused while the in-flight one is still running: the connection is
       // refused, or a reused keep-alive connection gets 503.
-      const outcome = await fetch(`${graph.router.url}/healthz`).then((res) => res.status, () => 'refused');
+      const outcome = await fetch(`${graph.router.url}/healthz`).then(
+        (res) => res.status,
+        () => 'refused',
+      );
       expect([503, 'refused']).toContain(outcome);
       gate.release();
       expect((await inFlight).body).toEqual({ data: { slow: 'slow done' } });

@@ -68,7 +68,8 @@ describe('router: operation limits', () => {
   });
   afterAll(() => graph.stop());
 
-  const subgraphCalls = async (): Promise<number> => (await executedRequests(graph.identity.subgraph)) + (await executedRequests(graph.profiles.subgraph));
+  const subgraphCalls = async (): Promise<number> =>
+    (await executedRequests(graph.identity.subgraph)) + (await executedRequests(graph.profiles.subgraph));
 
   /** Sends an operation and checks that the router called no subgraph for it. */
   async function refusedBeforeSubgraphs(send: () => Promise<GraphQLResult>): Promise<GraphQLResult> {
@@ -99,7 +100,12 @@ describe('router: operation limits', () => {
       },
     });
     const res = await refusedBeforeSubgraphs(async () => {
-      const response = await fetch(graph.router.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chunks, duplex: 'half' } as RequestInit);
+      const response = await fetch(graph.router.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: chunks,
+        duplex: 'half',
+      } as RequestInit);
       return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResult['body'] };
     });
     expect(res.status).toBe(413);
@@ -117,7 +123,9 @@ describe('router: operation limits', () => {
   });
 
   it('refuses more aliases than MAX_ALIASES, counting fragment expansions', async () => {
-    const res = await refusedBeforeSubgraphs(() => graph.router.query('{ ...F me { ...G } } fragment F on Query { a: requestId } fragment G on User { b: id c: id }'));
+    const res = await refusedBeforeSubgraphs(() =>
+      graph.router.query('{ ...F me { ...G } } fragment F on Query { a: requestId } fragment G on User { b: id c: id }'),
+    );
     expect(res.status).toBe(400);
     expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'aliases', max: 2, actual: 3 });
   });
@@ -129,7 +137,9 @@ describe('router: operation limits', () => {
   });
 
   it('refuses a fragment cycle as invalid without hanging', async () => {
-    const res = await refusedBeforeSubgraphs(() => graph.router.query('{ me { ...A } } fragment A on User { ...B } fragment B on User { ...A }'));
+    const res = await refusedBeforeSubgraphs(() =>
+      graph.router.query('{ me { ...A } } fragment A on User { ...B } fragment B on User { ...A }'),
+    );
     expect(res.status).toBe(400);
     expect(errorCode(res)).toBe('BAD_USER_INPUT');
   });
@@ -149,7 +159,8 @@ describe('router: operation cost limit', () => {
   });
   afterAll(() => graph.stop());
 
-  const subgraphCalls = async (): Promise<number> => (await executedRequests(graph.identity.subgraph)) + (await executedRequests(graph.profiles.subgraph));
+  const subgraphCalls = async (): Promise<number> =>
+    (await executedRequests(graph.identity.subgraph)) + (await executedRequests(graph.profiles.subgraph));
 
   it('serves an operation costing MAX_COST', async () => {
     const res = await graph.router.query('{ me { id name role friend { id } } }', { token: graph.identity.signToken({ sub: 'lee' }) });
@@ -203,7 +214,9 @@ describe('router: documents that would cost the parser dearly', () => {
     const deep = `{ ${'me { friend { '.repeat(2500)}id${' } }'.repeat(2500)} }`;
     const res = await graph.router.query(deep);
     expect(res.status).toBe(400);
-    expect(res.body.errors).toEqual([{ message: 'Document nests brackets more than 256 levels deep', extensions: { code: 'BAD_USER_INPUT', limit: 'nesting', max: 256 } }]);
+    expect(res.body.errors).toEqual([
+      { message: 'Document nests brackets more than 256 levels deep', extensions: { code: 'BAD_USER_INPUT', limit: 'nesting', max: 256 } },
+    ]);
     // Nested list values in an argument recurse in the parser just the same.
     const deepValue = await graph.router.query(`{ me(x: ${'['.repeat(5000)}${']'.repeat(5000)}) { id } }`);
     expect(deepValue.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'nesting' });

@@ -41,6 +41,9 @@ describe('router metrics: operation labels are bounded', () => {
   it('reads the cap from METRICS_MAX_OPERATIONS (default 200)', () => {
     const secret = 'x'.repeat(32);
     expect(routerDepsFromConfig(loadRouterConfig({ INTERNAL_SIGNING_SECRET: secret }), silentLogger()).metricsMaxOperations).toBe(200);
-    expect(routerDepsFromConfig(loadRouterConfig({ INTERNAL_SIGNING_SECRET: secret, METRICS_MAX_OPERATIONS: '7' }), silentLogger()).metricsMaxOperations).toBe(7);
+    expect(
+      routerDepsFromConfig(loadRouterConfig({ INTERNAL_SIGNING_SECRET: secret, METRICS_MAX_OPERATIONS: '7' }), silentLogger())
+        .metricsMaxOperations,
+    ).toBe(7);
   });
 });

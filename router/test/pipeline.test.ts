@@ -11,17 +11,25 @@ describe('router: request pipeline', () => {
   });
   afterAll(() => graph.stop());
 
-  const subgraphCalls = async (): Promise<number> => (await executedRequests(graph.identity.subgraph)) + (await executedRequests(graph.profiles.subgraph));
+  const subgraphCalls = async (): Promise<number> =>
+    (await executedRequests(graph.identity.subgraph)) + (await executedRequests(graph.profiles.subgraph));
 
   async function post(body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<GraphQLResult> {
-    const res = await fetch(graph.router.graphqlUrl, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    const res = await fetch(graph.router.graphqlUrl, {
+      method: 'POST',
+      headers,
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
     return { status: res.status, headers: res.headers, body: (await res.json()) as GraphQLResult['body'] };
   }
 
   it('refuses variables that do not coerce with 400 BAD_USER_INPUT, before any subgraph is called', async () => {
     const token = graph.identity.signToken({ sub: 'mo' });
     const before = await subgraphCalls();
-    const wrongType = await graph.router.query('mutation($n: String!) { rename(name: $n) { name } }', { token, variables: { n: { not: 'a string' } } });
+    const wrongType = await graph.router.query('mutation($n: String!) { rename(name: $n) { name } }', {
+      token,
+      variables: { n: { not: 'a string' } },
+    });
     const missing = await graph.router.query('mutation($n: String!) { rename(name: $n) { name } }', { token });
     expect(await subgraphCalls()).toBe(before);
     for (const res of [wrongType, missing]) {
@@ -66,9 +74,17 @@ describe('router: request pipeline', () => {
 
   it('answers 406 to a client that accepts no JSON type, and honours application/graphql-response+json', async () => {
     const body = JSON.stringify({ query: '{ __typename }' });
-    const refused = await fetch(graph.router.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/csv' }, body });
+    const refused = await fetch(graph.router.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/csv' },
+      body,
+    });
     expect(refused.status).toBe(406);
-    const typed = await fetch(graph.router.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' }, body });
+    const typed = await fetch(graph.router.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      body,
+    });
     expect(typed.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
     expect(await typed.json()).toEqual({ data: { __typename: 'Query' } });
   });

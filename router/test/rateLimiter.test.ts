@@ -25,10 +25,20 @@ function holdingKv(): { kv: KvStore; held: { value: boolean }; calls: () => numb
   return { kv, held, calls: () => calls };
 }
 
-function limiterOn(kv: KvStore, defaults: readonly LimitPolicy[]): { limiter: RouterRateLimiter; policies: PolicyDirectory; metrics: ServiceMetrics } {
+function limiterOn(
+  kv: KvStore,
+  defaults: readonly LimitPolicy[],
+): { limiter: RouterRateLimiter; policies: PolicyDirectory; metrics: ServiceMetrics } {
   const metrics = new ServiceMetrics('router');
   const policies = new PolicyDirectory({ kv, logger: silent, defaults });
-  const limiter = new RouterRateLimiter({ kv, policies, bans: new BanRegistry({ kv, logger: silent }), metrics: new RateLimitMetrics(metrics), logger: silent, decisionTimeoutMs: 500 });
+  const limiter = new RouterRateLimiter({
+    kv,
+    policies,
+    bans: new BanRegistry({ kv, logger: silent }),
+    metrics: new RateLimitMetrics(metrics),
+    logger: silent,
+    decisionTimeoutMs: 500,
+  });
   return { limiter, policies, metrics };
 }
 

@@ -23,10 +23,11 @@ async function subgraph(...behaviours: Behaviour[]): Promise<{ url: string; bodi
   return {
     url: `http://127.0.0.1:${port}/graphql`,
     bodies,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -54,7 +55,12 @@ describe('SubgraphTransport', () => {
     });
     transport = new SubgraphTransport(5000);
     try {
-      const reply = await transport.post(server.url, { 'content-type': 'application/json', 'x-chatgraph-signature': 'v1=abc' }, '{"query":"{ me { id } }"}', true);
+      const reply = await transport.post(
+        server.url,
+        { 'content-type': 'application/json', 'x-chatgraph-signature': 'v1=abc' },
+        '{"query":"{ me { id } }"}',
+        true,
+      );
       expect(reply).toEqual({ status: 200, body: JSON.stringify({ data: { echo: '{"query":"{ me { id } }"}' } }) });
       expect(seen['x-chatgraph-signature']).toBe('v1=abc');
       expect(seen['content-length']).toBe(String('{"query":"{ me { id } }"}'.length));
@@ -133,7 +139,9 @@ describe('isMutation (which subgraph operations may be resent)', () => {
     expect(isMutation('mutation Send__conversation__0($i:SendMessageInput!){sendMessage(input:$i){id}}')).toBe(true);
     expect(isMutation('  mutation{logout}')).toBe(true);
     expect(isMutation('query Me__identity__0{me{id}}')).toBe(false);
-    expect(isMutation('query($representations:[_Any!]!){_entities(representations:$representations){...on User{mutationCount}}}')).toBe(false);
+    expect(isMutation('query($representations:[_Any!]!){_entities(representations:$representations){...on User{mutationCount}}}')).toBe(
+      false,
+    );
     expect(isMutation('{_service{sdl}}')).toBe(false);
     expect(isMutation('mutationLike')).toBe(false);
   });
@@ -144,12 +152,23 @@ describe('SubgraphTransport with subgraphs in the same process', () => {
     const server = await subgraph(answer);
     const calls: Array<{ headers: Readonly<Record<string, string>>; body: string }> = [];
     const local = 'http://127.0.0.1:1/graphql';
-    const transport = new SubgraphTransport(5000, new Map([[local, async (headers: Readonly<Record<string, string>>, body: string) => {
-      calls.push({ headers, body });
-      return { status: 200, body: '{"data":{"local":true}}' };
-    }]]));
+    const transport = new SubgraphTransport(
+      5000,
+      new Map([
+        [
+          local,
+          async (headers: Readonly<Record<string, string>>, body: string) => {
+            calls.push({ headers, body });
+            return { status: 200, body: '{"data":{"local":true}}' };
+          },
+        ],
+      ]),
+    );
     try {
-      expect(await transport.post(local, { 'x-chatgraph-signature': 'v1=abc' }, 'in process', false)).toEqual({ status: 200, body: '{"data":{"local":true}}' });
+      expect(await transport.post(local, { 'x-chatgraph-signature': 'v1=abc' }, 'in process', false)).toEqual({
+        status: 200,
+        body: '{"data":{"local":true}}',
+      });
       expect(calls).toEqual([{ headers: { 'x-chatgraph-signature': 'v1=abc' }, body: 'in process' }]);
       expect((await transport.post(server.url, {}, 'over http', true)).status).toBe(200);
       expect(server.bodies).toEqual(['over http']);

@@ -44,9 +44,35 @@ describe('router: federated subscriptions over graphql-ws', () => {
     graph.streaming.end('m1');
     expect(await sub.ended).toEqual({ kind: 'complete' });
     expect(sub.events).toEqual([
-      { data: { messageStream: { seq: 1, delta: 'Hel', message: { id: 'm1', status: 'STREAMING', readBy: 'alice', conversation: { title: 'Title of conversation-of-m1', owner: 'alice' } } } } },
+      {
+        data: {
+          messageStream: {
+            seq: 1,
+            delta: 'Hel',
+            message: {
+              id: 'm1',
+              status: 'STREAMING',
+              readBy: 'alice',
+              conversation: { title: 'Title of conversation-of-m1', owner: 'alice' },
+            },
+          },
+        },
+      },
       { data: { messageStream: { seq: 2, delta: 'lo', message: null } } },
-      { data: { messageStream: { seq: 3, delta: '!', message: { id: 'm1', status: 'COMPLETE', readBy: 'alice', conversation: { title: 'Title of conversation-of-m1', owner: 'alice' } } } } },
+      {
+        data: {
+          messageStream: {
+            seq: 3,
+            delta: '!',
+            message: {
+              id: 'm1',
+              status: 'COMPLETE',
+              readBy: 'alice',
+              conversation: { title: 'Title of conversation-of-m1', owner: 'alice' },
+            },
+          },
+        },
+      },
     ]);
   });
 
@@ -56,7 +82,11 @@ describe('router: federated subscriptions over graphql-ws', () => {
     await eventually(async () => (graph.streaming.active() === 1 ? true : undefined));
     graph.streaming.publish('m2', { seq: 1, delta: 'a', message: null });
     await sub.received(1);
-    expect(JSON.parse(String((sub.events[0]?.data?.messageStream as { principal: string }).principal))).toMatchObject({ kind: 'user', userId: 'bob', via: 'jwt' });
+    expect(JSON.parse(String((sub.events[0]?.data?.messageStream as { principal: string }).principal))).toMatchObject({
+      kind: 'user',
+      userId: 'bob',
+      via: 'jwt',
+    });
     sub.unsubscribe();
     await eventually(async () => (graph.streaming.active() === 0 ? true : undefined));
   });
@@ -89,14 +119,20 @@ describe('router: federated subscriptions over graphql-ws', () => {
     await eventually(async () => (graph.streaming.active() === 1 ? true : undefined));
     graph.streaming.publish('k1', { seq: 1, delta: 'a', message: null });
     await sub.received(1);
-    expect(JSON.parse(String((sub.events[0]?.data?.messageStream as { principal: string }).principal))).toMatchObject({ kind: 'user', userId: 'kim', via: 'apiKey' });
+    expect(JSON.parse(String((sub.events[0]?.data?.messageStream as { principal: string }).principal))).toMatchObject({
+      kind: 'user',
+      userId: 'kim',
+      via: 'apiKey',
+    });
     sub.unsubscribe();
     await capitalised.dispose();
     await eventually(async () => (graph.streaming.active() === 0 ? true : undefined));
 
     graph.identity.failVerification(true);
     try {
-      const refused = await graph.client(graph.identity.issueApiKey('kim', [])).subscribe('subscription { messageStream(messageId: "k2") { seq } }').ended;
+      const refused = await graph
+        .client(graph.identity.issueApiKey('kim', []))
+        .subscribe('subscription { messageStream(messageId: "k2") { seq } }').ended;
       expect(refused).toMatchObject({ kind: 'closed', code: 1013 });
     } finally {
       graph.identity.failVerification(false);
@@ -108,16 +144,32 @@ describe('router: federated subscriptions over graphql-ws', () => {
     const before = { streaming: graph.streaming.opened.length, chat: await executedRequests(graph.chat.subgraph) };
     const cases: Array<[string, Record<string, unknown> | undefined, Record<string, unknown>]> = [
       ['subscription { nope }', undefined, { code: 'BAD_USER_INPUT' }],
-      ['subscription { a: messageStream(messageId: "x") { seq } b: messageStream(messageId: "y") { seq } }', undefined, { code: 'BAD_USER_INPUT' }],
+      [
+        'subscription { a: messageStream(messageId: "x") { seq } b: messageStream(messageId: "y") { seq } }',
+        undefined,
+        { code: 'BAD_USER_INPUT' },
+      ],
       ['subscription($id: ID!) { messageStream(messageId: $id) { seq } }', { id: 5.5 }, { code: 'BAD_USER_INPUT' }],
-      ['subscription($n: Int) { messageStream(messageId: "x") { message { conversation { messages(first: $n) { id } } } } }', { n: 1000 }, { code: 'BAD_USER_INPUT', limit: 'cost', max: 50 }],
-      ['subscription { messageStream(messageId: "x") { message { conversation { latest { conversation { title } } } } } }', undefined, { code: 'BAD_USER_INPUT', limit: 'depth', max: 5, actual: 6 }],
+      [
+        'subscription($n: Int) { messageStream(messageId: "x") { message { conversation { messages(first: $n) { id } } } } }',
+        { n: 1000 },
+        { code: 'BAD_USER_INPUT', limit: 'cost', max: 50 },
+      ],
+      [
+        'subscription { messageStream(messageId: "x") { message { conversation { latest { conversation { title } } } } } }',
+        undefined,
+        { code: 'BAD_USER_INPUT', limit: 'depth', max: 5, actual: 6 },
+      ],
       [
         'subscription { messageStream(messageId: "x") { a: seq b: seq c: seq } }',
         undefined,
         { code: 'BAD_USER_INPUT', limit: 'aliases', max: 2, actual: 3 },
       ],
-      ['subscription { messageStream(messageId: "x") { message { conversation { messages(first: 100) { id } } } } }', undefined, { code: 'BAD_USER_INPUT', limit: 'cost', max: 50 }],
+      [
+        'subscription { messageStream(messageId: "x") { message { conversation { messages(first: 100) { id } } } } }',
+        undefined,
+        { code: 'BAD_USER_INPUT', limit: 'cost', max: 50 },
+      ],
     ];
     for (const [query, variables, extensions] of cases) {
       const ending = await client.subscribe(query, variables).ended;
@@ -132,7 +184,15 @@ describe('router: federated subscriptions over graphql-ws', () => {
     const client = graph.client(graph.token('dora'));
     const deep = `subscription { messageStream(messageId: "x") { ${'message { conversation { latest { '.repeat(1700)}id${' } } }'.repeat(1700)} } }`;
     const ending = await client.subscribe(deep).ended;
-    expect(ending).toEqual({ kind: 'error', errors: [{ message: 'Document nests brackets more than 256 levels deep', extensions: { code: 'BAD_USER_INPUT', limit: 'nesting', max: 256 } }] });
+    expect(ending).toEqual({
+      kind: 'error',
+      errors: [
+        {
+          message: 'Document nests brackets more than 256 levels deep',
+          extensions: { code: 'BAD_USER_INPUT', limit: 'nesting', max: 256 },
+        },
+      ],
+    });
     expect(await client.subscribe('{ me { id } }').ended).toEqual({ kind: 'complete' });
   });
 
@@ -159,7 +219,9 @@ describe('router: federated subscriptions over graphql-ws', () => {
 describe('router: subscription configuration', () => {
   it('maps the SUBSCRIPTION_* variables to buildRouter, with documented defaults', () => {
     const secret = 'x'.repeat(32);
-    expect(routerDepsFromConfig(loadRouterConfig({ INTERNAL_SIGNING_SECRET: secret }), silentLogger()).subscriptions).toEqual(DEFAULT_SUBSCRIPTION_LIMITS);
+    expect(routerDepsFromConfig(loadRouterConfig({ INTERNAL_SIGNING_SECRET: secret }), silentLogger()).subscriptions).toEqual(
+      DEFAULT_SUBSCRIPTION_LIMITS,
+    );
     const config = loadRouterConfig({
       INTERNAL_SIGNING_SECRET: secret,
       SUBSCRIPTIONS_PER_CONNECTION: '3',

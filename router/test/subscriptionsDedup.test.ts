@@ -19,7 +19,8 @@ describe('router: shared upstream subscriptions', () => {
   afterAll(() => graph.stop());
 
   /** Waits until the router holds `count` client subscriptions (so all have joined their upstream). */
-  const routerHolds = (count: number): Promise<boolean> => eventually(async () => (graph.router.subscriptions.subscriptions === count ? true : undefined));
+  const routerHolds = (count: number): Promise<boolean> =>
+    eventually(async () => (graph.router.subscriptions.subscriptions === count ? true : undefined));
 
   it('shares one upstream between identical subscriptions of one principal; a late joiner gets the history first', async () => {
     const token = graph.token('alice');
@@ -63,7 +64,12 @@ describe('router: shared upstream subscriptions', () => {
     await Promise.all([alice.ended, bob.ended]);
     expect(alice.events).toEqual([{ data: { messageStream: { seq: 1, message: { readBy: 'alice' } } } }]);
     expect(bob.events).toEqual([{ data: { messageStream: { seq: 1, message: { readBy: 'bob' } } } }]);
-    expect(graph.streaming.opened.slice(before).map((p) => (p.kind === 'user' ? p.userId : p.kind)).sort()).toEqual(['alice', 'bob']);
+    expect(
+      graph.streaming.opened
+        .slice(before)
+        .map((p) => (p.kind === 'user' ? p.userId : p.kind))
+        .sort(),
+    ).toEqual(['alice', 'bob']);
   });
 
   it('opens a new upstream for a late joiner once the shared one has more history than it keeps', async () => {

@@ -10,7 +10,14 @@ import { eventually } from './support/http';
 
 const STREAM = /* GraphQL */ `
   subscription Stream($id: ID!) {
-    messageStream(messageId: $id) { seq done message { id status } }
+    messageStream(messageId: $id) {
+      seq
+      done
+      message {
+        id
+        status
+      }
+    }
   }
 `;
 

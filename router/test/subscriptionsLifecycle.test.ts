@@ -5,7 +5,8 @@ import { startSubscriptionGraph, type SubscriptionGraph } from './support/subscr
 
 const seqsOf = (sub: Collected): number[] => sub.events.map((e) => (e.data?.messageStream as { seq: number }).seq);
 
-const holds = (graph: SubscriptionGraph, count: number): Promise<boolean> => eventually(async () => (graph.router.subscriptions.subscriptions === count ? true : undefined));
+const holds = (graph: SubscriptionGraph, count: number): Promise<boolean> =>
+  eventually(async () => (graph.router.subscriptions.subscriptions === count ? true : undefined));
 
 describe('router subscriptions: slow consumers', () => {
   let graph: SubscriptionGraph;
@@ -43,7 +44,9 @@ describe('router subscriptions: slow consumers', () => {
     expect(text).toMatch(/graphql_subscription_slow_consumer_total\{[^}]*\} 1/);
     expect(text).toMatch(/graphql_errors_total\{[^}]*code="SLOW_CONSUMER"[^}]*\} 1/);
 
-    const resumed = graph.client(graph.token('slow')).subscribe(`subscription { messageStream(messageId: "s1", after: ${seqs.length}) { seq } }`);
+    const resumed = graph
+      .client(graph.token('slow'))
+      .subscribe(`subscription { messageStream(messageId: "s1", after: ${seqs.length}) { seq } }`);
     await resumed.received(1);
     expect(seqsOf(resumed)[0]).toBe(seqs.length + 1);
     resumed.unsubscribe();
@@ -88,10 +91,16 @@ describe('router subscriptions: limits per connection and token expiry', () => {
 
   it('refuses a subscription over the per-connection limit with RATE_LIMITED', async () => {
     const client = graph.client(graph.token('many'));
-    const open = [client.subscribe('subscription { messageStream(messageId: "l1") { seq } }'), client.subscribe('subscription { messageStream(messageId: "l2") { seq } }')];
+    const open = [
+      client.subscribe('subscription { messageStream(messageId: "l1") { seq } }'),
+      client.subscribe('subscription { messageStream(messageId: "l2") { seq } }'),
+    ];
     await holds(graph, 2);
     const third = await client.subscribe('subscription { messageStream(messageId: "l3") { seq } }').ended;
-    expect(third).toMatchObject({ kind: 'error', errors: [{ extensions: { code: 'RATE_LIMITED', limit: 'subscriptionsPerConnection', max: 2 } }] });
+    expect(third).toMatchObject({
+      kind: 'error',
+      errors: [{ extensions: { code: 'RATE_LIMITED', limit: 'subscriptionsPerConnection', max: 2 } }],
+    });
     for (const sub of open) sub.unsubscribe();
     await holds(graph, 0);
   });
@@ -148,7 +157,10 @@ describe('router subscriptions: reload, upstream loss and stop', () => {
 
   it('on stop, ends subscriptions with SUBSCRIPTION_SERVER_SHUTDOWN and closes sockets with 1001', async () => {
     const client = graph.client(graph.token('stan'));
-    const subs = [client.subscribe('subscription { messageStream(messageId: "x1") { seq } }'), client.subscribe('subscription { messageStream(messageId: "x2") { seq } }')];
+    const subs = [
+      client.subscribe('subscription { messageStream(messageId: "x1") { seq } }'),
+      client.subscribe('subscription { messageStream(messageId: "x2") { seq } }'),
+    ];
     await holds(graph, 2);
     await graph.router.stop();
     for (const sub of subs) expect(endCode(await sub.ended)).toBe('SUBSCRIPTION_SERVER_SHUTDOWN');

@@ -13,7 +13,11 @@ const STREAM = gql`
     messageStream(messageId: $id, after: $after) {
       seq
       delta
-      message { id status content }
+      message {
+        id
+        status
+        content
+      }
     }
   }
 `;
@@ -26,7 +30,10 @@ interface Watched {
 }
 
 function apollo(baseUrl: string, token?: string): ApolloClient {
-  return new ApolloClient({ link: new HttpLink({ uri: `${baseUrl}/graphql`, headers: token ? { authorization: `Bearer ${token}` } : {} }), cache: new InMemoryCache() });
+  return new ApolloClient({
+    link: new HttpLink({ uri: `${baseUrl}/graphql`, headers: token ? { authorization: `Bearer ${token}` } : {} }),
+    cache: new InMemoryCache(),
+  });
 }
 
 function watch(client: ApolloClient, variables: Record<string, unknown>): Watched {
@@ -99,11 +106,19 @@ describe('router: subscriptions over multipart HTTP (Apollo Client 4)', () => {
     graph.streaming.publish('p5', { seq: 1, delta: 'a', message: null });
     await eventually(async () => (sub.data.length === 1 ? true : undefined));
     sub.stop();
-    expect(await eventually(async () => ((await heldByRouter(graph.router)).upstreams === 0 ? heldByRouter(graph.router) : undefined))).toEqual({ subscriptions: 0, upstreams: 0, connections: 0, queuedBytes: 0 });
+    expect(
+      await eventually(async () => ((await heldByRouter(graph.router)).upstreams === 0 ? heldByRouter(graph.router) : undefined)),
+    ).toEqual({ subscriptions: 0, upstreams: 0, connections: 0, queuedBytes: 0 });
   });
 
   it('still answers queries as JSON to the Accept header Apollo Client sends', async () => {
-    const { data } = await apollo(graph.url, graph.token('eve')).query({ query: gql`{ streamingPing }` });
+    const { data } = await apollo(graph.url, graph.token('eve')).query({
+      query: gql`
+        {
+          streamingPing
+        }
+      `,
+    });
     expect(data).toEqual({ streamingPing: expect.any(String) });
   });
 });

@@ -18,10 +18,20 @@ class FakeConnections {
 }
 
 const ALICE: Principal = { kind: 'user', userId: 'alice', role: 'USER', via: 'jwt' };
-const target = { url: 'http://streaming/graphql', principal: ALICE, operationKey: 'subscription{s}', request: { query: 'subscription{s}', operationName: undefined, variables: {} } };
+const target = {
+  url: 'http://streaming/graphql',
+  principal: ALICE,
+  operationKey: 'subscription{s}',
+  request: { query: 'subscription{s}', operationName: undefined, variables: {} },
+};
 const event = (seq: number): UpstreamEvent => ({ data: { s: seq } });
 
-function subscriptionOn(upstreams: SharedUpstreams, queueLimit: number, ends: string[] = [], shape: (e: UpstreamEvent) => Promise<ExecutionResult> = async (e) => e as ExecutionResult): ClientSubscription {
+function subscriptionOn(
+  upstreams: SharedUpstreams,
+  queueLimit: number,
+  ends: string[] = [],
+  shape: (e: UpstreamEvent) => Promise<ExecutionResult> = async (e) => e as ExecutionResult,
+): ClientSubscription {
   return new ClientSubscription({
     queueLimit,
     shape,
@@ -146,7 +156,13 @@ describe('router subscriptions: client queue and shared upstreams (in process)',
     const size = eventBytes(event(1));
     const budget = new QueueBudget(5 * size);
     const subscribe = (ends: string[]): ClientSubscription =>
-      new ClientSubscription({ queueLimit: 100, budget, shape: async (e) => e as ExecutionResult, join: (listener) => upstreams.join({ ...target, operationKey: `k${connections.sinks.length}` }, listener), onEnd: (reason) => ends.push(reason) }).start();
+      new ClientSubscription({
+        queueLimit: 100,
+        budget,
+        shape: async (e) => e as ExecutionResult,
+        join: (listener) => upstreams.join({ ...target, operationKey: `k${connections.sinks.length}` }, listener),
+        onEnd: (reason) => ends.push(reason),
+      }).start();
     const slowEnds: string[] = [];
     const quickEnds: string[] = [];
     const slow = subscribe(slowEnds);

@@ -2,7 +2,8 @@ import { eventually } from './support/http';
 import { endCode, type Collected, type TestWsClient } from './support/subscriptionsClient';
 import { startSubscriptionGraph, type SubscriptionGraph } from './support/subscriptionsHarness';
 
-const holds = (graph: SubscriptionGraph, count: number): Promise<boolean> => eventually(async () => (graph.router.subscriptions.subscriptions === count ? true : undefined));
+const holds = (graph: SubscriptionGraph, count: number): Promise<boolean> =>
+  eventually(async () => (graph.router.subscriptions.subscriptions === count ? true : undefined));
 
 /** Opens the client's socket with one subscription and waits until the router holds `total` subscriptions. */
 async function subscribed(graph: SubscriptionGraph, client: TestWsClient, total: number, id = 'q1'): Promise<Collected> {
@@ -42,7 +43,15 @@ describe('router subscriptions: caps per user', () => {
     await subscribed(graph, a, before + 2, 'c2');
     await subscribed(graph, b, before + 3, 'c3');
     const refused = await b.subscribe('subscription { messageStream(messageId: "c4") { seq } }').ended;
-    expect(refused).toEqual({ kind: 'error', errors: [{ message: 'At most 3 subscriptions may be open for one user', extensions: { code: 'RATE_LIMITED', limit: 'subscriptionsPerUser', max: 3 } }] });
+    expect(refused).toEqual({
+      kind: 'error',
+      errors: [
+        {
+          message: 'At most 3 subscriptions may be open for one user',
+          extensions: { code: 'RATE_LIMITED', limit: 'subscriptionsPerUser', max: 3 },
+        },
+      ],
+    });
     one.unsubscribe();
     await holds(graph, before + 2);
     await subscribed(graph, b, before + 3, 'c4');

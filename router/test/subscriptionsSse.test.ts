@@ -14,13 +14,22 @@ const STREAM = /* GraphQL */ `
     messageStream(messageId: $id, after: $after) {
       seq
       delta
-      message { id status readBy conversation { title owner } }
+      message {
+        id
+        status
+        readBy
+        conversation {
+          title
+          owner
+        }
+      }
     }
   }
 `;
 
 const NOTHING_HELD = { subscriptions: 0, upstreams: 0, connections: 0, queuedBytes: 0 };
-const codes = (events: Array<{ errors?: Array<{ extensions?: Record<string, unknown> }> }>): unknown[] => events.flatMap((e) => (e.errors ?? []).map((error) => error.extensions?.code));
+const codes = (events: Array<{ errors?: Array<{ extensions?: Record<string, unknown> }> }>): unknown[] =>
+  events.flatMap((e) => (e.errors ?? []).map((error) => error.extensions?.code));
 
 describe('router: subscriptions over SSE (graphql-sse)', () => {
   let graph: SubscriptionGraph;
@@ -44,7 +53,12 @@ describe('router: subscriptions over SSE (graphql-sse)', () => {
     graph.streaming.publish('s1', { seq: 3, delta: '!', message: { id: 's1' } });
     graph.streaming.end('s1');
     expect(await sub.ended).toEqual({ kind: 'complete' });
-    const hydrated = (status: string) => ({ id: 's1', status, readBy: 'alice', conversation: { title: 'Title of conversation-of-s1', owner: 'alice' } });
+    const hydrated = (status: string) => ({
+      id: 's1',
+      status,
+      readBy: 'alice',
+      conversation: { title: 'Title of conversation-of-s1', owner: 'alice' },
+    });
     expect(sub.events).toEqual([
       { data: { messageStream: { seq: 1, delta: 'Hel', message: hydrated('STREAMING') } } },
       { data: { messageStream: { seq: 2, delta: 'lo', message: null } } },
@@ -63,7 +77,9 @@ describe('router: subscriptions over SSE (graphql-sse)', () => {
     await sub.received(1);
     expect(await heldByRouter(graph.router)).toEqual({ subscriptions: 1, upstreams: 1, connections: 1, queuedBytes: 0 });
     sub.unsubscribe();
-    expect(await eventually(async () => ((await heldByRouter(graph.router)).upstreams === 0 ? heldByRouter(graph.router) : undefined))).toEqual(NOTHING_HELD);
+    expect(
+      await eventually(async () => ((await heldByRouter(graph.router)).upstreams === 0 ? heldByRouter(graph.router) : undefined)),
+    ).toEqual(NOTHING_HELD);
     await eventually(async () => (graph.streaming.active() === 0 ? true : undefined));
   });
 
@@ -75,14 +91,22 @@ describe('router: subscriptions over SSE (graphql-sse)', () => {
     const invalid = sseSubscribe(sseClient(graph.url, graph.token('dan')), 'subscription { messageStream(messageId: "s3") { nope } }');
     expect(await invalid.ended).toEqual({ kind: 'complete' });
     expect(codes(invalid.events)).toEqual(['BAD_USER_INPUT']);
-    const tooDeep = sseSubscribe(sseClient(graph.url, graph.token('dan')), 'subscription { messageStream(messageId: "s3") { message { conversation { latest { conversation { latest { conversation { title } } } } } } } }');
+    const tooDeep = sseSubscribe(
+      sseClient(graph.url, graph.token('dan')),
+      'subscription { messageStream(messageId: "s3") { message { conversation { latest { conversation { latest { conversation { title } } } } } } } }',
+    );
     await tooDeep.ended;
     expect(codes(tooDeep.events)).toEqual(['BAD_USER_INPUT']);
     expect(graph.streaming.opened.length).toBe(opened);
   });
 
   it("refuses graphql-sse's single connection mode with a coded 405 naming distinct connections mode", async () => {
-    const client = createClient({ url: `${graph.url}/graphql`, singleConnection: true, retryAttempts: 0, headers: { authorization: `Bearer ${graph.token('joe')}` } });
+    const client = createClient({
+      url: `${graph.url}/graphql`,
+      singleConnection: true,
+      retryAttempts: 0,
+      headers: { authorization: `Bearer ${graph.token('joe')}` },
+    });
     const sub = sseSubscribe(client, STREAM, { id: 's9' });
     const ended = await sub.ended;
     expect(ended.kind).toBe('failed');
@@ -92,7 +116,9 @@ describe('router: subscriptions over SSE (graphql-sse)', () => {
     const reservation = await fetch(`${graph.url}/graphql`, { method: 'PUT' });
     expect(reservation.status).toBe(405);
     expect(reservation.headers.get('allow')).toBe('GET, POST');
-    expect(((await reservation.json()) as { errors: unknown[] }).errors).toEqual([{ message: expect.stringMatching(/distinct connections mode/), extensions: { code: 'BAD_USER_INPUT', use: 'text/event-stream' } }]);
+    expect(((await reservation.json()) as { errors: unknown[] }).errors).toEqual([
+      { message: expect.stringMatching(/distinct connections mode/), extensions: { code: 'BAD_USER_INPUT', use: 'text/event-stream' } },
+    ]);
   });
 
   it('answers a query over SSE with one `next` then `complete`', async () => {
@@ -108,7 +134,9 @@ describe('router: subscriptions over SSE (graphql-sse)', () => {
     await eventually(async () => (graph.router.subscriptions.subscriptions === 2 ? true : undefined));
     const third = sseSubscribe(sseClient(graph.url, token), STREAM, { id: 's6' });
     expect(await third.ended).toEqual({ kind: 'complete' });
-    expect(third.events).toEqual([{ errors: [{ message: 'At most 2 connections per user', extensions: { code: 'RATE_LIMITED', limit: 'socketsPerUser', max: 2 } }] }]);
+    expect(third.events).toEqual([
+      { errors: [{ message: 'At most 2 connections per user', extensions: { code: 'RATE_LIMITED', limit: 'socketsPerUser', max: 2 } }] },
+    ]);
     first.unsubscribe();
     await eventually(async () => (graph.router.subscriptions.subscriptions === 1 ? true : undefined));
     const fourth = sseSubscribe(sseClient(graph.url, token), STREAM, { id: 's6' });
@@ -120,7 +148,9 @@ describe('router: subscriptions over SSE (graphql-sse)', () => {
   it('ends a stream when its access token expires, with UNAUTHENTICATED, as a socket is closed', async () => {
     const sub = sseSubscribe(sseClient(graph.url, graph.token('gus', 1)), STREAM, { id: 's7' });
     expect(await sub.ended).toEqual({ kind: 'complete' });
-    expect(sub.events.at(-1)).toEqual({ errors: [{ message: 'Access token expired; subscribe again with a fresh token', extensions: { code: 'UNAUTHENTICATED' } }] });
+    expect(sub.events.at(-1)).toEqual({
+      errors: [{ message: 'Access token expired; subscribe again with a fresh token', extensions: { code: 'UNAUTHENTICATED' } }],
+    });
   });
 
   it('passes an upstream error on as the last `next`, then completes', async () => {
@@ -153,7 +183,12 @@ describe('router: a slow SSE client', () => {
       expect(await heldByRouter(graph.router)).toEqual({ ...NOTHING_HELD, connections: 1 });
       // Reading it now: events 1..k in order, then the SLOW_CONSUMER error and `complete`.
       const text = await res.text();
-      const events = [...text.matchAll(/event: (\w+)\ndata: (.*)\n\n/g)].map(([, event, data]) => ({ event, data: data ? (JSON.parse(data) as { data?: { messageStream: { seq: number } }; errors?: Array<{ extensions: { code: string } }> }) : undefined }));
+      const events = [...text.matchAll(/event: (\w+)\ndata: (.*)\n\n/g)].map(([, event, data]) => ({
+        event,
+        data: data
+          ? (JSON.parse(data) as { data?: { messageStream: { seq: number } }; errors?: Array<{ extensions: { code: string } }> })
+          : undefined,
+      }));
       const seqs = events.flatMap((e) => (e.data?.data ? [e.data.data.messageStream.seq] : []));
       expect(seqs).toEqual(Array.from({ length: seqs.length }, (_v, i) => i + 1));
       expect(events.slice(-2).map((e) => [e.event, e.data?.errors?.[0]?.extensions.code])).toEqual([
@@ -179,7 +214,9 @@ describe('router: a slow SSE client', () => {
         graph.streaming.burst('z2', 50, 64 * 1024);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      expect(await eventually(async () => ((await heldByRouter(graph.router)).connections === 0 ? heldByRouter(graph.router) : undefined))).toEqual(NOTHING_HELD);
+      expect(
+        await eventually(async () => ((await heldByRouter(graph.router)).connections === 0 ? heldByRouter(graph.router) : undefined)),
+      ).toEqual(NOTHING_HELD);
       await expect(res.text()).rejects.toThrow();
     } finally {
       await graph.stop();

@@ -21,7 +21,11 @@ describe('router subscriptions: token refusal and refresh with graphql-ws defaul
   });
 
   /** A default-options client that counts its connection attempts and records its closes. */
-  function defaultClient(connectionParams: () => Record<string, unknown>): { client: Client; attempts: () => number; closes: Array<{ code: number; reason: string }> } {
+  function defaultClient(connectionParams: () => Record<string, unknown>): {
+    client: Client;
+    attempts: () => number;
+    closes: Array<{ code: number; reason: string }>;
+  } {
     let attempts = 0;
     const closes: Array<{ code: number; reason: string }> = [];
     const client = createClient({
@@ -48,7 +52,10 @@ describe('router subscriptions: token refusal and refresh with graphql-ws defaul
         client.on('connecting', () => {
           if (attempts() > 1) resolve('retried');
         });
-        client.subscribe({ query: 'subscription { messageStream(messageId: "x1") { seq } }' }, { next: () => resolve('data'), error: resolve, complete: () => resolve('complete') });
+        client.subscribe(
+          { query: 'subscription { messageStream(messageId: "x1") { seq } }' },
+          { next: () => resolve('data'), error: resolve, complete: () => resolve('complete') },
+        );
       });
       expect(outcome).toMatchObject({ code: 4401 });
       expect(attempts()).toBe(1);
@@ -68,7 +75,11 @@ describe('router subscriptions: token refusal and refresh with graphql-ws defaul
     const failures: unknown[] = [];
     client.subscribe<{ messageStream: { seq: number } }>(
       { query: 'subscription { messageStream(messageId: "t1") { seq } }' },
-      { next: (event) => seqs.push(event.data?.messageStream.seq ?? -1), error: (err) => failures.push(err), complete: () => failures.push('complete') },
+      {
+        next: (event) => seqs.push(event.data?.messageStream.seq ?? -1),
+        error: (err) => failures.push(err),
+        complete: () => failures.push('complete'),
+      },
     );
     const opened = graph.streaming.opened.length;
     await eventually(async () => (graph.streaming.opened.length === opened + 1 && graph.streaming.active() === 1 ? true : undefined));
@@ -77,7 +88,9 @@ describe('router subscriptions: token refusal and refresh with graphql-ws defaul
 
     // The router closes at expiry (4403); the client waits its backoff, calls connectionParams again
     // and resubscribes, which opens the stream at the subgraph a second time.
-    await eventually(async () => (graph.streaming.opened.length === opened + 2 && graph.streaming.active() === 1 ? true : undefined), { attempts: 600 });
+    await eventually(async () => (graph.streaming.opened.length === opened + 2 && graph.streaming.active() === 1 ? true : undefined), {
+      attempts: 600,
+    });
     graph.streaming.publish('t1', { seq: 2, delta: 'b', message: null });
     await eventually(async () => (seqs.includes(2) ? true : undefined));
 

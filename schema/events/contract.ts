@@ -46,7 +46,11 @@ export interface TopicContract<S extends EventSpecs = EventSpecs> {
  * version; renaming, removing or retyping a field means a new topic `...v<N+1>`, published
  * alongside the old one until every consumer has moved.
  */
-export function defineTopic<S extends EventSpecs>(definition: { topic: string; keyedBy: CommonSubjectKey<S>; events: S }): TopicContract<S> {
+export function defineTopic<S extends EventSpecs>(definition: {
+  topic: string;
+  keyedBy: CommonSubjectKey<S>;
+  events: S;
+}): TopicContract<S> {
   const { topic, keyedBy, events } = definition;
   if (!TOPIC_NAME.test(topic)) throw new EventValidationError('topic', `'${topic}' is not <aggregate>.<entity>.v<N>`);
   const types = Object.keys(events) as Array<keyof S & string>;
@@ -80,7 +84,13 @@ export function defineTopic<S extends EventSpecs>(definition: { topic: string; k
       return key;
     },
     create(type, subject, payload, options = {}) {
-      const event = { id: options.id ?? randomUUID(), type, occurredAt: (options.occurredAt ?? new Date()).toISOString(), subject, payload };
+      const event = {
+        id: options.id ?? randomUUID(),
+        type,
+        occurredAt: (options.occurredAt ?? new Date()).toISOString(),
+        subject,
+        payload,
+      };
       return validate(event) as Extract<EventsOf<S>, { type: typeof type }>;
     },
   };

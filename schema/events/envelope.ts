@@ -7,7 +7,11 @@ import { check, EventValidationError } from './validation';
  * `subject` names the ids the event is about (e.g. `{ conversationId, messageId }`), so consumers
  * can route and deduplicate without reading the payload.
  */
-export interface EventEnvelope<TType extends string = string, TSubject extends Record<string, string> = Record<string, string>, TPayload = unknown> {
+export interface EventEnvelope<
+  TType extends string = string,
+  TSubject extends Record<string, string> = Record<string, string>,
+  TPayload = unknown,
+> {
   /** Unique per event, stable across redeliveries: consumers deduplicate on it. */
   id: string;
   type: TType;

@@ -11,7 +11,10 @@ import { rateLimitBalanceV1 } from './topics/rateLimitBalance';
  * missing from the registry has only its envelope checked.
  */
 export const eventTopics: ReadonlyMap<string, TopicContract> = new Map<string, TopicContract>(
-  [identityUserV1, conversationConversationV1, conversationMessageV1, aiGenerationV1, aiCatalogV1, rateLimitBalanceV1].map((contract) => [contract.topic, contract as unknown as TopicContract]),
+  [identityUserV1, conversationConversationV1, conversationMessageV1, aiGenerationV1, aiCatalogV1, rateLimitBalanceV1].map((contract) => [
+    contract.topic,
+    contract as unknown as TopicContract,
+  ]),
 );
 
 /** The contract of `topic`, if one is registered. */

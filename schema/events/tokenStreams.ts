@@ -142,7 +142,13 @@ export type GenerationControl = z.infer<typeof generationControlSchema>;
 export function encodeTokenStreamEntry(entry: TokenStreamEntry): Record<string, string> {
   switch (entry.type) {
     case 'start':
-      return { type: 'start', ownerId: entry.ownerId, conversationId: entry.conversationId, messageId: entry.messageId, model: entry.model };
+      return {
+        type: 'start',
+        ownerId: entry.ownerId,
+        conversationId: entry.conversationId,
+        messageId: entry.messageId,
+        model: entry.model,
+      };
     case 'delta':
       return { type: 'delta', delta: entry.delta };
     case 'done': {

@@ -29,7 +29,10 @@ export type Infer<S> = S extends z.ZodType<infer T> ? T : never;
 
 /** `prefix` and a zod issue path joined the way errors name fields: `payload.messages[2].role`. */
 export function pathOf(prefix: string, path: readonly PropertyKey[]): string {
-  return path.reduce<string>((joined, key) => (typeof key === 'number' ? `${joined}[${key}]` : joined ? `${joined}.${String(key)}` : String(key)), prefix);
+  return path.reduce<string>(
+    (joined, key) => (typeof key === 'number' ? `${joined}[${key}]` : joined ? `${joined}.${String(key)}` : String(key)),
+    prefix,
+  );
 }
 
 /**
@@ -67,5 +70,7 @@ export const count = (min = 0): z.ZodNumber => z.number().int().min(min);
  * changed, never nothing).
  */
 export function someOf<S extends z.ZodRawShape>(shape: S, keys: ReadonlyArray<keyof S & string>) {
-  return z.object(shape).refine((value) => keys.some((key) => (value as Record<string, unknown>)[key] !== undefined), { message: `must set at least one of ${keys.join(', ')}` });
+  return z.object(shape).refine((value) => keys.some((key) => (value as Record<string, unknown>)[key] !== undefined), {
+    message: `must set at least one of ${keys.join(', ')}`,
+  });
 }

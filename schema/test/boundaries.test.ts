@@ -24,11 +24,14 @@ describe('subgraph import boundaries', () => {
 
   it('allows the kit, schema and the subgraph itself', async () => {
     const file = 'subgraphs/identity/src/probe.ts';
-    const source = "import { a } from '@chatgraph/kit';\nimport { b } from '@chatgraph/schema';\nimport { c } from './service';\nimport { d } from '../../kit/src/ids';\nexport { a, b, c, d };\n";
+    const source =
+      "import { a } from '@chatgraph/kit';\nimport { b } from '@chatgraph/schema';\nimport { c } from './service';\nimport { d } from '../../kit/src/ids';\nexport { a, b, c, d };\n";
     expect(await restrictedImports(file, source)).toEqual([]);
   });
 
   it('keeps the kit free of services', async () => {
-    expect(await restrictedImports('subgraphs/kit/src/probe.ts', "import { x } from '@chatgraph/identity';\nexport { x };\n")).toHaveLength(1);
+    expect(await restrictedImports('subgraphs/kit/src/probe.ts', "import { x } from '@chatgraph/identity';\nexport { x };\n")).toHaveLength(
+      1,
+    );
   });
 });

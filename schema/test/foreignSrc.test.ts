@@ -16,10 +16,14 @@ async function foreignSrcImports(file: string, source: string): Promise<string[]
 
 describe("imports of another package's src/", () => {
   it('refuses them by package name, from tests, benchmarks, scripts and the router', async () => {
-    expect(await foreignSrcImports('e2e/test/probe.test.ts', "import { x } from '@chatgraph/identity/src/config';\nexport { x };\n")).toEqual([
+    expect(
+      await foreignSrcImports('e2e/test/probe.test.ts', "import { x } from '@chatgraph/identity/src/config';\nexport { x };\n"),
+    ).toEqual([
       "'@chatgraph/identity/src/config' reaches into @chatgraph/identity's src/: import its public entry ('@chatgraph/identity') instead",
     ]);
-    expect(await foreignSrcImports('bench/probe.ts', "import { x } from '@chatgraph/router/src/pipeline';\nexport { x };\n")).toHaveLength(1);
+    expect(await foreignSrcImports('bench/probe.ts', "import { x } from '@chatgraph/router/src/pipeline';\nexport { x };\n")).toHaveLength(
+      1,
+    );
     expect(await foreignSrcImports('scripts/probe.ts', "export * from '@chatgraph/launcher/src/subgraphs';\n")).toHaveLength(1);
   });
 
@@ -28,14 +32,19 @@ describe("imports of another package's src/", () => {
       "'../subgraphs/conversation/src/store' reaches into @chatgraph/conversation's src/: import its public entry ('@chatgraph/conversation') instead",
     ]);
     expect(await foreignSrcImports('router/src/probe.ts', "export { x } from '../../subgraphs/kit/src/ids';\n")).toHaveLength(1);
-    expect(await foreignSrcImports('e2e/test/probe.test.ts', "export const load = () => import('../../launcher/src/embedded/launch');\n")).toHaveLength(1);
+    expect(
+      await foreignSrcImports('e2e/test/probe.test.ts', "export const load = () => import('../../launcher/src/embedded/launch');\n"),
+    ).toHaveLength(1);
     expect(await foreignSrcImports('scripts/probe.js', "module.exports = require('../subgraphs/identity/src/server');\n")).toHaveLength(1);
   });
 
   it("allows public entries, a package's own src/ (its tests too) and what is no package's src/", async () => {
-    const entries = "import { a } from '@chatgraph/identity';\nimport { b } from '@chatgraph/launcher';\nimport { c } from '@chatgraph/schema';\nexport { a, b, c };\n";
+    const entries =
+      "import { a } from '@chatgraph/identity';\nimport { b } from '@chatgraph/launcher';\nimport { c } from '@chatgraph/schema';\nexport { a, b, c };\n";
     expect(await foreignSrcImports('e2e/test/probe.test.ts', entries)).toEqual([]);
-    expect(await foreignSrcImports('subgraphs/identity/test/probe.test.ts', "import { x } from '../src/service';\nexport { x };\n")).toEqual([]);
+    expect(
+      await foreignSrcImports('subgraphs/identity/test/probe.test.ts', "import { x } from '../src/service';\nexport { x };\n"),
+    ).toEqual([]);
     expect(await foreignSrcImports('launcher/src/embedded/probe.ts', "import { x } from '../subgraphs';\nexport { x };\n")).toEqual([]);
     expect(await foreignSrcImports('e2e/test/probe.test.ts', "import { x } from '../../schema/events';\nexport { x };\n")).toEqual([]);
   });

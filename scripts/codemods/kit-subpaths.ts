@@ -25,8 +25,14 @@ const root = execFileSync('git', ['rev-parse', '--show-toplevel'], { encoding: '
 const kitDir = path.join(root, 'subgraphs', 'kit');
 const kit = readKitEntries(kitDir);
 
-const listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', ...(paths.length > 0 ? paths : ['.'])], { cwd: process.cwd(), encoding: 'utf8' });
-const files = [...new Set(listed.split('\0'))].filter((f) => /\.(ts|tsx|mts|cts)$/.test(f) && !f.includes('node_modules/')).map((f) => path.resolve(process.cwd(), f));
+const listed = execFileSync(
+  'git',
+  ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', ...(paths.length > 0 ? paths : ['.'])],
+  { cwd: process.cwd(), encoding: 'utf8' },
+);
+const files = [...new Set(listed.split('\0'))]
+  .filter((f) => /\.(ts|tsx|mts|cts)$/.test(f) && !f.includes('node_modules/'))
+  .map((f) => path.resolve(process.cwd(), f));
 
 let changed = 0;
 const problems: string[] = [];
@@ -50,5 +56,7 @@ for (const file of files) {
 }
 for (const note of notes) console.log(`note: ${note}`);
 for (const problem of problems) console.error(`error: ${problem}`);
-console.log(`${files.length} files read, ${changed} ${check ? 'to rewrite' : 'rewritten'}, ${problems.length} errors, ${notes.length} notes`);
+console.log(
+  `${files.length} files read, ${changed} ${check ? 'to rewrite' : 'rewritten'}, ${problems.length} errors, ${notes.length} notes`,
+);
 if (problems.length > 0 || (check && changed > 0)) process.exitCode = 1;

@@ -26,11 +26,19 @@ function workspacePackages(root) {
   const dirs = globs.flatMap((glob) => {
     if (!glob.endsWith('/*')) return [path.join(root, glob)];
     const parent = path.join(root, glob.slice(0, -2));
-    return fs.existsSync(parent) ? fs.readdirSync(parent, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(parent, d.name)) : [];
+    return fs.existsSync(parent)
+      ? fs
+          .readdirSync(parent, { withFileTypes: true })
+          .filter((d) => d.isDirectory())
+          .map((d) => path.join(parent, d.name))
+      : [];
   });
   const packages = dirs
     .filter((dir) => fs.existsSync(path.join(dir, 'package.json')))
-    .map((dir) => ({ dir, name: /** @type {{ name: string }} */ (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'))).name }));
+    .map((dir) => ({
+      dir,
+      name: /** @type {{ name: string }} */ (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'))).name,
+    }));
   return [...packages.sort((a, b) => b.dir.length - a.dir.length), { dir: root, name: '(root)' }];
 }
 
@@ -58,7 +66,8 @@ function noForeignSrc(root) {
           const owner = ownerOf(target);
           if (owner && owner !== own && (target + path.sep).startsWith(path.join(owner.dir, 'src') + path.sep)) reached = owner.name;
         }
-        if (reached) context.report({ node, message: `'${source}' reaches into ${reached}'s src/: import its public entry ('${reached}') instead` });
+        if (reached)
+          context.report({ node, message: `'${source}' reaches into ${reached}'s src/: import its public entry ('${reached}') instead` });
       };
       return {
         ImportDeclaration: (node) => check(node.source),
@@ -66,7 +75,8 @@ function noForeignSrc(root) {
         ExportAllDeclaration: (node) => check(node.source),
         ImportExpression: (node) => check(node.source),
         CallExpression: (node) => {
-          if (node.callee.type === 'Identifier' && node.callee.name === 'require') check(/** @type {import('estree').Node} */ (node.arguments[0]));
+          if (node.callee.type === 'Identifier' && node.callee.name === 'require')
+            check(/** @type {import('estree').Node} */ (node.arguments[0]));
         },
       };
     },

@@ -80,7 +80,9 @@ async function stopAll(started: readonly Adapter[]): Promise<void> {
  * port 0. If anything fails to start (a real server unreachable), what did start is stopped again
  * so the suite fails with that error instead of hanging on open connections.
  */
-export async function startSubgraph<P extends SubgraphParts<StartableSubgraph>>(options: SubgraphHarnessOptions<P>): Promise<SubgraphHarness<ServiceOf<P>, P>> {
+export async function startSubgraph<P extends SubgraphParts<StartableSubgraph>>(
+  options: SubgraphHarnessOptions<P>,
+): Promise<SubgraphHarness<ServiceOf<P>, P>> {
   type S = ServiceOf<P>;
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), `${options.name}-test-`)));
@@ -130,7 +132,11 @@ export async function startSubgraph<P extends SubgraphParts<StartableSubgraph>>(
     },
     async signedPost(route, principal, body) {
       const text = JSON.stringify(body);
-      const res = await fetch(`${base}${route}`, { method: 'POST', headers: { 'content-type': 'application/json', ...signRequest(options.secret, principal, text) }, body: text });
+      const res = await fetch(`${base}${route}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...signRequest(options.secret, principal, text) },
+        body: text,
+      });
       const json = (await res.json()) as Record<string, unknown>;
       record(json);
       return { status: res.status, json };

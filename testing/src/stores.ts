@@ -24,7 +24,8 @@ export function interceptStore(inner: DocumentStore, intercept: CollectionInterc
         get(target, prop, receiver) {
           const value: unknown = Reflect.get(target, prop, receiver);
           if (typeof prop !== 'string' || typeof value !== 'function') return value;
-          return (...args: unknown[]) => intercept(target.name, prop, args, () => (value as (...a: unknown[]) => unknown).apply(target, args));
+          return (...args: unknown[]) =>
+            intercept(target.name, prop, args, () => (value as (...a: unknown[]) => unknown).apply(target, args));
         },
       });
     },

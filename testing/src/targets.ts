@@ -23,7 +23,10 @@ export function embeddedTarget<H>(start: (env?: Record<string, string>) => Promi
  * The real-server target of a service: `start` with `realEnv()` (fresh namespaces per call) under
  * the test's own `env`, and the harness told to poll as long as real servers need.
  */
-export function realTarget<H extends { tries: number }>(start: (env?: Record<string, string>) => Promise<H>, realEnv: () => Record<string, string>): Target<H> {
+export function realTarget<H extends { tries: number }>(
+  start: (env?: Record<string, string>) => Promise<H>,
+  realEnv: () => Record<string, string>,
+): Target<H> {
   return {
     async start(env) {
       const h = await start({ ...realEnv(), ...env });

@@ -41,7 +41,11 @@ const exists = (p: string): Promise<boolean> =>
 describe('startSubgraph', () => {
   it('starts adapters in order before the service and stops them in reverse after it, once', async () => {
     const log: string[] = [];
-    const h = await startSubgraph({ name: 'support', secret: 's', setup: () => ({ adapters: [adapter('store', log), adapter('bus', log)], build: () => service(log) }) });
+    const h = await startSubgraph({
+      name: 'support',
+      secret: 's',
+      setup: () => ({ adapters: [adapter('store', log), adapter('bus', log)], build: () => service(log) }),
+    });
     expect(await exists(h.dataDir)).toBe(true);
     await h.stop();
     await h.dispose();
@@ -101,7 +105,10 @@ describe('interceptStore', () => {
   });
 
   it('passes calls through to the real collection, naming each, and lets a test replace one', async () => {
-    const things = store.collection<{ _id: string; n: number }>({ name: 'things', schema: new Schema<{ _id: string; n: number }>({ _id: String, n: Number }) });
+    const things = store.collection<{ _id: string; n: number }>({
+      name: 'things',
+      schema: new Schema<{ _id: string; n: number }>({ _id: String, n: Number }),
+    });
     await things.insertOne({ _id: 'a', n: 1 });
     expect(await things.findById('a')).toMatchObject({ n: 1 });
     await expect(things.count({})).rejects.toThrow('injected');

@@ -38,7 +38,10 @@ export interface ClientOptions {
 export function createClient(options: ClientOptions) {
   const doFetch = options.fetch ?? fetch;
   return {
-    async request<TData, TVariables>(document: TypedDocumentNode<TData, TVariables>, ...[variables]: TVariables extends Record<string, never> ? [] | [TVariables] : [TVariables]): Promise<TData> {
+    async request<TData, TVariables>(
+      document: TypedDocumentNode<TData, TVariables>,
+      ...[variables]: TVariables extends Record<string, never> ? [] | [TVariables] : [TVariables]
+    ): Promise<TData> {
       const token = typeof options.token === 'function' ? options.token() : options.token;
       const res = await doFetch(options.url, {
         method: 'POST',

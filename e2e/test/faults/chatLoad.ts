@@ -9,7 +9,16 @@ import { gql, watch, wsClient, type Chunk, type Sent } from '../liveChatScenario
 
 const SEND = /* GraphQL */ `
   mutation Send($input: SendMessageInput!) {
-    sendMessage(input: $input) { conversation { id } assistantMessage { id status } streamId }
+    sendMessage(input: $input) {
+      conversation {
+        id
+      }
+      assistantMessage {
+        id
+        status
+      }
+      streamId
+    }
   }
 `;
 
@@ -54,7 +63,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /** The `extensions.code` of a subscription's end, or a short description of a transport error. */
 function reasonOf(error: unknown): string {
-  if (Array.isArray(error)) return String((error[0] as { extensions?: { code?: string } } | undefined)?.extensions?.code ?? 'GRAPHQL_ERROR');
+  if (Array.isArray(error))
+    return String((error[0] as { extensions?: { code?: string } } | undefined)?.extensions?.code ?? 'GRAPHQL_ERROR');
   if (error && typeof error === 'object' && 'code' in error) return `socket closed ${String((error as { code: unknown }).code)}`;
   return error instanceof Error ? error.message : 'transport error';
 }
@@ -108,7 +118,14 @@ export class ChatLoad {
       const content = `user ${user} message ${n} during ${phase}: tell me about resilient systems`;
       const sent = await this.send(token, content);
       if (typeof sent !== 'string') {
-        const ack: Ack = { phase, token, content, conversationId: sent.conversation.id, assistantMessageId: sent.assistantMessage.id, streamId: sent.streamId };
+        const ack: Ack = {
+          phase,
+          token,
+          content,
+          conversationId: sent.conversation.id,
+          assistantMessageId: sent.assistantMessage.id,
+          streamId: sent.streamId,
+        };
         this.acks.push(ack);
         this.follows.push(this.follow(ack));
       } else {
@@ -126,7 +143,10 @@ export class ChatLoad {
     const url = this.router();
     if (!url) return 'no router up';
     try {
-      const res = await Promise.race([gql<{ sendMessage: Sent }>(url, token, SEND, { input: { content } }), sleep(15_000).then(() => undefined)]);
+      const res = await Promise.race([
+        gql<{ sendMessage: Sent }>(url, token, SEND, { input: { content } }),
+        sleep(15_000).then(() => undefined),
+      ]);
       if (!res) return 'no answer within 15 s';
       return res.data?.sendMessage ?? String(res.errors?.[0]?.extensions?.code ?? 'no data');
     } catch {

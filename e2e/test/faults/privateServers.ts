@@ -35,10 +35,15 @@ export interface PrivateServers {
 /** Runs `scripts/infra/<name>.sh <action>` with the private environment; rejects with its output. */
 function infra(name: ServerName, action: 'up' | 'down', env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile('bash', [path.join(root, 'scripts/infra', `${name}.sh`), action], { env: { ...process.env, ...env }, timeout: 180_000 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${name}.sh ${action} failed: ${error.message}\n${stdout}\n${stderr}`));
-      else resolve();
-    });
+    execFile(
+      'bash',
+      [path.join(root, 'scripts/infra', `${name}.sh`), action],
+      { env: { ...process.env, ...env }, timeout: 180_000 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`${name}.sh ${action} failed: ${error.message}\n${stdout}\n${stderr}`));
+        else resolve();
+      },
+    );
   });
 }
 

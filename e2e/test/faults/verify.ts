@@ -28,7 +28,12 @@ const OPEN = ['PENDING', 'STREAMING'];
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 async function readOutcome(url: string, ack: Ack): Promise<Outcome> {
-  const res = await gql<{ conversation: { currentBranch: StoredMessage[] } | null }>(url, ack.token, 'query($id: ID!) { conversation(id: $id) { currentBranch { id role status content } } }', { id: ack.conversationId });
+  const res = await gql<{ conversation: { currentBranch: StoredMessage[] } | null }>(
+    url,
+    ack.token,
+    'query($id: ID!) { conversation(id: $id) { currentBranch { id role status content } } }',
+    { id: ack.conversationId },
+  );
   const branch = res.data?.conversation?.currentBranch ?? [];
   const user = branch.find((m) => m.role === 'USER' && m.content === ack.content);
   const answer = branch.find((m) => m.id === ack.assistantMessageId);

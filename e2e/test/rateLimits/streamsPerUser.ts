@@ -12,7 +12,15 @@ const SEND = 'mutation($c: String!) { sendMessage(input: { content: $c }) { stre
 const MULTIPART = 'multipart/mixed;subscriptionSpec="1.0", application/json';
 const SET_POLICY = 'mutation($input: RateLimitPolicyInput!) { setRateLimitPolicy(input: $input) { name limit disabled } }';
 /** The built-in cap on open subscriptions, as an ADMIN overrides it. */
-const CAP = { name: 'subscriptions-per-user', scope: 'CONCURRENT_SUBSCRIPTIONS', principals: ['USER', 'API_KEY'], key: 'PRINCIPAL', windowMs: 60_000, cost: 'REQUEST', failMode: 'OPEN' };
+const CAP = {
+  name: 'subscriptions-per-user',
+  scope: 'CONCURRENT_SUBSCRIPTIONS',
+  principals: ['USER', 'API_KEY'],
+  key: 'PRINCIPAL',
+  windowMs: 60_000,
+  cost: 'REQUEST',
+  failMode: 'OPEN',
+};
 
 /** The router env of the scenario: a cap of 2, and a slow demo model so a generation's stream stays open for the whole test. */
 export const STREAMS_PER_USER_ENV = { SUBSCRIPTIONS_PER_USER: '2', DEMO_TOKEN_INTERVAL_MS: '5000', DRAIN_TIMEOUT_MS: '0' };
@@ -50,7 +58,12 @@ export function describeStreamsPerUser(start: () => Promise<TwoRouters>): void {
   async function openHttp(url: string, token: string, accept: string): Promise<{ response: Response; abort: () => void }> {
     const controller = new AbortController();
     aborts.push(controller);
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept, authorization: `Bearer ${token}` }, body: JSON.stringify({ query: HOLD, variables: { s: streams.get(token) } }), signal: controller.signal });
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept, authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: HOLD, variables: { s: streams.get(token) } }),
+      signal: controller.signal,
+    });
     return { response, abort: () => controller.abort() };
   }
 
@@ -135,34 +148,42 @@ export function describeStreamsPerUser(start: () => Promise<TwoRouters>): void {
       await eventually(async () => {
         const opened = await openHttp(t.urls[0], token, MULTIPART);
         if (opened.response.status === 200) opened.abort();
-        return opened.response.status === 429 && ((await opened.response.json()) as { errors: Array<{ extensions: { max: number } }> }).errors[0]?.extensions.max === 2;
+        return (
+          opened.response.status === 429 &&
+          ((await opened.response.json()) as { errors: Array<{ extensions: { max: number } }> }).errors[0]?.extensions.max === 2
+        );
       });
     });
 
-      it('answers every HTTP stream (SSE and multipart, opened, refused, or a query over SSE) with RateLimit-Policy and RateLimit, and a 429 with Retry-After', async () => {
-        const token = await userWithStream('streams-headers@example.com');
-        for (const accept of [MULTIPART, 'text/event-stream']) {
-          const open = await openHttp(t.urls[1], token, accept);
-          expect(open.response.status).toBe(200);
-          expect(open.response.headers.get('ratelimit-policy')).toBe('"subscribe";q=120;w=60');
-          expect(open.response.headers.get('ratelimit')).toMatch(/^"subscribe";r=\d+;t=\d+$/);
-        }
-        // At the cap of 2: refused, with the same headers and when to come back.
-        const refused = await openHttp(t.urls[0], token, MULTIPART);
-        expect(refused.response.status).toBe(429);
-        const seconds = ((await refused.response.json()) as { errors: Array<{ extensions: { retryAfterSeconds: number } }> }).errors[0]?.extensions.retryAfterSeconds;
-        expect(seconds).toBeGreaterThan(0);
-        expect(refused.response.headers.get('retry-after')).toBe(String(seconds));
-        expect(refused.response.headers.get('ratelimit')).toMatch(/"subscribe";r=\d+;t=\d+/);
-        const refusedSse = await openHttp(t.urls[0], token, 'text/event-stream');
-        expect(refusedSse.response.status).toBe(200);
-        expect(await refusedSse.response.text()).toContain('RATE_LIMITED');
-        expect(refusedSse.response.headers.get('ratelimit-policy')).toBe('"subscribe";q=120;w=60');
-        expect(refusedSse.response.headers.get('retry-after')).toMatch(/^\d+$/);
-        // A query over SSE spends (and reports) the operation budgets, as over JSON.
-        const query = await fetch(t.urls[0], { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: '{ __typename }' }) });
-        expect(await query.text()).toContain('__typename');
-        expect(query.headers.get('ratelimit-policy')).toMatch(/"default";q=600;w=60, "cost";q=100000;w=60/);
+    it('answers every HTTP stream (SSE and multipart, opened, refused, or a query over SSE) with RateLimit-Policy and RateLimit, and a 429 with Retry-After', async () => {
+      const token = await userWithStream('streams-headers@example.com');
+      for (const accept of [MULTIPART, 'text/event-stream']) {
+        const open = await openHttp(t.urls[1], token, accept);
+        expect(open.response.status).toBe(200);
+        expect(open.response.headers.get('ratelimit-policy')).toBe('"subscribe";q=120;w=60');
+        expect(open.response.headers.get('ratelimit')).toMatch(/^"subscribe";r=\d+;t=\d+$/);
+      }
+      // At the cap of 2: refused, with the same headers and when to come back.
+      const refused = await openHttp(t.urls[0], token, MULTIPART);
+      expect(refused.response.status).toBe(429);
+      const seconds = ((await refused.response.json()) as { errors: Array<{ extensions: { retryAfterSeconds: number } }> }).errors[0]
+        ?.extensions.retryAfterSeconds;
+      expect(seconds).toBeGreaterThan(0);
+      expect(refused.response.headers.get('retry-after')).toBe(String(seconds));
+      expect(refused.response.headers.get('ratelimit')).toMatch(/"subscribe";r=\d+;t=\d+/);
+      const refusedSse = await openHttp(t.urls[0], token, 'text/event-stream');
+      expect(refusedSse.response.status).toBe(200);
+      expect(await refusedSse.response.text()).toContain('RATE_LIMITED');
+      expect(refusedSse.response.headers.get('ratelimit-policy')).toBe('"subscribe";q=120;w=60');
+      expect(refusedSse.response.headers.get('retry-after')).toMatch(/^\d+$/);
+      // A query over SSE spends (and reports) the operation budgets, as over JSON.
+      const query = await fetch(t.urls[0], {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: '{ __typename }' }),
       });
+      expect(await query.text()).toContain('__typename');
+      expect(query.headers.get('ratelimit-policy')).toMatch(/"default";q=600;w=60, "cost";q=100000;w=60/);
+    });
   });
 }

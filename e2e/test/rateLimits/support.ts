@@ -15,7 +15,13 @@ export interface Answer {
 }
 
 /** POSTs an operation; `token` as a bearer token. */
-export async function gql(url: string, query: string, variables: Record<string, unknown> = {}, token?: string, extra: Record<string, string> = {}): Promise<Answer> {
+export async function gql(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  token?: string,
+  extra: Record<string, string> = {},
+): Promise<Answer> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...extra },
@@ -50,7 +56,9 @@ export async function startTwoRouters(env: Record<string, string> = {}, kv?: KvS
   const dataDir = mkdtempSync(path.join(tmpdir(), 'chatgraph-limits-'));
   const config = loadConfig(EMBEDDED_CONFIG_SPEC, { ROUTER_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
   const stack = await startEmbedded(config, { ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1', ...env }, silent, kv ? { kv } : {});
-  const subgraphs = [stack.identity, stack.conversation, stack.aiGateway, stack.streaming, stack.rateLimit].map(({ subgraph }) => subgraph.url);
+  const subgraphs = [stack.identity, stack.conversation, stack.aiGateway, stack.streaming, stack.rateLimit].map(
+    ({ subgraph }) => subgraph.url,
+  );
   const names = ['identity', 'conversation', 'ai-gateway', 'streaming', 'rate-limit'];
   const routerConfig = loadRouterConfig({
     ...env,
@@ -59,7 +67,11 @@ export async function startTwoRouters(env: Record<string, string> = {}, kv?: KvS
     IDENTITY_URL: subgraphs[0],
     SUBGRAPH_URLS: subgraphs.map((base, i) => `${names[i]}=${base}/graphql`).join(','),
   });
-  const second = buildRouter({ ...routerDepsFromConfig(routerConfig, silent('router-2')), principals: secondKv ?? stack.kv, rateLimit: rateLimitFromConfig(routerConfig, secondKv ?? stack.kv) });
+  const second = buildRouter({
+    ...routerDepsFromConfig(routerConfig, silent('router-2')),
+    principals: secondKv ?? stack.kv,
+    rateLimit: rateLimitFromConfig(routerConfig, secondKv ?? stack.kv),
+  });
   const secondUrl = `${await second.start()}/graphql`;
   const admin = new PolicyDirectory({ kv: stack.kv, logger: silent('admin') });
   await admin.start();
@@ -69,7 +81,9 @@ export async function startTwoRouters(env: Record<string, string> = {}, kv?: KvS
     second,
     admin,
     async register(email, password = PASSWORD) {
-      const answer = await gql(stack.url, 'mutation($input: RegisterInput!) { register(input: $input) { accessToken } }', { input: { email, password, name: email.split('@')[0] } });
+      const answer = await gql(stack.url, 'mutation($input: RegisterInput!) { register(input: $input) { accessToken } }', {
+        input: { email, password, name: email.split('@')[0] },
+      });
       const token = (answer.body.data?.register as { accessToken?: string } | undefined)?.accessToken;
       if (!token) throw new Error(`register failed: ${JSON.stringify(answer.body)}`);
       return token;

@@ -129,7 +129,9 @@ export async function startDistributed(options: DistributedOptions): Promise<Dis
   const without = new Set<string>(options.without ?? []);
   const running = SUBGRAPHS.filter(({ name }) => !without.has(name));
   const portsOf = (descriptor: ListedSubgraph): readonly number[] => options.subgraphPorts?.[descriptor.name] ?? [defaultPort(descriptor)];
-  const subgraphUrls: Partial<Record<SubgraphName, string[]>> = Object.fromEntries(running.map((descriptor) => [descriptor.name, portsOf(descriptor).map(local)]));
+  const subgraphUrls: Partial<Record<SubgraphName, string[]>> = Object.fromEntries(
+    running.map((descriptor) => [descriptor.name, portsOf(descriptor).map(local)]),
+  );
   const routerUrls = options.routerPorts.map(local);
   const processes: Record<string, ChildProcess> = {};
   // Started in this order, stopped in reverse: routers first so clients are drained before the
@@ -161,7 +163,9 @@ export async function startDistributed(options: DistributedOptions): Promise<Dis
     for (const descriptor of running) {
       const ports = portsOf(descriptor);
       for (const [i, port] of ports.entries()) {
-        await run(ports.length > 1 ? `${descriptor.name}-${i}` : descriptor.name, descriptor.main, local(port), { [descriptor.portVariable]: String(port) });
+        await run(ports.length > 1 ? `${descriptor.name}-${i}` : descriptor.name, descriptor.main, local(port), {
+          [descriptor.portVariable]: String(port),
+        });
       }
     }
     const identityUrls = subgraphUrls.identity;

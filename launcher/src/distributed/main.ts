@@ -9,7 +9,12 @@ import { SUBGRAPHS } from '../subgraphs';
 import { startDistributed } from './launch';
 
 /** Each listed subgraph's port variable (`IDENTITY_PORT`, ...), defaulting to the port its own `main.ts` uses. */
-const subgraphPortSpecs = Object.fromEntries(SUBGRAPHS.map((descriptor) => [descriptor.portVariable, port({ description: `${descriptor.name} port`, default: defaultPort(descriptor) })]));
+const subgraphPortSpecs = Object.fromEntries(
+  SUBGRAPHS.map((descriptor) => [
+    descriptor.portVariable,
+    port({ description: `${descriptor.name} port`, default: defaultPort(descriptor) }),
+  ]),
+);
 
 const spec = {
   ROUTER_PORT: port({ description: 'router port', default: 4000 }),
@@ -25,7 +30,9 @@ async function main(): Promise<void> {
   const ports = loadConfig(subgraphPortSpecs, process.env);
   const stack = await startDistributed({
     routerPorts: [config.ROUTER_PORT],
-    subgraphPorts: Object.fromEntries(SUBGRAPHS.map((descriptor) => [descriptor.name, [ports[descriptor.portVariable] ?? defaultPort(descriptor)]])),
+    subgraphPorts: Object.fromEntries(
+      SUBGRAPHS.map((descriptor) => [descriptor.name, [ports[descriptor.portVariable] ?? defaultPort(descriptor)]]),
+    ),
     mongoUrl: config.MONGO_URL,
     kafkaBrokers: config.KAFKA_BROKERS,
     redisUrl: config.REDIS_URL,

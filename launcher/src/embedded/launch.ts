@@ -4,7 +4,14 @@ import { createLogger, refuseStartUnless, type Logger } from '@chatgraph/kit';
 import { createEmbeddedStore, type DocumentStore } from '@chatgraph/kit/store';
 import { createEmbeddedEventBus, type EventBus } from '@chatgraph/kit/events';
 import { createEmbeddedKv, type KvStore } from '@chatgraph/kit/kv';
-import { buildRouter, loadRouterConfig, rateLimitFromConfig, routerDepsFromConfig, type InProcessSubgraph, type Router } from '@chatgraph/router';
+import {
+  buildRouter,
+  loadRouterConfig,
+  rateLimitFromConfig,
+  routerDepsFromConfig,
+  type InProcessSubgraph,
+  type Router,
+} from '@chatgraph/router';
 import { camelCase, type CamelCase, type EmbeddedSubgraph } from '../descriptor';
 import { SUBGRAPHS, type ListedSubgraph } from '../subgraphs';
 import type { EmbeddedConfig } from './config';
@@ -46,7 +53,15 @@ export async function startEmbedded(
 ): Promise<EmbeddedStack> {
   const signingSecret = config.INTERNAL_SIGNING_SECRET ?? randomBytes(32).toString('base64url');
   // Embedded adapters whatever the environment says: this is the one-process mode.
-  const shared = { ...env, INTERNAL_SIGNING_SECRET: signingSecret, DATA_DIR: config.DATA_DIR, LOG_LEVEL: config.LOG_LEVEL, DOCUMENT_STORE: 'embedded', EVENT_BUS: 'embedded', KV_STORE: 'embedded' };
+  const shared = {
+    ...env,
+    INTERNAL_SIGNING_SECRET: signingSecret,
+    DATA_DIR: config.DATA_DIR,
+    LOG_LEVEL: config.LOG_LEVEL,
+    DOCUMENT_STORE: 'embedded',
+    EVENT_BUS: 'embedded',
+    KV_STORE: 'embedded',
+  };
   const cleanups: Array<() => Promise<void>> = [];
   const stopAll = async (): Promise<void> => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -113,10 +128,17 @@ export async function startEmbedded(
     });
     // The router calls the subgraphs of its own process directly (signed all the same); their HTTP
     // endpoints stay up for health probes, graphql-ws subscriptions and identity's JWKS/API keys.
-    const inProcessSubgraphs = new Map<string, InProcessSubgraph>(built.map(({ service: { subgraph } }) => [`${subgraph.url}/graphql`, (headers, body) => subgraph.serveInProcess(headers, body)]));
+    const inProcessSubgraphs = new Map<string, InProcessSubgraph>(
+      built.map(({ service: { subgraph } }) => [`${subgraph.url}/graphql`, (headers, body) => subgraph.serveInProcess(headers, body)]),
+    );
     // The router reads the principal directory identity publishes in the shared kv.
     // Rate limits spend budgets in the shared kv too (RATE_LIMITS=off turns them off).
-    const router = buildRouter({ ...routerDepsFromConfig(routerConfig, loggerFor('router')), inProcessSubgraphs, principals: kv, rateLimit: rateLimitFromConfig(routerConfig, kv) });
+    const router = buildRouter({
+      ...routerDepsFromConfig(routerConfig, loggerFor('router')),
+      inProcessSubgraphs,
+      principals: kv,
+      rateLimit: rateLimitFromConfig(routerConfig, kv),
+    });
     const base = await router.start(config.ROUTER_PORT, config.ROUTER_HOST);
     cleanups.push(() => router.stop());
 

@@ -18,7 +18,10 @@ export function clientAddress(req: IncomingMessage, trustedProxyHops: number): s
   const header = req.headers['x-forwarded-for'];
   const raw = Array.isArray(header) ? header.join(',') : header;
   if (!raw) return peer;
-  const hops = raw.split(',').map((part) => part.trim()).filter((part) => part.length > 0);
+  const hops = raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
   const entry = hops[hops.length - trustedProxyHops];
   return entry && /^[0-9a-fA-F.:]{2,64}$/.test(entry) ? normalize(entry) : peer;
 }

@@ -8,8 +8,18 @@ import type { RouterRateLimitOptions } from '../server';
  * undefined when RATE_LIMITS is off. SUBSCRIPTIONS_PER_USER is the built-in cap on open
  * subscriptions (policy `subscriptions-per-user`), which an ADMIN may override at run time.
  */
-export function rateLimitFromConfig(config: Pick<RouterConfig, 'RATE_LIMITS' | 'TRUSTED_PROXY_HOPS' | 'BAN_THRESHOLD' | 'BAN_BASE_SECONDS' | 'SUBSCRIPTIONS_PER_USER'>, kv: KvStore): RouterRateLimitOptions | undefined {
+export function rateLimitFromConfig(
+  config: Pick<RouterConfig, 'RATE_LIMITS' | 'TRUSTED_PROXY_HOPS' | 'BAN_THRESHOLD' | 'BAN_BASE_SECONDS' | 'SUBSCRIPTIONS_PER_USER'>,
+  kv: KvStore,
+): RouterRateLimitOptions | undefined {
   if (!config.RATE_LIMITS) return undefined;
-  const defaults = DEFAULT_POLICIES.map((p) => (p.name === SUBSCRIPTIONS_PER_USER_POLICY ? { ...p, limit: config.SUBSCRIPTIONS_PER_USER } : p));
-  return { kv, defaults, trustedProxyHops: config.TRUSTED_PROXY_HOPS, bans: { threshold: config.BAN_THRESHOLD, baseBanMs: config.BAN_BASE_SECONDS * 1000 } };
+  const defaults = DEFAULT_POLICIES.map((p) =>
+    p.name === SUBSCRIPTIONS_PER_USER_POLICY ? { ...p, limit: config.SUBSCRIPTIONS_PER_USER } : p,
+  );
+  return {
+    kv,
+    defaults,
+    trustedProxyHops: config.TRUSTED_PROXY_HOPS,
+    bans: { threshold: config.BAN_THRESHOLD, baseBanMs: config.BAN_BASE_SECONDS * 1000 },
+  };
 }

@@ -22,6 +22,8 @@ export function policyField(name: string, limit: number, windowMs: number): stri
 export function rateLimitHeaders(items: readonly HeaderItem[], now: number): Record<string, string> {
   if (items.length === 0) return {};
   const policy = items.map((i) => i.policyField ?? policyField(i.name, i.result.limit, i.windowMs)).join(', ');
-  const state = items.map((i) => `"${i.name}";r=${i.result.remaining};t=${Math.max(0, Math.ceil((i.result.resetAt - now) / 1000))}`).join(', ');
+  const state = items
+    .map((i) => `"${i.name}";r=${i.result.remaining};t=${Math.max(0, Math.ceil((i.result.resetAt - now) / 1000))}`)
+    .join(', ');
   return { 'ratelimit-policy': policy, ratelimit: state };
 }

@@ -84,7 +84,12 @@ export class RouterRateLimiter {
   constructor(readonly options: RouterRateLimiterOptions) {
     this.now = options.now ?? Date.now;
     this.deadlines = new Deadlines(options.decisionTimeoutMs ?? 500, 'rate-limit decision timed out');
-    this.streams = new OpenStreams({ kv: options.kv, leaseMs: options.streamLeaseMs, now: options.now, onKvError: (err) => this.kvFailed('subscriptions-per-user', err, 'open') });
+    this.streams = new OpenStreams({
+      kv: options.kv,
+      leaseMs: options.streamLeaseMs,
+      now: options.now,
+      onKvError: (err) => this.kvFailed('subscriptions-per-user', err, 'open'),
+    });
   }
 
   /**
@@ -101,7 +106,11 @@ export class RouterRateLimiter {
     if (slot.ok || !cap) return undefined;
     const max = cap.limit;
     this.options.metrics.decisionsOf(cap.name).refused.value++;
-    return rateLimited(`At most ${max} subscriptions may be open for one user`, slot.retryAfterMs, { limit: 'subscriptionsPerUser', policy: cap.name, max });
+    return rateLimited(`At most ${max} subscriptions may be open for one user`, slot.retryAfterMs, {
+      limit: 'subscriptionsPerUser',
+      policy: cap.name,
+      max,
+    });
   }
 
   /** Gives back a slot `acquireStream` took. */
@@ -120,7 +129,10 @@ export class RouterRateLimiter {
    */
   async subscribe(principal: Principal, address: string): Promise<{ refusal?: Refusal; headers: Record<string, string> }> {
     const subject = limitSubject(principal, address);
-    const [banned, checks] = await Promise.all([this.banRefusal(subject), this.decide(subject, this.matching('subscribe', subject, [], undefined), () => 1)]);
+    const [banned, checks] = await Promise.all([
+      this.banRefusal(subject),
+      this.decide(subject, this.matching('subscribe', subject, [], undefined), () => 1),
+    ]);
     return { refusal: banned ?? this.refusalOf(subject, checks), headers: this.headers(checks) };
   }
 
@@ -156,12 +168,21 @@ export class RouterRateLimiter {
   }
 
   /** Enabled policies of `scope` counting this request. */
-  matching(scope: LimitPolicy['scope'], subject: LimitSubject, rootFields: readonly string[], operationName: string | undefined): LimitPolicy[] {
+  matching(
+    scope: LimitPolicy['scope'],
+    subject: LimitSubject,
+    rootFields: readonly string[],
+    operationName: string | undefined,
+  ): LimitPolicy[] {
     return this.options.policies.policies().filter((p) => policyMatches(p, scope, subject.kind, rootFields, operationName));
   }
 
   /** Spends `costOf(policy)` of each policy's budget (a cost of 0 spends and decides nothing), together. */
-  async decide(subject: LimitSubject, policies: readonly LimitPolicy[], costOf: (policy: LimitPolicy) => number | Array<{ account: string; cost: number }>): Promise<Check[]> {
+  async decide(
+    subject: LimitSubject,
+    policies: readonly LimitPolicy[],
+    costOf: (policy: LimitPolicy) => number | Array<{ account: string; cost: number }>,
+  ): Promise<Check[]> {
     const calls: Array<Promise<Check>> = [];
     for (const policy of policies) {
       const cost = costOf(policy);
@@ -180,9 +201,16 @@ export class RouterRateLimiter {
     let denied: Check | undefined;
     for (const check of checks) {
       if (!check.result && check.policy.failMode === 'closed') {
-        return refusal('UNAVAILABLE', 'Rate limits cannot be checked right now; try again shortly', { retryAfterSeconds: 1, policy: check.policy.name }, 503, { 'retry-after': '1' });
+        return refusal(
+          'UNAVAILABLE',
+          'Rate limits cannot be checked right now; try again shortly',
+          { retryAfterSeconds: 1, policy: check.policy.name },
+          503,
+          { 'retry-after': '1' },
+        );
       }
-      if (check.result && !check.result.allowed && (!denied?.result || check.result.retryAfterMs > denied.result.retryAfterMs)) denied = check;
+      if (check.result && !check.result.allowed && (!denied?.result || check.result.retryAfterMs > denied.result.retryAfterMs))
+        denied = check;
     }
     if (!denied?.result) return undefined;
     // Only refusals of the caller's own budget count toward its ban: an account-keyed refusal
@@ -277,7 +305,12 @@ export class RouterRateLimiter {
     const now = this.now();
     if (now - this.lastKvErrorLog < KV_ERROR_LOG_INTERVAL_MS) return;
     this.lastKvErrorLog = now;
-    this.options.logger.error({ err, policy, failMode }, failMode === 'closed' ? 'rate-limit kv unavailable: requests of fail-closed policies are refused' : 'rate-limit kv unavailable: requests are let through unlimited');
+    this.options.logger.error(
+      { err, policy, failMode },
+      failMode === 'closed'
+        ? 'rate-limit kv unavailable: requests of fail-closed policies are refused'
+        : 'rate-limit kv unavailable: requests are let through unlimited',
+    );
   }
 }
 
@@ -310,7 +343,9 @@ export class RequestGate {
   /** The operation's own policies, decided with the caller-wide ones: the refusal, or undefined to execute. */
   async operation(uses: readonly RootFieldUse[], operationName: string | undefined, staticCost: number): Promise<Refusal | undefined> {
     const names = uses.map((u) => u.name);
-    const policies = this.limiter.policiesOf(this.subject.kind).late.filter((p) => policyMatches(p, 'operation', this.subject.kind, names, operationName));
+    const policies = this.limiter
+      .policiesOf(this.subject.kind)
+      .late.filter((p) => policyMatches(p, 'operation', this.subject.kind, names, operationName));
     const [[banned, early], late] = await Promise.all([
       this.early,
       this.limiter.decide(this.subject, policies, (p) => {

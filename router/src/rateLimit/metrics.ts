@@ -82,17 +82,36 @@ export class RateLimitMetrics {
   private readonly byPolicy = new Map<string, PolicyDecisionSeries>();
 
   constructor(metrics: ServiceMetrics) {
-    this.decisions = new LabelledCounter(metrics.registry, 'router_rate_limit_decisions_total', 'Rate-limit decisions by policy and outcome (allowed, refused, error)', ['policy', 'outcome']);
-    this.kvErrors = new LabelledCounter(metrics.registry, 'router_rate_limit_kv_errors_total', 'Rate-limit decisions the kv could not take, by policy and fail mode (open: let through, closed: refused)', ['policy', 'fail_mode']);
+    this.decisions = new LabelledCounter(
+      metrics.registry,
+      'router_rate_limit_decisions_total',
+      'Rate-limit decisions by policy and outcome (allowed, refused, error)',
+      ['policy', 'outcome'],
+    );
+    this.kvErrors = new LabelledCounter(
+      metrics.registry,
+      'router_rate_limit_kv_errors_total',
+      'Rate-limit decisions the kv could not take, by policy and fail mode (open: let through, closed: refused)',
+      ['policy', 'fail_mode'],
+    );
     this.bans = new LabelledCounter(metrics.registry, 'router_rate_limit_bans_total', 'Bans issued by this router, by reason', ['reason']);
-    this.bannedRequests = new LabelledCounter(metrics.registry, 'router_rate_limit_banned_requests_total', 'Requests refused because their principal is banned, by principal kind', ['kind']);
+    this.bannedRequests = new LabelledCounter(
+      metrics.registry,
+      'router_rate_limit_banned_requests_total',
+      'Requests refused because their principal is banned, by principal kind',
+      ['kind'],
+    );
   }
 
   /** The decision series of one policy (one Map lookup per decision, no label object). */
   decisionsOf(policy: string): PolicyDecisionSeries {
     let series = this.byPolicy.get(policy);
     if (!series) {
-      series = { allowed: this.decisions.series(policy, 'allowed'), refused: this.decisions.series(policy, 'refused'), error: this.decisions.series(policy, 'error') };
+      series = {
+        allowed: this.decisions.series(policy, 'allowed'),
+        refused: this.decisions.series(policy, 'refused'),
+        error: this.decisions.series(policy, 'error'),
+      };
       this.byPolicy.set(policy, series);
     }
     return series;

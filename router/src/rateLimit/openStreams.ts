@@ -82,7 +82,8 @@ export class OpenStreams {
     if (left < 0) return;
     if (left > 0) this.held.set(user, left);
     else this.held.delete(user);
-    for (const p of this.periods(this.epoch())) this.options.kv.incrBy(key(user, p), -1).catch((err: unknown) => this.options.onKvError?.(err));
+    for (const p of this.periods(this.epoch()))
+      this.options.kv.incrBy(key(user, p), -1).catch((err: unknown) => this.options.onKvError?.(err));
     if (this.held.size === 0) this.stopTimer();
   }
 
@@ -108,7 +109,8 @@ export class OpenStreams {
     const from = Math.max(this.renewedThrough + 1, this.epoch());
     this.renewedThrough = Math.max(this.renewedThrough, through);
     const writes: Array<Promise<number>> = [];
-    for (const [user, count] of this.held) for (let p = from; p <= through; p++) writes.push(this.options.kv.incrBy(key(user, p), count, { ttlMs: 3 * this.leaseMs }));
+    for (const [user, count] of this.held)
+      for (let p = from; p <= through; p++) writes.push(this.options.kv.incrBy(key(user, p), count, { ttlMs: 3 * this.leaseMs }));
     try {
       await Promise.all(writes);
     } catch (err) {

@@ -1,4 +1,11 @@
-import { Kind, valueFromASTUntyped, type OperationDefinitionNode, type SelectionSetNode, type FragmentDefinitionNode, type DocumentNode } from 'graphql';
+import {
+  Kind,
+  valueFromASTUntyped,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type FragmentDefinitionNode,
+  type DocumentNode,
+} from 'graphql';
 
 /** One root field as executed: its name and, for account flows, the e-mail address it names. */
 export interface RootFieldUse {
@@ -17,9 +24,14 @@ function emailIn(value: unknown): string | undefined {
  * logins), through fragments, with the `email` argument (or `input.email`) each names, whether
  * written inline or passed as a variable: per-account limits must not be bypassed by either form.
  */
-export function rootFieldUses(document: DocumentNode, operation: OperationDefinitionNode, variables: Readonly<Record<string, unknown>>): RootFieldUse[] {
+export function rootFieldUses(
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Readonly<Record<string, unknown>>,
+): RootFieldUse[] {
   const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  for (const definition of document.definitions)
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   const uses: RootFieldUse[] = [];
   const seen = new Set<string>();
   const walk = (selectionSet: SelectionSetNode): void => {

@@ -103,7 +103,10 @@ export class ClientSubscription implements AsyncIterableIterator<ExecutionResult
     try {
       return await this.options.shape(event);
     } catch (err) {
-      const error = err instanceof GraphQLError ? err : new GraphQLError(err instanceof Error ? err.message : String(err), { originalError: err instanceof Error ? err : undefined });
+      const error =
+        err instanceof GraphQLError
+          ? err
+          : new GraphQLError(err instanceof Error ? err.message : String(err), { originalError: err instanceof Error ? err : undefined });
       this.finish([error], true, 'error');
       throw error;
     }
@@ -122,14 +125,28 @@ export class ClientSubscription implements AsyncIterableIterator<ExecutionResult
     }
     if (this.queue.length >= this.options.queueLimit) {
       const limit = this.options.queueLimit;
-      this.finish([subscriptionEnd('SLOW_CONSUMER', `The client read too slowly: more than ${limit} events were waiting; resubscribe from the last one received`, { limit })], true, 'slow');
+      this.finish(
+        [
+          subscriptionEnd(
+            'SLOW_CONSUMER',
+            `The client read too slowly: more than ${limit} events were waiting; resubscribe from the last one received`,
+            { limit },
+          ),
+        ],
+        true,
+        'slow',
+      );
       return;
     }
     this.queue.push(event);
     this.options.budget?.add(this, eventBytes(event));
   }
 
-  private finish(errors: readonly GraphQLError[] | undefined, immediate: boolean, reason: 'complete' | 'error' | 'slow' | 'cancelled'): void {
+  private finish(
+    errors: readonly GraphQLError[] | undefined,
+    immediate: boolean,
+    reason: 'complete' | 'error' | 'slow' | 'cancelled',
+  ): void {
     if (this.ending) return;
     this.ending = { errors };
     if (immediate) {

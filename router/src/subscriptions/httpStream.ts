@@ -23,19 +23,20 @@ export type StreamItem =
   | { readonly kind: 'complete' };
 
 /** What opening an operation on an HTTP stream decided. */
-export type StreamOpening = (
+export type StreamOpening =
   /** Refused before anything ran: the errors as the client receives them, and the HTTP status a JSON answer would carry. */
-  | { readonly kind: 'refused'; readonly status: number; readonly errors: readonly GraphQLFormattedError[] }
-  /** A query or mutation when only subscriptions were asked for (multipart): the JSON path serves it. */
-  | { readonly kind: 'operation' }
-  /** A query or mutation, run by the pipeline: one result. */
-  | { readonly kind: 'result'; readonly body: GraphQLResponseBody }
-  /** A subscription, running: pull its items until one is not `next`; `cancel` when the client goes. */
-  | { readonly kind: 'stream'; readonly stream: HttpSubscriptionStream }
-) & {
-  /** The rate limits' headers (RateLimit-Policy, RateLimit, Retry-After on a refusal) the answer's head carries. */
-  readonly headers?: Readonly<Record<string, string>>;
-};
+  (
+    | { readonly kind: 'refused'; readonly status: number; readonly errors: readonly GraphQLFormattedError[] }
+    /** A query or mutation when only subscriptions were asked for (multipart): the JSON path serves it. */
+    | { readonly kind: 'operation' }
+    /** A query or mutation, run by the pipeline: one result. */
+    | { readonly kind: 'result'; readonly body: GraphQLResponseBody }
+    /** A subscription, running: pull its items until one is not `next`; `cancel` when the client goes. */
+    | { readonly kind: 'stream'; readonly stream: HttpSubscriptionStream }
+  ) & {
+    /** The rate limits' headers (RateLimit-Policy, RateLimit, Retry-After on a refusal) the answer's head carries. */
+    readonly headers?: Readonly<Record<string, string>>;
+  };
 
 /** What an HTTP stream pulls from: a client subscription's iterator (clientSubscription.ts). */
 export type ResultIterator = AsyncIterator<ExecutionResult>;
@@ -73,7 +74,10 @@ export class HttpSubscriptionStream {
       }
       this.options.delivered();
       const value = result.value;
-      return { kind: 'next', result: value.errors ? { ...value, errors: this.options.format(value.errors) } : (value as FormattedExecutionResult) };
+      return {
+        kind: 'next',
+        result: value.errors ? { ...value, errors: this.options.format(value.errors) } : (value as FormattedExecutionResult),
+      };
     } catch (err) {
       if (this.ended) return { kind: 'complete' };
       this.end();

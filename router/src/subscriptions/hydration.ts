@@ -25,13 +25,21 @@ export interface HydrationRequest {
  * runs the rest (signed `_entities` fetches) and merges exactly as for a query. A chunk whose
  * entity is null costs no fetch (a Flatten over null fetches nothing).
  */
-export async function hydrateEvent(planner: SubscriptionPlanner, plan: SubscriptionPlan, event: UpstreamEvent, request: HydrationRequest): Promise<ExecutionResult> {
+export async function hydrateEvent(
+  planner: SubscriptionPlanner,
+  plan: SubscriptionPlan,
+  event: UpstreamEvent,
+  request: HydrationRequest,
+): Promise<ExecutionResult> {
   const { prepared } = request;
   if (!prepared.document) throw new Error('hydrating an event of an invalid document');
   // Merging `_entities` results writes into the event's objects, which other clients share (and
   // which a retry below needs unchanged): each execution gets its own copy.
   const eventSource: GraphQLDataSource = {
-    process: async () => ({ data: plan.hydrates ? structuredClone(event.data) : event.data, errors: event.errors as GraphQLFormattedError[] | undefined }),
+    process: async () => ({
+      data: plan.hydrates ? structuredClone(event.data) : event.data,
+      errors: event.errors as GraphQLFormattedError[] | undefined,
+    }),
   };
   const requestContext: GatewayRequestContext = {
     request: { query: prepared.source, operationName: request.operationName, variables: request.variables },
@@ -50,7 +58,14 @@ export async function hydrateEvent(planner: SubscriptionPlanner, plan: Subscript
   };
   const serviceMap = { ...planner.dataSources, [EVENT_SERVICE]: eventSource };
   const execute = async (): Promise<ExecutionResult> =>
-    (await executeQueryPlan(plan.perEvent, serviceMap, requestContext, plan.operationContext, planner.supergraphSchema, planner.apiSchema)) as ExecutionResult;
+    (await executeQueryPlan(
+      plan.perEvent,
+      serviceMap,
+      requestContext,
+      plan.operationContext,
+      planner.supergraphSchema,
+      planner.apiSchema,
+    )) as ExecutionResult;
   // The final event of a stream (`done: true`, as `messageStream`'s last chunk) whose entities'
   // owner cannot be reached (restarting) waits for it, bounded, as streaming waits out an outage
   // before it releases that chunk: served at once, its entity would be null and a normalized

@@ -41,12 +41,31 @@ export class SubscriptionMetrics {
 
   constructor(metrics: ServiceMetrics, figures: SubscriptionFigures) {
     const { registry } = metrics;
-    registry.registerMetric(scraped('graphql_subscriptions_active', 'Client subscriptions open now', 'gauge', () => figures.clientSubscriptions()));
-    registry.registerMetric(scraped('graphql_subscription_upstreams_active', 'Router-to-subgraph subscriptions open now (shared ones count once)', 'gauge', () => figures.upstreamSubscriptions()));
-    registry.registerMetric(scraped('graphql_subscription_connections_active', 'Client graphql-ws connections and HTTP subscription streams (SSE, multipart) open now', 'gauge', () => figures.connections()));
-    registry.registerMetric(scraped('graphql_subscription_queued_bytes', 'Bytes of events waiting to be sent to clients', 'gauge', () => figures.queuedBytes()));
-    registry.registerMetric(scraped('graphql_subscription_events_delivered_total', 'Subscription events sent to clients', 'counter', () => this.delivered));
-    registry.registerMetric(scraped('graphql_subscription_slow_consumer_total', 'Client subscriptions ended with SLOW_CONSUMER', 'counter', () => this.slow));
+    registry.registerMetric(
+      scraped('graphql_subscriptions_active', 'Client subscriptions open now', 'gauge', () => figures.clientSubscriptions()),
+    );
+    registry.registerMetric(
+      scraped('graphql_subscription_upstreams_active', 'Router-to-subgraph subscriptions open now (shared ones count once)', 'gauge', () =>
+        figures.upstreamSubscriptions(),
+      ),
+    );
+    registry.registerMetric(
+      scraped(
+        'graphql_subscription_connections_active',
+        'Client graphql-ws connections and HTTP subscription streams (SSE, multipart) open now',
+        'gauge',
+        () => figures.connections(),
+      ),
+    );
+    registry.registerMetric(
+      scraped('graphql_subscription_queued_bytes', 'Bytes of events waiting to be sent to clients', 'gauge', () => figures.queuedBytes()),
+    );
+    registry.registerMetric(
+      scraped('graphql_subscription_events_delivered_total', 'Subscription events sent to clients', 'counter', () => this.delivered),
+    );
+    registry.registerMetric(
+      scraped('graphql_subscription_slow_consumer_total', 'Client subscriptions ended with SLOW_CONSUMER', 'counter', () => this.slow),
+    );
   }
 
   /** One event sent to a client. */

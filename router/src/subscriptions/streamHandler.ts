@@ -27,7 +27,12 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** The head of an open stream: never cached or buffered by a proxy (nginx reads `x-accel-buffering`). */
 function streamHeaders(format: StreamFormat, requestId: string): Record<string, string> {
-  return { 'content-type': format.contentType, 'cache-control': 'no-cache, no-store', 'x-accel-buffering': 'no', [REQUEST_ID_HEADER]: requestId };
+  return {
+    'content-type': format.contentType,
+    'cache-control': 'no-cache, no-store',
+    'x-accel-buffering': 'no',
+    [REQUEST_ID_HEADER]: requestId,
+  };
 }
 
 /**
@@ -113,7 +118,13 @@ export class StreamHandler {
   }
 
   /** Writes the stream's items as they come, at the client's pace, until it ends or the client goes. */
-  private async pump(res: ServerResponse, format: StreamFormat, requestId: string, stream: { next(): Promise<StreamItem>; cancel(): void }, headers?: Readonly<Record<string, string>>): Promise<void> {
+  private async pump(
+    res: ServerResponse,
+    format: StreamFormat,
+    requestId: string,
+    stream: { next(): Promise<StreamItem>; cancel(): void },
+    headers?: Readonly<Record<string, string>>,
+  ): Promise<void> {
     // The client closing the connection (or the router stopping it) ends the subscription at once.
     const onClose = (): void => stream.cancel();
     res.once('close', onClose);
@@ -140,10 +151,21 @@ export class StreamHandler {
   }
 
   /** A refusal before the stream opened, in the protocol's way (see the class). */
-  private refuse(req: HttpRequest, res: ServerResponse, format: StreamFormat, requestId: string, status: number, errors: readonly GraphQLFormattedError[], given?: Readonly<Record<string, string>>): void {
+  private refuse(
+    req: HttpRequest,
+    res: ServerResponse,
+    format: StreamFormat,
+    requestId: string,
+    status: number,
+    errors: readonly GraphQLFormattedError[],
+    given?: Readonly<Record<string, string>>,
+  ): void {
     // A 429 always says when to come back (RFC 6585), from the refusal's own `retryAfterSeconds`.
     const retryAfter = errors[0]?.extensions?.retryAfterSeconds;
-    const headers = status === 429 && given?.['retry-after'] === undefined && typeof retryAfter === 'number' ? { ...given, 'retry-after': String(retryAfter) } : given;
+    const headers =
+      status === 429 && given?.['retry-after'] === undefined && typeof retryAfter === 'number'
+        ? { ...given, 'retry-after': String(retryAfter) }
+        : given;
     if (format === SSE_FORMAT) {
       res.writeHead(200, { ...streamHeaders(format, requestId), ...headers });
       res.end(format.opening + format.error(errors));
@@ -151,7 +173,12 @@ export class StreamHandler {
     }
     const body = JSON.stringify({ errors });
     const contentType = responseContentType(req.headers.accept) ?? JSON_TYPE;
-    res.writeHead(status, { ...headers, 'content-type': contentType, 'content-length': Buffer.byteLength(body), [REQUEST_ID_HEADER]: requestId });
+    res.writeHead(status, {
+      ...headers,
+      'content-type': contentType,
+      'content-length': Buffer.byteLength(body),
+      [REQUEST_ID_HEADER]: requestId,
+    });
     res.end(body);
   }
 }
@@ -168,6 +195,10 @@ const SINGLE_CONNECTION_MODE = refusal(
 /** `PUT` and `DELETE` on `/graphql`: a coded 405 naming what to use instead (never a bare 404). */
 export function refuseSingleConnectionMode(req: HttpRequest, res: ServerResponse): void {
   const body = JSON.stringify({ errors: SINGLE_CONNECTION_MODE.errors });
-  res.writeHead(SINGLE_CONNECTION_MODE.status, { ...SINGLE_CONNECTION_MODE.headers, 'content-type': responseContentType(req.headers.accept) ?? JSON_TYPE, 'content-length': Buffer.byteLength(body) });
+  res.writeHead(SINGLE_CONNECTION_MODE.status, {
+    ...SINGLE_CONNECTION_MODE.headers,
+    'content-type': responseContentType(req.headers.accept) ?? JSON_TYPE,
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
 }

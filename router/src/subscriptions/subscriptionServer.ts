@@ -180,9 +180,17 @@ export class SubscriptionServer {
   constructor(private readonly options: SubscriptionServerOptions) {
     this.log = options.logger.child({ component: 'subscriptions' });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
-    this.connections = new UpstreamConnections({ signingSecret: options.signingSecret, logger: this.log, idleMs: options.upstreamIdleMs ?? 5000, keepAliveMs: options.keepAliveMs });
+    this.connections = new UpstreamConnections({
+      signingSecret: options.signingSecret,
+      logger: this.log,
+      idleMs: options.upstreamIdleMs ?? 5000,
+      keepAliveMs: options.keepAliveMs,
+    });
     // A late joiner's replay goes through its queue: a history longer than the queue would overflow it.
-    this.upstreams = new SharedUpstreams({ connections: this.connections, maxHistory: Math.min(options.limits.maxUpstreamHistory, options.limits.queueLimit) });
+    this.upstreams = new SharedUpstreams({
+      connections: this.connections,
+      maxHistory: Math.min(options.limits.maxUpstreamHistory, options.limits.queueLimit),
+    });
     this.budget = new QueueBudget(options.limits.queueBudgetBytes);
     this.metrics = new SubscriptionMetrics(options.metrics, {
       clientSubscriptions: () => this.active.size,
@@ -236,7 +244,10 @@ export class SubscriptionServer {
           const connection = ctx.extra.connection;
           if (connection?.expiry) clearTimeout(connection.expiry);
         },
-        onSubscribe: (ctx, id, payload) => (ctx.extra.connection ? this.subscribe(ctx.extra.connection, id, payload) : refusedErrors(refusal('UNAUTHENTICATED', 'Not initialised').errors)),
+        onSubscribe: (ctx, id, payload) =>
+          ctx.extra.connection
+            ? this.subscribe(ctx.extra.connection, id, payload)
+            : refusedErrors(refusal('UNAUTHENTICATED', 'Not initialised').errors),
         subscribe: (args) => {
           const operation = operationOf(args);
           if (operation.kind !== 'subscription') throw new Error('a query reached subscribe');
@@ -251,12 +262,15 @@ export class SubscriptionServer {
           const operation = operationOf(args);
           if (operation.kind === 'result') return operation.body as FormattedExecutionResult;
           this.metrics.eventDelivered();
-          return result.errors ? { ...result, errors: this.counted(formatSubscriptionErrors(result.errors, operation.context)) } : undefined;
+          return result.errors
+            ? { ...result, errors: this.counted(formatSubscriptionErrors(result.errors, operation.context)) }
+            : undefined;
         },
         onError: (ctx, id, _payload, errors) => {
           const connection = ctx.extra.connection;
           // The operation's own context when it ran, so an INTERNAL error is logged with its request id.
-          const context = connection?.running.get(id) ?? new RequestContext(connection?.principal ?? { kind: 'anonymous' }, randomUUID(), this.log);
+          const context =
+            connection?.running.get(id) ?? new RequestContext(connection?.principal ?? { kind: 'anonymous' }, randomUUID(), this.log);
           return this.counted(formatSubscriptionErrors(errors, context));
         },
         onComplete: (ctx, id) => {
@@ -293,13 +307,17 @@ export class SubscriptionServer {
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const path = (req.url ?? '/').split('?')[0];
     if (this.closing || path !== '/graphql') {
-      socket.end(`HTTP/1.1 ${this.closing ? '503 Service Unavailable' : '404 Not Found'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      socket.end(
+        `HTTP/1.1 ${this.closing ? '503 Service Unavailable' : '404 Not Found'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
+      );
       return;
     }
     // Browsers always send Origin; a page the CORS list refuses may not open sockets either.
     const origin = req.headers.origin;
     if (origin !== undefined && this.options.allowOrigin && !this.options.allowOrigin(origin)) {
-      socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: 33\r\n\r\nOrigin not allowed (CORS_ORIGINS)');
+      socket.end(
+        'HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: 33\r\n\r\nOrigin not allowed (CORS_ORIGINS)',
+      );
       return;
     }
     if (isLegacyOnly(req.headers['sec-websocket-protocol'])) {
@@ -328,7 +346,11 @@ export class SubscriptionServer {
    * revoked) closes with 4401, which graphql-ws clients treat as fatal, so the app hears at once
    * instead of after five backed-off retries with the same token (about 40 s).
    */
-  private async connect(params: Record<string, unknown> | undefined, socket: WebSocket, keep: (connection: Connection) => void): Promise<boolean> {
+  private async connect(
+    params: Record<string, unknown> | undefined,
+    socket: WebSocket,
+    keep: (connection: Connection) => void,
+  ): Promise<boolean> {
     if (this.closing) {
       socket.close(SUBSCRIPTION_CLOSE_CODES.GOING_AWAY, 'Server shutting down');
       return false;
@@ -363,7 +385,10 @@ export class SubscriptionServer {
       // An access token proves the caller until it expires; the socket does not outlive it. 4403 (not
       // 4401) on purpose: graphql-ws retries it, calling a `connectionParams` function again, so a
       // client that refreshes its token there reconnects and resubscribes without the app noticing.
-      connection.expiry = setTimeout(() => socket.close(SUBSCRIPTION_CLOSE_CODES.FORBIDDEN, 'Access token expired'), Math.min(Math.max(0, expiresAt - Date.now()), MAX_TIMER_MS));
+      connection.expiry = setTimeout(
+        () => socket.close(SUBSCRIPTION_CLOSE_CODES.FORBIDDEN, 'Access token expired'),
+        Math.min(Math.max(0, expiresAt - Date.now()), MAX_TIMER_MS),
+      );
       connection.expiry.unref();
     }
     keep(connection);
@@ -381,14 +406,23 @@ export class SubscriptionServer {
    */
   async openStream(caller: StreamCaller, payload: SubscribePayload, subscriptionsOnly: boolean): Promise<StreamOpening> {
     const context = new RequestContext(caller.principal, caller.requestId, this.log);
-    const refused = (errors: readonly GraphQLFormattedError[], status: number): StreamOpening => ({ kind: 'refused', status, errors: this.counted([...errors]) });
+    const refused = (errors: readonly GraphQLFormattedError[], status: number): StreamOpening => ({
+      kind: 'refused',
+      status,
+      errors: this.counted([...errors]),
+    });
     if (this.closing) return refused(formatSubscriptionErrors([shutdownError()], context), 503);
     const generation = this.options.gateway.generation;
     if (generation) {
       const admission = admit(generation, payload, this.options.maxCost);
       if (admission.kind === 'operation' && subscriptionsOnly) return { kind: 'operation' };
       if (admission.kind === 'operation' && caller.method === 'GET' && admission.operation.operation.operation !== 'query') {
-        const notGet = refusal('BAD_USER_INPUT', `GET requests only support query operations, not ${admission.operation.operation.operation} operations`, {}, 405);
+        const notGet = refusal(
+          'BAD_USER_INPUT',
+          `GET requests only support query operations, not ${admission.operation.operation.operation} operations`,
+          {},
+          405,
+        );
         return refused(notGet.errors, notGet.status);
       }
     }
@@ -397,7 +431,14 @@ export class SubscriptionServer {
     if (overCap) return refused(overCap.errors, overCap.status);
     this.socketsByIp.add(caller.ip);
     if (user !== undefined) this.socketsByUser.add(user);
-    const connection: Connection = { principal: caller.principal, ip: caller.ip, user, subscriptions: new Set(), running: new Map(), expiry: undefined };
+    const connection: Connection = {
+      principal: caller.principal,
+      ip: caller.ip,
+      user,
+      subscriptions: new Set(),
+      running: new Map(),
+      expiry: undefined,
+    };
     const release = (): void => {
       if (!this.httpStreams.delete(connection)) return;
       if (connection.expiry) clearTimeout(connection.expiry);
@@ -428,10 +469,15 @@ export class SubscriptionServer {
     const subscription = operation.start();
     const end = (error: GraphQLError): void => subscription.end(error);
     this.httpStreams.set(connection, end);
-    const expiresAt = caller.authorization && caller.principal.kind === 'user' && caller.principal.via === 'jwt' ? jwtExpiry(caller.authorization) : undefined;
+    const expiresAt =
+      caller.authorization && caller.principal.kind === 'user' && caller.principal.via === 'jwt'
+        ? jwtExpiry(caller.authorization)
+        : undefined;
     if (expiresAt !== undefined) {
       // As a socket does not outlive its access token: the client subscribes again with a fresh one (and `after`).
-      const expired = new GraphQLError('Access token expired; subscribe again with a fresh token', { extensions: { code: 'UNAUTHENTICATED' } });
+      const expired = new GraphQLError('Access token expired; subscribe again with a fresh token', {
+        extensions: { code: 'UNAUTHENTICATED' },
+      });
       connection.expiry = setTimeout(() => end(expired), Math.min(Math.max(0, expiresAt - Date.now()), MAX_TIMER_MS));
       connection.expiry.unref();
     }
@@ -448,10 +494,16 @@ export class SubscriptionServer {
   private overStreamCap(ip: string, user: string | undefined): Refusal | undefined {
     const { maxSocketsPerUser, maxSocketsPerIp } = this.options.limits;
     if (!this.socketsByIp.allows(ip, maxSocketsPerIp)) {
-      return refusal('RATE_LIMITED', `At most ${maxSocketsPerIp} connections from one address`, { limit: 'socketsPerIp', max: maxSocketsPerIp });
+      return refusal('RATE_LIMITED', `At most ${maxSocketsPerIp} connections from one address`, {
+        limit: 'socketsPerIp',
+        max: maxSocketsPerIp,
+      });
     }
     if (user !== undefined && !this.socketsByUser.allows(user, maxSocketsPerUser)) {
-      return refusal('RATE_LIMITED', `At most ${maxSocketsPerUser} connections per user`, { limit: 'socketsPerUser', max: maxSocketsPerUser });
+      return refusal('RATE_LIMITED', `At most ${maxSocketsPerUser} connections per user`, {
+        limit: 'socketsPerUser',
+        max: maxSocketsPerUser,
+      });
     }
     return undefined;
   }
@@ -461,7 +513,13 @@ export class SubscriptionServer {
     return [...this.wss.clients].flatMap((socket) => {
       const connection = this.socketConnections.get(socket);
       if (!connection) return [];
-      return [{ principal: connection.principal, open: () => socket.readyState === socket.OPEN, end: (reason: string) => socket.close(SUBSCRIPTION_CLOSE_CODES.FORBIDDEN, reason) }];
+      return [
+        {
+          principal: connection.principal,
+          open: () => socket.readyState === socket.OPEN,
+          end: (reason: string) => socket.close(SUBSCRIPTION_CLOSE_CODES.FORBIDDEN, reason),
+        },
+      ];
     });
   }
 
@@ -470,7 +528,8 @@ export class SubscriptionServer {
     return [...this.httpStreams].map(([connection, end]) => ({
       principal: connection.principal,
       open: () => this.httpStreams.has(connection),
-      end: (reason: string, revoked: boolean) => end(new GraphQLError(reason, { extensions: { code: revoked ? 'UNAUTHENTICATED' : 'FORBIDDEN' } })),
+      end: (reason: string, revoked: boolean) =>
+        end(new GraphQLError(reason, { extensions: { code: revoked ? 'UNAUTHENTICATED' : 'FORBIDDEN' } })),
     }));
   }
 
@@ -490,20 +549,29 @@ export class SubscriptionServer {
     if (admission.kind === 'operation') {
       const gate = this.options.rateLimiter?.open(connection.principal, connection.ip, 0);
       const outcome = await this.options.pipeline.run(
-        { query: payload.query, operationName: payload.operationName ?? undefined, variables: payload.variables ?? undefined, extensions: undefined },
+        {
+          query: payload.query,
+          operationName: payload.operationName ?? undefined,
+          variables: payload.variables ?? undefined,
+          extensions: undefined,
+        },
         'POST',
         context,
         gate,
       );
       if (gate) connection.limitHeaders = (await gate.finish()).headers;
       // Refused before execution (no data at all): a graphql-ws `error`, as for a refused subscription.
-      if (outcome.body.data === undefined) return refusedErrors(outcome.body.errors ?? [{ message: 'Refused', extensions: { code: 'BAD_USER_INPUT' } }]);
+      if (outcome.body.data === undefined)
+        return refusedErrors(outcome.body.errors ?? [{ message: 'Refused', extensions: { code: 'BAD_USER_INPUT' } }]);
       return this.admitted(connection, id, generation, admission, { kind: 'result', context, body: outcome.body });
     }
     const { maxSubscriptionsPerConnection } = this.options.limits;
     if (connection.subscriptions.size >= maxSubscriptionsPerConnection) {
       return refusedErrors(
-        refusal('RATE_LIMITED', `At most ${maxSubscriptionsPerConnection} subscriptions may be open on one connection`, { limit: 'subscriptionsPerConnection', max: maxSubscriptionsPerConnection }).errors,
+        refusal('RATE_LIMITED', `At most ${maxSubscriptionsPerConnection} subscriptions may be open on one connection`, {
+          limit: 'subscriptionsPerConnection',
+          max: maxSubscriptionsPerConnection,
+        }).errors,
       );
     }
     const overQuota = this.overSubscriptionQuota(connection);
@@ -535,8 +603,25 @@ export class SubscriptionServer {
     const operationName = admission.operation.name ?? undefined;
     const subscription = new ClientSubscription({
       queueLimit: this.options.limits.queueLimit,
-      shape: (event) => hydrateEvent(planner, plan, event, { prepared, operationName, variables, context, schema: generation.documents.schema, logger: this.options.gateway.logger }),
-      join: (listener) => this.upstreams.join({ url: plan.subgraphUrl, principal: connection.principal, operationKey: plan.upstreamKey, request: upstreamRequest(plan, variables) }, listener),
+      shape: (event) =>
+        hydrateEvent(planner, plan, event, {
+          prepared,
+          operationName,
+          variables,
+          context,
+          schema: generation.documents.schema,
+          logger: this.options.gateway.logger,
+        }),
+      join: (listener) =>
+        this.upstreams.join(
+          {
+            url: plan.subgraphUrl,
+            principal: connection.principal,
+            operationKey: plan.upstreamKey,
+            request: upstreamRequest(plan, variables),
+          },
+          listener,
+        ),
       budget: this.budget,
       onEnd: (reason) => {
         connection.subscriptions.delete(subscription);
@@ -555,8 +640,10 @@ export class SubscriptionServer {
     if (connection.user !== undefined) this.subscriptionsByUser.add(connection.user);
     const start = (): ClientSubscription => {
       // Planned against a supergraph that was replaced meanwhile: end it as the reload ended the others.
-      if (this.options.gateway.generation !== generation) subscription.end(subscriptionEnd('SUBSCRIPTION_SCHEMA_RELOAD', 'The graph was updated; subscribe again'));
-      else if (this.closing) subscription.end(subscriptionEnd('SUBSCRIPTION_SERVER_SHUTDOWN', 'The server is shutting down; subscribe again'));
+      if (this.options.gateway.generation !== generation)
+        subscription.end(subscriptionEnd('SUBSCRIPTION_SCHEMA_RELOAD', 'The graph was updated; subscribe again'));
+      else if (this.closing)
+        subscription.end(subscriptionEnd('SUBSCRIPTION_SERVER_SHUTDOWN', 'The server is shutting down; subscribe again'));
       else subscription.start();
       return subscription;
     };
@@ -567,16 +654,28 @@ export class SubscriptionServer {
   private overSubscriptionQuota(connection: Connection): Refusal | undefined {
     const { maxSubscriptionsPerUser, maxSubscriptionsPerIp } = this.options.limits;
     if (connection.user !== undefined && !this.subscriptionsByUser.allows(connection.user, maxSubscriptionsPerUser)) {
-      return refusal('RATE_LIMITED', `At most ${maxSubscriptionsPerUser} subscriptions may be open for one user`, { limit: 'subscriptionsPerUser', max: maxSubscriptionsPerUser });
+      return refusal('RATE_LIMITED', `At most ${maxSubscriptionsPerUser} subscriptions may be open for one user`, {
+        limit: 'subscriptionsPerUser',
+        max: maxSubscriptionsPerUser,
+      });
     }
     if (!this.subscriptionsByIp.allows(connection.ip, maxSubscriptionsPerIp)) {
-      return refusal('RATE_LIMITED', `At most ${maxSubscriptionsPerIp} subscriptions may be open from one address`, { limit: 'subscriptionsPerIp', max: maxSubscriptionsPerIp });
+      return refusal('RATE_LIMITED', `At most ${maxSubscriptionsPerIp} subscriptions may be open from one address`, {
+        limit: 'subscriptionsPerIp',
+        max: maxSubscriptionsPerIp,
+      });
     }
     return undefined;
   }
 
   /** The execution arguments graphql-ws passes on to `subscribe` or `execute`, carrying the operation. */
-  private admitted(connection: Connection, id: string, generation: SchemaGeneration, admission: { prepared: PreparedDocument; operation: PreparedOperation }, operation: Operation): ExecutionArgs {
+  private admitted(
+    connection: Connection,
+    id: string,
+    generation: SchemaGeneration,
+    admission: { prepared: PreparedDocument; operation: PreparedOperation },
+    operation: Operation,
+  ): ExecutionArgs {
     const { document } = admission.prepared;
     if (!document) throw new Error('admitted an invalid document');
     connection.running.set(id, operation.context);
@@ -637,7 +736,10 @@ function isLegacyOnly(header: string | undefined): boolean {
 }
 
 /** The primary fetch as sent to the subgraph: its operation and the variables it uses. */
-function upstreamRequest(plan: SubscriptionPlan, variables: Record<string, unknown>): { query: string; operationName: string | undefined; variables: Record<string, unknown> } {
+function upstreamRequest(
+  plan: SubscriptionPlan,
+  variables: Record<string, unknown>,
+): { query: string; operationName: string | undefined; variables: Record<string, unknown> } {
   const used: Record<string, unknown> = {};
   for (const name of plan.primary.variableUsages ?? []) if (variables[name] !== undefined) used[name] = variables[name];
   return { query: plan.primary.operation, operationName: plan.primary.operationName, variables: used };

@@ -39,7 +39,11 @@ interface PooledClient {
 const FORBIDDEN_CLOSE = 4403;
 
 function isFormattedErrors(value: unknown): value is GraphQLFormattedError[] {
-  return Array.isArray(value) && value.length > 0 && value.every((e) => e !== null && typeof e === 'object' && typeof (e as { message?: unknown }).message === 'string');
+  return (
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((e) => e !== null && typeof e === 'object' && typeof (e as { message?: unknown }).message === 'string')
+  );
 }
 
 function closeCodeOf(value: unknown): number | undefined {
@@ -157,7 +161,10 @@ export class UpstreamConnections {
       this.options.logger.error({ url }, "subgraph refused the router's subscription signature; check INTERNAL_SIGNING_SECRET and clocks");
       return [new GraphQLError('Internal error', { originalError: new Error(`subgraph ${url} refused the router's signature`) })];
     }
-    this.options.logger.warn({ url, code, reason: (err as { reason?: unknown } | null)?.reason, err: err instanceof Error ? err : undefined }, 'subgraph subscription connection lost');
+    this.options.logger.warn(
+      { url, code, reason: (err as { reason?: unknown } | null)?.reason, err: err instanceof Error ? err : undefined },
+      'subgraph subscription connection lost',
+    );
     return [codedError('UNAVAILABLE', 'A service is unavailable, try again')];
   }
 }

@@ -17,7 +17,11 @@ export interface SseCollected {
  * `baseUrl`, sending `Authorization: Bearer <token>` when given; no retries, so a refusal shows at once.
  */
 export function sseClient(baseUrl: string, token?: string, headers: Record<string, string> = {}): Client {
-  return createClient({ url: `${baseUrl}/graphql`, headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) }, retryAttempts: 0 });
+  return createClient({
+    url: `${baseUrl}/graphql`,
+    headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    retryAttempts: 0,
+  });
 }
 
 /** Subscribes with `client` and collects. */

@@ -9,7 +9,9 @@ export async function gauge(router: Router, name: string): Promise<number> {
 }
 
 /** Every count an open subscription holds in the router: all zero once every client has gone. */
-export async function heldByRouter(router: Router): Promise<{ subscriptions: number; upstreams: number; connections: number; queuedBytes: number }> {
+export async function heldByRouter(
+  router: Router,
+): Promise<{ subscriptions: number; upstreams: number; connections: number; queuedBytes: number }> {
   return {
     subscriptions: router.subscriptions.subscriptions,
     upstreams: router.subscriptions.upstreamSubscriptions,

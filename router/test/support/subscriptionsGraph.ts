@@ -169,7 +169,8 @@ export async function startTestStreaming(options: { signingSecret: string; logge
       Query: { streamingPing: () => 'pong' },
       Subscription: {
         messageStream: {
-          subscribe: (_p: unknown, args: { messageId: string; after?: number | null }, ctx: RequestContext) => follow(args.messageId, args.after ?? 0, ctx),
+          subscribe: (_p: unknown, args: { messageId: string; after?: number | null }, ctx: RequestContext) =>
+            follow(args.messageId, args.after ?? 0, ctx),
           resolve: (event: { chunk: Chunk; principal: Principal }) => ({ ...event.chunk, principal: JSON.stringify(event.principal) }),
         },
       },
@@ -185,7 +186,8 @@ export async function startTestStreaming(options: { signingSecret: string; logge
     publish: (messageId, chunk) => streamOf(messageId).push({ kind: 'chunk', chunk }),
     burst(messageId, count, size = 16) {
       const from = lastSeq(messageId);
-      for (let i = 1; i <= count; i++) streamOf(messageId).push({ kind: 'chunk', chunk: { seq: from + i, delta: 'x'.repeat(size), message: null } });
+      for (let i = 1; i <= count; i++)
+        streamOf(messageId).push({ kind: 'chunk', chunk: { seq: from + i, delta: 'x'.repeat(size), message: null } });
     },
     end: (messageId) => streamOf(messageId).push({ kind: 'end' }),
     fail: (messageId, code) => streamOf(messageId).push({ kind: 'fail', code }),

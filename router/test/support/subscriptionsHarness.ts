@@ -47,7 +47,13 @@ export async function startSubscriptionGraph(options: SubscriptionGraphOptions =
     composeTestSupergraph([
       { name: 'identity', url: identity.graphqlUrl, typeDefs: TEST_IDENTITY_SDL },
       { name: 'streaming', url: streaming.graphqlUrl, typeDefs: STREAMING_SDL },
-      { name: 'chat', url: chat.graphqlUrl, typeDefs: extra ? CHAT_SDL.replace('conversation(id: ID!): Conversation', `conversation(id: ID!): Conversation\n ${extra}`) : CHAT_SDL },
+      {
+        name: 'chat',
+        url: chat.graphqlUrl,
+        typeDefs: extra
+          ? CHAT_SDL.replace('conversation(id: ID!): Conversation', `conversation(id: ID!): Conversation\n ${extra}`)
+          : CHAT_SDL,
+      },
     ]);
   await writeFile(path, supergraph(''));
   const router = buildRouter({

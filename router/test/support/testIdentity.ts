@@ -35,7 +35,9 @@ export const TEST_IDENTITY_SDL = /* GraphQL */ `
     "The principal this subgraph received, as JSON: what the router forwarded."
     principal: String!
   }
-  type Mutation { rename(name: String!): User! }
+  type Mutation {
+    rename(name: String!): User!
+  }
 `;
 
 interface SigningKey {
@@ -149,7 +151,14 @@ export async function startTestIdentity(options: TestIdentityOptions): Promise<T
           const issued = typeof key === 'string' ? apiKeys.get(key) : undefined;
           if (!issued || issued.revoked) return sendJson(res, 401, { error: 'invalid api key' });
           sendJson(res, 200, {
-            principal: { kind: 'user', userId: issued.userId, role: issued.role, via: 'apiKey', apiKeyId: issued.apiKeyId, scopes: issued.scopes },
+            principal: {
+              kind: 'user',
+              userId: issued.userId,
+              role: issued.role,
+              via: 'apiKey',
+              apiKeyId: issued.apiKeyId,
+              scopes: issued.scopes,
+            },
           });
         },
       },
@@ -167,7 +176,16 @@ export async function startTestIdentity(options: TestIdentityOptions): Promise<T
       const key = token.key ?? published[published.length - 1];
       if (!key) throw new Error('no signing key');
       return signJwt(
-        { iss: JWT_ISSUER, aud: JWT_AUDIENCE, sub: token.sub ?? 'u1', role: token.role ?? 'USER', sid: token.sid ?? 's1', iat: now, exp: now + (token.expiresIn ?? 300), jti: randomBytes(8).toString('hex') },
+        {
+          iss: JWT_ISSUER,
+          aud: JWT_AUDIENCE,
+          sub: token.sub ?? 'u1',
+          role: token.role ?? 'USER',
+          sid: token.sid ?? 's1',
+          iat: now,
+          exp: now + (token.expiresIn ?? 300),
+          jti: randomBytes(8).toString('hex'),
+        },
         key,
       );
     },

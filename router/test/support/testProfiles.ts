@@ -40,7 +40,11 @@ export interface TestProfiles {
   stop(): Promise<void>;
 }
 
-export async function startTestProfiles(options: { signingSecret: string; logger: Logger; readiness?: ReadinessCheck[] }): Promise<TestProfiles> {
+export async function startTestProfiles(options: {
+  signingSecret: string;
+  logger: Logger;
+  readiness?: ReadinessCheck[];
+}): Promise<TestProfiles> {
   let gate: { entered: () => void; released: Promise<void> } | undefined;
 
   const subgraph = createSubgraph<RequestContext>({

@@ -1,7 +1,12 @@
 import { aiCatalogV1, EventValidationError, MODEL_CATALOG_ID, topicContract, validateEvent } from '..';
 
 describe('ai.catalog.v1', () => {
-  const published = () => aiCatalogV1.create('catalog.published', { catalogId: MODEL_CATALOG_ID }, { models: [{ id: 'local-demo', contextWindow: 8192, capabilities: ['chat'] }] });
+  const published = () =>
+    aiCatalogV1.create(
+      'catalog.published',
+      { catalogId: MODEL_CATALOG_ID },
+      { models: [{ id: 'local-demo', contextWindow: 8192, capabilities: ['chat'] }] },
+    );
 
   it('is registered and keyed by the fixed catalog id, so the latest catalog wins on one key', () => {
     expect(topicContract('ai.catalog.v1')).toBeDefined();

@@ -1,6 +1,7 @@
 import { EventValidationError, identityUserV1, parseEnvelope, topicContract, topicName, validateEvent, type IdentityUserEvent } from '..';
 
-const registered = () => identityUserV1.create('user.registered', { userId: 'u1' }, { email: 'ada@example.com', name: 'Ada', role: 'USER', emailVerified: false });
+const registered = () =>
+  identityUserV1.create('user.registered', { userId: 'u1' }, { email: 'ada@example.com', name: 'Ada', role: 'USER', emailVerified: false });
 
 function errorOf(run: () => unknown): EventValidationError {
   try {
@@ -43,7 +44,8 @@ describe('identity.user.v1', () => {
     expect(topicContract('identity.user.v1')).toBeDefined();
     const updated = identityUserV1.create('user.updated', { userId: 'u1' }, { name: 'Ada L.' });
     const roleChanged = identityUserV1.create('user.role-changed', { userId: 'u1' }, { from: 'USER', to: 'ADMIN', changedBy: 'admin1' });
-    for (const event of [registered(), updated, roleChanged]) expect(validateEvent('identity.user.v1', JSON.parse(JSON.stringify(event)))).toEqual(event);
+    for (const event of [registered(), updated, roleChanged])
+      expect(validateEvent('identity.user.v1', JSON.parse(JSON.stringify(event)))).toEqual(event);
   });
 
   it('narrows payloads by type', () => {
@@ -54,7 +56,9 @@ describe('identity.user.v1', () => {
 
   it('refuses payloads that break the contract, naming the field', () => {
     const event = registered();
-    expect(errorOf(() => validateEvent('identity.user.v1', { ...event, payload: { ...event.payload, role: 'ROOT' } })).path).toBe('payload.role');
+    expect(errorOf(() => validateEvent('identity.user.v1', { ...event, payload: { ...event.payload, role: 'ROOT' } })).path).toBe(
+      'payload.role',
+    );
     expect(errorOf(() => validateEvent('identity.user.v1', { ...event, type: 'user.merged' })).path).toBe('type');
     expect(errorOf(() => identityUserV1.create('user.updated', { userId: 'u1' }, {})).message).toMatch(/at least one of/);
     expect(errorOf(() => validateEvent('identity.user.v1', { ...event, subject: {} })).path).toBe('subject.userId');

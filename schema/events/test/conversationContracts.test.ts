@@ -8,7 +8,15 @@ describe('conversation and generation contracts', () => {
       expect(topicContract(contract.topic)).toBeDefined();
       expect(contract.keyedBy).toBe('conversationId');
     }
-    const requested = aiGenerationV1.create('generation.requested', subject, { model: 'm', messages: [{ role: 'SYSTEM', content: 'be brief' }, { role: 'USER', content: 'hi' }], droppedMessages: 0, estimatedPromptTokens: 12 });
+    const requested = aiGenerationV1.create('generation.requested', subject, {
+      model: 'm',
+      messages: [
+        { role: 'SYSTEM', content: 'be brief' },
+        { role: 'USER', content: 'hi' },
+      ],
+      droppedMessages: 0,
+      estimatedPromptTokens: 12,
+    });
     expect(aiGenerationV1.keyOf(requested)).toBe('c1');
   });
 
@@ -22,8 +30,38 @@ describe('conversation and generation contracts', () => {
       }
       return undefined;
     };
-    expect(error(() => aiGenerationV1.validate({ id: 'e1', type: 'generation.completed', occurredAt: new Date().toISOString(), subject, payload: { content: 'x', finishReason: 'stop', model: 'm' } }))?.path).toBe('payload.usage');
-    expect(error(() => conversationConversationV1.validate({ id: 'e2', type: 'conversation.updated', occurredAt: new Date().toISOString(), subject: { conversationId: 'c1', ownerId: 'u1' }, payload: {} }))?.path).toBe('payload');
-    expect(error(() => conversationMessageV1.validate({ id: 'e3', type: 'message.created', occurredAt: new Date().toISOString(), subject: { conversationId: 'c1', messageId: 'm1', ownerId: 'u1' }, payload: { role: 'BOT', parentId: null, content: '', status: 'PENDING' } }))?.path).toBe('payload.role');
+    expect(
+      error(() =>
+        aiGenerationV1.validate({
+          id: 'e1',
+          type: 'generation.completed',
+          occurredAt: new Date().toISOString(),
+          subject,
+          payload: { content: 'x', finishReason: 'stop', model: 'm' },
+        }),
+      )?.path,
+    ).toBe('payload.usage');
+    expect(
+      error(() =>
+        conversationConversationV1.validate({
+          id: 'e2',
+          type: 'conversation.updated',
+          occurredAt: new Date().toISOString(),
+          subject: { conversationId: 'c1', ownerId: 'u1' },
+          payload: {},
+        }),
+      )?.path,
+    ).toBe('payload');
+    expect(
+      error(() =>
+        conversationMessageV1.validate({
+          id: 'e3',
+          type: 'message.created',
+          occurredAt: new Date().toISOString(),
+          subject: { conversationId: 'c1', messageId: 'm1', ownerId: 'u1' },
+          payload: { role: 'BOT', parentId: null, content: '', status: 'PENDING' },
+        }),
+      )?.path,
+    ).toBe('payload.role');
   });
 });

@@ -1,7 +1,7 @@
 import { EventValidationError, rateLimitBalanceV1, topicContract, validateEvent } from '..';
 
 describe('ratelimit.balance.v1', () => {
-  it('is registered and keyed by the user, so one user\'s balance changes stay in order', () => {
+  it("is registered and keyed by the user, so one user's balance changes stay in order", () => {
     expect(topicContract('ratelimit.balance.v1')).toBeDefined();
     const event = rateLimitBalanceV1.create('balance.changed', { userId: 'u1' }, { credits: -12, version: 3, reason: 'debit' });
     expect(rateLimitBalanceV1.keyOf(event)).toBe('u1');

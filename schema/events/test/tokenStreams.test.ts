@@ -1,4 +1,11 @@
-import { decodeTokenStreamEntry, encodeTokenStreamEntry, EventValidationError, parseGenerationControl, parseTokenStreamRequest, type TokenStreamEntry } from '..';
+import {
+  decodeTokenStreamEntry,
+  encodeTokenStreamEntry,
+  EventValidationError,
+  parseGenerationControl,
+  parseTokenStreamRequest,
+  type TokenStreamEntry,
+} from '..';
 
 /** The token-stream contract's entries, requests and control messages, stated as zod schemas. */
 
@@ -25,10 +32,18 @@ describe('token stream entries', () => {
 
   it('are refused with the field and a readable reason', () => {
     expect(messageOf(() => decodeTokenStreamEntry({ type: 'chunk' }))).toBe('type: is not a token stream entry type (start, delta, done)');
-    expect(messageOf(() => decodeTokenStreamEntry({ type: 'start', ownerId: 'u1', conversationId: 'c1', messageId: 'm1' }))).toMatch(/^model: .*expected string, received undefined/);
-    expect(messageOf(() => decodeTokenStreamEntry({ type: 'done', outcome: 'WON', finishReason: 'stop' }))).toMatch(/^outcome: .*expected one of "COMPLETE"\|"FAILED"\|"ABORTED"/);
-    expect(messageOf(() => decodeTokenStreamEntry({ type: 'done', outcome: 'COMPLETE', finishReason: 'stop', usage: '{oops' }))).toBe('usage: is not JSON');
-    expect(messageOf(() => decodeTokenStreamEntry({ type: 'done', outcome: 'COMPLETE', finishReason: 'stop', usage: '{"promptTokens":1}' }))).toMatch(/^usage\.completionTokens: .*expected number/);
+    expect(messageOf(() => decodeTokenStreamEntry({ type: 'start', ownerId: 'u1', conversationId: 'c1', messageId: 'm1' }))).toMatch(
+      /^model: .*expected string, received undefined/,
+    );
+    expect(messageOf(() => decodeTokenStreamEntry({ type: 'done', outcome: 'WON', finishReason: 'stop' }))).toMatch(
+      /^outcome: .*expected one of "COMPLETE"\|"FAILED"\|"ABORTED"/,
+    );
+    expect(messageOf(() => decodeTokenStreamEntry({ type: 'done', outcome: 'COMPLETE', finishReason: 'stop', usage: '{oops' }))).toBe(
+      'usage: is not JSON',
+    );
+    expect(
+      messageOf(() => decodeTokenStreamEntry({ type: 'done', outcome: 'COMPLETE', finishReason: 'stop', usage: '{"promptTokens":1}' })),
+    ).toMatch(/^usage\.completionTokens: .*expected number/);
   });
 });
 
@@ -36,7 +51,11 @@ describe('requests and control messages', () => {
   it('parse what the writers write, dropping extra fields', () => {
     const request = { streamId: 's1', ownerId: 'u1', conversationId: 'c1', messageId: 'm1', requestedAt: '2026-01-02T03:04:05.678Z' };
     expect(parseTokenStreamRequest(JSON.stringify({ ...request, extra: true }))).toEqual(request);
-    expect(parseGenerationControl(JSON.stringify({ type: 'stop', streamId: 's1', requestedBy: 'u1', extra: 1 }))).toEqual({ type: 'stop', streamId: 's1', requestedBy: 'u1' });
+    expect(parseGenerationControl(JSON.stringify({ type: 'stop', streamId: 's1', requestedBy: 'u1', extra: 1 }))).toEqual({
+      type: 'stop',
+      streamId: 's1',
+      requestedBy: 'u1',
+    });
   });
 
   it('are undefined when malformed (the caller logs or ignores them)', () => {

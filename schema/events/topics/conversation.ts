@@ -29,7 +29,12 @@ const conversationEvents = {
   /** Fields changed; only the changed fields are present. */
   'conversation.updated': {
     subject: conversationSubject,
-    payload: someOf({ title: title.optional(), pinned: z.boolean().optional(), archived: z.boolean().optional(), tags: tags.optional() }, ['title', 'pinned', 'archived', 'tags']),
+    payload: someOf({ title: title.optional(), pinned: z.boolean().optional(), archived: z.boolean().optional(), tags: tags.optional() }, [
+      'title',
+      'pinned',
+      'archived',
+      'tags',
+    ]),
   },
   /**
    * The conversation and all its messages are gone. (Payloads are never empty objects: document
@@ -65,7 +70,11 @@ const messageEvents = {
 };
 
 /** The `conversation.conversation.v1` contract. */
-export const conversationConversationV1 = defineTopic({ topic: 'conversation.conversation.v1', keyedBy: 'conversationId', events: conversationEvents });
+export const conversationConversationV1 = defineTopic({
+  topic: 'conversation.conversation.v1',
+  keyedBy: 'conversationId',
+  events: conversationEvents,
+});
 /** The `conversation.message.v1` contract. */
 export const conversationMessageV1 = defineTopic({ topic: 'conversation.message.v1', keyedBy: 'conversationId', events: messageEvents });
 

@@ -22,7 +22,11 @@ const events = {
   /** Profile fields changed; only the fields that changed are present. */
   'user.updated': {
     subject: userSubject,
-    payload: someOf({ email: email.optional(), name: name.optional(), emailVerified: z.boolean().optional() }, ['email', 'name', 'emailVerified']),
+    payload: someOf({ email: email.optional(), name: name.optional(), emailVerified: z.boolean().optional() }, [
+      'email',
+      'name',
+      'emailVerified',
+    ]),
   },
   /** The user's role changed; `changedBy` is the administrator, or null for the system. */
   'user.role-changed': {

@@ -33,7 +33,15 @@ export function readKitEntries(kitDir: string): KitEntries {
     files.set(subpath, path.resolve(kitDir, subpath === '' ? 'src/core.ts' : target));
   }
   if (!files.has('')) throw new Error(`${kitDir}/package.json has no "." export`);
-  const program = ts.createProgram([...files.values()], { noEmit: true, skipLibCheck: true, strict: true, module: ts.ModuleKind.Preserve, moduleResolution: ts.ModuleResolutionKind.Bundler, target: ts.ScriptTarget.ES2022, types: [] });
+  const program = ts.createProgram([...files.values()], {
+    noEmit: true,
+    skipLibCheck: true,
+    strict: true,
+    module: ts.ModuleKind.Preserve,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    target: ts.ScriptTarget.ES2022,
+    types: [],
+  });
   const checker = program.getTypeChecker();
   const entries: KitEntry[] = [];
   const byName = new Map<string, string>();

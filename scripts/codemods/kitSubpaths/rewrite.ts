@@ -91,13 +91,18 @@ function lineOf(source: ts.SourceFile, node: ts.Node): number {
 }
 
 /** The named elements of a declaration, or why it cannot be split. */
-function elementsOf(node: ts.ImportDeclaration | ts.ExportDeclaration): { names: Array<{ name: string; text: string }>; typeOnly: boolean } | string {
+function elementsOf(
+  node: ts.ImportDeclaration | ts.ExportDeclaration,
+): { names: Array<{ name: string; text: string }>; typeOnly: boolean } | string {
   if (ts.isImportDeclaration(node)) {
     const clause = node.importClause;
     if (!clause) return 'a side-effect import';
     if (clause.name) return 'a default import';
     if (!clause.namedBindings || ts.isNamespaceImport(clause.namedBindings)) return 'a namespace import (import * as)';
-    return { names: clause.namedBindings.elements.map((e) => ({ name: (e.propertyName ?? e.name).text, text: e.getText() })), typeOnly: clause.isTypeOnly };
+    return {
+      names: clause.namedBindings.elements.map((e) => ({ name: (e.propertyName ?? e.name).text, text: e.getText() })),
+      typeOnly: clause.isTypeOnly,
+    };
   }
   if (!node.exportClause) return 'export * (name the exports instead)';
   if (!ts.isNamedExports(node.exportClause)) return 'a namespace re-export (export * as)';
@@ -136,12 +141,20 @@ export function rewriteKitImports(text: string, file: string, kitSrc: string, ki
     const elements = elementsOf(statement);
     if (typeof elements === 'string') {
       if (target.subpath === '' && !elements.startsWith('a side-effect')) {
-        (elements.startsWith('export') ? problems : notes).push(`${file}:${lineOf(source, statement)}: left as is: ${elements} of the kit's root`);
+        (elements.startsWith('export') ? problems : notes).push(
+          `${file}:${lineOf(source, statement)}: left as is: ${elements} of the kit's root`,
+        );
       }
       continue;
     }
     if (target.subpath !== '') {
-      const group = { kind, typeOnly: elements.typeOnly, spec: specifier.text, order: order.get(target.subpath) ?? 0, elements: elements.names.map((n) => n.text) } as const;
+      const group = {
+        kind,
+        typeOnly: elements.typeOnly,
+        spec: specifier.text,
+        order: order.get(target.subpath) ?? 0,
+        elements: elements.names.map((n) => n.text),
+      } as const;
       declarations.push({ node: statement, fromRoot: false, groups: [{ ...group, elements: [...group.elements] }] });
       continue;
     }
@@ -153,7 +166,13 @@ export function rewriteKitImports(text: string, file: string, kitSrc: string, ki
     const groups = new Map<string, Group>();
     for (const { name, text: element } of elements.names) {
       const subpath = kit.byName.get(name) ?? '';
-      const group = groups.get(subpath) ?? { kind, typeOnly: elements.typeOnly, spec: spell(target, subpath), order: order.get(subpath) ?? 0, elements: [] };
+      const group = groups.get(subpath) ?? {
+        kind,
+        typeOnly: elements.typeOnly,
+        spec: spell(target, subpath),
+        order: order.get(subpath) ?? 0,
+        elements: [],
+      };
       group.elements.push(element);
       groups.set(subpath, group);
     }
@@ -194,7 +213,12 @@ export function rewriteKitImports(text: string, file: string, kitSrc: string, ki
     // Kept word for word when it stays one declaration, on the same specifier, with the same names.
     const written = (declaration.node.moduleSpecifier as ts.StringLiteral).text;
     const own = declaration.groups[0];
-    const unchanged = declaration.groups.length === 1 && mine.length === 1 && own !== undefined && mine[0]?.elements.join() === own.elements.join() && mine[0].spec === written;
+    const unchanged =
+      declaration.groups.length === 1 &&
+      mine.length === 1 &&
+      own !== undefined &&
+      mine[0]?.elements.join() === own.elements.join() &&
+      mine[0].spec === written;
     if (unchanged) continue;
     const start = declaration.node.getStart(source);
     let end = declaration.node.getEnd();

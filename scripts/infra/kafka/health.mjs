@@ -47,15 +47,17 @@ async function warmUp(budgetMs) {
     logLevel: logLevel.NOTHING,
     retry: { retries: 100, initialRetryTime: 50, maxRetryTime: 500 },
   });
-  const timeout = new Promise((_, reject) =>
-    setTimeout(() => reject(new Error(`warm-up not done in ${budgetMs} ms`)), budgetMs).unref(),
-  );
+  const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error(`warm-up not done in ${budgetMs} ms`)), budgetMs).unref());
   const work = (async () => {
     const admin = warmKafka.admin();
     await admin.connect();
     await admin.describeGroups(['chatgraph-infra-warmup']); // FindCoordinator(GROUP) -> __consumer_offsets
     await admin.disconnect();
-    const producer = warmKafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 500 } });
+    const producer = warmKafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 500 },
+    });
     await producer.connect(); // InitProducerId -> __transaction_state
     await producer.disconnect();
   })();

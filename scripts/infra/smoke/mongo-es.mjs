@@ -67,17 +67,25 @@ async function mongoSmoke() {
     const info = await admin.buildInfo();
     const hello = await admin.command({ hello: 1 });
     assert(ping.ok === 1, 'ping ok');
-    return `wire-protocol ping ok; server reports version ${info.version}, maxWireVersion ${hello.maxWireVersion}` +
-      `${info.ferretdb ? `, FerretDB ${info.ferretdb.version} (${info.ferretdb.package})` : ''}; mongoose ${mongoose.version}`;
+    return (
+      `wire-protocol ping ok; server reports version ${info.version}, maxWireVersion ${hello.maxWireVersion}` +
+      `${info.ferretdb ? `, FerretDB ${info.ferretdb.version} (${info.ferretdb.package})` : ''}; mongoose ${mongoose.version}`
+    );
   });
   if (conn.readyState !== 1) return;
 
-  const User = conn.model('User', new mongoose.Schema({
-    email: { type: String, required: true, unique: true },
-    n: Number,
-    count: { type: Number, default: 0 },
-    tags: [String],
-  }, { collection: 'users' }));
+  const User = conn.model(
+    'User',
+    new mongoose.Schema(
+      {
+        email: { type: String, required: true, unique: true },
+        n: Number,
+        count: { type: Number, default: 0 },
+        tags: [String],
+      },
+      { collection: 'users' },
+    ),
+  );
 
   await step('mongo: collection + unique index', async () => {
     await User.createCollection();
@@ -91,26 +99,47 @@ async function mongoSmoke() {
   await step('mongo: insert + duplicate key', async () => {
     await User.insertMany(Array.from({ length: 10 }, (_, i) => ({ email: `u${i}@x.test`, n: i, tags: ['a'] })));
     let code;
-    try { await User.create({ email: 'u3@x.test', n: 99 }); } catch (e) { code = e.code; }
+    try {
+      await User.create({ email: 'u3@x.test', n: 99 });
+    } catch (e) {
+      code = e.code;
+    }
     assert(code === 11000, `duplicate insert must fail with 11000, got ${code}`);
     assert((await User.countDocuments()) === 10, '10 documents');
     return 'insertMany 10 docs; a duplicate email is refused with error code 11000 (E11000)';
   });
 
   await step('mongo: find $in / range / sort', async () => {
-    const inRes = await User.find({ n: { $in: [1, 4, 7] } }).sort({ n: 1 }).lean();
+    const inRes = await User.find({ n: { $in: [1, 4, 7] } })
+      .sort({ n: 1 })
+      .lean();
     assert(inRes.map((d) => d.n).join() === '1,4,7', `$in gave ${inRes.map((d) => d.n)}`);
-    const range = await User.find({ n: { $gte: 3, $lt: 8 } }).sort({ n: -1 }).limit(3).lean();
+    const range = await User.find({ n: { $gte: 3, $lt: 8 } })
+      .sort({ n: -1 })
+      .limit(3)
+      .lean();
     assert(range.map((d) => d.n).join() === '7,6,5', `range gave ${range.map((d) => d.n)}`);
     return '$in -> [1,4,7]; {$gte:3,$lt:8} sort desc limit 3 -> [7,6,5]';
   });
 
   await step('mongo: findOneAndUpdate $inc/$push', async () => {
-    const a = await User.findOneAndUpdate({ email: 'u5@x.test' }, { $inc: { count: 2 }, $push: { tags: 'b' } }, { returnDocument: 'after' }).lean();
-    const b = await User.findOneAndUpdate({ email: 'u5@x.test' }, { $inc: { count: 1 }, $push: { tags: 'c' } }, { returnDocument: 'after' }).lean();
+    const a = await User.findOneAndUpdate(
+      { email: 'u5@x.test' },
+      { $inc: { count: 2 }, $push: { tags: 'b' } },
+      { returnDocument: 'after' },
+    ).lean();
+    const b = await User.findOneAndUpdate(
+      { email: 'u5@x.test' },
+      { $inc: { count: 1 }, $push: { tags: 'c' } },
+      { returnDocument: 'after' },
+    ).lean();
     assert(a.count === 2 && b.count === 3, `counts ${a.count}, ${b.count}`);
     assert(b.tags.join() === 'a,b,c', `tags ${b.tags}`);
-    const up = await User.findOneAndUpdate({ email: 'new@x.test' }, { $inc: { count: 1 } }, { upsert: true, returnDocument: 'after' }).lean();
+    const up = await User.findOneAndUpdate(
+      { email: 'new@x.test' },
+      { $inc: { count: 1 } },
+      { upsert: true, returnDocument: 'after' },
+    ).lean();
     assert(up.count === 1, 'upsert');
     return 'returns the updated doc: count 0->2->3, tags [a]->[a,b]->[a,b,c]; upsert creates';
   });
@@ -135,7 +164,10 @@ async function mongoSmoke() {
 
   // What the adapter must avoid or degrade on (recorded, not failed)
   const coll = conn.db.collection('probe');
-  await coll.insertMany([{ a: 1, at: new Date(), t: 'hello world', arr: [{ x: 1 }, { x: 2 }] }, { a: 2, at: new Date(), t: 'bye' }]);
+  await coll.insertMany([
+    { a: 1, at: new Date(), t: 'hello world', arr: [{ x: 1 }, { x: 2 }] },
+    { a: 2, at: new Date(), t: 'bye' },
+  ]);
   await probe('mongo TTL index (expireAfterSeconds)', () => coll.createIndex({ at: 1 }, { expireAfterSeconds: 60 }));
   await probe('mongo text index', () => coll.createIndex({ t: 'text' }));
   await probe('mongo partial unique index', () => coll.createIndex({ a: 1 }, { unique: true, partialFilterExpression: { a: { $gt: 0 } } }));
@@ -143,17 +175,33 @@ async function mongoSmoke() {
     const r = await coll.aggregate([{ $group: { _id: null, s: { $sum: '$a' } } }]).toArray();
     return `sum=${r[0]?.s}`;
   });
-  await probe('mongo aggregate $lookup', () => coll.aggregate([{ $lookup: { from: 'users', localField: 'a', foreignField: 'n', as: 'u' } }]).toArray());
+  await probe('mongo aggregate $lookup', () =>
+    coll.aggregate([{ $lookup: { from: 'users', localField: 'a', foreignField: 'n', as: 'u' } }]).toArray(),
+  );
   await probe('mongo aggregate $facet', () => coll.aggregate([{ $facet: { x: [{ $match: {} }] } }]).toArray());
-  await probe('mongo updateOne arrayFilters', () => coll.updateOne({ a: 1 }, { $set: { 'arr.$[e].x': 9 } }, { arrayFilters: [{ 'e.x': 2 }] }));
-  await probe('mongo findOneAndUpdate with projection', () => coll.findOneAndUpdate({ a: 1 }, { $set: { b: 1 } }, { projection: { a: 1 } }));
+  await probe('mongo updateOne arrayFilters', () =>
+    coll.updateOne({ a: 1 }, { $set: { 'arr.$[e].x': 9 } }, { arrayFilters: [{ 'e.x': 2 }] }),
+  );
+  await probe('mongo findOneAndUpdate with projection', () =>
+    coll.findOneAndUpdate({ a: 1 }, { $set: { b: 1 } }, { projection: { a: 1 } }),
+  );
   await probe('mongo transactions', async () => {
     const s = conn.getClient().startSession();
-    try { await s.withTransaction(async () => { await coll.insertOne({ a: 3 }, { session: s }); }); } finally { await s.endSession(); }
+    try {
+      await s.withTransaction(async () => {
+        await coll.insertOne({ a: 3 }, { session: s });
+      });
+    } finally {
+      await s.endSession();
+    }
   });
   await probe('mongo change streams', async () => {
     const cs = coll.watch();
-    try { await Promise.race([cs.tryNext(), new Promise((r) => setTimeout(r, 1000))]); } finally { await cs.close(); }
+    try {
+      await Promise.race([cs.tryNext(), new Promise((r) => setTimeout(r, 1000))]);
+    } finally {
+      await cs.close();
+    }
   });
 
   await step('mongo: drop test database', async () => {
@@ -185,11 +233,16 @@ async function esSmoke() {
     const nodes = await es.nodes.info({ node_id: '_local', metric: ['plugins'] });
     const node = Object.values(nodes.nodes)[0];
     up = true;
-    return `status ${h.status}; Elasticsearch ${node.version}; modules ${node.modules.map((m) => m.name).join(', ')} ` +
-      `(the client accepted the x-elastic-product header)`;
+    return (
+      `status ${h.status}; Elasticsearch ${node.version}; modules ${node.modules.map((m) => m.name).join(', ')} ` +
+      `(the client accepted the x-elastic-product header)`
+    );
   });
   if (!up) return;
-  const license = await es.license.get().then((l) => l.license.type, () => 'unknown');
+  const license = await es.license.get().then(
+    (l) => l.license.type,
+    () => 'unknown',
+  );
 
   await step('es: index template with text + dense_vector', async () => {
     await es.indices.putIndexTemplate({
@@ -227,7 +280,8 @@ async function esSmoke() {
   let bm25;
   await step('es: BM25 match + highlight', async () => {
     const r = await es.search({
-      index, size: 5,
+      index,
+      size: 5,
       query: { match: { body: 'quick fox' } },
       highlight: { fields: { body: {} } },
     });
@@ -245,13 +299,17 @@ async function esSmoke() {
     knn = r.hits.hits;
     assert(knn.length === 5 && knn.every((h) => h._source.n % 4 === 2), `nearest must have n%4==2: ${knn.map((h) => h._source.n)}`);
     const q = await es.search({ index, size: 3, query: { knn: { field: 'vec', query_vector: qv, k: 3 } }, _source: ['n'] });
-    assert(q.hits.hits.every((h) => h._source.n % 4 === 2), 'knn query form');
+    assert(
+      q.hits.hits.every((h) => h._source.n % 4 === 2),
+      'knn query form',
+    );
     return `top-level knn k=5 -> n=[${knn.map((h) => h._source.n)}] (all nearest to the query vector); the "knn" query clause works too`;
   });
 
   await step('es: hybrid query + knn in one request (score sum)', async () => {
     const r = await es.search({
-      index, size: 5,
+      index,
+      size: 5,
       query: { match: { body: 'quick fox' } },
       knn: { field: 'vec', query_vector: qv, k: 5, num_candidates: 20, boost: 0.5 },
       _source: ['n'],
@@ -262,11 +320,17 @@ async function esSmoke() {
 
   await probe(`es RRF retriever (license ${license})`, async () => {
     const r = await es.search({
-      index, size: 5,
-      retriever: { rrf: { retrievers: [
-        { standard: { query: { match: { body: 'quick fox' } } } },
-        { knn: { field: 'vec', query_vector: qv, k: 5, num_candidates: 20 } },
-      ], rank_window_size: 20 } },
+      index,
+      size: 5,
+      retriever: {
+        rrf: {
+          retrievers: [
+            { standard: { query: { match: { body: 'quick fox' } } } },
+            { knn: { field: 'vec', query_vector: qv, k: 5, num_candidates: 20 } },
+          ],
+          rank_window_size: 20,
+        },
+      },
       _source: ['n'],
     });
     return `n=[${r.hits.hits.map((h) => h._source.n)}]`;
@@ -284,7 +348,9 @@ async function esSmoke() {
 
   await probe('es GET / (client.info())', async () => (await es.info()).version?.number);
   await probe('es analyzer "english"', () => es.indices.analyze({ analyzer: 'english', text: 'running dogs' }));
-  await probe('es token filter "asciifolding"', () => es.indices.analyze({ tokenizer: 'standard', filter: ['asciifolding'], text: 'héllo' }));
+  await probe('es token filter "asciifolding"', () =>
+    es.indices.analyze({ tokenizer: 'standard', filter: ['asciifolding'], text: 'héllo' }),
+  );
   await probe('es _delete_by_query', () => es.deleteByQuery({ index, query: { term: { tag: 'none' } } }));
   await probe('es painless script update', () => es.update({ index, id: 'd1', script: { source: 'ctx._source.n += 1' } }));
   await probe('es terms aggregation', async () => {

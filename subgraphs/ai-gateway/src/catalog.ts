@@ -51,9 +51,15 @@ const openAIProviderSchema = z.strictObject({
     .regex(/^https?:\/\/[^\s]+$/, { error: 'must be an http(s) URL, e.g. http://127.0.0.1:11434/v1' })
     .optional(),
   /** The environment variable that holds the key; omitted for keyless local servers (Ollama). */
-  apiKeyEnv: z.string({ error: 'must be an environment variable name, e.g. OPENAI_API_KEY' }).regex(ENV_NAME, { error: 'must be an environment variable name, e.g. OPENAI_API_KEY' }).optional(),
+  apiKeyEnv: z
+    .string({ error: 'must be an environment variable name, e.g. OPENAI_API_KEY' })
+    .regex(ENV_NAME, { error: 'must be an environment variable name, e.g. OPENAI_API_KEY' })
+    .optional(),
   /** Send the key in this header instead of `Authorization: Bearer` (Azure's `api-key`). */
-  apiKeyHeader: z.string({ error: 'must be an HTTP header name, e.g. api-key' }).regex(/^[A-Za-z0-9-]{1,100}$/, { error: 'must be an HTTP header name, e.g. api-key' }).optional(),
+  apiKeyHeader: z
+    .string({ error: 'must be an HTTP header name, e.g. api-key' })
+    .regex(/^[A-Za-z0-9-]{1,100}$/, { error: 'must be an HTTP header name, e.g. api-key' })
+    .optional(),
   headers: z.record(z.string(), z.string({ error: 'must be a string' }), { error: 'must be an object' }).default({}),
   /** The SDK's per-request timeout (whole request), ms. */
   timeoutMs: int(100, 3_600_000).default(600_000),
@@ -71,7 +77,9 @@ const modelSchema = z.strictObject({
   // The graph shows capabilities as a closed enum (ModelCapability): an unknown word is a config error.
   capabilities: z
     .array(
-      z.string().refine((value) => (MODEL_CAPABILITIES as readonly string[]).includes(value), { error: `must be one of ${MODEL_CAPABILITIES.join(', ')}` }),
+      z.string().refine((value) => (MODEL_CAPABILITIES as readonly string[]).includes(value), {
+        error: `must be one of ${MODEL_CAPABILITIES.join(', ')}`,
+      }),
       { error: 'must be a list' },
     )
     .default(['chat']),
@@ -92,7 +100,9 @@ const routeSchema = z.strictObject({
 const rootSchema = z.strictObject({
   providers: z.array(z.unknown(), { error: 'must be a list' }),
   models: z.array(z.unknown(), { error: 'must be a list' }).min(1, { error: 'must list at least one model' }),
-  routes: z.record(z.string(), z.array(z.unknown(), { error: 'must be a list' }).min(1, { error: 'must list at least one deployment' }), { error: 'must be an object' }),
+  routes: z.record(z.string(), z.array(z.unknown(), { error: 'must be a list' }).min(1, { error: 'must list at least one deployment' }), {
+    error: 'must be an object',
+  }),
   titleModel: z.unknown().optional(),
   embeddingModel: z.unknown().optional(),
 });
@@ -134,8 +144,22 @@ export function builtInCatalog(): ModelCatalog {
   return {
     providers: [{ id: 'demo', kind: 'demo' }],
     models: [
-      { id: DEMO_MODEL_ID, displayName: 'Local demo model (offline, not an AI)', contextWindow: 8192, capabilities: ['chat'], inputPricePerMTok: 0, outputPricePerMTok: 0 },
-      { id: DEMO_EMBEDDING_MODEL_ID, displayName: 'Local demo embedding (hashing, not an AI)', contextWindow: 8192, capabilities: ['embeddings'], inputPricePerMTok: 0, outputPricePerMTok: 0 },
+      {
+        id: DEMO_MODEL_ID,
+        displayName: 'Local demo model (offline, not an AI)',
+        contextWindow: 8192,
+        capabilities: ['chat'],
+        inputPricePerMTok: 0,
+        outputPricePerMTok: 0,
+      },
+      {
+        id: DEMO_EMBEDDING_MODEL_ID,
+        displayName: 'Local demo embedding (hashing, not an AI)',
+        contextWindow: 8192,
+        capabilities: ['embeddings'],
+        inputPricePerMTok: 0,
+        outputPricePerMTok: 0,
+      },
     ],
     routes: {
       [DEMO_MODEL_ID]: [{ provider: 'demo', model: DEMO_MODEL_ID, priority: 1, weight: 1 }],
@@ -212,11 +236,13 @@ function parseProvider(problems: Problems, raw: unknown, path: string, env: Env)
   }
   if (kind.data === 'demo') return problems.check(demoProviderSchema, obj, path);
   const { apiKey: keyInFile, ...fields } = obj;
-  if (keyInFile !== undefined) problems.add(`${path}.apiKey`, 'keys never go in the catalog file: name the environment variable that holds it in `apiKeyEnv`');
+  if (keyInFile !== undefined)
+    problems.add(`${path}.apiKey`, 'keys never go in the catalog file: name the environment variable that holds it in `apiKeyEnv`');
   const provider = problems.check(openAIProviderSchema, fields, path);
   if (!provider) return undefined;
   // Reported, but the provider is kept so routes naming it are not also reported as dangling.
-  if (provider.apiKeyHeader !== undefined && provider.apiKeyEnv === undefined) problems.add(`${path}.apiKeyHeader`, 'needs apiKeyEnv (the key it carries)');
+  if (provider.apiKeyHeader !== undefined && provider.apiKeyEnv === undefined)
+    problems.add(`${path}.apiKeyHeader`, 'needs apiKeyEnv (the key it carries)');
   if (provider.apiKeyEnv === undefined) return provider;
   const apiKey = env[provider.apiKeyEnv];
   if (!apiKey) problems.add(`${path}.apiKeyEnv`, `the environment variable ${provider.apiKeyEnv} is not set`);
@@ -236,7 +262,8 @@ export function parseCatalog(raw: unknown, env: Env, source = 'catalog'): ModelC
   listAt('providers').forEach((p, i) => {
     const provider = parseProvider(problems, p, `providers[${i}]`, env);
     if (!provider) return;
-    if (providers.some((other) => other.id === provider.id)) problems.add(`providers[${i}].id`, `duplicates the provider id ${provider.id}`);
+    if (providers.some((other) => other.id === provider.id))
+      problems.add(`providers[${i}].id`, `duplicates the provider id ${provider.id}`);
     providers.push(provider);
   });
   // References are checked against every provider with a usable id, even one with another
@@ -253,7 +280,9 @@ export function parseCatalog(raw: unknown, env: Env, source = 'catalog'): ModelC
   const modelIds = new Set(models.map((m) => m.id));
 
   const routes: Record<string, RouteSpec[]> = {};
-  const routeMap = (document.routes !== null && typeof document.routes === 'object' && !Array.isArray(document.routes) ? document.routes : {}) as Record<string, unknown>;
+  const routeMap = (
+    document.routes !== null && typeof document.routes === 'object' && !Array.isArray(document.routes) ? document.routes : {}
+  ) as Record<string, unknown>;
   for (const [modelId, list] of Object.entries(routeMap)) {
     if (!modelIds.has(modelId)) problems.add(`routes.${modelId}`, 'names no model of `models`');
     const items = Array.isArray(list) ? list : [];
@@ -261,18 +290,21 @@ export function parseCatalog(raw: unknown, env: Env, source = 'catalog'): ModelC
       const path = `routes.${modelId}[${i}]`;
       const route = problems.check(routeSchema, r, path);
       const provider = idOf(r, 'provider');
-      if (provider !== undefined && !providerIds.has(provider)) problems.add(`${path}.provider`, `names no provider of \`providers\` (${[...providerIds].join(', ') || 'none'})`);
+      if (provider !== undefined && !providerIds.has(provider))
+        problems.add(`${path}.provider`, `names no provider of \`providers\` (${[...providerIds].join(', ') || 'none'})`);
       return route ? [route] : [];
     });
   }
-  for (const model of models) if (!(model.id in routeMap)) problems.add(`routes.${model.id}`, 'is missing: every model needs at least one deployment');
+  for (const model of models)
+    if (!(model.id in routeMap)) problems.add(`routes.${model.id}`, 'is missing: every model needs at least one deployment');
 
   const modelRef = (value: unknown, path: string, capability: string): string | undefined => {
     const ref = id.safeParse(value);
     if (!ref.success) return problems.add(path, ID_RULE);
     const model = models.find((m) => m.id === ref.data);
     if (!model) return problems.add(path, `names no model of \`models\` (${[...modelIds].join(', ')})`);
-    if (!model.capabilities.includes(capability)) return problems.add(path, `names ${ref.data}, which lacks the \`${capability}\` capability`);
+    if (!model.capabilities.includes(capability))
+      return problems.add(path, `names ${ref.data}, which lacks the \`${capability}\` capability`);
     return ref.data;
   };
   const chatModel = models.find((m) => m.capabilities.includes('chat'));
@@ -280,9 +312,13 @@ export function parseCatalog(raw: unknown, env: Env, source = 'catalog'): ModelC
   const titleModel = document.titleModel === undefined ? chatModel?.id : modelRef(document.titleModel, 'titleModel', 'chat');
   if (document.titleModel === undefined && !chatModel) problems.add('titleModel', 'is required (and no model has the `chat` capability)');
   // Without an embedding model the built-in hashing embedding still serves /internal/embeddings.
-  const embeddingModel = document.embeddingModel === undefined ? (embeddingDefault?.id ?? DEMO_EMBEDDING_MODEL_ID) : modelRef(document.embeddingModel, 'embeddingModel', 'embeddings');
+  const embeddingModel =
+    document.embeddingModel === undefined
+      ? (embeddingDefault?.id ?? DEMO_EMBEDDING_MODEL_ID)
+      : modelRef(document.embeddingModel, 'embeddingModel', 'embeddings');
 
-  if (!root || problems.list.length > 0 || titleModel === undefined || embeddingModel === undefined) throw new CatalogError(source, problems.list);
+  if (!root || problems.list.length > 0 || titleModel === undefined || embeddingModel === undefined)
+    throw new CatalogError(source, problems.list);
   return { providers, models, routes, titleModel, embeddingModel };
 }
 

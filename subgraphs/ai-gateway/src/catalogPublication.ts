@@ -18,11 +18,18 @@ export interface CatalogPublicationDoc extends StoredDocument, OutboxFields {
   publishedAt: Date;
 }
 
-const publicationSchema = new Schema<CatalogPublicationDoc>({ _id: { type: String }, publishedAt: { type: Date, required: true } }, { versionKey: false });
+const publicationSchema = new Schema<CatalogPublicationDoc>(
+  { _id: { type: String }, publishedAt: { type: Date, required: true } },
+  { versionKey: false },
+);
 addOutbox(publicationSchema);
 
 /** Its collection: one document with the outbox of the catalog events. */
-export const catalogPublicationsSpec: CollectionSpec<CatalogPublicationDoc> = { name: 'catalog_publications', schema: publicationSchema, indexes: [OUTBOX_INDEX] };
+export const catalogPublicationsSpec: CollectionSpec<CatalogPublicationDoc> = {
+  name: 'catalog_publications',
+  schema: publicationSchema,
+  indexes: [OUTBOX_INDEX],
+};
 
 /** The publication collection of `store`. */
 export function catalogPublications(store: DocumentStore): Collection<CatalogPublicationDoc> {

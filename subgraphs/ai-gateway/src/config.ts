@@ -10,33 +10,125 @@ import { kvStoreConfigSpec } from '@chatgraph/kit/kv';
  */
 export const aiGatewayConfigSpec = {
   AI_GATEWAY_PORT: port({ description: 'Port the ai-gateway subgraph listens on', default: 4006 }),
-  AI_GATEWAY_HOST: str({ description: 'Interface the ai-gateway subgraph binds to (0.0.0.0 in containers; it still accepts only router-signed requests)', default: '127.0.0.1' }),
+  AI_GATEWAY_HOST: str({
+    description: 'Interface the ai-gateway subgraph binds to (0.0.0.0 in containers; it still accepts only router-signed requests)',
+    default: '127.0.0.1',
+  }),
   ...documentStoreConfigSpec,
   ...eventBusConfigSpec,
   ...kvStoreConfigSpec,
-  INTERNAL_SIGNING_SECRET: str({ description: 'HMAC secret shared with the router to sign and verify internal requests (at least 32 characters)', minLength: 32 }),
-  DATA_DIR: str({ description: 'Data directory of the embedded adapters (ai-gateway keeps its documents in `<DATA_DIR>/ai-gateway`, its embedded event bus in `<DATA_DIR>/ai-gateway/events` when run on its own; `pnpm start` shares one bus for every service in `<DATA_DIR>/events`)', default: '.data' }),
-  MODEL_CATALOG_FILE: optional(str({ description: 'YAML or JSON model catalog (providers, models, routes, titleModel, embeddingModel); without it only the built-in `local-demo` model exists' })),
-  DEMO_TOKEN_INTERVAL_MS: int({ description: 'Pause between two tokens of the built-in demo model, in ms', default: 15, min: 0, max: 10_000 }),
-  MAX_CONCURRENT_GENERATIONS: int({ description: 'Generations one instance runs at once; further requests wait in memory (their documents are leased, so a crash loses none)', default: 32, min: 1, max: 10_000 }),
-  MAX_RUNNING_GENERATIONS_PER_USER: int({ description: 'Generations of one user one instance runs at once; further ones of that user wait while other users\' run (the queue serves users round-robin)', default: 2, min: 1, max: 10_000 }),
-  MAX_QUEUED_GENERATIONS: int({ description: 'Generations one instance keeps waiting for a slot; beyond it the consumer waits (backpressure: the requests stay in the bus for this or another instance)', default: 1_000, min: 1, max: 1_000_000 }),
-  FIRST_TOKEN_TIMEOUT_MS: int({ description: 'Longest wait for a deployment\'s first token before the attempt counts as failed (retried, then the next deployment)', default: 20_000, min: 1, max: 600_000 }),
-  IDLE_TIMEOUT_MS: int({ description: 'Longest gap between two chunks after the first token; longer ends the message FAILED with its partial text', default: 30_000, min: 1, max: 600_000 }),
+  INTERNAL_SIGNING_SECRET: str({
+    description: 'HMAC secret shared with the router to sign and verify internal requests (at least 32 characters)',
+    minLength: 32,
+  }),
+  DATA_DIR: str({
+    description:
+      'Data directory of the embedded adapters (ai-gateway keeps its documents in `<DATA_DIR>/ai-gateway`, its embedded event bus in `<DATA_DIR>/ai-gateway/events` when run on its own; `pnpm start` shares one bus for every service in `<DATA_DIR>/events`)',
+    default: '.data',
+  }),
+  MODEL_CATALOG_FILE: optional(
+    str({
+      description:
+        'YAML or JSON model catalog (providers, models, routes, titleModel, embeddingModel); without it only the built-in `local-demo` model exists',
+    }),
+  ),
+  DEMO_TOKEN_INTERVAL_MS: int({
+    description: 'Pause between two tokens of the built-in demo model, in ms',
+    default: 15,
+    min: 0,
+    max: 10_000,
+  }),
+  MAX_CONCURRENT_GENERATIONS: int({
+    description:
+      'Generations one instance runs at once; further requests wait in memory (their documents are leased, so a crash loses none)',
+    default: 32,
+    min: 1,
+    max: 10_000,
+  }),
+  MAX_RUNNING_GENERATIONS_PER_USER: int({
+    description:
+      "Generations of one user one instance runs at once; further ones of that user wait while other users' run (the queue serves users round-robin)",
+    default: 2,
+    min: 1,
+    max: 10_000,
+  }),
+  MAX_QUEUED_GENERATIONS: int({
+    description:
+      'Generations one instance keeps waiting for a slot; beyond it the consumer waits (backpressure: the requests stay in the bus for this or another instance)',
+    default: 1_000,
+    min: 1,
+    max: 1_000_000,
+  }),
+  FIRST_TOKEN_TIMEOUT_MS: int({
+    description: "Longest wait for a deployment's first token before the attempt counts as failed (retried, then the next deployment)",
+    default: 20_000,
+    min: 1,
+    max: 600_000,
+  }),
+  IDLE_TIMEOUT_MS: int({
+    description: 'Longest gap between two chunks after the first token; longer ends the message FAILED with its partial text',
+    default: 30_000,
+    min: 1,
+    max: 600_000,
+  }),
   RETRY_ATTEMPTS: int({ description: 'Attempts per deployment before the first token (1 = no retry)', default: 2, min: 1, max: 10 }),
   RETRY_BASE_DELAY_MS: int({ description: 'First retry delay; doubles per attempt, with full jitter', default: 250, min: 0, max: 60_000 }),
   RETRY_MAX_DELAY_MS: int({ description: 'Longest retry delay', default: 4_000, min: 0, max: 600_000 }),
-  CIRCUIT_FAILURE_THRESHOLD: int({ description: 'Consecutive failures that open a deployment\'s circuit', default: 5, min: 1, max: 1000 }),
-  CIRCUIT_COOLDOWN_MS: int({ description: 'How long an open circuit refuses calls before one half-open probe', default: 30_000, min: 1, max: 3_600_000 }),
-  STREAM_RETENTION_MS: int({ description: 'How long a finished token stream (and its meta) stays readable', default: 600_000, min: 1000, max: 7 * 24 * 3_600_000 }),
-  STREAM_MAX_LEN: int({ description: 'Entries kept per token stream (approximate trim on append)', default: 10_000, min: 100, max: 1_000_000 }),
-  GENERATION_LEASE_MS: int({ description: 'Lease of a running generation, renewed by its instance; an expired lease (crashed instance) is failed by the sweep', default: 30_000, min: 1000, max: 3_600_000 }),
-  GENERATION_HEARTBEAT_MS: int({ description: 'How often an instance renews the leases of its generations (well under GENERATION_LEASE_MS)', default: 5_000, min: 100, max: 600_000 }),
-  GENERATION_SWEEP_MS: int({ description: 'How often an instance looks for generations whose lease expired', default: 15_000, min: 100, max: 3_600_000 }),
-  GENERATION_RETENTION_MS: int({ description: 'How long ended generation documents (and processed request ids) are kept; keep it longer than the Kafka retention of ai.generation.v1', default: 30 * 24 * 3_600_000, min: 60_000, max: 3650 * 24 * 3_600_000 }),
-  DRAIN_TIMEOUT_MS: int({ description: 'On shutdown, how long running generations may finish before they are ended FAILED `interrupted`', default: 10_000, min: 0, max: 600_000 }),
+  CIRCUIT_FAILURE_THRESHOLD: int({ description: "Consecutive failures that open a deployment's circuit", default: 5, min: 1, max: 1000 }),
+  CIRCUIT_COOLDOWN_MS: int({
+    description: 'How long an open circuit refuses calls before one half-open probe',
+    default: 30_000,
+    min: 1,
+    max: 3_600_000,
+  }),
+  STREAM_RETENTION_MS: int({
+    description: 'How long a finished token stream (and its meta) stays readable',
+    default: 600_000,
+    min: 1000,
+    max: 7 * 24 * 3_600_000,
+  }),
+  STREAM_MAX_LEN: int({
+    description: 'Entries kept per token stream (approximate trim on append)',
+    default: 10_000,
+    min: 100,
+    max: 1_000_000,
+  }),
+  GENERATION_LEASE_MS: int({
+    description: 'Lease of a running generation, renewed by its instance; an expired lease (crashed instance) is failed by the sweep',
+    default: 30_000,
+    min: 1000,
+    max: 3_600_000,
+  }),
+  GENERATION_HEARTBEAT_MS: int({
+    description: 'How often an instance renews the leases of its generations (well under GENERATION_LEASE_MS)',
+    default: 5_000,
+    min: 100,
+    max: 600_000,
+  }),
+  GENERATION_SWEEP_MS: int({
+    description: 'How often an instance looks for generations whose lease expired',
+    default: 15_000,
+    min: 100,
+    max: 3_600_000,
+  }),
+  GENERATION_RETENTION_MS: int({
+    description:
+      'How long ended generation documents (and processed request ids) are kept; keep it longer than the Kafka retention of ai.generation.v1',
+    default: 30 * 24 * 3_600_000,
+    min: 60_000,
+    max: 3650 * 24 * 3_600_000,
+  }),
+  DRAIN_TIMEOUT_MS: int({
+    description: 'On shutdown, how long running generations may finish before they are ended FAILED `interrupted`',
+    default: 10_000,
+    min: 0,
+    max: 600_000,
+  }),
   TITLES_ENABLED: bool({ description: 'Generate a conversation title when a request asks for one (`generateTitle`)', default: true }),
-  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { description: 'Minimum level of log lines', default: 'info' }),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {
+    description: 'Minimum level of log lines',
+    default: 'info',
+  }),
 };
 
 export type AiGatewayConfig = ConfigOf<typeof aiGatewayConfigSpec>;
@@ -48,8 +140,12 @@ export function loadAiGatewayConfig(env: NodeJS.ProcessEnv | Record<string, stri
   if (config.DOCUMENT_STORE === 'mongodb' && !config.MONGO_URL) problems.push('MONGO_URL is required when DOCUMENT_STORE=mongodb');
   if (config.EVENT_BUS === 'kafka' && !config.KAFKA_BROKERS) problems.push('KAFKA_BROKERS is required when EVENT_BUS=kafka');
   if (config.KV_STORE === 'redis' && !config.REDIS_URL) problems.push('REDIS_URL is required when KV_STORE=redis');
-  if (config.GENERATION_HEARTBEAT_MS * 2 > config.GENERATION_LEASE_MS) problems.push(`GENERATION_HEARTBEAT_MS (${config.GENERATION_HEARTBEAT_MS}) must be at most half of GENERATION_LEASE_MS (${config.GENERATION_LEASE_MS})`);
-  if (config.RETRY_MAX_DELAY_MS < config.RETRY_BASE_DELAY_MS) problems.push('RETRY_MAX_DELAY_MS must not be smaller than RETRY_BASE_DELAY_MS');
+  if (config.GENERATION_HEARTBEAT_MS * 2 > config.GENERATION_LEASE_MS)
+    problems.push(
+      `GENERATION_HEARTBEAT_MS (${config.GENERATION_HEARTBEAT_MS}) must be at most half of GENERATION_LEASE_MS (${config.GENERATION_LEASE_MS})`,
+    );
+  if (config.RETRY_MAX_DELAY_MS < config.RETRY_BASE_DELAY_MS)
+    problems.push('RETRY_MAX_DELAY_MS must not be smaller than RETRY_BASE_DELAY_MS');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -96,10 +96,15 @@ export class DeploymentRegistry {
   constructor(readonly options: DeploymentRegistryOptions) {
     const { catalog } = options;
     this.random = options.random ?? Math.random;
-    const providers = new Map(catalog.providers.map((spec) => [spec.id, options.providerFactory?.(spec) ?? defaultProvider(spec, options.demoTokenIntervalMs)]));
+    const providers = new Map(
+      catalog.providers.map((spec) => [spec.id, options.providerFactory?.(spec) ?? defaultProvider(spec, options.demoTokenIntervalMs)]),
+    );
     for (const model of catalog.models) this.models.set(model.id, model);
     for (const [modelId, routes] of Object.entries(catalog.routes)) {
-      this.routes.set(modelId, routes.map((route) => this.routed(route, providers)));
+      this.routes.set(
+        modelId,
+        routes.map((route) => this.routed(route, providers)),
+      );
     }
   }
 

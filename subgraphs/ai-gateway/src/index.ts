@@ -25,9 +25,22 @@ export const aiGatewaySubgraph = {
   configSpec: aiGatewayConfigSpec,
   main: path.join(__dirname, 'main.ts'),
   readme: path.join(__dirname, '..', 'README.md'),
-  async embedded(context: { env: NodeJS.ProcessEnv; logger: Logger; bus: EventBus; kv: KvStore; openStore(): Promise<DocumentStore> }): Promise<AiGateway> {
+  async embedded(context: {
+    env: NodeJS.ProcessEnv;
+    logger: Logger;
+    bus: EventBus;
+    kv: KvStore;
+    openStore(): Promise<DocumentStore>;
+  }): Promise<AiGateway> {
     const config = loadAiGatewayConfig(context.env);
     const store = await context.openStore();
-    return buildAiGateway({ store, bus: context.bus, kv: context.kv, config, catalog: catalogFromConfig(config, context.env), logger: context.logger });
+    return buildAiGateway({
+      store,
+      bus: context.bus,
+      kv: context.kv,
+      config,
+      catalog: catalogFromConfig(config, context.env),
+      logger: context.logger,
+    });
   },
 };

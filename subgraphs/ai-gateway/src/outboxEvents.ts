@@ -19,7 +19,10 @@ export function generationStarted(g: Subject & { model: string }, deployment: st
   return outboxEvent(aiGenerationV1.topic, g.conversationId, event);
 }
 
-export function generationCompleted(g: Subject & { model: string }, result: { text: string; finishReason: string; usage: TokenUsage; deployment?: string; usageSource: 'provider' | 'counted' }): OutboxEvent {
+export function generationCompleted(
+  g: Subject & { model: string },
+  result: { text: string; finishReason: string; usage: TokenUsage; deployment?: string; usageSource: 'provider' | 'counted' },
+): OutboxEvent {
   const event = aiGenerationV1.create('generation.completed', subjectOf(g), {
     content: clip(result.text, MAX_CONTENT),
     finishReason: result.finishReason,
@@ -31,7 +34,10 @@ export function generationCompleted(g: Subject & { model: string }, result: { te
   return outboxEvent(aiGenerationV1.topic, g.conversationId, event);
 }
 
-export function generationFailed(g: Subject & { model: string }, failure: { error: string; text: string; finishReason: string }): OutboxEvent {
+export function generationFailed(
+  g: Subject & { model: string },
+  failure: { error: string; text: string; finishReason: string },
+): OutboxEvent {
   const event = aiGenerationV1.create('generation.failed', subjectOf(g), {
     error: clip(failure.error, 2000),
     content: clip(failure.text, MAX_CONTENT),

@@ -151,7 +151,9 @@ export function buildAiGateway(deps: AiGatewayDeps): AiGateway {
       relay.start();
       // Other services validate model names against this (ai.catalog.v1). Not fatal: until it is
       // out they keep the catalog they last saw (or accept any model, never having seen one).
-      await publishCatalog(publications, catalog, now()).then(eventsQueued, (err: unknown) => logger.warn({ err }, 'model catalog not published'));
+      await publishCatalog(publications, catalog, now()).then(eventsQueued, (err: unknown) =>
+        logger.warn({ err }, 'model catalog not published'),
+      );
       await scheduler.start();
       if (!subscription) {
         subscription = await subscribeGenerationRequests(bus, handler);

@@ -52,7 +52,8 @@ export class AiGatewayService {
   /** ADMIN only: UNAUTHENTICATED for anonymous callers, FORBIDDEN for everyone else. */
   providers(principal: Principal): DeploymentStatus[] {
     if (principal.kind === 'anonymous') throw codedError('UNAUTHENTICATED');
-    if (principal.kind !== 'user' || principal.role !== 'ADMIN') throw codedError('FORBIDDEN', 'Only administrators may see provider health');
+    if (principal.kind !== 'user' || principal.role !== 'ADMIN')
+      throw codedError('FORBIDDEN', 'Only administrators may see provider health');
     return this.registry.status();
   }
 }

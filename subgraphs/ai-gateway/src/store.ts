@@ -62,7 +62,12 @@ addOutbox(generationSchema);
 export const generationsSpec: CollectionSpec<GenerationDoc> = {
   name: 'generations',
   schema: generationSchema,
-  indexes: [{ fields: { streamId: 1 }, unique: true }, { fields: { state: 1, leaseUntil: 1 } }, { fields: { state: 1, streamClosed: 1, endedAt: 1 } }, OUTBOX_INDEX],
+  indexes: [
+    { fields: { streamId: 1 }, unique: true },
+    { fields: { state: 1, leaseUntil: 1 } },
+    { fields: { state: 1, streamClosed: 1, endedAt: 1 } },
+    OUTBOX_INDEX,
+  ],
 };
 
 export interface AiGatewayCollections {

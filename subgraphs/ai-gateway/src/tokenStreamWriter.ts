@@ -1,4 +1,13 @@
-import { encodeTokenStreamEntry, ownerStreamsKey, tokenStreamKey, tokenStreamMetaKey, type TokenStreamEntry, type TokenStreamMeta, type TokenStreamOutcome, type TokenUsage } from '@chatgraph/schema';
+import {
+  encodeTokenStreamEntry,
+  ownerStreamsKey,
+  tokenStreamKey,
+  tokenStreamMetaKey,
+  type TokenStreamEntry,
+  type TokenStreamMeta,
+  type TokenStreamOutcome,
+  type TokenUsage,
+} from '@chatgraph/schema';
 import type { KvStore } from '@chatgraph/kit/kv';
 
 /**
@@ -52,7 +61,10 @@ export class TokenStreamWriter {
     const { kv, streamId, ownerId, conversationId, messageId, model, maxLen, retentionMs } = this.options;
     const entry: TokenStreamEntry = { type: 'start', ownerId, conversationId, messageId, model };
     this.meta = { streamId, ownerId, conversationId, messageId, model, state: 'running', startedAt: this.now().toISOString() };
-    const ready = Promise.all([kv.set(tokenStreamMetaKey(streamId), JSON.stringify(this.meta)), kv.append(this.key, encodeTokenStreamEntry(entry), { maxLen })]);
+    const ready = Promise.all([
+      kv.set(tokenStreamMetaKey(streamId), JSON.stringify(this.meta)),
+      kv.append(this.key, encodeTokenStreamEntry(entry), { maxLen }),
+    ]);
     const index = ownerStreamsKey(ownerId);
     const indexed = (async () => {
       await kv.append(index, { streamId }, { maxLen: this.options.ownerIndexMaxLen ?? 100 });
@@ -111,19 +123,37 @@ export class TokenStreamWriter {
     await this.flush();
     const { kv, streamId, maxLen, retentionMs } = this.options;
     await kv.append(this.key, encodeTokenStreamEntry({ type: 'done', ...done }), { maxLen });
-    await writeDoneMeta(kv, streamId, this.meta, { outcome: done.outcome, finishReason: done.finishReason, endedAt: this.now() }, retentionMs);
+    await writeDoneMeta(
+      kv,
+      streamId,
+      this.meta,
+      { outcome: done.outcome, finishReason: done.finishReason, endedAt: this.now() },
+      retentionMs,
+    );
   }
 }
 
 /** Marks the meta done (reading it when not given) and expires stream and meta after `retentionMs`. */
-export async function writeDoneMeta(kv: KvStore, streamId: string, meta: TokenStreamMeta | undefined, end: { outcome: TokenStreamOutcome; finishReason: string; endedAt: Date }, retentionMs: number): Promise<void> {
+export async function writeDoneMeta(
+  kv: KvStore,
+  streamId: string,
+  meta: TokenStreamMeta | undefined,
+  end: { outcome: TokenStreamOutcome; finishReason: string; endedAt: Date },
+  retentionMs: number,
+): Promise<void> {
   let current = meta;
   if (!current) {
     const raw = await kv.get(tokenStreamMetaKey(streamId));
     current = raw ? (JSON.parse(raw) as TokenStreamMeta) : undefined;
   }
   if (current) {
-    const updated: TokenStreamMeta = { ...current, state: 'done', endedAt: end.endedAt.toISOString(), outcome: end.outcome, finishReason: end.finishReason };
+    const updated: TokenStreamMeta = {
+      ...current,
+      state: 'done',
+      endedAt: end.endedAt.toISOString(),
+      outcome: end.outcome,
+      finishReason: end.finishReason,
+    };
     await kv.set(tokenStreamMetaKey(streamId), JSON.stringify(updated), { ttlMs: retentionMs });
   }
   await kv.expire(tokenStreamKey(streamId), retentionMs);

@@ -65,7 +65,12 @@ describe('the model catalog file', () => {
     await writeFile(file, YAML_CATALOG);
     const catalog = loadCatalogFile(file, { OPENAI_API_KEY: 'sk-live' });
     expect(catalog.providers[0]).toMatchObject({ id: 'openai', kind: 'openai', apiKey: 'sk-live', streamUsage: true });
-    expect(catalog.providers[1]).toMatchObject({ baseURL: 'http://127.0.0.1:11434/v1', headers: { 'X-Client': 'chatgraph' }, timeoutMs: 120000, streamUsage: false });
+    expect(catalog.providers[1]).toMatchObject({
+      baseURL: 'http://127.0.0.1:11434/v1',
+      headers: { 'X-Client': 'chatgraph' },
+      timeoutMs: 120000,
+      streamUsage: false,
+    });
     expect(catalog.routes['gpt-4o-mini']).toEqual([
       { provider: 'openai', model: 'gpt-4o-mini', priority: 1, weight: 3 },
       { provider: 'ollama', model: 'llama3.2', priority: 2, weight: 1 },
@@ -86,12 +91,17 @@ describe('the model catalog file', () => {
   });
 
   it('refuses an API key written in the file', () => {
-    expect(problemsOf({ ...valid(), providers: [{ id: 'p', kind: 'openai', apiKey: 'sk-oops' }] })).toContainEqual(expect.stringMatching(/^providers\[0\]\.apiKey: keys never go in the catalog/));
+    expect(problemsOf({ ...valid(), providers: [{ id: 'p', kind: 'openai', apiKey: 'sk-oops' }] })).toContainEqual(
+      expect.stringMatching(/^providers\[0\]\.apiKey: keys never go in the catalog/),
+    );
   });
 
   it('reports each bad field with its path', () => {
     const problems = problemsOf({
-      providers: [{ id: 'p', kind: 'anthropic' }, { id: 'q', kind: 'openai', baseURL: 'ftp://x' }],
+      providers: [
+        { id: 'p', kind: 'anthropic' },
+        { id: 'q', kind: 'openai', baseURL: 'ftp://x' },
+      ],
       models: [{ id: 'm', displayName: 'M', contextWindow: 'big', inputPricePerMTok: -1 }],
       routes: { m: [{ provider: 'nope', model: 'x', weight: 0 }], ghost: [{ provider: 'q', model: 'y' }] },
       titleModel: 'ghost',
@@ -112,13 +122,21 @@ describe('the model catalog file', () => {
     );
   });
 
-  it('refuses a capability outside the graph\'s ModelCapability enum', () => {
-    expect(problemsOf({ ...valid(), models: [{ id: 'm', displayName: 'M', contextWindow: 4096, capabilities: ['chat', 'telepathy'] }] })).toContainEqual(expect.stringMatching(/^models\[0\]\.capabilities\[1\]: must be one of chat, vision, embeddings, tools/));
+  it("refuses a capability outside the graph's ModelCapability enum", () => {
+    expect(
+      problemsOf({ ...valid(), models: [{ id: 'm', displayName: 'M', contextWindow: 4096, capabilities: ['chat', 'telepathy'] }] }),
+    ).toContainEqual(expect.stringMatching(/^models\[0\]\.capabilities\[1\]: must be one of chat, vision, embeddings, tools/));
   });
 
   it('requires a route for every model and a chat-capable title model', () => {
     expect(problemsOf({ ...valid(), routes: {} })).toContainEqual(expect.stringMatching(/^routes\.m: is missing/));
-    expect(problemsOf({ ...valid(), models: [{ id: 'm', displayName: 'M', contextWindow: 4096, capabilities: ['embeddings'] }], titleModel: 'm' })).toContainEqual(expect.stringMatching(/^titleModel: names m, which lacks the `chat` capability/));
+    expect(
+      problemsOf({
+        ...valid(),
+        models: [{ id: 'm', displayName: 'M', contextWindow: 4096, capabilities: ['embeddings'] }],
+        titleModel: 'm',
+      }),
+    ).toContainEqual(expect.stringMatching(/^titleModel: names m, which lacks the `chat` capability/));
   });
 
   it('reports unreadable and unparsable files with the file name', async () => {
@@ -143,12 +161,28 @@ describe('configuration', () => {
   const base = { INTERNAL_SIGNING_SECRET: 'x'.repeat(32) };
 
   it('has working defaults', () => {
-    expect(loadAiGatewayConfig(base)).toMatchObject({ AI_GATEWAY_PORT: 4006, DEMO_TOKEN_INTERVAL_MS: 15, STREAM_RETENTION_MS: 600_000, KV_STORE: 'embedded', MODEL_CATALOG_FILE: undefined });
+    expect(loadAiGatewayConfig(base)).toMatchObject({
+      AI_GATEWAY_PORT: 4006,
+      DEMO_TOKEN_INTERVAL_MS: 15,
+      STREAM_RETENTION_MS: 600_000,
+      KV_STORE: 'embedded',
+      MODEL_CATALOG_FILE: undefined,
+    });
   });
 
   it('names every bad variable', () => {
-    expect(() => loadAiGatewayConfig({ ...base, KV_STORE: 'redis', DEMO_TOKEN_INTERVAL_MS: '-1', GENERATION_LEASE_MS: '2000', GENERATION_HEARTBEAT_MS: '1500' })).toThrow(/DEMO_TOKEN_INTERVAL_MS/);
+    expect(() =>
+      loadAiGatewayConfig({
+        ...base,
+        KV_STORE: 'redis',
+        DEMO_TOKEN_INTERVAL_MS: '-1',
+        GENERATION_LEASE_MS: '2000',
+        GENERATION_HEARTBEAT_MS: '1500',
+      }),
+    ).toThrow(/DEMO_TOKEN_INTERVAL_MS/);
     expect(() => loadAiGatewayConfig({ ...base, KV_STORE: 'redis' })).toThrow(/REDIS_URL is required/);
-    expect(() => loadAiGatewayConfig({ ...base, GENERATION_LEASE_MS: '2000', GENERATION_HEARTBEAT_MS: '1500' })).toThrow(/GENERATION_HEARTBEAT_MS \(1500\) must be at most half/);
+    expect(() => loadAiGatewayConfig({ ...base, GENERATION_LEASE_MS: '2000', GENERATION_HEARTBEAT_MS: '1500' })).toThrow(
+      /GENERATION_HEARTBEAT_MS \(1500\) must be at most half/,
+    );
   });
 });

@@ -13,8 +13,15 @@ describe('the model catalog is published at start', () => {
 
   it('publishes catalog.published under the fixed key with every model, its context window and capabilities', async () => {
     const seen: Array<{ key: string; event: AiCatalogEvent }> = [];
-    await h.bus.subscribe({ groupId: `test-${newId()}`, topics: [aiCatalogV1.topic], handler: async (d) => void seen.push({ key: d.key, event: aiCatalogV1.validate(d.event) }) });
-    await eventually(async () => seen.length, (n) => n > 0);
+    await h.bus.subscribe({
+      groupId: `test-${newId()}`,
+      topics: [aiCatalogV1.topic],
+      handler: async (d) => void seen.push({ key: d.key, event: aiCatalogV1.validate(d.event) }),
+    });
+    await eventually(
+      async () => seen.length,
+      (n) => n > 0,
+    );
     expect(seen).toHaveLength(1);
     const [first] = seen;
     expect(first?.key).toBe(MODEL_CATALOG_ID);
@@ -24,6 +31,12 @@ describe('the model catalog is published at start', () => {
     expect(models.find((m) => m.id === 'gated')).toEqual({ id: 'gated', contextWindow: 4096, capabilities: ['chat'] });
     expect(models.find((m) => m.id === 'local-demo-embedding')?.capabilities).toEqual(['embeddings']);
     // Prices travel for rate-limit's debits; an unpriced model (gated, above) has none.
-    expect(models.find((m) => m.id === 'local-demo')).toEqual({ id: 'local-demo', contextWindow: 8192, capabilities: ['chat'], inputPricePerMTok: 0, outputPricePerMTok: 0 });
+    expect(models.find((m) => m.id === 'local-demo')).toEqual({
+      id: 'local-demo',
+      contextWindow: 8192,
+      capabilities: ['chat'],
+      inputPricePerMTok: 0,
+      outputPricePerMTok: 0,
+    });
   });
 });

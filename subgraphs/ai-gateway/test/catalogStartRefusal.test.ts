@@ -30,7 +30,14 @@ it('refuses to start on a catalog with bad fields, listing each with its path an
   const file = path.join(dir, 'catalog.yaml');
   await writeFile(
     file,
-    ['providers:', '  - { id: openai, kind: openai, timeoutMs: 5 }', 'models:', '  - { id: m, displayName: "  ", contextWindow: 100.5, capabilities: [chat, smell] }', 'routes:', '  m: [{ provider: openai, model: x, colour: red }]'].join('\n'),
+    [
+      'providers:',
+      '  - { id: openai, kind: openai, timeoutMs: 5 }',
+      'models:',
+      '  - { id: m, displayName: "  ", contextWindow: 100.5, capabilities: [chat, smell] }',
+      'routes:',
+      '  m: [{ provider: openai, model: x, colour: red }]',
+    ].join('\n'),
   );
   const { code, stderr } = await start({ MODEL_CATALOG_FILE: file });
   expect(code).toBe(1);

@@ -15,14 +15,18 @@ describe('drain on stop, with a generation stuck in a kv call', () => {
       wrapKv: (kv) => {
         const wrapped = Object.create(kv) as KvStore;
         // Once `hang` is set, appends never answer (until the test lets them go at the end).
-        wrapped.append = (key, fields, options) => (hang ? new Promise((resolve) => stuck.push(() => resolve(kv.append(key, fields, options)))) : kv.append(key, fields, options));
+        wrapped.append = (key, fields, options) =>
+          hang ? new Promise((resolve) => stuck.push(() => resolve(kv.append(key, fields, options)))) : kv.append(key, fields, options);
         return wrapped;
       },
     });
     try {
       const subject = newSubject();
       await requestGeneration(h, subject, { model: 'gated' });
-      await eventually(() => readStream(h.kv, subject.streamId), (entries) => entries.some((e) => e.entry.type === 'start') && h.gated.waiting > 0);
+      await eventually(
+        () => readStream(h.kv, subject.streamId),
+        (entries) => entries.some((e) => e.entry.type === 'start') && h.gated.waiting > 0,
+      );
       hang = true;
       await h.stopGateway();
       // It stopped although the generation is still in its kv call.

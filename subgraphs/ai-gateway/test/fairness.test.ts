@@ -12,7 +12,7 @@ import { eventually, newSubject, requestGeneration, startAiGateway, type Harness
 describe('FairQueue', () => {
   const owner = (item: string): string => item.slice(0, 1);
 
-  it('serves owners in turn, each owner\'s jobs oldest first', () => {
+  it("serves owners in turn, each owner's jobs oldest first", () => {
     const queue = new FairQueue<string>(owner);
     for (const item of ['a1', 'a2', 'a3', 'a4', 'b1', 'c1', 'b2']) queue.push(item);
     const order: string[] = [];
@@ -21,7 +21,7 @@ describe('FairQueue', () => {
     expect(queue.size).toBe(0);
   });
 
-  it('remembers an owner\'s turn while it has nothing waiting: the next job of a user just served comes after another user\'s', () => {
+  it("remembers an owner's turn while it has nothing waiting: the next job of a user just served comes after another user's", () => {
     const queue = new FairQueue<string>(owner);
     queue.push('a1');
     expect(queue.take()).toBe('a1');
@@ -52,7 +52,10 @@ async function runningOf(h: Harness, subjects: Array<{ streamId: string }>): Pro
  * document's `running` write is still on its way, so the documents can trail the gated provider.
  */
 function runningOnce(h: Harness, subjects: Array<{ streamId: string }>, expected: number): Promise<string[]> {
-  return eventually(() => runningOf(h, subjects), (running) => running.length >= expected);
+  return eventually(
+    () => runningOf(h, subjects),
+    (running) => running.length >= expected,
+  );
 }
 
 /** Subjects of one user in one conversation: same partition key, so the bus delivers them in order. */
@@ -62,7 +65,9 @@ function burst(ownerId: string, n: number): Array<ReturnType<typeof newSubject>>
 }
 
 const stop = (h: Harness, subject: { streamId: string; ownerId: string }): Promise<void> =>
-  h.kv.publish(GENERATION_CONTROL_CHANNEL, JSON.stringify({ type: 'stop', streamId: subject.streamId, requestedBy: subject.ownerId })).then(() => undefined);
+  h.kv
+    .publish(GENERATION_CONTROL_CHANNEL, JSON.stringify({ type: 'stop', streamId: subject.streamId, requestedBy: subject.ownerId }))
+    .then(() => undefined);
 
 describe('the scheduler', () => {
   let h: Harness;
@@ -73,16 +78,28 @@ describe('the scheduler', () => {
     const a = burst('user-a', 3);
     const b = newSubject('user-b');
     for (const subject of a) await requestGeneration(h, subject, { model: 'gated' });
-    await eventually(() => h.collections.generations.count({ ownerId: 'user-a' }), (n) => n === 3);
+    await eventually(
+      () => h.collections.generations.count({ ownerId: 'user-a' }),
+      (n) => n === 3,
+    );
     await requestGeneration(h, b, { model: 'gated' });
-    await eventually(async () => h.gated.waiting, (n) => n === 2);
+    await eventually(
+      async () => h.gated.waiting,
+      (n) => n === 2,
+    );
     expect(await runningOnce(h, [...a, b], 2)).toEqual([a[0]?.streamId, b.streamId]);
     // A's second runs once A's first ends, not before.
     await stop(h, a[0] as (typeof a)[number]);
-    await eventually(async () => h.gated.waiting, (n) => n === 3);
+    await eventually(
+      async () => h.gated.waiting,
+      (n) => n === 3,
+    );
     expect(await runningOnce(h, [a[1] as (typeof a)[number], a[2] as (typeof a)[number], b], 2)).toEqual([a[1]?.streamId, b.streamId]);
     for (const subject of [a[1], a[2], b]) if (subject) await stop(h, subject);
-    await eventually(() => h.collections.generations.count({ state: { $ne: 'done' } }), (n) => n === 0);
+    await eventually(
+      () => h.collections.generations.count({ state: { $ne: 'done' } }),
+      (n) => n === 0,
+    );
   });
 
   it('serves waiting users round-robin: the user who waited behind a burst runs next', async () => {
@@ -90,20 +107,38 @@ describe('the scheduler', () => {
     const a = burst('user-a', 3);
     const b = newSubject('user-b');
     for (const subject of a) await requestGeneration(h, subject, { model: 'gated' });
-    await eventually(() => h.collections.generations.count({ ownerId: 'user-a' }), (n) => n === 3);
+    await eventually(
+      () => h.collections.generations.count({ ownerId: 'user-a' }),
+      (n) => n === 3,
+    );
     await requestGeneration(h, b, { model: 'gated' });
-    await eventually(() => h.collections.generations.count({}), (n) => n === 4);
-    await eventually(async () => h.gated.waiting, (n) => n === 1);
+    await eventually(
+      () => h.collections.generations.count({}),
+      (n) => n === 4,
+    );
+    await eventually(
+      async () => h.gated.waiting,
+      (n) => n === 1,
+    );
     expect(await runningOnce(h, [...a, b], 1)).toEqual([a[0]?.streamId]);
     await stop(h, a[0] as (typeof a)[number]);
-    await eventually(async () => h.gated.waiting, (n) => n === 2);
+    await eventually(
+      async () => h.gated.waiting,
+      (n) => n === 2,
+    );
     expect(await runningOnce(h, [a[1] as (typeof a)[number], a[2] as (typeof a)[number], b], 1)).toEqual([b.streamId]);
     for (const subject of [b, a[1], a[2]]) {
       if (!subject) continue;
-      await eventually(async () => runningOf(h, [subject]), (r) => r.length === 1);
+      await eventually(
+        async () => runningOf(h, [subject]),
+        (r) => r.length === 1,
+      );
       await stop(h, subject);
     }
-    await eventually(() => h.collections.generations.count({ state: { $ne: 'done' } }), (n) => n === 0);
+    await eventually(
+      () => h.collections.generations.count({ state: { $ne: 'done' } }),
+      (n) => n === 0,
+    );
   });
 
   it('treats a duplicate delivery during the wait for queue room as a no-op: one job, one document, its lease renewed', async () => {
@@ -112,16 +147,27 @@ describe('the scheduler', () => {
     const queued = newSubject();
     await requestGeneration(h, running, { model: 'gated' });
     await requestGeneration(h, queued, { model: 'gated' });
-    await eventually(async () => h.gateway.scheduler.activeCount, (n) => n === 2);
+    await eventually(
+      async () => h.gateway.scheduler.activeCount,
+      (n) => n === 2,
+    );
     // The queue is full: this request waits for room, and a duplicate of it arrives meanwhile.
     const third = newSubject();
     const event = aiGenerationV1.create('generation.requested', third, {
-      model: 'gated', messages: [{ role: 'USER', content: 'hi' }], droppedMessages: 0, estimatedPromptTokens: 1,
+      model: 'gated',
+      messages: [{ role: 'USER', content: 'hi' }],
+      droppedMessages: 0,
+      estimatedPromptTokens: 1,
     }) as GenerationRequested;
     const first = h.gateway.scheduler.accept(event);
     let duplicateSettled = false;
     const duplicate = h.gateway.scheduler.accept(event).finally(() => (duplicateSettled = true));
-    expect(await eventually(async () => duplicateSettled, (settled) => settled)).toBe(true);
+    expect(
+      await eventually(
+        async () => duplicateSettled,
+        (settled) => settled,
+      ),
+    ).toBe(true);
     await duplicate;
     expect(h.gateway.scheduler.waitingForRoom).toBe(1);
 
@@ -133,8 +179,14 @@ describe('the scheduler', () => {
     await h.gateway.scheduler.heartbeat();
     expect((await h.collections.generations.findOne({ streamId: third.streamId }))?.leaseUntil.getTime()).toBeGreaterThan(0);
     await stop(h, queued);
-    await eventually(async () => runningOf(h, [third]), (r) => r.length === 1);
+    await eventually(
+      async () => runningOf(h, [third]),
+      (r) => r.length === 1,
+    );
     await stop(h, third);
-    await eventually(() => h.collections.generations.count({ state: { $ne: 'done' } }), (n) => n === 0);
+    await eventually(
+      () => h.collections.generations.count({ state: { $ne: 'done' } }),
+      (n) => n === 0,
+    );
   });
 });

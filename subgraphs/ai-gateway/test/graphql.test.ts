@@ -11,20 +11,35 @@ beforeAll(async () => {
 });
 afterAll(() => h.dispose());
 
-const PROVIDERS = '{ providers { provider model deployment healthy circuitState consecutiveFailures lastErrorAt firstTokenLatencyP50Ms firstTokenLatencyLastMs } }';
+const PROVIDERS =
+  '{ providers { provider model deployment healthy circuitState consecutiveFailures lastErrorAt firstTokenLatencyP50Ms firstTokenLatencyLastMs } }';
 
 describe('models', () => {
   it('lists the catalog, the local demo model named as such', async () => {
-    const res = await h.gql(ANON, '{ models { id provider displayName contextWindow capabilities inputPricePerMTok outputPricePerMTok available } }');
+    const res = await h.gql(
+      ANON,
+      '{ models { id provider displayName contextWindow capabilities inputPricePerMTok outputPricePerMTok available } }',
+    );
     expect(res.errors).toBeUndefined();
     const models = res.data?.models as Array<Record<string, unknown>>;
     expect(models.map((m) => m.id)).toEqual(['local-demo', 'local-demo-embedding', 'gated']);
-    expect(models[0]).toEqual({ id: 'local-demo', provider: 'demo', displayName: expect.stringMatching(/local demo model/i), contextWindow: 8192, capabilities: ['CHAT'], inputPricePerMTok: 0, outputPricePerMTok: 0, available: true });
+    expect(models[0]).toEqual({
+      id: 'local-demo',
+      provider: 'demo',
+      displayName: expect.stringMatching(/local demo model/i),
+      contextWindow: 8192,
+      capabilities: ['CHAT'],
+      inputPricePerMTok: 0,
+      outputPricePerMTok: 0,
+      available: true,
+    });
     expect(models[2]).toMatchObject({ id: 'gated', inputPricePerMTok: null, outputPricePerMTok: null });
   });
 
   it('filters by capability', async () => {
-    const ids = async (capability: string) => ((await h.gql(ANON, 'query($c: ModelCapability) { models(capability: $c) { id capabilities } }', { c: capability })).data?.models as Array<{ id: string; capabilities: string[] }>);
+    const ids = async (capability: string) =>
+      (await h.gql(ANON, 'query($c: ModelCapability) { models(capability: $c) { id capabilities } }', { c: capability })).data
+        ?.models as Array<{ id: string; capabilities: string[] }>;
     const embeddings = await ids('EMBEDDINGS');
     expect(embeddings.map((m) => m.id)).toEqual(['local-demo-embedding']);
     const chat = await ids('CHAT');
@@ -44,7 +59,16 @@ describe('models', () => {
   });
 
   it('resolves Model references for the router', async () => {
-    const res = await h.gql({ kind: 'service', name: 'router' }, 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Model { id available } } }', { r: [{ __typename: 'Model', id: 'gated' }, { __typename: 'Model', id: 'gone' }] });
+    const res = await h.gql(
+      { kind: 'service', name: 'router' },
+      'query($r: [_Any!]!) { _entities(representations: $r) { ... on Model { id available } } }',
+      {
+        r: [
+          { __typename: 'Model', id: 'gated' },
+          { __typename: 'Model', id: 'gone' },
+        ],
+      },
+    );
     expect(res.errors).toBeUndefined();
     expect(res.data?._entities).toEqual([{ id: 'gated', available: true }, null]);
   });
@@ -54,7 +78,17 @@ describe('providers', () => {
   it('reports every deployment to an ADMIN', async () => {
     const res = await h.gql(userPrincipal('admin', 'ADMIN'), PROVIDERS);
     expect(res.errors).toBeUndefined();
-    expect(res.data?.providers).toContainEqual({ provider: 'demo', model: 'local-demo', deployment: 'demo/local-demo', healthy: true, circuitState: 'CLOSED', consecutiveFailures: 0, lastErrorAt: null, firstTokenLatencyP50Ms: null, firstTokenLatencyLastMs: null });
+    expect(res.data?.providers).toContainEqual({
+      provider: 'demo',
+      model: 'local-demo',
+      deployment: 'demo/local-demo',
+      healthy: true,
+      circuitState: 'CLOSED',
+      consecutiveFailures: 0,
+      lastErrorAt: null,
+      firstTokenLatencyP50Ms: null,
+      firstTokenLatencyLastMs: null,
+    });
   });
 
   it('is FORBIDDEN to a USER and UNAUTHENTICATED to an anonymous caller', async () => {
@@ -65,7 +99,11 @@ describe('providers', () => {
   });
 
   it('refuses an unsigned request', async () => {
-    const res = await fetch(h.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ models { id } }' }) });
+    const res = await fetch(h.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ models { id } }' }),
+    });
     expect(res.status).toBe(401);
     expect(codeOf((await res.json()) as WithErrors)).toBe('UNAUTHENTICATED');
   });
@@ -75,9 +113,15 @@ describe('POST /internal/embeddings', () => {
   const embeddingsUrl = () => h.url.replace(/\/graphql$/, '/internal/embeddings');
   const post = async (body: unknown, signed = true) => {
     const text = JSON.stringify(body);
-    const headers = { 'content-type': 'application/json', ...(signed ? signRequest(SECRET, { kind: 'service', name: 'search' }, text) : {}) };
+    const headers = {
+      'content-type': 'application/json',
+      ...(signed ? signRequest(SECRET, { kind: 'service', name: 'search' }, text) : {}),
+    };
     const res = await fetch(embeddingsUrl(), { method: 'POST', headers, body: text });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> & { errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } };
+    return {
+      status: res.status,
+      body: (await res.json()) as Record<string, unknown> & { errors?: Array<{ message: string; extensions?: Record<string, unknown> }> },
+    };
   };
 
   it('embeds with the local hashing embedding by default: deterministic and normalized', async () => {
@@ -98,7 +142,10 @@ describe('POST /internal/embeddings', () => {
     const tooLong = await post({ input: ['ok', 'x'.repeat(20_000)] });
     expect(tooLong.body.errors?.[0]?.message).toContain('input[1]');
     const chatModel = await post({ model: 'local-demo', input: ['hi'] });
-    expect(chatModel.body.errors?.[0]).toMatchObject({ message: expect.stringContaining('embeddings'), extensions: { code: 'BAD_USER_INPUT' } });
+    expect(chatModel.body.errors?.[0]).toMatchObject({
+      message: expect.stringContaining('embeddings'),
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
   });
 
   it('refuses an unsigned request', async () => {

@@ -3,7 +3,16 @@ import { documentStoreFromConfig, type DocumentStore } from '@chatgraph/kit/stor
 import { eventBusFromConfig, type EventBus } from '@chatgraph/kit/events';
 import { createEmbeddedKv, kvStoreFromConfig, type KvStore } from '@chatgraph/kit/kv';
 import { aiGenerationV1, decodeTokenStreamEntry, tokenStreamKey, type EventEnvelope, type TokenStreamEntry } from '@chatgraph/schema';
-import { collectEvents as collect, embeddedTarget, realServersEnv as realEnv, realTarget, startSubgraph, type CollectedEvent, type SubgraphHarness, type Target as SharedTarget } from '@chatgraph/test-support';
+import {
+  collectEvents as collect,
+  embeddedTarget,
+  realServersEnv as realEnv,
+  realTarget,
+  startSubgraph,
+  type CollectedEvent,
+  type SubgraphHarness,
+  type Target as SharedTarget,
+} from '@chatgraph/test-support';
 import { builtInCatalog, parseCatalog, type ModelCatalog, type ProviderSpec } from '../src/catalog';
 import { loadAiGatewayConfig } from '../src/config';
 import { defaultProvider } from '../src/deployments';
@@ -50,22 +59,47 @@ export const realServersEnv = (): Record<string, string> => realEnv({ documentSt
 
 /** Starts ai-gateway on port 0 over the adapters its configuration names (embedded ones in a temp dir by default). */
 export async function startAiGateway(
-  options: { env?: Record<string, string>; catalog?: ModelCatalog; providerFactory?: (spec: ProviderSpec) => ChatProvider; sharedWith?: Harness; wrapKv?: (kv: KvStore) => KvStore } = {},
+  options: {
+    env?: Record<string, string>;
+    catalog?: ModelCatalog;
+    providerFactory?: (spec: ProviderSpec) => ChatProvider;
+    sharedWith?: Harness;
+    wrapKv?: (kv: KvStore) => KvStore;
+  } = {},
 ): Promise<Harness> {
   const gated = new GatedProvider('gated');
   const h = await startSubgraph({
     name: 'ai-gateway',
     secret: SECRET,
     setup(dataDir) {
-      const config = loadAiGatewayConfig({ INTERNAL_SIGNING_SECRET: SECRET, DATA_DIR: dataDir, DEMO_TOKEN_INTERVAL_MS: '0', RETRY_BASE_DELAY_MS: '1', RETRY_MAX_DELAY_MS: '2', ...options.env });
+      const config = loadAiGatewayConfig({
+        INTERNAL_SIGNING_SECRET: SECRET,
+        DATA_DIR: dataDir,
+        DEMO_TOKEN_INTERVAL_MS: '0',
+        RETRY_BASE_DELAY_MS: '1',
+        RETRY_MAX_DELAY_MS: '2',
+        ...options.env,
+      });
       const logger = createLogger({ name: 'ai-gateway', level: 'silent' });
       // A second instance (`sharedWith`) runs on the first one's adapters and leaves them to it.
       const shared = options.sharedWith;
       const store = shared?.store ?? documentStoreFromConfig(config, 'ai-gateway', logger);
       const bus = shared?.bus ?? eventBusFromConfig(config, 'ai-gateway', logger);
       const kv = shared?.kv ?? (config.KV_STORE === 'redis' ? kvStoreFromConfig(config, logger) : createEmbeddedKv({ logger }));
-      const providerFactory = options.providerFactory ?? ((spec: ProviderSpec) => (spec.id === 'gated' ? gated : defaultProvider(spec, config.DEMO_TOKEN_INTERVAL_MS)));
-      const build = () => buildAiGateway({ store, bus, kv: options.wrapKv ? options.wrapKv(kv) : kv, config, logger, catalog: options.catalog ?? testCatalog(), providerFactory, relayPollMs: 50 });
+      const providerFactory =
+        options.providerFactory ??
+        ((spec: ProviderSpec) => (spec.id === 'gated' ? gated : defaultProvider(spec, config.DEMO_TOKEN_INTERVAL_MS)));
+      const build = () =>
+        buildAiGateway({
+          store,
+          bus,
+          kv: options.wrapKv ? options.wrapKv(kv) : kv,
+          config,
+          logger,
+          catalog: options.catalog ?? testCatalog(),
+          providerFactory,
+          relayPollMs: 50,
+        });
       return { store, bus, kv, adapters: shared ? [] : [store, bus, kv], build };
     },
   });
@@ -82,7 +116,11 @@ export function newSubject(ownerId = `u-${newId()}`): { conversationId: string; 
 }
 
 /** Publishes `generation.requested` as conversation would. */
-export async function requestGeneration(h: Harness, subject: ReturnType<typeof newSubject>, options: { model?: string; prompt?: string; generateTitle?: boolean; eventId?: string } = {}): Promise<EventEnvelope> {
+export async function requestGeneration(
+  h: Harness,
+  subject: ReturnType<typeof newSubject>,
+  options: { model?: string; prompt?: string; generateTitle?: boolean; eventId?: string } = {},
+): Promise<EventEnvelope> {
   const payload = {
     model: options.model ?? 'local-demo',
     messages: [
@@ -105,7 +143,9 @@ export async function readStream(kv: KvStore, streamId: string): Promise<Array<{
 
 /** Events of one stream, of the given type. */
 export function eventsOf(events: CollectedEvent[], streamId: string, type?: string): EventEnvelope[] {
-  return events.filter((e) => (e.event.subject as { streamId?: string }).streamId === streamId && (type === undefined || e.event.type === type)).map((e) => e.event);
+  return events
+    .filter((e) => (e.event.subject as { streamId?: string }).streamId === streamId && (type === undefined || e.event.type === type))
+    .map((e) => e.event);
 }
 
 /** Where a suite runs (embedded or real servers). */

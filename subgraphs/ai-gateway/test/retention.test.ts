@@ -19,12 +19,33 @@ it('prunes ended generations and processed ids older than the retention, never o
   const collections = aiGatewayCollections(store);
   const old = new Date('2020-01-01T00:00:00Z');
   const cutoff = new Date('2021-01-01T00:00:00Z');
-  const base = { model: 'local-demo', generateTitle: false, instanceId: 'old', leaseUntil: old, createdAt: old, startedAt: old, endedAt: old, outcome: 'COMPLETE' as const, finishReason: 'stop', deployment: null, title: null };
-  const doc = (subject: ReturnType<typeof newSubject>, extra: Partial<GenerationDoc>): GenerationDoc => ({ _id: newId(), ...subject, ...base, state: 'done', streamClosed: true, ...extra });
+  const base = {
+    model: 'local-demo',
+    generateTitle: false,
+    instanceId: 'old',
+    leaseUntil: old,
+    createdAt: old,
+    startedAt: old,
+    endedAt: old,
+    outcome: 'COMPLETE' as const,
+    finishReason: 'stop',
+    deployment: null,
+    title: null,
+  };
+  const doc = (subject: ReturnType<typeof newSubject>, extra: Partial<GenerationDoc>): GenerationDoc => ({
+    _id: newId(),
+    ...subject,
+    ...base,
+    state: 'done',
+    streamClosed: true,
+    ...extra,
+  });
   const [done, pending, unclosed, running, recent] = [newSubject(), newSubject(), newSubject(), newSubject(), newSubject()];
   await collections.generations.insertMany([
     doc(done, {}),
-    insertWithOutbox(doc(pending, {}), [generationFailed({ ...pending, model: 'local-demo' }, { error: 'x', text: '', finishReason: 'error' })]),
+    insertWithOutbox(doc(pending, {}), [
+      generationFailed({ ...pending, model: 'local-demo' }, { error: 'x', text: '', finishReason: 'error' }),
+    ]),
     doc(unclosed, { streamClosed: false }),
     doc(running, { state: 'running', endedAt: null, outcome: null, streamClosed: false }),
     doc(recent, { endedAt: new Date('2022-01-01T00:00:00Z') }),

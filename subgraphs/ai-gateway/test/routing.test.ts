@@ -22,7 +22,12 @@ function registryFor(catalog: ModelCatalog, circuit = { failureThreshold: 5, coo
   return new DeploymentRegistry({ catalog, demoTokenIntervalMs: 0, circuit, now: () => clock, random: () => 0 });
 }
 
-async function run(registry: DeploymentRegistry, model: string, overrides: Partial<RetryPolicy> = {}, signal = new AbortController().signal) {
+async function run(
+  registry: DeploymentRegistry,
+  model: string,
+  overrides: Partial<RetryPolicy> = {},
+  signal = new AbortController().signal,
+) {
   const deltas: string[] = [];
   const started: string[] = [];
   const result = await generateRouted({
@@ -42,7 +47,14 @@ describe('generation over the real openai SDK', () => {
     fake.script('normal-1', { text: 'Hello there friend', usage: { prompt_tokens: 7, completion_tokens: 3 } });
     const registry = registryFor(fakeCatalog(fake.baseURL, { m: [{ model: 'normal-1' }] }));
     const { result, deltas, started } = await run(registry, 'm');
-    expect(result).toMatchObject({ status: 'complete', text: 'Hello there friend', finishReason: 'stop', usage: { promptTokens: 7, completionTokens: 3, totalTokens: 10 }, usageSource: 'provider', deployment: 'fake/normal-1' });
+    expect(result).toMatchObject({
+      status: 'complete',
+      text: 'Hello there friend',
+      finishReason: 'stop',
+      usage: { promptTokens: 7, completionTokens: 3, totalTokens: 10 },
+      usageSource: 'provider',
+      deployment: 'fake/normal-1',
+    });
     expect(deltas).toEqual(['Hello ', 'there ', 'friend']);
     expect(started).toEqual(['fake/normal-1']);
     const [request] = fake.requestsFor('normal-1');
@@ -56,7 +68,11 @@ describe('generation over the real openai SDK', () => {
   it('sends the key in apiKeyHeader instead of a bearer token when configured (Azure)', async () => {
     fake.script('azure-1', { text: 'ok' });
     const catalog = parseCatalog(
-      { providers: [{ id: 'azure', kind: 'openai', baseURL: fake.baseURL, apiKeyEnv: 'AZ_KEY', apiKeyHeader: 'api-key' }], models: [{ id: 'm', displayName: 'M', contextWindow: 4096 }], routes: { m: [{ provider: 'azure', model: 'azure-1' }] } },
+      {
+        providers: [{ id: 'azure', kind: 'openai', baseURL: fake.baseURL, apiKeyEnv: 'AZ_KEY', apiKeyHeader: 'api-key' }],
+        models: [{ id: 'm', displayName: 'M', contextWindow: 4096 }],
+        routes: { m: [{ provider: 'azure', model: 'azure-1' }] },
+      },
       { AZ_KEY: 'az-secret' },
     );
     const { result } = await run(registryFor(catalog), 'm');
@@ -77,7 +93,14 @@ describe('generation over the real openai SDK', () => {
   it('times out a slow first token and falls back to the next deployment', async () => {
     fake.script('slow-1', { text: 'too late', firstChunkDelayMs: 1_500 });
     fake.script('backup-1', { text: 'from the backup' });
-    const registry = registryFor(fakeCatalog(fake.baseURL, { m: [{ model: 'slow-1', priority: 1 }, { model: 'backup-1', priority: 2 }] }));
+    const registry = registryFor(
+      fakeCatalog(fake.baseURL, {
+        m: [
+          { model: 'slow-1', priority: 1 },
+          { model: 'backup-1', priority: 2 },
+        ],
+      }),
+    );
     const { result } = await run(registry, 'm', { attempts: 1, firstTokenTimeoutMs: 100 });
     expect(result).toMatchObject({ status: 'complete', text: 'from the backup', deployment: 'fake/backup-1' });
     const slow = registry.status().find((s) => s.deployment === 'fake/slow-1');
@@ -88,7 +111,14 @@ describe('generation over the real openai SDK', () => {
   it('ends FAILED with the partial text when the stream breaks after the first token, without fallback', async () => {
     fake.script('break-1', { text: 'one two three four five', failAfterChunks: 3 });
     fake.script('unused-1', { text: 'never' });
-    const registry = registryFor(fakeCatalog(fake.baseURL, { m: [{ model: 'break-1', priority: 1 }, { model: 'unused-1', priority: 2 }] }));
+    const registry = registryFor(
+      fakeCatalog(fake.baseURL, {
+        m: [
+          { model: 'break-1', priority: 1 },
+          { model: 'unused-1', priority: 2 },
+        ],
+      }),
+    );
     const { result } = await run(registry, 'm');
     expect(result).toMatchObject({ status: 'failed', text: 'one two three ', finishReason: 'error', deployment: 'fake/break-1' });
     expect(result.error).toBeDefined();
@@ -113,7 +143,14 @@ describe('generation over the real openai SDK', () => {
   it('falls back to the next deployment after retrying 500s', async () => {
     fake.script('down-1', { status: 500 });
     fake.script('up-1', { text: 'fallback answer' });
-    const registry = registryFor(fakeCatalog(fake.baseURL, { m: [{ model: 'down-1', priority: 1 }, { model: 'up-1', priority: 2, provider: 'fake2' }] }));
+    const registry = registryFor(
+      fakeCatalog(fake.baseURL, {
+        m: [
+          { model: 'down-1', priority: 1 },
+          { model: 'up-1', priority: 2, provider: 'fake2' },
+        ],
+      }),
+    );
     const { result } = await run(registry, 'm');
     expect(result).toMatchObject({ status: 'complete', text: 'fallback answer', deployment: 'fake2/up-1' });
     expect(fake.requestsFor('down-1')).toHaveLength(2);
@@ -122,7 +159,17 @@ describe('generation over the real openai SDK', () => {
   it('does not retry a 401 but goes to the next deployment; all failing ends FAILED', async () => {
     fake.script('denied-1', { status: 401 });
     fake.script('denied-2', { status: 404 });
-    const { result } = await run(registryFor(fakeCatalog(fake.baseURL, { m: [{ model: 'denied-1', priority: 1 }, { model: 'denied-2', priority: 2 }] })), 'm');
+    const { result } = await run(
+      registryFor(
+        fakeCatalog(fake.baseURL, {
+          m: [
+            { model: 'denied-1', priority: 1 },
+            { model: 'denied-2', priority: 2 },
+          ],
+        }),
+      ),
+      'm',
+    );
     expect(result).toMatchObject({ status: 'failed', text: '' });
     expect(result.error).toMatch(/denied-2.*404/);
     expect(fake.requestsFor('denied-1')).toHaveLength(1);
@@ -133,7 +180,15 @@ describe('generation over the real openai SDK', () => {
     clock = 10_000;
     fake.script('breaker-1', { status: 500 });
     fake.script('breaker-backup', { text: 'backup' });
-    const registry = registryFor(fakeCatalog(fake.baseURL, { m: [{ model: 'breaker-1', priority: 1 }, { model: 'breaker-backup', priority: 2 }] }), { failureThreshold: 2, cooldownMs: 1_000 });
+    const registry = registryFor(
+      fakeCatalog(fake.baseURL, {
+        m: [
+          { model: 'breaker-1', priority: 1 },
+          { model: 'breaker-backup', priority: 2 },
+        ],
+      }),
+      { failureThreshold: 2, cooldownMs: 1_000 },
+    );
     const state = () => registry.status().find((s) => s.deployment === 'fake/breaker-1');
     await run(registry, 'm', { attempts: 1 });
     expect(state()?.circuitState).toBe('CLOSED');
@@ -175,7 +230,13 @@ describe('generation over the real openai SDK', () => {
 
 describe('the fake server presets (for suites that only write a catalog)', () => {
   it('plays the preset named by the model', async () => {
-    const registry = registryFor(fakeCatalog(fake.baseURL, { broken: [{ model: 'fake-mid-stream-failure' }], limited: [{ model: 'fake-429' }], plain: [{ model: 'fake-no-usage' }] }));
+    const registry = registryFor(
+      fakeCatalog(fake.baseURL, {
+        broken: [{ model: 'fake-mid-stream-failure' }],
+        limited: [{ model: 'fake-429' }],
+        plain: [{ model: 'fake-no-usage' }],
+      }),
+    );
     expect((await run(registry, 'broken')).result).toMatchObject({ status: 'failed', text: 'one two three ' });
     expect((await run(registry, 'limited')).result).toMatchObject({ status: 'failed', error: expect.stringContaining('429') });
     expect((await run(registry, 'plain')).result).toMatchObject({ status: 'complete', text: DEFAULT_FAKE_TEXT, usageSource: 'counted' });
@@ -184,8 +245,17 @@ describe('the fake server presets (for suites that only write a catalog)', () =>
 
 describe('routing order', () => {
   it('tries lower priorities first and spreads equal priorities by weight', () => {
-    const catalog = fakeCatalog('http://127.0.0.1:1/v1', { m: [{ model: 'a', priority: 2 }, { model: 'b', priority: 1, weight: 1 }, { model: 'c', priority: 1, weight: 3 }] });
-    const pick = (r: number) => new DeploymentRegistry({ catalog, demoTokenIntervalMs: 0, circuit: { failureThreshold: 1, cooldownMs: 1 }, random: () => r }).attemptOrder('m').map((d) => d.model);
+    const catalog = fakeCatalog('http://127.0.0.1:1/v1', {
+      m: [
+        { model: 'a', priority: 2 },
+        { model: 'b', priority: 1, weight: 1 },
+        { model: 'c', priority: 1, weight: 3 },
+      ],
+    });
+    const pick = (r: number) =>
+      new DeploymentRegistry({ catalog, demoTokenIntervalMs: 0, circuit: { failureThreshold: 1, cooldownMs: 1 }, random: () => r })
+        .attemptOrder('m')
+        .map((d) => d.model);
     expect(pick(0)).toEqual(['b', 'c', 'a']);
     expect(pick(0.5)).toEqual(['c', 'b', 'a']);
   });

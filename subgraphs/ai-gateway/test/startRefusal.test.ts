@@ -25,7 +25,10 @@ describe('ai-gateway start over a collection that cannot open', () => {
   it('rejects with StartRefusedError naming the collection, and does not listen', async () => {
     // Two generations sharing a stream id: `generations` declares `streamId` unique.
     const writer = createEmbeddedStore({ dataDir: path.join(dataDir, 'ai-gateway') });
-    const loose = writer.collection({ name: 'generations', schema: new Schema({ _id: String, streamId: String }, { versionKey: false, strict: false }) });
+    const loose = writer.collection({
+      name: 'generations',
+      schema: new Schema({ _id: String, streamId: String }, { versionKey: false, strict: false }),
+    });
     await writer.start();
     await loose.insertMany([
       { _id: 'g1', streamId: 'same' },
@@ -45,7 +48,9 @@ describe('ai-gateway start over a collection that cannot open', () => {
     try {
       const refusal = await gateway.start(0).catch((error: unknown) => error);
       expect(refusal).toBeInstanceOf(StartRefusedError);
-      expect((refusal as Error).message).toMatch(/^ai-gateway refused to start: its document store cannot open: embedded store cannot open collection generations: cannot build unique index streamId_1/);
+      expect((refusal as Error).message).toMatch(
+        /^ai-gateway refused to start: its document store cannot open: embedded store cannot open collection generations: cannot build unique index streamId_1/,
+      );
       expect((refusal as Error).message).toMatch(/\.\/chatgraph check --repair/);
       expect(() => gateway.url).toThrow(/not listening/);
     } finally {

@@ -19,7 +19,10 @@ describe('a document store failure while a generation is queued', () => {
     await kv.start();
     // The first job holds the only slot until it is aborted; the second waits in the queue.
     const runner = {
-      run: (job: GenerationJob) => new Promise<void>((resolve) => (job.controller.signal.aborted ? resolve() : job.controller.signal.addEventListener('abort', () => resolve()))),
+      run: (job: GenerationJob) =>
+        new Promise<void>((resolve) =>
+          job.controller.signal.aborted ? resolve() : job.controller.signal.addEventListener('abort', () => resolve()),
+        ),
     } as unknown as GenerationRunner;
     let inserts = 0;
     const collections = {
@@ -51,7 +54,12 @@ describe('a document store failure while a generation is queued', () => {
     });
     await scheduler.start();
     const request = (): GenerationRequested =>
-      aiGenerationV1.create('generation.requested', newSubject(), { model: 'local-demo', messages: [{ role: 'USER' as const, content: 'hi' }], droppedMessages: 0, estimatedPromptTokens: 1 }) as GenerationRequested;
+      aiGenerationV1.create('generation.requested', newSubject(), {
+        model: 'local-demo',
+        messages: [{ role: 'USER' as const, content: 'hi' }],
+        droppedMessages: 0,
+        estimatedPromptTokens: 1,
+      }) as GenerationRequested;
 
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown): void => void unhandled.push(reason);

@@ -67,11 +67,18 @@ describe('the lease sweep after an instance died', () => {
     expect(mostAtOnce).toBe(expired.length);
 
     const after = await h.collections.generations.find({ streamId: { $in: expired.map((d) => d.streamId) } });
-    expect(after.map((d) => [d.state, d.outcome, d.finishReason, d.streamClosed])).toEqual(expired.map(() => ['done', 'FAILED', 'interrupted', true]));
+    expect(after.map((d) => [d.state, d.outcome, d.finishReason, d.streamClosed])).toEqual(
+      expired.map(() => ['done', 'FAILED', 'interrupted', true]),
+    );
     for (const doc of expired) {
       const stream = await readStream(h.kv, doc.streamId);
       expect(stream.map((s) => s.entry.type)).toEqual(['start', 'done']);
-      expect(await eventually(async () => eventsOf(events, doc.streamId, 'generation.failed'), (e) => e.length === 1)).toHaveLength(1);
+      expect(
+        await eventually(
+          async () => eventsOf(events, doc.streamId, 'generation.failed'),
+          (e) => e.length === 1,
+        ),
+      ).toHaveLength(1);
     }
     // Nothing is left for the next pass.
     expect(await h.gateway.scheduler.sweep()).toBe(0);

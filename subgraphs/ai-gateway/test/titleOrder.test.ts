@@ -8,7 +8,17 @@
 import { defaultProvider } from '../src/deployments';
 import type { ProviderSpec } from '../src/catalog';
 import { DEFAULT_TITLE_WAIT_MS } from '../src/domain/generationRunner';
-import { collectEvents, eventsOf, eventually, newSubject, readStream, requestGeneration, startAiGateway, type CollectedEvent, type Harness } from './harness';
+import {
+  collectEvents,
+  eventsOf,
+  eventually,
+  newSubject,
+  readStream,
+  requestGeneration,
+  startAiGateway,
+  type CollectedEvent,
+  type Harness,
+} from './harness';
 import { startFakeOpenAI, type FakeOpenAI } from './support/fakeOpenAI';
 import { fakeCatalog } from './support/catalogs';
 
@@ -17,7 +27,11 @@ let h: Harness;
 
 beforeAll(async () => {
   fake = await startFakeOpenAI();
-  const catalog = fakeCatalog(fake.baseURL, { chat: [{ model: 'chat-primary', priority: 1 }], cheap: [{ model: 'title-model' }] }, { titleModel: 'cheap' });
+  const catalog = fakeCatalog(
+    fake.baseURL,
+    { chat: [{ model: 'chat-primary', priority: 1 }], cheap: [{ model: 'title-model' }] },
+    { titleModel: 'cheap' },
+  );
   h = await startAiGateway({ catalog, providerFactory: (spec: ProviderSpec) => defaultProvider(spec, 0), env: { RETRY_ATTEMPTS: '1' } });
 });
 
@@ -34,7 +48,10 @@ it('writes title.generated before generation.completed, both before the done ent
   const events = await collectEvents(h);
   const subject = newSubject();
   await requestGeneration(h, subject, { model: 'chat', generateTitle: true });
-  const types = await eventually(async () => typesOf(events, subject.streamId), (t) => t.includes('generation.completed'));
+  const types = await eventually(
+    async () => typesOf(events, subject.streamId),
+    (t) => t.includes('generation.completed'),
+  );
   expect(types.filter((t) => t !== 'generation.requested')).toEqual(['generation.started', 'title.generated', 'generation.completed']);
   expect(eventsOf(events, subject.streamId, 'title.generated')[0]?.payload).toEqual({ title: 'Rocket ascent', model: 'cheap' });
   // The title was asked for while the answer streamed, not after it.
@@ -50,7 +67,11 @@ it(`still writes a title slower than ${DEFAULT_TITLE_WAIT_MS} ms, after the outc
   const events = await collectEvents(h);
   const subject = newSubject();
   await requestGeneration(h, subject, { model: 'chat', generateTitle: true });
-  const types = await eventually(async () => typesOf(events, subject.streamId), (t) => t.includes('title.generated'), 1000);
+  const types = await eventually(
+    async () => typesOf(events, subject.streamId),
+    (t) => t.includes('title.generated'),
+    1000,
+  );
   expect(types.filter((t) => t !== 'generation.requested')).toEqual(['generation.started', 'generation.completed', 'title.generated']);
 });
 
@@ -60,13 +81,19 @@ it('gives an answer that does not complete no title', async () => {
   const events = await collectEvents(h);
   const subject = newSubject();
   await requestGeneration(h, subject, { model: 'chat', generateTitle: true });
-  await eventually(async () => typesOf(events, subject.streamId), (t) => t.includes('generation.failed'));
+  await eventually(
+    async () => typesOf(events, subject.streamId),
+    (t) => t.includes('generation.failed'),
+  );
   // A later generation's outcome passes through the same partition: by then a title would be there.
   const next = newSubject();
   next.conversationId = subject.conversationId;
   fake.script('chat-primary', { text: 'fine' });
   await requestGeneration(h, next, { model: 'chat' });
-  await eventually(async () => typesOf(events, next.streamId), (t) => t.includes('generation.completed'));
+  await eventually(
+    async () => typesOf(events, next.streamId),
+    (t) => t.includes('generation.completed'),
+  );
   expect(typesOf(events, subject.streamId)).not.toContain('title.generated');
   expect((await h.collections.generations.findOne({ streamId: subject.streamId }))?.title ?? null).toBeNull();
 });

@@ -59,7 +59,16 @@ describe('TokenStreamWriter', () => {
       }
       return kv.append(stream, fields, options);
     };
-    const writer = new TokenStreamWriter({ kv: slowKv, streamId: 'coalesce', ownerId: 'o', conversationId: 'c', messageId: 'm', model: 'x', maxLen: 1000, retentionMs: 60_000 });
+    const writer = new TokenStreamWriter({
+      kv: slowKv,
+      streamId: 'coalesce',
+      ownerId: 'o',
+      conversationId: 'c',
+      messageId: 'm',
+      model: 'x',
+      maxLen: 1000,
+      retentionMs: 60_000,
+    });
     await writer.start();
     writer.push('a');
     while (appends.length === 0) await new Promise((r) => setImmediate(r));
@@ -71,14 +80,27 @@ describe('TokenStreamWriter', () => {
     await writer.finish({ outcome: 'COMPLETE', finishReason: 'stop' });
     expect(appends).toEqual(['a', 'bcd']);
     const entries = (await kv.read(tokenStreamKey('coalesce'))).map((e) => [e.seq, decodeTokenStreamEntry(e.fields).type]);
-    expect(entries).toEqual([[1, 'start'], [2, 'delta'], [3, 'delta'], [4, 'done']]);
-    expect(JSON.parse((await kv.get(tokenStreamMetaKey('coalesce'))) ?? '{}')).toMatchObject({ state: 'done', outcome: 'COMPLETE', model: 'x' });
+    expect(entries).toEqual([
+      [1, 'start'],
+      [2, 'delta'],
+      [3, 'delta'],
+      [4, 'done'],
+    ]);
+    expect(JSON.parse((await kv.get(tokenStreamMetaKey('coalesce'))) ?? '{}')).toMatchObject({
+      state: 'done',
+      outcome: 'COMPLETE',
+      model: 'x',
+    });
   });
 });
 
 describe('the demo model', () => {
   it('answers deterministically from the last user message', () => {
-    const a = demoAnswer([{ role: 'user', content: 'first' }, { role: 'assistant', content: 'x' }, { role: 'user', content: 'second  question' }]);
+    const a = demoAnswer([
+      { role: 'user', content: 'first' },
+      { role: 'assistant', content: 'x' },
+      { role: 'user', content: 'second  question' },
+    ]);
     expect(a).toContain('"second question"');
     expect(a).toBe(demoAnswer([{ role: 'user', content: 'second question' }]));
     expect(demoEmbedding('Same words')).toEqual(demoEmbedding('same WORDS'));

@@ -64,9 +64,18 @@ export class GenerationAdmission {
   async admit<R>(userId: string, turn: () => Promise<R>): Promise<R> {
     await this.checkBacklog();
     return this.turns.run(userId, async () => {
-      const open = await this.messages.count({ ownerId: userId, status: { $in: OPEN_STATUSES }, updatedAt: { $gt: this.staleBefore() }, ...notDeleted });
+      const open = await this.messages.count({
+        ownerId: userId,
+        status: { $in: OPEN_STATUSES },
+        updatedAt: { $gt: this.staleBefore() },
+        ...notDeleted,
+      });
       if (open >= this.options.maxOpenPerUser) {
-        throw codedError('RATE_LIMITED', `You have ${open} answers being generated; wait for one to finish`, { reason: 'TOO_MANY_OPEN_GENERATIONS', limit: this.options.maxOpenPerUser, retryAfterSeconds: RETRY_AFTER_SECONDS.rateLimited });
+        throw codedError('RATE_LIMITED', `You have ${open} answers being generated; wait for one to finish`, {
+          reason: 'TOO_MANY_OPEN_GENERATIONS',
+          limit: this.options.maxOpenPerUser,
+          retryAfterSeconds: RETRY_AFTER_SECONDS.rateLimited,
+        });
       }
       return turn();
     });
@@ -79,7 +88,10 @@ export class GenerationAdmission {
   private async checkBacklog(): Promise<void> {
     const pending = await this.pendingCount();
     if (pending > this.options.maxPending) {
-      throw codedError('UNAVAILABLE', 'Too many answers are waiting to be generated; try again shortly', { reason: 'GENERATION_BACKLOG', retryAfterSeconds: RETRY_AFTER_SECONDS.backlog });
+      throw codedError('UNAVAILABLE', 'Too many answers are waiting to be generated; try again shortly', {
+        reason: 'GENERATION_BACKLOG',
+        retryAfterSeconds: RETRY_AFTER_SECONDS.backlog,
+      });
     }
   }
 

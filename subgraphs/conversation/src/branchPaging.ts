@@ -63,14 +63,22 @@ export class BranchPaging {
   private async cursorMessage(conversation: ConversationDoc, cursor: string, field: 'after' | 'before'): Promise<MessageDoc> {
     const { id } = decodeCursor(cursor, field);
     const message = await this.liveMessage(id);
-    if (!message || message.conversationId !== conversation._id) throw codedError('BAD_USER_INPUT', `${field} does not name a message of this conversation`, { field });
+    if (!message || message.conversationId !== conversation._id)
+      throw codedError('BAD_USER_INPUT', `${field} does not name a message of this conversation`, { field });
     return message;
   }
 
   /** `from` and up to `limit - 1` of its ancestors, newest first, in one query by depth. */
   private async ancestors(conversation: ConversationDoc, from: MessageDoc, limit: number): Promise<MessageDoc[]> {
     const lowest = Math.max(0, from.depth - limit + 1);
-    const rows = from.depth === lowest ? [] : await this.collections.messages.find({ conversationId: conversation._id, depth: { $gte: lowest, $lt: from.depth }, ...notDeleted });
+    const rows =
+      from.depth === lowest
+        ? []
+        : await this.collections.messages.find({
+            conversationId: conversation._id,
+            depth: { $gte: lowest, $lt: from.depth },
+            ...notDeleted,
+          });
     const byId = new Map(rows.map((m) => [m._id, m]));
     const path = [from];
     let current: MessageDoc | undefined = from;
@@ -83,7 +91,14 @@ export class BranchPaging {
   }
 
   /** Root-first paging (and `last` with `after`): the whole path, then a window of it. */
-  private async forward(conversation: ConversationDoc, leaf: MessageDoc | null, page: PageRequest, size: number, fromEnd: boolean, totalCount: () => Promise<number>): Promise<Connection<MessageDoc>> {
+  private async forward(
+    conversation: ConversationDoc,
+    leaf: MessageDoc | null,
+    page: PageRequest,
+    size: number,
+    fromEnd: boolean,
+    totalCount: () => Promise<number>,
+  ): Promise<Connection<MessageDoc>> {
     const tree = new MessageTree(await this.collections.messages.find({ conversationId: conversation._id, ...notDeleted }));
     const path = leaf ? tree.pathTo(leaf._id) : [];
     let from = 0;

@@ -58,7 +58,11 @@ export async function ownedMessage(collections: ConversationCollections, user: U
 }
 
 /** A new, empty conversation document (not yet written). */
-export function newConversationDoc(user: UserPrincipal, fields: { title: string; titleSource: TitleSource; model?: string; assistantId?: string | null; systemPrompt?: string | null }, now: Date): ConversationDoc {
+export function newConversationDoc(
+  user: UserPrincipal,
+  fields: { title: string; titleSource: TitleSource; model?: string; assistantId?: string | null; systemPrompt?: string | null },
+  now: Date,
+): ConversationDoc {
   return {
     _id: newId(),
     ownerId: user.userId,
@@ -85,7 +89,17 @@ export class ConversationCommands {
   async create(user: UserPrincipal, input: CreateConversationInput | null | undefined): Promise<ConversationDoc> {
     const given = input?.title !== null && input?.title !== undefined;
     const title = given ? checkTitle(input.title as string) : 'New conversation';
-    const doc = newConversationDoc(user, { title, titleSource: given ? 'user' : 'auto', model: await knownModel(this.w.models, input?.model), assistantId: input?.assistantId ?? null, systemPrompt: checkSystemPrompt(input?.systemPrompt) }, this.w.now());
+    const doc = newConversationDoc(
+      user,
+      {
+        title,
+        titleSource: given ? 'user' : 'auto',
+        model: await knownModel(this.w.models, input?.model),
+        assistantId: input?.assistantId ?? null,
+        systemPrompt: checkSystemPrompt(input?.systemPrompt),
+      },
+      this.w.now(),
+    );
     const stored = await this.w.collections.conversations.insertOne(insertWithOutbox(doc, [conversationCreated(doc)]));
     this.w.eventsQueued();
     return stored;
@@ -114,7 +128,9 @@ export class ConversationCommands {
     if (Object.keys(changes).length === 0 && Object.keys(settings).length === 0) return current;
     const $set = { ...changes, ...settings, ...titleSource, updatedAt: this.w.now() };
     const update = Object.keys(changes).length > 0 ? updateWithOutbox({ $set }, [conversationUpdated(current, changes)]) : { $set };
-    const updated = await this.w.collections.conversations.findOneAndUpdate({ _id: id, ownerId: user.userId, ...notDeleted }, update, { returnDocument: 'after' });
+    const updated = await this.w.collections.conversations.findOneAndUpdate({ _id: id, ownerId: user.userId, ...notDeleted }, update, {
+      returnDocument: 'after',
+    });
     if (!updated) throw codedError('NOT_FOUND', 'Conversation not found', { field: 'id' });
     this.w.eventsQueued();
     return updated;
@@ -131,7 +147,10 @@ export class ConversationCommands {
     for (const message of messages) {
       await this.w.collections.messages.updateOne({ _id: message._id, ...notDeleted }, deleteWithOutbox([messageDeleted(message)]));
     }
-    await this.w.collections.conversations.updateOne({ _id: id, ...notDeleted }, deleteWithOutbox([conversationDeleted(conversation, messages.length)], { $set: { updatedAt: this.w.now() } }));
+    await this.w.collections.conversations.updateOne(
+      { _id: id, ...notDeleted },
+      deleteWithOutbox([conversationDeleted(conversation, messages.length)], { $set: { updatedAt: this.w.now() } }),
+    );
     this.w.eventsQueued();
     return { deletedConversationId: id, deletedMessageCount: messages.length, ownerId: conversation.ownerId };
   }

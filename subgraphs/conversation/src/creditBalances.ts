@@ -61,7 +61,9 @@ export class CreditBalanceView {
   readonly check: CreditCheck = async (userId) => {
     const balance = await this.collection.findById(userId);
     if (balance && !balance.deleted && balance.credits <= 0) {
-      throw codedError('PAYMENT_REQUIRED', 'Your credit balance is used up; ask an administrator for credits', { credits: balance.credits });
+      throw codedError('PAYMENT_REQUIRED', 'Your credit balance is used up; ask an administrator for credits', {
+        credits: balance.credits,
+      });
     }
   };
 
@@ -84,7 +86,10 @@ export function creditBalancesHandler(view: CreditBalanceView, logger: Logger) {
     if (delivery.topic !== rateLimitBalanceV1.topic) return;
     const event = rateLimitBalanceV1.validate(delivery.event);
     const { userId } = event.subject;
-    const fields = event.type === 'balance.changed' ? { credits: event.payload.credits, version: event.payload.version, deleted: false } : { credits: 0, version: event.payload.version, deleted: true };
+    const fields =
+      event.type === 'balance.changed'
+        ? { credits: event.payload.credits, version: event.payload.version, deleted: false }
+        : { credits: 0, version: event.payload.version, deleted: true };
     const applied = await view.apply(userId, fields);
     logger.debug({ userId, version: fields.version, applied }, applied ? 'credit balance updated' : 'older credit balance ignored');
   };

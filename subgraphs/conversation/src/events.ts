@@ -1,6 +1,13 @@
 import type { Logger } from '@chatgraph/kit';
 import type { DocumentStore } from '@chatgraph/kit/store';
-import { idempotentHandler, updateWithOutbox, type EventBus, type EventDelivery, type OutboxHint, type Subscription } from '@chatgraph/kit/events';
+import {
+  idempotentHandler,
+  updateWithOutbox,
+  type EventBus,
+  type EventDelivery,
+  type OutboxHint,
+  type Subscription,
+} from '@chatgraph/kit/events';
 import { aiGenerationV1, conversationConversationV1, conversationMessageV1, type AiGenerationEvent } from '@chatgraph/schema';
 import { conversationUpdated, messageCompleted } from './outboxEvents';
 import type { ConversationCollections, MessageDoc } from './store';
@@ -28,7 +35,13 @@ function completion(event: Outcome, current: MessageDoc, now: Date): Partial<Mes
     return { content, status, finishReason, model, tokenCount: usage.completionTokens, updatedAt: now };
   }
   const { content, finishReason, model } = event.payload;
-  return { content: content ?? current.content, status: 'FAILED', finishReason: finishReason ?? 'error', model: model ?? current.model, updatedAt: now };
+  return {
+    content: content ?? current.content,
+    status: 'FAILED',
+    finishReason: finishReason ?? 'error',
+    model: model ?? current.model,
+    updatedAt: now,
+  };
 }
 
 interface HandlerDeps {
@@ -62,15 +75,23 @@ export function generationResultHandler(deps: HandlerDeps) {
       case 'generation.requested':
         return;
       case 'generation.started':
-        await collections.messages.updateOne({ _id: messageId, conversationId, status: 'PENDING', _deleted: { $ne: true } }, { $set: { status: 'STREAMING', updatedAt: now() } });
+        await collections.messages.updateOne(
+          { _id: messageId, conversationId, status: 'PENDING', _deleted: { $ne: true } },
+          { $set: { status: 'STREAMING', updatedAt: now() } },
+        );
         return;
       case 'title.generated': {
         const title = event.payload.title.trim().slice(0, 200);
         if (!title) return;
         const conversation = await collections.conversations.findOne({ _id: conversationId, titleSource: 'auto', _deleted: { $ne: true } });
         if (!conversation) return;
-        const update = updateWithOutbox({ $set: { title, titleSource: 'generated', updatedAt: now() } }, [conversationUpdated(conversation, { title })]);
-        const result = await collections.conversations.updateOne({ _id: conversationId, titleSource: 'auto', _deleted: { $ne: true } }, update);
+        const update = updateWithOutbox({ $set: { title, titleSource: 'generated', updatedAt: now() } }, [
+          conversationUpdated(conversation, { title }),
+        ]);
+        const result = await collections.conversations.updateOne(
+          { _id: conversationId, titleSource: 'auto', _deleted: { $ne: true } },
+          update,
+        );
         if (result.modifiedCount > 0) deps.eventsQueued();
         return;
       }
@@ -80,12 +101,19 @@ export function generationResultHandler(deps: HandlerDeps) {
     }
     const current = await collections.messages.findOne({ _id: messageId, conversationId, _deleted: { $ne: true } });
     if (!current || !OPEN_STATUSES.includes(current.status)) {
-      logger.debug({ messageId, eventId: event.id, status: current?.status ?? 'missing' }, 'generation result ignored: message gone or already final');
+      logger.debug(
+        { messageId, eventId: event.id, status: current?.status ?? 'missing' },
+        'generation result ignored: message gone or already final',
+      );
       return;
     }
     const fields = completion(event, current, now());
     const update = updateWithOutbox({ $set: fields }, [messageCompleted({ ...current, ...fields })]);
-    const applied = await once.updateOnce(collections.messages, { _id: messageId, conversationId, status: { $in: OPEN_STATUSES }, _deleted: { $ne: true } }, update);
+    const applied = await once.updateOnce(
+      collections.messages,
+      { _id: messageId, conversationId, status: { $in: OPEN_STATUSES }, _deleted: { $ne: true } },
+      update,
+    );
     if (!applied) return;
     // The message is final now and carries the event's marker: a redelivery finds it final and
     // changes nothing, so the separate processed marker (a second durable write) is not needed.
@@ -110,5 +138,10 @@ export const RESULTS_IN_FLIGHT_PER_PARTITION = 32;
 
 /** Subscribes the generation-result consumer; `stop()` the subscription to drain it. */
 export function subscribeGenerationResults(bus: EventBus, handler: ReturnType<typeof generationResultHandler>): Promise<Subscription> {
-  return bus.subscribe({ groupId: CONSUMER_GROUP, topics: CONSUMED_TOPICS, handler, maxInFlightPerPartition: RESULTS_IN_FLIGHT_PER_PARTITION });
+  return bus.subscribe({
+    groupId: CONSUMER_GROUP,
+    topics: CONSUMED_TOPICS,
+    handler,
+    maxInFlightPerPartition: RESULTS_IN_FLIGHT_PER_PARTITION,
+  });
 }

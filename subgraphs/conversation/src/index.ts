@@ -29,7 +29,13 @@ export const conversationSubgraph = {
   configSpec: conversationConfigSpec,
   main: path.join(__dirname, 'main.ts'),
   readme: path.join(__dirname, '..', 'README.md'),
-  async embedded(context: { env: NodeJS.ProcessEnv; logger: Logger; bus: EventBus; kv: KvStore; openStore(): Promise<DocumentStore> }): Promise<Conversation> {
+  async embedded(context: {
+    env: NodeJS.ProcessEnv;
+    logger: Logger;
+    bus: EventBus;
+    kv: KvStore;
+    openStore(): Promise<DocumentStore>;
+  }): Promise<Conversation> {
     const config = loadConversationConfig(context.env);
     return buildConversation({ store: await context.openStore(), bus: context.bus, kv: context.kv, config, logger: context.logger });
   },

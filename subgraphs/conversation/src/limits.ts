@@ -19,7 +19,8 @@ export const LIMITS = {
 export function checkTitle(title: string, field = 'title'): string {
   const trimmed = title.trim();
   if (trimmed.length === 0) throw codedError('BAD_USER_INPUT', `${field} must not be empty`, { field });
-  if (trimmed.length > LIMITS.titleLength) throw codedError('BAD_USER_INPUT', `${field} must have at most ${LIMITS.titleLength} characters`, { field });
+  if (trimmed.length > LIMITS.titleLength)
+    throw codedError('BAD_USER_INPUT', `${field} must have at most ${LIMITS.titleLength} characters`, { field });
   return trimmed;
 }
 
@@ -28,7 +29,8 @@ export function checkTags(tags: readonly string[]): string[] {
   const unique = [...new Set(tags.map((tag) => tag.trim()))];
   if (unique.length > LIMITS.tags) throw codedError('BAD_USER_INPUT', `tags must have at most ${LIMITS.tags} entries`, { field: 'tags' });
   for (const tag of unique) {
-    if (tag.length === 0 || tag.length > LIMITS.tagLength) throw codedError('BAD_USER_INPUT', `each tag must have 1 to ${LIMITS.tagLength} characters`, { field: 'tags' });
+    if (tag.length === 0 || tag.length > LIMITS.tagLength)
+      throw codedError('BAD_USER_INPUT', `each tag must have 1 to ${LIMITS.tagLength} characters`, { field: 'tags' });
   }
   return unique;
 }
@@ -36,7 +38,8 @@ export function checkTags(tags: readonly string[]): string[] {
 /** Message text a user sends: not blank, at most 32,000 characters. */
 export function checkContent(content: string): string {
   if (content.trim().length === 0) throw codedError('BAD_USER_INPUT', 'content must not be empty', { field: 'content' });
-  if (content.length > LIMITS.contentLength) throw codedError('BAD_USER_INPUT', `content must have at most ${LIMITS.contentLength} characters`, { field: 'content' });
+  if (content.length > LIMITS.contentLength)
+    throw codedError('BAD_USER_INPUT', `content must have at most ${LIMITS.contentLength} characters`, { field: 'content' });
   return content;
 }
 
@@ -44,7 +47,8 @@ export function checkContent(content: string): string {
 export function checkModel(model: string | null | undefined): string | undefined {
   if (model === null || model === undefined) return undefined;
   const trimmed = model.trim();
-  if (trimmed.length === 0 || trimmed.length > LIMITS.modelLength) throw codedError('BAD_USER_INPUT', `model must have 1 to ${LIMITS.modelLength} characters`, { field: 'model' });
+  if (trimmed.length === 0 || trimmed.length > LIMITS.modelLength)
+    throw codedError('BAD_USER_INPUT', `model must have 1 to ${LIMITS.modelLength} characters`, { field: 'model' });
   return trimmed;
 }
 
@@ -55,18 +59,24 @@ export function checkModel(model: string | null | undefined): string | undefined
  */
 export function checkFileIds(fileIds: readonly string[] | null | undefined): string[] {
   if (fileIds === null || fileIds === undefined) return [];
-  if (fileIds.length > LIMITS.fileIds) throw codedError('BAD_USER_INPUT', `fileIds must have at most ${LIMITS.fileIds} entries`, { field: 'fileIds' });
+  if (fileIds.length > LIMITS.fileIds)
+    throw codedError('BAD_USER_INPUT', `fileIds must have at most ${LIMITS.fileIds} entries`, { field: 'fileIds' });
   for (const id of fileIds) {
-    if (id.trim().length === 0 || id.length > LIMITS.fileIdLength) throw codedError('BAD_USER_INPUT', `each of fileIds must be a non-empty id of at most ${LIMITS.fileIdLength} characters`, { field: 'fileIds' });
+    if (id.trim().length === 0 || id.length > LIMITS.fileIdLength)
+      throw codedError('BAD_USER_INPUT', `each of fileIds must be a non-empty id of at most ${LIMITS.fileIdLength} characters`, {
+        field: 'fileIds',
+      });
   }
-  if (new Set(fileIds).size !== fileIds.length) throw codedError('BAD_USER_INPUT', 'fileIds must not contain duplicates', { field: 'fileIds' });
+  if (new Set(fileIds).size !== fileIds.length)
+    throw codedError('BAD_USER_INPUT', 'fileIds must not contain duplicates', { field: 'fileIds' });
   return [...fileIds];
 }
 
 /** A system prompt, if given: at most 32,000 characters. */
 export function checkSystemPrompt(prompt: string | null | undefined): string | null {
   if (prompt === null || prompt === undefined || prompt.trim().length === 0) return null;
-  if (prompt.length > LIMITS.systemPromptLength) throw codedError('BAD_USER_INPUT', `systemPrompt must have at most ${LIMITS.systemPromptLength} characters`, { field: 'systemPrompt' });
+  if (prompt.length > LIMITS.systemPromptLength)
+    throw codedError('BAD_USER_INPUT', `systemPrompt must have at most ${LIMITS.systemPromptLength} characters`, { field: 'systemPrompt' });
   return prompt;
 }
 

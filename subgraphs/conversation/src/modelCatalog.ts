@@ -44,7 +44,14 @@ export interface ModelCatalogDoc extends StoredDocument {
 const catalogSchema = new Schema<ModelCatalogDoc>(
   {
     _id: { type: String },
-    models: [{ _id: false, id: { type: String, required: true }, contextWindow: { type: Number, required: true }, capabilities: { type: [String], default: [] } }],
+    models: [
+      {
+        _id: false,
+        id: { type: String, required: true },
+        contextWindow: { type: Number, required: true },
+        capabilities: { type: [String], default: [] },
+      },
+    ],
     publishedAt: { type: Date, required: true },
   },
   { versionKey: false },
@@ -71,7 +78,8 @@ export class ModelCatalogView {
     if (!catalog) return model;
     const known = catalog.models.find((m) => m.id === model);
     if (!known) throw codedError('BAD_USER_INPUT', `model '${model}' is not in the model catalog (see Query.models)`, { field: 'model' });
-    if (!known.capabilities.includes(CHAT_CAPABILITY)) throw codedError('BAD_USER_INPUT', `model '${model}' cannot chat`, { field: 'model' });
+    if (!known.capabilities.includes(CHAT_CAPABILITY))
+      throw codedError('BAD_USER_INPUT', `model '${model}' cannot chat`, { field: 'model' });
     return model;
   }
 
@@ -79,7 +87,10 @@ export class ModelCatalogView {
   async apply(models: KnownModel[], publishedAt: Date): Promise<boolean> {
     const current = await this.collection.findById(MODEL_CATALOG_ID);
     if (current && current.publishedAt.getTime() > publishedAt.getTime()) return false;
-    const fields = { models: models.map((m) => ({ id: m.id, contextWindow: m.contextWindow, capabilities: [...m.capabilities] })), publishedAt };
+    const fields = {
+      models: models.map((m) => ({ id: m.id, contextWindow: m.contextWindow, capabilities: [...m.capabilities] })),
+      publishedAt,
+    };
     await this.collection.updateOne({ _id: MODEL_CATALOG_ID }, { $set: fields }, { upsert: true });
     return true;
   }

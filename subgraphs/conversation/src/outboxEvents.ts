@@ -19,7 +19,10 @@ export function conversationCreated(c: ConversationDoc): OutboxEvent {
 }
 
 /** Fields of a conversation changed; `changes` holds only those. */
-export function conversationUpdated(c: Pick<ConversationDoc, '_id' | 'ownerId'>, changes: { title?: string; pinned?: boolean; archived?: boolean; tags?: string[] }): OutboxEvent {
+export function conversationUpdated(
+  c: Pick<ConversationDoc, '_id' | 'ownerId'>,
+  changes: { title?: string; pinned?: boolean; archived?: boolean; tags?: string[] },
+): OutboxEvent {
   const event = conversationConversationV1.create('conversation.updated', conversationSubject(c), changes);
   return outboxEvent(conversationConversationV1.topic, c._id, event);
 }
@@ -32,7 +35,12 @@ export function conversationDeleted(c: ConversationDoc, messageCount: number): O
 
 /** A message was added to the tree (a pending assistant message has empty content). */
 export function messageCreated(m: MessageDoc): OutboxEvent {
-  const event = conversationMessageV1.create('message.created', messageSubject(m), { role: m.role, parentId: m.parentId, content: m.content, status: m.status });
+  const event = conversationMessageV1.create('message.created', messageSubject(m), {
+    role: m.role,
+    parentId: m.parentId,
+    content: m.content,
+    status: m.status,
+  });
   return outboxEvent(conversationMessageV1.topic, m.conversationId, event);
 }
 
@@ -50,16 +58,33 @@ export function messageDeleted(m: MessageDoc): OutboxEvent {
 }
 
 /** Asks ai-gateway to generate the pending assistant message `m` from `context`. */
-export function generationRequested(m: MessageDoc & { streamId: string; model: string }, context: ContextWindow, generateTitle = false): OutboxEvent {
+export function generationRequested(
+  m: MessageDoc & { streamId: string; model: string },
+  context: ContextWindow,
+  generateTitle = false,
+): OutboxEvent {
   const subject = { ...messageSubject(m), streamId: m.streamId };
-  const messages = context.messages.map((c) => ({ role: c.role, content: c.content, ...(c.fileIds && c.fileIds.length > 0 ? { fileIds: c.fileIds } : {}) }));
-  const payload = { model: m.model, messages, droppedMessages: context.dropped, estimatedPromptTokens: context.estimatedTokens, ...(generateTitle ? { generateTitle } : {}) };
+  const messages = context.messages.map((c) => ({
+    role: c.role,
+    content: c.content,
+    ...(c.fileIds && c.fileIds.length > 0 ? { fileIds: c.fileIds } : {}),
+  }));
+  const payload = {
+    model: m.model,
+    messages,
+    droppedMessages: context.dropped,
+    estimatedPromptTokens: context.estimatedTokens,
+    ...(generateTitle ? { generateTitle } : {}),
+  };
   const event = aiGenerationV1.create('generation.requested', subject, payload);
   return outboxEvent(aiGenerationV1.topic, m.conversationId, event);
 }
 
 /** The owner rated `m` (which carries the new feedback). */
 export function messageRated(m: MessageDoc & { feedback: NonNullable<MessageDoc['feedback']> }): OutboxEvent {
-  const event = conversationMessageV1.create('message.rated', messageSubject(m), { rating: m.feedback.rating, comment: m.feedback.comment });
+  const event = conversationMessageV1.create('message.rated', messageSubject(m), {
+    rating: m.feedback.rating,
+    comment: m.feedback.comment,
+  });
   return outboxEvent(conversationMessageV1.topic, m.conversationId, event);
 }

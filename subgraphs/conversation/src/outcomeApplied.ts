@@ -52,10 +52,17 @@ export function outcomeAppliedMarker(options: OutcomeAppliedOptions): (delivery:
 }
 
 /** Tries `write` again after each of `retryDelaysMs` until it succeeds; never keeps the process alive. */
-function retryLater(write: () => Promise<void>, attempt: number, context: { logger: Logger; streamId: string; retryDelaysMs: readonly number[] }): void {
+function retryLater(
+  write: () => Promise<void>,
+  attempt: number,
+  context: { logger: Logger; streamId: string; retryDelaysMs: readonly number[] },
+): void {
   const delay = context.retryDelaysMs[attempt];
   if (delay === undefined) {
-    context.logger.warn({ streamId: context.streamId, attempts: attempt + 1 }, 'gave up marking the outcome applied; streaming releases the final chunk after its wait');
+    context.logger.warn(
+      { streamId: context.streamId, attempts: attempt + 1 },
+      'gave up marking the outcome applied; streaming releases the final chunk after its wait',
+    );
     return;
   }
   setTimeout(() => {

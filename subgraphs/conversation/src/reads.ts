@@ -35,11 +35,15 @@ export class ConversationReads {
   }
 
   private conversationLoader(loaders: LoaderRegistry) {
-    return loaders.get<string, ConversationDoc | null>('conversation.byId', async (ids) => byKeys(ids, await this.collections.conversations.findByIds(ids), (d) => d._id));
+    return loaders.get<string, ConversationDoc | null>('conversation.byId', async (ids) =>
+      byKeys(ids, await this.collections.conversations.findByIds(ids), (d) => d._id),
+    );
   }
 
   private messageLoader(loaders: LoaderRegistry) {
-    return loaders.get<string, MessageDoc | null>('message.byId', async (ids) => byKeys(ids, await this.collections.messages.findByIds(ids), (d) => d._id));
+    return loaders.get<string, MessageDoc | null>('message.byId', async (ids) =>
+      byKeys(ids, await this.collections.messages.findByIds(ids), (d) => d._id),
+    );
   }
 
   /** Every live message of each conversation in one query, indexed as a tree. */
@@ -63,19 +67,34 @@ export class ConversationReads {
   }
 
   /** `User.conversations`: only the user themself may list them. */
-  conversationsOf(principal: Principal, userId: string, page: PageRequest, filter: ConversationFilter | null | undefined): Promise<Connection<ConversationDoc>> {
+  conversationsOf(
+    principal: Principal,
+    userId: string,
+    page: PageRequest,
+    filter: ConversationFilter | null | undefined,
+  ): Promise<Connection<ConversationDoc>> {
     if (principal.kind !== 'user') throw codedError('UNAUTHENTICATED', 'You must be signed in');
-    if (principal.userId !== userId) throw codedError('FORBIDDEN', "Only the user themself may list their conversations");
+    if (principal.userId !== userId) throw codedError('FORBIDDEN', 'Only the user themself may list their conversations');
     const query: Record<string, unknown> = { ownerId: userId, ...notDeleted };
     if (typeof filter?.archived === 'boolean') query.archived = filter.archived;
     if (typeof filter?.pinned === 'boolean') query.pinned = filter.pinned;
     if (filter?.tag) query.tags = filter.tag;
-    return paginate(this.collections.conversations, query, page, { sortField: 'lastActivityAt', direction: -1, defaultSize: 20, maxSize: 100 });
+    return paginate(this.collections.conversations, query, page, {
+      sortField: 'lastActivityAt',
+      direction: -1,
+      defaultSize: 20,
+      maxSize: 100,
+    });
   }
 
   /** A visible conversation's messages, all branches, oldest first. */
   messagesOf(conversation: ConversationDoc, page: PageRequest): Promise<Connection<MessageDoc>> {
-    return paginate(this.collections.messages, { conversationId: conversation._id, ...notDeleted }, page, { sortField: 'createdAt', direction: 1, defaultSize: 50, maxSize: 200 });
+    return paginate(this.collections.messages, { conversationId: conversation._id, ...notDeleted }, page, {
+      sortField: 'createdAt',
+      direction: 1,
+      defaultSize: 50,
+      maxSize: 200,
+    });
   }
 
   /** A visible conversation's active path as a connection, newest page by default (branchPaging.ts). */
@@ -104,7 +123,13 @@ export class ConversationReads {
   /** Position among the messages sharing the parent (oldest first) and how many there are. */
   async siblingPosition(message: MessageDoc, loaders: LoaderRegistry): Promise<{ index: number; count: number }> {
     const siblings = (await this.treeLoader(loaders).load(message.conversationId)).siblings(message);
-    return { index: Math.max(0, siblings.findIndex((m) => m._id === message._id)), count: Math.max(1, siblings.length) };
+    return {
+      index: Math.max(
+        0,
+        siblings.findIndex((m) => m._id === message._id),
+      ),
+      count: Math.max(1, siblings.length),
+    };
   }
 
   /** The conversation of a message the caller can see (its owner is the message's owner). */

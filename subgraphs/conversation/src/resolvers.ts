@@ -42,7 +42,8 @@ export const resolvers: Resolvers = {
     shareId: (share) => share._id,
   },
   SendMessagePayload: {
-    original: (payload, _args, ctx) => (payload.originalId ? ctx.conversation.messageReference(ctx.principal, payload.originalId, ctx.loaders) : null),
+    original: (payload, _args, ctx) =>
+      payload.originalId ? ctx.conversation.messageReference(ctx.principal, payload.originalId, ctx.loaders) : null,
   },
   DeleteConversationPayload: {
     owner: (payload) => userRef(payload.ownerId),

@@ -105,7 +105,16 @@ export class MessageCommands {
     if (!input.conversationId) {
       if (input.parentId) throw codedError('BAD_USER_INPUT', 'parentId needs a conversationId', { field: 'parentId' });
       const conversation = newConversationDoc(user, { title: titleFromContent(content), titleSource: 'auto', model }, this.w.now());
-      return this.writeTurn({ user, conversation, isNew: true, tree: new MessageTree([]), parent: undefined, userContent: content, fileIds, model });
+      return this.writeTurn({
+        user,
+        conversation,
+        isNew: true,
+        tree: new MessageTree([]),
+        parent: undefined,
+        userContent: content,
+        fileIds,
+        model,
+      });
     }
     const conversation = await ownedConversation(this.w.collections, user, input.conversationId);
     const tree = await this.treeOf(conversation._id);
@@ -130,13 +139,23 @@ export class MessageCommands {
   private async regenerateNow(user: UserPrincipal, messageId: string, modelArg: string | null | undefined): Promise<SendResult> {
     const model = await knownModel(this.w.models, modelArg);
     const original = await ownedMessage(this.w.collections, user, messageId);
-    if (original.role !== 'ASSISTANT') throw codedError('BAD_USER_INPUT', 'Only assistant messages can be regenerated', { field: 'messageId' });
+    if (original.role !== 'ASSISTANT')
+      throw codedError('BAD_USER_INPUT', 'Only assistant messages can be regenerated', { field: 'messageId' });
     if (RUNNING.has(original.status)) throw codedError('CONFLICT', 'This message is still being generated');
     const conversation = await ownedConversation(this.w.collections, user, original.conversationId);
     const tree = await this.treeOf(conversation._id);
     const parent = original.parentId ? tree.get(original.parentId) : undefined;
     if (!parent) throw codedError('BAD_USER_INPUT', 'The message has no user message to answer', { field: 'messageId' });
-    return this.writeTurn({ user, conversation, isNew: false, tree, parent, userContent: null, fileIds: [], model: model ?? original.model ?? undefined });
+    return this.writeTurn({
+      user,
+      conversation,
+      isNew: false,
+      tree,
+      parent,
+      userContent: null,
+      fileIds: [],
+      model: model ?? original.model ?? undefined,
+    });
   }
 
   /** Makes the path through `messageId` active, down to its newest leaf. */
@@ -162,30 +181,78 @@ export class MessageCommands {
     const { user, conversation, tree, parent, userContent } = turn;
     const branch = parent ? tree.pathTo(parent._id) : [];
     const lastAssistant = [...branch].reverse().find((m) => m.role === 'ASSISTANT');
-    if (lastAssistant && RUNNING.has(lastAssistant.status)) throw codedError('CONFLICT', 'The previous answer on this branch is still being generated');
-    if (userContent !== null && parent?.role === 'USER') throw codedError('BAD_USER_INPUT', 'A user message must follow an assistant message', { field: 'parentId' });
-    if (userContent === null && parent?.role !== 'USER') throw codedError('BAD_USER_INPUT', 'An answer must follow a user message', { field: 'messageId' });
+    if (lastAssistant && RUNNING.has(lastAssistant.status))
+      throw codedError('CONFLICT', 'The previous answer on this branch is still being generated');
+    if (userContent !== null && parent?.role === 'USER')
+      throw codedError('BAD_USER_INPUT', 'A user message must follow an assistant message', { field: 'parentId' });
+    if (userContent === null && parent?.role !== 'USER')
+      throw codedError('BAD_USER_INPUT', 'An answer must follow a user message', { field: 'messageId' });
     const assistantDepth = (parent ? parent.depth + 1 : 0) + (userContent === null ? 0 : 1);
-    if (assistantDepth > LIMITS.treeDepth) throw codedError('BAD_USER_INPUT', `A conversation branch can hold at most ${LIMITS.treeDepth} messages`, { field: 'parentId' });
+    if (assistantDepth > LIMITS.treeDepth)
+      throw codedError('BAD_USER_INPUT', `A conversation branch can hold at most ${LIMITS.treeDepth} messages`, { field: 'parentId' });
 
     const now = this.w.now();
-    const base = { conversationId: conversation._id, ownerId: user.userId, fileIds: [] as string[], tokenCount: null, finishReason: null, feedback: null, createdAt: now, updatedAt: now };
+    const base = {
+      conversationId: conversation._id,
+      ownerId: user.userId,
+      fileIds: [] as string[],
+      tokenCount: null,
+      finishReason: null,
+      feedback: null,
+      createdAt: now,
+      updatedAt: now,
+    };
     const userMessage: MessageDoc | undefined =
-      userContent === null ? undefined : { ...base, _id: newId(), parentId: parent?._id ?? null, role: 'USER', content: userContent, fileIds: turn.fileIds, status: 'COMPLETE', streamId: null, model: null, depth: assistantDepth - 1 };
+      userContent === null
+        ? undefined
+        : {
+            ...base,
+            _id: newId(),
+            parentId: parent?._id ?? null,
+            role: 'USER',
+            content: userContent,
+            fileIds: turn.fileIds,
+            status: 'COMPLETE',
+            streamId: null,
+            model: null,
+            depth: assistantDepth - 1,
+          };
     const answered = userMessage ?? parent;
     if (!answered) throw codedError('BAD_USER_INPUT', 'An answer must follow a user message', { field: 'messageId' });
     const model = turn.model ?? conversation.model ?? this.options.defaultModel;
     const streamId = newId();
-    const assistant = { ...base, _id: newId(), parentId: answered._id, role: 'ASSISTANT' as const, content: '', status: 'PENDING' as const, streamId, model, depth: assistantDepth };
+    const assistant = {
+      ...base,
+      _id: newId(),
+      parentId: answered._id,
+      role: 'ASSISTANT' as const,
+      content: '',
+      status: 'PENDING' as const,
+      streamId,
+      model,
+      depth: assistantDepth,
+    };
     // What the model sees: the branch's finished messages; failed or empty answers would only confuse it.
-    const history = [...branch, ...(userMessage ? [userMessage] : [])].filter((m) => m.role !== 'ASSISTANT' || (m.status === 'COMPLETE' && m.content.length > 0));
-    const context = buildContextWindow(conversation.systemPrompt, history.map((m) => ({ role: m.role, content: m.content, fileIds: m.fileIds ?? [] })), contextBudgetFor(model, this.options));
+    const history = [...branch, ...(userMessage ? [userMessage] : [])].filter(
+      (m) => m.role !== 'ASSISTANT' || (m.status === 'COMPLETE' && m.content.length > 0),
+    );
+    const context = buildContextWindow(
+      conversation.systemPrompt,
+      history.map((m) => ({ role: m.role, content: m.content, fileIds: m.fileIds ?? [] })),
+      contextBudgetFor(model, this.options),
+    );
 
     // The first answer of a conversation whose title nobody chose gets a generated title.
     const generateTitle = conversation.titleSource === 'auto' && !tree.some((m) => m.role === 'ASSISTANT' && m.status === 'COMPLETE');
     // Done before the streamId can reach a client, so streaming knows it is pending (streamRequested.ts);
     // alongside the turn's writes, so it adds no round trip. It never rejects.
-    const recorded = this.options.streamRequested?.({ streamId, ownerId: user.userId, conversationId: conversation._id, messageId: assistant._id, requestedAt: now.toISOString() });
+    const recorded = this.options.streamRequested?.({
+      streamId,
+      ownerId: user.userId,
+      conversationId: conversation._id,
+      messageId: assistant._id,
+      requestedAt: now.toISOString(),
+    });
     const stored = await this.claimLeaf(turn, assistant._id, now);
     // One ordered insert (one round trip, one journal batch): the user message lands first.
     const inserted = await this.w.collections.messages.insertMany([
@@ -208,7 +275,13 @@ export class MessageCommands {
       return this.w.collections.conversations.insertOne(insertWithOutbox(doc, [conversationCreated(doc)]));
     }
     const claimed = await this.w.collections.conversations.findOneAndUpdate(
-      { _id: conversation._id, ownerId: conversation.ownerId, activeLeafId: conversation.activeLeafId, lastMessageId: conversation.lastMessageId, ...notDeleted },
+      {
+        _id: conversation._id,
+        ownerId: conversation.ownerId,
+        activeLeafId: conversation.activeLeafId,
+        lastMessageId: conversation.lastMessageId,
+        ...notDeleted,
+      },
       { $set: moved },
       { returnDocument: 'after' },
     );

@@ -57,16 +57,32 @@ export function buildConversation(deps: ConversationDeps): Conversation {
   const { config, logger, store, bus } = deps;
   const now = deps.now ?? (() => new Date());
   const collections = conversationCollections(store);
-  const relay = new OutboxRelay({ bus, collections: [collections.conversations, collections.messages], logger, pollIntervalMs: deps.relayPollMs });
+  const relay = new OutboxRelay({
+    bus,
+    collections: [collections.conversations, collections.messages],
+    logger,
+    pollIntervalMs: deps.relayPollMs,
+  });
   const eventsQueued = (hint?: OutboxHint): void => relay.notify(hint);
   const models = new ModelCatalogView(store);
   const balances = new CreditBalanceView(store);
-  const service = new ConversationService({ collections, defaultModel: config.DEFAULT_MODEL, contextTokenBudget: config.CONTEXT_TOKEN_BUDGET,
+  const service = new ConversationService({
+    collections,
+    defaultModel: config.DEFAULT_MODEL,
+    contextTokenBudget: config.CONTEXT_TOKEN_BUDGET,
     modelContextWindows: config.MODEL_CONTEXT_WINDOWS,
     contextReplyReserveTokens: config.CONTEXT_REPLY_RESERVE_TOKENS,
-    admission: { maxOpenPerUser: config.MAX_OPEN_GENERATIONS_PER_USER, maxPending: config.MAX_PENDING_GENERATIONS, staleAfterMs: config.OPEN_GENERATION_STALE_MS },
-    now, eventsQueued, models, creditCheck: config.BALANCE_ENFORCED ? balances.check : undefined,
-    streamRequested: deps.kv ? streamRequestRecorder({ kv: deps.kv, ttlMs: config.OUTCOME_MARKER_TTL_MS, logger }) : undefined });
+    admission: {
+      maxOpenPerUser: config.MAX_OPEN_GENERATIONS_PER_USER,
+      maxPending: config.MAX_PENDING_GENERATIONS,
+      staleAfterMs: config.OPEN_GENERATION_STALE_MS,
+    },
+    now,
+    eventsQueued,
+    models,
+    creditCheck: config.BALANCE_ENFORCED ? balances.check : undefined,
+    streamRequested: deps.kv ? streamRequestRecorder({ kv: deps.kv, ttlMs: config.OUTCOME_MARKER_TTL_MS, logger }) : undefined,
+  });
   const subgraph = createSubgraph<ConversationContext>({
     name: 'conversation',
     typeDefs: readFileSync(CONVERSATION_SCHEMA_PATH, 'utf8'),

@@ -1,7 +1,12 @@
 import { requireUser, type LoaderRegistry, type Principal } from '@chatgraph/kit';
 import type { Connection, PageRequest } from '@chatgraph/kit/store';
 import { GenerationAdmission, type AdmissionOptions } from './admission';
-import { ConversationCommands, type CreateConversationInput, type DeletedConversation, type UpdateConversationInput } from './conversations';
+import {
+  ConversationCommands,
+  type CreateConversationInput,
+  type DeletedConversation,
+  type UpdateConversationInput,
+} from './conversations';
 import { ConversationReads, type ConversationFilter } from './reads';
 import type { ModelCatalogView } from './modelCatalog';
 import { MessageCommands, type EditMessageInput, type SendMessageInput, type SendResult } from './sending';
@@ -52,14 +57,18 @@ export class ConversationService {
     const writes = { collections: deps.collections, now: deps.now, eventsQueued: deps.eventsQueued, models: deps.models };
     this.reads = new ConversationReads(deps.collections);
     this.conversations = new ConversationCommands(writes);
-    this.messages = new MessageCommands(writes, {
-      defaultModel: deps.defaultModel,
-      contextTokenBudget: deps.contextTokenBudget,
-      modelContextWindows: deps.modelContextWindows,
-      contextReplyReserveTokens: deps.contextReplyReserveTokens,
-      streamRequested: deps.streamRequested,
-      creditCheck: deps.creditCheck,
-    }, new GenerationAdmission(deps.collections.messages, deps.admission, deps.now));
+    this.messages = new MessageCommands(
+      writes,
+      {
+        defaultModel: deps.defaultModel,
+        contextTokenBudget: deps.contextTokenBudget,
+        modelContextWindows: deps.modelContextWindows,
+        contextReplyReserveTokens: deps.contextReplyReserveTokens,
+        streamRequested: deps.streamRequested,
+        creditCheck: deps.creditCheck,
+      },
+      new GenerationAdmission(deps.collections.messages, deps.admission, deps.now),
+    );
     this.sharing = new SharingCommands(writes);
   }
 
@@ -79,7 +88,12 @@ export class ConversationService {
     return this.reads.message(principal, id, loaders);
   }
 
-  conversationsOf(principal: Principal, userId: string, page: PageRequest, filter: ConversationFilter | null | undefined): Promise<Connection<ConversationDoc>> {
+  conversationsOf(
+    principal: Principal,
+    userId: string,
+    page: PageRequest,
+    filter: ConversationFilter | null | undefined,
+  ): Promise<Connection<ConversationDoc>> {
     return this.reads.conversationsOf(principal, userId, page, filter);
   }
 

@@ -35,7 +35,11 @@ export class SharingCommands {
     const path = tree.pathTo(target._id);
     const now = this.w.now();
     const title = `${source.title.slice(0, LIMITS.titleLength - 7)} (fork)`;
-    const fork = newConversationDoc(user, { title, titleSource: 'user', model: source.model ?? undefined, assistantId: source.assistantId, systemPrompt: source.systemPrompt }, now);
+    const fork = newConversationDoc(
+      user,
+      { title, titleSource: 'user', model: source.model ?? undefined, assistantId: source.assistantId, systemPrompt: source.systemPrompt },
+      now,
+    );
     const ids = new Map(path.map((m) => [m._id, newId()]));
     const copies: MessageDoc[] = path.map((m) => ({
       _id: ids.get(m._id) ?? newId(),
@@ -68,8 +72,21 @@ export class SharingCommands {
     const conversation = await ownedConversation(this.w.collections, user, conversationId);
     const tree = new MessageTree(await this.w.collections.messages.find({ conversationId, ...notDeleted }));
     const leaf = (conversation.activeLeafId ? tree.get(conversation.activeLeafId) : undefined) ?? tree.newest();
-    const messages = (leaf ? tree.pathTo(leaf._id) : []).map((m) => ({ role: m.role, content: m.content, model: m.model, createdAt: m.createdAt }));
-    const share: ShareDoc = { _id: newId(), conversationId, ownerId: user.userId, title: conversation.title, messages, createdAt: this.w.now(), revokedAt: null };
+    const messages = (leaf ? tree.pathTo(leaf._id) : []).map((m) => ({
+      role: m.role,
+      content: m.content,
+      model: m.model,
+      createdAt: m.createdAt,
+    }));
+    const share: ShareDoc = {
+      _id: newId(),
+      conversationId,
+      ownerId: user.userId,
+      title: conversation.title,
+      messages,
+      createdAt: this.w.now(),
+      revokedAt: null,
+    };
     return this.w.collections.shares.insertOne(share);
   }
 
@@ -90,12 +107,15 @@ export class SharingCommands {
   /** Rates an assistant message of the caller's, replacing an earlier rating. */
   async setFeedback(user: UserPrincipal, messageId: string, rating: Rating, comment: string | null | undefined): Promise<MessageDoc> {
     const text = comment?.trim() ? comment.trim() : null;
-    if (text && text.length > MAX_FEEDBACK_COMMENT) throw codedError('BAD_USER_INPUT', `comment must have at most ${MAX_FEEDBACK_COMMENT} characters`, { field: 'comment' });
+    if (text && text.length > MAX_FEEDBACK_COMMENT)
+      throw codedError('BAD_USER_INPUT', `comment must have at most ${MAX_FEEDBACK_COMMENT} characters`, { field: 'comment' });
     const message = await ownedMessage(this.w.collections, user, messageId);
     if (message.role !== 'ASSISTANT') throw codedError('BAD_USER_INPUT', 'Only assistant messages can be rated', { field: 'messageId' });
     const feedback = { rating, comment: text, updatedAt: this.w.now() };
     const update = updateWithOutbox({ $set: { feedback } }, [messageRated({ ...message, feedback })]);
-    const updated = await this.w.collections.messages.findOneAndUpdate({ _id: messageId, ownerId: user.userId, ...notDeleted }, update, { returnDocument: 'after' });
+    const updated = await this.w.collections.messages.findOneAndUpdate({ _id: messageId, ownerId: user.userId, ...notDeleted }, update, {
+      returnDocument: 'after',
+    });
     if (!updated) throw codedError('NOT_FOUND', 'Message not found', { field: 'messageId' });
     this.w.eventsQueued();
     return updated;

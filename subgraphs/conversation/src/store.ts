@@ -119,7 +119,11 @@ const messageSchema = new Schema<MessageDoc>(
     finishReason: { type: String, default: null },
     feedback: {
       type: new Schema<FeedbackDoc>(
-        { rating: { type: String, required: true, enum: ['THUMBS_UP', 'THUMBS_DOWN'] }, comment: { type: String, default: null, maxlength: 2000 }, updatedAt: { type: Date, required: true } },
+        {
+          rating: { type: String, required: true, enum: ['THUMBS_UP', 'THUMBS_DOWN'] },
+          comment: { type: String, default: null, maxlength: 2000 },
+          updatedAt: { type: Date, required: true },
+        },
         { _id: false },
       ),
       default: null,
@@ -144,7 +148,13 @@ const messages: CollectionSpec<MessageDoc> = {
   schema: messageSchema,
   // `status, ownerId`: a user's open answers and the backlog (admission.ts) without reading every message.
   // `conversationId, depth`: a page of the active branch reads only the depths it covers (branchPaging.ts).
-  indexes: [{ fields: { conversationId: 1, createdAt: 1, _id: 1 } }, { fields: { conversationId: 1, depth: 1 } }, { fields: { parentId: 1 } }, { fields: { status: 1, ownerId: 1 } }, OUTBOX_INDEX],
+  indexes: [
+    { fields: { conversationId: 1, createdAt: 1, _id: 1 } },
+    { fields: { conversationId: 1, depth: 1 } },
+    { fields: { parentId: 1 } },
+    { fields: { status: 1, ownerId: 1 } },
+    OUTBOX_INDEX,
+  ],
 };
 
 /** One message of a share's snapshot: only what a reader of the link may see. */
@@ -174,7 +184,12 @@ const shareSchema = new Schema<ShareDoc>(
     messages: {
       type: [
         new Schema<SharedMessageDoc>(
-          { role: { type: String, required: true, enum: MESSAGE_ROLES }, content: { type: String, default: '' }, model: { type: String, default: null }, createdAt: { type: Date, required: true } },
+          {
+            role: { type: String, required: true, enum: MESSAGE_ROLES },
+            content: { type: String, default: '' },
+            model: { type: String, default: null },
+            createdAt: { type: Date, required: true },
+          },
           { _id: false },
         ),
       ],

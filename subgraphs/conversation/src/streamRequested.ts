@@ -29,7 +29,10 @@ export function streamRequestRecorder(options: StreamRequestOptions): StreamRequ
     } catch (err) {
       // Best effort: the turn is still written and generated (the answer lands in the message). A
       // subscription before the generation starts then gets NOT_FOUND instead of waiting for it.
-      logger.warn({ err, streamId: request.streamId }, 'could not record the requested generation; an early messageStream will answer NOT_FOUND');
+      logger.warn(
+        { err, streamId: request.streamId },
+        'could not record the requested generation; an early messageStream will answer NOT_FOUND',
+      );
     }
   };
 }

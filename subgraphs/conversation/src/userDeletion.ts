@@ -41,9 +41,15 @@ export function userDeletionHandler(deps: UserDeletionDeps) {
       for (const conversation of page) {
         const inside = await collections.messages.find({ conversationId: conversation._id, ...notDeleted });
         for (const message of inside) {
-          await collections.messages.updateOne({ _id: message._id, ...notDeleted }, deleteWithOutbox([messageDeleted(message)], { $set: { content: '', updatedAt: now() } }));
+          await collections.messages.updateOne(
+            { _id: message._id, ...notDeleted },
+            deleteWithOutbox([messageDeleted(message)], { $set: { content: '', updatedAt: now() } }),
+          );
         }
-        await collections.conversations.updateOne({ _id: conversation._id, ...notDeleted }, deleteWithOutbox([conversationDeleted(conversation, inside.length)], { $set: { updatedAt: now() } }));
+        await collections.conversations.updateOne(
+          { _id: conversation._id, ...notDeleted },
+          deleteWithOutbox([conversationDeleted(conversation, inside.length)], { $set: { updatedAt: now() } }),
+        );
         messages += inside.length;
         conversations++;
       }

@@ -21,14 +21,21 @@ describe('through the subgraph', () => {
   });
   afterEach(() => h.dispose());
 
-  const counts = async () => ({ conversations: await h.collections.conversations.count({}), messages: await h.collections.messages.count({}) });
+  const counts = async () => ({
+    conversations: await h.collections.conversations.count({}),
+    messages: await h.collections.messages.count({}),
+  });
 
   it('admits exactly the cap of concurrent sends from one user, refuses the rest RATE_LIMITED with nothing written, and still admits another user', async () => {
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) => h.gql(flood, SEND, { i: { content: `flood ${i}` } })));
     const refused = results.filter((res) => codeOf(res) === 'RATE_LIMITED');
     expect(results.filter((res) => !res.errors).length).toBe(3);
     expect(refused.length).toBe(9);
-    expect(refused[0]?.errors?.[0]?.extensions).toMatchObject({ reason: 'TOO_MANY_OPEN_GENERATIONS', limit: 3, retryAfterSeconds: expect.any(Number) as unknown });
+    expect(refused[0]?.errors?.[0]?.extensions).toMatchObject({
+      reason: 'TOO_MANY_OPEN_GENERATIONS',
+      limit: 3,
+      retryAfterSeconds: expect.any(Number) as unknown,
+    });
     // Three turns: three conversations, six messages; the refused ones wrote nothing.
     expect(await counts()).toEqual({ conversations: 3, messages: 6 });
     expect((await h.gql(other, SEND, { i: { content: 'my turn' } })).errors).toBeUndefined();
@@ -40,18 +47,30 @@ describe('through the subgraph', () => {
     await send(h, flood, { content: 'three' });
     expect(codeOf(await h.gql(flood, SEND, { i: { content: 'four' } }))).toBe('RATE_LIMITED');
     await publishResult(h, flood.userId, idsOf(first), { content: 'done' });
-    const again = await eventually(() => h.gql(flood, SEND, { i: { content: 'four' } }), (res) => !res.errors, h.tries);
+    const again = await eventually(
+      () => h.gql(flood, SEND, { i: { content: 'four' } }),
+      (res) => !res.errors,
+      h.tries,
+    );
     expect(again.errors).toBeUndefined();
   });
 
   it('refuses editMessage and regenerateMessage beyond the cap too', async () => {
     const done = await send(h, flood, { content: 'answered' });
     await publishResult(h, flood.userId, idsOf(done), { content: 'an answer' });
-    await eventually(() => h.collections.messages.findById(done.assistantMessage.id), (m) => m?.status === 'COMPLETE', h.tries);
+    await eventually(
+      () => h.collections.messages.findById(done.assistantMessage.id),
+      (m) => m?.status === 'COMPLETE',
+      h.tries,
+    );
     for (const content of ['a', 'b', 'c']) await send(h, flood, { content });
     const before = await counts();
-    const edit = await h.gql(flood, 'mutation($i: EditMessageInput!) { editMessage(input: $i) { streamId } }', { i: { messageId: done.userMessage.id, content: 'edited' } });
-    const regenerate = await h.gql(flood, 'mutation($id: ID!) { regenerateMessage(messageId: $id) { streamId } }', { id: done.assistantMessage.id });
+    const edit = await h.gql(flood, 'mutation($i: EditMessageInput!) { editMessage(input: $i) { streamId } }', {
+      i: { messageId: done.userMessage.id, content: 'edited' },
+    });
+    const regenerate = await h.gql(flood, 'mutation($id: ID!) { regenerateMessage(messageId: $id) { streamId } }', {
+      id: done.assistantMessage.id,
+    });
     expect([codeOf(edit), codeOf(regenerate)]).toEqual(['RATE_LIMITED', 'RATE_LIMITED']);
     expect(await counts()).toEqual(before);
   });
@@ -72,8 +91,22 @@ describe('GenerationAdmission', () => {
 
   async function answer(ownerId: string, status: MessageStatus, updatedAt = now()): Promise<MessageDoc> {
     const doc: MessageDoc = {
-      _id: newId(), conversationId: newId(), ownerId, parentId: newId(), role: 'ASSISTANT', content: '', fileIds: [], status, streamId: newId(), model: 'local-demo',
-      tokenCount: null, finishReason: null, feedback: null, depth: 1, createdAt: updatedAt, updatedAt,
+      _id: newId(),
+      conversationId: newId(),
+      ownerId,
+      parentId: newId(),
+      role: 'ASSISTANT',
+      content: '',
+      fileIds: [],
+      status,
+      streamId: newId(),
+      model: 'local-demo',
+      tokenCount: null,
+      finishReason: null,
+      feedback: null,
+      depth: 1,
+      createdAt: updatedAt,
+      updatedAt,
     };
     return collections.messages.insertOne(doc);
   }
@@ -89,7 +122,11 @@ describe('GenerationAdmission', () => {
   }
 
   it('refuses every new turn while the backlog of PENDING answers is over the bound, counting it at most once per interval', async () => {
-    const admission = new GenerationAdmission(collections.messages, { maxOpenPerUser: 100, maxPending: 2, staleAfterMs: 60_000, pendingCountTtlMs: 1000 }, now);
+    const admission = new GenerationAdmission(
+      collections.messages,
+      { maxOpenPerUser: 100, maxPending: 2, staleAfterMs: 60_000, pendingCountTtlMs: 1000 },
+      now,
+    );
     await answer('u1', 'PENDING');
     await answer('u2', 'PENDING');
     await answer('u3', 'STREAMING');
@@ -103,7 +140,11 @@ describe('GenerationAdmission', () => {
   });
 
   it('no longer counts answers left open past the stale time, per user nor in the backlog', async () => {
-    const admission = new GenerationAdmission(collections.messages, { maxOpenPerUser: 2, maxPending: 1, staleAfterMs: 60_000, pendingCountTtlMs: 0 }, now);
+    const admission = new GenerationAdmission(
+      collections.messages,
+      { maxOpenPerUser: 2, maxPending: 1, staleAfterMs: 60_000, pendingCountTtlMs: 0 },
+      now,
+    );
     await answer('u1', 'PENDING');
     await answer('u1', 'PENDING');
     expect(await outcome(admission, 'u1')).toBe('GENERATION_BACKLOG');
@@ -111,9 +152,22 @@ describe('GenerationAdmission', () => {
     expect(await outcome(admission, 'u1')).toBe('admitted');
   });
 
-  it('serialises one user\'s turns, so concurrent turns see each other\'s writes', async () => {
+  it("serialises one user's turns, so concurrent turns see each other's writes", async () => {
     const admission = new GenerationAdmission(collections.messages, { maxOpenPerUser: 2, maxPending: 1000, staleAfterMs: 60_000 }, now);
-    const turns = Array.from({ length: 5 }, () => admission.admit('u1', () => answer('u1', 'PENDING')).then(() => 'admitted', (error: { extensions?: { reason?: unknown } }) => error.extensions?.reason));
-    expect((await Promise.all(turns)).sort()).toEqual(['TOO_MANY_OPEN_GENERATIONS', 'TOO_MANY_OPEN_GENERATIONS', 'TOO_MANY_OPEN_GENERATIONS', 'admitted', 'admitted']);
+    const turns = Array.from({ length: 5 }, () =>
+      admission
+        .admit('u1', () => answer('u1', 'PENDING'))
+        .then(
+          () => 'admitted',
+          (error: { extensions?: { reason?: unknown } }) => error.extensions?.reason,
+        ),
+    );
+    expect((await Promise.all(turns)).sort()).toEqual([
+      'TOO_MANY_OPEN_GENERATIONS',
+      'TOO_MANY_OPEN_GENERATIONS',
+      'TOO_MANY_OPEN_GENERATIONS',
+      'admitted',
+      'admitted',
+    ]);
   });
 });

@@ -49,15 +49,43 @@ afterAll(async () => {
 function pendingAnswer(): MessageDoc {
   const at = new Date();
   return {
-    _id: newId(), conversationId: newId(), ownerId: 'alice', parentId: null, role: 'ASSISTANT', content: '', fileIds: [], status: 'PENDING',
-    streamId: newId(), model: 'local-demo', tokenCount: null, finishReason: null, feedback: null, depth: 1, createdAt: at, updatedAt: at,
+    _id: newId(),
+    conversationId: newId(),
+    ownerId: 'alice',
+    parentId: null,
+    role: 'ASSISTANT',
+    content: '',
+    fileIds: [],
+    status: 'PENDING',
+    streamId: newId(),
+    model: 'local-demo',
+    tokenCount: null,
+    finishReason: null,
+    feedback: null,
+    depth: 1,
+    createdAt: at,
+    updatedAt: at,
   };
 }
 
 function completed(answer: Pick<MessageDoc, '_id' | 'conversationId' | 'streamId'>, content: string): EventDelivery {
   const subject = { conversationId: answer.conversationId, messageId: answer._id, streamId: answer.streamId ?? 's', ownerId: 'alice' };
-  const event = aiGenerationV1.create('generation.completed', subject, { content, finishReason: 'stop', model: 'local-demo', usage: { promptTokens: 1, completionTokens: 2, totalTokens: 3 } });
-  return { topic: aiGenerationV1.topic, partition: 0, offset: '0', key: answer.conversationId, event, headers: {}, groupId: CONSUMER_GROUP, attempt: 1 };
+  const event = aiGenerationV1.create('generation.completed', subject, {
+    content,
+    finishReason: 'stop',
+    model: 'local-demo',
+    usage: { promptTokens: 1, completionTokens: 2, totalTokens: 3 },
+  });
+  return {
+    topic: aiGenerationV1.topic,
+    partition: 0,
+    offset: '0',
+    key: answer.conversationId,
+    event,
+    headers: {},
+    groupId: CONSUMER_GROUP,
+    attempt: 1,
+  };
 }
 
 it('applies a finished answer in one write, and a redelivery changes nothing', async () => {
@@ -65,7 +93,13 @@ it('applies a finished answer in one write, and a redelivery changes nothing', a
   const answer = pendingAnswer();
   await collections.messages.insertOne(answer);
   let queued = 0;
-  const handler = generationResultHandler({ store, collections, logger: createLogger({ name: 'test', level: 'silent' }), now: () => new Date(), eventsQueued: () => queued++ });
+  const handler = generationResultHandler({
+    store,
+    collections,
+    logger: createLogger({ name: 'test', level: 'silent' }),
+    now: () => new Date(),
+    eventsQueued: () => queued++,
+  });
   const delivery = completed(answer, 'the answer');
 
   writes.length = 0;
@@ -84,7 +118,13 @@ it('applies a finished answer in one write, and a redelivery changes nothing', a
 
 it('still remembers a result it could not apply (a missing message), so a redelivery is skipped early', async () => {
   const collections = conversationCollections(store);
-  const handler = generationResultHandler({ store, collections, logger: createLogger({ name: 'test', level: 'silent' }), now: () => new Date(), eventsQueued: () => undefined });
+  const handler = generationResultHandler({
+    store,
+    collections,
+    logger: createLogger({ name: 'test', level: 'silent' }),
+    now: () => new Date(),
+    eventsQueued: () => undefined,
+  });
   const delivery = completed({ _id: 'no-such-message', conversationId: newId(), streamId: 's' }, 'orphan');
   writes.length = 0;
   await handler(delivery);
@@ -100,11 +140,20 @@ it('applies the results of different conversations side by side, not one per par
   const bus = createEmbeddedEventBus({ dataDir: join(dir, 'bus') });
   await bus.start();
   try {
-    await bus.publish(aiGenerationV1.topic, answers.map((answer) => {
-      const { key, event } = completed(answer, `answer ${answer._id}`);
-      return { key, event };
-    }));
-    const handler = generationResultHandler({ store, collections, logger: createLogger({ name: 'test', level: 'silent' }), now: () => new Date(), eventsQueued: () => undefined });
+    await bus.publish(
+      aiGenerationV1.topic,
+      answers.map((answer) => {
+        const { key, event } = completed(answer, `answer ${answer._id}`);
+        return { key, event };
+      }),
+    );
+    const handler = generationResultHandler({
+      store,
+      collections,
+      logger: createLogger({ name: 'test', level: 'silent' }),
+      now: () => new Date(),
+      eventsQueued: () => undefined,
+    });
     // Every result is held until all twelve are in hand at once (or the bounded wait gives up).
     let started = 0;
     let release = (): void => undefined;

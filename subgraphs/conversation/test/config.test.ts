@@ -6,7 +6,13 @@ const SECRET = 'a-secret-that-is-long-enough-0123456789';
 describe('conversation config', () => {
   it('has working defaults', () => {
     const config = loadConversationConfig({ INTERNAL_SIGNING_SECRET: SECRET });
-    expect(config).toMatchObject({ CONVERSATION_PORT: 4002, CONVERSATION_HOST: '127.0.0.1', DOCUMENT_STORE: 'embedded', EVENT_BUS: 'embedded', DEFAULT_MODEL: 'local-demo' });
+    expect(config).toMatchObject({
+      CONVERSATION_PORT: 4002,
+      CONVERSATION_HOST: '127.0.0.1',
+      DOCUMENT_STORE: 'embedded',
+      EVENT_BUS: 'embedded',
+      DEFAULT_MODEL: 'local-demo',
+    });
   });
 
   it('names every missing or inconsistent variable', () => {

@@ -12,7 +12,13 @@ describe('buildContextWindow', () => {
   });
 
   it('drops the oldest turns first and always keeps the system prompt and the newest message', () => {
-    const branch = [turn('USER', 400, 'q1'), turn('ASSISTANT', 400, 'a1'), turn('USER', 400, 'q2'), turn('ASSISTANT', 400, 'a2'), turn('USER', 400, 'q3')];
+    const branch = [
+      turn('USER', 400, 'q1'),
+      turn('ASSISTANT', 400, 'a1'),
+      turn('USER', 400, 'q2'),
+      turn('ASSISTANT', 400, 'a2'),
+      turn('USER', 400, 'q3'),
+    ];
     const window = buildContextWindow('system', branch, 250);
     expect(window.messages.map((m) => m.content.slice(0, 2))).toEqual(['sy', 'a2', 'q3']);
     expect(window.dropped).toBe(3);

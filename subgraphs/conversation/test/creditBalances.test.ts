@@ -9,7 +9,11 @@ async function publishBalance(h: Harness, userId: string, credits: number, versi
 
 async function balanceSeen(h: Harness, userId: string, version: number): Promise<void> {
   const collection = h.store.collection(creditBalancesSpec);
-  await eventually(() => collection.findById(userId), (b) => (b?.version ?? 0) >= version, h.tries);
+  await eventually(
+    () => collection.findById(userId),
+    (b) => (b?.version ?? 0) >= version,
+    h.tries,
+  );
 }
 
 describe('sendMessage with BALANCE_ENFORCED', () => {
@@ -25,11 +29,21 @@ describe('sendMessage with BALANCE_ENFORCED', () => {
     await publishBalance(h, 'alice', 0, 2);
     await balanceSeen(h, 'alice', 2);
     const messages = await h.collections.messages.count({});
-    const refused = await h.gql(alice, 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { streamId } }', { input: { content: 'again' } });
+    const refused = await h.gql(alice, 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { streamId } }', {
+      input: { content: 'again' },
+    });
     expect(codeOf(refused)).toBe('PAYMENT_REQUIRED');
     expect(refused.errors?.[0]?.extensions?.credits).toBe(0);
-    expect(codeOf(await h.gql(alice, 'mutation($id: ID!) { regenerateMessage(messageId: $id) { streamId } }', { id: turn.assistantMessage.id }))).toBe('PAYMENT_REQUIRED');
-    expect(codeOf(await h.gql(alice, 'mutation($input: EditMessageInput!) { editMessage(input: $input) { streamId } }', { input: { messageId: turn.userMessage.id, content: 'x' } }))).toBe('PAYMENT_REQUIRED');
+    expect(
+      codeOf(await h.gql(alice, 'mutation($id: ID!) { regenerateMessage(messageId: $id) { streamId } }', { id: turn.assistantMessage.id })),
+    ).toBe('PAYMENT_REQUIRED');
+    expect(
+      codeOf(
+        await h.gql(alice, 'mutation($input: EditMessageInput!) { editMessage(input: $input) { streamId } }', {
+          input: { messageId: turn.userMessage.id, content: 'x' },
+        }),
+      ),
+    ).toBe('PAYMENT_REQUIRED');
     expect(await h.collections.messages.count({})).toBe(messages);
 
     // An older event delivered late changes nothing; the grant's newer balance lets her send again.
@@ -43,7 +57,9 @@ describe('sendMessage with BALANCE_ENFORCED', () => {
   it('lets a user with a negative balance know how far below they are, and lets other users send', async () => {
     await publishBalance(h, 'bob', -42, 5);
     await balanceSeen(h, 'bob', 5);
-    const refused = await h.gql(userPrincipal('bob'), 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { streamId } }', { input: { content: 'hi' } });
+    const refused = await h.gql(userPrincipal('bob'), 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { streamId } }', {
+      input: { content: 'hi' },
+    });
     expect(codeOf(refused)).toBe('PAYMENT_REQUIRED');
     expect(refused.errors?.[0]?.extensions?.credits).toBe(-42);
     // No balance seen yet for carol: let through (see creditBalances.ts).

@@ -1,7 +1,19 @@
 import { ConfigError } from '@chatgraph/kit';
 import { aiGenerationV1, type EventEnvelope } from '@chatgraph/schema';
 import { loadConversationConfig } from '../src/config';
-import { answer, codeOf, collectEvents, eventually, ok, send, startConversation, TURN_FIELDS, userPrincipal, type Harness, type SentTurn } from './harness';
+import {
+  answer,
+  codeOf,
+  collectEvents,
+  eventually,
+  ok,
+  send,
+  startConversation,
+  TURN_FIELDS,
+  userPrincipal,
+  type Harness,
+  type SentTurn,
+} from './harness';
 
 const ada = userPrincipal('user-ada');
 const SECRET = 'a-secret-that-is-long-enough-0123456789';
@@ -19,7 +31,13 @@ describe('fileIds and per-model context windows', () => {
 
   beforeAll(async () => {
     // `tiny` leaves 1280 - 1024 = 256 tokens of history; `local-demo` 8192 - 1024; unknown models CONTEXT_TOKEN_BUDGET.
-    h = await startConversation({ env: { MODEL_CONTEXT_WINDOWS: '{"local-demo": 8192, "tiny": 1280}', CONTEXT_REPLY_RESERVE_TOKENS: '1024', CONTEXT_TOKEN_BUDGET: '4000' } });
+    h = await startConversation({
+      env: {
+        MODEL_CONTEXT_WINDOWS: '{"local-demo": 8192, "tiny": 1280}',
+        CONTEXT_REPLY_RESERVE_TOKENS: '1024',
+        CONTEXT_TOKEN_BUDGET: '4000',
+      },
+    });
     events = await collectEvents(h, [aiGenerationV1.topic]);
   }, 30_000);
   afterAll(() => h?.dispose());
@@ -37,7 +55,10 @@ describe('fileIds and per-model context windows', () => {
   };
 
   const branchOf = async (id: string) =>
-    ok<{ currentBranch: Array<{ id: string; role: string; fileIds: string[] }> }>(await h.gql(ada, 'query($id: ID!) { conversation(id: $id) { currentBranch { id role fileIds } } }', { id }), 'conversation').currentBranch;
+    ok<{ currentBranch: Array<{ id: string; role: string; fileIds: string[] }> }>(
+      await h.gql(ada, 'query($id: ID!) { conversation(id: $id) { currentBranch { id role fileIds } } }', { id }),
+      'conversation',
+    ).currentBranch;
 
   describe('fileIds', () => {
     it('stores them on the user message, exposes them, and sends them with the generation request', async () => {
@@ -74,9 +95,15 @@ describe('fileIds and per-model context windows', () => {
       const conversationsBefore = await h.collections.conversations.count({});
 
       const refusals = [
-        await h.gql(ada, `mutation($input: SendMessageInput!) { sendMessage(input: $input) { ${TURN_FIELDS} } }`, { input: { content: 'new conversation', fileIds } }),
-        await h.gql(ada, `mutation($input: SendMessageInput!) { sendMessage(input: $input) { ${TURN_FIELDS} } }`, { input: { conversationId: first.conversation.id, content: 'next', fileIds } }),
-        await h.gql(ada, `mutation($input: EditMessageInput!) { editMessage(input: $input) { ${TURN_FIELDS} } }`, { input: { messageId: first.userMessage.id, content: 'edited', fileIds } }),
+        await h.gql(ada, `mutation($input: SendMessageInput!) { sendMessage(input: $input) { ${TURN_FIELDS} } }`, {
+          input: { content: 'new conversation', fileIds },
+        }),
+        await h.gql(ada, `mutation($input: SendMessageInput!) { sendMessage(input: $input) { ${TURN_FIELDS} } }`, {
+          input: { conversationId: first.conversation.id, content: 'next', fileIds },
+        }),
+        await h.gql(ada, `mutation($input: EditMessageInput!) { editMessage(input: $input) { ${TURN_FIELDS} } }`, {
+          input: { messageId: first.userMessage.id, content: 'edited', fileIds },
+        }),
       ];
       for (const res of refusals) {
         expect(codeOf(res)).toBe('BAD_USER_INPUT');
@@ -96,17 +123,26 @@ describe('fileIds and per-model context windows', () => {
       const first = await send(h, ada, { content: 'Read this', fileIds: ['file-x'] });
       await answer(h, 'user-ada', first, 'Read.');
       const edited = ok<SentTurn>(
-        await h.gql(ada, `mutation($input: EditMessageInput!) { editMessage(input: $input) { ${TURN_FIELDS} } }`, { input: { messageId: first.userMessage.id, content: 'Read that', fileIds: ['file-y'] } }),
+        await h.gql(ada, `mutation($input: EditMessageInput!) { editMessage(input: $input) { ${TURN_FIELDS} } }`, {
+          input: { messageId: first.userMessage.id, content: 'Read that', fileIds: ['file-y'] },
+        }),
         'editMessage',
       );
-      expect((await requestFor(edited.assistantMessage.id)).messages).toEqual([{ role: 'USER', content: 'Read that', fileIds: ['file-y'] }]);
+      expect((await requestFor(edited.assistantMessage.id)).messages).toEqual([
+        { role: 'USER', content: 'Read that', fileIds: ['file-y'] },
+      ]);
       const plainEdit = ok<SentTurn>(
-        await h.gql(ada, `mutation($input: EditMessageInput!) { editMessage(input: $input) { ${TURN_FIELDS} } }`, { input: { messageId: first.userMessage.id, content: 'Nothing attached' } }),
+        await h.gql(ada, `mutation($input: EditMessageInput!) { editMessage(input: $input) { ${TURN_FIELDS} } }`, {
+          input: { messageId: first.userMessage.id, content: 'Nothing attached' },
+        }),
         'editMessage',
       );
       expect((await h.collections.messages.findById(plainEdit.userMessage.id))?.fileIds).toEqual([]);
 
-      const fork = ok<{ id: string }>(await h.gql(ada, 'mutation($id: ID!) { forkConversation(messageId: $id) { id } }', { id: first.assistantMessage.id }), 'forkConversation');
+      const fork = ok<{ id: string }>(
+        await h.gql(ada, 'mutation($id: ID!) { forkConversation(messageId: $id) { id } }', { id: first.assistantMessage.id }),
+        'forkConversation',
+      );
       expect(fork.id).not.toBe(first.conversation.id);
       expect((await branchOf(fork.id)).map((m) => m.fileIds)).toEqual([['file-x'], []]);
     });
@@ -130,7 +166,9 @@ describe('fileIds and per-model context windows', () => {
 
       // The same branch for `tiny` (1280 - 1024 = 256 tokens): only the newest turns fit.
       const small = ok<SentTurn>(
-        await h.gql(ada, `mutation($input: EditMessageInput!) { editMessage(input: $input) { ${TURN_FIELDS} } }`, { input: { messageId: roomy.userMessage.id, content: long('q3'), model: 'tiny' } }),
+        await h.gql(ada, `mutation($input: EditMessageInput!) { editMessage(input: $input) { ${TURN_FIELDS} } }`, {
+          input: { messageId: roomy.userMessage.id, content: long('q3'), model: 'tiny' },
+        }),
         'editMessage',
       );
       const smallPayload = await requestFor(small.assistantMessage.id);
@@ -141,7 +179,9 @@ describe('fileIds and per-model context windows', () => {
 
       // A model missing from MODEL_CONTEXT_WINDOWS gets CONTEXT_TOKEN_BUDGET (4000 here): everything fits.
       const unknown = ok<SentTurn>(
-        await h.gql(ada, `mutation($input: EditMessageInput!) { editMessage(input: $input) { ${TURN_FIELDS} } }`, { input: { messageId: roomy.userMessage.id, content: long('q3'), model: 'somewhere-else' } }),
+        await h.gql(ada, `mutation($input: EditMessageInput!) { editMessage(input: $input) { ${TURN_FIELDS} } }`, {
+          input: { messageId: roomy.userMessage.id, content: long('q3'), model: 'somewhere-else' },
+        }),
         'editMessage',
       );
       expect((await requestFor(unknown.assistantMessage.id)).droppedMessages).toBe(0);
@@ -163,7 +203,10 @@ describe('MODEL_CONTEXT_WINDOWS configuration', () => {
 
   it('defaults to local-demo with 8192 tokens and a 1024-token reply reserve', () => {
     expect(load({})).toMatchObject({ MODEL_CONTEXT_WINDOWS: { 'local-demo': 8192 }, CONTEXT_REPLY_RESERVE_TOKENS: 1024 });
-    expect(load({ MODEL_CONTEXT_WINDOWS: '{"gpt-4o": 128000, "small": 4096}' }).MODEL_CONTEXT_WINDOWS).toEqual({ 'gpt-4o': 128000, small: 4096 });
+    expect(load({ MODEL_CONTEXT_WINDOWS: '{"gpt-4o": 128000, "small": 4096}' }).MODEL_CONTEXT_WINDOWS).toEqual({
+      'gpt-4o': 128000,
+      small: 4096,
+    });
   });
 
   it.each([
@@ -178,6 +221,8 @@ describe('MODEL_CONTEXT_WINDOWS configuration', () => {
   });
 
   it('refuses a reply reserve that leaves a window almost no history', () => {
-    expect(problemOf({ MODEL_CONTEXT_WINDOWS: '{"m": 2048}', CONTEXT_REPLY_RESERVE_TOKENS: '2000' })).toMatch(/MODEL_CONTEXT_WINDOWS gives "m" 2048 tokens[\s\S]*CONTEXT_REPLY_RESERVE_TOKENS=2000/);
+    expect(problemOf({ MODEL_CONTEXT_WINDOWS: '{"m": 2048}', CONTEXT_REPLY_RESERVE_TOKENS: '2000' })).toMatch(
+      /MODEL_CONTEXT_WINDOWS gives "m" 2048 tokens[\s\S]*CONTEXT_REPLY_RESERVE_TOKENS=2000/,
+    );
   });
 });

@@ -3,7 +3,19 @@ import { createLogger, type Principal } from '@chatgraph/kit';
 import { documentStoreFromConfig, type DocumentStore } from '@chatgraph/kit/store';
 import { eventBusFromConfig, type EventBus } from '@chatgraph/kit/events';
 import { createEmbeddedKv, type KvStore } from '@chatgraph/kit/kv';
-import { collectEvents as collect, embeddedTarget, eventually, interceptStore, ok, realServersEnv as realEnv, realTarget, startSubgraph, type CollectedEvent, type SubgraphHarness, type Target as SharedTarget } from '@chatgraph/test-support';
+import {
+  collectEvents as collect,
+  embeddedTarget,
+  eventually,
+  interceptStore,
+  ok,
+  realServersEnv as realEnv,
+  realTarget,
+  startSubgraph,
+  type CollectedEvent,
+  type SubgraphHarness,
+  type Target as SharedTarget,
+} from '@chatgraph/test-support';
 import { loadConversationConfig } from '../src/config';
 import { buildConversation, type Conversation } from '../src/server';
 import { conversationCollections, type ConversationCollections } from '../src/store';
@@ -57,16 +69,36 @@ export async function startConversation(options: { env?: Record<string, string>;
     secret: SECRET,
     setup(dataDir) {
       // The suites leave many answers open on purpose; the per-user cap has its own suite (admission).
-      const config = loadConversationConfig({ INTERNAL_SIGNING_SECRET: SECRET, DATA_DIR: dataDir, MAX_OPEN_GENERATIONS_PER_USER: '1000', ...options.env });
+      const config = loadConversationConfig({
+        INTERNAL_SIGNING_SECRET: SECRET,
+        DATA_DIR: dataDir,
+        MAX_OPEN_GENERATIONS_PER_USER: '1000',
+        ...options.env,
+      });
       const logger = createLogger({ name: 'conversation', level: 'silent' });
       const store = countingStore(documentStoreFromConfig(config, 'conversation', logger), reads);
       const bus = eventBusFromConfig(config, 'conversation', logger);
       const kv = options.withKv ? createEmbeddedKv({ logger }) : undefined;
-      return { store, bus, kv, adapters: kv ? [store, bus, kv] : [store, bus], build: () => buildConversation({ store, bus, kv, config, logger, relayPollMs: 50 }) };
+      return {
+        store,
+        bus,
+        kv,
+        adapters: kv ? [store, bus, kv] : [store, bus],
+        build: () => buildConversation({ store, bus, kv, config, logger, relayPollMs: 50 }),
+      };
     },
   });
   const { store, bus, kv } = h.parts;
-  return { ...h, conversation: h.service, store, bus, kv, collections: conversationCollections(store), reads, resetReads: () => reads.clear() };
+  return {
+    ...h,
+    conversation: h.service,
+    store,
+    bus,
+    kv,
+    collections: conversationCollections(store),
+    reads,
+    resetReads: () => reads.clear(),
+  };
 }
 
 /** conversation with an embedded kv: it records requested generations and marks applied outcomes there. */
@@ -84,10 +116,14 @@ export interface SentTurn {
   streamId: string;
 }
 
-export const TURN_FIELDS = 'conversation { id title } userMessage { id content parentId } assistantMessage { id status streamId parentId } streamId';
+export const TURN_FIELDS =
+  'conversation { id title } userMessage { id content parentId } assistantMessage { id status streamId parentId } streamId';
 
 export async function send(h: Harness, who: Principal, input: Record<string, unknown>): Promise<SentTurn> {
-  return ok<SentTurn>(await h.gql(who, `mutation($input: SendMessageInput!) { sendMessage(input: $input) { ${TURN_FIELDS} } }`, { input }), 'sendMessage');
+  return ok<SentTurn>(
+    await h.gql(who, `mutation($input: SendMessageInput!) { sendMessage(input: $input) { ${TURN_FIELDS} } }`, { input }),
+    'sendMessage',
+  );
 }
 
 /**
@@ -103,12 +139,28 @@ export const embedded = embeddedTarget((env) => startConversation({ env }));
 export const realServers = realTarget((env) => startConversation({ env }), realServersEnv);
 
 /** Publishes an ai-gateway result for a pending assistant message, as ai-gateway would. */
-export async function publishResult(h: Harness, ownerId: string, turn: { conversationId: string; messageId: string; streamId: string }, outcome: { content: string } | { error: string }, eventId?: string): Promise<EventEnvelope> {
+export async function publishResult(
+  h: Harness,
+  ownerId: string,
+  turn: { conversationId: string; messageId: string; streamId: string },
+  outcome: { content: string } | { error: string },
+  eventId?: string,
+): Promise<EventEnvelope> {
   const subject = { conversationId: turn.conversationId, messageId: turn.messageId, streamId: turn.streamId, ownerId };
   const options = eventId ? { id: eventId } : {};
   const event =
     'content' in outcome
-      ? aiGenerationV1.create('generation.completed', subject, { content: outcome.content, finishReason: 'stop', model: 'local-demo', usage: { promptTokens: 10, completionTokens: 7, totalTokens: 17 } }, options)
+      ? aiGenerationV1.create(
+          'generation.completed',
+          subject,
+          {
+            content: outcome.content,
+            finishReason: 'stop',
+            model: 'local-demo',
+            usage: { promptTokens: 10, completionTokens: 7, totalTokens: 17 },
+          },
+          options,
+        )
       : aiGenerationV1.create('generation.failed', subject, { error: outcome.error }, options);
   await h.bus.publish(aiGenerationV1.topic, [{ key: turn.conversationId, event }]);
   return event;
@@ -120,6 +172,10 @@ export const idsOf = (t: SentTurn) => ({ conversationId: t.conversation.id, mess
 /** Completes the turn's answer through the bus and waits until the consumer stored it. */
 export async function answer(h: Harness, ownerId: string, t: SentTurn, content: string): Promise<void> {
   await publishResult(h, ownerId, idsOf(t), { content });
-  const done = await eventually(() => h.collections.messages.findById(t.assistantMessage.id), (m) => m?.status === 'COMPLETE', h.tries);
+  const done = await eventually(
+    () => h.collections.messages.findById(t.assistantMessage.id),
+    (m) => m?.status === 'COMPLETE',
+    h.tries,
+  );
   if (done?.status !== 'COMPLETE') throw new Error('the answer was not completed');
 }

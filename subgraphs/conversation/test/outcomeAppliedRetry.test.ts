@@ -33,13 +33,22 @@ function flakyKv(failures: number): { kv: KvStore; attempts: () => number } {
 }
 
 function completedDelivery(streamId: string): EventDelivery {
-  const event = aiGenerationV1.create('generation.completed', { conversationId: 'c1', messageId: 'm1', streamId, ownerId: 'alice' }, { content: 'done', finishReason: 'stop', model: 'local-demo', usage: { promptTokens: 1, completionTokens: 1, totalTokens: 2 } });
+  const event = aiGenerationV1.create(
+    'generation.completed',
+    { conversationId: 'c1', messageId: 'm1', streamId, ownerId: 'alice' },
+    { content: 'done', finishReason: 'stop', model: 'local-demo', usage: { promptTokens: 1, completionTokens: 1, totalTokens: 2 } },
+  );
   return { topic: aiGenerationV1.topic, partition: 0, offset: '0', key: 'c1', event, headers: {}, groupId: 'test', attempt: 1 };
 }
 
 it('writes the marker once the kv answers again, without holding the delivery', async () => {
   const flaky = flakyKv(2);
-  const mark = outcomeAppliedMarker({ kv: flaky.kv, ttlMs: 60_000, logger: createLogger({ name: 'test', level: 'silent' }), retryDelaysMs: [10, 10, 10] });
+  const mark = outcomeAppliedMarker({
+    kv: flaky.kv,
+    ttlMs: 60_000,
+    logger: createLogger({ name: 'test', level: 'silent' }),
+    retryDelaysMs: [10, 10, 10],
+  });
   // Resolves after the first (failed) attempt: the partition is not blocked on the kv.
   await mark(completedDelivery('s-retry'));
   expect(flaky.attempts()).toBe(1);
@@ -52,9 +61,14 @@ it('writes the marker once the kv answers again, without holding the delivery', 
   expect(flaky.attempts()).toBe(3);
 });
 
-it('gives up after its retries (the final chunk is then released by streaming\'s bound)', async () => {
+it("gives up after its retries (the final chunk is then released by streaming's bound)", async () => {
   const flaky = flakyKv(100);
-  const mark = outcomeAppliedMarker({ kv: flaky.kv, ttlMs: 60_000, logger: createLogger({ name: 'test', level: 'silent' }), retryDelaysMs: [5, 5] });
+  const mark = outcomeAppliedMarker({
+    kv: flaky.kv,
+    ttlMs: 60_000,
+    logger: createLogger({ name: 'test', level: 'silent' }),
+    retryDelaysMs: [5, 5],
+  });
   await mark(completedDelivery('s-lost'));
   while (flaky.attempts() < 3) await new Promise((resolve) => setTimeout(resolve, 5));
   await new Promise((resolve) => setTimeout(resolve, 50));

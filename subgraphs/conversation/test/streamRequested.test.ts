@@ -22,8 +22,18 @@ const record = async (streamId: string) => {
 };
 
 it('records the requested generation (owner, conversation, message) by the time sendMessage returns its streamId', async () => {
-  const res = await h.gql<{ sendMessage: SentTurn }>(alice, `mutation($input: SendMessageInput!) { sendMessage(input: $input) { ${TURN_FIELDS} } }`, { input: { content: 'Hello' } });
+  const res = await h.gql<{ sendMessage: SentTurn }>(
+    alice,
+    `mutation($input: SendMessageInput!) { sendMessage(input: $input) { ${TURN_FIELDS} } }`,
+    { input: { content: 'Hello' } },
+  );
   const turn = res.data?.sendMessage;
   if (!turn) throw new Error(JSON.stringify(res.errors));
-  expect(await record(turn.streamId)).toEqual({ streamId: turn.streamId, ownerId: 'alice', conversationId: turn.conversation.id, messageId: turn.assistantMessage.id, requestedAt: expect.any(String) });
+  expect(await record(turn.streamId)).toEqual({
+    streamId: turn.streamId,
+    ownerId: 'alice',
+    conversationId: turn.conversation.id,
+    messageId: turn.assistantMessage.id,
+    requestedAt: expect.any(String),
+  });
 });

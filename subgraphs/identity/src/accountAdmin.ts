@@ -31,8 +31,12 @@ export class AccountAdmin {
     const target = await this.target(userId);
     if (target.status === 'disabled') return target;
     await this.refuseLastAdmin(target, 'disabled');
-    const update = updateWithOutbox({ $set: { status: 'disabled', updatedAt: this.deps.now() } }, [userEvent('user.disabled', userId, { by: adminId })]);
-    const updated = await this.deps.collections.users.findOneAndUpdate({ _id: userId, status: { $ne: 'disabled' } }, update, { returnDocument: 'after' });
+    const update = updateWithOutbox({ $set: { status: 'disabled', updatedAt: this.deps.now() } }, [
+      userEvent('user.disabled', userId, { by: adminId }),
+    ]);
+    const updated = await this.deps.collections.users.findOneAndUpdate({ _id: userId, status: { $ne: 'disabled' } }, update, {
+      returnDocument: 'after',
+    });
     if (!updated) throw codedError('CONFLICT', 'The user changed meanwhile; try again');
     this.deps.eventsQueued();
     await this.deps.principals.user(updated);
@@ -44,8 +48,12 @@ export class AccountAdmin {
   async enable(adminId: string, userId: string): Promise<UserDoc> {
     const target = await this.target(userId);
     if (target.status !== 'disabled') return target;
-    const update = updateWithOutbox({ $set: { status: 'active', updatedAt: this.deps.now() } }, [userEvent('user.enabled', userId, { by: adminId })]);
-    const updated = await this.deps.collections.users.findOneAndUpdate({ _id: userId, status: 'disabled' }, update, { returnDocument: 'after' });
+    const update = updateWithOutbox({ $set: { status: 'active', updatedAt: this.deps.now() } }, [
+      userEvent('user.enabled', userId, { by: adminId }),
+    ]);
+    const updated = await this.deps.collections.users.findOneAndUpdate({ _id: userId, status: 'disabled' }, update, {
+      returnDocument: 'after',
+    });
     if (!updated) throw codedError('CONFLICT', 'The user changed meanwhile; try again');
     this.deps.eventsQueued();
     await this.deps.principals.user(updated);

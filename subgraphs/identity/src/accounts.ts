@@ -79,9 +79,20 @@ export class AccountFlows {
     checkNewPassword(input.password, email, 'password');
     await this.limitRegistration(email);
     const now = this.options.now();
-    const doc: UserDoc = { _id: newId(), email, name, role: 'USER', emailVerified: false, passwordHash: await this.deps.hasher.hash(input.password), createdAt: now, updatedAt: now };
+    const doc: UserDoc = {
+      _id: newId(),
+      email,
+      name,
+      role: 'USER',
+      emailVerified: false,
+      passwordHash: await this.deps.hasher.hash(input.password),
+      createdAt: now,
+      updatedAt: now,
+    };
     try {
-      await this.deps.users.insertOne(insertWithOutbox(doc, [userEvent('user.registered', doc._id, { email, name, role: doc.role, emailVerified: false })]));
+      await this.deps.users.insertOne(
+        insertWithOutbox(doc, [userEvent('user.registered', doc._id, { email, name, role: doc.role, emailVerified: false })]),
+      );
     } catch (err) {
       if (err instanceof DuplicateKeyError) throw codedError('CONFLICT', 'An account with this email already exists', { field: 'email' });
       throw err;
@@ -101,13 +112,19 @@ export class AccountFlows {
     const lockPolicy = this.options.loginLockPolicy ?? LOGIN_LOCK_POLICY;
     const lock = await this.deps.limiter.check(LOGIN_FAILURES, email, lockPolicy);
     if (!lock.allowed) {
-      throw codedError('RATE_LIMITED', 'Too many failed sign-ins: this account is locked for a while. Reset your password by e-mail to unlock it now.', {
-        retryAfterSeconds: Math.max(1, Math.ceil(lock.retryAfterMs / 1000)),
-        locked: true,
-      });
+      throw codedError(
+        'RATE_LIMITED',
+        'Too many failed sign-ins: this account is locked for a while. Reset your password by e-mail to unlock it now.',
+        {
+          retryAfterSeconds: Math.max(1, Math.ceil(lock.retryAfterMs / 1000)),
+          locked: true,
+        },
+      );
     }
     const user = await this.deps.directory.byEmail(email);
-    const ok = user ? await this.deps.hasher.verify(user.passwordHash, input.password) : await this.deps.hasher.verifyNobody(input.password);
+    const ok = user
+      ? await this.deps.hasher.verify(user.passwordHash, input.password)
+      : await this.deps.hasher.verifyNobody(input.password);
     if (!user || !ok) {
       await this.deps.limiter.acquire(LOGIN_FAILURES, email, lockPolicy);
       throw invalidCredentials();
@@ -129,7 +146,8 @@ export class AccountFlows {
       throw codedError('BAD_USER_INPUT', 'Current password is incorrect', { field: 'currentPassword' });
     }
     checkNewPassword(input.newPassword, user.email, 'newPassword');
-    if (input.newPassword === input.currentPassword) throw codedError('BAD_USER_INPUT', 'The new password must differ from the current one', { field: 'newPassword' });
+    if (input.newPassword === input.currentPassword)
+      throw codedError('BAD_USER_INPUT', 'The new password must differ from the current one', { field: 'newPassword' });
     await this.setPassword(user, input.newPassword, {});
     await this.deps.tokens.spendAll(user._id, 'reset-password');
     await this.deps.sessions.revokeAll(user._id, 'password-changed');
@@ -182,7 +200,10 @@ export class AccountFlows {
     if (!consumed || !user || user.email !== consumed.email) {
       throw codedError('BAD_USER_INPUT', 'This verification link is invalid or has expired', { field: 'token' });
     }
-    await this.deps.users.updateOne({ _id: user._id, email: consumed.email }, { $set: { emailVerified: true, updatedAt: this.options.now() } });
+    await this.deps.users.updateOne(
+      { _id: user._id, email: consumed.email },
+      { $set: { emailVerified: true, updatedAt: this.options.now() } },
+    );
     await this.deps.directory.promoteAdminEmail();
   }
 

@@ -33,14 +33,23 @@ export interface CreateApiKeyInput {
 }
 
 function toView(doc: ApiKeyDoc): ApiKeyView {
-  return { id: doc._id, name: doc.name, prefix: doc.prefix, scopes: doc.scopes, createdAt: doc.createdAt, lastUsedAt: doc.lastUsedAt, expiresAt: doc.expiresAt };
+  return {
+    id: doc._id,
+    name: doc.name,
+    prefix: doc.prefix,
+    scopes: doc.scopes,
+    createdAt: doc.createdAt,
+    lastUsedAt: doc.lastUsedAt,
+    expiresAt: doc.expiresAt,
+  };
 }
 
 function validScopes(raw: string[] | null | undefined): ApiKeyScope[] {
   if (raw === null || raw === undefined) return [...API_KEY_SCOPES];
   const scopes = [...new Set(raw)];
   const unknown = scopes.filter((s) => !(API_KEY_SCOPES as readonly string[]).includes(s));
-  if (unknown.length > 0) throw codedError('BAD_USER_INPUT', `Unknown scope ${unknown.join(', ')}; allowed: ${API_KEY_SCOPES.join(', ')}`, { field: 'scopes' });
+  if (unknown.length > 0)
+    throw codedError('BAD_USER_INPUT', `Unknown scope ${unknown.join(', ')}; allowed: ${API_KEY_SCOPES.join(', ')}`, { field: 'scopes' });
   if (scopes.length === 0) throw codedError('BAD_USER_INPUT', 'An API key needs at least one scope', { field: 'scopes' });
   return scopes as ApiKeyScope[];
 }
@@ -114,7 +123,10 @@ export class ApiKeyManager {
     const stale = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);
     if (!doc.lastUsedAt || doc.lastUsedAt.getTime() <= stale.getTime()) {
       // Conditional so that concurrent requests write once, not once each.
-      await this.keys.updateOne({ _id: doc._id, $or: [{ lastUsedAt: null }, { lastUsedAt: { $lte: stale } }] }, { $set: { lastUsedAt: now } });
+      await this.keys.updateOne(
+        { _id: doc._id, $or: [{ lastUsedAt: null }, { lastUsedAt: { $lte: stale } }] },
+        { $set: { lastUsedAt: now } },
+      );
     }
     return doc;
   }

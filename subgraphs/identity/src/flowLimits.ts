@@ -29,7 +29,11 @@ const flowLimitSchema = new Schema<FlowLimitDoc>(
   { versionKey: false },
 );
 
-export const flowLimitsSpec: CollectionSpec<FlowLimitDoc> = { name: 'flow_limits', schema: flowLimitSchema, indexes: [{ fields: { expiresAt: 1 } }] };
+export const flowLimitsSpec: CollectionSpec<FlowLimitDoc> = {
+  name: 'flow_limits',
+  schema: flowLimitSchema,
+  indexes: [{ fields: { expiresAt: 1 } }],
+};
 
 /** At most `limit` events per `windowMs` (a fixed window from the first one), at least `cooldownMs` apart. */
 export interface FlowPolicy {

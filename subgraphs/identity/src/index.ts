@@ -25,7 +25,14 @@ export const identitySubgraph = {
   configSpec: identityConfigSpec,
   main: path.join(__dirname, 'main.ts'),
   readme: path.join(__dirname, '..', 'README.md'),
-  async embedded(context: { env: NodeJS.ProcessEnv; logger: Logger; bus: EventBus; kv: KvStore; dataDir: string; openStore(): Promise<DocumentStore> }): Promise<Identity> {
+  async embedded(context: {
+    env: NodeJS.ProcessEnv;
+    logger: Logger;
+    bus: EventBus;
+    kv: KvStore;
+    dataDir: string;
+    openStore(): Promise<DocumentStore>;
+  }): Promise<Identity> {
     const config = loadIdentityConfig(context.env);
     const store = await context.openStore();
     const mailer = createMailer({ kind: 'file', dataDir: context.dataDir, from: config.MAIL_FROM, logger: context.logger });

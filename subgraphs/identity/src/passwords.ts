@@ -66,14 +66,68 @@ export const PASSWORD_MAX_LENGTH = 128;
  * passwords attackers try first without shipping a dictionary.
  */
 const COMMON_PASSWORDS = new Set([
-  'password', 'password1', 'password12', 'password123', 'password1234', 'passw0rd', 'p@ssw0rd', 'p@ssword',
-  '12345678', '123456789', '1234567890', '0123456789', '87654321', '12341234', '11223344', '12344321',
-  '11111111', '00000000', '88888888', '99999999', '123123123', '147258369', '1q2w3e4r', '1q2w3e4r5t',
-  '1qaz2wsx', 'zaq12wsx', 'qwertyui', 'qwertyuiop', 'qwerty12', 'qwerty123', 'qwerty1234', 'asdfghjk',
-  'asdfghjkl', 'asdfasdf', 'zxcvbnm1', 'aa123456', 'abc12345', 'abcd1234', 'iloveyou', 'iloveyou1',
-  'sunshine', 'princess', 'football', 'baseball', 'superman', 'starwars', 'whatever', 'trustno1',
-  'letmein1', 'welcome1', 'welcome123', 'admin123', 'administrator', 'changeme', 'computer', 'internet',
-  'dragon12', 'monkey12', 'michelle', 'jennifer', 'samantha', 'chatgraph',
+  'password',
+  'password1',
+  'password12',
+  'password123',
+  'password1234',
+  'passw0rd',
+  'p@ssw0rd',
+  'p@ssword',
+  '12345678',
+  '123456789',
+  '1234567890',
+  '0123456789',
+  '87654321',
+  '12341234',
+  '11223344',
+  '12344321',
+  '11111111',
+  '00000000',
+  '88888888',
+  '99999999',
+  '123123123',
+  '147258369',
+  '1q2w3e4r',
+  '1q2w3e4r5t',
+  '1qaz2wsx',
+  'zaq12wsx',
+  'qwertyui',
+  'qwertyuiop',
+  'qwerty12',
+  'qwerty123',
+  'qwerty1234',
+  'asdfghjk',
+  'asdfghjkl',
+  'asdfasdf',
+  'zxcvbnm1',
+  'aa123456',
+  'abc12345',
+  'abcd1234',
+  'iloveyou',
+  'iloveyou1',
+  'sunshine',
+  'princess',
+  'football',
+  'baseball',
+  'superman',
+  'starwars',
+  'whatever',
+  'trustno1',
+  'letmein1',
+  'welcome1',
+  'welcome123',
+  'admin123',
+  'administrator',
+  'changeme',
+  'computer',
+  'internet',
+  'dragon12',
+  'monkey12',
+  'michelle',
+  'jennifer',
+  'samantha',
+  'chatgraph',
 ]);
 
 /**
@@ -82,9 +136,12 @@ const COMMON_PASSWORDS = new Set([
  */
 export function checkNewPassword(password: string, email: string, field: string): void {
   const length = [...password].length;
-  if (length < PASSWORD_MIN_LENGTH) throw codedError('BAD_USER_INPUT', `Password must be at least ${PASSWORD_MIN_LENGTH} characters`, { field });
-  if (length > PASSWORD_MAX_LENGTH) throw codedError('BAD_USER_INPUT', `Password must be at most ${PASSWORD_MAX_LENGTH} characters`, { field });
+  if (length < PASSWORD_MIN_LENGTH)
+    throw codedError('BAD_USER_INPUT', `Password must be at least ${PASSWORD_MIN_LENGTH} characters`, { field });
+  if (length > PASSWORD_MAX_LENGTH)
+    throw codedError('BAD_USER_INPUT', `Password must be at most ${PASSWORD_MAX_LENGTH} characters`, { field });
   const lowered = password.trim().toLowerCase();
   if (lowered === email.toLowerCase()) throw codedError('BAD_USER_INPUT', 'Password must not be your email address', { field });
-  if (COMMON_PASSWORDS.has(lowered)) throw codedError('BAD_USER_INPUT', 'This password is too common; choose a less guessable one', { field });
+  if (COMMON_PASSWORDS.has(lowered))
+    throw codedError('BAD_USER_INPUT', 'This password is too common; choose a less guessable one', { field });
 }

@@ -88,16 +88,32 @@ export class PrincipalDirectory {
     let users = 0;
     for (let skip = 0; ; skip += PAGE) {
       const page = await this.collections.users.find({}, { sort: { _id: 1 }, skip, limit: PAGE });
-      await Promise.all(page.map((user) => kv.set(PRINCIPAL_KEYS.user(user._id), encodePrincipalRecord({ status: user.status ?? 'active', role: user.role }))));
+      await Promise.all(
+        page.map((user) =>
+          kv.set(PRINCIPAL_KEYS.user(user._id), encodePrincipalRecord({ status: user.status ?? 'active', role: user.role })),
+        ),
+      );
       users += page.length;
       if (page.length < PAGE) break;
     }
     const since = new Date(now.getTime() - this.options.accessTokenTtlSeconds * 1000 - MARKER_MARGIN_MS);
     const sessions = await this.collections.sessions.find({ revokedAt: { $gt: since } });
     const ttlMs = this.options.accessTokenTtlSeconds * 1000 + MARKER_MARGIN_MS;
-    await Promise.all(sessions.map((s) => kv.set(PRINCIPAL_KEYS.revokedSession(s._id), '1', { ttlMs: Math.max(1, (s.revokedAt?.getTime() ?? 0) + ttlMs - now.getTime()) })));
+    await Promise.all(
+      sessions.map((s) =>
+        kv.set(PRINCIPAL_KEYS.revokedSession(s._id), '1', { ttlMs: Math.max(1, (s.revokedAt?.getTime() ?? 0) + ttlMs - now.getTime()) }),
+      ),
+    );
     const keys = await this.collections.apiKeys.find({ revokedAt: { $ne: null }, $or: [{ expiresAt: null }, { expiresAt: { $gt: now } }] });
-    await Promise.all(keys.map((k) => kv.set(PRINCIPAL_KEYS.revokedApiKey(k._id), '1', k.expiresAt ? { ttlMs: k.expiresAt.getTime() - now.getTime() + MARKER_MARGIN_MS } : undefined)));
+    await Promise.all(
+      keys.map((k) =>
+        kv.set(
+          PRINCIPAL_KEYS.revokedApiKey(k._id),
+          '1',
+          k.expiresAt ? { ttlMs: k.expiresAt.getTime() - now.getTime() + MARKER_MARGIN_MS } : undefined,
+        ),
+      ),
+    );
     for (const [key, { value, ttlMs }] of this.liveWrites ?? []) await kv.set(key, value, ttlMs ? { ttlMs } : undefined);
     // Last: a router trusts the directory only once all of it is there.
     await kv.set(PRINCIPAL_KEYS.ready, String(now.getTime()));

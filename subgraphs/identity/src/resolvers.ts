@@ -25,7 +25,8 @@ export const resolvers: Resolvers = {
     resetPassword: (_, args, ctx) => ctx.identity.resetPassword(args.token, args.newPassword),
     verifyEmail: (_, args, ctx) => ctx.identity.verifyEmail(args.token),
     // The enum's values are the stored scopes upper-cased.
-    createApiKey: (_, args, ctx) => ctx.identity.createApiKey(ctx.principal, { ...args.input, scopes: args.input.scopes?.map((scope) => scope.toLowerCase()) }),
+    createApiKey: (_, args, ctx) =>
+      ctx.identity.createApiKey(ctx.principal, { ...args.input, scopes: args.input.scopes?.map((scope) => scope.toLowerCase()) }),
     revokeApiKey: (_, args, ctx) => ctx.identity.revokeApiKey(ctx.principal, args.id),
     setUserRole: (_, args, ctx) => ctx.identity.setUserRole(ctx.principal, args.userId, args.role),
     disableUser: (_, args, ctx) => ctx.identity.disableUser(ctx.principal, args.id),

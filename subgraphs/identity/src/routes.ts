@@ -23,7 +23,8 @@ export function jwksRoute(service: IdentityService): Route {
 function keyFromBody(body: Buffer): string | null {
   try {
     const parsed: unknown = JSON.parse(body.toString('utf8'));
-    if (parsed !== null && typeof parsed === 'object' && typeof (parsed as { key?: unknown }).key === 'string') return (parsed as { key: string }).key;
+    if (parsed !== null && typeof parsed === 'object' && typeof (parsed as { key?: unknown }).key === 'string')
+      return (parsed as { key: string }).key;
   } catch {
     // Not JSON: answered as an invalid key below.
   }

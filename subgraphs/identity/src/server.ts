@@ -58,8 +58,18 @@ export function buildIdentity(deps: IdentityDeps): Identity {
   const { config, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const collections = identityCollections(deps.store);
-  const relay = deps.bus ? new OutboxRelay({ bus: deps.bus, collections: [collections.users, collections.outbox], logger, pollIntervalMs: deps.relayPollMs }) : undefined;
-  const service = new IdentityService({ collections, mailer: deps.mailer, config, logger, now, kv: deps.kv, eventsQueued: () => relay?.notify() });
+  const relay = deps.bus
+    ? new OutboxRelay({ bus: deps.bus, collections: [collections.users, collections.outbox], logger, pollIntervalMs: deps.relayPollMs })
+    : undefined;
+  const service = new IdentityService({
+    collections,
+    mailer: deps.mailer,
+    config,
+    logger,
+    now,
+    kv: deps.kv,
+    eventsQueued: () => relay?.notify(),
+  });
   const subgraph = createSubgraph<IdentityContext>({
     name: 'identity',
     typeDefs: readFileSync(IDENTITY_SCHEMA_PATH, 'utf8'),

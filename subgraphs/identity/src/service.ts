@@ -1,4 +1,13 @@
-import { codedError, requireAdmin, type LoaderRegistry, type Logger, type Principal, type PublicJwk, type Role, type UserPrincipal } from '@chatgraph/kit';
+import {
+  codedError,
+  requireAdmin,
+  type LoaderRegistry,
+  type Logger,
+  type Principal,
+  type PublicJwk,
+  type Role,
+  type UserPrincipal,
+} from '@chatgraph/kit';
 import type { Connection, PageRequest } from '@chatgraph/kit/store';
 import type { KeyValues } from '@chatgraph/kit/kv';
 import type { Mailer } from '@chatgraph/kit/mail';
@@ -82,11 +91,30 @@ export class IdentityService {
     });
     this.apiKeys = new ApiKeyManager(collections.apiKeys, now, this.principals);
     const eventsQueued = deps.eventsQueued ?? (() => undefined);
-    this.directory = new UserDirectory(collections.users, collections.meta, { adminEmail: config.ADMIN_EMAIL?.trim().toLowerCase(), now, logger, principals: this.principals, eventsQueued });
+    this.directory = new UserDirectory(collections.users, collections.meta, {
+      adminEmail: config.ADMIN_EMAIL?.trim().toLowerCase(),
+      now,
+      logger,
+      principals: this.principals,
+      eventsQueued,
+    });
     this.events = new UserEvents(collections.outbox, now, eventsQueued);
-    this.admin = new AccountAdmin({ collections, directory: this.directory, sessions: this.sessions, principals: this.principals, now, logger, events: this.events, eventsQueued });
+    this.admin = new AccountAdmin({
+      collections,
+      directory: this.directory,
+      sessions: this.sessions,
+      principals: this.principals,
+      now,
+      logger,
+      events: this.events,
+      eventsQueued,
+    });
     this.outbox = new MailOutbox(deps.mailer, logger);
-    this.hasher = new PasswordHasher({ memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_TIME_COST, parallelism: config.ARGON2_PARALLELISM });
+    this.hasher = new PasswordHasher({
+      memoryCost: config.ARGON2_MEMORY_KIB,
+      timeCost: config.ARGON2_TIME_COST,
+      parallelism: config.ARGON2_PARALLELISM,
+    });
     this.accounts = new AccountFlows(
       {
         users: collections.users,
@@ -97,7 +125,14 @@ export class IdentityService {
         outbox: this.outbox,
         limiter: new FlowLimiter(collections.flowLimits, now),
       },
-      { publicUrl: config.PUBLIC_URL, verificationTtlHours: config.EMAIL_VERIFICATION_TTL_HOURS, resetTtlMinutes: config.PASSWORD_RESET_TTL_MINUTES, ...flowPoliciesFromConfig(config), now, logger },
+      {
+        publicUrl: config.PUBLIC_URL,
+        verificationTtlHours: config.EMAIL_VERIFICATION_TTL_HOURS,
+        resetTtlMinutes: config.PASSWORD_RESET_TTL_MINUTES,
+        ...flowPoliciesFromConfig(config),
+        now,
+        logger,
+      },
     );
   }
 
@@ -311,7 +346,12 @@ export class IdentityService {
 
   private async openSession(user: UserDoc): Promise<AuthResult> {
     const tokens = await this.sessions.open(user);
-    return { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, accessTokenExpiresAt: tokens.accessTokenExpiresAt, user: toUserView(user, true) };
+    return {
+      accessToken: tokens.accessToken,
+      refreshToken: tokens.refreshToken,
+      accessTokenExpiresAt: tokens.accessTokenExpiresAt,
+      user: toUserView(user, true),
+    };
   }
 
   /** A live session of a current ADMIN (the stored role, not the token's). */
@@ -325,7 +365,8 @@ export class IdentityService {
   /** A password session that is still open: a logged-out session's access token cannot change the account. */
   private async requireLiveSession(principal: Principal): Promise<UserPrincipal & { sessionId: string }> {
     const me = requirePasswordSession(principal);
-    if (!(await this.sessions.isActive(me.sessionId, me.userId))) throw codedError('UNAUTHENTICATED', 'Your session has ended; sign in again');
+    if (!(await this.sessions.isActive(me.sessionId, me.userId)))
+      throw codedError('UNAUTHENTICATED', 'Your session has ended; sign in again');
     return me;
   }
 }

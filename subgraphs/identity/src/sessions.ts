@@ -32,7 +32,8 @@ export interface SessionTokens extends AccessToken {
   sessionId: string;
 }
 
-export type RevokeReason = 'logout' | 'logout-everywhere' | 'password-changed' | 'password-reset' | 'refresh-token-reuse' | 'account-disabled';
+export type RevokeReason =
+  'logout' | 'logout-everywhere' | 'password-changed' | 'password-reset' | 'refresh-token-reuse' | 'account-disabled';
 
 const invalidRefreshToken = () => codedError('UNAUTHENTICATED', 'Invalid or expired refresh token');
 
@@ -81,11 +82,18 @@ export class SessionManager {
       await this.revokeForReuse(session);
       throw invalidRefreshToken();
     }
-    if (session.revokedAt || session.expiresAt.getTime() <= now.getTime() || !sameDigest(session.refreshHash, hash)) throw invalidRefreshToken();
+    if (session.revokedAt || session.expiresAt.getTime() <= now.getTime() || !sameDigest(session.refreshHash, hash))
+      throw invalidRefreshToken();
     const next = makeRefreshToken(session._id);
     const swapped = await this.sessions.findOneAndUpdate(
       { _id: session._id, refreshHash: hash, revokedAt: null, expiresAt: { $gt: now } },
-      { $set: { refreshHash: sha256Hex(next), previousHashes: [hash, ...session.previousHashes].slice(0, REMEMBERED_REFRESH_TOKENS), lastUsedAt: now } },
+      {
+        $set: {
+          refreshHash: sha256Hex(next),
+          previousHashes: [hash, ...session.previousHashes].slice(0, REMEMBERED_REFRESH_TOKENS),
+          lastUsedAt: now,
+        },
+      },
       { returnDocument: 'after' },
     );
     if (!swapped) {
@@ -101,7 +109,16 @@ export class SessionManager {
     const key = await this.keys.signingKey();
     const iat = Math.floor(this.options.now().getTime() / 1000);
     const exp = iat + this.options.accessTokenTtlSeconds;
-    const claims: AccessTokenClaims = { iss: JWT_ISSUER, aud: JWT_AUDIENCE, sub: user._id, role: user.role, sid: sessionId, iat, exp, jti: randomUUID() };
+    const claims: AccessTokenClaims = {
+      iss: JWT_ISSUER,
+      aud: JWT_AUDIENCE,
+      sub: user._id,
+      role: user.role,
+      sid: sessionId,
+      iat,
+      exp,
+      jti: randomUUID(),
+    };
     return { accessToken: signJwt(claims, key), accessTokenExpiresAt: new Date(exp * 1000) };
   }
 
@@ -135,7 +152,10 @@ export class SessionManager {
   }
 
   private async revokeForReuse(session: SessionDoc): Promise<void> {
-    const result = await this.sessions.updateOne({ _id: session._id, revokedAt: null }, { $set: { revokedAt: this.options.now(), revokedReason: 'refresh-token-reuse' } });
+    const result = await this.sessions.updateOne(
+      { _id: session._id, revokedAt: null },
+      { $set: { revokedAt: this.options.now(), revokedReason: 'refresh-token-reuse' } },
+    );
     if (result.modifiedCount > 0) {
       this.options.logger.warn({ sessionId: session._id, userId: session.userId }, 'refresh token reused: session revoked');
       await this.options.principals.sessionsRevoked([session._id]);

@@ -95,7 +95,10 @@ export class SigningKeyRing {
   /** Public keys of the active key and of retired keys whose tokens may still be valid. */
   async publishedKeys(): Promise<PublicJwk[]> {
     const oldest = new Date(this.options.now().getTime() - this.publicationWindowMs);
-    const docs = await this.keys.find({ $or: [{ retiredAt: null }, { retiredAt: { $gte: oldest } }] }, { sort: { createdAt: -1, _id: -1 } });
+    const docs = await this.keys.find(
+      { $or: [{ retiredAt: null }, { retiredAt: { $gte: oldest } }] },
+      { sort: { createdAt: -1, _id: -1 } },
+    );
     return docs.map((doc) => jwkFromPublicKey(doc._id, createPublicKey(doc.publicKeyPem)));
   }
 

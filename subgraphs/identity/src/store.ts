@@ -67,7 +67,11 @@ const sessionSchema = new Schema<SessionDoc>(
     lastUsedAt: { type: Date, required: true },
     expiresAt: { type: Date, required: true },
     revokedAt: { type: Date, default: null },
-    revokedReason: { type: String, default: null, enum: ['logout', 'logout-everywhere', 'password-changed', 'password-reset', 'refresh-token-reuse', 'account-disabled'] },
+    revokedReason: {
+      type: String,
+      default: null,
+      enum: ['logout', 'logout-everywhere', 'password-changed', 'password-reset', 'refresh-token-reuse', 'account-disabled'],
+    },
   },
   { versionKey: false },
 );
@@ -205,7 +209,11 @@ const apiKeys: CollectionSpec<ApiKeyDoc> = {
   schema: apiKeySchema,
   indexes: [{ fields: { keyHash: 1 }, unique: true }, { fields: { ownerId: 1, createdAt: -1 } }],
 };
-const signingKeys: CollectionSpec<SigningKeyDoc> = { name: 'signing_keys', schema: signingKeySchema, indexes: [{ fields: { createdAt: -1 } }] };
+const signingKeys: CollectionSpec<SigningKeyDoc> = {
+  name: 'signing_keys',
+  schema: signingKeySchema,
+  indexes: [{ fields: { createdAt: -1 } }],
+};
 const accountTokens: CollectionSpec<AccountTokenDoc> = {
   name: 'account_tokens',
   schema: accountTokenSchema,

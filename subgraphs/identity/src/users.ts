@@ -24,7 +24,14 @@ export interface UserView {
 export type UserPage = Connection<UserView>;
 
 export function toUserView(doc: UserDoc, ownerView = false): UserView {
-  const view: UserView = { id: doc._id, email: doc.email, name: doc.name, role: doc.role, emailVerified: doc.emailVerified, createdAt: doc.createdAt };
+  const view: UserView = {
+    id: doc._id,
+    email: doc.email,
+    name: doc.name,
+    role: doc.role,
+    emailVerified: doc.emailVerified,
+    createdAt: doc.createdAt,
+  };
   if (ownerView) view.ownerView = true;
   return view;
 }
@@ -37,7 +44,13 @@ export class UserDirectory {
   constructor(
     private readonly users: Collection<UserDoc>,
     private readonly meta: Collection<IdentityMetaDoc>,
-    private readonly options: { adminEmail: string | undefined; now: () => Date; logger: Logger; principals: PrincipalDirectory; eventsQueued: () => void },
+    private readonly options: {
+      adminEmail: string | undefined;
+      now: () => Date;
+      logger: Logger;
+      principals: PrincipalDirectory;
+      eventsQueued: () => void;
+    },
   ) {}
 
   byId(id: string): Promise<UserDoc | null> {
@@ -59,7 +72,9 @@ export class UserDirectory {
 
   /** Loads through the request's DataLoader: N references in one request make one store query. */
   load(loaders: LoaderRegistry, id: string): Promise<UserDoc | null> {
-    return loaders.get<string, UserDoc | null>(USER_LOADER, async (ids) => byKeys(ids, await this.users.findByIds(ids), (u) => u._id)).load(id);
+    return loaders
+      .get<string, UserDoc | null>(USER_LOADER, async (ids) => byKeys(ids, await this.users.findByIds(ids), (u) => u._id))
+      .load(id);
   }
 
   async page(page: PageRequest): Promise<UserPage> {
@@ -81,7 +96,9 @@ export class UserDirectory {
       });
     if (!claimed) return user;
     this.options.logger.info({ userId: user._id }, 'first account registered: granted ADMIN');
-    const update = updateWithOutbox({ $set: { role: 'ADMIN' } }, [userEvent('user.role-changed', user._id, { from: user.role, to: 'ADMIN', changedBy: null })]);
+    const update = updateWithOutbox({ $set: { role: 'ADMIN' } }, [
+      userEvent('user.role-changed', user._id, { from: user.role, to: 'ADMIN', changedBy: null }),
+    ]);
     const admin = (await this.users.findOneAndUpdate({ _id: user._id, role: user.role }, update, { returnDocument: 'after' })) ?? user;
     this.options.eventsQueued();
     await this.options.principals.user(admin);
@@ -97,7 +114,9 @@ export class UserDirectory {
     if (!email) return;
     const candidate = await this.users.findOne({ email, emailVerified: true, role: 'USER' });
     if (!candidate) return;
-    const update = updateWithOutbox({ $set: { role: 'ADMIN', updatedAt: this.options.now() } }, [userEvent('user.role-changed', candidate._id, { from: 'USER', to: 'ADMIN', changedBy: null })]);
+    const update = updateWithOutbox({ $set: { role: 'ADMIN', updatedAt: this.options.now() } }, [
+      userEvent('user.role-changed', candidate._id, { from: 'USER', to: 'ADMIN', changedBy: null }),
+    ]);
     const promoted = await this.users.findOneAndUpdate({ _id: candidate._id, role: 'USER' }, update, { returnDocument: 'after' });
     if (!promoted) return;
     this.options.eventsQueued();
@@ -112,13 +131,17 @@ export class UserDirectory {
     if (target.role === role) return target;
     if (role === 'USER' && (await this.countAdmins()) <= 1) throw lastAdmin();
     const now = this.options.now();
-    const changed = updateWithOutbox({ $set: { role, updatedAt: now } }, [userEvent('user.role-changed', userId, { from: target.role, to: role, changedBy })]);
+    const changed = updateWithOutbox({ $set: { role, updatedAt: now } }, [
+      userEvent('user.role-changed', userId, { from: target.role, to: role, changedBy }),
+    ]);
     const updated = await this.users.findOneAndUpdate({ _id: userId, role: target.role }, changed, { returnDocument: 'after' });
     if (!updated) throw codedError('CONFLICT', 'The user changed meanwhile; try again');
     this.options.eventsQueued();
     // Without transactions two admins can demote each other at once; whoever then sees no ADMIN left undoes its own step.
     if (role === 'USER' && (await this.countAdmins()) === 0) {
-      const undo = updateWithOutbox({ $set: { role: 'ADMIN', updatedAt: now } }, [userEvent('user.role-changed', userId, { from: role, to: 'ADMIN', changedBy: null })]);
+      const undo = updateWithOutbox({ $set: { role: 'ADMIN', updatedAt: now } }, [
+        userEvent('user.role-changed', userId, { from: role, to: 'ADMIN', changedBy: null }),
+      ]);
       await this.users.updateOne({ _id: userId }, undo);
       this.options.eventsQueued();
       throw lastAdmin();

@@ -1,4 +1,20 @@
-import { ANON, codeOf, DAY, HOUR, login, mailedToken, MINUTE, ok, PASSWORD, principalOf, refresh, register, startIdentity, type Auth, type Harness } from './harness';
+import {
+  ANON,
+  codeOf,
+  DAY,
+  HOUR,
+  login,
+  mailedToken,
+  MINUTE,
+  ok,
+  PASSWORD,
+  principalOf,
+  refresh,
+  register,
+  startIdentity,
+  type Auth,
+  type Harness,
+} from './harness';
 
 import { collectionSpecs, type UserDoc } from '../src/store';
 
@@ -39,7 +55,10 @@ describe('register, login, me', () => {
   it('updates the profile name and refuses an empty one', async () => {
     const auth = await register(h, 'renamed@example.com', 'Old Name');
     const me = principalOf(auth);
-    const updated = ok<{ name: string }>(await h.gql(me, 'mutation { updateProfile(input: { name: "  New Name " }) { name } }'), 'updateProfile');
+    const updated = ok<{ name: string }>(
+      await h.gql(me, 'mutation { updateProfile(input: { name: "  New Name " }) { name } }'),
+      'updateProfile',
+    );
     expect(updated.name).toBe('New Name');
     const bad = await h.gql(me, 'mutation { updateProfile(input: { name: "   " }) { name } }');
     expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
@@ -60,11 +79,16 @@ describe('email', () => {
     const dup = await h.gql(ANON, 'mutation($i: RegisterInput!) { register(input: $i) { accessToken } }', {
       i: { email: 'grace.hopper@EXAMPLE.com', password: PASSWORD, name: 'Other' },
     });
-    expect(dup.errors?.[0]).toMatchObject({ message: 'An account with this email already exists', extensions: { code: 'CONFLICT', field: 'email' } });
+    expect(dup.errors?.[0]).toMatchObject({
+      message: 'An account with this email already exists',
+      extensions: { code: 'CONFLICT', field: 'email' },
+    });
   });
 
   it.each(['not-an-email', 'a@b', '', 'two@@example.com', `${'x'.repeat(250)}@example.com`])('refuses %j', async (email) => {
-    const res = await h.gql(ANON, 'mutation($i: RegisterInput!) { register(input: $i) { accessToken } }', { i: { email, password: PASSWORD, name: 'X' } });
+    const res = await h.gql(ANON, 'mutation($i: RegisterInput!) { register(input: $i) { accessToken } }', {
+      i: { email, password: PASSWORD, name: 'X' },
+    });
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email' });
   });
 });

@@ -10,12 +10,21 @@ beforeAll(async () => {
 afterAll(() => h.dispose());
 
 const VERIFY = '/internal/api-keys/verify';
-const CREATE = 'mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { id name prefix scopes createdAt lastUsedAt expiresAt } } }';
+const CREATE =
+  'mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { id name prefix scopes createdAt lastUsedAt expiresAt } } }';
 const LIST = '{ me { apiKeys { id name prefix scopes createdAt lastUsedAt expiresAt } } }';
 
 interface Created {
   secret: string;
-  apiKey: { id: string; name: string; prefix: string; scopes: string[]; createdAt: string; lastUsedAt: string | null; expiresAt: string | null };
+  apiKey: {
+    id: string;
+    name: string;
+    prefix: string;
+    scopes: string[];
+    createdAt: string;
+    lastUsedAt: string | null;
+    expiresAt: string | null;
+  };
 }
 
 async function createKey(auth: Auth, input: Record<string, unknown>): Promise<Created> {
@@ -65,7 +74,10 @@ describe('createApiKey', () => {
     const refused = await h.gql(principalOf(busy), CREATE, { i: { name: 'one too many' } });
     expect(codeOf(refused)).toBe('CONFLICT');
     const [first] = await listKeys(busy);
-    ok(await h.gql(principalOf(busy), 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedApiKeyId } }', { id: first?.id }), 'revokeApiKey');
+    ok(
+      await h.gql(principalOf(busy), 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedApiKeyId } }', { id: first?.id }),
+      'revokeApiKey',
+    );
     await createKey(busy, { name: 'fits again' });
   });
 
@@ -73,8 +85,12 @@ describe('createApiKey', () => {
     const created = await createKey(owner, { name: 'delegated' });
     const viaKey = await keyPrincipal(created.secret);
     expect(codeOf(await h.gql(viaKey, CREATE, { i: { name: 'minted by a key' } }))).toBe('FORBIDDEN');
-    expect(codeOf(await h.gql(viaKey, 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedApiKeyId } }', { id: created.apiKey.id }))).toBe('FORBIDDEN');
-    expect(codeOf(await h.gql(viaKey, 'mutation { changePassword(input: { currentPassword: "x", newPassword: "yyyyyyyyyy" }) }'))).toBe('FORBIDDEN');
+    expect(codeOf(await h.gql(viaKey, 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedApiKeyId } }', { id: created.apiKey.id }))).toBe(
+      'FORBIDDEN',
+    );
+    expect(codeOf(await h.gql(viaKey, 'mutation { changePassword(input: { currentPassword: "x", newPassword: "yyyyyyyyyy" }) }'))).toBe(
+      'FORBIDDEN',
+    );
     expect(codeOf(await h.gql(viaKey, 'mutation { logoutEverywhere }'))).toBe('FORBIDDEN');
     expect(codeOf(await h.gql(ANON, CREATE, { i: { name: 'anon' } }))).toBe('UNAUTHENTICATED');
   });
@@ -86,7 +102,14 @@ describe('the internal verify route', () => {
     const res = await verify(created.secret);
     expect(res.status).toBe(200);
     expect(res.json).toEqual({
-      principal: { kind: 'user', userId: owner.user.id, role: owner.user.role, via: 'apiKey', apiKeyId: created.apiKey.id, scopes: ['read'] },
+      principal: {
+        kind: 'user',
+        userId: owner.user.id,
+        role: owner.user.role,
+        via: 'apiKey',
+        apiKeyId: created.apiKey.id,
+        scopes: ['read'],
+      },
     });
     const usedAt = async () => (await listKeys(owner)).find((k) => k.id === created.apiKey.id)?.lastUsedAt;
     const first = await usedAt();
@@ -114,10 +137,18 @@ describe('the internal verify route', () => {
     const created = await createKey(owner, { name: 'guarded' });
     expect((await h.signedPost(VERIFY, principalOf(owner), { key: created.secret })).status).toBe(403);
     expect((await h.signedPost(VERIFY, ANON, { key: created.secret })).status).toBe(403);
-    const unsigned = await fetch(`${h.base}${VERIFY}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: created.secret }) });
+    const unsigned = await fetch(`${h.base}${VERIFY}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ key: created.secret }),
+    });
     expect(unsigned.status).toBe(401);
     const body = JSON.stringify({ key: created.secret });
-    const wrongSecret = await fetch(`${h.base}${VERIFY}`, { method: 'POST', headers: { 'content-type': 'application/json', ...signRequest(`${SECRET}-other`, ROUTER, body) }, body });
+    const wrongSecret = await fetch(`${h.base}${VERIFY}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...signRequest(`${SECRET}-other`, ROUTER, body) },
+      body,
+    });
     expect(wrongSecret.status).toBe(401);
   });
 
@@ -133,7 +164,12 @@ describe('the internal verify route', () => {
 describe('revokeApiKey', () => {
   it('revokes the owner’s key; the key stops working and leaves the list', async () => {
     const created = await createKey(owner, { name: 'to revoke' });
-    expect(ok(await h.gql(principalOf(owner), 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedApiKeyId } }', { id: created.apiKey.id }), 'revokeApiKey')).toEqual({ revokedApiKeyId: created.apiKey.id });
+    expect(
+      ok(
+        await h.gql(principalOf(owner), 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedApiKeyId } }', { id: created.apiKey.id }),
+        'revokeApiKey',
+      ),
+    ).toEqual({ revokedApiKeyId: created.apiKey.id });
     expect((await verify(created.secret)).status).toBe(401);
     expect((await listKeys(owner)).map((k) => k.id)).not.toContain(created.apiKey.id);
   });
@@ -141,7 +177,9 @@ describe('revokeApiKey', () => {
   it('answers NOT_FOUND for someone else’s key and leaves it working', async () => {
     const created = await createKey(owner, { name: 'not yours' });
     const other = await register(h, 'intruder@example.com');
-    const res = await h.gql(principalOf(other), 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedApiKeyId } }', { id: created.apiKey.id });
+    const res = await h.gql(principalOf(other), 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedApiKeyId } }', {
+      id: created.apiKey.id,
+    });
     expect(codeOf(res)).toBe('NOT_FOUND');
     expect(codeOf(await h.gql(principalOf(other), 'mutation { revokeApiKey(id: "nope") { revokedApiKeyId } }'))).toBe('NOT_FOUND');
     expect((await verify(created.secret)).status).toBe(200);
@@ -154,7 +192,9 @@ describe('API-key callers', () => {
     const writer = await keyPrincipal((await createKey(owner, { name: 'w', scopes: ['READ', 'WRITE'] })).secret);
     expect(ok<{ email: string }>(await h.gql(reader, '{ me { email } }'), 'me').email).toBe('keys@example.com');
     expect(codeOf(await h.gql(reader, 'mutation { updateProfile(input: { name: "R" }) { name } }'))).toBe('FORBIDDEN');
-    expect(ok<{ name: string }>(await h.gql(writer, 'mutation { updateProfile(input: { name: "W" }) { name } }'), 'updateProfile').name).toBe('W');
+    expect(
+      ok<{ name: string }>(await h.gql(writer, 'mutation { updateProfile(input: { name: "W" }) { name } }'), 'updateProfile').name,
+    ).toBe('W');
   });
 
   it('others cannot list a user’s keys', async () => {

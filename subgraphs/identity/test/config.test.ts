@@ -38,12 +38,16 @@ describe('identity configuration', () => {
 
   it('needs SMTP_URL when MAILER=smtp', () => {
     expect(() => loadIdentityConfig({ INTERNAL_SIGNING_SECRET: SECRET, MAILER: 'smtp' })).toThrow(/SMTP_URL is required when MAILER=smtp/);
-    expect(loadIdentityConfig({ INTERNAL_SIGNING_SECRET: SECRET, MAILER: 'smtp', SMTP_URL: 'smtp://127.0.0.1:25' }).SMTP_URL).toBe('smtp://127.0.0.1:25');
+    expect(loadIdentityConfig({ INTERNAL_SIGNING_SECRET: SECRET, MAILER: 'smtp', SMTP_URL: 'smtp://127.0.0.1:25' }).SMTP_URL).toBe(
+      'smtp://127.0.0.1:25',
+    );
   });
 
   it('refuses to start in production without an explicit mailer, or with the file mailer', () => {
     const production = { INTERNAL_SIGNING_SECRET: SECRET, NODE_ENV: 'production' };
-    expect(() => loadIdentityConfig(production)).toThrow(/MAILER is required when NODE_ENV=production: `smtp` \(with SMTP_URL\) to send mail, or `log-redacted`/);
+    expect(() => loadIdentityConfig(production)).toThrow(
+      /MAILER is required when NODE_ENV=production: `smtp` \(with SMTP_URL\) to send mail, or `log-redacted`/,
+    );
     expect(() => loadIdentityConfig({ ...production, MAILER: 'file' })).toThrow(/MAILER=file is for development/);
     expect(() => loadIdentityConfig({ ...production, MAILER: 'smtp' })).toThrow(/SMTP_URL is required/);
     expect(loadIdentityConfig({ ...production, MAILER: 'log-redacted' }).MAILER).toBe('log-redacted');
@@ -53,10 +57,14 @@ describe('identity configuration', () => {
   it('needs PUBLIC_URL to be a plain http(s) base and ADMIN_EMAIL a valid address', () => {
     const base = { INTERNAL_SIGNING_SECRET: SECRET };
     expect(() => loadIdentityConfig({ ...base, PUBLIC_URL: 'javascript:alert(1)' })).toThrow(/PUBLIC_URL must be an http or https URL/);
-    expect(() => loadIdentityConfig({ ...base, PUBLIC_URL: 'https://app.example.com/?next=https://evil.example' })).toThrow(/must not carry credentials, a query or a fragment/);
+    expect(() => loadIdentityConfig({ ...base, PUBLIC_URL: 'https://app.example.com/?next=https://evil.example' })).toThrow(
+      /must not carry credentials, a query or a fragment/,
+    );
     expect(() => loadIdentityConfig({ ...base, PUBLIC_URL: 'https://user:pw@app.example.com' })).toThrow(/must not carry credentials/);
     expect(loadIdentityConfig({ ...base, PUBLIC_URL: 'https://app.example.com/chat/' }).PUBLIC_URL).toBe('https://app.example.com/chat');
-    expect(() => loadIdentityConfig({ ...base, ADMIN_EMAIL: 'admin\u0000@example.com' })).toThrow(/ADMIN_EMAIL must be a valid email address/);
+    expect(() => loadIdentityConfig({ ...base, ADMIN_EMAIL: 'admin\u0000@example.com' })).toThrow(
+      /ADMIN_EMAIL must be a valid email address/,
+    );
     expect(loadIdentityConfig({ ...base, ADMIN_EMAIL: ' Jose\u0301@Example.COM ' }).ADMIN_EMAIL).toBe('josé@example.com');
   });
 });

@@ -80,7 +80,13 @@ export async function startIdentity(options: HarnessOptions = {}): Promise<Harne
       const raw = createEmbeddedStore({ dataDir: path.join(dataDir, 'identity') });
       const store = options.wrapStore ? options.wrapStore(raw) : raw;
       const mailer = createRecordingMailer();
-      return { config, store, mailer, adapters: [store], build: () => buildIdentity({ store, mailer, config, logger, now: clock.now, kv: options.kv }) };
+      return {
+        config,
+        store,
+        mailer,
+        adapters: [store],
+        build: () => buildIdentity({ store, mailer, config, logger, now: clock.now, kv: options.kv }),
+      };
     },
   });
   const { config, store, mailer } = h.parts;
@@ -109,7 +115,9 @@ export function principalOf(auth: Pick<Auth, 'accessToken'>): UserPrincipal {
 }
 
 export async function register(h: Harness, email: string, name = 'Test User', password = PASSWORD): Promise<Auth> {
-  const res = await h.gql(ANON, `mutation($input: RegisterInput!) { register(input: $input) { ${AUTH_FIELDS} } }`, { input: { email, password, name } });
+  const res = await h.gql(ANON, `mutation($input: RegisterInput!) { register(input: $input) { ${AUTH_FIELDS} } }`, {
+    input: { email, password, name },
+  });
   return ok<Auth>(res, 'register');
 }
 

@@ -1,4 +1,16 @@
-import { ANON, AUTH_FIELDS, codeOf, mailedToken, ok, PASSWORD, principalOf, register, startIdentity, type Auth, type Harness } from './harness';
+import {
+  ANON,
+  AUTH_FIELDS,
+  codeOf,
+  mailedToken,
+  ok,
+  PASSWORD,
+  principalOf,
+  register,
+  startIdentity,
+  type Auth,
+  type Harness,
+} from './harness';
 
 /**
  * Names and addresses reach other users' screens, mails and logs: what a user types is
@@ -14,7 +26,8 @@ afterAll(() => h.dispose());
 
 const REGISTER = `mutation($i: RegisterInput!) { register(input: $i) { ${AUTH_FIELDS} } }`;
 const attempt = (email: string, name = 'Someone') => h.gql(ANON, REGISTER, { i: { email, password: PASSWORD, name } });
-const rename = (auth: Auth, name: string) => h.gql(principalOf(auth), 'mutation($n: String!) { updateProfile(input: { name: $n }) { name } }', { n: name });
+const rename = (auth: Auth, name: string) =>
+  h.gql(principalOf(auth), 'mutation($n: String!) { updateProfile(input: { name: $n }) { name } }', { n: name });
 const myName = async (auth: Auth) => ok<{ name: string }>(await h.gql(principalOf(auth), '{ me { name } }'), 'me').name;
 
 describe('display names', () => {
@@ -56,13 +69,21 @@ describe('display names', () => {
   });
 
   it('refuses a name made only of invisible characters, and one longer than 100 characters', async () => {
-    expect((await attempt('invisible@example.com', '\u200B\u200D\u2060')).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
-    expect((await attempt('huge@example.com', 'n'.repeat(100_000))).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
+    expect((await attempt('invisible@example.com', '\u200B\u200D\u2060')).errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'name',
+    });
+    expect((await attempt('huge@example.com', 'n'.repeat(100_000))).errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'name',
+    });
   });
 
   it('applies to API key names too', async () => {
     const auth = await register(h, 'keyname@example.com');
-    const res = await h.gql(principalOf(auth), 'mutation($n: String!) { createApiKey(input: { name: $n }) { secret } }', { n: 'ci\u202Eyek' });
+    const res = await h.gql(principalOf(auth), 'mutation($n: String!) { createApiKey(input: { name: $n }) { secret } }', {
+      n: 'ci\u202Eyek',
+    });
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
   });
 });
@@ -110,6 +131,8 @@ describe('account mails', () => {
     const reset = await mailedToken(h, 'mailed@example.com', 'reset-password');
     const resetMail = h.mailer.to('mailed@example.com')[0];
     expect(resetMail?.text).not.toContain('evil');
-    expect(resetMail?.text.match(/https?:\/\/\S+/g)).toEqual([`https://chat.example.org/app/reset-password?token=${encodeURIComponent(reset)}`]);
+    expect(resetMail?.text.match(/https?:\/\/\S+/g)).toEqual([
+      `https://chat.example.org/app/reset-password?token=${encodeURIComponent(reset)}`,
+    ]);
   });
 });

@@ -161,11 +161,15 @@ describe('simultaneous first events of one subject', () => {
         return stored.insertOne(doc);
       };
       const limiter = new FlowLimiter(raced, () => new Date());
-      expect(await limiter.acquire('register:domain', 'simultaneous.example', { limit: 3, windowMs: 10 * MINUTE, cooldownMs: 0 })).toEqual({ allowed: true });
+      expect(await limiter.acquire('register:domain', 'simultaneous.example', { limit: 3, windowMs: 10 * MINUTE, cooldownMs: 0 })).toEqual({
+        allowed: true,
+      });
       expect((await stored.find({}))[0]?.count).toBe(2);
       // A cool-down still refuses the loser: the winner's event was the one allowed.
       const cooled = new FlowLimiter(raced, () => new Date());
-      expect(await cooled.acquire('mail:reset', 'someone@example.com', { limit: 5, windowMs: DAY, cooldownMs: MINUTE })).toMatchObject({ allowed: false });
+      expect(await cooled.acquire('mail:reset', 'someone@example.com', { limit: 5, windowMs: DAY, cooldownMs: MINUTE })).toMatchObject({
+        allowed: false,
+      });
     } finally {
       await h.dispose();
     }

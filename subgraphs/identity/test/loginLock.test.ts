@@ -31,7 +31,10 @@ describe('per-account sign-in lock', () => {
   it('is lifted by the owner through the mailed password reset', async () => {
     await h.gql(ANON, 'mutation($e: String!) { requestPasswordReset(email: $e) }', { e: 'owner@example.com' });
     const token = await mailedToken(h, 'owner@example.com', 'reset-password');
-    const reset = await h.gql(ANON, 'mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) }', { t: token, p: 'a brand new passphrase' });
+    const reset = await h.gql(ANON, 'mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) }', {
+      t: token,
+      p: 'a brand new passphrase',
+    });
     expect(ok(reset, 'resetPassword')).toBe(true);
     expect(ok(await login(h, 'owner@example.com', 'a brand new passphrase'), 'login')).toBeTruthy();
   });

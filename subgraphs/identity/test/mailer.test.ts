@@ -5,7 +5,14 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createTransport } from 'nodemailer';
 import { createLogger } from '@chatgraph/kit';
-import { createFileMailer, createMailer, createRecordingMailer, createRedactedLogMailer, createSmtpMailer, type OutboxEntry } from '@chatgraph/kit/mail';
+import {
+  createFileMailer,
+  createMailer,
+  createRecordingMailer,
+  createRedactedLogMailer,
+  createSmtpMailer,
+  type OutboxEntry,
+} from '@chatgraph/kit/mail';
 
 function captureLogger(): { lines: string[]; logger: ReturnType<typeof createLogger> } {
   const lines: string[] = [];
@@ -31,12 +38,20 @@ describe('file mailer', () => {
   it('appends each mail as one JSON line to <dataDir>/mail/outbox.jsonl and logs only recipient and kind', async () => {
     const { lines, logger } = captureLogger();
     const mailer = createFileMailer({ dataDir: dir, logger, from: 'ChatGraph <no-reply@chatgraph.local>' });
-    const mails = Array.from({ length: 20 }, (_, i) => ({ to: `user${i}@example.com`, subject: `Mail ${i}`, text: `Open http://127.0.0.1:4000/verify-email?token=tok${i}\nthanks`, kind: 'email-verification' }));
+    const mails = Array.from({ length: 20 }, (_, i) => ({
+      to: `user${i}@example.com`,
+      subject: `Mail ${i}`,
+      text: `Open http://127.0.0.1:4000/verify-email?token=tok${i}\nthanks`,
+      kind: 'email-verification',
+    }));
     await Promise.all(mails.map((m) => mailer.send(m)));
     await mailer.close?.();
 
     expect(mailer.outboxPath).toBe(path.join(dir, 'mail', 'outbox.jsonl'));
-    const entries = (await readFile(mailer.outboxPath, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as OutboxEntry);
+    const entries = (await readFile(mailer.outboxPath, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as OutboxEntry);
     expect(entries.map(({ to, subject, text, kind }) => ({ to, subject, text, kind }))).toEqual(mails);
     expect(entries[0]?.from).toBe('ChatGraph <no-reply@chatgraph.local>');
     expect(Number.isNaN(Date.parse(entries[0]?.sentAt ?? ''))).toBe(false);
@@ -61,7 +76,12 @@ describe('log-redacted mailer', () => {
   it('sends and keeps nothing, and logs only recipient and kind', async () => {
     const { lines, logger } = captureLogger();
     const mailer = createMailer({ kind: 'log-redacted', dataDir: '/nonexistent', from: 'a@b.c', logger });
-    await mailer.send({ to: 'ann@example.com', subject: 'Reset your ChatGraph password', text: 'Open https://x.example/reset-password?token=secret-token', kind: 'password-reset' });
+    await mailer.send({
+      to: 'ann@example.com',
+      subject: 'Reset your ChatGraph password',
+      text: 'Open https://x.example/reset-password?token=secret-token',
+      kind: 'password-reset',
+    });
     expect(lines).toHaveLength(1);
     expect((JSON.parse(lines[0] ?? '{}') as { mail: unknown }).mail).toEqual({ to: 'ann@example.com', kind: 'password-reset' });
     expect(lines[0]).not.toMatch(/secret-token|Reset your/);
@@ -89,7 +109,9 @@ interface Received {
 }
 
 /** Just enough of an SMTP server (RFC 5321) to accept mail from nodemailer over a real socket. */
-async function startSmtpServer(options: { rejectRecipient?: string } = {}): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
+async function startSmtpServer(
+  options: { rejectRecipient?: string } = {},
+): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
   const received: Received[] = [];
   const server = net.createServer((socket) => {
     let buffer = '';
@@ -152,9 +174,20 @@ describe('SMTP mailer (nodemailer against a local SMTP server)', () => {
   it('delivers the mail with sender, recipient, subject and body', async () => {
     const smtp = await startSmtpServer();
     const { logger } = captureLogger();
-    const mailer = createMailer({ kind: 'smtp', smtpUrl: smtp.url, from: 'ChatGraph <no-reply@chatgraph.local>', dataDir: '/nonexistent', logger, createSmtpTransport: (url) => createTransport(url) });
+    const mailer = createMailer({
+      kind: 'smtp',
+      smtpUrl: smtp.url,
+      from: 'ChatGraph <no-reply@chatgraph.local>',
+      dataDir: '/nonexistent',
+      logger,
+      createSmtpTransport: (url) => createTransport(url),
+    });
     try {
-      await mailer.send({ to: 'ada@example.com', subject: 'Reset your ChatGraph password', text: 'Open http://127.0.0.1:4000/reset-password?token=abc' });
+      await mailer.send({
+        to: 'ada@example.com',
+        subject: 'Reset your ChatGraph password',
+        text: 'Open http://127.0.0.1:4000/reset-password?token=abc',
+      });
       expect(smtp.received).toHaveLength(1);
       const [mail] = smtp.received;
       expect(mail?.from).toBe('no-reply@chatgraph.local');
@@ -185,8 +218,12 @@ describe('SMTP mailer (nodemailer against a local SMTP server)', () => {
     const smtp = await startSmtpServer();
     const mailer = createSmtpMailer({ url: smtp.url, from: 'no-reply@chatgraph.local', createTransport: (url) => createTransport(url) });
     try {
-      await expect(mailer.send({ to: 'ann@example.com\r\nBcc: victim@example.com', subject: 's', text: 't' })).rejects.toThrow(/recipient contains a control character/);
-      await expect(mailer.send({ to: 'ann@example.com', subject: 'Hi\r\nBcc: victim@example.com', text: 't' })).rejects.toThrow(/subject contains a control character/);
+      await expect(mailer.send({ to: 'ann@example.com\r\nBcc: victim@example.com', subject: 's', text: 't' })).rejects.toThrow(
+        /recipient contains a control character/,
+      );
+      await expect(mailer.send({ to: 'ann@example.com', subject: 'Hi\r\nBcc: victim@example.com', text: 't' })).rejects.toThrow(
+        /subject contains a control character/,
+      );
       await expect(mailer.send({ to: 'ann\u0000@example.com', subject: 's', text: 't' })).rejects.toThrow(/recipient/);
       expect(smtp.received).toEqual([]);
     } finally {
@@ -197,7 +234,9 @@ describe('SMTP mailer (nodemailer against a local SMTP server)', () => {
 
   it('refuses to build an SMTP mailer without a URL or a transport', () => {
     const { logger } = captureLogger();
-    expect(() => createMailer({ kind: 'smtp', from: 'a@b.c', dataDir: '/x', logger, createSmtpTransport: (url) => createTransport(url) })).toThrow(/SMTP_URL/);
+    expect(() =>
+      createMailer({ kind: 'smtp', from: 'a@b.c', dataDir: '/x', logger, createSmtpTransport: (url) => createTransport(url) }),
+    ).toThrow(/SMTP_URL/);
     expect(() => createMailer({ kind: 'smtp', smtpUrl: 'smtp://127.0.0.1:1', from: 'a@b.c', dataDir: '/x', logger })).toThrow(/transport/);
   });
 });

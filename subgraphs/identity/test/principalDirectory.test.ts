@@ -39,7 +39,13 @@ describe('principal directory', () => {
     const bob = await register(h, 'bob@example.com');
     const loggedOut = (await login(h, 'bob@example.com')).data?.login as { refreshToken: string; accessToken: string };
     await h.gql(ANON, 'mutation($t: String!) { logout(refreshToken: $t) }', { t: loggedOut.refreshToken });
-    for (const key of [PRINCIPAL_KEYS.ready, PRINCIPAL_KEYS.user(ada.user.id), PRINCIPAL_KEYS.user(bob.user.id), PRINCIPAL_KEYS.revokedSession(claimsOf(loggedOut.accessToken).sid)]) await kv.del(key);
+    for (const key of [
+      PRINCIPAL_KEYS.ready,
+      PRINCIPAL_KEYS.user(ada.user.id),
+      PRINCIPAL_KEYS.user(bob.user.id),
+      PRINCIPAL_KEYS.revokedSession(claimsOf(loggedOut.accessToken).sid),
+    ])
+      await kv.del(key);
 
     await h.identity.service.principals.ensure();
 

@@ -47,8 +47,14 @@ describe('roles', () => {
   it('lets an ADMIN change roles, and no one else', async () => {
     const target = await register(h, 'climber@example.com');
     expect(codeOf(await h.gql(principalOf(user), SET_ROLE, { id: target.user.id, role: 'ADMIN' }))).toBe('FORBIDDEN');
-    expect(ok(await h.gql(principalOf(admin), SET_ROLE, { id: target.user.id, role: 'ADMIN' }), 'setUserRole')).toEqual({ id: target.user.id, role: 'ADMIN' });
-    expect(ok(await h.gql(principalOf(admin), SET_ROLE, { id: target.user.id, role: 'USER' }), 'setUserRole')).toEqual({ id: target.user.id, role: 'USER' });
+    expect(ok(await h.gql(principalOf(admin), SET_ROLE, { id: target.user.id, role: 'ADMIN' }), 'setUserRole')).toEqual({
+      id: target.user.id,
+      role: 'ADMIN',
+    });
+    expect(ok(await h.gql(principalOf(admin), SET_ROLE, { id: target.user.id, role: 'USER' }), 'setUserRole')).toEqual({
+      id: target.user.id,
+      role: 'USER',
+    });
     expect(codeOf(await h.gql(principalOf(admin), SET_ROLE, { id: 'no-such-user', role: 'ADMIN' }))).toBe('NOT_FOUND');
   });
 
@@ -58,7 +64,9 @@ describe('roles', () => {
     const second = await register(h, 'deputy@example.com');
     ok(await h.gql(principalOf(admin), SET_ROLE, { id: second.user.id, role: 'ADMIN' }), 'setUserRole');
     // With two admins, one may step down; the remaining one is then the last.
-    expect(ok(await h.gql(principalOf(admin), SET_ROLE, { id: admin.user.id, role: 'USER' }), 'setUserRole')).toMatchObject({ role: 'USER' });
+    expect(ok(await h.gql(principalOf(admin), SET_ROLE, { id: admin.user.id, role: 'USER' }), 'setUserRole')).toMatchObject({
+      role: 'USER',
+    });
     const deputy = ok<Auth>(await refresh(h, second.refreshToken), 'refreshSession');
     expect(codeOf(await h.gql(principalOf(deputy), SET_ROLE, { id: second.user.id, role: 'USER' }))).toBe('CONFLICT');
     // The demoted admin's access token still says ADMIN; identity decides on the stored role.
@@ -68,7 +76,10 @@ describe('roles', () => {
   });
 
   it('refuses role changes made with an API key', async () => {
-    const created = ok<{ secret: string }>(await h.gql(principalOf(admin), 'mutation { createApiKey(input: { name: "admin key" }) { secret } }'), 'createApiKey');
+    const created = ok<{ secret: string }>(
+      await h.gql(principalOf(admin), 'mutation { createApiKey(input: { name: "admin key" }) { secret } }'),
+      'createApiKey',
+    );
     const res = await h.signedPost('/internal/api-keys/verify', ROUTER, { key: created.secret });
     const viaKey = parsePrincipal(res.json.principal);
     if (!viaKey) throw new Error('no principal');
@@ -97,7 +108,12 @@ describe('ADMIN_EMAIL', () => {
     const first = await startIdentity();
     await register(first, 'first-comer@example.com');
     const later = await register(first, 'later@example.com');
-    ok(await first.gql(ANON, 'mutation($t: String!) { verifyEmail(token: $t) }', { t: await mailedToken(first, 'later@example.com', 'verify-email') }), 'verifyEmail');
+    ok(
+      await first.gql(ANON, 'mutation($t: String!) { verifyEmail(token: $t) }', {
+        t: await mailedToken(first, 'later@example.com', 'verify-email'),
+      }),
+      'verifyEmail',
+    );
     await first.stop();
     const h = await startIdentity({ dataDir: first.dataDir, env: { ADMIN_EMAIL: 'later@example.com' } });
     try {
@@ -122,8 +138,12 @@ describe('users (ADMIN)', () => {
   });
   afterAll(() => h.dispose());
 
-  const PAGE = 'query($first: Int, $after: String) { users(first: $first, after: $after) { edges { cursor node { id email role } } pageInfo { hasNextPage endCursor } } }';
-  type Page = { edges: Array<{ cursor: string; node: { id: string; email: string; role: string } }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+  const PAGE =
+    'query($first: Int, $after: String) { users(first: $first, after: $after) { edges { cursor node { id email role } } pageInfo { hasNextPage endCursor } } }';
+  type Page = {
+    edges: Array<{ cursor: string; node: { id: string; email: string; role: string } }>;
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  };
 
   it('pages through every user in registration order', async () => {
     const seen: string[] = [];
@@ -139,8 +159,13 @@ describe('users (ADMIN)', () => {
   });
 
   it('pages backward with last/before, newest registrations last, and counts every user', async () => {
-    const BACK = 'query($last: Int, $before: String) { users(last: $last, before: $before) { totalCount edges { node { email } } pageInfo { hasPreviousPage startCursor } } }';
-    type Back = { totalCount: number; edges: Array<{ node: { email: string } }>; pageInfo: { hasPreviousPage: boolean; startCursor: string | null } };
+    const BACK =
+      'query($last: Int, $before: String) { users(last: $last, before: $before) { totalCount edges { node { email } } pageInfo { hasPreviousPage startCursor } } }';
+    type Back = {
+      totalCount: number;
+      edges: Array<{ node: { email: string } }>;
+      pageInfo: { hasPreviousPage: boolean; startCursor: string | null };
+    };
     const pages: string[][] = [];
     let before: string | null = null;
     for (let guard = 0; guard < 10; guard++) {
@@ -154,15 +179,24 @@ describe('users (ADMIN)', () => {
     expect(pages.at(-1)).toEqual(emails.slice(-2));
     const both = await h.gql(principalOf(admin), 'query { users(first: 1, last: 1) { totalCount } }');
     expect(both.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'last' });
-    expect((await h.gql(principalOf(admin), BACK, { last: 101 })).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'last' });
-    expect((await h.gql(principalOf(admin), BACK, { last: 1, before: '%%' })).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'before' });
+    expect((await h.gql(principalOf(admin), BACK, { last: 101 })).errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'last',
+    });
+    expect((await h.gql(principalOf(admin), BACK, { last: 1, before: '%%' })).errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'before',
+    });
   });
 
   it('is FORBIDDEN to a USER and refuses a bad cursor', async () => {
     const plain = await register(h, 'curious@example.com');
     expect(codeOf(await h.gql(principalOf(plain), PAGE, { first: 2 }))).toBe('FORBIDDEN');
     expect(codeOf(await h.gql(ANON, PAGE, { first: 2 }))).toBe('UNAUTHENTICATED');
-    expect((await h.gql(principalOf(admin), PAGE, { first: 2, after: 'not-a-cursor' })).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+    expect((await h.gql(principalOf(admin), PAGE, { first: 2, after: 'not-a-cursor' })).errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'after',
+    });
   });
 });
 
@@ -173,7 +207,8 @@ describe('User entity', () => {
   const users: Auth[] = [];
   beforeAll(async () => {
     h = await startIdentity({ wrapStore: (store) => countingStore(store, calls, recording) });
-    for (const email of ['e0@example.com', 'e1@example.com', 'e2@example.com', 'e3@example.com', 'e4@example.com']) users.push(await register(h, email));
+    for (const email of ['e0@example.com', 'e1@example.com', 'e2@example.com', 'e3@example.com', 'e4@example.com'])
+      users.push(await register(h, email));
   });
   afterAll(() => h.dispose());
 
@@ -203,7 +238,9 @@ describe('User entity', () => {
     expect(other.data?._entities).toEqual([{ id: alice.user.id, email: null, role: null, emailVerified: null }]);
     expect(JSON.stringify(other)).not.toContain('e1@example.com');
 
-    const byAdmin = await h.gql<{ _entities: Array<{ email: string } | null> }>(principalOf(adminAuth), PRIVATE, { r: reps([alice.user.id]) });
+    const byAdmin = await h.gql<{ _entities: Array<{ email: string } | null> }>(principalOf(adminAuth), PRIVATE, {
+      r: reps([alice.user.id]),
+    });
     expect(byAdmin.data?._entities[0]?.email).toBe('e1@example.com');
 
     const publicOnly = await h.gql(principalOf(bob), 'query($id: ID!) { user(id: $id) { id name } }', { id: alice.user.id });

@@ -1,5 +1,19 @@
 import { collectionSpecs } from '../src/store';
-import { ANON, codeOf, login, mailedToken, ok, PASSWORD, principalOf, refresh, register, ROUTER, startIdentity, type Auth, type Harness } from './harness';
+import {
+  ANON,
+  codeOf,
+  login,
+  mailedToken,
+  ok,
+  PASSWORD,
+  principalOf,
+  refresh,
+  register,
+  ROUTER,
+  startIdentity,
+  type Auth,
+  type Harness,
+} from './harness';
 
 /**
  * Runs every operation, then scans every response and every log line for what must never leave
@@ -26,17 +40,27 @@ describe('secrets never leave the service', () => {
 
     await h.gql(me, '{ me { id email name role emailVerified createdAt apiKeys { id name prefix scopes } } }');
     await h.gql(principalOf(admin), '{ users(first: 10) { edges { node { id email role } } } }');
-    const created = ok<{ secret: string; apiKey: { id: string } }>(await h.gql(me, 'mutation { createApiKey(input: { name: "scan" }) { secret apiKey { id prefix } } }'), 'createApiKey');
+    const created = ok<{ secret: string; apiKey: { id: string } }>(
+      await h.gql(me, 'mutation { createApiKey(input: { name: "scan" }) { secret apiKey { id prefix } } }'),
+      'createApiKey',
+    );
     issued.push(created.secret);
     await h.signedPost('/internal/api-keys/verify', ROUTER, { key: created.secret });
     await h.signedPost('/internal/api-keys/verify', ROUTER, { key: `${created.secret}x` });
     await h.gql(me, 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedApiKeyId } }', { id: created.apiKey.id });
 
-    await h.gql(ANON, 'mutation($t: String!) { verifyEmail(token: $t) }', { t: await mailedToken(h, 'scan-user@example.com', 'verify-email') });
-    await h.gql(me, 'mutation($i: ChangePasswordInput!) { changePassword(input: $i) }', { i: { currentPassword: PASSWORD, newPassword: passwords[2] } });
+    await h.gql(ANON, 'mutation($t: String!) { verifyEmail(token: $t) }', {
+      t: await mailedToken(h, 'scan-user@example.com', 'verify-email'),
+    });
+    await h.gql(me, 'mutation($i: ChangePasswordInput!) { changePassword(input: $i) }', {
+      i: { currentPassword: PASSWORD, newPassword: passwords[2] },
+    });
     await h.gql(ANON, 'mutation { requestPasswordReset(email: "scan-user@example.com") }');
     const resetToken = await mailedToken(h, 'scan-user@example.com', 'reset-password');
-    await h.gql(ANON, 'mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) }', { t: resetToken, p: passwords[3] });
+    await h.gql(ANON, 'mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) }', {
+      t: resetToken,
+      p: passwords[3],
+    });
     issued.push(resetToken);
     await h.gql(principalOf(admin), 'mutation { logoutEverywhere }');
     await h.identity.service.mailSettled();
@@ -49,7 +73,8 @@ describe('secrets never leave the service', () => {
     for (const s of await h.store.collection(collectionSpecs.sessions).find({})) out.push(s.refreshHash, ...s.previousHashes);
     for (const k of await h.store.collection(collectionSpecs.apiKeys).find({})) out.push(k.keyHash);
     for (const t of await h.store.collection(collectionSpecs.accountTokens).find({})) out.push(t.tokenHash);
-    for (const k of await h.store.collection(collectionSpecs.signingKeys).find({})) out.push(k.privateKeyPem.split('\n')[1] ?? k.privateKeyPem);
+    for (const k of await h.store.collection(collectionSpecs.signingKeys).find({}))
+      out.push(k.privateKeyPem.split('\n')[1] ?? k.privateKeyPem);
     return out;
   }
 

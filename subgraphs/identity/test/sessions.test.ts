@@ -60,7 +60,10 @@ describe('refreshSession', () => {
     expect(firstAdmin.user.role).toBe('ADMIN');
     const user = await register(h, 'promoted@example.com');
     expect(principalOf(user).role).toBe('USER');
-    ok(await h.gql(principalOf(firstAdmin), 'mutation($id: ID!) { setUserRole(userId: $id, role: ADMIN) { role } }', { id: user.user.id }), 'setUserRole');
+    ok(
+      await h.gql(principalOf(firstAdmin), 'mutation($id: ID!) { setUserRole(userId: $id, role: ADMIN) { role } }', { id: user.user.id }),
+      'setUserRole',
+    );
     const refreshed = ok<Auth>(await refresh(h, user.refreshToken), 'refreshSession');
     expect(principalOf(refreshed).role).toBe('ADMIN');
     expect(refreshed.user.role).toBe('ADMIN');

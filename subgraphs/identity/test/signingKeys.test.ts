@@ -1,4 +1,13 @@
-import { createLogger, JWT_AUDIENCE, JWT_ISSUER, peekKid, publicKeyFromJwk, verifyJwt, type AccessTokenClaims, type PublicJwk } from '@chatgraph/kit';
+import {
+  createLogger,
+  JWT_AUDIENCE,
+  JWT_ISSUER,
+  peekKid,
+  publicKeyFromJwk,
+  verifyJwt,
+  type AccessTokenClaims,
+  type PublicJwk,
+} from '@chatgraph/kit';
 import { buildIdentity } from '../src/server';
 import { DAY, login, MINUTE, ok, principalOf, refresh, register, startIdentity, TestClock, type Auth, type Harness } from './harness';
 
@@ -37,7 +46,16 @@ describe('access tokens and JWKS', () => {
     const auth = await register(h, 'jwt@example.com');
     const claims = await verifyWithJwks(h, auth.accessToken);
     const iat = Math.floor(h.clock.now().getTime() / 1000);
-    expect(claims).toEqual({ iss: JWT_ISSUER, aud: JWT_AUDIENCE, sub: auth.user.id, role: auth.user.role, sid: expect.any(String), iat, exp: iat + 900, jti: expect.any(String) });
+    expect(claims).toEqual({
+      iss: JWT_ISSUER,
+      aud: JWT_AUDIENCE,
+      sub: auth.user.id,
+      role: auth.user.role,
+      sid: expect.any(String),
+      iat,
+      exp: iat + 900,
+      jti: expect.any(String),
+    });
     expect(auth.refreshToken.startsWith(`${claims.sid}.`)).toBe(true);
     const header = JSON.parse(Buffer.from(auth.accessToken.split('.')[0]!, 'base64url').toString('utf8')) as Record<string, unknown>;
     expect(header).toEqual({ alg: 'EdDSA', typ: 'JWT', kid: (await jwks(h)).keys[0]?.kid });
@@ -90,7 +108,13 @@ describe('several replicas on one store', () => {
   it('a replica picks up a rotation made by another within a minute, and the old key stays published meanwhile', async () => {
     const h = await startIdentity();
     try {
-      const other = buildIdentity({ store: h.store, mailer: h.mailer, config: h.config, logger: createLogger({ name: 'replica', level: 'silent' }), now: h.clock.now });
+      const other = buildIdentity({
+        store: h.store,
+        mailer: h.mailer,
+        config: h.config,
+        logger: createLogger({ name: 'replica', level: 'silent' }),
+        now: h.clock.now,
+      });
       const before = await register(h, 'replica@example.com');
       const oldKid = peekKid(before.accessToken);
       const newKid = await other.service.rotateSigningKey();

@@ -64,7 +64,8 @@ export function maskFormattedError(formatted: GraphQLFormattedError): GraphQLFor
 }
 
 function isMasked(error: { extensions?: Record<string, unknown> }, original: unknown): boolean {
-  if (original instanceof DuplicateKeyError || original instanceof DocumentValidationError || original instanceof BlobRequestError) return false;
+  if (original instanceof DuplicateKeyError || original instanceof DocumentValidationError || original instanceof BlobRequestError)
+    return false;
   // Logged all the same: an outage is worth a line even though the client gets a clean code.
   if (isDependencyDown(original)) return true;
   const code = knownCode(error.extensions);

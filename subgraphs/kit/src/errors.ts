@@ -22,26 +22,30 @@ export const ERROR_CODES = {
   UNAUTHENTICATED: {
     http: 401,
     message: 'Authentication required',
-    meaning: 'No valid credentials: bad, expired or revoked token or key; a call that needs a signed-in user; wrong email or password; an ended session',
+    meaning:
+      'No valid credentials: bad, expired or revoked token or key; a call that needs a signed-in user; wrong email or password; an ended session',
     retry: 'After signing in again or `refreshSession`',
   },
   FORBIDDEN: {
     http: 403,
     message: 'Not allowed',
-    meaning: "Signed in but not allowed: ADMIN-only, another user's private field or stream, an API key without `write` (`requiredScope`) or doing what only a session may",
+    meaning:
+      "Signed in but not allowed: ADMIN-only, another user's private field or stream, an API key without `write` (`requiredScope`) or doing what only a session may",
     retry: 'No',
   },
   NOT_FOUND: { http: 404, message: 'Not found', meaning: 'The thing does not exist or is not yours (mutations, streams)', retry: 'No' },
   BAD_USER_INPUT: {
     http: 400,
     message: 'Invalid input',
-    meaning: 'Invalid input (`field` names it), a parse or validation error, an operation over a limit (`limit`, `max`, `actual`), a malformed request',
+    meaning:
+      'Invalid input (`field` names it), a parse or validation error, an operation over a limit (`limit`, `max`, `actual`), a malformed request',
     retry: 'No, fix the request',
   },
   CONFLICT: {
     http: 409,
     message: 'Conflict',
-    meaning: 'The state does not allow it now: email taken, too many API keys, demoting the last ADMIN, sending while an answer is still pending, a concurrent send',
+    meaning:
+      'The state does not allow it now: email taken, too many API keys, demoting the last ADMIN, sending while an answer is still pending, a concurrent send',
     retry: 'After the state changes (e.g. the answer ends)',
   },
   RATE_LIMITED: {
@@ -54,7 +58,8 @@ export const ERROR_CODES = {
   PAYMENT_REQUIRED: {
     http: 402,
     message: 'No credits left',
-    meaning: "No credits left: `sendMessage`, `editMessage` or `regenerateMessage` while the caller's balance is at or below zero (`credits` gives it), when the deployment sets `BALANCE_ENFORCED`",
+    meaning:
+      "No credits left: `sendMessage`, `editMessage` or `regenerateMessage` while the caller's balance is at or below zero (`credits` gives it), when the deployment sets `BALANCE_ENFORCED`",
     retry: "After an ADMIN's `grantCredits`",
   },
   PAYLOAD_TOO_LARGE: { http: 413, message: 'Request too large', meaning: 'The request body is over `MAX_BODY_BYTES`', retry: 'No' },

@@ -54,7 +54,8 @@ export function sendGraphQLError(res: ServerResponse, code: ErrorCode, message?:
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new HttpError('PAYLOAD_TOO_LARGE', `Request body exceeds ${limit} bytes`));
+  if (Number.isFinite(declared) && declared > limit)
+    return Promise.reject(new HttpError('PAYLOAD_TOO_LARGE', `Request body exceeds ${limit} bytes`));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -63,7 +63,8 @@ export function verifyJwt(token: string, publicKey: KeyObject, options: { now?: 
   } catch {
     throw new JwtError('malformed');
   }
-  if (claims.iss !== JWT_ISSUER || claims.aud !== JWT_AUDIENCE || typeof claims.sub !== 'string' || typeof claims.sid !== 'string') throw new JwtError('claims');
+  if (claims.iss !== JWT_ISSUER || claims.aud !== JWT_AUDIENCE || typeof claims.sub !== 'string' || typeof claims.sid !== 'string')
+    throw new JwtError('claims');
   if (claims.role !== 'USER' && claims.role !== 'ADMIN') throw new JwtError('claims');
   const now = Math.floor((options.now ?? Date.now()) / 1000);
   if (typeof claims.exp !== 'number' || claims.exp + (options.leewaySeconds ?? 5) < now) throw new JwtError('expired');

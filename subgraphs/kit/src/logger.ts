@@ -17,7 +17,10 @@ export function createLogger(options: LoggerOptions): Logger {
       level: options.level ?? 'info',
       base: { service: options.name },
       // Secrets must never reach a log line, whatever a caller passes in.
-      redact: { paths: ['password', '*.password', 'token', '*.token', 'secret', '*.secret', 'authorization', '*.authorization'], censor: '[redacted]' },
+      redact: {
+        paths: ['password', '*.password', 'token', '*.token', 'secret', '*.secret', 'authorization', '*.authorization'],
+        censor: '[redacted]',
+      },
     },
     options.destination,
   );

@@ -56,7 +56,12 @@ export class ServiceMetrics {
     this.operations = new OperationLabels(options.maxOperations ?? 200);
     this.registry.setDefaultLabels({ service });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
-    this.requests = new Counter({ name: 'graphql_requests_total', help: 'GraphQL requests by operation', labelNames: ['operation'], registers: [this.registry] });
+    this.requests = new Counter({
+      name: 'graphql_requests_total',
+      help: 'GraphQL requests by operation',
+      labelNames: ['operation'],
+      registers: [this.registry],
+    });
     this.duration = new Histogram({
       name: 'graphql_request_duration_seconds',
       help: 'GraphQL request latency by operation',
@@ -64,7 +69,12 @@ export class ServiceMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [this.registry],
     });
-    this.errors = new Counter({ name: 'graphql_errors_total', help: 'GraphQL errors by code', labelNames: ['code'], registers: [this.registry] });
+    this.errors = new Counter({
+      name: 'graphql_errors_total',
+      help: 'GraphQL errors by code',
+      labelNames: ['code'],
+      registers: [this.registry],
+    });
   }
 
   /** Apollo plugin recording count and latency by operation name and errors by code. */

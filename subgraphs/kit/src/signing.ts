@@ -93,7 +93,8 @@ export function verifyRequest(secret: string, headers: HeaderBag, body: string |
   const nonce = header(headers, NONCE_HEADER);
   const signature = header(headers, SIGNATURE_HEADER);
   if (!encoded || !timestamp || !nonce || !signature) throw new SignatureError('missing');
-  if (!/^\d{1,16}$/.test(timestamp) || !/^[0-9a-f-]{36}$/.test(nonce) || !signature.startsWith(`${VERSION}=`)) throw new SignatureError('malformed');
+  if (!/^\d{1,16}$/.test(timestamp) || !/^[0-9a-f-]{36}$/.test(nonce) || !signature.startsWith(`${VERSION}=`))
+    throw new SignatureError('malformed');
   const given = Buffer.from(signature.slice(VERSION.length + 1), 'hex');
   const expected = mac(secret, timestamp, nonce, encoded, bodyDigest(body));
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new SignatureError('bad-signature');

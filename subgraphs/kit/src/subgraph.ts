@@ -7,7 +7,16 @@ import type { GraphQLResolverMap } from '@apollo/subgraph';
 import { parse, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { RequestContext } from './context';
 import { errorLoggingPlugin, formatError } from './errorMasking';
-import { graphQLErrorResult, HttpServer, runGraphQL, sendGraphQLError, sendResult, type GraphQLHttpResult, type HttpRequest, type Route } from './http';
+import {
+  graphQLErrorResult,
+  HttpServer,
+  runGraphQL,
+  sendGraphQLError,
+  sendResult,
+  type GraphQLHttpResult,
+  type HttpRequest,
+  type Route,
+} from './http';
 import { LoaderRegistry } from './loaders';
 import type { Logger } from './logger';
 import { ServiceMetrics } from './metrics';
@@ -148,7 +157,12 @@ export function createSubgraph<TContext extends RequestContext>(options: Subgrap
     };
 
   /** `/graphql` once the signature is verified, over HTTP or in process. */
-  const serveGraphQL = (principal: Principal, headers: Readonly<Record<string, string | string[] | undefined>>, search: string, body: Buffer | string): Promise<GraphQLHttpResult> => {
+  const serveGraphQL = (
+    principal: Principal,
+    headers: Readonly<Record<string, string | string[] | undefined>>,
+    search: string,
+    body: Buffer | string,
+  ): Promise<GraphQLHttpResult> => {
     const header = headers[REQUEST_ID_HEADER];
     const requestId = (typeof header === 'string' && header.length <= 128 ? header : undefined) ?? randomUUID();
     const base: RequestContext = { principal, requestId, log: logger.child({ requestId }), loaders: new LoaderRegistry() };
@@ -163,7 +177,8 @@ export function createSubgraph<TContext extends RequestContext>(options: Subgrap
 
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
   const serveInProcess = async (headers: Readonly<Record<string, string>>, body: string): Promise<GraphQLHttpResult> => {
-    if (Buffer.byteLength(body) > maxBodyBytes) return graphQLErrorResult('PAYLOAD_TOO_LARGE', `Request body exceeds ${maxBodyBytes} bytes`);
+    if (Buffer.byteLength(body) > maxBodyBytes)
+      return graphQLErrorResult('PAYLOAD_TOO_LARGE', `Request body exceeds ${maxBodyBytes} bytes`);
     let principal: Principal;
     try {
       principal = verifyRequest(signingSecret, headers, body, { maxSkewMs, nonces });
@@ -180,9 +195,7 @@ export function createSubgraph<TContext extends RequestContext>(options: Subgrap
     graphqlRoute,
     ...probeRoutes({ service: name, failedChecks: () => failedChecks(checks), draining: () => http.draining, metrics }),
     ...(options.publicRoutes ?? []),
-    ...(options.signedRoutes ?? []).map(
-      (route): Route => ({ method: route.method, path: route.path, handler: signed(route.handler) }),
-    ),
+    ...(options.signedRoutes ?? []).map((route): Route => ({ method: route.method, path: route.path, handler: signed(route.handler) })),
   ];
   const http = new HttpServer({ logger, routes, maxBodyBytes, drainTimeoutMs: options.drainTimeoutMs });
   let started = false;

@@ -1,7 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { getOperationAST, GraphQLError, parse, subscribe, validate, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import {
+  getOperationAST,
+  GraphQLError,
+  parse,
+  subscribe,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+} from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -86,7 +97,16 @@ export interface SubscriptionServer {
 type Extra = { principal?: Principal };
 
 function coded(errors: readonly GraphQLError[], code: string): GraphQLError[] {
-  return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, path: e.path, extensions: { ...e.extensions, code } }));
+  return errors.map(
+    (e) =>
+      new GraphQLError(e.message, {
+        nodes: e.nodes,
+        source: e.source,
+        positions: e.positions,
+        path: e.path,
+        extensions: { ...e.extensions, code },
+      }),
+  );
 }
 
 /**
@@ -96,7 +116,9 @@ function coded(errors: readonly GraphQLError[], code: string): GraphQLError[] {
  * error thrown while creating a subscription (a resolver's `subscribe` refusing the caller) reaches
  * the router as a graphql-ws `error` message carrying the error's code.
  */
-export function attachSubscriptionServer<TContext extends RequestContext>(options: SubscriptionServerOptions<TContext>): SubscriptionServer {
+export function attachSubscriptionServer<TContext extends RequestContext>(
+  options: SubscriptionServerOptions<TContext>,
+): SubscriptionServer {
   const { schema, logger, signingSecret, maxSkewMs, nonces } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
   let closing = false;
@@ -129,7 +151,10 @@ export function attachSubscriptionServer<TContext extends RequestContext>(option
           return true;
         } catch (err) {
           if (!(err instanceof SignatureError)) throw err;
-          logger.warn({ reason: err.reason, remote: ctx.extra.request.socket.remoteAddress }, 'refused unsigned or invalid subscription connection');
+          logger.warn(
+            { reason: err.reason, remote: ctx.extra.request.socket.remoteAddress },
+            'refused unsigned or invalid subscription connection',
+          );
           return false;
         }
       },
@@ -163,7 +188,8 @@ export function attachSubscriptionServer<TContext extends RequestContext>(option
       },
       subscribe: (args) => prepared.get(args) ?? subscribe(args),
       onError: (_ctx, _id, _payload, errors) => format(errors),
-      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: format(result.errors as readonly GraphQLError[]) } : undefined),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: format(result.errors as readonly GraphQLError[]) } : undefined,
     },
     wss,
     options.keepAliveMs ?? 12_000,

@@ -12,7 +12,14 @@ const spec = {
 describe('loadConfig', () => {
   it('parses typed values and applies defaults', () => {
     const config = loadConfig(spec, { SECRET: 'x'.repeat(32), VERBOSE: 'yes', UPSTREAM: 'http://127.0.0.1:9000/' });
-    expect(config).toEqual({ PORT: 4001, SECRET: 'x'.repeat(32), MODE: 'embedded', VERBOSE: true, UPSTREAM: 'http://127.0.0.1:9000', RETRIES: 3 });
+    expect(config).toEqual({
+      PORT: 4001,
+      SECRET: 'x'.repeat(32),
+      MODE: 'embedded',
+      VERBOSE: true,
+      UPSTREAM: 'http://127.0.0.1:9000',
+      RETRIES: 3,
+    });
   });
 
   it('names every missing or malformed variable in one error', () => {
@@ -24,7 +31,14 @@ describe('loadConfig', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.join('\n');
-    for (const name of ['PORT must be <= 65535', 'SECRET must be at least 32 characters', 'MODE must be one of embedded, distributed', 'VERBOSE must be true or false', 'UPSTREAM must be an absolute URL', 'RETRIES must be an integer']) {
+    for (const name of [
+      'PORT must be <= 65535',
+      'SECRET must be at least 32 characters',
+      'MODE must be one of embedded, distributed',
+      'VERBOSE must be true or false',
+      'UPSTREAM must be an absolute URL',
+      'RETRIES must be an integer',
+    ]) {
       expect(problems).toContain(name);
     }
   });

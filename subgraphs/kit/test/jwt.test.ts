@@ -3,7 +3,16 @@ import { JWT_AUDIENCE, JWT_ISSUER, jwkFromPublicKey, peekKid, publicKeyFromJwk, 
 
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
 const now = Math.floor(Date.now() / 1000);
-const claims: AccessTokenClaims = { iss: JWT_ISSUER, aud: JWT_AUDIENCE, sub: 'u1', role: 'USER', sid: 's1', iat: now, exp: now + 60, jti: 'j1' };
+const claims: AccessTokenClaims = {
+  iss: JWT_ISSUER,
+  aud: JWT_AUDIENCE,
+  sub: 'u1',
+  role: 'USER',
+  sid: 's1',
+  iat: now,
+  exp: now + 60,
+  jti: 'j1',
+};
 
 describe('Ed25519 JWT', () => {
   it('round-trips through a published JWK', () => {

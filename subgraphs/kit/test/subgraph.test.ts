@@ -1,13 +1,31 @@
 import { Writable } from 'node:stream';
-import { createLogger, createSubgraph, codedError, NotServingError, requireUser, signRequest, signedGraphQL, type RequestContext, type Subgraph } from '../src';
+import {
+  createLogger,
+  createSubgraph,
+  codedError,
+  NotServingError,
+  requireUser,
+  signRequest,
+  signedGraphQL,
+  type RequestContext,
+  type Subgraph,
+} from '../src';
 
 const SECRET = 'test-secret-0123456789abcdef0123456789';
 const USER = { kind: 'user', userId: 'u1', role: 'USER', via: 'jwt' } as const;
 
 const typeDefs = /* GraphQL */ `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
-  type Query { whoami: String! boom: String! denied: String! slow(ms: Int!): String! }
-  type Thing @key(fields: "id") { id: ID! owner: String! }
+  type Query {
+    whoami: String!
+    boom: String!
+    denied: String!
+    slow(ms: Int!): String!
+  }
+  type Thing @key(fields: "id") {
+    id: ID!
+    owner: String!
+  }
 `;
 
 function captureLogs(): { lines: string[]; stream: Writable } {
@@ -54,7 +72,10 @@ describe('createSubgraph', () => {
   });
   afterAll(() => subgraph.stop());
 
-  async function post(body: string, headers: Record<string, string>): Promise<{ status: number; json: { data?: unknown; errors?: Array<{ extensions: { code: string } }> } }> {
+  async function post(
+    body: string,
+    headers: Record<string, string>,
+  ): Promise<{ status: number; json: { data?: unknown; errors?: Array<{ extensions: { code: string } }> } }> {
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
     return { status: res.status, json: (await res.json()) as never };
   }
@@ -65,7 +86,11 @@ describe('createSubgraph', () => {
   });
 
   it('refuses a request without a signature, including _service and _entities', async () => {
-    for (const query of ['{ whoami }', '{ _service { sdl } }', '{ _entities(representations: [{__typename: "Thing", id: "1"}]) { ... on Thing { owner } } }']) {
+    for (const query of [
+      '{ whoami }',
+      '{ _service { sdl } }',
+      '{ _entities(representations: [{__typename: "Thing", id: "1"}]) { ... on Thing { owner } } }',
+    ]) {
       const res = await post(JSON.stringify({ query }), {});
       expect(res.status).toBe(401);
       expect(res.json.errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');
@@ -156,7 +181,9 @@ describe('createSubgraph', () => {
       for (const headers of [{}, { ...signRequest(SECRET, USER, body), 'x-chatgraph-principal': 'e30' }, signedOther, once]) {
         const reply = await inProcess('', headers, body);
         expect(reply.status).toBe(401);
-        expect(JSON.parse(reply.body)).toEqual({ errors: [{ message: 'Request must come through the router', extensions: { code: 'UNAUTHENTICATED' } }] });
+        expect(JSON.parse(reply.body)).toEqual({
+          errors: [{ message: 'Request must come through the router', extensions: { code: 'UNAUTHENTICATED' } }],
+        });
       }
     });
 
@@ -167,8 +194,14 @@ describe('createSubgraph', () => {
     });
 
     it('masks unknown errors and keeps coded ones, like /graphql', async () => {
-      expect(JSON.parse((await inProcess('{ boom }')).body).errors[0]).toMatchObject({ message: 'Internal error', extensions: { code: 'INTERNAL' } });
-      expect(JSON.parse((await inProcess('{ denied }')).body).errors[0]).toMatchObject({ message: 'Not yours', extensions: { code: 'FORBIDDEN' } });
+      expect(JSON.parse((await inProcess('{ boom }')).body).errors[0]).toMatchObject({
+        message: 'Internal error',
+        extensions: { code: 'INTERNAL' },
+      });
+      expect(JSON.parse((await inProcess('{ denied }')).body).errors[0]).toMatchObject({
+        message: 'Not yours',
+        extensions: { code: 'FORBIDDEN' },
+      });
     });
   });
 

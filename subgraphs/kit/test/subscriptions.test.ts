@@ -7,8 +7,15 @@ const USER = { kind: 'user', userId: 'u1', role: 'USER', via: 'jwt' } as const;
 
 const typeDefs = /* GraphQL */ `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
-  type Query { ping: String! }
-  type Subscription { count(to: Int!): Int!  whoami: String!  refused: Int!  broken: Int! }
+  type Query {
+    ping: String!
+  }
+  type Subscription {
+    count(to: Int!): Int!
+    whoami: String!
+    refused: Int!
+    broken: Int!
+  }
 `;
 
 async function* counter(to: number): AsyncGenerator<{ count: number }> {
@@ -32,7 +39,11 @@ function collect(client: Client, query: string): Promise<{ results: Result[]; er
   });
 }
 
-function clientFor(url: string, connectionParams: Record<string, string> | (() => Record<string, string>) | undefined, onClose?: (code: number) => void): Client {
+function clientFor(
+  url: string,
+  connectionParams: Record<string, string> | (() => Record<string, string>) | undefined,
+  onClose?: (code: number) => void,
+): Client {
   return createClient({
     url: url.replace(/^http/, 'ws'),
     webSocketImpl: WebSocket,
@@ -134,8 +145,12 @@ describe('createSubgraph subscriptions (graphql-ws)', () => {
     const local = createSubgraph<RequestContext>({
       name: 'endless',
       typeDefs: /* GraphQL */ `
-        type Query { ping: String! }
-        type Subscription { forever: Int! }
+        type Query {
+          ping: String!
+        }
+        type Subscription {
+          forever: Int!
+        }
       `,
       logger: createLogger({ name: 'endless', level: 'silent' }),
       signingSecret: SECRET,
@@ -155,7 +170,9 @@ describe('createSubgraph subscriptions (graphql-ws)', () => {
     const base = await local.start();
     let closedWith: number | undefined;
     const client = clientFor(`${base}/graphql`, signConnectionParams(SECRET, USER), (code) => (closedWith = code));
-    const first = new Promise<void>((resolve) => client.subscribe({ query: 'subscription { forever }' }, { next: () => resolve(), error: () => undefined, complete: () => undefined }));
+    const first = new Promise<void>((resolve) =>
+      client.subscribe({ query: 'subscription { forever }' }, { next: () => resolve(), error: () => undefined, complete: () => undefined }),
+    );
     await first;
     expect(local.subscriptionConnections).toBe(1);
     await local.stop();

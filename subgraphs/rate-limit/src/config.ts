@@ -12,7 +12,8 @@ function pricePerMTok(opts: { description: string; default: number }): VarSpec<n
     ...opts,
     parse(raw) {
       const value = Number(raw.trim());
-      if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > 1_000_000) throw new Error('must be a price in US dollars per million tokens from 0 to 1000000, e.g. 3 or 0.15');
+      if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > 1_000_000)
+        throw new Error('must be a price in US dollars per million tokens from 0 to 1000000, e.g. 3 or 0.15');
       return value;
     },
   };
@@ -24,28 +25,43 @@ function pricePerMTok(opts: { description: string; default: number }): VarSpec<n
  */
 export const rateLimitConfigSpec = {
   RATE_LIMIT_PORT: port({ description: 'Port the rate-limit subgraph listens on', default: 4009 }),
-  RATE_LIMIT_HOST: str({ description: 'Interface the rate-limit subgraph binds to (0.0.0.0 in containers; it still accepts only router-signed requests)', default: '127.0.0.1' }),
+  RATE_LIMIT_HOST: str({
+    description: 'Interface the rate-limit subgraph binds to (0.0.0.0 in containers; it still accepts only router-signed requests)',
+    default: '127.0.0.1',
+  }),
   ...documentStoreConfigSpec,
   ...eventBusConfigSpec,
   // The kv the routers share: ADMIN's rate-limit policies and bans, and User.limits, live there.
   ...kvStoreConfigSpec,
-  INTERNAL_SIGNING_SECRET: str({ description: 'HMAC secret shared with the router to sign and verify internal requests (at least 32 characters)', minLength: 32 }),
-  DATA_DIR: str({ description: 'Data directory of the embedded adapters (rate-limit keeps its documents in `<DATA_DIR>/rate-limit`, its embedded event bus in `<DATA_DIR>/rate-limit/events` when run on its own)', default: '.data' }),
+  INTERNAL_SIGNING_SECRET: str({
+    description: 'HMAC secret shared with the router to sign and verify internal requests (at least 32 characters)',
+    minLength: 32,
+  }),
+  DATA_DIR: str({
+    description:
+      'Data directory of the embedded adapters (rate-limit keeps its documents in `<DATA_DIR>/rate-limit`, its embedded event bus in `<DATA_DIR>/rate-limit/events` when run on its own)',
+    default: '.data',
+  }),
   STARTING_CREDITS: int({
-    description: 'Credits a new user starts with (1,000 credits = $0.001, as in LibreChat): given when identity\'s `user.registered` is consumed, or at the first debit or read of a user rate-limit has not seen yet',
+    description:
+      "Credits a new user starts with (1,000 credits = $0.001, as in LibreChat): given when identity's `user.registered` is consumed, or at the first debit or read of a user rate-limit has not seen yet",
     default: 20_000,
     min: 0,
     max: MAX_STARTING_CREDITS,
   }),
   UNPRICED_INPUT_PRICE_PER_MTOK: pricePerMTok({
-    description: 'US dollars per million prompt tokens charged for a model ai-gateway\'s published catalog gives no input price (or before any catalog was seen); $1 per million tokens = 1 credit per token',
+    description:
+      "US dollars per million prompt tokens charged for a model ai-gateway's published catalog gives no input price (or before any catalog was seen); $1 per million tokens = 1 credit per token",
     default: 0,
   }),
   UNPRICED_OUTPUT_PRICE_PER_MTOK: pricePerMTok({
     description: 'US dollars per million completion tokens charged for a model the published catalog gives no output price',
     default: 0,
   }),
-  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { description: 'Minimum level of log lines', default: 'info' }),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {
+    description: 'Minimum level of log lines',
+    default: 'info',
+  }),
 };
 
 export type RateLimitConfig = ConfigOf<typeof rateLimitConfigSpec>;

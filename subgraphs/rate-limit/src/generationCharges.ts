@@ -44,7 +44,8 @@ export function generationChargesHandler(deps: GenerationChargesDeps) {
       completionTokens: usage.completionTokens,
       usage: { day: utcDay(new Date(event.occurredAt)), model, promptTokens: usage.promptTokens, completionTokens: usage.completionTokens },
     });
-    if (outcome.state === 'void') deps.logger.info({ eventId: event.id, userId: event.subject.ownerId }, 'generation not charged: its user is deleted');
+    if (outcome.state === 'void')
+      deps.logger.info({ eventId: event.id, userId: event.subject.ownerId }, 'generation not charged: its user is deleted');
     else if (outcome.balance) deps.onDebited?.(credits);
   };
 }

@@ -26,7 +26,13 @@ export const rateLimitSubgraph = {
   configSpec: rateLimitConfigSpec,
   main: path.join(__dirname, 'main.ts'),
   readme: path.join(__dirname, '..', 'README.md'),
-  async embedded(context: { env: NodeJS.ProcessEnv; logger: Logger; bus: EventBus; kv: KvStore; openStore(): Promise<DocumentStore> }): Promise<RateLimit> {
+  async embedded(context: {
+    env: NodeJS.ProcessEnv;
+    logger: Logger;
+    bus: EventBus;
+    kv: KvStore;
+    openStore(): Promise<DocumentStore>;
+  }): Promise<RateLimit> {
     const config = loadRateLimitConfig(context.env);
     return buildRateLimit({ store: await context.openStore(), bus: context.bus, kv: context.kv, config, logger: context.logger });
   },

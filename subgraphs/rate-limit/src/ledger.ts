@@ -58,7 +58,21 @@ export class Ledger {
     const now = this.options.now();
     const credits = this.options.startingCredits;
     // The audit entry first: a crash before the balance leaves an entry that the next opening completes.
-    await this.insertOnce({ _id: `opening:${userId}`, userId, kind: 'OPENING', credits, balanceAfter: credits, state: 'applied', reason: 'starting balance', actorId: null, eventId: null, model: null, promptTokens: null, completionTokens: null, at: now });
+    await this.insertOnce({
+      _id: `opening:${userId}`,
+      userId,
+      kind: 'OPENING',
+      credits,
+      balanceAfter: credits,
+      state: 'applied',
+      reason: 'starting balance',
+      actorId: null,
+      eventId: null,
+      model: null,
+      promptTokens: null,
+      completionTokens: null,
+      at: now,
+    });
     try {
       const doc: BalanceDoc = { _id: userId, credits, version: 1, createdAt: now, updatedAt: now };
       const inserted = await this.collections.balances.insertOne(insertWithOutbox(doc, [balanceChanged(userId, credits, 1, 'opening')]));
@@ -136,8 +150,13 @@ export class Ledger {
       }
       const version = balance.version + 1;
       const updatedAt = this.options.now();
-      const update = updateWithOutbox({ $set: { credits, version, updatedAt }, $push: { _charges: entry._id } }, [balanceChanged(balance._id, credits, version, REASONS[entry.kind as LedgerChange['kind']])]);
-      const result = await this.collections.balances.updateOne({ _id: balance._id, version: balance.version, _charges: { $ne: entry._id }, ...notDeleted }, update);
+      const update = updateWithOutbox({ $set: { credits, version, updatedAt }, $push: { _charges: entry._id } }, [
+        balanceChanged(balance._id, credits, version, REASONS[entry.kind as LedgerChange['kind']]),
+      ]);
+      const result = await this.collections.balances.updateOne(
+        { _id: balance._id, version: balance.version, _charges: { $ne: entry._id }, ...notDeleted },
+        update,
+      );
       if (result.modifiedCount > 0) {
         this.options.eventsQueued();
         return { credits, updatedAt };
@@ -167,7 +186,9 @@ export class Ledger {
   }
 
   private async settle(id: string, fields: Partial<LedgerEntryDoc>): Promise<LedgerEntryDoc> {
-    const settled = (await this.collections.ledger.findOneAndUpdate({ _id: id, state: 'pending' }, { $set: fields }, { returnDocument: 'after' })) ?? (await this.collections.ledger.findById(id));
+    const settled =
+      (await this.collections.ledger.findOneAndUpdate({ _id: id, state: 'pending' }, { $set: fields }, { returnDocument: 'after' })) ??
+      (await this.collections.ledger.findById(id));
     if (!settled) throw new Error(`ledger entry ${id} vanished`);
     return settled;
   }
@@ -175,6 +196,10 @@ export class Ledger {
   /** Step 5: the entry is bookkept, so the markers that made steps 2 and 3 idempotent can go. */
   private async release(id: string, change: LedgerChange): Promise<void> {
     await this.collections.balances.updateOne({ _id: change.userId, _charges: id }, { $pull: { _charges: id } });
-    if (change.usage) await this.collections.dailyUsage.updateOne({ _id: `${change.userId}|${change.usage.day}|${change.usage.model}`, _charges: id }, { $pull: { _charges: id } });
+    if (change.usage)
+      await this.collections.dailyUsage.updateOne(
+        { _id: `${change.userId}|${change.usage.day}|${change.usage.model}`, _charges: id },
+        { $pull: { _charges: id } },
+      );
   }
 }

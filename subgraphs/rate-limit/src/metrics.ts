@@ -24,7 +24,8 @@ export function creditMetrics(registry: Registry): CreditMetrics {
     get: async () => ({ name, help, type: 'counter', aggregator: 'sum', values: [{ value: read(), labels: {} }] }),
     reset: () => undefined,
   });
-  const register = (metric: ReturnType<typeof counter>) => registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
+  const register = (metric: ReturnType<typeof counter>) =>
+    registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
   register(counter('ratelimit_debits_total', 'Generations debited from a balance (each exactly once)', () => debits));
   register(counter('ratelimit_debited_credits_total', 'Credits debited for generations', () => credits));
   return {

@@ -32,7 +32,14 @@ export interface ModelPricesDoc extends StoredDocument {
 const pricesSchema = new Schema<ModelPricesDoc>(
   {
     _id: { type: String },
-    models: [{ _id: false, id: { type: String, required: true }, inputPricePerMTok: { type: Number, default: null }, outputPricePerMTok: { type: Number, default: null } }],
+    models: [
+      {
+        _id: false,
+        id: { type: String, required: true },
+        inputPricePerMTok: { type: Number, default: null },
+        outputPricePerMTok: { type: Number, default: null },
+      },
+    ],
     publishedAt: { type: Date, required: true },
   },
   { versionKey: false },
@@ -69,7 +76,11 @@ export function modelPricesHandler(prices: ModelPrices, logger: Logger) {
   return async (delivery: EventDelivery): Promise<void> => {
     if (delivery.topic !== aiCatalogV1.topic) return;
     const event = aiCatalogV1.validate(delivery.event);
-    const models = event.payload.models.map((m) => ({ id: m.id, inputPricePerMTok: m.inputPricePerMTok ?? null, outputPricePerMTok: m.outputPricePerMTok ?? null }));
+    const models = event.payload.models.map((m) => ({
+      id: m.id,
+      inputPricePerMTok: m.inputPricePerMTok ?? null,
+      outputPricePerMTok: m.outputPricePerMTok ?? null,
+    }));
     const applied = await prices.apply(models, new Date(event.occurredAt));
     logger.info({ models: models.length, applied }, applied ? 'model prices updated' : 'older model catalog ignored');
   };

@@ -67,10 +67,15 @@ export class RateLimitPolicies {
    */
   async userLimits(principal: Principal, userId: string): Promise<LimitStatusView[]> {
     const caller = requireUser({ principal });
-    if (caller.userId !== userId && caller.role !== 'ADMIN') throw codedError('FORBIDDEN', "Only the user themself or an administrator may read a user's limits");
+    if (caller.userId !== userId && caller.role !== 'ADMIN')
+      throw codedError('FORBIDDEN', "Only the user themself or an administrator may read a user's limits");
     const subject = limitSubject({ kind: 'user', userId, role: 'USER', via: 'jwt' }, '0.0.0.0');
     const own = (await listPolicies(this.admin)).filter(
-      (p: LimitPolicy) => p.key === 'principal' && (policyMatches(p, 'operation', 'user', p.rootFields ?? [], p.operationNames?.[0]) || policyMatches(p, 'subscribe', 'user', [], undefined) || policyMatches(p, 'upload', 'user', [], undefined)),
+      (p: LimitPolicy) =>
+        p.key === 'principal' &&
+        (policyMatches(p, 'operation', 'user', p.rootFields ?? [], p.operationNames?.[0]) ||
+          policyMatches(p, 'subscribe', 'user', [], undefined) ||
+          policyMatches(p, 'upload', 'user', [], undefined)),
     );
     return Promise.all(
       own.map(async (p) => {
@@ -79,7 +84,13 @@ export class RateLimitPolicies {
         const peeked = await this.kv.rateLimit(key, { algorithm: 'gcra', limit: p.limit, windowMs: p.windowMs, peek: true });
         // A peek answers "after one more unit": one more is left than it says when that unit would fit.
         const remaining = peeked.allowed ? peeked.remaining + 1 : peeked.remaining;
-        return { policy: p.name, limit: p.limit, windowMs: p.windowMs, remaining, resetAt: new Date(Math.max(Date.now(), peeked.resetAt - (peeked.allowed ? Math.ceil(p.windowMs / p.limit) : 0))) };
+        return {
+          policy: p.name,
+          limit: p.limit,
+          windowMs: p.windowMs,
+          remaining,
+          resetAt: new Date(Math.max(Date.now(), peeked.resetAt - (peeked.allowed ? Math.ceil(p.windowMs / p.limit) : 0))),
+        };
       }),
     );
   }

@@ -4,7 +4,12 @@ import type { RateLimitContext } from './context';
 import type { LimitStatusView, RateLimitPolicies } from './policies';
 
 /** GraphQL enum values (UPPER_CASE) <-> the kit's policy words. */
-const SCOPES = { OPERATION: 'operation', SUBSCRIBE: 'subscribe', UPLOAD: 'upload', CONCURRENT_SUBSCRIPTIONS: 'concurrent-subscriptions' } as const;
+const SCOPES = {
+  OPERATION: 'operation',
+  SUBSCRIBE: 'subscribe',
+  UPLOAD: 'upload',
+  CONCURRENT_SUBSCRIPTIONS: 'concurrent-subscriptions',
+} as const;
 const KINDS = { USER: 'user', API_KEY: 'apiKey', ANONYMOUS: 'anonymous' } as const;
 const KEYS = { PRINCIPAL: 'principal', IP: 'ip', ACCOUNT: 'account' } as const;
 const COSTS = { REQUEST: 'request', STATIC: 'static', KIB: 'kib' } as const;
@@ -65,14 +70,18 @@ function limitsOf(ctx: RateLimitContext): RateLimitPolicies {
 /** The resolvers of the rate-limit policy fields, merged into resolvers.ts. */
 export const policyResolvers = {
   Query: {
-    rateLimitPolicies: async (_: unknown, _args: unknown, ctx: RateLimitContext) => (await limitsOf(ctx).policies(ctx.principal)).map(policyOut),
+    rateLimitPolicies: async (_: unknown, _args: unknown, ctx: RateLimitContext) =>
+      (await limitsOf(ctx).policies(ctx.principal)).map(policyOut),
     rateLimitBans: async (_: unknown, _args: unknown, ctx: RateLimitContext) => (await limitsOf(ctx).bans(ctx.principal)).map(banOut),
   },
   Mutation: {
-    setRateLimitPolicy: async (_: unknown, args: { input: Record<string, unknown> }, ctx: RateLimitContext) => policyOut(await limitsOf(ctx).setPolicy(ctx.principal, policyInput(args.input))),
-    liftRateLimitBan: (_: unknown, args: { principal: string }, ctx: RateLimitContext) => limitsOf(ctx).liftBan(ctx.principal, args.principal),
+    setRateLimitPolicy: async (_: unknown, args: { input: Record<string, unknown> }, ctx: RateLimitContext) =>
+      policyOut(await limitsOf(ctx).setPolicy(ctx.principal, policyInput(args.input))),
+    liftRateLimitBan: (_: unknown, args: { principal: string }, ctx: RateLimitContext) =>
+      limitsOf(ctx).liftBan(ctx.principal, args.principal),
   },
   User: {
-    limits: (user: { id: string }, _args: unknown, ctx: RateLimitContext): Promise<LimitStatusView[]> => limitsOf(ctx).userLimits(ctx.principal, user.id),
+    limits: (user: { id: string }, _args: unknown, ctx: RateLimitContext): Promise<LimitStatusView[]> =>
+      limitsOf(ctx).userLimits(ctx.principal, user.id),
   },
 };

@@ -11,7 +11,10 @@ export interface PolicyOverrideDoc extends StoredDocument {
   updatedAt: Date;
 }
 
-const overrideSchema = new Schema<PolicyOverrideDoc>({ _id: { type: String }, policy: { type: String, required: true }, updatedAt: { type: Date, required: true } }, { versionKey: false });
+const overrideSchema = new Schema<PolicyOverrideDoc>(
+  { _id: { type: String }, policy: { type: String, required: true }, updatedAt: { type: Date, required: true } },
+  { versionKey: false },
+);
 
 /** The overrides, durable: the kv's copy is what routers read, this one survives the kv. */
 export const policyOverridesSpec: CollectionSpec<PolicyOverrideDoc> = { name: 'rate_limit_policies', schema: overrideSchema };
@@ -64,7 +67,11 @@ export class DurablePolicies {
 
   /** Stores an override (before the kv has it, so a kv failure leaves it to be re-published). */
   async save(policy: LimitPolicy): Promise<void> {
-    await this.collection.updateOne({ _id: policy.name }, { $set: { policy: JSON.stringify(policy), updatedAt: this.now() } }, { upsert: true });
+    await this.collection.updateOne(
+      { _id: policy.name },
+      { $set: { policy: JSON.stringify(policy), updatedAt: this.now() } },
+      { upsert: true },
+    );
   }
 
   /** Re-publishes the stored overrides when `always` or the marker is gone; one check at a time. */
@@ -97,6 +104,7 @@ export class DurablePolicies {
       published++;
     }
     await kv.set(POLICIES_MARKER, String(this.now().getTime()));
-    if (published > 0) logger.warn({ published }, 'rate-limit policy overrides missing from the kv were published again from the document store');
+    if (published > 0)
+      logger.warn({ published }, 'rate-limit policy overrides missing from the kv were published again from the document store');
   }
 }

@@ -12,7 +12,11 @@ export interface UnpricedRates {
  * `promptTokens × input price + completionTokens × output price`, rounded up to a whole credit
  * (a generation with tokens is never free unless its model is priced 0).
  */
-export function generationCost(usage: { promptTokens: number; completionTokens: number }, price: ModelPrice | null, unpriced: UnpricedRates): number {
+export function generationCost(
+  usage: { promptTokens: number; completionTokens: number },
+  price: ModelPrice | null,
+  unpriced: UnpricedRates,
+): number {
   const input = price?.inputPricePerMTok ?? unpriced.inputPricePerMTok;
   const output = price?.outputPricePerMTok ?? unpriced.outputPricePerMTok;
   // Rounded to micro-credits first, so floating error (0.1 + 0.2) never adds a whole credit.

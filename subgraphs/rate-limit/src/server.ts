@@ -65,8 +65,12 @@ export function buildRateLimit(deps: RateLimitDeps): RateLimit {
   const service = new RateLimitService({ collections, ledger, startingCredits: config.STARTING_CREDITS, now });
   const directory = deps.kv ? new PolicyDirectory({ kv: deps.kv, logger }) : undefined;
   // ADMIN overrides are kept in the document store too, and re-published when the kv lost them.
-  const durable = deps.kv && directory ? new DurablePolicies({ store, kv: deps.kv, directory, logger, checkMs: deps.policiesCheckMs }) : undefined;
-  const limits = deps.kv && directory ? new RateLimitPolicies({ policies: directory, bans: new BanRegistry({ kv: deps.kv, logger }) }, deps.kv, durable) : undefined;
+  const durable =
+    deps.kv && directory ? new DurablePolicies({ store, kv: deps.kv, directory, logger, checkMs: deps.policiesCheckMs }) : undefined;
+  const limits =
+    deps.kv && directory
+      ? new RateLimitPolicies({ policies: directory, bans: new BanRegistry({ kv: deps.kv, logger }) }, deps.kv, durable)
+      : undefined;
   const subgraph = createSubgraph<RateLimitContext>({
     name: 'rate-limit',
     typeDefs: readFileSync(RATE_LIMIT_SCHEMA_PATH, 'utf8'),

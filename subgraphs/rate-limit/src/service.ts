@@ -45,13 +45,22 @@ export class RateLimitService {
   }
 
   /** `User.usage(from, to)`: the user themself or an ADMIN. */
-  userUsage(principal: Principal, userId: string, from: Date | string | null | undefined, to: Date | string | null | undefined): Promise<UsageSummaryView> {
+  userUsage(
+    principal: Principal,
+    userId: string,
+    from: Date | string | null | undefined,
+    to: Date | string | null | undefined,
+  ): Promise<UsageSummaryView> {
     selfOrAdmin(principal, userId, 'usage');
     return this.usage.ofUser(userId, usageRange(from, to, this.deps.now()));
   }
 
   /** `usageTotals(from, to)`: ADMIN only. */
-  usageTotals(principal: Principal, from: Date | string | null | undefined, to: Date | string | null | undefined): Promise<UsageTotalsView> {
+  usageTotals(
+    principal: Principal,
+    from: Date | string | null | undefined,
+    to: Date | string | null | undefined,
+  ): Promise<UsageTotalsView> {
     requireAdmin({ principal });
     return this.usage.totals(usageRange(from, to, this.deps.now()));
   }
@@ -67,12 +76,21 @@ export class RateLimitService {
       throw codedError('BAD_USER_INPUT', `credits must be a whole number from 1 to ${MAX_GRANT_CREDITS}`, { field: 'credits' });
     }
     const why = reason.trim();
-    if (why.length === 0 || why.length > MAX_REASON) throw codedError('BAD_USER_INPUT', `reason must be 1 to ${MAX_REASON} characters`, { field: 'reason' });
+    if (why.length === 0 || why.length > MAX_REASON)
+      throw codedError('BAD_USER_INPUT', `reason must be 1 to ${MAX_REASON} characters`, { field: 'reason' });
     const balance = await this.deps.collections.balances.findOne({ _id: userId, _deleted: { $ne: true } });
     if (!balance) throw codedError('NOT_FOUND', 'No such user', { field: 'userId' });
     // Checked before anything is written (the ledger checks again against a concurrent change).
-    if (balance.credits + credits > BALANCE_MAX) throw codedError('BAD_USER_INPUT', `The balance would exceed ${BALANCE_MAX} credits`, { field: 'credits' });
-    const outcome = await this.deps.ledger.apply({ _id: `grant:${newId()}`, userId, kind: 'GRANT', credits, reason: why, actorId: admin.userId });
+    if (balance.credits + credits > BALANCE_MAX)
+      throw codedError('BAD_USER_INPUT', `The balance would exceed ${BALANCE_MAX} credits`, { field: 'credits' });
+    const outcome = await this.deps.ledger.apply({
+      _id: `grant:${newId()}`,
+      userId,
+      kind: 'GRANT',
+      credits,
+      reason: why,
+      actorId: admin.userId,
+    });
     if (outcome.state === 'void') throw codedError('NOT_FOUND', 'No such user', { field: 'userId' });
     if (outcome.balance) return outcome.balance;
     const after = await this.deps.collections.balances.findById(userId);
@@ -90,5 +108,6 @@ export class RateLimitService {
 /** The user themself or an ADMIN, else UNAUTHENTICATED/FORBIDDEN. */
 function selfOrAdmin(principal: Principal, userId: string, what: string): void {
   const caller = requireUser({ principal });
-  if (caller.userId !== userId && caller.role !== 'ADMIN') throw codedError('FORBIDDEN', `Only the user themself or an administrator may read a user's ${what}`);
+  if (caller.userId !== userId && caller.role !== 'ADMIN')
+    throw codedError('FORBIDDEN', `Only the user themself or an administrator may read a user's ${what}`);
 }

@@ -121,14 +121,21 @@ const dailyUsageSchema = new Schema<DailyUsageDoc>(
 );
 
 /** Usage by user, day and model. */
-export const dailyUsageSpec: CollectionSpec<DailyUsageDoc> = { name: 'daily_usage', schema: dailyUsageSchema, indexes: [{ fields: { userId: 1, day: 1 } }, { fields: { day: 1 } }] };
+export const dailyUsageSpec: CollectionSpec<DailyUsageDoc> = {
+  name: 'daily_usage',
+  schema: dailyUsageSchema,
+  indexes: [{ fields: { userId: 1, day: 1 } }, { fields: { day: 1 } }],
+};
 
 /** A user identity deleted: no balance is ever opened for them again (a late debit is dropped). */
 export interface DeletedUserDoc extends StoredDocument {
   deletedAt: Date;
 }
 
-const deletedUserSchema = new Schema<DeletedUserDoc>({ _id: { type: String }, deletedAt: { type: Date, required: true } }, { versionKey: false });
+const deletedUserSchema = new Schema<DeletedUserDoc>(
+  { _id: { type: String }, deletedAt: { type: Date, required: true } },
+  { versionKey: false },
+);
 
 /** Deleted users. */
 export const deletedUsersSpec: CollectionSpec<DeletedUserDoc> = { name: 'deleted_users', schema: deletedUserSchema };

@@ -33,13 +33,18 @@ export interface UsageTotalsView extends Omit<UsageSummaryView, 'byDay'> {
  * The days a usage query covers: `to` defaults to now, `from` to 30 days before `to`; both are
  * whole UTC days (usage is kept per day), `from` not after `to`, at most 366 days apart.
  */
-export function usageRange(from: Date | string | null | undefined, to: Date | string | null | undefined, now: Date): { from: Date; to: Date; firstDay: string; lastDay: string } {
+export function usageRange(
+  from: Date | string | null | undefined,
+  to: Date | string | null | undefined,
+  now: Date,
+): { from: Date; to: Date; firstDay: string; lastDay: string } {
   const end = to ? new Date(to) : now;
   const start = from ? new Date(from) : new Date(end.getTime() - DEFAULT_USAGE_RANGE_DAYS * DAY_MS);
   if (Number.isNaN(end.getTime())) throw codedError('BAD_USER_INPUT', 'to is not a date', { field: 'to' });
   if (Number.isNaN(start.getTime())) throw codedError('BAD_USER_INPUT', 'from is not a date', { field: 'from' });
   if (start.getTime() > end.getTime()) throw codedError('BAD_USER_INPUT', 'from must not be after to', { field: 'from' });
-  if (end.getTime() - start.getTime() > MAX_USAGE_RANGE_DAYS * DAY_MS) throw codedError('BAD_USER_INPUT', `A usage range covers at most ${MAX_USAGE_RANGE_DAYS} days`, { field: 'from' });
+  if (end.getTime() - start.getTime() > MAX_USAGE_RANGE_DAYS * DAY_MS)
+    throw codedError('BAD_USER_INPUT', `A usage range covers at most ${MAX_USAGE_RANGE_DAYS} days`, { field: 'from' });
   return { from: start, to: end, firstDay: utcDay(start), lastDay: utcDay(end) };
 }
 
@@ -52,7 +57,12 @@ function add(into: UsageCounts, row: UsageCounts): void {
   into.generations += row.generations;
 }
 
-const countsOf = (row: DailyUsageDoc): UsageCounts => ({ credits: row.credits, promptTokens: row.promptTokens, completionTokens: row.completionTokens, generations: row.generations });
+const countsOf = (row: DailyUsageDoc): UsageCounts => ({
+  credits: row.credits,
+  promptTokens: row.promptTokens,
+  completionTokens: row.completionTokens,
+  generations: row.generations,
+});
 
 /** Sums daily usage rows: in total, by model (most credits first) and by day (oldest first). */
 function summarize(rows: DailyUsageDoc[]): UsageCounts & { byModel: UsageSummaryView['byModel']; byDay: UsageSummaryView['byDay'] } {

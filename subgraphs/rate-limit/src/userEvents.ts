@@ -40,7 +40,10 @@ export function userEventsHandler(deps: UserEventsDeps) {
     await collections.deletedUsers.updateOne({ _id: userId }, { $setOnInsert: { deletedAt: deps.now() } }, { upsert: true });
     const balance = await collections.balances.findOne({ _id: userId, ...notDeleted });
     if (balance) {
-      const removed = await collections.balances.updateOne({ _id: userId, version: balance.version, ...notDeleted }, deleteWithOutbox([balanceDeleted(userId, balance.version + 1)], { $set: { version: balance.version + 1, updatedAt: deps.now() } }));
+      const removed = await collections.balances.updateOne(
+        { _id: userId, version: balance.version, ...notDeleted },
+        deleteWithOutbox([balanceDeleted(userId, balance.version + 1)], { $set: { version: balance.version + 1, updatedAt: deps.now() } }),
+      );
       // A concurrent change moved the version: the redelivery after this throw deletes it.
       if (removed.modifiedCount === 0) throw new Error(`balance of ${userId} changed while deleting it; retrying`);
       deps.eventsQueued();
@@ -48,7 +51,10 @@ export function userEventsHandler(deps: UserEventsDeps) {
     const usage = await collections.dailyUsage.deleteMany({ userId });
     const entries = await collections.ledger.updateMany({ userId }, { $set: { userId: null } });
     await collections.ledger.updateMany({ actorId: userId }, { $set: { actorId: null } });
-    logger.info({ userId, usageRows: usage, ledgerEntries: entries.modifiedCount }, 'deleted account: balance and usage removed, audit log anonymised');
+    logger.info(
+      { userId, usageRows: usage, ledgerEntries: entries.modifiedCount },
+      'deleted account: balance and usage removed, audit log anonymised',
+    );
   };
 }
 

@@ -16,7 +16,8 @@ describe('rate-limit configuration', () => {
   });
 
   it('names every bad variable', () => {
-    const load = () => loadRateLimitConfig({ ...base, STARTING_CREDITS: '-1', UNPRICED_INPUT_PRICE_PER_MTOK: 'cheap', DOCUMENT_STORE: 'mongodb' });
+    const load = () =>
+      loadRateLimitConfig({ ...base, STARTING_CREDITS: '-1', UNPRICED_INPUT_PRICE_PER_MTOK: 'cheap', DOCUMENT_STORE: 'mongodb' });
     expect(load).toThrow(ConfigError);
     try {
       load();

@@ -16,19 +16,31 @@ describe('debits on the real servers', () => {
     await deliver(h, event);
     const later = completion('k1', 'priced', { promptTokens: 1, completionTokens: 0 });
     await h.bus.publish('ai.generation.v1', [{ key: event.subject.conversationId ?? '', event: later }]);
-    await eventually(() => h.collections.ledger.count({ userId: 'k1', kind: 'DEBIT', state: 'applied' }), (n) => n === 2, h.tries);
+    await eventually(
+      () => h.collections.ledger.count({ userId: 'k1', kind: 'DEBIT', state: 'applied' }),
+      (n) => n === 2,
+      h.tries,
+    );
     expect(await creditsOf(h, 'k1')).toBe(10_000 - 45 - 3);
   });
 
-  it('finishes a debit that failed after the balance was written, on the bus\'s retry, without debiting again', async () => {
+  it("finishes a debit that failed after the balance was written, on the bus's retry, without debiting again", async () => {
     failures.left = 1;
     const event = completion('k1', 'priced', { promptTokens: 100, completionTokens: 0 });
     const before = await creditsOf(h, 'k1');
     await deliver(h, event);
-    await eventually(() => h.collections.ledger.findById(`debit:${event.id}`), (e) => e?.state === 'applied', h.tries);
+    await eventually(
+      () => h.collections.ledger.findById(`debit:${event.id}`),
+      (e) => e?.state === 'applied',
+      h.tries,
+    );
     expect(failures.left).toBe(0);
     expect(await creditsOf(h, 'k1')).toBe((before ?? 0) - 300);
-    const balance = await eventually(() => h.collections.balances.findById('k1'), (b) => (b?._charges ?? []).length === 0, h.tries);
+    const balance = await eventually(
+      () => h.collections.balances.findById('k1'),
+      (b) => (b?._charges ?? []).length === 0,
+      h.tries,
+    );
     expect(balance?._charges ?? []).toEqual([]);
   });
 });

@@ -23,7 +23,10 @@ export interface Harness extends SubgraphHarness<RateLimit> {
 export const realServersEnv = (): Record<string, string> => realEnv({ documentStore: true, eventBus: 'own-topics' });
 
 /** Starts rate-limit on port 0 over the adapters its configuration names (embedded in a temp directory by default); `wrapStore` injects faults. */
-export async function startRateLimit(env: Record<string, string> = {}, wrapStore: (store: DocumentStore) => DocumentStore = (store) => store): Promise<Harness> {
+export async function startRateLimit(
+  env: Record<string, string> = {},
+  wrapStore: (store: DocumentStore) => DocumentStore = (store) => store,
+): Promise<Harness> {
   const h = await startSubgraph({
     name: 'rate-limit',
     secret: SECRET,
@@ -42,20 +45,36 @@ export async function startRateLimit(env: Record<string, string> = {}, wrapStore
 
 /** Publishes identity's `user.registered` for `userId`. */
 export async function register(h: Harness, userId: string): Promise<void> {
-  const event = identityUserV1.create('user.registered', { userId }, { email: `${userId}@example.com`, name: userId, role: 'USER', emailVerified: true });
+  const event = identityUserV1.create(
+    'user.registered',
+    { userId },
+    { email: `${userId}@example.com`, name: userId, role: 'USER', emailVerified: true },
+  );
   await h.bus.publish(identityUserV1.topic, [{ key: userId, event }]);
 }
 
 /** Publishes ai-gateway's catalog with `models` priced (US dollars per million tokens). */
-export async function publishPrices(h: Harness, models: Array<{ id: string; inputPricePerMTok?: number; outputPricePerMTok?: number }>): Promise<void> {
-  const event = aiCatalogV1.create('catalog.published', { catalogId: MODEL_CATALOG_ID }, { models: models.map((m) => ({ contextWindow: 8192, capabilities: ['chat'], ...m })) });
+export async function publishPrices(
+  h: Harness,
+  models: Array<{ id: string; inputPricePerMTok?: number; outputPricePerMTok?: number }>,
+): Promise<void> {
+  const event = aiCatalogV1.create(
+    'catalog.published',
+    { catalogId: MODEL_CATALOG_ID },
+    { models: models.map((m) => ({ contextWindow: 8192, capabilities: ['chat'], ...m })) },
+  );
   await h.bus.publish(aiCatalogV1.topic, [{ key: MODEL_CATALOG_ID, event }]);
 }
 
 /** A `generation.completed` of `ownerId` (not published). */
 export function completion(ownerId: string, model: string, usage: { promptTokens: number; completionTokens: number }): EventEnvelope {
   const subject = { conversationId: newId(), messageId: newId(), streamId: newId(), ownerId };
-  return aiGenerationV1.create('generation.completed', subject, { content: 'hi', finishReason: 'stop', model, usage: { ...usage, totalTokens: usage.promptTokens + usage.completionTokens } });
+  return aiGenerationV1.create('generation.completed', subject, {
+    content: 'hi',
+    finishReason: 'stop',
+    model,
+    usage: { ...usage, totalTokens: usage.promptTokens + usage.completionTokens },
+  });
 }
 
 /** Publishes `event` on ai.generation.v1 (again, if it was published before: a redelivery). */
@@ -84,9 +103,16 @@ export const PRICED = { id: 'priced', inputPricePerMTok: 3, outputPricePerMTok: 
 export async function ready(h: Harness, userId: string): Promise<void> {
   await publishPrices(h, [PRICED, { id: 'free', inputPricePerMTok: 0, outputPricePerMTok: 0 }, { id: 'unpriced' }]);
   await register(h, userId);
-  await eventually(() => creditsOf(h, userId), (c) => c === 10_000, h.tries);
+  await eventually(
+    () => creditsOf(h, userId),
+    (c) => c === 10_000,
+    h.tries,
+  );
   // The catalog consumer runs in its own group: wait until the prices are stored.
   const prices = new ModelPrices(h.store);
-  await eventually(() => prices.priceOf(PRICED.id), (p) => p !== null, h.tries);
+  await eventually(
+    () => prices.priceOf(PRICED.id),
+    (p) => p !== null,
+    h.tries,
+  );
 }
-

@@ -18,7 +18,17 @@ import { codeOf, SECRET, userPrincipal } from './harness';
 
 const logger = createLogger({ name: 'rate-limit', level: 'silent' });
 const SET = `mutation($input: RateLimitPolicyInput!) { setRateLimitPolicy(input: $input) { name limit source } }`;
-const PROBE = { name: 'probe', scope: 'OPERATION', rootFields: ['createConversation'], principals: ['USER'], key: 'PRINCIPAL', limit: 3, windowMs: 60_000, cost: 'REQUEST', failMode: 'OPEN' };
+const PROBE = {
+  name: 'probe',
+  scope: 'OPERATION',
+  rootFields: ['createConversation'],
+  principals: ['USER'],
+  key: 'PRINCIPAL',
+  limit: 3,
+  windowMs: 60_000,
+  cost: 'REQUEST',
+  failMode: 'OPEN',
+};
 
 let dataDir: string;
 const running: Array<() => Promise<void>> = [];
@@ -89,7 +99,9 @@ describe('durable rate-limit policy overrides', () => {
   it('publishes them again when the running kv lost its data, so routers that follow it get them back', async () => {
     const kv = await newKv();
     const { url } = await start(kv);
-    expect((await signedGraphQL(url, SECRET, userPrincipal('admin-1', 'ADMIN'), SET, { input: { ...PROBE, limit: 4 } })).errors).toBeUndefined();
+    expect(
+      (await signedGraphQL(url, SECRET, userPrincipal('admin-1', 'ADMIN'), SET, { input: { ...PROBE, limit: 4 } })).errors,
+    ).toBeUndefined();
     const router = new PolicyDirectory({ kv, logger, pollMs: 20 });
     await router.start();
     expect(router.policies().find((p) => p.name === 'probe')?.limit).toBe(4);
@@ -98,7 +110,9 @@ describe('durable rate-limit policy overrides', () => {
     await kv.del(POLICIES_MARKER);
     expect(await routerSees(kv, 4)).toBe(true);
     // The router that ran through it follows the new log: a later change reaches it.
-    expect((await signedGraphQL(url, SECRET, userPrincipal('admin-1', 'ADMIN'), SET, { input: { ...PROBE, limit: 6 } })).errors).toBeUndefined();
+    expect(
+      (await signedGraphQL(url, SECRET, userPrincipal('admin-1', 'ADMIN'), SET, { input: { ...PROBE, limit: 6 } })).errors,
+    ).toBeUndefined();
     await router.refresh();
     expect(router.policies().find((p) => p.name === 'probe')?.limit).toBe(6);
     await router.stop();

@@ -18,6 +18,12 @@ describe('generationCost', () => {
 
   it('uses the unpriced rates for a model without prices', () => {
     expect(generationCost({ promptTokens: 10, completionTokens: 10 }, null, { inputPricePerMTok: 1, outputPricePerMTok: 2 })).toBe(30);
-    expect(generationCost({ promptTokens: 10, completionTokens: 10 }, { id: 'm', inputPricePerMTok: null, outputPricePerMTok: 5 }, { inputPricePerMTok: 1, outputPricePerMTok: 2 })).toBe(60);
+    expect(
+      generationCost(
+        { promptTokens: 10, completionTokens: 10 },
+        { id: 'm', inputPricePerMTok: null, outputPricePerMTok: 5 },
+        { inputPricePerMTok: 1, outputPricePerMTok: 2 },
+      ),
+    ).toBe(60);
   });
 });

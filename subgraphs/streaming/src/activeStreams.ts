@@ -36,7 +36,13 @@ export async function listActiveStreams(kv: KvStore, ownerId: string, log: Logge
     const meta = metas[i];
     if (meta?.state !== 'running' || meta.ownerId !== ownerId) continue;
     const startedAt = new Date(meta.startedAt);
-    running.push({ streamId: id, model: meta.model, startedAt: Number.isNaN(startedAt.getTime()) ? new Date(0) : startedAt, conversationId: meta.conversationId, messageId: meta.messageId });
+    running.push({
+      streamId: id,
+      model: meta.model,
+      startedAt: Number.isNaN(startedAt.getTime()) ? new Date(0) : startedAt,
+      conversationId: meta.conversationId,
+      messageId: meta.messageId,
+    });
   }
   running.sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime());
   return running.slice(0, MAX_ACTIVE_STREAMS);

@@ -8,17 +8,27 @@ import { DEFAULT_FINAL_CHUNK_WAIT_MS } from './outcomeApplied';
  */
 export const streamingConfigSpec = {
   STREAMING_PORT: port({ description: 'Port the streaming subgraph listens on (HTTP and graphql-ws on `/graphql`)', default: 4007 }),
-  STREAMING_HOST: str({ description: 'Interface the streaming subgraph binds to (0.0.0.0 in containers; it still accepts only router-signed requests and connections)', default: '127.0.0.1' }),
+  STREAMING_HOST: str({
+    description:
+      'Interface the streaming subgraph binds to (0.0.0.0 in containers; it still accepts only router-signed requests and connections)',
+    default: '127.0.0.1',
+  }),
   ...kvStoreConfigSpec,
-  INTERNAL_SIGNING_SECRET: str({ description: 'HMAC secret shared with the router to sign and verify internal requests and subscription connections (at least 32 characters)', minLength: 32 }),
+  INTERNAL_SIGNING_SECRET: str({
+    description:
+      'HMAC secret shared with the router to sign and verify internal requests and subscription connections (at least 32 characters)',
+    minLength: 32,
+  }),
   STREAM_START_WAIT_MS: int({
-    description: 'How long `messageStream` waits for a generation conversation recorded as requested, with no stream yet, to start before answering NOT_FOUND (reason NOT_STARTED); unknown, finished and expired ids answer at once',
+    description:
+      'How long `messageStream` waits for a generation conversation recorded as requested, with no stream yet, to start before answering NOT_FOUND (reason NOT_STARTED); unknown, finished and expired ids answer at once',
     default: 30_000,
     min: 1,
     max: 600_000,
   }),
   FINAL_CHUNK_WAIT_MS: int({
-    description: 'Longest hold of a stream\'s `done` chunk until conversation has marked the outcome applied (so the `message` hydrated on it is the finished one). Normally the marker comes within milliseconds; the bound is what a Kafka, document-store or conversation outage may take, which the chunk waits out. After it the chunk goes out anyway, counted in `streaming_final_chunk_wait_expired_total`. 0 disables the hold',
+    description:
+      "Longest hold of a stream's `done` chunk until conversation has marked the outcome applied (so the `message` hydrated on it is the finished one). Normally the marker comes within milliseconds; the bound is what a Kafka, document-store or conversation outage may take, which the chunk waits out. After it the chunk goes out anyway, counted in `streaming_final_chunk_wait_expired_total`. 0 disables the hold",
     default: DEFAULT_FINAL_CHUNK_WAIT_MS,
     min: 0,
     max: 600_000,
@@ -29,8 +39,16 @@ export const streamingConfigSpec = {
     min: 1_000,
     max: 86_400_000,
   }),
-  SUBSCRIPTION_KEEPALIVE_MS: int({ description: 'Interval of graphql-ws pings to the router, which find dead connections (their followers end)', default: 12_000, min: 1_000, max: 300_000 }),
-  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { description: 'Minimum level of log lines', default: 'info' }),
+  SUBSCRIPTION_KEEPALIVE_MS: int({
+    description: 'Interval of graphql-ws pings to the router, which find dead connections (their followers end)',
+    default: 12_000,
+    min: 1_000,
+    max: 300_000,
+  }),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {
+    description: 'Minimum level of log lines',
+    default: 'info',
+  }),
 };
 
 export type StreamingConfig = ConfigOf<typeof streamingConfigSpec>;

@@ -39,8 +39,18 @@ function figure(registry: Registry, name: string, help: string, type: 'gauge' | 
 /** streaming's own figures, next to the kit's request metrics. */
 export function streamingMetrics(registry: Registry): { subscriptions: Figure; skippedChunks: Figure; finalChunkWaitExpired: Figure } {
   return {
-    finalChunkWaitExpired: figure(registry, 'streaming_final_chunk_wait_expired_total', 'done chunks released after FINAL_CHUNK_WAIT_MS without conversation\'s applied-outcome marker (their message may show the old state)', 'counter'),
+    finalChunkWaitExpired: figure(
+      registry,
+      'streaming_final_chunk_wait_expired_total',
+      "done chunks released after FINAL_CHUNK_WAIT_MS without conversation's applied-outcome marker (their message may show the old state)",
+      'counter',
+    ),
     subscriptions: figure(registry, 'streaming_subscriptions_open', 'messageStream subscriptions open on this instance', 'gauge'),
-    skippedChunks: figure(registry, 'streaming_chunks_skipped_total', 'Chunks a resuming reader never got because its stream was trimmed below its position', 'counter'),
+    skippedChunks: figure(
+      registry,
+      'streaming_chunks_skipped_total',
+      'Chunks a resuming reader never got because its stream was trimmed below its position',
+      'counter',
+    ),
   };
 }

@@ -19,7 +19,13 @@ export async function readMeta(kv: KvStore, streamId: string, log: Logger): Prom
   if (raw === null) return undefined;
   try {
     const meta = JSON.parse(raw) as Partial<TokenStreamMeta> | null;
-    if (meta && typeof meta.ownerId === 'string' && typeof meta.messageId === 'string' && (meta.state === 'running' || meta.state === 'done')) return meta as TokenStreamMeta;
+    if (
+      meta &&
+      typeof meta.ownerId === 'string' &&
+      typeof meta.messageId === 'string' &&
+      (meta.state === 'running' || meta.state === 'done')
+    )
+      return meta as TokenStreamMeta;
   } catch {
     // reported below
   }
@@ -51,5 +57,12 @@ export function fromHead(head: StreamEntry, streamId: string, log: Logger): Stre
     return undefined;
   }
   // The meta (with the real start time) is written with the start entry; until it is, "now" is close.
-  return { ownerId: entry.ownerId, messageId: entry.messageId, conversationId: entry.conversationId, model: entry.model, state: 'running', startedAt: new Date().toISOString() };
+  return {
+    ownerId: entry.ownerId,
+    messageId: entry.messageId,
+    conversationId: entry.conversationId,
+    model: entry.model,
+    state: 'running',
+    startedAt: new Date().toISOString(),
+  };
 }

@@ -65,7 +65,12 @@ export class StreamingService {
    * Everything that can refuse the request (sign-in, arguments, ownership) is checked before the
    * iterator is returned, so a refusal is a proper error rather than a stream that fails.
    */
-  async openStream(principal: Principal, streamIdArg: string, afterArg: number | null | undefined, log: Logger = this.log): Promise<AsyncIterableIterator<StreamChunkView>> {
+  async openStream(
+    principal: Principal,
+    streamIdArg: string,
+    afterArg: number | null | undefined,
+    log: Logger = this.log,
+  ): Promise<AsyncIterableIterator<StreamChunkView>> {
     const user = requireUser({ principal });
     const streamId = parseStreamId(streamIdArg);
     const after = parseAfter(afterArg);
@@ -106,7 +111,11 @@ export class StreamingService {
       if (!found.ended) {
         const waited = await waitForStart(this.kv, found.request, { waitMs: this.options.startWaitMs, signal: this.closing.signal, log });
         if (waited.kind === 'aborted') throw shuttingDown();
-        if (waited.kind === 'timeout') throw codedError('NOT_FOUND', 'This generation has not started yet; subscribe again later or read the message', { reason: 'NOT_STARTED', messageId: found.request.messageId });
+        if (waited.kind === 'timeout')
+          throw codedError('NOT_FOUND', 'This generation has not started yet; subscribe again later or read the message', {
+            reason: 'NOT_STARTED',
+            messageId: found.request.messageId,
+          });
         found = waited;
       }
     }
@@ -116,7 +125,10 @@ export class StreamingService {
         throw codedError('NOT_FOUND', 'No such generation', { reason: 'UNKNOWN_STREAM' });
       case 'requested':
         if (found.request.ownerId !== userId) throw codedError('FORBIDDEN', 'This generation belongs to another user');
-        throw codedError('NOT_FOUND', 'This generation has ended and its stream has expired; read the message instead', { reason: 'STREAM_ENDED', messageId: found.request.messageId });
+        throw codedError('NOT_FOUND', 'This generation has ended and its stream has expired; read the message instead', {
+          reason: 'STREAM_ENDED',
+          messageId: found.request.messageId,
+        });
       case 'found':
         if (found.ownership.ownerId !== userId) throw codedError('FORBIDDEN', 'This generation belongs to another user');
         return found.ownership;
@@ -134,7 +146,10 @@ export class StreamingService {
     try {
       const result = await waitForOutcomeApplied(this.kv, streamId, { timeoutMs, signal: AbortSignal.any([signal, this.closing.signal]) });
       if (result !== 'timeout') return;
-      log.warn({ streamId, waitedMs: timeoutMs }, 'outcome not marked applied by conversation in time: final chunk released, its message may still show the old state');
+      log.warn(
+        { streamId, waitedMs: timeoutMs },
+        'outcome not marked applied by conversation in time: final chunk released, its message may still show the old state',
+      );
     } catch (err) {
       log.warn({ streamId, err }, 'could not wait for the applied outcome: final chunk released');
     }

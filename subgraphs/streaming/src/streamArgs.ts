@@ -20,6 +20,7 @@ export function parseStreamId(value: string): string {
 /** `after` of `messageStream`: absent means 0 (from the start); otherwise an integer >= 0. */
 export function parseAfter(value: number | null | undefined): number {
   if (value === null || value === undefined) return 0;
-  if (!Number.isSafeInteger(value) || value < 0) throw codedError('BAD_USER_INPUT', 'after must be an integer >= 0 (the last seq received)', { field: 'after' });
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw codedError('BAD_USER_INPUT', 'after must be an integer >= 0 (the last seq received)', { field: 'after' });
   return value;
 }

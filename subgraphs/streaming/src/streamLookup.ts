@@ -1,6 +1,12 @@
 import type { Logger } from '@chatgraph/kit';
 import type { KvStore, StreamEntry } from '@chatgraph/kit/kv';
-import { parseTokenStreamRequest, tokenStreamAppliedKey, tokenStreamKey, tokenStreamRequestKey, type TokenStreamRequest } from '@chatgraph/schema';
+import {
+  parseTokenStreamRequest,
+  tokenStreamAppliedKey,
+  tokenStreamKey,
+  tokenStreamRequestKey,
+  type TokenStreamRequest,
+} from '@chatgraph/schema';
 import { fromHead, fromMeta, readMeta, type StreamOwnership } from './ownership';
 
 /**
@@ -13,7 +19,8 @@ import { fromHead, fromMeta, readMeta, type StreamOwnership } from './ownership'
  * - `unknown`: nothing names it (never requested, or so old that even the request record expired),
  *   or its stream has no `start` entry to prove an owner.
  */
-export type StreamLookup = { kind: 'found'; ownership: StreamOwnership } | { kind: 'requested'; request: TokenStreamRequest; ended: boolean } | { kind: 'unknown' };
+export type StreamLookup =
+  { kind: 'found'; ownership: StreamOwnership } | { kind: 'requested'; request: TokenStreamRequest; ended: boolean } | { kind: 'unknown' };
 
 /** The request record of a generation, or `undefined` when missing or unreadable (logged). */
 async function readRequest(kv: KvStore, streamId: string, log: Logger): Promise<TokenStreamRequest | undefined> {
@@ -68,19 +75,27 @@ async function firstOf(follower: AsyncIterableIterator<StreamEntry>): Promise<St
  * applied marker (the generation ended without a stream: `requested` and `ended`), at most
  * `waitMs`. Both are kv followers (no polling), both closed before returning.
  */
-export async function waitForStart(kv: KvStore, request: TokenStreamRequest, options: { waitMs: number; signal: AbortSignal; log: Logger }): Promise<StartWait> {
+export async function waitForStart(
+  kv: KvStore,
+  request: TokenStreamRequest,
+  options: { waitMs: number; signal: AbortSignal; log: Logger },
+): Promise<StartWait> {
   const { streamId } = request;
   const waiting = new AbortController();
   const timer = setTimeout(() => waiting.abort(), options.waitMs);
   const signal = AbortSignal.any([waiting.signal, options.signal]);
   try {
-    const started = firstOf(kv.follow(tokenStreamKey(streamId), { after: 0, signal })).then((head) => (head ? headLookup(head, streamId, options.log) : undefined));
-    const marked = firstOf(kv.follow(tokenStreamAppliedKey(streamId), { signal })).then(async (entry): Promise<StreamLookup | undefined> => {
-      if (!entry) return undefined;
-      // The outcome may be marked a moment before the stream is read: the stream wins if it exists.
-      const [head] = await kv.read(tokenStreamKey(streamId), { count: 1 });
-      return head ? headLookup(head, streamId, options.log) : { kind: 'requested', request, ended: true };
-    });
+    const started = firstOf(kv.follow(tokenStreamKey(streamId), { after: 0, signal })).then((head) =>
+      head ? headLookup(head, streamId, options.log) : undefined,
+    );
+    const marked = firstOf(kv.follow(tokenStreamAppliedKey(streamId), { signal })).then(
+      async (entry): Promise<StreamLookup | undefined> => {
+        if (!entry) return undefined;
+        // The outcome may be marked a moment before the stream is read: the stream wins if it exists.
+        const [head] = await kv.read(tokenStreamKey(streamId), { count: 1 });
+        return head ? headLookup(head, streamId, options.log) : { kind: 'requested', request, ended: true };
+      },
+    );
     // Whichever loses is abandoned (its follower ends below): its failure must not go unhandled.
     started.catch(() => undefined);
     marked.catch(() => undefined);

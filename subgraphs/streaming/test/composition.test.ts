@@ -33,7 +33,9 @@ describe('composition', () => {
 
   it('defines MessageStatus and FinishReason exactly as conversation does (an output enum would otherwise merge silently)', () => {
     const values = (sdl: string, name: string) => {
-      const definition = parse(sdl).definitions.find((d): d is EnumTypeDefinitionNode => d.kind === Kind.ENUM_TYPE_DEFINITION && d.name.value === name);
+      const definition = parse(sdl).definitions.find(
+        (d): d is EnumTypeDefinitionNode => d.kind === Kind.ENUM_TYPE_DEFINITION && d.name.value === name,
+      );
       return (definition?.values ?? []).map((v) => [v.name.value, v.description?.value]);
     };
     expect(values(streaming, 'MessageStatus').map(([name]) => name)).toEqual(['PENDING', 'STREAMING', 'COMPLETE', 'FAILED', 'ABORTED']);

@@ -6,7 +6,15 @@ const SECRET = 'streaming-test-secret-0123456789abcdef';
 describe('streaming configuration', () => {
   it('has working defaults: port 4007, embedded kv, a 30 s start wait', () => {
     const config = loadStreamingConfig({ INTERNAL_SIGNING_SECRET: SECRET });
-    expect(config).toMatchObject({ STREAMING_PORT: 4007, STREAMING_HOST: '127.0.0.1', KV_STORE: 'embedded', STREAM_START_WAIT_MS: 30_000, STOP_REQUEST_TTL_MS: 600_000, SUBSCRIPTION_KEEPALIVE_MS: 12_000, LOG_LEVEL: 'info' });
+    expect(config).toMatchObject({
+      STREAMING_PORT: 4007,
+      STREAMING_HOST: '127.0.0.1',
+      KV_STORE: 'embedded',
+      STREAM_START_WAIT_MS: 30_000,
+      STOP_REQUEST_TTL_MS: 600_000,
+      SUBSCRIPTION_KEEPALIVE_MS: 12_000,
+      LOG_LEVEL: 'info',
+    });
   });
 
   it('names every invalid variable', () => {
@@ -23,6 +31,8 @@ describe('streaming configuration', () => {
 
   it('requires REDIS_URL with KV_STORE=redis', () => {
     expect(() => loadStreamingConfig({ INTERNAL_SIGNING_SECRET: SECRET, KV_STORE: 'redis' })).toThrow(/REDIS_URL is required/);
-    expect(loadStreamingConfig({ INTERNAL_SIGNING_SECRET: SECRET, KV_STORE: 'redis', REDIS_URL: 'redis://127.0.0.1:6379' }).REDIS_URL).toBe('redis://127.0.0.1:6379');
+    expect(loadStreamingConfig({ INTERNAL_SIGNING_SECRET: SECRET, KV_STORE: 'redis', REDIS_URL: 'redis://127.0.0.1:6379' }).REDIS_URL).toBe(
+      'redis://127.0.0.1:6379',
+    );
   });
 });

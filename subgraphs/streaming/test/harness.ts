@@ -1,9 +1,30 @@
 import { createLogger, signConnectionParams, type Principal } from '@chatgraph/kit';
 import { kvStoreFromConfig, type KvStore, type StreamEntry } from '@chatgraph/kit/kv';
-import { encodeOutcomeApplied, encodeTokenStreamEntry, ownerStreamsKey, tokenStreamAppliedKey, tokenStreamKey, tokenStreamMetaKey, tokenStreamRequestKey, type TokenStreamEntry, type TokenStreamMeta, type TokenStreamOutcome, type TokenStreamRequest, type TokenUsage } from '@chatgraph/schema';
+import {
+  encodeOutcomeApplied,
+  encodeTokenStreamEntry,
+  ownerStreamsKey,
+  tokenStreamAppliedKey,
+  tokenStreamKey,
+  tokenStreamMetaKey,
+  tokenStreamRequestKey,
+  type TokenStreamEntry,
+  type TokenStreamMeta,
+  type TokenStreamOutcome,
+  type TokenStreamRequest,
+  type TokenUsage,
+} from '@chatgraph/schema';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { embeddedTarget, eventually as poll, realServersEnv, realTarget, startSubgraph, type SubgraphHarness, type Target as SharedTarget } from '@chatgraph/test-support';
+import {
+  embeddedTarget,
+  eventually as poll,
+  realServersEnv,
+  realTarget,
+  startSubgraph,
+  type SubgraphHarness,
+  type Target as SharedTarget,
+} from '@chatgraph/test-support';
 import { loadStreamingConfig } from '../src/config';
 import { buildStreaming, type Streaming } from '../src/server';
 
@@ -50,7 +71,22 @@ function trackingKv(inner: KvStore): TrackingKv {
     } satisfies AsyncIterableIterator<StreamEntry>;
   };
   // Methods of the prototype chain need the real store as `this`.
-  for (const name of ['start', 'stop', 'ping', 'get', 'set', 'del', 'incrBy', 'expire', 'rateLimit', 'append', 'read', 'trim', 'publish', 'subscribe'] as const) {
+  for (const name of [
+    'start',
+    'stop',
+    'ping',
+    'get',
+    'set',
+    'del',
+    'incrBy',
+    'expire',
+    'rateLimit',
+    'append',
+    'read',
+    'trim',
+    'publish',
+    'subscribe',
+  ] as const) {
     (tracked as unknown as Record<string, unknown>)[name] = (inner[name] as (...a: unknown[]) => unknown).bind(inner);
   }
   return tracked;
@@ -75,12 +111,27 @@ export class TestGeneration {
   }
 
   private meta(state: TokenStreamMeta['state'], end?: { outcome: TokenStreamOutcome; finishReason: string }): TokenStreamMeta {
-    return { streamId: this.streamId, ownerId: this.ownerId, conversationId: this.conversationId, messageId: this.messageId, model: this.model, state, startedAt: this.startedAt, ...(end ? { endedAt: new Date().toISOString(), ...end } : {}) };
+    return {
+      streamId: this.streamId,
+      ownerId: this.ownerId,
+      conversationId: this.conversationId,
+      messageId: this.messageId,
+      model: this.model,
+      state,
+      startedAt: this.startedAt,
+      ...(end ? { endedAt: new Date().toISOString(), ...end } : {}),
+    };
   }
 
   /** Plays conversation creating the generation: the request record, before anything is streamed. */
   async request(): Promise<void> {
-    const record: TokenStreamRequest = { streamId: this.streamId, ownerId: this.ownerId, conversationId: this.conversationId, messageId: this.messageId, requestedAt: this.startedAt };
+    const record: TokenStreamRequest = {
+      streamId: this.streamId,
+      ownerId: this.ownerId,
+      conversationId: this.conversationId,
+      messageId: this.messageId,
+      requestedAt: this.startedAt,
+    };
     await this.kv.set(tokenStreamRequestKey(this.streamId), JSON.stringify(record));
   }
 
@@ -96,7 +147,13 @@ export class TestGeneration {
 
   /** The `start` entry (seq 1), the meta, and the owner index entry. */
   async start(options: { withMeta?: boolean } = {}): Promise<number> {
-    const seq = await this.append({ type: 'start', ownerId: this.ownerId, conversationId: this.conversationId, messageId: this.messageId, model: this.model });
+    const seq = await this.append({
+      type: 'start',
+      ownerId: this.ownerId,
+      conversationId: this.conversationId,
+      messageId: this.messageId,
+      model: this.model,
+    });
     if (options.withMeta !== false) await this.kv.set(tokenStreamMetaKey(this.streamId), JSON.stringify(this.meta('running')));
     await this.kv.append(ownerStreamsKey(this.ownerId), { streamId: this.streamId }, { maxLen: 100 });
     return seq;
@@ -110,9 +167,18 @@ export class TestGeneration {
    * The `done` entry, then the meta updated; then (unless `applied: false`) conversation's marker
    * that the outcome is applied, which releases the `done` chunk.
    */
-  async done(outcome: TokenStreamOutcome = 'COMPLETE', options: { finishReason?: string; usage?: TokenUsage; error?: string; applied?: boolean } = {}): Promise<number> {
+  async done(
+    outcome: TokenStreamOutcome = 'COMPLETE',
+    options: { finishReason?: string; usage?: TokenUsage; error?: string; applied?: boolean } = {},
+  ): Promise<number> {
     const finishReason = options.finishReason ?? (outcome === 'ABORTED' ? 'aborted' : outcome === 'FAILED' ? 'error' : 'stop');
-    const seq = await this.append({ type: 'done', outcome, finishReason, ...(options.usage ? { usage: options.usage } : {}), ...(options.error !== undefined ? { error: options.error } : {}) });
+    const seq = await this.append({
+      type: 'done',
+      outcome,
+      finishReason,
+      ...(options.usage ? { usage: options.usage } : {}),
+      ...(options.error !== undefined ? { error: options.error } : {}),
+    });
     await this.kv.set(tokenStreamMetaKey(this.streamId), JSON.stringify(this.meta('done', { outcome, finishReason })));
     if (options.applied !== false) await this.markApplied(outcome === 'FAILED' ? 'generation.failed' : 'generation.completed');
     return seq;
@@ -137,7 +203,8 @@ export interface Chunk {
   message: { id: string } | null;
 }
 
-export const CHUNK_FIELDS = 'streamId seq delta done finishReason usage { promptTokens completionTokens totalTokens } status error message { id }';
+export const CHUNK_FIELDS =
+  'streamId seq delta done finishReason usage { promptTokens completionTokens totalTokens } status error message { id }';
 const MESSAGE_STREAM = `subscription($streamId: ID!, $after: Int) { messageStream(streamId: $streamId, after: $after) { ${CHUNK_FIELDS} } }`;
 
 /** One subscription's results as they arrive, with a way to wait for a condition on them. */
@@ -161,7 +228,9 @@ export class Collected {
     while (!check(this)) {
       if (this.completed || this.errors || this.closeCode !== undefined) {
         if (check(this)) break;
-        throw new Error(`subscription ended before the condition held: ${JSON.stringify({ chunks: this.chunks.length, completed: this.completed, errors: this.errors, closeCode: this.closeCode })}`);
+        throw new Error(
+          `subscription ended before the condition held: ${JSON.stringify({ chunks: this.chunks.length, completed: this.completed, errors: this.errors, closeCode: this.closeCode })}`,
+        );
       }
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
@@ -170,7 +239,8 @@ export class Collected {
 
   /** Resolves once the subscription has completed or failed. */
   async ended(): Promise<this> {
-    while (!this.completed && !this.errors && this.closeCode === undefined) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    while (!this.completed && !this.errors && this.closeCode === undefined)
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
     return this;
   }
 
@@ -213,12 +283,23 @@ export async function startStreaming(options: { env?: Record<string, string> } =
       const config = loadStreamingConfig({ INTERNAL_SIGNING_SECRET: SECRET, STREAM_START_WAIT_MS: '300', ...options.env });
       const logger = createLogger({ name: 'streaming', level: 'silent' });
       const kv = trackingKv(kvStoreFromConfig(config, logger));
-      return { kv, adapters: [kv], build: () => buildStreaming({ kv, config, logger }), beforeStop: async () => void (await Promise.all(clients.map((c) => c.dispose()))) };
+      return {
+        kv,
+        adapters: [kv],
+        build: () => buildStreaming({ kv, config, logger }),
+        beforeStop: async () => void (await Promise.all(clients.map((c) => c.dispose()))),
+      };
     },
   });
   const { kv } = h.parts;
   const client = (principal: Principal): Client => {
-    const c = createClient({ url: h.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: () => signConnectionParams(SECRET, principal), retryAttempts: 0, lazy: true });
+    const c = createClient({
+      url: h.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: () => signConnectionParams(SECRET, principal),
+      retryAttempts: 0,
+      lazy: true,
+    });
     clients.push(c);
     return c;
   };
@@ -240,7 +321,8 @@ export async function startStreaming(options: { env?: Record<string, string> } =
           },
           error: (error) => {
             if (Array.isArray(error)) collected.errors = error as Collected['errors'];
-            else if (error && typeof error === 'object' && 'code' in error && typeof error.code === 'number') collected.closeCode = error.code;
+            else if (error && typeof error === 'object' && 'code' in error && typeof error.code === 'number')
+              collected.closeCode = error.code;
             else collected.errors = [{ message: String(error) }];
             collected.notify();
           },
@@ -257,7 +339,8 @@ export async function startStreaming(options: { env?: Record<string, string> } =
 }
 
 /** Waits (bounded by iterations, not time assertions) until `check` passes; 500 reads by default. */
-export const eventually = <T>(read: () => T | Promise<T>, check: (value: T) => boolean, tries = 500): Promise<T> => poll(read, check, tries);
+export const eventually = <T>(read: () => T | Promise<T>, check: (value: T) => boolean, tries = 500): Promise<T> =>
+  poll(read, check, tries);
 
 /** The deltas of chunks joined: the text the user sees. */
 export const textOf = (chunks: readonly Chunk[]): string => chunks.map((c) => c.delta).join('');

@@ -25,7 +25,12 @@ describe('lifecycle', () => {
       await sub.ended();
       expect(sub.closeCode).toBe(1001);
       expect(sub.completed).toBe(false);
-      expect(await eventually(() => h.kv.openFollowers, (n) => n === 0)).toBe(0);
+      expect(
+        await eventually(
+          () => h.kv.openFollowers,
+          (n) => n === 0,
+        ),
+      ).toBe(0);
       expect(h.streaming.service.openSubscriptions).toBe(0);
       await h.streaming.stop(); // safe twice
     } finally {
@@ -40,12 +45,20 @@ describe('lifecycle', () => {
       await g.request();
       const sub = h.subscribe(userPrincipal('alice'), g.streamId);
       // The wait follows both the stream (for `start`) and the applied marker (an end without a stream).
-      await eventually(() => h.kv.openFollowers, (n) => n === 2);
+      await eventually(
+        () => h.kv.openFollowers,
+        (n) => n === 2,
+      );
       expect(h.kv.openFollowers).toBe(2);
       await h.streaming.stop();
       await sub.ended();
       expect(sub.chunks).toEqual([]);
-      expect(await eventually(() => h.kv.openFollowers, (n) => n === 0)).toBe(0);
+      expect(
+        await eventually(
+          () => h.kv.openFollowers,
+          (n) => n === 0,
+        ),
+      ).toBe(0);
     } finally {
       await h.dispose();
     }
@@ -57,11 +70,19 @@ describe('lifecycle', () => {
       const g = h.generation('alice');
       await g.request();
       const sub = h.subscribe(userPrincipal('alice'), g.streamId);
-      await eventually(() => h.kv.openFollowers, (n) => n === 2);
+      await eventually(
+        () => h.kv.openFollowers,
+        (n) => n === 2,
+      );
       sub.unsubscribe();
       await g.start();
       await g.delta('nobody is listening');
-      expect(await eventually(() => h.kv.openFollowers + h.streaming.service.openSubscriptions, (n) => n === 0)).toBe(0);
+      expect(
+        await eventually(
+          () => h.kv.openFollowers + h.streaming.service.openSubscriptions,
+          (n) => n === 0,
+        ),
+      ).toBe(0);
       expect(sub.chunks).toEqual([]);
     } finally {
       await h.dispose();

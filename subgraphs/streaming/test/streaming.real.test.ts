@@ -23,7 +23,9 @@ beforeAll(async () => {
     await kv.start();
     await kv.ping();
   } catch (error) {
-    throw new Error(`Redis at ${REDIS_URL} is not reachable (${String(error)}): run \`bash scripts/infra/redis.sh up\` (REDIS_PORT) or set REDIS_URL`);
+    throw new Error(
+      `Redis at ${REDIS_URL} is not reachable (${String(error)}): run \`bash scripts/infra/redis.sh up\` (REDIS_PORT) or set REDIS_URL`,
+    );
   } finally {
     await kv.stop();
   }
@@ -70,15 +72,19 @@ describe('two streaming instances on one Redis', () => {
   it('a stop asked on one instance reaches a listener connected through the other', async () => {
     const received: string[] = [];
     const arrived = new Promise<void>((resolve) => {
-      void b.kv.subscribe(GENERATION_CONTROL_CHANNEL, (message) => {
-        received.push(message);
-        resolve();
-      }).then(async () => {
-        const g = a.generation('alice');
-        await g.start();
-        const res = await signedGraphQL(a.url, SECRET, userPrincipal('alice'), 'mutation($id: ID!) { stopGeneration(streamId: $id) }', { id: g.streamId });
-        expect(res.data).toEqual({ stopGeneration: true });
-      });
+      void b.kv
+        .subscribe(GENERATION_CONTROL_CHANNEL, (message) => {
+          received.push(message);
+          resolve();
+        })
+        .then(async () => {
+          const g = a.generation('alice');
+          await g.start();
+          const res = await signedGraphQL(a.url, SECRET, userPrincipal('alice'), 'mutation($id: ID!) { stopGeneration(streamId: $id) }', {
+            id: g.streamId,
+          });
+          expect(res.data).toEqual({ stopGeneration: true });
+        });
     });
     await arrived;
     expect(received.map(parseGenerationControl)).toEqual([expect.objectContaining({ type: 'stop', requestedBy: 'alice' })]);

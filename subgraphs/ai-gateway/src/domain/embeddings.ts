@@ -23,12 +23,16 @@ export interface EmbeddingsResult {
 
 /** Validates the request body; throws BAD_USER_INPUT naming the field. */
 export function parseEmbeddingRequest(body: unknown): { model?: string; input: string[] } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError('BAD_USER_INPUT', 'The body must be a JSON object { model?, input }');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new HttpError('BAD_USER_INPUT', 'The body must be a JSON object { model?, input }');
   const { model, input } = body as Record<string, unknown>;
-  if (model !== undefined && (typeof model !== 'string' || model.length === 0 || model.length > 200)) throw new HttpError('BAD_USER_INPUT', 'model must be a model id');
-  if (!Array.isArray(input) || input.length === 0 || input.length > MAX_EMBEDDING_INPUTS) throw new HttpError('BAD_USER_INPUT', `input must be a list of 1 to ${MAX_EMBEDDING_INPUTS} strings`);
+  if (model !== undefined && (typeof model !== 'string' || model.length === 0 || model.length > 200))
+    throw new HttpError('BAD_USER_INPUT', 'model must be a model id');
+  if (!Array.isArray(input) || input.length === 0 || input.length > MAX_EMBEDDING_INPUTS)
+    throw new HttpError('BAD_USER_INPUT', `input must be a list of 1 to ${MAX_EMBEDDING_INPUTS} strings`);
   input.forEach((text, i) => {
-    if (typeof text !== 'string' || text.length === 0 || text.length > MAX_EMBEDDING_INPUT_CHARS) throw new HttpError('BAD_USER_INPUT', `input[${i}] must be a string of 1 to ${MAX_EMBEDDING_INPUT_CHARS} characters`);
+    if (typeof text !== 'string' || text.length === 0 || text.length > MAX_EMBEDDING_INPUT_CHARS)
+      throw new HttpError('BAD_USER_INPUT', `input[${i}] must be a string of 1 to ${MAX_EMBEDDING_INPUT_CHARS} characters`);
   });
   return { ...(model !== undefined ? { model: model as string } : {}), input: input as string[] };
 }
@@ -51,7 +55,11 @@ export class EmbeddingService {
     for (const deployment of this.registry.attemptOrder(modelId)) {
       if (!deployment.breaker.tryAcquire()) continue;
       try {
-        const vectors = await deployment.provider.embed({ model: deployment.model, input: request.input, signal: AbortSignal.timeout(this.timeoutMs) });
+        const vectors = await deployment.provider.embed({
+          model: deployment.model,
+          input: request.input,
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
         deployment.breaker.onSuccess();
         return { model: modelId, dimensions: vectors[0]?.length ?? 0, vectors };
       } catch (error) {
@@ -59,7 +67,8 @@ export class EmbeddingService {
         const message = error instanceof ProviderError ? error.message : 'embedding failed';
         deployment.recordError(message, new Date());
         this.logger.warn({ err: error, deployment: deployment.id }, 'embedding failed on a deployment');
-        if (error instanceof ProviderError && error.status === 400) throw new HttpError('BAD_USER_INPUT', `the provider refused the input (${error.status ?? 'client error'})`);
+        if (error instanceof ProviderError && error.status === 400)
+          throw new HttpError('BAD_USER_INPUT', `the provider refused the input (${error.status ?? 'client error'})`);
       }
     }
     throw new HttpError('UNAVAILABLE', `no deployment of ${modelId} could compute embeddings`);

@@ -71,7 +71,8 @@ interface Ending {
 
 /** The outcome, done entry and event a result maps to. */
 function endingOf(doc: GenerationDoc, result: GenerationResult, reason: AbortReason | undefined): Ending {
-  if (result.status === 'complete') return { outcome: 'COMPLETE', finishReason: result.finishReason, event: generationCompleted(doc, result) };
+  if (result.status === 'complete')
+    return { outcome: 'COMPLETE', finishReason: result.finishReason, event: generationCompleted(doc, result) };
   if (result.status === 'aborted' && reason !== 'interrupted') {
     return { outcome: 'ABORTED', finishReason: 'aborted', event: generationCompleted(doc, { ...result, finishReason: 'aborted' }) };
   }
@@ -92,7 +93,14 @@ export class GenerationRunner {
       await this.execute(job, log);
     } catch (error) {
       log.error({ err: error }, 'generation crashed; ending it FAILED');
-      const result: GenerationResult = { status: 'failed', text: job.partial ?? '', finishReason: 'error', usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 }, usageSource: 'counted', error: 'internal error in ai-gateway' };
+      const result: GenerationResult = {
+        status: 'failed',
+        text: job.partial ?? '',
+        finishReason: 'error',
+        usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
+        usageSource: 'counted',
+        error: 'internal error in ai-gateway',
+      };
       try {
         const writer = this.writerFor(doc);
         if ((await this.deps.kv.read(tokenStreamKey(doc.streamId), { count: 1 })).length === 0) await writer.start();
@@ -105,14 +113,25 @@ export class GenerationRunner {
 
   private writerFor(doc: GenerationDoc): TokenStreamWriter {
     const { kv, stream, now } = this.deps;
-    return new TokenStreamWriter({ kv, streamId: doc.streamId, ownerId: doc.ownerId, conversationId: doc.conversationId, messageId: doc.messageId, model: doc.model, maxLen: stream.maxLen, retentionMs: stream.retentionMs, now });
+    return new TokenStreamWriter({
+      kv,
+      streamId: doc.streamId,
+      ownerId: doc.ownerId,
+      conversationId: doc.conversationId,
+      messageId: doc.messageId,
+      model: doc.model,
+      maxLen: stream.maxLen,
+      retentionMs: stream.retentionMs,
+      now,
+    });
   }
 
   private async execute(job: GenerationJob, log: Logger): Promise<void> {
     const { doc, controller } = job;
     const { kv, collections, registry, now } = this.deps;
     // A stop that arrived before this instance took the generation (or on a missed control message).
-    if (!controller.signal.aborted && (await kv.get(tokenStreamStopKey(doc.streamId))) !== null) controller.abort('stop' satisfies AbortReason);
+    if (!controller.signal.aborted && (await kv.get(tokenStreamStopKey(doc.streamId))) !== null)
+      controller.abort('stop' satisfies AbortReason);
 
     const writer = this.writerFor(doc);
     // Written while the provider call starts (deltas wait for the `start` entry), once the
@@ -122,7 +141,10 @@ export class GenerationRunner {
     // The title depends only on the first user message: asked for alongside the answer, so it
     // costs the final chunk nothing unless the title model is slower than the whole answer.
     const titleCall = new AbortController();
-    const title = doc.generateTitle && this.deps.titlesEnabled ? stored.then((ok) => (ok ? this.titleOf(job, titleCall.signal, log) : undefined)) : undefined;
+    const title =
+      doc.generateTitle && this.deps.titlesEnabled
+        ? stored.then((ok) => (ok ? this.titleOf(job, titleCall.signal, log) : undefined))
+        : undefined;
     const streamStarted = stored.then((ok) => (ok ? writer.start() : undefined));
     streamStarted.catch(() => undefined);
 
@@ -144,7 +166,12 @@ export class GenerationRunner {
             started = stored
               .then(async (ok) => {
                 if (!ok) return;
-                await collections.generations.updateOne({ _id: doc._id, ...OPEN_GENERATION }, updateWithOutbox({ $set: { state: 'running', startedAt: now(), deployment: deployment.id } }, [generationStarted(doc, deployment.id)]));
+                await collections.generations.updateOne(
+                  { _id: doc._id, ...OPEN_GENERATION },
+                  updateWithOutbox({ $set: { state: 'running', startedAt: now(), deployment: deployment.id } }, [
+                    generationStarted(doc, deployment.id),
+                  ]),
+                );
                 this.deps.eventsQueued();
               })
               .catch((err: unknown) => log.warn({ err }, 'could not record generation.started'));
@@ -196,32 +223,59 @@ export class GenerationRunner {
   }
 
   /** Records the outcome (outbox) and then writes `done`; resolves undefined when the sweep ended it first. */
-  private async end(job: GenerationJob, writer: TokenStreamWriter, result: GenerationResult, reason: AbortReason | undefined, log: Logger, titleCall?: Promise<string | undefined>): Promise<Ending | undefined> {
+  private async end(
+    job: GenerationJob,
+    writer: TokenStreamWriter,
+    result: GenerationResult,
+    reason: AbortReason | undefined,
+    log: Logger,
+    titleCall?: Promise<string | undefined>,
+  ): Promise<Ending | undefined> {
     const { doc } = job;
     const ending = endingOf(doc, result, reason);
     const title = ending.outcome === 'COMPLETE' && titleCall ? await this.titleInTime(job, titleCall, log) : undefined;
     await writer.flush();
-    const fields = { state: 'done', outcome: ending.outcome, finishReason: ending.finishReason, endedAt: this.deps.now(), ...(result.deployment ? { deployment: result.deployment } : {}), ...(title ? { title } : {}) };
+    const fields = {
+      state: 'done',
+      outcome: ending.outcome,
+      finishReason: ending.finishReason,
+      endedAt: this.deps.now(),
+      ...(result.deployment ? { deployment: result.deployment } : {}),
+      ...(title ? { title } : {}),
+    };
     // `title.generated` before the outcome: same key (the conversation), so conversation applies it first.
     const events = title ? [titleGenerated(doc, title, this.deps.titles.model), ending.event] : [ending.event];
     // Retried: losing this write would leave the outcome to the lease sweep (as FAILED).
-    const applied = await withRetries(() => this.deps.collections.generations.updateOne({ _id: doc._id, ...OPEN_GENERATION }, updateWithOutbox({ $set: fields }, events)));
+    const applied = await withRetries(() =>
+      this.deps.collections.generations.updateOne({ _id: doc._id, ...OPEN_GENERATION }, updateWithOutbox({ $set: fields }, events)),
+    );
     if (applied.modifiedCount === 0) {
       log.warn('generation was ended by the lease sweep meanwhile; its outcome stands');
       return undefined;
     }
     this.deps.eventsQueued();
-    await writer.finish({ outcome: ending.outcome, finishReason: ending.finishReason, usage: result.usage, ...(ending.error ? { error: ending.error } : {}) });
+    await writer.finish({
+      outcome: ending.outcome,
+      finishReason: ending.finishReason,
+      usage: result.usage,
+      ...(ending.error ? { error: ending.error } : {}),
+    });
     await this.deps.collections.generations.updateOne({ _id: doc._id }, { $set: { streamClosed: true } });
     if (writer.appendFailure) log.warn({ err: writer.appendFailure }, 'some deltas could not be appended; the event carries the full text');
-    log.info({ outcome: ending.outcome, finishReason: ending.finishReason, deployment: result.deployment, usageSource: result.usageSource }, 'generation ended');
+    log.info(
+      { outcome: ending.outcome, finishReason: ending.finishReason, deployment: result.deployment, usageSource: result.usageSource },
+      'generation ended',
+    );
     return ending;
   }
 
   /** Writes a title that came after the outcome (best effort). */
   private async writeTitle(job: GenerationJob, title: string, log: Logger): Promise<void> {
     try {
-      await this.deps.collections.generations.updateOne({ _id: job.doc._id }, updateWithOutbox({ $set: { title } }, [titleGenerated(job.doc, title, this.deps.titles.model)]));
+      await this.deps.collections.generations.updateOne(
+        { _id: job.doc._id },
+        updateWithOutbox({ $set: { title } }, [titleGenerated(job.doc, title, this.deps.titles.model)]),
+      );
       this.deps.eventsQueued();
     } catch (error) {
       log.warn({ err: error }, 'could not record the title');
@@ -242,5 +296,12 @@ async function withRetries<T>(write: () => Promise<T>, attempts = 4): Promise<T>
 }
 
 function unknownModel(model: string): GenerationResult {
-  return { status: 'failed', text: '', finishReason: 'error', usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 }, usageSource: 'counted', error: `the model ${model} is not in the catalog` };
+  return {
+    status: 'failed',
+    text: '',
+    finishReason: 'error',
+    usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
+    usageSource: 'counted',
+    error: `the model ${model} is not in the catalog`,
+  };
 }

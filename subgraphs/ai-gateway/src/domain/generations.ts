@@ -50,7 +50,10 @@ const INTERRUPTED_GRACE_MS = 5000;
 /** Waits for `work` at most `ms`; resolves true when the time ran out first. */
 async function withinDrainTimeout(work: Promise<void>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = await Promise.race([work.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), ms)))]);
+  const timedOut = await Promise.race([
+    work.then(() => false),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), ms))),
+  ]);
   clearTimeout(timer);
   return timedOut;
 }
@@ -114,7 +117,8 @@ export class GenerationScheduler {
     this.arriving.add(streamId);
     try {
       // Backpressure: the consumer waits here (the kit keeps its group membership alive meanwhile).
-      while (this.accepting && this.queue.size >= this.options.maxQueued) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+      while (this.accepting && this.queue.size >= this.options.maxQueued)
+        await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
       if (this.state !== 'running' || !this.accepting) throw new Error('the generation scheduler is not accepting generations');
       await this.enqueue(event);
     } finally {
@@ -159,7 +163,13 @@ export class GenerationScheduler {
     // starts, and a store failure before that would otherwise crash the process as unhandled.
     persisted.catch(() => undefined);
     const messages: ChatMessage[] = payload.messages.map((m) => ({ role: ROLES[m.role], content: m.content }));
-    const job: GenerationJob = { doc, messages, firstUserMessage: payload.messages.find((m) => m.role === 'USER')?.content ?? '', controller: new AbortController(), persisted };
+    const job: GenerationJob = {
+      doc,
+      messages,
+      firstUserMessage: payload.messages.find((m) => m.role === 'USER')?.content ?? '',
+      controller: new AbortController(),
+      persisted,
+    };
     this.jobs.set(doc.streamId, job);
     this.queue.push(job);
     this.pump();
@@ -183,7 +193,8 @@ export class GenerationScheduler {
   private onControl(message: string): void {
     const control = parseGenerationControl(message);
     if (!control) return;
-    if (this.abort(control.streamId, 'stop')) this.options.logger.info({ streamId: control.streamId, requestedBy: control.requestedBy }, 'generation stopped by its owner');
+    if (this.abort(control.streamId, 'stop'))
+      this.options.logger.info({ streamId: control.streamId, requestedBy: control.requestedBy }, 'generation stopped by its owner');
   }
 
   /** Stops taking requests: waiting and later `accept` calls reject (the bus redelivers them). */
@@ -200,7 +211,8 @@ export class GenerationScheduler {
 
   private pump(): void {
     // While draining every queued job is aborted and must run (to end FAILED) whatever its owner.
-    const mayRun = (owner: string): boolean => this.state === 'draining' || (this.runningPerOwner.get(owner) ?? 0) < this.options.maxRunningPerUser;
+    const mayRun = (owner: string): boolean =>
+      this.state === 'draining' || (this.runningPerOwner.get(owner) ?? 0) < this.options.maxRunningPerUser;
     while (this.running.size < this.options.maxConcurrent) {
       const job = this.queue.take(mayRun);
       if (!job) break;
@@ -225,7 +237,10 @@ export class GenerationScheduler {
     const leaseUntil = new Date(this.options.now().getTime() + this.options.leaseMs);
     try {
       // Only live jobs: a generation whose runner gave up must expire and be swept.
-      await this.options.collections.generations.updateMany({ instanceId: this.instanceId, streamId: { $in: [...this.jobs.keys()] }, ...OPEN_GENERATION }, { $set: { leaseUntil } });
+      await this.options.collections.generations.updateMany(
+        { instanceId: this.instanceId, streamId: { $in: [...this.jobs.keys()] }, ...OPEN_GENERATION },
+        { $set: { leaseUntil } },
+      );
     } catch (error) {
       this.options.logger.warn({ err: error }, 'could not renew generation leases');
     }
@@ -250,7 +265,11 @@ export class GenerationScheduler {
     let ended = 0;
     try {
       ended = await sweepExpiredLeases(this.sweepDeps);
-      await pruneOldGenerations(this.options.store, this.options.collections, new Date(this.options.now().getTime() - this.options.retentionMs));
+      await pruneOldGenerations(
+        this.options.store,
+        this.options.collections,
+        new Date(this.options.now().getTime() - this.options.retentionMs),
+      );
     } catch (error) {
       this.options.logger.warn({ err: error }, 'generation sweep failed');
     }
@@ -278,7 +297,10 @@ export class GenerationScheduler {
         // An aborted runner stuck in a store or kv call (a server restarting) would hold the
         // process forever: after another timeout it is left to the next instance's lease sweep.
         if (await withinDrainTimeout(all(), Math.max(this.options.drainTimeoutMs, INTERRUPTED_GRACE_MS))) {
-          this.options.logger.warn({ streamIds: [...this.running.keys()] }, 'generations did not end after being interrupted; left to the lease sweep');
+          this.options.logger.warn(
+            { streamIds: [...this.running.keys()] },
+            'generations did not end after being interrupted; left to the lease sweep',
+          );
         }
       }
       for (const t of this.timers) clearInterval(t);

@@ -50,7 +50,17 @@ export async function failExpiredGeneration(deps: LeaseSweepDeps, doc: Generatio
   );
   if (applied.modifiedCount === 0) return false;
   deps.eventsQueued();
-  const writer = new TokenStreamWriter({ kv: deps.kv, streamId: doc.streamId, ownerId: doc.ownerId, conversationId: doc.conversationId, messageId: doc.messageId, model: doc.model, maxLen: deps.stream.maxLen, retentionMs: deps.stream.retentionMs, now: deps.now });
+  const writer = new TokenStreamWriter({
+    kv: deps.kv,
+    streamId: doc.streamId,
+    ownerId: doc.ownerId,
+    conversationId: doc.conversationId,
+    messageId: doc.messageId,
+    model: doc.model,
+    maxLen: deps.stream.maxLen,
+    retentionMs: deps.stream.retentionMs,
+    now: deps.now,
+  });
   // A generation that died before its first write still gets a well-formed stream (start, done).
   if (empty) await writer.start();
   await writer.finish({ outcome: 'FAILED', finishReason: 'interrupted', error });
@@ -69,12 +79,28 @@ export async function closeStream(deps: LeaseSweepDeps, doc: GenerationDoc): Pro
   const outcome = doc.outcome ?? 'FAILED';
   const finishReason = doc.finishReason ?? 'error';
   if (!closed) {
-    const writer = new TokenStreamWriter({ kv: deps.kv, streamId: doc.streamId, ownerId: doc.ownerId, conversationId: doc.conversationId, messageId: doc.messageId, model: doc.model, maxLen: deps.stream.maxLen, retentionMs: deps.stream.retentionMs, now: deps.now });
+    const writer = new TokenStreamWriter({
+      kv: deps.kv,
+      streamId: doc.streamId,
+      ownerId: doc.ownerId,
+      conversationId: doc.conversationId,
+      messageId: doc.messageId,
+      model: doc.model,
+      maxLen: deps.stream.maxLen,
+      retentionMs: deps.stream.retentionMs,
+      now: deps.now,
+    });
     if (entries.length === 0) await writer.start();
     await writer.finish({ outcome, finishReason });
   } else {
     // `done` made it but the meta (and TTLs) may not have: readers would list it as running.
-    await writeDoneMeta(deps.kv, doc.streamId, undefined, { outcome, finishReason, endedAt: doc.endedAt ?? deps.now() }, deps.stream.retentionMs);
+    await writeDoneMeta(
+      deps.kv,
+      doc.streamId,
+      undefined,
+      { outcome, finishReason, endedAt: doc.endedAt ?? deps.now() },
+      deps.stream.retentionMs,
+    );
   }
   await deps.collections.generations.updateOne({ _id: doc._id }, { $set: { streamClosed: true } });
 }
@@ -104,23 +130,34 @@ async function eachBounded<T>(items: readonly T[], limit: number, work: (item: T
 export async function sweepExpiredLeases(deps: LeaseSweepDeps, limit = 50): Promise<number> {
   const stale = new Date(deps.now().getTime() - deps.leaseMs);
   const unclosed = await deps.collections.generations.find({ state: 'done', streamClosed: false, endedAt: { $lt: stale } }, { limit });
-  await eachBounded(unclosed.filter((doc) => !deps.isLocal(doc.streamId)), SWEEP_CONCURRENCY, async (doc) => {
-    try {
-      await closeStream(deps, doc);
-      deps.logger.warn({ streamId: doc.streamId }, 'closed the stream of an ended generation whose instance stopped before writing done');
-    } catch (error) {
-      deps.logger.warn({ err: error, streamId: doc.streamId }, 'could not close an ended generation\'s stream; next sweep retries');
-    }
-  });
+  await eachBounded(
+    unclosed.filter((doc) => !deps.isLocal(doc.streamId)),
+    SWEEP_CONCURRENCY,
+    async (doc) => {
+      try {
+        await closeStream(deps, doc);
+        deps.logger.warn({ streamId: doc.streamId }, 'closed the stream of an ended generation whose instance stopped before writing done');
+      } catch (error) {
+        deps.logger.warn({ err: error, streamId: doc.streamId }, "could not close an ended generation's stream; next sweep retries");
+      }
+    },
+  );
 
-  const expired = await deps.collections.generations.find({ ...OPEN_GENERATION, leaseUntil: { $lt: deps.now() } }, { limit, sort: { leaseUntil: 1 } });
+  const expired = await deps.collections.generations.find(
+    { ...OPEN_GENERATION, leaseUntil: { $lt: deps.now() } },
+    { limit, sort: { leaseUntil: 1 } },
+  );
   let ended = 0;
-  await eachBounded(expired.filter((doc) => !deps.isLocal(doc.streamId)), SWEEP_CONCURRENCY, async (doc) => {
-    try {
-      if (await failExpiredGeneration(deps, doc)) ended++;
-    } catch (error) {
-      deps.logger.warn({ err: error, streamId: doc.streamId }, 'could not fail an expired generation; next sweep retries');
-    }
-  });
+  await eachBounded(
+    expired.filter((doc) => !deps.isLocal(doc.streamId)),
+    SWEEP_CONCURRENCY,
+    async (doc) => {
+      try {
+        if (await failExpiredGeneration(deps, doc)) ended++;
+      } catch (error) {
+        deps.logger.warn({ err: error, streamId: doc.streamId }, 'could not fail an expired generation; next sweep retries');
+      }
+    },
+  );
   return ended;
 }

@@ -9,7 +9,12 @@ import type { AiGatewayCollections } from '../store';
  * again.
  */
 export async function pruneOldGenerations(store: DocumentStore, collections: AiGatewayCollections, before: Date): Promise<number> {
-  const removed = await collections.generations.deleteMany({ state: 'done', streamClosed: true, endedAt: { $lt: before }, '_outbox.event.id': { $exists: false } });
+  const removed = await collections.generations.deleteMany({
+    state: 'done',
+    streamClosed: true,
+    endedAt: { $lt: before },
+    '_outbox.event.id': { $exists: false },
+  });
   await pruneProcessedEvents(store, before);
   return removed;
 }

@@ -93,7 +93,11 @@ async function attempt(deployment: Deployment, request: RoutedGenerationRequest,
   let usage: TokenUsage | undefined;
   let finishReason: string | undefined;
   try {
-    for await (const chunk of deployment.provider.streamChat({ model: deployment.model, messages: request.messages, signal: controller.signal })) {
+    for await (const chunk of deployment.provider.streamChat({
+      model: deployment.model,
+      messages: request.messages,
+      signal: controller.signal,
+    })) {
       if (chunk.usage) usage = chunk.usage;
       if (chunk.finishReason) finishReason = chunk.finishReason;
       if (chunk.delta) {
@@ -116,7 +120,12 @@ async function attempt(deployment: Deployment, request: RoutedGenerationRequest,
     return { kind: 'done', text, finishReason, usage };
   } catch (error) {
     if (signal.aborted) return { kind: 'aborted', text, started, usage };
-    const failure = timeout ? new ProviderError('timeout', `${deployment.id}: no ${timeout === 'first token' ? 'first token' : 'chunk'} within ${timeout === 'first token' ? policy.firstTokenTimeoutMs : policy.idleTimeoutMs} ms`) : classifyOpenAIError(error, controller.signal);
+    const failure = timeout
+      ? new ProviderError(
+          'timeout',
+          `${deployment.id}: no ${timeout === 'first token' ? 'first token' : 'chunk'} within ${timeout === 'first token' ? policy.firstTokenTimeoutMs : policy.idleTimeoutMs} ms`,
+        )
+      : classifyOpenAIError(error, controller.signal);
     return { kind: 'failed', text, started, error: failure, usage };
   } finally {
     clearTimeout(timer);
@@ -130,7 +139,13 @@ export async function generateRouted(request: RoutedGenerationRequest): Promise<
   const random = request.random ?? Math.random;
   const sleep = request.sleep ?? abortableSleep;
   const { policy, signal, messages } = request;
-  const result = (status: GenerationResult['status'], text: string, finishReason: string, usage: TokenUsage | undefined, extra: Partial<GenerationResult> = {}): GenerationResult => ({
+  const result = (
+    status: GenerationResult['status'],
+    text: string,
+    finishReason: string,
+    usage: TokenUsage | undefined,
+    extra: Partial<GenerationResult> = {},
+  ): GenerationResult => ({
     status,
     text,
     finishReason,
@@ -160,7 +175,8 @@ export async function generateRouted(request: RoutedGenerationRequest): Promise<
       deployment.breaker.onFailure();
       deployment.recordError(outcome.error.message, new Date(now()));
       lastDeployment = deployment.id;
-      if (outcome.started) return result('failed', outcome.text, 'error', outcome.usage, { deployment: deployment.id, error: outcome.error.message });
+      if (outcome.started)
+        return result('failed', outcome.text, 'error', outcome.usage, { deployment: deployment.id, error: outcome.error.message });
       lastError = outcome.error.message.startsWith(deployment.id) ? outcome.error.message : `${deployment.id}: ${outcome.error.message}`;
       if (!outcome.error.retryable) break;
       if (n < policy.attempts) await sleep(retryDelay(n, policy, random), signal);

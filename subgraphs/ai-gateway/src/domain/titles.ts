@@ -7,13 +7,22 @@ import type { DeploymentRegistry } from '../deployments';
  * order, and a failure only costs the title (logged), never the generation.
  */
 
-const TITLE_PROMPT = 'Write a title of at most six words for a conversation that starts with the next message. Answer with the title only, no quotes, no final punctuation.';
+const TITLE_PROMPT =
+  'Write a title of at most six words for a conversation that starts with the next message. Answer with the title only, no quotes, no final punctuation.';
 const MAX_TITLE = 80;
 
 /** Cleans a model's answer into a title: one line, no quotes or trailing punctuation, bounded. */
 export function cleanTitle(raw: string): string {
-  const line = raw.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? '';
-  const unquoted = line.replace(/^(title:\s*)/i, '').replace(/^["'“”«»`*]+|["'“”«»`*]+$/g, '').replace(/[.!?,;:]+$/, '').trim();
+  const line =
+    raw
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l.length > 0) ?? '';
+  const unquoted = line
+    .replace(/^(title:\s*)/i, '')
+    .replace(/^["'“”«»`*]+|["'“”«»`*]+$/g, '')
+    .replace(/[.!?,;:]+$/, '')
+    .trim();
   return unquoted.length > MAX_TITLE ? `${unquoted.slice(0, MAX_TITLE - 1).trimEnd()}…` : unquoted;
 }
 

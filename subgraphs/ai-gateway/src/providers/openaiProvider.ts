@@ -12,9 +12,12 @@ import { ProviderError, type ChatChunk, type ChatProvider, type ChatRequest } fr
 /** Maps SDK errors onto the router's classification; anything unknown counts as a network failure. */
 export function classifyOpenAIError(error: unknown, signal?: AbortSignal): ProviderError {
   if (error instanceof ProviderError) return error;
-  if (signal?.aborted || error instanceof APIUserAbortError) return new ProviderError('aborted', 'the request was aborted', undefined, { cause: error });
-  if (error instanceof APIConnectionTimeoutError) return new ProviderError('timeout', 'the provider timed out', undefined, { cause: error });
-  if (error instanceof APIConnectionError) return new ProviderError('network', 'the provider could not be reached', undefined, { cause: error });
+  if (signal?.aborted || error instanceof APIUserAbortError)
+    return new ProviderError('aborted', 'the request was aborted', undefined, { cause: error });
+  if (error instanceof APIConnectionTimeoutError)
+    return new ProviderError('timeout', 'the provider timed out', undefined, { cause: error });
+  if (error instanceof APIConnectionError)
+    return new ProviderError('network', 'the provider could not be reached', undefined, { cause: error });
   if (error instanceof APIError && typeof error.status === 'number') {
     const status = error.status;
     if (status === 429) return new ProviderError('rate-limited', 'the provider rate-limited the request (429)', status, { cause: error });
@@ -40,7 +43,8 @@ export class OpenAIChatProvider implements ChatProvider {
       organization: null,
       project: null,
       // With `apiKeyHeader` the key goes in that header and no bearer token is sent.
-      defaultHeaders: spec.apiKeyHeader && spec.apiKey ? { ...spec.headers, [spec.apiKeyHeader]: spec.apiKey, Authorization: null } : spec.headers,
+      defaultHeaders:
+        spec.apiKeyHeader && spec.apiKey ? { ...spec.headers, [spec.apiKeyHeader]: spec.apiKey, Authorization: null } : spec.headers,
       timeout: spec.timeoutMs,
       maxRetries: 0,
     });
@@ -68,7 +72,12 @@ export class OpenAIChatProvider implements ChatProvider {
         const out: ChatChunk = {};
         if (choice?.delta?.content) out.delta = choice.delta.content;
         if (choice?.finish_reason) out.finishReason = choice.finish_reason;
-        if (chunk.usage) out.usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens, totalTokens: chunk.usage.total_tokens };
+        if (chunk.usage)
+          out.usage = {
+            promptTokens: chunk.usage.prompt_tokens,
+            completionTokens: chunk.usage.completion_tokens,
+            totalTokens: chunk.usage.total_tokens,
+          };
         if (out.delta !== undefined || out.finishReason !== undefined || out.usage !== undefined) yield out;
       }
     } catch (error) {
@@ -76,7 +85,9 @@ export class OpenAIChatProvider implements ChatProvider {
     }
   }
 
-  async completeChat(request: ChatRequest): Promise<{ text: string; usage?: { promptTokens: number; completionTokens: number; totalTokens: number } }> {
+  async completeChat(
+    request: ChatRequest,
+  ): Promise<{ text: string; usage?: { promptTokens: number; completionTokens: number; totalTokens: number } }> {
     try {
       const completion = await this.client.chat.completions.create(
         { model: request.model, messages: request.messages, ...(request.maxTokens ? { max_tokens: request.maxTokens } : {}) },
@@ -85,7 +96,9 @@ export class OpenAIChatProvider implements ChatProvider {
       const usage = completion.usage;
       return {
         text: completion.choices[0]?.message?.content ?? '',
-        ...(usage ? { usage: { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, totalTokens: usage.total_tokens } } : {}),
+        ...(usage
+          ? { usage: { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, totalTokens: usage.total_tokens } }
+          : {}),
       };
     } catch (error) {
       throw classifyOpenAIError(error, request.signal);
@@ -94,7 +107,10 @@ export class OpenAIChatProvider implements ChatProvider {
 
   async embed(request: { model: string; input: string[]; signal?: AbortSignal }): Promise<number[][]> {
     try {
-      const response = await this.client.embeddings.create({ model: request.model, input: request.input, encoding_format: 'float' }, { signal: request.signal });
+      const response = await this.client.embeddings.create(
+        { model: request.model, input: request.input, encoding_format: 'float' },
+        { signal: request.signal },
+      );
       return [...response.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
     } catch (error) {
       throw classifyOpenAIError(error, request.signal);

@@ -1,11 +1,27 @@
 import { newId } from '@chatgraph/kit';
 import { insertWithOutbox } from '@chatgraph/kit/events';
-import { GENERATION_CONTROL_CHANNEL, ownerStreamsKey, tokenStreamMetaKey, tokenStreamStopKey, type TokenStreamMeta } from '@chatgraph/schema';
+import {
+  GENERATION_CONTROL_CHANNEL,
+  ownerStreamsKey,
+  tokenStreamMetaKey,
+  tokenStreamStopKey,
+  type TokenStreamMeta,
+} from '@chatgraph/schema';
 import { demoAnswer, demoTitle } from '../../src/providers/demoProvider';
 import { pruneOldGenerations } from '../../src/domain/retention';
 import { TokenStreamWriter } from '../../src/tokenStreamWriter';
 import { countedUsage } from '../../src/domain/usage';
-import { collectEvents, eventsOf, eventually, newSubject, readStream, requestGeneration, type CollectedEvent, type Harness, type Target } from '../harness';
+import {
+  collectEvents,
+  eventsOf,
+  eventually,
+  newSubject,
+  readStream,
+  requestGeneration,
+  type CollectedEvent,
+  type Harness,
+  type Target,
+} from '../harness';
 
 /**
  * The generation flow through the bus, the document store and the kv store: the same suite runs
@@ -22,12 +38,21 @@ export function describeFlow(target: Target): void {
   afterAll(() => h?.dispose(), target.hookTimeout);
 
   const waitForEvent = async (streamId: string, type: string) => {
-    const found = await eventually(async () => eventsOf(events, streamId, type), (e) => e.length > 0, target.tries);
+    const found = await eventually(
+      async () => eventsOf(events, streamId, type),
+      (e) => e.length > 0,
+      target.tries,
+    );
     const event = found[0];
     if (!event) throw new Error(`no ${type} for ${streamId}`);
     return event;
   };
-  const waitForDone = (streamId: string) => eventually(() => readStream(h.kv, streamId), (entries) => entries.some((e) => e.entry.type === 'done'), target.tries);
+  const waitForDone = (streamId: string) =>
+    eventually(
+      () => readStream(h.kv, streamId),
+      (entries) => entries.some((e) => e.entry.type === 'done'),
+      target.tries,
+    );
   const meta = async (streamId: string): Promise<TokenStreamMeta | null> => {
     const raw = await h.kv.get(tokenStreamMetaKey(streamId));
     return raw ? (JSON.parse(raw) as TokenStreamMeta) : null;
@@ -44,22 +69,52 @@ export function describeFlow(target: Target): void {
       model: 'local-demo',
       deployment: 'demo/local-demo',
       usageSource: 'counted',
-      usage: countedUsage([{ role: 'system', content: 'You are helpful.' }, { role: 'user', content: 'Tell me about streams' }], answer),
+      usage: countedUsage(
+        [
+          { role: 'system', content: 'You are helpful.' },
+          { role: 'user', content: 'Tell me about streams' },
+        ],
+        answer,
+      ),
     });
     const started = await waitForEvent(subject.streamId, 'generation.started');
     expect(started.payload).toEqual({ model: 'local-demo', deployment: 'demo/local-demo' });
-    expect(events.indexOf(events.find((e) => e.event.id === started.id) as CollectedEvent)).toBeLessThan(events.findIndex((e) => e.event.id === completed.id));
+    expect(events.indexOf(events.find((e) => e.event.id === started.id) as CollectedEvent)).toBeLessThan(
+      events.findIndex((e) => e.event.id === completed.id),
+    );
 
     const entries = await waitForDone(subject.streamId);
     // The outcome is durable before any reader can see `done`.
     expect((await h.collections.generations.findOne({ streamId: subject.streamId }))?.outcome).toBe('COMPLETE');
     expect(entries.map((e) => e.seq)).toEqual(entries.map((_, i) => i + 1));
-    expect(entries[0]?.entry).toEqual({ type: 'start', ownerId: subject.ownerId, conversationId: subject.conversationId, messageId: subject.messageId, model: 'local-demo' });
+    expect(entries[0]?.entry).toEqual({
+      type: 'start',
+      ownerId: subject.ownerId,
+      conversationId: subject.conversationId,
+      messageId: subject.messageId,
+      model: 'local-demo',
+    });
     const deltas = entries.filter((e) => e.entry.type === 'delta').map((e) => (e.entry.type === 'delta' ? e.entry.delta : ''));
     expect(deltas.join('')).toBe(answer);
-    expect(entries.at(-1)?.entry).toEqual({ type: 'done', outcome: 'COMPLETE', finishReason: 'stop', usage: (completed.payload as { usage: unknown }).usage });
-    expect(await meta(subject.streamId)).toMatchObject({ state: 'done', outcome: 'COMPLETE', finishReason: 'stop', ownerId: subject.ownerId });
-    expect(await eventually(() => h.collections.generations.findOne({ streamId: subject.streamId }), (d) => d?.streamClosed === true, target.tries)).toMatchObject({ state: 'done', outcome: 'COMPLETE', deployment: 'demo/local-demo' });
+    expect(entries.at(-1)?.entry).toEqual({
+      type: 'done',
+      outcome: 'COMPLETE',
+      finishReason: 'stop',
+      usage: (completed.payload as { usage: unknown }).usage,
+    });
+    expect(await meta(subject.streamId)).toMatchObject({
+      state: 'done',
+      outcome: 'COMPLETE',
+      finishReason: 'stop',
+      ownerId: subject.ownerId,
+    });
+    expect(
+      await eventually(
+        () => h.collections.generations.findOne({ streamId: subject.streamId }),
+        (d) => d?.streamClosed === true,
+        target.tries,
+      ),
+    ).toMatchObject({ state: 'done', outcome: 'COMPLETE', deployment: 'demo/local-demo' });
     const index = await h.kv.read(ownerStreamsKey(subject.ownerId));
     expect(index.map((e) => e.fields.streamId)).toContain(subject.streamId);
   });
@@ -101,8 +156,15 @@ export function describeFlow(target: Target): void {
   it('aborts a running generation on a stop from the control channel, keeping the partial text', async () => {
     const subject = newSubject();
     await requestGeneration(h, subject, { model: 'gated' });
-    await eventually(() => readStream(h.kv, subject.streamId), (entries) => entries.map((e) => (e.entry.type === 'delta' ? e.entry.delta : '')).join('') === 'partial answer ', target.tries);
-    await h.kv.publish(GENERATION_CONTROL_CHANNEL, JSON.stringify({ type: 'stop', streamId: subject.streamId, requestedBy: subject.ownerId }));
+    await eventually(
+      () => readStream(h.kv, subject.streamId),
+      (entries) => entries.map((e) => (e.entry.type === 'delta' ? e.entry.delta : '')).join('') === 'partial answer ',
+      target.tries,
+    );
+    await h.kv.publish(
+      GENERATION_CONTROL_CHANNEL,
+      JSON.stringify({ type: 'stop', streamId: subject.streamId, requestedBy: subject.ownerId }),
+    );
     const completed = await waitForEvent(subject.streamId, 'generation.completed');
     expect(completed.payload).toMatchObject({ content: 'partial answer ', finishReason: 'aborted', model: 'gated' });
     const entries = await waitForDone(subject.streamId);
@@ -127,7 +189,23 @@ export function describeFlow(target: Target): void {
     const past = new Date(Date.now() - 60_000);
     await h.collections.generations.insertOne(
       insertWithOutbox(
-        { _id: newId(), ...subject, model: 'local-demo', generateTitle: false, state: 'running', instanceId: 'dead-instance', leaseUntil: past, createdAt: past, startedAt: past, endedAt: null, outcome: null, finishReason: null, deployment: null, title: null, streamClosed: false },
+        {
+          _id: newId(),
+          ...subject,
+          model: 'local-demo',
+          generateTitle: false,
+          state: 'running',
+          instanceId: 'dead-instance',
+          leaseUntil: past,
+          createdAt: past,
+          startedAt: past,
+          endedAt: null,
+          outcome: null,
+          finishReason: null,
+          deployment: null,
+          title: null,
+          streamClosed: false,
+        },
         [],
       ),
     );
@@ -149,7 +227,23 @@ export function describeFlow(target: Target): void {
   it('writes the missing done entry of a generation that ended but whose instance died before closing its stream', async () => {
     const subject = newSubject();
     const past = new Date(Date.now() - 120_000);
-    await h.collections.generations.insertOne({ _id: newId(), ...subject, model: 'local-demo', generateTitle: false, state: 'done', instanceId: 'dead-instance', leaseUntil: past, createdAt: past, startedAt: past, endedAt: past, outcome: 'COMPLETE', finishReason: 'stop', deployment: 'demo/local-demo', title: null, streamClosed: false });
+    await h.collections.generations.insertOne({
+      _id: newId(),
+      ...subject,
+      model: 'local-demo',
+      generateTitle: false,
+      state: 'done',
+      instanceId: 'dead-instance',
+      leaseUntil: past,
+      createdAt: past,
+      startedAt: past,
+      endedAt: past,
+      outcome: 'COMPLETE',
+      finishReason: 'stop',
+      deployment: 'demo/local-demo',
+      title: null,
+      streamClosed: false,
+    });
     const writer = new TokenStreamWriter({ kv: h.kv, ...subject, model: 'local-demo', maxLen: 1000, retentionMs: 60_000 });
     await writer.start();
     writer.push('all of it');
@@ -166,11 +260,32 @@ export function describeFlow(target: Target): void {
 
   it('prunes ended generations older than the retention and keeps the rest', async () => {
     const old = new Date('2020-01-01T00:00:00Z');
-    const base = { model: 'local-demo', generateTitle: false, instanceId: 'old', leaseUntil: old, createdAt: old, startedAt: old, endedAt: old, outcome: 'COMPLETE' as const, finishReason: 'stop', deployment: null, title: null };
+    const base = {
+      model: 'local-demo',
+      generateTitle: false,
+      instanceId: 'old',
+      leaseUntil: old,
+      createdAt: old,
+      startedAt: old,
+      endedAt: old,
+      outcome: 'COMPLETE' as const,
+      finishReason: 'stop',
+      deployment: null,
+      title: null,
+    };
     const [done, running, recent] = [newSubject(), newSubject(), newSubject()];
     await h.collections.generations.insertMany([
       { _id: newId(), ...done, ...base, state: 'done', streamClosed: true },
-      { _id: newId(), ...running, ...base, state: 'running', leaseUntil: new Date(Date.now() + 600_000), endedAt: null, outcome: null, streamClosed: false },
+      {
+        _id: newId(),
+        ...running,
+        ...base,
+        state: 'running',
+        leaseUntil: new Date(Date.now() + 600_000),
+        endedAt: null,
+        outcome: null,
+        streamClosed: false,
+      },
       { _id: newId(), ...recent, ...base, state: 'done', streamClosed: true, endedAt: new Date('2022-01-01T00:00:00Z') },
     ]);
     expect(await pruneOldGenerations(h.store, h.collections, new Date('2021-01-01T00:00:00Z'))).toBe(1);

@@ -12,7 +12,11 @@ export interface FakeRoute {
  * A catalog whose provider `fake` (and `fake2`) points at the fake OpenAI server, with one model
  * per entry of `models` routed to the given deployments; `chat-title` and `embed` models too.
  */
-export function fakeCatalog(baseURL: string, models: Record<string, FakeRoute[]>, extra: { titleModel?: string; embeddingModel?: string } = {}): ModelCatalog {
+export function fakeCatalog(
+  baseURL: string,
+  models: Record<string, FakeRoute[]>,
+  extra: { titleModel?: string; embeddingModel?: string } = {},
+): ModelCatalog {
   const ids = Object.keys(models);
   return parseCatalog(
     {
@@ -22,11 +26,28 @@ export function fakeCatalog(baseURL: string, models: Record<string, FakeRoute[]>
         { id: 'demo', kind: 'demo' },
       ],
       models: [
-        ...ids.map((id) => ({ id, displayName: `Model ${id}`, contextWindow: 8192, capabilities: ['chat'], inputPricePerMTok: 1, outputPricePerMTok: 2 })),
+        ...ids.map((id) => ({
+          id,
+          displayName: `Model ${id}`,
+          contextWindow: 8192,
+          capabilities: ['chat'],
+          inputPricePerMTok: 1,
+          outputPricePerMTok: 2,
+        })),
         { id: 'embed', displayName: 'Embedding', contextWindow: 8192, capabilities: ['embeddings'] },
       ],
       routes: {
-        ...Object.fromEntries(ids.map((id) => [id, (models[id] ?? []).map((r) => ({ provider: r.provider ?? 'fake', model: r.model, priority: r.priority ?? 1, weight: r.weight ?? 1 }))])),
+        ...Object.fromEntries(
+          ids.map((id) => [
+            id,
+            (models[id] ?? []).map((r) => ({
+              provider: r.provider ?? 'fake',
+              model: r.model,
+              priority: r.priority ?? 1,
+              weight: r.weight ?? 1,
+            })),
+          ]),
+        ),
         embed: [{ provider: 'fake', model: 'text-embed' }],
       },
       titleModel: extra.titleModel ?? ids[0],

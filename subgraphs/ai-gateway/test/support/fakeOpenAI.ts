@@ -76,7 +76,6 @@ export interface FakeOpenAIOptions {
   embeddingDimensions?: number;
 }
 
-
 function words(text: string): string[] {
   return text.match(/\S+\s*/g) ?? [];
 }
@@ -173,7 +172,12 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       const input = Array.isArray(body.input) ? (body.input as string[]) : [String(body.input)];
       const s = scenarioFor(model);
       if (s.status) return json(s.status, errorBody(s.status));
-      return json(200, { object: 'list', model, data: input.map((text, index) => ({ object: 'embedding', index, embedding: fakeVector(text, dims) })), usage: { prompt_tokens: input.length, total_tokens: input.length } });
+      return json(200, {
+        object: 'list',
+        model,
+        data: input.map((text, index) => ({ object: 'embedding', index, embedding: fakeVector(text, dims) })),
+        usage: { prompt_tokens: input.length, total_tokens: input.length },
+      });
     }
     if (path !== '/v1/chat/completions') return json(404, errorBody(404));
     const s = scenarioFor(model);
@@ -187,7 +191,9 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
       model,
-      choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs: null, finish_reason: s.finishReason ?? 'stop' }],
+      choices: [
+        { index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs: null, finish_reason: s.finishReason ?? 'stop' },
+      ],
       ...(s.omitUsage ? {} : { usage: { prompt_tokens: 11, completion_tokens: completion, total_tokens: 11 + completion } }),
     });
   };

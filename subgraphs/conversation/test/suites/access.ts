@@ -21,8 +21,12 @@ export function describeAccess(target: Target): void {
 
   describe("another user's conversation is invisible on every path", () => {
     it('Query.conversation gives null to another user and UNAUTHENTICATED to anonymous callers', async () => {
-      expect(ok(await h.gql(eve, 'query($id: ID!) { conversation(id: $id) { id title } }', { id: turn.conversation.id }), 'conversation')).toBeNull();
-      expect(codeOf(await h.gql(ANON, 'query($id: ID!) { conversation(id: $id) { id } }', { id: turn.conversation.id }))).toBe('UNAUTHENTICATED');
+      expect(
+        ok(await h.gql(eve, 'query($id: ID!) { conversation(id: $id) { id title } }', { id: turn.conversation.id }), 'conversation'),
+      ).toBeNull();
+      expect(codeOf(await h.gql(ANON, 'query($id: ID!) { conversation(id: $id) { id } }', { id: turn.conversation.id }))).toBe(
+        'UNAUTHENTICATED',
+      );
     });
 
     it('_entities resolves foreign or unknown Conversation and Message ids to null', async () => {
@@ -32,14 +36,24 @@ export function describeAccess(target: Target): void {
         { __typename: 'Message', id: turn.assistantMessage.id },
         { __typename: 'Conversation', id: 'unknown' },
       ];
-      const query = 'query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Conversation { title } ... on Message { content } } }';
+      const query =
+        'query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Conversation { title } ... on Message { content } } }';
       expect(ok(await h.gql(eve, query, { reps }), '_entities')).toEqual([null, null, null, null]);
       expect(ok(await h.gql(ANON, query, { reps }), '_entities')).toEqual([null, null, null, null]);
-      expect(ok(await h.gql(ada, query, { reps }), '_entities')).toEqual([{ title: 'my secret plans' }, { content: 'my secret plans' }, { content: 'noted' }, null]);
+      expect(ok(await h.gql(ada, query, { reps }), '_entities')).toEqual([
+        { title: 'my secret plans' },
+        { content: 'my secret plans' },
+        { content: 'noted' },
+        null,
+      ]);
     });
 
     it('User.conversations of another user is FORBIDDEN', async () => {
-      const res = await h.gql(eve, 'query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { conversations { edges { node { id } } } } } }', { reps: [{ __typename: 'User', id: 'user-ada' }] });
+      const res = await h.gql(
+        eve,
+        'query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { conversations { edges { node { id } } } } } }',
+        { reps: [{ __typename: 'User', id: 'user-ada' }] },
+      );
       expect(codeOf(res)).toBe('FORBIDDEN');
       expect(JSON.stringify(res)).not.toContain(turn.conversation.id);
     });
@@ -49,8 +63,12 @@ export function describeAccess(target: Target): void {
       const attempts = [
         h.gql(eve, 'mutation($id: ID!) { updateConversation(id: $id, input: { title: "pwned" }) { id } }', { id: turn.conversation.id }),
         h.gql(eve, 'mutation($id: ID!) { deleteConversation(id: $id) { deletedConversationId } }', { id: turn.conversation.id }),
-        h.gql(eve, 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { streamId } }', { i: { conversationId: turn.conversation.id, content: 'hi' } }),
-        h.gql(eve, 'mutation($i: EditMessageInput!) { editMessage(input: $i) { streamId } }', { i: { messageId: turn.userMessage.id, content: 'hi' } }),
+        h.gql(eve, 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { streamId } }', {
+          i: { conversationId: turn.conversation.id, content: 'hi' },
+        }),
+        h.gql(eve, 'mutation($i: EditMessageInput!) { editMessage(input: $i) { streamId } }', {
+          i: { messageId: turn.userMessage.id, content: 'hi' },
+        }),
         h.gql(eve, 'mutation($id: ID!) { regenerateMessage(messageId: $id) { streamId } }', { id: turn.assistantMessage.id }),
         h.gql(eve, 'mutation($id: ID!) { setActiveMessage(messageId: $id) { id } }', { id: turn.assistantMessage.id }),
       ];
@@ -61,9 +79,11 @@ export function describeAccess(target: Target): void {
       expect(await snapshot()).toEqual(before);
     });
 
-    it('a user cannot send under a parent from someone else\'s conversation', async () => {
+    it("a user cannot send under a parent from someone else's conversation", async () => {
       const own = ok<{ id: string }>(await h.gql(eve, 'mutation { createConversation { id } }'), 'createConversation');
-      const res = await h.gql(eve, 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { streamId } }', { i: { conversationId: own.id, parentId: turn.assistantMessage.id, content: 'hi' } });
+      const res = await h.gql(eve, 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { streamId } }', {
+        i: { conversationId: own.id, parentId: turn.assistantMessage.id, content: 'hi' },
+      });
       expect(codeOf(res)).toBe('BAD_USER_INPUT');
     });
   });

@@ -23,7 +23,11 @@ export function describeBatching(target: Target, { conversations = 50 }: { conve
         `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { conversations(first: ${conversations}) { edges { node { id title owner { id } lastMessage { id status } currentBranch { id role siblingCount } } } } } } }`,
         { reps: [{ __typename: 'User', id: 'user-ada' }] },
       );
-      const list = ok<Array<{ conversations: { edges: Array<{ node: { lastMessage: { status: string }; currentBranch: unknown[] } }> } }>>(res, '_entities')[0]?.conversations.edges ?? [];
+      const list =
+        ok<Array<{ conversations: { edges: Array<{ node: { lastMessage: { status: string }; currentBranch: unknown[] } }> } }>>(
+          res,
+          '_entities',
+        )[0]?.conversations.edges ?? [];
       expect(list).toHaveLength(conversations);
       expect(list.every((e) => e.node.lastMessage.status === 'PENDING' && e.node.currentBranch.length === 2)).toBe(true);
       // One page read of conversations; last messages in one batch and all branches in one batch.

@@ -19,9 +19,18 @@ export function describeConsumer(target: Target): void {
    * event of that conversation has been handled too.
    */
   async function settle(conversationId: string): Promise<void> {
-    const sentinel = await publishResult(h, 'user-ada', { conversationId, messageId: 'no-such-message', streamId: 'no-such-stream' }, { content: 'sentinel' });
+    const sentinel = await publishResult(
+      h,
+      'user-ada',
+      { conversationId, messageId: 'no-such-message', streamId: 'no-such-stream' },
+      { content: 'sentinel' },
+    );
     const processed = h.store.collection(PROCESSED_EVENTS);
-    const marker = await eventually(() => processed.findById(`${CONSUMER_GROUP}:${sentinel.id}`), (doc) => doc !== null, target.tries);
+    const marker = await eventually(
+      () => processed.findById(`${CONSUMER_GROUP}:${sentinel.id}`),
+      (doc) => doc !== null,
+      target.tries,
+    );
     if (!marker) throw new Error('the sentinel was not consumed');
   }
 
@@ -32,14 +41,22 @@ export function describeConsumer(target: Target): void {
       const completed = await publishResult(h, 'user-ada', idsOf(turn), { content: 'the answer' });
       await publishResult(h, 'user-ada', idsOf(turn), { content: 'the answer' }, completed.id);
       await publishResult(h, 'user-ada', idsOf(turn), { error: 'provider timed out' });
-      const stored = await eventually(() => h.collections.messages.findById(turn.assistantMessage.id), (m) => m?.status === 'COMPLETE', target.tries);
+      const stored = await eventually(
+        () => h.collections.messages.findById(turn.assistantMessage.id),
+        (m) => m?.status === 'COMPLETE',
+        target.tries,
+      );
       expect(stored).toMatchObject({ status: 'COMPLETE', content: 'the answer', finishReason: 'stop', tokenCount: 7, model: 'local-demo' });
       await settle(turn.conversation.id);
       const after = await h.collections.messages.findById(turn.assistantMessage.id);
       expect(after).toMatchObject({ status: 'COMPLETE', content: 'the answer' });
       await h.conversation.relay.drain();
       const completions = await eventually(
-        async () => events.filter((e) => e.event.type === 'message.completed' && (e.event.subject as Record<string, string>).messageId === turn.assistantMessage.id),
+        async () =>
+          events.filter(
+            (e) =>
+              e.event.type === 'message.completed' && (e.event.subject as Record<string, string>).messageId === turn.assistantMessage.id,
+          ),
         (list) => list.length > 0,
         target.tries,
       );
@@ -51,7 +68,11 @@ export function describeConsumer(target: Target): void {
       await publishResult(h, 'user-ada', idsOf(turn), { error: 'rate limited upstream' });
       await publishResult(h, 'user-ada', idsOf(turn), { content: 'too late' });
       await settle(turn.conversation.id);
-      const stored = await eventually(() => h.collections.messages.findById(turn.assistantMessage.id), (m) => m?.status === 'FAILED', target.tries);
+      const stored = await eventually(
+        () => h.collections.messages.findById(turn.assistantMessage.id),
+        (m) => m?.status === 'FAILED',
+        target.tries,
+      );
       expect(stored).toMatchObject({ status: 'FAILED', content: '', finishReason: 'error' });
     });
 
@@ -61,7 +82,11 @@ export function describeConsumer(target: Target): void {
       await publishResult(h, 'user-ada', idsOf(turn), { content: 'nobody will read this' });
       const later = await send(h, ada, { content: 'still alive?' });
       await publishResult(h, 'user-ada', idsOf(later), { content: 'yes' });
-      const stored = await eventually(() => h.collections.messages.findById(later.assistantMessage.id), (m) => m?.status === 'COMPLETE', target.tries);
+      const stored = await eventually(
+        () => h.collections.messages.findById(later.assistantMessage.id),
+        (m) => m?.status === 'COMPLETE',
+        target.tries,
+      );
       expect(stored?.content).toBe('yes');
       const doomed = await h.collections.messages.findById(turn.assistantMessage.id);
       expect(doomed === null || doomed._deleted === true).toBe(true);
@@ -72,12 +97,24 @@ export function describeConsumer(target: Target): void {
       const subject = { ...idsOf(turn), ownerId: 'user-ada' };
       const started = aiGenerationV1.create('generation.started', subject, { model: 'local-demo', deployment: 'demo/local-demo' });
       await h.bus.publish(aiGenerationV1.topic, [{ key: turn.conversation.id, event: started }]);
-      const streaming = await eventually(() => h.collections.messages.findById(turn.assistantMessage.id), (m) => m?.status === 'STREAMING', target.tries);
+      const streaming = await eventually(
+        () => h.collections.messages.findById(turn.assistantMessage.id),
+        (m) => m?.status === 'STREAMING',
+        target.tries,
+      );
       expect(streaming?.status).toBe('STREAMING');
-      const aborted = aiGenerationV1.create('generation.completed', subject, { content: 'Once upon', finishReason: 'aborted', model: 'local-demo', usage: { promptTokens: 5, completionTokens: 2, totalTokens: 7 } });
+      const aborted = aiGenerationV1.create('generation.completed', subject, {
+        content: 'Once upon',
+        finishReason: 'aborted',
+        model: 'local-demo',
+        usage: { promptTokens: 5, completionTokens: 2, totalTokens: 7 },
+      });
       // A late `started` (redelivered after the result) must not reopen the message.
       const lateStart = aiGenerationV1.create('generation.started', subject, { model: 'local-demo', deployment: 'demo/local-demo' });
-      await h.bus.publish(aiGenerationV1.topic, [{ key: turn.conversation.id, event: aborted }, { key: turn.conversation.id, event: lateStart }]);
+      await h.bus.publish(aiGenerationV1.topic, [
+        { key: turn.conversation.id, event: aborted },
+        { key: turn.conversation.id, event: lateStart },
+      ]);
       await settle(turn.conversation.id);
       const stored = await h.collections.messages.findById(turn.assistantMessage.id);
       expect(stored).toMatchObject({ status: 'ABORTED', content: 'Once upon', finishReason: 'aborted', tokenCount: 2 });
@@ -88,21 +125,39 @@ export function describeConsumer(target: Target): void {
       const first = await send(h, ada, { content: 'what is the capital of France?' });
       await h.conversation.relay.drain();
       const request = await eventually(
-        async () => events.find((e) => e.event.type === 'generation.requested' && (e.event.subject as Record<string, string>).messageId === first.assistantMessage.id),
+        async () =>
+          events.find(
+            (e) =>
+              e.event.type === 'generation.requested' &&
+              (e.event.subject as Record<string, string>).messageId === first.assistantMessage.id,
+          ),
         (found) => found !== undefined,
         target.tries,
       );
       expect((request?.event.payload as { generateTitle?: boolean }).generateTitle).toBe(true);
       await publishResult(h, 'user-ada', idsOf(first), { content: 'Paris.' });
-      const titled = aiGenerationV1.create('title.generated', { ...idsOf(first), ownerId: 'user-ada' }, { title: 'Capital of France', model: 'local-demo' });
+      const titled = aiGenerationV1.create(
+        'title.generated',
+        { ...idsOf(first), ownerId: 'user-ada' },
+        { title: 'Capital of France', model: 'local-demo' },
+      );
       await h.bus.publish(aiGenerationV1.topic, [{ key: first.conversation.id, event: titled }]);
-      const conversation = await eventually(() => h.collections.conversations.findById(first.conversation.id), (c) => c?.title === 'Capital of France', target.tries);
+      const conversation = await eventually(
+        () => h.collections.conversations.findById(first.conversation.id),
+        (c) => c?.title === 'Capital of France',
+        target.tries,
+      );
       expect(conversation).toMatchObject({ title: 'Capital of France', titleSource: 'generated' });
 
       const second = await send(h, ada, { conversationId: first.conversation.id, content: 'and of Spain?' });
       await h.conversation.relay.drain();
       const secondRequest = await eventually(
-        async () => events.find((e) => e.event.type === 'generation.requested' && (e.event.subject as Record<string, string>).messageId === second.assistantMessage.id),
+        async () =>
+          events.find(
+            (e) =>
+              e.event.type === 'generation.requested' &&
+              (e.event.subject as Record<string, string>).messageId === second.assistantMessage.id,
+          ),
         (found) => found !== undefined,
         target.tries,
       );
@@ -110,7 +165,11 @@ export function describeConsumer(target: Target): void {
 
       const named = await h.gql(ada, 'mutation { createConversation(input: { title: "My own title" }) { id } }');
       const namedId = (named.data as { createConversation: { id: string } }).createConversation.id;
-      const ignored = aiGenerationV1.create('title.generated', { conversationId: namedId, messageId: 'm-x', streamId: 's-x', ownerId: 'user-ada' }, { title: 'Generated', model: 'local-demo' });
+      const ignored = aiGenerationV1.create(
+        'title.generated',
+        { conversationId: namedId, messageId: 'm-x', streamId: 's-x', ownerId: 'user-ada' },
+        { title: 'Generated', model: 'local-demo' },
+      );
       await h.bus.publish(aiGenerationV1.topic, [{ key: namedId, event: ignored }]);
       await settle(namedId);
       expect((await h.collections.conversations.findById(namedId))?.title).toBe('My own title');

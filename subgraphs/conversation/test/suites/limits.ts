@@ -12,15 +12,24 @@ export function describeLimits(target: Target): void {
   afterAll(() => h?.dispose(), target.hookTimeout);
 
   /** Documents in the store, to prove a refusal wrote nothing. */
-  const counts = async () => ({ conversations: await h.collections.conversations.count({}), messages: await h.collections.messages.count({}) });
+  const counts = async () => ({
+    conversations: await h.collections.conversations.count({}),
+    messages: await h.collections.messages.count({}),
+  });
 
   describe('limits and refusals write nothing', () => {
     it('refuses titles over 200 characters, more than 20 tags and tags over 50 characters', async () => {
       const before = await counts();
-      expect(codeOf(await h.gql(ada, 'mutation($t: String) { createConversation(input: { title: $t }) { id } }', { t: 'x'.repeat(201) }))).toBe('BAD_USER_INPUT');
+      expect(
+        codeOf(await h.gql(ada, 'mutation($t: String) { createConversation(input: { title: $t }) { id } }', { t: 'x'.repeat(201) })),
+      ).toBe('BAD_USER_INPUT');
       expect(await counts()).toEqual(before);
       const { id } = ok<{ id: string }>(await h.gql(ada, 'mutation { createConversation { id title } }'), 'createConversation');
-      const update = (input: Record<string, unknown>) => h.gql(ada, 'mutation($id: ID!, $input: UpdateConversationInput!) { updateConversation(id: $id, input: $input) { id } }', { id, input });
+      const update = (input: Record<string, unknown>) =>
+        h.gql(ada, 'mutation($id: ID!, $input: UpdateConversationInput!) { updateConversation(id: $id, input: $input) { id } }', {
+          id,
+          input,
+        });
       expect(codeOf(await update({ tags: Array.from({ length: 21 }, (_, i) => `t${i}`) }))).toBe('BAD_USER_INPUT');
       expect(codeOf(await update({ tags: ['y'.repeat(51)] }))).toBe('BAD_USER_INPUT');
       expect(codeOf(await update({ title: 'ok', tags: ['y'.repeat(51)] }))).toBe('BAD_USER_INPUT');
@@ -33,8 +42,13 @@ export function describeLimits(target: Target): void {
       const a = await send(h, ada, { content: 'first' });
       const b = await send(h, ada, { content: 'other' });
       const before = await counts();
-      expect(codeOf(await h.gql(ada, 'mutation($c: String!) { sendMessage(input: { content: $c }) { streamId } }', { c: 'x'.repeat(32_001) }))).toBe('BAD_USER_INPUT');
-      const sendUnder = (parentId: string) => h.gql(ada, 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { streamId } }', { i: { conversationId: a.conversation.id, parentId, content: 'hi' } });
+      expect(
+        codeOf(await h.gql(ada, 'mutation($c: String!) { sendMessage(input: { content: $c }) { streamId } }', { c: 'x'.repeat(32_001) })),
+      ).toBe('BAD_USER_INPUT');
+      const sendUnder = (parentId: string) =>
+        h.gql(ada, 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { streamId } }', {
+          i: { conversationId: a.conversation.id, parentId, content: 'hi' },
+        });
       expect(codeOf(await sendUnder('no-such-message'))).toBe('BAD_USER_INPUT');
       expect(codeOf(await sendUnder(b.assistantMessage.id))).toBe('BAD_USER_INPUT');
       expect(await counts()).toEqual(before);
@@ -43,7 +57,9 @@ export function describeLimits(target: Target): void {
     it('answers CONFLICT while the branch is still generating, and writes nothing', async () => {
       const turn = await send(h, ada, { content: 'slow question' });
       const before = await counts();
-      const res = await h.gql(ada, 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { streamId } }', { i: { conversationId: turn.conversation.id, content: 'are you there?' } });
+      const res = await h.gql(ada, 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { streamId } }', {
+        i: { conversationId: turn.conversation.id, content: 'are you there?' },
+      });
       expect(codeOf(res)).toBe('CONFLICT');
       expect(await counts()).toEqual(before);
       expect((await h.collections.conversations.findById(turn.conversation.id))?.activeLeafId).toBe(turn.assistantMessage.id);
@@ -52,10 +68,28 @@ export function describeLimits(target: Target): void {
     it('refuses to grow a branch past the tree depth limit', async () => {
       const { id } = ok<{ id: string }>(await h.gql(ada, 'mutation { createConversation { id } }'), 'createConversation');
       const now = new Date();
-      const deep = { _id: newId(), conversationId: id, ownerId: 'user-ada', parentId: null, role: 'ASSISTANT' as const, content: 'deep', status: 'COMPLETE' as const, streamId: null, model: null, tokenCount: null, finishReason: null, feedback: null, depth: 999, createdAt: now, updatedAt: now };
+      const deep = {
+        _id: newId(),
+        conversationId: id,
+        ownerId: 'user-ada',
+        parentId: null,
+        role: 'ASSISTANT' as const,
+        content: 'deep',
+        status: 'COMPLETE' as const,
+        streamId: null,
+        model: null,
+        tokenCount: null,
+        finishReason: null,
+        feedback: null,
+        depth: 999,
+        createdAt: now,
+        updatedAt: now,
+      };
       await h.collections.messages.insertOne(deep);
       const before = await counts();
-      const res = await h.gql(ada, 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { streamId } }', { i: { conversationId: id, parentId: deep._id, content: 'deeper' } });
+      const res = await h.gql(ada, 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { streamId } }', {
+        i: { conversationId: id, parentId: deep._id, content: 'deeper' },
+      });
       expect(codeOf(res)).toBe('BAD_USER_INPUT');
       expect(await counts()).toEqual(before);
     });

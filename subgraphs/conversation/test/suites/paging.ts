@@ -18,13 +18,21 @@ export function describePaging(target: Target, { rows = 20 }: { rows?: number } 
     pageInfo: { hasNextPage: boolean; endCursor: string | null };
   }
 
-  const create = async (title: string) => ok<{ id: string }>(await h.gql(ada, 'mutation($t: String) { createConversation(input: { title: $t }) { id } }', { t: title }), 'createConversation').id;
+  const create = async (title: string) =>
+    ok<{ id: string }>(
+      await h.gql(ada, 'mutation($t: String) { createConversation(input: { title: $t }) { id } }', { t: title }),
+      'createConversation',
+    ).id;
 
   async function page(after: string | null): Promise<Page> {
-    const res = await h.gql(ada, 'query($reps: [_Any!]!, $after: String) { _entities(representations: $reps) { ... on User { conversations(first: 7, after: $after) { edges { cursor node { id title } } pageInfo { hasNextPage endCursor } } } } }', {
-      reps: [{ __typename: 'User', id: 'user-ada' }],
-      after,
-    });
+    const res = await h.gql(
+      ada,
+      'query($reps: [_Any!]!, $after: String) { _entities(representations: $reps) { ... on User { conversations(first: 7, after: $after) { edges { cursor node { id title } } pageInfo { hasNextPage endCursor } } } } }',
+      {
+        reps: [{ __typename: 'User', id: 'user-ada' }],
+        after,
+      },
+    );
     return ok<Array<{ conversations: Page }>>(res, '_entities')[0]?.conversations as Page;
   }
 
@@ -46,9 +54,17 @@ export function describePaging(target: Target, { rows = 20 }: { rows?: number } 
     });
 
     it('refuses a malformed cursor and an oversized page', async () => {
-      const bad = await h.gql(ada, 'query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { conversations(after: "garbage") { edges { cursor } } } } }', { reps: [{ __typename: 'User', id: 'user-ada' }] });
+      const bad = await h.gql(
+        ada,
+        'query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { conversations(after: "garbage") { edges { cursor } } } } }',
+        { reps: [{ __typename: 'User', id: 'user-ada' }] },
+      );
       expect(codeOf(bad)).toBe('BAD_USER_INPUT');
-      const big = await h.gql(ada, 'query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { conversations(first: 1000) { edges { cursor } } } } }', { reps: [{ __typename: 'User', id: 'user-ada' }] });
+      const big = await h.gql(
+        ada,
+        'query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { conversations(first: 1000) { edges { cursor } } } } }',
+        { reps: [{ __typename: 'User', id: 'user-ada' }] },
+      );
       expect(codeOf(big)).toBe('BAD_USER_INPUT');
     });
   });

@@ -18,7 +18,10 @@ export function checkKey(key: unknown): string {
   for (const segment of key.split('/')) {
     // `.` and `..` would walk the tree of a directory-backed adapter; an empty segment means `//` or a leading `/`.
     if (!SEGMENT.test(segment) || segment === '.' || segment === '..') {
-      throw new BlobRequestError('key', `invalid blob key ${JSON.stringify(key)}: segments are letters, digits, '.', '_' and '-', not '.' or '..'`);
+      throw new BlobRequestError(
+        'key',
+        `invalid blob key ${JSON.stringify(key)}: segments are letters, digits, '.', '_' and '-', not '.' or '..'`,
+      );
     }
   }
   return key;
@@ -37,7 +40,8 @@ export function checkPutOptions(options: PutOptions = {}): CheckedOptions {
   }
   const metadata: Record<string, string> = {};
   const given: unknown = options.metadata ?? {};
-  if (given === null || typeof given !== 'object' || Array.isArray(given)) throw new BlobRequestError('metadata', 'metadata must be an object of strings');
+  if (given === null || typeof given !== 'object' || Array.isArray(given))
+    throw new BlobRequestError('metadata', 'metadata must be an object of strings');
   for (const [name, value] of Object.entries(given)) {
     // `$` and `.` in names would be operators or paths once stored in a MongoDB document.
     if (typeof value !== 'string' || name.startsWith('$') || name.includes('.')) {
@@ -45,6 +49,7 @@ export function checkPutOptions(options: PutOptions = {}): CheckedOptions {
     }
     metadata[name] = value;
   }
-  if (Buffer.byteLength(JSON.stringify(metadata)) > MAX_METADATA_BYTES) throw new BlobRequestError('metadata', `metadata is over ${MAX_METADATA_BYTES} bytes`);
+  if (Buffer.byteLength(JSON.stringify(metadata)) > MAX_METADATA_BYTES)
+    throw new BlobRequestError('metadata', `metadata is over ${MAX_METADATA_BYTES} bytes`);
   return { contentType, metadata };
 }

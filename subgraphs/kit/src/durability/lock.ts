@@ -42,7 +42,8 @@ interface Holder {
  * This process instance's token, shared by every copy of this module loaded in the process (so
  * two stores of one process on one directory still refuse each other) and new in every process.
  */
-const INSTANCE: string = ((globalThis as Record<symbol, unknown>)[Symbol.for('chatgraph.directoryLock.instance')] ??= randomBytes(16).toString('hex')) as string;
+const INSTANCE: string = ((globalThis as Record<symbol, unknown>)[Symbol.for('chatgraph.directoryLock.instance')] ??=
+  randomBytes(16).toString('hex')) as string;
 
 /** `<boot id>:<start time in clock ticks>` of a process, or undefined where /proc cannot tell. */
 function startIdentity(pid: number): string | undefined {
@@ -165,7 +166,9 @@ export async function acquireLock(dataDir: string, logger: AdapterLogger): Promi
     const previousLife = holder?.pid === process.pid;
     logger.warn(
       { dataDir, stalePid: holder?.pid ?? null },
-      previousLife ? 'took over a lock left by a previous process with our pid (restarted after a crash)' : 'took over the lock of a process that is gone',
+      previousLife
+        ? 'took over a lock left by a previous process with our pid (restarted after a crash)'
+        : 'took over the lock of a process that is gone',
     );
   }
   throw new Error(`could not lock data directory ${dataDir}: another process keeps taking it`);

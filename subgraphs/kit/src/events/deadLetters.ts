@@ -63,11 +63,21 @@ export function dlqOf(topic: string): string {
 
 /** Reads every dead letter of an embedded bus directory straight from `events.db` (read-only: safe while the bus runs). */
 function listFromDirectory(dir: string, dlq: string): DeadLetter[] {
-  if (!existsSync(join(dir, DB_FILE))) throw new Error(`no embedded event log in ${dir} (${DB_FILE} is missing; a bus creates it on its first start)`);
+  if (!existsSync(join(dir, DB_FILE)))
+    throw new Error(`no embedded event log in ${dir} (${DB_FILE} is missing; a bus creates it on its first start)`);
   const db = new DatabaseSync(join(dir, DB_FILE), { readOnly: true });
   try {
     const rows = db.prepare('SELECT part, seq, key, value, headers FROM records WHERE topic = ? ORDER BY part, seq').all(dlq);
-    return rows.map((row) => letter(dlq, Number(row.part), String(row.seq), String(row.key), JSON.parse(String(row.value)) as EventEnvelope, JSON.parse(String(row.headers)) as EventHeaders));
+    return rows.map((row) =>
+      letter(
+        dlq,
+        Number(row.part),
+        String(row.seq),
+        String(row.key),
+        JSON.parse(String(row.value)) as EventEnvelope,
+        JSON.parse(String(row.headers)) as EventHeaders,
+      ),
+    );
   } finally {
     db.close();
   }
@@ -125,7 +135,9 @@ async function republish(bus: EventBus, dead: DeadLetter): Promise<void> {
 export async function replayDeadLetters(bus: EventBus, topic: string, options: ReplayOptions = {}): Promise<DeadLetter[]> {
   const dlq = dlqOf(topic);
   if (options.offset !== undefined) {
-    const chosen = (await listDeadLetters(options.source ?? bus, dlq)).filter((dead) => dead.offset === options.offset && (options.partition === undefined || dead.partition === options.partition));
+    const chosen = (await listDeadLetters(options.source ?? bus, dlq)).filter(
+      (dead) => dead.offset === options.offset && (options.partition === undefined || dead.partition === options.partition),
+    );
     for (const dead of chosen) await republish(bus, dead);
     return chosen;
   }

@@ -88,7 +88,10 @@ export async function deliverRecord(record: ConsumedRecord, ctx: DeliveryContext
     event = validateEvent(record.topic, parseEnvelope(record.value));
   } catch (error) {
     const invalid = asError(error);
-    ctx.logger.warn({ topic: record.topic, partition: record.partition, offset: record.offset, groupId: ctx.groupId, err: invalid }, 'invalid event dead-lettered');
+    ctx.logger.warn(
+      { topic: record.topic, partition: record.partition, offset: record.offset, groupId: ctx.groupId, err: invalid },
+      'invalid event dead-lettered',
+    );
     await ctx.deadLetter(record, deadLetterHeaders(record, ctx, invalid, 1));
     return 'dead-lettered';
   }
@@ -96,7 +99,16 @@ export async function deliverRecord(record: ConsumedRecord, ctx: DeliveryContext
   // `failures` counts towards dead-lettering; failures of an unavailable dependency do not.
   for (let attempt = 1, failures = 0, outage = 0; failures < ctx.maxAttempts; attempt++) {
     try {
-      const delivery = { topic: record.topic, partition: record.partition, offset: record.offset, key: record.key, event, headers: record.headers, groupId: ctx.groupId, attempt };
+      const delivery = {
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        key: record.key,
+        event,
+        headers: record.headers,
+        groupId: ctx.groupId,
+        attempt,
+      };
       await withTraceparent(record.headers[TRACEPARENT_HEADER], () => ctx.handler(delivery));
       return 'handled';
     } catch (error) {
@@ -104,15 +116,28 @@ export async function deliverRecord(record: ConsumedRecord, ctx: DeliveryContext
       const unavailable = isDependencyUnavailable(error);
       if (unavailable) outage++;
       else failures++;
-      const where = { topic: record.topic, partition: record.partition, offset: record.offset, eventId: event.id, groupId: ctx.groupId, attempt };
-      ctx.logger.warn({ ...where, err: lastError, unavailable }, unavailable ? 'event handler failed: a dependency is unavailable; retrying until it is back' : 'event handler failed');
+      const where = {
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        eventId: event.id,
+        groupId: ctx.groupId,
+        attempt,
+      };
+      ctx.logger.warn(
+        { ...where, err: lastError, unavailable },
+        unavailable ? 'event handler failed: a dependency is unavailable; retrying until it is back' : 'event handler failed',
+      );
       if (failures === ctx.maxAttempts) break;
       // Stopping mid-retry leaves the offset uncommitted: the event is delivered again later.
       if (!(await ctx.sleep(backoffDelay(ctx.backoff, unavailable ? outage : failures)))) return 'aborted';
     }
   }
   await ctx.deadLetter(record, deadLetterHeaders(record, ctx, lastError, ctx.maxAttempts));
-  ctx.logger.error({ topic: record.topic, offset: record.offset, eventId: event.id, groupId: ctx.groupId, err: lastError }, 'event dead-lettered');
+  ctx.logger.error(
+    { topic: record.topic, offset: record.offset, eventId: event.id, groupId: ctx.groupId, err: lastError },
+    'event dead-lettered',
+  );
   return 'dead-lettered';
 }
 

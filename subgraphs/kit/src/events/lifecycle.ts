@@ -20,7 +20,8 @@ export class EventBusLifecycle {
 
   /** Runs `open` once; the bus accepts calls once it resolves. */
   start(open: () => Promise<void>): Promise<void> {
-    if (this.phase === 'stopping' || this.phase === 'stopped') return Promise.reject(new EventBusStateError(`${this.label} was stopped; create a new one`));
+    if (this.phase === 'stopping' || this.phase === 'stopped')
+      return Promise.reject(new EventBusStateError(`${this.label} was stopped; create a new one`));
     this.starting ??= (async () => {
       await open();
       this.phase = 'running';

@@ -10,7 +10,8 @@ export function deadLetterTopic(topic: string): string {
 }
 
 export function checkTopic(topic: string): void {
-  if (!TOPIC.test(topic) || topic.length > 200) throw new Error(`topic '${topic}' is not <aggregate>.<entity>.v<N> (optionally followed by .dlq)`);
+  if (!TOPIC.test(topic) || topic.length > 200)
+    throw new Error(`topic '${topic}' is not <aggregate>.<entity>.v<N> (optionally followed by .dlq)`);
 }
 
 export function checkGroupId(groupId: string): void {

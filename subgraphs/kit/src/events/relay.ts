@@ -198,7 +198,9 @@ export class OutboxRelay {
         this.idleScanDue = false;
       }
       try {
-        const counts = await Promise.all(this.options.collections.map((collection) => this.passOver(collection, scanning, hints.get(collection.name))));
+        const counts = await Promise.all(
+          this.options.collections.map((collection) => this.passOver(collection, scanning, hints.get(collection.name))),
+        );
         if (scanning) {
           this.lastScanEndedAt = this.now();
           this.lastScanMs = this.lastScanEndedAt - startedAt;
@@ -225,7 +227,11 @@ export class OutboxRelay {
    * The documents with pending entries a pass handles: a scan's batch, or the hinted documents
    * looked up one key at a time (`findByIds` would be an `$in`, which FerretDB answers by a scan).
    */
-  private async pendingDocs(collection: Collection<OutboxDocument>, scanning: boolean, hinted: ReadonlySet<string> | undefined): Promise<OutboxDocument[]> {
+  private async pendingDocs(
+    collection: Collection<OutboxDocument>,
+    scanning: boolean,
+    hinted: ReadonlySet<string> | undefined,
+  ): Promise<OutboxDocument[]> {
     if (scanning) {
       const docs = await collection.find(PENDING_OUTBOX, { limit: this.batchSize });
       // A full batch may leave more behind: scan again next pass. Hinted documents are in the
@@ -238,7 +244,11 @@ export class OutboxRelay {
     return docs.filter((doc): doc is OutboxDocument => doc !== null && (doc._outbox?.length ?? 0) > 0);
   }
 
-  private async passOver(collection: Collection<OutboxDocument>, scanning: boolean, hinted: ReadonlySet<string> | undefined): Promise<number> {
+  private async passOver(
+    collection: Collection<OutboxDocument>,
+    scanning: boolean,
+    hinted: ReadonlySet<string> | undefined,
+  ): Promise<number> {
     const docs = await this.pendingDocs(collection, scanning, hinted);
     const byTopic = new Map<string, Pending[]>();
     const parked: Parked[] = [];
@@ -258,7 +268,10 @@ export class OutboxRelay {
     let failure: unknown;
     const outcomes = await Promise.allSettled(
       [...byTopic].map(async ([topic, items]) => {
-        await this.options.bus.publish(topic, items.map(({ entry }) => ({ key: entry.key, event: entry.event, headers: entry.headers })));
+        await this.options.bus.publish(
+          topic,
+          items.map(({ entry }) => ({ key: entry.key, event: entry.event, headers: entry.headers })),
+        );
         return items;
       }),
     );
@@ -278,18 +291,24 @@ export class OutboxRelay {
     for (const item of published) slot(item.doc)?.done.push(item);
     for (const item of parked) slot(item.doc)?.bad.push(item);
     // Documents are settled concurrently (one store round trip for the batch, not one per document).
-    await Promise.all([...perDoc.values()].map(async ({ doc, done, bad }) => {
-      // Entries are pulled by event id. Should one event be queued for two topics, it is pulled only
-      // once both are out: the other way an unpublished entry could be dropped.
-      const settled = new Set([...done, ...bad].map(({ entry }) => entry));
-      const waiting = new Set((doc._outbox ?? []).filter((entry) => !settled.has(entry)).map((entry) => entry.event.id));
-      const ids = [...new Set([...settled].map((entry) => entry.event.id))].filter((id) => !waiting.has(id));
-      const park = bad.length > 0 ? { $push: { _outboxParked: { $each: bad.map(({ entry, error }) => ({ ...entry, error })) } } } : {};
-      await collection.updateOne({ _id: doc._id }, { ...park, $pull: { _outbox: { 'event.id': { $in: ids } } } });
-      for (const item of bad) this.logger.error({ collection: collection.name, docId: doc._id, eventId: item.entry.event.id, err: item.error }, 'outbox event parked: it fails its contract');
-      // Only if nothing was queued since the read: the filter checks the outbox is empty now.
-      if (doc._deleted) await collection.deleteOne({ _id: doc._id, _deleted: true, ...NOTHING_PENDING });
-    }));
+    await Promise.all(
+      [...perDoc.values()].map(async ({ doc, done, bad }) => {
+        // Entries are pulled by event id. Should one event be queued for two topics, it is pulled only
+        // once both are out: the other way an unpublished entry could be dropped.
+        const settled = new Set([...done, ...bad].map(({ entry }) => entry));
+        const waiting = new Set((doc._outbox ?? []).filter((entry) => !settled.has(entry)).map((entry) => entry.event.id));
+        const ids = [...new Set([...settled].map((entry) => entry.event.id))].filter((id) => !waiting.has(id));
+        const park = bad.length > 0 ? { $push: { _outboxParked: { $each: bad.map(({ entry, error }) => ({ ...entry, error })) } } } : {};
+        await collection.updateOne({ _id: doc._id }, { ...park, $pull: { _outbox: { 'event.id': { $in: ids } } } });
+        for (const item of bad)
+          this.logger.error(
+            { collection: collection.name, docId: doc._id, eventId: item.entry.event.id, err: item.error },
+            'outbox event parked: it fails its contract',
+          );
+        // Only if nothing was queued since the read: the filter checks the outbox is empty now.
+        if (doc._deleted) await collection.deleteOne({ _id: doc._id, _deleted: true, ...NOTHING_PENDING });
+      }),
+    );
   }
 }
 

@@ -10,11 +10,17 @@ import { createRedisKv } from './redis/redisKv';
  */
 export const kvStoreConfigSpec = {
   KV_STORE: oneOf(['embedded', 'redis'] as const, {
-    description: '`embedded`: in this process only, not persisted (one process: the embedded launcher shares one instance between services); `redis`: Redis at REDIS_URL',
+    description:
+      '`embedded`: in this process only, not persisted (one process: the embedded launcher shares one instance between services); `redis`: Redis at REDIS_URL',
     default: 'embedded',
   }),
-  REDIS_URL: optional(str({ description: 'Redis URL for KV_STORE=redis, e.g. `redis://redis:6379` (use 127.0.0.1 rather than localhost)' })),
-  REDIS_KEY_PREFIX: str({ description: 'Prefix of every Redis key and channel, so deployments can share one Redis', default: 'chatgraph:' }),
+  REDIS_URL: optional(
+    str({ description: 'Redis URL for KV_STORE=redis, e.g. `redis://redis:6379` (use 127.0.0.1 rather than localhost)' }),
+  ),
+  REDIS_KEY_PREFIX: str({
+    description: 'Prefix of every Redis key and channel, so deployments can share one Redis',
+    default: 'chatgraph:',
+  }),
 };
 
 export interface KvStoreConfig {

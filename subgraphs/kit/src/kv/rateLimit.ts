@@ -59,7 +59,8 @@ export function resolvePolicy(policy: RateLimitPolicy): ResolvedPolicy {
   if (cost > limit) throw new RangeError(`cost (${cost}) cannot exceed limit (${limit}): it would never be allowed`);
   // Keeps the scaled integer arithmetic below (and in Lua) exact: it needs 2 × limit × windowMs < 2^53.
   if (limit * windowMs > MAX_SCALED) throw new RangeError(`limit × windowMs must not exceed ${MAX_SCALED}`);
-  if (algorithm !== 'sliding-window' && algorithm !== 'token-bucket' && algorithm !== 'gcra') throw new RangeError(`unknown rate-limit algorithm ${String(algorithm)}`);
+  if (algorithm !== 'sliding-window' && algorithm !== 'token-bucket' && algorithm !== 'gcra')
+    throw new RangeError(`unknown rate-limit algorithm ${String(algorithm)}`);
   return { limit, windowMs, algorithm, cost };
 }
 

@@ -139,7 +139,14 @@ export class BanRegistry {
   /** Active bans, newest first. */
   async listBans(): Promise<Ban[]> {
     const entries = await this.options.kv.read(LOG);
-    const principals = [...new Set(entries.map((e) => e.fields.principal).filter((p): p is string => !!p).reverse())];
+    const principals = [
+      ...new Set(
+        entries
+          .map((e) => e.fields.principal)
+          .filter((p): p is string => !!p)
+          .reverse(),
+      ),
+    ];
     const now = this.now();
     const bans: Ban[] = [];
     for (const principal of principals) {
@@ -157,7 +164,8 @@ export class BanRegistry {
    * ban is still longer). Every instance drops its cached answer at once. Resolves whether a ban was active.
    */
   async liftBan(principal: string): Promise<boolean> {
-    if (!isPrincipalKey(principal)) throw codedError('BAD_USER_INPUT', 'principal must look like user:<id>, apiKey:<id> or ip:<address>', { field: 'principal' });
+    if (!isPrincipalKey(principal))
+      throw codedError('BAD_USER_INPUT', 'principal must look like user:<id>, apiKey:<id> or ip:<address>', { field: 'principal' });
     const existed = await this.options.kv.del(banKey(principal));
     await this.options.kv.del(scoreKey(principal));
     await this.options.kv.publish(CHANNEL, principal);

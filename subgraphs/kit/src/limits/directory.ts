@@ -131,7 +131,10 @@ export class PolicyDirectory {
       const [first] = entries;
       if (first?.seq === this.lastSeq && JSON.stringify(first.fields) === this.lastFields) entries = entries.slice(1);
       else {
-        this.options.logger.warn({ lastSeq: this.lastSeq }, 'rate-limit policy log was reset (kv data lost): reading it again from the start');
+        this.options.logger.warn(
+          { lastSeq: this.lastSeq },
+          'rate-limit policy log was reset (kv data lost): reading it again from the start',
+        );
         this.lastSeq = 0;
         entries = await this.options.kv.read(POLICY_LOG);
       }

@@ -80,13 +80,26 @@ function names(field: string, value: unknown): string[] | undefined {
  * signed-in callers (user or API key, both counted for the user) keyed by that user, one per
  * subscription, with nothing to match on, failing open. Several enabled ones: the lowest applies.
  */
-function checkConcurrent(principals: readonly PrincipalKind[], key: LimitKeyKind, cost: LimitCost, failMode: FailMode, rootFields: readonly string[] | undefined, operationNames: readonly string[] | undefined): void {
-  if (principals.includes('anonymous')) bad('principals', 'A concurrent-subscriptions policy applies to user and apiKey callers only (an anonymous caller has no user to count)');
+function checkConcurrent(
+  principals: readonly PrincipalKind[],
+  key: LimitKeyKind,
+  cost: LimitCost,
+  failMode: FailMode,
+  rootFields: readonly string[] | undefined,
+  operationNames: readonly string[] | undefined,
+): void {
+  if (principals.includes('anonymous'))
+    bad(
+      'principals',
+      'A concurrent-subscriptions policy applies to user and apiKey callers only (an anonymous caller has no user to count)',
+    );
   if (key !== 'principal') bad('key', 'A concurrent-subscriptions policy is keyed by principal (the user)');
   if (cost !== 'request') bad('cost', 'A concurrent-subscriptions policy counts one per open subscription (cost request)');
   // The shared count lets a subscription through when the kv fails (the per-router cap still holds).
-  if (failMode !== 'open') bad('failMode', 'A concurrent-subscriptions policy fails open (the per-router cap still applies when the kv is down)');
-  if (rootFields?.length || operationNames?.length) bad('rootFields', 'A concurrent-subscriptions policy counts every subscription: no rootFields or operationNames');
+  if (failMode !== 'open')
+    bad('failMode', 'A concurrent-subscriptions policy fails open (the per-router cap still applies when the kv is down)');
+  if (rootFields?.length || operationNames?.length)
+    bad('rootFields', 'A concurrent-subscriptions policy counts every subscription: no rootFields or operationNames');
 }
 
 /**
@@ -97,15 +110,19 @@ function checkConcurrent(principals: readonly PrincipalKind[], key: LimitKeyKind
 export function parsePolicy(input: unknown): LimitPolicy {
   if (input === null || typeof input !== 'object') bad('policy', 'A policy must be an object');
   const v = input as Record<string, unknown>;
-  if (typeof v.name !== 'string' || !NAME.test(v.name)) bad('name', 'name must be 1-48 lowercase letters, digits or -, starting with a letter');
+  if (typeof v.name !== 'string' || !NAME.test(v.name))
+    bad('name', 'name must be 1-48 lowercase letters, digits or -, starting with a letter');
   const scope = oneOf('scope', v.scope, SCOPES);
   const key = oneOf('key', v.key, KEYS);
   const cost = oneOf('cost', v.cost, COSTS);
   const failMode = oneOf('failMode', v.failMode, FAIL_MODES);
-  if (!Array.isArray(v.principals) || v.principals.length === 0) bad('principals', 'principals must name at least one of user, apiKey, anonymous');
+  if (!Array.isArray(v.principals) || v.principals.length === 0)
+    bad('principals', 'principals must name at least one of user, apiKey, anonymous');
   const principals = [...new Set((v.principals as unknown[]).map((p) => oneOf('principals', p, KINDS)))];
-  if (!Number.isSafeInteger(v.limit) || (v.limit as number) < 1 || (v.limit as number) > 1_000_000) bad('limit', 'limit must be an integer from 1 to 1000000');
-  if (!Number.isSafeInteger(v.windowMs) || (v.windowMs as number) < 1000 || (v.windowMs as number) > MAX_WINDOW_MS) bad('windowMs', 'windowMs must be an integer from 1000 to 604800000 (7 days)');
+  if (!Number.isSafeInteger(v.limit) || (v.limit as number) < 1 || (v.limit as number) > 1_000_000)
+    bad('limit', 'limit must be an integer from 1 to 1000000');
+  if (!Number.isSafeInteger(v.windowMs) || (v.windowMs as number) < 1000 || (v.windowMs as number) > MAX_WINDOW_MS)
+    bad('windowMs', 'windowMs must be an integer from 1000 to 604800000 (7 days)');
   if ((v.limit as number) * (v.windowMs as number) > 2 ** 50) bad('limit', 'limit × windowMs is too large');
   if (v.disabled !== undefined && typeof v.disabled !== 'boolean') bad('disabled', 'disabled must be a boolean');
   const rootFields = names('rootFields', v.rootFields);

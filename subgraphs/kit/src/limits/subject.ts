@@ -56,7 +56,13 @@ export function budgetKey(policy: LimitPolicy, subject: LimitSubject, account?: 
 }
 
 /** Whether `policy` counts this request: its scope, the caller's kind, and its root fields or operation name. */
-export function policyMatches(policy: LimitPolicy, scope: LimitPolicy['scope'], kind: PrincipalKind, rootFields: readonly string[], operationName: string | undefined): boolean {
+export function policyMatches(
+  policy: LimitPolicy,
+  scope: LimitPolicy['scope'],
+  kind: PrincipalKind,
+  rootFields: readonly string[],
+  operationName: string | undefined,
+): boolean {
   if (policy.disabled || policy.scope !== scope || !policy.principals.includes(kind)) return false;
   const byField = policy.rootFields;
   const byName = policy.operationNames;

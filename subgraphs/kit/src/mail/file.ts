@@ -31,7 +31,14 @@ export function createFileMailer(options: FileMailerOptions): Mailer & { readonl
   return {
     outboxPath,
     send(mail) {
-      const entry: OutboxEntry = { from: options.from ?? null, to: mail.to, subject: mail.subject, text: mail.text, ...(mail.kind ? { kind: mail.kind } : {}), sentAt: new Date().toISOString() };
+      const entry: OutboxEntry = {
+        from: options.from ?? null,
+        to: mail.to,
+        subject: mail.subject,
+        text: mail.text,
+        ...(mail.kind ? { kind: mail.kind } : {}),
+        sentAt: new Date().toISOString(),
+      };
       const write = tail.then(() => appendFile(outboxPath, `${JSON.stringify(entry)}\n`, 'utf8'));
       // The chain must survive one failed write; the caller still sees its own failure.
       tail = write.catch(() => undefined);

@@ -7,9 +7,7 @@ import type { SearchMode } from './port';
  * hit's score and id), so they can go arbitrarily deep. Semantic and hybrid results are a ranked
  * window (the fused or nearest lists are cut at `rankWindowSize`), paged by offset within it.
  */
-export type SearchCursor =
-  | { mode: 'keyword'; score: number; id: string }
-  | { mode: 'semantic' | 'hybrid'; offset: number };
+export type SearchCursor = { mode: 'keyword'; score: number; id: string } | { mode: 'semantic' | 'hybrid'; offset: number };
 
 type Encoded = ['k', number, string] | ['s' | 'h', number];
 
@@ -39,6 +37,7 @@ function parse(text: string): SearchCursor | undefined {
 /** Decodes a cursor for `mode`; a malformed cursor, or one from another mode, is the user's error. */
 export function decodeSearchCursor(text: string, mode: SearchMode): SearchCursor {
   const cursor = parse(text);
-  if (!cursor || cursor.mode !== mode) throw codedError('BAD_USER_INPUT', 'after is not a valid cursor for this search', { field: 'after' });
+  if (!cursor || cursor.mode !== mode)
+    throw codedError('BAD_USER_INPUT', 'after is not a valid cursor for this search', { field: 'after' });
   return cursor;
 }

@@ -42,7 +42,8 @@ export function validateDefinition(definition: SearchIndexDefinition): void {
   // 4096 is Elasticsearch's limit for indexed dense_vector fields.
   if (dims !== undefined && (!Number.isInteger(dims) || dims < 1 || dims > 4096)) fail('vectorDims must be an integer in 1..4096');
   const window = definition.rankWindowSize;
-  if (window !== undefined && (!Number.isInteger(window) || window < 1 || window > 10_000)) fail('rankWindowSize must be an integer in 1..10000');
+  if (window !== undefined && (!Number.isInteger(window) || window < 1 || window > 10_000))
+    fail('rankWindowSize must be an integer in 1..10000');
 }
 
 /** The vector must fit the index and have a direction (cosine of a zero vector is undefined). */
@@ -95,7 +96,8 @@ export function validateOwnerId(ownerId: unknown, what: string): void {
 export function validateRequest(definition: SearchIndexDefinition, request: SearchRequest): void {
   nonEmptyString(request.ownerId, 'search ownerId');
   if (!MODES.has(request.mode)) fail(`unknown search mode ${String(request.mode)}`);
-  if (!Number.isInteger(request.size) || request.size < 1 || request.size > MAX_SEARCH_PAGE_SIZE) fail(`size must be an integer in 1..${MAX_SEARCH_PAGE_SIZE}`);
+  if (!Number.isInteger(request.size) || request.size < 1 || request.size > MAX_SEARCH_PAGE_SIZE)
+    fail(`size must be an integer in 1..${MAX_SEARCH_PAGE_SIZE}`);
   if (request.mode !== 'semantic' && typeof request.text !== 'string') fail(`${request.mode} search needs text`);
   if (request.text !== undefined && typeof request.text !== 'string') fail('search text must be a string');
   if (request.mode !== 'keyword' && request.vector === undefined) fail(`${request.mode} search needs a vector`);

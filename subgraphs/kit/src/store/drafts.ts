@@ -47,7 +47,8 @@ function draftStep(collection: string, step: () => void): void {
 export function draftUpdate(collection: string, current: StoredDoc, update: Update): StoredObject {
   const draft: StoredObject = cloneValue(current);
   draftStep(collection, () => applyUpdate(draft, update, false));
-  if (!valuesEqual(draft._id, current._id)) throw new DocumentValidationError(collection, { _id: 'is immutable: an update cannot change it' });
+  if (!valuesEqual(draft._id, current._id))
+    throw new DocumentValidationError(collection, { _id: 'is immutable: an update cannot change it' });
   return draft;
 }
 

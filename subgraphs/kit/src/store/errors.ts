@@ -18,7 +18,11 @@ export class DocumentValidationError extends Error {
   /** path -> message, from mongoose's validation. */
   readonly fields: Record<string, string>;
   constructor(collection: string, fields: Record<string, string>) {
-    super(`invalid document in ${collection}: ${Object.entries(fields).map(([k, v]) => `${k}: ${v}`).join('; ')}`);
+    super(
+      `invalid document in ${collection}: ${Object.entries(fields)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join('; ')}`,
+    );
     this.name = 'DocumentValidationError';
     this.collection = collection;
     this.fields = fields;

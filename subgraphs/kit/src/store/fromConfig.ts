@@ -15,7 +15,10 @@ export const documentStoreConfigSpec = {
     default: 'embedded',
   }),
   MONGO_URL: optional(url({ description: 'MongoDB connection string for DOCUMENT_STORE=mongodb, e.g. `mongodb://127.0.0.1:27017`' })),
-  MONGO_DB_PREFIX: str({ description: 'Each service uses the database `<prefix><service>` (one database per service: services never share data)', default: 'chatgraph_' }),
+  MONGO_DB_PREFIX: str({
+    description: 'Each service uses the database `<prefix><service>` (one database per service: services never share data)',
+    default: 'chatgraph_',
+  }),
 };
 
 export interface DocumentStoreConfig {

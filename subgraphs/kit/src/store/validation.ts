@@ -38,7 +38,8 @@ export class ModelValidator {
     try {
       stored = normalizeValue(plain);
     } catch (error) {
-      if (error instanceof UnsupportedValueError) throw new DocumentValidationError(this.collection, { [error.path || '_id']: error.reason });
+      if (error instanceof UnsupportedValueError)
+        throw new DocumentValidationError(this.collection, { [error.path || '_id']: error.reason });
       throw error;
     }
     // Schemas used with the port declare `_id: { type: String }`; anything else cannot be stored.

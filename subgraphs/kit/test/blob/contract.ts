@@ -32,7 +32,12 @@ export function describeBlobStoreContract(name: string, makeStore: () => Promise
       const put = await store().put('files/u1/big.bin', chunked(bytes), { contentType: 'application/pdf', metadata: { name: 'big.pdf' } });
       expect(put).toEqual({ key: 'files/u1/big.bin', bytes: bytes.length, sha256: sha256(bytes) });
       const blob = await store().get('files/u1/big.bin');
-      expect(blob).toMatchObject({ bytes: bytes.length, sha256: sha256(bytes), contentType: 'application/pdf', metadata: { name: 'big.pdf' } });
+      expect(blob).toMatchObject({
+        bytes: bytes.length,
+        sha256: sha256(bytes),
+        contentType: 'application/pdf',
+        metadata: { name: 'big.pdf' },
+      });
       const read = await readAll(blob?.stream ?? chunked(Buffer.alloc(0)));
       expect(read.length).toBe(bytes.length);
       expect(sha256(read)).toBe(sha256(bytes));
@@ -68,7 +73,12 @@ export function describeBlobStoreContract(name: string, makeStore: () => Promise
       const second = Buffer.from('second version');
       await store().put('o', second, { contentType: 'text/plain; charset=utf-8', metadata: { v: '2' } });
       const blob = await store().get('o');
-      expect(blob).toMatchObject({ bytes: second.length, sha256: sha256(second), contentType: 'text/plain; charset=utf-8', metadata: { v: '2' } });
+      expect(blob).toMatchObject({
+        bytes: second.length,
+        sha256: sha256(second),
+        contentType: 'text/plain; charset=utf-8',
+        metadata: { v: '2' },
+      });
       expect(await readAll(blob?.stream ?? chunked(Buffer.alloc(0)))).toEqual(second);
       expect(await store().delete('o')).toBe(true);
       expect(await store().exists('o')).toBe(false);
@@ -105,7 +115,12 @@ export function describeBlobStoreContract(name: string, makeStore: () => Promise
     });
 
     it('refuses metadata that is not strings and malformed content types', async () => {
-      const bad = [{ metadata: { n: 1 } as unknown as Record<string, string> }, { metadata: { $where: 'x' } }, { contentType: 'not a type' }, { contentType: 'text/plain\r\nX: y' }];
+      const bad = [
+        { metadata: { n: 1 } as unknown as Record<string, string> },
+        { metadata: { $where: 'x' } },
+        { contentType: 'not a type' },
+        { contentType: 'text/plain\r\nX: y' },
+      ];
       for (const options of bad) expect(await rejectionOf(store().put('m', Buffer.from('x'), options))).toBeInstanceOf(BlobRequestError);
       expect(await store().exists('m')).toBe(false);
     });
@@ -120,7 +135,8 @@ export function describeBlobStoreContract(name: string, makeStore: () => Promise
     it('handles concurrent puts: all distinct keys land, and one key ends with exactly one complete version', async () => {
       const distinct = Array.from({ length: 6 }, (_, i) => payload(200 * 1024 + i));
       await Promise.all(distinct.map((bytes, i) => store().put(`c/${i}`, chunked(bytes))));
-      for (const [i, bytes] of distinct.entries()) expect(sha256((await readBlob(store(), `c/${i}`)) ?? Buffer.alloc(0))).toBe(sha256(bytes));
+      for (const [i, bytes] of distinct.entries())
+        expect(sha256((await readBlob(store(), `c/${i}`)) ?? Buffer.alloc(0))).toBe(sha256(bytes));
       const versions = Array.from({ length: 5 }, (_, i) => payload(150 * 1024 + i));
       const results = await Promise.all(versions.map((bytes, i) => store().put('same', chunked(bytes), { metadata: { i: String(i) } })));
       const blob = await store().get('same');

@@ -29,7 +29,14 @@ describe('GridFS blob store storage', () => {
       const db = connection.useDb(dbName);
       const files = db.collection<{ _id: string; [field: string]: unknown }>('blobs.files');
       // What a writer dying between upload and commit leaves.
-      await files.insertOne({ _id: 'abandoned', filename: 'k', length: 0, chunkSize: 1, uploadDate: new Date(0), metadata: { committed: false } });
+      await files.insertOne({
+        _id: 'abandoned',
+        filename: 'k',
+        length: 0,
+        chunkSize: 1,
+        uploadDate: new Date(0),
+        metadata: { committed: false },
+      });
       return { files: await files.countDocuments({}), chunks: await db.collection('blobs.chunks').countDocuments({}) };
     });
     expect(counts).toEqual({ files: 2, chunks: 2 }); // 100 KiB in 64 KiB chunks, plus the abandoned file

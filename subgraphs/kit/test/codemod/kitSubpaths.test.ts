@@ -16,7 +16,12 @@ const entries = (map: Record<string, string[]>): KitEntries => ({
   entries: Object.entries(map).map(([subpath, names]) => ({ subpath, names: new Set(names) })),
   byName: new Map(Object.entries(map).flatMap(([subpath, names]) => names.map((name) => [name, subpath] as const))),
 });
-const kit = entries({ '': ['codedError', 'Logger', 'createLogger'], store: ['DocumentStore', 'createEmbeddedStore'], kv: ['KvStore', 'createEmbeddedKv'], events: ['EventBus'] });
+const kit = entries({
+  '': ['codedError', 'Logger', 'createLogger'],
+  store: ['DocumentStore', 'createEmbeddedStore'],
+  kv: ['KvStore', 'createEmbeddedKv'],
+  events: ['EventBus'],
+});
 
 function rewrite(source: string, file = service): ReturnType<typeof rewriteKitImports> {
   const once = rewriteKitImports(source, file, kitSrc, kit);
@@ -27,7 +32,9 @@ function rewrite(source: string, file = service): ReturnType<typeof rewriteKitIm
 
 describe('kit-subpaths codemod', () => {
   it('splits a root import by entry, core first, keeping aliases and inline type modifiers', () => {
-    const out = rewrite("import { createEmbeddedKv as kv, codedError, type DocumentStore, type Logger } from '@chatgraph/kit';\nconst x = 1;\n");
+    const out = rewrite(
+      "import { createEmbeddedKv as kv, codedError, type DocumentStore, type Logger } from '@chatgraph/kit';\nconst x = 1;\n",
+    );
     expect(out.text).toBe(
       "import { codedError, type Logger } from '@chatgraph/kit';\nimport type { DocumentStore } from '@chatgraph/kit/store';\nimport { createEmbeddedKv as kv } from '@chatgraph/kit/kv';\nconst x = 1;\n",
     );
@@ -38,32 +45,49 @@ describe('kit-subpaths codemod', () => {
     const out = rewrite(`import type {\n  KvStore,\n  Logger,\n} from '@chatgraph/kit';\n`);
     expect(out.text).toBe("import type { Logger } from '@chatgraph/kit';\nimport type { KvStore } from '@chatgraph/kit/kv';\n");
     const many = entries({ '': [], store: Array.from({ length: 20 }, (_, i) => `storeThing${i}`) });
-    const long = rewriteKitImports(`import { ${[...(many.entries[1]?.names ?? [])].join(', ')} } from '@chatgraph/kit';\n`, service, kitSrc, many);
+    const long = rewriteKitImports(
+      `import { ${[...(many.entries[1]?.names ?? [])].join(', ')} } from '@chatgraph/kit';\n`,
+      service,
+      kitSrc,
+      many,
+    );
     expect(long.text.split('\n')[0]).toBe('import {');
     expect(long.text).toContain("  storeThing19,\n} from '@chatgraph/kit/store';");
     expect(rewriteKitImports(long.text, service, kitSrc, many).changed).toBe(false);
   });
 
   it('rewrites re-exports, type-only ones included', () => {
-    const out = rewrite("export { createEmbeddedStore, codedError } from '@chatgraph/kit';\nexport type { EventBus } from '@chatgraph/kit';\n");
-    expect(out.text).toBe("export { codedError } from '@chatgraph/kit';\nexport { createEmbeddedStore } from '@chatgraph/kit/store';\nexport type { EventBus } from '@chatgraph/kit/events';\n");
+    const out = rewrite(
+      "export { createEmbeddedStore, codedError } from '@chatgraph/kit';\nexport type { EventBus } from '@chatgraph/kit';\n",
+    );
+    expect(out.text).toBe(
+      "export { codedError } from '@chatgraph/kit';\nexport { createEmbeddedStore } from '@chatgraph/kit/store';\nexport type { EventBus } from '@chatgraph/kit/events';\n",
+    );
   });
 
   it('merges into a declaration already on the entry and drops one left empty', () => {
-    const out = rewrite("import { createEmbeddedStore } from '@chatgraph/kit/store';\nimport { type DocumentStore } from '@chatgraph/kit';\n");
+    const out = rewrite(
+      "import { createEmbeddedStore } from '@chatgraph/kit/store';\nimport { type DocumentStore } from '@chatgraph/kit';\n",
+    );
     expect(out.text).toBe("import { createEmbeddedStore, type DocumentStore } from '@chatgraph/kit/store';\n");
   });
 
   it('leaves a file importing only the core, or no root at all, word for word', () => {
-    for (const source of ["import {codedError,createLogger} from '@chatgraph/kit' ;\n", "import { createEmbeddedKv } from '@chatgraph/kit/kv';\n", "import x from 'y';\n"]) {
+    for (const source of [
+      "import {codedError,createLogger} from '@chatgraph/kit' ;\n",
+      "import { createEmbeddedKv } from '@chatgraph/kit/kv';\n",
+      "import x from 'y';\n",
+    ]) {
       expect(rewrite(source)).toEqual({ text: source, changed: false, problems: [], notes: [] });
     }
   });
 
-  it('rewrites the kit\'s own relative imports of its root, inside the kit', () => {
+  it("rewrites the kit's own relative imports of its root, inside the kit", () => {
     const test = path.join(kitDir, 'test', 'events', 'x.test.ts');
     const out = rewrite("import { createLogger, KvStore } from '../../src';\nimport { EventBus } from '../../src/index';\n", test);
-    expect(out.text).toBe("import { createLogger } from '../../src';\nimport { KvStore } from '../../src/kv';\nimport { EventBus } from '../../src/events';\n");
+    expect(out.text).toBe(
+      "import { createLogger } from '../../src';\nimport { KvStore } from '../../src/kv';\nimport { EventBus } from '../../src/events';\n",
+    );
   });
 
   it('refuses to guess: unknown names, export *, module calls are errors; namespace imports are notes', () => {

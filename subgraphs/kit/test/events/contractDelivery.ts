@@ -50,12 +50,20 @@ export function deliveryContract(ctx: ContractContext): void {
     const bus = await ctx.open();
     const topic = uniqueTopic();
     const broken = thing('a', 2);
-    await expect(bus.publish(topic, [thing('a', 1), { ...broken, event: { ...broken.event, occurredAt: 'now' } }])).rejects.toThrow(EventValidationError);
+    await expect(bus.publish(topic, [thing('a', 1), { ...broken, event: { ...broken.event, occurredAt: 'now' } }])).rejects.toThrow(
+      EventValidationError,
+    );
     await expect(bus.publish(topic, [{ ...thing('a', 1), key: '' }])).rejects.toThrow(/no key/);
     await expect(bus.publish('Not A Topic', [thing('a', 1)])).rejects.toThrow(/aggregate/);
     // A registered topic's contract is enforced too.
-    const user = identityUserV1.create('user.registered', { userId: 'u1' }, { email: 'ada@example.com', name: 'Ada', role: 'USER', emailVerified: true });
-    await expect(bus.publish(identityUserV1.topic, [{ key: 'u1', event: { ...user, payload: { ...user.payload, role: 'ROOT' } } }])).rejects.toThrow(/payload\.role/);
+    const user = identityUserV1.create(
+      'user.registered',
+      { userId: 'u1' },
+      { email: 'ada@example.com', name: 'Ada', role: 'USER', emailVerified: true },
+    );
+    await expect(
+      bus.publish(identityUserV1.topic, [{ key: 'u1', event: { ...user, payload: { ...user.payload, role: 'ROOT' } } }]),
+    ).rejects.toThrow(/payload\.role/);
     const marker = thing('a', 99);
     await bus.publish(topic, [marker]);
     const seen = recorder();
@@ -75,12 +83,27 @@ export function deliveryContract(ctx: ContractContext): void {
         throw new Error('not yet');
       }
     });
-    await bus.subscribe({ groupId: unique('g'), topics: [topic], handler: seen.handler, maxAttempts: 5, backoff: { initialMs: 5, maxMs: 20 } });
+    await bus.subscribe({
+      groupId: unique('g'),
+      topics: [topic],
+      handler: seen.handler,
+      maxAttempts: 5,
+      backoff: { initialMs: 5, maxMs: 20 },
+    });
     await bus.publish(topic, [thing('k', 1), thing('k', 2), thing('k', 3)]);
     await eventually(() => seen.deliveries.some((delivery) => numberOf(delivery) === 3), 'the event after the failing one');
-    expect(seen.deliveries.map((delivery) => [numberOf(delivery), delivery.attempt])).toEqual([[1, 1], [2, 1], [2, 2], [2, 3], [3, 1]]);
+    expect(seen.deliveries.map((delivery) => [numberOf(delivery), delivery.attempt])).toEqual([
+      [1, 1],
+      [2, 1],
+      [2, 2],
+      [2, 3],
+      [3, 1],
+    ]);
     // The same record each time: same id and offset.
-    expect(new Set(seen.deliveries.filter((delivery) => numberOf(delivery) === 2).map((delivery) => `${delivery.event.id}@${delivery.offset}`)).size).toBe(1);
+    expect(
+      new Set(seen.deliveries.filter((delivery) => numberOf(delivery) === 2).map((delivery) => `${delivery.event.id}@${delivery.offset}`))
+        .size,
+    ).toBe(1);
   });
 
   it('dead-letters a poison event after maxAttempts with the error and original headers, and keeps going', async () => {
@@ -98,7 +121,10 @@ export function deliveryContract(ctx: ContractContext): void {
     await bus.subscribe({ groupId: unique('dlq-reader'), topics: [deadLetterTopic(topic)], handler: dead.handler });
     const poison = { ...thing('k', 2), headers: { 'x-tenant': 't1' } };
     await bus.publish(topic, [thing('k', 1), poison, thing('k', 3)]);
-    await eventually(() => dead.deliveries.length === 1 && seen.deliveries.some((delivery) => numberOf(delivery) === 3), 'the dead letter and the next event');
+    await eventually(
+      () => dead.deliveries.length === 1 && seen.deliveries.some((delivery) => numberOf(delivery) === 3),
+      'the dead letter and the next event',
+    );
     expect(seen.deliveries.filter((delivery) => numberOf(delivery) === 2).map((delivery) => delivery.attempt)).toEqual([1, 2, 3]);
     const letter = dead.deliveries[0];
     expect(letter?.event).toEqual(poison.event);

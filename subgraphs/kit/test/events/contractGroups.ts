@@ -40,7 +40,10 @@ export function groupContract(ctx: ContractContext): void {
     const seen = recorder(() => held.promise);
     const subscription = await bus.subscribe({ groupId: unique('lagging'), topics: [topic], handler: seen.handler });
     // One key, so one partition: the first event holds it and the other five wait behind it.
-    await bus.publish(topic, Array.from({ length: 6 }, (_, n) => thing('one-key', n)));
+    await bus.publish(
+      topic,
+      Array.from({ length: 6 }, (_, n) => thing('one-key', n)),
+    );
     const total = async (): Promise<number> => (await subscription.lag()).reduce((sum, p) => sum + p.lag, 0);
     await eventually(() => seen.deliveries.length === 1, 'the first event in hand');
     expect(await total()).toBe(6);
@@ -70,7 +73,10 @@ export function groupContract(ctx: ContractContext): void {
     const keys = ['k1', 'k2', 'k3', 'k4'];
     // Several publish calls, interleaving keys, while the consumers already run.
     for (let round = 0; round < 4; round++) {
-      await bus.publish(topic, keys.flatMap((key) => [thing(key, round * 2), thing(key, round * 2 + 1)]));
+      await bus.publish(
+        topic,
+        keys.flatMap((key) => [thing(key, round * 2), thing(key, round * 2 + 1)]),
+      );
     }
     await eventually(() => handled.length === 32, 'all 32 events');
     for (const key of keys) {
@@ -94,7 +100,10 @@ export function groupContract(ctx: ContractContext): void {
     await a.stop();
     const second = Array.from({ length: 12 }, (_, n) => thing(`key-${n}`, 100 + n));
     await bus.publish(topic, second);
-    await eventually(() => memberB.deliveries.filter((delivery) => numberOf(delivery) >= 100).length === 12, 'the second batch on the remaining member');
+    await eventually(
+      () => memberB.deliveries.filter((delivery) => numberOf(delivery) >= 100).length === 12,
+      'the second batch on the remaining member',
+    );
     expect(memberA.deliveries.filter((delivery) => numberOf(delivery) >= 100)).toHaveLength(0);
     const ids = [...memberA.ids(), ...memberB.ids()];
     expect(new Set(ids).size).toBe(ids.length);

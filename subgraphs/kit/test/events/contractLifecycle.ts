@@ -8,7 +8,9 @@ export function lifecycleContract(ctx: ContractContext): void {
     const bus = ctx.create();
     const topic = uniqueTopic();
     await expect(bus.publish(topic, [thing('a', 1)])).rejects.toThrow(EventBusStateError);
-    await expect(bus.subscribe({ groupId: unique('g'), topics: [topic], handler: async () => undefined })).rejects.toThrow(EventBusStateError);
+    await expect(bus.subscribe({ groupId: unique('g'), topics: [topic], handler: async () => undefined })).rejects.toThrow(
+      EventBusStateError,
+    );
     await bus.start();
     await expect(bus.ping()).resolves.toBeUndefined();
     await bus.stop();

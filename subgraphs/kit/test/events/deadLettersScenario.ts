@@ -20,13 +20,22 @@ export async function deadLetterScenario(bus: EventBus, source: EventBus | strin
   const letters = await listDeadLetters(source, topic);
   expect(letters.map((dead) => (dead.event.payload as { n: number }).n).sort()).toEqual([1, 3]);
   for (const dead of letters) {
-    expect(dead).toMatchObject({ topic: `${topic}.dlq`, originalTopic: topic, groupId, attempts: 1, error: `cannot handle ${(dead.event.payload as { n: number }).n}` });
+    expect(dead).toMatchObject({
+      topic: `${topic}.dlq`,
+      originalTopic: topic,
+      groupId,
+      attempts: 1,
+      error: `cannot handle ${(dead.event.payload as { n: number }).n}`,
+    });
   }
 
   broken = false;
   const replayed = await replayDeadLetters(bus, topic);
   expect(replayed.map((dead) => dead.event.id).sort()).toEqual(letters.map((dead) => dead.event.id).sort());
-  await eventually(() => seen.deliveries.filter((delivery) => delivery.headers[REPLAYED_FROM_HEADER]).length === 2, 'the replayed events handled');
+  await eventually(
+    () => seen.deliveries.filter((delivery) => delivery.headers[REPLAYED_FROM_HEADER]).length === 2,
+    'the replayed events handled',
+  );
   // Same ids as the failed events: idempotent handlers recognise them.
   const handledAgain = seen.deliveries.filter((delivery) => delivery.headers[REPLAYED_FROM_HEADER]);
   expect(handledAgain.map((delivery) => delivery.event.id).sort()).toEqual(letters.map((dead) => dead.event.id).sort());
@@ -37,5 +46,8 @@ export async function deadLetterScenario(bus: EventBus, source: EventBus | strin
   const [first] = letters;
   const again = await replayDeadLetters(bus, topic, { offset: first?.offset, partition: first?.partition, source });
   expect(again.map((dead) => dead.event.id)).toEqual([first?.event.id]);
-  await eventually(() => seen.deliveries.filter((delivery) => delivery.headers[REPLAYED_FROM_HEADER]).length === 3, 'the one replayed by offset');
+  await eventually(
+    () => seen.deliveries.filter((delivery) => delivery.headers[REPLAYED_FROM_HEADER]).length === 3,
+    'the one replayed by offset',
+  );
 }

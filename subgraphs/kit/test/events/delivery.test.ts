@@ -17,7 +17,10 @@ function record(): ConsumedRecord {
 }
 
 /** A context whose handler throws `failures` in turn, then succeeds; sleeps are counted, not waited. */
-function context(failures: unknown[], stopAfterSleeps = Infinity): DeliveryContext & { calls: number; sleeps: number[]; deadLettered: string[] } {
+function context(
+  failures: unknown[],
+  stopAfterSleeps = Infinity,
+): DeliveryContext & { calls: number; sleeps: number[]; deadLettered: string[] } {
   const ctx = {
     groupId: 'g',
     maxAttempts: 3,
@@ -44,7 +47,10 @@ function context(failures: unknown[], stopAfterSleeps = Infinity): DeliveryConte
 describe('deliverRecord', () => {
   it('retries a handler failing because a dependency is unavailable beyond maxAttempts, and never dead-letters it', async () => {
     const outage = [
-      ...Array.from({ length: 6 }, () => new DocumentStoreUnavailableError('document store unavailable (collection generations): connection 3 closed')),
+      ...Array.from(
+        { length: 6 },
+        () => new DocumentStoreUnavailableError('document store unavailable (collection generations): connection 3 closed'),
+      ),
       new EventBusUnavailableError('Kafka down'),
       // Wrapped by the handler: the cause says what it is.
       new Error('could not store the answer', { cause: new KvUnavailableError('Redis down') }),
@@ -58,14 +64,24 @@ describe('deliverRecord', () => {
   });
 
   it('still dead-letters a handler that keeps failing for another reason after maxAttempts, outage failures not counted', async () => {
-    const ctx = context([new DocumentStoreUnavailableError('down'), new Error('bad'), new DocumentStoreUnavailableError('down'), new Error('bad'), new Error('bad'), new Error('never reached')]);
+    const ctx = context([
+      new DocumentStoreUnavailableError('down'),
+      new Error('bad'),
+      new DocumentStoreUnavailableError('down'),
+      new Error('bad'),
+      new Error('bad'),
+      new Error('never reached'),
+    ]);
     expect(await deliverRecord(record(), ctx)).toBe('dead-lettered');
     expect(ctx.calls).toBe(5);
     expect(ctx.deadLettered).toEqual(['Error']);
   });
 
   it('stops waiting for a dependency when the consumer stops, leaving the offset uncommitted', async () => {
-    const ctx = context(Array.from({ length: 100 }, () => new DocumentStoreUnavailableError('down')), 10);
+    const ctx = context(
+      Array.from({ length: 100 }, () => new DocumentStoreUnavailableError('down')),
+      10,
+    );
     expect(await deliverRecord(record(), ctx)).toBe('aborted');
     expect(ctx.deadLettered).toEqual([]);
   });

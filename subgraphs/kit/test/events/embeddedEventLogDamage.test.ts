@@ -40,8 +40,14 @@ async function repairAndResume(topic: string, expectedLost: number[] | ((lost: n
   const bus = await open();
   const seen = recorder();
   await bus.subscribe({ groupId: GROUP, topics: [topic], handler: seen.handler });
-  await bus.publish(topic, Array.from({ length: newEvents }, (_, n) => thing('a', 1000 + n)));
-  await eventually(() => seen.deliveries.filter((delivery) => (delivery.event.payload as { n: number }).n >= 1000).length === newEvents, 'the new events');
+  await bus.publish(
+    topic,
+    Array.from({ length: newEvents }, (_, n) => thing('a', 1000 + n)),
+  );
+  await eventually(
+    () => seen.deliveries.filter((delivery) => (delivery.event.payload as { n: number }).n >= 1000).length === newEvents,
+    'the new events',
+  );
   return seen.deliveries.map((delivery) => Number(delivery.offset));
 }
 
@@ -98,7 +104,9 @@ it('the check: a healthy log is ok and untouched, a running bus refuses it, a mi
   const topic = uniqueTopic();
   await groupPastSomeRecords(open, topic);
   const before = readFileSync(join(dataDir, 'events.db'));
-  expect(await checkEventLog(dataDir, { repair: true })).toEqual([{ file: join(dataDir, 'events.db'), ok: true, problems: [], repaired: false, lost: [] }]);
+  expect(await checkEventLog(dataDir, { repair: true })).toEqual([
+    { file: join(dataDir, 'events.db'), ok: true, problems: [], repaired: false, lost: [] },
+  ]);
   expect(readFileSync(join(dataDir, 'events.db')).equals(before)).toBe(true);
   await open();
   await expect(checkEventLog(dataDir, { repair: true })).rejects.toThrow(/in use by process/);

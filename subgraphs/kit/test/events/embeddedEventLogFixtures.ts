@@ -25,12 +25,21 @@ export function opener(dir: () => string, buses: EventBus[]) {
  */
 export async function groupPastSomeRecords(open: () => Promise<EventBus>, topic: string, handled = 6, pending = 4): Promise<number> {
   const bus = await open();
-  await bus.publish(topic, Array.from({ length: handled }, (_, n) => thing('a', n)));
+  await bus.publish(
+    topic,
+    Array.from({ length: handled }, (_, n) => thing('a', n)),
+  );
   const seen = recorder();
   const subscription = await bus.subscribe({ groupId: GROUP, topics: [topic], handler: seen.handler });
-  await eventually(async () => (await subscription.lag()).every((partition) => partition.lag === 0) && seen.deliveries.length === handled, 'g handles everything');
+  await eventually(
+    async () => (await subscription.lag()).every((partition) => partition.lag === 0) && seen.deliveries.length === handled,
+    'g handles everything',
+  );
   await subscription.stop();
-  await bus.publish(topic, Array.from({ length: pending }, (_, n) => thing('a', handled + n)));
+  await bus.publish(
+    topic,
+    Array.from({ length: pending }, (_, n) => thing('a', handled + n)),
+  );
   await bus.stop();
   return seen.deliveries[0]?.partition ?? -1;
 }
@@ -47,7 +56,10 @@ export function sql<T>(dataDir: string, work: (db: DatabaseSync) => T): T {
 
 /** Flips one byte of the stored event id of a record, inside the file, as bit rot would: SQLite still reads it. */
 export function rot(dataDir: string, topic: string, partition: number, offset: number): void {
-  const value = sql(dataDir, (db) => db.prepare('SELECT value FROM records WHERE topic = ? AND part = ? AND seq = ?').get(topic, partition, offset)?.value);
+  const value = sql(
+    dataDir,
+    (db) => db.prepare('SELECT value FROM records WHERE topic = ? AND part = ? AND seq = ?').get(topic, partition, offset)?.value,
+  );
   const id = (JSON.parse(String(value)) as { id: string }).id;
   const path = join(dataDir, 'events.db');
   const bytes = readFileSync(path);

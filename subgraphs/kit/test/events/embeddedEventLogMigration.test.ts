@@ -39,8 +39,15 @@ it('imports the old files: offsets, committed group offsets and dead letters are
   await bus.subscribe({ groupId: 'g-done', topics: [TOPIC], handler: done.handler });
   await eventually(() => done.deliveries.length === 4, 'the four unhandled events');
   expect(done.deliveries.map(numberOf).sort()).toEqual([6, 7, 8, 9]);
-  const oldLines = readFileSync(join(FIXTURE, 'topics', `${TOPIC}.log`), 'utf8').split('\n').slice(1).filter(Boolean);
-  const oldOffsets = new Map(oldLines.map((line) => JSON.parse(line) as { p: number; o: number; v: string }).map((line) => [(JSON.parse(line.v) as { payload: { n: number } }).payload.n, `${line.p}@${line.o}`]));
+  const oldLines = readFileSync(join(FIXTURE, 'topics', `${TOPIC}.log`), 'utf8')
+    .split('\n')
+    .slice(1)
+    .filter(Boolean);
+  const oldOffsets = new Map(
+    oldLines
+      .map((line) => JSON.parse(line) as { p: number; o: number; v: string })
+      .map((line) => [(JSON.parse(line.v) as { payload: { n: number } }).payload.n, `${line.p}@${line.o}`]),
+  );
   for (const delivery of done.deliveries) expect(`${delivery.partition}@${delivery.offset}`).toBe(oldOffsets.get(numberOf(delivery)));
 
   // A new group reads the whole imported topic; the dead-letter topic came along too.
@@ -53,7 +60,15 @@ it('imports the old files: offsets, committed group offsets and dead letters are
   await bus.publish(TOPIC, [thing('k0', 10)]);
   await eventually(() => done.deliveries.length === 5, 'the new event');
   const last = done.deliveries[4];
-  expect(Number(last?.offset)).toBe(Math.max(...done.deliveries.filter((delivery) => delivery.partition === last?.partition).slice(0, -1).map((delivery) => Number(delivery.offset)), -1) + 1);
+  expect(Number(last?.offset)).toBe(
+    Math.max(
+      ...done.deliveries
+        .filter((delivery) => delivery.partition === last?.partition)
+        .slice(0, -1)
+        .map((delivery) => Number(delivery.offset)),
+      -1,
+    ) + 1,
+  );
 
   expect(existsSync(join(dataDir, 'topics'))).toBe(false);
   expect(readdirSync(join(dataDir, 'pre-sqlite-backup', 'topics')).sort()).toEqual([`${TOPIC}.dlq.log`, `${TOPIC}.log`]);

@@ -39,7 +39,7 @@ it('a removed last record the group committed past: the next event gets a new of
   expect(await nextDelivered(topic)).toEqual(['3']);
 });
 
-it('even with the high-water mark gone too, the group\'s committed offset keeps the next offset above it', async () => {
+it("even with the high-water mark gone too, the group's committed offset keeps the next offset above it", async () => {
   const topic = uniqueTopic();
   const partition = await groupPastSomeRecords(open, topic, 3, 0);
   sql(dataDir, (db) => {

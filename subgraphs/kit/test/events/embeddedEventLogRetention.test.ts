@@ -46,7 +46,10 @@ it('keeps disk and start-up reads bounded over many generations', async () => {
     const subscription = await bus.subscribe({ groupId: 'g', topics: [topic], handler: async () => void handled++ });
     await caughtUp(subscription);
     readAtStart.push(readStats.records - before);
-    await bus.publish(topic, Array.from({ length: 300 }, (_, n) => thing(`key-${n % 30}`, n)));
+    await bus.publish(
+      topic,
+      Array.from({ length: 300 }, (_, n) => thing(`key-${n % 30}`, n)),
+    );
     await caughtUp(subscription);
     await bus.stop();
     sizes.push(bytes());
@@ -65,7 +68,11 @@ it('a start reads the newest records and the backlog, not the whole history', as
   const topic = uniqueTopic();
   const first = await open();
   const subscription = await first.subscribe({ groupId: 'g', topics: [topic], handler: async () => undefined });
-  for (let batch = 0; batch < 5; batch++) await first.publish(topic, Array.from({ length: 1000 }, (_, n) => thing('one-key', batch * 1000 + n)));
+  for (let batch = 0; batch < 5; batch++)
+    await first.publish(
+      topic,
+      Array.from({ length: 1000 }, (_, n) => thing('one-key', batch * 1000 + n)),
+    );
   await caughtUp(subscription);
   await first.stop();
   // All 5000 handled and kept (default retention: a week); 3 more not handled yet.
@@ -95,7 +102,10 @@ it('keeps what the slowest group has not handled, and hands it over later', asyn
   await bus.stop();
   for (let generation = 0; generation < 3; generation++) {
     const fast = await (await open({ retention })).subscribe({ groupId: 'fast', topics: [topic], handler: async () => undefined });
-    await buses[buses.length - 1]?.publish(topic, Array.from({ length: 100 }, (_, n) => thing('a', 1 + generation * 100 + n)));
+    await buses[buses.length - 1]?.publish(
+      topic,
+      Array.from({ length: 100 }, (_, n) => thing('a', 1 + generation * 100 + n)),
+    );
     await caughtUp(fast);
     await buses[buses.length - 1]?.stop();
   }

@@ -50,7 +50,8 @@ function heldHandler() {
   };
 }
 
-const lagOf = async (subscription: { lag(): Promise<Array<{ lag: number }>> }): Promise<number> => (await subscription.lag()).reduce((sum, p) => sum + p.lag, 0);
+const lagOf = async (subscription: { lag(): Promise<Array<{ lag: number }>> }): Promise<number> =>
+  (await subscription.lag()).reduce((sum, p) => sum + p.lag, 0);
 
 it('handles records of different keys in one partition at once, up to the limit, each key one at a time in order', async () => {
   const bus = await openBus();
@@ -119,7 +120,12 @@ it('stopping during a retry starts nothing new: the key resumes in order after a
 
   const second = await openBus();
   const again: number[] = [];
-  await second.subscribe({ groupId, topics: [topic], maxInFlightPerPartition: 4, handler: async (delivery) => void again.push(numberOf(delivery)) });
+  await second.subscribe({
+    groupId,
+    topics: [topic],
+    maxInFlightPerPartition: 4,
+    handler: async (delivery) => void again.push(numberOf(delivery)),
+  });
   await eventually(() => again.includes(3), 'the second k after the restart');
   expect(again.filter((n) => n !== 2)).toEqual([1, 3]);
 });
@@ -127,6 +133,8 @@ it('stopping during a retry starts nothing new: the key resumes in order after a
 it('refuses a limit that is not a positive integer', async () => {
   const bus = await openBus();
   for (const bad of [0, -1, 1.5, Number.NaN]) {
-    await expect(bus.subscribe({ groupId: unique('g'), topics: [uniqueTopic()], handler: async () => undefined, maxInFlightPerPartition: bad })).rejects.toThrow(/maxInFlightPerPartition/);
+    await expect(
+      bus.subscribe({ groupId: unique('g'), topics: [uniqueTopic()], handler: async () => undefined, maxInFlightPerPartition: bad }),
+    ).rejects.toThrow(/maxInFlightPerPartition/);
   }
 });

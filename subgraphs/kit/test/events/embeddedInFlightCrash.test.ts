@@ -20,7 +20,10 @@ const PER_KEY = 20;
 /** Runs the child until it has handled `killAfter` events, SIGKILLs it, and returns every complete `key n` line it printed. */
 function runUntilKilled(dataDir: string, topic: string, groupId: string, killAfter: number): Promise<Array<[string, number]>> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', childScript, dataDir, topic, groupId], { cwd: workspaceRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', childScript, dataDir, topic, groupId], {
+      cwd: workspaceRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const handled: Array<[string, number]> = [];
     let pending = '';
     let stderr = '';
@@ -62,7 +65,10 @@ it('handles every event after a SIGKILL with records in flight, each key in orde
     const seed = createEmbeddedEventBus({ dataDir, partitions: 2 });
     await seed.start();
     // Key k<i> carries i*PER_KEY .. i*PER_KEY+PER_KEY-1, published round-robin across keys.
-    await seed.publish(topic, Array.from({ length: PER_KEY }, (_, round) => Array.from({ length: KEYS }, (_, k) => thing(`k${k}`, k * PER_KEY + round))).flat());
+    await seed.publish(
+      topic,
+      Array.from({ length: PER_KEY }, (_, round) => Array.from({ length: KEYS }, (_, k) => thing(`k${k}`, k * PER_KEY + round))).flat(),
+    );
     await seed.stop();
 
     const first = await runUntilKilled(dataDir, topic, groupId, (KEYS * PER_KEY) / 3);
@@ -71,7 +77,12 @@ it('handles every event after a SIGKILL with records in flight, each key in orde
     await bus.start();
     const second: Array<[string, number]> = [];
     try {
-      await bus.subscribe({ groupId, topics: [topic], maxInFlightPerPartition: 8, handler: async (delivery) => void second.push([delivery.key, numberOf(delivery)]) });
+      await bus.subscribe({
+        groupId,
+        topics: [topic],
+        maxInFlightPerPartition: 8,
+        handler: async (delivery) => void second.push([delivery.key, numberOf(delivery)]),
+      });
       const all = KEYS * PER_KEY;
       await eventually(() => new Set([...first, ...second].map(([, n]) => n)).size === all, 'every event handled in one run or the other');
     } finally {

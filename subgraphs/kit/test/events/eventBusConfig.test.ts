@@ -15,7 +15,12 @@ describe('eventBusFromConfig', () => {
     expect(config.EVENT_BUS).toBe('embedded');
     const bus = eventBusFromConfig(config, 'svc', logger);
     await bus.start();
-    await bus.publish('svc.thing.v1', [{ key: 'k', event: { id: 'e1', type: 'thing.happened', occurredAt: new Date().toISOString(), subject: { thingId: 'k' }, payload: { n: 1 } } }]);
+    await bus.publish('svc.thing.v1', [
+      {
+        key: 'k',
+        event: { id: 'e1', type: 'thing.happened', occurredAt: new Date().toISOString(), subject: { thingId: 'k' }, payload: { n: 1 } },
+      },
+    ]);
     await bus.stop();
     await rm(dataDir, { recursive: true, force: true });
   });
@@ -27,13 +32,24 @@ describe('eventBusFromConfig', () => {
     await bus.start();
     let handled = 0;
     const subscription = await bus.subscribe({ groupId: 'g', topics: ['svc.thing.v1'], handler: async () => void handled++ });
-    await bus.publish('svc.thing.v1', [1, 2, 3].map((n) => ({ key: 'k', event: { id: `e${n}`, type: 'thing.happened', occurredAt: new Date().toISOString(), subject: { thingId: 'k' }, payload: { n } } })));
+    await bus.publish(
+      'svc.thing.v1',
+      [1, 2, 3].map((n) => ({
+        key: 'k',
+        event: { id: `e${n}`, type: 'thing.happened', occurredAt: new Date().toISOString(), subject: { thingId: 'k' }, payload: { n } },
+      })),
+    );
     await eventually(() => handled === 3, 'the three events');
     await subscription.stop();
     await bus.stop();
     // Handled and past a retention of 0 ms: only the newest record of the partition is kept.
     const db = new DatabaseSync(path.join(dataDir, 'svc', 'events', 'events.db'), { readOnly: true });
-    expect(db.prepare('SELECT seq FROM records').all().map((row) => row.seq)).toEqual([2]);
+    expect(
+      db
+        .prepare('SELECT seq FROM records')
+        .all()
+        .map((row) => row.seq),
+    ).toEqual([2]);
     db.close();
     await rm(dataDir, { recursive: true, force: true });
   });
@@ -42,14 +58,30 @@ describe('eventBusFromConfig', () => {
     expect(() => eventBusFromConfig({ EVENT_BUS: 'kafka', KAFKA_BROKERS: ' , ', DATA_DIR: '.' }, 'svc', logger)).toThrow(/KAFKA_BROKERS/);
   });
 
-  it('gives Kafka consumers a session far below kafkajs\'s 30 s by default, configurable, with heartbeats at least three per session', () => {
+  it("gives Kafka consumers a session far below kafkajs's 30 s by default, configurable, with heartbeats at least three per session", () => {
     // A SIGKILLed instance's partitions stay with its dead member for a whole session.
     const defaults = kafkaConsumerTuning(loadConfig(eventBusConfigSpec, {}));
     expect(defaults.sessionTimeoutMs).toBeLessThanOrEqual(10_000);
     expect((defaults.heartbeatIntervalMs ?? 0) * 3).toBeLessThanOrEqual(defaults.sessionTimeoutMs ?? 0);
-    expect(kafkaConsumerTuning(loadConfig(eventBusConfigSpec, { KAFKA_SESSION_TIMEOUT_MS: '6000', KAFKA_HEARTBEAT_INTERVAL_MS: '500' }))).toEqual({ sessionTimeoutMs: 6000, heartbeatIntervalMs: 500 });
-    expect(() => kafkaConsumerTuning(loadConfig(eventBusConfigSpec, { KAFKA_SESSION_TIMEOUT_MS: '6000', KAFKA_HEARTBEAT_INTERVAL_MS: '3000' }))).toThrow(ConfigError);
+    expect(
+      kafkaConsumerTuning(loadConfig(eventBusConfigSpec, { KAFKA_SESSION_TIMEOUT_MS: '6000', KAFKA_HEARTBEAT_INTERVAL_MS: '500' })),
+    ).toEqual({ sessionTimeoutMs: 6000, heartbeatIntervalMs: 500 });
+    expect(() =>
+      kafkaConsumerTuning(loadConfig(eventBusConfigSpec, { KAFKA_SESSION_TIMEOUT_MS: '6000', KAFKA_HEARTBEAT_INTERVAL_MS: '3000' })),
+    ).toThrow(ConfigError);
     expect(() => loadConfig(eventBusConfigSpec, { KAFKA_SESSION_TIMEOUT_MS: 'soon' })).toThrow(/KAFKA_SESSION_TIMEOUT_MS/);
-    expect(() => eventBusFromConfig({ EVENT_BUS: 'kafka', KAFKA_BROKERS: '127.0.0.1:1', KAFKA_SESSION_TIMEOUT_MS: 6000, KAFKA_HEARTBEAT_INTERVAL_MS: 2500, DATA_DIR: '.' }, 'svc', logger)).toThrow(/KAFKA_HEARTBEAT_INTERVAL_MS/);
+    expect(() =>
+      eventBusFromConfig(
+        {
+          EVENT_BUS: 'kafka',
+          KAFKA_BROKERS: '127.0.0.1:1',
+          KAFKA_SESSION_TIMEOUT_MS: 6000,
+          KAFKA_HEARTBEAT_INTERVAL_MS: 2500,
+          DATA_DIR: '.',
+        },
+        'svc',
+        logger,
+      ),
+    ).toThrow(/KAFKA_HEARTBEAT_INTERVAL_MS/);
   });
 });

@@ -53,7 +53,8 @@ const written = (): unknown => {
   const reader = new DatabaseSync(join(dir, 'events.db'), { readOnly: true });
   try {
     const offsets: Record<string, Record<string, number>> = {};
-    for (const row of reader.prepare("SELECT topic, part, next FROM group_offsets WHERE group_id = 'g'").iterate()) (offsets[String(row.topic)] ??= {})[String(row.part)] = Number(row.next);
+    for (const row of reader.prepare("SELECT topic, part, next FROM group_offsets WHERE group_id = 'g'").iterate())
+      (offsets[String(row.topic)] ??= {})[String(row.part)] = Number(row.next);
     return offsets;
   } finally {
     reader.close();
@@ -65,7 +66,10 @@ it('logs a failed offsets write and retries it in the background until it succee
   const offsets = GroupOffsets.open(db, 'g', logger);
   const unblock = blockWrites();
   offsets.commit('t', 0, 5);
-  await eventually(() => lines.filter((line) => line.msg.includes('could not write committed offsets')).length >= 2, 'two failed writes logged');
+  await eventually(
+    () => lines.filter((line) => line.msg.includes('could not write committed offsets')).length >= 2,
+    'two failed writes logged',
+  );
   expect(written()).toEqual({});
   unblock();
   // Without a flush: the background retry writes them.

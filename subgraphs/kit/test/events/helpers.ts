@@ -23,7 +23,13 @@ export function uniqueTopic(entity = 'thing'): string {
 
 /** A test event about `key` carrying `n`. */
 export function thing(key: string, n: number): EventToPublish {
-  const event: EventEnvelope = { id: randomUUID(), type: 'thing.happened', occurredAt: new Date().toISOString(), subject: { thingId: key }, payload: { n } };
+  const event: EventEnvelope = {
+    id: randomUUID(),
+    type: 'thing.happened',
+    occurredAt: new Date().toISOString(),
+    subject: { thingId: key },
+    payload: { n },
+  };
   return { key, event };
 }
 

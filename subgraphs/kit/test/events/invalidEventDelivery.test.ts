@@ -9,7 +9,11 @@ import { DEAD_LETTER_HEADERS, deliverRecord, type ConsumedRecord, type DeliveryC
  */
 
 function record(payload: unknown): ConsumedRecord {
-  const event = identityUserV1.create('user.registered', { userId: 'u1' }, { email: 'ada@example.com', name: 'Ada', role: 'USER', emailVerified: false });
+  const event = identityUserV1.create(
+    'user.registered',
+    { userId: 'u1' },
+    { email: 'ada@example.com', name: 'Ada', role: 'USER', emailVerified: false },
+  );
   return { topic: identityUserV1.topic, partition: 0, offset: '3', key: 'u1', value: JSON.stringify({ ...event, payload }), headers: {} };
 }
 
@@ -49,7 +53,9 @@ describe('an event that breaks its contract', () => {
 
   it('is handled when it fits', async () => {
     const ctx = context();
-    expect(await deliverRecord(record({ email: 'ada@example.com', name: 'Ada', role: 'USER', emailVerified: true, locale: 'fr' }), ctx)).toBe('handled');
+    expect(
+      await deliverRecord(record({ email: 'ada@example.com', name: 'Ada', role: 'USER', emailVerified: true, locale: 'fr' }), ctx),
+    ).toBe('handled');
     expect(ctx.calls).toBe(1);
   });
 });

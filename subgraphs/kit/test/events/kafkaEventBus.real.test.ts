@@ -25,7 +25,10 @@ describe('Kafka event bus specifics', () => {
       await eventually(() => seen.deliveries.length === 1, 'the good event after the garbage');
       expect(seen.deliveries.map(numberOf)).toEqual([2]);
       // The garbage is not an event, so the dead letter is read with a plain consumer.
-      const letters = new Kafka({ clientId: unique('read'), brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).consumer({ groupId: unique('peek'), maxWaitTimeInMs: 250 });
+      const letters = new Kafka({ clientId: unique('read'), brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).consumer({
+        groupId: unique('peek'),
+        maxWaitTimeInMs: 250,
+      });
       const received: Array<{ value: string; headers: Record<string, string> }> = [];
       await letters.connect();
       await letters.subscribe({ topics: [deadLetterTopic(topic)], fromBeginning: true });
@@ -38,7 +41,11 @@ describe('Kafka event bus specifics', () => {
       await eventually(() => received.length === 1, 'the dead letter');
       await letters.disconnect();
       expect(received[0]?.value).toBe('{"not":"an event"}');
-      expect(received[0]?.headers).toMatchObject({ 'x-source': 'raw', [DEAD_LETTER_HEADERS.error]: 'EventValidationError', [DEAD_LETTER_HEADERS.attempts]: '1' });
+      expect(received[0]?.headers).toMatchObject({
+        'x-source': 'raw',
+        [DEAD_LETTER_HEADERS.error]: 'EventValidationError',
+        [DEAD_LETTER_HEADERS.attempts]: '1',
+      });
     } finally {
       await bus.stop();
     }

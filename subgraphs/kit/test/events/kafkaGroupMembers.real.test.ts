@@ -21,7 +21,10 @@ interface Member {
 
 function startMember(topic: string, groupId: string): Member {
   // tsx resolves from the workspace root, where it is installed.
-  const child = spawn(process.execPath, ['--import', 'tsx', childScript, topic, groupId], { cwd: workspaceRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', childScript, topic, groupId], {
+    cwd: workspaceRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const member: Member = { child, lines: [], stderr: '', exited: new Promise((done) => child.on('exit', (code) => done(code))) };
   let pending = '';
   child.stdout?.setEncoding('utf8');
@@ -69,7 +72,8 @@ describe('Kafka consumer group across processes', () => {
       expect(handledIds(first).length).toBeGreaterThan(0);
       expect(handledIds(second).length).toBeGreaterThan(0);
       // Each partition belonged to one member.
-      const partitionsOf = (member: Member) => new Set(member.lines.filter((line) => line.startsWith('handled ')).map((line) => line.split(' ')[2]));
+      const partitionsOf = (member: Member) =>
+        new Set(member.lines.filter((line) => line.startsWith('handled ')).map((line) => line.split(' ')[2]));
       const overlap = [...partitionsOf(first)].filter((partition) => partitionsOf(second).has(partition));
       expect(overlap).toEqual([]);
 

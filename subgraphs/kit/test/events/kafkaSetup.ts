@@ -8,7 +8,10 @@ import { unique } from './helpers';
 
 /** `KAFKA_BROKERS` (comma-separated), default 127.0.0.1:9092. */
 export function kafkaBrokers(): string[] {
-  return (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((broker) => broker.trim()).filter(Boolean);
+  return (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092')
+    .split(',')
+    .map((broker) => broker.trim())
+    .filter(Boolean);
 }
 
 /** Faster group membership than the production defaults, so rebalances in tests take ~1 s. */
@@ -26,7 +29,9 @@ export async function requireKafka(): Promise<void> {
     await bus.start();
     await bus.ping();
   } catch (error) {
-    throw new Error(`Kafka is not reachable at ${kafkaBrokers().join(',')} (start it with: bash scripts/infra/kafka.sh up): ${String(error)}`);
+    throw new Error(
+      `Kafka is not reachable at ${kafkaBrokers().join(',')} (start it with: bash scripts/infra/kafka.sh up): ${String(error)}`,
+    );
   } finally {
     await bus.stop();
   }

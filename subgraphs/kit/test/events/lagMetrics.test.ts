@@ -29,9 +29,13 @@ it('exposes event_consumer_lag per group and topic, read at each scrape', async 
   const seen = recorder(() => held.promise);
   const subscription = await bus.subscribe({ groupId, topics: [topic], handler: seen.handler });
   watchConsumerLag(metrics.registry, subscription);
-  await bus.publish(topic, Array.from({ length: 4 }, (_, n) => thing(`key-${n % 2}`, n)));
+  await bus.publish(
+    topic,
+    Array.from({ length: 4 }, (_, n) => thing(`key-${n % 2}`, n)),
+  );
   await eventually(() => seen.deliveries.length >= 1, 'an event in hand');
-  const line = (text: string): string | undefined => text.split('\n').find((l) => l.startsWith('event_consumer_lag{') && l.includes(`group="${groupId}"`) && l.includes(`topic="${topic}"`));
+  const line = (text: string): string | undefined =>
+    text.split('\n').find((l) => l.startsWith('event_consumer_lag{') && l.includes(`group="${groupId}"`) && l.includes(`topic="${topic}"`));
   expect(line(await metrics.registry.metrics())).toMatch(/ 4$/);
   held.open();
   await eventually(async () => / 0$/.test(line(await metrics.registry.metrics()) ?? ''), 'the lag metric to drop to 0');

@@ -18,7 +18,11 @@ const workspaceRoot = resolve(__dirname, '../../../..');
 
 async function kafkaScript(command: 'up' | 'down'): Promise<void> {
   const port = kafkaBrokers()[0]?.split(':')[1] ?? '9092';
-  await run('bash', ['scripts/infra/kafka.sh', command], { cwd: workspaceRoot, env: { ...process.env, KAFKA_PORT: process.env.KAFKA_PORT ?? port }, timeout: 180_000 });
+  await run('bash', ['scripts/infra/kafka.sh', command], {
+    cwd: workspaceRoot,
+    env: { ...process.env, KAFKA_PORT: process.env.KAFKA_PORT ?? port },
+    timeout: 180_000,
+  });
 }
 
 beforeAll(requireKafka);

@@ -29,11 +29,17 @@ export interface Tally extends AppliedEventsFields {
   count: number;
 }
 
-const orderSchema = new Schema<Order>({ _id: { type: String, required: true }, status: { type: String, required: true } }, { versionKey: false });
+const orderSchema = new Schema<Order>(
+  { _id: { type: String, required: true }, status: { type: String, required: true } },
+  { versionKey: false },
+);
 addOutbox(orderSchema);
 const ordersSpec: CollectionSpec<Order> = { name: 'orders', schema: orderSchema, indexes: [OUTBOX_INDEX] };
 
-const tallySchema = new Schema<Tally>({ _id: { type: String, required: true }, count: { type: Number, required: true } }, { versionKey: false });
+const tallySchema = new Schema<Tally>(
+  { _id: { type: String, required: true }, count: { type: Number, required: true } },
+  { versionKey: false },
+);
 addAppliedEvents(tallySchema);
 const talliesSpec: CollectionSpec<Tally> = { name: 'tallies', schema: tallySchema };
 

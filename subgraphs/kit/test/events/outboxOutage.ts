@@ -25,7 +25,10 @@ export async function outboxOutageScenario(control: OutageControl, boundMs = 60_
   const connect = async (): Promise<{ bus: EventBus; relay: OutboxRelay }> => {
     const bus = await control.openBus();
     const relay = new OutboxRelay({ bus, collections: [world.orders], ...fastRelay });
-    cleanups.push(() => relay.stop(), () => bus.stop());
+    cleanups.push(
+      () => relay.stop(),
+      () => bus.stop(),
+    );
     await bus.subscribe({ groupId, topics: [world.topic], handler: world.handler(groupId), backoff: { initialMs: 50, maxMs: 500 } });
     relay.start();
     return { bus, relay };
@@ -45,7 +48,11 @@ export async function outboxOutageScenario(control: OutageControl, boundMs = 60_
     expect(await world.pending()).toBe(100);
 
     if (await control.restore()) running = await connect();
-    await eventually(async () => (await world.pending()) === 0 && world.handled >= 101, 'all 100 events to be relayed and handled', boundMs);
+    await eventually(
+      async () => (await world.pending()) === 0 && world.handled >= 101,
+      'all 100 events to be relayed and handled',
+      boundMs,
+    );
     const counts = await world.counts();
     expect(counts.size).toBe(101);
     expect([...counts.entries()].filter(([, count]) => count !== 1)).toEqual([]);

@@ -86,13 +86,19 @@ describe('OutboxRelay', () => {
     expect(await world.pending()).toBe(0);
   });
 
-  it('publishes one document\'s events in order and removes a tombstone once its events are out', async () => {
+  it("publishes one document's events in order and removes a tombstone once its events are out", async () => {
     const { world } = ctx();
     const orderId = await world.placeOrder();
     for (const status of ['paid', 'shipped']) {
-      await world.orders.updateOne({ _id: orderId }, updateWithOutbox({ $set: { status } }, [outboxEvent(world.topic, orderId, orderEvent(orderId, `order.${status}`))]));
+      await world.orders.updateOne(
+        { _id: orderId },
+        updateWithOutbox({ $set: { status } }, [outboxEvent(world.topic, orderId, orderEvent(orderId, `order.${status}`))]),
+      );
     }
-    await world.orders.updateOne({ _id: orderId }, deleteWithOutbox([outboxEvent(world.topic, orderId, orderEvent(orderId, 'order.deleted'))]));
+    await world.orders.updateOne(
+      { _id: orderId },
+      deleteWithOutbox([outboxEvent(world.topic, orderId, orderEvent(orderId, 'order.deleted'))]),
+    );
     // Until the relay ran, the order is a tombstone: still stored, hidden from readers.
     expect(await world.orders.findById(orderId)).not.toBeNull();
     expect(await world.orders.findOne({ _id: orderId, ...notDeleted })).toBeNull();
@@ -101,10 +107,15 @@ describe('OutboxRelay', () => {
     expect(await world.orders.findById(orderId)).toBeNull();
     const seen = await consume(world.topic);
     await eventually(() => seen.deliveries.length === 4, 'four events');
-    expect(seen.deliveries.map((delivery) => delivery.event.type)).toEqual(['order.placed', 'order.paid', 'order.shipped', 'order.deleted']);
+    expect(seen.deliveries.map((delivery) => delivery.event.type)).toEqual([
+      'order.placed',
+      'order.paid',
+      'order.shipped',
+      'order.deleted',
+    ]);
   });
 
-  it('refuses an invalid event at write time and carries the writer\'s trace context to the consumer', async () => {
+  it("refuses an invalid event at write time and carries the writer's trace context to the consumer", async () => {
     const { world } = ctx();
     expect(() => outboxEvent(world.topic, 'o1', { ...orderEvent('o1'), occurredAt: 'later' })).toThrow(EventValidationError);
     const traceparent = newTraceparent();
@@ -139,7 +150,12 @@ describe('OutboxRelay', () => {
         throw new EventBusUnavailableError('down for the test');
       }
     };
-    const relay = new OutboxRelay({ bus: ctx().bus, collections: [world.orders], pollIntervalMs: 50, backoff: { initialMs: 5, maxMs: 20 } });
+    const relay = new OutboxRelay({
+      bus: ctx().bus,
+      collections: [world.orders],
+      pollIntervalMs: 50,
+      backoff: { initialMs: 5, maxMs: 20 },
+    });
     relay.start();
     const ids = [await world.placeOrder(), await world.placeOrder()];
     relay.notify();

@@ -32,7 +32,10 @@ afterEach(async () => {
 });
 
 /** The orders collection as the relay sees it, counting scans (`find`) and key lookups (`findById`). */
-function counted(collection: Collection<OutboxDocument>, duringScan: () => void = () => undefined): { collection: Collection<OutboxDocument>; scans: () => number; lookups: () => number } {
+function counted(
+  collection: Collection<OutboxDocument>,
+  duringScan: () => void = () => undefined,
+): { collection: Collection<OutboxDocument>; scans: () => number; lookups: () => number } {
   let scans = 0;
   let lookups = 0;
   const wrapped = Object.create(collection) as Collection<OutboxDocument>;
@@ -64,7 +67,10 @@ it('publishes a hinted document by key lookup, without a scan; an unhinted notif
   expect(orders.lookups()).toBeGreaterThanOrEqual(1);
 
   // A second event on the same document, hinted again: still no scan, order kept.
-  await world.orders.updateOne({ _id: first }, updateWithOutbox({ $set: { status: 'paid' } }, [outboxEvent(world.topic, first, orderEvent(first, 'order.paid'))]));
+  await world.orders.updateOne(
+    { _id: first },
+    updateWithOutbox({ $set: { status: 'paid' } }, [outboxEvent(world.topic, first, orderEvent(first, 'order.paid'))]),
+  );
   relay.notify({ collection: world.orders.name, id: first });
   await eventually(async () => (await world.pending()) === 0 && seen.deliveries.length === 2, 'the second hinted event published');
   expect(orders.scans()).toBe(1);
@@ -103,7 +109,13 @@ it('after a slow scan, waits ten times its length before the next periodic scan;
   // The relay's clock: each scan takes 5 s of it (a FerretDB scan of a few thousand documents on a loaded machine).
   let clock = 1_000_000;
   const orders = counted(world.orders as unknown as Collection<OutboxDocument>, () => (clock += 5_000));
-  const relay = new OutboxRelay({ bus, collections: [orders.collection], pollIntervalMs: 600_000, scanIntervalMs: 10_000, now: () => clock });
+  const relay = new OutboxRelay({
+    bus,
+    collections: [orders.collection],
+    pollIntervalMs: 600_000,
+    scanIntervalMs: 10_000,
+    now: () => clock,
+  });
   relay.start();
   try {
     await eventually(() => orders.scans() === 1, 'the start-up scan');

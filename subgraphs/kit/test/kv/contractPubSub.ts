@@ -42,7 +42,10 @@ export function pubSubContract(ctx: KvContext): void {
     await kv.subscribe('user:2', elsewhere.handler);
     await kv.publish('user:1', 'hello');
     await kv.publish('user:2', 'bye');
-    await eventually(() => first.messages.length === 1 && second.messages.length === 1 && elsewhere.messages.length === 1, 'all deliveries');
+    await eventually(
+      () => first.messages.length === 1 && second.messages.length === 1 && elsewhere.messages.length === 1,
+      'all deliveries',
+    );
     expect([first.messages, second.messages, elsewhere.messages]).toEqual([['hello'], ['hello'], ['bye']]);
   });
 

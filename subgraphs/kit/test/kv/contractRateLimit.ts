@@ -12,7 +12,13 @@ export function rateLimitContract(ctx: KvContext): void {
       const results = [];
       for (let i = 0; i < 5; i++) results.push(await kv.rateLimit('user:1', policy));
       const after = Date.now();
-      expect(results.map((r) => [r.allowed, r.remaining])).toEqual([[true, 2], [true, 1], [true, 0], [false, 0], [false, 0]]);
+      expect(results.map((r) => [r.allowed, r.remaining])).toEqual([
+        [true, 2],
+        [true, 1],
+        [true, 0],
+        [false, 0],
+        [false, 0],
+      ]);
       expect(results.every((r) => r.limit === policy.limit)).toBe(true);
       for (const r of results) {
         expect(r.resetAt).toBeGreaterThan(before);

@@ -27,7 +27,9 @@ export function streamContract(ctx: KvContext): void {
   it('gives concurrent writers distinct consecutive seqs, stored in seq order', async () => {
     const kv = ctx.kv();
     const peer = await ctx.peer();
-    const writes = Array.from({ length: 60 }, (_, i) => (i % 2 ? kv : peer).append('shared', { delta: `w${i}` }).then((seq) => [seq, `w${i}`] as const));
+    const writes = Array.from({ length: 60 }, (_, i) =>
+      (i % 2 ? kv : peer).append('shared', { delta: `w${i}` }).then((seq) => [seq, `w${i}`] as const),
+    );
     const appended = await Promise.all(writes);
     expect(appended.map(([seq]) => seq).sort((a, b) => a - b)).toEqual(seqs(1, 60));
     const stored = await kv.read('shared');

@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { RateLimitAlgorithm } from '../../src/kv';
-import { gcraStep, resolvePolicy, slidingWindowStep, tokenBucketStep, type GcraState, type SlidingWindowState, type TokenBucketState } from '../../src/kv/rateLimit';
+import {
+  gcraStep,
+  resolvePolicy,
+  slidingWindowStep,
+  tokenBucketStep,
+  type GcraState,
+  type SlidingWindowState,
+  type TokenBucketState,
+} from '../../src/kv/rateLimit';
 import { parseRateLimit } from '../../src/kv/redis/replies';
 import { RATE_LIMIT_SCRIPT } from '../../src/kv/redis/scripts';
 import { prng } from './helpers';

@@ -31,12 +31,27 @@ export function redisRestartSuite(): void {
       await store.subscribe('control', (message) => void messages.push(message));
 
       await redisScript('down', RESTART_REDIS_PORT);
-      await eventually(async () => (await store.ping().then(() => false, (error: unknown) => error instanceof KvUnavailableError)), 'ping to fail');
+      await eventually(
+        async () =>
+          await store.ping().then(
+            () => false,
+            (error: unknown) => error instanceof KvUnavailableError,
+          ),
+        'ping to fail',
+      );
       await expect(store.get('anything')).rejects.toBeInstanceOf(KvUnavailableError);
       await expect(store.append('live', { delta: 'lost' })).rejects.toBeInstanceOf(KvUnavailableError);
 
       await redisScript('up', RESTART_REDIS_PORT);
-      await eventually(async () => (await store.ping().then(() => true, () => false)), 'ping to recover', 30_000);
+      await eventually(
+        async () =>
+          await store.ping().then(
+            () => true,
+            () => false,
+          ),
+        'ping to recover',
+        30_000,
+      );
 
       // Without persistence the old stream is gone; with it, it is intact. Never partial.
       const before = (await store.read('before')).map((e) => e.fields.delta);
@@ -49,10 +64,14 @@ export function redisRestartSuite(): void {
 
       // The subscription is re-established (ioredis resubscribes); messages during the outage are lost by design.
       let sent = 0;
-      await eventually(async () => {
-        await store.publish('control', `m${++sent}`);
-        return messages.length > 0;
-      }, 'a message on the resubscribed channel', 10_000);
+      await eventually(
+        async () => {
+          await store.publish('control', `m${++sent}`);
+          return messages.length > 0;
+        },
+        'a message on the resubscribed channel',
+        10_000,
+      );
 
       await store.stop();
       await within(following, 5000, 'the follower to end on stop');

@@ -22,7 +22,10 @@ describe('redis kv without a server', () => {
   it('start() rejects with a KvUnavailableError naming the redacted URL, and can be retried', async () => {
     const port = await closedPort();
     const kv = createRedisKv({ url: `redis://user:s3cret@127.0.0.1:${port}`, connectTimeoutMs: 1000 });
-    const failure = await kv.start().then(() => undefined, (error: unknown) => error);
+    const failure = await kv.start().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(failure).toBeInstanceOf(KvUnavailableError);
     expect(String((failure as Error).message)).toContain(`127.0.0.1:${port}`);
     expect(String((failure as Error).message)).not.toContain('s3cret');

@@ -13,7 +13,16 @@ import {
 } from '../../src/limits';
 
 const logger = createLogger({ name: 'limits-test', level: 'silent' });
-const base = { name: 'probe', scope: 'operation', principals: ['user'], key: 'principal', limit: 5, windowMs: 60_000, cost: 'request', failMode: 'open' };
+const base = {
+  name: 'probe',
+  scope: 'operation',
+  principals: ['user'],
+  key: 'principal',
+  limit: 5,
+  windowMs: 60_000,
+  cost: 'request',
+  failMode: 'open',
+};
 
 function fieldOf(fn: () => unknown): unknown {
   try {
@@ -42,7 +51,9 @@ describe('parsePolicy: concurrent-subscriptions', () => {
 
   it('accepts a per-user cap on open subscriptions and refuses what it cannot count, naming the field', () => {
     expect(parsePolicy(cap)).toEqual(cap);
-    expect(DEFAULT_POLICIES.filter((p) => p.scope === 'concurrent-subscriptions').map((p) => [p.name, p.limit])).toEqual([[SUBSCRIPTIONS_PER_USER_POLICY, 200]]);
+    expect(DEFAULT_POLICIES.filter((p) => p.scope === 'concurrent-subscriptions').map((p) => [p.name, p.limit])).toEqual([
+      [SUBSCRIPTIONS_PER_USER_POLICY, 200],
+    ]);
     expect(fieldOf(() => parsePolicy({ ...cap, principals: ['user', 'anonymous'] }))).toEqual(['BAD_USER_INPUT', 'principals']);
     expect(fieldOf(() => parsePolicy({ ...cap, key: 'ip' }))).toEqual(['BAD_USER_INPUT', 'key']);
     expect(fieldOf(() => parsePolicy({ ...cap, cost: 'static' }))).toEqual(['BAD_USER_INPUT', 'cost']);
@@ -54,8 +65,14 @@ describe('parsePolicy: concurrent-subscriptions', () => {
 
 describe('policy matching and subjects', () => {
   it('keys an API key apart from its owner and an anonymous caller by address', () => {
-    expect(limitSubject({ kind: 'user', userId: 'u1', role: 'USER', via: 'jwt' }, '10.0.0.1')).toEqual({ kind: 'user', principal: 'user:u1', ip: 'ip:10.0.0.1' });
-    expect(limitSubject({ kind: 'user', userId: 'u1', role: 'USER', via: 'apiKey', apiKeyId: 'k1' }, '10.0.0.1').principal).toBe('apiKey:k1');
+    expect(limitSubject({ kind: 'user', userId: 'u1', role: 'USER', via: 'jwt' }, '10.0.0.1')).toEqual({
+      kind: 'user',
+      principal: 'user:u1',
+      ip: 'ip:10.0.0.1',
+    });
+    expect(limitSubject({ kind: 'user', userId: 'u1', role: 'USER', via: 'apiKey', apiKeyId: 'k1' }, '10.0.0.1').principal).toBe(
+      'apiKey:k1',
+    );
     expect(limitSubject({ kind: 'anonymous' }, '10.0.0.1').principal).toBe('ip:10.0.0.1');
   });
 

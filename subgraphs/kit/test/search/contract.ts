@@ -1,4 +1,14 @@
-import { contractDefinition, newOwner, put, doc, request, hitIds, type ContractContext, type IndexUnderTest, type MakeIndex } from './contractFixtures';
+import {
+  contractDefinition,
+  newOwner,
+  put,
+  doc,
+  request,
+  hitIds,
+  type ContractContext,
+  type IndexUnderTest,
+  type MakeIndex,
+} from './contractFixtures';
 import { isolationContract } from './contractIsolation';
 import { rankingContract } from './contractRanking';
 import { writesContract } from './contractWrites';

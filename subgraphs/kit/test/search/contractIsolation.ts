@@ -5,7 +5,7 @@ const MODES: SearchMode[] = ['keyword', 'semantic', 'hybrid'];
 
 /** Every search is confined to one owner, then narrowed by kind, keyword and time filters. */
 export function isolationContract(ctx: () => ContractContext): void {
-  it.each(MODES)('never returns another owner\'s documents (%s)', async (mode) => {
+  it.each(MODES)("never returns another owner's documents (%s)", async (mode) => {
     const [alice, bob] = [newOwner(), newOwner()];
     const [aliceFar, bobExact, bobText] = ids(`iso-${mode}`, 'alice', 'bobexact', 'bobtext');
     await put(ctx().index, [
@@ -36,8 +36,7 @@ export function isolationContract(ctx: () => ContractContext): void {
       doc({ id: file!, ownerId: owner, kind: 'file', body: 'heron photo', vector: [1, 0.1, 0] }),
       doc({ id: conversation!, ownerId: owner, kind: 'conversation', body: 'heron chat', vector: [1, 0.2, 0] }),
     ]);
-    const search = (kinds: string[]) =>
-      ctx().index.search(request(owner, mode, { text: 'heron', vector: [1, 0, 0], filters: { kinds } }));
+    const search = (kinds: string[]) => ctx().index.search(request(owner, mode, { text: 'heron', vector: [1, 0, 0], filters: { kinds } }));
     expect(hitIds(await search(['file']))).toEqual([file]);
     expect(new Set(hitIds(await search(['message', 'conversation'])))).toEqual(new Set([message, conversation]));
     expect(hitIds(await search([]))).toHaveLength(3);
@@ -53,14 +52,16 @@ export function isolationContract(ctx: () => ContractContext): void {
       doc({ id: tagged!, ownerId: owner, body: 'ibis three', keywords: { conversationId: 'conv-3', tags: ['birds', 'work'] } }),
     ]);
     const search = (keywords: Record<string, string | string[]>) =>
-      ctx().index.search(request(owner, 'keyword', { text: 'ibis', filters: { keywords } })).then(hitIds);
+      ctx()
+        .index.search(request(owner, 'keyword', { text: 'ibis', filters: { keywords } }))
+        .then(hitIds);
     expect(await search({ conversationId: 'conv-1' })).toEqual([c1]);
     expect(new Set(await search({ conversationId: ['conv-1', 'conv-2'] }))).toEqual(new Set([c1, c2]));
     expect(await search({ tags: 'work' })).toEqual([tagged]);
     expect(await search({ tags: 'work', conversationId: 'conv-1' })).toEqual([]);
-    await expect(ctx().index.search(request(owner, 'keyword', { text: 'ibis', filters: { keywords: { undeclared: 'x' } } }))).rejects.toBeInstanceOf(
-      SearchRequestError,
-    );
+    await expect(
+      ctx().index.search(request(owner, 'keyword', { text: 'ibis', filters: { keywords: { undeclared: 'x' } } })),
+    ).rejects.toBeInstanceOf(SearchRequestError);
   });
 
   it.each(MODES)('filters by creation time, from inclusive to exclusive (%s)', async (mode) => {

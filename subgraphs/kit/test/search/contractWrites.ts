@@ -25,11 +25,19 @@ export function writesContract(ctx: () => ContractContext): void {
 
   it('refuses a malformed cursor or one from another mode as BAD_USER_INPUT', async () => {
     const owner = newOwner();
-    await put(ctx().index, ids('cursor', 'a', 'b').map((id) => doc({ id, ownerId: owner, body: 'gannet', vector: [1, 0, 0] })));
+    await put(
+      ctx().index,
+      ids('cursor', 'a', 'b').map((id) => doc({ id, ownerId: owner, body: 'gannet', vector: [1, 0, 0] })),
+    );
     const first = await ctx().index.search(request(owner, 'keyword', { text: 'gannet', size: 1 }));
     expect(first.cursor).not.toBeNull();
-    for (const [mode, cursor] of [['keyword', 'not-a-cursor'], ['semantic', first.cursor]] as const) {
-      const error = await ctx().index.search(request(owner, mode, { text: 'gannet', vector: [1, 0, 0], cursor })).catch((e: unknown) => e);
+    for (const [mode, cursor] of [
+      ['keyword', 'not-a-cursor'],
+      ['semantic', first.cursor],
+    ] as const) {
+      const error = await ctx()
+        .index.search(request(owner, mode, { text: 'gannet', vector: [1, 0, 0], cursor }))
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(GraphQLError);
       expect((error as GraphQLError).extensions.code).toBe('BAD_USER_INPUT');
     }
@@ -76,9 +84,9 @@ export function writesContract(ctx: () => ContractContext): void {
       { ...doc({ id: bad!, ownerId: owner, body: 'skua' }), text: { nope: 'skua' } },
     ];
     for (const attempt of attempts) {
-      await expect(ctx().index.upsert([doc({ id: good!, ownerId: owner, body: 'skua' }), attempt], { refresh: true })).rejects.toBeInstanceOf(
-        SearchRequestError,
-      );
+      await expect(
+        ctx().index.upsert([doc({ id: good!, ownerId: owner, body: 'skua' }), attempt], { refresh: true }),
+      ).rejects.toBeInstanceOf(SearchRequestError);
     }
     await ctx().index.refresh();
     expect(hitIds(await ctx().index.search(request(owner, 'keyword', { text: 'skua' })))).toEqual([]);

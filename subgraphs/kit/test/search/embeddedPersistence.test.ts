@@ -35,7 +35,11 @@ describe('embedded search snapshots', () => {
   it('starts empty, and says so, when the snapshot is unreadable: the index is rebuilt from events', async () => {
     writeFileSync(path.join(dataDir, 'search-persisted.json'), '{"format":');
     const warnings: string[] = [];
-    const index = createEmbeddedSearchIndex({ definition, dataDir, logger: { info: () => undefined, warn: (_obj, msg) => warnings.push(msg ?? '') } });
+    const index = createEmbeddedSearchIndex({
+      definition,
+      dataDir,
+      logger: { info: () => undefined, warn: (_obj, msg) => warnings.push(msg ?? '') },
+    });
     await index.start();
     expect(hitIds(await index.search(request('o', 'keyword', { text: 'lighthouse' })))).toEqual([]);
     expect(warnings).toEqual(['search snapshot unreadable, starting empty']);

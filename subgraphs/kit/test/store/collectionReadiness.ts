@@ -12,13 +12,18 @@ export interface Badge extends StoredDocument {
   code: string;
 }
 
-const badgeSchema = (): Schema<Badge> => new Schema<Badge>({ _id: { type: String }, code: { type: String, required: true } }, { versionKey: false });
+const badgeSchema = (): Schema<Badge> =>
+  new Schema<Badge>({ _id: { type: String }, code: { type: String, required: true } }, { versionKey: false });
 
 /** The collection as first written: no unique index. */
 export const looseBadges: CollectionSpec<Badge> = { name: 'badges', schema: badgeSchema() };
 
 /** The collection as declared later: `code` unique, which the stored documents break. */
-export const uniqueBadges: CollectionSpec<Badge> = { name: 'badges', schema: badgeSchema(), indexes: [{ fields: { code: 1 }, unique: true, name: 'badge_code' }] };
+export const uniqueBadges: CollectionSpec<Badge> = {
+  name: 'badges',
+  schema: badgeSchema(),
+  indexes: [{ fields: { code: 1 }, unique: true, name: 'badge_code' }],
+};
 
 /** Stores two badges sharing a code through `store` (started and stopped here). */
 export async function storeDuplicateBadges(store: DocumentStore): Promise<void> {

@@ -76,7 +76,9 @@ export function constraintContract(ctx: GetContext): void {
   it('refuses updates whose result is invalid, leaving the document unchanged', async () => {
     const { people } = ctx();
     const before = await people.findById('p1');
-    expect(await rejectionOf(people.updateOne({ _id: 'p1' }, { $set: { age: -5 }, $inc: { score: 1 } }))).toBeInstanceOf(DocumentValidationError);
+    expect(await rejectionOf(people.updateOne({ _id: 'p1' }, { $set: { age: -5 }, $inc: { score: 1 } }))).toBeInstanceOf(
+      DocumentValidationError,
+    );
     expect(await rejectionOf(people.updateOne({ _id: 'p1' }, { $unset: { name: '' } }))).toBeInstanceOf(DocumentValidationError);
     expect(await rejectionOf(people.updateMany({ tags: 'math' }, { $set: { age: -1 } }))).toBeInstanceOf(DocumentValidationError);
     expect(await people.findById('p1')).toEqual(before);
@@ -109,13 +111,21 @@ export function constraintContract(ctx: GetContext): void {
     pushed.qty = 100;
     const many = await people.findByIds(['k1']);
     many[0]?.items.push({ sku: 'y', qty: 2 });
-    expect(await people.findById('k1')).toEqual({ ...person('k1'), tags: ['a'], address: { city: 'Kyiv' }, score: 1, items: [{ sku: 'z', qty: 1 }] });
+    expect(await people.findById('k1')).toEqual({
+      ...person('k1'),
+      tags: ['a'],
+      address: { city: 'Kyiv' },
+      score: 1,
+      items: [{ sku: 'z', qty: 1 }],
+    });
   });
 
   it('pages with keyset cursors without skips or repeats while rows are inserted', async () => {
     const { people } = ctx();
     // 23 rows, three per minute, so the _id tie-breaker matters.
-    await people.insertMany(Array.from({ length: 23 }, (_, i) => person(`r${String(i).padStart(2, '0')}`, { tags: ['page'], createdAt: at(Math.floor(i / 3)) })));
+    await people.insertMany(
+      Array.from({ length: 23 }, (_, i) => person(`r${String(i).padStart(2, '0')}`, { tags: ['page'], createdAt: at(Math.floor(i / 3)) })),
+    );
     const options = { sortField: 'createdAt', direction: -1 as const };
     const seen: string[] = [];
     let page: Connection<Person> = await paginate(people, { tags: 'page' }, { first: 5 }, options);
@@ -142,7 +152,7 @@ export function constraintContract(ctx: GetContext): void {
     expect(order).toEqual([...order].sort((a, b) => b - a));
   });
 
-  it('pages backward with last/before, in the list\'s own order, and counts the whole list', async () => {
+  it("pages backward with last/before, in the list's own order, and counts the whole list", async () => {
     const { people } = ctx();
     // 12 rows, two per minute, so the _id tie-breaker matters going backward too.
     const ids = Array.from({ length: 12 }, (_, i) => `b${String(i).padStart(2, '0')}`);
@@ -163,14 +173,19 @@ export function constraintContract(ctx: GetContext): void {
     const all = await paginate(people, { tags: 'back' }, { first: 12 }, options);
     const cursorAt = (i: number) => all.edges[i]?.cursor;
     const between = { after: cursorAt(2), before: cursorAt(9) };
-    expect((await paginate(people, { tags: 'back' }, { first: 3, ...between }, options)).edges.map((e) => e.node._id)).toEqual(ids.slice(3, 6));
-    expect((await paginate(people, { tags: 'back' }, { last: 3, ...between }, options)).edges.map((e) => e.node._id)).toEqual(ids.slice(6, 9));
+    expect((await paginate(people, { tags: 'back' }, { first: 3, ...between }, options)).edges.map((e) => e.node._id)).toEqual(
+      ids.slice(3, 6),
+    );
+    expect((await paginate(people, { tags: 'back' }, { last: 3, ...between }, options)).edges.map((e) => e.node._id)).toEqual(
+      ids.slice(6, 9),
+    );
   });
 
   it('refuses first with last, sizes out of range and malformed cursors, naming the argument', async () => {
     const { people } = ctx();
     const options = { sortField: 'createdAt', direction: 1 as const, maxSize: 10 };
-    const fieldOf = async (page: Parameters<typeof paginate>[2]) => ((await rejectionOf(paginate(people, {}, page, options))) as { extensions?: unknown }).extensions;
+    const fieldOf = async (page: Parameters<typeof paginate>[2]) =>
+      ((await rejectionOf(paginate(people, {}, page, options))) as { extensions?: unknown }).extensions;
     expect(await fieldOf({ first: 1, last: 1 })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'last' });
     expect(await fieldOf({ last: 11 })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'last' });
     expect(await fieldOf({ first: -1 })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });

@@ -33,7 +33,10 @@ const personSchema = new Schema<Person>(
     email: { type: String },
     tags: { type: [String], default: [] },
     address: { city: String, zip: String },
-    items: { type: [new Schema({ sku: { type: String, required: true }, qty: { type: Number, required: true } }, { _id: false })], default: [] },
+    items: {
+      type: [new Schema({ sku: { type: String, required: true }, qty: { type: Number, required: true } }, { _id: false })],
+      default: [],
+    },
     createdAt: { type: Date, required: true },
     score: { type: Number, default: 0 },
     nickname: { type: String },
@@ -44,17 +47,18 @@ const personSchema = new Schema<Person>(
 export const peopleSpec: CollectionSpec<Person> = {
   name: 'people',
   schema: personSchema,
-  indexes: [
-    { fields: { email: 1 }, unique: true, sparse: true },
-    { fields: { age: 1 } },
-    { fields: { tags: 1, createdAt: -1 } },
-  ],
+  indexes: [{ fields: { email: 1 }, unique: true, sparse: true }, { fields: { age: 1 } }, { fields: { tags: 1, createdAt: -1 } }],
 };
 
 export const membershipsSpec: CollectionSpec<Membership> = {
   name: 'memberships',
   schema: new Schema<Membership>(
-    { _id: { type: String }, orgId: { type: String, required: true }, userId: { type: String, required: true }, role: { type: String, required: true } },
+    {
+      _id: { type: String },
+      orgId: { type: String, required: true },
+      userId: { type: String, required: true },
+      role: { type: String, required: true },
+    },
     { versionKey: false },
   ),
   indexes: [{ fields: { orgId: 1, userId: 1 }, unique: true }],
@@ -75,9 +79,29 @@ export function at(minutes: number): Date {
 
 export function seedPeople(): Person[] {
   return [
-    { _id: 'p1', name: 'Ada', age: 36, email: 'ada@x', tags: ['math', 'code'], address: { city: 'London', zip: 'N1' }, items: [{ sku: 'a', qty: 1 }], createdAt: at(1), score: 10 },
+    {
+      _id: 'p1',
+      name: 'Ada',
+      age: 36,
+      email: 'ada@x',
+      tags: ['math', 'code'],
+      address: { city: 'London', zip: 'N1' },
+      items: [{ sku: 'a', qty: 1 }],
+      createdAt: at(1),
+      score: 10,
+    },
     { _id: 'p2', name: 'Bob', age: 25, tags: ['code'], address: { city: 'Paris' }, items: [], createdAt: at(2), score: 5, nickname: null },
-    { _id: 'p3', name: 'Cy', tags: [], items: [{ sku: 'b', qty: 2 }, { sku: 'c', qty: 3 }], createdAt: at(3), score: 7 },
+    {
+      _id: 'p3',
+      name: 'Cy',
+      tags: [],
+      items: [
+        { sku: 'b', qty: 2 },
+        { sku: 'c', qty: 3 },
+      ],
+      createdAt: at(3),
+      score: 7,
+    },
     { _id: 'p4', name: 'Di', age: 41, email: 'di@x', tags: ['art'], address: { city: 'London' }, items: [], createdAt: at(4), score: 5 },
     { _id: 'p5', name: 'Ed', age: 25, tags: ['math'], items: [], createdAt: at(5), score: 1, nickname: 'eddie' },
   ];

@@ -8,7 +8,10 @@ export function writeContract(ctx: GetContext): void {
 
   it('$set sets fields and creates nested paths', async () => {
     const { people } = ctx();
-    expect(await people.updateOne({ _id: 'p3' }, { $set: { 'address.city': 'Rome', age: 30 } })).toEqual({ matchedCount: 1, modifiedCount: 1 });
+    expect(await people.updateOne({ _id: 'p3' }, { $set: { 'address.city': 'Rome', age: 30 } })).toEqual({
+      matchedCount: 1,
+      modifiedCount: 1,
+    });
     const doc = await people.findById('p3');
     expect(doc?.address).toEqual({ city: 'Rome' });
     expect(doc?.age).toBe(30);
@@ -83,7 +86,10 @@ export function writeContract(ctx: GetContext): void {
 
   it('updateMany updates every matching document', async () => {
     const { people } = ctx();
-    expect(await people.updateMany({ tags: 'math' }, { $inc: { score: 1 }, $push: { tags: 'more' } })).toEqual({ matchedCount: 2, modifiedCount: 2 });
+    expect(await people.updateMany({ tags: 'math' }, { $inc: { score: 1 }, $push: { tags: 'more' } })).toEqual({
+      matchedCount: 2,
+      modifiedCount: 2,
+    });
     expect((await people.find({ tags: 'more' }, { sort: { _id: 1 } })).map((doc) => [doc._id, doc.score])).toEqual([
       ['p1', 11],
       ['p5', 2],
@@ -98,7 +104,11 @@ export function writeContract(ctx: GetContext): void {
     const first = await people.updateOne({ _id: 'u1', name: 'Uma', age: { $gt: 5 } }, update, { upsert: true });
     expect(first).toEqual({ matchedCount: 0, modifiedCount: 0, upsertedId: 'u1' });
     expect(await people.findById('u1')).toEqual({ _id: 'u1', name: 'Uma', age: 20, createdAt: at(9), tags: [], items: [], score: 0 });
-    const second = await people.updateOne({ _id: 'u1', name: 'Uma' }, { $set: { age: 21 }, $setOnInsert: { createdAt: at(10) } }, { upsert: true });
+    const second = await people.updateOne(
+      { _id: 'u1', name: 'Uma' },
+      { $set: { age: 21 }, $setOnInsert: { createdAt: at(10) } },
+      { upsert: true },
+    );
     expect(second).toEqual({ matchedCount: 1, modifiedCount: 1 });
     expect((await people.findById('u1'))?.createdAt).toEqual(at(9));
   });
@@ -117,9 +127,17 @@ export function writeContract(ctx: GetContext): void {
 
   it('findOneAndUpdate with upsert returns the inserted document only when asked for after', async () => {
     const { people } = ctx();
-    const after = await people.findOneAndUpdate({ _id: 'w1' }, { $setOnInsert: { name: 'Wu', createdAt: at(1) } }, { upsert: true, returnDocument: 'after' });
+    const after = await people.findOneAndUpdate(
+      { _id: 'w1' },
+      { $setOnInsert: { name: 'Wu', createdAt: at(1) } },
+      { upsert: true, returnDocument: 'after' },
+    );
     expect(after).toMatchObject({ _id: 'w1', name: 'Wu' });
-    const before = await people.findOneAndUpdate({ _id: 'w2' }, { $setOnInsert: { name: 'Wo', createdAt: at(1) } }, { upsert: true, returnDocument: 'before' });
+    const before = await people.findOneAndUpdate(
+      { _id: 'w2' },
+      { $setOnInsert: { name: 'Wo', createdAt: at(1) } },
+      { upsert: true, returnDocument: 'before' },
+    );
     expect(before).toBeNull();
     expect(await people.findById('w2')).toMatchObject({ name: 'Wo' });
   });

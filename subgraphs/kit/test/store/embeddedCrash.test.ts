@@ -22,7 +22,10 @@ interface Acknowledged {
 function runUntilKilled(dataDir: string, round: string, killAfter: number): Promise<Acknowledged> {
   return new Promise((done, fail) => {
     // tsx is resolved from the workspace root, where it is installed.
-    const child = spawn(process.execPath, ['--import', 'tsx', childScript, dataDir, round], { cwd: workspaceRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', childScript, dataDir, round], {
+      cwd: workspaceRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const acked: Acknowledged = { inserted: new Set(), deleted: new Set(), counter: 0, lines: 0 };
     let pending = '';
     let stderr = '';

@@ -166,9 +166,14 @@ it('after a crash the WAL holds committed writes: kept, they are served; deleted
   expect(await afterCrash.people.count({})).toBe(DOCS + 2);
   await afterCrash.store.stop();
 
-  await expectRefusal(walLost, /documents\.sqlite-wal is missing although the store was not closed cleanly: transactions committed after the last checkpoint are gone/);
+  await expectRefusal(
+    walLost,
+    /documents\.sqlite-wal is missing although the store was not closed cleanly: transactions committed after the last checkpoint are gone/,
+  );
   const report = await repair(walLost);
-  expect(report.lost).toEqual(['transactions committed after the last checkpoint (the WAL file is missing; which documents they changed cannot be known)']);
+  expect(report.lost).toEqual([
+    'transactions committed after the last checkpoint (the WAL file is missing; which documents they changed cannot be known)',
+  ]);
   expect((await recovered(walLost, originals)).sort()).toEqual([...originals.keys()].sort());
 });
 

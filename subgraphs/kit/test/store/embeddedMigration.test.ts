@@ -48,7 +48,9 @@ it('imports every collection exactly as the old store loaded it, keeps the old f
   for (const file of LEGACY_FILES) expect(existsSync(join(dir, file))).toBe(false);
   const lines = logger.entries.filter((entry) => /migrated/.test(entry.msg));
   expect(lines).toHaveLength(1);
-  expect(lines[0]?.msg).toMatch(/migrated 3 collection\(s\), 7 documents, from the journal\/snapshot files to SQLite; old files kept in .*legacy-backup/);
+  expect(lines[0]?.msg).toMatch(
+    /migrated 3 collection\(s\), 7 documents, from the journal\/snapshot files to SQLite; old files kept in .*legacy-backup/,
+  );
   // The imported documents are live data: indexes enforced, writes persist.
   expect(await rejectionOf(migrated.people.insertOne(person('x', { email: 'six@x' })))).toBeInstanceOf(DuplicateKeyError);
   await migrated.people.insertOne(person('p7'));
@@ -77,7 +79,11 @@ it('refuses to start on a damaged legacy journal and leaves the old files untouc
   lines[1] = '#garbage#';
   writeFileSync(path, lines.join('\n'));
   await expect(openStore(dir)).rejects.toThrow(/journal .*people\.journal is corrupt at line 2.*cannot migrate it/);
-  expect(readdirSync(dir).filter((file) => LEGACY_FILES.includes(file)).sort()).toEqual(LEGACY_FILES);
+  expect(
+    readdirSync(dir)
+      .filter((file) => LEGACY_FILES.includes(file))
+      .sort(),
+  ).toEqual(LEGACY_FILES);
   // Nothing half-imported: not even the undamaged collections.
   const db = new DatabaseSync(join(dir, 'documents.sqlite'), { readOnly: true });
   try {

@@ -89,7 +89,13 @@ it('keeps natural (first insertion) order across a restart, as in memory', async
 });
 
 it('round-trips dates nested in arrays and sub-documents, and non-finite numbers, through SQLite', async () => {
-  const value = { when: [new Date('1999-12-31T23:59:59.999Z'), { at: new Date(0) }], big: Infinity, small: -Infinity, nan: NaN, text: 'line\nbreak' };
+  const value = {
+    when: [new Date('1999-12-31T23:59:59.999Z'), { at: new Date(0) }],
+    big: Infinity,
+    small: -Infinity,
+    nan: NaN,
+    text: 'line\nbreak',
+  };
   const first = await start(NO_COMPACTION);
   await first.bags.insertOne({ _id: 'b1', value });
   await first.store.stop();

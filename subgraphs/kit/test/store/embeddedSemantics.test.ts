@@ -134,7 +134,8 @@ it('answers indexed and unindexed equality queries alike as documents change', a
 it('answers $exists queries on indexed fields alike as documents gain and lose the field', async () => {
   // `rank` has a non-unique index; `value` has none. Keep them present together and compare.
   await s.bags.insertMany(Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? { _id: `b${i}`, rank: i, value: i } : { _id: `b${i}` })));
-  for (let i = 0; i < 30; i += 3) await s.bags.updateOne({ _id: `b${i}` }, i % 2 === 0 ? { $unset: { rank: '', value: '' } } : { $set: { rank: null, value: null } });
+  for (let i = 0; i < 30; i += 3)
+    await s.bags.updateOne({ _id: `b${i}` }, i % 2 === 0 ? { $unset: { rank: '', value: '' } } : { $set: { rank: null, value: null } });
   await s.bags.deleteMany({ rank: 4 });
   const indexed = (await s.bags.find({ rank: { $exists: true } })).map((doc) => doc._id).sort();
   const scanned = (await s.bags.find({ value: { $exists: true } })).map((doc) => doc._id).sort();

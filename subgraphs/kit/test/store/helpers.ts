@@ -2,7 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Schema } from 'mongoose';
-import { createEmbeddedStore, type Collection, type CollectionSpec, type DocumentStore, type EmbeddedStoreOptions, type StoredDocument } from '../../src/store';
+import {
+  createEmbeddedStore,
+  type Collection,
+  type CollectionSpec,
+  type DocumentStore,
+  type EmbeddedStoreOptions,
+  type StoredDocument,
+} from '../../src/store';
 import { membershipsSpec, peopleSpec, type Membership, type Person } from './contractFixtures';
 
 /** Helpers for the embedded-adapter tests. */

@@ -21,10 +21,14 @@ interface Run {
 
 function runAsPid1(dataDir: string, mode: 'hold' | 'once'): Run {
   // --kill-child: SIGKILL the namespace's pid 1 when unshare itself is killed.
-  const child = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', process.execPath, '--import', 'tsx', childScript, dataDir, mode], {
-    cwd: workspaceRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    'unshare',
+    ['--pid', '--fork', '--mount-proc', '--kill-child', process.execPath, '--import', 'tsx', childScript, dataDir, mode],
+    {
+      cwd: workspaceRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -37,7 +41,9 @@ function runAsPid1(dataDir: string, mode: 'hold' | 'once'): Run {
     child.once('close', () => reject(new Error(`exited before printing: ${stderr}`)));
   });
   firstLine.catch(() => undefined);
-  const exited = new Promise<{ code: number | null; stderr: string }>((resolveExit) => child.once('close', (code) => resolveExit({ code, stderr })));
+  const exited = new Promise<{ code: number | null; stderr: string }>((resolveExit) =>
+    child.once('close', (code) => resolveExit({ code, stderr })),
+  );
   return { firstLine, exited, kill: () => child.kill('SIGKILL') };
 }
 

@@ -40,7 +40,9 @@ it('gives back the claim of an update whose write failed, so the next update of 
   const people = store.collection(peopleSpec);
   await people.insertMany([person('taken', { email: 'taken@example.com' }), person('clasher')]);
   // The write after the claim fails on the unique email index.
-  expect(await rejectionOf(people.updateOne({ _id: 'clasher' }, { $set: { email: 'taken@example.com' } }))).toBeInstanceOf(DuplicateKeyError);
+  expect(await rejectionOf(people.updateOne({ _id: 'clasher' }, { $set: { email: 'taken@example.com' } }))).toBeInstanceOf(
+    DuplicateKeyError,
+  );
   expect(await claimsOf('clasher')).toEqual([]);
   await people.updateOne({ _id: 'clasher' }, { $set: { score: 7 } });
   expect((await people.findById('clasher'))?.score).toBe(7);
@@ -53,7 +55,9 @@ it('takes over a stale claim left by a writer that died between its claim and it
   await withConnection(MONGO_URL, async (connection) => {
     const db = connection.useDb(dbName);
     const raw = await db.collection<{ _id: string; __rev?: string }>('people').findOne({ _id: 'orphaned' });
-    await db.collection<{ _id: string; at: Date }>(CLAIMS_COLLECTION).insertOne({ _id: JSON.stringify(['people', 'orphaned', raw?.__rev ?? null]), at: new Date(Date.now() - CLAIM_STALE_MS - 1000) });
+    await db
+      .collection<{ _id: string; at: Date }>(CLAIMS_COLLECTION)
+      .insertOne({ _id: JSON.stringify(['people', 'orphaned', raw?.__rev ?? null]), at: new Date(Date.now() - CLAIM_STALE_MS - 1000) });
   });
   // Before: the update retried the claimed revision 1000 times and gave up ("the document keeps changing").
   await people.updateOne({ _id: 'orphaned' }, { $inc: { score: 1 } });

@@ -36,7 +36,9 @@ describe('MongoDB store: a unique index that cannot be built', () => {
     s.collection(uniqueBadges);
     const failure = await s.start().catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(CollectionUnavailableError);
-    expect((failure as Error).message).toMatch(/cannot open collection badges: cannot build unique index badge_code of badges: stored documents already hold duplicate keys/);
+    expect((failure as Error).message).toMatch(
+      /cannot open collection badges: cannot build unique index badge_code of badges: stored documents already hold duplicate keys/,
+    );
   });
 
   it('fails ping() when the collection is registered after start; its operations are unavailable, the others serve', async () => {

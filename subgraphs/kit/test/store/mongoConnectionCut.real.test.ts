@@ -34,13 +34,18 @@ afterAll(async () => {
 
 /** What a GraphQL client receives for `error` thrown by a resolver. */
 function clientCode(error: unknown): unknown {
-  const graphqlError = new GraphQLError('resolver failed', { path: ['sendMessage'], originalError: error instanceof Error ? error : new Error(String(error)) });
+  const graphqlError = new GraphQLError('resolver failed', {
+    path: ['sendMessage'],
+    originalError: error instanceof Error ? error : new Error(String(error)),
+  });
   return formatError(graphqlError.toJSON(), graphqlError).extensions?.code;
 }
 
 /** `count` people with ids `<prefix>-<n>`, each with about 1 KB of tags (a bulk insert of several messages). */
 function people(prefix: string, count: number): ReturnType<typeof person>[] {
-  return Array.from({ length: count }, (_, n) => person(`${prefix}-${n}`, { tags: Array.from({ length: 16 }, (__, t) => `tag-${t}-${'x'.repeat(56)}`) }));
+  return Array.from({ length: count }, (_, n) =>
+    person(`${prefix}-${n}`, { tags: Array.from({ length: 16 }, (__, t) => `tag-${t}-${'x'.repeat(56)}`) }),
+  );
 }
 
 it('a bulk insert whose connection closes mid-write fails UNAVAILABLE, also after the pool was reset, and the store answers again right after', async () => {

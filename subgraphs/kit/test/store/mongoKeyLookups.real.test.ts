@@ -100,7 +100,10 @@ it('conditional updates by _id read the document with a key lookup, and respect 
 
 /** True when the server is FerretDB (it announces itself in `buildInfo`). */
 async function isFerretDb(): Promise<boolean> {
-  return withConnection(MONGO_URL, async (connection) => 'ferretdbVersion' in ((await connection.db?.admin().command({ buildInfo: 1 })) ?? {}));
+  return withConnection(
+    MONGO_URL,
+    async (connection) => 'ferretdbVersion' in ((await connection.db?.admin().command({ buildInfo: 1 })) ?? {}),
+  );
 }
 
 it('writes an update by key on FerretDB (the revision checked by a key lookup), and with the revision in the filter on MongoDB', async () => {
@@ -110,7 +113,11 @@ it('writes an update by key on FerretDB (the revision checked by a key lookup), 
   await people.updateOne({ _id: 'k4', score: 1 }, { $inc: { score: 1 } });
   await people.updateOne({ _id: 'k4' }, { $set: { nickname: 'four' } });
   expect(await people.findById('k4')).toMatchObject({ score: 2, nickname: 'four' });
-  const shapes = writes.map((filter) => Object.keys(filter as object).sort().join(','));
+  const shapes = writes.map((filter) =>
+    Object.keys(filter as object)
+      .sort()
+      .join(','),
+  );
   // Before: { _id, __rev } everywhere, which FerretDB answered by reading every document.
   expect(shapes).toEqual((await isFerretDb()) ? ['_id', '_id'] : ['__rev,_id', '__rev,_id']);
 });

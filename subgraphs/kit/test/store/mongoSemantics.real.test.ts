@@ -29,7 +29,10 @@ interface Seat extends StoredDocument {
  */
 const seatsSpec: CollectionSpec<Seat> = {
   name: 'seats',
-  schema: new Schema<Seat>({ _id: { type: String }, room: String, seat: Number, labels: { type: [String], default: undefined } }, { versionKey: false }),
+  schema: new Schema<Seat>(
+    { _id: { type: String }, room: String, seat: Number, labels: { type: [String], default: undefined } },
+    { versionKey: false },
+  ),
   indexes: [
     { fields: { room: 1, seat: 1 }, unique: true, sparse: true },
     { fields: { labels: 1 }, unique: true, sparse: true },
@@ -60,7 +63,8 @@ it('refuses filters and updates outside the port subset before they reach the se
   const filters: Filter[] = [{ name: { $regex: '^A' } }, { $where: 'true' }, { tags: { $size: 2 } }, { age: { $in: 25 } }];
   for (const filter of filters) expect(await rejectionOf(people.deleteMany(filter))).toBeInstanceOf(UnsupportedQueryError);
   const updates: unknown[] = [{ $rename: { name: 'title' } }, { name: 'Replaced' }, { $set: { 'tags.$': 'x' } }];
-  for (const update of updates) expect(await rejectionOf(people.updateOne({ _id: 'p1' }, update as Update))).toBeInstanceOf(UnsupportedQueryError);
+  for (const update of updates)
+    expect(await rejectionOf(people.updateOne({ _id: 'p1' }, update as Update))).toBeInstanceOf(UnsupportedQueryError);
   // A value mongoose cannot cast to the schema's type is refused rather than sent.
   expect(await rejectionOf(people.find({ age: 'old' }))).toBeInstanceOf(UnsupportedQueryError);
   expect(await people.count({})).toBe(5);
@@ -88,7 +92,9 @@ it('inserts many all or nothing: a clash part way removes what the call had inse
   expect((clash as DuplicateKeyError).index).toBe('email_1');
   expect(await people.count({})).toBe(1);
   // The same through the code check (two documents without a handle on a plain unique index).
-  expect(await rejectionOf(accounts.insertMany([{ _id: 'a1', handle: 'x' }, { _id: 'a2' }, { _id: 'a3' }]))).toBeInstanceOf(DuplicateKeyError);
+  expect(await rejectionOf(accounts.insertMany([{ _id: 'a1', handle: 'x' }, { _id: 'a2' }, { _id: 'a3' }]))).toBeInstanceOf(
+    DuplicateKeyError,
+  );
   expect(await accounts.count({})).toBe(0);
 });
 
@@ -104,7 +110,14 @@ it('keeps the revision token out of returned documents and reads documents writt
   });
   expect(raw).toHaveProperty('__rev');
   expect(await people.findById('p1')).toEqual(person('p1'));
-  expect(await people.findById('foreign')).toEqual({ _id: 'foreign', name: 'From elsewhere', tags: [], items: [], createdAt: new Date(0), score: 1 });
+  expect(await people.findById('foreign')).toEqual({
+    _id: 'foreign',
+    name: 'From elsewhere',
+    tags: [],
+    items: [],
+    createdAt: new Date(0),
+    score: 1,
+  });
   expect(await people.updateOne({ _id: 'foreign' }, { $inc: { score: 1 } })).toEqual({ matchedCount: 1, modifiedCount: 1 });
   expect((await people.findById('foreign'))?.score).toBe(2);
 });
@@ -115,7 +128,10 @@ it('loses no update when two stores (two processes) update one document concurre
   const b = second.collection(peopleSpec);
   await Promise.all([first.start(), second.start()]);
   await a.insertOne(person('hot'));
-  const increments = Array.from({ length: 15 }, () => [a.updateOne({ _id: 'hot' }, { $inc: { score: 1 } }), b.updateOne({ _id: 'hot' }, { $push: { tags: 'b' }, $inc: { score: 1 } })]);
+  const increments = Array.from({ length: 15 }, () => [
+    a.updateOne({ _id: 'hot' }, { $inc: { score: 1 } }),
+    b.updateOne({ _id: 'hot' }, { $push: { tags: 'b' }, $inc: { score: 1 } }),
+  ]);
   await Promise.all(increments.flat());
   const hot = await a.findById('hot');
   expect(hot?.score).toBe(30);
@@ -128,7 +144,11 @@ it('creates indexes idempotently, keeps compound sparse and array unique indexes
   await store.start();
   // Registered after start: its indexes are created before its first operation runs.
   const seats = store.collection(seatsSpec);
-  await seats.insertMany([{ _id: 's1', room: 'A' }, { _id: 's2', room: 'A' }, { _id: 's3', room: 'A', seat: 1, labels: ['x', 'y'] }]);
+  await seats.insertMany([
+    { _id: 's1', room: 'A' },
+    { _id: 's2', room: 'A' },
+    { _id: 's3', room: 'A', seat: 1, labels: ['x', 'y'] },
+  ]);
   expect(await rejectionOf(seats.insertOne({ _id: 's4', room: 'A', seat: 1 }))).toMatchObject({ index: 'room_1_seat_1' });
   expect(await rejectionOf(seats.insertOne({ _id: 's5', labels: ['z', 'y'] }))).toMatchObject({ index: 'labels_1' });
   expect(await rejectionOf(seats.updateOne({ _id: 's2' }, { $push: { labels: 'x' } }))).toMatchObject({ index: 'labels_1' });

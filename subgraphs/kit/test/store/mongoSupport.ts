@@ -42,7 +42,9 @@ export async function requireMongo(url = MONGO_URL): Promise<void> {
       await connection.db?.admin().ping();
     });
   } catch (error) {
-    throw new Error(`no MongoDB-compatible server at ${url} (start one with: bash scripts/infra/mongo.sh up, or set MONGO_URL): ${String(error)}`);
+    throw new Error(
+      `no MongoDB-compatible server at ${url} (start one with: bash scripts/infra/mongo.sh up, or set MONGO_URL): ${String(error)}`,
+    );
   }
 }
 

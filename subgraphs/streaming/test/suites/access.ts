@@ -77,7 +77,10 @@ export function describeAccess(target: Target): void {
   it('answers BAD_USER_INPUT for a subscription document that does not validate', async () => {
     const client = h.client(alice);
     const errors = await new Promise<unknown>((resolve) => {
-      client.subscribe({ query: 'subscription { messageStream(streamId: "x") { nope } }' }, { next: () => undefined, error: resolve, complete: () => resolve(undefined) });
+      client.subscribe(
+        { query: 'subscription { messageStream(streamId: "x") { nope } }' },
+        { next: () => undefined, error: resolve, complete: () => resolve(undefined) },
+      );
     });
     expect(codeOf({ errors: errors as WithErrors['errors'] })).toBe('BAD_USER_INPUT');
   });
@@ -87,10 +90,19 @@ export function describeAccess(target: Target): void {
     ['params signed with another secret', () => signConnectionParams('another-secret-0123456789abcdef0123456789', alice)],
     ['params signed long ago', () => signConnectionParams(SECRET, alice, Date.now() - 3_600_000)],
   ])('closes a graphql-ws connection with %s with 4403', async (_label, params) => {
-    const client = createClient({ url: h.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: params, retryAttempts: 0, lazy: true });
+    const client = createClient({
+      url: h.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: params,
+      retryAttempts: 0,
+      lazy: true,
+    });
     try {
       const closed = await new Promise<unknown>((resolve) => {
-        client.subscribe({ query: 'subscription { messageStream(streamId: "abc") { seq } }' }, { next: () => resolve('got data'), error: resolve, complete: () => resolve('completed') });
+        client.subscribe(
+          { query: 'subscription { messageStream(streamId: "abc") { seq } }' },
+          { next: () => resolve('got data'), error: resolve, complete: () => resolve('completed') },
+        );
       });
       expect((closed as { code?: number }).code).toBe(CloseCode.Forbidden);
       expect(CloseCode.Forbidden).toBe(4403);
@@ -100,7 +112,11 @@ export function describeAccess(target: Target): void {
   });
 
   it('refuses unsigned HTTP requests', async () => {
-    const res = await fetch(h.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ activeStreams { streamId } }' }) });
+    const res = await fetch(h.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ activeStreams { streamId } }' }),
+    });
     expect(codeOf((await res.json()) as WithErrors)).toBe('UNAUTHENTICATED');
   });
 
@@ -113,7 +129,12 @@ export function describeAccess(target: Target): void {
     expect(h.streaming.service.openSubscriptions).toBe(1);
     sub.unsubscribe();
     // The stream stays idle: only the close can end the follower.
-    expect(await eventually(() => h.kv.openFollowers, (n) => n === 0)).toBe(0);
+    expect(
+      await eventually(
+        () => h.kv.openFollowers,
+        (n) => n === 0,
+      ),
+    ).toBe(0);
     expect(h.streaming.service.openSubscriptions).toBe(0);
     expect(sub.chunks).toHaveLength(1);
   });
@@ -123,13 +144,25 @@ export function describeAccess(target: Target): void {
     await g.start();
     const client = h.client(alice);
     const seen: unknown[] = [];
-    for (let i = 0; i < 3; i++) client.subscribe({ query: 'subscription($id: ID!) { messageStream(streamId: $id) { seq } }', variables: { id: g.streamId } }, { next: (r) => seen.push(r), error: () => undefined, complete: () => undefined });
-    await eventually(() => seen.length, (n) => n === 3);
+    for (let i = 0; i < 3; i++)
+      client.subscribe(
+        { query: 'subscription($id: ID!) { messageStream(streamId: $id) { seq } }', variables: { id: g.streamId } },
+        { next: (r) => seen.push(r), error: () => undefined, complete: () => undefined },
+      );
+    await eventually(
+      () => seen.length,
+      (n) => n === 3,
+    );
     const metrics = await (await fetch(h.url.replace('/graphql', '/metrics'))).text();
     expect(metrics).toMatch(/streaming_subscriptions_open\{[^}]*\} 3\b/);
     expect(h.kv.openFollowers).toBe(3);
     await client.dispose();
-    expect(await eventually(() => h.kv.openFollowers, (n) => n === 0)).toBe(0);
+    expect(
+      await eventually(
+        () => h.kv.openFollowers,
+        (n) => n === 0,
+      ),
+    ).toBe(0);
     expect(h.streaming.service.openSubscriptions).toBe(0);
   });
 }

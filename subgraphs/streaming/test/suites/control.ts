@@ -124,10 +124,26 @@ export function describeControl(target: Target): void {
 
     const listed = ok<StreamInfo[]>(await h.gql(bob, ACTIVE), 'activeStreams');
     expect(listed).toEqual([
-      { streamId: newer.streamId, model: 'local-demo', startedAt: '2026-01-01T11:00:00.000Z', lastSeq: 1, conversation: { id: newer.conversationId }, message: { id: newer.messageId } },
-      { streamId: older.streamId, model: 'local-demo', startedAt: '2026-01-01T10:00:00.000Z', lastSeq: 3, conversation: { id: older.conversationId }, message: { id: older.messageId } },
+      {
+        streamId: newer.streamId,
+        model: 'local-demo',
+        startedAt: '2026-01-01T11:00:00.000Z',
+        lastSeq: 1,
+        conversation: { id: newer.conversationId },
+        message: { id: newer.messageId },
+      },
+      {
+        streamId: older.streamId,
+        model: 'local-demo',
+        startedAt: '2026-01-01T10:00:00.000Z',
+        lastSeq: 3,
+        conversation: { id: older.conversationId },
+        message: { id: older.messageId },
+      },
     ]);
-    expect(ok<StreamInfo[]>(await h.gql(userPrincipal('carol'), ACTIVE), 'activeStreams').map((s) => s.streamId)).toEqual([someoneElse.streamId]);
+    expect(ok<StreamInfo[]>(await h.gql(userPrincipal('carol'), ACTIVE), 'activeStreams').map((s) => s.streamId)).toEqual([
+      someoneElse.streamId,
+    ]);
     expect(ok<StreamInfo[]>(await h.gql(userPrincipal('dave'), ACTIVE), 'activeStreams')).toEqual([]);
 
     // Once a generation ends it leaves the list.
@@ -140,7 +156,12 @@ export function describeControl(target: Target): void {
     const all = Array.from({ length: 55 }, (_, i) => h.generation('grace', { startedAt: new Date(base + i * 1000) }));
     for (const g of all) await g.start();
     const listed = ok<StreamInfo[]>(await h.gql(userPrincipal('grace'), '{ activeStreams { streamId } }'), 'activeStreams');
-    expect(listed.map((s) => s.streamId)).toEqual(all.slice(5).reverse().map((g) => g.streamId));
+    expect(listed.map((s) => s.streamId)).toEqual(
+      all
+        .slice(5)
+        .reverse()
+        .map((g) => g.streamId),
+    );
   });
 
   it('ignores owner index entries whose meta names someone else', async () => {

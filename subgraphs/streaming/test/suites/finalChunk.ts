@@ -64,10 +64,18 @@ export function describeFinalChunk(target: Target): void {
       await g.done('ABORTED', { applied: false });
       const sub = h.subscribe(alice, g.streamId);
       await sub.until((s) => s.chunks.length === 1);
-      await eventually(() => h.kv.openFollowers, (n) => n === 2);
+      await eventually(
+        () => h.kv.openFollowers,
+        (n) => n === 2,
+      );
       expect(h.kv.openFollowers).toBe(2); // the token stream's and the marker's
       sub.unsubscribe();
-      expect(await eventually(() => h.kv.openFollowers, (n) => n === 0)).toBe(0);
+      expect(
+        await eventually(
+          () => h.kv.openFollowers,
+          (n) => n === 0,
+        ),
+      ).toBe(0);
       expect(h.streaming.service.openSubscriptions).toBe(0);
     });
   });

@@ -67,12 +67,18 @@ export function describeStreamIds(target: Target): void {
     await g.request();
     const sub = h.subscribe(alice, g.streamId);
     // Both waits (stream and marker) are open: the subscription is pending, not refused.
-    await eventually(() => h.kv.openFollowers, (n) => n === 2);
+    await eventually(
+      () => h.kv.openFollowers,
+      (n) => n === 2,
+    );
     expect(sub.completed || sub.errors !== undefined).toBe(false);
     await g.markApplied('generation.failed');
     await sub.ended();
     expect(sub.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', reason: 'STREAM_ENDED' });
-    await eventually(() => h.kv.openFollowers, (n) => n === 0);
+    await eventually(
+      () => h.kv.openFollowers,
+      (n) => n === 0,
+    );
     expect(h.kv.openFollowers).toBe(0);
   });
 
@@ -80,7 +86,10 @@ export function describeStreamIds(target: Target): void {
     const g = h.generation('alice');
     await g.request();
     const sub = h.subscribe(alice, g.streamId);
-    await eventually(() => h.kv.openFollowers, (n) => n === 2);
+    await eventually(
+      () => h.kv.openFollowers,
+      (n) => n === 2,
+    );
     await g.start();
     await g.delta('on time');
     await g.done('COMPLETE');

@@ -25,10 +25,40 @@ export function describeSubscription(target: Target): void {
     expect(sub.errors).toBeUndefined();
     expect(sub.completed).toBe(true);
     expect(sub.chunks).toEqual([
-      { streamId: g.streamId, seq: 1, delta: '', done: false, finishReason: null, usage: null, status: null, error: null, message: { id: g.messageId } },
-      { streamId: g.streamId, seq: 2, delta: 'Hel', done: false, finishReason: null, usage: null, status: null, error: null, message: null },
+      {
+        streamId: g.streamId,
+        seq: 1,
+        delta: '',
+        done: false,
+        finishReason: null,
+        usage: null,
+        status: null,
+        error: null,
+        message: { id: g.messageId },
+      },
+      {
+        streamId: g.streamId,
+        seq: 2,
+        delta: 'Hel',
+        done: false,
+        finishReason: null,
+        usage: null,
+        status: null,
+        error: null,
+        message: null,
+      },
       { streamId: g.streamId, seq: 3, delta: 'lo', done: false, finishReason: null, usage: null, status: null, error: null, message: null },
-      { streamId: g.streamId, seq: 4, delta: '', done: true, finishReason: 'STOP', usage, status: 'COMPLETE', error: null, message: { id: g.messageId } },
+      {
+        streamId: g.streamId,
+        seq: 4,
+        delta: '',
+        done: true,
+        finishReason: 'STOP',
+        usage,
+        status: 'COMPLETE',
+        error: null,
+        message: { id: g.messageId },
+      },
     ]);
   });
 
@@ -102,7 +132,17 @@ export function describeSubscription(target: Target): void {
     await g.delta('partial');
     await g.done('FAILED', { error: 'The provider stopped answering' });
     const sub = await h.subscribe(alice, g.streamId).ended();
-    expect(sub.chunks.at(-1)).toEqual({ streamId: g.streamId, seq: 3, delta: '', done: true, finishReason: 'ERROR', usage: null, status: 'FAILED', error: 'The provider stopped answering', message: { id: g.messageId } });
+    expect(sub.chunks.at(-1)).toEqual({
+      streamId: g.streamId,
+      seq: 3,
+      delta: '',
+      done: true,
+      finishReason: 'ERROR',
+      usage: null,
+      status: 'FAILED',
+      error: 'The provider stopped answering',
+      message: { id: g.messageId },
+    });
     expect(sub.completed).toBe(true);
   });
 
@@ -125,7 +165,10 @@ export function describeSubscription(target: Target): void {
       await early.request();
       const sub = waiting.subscribe(alice, early.streamId);
       // The subscription is waiting on the (still empty) stream, and on the applied marker, before anything is written.
-      await eventually(() => waiting.kv.openFollowers, (n) => n === 2);
+      await eventually(
+        () => waiting.kv.openFollowers,
+        (n) => n === 2,
+      );
       expect(waiting.kv.openFollowers).toBe(2);
       // No meta yet: ownership comes from the start entry alone.
       await early.start({ withMeta: false });

@@ -7,7 +7,15 @@ import { BlobStoreUnavailableError } from '../errors';
 import { bodyStream, Meter } from '../metering';
 import type { BlobBody, BlobStore, PutOptions, PutResult, StoredBlob } from '../port';
 import { checkKey, checkPutOptions } from '../requests';
-import { abandonedUploads, commitVersion, latestVersion, olderVersions, type BlobFile, type BlobFileMetadata, type FilesCollection } from './versions';
+import {
+  abandonedUploads,
+  commitVersion,
+  latestVersion,
+  olderVersions,
+  type BlobFile,
+  type BlobFileMetadata,
+  type FilesCollection,
+} from './versions';
 
 export interface GridFsBlobStoreOptions {
   /** Connection string, e.g. `mongodb://127.0.0.1:27017`. */
@@ -29,7 +37,9 @@ export interface GridFsBlobStoreOptions {
 type Phase = 'new' | 'running' | 'stopped';
 
 function unavailable(error: unknown, what: string): unknown {
-  return isUnavailable(error) ? new BlobStoreUnavailableError(`blob store unavailable (${what}): ${String(error)}`, { cause: error }) : error;
+  return isUnavailable(error)
+    ? new BlobStoreUnavailableError(`blob store unavailable (${what}): ${String(error)}`, { cause: error })
+    : error;
 }
 
 /**
@@ -50,10 +60,16 @@ class GridFsBlobStore implements BlobStore {
 
   constructor(private readonly options: GridFsBlobStoreOptions) {
     // Constructing the client connects nothing; `connect()` in start() does.
-    this.client = new mongoose.mongo.MongoClient(options.uri, { maxPoolSize: options.maxPoolSize ?? 5, serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000 });
+    this.client = new mongoose.mongo.MongoClient(options.uri, {
+      maxPoolSize: options.maxPoolSize ?? 5,
+      serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000,
+    });
     this.db = this.client.db(options.dbName);
     const bucketName = options.bucketName ?? 'blobs';
-    this.bucket = new mongoose.mongo.GridFSBucket(this.db, { bucketName, ...(options.chunkSizeBytes ? { chunkSizeBytes: options.chunkSizeBytes } : {}) });
+    this.bucket = new mongoose.mongo.GridFSBucket(this.db, {
+      bucketName,
+      ...(options.chunkSizeBytes ? { chunkSizeBytes: options.chunkSizeBytes } : {}),
+    });
     this.files = this.db.collection<BlobFile>(`${bucketName}.files`);
     this.chunks = this.db.collection(`${bucketName}.chunks`);
   }
@@ -63,7 +79,8 @@ class GridFsBlobStore implements BlobStore {
     if (this.phase === 'running') return;
     try {
       await this.client.connect();
-      for (const file of await abandonedUploads(this.files, new Date(Date.now() - (this.options.abandonedAfterMs ?? 3_600_000)))) await this.remove(file);
+      for (const file of await abandonedUploads(this.files, new Date(Date.now() - (this.options.abandonedAfterMs ?? 3_600_000))))
+        await this.remove(file);
     } catch (error) {
       this.phase = 'stopped';
       await this.client.close().catch(() => undefined);

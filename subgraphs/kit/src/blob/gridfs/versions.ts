@@ -40,7 +40,10 @@ export async function latestVersion(files: FilesCollection, key: string): Promis
 
 /** Makes an uploaded file the key's current version. */
 export async function commitVersion(files: FilesCollection, id: mongoose.mongo.ObjectId, sha256: string, committedAt: Date): Promise<void> {
-  await files.updateOne({ _id: id }, { $set: { 'metadata.committed': true, 'metadata.sha256': sha256, 'metadata.committedAt': committedAt } });
+  await files.updateOne(
+    { _id: id },
+    { $set: { 'metadata.committed': true, 'metadata.sha256': sha256, 'metadata.committedAt': committedAt } },
+  );
 }
 
 function isOlder(file: BlobFile, than: { id: mongoose.mongo.ObjectId; committedAt: Date }): boolean {
@@ -50,7 +53,11 @@ function isOlder(file: BlobFile, than: { id: mongoose.mongo.ObjectId; committedA
 }
 
 /** Committed versions of `key` older than the given one (all of them without one). */
-export async function olderVersions(files: FilesCollection, key: string, than?: { id: mongoose.mongo.ObjectId; committedAt: Date }): Promise<BlobFile[]> {
+export async function olderVersions(
+  files: FilesCollection,
+  key: string,
+  than?: { id: mongoose.mongo.ObjectId; committedAt: Date },
+): Promise<BlobFile[]> {
   const all = await files.find({ filename: key, ...COMMITTED }).toArray();
   return than ? all.filter((file) => !file._id.equals(than.id) && isOlder(file, than)) : all;
 }

@@ -43,7 +43,9 @@ class LocalBlobStore implements BlobStore {
     this.track(
       sweepAbandoned(this.options.dir, this.options.abandonedAfterMs ?? 3_600_000)
         .then((removed) => removed > 0 && this.options.logger?.info({ removed, dir: this.options.dir }, 'removed abandoned blob files'))
-        .catch((error: unknown) => this.options.logger?.warn({ err: error, dir: this.options.dir }, 'sweeping abandoned blob files failed')),
+        .catch((error: unknown) =>
+          this.options.logger?.warn({ err: error, dir: this.options.dir }, 'sweeping abandoned blob files failed'),
+        ),
     );
   }
 
@@ -114,7 +116,13 @@ class LocalBlobStore implements BlobStore {
       try {
         const handle = await open(paths.data(sidecar.version), 'r');
         const stream = handle.createReadStream();
-        return { stream, bytes: sidecar.bytes, sha256: sidecar.sha256, contentType: sidecar.contentType, metadata: { ...sidecar.metadata } };
+        return {
+          stream,
+          bytes: sidecar.bytes,
+          sha256: sidecar.sha256,
+          contentType: sidecar.contentType,
+          metadata: { ...sidecar.metadata },
+        };
       } catch (error) {
         if (errorCode(error) !== 'ENOENT') throw error;
       }

@@ -22,7 +22,9 @@ const REPAIR_HINT = 'run `chatgraph check --repair` (keeps a backup, recovers th
 /** The event log cannot be opened as it is: the bus refuses to start. */
 export class EventLogDamagedError extends Error {
   constructor(readonly report: DataCheckReport) {
-    super(`event log ${report.file} is damaged: ${report.problems.slice(0, 3).join('; ')}${report.problems.length > 3 ? ` (and ${report.problems.length - 3} more)` : ''}. To repair: ${REPAIR_HINT}`);
+    super(
+      `event log ${report.file} is damaged: ${report.problems.slice(0, 3).join('; ')}${report.problems.length > 3 ? ` (and ${report.problems.length - 3} more)` : ''}. To repair: ${REPAIR_HINT}`,
+    );
     this.name = 'EventLogDamagedError';
   }
 }
@@ -46,14 +48,17 @@ function startRanges(db: DatabaseSync): Array<{ topic: string; partition: number
     'SELECT MIN(COALESCE(o.next, 0)) AS next FROM (SELECT DISTINCT group_id FROM group_offsets WHERE topic = ?1) g ' +
       'LEFT JOIN group_offsets o ON o.group_id = g.group_id AND o.topic = ?1 AND o.part = ?2',
   );
-  return db.prepare('SELECT topic, partitions FROM topics').all().flatMap((row) =>
-    Array.from({ length: Number(row.partitions) }, (_, partition) => {
-      const topic = String(row.topic);
-      const committed = slowest.get(topic, partition)?.next;
-      const tail = Number(high.get(topic, partition)?.high ?? 0) - START_CHECK_TAIL;
-      return { topic, partition, from: Math.min(tail, committed === null || committed === undefined ? 0 : Number(committed)) };
-    }),
-  );
+  return db
+    .prepare('SELECT topic, partitions FROM topics')
+    .all()
+    .flatMap((row) =>
+      Array.from({ length: Number(row.partitions) }, (_, partition) => {
+        const topic = String(row.topic);
+        const committed = slowest.get(topic, partition)?.next;
+        const tail = Number(high.get(topic, partition)?.high ?? 0) - START_CHECK_TAIL;
+        return { topic, partition, from: Math.min(tail, committed === null || committed === undefined ? 0 : Number(committed)) };
+      }),
+    );
 }
 
 /** Verifies the CRC of every record `rows` yields. */
@@ -89,7 +94,9 @@ export async function findProblems(dir: string, options: { full: boolean }): Pro
       checkRecords(db.prepare('SELECT topic, part, seq, key, value, headers, timestamp, crc FROM records').iterate(), problems);
     } else {
       for (const table of ['meta', 'topics', 'marks', 'group_offsets']) db.prepare(`SELECT * FROM ${table}`).all();
-      const tail = db.prepare('SELECT topic, part, seq, key, value, headers, timestamp, crc FROM records WHERE topic = ? AND part = ? AND seq >= ?');
+      const tail = db.prepare(
+        'SELECT topic, part, seq, key, value, headers, timestamp, crc FROM records WHERE topic = ? AND part = ? AND seq >= ?',
+      );
       for (const range of startRanges(db)) checkRecords(tail.iterate(range.topic, range.partition, range.from), problems);
     }
   } catch (error) {
@@ -114,8 +121,11 @@ class Marks {
   add(manifest: Manifest | undefined): void {
     if (!manifest) return;
     for (const [topic, count] of Object.entries(manifest.topics)) if (!this.partitions.has(topic)) this.partitions.set(topic, count);
-    for (const [topic, parts] of Object.entries(manifest.highWater)) for (const [partition, next] of Object.entries(parts)) this.raise(topic, Number(partition), next);
-    for (const topics of Object.values(manifest.groups)) for (const [topic, parts] of Object.entries(topics)) for (const [partition, next] of Object.entries(parts)) this.raise(topic, Number(partition), next);
+    for (const [topic, parts] of Object.entries(manifest.highWater))
+      for (const [partition, next] of Object.entries(parts)) this.raise(topic, Number(partition), next);
+    for (const topics of Object.values(manifest.groups))
+      for (const [topic, parts] of Object.entries(topics))
+        for (const [partition, next] of Object.entries(parts)) this.raise(topic, Number(partition), next);
   }
 }
 
@@ -140,7 +150,14 @@ function range(topic: string, partition: number, from: number, to: number): stri
  * deleted them on purpose) and lists in `lost` every offset below `high` it could not copy.
  * Returns the highest offset seen (-1 if none).
  */
-function copyPartition(old: DatabaseSync | undefined, fresh: EventDb, topic: string, partition: number, marks: { low: number; high: number }, lost: string[]): number {
+function copyPartition(
+  old: DatabaseSync | undefined,
+  fresh: EventDb,
+  topic: string,
+  partition: number,
+  marks: { low: number; high: number },
+  lost: string[],
+): number {
   let expected = marks.low;
   let last = -1;
   const kept = (offset: number): void => {
@@ -149,7 +166,9 @@ function copyPartition(old: DatabaseSync | undefined, fresh: EventDb, topic: str
   };
   let read: StatementSync | undefined;
   try {
-    read = old?.prepare('SELECT topic, part, seq, key, value, headers, timestamp, crc FROM records WHERE topic = ? AND part = ? AND seq >= ? ORDER BY seq');
+    read = old?.prepare(
+      'SELECT topic, part, seq, key, value, headers, timestamp, crc FROM records WHERE topic = ? AND part = ? AND seq >= ? ORDER BY seq',
+    );
   } catch {
     read = undefined; // the records table itself is unreadable: everything up to the mark is lost
   }
@@ -233,20 +252,25 @@ async function repair(dir: string): Promise<{ lost: string[]; backup: string | u
   const fresh = EventDb.open(temp);
   try {
     fresh.db.exec('BEGIN');
-    for (const row of tryRows(old, 'SELECT topic, partitions FROM topics', lost, 'topic list')) marks.partitions.set(String(row.topic), Number(row.partitions));
+    for (const row of tryRows(old, 'SELECT topic, partitions FROM topics', lost, 'topic list'))
+      marks.partitions.set(String(row.topic), Number(row.partitions));
     for (const row of tryRows(old, 'SELECT topic, part, low, high FROM marks', lost, 'offset high-water marks')) {
       marks.raise(String(row.topic), Number(row.part), Number(row.high));
       marks.low.set(`${String(row.topic)}\0${Number(row.part)}`, Number(row.low));
     }
     const offsets = tryRows(old, 'SELECT group_id, topic, part, next FROM group_offsets', lost, 'committed group offsets');
     const manifest = await readManifest(dir);
-    const upsertOffset = fresh.db.prepare('INSERT INTO group_offsets (group_id, topic, part, next) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET next = MAX(next, excluded.next)');
+    const upsertOffset = fresh.db.prepare(
+      'INSERT INTO group_offsets (group_id, topic, part, next) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET next = MAX(next, excluded.next)',
+    );
     for (const row of offsets) {
       upsertOffset.run(String(row.group_id), String(row.topic), Number(row.part), Number(row.next));
       marks.raise(String(row.topic), Number(row.part), Number(row.next));
     }
     if (offsets.length === 0 && manifest) {
-      for (const [group, topics] of Object.entries(manifest.groups)) for (const [topic, parts] of Object.entries(topics)) for (const [partition, next] of Object.entries(parts)) upsertOffset.run(group, topic, Number(partition), next);
+      for (const [group, topics] of Object.entries(manifest.groups))
+        for (const [topic, parts] of Object.entries(topics))
+          for (const [partition, next] of Object.entries(parts)) upsertOffset.run(group, topic, Number(partition), next);
     }
     for (const [topic, partitions] of marks.partitions) {
       fresh.createTopic(topic, partitions);
@@ -255,7 +279,11 @@ async function repair(dir: string): Promise<{ lost: string[]; backup: string | u
         const last = copyPartition(old, fresh, topic, partition, { low: marks.low.get(id) ?? 0, high: marks.high.get(id) ?? 0 }, lost);
         marks.raise(topic, partition, last + 1);
         const high = marks.high.get(id) ?? 0;
-        fresh.db.prepare('INSERT INTO marks (topic, part, low, high) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET high = MAX(high, excluded.high)').run(topic, partition, marks.low.get(id) ?? 0, high);
+        fresh.db
+          .prepare(
+            'INSERT INTO marks (topic, part, low, high) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET high = MAX(high, excluded.high)',
+          )
+          .run(topic, partition, marks.low.get(id) ?? 0, high);
       }
     }
     fresh.setMeta('repaired', new Date().toISOString());
@@ -290,7 +318,13 @@ export async function checkEventLog(dir: string, options: { repair: boolean }): 
     const { lost, backup } = await repair(dir);
     // As the document store's check: `ok` says the file is good now, verified again after the repair.
     const after = await findProblems(dir, { full: true });
-    const report = { file, ok: after.length === 0, problems: [...problems, ...after.map((problem) => `after repair: ${problem}`)], repaired: true, lost };
+    const report = {
+      file,
+      ok: after.length === 0,
+      problems: [...problems, ...after.map((problem) => `after repair: ${problem}`)],
+      repaired: true,
+      lost,
+    };
     return [{ ...report, ...(backup ? { backup } : {}) }];
   } finally {
     await lock.release();

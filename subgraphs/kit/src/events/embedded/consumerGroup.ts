@@ -94,7 +94,13 @@ export class EmbeddedConsumerGroup {
       for (let partition = 0; partition < log.partitions; partition++) {
         const member = eligible[turn++ % eligible.length];
         if (!member) continue;
-        const context = { delivery: member.delivery, offsets: this.offsets, deadLetter: this.host.deadLetter, logger: this.host.logger, maxInFlight: member.maxInFlight };
+        const context = {
+          delivery: member.delivery,
+          offsets: this.offsets,
+          deadLetter: this.host.deadLetter,
+          logger: this.host.logger,
+          maxInFlight: member.maxInFlight,
+        };
         this.workers.push(new PartitionWorker(log, partition, context));
       }
     }

@@ -5,7 +5,14 @@ import { acquireLock, type DirectoryLock } from '../../durability/lock';
 import type { ConsumedRecord } from '../delivery';
 import { EventBusLifecycle, subscriptionDelivery } from '../lifecycle';
 import { deadLetterTopic } from '../names';
-import { type EventBus, type EventHeaders, type EventToPublish, type PublishOptions, type SubscribeOptions, type Subscription } from '../port';
+import {
+  type EventBus,
+  type EventHeaders,
+  type EventToPublish,
+  type PublishOptions,
+  type SubscribeOptions,
+  type Subscription,
+} from '../port';
 import { prepareRecords } from '../publishing';
 import { EventLogDamagedError, findProblems } from './check';
 import { EmbeddedConsumerGroup, type GroupMember } from './consumerGroup';
@@ -58,13 +65,17 @@ class EmbeddedEventBus implements EventBus {
   private readonly logger: Logger;
   private readonly partitions: number;
 
-  constructor(private readonly dataDir: string, options: EmbeddedEventBusOptions) {
+  constructor(
+    private readonly dataDir: string,
+    options: EmbeddedEventBusOptions,
+  ) {
     this.logger = options.logger ?? createLogger({ name: 'event-bus', level: 'silent' });
     this.partitions = options.partitions ?? 3;
     if (!Number.isInteger(this.partitions) || this.partitions < 1) throw new Error('partitions must be a positive integer');
     this.retention = { ...DEFAULT_RETENTION, ...options.retention };
     this.compactEveryMs = options.retention?.compactEveryMs ?? 60_000;
-    if (!(this.retention.retentionMs >= 0) || !Number.isInteger(this.retention.minRecords) || this.retention.minRecords < 0) throw new Error('retention must be non-negative');
+    if (!(this.retention.retentionMs >= 0) || !Number.isInteger(this.retention.minRecords) || this.retention.minRecords < 0)
+      throw new Error('retention must be non-negative');
   }
 
   start(): Promise<void> {
@@ -84,7 +95,8 @@ class EmbeddedEventBus implements EventBus {
   /** Checks, opens (importing old files) and compacts the database; nothing of the topics is read into memory. */
   private async open(): Promise<void> {
     const problems = await findProblems(this.dataDir, { full: false });
-    if (problems.length > 0) throw new EventLogDamagedError({ file: join(this.dataDir, DB_FILE), ok: false, problems, repaired: false, lost: [] });
+    if (problems.length > 0)
+      throw new EventLogDamagedError({ file: join(this.dataDir, DB_FILE), ok: false, problems, repaired: false, lost: [] });
     const db = EventDb.open(join(this.dataDir, DB_FILE));
     this.db = db;
     await migrateLegacyFiles(this.dataDir, db, this.logger);
@@ -145,7 +157,9 @@ class EmbeddedEventBus implements EventBus {
     let group = this.groups.get(groupId);
     if (!group) {
       const host = { topicLog: (topic: string) => this.topicLog(topic), deadLetter: this.deadLetter, logger: this.logger };
-      group = Promise.resolve().then(() => GroupOffsets.open(this.database, groupId, this.logger)).then((offsets) => new EmbeddedConsumerGroup(groupId, offsets, host));
+      group = Promise.resolve()
+        .then(() => GroupOffsets.open(this.database, groupId, this.logger))
+        .then((offsets) => new EmbeddedConsumerGroup(groupId, offsets, host));
       this.groups.set(groupId, group);
       group.catch(() => this.groups.delete(groupId));
     }
@@ -155,7 +169,8 @@ class EmbeddedEventBus implements EventBus {
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     this.lifecycle.requireRunning('subscribe');
     const inFlight = options.maxInFlightPerPartition;
-    if (inFlight !== undefined && !(Number.isInteger(inFlight) && inFlight >= 1)) throw new Error('maxInFlightPerPartition must be a positive integer');
+    if (inFlight !== undefined && !(Number.isInteger(inFlight) && inFlight >= 1))
+      throw new Error('maxInFlightPerPartition must be a positive integer');
     const delivery = subscriptionDelivery(options, this.logger);
     const topics = [...options.topics];
     await Promise.all(topics.map((topic) => this.topicLog(topic)));
@@ -168,7 +183,13 @@ class EmbeddedEventBus implements EventBus {
       topics,
       lag: async () => {
         const logs = await Promise.all(topics.map((topic) => this.topicLog(topic)));
-        return logs.flatMap((log) => Array.from({ length: log.partitions }, (_, partition) => ({ topic: log.topic, partition, lag: Math.max(0, log.endOffset(partition) - group.committed(log.topic, partition)) })));
+        return logs.flatMap((log) =>
+          Array.from({ length: log.partitions }, (_, partition) => ({
+            topic: log.topic,
+            partition,
+            lag: Math.max(0, log.endOffset(partition) - group.committed(log.topic, partition)),
+          })),
+        );
       },
       stop: () => (leaving ??= group.leave(member)),
     };
@@ -188,7 +209,9 @@ class EmbeddedEventBus implements EventBus {
         if (this.db) {
           this.compact();
           // Marks and offsets as of this clean stop: what a repair restores if the database is lost.
-          await writeManifest(this.dataDir, manifestOf(this.db)).catch((error: unknown) => this.logger.warn({ err: error }, 'could not write events.json'));
+          await writeManifest(this.dataDir, manifestOf(this.db)).catch((error: unknown) =>
+            this.logger.warn({ err: error }, 'could not write events.json'),
+          );
           await this.db.close();
           this.db = undefined;
         }

@@ -79,7 +79,13 @@ function text(value: SQLOutputValue | undefined): string {
 export function rowToRecord(row: Record<string, SQLOutputValue>): { record: StoredRecord; ok: boolean } {
   const topic = text(row.topic);
   const headers = text(row.headers);
-  const base = { partition: num(row.part), offset: num(row.seq), key: text(row.key), value: text(row.value), timestamp: num(row.timestamp) };
+  const base = {
+    partition: num(row.part),
+    offset: num(row.seq),
+    key: text(row.key),
+    value: text(row.value),
+    timestamp: num(row.timestamp),
+  };
   const ok = recordCrc(topic, { ...base, headers }) === num(row.crc);
   let parsed: EventHeaders = {};
   try {
@@ -99,11 +105,22 @@ export class EventDb {
   /** The WAL file, fsynced by `syncWal()` (opened on first use: SQLite creates it on the first write). */
   private wal: FileHandle | undefined;
 
-  private constructor(readonly path: string, readonly db: DatabaseSync) {
-    this.insertRecord = db.prepare('INSERT INTO records (topic, part, seq, key, value, headers, timestamp, crc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-    this.upsertHigh = db.prepare('INSERT INTO marks (topic, part, low, high) VALUES (?, ?, 0, ?) ON CONFLICT (topic, part) DO UPDATE SET high = MAX(high, excluded.high)');
-    this.readRange = db.prepare('SELECT topic, part, seq, key, value, headers, timestamp, crc FROM records WHERE topic = ? AND part = ? AND seq >= ? AND seq < ? ORDER BY seq LIMIT ?');
-    this.upsertOffset = db.prepare('INSERT INTO group_offsets (group_id, topic, part, next) VALUES (?, ?, ?, ?) ON CONFLICT (group_id, topic, part) DO UPDATE SET next = excluded.next');
+  private constructor(
+    readonly path: string,
+    readonly db: DatabaseSync,
+  ) {
+    this.insertRecord = db.prepare(
+      'INSERT INTO records (topic, part, seq, key, value, headers, timestamp, crc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.upsertHigh = db.prepare(
+      'INSERT INTO marks (topic, part, low, high) VALUES (?, ?, 0, ?) ON CONFLICT (topic, part) DO UPDATE SET high = MAX(high, excluded.high)',
+    );
+    this.readRange = db.prepare(
+      'SELECT topic, part, seq, key, value, headers, timestamp, crc FROM records WHERE topic = ? AND part = ? AND seq >= ? AND seq < ? ORDER BY seq LIMIT ?',
+    );
+    this.upsertOffset = db.prepare(
+      'INSERT INTO group_offsets (group_id, topic, part, next) VALUES (?, ?, ?, ?) ON CONFLICT (group_id, topic, part) DO UPDATE SET next = excluded.next',
+    );
   }
 
   /** Opens (creating if needed) the database at `path`, in WAL mode with a full fsync per commit. */
@@ -173,7 +190,9 @@ export class EventDb {
   nextOffset(topic: string, partition: number): number {
     const high = num(this.db.prepare('SELECT high FROM marks WHERE topic = ? AND part = ?').get(topic, partition)?.high);
     const last = this.db.prepare('SELECT MAX(seq) AS seq FROM records WHERE topic = ? AND part = ?').get(topic, partition)?.seq;
-    const committed = num(this.db.prepare('SELECT MAX(next) AS next FROM group_offsets WHERE topic = ? AND part = ?').get(topic, partition)?.next);
+    const committed = num(
+      this.db.prepare('SELECT MAX(next) AS next FROM group_offsets WHERE topic = ? AND part = ?').get(topic, partition)?.next,
+    );
     return Math.max(high, last === null || last === undefined ? 0 : num(last) + 1, committed);
   }
 
@@ -182,7 +201,14 @@ export class EventDb {
     const high = new Map<number, number>();
     for (const { partition, record } of records) {
       const headers = JSON.stringify(record.headers);
-      const crc = recordCrc(topic, { partition, offset: record.offset, key: record.key, value: record.value, timestamp: record.timestamp, headers });
+      const crc = recordCrc(topic, {
+        partition,
+        offset: record.offset,
+        key: record.key,
+        value: record.value,
+        timestamp: record.timestamp,
+        headers,
+      });
       this.insertRecord.run(topic, partition, record.offset, record.key, record.value, headers, record.timestamp, crc);
       high.set(partition, Math.max(high.get(partition) ?? 0, record.offset + 1));
     }
@@ -195,7 +221,10 @@ export class EventDb {
     readStats.records += rows.length;
     return rows.map((row) => {
       const { record, ok } = rowToRecord(row);
-      if (!ok) throw new Error(`event log ${this.path}: record ${topic}[${partition}]@${record.offset} is damaged (checksum mismatch); run \`chatgraph check --repair\``);
+      if (!ok)
+        throw new Error(
+          `event log ${this.path}: record ${topic}[${partition}]@${record.offset} is damaged (checksum mismatch); run \`chatgraph check --repair\``,
+        );
       return { offset: record.offset, key: record.key, value: record.value, headers: record.headers, timestamp: record.timestamp };
     });
   }

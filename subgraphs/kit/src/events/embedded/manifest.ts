@@ -28,7 +28,13 @@ export async function readManifest(dir: string): Promise<Manifest | undefined> {
   try {
     const value = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8')) as Partial<Manifest> | null;
     if (value?.format !== 'chatgraph-event-log') return undefined;
-    return { format: 'chatgraph-event-log', version: 1, highWater: value.highWater ?? {}, groups: value.groups ?? {}, topics: value.topics ?? {} };
+    return {
+      format: 'chatgraph-event-log',
+      version: 1,
+      highWater: value.highWater ?? {},
+      groups: value.groups ?? {},
+      topics: value.topics ?? {},
+    };
   } catch (error) {
     // A damaged manifest only loses what a repair could restore from it; the database is the truth.
     if (errorCode(error) === 'ENOENT' || error instanceof SyntaxError) return undefined;
@@ -39,8 +45,10 @@ export async function readManifest(dir: string): Promise<Manifest | undefined> {
 /** The manifest of what `db` holds now. */
 export function manifestOf(db: EventDb): Manifest {
   const manifest: Manifest = { format: 'chatgraph-event-log', version: 1, highWater: {}, groups: {}, topics: {} };
-  for (const row of db.db.prepare('SELECT topic, partitions FROM topics').iterate()) manifest.topics[String(row.topic)] = Number(row.partitions);
-  for (const row of db.db.prepare('SELECT topic, part, high FROM marks').iterate()) (manifest.highWater[String(row.topic)] ??= {})[String(row.part)] = Number(row.high);
+  for (const row of db.db.prepare('SELECT topic, partitions FROM topics').iterate())
+    manifest.topics[String(row.topic)] = Number(row.partitions);
+  for (const row of db.db.prepare('SELECT topic, part, high FROM marks').iterate())
+    (manifest.highWater[String(row.topic)] ??= {})[String(row.part)] = Number(row.high);
   for (const row of db.db.prepare('SELECT group_id, topic, part, next FROM group_offsets').iterate()) {
     ((manifest.groups[String(row.group_id)] ??= {})[String(row.topic)] ??= {})[String(row.part)] = Number(row.next);
   }

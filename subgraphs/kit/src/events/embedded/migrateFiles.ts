@@ -29,7 +29,8 @@ interface Line {
 function parseLine(text: string): Line | undefined {
   try {
     const value = JSON.parse(text) as Partial<Line> | null;
-    if (!value || typeof value.p !== 'number' || typeof value.o !== 'number' || typeof value.k !== 'string' || typeof value.v !== 'string') return undefined;
+    if (!value || typeof value.p !== 'number' || typeof value.o !== 'number' || typeof value.k !== 'string' || typeof value.v !== 'string')
+      return undefined;
     if (typeof value.h !== 'object' || value.h === null || typeof value.t !== 'number') return undefined;
     return value as Line;
   } catch {
@@ -56,7 +57,8 @@ async function importTopic(db: EventDb, path: string): Promise<number> {
     lineNo++;
     if (lineNo === 1) {
       const header = JSON.parse(text) as { topic?: unknown; partitions?: unknown };
-      if (typeof header.topic !== 'string' || typeof header.partitions !== 'number' || header.partitions < 1) throw new Error(`cannot migrate event log ${path}: bad header line`);
+      if (typeof header.topic !== 'string' || typeof header.partitions !== 'number' || header.partitions < 1)
+        throw new Error(`cannot migrate event log ${path}: bad header line`);
       topic = header.topic;
       partitions = header.partitions;
       next = Array.from({ length: partitions }, () => 0);
@@ -64,7 +66,10 @@ async function importTopic(db: EventDb, path: string): Promise<number> {
       continue;
     }
     // An unreadable line is only acceptable as the very last one (a torn write).
-    if (bad !== undefined) throw new Error(`cannot migrate event log ${path}: line ${bad} is corrupt (not the last line); repair or remove it, then start again`);
+    if (bad !== undefined)
+      throw new Error(
+        `cannot migrate event log ${path}: line ${bad} is corrupt (not the last line); repair or remove it, then start again`,
+      );
     const line = parseLine(text);
     if (!line || line.o !== next[line.p]) {
       bad = lineNo;
@@ -97,8 +102,12 @@ export async function migrateLegacyFiles(dir: string, db: EventDb, logger: Logge
       const groupFiles = (await exists(groupsDir)) ? (await readdir(groupsDir)).filter((name) => name.endsWith('.json')) : [];
       for (const name of groupFiles) {
         const offsets = JSON.parse(await readFile(join(groupsDir, name), 'utf8')) as Record<string, Record<string, number>>;
-        const entries = Object.entries(offsets).flatMap(([topic, parts]) => Object.entries(parts).map(([partition, next]) => ({ topic, partition: Number(partition), next })));
-        const upsert = db.db.prepare('INSERT INTO group_offsets (group_id, topic, part, next) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET next = excluded.next');
+        const entries = Object.entries(offsets).flatMap(([topic, parts]) =>
+          Object.entries(parts).map(([partition, next]) => ({ topic, partition: Number(partition), next })),
+        );
+        const upsert = db.db.prepare(
+          'INSERT INTO group_offsets (group_id, topic, part, next) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET next = excluded.next',
+        );
         for (const entry of entries) upsert.run(name.slice(0, -'.json'.length), entry.topic, entry.partition, entry.next);
       }
       db.setMeta('migrated-from-files', new Date().toISOString());

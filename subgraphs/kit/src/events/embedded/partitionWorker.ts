@@ -117,13 +117,23 @@ export class PartitionWorker {
   private async handle(record: LogRecord, context: DeliveryContext): Promise<boolean> {
     const { signal } = this.abort;
     const { topic } = this.log;
-    const consumed: ConsumedRecord = { topic, partition: this.partition, offset: String(record.offset), key: record.key, value: record.value, headers: { ...record.headers } };
+    const consumed: ConsumedRecord = {
+      topic,
+      partition: this.partition,
+      offset: String(record.offset),
+      key: record.key,
+      value: record.value,
+      headers: { ...record.headers },
+    };
     // Stopping: nothing new starts, so a key whose record was left unhandled has no later record handled either.
     while (!signal.aborted) {
       try {
         return (await deliverRecord(consumed, context)) !== 'aborted';
       } catch (error) {
-        this.ctx.logger.error({ topic, partition: this.partition, offset: record.offset, err: error }, 'event delivery failed; retrying the record');
+        this.ctx.logger.error(
+          { topic, partition: this.partition, offset: record.offset, err: error },
+          'event delivery failed; retrying the record',
+        );
         await abortableSleep(signal, FAILURE_PAUSE_MS);
       }
     }

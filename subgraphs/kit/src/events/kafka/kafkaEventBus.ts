@@ -3,7 +3,16 @@ import { createLogger, type Logger } from '../../logger';
 import type { ConsumedRecord } from '../delivery';
 import { EventBusLifecycle, subscriptionDelivery } from '../lifecycle';
 import { deadLetterTopic } from '../names';
-import { EventBusUnavailableError, type EventBus, type EventHeaders, type EventToPublish, type PartitionLag, type PublishOptions, type SubscribeOptions, type Subscription } from '../port';
+import {
+  EventBusUnavailableError,
+  type EventBus,
+  type EventHeaders,
+  type EventToPublish,
+  type PartitionLag,
+  type PublishOptions,
+  type SubscribeOptions,
+  type Subscription,
+} from '../port';
 import { prepareRecords, type OutgoingRecord } from '../publishing';
 import { protocolType, toBusError } from './errors';
 import { KafkaSubscription, type KafkaConsumerTuning } from './kafkaSubscription';
@@ -101,7 +110,11 @@ class KafkaEventBus implements EventBus {
     const physical = this.namespace + topic;
     try {
       await this.topics.ensure([physical]);
-      await this.producer.send({ topic: physical, acks: -1, messages: records.map(({ key, value, headers }) => ({ key, value, headers })) });
+      await this.producer.send({
+        topic: physical,
+        acks: -1,
+        messages: records.map(({ key, value, headers }) => ({ key, value, headers })),
+      });
     } catch (error) {
       if (protocolType(error) === 'UNKNOWN_TOPIC_OR_PARTITION') this.topics.forget(physical);
       throw toBusError(error, this.options.brokers, `publishing to ${topic}`);
@@ -183,7 +196,13 @@ class KafkaEventBus implements EventBus {
     // Readiness probes need an answer in seconds, not after kafkajs's full retry schedule.
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new EventBusUnavailableError(`Kafka at ${this.options.brokers.join(',')} did not answer a ping within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS);
+      timer = setTimeout(
+        () =>
+          reject(
+            new EventBusUnavailableError(`Kafka at ${this.options.brokers.join(',')} did not answer a ping within ${PING_TIMEOUT_MS} ms`),
+          ),
+        PING_TIMEOUT_MS,
+      );
     });
     try {
       await Promise.race([this.admin.describeCluster(), timeout]);
@@ -198,6 +217,7 @@ class KafkaEventBus implements EventBus {
 /** Creates the Kafka event bus. Nothing connects until `start()`. */
 export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
   if (options.brokers.length === 0) throw new Error('createKafkaEventBus needs at least one broker');
-  if (options.namespace && !/^[A-Za-z0-9._-]{1,100}$/.test(options.namespace)) throw new Error('the Kafka namespace may hold only letters, digits, `.`, `_` and `-` (at most 100)');
+  if (options.namespace && !/^[A-Za-z0-9._-]{1,100}$/.test(options.namespace))
+    throw new Error('the Kafka namespace may hold only letters, digits, `.`, `_` and `-` (at most 100)');
   return new KafkaEventBus(options);
 }

@@ -42,7 +42,14 @@ function consumedRecord(topic: string, partition: number, message: KafkaMessage)
     const text = headerText(value);
     if (text !== undefined) headers[name] = text;
   }
-  return { topic, partition, offset: message.offset, key: message.key?.toString() ?? '', value: message.value?.toString() ?? null, headers };
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key?.toString() ?? '',
+    value: message.value?.toString() ?? null,
+    headers,
+  };
 }
 
 /**
@@ -58,7 +65,10 @@ export class KafkaSubscription implements Omit<Subscription, 'lag'> {
   private stopping: Promise<void> | undefined;
   private readonly heartbeatMs: number;
 
-  constructor(readonly groupId: string, private readonly options: KafkaSubscriptionOptions) {
+  constructor(
+    readonly groupId: string,
+    private readonly options: KafkaSubscriptionOptions,
+  ) {
     const { tuning } = options;
     this.heartbeatMs = tuning.heartbeatIntervalMs ?? 3000;
     this.consumer = options.kafka.consumer({
@@ -88,7 +98,10 @@ export class KafkaSubscription implements Omit<Subscription, 'lag'> {
     const joinTimeoutMs = this.options.tuning.joinTimeoutMs ?? 30_000;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new EventBusUnavailableError(`consumer group ${this.groupId} was not joined within ${joinTimeoutMs} ms`)), joinTimeoutMs);
+      timer = setTimeout(
+        () => reject(new EventBusUnavailableError(`consumer group ${this.groupId} was not joined within ${joinTimeoutMs} ms`)),
+        joinTimeoutMs,
+      );
     });
     try {
       await consumer.connect();
@@ -110,13 +123,20 @@ export class KafkaSubscription implements Omit<Subscription, 'lag'> {
   }
 
   private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    const context: DeliveryContext = { ...this.options.delivery, sleep: (ms) => abortableSleep(this.abort.signal, ms), deadLetter: this.options.deadLetter };
+    const context: DeliveryContext = {
+      ...this.options.delivery,
+      sleep: (ms) => abortableSleep(this.abort.signal, ms),
+      deadLetter: this.options.deadLetter,
+    };
     // A long handler or backoff must not look like a dead member to the group coordinator.
     const keepAlive = setInterval(() => void heartbeat().catch(() => undefined), this.heartbeatMs);
     try {
       for (const message of batch.messages) {
         if (!isRunning() || isStale() || this.abort.signal.aborted) break;
-        const outcome = await deliverRecord(consumedRecord(batch.topic.slice(this.options.namespace.length), batch.partition, message), context);
+        const outcome = await deliverRecord(
+          consumedRecord(batch.topic.slice(this.options.namespace.length), batch.partition, message),
+          context,
+        );
         if (outcome === 'aborted') break;
         resolveOffset(message.offset);
         // Throws when the group is rebalancing: kafkajs commits what was resolved and rejoins.

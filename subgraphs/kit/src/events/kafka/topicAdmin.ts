@@ -23,7 +23,10 @@ export class TopicAdmin {
     let pending = this.creating.get(topic);
     if (!pending) {
       pending = this.admin
-        .createTopics({ topics: [{ topic, numPartitions: this.partitions, replicationFactor: this.replicationFactor }], waitForLeaders: true })
+        .createTopics({
+          topics: [{ topic, numPartitions: this.partitions, replicationFactor: this.replicationFactor }],
+          waitForLeaders: true,
+        })
         // false = it already existed, which is just as good.
         .then(() => void this.known.add(topic))
         .finally(() => this.creating.delete(topic));

@@ -2,8 +2,17 @@ import { KvNotRunningError, KvWrongTypeError } from '../errors';
 import { stopSignal, StreamFollower } from '../follow';
 import { silentAdapterLogger, type AdapterLogger } from '../../adapterLogger';
 import type {
-  AppendOptions, FollowOptions, IncrOptions, KvStore, MessageHandler, RateLimitPolicy, RateLimitResult, ReadOptions,
-  SetOptions, StreamEntry, Unsubscribe,
+  AppendOptions,
+  FollowOptions,
+  IncrOptions,
+  KvStore,
+  MessageHandler,
+  RateLimitPolicy,
+  RateLimitResult,
+  ReadOptions,
+  SetOptions,
+  StreamEntry,
+  Unsubscribe,
 } from '../port';
 import { gcraStep, resolvePolicy, slidingWindowStep, tokenBucketStep } from '../rateLimit';
 import { assertInt, assertNonNegativeInt, assertPositiveInt, assertStreamFields } from '../validate';
@@ -144,7 +153,11 @@ class EmbeddedKv implements KvStore {
     this.guard();
     const after = options.after ?? 0;
     assertNonNegativeInt('after', after);
-    return new StreamFollower(this.streams.source(stream, () => this.guard()), after, [options.signal, this.stopping.signal]);
+    return new StreamFollower(
+      this.streams.source(stream, () => this.guard()),
+      after,
+      [options.signal, this.stopping.signal],
+    );
   }
 
   async trim(stream: string, maxLen: number): Promise<number> {

@@ -125,8 +125,17 @@ export class BlockingReader {
       this.inFlight = new Set(cursors.keys());
       this.wakeSent = false;
       try {
-        const reply = await this.connection.xread('COUNT', BATCH, 'BLOCK', BLOCK_MS, 'STREAMS', ...cursors.keys(), this.wakeKey,
-          ...[...cursors.values()].map((seq) => `${seq}-0`), this.wakeCursor);
+        const reply = await this.connection.xread(
+          'COUNT',
+          BATCH,
+          'BLOCK',
+          BLOCK_MS,
+          'STREAMS',
+          ...cursors.keys(),
+          this.wakeKey,
+          ...[...cursors.values()].map((seq) => `${seq}-0`),
+          this.wakeCursor,
+        );
         this.inFlight = undefined;
         failures = 0;
         for (const { key, items } of parseXread(reply)) {
@@ -153,7 +162,8 @@ export class BlockingReader {
       for (const watch of this.watches.values()) watch.waiters.forEach((waiter) => waiter.resolve([]));
       this.watches.clear();
     }
-    if (failures === 1) this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'kv stream reader failed; retrying');
+    if (failures === 1)
+      this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'kv stream reader failed; retrying');
   }
 
   /** Hands a batch read after `from` to the waiters behind it, as a contiguous run after each one's cursor. */

@@ -4,8 +4,17 @@ import { KvNotRunningError, KvUnavailableError } from '../errors';
 import { stopSignal, StreamFollower, type FollowSource } from '../follow';
 import { silentAdapterLogger, type AdapterLogger } from '../../adapterLogger';
 import type {
-  AppendOptions, FollowOptions, IncrOptions, KvStore, MessageHandler, RateLimitPolicy, RateLimitResult, ReadOptions,
-  SetOptions, StreamEntry, Unsubscribe,
+  AppendOptions,
+  FollowOptions,
+  IncrOptions,
+  KvStore,
+  MessageHandler,
+  RateLimitPolicy,
+  RateLimitResult,
+  ReadOptions,
+  SetOptions,
+  StreamEntry,
+  Unsubscribe,
 } from '../port';
 import { resolvePolicy } from '../rateLimit';
 import { assertInt, assertNonNegativeInt, assertPositiveInt, assertStreamFields } from '../validate';
@@ -57,7 +66,12 @@ class RedisKv implements KvStore {
     this.url = options.url;
     this.prefix = options.keyPrefix ?? '';
     const logger = options.logger ?? silentAdapterLogger;
-    const settings = { url: options.url, logger, commandTimeoutMs: options.commandTimeoutMs ?? 2000, connectTimeoutMs: options.connectTimeoutMs ?? 3000 };
+    const settings = {
+      url: options.url,
+      logger,
+      commandTimeoutMs: options.commandTimeoutMs ?? 2000,
+      connectTimeoutMs: options.connectTimeoutMs ?? 3000,
+    };
     this.connections = {
       commands: createConnection('commands', settings),
       blocking: createConnection('blocking', settings),
@@ -115,7 +129,8 @@ class RedisKv implements KvStore {
     this.guard();
     for (const [role, connection] of Object.entries(this.connections)) {
       // Fails at once during an outage instead of waiting out the command timeout.
-      if (connection.status !== 'ready') throw new KvUnavailableError(`redis at ${redactUrl(this.url)} is unavailable: ${role} connection is ${connection.status}`);
+      if (connection.status !== 'ready')
+        throw new KvUnavailableError(`redis at ${redactUrl(this.url)} is unavailable: ${role} connection is ${connection.status}`);
     }
     await this.run(undefined, (redis) => redis.ping());
   }
@@ -169,7 +184,8 @@ class RedisKv implements KvStore {
     // Ids are `<seq>-0`, so "after seq N" is the inclusive range from `<N+1>-0`.
     const from = `${after + 1}-0`;
     const reply = await this.run(stream, (redis) =>
-      count === undefined ? redis.xrange(this.key(stream), from, '+') : redis.xrange(this.key(stream), from, '+', 'COUNT', count));
+      count === undefined ? redis.xrange(this.key(stream), from, '+') : redis.xrange(this.key(stream), from, '+', 'COUNT', count),
+    );
     return parseEntries(reply);
   }
 

@@ -54,9 +54,9 @@ export class RedisPubSub {
       if (current.handlers.size > 0 || this.channels.get(channel) !== current) return;
       this.channels.delete(channel);
       // Commands on one connection run in order, so a later SUBSCRIBE of the same channel wins.
-      await this.subscriber.unsubscribe(channel).catch((error: unknown) =>
-        this.logger.warn({ err: String(error), channel }, 'kv unsubscribe failed; stray messages are ignored'),
-      );
+      await this.subscriber
+        .unsubscribe(channel)
+        .catch((error: unknown) => this.logger.warn({ err: String(error), channel }, 'kv unsubscribe failed; stray messages are ignored'));
     };
   }
 

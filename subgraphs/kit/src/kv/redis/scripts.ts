@@ -8,7 +8,10 @@ import type { Redis } from 'ioredis';
 export class LuaScript {
   readonly sha: string;
 
-  constructor(readonly name: string, readonly lua: string) {
+  constructor(
+    readonly name: string,
+    readonly lua: string,
+  ) {
     this.sha = createHash('sha1').update(lua).digest('hex');
   }
 
@@ -29,7 +32,9 @@ export class LuaScript {
  * by one and trimming always keeps the newest entry, so the last entry is the last appended.
  * KEYS: stream. ARGV: maxLen (0 = unbounded), then field, value, ...
  */
-export const APPEND_SCRIPT = new LuaScript('append', `
+export const APPEND_SCRIPT = new LuaScript(
+  'append',
+  `
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 local seq = 1
 if last[1] then seq = tonumber(string.match(last[1][1], '^(%d+)-')) + 1 end
@@ -44,19 +49,23 @@ args[#args + 1] = string.format('%d-0', seq)
 for i = 2, #ARGV do args[#args + 1] = ARGV[i] end
 redis.call('XADD', unpack(args))
 return seq
-`);
+`,
+);
 
 /**
  * INCRBY and, when the counter has no expiry afterwards (this increment created it), PEXPIRE —
  * atomically, so no crash between the two can leave a counter that never expires.
  * KEYS: counter. ARGV: by, ttlMs (0 = none).
  */
-export const INCR_SCRIPT = new LuaScript('incrBy', `
+export const INCR_SCRIPT = new LuaScript(
+  'incrBy',
+  `
 local value = redis.call('INCRBY', KEYS[1], ARGV[1])
 local ttl = tonumber(ARGV[2])
 if ttl > 0 and redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ttl) end
 return value
-`);
+`,
+);
 
 /**
  * The rate limiters of `rateLimit.ts`, transcribed line by line (the same integer-valued
@@ -65,7 +74,9 @@ return value
  * KEYS: limiter. ARGV: algorithm, limit, windowMs, cost, now-or-empty, peek (1: decide, write nothing).
  * Returns { allowed (0/1), remaining, resetAt, retryAfterMs, limit }.
  */
-export const RATE_LIMIT_SCRIPT = new LuaScript('rateLimit', `
+export const RATE_LIMIT_SCRIPT = new LuaScript(
+  'rateLimit',
+  `
 local key = KEYS[1]
 local algorithm = ARGV[1]
 local limit = tonumber(ARGV[2])
@@ -165,4 +176,5 @@ if ARGV[6] ~= '1' then
 end
 if allowed then allowed = 1 else allowed = 0 end
 return { allowed, remaining, resetAt, retry, limit }
-`);
+`,
+);

@@ -44,7 +44,11 @@ export function createElasticsearchIndex(options: ElasticsearchSearchOptions): S
   validateDefinition(definition);
   const index = definition.name;
   const logger = options.logger ?? silentAdapterLogger;
-  const client = new Client({ node: options.node, requestTimeout: options.requestTimeoutMs ?? 10_000, maxRetries: options.maxRetries ?? 1 });
+  const client = new Client({
+    node: options.node,
+    requestTimeout: options.requestTimeoutMs ?? 10_000,
+    maxRetries: options.maxRetries ?? 1,
+  });
   let state: State = 'new';
 
   /** Runs an operation on a started index, mapping client errors to the port's. */

@@ -34,7 +34,9 @@ export function mapElasticsearchError(error: unknown, operation: string, index: 
   }
   if (error instanceof errors.ResponseError) {
     const message = `Elasticsearch ${operation} on ${index} failed: ${reasonOf(error)}`;
-    return RETRYABLE_STATUS.has(error.statusCode ?? 0) ? new SearchUnavailableError(message, { cause: error }) : new SearchIndexError(message, { cause: error });
+    return RETRYABLE_STATUS.has(error.statusCode ?? 0)
+      ? new SearchUnavailableError(message, { cause: error })
+      : new SearchIndexError(message, { cause: error });
   }
   if (error instanceof errors.ProductNotSupportedError) {
     return new SearchIndexError(`the server behind ${operation} on ${index} is not Elasticsearch`, { cause: error });

@@ -17,7 +17,13 @@ export interface SourceDocument {
 }
 
 export function toSource(doc: StoredSearchDocument & { vector?: number[] }): SourceDocument {
-  const source: SourceDocument = { id: doc.id, ownerId: doc.ownerId, kind: doc.kind, text: doc.text, createdAt: doc.createdAt.toISOString() };
+  const source: SourceDocument = {
+    id: doc.id,
+    ownerId: doc.ownerId,
+    kind: doc.kind,
+    text: doc.text,
+    createdAt: doc.createdAt.toISOString(),
+  };
   if (doc.keywords) source.keywords = doc.keywords;
   if (doc.vector) source.vector = doc.vector;
   if (doc.updatedAt) source.updatedAt = doc.updatedAt.toISOString();
@@ -25,7 +31,13 @@ export function toSource(doc: StoredSearchDocument & { vector?: number[] }): Sou
 }
 
 export function fromSource(source: SourceDocument): StoredSearchDocument {
-  const doc: StoredSearchDocument = { id: source.id, ownerId: source.ownerId, kind: source.kind, text: source.text, createdAt: new Date(source.createdAt) };
+  const doc: StoredSearchDocument = {
+    id: source.id,
+    ownerId: source.ownerId,
+    kind: source.kind,
+    text: source.text,
+    createdAt: new Date(source.createdAt),
+  };
   if (source.keywords) doc.keywords = source.keywords;
   if (source.updatedAt) doc.updatedAt = new Date(source.updatedAt);
   return doc;

@@ -40,7 +40,13 @@ export async function executeSearch(ctx: Context, request: SearchRequest): Promi
   return { hits: await documentsOf(ctx, page, filters, request.text), cursor: next };
 }
 
-async function keywordSearch(ctx: Context, text: string, filters: NormalizedFilters, size: number, cursor: SearchCursor | undefined): Promise<SearchResult> {
+async function keywordSearch(
+  ctx: Context,
+  text: string,
+  filters: NormalizedFilters,
+  size: number,
+  cursor: SearchCursor | undefined,
+): Promise<SearchResult> {
   const response = await ctx.client.search<SourceDocument>({
     index: ctx.index,
     query: keywordQuery(ctx.definition, text, filters),

@@ -29,7 +29,12 @@ function raiseFailures(response: estypes.BulkResponse, operation: string, index:
 }
 
 /** Index operations replace whole documents, so an upsert never leaves stale fields behind. */
-export async function bulkUpsert(client: Client, index: string, docs: readonly SearchDocument[], options: WriteOptions = {}): Promise<void> {
+export async function bulkUpsert(
+  client: Client,
+  index: string,
+  docs: readonly SearchDocument[],
+  options: WriteOptions = {},
+): Promise<void> {
   if (docs.length === 0) return;
   const operations = docs.flatMap((doc) => [{ index: { _index: index, _id: doc.id } }, toSource(doc)]);
   const response = await client.bulk({ operations, refresh: options.refresh ?? false });
@@ -39,7 +44,10 @@ export async function bulkUpsert(client: Client, index: string, docs: readonly S
 export async function bulkDelete(client: Client, index: string, ids: readonly string[], options: WriteOptions = {}): Promise<number> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return 0;
-  const response = await client.bulk({ operations: unique.map((id) => ({ delete: { _index: index, _id: id } })), refresh: options.refresh ?? false });
+  const response = await client.bulk({
+    operations: unique.map((id) => ({ delete: { _index: index, _id: id } })),
+    refresh: options.refresh ?? false,
+  });
   raiseFailures(response, 'bulk delete', index);
   return response.items.filter((item) => item.delete?.result === 'deleted').length;
 }

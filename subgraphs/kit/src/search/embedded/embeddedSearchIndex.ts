@@ -35,7 +35,8 @@ export function createEmbeddedSearchIndex(options: EmbeddedSearchOptions): Searc
   let writing: Promise<void> = Promise.resolve();
 
   const usable = (): void => {
-    if (state !== 'started') throw new SearchUnavailableError(`search index ${definition.name} is ${state === 'new' ? 'not started' : 'stopped'}`);
+    if (state !== 'started')
+      throw new SearchUnavailableError(`search index ${definition.name} is ${state === 'new' ? 'not started' : 'stopped'}`);
   };
 
   const persist = (): Promise<void> => {

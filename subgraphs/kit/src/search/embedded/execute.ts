@@ -23,8 +23,7 @@ export function executeSearch(table: DocumentTable, definition: SearchIndexDefin
   const terms = queryTerms(request.text ?? '');
   const window = rankWindowSize(definition);
 
-  const keywordList = (): RankedId[] =>
-    [...table.text.score(terms, accept)].map(([id, score]) => ({ id, score }));
+  const keywordList = (): RankedId[] => [...table.text.score(terms, accept)].map(([id, score]) => ({ id, score }));
   const nearestList = (): RankedId[] => {
     const query = unitVector(request.vector ?? []);
     const scored: RankedId[] = [];

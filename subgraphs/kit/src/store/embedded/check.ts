@@ -51,7 +51,13 @@ async function checkOne(dir: string, repair: boolean): Promise<DataCheckReport> 
   try {
     const inspection = await inspectDatabase(dir);
     inspection.db?.close();
-    const report: DataCheckReport = { file: inspection.files.db, ok: inspection.problems.length === 0, problems: inspection.problems, repaired: false, lost: [] };
+    const report: DataCheckReport = {
+      file: inspection.files.db,
+      ok: inspection.problems.length === 0,
+      problems: inspection.problems,
+      repaired: false,
+      lost: [],
+    };
     if (report.ok || !repair) return report;
     report.backup = await backup(inspection.files, dir);
     report.lost = await rebuild(inspection.files, report.backup, inspection.problems);
@@ -119,7 +125,8 @@ function salvageRows(db: DatabaseSync): Salvage {
     rows.push(...chunk);
     if (chunk.length > 0) lastFound = Number(chunk[chunk.length - 1]?.[0]);
   }
-  if (unreadableFrom !== undefined) lost.push(`rows from ${unreadableFrom} on could not be read (the documents stored there, if any, are lost)`);
+  if (unreadableFrom !== undefined)
+    lost.push(`rows from ${unreadableFrom} on could not be read (the documents stored there, if any, are lost)`);
   return { rows, lost };
 }
 
@@ -139,7 +146,8 @@ function highestRow(db: DatabaseSync): number {
 function indexedKeys(db: DatabaseSync): Set<string> {
   const keys = new Set<string>();
   try {
-    for (const row of db.prepare('SELECT collection, id FROM documents INDEXED BY documents_key').iterate()) keys.add(`${String(row.collection)}/${String(row.id)}`);
+    for (const row of db.prepare('SELECT collection, id FROM documents INDEXED BY documents_key').iterate())
+      keys.add(`${String(row.collection)}/${String(row.id)}`);
   } catch {
     // A damaged index names fewer documents; the rows themselves still count.
   }
@@ -215,7 +223,9 @@ async function rebuild(files: DatabaseFiles, backupDir: string, problems: readon
   target.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('session', 'closed')").run();
   target.exec('COMMIT');
   target.close();
-  for (const key of keys) if (!saved.has(key)) lost.push(`document ${key.slice(key.indexOf('/') + 1)} of collection ${key.slice(0, key.indexOf('/'))} (its row is unreadable)`);
+  for (const key of keys)
+    if (!saved.has(key))
+      lost.push(`document ${key.slice(key.indexOf('/') + 1)} of collection ${key.slice(0, key.indexOf('/'))} (its row is unreadable)`);
   lost.push(...salvage.lost);
   for (const suffix of ['', '-wal', '-shm']) {
     await removeIfExists(`${scratch}${suffix}`);

@@ -1,13 +1,5 @@
 import { UnsupportedQueryError } from '../errors';
-import type {
-  Collection,
-  Filter,
-  FindOneAndUpdateOptions,
-  FindOptions,
-  StoredDocument,
-  Update,
-  UpdateResult,
-} from '../port';
+import type { Collection, Filter, FindOneAndUpdateOptions, FindOptions, StoredDocument, Update, UpdateResult } from '../port';
 import { cloneValue, type StoredDoc } from './codec';
 import { compileFilter } from './filter';
 import { checkSort } from './sort';

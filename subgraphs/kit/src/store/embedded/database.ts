@@ -171,7 +171,9 @@ export async function inspectDatabase(dataDir: string, checkpointPages?: number)
   const docs: LoadedDocuments = new Map();
   const [dbExists, walExists, markerExists] = await Promise.all([exists(files.db), exists(files.wal), exists(files.marker)]);
   if (!dbExists && (markerExists || walExists)) {
-    problems.push(`${files.db} is missing (${markerExists ? `${files.marker} says it was created` : 'only its WAL is left'}): every document in it is gone`);
+    problems.push(
+      `${files.db} is missing (${markerExists ? `${files.marker} says it was created` : 'only its WAL is left'}): every document in it is gone`,
+    );
     return { files, problems, docs, created: false };
   }
   if (dbExists) {
@@ -191,7 +193,9 @@ export async function inspectDatabase(dataDir: string, checkpointPages?: number)
   try {
     const session = db.prepare("SELECT value FROM meta WHERE key = 'session'").get();
     if (session?.value === 'open' && !walExists) {
-      problems.push(`${files.wal} is missing although the store was not closed cleanly: transactions committed after the last checkpoint are gone`);
+      problems.push(
+        `${files.wal} is missing although the store was not closed cleanly: transactions committed after the last checkpoint are gone`,
+      );
     }
     for (const row of db.prepare('PRAGMA quick_check').all()) {
       const text = String(Object.values(row)[0]);

@@ -62,7 +62,10 @@ class EmbeddedStore implements DocumentStore {
   /** Documents loaded at start and not yet claimed by a registered collection. */
   private unclaimed: LoadedDocuments = new Map();
 
-  constructor(private readonly dataDir: string, options: EmbeddedStoreOptions) {
+  constructor(
+    private readonly dataDir: string,
+    options: EmbeddedStoreOptions,
+  ) {
     this.logger = options.logger ?? silentLogger;
     this.compaction = { ...DEFAULT_COMPACTION, ...options.compaction };
     this.lifecycle = new StoreLifecycle<Entry, Loaded>({

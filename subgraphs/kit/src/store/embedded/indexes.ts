@@ -12,7 +12,12 @@ import { pathExists, valuesAtPath } from './paths';
 
 /** Mongo's default index name: `field_1_other_-1`. */
 export function indexName(spec: IndexSpec): string {
-  return spec.name ?? Object.entries(spec.fields).map(([field, direction]) => `${field}_${direction}`).join('_');
+  return (
+    spec.name ??
+    Object.entries(spec.fields)
+      .map(([field, direction]) => `${field}_${direction}`)
+      .join('_')
+  );
 }
 
 /** A type-tagged key so that 1, '1' and a date with time 1 never collide; null and missing are one key (Mongo). */

@@ -119,6 +119,10 @@ export function applyUpdate(doc: StoredObject, update: Update, inserting: boolea
     const current = arrayAt(doc, path, '$pull');
     if (!current) continue;
     const matches = pullMatcher(condition);
-    setPath(doc, path, current.filter((element) => !matches(element)));
+    setPath(
+      doc,
+      path,
+      current.filter((element) => !matches(element)),
+    );
   }
 }

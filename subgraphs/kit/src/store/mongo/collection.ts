@@ -18,7 +18,8 @@ export type Runner = <R>(operation: (ctx: CollectionContext) => Promise<R>) => P
 
 function checkCount(value: unknown, name: string): number {
   if (value === undefined) return 0;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new UnsupportedQueryError(`${name} must be a non-negative integer`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
+    throw new UnsupportedQueryError(`${name} must be a non-negative integer`);
   return value;
 }
 

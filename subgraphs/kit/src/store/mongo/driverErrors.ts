@@ -8,7 +8,8 @@ import { DocumentStoreUnavailableError } from '../unavailable';
  * duplicate key?", "is the server unreachable?" and turns the rest into port errors.
  */
 
-const { MongoError, MongoNetworkError, MongoServerSelectionError, MongoTopologyClosedError, MongoNotConnectedError, MongoServerError } = mongoose.mongo;
+const { MongoError, MongoNetworkError, MongoServerSelectionError, MongoTopologyClosedError, MongoNotConnectedError, MongoServerError } =
+  mongoose.mongo;
 
 /** Server codes meaning "not now" (shutting down, stepping down, unreachable host), not "wrong request". */
 const UNAVAILABLE_CODES = new Set([6, 7, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436]);
@@ -74,7 +75,8 @@ export function isUnavailable(error: unknown, depth = 0): boolean {
  * else is returned unchanged.
  */
 export function toPortError(error: unknown, where: string): unknown {
-  if (isUnavailable(error)) return new DocumentStoreUnavailableError(`document store unavailable (${where}): ${messageOf(error)}`, { cause: error });
+  if (isUnavailable(error))
+    return new DocumentStoreUnavailableError(`document store unavailable (${where}): ${messageOf(error)}`, { cause: error });
   if (error instanceof mongoose.Error.CastError) {
     return new UnsupportedQueryError(`${where}: value for ${error.path} cannot be cast to the schema's ${error.kind}`);
   }

@@ -30,7 +30,10 @@ function attemptFor(spec: IndexSpec): Attempt {
   if (!spec.sparse) return { options: base };
   if (fields.length === 1 || !spec.unique) return { options: { ...base, sparse: true } };
   const partialFilterExpression = Object.fromEntries(fields.map((field) => [field, { $exists: true }]));
-  return { options: { ...base, partialFilterExpression }, fallback: { option: 'partialFilterExpression', options: { ...base, sparse: true } } };
+  return {
+    options: { ...base, partialFilterExpression },
+    fallback: { option: 'partialFilterExpression', options: { ...base, sparse: true } },
+  };
 }
 
 /** A server refusing an index option it does not implement (FerretDB: NotImplemented, code 238). */
@@ -54,13 +57,22 @@ async function createOne(collection: mongoose.mongo.Collection<ServerRow>, spec:
       return;
     } catch (error) {
       if (attempt.fallback && isRefusedOption(error)) {
-        logger.warn({ collection: collection.collectionName, index: name, option: attempt.fallback.option, err: error }, 'index option refused by the server; using sparse instead');
+        logger.warn(
+          { collection: collection.collectionName, index: name, option: attempt.fallback.option, err: error },
+          'index option refused by the server; using sparse instead',
+        );
         attempt = { options: attempt.fallback.options };
         continue;
       }
-      if (isDuplicateKey(error)) throw new Error(`cannot build unique index ${name} of ${collection.collectionName}: stored documents already hold duplicate keys`, { cause: error });
+      if (isDuplicateKey(error))
+        throw new Error(`cannot build unique index ${name} of ${collection.collectionName}: stored documents already hold duplicate keys`, {
+          cause: error,
+        });
       if (isConflict(error)) {
-        throw new Error(`index ${name} of ${collection.collectionName} exists with another definition: drop it so the store can create it`, { cause: error });
+        throw new Error(
+          `index ${name} of ${collection.collectionName} exists with another definition: drop it so the store can create it`,
+          { cause: error },
+        );
       }
       throw error;
     }
@@ -68,6 +80,10 @@ async function createOne(collection: mongoose.mongo.Collection<ServerRow>, spec:
 }
 
 /** Creates every declared index of one collection, one after another (SQLite-backed servers lock per write). */
-export async function ensureIndexes(collection: mongoose.mongo.Collection<ServerRow>, specs: readonly IndexSpec[], logger: MongoStoreLogger): Promise<void> {
+export async function ensureIndexes(
+  collection: mongoose.mongo.Collection<ServerRow>,
+  specs: readonly IndexSpec[],
+  logger: MongoStoreLogger,
+): Promise<void> {
   for (const spec of specs) await createOne(collection, spec, logger);
 }

@@ -40,7 +40,8 @@ async function insertChecked(ctx: CollectionContext, rows: readonly Row[]): Prom
       await ctx.unique.write(row.doc, () => ctx.rows.insertOne(toServer(row.doc, row.revision)));
     } catch (error) {
       // The code check throws DuplicateKeyError itself; the server reports its own clashes.
-      const clash = error instanceof DuplicateKeyError ? error : isDuplicateKey(error) ? await ctx.unique.describe(error, row.doc, true) : undefined;
+      const clash =
+        error instanceof DuplicateKeyError ? error : isDuplicateKey(error) ? await ctx.unique.describe(error, row.doc, true) : undefined;
       if (!clash) throw error;
       await compensate(ctx, done);
       throw clash;
@@ -56,7 +57,11 @@ export async function insertDocuments(ctx: CollectionContext, docs: readonly Sto
   try {
     const [only] = rows;
     if (rows.length === 1 && only) await ctx.rows.insertOne(toServer(only.doc, only.revision));
-    else await ctx.rows.insertMany(rows.map((row) => toServer(row.doc, row.revision)), { ordered: true });
+    else
+      await ctx.rows.insertMany(
+        rows.map((row) => toServer(row.doc, row.revision)),
+        { ordered: true },
+      );
   } catch (error) {
     if (!isDuplicateKey(error)) throw error;
     const at = rows.length === 1 ? 0 : failedIndex(error);

@@ -99,10 +99,16 @@ class MongoStore implements DocumentStore {
     const traits = await probeServer(db);
     this.traits = traits;
     if (!traits.missingIsNull || !traits.perElement) {
-      this.logger.info({ ...traits }, "unique indexes of this server are weaker than MongoDB's: null, missing and array keys are checked in code");
+      this.logger.info(
+        { ...traits },
+        "unique indexes of this server are weaker than MongoDB's: null, missing and array keys are checked in code",
+      );
     }
     if (!traits.atomicUpdates) {
-      this.logger.info({ claims: CLAIMS_COLLECTION }, 'updates of this server are not atomic across connections: each update first claims the revision it read');
+      this.logger.info(
+        { claims: CLAIMS_COLLECTION },
+        'updates of this server are not atomic across connections: each update first claims the revision it read',
+      );
       this.claims = new RevisionClaims(db);
       await this.claims.prepare();
       this.claims.startSweeping((error) => this.logger.warn({ err: error }, 'sweeping old update claims failed'));
@@ -117,10 +123,20 @@ class MongoStore implements DocumentStore {
       const unique = new UniqueIndexes(entry.spec.name, entry.model, entry.spec.indexes ?? []);
       unique.guarded = this.traits ? !this.traits.missingIsNull || !this.traits.perElement : false;
       const validator = new ModelValidator(entry.model, entry.spec.name);
-      return { name: entry.spec.name, model: entry.model, rows, unique, validator, locks: new KeyedLock(), ...(this.claims ? { claims: this.claims } : {}) };
+      return {
+        name: entry.spec.name,
+        model: entry.model,
+        rows,
+        unique,
+        validator,
+        locks: new KeyedLock(),
+        ...(this.claims ? { claims: this.claims } : {}),
+      };
     })();
     // Logged where it happens; start(), ping() (so a service's start and /readyz) and the collection's operations fail with it.
-    ready.catch((error: unknown) => this.logger.warn({ collection: entry.spec.name, err: error }, 'collection indexes could not be created'));
+    ready.catch((error: unknown) =>
+      this.logger.warn({ collection: entry.spec.name, err: error }, 'collection indexes could not be created'),
+    );
     return ready;
   }
 

@@ -92,7 +92,10 @@ export class UniqueIndexes {
    */
   async describe(error: unknown, doc: StoredDoc, inserting: boolean): Promise<DuplicateKeyError> {
     const all = inserting ? [ID_INDEX, ...this.indexes] : this.indexes;
-    const named = duplicateIndexName(error, all.map((index) => index.name));
+    const named = duplicateIndexName(
+      error,
+      all.map((index) => index.name),
+    );
     const known = all.find((index) => index.name === named);
     if (known) return this.error(known);
     if (named !== undefined) {

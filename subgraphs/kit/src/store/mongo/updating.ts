@@ -38,7 +38,12 @@ const GONE = Symbol('gone');
 /** The document changed between the read and the write: try again. */
 const CHANGED = Symbol('changed');
 
-async function updateIfMatching(ctx: CollectionContext, filter: Filter, id: string, update: Update): Promise<UpdateOutcome | typeof GONE | typeof CHANGED> {
+async function updateIfMatching(
+  ctx: CollectionContext,
+  filter: Filter,
+  id: string,
+  update: Update,
+): Promise<UpdateOutcome | typeof GONE | typeof CHANGED> {
   const read = await readById(ctx, id, filter);
   if (!read) return GONE;
   const current = read.doc;

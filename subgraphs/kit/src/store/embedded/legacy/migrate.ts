@@ -62,7 +62,8 @@ export async function migrateLegacyFiles(
   const pending = new Map<string, Map<string, StoredDoc>>();
   for (const name of legacy.keys()) {
     if (database.meta(`migrated:${name}`) !== undefined) continue;
-    if (database.count(name) > 0) throw new Error(`cannot migrate ${name}: ${database.files.db} already holds documents of that collection`);
+    if (database.count(name) > 0)
+      throw new Error(`cannot migrate ${name}: ${database.files.db} already holds documents of that collection`);
     pending.set(name, await loadLegacy(dataDir, name));
   }
   const marks = Object.fromEntries([...pending].map(([name, docs]) => [`migrated:${name}`, String(docs.size)]));
@@ -70,7 +71,8 @@ export async function migrateLegacyFiles(
     for (const [name, docs] of pending) {
       database.apply([...docs.values()].map((put) => ({ collection: name, put })));
       const count = database.count(name);
-      if (count !== docs.size) throw new Error(`migration of ${name} into ${database.files.db} stored ${count} documents, expected ${docs.size}`);
+      if (count !== docs.size)
+        throw new Error(`migration of ${name} into ${database.files.db} stored ${count} documents, expected ${docs.size}`);
     }
   }, marks);
   for (const [name, docs] of pending) loaded.set(name, docs);
