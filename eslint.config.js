@@ -17,8 +17,8 @@ const subgraphs = fs
  * A subgraph imports the kit and schema/events, never another subgraph (nor the router): each
  * service owns its data and reaches others only through the graph or through events.
  */
-const subgraphBoundaries = subgraphs.map((name) => ({
-  files: [`subgraphs/${name}/**/*.ts`],
+const boundaryFor = (name, { tests }) => ({
+  files: tests ? [`subgraphs/${name}/test/**/*.ts`] : [`subgraphs/${name}/**/*.ts`],
   rules: {
     'no-restricted-imports': [
       'error',
@@ -32,7 +32,8 @@ const subgraphBoundaries = subgraphs.map((name) => ({
               '!@chatgraph/kit/**',
               '!@chatgraph/schema',
               '!@chatgraph/schema/**',
-              '!@chatgraph/test-support',
+              // Its tests may also use the shared test support (testing/); its source may not.
+              ...(tests ? ['!@chatgraph/test-support'] : []),
               `!@chatgraph/${name}`,
               `!@chatgraph/${name}/**`,
             ],
@@ -46,7 +47,8 @@ const subgraphBoundaries = subgraphs.map((name) => ({
       },
     ],
   },
-}));
+});
+const subgraphBoundaries = subgraphs.flatMap((name) => [boundaryFor(name, { tests: false }), boundaryFor(name, { tests: true })]);
 
 /** Workspace packages (pnpm-workspace.yaml), each with its own package.json. */
 const packages = [...subgraphs, 'kit'].map((name) => `subgraphs/${name}`).concat(['router', 'schema', 'clients/sdk', 'bench']);

@@ -29,6 +29,12 @@ describe('subgraph import boundaries', () => {
     expect(await restrictedImports(file, source)).toEqual([]);
   });
 
+  it('lets tests use the shared test support, and never the source', async () => {
+    const source = "import { ok } from '@chatgraph/test-support';\nexport { ok };\n";
+    expect(await restrictedImports('subgraphs/identity/test/probe.test.ts', source)).toEqual([]);
+    expect(await restrictedImports('subgraphs/identity/src/probe.ts', source)).toHaveLength(1);
+  });
+
   it('keeps the kit free of services', async () => {
     expect(await restrictedImports('subgraphs/kit/src/probe.ts', "import { x } from '@chatgraph/identity';\nexport { x };\n")).toHaveLength(
       1,
