@@ -129,9 +129,13 @@ describe('router: subscriptions over SSE (graphql-sse)', () => {
 
   it('counts each SSE stream as a socket of its user: past SUBSCRIPTION_SOCKETS_PER_USER it is refused with RATE_LIMITED, and a freed slot is served', async () => {
     const token = graph.token('fay');
+    const openedBefore = graph.streaming.opened.length;
     const first = sseSubscribe(sseClient(graph.url, token), STREAM, { id: 's4' });
     const second = graph.client(token).subscribe(STREAM, { id: 's5' });
     await eventually(async () => (graph.router.subscriptions.subscriptions === 2 ? true : undefined));
+    // Both open upstream too, so the first is fully established before it is unsubscribed (a
+    // stream cancelled while still opening is a different path; CI once saw it miss here).
+    await eventually(async () => (graph.streaming.opened.length >= openedBefore + 2 ? true : undefined));
     const third = sseSubscribe(sseClient(graph.url, token), STREAM, { id: 's6' });
     expect(await third.ended).toEqual({ kind: 'complete' });
     expect(third.events).toEqual([
