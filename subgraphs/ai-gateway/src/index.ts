@@ -2,11 +2,7 @@
  * ai-gateway's public entry: what launchers, benchmarks and end-to-end tests may use. Anything
  * else under `src/` is private to the service (a lint rule refuses imports of another package's `src/`).
  */
-import path from 'node:path';
-import type { Logger } from '@chatgraph/kit';
-import type { DocumentStore } from '@chatgraph/kit/store';
-import type { EventBus } from '@chatgraph/kit/events';
-import type { KvStore } from '@chatgraph/kit/kv';
+import { subgraphFiles, type SubgraphDescriptor } from '@chatgraph/kit';
 import { catalogFromConfig } from './catalog';
 import { aiGatewayConfigSpec, loadAiGatewayConfig } from './config';
 import { buildAiGateway, type AiGateway } from './server';
@@ -23,15 +19,8 @@ export const aiGatewaySubgraph = {
   name: 'ai-gateway' as const,
   portVariable: 'AI_GATEWAY_PORT',
   configSpec: aiGatewayConfigSpec,
-  main: path.join(__dirname, 'main.ts'),
-  readme: path.join(__dirname, '..', 'README.md'),
-  async embedded(context: {
-    env: NodeJS.ProcessEnv;
-    logger: Logger;
-    bus: EventBus;
-    kv: KvStore;
-    openStore(): Promise<DocumentStore>;
-  }): Promise<AiGateway> {
+  ...subgraphFiles(__dirname),
+  embedded: async (context): Promise<AiGateway> => {
     const config = loadAiGatewayConfig(context.env);
     const store = await context.openStore();
     return buildAiGateway({
@@ -43,4 +32,4 @@ export const aiGatewaySubgraph = {
       logger: context.logger,
     });
   },
-};
+} satisfies SubgraphDescriptor<'ai-gateway', AiGateway>;

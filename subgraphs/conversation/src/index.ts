@@ -2,11 +2,7 @@
  * conversation's public entry: what launchers, benchmarks and end-to-end tests may use. Anything
  * else under `src/` is private to the service (a lint rule refuses imports of another package's `src/`).
  */
-import path from 'node:path';
-import type { Logger } from '@chatgraph/kit';
-import type { DocumentStore } from '@chatgraph/kit/store';
-import type { EventBus } from '@chatgraph/kit/events';
-import type { KvStore } from '@chatgraph/kit/kv';
+import { subgraphFiles, type SubgraphDescriptor } from '@chatgraph/kit';
 import { conversationConfigSpec, loadConversationConfig } from './config';
 import { buildConversation, type Conversation } from './server';
 
@@ -27,16 +23,9 @@ export const conversationSubgraph = {
   name: 'conversation' as const,
   portVariable: 'CONVERSATION_PORT',
   configSpec: conversationConfigSpec,
-  main: path.join(__dirname, 'main.ts'),
-  readme: path.join(__dirname, '..', 'README.md'),
-  async embedded(context: {
-    env: NodeJS.ProcessEnv;
-    logger: Logger;
-    bus: EventBus;
-    kv: KvStore;
-    openStore(): Promise<DocumentStore>;
-  }): Promise<Conversation> {
+  ...subgraphFiles(__dirname),
+  embedded: async (context): Promise<Conversation> => {
     const config = loadConversationConfig(context.env);
     return buildConversation({ store: await context.openStore(), bus: context.bus, kv: context.kv, config, logger: context.logger });
   },
-};
+} satisfies SubgraphDescriptor<'conversation', Conversation>;

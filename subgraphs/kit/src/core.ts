@@ -23,6 +23,7 @@ export * from './principalRecords';
 export * from './signing';
 export * from './nonces';
 export * from './subgraph';
+export * from './descriptor';
 export * from './subscriptions';
 export type { DataCheckReport } from './dataCheck';
 export * from './signedFetch';

@@ -2,11 +2,7 @@
  * rate-limit's public entry: what launchers, benchmarks and end-to-end tests may use. Anything
  * else under `src/` is private to the service (a lint rule refuses imports of another package's `src/`).
  */
-import path from 'node:path';
-import type { Logger } from '@chatgraph/kit';
-import type { DocumentStore } from '@chatgraph/kit/store';
-import type { EventBus } from '@chatgraph/kit/events';
-import type { KvStore } from '@chatgraph/kit/kv';
+import { subgraphFiles, type SubgraphDescriptor } from '@chatgraph/kit';
 import { loadRateLimitConfig, rateLimitConfigSpec } from './config';
 import { buildRateLimit, type RateLimit } from './server';
 
@@ -24,16 +20,9 @@ export const rateLimitSubgraph = {
   name: 'rate-limit' as const,
   portVariable: 'RATE_LIMIT_PORT',
   configSpec: rateLimitConfigSpec,
-  main: path.join(__dirname, 'main.ts'),
-  readme: path.join(__dirname, '..', 'README.md'),
-  async embedded(context: {
-    env: NodeJS.ProcessEnv;
-    logger: Logger;
-    bus: EventBus;
-    kv: KvStore;
-    openStore(): Promise<DocumentStore>;
-  }): Promise<RateLimit> {
+  ...subgraphFiles(__dirname),
+  embedded: async (context): Promise<RateLimit> => {
     const config = loadRateLimitConfig(context.env);
     return buildRateLimit({ store: await context.openStore(), bus: context.bus, kv: context.kv, config, logger: context.logger });
   },
-};
+} satisfies SubgraphDescriptor<'rate-limit', RateLimit>;

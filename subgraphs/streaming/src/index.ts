@@ -2,9 +2,7 @@
  * streaming's public entry: what launchers, benchmarks and end-to-end tests may use. Anything else
  * under `src/` is private to the service (a lint rule refuses imports of another package's `src/`).
  */
-import path from 'node:path';
-import type { Logger } from '@chatgraph/kit';
-import type { KvStore } from '@chatgraph/kit/kv';
+import { subgraphFiles, type SubgraphDescriptor } from '@chatgraph/kit';
 import { loadStreamingConfig, streamingConfigSpec } from './config';
 import { buildStreaming, type Streaming } from './server';
 
@@ -20,9 +18,8 @@ export const streamingSubgraph = {
   name: 'streaming' as const,
   portVariable: 'STREAMING_PORT',
   configSpec: streamingConfigSpec,
-  main: path.join(__dirname, 'main.ts'),
-  readme: path.join(__dirname, '..', 'README.md'),
-  async embedded(context: { env: NodeJS.ProcessEnv; logger: Logger; kv: KvStore }): Promise<Streaming> {
+  ...subgraphFiles(__dirname),
+  embedded: async (context): Promise<Streaming> => {
     return buildStreaming({ kv: context.kv, config: loadStreamingConfig(context.env), logger: context.logger });
   },
-};
+} satisfies SubgraphDescriptor<'streaming', Streaming>;
