@@ -1,0 +1,67 @@
+import { codedError, requireUser, type Principal } from '@chatgraph/kit';
+import { MAX_SEARCH_PAGE_SIZE, SearchRequestError, type SearchHit, type SearchIndex } from '@chatgraph/kit/search';
+import { DOC_KINDS } from './definition';
+
+/** The longest query accepted, in characters: longer ones are refused rather than analysed. */
+export const MAX_QUERY_LENGTH = 1000;
+/** Page size when `first` is absent. */
+export const DEFAULT_PAGE_SIZE = 20;
+
+/** A query must contain something an analyser keeps: a letter or a digit of any script. */
+const SEARCHABLE = /[\p{L}\p{N}]/u;
+
+export type SearchModeArg = 'KEYWORD' | 'SEMANTIC' | 'HYBRID';
+export type SearchKindArg = 'MESSAGE' | 'CONVERSATION' | 'FILE';
+
+export interface SearchArgs {
+  query: string;
+  mode?: SearchModeArg | null;
+  kinds?: readonly SearchKindArg[] | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+/** A page of hits as the resolvers return it. */
+export interface SearchPage {
+  hits: SearchHit[];
+  cursor: string | null;
+}
+
+/**
+ * The search rules: who may search (a signed-in user, over their own documents only: the owner
+ * is part of the engine query, never a filter applied to results), and which queries are
+ * refused with BAD_USER_INPUT before the engine sees them.
+ */
+export class SearchService {
+  constructor(private readonly index: SearchIndex) {}
+
+  async search(principal: Principal, args: SearchArgs): Promise<SearchPage> {
+    const user = requireUser({ principal });
+    const mode = args.mode ?? 'HYBRID';
+    if (mode !== 'KEYWORD') throw codedError('BAD_USER_INPUT', `mode ${mode} is not served yet: use KEYWORD`, { field: 'mode' });
+    if (args.query.length > MAX_QUERY_LENGTH)
+      throw codedError('BAD_USER_INPUT', `query is longer than ${MAX_QUERY_LENGTH} characters`, { field: 'query' });
+    if (!SEARCHABLE.test(args.query)) throw codedError('BAD_USER_INPUT', 'query has no letter or digit to search for', { field: 'query' });
+    const size = args.first ?? DEFAULT_PAGE_SIZE;
+    if (!Number.isInteger(size) || size < 1 || size > MAX_SEARCH_PAGE_SIZE)
+      throw codedError('BAD_USER_INPUT', `first must be from 1 to ${MAX_SEARCH_PAGE_SIZE}`, { field: 'first' });
+    // Only messages are indexed so far: asking for other kinds only finds nothing.
+    const kinds = (args.kinds ?? ['MESSAGE']).map((kind) => kind.toLowerCase());
+    if (!kinds.includes(DOC_KINDS.message)) return { hits: [], cursor: null };
+    try {
+      const result = await this.index.search({
+        ownerId: user.userId,
+        text: args.query,
+        mode: 'keyword',
+        filters: { kinds: [DOC_KINDS.message] },
+        size,
+        cursor: args.after ?? null,
+      });
+      return { hits: result.hits, cursor: result.cursor };
+    } catch (error) {
+      // Whatever else the port refuses is still about this request's input (the cursor, mostly).
+      if (error instanceof SearchRequestError) throw codedError('BAD_USER_INPUT', error.message, { field: 'after' });
+      throw error;
+    }
+  }
+}

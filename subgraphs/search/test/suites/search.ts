@@ -1,0 +1,146 @@
+import type { Target } from '@chatgraph/test-support';
+import {
+  ANON,
+  aMessage,
+  assistantMessage,
+  codeOf,
+  eventually,
+  messageDeleted,
+  userDeleted,
+  userMessage,
+  userPrincipal,
+  type Harness,
+} from '../harness';
+
+interface Page {
+  edges: Array<{ node: { kind: string; highlight: string; score: number; message: { id: string } | null } }>;
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+
+const SEARCH = `query($q: String!, $mode: SearchMode, $first: Int, $after: String, $kinds: [SearchKind!]) {
+  search(query: $q, mode: $mode, first: $first, after: $after, kinds: $kinds) {
+    edges { node { kind highlight score message { id } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+/** The indexing consumer and `search` of one search instance, on the target's adapters. */
+export function describeSearch(name: string, target: Target<Harness>): void {
+  describe(name, () => {
+    let h: Harness;
+    beforeAll(async () => {
+      h = await target.start();
+    }, target.hookTimeout);
+    afterAll(() => h.dispose());
+
+    async function search(userId: string, q: string, vars: Record<string, unknown> = {}) {
+      return h.gql<{ search: Page }>(userPrincipal(userId), SEARCH, { q, mode: 'KEYWORD', ...vars });
+    }
+    async function ids(userId: string, q: string): Promise<string[]> {
+      const res = await search(userId, q);
+      if (res.errors) throw new Error(JSON.stringify(res.errors));
+      return (res.data?.search.edges ?? []).map((e) => e.node.message?.id ?? '').sort();
+    }
+    const until = (userId: string, q: string, expected: string[]) =>
+      eventually(
+        () => ids(userId, q),
+        (found) => JSON.stringify(found) === JSON.stringify([...expected].sort()),
+        h.tries,
+      );
+
+    it('indexes finished messages per owner: overlapping words never cross owners, unfinished text is never found', async () => {
+      const ada = `ada-${Date.now()}`;
+      const bob = `bob-${Date.now()}`;
+      const adaQ = aMessage(ada);
+      const adaA = aMessage(ada, adaQ.conversationId);
+      const bobQ = aMessage(bob);
+      const bobPending = aMessage(bob, bobQ.conversationId);
+      const bobFailed = aMessage(bob, bobQ.conversationId);
+      await userMessage(h, adaQ, 'How do I bake sourdough bread?');
+      await assistantMessage(h, adaA, { status: 'COMPLETE', content: 'Sourdough bread needs a lively starter.' });
+      await userMessage(h, bobQ, 'Is rye bread healthier than sourdough?');
+      await assistantMessage(h, bobPending);
+      await assistantMessage(h, bobFailed, { status: 'FAILED', content: 'sourdough partial answer' });
+
+      await until(ada, 'sourdough', [adaQ.messageId, adaA.messageId]);
+      await until(bob, 'sourdough', [bobQ.messageId]);
+      expect(await ids(ada, 'rye')).toEqual([]);
+      expect(await ids(bob, 'starter')).toEqual([]);
+
+      const res = await search(ada, 'starter');
+      expect(res.data?.search.edges[0]?.node).toMatchObject({ kind: 'MESSAGE', message: { id: adaA.messageId } });
+      expect(res.data?.search.edges[0]?.node.highlight).toContain('<mark>starter</mark>');
+    });
+
+    it('a redelivered event indexes once; message.deleted removes; user.deleted removes everything of the user', async () => {
+      const cy = `cy-${Date.now()}`;
+      const m1 = aMessage(cy);
+      const m2 = aMessage(cy);
+      await userMessage(h, m1, 'quantum tunnelling explained');
+      await userMessage(h, m1, 'quantum tunnelling explained');
+      await userMessage(h, m2, 'quantum entanglement explained');
+      await until(cy, 'quantum', [m1.messageId, m2.messageId]);
+
+      await messageDeleted(h, m1);
+      await until(cy, 'quantum', [m2.messageId]);
+      await userDeleted(h, cy);
+      await until(cy, 'quantum', []);
+    });
+
+    it('pages with cursors within the owner only', async () => {
+      const dee = `dee-${Date.now()}`;
+      const eve = `eve-${Date.now()}`;
+      const mine = [aMessage(dee), aMessage(dee), aMessage(dee)];
+      for (const m of mine) await userMessage(h, m, 'galaxy clusters and dark matter');
+      const other = aMessage(eve);
+      await userMessage(h, other, 'galaxy clusters and dark matter');
+      await until(eve, 'galaxy', [other.messageId]);
+      await until(
+        dee,
+        'galaxy',
+        mine.map((m) => m.messageId),
+      );
+
+      const seen: string[] = [];
+      let after: string | null = null;
+      for (let page = 0; page < 5; page += 1) {
+        const res = await search(dee, 'galaxy', { first: 2, after });
+        expect(res.errors).toBeUndefined();
+        seen.push(...(res.data?.search.edges ?? []).map((e) => e.node.message?.id ?? ''));
+        after = res.data?.search.pageInfo.endCursor ?? null;
+        if (!res.data?.search.pageInfo.hasNextPage) break;
+      }
+      expect(seen.sort()).toEqual(mine.map((m) => m.messageId).sort());
+    });
+
+    it('query-syntax characters and unicode are plain text; refusals are coded, never INTERNAL', async () => {
+      const fay = `fay-${Date.now()}`;
+      const m = aMessage(fay);
+      await userMessage(h, m, 'Über café naïve résumé: "quoted" (parens) title:colon 東京 tower');
+      await until(fay, 'tower', [m.messageId]);
+      for (const q of ['"quoted', 'title:colon', '(parens', 'tower*', 'tower~2 AND OR NOT', '東京', 'café', '\\ / [ ] { } ^ tower']) {
+        const res = await search(fay, q);
+        expect({ q, errors: res.errors }).toEqual({ q, errors: undefined });
+      }
+      expect(await ids(fay, '東京')).toEqual([m.messageId]);
+
+      expect(codeOf(await h.gql(ANON, SEARCH, { q: 'tower', mode: 'KEYWORD' }))).toBe('UNAUTHENTICATED');
+      expect(codeOf(await search(fay, 'x'.repeat(10_000)))).toBe('BAD_USER_INPUT');
+      expect(codeOf(await search(fay, '"*():~'))).toBe('BAD_USER_INPUT');
+      expect(codeOf(await search(fay, 'tower', { first: 0 }))).toBe('BAD_USER_INPUT');
+      expect(codeOf(await search(fay, 'tower', { first: 101 }))).toBe('BAD_USER_INPUT');
+      expect(codeOf(await search(fay, 'tower', { after: 'not-a-cursor' }))).toBe('BAD_USER_INPUT');
+      expect(codeOf(await search(fay, 'tower', { mode: 'SEMANTIC' }))).toBe('BAD_USER_INPUT');
+      expect(codeOf(await search(fay, 'tower', { mode: null }))).toBe('BAD_USER_INPUT');
+    });
+
+    it('kinds without MESSAGE find nothing (only messages are indexed so far)', async () => {
+      const gus = `gus-${Date.now()}`;
+      const m = aMessage(gus);
+      await userMessage(h, m, 'photosynthesis in algae');
+      await until(gus, 'photosynthesis', [m.messageId]);
+      const res = await search(gus, 'photosynthesis', { kinds: ['CONVERSATION', 'FILE'] });
+      expect(res.data?.search.edges).toEqual([]);
+    });
+  });
+}
