@@ -41,12 +41,16 @@ export function describeSearch(name: string, target: Target<Harness>): void {
       if (res.errors) throw new Error(JSON.stringify(res.errors));
       return (res.data?.search.edges ?? []).map((e) => e.node.message?.id ?? '').sort();
     }
-    const until = (userId: string, q: string, expected: string[]) =>
-      eventually(
+    /** Polls until `userId`'s hits for `q` are exactly `expected` (asynchronous indexing), and asserts it. */
+    async function until(userId: string, q: string, expected: string[]): Promise<void> {
+      const sorted = [...expected].sort();
+      const found = await eventually(
         () => ids(userId, q),
-        (found) => JSON.stringify(found) === JSON.stringify([...expected].sort()),
+        (value) => JSON.stringify(value) === JSON.stringify(sorted),
         h.tries,
       );
+      expect({ userId, q, found }).toEqual({ userId, q, found: sorted });
+    }
 
     it('indexes finished messages per owner: overlapping words never cross owners, unfinished text is never found', async () => {
       const ada = `ada-${Date.now()}`;
