@@ -116,6 +116,15 @@ describe('search through the router', () => {
     expect(adaHits.find((e) => e.node.message?.content === adaText)?.node.highlight).toContain('<mark>zebra</mark>');
     expect(JSON.stringify(adaHits)).not.toContain('seal');
     expect(await hits(ada, 'seal zoo')).toEqual([]);
+    // The default mode (HYBRID: BM25 fused with the vector kNN, which ranks every message of the
+    // caller) still never reaches another user's messages.
+    for (const mode of ['HYBRID', 'SEMANTIC']) {
+      const fused = await gql<Hits>(ada, SEARCH.replace('mode: KEYWORD', `mode: ${mode}`), { q: 'zebra harbour seal zoo' });
+      expect(fused.errors).toBeUndefined();
+      const conversations = (fused.data?.search.edges ?? []).map((e) => e.node.message?.conversation.id);
+      expect(conversations.length).toBeGreaterThan(0);
+      expect(conversations.every((id) => id === adaConversation)).toBe(true);
+    }
 
     const deleted = await gql(ada, 'mutation($id: ID!) { deleteConversation(id: $id) { deletedConversationId } }', { id: adaConversation });
     expect(deleted.errors).toBeUndefined();

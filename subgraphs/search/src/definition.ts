@@ -4,10 +4,9 @@ import type { SearchIndexDefinition } from '@chatgraph/kit/search';
 export const DOC_KINDS = { message: 'message' } as const;
 
 /**
- * The one index search keeps: messages' final text, with their conversation as an exact-match
- * field so that a deleted conversation's messages can be found and removed. No vectors yet
- * (SEMANTIC and HYBRID are not served).
+ * The one index search keeps: messages' final text and its embedding (`vectorDims` of the
+ * embedder), with their conversation, role and embedding model as exact-match fields.
  */
-export function searchIndexDefinition(name: string): SearchIndexDefinition {
-  return { name, textFields: { content: 1 }, keywordFields: ['conversationId', 'role'] };
+export function searchIndexDefinition(name: string, vectorDims: number): SearchIndexDefinition {
+  return { name, textFields: { content: 1 }, keywordFields: ['conversationId', 'role', 'embeddingModel'], vectorDims };
 }

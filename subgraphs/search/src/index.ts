@@ -8,6 +8,7 @@ import type { EventBus } from '@chatgraph/kit/events';
 import { searchIndexFromConfig } from '@chatgraph/kit/search';
 import { loadSearchConfig, searchConfigSpec } from './config';
 import { searchIndexDefinition } from './definition';
+import { hashedTrigramEmbedder } from './embedding';
 import { buildSearch, type Search } from './server';
 
 export { loadSearchConfig, searchConfigSpec, type SearchConfig } from './config';
@@ -27,10 +28,11 @@ export const searchSubgraph = {
   readme: path.join(__dirname, '..', 'README.md'),
   async embedded(context: { env: NodeJS.ProcessEnv; logger: Logger; bus: EventBus; dataDir: string }): Promise<Search> {
     const config = loadSearchConfig(context.env);
-    const index = searchIndexFromConfig(config, searchIndexDefinition(config.SEARCH_INDEX_NAME), {
+    const embedder = hashedTrigramEmbedder();
+    const index = searchIndexFromConfig(config, searchIndexDefinition(config.SEARCH_INDEX_NAME, embedder.dims), {
       dataDir: context.dataDir,
       logger: context.logger,
     });
-    return buildSearch({ index, bus: context.bus, config, logger: context.logger });
+    return buildSearch({ index, embedder, bus: context.bus, config, logger: context.logger });
   },
 };

@@ -3,6 +3,7 @@ import type { EventBus, EventDelivery, Subscription } from '@chatgraph/kit/event
 import type { SearchIndex } from '@chatgraph/kit/search';
 import { conversationMessageV1, identityUserV1 } from '@chatgraph/schema';
 import { DOC_KINDS } from './definition';
+import type { Embedder } from './embedding';
 
 /** The consumer group that keeps the index in step with conversation's messages and identity's accounts. */
 export const INDEXING_GROUP = 'search.indexing';
@@ -11,7 +12,7 @@ export const INDEXING_GROUP = 'search.indexing';
  * Applies conversation's message events and identity's account deletions to the index:
  * - `message.created` of a COMPLETE message (a user's message is final when created) and
  *   `message.completed` with status COMPLETE (an assistant's finished answer) index its content
- *   under its owner; pending, streaming, failed and aborted text is never indexed;
+ *   and its embedding (the model recorded with it) under its owner; pending, streaming, failed and aborted text is never indexed;
  * - `message.deleted` removes it. Conversation deletes each message with its own
  *   `message.deleted` (same topic, keyed by conversation like the indexing events), so a deleted
  *   conversation's messages leave the index in order after they entered it;
@@ -19,8 +20,8 @@ export const INDEXING_GROUP = 'search.indexing';
  * Every effect is an upsert of absolute values or a delete by id, so a redelivered event
  * changes nothing more: the consumer is idempotent without remembering event ids.
  */
-export function indexingHandler(deps: { index: SearchIndex; logger: Logger }) {
-  const { index, logger } = deps;
+export function indexingHandler(deps: { index: SearchIndex; embedder: Embedder; logger: Logger }) {
+  const { index, embedder, logger } = deps;
   return async (delivery: EventDelivery): Promise<void> => {
     if (delivery.topic === identityUserV1.topic) {
       const event = identityUserV1.validate(delivery.event);
@@ -42,7 +43,8 @@ export function indexingHandler(deps: { index: SearchIndex; logger: Logger }) {
     if (content.trim() === '') return;
     // `message.completed` is an assistant's answer by definition; only `message.created` says the role.
     const role = event.type === 'message.created' ? event.payload.role : 'ASSISTANT';
-    const keywords = { conversationId: event.subject.conversationId, role };
+    const keywords = { conversationId: event.subject.conversationId, role, embeddingModel: embedder.model };
+    const vector = embedder.embed(content);
     await index.upsert([
       {
         id: event.subject.messageId,
@@ -50,6 +52,8 @@ export function indexingHandler(deps: { index: SearchIndex; logger: Logger }) {
         kind: DOC_KINDS.message,
         text: { content },
         keywords,
+        // A text with nothing to embed is still found by its words.
+        ...(vector ? { vector } : {}),
         createdAt: new Date(event.occurredAt),
       },
     ]);

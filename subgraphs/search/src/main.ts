@@ -4,6 +4,7 @@ import { eventBusFromConfig } from '@chatgraph/kit/events';
 import { searchIndexFromConfig } from '@chatgraph/kit/search';
 import { loadSearchConfig } from './config';
 import { searchIndexDefinition } from './definition';
+import { hashedTrigramEmbedder } from './embedding';
 import { buildSearch } from './server';
 
 /** Runs search on its own: validated config, the configured bus and index, drained on SIGTERM/SIGINT. */
@@ -11,12 +12,13 @@ async function main(): Promise<void> {
   const config = loadSearchConfig(process.env);
   const logger = createLogger({ name: 'search', level: config.LOG_LEVEL });
   const bus = eventBusFromConfig(config, 'search', logger);
-  const index = searchIndexFromConfig(config, searchIndexDefinition(config.SEARCH_INDEX_NAME), {
+  const embedder = hashedTrigramEmbedder();
+  const index = searchIndexFromConfig(config, searchIndexDefinition(config.SEARCH_INDEX_NAME, embedder.dims), {
     dataDir: path.join(config.DATA_DIR, 'search'),
     logger,
   });
   await bus.start();
-  const search = buildSearch({ index, bus, config, logger });
+  const search = buildSearch({ index, embedder, bus, config, logger });
   await search.start();
 
   onShutdownSignals(logger, async () => {

@@ -7,6 +7,7 @@ import type { SearchConfig } from './config';
 import type { SearchContext } from './context';
 import { indexingHandler, subscribeIndexing } from './indexing';
 import { resolvers } from './resolvers';
+import type { Embedder } from './embedding';
 import { SearchService } from './service';
 
 /** The subgraph's SDL file, for composition scripts and tests. */
@@ -15,6 +16,8 @@ export const SEARCH_SCHEMA_PATH = path.join(__dirname, 'schema.graphql');
 export interface SearchDeps {
   /** Started here (`start()`) and stopped here (`stop()`): search owns its index. */
   index: SearchIndex;
+  /** Embeds documents and queries; its `dims` must be the index definition's `vectorDims`. */
+  embedder: Embedder;
   /** Not started or stopped here (start it before `start()`, stop it after `stop()`). */
   bus: EventBus;
   config: SearchConfig;
@@ -37,8 +40,8 @@ export interface Search {
  * function connects, listens and reads nothing; `start()` does.
  */
 export function buildSearch(deps: SearchDeps): Search {
-  const { config, logger, bus, index } = deps;
-  const service = new SearchService(index);
+  const { config, logger, bus, index, embedder } = deps;
+  const service = new SearchService(index, embedder);
   const subgraph = createSubgraph<SearchContext>({
     name: 'search',
     typeDefs: readFileSync(SEARCH_SCHEMA_PATH, 'utf8'),
@@ -63,7 +66,7 @@ export function buildSearch(deps: SearchDeps): Search {
     async start(port = config.SEARCH_PORT) {
       if (!subscription) {
         await index.start();
-        subscription = await subscribeIndexing(bus, indexingHandler({ index, logger }));
+        subscription = await subscribeIndexing(bus, indexingHandler({ index, embedder, logger }));
         // Consumer lag on /metrics (event_consumer_lag): how far the index is behind conversation.
         watchConsumerLag(subgraph.metrics.registry, subscription);
       }

@@ -6,6 +6,7 @@ import { conversationMessageV1, identityUserV1, type EventEnvelope } from '@chat
 import { REAL_SERVERS, realServersEnv as realEnv, runId, startSubgraph, type SubgraphHarness } from '@chatgraph/test-support';
 import { loadSearchConfig } from '../src/config';
 import { searchIndexDefinition } from '../src/definition';
+import { hashedTrigramEmbedder } from '../src/embedding';
 import { buildSearch, type Search } from '../src/server';
 
 export { ANON, codeOf, eventually, ok, userPrincipal } from '@chatgraph/test-support';
@@ -50,11 +51,12 @@ export async function startSearch(env: Record<string, string> = {}): Promise<Har
       const config = loadSearchConfig({ INTERNAL_SIGNING_SECRET: SECRET, DATA_DIR: dataDir, ...env });
       const logger = createLogger({ name: 'search', level: 'silent' });
       const bus = eventBusFromConfig(config, 'search', logger);
-      const index = searchIndexFromConfig(config, searchIndexDefinition(config.SEARCH_INDEX_NAME), {
+      const embedder = hashedTrigramEmbedder();
+      const index = searchIndexFromConfig(config, searchIndexDefinition(config.SEARCH_INDEX_NAME, embedder.dims), {
         dataDir: path.join(dataDir, 'search'),
         logger,
       });
-      return { bus, adapters: [bus], build: () => buildSearch({ index, bus, config, logger }) };
+      return { bus, adapters: [bus], build: () => buildSearch({ index, embedder, bus, config, logger }) };
     },
   });
   return { ...h, search: h.service, bus: h.parts.bus };

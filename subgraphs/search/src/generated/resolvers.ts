@@ -29,7 +29,8 @@ export type Query = {
   /**
    * Searches the caller's own finished messages (only ever the caller's: the owner is a filter of
    * the engine query itself). Signed-in users only. A query of more than 1,000 characters or with
-   * no word in it, an unknown cursor, or a mode not served yet is refused with BAD_USER_INPUT.
+   * no letter or digit in it, `first` outside 1..100 or a cursor of another search is refused with
+   * BAD_USER_INPUT.
    */
   search: SearchConnection;
 };
@@ -68,7 +69,7 @@ export type SearchHit = {
   kind: SearchKind;
   /** The message, for a MESSAGE hit. */
   message?: Maybe<Message>;
-  /** Relevance within this result list (BM25 in KEYWORD mode); comparable only within one list. */
+  /** Relevance within this result list (BM25 in KEYWORD, `(1 + cosine) / 2` in SEMANTIC, the fused score in HYBRID); comparable only within one list. */
   score: Scalars['Float']['output'];
 };
 
@@ -81,13 +82,17 @@ export type SearchKind =
   /** A finished message (a user's message, or an assistant's completed answer). */
   | 'MESSAGE';
 
-/** How `search` ranks: by words (BM25), by meaning (vector kNN), or both fused by reciprocal rank. */
+/**
+ * How `search` ranks: by words (BM25), by vector nearness (kNN), or both fused by reciprocal rank.
+ * The vectors are hashed character trigrams for now (no embedding model is wired yet): SEMANTIC
+ * finds near spellings (typos, word forms), not synonyms.
+ */
 export type SearchMode =
-  /** Keyword and semantic lists fused by reciprocal rank. Not served yet: refused with BAD_USER_INPUT. */
+  /** Keyword and semantic lists fused by reciprocal rank (pages within the best 100 of each). */
   | 'HYBRID'
   /** Full-text relevance (BM25) over the words of the query. */
   | 'KEYWORD'
-  /** Nearest neighbours of the query's embedding. Not served yet: refused with BAD_USER_INPUT. */
+  /** Nearest neighbours of the query's vector among the caller's messages, best first (pages within the 100 nearest). */
   | 'SEMANTIC';
 
 /** Paging information of a search page (forward paging only). */

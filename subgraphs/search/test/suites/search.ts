@@ -134,8 +134,29 @@ export function describeSearch(name: string, target: Target<Harness>): void {
       expect(codeOf(await search(fay, 'tower', { first: 0 }))).toBe('BAD_USER_INPUT');
       expect(codeOf(await search(fay, 'tower', { first: 101 }))).toBe('BAD_USER_INPUT');
       expect(codeOf(await search(fay, 'tower', { after: 'not-a-cursor' }))).toBe('BAD_USER_INPUT');
-      expect(codeOf(await search(fay, 'tower', { mode: 'SEMANTIC' }))).toBe('BAD_USER_INPUT');
-      expect(codeOf(await search(fay, 'tower', { mode: null }))).toBe('BAD_USER_INPUT');
+    });
+
+    it('SEMANTIC and HYBRID (the default) find near spellings KEYWORD misses, within the owner only', async () => {
+      const hal = `hal-${Date.now()}`;
+      const ivy = `ivy-${Date.now()}`;
+      const mine = aMessage(hal);
+      const unrelated = aMessage(hal);
+      const theirs = aMessage(ivy);
+      await userMessage(h, mine, 'Photosynthesis converts sunlight into chemical energy');
+      await userMessage(h, unrelated, 'Knitting a woollen scarf');
+      await userMessage(h, theirs, 'Photosynthesis converts sunlight into chemical energy');
+      await until(hal, 'photosynthesis', [mine.messageId]);
+      await until(ivy, 'photosynthesis', [theirs.messageId]);
+
+      // A typo: no term matches, but most character trigrams do.
+      expect(await ids(hal, 'photosynthesys')).toEqual([]);
+      for (const mode of ['SEMANTIC', 'HYBRID', null]) {
+        const res = await search(hal, 'photosynthesys', { mode });
+        expect(res.errors).toBeUndefined();
+        const found = (res.data?.search.edges ?? []).map((e) => e.node.message?.id);
+        expect({ mode, best: found[0] }).toEqual({ mode, best: mine.messageId });
+        expect(found).not.toContain(theirs.messageId);
+      }
     });
 
     it('kinds without MESSAGE find nothing (only messages are indexed so far)', async () => {
