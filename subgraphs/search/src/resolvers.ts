@@ -1,3 +1,4 @@
+import { DateTimeScalar } from '@chatgraph/kit';
 import type { SearchContext } from './context';
 import type { Resolvers } from './generated/resolvers';
 import { kindOf, messageOf } from './hits';
@@ -7,6 +8,7 @@ export type { SearchContext };
 
 /** Arguments -> service -> result. Every rule, including whose documents are searched, lives in the service. */
 export const resolvers: Resolvers = {
+  DateTime: DateTimeScalar,
   Query: {
     search: (_, args, ctx) => ctx.search.search(ctx.principal, args),
   },

@@ -1,5 +1,5 @@
 import { codedError, requireUser, type Principal } from '@chatgraph/kit';
-import { MAX_SEARCH_PAGE_SIZE, SearchRequestError, type SearchHit, type SearchIndex } from '@chatgraph/kit/search';
+import { MAX_SEARCH_PAGE_SIZE, SearchRequestError, type SearchFilters, type SearchHit, type SearchIndex } from '@chatgraph/kit/search';
 import { DOC_KINDS } from './definition';
 import type { Embedder } from './embedding';
 
@@ -14,12 +14,42 @@ const SEARCHABLE = /[\p{L}\p{N}]/u;
 export type SearchModeArg = 'KEYWORD' | 'SEMANTIC' | 'HYBRID';
 export type SearchKindArg = 'MESSAGE' | 'CONVERSATION' | 'FILE';
 
+/** The most conversations one filter may name. */
+export const MAX_FILTER_CONVERSATIONS = 100;
+
+/** `SearchFilter` as GraphQL gives it. */
+export interface SearchFilterArg {
+  conversationIds?: readonly string[] | null;
+  roles?: readonly ('USER' | 'ASSISTANT' | 'SYSTEM')[] | null;
+  from?: Date | string | null;
+  to?: Date | string | null;
+}
+
+/** The filter as the port takes it, besides the kind; refuses what cannot match anything sensible. */
+function engineFilters(filter: SearchFilterArg | null | undefined): SearchFilters {
+  const keywords: Record<string, string[]> = {};
+  const ids = filter?.conversationIds ?? [];
+  if (ids.length > MAX_FILTER_CONVERSATIONS)
+    throw codedError('BAD_USER_INPUT', `filter names more than ${MAX_FILTER_CONVERSATIONS} conversations`, {
+      field: 'filter.conversationIds',
+      max: MAX_FILTER_CONVERSATIONS,
+      actual: ids.length,
+    });
+  if (ids.length > 0) keywords.conversationId = [...ids];
+  if (filter?.roles && filter.roles.length > 0) keywords.role = [...filter.roles];
+  const from = filter?.from ? new Date(filter.from) : undefined;
+  const to = filter?.to ? new Date(filter.to) : undefined;
+  if (from && to && to.getTime() <= from.getTime()) throw codedError('BAD_USER_INPUT', '`to` must be after `from`', { field: 'filter.to' });
+  return { keywords, ...(from || to ? { createdAt: { ...(from ? { gte: from } : {}), ...(to ? { lt: to } : {}) } } : {}) };
+}
+
 export interface SearchArgs {
   query: string;
   mode?: SearchModeArg | null;
   kinds?: readonly SearchKindArg[] | null;
   first?: number | null;
   after?: string | null;
+  filter?: SearchFilterArg | null;
 }
 
 /** A page of hits as the resolvers return it. */
@@ -49,6 +79,7 @@ export class SearchService {
     if (!Number.isInteger(size) || size < 1 || size > MAX_SEARCH_PAGE_SIZE)
       throw codedError('BAD_USER_INPUT', `first must be from 1 to ${MAX_SEARCH_PAGE_SIZE}`, { field: 'first' });
     // Only messages are indexed so far: asking for other kinds only finds nothing.
+    const filters = engineFilters(args.filter);
     const kinds = (args.kinds ?? ['MESSAGE']).map((kind) => kind.toLowerCase());
     if (!kinds.includes(DOC_KINDS.message)) return { hits: [], cursor: null };
     const vector = mode === 'KEYWORD' ? null : this.embedder.embed(args.query);
@@ -60,7 +91,7 @@ export class SearchService {
         text: args.query,
         ...(vector ? { vector } : {}),
         mode: vector ? (mode === 'SEMANTIC' ? 'semantic' : 'hybrid') : 'keyword',
-        filters: { kinds: [DOC_KINDS.message] },
+        filters: { ...filters, kinds: [DOC_KINDS.message] },
         size,
         cursor: args.after ?? null,
       });

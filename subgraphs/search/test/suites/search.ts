@@ -17,8 +17,8 @@ interface Page {
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
 }
 
-const SEARCH = `query($q: String!, $mode: SearchMode, $first: Int, $after: String, $kinds: [SearchKind!]) {
-  search(query: $q, mode: $mode, first: $first, after: $after, kinds: $kinds) {
+const SEARCH = `query($q: String!, $mode: SearchMode, $first: Int, $after: String, $kinds: [SearchKind!], $filter: SearchFilter) {
+  search(query: $q, mode: $mode, first: $first, after: $after, kinds: $kinds, filter: $filter) {
     edges { node { kind highlight score message { id } } }
     pageInfo { hasNextPage endCursor }
   }
@@ -157,6 +157,37 @@ export function describeSearch(name: string, target: Target<Harness>): void {
         expect({ mode, best: found[0] }).toEqual({ mode, best: mine.messageId });
         expect(found).not.toContain(theirs.messageId);
       }
+    });
+
+    it('filters by conversation, role and time inside the engine query, in every mode', async () => {
+      const jo = `jo-${Date.now()}`;
+      const question = aMessage(jo);
+      const answer = aMessage(jo, question.conversationId);
+      const elsewhere = aMessage(jo);
+      await userMessage(h, question, 'volcano eruption forecast');
+      await assistantMessage(h, answer, { status: 'COMPLETE', content: 'A volcano eruption is hard to forecast.' });
+      await userMessage(h, elsewhere, 'volcano eruption history');
+      await until(jo, 'volcano', [question.messageId, answer.messageId, elsewhere.messageId]);
+
+      const found = async (filter: Record<string, unknown>, mode = 'KEYWORD'): Promise<string[]> => {
+        const res = await search(jo, 'volcano eruption', { filter, mode });
+        expect(res.errors).toBeUndefined();
+        return (res.data?.search.edges ?? []).map((e) => e.node.message?.id ?? '').sort();
+      };
+      for (const mode of ['KEYWORD', 'SEMANTIC', 'HYBRID']) {
+        expect(await found({ conversationIds: [question.conversationId] }, mode)).toEqual([question.messageId, answer.messageId].sort());
+        expect(await found({ roles: ['ASSISTANT'] }, mode)).toEqual([answer.messageId]);
+        expect(await found({ from: new Date(Date.now() + 60_000).toISOString() }, mode)).toEqual([]);
+      }
+      expect(await found({ to: new Date(Date.now() + 60_000).toISOString(), roles: ['USER'] })).toEqual(
+        [question.messageId, elsewhere.messageId].sort(),
+      );
+
+      const now = new Date().toISOString();
+      expect(codeOf(await search(jo, 'volcano', { filter: { from: now, to: now } }))).toBe('BAD_USER_INPUT');
+      const many = Array.from({ length: 101 }, (_, i) => `c${i}`);
+      expect(codeOf(await search(jo, 'volcano', { filter: { conversationIds: many } }))).toBe('BAD_USER_INPUT');
+      expect(codeOf(await search(jo, 'volcano', { filter: { from: 'yesterday' } }))).toBe('BAD_USER_INPUT');
     });
 
     it('kinds without MESSAGE find nothing (only messages are indexed so far)', async () => {
