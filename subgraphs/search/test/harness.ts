@@ -41,11 +41,12 @@ export async function dropRealIndexes(): Promise<void> {
   }
 }
 
-/** Starts search on port 0 over the adapters its configuration names (embedded in a temp directory by default). */
-export async function startSearch(env: Record<string, string> = {}): Promise<Harness> {
+/** Starts search on port 0 over the adapters its configuration names (embedded in a temp directory by default, or `dataDir`: a restart). */
+export async function startSearch(env: Record<string, string> = {}, dataDir?: string): Promise<Harness> {
   const h = await startSubgraph({
     name: 'search',
     secret: SECRET,
+    dataDir,
     tries: env.EVENT_BUS === 'kafka' ? 3000 : 400,
     setup(dataDir) {
       const config = loadSearchConfig({ INTERNAL_SIGNING_SECRET: SECRET, DATA_DIR: dataDir, ...env });
