@@ -57,7 +57,12 @@ const subgraphs: Record<string, { context: string; mappers?: Record<string, stri
   },
   search: {
     context: '../context#SearchContext',
-    mappers: { SearchConnection: '../service#SearchPage', SearchHit: '../hits#SearchHitView', Message: '../hits#MessageRef' },
+    mappers: {
+      SearchConnection: '../service#SearchPage',
+      SearchHit: '../hits#SearchHitView',
+      Message: '../hits#MessageRef',
+      Conversation: '../hits#ConversationRef',
+    },
   },
 };
 

@@ -21,13 +21,20 @@ interface Response<T> {
 interface Hits {
   search: {
     edges: Array<{
-      node: { kind: string; highlight: string; message: { id: string; content: string; conversation: { id: string } } | null };
+      node: {
+        kind: string;
+        highlight: string;
+        message: { id: string; content: string; conversation: { id: string } } | null;
+        conversation: { id: string; title: string } | null;
+      };
     }>;
   };
 }
 
 const SEARCH = `query($q: String!) {
-  search(query: $q, mode: KEYWORD) { edges { node { kind highlight message { id content conversation { id } } } } }
+  search(query: $q, mode: KEYWORD) {
+    edges { node { kind highlight message { id content conversation { id } } conversation { id title } } }
+  }
 }`;
 
 async function gql<T>(token: string | undefined, query: string, variables?: Record<string, unknown>): Promise<Response<T>> {
@@ -74,6 +81,9 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
 /** One hit as the query above selects it. */
 type Edge = Hits['search']['edges'][number];
 
+/** The conversation a hit belongs to (a message's, or the conversation hit itself). */
+const conversationOf = (e: Edge): string | undefined => e.node.message?.conversation.id ?? e.node.conversation?.id;
+
 async function hits(token: string, q: string): Promise<Edge[]> {
   const res = await gql<Hits>(token, SEARCH, { q });
   if (res.errors) throw new Error(JSON.stringify(res.errors));
@@ -111,8 +121,14 @@ describe('search through the router', () => {
     );
     expect(bobHits.map((e) => e.node.message?.content)).toContain(bobText);
     // Hydrated from conversation through the router, and only ever the caller's own.
-    expect(adaHits.every((e) => e.node.kind === 'MESSAGE' && e.node.message?.conversation.id === adaConversation)).toBe(true);
-    expect(bobHits.every((e) => e.node.message?.conversation.id === bobConversation)).toBe(true);
+    expect(adaHits.every((e) => conversationOf(e) === adaConversation)).toBe(true);
+    expect(bobHits.every((e) => conversationOf(e) === bobConversation)).toBe(true);
+    // The conversation's title (its first message, until a title is generated) is a hit of its own.
+    const titleHit = await eventually(
+      () => hits(ada, 'zebra harbour'),
+      (found) => found.some((e) => e.node.kind === 'CONVERSATION'),
+    );
+    expect(titleHit.filter((e) => e.node.kind === 'CONVERSATION').map((e) => e.node.conversation?.id)).toEqual([adaConversation]);
     expect(adaHits.find((e) => e.node.message?.content === adaText)?.node.highlight).toContain('<mark>zebra</mark>');
     expect(JSON.stringify(adaHits)).not.toContain('seal');
     expect(await hits(ada, 'seal zoo')).toEqual([]);
@@ -121,7 +137,7 @@ describe('search through the router', () => {
     for (const mode of ['HYBRID', 'SEMANTIC']) {
       const fused = await gql<Hits>(ada, SEARCH.replace('mode: KEYWORD', `mode: ${mode}`), { q: 'zebra harbour seal zoo' });
       expect(fused.errors).toBeUndefined();
-      const conversations = (fused.data?.search.edges ?? []).map((e) => e.node.message?.conversation.id);
+      const conversations = (fused.data?.search.edges ?? []).map(conversationOf);
       expect(conversations.length).toBeGreaterThan(0);
       expect(conversations.every((id) => id === adaConversation)).toBe(true);
     }

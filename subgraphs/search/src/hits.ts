@@ -6,6 +6,12 @@ export interface MessageRef {
   id: string;
 }
 
+/** A `Conversation` as search returns it: its id only; the router fetches the rest from conversation. */
+export interface ConversationRef {
+  __typename: 'Conversation';
+  id: string;
+}
+
 /** A `SearchHit` as resolvers return it: the port's hit. */
 export type SearchHitView = SearchHit;
 
@@ -17,4 +23,9 @@ export function kindOf(hit: SearchHitView): 'MESSAGE' | 'CONVERSATION' | 'FILE' 
 /** The message of a MESSAGE hit, as a reference. */
 export function messageOf(hit: SearchHitView): MessageRef | null {
   return hit.kind === 'message' ? { __typename: 'Message', id: hit.id } : null;
+}
+
+/** The conversation of a CONVERSATION hit, as a reference. */
+export function conversationOf(hit: SearchHitView): ConversationRef | null {
+  return hit.kind === 'conversation' ? { __typename: 'Conversation', id: hit.id } : null;
 }

@@ -1,7 +1,7 @@
 import type { Logger } from '@chatgraph/kit';
 import type { EventBus, EventDelivery, Subscription } from '@chatgraph/kit/events';
 import type { SearchIndex } from '@chatgraph/kit/search';
-import { conversationMessageV1, identityUserV1 } from '@chatgraph/schema';
+import { conversationConversationV1, conversationMessageV1, identityUserV1 } from '@chatgraph/schema';
 import { DOC_KINDS } from './definition';
 import type { Embedder } from './embedding';
 
@@ -16,6 +16,8 @@ export const INDEXING_GROUP = 'search.indexing';
  * - `message.deleted` removes it. Conversation deletes each message with its own
  *   `message.deleted` (same topic, keyed by conversation like the indexing events), so a deleted
  *   conversation's messages leave the index in order after they entered it;
+ * - `conversation.created`, and `conversation.updated` when the title changed, index the title
+ *   under the conversation's id; `conversation.deleted` removes it (tags are not indexed yet);
  * - `user.deleted` removes every document of the user.
  * Every effect is an upsert of absolute values or a delete by id, so a redelivered event
  * changes nothing more: the consumer is idempotent without remembering event ids.
@@ -28,6 +30,30 @@ export function indexingHandler(deps: { index: SearchIndex; embedder: Embedder; 
       if (event.type !== 'user.deleted') return;
       const removed = await index.deleteByOwner(event.subject.userId);
       logger.info({ userId: event.subject.userId, removed }, 'deleted account: its documents left the index');
+      return;
+    }
+    if (delivery.topic === conversationConversationV1.topic) {
+      const event = conversationConversationV1.validate(delivery.event);
+      const { conversationId, ownerId } = event.subject;
+      if (event.type === 'conversation.deleted') {
+        await index.delete([conversationId]);
+        return;
+      }
+      const title = event.payload.title;
+      // Pins, archives and tags leave the indexed title as it is.
+      if (title === undefined || title.trim() === '') return;
+      const vector = embedder.embed(title);
+      await index.upsert([
+        {
+          id: conversationId,
+          ownerId,
+          kind: DOC_KINDS.conversation,
+          text: { title },
+          keywords: { conversationId, embeddingModel: embedder.model },
+          ...(vector ? { vector } : {}),
+          createdAt: new Date(event.occurredAt),
+        },
+      ]);
       return;
     }
     if (delivery.topic !== conversationMessageV1.topic) return;
@@ -62,5 +88,9 @@ export function indexingHandler(deps: { index: SearchIndex; embedder: Embedder; 
 
 /** Subscribes the indexing consumer; `stop()` the subscription to drain it. */
 export function subscribeIndexing(bus: EventBus, handler: ReturnType<typeof indexingHandler>): Promise<Subscription> {
-  return bus.subscribe({ groupId: INDEXING_GROUP, topics: [conversationMessageV1.topic, identityUserV1.topic], handler });
+  return bus.subscribe({
+    groupId: INDEXING_GROUP,
+    topics: [conversationConversationV1.topic, conversationMessageV1.topic, identityUserV1.topic],
+    handler,
+  });
 }

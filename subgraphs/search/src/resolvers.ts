@@ -1,7 +1,7 @@
 import { DateTimeScalar } from '@chatgraph/kit';
 import type { SearchContext } from './context';
 import type { Resolvers } from './generated/resolvers';
-import { kindOf, messageOf } from './hits';
+import { conversationOf, kindOf, messageOf } from './hits';
 
 /** Re-exported for the generated resolver types (codegen's `contextType`). */
 export type { SearchContext };
@@ -19,5 +19,6 @@ export const resolvers: Resolvers = {
   SearchHit: {
     kind: (hit) => kindOf(hit),
     message: (hit) => messageOf(hit),
+    conversation: (hit) => conversationOf(hit),
   },
 };

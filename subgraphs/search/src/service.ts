@@ -78,10 +78,13 @@ export class SearchService {
     const size = args.first ?? DEFAULT_PAGE_SIZE;
     if (!Number.isInteger(size) || size < 1 || size > MAX_SEARCH_PAGE_SIZE)
       throw codedError('BAD_USER_INPUT', `first must be from 1 to ${MAX_SEARCH_PAGE_SIZE}`, { field: 'first' });
-    // Only messages are indexed so far: asking for other kinds only finds nothing.
     const filters = engineFilters(args.filter);
-    const kinds = (args.kinds ?? ['MESSAGE']).map((kind) => kind.toLowerCase());
-    if (!kinds.includes(DOC_KINDS.message)) return { hits: [], cursor: null };
+    // Files are not indexed yet: asking only for them finds nothing.
+    const indexed: string[] = [DOC_KINDS.message, DOC_KINDS.conversation];
+    const kinds = (args.kinds && args.kinds.length > 0 ? args.kinds : ['MESSAGE', 'CONVERSATION'])
+      .map((kind) => kind.toLowerCase())
+      .filter((kind) => indexed.includes(kind));
+    if (kinds.length === 0) return { hits: [], cursor: null };
     const vector = mode === 'KEYWORD' ? null : this.embedder.embed(args.query);
     // A query whose trigrams cancel out has no direction: semantic finds nothing, hybrid is keyword.
     if (mode === 'SEMANTIC' && !vector) return { hits: [], cursor: null };
@@ -91,7 +94,7 @@ export class SearchService {
         text: args.query,
         ...(vector ? { vector } : {}),
         mode: vector ? (mode === 'SEMANTIC' ? 'semantic' : 'hybrid') : 'keyword',
-        filters: { ...filters, kinds: [DOC_KINDS.message] },
+        filters: { ...filters, kinds },
         size,
         cursor: args.after ?? null,
       });

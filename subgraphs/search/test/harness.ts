@@ -2,7 +2,7 @@ import path from 'node:path';
 import { createLogger, newId } from '@chatgraph/kit';
 import { eventBusFromConfig, type EventBus } from '@chatgraph/kit/events';
 import { searchIndexFromConfig } from '@chatgraph/kit/search';
-import { conversationMessageV1, identityUserV1, type EventEnvelope } from '@chatgraph/schema';
+import { conversationConversationV1, conversationMessageV1, identityUserV1, type EventEnvelope } from '@chatgraph/schema';
 import { REAL_SERVERS, realServersEnv as realEnv, runId, startSubgraph, type SubgraphHarness } from '@chatgraph/test-support';
 import { loadSearchConfig } from '../src/config';
 import { searchIndexDefinition } from '../src/definition';
@@ -106,4 +106,19 @@ export async function messageDeleted(h: Harness, m: TestMessage): Promise<void> 
 export async function userDeleted(h: Harness, userId: string): Promise<void> {
   const event = identityUserV1.create('user.deleted', { userId }, { by: 'admin-1' });
   await h.bus.publish(identityUserV1.topic, [{ key: userId, event }]);
+}
+
+/** Publishes conversation's `conversation.created`, `.updated` (with `changes`) or `.deleted`. */
+export async function conversationEvent(
+  h: Harness,
+  subject: { conversationId: string; ownerId: string },
+  change: { created: string } | { updated: { title?: string; pinned?: boolean } } | 'deleted',
+): Promise<void> {
+  const event =
+    change === 'deleted'
+      ? conversationConversationV1.create('conversation.deleted', subject, { messageCount: 0 })
+      : 'created' in change
+        ? conversationConversationV1.create('conversation.created', subject, { title: change.created })
+        : conversationConversationV1.create('conversation.updated', subject, change.updated);
+  await h.bus.publish(conversationConversationV1.topic, [{ key: subject.conversationId, event }]);
 }

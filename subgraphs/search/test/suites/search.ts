@@ -4,6 +4,7 @@ import {
   aMessage,
   assistantMessage,
   codeOf,
+  conversationEvent,
   eventually,
   messageDeleted,
   userDeleted,
@@ -13,13 +14,15 @@ import {
 } from '../harness';
 
 interface Page {
-  edges: Array<{ node: { kind: string; highlight: string; score: number; message: { id: string } | null } }>;
+  edges: Array<{
+    node: { kind: string; highlight: string; score: number; message: { id: string } | null; conversation: { id: string } | null };
+  }>;
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
 }
 
 const SEARCH = `query($q: String!, $mode: SearchMode, $first: Int, $after: String, $kinds: [SearchKind!], $filter: SearchFilter) {
   search(query: $q, mode: $mode, first: $first, after: $after, kinds: $kinds, filter: $filter) {
-    edges { node { kind highlight score message { id } } }
+    edges { node { kind highlight score message { id } conversation { id } } }
     pageInfo { hasNextPage endCursor }
   }
 }`;
@@ -190,13 +193,46 @@ export function describeSearch(name: string, target: Target<Harness>): void {
       expect(codeOf(await search(jo, 'volcano', { filter: { from: 'yesterday' } }))).toBe('BAD_USER_INPUT');
     });
 
-    it('kinds without MESSAGE find nothing (only messages are indexed so far)', async () => {
-      const gus = `gus-${Date.now()}`;
-      const m = aMessage(gus);
-      await userMessage(h, m, 'photosynthesis in algae');
-      await until(gus, 'photosynthesis', [m.messageId]);
-      const res = await search(gus, 'photosynthesis', { kinds: ['CONVERSATION', 'FILE'] });
-      expect(res.data?.search.edges).toEqual([]);
+    it('indexes conversation titles: found as CONVERSATION hits, renamed, removed with the conversation; FILE finds nothing', async () => {
+      const lu = `lu-${Date.now()}`;
+      const subject = { conversationId: aMessage(lu).conversationId, ownerId: lu };
+      const message = aMessage(lu, subject.conversationId);
+      await conversationEvent(h, subject, { created: 'Tidal energy notes' });
+      await userMessage(h, message, 'How much tidal energy does a lagoon give?');
+      const titles = async (q: string): Promise<string[]> => {
+        const res = await search(lu, q, { kinds: ['CONVERSATION'] });
+        expect(res.errors).toBeUndefined();
+        return (res.data?.search.edges ?? []).map((e) => `${e.node.kind}:${e.node.conversation?.id ?? ''}`);
+      };
+      const found = await eventually(
+        () => titles('tidal'),
+        (value) => value.length === 1,
+        h.tries,
+      );
+      expect(found).toEqual([`CONVERSATION:${subject.conversationId}`]);
+      // Both kinds by default; a role filter leaves conversations out.
+      await until(lu, 'tidal', [message.messageId, '']);
+      const roles = await search(lu, 'tidal', { filter: { roles: ['USER'] } });
+      expect(roles.data?.search.edges.map((e) => e.node.kind)).toEqual(['MESSAGE']);
+
+      await conversationEvent(h, subject, { updated: { pinned: true } });
+      await conversationEvent(h, subject, { updated: { title: 'Wave power' } });
+      const renamed = await eventually(
+        () => titles('wave'),
+        (value) => value.length === 1,
+        h.tries,
+      );
+      expect(renamed).toEqual([`CONVERSATION:${subject.conversationId}`]);
+      expect(await titles('tidal')).toEqual([]);
+
+      expect((await search(lu, 'wave', { kinds: ['FILE'] })).data?.search.edges).toEqual([]);
+      await conversationEvent(h, subject, 'deleted');
+      const gone = await eventually(
+        () => titles('wave'),
+        (value) => value.length === 0,
+        h.tries,
+      );
+      expect(gone).toEqual([]);
     });
   });
 }
