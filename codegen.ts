@@ -55,6 +55,15 @@ const subgraphs: Record<string, { context: string; mappers?: Record<string, stri
       CreditLedgerConnection: '../service#CreditLedgerPage',
     },
   },
+  search: {
+    context: '../context#SearchContext',
+    mappers: {
+      SearchConnection: '../service#SearchPage',
+      SearchHit: '../hits#SearchHitView',
+      Message: '../hits#MessageRef',
+      Conversation: '../hits#ConversationRef',
+    },
+  },
 };
 
 const scalars = { DateTime: 'Date | string', JSON: 'Record<string, unknown>' };

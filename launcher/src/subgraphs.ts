@@ -2,6 +2,7 @@ import { aiGatewaySubgraph } from '@chatgraph/ai-gateway';
 import { conversationSubgraph } from '@chatgraph/conversation';
 import { identitySubgraph } from '@chatgraph/identity';
 import { rateLimitSubgraph } from '@chatgraph/rate-limit';
+import { searchSubgraph } from '@chatgraph/search';
 import { streamingSubgraph } from '@chatgraph/streaming';
 import type { SubgraphDescriptor } from './descriptor';
 
@@ -18,6 +19,7 @@ export const SUBGRAPHS = [
   aiGatewaySubgraph,
   streamingSubgraph,
   rateLimitSubgraph,
+  searchSubgraph,
 ] as const satisfies readonly SubgraphDescriptor[];
 
 /** One listed subgraph's descriptor. */

@@ -1,4 +1,3 @@
-// NO CONSUMER YET: the search port (about 1,600 lines), built ahead of issue 16 (search), which will be its first user; see subgraphs/kit/README.md.
 /**
  * Text analysis shared by both adapters so that they find the same documents: Elasticsearch's
  * core `standard` analyzer (Unicode UAX #29 word boundaries, lowercase) with Lucene's English

@@ -1,4 +1,3 @@
-// NO CONSUMER YET: the search port (about 1,600 lines), built ahead of issue 16 (search), which will be its first user; see subgraphs/kit/README.md.
 /**
  * Highlight conventions shared by both adapters: one fragment, query terms wrapped in
  * `<mark>`…`</mark>`, everything else HTML-escaped (Elasticsearch's `encoder: html`) so that

@@ -1,4 +1,3 @@
-// NO CONSUMER YET: the search port (about 1,600 lines), built ahead of issue 16 (search), which will be its first user; see subgraphs/kit/README.md.
 /** The search-index port, its shared ranking pieces, and both adapters. */
 export * from './port';
 export * from './errors';
@@ -7,3 +6,4 @@ export { HIGHLIGHT_PRE_TAG, HIGHLIGHT_POST_TAG } from './highlight';
 export { MAX_SEARCH_PAGE_SIZE, DEFAULT_RANK_WINDOW_SIZE } from './validate';
 export { createEmbeddedSearchIndex, type EmbeddedSearchOptions } from './embedded/embeddedSearchIndex';
 export { createElasticsearchIndex, type ElasticsearchSearchOptions } from './elasticsearch/elasticsearchSearchIndex';
+export { searchIndexConfigSpec, searchIndexFromConfig, type SearchIndexConfig } from './fromConfig';

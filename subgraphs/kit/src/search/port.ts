@@ -1,4 +1,3 @@
-// NO CONSUMER YET: the search port (about 1,600 lines), built ahead of issue 16 (search), which will be its first user; see subgraphs/kit/README.md.
 /**
  * The search-index port: full-text (BM25), vector (cosine kNN) and hybrid (reciprocal rank
  * fusion) search over documents that always belong to one owner. The same service code runs on

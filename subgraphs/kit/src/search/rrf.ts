@@ -1,4 +1,3 @@
-// NO CONSUMER YET: the search port (about 1,600 lines), built ahead of issue 16 (search), which will be its first user; see subgraphs/kit/README.md.
 /**
  * Reciprocal rank fusion (Cormack, Clarke & Büttcher, 2009), as Elasticsearch's `rrf` retriever
  * computes it: `score(d) = Σ 1 / (k + rank_i(d))` over the lists containing `d`, ranks from 1.

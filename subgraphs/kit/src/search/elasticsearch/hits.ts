@@ -1,4 +1,3 @@
-// NO CONSUMER YET: the search port (about 1,600 lines), built ahead of issue 16 (search), which will be its first user; see subgraphs/kit/README.md.
 import type { estypes } from '@elastic/elasticsearch';
 import { HIGHLIGHT_PRE_TAG, highlightFieldOrder } from '../highlight';
 import type { SearchHit, SearchIndexDefinition, StoredSearchDocument } from '../port';

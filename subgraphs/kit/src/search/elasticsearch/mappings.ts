@@ -1,4 +1,3 @@
-// NO CONSUMER YET: the search port (about 1,600 lines), built ahead of issue 16 (search), which will be its first user; see subgraphs/kit/README.md.
 import type { estypes } from '@elastic/elasticsearch';
 import { ENGLISH_STOPWORDS } from '../analysis';
 import type { SearchIndexDefinition } from '../port';

@@ -1,4 +1,3 @@
-// NO CONSUMER YET: the search port (about 1,600 lines), built ahead of issue 16 (search), which will be its first user; see subgraphs/kit/README.md.
 import type { estypes } from '@elastic/elasticsearch';
 import type { NormalizedFilters } from '../filters';
 import { FRAGMENT_SIZE, HIGHLIGHT_POST_TAG, HIGHLIGHT_PRE_TAG } from '../highlight';

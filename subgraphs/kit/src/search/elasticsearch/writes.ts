@@ -1,4 +1,3 @@
-// NO CONSUMER YET: the search port (about 1,600 lines), built ahead of issue 16 (search), which will be its first user; see subgraphs/kit/README.md.
 import type { Client, estypes } from '@elastic/elasticsearch';
 import { SearchIndexError, SearchUnavailableError } from '../errors';
 import type { SearchDocument, WriteOptions } from '../port';

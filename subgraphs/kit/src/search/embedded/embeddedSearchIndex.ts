@@ -1,4 +1,3 @@
-// NO CONSUMER YET: the search port (about 1,600 lines), built ahead of issue 16 (search), which will be its first user; see subgraphs/kit/README.md.
 import { SearchUnavailableError } from '../errors';
 import { silentAdapterLogger, type AdapterLogger } from '../../adapterLogger';
 import type { SearchDocument, SearchIndex, SearchIndexDefinition, SearchRequest, SearchResult } from '../port';

@@ -1,0 +1,168 @@
+/**
+ * Search end to end: the one-process launcher behind `pnpm start` (every subgraph with embedded
+ * adapters and one shared bus, the router composed from them), driven over HTTP through the
+ * router. Messages sent with `sendMessage` reach search through conversation's events; hits
+ * hydrate `Message` from conversation through the router's query plan.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '@chatgraph/kit';
+import { EMBEDDED_CONFIG_SPEC, startEmbedded, type EmbeddedStack } from '@chatgraph/launcher';
+
+let stack: EmbeddedStack;
+let dataDir: string;
+
+interface Response<T> {
+  data?: T | null;
+  errors?: Array<{ message: string; extensions?: { code?: string } }>;
+}
+
+interface Hits {
+  search: {
+    edges: Array<{
+      node: {
+        kind: string;
+        highlight: string;
+        message: { id: string; content: string; conversation: { id: string } } | null;
+        conversation: { id: string; title: string } | null;
+      };
+    }>;
+  };
+}
+
+const SEARCH = `query($q: String!) {
+  search(query: $q, mode: KEYWORD) {
+    edges { node { kind highlight message { id content conversation { id } } conversation { id title } } }
+  }
+}`;
+
+async function gql<T>(token: string | undefined, query: string, variables?: Record<string, unknown>): Promise<Response<T>> {
+  const res = await fetch(stack.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await res.json()) as Response<T>;
+}
+
+async function register(email: string, name: string): Promise<string> {
+  const res = await gql<{ register: { accessToken: string } }>(
+    undefined,
+    'mutation($input: RegisterInput!) { register(input: $input) { accessToken } }',
+    { input: { email, name, password: 'a perfectly fine passphrase' } },
+  );
+  const token = res.data?.register.accessToken;
+  if (!token) throw new Error(`register failed: ${JSON.stringify(res.errors)}`);
+  return token;
+}
+
+async function send(token: string, content: string): Promise<string> {
+  const res = await gql<{ sendMessage: { conversation: { id: string } } }>(
+    token,
+    'mutation($c: String!) { sendMessage(input: { content: $c }) { conversation { id } } }',
+    { c: content },
+  );
+  const id = res.data?.sendMessage.conversation.id;
+  if (!id) throw new Error(`sendMessage failed: ${JSON.stringify(res.errors)}`);
+  return id;
+}
+
+/** Reads until `done` passes or 400 reads were made, 10 ms apart; returns the last read (the caller asserts on it). */
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  let value = await read();
+  for (let i = 0; i < 400 && !done(value); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    value = await read();
+  }
+  return value;
+}
+
+/** One hit as the query above selects it. */
+type Edge = Hits['search']['edges'][number];
+
+/** The conversation a hit belongs to (a message's, or the conversation hit itself). */
+const conversationOf = (e: Edge): string | undefined => e.node.message?.conversation.id ?? e.node.conversation?.id;
+
+async function hits(token: string, q: string): Promise<Edge[]> {
+  const res = await gql<Hits>(token, SEARCH, { q });
+  if (res.errors) throw new Error(JSON.stringify(res.errors));
+  return res.data?.search.edges ?? [];
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'chatgraph-e2e-search-'));
+  const config = loadConfig(EMBEDDED_CONFIG_SPEC, { ROUTER_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
+  stack = await startEmbedded(config, { ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1', LOG_LEVEL: 'silent', RATE_LIMITS: 'off' });
+});
+
+afterAll(async () => {
+  await stack.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('search through the router', () => {
+  it("two users with overlapping words only ever find their own messages; a deleted conversation's messages disappear", async () => {
+    const ada = await register('ada@example.com', 'Ada Lovelace');
+    const bob = await register('bob@example.com', 'Bob');
+    const adaText = 'Where does the zebra cross the harbour bridge?';
+    const bobText = 'A zebra and a harbour seal at the zoo';
+    const adaConversation = await send(ada, adaText);
+    const bobConversation = await send(bob, bobText);
+
+    const adaHits = await eventually(
+      () => hits(ada, 'zebra harbour'),
+      (found) => found.some((e) => e.node.message?.content === adaText),
+    );
+    expect(adaHits.map((e) => e.node.message?.content)).toContain(adaText);
+    const bobHits = await eventually(
+      () => hits(bob, 'zebra harbour'),
+      (found) => found.some((e) => e.node.message?.content === bobText),
+    );
+    expect(bobHits.map((e) => e.node.message?.content)).toContain(bobText);
+    // Hydrated from conversation through the router, and only ever the caller's own.
+    expect(adaHits.every((e) => conversationOf(e) === adaConversation)).toBe(true);
+    expect(bobHits.every((e) => conversationOf(e) === bobConversation)).toBe(true);
+    // The conversation's title (its first message, until a title is generated) is a hit of its own.
+    const titleHit = await eventually(
+      () => hits(ada, 'zebra harbour'),
+      (found) => found.some((e) => e.node.kind === 'CONVERSATION'),
+    );
+    expect(titleHit.filter((e) => e.node.kind === 'CONVERSATION').map((e) => e.node.conversation?.id)).toEqual([adaConversation]);
+    expect(adaHits.find((e) => e.node.message?.content === adaText)?.node.highlight).toContain('<mark>zebra</mark>');
+    expect(JSON.stringify(adaHits)).not.toContain('seal');
+    expect(await hits(ada, 'seal zoo')).toEqual([]);
+    // The default mode (HYBRID: BM25 fused with the vector kNN, which ranks every message of the
+    // caller) still never reaches another user's messages.
+    for (const mode of ['HYBRID', 'SEMANTIC']) {
+      const fused = await gql<Hits>(ada, SEARCH.replace('mode: KEYWORD', `mode: ${mode}`), { q: 'zebra harbour seal zoo' });
+      expect(fused.errors).toBeUndefined();
+      const conversations = (fused.data?.search.edges ?? []).map(conversationOf);
+      expect(conversations.length).toBeGreaterThan(0);
+      expect(conversations.every((id) => id === adaConversation)).toBe(true);
+    }
+
+    const deleted = await gql(ada, 'mutation($id: ID!) { deleteConversation(id: $id) { deletedConversationId } }', { id: adaConversation });
+    expect(deleted.errors).toBeUndefined();
+    const afterDelete = await eventually(
+      () => hits(ada, 'zebra harbour'),
+      (found) => found.length === 0,
+    );
+    expect(afterDelete).toEqual([]);
+    expect((await hits(bob, 'zebra harbour')).some((e) => e.node.message?.content === bobText)).toBe(true);
+  });
+
+  it('malformed and huge queries give results or BAD_USER_INPUT through the router, never a 500', async () => {
+    const cy = await register('cy@example.com', 'Cy');
+    for (const q of ['zebra (', '"unterminated', 'title:foo*', '東京 café']) {
+      const res = await gql<Hits>(cy, SEARCH, { q });
+      expect({ q, errors: res.errors }).toEqual({ q, errors: undefined });
+    }
+    for (const q of ['x'.repeat(10_240), '"*():~', '']) {
+      const res = await gql<Hits>(cy, SEARCH, { q });
+      expect({ q: q.slice(0, 10), code: res.errors?.[0]?.extensions?.code }).toEqual({ q: q.slice(0, 10), code: 'BAD_USER_INPUT' });
+    }
+    const anonymous = await gql<Hits>(undefined, SEARCH, { q: 'zebra' });
+    expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+});

@@ -1,0 +1,48 @@
+import { ConfigError, loadConfig, oneOf, port, str, type ConfigOf } from '@chatgraph/kit';
+import { eventBusConfigSpec } from '@chatgraph/kit/events';
+import { searchIndexConfigSpec } from '@chatgraph/kit/search';
+
+/**
+ * Every environment variable search reads, with its parser and description. Exported so the
+ * README's configuration table is generated from the same source (`describeConfig`).
+ */
+export const searchConfigSpec = {
+  SEARCH_PORT: port({ description: 'Port the search subgraph listens on', default: 4005 }),
+  SEARCH_HOST: str({
+    description: 'Interface the search subgraph binds to (0.0.0.0 in containers; it still accepts only router-signed requests)',
+    default: '127.0.0.1',
+  }),
+  ...eventBusConfigSpec,
+  ...searchIndexConfigSpec,
+  SEARCH_INDEX_NAME: str({
+    description: 'Name of the index (Elasticsearch index and template) holding the searchable documents; lowercase',
+    default: 'chatgraph-search',
+  }),
+  INTERNAL_SIGNING_SECRET: str({
+    description: 'HMAC secret shared with the router to sign and verify internal requests (at least 32 characters)',
+    minLength: 32,
+  }),
+  DATA_DIR: str({
+    description:
+      'Data directory of the embedded adapters (search snapshots its embedded index in `<DATA_DIR>/search`, keeps its embedded event bus in `<DATA_DIR>/search/events` when run on its own)',
+    default: '.data',
+  }),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {
+    description: 'Minimum level of log lines',
+    default: 'info',
+  }),
+};
+
+export type SearchConfig = ConfigOf<typeof searchConfigSpec>;
+
+/** Parses and validates search's configuration; throws a `ConfigError` naming every problem. */
+export function loadSearchConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>): SearchConfig {
+  const config = loadConfig(searchConfigSpec, env);
+  const problems: string[] = [];
+  if (config.EVENT_BUS === 'kafka' && !config.KAFKA_BROKERS) problems.push('KAFKA_BROKERS is required when EVENT_BUS=kafka');
+  if (config.SEARCH_ENGINE === 'elasticsearch' && !config.ELASTICSEARCH_URL)
+    problems.push('ELASTICSEARCH_URL is required when SEARCH_ENGINE=elasticsearch');
+  if (!/^[a-z0-9][a-z0-9_-]*$/.test(config.SEARCH_INDEX_NAME)) problems.push('SEARCH_INDEX_NAME must be lowercase letters, digits, - or _');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

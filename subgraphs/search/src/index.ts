@@ -1,0 +1,38 @@
+/**
+ * search's public entry: what launchers, benchmarks and end-to-end tests may use. Anything else
+ * under `src/` is private to the service (a lint rule refuses imports of another package's `src/`).
+ */
+import path from 'node:path';
+import type { Logger } from '@chatgraph/kit';
+import type { EventBus } from '@chatgraph/kit/events';
+import { searchIndexFromConfig } from '@chatgraph/kit/search';
+import { loadSearchConfig, searchConfigSpec } from './config';
+import { searchIndexDefinition } from './definition';
+import { hashedTrigramEmbedder } from './embedding';
+import { buildSearch, type Search } from './server';
+
+export { loadSearchConfig, searchConfigSpec, type SearchConfig } from './config';
+export { searchIndexDefinition } from './definition';
+export { buildSearch, SEARCH_SCHEMA_PATH, type Search, type SearchDeps } from './server';
+
+/**
+ * search as the launchers run it (`@chatgraph/launcher` lists it): its port variable, config spec
+ * and README for the docs, its `main.ts` for the distributed mode, and how the one-process mode
+ * builds it over the shared bus (it keeps no documents: its index snapshots in its data folder).
+ */
+export const searchSubgraph = {
+  name: 'search' as const,
+  portVariable: 'SEARCH_PORT',
+  configSpec: searchConfigSpec,
+  main: path.join(__dirname, 'main.ts'),
+  readme: path.join(__dirname, '..', 'README.md'),
+  async embedded(context: { env: NodeJS.ProcessEnv; logger: Logger; bus: EventBus; dataDir: string }): Promise<Search> {
+    const config = loadSearchConfig(context.env);
+    const embedder = hashedTrigramEmbedder();
+    const index = searchIndexFromConfig(config, searchIndexDefinition(config.SEARCH_INDEX_NAME, embedder.dims), {
+      dataDir: context.dataDir,
+      logger: context.logger,
+    });
+    return buildSearch({ index, embedder, bus: context.bus, config, logger: context.logger });
+  },
+};

@@ -1,0 +1,96 @@
+import type { Logger } from '@chatgraph/kit';
+import type { EventBus, EventDelivery, Subscription } from '@chatgraph/kit/events';
+import type { SearchIndex } from '@chatgraph/kit/search';
+import { conversationConversationV1, conversationMessageV1, identityUserV1 } from '@chatgraph/schema';
+import { DOC_KINDS } from './definition';
+import type { Embedder } from './embedding';
+
+/** The consumer group that keeps the index in step with conversation's messages and identity's accounts. */
+export const INDEXING_GROUP = 'search.indexing';
+
+/**
+ * Applies conversation's message events and identity's account deletions to the index:
+ * - `message.created` of a COMPLETE message (a user's message is final when created) and
+ *   `message.completed` with status COMPLETE (an assistant's finished answer) index its content
+ *   and its embedding (the model recorded with it) under its owner; pending, streaming, failed and aborted text is never indexed;
+ * - `message.deleted` removes it. Conversation deletes each message with its own
+ *   `message.deleted` (same topic, keyed by conversation like the indexing events), so a deleted
+ *   conversation's messages leave the index in order after they entered it;
+ * - `conversation.created`, and `conversation.updated` when the title changed, index the title
+ *   under the conversation's id; `conversation.deleted` removes it (tags are not indexed yet);
+ * - `user.deleted` removes every document of the user.
+ * Every effect is an upsert of absolute values or a delete by id, so a redelivered event
+ * changes nothing more: the consumer is idempotent without remembering event ids.
+ */
+export function indexingHandler(deps: { index: SearchIndex; embedder: Embedder; logger: Logger }) {
+  const { index, embedder, logger } = deps;
+  return async (delivery: EventDelivery): Promise<void> => {
+    if (delivery.topic === identityUserV1.topic) {
+      const event = identityUserV1.validate(delivery.event);
+      if (event.type !== 'user.deleted') return;
+      const removed = await index.deleteByOwner(event.subject.userId);
+      logger.info({ userId: event.subject.userId, removed }, 'deleted account: its documents left the index');
+      return;
+    }
+    if (delivery.topic === conversationConversationV1.topic) {
+      const event = conversationConversationV1.validate(delivery.event);
+      const { conversationId, ownerId } = event.subject;
+      if (event.type === 'conversation.deleted') {
+        await index.delete([conversationId]);
+        return;
+      }
+      const title = event.payload.title;
+      // Pins, archives and tags leave the indexed title as it is.
+      if (title === undefined || title.trim() === '') return;
+      const vector = embedder.embed(title);
+      await index.upsert([
+        {
+          id: conversationId,
+          ownerId,
+          kind: DOC_KINDS.conversation,
+          text: { title },
+          keywords: { conversationId, embeddingModel: embedder.model },
+          ...(vector ? { vector } : {}),
+          createdAt: new Date(event.occurredAt),
+        },
+      ]);
+      return;
+    }
+    if (delivery.topic !== conversationMessageV1.topic) return;
+    const event = conversationMessageV1.validate(delivery.event);
+    if (event.type === 'message.deleted') {
+      await index.delete([event.subject.messageId]);
+      return;
+    }
+    const finished = (event.type === 'message.created' || event.type === 'message.completed') && event.payload.status === 'COMPLETE';
+    if (!finished) return;
+    const content = event.payload.content;
+    // An empty answer has nothing to find (and a document without text is refused by the port).
+    if (content.trim() === '') return;
+    // `message.completed` is an assistant's answer by definition; only `message.created` says the role.
+    const role = event.type === 'message.created' ? event.payload.role : 'ASSISTANT';
+    const keywords = { conversationId: event.subject.conversationId, role, embeddingModel: embedder.model };
+    const vector = embedder.embed(content);
+    await index.upsert([
+      {
+        id: event.subject.messageId,
+        ownerId: event.subject.ownerId,
+        kind: DOC_KINDS.message,
+        text: { content },
+        keywords,
+        // A text with nothing to embed is still found by its words.
+        ...(vector ? { vector } : {}),
+        createdAt: new Date(event.occurredAt),
+      },
+    ]);
+  };
+}
+
+/** Subscribes the indexing consumer; `stop()` the subscription to drain it. */
+export function subscribeIndexing(bus: EventBus, handler: ReturnType<typeof indexingHandler>): Promise<Subscription> {
+  return bus.subscribe({
+    groupId: INDEXING_GROUP,
+    topics: [conversationConversationV1.topic, conversationMessageV1.topic, identityUserV1.topic],
+    handler,
+  });
+}

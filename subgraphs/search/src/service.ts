@@ -1,0 +1,108 @@
+import { codedError, requireUser, type Principal } from '@chatgraph/kit';
+import { MAX_SEARCH_PAGE_SIZE, SearchRequestError, type SearchFilters, type SearchHit, type SearchIndex } from '@chatgraph/kit/search';
+import { DOC_KINDS } from './definition';
+import type { Embedder } from './embedding';
+
+/** The longest query accepted, in characters: longer ones are refused rather than analysed. */
+export const MAX_QUERY_LENGTH = 1000;
+/** Page size when `first` is absent. */
+export const DEFAULT_PAGE_SIZE = 20;
+
+/** A query must contain something an analyser keeps: a letter or a digit of any script. */
+const SEARCHABLE = /[\p{L}\p{N}]/u;
+
+export type SearchModeArg = 'KEYWORD' | 'SEMANTIC' | 'HYBRID';
+export type SearchKindArg = 'MESSAGE' | 'CONVERSATION' | 'FILE';
+
+/** The most conversations one filter may name. */
+export const MAX_FILTER_CONVERSATIONS = 100;
+
+/** `SearchFilter` as GraphQL gives it. */
+export interface SearchFilterArg {
+  conversationIds?: readonly string[] | null;
+  roles?: readonly ('USER' | 'ASSISTANT' | 'SYSTEM')[] | null;
+  from?: Date | string | null;
+  to?: Date | string | null;
+}
+
+/** The filter as the port takes it, besides the kind; refuses what cannot match anything sensible. */
+function engineFilters(filter: SearchFilterArg | null | undefined): SearchFilters {
+  const keywords: Record<string, string[]> = {};
+  const ids = filter?.conversationIds ?? [];
+  if (ids.length > MAX_FILTER_CONVERSATIONS)
+    throw codedError('BAD_USER_INPUT', `filter names more than ${MAX_FILTER_CONVERSATIONS} conversations`, {
+      field: 'filter.conversationIds',
+      max: MAX_FILTER_CONVERSATIONS,
+      actual: ids.length,
+    });
+  if (ids.length > 0) keywords.conversationId = [...ids];
+  if (filter?.roles && filter.roles.length > 0) keywords.role = [...filter.roles];
+  const from = filter?.from ? new Date(filter.from) : undefined;
+  const to = filter?.to ? new Date(filter.to) : undefined;
+  if (from && to && to.getTime() <= from.getTime()) throw codedError('BAD_USER_INPUT', '`to` must be after `from`', { field: 'filter.to' });
+  return { keywords, ...(from || to ? { createdAt: { ...(from ? { gte: from } : {}), ...(to ? { lt: to } : {}) } } : {}) };
+}
+
+export interface SearchArgs {
+  query: string;
+  mode?: SearchModeArg | null;
+  kinds?: readonly SearchKindArg[] | null;
+  first?: number | null;
+  after?: string | null;
+  filter?: SearchFilterArg | null;
+}
+
+/** A page of hits as the resolvers return it. */
+export interface SearchPage {
+  hits: SearchHit[];
+  cursor: string | null;
+}
+
+/**
+ * The search rules: who may search (a signed-in user, over their own documents only: the owner
+ * is part of the engine query, never a filter applied to results), and which queries are
+ * refused with BAD_USER_INPUT before the engine sees them.
+ */
+export class SearchService {
+  constructor(
+    private readonly index: SearchIndex,
+    private readonly embedder: Embedder,
+  ) {}
+
+  async search(principal: Principal, args: SearchArgs): Promise<SearchPage> {
+    const user = requireUser({ principal });
+    const mode = args.mode ?? 'HYBRID';
+    if (args.query.length > MAX_QUERY_LENGTH)
+      throw codedError('BAD_USER_INPUT', `query is longer than ${MAX_QUERY_LENGTH} characters`, { field: 'query' });
+    if (!SEARCHABLE.test(args.query)) throw codedError('BAD_USER_INPUT', 'query has no letter or digit to search for', { field: 'query' });
+    const size = args.first ?? DEFAULT_PAGE_SIZE;
+    if (!Number.isInteger(size) || size < 1 || size > MAX_SEARCH_PAGE_SIZE)
+      throw codedError('BAD_USER_INPUT', `first must be from 1 to ${MAX_SEARCH_PAGE_SIZE}`, { field: 'first' });
+    const filters = engineFilters(args.filter);
+    // Files are not indexed yet: asking only for them finds nothing.
+    const indexed: string[] = [DOC_KINDS.message, DOC_KINDS.conversation];
+    const kinds = (args.kinds && args.kinds.length > 0 ? args.kinds : ['MESSAGE', 'CONVERSATION'])
+      .map((kind) => kind.toLowerCase())
+      .filter((kind) => indexed.includes(kind));
+    if (kinds.length === 0) return { hits: [], cursor: null };
+    const vector = mode === 'KEYWORD' ? null : this.embedder.embed(args.query);
+    // A query whose trigrams cancel out has no direction: semantic finds nothing, hybrid is keyword.
+    if (mode === 'SEMANTIC' && !vector) return { hits: [], cursor: null };
+    try {
+      const result = await this.index.search({
+        ownerId: user.userId,
+        text: args.query,
+        ...(vector ? { vector } : {}),
+        mode: vector ? (mode === 'SEMANTIC' ? 'semantic' : 'hybrid') : 'keyword',
+        filters: { ...filters, kinds },
+        size,
+        cursor: args.after ?? null,
+      });
+      return { hits: result.hits, cursor: result.cursor };
+    } catch (error) {
+      // Whatever else the port refuses is still about this request's input (the cursor, mostly).
+      if (error instanceof SearchRequestError) throw codedError('BAD_USER_INPUT', error.message, { field: 'after' });
+      throw error;
+    }
+  }
+}
