@@ -2,9 +2,7 @@
  * search's public entry: what launchers, benchmarks and end-to-end tests may use. Anything else
  * under `src/` is private to the service (a lint rule refuses imports of another package's `src/`).
  */
-import path from 'node:path';
-import type { Logger } from '@chatgraph/kit';
-import type { EventBus } from '@chatgraph/kit/events';
+import { subgraphFiles, type SubgraphDescriptor } from '@chatgraph/kit';
 import { searchIndexFromConfig } from '@chatgraph/kit/search';
 import { loadSearchConfig, searchConfigSpec } from './config';
 import { searchIndexDefinition } from './definition';
@@ -24,9 +22,8 @@ export const searchSubgraph = {
   name: 'search' as const,
   portVariable: 'SEARCH_PORT',
   configSpec: searchConfigSpec,
-  main: path.join(__dirname, 'main.ts'),
-  readme: path.join(__dirname, '..', 'README.md'),
-  async embedded(context: { env: NodeJS.ProcessEnv; logger: Logger; bus: EventBus; dataDir: string }): Promise<Search> {
+  ...subgraphFiles(__dirname),
+  embedded: async (context): Promise<Search> => {
     const config = loadSearchConfig(context.env);
     const embedder = hashedTrigramEmbedder();
     const index = searchIndexFromConfig(config, searchIndexDefinition(config.SEARCH_INDEX_NAME, embedder.dims), {
@@ -35,4 +32,4 @@ export const searchSubgraph = {
     });
     return buildSearch({ index, embedder, bus: context.bus, config, logger: context.logger });
   },
-};
+} satisfies SubgraphDescriptor<'search', Search>;
