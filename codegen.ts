@@ -55,6 +55,15 @@ const subgraphs: Record<string, { context: string; mappers?: Record<string, stri
       CreditLedgerConnection: '../service#CreditLedgerPage',
     },
   },
+  notification: {
+    context: '../context#NotificationContext',
+    mappers: {
+      Notification: '../store#NotificationDoc',
+      NotificationConnection: '../service#NotificationPage',
+      Message: "../resolvers#EntityRef<'Message'>",
+      Conversation: "../resolvers#EntityRef<'Conversation'>",
+    },
+  },
 };
 
 const scalars = { DateTime: 'Date | string', JSON: 'Record<string, unknown>' };

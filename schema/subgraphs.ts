@@ -25,4 +25,5 @@ export const SUBGRAPHS: readonly SubgraphEntry[] = [
   entry('ai-gateway', 4006),
   entry('streaming', 4007),
   entry('rate-limit', 4009),
+  entry('notification', 4008),
 ];

@@ -1,6 +1,7 @@
 import { aiGatewaySubgraph } from '@chatgraph/ai-gateway';
 import { conversationSubgraph } from '@chatgraph/conversation';
 import { identitySubgraph } from '@chatgraph/identity';
+import { notificationSubgraph } from '@chatgraph/notification';
 import { rateLimitSubgraph } from '@chatgraph/rate-limit';
 import { streamingSubgraph } from '@chatgraph/streaming';
 import type { SubgraphDescriptor } from './descriptor';
@@ -18,6 +19,7 @@ export const SUBGRAPHS = [
   aiGatewaySubgraph,
   streamingSubgraph,
   rateLimitSubgraph,
+  notificationSubgraph,
 ] as const satisfies readonly SubgraphDescriptor[];
 
 /** One listed subgraph's descriptor. */

@@ -17,6 +17,13 @@ describe('the launchers’ subgraph list', () => {
   });
 
   it('gives every subgraph a distinct property on the embedded stack', () => {
-    expect(SUBGRAPHS.map(({ name }) => camelCase(name))).toEqual(['identity', 'conversation', 'aiGateway', 'streaming', 'rateLimit']);
+    expect(SUBGRAPHS.map(({ name }) => camelCase(name))).toEqual([
+      'identity',
+      'conversation',
+      'aiGateway',
+      'streaming',
+      'rateLimit',
+      'notification',
+    ]);
   });
 });

@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createSubgraph, type Logger, type Subgraph } from '@chatgraph/kit';
+import type { DocumentStore } from '@chatgraph/kit/store';
+import { watchConsumerLag, type EventBus, type Subscription } from '@chatgraph/kit/events';
+import { answerNotificationsHandler, subscribeAnswerNotifications } from './answerEvents';
+import type { NotificationConfig } from './config';
+import type { NotificationContext } from './context';
+import { resolvers } from './resolvers';
+import { NotificationService } from './service';
+import { notificationCollections } from './store';
+
+/** The subgraph's SDL file, for composition scripts and tests. */
+export const NOTIFICATION_SCHEMA_PATH = path.join(__dirname, 'schema.graphql');
+
+export interface NotificationDeps {
+  /** Not started or stopped here: the caller owns the store's lifecycle (start it before `start()`). */
+  store: DocumentStore;
+  /** Not started or stopped here either (start it before `start()`, stop it after `stop()`). */
+  bus: EventBus;
+  config: NotificationConfig;
+  logger: Logger;
+  /** The clock; defaults to the system clock. */
+  now?: () => Date;
+}
+
+export interface Notification {
+  readonly subgraph: Subgraph;
+  readonly service: NotificationService;
+  /** Starts the consumers, then listens on `port` (default NOTIFICATION_PORT; 0 picks a free one). */
+  start(port?: number): Promise<string>;
+  /** Drains the subgraph, then the consumers (their events in flight finish). Safe to call twice. */
+  stop(): Promise<void>;
+  readonly url: string;
+}
+
+/**
+ * Builds the notification subgraph over the given adapters. Importing this module or calling this
+ * function connects, listens and reads nothing; `start()` does.
+ */
+export function buildNotification(deps: NotificationDeps): Notification {
+  const { config, logger, store, bus } = deps;
+  const collections = notificationCollections(store);
+  const service = new NotificationService(collections);
+  const subgraph = createSubgraph<NotificationContext>({
+    name: 'notification',
+    typeDefs: readFileSync(NOTIFICATION_SCHEMA_PATH, 'utf8'),
+    resolvers,
+    logger,
+    signingSecret: config.INTERNAL_SIGNING_SECRET,
+    context: (base) => ({ ...base, notifications: service }),
+    readiness: [
+      { name: 'document-store', check: () => store.ping() },
+      { name: 'event-bus', check: () => bus.ping() },
+    ],
+  });
+  const answers = answerNotificationsHandler({ collections, logger, now: deps.now });
+
+  const subscriptions: Subscription[] = [];
+  let started = false;
+  let stopping: Promise<void> | undefined;
+  return {
+    subgraph,
+    service,
+    get url() {
+      return subgraph.url;
+    },
+    async start(port = config.NOTIFICATION_PORT) {
+      if (!started) {
+        started = true;
+        const subscription = await subscribeAnswerNotifications(bus, answers);
+        // Consumer lag on /metrics (event_consumer_lag): a backlog of unsent notifications is visible.
+        watchConsumerLag(subgraph.metrics.registry, subscription);
+        subscriptions.push(subscription);
+      }
+      return subgraph.start(port, config.NOTIFICATION_HOST);
+    },
+    stop() {
+      stopping ??= (async () => {
+        await subgraph.stop();
+        for (const subscription of subscriptions) await subscription.stop();
+      })();
+      return stopping;
+    },
+  };
+}
