@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig, oneOf, port, str, type ConfigOf } from '@chatgraph/kit';
 import { documentStoreConfigSpec } from '@chatgraph/kit/store';
 import { eventBusConfigSpec } from '@chatgraph/kit/events';
+import { kvStoreConfigSpec } from '@chatgraph/kit/kv';
 
 /**
  * Every environment variable notification reads, with its parser and description. Exported so the
@@ -14,6 +15,8 @@ export const notificationConfigSpec = {
   }),
   ...documentStoreConfigSpec,
   ...eventBusConfigSpec,
+  // The kv every notification instance shares: new notifications fan out to open subscriptions on it.
+  ...kvStoreConfigSpec,
   INTERNAL_SIGNING_SECRET: str({
     description: 'HMAC secret shared with the router to sign and verify internal requests (at least 32 characters)',
     minLength: 32,
@@ -38,6 +41,7 @@ export function loadNotificationConfig(env: NodeJS.ProcessEnv | Record<string, s
   const problems: string[] = [];
   if (config.DOCUMENT_STORE === 'mongodb' && !config.MONGO_URL) problems.push('MONGO_URL is required when DOCUMENT_STORE=mongodb');
   if (config.EVENT_BUS === 'kafka' && !config.KAFKA_BROKERS) problems.push('KAFKA_BROKERS is required when EVENT_BUS=kafka');
+  if (config.KV_STORE === 'redis' && !config.REDIS_URL) problems.push('REDIS_URL is required when KV_STORE=redis');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

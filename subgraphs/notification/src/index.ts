@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Logger } from '@chatgraph/kit';
 import type { DocumentStore } from '@chatgraph/kit/store';
 import type { EventBus } from '@chatgraph/kit/events';
+import type { KvStore } from '@chatgraph/kit/kv';
 import { loadNotificationConfig, notificationConfigSpec } from './config';
 import { buildNotification, type Notification } from './server';
 
@@ -29,9 +30,10 @@ export const notificationSubgraph = {
     env: NodeJS.ProcessEnv;
     logger: Logger;
     bus: EventBus;
+    kv: KvStore;
     openStore(): Promise<DocumentStore>;
   }): Promise<Notification> {
     const config = loadNotificationConfig(context.env);
-    return buildNotification({ store: await context.openStore(), bus: context.bus, config, logger: context.logger });
+    return buildNotification({ store: await context.openStore(), bus: context.bus, kv: context.kv, config, logger: context.logger });
   },
 };

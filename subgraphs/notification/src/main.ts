@@ -1,6 +1,7 @@
 import { createLogger, onShutdownSignals } from '@chatgraph/kit';
 import { documentStoreFromConfig } from '@chatgraph/kit/store';
 import { eventBusFromConfig } from '@chatgraph/kit/events';
+import { kvStoreFromConfig } from '@chatgraph/kit/kv';
 import { loadNotificationConfig } from './config';
 import { buildNotification } from './server';
 
@@ -10,13 +11,16 @@ async function main(): Promise<void> {
   const logger = createLogger({ name: 'notification', level: config.LOG_LEVEL });
   const store = documentStoreFromConfig(config, 'notification', logger);
   const bus = eventBusFromConfig(config, 'notification', logger);
+  const kv = kvStoreFromConfig(config, logger);
   await store.start();
   await bus.start();
-  const notification = buildNotification({ store, bus, config, logger });
+  await kv.start();
+  const notification = buildNotification({ store, bus, kv, config, logger });
   await notification.start();
 
   onShutdownSignals(logger, async () => {
     await notification.stop();
+    await kv.stop();
     await bus.stop();
     await store.stop();
   });

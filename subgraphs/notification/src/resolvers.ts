@@ -1,6 +1,7 @@
 import { DateTimeScalar } from '@chatgraph/kit';
 import type { NotificationContext } from './context';
 import type { Resolvers } from './generated/resolvers';
+import type { NotificationDoc } from './store';
 
 /** Re-exported for the generated resolver types (codegen's `contextType`). */
 export type { NotificationContext };
@@ -21,6 +22,13 @@ export const resolvers: Resolvers = {
   Mutation: {
     markNotificationsRead: (_, args, ctx) => ctx.notifications.markRead(ctx.principal, args.ids),
     markAllNotificationsRead: (_, _args, ctx) => ctx.notifications.markAllRead(ctx.principal),
+  },
+  Subscription: {
+    notificationReceived: {
+      // The sign-in check is thrown here, before any event.
+      subscribe: (_, _args, ctx) => ctx.notifications.follow(ctx.principal),
+      resolve: (doc: NotificationDoc) => doc,
+    },
   },
   Notification: {
     // Owner-checked too: a reference to another user's notification resolves to null.

@@ -3,12 +3,14 @@ import path from 'node:path';
 import { createSubgraph, type Logger, type Subgraph } from '@chatgraph/kit';
 import type { DocumentStore } from '@chatgraph/kit/store';
 import { watchConsumerLag, type EventBus, type Subscription } from '@chatgraph/kit/events';
+import type { KvStore } from '@chatgraph/kit/kv';
 import { answerNotificationsHandler, subscribeAnswerNotifications } from './answerEvents';
 import type { NotificationConfig } from './config';
 import type { NotificationContext } from './context';
+import { announce, LiveFeeds } from './live';
 import { resolvers } from './resolvers';
 import { NotificationService } from './service';
-import { notificationCollections } from './store';
+import { notificationCollections, type NotificationDoc } from './store';
 
 /** The subgraph's SDL file, for composition scripts and tests. */
 export const NOTIFICATION_SCHEMA_PATH = path.join(__dirname, 'schema.graphql');
@@ -18,6 +20,8 @@ export interface NotificationDeps {
   store: DocumentStore;
   /** Not started or stopped here either (start it before `start()`, stop it after `stop()`). */
   bus: EventBus;
+  /** Not started or stopped here either: the pub/sub every instance shares (new notifications fan out on it). */
+  kv: KvStore;
   config: NotificationConfig;
   logger: Logger;
   /** The clock; defaults to the system clock. */
@@ -27,9 +31,11 @@ export interface NotificationDeps {
 export interface Notification {
   readonly subgraph: Subgraph;
   readonly service: NotificationService;
+  /** The open `notificationReceived` subscriptions of this instance. */
+  readonly feeds: LiveFeeds;
   /** Starts the consumers, then listens on `port` (default NOTIFICATION_PORT; 0 picks a free one). */
   start(port?: number): Promise<string>;
-  /** Drains the subgraph, then the consumers (their events in flight finish). Safe to call twice. */
+  /** Ends the live subscriptions, drains the subgraph, then the consumers (their events in flight finish). Safe to call twice. */
   stop(): Promise<void>;
   readonly url: string;
 }
@@ -39,9 +45,10 @@ export interface Notification {
  * function connects, listens and reads nothing; `start()` does.
  */
 export function buildNotification(deps: NotificationDeps): Notification {
-  const { config, logger, store, bus } = deps;
+  const { config, logger, store, bus, kv } = deps;
   const collections = notificationCollections(store);
-  const service = new NotificationService(collections);
+  const feeds = new LiveFeeds(kv, logger);
+  const service = new NotificationService(collections, feeds);
   const subgraph = createSubgraph<NotificationContext>({
     name: 'notification',
     typeDefs: readFileSync(NOTIFICATION_SCHEMA_PATH, 'utf8'),
@@ -52,9 +59,14 @@ export function buildNotification(deps: NotificationDeps): Notification {
     readiness: [
       { name: 'document-store', check: () => store.ping() },
       { name: 'event-bus', check: () => bus.ping() },
+      { name: 'kv', check: () => kv.ping() },
     ],
   });
-  const answers = answerNotificationsHandler({ collections, logger, now: deps.now });
+  // Pub/sub is at most once: a lost announcement leaves the notification stored, read on the next `notifications`.
+  const onCreated = (doc: NotificationDoc): void => {
+    announce(kv, doc).catch((error: unknown) => logger.warn({ err: error, id: doc._id }, 'new notification not announced live'));
+  };
+  const answers = answerNotificationsHandler({ collections, logger, now: deps.now, onCreated });
 
   const subscriptions: Subscription[] = [];
   let started = false;
@@ -62,6 +74,7 @@ export function buildNotification(deps: NotificationDeps): Notification {
   return {
     subgraph,
     service,
+    feeds,
     get url() {
       return subgraph.url;
     },
@@ -77,6 +90,7 @@ export function buildNotification(deps: NotificationDeps): Notification {
     },
     stop() {
       stopping ??= (async () => {
+        await feeds.close();
         await subgraph.stop();
         for (const subscription of subscriptions) await subscription.stop();
       })();

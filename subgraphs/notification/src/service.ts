@@ -1,5 +1,6 @@
 import { codedError, requireUser, type Principal } from '@chatgraph/kit';
 import { paginate, type Connection, type PageRequest } from '@chatgraph/kit/store';
+import type { LiveFeeds } from './live';
 import type { NotificationCollections, NotificationDoc } from './store';
 
 /** A page of notifications as the resolvers return it. */
@@ -16,7 +17,16 @@ const ID_PATTERN = /^[A-Za-z0-9:_-]{1,120}$/;
  * so another user's notification is indistinguishable from one that does not exist.
  */
 export class NotificationService {
-  constructor(private readonly collections: NotificationCollections) {}
+  constructor(
+    private readonly collections: NotificationCollections,
+    private readonly feeds: LiveFeeds,
+  ) {}
+
+  /** The caller's new notifications as they are created (`notificationReceived`). */
+  follow(principal: Principal): Promise<AsyncIterableIterator<NotificationDoc>> {
+    const { userId } = requireUser({ principal });
+    return this.feeds.follow(userId);
+  }
 
   /** The caller's notifications, newest first; `unreadOnly` leaves out the read ones. */
   list(principal: Principal, page: PageRequest & { unreadOnly?: boolean | null }): Promise<NotificationPage> {

@@ -1,7 +1,10 @@
 import { aiGenerationV1, type EventEnvelope } from '@chatgraph/schema';
-import { createLogger, newId } from '@chatgraph/kit';
+import { createLogger, newId, signConnectionParams, type Principal } from '@chatgraph/kit';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
 import { documentStoreFromConfig, type DocumentStore } from '@chatgraph/kit/store';
 import { eventBusFromConfig, type EventBus } from '@chatgraph/kit/events';
+import { kvStoreFromConfig, type KvStore } from '@chatgraph/kit/kv';
 import { startSubgraph, type SubgraphHarness } from '@chatgraph/test-support';
 import { loadNotificationConfig } from '../src/config';
 import { buildNotification, type Notification } from '../src/server';
@@ -14,6 +17,7 @@ export const SECRET = 'notification-test-secret-0123456789abcdef';
 export interface Harness extends SubgraphHarness<Notification> {
   store: DocumentStore;
   bus: EventBus;
+  kv: KvStore;
   collections: NotificationCollections;
 }
 
@@ -27,11 +31,12 @@ export async function startNotification(env: Record<string, string> = {}): Promi
       const logger = createLogger({ name: 'notification', level: 'silent' });
       const store = documentStoreFromConfig(config, 'notification', logger);
       const bus = eventBusFromConfig(config, 'notification', logger);
-      return { store, bus, adapters: [store, bus], build: () => buildNotification({ store, bus, config, logger }) };
+      const kv = kvStoreFromConfig(config, logger);
+      return { store, bus, kv, adapters: [store, bus, kv], build: () => buildNotification({ store, bus, kv, config, logger }) };
     },
   });
-  const { store, bus } = h.parts;
-  return { ...h, store, bus, collections: notificationCollections(store) };
+  const { store, bus, kv } = h.parts;
+  return { ...h, store, bus, kv, collections: notificationCollections(store) };
 }
 
 /** A `generation.completed` of `ownerId` (not published). */
@@ -54,4 +59,15 @@ export function failure(ownerId: string, error = 'provider unavailable'): EventE
 /** Publishes `event` on ai.generation.v1 (again, if it was published before: a redelivery). */
 export async function deliver(h: Harness, event: EventEnvelope): Promise<void> {
   await h.bus.publish(aiGenerationV1.topic, [{ key: event.subject.conversationId ?? '', event }]);
+}
+
+/** A graphql-ws client of the subgraph signed for `principal`, as the router connects. Dispose it after use. */
+export function wsClient(h: Harness, principal: Principal): Client {
+  return createClient({
+    url: h.url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: () => signConnectionParams(SECRET, principal),
+    retryAttempts: 0,
+    lazy: true,
+  });
 }
