@@ -8,9 +8,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@chatgraph/kit';
 import { EMBEDDED_CONFIG_SPEC, startEmbedded, type EmbeddedStack } from '@chatgraph/launcher';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
 
 let stack: EmbeddedStack;
 let dataDir: string;
+const clients: Client[] = [];
 
 interface Response<T> {
   data?: T | null;
@@ -74,6 +77,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await Promise.all(clients.map((c) => c.dispose()));
   await stack.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -123,5 +127,72 @@ describe('notification through the router', () => {
     const after = await gql<Notifications>(ada, MINE);
     expect(after.data?.unreadNotificationCount).toBe(0);
     expect(after.data?.notifications.edges.map((e) => e.node.read)).toEqual([true]);
+  });
+
+  it('notificationReceived: each open tab of the owner gets the new notification once, hydrated; another user none', async () => {
+    const grace = await register('grace@example.com', 'Grace Hopper');
+    const mallory = await register('mallory@example.com', 'Mallory');
+    const query = 'subscription { notificationReceived { id kind message { id status } conversation { id title } } }';
+    interface Event {
+      id: string;
+      kind: string;
+      message: { id: string; status: string };
+      conversation: { id: string; title: string };
+    }
+    const tab = (token: string): { events: Event[]; errors: unknown[] } => {
+      const client = createClient({
+        url: stack.url.replace(/^http/, 'ws'),
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${token}` },
+        retryAttempts: 0,
+      });
+      clients.push(client);
+      const seen: { events: Event[]; errors: unknown[] } = { events: [], errors: [] };
+      client.subscribe<{ notificationReceived: Event }>(
+        { query },
+        {
+          next: (result) => {
+            if (result.errors) seen.errors.push(...result.errors);
+            if (result.data) seen.events.push(result.data.notificationReceived);
+          },
+          error: (error) => seen.errors.push(error),
+          complete: () => undefined,
+        },
+      );
+      return seen;
+    };
+    const open = stack.notification.feeds.size;
+    const [tabA, tabB, theirs] = [tab(grace), tab(grace), tab(mallory)];
+    // The router shares one upstream subscription between grace's identical ones (same principal):
+    // notification holds two, and the router fans grace's out to both tabs.
+    await eventually(
+      async () => stack.notification.feeds.size,
+      (n) => n === open + 2,
+    );
+    expect(stack.notification.feeds.size).toBe(open + 2);
+
+    const sent = await gql<{ sendMessage: { conversation: { id: string }; assistantMessage: { id: string } } }>(
+      grace,
+      'mutation { sendMessage(input: { content: "Compile this" }) { conversation { id } assistantMessage { id } } }',
+    );
+    expect(sent.errors).toBeUndefined();
+    // mallory's own answer, sent after grace's: once her tab has it, grace's was announced too.
+    const own = await gql(mallory, 'mutation { sendMessage(input: { content: "Mine" }) { streamId } }');
+    expect(own.errors).toBeUndefined();
+    await eventually(
+      async () => tabA.events.length + tabB.events.length + theirs.events.length,
+      (n) => n >= 3,
+    );
+    const expected = {
+      id: expect.any(String),
+      kind: 'ANSWER_COMPLETED',
+      message: { id: sent.data?.sendMessage.assistantMessage.id, status: expect.any(String) },
+      conversation: { id: sent.data?.sendMessage.conversation.id, title: 'Compile this' },
+    };
+    expect(tabA.events).toEqual([expected]);
+    expect(tabB.events).toEqual([expected]);
+    expect(theirs.events).toHaveLength(1);
+    expect(theirs.events[0]?.message.id).not.toBe(sent.data?.sendMessage.assistantMessage.id);
+    expect([tabA.errors, tabB.errors, theirs.errors]).toEqual([[], [], []]);
   });
 });
