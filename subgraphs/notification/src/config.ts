@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, oneOf, port, str, type ConfigOf } from '@chatgraph/kit';
+import { ConfigError, int, loadConfig, oneOf, port, str, type ConfigOf } from '@chatgraph/kit';
 import { documentStoreConfigSpec } from '@chatgraph/kit/store';
 import { eventBusConfigSpec } from '@chatgraph/kit/events';
 import { kvStoreConfigSpec } from '@chatgraph/kit/kv';
@@ -25,6 +25,12 @@ export const notificationConfigSpec = {
     description:
       'Data directory of the embedded adapters (notification keeps its documents in `<DATA_DIR>/notification`, its embedded event bus in `<DATA_DIR>/notification/events` when run on its own)',
     default: '.data',
+  }),
+  NOTIFICATION_RETENTION_DAYS: int({
+    description: 'Days a notification is kept, read or not; older ones are deleted by an hourly sweep',
+    default: 90,
+    min: 1,
+    max: 3650,
   }),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {
     description: 'Minimum level of log lines',

@@ -9,6 +9,7 @@ import type { NotificationConfig } from './config';
 import type { NotificationContext } from './context';
 import { announce, LiveFeeds } from './live';
 import { resolvers } from './resolvers';
+import { Retention } from './retention';
 import { NotificationService } from './service';
 import { notificationCollections, type NotificationDoc } from './store';
 
@@ -26,6 +27,8 @@ export interface NotificationDeps {
   logger: Logger;
   /** The clock; defaults to the system clock. */
   now?: () => Date;
+  /** How often expired notifications are deleted (default hourly). */
+  retentionSweepMs?: number;
 }
 
 export interface Notification {
@@ -33,6 +36,8 @@ export interface Notification {
   readonly service: NotificationService;
   /** The open `notificationReceived` subscriptions of this instance. */
   readonly feeds: LiveFeeds;
+  /** Deletes notifications past NOTIFICATION_RETENTION_DAYS. */
+  readonly retention: Retention;
   /** Starts the consumers, then listens on `port` (default NOTIFICATION_PORT; 0 picks a free one). */
   start(port?: number): Promise<string>;
   /** Ends the live subscriptions, drains the subgraph, then the consumers (their events in flight finish). Safe to call twice. */
@@ -47,7 +52,14 @@ export interface Notification {
 export function buildNotification(deps: NotificationDeps): Notification {
   const { config, logger, store, bus, kv } = deps;
   const collections = notificationCollections(store);
+  const now = deps.now ?? (() => new Date());
   const feeds = new LiveFeeds(kv, logger);
+  const retention = new Retention(collections, {
+    retentionDays: config.NOTIFICATION_RETENTION_DAYS,
+    now,
+    logger,
+    sweepMs: deps.retentionSweepMs,
+  });
   const service = new NotificationService(collections, feeds);
   const subgraph = createSubgraph<NotificationContext>({
     name: 'notification',
@@ -66,7 +78,7 @@ export function buildNotification(deps: NotificationDeps): Notification {
   const onCreated = (doc: NotificationDoc): void => {
     announce(kv, doc).catch((error: unknown) => logger.warn({ err: error, id: doc._id }, 'new notification not announced live'));
   };
-  const answers = answerNotificationsHandler({ collections, logger, now: deps.now, onCreated });
+  const answers = answerNotificationsHandler({ collections, logger, now, onCreated });
 
   const subscriptions: Subscription[] = [];
   let started = false;
@@ -75,6 +87,7 @@ export function buildNotification(deps: NotificationDeps): Notification {
     subgraph,
     service,
     feeds,
+    retention,
     get url() {
       return subgraph.url;
     },
@@ -85,6 +98,7 @@ export function buildNotification(deps: NotificationDeps): Notification {
         // Consumer lag on /metrics (event_consumer_lag): a backlog of unsent notifications is visible.
         watchConsumerLag(subgraph.metrics.registry, subscription);
         subscriptions.push(subscription);
+        retention.start();
       }
       return subgraph.start(port, config.NOTIFICATION_HOST);
     },
@@ -93,6 +107,7 @@ export function buildNotification(deps: NotificationDeps): Notification {
         await feeds.close();
         await subgraph.stop();
         for (const subscription of subscriptions) await subscription.stop();
+        await retention.stop();
       })();
       return stopping;
     },

@@ -38,7 +38,8 @@ const notificationSchema = new Schema<NotificationDoc>(
 export const notificationsSpec: CollectionSpec<NotificationDoc> = {
   name: 'notifications',
   schema: notificationSchema,
-  indexes: [{ fields: { userId: 1, createdAt: -1 } }, { fields: { userId: 1, read: 1, createdAt: -1 } }],
+  // The last one serves the retention sweep.
+  indexes: [{ fields: { userId: 1, createdAt: -1 } }, { fields: { userId: 1, read: 1, createdAt: -1 } }, { fields: { createdAt: 1 } }],
 };
 
 /** notification's collections over one document store. */

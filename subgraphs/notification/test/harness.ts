@@ -21,8 +21,8 @@ export interface Harness extends SubgraphHarness<Notification> {
   collections: NotificationCollections;
 }
 
-/** Starts notification on port 0 over embedded adapters in a temp directory. */
-export async function startNotification(env: Record<string, string> = {}): Promise<Harness> {
+/** Starts notification on port 0 over embedded adapters in a temp directory; `now` replaces the clock. */
+export async function startNotification(env: Record<string, string> = {}, now?: () => Date): Promise<Harness> {
   const h = await startSubgraph({
     name: 'notification',
     secret: SECRET,
@@ -32,7 +32,7 @@ export async function startNotification(env: Record<string, string> = {}): Promi
       const store = documentStoreFromConfig(config, 'notification', logger);
       const bus = eventBusFromConfig(config, 'notification', logger);
       const kv = kvStoreFromConfig(config, logger);
-      return { store, bus, kv, adapters: [store, bus, kv], build: () => buildNotification({ store, bus, kv, config, logger }) };
+      return { store, bus, kv, adapters: [store, bus, kv], build: () => buildNotification({ store, bus, kv, config, logger, now }) };
     },
   });
   const { store, bus, kv } = h.parts;
