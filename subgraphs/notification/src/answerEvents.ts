@@ -54,11 +54,18 @@ export function answerNotificationsHandler(deps: AnswerNotificationsDeps) {
       messageId: event.subject.messageId,
       createdAt: now(),
     };
+    if (await deps.collections.deletedUsers.findById(doc.userId)) return;
     try {
       await deps.collections.notifications.insertOne(doc);
     } catch (error) {
       if (error instanceof DuplicateKeyError) return; // a redelivery: its notification exists
       throw error;
+    }
+    // The account may have been deleted between the check and the insert: the deletion writes its
+    // marker before deleting, so either it deletes this notification or this check sees the marker.
+    if (await deps.collections.deletedUsers.findById(doc.userId)) {
+      await deps.collections.notifications.deleteOne({ _id: doc._id });
+      return;
     }
     deps.logger.debug({ eventId: event.id, userId: doc.userId, kind: doc.kind }, 'notification created');
     deps.onCreated?.(doc);

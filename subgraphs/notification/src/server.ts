@@ -10,6 +10,7 @@ import type { NotificationContext } from './context';
 import { announce, LiveFeeds } from './live';
 import { resolvers } from './resolvers';
 import { Retention } from './retention';
+import { subscribeUserEvents, userEventsHandler } from './userEvents';
 import { NotificationService } from './service';
 import { notificationCollections, type NotificationDoc } from './store';
 
@@ -98,6 +99,7 @@ export function buildNotification(deps: NotificationDeps): Notification {
         // Consumer lag on /metrics (event_consumer_lag): a backlog of unsent notifications is visible.
         watchConsumerLag(subgraph.metrics.registry, subscription);
         subscriptions.push(subscription);
+        subscriptions.push(await subscribeUserEvents(bus, userEventsHandler({ collections, logger, now })));
         retention.start();
       }
       return subgraph.start(port, config.NOTIFICATION_HOST);

@@ -42,9 +42,22 @@ export const notificationsSpec: CollectionSpec<NotificationDoc> = {
   indexes: [{ fields: { userId: 1, createdAt: -1 } }, { fields: { userId: 1, read: 1, createdAt: -1 } }, { fields: { createdAt: 1 } }],
 };
 
+/** A deleted account (`_id` = the user id): no notification is ever kept for it again. */
+export interface DeletedUserDoc extends StoredDocument {
+  deletedAt: Date;
+}
+
+const deletedUserSchema = new Schema<DeletedUserDoc>(
+  { _id: { type: String }, deletedAt: { type: Date, required: true } },
+  { versionKey: false },
+);
+
+/** Deleted accounts. */
+export const deletedUsersSpec: CollectionSpec<DeletedUserDoc> = { name: 'deleted_users', schema: deletedUserSchema };
+
 /** notification's collections over one document store. */
 export function notificationCollections(store: DocumentStore) {
-  return { notifications: store.collection(notificationsSpec) };
+  return { notifications: store.collection(notificationsSpec), deletedUsers: store.collection(deletedUsersSpec) };
 }
 
 export type NotificationCollections = ReturnType<typeof notificationCollections>;
