@@ -26,6 +26,8 @@ export async function announce(kv: KvStore, doc: NotificationDoc): Promise<void>
 class LiveFeed implements AsyncIterableIterator<NotificationDoc> {
   private readonly queue: NotificationDoc[] = [];
   private waiting: ((result: IteratorResult<NotificationDoc>) => void) | undefined;
+  /** Ids sent by the catch-up: the live copy of one is skipped. */
+  private readonly caughtUp = new Set<string>();
   private ended = false;
   private unsubscribe: Unsubscribe | undefined;
 
@@ -45,6 +47,7 @@ class LiveFeed implements AsyncIterableIterator<NotificationDoc> {
     const wire = JSON.parse(message) as WireNotification;
     // The channel is the user's; the check keeps a mis-published message from reaching another user.
     if (wire.userId !== this.userId) return;
+    if (this.caughtUp.has(wire._id)) return;
     const doc: NotificationDoc = { ...wire, createdAt: new Date(wire.createdAt) };
     if (this.waiting) {
       const resolve = this.waiting;
@@ -58,6 +61,16 @@ class LiveFeed implements AsyncIterableIterator<NotificationDoc> {
       return;
     }
     this.queue.push(doc);
+  }
+
+  /**
+   * Puts what was stored while the client was away before what arrived live since the feed
+   * opened, each notification once. Called before the iterator is handed out.
+   */
+  catchUp(docs: readonly NotificationDoc[]): void {
+    for (const doc of docs) this.caughtUp.add(doc._id);
+    const live = this.queue.splice(0).filter((doc) => !this.caughtUp.has(doc._id));
+    this.queue.push(...docs, ...live);
   }
 
   next(): Promise<IteratorResult<NotificationDoc>> {
@@ -95,12 +108,18 @@ export class LiveFeeds {
     private readonly log: Logger,
   ) {}
 
-  /** Opens `userId`'s feed; resolves once subscribed (a notification announced afterwards is delivered). */
-  async follow(userId: string): Promise<AsyncIterableIterator<NotificationDoc>> {
+  /**
+   * Opens `userId`'s feed; resolves once subscribed (a notification announced afterwards is
+   * delivered). `missed`, read after subscribing, gives what was stored before: sent first, and
+   * its live copies skipped, so a reconnecting client gets every notification once.
+   */
+  async follow(userId: string, missed?: () => Promise<NotificationDoc[]>): Promise<AsyncIterableIterator<NotificationDoc>> {
     const feed: LiveFeed = new LiveFeed(userId, this.log, () => this.open.delete(feed));
     this.open.add(feed);
     try {
-      return await feed.open(this.kv);
+      await feed.open(this.kv);
+      if (missed) feed.catchUp(await missed());
+      return feed;
     } catch (error) {
       await feed.return();
       throw error;

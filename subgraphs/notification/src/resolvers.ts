@@ -25,8 +25,8 @@ export const resolvers: Resolvers = {
   },
   Subscription: {
     notificationReceived: {
-      // The sign-in check is thrown here, before any event.
-      subscribe: (_, _args, ctx) => ctx.notifications.follow(ctx.principal),
+      // Refusals (sign-in, a bad or foreign `after`) are thrown here, before any event.
+      subscribe: (_, args, ctx) => ctx.notifications.follow(ctx.principal, args.after),
       resolve: (doc: NotificationDoc) => doc,
     },
   },

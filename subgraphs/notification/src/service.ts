@@ -9,6 +9,9 @@ export type NotificationPage = Connection<NotificationDoc>;
 /** The most ids one `markNotificationsRead` takes. */
 export const MAX_MARK_IDS = 100;
 
+/** The most notifications `notificationReceived(after:)` sends before going live. */
+export const MAX_CATCH_UP = 500;
+
 /** What a notification id looks like (`answer:<event id>`): anything else is BAD_USER_INPUT. */
 const ID_PATTERN = /^[A-Za-z0-9:_-]{1,120}$/;
 
@@ -22,10 +25,30 @@ export class NotificationService {
     private readonly feeds: LiveFeeds,
   ) {}
 
-  /** The caller's new notifications as they are created (`notificationReceived`). */
-  follow(principal: Principal): Promise<AsyncIterableIterator<NotificationDoc>> {
+  /**
+   * The caller's new notifications as they are created (`notificationReceived`); with `after`
+   * (the id of the last one the client received), first those created after it.
+   */
+  async follow(principal: Principal, after?: string | null): Promise<AsyncIterableIterator<NotificationDoc>> {
     const { userId } = requireUser({ principal });
-    return this.feeds.follow(userId);
+    if (after === null || after === undefined) return this.feeds.follow(userId);
+    if (!ID_PATTERN.test(after)) throw codedError('BAD_USER_INPUT', 'after is not a notification id', { field: 'after' });
+    const last = await this.collections.notifications.findOne({ _id: after, userId });
+    // Another user's, never created, or deleted by retention: the client re-reads `notifications`.
+    if (!last) throw codedError('NOT_FOUND', 'Notification not found', { field: 'after', id: after });
+    const missed = async (): Promise<NotificationDoc[]> => {
+      const docs = await this.collections.notifications.find(
+        { userId, $or: [{ createdAt: { $gt: last.createdAt } }, { createdAt: last.createdAt, _id: { $gt: last._id } }] },
+        { sort: { createdAt: 1, _id: 1 }, limit: MAX_CATCH_UP + 1 },
+      );
+      if (docs.length > MAX_CATCH_UP)
+        throw codedError('BAD_USER_INPUT', `More than ${MAX_CATCH_UP} notifications were missed: read them with notifications`, {
+          field: 'after',
+          max: MAX_CATCH_UP,
+        });
+      return docs;
+    };
+    return this.feeds.follow(userId, missed);
   }
 
   /** The caller's notifications, newest first; `unreadOnly` leaves out the read ones. */

@@ -1,4 +1,6 @@
 import type { Client } from 'graphql-ws';
+import { announce, liveChannel } from '../src/live';
+import type { NotificationDoc } from '../src/store';
 import { completion, deliver, eventually, startNotification, userPrincipal, wsClient, type Harness } from './harness';
 
 const RECEIVED = 'subscription { notificationReceived { id kind read message { id } } }';
@@ -17,10 +19,12 @@ interface Collected {
   stop: () => void;
 }
 
-function follow(client: Client): Collected {
+const RESUMED = 'subscription($after: ID) { notificationReceived(after: $after) { id kind read message { id } } }';
+
+function follow(client: Client, after?: string): Collected {
   const collected: Collected = { events: [], errors: [], stop: () => undefined };
   collected.stop = client.subscribe<{ notificationReceived: Received }>(
-    { query: RECEIVED },
+    after === undefined ? { query: RECEIVED } : { query: RESUMED, variables: { after } },
     {
       next: (result) => {
         if (result.errors) collected.errors.push(...result.errors);
@@ -106,5 +110,89 @@ describe('notificationReceived', () => {
       (n) => n === open,
       h.tries,
     );
+  });
+
+  it('with after: first what was created after that notification, oldest first, then live, each once', async () => {
+    const events = [completion('kim'), completion('kim'), completion('kim')];
+    for (const event of events) await deliver(h, event);
+    await eventually(
+      () => h.collections.notifications.count({ userId: 'kim' }),
+      (n) => n === 3,
+      h.tries,
+    );
+    const ids = (await h.collections.notifications.find({ userId: 'kim' }, { sort: { createdAt: 1, _id: 1 } })).map((d) => d._id);
+    const open = h.service.feeds.size;
+    const resumed = follow(client('kim'), ids[0]);
+    await eventually(
+      () => resumed.events.length,
+      (n) => n === 2,
+      h.tries,
+    );
+    expect(h.service.feeds.size).toBe(open + 1);
+    const later = completion('kim');
+    await deliver(h, later);
+    await eventually(
+      () => resumed.events.length,
+      (n) => n === 3,
+      h.tries,
+    );
+    expect(resumed.events.map((e) => e.id)).toEqual([ids[1], ids[2], `answer:${later.id}`]);
+    expect(resumed.errors).toEqual([]);
+  });
+
+  it('with after: a notification both stored before the read and announced live is sent once', async () => {
+    const doc: NotificationDoc = {
+      _id: 'answer:raced',
+      userId: 'lea',
+      kind: 'ANSWER_COMPLETED',
+      title: 'Your answer is ready',
+      body: '',
+      read: false,
+      conversationId: null,
+      messageId: null,
+      createdAt: new Date(),
+    };
+    // Created (and announced) after the feed subscribed, before the catch-up read returned.
+    const feed = await h.service.feeds.follow('lea', async () => {
+      // A probe on the same channel: once it has the announcement, the feed has it queued too.
+      let probed = false;
+      const stopProbe = await h.kv.subscribe(liveChannel('lea'), () => {
+        probed = true;
+      });
+      await announce(h.kv, doc);
+      await eventually(
+        () => probed,
+        (done) => done,
+        h.tries,
+      );
+      await stopProbe();
+      return [doc];
+    });
+    const later = { ...doc, _id: 'answer:after-race' };
+    await announce(h.kv, later);
+    const first = await feed.next();
+    const second = await feed.next();
+    await feed.return?.();
+    expect([first.value?._id, second.value?._id]).toEqual(['answer:raced', 'answer:after-race']);
+  });
+
+  it('with after: a malformed id is BAD_USER_INPUT, another user’s NOT_FOUND', async () => {
+    const event = completion('max');
+    await deliver(h, event);
+    await eventually(
+      () => h.collections.notifications.findById(`answer:${event.id}`),
+      (d) => d !== null,
+      h.tries,
+    );
+    const bad = follow(client('ned'), 'not an id');
+    const foreign = follow(client('ned'), `answer:${event.id}`);
+    await eventually(
+      () => bad.errors.length + foreign.errors.length,
+      (n) => n >= 2,
+      h.tries,
+    );
+    expect(JSON.stringify(bad.errors)).toContain('BAD_USER_INPUT');
+    expect(JSON.stringify(foreign.errors)).toContain('NOT_FOUND');
+    expect(foreign.events).toEqual([]);
   });
 });

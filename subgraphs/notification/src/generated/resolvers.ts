@@ -133,10 +133,17 @@ export type Subscription = {
   __typename?: 'Subscription';
   /**
    * The signed-in user's notifications as they are created, to every open subscription (every tab)
-   * once. Live only: what was created while no subscription was open is read with
-   * `notifications(unreadOnly: true)`. UNAUTHENTICATED without a user.
+   * once. With `after` (the id of the last notification received), first those created after it,
+   * oldest first (at most 500, else BAD_USER_INPUT: read them with `notifications`), then live, each
+   * once. UNAUTHENTICATED without a user; a malformed `after` is BAD_USER_INPUT, one that is not
+   * the caller's (or was deleted by retention) NOT_FOUND.
    */
   notificationReceived: Notification;
+};
+
+
+export type SubscriptionNotificationReceivedArgs = {
+  after?: InputMaybe<Scalars['ID']['input']>;
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -321,7 +328,7 @@ export type QueryResolvers<ContextType = NotificationContext, ParentType extends
 }>;
 
 export type SubscriptionResolvers<ContextType = NotificationContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
-  notificationReceived?: SubscriptionResolver<ResolversTypes['Notification'], "notificationReceived", ParentType, ContextType>;
+  notificationReceived?: SubscriptionResolver<ResolversTypes['Notification'], "notificationReceived", ParentType, ContextType, Partial<SubscriptionNotificationReceivedArgs>>;
 }>;
 
 export type Resolvers<ContextType = NotificationContext> = ResolversObject<{
