@@ -64,6 +64,15 @@ const subgraphs: Record<string, { context: string; mappers?: Record<string, stri
       Conversation: '../hits#ConversationRef',
     },
   },
+  notification: {
+    context: '../context#NotificationContext',
+    mappers: {
+      Notification: '../store#NotificationDoc',
+      NotificationConnection: '../service#NotificationPage',
+      Message: "../resolvers#EntityRef<'Message'>",
+      Conversation: "../resolvers#EntityRef<'Conversation'>",
+    },
+  },
 };
 
 const scalars = { DateTime: 'Date | string', JSON: 'Record<string, unknown>' };

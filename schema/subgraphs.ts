@@ -26,4 +26,5 @@ export const SUBGRAPHS: readonly SubgraphEntry[] = [
   entry('streaming', 4007),
   entry('rate-limit', 4009),
   entry('search', 4005),
+  entry('notification', 4008),
 ];

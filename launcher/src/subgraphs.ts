@@ -1,6 +1,7 @@
 import { aiGatewaySubgraph } from '@chatgraph/ai-gateway';
 import { conversationSubgraph } from '@chatgraph/conversation';
 import { identitySubgraph } from '@chatgraph/identity';
+import { notificationSubgraph } from '@chatgraph/notification';
 import { rateLimitSubgraph } from '@chatgraph/rate-limit';
 import { searchSubgraph } from '@chatgraph/search';
 import { streamingSubgraph } from '@chatgraph/streaming';
@@ -20,6 +21,7 @@ export const SUBGRAPHS = [
   streamingSubgraph,
   rateLimitSubgraph,
   searchSubgraph,
+  notificationSubgraph,
 ] as const satisfies readonly SubgraphDescriptor[];
 
 /** One listed subgraph's descriptor. */

@@ -24,6 +24,7 @@ describe('the launchers’ subgraph list', () => {
       'streaming',
       'rateLimit',
       'search',
+      'notification',
     ]);
   });
 });

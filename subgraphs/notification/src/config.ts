@@ -1,0 +1,53 @@
+import { ConfigError, int, loadConfig, oneOf, port, str, type ConfigOf } from '@chatgraph/kit';
+import { documentStoreConfigSpec } from '@chatgraph/kit/store';
+import { eventBusConfigSpec } from '@chatgraph/kit/events';
+import { kvStoreConfigSpec } from '@chatgraph/kit/kv';
+
+/**
+ * Every environment variable notification reads, with its parser and description. Exported so the
+ * README's configuration table is generated from the same source (`describeConfig`).
+ */
+export const notificationConfigSpec = {
+  NOTIFICATION_PORT: port({ description: 'Port the notification subgraph listens on', default: 4008 }),
+  NOTIFICATION_HOST: str({
+    description: 'Interface the notification subgraph binds to (0.0.0.0 in containers; it still accepts only router-signed requests)',
+    default: '127.0.0.1',
+  }),
+  ...documentStoreConfigSpec,
+  ...eventBusConfigSpec,
+  // The kv every notification instance shares: new notifications fan out to open subscriptions on it.
+  ...kvStoreConfigSpec,
+  INTERNAL_SIGNING_SECRET: str({
+    description: 'HMAC secret shared with the router to sign and verify internal requests (at least 32 characters)',
+    minLength: 32,
+  }),
+  DATA_DIR: str({
+    description:
+      'Data directory of the embedded adapters (notification keeps its documents in `<DATA_DIR>/notification`, its embedded event bus in `<DATA_DIR>/notification/events` when run on its own)',
+    default: '.data',
+  }),
+  NOTIFICATION_RETENTION_DAYS: int({
+    description: 'Days a notification is kept, read or not; older ones are deleted by an hourly sweep',
+    default: 90,
+    min: 1,
+    max: 3650,
+  }),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {
+    description: 'Minimum level of log lines',
+    default: 'info',
+  }),
+};
+
+export type NotificationConfig = ConfigOf<typeof notificationConfigSpec>;
+
+/** Parses and validates notification's configuration; throws a `ConfigError` naming every problem. */
+export function loadNotificationConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>): NotificationConfig {
+  const config = loadConfig(notificationConfigSpec, env);
+  // Checks that span two variables, which the per-variable parsers cannot express.
+  const problems: string[] = [];
+  if (config.DOCUMENT_STORE === 'mongodb' && !config.MONGO_URL) problems.push('MONGO_URL is required when DOCUMENT_STORE=mongodb');
+  if (config.EVENT_BUS === 'kafka' && !config.KAFKA_BROKERS) problems.push('KAFKA_BROKERS is required when EVENT_BUS=kafka');
+  if (config.KV_STORE === 'redis' && !config.REDIS_URL) problems.push('REDIS_URL is required when KV_STORE=redis');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,35 @@
+import type { Logger } from '@chatgraph/kit';
+import type { EventBus, EventDelivery, Subscription } from '@chatgraph/kit/events';
+import { identityUserV1 } from '@chatgraph/schema';
+import type { NotificationCollections } from './store';
+
+/** The consumer group that removes a deleted account's notifications. */
+export const USER_EVENTS_GROUP = 'notification.users';
+
+export interface UserEventsDeps {
+  collections: NotificationCollections;
+  logger: Logger;
+  now: () => Date;
+}
+
+/**
+ * On identity's `user.deleted`: remembers the account as deleted (so a late answer event creates
+ * nothing for it, answerEvents.ts), then deletes its notifications. Both steps are idempotent, so a
+ * redelivery or a retry after a failure half-way finishes the job.
+ */
+export function userEventsHandler(deps: UserEventsDeps) {
+  const { collections, logger } = deps;
+  return async (delivery: EventDelivery): Promise<void> => {
+    if (delivery.topic !== identityUserV1.topic || delivery.event.type !== 'user.deleted') return;
+    const event = identityUserV1.validate(delivery.event);
+    const userId = event.subject.userId;
+    await collections.deletedUsers.updateOne({ _id: userId }, { $setOnInsert: { deletedAt: deps.now() } }, { upsert: true });
+    const deleted = await collections.notifications.deleteMany({ userId });
+    logger.info({ userId, deleted }, 'deleted account: notifications removed');
+  };
+}
+
+/** Subscribes the account consumer; `stop()` the subscription to drain it. */
+export function subscribeUserEvents(bus: EventBus, handler: ReturnType<typeof userEventsHandler>): Promise<Subscription> {
+  return bus.subscribe({ groupId: USER_EVENTS_GROUP, topics: [identityUserV1.topic], handler });
+}

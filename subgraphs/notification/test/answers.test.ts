@@ -1,0 +1,69 @@
+import { completion, deliver, eventually, failure, startNotification, type Harness } from './harness';
+
+describe('notifications from finished answers', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startNotification();
+  });
+  afterAll(() => h.dispose());
+
+  it('creates ANSWER_COMPLETED for the owner, with the conversation, the message and the start of the answer', async () => {
+    const event = completion('a1', `${'x'.repeat(300)}`);
+    await deliver(h, event);
+    const doc = await eventually(
+      () => h.collections.notifications.findById(`answer:${event.id}`),
+      (d) => d !== null,
+      h.tries,
+    );
+    expect(doc).toMatchObject({
+      userId: 'a1',
+      kind: 'ANSWER_COMPLETED',
+      read: false,
+      conversationId: event.subject.conversationId,
+      messageId: event.subject.messageId,
+    });
+    expect(doc?.body).toHaveLength(200);
+    expect(doc?.body.endsWith('…')).toBe(true);
+  });
+
+  it('creates ANSWER_FAILED with the error', async () => {
+    const event = failure('a2', 'the provider timed out');
+    await deliver(h, event);
+    const doc = await eventually(
+      () => h.collections.notifications.findById(`answer:${event.id}`),
+      (d) => d !== null,
+      h.tries,
+    );
+    expect(doc).toMatchObject({ userId: 'a2', kind: 'ANSWER_FAILED', body: 'the provider timed out' });
+  });
+
+  it('a redelivered event creates no second notification', async () => {
+    const event = completion('a3');
+    await deliver(h, event);
+    await deliver(h, event);
+    await deliver(h, event);
+    // A later event of the same user, delivered after the redeliveries on the same partition key
+    // order: once it is stored, the redeliveries were handled.
+    const marker = { ...completion('a3'), subject: event.subject };
+    await deliver(h, marker);
+    await eventually(
+      () => h.collections.notifications.findById(`answer:${marker.id}`),
+      (d) => d !== null,
+      h.tries,
+    );
+    expect(await h.collections.notifications.count({ userId: 'a3' })).toBe(2);
+  });
+
+  it('an answer its owner stopped creates none', async () => {
+    const stopped = completion('a4', 'partial', 'aborted');
+    await deliver(h, stopped);
+    const marker = { ...failure('a4'), subject: stopped.subject };
+    await deliver(h, marker);
+    await eventually(
+      () => h.collections.notifications.findById(`answer:${marker.id}`),
+      (d) => d !== null,
+      h.tries,
+    );
+    expect(await h.collections.notifications.find({ userId: 'a4' })).toEqual([expect.objectContaining({ kind: 'ANSWER_FAILED' })]);
+  });
+});

@@ -1,0 +1,73 @@
+import { aiGenerationV1, type EventEnvelope } from '@chatgraph/schema';
+import { createLogger, newId, signConnectionParams, type Principal } from '@chatgraph/kit';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { documentStoreFromConfig, type DocumentStore } from '@chatgraph/kit/store';
+import { eventBusFromConfig, type EventBus } from '@chatgraph/kit/events';
+import { kvStoreFromConfig, type KvStore } from '@chatgraph/kit/kv';
+import { startSubgraph, type SubgraphHarness } from '@chatgraph/test-support';
+import { loadNotificationConfig } from '../src/config';
+import { buildNotification, type Notification } from '../src/server';
+import { notificationCollections, type NotificationCollections } from '../src/store';
+
+export { ANON, codeOf, eventually, expectCode, ok, userPrincipal } from '@chatgraph/test-support';
+
+export const SECRET = 'notification-test-secret-0123456789abcdef';
+
+export interface Harness extends SubgraphHarness<Notification> {
+  store: DocumentStore;
+  bus: EventBus;
+  kv: KvStore;
+  collections: NotificationCollections;
+}
+
+/** Starts notification on port 0 over embedded adapters in a temp directory; `now` replaces the clock. */
+export async function startNotification(env: Record<string, string> = {}, now?: () => Date): Promise<Harness> {
+  const h = await startSubgraph({
+    name: 'notification',
+    secret: SECRET,
+    setup(dataDir) {
+      const config = loadNotificationConfig({ INTERNAL_SIGNING_SECRET: SECRET, DATA_DIR: dataDir, ...env });
+      const logger = createLogger({ name: 'notification', level: 'silent' });
+      const store = documentStoreFromConfig(config, 'notification', logger);
+      const bus = eventBusFromConfig(config, 'notification', logger);
+      const kv = kvStoreFromConfig(config, logger);
+      return { store, bus, kv, adapters: [store, bus, kv], build: () => buildNotification({ store, bus, kv, config, logger, now }) };
+    },
+  });
+  const { store, bus, kv } = h.parts;
+  return { ...h, store, bus, kv, collections: notificationCollections(store) };
+}
+
+/** A `generation.completed` of `ownerId` (not published). */
+export function completion(ownerId: string, content = 'The answer is 42.', finishReason = 'stop'): EventEnvelope {
+  const subject = { conversationId: newId(), messageId: newId(), streamId: newId(), ownerId };
+  return aiGenerationV1.create('generation.completed', subject, {
+    content,
+    finishReason,
+    model: 'local-demo',
+    usage: { promptTokens: 1, completionTokens: 1, totalTokens: 2 },
+  });
+}
+
+/** A `generation.failed` of `ownerId` (not published). */
+export function failure(ownerId: string, error = 'provider unavailable'): EventEnvelope {
+  const subject = { conversationId: newId(), messageId: newId(), streamId: newId(), ownerId };
+  return aiGenerationV1.create('generation.failed', subject, { error });
+}
+
+/** Publishes `event` on ai.generation.v1 (again, if it was published before: a redelivery). */
+export async function deliver(h: Harness, event: EventEnvelope): Promise<void> {
+  await h.bus.publish(aiGenerationV1.topic, [{ key: event.subject.conversationId ?? '', event }]);
+}
+
+/** A graphql-ws client of the subgraph signed for `principal`, as the router connects. Dispose it after use. */
+export function wsClient(h: Harness, principal: Principal): Client {
+  return createClient({
+    url: h.url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: () => signConnectionParams(SECRET, principal),
+    retryAttempts: 0,
+    lazy: true,
+  });
+}
