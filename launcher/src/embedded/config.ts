@@ -1,4 +1,4 @@
-import { oneOf, optional, port, str, type ConfigOf } from '@chatgraph/kit';
+import { optional, port, str, type ConfigOf, logLevelConfigSpec } from '@chatgraph/kit';
 import { eventBusConfigSpec } from '@chatgraph/kit/events';
 
 /**
@@ -26,10 +26,7 @@ export const EMBEDDED_CONFIG_SPEC = {
   // The shared event log's retention (the one-process launcher creates that bus itself).
   EVENT_RETENTION_MS: eventBusConfigSpec.EVENT_RETENTION_MS,
   EVENT_RETENTION_MIN_RECORDS: eventBusConfigSpec.EVENT_RETENTION_MIN_RECORDS,
-  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {
-    description: 'Minimum level of log lines',
-    default: 'info',
-  }),
+  ...logLevelConfigSpec,
 };
 
 export type EmbeddedConfig = ConfigOf<typeof EMBEDDED_CONFIG_SPEC>;

@@ -1,4 +1,15 @@
-import { bool, ConfigError, int, loadConfig, oneOf, optional, port, str, type ConfigOf } from '@chatgraph/kit';
+import {
+  bool,
+  ConfigError,
+  int,
+  listenConfigSpec,
+  loadConfig,
+  logLevelConfigSpec,
+  optional,
+  signingSecretConfigSpec,
+  str,
+  type ConfigOf,
+} from '@chatgraph/kit';
 import { documentStoreConfigSpec } from '@chatgraph/kit/store';
 import { eventBusConfigSpec } from '@chatgraph/kit/events';
 import { kvStoreConfigSpec } from '@chatgraph/kit/kv';
@@ -9,18 +20,11 @@ import { kvStoreConfigSpec } from '@chatgraph/kit/kv';
  * catalog itself lives in a file (MODEL_CATALOG_FILE, see catalog.ts): it is structured data.
  */
 export const aiGatewayConfigSpec = {
-  AI_GATEWAY_PORT: port({ description: 'Port the ai-gateway subgraph listens on', default: 4006 }),
-  AI_GATEWAY_HOST: str({
-    description: 'Interface the ai-gateway subgraph binds to (0.0.0.0 in containers; it still accepts only router-signed requests)',
-    default: '127.0.0.1',
-  }),
+  ...listenConfigSpec('AI_GATEWAY', 'ai-gateway', 4006),
   ...documentStoreConfigSpec,
   ...eventBusConfigSpec,
   ...kvStoreConfigSpec,
-  INTERNAL_SIGNING_SECRET: str({
-    description: 'HMAC secret shared with the router to sign and verify internal requests (at least 32 characters)',
-    minLength: 32,
-  }),
+  ...signingSecretConfigSpec(),
   DATA_DIR: str({
     description:
       'Data directory of the embedded adapters (ai-gateway keeps its documents in `<DATA_DIR>/ai-gateway`, its embedded event bus in `<DATA_DIR>/ai-gateway/events` when run on its own; `pnpm start` shares one bus for every service in `<DATA_DIR>/events`)',
@@ -125,10 +129,7 @@ export const aiGatewayConfigSpec = {
     max: 600_000,
   }),
   TITLES_ENABLED: bool({ description: 'Generate a conversation title when a request asks for one (`generateTitle`)', default: true }),
-  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {
-    description: 'Minimum level of log lines',
-    default: 'info',
-  }),
+  ...logLevelConfigSpec,
 };
 
 export type AiGatewayConfig = ConfigOf<typeof aiGatewayConfigSpec>;

@@ -1,4 +1,15 @@
-import { bool, ConfigError, int, loadConfig, oneOf, port, str, type ConfigOf, type VarSpec } from '@chatgraph/kit';
+import {
+  bool,
+  ConfigError,
+  int,
+  listenConfigSpec,
+  loadConfig,
+  logLevelConfigSpec,
+  signingSecretConfigSpec,
+  str,
+  type ConfigOf,
+  type VarSpec,
+} from '@chatgraph/kit';
 import { documentStoreConfigSpec } from '@chatgraph/kit/store';
 import { eventBusConfigSpec } from '@chatgraph/kit/events';
 import { kvStoreConfigSpec } from '@chatgraph/kit/kv';
@@ -45,18 +56,11 @@ export function modelContextWindows(opts: { description: string; default: Record
  * README's configuration table is generated from the same source (`describeConfig`).
  */
 export const conversationConfigSpec = {
-  CONVERSATION_PORT: port({ description: 'Port the conversation subgraph listens on', default: 4002 }),
-  CONVERSATION_HOST: str({
-    description: 'Interface the conversation subgraph binds to (0.0.0.0 in containers; it still accepts only router-signed requests)',
-    default: '127.0.0.1',
-  }),
+  ...listenConfigSpec('CONVERSATION', 'conversation', 4002),
   ...documentStoreConfigSpec,
   ...eventBusConfigSpec,
   ...kvStoreConfigSpec,
-  INTERNAL_SIGNING_SECRET: str({
-    description: 'HMAC secret shared with the router to sign and verify internal requests (at least 32 characters)',
-    minLength: 32,
-  }),
+  ...signingSecretConfigSpec(),
   DATA_DIR: str({
     description:
       'Data directory of the embedded adapters (conversation keeps its documents in `<DATA_DIR>/conversation`, its embedded event bus in `<DATA_DIR>/conversation/events` when run on its own; `pnpm start` shares one bus for every service in `<DATA_DIR>/events`)',
@@ -115,10 +119,7 @@ export const conversationConfigSpec = {
       "Refuse sendMessage, editMessage and regenerateMessage with PAYMENT_REQUIRED while the user's credit balance (rate-limit's `ratelimit.balance.v1`, kept in a read model) is at or below zero. Off by default (the one-command embedded start and `pnpm start:distributed` leave it off unless set); on in docker-compose",
     default: false,
   }),
-  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {
-    description: 'Minimum level of log lines',
-    default: 'info',
-  }),
+  ...logLevelConfigSpec,
 };
 
 export type ConversationConfig = ConfigOf<typeof conversationConfigSpec>;

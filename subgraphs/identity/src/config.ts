@@ -1,4 +1,16 @@
-import { ConfigError, int, loadConfig, oneOf, optional, port, str, url, type ConfigOf } from '@chatgraph/kit';
+import {
+  ConfigError,
+  int,
+  listenConfigSpec,
+  loadConfig,
+  logLevelConfigSpec,
+  oneOf,
+  optional,
+  signingSecretConfigSpec,
+  str,
+  url,
+  type ConfigOf,
+} from '@chatgraph/kit';
 import { documentStoreConfigSpec } from '@chatgraph/kit/store';
 import { eventBusConfigSpec } from '@chatgraph/kit/events';
 import { kvStoreConfigSpec } from '@chatgraph/kit/kv';
@@ -10,18 +22,11 @@ import { parseEmail } from './validation';
  * README's configuration table is generated from the same source (`describeConfig`).
  */
 export const identityConfigSpec = {
-  IDENTITY_PORT: port({ description: 'Port the identity subgraph listens on', default: 4001 }),
-  IDENTITY_HOST: str({
-    description: 'Interface the identity subgraph binds to (0.0.0.0 in containers; it still accepts only router-signed requests)',
-    default: '127.0.0.1',
-  }),
+  ...listenConfigSpec('IDENTITY', 'identity', 4001),
   ...documentStoreConfigSpec,
   ...kvStoreConfigSpec,
   ...eventBusConfigSpec,
-  INTERNAL_SIGNING_SECRET: str({
-    description: 'HMAC secret shared with the router to sign and verify internal requests (at least 32 characters)',
-    minLength: 32,
-  }),
+  ...signingSecretConfigSpec(),
   DATA_DIR: str({
     description:
       'Data directory of the embedded adapters (identity keeps its documents in `<DATA_DIR>/identity`, mails in `<DATA_DIR>/identity/mail`)',
@@ -90,10 +95,7 @@ export const identityConfigSpec = {
     min: 0,
     max: 1_000_000,
   }),
-  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {
-    description: 'Minimum level of log lines',
-    default: 'info',
-  }),
+  ...logLevelConfigSpec,
 };
 
 /** The parsed configuration, with the mailer resolved (MAILER's default depends on NODE_ENV). */

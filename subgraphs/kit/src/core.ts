@@ -8,6 +8,7 @@
  * (see README.md for the map).
  */
 export * from './config';
+export * from './serviceConfig';
 export * from './context';
 export * from './errors';
 export * from './dependencyUnavailable';

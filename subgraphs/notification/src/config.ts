@@ -1,4 +1,13 @@
-import { ConfigError, int, loadConfig, oneOf, port, str, type ConfigOf } from '@chatgraph/kit';
+import {
+  ConfigError,
+  int,
+  listenConfigSpec,
+  loadConfig,
+  logLevelConfigSpec,
+  signingSecretConfigSpec,
+  str,
+  type ConfigOf,
+} from '@chatgraph/kit';
 import { documentStoreConfigSpec } from '@chatgraph/kit/store';
 import { eventBusConfigSpec } from '@chatgraph/kit/events';
 import { kvStoreConfigSpec } from '@chatgraph/kit/kv';
@@ -8,19 +17,12 @@ import { kvStoreConfigSpec } from '@chatgraph/kit/kv';
  * README's configuration table is generated from the same source (`describeConfig`).
  */
 export const notificationConfigSpec = {
-  NOTIFICATION_PORT: port({ description: 'Port the notification subgraph listens on', default: 4008 }),
-  NOTIFICATION_HOST: str({
-    description: 'Interface the notification subgraph binds to (0.0.0.0 in containers; it still accepts only router-signed requests)',
-    default: '127.0.0.1',
-  }),
+  ...listenConfigSpec('NOTIFICATION', 'notification', 4008),
   ...documentStoreConfigSpec,
   ...eventBusConfigSpec,
   // The kv every notification instance shares: new notifications fan out to open subscriptions on it.
   ...kvStoreConfigSpec,
-  INTERNAL_SIGNING_SECRET: str({
-    description: 'HMAC secret shared with the router to sign and verify internal requests (at least 32 characters)',
-    minLength: 32,
-  }),
+  ...signingSecretConfigSpec(),
   DATA_DIR: str({
     description:
       'Data directory of the embedded adapters (notification keeps its documents in `<DATA_DIR>/notification`, its embedded event bus in `<DATA_DIR>/notification/events` when run on its own)',
@@ -32,10 +34,7 @@ export const notificationConfigSpec = {
     min: 1,
     max: 3650,
   }),
-  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {
-    description: 'Minimum level of log lines',
-    default: 'info',
-  }),
+  ...logLevelConfigSpec,
 };
 
 export type NotificationConfig = ConfigOf<typeof notificationConfigSpec>;

@@ -1,4 +1,14 @@
-import { ConfigError, int, loadConfig, oneOf, port, str, type ConfigOf, type VarSpec } from '@chatgraph/kit';
+import {
+  ConfigError,
+  int,
+  listenConfigSpec,
+  loadConfig,
+  logLevelConfigSpec,
+  signingSecretConfigSpec,
+  str,
+  type ConfigOf,
+  type VarSpec,
+} from '@chatgraph/kit';
 import { documentStoreConfigSpec } from '@chatgraph/kit/store';
 import { eventBusConfigSpec } from '@chatgraph/kit/events';
 import { kvStoreConfigSpec } from '@chatgraph/kit/kv';
@@ -24,19 +34,12 @@ function pricePerMTok(opts: { description: string; default: number }): VarSpec<n
  * README's configuration table is generated from the same source (`describeConfig`).
  */
 export const rateLimitConfigSpec = {
-  RATE_LIMIT_PORT: port({ description: 'Port the rate-limit subgraph listens on', default: 4009 }),
-  RATE_LIMIT_HOST: str({
-    description: 'Interface the rate-limit subgraph binds to (0.0.0.0 in containers; it still accepts only router-signed requests)',
-    default: '127.0.0.1',
-  }),
+  ...listenConfigSpec('RATE_LIMIT', 'rate-limit', 4009),
   ...documentStoreConfigSpec,
   ...eventBusConfigSpec,
   // The kv the routers share: ADMIN's rate-limit policies and bans, and User.limits, live there.
   ...kvStoreConfigSpec,
-  INTERNAL_SIGNING_SECRET: str({
-    description: 'HMAC secret shared with the router to sign and verify internal requests (at least 32 characters)',
-    minLength: 32,
-  }),
+  ...signingSecretConfigSpec(),
   DATA_DIR: str({
     description:
       'Data directory of the embedded adapters (rate-limit keeps its documents in `<DATA_DIR>/rate-limit`, its embedded event bus in `<DATA_DIR>/rate-limit/events` when run on its own)',
@@ -58,10 +61,7 @@ export const rateLimitConfigSpec = {
     description: 'US dollars per million completion tokens charged for a model the published catalog gives no output price',
     default: 0,
   }),
-  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {
-    description: 'Minimum level of log lines',
-    default: 'info',
-  }),
+  ...logLevelConfigSpec,
 };
 
 export type RateLimitConfig = ConfigOf<typeof rateLimitConfigSpec>;

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, oneOf, port, str, type ConfigOf } from '@chatgraph/kit';
+import { ConfigError, listenConfigSpec, loadConfig, logLevelConfigSpec, signingSecretConfigSpec, str, type ConfigOf } from '@chatgraph/kit';
 import { eventBusConfigSpec } from '@chatgraph/kit/events';
 import { searchIndexConfigSpec } from '@chatgraph/kit/search';
 
@@ -7,30 +7,20 @@ import { searchIndexConfigSpec } from '@chatgraph/kit/search';
  * README's configuration table is generated from the same source (`describeConfig`).
  */
 export const searchConfigSpec = {
-  SEARCH_PORT: port({ description: 'Port the search subgraph listens on', default: 4005 }),
-  SEARCH_HOST: str({
-    description: 'Interface the search subgraph binds to (0.0.0.0 in containers; it still accepts only router-signed requests)',
-    default: '127.0.0.1',
-  }),
+  ...listenConfigSpec('SEARCH', 'search', 4005),
   ...eventBusConfigSpec,
   ...searchIndexConfigSpec,
   SEARCH_INDEX_NAME: str({
     description: 'Name of the index (Elasticsearch index and template) holding the searchable documents; lowercase',
     default: 'chatgraph-search',
   }),
-  INTERNAL_SIGNING_SECRET: str({
-    description: 'HMAC secret shared with the router to sign and verify internal requests (at least 32 characters)',
-    minLength: 32,
-  }),
+  ...signingSecretConfigSpec(),
   DATA_DIR: str({
     description:
       'Data directory of the embedded adapters (search snapshots its embedded index in `<DATA_DIR>/search`, keeps its embedded event bus in `<DATA_DIR>/search/events` when run on its own)',
     default: '.data',
   }),
-  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {
-    description: 'Minimum level of log lines',
-    default: 'info',
-  }),
+  ...logLevelConfigSpec,
 };
 
 export type SearchConfig = ConfigOf<typeof searchConfigSpec>;

@@ -1,4 +1,4 @@
-import { ConfigError, int, loadConfig, oneOf, port, str, type ConfigOf } from '@chatgraph/kit';
+import { ConfigError, int, listenConfigSpec, loadConfig, logLevelConfigSpec, signingSecretConfigSpec, type ConfigOf } from '@chatgraph/kit';
 import { kvStoreConfigSpec } from '@chatgraph/kit/kv';
 import { DEFAULT_FINAL_CHUNK_WAIT_MS } from './outcomeApplied';
 
@@ -7,18 +7,12 @@ import { DEFAULT_FINAL_CHUNK_WAIT_MS } from './outcomeApplied';
  * README's configuration table is generated from the same source (`describeConfig`).
  */
 export const streamingConfigSpec = {
-  STREAMING_PORT: port({ description: 'Port the streaming subgraph listens on (HTTP and graphql-ws on `/graphql`)', default: 4007 }),
-  STREAMING_HOST: str({
-    description:
-      'Interface the streaming subgraph binds to (0.0.0.0 in containers; it still accepts only router-signed requests and connections)',
-    default: '127.0.0.1',
+  ...listenConfigSpec('STREAMING', 'streaming', 4007, {
+    port: '(HTTP and graphql-ws on `/graphql`)',
+    accepts: 'router-signed requests and connections',
   }),
   ...kvStoreConfigSpec,
-  INTERNAL_SIGNING_SECRET: str({
-    description:
-      'HMAC secret shared with the router to sign and verify internal requests and subscription connections (at least 32 characters)',
-    minLength: 32,
-  }),
+  ...signingSecretConfigSpec('internal requests and subscription connections'),
   STREAM_START_WAIT_MS: int({
     description:
       'How long `messageStream` waits for a generation conversation recorded as requested, with no stream yet, to start before answering NOT_FOUND (reason NOT_STARTED); unknown, finished and expired ids answer at once',
@@ -45,10 +39,7 @@ export const streamingConfigSpec = {
     min: 1_000,
     max: 300_000,
   }),
-  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {
-    description: 'Minimum level of log lines',
-    default: 'info',
-  }),
+  ...logLevelConfigSpec,
 };
 
 export type StreamingConfig = ConfigOf<typeof streamingConfigSpec>;
