@@ -1,5 +1,5 @@
 import { codedError, newId, type UserPrincipal } from '@chatgraph/kit';
-import { deleteWithOutbox, insertWithOutbox, notDeleted, updateWithOutbox } from '@chatgraph/kit/events';
+import { deleteWithOutbox, insertWithOutbox, notDeleted, updateWithOutbox, type OutboxHint } from '@chatgraph/kit/events';
 import { checkSystemPrompt, checkTags, checkTitle } from './limits';
 import { knownModel, type ModelCatalogView } from './modelCatalog';
 import { conversationCreated, conversationDeleted, conversationUpdated, messageDeleted } from './outboxEvents';
@@ -37,8 +37,11 @@ export interface DeletedConversation {
 export interface Writes {
   collections: ConversationCollections;
   now: () => Date;
-  /** Called after a write that queued events, so the relay publishes them now rather than at its next poll. */
-  eventsQueued: () => void;
+  /**
+   * Called after a write that queued events, so the relay publishes them now rather than at its
+   * next poll: naming the documents written (looked up by key), or none (a scan).
+   */
+  eventsQueued: (...written: OutboxHint[]) => void;
   /** The model catalog read model (modelCatalog.ts); without it any model name passes its length check. */
   models?: ModelCatalogView;
 }
@@ -101,7 +104,7 @@ export class ConversationCommands {
       this.w.now(),
     );
     const stored = await this.w.collections.conversations.insertOne(insertWithOutbox(doc, [conversationCreated(doc)]));
-    this.w.eventsQueued();
+    this.w.eventsQueued({ collection: this.w.collections.conversations.name, id: stored._id });
     return stored;
   }
 
@@ -132,7 +135,7 @@ export class ConversationCommands {
       returnDocument: 'after',
     });
     if (!updated) throw codedError('NOT_FOUND', 'Conversation not found', { field: 'id' });
-    this.w.eventsQueued();
+    this.w.eventsQueued({ collection: this.w.collections.conversations.name, id });
     return updated;
   }
 

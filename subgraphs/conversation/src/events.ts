@@ -50,7 +50,7 @@ interface HandlerDeps {
   logger: Logger;
   now: () => Date;
   /** Wakes the outbox relay; the hint names the document written, so the relay needs no scan. */
-  eventsQueued: (hint?: OutboxHint) => void;
+  eventsQueued: (...written: OutboxHint[]) => void;
   /** Runs after an event was handled (or found handled): marks outcomes applied (outcomeApplied.ts). */
   afterHandled?: (delivery: EventDelivery) => Promise<void>;
 }

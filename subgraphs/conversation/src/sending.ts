@@ -261,7 +261,12 @@ export class MessageCommands {
     ]);
     const assistantMessage = inserted[inserted.length - 1];
     if (!assistantMessage) throw new Error('insertMany returned no documents');
-    this.w.eventsQueued();
+    // The documents this turn gave events: its messages, and the conversation when it is new.
+    const messages = this.w.collections.messages.name;
+    this.w.eventsQueued(
+      ...inserted.map((m) => ({ collection: messages, id: m._id })),
+      ...(turn.isNew ? [{ collection: this.w.collections.conversations.name, id: stored._id }] : []),
+    );
     await recorded;
     return { conversation: stored, userMessage: userMessage ?? answered, assistantMessage, streamId };
   }

@@ -36,6 +36,8 @@ export interface ConversationDeps {
   now?: () => Date;
   /** Outbox relay poll interval (default 1 s); the relay is also woken after every local write. */
   relayPollMs?: number;
+  /** Interval of the relay's scans nobody asked for (default 10 x `relayPollMs`); tests set it long to count the asked-for ones. */
+  relayScanIntervalMs?: number;
 }
 
 export interface Conversation {
@@ -62,8 +64,13 @@ export function buildConversation(deps: ConversationDeps): Conversation {
     collections: [collections.conversations, collections.messages],
     logger,
     pollIntervalMs: deps.relayPollMs,
+    scanIntervalMs: deps.relayScanIntervalMs,
   });
-  const eventsQueued = (hint?: OutboxHint): void => relay.notify(hint);
+  // Each written document named, so the relay fetches it by key; none named asks for a scan.
+  const eventsQueued = (...written: OutboxHint[]): void => {
+    if (written.length === 0) relay.notify();
+    for (const hint of written) relay.notify(hint);
+  };
   const models = new ModelCatalogView(store);
   const balances = new CreditBalanceView(store);
   const service = new ConversationService({

@@ -1,5 +1,6 @@
 import { requireUser, type LoaderRegistry, type Principal } from '@chatgraph/kit';
 import type { Connection, PageRequest } from '@chatgraph/kit/store';
+import type { OutboxHint } from '@chatgraph/kit/events';
 import { GenerationAdmission, type AdmissionOptions } from './admission';
 import {
   ConversationCommands,
@@ -32,8 +33,11 @@ export interface ConversationServiceDeps {
   /** Per-user and global bounds on open generations (admission.ts). */
   admission: AdmissionOptions;
   now: () => Date;
-  /** Called after writes that queued events (wakes the outbox relay). */
-  eventsQueued: () => void;
+  /**
+   * Called after writes that queued events (wakes the outbox relay), naming the documents written
+   * so the relay looks them up by key; called with none, the relay scans for them.
+   */
+  eventsQueued: (...written: OutboxHint[]) => void;
   /** Records each requested generation for streaming (streamRequested.ts); absent without a kv store. */
   streamRequested?: StreamRequested;
   /** Refuses model names missing from ai-gateway's published catalog (modelCatalog.ts); absent: length check only. */

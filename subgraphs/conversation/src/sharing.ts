@@ -117,7 +117,7 @@ export class SharingCommands {
       returnDocument: 'after',
     });
     if (!updated) throw codedError('NOT_FOUND', 'Message not found', { field: 'messageId' });
-    this.w.eventsQueued();
+    this.w.eventsQueued({ collection: this.w.collections.messages.name, id: messageId });
     return updated;
   }
 }

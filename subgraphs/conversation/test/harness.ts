@@ -33,6 +33,8 @@ export interface Harness extends SubgraphHarness<Conversation> {
   kv: KvStore | undefined;
   /** Store reads per collection since the last `resetReads()`. */
   reads: Map<string, number>;
+  /** The outbox relay's scans (reads of every pending document) per collection, since start. */
+  relayScans: Map<string, number>;
   resetReads(): void;
 }
 
@@ -42,12 +44,13 @@ export type Target = SharedTarget<Harness>;
 const READS = new Set(['find', 'findOne', 'findById', 'findByIds', 'count']);
 
 /** Wraps a store so every read of every collection is counted by collection name. */
-function countingStore(inner: DocumentStore, reads: Map<string, number>): DocumentStore {
+function countingStore(inner: DocumentStore, reads: Map<string, number>, relayScans: Map<string, number>): DocumentStore {
   return interceptStore(inner, (collection, method, args, call) => {
     // The outbox relay's background scans are not request work: leave them out of the count.
     const filter = args[0];
     const relayScan = method === 'find' && typeof filter === 'object' && filter !== null && '_outbox.event.id' in filter;
     if (READS.has(method) && !relayScan) reads.set(collection, (reads.get(collection) ?? 0) + 1);
+    if (relayScan) relayScans.set(collection, (relayScans.get(collection) ?? 0) + 1);
     return call();
   });
 }
@@ -62,8 +65,11 @@ export const realServersEnv = (): Record<string, string> => realEnv({ documentSt
  * Starts conversation on port 0 over the store and bus its configuration names, as `main.ts`
  * does: embedded ones in a temp directory by default, the real servers with `realServersEnv()`.
  */
-export async function startConversation(options: { env?: Record<string, string>; withKv?: boolean } = {}): Promise<Harness> {
+export async function startConversation(
+  options: { env?: Record<string, string>; withKv?: boolean; relayPollMs?: number; relayScanIntervalMs?: number } = {},
+): Promise<Harness> {
   const reads = new Map<string, number>();
+  const relayScans = new Map<string, number>();
   const h = await startSubgraph({
     name: 'conversation',
     secret: SECRET,
@@ -76,7 +82,7 @@ export async function startConversation(options: { env?: Record<string, string>;
         ...options.env,
       });
       const logger = createLogger({ name: 'conversation', level: 'silent' });
-      const store = countingStore(documentStoreFromConfig(config, 'conversation', logger), reads);
+      const store = countingStore(documentStoreFromConfig(config, 'conversation', logger), reads, relayScans);
       const bus = eventBusFromConfig(config, 'conversation', logger);
       const kv = options.withKv ? createEmbeddedKv({ logger }) : undefined;
       return {
@@ -84,7 +90,16 @@ export async function startConversation(options: { env?: Record<string, string>;
         bus,
         kv,
         adapters: kv ? [store, bus, kv] : [store, bus],
-        build: () => buildConversation({ store, bus, kv, config, logger, relayPollMs: 50 }),
+        build: () =>
+          buildConversation({
+            store,
+            bus,
+            kv,
+            config,
+            logger,
+            relayPollMs: options.relayPollMs ?? 50,
+            relayScanIntervalMs: options.relayScanIntervalMs,
+          }),
       };
     },
   });
@@ -97,6 +112,7 @@ export async function startConversation(options: { env?: Record<string, string>;
     kv,
     collections: conversationCollections(store),
     reads,
+    relayScans,
     resetReads: () => reads.clear(),
   };
 }
