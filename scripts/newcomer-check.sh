@@ -25,6 +25,8 @@ node scripts/smoke.mjs "$url/graphql"
 
 kill -TERM "$pid"
 wait "$pid" || true
+# Stopping the start command stops the stack: nothing may keep serving (or hold the data directory).
+if curl -fsS "$url/readyz" >/dev/null 2>&1; then echo "the stack kept running after its start command was stopped" >&2; exit 1; fi
 grep -q "ChatGraph is up" "$work/start.log" || { cat "$work/start.log"; echo "start did not print the URL" >&2; exit 1; }
 test -d .data || { echo "no data directory was written" >&2; exit 1; }
 echo "newcomer check passed"
