@@ -33,4 +33,4 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
-describeCredits('distributed: Kafka, FerretDB, Redis', () => ({ routerUrl: () => running.stack.url, bus: () => bus, tries: 1500 }));
+describeCredits('distributed: Kafka, FerretDB, Redis', () => ({ routerUrl: () => running.stack.url, bus: () => bus, tries: 300 }));

@@ -25,4 +25,4 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-describeCredits('embedded', () => ({ routerUrl: () => stack.url, bus: () => stack.bus, tries: 500 }));
+describeCredits('embedded', () => ({ routerUrl: () => stack.url, bus: () => stack.bus, tries: 100 }));

@@ -62,7 +62,11 @@ export interface CreditsTarget {
   routerUrl(): string;
   /** The bus the services share (the test replays ai-gateway's events on it). */
   bus(): EventBus;
-  /** Bounded polling steps, 20 ms apart. */
+  /**
+   * Bounded polling steps, 150 ms apart: the admin's polls are rate limited like any client's
+   * (600 operations and 100,000 cost a minute by default); at 20 ms apart a slow debit once got
+   * the poll itself RATE_LIMITED in CI.
+   */
   tries: number;
 }
 
@@ -108,7 +112,7 @@ const GRANT = gql`
 `;
 const LEDGER = gql`
   query Ledger($userId: ID) {
-    creditLedger(userId: $userId, first: 100) {
+    creditLedger(userId: $userId, first: 10) {
       totalCount
       edges {
         node {
@@ -206,7 +210,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, tries: number): Promise<T> {
   let value = await read();
   for (let i = 0; i < tries && !done(value); i++) {
-    await sleep(20);
+    await sleep(150);
     value = await read();
   }
   return value;
