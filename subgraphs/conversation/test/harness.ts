@@ -1,7 +1,7 @@
 import { aiGenerationV1, type EventEnvelope } from '@chatgraph/schema';
 import { createLogger, type Principal } from '@chatgraph/kit';
 import { documentStoreFromConfig, type DocumentStore } from '@chatgraph/kit/store';
-import { eventBusFromConfig, type EventBus } from '@chatgraph/kit/events';
+import { eventBusFromConfig, PENDING_OUTBOX, type EventBus } from '@chatgraph/kit/events';
 import { createEmbeddedKv, type KvStore } from '@chatgraph/kit/kv';
 import {
   collectEvents as collect,
@@ -35,7 +35,11 @@ export interface Harness extends SubgraphHarness<Conversation> {
   reads: Map<string, number>;
   /** The outbox relay's scans (reads of every pending document) per collection, since start. */
   relayScans: Map<string, number>;
-  resetReads(): void;
+  /**
+   * Waits until the outbox relay has published every pending event (its lookups of the documents
+   * just written are store reads too, and on a real server they can still run), then starts counting.
+   */
+  resetReads(): Promise<void>;
 }
 
 /** Where a suite runs (embedded or real servers). */
@@ -113,7 +117,13 @@ export async function startConversation(
     collections: conversationCollections(store),
     reads,
     relayScans,
-    resetReads: () => reads.clear(),
+    resetReads: async () => {
+      const collections = conversationCollections(store);
+      const pending = async (): Promise<number> =>
+        (await collections.messages.count(PENDING_OUTBOX)) + (await collections.conversations.count(PENDING_OUTBOX));
+      await eventually(pending, (n) => n === 0, 3000);
+      reads.clear();
+    },
   };
 }
 

@@ -17,7 +17,7 @@ export function describeBatching(target: Target, { conversations = 50 }: { conve
 
   describe('listing is N+1 free', () => {
     it(`${conversations} conversations with owner, last message and current branch cost a bounded number of store reads`, async () => {
-      h.resetReads();
+      await h.resetReads();
       const res = await h.gql(
         ada,
         `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { conversations(first: ${conversations}) { edges { node { id title owner { id } lastMessage { id status } currentBranch { id role siblingCount } } } } } } }`,
