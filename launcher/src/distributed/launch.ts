@@ -82,17 +82,34 @@ async function exitMessage(child: ChildProcess, name: string): Promise<string> {
   return `${name} exited with code ${child.exitCode}${last ? `: ${last}` : ''}`;
 }
 
+/** How long a service may take to become ready (a restart on a loaded machine included). */
+const READY_DEADLINE_MS = 90_000;
+/** One `/readyz` request: a router's answer waits up to 2 s for its subgraphs' own. */
+const READY_PROBE_TIMEOUT_MS = 5_000;
+
+/**
+ * Resolves once `base/readyz` answers 200. Every probe is bounded, and so is the wait: a service
+ * that stays unready fails the start with its last answer (a router's names the subgraphs it waits
+ * for), instead of leaving the caller waiting.
+ */
 async function waitReady(base: string, child: ChildProcess, name: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) throw new Error(await exitMessage(child, name));
+  const deadline = Date.now() + READY_DEADLINE_MS;
+  let last = 'not listening';
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(await exitMessage(child, name));
     try {
-      if ((await fetch(`${base}/readyz`)).ok) return;
-    } catch {
-      // not listening yet
+      const res = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(READY_PROBE_TIMEOUT_MS) });
+      if (res.ok) {
+        await res.body?.cancel();
+        return;
+      }
+      last = `${res.status} ${(await res.text()).slice(0, 500)}`;
+    } catch (error) {
+      last = error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${READY_PROBE_TIMEOUT_MS} ms` : 'not listening';
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`${name} at ${base} did not become ready`);
+  throw new Error(`${name} at ${base} did not become ready within ${READY_DEADLINE_MS / 1000} s; last /readyz: ${last}`);
 }
 
 function stopProcess(child: ChildProcess): Promise<void> {

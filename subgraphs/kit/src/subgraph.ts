@@ -35,15 +35,28 @@ export interface ReadinessCheck {
 /** A handler of a route only the router may call, given the principal of the verified request. */
 export type SignedRouteHandler = (req: HttpRequest, res: import('node:http').ServerResponse, principal: Principal) => Promise<void> | void;
 
-/** The names of the checks that fail now, all run at once. */
-async function failedChecks(checks: readonly ReadinessCheck[]): Promise<string[]> {
+/**
+ * How long one readiness check may take before it counts as failed: a probe must answer in
+ * seconds (the router gives a subgraph's `/readyz` 2 s), and a dependency that does not answer
+ * within this is not ready, whatever it answers later.
+ */
+export const READINESS_CHECK_TIMEOUT_MS = 1500;
+
+/** The names of the checks that fail now (or do not answer within `timeoutMs`), all run at once. */
+export async function failedChecks(checks: readonly ReadinessCheck[], timeoutMs = READINESS_CHECK_TIMEOUT_MS): Promise<string[]> {
   const failed: string[] = [];
   await Promise.all(
     checks.map(async (c) => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${c.name} did not answer within ${timeoutMs} ms`)), timeoutMs);
+      });
       try {
-        await c.check();
+        await Promise.race([c.check(), late]);
       } catch {
         failed.push(c.name);
+      } finally {
+        clearTimeout(timer);
       }
     }),
   );

@@ -215,6 +215,34 @@ describe('createSubgraph', () => {
   });
 });
 
+describe('readiness', () => {
+  it('counts a check that does not answer in time as failed, and names it, instead of leaving /readyz hanging', async () => {
+    const hung = new Promise<void>(() => undefined);
+    const subgraph = createSubgraph<RequestContext>({
+      name: 'stalled',
+      typeDefs,
+      logger: createLogger({ name: 'stalled', level: 'silent' }),
+      signingSecret: SECRET,
+      context: (base) => base,
+      resolvers: { Query: { whoami: () => 'x' } },
+      readiness: [
+        { name: 'answers', check: async () => undefined },
+        { name: 'never-answers', check: () => hung },
+        { name: 'refuses', check: () => Promise.reject(new Error('down')) },
+      ],
+    });
+    const base = await subgraph.start();
+    try {
+      const res = await fetch(`${base}/readyz`);
+      expect(res.status).toBe(503);
+      const body = (await res.json()) as { failed: string[] };
+      expect(body.failed.sort()).toEqual(['never-answers', 'refuses']);
+    } finally {
+      await subgraph.stop();
+    }
+  });
+});
+
 describe('graceful shutdown', () => {
   /** A subgraph with one slow field, to have requests in flight when it stops. */
   const slowSubgraph = (name: string): Subgraph =>
