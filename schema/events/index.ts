@@ -10,4 +10,5 @@ export * from './topics/conversation';
 export * from './topics/aiGeneration';
 export * from './topics/aiCatalog';
 export * from './topics/rateLimitBalance';
+export * from './topics/file';
 export * from './tokenStreams';
