@@ -6,13 +6,13 @@
  * answer before A's queued ones, while A keeps flooding (refused, but for the one place freed
  * when A's streaming answer ends). B's answer streams to `done` and is stored COMPLETE.
  *
- * Order is what is asserted, not time: the statuses are polled through the router, and when B's
- * answer is first seen started, A's queued answers must all still be PENDING. Before the fix
+ * Order is what is asserted, not time: the first tokens of B's answer and of A's queued answers
+ * are watched through the router, and B's must arrive before any of A's queued ones. Before the fix
  * every flooded message was accepted and queued first-come, so B's answer started after all of A's.
  * The stack must run with `FAIRNESS_ENV`.
  */
 import type { Client } from 'graphql-ws';
-import { expectWellFormed, finalAnswer, gql, register, sendTracked, textOf, watch, wsClient } from './liveChatScenarios';
+import { expectWellFormed, finalAnswer, gql, register, sendTracked, textOf, watch, wsClient, type Watch } from './liveChatScenarios';
 
 const CAP = 3;
 const FLOOD = 24;
@@ -96,24 +96,38 @@ export function describeFairness(name: string, target: () => FairnessTarget): vo
       }
     });
 
+    // The order in which the answers' first tokens reach their clients: with one generation slot,
+    // A's queued answers cannot start before B's ends, so B's first token must come first. (Read
+    // from the streams, not polled statuses: between two polls on a loaded machine B's answer could
+    // both start and end, and A's next one start, leaving the order unseen.)
+    const firsts: string[] = [];
+    const noteFirst = (w: Watch, who: string): void => void w.atLeast(1).then(() => (w.chunks.length > 0 ? firsts.push(who) : undefined));
+    const adaClient = wsClient(url, ada);
+    clients.push(adaClient);
+    const adaQueued = queued.map((t) => watch(adaClient, t.streamId));
+    adaQueued.forEach((w, i) => noteFirst(w, `ada-queued-${i}`));
+
     const bobs = await sendTracked(url, bob, { content: 'Just one question, please' });
     const client = wsClient(url, bob);
     clients.push(client);
     const stream = watch(client, bobs.streamId);
+    noteFirst(stream, 'bob');
 
-    // Poll until B's answer has started; at that moment A's queued answers have not.
-    let bobStatus = 'PENDING';
-    let queuedWhenBobStarted: string[] = [];
-    for (let i = 0; i < steps && bobStatus === 'PENDING'; i++) {
-      // B first, then A: A's answers read PENDING after B's was seen started were PENDING when it started.
-      [bobStatus = 'missing'] = await statuses(url, bob, [bobs]);
-      queuedWhenBobStarted = await statuses(url, ada, queued);
-      if (bobStatus === 'PENDING') await new Promise((r) => setTimeout(r, 20));
-    }
+    const within = <T>(what: Promise<T>, label: string): Promise<T> =>
+      Promise.race([
+        what,
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error(`${label}: nothing within ${timeoutMs} ms`)), timeoutMs).unref(),
+        ),
+      ]);
+    await within(stream.atLeast(1), "B's first token");
     flooding = false;
     await Promise.all(ongoing);
-    expect(bobStatus).not.toBe('PENDING');
-    expect(queuedWhenBobStarted).toEqual(queued.map(() => 'PENDING'));
+    expect(stream.chunks.length).toBeGreaterThan(0);
+    // A's queued answers run after B's: wait for their first tokens, then read the order.
+    await within(Promise.all(adaQueued.map((w) => w.atLeast(1))), "A's queued answers' first tokens");
+    expect(firsts[0]).toBe('bob');
+    expect(firsts.length).toBe(1 + queued.length);
     // The flood went on the whole time and was refused, except that when A's streaming answer
     // finished (which is what let B's start, there being one slot) A was below the cap again, and
     // one more of its messages may have been accepted in that moment: never more than that one.

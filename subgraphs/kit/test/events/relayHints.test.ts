@@ -108,17 +108,31 @@ it('after a slow scan, waits ten times its length before the next periodic scan;
   await bus.subscribe({ groupId: unique('g'), topics: [world.topic], handler: seen.handler });
   // The relay's clock: each scan takes 5 s of it (a FerretDB scan of a few thousand documents on a loaded machine).
   let clock = 1_000_000;
-  const orders = counted(world.orders as unknown as Collection<OutboxDocument>, () => (clock += 5_000));
+  // Scans whose end the relay has timed: it reads the clock once more after a scan's find. The
+  // test moves the clock only after that, or the move would count into the scan's end time
+  // (the scan publishes, and the test can see it, before the relay notes when it ended).
+  let scanOpen = false;
+  let scansEnded = 0;
+  const orders = counted(world.orders as unknown as Collection<OutboxDocument>, () => {
+    clock += 5_000;
+    scanOpen = true;
+  });
   const relay = new OutboxRelay({
     bus,
     collections: [orders.collection],
     pollIntervalMs: 600_000,
     scanIntervalMs: 10_000,
-    now: () => clock,
+    now: () => {
+      if (scanOpen) {
+        scanOpen = false;
+        scansEnded++;
+      }
+      return clock;
+    },
   });
   relay.start();
   try {
-    await eventually(() => orders.scans() === 1, 'the start-up scan');
+    await eventually(() => scansEnded === 1, 'the start-up scan');
 
     // 11 s after the scan ended: past the interval, but within 10 x the 5 s it took. Before: a
     // second scan ran here (and at 5,000 FerretDB messages the relay scanned back to back).
@@ -133,6 +147,7 @@ it('after a slow scan, waits ten times its length before the next periodic scan;
     relay.notify();
     await eventually(async () => (await world.pending()) === 0 && seen.deliveries.length === 2, 'the unhinted order published');
     expect(orders.scans()).toBe(2);
+    await eventually(() => scansEnded === 2, 'the second scan timed');
 
     // 51 s after that scan ended: the periodic scan is due again.
     clock += 51_000;
