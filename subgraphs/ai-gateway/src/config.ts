@@ -42,6 +42,20 @@ export const aiGatewayConfigSpec = {
     min: 0,
     max: 10_000,
   }),
+  ATTACHMENT_CONTEXT_PERCENT: int({
+    description:
+      "Share of a model's context window, in percent, the extracted text of the documents attached to one request may take (cut with a marker beyond it; never more than the history leaves free after 1,024 tokens for the answer)",
+    default: 50,
+    min: 0,
+    max: 90,
+  }),
+  ATTACHMENT_WAIT_MS: int({
+    description:
+      "How long a generation waits, in ms, for an attached file ai-gateway's file read model has not heard of yet (its `file.processed` still on the way) before telling the model it is unavailable",
+    default: 2_000,
+    min: 0,
+    max: 60_000,
+  }),
   MAX_CONCURRENT_GENERATIONS: int({
     description:
       'Generations one instance runs at once; further requests wait in memory (their documents are leased, so a crash loses none)',

@@ -4,6 +4,7 @@ import { createSubgraph, type Logger, type Subgraph, refuseStartUnless } from '@
 import type { DocumentStore } from '@chatgraph/kit/store';
 import { OutboxRelay, watchConsumerLag, type EventBus, type Subscription } from '@chatgraph/kit/events';
 import type { KvStore } from '@chatgraph/kit/kv';
+import { attachedFilesHandler, AttachedFiles, subscribeAttachedFiles } from './attachedFiles';
 import { builtInCatalog, type ModelCatalog, type ProviderSpec } from './catalog';
 import { catalogPublications, publishCatalog } from './catalogPublication';
 import type { AiGatewayConfig } from './config';
@@ -12,7 +13,7 @@ import { DeploymentRegistry } from './deployments';
 import { generationRequestHandler, subscribeGenerationRequests } from './events';
 import type { ChatProvider } from './providers/types';
 import { resolvers } from './resolvers';
-import { AiGatewayService, EmbeddingService, GenerationRunner, GenerationScheduler, TitleGenerator } from './service';
+import { AiGatewayService, AttachmentResolver, EmbeddingService, GenerationRunner, GenerationScheduler, TitleGenerator } from './service';
 import { aiGatewayCollections } from './store';
 
 export { catalogFromConfig, type ModelCatalog } from './catalog';
@@ -77,6 +78,13 @@ export function buildAiGateway(deps: AiGatewayDeps): AiGateway {
   });
   const stream = { maxLen: config.STREAM_MAX_LEN, retentionMs: config.STREAM_RETENTION_MS };
   const titles = new TitleGenerator(registry, logger, config.FIRST_TOKEN_TIMEOUT_MS);
+  const files = new AttachedFiles(store);
+  const attachments = new AttachmentResolver({
+    files,
+    registry,
+    contextPercent: config.ATTACHMENT_CONTEXT_PERCENT,
+    waitMs: config.ATTACHMENT_WAIT_MS,
+  });
   const runner = new GenerationRunner({
     kv,
     collections,
@@ -95,6 +103,7 @@ export function buildAiGateway(deps: AiGatewayDeps): AiGateway {
     now,
     random: deps.random,
     eventsQueued,
+    attachments,
   });
   const scheduler = new GenerationScheduler({
     kv,
@@ -133,6 +142,7 @@ export function buildAiGateway(deps: AiGatewayDeps): AiGateway {
   const handler = generationRequestHandler(store, (event) => scheduler.accept(event));
 
   let subscription: Subscription | undefined;
+  let fileEvents: Subscription | undefined;
   let stopping: Promise<void> | undefined;
 
   return {
@@ -155,6 +165,8 @@ export function buildAiGateway(deps: AiGatewayDeps): AiGateway {
         logger.warn({ err }, 'model catalog not published'),
       );
       await scheduler.start();
+      // Before requests: a restarted instance catches up on files while its first requests arrive.
+      fileEvents ??= await subscribeAttachedFiles(bus, attachedFilesHandler(files, logger));
       if (!subscription) {
         subscription = await subscribeGenerationRequests(bus, handler);
         watchConsumerLag(subgraph.metrics.registry, subscription);
@@ -167,6 +179,7 @@ export function buildAiGateway(deps: AiGatewayDeps): AiGateway {
         // Release a consumer waiting for queue room, so the subscription can stop promptly.
         scheduler.refuseNew();
         await subscription?.stop();
+        await fileEvents?.stop();
         await scheduler.stop();
         try {
           await relay.drain();

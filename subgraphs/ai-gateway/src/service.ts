@@ -15,7 +15,9 @@ import type { DeploymentRegistry, DeploymentStatus } from './deployments';
  * - `domain/routedGeneration.ts`: retries, backoff, fallback over deployments, timeouts;
  * - `domain/recovery.ts`, `domain/retention.ts`: generations of dead instances, old documents;
  * - `domain/titles.ts`, `domain/embeddings.ts`, `domain/usage.ts`: titles, embeddings for other
- *   services, counted usage.
+ *   services, counted usage;
+ * - `domain/attachments.ts`: what a model is shown of the files attached to a request (document
+ *   text within a budget, image parts for vision models, notes for the rest).
  *
  * Adapters and plumbing stay outside: the catalog file (`catalog.ts`), live deployments and their
  * circuit breakers (`deployments.ts`), providers, the token-stream writer, the store and events.
@@ -24,6 +26,7 @@ export { GenerationScheduler, type GenerationSchedulerOptions } from './domain/g
 export { GenerationRunner } from './domain/generationRunner';
 export { TitleGenerator } from './domain/titles';
 export { EmbeddingService } from './domain/embeddings';
+export { AttachmentResolver } from './domain/attachments';
 
 export interface ModelView extends ModelSpec {
   provider: string;

@@ -53,9 +53,9 @@ export function checkModel(model: string | null | undefined): string | undefined
 }
 
 /**
- * File ids attached to a message: at most 10, each a non-empty id of at most 64 characters, no
- * duplicates. Only ids are stored: the file service checks that the caller owns a file when it
- * resolves `Message.files`, so an id of someone else's file reveals nothing.
+ * File ids attached to a message, their shape only: at most 10, each a non-empty id of at most 64
+ * characters, no duplicates. Whether each is the caller's READY file is checked next, against the
+ * files read model (attachableFiles.ts).
  */
 export function checkFileIds(fileIds: readonly string[] | null | undefined): string[] {
   if (fileIds === null || fileIds === undefined) return [];

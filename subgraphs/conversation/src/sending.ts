@@ -10,6 +10,7 @@ import { generationRequested, messageCreated, conversationCreated } from './outb
 import type { ConversationDoc, MessageDoc } from './store';
 import type { StreamRequested } from './streamRequested';
 import type { CreditCheck } from './creditBalances';
+import type { AttachableFiles } from './attachableFiles';
 
 /** `sendMessage`'s input. */
 export interface SendMessageInput {
@@ -17,7 +18,7 @@ export interface SendMessageInput {
   content: string;
   parentId?: string | null;
   model?: string | null;
-  /** Files attached to the user message (ids only; the file service checks ownership when resolving them). */
+  /** Files attached to the user message: each must be the caller's READY attachment (attachableFiles.ts). */
   fileIds?: readonly string[] | null;
 }
 
@@ -71,7 +72,13 @@ const RUNNING = new Set(['PENDING', 'STREAMING']);
 export class MessageCommands {
   constructor(
     private readonly w: Writes,
-    private readonly options: { defaultModel: string; streamRequested?: StreamRequested; creditCheck?: CreditCheck } & ContextBudgetOptions,
+    private readonly options: {
+      defaultModel: string;
+      streamRequested?: StreamRequested;
+      creditCheck?: CreditCheck;
+      /** Refuses file ids that are unknown, someone else's, or not READY; absent: syntactic checks only. */
+      files?: AttachableFiles;
+    } & ContextBudgetOptions,
     private readonly admission: GenerationAdmission,
   ) {}
 
@@ -101,7 +108,7 @@ export class MessageCommands {
   private async sendNow(user: UserPrincipal, input: SendMessageInput): Promise<SendResult> {
     const content = checkContent(input.content);
     const model = await knownModel(this.w.models, input.model);
-    const fileIds = checkFileIds(input.fileIds);
+    const fileIds = await this.attachable(user, input.fileIds);
     if (!input.conversationId) {
       if (input.parentId) throw codedError('BAD_USER_INPUT', 'parentId needs a conversationId', { field: 'parentId' });
       const conversation = newConversationDoc(user, { title: titleFromContent(content), titleSource: 'auto', model }, this.w.now());
@@ -127,7 +134,7 @@ export class MessageCommands {
   private async editNow(user: UserPrincipal, input: EditMessageInput): Promise<SendResult> {
     const content = checkContent(input.content);
     const model = await knownModel(this.w.models, input.model);
-    const fileIds = checkFileIds(input.fileIds);
+    const fileIds = await this.attachable(user, input.fileIds);
     const original = await ownedMessage(this.w.collections, user, input.messageId);
     if (original.role !== 'USER') throw codedError('BAD_USER_INPUT', 'Only user messages can be edited', { field: 'messageId' });
     const conversation = await ownedConversation(this.w.collections, user, original.conversationId);
@@ -156,6 +163,16 @@ export class MessageCommands {
       fileIds: [],
       model: model ?? original.model ?? undefined,
     });
+  }
+
+  /**
+   * The ids checked for shape (limits.ts), then against the files read model: each one the
+   * caller's READY message attachment. Before any read of the conversation and any write.
+   */
+  private async attachable(user: UserPrincipal, ids: readonly string[] | null | undefined): Promise<string[]> {
+    const fileIds = checkFileIds(ids);
+    await this.options.files?.check(user.userId, fileIds);
+    return fileIds;
   }
 
   /** Makes the path through `messageId` active, down to its newest leaf. */

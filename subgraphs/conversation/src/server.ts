@@ -6,6 +6,7 @@ import { OutboxRelay, watchConsumerLag, type EventBus, type OutboxHint, type Sub
 import type { KvStore } from '@chatgraph/kit/kv';
 import type { ConversationConfig } from './config';
 import type { ConversationContext } from './context';
+import { attachableFilesHandler, AttachableFiles, subscribeAttachableFiles } from './attachableFiles';
 import { creditBalancesHandler, CreditBalanceView, subscribeCreditBalances } from './creditBalances';
 import { generationResultHandler, subscribeGenerationResults } from './events';
 import { modelCatalogHandler, ModelCatalogView, subscribeModelCatalog } from './modelCatalog';
@@ -73,6 +74,7 @@ export function buildConversation(deps: ConversationDeps): Conversation {
   };
   const models = new ModelCatalogView(store);
   const balances = new CreditBalanceView(store);
+  const files = new AttachableFiles(store);
   const service = new ConversationService({
     collections,
     defaultModel: config.DEFAULT_MODEL,
@@ -88,6 +90,7 @@ export function buildConversation(deps: ConversationDeps): Conversation {
     eventsQueued,
     models,
     creditCheck: config.BALANCE_ENFORCED ? balances.check : undefined,
+    files,
     streamRequested: deps.kv ? streamRequestRecorder({ kv: deps.kv, ttlMs: config.OUTCOME_MARKER_TTL_MS, logger }) : undefined,
   });
   const subgraph = createSubgraph<ConversationContext>({
@@ -109,6 +112,7 @@ export function buildConversation(deps: ConversationDeps): Conversation {
   let deletions: Subscription | undefined;
   let catalog: Subscription | undefined;
   let credits: Subscription | undefined;
+  let fileEvents: Subscription | undefined;
   let stopping: Promise<void> | undefined;
 
   return {
@@ -131,6 +135,7 @@ export function buildConversation(deps: ConversationDeps): Conversation {
       catalog ??= await subscribeModelCatalog(bus, modelCatalogHandler(models, logger));
       // Kept up to date even with BALANCE_ENFORCED off, so turning it on finds current balances.
       credits ??= await subscribeCreditBalances(bus, creditBalancesHandler(balances, logger));
+      fileEvents ??= await subscribeAttachableFiles(bus, attachableFilesHandler(files, logger));
       return subgraph.start(port, config.CONVERSATION_HOST);
     },
     stop() {
@@ -140,6 +145,7 @@ export function buildConversation(deps: ConversationDeps): Conversation {
         await deletions?.stop();
         await catalog?.stop();
         await credits?.stop();
+        await fileEvents?.stop();
         await relay.stop();
       })();
       return stopping;

@@ -14,6 +14,7 @@ import { MessageCommands, type EditMessageInput, type SendMessageInput, type Sen
 import { SharingCommands, type RevokedShare } from './sharing';
 import type { StreamRequested } from './streamRequested';
 import type { CreditCheck } from './creditBalances';
+import type { AttachableFiles } from './attachableFiles';
 import type { ConversationCollections, ConversationDoc, MessageDoc, Rating, ShareDoc } from './store';
 
 /**
@@ -44,6 +45,8 @@ export interface ConversationServiceDeps {
   models?: ModelCatalogView;
   /** Refuses turns of users whose credits are used up (creditBalances.ts); absent when BALANCE_ENFORCED is off. */
   creditCheck?: CreditCheck;
+  /** Refuses attached file ids that are unknown, someone else's or not READY (attachableFiles.ts); absent: shape checks only. */
+  files?: AttachableFiles;
 }
 
 /**
@@ -70,6 +73,7 @@ export class ConversationService {
         contextReplyReserveTokens: deps.contextReplyReserveTokens,
         streamRequested: deps.streamRequested,
         creditCheck: deps.creditCheck,
+        files: deps.files,
       },
       new GenerationAdmission(deps.collections.messages, deps.admission, deps.now),
     );

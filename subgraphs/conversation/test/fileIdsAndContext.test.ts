@@ -1,5 +1,6 @@
 import { ConfigError } from '@chatgraph/kit';
-import { aiGenerationV1, type EventEnvelope } from '@chatgraph/schema';
+import { aiGenerationV1, fileFileV1, type EventEnvelope } from '@chatgraph/schema';
+import { attachableFilesSpec } from '../src/attachableFiles';
 import { loadConversationConfig } from '../src/config';
 import {
   answer,
@@ -16,6 +17,8 @@ import {
 } from './harness';
 
 const ada = userPrincipal('user-ada');
+/** Ten distinct ids of 64 characters (the most a message may attach, at the longest). */
+const tenIds = Array.from({ length: 10 }, (_, i) => `${i}`.padStart(64, 'f'));
 const SECRET = 'a-secret-that-is-long-enough-0123456789';
 
 interface RequestedPayload {
@@ -39,6 +42,32 @@ describe('fileIds and per-model context windows', () => {
       },
     });
     events = await collectEvents(h, [aiGenerationV1.topic]);
+    // The ids the accepted turns attach are ada's READY files (attachableFiles.ts refuses any other).
+    const ready = ['file-a', 'file-b', 'file-x', 'file-y', ...tenIds];
+    await h.bus.publish(
+      fileFileV1.topic,
+      ready.map((fileId) => ({
+        key: fileId,
+        event: fileFileV1.create(
+          'file.processed',
+          { fileId, ownerId: 'user-ada' },
+          {
+            filename: `${fileId.slice(0, 8)}.txt`,
+            mimeType: 'text/plain',
+            bytes: 5,
+            purpose: 'MESSAGE_ATTACHMENT',
+            text: 'hello',
+            textTruncated: false,
+            chunkCount: 1,
+          },
+        ),
+      })),
+    );
+    const files = h.store.collection(attachableFilesSpec);
+    await eventually(
+      () => files.count({ _id: { $in: ready }, status: 'READY' }),
+      (n) => n === ready.length,
+    );
   }, 30_000);
   afterAll(() => h?.dispose());
 
@@ -114,7 +143,7 @@ describe('fileIds and per-model context windows', () => {
     });
 
     it('accepts exactly 10 ids of 64 characters', async () => {
-      const fileIds = Array.from({ length: 10 }, (_, i) => `${i}`.padStart(64, 'f'));
+      const fileIds = tenIds;
       const turn = await send(h, ada, { content: 'Ten files', fileIds });
       expect((await branchOf(turn.conversation.id))[0]?.fileIds).toEqual(fileIds);
     });

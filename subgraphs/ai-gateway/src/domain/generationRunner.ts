@@ -5,6 +5,7 @@ import { tokenStreamKey, tokenStreamStopKey, type TokenStreamOutcome } from '@ch
 import type { DeploymentRegistry } from '../deployments';
 import { generationCompleted, generationFailed, generationStarted, titleGenerated } from '../outboxEvents';
 import type { ChatMessage } from '../providers/types';
+import type { AttachmentResolver, RequestMessage } from './attachments';
 import { generateRouted, type GenerationResult, type RetryPolicy } from './routedGeneration';
 import { OPEN_GENERATION, type AiGatewayCollections, type GenerationDoc } from '../store';
 import type { TitleGenerator } from './titles';
@@ -32,6 +33,11 @@ export type AbortReason = 'stop' | 'interrupted';
 export interface GenerationJob {
   doc: GenerationDoc;
   messages: ChatMessage[];
+  /**
+   * When a user message has files: the request's messages with their file ids, turned into the
+   * provider's messages (text, image parts, notes) by the runner before the provider call.
+   */
+  attachments?: { messages: RequestMessage[]; estimatedPromptTokens: number };
   /** The first USER message of the request (for titles). */
   firstUserMessage: string;
   controller: AbortController;
@@ -60,6 +66,8 @@ export interface GenerationRunnerDeps {
   now: () => Date;
   random?: () => number;
   eventsQueued: () => void;
+  /** Gives the model the files attached to the request (domain/attachments.ts); absent: file ids are ignored. */
+  attachments?: AttachmentResolver;
 }
 
 interface Ending {
@@ -149,11 +157,12 @@ export class GenerationRunner {
     streamStarted.catch(() => undefined);
 
     let started: Promise<unknown> = Promise.resolve();
+    const messages = await this.messagesOf(job, log);
     const deployments = registry.attemptOrder(doc.model);
     const result = registry.model(doc.model)
       ? await generateRouted({
           deployments,
-          messages: job.messages,
+          messages,
           signal: controller.signal,
           policy: this.deps.policy,
           random: this.deps.random,
@@ -192,6 +201,21 @@ export class GenerationRunner {
       // Only a COMPLETE answer gets a title (a late one is still written): any other end drops the call.
       if (ending?.outcome !== 'COMPLETE') titleCall.abort();
     }
+  }
+
+  /** The job's messages for the provider: with its attached files when it has any (a store read). */
+  private async messagesOf(job: GenerationJob, log: Logger): Promise<ChatMessage[]> {
+    const resolver = this.deps.attachments;
+    if (!job.attachments || !resolver) return job.messages;
+    const { messages, unavailable } = await resolver.messagesFor({
+      ownerId: job.doc.ownerId,
+      model: job.doc.model,
+      messages: job.attachments.messages,
+      estimatedPromptTokens: job.attachments.estimatedPromptTokens,
+      signal: job.controller.signal,
+    });
+    if (unavailable.length > 0) log.info({ unavailable }, 'attached files unavailable: the model is told so');
+    return messages;
   }
 
   /** The title for the job, or undefined (never rejects: titles are best effort). */

@@ -163,9 +163,23 @@ export class GenerationScheduler {
     // starts, and a store failure before that would otherwise crash the process as unhandled.
     persisted.catch(() => undefined);
     const messages: ChatMessage[] = payload.messages.map((m) => ({ role: ROLES[m.role], content: m.content }));
+    // Files are resolved by the runner (a store read, perhaps a wait): never on the consumer's path.
+    const withFiles = payload.messages.some((m) => (m.fileIds?.length ?? 0) > 0);
     const job: GenerationJob = {
       doc,
       messages,
+      ...(withFiles
+        ? {
+            attachments: {
+              messages: payload.messages.map((m) => ({
+                role: ROLES[m.role],
+                content: m.content,
+                ...(m.fileIds ? { fileIds: m.fileIds } : {}),
+              })),
+              estimatedPromptTokens: payload.estimatedPromptTokens,
+            },
+          }
+        : {}),
       firstUserMessage: payload.messages.find((m) => m.role === 'USER')?.content ?? '',
       controller: new AbortController(),
       persisted,

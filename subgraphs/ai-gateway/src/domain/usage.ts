@@ -1,6 +1,6 @@
 import { countTokens } from 'gpt-tokenizer';
 import type { TokenUsage } from '@chatgraph/schema';
-import type { ChatMessage } from '../providers/types';
+import { textOf, type ChatMessage } from '../providers/types';
 
 /**
  * Token usage when the provider reports none (the demo model, servers without
@@ -12,9 +12,19 @@ import type { ChatMessage } from '../providers/types';
 const PER_MESSAGE_OVERHEAD = 4;
 /** Tokens priming the assistant's reply. */
 const REPLY_PRIMING = 3;
+/**
+ * Tokens counted for an image part: OpenAI's price of an image of at most 1024 px a side at high
+ * detail (the file service prepares vision images no larger). An estimate for other providers.
+ */
+export const IMAGE_PROMPT_TOKENS = 765;
+
+const imagesIn = (m: ChatMessage): number => (typeof m.content === 'string' ? 0 : m.content.filter((p) => p.type === 'image_url').length);
 
 export function countPromptTokens(messages: readonly ChatMessage[]): number {
-  return messages.reduce((sum, m) => sum + countTokens(m.content) + PER_MESSAGE_OVERHEAD, REPLY_PRIMING);
+  return messages.reduce(
+    (sum, m) => sum + countTokens(textOf(m)) + imagesIn(m) * IMAGE_PROMPT_TOKENS + PER_MESSAGE_OVERHEAD,
+    REPLY_PRIMING,
+  );
 }
 
 export function countedUsage(messages: readonly ChatMessage[], completion: string): TokenUsage {

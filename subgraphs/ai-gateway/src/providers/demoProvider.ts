@@ -1,26 +1,53 @@
 import { createHash } from 'node:crypto';
-import { ProviderError, type ChatChunk, type ChatMessage, type ChatProvider, type ChatRequest } from './types';
+import {
+  ProviderError,
+  textOf,
+  type AttachmentSummary,
+  type ChatChunk,
+  type ChatMessage,
+  type ChatProvider,
+  type ChatRequest,
+} from './types';
 
 /**
  * The built-in local demo model: no network, no key. Its answer is derived deterministically from
  * the last user message and streamed a word at a time at `tokenIntervalMs`, so the whole chat
- * flow (streams, stop, resume) works offline and tests can assert the exact text. It reports no
- * usage: the gateway counts tokens itself, as for any provider that gives none.
+ * flow (streams, stop, resume) works offline and tests can assert the exact text. It names the
+ * files attached to that message (kind, pages, dimensions), so attaching files is visible offline
+ * too. It reports no usage: the gateway counts tokens itself, as for any provider that gives none.
  */
 
 export const DEMO_EMBEDDING_DIMENSIONS = 256;
 
-function lastUserMessage(messages: readonly ChatMessage[]): string {
-  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]?.role === 'user') return messages[i]?.content ?? '';
-  return '';
+function lastUserMessage(messages: readonly ChatMessage[]): ChatMessage | undefined {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]?.role === 'user') return messages[i];
+  return undefined;
+}
+
+/** One attachment as the demo names it: `"report.pdf" (application/pdf, 3 pages)`. */
+function describeAttachment(a: AttachmentSummary): string {
+  if (a.given === 'unavailable' || a.filename === null) return `${a.fileId} (unavailable)`;
+  const facts = [a.mimeType ?? 'unknown type'];
+  if (a.pages !== undefined) facts.push(`${a.pages} page${a.pages === 1 ? '' : 's'}`);
+  if (a.image) facts.push(`${a.image.width}x${a.image.height}`);
+  if (a.given === 'note') facts.push('not seen by this model');
+  return `"${a.filename}" (${facts.join(', ')})`;
 }
 
 /** The demo's full answer to `messages`. */
 export function demoAnswer(messages: readonly ChatMessage[]): string {
-  const prompt = lastUserMessage(messages).replace(/\s+/g, ' ').trim();
+  const last = lastUserMessage(messages);
+  // The user's own words, without the attached documents' text.
+  const written = last?.attachments?.userText ?? (last ? textOf(last) : '');
+  const prompt = written.replace(/\s+/g, ' ').trim();
   const quoted = prompt.length > 160 ? `${prompt.slice(0, 157)}...` : prompt;
   const words = prompt.length === 0 ? 0 : prompt.split(' ').length;
-  return `This is the local demo model, not an AI: no provider is configured. You wrote ${words} word${words === 1 ? '' : 's'}: "${quoted}". Configure MODEL_CATALOG_FILE to talk to a real model.`;
+  const files = last?.attachments?.files ?? [];
+  const attached =
+    files.length === 0
+      ? ''
+      : ` You attached ${files.length} file${files.length === 1 ? '' : 's'}: ${files.map(describeAttachment).join('; ')}.`;
+  return `This is the local demo model, not an AI: no provider is configured. You wrote ${words} word${words === 1 ? '' : 's'}: "${quoted}".${attached} Configure MODEL_CATALOG_FILE to talk to a real model.`;
 }
 
 /** The demo's title for a conversation starting with `firstUserMessage`: its first words. */
@@ -77,8 +104,8 @@ export class DemoChatProvider implements ChatProvider {
   }
 
   async completeChat(request: ChatRequest): Promise<{ text: string }> {
-    const first = request.messages.find((m) => m.role === 'user')?.content ?? '';
-    return { text: demoTitle(first) };
+    const first = request.messages.find((m) => m.role === 'user');
+    return { text: demoTitle(first ? textOf(first) : '') };
   }
 
   async embed(request: { input: string[] }): Promise<number[][]> {

@@ -1,6 +1,7 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { OpenAIProviderSpec } from '../catalog';
-import { ProviderError, type ChatChunk, type ChatProvider, type ChatRequest } from './types';
+import { ProviderError, textOf, type ChatChunk, type ChatMessage, type ChatProvider, type ChatRequest } from './types';
 
 /**
  * Any OpenAI-compatible chat API through the official `openai` SDK (v7): OpenAI itself, Azure
@@ -26,6 +27,14 @@ export function classifyOpenAIError(error: unknown, signal?: AbortSignal): Provi
     return new ProviderError('client', `the provider refused the request (${status})`, status, { cause: error });
   }
   return new ProviderError('network', 'the provider connection failed', undefined, { cause: error });
+}
+
+/**
+ * The request's messages in the SDK's shape: role and content only (the attachment summaries are
+ * ours, never sent). Image parts exist only on user messages; any other role is sent as text.
+ */
+export function toOpenAIMessages(messages: readonly ChatMessage[]): ChatCompletionMessageParam[] {
+  return messages.map((m) => (m.role === 'user' ? { role: 'user', content: m.content } : { role: m.role, content: textOf(m) }));
 }
 
 export class OpenAIChatProvider implements ChatProvider {
@@ -56,7 +65,7 @@ export class OpenAIChatProvider implements ChatProvider {
       stream = await this.client.chat.completions.create(
         {
           model: request.model,
-          messages: request.messages,
+          messages: toOpenAIMessages(request.messages),
           stream: true,
           ...(this.spec.streamUsage ? { stream_options: { include_usage: true } } : {}),
           ...(request.maxTokens ? { max_tokens: request.maxTokens } : {}),
@@ -90,7 +99,11 @@ export class OpenAIChatProvider implements ChatProvider {
   ): Promise<{ text: string; usage?: { promptTokens: number; completionTokens: number; totalTokens: number } }> {
     try {
       const completion = await this.client.chat.completions.create(
-        { model: request.model, messages: request.messages, ...(request.maxTokens ? { max_tokens: request.maxTokens } : {}) },
+        {
+          model: request.model,
+          messages: toOpenAIMessages(request.messages),
+          ...(request.maxTokens ? { max_tokens: request.maxTokens } : {}),
+        },
         { signal: request.signal },
       );
       const usage = completion.usage;

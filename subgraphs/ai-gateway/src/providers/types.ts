@@ -6,9 +6,36 @@ import type { TokenUsage } from '@chatgraph/schema';
  * router decides retry / fallback from one classification.
  */
 
+/** A part of a user message that carries more than text: OpenAI's chat content parts. */
+export type ChatContentPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
+
+/** What was attached to a user message, for providers that describe attachments rather than read them (the demo). */
+export interface AttachmentSummary {
+  fileId: string;
+  /** Null when the file is unavailable (deleted, not processed, or not the requester's). */
+  filename: string | null;
+  mimeType: string | null;
+  pages?: number;
+  image?: { width: number; height: number };
+  /** How the model was given it. */
+  given: 'text' | 'image' | 'note' | 'unavailable';
+}
+
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
-  content: string;
+  /** Text, or for a user message with images for a vision model, text and image parts. */
+  content: string | ChatContentPart[];
+  /**
+   * For a user message with files: the user's own words (the content adds the files to them) and
+   * each file as given to the model. Ours only: never sent to a provider.
+   */
+  attachments?: { userText: string; files: AttachmentSummary[] };
+}
+
+/** The text of a message: its content, or its text parts joined. */
+export function textOf(message: ChatMessage): string {
+  if (typeof message.content === 'string') return message.content;
+  return message.content.map((part) => (part.type === 'text' ? part.text : '')).join('\n');
 }
 
 /** One piece of a streamed answer; any field may be absent on a given chunk. */
