@@ -69,6 +69,7 @@ const subgraphs: Record<string, { context: string; mappers?: Record<string, stri
     mappers: {
       Notification: '../store#NotificationDoc',
       NotificationConnection: '../service#NotificationPage',
+      MyEvent: '../changeLog#LoggedChange',
       Message: "../resolvers#EntityRef<'Message'>",
       Conversation: "../resolvers#EntityRef<'Conversation'>",
     },
