@@ -72,6 +72,7 @@ const subgraphs: Record<string, { context: string; mappers?: Record<string, stri
       MyEvent: '../changeLog#LoggedChange',
       Message: "../resolvers#EntityRef<'Message'>",
       Conversation: "../resolvers#EntityRef<'Conversation'>",
+      File: "../resolvers#EntityRef<'File'>",
     },
   },
 };

@@ -116,7 +116,7 @@ function follow(client: Client, after?: string): Feed {
     { query: RAW, variables: after === undefined ? {} : { after } },
     {
       next: (result) => {
-        if (result.errors) feed.errors.push(...(result.errors as Feed['errors']));
+        if (result.errors) feed.errors.push(...result.errors);
         if (result.data) feed.events.push(result.data.myEvents);
       },
       error: (error) => feed.errors.push(...(Array.isArray(error) ? (error as Feed['errors']) : [{ extensions: { raw: String(error) } }])),

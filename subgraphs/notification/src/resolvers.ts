@@ -52,5 +52,6 @@ export const resolvers: Resolvers = {
     id: (doc) => doc._id,
     conversation: (doc) => (doc.conversationId ? { __typename: 'Conversation', id: doc.conversationId } : null),
     message: (doc) => (doc.messageId ? { __typename: 'Message', id: doc.messageId } : null),
+    file: (doc) => (doc.fileId ? { __typename: 'File', id: doc.fileId } : null),
   },
 };

@@ -10,6 +10,7 @@ import { ChangeFeeds, ChangeLog, type ChangeLogLimits } from './changeLog';
 import type { NotificationConfig } from './config';
 import type { NotificationContext } from './context';
 import { announce, LiveFeeds } from './live';
+import { fileNotificationsHandler, subscribeFileNotifications } from './fileEvents';
 import { MyEventsService } from './myEvents';
 import { resolvers } from './resolvers';
 import { Retention } from './retention';
@@ -111,6 +112,7 @@ export function buildNotification(deps: NotificationDeps): Notification {
         watchConsumerLag(subgraph.metrics.registry, subscription);
         subscriptions.push(subscription);
         subscriptions.push(await subscribeUserEvents(bus, userEventsHandler({ collections, logger, now, changeLog })));
+        subscriptions.push(await subscribeFileNotifications(bus, fileNotificationsHandler({ collections, logger, now, onCreated })));
         subscriptions.push(await subscribeChangeEvents(bus, changeEventsHandler({ log: changeLog, collections, logger, now })));
         retention.start();
       }

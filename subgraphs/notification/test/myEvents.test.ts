@@ -32,10 +32,11 @@ function follow(client: Client, after?: string): Collected {
     { query: FEED, variables: after === undefined ? {} : { after } },
     {
       next: (result) => {
-        if (result.errors) collected.errors.push(...(result.errors as Collected['errors']));
+        if (result.errors) collected.errors.push(...result.errors);
         if (result.data) collected.events.push(result.data.myEvents);
       },
-      error: (error) => collected.errors.push(...(Array.isArray(error) ? (error as Collected['errors']) : [{ extensions: { raw: String(error) } }])),
+      error: (error) =>
+        collected.errors.push(...(Array.isArray(error) ? (error as Collected['errors']) : [{ extensions: { raw: String(error) } }])),
       complete: () => {
         collected.completed = true;
       },
@@ -45,7 +46,12 @@ function follow(client: Client, after?: string): Collected {
 }
 
 const created = (ownerId: string, conversationId = newId(), occurredAt?: Date): EventEnvelope =>
-  conversationConversationV1.create('conversation.created', { conversationId, ownerId }, { title: 'New conversation' }, occurredAt ? { occurredAt } : {});
+  conversationConversationV1.create(
+    'conversation.created',
+    { conversationId, ownerId },
+    { title: 'New conversation' },
+    occurredAt ? { occurredAt } : {},
+  );
 const renamed = (ownerId: string, conversationId: string): EventEnvelope =>
   conversationConversationV1.create('conversation.updated', { conversationId, ownerId }, { title: 'Steam engines', pinned: true });
 const deleted = (ownerId: string, conversationId: string): EventEnvelope =>
@@ -110,7 +116,13 @@ describe('myEvents', () => {
     );
     const expected = [
       { kind: 'CONVERSATION_CREATED', conversation: { id: conversationId }, messageId: null, message: null, changedFields: [] },
-      { kind: 'CONVERSATION_UPDATED', conversation: { id: conversationId }, messageId: null, message: null, changedFields: ['title', 'pinned'] },
+      {
+        kind: 'CONVERSATION_UPDATED',
+        conversation: { id: conversationId },
+        messageId: null,
+        message: null,
+        changedFields: ['title', 'pinned'],
+      },
       { kind: 'MESSAGE_CREATED', conversation: { id: conversationId }, messageId, message: { id: messageId }, changedFields: [] },
       { kind: 'CONVERSATION_DELETED', conversation: null, messageId: null, message: null, changedFields: [] },
     ].map((fields) => expect.objectContaining({ ...fields, conversationId }));
@@ -235,20 +247,22 @@ describe('myEvents', () => {
 
     const gone = identityUserV1.create('user.deleted', { userId: 'oli' }, { by: 'oli' });
     await h.bus.publish(identityUserV1.topic, [{ key: 'oli', event: gone }]);
-    await eventually(
+    const emptied = await eventually(
       () => h.kv.read(changeLogKey('oli')),
       (found) => found.length === 0,
       h.tries,
     );
+    expect(emptied).toEqual([]);
     // A late change of the deleted account logs nothing (then another user's, consumed after it).
     await publish(h, renamed('oli', conversationId));
     const after = created('pia', conversationId);
     await publish(h, after);
-    await eventually(
+    const pias = await eventually(
       () => h.kv.read(changeLogKey('pia')),
       (found) => found.length === 1,
       h.tries,
     );
+    expect(pias.map((e) => e.fields.id)).toEqual([after.id]);
     expect(await h.kv.read(changeLogKey('oli'))).toEqual([]);
   });
 

@@ -28,6 +28,13 @@ export type Conversation = {
   id: Scalars['ID']['output'];
 };
 
+/** A file of the file subgraph; notification only knows its id (the router fetches the rest from file). */
+export type File = {
+  __typename?: 'File';
+  /** The file's id. */
+  id: Scalars['ID']['output'];
+};
+
 /** A message of conversation; notification only knows its id (the router fetches the rest from conversation). */
 export type Message = {
   __typename?: 'Message';
@@ -107,9 +114,11 @@ export type Notification = {
   conversation?: Maybe<Conversation>;
   /** When it was created. */
   createdAt: Scalars['DateTime']['output'];
+  /** The file it is about (FILE_READY, FILE_FAILED), if any. */
+  file?: Maybe<File>;
   /** The notification's id. */
   id: Scalars['ID']['output'];
-  /** What happened: `ANSWER_COMPLETED` or `ANSWER_FAILED` (more kinds will follow: clients show unknown kinds by `title`). */
+  /** What happened: `ANSWER_COMPLETED`, `ANSWER_FAILED`, `FILE_READY` or `FILE_FAILED` (`body` the reason) (more kinds will follow: clients show unknown kinds by `title`). */
   kind: Scalars['String']['output'];
   /** The message it is about, if any. */
   message?: Maybe<Message>;
@@ -304,6 +313,7 @@ export type ResolversTypes = ResolversObject<{
   Conversation: ResolverTypeWrapper<EntityRef<'Conversation'>>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  File: ResolverTypeWrapper<EntityRef<'File'>>;
   Message: ResolverTypeWrapper<EntityRef<'Message'>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
@@ -324,6 +334,7 @@ export type ResolversParentTypes = ResolversObject<{
   Conversation: EntityRef<'Conversation'>;
   ID: Scalars['ID']['output'];
   DateTime: Scalars['DateTime']['output'];
+  File: EntityRef<'File'>;
   Message: EntityRef<'Message'>;
   Mutation: Record<PropertyKey, never>;
   Int: Scalars['Int']['output'];
@@ -345,6 +356,10 @@ export type ConversationResolvers<ContextType = NotificationContext, ParentType 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
+
+export type FileResolvers<ContextType = NotificationContext, ParentType extends ResolversParentTypes['File'] = ResolversParentTypes['File']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
 
 export type MessageResolvers<ContextType = NotificationContext, ParentType extends ResolversParentTypes['Message'] = ResolversParentTypes['Message']> = ResolversObject<{
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -372,6 +387,7 @@ export type NotificationResolvers<ContextType = NotificationContext, ParentType 
   body?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   conversation?: Resolver<Maybe<ResolversTypes['Conversation']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  file?: Resolver<Maybe<ResolversTypes['File']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType>;
@@ -410,6 +426,7 @@ export type SubscriptionResolvers<ContextType = NotificationContext, ParentType 
 export type Resolvers<ContextType = NotificationContext> = ResolversObject<{
   Conversation?: ConversationResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  File?: FileResolvers<ContextType>;
   Message?: MessageResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   MyEvent?: MyEventResolvers<ContextType>;
