@@ -69,8 +69,10 @@ const subgraphs: Record<string, { context: string; mappers?: Record<string, stri
     mappers: {
       Notification: '../store#NotificationDoc',
       NotificationConnection: '../service#NotificationPage',
+      MyEvent: '../changeLog#LoggedChange',
       Message: "../resolvers#EntityRef<'Message'>",
       Conversation: "../resolvers#EntityRef<'Conversation'>",
+      File: "../resolvers#EntityRef<'File'>",
     },
   },
 };

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startDistributed, SUBGRAPHS, type DistributedStack } from '@chatgraph/launcher';
+import { startDistributed, SUBGRAPHS, type DistributedStack, type SubgraphName } from '@chatgraph/launcher';
 
 export const MONGO_URL = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27027';
 export const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
@@ -17,6 +17,8 @@ export interface TestStackOptions {
   /** How many routers and streaming instances (default 1 each). */
   routers?: number;
   streamings?: number;
+  /** How many instances of other subgraphs (default 1 each), e.g. `{ notification: 2 }`. */
+  instances?: Partial<Record<SubgraphName, number>>;
   /** Extra environment for every service (e.g. the model catalog). */
   env?: NodeJS.ProcessEnv;
   /** Run ai-gateway (default true); tests that play it themselves turn it off. */
@@ -54,7 +56,8 @@ export async function startTestStack(name: string, options: TestStackOptions = {
   const streamings = options.streamings ?? 1;
   // Ports the OS has just handed out as free: a random range could meet the ephemeral ports of
   // the Kafka, Redis and MongoDB clients running meanwhile.
-  const ports = await freePorts(SUBGRAPHS.length - 1 + routers + streamings);
+  const countOf = (name: SubgraphName): number => (name === 'streaming' ? streamings : (options.instances?.[name] ?? 1));
+  const ports = await freePorts(SUBGRAPHS.reduce((sum, { name }) => sum + countOf(name), routers));
   const take = (): number => {
     const port = ports.shift();
     if (port === undefined) throw new Error('out of ports');
@@ -64,10 +67,8 @@ export async function startTestStack(name: string, options: TestStackOptions = {
   const run = `e2e_${process.pid}_${Date.now()}_`;
   const stack = await startDistributed({
     routerPorts: Array.from({ length: routers }, take),
-    // One port per listed subgraph, `streamings` for streaming (router i watches instance i mod n).
-    subgraphPorts: Object.fromEntries(
-      SUBGRAPHS.map(({ name }) => [name, name === 'streaming' ? Array.from({ length: streamings }, take) : [take()]]),
-    ),
+    // One port per instance of each listed subgraph (router i uses instance i mod n of each).
+    subgraphPorts: Object.fromEntries(SUBGRAPHS.map(({ name }) => [name, Array.from({ length: countOf(name) }, take)])),
     mongoUrl: options.servers?.mongoUrl ?? MONGO_URL,
     kafkaBrokers: options.servers?.kafkaBrokers ?? KAFKA_BROKERS,
     redisUrl: options.servers?.redisUrl ?? REDIS_URL,

@@ -1,14 +1,11 @@
 import type { Logger } from '@chatgraph/kit';
-import { DuplicateKeyError } from '@chatgraph/kit/store';
 import type { EventBus, EventDelivery, Subscription } from '@chatgraph/kit/events';
 import { aiGenerationV1 } from '@chatgraph/schema';
+import { createNotification, excerpt } from './create';
 import type { NotificationCollections, NotificationDoc } from './store';
 
 /** The consumer group that turns finished answers into notifications. */
 export const ANSWER_NOTIFICATIONS_GROUP = 'notification.answers';
-
-/** The longest body: the start of the answer or of the error. */
-export const MAX_BODY_CHARS = 200;
 
 export interface AnswerNotificationsDeps {
   collections: NotificationCollections;
@@ -19,10 +16,6 @@ export interface AnswerNotificationsDeps {
   onCreated?: (doc: NotificationDoc) => void;
 }
 
-function excerpt(text: string | undefined): string {
-  const trimmed = (text ?? '').trim();
-  return trimmed.length > MAX_BODY_CHARS ? `${trimmed.slice(0, MAX_BODY_CHARS - 1)}…` : trimmed;
-}
 
 /**
  * Creates one notification per answer that completed or failed (ai-gateway's
@@ -54,19 +47,7 @@ export function answerNotificationsHandler(deps: AnswerNotificationsDeps) {
       messageId: event.subject.messageId,
       createdAt: now(),
     };
-    if (await deps.collections.deletedUsers.findById(doc.userId)) return;
-    try {
-      await deps.collections.notifications.insertOne(doc);
-    } catch (error) {
-      if (error instanceof DuplicateKeyError) return; // a redelivery: its notification exists
-      throw error;
-    }
-    // The account may have been deleted between the check and the insert: the deletion writes its
-    // marker before deleting, so either it deletes this notification or this check sees the marker.
-    if (await deps.collections.deletedUsers.findById(doc.userId)) {
-      await deps.collections.notifications.deleteOne({ _id: doc._id });
-      return;
-    }
+    if (!(await createNotification(deps.collections, doc))) return;
     deps.logger.debug({ eventId: event.id, userId: doc.userId, kind: doc.kind }, 'notification created');
     deps.onCreated?.(doc);
   };

@@ -1,4 +1,6 @@
 import { DateTimeScalar } from '@chatgraph/kit';
+import { cursorExpired } from './changeCursor';
+import type { FeedItem } from './changeLog';
 import type { NotificationContext } from './context';
 import type { Resolvers } from './generated/resolvers';
 import type { NotificationDoc } from './store';
@@ -24,11 +26,25 @@ export const resolvers: Resolvers = {
     markAllNotificationsRead: (_, _args, ctx) => ctx.notifications.markAllRead(ctx.principal),
   },
   Subscription: {
+    myEvents: {
+      // Refusals (sign-in, a malformed or expired `after`) are thrown here, before any event.
+      subscribe: (_, args, ctx) => ctx.myEvents.follow(ctx.principal, args.after),
+      // Changes were lost while subscribed: an error event, then the feed ends (the client refetches).
+      resolve: (item: FeedItem) => {
+        if ('expired' in item) throw cursorExpired();
+        return item.change;
+      },
+    },
     notificationReceived: {
       // Refusals (sign-in, a bad or foreign `after`) are thrown here, before any event.
       subscribe: (_, args, ctx) => ctx.notifications.follow(ctx.principal, args.after),
       resolve: (doc: NotificationDoc) => doc,
     },
+  },
+  MyEvent: {
+    // A deleted conversation resolves nowhere: null rather than asking conversation for it.
+    conversation: (change) => (change.kind === 'CONVERSATION_DELETED' ? null : { __typename: 'Conversation', id: change.conversationId }),
+    message: (change) => (change.messageId ? { __typename: 'Message', id: change.messageId } : null),
   },
   Notification: {
     // Owner-checked too: a reference to another user's notification resolves to null.
@@ -36,5 +52,6 @@ export const resolvers: Resolvers = {
     id: (doc) => doc._id,
     conversation: (doc) => (doc.conversationId ? { __typename: 'Conversation', id: doc.conversationId } : null),
     message: (doc) => (doc.messageId ? { __typename: 'Message', id: doc.messageId } : null),
+    file: (doc) => (doc.fileId ? { __typename: 'File', id: doc.fileId } : null),
   },
 };

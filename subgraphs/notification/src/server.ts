@@ -5,9 +5,13 @@ import type { DocumentStore } from '@chatgraph/kit/store';
 import { watchConsumerLag, type EventBus, type Subscription } from '@chatgraph/kit/events';
 import type { KvStore } from '@chatgraph/kit/kv';
 import { answerNotificationsHandler, subscribeAnswerNotifications } from './answerEvents';
+import { changeEventsHandler, subscribeChangeEvents } from './changeEvents';
+import { ChangeFeeds, ChangeLog, type ChangeLogLimits } from './changeLog';
 import type { NotificationConfig } from './config';
 import type { NotificationContext } from './context';
 import { announce, LiveFeeds } from './live';
+import { fileNotificationsHandler, subscribeFileNotifications } from './fileEvents';
+import { MyEventsService } from './myEvents';
 import { resolvers } from './resolvers';
 import { Retention } from './retention';
 import { subscribeUserEvents, userEventsHandler } from './userEvents';
@@ -30,6 +34,8 @@ export interface NotificationDeps {
   now?: () => Date;
   /** How often expired notifications are deleted (default hourly). */
   retentionSweepMs?: number;
+  /** How far back a `myEvents` cursor reaches (default CHANGE_LOG_LIMITS: 1,000 changes, 24 h). */
+  changeLogLimits?: ChangeLogLimits;
 }
 
 export interface Notification {
@@ -37,6 +43,8 @@ export interface Notification {
   readonly service: NotificationService;
   /** The open `notificationReceived` subscriptions of this instance. */
   readonly feeds: LiveFeeds;
+  /** The open `myEvents` subscriptions of this instance, and the change logs they follow. */
+  readonly changeFeeds: ChangeFeeds;
   /** Deletes notifications past NOTIFICATION_RETENTION_DAYS. */
   readonly retention: Retention;
   /** Starts the consumers, then listens on `port` (default NOTIFICATION_PORT; 0 picks a free one). */
@@ -62,13 +70,16 @@ export function buildNotification(deps: NotificationDeps): Notification {
     sweepMs: deps.retentionSweepMs,
   });
   const service = new NotificationService(collections, feeds);
+  const changeLog = new ChangeLog(kv, deps.changeLogLimits);
+  const changeFeeds = new ChangeFeeds(changeLog, logger);
+  const myEvents = new MyEventsService(changeFeeds);
   const subgraph = createSubgraph<NotificationContext>({
     name: 'notification',
     typeDefs: readFileSync(NOTIFICATION_SCHEMA_PATH, 'utf8'),
     resolvers,
     logger,
     signingSecret: config.INTERNAL_SIGNING_SECRET,
-    context: (base) => ({ ...base, notifications: service }),
+    context: (base) => ({ ...base, notifications: service, myEvents }),
     readiness: [
       { name: 'document-store', check: () => store.ping() },
       { name: 'event-bus', check: () => bus.ping() },
@@ -88,6 +99,7 @@ export function buildNotification(deps: NotificationDeps): Notification {
     subgraph,
     service,
     feeds,
+    changeFeeds,
     retention,
     get url() {
       return subgraph.url;
@@ -99,7 +111,9 @@ export function buildNotification(deps: NotificationDeps): Notification {
         // Consumer lag on /metrics (event_consumer_lag): a backlog of unsent notifications is visible.
         watchConsumerLag(subgraph.metrics.registry, subscription);
         subscriptions.push(subscription);
-        subscriptions.push(await subscribeUserEvents(bus, userEventsHandler({ collections, logger, now })));
+        subscriptions.push(await subscribeUserEvents(bus, userEventsHandler({ collections, logger, now, changeLog })));
+        subscriptions.push(await subscribeFileNotifications(bus, fileNotificationsHandler({ collections, logger, now, onCreated })));
+        subscriptions.push(await subscribeChangeEvents(bus, changeEventsHandler({ log: changeLog, collections, logger, now })));
         retention.start();
       }
       return subgraph.start(port, config.NOTIFICATION_HOST);
@@ -107,6 +121,7 @@ export function buildNotification(deps: NotificationDeps): Notification {
     stop() {
       stopping ??= (async () => {
         await feeds.close();
+        await changeFeeds.close();
         await subgraph.stop();
         for (const subscription of subscriptions) await subscription.stop();
         await retention.stop();

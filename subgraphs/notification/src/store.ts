@@ -2,7 +2,10 @@ import { Schema } from 'mongoose';
 import type { CollectionSpec, DocumentStore, StoredDocument } from '@chatgraph/kit/store';
 
 /** What a notification is about (the kinds of this slice; issue 18 lists the others). */
-export type NotificationKind = 'ANSWER_COMPLETED' | 'ANSWER_FAILED';
+export type NotificationKind = 'ANSWER_COMPLETED' | 'ANSWER_FAILED' | 'FILE_READY' | 'FILE_FAILED';
+
+/** Every kind, as stored. */
+export const NOTIFICATION_KINDS: readonly NotificationKind[] = ['ANSWER_COMPLETED', 'ANSWER_FAILED', 'FILE_READY', 'FILE_FAILED'];
 
 /**
  * One notification of one user. `_id` is derived from its cause (`answer:<event id>`), so a
@@ -16,6 +19,8 @@ export interface NotificationDoc extends StoredDocument {
   read: boolean;
   conversationId: string | null;
   messageId: string | null;
+  /** The file it is about (FILE_* kinds); absent on notifications stored before files existed. */
+  fileId?: string | null;
   createdAt: Date;
 }
 
@@ -23,12 +28,13 @@ const notificationSchema = new Schema<NotificationDoc>(
   {
     _id: { type: String },
     userId: { type: String, required: true },
-    kind: { type: String, required: true, enum: ['ANSWER_COMPLETED', 'ANSWER_FAILED'] },
+    kind: { type: String, required: true, enum: [...NOTIFICATION_KINDS] },
     title: { type: String, required: true },
     body: { type: String, default: '' },
     read: { type: Boolean, required: true },
     conversationId: { type: String, default: null },
     messageId: { type: String, default: null },
+    fileId: { type: String, default: null },
     createdAt: { type: Date, required: true },
   },
   { versionKey: false },

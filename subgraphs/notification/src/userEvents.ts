@@ -1,6 +1,7 @@
 import type { Logger } from '@chatgraph/kit';
 import type { EventBus, EventDelivery, Subscription } from '@chatgraph/kit/events';
 import { identityUserV1 } from '@chatgraph/schema';
+import type { ChangeLog } from './changeLog';
 import type { NotificationCollections } from './store';
 
 /** The consumer group that removes a deleted account's notifications. */
@@ -10,12 +11,14 @@ export interface UserEventsDeps {
   collections: NotificationCollections;
   logger: Logger;
   now: () => Date;
+  /** The `myEvents` logs: a deleted account's is deleted too. */
+  changeLog?: ChangeLog;
 }
 
 /**
  * On identity's `user.deleted`: remembers the account as deleted (so a late answer event creates
  * nothing for it, answerEvents.ts), then deletes its notifications. Both steps are idempotent, so a
- * redelivery or a retry after a failure half-way finishes the job.
+ * redelivery or a retry after a failure half-way finishes the job. Its `myEvents` log goes too.
  */
 export function userEventsHandler(deps: UserEventsDeps) {
   const { collections, logger } = deps;
@@ -25,6 +28,7 @@ export function userEventsHandler(deps: UserEventsDeps) {
     const userId = event.subject.userId;
     await collections.deletedUsers.updateOne({ _id: userId }, { $setOnInsert: { deletedAt: deps.now() } }, { upsert: true });
     const deleted = await collections.notifications.deleteMany({ userId });
+    await deps.changeLog?.remove(userId);
     logger.info({ userId, deleted }, 'deleted account: notifications removed');
   };
 }

@@ -2,6 +2,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { NotificationDoc } from '../store';
 import type { NotificationPage } from '../service';
+import type { LoggedChange } from '../changeLog';
 import type { EntityRef } from '../resolvers';
 import type { NotificationContext } from '../context';
 export type Maybe<T> = T | null;
@@ -24,6 +25,13 @@ export type Scalars = {
 export type Conversation = {
   __typename?: 'Conversation';
   /** The conversation's id. */
+  id: Scalars['ID']['output'];
+};
+
+/** A file of the file subgraph; notification only knows its id (the router fetches the rest from file). */
+export type File = {
+  __typename?: 'File';
+  /** The file's id. */
   id: Scalars['ID']['output'];
 };
 
@@ -52,6 +60,49 @@ export type MutationMarkNotificationsReadArgs = {
 };
 
 /**
+ * One change to the signed-in user's conversations or messages, as `myEvents` delivers it. The
+ * changed entity comes as a reference the router hydrates from conversation (`__typename`, `id`,
+ * whatever fields are selected, as they are when the event is sent), so a normalized cache updates
+ * itself. It has no `id` on purpose: events are not cache entities (`eventId` identifies one).
+ */
+export type MyEvent = {
+  __typename?: 'MyEvent';
+  /** CONVERSATION_UPDATED: the fields that changed (`title`, `pinned`, `archived`, `tags`); empty otherwise. */
+  changedFields: Array<Scalars['String']['output']>;
+  /** That conversation, hydrated from conversation; null once deleted. */
+  conversation?: Maybe<Conversation>;
+  /** The conversation changed (or whose message changed). */
+  conversationId: Scalars['ID']['output'];
+  /** Pass it as `myEvents(after:)` when reconnecting: the changes after this one are sent first. */
+  cursor: Scalars['String']['output'];
+  /** The conversation event's id: the same change is never sent twice on one subscription. */
+  eventId: Scalars['ID']['output'];
+  /** What changed. */
+  kind: MyEventKind;
+  /** That message, hydrated from conversation; null for conversation kinds. */
+  message?: Maybe<Message>;
+  /** The message changed (MESSAGE_* kinds), else null. */
+  messageId?: Maybe<Scalars['ID']['output']>;
+  /** When it changed. */
+  occurredAt: Scalars['DateTime']['output'];
+};
+
+/** What changed, in a `MyEvent`. */
+export type MyEventKind =
+  /** A conversation was created (or forked from another). */
+  | 'CONVERSATION_CREATED'
+  /** A conversation and all its messages were deleted: drop them (`conversation` is null). */
+  | 'CONVERSATION_DELETED'
+  /** Some of a conversation's fields changed (its title generated or set, pinned, archived, tags): see `changedFields`. */
+  | 'CONVERSATION_UPDATED'
+  /** An assistant message reached its final state (status, content, finish reason). */
+  | 'MESSAGE_COMPLETED'
+  /** A message was added (a user message, or an assistant message starting). */
+  | 'MESSAGE_CREATED'
+  /** The owner rated an assistant message. */
+  | 'MESSAGE_RATED';
+
+/**
  * Something that happened to the signed-in user while they may not have been looking, e.g. an
  * answer that finished or failed. Only its recipient can read it or mark it read.
  */
@@ -63,9 +114,11 @@ export type Notification = {
   conversation?: Maybe<Conversation>;
   /** When it was created. */
   createdAt: Scalars['DateTime']['output'];
+  /** The file it is about (FILE_READY, FILE_FAILED), if any. */
+  file?: Maybe<File>;
   /** The notification's id. */
   id: Scalars['ID']['output'];
-  /** What happened: `ANSWER_COMPLETED` or `ANSWER_FAILED` (more kinds will follow: clients show unknown kinds by `title`). */
+  /** What happened: `ANSWER_COMPLETED`, `ANSWER_FAILED`, `FILE_READY` or `FILE_FAILED` (`body` the reason) (more kinds will follow: clients show unknown kinds by `title`). */
   kind: Scalars['String']['output'];
   /** The message it is about, if any. */
   message?: Maybe<Message>;
@@ -132,6 +185,17 @@ export type QueryNotificationsArgs = {
 export type Subscription = {
   __typename?: 'Subscription';
   /**
+   * The signed-in user's live change feed: every change to their conversations and messages, made
+   * in any tab or by the assistant, to every open subscription, so other tabs stay in sync without
+   * polling. With `after` (the `cursor` of the last event received), first the changes since, in
+   * order, then live, each once. A cursor stays valid while its change is among the user's 1,000
+   * newest and for 24 hours after their last change (or as long as a subscription is open); past
+   * that, or more than that many changes behind while subscribed, the subscription ends with
+   * NOT_FOUND (`reason: CURSOR_EXPIRED`): refetch, then subscribe without `after`. A malformed
+   * `after` is BAD_USER_INPUT; UNAUTHENTICATED without a user.
+   */
+  myEvents: MyEvent;
+  /**
    * The signed-in user's notifications as they are created, to every open subscription (every tab)
    * once. With `after` (the id of the last notification received), first those created after it,
    * oldest first (at most 500, else BAD_USER_INPUT: read them with `notifications`), then live, each
@@ -139,6 +203,11 @@ export type Subscription = {
    * the caller's (or was deleted by retention) NOT_FOUND.
    */
   notificationReceived: Notification;
+};
+
+
+export type SubscriptionMyEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -244,11 +313,14 @@ export type ResolversTypes = ResolversObject<{
   Conversation: ResolverTypeWrapper<EntityRef<'Conversation'>>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  File: ResolverTypeWrapper<EntityRef<'File'>>;
   Message: ResolverTypeWrapper<EntityRef<'Message'>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
-  Notification: ResolverTypeWrapper<NotificationDoc>;
+  MyEvent: ResolverTypeWrapper<LoggedChange>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  MyEventKind: MyEventKind;
+  Notification: ResolverTypeWrapper<NotificationDoc>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   NotificationConnection: ResolverTypeWrapper<NotificationPage>;
   NotificationEdge: ResolverTypeWrapper<Omit<NotificationEdge, 'node'> & { node: ResolversTypes['Notification'] }>;
@@ -262,11 +334,13 @@ export type ResolversParentTypes = ResolversObject<{
   Conversation: EntityRef<'Conversation'>;
   ID: Scalars['ID']['output'];
   DateTime: Scalars['DateTime']['output'];
+  File: EntityRef<'File'>;
   Message: EntityRef<'Message'>;
   Mutation: Record<PropertyKey, never>;
   Int: Scalars['Int']['output'];
-  Notification: NotificationDoc;
+  MyEvent: LoggedChange;
   String: Scalars['String']['output'];
+  Notification: NotificationDoc;
   Boolean: Scalars['Boolean']['output'];
   NotificationConnection: NotificationPage;
   NotificationEdge: Omit<NotificationEdge, 'node'> & { node: ResolversParentTypes['Notification'] };
@@ -283,6 +357,10 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type FileResolvers<ContextType = NotificationContext, ParentType extends ResolversParentTypes['File'] = ResolversParentTypes['File']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
 export type MessageResolvers<ContextType = NotificationContext, ParentType extends ResolversParentTypes['Message'] = ResolversParentTypes['Message']> = ResolversObject<{
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
@@ -292,11 +370,24 @@ export type MutationResolvers<ContextType = NotificationContext, ParentType exte
   markNotificationsRead?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationMarkNotificationsReadArgs, 'ids'>>;
 }>;
 
+export type MyEventResolvers<ContextType = NotificationContext, ParentType extends ResolversParentTypes['MyEvent'] = ResolversParentTypes['MyEvent']> = ResolversObject<{
+  changedFields?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  conversation?: Resolver<Maybe<ResolversTypes['Conversation']>, ParentType, ContextType>;
+  conversationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  eventId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['MyEventKind'], ParentType, ContextType>;
+  message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType>;
+  messageId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+}>;
+
 export type NotificationResolvers<ContextType = NotificationContext, ParentType extends ResolversParentTypes['Notification'] = ResolversParentTypes['Notification'], FederationReferenceType extends FederationReferenceTypes['Notification'] = FederationReferenceTypes['Notification']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Notification']> | FederationReferenceType, FederationReferenceType, ContextType>;
   body?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   conversation?: Resolver<Maybe<ResolversTypes['Conversation']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  file?: Resolver<Maybe<ResolversTypes['File']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType>;
@@ -328,14 +419,17 @@ export type QueryResolvers<ContextType = NotificationContext, ParentType extends
 }>;
 
 export type SubscriptionResolvers<ContextType = NotificationContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  myEvents?: SubscriptionResolver<ResolversTypes['MyEvent'], "myEvents", ParentType, ContextType, Partial<SubscriptionMyEventsArgs>>;
   notificationReceived?: SubscriptionResolver<ResolversTypes['Notification'], "notificationReceived", ParentType, ContextType, Partial<SubscriptionNotificationReceivedArgs>>;
 }>;
 
 export type Resolvers<ContextType = NotificationContext> = ResolversObject<{
   Conversation?: ConversationResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  File?: FileResolvers<ContextType>;
   Message?: MessageResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  MyEvent?: MyEventResolvers<ContextType>;
   Notification?: NotificationResolvers<ContextType>;
   NotificationConnection?: NotificationConnectionResolvers<ContextType>;
   NotificationEdge?: NotificationEdgeResolvers<ContextType>;
