@@ -73,6 +73,15 @@ const subgraphs: Record<string, { context: string; mappers?: Record<string, stri
       Conversation: "../resolvers#EntityRef<'Conversation'>",
     },
   },
+  assistant: {
+    context: '../context#AssistantContext',
+    mappers: {
+      Assistant: '../store#AssistantDoc',
+      AssistantConnection: '../service#AssistantPage',
+      DeleteAssistantPayload: '../service#DeletedAssistant',
+      User: '../resolvers#UserRef',
+    },
+  },
 };
 
 const scalars = { DateTime: 'Date | string', JSON: 'Record<string, unknown>' };
