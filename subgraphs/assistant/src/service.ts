@@ -1,6 +1,6 @@
 import { codedError, newId, requireUser, type Principal, type UserPrincipal } from '@chatgraph/kit';
 import { deleteWithOutbox, insertWithOutbox, notDeleted, updateWithOutbox, type OutboxHint } from '@chatgraph/kit/events';
-import { paginate, type Connection, type Filter, type PageRequest } from '@chatgraph/kit/store';
+import { KeyedLock, paginate, type Connection, type Filter, type PageRequest } from '@chatgraph/kit/store';
 import { ASSISTANT_LIMITS, type AssistantVisibility } from '@chatgraph/schema';
 import { canChange, canUse } from './access';
 import {
@@ -92,6 +92,9 @@ const COPY_SUFFIX = ' (copy)';
  * An assistant the caller may not use is indistinguishable from one that does not exist.
  */
 export class AssistantService {
+  /** One create at a time per owner in this instance, so a flood of concurrent creates cannot all pass the cap. */
+  private readonly creates = new KeyedLock();
+
   constructor(private readonly options: AssistantServiceOptions) {}
 
   private get assistants() {
@@ -270,13 +273,17 @@ export class AssistantService {
 
   /** Inserts a new assistant of `user` with `assistant.created`, within their cap. */
   private async insert(user: UserPrincipal, doc: AssistantDoc): Promise<AssistantDoc> {
-    // Checked before the write: concurrent creates of one user may pass the cap by their number.
-    const owned = await this.assistants.count({ ownerId: user.userId, ...notDeleted });
-    if (owned >= this.options.maxPerUser)
-      throw codedError('CONFLICT', `You have ${this.options.maxPerUser} assistants, the most one user may have; delete some first`, {
-        limit: this.options.maxPerUser,
-      });
-    const stored = await this.assistants.insertOne(insertWithOutbox(doc, [assistantCreated(doc)]));
+    // Count and insert run under the owner's lock: concurrent creates on this instance queue, so
+    // none sees a count another is about to raise. Across replicas the cap may be passed by the
+    // creates racing on other instances at that moment (at most one each).
+    const stored = await this.creates.run(user.userId, async () => {
+      const owned = await this.assistants.count({ ownerId: user.userId, ...notDeleted });
+      if (owned >= this.options.maxPerUser)
+        throw codedError('CONFLICT', `You have ${this.options.maxPerUser} assistants, the most one user may have; delete some first`, {
+          limit: this.options.maxPerUser,
+        });
+      return this.assistants.insertOne(insertWithOutbox(doc, [assistantCreated(doc)]));
+    });
     this.options.eventsQueued({ collection: this.assistants.name, id: stored._id });
     return stored;
   }

@@ -321,6 +321,13 @@ export function describeAssistants(name: string, target: Target<Harness>): void 
       // Deleting one frees a place.
       ok(await h.gql(as(flooder), DELETE, { id: mine?.node.id }), 'deleteAssistant');
       ok(await h.gql(as(flooder), CREATE, { input: INPUT }), 'createAssistant');
+      // Creates racing inside one instance (no HTTP in between to spread them out) keep the cap too.
+      const racer = someone('racer');
+      const raced = await Promise.allSettled(
+        Array.from({ length: 4 * TEST_CAP }, (_, i) => h.service.service.create(as(racer), { ...INPUT, name: `r${i}` })),
+      );
+      expect(raced.filter((r) => r.status === 'fulfilled')).toHaveLength(TEST_CAP);
+      expect(await h.collections.assistants.count({ ownerId: racer })).toBe(TEST_CAP);
       // Another user is not affected.
       ok(await h.gql(as(someone('calm')), CREATE, { input: INPUT }), 'createAssistant');
     });
