@@ -168,15 +168,18 @@ export class AssistantService {
     const source = await this.usable(user, id);
     const now = this.options.now();
     const name = source.name.slice(0, ASSISTANT_LIMITS.name - COPY_SUFFIX.length) + COPY_SUFFIX;
-    const { _outbox, _outboxParked, _deleted, ...settings } = source;
-    void _outbox;
-    void _outboxParked;
-    void _deleted;
+    // Settings only: never the source's pending events, tombstone flag or sharing.
     const doc: AssistantDoc = {
-      ...settings,
       _id: newId(),
       ownerId: user.userId,
       name,
+      description: source.description,
+      instructions: source.instructions,
+      model: source.model,
+      temperature: source.temperature,
+      topP: source.topP,
+      conversationStarters: source.conversationStarters,
+      tools: source.tools,
       fileIds: source.ownerId === user.userId ? source.fileIds : [],
       visibility: 'PRIVATE',
       sharedWith: [],

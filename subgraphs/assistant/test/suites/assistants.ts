@@ -195,6 +195,27 @@ export function describeAssistants(name: string, target: Target<Harness>): void 
       ]);
     });
 
+    it('gives concurrent changes one version each: none lost, no version twice, the events in version order', async () => {
+      const ada = someone('ada');
+      const a = await create(ada);
+      // In-process calls, so the reads and writes of the changes interleave (HTTP would spread them out).
+      const results = await Promise.allSettled(
+        Array.from({ length: 8 }, (_, i) => h.service.service.update(as(ada), a.id, { name: `name ${i}`, topP: i / 10 })),
+      );
+      const applied = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      // A change that keeps losing the race is refused, never half-applied.
+      for (const r of results)
+        if (r.status === 'rejected') expect((r.reason as { extensions?: { code?: string } }).extensions?.code).toBe('CONFLICT');
+      const stored = await h.collections.assistants.findById(a.id);
+      expect(stored?.version).toBe(1 + applied.length);
+      expect(applied.map((doc) => doc.version).sort((x, y) => x - y)).toEqual(Array.from({ length: applied.length }, (_, i) => i + 2));
+      const events = await eventsOf(a.id, 1 + applied.length);
+      expect(events.map((e) => (e.event.payload as { version: number }).version)).toEqual(
+        Array.from({ length: 1 + applied.length }, (_, i) => i + 1),
+      );
+      expect(events[events.length - 1]?.event.payload).toMatchObject({ name: stored?.name, topP: stored?.topP });
+    });
+
     it('duplicates an assistant the caller may use as a PRIVATE one of theirs, without another owner’s files', async () => {
       const ada = someone('ada');
       const bob = someone('bob');
