@@ -75,6 +75,15 @@ const subgraphs: Record<string, { context: string; mappers?: Record<string, stri
       File: "../resolvers#EntityRef<'File'>",
     },
   },
+  assistant: {
+    context: '../context#AssistantContext',
+    mappers: {
+      Assistant: '../store#AssistantDoc',
+      AssistantConnection: '../service#AssistantPage',
+      DeleteAssistantPayload: '../service#DeletedAssistant',
+      User: '../resolvers#UserRef',
+    },
+  },
 };
 
 const scalars = { DateTime: 'Date | string', JSON: 'Record<string, unknown>' };

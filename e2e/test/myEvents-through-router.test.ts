@@ -208,7 +208,10 @@ describe('myEvents through the router', () => {
     });
     const conversationId = created.data?.createConversation.id ?? '';
     // Tab B shows the conversation: its cache holds the title as it was.
-    const shown = await b.client.query<{ conversation: { title: string; pinned: boolean } }>({ query: CONVERSATION, variables: { id: conversationId } });
+    const shown = await b.client.query<{ conversation: { title: string; pinned: boolean } }>({
+      query: CONVERSATION,
+      variables: { id: conversationId },
+    });
     expect(shown.data?.conversation).toMatchObject({ title: 'New conversation', pinned: false });
 
     const received: TabEvent[] = [];
@@ -290,7 +293,11 @@ describe('myEvents through the router', () => {
       { id: conversationId },
     );
     expect(answer.data?.conversation.lastMessage).toMatchObject({ id: answerId, status: 'COMPLETE' });
-    expect(message(answerId)).toEqual({ __typename: 'Message', content: answer.data?.conversation.lastMessage.content, status: 'COMPLETE' });
+    expect(message(answerId)).toEqual({
+      __typename: 'Message',
+      content: answer.data?.conversation.lastMessage.content,
+      status: 'COMPLETE',
+    });
     // The title set in tab A is never replaced by a generated one: still the same in tab B.
     expect(cached()).toEqual({ __typename: 'Conversation', title: 'Steam engines', pinned: true });
     expect(received.map((e) => e.kind).slice(0, 3)).toEqual(['CONVERSATION_UPDATED', 'MESSAGE_CREATED', 'MESSAGE_CREATED']);

@@ -1,4 +1,5 @@
 import { aiGatewaySubgraph } from '@chatgraph/ai-gateway';
+import { assistantSubgraph } from '@chatgraph/assistant';
 import { conversationSubgraph } from '@chatgraph/conversation';
 import { identitySubgraph } from '@chatgraph/identity';
 import { notificationSubgraph } from '@chatgraph/notification';
@@ -22,6 +23,7 @@ export const SUBGRAPHS = [
   rateLimitSubgraph,
   searchSubgraph,
   notificationSubgraph,
+  assistantSubgraph,
 ] as const satisfies readonly SubgraphDescriptor[];
 
 /** One listed subgraph's descriptor. */

@@ -11,4 +11,5 @@ export * from './topics/aiGeneration';
 export * from './topics/aiCatalog';
 export * from './topics/rateLimitBalance';
 export * from './topics/file';
+export * from './topics/assistant';
 export * from './tokenStreams';

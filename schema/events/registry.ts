@@ -2,6 +2,7 @@ import type { TopicContract } from './contract';
 import { validateEnvelope, type EventEnvelope } from './envelope';
 import { aiCatalogV1 } from './topics/aiCatalog';
 import { aiGenerationV1 } from './topics/aiGeneration';
+import { assistantAssistantV1 } from './topics/assistant';
 import { conversationConversationV1, conversationMessageV1 } from './topics/conversation';
 import { fileFileV1 } from './topics/file';
 import { identityUserV1 } from './topics/identityUser';
@@ -12,9 +13,16 @@ import { rateLimitBalanceV1 } from './topics/rateLimitBalance';
  * missing from the registry has only its envelope checked.
  */
 export const eventTopics: ReadonlyMap<string, TopicContract> = new Map<string, TopicContract>(
-  [identityUserV1, conversationConversationV1, conversationMessageV1, aiGenerationV1, aiCatalogV1, rateLimitBalanceV1, fileFileV1].map(
-    (contract) => [contract.topic, contract as unknown as TopicContract],
-  ),
+  [
+    identityUserV1,
+    conversationConversationV1,
+    conversationMessageV1,
+    aiGenerationV1,
+    aiCatalogV1,
+    rateLimitBalanceV1,
+    fileFileV1,
+    assistantAssistantV1,
+  ].map((contract) => [contract.topic, contract as unknown as TopicContract]),
 );
 
 /** The contract of `topic`, if one is registered. */

@@ -16,7 +16,6 @@ export interface AnswerNotificationsDeps {
   onCreated?: (doc: NotificationDoc) => void;
 }
 
-
 /**
  * Creates one notification per answer that completed or failed (ai-gateway's
  * `generation.completed` / `generation.failed` on `ai.generation.v1`). An answer its owner stopped

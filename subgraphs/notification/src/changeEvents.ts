@@ -35,7 +35,11 @@ function conversationChange(delivery: EventDelivery): { ownerId: string; change:
  * rather than one per message, which could flush a long conversation's log).
  */
 function messageChange(delivery: EventDelivery): { ownerId: string; change: Change } | null {
-  const kinds = { 'message.created': 'MESSAGE_CREATED', 'message.completed': 'MESSAGE_COMPLETED', 'message.rated': 'MESSAGE_RATED' } as const;
+  const kinds = {
+    'message.created': 'MESSAGE_CREATED',
+    'message.completed': 'MESSAGE_COMPLETED',
+    'message.rated': 'MESSAGE_RATED',
+  } as const;
   const type = delivery.event.type;
   if (type !== 'message.created' && type !== 'message.completed' && type !== 'message.rated') return null;
   const event = conversationMessageV1.validate(delivery.event);

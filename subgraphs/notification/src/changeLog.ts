@@ -4,12 +4,7 @@ import { cursorExpired, encodeChangeCursor, type ChangeCursor } from './changeCu
 
 /** What changed, as `MyEvent.kind` says it. */
 export type ChangeKind =
-  | 'CONVERSATION_CREATED'
-  | 'CONVERSATION_UPDATED'
-  | 'CONVERSATION_DELETED'
-  | 'MESSAGE_CREATED'
-  | 'MESSAGE_COMPLETED'
-  | 'MESSAGE_RATED';
+  'CONVERSATION_CREATED' | 'CONVERSATION_UPDATED' | 'CONVERSATION_DELETED' | 'MESSAGE_CREATED' | 'MESSAGE_COMPLETED' | 'MESSAGE_RATED';
 
 /** One change of one user's things, as the log keeps it: ids only (the router hydrates the rest). */
 export interface Change {
