@@ -3,8 +3,10 @@
  * fusion) search over documents that always belong to one owner. The same service code runs on
  * the embedded engine (default, in-process) and on Elasticsearch; one contract suite checks both.
  *
- * The index is derived data: it can be rebuilt from the owning services' events, so adapters
- * favour simplicity over durability (the embedded engine snapshots only if given a data dir).
+ * The index is derived data: it can be rebuilt from the owning services' events. Still, a write
+ * that resolved is durable (the embedded engine, given a data dir, journals and fsyncs it first;
+ * Elasticsearch acknowledges after its translog), so a consumer that indexes an event and then
+ * acknowledges it never loses the write in a crash.
  */
 
 /** What an index holds. Field names are plain identifiers (`[A-Za-z][A-Za-z0-9_]*`). */
