@@ -122,6 +122,12 @@ export interface SearchIndex {
   delete(ids: readonly string[], options?: WriteOptions): Promise<number>;
   /** Removes every document of an owner (account deletion); returns how many. */
   deleteByOwner(ownerId: string, options?: WriteOptions): Promise<number>;
+  /**
+   * Removes an owner's documents whose keyword fields match `keywords` (every field; a list
+   * matches any of its values), e.g. every chunk of a deleted file; returns how many. `keywords`
+   * must name at least one declared keyword field.
+   */
+  deleteMatching(ownerId: string, keywords: KeywordValues, options?: WriteOptions): Promise<number>;
   /** Makes every acknowledged write visible to searches. */
   refresh(): Promise<void>;
   search(request: SearchRequest): Promise<SearchResult>;

@@ -74,6 +74,24 @@ export function writesContract(ctx: () => ContractContext): void {
     expect(hitIds(await ctx().index.search(request(other, 'keyword', { text: 'petrel' })))).toEqual([kept]);
   });
 
+  it("deletes one owner's documents matching keyword values, and refuses a match on nothing", async () => {
+    const [owner, other] = [newOwner(), newOwner()];
+    const [a1, a2, b1, foreign] = ids('matching', 'a1', 'a2', 'b1', 'foreign');
+    await put(ctx().index, [
+      doc({ id: a1!, ownerId: owner, body: 'shearwater', keywords: { conversationId: 'file-a' } }),
+      doc({ id: a2!, ownerId: owner, body: 'shearwater', keywords: { conversationId: 'file-a', tags: ['x'] } }),
+      doc({ id: b1!, ownerId: owner, body: 'shearwater', keywords: { conversationId: 'file-b' } }),
+      // Same keyword value, another owner: never touched.
+      doc({ id: foreign!, ownerId: other, body: 'shearwater', keywords: { conversationId: 'file-a' } }),
+    ]);
+    expect(await ctx().index.deleteMatching(owner, { conversationId: 'file-a' }, { refresh: true })).toBe(2);
+    expect(hitIds(await ctx().index.search(request(owner, 'keyword', { text: 'shearwater' })))).toEqual([b1]);
+    expect(hitIds(await ctx().index.search(request(other, 'keyword', { text: 'shearwater' })))).toEqual([foreign]);
+    await expect(ctx().index.deleteMatching(owner, {})).rejects.toBeInstanceOf(SearchRequestError);
+    await expect(ctx().index.deleteMatching(owner, { conversationId: [] })).rejects.toBeInstanceOf(SearchRequestError);
+    await expect(ctx().index.deleteMatching(owner, { undeclared: 'x' })).rejects.toBeInstanceOf(SearchRequestError);
+  });
+
   it('validates a whole bulk before writing: one bad document, nothing written', async () => {
     const owner = newOwner();
     const [good, bad] = ids('invalid', 'good', 'bad');

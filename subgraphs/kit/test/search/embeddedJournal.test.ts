@@ -33,11 +33,13 @@ describe('embedded search journal', () => {
   const found = async (index: SearchIndex, owner: string, text: string): Promise<string[]> =>
     hitIds(await index.search({ ...request(owner, 'keyword', { text }), size: 100 })).sort();
 
-  it('replays upserts, deletes and owner deletions of a run that never stopped', async () => {
+  it('replays upserts, deletes, matching and owner deletions of a run that never stopped', async () => {
     const crashed = await open();
     await crashed.upsert([doc({ id: 'a', ownerId: 'o', body: 'harbour' }), doc({ id: 'b', ownerId: 'o', body: 'harbour' })]);
     await crashed.upsert([doc({ id: 'c', ownerId: 'p', body: 'harbour' })]);
+    await crashed.upsert([doc({ id: 'd', ownerId: 'o', body: 'harbour', keywords: { tags: 'gone' } })]);
     await crashed.delete(['b']);
+    await crashed.deleteMatching('o', { tags: 'gone' });
     await crashed.deleteByOwner('p');
     // No stop(): the next start finds only the journal.
 

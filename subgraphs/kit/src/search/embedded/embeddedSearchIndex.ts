@@ -2,7 +2,17 @@ import { mkdir } from 'node:fs/promises';
 import { SearchUnavailableError } from '../errors';
 import { silentAdapterLogger, type AdapterLogger } from '../../adapterLogger';
 import type { SearchIndex, SearchIndexDefinition, SearchRequest, SearchResult } from '../port';
-import { validateDefinition, validateDocument, validateDocuments, validateOwnerId, validateRequest } from '../validate';
+import { normalizeFilters } from '../filters';
+import type { KeywordValues, StoredSearchDocument } from '../port';
+import {
+  validateDefinition,
+  validateDeleteMatching,
+  validateDocument,
+  validateDocuments,
+  validateOwnerId,
+  validateRequest,
+} from '../validate';
+import { matchesFilters } from './filters';
 import { DocumentTable } from './documentTable';
 import { executeSearch } from './execute';
 import { JournalWriter, journalGenerations, readJournals, type JournalEntry } from './journal';
@@ -24,6 +34,12 @@ export interface EmbeddedSearchOptions {
 }
 
 type State = 'new' | 'started' | 'stopped';
+
+/** The test of `deleteMatching`: the same keyword semantics as a search filter. */
+function matchingKeywords(ownerId: string, keywords: KeywordValues): (doc: StoredSearchDocument) => boolean {
+  const filters = normalizeFilters(ownerId, { keywords });
+  return (doc) => matchesFilters(doc, filters);
+}
 
 const DEFAULT_COMPACT_AFTER_BYTES = 64 * 1024 * 1024;
 
@@ -83,6 +99,7 @@ export function createEmbeddedSearchIndex(options: EmbeddedSearchOptions): Searc
   const apply = (entry: JournalEntry): void => {
     if (entry.op === 'delete') for (const id of entry.ids) table.remove(id);
     else if (entry.op === 'deleteOwner') table.removeOwner(entry.ownerId);
+    else if (entry.op === 'deleteMatching') table.removeOwnerMatching(entry.ownerId, matchingKeywords(entry.ownerId, entry.keywords));
     else
       for (const doc of entry.docs) {
         try {
@@ -161,6 +178,13 @@ export function createEmbeddedSearchIndex(options: EmbeddedSearchOptions): Searc
       validateOwnerId(ownerId, 'deleteByOwner ownerId');
       const removed = table.removeOwner(ownerId);
       if (removed > 0) await journalled({ op: 'deleteOwner', ownerId });
+      return removed;
+    },
+    async deleteMatching(ownerId, keywords) {
+      usable();
+      validateDeleteMatching(definition, ownerId, keywords);
+      const removed = table.removeOwnerMatching(ownerId, matchingKeywords(ownerId, keywords));
+      if (removed > 0) await journalled({ op: 'deleteMatching', ownerId, keywords: structuredClone(keywords) });
       return removed;
     },
     async refresh() {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { fsyncDir, removeIfExists } from '../../durability/files';
 import { decodeDocument, encodeDocument, type EncodedDocument } from './codec';
-import type { SearchDocument } from '../port';
+import type { KeywordValues, SearchDocument } from '../port';
 
 /**
  * The embedded engine's write-ahead journal: every write is appended as one line
@@ -18,9 +18,12 @@ import type { SearchDocument } from '../port';
  */
 
 export type JournalEntry =
-  { op: 'upsert'; docs: SearchDocument[] } | { op: 'delete'; ids: string[] } | { op: 'deleteOwner'; ownerId: string };
+  | { op: 'upsert'; docs: SearchDocument[] }
+  | { op: 'delete'; ids: string[] }
+  | { op: 'deleteOwner'; ownerId: string }
+  | { op: 'deleteMatching'; ownerId: string; keywords: KeywordValues };
 
-type EncodedEntry = { op: 'upsert'; docs: EncodedDocument[] } | { op: 'delete'; ids: string[] } | { op: 'deleteOwner'; ownerId: string };
+type EncodedEntry = Exclude<JournalEntry, { op: 'upsert' }> | { op: 'upsert'; docs: EncodedDocument[] };
 
 const NAME = /^search-(.+)\.(\d+)\.journal$/;
 
