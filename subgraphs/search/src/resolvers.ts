@@ -15,6 +15,7 @@ export const resolvers: Resolvers = {
   SearchConnection: {
     edges: (page) => page.hits.map((hit) => ({ node: hit })),
     pageInfo: (page) => ({ hasNextPage: page.cursor !== null, endCursor: page.cursor }),
+    totalCount: (page) => page.total,
   },
   SearchHit: {
     kind: (hit) => kindOf(hit),

@@ -67,6 +67,8 @@ export interface SearchArgs {
 export interface SearchPage {
   hits: SearchHit[];
   cursor: string | null;
+  /** Hits of the whole search (`totalCount`). */
+  total: number;
 }
 
 /**
@@ -96,7 +98,7 @@ export class SearchService {
       .filter((kind) => indexed.includes(kind));
     const vector = mode === 'KEYWORD' ? null : this.embedder.embed(args.query);
     // A query whose trigrams cancel out has no direction: semantic finds nothing, hybrid is keyword.
-    if (mode === 'SEMANTIC' && !vector) return { hits: [], cursor: null };
+    if (mode === 'SEMANTIC' && !vector) return { hits: [], cursor: null, total: 0 };
     try {
       const result = await this.index.search({
         ownerId: user.userId,
@@ -107,7 +109,7 @@ export class SearchService {
         size,
         cursor: args.after ?? null,
       });
-      return { hits: result.hits, cursor: result.cursor };
+      return { hits: result.hits, cursor: result.cursor, total: result.total };
     } catch (error) {
       // Whatever else the port refuses is still about this request's input (the cursor, mostly).
       if (error instanceof SearchRequestError) throw codedError('BAD_USER_INPUT', error.message, { field: 'after' });

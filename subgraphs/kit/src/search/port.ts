@@ -92,6 +92,12 @@ export interface SearchHit {
 
 export interface SearchResult {
   hits: SearchHit[];
+  /**
+   * How many hits the search pages through in all, whatever the page: keyword, every matching
+   * document of the owner (within the filters); semantic and hybrid, the ranked window (at most
+   * `rankWindowSize`).
+   */
+  total: number;
   /** Pass back as `cursor` for the next page; null when there is none. */
   cursor: string | null;
 }

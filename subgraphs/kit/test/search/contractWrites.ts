@@ -21,6 +21,11 @@ export function writesContract(ctx: () => ContractContext): void {
     const seen = pages.flat();
     expect(new Set(seen).size).toBe(7);
     expect(seen).toEqual(hitIds(await ctx().index.search({ ...base, size: 10 })));
+    // Every page reports the whole count, not its own size; another owner's identical document is not counted.
+    await put(ctx().index, [doc({ id: ids(`page-${mode}-other`, 'x')[0]!, ownerId: newOwner(), body: 'puffin', vector: [1, 0, 0] })]);
+    const first = await ctx().index.search(base);
+    const second = await ctx().index.search({ ...base, cursor: first.cursor });
+    expect([first.total, second.total]).toEqual([7, 7]);
   });
 
   it('refuses a malformed cursor or one from another mode as BAD_USER_INPUT', async () => {

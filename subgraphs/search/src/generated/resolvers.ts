@@ -68,6 +68,11 @@ export type SearchConnection = {
   edges: Array<SearchEdge>;
   /** How to get the next page. */
   pageInfo: SearchPageInfo;
+  /**
+   * How many hits this search pages through in all (the same on every page): in KEYWORD every matching document,
+   * in SEMANTIC and HYBRID the ranked window (at most 100).
+   */
+  totalCount: Scalars['Int']['output'];
 };
 
 /** A hit in a page of hits. */
@@ -284,6 +289,7 @@ export type QueryResolvers<ContextType = SearchContext, ParentType extends Resol
 export type SearchConnectionResolvers<ContextType = SearchContext, ParentType extends ResolversParentTypes['SearchConnection'] = ResolversParentTypes['SearchConnection']> = ResolversObject<{
   edges?: Resolver<Array<ResolversTypes['SearchEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['SearchPageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type SearchEdgeResolvers<ContextType = SearchContext, ParentType extends ResolversParentTypes['SearchEdge'] = ResolversParentTypes['SearchEdge']> = ResolversObject<{

@@ -27,12 +27,14 @@ interface Page {
     };
   }>;
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  totalCount: number;
 }
 
 const SEARCH = `query($q: String!, $mode: SearchMode, $first: Int, $after: String, $kinds: [SearchKind!], $filter: SearchFilter) {
   search(query: $q, mode: $mode, first: $first, after: $after, kinds: $kinds, filter: $filter) {
     edges { node { kind highlight score message { id } conversation { id } file { id } } }
     pageInfo { hasNextPage endCursor }
+    totalCount
   }
 }`;
 
@@ -118,15 +120,19 @@ export function describeSearch(name: string, target: Target<Harness>): void {
       );
 
       const seen: string[] = [];
+      const totals: number[] = [];
       let after: string | null = null;
       for (let page = 0; page < 5; page += 1) {
         const res = await search(dee, 'galaxy', { first: 2, after });
         expect(res.errors).toBeUndefined();
+        totals.push(res.data?.search.totalCount ?? -1);
         seen.push(...(res.data?.search.edges ?? []).map((e) => e.node.message?.id ?? ''));
         after = res.data?.search.pageInfo.endCursor ?? null;
         if (!res.data?.search.pageInfo.hasNextPage) break;
       }
       expect(seen.sort()).toEqual(mine.map((m) => m.messageId).sort());
+      // The whole search's count on every page, the other owner's identical message not in it.
+      expect(totals).toEqual([3, 3]);
     });
 
     it('query-syntax characters and unicode are plain text; refusals are coded, never INTERNAL', async () => {
