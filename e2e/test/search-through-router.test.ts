@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@chatgraph/kit';
 import { EMBEDDED_CONFIG_SPEC, startEmbedded, type EmbeddedStack } from '@chatgraph/launcher';
+import { fileFileV1 } from '@chatgraph/schema';
 
 let stack: EmbeddedStack;
 let dataDir: string;
@@ -150,6 +151,57 @@ describe('search through the router', () => {
     );
     expect(afterDelete).toEqual([]);
     expect((await hits(bob, 'zebra harbour')).some((e) => e.node.message?.content === bobText)).toBe(true);
+  });
+
+  it("file chunks are FILE hits with a File reference and totalCount through the router, only the owner's, gone with the file", async () => {
+    const dee = await register('dee@example.com', 'Dee');
+    const eve = await register('eve@example.com', 'Eve');
+    const idOf = async (token: string): Promise<string> =>
+      (await gql<{ me: { id: string } }>(token, 'query { me { id } }')).data?.me.id ?? '';
+    const [deeId, eveId] = [await idOf(dee), await idOf(eve)];
+    // The file subgraph's events, as it publishes them once a file is processed (it is built separately).
+    const chunked = (fileId: string, ownerId: string, texts: string[]) => ({
+      key: fileId,
+      event: fileFileV1.create(
+        'file.chunked',
+        { fileId, ownerId },
+        { filename: 'notes.txt', chunks: texts.map((text, index) => ({ index, text, tokens: 5 })), chunkCount: texts.length },
+      ),
+    });
+    await stack.bus.publish(fileFileV1.topic, [
+      chunked('file-dee', deeId, ['The walrus colony moves north in spring.', 'Walrus tusks grow all their life.']),
+      chunked('file-eve', eveId, ['A walrus in the bay.']),
+    ]);
+    const FILES = `query($q: String!) { search(query: $q, mode: KEYWORD, kinds: [FILE]) { totalCount edges { node { kind highlight file { id } } } } }`;
+    type FileHits = {
+      search: { totalCount: number; edges: Array<{ node: { kind: string; highlight: string; file: { id: string } | null } }> };
+    };
+    const deeHits = await eventually(
+      async () => (await gql<FileHits>(dee, FILES, { q: 'walrus' })).data?.search,
+      (found) => found?.totalCount === 2,
+    );
+    expect(deeHits?.totalCount).toBe(2);
+    expect(deeHits?.edges.map((e) => [e.node.kind, e.node.file?.id])).toEqual([
+      ['FILE', 'file-dee'],
+      ['FILE', 'file-dee'],
+    ]);
+    expect(
+      deeHits?.edges.every((e) => e.node.highlight.includes('<mark>Walrus</mark>') || e.node.highlight.includes('<mark>walrus</mark>')),
+    ).toBe(true);
+    const eveHits = await eventually(
+      async () => (await gql<FileHits>(eve, FILES, { q: 'walrus' })).data?.search,
+      (found) => found?.totalCount === 1,
+    );
+    expect(eveHits?.edges.map((e) => e.node.file?.id)).toEqual(['file-eve']);
+
+    await stack.bus.publish(fileFileV1.topic, [
+      { key: 'file-dee', event: fileFileV1.create('file.deleted', { fileId: 'file-dee', ownerId: deeId }, {}) },
+    ]);
+    const gone = await eventually(
+      async () => (await gql<FileHits>(dee, FILES, { q: 'walrus' })).data?.search,
+      (found) => found?.totalCount === 0,
+    );
+    expect(gone).toEqual({ totalCount: 0, edges: [] });
   });
 
   it('malformed and huge queries give results or BAD_USER_INPUT through the router, never a 500', async () => {

@@ -17,7 +17,7 @@ export const searchConfigSpec = {
   ...signingSecretConfigSpec(),
   DATA_DIR: str({
     description:
-      'Data directory of the embedded adapters (search snapshots its embedded index in `<DATA_DIR>/search`, keeps its embedded event bus in `<DATA_DIR>/search/events` when run on its own)',
+      'Data directory of the embedded adapters (search keeps its embedded index (journal and snapshot) in `<DATA_DIR>/search`, keeps its embedded event bus in `<DATA_DIR>/search/events` when run on its own)',
     default: '.data',
   }),
   ...logLevelConfigSpec,

@@ -12,6 +12,12 @@ export interface ConversationRef {
   id: string;
 }
 
+/** A `File` as search returns it: its id only; the router fetches the rest from the file subgraph. */
+export interface FileRef {
+  __typename: 'File';
+  id: string;
+}
+
 /** A `SearchHit` as resolvers return it: the port's hit. */
 export type SearchHitView = SearchHit;
 
@@ -28,4 +34,10 @@ export function messageOf(hit: SearchHitView): MessageRef | null {
 /** The conversation of a CONVERSATION hit, as a reference. */
 export function conversationOf(hit: SearchHitView): ConversationRef | null {
   return hit.kind === 'conversation' ? { __typename: 'Conversation', id: hit.id } : null;
+}
+
+/** The file of a FILE hit (one of its chunks), as a reference. */
+export function fileOf(hit: SearchHitView): FileRef | null {
+  const fileId = hit.doc.keywords?.fileId;
+  return hit.kind === 'file' && typeof fileId === 'string' ? { __typename: 'File', id: fileId } : null;
 }

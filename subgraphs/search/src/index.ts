@@ -10,13 +10,14 @@ import { hashedTrigramEmbedder } from './embedding';
 import { buildSearch, type Search } from './server';
 
 export { loadSearchConfig, searchConfigSpec, type SearchConfig } from './config';
-export { searchIndexDefinition } from './definition';
+export { searchIndexDefinition, DOC_KINDS } from './definition';
+export { hashedTrigramEmbedder, type Embedder } from './embedding';
 export { buildSearch, SEARCH_SCHEMA_PATH, type Search, type SearchDeps } from './server';
 
 /**
  * search as the launchers run it (`@chatgraph/launcher` lists it): its port variable, config spec
  * and README for the docs, its `main.ts` for the distributed mode, and how the one-process mode
- * builds it over the shared bus (it keeps no documents: its index snapshots in its data folder).
+ * builds it over the shared bus (it keeps no documents: its index is journalled and snapshotted in its data folder).
  */
 export const searchSubgraph = {
   name: 'search' as const,

@@ -1,11 +1,12 @@
 import type { Logger } from '@chatgraph/kit';
 import type { EventBus, EventDelivery, Subscription } from '@chatgraph/kit/events';
 import type { SearchIndex } from '@chatgraph/kit/search';
-import { conversationConversationV1, conversationMessageV1, identityUserV1 } from '@chatgraph/schema';
+import { conversationConversationV1, conversationMessageV1, fileFileV1, identityUserV1 } from '@chatgraph/schema';
 import { DOC_KINDS } from './definition';
 import type { Embedder } from './embedding';
+import { applyFileEvent } from './fileIndexing';
 
-/** The consumer group that keeps the index in step with conversation's messages and identity's accounts. */
+/** The consumer group that keeps the index in step with conversation's messages, file's chunks and identity's accounts. */
 export const INDEXING_GROUP = 'search.indexing';
 
 /**
@@ -18,7 +19,8 @@ export const INDEXING_GROUP = 'search.indexing';
  *   conversation's messages leave the index in order after they entered it;
  * - `conversation.created`, and `conversation.updated` when the title changed, index the title
  *   under the conversation's id; `conversation.deleted` removes it (tags are not indexed yet);
- * - `user.deleted` removes every document of the user.
+ * - `user.deleted` removes every document of the user;
+ * - file's `file.chunked` and `file.deleted` index and remove a file's chunks (fileIndexing.ts).
  * Every effect is an upsert of absolute values or a delete by id, so a redelivered event
  * changes nothing more: the consumer is idempotent without remembering event ids.
  */
@@ -30,6 +32,10 @@ export function indexingHandler(deps: { index: SearchIndex; embedder: Embedder; 
       if (event.type !== 'user.deleted') return;
       const removed = await index.deleteByOwner(event.subject.userId);
       logger.info({ userId: event.subject.userId, removed }, 'deleted account: its documents left the index');
+      return;
+    }
+    if (delivery.topic === fileFileV1.topic) {
+      await applyFileEvent(deps, delivery.event);
       return;
     }
     if (delivery.topic === conversationConversationV1.topic) {
@@ -90,7 +96,7 @@ export function indexingHandler(deps: { index: SearchIndex; embedder: Embedder; 
 export function subscribeIndexing(bus: EventBus, handler: ReturnType<typeof indexingHandler>): Promise<Subscription> {
   return bus.subscribe({
     groupId: INDEXING_GROUP,
-    topics: [conversationConversationV1.topic, conversationMessageV1.topic, identityUserV1.topic],
+    topics: [conversationConversationV1.topic, conversationMessageV1.topic, fileFileV1.topic, identityUserV1.topic],
     handler,
   });
 }

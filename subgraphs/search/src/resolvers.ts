@@ -1,7 +1,7 @@
 import { DateTimeScalar } from '@chatgraph/kit';
 import type { SearchContext } from './context';
 import type { Resolvers } from './generated/resolvers';
-import { conversationOf, kindOf, messageOf } from './hits';
+import { conversationOf, fileOf, kindOf, messageOf } from './hits';
 
 /** Re-exported for the generated resolver types (codegen's `contextType`). */
 export type { SearchContext };
@@ -15,10 +15,12 @@ export const resolvers: Resolvers = {
   SearchConnection: {
     edges: (page) => page.hits.map((hit) => ({ node: hit })),
     pageInfo: (page) => ({ hasNextPage: page.cursor !== null, endCursor: page.cursor }),
+    totalCount: (page) => page.total,
   },
   SearchHit: {
     kind: (hit) => kindOf(hit),
     message: (hit) => messageOf(hit),
     conversation: (hit) => conversationOf(hit),
+    file: (hit) => fileOf(hit),
   },
 };

@@ -16,6 +16,8 @@ export type SearchKindArg = 'MESSAGE' | 'CONVERSATION' | 'FILE';
 
 /** The most conversations one filter may name. */
 export const MAX_FILTER_CONVERSATIONS = 100;
+/** The most files one filter may name. */
+export const MAX_FILTER_FILES = 100;
 
 /** `SearchFilter` as GraphQL gives it. */
 export interface SearchFilterArg {
@@ -23,6 +25,7 @@ export interface SearchFilterArg {
   roles?: readonly ('USER' | 'ASSISTANT' | 'SYSTEM')[] | null;
   from?: Date | string | null;
   to?: Date | string | null;
+  fileIds?: readonly string[] | null;
 }
 
 /** The filter as the port takes it, besides the kind; refuses what cannot match anything sensible. */
@@ -36,6 +39,14 @@ function engineFilters(filter: SearchFilterArg | null | undefined): SearchFilter
       actual: ids.length,
     });
   if (ids.length > 0) keywords.conversationId = [...ids];
+  const fileIds = filter?.fileIds ?? [];
+  if (fileIds.length > MAX_FILTER_FILES)
+    throw codedError('BAD_USER_INPUT', `filter names more than ${MAX_FILTER_FILES} files`, {
+      field: 'filter.fileIds',
+      max: MAX_FILTER_FILES,
+      actual: fileIds.length,
+    });
+  if (fileIds.length > 0) keywords.fileId = [...fileIds];
   if (filter?.roles && filter.roles.length > 0) keywords.role = [...filter.roles];
   const from = filter?.from ? new Date(filter.from) : undefined;
   const to = filter?.to ? new Date(filter.to) : undefined;
@@ -56,6 +67,8 @@ export interface SearchArgs {
 export interface SearchPage {
   hits: SearchHit[];
   cursor: string | null;
+  /** Hits of the whole search (`totalCount`). */
+  total: number;
 }
 
 /**
@@ -79,15 +92,13 @@ export class SearchService {
     if (!Number.isInteger(size) || size < 1 || size > MAX_SEARCH_PAGE_SIZE)
       throw codedError('BAD_USER_INPUT', `first must be from 1 to ${MAX_SEARCH_PAGE_SIZE}`, { field: 'first' });
     const filters = engineFilters(args.filter);
-    // Files are not indexed yet: asking only for them finds nothing.
-    const indexed: string[] = [DOC_KINDS.message, DOC_KINDS.conversation];
-    const kinds = (args.kinds && args.kinds.length > 0 ? args.kinds : ['MESSAGE', 'CONVERSATION'])
+    const indexed: string[] = Object.values(DOC_KINDS);
+    const kinds = (args.kinds && args.kinds.length > 0 ? args.kinds : ['MESSAGE', 'CONVERSATION', 'FILE'])
       .map((kind) => kind.toLowerCase())
       .filter((kind) => indexed.includes(kind));
-    if (kinds.length === 0) return { hits: [], cursor: null };
     const vector = mode === 'KEYWORD' ? null : this.embedder.embed(args.query);
     // A query whose trigrams cancel out has no direction: semantic finds nothing, hybrid is keyword.
-    if (mode === 'SEMANTIC' && !vector) return { hits: [], cursor: null };
+    if (mode === 'SEMANTIC' && !vector) return { hits: [], cursor: null, total: 0 };
     try {
       const result = await this.index.search({
         ownerId: user.userId,
@@ -98,7 +109,7 @@ export class SearchService {
         size,
         cursor: args.after ?? null,
       });
-      return { hits: result.hits, cursor: result.cursor };
+      return { hits: result.hits, cursor: result.cursor, total: result.total };
     } catch (error) {
       // Whatever else the port refuses is still about this request's input (the cursor, mostly).
       if (error instanceof SearchRequestError) throw codedError('BAD_USER_INPUT', error.message, { field: 'after' });

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { createLogger, newId } from '@chatgraph/kit';
 import { eventBusFromConfig, type EventBus } from '@chatgraph/kit/events';
 import { searchIndexFromConfig } from '@chatgraph/kit/search';
-import { conversationConversationV1, conversationMessageV1, identityUserV1, type EventEnvelope } from '@chatgraph/schema';
+import { conversationConversationV1, conversationMessageV1, fileFileV1, identityUserV1, type EventEnvelope } from '@chatgraph/schema';
 import { REAL_SERVERS, realServersEnv as realEnv, runId, startSubgraph, type SubgraphHarness } from '@chatgraph/test-support';
 import { loadSearchConfig } from '../src/config';
 import { searchIndexDefinition } from '../src/definition';
@@ -121,4 +121,26 @@ export async function conversationEvent(
         ? conversationConversationV1.create('conversation.created', subject, { title: change.created })
         : conversationConversationV1.create('conversation.updated', subject, change.updated);
   await h.bus.publish(conversationConversationV1.topic, [{ key: subject.conversationId, event }]);
+}
+
+/** A file as the file subgraph describes it in its events. */
+export interface TestFile {
+  fileId: string;
+  ownerId: string;
+}
+
+/** Publishes file's `file.chunked` batches for `chunks` (texts, in order), `perEvent` chunks per event. */
+export async function fileChunked(h: Harness, file: TestFile, chunks: string[], perEvent = 100): Promise<void> {
+  const events: Array<{ key: string; event: EventEnvelope }> = [];
+  for (let start = 0; start < chunks.length; start += perEvent) {
+    const batch = chunks.slice(start, start + perEvent).map((text, i) => ({ index: start + i, text, tokens: text.split(' ').length }));
+    const event = fileFileV1.create('file.chunked', file, { filename: 'notes.txt', chunks: batch, chunkCount: chunks.length });
+    events.push({ key: file.fileId, event });
+  }
+  await h.bus.publish(fileFileV1.topic, events);
+}
+
+/** Publishes file's `file.deleted` tombstone. */
+export async function fileDeleted(h: Harness, file: TestFile): Promise<void> {
+  await h.bus.publish(fileFileV1.topic, [{ key: file.fileId, event: fileFileV1.create('file.deleted', file, {}) }]);
 }

@@ -1,6 +1,6 @@
 /**
  * The embedded engine across a restart: the consumer's offsets are committed, so the events are
- * not replayed; the index must come back from its snapshot in `<DATA_DIR>/search`.
+ * not replayed; the index must come back from its snapshot and journal in `<DATA_DIR>/search`.
  */
 import { rm } from 'node:fs/promises';
 import { aMessage, eventually, startSearch, userMessage, userPrincipal, type Harness } from './harness';

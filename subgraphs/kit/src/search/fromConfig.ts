@@ -11,7 +11,7 @@ import type { SearchIndex, SearchIndexDefinition } from './port';
 export const searchIndexConfigSpec = {
   SEARCH_ENGINE: oneOf(['embedded', 'elasticsearch'] as const, {
     description:
-      '`embedded`: the in-process engine, snapshotted under DATA_DIR (one process only); `elasticsearch`: Elasticsearch at ELASTICSEARCH_URL',
+      '`embedded`: the in-process engine, journalled (fsynced per write) and snapshotted under DATA_DIR (one process only); `elasticsearch`: Elasticsearch at ELASTICSEARCH_URL',
     default: 'embedded',
   }),
   ELASTICSEARCH_URL: optional(
@@ -24,7 +24,7 @@ export interface SearchIndexConfig {
   ELASTICSEARCH_URL: string | undefined;
 }
 
-/** Creates (does not start) the configured search index; `dataDir` keeps the embedded engine's snapshot. */
+/** Creates (does not start) the configured search index; `dataDir` keeps the embedded engine's journal and snapshot. */
 export function searchIndexFromConfig(
   config: SearchIndexConfig,
   definition: SearchIndexDefinition,

@@ -3,8 +3,10 @@
  * fusion) search over documents that always belong to one owner. The same service code runs on
  * the embedded engine (default, in-process) and on Elasticsearch; one contract suite checks both.
  *
- * The index is derived data: it can be rebuilt from the owning services' events, so adapters
- * favour simplicity over durability (the embedded engine snapshots only if given a data dir).
+ * The index is derived data: it can be rebuilt from the owning services' events. Still, a write
+ * that resolved is durable (the embedded engine, given a data dir, journals and fsyncs it first;
+ * Elasticsearch acknowledges after its translog), so a consumer that indexes an event and then
+ * acknowledges it never loses the write in a crash.
  */
 
 /** What an index holds. Field names are plain identifiers (`[A-Za-z][A-Za-z0-9_]*`). */
@@ -90,6 +92,12 @@ export interface SearchHit {
 
 export interface SearchResult {
   hits: SearchHit[];
+  /**
+   * How many hits the search pages through in all, whatever the page: keyword, every matching
+   * document of the owner (within the filters); semantic and hybrid, the ranked window (at most
+   * `rankWindowSize`).
+   */
+  total: number;
   /** Pass back as `cursor` for the next page; null when there is none. */
   cursor: string | null;
 }
@@ -120,6 +128,12 @@ export interface SearchIndex {
   delete(ids: readonly string[], options?: WriteOptions): Promise<number>;
   /** Removes every document of an owner (account deletion); returns how many. */
   deleteByOwner(ownerId: string, options?: WriteOptions): Promise<number>;
+  /**
+   * Removes an owner's documents whose keyword fields match `keywords` (every field; a list
+   * matches any of its values), e.g. every chunk of a deleted file; returns how many. `keywords`
+   * must name at least one declared keyword field.
+   */
+  deleteMatching(ownerId: string, keywords: KeywordValues, options?: WriteOptions): Promise<number>;
   /** Makes every acknowledged write visible to searches. */
   refresh(): Promise<void>;
   search(request: SearchRequest): Promise<SearchResult>;

@@ -87,6 +87,15 @@ export function validateDocuments(definition: SearchIndexDefinition, docs: reado
   }
 }
 
+/** What `deleteMatching` may delete: one owner's documents, matched on at least one declared keyword field. */
+export function validateDeleteMatching(definition: SearchIndexDefinition, ownerId: unknown, keywords: KeywordValues): void {
+  nonEmptyString(ownerId, 'deleteMatching ownerId');
+  const values = Object.values(keywords ?? {});
+  if (values.length === 0 || values.some((value) => Array.isArray(value) && value.length === 0))
+    fail('deleteMatching needs at least one keyword field, each with at least one value');
+  validateKeywords(definition, keywords, 'deleteMatching keywords');
+}
+
 /** Refuses an empty owner: `deleteByOwner('')` must not be mistaken for "nobody's documents". */
 export function validateOwnerId(ownerId: unknown, what: string): void {
   nonEmptyString(ownerId, what);

@@ -21,6 +21,11 @@ export function writesContract(ctx: () => ContractContext): void {
     const seen = pages.flat();
     expect(new Set(seen).size).toBe(7);
     expect(seen).toEqual(hitIds(await ctx().index.search({ ...base, size: 10 })));
+    // Every page reports the whole count, not its own size; another owner's identical document is not counted.
+    await put(ctx().index, [doc({ id: ids(`page-${mode}-other`, 'x')[0]!, ownerId: newOwner(), body: 'puffin', vector: [1, 0, 0] })]);
+    const first = await ctx().index.search(base);
+    const second = await ctx().index.search({ ...base, cursor: first.cursor });
+    expect([first.total, second.total]).toEqual([7, 7]);
   });
 
   it('refuses a malformed cursor or one from another mode as BAD_USER_INPUT', async () => {
@@ -72,6 +77,24 @@ export function writesContract(ctx: () => ContractContext): void {
       expect(hitIds(await ctx().index.search(request(owner, mode, { text: 'petrel', vector: [1, 0, 0] })))).toEqual([]);
     }
     expect(hitIds(await ctx().index.search(request(other, 'keyword', { text: 'petrel' })))).toEqual([kept]);
+  });
+
+  it("deletes one owner's documents matching keyword values, and refuses a match on nothing", async () => {
+    const [owner, other] = [newOwner(), newOwner()];
+    const [a1, a2, b1, foreign] = ids('matching', 'a1', 'a2', 'b1', 'foreign');
+    await put(ctx().index, [
+      doc({ id: a1!, ownerId: owner, body: 'shearwater', keywords: { conversationId: 'file-a' } }),
+      doc({ id: a2!, ownerId: owner, body: 'shearwater', keywords: { conversationId: 'file-a', tags: ['x'] } }),
+      doc({ id: b1!, ownerId: owner, body: 'shearwater', keywords: { conversationId: 'file-b' } }),
+      // Same keyword value, another owner: never touched.
+      doc({ id: foreign!, ownerId: other, body: 'shearwater', keywords: { conversationId: 'file-a' } }),
+    ]);
+    expect(await ctx().index.deleteMatching(owner, { conversationId: 'file-a' }, { refresh: true })).toBe(2);
+    expect(hitIds(await ctx().index.search(request(owner, 'keyword', { text: 'shearwater' })))).toEqual([b1]);
+    expect(hitIds(await ctx().index.search(request(other, 'keyword', { text: 'shearwater' })))).toEqual([foreign]);
+    await expect(ctx().index.deleteMatching(owner, {})).rejects.toBeInstanceOf(SearchRequestError);
+    await expect(ctx().index.deleteMatching(owner, { conversationId: [] })).rejects.toBeInstanceOf(SearchRequestError);
+    await expect(ctx().index.deleteMatching(owner, { undeclared: 'x' })).rejects.toBeInstanceOf(SearchRequestError);
   });
 
   it('validates a whole bulk before writing: one bad document, nothing written', async () => {

@@ -42,7 +42,7 @@ describe('embedded search snapshots', () => {
     });
     await index.start();
     expect(hitIds(await index.search(request('o', 'keyword', { text: 'lighthouse' })))).toEqual([]);
-    expect(warnings).toEqual(['search snapshot unreadable, starting empty']);
+    expect(warnings).toEqual(['search snapshot unreadable, starting from the journals']);
     await index.stop();
   });
 

@@ -26,6 +26,13 @@ export type Conversation = {
   id: Scalars['ID']['output'];
 };
 
+/** An uploaded file; search only knows its id (the router fetches the rest from the file subgraph). */
+export type File = {
+  __typename?: 'File';
+  /** The file's id. */
+  id: Scalars['ID']['output'];
+};
+
 /** A message of conversation; search only knows its id (the router fetches the rest from conversation). */
 export type Message = {
   __typename?: 'Message';
@@ -36,10 +43,10 @@ export type Message = {
 export type Query = {
   __typename?: 'Query';
   /**
-   * Searches the caller's own finished messages and conversation titles (only ever the caller's: the owner is a filter of
-   * the engine query itself). Signed-in users only. A query of more than 1,000 characters or with
+   * Searches the caller's own finished messages, conversation titles and file chunks (only ever the caller's: the owner is
+   * a filter of the engine query itself). Signed-in users only. A query of more than 1,000 characters or with
    * no letter or digit in it, `first` outside 1..100, a cursor of another search or a filter
-   * with more than 100 conversations or `to` not after `from` is refused with BAD_USER_INPUT.
+   * with more than 100 conversations or files or `to` not after `from` is refused with BAD_USER_INPUT.
    */
   search: SearchConnection;
 };
@@ -61,6 +68,11 @@ export type SearchConnection = {
   edges: Array<SearchEdge>;
   /** How to get the next page. */
   pageInfo: SearchPageInfo;
+  /**
+   * How many hits this search pages through in all (the same on every page): in KEYWORD every matching document,
+   * in SEMANTIC and HYBRID the ranked window (at most 100).
+   */
+  totalCount: Scalars['Int']['output'];
 };
 
 /** A hit in a page of hits. */
@@ -72,11 +84,13 @@ export type SearchEdge = {
 
 /** Narrows `search`; every field given must match (a list matches any of its values). */
 export type SearchFilter = {
-  /** Only messages of these conversations (at most 100). */
+  /** Only messages of these conversations (at most 100; files have no conversation: this filter leaves them out). */
   conversationIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** Only chunks of these files (at most 100; messages and conversations have no file: this filter leaves them out). */
+  fileIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** Only messages finished at or after this instant. */
   from?: InputMaybe<Scalars['DateTime']['input']>;
-  /** Only messages by these roles (conversations have none: a role filter leaves them out). */
+  /** Only messages by these roles (conversations and files have none: a role filter leaves them out). */
   roles?: InputMaybe<Array<SearchMessageRole>>;
   /** Only messages finished before this instant (must be after `from`). */
   to?: InputMaybe<Scalars['DateTime']['input']>;
@@ -87,6 +101,8 @@ export type SearchHit = {
   __typename?: 'SearchHit';
   /** The conversation, for a CONVERSATION hit. */
   conversation?: Maybe<Conversation>;
+  /** The file the chunk belongs to, for a FILE hit (`highlight` is from the chunk). */
+  file?: Maybe<File>;
   /** A fragment of the matched text with query terms wrapped in `<mark>`…`</mark>`; the rest is HTML-escaped. */
   highlight: Scalars['String']['output'];
   /** What the hit is; the matching field (`message`, ...) is set. */
@@ -101,7 +117,7 @@ export type SearchHit = {
 export type SearchKind =
   /** A conversation, by its title (tags are not indexed yet). */
   | 'CONVERSATION'
-  /** A chunk of an uploaded file. Not indexed yet. */
+  /** A chunk of an uploaded file's extracted text (each matching chunk is a hit of its own). */
   | 'FILE'
   /** A finished message (a user's message, or an assistant's completed answer). */
   | 'MESSAGE';
@@ -214,6 +230,7 @@ export type ResolversTypes = ResolversObject<{
   Conversation: ResolverTypeWrapper<ConversationRef>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  File: ResolverTypeWrapper<File>;
   Message: ResolverTypeWrapper<MessageRef>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
@@ -235,6 +252,7 @@ export type ResolversParentTypes = ResolversObject<{
   Conversation: ConversationRef;
   ID: Scalars['ID']['output'];
   DateTime: Scalars['DateTime']['output'];
+  File: File;
   Message: MessageRef;
   Query: Record<PropertyKey, never>;
   String: Scalars['String']['output'];
@@ -256,6 +274,10 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type FileResolvers<ContextType = SearchContext, ParentType extends ResolversParentTypes['File'] = ResolversParentTypes['File']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
 export type MessageResolvers<ContextType = SearchContext, ParentType extends ResolversParentTypes['Message'] = ResolversParentTypes['Message']> = ResolversObject<{
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
@@ -267,6 +289,7 @@ export type QueryResolvers<ContextType = SearchContext, ParentType extends Resol
 export type SearchConnectionResolvers<ContextType = SearchContext, ParentType extends ResolversParentTypes['SearchConnection'] = ResolversParentTypes['SearchConnection']> = ResolversObject<{
   edges?: Resolver<Array<ResolversTypes['SearchEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['SearchPageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type SearchEdgeResolvers<ContextType = SearchContext, ParentType extends ResolversParentTypes['SearchEdge'] = ResolversParentTypes['SearchEdge']> = ResolversObject<{
@@ -275,6 +298,7 @@ export type SearchEdgeResolvers<ContextType = SearchContext, ParentType extends 
 
 export type SearchHitResolvers<ContextType = SearchContext, ParentType extends ResolversParentTypes['SearchHit'] = ResolversParentTypes['SearchHit']> = ResolversObject<{
   conversation?: Resolver<Maybe<ResolversTypes['Conversation']>, ParentType, ContextType>;
+  file?: Resolver<Maybe<ResolversTypes['File']>, ParentType, ContextType>;
   highlight?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['SearchKind'], ParentType, ContextType>;
   message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType>;
@@ -289,6 +313,7 @@ export type SearchPageInfoResolvers<ContextType = SearchContext, ParentType exte
 export type Resolvers<ContextType = SearchContext> = ResolversObject<{
   Conversation?: ConversationResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  File?: FileResolvers<ContextType>;
   Message?: MessageResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   SearchConnection?: SearchConnectionResolvers<ContextType>;

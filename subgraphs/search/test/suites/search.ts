@@ -6,6 +6,8 @@ import {
   codeOf,
   conversationEvent,
   eventually,
+  fileChunked,
+  fileDeleted,
   messageDeleted,
   userDeleted,
   userMessage,
@@ -15,15 +17,24 @@ import {
 
 interface Page {
   edges: Array<{
-    node: { kind: string; highlight: string; score: number; message: { id: string } | null; conversation: { id: string } | null };
+    node: {
+      kind: string;
+      highlight: string;
+      score: number;
+      message: { id: string } | null;
+      conversation: { id: string } | null;
+      file: { id: string } | null;
+    };
   }>;
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  totalCount: number;
 }
 
 const SEARCH = `query($q: String!, $mode: SearchMode, $first: Int, $after: String, $kinds: [SearchKind!], $filter: SearchFilter) {
   search(query: $q, mode: $mode, first: $first, after: $after, kinds: $kinds, filter: $filter) {
-    edges { node { kind highlight score message { id } conversation { id } } }
+    edges { node { kind highlight score message { id } conversation { id } file { id } } }
     pageInfo { hasNextPage endCursor }
+    totalCount
   }
 }`;
 
@@ -109,15 +120,19 @@ export function describeSearch(name: string, target: Target<Harness>): void {
       );
 
       const seen: string[] = [];
+      const totals: number[] = [];
       let after: string | null = null;
       for (let page = 0; page < 5; page += 1) {
         const res = await search(dee, 'galaxy', { first: 2, after });
         expect(res.errors).toBeUndefined();
+        totals.push(res.data?.search.totalCount ?? -1);
         seen.push(...(res.data?.search.edges ?? []).map((e) => e.node.message?.id ?? ''));
         after = res.data?.search.pageInfo.endCursor ?? null;
         if (!res.data?.search.pageInfo.hasNextPage) break;
       }
       expect(seen.sort()).toEqual(mine.map((m) => m.messageId).sort());
+      // The whole search's count on every page, the other owner's identical message not in it.
+      expect(totals).toEqual([3, 3]);
     });
 
     it('query-syntax characters and unicode are plain text; refusals are coded, never INTERNAL', async () => {
@@ -233,6 +248,72 @@ export function describeSearch(name: string, target: Target<Harness>): void {
         h.tries,
       );
       expect(gone).toEqual([]);
+    });
+
+    it('indexes file chunks as FILE hits of their owner, filters by file inside the query, forgets a deleted file', async () => {
+      const kim = `kim-${Date.now()}`;
+      const leo = `leo-${Date.now()}`;
+      const manual = { fileId: `f-manual-${Date.now()}`, ownerId: kim };
+      const recipe = { fileId: `f-recipe-${Date.now()}`, ownerId: kim };
+      const theirs = { fileId: `f-theirs-${Date.now()}`, ownerId: leo };
+      const message = aMessage(kim);
+      // Three chunks in two batches (events), as file sends a long document.
+      await fileChunked(
+        h,
+        manual,
+        ['Replace the lighthouse lamp every spring.', 'Unrelated preface text.', 'The lighthouse keeper logs storms.'],
+        2,
+      );
+      await fileChunked(h, recipe, ['Lighthouse cake: a tall sponge with a red stripe.']);
+      await fileChunked(h, theirs, ['Their lighthouse chunk.']);
+      await userMessage(h, message, 'A lighthouse question');
+
+      const hits = async (userId: string, vars: Record<string, unknown> = {}): Promise<string[]> => {
+        const res = await search(userId, 'lighthouse', vars);
+        expect(res.errors).toBeUndefined();
+        return (res.data?.search.edges ?? []).map((e) => `${e.node.kind}:${e.node.file?.id ?? e.node.message?.id ?? ''}`).sort();
+      };
+      const all = [`FILE:${manual.fileId}`, `FILE:${manual.fileId}`, `FILE:${recipe.fileId}`, `MESSAGE:${message.messageId}`].sort();
+      const found = await eventually(
+        () => hits(kim),
+        (value) => value.length === all.length,
+        h.tries,
+      );
+      expect(found).toEqual(all);
+      // Another file, another key: its partition may be consumed a little later.
+      const leos = await eventually(
+        () => hits(leo),
+        (value) => value.length === 1,
+        h.tries,
+      );
+      expect(leos).toEqual([`FILE:${theirs.fileId}`]);
+
+      const onlyFiles = await search(kim, 'keeper', { kinds: ['FILE'] });
+      expect(onlyFiles.data?.search.edges.map((e) => e.node)).toEqual([
+        expect.objectContaining({ kind: 'FILE', file: { id: manual.fileId }, message: null, conversation: null }),
+      ]);
+      expect(onlyFiles.data?.search.edges[0]?.node.highlight).toBe('The lighthouse <mark>keeper</mark> logs storms.');
+
+      // The file filter is part of the engine query: in every mode, only that file's chunks (messages have no file).
+      for (const mode of ['KEYWORD', 'SEMANTIC', 'HYBRID']) {
+        expect({ mode, hits: await hits(kim, { mode, filter: { fileIds: [recipe.fileId] } }) }).toEqual({
+          mode,
+          hits: [`FILE:${recipe.fileId}`],
+        });
+        // Another owner's file id finds nothing of theirs.
+        expect({ mode, hits: await hits(kim, { mode, filter: { fileIds: [theirs.fileId] } }) }).toEqual({ mode, hits: [] });
+      }
+      const many = Array.from({ length: 101 }, (_, i) => `f${i}`);
+      expect(codeOf(await search(kim, 'lighthouse', { filter: { fileIds: many } }))).toBe('BAD_USER_INPUT');
+
+      await fileDeleted(h, manual);
+      const after = await eventually(
+        () => hits(kim),
+        (value) => value.length === 2,
+        h.tries,
+      );
+      expect(after).toEqual([`FILE:${recipe.fileId}`, `MESSAGE:${message.messageId}`].sort());
+      expect(await hits(leo)).toEqual([`FILE:${theirs.fileId}`]);
     });
   });
 }

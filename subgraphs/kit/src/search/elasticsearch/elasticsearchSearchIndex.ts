@@ -2,11 +2,11 @@ import { Client, errors } from '@elastic/elasticsearch';
 import { SearchUnavailableError } from '../errors';
 import { silentAdapterLogger, type AdapterLogger } from '../../adapterLogger';
 import type { SearchIndex, SearchIndexDefinition } from '../port';
-import { validateDefinition, validateDocuments, validateOwnerId, validateRequest } from '../validate';
+import { validateDefinition, validateDeleteMatching, validateDocuments, validateOwnerId, validateRequest } from '../validate';
 import { mapElasticsearchError } from './errors';
 import { indexMappings, indexTemplate } from './mappings';
 import { executeSearch } from './search';
-import { bulkDelete, bulkUpsert, deleteOwner } from './writes';
+import { bulkDelete, bulkUpsert, deleteOwner, deleteWhere } from './writes';
 
 export interface ElasticsearchSearchOptions {
   /** Base URL, e.g. `http://127.0.0.1:9250`. */
@@ -111,6 +111,10 @@ export function createElasticsearchIndex(options: ElasticsearchSearchOptions): S
     async deleteByOwner(ownerId, writeOptions) {
       validateOwnerId(ownerId, 'deleteByOwner ownerId');
       return run('delete by owner', () => deleteOwner(client, index, ownerId, writeOptions));
+    },
+    async deleteMatching(ownerId, keywords, writeOptions) {
+      validateDeleteMatching(definition, ownerId, keywords);
+      return run('delete matching', () => deleteWhere(client, index, ownerId, keywords, writeOptions));
     },
     async refresh() {
       await run('refresh', async () => {

@@ -36,7 +36,7 @@ export async function executeSearch(ctx: Context, request: SearchRequest): Promi
     ranked = fuseHybrid(keyword, nearest, window);
   }
   const { page, cursor: next } = pageOfWindow(request.mode, ranked, request.size, cursor);
-  return { hits: await documentsOf(ctx, page, filters, request.text), cursor: next };
+  return { hits: await documentsOf(ctx, page, filters, request.text), cursor: next, total: ranked.length };
 }
 
 async function keywordSearch(
@@ -52,7 +52,8 @@ async function keywordSearch(
     sort: SCORE_THEN_ID,
     search_after: cursor?.mode === 'keyword' ? [cursor.score, cursor.id] : undefined,
     size: size + 1,
-    track_total_hits: false,
+    // Exact: the owner's matches are few enough to count (it only gives up early termination).
+    track_total_hits: true,
     track_scores: true,
     _source: SOURCE,
     highlight: highlight(ctx.definition),
@@ -61,7 +62,12 @@ async function keywordSearch(
   const hits = rows.flatMap((hit) => toHit(ctx.definition, hit, scoreOf(hit)) ?? []);
   const last = rows[rows.length - 1];
   const lastRanked = last?._id === undefined ? undefined : { id: last._id, score: scoreOf(last) };
-  return { hits, cursor: keywordCursor(lastRanked, response.hits.hits.length > size) };
+  const total = response.hits.total;
+  return {
+    hits,
+    cursor: keywordCursor(lastRanked, response.hits.hits.length > size),
+    total: typeof total === 'number' ? total : (total?.value ?? 0),
+  };
 }
 
 type RankingBody = Pick<estypes.SearchRequest, 'query' | 'knn' | 'sort' | 'size'>;

@@ -1,7 +1,9 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
 import { SearchIndexError, SearchUnavailableError } from '../errors';
-import type { SearchDocument, WriteOptions } from '../port';
+import { normalizeFilters } from '../filters';
+import type { KeywordValues, SearchDocument, WriteOptions } from '../port';
 import { toSource } from './hits';
+import { filterClauses } from './queries';
 
 interface BulkItemFailure {
   id: string;
@@ -61,13 +63,24 @@ const DELETE_BATCH = 1000;
  * written a moment ago would survive the deletion of the account.
  */
 export async function deleteOwner(client: Client, index: string, ownerId: string, options: WriteOptions = {}): Promise<number> {
+  return deleteWhere(client, index, ownerId, {}, options);
+}
+
+/** Deletes an owner's documents matching keyword values (as a search filter would), in batches as `deleteOwner`. */
+export async function deleteWhere(
+  client: Client,
+  index: string,
+  ownerId: string,
+  keywords: KeywordValues,
+  options: WriteOptions = {},
+): Promise<number> {
   await client.indices.refresh({ index });
   let deleted = 0;
   let after: estypes.SortResults | undefined;
   for (;;) {
     const page = await client.search({
       index,
-      query: { bool: { filter: [{ term: { ownerId } }] } },
+      query: { bool: { filter: filterClauses(normalizeFilters(ownerId, { keywords })) } },
       sort: [{ id: { order: 'asc' } }],
       search_after: after,
       size: DELETE_BATCH,

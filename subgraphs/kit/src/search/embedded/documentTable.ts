@@ -72,6 +72,16 @@ export class DocumentTable {
     return true;
   }
 
+  /** Removes the owner's documents that pass `matches`; returns how many. */
+  removeOwnerMatching(ownerId: string, matches: (doc: StoredSearchDocument) => boolean): number {
+    const ids = [...this.idsOf(ownerId)].filter((id) => {
+      const entry = this.entries.get(id);
+      return entry !== undefined && matches(entry.doc);
+    });
+    for (const id of ids) this.remove(id);
+    return ids.length;
+  }
+
   removeOwner(ownerId: string): number {
     const ids = [...this.idsOf(ownerId)];
     for (const id of ids) this.remove(id);

@@ -1,84 +1,138 @@
+import { mkdir } from 'node:fs/promises';
 import { SearchUnavailableError } from '../errors';
 import { silentAdapterLogger, type AdapterLogger } from '../../adapterLogger';
-import type { SearchDocument, SearchIndex, SearchIndexDefinition, SearchRequest, SearchResult } from '../port';
-import { validateDefinition, validateDocument, validateDocuments, validateOwnerId, validateRequest } from '../validate';
+import type { SearchIndex, SearchIndexDefinition, SearchRequest, SearchResult } from '../port';
+import { normalizeFilters } from '../filters';
+import type { KeywordValues, StoredSearchDocument } from '../port';
+import {
+  validateDefinition,
+  validateDeleteMatching,
+  validateDocument,
+  validateDocuments,
+  validateOwnerId,
+  validateRequest,
+} from '../validate';
+import { matchesFilters } from './filters';
 import { DocumentTable } from './documentTable';
 import { executeSearch } from './execute';
+import { JournalWriter, journalGenerations, readJournals, type JournalEntry } from './journal';
 import { readSnapshot, snapshotPath, writeSnapshot } from './snapshot';
 
 export interface EmbeddedSearchOptions {
   definition: SearchIndexDefinition;
-  /** Where to keep a snapshot across restarts; without it the index lives in memory only. */
+  /**
+   * Where to keep the index across restarts (a snapshot and a journal); without it the index
+   * lives in memory only. With it, every write is durable once it resolves.
+   */
   dataDir?: string;
-  /** How long after a write the snapshot is rewritten (writes in between share it). Default 1000. */
-  snapshotDelayMs?: number;
+  /**
+   * The journal is folded into a new snapshot once it has grown by this many bytes, or by the
+   * size of the last snapshot if larger (so rewriting snapshots stays linear). Default 64 MiB.
+   */
+  compactAfterBytes?: number;
   logger?: AdapterLogger;
 }
 
 type State = 'new' | 'started' | 'stopped';
 
+/** The test of `deleteMatching`: the same keyword semantics as a search filter. */
+function matchingKeywords(ownerId: string, keywords: KeywordValues): (doc: StoredSearchDocument) => boolean {
+  const filters = normalizeFilters(ownerId, { keywords });
+  return (doc) => matchesFilters(doc, filters);
+}
+
+const DEFAULT_COMPACT_AFTER_BYTES = 64 * 1024 * 1024;
+
 /**
  * The embedded search engine: BM25, cosine kNN (brute force over the owner's documents, ample
- * at a single user's scale) and RRF hybrid, in process. Every write is visible at once.
+ * at a single user's scale) and RRF hybrid, in process. Every write is visible at once, and with
+ * a data directory durable when it resolves: it is journalled and fsynced first (journal.ts),
+ * and the journal is folded into a snapshot now and then (snapshot.ts). A consumer that indexes
+ * an event and then acknowledges it therefore never loses the write in a crash.
  */
 export function createEmbeddedSearchIndex(options: EmbeddedSearchOptions): SearchIndex {
   const { definition, dataDir } = options;
   validateDefinition(definition);
   const logger = options.logger ?? silentAdapterLogger;
   const file = dataDir === undefined ? undefined : snapshotPath(dataDir, definition.name);
+  const compactAfterBytes = options.compactAfterBytes ?? DEFAULT_COMPACT_AFTER_BYTES;
   let table = new DocumentTable(definition.textFields);
   let state: State = 'new';
-  let dirty = false;
-  let timer: NodeJS.Timeout | undefined;
-  // Snapshot writes run one at a time, in order.
-  let writing: Promise<void> = Promise.resolve();
+  let journal: JournalWriter | undefined;
+  let snapshotBytes = 0;
+  /** Journal entries replayed at start: a stop folds them into a snapshot even if nothing was written since. */
+  let replayed = 0;
+  // One compaction at a time.
+  let compacting: Promise<void> | undefined;
 
   const usable = (): void => {
     if (state !== 'started')
       throw new SearchUnavailableError(`search index ${definition.name} is ${state === 'new' ? 'not started' : 'stopped'}`);
   };
 
-  const persist = (): Promise<void> => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    if (!file || !dirty) return writing;
-    dirty = false;
+  /** Snapshots the table as it is now and drops the journals the snapshot absorbed. */
+  const compact = async (): Promise<void> => {
+    if (!file || !dataDir || !journal) return;
+    const writer = journal;
+    // Synchronously with the rotation: the snapshot holds exactly the writes of older generations.
+    const generation = writer.rotate();
     const docs = [...table.documents()];
-    writing = writing
-      .then(() => writeSnapshot(file, docs))
-      .catch((error: unknown) => {
-        dirty = true;
-        logger.warn({ err: error, file }, 'search snapshot could not be written');
-      });
-    return writing;
+    snapshotBytes = await writeSnapshot(file, generation, docs);
+    await writer.idle();
+    await writer.removeBefore(generation);
   };
 
-  const changed = (): void => {
-    if (!file) return;
-    dirty = true;
-    // Unref'd: a pending snapshot must not keep the process alive; stop() writes it anyway.
-    timer ??= setTimeout(() => void persist(), options.snapshotDelayMs ?? 1000).unref();
+  const compactInBackground = (): void => {
+    if (compacting || !journal || journal.bytesSinceRotation < Math.max(compactAfterBytes, snapshotBytes)) return;
+    compacting = compact()
+      .catch((error: unknown) => logger.warn({ err: error, file }, 'search snapshot could not be written; the journal keeps every write'))
+      .finally(() => (compacting = undefined));
   };
 
-  const load = async (): Promise<void> => {
-    if (!file) return;
-    let docs: SearchDocument[];
-    try {
-      docs = await readSnapshot(file);
-    } catch (error) {
-      // Derived data: start empty and let the owner services' events rebuild it.
-      logger.warn({ err: error, file }, 'search snapshot unreadable, starting empty');
-      return;
-    }
-    for (const doc of docs) {
-      try {
-        validateDocument(definition, doc);
-        table.put(doc);
-      } catch (error) {
-        logger.warn({ err: error, id: doc.id }, 'snapshot document no longer fits the index, dropped');
+  /** Journals a write that was applied to the table; resolves once it is durable. */
+  const journalled = async (entry: JournalEntry): Promise<void> => {
+    if (!journal) return;
+    await journal.append(entry);
+    compactInBackground();
+  };
+
+  const apply = (entry: JournalEntry): void => {
+    if (entry.op === 'delete') for (const id of entry.ids) table.remove(id);
+    else if (entry.op === 'deleteOwner') table.removeOwner(entry.ownerId);
+    else if (entry.op === 'deleteMatching') table.removeOwnerMatching(entry.ownerId, matchingKeywords(entry.ownerId, entry.keywords));
+    else
+      for (const doc of entry.docs) {
+        try {
+          validateDocument(definition, doc);
+          table.put(doc);
+        } catch (error) {
+          logger.warn({ err: error, id: doc.id }, 'stored document no longer fits the index, dropped');
+        }
       }
+  };
+
+  /** Loads the snapshot and replays the journals after it; returns the next journal generation. */
+  const load = async (): Promise<number> => {
+    if (!file || !dataDir) return 0;
+    await mkdir(dataDir, { recursive: true });
+    const generations = await journalGenerations(dataDir, definition.name);
+    let generation = 0;
+    try {
+      const snapshot = await readSnapshot(file);
+      generation = snapshot.generation;
+      apply({ op: 'upsert', docs: snapshot.docs });
+    } catch (error) {
+      // Derived data: start from the journals alone and let the owner services' events rebuild the rest.
+      logger.warn({ err: error, file }, 'search snapshot unreadable, starting from the journals');
     }
-    logger.info({ file, documents: table.size }, 'search snapshot loaded');
+    const entries = await readJournals(dataDir, definition.name, generation, (torn) =>
+      logger.warn({ file: torn }, 'search journal ends with a torn write (never acknowledged), skipped'),
+    );
+    for (const entry of entries) apply(entry);
+    replayed = entries.length;
+    logger.info({ file, documents: table.size, journalEntries: entries.length }, 'search index loaded');
+    // Never append to a journal of a previous run: its last line may be torn.
+    return Math.max(generation, ...generations) + 1;
   };
 
   return {
@@ -86,13 +140,22 @@ export function createEmbeddedSearchIndex(options: EmbeddedSearchOptions): Searc
     async start() {
       if (state === 'started') return;
       table = new DocumentTable(definition.textFields);
-      await load();
+      const generation = await load();
+      if (dataDir) journal = new JournalWriter(dataDir, definition.name, generation);
       state = 'started';
     },
     async stop() {
       if (state !== 'started') return;
       state = 'stopped';
-      await persist();
+      await compacting;
+      try {
+        // A graceful stop leaves one snapshot and no journal to replay (nothing to do if nothing changed).
+        if (journal && (journal.bytesSinceRotation > 0 || replayed > 0)) await compact();
+      } catch (error) {
+        logger.warn({ err: error, file }, 'search snapshot could not be written at stop; the journal keeps every write');
+      }
+      await journal?.close();
+      journal = undefined;
     },
     async ping() {
       usable();
@@ -100,25 +163,35 @@ export function createEmbeddedSearchIndex(options: EmbeddedSearchOptions): Searc
     async upsert(docs) {
       usable();
       validateDocuments(definition, docs);
+      if (docs.length === 0) return;
       for (const doc of docs) table.put(doc);
-      if (docs.length > 0) changed();
+      await journalled({ op: 'upsert', docs: [...docs] });
     },
     async delete(ids) {
       usable();
-      let removed = 0;
-      for (const id of new Set(ids)) if (table.remove(id)) removed++;
-      if (removed > 0) changed();
-      return removed;
+      const removed = [...new Set(ids)].filter((id) => table.remove(id));
+      if (removed.length > 0) await journalled({ op: 'delete', ids: removed });
+      return removed.length;
     },
     async deleteByOwner(ownerId) {
       usable();
       validateOwnerId(ownerId, 'deleteByOwner ownerId');
       const removed = table.removeOwner(ownerId);
-      if (removed > 0) changed();
+      if (removed > 0) await journalled({ op: 'deleteOwner', ownerId });
+      return removed;
+    },
+    async deleteMatching(ownerId, keywords) {
+      usable();
+      validateDeleteMatching(definition, ownerId, keywords);
+      const removed = table.removeOwnerMatching(ownerId, matchingKeywords(ownerId, keywords));
+      if (removed > 0) await journalled({ op: 'deleteMatching', ownerId, keywords: structuredClone(keywords) });
       return removed;
     },
     async refresh() {
       usable();
+      // Writes are visible at once; a snapshot being written is waited for, so that tests can
+      // abandon the index (as a crash would) at a point where no file is being changed.
+      await compacting;
     },
     async search(request: SearchRequest): Promise<SearchResult> {
       usable();

@@ -35,13 +35,17 @@ export function executeSearch(table: DocumentTable, definition: SearchIndexDefin
 
   let page: RankedId[];
   let next: string | null;
+  let total: number;
   if (request.mode === 'keyword') {
-    ({ page, cursor: next } = keywordPage(keywordList(), request.size, cursor));
+    const scored = keywordList();
+    total = scored.length;
+    ({ page, cursor: next } = keywordPage(scored, request.size, cursor));
   } else {
     const ranked = request.mode === 'semantic' ? nearestList() : fuseHybrid(keywordList(), nearestList(), window);
+    total = ranked.length;
     ({ page, cursor: next } = pageOfWindow(request.mode, ranked, request.size, cursor));
   }
-  return { hits: page.flatMap((entry) => hitFor(table, definition, entry, terms)), cursor: next };
+  return { hits: page.flatMap((entry) => hitFor(table, definition, entry, terms)), cursor: next, total };
 }
 
 function keywordPage(scored: RankedId[], size: number, cursor: SearchCursor | undefined): { page: RankedId[]; cursor: string | null } {
