@@ -50,9 +50,10 @@ function cutNear(text: string, start: number, end: number): number {
 
 /** Pushes [start, end) as units no larger than the limits, halving at whitespace where it can. */
 function pushUnits(text: string, start: number, end: number, opensParagraph: boolean, maxTokens: number, out: Unit[]): void {
-  const tokens = countTokens(text.slice(start, end));
-  if ((tokens <= maxTokens && end - start <= UNIT_MAX_CHARS) || end - start <= 2) {
-    out.push({ start, end, tokens, opensParagraph });
+  // Too long is known without counting; counting it anyway would only cost time.
+  const tokens = end - start <= UNIT_MAX_CHARS ? countTokens(text.slice(start, end)) : Infinity;
+  if (tokens <= maxTokens || end - start <= 2) {
+    out.push({ start, end, tokens: Number.isFinite(tokens) ? tokens : countTokens(text.slice(start, end)), opensParagraph });
     return;
   }
   const cut = cutNear(text, start, end);

@@ -1,75 +1,89 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { ProcessingError, type ProcessedFile, type ProcessingFailureCode } from './types';
 import type { WorkerReply, WorkerRequest } from './worker';
 
-/** Observes the sandbox's threads (tests count them; a service could export them as a gauge). */
+/** Observes the sandbox's workers (tests count them; a service could export them as a gauge). */
 export interface WorkerObserver {
   workerStarted?(): void;
   workerExited?(): void;
 }
 
 const WORKER_ENTRY = path.join(__dirname, 'worker.ts');
+/** The end of a worker's stderr kept to tell an out-of-memory death from another crash. */
+const STDERR_TAIL = 4096;
 
 /**
  * The worker's entry is TypeScript. Under tsx (`node --import tsx` in production, the `tsx` CLI
- * in scripts) a worker inherits the loader through `execArgv`; elsewhere (jest, whose transform
- * applies to its own module registry only) the same tsx loader the service runs with is added.
+ * in scripts) the worker takes the same loader flags; elsewhere (jest, whose transform applies to
+ * its own module registry only) the tsx loader the service runs with is named explicitly.
  */
-function workerExecArgv(): string[] {
-  if (process.execArgv.some((arg) => arg.includes('tsx'))) return process.execArgv;
-  return [...process.execArgv, '--import', pathToFileURL(require.resolve('tsx')).href];
+function loaderArgs(): string[] {
+  const tsx = process.execArgv.filter((arg, index, all) => arg.includes('tsx') || all[index + 1]?.includes('tsx'));
+  return tsx.length > 0 ? tsx : ['--import', pathToFileURL(require.resolve('tsx')).href];
 }
 
 /**
- * One sandbox thread: a worker with a V8 heap budget, processing one document at a time. A run
- * past its wall-clock budget terminates the thread (TIMEOUT); V8 ends a thread past its heap limit
- * (OUT_OF_MEMORY). Either way only this thread dies; its run settles once it is gone, so a caller
- * that frees a slot on settling never has more live threads than slots.
+ * One sandbox worker: a child process with a V8 heap budget (`--max-old-space-size`), processing
+ * one document at a time. A child process, not a worker thread: a worker thread past its
+ * `resourceLimits` usually ends alone, but one large growing allocation (a single huge array, as
+ * a crafted JSON or PDF can ask for) aborts the whole process instead (nodejs/node#47224); a child
+ * past its heap aborts only itself. And SIGKILL ends it at once, even in the middle of the GC
+ * thrashing a near-full heap causes, when a thread's terminate() waits for V8 to notice.
+ * A run past its wall-clock budget is killed (TIMEOUT); a child killed by V8's heap limit is
+ * OUT_OF_MEMORY. A run settles only once its child is gone, so a caller that frees a slot on
+ * settling never has more live workers than slots.
  */
 export class SandboxWorker {
-  private readonly worker: Worker;
+  private readonly child: ChildProcess;
   private current: { resolve: (file: ProcessedFile) => void; reject: (error: ProcessingError) => void } | undefined;
   private timer: NodeJS.Timeout | undefined;
-  /** Why the thread is ending, when the pool or V8 ended it. */
+  /** Why the worker is ending, when the pool ended it. */
   private ending: ProcessingError | undefined;
   private exited = false;
-  /** Documents this thread has processed. */
+  private readonly gone: Promise<void>;
+  private stderrTail = '';
+  /** Documents this worker has processed. */
   runs = 0;
 
   constructor(maxMemoryMb: number, observer: WorkerObserver) {
-    this.worker = new Worker(WORKER_ENTRY, {
-      execArgv: workerExecArgv(),
-      resourceLimits: {
-        maxOldGenerationSizeMb: maxMemoryMb,
-        maxYoungGenerationSizeMb: Math.max(4, Math.min(32, Math.floor(maxMemoryMb / 8))),
-        stackSizeMb: 4,
-      },
+    const semiSpaceMb = Math.max(1, Math.min(16, Math.floor(maxMemoryMb / 16)));
+    this.child = fork(WORKER_ENTRY, [], {
+      execArgv: [...loaderArgs(), `--max-old-space-size=${maxMemoryMb}`, `--max-semi-space-size=${semiSpaceMb}`],
+      // Structured clone over IPC: Buffers travel as bytes, not as JSON arrays of numbers.
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
     observer.workerStarted?.();
-    // An idle thread must not keep the process alive; a run's timer does while it lasts.
-    this.worker.unref();
-    this.worker.on('message', (reply: WorkerReply) => {
+    this.child.stderr?.setEncoding('utf8');
+    this.child.stderr?.on('data', (text: string) => {
+      this.stderrTail = (this.stderrTail + text).slice(-STDERR_TAIL);
+    });
+    // An idle worker must not keep the process alive; a run's timer does while it lasts.
+    this.unref();
+    this.child.on('message', (reply: WorkerReply) => {
       const current = this.settle();
       if (!current) return;
       if (reply.ok) current.resolve(reply.file);
       else current.reject(new ProcessingError(reply.code, reply.message));
     });
-    this.worker.on('error', (error: Error & { code?: string }) => {
-      this.ending ??=
-        error.code === 'ERR_WORKER_OUT_OF_MEMORY'
-          ? new ProcessingError('OUT_OF_MEMORY', `processing the file needed more than ${maxMemoryMb} MB`)
-          : new ProcessingError('INTERNAL', `the processing worker failed: ${error.message.slice(0, 300)}`);
+    // A failed spawn emits 'error' then, maybe, nothing else; 'close' follows every start.
+    this.child.on('error', (error) => {
+      this.ending ??= new ProcessingError('INTERNAL', `the processing worker failed: ${error.message.slice(0, 300)}`);
     });
-    this.worker.on('exit', () => {
-      this.exited = true;
-      observer.workerExited?.();
-      this.settle()?.reject(this.ending ?? new ProcessingError('INTERNAL', 'the processing worker exited'));
+    this.gone = new Promise((resolve) => {
+      this.child.on('close', (code, signal) => {
+        this.exited = true;
+        observer.workerExited?.();
+        this.settle()?.reject(this.ending ?? this.deathCause(maxMemoryMb, code, signal));
+        resolve();
+      });
     });
   }
 
-  /** Whether the thread can take another document. */
+  /** Whether the worker can take another document. */
   get usable(): boolean {
     return !this.exited && this.ending === undefined && this.current === undefined;
   }
@@ -80,16 +94,29 @@ export class SandboxWorker {
     this.runs += 1;
     return new Promise((resolve, reject) => {
       this.current = { resolve, reject };
-      this.timer = setTimeout(() => this.end('TIMEOUT', `processing the file took more than ${timeoutMs} ms`), timeoutMs);
-      // The bytes are copied, not transferred: the caller's buffer stays usable.
-      this.worker.postMessage(request);
+      this.timer = setTimeout(() => void this.end('TIMEOUT', `processing the file took more than ${timeoutMs} ms`), timeoutMs);
+      this.child.send(request);
     });
   }
 
-  /** Ends the thread; a run in progress fails with `code`. Resolves once the thread is gone. */
+  /** Ends the worker; a run in progress fails with `code`. Resolves once the process is gone. */
   async end(code: ProcessingFailureCode = 'INTERNAL', message = 'the file processor stopped'): Promise<void> {
     this.ending ??= new ProcessingError(code, message);
-    if (!this.exited) await this.worker.terminate();
+    if (!this.exited) this.child.kill('SIGKILL');
+    await this.gone;
+  }
+
+  private deathCause(maxMemoryMb: number, code: number | null, signal: NodeJS.Signals | null): ProcessingError {
+    if (/heap out of memory|allocation failed/i.test(this.stderrTail)) {
+      return new ProcessingError('OUT_OF_MEMORY', `processing the file needed more than ${maxMemoryMb} MB`);
+    }
+    return new ProcessingError('INTERNAL', `the processing worker exited (${signal ?? `code ${code}`})`);
+  }
+
+  private unref(): void {
+    this.child.unref();
+    this.child.channel?.unref();
+    (this.child.stderr as Socket | null)?.unref();
   }
 
   private settle(): typeof this.current {

@@ -1,12 +1,11 @@
-import { parentPort } from 'node:worker_threads';
 import { processDocument, type DocumentJob } from './document';
 import { toProcessingError } from './failure';
 import type { FileProcessorOptions, ProcessedFile, ProcessingFailureCode } from './types';
 
 /**
- * The sandbox worker's entry: it processes one document a message, for as long as the pool keeps
- * it (the pool kills it on a timeout; V8 kills it past its heap limit). Loaded as TypeScript
- * through tsx (see sandbox.ts).
+ * The sandbox worker's entry (a child process, see sandbox.ts): it processes one document a
+ * message, for as long as the pool keeps it (the pool kills it on a timeout; V8 aborts it past its
+ * heap limit). Loaded as TypeScript through tsx.
  */
 
 /** A request to the worker. */
@@ -18,15 +17,17 @@ export interface WorkerRequest {
 /** The worker's answer to one request. */
 export type WorkerReply = { ok: true; file: ProcessedFile } | { ok: false; code: ProcessingFailureCode; message: string };
 
-const port = parentPort;
-if (port) {
-  port.on('message', (request: WorkerRequest) => {
+const send = process.send?.bind(process);
+if (send) {
+  process.on('message', (request: WorkerRequest) => {
     processDocument(request.job, request.options).then(
-      (file) => port.postMessage({ ok: true, file } satisfies WorkerReply),
+      (file) => send({ ok: true, file } satisfies WorkerReply),
       (error: unknown) => {
         const failure = toProcessingError(error);
-        port.postMessage({ ok: false, code: failure.code, message: failure.message } satisfies WorkerReply);
+        send({ ok: false, code: failure.code, message: failure.message } satisfies WorkerReply);
       },
     );
   });
+  // The pool is gone (its process ended): nothing more will come.
+  process.on('disconnect', () => process.exit(0));
 }
