@@ -77,6 +77,11 @@ export function createFileProcessor(options: FileProcessorOptions, observer: Wor
         throw new ProcessingError('UNSUPPORTED_TYPE', `files of type ${mimeType || '(none)'} are not supported`);
       }
       const release = await slots.acquire();
+      if (stopped) {
+        // stop() ran while this file waited for its slot (or for the microtask that grants it).
+        release();
+        throw new ProcessingError('INTERNAL', 'the file processor stopped');
+      }
       if (!isImage) {
         try {
           return await processInSandbox(input);

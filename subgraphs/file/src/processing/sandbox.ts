@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ProcessingError, type ProcessedFile, type ProcessingFailureCode } from './types';
-import type { WorkerReply, WorkerRequest } from './worker';
+import type { WorkerReady, WorkerReply, WorkerRequest } from './worker';
 
 /** Observes the sandbox's workers (tests count them; a service could export them as a gauge). */
 export interface WorkerObserver {
@@ -12,6 +12,8 @@ export interface WorkerObserver {
 }
 
 const WORKER_ENTRY = path.join(__dirname, 'worker.ts');
+/** How long a worker may take to start (load tsx and the tokenizer) on a busy machine. */
+const STARTUP_TIMEOUT_MS = 60_000;
 /** The end of a worker's stderr kept to tell an out-of-memory death from another crash. */
 const STDERR_TAIL = 4096;
 
@@ -44,6 +46,8 @@ export class SandboxWorker {
   private ending: ProcessingError | undefined;
   private exited = false;
   private readonly gone: Promise<void>;
+  private readonly ready: Promise<void>;
+  private startupTimer: NodeJS.Timeout | undefined;
   private stderrTail = '';
   /** Documents this worker has processed. */
   runs = 0;
@@ -63,7 +67,17 @@ export class SandboxWorker {
     });
     // An idle worker must not keep the process alive; a run's timer does while it lasts.
     this.unref();
-    this.child.on('message', (reply: WorkerReply) => {
+    let markReady = (): void => undefined;
+    this.ready = new Promise((resolve) => {
+      markReady = resolve;
+    });
+    this.startupTimer = setTimeout(() => void this.end('INTERNAL', `the processing worker did not start within ${STARTUP_TIMEOUT_MS} ms`), STARTUP_TIMEOUT_MS);
+    this.child.on('message', (reply: WorkerReply | WorkerReady) => {
+      if ('ready' in reply) {
+        clearTimeout(this.startupTimer);
+        markReady();
+        return;
+      }
       const current = this.settle();
       if (!current) return;
       if (reply.ok) current.resolve(reply.file);
@@ -76,6 +90,7 @@ export class SandboxWorker {
     this.gone = new Promise((resolve) => {
       this.child.on('close', (code, signal) => {
         this.exited = true;
+        clearTimeout(this.startupTimer);
         observer.workerExited?.();
         this.settle()?.reject(this.ending ?? this.deathCause(maxMemoryMb, code, signal));
         resolve();
@@ -88,14 +103,21 @@ export class SandboxWorker {
     return !this.exited && this.ending === undefined && this.current === undefined;
   }
 
-  /** Processes one document within `timeoutMs`; rejects with a ProcessingError. */
+  /**
+   * Processes one document within `timeoutMs`, counted from when the worker has started (a cold
+   * start on a busy machine is not the file's fault); rejects with a ProcessingError.
+   */
   run(request: WorkerRequest, timeoutMs: number): Promise<ProcessedFile> {
     if (!this.usable) return Promise.reject(new ProcessingError('INTERNAL', 'the processing worker is not available'));
     this.runs += 1;
     return new Promise((resolve, reject) => {
-      this.current = { resolve, reject };
-      this.timer = setTimeout(() => void this.end('TIMEOUT', `processing the file took more than ${timeoutMs} ms`), timeoutMs);
-      this.child.send(request);
+      const current = { resolve, reject };
+      this.current = current;
+      void this.ready.then(() => {
+        if (this.current !== current) return;
+        this.timer = setTimeout(() => void this.end('TIMEOUT', `processing the file took more than ${timeoutMs} ms`), timeoutMs);
+        this.child.send(request);
+      });
     });
   }
 

@@ -1,5 +1,6 @@
 import { processDocument, type DocumentJob } from './document';
 import { toProcessingError } from './failure';
+import { tokenizer } from './tokenizer';
 import type { FileProcessorOptions, ProcessedFile, ProcessingFailureCode } from './types';
 
 /**
@@ -17,6 +18,11 @@ export interface WorkerRequest {
 /** The worker's answer to one request. */
 export type WorkerReply = { ok: true; file: ProcessedFile } | { ok: false; code: ProcessingFailureCode; message: string };
 
+/** What the worker says once it is ready for documents. */
+export interface WorkerReady {
+  ready: true;
+}
+
 const send = process.send?.bind(process);
 if (send) {
   process.on('message', (request: WorkerRequest) => {
@@ -30,4 +36,8 @@ if (send) {
   });
   // The pool is gone (its process ended): nothing more will come.
   process.on('disconnect', () => process.exit(0));
+  // Every document is chunked: the tokenizer (~0.4 s to build) is loaded before the first one,
+  // so a file's time budget pays for its own work, not for the worker's start.
+  tokenizer();
+  send({ ready: true } satisfies WorkerReady);
 }
