@@ -119,7 +119,13 @@ export function chunkText(text: string, options: ChunkingOptions, pageStarts?: r
     const trimmed = raw.trim();
     if (trimmed) {
       const chunkStart = start + raw.length - raw.trimStart().length;
-      const chunk: ChunkSpan = { index: chunks.length, text: trimmed, tokens: countTokens(trimmed), start: chunkStart, end: chunkStart + trimmed.length };
+      const chunk: ChunkSpan = {
+        index: chunks.length,
+        text: trimmed,
+        tokens: countTokens(trimmed),
+        start: chunkStart,
+        end: chunkStart + trimmed.length,
+      };
       if (pageStarts) chunk.page = pageAt(pageStarts, chunkStart);
       chunks.push(chunk);
     }

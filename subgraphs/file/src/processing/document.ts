@@ -22,7 +22,10 @@ export function inflateBudget(options: Pick<FileProcessorOptions, 'maxMemoryMb'>
  */
 export async function processDocument(job: DocumentJob, options: FileProcessorOptions): Promise<ProcessedFile> {
   const bytes = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength);
-  const extracted = await extractDocument(job.mimeType, bytes, { maxTextChars: options.maxTextChars, maxInflatedBytes: inflateBudget(options) });
+  const extracted = await extractDocument(job.mimeType, bytes, {
+    maxTextChars: options.maxTextChars,
+    maxInflatedBytes: inflateBudget(options),
+  });
   const chunks = chunkText(extracted.text, options, extracted.pageStarts).map(({ index, text, tokens, page }) =>
     page === undefined ? { index, text, tokens } : { index, text, tokens, page },
   );

@@ -63,7 +63,8 @@ async function visionJpeg(open: () => Sharp, width: number, height: number): Pro
 export async function processImage(bytes: Buffer, timeoutMs: number): Promise<ProcessedFile> {
   const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
   // A fresh pipeline per output; `animated: false` reads the first frame of a GIF or WebP only.
-  const open = (): Sharp => sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error', autoOrient: true, animated: false }).timeout({ seconds });
+  const open = (): Sharp =>
+    sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error', autoOrient: true, animated: false }).timeout({ seconds });
   try {
     const metadata = await open().metadata();
     const { width, height } = metadata.autoOrient;

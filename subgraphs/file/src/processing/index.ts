@@ -16,7 +16,8 @@ const RUNS_PER_WORKER = 100;
 
 function assertOptions(options: FileProcessorOptions): void {
   for (const key of ['timeoutMs', 'maxMemoryMb', 'maxTextChars', 'chunkTokens', 'concurrency'] as const) {
-    if (!Number.isFinite(options[key]) || options[key] < 1) throw new Error(`file processor: ${key} must be at least 1 (got ${options[key]})`);
+    if (!Number.isFinite(options[key]) || options[key] < 1)
+      throw new Error(`file processor: ${key} must be at least 1 (got ${options[key]})`);
   }
   if (!(options.chunkOverlapTokens >= 0 && options.chunkOverlapTokens < options.chunkTokens)) {
     throw new Error('file processor: chunkOverlapTokens must be at least 0 and less than chunkTokens');
@@ -62,7 +63,10 @@ export function createFileProcessor(options: FileProcessorOptions, observer: Wor
     const work = processImage(input.bytes, options.timeoutMs);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new ProcessingError('TIMEOUT', `processing the image took more than ${options.timeoutMs} ms`)), options.timeoutMs);
+      timer = setTimeout(
+        () => reject(new ProcessingError('TIMEOUT', `processing the image took more than ${options.timeoutMs} ms`)),
+        options.timeoutMs,
+      );
     });
     const result = Promise.race([work, deadline]).finally(() => clearTimeout(timer));
     return { result, done: work.catch(() => undefined) };

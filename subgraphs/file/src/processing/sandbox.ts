@@ -71,7 +71,10 @@ export class SandboxWorker {
     this.ready = new Promise((resolve) => {
       markReady = resolve;
     });
-    this.startupTimer = setTimeout(() => void this.end('INTERNAL', `the processing worker did not start within ${STARTUP_TIMEOUT_MS} ms`), STARTUP_TIMEOUT_MS);
+    this.startupTimer = setTimeout(
+      () => void this.end('INTERNAL', `the processing worker did not start within ${STARTUP_TIMEOUT_MS} ms`),
+      STARTUP_TIMEOUT_MS,
+    );
     this.child.on('message', (reply: WorkerReply | WorkerReady) => {
       if ('ready' in reply) {
         clearTimeout(this.startupTimer);
@@ -124,7 +127,13 @@ export class SandboxWorker {
   /** Ends the worker; a run in progress fails with `code`. Resolves once the process is gone. */
   async end(code: ProcessingFailureCode = 'INTERNAL', message = 'the file processor stopped'): Promise<void> {
     this.ending ??= new ProcessingError(code, message);
-    if (!this.exited) this.child.kill('SIGKILL');
+    if (!this.exited) {
+      // Idle workers are unref'd: without this, a caller awaiting stop() with nothing else to do
+      // would see its process exit before the child's 'close' arrives.
+      this.child.ref();
+      (this.child.stderr as Socket | null)?.ref();
+      this.child.kill('SIGKILL');
+    }
     await this.gone;
   }
 

@@ -1,5 +1,5 @@
 import { FILE_VISION_IMAGE_MAX } from '@chatgraph/schema';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { createFileProcessor, ProcessingError, visionDataUrl, type FileProcessor, type ProcessedFile } from '../../src/processing';
 import { buildHugePngHeader } from '../fixtures/png';
 import { TEST_OPTIONS } from './options';
@@ -10,14 +10,15 @@ beforeAll(() => {
 });
 afterAll(() => processor.stop());
 
-const processImage = (mimeType: string, bytes: Buffer): Promise<ProcessedFile> => processor.process({ fileId: 'image-1', filename: 'image', mimeType, bytes });
+const processImage = (mimeType: string, bytes: Buffer): Promise<ProcessedFile> =>
+  processor.process({ fileId: 'image-1', filename: 'image', mimeType, bytes });
 
-function picture(width: number, height: number): sharp.Sharp {
+function picture(width: number, height: number): Sharp {
   return sharp({ create: { width, height, channels: 3, background: { r: 40, g: 120, b: 200 } } });
 }
 
 describe('images (sharp)', () => {
-  const formats: Array<[string, (image: sharp.Sharp) => sharp.Sharp]> = [
+  const formats: Array<[string, (image: Sharp) => Sharp]> = [
     ['image/png', (image) => image.png()],
     ['image/jpeg', (image) => image.jpeg()],
     ['image/webp', (image) => image.webp()],
@@ -37,7 +38,9 @@ describe('images (sharp)', () => {
   });
 
   it('shrinks a large, detailed image until its data URL fits the event (longest side at most 1024)', async () => {
-    const noise = await sharp({ create: { width: 2400, height: 1800, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 120 } } })
+    const noise = await sharp({
+      create: { width: 2400, height: 1800, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 120 } },
+    })
       .png({ compressionLevel: 1 })
       .toBuffer();
     const file = await processImage('image/png', noise);

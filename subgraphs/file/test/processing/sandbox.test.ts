@@ -80,7 +80,10 @@ describe('the sandbox: a malicious file fails with a code and the process keeps 
 
   it('kills a file past its time budget with TIMEOUT, then serves the next in a new worker', async () => {
     const counter = workerCounter();
-    const processor = createFileProcessor({ ...TEST_OPTIONS, timeoutMs: 1_000, maxTextChars: 10_000_000, concurrency: 1 }, counter.observer);
+    const processor = createFileProcessor(
+      { ...TEST_OPTIONS, timeoutMs: 1_000, maxTextChars: 10_000_000, concurrency: 1 },
+      counter.observer,
+    );
     try {
       expect((await processor.process(input('text/plain', 'Warm.'))).text).toBe('Warm.');
       // Three million letters without a space: tokenizing them takes tens of seconds of CPU.
@@ -114,7 +117,12 @@ describe('the sandbox: a malicious file fails with a code and the process keeps 
     const processor = createFileProcessor(TEST_OPTIONS, counter.observer);
     const pending = processor.process(input('text/plain', 'too late'));
     await processor.stop();
-    expect(await pending.then(() => 'processed', (error: ProcessingError) => error.code)).toBe('INTERNAL');
+    expect(
+      await pending.then(
+        () => 'processed',
+        (error: ProcessingError) => error.code,
+      ),
+    ).toBe('INTERNAL');
     expect(counter.started).toBe(0);
   });
 

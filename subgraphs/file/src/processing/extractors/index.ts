@@ -28,7 +28,6 @@ const EXTRACTORS: Record<string, Extractor> = {
   [DOCX_MIME_TYPE]: asText(extractDocx),
 };
 
-
 /** Extracts a document's text; UNSUPPORTED_TYPE when no extractor knows the type. */
 export async function extractDocument(mimeType: string, bytes: Buffer, limits: ExtractLimits): Promise<ExtractedText> {
   const extractor = EXTRACTORS[baseMimeType(mimeType)];
