@@ -4,6 +4,8 @@ import { ProcessingError } from '../types';
 const END_OF_CENTRAL_DIRECTORY = 0x06054b50;
 const CENTRAL_ENTRY = 0x02014b50;
 const LOCAL_HEADER = 0x04034b50;
+/** The parts a text extractor reads (mammoth reads XML and relationships, never media). */
+const XML_PART = /\.(xml|rels)$/i;
 /** More parts than any real office document has; a directory of millions is itself an attack. */
 const MAX_ENTRIES = 10_000;
 
@@ -24,8 +26,8 @@ function findEndOfCentralDirectory(zip: Buffer): number {
 }
 
 /**
- * Proves a ZIP container (DOCX) inflates to at most `maxBytes` in all, before a library inflates
- * it whole. The sizes a ZIP declares may lie (a zip bomb declares kilobytes and inflates to
+ * Proves the XML parts of a ZIP container (DOCX) inflate to at most `maxBytes` in all, before a
+ * library inflates them whole. The sizes a ZIP declares may lie (a zip bomb declares kilobytes and inflates to
  * gigabytes), so every part is actually inflated with zlib's `maxOutputLength`, which stops at the
  * budget instead of allocating what the data asks for; parts that share their data (overlapping
  * entries, the non-recursive zip bomb) are counted each time. Inflated bytes are dropped at once.
@@ -44,7 +46,10 @@ export function assertZipInflatesWithin(zip: Buffer, maxBytes: number): void {
     const compressedSize = zip.readUInt32LE(at + 20);
     const declaredSize = zip.readUInt32LE(at + 24);
     const localOffset = zip.readUInt32LE(at + 42);
+    const name = zip.toString('utf8', at + 46, at + 46 + zip.readUInt16LE(at + 28));
     at += 46 + zip.readUInt16LE(at + 28) + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+    // Text extraction reads the XML parts only; media (word/media/*.png) is never inflated.
+    if (!XML_PART.test(name)) continue;
     if (total + declaredSize > maxBytes) throw tooLarge(maxBytes);
     if (localOffset + 30 > zip.length || zip.readUInt32LE(localOffset) !== LOCAL_HEADER) throw corrupt('bad local header');
     const dataStart = localOffset + 30 + zip.readUInt16LE(localOffset + 26) + zip.readUInt16LE(localOffset + 28);
