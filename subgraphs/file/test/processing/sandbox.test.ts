@@ -1,5 +1,6 @@
 import { createFileProcessor, DOCX_MIME_TYPE, ProcessingError, type FileProcessor, type ProcessInput } from '../../src/processing';
 import { buildDocx, buildDocxBomb } from '../fixtures/docx';
+import { buildPdf } from '../fixtures/pdf';
 import { buildZip } from '../fixtures/zip';
 import { TEST_OPTIONS } from './options';
 
@@ -78,18 +79,21 @@ describe('the sandbox: a malicious file fails with a code and the process keeps 
     }
   });
 
-  it('kills a file past its time budget with TIMEOUT, then serves the next in a new worker', async () => {
+  it('kills a file past its time budget with TIMEOUT (endless text, a PDF of 6,000 pages), then serves the next in a new worker', async () => {
     const counter = workerCounter();
     const processor = createFileProcessor(
-      { ...TEST_OPTIONS, timeoutMs: 1_000, maxTextChars: 10_000_000, concurrency: 1 },
+      { ...TEST_OPTIONS, timeoutMs: 2_000, maxTextChars: 10_000_000, concurrency: 1 },
       counter.observer,
     );
     try {
       expect((await processor.process(input('text/plain', 'Warm.'))).text).toBe('Warm.');
       // Three million letters without a space: tokenizing them takes tens of seconds of CPU.
       expect(await failureCode(processor, input('text/plain', 'x'.repeat(3_000_000)))).toBe('TIMEOUT');
+      // pdf.js takes a few milliseconds a page, so 6,000 pages take several times the budget.
+      const endless = buildPdf(Array.from({ length: 6_000 }, (_, page) => [`Page ${page}.`, 'Another line.']));
+      expect(await failureCode(processor, input('application/pdf', endless))).toBe('TIMEOUT');
       expect((await processor.process(input('text/plain', 'Next.'))).text).toBe('Next.');
-      expect(counter.started).toBe(2);
+      expect(counter.started).toBe(3);
       expect(counter.live).toBe(1);
     } finally {
       await processor.stop();
