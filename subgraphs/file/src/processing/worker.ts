@@ -1,5 +1,6 @@
 import { processDocument, type DocumentJob } from './document';
 import { toProcessingError } from './failure';
+import { watchForOrphaning } from './orphanWatchdog';
 import { tokenizer } from './tokenizer';
 import type { FileProcessorOptions, ProcessedFile, ProcessingFailureCode } from './types';
 
@@ -36,6 +37,7 @@ if (send) {
   });
   // The pool is gone (its process ended): nothing more will come.
   process.on('disconnect', () => process.exit(0));
+  watchForOrphaning();
   // Every document is chunked: the tokenizer (~0.4 s to build) is loaded before the first one,
   // so a file's time budget pays for its own work, not for the worker's start.
   tokenizer();
