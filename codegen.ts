@@ -73,6 +73,16 @@ const subgraphs: Record<string, { context: string; mappers?: Record<string, stri
       Conversation: "../resolvers#EntityRef<'Conversation'>",
     },
   },
+  file: {
+    context: '../context#FileContext',
+    mappers: {
+      File: '../service#FileView',
+      FileConnection: '../service#FilePage',
+      UploadTicket: '../service#UploadTicketView',
+      User: "../resolvers#EntityRef<'User'>",
+      Message: '../resolvers#MessageRef',
+    },
+  },
 };
 
 const scalars = { DateTime: 'Date | string', JSON: 'Record<string, unknown>' };

@@ -27,4 +27,5 @@ export const SUBGRAPHS: readonly SubgraphEntry[] = [
   entry('rate-limit', 4009),
   entry('search', 4005),
   entry('notification', 4008),
+  entry('file', 4004),
 ];

@@ -1,5 +1,6 @@
 import { aiGatewaySubgraph } from '@chatgraph/ai-gateway';
 import { conversationSubgraph } from '@chatgraph/conversation';
+import { fileSubgraph } from '@chatgraph/file';
 import { identitySubgraph } from '@chatgraph/identity';
 import { notificationSubgraph } from '@chatgraph/notification';
 import { rateLimitSubgraph } from '@chatgraph/rate-limit';
@@ -22,6 +23,7 @@ export const SUBGRAPHS = [
   rateLimitSubgraph,
   searchSubgraph,
   notificationSubgraph,
+  fileSubgraph,
 ] as const satisfies readonly SubgraphDescriptor[];
 
 /** One listed subgraph's descriptor. */
