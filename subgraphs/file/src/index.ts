@@ -11,6 +11,8 @@ import { buildFile, type File } from './server';
 
 export { loadFileConfig, fileConfigSpec, processorOptions, type FileConfig } from './config';
 export { buildFile, FILE_SCHEMA_PATH, type File, type FileDeps } from './server';
+// Upload tickets and download links (tests mint expired ones with the stack's secret).
+export { Capabilities, CapabilityError } from './capabilities';
 // The stored shapes and their collections: tests and benchmarks read stored state through them.
 export { fileCollections, blobKeys, type FileCollections, type FileDoc } from './store';
 

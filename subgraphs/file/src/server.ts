@@ -44,6 +44,8 @@ export interface File {
   readonly subgraph: Subgraph;
   readonly service: FileService;
   readonly relay: OutboxRelay;
+  /** The blob store it keeps bytes in (tests check what is left behind). */
+  readonly blobs: BlobStore;
   /** Starts the relay and the consumers, then listens on `port` (default FILE_PORT; 0 picks a free one). */
   start(port?: number): Promise<string>;
   /** Drains the subgraph and its uploads, then the consumers, the relay and the processor. Safe to call twice. */
@@ -99,6 +101,7 @@ export function buildFile(deps: FileDeps): File {
     subgraph,
     service,
     relay,
+    blobs,
     get url() {
       return subgraph.url;
     },

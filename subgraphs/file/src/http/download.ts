@@ -44,7 +44,8 @@ export class Downloads {
     }
     // A link for one file never opens another.
     if (granted !== fileId) return sendRefusal(res, 403, 'FORBIDDEN', 'The download URL is not valid for this file');
-    const doc = await this.deps.collections.files.findOne({ _id: fileId, ...notDeleted, status: { $in: ['PROCESSING', 'READY'] } });
+    // Any file whose bytes were stored (sha256 set), processed or not (a file processing refused stays downloadable).
+    const doc = await this.deps.collections.files.findOne({ _id: fileId, ...notDeleted, sha256: { $ne: null } });
     if (!doc) return sendRefusal(res, 404, 'NOT_FOUND', 'File not found');
 
     const size = doc.bytes;

@@ -1,0 +1,130 @@
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { REQUEST_ID_HEADER, signStreamedRequest, type Logger } from '@chatgraph/kit';
+import { ROUTER_PRINCIPAL } from '../context';
+
+export interface FileRoutesOptions {
+  signingSecret: string;
+  logger: Logger;
+  /** The file subgraph's base URL (its `/graphql` URL without the path), or undefined when the supergraph has none. */
+  fileBase(): string | undefined;
+}
+
+/** The byte routes the router forwards to file: uploads on a ticket, downloads on a link. */
+const UPLOAD = /^\/files\/uploads\/[A-Za-z0-9._-]{1,1000}$/;
+const CONTENT = /^\/files\/[A-Za-z0-9_-]{1,64}\/content$/;
+
+/** Request headers file needs from the client (everything else, cookies and credentials included, stays here). */
+const FORWARDED_REQUEST = ['content-type', 'content-length', 'range', 'if-none-match'] as const;
+/** Response headers passed back to the client. */
+const FORWARDED_RESPONSE = [
+  'content-type',
+  'content-length',
+  'content-range',
+  'content-disposition',
+  'content-security-policy',
+  'x-content-type-options',
+  'accept-ranges',
+  'cache-control',
+  'etag',
+  'connection',
+] as const;
+
+function pick(headers: IncomingHttpHeaders, names: readonly string[]): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const name of names) {
+    const value = headers[name];
+    if (typeof value === 'string') picked[name] = value;
+  }
+  return picked;
+}
+
+function refuse(res: ServerResponse, status: number, code: string, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error: { code, message } });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.end(body);
+}
+
+/**
+ * The one public origin for file bytes: `PUT`/`POST /files/uploads/<ticket>` and
+ * `GET`/`HEAD /files/<id>/content?token=...` are streamed to the file subgraph both ways, never
+ * buffered (a 500 MB upload costs the router a socket buffer, not 500 MB), signed as the router
+ * with the kit's streamed-request signature (method and target; the ticket or link in the target
+ * authorizes the body). Runs in the HTTP server's `intercept`, before the buffering routes:
+ * `handle` answers true for the requests it took. Both modes: in the one-process stack file still
+ * listens on a loopback port, which the supergraph names like any other subgraph's.
+ */
+export class FileRoutes {
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly options: FileRoutesOptions) {}
+
+  handle(req: IncomingMessage, res: ServerResponse): boolean {
+    const target = req.url ?? '/';
+    if (!target.startsWith('/files/')) return false;
+    const question = target.indexOf('?');
+    const path = question === -1 ? target : target.slice(0, question);
+    const method = req.method ?? 'GET';
+    const upload = UPLOAD.test(path);
+    if (!upload && !CONTENT.test(path)) return false;
+    if (upload ? method !== 'PUT' && method !== 'POST' : method !== 'GET' && method !== 'HEAD') {
+      refuse(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here`);
+      return true;
+    }
+    const base = this.options.fileBase();
+    if (!base) {
+      refuse(res, 503, 'UNAVAILABLE', 'The file service is not part of this supergraph');
+      return true;
+    }
+    const work = this.forward(req, res, base, method, target);
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+    return true;
+  }
+
+  private forward(req: IncomingMessage, res: ServerResponse, base: string, method: string, target: string): Promise<void> {
+    const requestId = (typeof req.headers[REQUEST_ID_HEADER] === 'string' && req.headers[REQUEST_ID_HEADER]) || randomUUID();
+    return new Promise<void>((resolve) => {
+      const upstream = httpRequest(new URL(target, base), {
+        method,
+        headers: {
+          ...pick(req.headers, FORWARDED_REQUEST),
+          ...signStreamedRequest(this.options.signingSecret, ROUTER_PRINCIPAL, method, target),
+          [REQUEST_ID_HEADER]: requestId,
+        },
+      });
+      upstream.on('response', (answer) => {
+        res.writeHead(answer.statusCode ?? 502, pick(answer.headers, FORWARDED_RESPONSE));
+        answer.pipe(res);
+        answer.on('end', () => {
+          // file answered before reading the whole body (a refusal): stop sending it the rest.
+          if (!req.complete) {
+            req.unpipe(upstream);
+            upstream.destroy();
+          }
+        });
+        answer.on('error', () => res.destroy());
+      });
+      upstream.on('error', (error) => {
+        this.options.logger.warn({ err: error, requestId }, 'file service unreachable for a byte route');
+        refuse(res, 502, 'UNAVAILABLE', 'The file service is unavailable, try again');
+      });
+      // The client went away mid-body or mid-download: so does the upstream request.
+      res.on('close', () => {
+        if (!res.writableFinished) upstream.destroy();
+        resolve();
+      });
+      if (method === 'GET' || method === 'HEAD') upstream.end();
+      else req.pipe(upstream);
+    });
+  }
+
+  /** Waits for the forwarded requests in progress. */
+  async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+}
