@@ -25,6 +25,7 @@ describe('the launchers’ subgraph list', () => {
       'rateLimit',
       'search',
       'notification',
+      'file',
     ]);
   });
 });
