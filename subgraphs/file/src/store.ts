@@ -50,7 +50,9 @@ const fileSchema = new Schema<FileDoc>(
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },
-  { versionKey: false },
+  // `minimize: false`: `file.deleted` has an empty payload (`{}`), which mongoose would otherwise
+  // strip from the outbox entry, leaving an event the relay can only park.
+  { versionKey: false, minimize: false },
 );
 addOutbox(fileSchema);
 
