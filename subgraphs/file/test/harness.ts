@@ -36,7 +36,7 @@ export interface Harness extends SubgraphHarness<File> {
   processor: ScriptedProcessor;
   events: CollectedEvent[];
   /** Sends a byte-route request to the subgraph signed as the router forwards it (`sign: false`: unsigned). */
-  bytes(method: string, target: string, init?: { body?: BodyInit; headers?: Record<string, string>; sign?: boolean }): Promise<Response>;
+  bytes(method: string, target: string, init?: { body?: RequestInit['body']; headers?: Record<string, string>; sign?: boolean }): Promise<Response>;
   /** Creates an upload for `principal` and answers its id and target (`/files/uploads/<ticket>`). */
   ticket(principal: Principal, input: { filename: string; mimeType: string; bytes: number }): Promise<{ id: string; target: string }>;
   blobExists(fileId: string): Promise<boolean>;
