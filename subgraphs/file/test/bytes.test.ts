@@ -62,6 +62,27 @@ describe('file byte routes', () => {
     expect(again.status).toBe(409);
   });
 
+  it('a ticket is claimed atomically: a second upload on it while the first is still streaming is CONFLICT', async () => {
+    const { id, target } = await h.ticket(ada, { filename: 'slow.txt', mimeType: 'text/plain', bytes: 10 });
+    let finish: () => void = () => undefined;
+    const rest = new Promise<void>((resolve) => (finish = resolve));
+    const slow = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(Buffer.from('hello'));
+        await rest;
+        controller.enqueue(Buffer.from('world'));
+        controller.close();
+      },
+    });
+    const first = h.bytes('PUT', target, { body: slow });
+    await eventually(() => h.collections.files.findById(id), (d) => d?.ticketUsed === true, h.tries);
+    const second = await h.bytes('PUT', target, { body: 'HELLOWORLD' });
+    expect(second.status).toBe(409);
+    finish();
+    expect((await first).status).toBe(201);
+    expect(await h.collections.files.findById(id)).toMatchObject({ status: expect.stringMatching(/PROCESSING|READY/), bytes: 10 });
+  });
+
   it('refuses a body announced larger than the file at once, and a streamed one past it mid-stream, keeping no bytes', async () => {
     const early = await h.ticket(ada, { filename: 'e.txt', mimeType: 'text/plain', bytes: 10 });
     expect((await h.bytes('PUT', early.target, { body: 'x'.repeat(11) })).status).toBe(413);
