@@ -13,8 +13,8 @@ export interface FilesHarness {
   rebase(url: string): string;
   /** Whether the blob store holds the file's bytes. */
   blobExists(fileId: string): Promise<boolean>;
-  /** A genuine upload ticket for `fileId` that expired a minute ago. */
-  expiredTicketUrl(fileId: string): Promise<string>;
+  /** A genuine upload ticket that has expired (minted with the stack's secret, or waited out), of a file `create` makes. */
+  expiredTicket(create: () => Promise<{ id: string; uploadUrl: string }>): Promise<{ id: string; uploadUrl: string }>;
   /** FILE_MAX_PENDING_UPLOADS of the stack. */
   maxPending: number;
 }
@@ -202,11 +202,13 @@ export function describeFilesThroughRouter(harness: () => FilesHarness): void {
     expect(replay.status).toBe(409);
     expect(JSON.parse(replay.body)).toMatchObject({ error: { code: 'CONFLICT' } });
 
-    const late = await ticket(alan.token, 'late.txt', 'text/plain', 4);
-    const expired = await send(h().rebase(await h().expiredTicketUrl(late.id)), { method: 'PUT', body: 'late' });
+    const gone = await h().expiredTicket(() => ticket(alan.token, 'gone.txt', 'text/plain', 4));
+    const expired = await send(h().rebase(gone.uploadUrl), { method: 'PUT', body: 'late' });
     expect(expired.status).toBe(410);
     expect(JSON.parse(expired.body)).toMatchObject({ error: { code: 'EXPIRED' } });
-    expect(await h().blobExists(late.id)).toBe(false);
+    expect(await h().blobExists(gone.id)).toBe(false);
+
+    const late = await ticket(alan.token, 'late.txt', 'text/plain', 4);
 
     const forged = late.uploadUrl.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
     expect((await send(forged, { method: 'PUT', body: 'evil' })).status).toBe(403);

@@ -38,8 +38,11 @@ describe('files through the router (one process)', () => {
     url: stack.url,
     rebase: (url) => url,
     blobExists: (fileId) => stack.file.blobs.exists(blobKeys.original(fileId)),
-    expiredTicketUrl: async (fileId) =>
-      `${new URL(stack.url).origin}/files/uploads/${new Capabilities(stack.signingSecret).issue('upload', fileId, new Date(Date.now() - 60_000))}`,
+    expiredTicket: async (create) => {
+      const { id } = await create();
+      const token = new Capabilities(stack.signingSecret).issue('upload', id, new Date(Date.now() - 60_000));
+      return { id, uploadUrl: `${new URL(stack.url).origin}/files/uploads/${token}` };
+    },
     maxPending: MAX_PENDING,
   }));
 });
