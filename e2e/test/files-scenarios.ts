@@ -39,12 +39,15 @@ interface FileFields {
 const FILE_FIELDS = 'id filename mimeType bytes status failureReason downloadUrl textPreview owner { id }';
 
 /** A PNG's magic number and header (enough for sniffing). */
-const PNG = Buffer.concat([
-  Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489', 'hex'),
-  Buffer.alloc(64, 1),
-]);
+const PNG = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489', 'hex'), Buffer.alloc(64, 1)]);
 /** A Windows executable's header: `MZ`, then a PE header offset and NUL bytes. */
-const EXE = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(58, 0), Buffer.from([0x80, 0, 0, 0]), Buffer.alloc(64, 0), Buffer.from('PE\0\0')]);
+const EXE = Buffer.concat([
+  Buffer.from('MZ'),
+  Buffer.alloc(58, 0),
+  Buffer.from([0x80, 0, 0, 0]),
+  Buffer.alloc(64, 0),
+  Buffer.from('PE\0\0'),
+]);
 
 export function describeFilesThroughRouter(harness: () => FilesHarness): void {
   const h = (): FilesHarness => harness();
@@ -74,9 +77,13 @@ export function describeFilesThroughRouter(harness: () => FilesHarness): void {
     token: string,
     input: { filename: string; mimeType: string; bytes: number },
   ): Promise<Response<{ createUpload: { file: FileFields; uploadUrl: string; expiresAt: string } }>> {
-    return gql(token, `mutation($input: CreateUploadInput!) { createUpload(input: $input) { file { ${FILE_FIELDS} } uploadUrl expiresAt } }`, {
-      input,
-    });
+    return gql(
+      token,
+      `mutation($input: CreateUploadInput!) { createUpload(input: $input) { file { ${FILE_FIELDS} } uploadUrl expiresAt } }`,
+      {
+        input,
+      },
+    );
   }
 
   async function ticket(token: string, filename: string, mimeType: string, bytes: number): Promise<{ id: string; uploadUrl: string }> {
@@ -127,7 +134,13 @@ export function describeFilesThroughRouter(harness: () => FilesHarness): void {
     expect(await h().blobExists(id)).toBe(true);
 
     const ready = await settled(ada.token, id);
-    expect(ready).toMatchObject({ status: 'READY', mimeType: 'text/plain', bytes: text.length, owner: { id: ada.id }, failureReason: null });
+    expect(ready).toMatchObject({
+      status: 'READY',
+      mimeType: 'text/plain',
+      bytes: text.length,
+      owner: { id: ada.id },
+      failureReason: null,
+    });
     expect(ready?.textPreview?.startsWith('Hello, files!')).toBe(true);
 
     const downloadUrl = h().rebase(ready?.downloadUrl ?? '');
@@ -185,7 +198,9 @@ export function describeFilesThroughRouter(harness: () => FilesHarness): void {
     const download = await fetch(h().rebase((await fileOf(grace.token, id))?.downloadUrl ?? ''));
     expect(await download.text()).toBe(markdown);
 
-    const sent = await gql<{ sendMessage: { userMessage: { id: string; fileIds: string[]; files: Array<{ id: string; filename: string }> } } }>(
+    const sent = await gql<{
+      sendMessage: { userMessage: { id: string; fileIds: string[]; files: Array<{ id: string; filename: string }> } };
+    }>(
       grace.token,
       'mutation($input: SendMessageInput!) { sendMessage(input: $input) { userMessage { id fileIds files { id filename } } } }',
       { input: { content: 'Read this', fileIds: [id] } },

@@ -210,7 +210,11 @@ export function buildRouter(deps: RouterDeps): Router {
   const files = new FileRoutes({
     signingSecret: deps.signingSecret,
     logger: logger.child({ component: 'files' }),
-    fileBase: () => gateway.subgraphs().find((s) => s.name === 'file')?.url.replace(/\/graphql$/, ''),
+    fileBase: () =>
+      gateway
+        .subgraphs()
+        .find((s) => s.name === 'file')
+        ?.url.replace(/\/graphql$/, ''),
   });
   const routes: Route[] = [
     { method: 'POST', path: '/graphql', handler: graphql },

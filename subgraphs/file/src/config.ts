@@ -83,10 +83,22 @@ export const fileConfigSpec = {
   }),
   FILE_UPLOAD_TICKET_SECONDS: int({ description: 'How long an upload URL works', default: 600, min: 10, max: 86_400 }),
   FILE_DOWNLOAD_URL_SECONDS: int({ description: 'How long a `downloadUrl` works', default: 300, min: 10, max: 86_400 }),
-  FILE_PROCESSING_TIMEOUT_MS: int({ description: 'Wall-clock budget to process one file (then FAILED: TIMEOUT)', default: 30_000, min: 100 }),
-  FILE_PROCESSING_MEMORY_MB: int({ description: "Heap budget of the worker processing one file (then FAILED: OUT_OF_MEMORY)", default: 256, min: 16 }),
+  FILE_PROCESSING_TIMEOUT_MS: int({
+    description: 'Wall-clock budget to process one file (then FAILED: TIMEOUT)',
+    default: 30_000,
+    min: 100,
+  }),
+  FILE_PROCESSING_MEMORY_MB: int({
+    description: 'Heap budget of the worker processing one file (then FAILED: OUT_OF_MEMORY)',
+    default: 256,
+    min: 16,
+  }),
   FILE_PROCESSING_CONCURRENCY: int({ description: 'Files processed at once by one instance', default: 2, min: 1, max: 64 }),
-  FILE_MAX_TEXT_CHARS: int({ description: 'Most characters of text kept from one file (then FAILED: TOO_LARGE)', default: 2_000_000, min: 1000 }),
+  FILE_MAX_TEXT_CHARS: int({
+    description: 'Most characters of text kept from one file (then FAILED: TOO_LARGE)',
+    default: 2_000_000,
+    min: 1000,
+  }),
   FILE_CHUNK_TOKENS: int({ description: 'Target tokens per retrieval chunk', default: 400, min: 16, max: 2000 }),
   FILE_CHUNK_OVERLAP_TOKENS: int({ description: 'Tokens neighbouring chunks share', default: 50, min: 0, max: 1000 }),
   ...logLevelConfigSpec,
@@ -102,7 +114,8 @@ export function loadFileConfig(env: NodeJS.ProcessEnv | Record<string, string | 
   if (config.EVENT_BUS === 'kafka' && !config.KAFKA_BROKERS) problems.push('KAFKA_BROKERS is required when EVENT_BUS=kafka');
   if (config.BLOB_STORE === 'gridfs' && !config.BLOB_MONGO_URL && !config.MONGO_URL)
     problems.push('BLOB_MONGO_URL or MONGO_URL is required when BLOB_STORE=gridfs');
-  if (config.FILE_CHUNK_OVERLAP_TOKENS >= config.FILE_CHUNK_TOKENS) problems.push('FILE_CHUNK_OVERLAP_TOKENS must be below FILE_CHUNK_TOKENS');
+  if (config.FILE_CHUNK_OVERLAP_TOKENS >= config.FILE_CHUNK_TOKENS)
+    problems.push('FILE_CHUNK_OVERLAP_TOKENS must be below FILE_CHUNK_TOKENS');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -53,7 +53,9 @@ export function fileProcessed(doc: FileDoc, result: ProcessedFile): OutboxEvent[
       tokens: c.tokens,
       ...(c.page ? { page: c.page } : {}),
     }));
-    batches.push(entry(doc, fileFileV1.create('file.chunked', subjectOf(doc), { filename: doc.filename, chunks, chunkCount: result.chunks.length })));
+    batches.push(
+      entry(doc, fileFileV1.create('file.chunked', subjectOf(doc), { filename: doc.filename, chunks, chunkCount: result.chunks.length })),
+    );
   }
   return [entry(doc, processed), ...batches];
 }

@@ -40,7 +40,12 @@ export function processingHandler(deps: ProcessingDeps) {
     for await (const chunk of blob.stream) chunks.push(chunk as Buffer);
     let result: ProcessedFile;
     try {
-      result = await deps.processor.process({ fileId: doc._id, filename: doc.filename, mimeType: doc.mimeType, bytes: Buffer.concat(chunks) });
+      result = await deps.processor.process({
+        fileId: doc._id,
+        filename: doc.filename,
+        mimeType: doc.mimeType,
+        bytes: Buffer.concat(chunks),
+      });
     } catch (error) {
       if (error instanceof DependencyUnavailableError) throw error;
       const failed = error instanceof ProcessingError ? error : new ProcessingError('INTERNAL', 'The file could not be processed');
@@ -58,7 +63,9 @@ async function finish(deps: ProcessingDeps, doc: FileDoc, outcome: { result?: Pr
     const { code, message } = outcome.failed;
     const result = await collections.files.updateOne(
       filter,
-      updateWithOutbox({ $set: { status: 'FAILED', failureReason: message.slice(0, 500), updatedAt: deps.now() } }, [fileFailed(doc, code, message)]),
+      updateWithOutbox({ $set: { status: 'FAILED', failureReason: message.slice(0, 500), updatedAt: deps.now() } }, [
+        fileFailed(doc, code, message),
+      ]),
     );
     if (result.matchedCount > 0) deps.eventsQueued();
     return;
@@ -88,6 +95,10 @@ async function finish(deps: ProcessingDeps, doc: FileDoc, outcome: { result?: Pr
 }
 
 /** Subscribes the processing consumer; `stop()` the subscription to drain it. */
-export function subscribeProcessing(bus: EventBus, handler: ReturnType<typeof processingHandler>, concurrency: number): Promise<Subscription> {
+export function subscribeProcessing(
+  bus: EventBus,
+  handler: ReturnType<typeof processingHandler>,
+  concurrency: number,
+): Promise<Subscription> {
   return bus.subscribe({ groupId: PROCESSING_GROUP, topics: [fileFileV1.topic], handler, maxInFlightPerPartition: concurrency });
 }

@@ -118,7 +118,10 @@ export class FileService {
         allowed: config.FILE_ALLOWED_TYPES,
       });
     if (!Number.isSafeInteger(input.bytes) || input.bytes < 1 || input.bytes > config.FILE_MAX_BYTES)
-      throw codedError('BAD_USER_INPUT', `bytes must be between 1 and ${config.FILE_MAX_BYTES}`, { field: 'bytes', max: config.FILE_MAX_BYTES });
+      throw codedError('BAD_USER_INPUT', `bytes must be between 1 and ${config.FILE_MAX_BYTES}`, {
+        field: 'bytes',
+        max: config.FILE_MAX_BYTES,
+      });
     const purpose = input.purpose ?? 'MESSAGE_ATTACHMENT';
     if (!FILE_PURPOSES.includes(purpose)) throw codedError('BAD_USER_INPUT', 'Unknown purpose', { field: 'purpose' });
 
@@ -196,7 +199,9 @@ export class FileService {
   /** Removes a file's bytes and everything derived from them; a failure is logged (the tombstone already hides them). */
   async removeBlobs(doc: Pick<FileDoc, '_id' | 'derived'>): Promise<void> {
     for (const key of [blobKeys.original(doc._id), blobKeys.text(doc._id), blobKeys.thumbnail(doc._id), ...doc.derived]) {
-      await this.deps.blobs.delete(key).catch((error: unknown) => this.deps.logger.warn({ err: error, key }, 'blob of a deleted file not removed'));
+      await this.deps.blobs
+        .delete(key)
+        .catch((error: unknown) => this.deps.logger.warn({ err: error, key }, 'blob of a deleted file not removed'));
     }
   }
 }

@@ -3,7 +3,10 @@ import { Capabilities } from '../src/capabilities';
 import { eventually, eventTypes, SECRET, startFile, userPrincipal, type Harness } from './harness';
 
 const ada = userPrincipal('ada');
-const PNG = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489', 'hex'), Buffer.alloc(5000, 7)]);
+const PNG = Buffer.concat([
+  Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489', 'hex'),
+  Buffer.alloc(5000, 7),
+]);
 
 /** A body of `size` bytes of `a` streamed in 64 KiB chunks, with no length announced. */
 function streamed(size: number): ReadableStream<Uint8Array> {
@@ -51,7 +54,12 @@ describe('file byte routes', () => {
       (d) => d?.status === 'READY',
       h.tries,
     );
-    expect(doc).toMatchObject({ status: 'READY', sha256: answer.sha256, textPreview: 'some text to keep', derived: ['files/' + id + '/text'] });
+    expect(doc).toMatchObject({
+      status: 'READY',
+      sha256: answer.sha256,
+      textPreview: 'some text to keep',
+      derived: ['files/' + id + '/text'],
+    });
     await eventually(
       () => eventTypes(h, id),
       (types) => types.length >= 3,
@@ -75,7 +83,11 @@ describe('file byte routes', () => {
       },
     });
     const first = h.bytes('PUT', target, { body: slow });
-    await eventually(() => h.collections.files.findById(id), (d) => d?.ticketUsed === true, h.tries);
+    await eventually(
+      () => h.collections.files.findById(id),
+      (d) => d?.ticketUsed === true,
+      h.tries,
+    );
     const second = await h.bytes('PUT', target, { body: 'HELLOWORLD' });
     expect(second.status).toBe(409);
     finish();
@@ -86,7 +98,10 @@ describe('file byte routes', () => {
   it('refuses a body announced larger than the file at once, and a streamed one past it mid-stream, keeping no bytes', async () => {
     const early = await h.ticket(ada, { filename: 'e.txt', mimeType: 'text/plain', bytes: 10 });
     expect((await h.bytes('PUT', early.target, { body: 'x'.repeat(11) })).status).toBe(413);
-    expect(await h.collections.files.findById(early.id)).toMatchObject({ status: 'FAILED', failureReason: 'The file is larger than announced' });
+    expect(await h.collections.files.findById(early.id)).toMatchObject({
+      status: 'FAILED',
+      failureReason: 'The file is larger than announced',
+    });
 
     const late = await h.ticket(ada, { filename: 'l.txt', mimeType: 'text/plain', bytes: 100_000 });
     const res = await h.bytes('PUT', late.target, { body: streamed(3 * 1024 * 1024) }).catch(() => undefined);
@@ -102,7 +117,9 @@ describe('file byte routes', () => {
     const pdf = await h.ticket(ada, { filename: 'r.pdf', mimeType: 'application/pdf', bytes: PNG.length });
     const res = await h.bytes('PUT', pdf.target, { body: PNG });
     expect(res.status).toBe(415);
-    expect(await res.json()).toEqual({ error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'The bytes look like image/png, not application/pdf' } });
+    expect(await res.json()).toEqual({
+      error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'The bytes look like image/png, not application/pdf' },
+    });
     expect(await h.blobExists(pdf.id)).toBe(false);
     const text = await h.ticket(ada, { filename: 't.txt', mimeType: 'text/plain', bytes: 6 });
     expect((await h.bytes('PUT', text.target, { body: Buffer.from([0x61, 0x62, 0, 0x63, 0xff, 0xfe]) })).status).toBe(415);

@@ -6,19 +6,29 @@ const eve = userPrincipal('eve');
 interface Ticket {
   createUpload: { file: { id: string; status: string; owner: { id: string } }; uploadUrl: string; expiresAt: string };
 }
-const CREATE = 'mutation($input: CreateUploadInput!) { createUpload(input: $input) { file { id status owner { id } } uploadUrl expiresAt } }';
+const CREATE =
+  'mutation($input: CreateUploadInput!) { createUpload(input: $input) { file { id status owner { id } } uploadUrl expiresAt } }';
 
 async function readyFile(h: Harness, principal = ada, text = 'hello'): Promise<string> {
   const { id, target } = await h.ticket(principal, { filename: 'f.txt', mimeType: 'text/plain', bytes: text.length });
   expect((await h.bytes('PUT', target, { body: text })).status).toBe(201);
-  await eventually(() => h.collections.files.findById(id), (d) => d?.status === 'READY', h.tries);
+  await eventually(
+    () => h.collections.files.findById(id),
+    (d) => d?.status === 'READY',
+    h.tries,
+  );
   return id;
 }
 
 describe('file GraphQL', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startFile({ FILE_QUOTA_BYTES: '1000', FILE_MAX_BYTES: '800', FILE_MAX_PENDING_UPLOADS: '2', FILE_UPLOAD_TICKET_SECONDS: '600' });
+    h = await startFile({
+      FILE_QUOTA_BYTES: '1000',
+      FILE_MAX_BYTES: '800',
+      FILE_MAX_PENDING_UPLOADS: '2',
+      FILE_UPLOAD_TICKET_SECONDS: '600',
+    });
   });
   afterAll(() => h.dispose());
 
@@ -50,7 +60,8 @@ describe('file GraphQL', () => {
     const stored = await readyFile(h, zed, 'x'.repeat(700));
     const over = await h.gql(zed, CREATE, { input: { filename: 'b.txt', mimeType: 'text/plain', bytes: 301 } });
     expect(over.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'bytes', quota: 'STORAGE', used: 700 });
-    for (let i = 0; i < 2; i++) expect((await h.gql(zed, CREATE, { input: { filename: `p${i}.txt`, mimeType: 'text/plain', bytes: 1 } })).errors).toBeUndefined();
+    for (let i = 0; i < 2; i++)
+      expect((await h.gql(zed, CREATE, { input: { filename: `p${i}.txt`, mimeType: 'text/plain', bytes: 1 } })).errors).toBeUndefined();
     const flood = await h.gql(zed, CREATE, { input: { filename: 'p3.txt', mimeType: 'text/plain', bytes: 1 } });
     expect(flood.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', quota: 'PENDING_UPLOADS' });
     // Both pending tickets expire (their stored expiry passes): neither counts any more, and they read FAILED.
@@ -73,7 +84,10 @@ describe('file GraphQL', () => {
     const first = await readyFile(h, ada, 'one');
     const second = await readyFile(h, ada, 'two');
     const hers = await readyFile(h, eve, 'eve');
-    const read = await h.gql<{ file: { id: string; textPreview: string; downloadUrl: string } | null }>(ada, `{ file(id: "${first}") { id textPreview downloadUrl } }`);
+    const read = await h.gql<{ file: { id: string; textPreview: string; downloadUrl: string } | null }>(
+      ada,
+      `{ file(id: "${first}") { id textPreview downloadUrl } }`,
+    );
     expect(read.data?.file).toMatchObject({ id: first, textPreview: 'one' });
     expect(read.data?.file?.downloadUrl).toMatch(new RegExp(`^http://router\\.test/files/${first}/content\\?token=`));
     expect((await h.gql(eve, `{ file(id: "${first}") { id } }`)).data).toEqual({ file: null });
@@ -81,7 +95,12 @@ describe('file GraphQL', () => {
     expect(codeOf(await h.gql(eve, `mutation { deleteFile(id: "${first}") }`))).toBe('NOT_FOUND');
 
     const entities = `query($r: [_Any!]!) { _entities(representations: $r) { ... on File { id } ... on Message { id files { id } } } }`;
-    const refs = await h.gql<{ _entities: Array<{ id: string } | null> }>(eve, entities, { r: [{ __typename: 'File', id: first }, { __typename: 'File', id: hers }] });
+    const refs = await h.gql<{ _entities: Array<{ id: string } | null> }>(eve, entities, {
+      r: [
+        { __typename: 'File', id: first },
+        { __typename: 'File', id: hers },
+      ],
+    });
     expect(refs.data?._entities).toEqual([null, { id: hers }]);
 
     expect((await h.gql(ada, `mutation { deleteFile(id: "${second}") }`)).data).toEqual({ deleteFile: true });

@@ -36,7 +36,11 @@ export interface Harness extends SubgraphHarness<File> {
   processor: ScriptedProcessor;
   events: CollectedEvent[];
   /** Sends a byte-route request to the subgraph signed as the router forwards it (`sign: false`: unsigned). */
-  bytes(method: string, target: string, init?: { body?: RequestInit['body']; headers?: Record<string, string>; sign?: boolean }): Promise<Response>;
+  bytes(
+    method: string,
+    target: string,
+    init?: { body?: RequestInit['body']; headers?: Record<string, string>; sign?: boolean },
+  ): Promise<Response>;
   /** Creates an upload for `principal` and answers its id and target (`/files/uploads/<ticket>`). */
   ticket(principal: Principal, input: { filename: string; mimeType: string; bytes: number }): Promise<{ id: string; target: string }>;
   blobExists(fileId: string): Promise<boolean>;
@@ -54,7 +58,13 @@ export async function startFile(env: Record<string, string> = {}): Promise<Harne
       const store = documentStoreFromConfig(config, 'file', logger);
       const bus = eventBusFromConfig(config, 'file', logger);
       const blobs = createLocalBlobStore({ dir: path.join(dataDir, 'blobs') });
-      return { store, bus, blobs, adapters: [store, bus, blobs], build: () => buildFile({ store, bus, blobs, processor, config, logger, relayPollMs: 50 }) };
+      return {
+        store,
+        bus,
+        blobs,
+        adapters: [store, bus, blobs],
+        build: () => buildFile({ store, bus, blobs, processor, config, logger, relayPollMs: 50 }),
+      };
     },
   });
   const { store, bus, blobs } = h.parts;

@@ -30,9 +30,16 @@ describe('file processing and deletion', () => {
       h.tries,
     );
     expect(doc?.failureReason).toBe('The PDF is damaged');
-    await eventually(() => eventTypes(h, id), (t) => t.length >= 2, h.tries);
+    await eventually(
+      () => eventTypes(h, id),
+      (t) => t.length >= 2,
+      h.tries,
+    );
     expect(eventTypes(h, id)).toEqual(['file.uploaded', 'file.failed']);
-    expect(h.events.find((e) => e.key === id && e.event.type === 'file.failed')?.event.payload).toEqual({ code: 'CORRUPT', reason: 'The PDF is damaged' });
+    expect(h.events.find((e) => e.key === id && e.event.type === 'file.failed')?.event.payload).toEqual({
+      code: 'CORRUPT',
+      reason: 'The PDF is damaged',
+    });
     expect(await h.blobExists(id)).toBe(true);
   });
 
@@ -42,18 +49,28 @@ describe('file processing and deletion', () => {
       chunks: Array.from({ length: 230 }, (_, index) => ({ index, text: `chunk ${index}`, tokens: 2 })),
     });
     const id = await uploaded(h, 'many chunks');
-    await eventually(() => eventTypes(h, id), (t) => t.length >= 5, h.tries);
+    await eventually(
+      () => eventTypes(h, id),
+      (t) => t.length >= 5,
+      h.tries,
+    );
     const uploadedEvent = h.events.find((e) => e.key === id && e.event.type === 'file.uploaded');
     if (!uploadedEvent) throw new Error('no file.uploaded');
     const calls = h.processor.seen.filter((input) => input.fileId === id).length;
     await h.bus.publish('file.file.v1', [{ key: id, event: uploadedEvent.event }]);
     // A marker behind the redelivery on the same key: once it is handled, so is the redelivery.
     const marker = await uploaded(h, 'marker');
-    await eventually(() => h.collections.files.findById(marker), (d) => d?.status === 'READY', h.tries);
+    await eventually(
+      () => h.collections.files.findById(marker),
+      (d) => d?.status === 'READY',
+      h.tries,
+    );
     expect(h.processor.seen.filter((input) => input.fileId === id).length).toBe(calls);
     // The last one is the test's own redelivery: nothing followed it.
     expect(eventTypes(h, id)).toEqual(['file.uploaded', 'file.processed', 'file.chunked', 'file.chunked', 'file.chunked', 'file.uploaded']);
-    const batches = h.events.filter((e) => e.key === id && e.event.type === 'file.chunked').map((e) => (e.event.payload as { chunks: unknown[] }).chunks.length);
+    const batches = h.events
+      .filter((e) => e.key === id && e.event.type === 'file.chunked')
+      .map((e) => (e.event.payload as { chunks: unknown[] }).chunks.length);
     expect(batches).toEqual([100, 100, 30]);
   });
 
@@ -71,10 +88,18 @@ describe('file processing and deletion', () => {
     await inProcessing;
     expect((await h.gql(ada, `mutation { deleteFile(id: "${id}") }`)).data).toEqual({ deleteFile: true });
     release();
-    await eventually(() => eventTypes(h, id), (t) => t.includes('file.deleted'), h.tries);
+    await eventually(
+      () => eventTypes(h, id),
+      (t) => t.includes('file.deleted'),
+      h.tries,
+    );
     const marker = await uploaded(h, 'marker');
     h.processor.next = undefined;
-    await eventually(() => h.collections.files.findById(marker), (d) => d?.status === 'READY', h.tries);
+    await eventually(
+      () => h.collections.files.findById(marker),
+      (d) => d?.status === 'READY',
+      h.tries,
+    );
     expect(await h.blobs.exists(blobKeys.text(id))).toBe(false);
     expect(await h.blobExists(id)).toBe(false);
     expect(eventTypes(h, id)).toEqual(['file.uploaded', 'file.deleted']);
@@ -85,13 +110,30 @@ describe('file processing and deletion', () => {
     const ids = [await uploaded(h, 'one', gone), await uploaded(h, 'two', gone)];
     const pending = await h.ticket(gone, { filename: 'p.txt', mimeType: 'text/plain', bytes: 1 });
     const kept = await uploaded(h, 'kept');
-    for (const id of ids) await eventually(() => h.collections.files.findById(id), (d) => d?.status === 'READY', h.tries);
+    for (const id of ids)
+      await eventually(
+        () => h.collections.files.findById(id),
+        (d) => d?.status === 'READY',
+        h.tries,
+      );
     const event = identityUserV1.create('user.deleted', { userId: 'gone' }, { by: 'gone' });
     await h.bus.publish(identityUserV1.topic, [{ key: 'gone', event }]);
     await h.bus.publish(identityUserV1.topic, [{ key: 'gone', event }]);
-    for (const id of [...ids, pending.id]) await eventually(() => eventTypes(h, id), (t) => t.includes('file.deleted'), h.tries);
+    for (const id of [...ids, pending.id])
+      await eventually(
+        () => eventTypes(h, id),
+        (t) => t.includes('file.deleted'),
+        h.tries,
+      );
     // The blobs go right after the tombstone is written (its event may be out first).
-    for (const id of ids) expect(await eventually(() => h.blobExists(id), (exists) => !exists, h.tries)).toBe(false);
+    for (const id of ids)
+      expect(
+        await eventually(
+          () => h.blobExists(id),
+          (exists) => !exists,
+          h.tries,
+        ),
+      ).toBe(false);
     for (const id of [...ids, pending.id]) expect(eventTypes(h, id).filter((t) => t === 'file.deleted')).toHaveLength(1);
     expect(await h.blobExists(kept)).toBe(true);
     expect((await h.gql(gone, `{ files { totalCount } }`)).data).toEqual({ files: { totalCount: 0 } });

@@ -19,7 +19,13 @@ function mac(secret: string, timestamp: string, nonce: string, principal: string
 }
 
 /** Signs a streamed request to `target` (path and query, e.g. `/files/uploads/abc`). */
-export function signStreamedRequest(secret: string, principal: Principal, method: string, target: string, now = Date.now()): Record<string, string> {
+export function signStreamedRequest(
+  secret: string,
+  principal: Principal,
+  method: string,
+  target: string,
+  now = Date.now(),
+): Record<string, string> {
   const encoded = Buffer.from(JSON.stringify(principal)).toString('base64url');
   const timestamp = String(now);
   const nonce = randomUUID();

@@ -67,7 +67,11 @@ export class Downloads {
     const blob = await this.deps.blobs.get(blobKeys.original(doc._id), range.kind === 'range' && size > 0 ? { range } : {});
     if (!blob) return sendRefusal(res, 404, 'NOT_FOUND', 'File not found');
     if (range.kind === 'range') {
-      res.writeHead(206, { ...headers, 'content-range': `bytes ${range.start}-${range.end}/${size}`, 'content-length': range.end - range.start + 1 });
+      res.writeHead(206, {
+        ...headers,
+        'content-range': `bytes ${range.start}-${range.end}/${size}`,
+        'content-length': range.end - range.start + 1,
+      });
     } else {
       res.writeHead(200, { ...headers, 'content-length': size });
     }

@@ -39,7 +39,10 @@ export class ByteRoutes {
     const work = (async () => {
       if (!allowed) return sendRefusal(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here`, true);
       try {
-        verifyStreamedRequest(this.deps.signingSecret, req.headers, method, target, { maxSkewMs: DEFAULT_MAX_SKEW_MS, nonces: this.nonces });
+        verifyStreamedRequest(this.deps.signingSecret, req.headers, method, target, {
+          maxSkewMs: DEFAULT_MAX_SKEW_MS,
+          nonces: this.nonces,
+        });
       } catch (error) {
         if (!(error instanceof SignatureError)) throw error;
         return sendRefusal(res, 401, 'UNAUTHENTICATED', `request signature ${error.reason}`, true);

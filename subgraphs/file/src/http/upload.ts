@@ -83,10 +83,9 @@ export class Uploads {
       });
       const result = await collections.files.updateOne(
         { _id: claimed._id, status: 'UPLOADING', ...notDeleted },
-        updateWithOutbox(
-          { $set: { status: 'PROCESSING', bytes: stored.bytes, sha256: stored.sha256, updatedAt: now() } },
-          [fileUploaded(claimed, { mimeType: claimed.mimeType, bytes: stored.bytes, sha256: stored.sha256 })],
-        ),
+        updateWithOutbox({ $set: { status: 'PROCESSING', bytes: stored.bytes, sha256: stored.sha256, updatedAt: now() } }, [
+          fileUploaded(claimed, { mimeType: claimed.mimeType, bytes: stored.bytes, sha256: stored.sha256 }),
+        ]),
       );
       if (result.matchedCount === 0) {
         // Deleted while its bytes were arriving: keep nothing.
@@ -129,7 +128,8 @@ function isMultipart(req: IncomingMessage): boolean {
 /** The bytes of the upload: the raw body, or the one file part of a multipart body. */
 function bodyOf(req: IncomingMessage, maxBytes: number): Promise<Readable> {
   if (req.method === 'PUT') return Promise.resolve(req);
-  if (!isMultipart(req)) return Promise.reject(new BadBodyError('POST a multipart/form-data body with one file part (or PUT the raw bytes)'));
+  if (!isMultipart(req))
+    return Promise.reject(new BadBodyError('POST a multipart/form-data body with one file part (or PUT the raw bytes)'));
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
