@@ -39,7 +39,31 @@ function pick(headers: IncomingHttpHeaders, names: readonly string[]): Record<st
   return picked;
 }
 
-function refuse(res: ServerResponse, status: number, code: string, message: string): void {
+/** How long an answer sent before the end of its request body keeps reading (and dropping) the rest. */
+const GRACE_MS = 2000;
+
+/**
+ * Ends an answer sent before the request body was read to its end (a refusal). Closing at once
+ * would make the client's next write fail before it reads the answer (it would see a broken
+ * connection, not the 413/415), so the rest is read and dropped for a short grace first.
+ */
+function endAfterBody(req: IncomingMessage, res: ServerResponse): void {
+  if (req.complete) {
+    res.end();
+    return;
+  }
+  const finish = (): void => {
+    clearTimeout(timer);
+    if (!res.writableEnded) res.end();
+  };
+  const timer = setTimeout(finish, GRACE_MS);
+  timer.unref();
+  req.once('end', finish);
+  req.once('close', finish);
+  req.resume();
+}
+
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -50,7 +74,8 @@ function refuse(res: ServerResponse, status: number, code: string, message: stri
     'content-length': Buffer.byteLength(body),
     connection: 'close',
   });
-  res.end(body);
+  res.write(body);
+  endAfterBody(req, res);
 }
 
 /**
@@ -76,12 +101,12 @@ export class FileRoutes {
     const upload = UPLOAD.test(path);
     if (!upload && !CONTENT.test(path)) return false;
     if (upload ? method !== 'PUT' && method !== 'POST' : method !== 'GET' && method !== 'HEAD') {
-      refuse(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here`);
+      refuse(req, res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here`);
       return true;
     }
     const base = this.options.fileBase();
     if (!base) {
-      refuse(res, 503, 'UNAVAILABLE', 'The file service is not part of this supergraph');
+      refuse(req, res, 503, 'UNAVAILABLE', 'The file service is not part of this supergraph');
       return true;
     }
     const work = this.forward(req, res, base, method, target);
@@ -102,20 +127,24 @@ export class FileRoutes {
         },
       });
       upstream.on('response', (answer) => {
-        res.writeHead(answer.statusCode ?? 502, pick(answer.headers, FORWARDED_RESPONSE));
-        answer.pipe(res);
+        const headers = pick(answer.headers, FORWARDED_RESPONSE);
+        // file answered before the whole body arrived (a refusal): this connection cannot carry another request.
+        if (!req.complete) headers.connection = 'close';
+        res.writeHead(answer.statusCode ?? 502, headers);
+        answer.pipe(res, { end: false });
         answer.on('end', () => {
-          // file answered before reading the whole body (a refusal): stop sending it the rest.
           if (!req.complete) {
+            // Stop sending file the rest; drop it here for a moment so the client reads the answer.
             req.unpipe(upstream);
             upstream.destroy();
           }
+          endAfterBody(req, res);
         });
         answer.on('error', () => res.destroy());
       });
       upstream.on('error', (error) => {
         this.options.logger.warn({ err: error, requestId }, 'file service unreachable for a byte route');
-        refuse(res, 502, 'UNAVAILABLE', 'The file service is unavailable, try again');
+        refuse(req, res, 502, 'UNAVAILABLE', 'The file service is unavailable, try again');
       });
       // The client went away mid-body or mid-download: so does the upstream request.
       res.on('close', () => {

@@ -37,7 +37,7 @@ export class ByteRoutes {
     const method = req.method ?? 'GET';
     const allowed = upload ? method === 'PUT' || method === 'POST' : method === 'GET' || method === 'HEAD';
     const work = (async () => {
-      if (!allowed) return sendRefusal(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here`, true);
+      if (!allowed) return sendRefusal(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here`, req);
       try {
         verifyStreamedRequest(this.deps.signingSecret, req.headers, method, target, {
           maxSkewMs: DEFAULT_MAX_SKEW_MS,
@@ -45,13 +45,13 @@ export class ByteRoutes {
         });
       } catch (error) {
         if (!(error instanceof SignatureError)) throw error;
-        return sendRefusal(res, 401, 'UNAUTHENTICATED', `request signature ${error.reason}`, true);
+        return sendRefusal(res, 401, 'UNAUTHENTICATED', `request signature ${error.reason}`, req);
       }
       if (upload) return this.deps.uploads.handle(req, res, upload[1] ?? '');
       return this.deps.downloads.handle(req, res, content?.[1] ?? '', new URLSearchParams(question === -1 ? '' : target.slice(question)));
     })().catch((error: unknown) => {
       this.deps.logger.error({ err: error, path }, 'byte route failed');
-      sendRefusal(res, 500, 'INTERNAL', 'Internal error', true);
+      sendRefusal(res, 500, 'INTERNAL', 'Internal error', req);
     });
     this.inFlight.add(work);
     void work.finally(() => this.inFlight.delete(work));

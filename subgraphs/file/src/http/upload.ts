@@ -49,7 +49,7 @@ export class Uploads {
     } catch (error) {
       if (!(error instanceof CapabilityError)) throw error;
       const [status, code, message] = TICKET_REFUSALS[error.reason];
-      return sendRefusal(res, status, code, message, true);
+      return sendRefusal(res, status, code, message, req);
     }
     const claimed = await collections.files.findOneAndUpdate(
       { _id: fileId, status: 'UPLOADING', ticketUsed: false, ...notDeleted },
@@ -59,13 +59,13 @@ export class Uploads {
     if (!claimed) {
       const existing = await collections.files.findOne({ _id: fileId, ...notDeleted });
       return existing
-        ? sendRefusal(res, 409, 'CONFLICT', 'This upload URL was already used: create a new upload', true)
-        : sendRefusal(res, 404, 'NOT_FOUND', 'The file of this upload URL was deleted', true);
+        ? sendRefusal(res, 409, 'CONFLICT', 'This upload URL was already used: create a new upload', req)
+        : sendRefusal(res, 404, 'NOT_FOUND', 'The file of this upload URL was deleted', req);
     }
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > claimed.bytes && !isMultipart(req)) {
       await this.fail(claimed, 'The file is larger than announced');
-      return sendRefusal(res, 413, 'PAYLOAD_TOO_LARGE', `The body is larger than the ${claimed.bytes} bytes announced`, true);
+      return sendRefusal(res, 413, 'PAYLOAD_TOO_LARGE', `The body is larger than the ${claimed.bytes} bytes announced`, req);
     }
 
     const guard = new UploadGuard(claimed.mimeType, claimed.bytes, this.deps.sniffer);
@@ -98,15 +98,15 @@ export class Uploads {
       req.unpipe();
       if (error instanceof UploadRefusedError) {
         await this.fail(claimed, error.message);
-        return sendRefusal(res, error.status, error.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'UNSUPPORTED_MEDIA_TYPE', error.message, true);
+        return sendRefusal(res, error.status, error.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'UNSUPPORTED_MEDIA_TYPE', error.message, req);
       }
       if (error instanceof BadBodyError) {
         await this.fail(claimed, error.message);
-        return sendRefusal(res, 400, 'BAD_USER_INPUT', error.message, true);
+        return sendRefusal(res, 400, 'BAD_USER_INPUT', error.message, req);
       }
       await this.fail(claimed, 'The upload was interrupted');
       this.deps.logger.warn({ err: error, fileId: claimed._id }, 'upload failed');
-      return sendRefusal(res, 500, 'INTERNAL', 'The upload failed', true);
+      return sendRefusal(res, 500, 'INTERNAL', 'The upload failed', req);
     }
   }
 
