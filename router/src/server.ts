@@ -271,8 +271,9 @@ export function buildRouter(deps: RouterDeps): Router {
       stopping ??= (async () => {
         // Subscriptions end (and their sockets close with 1001) while HTTP drains: the HTTP
         // server's close waits for every socket, upgraded ones included.
+        // File bytes first: the HTTP server does not count them and would cut them when it closes.
+        await files.drain(deps.drainTimeoutMs);
         await Promise.all([subscriptions.close(), http.stop()]);
-        await files.drain();
         await gateway.stop();
         await rateLimiter?.options.policies.stop();
         await rateLimiter?.options.bans.stop();

@@ -89,6 +89,7 @@ function refuse(req: IncomingMessage, res: ServerResponse, status: number, code:
  */
 export class FileRoutes {
   private readonly inFlight = new Set<Promise<void>>();
+  private draining = false;
 
   constructor(private readonly options: FileRoutesOptions) {}
 
@@ -102,6 +103,10 @@ export class FileRoutes {
     if (!upload && !CONTENT.test(path)) return false;
     if (upload ? method !== 'PUT' && method !== 'POST' : method !== 'GET' && method !== 'HEAD') {
       refuse(req, res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here`);
+      return true;
+    }
+    if (this.draining) {
+      refuse(req, res, 503, 'UNAVAILABLE', 'The router is shutting down, try again');
       return true;
     }
     const base = this.options.fileBase();
@@ -156,8 +161,18 @@ export class FileRoutes {
     });
   }
 
-  /** Waits for the forwarded requests in progress. */
-  async drain(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  /**
+   * Refuses new byte requests, then waits for those in progress, at most `timeoutMs` (the HTTP
+   * server does not count them, so its own drain would cut them when it closes the connections).
+   */
+  async drain(timeoutMs = 10_000): Promise<void> {
+    this.draining = true;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    const done = (async () => {
+      while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    })();
+    await Promise.race([done, late]);
+    clearTimeout(timer);
   }
 }

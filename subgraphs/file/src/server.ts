@@ -122,8 +122,9 @@ export function buildFile(deps: FileDeps): File {
     },
     stop() {
       stopping ??= (async () => {
-        await subgraph.stop();
+        // Uploads first: the subgraph's HTTP server does not count them and would cut them when it closes.
         await bytes.drain();
+        await subgraph.stop();
         for (const subscription of subscriptions) await subscription.stop();
         await relay.stop();
         await processor.stop();

@@ -19,11 +19,13 @@ const CONTENT = /^\/files\/([A-Za-z0-9_-]{1,64})\/content$/;
  * file's byte routes, served before the kit's router (which buffers bodies): the body streams.
  * Only the router may call them: each request carries its streamed-request signature (method
  * and target signed, kit streamSigning.ts); the body is authorized by the ticket in the target.
- * `intercept` answers true for the requests it took; `drain()` waits for those in progress.
+ * `intercept` answers true for the requests it took; `drain()` refuses new ones and waits (bounded)
+ * for those in progress, so a graceful stop does not cut uploads the HTTP server does not count.
  */
 export class ByteRoutes {
   private readonly nonces = new NonceRegistry(DEFAULT_MAX_SKEW_MS);
   private readonly inFlight = new Set<Promise<void>>();
+  private draining = false;
 
   constructor(private readonly deps: ByteRoutesDeps) {}
 
@@ -37,6 +39,7 @@ export class ByteRoutes {
     const method = req.method ?? 'GET';
     const allowed = upload ? method === 'PUT' || method === 'POST' : method === 'GET' || method === 'HEAD';
     const work = (async () => {
+      if (this.draining) return sendRefusal(res, 503, 'UNAVAILABLE', 'The file service is shutting down, try again', req);
       if (!allowed) return sendRefusal(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here`, req);
       try {
         verifyStreamedRequest(this.deps.signingSecret, req.headers, method, target, {
@@ -58,8 +61,15 @@ export class ByteRoutes {
     return true;
   };
 
-  /** Waits for the uploads and downloads in progress. */
-  async drain(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  /** Refuses new uploads and downloads, then waits for those in progress, at most `timeoutMs`. */
+  async drain(timeoutMs = 10_000): Promise<void> {
+    this.draining = true;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    const done = (async () => {
+      while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    })();
+    await Promise.race([done, late]);
+    clearTimeout(timer);
   }
 }
