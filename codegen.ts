@@ -84,6 +84,16 @@ const subgraphs: Record<string, { context: string; mappers?: Record<string, stri
       User: '../resolvers#UserRef',
     },
   },
+  file: {
+    context: '../context#FileContext',
+    mappers: {
+      File: '../service#FileView',
+      FileConnection: '../service#FilePage',
+      UploadTicket: '../service#UploadTicketView',
+      User: "../resolvers#EntityRef<'User'>",
+      Message: '../resolvers#MessageRef',
+    },
+  },
 };
 
 const scalars = { DateTime: 'Date | string', JSON: 'Record<string, unknown>' };

@@ -28,4 +28,5 @@ export const SUBGRAPHS: readonly SubgraphEntry[] = [
   entry('search', 4005),
   entry('notification', 4008),
   entry('assistant', 4003),
+  entry('file', 4004),
 ];

@@ -1,6 +1,7 @@
 import { aiGatewaySubgraph } from '@chatgraph/ai-gateway';
 import { assistantSubgraph } from '@chatgraph/assistant';
 import { conversationSubgraph } from '@chatgraph/conversation';
+import { fileSubgraph } from '@chatgraph/file';
 import { identitySubgraph } from '@chatgraph/identity';
 import { notificationSubgraph } from '@chatgraph/notification';
 import { rateLimitSubgraph } from '@chatgraph/rate-limit';
@@ -24,6 +25,7 @@ export const SUBGRAPHS = [
   searchSubgraph,
   notificationSubgraph,
   assistantSubgraph,
+  fileSubgraph,
 ] as const satisfies readonly SubgraphDescriptor[];
 
 /** One listed subgraph's descriptor. */

@@ -26,6 +26,7 @@ describe('the launchers’ subgraph list', () => {
       'search',
       'notification',
       'assistant',
+      'file',
     ]);
   });
 });

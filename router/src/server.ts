@@ -6,6 +6,7 @@ import { ApiKeyVerifier } from './apiKeys';
 import { createAuthenticator, type Authenticator } from './auth';
 import { CorsPolicy, NO_ORIGINS, type CorsOptions } from './cors';
 import { SigningDataSource } from './dataSource';
+import { FileRoutes } from './files/fileRoutes';
 import { RouterGateway } from './gateway';
 import { graphqlHandler, sendEarlyRefusal } from './graphqlHandler';
 import { JwksCache } from './jwks';
@@ -205,6 +206,16 @@ export function buildRouter(deps: RouterDeps): Router {
     trustedProxyHops: deps.rateLimit?.trustedProxyHops,
   });
 
+  // File bytes (uploads, downloads) stream through to the file subgraph, ahead of the buffering routes.
+  const files = new FileRoutes({
+    signingSecret: deps.signingSecret,
+    logger: logger.child({ component: 'files' }),
+    fileBase: () =>
+      gateway
+        .subgraphs()
+        .find((s) => s.name === 'file')
+        ?.url.replace(/\/graphql$/, ''),
+  });
   const routes: Route[] = [
     { method: 'POST', path: '/graphql', handler: graphql },
     { method: 'GET', path: '/graphql', handler: graphql },
@@ -225,7 +236,7 @@ export function buildRouter(deps: RouterDeps): Router {
     drainTimeoutMs: deps.drainTimeoutMs,
     // CORS headers on every answer, preflights answered here (cors.ts); refusals before a route
     // answers (413, shutting down) in the media type the client asked for, as the router's own are.
-    intercept: (req, res) => cors.handle(req, res),
+    intercept: (req, res) => cors.handle(req, res) || files.handle(req, res),
     refuse: sendEarlyRefusal,
   });
 
@@ -260,6 +271,8 @@ export function buildRouter(deps: RouterDeps): Router {
       stopping ??= (async () => {
         // Subscriptions end (and their sockets close with 1001) while HTTP drains: the HTTP
         // server's close waits for every socket, upgraded ones included.
+        // File bytes first: the HTTP server does not count them and would cut them when it closes.
+        await files.drain(deps.drainTimeoutMs);
         await Promise.all([subscriptions.close(), http.stop()]);
         await gateway.stop();
         await rateLimiter?.options.policies.stop();

@@ -22,6 +22,7 @@ export * from './metrics';
 export * from './principal';
 export * from './principalRecords';
 export * from './signing';
+export * from './streamSigning';
 export * from './nonces';
 export * from './subgraph';
 export * from './descriptor';

@@ -14,6 +14,7 @@ import {
   sendGraphQLError,
   sendResult,
   type GraphQLHttpResult,
+  type HttpServerOptions,
   type HttpRequest,
   type Route,
 } from './http';
@@ -79,6 +80,12 @@ export interface SubgraphOptions<TContext extends RequestContext> {
   /** Extra routes only the router may call: the signature is verified and the principal passed. */
   signedRoutes?: Array<Omit<Route, 'handler'> & { handler: SignedRouteHandler }>;
   readiness?: ReadinessCheck[];
+  /**
+   * Runs before routing on every request, true when it answered the request itself: routes whose
+   * body must stream instead of being buffered up to `maxBodyBytes` (file uploads). It verifies
+   * its own signature (`verifyStreamedRequest`).
+   */
+  intercept?: HttpServerOptions['intercept'];
   maxBodyBytes?: number;
   drainTimeoutMs?: number;
   /** graphql-ws ping interval when the schema has subscriptions (default 12 s). */
@@ -210,7 +217,7 @@ export function createSubgraph<TContext extends RequestContext>(options: Subgrap
     ...(options.publicRoutes ?? []),
     ...(options.signedRoutes ?? []).map((route): Route => ({ method: route.method, path: route.path, handler: signed(route.handler) })),
   ];
-  const http = new HttpServer({ logger, routes, maxBodyBytes, drainTimeoutMs: options.drainTimeoutMs });
+  const http = new HttpServer({ logger, routes, maxBodyBytes, drainTimeoutMs: options.drainTimeoutMs, intercept: options.intercept });
   let started = false;
   let subscriptions: SubscriptionServer | undefined;
 

@@ -1,4 +1,3 @@
-// NO CONSUMER YET: the blob-store port, built ahead of issue 15 (file), which will be its first user; see subgraphs/kit/README.md.
 import { DependencyUnavailableError } from '../dependencyUnavailable';
 
 /**
@@ -9,8 +8,8 @@ import { DependencyUnavailableError } from '../dependencyUnavailable';
 
 /** A key, content type or metadata outside what the port accepts (see port.ts). Nothing was done. */
 export class BlobRequestError extends Error {
-  readonly field: 'key' | 'contentType' | 'metadata';
-  constructor(field: 'key' | 'contentType' | 'metadata', message: string) {
+  readonly field: 'key' | 'contentType' | 'metadata' | 'range';
+  constructor(field: 'key' | 'contentType' | 'metadata' | 'range', message: string) {
     super(message);
     this.name = 'BlobRequestError';
     this.field = field;

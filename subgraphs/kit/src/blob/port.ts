@@ -1,4 +1,3 @@
-// NO CONSUMER YET: the blob-store port, built ahead of issue 15 (file), which will be its first user; see subgraphs/kit/README.md.
 import type { Readable } from 'node:stream';
 
 /**
@@ -29,9 +28,25 @@ export interface PutResult {
   sha256: string;
 }
 
+/** A byte range to read, both ends inclusive (as in an HTTP `Range: bytes=start-end`). */
+export interface BlobRange {
+  start: number;
+  end: number;
+}
+
+export interface GetOptions {
+  /**
+   * Only these bytes (`stream` yields `end - start + 1` bytes). `end` past the last byte is read
+   * as the last byte; `start` past it, or a negative or non-integer bound, is a `BlobRequestError`
+   * (field `range`).
+   */
+  range?: BlobRange;
+}
+
 export interface StoredBlob {
-  /** The bytes; read it to the end or destroy it. */
+  /** The bytes (only the requested range, with one); read it to the end or destroy it. */
   stream: Readable;
+  /** Size of the whole blob, whatever range was read. */
   bytes: number;
   sha256: string;
   contentType: string;
@@ -44,8 +59,8 @@ export interface BlobStore {
    * never part of one; if the body fails midway (or the process dies), the old blob stays.
    */
   put(key: string, body: BlobBody, options?: PutOptions): Promise<PutResult>;
-  /** The blob under `key`, streaming, or `null` when there is none. */
-  get(key: string): Promise<StoredBlob | null>;
+  /** The blob under `key`, streaming (only `options.range` of it, if given), or `null` when there is none. */
+  get(key: string, options?: GetOptions): Promise<StoredBlob | null>;
   /** Deletes the blob; false when there was none. */
   delete(key: string): Promise<boolean>;
   exists(key: string): Promise<boolean>;

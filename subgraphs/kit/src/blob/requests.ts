@@ -1,6 +1,5 @@
-// NO CONSUMER YET: the blob-store port, built ahead of issue 15 (file), which will be its first user; see subgraphs/kit/README.md.
 import { BlobRequestError } from './errors';
-import type { PutOptions } from './port';
+import type { BlobRange, PutOptions } from './port';
 
 /** Checks of what callers pass, shared by every adapter so they refuse exactly the same things. */
 
@@ -52,4 +51,13 @@ export function checkPutOptions(options: PutOptions = {}): CheckedOptions {
   if (Buffer.byteLength(JSON.stringify(metadata)) > MAX_METADATA_BYTES)
     throw new BlobRequestError('metadata', `metadata is over ${MAX_METADATA_BYTES} bytes`);
   return { contentType, metadata };
+}
+
+/** The range to read of a blob of `size` bytes (end clamped to the last byte), or `BlobRequestError`. */
+export function checkRange(range: BlobRange, size: number): BlobRange {
+  const { start, end } = range;
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || start >= size) {
+    throw new BlobRequestError('range', `range ${start}-${end} is outside a blob of ${size} bytes`);
+  }
+  return { start, end: Math.min(end, size - 1) };
 }

@@ -146,6 +146,30 @@ export function describeBlobStoreContract(name: string, makeStore: () => Promise
       expect(blob).toMatchObject({ bytes: read.length, sha256: results[winner]?.sha256, metadata: { i: String(winner) } });
     });
 
+    it('reads byte ranges (ends inclusive, end clamped to the last byte) across chunk boundaries, and refuses ranges outside the blob', async () => {
+      const bytes = payload(600 * 1024 + 7);
+      await store().put('r/1', chunked(bytes));
+      const range = async (start: number, end: number): Promise<{ size: number; read: Buffer }> => {
+        const blob = await store().get('r/1', { range: { start, end } });
+        return { size: blob?.bytes ?? -1, read: await readAll(blob?.stream ?? chunked(Buffer.alloc(0))) };
+      };
+      expect(await range(0, 0)).toEqual({ size: bytes.length, read: bytes.subarray(0, 1) });
+      const middle = await range(255 * 1024 - 10, 300 * 1024);
+      expect(middle.read.equals(bytes.subarray(255 * 1024 - 10, 300 * 1024 + 1))).toBe(true);
+      const tail = await range(bytes.length - 5, bytes.length + 100);
+      expect(tail.read.equals(bytes.subarray(bytes.length - 5))).toBe(true);
+      for (const bad of [
+        { start: bytes.length, end: bytes.length + 1 },
+        { start: 10, end: 5 },
+        { start: -1, end: 3 },
+      ]) {
+        const error = await rejectionOf(store().get('r/1', { range: bad }));
+        expect(error).toBeInstanceOf(BlobRequestError);
+        expect(error).toMatchObject({ field: 'range' });
+      }
+      expect(await store().get('r/missing', { range: { start: 0, end: 1 } })).toBeNull();
+    });
+
     it('answers ping while running and refuses once stopped (stop twice is fine)', async () => {
       await expect(store().ping()).resolves.toBeUndefined();
       await store().stop();

@@ -1,12 +1,11 @@
-// NO CONSUMER YET: the blob-store port, built ahead of issue 15 (file), which will be its first user; see subgraphs/kit/README.md.
 import { pipeline } from 'node:stream/promises';
 import mongoose from 'mongoose';
 import { KeyedLock } from '../../durability/keyedLock';
 import { isUnavailable } from '../../store/mongo/driverErrors';
 import { BlobStoreUnavailableError } from '../errors';
 import { bodyStream, Meter } from '../metering';
-import type { BlobBody, BlobStore, PutOptions, PutResult, StoredBlob } from '../port';
-import { checkKey, checkPutOptions } from '../requests';
+import type { BlobBody, BlobStore, GetOptions, PutOptions, PutResult, StoredBlob } from '../port';
+import { checkKey, checkPutOptions, checkRange } from '../requests';
 import {
   abandonedUploads,
   commitVersion,
@@ -148,13 +147,16 @@ class GridFsBlobStore implements BlobStore {
     });
   }
 
-  async get(key: string): Promise<StoredBlob | null> {
+  async get(key: string, options: GetOptions = {}): Promise<StoredBlob | null> {
     checkKey(key);
     return this.run('get', async () => {
       const file = await latestVersion(this.files, key);
       if (!file?.metadata) return null;
+      const range = options.range ? checkRange(options.range, file.length) : undefined;
       const { contentType, metadata, sha256 = '' } = file.metadata;
-      return { stream: this.bucket.openDownloadStream(file._id), bytes: file.length, sha256, contentType, metadata: { ...metadata } };
+      // GridFS's `end` is exclusive, the port's inclusive.
+      const stream = this.bucket.openDownloadStream(file._id, range ? { start: range.start, end: range.end + 1 } : {});
+      return { stream, bytes: file.length, sha256, contentType, metadata: { ...metadata } };
     });
   }
 

@@ -1,4 +1,3 @@
-// NO CONSUMER YET: the blob-store port, built ahead of issue 15 (file), which will be its first user; see subgraphs/kit/README.md.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';

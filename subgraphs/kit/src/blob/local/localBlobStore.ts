@@ -1,12 +1,11 @@
-// NO CONSUMER YET: the blob-store port, built ahead of issue 15 (file), which will be its first user; see subgraphs/kit/README.md.
 import { mkdir, open } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { join } from 'node:path';
 import { KeyedLock } from '../../durability/keyedLock';
 import { errorCode, fsyncDir, removeIfExists } from '../../durability/files';
 import { bodyStream } from '../metering';
-import type { BlobBody, BlobStore, PutOptions, PutResult, StoredBlob } from '../port';
-import { checkKey, checkPutOptions } from '../requests';
+import type { BlobBody, BlobStore, GetOptions, PutOptions, PutResult, StoredBlob } from '../port';
+import { checkKey, checkPutOptions, checkRange } from '../requests';
 import { moveInto, replaceFile, writeStreamed } from './files';
 import { keyPaths, objectsDir, randomName, readSidecar, tmpDir, type Sidecar } from './layout';
 import { sweepAbandoned } from './sweep';
@@ -105,7 +104,7 @@ class LocalBlobStore implements BlobStore {
     );
   }
 
-  async get(key: string): Promise<StoredBlob | null> {
+  async get(key: string, options: GetOptions = {}): Promise<StoredBlob | null> {
     checkKey(key);
     this.assertRunning();
     const paths = keyPaths(this.options.dir, key);
@@ -113,9 +112,10 @@ class LocalBlobStore implements BlobStore {
     for (let attempt = 0; attempt < 10; attempt++) {
       const sidecar = await readSidecar(paths.sidecar);
       if (!sidecar) return null;
+      const range = options.range ? checkRange(options.range, sidecar.bytes) : undefined;
       try {
         const handle = await open(paths.data(sidecar.version), 'r');
-        const stream = handle.createReadStream();
+        const stream = handle.createReadStream(range ? { start: range.start, end: range.end } : {});
         return {
           stream,
           bytes: sidecar.bytes,

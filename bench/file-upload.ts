@@ -1,0 +1,147 @@
+/**
+ * File upload through the router (`pnpm bench:file-upload`): the one-process stack (router and
+ * file subgraph in this process, file's blobs in a local directory), a client PUTting a file's
+ * bytes to its upload URL as a stream generated on the fly.
+ *
+ *   1. memory (first, on a fresh process): RSS sampled every 20 ms during one BIG_MB upload
+ *      (FILE_MAX_BYTES raised for it), growth over the RSS before it. The body streams, so growth
+ *      must stay far below the size.
+ *   2. throughput: the same SIZE_MB written (a) through the router to file's blob store and
+ *      (b) straight to a local blob store of the kit, alternating, ROUNDS times; the ratio of the
+ *      medians is what the two HTTP hops (client, router and file share this one thread),
+ *      signing, the ticket, sniffing and the guard cost.
+ *
+ * Absolute figures depend on the machine's load; the ratio and the growth are what to compare.
+ * Env: SIZE_MB (default 100), ROUNDS (3), BIG_MB (500).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { loadConfig } from '@chatgraph/kit';
+import { createLocalBlobStore } from '@chatgraph/kit/blob';
+import { EMBEDDED_CONFIG_SPEC, startEmbedded } from '@chatgraph/launcher';
+
+const MB = 1024 * 1024;
+const SIZE_MB = Number(process.env.SIZE_MB ?? 100);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const BIG_MB = Number(process.env.BIG_MB ?? 500);
+/** A PDF's magic number, so the bytes pass sniffing as `application/pdf` (never processed for real here). */
+const PDF_HEAD = Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n', 'latin1');
+const CHUNK = Buffer.alloc(256 * 1024, 0x20);
+
+/** `bytes` bytes starting with a PDF header, generated chunk by chunk (never held whole). */
+function body(bytes: number): Readable {
+  return Readable.from(
+    (function* () {
+      yield PDF_HEAD;
+      for (let sent = PDF_HEAD.length; sent < bytes; sent += CHUNK.length) yield CHUNK.subarray(0, Math.min(CHUNK.length, bytes - sent));
+    })(),
+  );
+}
+
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+const mbps = (bytes: number, ms: number): string => ((bytes / MB / ms) * 1000).toFixed(1);
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'chatgraph-bench-file-'));
+  const config = loadConfig(EMBEDDED_CONFIG_SPEC, { ROUTER_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
+  const stack = await startEmbedded(config, {
+    ARGON2_MEMORY_KIB: '4096',
+    ARGON2_TIME_COST: '1',
+    LOG_LEVEL: 'silent',
+    RATE_LIMITS: 'off',
+    FILE_MAX_BYTES: String((BIG_MB + 10) * MB),
+    FILE_QUOTA_BYTES: String(100 * 1024 * MB),
+    FILE_MAX_PENDING_UPLOADS: '100',
+  });
+  stack.file.setPublicUrl(new URL(stack.url).origin);
+  const direct = createLocalBlobStore({ dir: path.join(dataDir, 'direct') });
+  await direct.start();
+  try {
+    const gql = async <T>(query: string, variables: Record<string, unknown>, token?: string): Promise<T> => {
+      const res = await fetch(stack.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ query, variables }),
+      });
+      const json = (await res.json()) as { data?: T; errors?: unknown };
+      if (!json.data) throw new Error(JSON.stringify(json.errors));
+      return json.data;
+    };
+    const { register } = await gql<{ register: { accessToken: string } }>(
+      'mutation($input: RegisterInput!) { register(input: $input) { accessToken } }',
+      { input: { email: 'bench@example.com', name: 'Bench', password: 'a perfectly fine passphrase' } },
+    );
+    const token = register.accessToken;
+    const upload = async (bytes: number): Promise<{ ms: number; id: string }> => {
+      const { createUpload } = await gql<{ createUpload: { file: { id: string }; uploadUrl: string } }>(
+        'mutation($input: CreateUploadInput!) { createUpload(input: $input) { file { id } uploadUrl } }',
+        { input: { filename: 'bench.pdf', mimeType: 'application/pdf', bytes } },
+        token,
+      );
+      const started = performance.now();
+      const res = await fetch(createUpload.uploadUrl, {
+        method: 'PUT',
+        body: Readable.toWeb(body(bytes)) as ReadableStream<Uint8Array>,
+        duplex: 'half',
+      } as RequestInit);
+      const ms = performance.now() - started;
+      if (res.status !== 201) throw new Error(`upload answered ${res.status}: ${await res.text()}`);
+      return { ms, id: createUpload.file.id };
+    };
+    /**
+     * Waits until processing is over (it reads the stored file into memory: in this one process,
+     * that must not overlap the next measurement), then deletes the file.
+     */
+    const remove = async (id: string): Promise<void> => {
+      for (let i = 0; i < 2000; i++) {
+        const { file } = await gql<{ file: { status: string } | null }>('query($id: ID!) { file(id: $id) { status } }', { id }, token);
+        if (file?.status !== 'PROCESSING') break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await gql('mutation($id: ID!) { deleteFile(id: $id) }', { id }, token);
+    };
+
+    // Memory first, on a fresh process: nothing read into memory by earlier uploads' processing yet.
+    // One small upload warms up what every upload shares (the sniffer's worker thread, sockets, pools).
+    await remove((await upload(MB)).id);
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    const big = await upload(BIG_MB * MB);
+    clearInterval(sampler);
+    peak = Math.max(peak, process.memoryUsage().rss);
+    await remove(big.id);
+    console.log(
+      `upload ${BIG_MB} MB through the router: ${big.ms.toFixed(0)} ms (${mbps(BIG_MB * MB, big.ms)} MB/s); process RSS ${(before / MB).toFixed(0)} MB before, peak ${(peak / MB).toFixed(0)} MB, growth ${((peak - before) / MB).toFixed(1)} MB (router, file subgraph and client share this process)`,
+    );
+
+    const bytes = SIZE_MB * MB;
+    const routed: number[] = [];
+    const straight: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const { ms, id } = await upload(bytes);
+      routed.push(ms);
+      await remove(id);
+      const started = performance.now();
+      await direct.put(`bench/${round}`, body(bytes), { contentType: 'application/pdf' });
+      straight.push(performance.now() - started);
+      await direct.delete(`bench/${round}`);
+    }
+    const r = median(routed);
+    const s = median(straight);
+    console.log(
+      `upload ${SIZE_MB} MB x ${ROUNDS} (medians): through the router ${r.toFixed(0)} ms (${mbps(bytes, r)} MB/s), straight to the blob store ${s.toFixed(0)} ms (${mbps(bytes, s)} MB/s), ratio ${(r / s).toFixed(2)}`,
+    );
+  } finally {
+    await direct.stop();
+    await stack.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
