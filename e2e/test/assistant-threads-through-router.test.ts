@@ -12,6 +12,7 @@ import path from 'node:path';
 import { loadConfig } from '@chatgraph/kit';
 import { EMBEDDED_CONFIG_SPEC, startEmbedded, type EmbeddedStack } from '@chatgraph/launcher';
 import { aiGenerationV1, type EventEnvelope } from '@chatgraph/schema';
+import { sseWatch } from './httpStreamScenarios';
 
 let stack: EmbeddedStack;
 let dataDir: string;
@@ -74,7 +75,11 @@ const SEND = `mutation($input: SendMessageInput!) {
 }`;
 
 interface Sent {
-  sendMessage: { conversation: { id: string; assistant: { id: string; name: string } | null }; assistantMessage: { id: string } };
+  sendMessage: {
+    conversation: { id: string; assistant: { id: string; name: string } | null };
+    assistantMessage: { id: string };
+    streamId: string;
+  };
 }
 
 interface Branch {
@@ -102,6 +107,11 @@ test("a private assistant's thread: used by its owner, refused to another user u
   const thread = sent.data?.sendMessage;
   if (!thread) throw new Error(`sendMessage failed: ${JSON.stringify(sent.errors)}`);
   expect(thread.conversation.assistant).toEqual({ id: assistant.id, name: 'Pirate' });
+  // The answer streams (graphql-sse through the router) to its final chunk...
+  const watched = sseWatch(stack.url, ada.token, thread.streamId);
+  expect(await watched.ended).toEqual({});
+  const streamedText = watched.chunks.map((c) => c.delta).join('');
+  expect(watched.chunks.at(-1)).toMatchObject({ done: true, status: 'COMPLETE' });
 
   const answered = await retry(
     () => gql<Branch>(ada.token, BRANCH, { id: thread.conversation.id }),
@@ -110,7 +120,9 @@ test("a private assistant's thread: used by its owner, refused to another user u
   const [question, answer] = answered.data?.conversation.currentBranch ?? [];
   expect(question).toMatchObject({ role: 'USER', content: 'Hello', assistantVersion: null });
   expect(answer).toMatchObject({ role: 'ASSISTANT', status: 'COMPLETE', assistantVersion: 1 });
+  // ...and is stored as streamed.
   expect(answer?.content.length).toBeGreaterThan(0);
+  expect(answer?.content).toBe(streamedText);
   const request = requests.find((e) => e.subject.messageId === thread.assistantMessage.id);
   expect(request?.payload).toMatchObject({
     model: 'local-demo',
