@@ -264,7 +264,9 @@ export class MessageCommands {
           };
     const answered = userMessage ?? parent;
     if (!answered) throw codedError('BAD_USER_INPUT', 'An answer must follow a user message', { field: 'messageId' });
-    const model = assistant ? (assistant.model ?? this.options.defaultModel) : (turn.model ?? conversation.model ?? this.options.defaultModel);
+    const model = assistant
+      ? (assistant.model ?? this.options.defaultModel)
+      : (turn.model ?? conversation.model ?? this.options.defaultModel);
     const streamId = newId();
     const assistantDoc = {
       ...base,
@@ -303,7 +305,10 @@ export class MessageCommands {
     // One ordered insert (one round trip, one journal batch): the user message lands first.
     const inserted = await this.w.collections.messages.insertMany([
       ...(userMessage ? [insertWithOutbox(userMessage, [messageCreated(userMessage)])] : []),
-      insertWithOutbox(assistantDoc, [messageCreated(assistantDoc), generationRequested(assistantDoc, context, generateTitle, samplingOf(assistant))]),
+      insertWithOutbox(assistantDoc, [
+        messageCreated(assistantDoc),
+        generationRequested(assistantDoc, context, generateTitle, samplingOf(assistant)),
+      ]),
     ]);
     const assistantMessage = inserted[inserted.length - 1];
     if (!assistantMessage) throw new Error('insertMany returned no documents');

@@ -64,7 +64,13 @@ export class ConversationService {
   private readonly sharing: SharingCommands;
 
   constructor(deps: ConversationServiceDeps) {
-    const writes = { collections: deps.collections, now: deps.now, eventsQueued: deps.eventsQueued, models: deps.models, assistants: deps.assistants };
+    const writes = {
+      collections: deps.collections,
+      now: deps.now,
+      eventsQueued: deps.eventsQueued,
+      models: deps.models,
+      assistants: deps.assistants,
+    };
     this.reads = new ConversationReads(deps.collections);
     this.conversations = new ConversationCommands(writes);
     this.messages = new MessageCommands(
