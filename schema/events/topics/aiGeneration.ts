@@ -35,6 +35,13 @@ const events = {
       estimatedPromptTokens: tokens,
       /** Ask for a generated conversation title once this answer completes (first answer of a conversation whose title the user did not set). Added later: optional. */
       generateTitle: z.boolean().optional(),
+      /** Sampling temperature (0 to 2) of an assistant's thread; absent: the model's default. Added later: optional. */
+      temperature: z.number().min(0).max(2).optional(),
+      /** Nucleus sampling (0 to 1) of an assistant's thread; absent: the model's default. Added later: optional. */
+      topP: z.number().min(0).max(1).optional(),
+      /** The assistant whose thread this turn belongs to, and the version of it the turn used. Added later: optional. */
+      assistantId: idString.optional(),
+      assistantVersion: count(1).optional(),
     }),
   },
   /** The provider sent the first token: the message is now STREAMING. */

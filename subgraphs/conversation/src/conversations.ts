@@ -4,6 +4,7 @@ import { checkSystemPrompt, checkTags, checkTitle } from './limits';
 import { knownModel, type ModelCatalogView } from './modelCatalog';
 import { conversationCreated, conversationDeleted, conversationUpdated, messageDeleted } from './outboxEvents';
 import { visibleTo } from './reads';
+import type { AssistantDoc, Assistants } from './assistants';
 import type { ConversationCollections, ConversationDoc, MessageDoc, TitleSource } from './store';
 
 /** `createConversation`'s input. */
@@ -44,6 +45,17 @@ export interface Writes {
   eventsQueued: (...written: OutboxHint[]) => void;
   /** The model catalog read model (modelCatalog.ts); without it any model name passes its length check. */
   models?: ModelCatalogView;
+  /** The assistants read model (assistants.ts); without it no assistant can be used. */
+  assistants?: Assistants;
+}
+
+/**
+ * The assistant a new conversation is started with, when `user` may use it; BAD_USER_INPUT
+ * `field: 'assistantId'` otherwise (the same answer for an unknown id, so existence never leaks).
+ */
+export async function usableAssistant(w: Writes, user: UserPrincipal, assistantId: string): Promise<AssistantDoc> {
+  if (!w.assistants) throw codedError('BAD_USER_INPUT', `assistant '${assistantId}' is unknown`, { field: 'assistantId' });
+  return w.assistants.forNewThread(user, assistantId);
 }
 
 /** A conversation of `user`, read from the store (not a request cache); NOT_FOUND when missing or someone else's. */
@@ -98,7 +110,7 @@ export class ConversationCommands {
         title,
         titleSource: given ? 'user' : 'auto',
         model: await knownModel(this.w.models, input?.model),
-        assistantId: input?.assistantId ?? null,
+        assistantId: input?.assistantId ? (await usableAssistant(this.w, user, input.assistantId))._id : null,
         systemPrompt: checkSystemPrompt(input?.systemPrompt),
       },
       this.w.now(),

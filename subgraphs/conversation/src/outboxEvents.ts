@@ -57,11 +57,20 @@ export function messageDeleted(m: MessageDoc): OutboxEvent {
   return outboxEvent(conversationMessageV1.topic, m.conversationId, event);
 }
 
+/** An assistant thread's sampling parameters and the assistant version a turn used. */
+export interface GenerationSampling {
+  temperature?: number;
+  topP?: number;
+  assistantId: string;
+  assistantVersion: number;
+}
+
 /** Asks ai-gateway to generate the pending assistant message `m` from `context`. */
 export function generationRequested(
   m: MessageDoc & { streamId: string; model: string },
   context: ContextWindow,
   generateTitle = false,
+  sampling?: GenerationSampling,
 ): OutboxEvent {
   const subject = { ...messageSubject(m), streamId: m.streamId };
   const messages = context.messages.map((c) => ({
@@ -75,6 +84,7 @@ export function generationRequested(
     droppedMessages: context.dropped,
     estimatedPromptTokens: context.estimatedTokens,
     ...(generateTitle ? { generateTitle } : {}),
+    ...sampling,
   };
   const event = aiGenerationV1.create('generation.requested', subject, payload);
   return outboxEvent(aiGenerationV1.topic, m.conversationId, event);

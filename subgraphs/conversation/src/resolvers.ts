@@ -59,6 +59,8 @@ export const resolvers: Resolvers = {
     __resolveReference: (ref, ctx) => ctx.conversation.conversationReference(ctx.principal, ref.id, ctx.loaders),
     id: (c) => c._id,
     owner: (c) => userRef(c.ownerId),
+    // A reference only: the assistant subgraph resolves it (and decides who may see it).
+    assistant: (c) => (c.assistantId ? { __typename: 'Assistant' as const, id: c.assistantId } : null),
     messages: (c, args, ctx) => ctx.conversation.reads.messagesOf(c, args),
     branch: (c, args, ctx) => ctx.conversation.reads.branchOf(c, args),
     currentBranch: (c, _args, ctx) => ctx.conversation.reads.currentBranch(c, ctx.loaders),
@@ -69,6 +71,8 @@ export const resolvers: Resolvers = {
     id: (m) => m._id,
     // Documents written before fileIds existed have none.
     fileIds: (m) => m.fileIds ?? [],
+    // Null for plain conversations and for documents written before it existed.
+    assistantVersion: (m) => m.assistantVersion ?? null,
     finishReason: (m) => toFinishReason(m.finishReason),
     conversation: (m, _args, ctx) => ctx.conversation.reads.conversationOf(ctx.principal, m, ctx.loaders),
     children: (m, _args, ctx) => ctx.conversation.reads.children(m, ctx.loaders),

@@ -1,16 +1,17 @@
 import { codedError, newId, type UserPrincipal } from '@chatgraph/kit';
 import { insertWithOutbox, notDeleted } from '@chatgraph/kit/events';
-import { ownedConversation, ownedMessage, newConversationDoc, type Writes } from './conversations';
+import { ownedConversation, ownedMessage, newConversationDoc, usableAssistant, type Writes } from './conversations';
 import type { GenerationAdmission } from './admission';
 import { buildContextWindow, contextBudgetFor, type ContextBudgetOptions } from './contextWindow';
 import { checkContent, checkFileIds, LIMITS, titleFromContent } from './limits';
 import { knownModel } from './modelCatalog';
 import { MessageTree } from './messageTree';
-import { generationRequested, messageCreated, conversationCreated } from './outboxEvents';
+import { generationRequested, messageCreated, conversationCreated, type GenerationSampling } from './outboxEvents';
 import type { ConversationDoc, MessageDoc } from './store';
 import type { StreamRequested } from './streamRequested';
 import type { CreditCheck } from './creditBalances';
 import type { AttachableFiles } from './attachableFiles';
+import { ASSISTANT_UNAVAILABLE, type AssistantDoc } from './assistants';
 
 /** `sendMessage`'s input. */
 export interface SendMessageInput {
@@ -20,6 +21,11 @@ export interface SendMessageInput {
   model?: string | null;
   /** Files attached to the user message: each must be the caller's READY attachment (attachableFiles.ts). */
   fileIds?: readonly string[] | null;
+  /**
+   * Starts the new conversation as this assistant's thread (only without `conversationId`): the
+   * caller must be allowed to use it (assistants.ts).
+   */
+  assistantId?: string | null;
 }
 
 /** `editMessage`'s input. */
@@ -51,6 +57,8 @@ interface Turn {
   /** Files attached to the user message (empty for a regeneration). */
   fileIds: string[];
   model: string | undefined;
+  /** The assistant of a new thread, already checked; for an existing thread it is read in `writeTurn`. */
+  assistant?: AssistantDoc;
 }
 
 const RUNNING = new Set(['PENDING', 'STREAMING']);
@@ -111,7 +119,12 @@ export class MessageCommands {
     const fileIds = await this.attachable(user, input.fileIds);
     if (!input.conversationId) {
       if (input.parentId) throw codedError('BAD_USER_INPUT', 'parentId needs a conversationId', { field: 'parentId' });
-      const conversation = newConversationDoc(user, { title: titleFromContent(content), titleSource: 'auto', model }, this.w.now());
+      const assistant = input.assistantId ? await usableAssistant(this.w, user, input.assistantId) : undefined;
+      const conversation = newConversationDoc(
+        user,
+        { title: titleFromContent(content), titleSource: 'auto', model: assistant ? undefined : model, assistantId: assistant?._id },
+        this.w.now(),
+      );
       return this.writeTurn({
         user,
         conversation,
@@ -121,8 +134,11 @@ export class MessageCommands {
         userContent: content,
         fileIds,
         model,
+        assistant,
       });
     }
+    if (input.assistantId)
+      throw codedError('BAD_USER_INPUT', 'assistantId only starts a new conversation (without conversationId)', { field: 'assistantId' });
     const conversation = await ownedConversation(this.w.collections, user, input.conversationId);
     const tree = await this.treeOf(conversation._id);
     const parentId = input.parentId ?? conversation.activeLeafId ?? tree.newest()?._id ?? null;
@@ -161,7 +177,8 @@ export class MessageCommands {
       parent,
       userContent: null,
       fileIds: [],
-      model: model ?? original.model ?? undefined,
+      // An assistant's thread answers with the assistant's current model, not the one of the original.
+      model: model ?? (conversation.assistantId ? undefined : (original.model ?? undefined)),
     });
   }
 
@@ -190,6 +207,13 @@ export class MessageCommands {
     return updated;
   }
 
+  /** A thread's assistant for a new turn; refused (FORBIDDEN, ASSISTANT_UNAVAILABLE) when deleted or no longer the caller's to use. */
+  private async threadAssistant(user: UserPrincipal, assistantId: string): Promise<AssistantDoc> {
+    if (!this.w.assistants)
+      throw codedError('FORBIDDEN', "This conversation's assistant is not available", { reason: ASSISTANT_UNAVAILABLE, assistantId });
+    return this.w.assistants.forTurn(user, assistantId);
+  }
+
   private async treeOf(conversationId: string): Promise<MessageTree> {
     return new MessageTree(await this.w.collections.messages.find({ conversationId, ...notDeleted }));
   }
@@ -207,6 +231,10 @@ export class MessageCommands {
     const assistantDepth = (parent ? parent.depth + 1 : 0) + (userContent === null ? 0 : 1);
     if (assistantDepth > LIMITS.treeDepth)
       throw codedError('BAD_USER_INPUT', `A conversation branch can hold at most ${LIMITS.treeDepth} messages`, { field: 'parentId' });
+
+    const assistant = turn.assistant ?? (conversation.assistantId ? await this.threadAssistant(user, conversation.assistantId) : undefined);
+    if (assistant && turn.model !== undefined && turn.model !== assistant.model)
+      throw codedError('BAD_USER_INPUT', "An assistant's thread answers with the assistant's model; leave model out", { field: 'model' });
 
     const now = this.w.now();
     const base = {
@@ -236,9 +264,11 @@ export class MessageCommands {
           };
     const answered = userMessage ?? parent;
     if (!answered) throw codedError('BAD_USER_INPUT', 'An answer must follow a user message', { field: 'messageId' });
-    const model = turn.model ?? conversation.model ?? this.options.defaultModel;
+    const model = assistant
+      ? (assistant.model ?? this.options.defaultModel)
+      : (turn.model ?? conversation.model ?? this.options.defaultModel);
     const streamId = newId();
-    const assistant = {
+    const assistantDoc = {
       ...base,
       _id: newId(),
       parentId: answered._id,
@@ -247,6 +277,7 @@ export class MessageCommands {
       status: 'PENDING' as const,
       streamId,
       model,
+      assistantVersion: assistant?.version ?? null,
       depth: assistantDepth,
     };
     // What the model sees: the branch's finished messages; failed or empty answers would only confuse it.
@@ -254,7 +285,7 @@ export class MessageCommands {
       (m) => m.role !== 'ASSISTANT' || (m.status === 'COMPLETE' && m.content.length > 0),
     );
     const context = buildContextWindow(
-      conversation.systemPrompt,
+      systemPromptOf(conversation, assistant),
       history.map((m) => ({ role: m.role, content: m.content, fileIds: m.fileIds ?? [] })),
       contextBudgetFor(model, this.options),
     );
@@ -267,14 +298,17 @@ export class MessageCommands {
       streamId,
       ownerId: user.userId,
       conversationId: conversation._id,
-      messageId: assistant._id,
+      messageId: assistantDoc._id,
       requestedAt: now.toISOString(),
     });
-    const stored = await this.claimLeaf(turn, assistant._id, now);
+    const stored = await this.claimLeaf(turn, assistantDoc._id, now);
     // One ordered insert (one round trip, one journal batch): the user message lands first.
     const inserted = await this.w.collections.messages.insertMany([
       ...(userMessage ? [insertWithOutbox(userMessage, [messageCreated(userMessage)])] : []),
-      insertWithOutbox(assistant, [messageCreated(assistant), generationRequested(assistant, context, generateTitle)]),
+      insertWithOutbox(assistantDoc, [
+        messageCreated(assistantDoc),
+        generationRequested(assistantDoc, context, generateTitle, samplingOf(assistant)),
+      ]),
     ]);
     const assistantMessage = inserted[inserted.length - 1];
     if (!assistantMessage) throw new Error('insertMany returned no documents');
@@ -310,4 +344,24 @@ export class MessageCommands {
     if (!claimed) throw codedError('CONFLICT', 'The conversation changed meanwhile; reload it and try again');
     return claimed;
   }
+}
+
+/**
+ * The system prompt of a turn: an assistant's instructions first, then the conversation's own
+ * system prompt if it has one (each may be empty).
+ */
+function systemPromptOf(conversation: ConversationDoc, assistant: AssistantDoc | undefined): string | null {
+  const parts = [assistant?.instructions, conversation.systemPrompt].filter((p): p is string => typeof p === 'string' && p.length > 0);
+  return parts.length > 0 ? parts.join('\n\n') : null;
+}
+
+/** The assistant's sampling parameters and version, as `generation.requested` carries them. */
+function samplingOf(assistant: AssistantDoc | undefined): GenerationSampling | undefined {
+  if (!assistant) return undefined;
+  return {
+    ...(assistant.temperature !== null ? { temperature: assistant.temperature } : {}),
+    ...(assistant.topP !== null ? { topP: assistant.topP } : {}),
+    assistantId: assistant._id,
+    assistantVersion: assistant.version,
+  };
 }

@@ -7,6 +7,7 @@ import type { KvStore } from '@chatgraph/kit/kv';
 import type { ConversationConfig } from './config';
 import type { ConversationContext } from './context';
 import { attachableFilesHandler, AttachableFiles, subscribeAttachableFiles } from './attachableFiles';
+import { Assistants, assistantsHandler, subscribeAssistants } from './assistants';
 import { creditBalancesHandler, CreditBalanceView, subscribeCreditBalances } from './creditBalances';
 import { generationResultHandler, subscribeGenerationResults } from './events';
 import { modelCatalogHandler, ModelCatalogView, subscribeModelCatalog } from './modelCatalog';
@@ -75,6 +76,7 @@ export function buildConversation(deps: ConversationDeps): Conversation {
   const models = new ModelCatalogView(store);
   const balances = new CreditBalanceView(store);
   const files = new AttachableFiles(store);
+  const assistants = new Assistants(store);
   const service = new ConversationService({
     collections,
     defaultModel: config.DEFAULT_MODEL,
@@ -91,6 +93,7 @@ export function buildConversation(deps: ConversationDeps): Conversation {
     models,
     creditCheck: config.BALANCE_ENFORCED ? balances.check : undefined,
     files,
+    assistants,
     streamRequested: deps.kv ? streamRequestRecorder({ kv: deps.kv, ttlMs: config.OUTCOME_MARKER_TTL_MS, logger }) : undefined,
   });
   const subgraph = createSubgraph<ConversationContext>({
@@ -113,6 +116,7 @@ export function buildConversation(deps: ConversationDeps): Conversation {
   let catalog: Subscription | undefined;
   let credits: Subscription | undefined;
   let fileEvents: Subscription | undefined;
+  let assistantEvents: Subscription | undefined;
   let stopping: Promise<void> | undefined;
 
   return {
@@ -136,6 +140,7 @@ export function buildConversation(deps: ConversationDeps): Conversation {
       // Kept up to date even with BALANCE_ENFORCED off, so turning it on finds current balances.
       credits ??= await subscribeCreditBalances(bus, creditBalancesHandler(balances, logger));
       fileEvents ??= await subscribeAttachableFiles(bus, attachableFilesHandler(files, logger));
+      assistantEvents ??= await subscribeAssistants(bus, assistantsHandler(assistants, logger));
       return subgraph.start(port, config.CONVERSATION_HOST);
     },
     stop() {
@@ -146,6 +151,7 @@ export function buildConversation(deps: ConversationDeps): Conversation {
         await catalog?.stop();
         await credits?.stop();
         await fileEvents?.stop();
+        await assistantEvents?.stop();
         await relay.stop();
       })();
       return stopping;

@@ -15,6 +15,7 @@ import { SharingCommands, type RevokedShare } from './sharing';
 import type { StreamRequested } from './streamRequested';
 import type { CreditCheck } from './creditBalances';
 import type { AttachableFiles } from './attachableFiles';
+import type { Assistants } from './assistants';
 import type { ConversationCollections, ConversationDoc, MessageDoc, Rating, ShareDoc } from './store';
 
 /**
@@ -47,6 +48,8 @@ export interface ConversationServiceDeps {
   creditCheck?: CreditCheck;
   /** Refuses attached file ids that are unknown, someone else's or not READY (attachableFiles.ts); absent: shape checks only. */
   files?: AttachableFiles;
+  /** Checks the use of assistants and gives their threads' turns their current settings (assistants.ts); absent: assistants are refused. */
+  assistants?: Assistants;
 }
 
 /**
@@ -61,7 +64,13 @@ export class ConversationService {
   private readonly sharing: SharingCommands;
 
   constructor(deps: ConversationServiceDeps) {
-    const writes = { collections: deps.collections, now: deps.now, eventsQueued: deps.eventsQueued, models: deps.models };
+    const writes = {
+      collections: deps.collections,
+      now: deps.now,
+      eventsQueued: deps.eventsQueued,
+      models: deps.models,
+      assistants: deps.assistants,
+    };
     this.reads = new ConversationReads(deps.collections);
     this.conversations = new ConversationCommands(writes);
     this.messages = new MessageCommands(

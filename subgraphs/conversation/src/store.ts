@@ -72,6 +72,11 @@ export interface MessageDoc extends StoredDocument, OutboxFields, AppliedEventsF
   tokenCount: number | null;
   finishReason: string | null;
   feedback: FeedbackDoc | null;
+  /**
+   * The version of the thread's assistant an assistant message was generated with (assistants.ts);
+   * null or absent otherwise (documents written before it existed lack it).
+   */
+  assistantVersion?: number | null;
   /** 0 for a root; the tree depth limit is checked on it without walking the tree. */
   depth: number;
   createdAt: Date;
@@ -128,6 +133,7 @@ const messageSchema = new Schema<MessageDoc>(
       ),
       default: null,
     },
+    assistantVersion: { type: Number, default: null },
     depth: { type: Number, required: true, min: 0 },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },

@@ -1,6 +1,6 @@
 /**
  * The conversation suites of the embedded run (lifecycle, branching, limits, access, consumer,
- * paging, sharing, batching, files) on the real servers: documents in FerretDB, events through Kafka,
+ * paging, sharing, batching, files, assistants) on the real servers: documents in FerretDB, events through Kafka,
  * every call signed as the router signs it.
  *
  * Each suite starts its own conversation service on a fresh database, one at a time (jest runs a
@@ -19,6 +19,7 @@ import { describePaging } from './suites/paging';
 import { describeSharing } from './suites/sharing';
 import { describeBatching } from './suites/batching';
 import { describeFiles } from './suites/files';
+import { describeAssistants } from './suites/assistants';
 
 describe('lifecycle', () => describeLifecycle(realServers));
 describe('branching', () => describeBranching(realServers));
@@ -29,3 +30,4 @@ describe('paging', () => describePaging(realServers, { rows: 12 }));
 describe('sharing', () => describeSharing(realServers));
 describe('batching', () => describeBatching(realServers, { conversations: 20 }));
 describe('files', () => describeFiles(realServers));
+describe('assistants', () => describeAssistants(realServers));

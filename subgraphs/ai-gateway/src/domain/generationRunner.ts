@@ -40,6 +40,8 @@ export interface GenerationJob {
   attachments?: { messages: RequestMessage[]; estimatedPromptTokens: number };
   /** The first USER message of the request (for titles). */
   firstUserMessage: string;
+  /** An assistant thread's temperature and top-p (`generation.requested`); absent: the provider's defaults. */
+  sampling?: { temperature?: number; topP?: number };
   controller: AbortController;
   /**
    * Whether the generation document is stored: the provider call starts while it is being
@@ -163,6 +165,7 @@ export class GenerationRunner {
       ? await generateRouted({
           deployments,
           messages,
+          sampling: job.sampling,
           signal: controller.signal,
           policy: this.deps.policy,
           random: this.deps.random,

@@ -181,6 +181,14 @@ export class GenerationScheduler {
           }
         : {}),
       firstUserMessage: payload.messages.find((m) => m.role === 'USER')?.content ?? '',
+      ...(payload.temperature !== undefined || payload.topP !== undefined
+        ? {
+            sampling: {
+              ...(payload.temperature !== undefined ? { temperature: payload.temperature } : {}),
+              ...(payload.topP !== undefined ? { topP: payload.topP } : {}),
+            },
+          }
+        : {}),
       controller: new AbortController(),
       persisted,
     };

@@ -28,6 +28,8 @@ export interface RoutedGenerationRequest {
   /** In the order to try them (`DeploymentRegistry.attemptOrder`). */
   deployments: readonly Deployment[];
   messages: ChatMessage[];
+  /** An assistant thread's sampling parameters, sent to every deployment tried. */
+  sampling?: { temperature?: number; topP?: number };
   signal: AbortSignal;
   policy: RetryPolicy;
   /** The first content token arrived from `deployment`; nothing is retried from now on. */
@@ -96,6 +98,7 @@ async function attempt(deployment: Deployment, request: RoutedGenerationRequest,
     for await (const chunk of deployment.provider.streamChat({
       model: deployment.model,
       messages: request.messages,
+      ...request.sampling,
       signal: controller.signal,
     })) {
       if (chunk.usage) usage = chunk.usage;

@@ -37,6 +37,14 @@ export function toOpenAIMessages(messages: readonly ChatMessage[]): ChatCompleti
   return messages.map((m) => (m.role === 'user' ? { role: 'user', content: m.content } : { role: m.role, content: textOf(m) }));
 }
 
+/** The request's sampling parameters in the SDK's names; absent ones are left to the provider's defaults. */
+export function samplingOf(request: Pick<ChatRequest, 'temperature' | 'topP'>): { temperature?: number; top_p?: number } {
+  return {
+    ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+    ...(request.topP !== undefined ? { top_p: request.topP } : {}),
+  };
+}
+
 export class OpenAIChatProvider implements ChatProvider {
   readonly kind = 'openai' as const;
   readonly id: string;
@@ -69,6 +77,7 @@ export class OpenAIChatProvider implements ChatProvider {
           stream: true,
           ...(this.spec.streamUsage ? { stream_options: { include_usage: true } } : {}),
           ...(request.maxTokens ? { max_tokens: request.maxTokens } : {}),
+          ...samplingOf(request),
         },
         { signal: request.signal },
       );
@@ -103,6 +112,7 @@ export class OpenAIChatProvider implements ChatProvider {
           model: request.model,
           messages: toOpenAIMessages(request.messages),
           ...(request.maxTokens ? { max_tokens: request.maxTokens } : {}),
+          ...samplingOf(request),
         },
         { signal: request.signal },
       );

@@ -51,6 +51,10 @@ export interface ChatRequest {
   messages: ChatMessage[];
   signal: AbortSignal;
   maxTokens?: number;
+  /** Sampling temperature (an assistant's thread); absent: the provider's default. */
+  temperature?: number;
+  /** Nucleus sampling (an assistant's thread); absent: the provider's default. */
+  topP?: number;
 }
 
 export interface ChatProvider {

@@ -24,6 +24,16 @@ export type Scalars = {
 };
 
 /**
+ * An assistant of the assistant subgraph, referenced by id (conversation keeps a read model of
+ * assistants from events and never resolves one itself).
+ */
+export type Assistant = {
+  __typename?: 'Assistant';
+  /** The assistant's id. */
+  id: Scalars['ID']['output'];
+};
+
+/**
  * A chat: a tree of messages through `parentId`, with one active path (`currentBranch`).
  * Only its owner can see or change it, on every path including `_entities` (others get null).
  */
@@ -31,6 +41,11 @@ export type Conversation = {
   __typename?: 'Conversation';
   /** Archived by its owner (to hide from the main list). */
   archived: Scalars['Boolean']['output'];
+  /**
+   * The assistant whose thread this is (resolved by the assistant subgraph, which shows it only to
+   * those who may see it); null for a plain conversation.
+   */
+  assistant?: Maybe<Assistant>;
   /** The assistant whose thread this is, if any. */
   assistantId?: Maybe<Scalars['ID']['output']>;
   /**
@@ -126,7 +141,7 @@ export type ConversationFilter = {
 
 /** `createConversation`'s settings; every field is optional. */
 export type CreateConversationInput = {
-  /** The assistant whose thread this is. */
+  /** The assistant whose thread this is: BAD_USER_INPUT (`field: assistantId`) unless the caller may use it. */
   assistantId?: InputMaybe<Scalars['ID']['input']>;
   /** A chat model of the catalog (`models(capability: CHAT)`); absent: the default model. */
   model?: InputMaybe<Scalars['String']['input']>;
@@ -192,6 +207,8 @@ export type FinishReason =
 /** One message in a conversation's tree. */
 export type Message = {
   __typename?: 'Message';
+  /** The version of the thread's assistant an assistant message was generated with; null otherwise. */
+  assistantVersion?: Maybe<Scalars['Int']['output']>;
   /** The messages that follow it (replies, edits' answers, regenerations), oldest first. */
   children: Array<Message>;
   /** At most 32,000 characters for user messages; empty while an assistant message is pending. */
@@ -409,6 +426,13 @@ export type RevokeSharePayload = {
 
 /** `sendMessage`'s message. */
 export type SendMessageInput = {
+  /**
+   * Only without `conversationId`: the new conversation is this assistant's thread (its instructions,
+   * model and parameters apply to every turn). BAD_USER_INPUT (`field: assistantId`) unless the caller
+   * may use it; an unknown id and someone else's private assistant get the same answer. With it,
+   * `model` must be absent or the assistant's model.
+   */
+  assistantId?: InputMaybe<Scalars['ID']['input']>;
   /** At most 32,000 characters. */
   content: Scalars['String']['input'];
   /** Absent: a new conversation is created, titled from the message's first words. */
@@ -620,9 +644,10 @@ export type FederationReferenceTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
+  Assistant: ResolverTypeWrapper<Assistant>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Conversation: ResolverTypeWrapper<ConversationDoc>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   ConversationConnection: ResolverTypeWrapper<ConversationPage>;
@@ -655,9 +680,10 @@ export type ResolversTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
+  Assistant: Assistant;
+  ID: Scalars['ID']['output'];
   Conversation: ConversationDoc;
   Boolean: Scalars['Boolean']['output'];
-  ID: Scalars['ID']['output'];
   String: Scalars['String']['output'];
   Int: Scalars['Int']['output'];
   ConversationConnection: ConversationPage;
@@ -684,9 +710,14 @@ export type ResolversParentTypes = ResolversObject<{
   User: UserRef;
 }>;
 
+export type AssistantResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['Assistant'] = ResolversParentTypes['Assistant']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
 export type ConversationResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['Conversation'] = ResolversParentTypes['Conversation'], FederationReferenceType extends FederationReferenceTypes['Conversation'] = FederationReferenceTypes['Conversation']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Conversation']> | FederationReferenceType, FederationReferenceType, ContextType>;
   archived?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  assistant?: Resolver<Maybe<ResolversTypes['Assistant']>, ParentType, ContextType>;
   assistantId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   branch?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, Partial<ConversationBranchArgs>>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -733,6 +764,7 @@ export type FeedbackResolvers<ContextType = ConversationContext, ParentType exte
 
 export type MessageResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['Message'] = ResolversParentTypes['Message'], FederationReferenceType extends FederationReferenceTypes['Message'] = FederationReferenceTypes['Message']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Message']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  assistantVersion?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   children?: Resolver<Array<ResolversTypes['Message']>, ParentType, ContextType>;
   content?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   conversation?: Resolver<ResolversTypes['Conversation'], ParentType, ContextType>;
@@ -832,6 +864,7 @@ export type UserResolvers<ContextType = ConversationContext, ParentType extends 
 }>;
 
 export type Resolvers<ContextType = ConversationContext> = ResolversObject<{
+  Assistant?: AssistantResolvers<ContextType>;
   Conversation?: ConversationResolvers<ContextType>;
   ConversationConnection?: ConversationConnectionResolvers<ContextType>;
   ConversationEdge?: ConversationEdgeResolvers<ContextType>;

@@ -1,0 +1,5 @@
+import { embedded } from './harness';
+import { describeAssistants } from './suites/assistants';
+
+// The same suite runs on FerretDB + Kafka in conversation.real.test.ts.
+describeAssistants(embedded);
