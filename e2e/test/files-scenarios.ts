@@ -1,3 +1,6 @@
+import { crc32, deflateSync } from 'node:zlib';
+import { buildPdf } from '../../subgraphs/file/test/fixtures/pdf';
+
 /**
  * The file service as a client uses it, through the router only: GraphQL `createUpload`, the bytes
  * with `fetch` (PUT, and a multipart POST built with FormData), polling `file { status }`, downloads
@@ -37,6 +40,30 @@ interface FileFields {
 }
 
 const FILE_FIELDS = 'id filename mimeType bytes status failureReason downloadUrl textPreview owner { id }';
+
+/** A real PNG of `width` x `height` RGB pixels (zlib-compressed scanlines, CRC-checked chunks). */
+function png(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(Buffer.concat([Buffer.from(type, 'latin1'), data])));
+    return Buffer.concat([head, Buffer.from(type, 'latin1'), data, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  const rows = Buffer.concat(
+    Array.from({ length: height }, (_, y) => Buffer.from([0, ...Array.from({ length: width * 3 }, (_, x) => (x * 7 + y * 13) & 255)])),
+  );
+  return Buffer.concat([
+    Buffer.from('89504e470d0a1a0a', 'hex'),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
 
 /** A PNG's magic number and header (enough for sniffing). */
 const PNG = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489', 'hex'), Buffer.alloc(64, 1)]);
@@ -198,15 +225,85 @@ export function describeFilesThroughRouter(harness: () => FilesHarness): void {
     const download = await fetch(h().rebase((await fileOf(grace.token, id))?.downloadUrl ?? ''));
     expect(await download.text()).toBe(markdown);
 
-    const sent = await gql<{
-      sendMessage: { userMessage: { id: string; fileIds: string[]; files: Array<{ id: string; filename: string }> } };
-    }>(
-      grace.token,
-      'mutation($input: SendMessageInput!) { sendMessage(input: $input) { userMessage { id fileIds files { id filename } } } }',
-      { input: { content: 'Read this', fileIds: [id] } },
-    );
+    type Sent = { sendMessage: { userMessage: { id: string; fileIds: string[]; files: Array<{ id: string; filename: string }> } } };
+    const send = (): Promise<Response<Sent>> =>
+      gql<Sent>(
+        grace.token,
+        'mutation($input: SendMessageInput!) { sendMessage(input: $input) { userMessage { id fileIds files { id filename } } } }',
+        {
+          input: { content: 'Read this', fileIds: [id] },
+        },
+      );
+    // Conversation learns the file is READY from its events: retried while it has not yet.
+    let sent = await send();
+    for (let i = 0; i < 200 && ['NOT_READY', 'UNKNOWN'].includes(String(sent.errors?.[0]?.extensions?.reason)); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      sent = await send();
+    }
     expect(sent.errors).toBeUndefined();
     expect(sent.data?.sendMessage.userMessage).toMatchObject({ fileIds: [id], files: [{ id, filename: 'readme.md' }] });
+  });
+
+  it('a PDF and an image attached to a message reach the model: the answer names both; another user cannot attach them', async () => {
+    const grace = await register('Grace');
+    const bob = await register('Bob');
+    const pdf = buildPdf([['Quarterly ferret census: 42 ferrets counted'], ['Second page of the census']]);
+    const image = png(8, 6);
+    const upload = async (filename: string, mimeType: string, bytes: Buffer): Promise<string> => {
+      const { id, uploadUrl } = await ticket(grace.token, filename, mimeType, bytes.length);
+      const put = await fetch(uploadUrl, { method: 'PUT', headers: { 'content-type': mimeType }, body: new Uint8Array(bytes) });
+      expect(put.status).toBe(201);
+      return id;
+    };
+    const pdfId = await upload('census.pdf', 'application/pdf', pdf);
+    const imageId = await upload('chart.png', 'image/png', image);
+    const [pdfFile, imageFile] = await Promise.all([settled(grace.token, pdfId), settled(grace.token, imageId)]);
+    expect(pdfFile).toMatchObject({ status: 'READY', mimeType: 'application/pdf' });
+    expect(pdfFile?.textPreview).toContain('Quarterly ferret census');
+    expect(imageFile).toMatchObject({ status: 'READY', mimeType: 'image/png', failureReason: null });
+
+    // Conversation learns that the files are READY from their events: until it has, they are refused
+    // as not ready (or unknown), so the owner retries a bounded number of times.
+    const SEND =
+      'mutation($input: SendMessageInput!) { sendMessage(input: $input) { conversation { id } assistantMessage { id } userMessage { files { id filename } } } }';
+    type Sent = {
+      sendMessage: {
+        conversation: { id: string };
+        assistantMessage: { id: string };
+        userMessage: { files: Array<{ id: string; filename: string }> };
+      };
+    };
+    let sent = await gql<Sent>(grace.token, SEND, { input: { content: 'What do these say?', fileIds: [pdfId, imageId] } });
+    for (let i = 0; i < 200 && ['NOT_READY', 'UNKNOWN'].includes(String(sent.errors?.[0]?.extensions?.reason)); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      sent = await gql<Sent>(grace.token, SEND, { input: { content: 'What do these say?', fileIds: [pdfId, imageId] } });
+    }
+    expect(sent.errors).toBeUndefined();
+    expect(sent.data?.sendMessage.userMessage.files.map((f) => f.filename)).toEqual(['census.pdf', 'chart.png']);
+
+    // The answer (the offline local-demo model) says what it was given.
+    const { conversation, assistantMessage } = sent.data?.sendMessage ?? { conversation: { id: '' }, assistantMessage: { id: '' } };
+    const READ = 'query($id: ID!) { conversation(id: $id) { currentBranch { id status content } } }';
+    type Read = { conversation: { currentBranch: Array<{ id: string; status: string; content: string }> } | null };
+    let answer: { status: string; content: string } | undefined;
+    for (let i = 0; i < 400 && answer?.status !== 'COMPLETE'; i++) {
+      if (i > 0) await new Promise((resolve) => setTimeout(resolve, 25));
+      const read = await gql<Read>(grace.token, READ, { id: conversation.id });
+      answer = read.data?.conversation?.currentBranch.find((m) => m.id === assistantMessage.id);
+    }
+    expect(answer?.status).toBe('COMPLETE');
+    expect(answer?.content).toContain('You attached 2 files');
+    expect(answer?.content).toContain('"census.pdf" (application/pdf, 2 pages)');
+    expect(answer?.content).toContain('"chart.png" (image/png, 8x6');
+
+    // Bob cannot attach Grace's file: it is unknown to him, and nothing is written.
+    const stolen = await gql<Sent>(bob.token, SEND, { input: { content: 'Mine now', fileIds: [pdfId] } });
+    expect(stolen.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'fileIds', reason: 'UNKNOWN' });
+    const bobs = await gql<{ me: { conversations: { edges: unknown[] } } }>(
+      bob.token,
+      '{ me { conversations(first: 5) { edges { node { id } } } } }',
+    );
+    expect(bobs.data?.me.conversations.edges).toEqual([]);
   });
 
   it('refuses a replayed ticket, an expired one, a forged and a malformed one', async () => {

@@ -15,7 +15,6 @@ let gridfs: BlobStore;
 
 beforeAll(async () => {
   running = await startTestStack('files', {
-    aiGateway: false,
     env: { BLOB_STORE: 'gridfs', FILE_MAX_PENDING_UPLOADS: String(MAX_PENDING), FILE_UPLOAD_TICKET_SECONDS: String(TICKET_SECONDS) },
   });
   // The stack's databases are named `<run>_<service>`: the run is its Kafka namespace without the dot.
@@ -31,15 +30,8 @@ afterAll(async () => {
 describe('files through the router (distributed, GridFS + Kafka)', () => {
   describeFilesThroughRouter(() => ({
     url: running.stack.url,
-    // startTestStack picks the router's port itself, so file's FILE_PUBLIC_URL cannot name it: the
-    // test points the URLs file hands out (path and ticket unchanged) at this stack's router.
-    rebase: (url) => {
-      const rebased = new URL(url);
-      const router = new URL(running.stack.url);
-      rebased.protocol = router.protocol;
-      rebased.host = router.host;
-      return rebased.toString();
-    },
+    // The launcher gives file the first router's origin (FILE_PUBLIC_URL): the URLs it hands out are used as they are.
+    rebase: (url) => url,
     blobExists: (fileId) => gridfs.exists(blobKeys.original(fileId)),
     expiredTicket: async (create) => {
       const made = await create();

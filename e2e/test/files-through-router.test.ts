@@ -24,8 +24,6 @@ beforeAll(async () => {
     RATE_LIMITS: 'off',
     FILE_MAX_PENDING_UPLOADS: String(MAX_PENDING),
   });
-  // The router's port was picked when it started: the URLs file hands out are built on it.
-  stack.file.setPublicUrl(new URL(stack.url).origin);
 });
 
 afterAll(async () => {

@@ -182,6 +182,8 @@ export async function startDistributed(options: DistributedOptions): Promise<Dis
       for (const [i, port] of ports.entries()) {
         await run(ports.length > 1 ? `${descriptor.name}-${i}` : descriptor.name, descriptor.main, local(port), {
           [descriptor.portVariable]: String(port),
+          // Upload and download URLs point at the router (the first one), unless the caller names a public origin.
+          ...(descriptor.name === 'file' && !common.FILE_PUBLIC_URL && routerUrls[0] ? { FILE_PUBLIC_URL: routerUrls[0] } : {}),
         });
       }
     }

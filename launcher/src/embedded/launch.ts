@@ -144,6 +144,8 @@ export async function startEmbedded(
 
     let stopping: Promise<void> | undefined;
     const subgraphs = Object.fromEntries(built.map(({ name, service }) => [camelCase(name), service])) as unknown as EmbeddedSubgraphs;
+    // Upload and download URLs point at the router, whose port is known only now when it was 0.
+    if (!env.FILE_PUBLIC_URL) subgraphs.file.setPublicUrl(new URL(base).origin);
     return {
       ...subgraphs,
       url: `${base}/graphql`,

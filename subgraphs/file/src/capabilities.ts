@@ -51,8 +51,11 @@ export class Capabilities {
   verify(kind: CapabilityKind, token: string, now = new Date()): Capability {
     if (token.length > MAX_TOKEN_LENGTH || !TOKEN.test(token)) throw new CapabilityError('malformed');
     const [claims = '', signature = ''] = token.split('.');
-    const given = Buffer.from(signature, 'base64url');
-    const expected = this.mac(kind, claims);
+    // The encoded signatures are compared, not the decoded bytes: base64url's last character has
+    // unused bits, so decoding would let several spellings of one signature through (a token is
+    // then not one string, and a "changed" token could still work).
+    const given = Buffer.from(signature, 'utf8');
+    const expected = Buffer.from(this.mac(kind, claims).toString('base64url'), 'utf8');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new CapabilityError('forged');
     let parsed: unknown;
     try {

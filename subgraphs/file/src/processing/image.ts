@@ -44,8 +44,10 @@ function toImageError(error: unknown): ProcessingError {
  * first, then the image is shrunk by a quarter at a time.
  */
 async function visionJpeg(open: () => Sharp, width: number, height: number): Promise<Buffer> {
+  // An image already smaller than the smallest side tried is tried at its own size, once.
+  const MIN_SIDE = 16;
   let side = Math.min(VISION_SIDE, Math.max(width, height));
-  while (side >= 16) {
+  for (;;) {
     for (const quality of VISION_QUALITIES) {
       const jpeg = await open()
         .resize(side, side, { fit: 'inside', withoutEnlargement: true })
@@ -54,7 +56,8 @@ async function visionJpeg(open: () => Sharp, width: number, height: number): Pro
         .toBuffer();
       if (visionDataUrlLength(jpeg.length) <= FILE_VISION_IMAGE_MAX) return jpeg;
     }
-    side = Math.floor(side * 0.75);
+    if (side <= MIN_SIDE) break;
+    side = Math.max(MIN_SIDE, Math.floor(side * 0.75));
   }
   throw new ProcessingError('TOO_LARGE', 'the image cannot be made small enough for vision models');
 }

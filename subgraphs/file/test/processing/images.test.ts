@@ -37,6 +37,13 @@ describe('images (sharp)', () => {
     expect([vision.format, vision.width, vision.height]).toEqual(['jpeg', 640, 480]);
   });
 
+  it('processes an image smaller than the smallest vision size (an icon) at its own size', async () => {
+    const file = await processImage('image/png', await picture(8, 6).png().toBuffer());
+    expect(file.image).toMatchObject({ width: 8, height: 6 });
+    const vision = await sharp(file.image?.vision).metadata();
+    expect([vision.format, vision.width, vision.height]).toEqual(['jpeg', 8, 6]);
+  });
+
   it('shrinks a large, detailed image until its data URL fits the event (longest side at most 1024)', async () => {
     const noise = await sharp({
       create: { width: 2400, height: 1800, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 120 } },
