@@ -64,7 +64,7 @@ export const fileConfigSpec = {
   }),
   FILE_PUBLIC_URL: url({
     description:
-      "The router's public origin, which upload and download URLs are built on (clients send bytes through the router, never to file). The embedded launcher's router port when it is fixed; tests with a random router port set it after start (`setPublicUrl`)",
+      "The router's public origin, which upload and download URLs are built on (clients send bytes through the router, never to file). Unset, both launchers use their (first) router's origin; set it behind a proxy or in containers",
     default: 'http://127.0.0.1:4000',
   }),
   FILE_MAX_BYTES: int({ description: 'Largest file, in bytes (LibreChat: 20 MB)', default: 20 * MB, min: 1, max: 2 ** 40 }),
