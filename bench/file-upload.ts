@@ -1,15 +1,16 @@
 /**
  * File upload through the router (`pnpm bench:file-upload`): the one-process stack (router and
- * file subgraph in this process, file's blobs in a local directory), a client PUTting a file's
- * bytes to its upload URL as a stream generated on the fly.
+ * file subgraph in this process, file's blobs in a local directory), and a client in a child
+ * process PUTting a file's bytes to its upload URL as a stream generated on the fly (so this
+ * process's RSS is the router's and file's only, and the client's CPU is not this thread's).
  *
- *   1. memory (first, on a fresh process): RSS sampled every 20 ms during one BIG_MB upload
- *      (FILE_MAX_BYTES raised for it), growth over the RSS before it. The body streams, so growth
- *      must stay far below the size.
+ *   1. memory (first, on a fresh process): RSS of this process (router + file) sampled every 20 ms
+ *      during one BIG_MB upload (FILE_MAX_BYTES raised for it), growth over the RSS before it. The
+ *      body streams, so growth must stay far below the size; the router's own growth is at most this.
  *   2. throughput: the same SIZE_MB written (a) through the router to file's blob store and
  *      (b) straight to a local blob store of the kit, alternating, ROUNDS times; the ratio of the
- *      medians is what the two HTTP hops (client, router and file share this one thread),
- *      signing, the ticket, sniffing and the guard cost.
+ *      medians is what the two HTTP hops (router and file share this one thread), signing, the
+ *      ticket, sniffing and the guard cost.
  *
  * Absolute figures depend on the machine's load; the ratio and the growth are what to compare.
  * Env: SIZE_MB (default 100), ROUNDS (3), BIG_MB (500).
@@ -17,6 +18,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { execFile } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { loadConfig } from '@chatgraph/kit';
 import { createLocalBlobStore } from '@chatgraph/kit/blob';
@@ -38,6 +40,38 @@ function body(bytes: number): Readable {
       for (let sent = PDF_HEAD.length; sent < bytes; sent += CHUNK.length) yield CHUNK.subarray(0, Math.min(CHUNK.length, bytes - sent));
     })(),
   );
+}
+
+/**
+ * PUTs `bytes` bytes (a PDF header, then spaces) to `url` from a child node process, streaming;
+ * resolves the child's own timing of the request and the status it got.
+ */
+function putFromChild(url: string, bytes: number): Promise<{ ms: number; status: number }> {
+  const client = `
+    const head = Buffer.from(${JSON.stringify(PDF_HEAD.toString('latin1'))}, 'latin1');
+    const chunk = Buffer.alloc(256 * 1024, 0x20);
+    const total = Number(process.argv[2]);
+    let sent = 0;
+    const body = new ReadableStream({
+      pull(controller) {
+        if (sent === 0) { controller.enqueue(new Uint8Array(head)); sent = head.length; return; }
+        if (sent >= total) { controller.close(); return; }
+        const n = Math.min(chunk.length, total - sent);
+        controller.enqueue(new Uint8Array(chunk.subarray(0, n)));
+        sent += n;
+      },
+    });
+    const started = performance.now();
+    fetch(process.argv[1], { method: 'PUT', body, duplex: 'half' })
+      .then(async (res) => { await res.text(); process.stdout.write(JSON.stringify({ ms: performance.now() - started, status: res.status })); })
+      .catch((error) => { console.error(error); process.exit(1); });
+  `;
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['-e', client, url, String(bytes)], { maxBuffer: 1024 * 1024 }, (error, stdout) => {
+      if (error) reject(error);
+      else resolve(JSON.parse(stdout) as { ms: number; status: number });
+    });
+  });
 }
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
@@ -80,14 +114,8 @@ async function main(): Promise<void> {
         { input: { filename: 'bench.pdf', mimeType: 'application/pdf', bytes } },
         token,
       );
-      const started = performance.now();
-      const res = await fetch(createUpload.uploadUrl, {
-        method: 'PUT',
-        body: Readable.toWeb(body(bytes)) as ReadableStream<Uint8Array>,
-        duplex: 'half',
-      } as RequestInit);
-      const ms = performance.now() - started;
-      if (res.status !== 201) throw new Error(`upload answered ${res.status}: ${await res.text()}`);
+      const { ms, status } = await putFromChild(createUpload.uploadUrl, bytes);
+      if (status !== 201) throw new Error(`upload answered ${status}`);
       return { ms, id: createUpload.file.id };
     };
     /**
@@ -114,7 +142,7 @@ async function main(): Promise<void> {
     peak = Math.max(peak, process.memoryUsage().rss);
     await remove(big.id);
     console.log(
-      `upload ${BIG_MB} MB through the router: ${big.ms.toFixed(0)} ms (${mbps(BIG_MB * MB, big.ms)} MB/s); process RSS ${(before / MB).toFixed(0)} MB before, peak ${(peak / MB).toFixed(0)} MB, growth ${((peak - before) / MB).toFixed(1)} MB (router, file subgraph and client share this process)`,
+      `upload ${BIG_MB} MB through the router: ${big.ms.toFixed(0)} ms (${mbps(BIG_MB * MB, big.ms)} MB/s); process RSS ${(before / MB).toFixed(0)} MB before, peak ${(peak / MB).toFixed(0)} MB, growth ${((peak - before) / MB).toFixed(1)} MB (router and file subgraph; the client is another process)`,
     );
 
     const bytes = SIZE_MB * MB;
