@@ -100,6 +100,32 @@ interface Note {
   file: { id: string } | null;
 }
 
+/**
+ * The position of a change in its user's log, from its cursor (`<seq>:<eventId>`, base64url: opaque
+ * to clients, read here to check that a feed has no gap and no repeat).
+ */
+const seqOf = (change: Change): number => Number(Buffer.from(change.cursor, 'base64url').toString('utf8').split(':')[0]);
+const seqs = (list: Change[]): number[] => list.map(seqOf);
+/** Whether `list` holds consecutive positions of the log (no gap, no repeat). */
+const consecutive = (list: Change[]): boolean => seqs(list).every((seq, i, all) => i === 0 || seq === (all[i - 1] ?? 0) + 1);
+
+/**
+ * A subscription without `after` follows the log from when it reaches notification, which a client
+ * cannot observe: `poke` makes a change every second until every `feed` has received one.
+ * Resolves how many changes it made.
+ */
+async function untilLive(feeds: Array<Seen<Change>>, poke: () => Promise<unknown>): Promise<number> {
+  let made = 0;
+  for (let i = 0; i < 900 && feeds.some((f) => f.events.length === 0); i++) {
+    if (i % 10 === 0) {
+      await poke();
+      made++;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return made;
+}
+
 const CHANGES = 'subscription($after: String) { myEvents(after: $after) { eventId cursor kind conversation { id title } } }';
 const NOTES = 'subscription { notificationReceived { id kind body message { id } file { id } } }';
 
@@ -132,16 +158,14 @@ describe('notification with 2 routers and 2 notification instances', () => {
     const notesB = subscribe<Note>(routerB, ada.token, NOTES, 'notificationReceived');
     const eveChanges = subscribe<Change>(routerB, eve.token, CHANGES, 'myEvents');
 
-    // Probe: once both tabs have a change, both feeds are live.
-    const probe = await gql<{ createConversation: { id: string } }>(routerA, ada.token, 'mutation { createConversation { id } }');
+    // Probes (new conversations) until both tabs have a change: both feeds are live then. The log
+    // then holds exactly the probes (positions 1 to `probes`); wait until both tabs are there.
+    const probes = await untilLive([changesA, changesB], () => gql(routerA, ada.token, 'mutation { createConversation { id } }'));
     await eventually(
-      () => changesA.events.length + changesB.events.length,
-      (n) => n === 2,
+      () => [changesA.events.at(-1), changesB.events.at(-1)].map((c) => (c ? seqOf(c) : 0)),
+      (last) => last.every((seq) => seq === probes),
     );
-    expect([changesA.events[0]?.conversation?.id, changesB.events[0]?.conversation?.id]).toEqual([
-      probe.createConversation.id,
-      probe.createConversation.id,
-    ]);
+    const [probeA, probeB] = [changesA.events.length, changesB.events.length];
 
     // Changes on several conversations (several partitions, so both instances consume some).
     const conversations: string[] = [];
@@ -204,16 +228,21 @@ describe('notification with 2 routers and 2 notification instances', () => {
     expect(byKind(notes[0])).toEqual(expectedNotes);
     expect(byKind(notes[1])).toEqual(byKind(notes[0]));
 
-    // The probe, 4 x (created, renamed), and the sent conversation's created, 2 messages created,
-    // the answer completed and its generated title.
-    const TOTAL = 1 + 4 * 2 + 5;
+    // After the probes: 4 x (created, renamed), and the sent conversation's created, 2 messages
+    // created, the answer completed and its generated title.
+    const AFTER_PROBES = 4 * 2 + 5;
     const changes = await eventually(
-      () => [changesA.events, changesB.events],
-      ([a, b]) => (a?.length ?? 0) >= TOTAL && (b?.length ?? 0) >= TOTAL,
+      () => [changesA.events.slice(probeA), changesB.events.slice(probeB)],
+      ([a, b]) => (a?.length ?? 0) >= AFTER_PROBES && (b?.length ?? 0) >= AFTER_PROBES,
     );
     const ids = (list: Change[] | undefined) => (list ?? []).map((c) => c.eventId);
-    expect(changes.map((list) => list?.length)).toEqual([TOTAL, TOTAL]);
-    expect(new Set(ids(changes[0])).size).toBe(TOTAL);
+    expect(changes.map((list) => list?.length)).toEqual([AFTER_PROBES, AFTER_PROBES]);
+    expect(new Set(ids(changes[0])).size).toBe(AFTER_PROBES);
+    // Both tabs hold the log's positions after the probes, in order, none missing or repeated.
+    expect(changes.map((list) => seqs(list ?? []))).toEqual(
+      [0, 1].map(() => Array.from({ length: AFTER_PROBES }, (_, i) => probes + 1 + i)),
+    );
+    expect([consecutive(changesA.events), consecutive(changesB.events)]).toEqual([true, true]);
     // Each conversation's changes in order, the same on both tabs.
     for (const id of conversations) {
       const of = (list: Change[] | undefined) => (list ?? []).filter((c) => c.conversation?.id === id).map((c) => c.kind);
@@ -246,14 +275,17 @@ describe('notification with 2 routers and 2 notification instances', () => {
     const id = createConversation.id;
     const rename = (url: string, t: string) =>
       gql(url, kim.token, 'mutation($id: ID!, $t: String!) { updateConversation(id: $id, input: { title: $t }) { id } }', { id, t });
+    // Renames until the feed is live; then it holds every change up to the last one made.
+    const probes = await untilLive([first], () => rename(routerA, 'Probe'));
     await eventually(
-      () => first.events.length,
-      (n) => n === 1,
+      () => seqOf(first.events.at(-1) as Change),
+      (seq) => seq === 1 + probes,
     );
     first.stop(); // offline
+    const cursor = first.events.at(-1) as Change;
     await rename(routerA, 'Missed one');
     await rename(routerB, 'Missed two');
-    const resumed = subscribe<Change>(routerB, kim.token, CHANGES, 'myEvents', { after: first.events[0]?.cursor });
+    const resumed = subscribe<Change>(routerB, kim.token, CHANGES, 'myEvents', { after: cursor.cursor });
     await eventually(
       () => resumed.events.length,
       (n) => n === 2,
@@ -264,6 +296,9 @@ describe('notification with 2 routers and 2 notification instances', () => {
       (events) => events.length === 3,
     );
     expect(all.map((c) => c.kind)).toEqual(['CONVERSATION_UPDATED', 'CONVERSATION_UPDATED', 'CONVERSATION_UPDATED']);
+    // Exactly the log after the cursor: the next three positions, none seen before.
+    expect(seqs(all)).toEqual([seqOf(cursor) + 1, seqOf(cursor) + 2, seqOf(cursor) + 3]);
+    expect(all.filter((c) => first.events.some((seen) => seen.eventId === c.eventId))).toEqual([]);
     expect(new Set(all.map((c) => c.eventId)).size).toBe(3);
     expect(all[2]?.conversation).toEqual({ id, title: 'Live' });
     expect(resumed.errors).toEqual([]);
