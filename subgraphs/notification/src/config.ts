@@ -34,6 +34,13 @@ export const notificationConfigSpec = {
     min: 1,
     max: 3650,
   }),
+  NOTIFICATION_LOW_CREDITS_THRESHOLD: int({
+    description:
+      'A credit balance below this is low: LOW_CREDITS is created once each time a balance falls below it (again only after a grant lifts it back)',
+    default: 2000,
+    min: 1,
+    max: 1_000_000_000,
+  }),
   ...logLevelConfigSpec,
 };
 

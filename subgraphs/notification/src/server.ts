@@ -5,6 +5,7 @@ import type { DocumentStore } from '@chatgraph/kit/store';
 import { watchConsumerLag, type EventBus, type Subscription } from '@chatgraph/kit/events';
 import type { KvStore } from '@chatgraph/kit/kv';
 import { answerNotificationsHandler, subscribeAnswerNotifications } from './answerEvents';
+import { creditNotificationsHandler, subscribeCreditNotifications } from './creditEvents';
 import { changeEventsHandler, subscribeChangeEvents } from './changeEvents';
 import { ChangeFeeds, ChangeLog, type ChangeLogLimits } from './changeLog';
 import type { NotificationConfig } from './config';
@@ -113,6 +114,8 @@ export function buildNotification(deps: NotificationDeps): Notification {
         subscriptions.push(subscription);
         subscriptions.push(await subscribeUserEvents(bus, userEventsHandler({ collections, logger, now, changeLog })));
         subscriptions.push(await subscribeFileNotifications(bus, fileNotificationsHandler({ collections, logger, now, onCreated })));
+        const threshold = config.NOTIFICATION_LOW_CREDITS_THRESHOLD;
+        subscriptions.push(await subscribeCreditNotifications(bus, creditNotificationsHandler({ collections, logger, now, threshold, onCreated })));
         subscriptions.push(await subscribeChangeEvents(bus, changeEventsHandler({ log: changeLog, collections, logger, now })));
         retention.start();
       }

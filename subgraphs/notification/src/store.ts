@@ -2,10 +2,10 @@ import { Schema } from 'mongoose';
 import type { CollectionSpec, DocumentStore, StoredDocument } from '@chatgraph/kit/store';
 
 /** What a notification is about (the kinds of this slice; issue 18 lists the others). */
-export type NotificationKind = 'ANSWER_COMPLETED' | 'ANSWER_FAILED' | 'FILE_READY' | 'FILE_FAILED';
+export type NotificationKind = 'ANSWER_COMPLETED' | 'ANSWER_FAILED' | 'FILE_READY' | 'FILE_FAILED' | 'LOW_CREDITS';
 
 /** Every kind, as stored. */
-export const NOTIFICATION_KINDS: readonly NotificationKind[] = ['ANSWER_COMPLETED', 'ANSWER_FAILED', 'FILE_READY', 'FILE_FAILED'];
+export const NOTIFICATION_KINDS: readonly NotificationKind[] = ['ANSWER_COMPLETED', 'ANSWER_FAILED', 'FILE_READY', 'FILE_FAILED', 'LOW_CREDITS'];
 
 /**
  * One notification of one user. `_id` is derived from its cause (`answer:<event id>`), so a
@@ -61,9 +61,30 @@ const deletedUserSchema = new Schema<DeletedUserDoc>(
 /** Deleted accounts. */
 export const deletedUsersSpec: CollectionSpec<DeletedUserDoc> = { name: 'deleted_users', schema: deletedUserSchema };
 
+/**
+ * The newest credit balance seen of one user (`_id` = the user id), from rate-limit's
+ * `ratelimit.balance.v1`: what LOW_CREDITS compares a new balance with (creditEvents.ts).
+ */
+export interface BalanceDoc extends StoredDocument {
+  credits: number;
+  version: number;
+}
+
+const balanceSchema = new Schema<BalanceDoc>(
+  { _id: { type: String }, credits: { type: Number, required: true }, version: { type: Number, required: true } },
+  { versionKey: false },
+);
+
+/** The users' balances as last seen. */
+export const balancesSpec: CollectionSpec<BalanceDoc> = { name: 'balances', schema: balanceSchema };
+
 /** notification's collections over one document store. */
 export function notificationCollections(store: DocumentStore) {
-  return { notifications: store.collection(notificationsSpec), deletedUsers: store.collection(deletedUsersSpec) };
+  return {
+    notifications: store.collection(notificationsSpec),
+    deletedUsers: store.collection(deletedUsersSpec),
+    balances: store.collection(balancesSpec),
+  };
 }
 
 export type NotificationCollections = ReturnType<typeof notificationCollections>;

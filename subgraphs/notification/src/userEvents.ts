@@ -28,6 +28,7 @@ export function userEventsHandler(deps: UserEventsDeps) {
     const userId = event.subject.userId;
     await collections.deletedUsers.updateOne({ _id: userId }, { $setOnInsert: { deletedAt: deps.now() } }, { upsert: true });
     const deleted = await collections.notifications.deleteMany({ userId });
+    await collections.balances.deleteOne({ _id: userId });
     await deps.changeLog?.remove(userId);
     logger.info({ userId, deleted }, 'deleted account: notifications removed');
   };

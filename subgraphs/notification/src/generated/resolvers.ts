@@ -118,7 +118,7 @@ export type Notification = {
   file?: Maybe<File>;
   /** The notification's id. */
   id: Scalars['ID']['output'];
-  /** What happened: `ANSWER_COMPLETED`, `ANSWER_FAILED`, `FILE_READY` or `FILE_FAILED` (`body` the reason) (more kinds will follow: clients show unknown kinds by `title`). */
+  /** What happened: `ANSWER_COMPLETED`, `ANSWER_FAILED`, `FILE_READY`, `FILE_FAILED` (`body` the reason) or `LOW_CREDITS` (the credit balance fell below the low mark; `body` the balance) (more kinds will follow: clients show unknown kinds by `title`). */
   kind: Scalars['String']['output'];
   /** The message it is about, if any. */
   message?: Maybe<Message>;
