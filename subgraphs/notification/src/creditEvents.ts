@@ -2,6 +2,7 @@ import type { Logger } from '@chatgraph/kit';
 import type { EventBus, EventDelivery, Subscription } from '@chatgraph/kit/events';
 import { rateLimitBalanceV1 } from '@chatgraph/schema';
 import { createNotification } from './create';
+import type { NotificationMail } from './mail';
 import type { NotificationCollections, NotificationDoc } from './store';
 
 /** The consumer group that turns balances falling low into notifications. */
@@ -15,6 +16,8 @@ export interface CreditNotificationsDeps {
   threshold: number;
   /** Runs after each notification created (not after a redelivery). */
   onCreated?: (doc: NotificationDoc) => void;
+  /** E-mails LOW_CREDITS to those who want it by e-mail (preferences). */
+  mail?: NotificationMail;
 }
 
 /**
@@ -58,7 +61,7 @@ export function creditNotificationsHandler(deps: CreditNotificationsDeps) {
         fileId: null,
         createdAt: deps.now(),
       };
-      if (await createNotification(collections, doc)) {
+      if (await createNotification(collections, doc, deps.mail)) {
         logger.debug({ eventId: event.id, userId, kind: doc.kind }, 'notification created');
         deps.onCreated?.(doc);
       }

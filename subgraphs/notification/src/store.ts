@@ -78,12 +78,73 @@ const balanceSchema = new Schema<BalanceDoc>(
 /** The users' balances as last seen. */
 export const balancesSpec: CollectionSpec<BalanceDoc> = { name: 'balances', schema: balanceSchema };
 
+/** One user's choice for one kind (`_id` = `<userId>:<kind>`); a kind without one uses the defaults (preferences.ts). */
+export interface PreferenceDoc extends StoredDocument {
+  userId: string;
+  kind: NotificationKind;
+  inApp: boolean;
+  email: boolean;
+}
+
+const preferenceSchema = new Schema<PreferenceDoc>(
+  {
+    _id: { type: String },
+    userId: { type: String, required: true },
+    kind: { type: String, required: true, enum: [...NOTIFICATION_KINDS] },
+    inApp: { type: Boolean, required: true },
+    email: { type: Boolean, required: true },
+  },
+  { versionKey: false },
+);
+
+/** Per-user, per-kind delivery choices; one document per kind, so concurrent updates of different kinds never undo each other. */
+export const preferencesSpec: CollectionSpec<PreferenceDoc> = {
+  name: 'preferences',
+  schema: preferenceSchema,
+  indexes: [{ fields: { userId: 1 } }],
+};
+
+/**
+ * A user's e-mail address (`_id` = the user id), a read model of identity's `identity.user.v1`
+ * (`user.registered`, `user.updated`): where e-mail notifications go, without calling identity.
+ */
+export interface RecipientDoc extends StoredDocument {
+  email: string;
+}
+
+const recipientSchema = new Schema<RecipientDoc>({ _id: { type: String }, email: { type: String, required: true } }, { versionKey: false });
+
+/** The users' e-mail addresses as identity last published them. */
+export const recipientsSpec: CollectionSpec<RecipientDoc> = { name: 'recipients', schema: recipientSchema };
+
+/** A notification e-mailed (`_id` = the notification's id): a redelivered event sends no second mail. */
+export interface MailSentDoc extends StoredDocument {
+  userId: string;
+  sentAt: Date;
+}
+
+const mailSentSchema = new Schema<MailSentDoc>(
+  { _id: { type: String }, userId: { type: String, required: true }, sentAt: { type: Date, required: true } },
+  { versionKey: false },
+);
+
+/** Notifications already e-mailed. */
+export const mailsSentSpec: CollectionSpec<MailSentDoc> = {
+  name: 'mails_sent',
+  schema: mailSentSchema,
+  // The retention sweep deletes old markers with the notifications.
+  indexes: [{ fields: { sentAt: 1 } }],
+};
+
 /** notification's collections over one document store. */
 export function notificationCollections(store: DocumentStore) {
   return {
     notifications: store.collection(notificationsSpec),
     deletedUsers: store.collection(deletedUsersSpec),
     balances: store.collection(balancesSpec),
+    preferences: store.collection(preferencesSpec),
+    recipients: store.collection(recipientsSpec),
+    mailsSent: store.collection(mailsSentSpec),
   };
 }
 
