@@ -122,6 +122,20 @@ describe('notification preferences', () => {
     expect(await h.collections.notifications.count({ userId: 'p5' })).toBe(0);
   });
 
+  it('a redelivered crossing sends no second mail', async () => {
+    await register(h, 'p10', 'p10@example.com');
+    ok(await h.gql(userPrincipal('p10'), UPDATE, { input: { preferences: [{ kind: 'LOW_CREDITS', email: true }] } }), 'updateNotificationPreferences');
+    const crossing = changed('p10', 10, 2);
+    for (const event of [changed('p10', 500, 1), crossing]) await publishBalance(h, event);
+    await balanceHandled(h, 'p10', 2);
+    // As if the read model had not moved on before a crash: the redelivery recomputes the crossing.
+    await h.collections.balances.updateOne({ _id: 'p10' }, { $set: { credits: 500, version: 1 } });
+    await publishBalance(h, crossing);
+    await balanceHandled(h, 'p10', 2);
+    expect(mailer.to('p10@example.com')).toHaveLength(1);
+    expect(await h.collections.notifications.count({ userId: 'p10', kind: 'LOW_CREDITS' })).toBe(1);
+  });
+
   it('sends no mail without e-mail on', async () => {
     await register(h, 'p6', 'p6@example.com');
     for (const event of [changed('p6', 500, 1), changed('p6', 10, 2)]) await publishBalance(h, event);
