@@ -167,8 +167,13 @@ async function main(): Promise<void> {
     const owners = Array.from({ length: Math.min(BATCH, EVENTS - i) }, (_, k) => users[(i + k) % USERS]?.userId ?? '');
     await ask(child, lines, { owners });
   }
-  const timeout = new Promise<void>((resolve) => setTimeout(resolve, 120_000));
+  // At most two minutes for the rest (a lost notification would otherwise wait forever).
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, 120_000);
+  });
   await Promise.race([allReceived, timeout]);
+  clearTimeout(timer);
   const elapsed = lastAt - started;
 
   latencies.sort((a, b) => a - b);
