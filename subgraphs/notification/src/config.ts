@@ -1,6 +1,9 @@
 import {
   ConfigError,
   int,
+  oneOf,
+  optional,
+  url,
   listenConfigSpec,
   loadConfig,
   logLevelConfigSpec,
@@ -11,6 +14,7 @@ import {
 import { documentStoreConfigSpec } from '@chatgraph/kit/store';
 import { eventBusConfigSpec } from '@chatgraph/kit/events';
 import { kvStoreConfigSpec } from '@chatgraph/kit/kv';
+import { MAILER_KINDS } from '@chatgraph/kit/mail';
 
 /**
  * Every environment variable notification reads, with its parser and description. Exported so the
@@ -34,6 +38,20 @@ export const notificationConfigSpec = {
     min: 1,
     max: 3650,
   }),
+  NOTIFICATION_LOW_CREDITS_THRESHOLD: int({
+    description:
+      'A credit balance below this is low: LOW_CREDITS is created once each time a balance falls below it (again only after a grant lifts it back)',
+    default: 2000,
+    min: 1,
+    max: 1_000_000_000,
+  }),
+  MAILER: oneOf(MAILER_KINDS, {
+    description:
+      '`file` writes e-mail notifications to `<DATA_DIR>/notification/mail/outbox.jsonl` (development); `smtp` sends them through SMTP_URL (production); `log-redacted` sends none and logs only recipient and kind',
+    default: 'file',
+  }),
+  SMTP_URL: optional(url({ description: 'SMTP server for MAILER=smtp, e.g. `smtps://user:pass@smtp.example.com:465`' })),
+  MAIL_FROM: str({ description: 'Sender address of e-mail notifications', default: 'ChatGraph <no-reply@chatgraph.local>' }),
   ...logLevelConfigSpec,
 };
 
@@ -47,6 +65,7 @@ export function loadNotificationConfig(env: NodeJS.ProcessEnv | Record<string, s
   if (config.DOCUMENT_STORE === 'mongodb' && !config.MONGO_URL) problems.push('MONGO_URL is required when DOCUMENT_STORE=mongodb');
   if (config.EVENT_BUS === 'kafka' && !config.KAFKA_BROKERS) problems.push('KAFKA_BROKERS is required when EVENT_BUS=kafka');
   if (config.KV_STORE === 'redis' && !config.REDIS_URL) problems.push('REDIS_URL is required when KV_STORE=redis');
+  if (config.MAILER === 'smtp' && !config.SMTP_URL) problems.push('SMTP_URL is required when MAILER=smtp');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

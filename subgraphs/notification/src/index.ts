@@ -3,6 +3,7 @@
  * else under `src/` is private to the service (a lint rule refuses imports of another package's `src/`).
  */
 import { subgraphFiles, type SubgraphDescriptor } from '@chatgraph/kit';
+import { createMailer } from '@chatgraph/kit/mail';
 import { loadNotificationConfig, notificationConfigSpec } from './config';
 import { buildNotification, type Notification } from './server';
 
@@ -23,6 +24,15 @@ export const notificationSubgraph = {
   ...subgraphFiles(__dirname),
   embedded: async (context): Promise<Notification> => {
     const config = loadNotificationConfig(context.env);
-    return buildNotification({ store: await context.openStore(), bus: context.bus, kv: context.kv, config, logger: context.logger });
+    // One process is development: e-mail notifications go to the file outbox, as identity's mails do.
+    const mailer = createMailer({ kind: 'file', dataDir: context.dataDir, from: config.MAIL_FROM, logger: context.logger });
+    return buildNotification({
+      store: await context.openStore(),
+      bus: context.bus,
+      kv: context.kv,
+      config,
+      logger: context.logger,
+      mailer,
+    });
   },
 } satisfies SubgraphDescriptor<'notification', Notification>;

@@ -1,4 +1,7 @@
+import path from 'node:path';
+import { createTransport } from 'nodemailer';
 import { createLogger, onShutdownSignals } from '@chatgraph/kit';
+import { createMailer } from '@chatgraph/kit/mail';
 import { documentStoreFromConfig } from '@chatgraph/kit/store';
 import { eventBusFromConfig } from '@chatgraph/kit/events';
 import { kvStoreFromConfig } from '@chatgraph/kit/kv';
@@ -15,11 +18,21 @@ async function main(): Promise<void> {
   await store.start();
   await bus.start();
   await kv.start();
-  const notification = buildNotification({ store, bus, kv, config, logger });
+  // Built here rather than in buildNotification: only this entry point brings SMTP's transport (nodemailer).
+  const mailer = createMailer({
+    kind: config.MAILER,
+    dataDir: path.join(config.DATA_DIR, 'notification'),
+    smtpUrl: config.SMTP_URL,
+    from: config.MAIL_FROM,
+    logger,
+    createSmtpTransport: (url) => createTransport(url),
+  });
+  const notification = buildNotification({ store, bus, kv, config, logger, mailer });
   await notification.start();
 
   onShutdownSignals(logger, async () => {
     await notification.stop();
+    await mailer.close?.();
     await kv.stop();
     await bus.stop();
     await store.stop();

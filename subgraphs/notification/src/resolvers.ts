@@ -20,10 +20,12 @@ export const resolvers: Resolvers = {
   Query: {
     notifications: (_, args, ctx) => ctx.notifications.list(ctx.principal, args),
     unreadNotificationCount: (_, _args, ctx) => ctx.notifications.unreadCount(ctx.principal),
+    notificationPreferences: (_, _args, ctx) => ctx.preferences.list(ctx.principal),
   },
   Mutation: {
     markNotificationsRead: (_, args, ctx) => ctx.notifications.markRead(ctx.principal, args.ids),
     markAllNotificationsRead: (_, _args, ctx) => ctx.notifications.markAllRead(ctx.principal),
+    updateNotificationPreferences: (_, args, ctx) => ctx.preferences.update(ctx.principal, args.input.preferences),
   },
   Subscription: {
     myEvents: {

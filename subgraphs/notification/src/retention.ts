@@ -31,6 +31,8 @@ export class Retention {
       try {
         const cutoff = new Date(this.options.now().getTime() - this.options.retentionDays * DAY_MS);
         const deleted = await this.collections.notifications.deleteMany({ createdAt: { $lt: cutoff } });
+        // The markers of mails sent go with them: an event that old is never redelivered.
+        await this.collections.mailsSent.deleteMany({ sentAt: { $lt: cutoff } });
         if (deleted > 0) this.options.logger.info({ deleted, cutoff }, 'expired notifications deleted');
         return deleted;
       } finally {

@@ -4,7 +4,9 @@ import { createSubgraph, type Logger, type Subgraph } from '@chatgraph/kit';
 import type { DocumentStore } from '@chatgraph/kit/store';
 import { watchConsumerLag, type EventBus, type Subscription } from '@chatgraph/kit/events';
 import type { KvStore } from '@chatgraph/kit/kv';
+import { createMailer, type Mailer } from '@chatgraph/kit/mail';
 import { answerNotificationsHandler, subscribeAnswerNotifications } from './answerEvents';
+import { creditNotificationsHandler, subscribeCreditNotifications } from './creditEvents';
 import { changeEventsHandler, subscribeChangeEvents } from './changeEvents';
 import { ChangeFeeds, ChangeLog, type ChangeLogLimits } from './changeLog';
 import type { NotificationConfig } from './config';
@@ -12,6 +14,7 @@ import type { NotificationContext } from './context';
 import { announce, LiveFeeds } from './live';
 import { fileNotificationsHandler, subscribeFileNotifications } from './fileEvents';
 import { MyEventsService } from './myEvents';
+import { PreferenceService } from './preferences';
 import { resolvers } from './resolvers';
 import { Retention } from './retention';
 import { subscribeUserEvents, userEventsHandler } from './userEvents';
@@ -34,6 +37,12 @@ export interface NotificationDeps {
   now?: () => Date;
   /** How often expired notifications are deleted (default hourly). */
   retentionSweepMs?: number;
+  /**
+   * Where e-mail notifications go; default: MAILER's adapter (`file` under
+   * `<DATA_DIR>/notification`, or `log-redacted`; `smtp` needs one built with a transport, main.ts).
+   * Not closed here: the caller owns it.
+   */
+  mailer?: Mailer;
   /** How far back a `myEvents` cursor reaches (default CHANGE_LOG_LIMITS: 1,000 changes, 24 h). */
   changeLogLimits?: ChangeLogLimits;
 }
@@ -73,13 +82,24 @@ export function buildNotification(deps: NotificationDeps): Notification {
   const changeLog = new ChangeLog(kv, deps.changeLogLimits);
   const changeFeeds = new ChangeFeeds(changeLog, logger);
   const myEvents = new MyEventsService(changeFeeds);
+  const preferences = new PreferenceService(collections);
+  const mailer =
+    deps.mailer ??
+    createMailer({
+      kind: config.MAILER,
+      dataDir: path.join(config.DATA_DIR, 'notification'),
+      smtpUrl: config.SMTP_URL,
+      from: config.MAIL_FROM,
+      logger,
+    });
+  const mail = { mailer, logger, now };
   const subgraph = createSubgraph<NotificationContext>({
     name: 'notification',
     typeDefs: readFileSync(NOTIFICATION_SCHEMA_PATH, 'utf8'),
     resolvers,
     logger,
     signingSecret: config.INTERNAL_SIGNING_SECRET,
-    context: (base) => ({ ...base, notifications: service, myEvents }),
+    context: (base) => ({ ...base, notifications: service, myEvents, preferences }),
     readiness: [
       { name: 'document-store', check: () => store.ping() },
       { name: 'event-bus', check: () => bus.ping() },
@@ -113,6 +133,10 @@ export function buildNotification(deps: NotificationDeps): Notification {
         subscriptions.push(subscription);
         subscriptions.push(await subscribeUserEvents(bus, userEventsHandler({ collections, logger, now, changeLog })));
         subscriptions.push(await subscribeFileNotifications(bus, fileNotificationsHandler({ collections, logger, now, onCreated })));
+        const threshold = config.NOTIFICATION_LOW_CREDITS_THRESHOLD;
+        subscriptions.push(
+          await subscribeCreditNotifications(bus, creditNotificationsHandler({ collections, logger, now, threshold, onCreated, mail })),
+        );
         subscriptions.push(await subscribeChangeEvents(bus, changeEventsHandler({ log: changeLog, collections, logger, now })));
         retention.start();
       }

@@ -1,4 +1,5 @@
 import { codedError, requireUser, type Principal } from '@chatgraph/kit';
+import { requireWrite } from './access';
 import { paginate, type Connection, type PageRequest } from '@chatgraph/kit/store';
 import type { LiveFeeds } from './live';
 import type { NotificationCollections, NotificationDoc } from './store';
@@ -76,7 +77,7 @@ export class NotificationService {
    * it is the caller's), so a refusal changes nothing.
    */
   async markRead(principal: Principal, ids: readonly string[]): Promise<number> {
-    const { userId } = requireUser({ principal });
+    const { userId } = requireWrite(principal);
     if (ids.length === 0 || ids.length > MAX_MARK_IDS)
       throw codedError('BAD_USER_INPUT', `ids must hold 1 to ${MAX_MARK_IDS} ids`, { field: 'ids', max: MAX_MARK_IDS, actual: ids.length });
     const bad = ids.find((id) => !ID_PATTERN.test(id));
@@ -92,7 +93,7 @@ export class NotificationService {
 
   /** Marks every notification of the caller read; answers how many were unread. */
   async markAllRead(principal: Principal): Promise<number> {
-    const { userId } = requireUser({ principal });
+    const { userId } = requireWrite(principal);
     const result = await this.collections.notifications.updateMany({ userId, read: false }, { $set: { read: true } });
     return result.modifiedCount;
   }

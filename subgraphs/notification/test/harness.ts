@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { documentStoreFromConfig, type DocumentStore } from '@chatgraph/kit/store';
 import { eventBusFromConfig, type EventBus } from '@chatgraph/kit/events';
 import { kvStoreFromConfig, type KvStore } from '@chatgraph/kit/kv';
+import type { Mailer } from '@chatgraph/kit/mail';
 import { startSubgraph, type SubgraphHarness } from '@chatgraph/test-support';
 import { loadNotificationConfig } from '../src/config';
 import { buildNotification, type Notification } from '../src/server';
@@ -21,8 +22,8 @@ export interface Harness extends SubgraphHarness<Notification> {
   collections: NotificationCollections;
 }
 
-/** Starts notification on port 0 over embedded adapters in a temp directory; `now` replaces the clock. */
-export async function startNotification(env: Record<string, string> = {}, now?: () => Date): Promise<Harness> {
+/** Starts notification on port 0 over embedded adapters in a temp directory; `now` replaces the clock, `mailer` the file mailer. */
+export async function startNotification(env: Record<string, string> = {}, now?: () => Date, mailer?: Mailer): Promise<Harness> {
   const h = await startSubgraph({
     name: 'notification',
     secret: SECRET,
@@ -32,7 +33,13 @@ export async function startNotification(env: Record<string, string> = {}, now?: 
       const store = documentStoreFromConfig(config, 'notification', logger);
       const bus = eventBusFromConfig(config, 'notification', logger);
       const kv = kvStoreFromConfig(config, logger);
-      return { store, bus, kv, adapters: [store, bus, kv], build: () => buildNotification({ store, bus, kv, config, logger, now }) };
+      return {
+        store,
+        bus,
+        kv,
+        adapters: [store, bus, kv],
+        build: () => buildNotification({ store, bus, kv, config, logger, now, mailer }),
+      };
     },
   });
   const { store, bus, kv } = h.parts;

@@ -52,11 +52,23 @@ export type Mutation = {
    * caller's notifications (NOT_FOUND, with the first such id as `id`).
    */
   markNotificationsRead: Scalars['Int']['output'];
+  /**
+   * Changes the signed-in user's delivery preferences and answers all of them. Every entry is
+   * checked first: an unknown or repeated kind, an entry with neither `inApp` nor `email`, or
+   * `email: true` for a kind that cannot be e-mailed is BAD_USER_INPUT and nothing changes.
+   * Applies to notifications created afterwards.
+   */
+  updateNotificationPreferences: Array<NotificationPreference>;
 };
 
 
 export type MutationMarkNotificationsReadArgs = {
   ids: Array<Scalars['ID']['input']>;
+};
+
+
+export type MutationUpdateNotificationPreferencesArgs = {
+  input: UpdateNotificationPreferencesInput;
 };
 
 /**
@@ -118,7 +130,7 @@ export type Notification = {
   file?: Maybe<File>;
   /** The notification's id. */
   id: Scalars['ID']['output'];
-  /** What happened: `ANSWER_COMPLETED`, `ANSWER_FAILED`, `FILE_READY` or `FILE_FAILED` (`body` the reason) (more kinds will follow: clients show unknown kinds by `title`). */
+  /** What happened: `ANSWER_COMPLETED`, `ANSWER_FAILED`, `FILE_READY`, `FILE_FAILED` (`body` the reason) or `LOW_CREDITS` (the credit balance fell below the low mark; `body` the balance) (more kinds will follow: clients show unknown kinds by `title`). */
   kind: Scalars['String']['output'];
   /** The message it is about, if any. */
   message?: Maybe<Message>;
@@ -148,6 +160,32 @@ export type NotificationEdge = {
   node: Notification;
 };
 
+/**
+ * How the signed-in user wants one kind of notification delivered. Applied when a notification is
+ * created: a kind off in-app is neither stored nor sent to `notificationReceived`.
+ */
+export type NotificationPreference = {
+  __typename?: 'NotificationPreference';
+  /** Whether they are also e-mailed to the account's address; off unless turned on (only where `emailAvailable`). */
+  email: Scalars['Boolean']['output'];
+  /** Whether this kind can be e-mailed: security kinds only (`LOW_CREDITS`). */
+  emailAvailable: Scalars['Boolean']['output'];
+  /** Whether notifications of this kind appear in the app (`notifications`, `notificationReceived`); on unless turned off. */
+  inApp: Scalars['Boolean']['output'];
+  /** The kind, as `Notification.kind` (e.g. `ANSWER_COMPLETED`, `LOW_CREDITS`). */
+  kind: Scalars['String']['output'];
+};
+
+/** A change to the delivery of one kind: the fields given change, the others stay. */
+export type NotificationPreferenceInput = {
+  /** E-mail this kind (null or absent: unchanged); `true` only where `emailAvailable`, else BAD_USER_INPUT. */
+  email?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Show this kind in the app (null or absent: unchanged). */
+  inApp?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The kind, as `NotificationPreference.kind`; an unknown kind is BAD_USER_INPUT. */
+  kind: Scalars['String']['input'];
+};
+
 /** Paging information of a connection (Relay). */
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -163,6 +201,8 @@ export type PageInfo = {
 
 export type Query = {
   __typename?: 'Query';
+  /** The signed-in user's delivery preferences, one per kind (defaults where never changed). UNAUTHENTICATED without a user. */
+  notificationPreferences: Array<NotificationPreference>;
   /**
    * The signed-in user's notifications, newest first; `unreadOnly` leaves out those marked read.
    * `first`/`after` page forward, `last`/`before` backward (at most 100 a page).
@@ -213,6 +253,12 @@ export type SubscriptionMyEventsArgs = {
 
 export type SubscriptionNotificationReceivedArgs = {
   after?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** The input of `updateNotificationPreferences`. */
+export type UpdateNotificationPreferencesInput = {
+  /** One entry per kind to change (1 entry to one per kind; each kind at most once; each with `inApp`, `email` or both). */
+  preferences: Array<NotificationPreferenceInput>;
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -324,9 +370,12 @@ export type ResolversTypes = ResolversObject<{
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   NotificationConnection: ResolverTypeWrapper<NotificationPage>;
   NotificationEdge: ResolverTypeWrapper<Omit<NotificationEdge, 'node'> & { node: ResolversTypes['Notification'] }>;
+  NotificationPreference: ResolverTypeWrapper<NotificationPreference>;
+  NotificationPreferenceInput: NotificationPreferenceInput;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  UpdateNotificationPreferencesInput: UpdateNotificationPreferencesInput;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -344,9 +393,12 @@ export type ResolversParentTypes = ResolversObject<{
   Boolean: Scalars['Boolean']['output'];
   NotificationConnection: NotificationPage;
   NotificationEdge: Omit<NotificationEdge, 'node'> & { node: ResolversParentTypes['Notification'] };
+  NotificationPreference: NotificationPreference;
+  NotificationPreferenceInput: NotificationPreferenceInput;
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   Subscription: Record<PropertyKey, never>;
+  UpdateNotificationPreferencesInput: UpdateNotificationPreferencesInput;
 }>;
 
 export type ConversationResolvers<ContextType = NotificationContext, ParentType extends ResolversParentTypes['Conversation'] = ResolversParentTypes['Conversation']> = ResolversObject<{
@@ -368,6 +420,7 @@ export type MessageResolvers<ContextType = NotificationContext, ParentType exten
 export type MutationResolvers<ContextType = NotificationContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   markAllNotificationsRead?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   markNotificationsRead?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationMarkNotificationsReadArgs, 'ids'>>;
+  updateNotificationPreferences?: Resolver<Array<ResolversTypes['NotificationPreference']>, ParentType, ContextType, RequireFields<MutationUpdateNotificationPreferencesArgs, 'input'>>;
 }>;
 
 export type MyEventResolvers<ContextType = NotificationContext, ParentType extends ResolversParentTypes['MyEvent'] = ResolversParentTypes['MyEvent']> = ResolversObject<{
@@ -406,6 +459,13 @@ export type NotificationEdgeResolvers<ContextType = NotificationContext, ParentT
   node?: Resolver<ResolversTypes['Notification'], ParentType, ContextType>;
 }>;
 
+export type NotificationPreferenceResolvers<ContextType = NotificationContext, ParentType extends ResolversParentTypes['NotificationPreference'] = ResolversParentTypes['NotificationPreference']> = ResolversObject<{
+  email?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  emailAvailable?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  inApp?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type PageInfoResolvers<ContextType = NotificationContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -414,6 +474,7 @@ export type PageInfoResolvers<ContextType = NotificationContext, ParentType exte
 }>;
 
 export type QueryResolvers<ContextType = NotificationContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  notificationPreferences?: Resolver<Array<ResolversTypes['NotificationPreference']>, ParentType, ContextType>;
   notifications?: Resolver<ResolversTypes['NotificationConnection'], ParentType, ContextType, Partial<QueryNotificationsArgs>>;
   unreadNotificationCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
@@ -433,6 +494,7 @@ export type Resolvers<ContextType = NotificationContext> = ResolversObject<{
   Notification?: NotificationResolvers<ContextType>;
   NotificationConnection?: NotificationConnectionResolvers<ContextType>;
   NotificationEdge?: NotificationEdgeResolvers<ContextType>;
+  NotificationPreference?: NotificationPreferenceResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;

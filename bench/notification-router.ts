@@ -1,0 +1,212 @@
+/**
+ * notificationReceived through the router (issue 18's figures, end to end): the one-process stack
+ * (router and every subgraph, embedded adapters) runs as a child process; `NOTIFY_USERS` users
+ * registered through the router each open one graphql-ws `notificationReceived` subscription on
+ * it (their own socket, a real access token); then `NOTIFY_EVENTS` answers complete
+ * (`generation.completed` published on the stack's bus by the child, spread over the users, the
+ * publish time in the answer's text, which the notification carries as `body`). Printed: the time
+ * from the event's publish to its notification reaching the client (p50, p99, max; one machine,
+ * one clock), notifications delivered per second, the stack process's RSS per open subscription
+ * (router + notification + the rest of the stack in one process: the router's share is most of
+ * it, as the subgraph holds one subscription per user too), and the load average, since the
+ * machine may be shared.
+ *
+ * The per-IP socket and subscription caps are raised in the child (every client comes from
+ * 127.0.0.1); rate limits are off; the per-user caps stay as configured.
+ *
+ *   pnpm bench:notification-router   # NOTIFY_USERS=1000 NOTIFY_EVENTS=2000
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface, type Interface } from 'node:readline';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { loadConfig, newId } from '@chatgraph/kit';
+import { EMBEDDED_CONFIG_SPEC, startEmbedded } from '@chatgraph/launcher';
+import { aiGenerationV1 } from '@chatgraph/schema';
+
+const USERS = Number(process.env.NOTIFY_USERS ?? 1000);
+const EVENTS = Number(process.env.NOTIFY_EVENTS ?? 2 * USERS);
+/** Owners per publish command: the child publishes them one after another. */
+const BATCH = 100;
+/** Registrations in flight at once. */
+const REGISTER_CONCURRENCY = 8;
+
+/** Epoch milliseconds with sub-millisecond resolution, comparable between the two processes. */
+const epochMs = (): number => performance.timeOrigin + performance.now();
+const percentile = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+function rssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
+  return Number(line?.split(/\s+/)[1] ?? 0) / 1024;
+}
+
+/** Child role: runs the stack; on stdin `{ "owners": [...] }` publishes one completed answer each, `{ "feeds": true }` answers the open subscriptions. */
+async function runStack(): Promise<void> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'chatgraph-bench-notify-'));
+  const config = loadConfig(EMBEDDED_CONFIG_SPEC, { ROUTER_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+  const stack = await startEmbedded(config, {
+    ...process.env,
+    LOG_LEVEL: 'warn',
+    ARGON2_MEMORY_KIB: '4096',
+    ARGON2_TIME_COST: '1',
+    RATE_LIMITS: 'off',
+    SUBSCRIPTION_SOCKETS_PER_IP: String(USERS * 2 + 100),
+    SUBSCRIPTIONS_PER_IP: String(USERS * 2 + 100),
+  });
+  const reply = (value: unknown): void => void process.stdout.write(`${JSON.stringify(value)}\n`);
+  reply({ url: stack.url });
+  const input = createInterface({ input: process.stdin });
+  input.on('line', (line) => {
+    void (async () => {
+      const command = JSON.parse(line) as { owners?: string[]; feeds?: boolean };
+      if (command.feeds) return reply({ feeds: stack.notification.feeds.size });
+      for (const ownerId of command.owners ?? []) {
+        const subject = { conversationId: newId(), messageId: newId(), streamId: newId(), ownerId };
+        const event = aiGenerationV1.create('generation.completed', subject, {
+          content: String(epochMs()),
+          finishReason: 'stop',
+          model: 'local-demo',
+          usage: { promptTokens: 1, completionTokens: 1, totalTokens: 2 },
+        });
+        await stack.bus.publish(aiGenerationV1.topic, [{ key: subject.conversationId, event }]);
+      }
+      reply({ published: command.owners?.length ?? 0 });
+    })();
+  });
+  process.on('SIGTERM', () => {
+    void stack.stop().then(() => {
+      rmSync(dataDir, { recursive: true, force: true });
+      process.exit(0);
+    });
+  });
+}
+
+/** One request/answer over the child's stdin/stdout (commands are sent one at a time). */
+function ask(child: ChildProcess, lines: Interface, command: unknown): Promise<Record<string, unknown>> {
+  return new Promise((resolve) => {
+    lines.once('line', (line) => resolve(JSON.parse(line) as Record<string, unknown>));
+    child.stdin?.write(`${JSON.stringify(command)}\n`);
+  });
+}
+
+async function register(url: string, i: number): Promise<{ token: string; userId: string }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      query: 'mutation($input: RegisterInput!) { register(input: $input) { accessToken user { id } } }',
+      variables: { input: { email: `bench-${i}@example.com`, name: `Bench ${i}`, password: 'a perfectly fine passphrase' } },
+    }),
+  });
+  const body = (await res.json()) as { data?: { register: { accessToken: string; user: { id: string } } }; errors?: unknown };
+  if (!body.data) throw new Error(`register failed: ${JSON.stringify(body.errors)}`);
+  return { token: body.data.register.accessToken, userId: body.data.register.user.id };
+}
+
+async function main(): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--stack'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, NOTIFY_USERS: String(USERS) },
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const { url } = await new Promise<{ url: string }>((resolve) =>
+    lines.once('line', (line) => resolve(JSON.parse(line) as { url: string })),
+  );
+  const pid = child.pid ?? 0;
+
+  const users: Array<{ token: string; userId: string }> = [];
+  for (let i = 0; i < USERS; i += REGISTER_CONCURRENCY)
+    users.push(...(await Promise.all(Array.from({ length: Math.min(REGISTER_CONCURRENCY, USERS - i) }, (_, k) => register(url, i + k)))));
+
+  const latencies: number[] = [];
+  const errors: unknown[] = [];
+  let received = 0;
+  let lastAt = 0;
+  let done: () => void = () => undefined;
+  const allReceived = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  const rssBefore = rssMb(pid);
+  const clients: Client[] = users.map(({ token }) =>
+    createClient({
+      url: url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${token}` },
+      retryAttempts: 0,
+    }),
+  );
+  for (const client of clients) {
+    client.subscribe<{ notificationReceived: { id: string; body: string } }>(
+      { query: 'subscription { notificationReceived { id kind body } }' },
+      {
+        next: (result) => {
+          if (result.errors) errors.push(...result.errors);
+          const body = result.data?.notificationReceived.body;
+          if (body === undefined) return;
+          lastAt = epochMs();
+          latencies.push(lastAt - Number(body));
+          received += 1;
+          if (received === EVENTS) done();
+        },
+        error: (error) => errors.push(error),
+        complete: () => undefined,
+      },
+    );
+  }
+  // Every subscription is open on the notification subgraph (through the router) before anything is published.
+  for (;;) {
+    const { feeds } = await ask(child, lines, { feeds: true });
+    if (Number(feeds) >= USERS) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 500)); // let the RSS settle
+  const rssOpen = rssMb(pid);
+
+  const started = epochMs();
+  for (let i = 0; i < EVENTS; i += BATCH) {
+    const owners = Array.from({ length: Math.min(BATCH, EVENTS - i) }, (_, k) => users[(i + k) % USERS]?.userId ?? '');
+    await ask(child, lines, { owners });
+  }
+  // At most two minutes for the rest (a lost notification would otherwise wait forever).
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, 120_000);
+  });
+  await Promise.race([allReceived, timeout]);
+  clearTimeout(timer);
+  const elapsed = lastAt - started;
+
+  latencies.sort((a, b) => a - b);
+  const [one, five, fifteen] = loadavg().map((l) => l.toFixed(2));
+  console.log(`notificationReceived through the router: ${USERS} users, one graphql-ws subscription each; ${EVENTS} answers completed`);
+  console.log(
+    `  delivered ${received}/${EVENTS} in ${(elapsed / 1000).toFixed(2)} s (${((received / elapsed) * 1000).toFixed(0)} notifications/s); errors ${errors.length}`,
+  );
+  console.log(
+    `  event published -> client: p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${(latencies.at(-1) ?? NaN).toFixed(1)} ms`,
+  );
+  console.log(
+    `  stack RSS (router + subgraphs, one process): ${rssBefore.toFixed(1)} MB -> ${rssOpen.toFixed(1)} MB with ${USERS} subscriptions open: ${(((rssOpen - rssBefore) * 1024) / USERS).toFixed(1)} KiB per subscription`,
+  );
+  console.log(`  load average: ${one} ${five} ${fifteen} (1, 5, 15 min)`);
+  if (errors.length > 0) console.log(`  first error: ${JSON.stringify(errors[0])}`);
+
+  await Promise.all(clients.map((client) => client.dispose()));
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+const run = process.argv[2] === '--stack' ? runStack : main;
+run().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
