@@ -1,6 +1,6 @@
 import { Schema } from 'mongoose';
 import { codedError, type Logger, type UserPrincipal } from '@chatgraph/kit';
-import { DuplicateKeyError, type Collection, type CollectionSpec, type DocumentStore, type StoredDocument } from '@chatgraph/kit/store';
+import { upsertIfNewer, type Collection, type CollectionSpec, type DocumentStore, type StoredDocument } from '@chatgraph/kit/store';
 import type { EventBus, EventDelivery, Subscription } from '@chatgraph/kit/events';
 import {
   ASSISTANT_TOOLS,
@@ -168,18 +168,7 @@ export class Assistants {
   /** Applies an event unless a newer version (or the tombstone) is stored. Idempotent; resolves whether it applied. */
   async apply(event: AssistantEvent): Promise<boolean> {
     const fields = fieldsOf(event);
-    try {
-      const result = await this.collection.updateOne(
-        { _id: event.subject.assistantId, rank: { $lt: fields.rank } },
-        { $set: fields },
-        { upsert: true },
-      );
-      return result.modifiedCount > 0 || result.upsertedId !== undefined;
-    } catch (error) {
-      // The document exists with this rank or a higher one: the upsert's insert clashed.
-      if (error instanceof DuplicateKeyError) return false;
-      throw error;
-    }
+    return upsertIfNewer(this.collection, event.subject.assistantId, 'rank', fields);
   }
 }
 

@@ -1,6 +1,6 @@
 import { Schema } from 'mongoose';
 import { codedError, type Logger } from '@chatgraph/kit';
-import { DuplicateKeyError, type Collection, type CollectionSpec, type DocumentStore, type StoredDocument } from '@chatgraph/kit/store';
+import { upsertIfNewer, type Collection, type CollectionSpec, type DocumentStore, type StoredDocument } from '@chatgraph/kit/store';
 import type { EventBus, EventDelivery, Subscription } from '@chatgraph/kit/events';
 import { fileFileV1, type FileEvent, type FilePurpose } from '@chatgraph/schema';
 
@@ -118,15 +118,7 @@ export class AttachableFiles {
   async apply(event: FileEvent): Promise<boolean> {
     const fields = fieldsOf(event);
     if (!fields) return false;
-    const fileId = event.subject.fileId;
-    try {
-      const result = await this.collection.updateOne({ _id: fileId, version: { $lt: fields.version } }, { $set: fields }, { upsert: true });
-      return result.modifiedCount > 0 || result.upsertedId !== undefined;
-    } catch (error) {
-      // The document exists with this version or a newer one: the upsert's insert clashed.
-      if (error instanceof DuplicateKeyError) return false;
-      throw error;
-    }
+    return upsertIfNewer(this.collection, event.subject.fileId, 'version', fields);
   }
 }
 

@@ -1,6 +1,6 @@
 import { Schema } from 'mongoose';
 import { codedError, type Logger } from '@chatgraph/kit';
-import { DuplicateKeyError, type Collection, type CollectionSpec, type DocumentStore, type StoredDocument } from '@chatgraph/kit/store';
+import { upsertIfNewer, type Collection, type CollectionSpec, type DocumentStore, type StoredDocument } from '@chatgraph/kit/store';
 import type { EventBus, EventDelivery, Subscription } from '@chatgraph/kit/events';
 import { rateLimitBalanceV1 } from '@chatgraph/schema';
 
@@ -69,14 +69,7 @@ export class CreditBalanceView {
 
   /** Stores `credits` as the user's balance unless a newer version is stored. Idempotent. */
   async apply(userId: string, fields: { credits: number; version: number; deleted: boolean }): Promise<boolean> {
-    try {
-      const result = await this.collection.updateOne({ _id: userId, version: { $lt: fields.version } }, { $set: fields }, { upsert: true });
-      return result.modifiedCount > 0 || result.upsertedId !== undefined;
-    } catch (error) {
-      // The document exists with this version or a newer one: the upsert's insert clashed.
-      if (error instanceof DuplicateKeyError) return false;
-      throw error;
-    }
+    return upsertIfNewer(this.collection, userId, 'version', fields);
   }
 }
 

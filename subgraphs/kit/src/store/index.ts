@@ -2,6 +2,7 @@
 export * from './port';
 export * from './errors';
 export * from './paging';
+export { upsertIfNewer } from './upsertIfNewer';
 export { createEmbeddedStore, type CompactionOptions, type EmbeddedStoreOptions } from './embedded/embeddedStore';
 export { DocumentStoreDamagedError } from './embedded/database';
 export { checkDocumentStore } from './embedded/check';

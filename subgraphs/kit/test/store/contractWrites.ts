@@ -1,3 +1,4 @@
+import { upsertIfNewer } from '../../src/store';
 import { at, person, seedPeople, type GetContext } from './contractFixtures';
 
 /** Contract part: every update operator, upserts, updateMany and atomicity under concurrency. */
@@ -111,6 +112,17 @@ export function writeContract(ctx: GetContext): void {
     );
     expect(second).toEqual({ matchedCount: 1, modifiedCount: 1 });
     expect((await people.findById('u1'))?.createdAt).toEqual(at(9));
+  });
+
+  it('upsertIfNewer: inserts, applies a higher order, and leaves the document alone for an equal or lower one', async () => {
+    const { people } = ctx();
+    const state = (order: number, name: string) => ({ name, score: order, createdAt: at(12) });
+    expect(await upsertIfNewer(people, 'r1', 'score', state(2, 'second'))).toBe(true);
+    expect(await upsertIfNewer(people, 'r1', 'score', state(1, 'first, late'))).toBe(false);
+    expect(await upsertIfNewer(people, 'r1', 'score', state(2, 'second, again'))).toBe(false);
+    expect((await people.findById('r1'))?.name).toBe('second');
+    expect(await upsertIfNewer(people, 'r1', 'score', state(3, 'third'))).toBe(true);
+    expect(await people.findById('r1')).toMatchObject({ name: 'third', score: 3 });
   });
 
   it('upsert takes dotted and $and equalities and generates a string _id', async () => {
