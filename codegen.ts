@@ -82,6 +82,7 @@ const subgraphs: Record<string, { context: string; mappers?: Record<string, stri
       AssistantConnection: '../service#AssistantPage',
       DeleteAssistantPayload: '../service#DeletedAssistant',
       User: '../resolvers#UserRef',
+      File: '../resolvers#FileRef',
     },
   },
   file: {
