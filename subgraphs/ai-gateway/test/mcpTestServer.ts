@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
@@ -10,7 +12,8 @@ import { z } from 'zod';
  * A real MCP server (the SDK's `McpServer` over its Streamable HTTP server transport, one session
  * per client as a stateful server keeps them) on a local port, for the MCP tool tests and the
  * bench. Its tools: `echo`, `add`, `slow` (answers only when cancelled), `huge` (a text of `bytes`
- * bytes), `fail` (an `isError` result), `throws` (a handler that throws), `bad.name` (a name no
+ * bytes), `fail` (an `isError` result), `throws` (a handler that throws), `stats` (structured content only),
+ * `picture` (a text and an image), `bad.name` (a name no
  * model tool may have). It counts what it saw so tests assert on behaviour, not on time.
  */
 export class McpTestServer {
@@ -136,9 +139,28 @@ export class McpTestServer {
     server.registerTool('throws', { description: 'Its handler throws' }, () => {
       throw new Error('handler exploded');
     });
+    server.registerTool('stats', { description: 'Structured content only', outputSchema: { count: z.number() } }, () => ({
+      content: [],
+      structuredContent: { count: 3 },
+    }));
+    server.registerTool('picture', { description: 'A caption and an image' }, () => ({
+      content: [
+        { type: 'text', text: 'a red dot' },
+        { type: 'image', data: Buffer.from('png').toString('base64'), mimeType: 'image/png' },
+      ],
+    }));
     server.registerTool('bad.name', { description: 'A name no model tool may have' }, () => ({ content: [] }));
     return server;
   }
+}
+
+/** The SDK's client used bare (no tool source around it): the bench's protocol-only baseline. */
+export async function connectBareClient(
+  url: string,
+): Promise<{ call(name: string, args: Record<string, unknown>): Promise<unknown>; close(): Promise<void> }> {
+  const client = new Client({ name: 'bare', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  return { call: (name, args) => client.callTool({ name, arguments: args }), close: () => client.close() };
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

@@ -127,6 +127,15 @@ describe('calls', () => {
     expect(server.lastApiKey).toBe('k-123');
   });
 
+  it('names blocks a tool message cannot carry, and passes structured content as JSON when there is no text', async () => {
+    const source = sourceFor();
+    expect(await source.call('mcp__tools__picture', {}, ctx())).toMatchObject({
+      ok: true,
+      content: 'a red dot\n[image image/png omitted]',
+    });
+    expect(await source.call('mcp__tools__stats', {}, ctx())).toMatchObject({ ok: true, content: '{"count":3}' });
+  });
+
   it('ends a slow call TOOL_TIMEOUT and cancels the request on the server', async () => {
     const source = sourceFor({ timeoutMs: 200 });
     expect(failure(await source.call('mcp__tools__slow', {}, ctx())).code).toBe('TOOL_TIMEOUT');
@@ -181,6 +190,11 @@ describe('calls', () => {
     expect(failure(await source.call('mcp__tools__echo', 'hello', ctx())).code).toBe('TOOL_BAD_ARGUMENTS');
     expect(failure(await source.call('mcp__tools__echo', ['hello'], ctx())).code).toBe('TOOL_BAD_ARGUMENTS');
     expect(server.calls.size).toBe(0);
+    // The SDK's server checks arguments itself and answers with an `isError` result: the model reads why.
+    const refused = failure(await source.call('mcp__tools__echo', { text: 5 }, ctx()));
+    expect(refused.code).toBe('TOOL_FAILED');
+    expect(refused.summary).toMatch(/Input validation error/);
+    expect(server.echoRuns).toBe(0);
   });
 });
 
