@@ -13,7 +13,7 @@ import { z } from 'zod';
  * per client as a stateful server keeps them) on a local port, for the MCP tool tests and the
  * bench. Its tools: `echo`, `add`, `slow` (answers only when cancelled), `huge` (a text of `bytes`
  * bytes), `fail` (an `isError` result), `throws` (a handler that throws), `stats` (structured content only),
- * `picture` (a text and an image), `bad.name` (a name no
+ * `picture` (a text and an image), `flood` (notifications until cancelled), `bad.name` (a name no
  * model tool may have). It counts what it saw so tests assert on behaviour, not on time.
  */
 export class McpTestServer {
@@ -112,7 +112,7 @@ export class McpTestServer {
   }
 
   private mcpServer(): McpServer {
-    const server = new McpServer({ name: 'test-tools', version: '1.0.0' });
+    const server = new McpServer({ name: 'test-tools', version: '1.0.0' }, { capabilities: { logging: {} } });
     server.registerTool('echo', { description: 'Echoes its text', inputSchema: { text: z.string() } }, ({ text }) => {
       this.echoRuns += 1;
       return { content: [{ type: 'text', text }] };
@@ -128,6 +128,15 @@ export class McpTestServer {
           resolve({ content: [{ type: 'text', text: 'cancelled' }] });
         });
       });
+    });
+    server.registerTool('flood', { description: 'Sends log notifications on its response stream until cancelled' }, async (extra) => {
+      const line = 'y'.repeat(10_000);
+      while (!extra.signal.aborted) {
+        await extra.sendNotification({ method: 'notifications/message', params: { level: 'info', data: line } }).catch(() => undefined);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      this.cancelled += 1;
+      return { content: [{ type: 'text', text: 'stopped' }] };
     });
     server.registerTool('huge', { description: 'A long text', inputSchema: { bytes: z.number().int() } }, ({ bytes }) => ({
       content: [{ type: 'text', text: 'x'.repeat(bytes) }],

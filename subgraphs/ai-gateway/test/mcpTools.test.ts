@@ -149,6 +149,16 @@ describe('calls', () => {
     expect(await source.call('mcp__tools__huge', { bytes: 1_000 }, ctx())).toMatchObject({ ok: true, content: 'x'.repeat(1_000) });
   });
 
+  it('stops reading a call whose response stream runs far past the limit, with TOOL_RESULT_TOO_LARGE, and cancels it', async () => {
+    const source = sourceFor({ maxResultBytes: 1_000, timeoutMs: 60_000 });
+    expect(failure(await source.call('mcp__tools__flood', {}, ctx()))).toEqual({
+      code: 'TOOL_RESULT_TOO_LARGE',
+      summary: '"mcp__tools__flood" sent more than 77536 bytes; the result limit is 1000',
+    });
+    await until(() => server.cancelled === 1);
+    expect(await source.call('mcp__tools__echo', { text: 'after' }, ctx())).toMatchObject({ ok: true, content: 'after' });
+  });
+
   it('applies MCP_MAX_RESULT_BYTES to servers that set no limit', async () => {
     const source = sourceFor({}, everyone, { MCP_MAX_RESULT_BYTES: '10' });
     expect(failure(await source.call('mcp__tools__huge', { bytes: 11 }, ctx())).code).toBe('TOOL_RESULT_TOO_LARGE');

@@ -1,6 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { McpServerConfig } from './mcpConfig';
+import { cappedFetch } from './mcpWireCap';
 
 /** How ai-gateway introduces itself to MCP servers. */
 const CLIENT_INFO = { name: 'chatgraph-ai-gateway', version: '0.1.0' };
@@ -55,6 +56,8 @@ export class McpConnection {
   private connect(): Promise<Client> {
     const transport = new StreamableHTTPClientTransport(new URL(this.server.url), {
       requestInit: this.server.headers ? { headers: this.server.headers } : undefined,
+      // Bounds what one tool call may make us read (see mcpWireCap.ts).
+      fetch: cappedFetch,
       // The standalone GET stream is only for server-initiated messages we do not use; a short
       // retry budget keeps a dead server from being polled for long.
       reconnectionOptions: { initialReconnectionDelay: 1_000, maxReconnectionDelay: 5_000, reconnectionDelayGrowFactor: 2, maxRetries: 1 },

@@ -7,6 +7,7 @@ import type { McpServerConfig } from './mcpConfig';
 import { McpConnection } from './mcpConnection';
 import { exposedToolName, mcpToolPrefix } from './mcpNames';
 import { excerpt, resultText, utf8Bytes } from './mcpResult';
+import { wireCapFor, withWireCap } from './mcpWireCap';
 import type { ToolCallContext, ToolDefinition, ToolOutcome, ToolSource } from './types';
 
 /** The limits and collaborators of one MCP server's tool source. */
@@ -102,11 +103,21 @@ export class McpToolSource implements ToolSource {
     }
     // One budget for everything the call does (connecting, listing, calling): its own deadline or the turn's stop.
     const deadline = AbortSignal.timeout(this.timeoutMs);
-    const signal = AbortSignal.any([ctx.signal, deadline]);
+    // Fired when the server sends far more than the result cap allows (see mcpWireCap.ts).
+    const flooded = new AbortController();
+    const signal = AbortSignal.any([ctx.signal, deadline, flooded.signal]);
+    const wireCap = wireCapFor(this.maxResultBytes);
     try {
-      return await this.callListed(name, args, signal);
+      return await this.callListed(name, args, signal, (work) => withWireCap(wireCap, () => flooded.abort(), work));
     } catch (error) {
       if (ctx.signal.aborted) return { ok: false, code: 'TOOL_STOPPED', summary: `"${name}" was stopped` };
+      if (flooded.signal.aborted) {
+        return {
+          ok: false,
+          code: 'TOOL_RESULT_TOO_LARGE',
+          summary: `"${name}" sent more than ${wireCap} bytes; the result limit is ${this.maxResultBytes}`,
+        };
+      }
       if (deadline.aborted || (error instanceof McpError && error.code === ErrorCode.RequestTimeout)) {
         return { ok: false, code: 'TOOL_TIMEOUT', summary: `"${name}" did not answer within ${this.timeoutMs} ms` };
       }
@@ -119,19 +130,27 @@ export class McpToolSource implements ToolSource {
     return this.connection.close();
   }
 
-  private async callListed(name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<ToolOutcome> {
+  /** Calls a listed tool; `capped` bounds what the call itself (not the listing, shared by callers) may make us read. */
+  private async callListed(
+    name: string,
+    args: Record<string, unknown>,
+    signal: AbortSignal,
+    capped: <T>(work: () => Promise<T>) => Promise<T>,
+  ): Promise<ToolOutcome> {
     const before = this.list;
     let list = await this.tools(signal);
     // A tool added since a cached list was read: read it again once before calling the name unknown.
     if (!list.tools.has(name) && list === before) list = await this.tools(signal, true);
     const listed = list.tools.get(name);
     if (!listed) return this.unknown(name);
-    const result = await this.withSession(signal, (client) =>
-      client.callTool({ name: listed.tool.name, arguments: args }, CallToolResultSchema, {
-        signal,
-        // The SDK's own timer (60 s by default) must not cut a longer configured budget.
-        timeout: this.timeoutMs + 1_000,
-      }),
+    const result = await capped(() =>
+      this.withSession(signal, (client) =>
+        client.callTool({ name: listed.tool.name, arguments: args }, CallToolResultSchema, {
+          signal,
+          // The SDK's own timer (60 s by default) must not cut a longer configured budget.
+          timeout: this.timeoutMs + 1_000,
+        }),
+      ),
     );
     return this.outcome(name, result as CallToolResult);
   }
