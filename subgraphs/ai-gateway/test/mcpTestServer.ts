@@ -19,6 +19,8 @@ import { z } from 'zod';
 export class McpTestServer {
   /** `tools/list` requests received. */
   listCalls = 0;
+  /** Sessions opened (`initialize` requests received). */
+  initializeCalls = 0;
   /** `tools/call` requests received, by tool (those refused for an unknown session included). */
   readonly calls = new Map<string, number>();
   /** Times the `echo` tool actually ran. */
@@ -107,6 +109,7 @@ export class McpTestServer {
     for (const message of Array.isArray(body) ? body : [body]) {
       const { method, params } = (message ?? {}) as { method?: string; params?: { name?: string } };
       if (method === 'tools/list') this.listCalls += 1;
+      if (method === 'initialize') this.initializeCalls += 1;
       if (method === 'tools/call' && params?.name) this.calls.set(params.name, (this.calls.get(params.name) ?? 0) + 1);
     }
   }

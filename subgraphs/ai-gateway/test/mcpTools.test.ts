@@ -96,6 +96,14 @@ describe('definitions', () => {
     expect(echo?.parameters).not.toHaveProperty('$schema');
   });
 
+  it('opens one session and lists once for concurrent first turns', async () => {
+    const source = sourceFor();
+    const lists = await Promise.all([1, 2, 3].map((n) => source.definitions(['mcp__tools__echo'], ctx(`u-${n}`))));
+    expect(lists.map((list) => list.length)).toEqual([1, 1, 1]);
+    expect(server.initializeCalls).toBe(1);
+    expect(server.listCalls).toBe(1);
+  });
+
   it('reuses the tool list until it is older than MCP_TOOL_LIST_TTL_MS', async () => {
     let now = 1_000;
     const [server0] = load({ MCP_SERVERS: JSON.stringify([{ name: 'tools', url: server.url }]) }).MCP_SERVERS;

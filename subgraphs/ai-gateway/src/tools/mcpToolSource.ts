@@ -4,7 +4,7 @@ import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamable
 import { CallToolResultSchema, ErrorCode, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { mayUseServer, type RoleLookup } from './mcpAccess';
 import type { McpServerConfig } from './mcpConfig';
-import { McpConnection } from './mcpConnection';
+import { McpConnection, raceAbort } from './mcpConnection';
 import { exposedToolName, mcpToolPrefix } from './mcpNames';
 import { excerpt, resultText, utf8Bytes } from './mcpResult';
 import { wireCapFor, withWireCap } from './mcpWireCap';
@@ -173,11 +173,13 @@ export class McpToolSource implements ToolSource {
   private async tools(signal: AbortSignal, force = false): Promise<ToolList> {
     const cached = this.list;
     if (!force && cached && cached.session === this.connection.sessions && this.now() - cached.at < this.options.listTtlMs) return cached;
-    this.listing ??= this.withSession(signal, async (client) => {
+    // Shared by concurrent callers, so bounded by its own budget rather than by one caller's signal.
+    const own = AbortSignal.timeout(this.timeoutMs);
+    this.listing ??= this.withSession(own, async (client) => {
       const tools = new Map<string, ListedTool>();
       let cursor: string | undefined;
       do {
-        const page = await client.listTools(cursor ? { cursor } : undefined, { signal });
+        const page = await client.listTools(cursor ? { cursor } : undefined, { signal: own });
         for (const tool of page.tools) this.addTool(tools, tool);
         cursor = page.nextCursor;
       } while (cursor);
@@ -187,7 +189,7 @@ export class McpToolSource implements ToolSource {
     }).finally(() => {
       this.listing = undefined;
     });
-    return this.listing;
+    return raceAbort(this.listing, signal);
   }
 
   private addTool(tools: Map<string, ListedTool>, tool: Tool): void {
