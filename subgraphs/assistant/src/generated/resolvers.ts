@@ -53,7 +53,7 @@ export type Assistant = {
   sharedWith: Array<User>;
   /** Sampling temperature, 0 to 2; null: the model's default. */
   temperature?: Maybe<Scalars['Float']['output']>;
-  /** The tools the model may call in its threads (for now: `file_search`). */
+  /** The tools the model may call in its threads: `file_search`, and tools of MCP servers registered with ai-gateway named `mcp__<server>__<tool>`. */
   tools: Array<Scalars['String']['output']>;
   /** Nucleus sampling (top-p), 0 to 1; null: the model's default. */
   topP?: Maybe<Scalars['Float']['output']>;
@@ -110,7 +110,7 @@ export type CreateAssistantInput = {
   name: Scalars['String']['input'];
   /** 0 to 2; absent: the model's default. */
   temperature?: InputMaybe<Scalars['Float']['input']>;
-  /** Tools its model may call: at most 20 of the known ones (`file_search`). */
+  /** Tools its model may call: at most 20, `file_search` or `mcp__<server>__<tool>` (a tool ai-gateway does not serve is not offered to the model). */
   tools?: InputMaybe<Array<Scalars['String']['input']>>;
   /** 0 to 1; absent: the model's default. */
   topP?: InputMaybe<Scalars['Float']['input']>;

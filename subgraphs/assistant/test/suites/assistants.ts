@@ -318,6 +318,9 @@ export function describeAssistants(name: string, target: Target<Harness>): void 
         [{ temperature: -1 }, 'temperature'],
         [{ topP: 1.5 }, 'topP'],
         [{ tools: ['shell'] }, 'tools'],
+        [{ tools: ['mcp__bad_server__x'] }, 'tools'],
+        [{ tools: ['mcp__weather__rm -rf'] }, 'tools'],
+        [{ tools: [`mcp__weather__${'a'.repeat(60)}`] }, 'tools'],
         [{ tools: Array.from({ length: 21 }, () => 'file_search') }, 'tools'],
         [{ fileIds: Array.from({ length: 21 }, (_, i) => `f${i}`) }, 'fileIds'],
         [{ fileIds: ['../../etc/passwd'] }, 'fileIds'],
@@ -334,6 +337,9 @@ export function describeAssistants(name: string, target: Target<Harness>): void 
 
       const a = await create(ada);
       expectCode(await h.gql(as(ada), UPDATE, { id: a.id, input: { topP: -0.5 } }), 'BAD_USER_INPUT');
+      // An MCP server's tool is named mcp__<server>__<tool>; which exist is ai-gateway's configuration.
+      const withMcp = await h.gql(as(ada), UPDATE, { id: a.id, input: { tools: ['file_search', 'mcp__weather__forecast'] } });
+      expect(ok<View>(withMcp, 'updateAssistant').tools).toEqual(['file_search', 'mcp__weather__forecast']);
       const tooMany = Array.from({ length: 101 }, (_, i) => `u${i}`);
       for (const userIds of [tooMany, ['bad id'], ['x'.repeat(129)], []]) {
         const res = await h.gql(as(ada), SHARE, { id: a.id, visibility: 'SHARED', userIds });
@@ -348,7 +354,8 @@ export function describeAssistants(name: string, target: Target<Harness>): void 
         expectCode(await h.gql(as(ada), DELETE, { id }), 'BAD_USER_INPUT');
         expect(ok(await h.gql(as(ada), ENTITIES, { reps: [{ __typename: 'Assistant', id }] }), '_entities')).toEqual([null]);
       }
-      expect(await h.collections.assistants.findById(a.id)).toMatchObject({ version: 1, topP: null, visibility: 'PRIVATE' });
+      // The MCP tools update above is its one change: nothing refused wrote anything.
+      expect(await h.collections.assistants.findById(a.id)).toMatchObject({ version: 2, topP: null, visibility: 'PRIVATE' });
     });
 
     it(`caps a user flooding creates at ${TEST_CAP} assistants (CONFLICT with the limit), concurrent creates included`, async () => {
