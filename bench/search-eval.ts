@@ -59,15 +59,16 @@ export function recallAtK(ranked: readonly string[], relevant: Record<string, nu
 }
 
 async function load(index: SearchIndex): Promise<void> {
+  const { model, vectors } = await embedder.embed(messages.map((message) => message.text));
   await index.upsert(
-    messages.map((message) => {
-      const vector = embedder.embed(message.text);
+    messages.map((message, i) => {
+      const vector = vectors[i];
       return {
         id: message.id,
         ownerId: OWNER,
         kind: DOC_KINDS.message,
         text: { content: message.text },
-        keywords: { conversationId: message.conversationId, role: message.role, embeddingModel: embedder.model },
+        keywords: { conversationId: message.conversationId, role: message.role, embeddingModel: model },
         ...(vector ? { vector } : {}),
         createdAt: new Date('2026-01-01T00:00:00Z'),
       };
@@ -78,7 +79,7 @@ async function load(index: SearchIndex): Promise<void> {
 
 /** The top K ids of one query, asked as search's service asks the port. */
 async function ranked(index: SearchIndex, mode: SearchMode, query: string): Promise<string[]> {
-  const vector = mode === 'keyword' ? undefined : (embedder.embed(query) ?? undefined);
+  const vector = mode === 'keyword' ? undefined : ((await embedder.embed([query])).vectors[0] ?? undefined);
   if (mode !== 'keyword' && !vector) return mode === 'semantic' ? [] : ranked(index, 'keyword', query);
   const result = await index.search({ ownerId: OWNER, text: query, ...(vector ? { vector } : {}), mode, size: K });
   return result.hits.map((hit) => hit.id);
@@ -93,7 +94,7 @@ async function evaluate(engine: string, index: SearchIndex): Promise<void> {
   try {
     await load(index);
     const kinds = [...new Set(queries.map((query) => query.kind))];
-    console.log(`\n${engine}: ${messages.length} messages, ${queries.length} queries (${embedder.model})`);
+    console.log(`\n${engine}: ${messages.length} messages, ${queries.length} queries (${await embedder.currentModel()})`);
     console.log(
       `${'mode'.padEnd(9)} ${'nDCG@10'.padStart(8)} ${'R@10'.padStart(6)}   ${kinds.map((kind) => `${kind} nDCG/R`.padStart(22)).join('')}`,
     );

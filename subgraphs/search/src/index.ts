@@ -6,12 +6,16 @@ import { subgraphFiles, type SubgraphDescriptor } from '@chatgraph/kit';
 import { searchIndexFromConfig } from '@chatgraph/kit/search';
 import { loadSearchConfig, searchConfigSpec } from './config';
 import { searchIndexDefinition } from './definition';
-import { hashedTrigramEmbedder } from './embedding';
+import { embedderFromConfig } from './embeddingConfig';
 import { buildSearch, type Search } from './server';
 
 export { loadSearchConfig, searchConfigSpec, type SearchConfig } from './config';
 export { searchIndexDefinition, DOC_KINDS } from './definition';
-export { hashedTrigramEmbedder, type Embedder } from './embedding';
+export { hashedTrigramEmbedder, trigramVector, EmbeddingUnavailableError, type Embedder, type Embeddings } from './embedding';
+export { gatewayEmbedder, type GatewayEmbedderOptions } from './gatewayEmbedder';
+export { embedderFromConfig } from './embeddingConfig';
+export { PENDING_EMBEDDING } from './embedForIndexing';
+export { Reembedding } from './reembedding';
 export { buildSearch, SEARCH_SCHEMA_PATH, type Search, type SearchDeps } from './server';
 
 /**
@@ -26,7 +30,7 @@ export const searchSubgraph = {
   ...subgraphFiles(__dirname),
   embedded: async (context): Promise<Search> => {
     const config = loadSearchConfig(context.env);
-    const embedder = hashedTrigramEmbedder();
+    const embedder = embedderFromConfig(config, context.logger);
     const index = searchIndexFromConfig(config, searchIndexDefinition(config.SEARCH_INDEX_NAME, embedder.dims), {
       dataDir: context.dataDir,
       logger: context.logger,

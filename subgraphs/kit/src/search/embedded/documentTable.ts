@@ -88,6 +88,30 @@ export class DocumentTable {
     return ids.length;
   }
 
+  /**
+   * The first `size` documents in id order after `after` that `wanted` keeps (a maintenance scan):
+   * one pass over the table keeping the smallest ids, not a sort of every document.
+   */
+  scan(wanted: (doc: StoredSearchDocument) => boolean, after: string | null, size: number): StoredSearchDocument[] {
+    const best: string[] = [];
+    for (const [id, entry] of this.entries) {
+      if ((after !== null && id <= after) || (best.length === size && id >= (best[size - 1] ?? '')) || !wanted(entry.doc)) continue;
+      let low = 0;
+      let high = best.length;
+      while (low < high) {
+        const mid = (low + high) >> 1;
+        if ((best[mid] ?? '') < id) low = mid + 1;
+        else high = mid;
+      }
+      best.splice(low, 0, id);
+      if (best.length > size) best.pop();
+    }
+    return best.flatMap((id) => {
+      const entry = this.entries.get(id);
+      return entry ? [structuredClone(entry.doc)] : [];
+    });
+  }
+
   /** Every document with its vector, for snapshots. */
   *documents(): Generator<SearchDocument> {
     for (const { doc, vector } of this.entries.values()) yield vector ? { ...doc, vector } : doc;
