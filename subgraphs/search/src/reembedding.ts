@@ -83,11 +83,11 @@ export class Reembedding {
   }
 
   /**
-   * One step: up to `batchSize` documents of another model embedded again. Throws the
+   * One step: up to `batchSize` (default the configured one) documents of another model embedded again. Throws the
    * embedder's `EmbeddingUnavailableError` when it cannot answer (nothing is written then).
    */
-  async step(): Promise<ReembeddingStep> {
-    const { index, embedder, batchSize } = this.options;
+  async step(batchSize = this.options.batchSize): Promise<ReembeddingStep> {
+    const { index, embedder } = this.options;
     const model = await embedder.currentModel();
     // Tracking starts before the scan: a consumer's write after the read is always seen.
     this.tracking = true;
@@ -116,11 +116,11 @@ export class Reembedding {
     }
   }
 
-  /** Steps until a step finds nothing (tests, benchmarks); returns how many documents were written. */
-  async drain(): Promise<number> {
+  /** Steps of `batchSize` until one finds nothing (tests, benchmarks); returns how many documents were written. */
+  async drain(batchSize = this.options.batchSize): Promise<number> {
     let written = 0;
     for (;;) {
-      const step = await this.step();
+      const step = await this.step(batchSize);
       if (step.scanned === 0) return written;
       written += step.written;
     }

@@ -23,6 +23,17 @@ function storedCopy(doc: SearchDocument): StoredSearchDocument {
   return structuredClone(rest);
 }
 
+/** A copy by hand, not `structuredClone`: its Dates would be of another realm in a vm (jest), failing `instanceof Date`. */
+function copyOf(doc: StoredSearchDocument): StoredSearchDocument {
+  const copy: StoredSearchDocument = { ...doc, text: { ...doc.text }, createdAt: new Date(doc.createdAt.getTime()) };
+  if (doc.keywords)
+    copy.keywords = Object.fromEntries(
+      Object.entries(doc.keywords).map(([field, value]) => [field, Array.isArray(value) ? [...value] : value]),
+    );
+  if (doc.updatedAt) copy.updatedAt = new Date(doc.updatedAt.getTime());
+  return copy;
+}
+
 /** The embedded engine's documents, indexed by id, by owner and by term. */
 export class DocumentTable {
   private readonly entries = new Map<string, StoredEntry>();
@@ -108,7 +119,7 @@ export class DocumentTable {
     }
     return best.flatMap((id) => {
       const entry = this.entries.get(id);
-      return entry ? [structuredClone(entry.doc)] : [];
+      return entry ? [copyOf(entry.doc)] : [];
     });
   }
 
