@@ -43,19 +43,20 @@ describe('Reembedding', () => {
     const index = createEmbeddedSearchIndex({ definition: searchIndexDefinition('reembed-race', 32) });
     await index.start();
     await index.upsert([doc('edited', 'old text', 'old-model'), doc('deleted', 'doomed', 'old-model'), doc('kept', 'kept', 'old-model')]);
-    let pass: Reembedding | undefined;
+    const holder: { pass?: Reembedding } = {};
     // The consumer writes while the step waits for its embeddings (as it would while ai-gateway answers).
     const embedder: Embedder = {
       dims: 32,
       currentModel: () => local.currentModel(),
       async embed(texts) {
-        const consumerIndex = pass?.track(index);
+        const consumerIndex = holder.pass?.track(index);
         await consumerIndex?.upsert([doc('edited', 'new text', 'hashed-trigrams-v1-32')]);
         await consumerIndex?.delete(['deleted']);
         return local.embed(texts);
       },
     };
-    pass = new Reembedding({ index, embedder, logger, batchSize: 10, intervalMs: 1000 });
+    const pass = new Reembedding({ index, embedder, logger, batchSize: 10, intervalMs: 1000 });
+    holder.pass = pass;
     expect(await pass.step()).toEqual({ scanned: 3, written: 1 });
     const all = await index.scanNotMatching('embeddingModel', [], null, 10);
     expect(all.map((d) => [d.id, d.text.content])).toEqual([
