@@ -59,18 +59,24 @@ type EmbeddingConfig = { [K in keyof typeof embeddingConfigSpec]: ReturnType<(ty
   INTERNAL_SIGNING_SECRET: string;
 };
 
-/** Problems of the embedding settings, for `loadSearchConfig`'s single error. */
-export function embeddingConfigProblems(config: Pick<EmbeddingConfig, 'SEARCH_EMBEDDINGS' | 'AI_GATEWAY_URL'>): string[] {
-  return config.SEARCH_EMBEDDINGS === 'ai-gateway' && !config.AI_GATEWAY_URL
+/**
+ * Problems of the embedding settings, for `loadSearchConfig`'s single error. In one process the
+ * launcher connects search to its ai-gateway once that listens, so no URL is needed there.
+ */
+export function embeddingConfigProblems(
+  config: Pick<EmbeddingConfig, 'SEARCH_EMBEDDINGS' | 'AI_GATEWAY_URL'>,
+  oneProcess = false,
+): string[] {
+  return config.SEARCH_EMBEDDINGS === 'ai-gateway' && !config.AI_GATEWAY_URL && !oneProcess
     ? ['AI_GATEWAY_URL is required when SEARCH_EMBEDDINGS=ai-gateway']
     : [];
 }
 
-/** The embedder the configuration names. */
-export function embedderFromConfig(config: EmbeddingConfig, logger: Logger): Embedder {
+/** The embedder the configuration names; `gatewayUrl` overrides AI_GATEWAY_URL (the one-process launcher's, known later). */
+export function embedderFromConfig(config: EmbeddingConfig, logger: Logger, gatewayUrl?: () => string | undefined): Embedder {
   if (config.SEARCH_EMBEDDINGS === 'local') return hashedTrigramEmbedder(config.SEARCH_EMBEDDING_DIMENSIONS);
   return gatewayEmbedder({
-    url: config.AI_GATEWAY_URL ?? '',
+    url: gatewayUrl ?? config.AI_GATEWAY_URL ?? '',
     signingSecret: config.INTERNAL_SIGNING_SECRET,
     dims: config.SEARCH_EMBEDDING_DIMENSIONS,
     ...(config.SEARCH_EMBEDDING_MODEL ? { model: config.SEARCH_EMBEDDING_MODEL } : {}),

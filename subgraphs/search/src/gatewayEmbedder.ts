@@ -9,8 +9,11 @@ export const GATEWAY_MAX_INPUTS = 128;
 export const GATEWAY_MAX_INPUT_CHARS = 16_000;
 
 export interface GatewayEmbedderOptions {
-  /** ai-gateway's base URL (`AI_GATEWAY_URL`); the route is `<url>/internal/embeddings`. */
-  url: string;
+  /**
+   * ai-gateway's base URL (`AI_GATEWAY_URL`); the route is `<url>/internal/embeddings`. A function
+   * when it is known only later (the one-process launcher's ports are picked at start).
+   */
+  url: string | (() => string | undefined);
   signingSecret: string;
   /** Dimensions the index is built for; an answer of other dimensions is refused (never stored). */
   dims: number;
@@ -50,15 +53,21 @@ const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(
  * consumer keeps the document keyword-indexed and marked for embedding, queries are refused.
  */
 export function gatewayEmbedder(options: GatewayEmbedderOptions): Embedder {
-  const endpoint = `${options.url.replace(/\/+$/, '')}/internal/embeddings`;
+  const endpoint = (): string | undefined => {
+    const base = typeof options.url === 'function' ? options.url() : options.url;
+    return base === undefined ? undefined : `${base.replace(/\/+$/, '')}/internal/embeddings`;
+  };
   const batchSize = Math.min(GATEWAY_MAX_INPUTS, Math.max(1, options.batchSize ?? GATEWAY_MAX_INPUTS));
   let latestModel = options.model;
 
   const attempt = async (input: string[]): Promise<{ model: string; vectors: number[][] }> => {
     const body = JSON.stringify({ ...(options.model ? { model: options.model } : {}), input });
+    const url = endpoint();
+    if (url === undefined)
+      throw new AttemptError('ai-gateway is not known yet (the one-process launcher connects it once it listens)', false);
     let res: Response;
     try {
-      res = await fetch(endpoint, {
+      res = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...signRequest(options.signingSecret, SEARCH_SERVICE_PRINCIPAL, body) },
         body,

@@ -28,13 +28,20 @@ export const searchSubgraph = {
   portVariable: 'SEARCH_PORT',
   configSpec: searchConfigSpec,
   ...subgraphFiles(__dirname),
-  embedded: async (context): Promise<Search> => {
-    const config = loadSearchConfig(context.env);
-    const embedder = embedderFromConfig(config, context.logger);
+  embedded: async (context): Promise<Search & { connectAiGateway(url: string): void }> => {
+    const config = loadSearchConfig(context.env, { oneProcess: true });
+    let gatewayUrl = config.AI_GATEWAY_URL;
+    const embedder = embedderFromConfig(config, context.logger, () => gatewayUrl);
     const index = searchIndexFromConfig(config, searchIndexDefinition(config.SEARCH_INDEX_NAME, embedder.dims), {
       dataDir: context.dataDir,
       logger: context.logger,
     });
-    return buildSearch({ index, embedder, bus: context.bus, config, logger: context.logger });
+    const search = buildSearch({ index, embedder, bus: context.bus, config, logger: context.logger });
+    return Object.assign(search, {
+      /** The launcher's ai-gateway, for SEARCH_EMBEDDINGS=ai-gateway without AI_GATEWAY_URL (its port is known once it listens). */
+      connectAiGateway(url: string) {
+        gatewayUrl ??= url;
+      },
+    });
   },
-} satisfies SubgraphDescriptor<'search', Search>;
+} satisfies SubgraphDescriptor<'search', Search & { connectAiGateway(url: string): void }>;
