@@ -9,7 +9,12 @@ export const embeddingConfigSpec = {
       "Where documents and queries are embedded: `local`, in process by `hashed-trigrams-v1-<SEARCH_EMBEDDING_DIMENSIONS>` (hashed character trigrams: near spellings, not meaning; no model runs offline here); `ai-gateway`, the model catalog's embedding model through ai-gateway's signed `/internal/embeddings` route at AI_GATEWAY_URL",
     default: 'local',
   }),
-  AI_GATEWAY_URL: optional(url({ description: 'ai-gateway base URL for SEARCH_EMBEDDINGS=ai-gateway, e.g. `http://ai-gateway:4003`' })),
+  AI_GATEWAY_URL: optional(
+    url({
+      description:
+        'ai-gateway base URL for SEARCH_EMBEDDINGS=ai-gateway when search runs on its own, e.g. `http://ai-gateway:4006` (in one process search uses its own ai-gateway)',
+    }),
+  ),
   SEARCH_EMBEDDING_MODEL: optional(
     str({
       description:

@@ -22,6 +22,8 @@ export const INDEXING_GROUP = 'search.indexing';
  *   under the conversation's id; `conversation.deleted` removes it (tags are not indexed yet);
  * - `user.deleted` removes every document of the user;
  * - file's `file.chunked` and `file.deleted` index and remove a file's chunks (fileIndexing.ts).
+ * A document's embedding is computed with it; when the embedder cannot answer, the document is
+ * indexed by its words and marked `(pending)` for the re-embedding pass (embedForIndexing.ts).
  * Every effect is an upsert of absolute values or a delete by id, so a redelivered event
  * changes nothing more: the consumer is idempotent without remembering event ids.
  */
