@@ -46,6 +46,12 @@ export const embeddingConfigSpec = {
     default: 200,
     min: 0,
   }),
+  SEARCH_EMBEDDING_COOLDOWN_MS: int({
+    description:
+      'After ai-gateway failed every try, embeddings are not asked for this long: documents are indexed by their words at once (marked for embedding) and SEMANTIC/HYBRID answer UNAVAILABLE without waiting',
+    default: 5_000,
+    min: 0,
+  }),
   SEARCH_REEMBED_BATCH: int({
     description:
       'Documents the background re-embedding pass embeds per step (those marked for embedding when ai-gateway was down, or embedded by another model than the current one); 0 turns the pass off (e.g. on all but one instance)',
@@ -89,6 +95,7 @@ export function embedderFromConfig(config: EmbeddingConfig, logger: Logger, gate
     timeoutMs: config.SEARCH_EMBEDDING_TIMEOUT_MS,
     attempts: config.SEARCH_EMBEDDING_ATTEMPTS,
     backoffMs: config.SEARCH_EMBEDDING_BACKOFF_MS,
+    cooldownMs: config.SEARCH_EMBEDDING_COOLDOWN_MS,
     logger,
   });
 }

@@ -27,6 +27,13 @@ export interface GatewayEmbedderOptions {
   attempts: number;
   /** Backoff before the second try; doubled for each next one (with jitter). */
   backoffMs: number;
+  /**
+   * After ai-gateway could not answer, calls fail at once for this long instead of each waiting
+   * out its tries (so a silent ai-gateway does not hold the indexing consumer for every event).
+   */
+  cooldownMs?: number;
+  /** The clock of the cooldown (tests). */
+  now?: () => number;
   logger: Logger;
 }
 
@@ -59,6 +66,9 @@ export function gatewayEmbedder(options: GatewayEmbedderOptions): Embedder {
   };
   const batchSize = Math.min(GATEWAY_MAX_INPUTS, Math.max(1, options.batchSize ?? GATEWAY_MAX_INPUTS));
   let latestModel = options.model;
+  const now = options.now ?? Date.now;
+  /** Until when calls fail at once (ai-gateway just failed every try). */
+  let coolingUntil = 0;
 
   const attempt = async (input: string[]): Promise<{ model: string; vectors: number[][] }> => {
     const body = JSON.stringify({ ...(options.model ? { model: options.model } : {}), input });
@@ -92,12 +102,17 @@ export function gatewayEmbedder(options: GatewayEmbedderOptions): Embedder {
   };
 
   const batch = async (input: string[]): Promise<{ model: string; vectors: number[][] }> => {
+    if (now() < coolingUntil) throw new EmbeddingUnavailableError('ai-gateway could not answer a moment ago; not asked again yet');
     for (let tried = 1; ; tried++) {
       try {
         return await attempt(input);
       } catch (error) {
         const failure = error as AttemptError;
-        if (!failure.retriable || tried >= options.attempts) throw new EmbeddingUnavailableError(failure.message, { cause: error });
+        if (!failure.retriable || tried >= options.attempts) {
+          // Only when ai-gateway is down or busy: a refused input says nothing about the next one.
+          if (failure.retriable) coolingUntil = now() + (options.cooldownMs ?? 0);
+          throw new EmbeddingUnavailableError(failure.message, { cause: error });
+        }
         const delay = options.backoffMs * 2 ** (tried - 1);
         options.logger.warn({ err: failure.message, tried, delayMs: delay }, 'embeddings failed, retrying');
         await wait(delay / 2 + Math.random() * (delay / 2));

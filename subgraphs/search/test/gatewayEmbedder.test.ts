@@ -60,6 +60,21 @@ describe('gatewayEmbedder', () => {
     expect(gateway.requests).toHaveLength(2);
   });
 
+  it('after ai-gateway failed every try, fails at once for the cooldown, then asks again', async () => {
+    let clock = 1_000;
+    const cooling = embedder({ attempts: 2, timeoutMs: 100, cooldownMs: 5_000, now: () => clock });
+    gateway.goDown('hang');
+    await expect(cooling.embed(['car'])).rejects.toThrow(EmbeddingUnavailableError);
+    expect(gateway.requests).toHaveLength(2);
+    clock += 4_999;
+    await expect(cooling.embed(['car'])).rejects.toThrow(/not asked again yet/);
+    expect(gateway.requests).toHaveLength(2);
+    gateway.recover();
+    clock += 1;
+    expect((await cooling.embed(['car'])).vectors[0]).toEqual(conceptVector('car', 16, 'fake-concepts-a'));
+    expect(gateway.requests).toHaveLength(3);
+  });
+
   it('does not retry a refusal (400, a wrong signature) and refuses vectors of other dimensions', async () => {
     gateway.failNext(400);
     await expect(embedder().embed(['car'])).rejects.toThrow(/400/);

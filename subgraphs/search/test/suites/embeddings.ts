@@ -22,6 +22,8 @@ export function gatewayEnv(gateway: FakeGateway): Record<string, string> {
     SEARCH_EMBEDDING_DIMENSIONS: String(DIMS),
     SEARCH_EMBEDDING_ATTEMPTS: '2',
     SEARCH_EMBEDDING_BACKOFF_MS: '1',
+    // The tests switch ai-gateway back up and expect the next call to reach it.
+    SEARCH_EMBEDDING_COOLDOWN_MS: '0',
     SEARCH_REEMBED_BATCH: '0',
   };
 }
