@@ -38,6 +38,28 @@ describe('Reembedding', () => {
     await index.stop();
   });
 
+  it('runs in the background once started: pending documents get embedded, a failing embedder pauses it, stop() ends it', async () => {
+    const local = hashedTrigramEmbedder(32);
+    const index = createEmbeddedSearchIndex({ definition: searchIndexDefinition('reembed-loop', 32) });
+    await index.start();
+    await index.upsert([doc('p1', 'first', '(pending)'), doc('p2', 'second', '(pending)'), doc('p3', 'third', '(pending)')]);
+    let failures = 2;
+    const flaky: Embedder = {
+      dims: 32,
+      currentModel: () => local.currentModel(),
+      embed: (texts) => (failures-- > 0 ? Promise.reject(new Error('ai-gateway down')) : local.embed(texts)),
+    };
+    const pass = new Reembedding({ index, embedder: flaky, logger, batchSize: 1, intervalMs: 5 });
+    pass.start();
+    const pending = () => index.scanNotMatching('embeddingModel', ['hashed-trigrams-v1-32'], null, 10);
+    for (let i = 0; i < 400 && (await pending()).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    await pass.stop();
+    expect(await pending()).toEqual([]);
+    expect(failures).toBeLessThan(0);
+    await pass.stop();
+    await index.stop();
+  });
+
   it('leaves a document alone when the consumer wrote it during the step (an edit or a delete is never undone)', async () => {
     const local = hashedTrigramEmbedder(32);
     const index = createEmbeddedSearchIndex({ definition: searchIndexDefinition('reembed-race', 32) });
