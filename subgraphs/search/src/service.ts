@@ -1,7 +1,7 @@
 import { codedError, requireUser, type Principal } from '@chatgraph/kit';
 import { MAX_SEARCH_PAGE_SIZE, SearchRequestError, type SearchFilters, type SearchHit, type SearchIndex } from '@chatgraph/kit/search';
 import { DOC_KINDS } from './definition';
-import type { Embedder } from './embedding';
+import { EmbeddingUnavailableError, type Embedder, type Embeddings } from './embedding';
 
 /** The longest query accepted, in characters: longer ones are refused rather than analysed. */
 export const MAX_QUERY_LENGTH = 1000;
@@ -96,14 +96,17 @@ export class SearchService {
     const kinds = (args.kinds && args.kinds.length > 0 ? args.kinds : ['MESSAGE', 'CONVERSATION', 'FILE'])
       .map((kind) => kind.toLowerCase())
       .filter((kind) => indexed.includes(kind));
-    const vector = mode === 'KEYWORD' ? null : this.embedder.embed(args.query);
+    const embedded = mode === 'KEYWORD' ? null : await this.embedQuery(args.query);
+    const vector = embedded?.vectors[0] ?? null;
     // A query whose trigrams cancel out has no direction: semantic finds nothing, hybrid is keyword.
     if (mode === 'SEMANTIC' && !vector) return { hits: [], cursor: null, total: 0 };
     try {
       const result = await this.index.search({
         ownerId: user.userId,
         text: args.query,
-        ...(vector ? { vector } : {}),
+        // Only vectors of the query's model are compared: documents still carrying another's
+        // (until the re-embedding pass reaches them) are found by their words alone.
+        ...(vector && embedded ? { vector, vectorFilter: { embeddingModel: embedded.model } } : {}),
         mode: vector ? (mode === 'SEMANTIC' ? 'semantic' : 'hybrid') : 'keyword',
         filters: { ...filters, kinds },
         size,
@@ -114,6 +117,27 @@ export class SearchService {
       // Whatever else the port refuses is still about this request's input (the cursor, mostly).
       if (error instanceof SearchRequestError) throw codedError('BAD_USER_INPUT', error.message, { field: 'after' });
       throw error;
+    }
+  }
+
+  /**
+   * The query's embedding. When the embedder cannot answer now (ai-gateway down), SEMANTIC and
+   * HYBRID are refused with UNAVAILABLE rather than answered with other results than asked for:
+   * the client may retry, or ask KEYWORD, which never needs an embedding.
+   */
+  private async embedQuery(query: string): Promise<Embeddings> {
+    try {
+      return await this.embedder.embed([query]);
+    } catch (error) {
+      if (!(error instanceof EmbeddingUnavailableError)) throw error;
+      throw codedError(
+        'UNAVAILABLE',
+        'Semantic search is unavailable right now (embeddings cannot be computed); retry, or search with mode KEYWORD',
+        {
+          reason: 'EMBEDDINGS_UNAVAILABLE',
+          retryWith: 'KEYWORD',
+        },
+      );
     }
   }
 }

@@ -113,8 +113,23 @@ export function validateRequest(definition: SearchIndexDefinition, request: Sear
   const filters = request.filters ?? {};
   if (filters.kinds !== undefined && !filters.kinds.every((k) => typeof k === 'string')) fail('filters.kinds must hold strings');
   if (filters.keywords) validateKeywords(definition, filters.keywords, 'filters.keywords');
+  if (request.vectorFilter) validateKeywords(definition, request.vectorFilter, 'vectorFilter');
   if (filters.createdAt?.gte !== undefined) validDate(filters.createdAt.gte, 'filters.createdAt.gte');
   if (filters.createdAt?.lt !== undefined) validDate(filters.createdAt.lt, 'filters.createdAt.lt');
+}
+
+/** A maintenance scan names a declared keyword field, string values and a size of 1..1000. */
+export function validateScan(
+  definition: SearchIndexDefinition,
+  field: string,
+  values: readonly string[],
+  after: string | null,
+  size: number,
+): void {
+  if (!(definition.keywordFields ?? []).includes(field)) fail(`scan: ${field} is not a keyword field of ${definition.name}`);
+  if (!values.every((v) => typeof v === 'string')) fail('scan: values must be strings');
+  if (after !== null && typeof after !== 'string') fail('scan: after must be an id or null');
+  if (!Number.isInteger(size) || size < 1 || size > 1000) fail('scan: size must be an integer in 1..1000');
 }
 
 export function rankWindowSize(definition: SearchIndexDefinition): number {

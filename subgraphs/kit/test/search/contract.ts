@@ -10,6 +10,7 @@ import {
   type MakeIndex,
 } from './contractFixtures';
 import { isolationContract } from './contractIsolation';
+import { maintenanceContract } from './contractMaintenance';
 import { rankingContract } from './contractRanking';
 import { writesContract } from './contractWrites';
 
@@ -49,6 +50,7 @@ export function describeSearchContract(name: string, makeIndex: MakeIndex): void
     describe('ranking', () => rankingContract(ctx));
     describe('isolation and filters', () => isolationContract(ctx));
     describe('writes and paging', () => writesContract(ctx));
+    describe('embedding maintenance', () => maintenanceContract(ctx));
 
     it('starts idempotently, answers ping, and stops twice safely', async () => {
       const { index, cleanup } = await makeIndex(contractDefinition({ textFields: { body: 1 }, vectorDims: undefined }));

@@ -2,9 +2,10 @@ import { Client, errors } from '@elastic/elasticsearch';
 import { SearchUnavailableError } from '../errors';
 import { silentAdapterLogger, type AdapterLogger } from '../../adapterLogger';
 import type { SearchIndex, SearchIndexDefinition } from '../port';
-import { validateDefinition, validateDeleteMatching, validateDocuments, validateOwnerId, validateRequest } from '../validate';
+import { validateDefinition, validateDeleteMatching, validateDocuments, validateOwnerId, validateRequest, validateScan } from '../validate';
 import { mapElasticsearchError } from './errors';
 import { indexMappings, indexTemplate } from './mappings';
+import { scanNotMatching } from './scan';
 import { executeSearch } from './search';
 import { bulkDelete, bulkUpsert, deleteOwner, deleteWhere } from './writes';
 
@@ -124,6 +125,10 @@ export function createElasticsearchIndex(options: ElasticsearchSearchOptions): S
     async search(request) {
       validateRequest(definition, request);
       return run('search', () => executeSearch({ client, index, definition }, request));
+    },
+    async scanNotMatching(field, values, after, size) {
+      validateScan(definition, field, values, after, size);
+      return run('scan', () => scanNotMatching(client, index, field, values, after, size));
     },
   };
 }

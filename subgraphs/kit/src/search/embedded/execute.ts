@@ -1,6 +1,6 @@
 import { queryTerms } from '../analysis';
 import { decodeSearchCursor, type SearchCursor } from '../cursor';
-import { normalizeFilters } from '../filters';
+import { normalizeFilters, withKeywords } from '../filters';
 import { highlightFieldOrder } from '../highlight';
 import type { SearchHit, SearchIndexDefinition, SearchRequest, SearchResult } from '../port';
 import { byScoreThenId, fuseHybrid, isAfterKeyset, keywordCursor, pageOfWindow, topRanked, type RankedId } from '../ranking';
@@ -18,6 +18,7 @@ export function executeSearch(table: DocumentTable, definition: SearchIndexDefin
     const entry = owned.has(id) ? table.get(id) : undefined;
     return entry !== undefined && matchesFilters(entry.doc, filters);
   };
+  const vectorFilters = withKeywords(filters, request.vectorFilter);
   const cursor = request.cursor ? decodeSearchCursor(request.cursor, request.mode) : undefined;
   const terms = queryTerms(request.text ?? '');
   const window = rankWindowSize(definition);
@@ -27,8 +28,10 @@ export function executeSearch(table: DocumentTable, definition: SearchIndexDefin
     const query = unitVector(request.vector ?? []);
     const scored: RankedId[] = [];
     for (const id of owned) {
-      const vector = table.get(id)?.unitVector;
-      if (vector && accept(id)) scored.push({ id, score: (1 + dot(query, vector)) / 2 });
+      const entry = table.get(id);
+      const vector = entry?.unitVector;
+      // Filtered before the product: a vector of another model (or size) is never compared.
+      if (vector && entry && matchesFilters(entry.doc, vectorFilters)) scored.push({ id, score: (1 + dot(query, vector)) / 2 });
     }
     return topRanked(scored, window);
   };
