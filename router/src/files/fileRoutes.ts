@@ -32,6 +32,7 @@ const FORWARDED_RESPONSE = [
   'accept-ranges',
   'cache-control',
   'etag',
+  'retry-after',
   'connection',
 ] as const;
 

@@ -7,8 +7,9 @@ import { CapabilityError, type Capabilities } from '../capabilities';
 import { isTextType } from '../sniff';
 import { blobKeys, type FileCollections } from '../store';
 import { contentDisposition, INLINE_TYPES } from './contentDisposition';
+import type { ByteLimits } from './limits';
 import { parseRange } from './range';
-import { sendRefusal } from './replies';
+import { sendRateLimited, sendRefusal } from './replies';
 
 export interface DownloadDeps {
   collections: FileCollections;
@@ -16,6 +17,7 @@ export interface DownloadDeps {
   capabilities: Capabilities;
   logger: Logger;
   now: () => Date;
+  limits: ByteLimits;
 }
 
 const LINK_REFUSALS: Record<CapabilityError['reason'], [number, string, string]> = {
@@ -47,6 +49,9 @@ export class Downloads {
     // Any file whose bytes were stored (sha256 set), processed or not (a file processing refused stays downloadable).
     const doc = await this.deps.collections.files.findOne({ _id: fileId, ...notDeleted, sha256: { $ne: null } });
     if (!doc) return sendRefusal(res, 404, 'NOT_FOUND', 'File not found');
+    // The owner's links spend the owner's budget.
+    const refused = await this.deps.limits.download(`user:${doc.ownerId}`);
+    if (refused) return sendRateLimited(res, refused);
 
     const size = doc.bytes;
     const range = parseRange(header(req, 'range'), size);
