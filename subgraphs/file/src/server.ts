@@ -18,6 +18,7 @@ import { resolvers } from './resolvers';
 import { FileService } from './service';
 import { Sniffer } from './sniff';
 import { fileCollections } from './store';
+import { shareEventsHandler, subscribeShareEvents } from './shareEvents';
 import { subscribeUserEvents, userEventsHandler } from './userEvents';
 
 /** The subgraph's SDL file, for composition scripts and tests. */
@@ -128,6 +129,7 @@ export function buildFile(deps: FileDeps): File {
         watchConsumerLag(subgraph.metrics.registry, subscription);
         subscriptions.push(subscription);
         subscriptions.push(await subscribeUserEvents(bus, userEventsHandler(service, logger)));
+        subscriptions.push(await subscribeShareEvents(bus, shareEventsHandler(collections, logger, now)));
       }
       return subgraph.start(port, config.FILE_HOST);
     },
