@@ -36,7 +36,8 @@ interface SharedFile {
   downloadUrl: string;
 }
 type Shared = { sharedConversation: { messages: Array<{ id: string; role: string; fileIds: string[]; files: SharedFile[] }> } | null };
-const SHARED = 'query($id: ID!) { sharedConversation(shareId: $id) { messages { id role fileIds files { id filename mimeType bytes downloadUrl } } } }';
+const SHARED =
+  'query($id: ID!) { sharedConversation(shareId: $id) { messages { id role fileIds files { id filename mimeType bytes downloadUrl } } } }';
 
 const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 25));
 

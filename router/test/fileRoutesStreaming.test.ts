@@ -66,7 +66,11 @@ describe('the router’s file byte routes stream an upload', () => {
 
   beforeAll(async () => {
     upstream = await listen((req, res) => onUpload(req, res));
-    const routes = new FileRoutes({ signingSecret: SECRET, logger: createLogger({ name: 'test', level: 'silent' }), fileBase: () => upstream.base });
+    const routes = new FileRoutes({
+      signingSecret: SECRET,
+      logger: createLogger({ name: 'test', level: 'silent' }),
+      fileBase: () => upstream.base,
+    });
     front = await listen((req, res) => {
       if (!routes.handle(req, res)) {
         res.writeHead(404);

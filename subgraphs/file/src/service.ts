@@ -123,7 +123,12 @@ export class FileService {
     if (!grant || grant.revoked) return [];
     const wanted = [...new Set(fileIds.filter((id) => FILE_ID.test(id) && grant.fileIds.includes(id)))];
     if (wanted.length === 0) return [];
-    const docs = await this.deps.collections.files.find({ _id: { $in: wanted }, ownerId: grant.ownerId, ...notDeleted, sha256: { $ne: null } });
+    const docs = await this.deps.collections.files.find({
+      _id: { $in: wanted },
+      ownerId: grant.ownerId,
+      ...notDeleted,
+      sha256: { $ne: null },
+    });
     const byId = new Map(docs.map((doc) => [doc._id, doc]));
     return wanted.flatMap((id) => {
       const doc = byId.get(id);
