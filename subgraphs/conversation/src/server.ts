@@ -64,7 +64,7 @@ export function buildConversation(deps: ConversationDeps): Conversation {
   const collections = conversationCollections(store);
   const relay = new OutboxRelay({
     bus,
-    collections: [collections.conversations, collections.messages],
+    collections: [collections.conversations, collections.messages, collections.shares],
     logger,
     pollIntervalMs: deps.relayPollMs,
     scanIntervalMs: deps.relayScanIntervalMs,
