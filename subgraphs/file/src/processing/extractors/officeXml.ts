@@ -23,11 +23,24 @@ const parser = new XMLParser({
   parseAttributeValue: false,
   // A space alone in a run (`<a:t> </a:t>`) is part of the text.
   trimValues: false,
-  // The five XML entities and character references only: OOXML declares no DTD, so no entity expansion.
-  processEntities: { enabled: true, maxEntityCount: 0 },
+  // Entities are decoded here (decodeXmlText): the five XML ones and character references only.
+  // OOXML declares no DTD, so entities a DOCTYPE declares (billion laughs) are never expanded.
+  processEntities: false,
   ignoreDeclaration: true,
   ignorePiTags: true,
 });
+
+const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+/** Text with its predefined entities and character references decoded; anything else is left as written. */
+export function decodeXmlText(text: string): string {
+  if (!text.includes('&')) return text;
+  return text.replace(/&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|amp|lt|gt|quot|apos);/gi, (whole, name: string) => {
+    if (!name.startsWith('#')) return PREDEFINED[name] ?? whole;
+    const code = name[1] === 'x' || name[1] === 'X' ? Number.parseInt(name.slice(2), 16) : Number(name.slice(1));
+    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+  });
+}
 
 /** Parses one part; XML that does not validate is CORRUPT. */
 export function parseXml(xml: string, part: string): XmlNode[] {
@@ -56,19 +69,21 @@ export function childrenOf(node: XmlNode): XmlNode[] {
 
 /** An attribute without a prefix (the element's own: `name`, `r`, `t`). */
 export function attribute(node: XmlNode, name: string): string | undefined {
-  return (node[ATTRIBUTES] as Record<string, string> | undefined)?.[name];
+  const value = (node[ATTRIBUTES] as Record<string, string> | undefined)?.[name];
+  return value === undefined ? undefined : decodeXmlText(value);
 }
 
 /** An attribute in a namespace other than the element's own (`r:id`), by local name. */
 export function prefixedAttribute(node: XmlNode, name: string): string | undefined {
   const attributes = node[ATTRIBUTES] as Record<string, string> | undefined;
-  return attributes && Object.entries(attributes).find(([key]) => key.endsWith(`:${name}`))?.[1];
+  const value = attributes && Object.entries(attributes).find(([key]) => key.endsWith(`:${name}`))?.[1];
+  return value === undefined ? undefined : decodeXmlText(value);
 }
 
-/** The node's text when it is a text node. */
+/** The node's text (entities decoded) when it is a text node. */
 export function textOf(node: XmlNode): string | undefined {
   const text = node[TEXT];
-  return typeof text === 'string' ? text : typeof text === 'number' ? String(text) : undefined;
+  return typeof text === 'string' ? decodeXmlText(text) : typeof text === 'number' ? String(text) : undefined;
 }
 
 /** All text below a node, in order. */
