@@ -62,7 +62,14 @@ function sheetsOf(parts: ZipXmlParts, workbook: string): SheetRef[] {
     .map((part, index) => ({ name: `Sheet${index + 1}`, part }));
 }
 
-/** What a cell shows, as text: shared and inline strings, numbers as stored, TRUE/FALSE, error codes. */
+/** A number as Excel shows it at most: 15 significant digits (binary floats store 0.1 + 0.2 as 0.30000000000000004). */
+function excelNumber(value: string): string {
+  const number = Number(value);
+  if (value.trim() === '' || !Number.isFinite(number)) return value;
+  return String(Number(number.toPrecision(15)));
+}
+
+/** What a cell shows, as text: shared and inline strings, numbers (15 digits), TRUE/FALSE, error codes, formulas' cached results. */
 function cellValue(cell: XmlNode, strings: readonly string[]): string {
   const type = attribute(cell, 't') ?? 'n';
   let value: string | undefined;
@@ -74,7 +81,7 @@ function cellValue(cell: XmlNode, strings: readonly string[]): string {
   if (value === undefined) return '';
   if (type === 's') return strings[Number(value)] ?? '';
   if (type === 'b') return value.trim() === '1' ? 'TRUE' : 'FALSE';
-  return value;
+  return type === 'n' ? excelNumber(value) : value;
 }
 
 /** A row's non-empty cells as [column, text], in column order. */
