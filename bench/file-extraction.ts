@@ -101,7 +101,16 @@ async function main(): Promise<void> {
         name: `Region ${sheet}`,
         rows: [
           ['item', 'q1', 'q2', 'q3', 'q4', 'total', 'share', 'audited'],
-          ...Array.from({ length: XLSX_ROWS }, (_, row) => [`item ${sheet}-${row}`, row, row * 2, row * 3, row * 4, row * 10, row / XLSX_ROWS, row % 2 === 0]),
+          ...Array.from({ length: XLSX_ROWS }, (_, row) => [
+            `item ${sheet}-${row}`,
+            row,
+            row * 2,
+            row * 3,
+            row * 4,
+            row * 10,
+            row / XLSX_ROWS,
+            row % 2 === 0,
+          ]),
         ],
       })),
     ),

@@ -84,7 +84,15 @@ async function uploadAndSettle(token: string, filename: string, mimeType: string
 describe('Office files through the router (one process)', () => {
   it('an XLSX and a PPTX are accepted, sniffed, extracted and READY with their text in textPreview', async () => {
     const token = await register();
-    const xlsx = buildXlsx([{ name: 'Budget', rows: [['item', 'cost'], ['Coffee beans', 42.5]] }]);
+    const xlsx = buildXlsx([
+      {
+        name: 'Budget',
+        rows: [
+          ['item', 'cost'],
+          ['Coffee beans', 42.5],
+        ],
+      },
+    ]);
     expect(await uploadAndSettle(token, 'budget.xlsx', XLSX, xlsx)).toMatchObject({
       mimeType: XLSX,
       status: 'READY',

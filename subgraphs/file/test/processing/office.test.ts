@@ -75,8 +75,18 @@ describe('XLSX text extraction', () => {
   });
 
   it('keeps each chunk on the sheet it starts on', async () => {
-    const rows = (sheet: string): CellValue[][] => [['id', 'line'], ...Array.from({ length: 80 }, (_, n) => [n, `${sheet} sheet line ${n}.`])];
-    const file = await processFile(processor, XLSX_MIME_TYPE, buildXlsx([{ name: 'One', rows: rows('first') }, { name: 'Two', rows: [...rows('second'), ['the very end.']] }]));
+    const rows = (sheet: string): CellValue[][] => [
+      ['id', 'line'],
+      ...Array.from({ length: 80 }, (_, n) => [n, `${sheet} sheet line ${n}.`]),
+    ];
+    const file = await processFile(
+      processor,
+      XLSX_MIME_TYPE,
+      buildXlsx([
+        { name: 'One', rows: rows('first') },
+        { name: 'Two', rows: [...rows('second'), ['the very end.']] },
+      ]),
+    );
     expect(file.chunks.length).toBeGreaterThan(2);
     expect(file.chunks[0]?.page).toBe(1);
     expect(file.chunks[0]?.text.startsWith('Sheet: One')).toBe(true);
@@ -133,7 +143,9 @@ describe('XLSX and PPTX failures', () => {
     expect(await failure(processor, XLSX_MIME_TYPE, 'PK not really a zip')).toBe('CORRUPT');
     expect(await failure(processor, XLSX_MIME_TYPE, xlsx.subarray(0, xlsx.length - 40))).toBe('CORRUPT');
     expect(await failure(processor, PPTX_MIME_TYPE, buildZip([{ name: 'hello.xml', data: Buffer.from('<a/>') }]))).toBe('CORRUPT');
-    const brokenSheet = xlsxParts([{ name: 'S', rows: [['a']] }], () => Buffer.from('<worksheet><sheetData><row r="1"><c r="A1"><v>1</c></row>'));
+    const brokenSheet = xlsxParts([{ name: 'S', rows: [['a']] }], () =>
+      Buffer.from('<worksheet><sheetData><row r="1"><c r="A1"><v>1</c></row>'),
+    );
     expect(await failure(processor, XLSX_MIME_TYPE, buildZip(brokenSheet))).toBe('CORRUPT');
     const brokenSlide = pptxParts([{ paragraphs: ['x'] }], () => Buffer.from('<p:sld><a:p><a:t>unclosed</a:p></p:sld>'));
     expect(await failure(processor, PPTX_MIME_TYPE, buildZip(brokenSlide))).toBe('CORRUPT');
@@ -149,11 +161,19 @@ describe('XLSX and PPTX failures', () => {
 
   it('ends a zip bomb (a sheet or slide declared small, inflating past the heap budget) TOO_LARGE before inflating it whole, then serves the next file', async () => {
     await withProcessor({ maxMemoryMb: 96 }, async (small) => {
-      const sheetBomb = await deflatedBomb('<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>', '</t></is></c></row></sheetData></worksheet>', 200);
+      const sheetBomb = await deflatedBomb(
+        '<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>',
+        '</t></is></c></row></sheetData></worksheet>',
+        200,
+      );
       const xlsxBomb = buildZip(xlsxParts([{ name: 'S', rows: [] }], () => sheetBomb));
       expect(xlsxBomb.length).toBeLessThan(1_000_000);
       expect(await failure(small, XLSX_MIME_TYPE, xlsxBomb)).toBe('TOO_LARGE');
-      const slideBomb = await deflatedBomb('<p:sld><p:cSld><p:spTree><p:sp><p:txBody><a:p><a:t>', '</a:t></a:p></p:txBody></p:sp></p:spTree></p:cSld></p:sld>', 200);
+      const slideBomb = await deflatedBomb(
+        '<p:sld><p:cSld><p:spTree><p:sp><p:txBody><a:p><a:t>',
+        '</a:t></a:p></p:txBody></p:sp></p:spTree></p:cSld></p:sld>',
+        200,
+      );
       expect(await failure(small, PPTX_MIME_TYPE, buildZip(pptxParts([{ paragraphs: [] }], () => slideBomb)))).toBe('TOO_LARGE');
       const next = await processFile(small, PPTX_MIME_TYPE, buildPptx([{ paragraphs: ['Still serving.'] }]));
       expect(next.text).toBe('Still serving.');

@@ -1,6 +1,18 @@
 import type { ExtractedText, ExtractLimits } from './extractedText';
 import { mainPart } from './officePackage';
-import { allText, attribute, childrenOf, eachElement, localName, partNumber, prefixedAttribute, readPart, relationshipsOf, walk, type XmlNode } from './officeXml';
+import {
+  allText,
+  attribute,
+  childrenOf,
+  eachElement,
+  localName,
+  partNumber,
+  prefixedAttribute,
+  readPart,
+  relationshipsOf,
+  walk,
+  type XmlNode,
+} from './officeXml';
 import { PagedText } from './pagedText';
 import { openZipWithin, type ZipXmlParts } from './zipBudget';
 
@@ -52,7 +64,8 @@ function sheetsOf(parts: ZipXmlParts, workbook: string): SheetRef[] {
   walk(readPart(parts, workbook) ?? [], (node, name) => {
     if (name !== 'sheet') return true;
     const rel = rels.get(prefixedAttribute(node, 'id') ?? '');
-    if (rel?.type === 'worksheet' && parts.names.includes(rel.target)) sheets.push({ name: attribute(node, 'name') ?? '', part: rel.target });
+    if (rel?.type === 'worksheet' && parts.names.includes(rel.target))
+      sheets.push({ name: attribute(node, 'name') ?? '', part: rel.target });
     return false;
   });
   if (sheets.length > 0) return sheets;
