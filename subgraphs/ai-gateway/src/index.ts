@@ -5,6 +5,8 @@
 import { subgraphFiles, type SubgraphDescriptor } from '@chatgraph/kit';
 import { catalogFromConfig } from './catalog';
 import { aiGatewayConfigSpec, loadAiGatewayConfig } from './config';
+import { searchIndexFromConfig } from '@chatgraph/kit/search';
+import { fileChunkIndexDefinition } from './tools/fileChunks';
 import { buildAiGateway, type AiGateway } from './server';
 
 export { aiGatewayConfigSpec, loadAiGatewayConfig, type AiGatewayConfig } from './config';
@@ -30,6 +32,10 @@ export const aiGatewaySubgraph = {
       config,
       catalog: catalogFromConfig(config, context.env),
       logger: context.logger,
+      fileChunkIndex: searchIndexFromConfig(config, fileChunkIndexDefinition(config.FILE_CHUNK_INDEX_NAME), {
+        dataDir: context.dataDir,
+        logger: context.logger,
+      }),
     });
   },
 } satisfies SubgraphDescriptor<'ai-gateway', AiGateway>;
