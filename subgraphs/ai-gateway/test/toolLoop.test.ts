@@ -255,7 +255,10 @@ describe('the tool loop', () => {
       () => tools.running.has('wait'),
       (running) => running,
     );
-    await h.kv.publish(GENERATION_CONTROL_CHANNEL, JSON.stringify({ type: 'stop', streamId: subject.streamId, requestedBy: subject.ownerId }));
+    await h.kv.publish(
+      GENERATION_CONTROL_CHANNEL,
+      JSON.stringify({ type: 'stop', streamId: subject.streamId, requestedBy: subject.ownerId }),
+    );
     const outcome = await outcomeOf(subject.streamId);
     expect(tools.aborted).toContain('wait:stop');
     expect(outcome.payload).toMatchObject({ finishReason: 'aborted', toolCalls: [expect.objectContaining({ outcome: 'TOOL_STOPPED' })] });
@@ -282,22 +285,30 @@ describe('the tool loop', () => {
     const fileId = `f-${newId()}`;
     await chunked(fileId, owner, 'old.txt', ['Obsolete pricing table.']);
     const deleted = fileFileV1.create('file.deleted', { fileId, ownerId: owner }, {});
-    const again = fileFileV1.create('file.chunked', { fileId, ownerId: owner }, {
-      filename: 'old.txt',
-      chunks: [{ index: 0, text: 'Obsolete pricing table.', tokens: 3 }],
-      chunkCount: 1,
-    });
+    const again = fileFileV1.create(
+      'file.chunked',
+      { fileId, ownerId: owner },
+      {
+        filename: 'old.txt',
+        chunks: [{ index: 0, text: 'Obsolete pricing table.', tokens: 3 }],
+        chunkCount: 1,
+      },
+    );
     // A marker file after both, on the same partition key's topic, tells when they were handled.
     await h.bus.publish(fileFileV1.topic, [
       { key: fileId, event: deleted },
       { key: fileId, event: again },
     ]);
     const marker = `f-${newId()}`;
-    const markerEvent = fileFileV1.create('file.chunked', { fileId: marker, ownerId: owner }, {
-      filename: 'm.txt',
-      chunks: [{ index: 0, text: 'marker', tokens: 1 }],
-      chunkCount: 1,
-    });
+    const markerEvent = fileFileV1.create(
+      'file.chunked',
+      { fileId: marker, ownerId: owner },
+      {
+        filename: 'm.txt',
+        chunks: [{ index: 0, text: 'marker', tokens: 1 }],
+        chunkCount: 1,
+      },
+    );
     await h.bus.publish(fileFileV1.topic, [{ key: fileId, event: markerEvent }]);
     await eventually(
       () => index.search({ ownerId: owner, mode: 'keyword', text: 'marker', size: 5 }),

@@ -38,8 +38,13 @@ export type Citation = {
   __typename?: 'Citation';
   /** 0-based position of the chunk in the file. */
   chunkIndex: Scalars['Int']['output'];
-  /** The file (its fields come from the file service, which checks the caller may read it). */
-  file: File;
+  /**
+   * The file (its fields come from the file service, which checks the caller may read it: null for
+   * a file the caller may not read, e.g. another user's knowledge file of a shared assistant).
+   */
+  file?: Maybe<File>;
+  /** The file's id. */
+  fileId: Scalars['ID']['output'];
   /** The file's name when it was searched (shown even if the caller may no longer read the file). */
   filename: Scalars['String']['output'];
   /** The passage, cut at 1,000 characters. */
@@ -763,7 +768,8 @@ export type AssistantResolvers<ContextType = ConversationContext, ParentType ext
 
 export type CitationResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['Citation'] = ResolversParentTypes['Citation']> = ResolversObject<{
   chunkIndex?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  file?: Resolver<ResolversTypes['File'], ParentType, ContextType>;
+  file?: Resolver<Maybe<ResolversTypes['File']>, ParentType, ContextType>;
+  fileId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   filename?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   snippet?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
