@@ -10,6 +10,7 @@ import { fileChunkIndexDefinition } from './tools/fileChunks';
 import { buildAiGateway, type AiGateway } from './server';
 
 export { aiGatewayConfigSpec, loadAiGatewayConfig, type AiGatewayConfig } from './config';
+export { fileChunkIndexDefinition } from './tools/fileChunks';
 export { buildAiGateway, catalogFromConfig, AI_GATEWAY_SCHEMA_PATH, type AiGateway, type AiGatewayDeps, type ModelCatalog } from './server';
 
 /**
