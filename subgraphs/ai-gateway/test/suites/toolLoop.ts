@@ -103,6 +103,7 @@ export function describeToolLoop(target: ToolLoopTarget): void {
   async function request(
     subject: ReturnType<typeof newSubject>,
     payload: { model: string; prompt: string; tools: string[]; fileIds?: string[]; knowledge?: { ownerId: string; fileIds: string[] } },
+    on: Harness = h,
   ): Promise<void> {
     const event = aiGenerationV1.create('generation.requested', subject, {
       model: payload.model,
@@ -117,12 +118,12 @@ export function describeToolLoop(target: ToolLoopTarget): void {
       assistantVersion: 1,
       ...(payload.knowledge ? { knowledge: payload.knowledge } : {}),
     });
-    await h.bus.publish(aiGenerationV1.topic, [{ key: subject.conversationId, event }]);
+    await on.bus.publish(aiGenerationV1.topic, [{ key: subject.conversationId, event }]);
   }
 
-  async function outcomeOf(streamId: string): Promise<EventEnvelope> {
+  async function outcomeOf(streamId: string, seen: CollectedEvent[] = events): Promise<EventEnvelope> {
     const found = await eventually(
-      () => eventsOf(events, streamId).filter((e) => e.type === 'generation.completed' || e.type === 'generation.failed'),
+      () => eventsOf(seen, streamId).filter((e) => e.type === 'generation.completed' || e.type === 'generation.failed'),
       (list) => list.length > 0,
     );
     const [outcome] = found;
@@ -259,25 +260,40 @@ export function describeToolLoop(target: ToolLoopTarget): void {
     });
 
     it('a stop aborts the running tool call and ends the message ABORTED', async () => {
-      fake.script('gpt-tools', [{ toolCalls: [{ name: 'wait', arguments: '{}' }] }, { text: 'never sent' }]);
-      const subject = newSubject();
-      const before = fake.requestsFor('gpt-tools').length;
-      await request(subject, { model: 'tool-model', prompt: 'Wait', tools: ['wait'] });
-      await eventually(
-        () => tools.running.has('wait'),
-        (running) => running,
-      );
-      await h.kv.publish(
-        GENERATION_CONTROL_CHANNEL,
-        JSON.stringify({ type: 'stop', streamId: subject.streamId, requestedBy: subject.ownerId }),
-      );
-      const outcome = await outcomeOf(subject.streamId);
-      expect(tools.aborted).toContain('wait:stop');
-      expect(outcome.payload).toMatchObject({ finishReason: 'aborted', toolCalls: [expect.objectContaining({ outcome: 'TOOL_STOPPED' })] });
-      // No round after the stop.
-      expect(fake.requestsFor('gpt-tools').length - before).toBe(1);
-      const last = (await readStream(h.kv, subject.streamId)).at(-1)?.entry;
-      expect(last).toMatchObject({ type: 'done', outcome: 'ABORTED' });
+      // An instance whose calls never time out, so only the stop can end the waiting tool.
+      const patient = await target.start({
+        catalog: catalogFor(fake.baseURL),
+        toolSources: [tools],
+        fileChunkIndex: target.newIndex(),
+        env: { TITLES_ENABLED: 'false', TOOL_CALL_TIMEOUT_MS: '600000', TOOL_LOOP_BUDGET_MS: '600000' },
+      });
+      try {
+        const seen = await collectEvents(patient);
+        fake.script('gpt-tools', [{ toolCalls: [{ name: 'wait', arguments: '{}' }] }, { text: 'never sent' }]);
+        const subject = newSubject();
+        const before = fake.requestsFor('gpt-tools').length;
+        await request(subject, { model: 'tool-model', prompt: 'Wait', tools: ['wait'] }, patient);
+        await eventually(
+          () => tools.running.has('wait'),
+          (running) => running,
+        );
+        await patient.kv.publish(
+          GENERATION_CONTROL_CHANNEL,
+          JSON.stringify({ type: 'stop', streamId: subject.streamId, requestedBy: subject.ownerId }),
+        );
+        const outcome = await outcomeOf(subject.streamId, seen);
+        expect(tools.aborted).toContain('wait:stop');
+        expect(outcome.payload).toMatchObject({
+          finishReason: 'aborted',
+          toolCalls: [expect.objectContaining({ outcome: 'TOOL_STOPPED' })],
+        });
+        // No round after the stop.
+        expect(fake.requestsFor('gpt-tools').length - before).toBe(1);
+        const last = (await readStream(patient.kv, subject.streamId)).at(-1)?.entry;
+        expect(last).toMatchObject({ type: 'done', outcome: 'ABORTED' });
+      } finally {
+        await patient.dispose();
+      }
     });
 
     it('the local demo model calls file_search for a message starting with "search:"', async () => {
