@@ -12,12 +12,41 @@ import { ApolloClient, ApolloLink, HttpLink, InMemoryCache, gql } from '@apollo/
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { getMainDefinition } from '@apollo/client/utilities';
 import { createClient, type Client } from 'graphql-ws';
+import type { FakeOpenAI } from '../../subgraphs/ai-gateway/test/support/fakeOpenAI';
 import WebSocket from 'ws';
 
 /** Where the scenario runs: the router's URL, and how many 25 ms polls a wait may take. */
 export interface ToolLoopStack {
   url(): string;
   tries: number;
+  /** The fake OpenAI server the stack's catalog routes `FAKE_TOOL_MODEL` to (its model `gpt-tools`; `fakeToolCatalog`). */
+  fake: () => FakeOpenAI;
+}
+
+/** The catalog model a stack with a fake OpenAI server routes to it (see `fakeToolCatalog`). */
+export const FAKE_TOOL_MODEL = 'tool-model';
+
+/** A catalog (MODEL_CATALOG_FILE contents): the built-in demo models plus `tool-model` on the fake server. */
+export function fakeToolCatalog(baseURL: string): Record<string, unknown> {
+  const free = { inputPricePerMTok: 0, outputPricePerMTok: 0 };
+  return {
+    providers: [
+      { id: 'demo', kind: 'demo' },
+      { id: 'fake', kind: 'openai', baseURL },
+    ],
+    models: [
+      { id: 'local-demo', displayName: 'Local demo model', contextWindow: 8192, capabilities: ['chat'], ...free },
+      { id: 'local-demo-embedding', displayName: 'Local demo embedding', contextWindow: 8192, capabilities: ['embeddings'], ...free },
+      { id: FAKE_TOOL_MODEL, displayName: 'Fake tool model', contextWindow: 128000, capabilities: ['chat', 'tools'], ...free },
+    ],
+    routes: {
+      'local-demo': [{ provider: 'demo', model: 'local-demo' }],
+      'local-demo-embedding': [{ provider: 'demo', model: 'local-demo-embedding' }],
+      [FAKE_TOOL_MODEL]: [{ provider: 'fake', model: 'gpt-tools' }],
+    },
+    titleModel: 'local-demo',
+    embeddingModel: 'local-demo-embedding',
+  };
 }
 
 export function describeToolLoopScenario(name: string, target: ToolLoopStack): void {
@@ -348,5 +377,53 @@ export function describeToolLoopScenario(name: string, target: ToolLoopStack): v
     expect(bobs.chunks.at(-1)?.message?.citations).toEqual([
       expect.objectContaining({ fileId, file: null, filename: 'birds.txt', chunkIndex: 0 }),
     ]);
+  }, 240_000);
+
+  test(`${name}: a provider's tool call (real openai SDK, fake server): the second request carries the file_search result`, async () => {
+    const fake = target.fake?.();
+    if (!fake) return;
+    const cy = await register(`cy-${Date.now()}@example.com`, 'Cy');
+    const fileId = await upload(cy.token, 'manual.txt', 'Reset the router by holding the button for ten seconds.');
+    const created = await post<{ createAssistant: { id: string } }>(
+      cy.token,
+      'mutation($input: CreateAssistantInput!) { createAssistant(input: $input) { id } }',
+      { input: { name: 'Helpdesk', instructions: 'Use the manual.', model: FAKE_TOOL_MODEL, tools: ['file_search'], fileIds: [fileId] } },
+    );
+    const assistantId = created.data?.createAssistant.id;
+    if (!assistantId) throw new Error(`createAssistant failed: ${JSON.stringify(created.errors)}`);
+    const client = apolloClient(cy.token);
+    fake.script('gpt-tools', { text: 'warm-up' });
+    await retry(
+      () =>
+        post(cy.token, 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { streamId } }', {
+          input: { content: 'hi', assistantId },
+        }),
+      (res) => !res.errors,
+    );
+    let found: Awaited<ReturnType<typeof turn>> | undefined;
+    for (let i = 0; i < 40 && !found?.chunks.at(-1)?.message?.citations.length; i++) {
+      fake.script('gpt-tools', [
+        { toolCalls: [{ name: 'file_search', arguments: JSON.stringify({ query: 'reset router' }), id: `call_${i}` }] },
+        { text: 'Hold the button for ten seconds [1].' },
+      ]);
+      found = await turn(client, { content: 'How do I reset it?', assistantId });
+    }
+    const last = found?.chunks.at(-1);
+    expect(last).toMatchObject({ done: true, status: 'COMPLETE' });
+    expect(last?.message).toMatchObject({
+      content: 'Hold the button for ten seconds [1].',
+      toolCalls: [expect.objectContaining({ name: 'file_search', outcome: 'OK' })],
+      citations: [expect.objectContaining({ fileId, chunkIndex: 0 })],
+    });
+    // The request after the tool call: the instructions, the question, the call and its result.
+    const sent = fake.requestsFor('gpt-tools').at(-1);
+    const messages = sent?.body.messages as Array<{ role: string; content: string | null; tool_call_id?: string }>;
+    expect(messages[0]).toMatchObject({ role: 'system', content: 'Use the manual.' });
+    const result = messages.at(-1);
+    expect(result).toMatchObject({ role: 'tool' });
+    expect(JSON.parse(String(result?.content))).toMatchObject({
+      query: 'reset router',
+      passages: [expect.objectContaining({ fileId, file: 'manual.txt', text: 'Reset the router by holding the button for ten seconds.' })],
+    });
   }, 240_000);
 }
