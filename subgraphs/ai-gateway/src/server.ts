@@ -4,6 +4,8 @@ import { createSubgraph, type Logger, type Subgraph, refuseStartUnless } from '@
 import type { DocumentStore } from '@chatgraph/kit/store';
 import { OutboxRelay, watchConsumerLag, type EventBus, type Subscription } from '@chatgraph/kit/events';
 import type { KvStore } from '@chatgraph/kit/kv';
+import { principalDirectoryRoles } from './tools/mcpAccess';
+import { createMcpToolSources } from './tools/mcpToolSources';
 import { createEmbeddedSearchIndex, type SearchIndex } from '@chatgraph/kit/search';
 import { attachedFilesHandler, AttachedFiles, subscribeAttachedFiles } from './attachedFiles';
 import { builtInCatalog, type ModelCatalog, type ProviderSpec } from './catalog';
@@ -50,7 +52,10 @@ export interface AiGatewayDeps {
    * Defaults to an in-memory embedded index (rebuilt from the topic by a new consumer group only).
    */
   fileChunkIndex?: SearchIndex;
-  /** Tool sources besides `file_search` (MCP servers) an assistant's tool list may enable. */
+  /**
+   * Tool sources besides `file_search` an assistant's tool list may enable; defaults to one per MCP
+   * server of `MCP_SERVERS` (closed by `stop()`), with roles read from identity's principal directory.
+   */
   toolSources?: readonly ToolSource[];
 }
 
@@ -100,6 +105,8 @@ export function buildAiGateway(deps: AiGatewayDeps): AiGateway {
   const fileChunkIndex =
     deps.fileChunkIndex ?? createEmbeddedSearchIndex({ definition: fileChunkIndexDefinition(config.FILE_CHUNK_INDEX_NAME), logger });
   const fileChunks = new FileChunks(fileChunkIndex, store);
+  const mcpSources = deps.toolSources ? [] : createMcpToolSources(config, logger, principalDirectoryRoles(kv));
+  const toolSources = deps.toolSources ?? mcpSources;
   const runner = new GenerationRunner({
     kv,
     collections,
@@ -121,7 +128,7 @@ export function buildAiGateway(deps: AiGatewayDeps): AiGateway {
     attachments,
     tools: {
       fileSearch: (scope) => new FileSearchTool(fileChunks, scope, config.FILE_SEARCH_RESULTS),
-      sources: deps.toolSources ?? [],
+      sources: toolSources,
       limits: {
         maxRounds: config.TOOL_MAX_ROUNDS,
         budgetMs: config.TOOL_LOOP_BUDGET_MS,
@@ -220,6 +227,7 @@ export function buildAiGateway(deps: AiGatewayDeps): AiGateway {
           logger.warn({ err: error }, 'outbox events left pending at shutdown; the next start publishes them');
         }
         await relay.stop();
+        await Promise.all(mcpSources.map((source) => source.close()));
         await fileChunkIndex.stop();
       })();
       return stopping;
