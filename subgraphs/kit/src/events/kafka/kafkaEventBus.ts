@@ -15,6 +15,7 @@ import {
 } from '../port';
 import { prepareRecords, type OutgoingRecord } from '../publishing';
 import { protocolType, toBusError } from './errors';
+import { startWithRetries } from './joinRetry';
 import { KafkaSubscription, type KafkaConsumerTuning } from './kafkaSubscription';
 import { kafkaLogCreator } from './logging';
 import { TopicAdmin } from './topicAdmin';
@@ -133,20 +134,33 @@ class KafkaEventBus implements EventBus {
     } catch (error) {
       throw toBusError(error, this.options.brokers, 'creating topics');
     }
-    const subscription = new KafkaSubscription(this.namespace + options.groupId, {
-      kafka: this.kafka,
-      topics,
-      namespace: this.namespace,
-      delivery,
-      deadLetter: this.deadLetter,
-      tuning: this.options.consumer ?? {},
-      logger: this.logger,
-    });
-    this.subscriptions.add(subscription);
+    const join = async (): Promise<KafkaSubscription> => {
+      await this.topics.ensure(topics); // again after a retry forgot them: their leaders are checked anew
+      const joining = new KafkaSubscription(this.namespace + options.groupId, {
+        kafka: this.kafka,
+        topics,
+        namespace: this.namespace,
+        delivery,
+        deadLetter: this.deadLetter,
+        tuning: this.options.consumer ?? {},
+        logger: this.logger,
+      });
+      this.subscriptions.add(joining);
+      try {
+        await joining.start();
+        return joining;
+      } catch (error) {
+        this.subscriptions.delete(joining);
+        throw error;
+      }
+    };
+    let subscription: KafkaSubscription;
     try {
-      await subscription.start();
+      subscription = await startWithRetries(join, (error, attempt) => {
+        this.logger.warn({ err: error, groupId: options.groupId, attempt }, 'Kafka is not ready for this consumer yet; joining again');
+        for (const topic of topics) this.topics.forget(topic);
+      });
     } catch (error) {
-      this.subscriptions.delete(subscription);
       throw toBusError(error, this.options.brokers, `joining group ${options.groupId}`);
     }
     const stop = subscription.stop.bind(subscription);
