@@ -55,6 +55,8 @@ export interface DistributedStack {
    * fault-injection test); resolves when it is ready. Stops it first if it still runs.
    */
   restart(name: string): Promise<void>;
+  /** The secret the services sign with (generated per start): tests mint capabilities with it. */
+  readonly signingSecret: string;
   stop(): Promise<void>;
 }
 
@@ -198,7 +200,15 @@ export async function startDistributed(options: DistributedOptions): Promise<Dis
           .join(','),
       });
     }
-    return { url: `${routerUrls[0]}/graphql`, routerUrls: routerUrls.map((u) => `${u}/graphql`), subgraphUrls, processes, restart, stop };
+    return {
+      url: `${routerUrls[0]}/graphql`,
+      routerUrls: routerUrls.map((u) => `${u}/graphql`),
+      subgraphUrls,
+      processes,
+      restart,
+      signingSecret: secret,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;
