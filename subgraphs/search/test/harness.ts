@@ -112,7 +112,7 @@ export async function userDeleted(h: Harness, userId: string): Promise<void> {
 export async function conversationEvent(
   h: Harness,
   subject: { conversationId: string; ownerId: string },
-  change: { created: string } | { updated: { title?: string; pinned?: boolean } } | 'deleted',
+  change: { created: string } | { updated: { title?: string; pinned?: boolean; tags?: string[] } } | 'deleted',
 ): Promise<void> {
   const event =
     change === 'deleted'

@@ -11,6 +11,7 @@ import {
 } from './contractFixtures';
 import { isolationContract } from './contractIsolation';
 import { rankingContract } from './contractRanking';
+import { readsContract } from './contractReads';
 import { writesContract } from './contractWrites';
 
 export type { IndexUnderTest, MakeIndex } from './contractFixtures';
@@ -49,6 +50,7 @@ export function describeSearchContract(name: string, makeIndex: MakeIndex): void
     describe('ranking', () => rankingContract(ctx));
     describe('isolation and filters', () => isolationContract(ctx));
     describe('writes and paging', () => writesContract(ctx));
+    describe('reads and backward paging', () => readsContract(ctx));
 
     it('starts idempotently, answers ping, and stops twice safely', async () => {
       const { index, cleanup } = await makeIndex(contractDefinition({ textFields: { body: 1 }, vectorDims: undefined }));

@@ -2,7 +2,15 @@ import { Client, errors } from '@elastic/elasticsearch';
 import { SearchUnavailableError } from '../errors';
 import { silentAdapterLogger, type AdapterLogger } from '../../adapterLogger';
 import type { SearchIndex, SearchIndexDefinition } from '../port';
-import { validateDefinition, validateDeleteMatching, validateDocuments, validateOwnerId, validateRequest } from '../validate';
+import {
+  validateDefinition,
+  validateDeleteMatching,
+  validateDocuments,
+  validateMatchingIds,
+  validateOwnerId,
+  validateRequest,
+} from '../validate';
+import { getDocuments, idsWhere } from './reads';
 import { mapElasticsearchError } from './errors';
 import { indexMappings, indexTemplate } from './mappings';
 import { executeSearch } from './search';
@@ -124,6 +132,14 @@ export function createElasticsearchIndex(options: ElasticsearchSearchOptions): S
     async search(request) {
       validateRequest(definition, request);
       return run('search', () => executeSearch({ client, index, definition }, request));
+    },
+    async get(ownerId, ids) {
+      validateOwnerId(ownerId, 'get ownerId');
+      return run('get', () => getDocuments(client, index, ownerId, ids));
+    },
+    async matchingIds(ownerId, filters, limit) {
+      validateMatchingIds(definition, ownerId, filters, limit);
+      return run('matching ids', () => idsWhere(client, index, ownerId, filters, limit));
     },
   };
 }
