@@ -33,11 +33,12 @@ export function realServersEnv(): Record<string, string> {
   };
 }
 
-/** Removes the indexes (and their templates) the real suites created, so the shared Elasticsearch does not fill up. */
+/** Removes the index generations behind the aliases the real suites created, so the shared Elasticsearch does not fill up. */
 export async function dropRealIndexes(): Promise<void> {
   for (const name of realIndexes.splice(0)) {
-    await fetch(`${REAL_SERVERS.esUrl}/${name}`, { method: 'DELETE' });
-    await fetch(`${REAL_SERVERS.esUrl}/_index_template/${name}`, { method: 'DELETE' });
+    const behind = await fetch(`${REAL_SERVERS.esUrl}/_alias/${name}`);
+    const concrete = behind.ok ? Object.keys((await behind.json()) as Record<string, unknown>) : [];
+    for (const index of concrete) await fetch(`${REAL_SERVERS.esUrl}/${index}`, { method: 'DELETE' });
   }
 }
 
