@@ -72,11 +72,14 @@ export function indexingHandler(deps: { index: SearchIndex; embedder: Embedder; 
   };
 }
 
+/** The topics search indexes from (the live consumer's, and `reindex --user`'s replay). */
+export const INDEXING_TOPICS = [conversationConversationV1.topic, conversationMessageV1.topic, fileFileV1.topic, identityUserV1.topic];
+
 /** Subscribes the indexing consumer; `stop()` the subscription to drain it. */
 export function subscribeIndexing(bus: EventBus, handler: ReturnType<typeof indexingHandler>): Promise<Subscription> {
   return bus.subscribe({
     groupId: INDEXING_GROUP,
-    topics: [conversationConversationV1.topic, conversationMessageV1.topic, fileFileV1.topic, identityUserV1.topic],
+    topics: INDEXING_TOPICS,
     handler,
   });
 }
