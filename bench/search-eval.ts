@@ -12,7 +12,13 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createElasticsearchIndex, createEmbeddedSearchIndex, type SearchIndex, type SearchMode } from '@chatgraph/kit/search';
+import {
+  createElasticsearchIndex,
+  createEmbeddedSearchIndex,
+  dropElasticsearchIndex,
+  type SearchIndex,
+  type SearchMode,
+} from '@chatgraph/kit/search';
 import { DOC_KINDS, hashedTrigramEmbedder, searchIndexDefinition } from '@chatgraph/search';
 
 interface EvalMessage {
@@ -128,8 +134,7 @@ async function main(): Promise<void> {
     try {
       await evaluate('elasticsearch', createElasticsearchIndex({ node, index: searchIndexDefinition(name, embedder.dims) }));
     } finally {
-      await fetch(`${node}/${name}`, { method: 'DELETE' });
-      await fetch(`${node}/_index_template/${name}`, { method: 'DELETE' });
+      await dropElasticsearchIndex(node, name);
     }
   }
 }

@@ -11,4 +11,5 @@ export {
   type ElasticsearchSearchOptions,
 } from './elasticsearch/elasticsearchSearchIndex';
 export type { RebuildHooks, RebuildReport } from './elasticsearch/rebuild';
+export { dropElasticsearchIndex } from './elasticsearch/aliases';
 export { searchIndexConfigSpec, searchIndexFromConfig, type SearchIndexConfig } from './fromConfig';

@@ -1,4 +1,4 @@
-import { errors, type Client } from '@elastic/elasticsearch';
+import { Client, errors } from '@elastic/elasticsearch';
 import type { SearchIndexDefinition } from '../port';
 import { indexSettings, indexMappings, type TemplateOptions } from './mappings';
 
@@ -89,4 +89,19 @@ export async function ensureAliasedIndex(
   const first = generationName(alias, 1);
   const created = await createConcrete(client, first, definition, options, alias);
   return { created, concrete: [first] };
+}
+
+/**
+ * Deletes an index the adapter created, whatever its layout: every generation behind the alias
+ * (the alias goes with them), or a concrete index of that name and the index template written
+ * before aliases were used. For tests and benchmarks that must not leave indexes on a shared server.
+ */
+export async function dropElasticsearchIndex(node: string, name: string): Promise<void> {
+  const client = new Client({ node, requestTimeout: 30_000 });
+  try {
+    for (const concrete of await concreteIndexes(client, name)) await client.indices.delete({ index: concrete }, { ignore: [404] });
+    await client.indices.deleteIndexTemplate({ name }, { ignore: [404] });
+  } finally {
+    await client.close();
+  }
 }
