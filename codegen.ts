@@ -27,6 +27,7 @@ const subgraphs: Record<string, { context: string; mappers?: Record<string, stri
       RevokeSharePayload: '../sharing#RevokedShare',
       ShareLink: '../store#ShareDoc',
       SharedConversation: '../store#ShareDoc',
+      SharedMessage: '../sharing#SharedMessageView',
       ConversationConnection: '../reads#ConversationPage',
       MessageConnection: '../reads#MessagePage',
     },
@@ -82,6 +83,7 @@ const subgraphs: Record<string, { context: string; mappers?: Record<string, stri
       AssistantConnection: '../service#AssistantPage',
       DeleteAssistantPayload: '../service#DeletedAssistant',
       User: '../resolvers#UserRef',
+      File: '../resolvers#FileRef',
     },
   },
   file: {
@@ -92,6 +94,8 @@ const subgraphs: Record<string, { context: string; mappers?: Record<string, stri
       UploadTicket: '../service#UploadTicketView',
       User: "../resolvers#EntityRef<'User'>",
       Message: '../resolvers#MessageRef',
+      SharedMessage: '../resolvers#SharedMessageRef',
+      SharedFile: '../service#SharedFileView',
     },
   },
 };

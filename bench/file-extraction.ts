@@ -1,5 +1,6 @@
 /**
- * File processing (issue 15): PDF extraction time per page, files processed per second for a mix
+ * File processing (issue 15): PDF extraction time per page, XLSX per sheet and PPTX per slide,
+ * files processed per second for a mix
  * of types, and what the sandbox costs: the same documents through sandbox workers (child
  * processes with a heap limit, reused) against extraction on the calling thread, same run.
  * Absolute figures depend on the machine's load (printed); the ratios are the comparable part.
@@ -11,12 +12,15 @@ import { performance } from 'node:perf_hooks';
 import {
   createFileProcessor,
   DOCX_MIME_TYPE,
+  PPTX_MIME_TYPE,
   processDocumentInThread,
+  XLSX_MIME_TYPE,
   type FileProcessorOptions,
   type ProcessInput,
 } from '@chatgraph/file/processing';
 import sharp from 'sharp';
 import { buildDocx } from '../subgraphs/file/test/fixtures/docx';
+import { buildPptx, buildXlsx } from '../subgraphs/file/test/fixtures/office';
 import { buildPdf } from '../subgraphs/file/test/fixtures/pdf';
 
 const OPTIONS: FileProcessorOptions = {
@@ -29,6 +33,10 @@ const OPTIONS: FileProcessorOptions = {
 };
 const PDF_PAGES = 200;
 const MIX_ROUNDS = 6;
+/** XLSX: sheets of rows × 8 columns (a text column, numbers, a boolean); PPTX: slides of paragraphs with notes. */
+const XLSX_SHEETS = 20;
+const XLSX_ROWS = 500;
+const PPTX_SLIDES = 200;
 
 const load = (): string =>
   loadavg()
@@ -85,6 +93,38 @@ async function main(): Promise<void> {
     'application/pdf',
     buildPdf(Array.from({ length: PDF_PAGES }, (_, page) => Array.from({ length: 40 }, (_, line) => sentence(page * 40 + line)))),
   );
+  const xlsx = input(
+    'sheets.xlsx',
+    XLSX_MIME_TYPE,
+    buildXlsx(
+      Array.from({ length: XLSX_SHEETS }, (_, sheet) => ({
+        name: `Region ${sheet}`,
+        rows: [
+          ['item', 'q1', 'q2', 'q3', 'q4', 'total', 'share', 'audited'],
+          ...Array.from({ length: XLSX_ROWS }, (_, row) => [
+            `item ${sheet}-${row}`,
+            row,
+            row * 2,
+            row * 3,
+            row * 4,
+            row * 10,
+            row / XLSX_ROWS,
+            row % 2 === 0,
+          ]),
+        ],
+      })),
+    ),
+  );
+  const pptx = input(
+    'deck.pptx',
+    PPTX_MIME_TYPE,
+    buildPptx(
+      Array.from({ length: PPTX_SLIDES }, (_, slide) => ({
+        paragraphs: [`Slide ${slide}`, ...Array.from({ length: 10 }, (_, line) => sentence(slide * 10 + line))],
+        notes: sentence(slide),
+      })),
+    ),
+  );
 
   // Sandbox with one worker: the same sequential work as in-thread, so the ratio is the sandbox's cost.
   const single = createFileProcessor({ ...OPTIONS, concurrency: 1 });
@@ -130,6 +170,23 @@ async function main(): Promise<void> {
   console.log(
     `PDF ${pages} pages (${(pdf.bytes.length / 1024).toFixed(0)} KB) extract + chunk  sandbox ${(median(pdfSandbox) / pages).toFixed(2)} ms/page  in-thread ${(median(pdfInThread) / pages).toFixed(2)} ms/page`,
   );
+  for (const [label, unit, office] of [
+    ['XLSX', 'sheet', xlsx],
+    ['PPTX', 'slide', pptx],
+  ] as const) {
+    const sandboxMs: number[] = [];
+    const inThreadMs: number[] = [];
+    let pages = 0;
+    for (let round = 0; round < 3; round += 1) {
+      const [file, ms] = await timed(() => single.process(office));
+      pages = file.pages ?? 0;
+      sandboxMs.push(ms);
+      inThreadMs.push((await timed(() => processDocumentInThread(office, OPTIONS)))[1]);
+    }
+    console.log(
+      `${label} ${pages} ${unit}s (${(office.bytes.length / 1024).toFixed(0)} KB) extract + chunk  sandbox ${(median(sandboxMs) / pages).toFixed(2)} ms/${unit}  in-thread ${(median(inThreadMs) / pages).toFixed(2)} ms/${unit}`,
+    );
+  }
   await single.stop();
 
   const pool = createFileProcessor(OPTIONS);

@@ -4,16 +4,21 @@
  * process PUTting a file's bytes to its upload URL as a stream generated on the fly (so this
  * process's RSS is the router's and file's only, and the client's CPU is not this thread's).
  *
- *   1. memory (first, on a fresh process): RSS of this process (router + file) sampled every 20 ms
- *      during one BIG_MB upload (FILE_MAX_BYTES raised for it), growth over the RSS before it. The
- *      body streams, so growth must stay far below the size; the router's own growth is at most this.
- *   2. throughput: the same SIZE_MB written (a) through the router to file's blob store and
+ *   1. memory of the router alone (first, on fresh processes): a second router, the production
+ *      entry `router/src/main.ts`, runs in a child process composed from this process's subgraphs
+ *      (file-upload-router.ts); upload URLs point at it, so the bytes go client process -> router
+ *      process -> file in this process. Its RSS (`/proc/<pid>/status`) is sampled every 20 ms during
+ *      one upload of each of MEMORY_MB, peak minus the RSS before it. The body streams, so the
+ *      growth must stay flat (< 50 MB) whatever the size.
+ *   2. memory of router + file in this one process, as before: the same sampling of this process
+ *      during one BIG_MB upload through the one-process stack's router.
+ *   3. throughput: the same SIZE_MB written (a) through the router to file's blob store and
  *      (b) straight to a local blob store of the kit, alternating, ROUNDS times; the ratio of the
  *      medians is what the two HTTP hops (router and file share this one thread), signing, the
  *      ticket, sniffing and the guard cost.
  *
  * Absolute figures depend on the machine's load; the ratio and the growth are what to compare.
- * Env: SIZE_MB (default 100), ROUNDS (3), BIG_MB (500).
+ * Env: SIZE_MB (default 100), ROUNDS (3), BIG_MB (500), MEMORY_MB (`100,500`).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,12 +27,15 @@ import { execFile } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { loadConfig } from '@chatgraph/kit';
 import { createLocalBlobStore } from '@chatgraph/kit/blob';
-import { EMBEDDED_CONFIG_SPEC, startEmbedded } from '@chatgraph/launcher';
+import { camelCase, EMBEDDED_CONFIG_SPEC, startEmbedded, SUBGRAPHS } from '@chatgraph/launcher';
+import { startRouterChild } from './file-upload-router';
 
 const MB = 1024 * 1024;
 const SIZE_MB = Number(process.env.SIZE_MB ?? 100);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const BIG_MB = Number(process.env.BIG_MB ?? 500);
+const MEMORY_MB = (process.env.MEMORY_MB ?? '100,500').split(',').map(Number);
+const MAX_MB = Math.max(BIG_MB, ...MEMORY_MB);
 /** A PDF's magic number, so the bytes pass sniffing as `application/pdf` (never processed for real here). */
 const PDF_HEAD = Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n', 'latin1');
 const CHUNK = Buffer.alloc(256 * 1024, 0x20);
@@ -85,7 +93,7 @@ async function main(): Promise<void> {
     ARGON2_TIME_COST: '1',
     LOG_LEVEL: 'silent',
     RATE_LIMITS: 'off',
-    FILE_MAX_BYTES: String((BIG_MB + 10) * MB),
+    FILE_MAX_BYTES: String((MAX_MB + 10) * MB),
     FILE_QUOTA_BYTES: String(100 * 1024 * MB),
     FILE_MAX_PENDING_UPLOADS: '100',
   });
@@ -131,8 +139,31 @@ async function main(): Promise<void> {
       await gql('mutation($id: ID!) { deleteFile(id: $id) }', { id }, token);
     };
 
-    // Memory first, on a fresh process: nothing read into memory by earlier uploads' processing yet.
-    // One small upload warms up what every upload shares (the sniffer's worker thread, sockets, pools).
+    // The router alone first, in its own process; upload URLs point at it meanwhile.
+    const subgraphUrls = SUBGRAPHS.map(({ name }) => `${name}=${(stack[camelCase(name)] as { url: string }).url}/graphql`).join(',');
+    const child = await startRouterChild(subgraphUrls, stack.identity.url, stack.signingSecret);
+    stack.file.setPublicUrl(child.origin);
+    try {
+      // One small upload warms up what every upload shares (sockets, the sniffer's worker thread).
+      await remove((await upload(MB)).id);
+      for (const size of MEMORY_MB) {
+        const before = child.rss();
+        let peak = before;
+        const sampler = setInterval(() => (peak = Math.max(peak, child.rss())), 20);
+        const done = await upload(size * MB);
+        clearInterval(sampler);
+        peak = Math.max(peak, child.rss());
+        await remove(done.id);
+        console.log(
+          `upload ${size} MB through the router process alone (pid ${child.pid}; file in another process): ${done.ms.toFixed(0)} ms (${mbps(size * MB, done.ms)} MB/s); router RSS ${(before / MB).toFixed(0)} MB before, peak ${(peak / MB).toFixed(0)} MB, growth ${((peak - before) / MB).toFixed(1)} MB`,
+        );
+      }
+    } finally {
+      await child.stop();
+      stack.file.setPublicUrl(new URL(stack.url).origin);
+    }
+
+    // Then router + file in this one process. One small upload warms up what every upload shares.
     await remove((await upload(MB)).id);
     const before = process.memoryUsage().rss;
     let peak = before;

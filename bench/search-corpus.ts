@@ -4,7 +4,7 @@
  * very common words, a long tail of rare ones). Not for relevance: bench/search-eval/ is.
  */
 import type { SearchDocument } from '@chatgraph/kit/search';
-import { DOC_KINDS, type Embedder } from '@chatgraph/search';
+import { DOC_KINDS, trigramVector } from '@chatgraph/search';
 
 /** A small, fast, seeded PRNG (mulberry32): the same corpus on every run. */
 export function seededRandom(seed: number): () => number {
@@ -77,9 +77,18 @@ export function syntheticCorpus(seed = 42, vocabularySize = 20_000): Corpus {
   };
 }
 
-/** A message document as search's indexing consumer writes it. */
-export function messageDocument(embedder: Embedder, id: string, ownerId: string, conversationId: string, content: string): SearchDocument {
-  const vector = embedder.embed(content);
+/** The embedder the benchmarks index with: search's offline default, computed synchronously. */
+export const TRIGRAMS = { model: 'hashed-trigrams-v1-256', dims: 256 } as const;
+
+/** A message document as search's indexing consumer writes it (embedded with `TRIGRAMS`). */
+export function messageDocument(
+  embedder: typeof TRIGRAMS,
+  id: string,
+  ownerId: string,
+  conversationId: string,
+  content: string,
+): SearchDocument {
+  const vector = trigramVector(content, embedder.dims);
   return {
     id,
     ownerId,

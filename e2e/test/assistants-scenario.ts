@@ -142,4 +142,54 @@ export function describeAssistantsScenario(name: string, target: AssistantsTarge
     );
     expect(mine).toEqual(['assistant.created', 'assistant.updated', 'assistant.deleted']);
   });
+
+  /** Uploads `text` as the caller's knowledge file through the router's upload URL; resolves its id. */
+  async function upload(token: string, filename: string, text: string): Promise<string> {
+    const bytes = Buffer.from(text, 'utf8');
+    const res = await gql<{ createUpload: { file: { id: string }; uploadUrl: string } }>(
+      token,
+      'mutation($input: CreateUploadInput!) { createUpload(input: $input) { file { id } uploadUrl } }',
+      { input: { filename, mimeType: 'text/plain', bytes: bytes.length, purpose: 'ASSISTANT_KNOWLEDGE' } },
+    );
+    if (!res.data) throw new Error(`createUpload failed: ${JSON.stringify(res.errors)}`);
+    // The ticket names the public origin; the test's router listens on its own port.
+    const url = new URL(res.data.createUpload.uploadUrl);
+    const put = await fetch(new URL(url.pathname + url.search, target.url()), { method: 'PUT', body: bytes });
+    if (put.status !== 200 && put.status !== 201) throw new Error(`upload answered ${put.status}`);
+    return res.data.createUpload.file.id;
+  }
+
+  test(`${name}: knowledge files are the owner's, hydrated from the file service; another user's file is refused`, async () => {
+    const ada = await register('ada.files@example.com', 'Ada');
+    const eve = await register('eve.files@example.com', 'Eve');
+    const adaFile = await upload(ada.token, 'tax-tables.txt', 'Tax tables for 2026: the basic rate is 20 percent.');
+    const eveFile = await upload(eve.token, 'secret.txt', 'Eve keeps this to herself.');
+    const CREATE = 'mutation($input: CreateAssistantInput!) { createAssistant(input: $input) { id files { id filename } } }';
+    const input = (fileIds: string[]) => ({ input: { name: 'Tax helper', model: 'local-demo', tools: ['file_search'], fileIds } });
+
+    // Assistant learns of files from the file service's events: Ada's is taken once it has heard of it.
+    type Created = Response<{ createAssistant: { id: string; files: Array<{ id: string; filename: string }> } }>;
+    let created: Created = await gql(ada.token, CREATE, input([adaFile]));
+    for (let i = 1; i < target.tries && created.errors?.[0]?.extensions?.reason === 'UNKNOWN'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      created = await gql(ada.token, CREATE, input([adaFile]));
+    }
+    const a = created.data?.createAssistant;
+    expect(a?.files).toEqual([{ id: adaFile, filename: 'tax-tables.txt' }]);
+
+    // Eve's file is unknown to Ada, whether or not assistant has heard of it yet: refused, nothing stored.
+    const refused = await gql(ada.token, CREATE, input([adaFile, eveFile]));
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'fileIds', fileId: eveFile, reason: 'UNKNOWN' });
+    const mine = await gql<{ assistants: { totalCount: number } }>(ada.token, '{ assistants(filter: MINE) { totalCount } }');
+    expect(mine.data?.assistants.totalCount).toBe(1);
+
+    // Shared publicly, the assistant shows Eve no files of Ada's.
+    await gql(ada.token, 'mutation($id: ID!) { shareAssistant(id: $id, visibility: PUBLIC) { id } }', { id: a?.id });
+    const seen = await gql<{ assistant: { files: unknown[] } | null }>(
+      eve.token,
+      'query($id: ID!) { assistant(id: $id) { files { id } } }',
+      { id: a?.id },
+    );
+    expect(seen.data?.assistant?.files).toEqual([]);
+  });
 }

@@ -3,7 +3,7 @@ import { validateEnvelope, type EventEnvelope } from './envelope';
 import { aiCatalogV1 } from './topics/aiCatalog';
 import { aiGenerationV1 } from './topics/aiGeneration';
 import { assistantAssistantV1 } from './topics/assistant';
-import { conversationConversationV1, conversationMessageV1 } from './topics/conversation';
+import { conversationConversationV1, conversationMessageV1, conversationShareV1 } from './topics/conversation';
 import { fileFileV1 } from './topics/file';
 import { identityUserV1 } from './topics/identityUser';
 import { rateLimitBalanceV1 } from './topics/rateLimitBalance';
@@ -17,6 +17,7 @@ export const eventTopics: ReadonlyMap<string, TopicContract> = new Map<string, T
     identityUserV1,
     conversationConversationV1,
     conversationMessageV1,
+    conversationShareV1,
     aiGenerationV1,
     aiCatalogV1,
     rateLimitBalanceV1,

@@ -146,6 +146,9 @@ export async function startEmbedded(
     const subgraphs = Object.fromEntries(built.map(({ name, service }) => [camelCase(name), service])) as unknown as EmbeddedSubgraphs;
     // Upload and download URLs point at the router, whose port is known only now when it was 0.
     if (!env.FILE_PUBLIC_URL) subgraphs.file.setPublicUrl(new URL(base).origin);
+    // search's embeddings (SEARCH_EMBEDDINGS=ai-gateway) go to this process's ai-gateway unless AI_GATEWAY_URL names another.
+    const aiGatewayUrl = urls.find(([name]) => name === 'ai-gateway')?.[1];
+    if (aiGatewayUrl) subgraphs.search.connectAiGateway(aiGatewayUrl);
     return {
       ...subgraphs,
       url: `${base}/graphql`,

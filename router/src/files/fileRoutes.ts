@@ -2,13 +2,18 @@ import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage,
 import { randomUUID } from 'node:crypto';
 import { REQUEST_ID_HEADER, signStreamedRequest, type Logger } from '@chatgraph/kit';
 import { ROUTER_PRINCIPAL } from '../context';
+import { BufferReclaimer } from './bufferReclaim';
 
 export interface FileRoutesOptions {
   signingSecret: string;
   logger: Logger;
   /** The file subgraph's base URL (its `/graphql` URL without the path), or undefined when the supergraph has none. */
   fileBase(): string | undefined;
+  /** Bytes relayed (both ways, all requests) between two young-generation collections (bufferReclaim.ts). Default 8 MiB. */
+  reclaimEveryBytes?: number;
 }
+
+const DEFAULT_RECLAIM_EVERY_BYTES = 8 * 1024 * 1024;
 
 /** The byte routes the router forwards to file: uploads on a ticket, downloads on a link. */
 const UPLOAD = /^\/files\/uploads\/[A-Za-z0-9._-]{1,1000}$/;
@@ -27,6 +32,7 @@ const FORWARDED_RESPONSE = [
   'accept-ranges',
   'cache-control',
   'etag',
+  'retry-after',
   'connection',
 ] as const;
 
@@ -90,8 +96,13 @@ function refuse(req: IncomingMessage, res: ServerResponse, status: number, code:
 export class FileRoutes {
   private readonly inFlight = new Set<Promise<void>>();
   private draining = false;
+  private readonly reclaimer: BufferReclaimer;
+  /** Counts what is read from a socket and relayed (a listener per body, bound once). */
+  private readonly relayed = (chunk: Buffer): void => this.reclaimer.relayed(chunk.length);
 
-  constructor(private readonly options: FileRoutesOptions) {}
+  constructor(private readonly options: FileRoutesOptions) {
+    this.reclaimer = new BufferReclaimer(options.reclaimEveryBytes ?? DEFAULT_RECLAIM_EVERY_BYTES);
+  }
 
   handle(req: IncomingMessage, res: ServerResponse): boolean {
     const target = req.url ?? '/';
@@ -136,6 +147,7 @@ export class FileRoutes {
         // file answered before the whole body arrived (a refusal): this connection cannot carry another request.
         if (!req.complete) headers.connection = 'close';
         res.writeHead(answer.statusCode ?? 502, headers);
+        answer.on('data', this.relayed);
         answer.pipe(res, { end: false });
         answer.on('end', () => {
           if (!req.complete) {
@@ -157,7 +169,11 @@ export class FileRoutes {
         resolve();
       });
       if (method === 'GET' || method === 'HEAD') upstream.end();
-      else req.pipe(upstream);
+      else {
+        req.on('data', this.relayed);
+        // pipe() stops reading the client while file's socket is full: the router holds a socket buffer, never the body.
+        req.pipe(upstream);
+      }
     });
   }
 

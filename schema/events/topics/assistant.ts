@@ -20,8 +20,21 @@ const subject = z.object({ assistantId: idString, ownerId: idString });
 /** Who may use an assistant: its owner only, the owner and the users named, or everyone. */
 export const ASSISTANT_VISIBILITIES = ['PRIVATE', 'SHARED', 'PUBLIC'] as const;
 
-/** The tools an assistant may enable (more will follow: MCP tools). */
+/** The built-in tools an assistant may enable; MCP tools are named by `MCP_TOOL_NAME`. */
 export const ASSISTANT_TOOLS = ['file_search'] as const;
+
+/**
+ * A tool of an MCP server registered with ai-gateway, as the model sees it: `mcp__<server>__<tool>`,
+ * at most 64 characters (the providers' rule). Which servers and tools exist is ai-gateway's
+ * configuration: an assistant may name one that is not (or no longer) served; ai-gateway then
+ * does not offer it, and a call to it ends `TOOL_UNKNOWN`.
+ */
+export const MCP_TOOL_NAME = /^mcp__[a-zA-Z0-9-]{1,24}__[a-zA-Z0-9_-]+$/;
+
+/** Whether `name` is a tool an assistant may enable: a built-in one, or a well-formed MCP tool name. */
+export function isAssistantTool(name: string): name is AssistantTool {
+  return (ASSISTANT_TOOLS as readonly string[]).includes(name) || (name.length <= 64 && MCP_TOOL_NAME.test(name));
+}
 
 /** Limits of an assistant, shared by the producer (its input checks) and the contract. */
 export const ASSISTANT_LIMITS = {
@@ -56,7 +69,7 @@ const state = z.object({
   temperature: z.number().min(0).max(2).nullable(),
   /** 0 to 1; null: the model's default. */
   topP: z.number().min(0).max(1).nullable(),
-  tools: z.array(z.enum(ASSISTANT_TOOLS)).max(ASSISTANT_LIMITS.tools),
+  tools: z.array(z.string().refine(isAssistantTool, 'a built-in tool or mcp__<server>__<tool>')).max(ASSISTANT_LIMITS.tools),
   /** The knowledge files `file_search` searches (ids of the file subgraph's files). */
   fileIds: z.array(idString).max(ASSISTANT_LIMITS.files),
   visibility: z.enum(ASSISTANT_VISIBILITIES),
@@ -87,4 +100,4 @@ export type AssistantState = z.infer<typeof state>;
 /** Who may use an assistant. */
 export type AssistantVisibility = (typeof ASSISTANT_VISIBILITIES)[number];
 /** A tool an assistant may enable. */
-export type AssistantTool = (typeof ASSISTANT_TOOLS)[number];
+export type AssistantTool = (typeof ASSISTANT_TOOLS)[number] | `mcp__${string}`;

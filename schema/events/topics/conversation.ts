@@ -82,3 +82,23 @@ export const conversationMessageV1 = defineTopic({ topic: 'conversation.message.
 export type ConversationEvent = EventsOf<typeof conversationEvents>;
 /** Any event of `conversation.message.v1`. */
 export type MessageEvent = EventsOf<typeof messageEvents>;
+
+/**
+ * `conversation.share.v1`: read-only shares of conversations (`shareConversation`, `revokeShare`),
+ * keyed by `conversationId` like the other conversation topics. file keeps a read model of it:
+ * whoever holds an active share may download the files attached to its snapshot's messages.
+ */
+const shareSubject = z.object({ conversationId: idString, shareId: idString, ownerId: idString });
+
+const shareEvents = {
+  /** A snapshot was shared; `fileIds` are the files attached to its messages (each at most once). */
+  'share.created': { subject: shareSubject, payload: z.object({ fileIds: z.array(idString).max(1000) }) },
+  /** The share ended: neither its snapshot nor its files are readable through it any more. */
+  'share.revoked': { subject: shareSubject, payload: z.object({ reason: z.enum(['revoked']) }) },
+};
+
+/** The `conversation.share.v1` contract. */
+export const conversationShareV1 = defineTopic({ topic: 'conversation.share.v1', keyedBy: 'conversationId', events: shareEvents });
+
+/** Any event of `conversation.share.v1`. */
+export type ShareEvent = EventsOf<typeof shareEvents>;

@@ -13,6 +13,7 @@ import {
 import { documentStoreConfigSpec } from '@chatgraph/kit/store';
 import { eventBusConfigSpec } from '@chatgraph/kit/events';
 import { kvStoreConfigSpec } from '@chatgraph/kit/kv';
+import { mcpConfigSpec } from './tools/mcpConfig';
 
 /**
  * Every environment variable ai-gateway reads, with its parser and description. Exported so the
@@ -142,6 +143,7 @@ export const aiGatewayConfigSpec = {
     min: 0,
     max: 600_000,
   }),
+  ...mcpConfigSpec,
   TITLES_ENABLED: bool({ description: 'Generate a conversation title when a request asks for one (`generateTitle`)', default: true }),
   ...logLevelConfigSpec,
 };

@@ -8,6 +8,7 @@ import { aiGatewayConfigSpec, loadAiGatewayConfig } from './config';
 import { buildAiGateway, type AiGateway } from './server';
 
 export { aiGatewayConfigSpec, loadAiGatewayConfig, type AiGatewayConfig } from './config';
+export { createMcpToolSources, type McpToolsConfig } from './tools/mcpToolSources';
 export { buildAiGateway, catalogFromConfig, AI_GATEWAY_SCHEMA_PATH, type AiGateway, type AiGatewayDeps, type ModelCatalog } from './server';
 
 /**

@@ -1,5 +1,5 @@
 import { codedError } from '@chatgraph/kit';
-import { ASSISTANT_LIMITS, ASSISTANT_TOOLS, type AssistantTool } from '@chatgraph/schema';
+import { ASSISTANT_LIMITS, ASSISTANT_TOOLS, isAssistantTool, type AssistantTool } from '@chatgraph/schema';
 
 /**
  * The checks of every field a client sends. Each refusal is BAD_USER_INPUT naming the field (and
@@ -11,8 +11,6 @@ export const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /** A model id: no spaces, at most ASSISTANT_LIMITS.model characters. */
 const MODEL_PATTERN = /^[A-Za-z0-9_.:/@+-]+$/;
-
-const KNOWN_TOOLS: ReadonlySet<string> = new Set(ASSISTANT_TOOLS);
 
 function tooLong(field: string, max: number, actual: number): never {
   throw codedError('BAD_USER_INPUT', `${field} is longer than ${max} characters`, { field, max, actual });
@@ -92,13 +90,13 @@ export function checkStarters(starters: readonly string[]): string[] {
 /** Tools: known ones only (`file_search`), at most 20, each once. */
 export function checkTools(tools: readonly string[]): AssistantTool[] {
   atMost(tools, 'tools', ASSISTANT_LIMITS.tools);
-  const unknown = tools.find((tool) => !KNOWN_TOOLS.has(tool));
+  const unknown = tools.find((tool) => !isAssistantTool(tool));
   if (unknown !== undefined)
-    throw codedError('BAD_USER_INPUT', `tools: unknown tool (known: ${ASSISTANT_TOOLS.join(', ')})`, {
+    throw codedError('BAD_USER_INPUT', `tools: unknown tool (known: ${ASSISTANT_TOOLS.join(', ')}, or mcp__<server>__<tool>)`, {
       field: 'tools',
       tool: unknown.slice(0, 100),
     });
-  return [...new Set(tools)] as AssistantTool[];
+  return [...new Set(tools)].filter(isAssistantTool);
 }
 
 /** Ids (knowledge files, users shared with): well formed, at most `max`, each once. */

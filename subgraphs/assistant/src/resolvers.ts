@@ -11,7 +11,14 @@ export interface UserRef {
   id: string;
 }
 
+/** A reference to the file service's File: resolved (for its owner) by the file subgraph. */
+export interface FileRef {
+  __typename: 'File';
+  id: string;
+}
+
 const userRef = (id: string): UserRef => ({ __typename: 'User', id });
+const fileRef = (id: string): FileRef => ({ __typename: 'File', id });
 
 /** Arguments -> service -> result. Every rule, including who may see and change what, lives in the service. */
 export const resolvers: Resolvers = {
@@ -33,5 +40,7 @@ export const resolvers: Resolvers = {
     id: (doc) => doc._id,
     owner: (doc) => userRef(doc.ownerId),
     sharedWith: (doc, _args, ctx) => ctx.assistants.sharedWith(ctx.principal, doc).map(userRef),
+    fileIds: (doc, _args, ctx) => ctx.assistants.liveFileIds(doc),
+    files: async (doc, _args, ctx) => (await ctx.assistants.files(ctx.principal, doc)).map(fileRef),
   },
 };

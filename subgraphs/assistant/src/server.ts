@@ -2,6 +2,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createSubgraph, refuseStartUnless, type Logger, type Subgraph } from '@chatgraph/kit';
 import type { DocumentStore } from '@chatgraph/kit/store';
+import {
+  KnownFiles,
+  knownFilesHandler,
+  modelCatalogHandler,
+  ModelCatalogView,
+  subscribeKnownFiles,
+  subscribeModelCatalog,
+} from '@chatgraph/kit/read-models';
 import { OutboxRelay, watchConsumerLag, type EventBus, type OutboxHint, type Subscription } from '@chatgraph/kit/events';
 import type { AssistantConfig } from './config';
 import type { AssistantContext } from './context';
@@ -9,6 +17,22 @@ import { resolvers } from './resolvers';
 import { AssistantService } from './service';
 import { assistantCollections } from './store';
 import { subscribeUserDeletion, userDeletionHandler } from './userDeletion';
+
+/**
+ * Knowledge files: the owner's, uploaded for assistants or as chat attachments, accepted while
+ * still being processed (`file_search` finds them once chunked); refused when unknown (or someone
+ * else's), failed or deleted, or an avatar.
+ */
+export const KNOWLEDGE_FILES = {
+  collection: 'knowledge_files',
+  purposes: ['ASSISTANT_KNOWLEDGE', 'MESSAGE_ATTACHMENT'] as const,
+  wrongPurpose: { reason: 'NOT_KNOWLEDGE', why: () => 'is an avatar, not a document or image an assistant can use' },
+  acceptProcessing: true,
+};
+/** The consumer group that keeps the model catalog read model. */
+export const ASSISTANT_CATALOG_GROUP = 'assistant.model-catalog';
+/** The consumer group that keeps the knowledge files read model. */
+export const ASSISTANT_FILES_GROUP = 'assistant.files';
 
 /** The subgraph's SDL file, for composition scripts and tests. */
 export const ASSISTANT_SCHEMA_PATH = path.join(__dirname, 'schema.graphql');
@@ -51,7 +75,9 @@ export function buildAssistant(deps: AssistantDeps): Assistant {
     if (written.length === 0) relay.notify();
     for (const hint of written) relay.notify(hint);
   };
-  const service = new AssistantService({ collections, now, maxPerUser: config.ASSISTANT_MAX_PER_USER, eventsQueued });
+  const models = new ModelCatalogView(store);
+  const files = new KnownFiles(store, KNOWLEDGE_FILES);
+  const service = new AssistantService({ collections, now, maxPerUser: config.ASSISTANT_MAX_PER_USER, eventsQueued, models, files });
   const subgraph = createSubgraph<AssistantContext>({
     name: 'assistant',
     typeDefs: readFileSync(ASSISTANT_SCHEMA_PATH, 'utf8'),
@@ -66,6 +92,8 @@ export function buildAssistant(deps: AssistantDeps): Assistant {
   });
 
   let deletions: Subscription | undefined;
+  let catalog: Subscription | undefined;
+  let fileEvents: Subscription | undefined;
   let stopping: Promise<void> | undefined;
   return {
     subgraph,
@@ -83,12 +111,16 @@ export function buildAssistant(deps: AssistantDeps): Assistant {
         // Consumer lag on /metrics (event_consumer_lag): a backlog of account deletions is visible.
         watchConsumerLag(subgraph.metrics.registry, deletions);
       }
+      catalog ??= await subscribeModelCatalog(bus, ASSISTANT_CATALOG_GROUP, modelCatalogHandler(models, logger));
+      fileEvents ??= await subscribeKnownFiles(bus, ASSISTANT_FILES_GROUP, knownFilesHandler(files, logger));
       return subgraph.start(port, config.ASSISTANT_HOST);
     },
     stop() {
       stopping ??= (async () => {
         await subgraph.stop();
         await deletions?.stop();
+        await catalog?.stop();
+        await fileEvents?.stop();
         await relay.stop();
       })();
       return stopping;

@@ -1,6 +1,7 @@
 import { codedError, newId, requireUser, type Principal, type UserPrincipal } from '@chatgraph/kit';
 import { deleteWithOutbox, insertWithOutbox, notDeleted, updateWithOutbox, type OutboxHint } from '@chatgraph/kit/events';
 import { KeyedLock, paginate, type Connection, type Filter, type PageRequest } from '@chatgraph/kit/store';
+import type { KnownFiles, ModelCatalogView } from '@chatgraph/kit/read-models';
 import { ASSISTANT_LIMITS, type AssistantVisibility } from '@chatgraph/schema';
 import { canChange, canUse } from './access';
 import {
@@ -60,6 +61,10 @@ export interface AssistantServiceOptions {
   maxPerUser: number;
   /** Wakes the outbox relay after a write that queued events, naming the document written. */
   eventsQueued: (...written: OutboxHint[]) => void;
+  /** Refuses a model missing from ai-gateway's published catalog; absent: length check only. */
+  models?: ModelCatalogView;
+  /** Refuses knowledge files that are unknown, someone else's, failed or deleted; absent: shape checks only. */
+  files?: KnownFiles;
 }
 
 /** A change of settings: the fields to set (validated), computed once before any write. */
@@ -137,6 +142,9 @@ export class AssistantService {
   /** A new PRIVATE assistant of the caller, version 1, with `assistant.created`. */
   async create(principal: Principal, input: CreateAssistantInput): Promise<AssistantDoc> {
     const user = requireUser({ principal });
+    const model = await this.knownModel(input.model);
+    const fileIds = checkIds(input.fileIds ?? [], 'fileIds', ASSISTANT_LIMITS.files);
+    await this.options.files?.check(user.userId, fileIds);
     const now = this.options.now();
     const doc: AssistantDoc = {
       _id: newId(),
@@ -144,12 +152,12 @@ export class AssistantService {
       name: checkName(input.name),
       description: input.description ? checkDescription(input.description) : null,
       instructions: checkInstructions(input.instructions ?? ''),
-      model: checkModel(input.model),
+      model,
       temperature: checkRange(input.temperature ?? null, 'temperature', 0, 2),
       topP: checkRange(input.topP ?? null, 'topP', 0, 1),
       conversationStarters: checkStarters(input.conversationStarters ?? []),
       tools: checkTools(input.tools ?? []),
-      fileIds: checkIds(input.fileIds ?? [], 'fileIds', ASSISTANT_LIMITS.files),
+      fileIds,
       visibility: 'PRIVATE',
       sharedWith: [],
       version: 1,
@@ -198,7 +206,7 @@ export class AssistantService {
     if (input.name !== null && input.name !== undefined) changes.name = checkName(input.name);
     if (input.description !== null && input.description !== undefined) changes.description = checkDescription(input.description);
     if (input.instructions !== null && input.instructions !== undefined) changes.instructions = checkInstructions(input.instructions);
-    if (input.model !== null && input.model !== undefined) changes.model = checkModel(input.model);
+    if (input.model !== null && input.model !== undefined) changes.model = await this.knownModel(input.model);
     if (input.temperature !== null && input.temperature !== undefined)
       changes.temperature = checkRange(input.temperature, 'temperature', 0, 2);
     if (input.clearTemperature) changes.temperature = null;
@@ -206,8 +214,34 @@ export class AssistantService {
     if (input.clearTopP) changes.topP = null;
     if (input.conversationStarters) changes.conversationStarters = checkStarters(input.conversationStarters);
     if (input.tools) changes.tools = checkTools(input.tools);
-    if (input.fileIds) changes.fileIds = checkIds(input.fileIds, 'fileIds', ASSISTANT_LIMITS.files);
-    return this.change(user, id, expectedVersion, changes);
+    if (!input.fileIds) return this.change(user, id, expectedVersion, changes);
+    const fileIds = checkIds(input.fileIds, 'fileIds', ASSISTANT_LIMITS.files);
+    return this.change(user, id, expectedVersion, async (doc) => {
+      // Files are the assistant owner's (also when an ADMIN edits it); the ones it already had are
+      // not checked again, so a list whose file was deleted since can still be edited.
+      await this.options.files?.check(
+        doc.ownerId,
+        fileIds.filter((fileId) => !doc.fileIds.includes(fileId)),
+      );
+      return { ...changes, fileIds };
+    });
+  }
+
+  /** Its knowledge files that still exist (a file deleted since it was added is left out). */
+  async liveFileIds(doc: AssistantDoc): Promise<string[]> {
+    return this.options.files ? this.options.files.live(doc.fileIds) : doc.fileIds;
+  }
+
+  /** Its knowledge files as `File` references, for its owner only (the file subgraph shows a file to its owner alone). */
+  async files(principal: Principal, doc: AssistantDoc): Promise<string[]> {
+    const user = requireUser({ principal });
+    return user.userId === doc.ownerId ? this.liveFileIds(doc) : [];
+  }
+
+  /** A model name: its length checked, then checked against the catalog when there is a view. */
+  private async knownModel(model: string): Promise<string> {
+    const checked = checkModel(model);
+    return this.options.models ? this.options.models.check(checked) : checked;
   }
 
   /**
@@ -300,7 +334,7 @@ export class AssistantService {
     user: UserPrincipal,
     id: string,
     expectedVersion: number | null | undefined,
-    changes: Changes | ((doc: AssistantDoc) => Changes),
+    changes: Changes | ((doc: AssistantDoc) => Changes | Promise<Changes>),
   ): Promise<AssistantDoc> {
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
       const doc = await this.changeable(user, id);
@@ -309,7 +343,7 @@ export class AssistantService {
           field: 'expectedVersion',
           currentVersion: doc.version,
         });
-      const set = typeof changes === 'function' ? changes(doc) : changes;
+      const set = typeof changes === 'function' ? await changes(doc) : changes;
       const changed = (Object.keys(set) as Array<keyof Changes>).some((key) => JSON.stringify(set[key]) !== JSON.stringify(doc[key]));
       if (!changed) return doc;
       const next: AssistantDoc = { ...doc, ...set, version: doc.version + 1, updatedAt: this.options.now() };

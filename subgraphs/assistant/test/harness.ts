@@ -1,7 +1,7 @@
 import { createLogger, newId } from '@chatgraph/kit';
 import { documentStoreFromConfig, type DocumentStore } from '@chatgraph/kit/store';
 import { eventBusFromConfig, type EventBus } from '@chatgraph/kit/events';
-import { assistantAssistantV1, identityUserV1 } from '@chatgraph/schema';
+import { assistantAssistantV1, fileFileV1, identityUserV1, type FilePurpose } from '@chatgraph/schema';
 import { collectEvents, realServersEnv, startSubgraph, type CollectedEvent, type SubgraphHarness } from '@chatgraph/test-support';
 import { loadAssistantConfig } from '../src/config';
 import { buildAssistant, type Assistant } from '../src/server';
@@ -55,6 +55,27 @@ export function realEnv(): Record<string, string> {
 export async function deleteAccount(h: Harness, userId: string, id?: string): Promise<void> {
   const event = identityUserV1.create('user.deleted', { userId }, { by: 'admin' }, id ? { id } : {});
   await h.bus.publish(identityUserV1.topic, [{ key: userId, event }]);
+}
+
+/** Publishes the file service's event of one stage of a file's life (as the file service would). */
+export async function publishFile(
+  h: Harness,
+  ownerId: string,
+  fileId: string,
+  stage: 'uploaded' | 'processed' | 'failed' | 'deleted',
+  purpose: FilePurpose = 'ASSISTANT_KNOWLEDGE',
+): Promise<void> {
+  const subject = { fileId, ownerId };
+  const named = { filename: `${fileId}.pdf`, mimeType: 'application/pdf', bytes: 2048, purpose };
+  const event =
+    stage === 'uploaded'
+      ? fileFileV1.create('file.uploaded', subject, { ...named, sha256: 'a'.repeat(64) })
+      : stage === 'processed'
+        ? fileFileV1.create('file.processed', subject, { ...named, text: 'Tax tables', textTruncated: false, pages: 1, chunkCount: 1 })
+        : stage === 'failed'
+          ? fileFileV1.create('file.failed', subject, { code: 'CORRUPT', reason: 'not a PDF' })
+          : fileFileV1.create('file.deleted', subject, {});
+  await h.bus.publish(fileFileV1.topic, [{ key: fileId, event }]);
 }
 
 /** A user id no other test uses. */

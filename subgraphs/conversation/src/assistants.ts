@@ -3,7 +3,7 @@ import { codedError, type Logger, type UserPrincipal } from '@chatgraph/kit';
 import { upsertIfNewer, type Collection, type CollectionSpec, type DocumentStore, type StoredDocument } from '@chatgraph/kit/store';
 import type { EventBus, EventDelivery, Subscription } from '@chatgraph/kit/events';
 import {
-  ASSISTANT_TOOLS,
+  isAssistantTool,
   ASSISTANT_VISIBILITIES,
   assistantAssistantV1,
   type AssistantEvent,
@@ -63,7 +63,7 @@ const assistantSchema = new Schema<AssistantDoc>(
     instructions: { type: String, default: '' },
     temperature: { type: Number, default: null },
     topP: { type: Number, default: null },
-    tools: { type: [{ type: String, enum: ASSISTANT_TOOLS }], default: [] },
+    tools: { type: [{ type: String, validate: isAssistantTool }], default: [] },
     fileIds: { type: [String], default: [] },
     visibility: { type: String, enum: [...ASSISTANT_VISIBILITIES, null], default: null },
     sharedWith: { type: [String], default: [] },

@@ -1,6 +1,7 @@
 import { DateTimeScalar, toFinishReason } from '@chatgraph/kit';
 import type { ConversationContext } from './context';
 import type { Resolvers } from './generated/resolvers';
+import { sharedMessages } from './sharing';
 
 /** Re-exported for the generated resolver types (codegen's `contextType`). */
 export type { ConversationContext };
@@ -40,6 +41,17 @@ export const resolvers: Resolvers = {
   SharedConversation: {
     id: (share) => share._id,
     shareId: (share) => share._id,
+    messages: (share) => sharedMessages(share),
+  },
+  SharedMessage: {
+    // `<shareId>:<position>` of an active share (null once revoked, like the share itself).
+    __resolveReference: async (ref, ctx) => {
+      const [shareId = '', position = ''] = ref.id.split(':');
+      const share = /^\d{1,4}$/.test(position) ? await ctx.conversation.sharedConversation(shareId) : null;
+      return share ? (sharedMessages(share)[Number(position)] ?? null) : null;
+    },
+    id: (message) => `${message.shareId}:${message.index}`,
+    fileIds: (message) => message.fileIds ?? [],
   },
   SendMessagePayload: {
     original: (payload, _args, ctx) =>

@@ -6,11 +6,12 @@ import { OutboxRelay, watchConsumerLag, type EventBus, type OutboxHint, type Sub
 import type { KvStore } from '@chatgraph/kit/kv';
 import type { ConversationConfig } from './config';
 import type { ConversationContext } from './context';
-import { attachableFilesHandler, AttachableFiles, subscribeAttachableFiles } from './attachableFiles';
+import { knownFilesHandler, subscribeKnownFiles } from '@chatgraph/kit/read-models';
+import { ATTACHABLE_FILES_GROUP, AttachableFiles } from './attachableFiles';
 import { Assistants, assistantsHandler, subscribeAssistants } from './assistants';
 import { creditBalancesHandler, CreditBalanceView, subscribeCreditBalances } from './creditBalances';
 import { generationResultHandler, subscribeGenerationResults } from './events';
-import { modelCatalogHandler, ModelCatalogView, subscribeModelCatalog } from './modelCatalog';
+import { MODEL_CATALOG_GROUP, modelCatalogHandler, ModelCatalogView, subscribeModelCatalog } from './modelCatalog';
 import { outcomeAppliedMarker } from './outcomeApplied';
 import { streamRequestRecorder } from './streamRequested';
 import { resolvers } from './resolvers';
@@ -63,7 +64,7 @@ export function buildConversation(deps: ConversationDeps): Conversation {
   const collections = conversationCollections(store);
   const relay = new OutboxRelay({
     bus,
-    collections: [collections.conversations, collections.messages],
+    collections: [collections.conversations, collections.messages, collections.shares],
     logger,
     pollIntervalMs: deps.relayPollMs,
     scanIntervalMs: deps.relayScanIntervalMs,
@@ -136,10 +137,10 @@ export function buildConversation(deps: ConversationDeps): Conversation {
         watchConsumerLag(subgraph.metrics.registry, subscription);
       }
       deletions ??= await subscribeUserDeletion(bus, userDeletionHandler({ collections, logger, now, eventsQueued }));
-      catalog ??= await subscribeModelCatalog(bus, modelCatalogHandler(models, logger));
+      catalog ??= await subscribeModelCatalog(bus, MODEL_CATALOG_GROUP, modelCatalogHandler(models, logger));
       // Kept up to date even with BALANCE_ENFORCED off, so turning it on finds current balances.
       credits ??= await subscribeCreditBalances(bus, creditBalancesHandler(balances, logger));
-      fileEvents ??= await subscribeAttachableFiles(bus, attachableFilesHandler(files, logger));
+      fileEvents ??= await subscribeKnownFiles(bus, ATTACHABLE_FILES_GROUP, knownFilesHandler(files, logger));
       assistantEvents ??= await subscribeAssistants(bus, assistantsHandler(assistants, logger));
       return subgraph.start(port, config.CONVERSATION_HOST);
     },

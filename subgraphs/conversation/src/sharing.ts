@@ -1,17 +1,17 @@
 import { codedError, newId, type UserPrincipal } from '@chatgraph/kit';
-import { insertWithOutbox, notDeleted, updateWithOutbox } from '@chatgraph/kit/events';
+import { insertWithOutbox, notDeleted, outboxEvent, updateWithOutbox, type OutboxEvent } from '@chatgraph/kit/events';
+import { conversationShareV1 } from '@chatgraph/schema';
 import { newConversationDoc, ownedConversation, ownedMessage, type Writes } from './conversations';
 import { LIMITS } from './limits';
 import { MessageTree } from './messageTree';
 import { conversationCreated, messageCreated, messageRated } from './outboxEvents';
-import type { ConversationDoc, MessageDoc, Rating, ShareDoc } from './store';
+import type { ConversationDoc, MessageDoc, Rating, ShareDoc, SharedMessageDoc } from './store';
 
 /** The longest feedback comment. */
 export const MAX_FEEDBACK_COMMENT = 2_000;
 
 const RUNNING = new Set(['PENDING', 'STREAMING']);
 
-/** Forking, read-only shares and feedback: everything that copies or annotates existing messages. */
 /** What `revokeShare` ended (`RevokeSharePayload`). */
 export interface RevokedShare {
   shareId: string;
@@ -19,6 +19,32 @@ export interface RevokedShare {
   conversationId: string;
 }
 
+/** One message of a share as the graph shows it: its place in the snapshot names it (`SharedMessage.id`). */
+export interface SharedMessageView extends SharedMessageDoc {
+  shareId: string;
+  index: number;
+}
+
+/** A share's messages with their share id and position (`SharedConversation.messages`). */
+export function sharedMessages(share: ShareDoc): SharedMessageView[] {
+  return share.messages.map((m, index) => ({ ...m, shareId: share._id, index }));
+}
+
+const shareSubject = (share: ShareDoc) => ({ conversationId: share.conversationId, shareId: share._id, ownerId: share.ownerId });
+
+/** `share.created`: the files of the snapshot's messages, each once, in order. */
+function shareCreated(share: ShareDoc): OutboxEvent {
+  const fileIds = [...new Set(share.messages.flatMap((m) => m.fileIds ?? []))];
+  const event = conversationShareV1.create('share.created', shareSubject(share), { fileIds });
+  return outboxEvent(conversationShareV1.topic, share.conversationId, event);
+}
+
+function shareRevoked(share: ShareDoc): OutboxEvent {
+  const event = conversationShareV1.create('share.revoked', shareSubject(share), { reason: 'revoked' });
+  return outboxEvent(conversationShareV1.topic, share.conversationId, event);
+}
+
+/** Forking, read-only shares and feedback: everything that copies or annotates existing messages. */
 export class SharingCommands {
   constructor(private readonly w: Writes) {}
 
@@ -76,6 +102,7 @@ export class SharingCommands {
       role: m.role,
       content: m.content,
       model: m.model,
+      fileIds: [...(m.fileIds ?? [])],
       createdAt: m.createdAt,
     }));
     const share: ShareDoc = {
@@ -87,14 +114,21 @@ export class SharingCommands {
       createdAt: this.w.now(),
       revokedAt: null,
     };
-    return this.w.collections.shares.insertOne(share);
+    // The share and its `share.created` (file's read model: the snapshot's files) in one write.
+    const stored = await this.w.collections.shares.insertOne(insertWithOutbox(share, [shareCreated(share)]));
+    this.w.eventsQueued({ collection: this.w.collections.shares.name, id: share._id });
+    return stored;
   }
 
   /** Ends a share of the caller's; NOT_FOUND for someone else's or an unknown one. */
   async revoke(user: UserPrincipal, shareId: string): Promise<RevokedShare> {
     const share = await this.w.collections.shares.findById(shareId);
     if (!share || share.ownerId !== user.userId) throw codedError('NOT_FOUND', 'Share not found', { field: 'shareId' });
-    const result = await this.w.collections.shares.updateOne({ _id: shareId, revokedAt: null }, { $set: { revokedAt: this.w.now() } });
+    const result = await this.w.collections.shares.updateOne(
+      { _id: shareId, revokedAt: null },
+      updateWithOutbox({ $set: { revokedAt: this.w.now() } }, [shareRevoked(share)]),
+    );
+    if (result.modifiedCount > 0) this.w.eventsQueued({ collection: this.w.collections.shares.name, id: shareId });
     return { shareId, revoked: result.modifiedCount > 0, conversationId: share.conversationId };
   }
 

@@ -168,11 +168,13 @@ export interface SharedMessageDoc {
   role: MessageRole;
   content: string;
   model: string | null;
+  /** The files attached to it (readable by whoever holds the share: file's read model of `conversation.share.v1`). */
+  fileIds?: string[];
   createdAt: Date;
 }
 
-/** A read-only snapshot behind a link; `_id` is the share id. */
-export interface ShareDoc extends StoredDocument {
+/** A read-only snapshot behind a link; `_id` is the share id. Its `conversation.share.v1` events ride in its outbox. */
+export interface ShareDoc extends StoredDocument, OutboxFields {
   conversationId: string;
   ownerId: string;
   title: string;
@@ -194,6 +196,7 @@ const shareSchema = new Schema<ShareDoc>(
             role: { type: String, required: true, enum: MESSAGE_ROLES },
             content: { type: String, default: '' },
             model: { type: String, default: null },
+            fileIds: { type: [String], default: [] },
             createdAt: { type: Date, required: true },
           },
           { _id: false },
@@ -206,8 +209,13 @@ const shareSchema = new Schema<ShareDoc>(
   },
   { versionKey: false },
 );
+addOutbox(shareSchema);
 
-const shares: CollectionSpec<ShareDoc> = { name: 'shares', schema: shareSchema, indexes: [{ fields: { conversationId: 1 } }] };
+const shares: CollectionSpec<ShareDoc> = {
+  name: 'shares',
+  schema: shareSchema,
+  indexes: [{ fields: { conversationId: 1 } }, OUTBOX_INDEX],
+};
 
 /** Conversation's collections: names, schemas and indexes. */
 export const collectionSpecs = { conversations, messages, shares };

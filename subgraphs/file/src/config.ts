@@ -13,6 +13,7 @@ import {
 import { documentStoreConfigSpec } from '@chatgraph/kit/store';
 import { eventBusConfigSpec } from '@chatgraph/kit/events';
 import { blobStoreConfigSpec } from '@chatgraph/kit/blob';
+import { kvStoreConfigSpec } from '@chatgraph/kit/kv';
 import type { FileProcessorOptions } from './processing/types';
 
 /** The types LibreChat accepts by default for chat attachments, less the ones we cannot read yet. */
@@ -24,6 +25,8 @@ export const DEFAULT_ALLOWED_TYPES = [
   'text/html',
   'application/pdf',
   'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation',
   'image/png',
   'image/jpeg',
   'image/webp',
@@ -56,6 +59,7 @@ export const fileConfigSpec = {
   ...documentStoreConfigSpec,
   ...eventBusConfigSpec,
   ...blobStoreConfigSpec,
+  ...kvStoreConfigSpec,
   ...signingSecretConfigSpec(),
   DATA_DIR: str({
     description:
@@ -80,6 +84,19 @@ export const fileConfigSpec = {
     default: 10,
     min: 1,
     max: 1000,
+  }),
+  FILE_CONCURRENT_UPLOADS: int({
+    description: 'Uploads one user may be sending at once to one file instance; past it RATE_LIMITED (429) and the ticket stays unused',
+    default: 3,
+    min: 1,
+    max: 100,
+  }),
+  FILE_DOWNLOADS_PER_MINUTE: int({
+    description:
+      "Downloads (GET or HEAD of a link, Range requests included) per minute of one user's links, or of one share's links, over every instance (GCRA in the kv); past it RATE_LIMITED (429)",
+    default: 120,
+    min: 1,
+    max: 100_000,
   }),
   FILE_UPLOAD_TICKET_SECONDS: int({ description: 'How long an upload URL works', default: 600, min: 10, max: 86_400 }),
   FILE_DOWNLOAD_URL_SECONDS: int({ description: 'How long a `downloadUrl` works', default: 300, min: 10, max: 86_400 }),
@@ -112,6 +129,7 @@ export function loadFileConfig(env: NodeJS.ProcessEnv | Record<string, string | 
   const problems: string[] = [];
   if (config.DOCUMENT_STORE === 'mongodb' && !config.MONGO_URL) problems.push('MONGO_URL is required when DOCUMENT_STORE=mongodb');
   if (config.EVENT_BUS === 'kafka' && !config.KAFKA_BROKERS) problems.push('KAFKA_BROKERS is required when EVENT_BUS=kafka');
+  if (config.KV_STORE === 'redis' && !config.REDIS_URL) problems.push('REDIS_URL is required when KV_STORE=redis');
   if (config.BLOB_STORE === 'gridfs' && !config.BLOB_MONGO_URL && !config.MONGO_URL)
     problems.push('BLOB_MONGO_URL or MONGO_URL is required when BLOB_STORE=gridfs');
   if (config.FILE_CHUNK_OVERLAP_TOKENS >= config.FILE_CHUNK_TOKENS)

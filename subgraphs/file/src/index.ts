@@ -44,6 +44,7 @@ export const fileSubgraph = {
     return buildFile({
       store: await context.openStore(),
       bus: context.bus,
+      kv: context.kv,
       blobs,
       ownsBlobs: true,
       processor: createFileProcessor(processorOptions(config)),

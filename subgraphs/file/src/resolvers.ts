@@ -29,6 +29,17 @@ export const resolvers: Resolvers = {
     __resolveReference: (ref) => ref,
     files: (message, _args, ctx) => ctx.files.byIds(ctx.principal, message.fileIds ?? []),
   },
+  SharedMessage: {
+    __resolveReference: (ref) => ref,
+    files: (message, _args, ctx) => ctx.files.sharedFiles(message.shareId ?? '', message.fileIds ?? []),
+  },
+  SharedFile: {
+    id: ({ doc }) => doc._id,
+    filename: ({ doc }) => doc.filename,
+    mimeType: ({ doc }) => doc.mimeType,
+    bytes: ({ doc }) => doc.bytes,
+    downloadUrl: (view, _args, ctx) => ctx.files.shareDownloadUrl(view),
+  },
   FileConnection: {
     totalCount: (connection) => connection.totalCount(),
   },
@@ -38,6 +49,13 @@ export const resolvers: Resolvers = {
 export interface EntityRef<T extends string> {
   __typename: T;
   id: string;
+}
+
+/** A shared message as the router hands it to `SharedMessage.files`: its id and (`@requires`) its share and file ids. */
+export interface SharedMessageRef {
+  id: string;
+  shareId?: string | null;
+  fileIds?: readonly string[] | null;
 }
 
 /** A message as the router hands it to `Message.files`: its id and (`@requires`) its file ids. */

@@ -4,10 +4,12 @@ import { createSubgraph, type Logger, type Subgraph } from '@chatgraph/kit';
 import type { DocumentStore } from '@chatgraph/kit/store';
 import { OutboxRelay, watchConsumerLag, type EventBus, type Subscription } from '@chatgraph/kit/events';
 import type { BlobStore } from '@chatgraph/kit/blob';
+import type { KvStore } from '@chatgraph/kit/kv';
 import { Capabilities } from './capabilities';
 import type { FileConfig } from './config';
 import type { FileContext } from './context';
 import { Downloads } from './http/download';
+import { ByteLimits } from './http/limits';
 import { ByteRoutes } from './http/routes';
 import { Uploads } from './http/upload';
 import type { FileProcessor } from './processing/types';
@@ -16,6 +18,7 @@ import { resolvers } from './resolvers';
 import { FileService } from './service';
 import { Sniffer } from './sniff';
 import { fileCollections } from './store';
+import { shareEventsHandler, subscribeShareEvents } from './shareEvents';
 import { subscribeUserEvents, userEventsHandler } from './userEvents';
 
 /** The subgraph's SDL file, for composition scripts and tests. */
@@ -30,6 +33,8 @@ export interface FileDeps {
   blobs: BlobStore;
   /** `stop()` stops the blob store too (the embedded descriptor opens one the launcher does not know of). */
   ownsBlobs?: boolean;
+  /** The key-value store download budgets are kept in (shared by every instance); not started or stopped here. */
+  kv: KvStore;
   /** Extracts text, images and chunks (`createFileProcessor`); stopped by `stop()`. */
   processor: FileProcessor;
   config: FileConfig;
@@ -72,9 +77,15 @@ export function buildFile(deps: FileDeps): File {
   const relay = new OutboxRelay({ bus, collections: [collections.files], logger, pollIntervalMs: deps.relayPollMs });
   const eventsQueued = (): void => relay.notify();
   const service = new FileService({ collections, blobs, capabilities, config, logger, now, publicUrl: () => publicUrl, eventsQueued });
+  const limits = new ByteLimits({
+    kv: deps.kv,
+    logger,
+    concurrentUploads: config.FILE_CONCURRENT_UPLOADS,
+    downloadsPerMinute: config.FILE_DOWNLOADS_PER_MINUTE,
+  });
   const bytes = new ByteRoutes({
-    uploads: new Uploads({ collections, blobs, capabilities, sniffer, logger, now, eventsQueued }),
-    downloads: new Downloads({ collections, blobs, capabilities, logger, now }),
+    uploads: new Uploads({ collections, blobs, capabilities, sniffer, logger, now, eventsQueued, limits }),
+    downloads: new Downloads({ collections, blobs, capabilities, logger, now, limits }),
     signingSecret: config.INTERNAL_SIGNING_SECRET,
     logger,
   });
@@ -90,6 +101,7 @@ export function buildFile(deps: FileDeps): File {
       { name: 'document-store', check: () => store.ping() },
       { name: 'event-bus', check: () => bus.ping() },
       { name: 'blob-store', check: () => blobs.ping() },
+      { name: 'kv', check: () => deps.kv.ping() },
     ],
   });
   const processing = processingHandler({ collections, blobs, processor, logger, now, eventsQueued });
@@ -117,6 +129,7 @@ export function buildFile(deps: FileDeps): File {
         watchConsumerLag(subgraph.metrics.registry, subscription);
         subscriptions.push(subscription);
         subscriptions.push(await subscribeUserEvents(bus, userEventsHandler(service, logger)));
+        subscriptions.push(await subscribeShareEvents(bus, shareEventsHandler(collections, logger, now)));
       }
       return subgraph.start(port, config.FILE_HOST);
     },

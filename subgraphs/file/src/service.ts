@@ -14,6 +14,12 @@ export interface FileView extends FileDoc {
   shownFailureReason: string | null;
 }
 
+/** A file attached to a shared conversation, with the share it is read through (`SharedFile`). */
+export interface SharedFileView {
+  doc: FileDoc;
+  shareId: string;
+}
+
 /** A page of files as the resolvers return it. */
 export type FilePage = Connection<FileView>;
 
@@ -106,6 +112,37 @@ export class FileService {
     return `${this.deps.publicUrl()}/files/${doc._id}/content?token=${token}`;
   }
 
+  /**
+   * The files of a shared message that whoever holds the share may download (anyone: no sign-in),
+   * in the order of `fileIds`: those the read model of conversation's shares lists for the active
+   * share, owned by the sharer and still stored. Anything else is left out, whatever the ids say.
+   */
+  async sharedFiles(shareId: string, fileIds: readonly string[]): Promise<SharedFileView[]> {
+    if (!FILE_ID.test(shareId)) return [];
+    const grant = await this.deps.collections.shareGrants.findOne({ _id: shareId });
+    if (!grant || grant.revoked) return [];
+    const wanted = [...new Set(fileIds.filter((id) => FILE_ID.test(id) && grant.fileIds.includes(id)))];
+    if (wanted.length === 0) return [];
+    const docs = await this.deps.collections.files.find({
+      _id: { $in: wanted },
+      ownerId: grant.ownerId,
+      ...notDeleted,
+      sha256: { $ne: null },
+    });
+    const byId = new Map(docs.map((doc) => [doc._id, doc]));
+    return wanted.flatMap((id) => {
+      const doc = byId.get(id);
+      return doc ? [{ doc, shareId }] : [];
+    });
+  }
+
+  /** A share link: downloads `doc` for readers of `shareId` while the share lasts (and the link, minutes). */
+  shareDownloadUrl({ doc, shareId }: SharedFileView): string {
+    const expiresAt = new Date(this.deps.now().getTime() + this.deps.config.FILE_DOWNLOAD_URL_SECONDS * 1000);
+    const token = this.deps.capabilities.issue('share', doc._id, expiresAt, shareId);
+    return `${this.deps.publicUrl()}/files/${doc._id}/content?share=${token}`;
+  }
+
   /** Checks the request, the caller's limits, then creates the file (UPLOADING) and its ticket. */
   async createUpload(principal: Principal, input: CreateUploadInput): Promise<UploadTicketView> {
     const { userId } = requireUser({ principal });
@@ -181,6 +218,8 @@ export class FileService {
   async deleteAllOf(userId: string): Promise<number> {
     let deleted = 0;
     for (const doc of await this.deps.collections.files.find({ ownerId: userId, ...notDeleted })) if (await this.tombstone(doc)) deleted++;
+    // Their shares went with the account (conversation deletes them without events).
+    await this.deps.collections.shareGrants.deleteMany({ ownerId: userId });
     return deleted;
   }
 

@@ -63,9 +63,41 @@ export const filesSpec: CollectionSpec<FileDoc> = {
   indexes: [{ fields: { ownerId: 1, createdAt: -1 } }, OUTBOX_INDEX],
 };
 
+/**
+ * A share of a conversation as file knows it (read model of conversation's `conversation.share.v1`;
+ * `_id` is the share id): the files whoever holds the share may download, until it is revoked.
+ */
+export interface ShareGrantDoc extends StoredDocument {
+  conversationId: string;
+  /** The conversation's owner: only files of theirs are ever served through the share. */
+  ownerId: string;
+  fileIds: string[];
+  revoked: boolean;
+  updatedAt: Date;
+}
+
+const shareGrantSchema = new Schema<ShareGrantDoc>(
+  {
+    _id: { type: String },
+    conversationId: { type: String, required: true },
+    ownerId: { type: String, required: true },
+    fileIds: { type: [String], default: [] },
+    revoked: { type: Boolean, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+
+/** Shares, by id; by owner for an account's deletion. */
+export const shareGrantsSpec: CollectionSpec<ShareGrantDoc> = {
+  name: 'shareGrants',
+  schema: shareGrantSchema,
+  indexes: [{ fields: { ownerId: 1 } }],
+};
+
 /** file's collections over one document store. */
 export function fileCollections(store: DocumentStore) {
-  return { files: store.collection(filesSpec) };
+  return { files: store.collection(filesSpec), shareGrants: store.collection(shareGrantsSpec) };
 }
 
 export type FileCollections = ReturnType<typeof fileCollections>;

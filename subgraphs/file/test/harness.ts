@@ -1,6 +1,7 @@
 import { createLogger, signStreamedRequest, type Principal } from '@chatgraph/kit';
 import { documentStoreFromConfig, type DocumentStore } from '@chatgraph/kit/store';
 import { eventBusFromConfig, type EventBus } from '@chatgraph/kit/events';
+import { createEmbeddedKv } from '@chatgraph/kit/kv';
 import { createLocalBlobStore, type BlobStore } from '@chatgraph/kit/blob';
 import { collectEvents, ROUTER, startSubgraph, type CollectedEvent, type SubgraphHarness } from '@chatgraph/test-support';
 import path from 'node:path';
@@ -58,12 +59,13 @@ export async function startFile(env: Record<string, string> = {}): Promise<Harne
       const store = documentStoreFromConfig(config, 'file', logger);
       const bus = eventBusFromConfig(config, 'file', logger);
       const blobs = createLocalBlobStore({ dir: path.join(dataDir, 'blobs') });
+      const kv = createEmbeddedKv({ logger });
       return {
         store,
         bus,
         blobs,
-        adapters: [store, bus, blobs],
-        build: () => buildFile({ store, bus, blobs, processor, config, logger, relayPollMs: 50 }),
+        adapters: [store, bus, blobs, kv],
+        build: () => buildFile({ store, bus, blobs, kv, processor, config, logger, relayPollMs: 50 }),
       };
     },
   });

@@ -53,6 +53,27 @@ describe('file units', () => {
     expect(reason(() => caps.verify('upload', 'x'.repeat(5000), now))).toBe('malformed');
   });
 
+  it('share links name their share and pass as no other kind; no other kind may name a share', () => {
+    const caps = new Capabilities('capabilities-test-secret-0123456789');
+    const now = new Date('2026-01-01T00:00:00Z');
+    const later = new Date(now.getTime() + 1000);
+    const link = caps.issue('share', 'f1', later, 's1');
+    expect(caps.verify('share', link, now)).toEqual({ fileId: 'f1', expiresAt: later, shareId: 's1' });
+    const reason = (run: () => unknown): unknown => {
+      try {
+        run();
+      } catch (error) {
+        return (error as { reason: string }).reason;
+      }
+    };
+    expect(reason(() => caps.verify('download', link, now))).toBe('forged');
+    expect(reason(() => caps.verify('share', caps.issue('download', 'f1', later), now))).toBe('forged');
+    // Signed with the right key but without a share, or a download link naming one: malformed.
+    expect(reason(() => caps.verify('share', caps.issue('share', 'f1', later), now))).toBe('malformed');
+    expect(reason(() => caps.verify('download', caps.issue('download', 'f1', later, 's1'), now))).toBe('malformed');
+    expect(reason(() => caps.verify('share', link, later))).toBe('expired');
+  });
+
   it('a claimed type matches the sniffed one; text types have no magic number', () => {
     expect(typeMatches('image/png', 'image/png')).toBe(true);
     expect(typeMatches('application/pdf', 'image/png')).toBe(false);

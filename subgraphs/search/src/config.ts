@@ -1,6 +1,7 @@
 import { ConfigError, listenConfigSpec, loadConfig, logLevelConfigSpec, signingSecretConfigSpec, str, type ConfigOf } from '@chatgraph/kit';
 import { eventBusConfigSpec } from '@chatgraph/kit/events';
 import { searchIndexConfigSpec } from '@chatgraph/kit/search';
+import { embeddingConfigProblems, embeddingConfigSpec } from './embeddingConfig';
 
 /**
  * Every environment variable search reads, with its parser and description. Exported so the
@@ -15,6 +16,7 @@ export const searchConfigSpec = {
       'Name of the index holding the searchable documents (on Elasticsearch the alias; the index behind it is `<name>-000001`, the next after each rebuild); lowercase',
     default: 'chatgraph-search',
   }),
+  ...embeddingConfigSpec,
   ...signingSecretConfigSpec(),
   DATA_DIR: str({
     description:
@@ -27,12 +29,16 @@ export const searchConfigSpec = {
 export type SearchConfig = ConfigOf<typeof searchConfigSpec>;
 
 /** Parses and validates search's configuration; throws a `ConfigError` naming every problem. */
-export function loadSearchConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>): SearchConfig {
+export function loadSearchConfig(
+  env: NodeJS.ProcessEnv | Record<string, string | undefined>,
+  options: { oneProcess?: boolean } = {},
+): SearchConfig {
   const config = loadConfig(searchConfigSpec, env);
   const problems: string[] = [];
   if (config.EVENT_BUS === 'kafka' && !config.KAFKA_BROKERS) problems.push('KAFKA_BROKERS is required when EVENT_BUS=kafka');
   if (config.SEARCH_ENGINE === 'elasticsearch' && !config.ELASTICSEARCH_URL)
     problems.push('ELASTICSEARCH_URL is required when SEARCH_ENGINE=elasticsearch');
+  problems.push(...embeddingConfigProblems(config, options.oneProcess));
   if (!/^[a-z0-9][a-z0-9_-]*$/.test(config.SEARCH_INDEX_NAME)) problems.push('SEARCH_INDEX_NAME must be lowercase letters, digits, - or _');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -2,12 +2,19 @@ import type { Logger } from '@chatgraph/kit';
 import type { KeywordValues, SearchDocument, SearchIndex } from '@chatgraph/kit/search';
 import { conversationConversationV1 } from '@chatgraph/schema';
 import { DOC_KINDS } from './definition';
-import type { Embedder } from './embedding';
+import { embedForIndexing, PENDING_EMBEDDING } from './embedForIndexing';
+import type { Embedder, Embeddings } from './embedding';
 
 /** The conversation's fields the index keeps; each event carries some of them. */
 interface ConversationChange {
   title?: string;
   tags?: readonly string[];
+}
+
+/** A new title's embedding: its vector (none for a title with nothing to embed) and the model, or `(pending)`. */
+interface TitleEmbedding {
+  model: string;
+  vector: number[] | null;
 }
 
 /**
@@ -19,7 +26,8 @@ function merged(
   current: SearchDocument | undefined,
   subject: { conversationId: string; ownerId: string },
   change: ConversationChange,
-  embedder: Embedder,
+  /** The new title's embedding (when the change names a title). */
+  embedding: TitleEmbedding | undefined,
   occurredAt: Date,
 ): SearchDocument {
   const text = { ...(current?.text ?? {}) };
@@ -27,8 +35,8 @@ function merged(
   let vector = current?.vector;
   if (change.title !== undefined) {
     text.title = change.title;
-    vector = embedder.embed(change.title) ?? undefined;
-    keywords.embeddingModel = embedder.model;
+    vector = embedding?.vector ?? undefined;
+    keywords.embeddingModel = embedding?.model ?? PENDING_EMBEDDING;
   }
   if (change.tags !== undefined && change.tags.length > 0) {
     keywords.tags = [...change.tags];
@@ -64,7 +72,7 @@ export async function applyConversationEvent(
   deps: { index: SearchIndex; embedder: Embedder; logger: Logger },
   raw: unknown,
 ): Promise<void> {
-  const { index, embedder } = deps;
+  const { index } = deps;
   const event = conversationConversationV1.validate(raw);
   const { conversationId, ownerId } = event.subject;
   if (event.type === 'conversation.deleted') {
@@ -77,6 +85,13 @@ export async function applyConversationEvent(
   if (event.type === 'conversation.created') change.tags = [];
   else if (event.payload.tags !== undefined) change.tags = event.payload.tags;
   if (change.title === undefined && change.tags === undefined) return;
+  // Embedded as messages are (embedForIndexing.ts): ai-gateway down, the title is indexed by its
+  // words and marked `(pending)` for the re-embedding pass; a tag-only change embeds nothing.
+  const embedding = change.title === undefined ? undefined : titleEmbedding(await embedForIndexing(deps, [change.title]));
   const current = event.type === 'conversation.created' ? undefined : (await index.get(ownerId, [conversationId]))[0];
-  await index.upsert([merged(current, event.subject, change, embedder, new Date(event.occurredAt))]);
+  await index.upsert([merged(current, event.subject, change, embedding, new Date(event.occurredAt))]);
+}
+
+function titleEmbedding({ model, vectors: [vector] }: Embeddings): TitleEmbedding {
+  return { model, vector: vector ?? null };
 }

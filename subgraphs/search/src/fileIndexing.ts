@@ -2,6 +2,7 @@ import type { Logger } from '@chatgraph/kit';
 import type { SearchIndex } from '@chatgraph/kit/search';
 import { fileFileV1 } from '@chatgraph/schema';
 import { DOC_KINDS } from './definition';
+import { embedForIndexing } from './embedForIndexing';
 import type { Embedder } from './embedding';
 
 /** The index id of a file's chunk: one document per chunk, so a redelivered batch replaces itself. */
@@ -20,7 +21,7 @@ export function chunkDocumentId(fileId: string, index: number): string {
  * share a key (its id), so a deletion is applied after the chunks it removes.
  */
 export async function applyFileEvent(deps: { index: SearchIndex; embedder: Embedder; logger: Logger }, raw: unknown): Promise<void> {
-  const { index, embedder, logger } = deps;
+  const { index, logger } = deps;
   const event = fileFileV1.validate(raw);
   const { fileId, ownerId } = event.subject;
   if (event.type === 'file.deleted') {
@@ -29,20 +30,24 @@ export async function applyFileEvent(deps: { index: SearchIndex; embedder: Embed
     return;
   }
   if (event.type !== 'file.chunked') return;
-  const docs = event.payload.chunks
-    // A chunk with nothing but whitespace has nothing to find (and the port refuses empty text).
-    .filter((chunk) => chunk.text.trim() !== '')
-    .map((chunk) => {
-      const vector = embedder.embed(chunk.text);
-      return {
-        id: chunkDocumentId(fileId, chunk.index),
-        ownerId,
-        kind: DOC_KINDS.file,
-        text: { content: chunk.text },
-        keywords: { fileId, embeddingModel: embedder.model },
-        ...(vector ? { vector } : {}),
-        createdAt: new Date(event.occurredAt),
-      };
-    });
+  // A chunk with nothing but whitespace has nothing to find (and the port refuses empty text).
+  const chunks = event.payload.chunks.filter((chunk) => chunk.text.trim() !== '');
+  // One embeddings call for the batch of chunks (the embedder splits it into route-sized requests).
+  const { model, vectors } = await embedForIndexing(
+    deps,
+    chunks.map((chunk) => chunk.text),
+  );
+  const docs = chunks.map((chunk, i) => {
+    const vector = vectors[i];
+    return {
+      id: chunkDocumentId(fileId, chunk.index),
+      ownerId,
+      kind: DOC_KINDS.file,
+      text: { content: chunk.text },
+      keywords: { fileId, embeddingModel: model },
+      ...(vector ? { vector } : {}),
+      createdAt: new Date(event.occurredAt),
+    };
+  });
   if (docs.length > 0) await index.upsert(docs);
 }

@@ -3,6 +3,7 @@ import type { EventBus, EventDelivery, Subscription } from '@chatgraph/kit/event
 import type { SearchIndex } from '@chatgraph/kit/search';
 import { conversationConversationV1, conversationMessageV1, fileFileV1, identityUserV1 } from '@chatgraph/schema';
 import { DOC_KINDS } from './definition';
+import { embedForIndexing } from './embedForIndexing';
 import type { Embedder } from './embedding';
 import { applyConversationEvent } from './conversationIndexing';
 import { applyFileEvent } from './fileIndexing';
@@ -21,11 +22,13 @@ export const INDEXING_GROUP = 'search.indexing';
  * - `conversation.*` index, change and remove the conversation's title and tags (conversationIndexing.ts);
  * - `user.deleted` removes every document of the user;
  * - file's `file.chunked` and `file.deleted` index and remove a file's chunks (fileIndexing.ts).
+ * A document's embedding is computed with it; when the embedder cannot answer, the document is
+ * indexed by its words and marked `(pending)` for the re-embedding pass (embedForIndexing.ts).
  * Every effect is an upsert of absolute values or a delete by id, so a redelivered event
  * changes nothing more: the consumer is idempotent without remembering event ids.
  */
 export function indexingHandler(deps: { index: SearchIndex; embedder: Embedder; logger: Logger }) {
-  const { index, embedder, logger } = deps;
+  const { index, logger } = deps;
   return async (delivery: EventDelivery): Promise<void> => {
     if (delivery.topic === identityUserV1.topic) {
       const event = identityUserV1.validate(delivery.event);
@@ -55,8 +58,11 @@ export function indexingHandler(deps: { index: SearchIndex; embedder: Embedder; 
     if (content.trim() === '') return;
     // `message.completed` is an assistant's answer by definition; only `message.created` says the role.
     const role = event.type === 'message.created' ? event.payload.role : 'ASSISTANT';
-    const keywords = { conversationId: event.subject.conversationId, role, embeddingModel: embedder.model };
-    const vector = embedder.embed(content);
+    const {
+      model,
+      vectors: [vector],
+    } = await embedForIndexing(deps, [content]);
+    const keywords = { conversationId: event.subject.conversationId, role, embeddingModel: model };
     await index.upsert([
       {
         id: event.subject.messageId,

@@ -4,7 +4,7 @@ import { eventBusFromConfig } from '@chatgraph/kit/events';
 import { searchIndexFromConfig } from '@chatgraph/kit/search';
 import { loadSearchConfig } from './config';
 import { searchIndexDefinition } from './definition';
-import { hashedTrigramEmbedder } from './embedding';
+import { embedderFromConfig } from './embeddingConfig';
 import { buildSearch } from './server';
 
 /** Runs search on its own: validated config, the configured bus and index, drained on SIGTERM/SIGINT. */
@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const config = loadSearchConfig(process.env);
   const logger = createLogger({ name: 'search', level: config.LOG_LEVEL });
   const bus = eventBusFromConfig(config, 'search', logger);
-  const embedder = hashedTrigramEmbedder();
+  const embedder = embedderFromConfig(config, logger);
   const index = searchIndexFromConfig(config, searchIndexDefinition(config.SEARCH_INDEX_NAME, embedder.dims), {
     dataDir: path.join(config.DATA_DIR, 'search'),
     logger,

@@ -9,7 +9,7 @@ import { eventBusFromConfig } from '@chatgraph/kit/events';
 import { createElasticsearchIndex } from '@chatgraph/kit/search';
 import { loadSearchConfig, type SearchConfig } from './config';
 import { searchIndexDefinition } from './definition';
-import { hashedTrigramEmbedder } from './embedding';
+import { embedderFromConfig } from './embeddingConfig';
 import { reindexAll, reindexUser } from './reindex';
 
 const USAGE = 'usage: reindex --all | --user <userId>';
@@ -26,7 +26,9 @@ async function run(config: SearchConfig, logger: Logger, argv: readonly string[]
   const request = parseReindexArgs(argv);
   if (config.SEARCH_ENGINE !== 'elasticsearch' || !config.ELASTICSEARCH_URL)
     throw new Error('reindex needs SEARCH_ENGINE=elasticsearch: the embedded index belongs to the running search process');
-  const embedder = hashedTrigramEmbedder();
+  // The service's embedder (main.ts): its dims shape the index definition, and `--user` embeds
+  // what it replays as the running service would (pending when ai-gateway cannot answer).
+  const embedder = embedderFromConfig(config, logger);
   const index = createElasticsearchIndex({
     node: config.ELASTICSEARCH_URL,
     index: searchIndexDefinition(config.SEARCH_INDEX_NAME, embedder.dims),

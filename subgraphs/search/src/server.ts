@@ -8,6 +8,7 @@ import type { SearchContext } from './context';
 import { indexingHandler, subscribeIndexing } from './indexing';
 import { resolvers } from './resolvers';
 import type { Embedder } from './embedding';
+import { Reembedding } from './reembedding';
 import { SearchService } from './service';
 
 /** The subgraph's SDL file, for composition scripts and tests. */
@@ -28,6 +29,8 @@ export interface Search {
   readonly subgraph: Subgraph;
   readonly service: SearchService;
   readonly index: SearchIndex;
+  /** The background pass embedding documents of another model (or pending) again. */
+  readonly reembedding: Reembedding;
   /** Starts the index and the indexing consumer, then listens on `port` (default SEARCH_PORT; 0 picks a free one). */
   start(port?: number): Promise<string>;
   /** Drains the subgraph, then the consumer (its event in flight finishes), then stops the index. Safe to call twice. */
@@ -42,6 +45,13 @@ export interface Search {
 export function buildSearch(deps: SearchDeps): Search {
   const { config, logger, bus, index, embedder } = deps;
   const service = new SearchService(index, embedder);
+  const reembedding = new Reembedding({
+    index,
+    embedder,
+    logger,
+    batchSize: config.SEARCH_REEMBED_BATCH,
+    intervalMs: config.SEARCH_REEMBED_INTERVAL_MS,
+  });
   const subgraph = createSubgraph<SearchContext>({
     name: 'search',
     typeDefs: readFileSync(SEARCH_SCHEMA_PATH, 'utf8'),
@@ -60,13 +70,16 @@ export function buildSearch(deps: SearchDeps): Search {
     subgraph,
     service,
     index,
+    reembedding,
     get url() {
       return subgraph.url;
     },
     async start(port = config.SEARCH_PORT) {
       if (!subscription) {
         await index.start();
-        subscription = await subscribeIndexing(bus, indexingHandler({ index, embedder, logger }));
+        // The consumer writes through the pass's tracker, so its writes win over a step's.
+        subscription = await subscribeIndexing(bus, indexingHandler({ index: reembedding.track(index), embedder, logger }));
+        reembedding.start();
         // Consumer lag on /metrics (event_consumer_lag): how far the index is behind conversation.
         watchConsumerLag(subgraph.metrics.registry, subscription);
       }
@@ -76,6 +89,7 @@ export function buildSearch(deps: SearchDeps): Search {
       stopping ??= (async () => {
         await subgraph.stop();
         await subscription?.stop();
+        await reembedding.stop();
         await index.stop();
       })();
       return stopping;

@@ -1,7 +1,7 @@
 import { codedError, requireUser, type Principal } from '@chatgraph/kit';
 import { SearchRequestError, type SearchHit, type SearchIndex } from '@chatgraph/kit/search';
 import { DOC_KINDS } from './definition';
-import type { Embedder } from './embedding';
+import { EmbeddingUnavailableError, type Embedder, type Embeddings } from './embedding';
 import { engineFilters, withTags, type SearchFilterArg } from './filter';
 import { enginePaging, type SearchPagingArgs } from './paging';
 
@@ -58,14 +58,17 @@ export class SearchService {
     const kinds = (args.kinds && args.kinds.length > 0 ? args.kinds : ['MESSAGE', 'CONVERSATION', 'FILE'])
       .map((kind) => kind.toLowerCase())
       .filter((kind) => indexed.includes(kind));
-    const vector = mode === 'KEYWORD' ? null : this.embedder.embed(args.query);
+    const embedded = mode === 'KEYWORD' ? null : await this.embedQuery(args.query);
+    const vector = embedded?.vectors[0] ?? null;
     // A query whose trigrams cancel out has no direction: semantic finds nothing, hybrid is keyword.
     if (mode === 'SEMANTIC' && !vector) return NOTHING;
     try {
       const result = await this.index.search({
         ownerId: user.userId,
         text: args.query,
-        ...(vector ? { vector } : {}),
+        // Only vectors of the query's model are compared: documents still carrying another's
+        // (until the re-embedding pass reaches them) are found by their words alone.
+        ...(vector && embedded ? { vector, vectorFilter: { embeddingModel: embedded.model } } : {}),
         mode: vector ? (mode === 'SEMANTIC' ? 'semantic' : 'hybrid') : 'keyword',
         filters: { ...filters, kinds },
         ...paging,
@@ -76,6 +79,27 @@ export class SearchService {
       if (error instanceof SearchRequestError)
         throw codedError('BAD_USER_INPUT', error.message, { field: paging.backward ? 'before' : 'after' });
       throw error;
+    }
+  }
+
+  /**
+   * The query's embedding. When the embedder cannot answer now (ai-gateway down), SEMANTIC and
+   * HYBRID are refused with UNAVAILABLE rather than answered with other results than asked for:
+   * the client may retry, or ask KEYWORD, which never needs an embedding.
+   */
+  private async embedQuery(query: string): Promise<Embeddings> {
+    try {
+      return await this.embedder.embed([query]);
+    } catch (error) {
+      if (!(error instanceof EmbeddingUnavailableError)) throw error;
+      throw codedError(
+        'UNAVAILABLE',
+        'Semantic search is unavailable right now (embeddings cannot be computed); retry, or search with mode KEYWORD',
+        {
+          reason: 'EMBEDDINGS_UNAVAILABLE',
+          retryWith: 'KEYWORD',
+        },
+      );
     }
   }
 }

@@ -6,7 +6,7 @@ import { conversationConversationV1, conversationMessageV1, fileFileV1, identity
 import { REAL_SERVERS, realServersEnv as realEnv, runId, startSubgraph, type SubgraphHarness } from '@chatgraph/test-support';
 import { loadSearchConfig } from '../src/config';
 import { searchIndexDefinition } from '../src/definition';
-import { hashedTrigramEmbedder } from '../src/embedding';
+import { embedderFromConfig } from '../src/embeddingConfig';
 import { buildSearch, type Search } from '../src/server';
 
 export { ANON, codeOf, eventually, ok, userPrincipal } from '@chatgraph/test-support';
@@ -49,7 +49,7 @@ export async function startSearch(env: Record<string, string> = {}, dataDir?: st
       const config = loadSearchConfig({ INTERNAL_SIGNING_SECRET: SECRET, DATA_DIR: dataDir, ...env });
       const logger = createLogger({ name: 'search', level: 'silent' });
       const bus = eventBusFromConfig(config, 'search', logger);
-      const embedder = hashedTrigramEmbedder();
+      const embedder = embedderFromConfig(config, logger);
       const index = searchIndexFromConfig(config, searchIndexDefinition(config.SEARCH_INDEX_NAME, embedder.dims), {
         dataDir: path.join(dataDir, 'search'),
         logger,

@@ -74,6 +74,11 @@ export interface FakeOpenAIOptions {
   chunkIntervalMs?: number;
   /** Dimensions of `/v1/embeddings` vectors (default 8). */
   embeddingDimensions?: number;
+  /**
+   * The vector of one text for `/v1/embeddings` (default: a deterministic one of its characters),
+   * e.g. concept vectors under which synonyms coincide, for suites that test semantic search.
+   */
+  embedding?: (text: string, dimensions: number, model: string) => number[];
 }
 
 function words(text: string): string[] {
@@ -175,7 +180,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       return json(200, {
         object: 'list',
         model,
-        data: input.map((text, index) => ({ object: 'embedding', index, embedding: fakeVector(text, dims) })),
+        data: input.map((text, index) => ({ object: 'embedding', index, embedding: (options.embedding ?? fakeVector)(text, dims, model) })),
         usage: { prompt_tokens: input.length, total_tokens: input.length },
       });
     }

@@ -2,7 +2,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { AssistantDoc } from '../store';
 import type { AssistantPage, DeletedAssistant } from '../service';
-import type { UserRef } from '../resolvers';
+import type { UserRef, FileRef } from '../resolvers';
 import type { AssistantContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -35,8 +35,10 @@ export type Assistant = {
   createdAt: Scalars['DateTime']['output'];
   /** What it is for, shown to users choosing one (at most 2,000 characters). */
   description?: Maybe<Scalars['String']['output']>;
-  /** Its knowledge files (ids of files of the file service), searched by `file_search`; at most 20. */
+  /** Its knowledge files (ids of files of the file service), searched by `file_search`; at most 20. A file deleted since is left out. */
   fileIds: Array<Scalars['ID']['output']>;
+  /** Its knowledge files, for its owner (empty for anyone else: a file is shown to its owner only). */
+  files: Array<File>;
   /** The assistant's id. */
   id: Scalars['ID']['output'];
   /** The system prompt of every turn of its threads (at most 32 KB; may be empty). */
@@ -51,7 +53,7 @@ export type Assistant = {
   sharedWith: Array<User>;
   /** Sampling temperature, 0 to 2; null: the model's default. */
   temperature?: Maybe<Scalars['Float']['output']>;
-  /** The tools the model may call in its threads (for now: `file_search`). */
+  /** The tools the model may call in its threads: `file_search`, and tools of MCP servers registered with ai-gateway named `mcp__<server>__<tool>`. */
   tools: Array<Scalars['String']['output']>;
   /** Nucleus sampling (top-p), 0 to 1; null: the model's default. */
   topP?: Maybe<Scalars['Float']['output']>;
@@ -108,7 +110,7 @@ export type CreateAssistantInput = {
   name: Scalars['String']['input'];
   /** 0 to 2; absent: the model's default. */
   temperature?: InputMaybe<Scalars['Float']['input']>;
-  /** Tools its model may call: at most 20 of the known ones (`file_search`). */
+  /** Tools its model may call: at most 20, `file_search` or `mcp__<server>__<tool>` (a tool ai-gateway does not serve is not offered to the model). */
   tools?: InputMaybe<Array<Scalars['String']['input']>>;
   /** 0 to 1; absent: the model's default. */
   topP?: InputMaybe<Scalars['Float']['input']>;
@@ -119,6 +121,13 @@ export type DeleteAssistantPayload = {
   __typename?: 'DeleteAssistantPayload';
   /** The id of the deleted assistant. */
   deletedAssistantId: Scalars['ID']['output'];
+};
+
+/** A file of the file service (its fields come from there). */
+export type File = {
+  __typename?: 'File';
+  /** The file's id. */
+  id: Scalars['ID']['output'];
 };
 
 export type Mutation = {
@@ -375,6 +384,7 @@ export type ResolversTypes = ResolversObject<{
   CreateAssistantInput: CreateAssistantInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeleteAssistantPayload: ResolverTypeWrapper<DeletedAssistant>;
+  File: ResolverTypeWrapper<FileRef>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -396,6 +406,7 @@ export type ResolversParentTypes = ResolversObject<{
   CreateAssistantInput: CreateAssistantInput;
   DateTime: Scalars['DateTime']['output'];
   DeleteAssistantPayload: DeletedAssistant;
+  File: FileRef;
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
   Boolean: Scalars['Boolean']['output'];
@@ -410,6 +421,7 @@ export type AssistantResolvers<ContextType = AssistantContext, ParentType extend
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   fileIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  files?: Resolver<Array<ResolversTypes['File']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   instructions?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -443,6 +455,10 @@ export type DeleteAssistantPayloadResolvers<ContextType = AssistantContext, Pare
   deletedAssistantId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
+export type FileResolvers<ContextType = AssistantContext, ParentType extends ResolversParentTypes['File'] = ResolversParentTypes['File']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
 export type MutationResolvers<ContextType = AssistantContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   createAssistant?: Resolver<ResolversTypes['Assistant'], ParentType, ContextType, RequireFields<MutationCreateAssistantArgs, 'input'>>;
   deleteAssistant?: Resolver<ResolversTypes['DeleteAssistantPayload'], ParentType, ContextType, RequireFields<MutationDeleteAssistantArgs, 'id'>>;
@@ -473,6 +489,7 @@ export type Resolvers<ContextType = AssistantContext> = ResolversObject<{
   AssistantEdge?: AssistantEdgeResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DeleteAssistantPayload?: DeleteAssistantPayloadResolvers<ContextType>;
+  File?: FileResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;

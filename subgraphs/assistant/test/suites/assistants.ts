@@ -1,6 +1,10 @@
 import type { Target } from '@chatgraph/test-support';
 import type { CollectedEvent } from '@chatgraph/test-support';
-import { ANON, deleteAccount, eventually, expectCode, ok, someone, TEST_CAP, userPrincipal, type Harness } from '../harness';
+import { newId } from '@chatgraph/kit';
+import { knownFilesSpec, modelCatalogSpec } from '@chatgraph/kit/read-models';
+import { aiCatalogV1, MODEL_CATALOG_ID } from '@chatgraph/schema';
+import { KNOWLEDGE_FILES } from '../../src/server';
+import { ANON, deleteAccount, eventually, expectCode, ok, publishFile, someone, TEST_CAP, userPrincipal, type Harness } from '../harness';
 
 const FIELDS = `id name description instructions model temperature topP conversationStarters tools fileIds
   owner { id } visibility sharedWith { id } version createdAt updatedAt`;
@@ -48,7 +52,6 @@ const INPUT = {
   temperature: 0.4,
   conversationStarters: ['How do I file?'],
   tools: ['file_search'],
-  fileIds: ['file-1', 'file-2'],
 };
 
 /** The assistant subgraph on the target's adapters: every path and every refusal. */
@@ -62,7 +65,30 @@ export function describeAssistants(name: string, target: Target<Harness>): void 
 
     const as = (userId: string, role: 'USER' | 'ADMIN' = 'USER') => userPrincipal(userId, role);
     async function create(userId: string, input: Record<string, unknown> = {}): Promise<View> {
-      return ok<View>(await h.gql(as(userId), CREATE, { input: { ...INPUT, ...input } }), 'createAssistant');
+      const fileIds = await filesOf(userId);
+      return ok<View>(await h.gql(as(userId), CREATE, { input: { ...INPUT, fileIds, ...input } }), 'createAssistant');
+    }
+    const knowledge = () => h.store.collection(knownFilesSpec(KNOWLEDGE_FILES.collection));
+    /** Publishes the file service's events of a file and waits until assistant's read model has it in that state. */
+    async function file(ownerId: string, stage: Parameters<typeof publishFile>[3], purpose?: Parameters<typeof publishFile>[4]) {
+      const fileId = `file-${newId()}`;
+      await publishFile(h, ownerId, fileId, stage, purpose);
+      const status = { uploaded: 'PROCESSING', processed: 'READY', failed: 'FAILED', deleted: 'DELETED' }[stage];
+      await eventually(
+        () => knowledge().findById(fileId),
+        (doc) => doc?.status === status,
+        h.tries,
+      );
+      return fileId;
+    }
+    const owned = new Map<string, string[]>();
+    /** Two READY knowledge files of `userId` (the same two on every call). */
+    async function filesOf(userId: string): Promise<string[]> {
+      const known = owned.get(userId);
+      if (known) return known;
+      const ids = [await file(userId, 'processed'), await file(userId, 'processed')];
+      owned.set(userId, ids);
+      return ids;
     }
     /** The events of one assistant, once `count` of them are out. */
     async function eventsOf(id: string, count: number): Promise<CollectedEvent[]> {
@@ -89,7 +115,7 @@ export function describeAssistants(name: string, target: Target<Harness>): void 
           temperature: 0.4,
           topP: null,
           tools: ['file_search'],
-          fileIds: ['file-1', 'file-2'],
+          fileIds: await filesOf(ada),
           visibility: 'PRIVATE',
           sharedWith: [],
         },
@@ -236,7 +262,7 @@ export function describeAssistants(name: string, target: Target<Harness>): void 
       ok(await h.gql(as(bob), UPDATE, { id: copy.id, input: { name: 'Mine' } }), 'updateAssistant');
       expect((await h.collections.assistants.findById(a.id))?.name).toBe(INPUT.name);
       const own = ok<View>(await h.gql(as(ada), DUPLICATE, { id: a.id }), 'duplicateAssistant');
-      expect(own.fileIds).toEqual(INPUT.fileIds);
+      expect(own.fileIds).toEqual(await filesOf(ada));
       const [created] = await eventsOf(copy.id, 1);
       expect(created?.event).toMatchObject({ type: 'assistant.created', subject: { ownerId: bob }, payload: { fileIds: [] } });
     });
@@ -292,6 +318,9 @@ export function describeAssistants(name: string, target: Target<Harness>): void 
         [{ temperature: -1 }, 'temperature'],
         [{ topP: 1.5 }, 'topP'],
         [{ tools: ['shell'] }, 'tools'],
+        [{ tools: ['mcp__bad_server__x'] }, 'tools'],
+        [{ tools: ['mcp__weather__rm -rf'] }, 'tools'],
+        [{ tools: [`mcp__weather__${'a'.repeat(60)}`] }, 'tools'],
         [{ tools: Array.from({ length: 21 }, () => 'file_search') }, 'tools'],
         [{ fileIds: Array.from({ length: 21 }, (_, i) => `f${i}`) }, 'fileIds'],
         [{ fileIds: ['../../etc/passwd'] }, 'fileIds'],
@@ -308,6 +337,9 @@ export function describeAssistants(name: string, target: Target<Harness>): void 
 
       const a = await create(ada);
       expectCode(await h.gql(as(ada), UPDATE, { id: a.id, input: { topP: -0.5 } }), 'BAD_USER_INPUT');
+      // An MCP server's tool is named mcp__<server>__<tool>; which exist is ai-gateway's configuration.
+      const withMcp = await h.gql(as(ada), UPDATE, { id: a.id, input: { tools: ['file_search', 'mcp__weather__forecast'] } });
+      expect(ok<View>(withMcp, 'updateAssistant').tools).toEqual(['file_search', 'mcp__weather__forecast']);
       const tooMany = Array.from({ length: 101 }, (_, i) => `u${i}`);
       for (const userIds of [tooMany, ['bad id'], ['x'.repeat(129)], []]) {
         const res = await h.gql(as(ada), SHARE, { id: a.id, visibility: 'SHARED', userIds });
@@ -322,7 +354,8 @@ export function describeAssistants(name: string, target: Target<Harness>): void 
         expectCode(await h.gql(as(ada), DELETE, { id }), 'BAD_USER_INPUT');
         expect(ok(await h.gql(as(ada), ENTITIES, { reps: [{ __typename: 'Assistant', id }] }), '_entities')).toEqual([null]);
       }
-      expect(await h.collections.assistants.findById(a.id)).toMatchObject({ version: 1, topP: null, visibility: 'PRIVATE' });
+      // The MCP tools update above is its one change: nothing refused wrote anything.
+      expect(await h.collections.assistants.findById(a.id)).toMatchObject({ version: 2, topP: null, visibility: 'PRIVATE' });
     });
 
     it(`caps a user flooding creates at ${TEST_CAP} assistants (CONFLICT with the limit), concurrent creates included`, async () => {
@@ -396,6 +429,92 @@ export function describeAssistants(name: string, target: Target<Harness>): void 
       expect(h.events.filter((e) => e.event.subject.assistantId === both.id)).toHaveLength(3);
       expect(h.events.filter((e) => e.event.subject.assistantId === onlyGone.id)).toHaveLength(3);
       for (const a of own) expect(h.events.filter((e) => e.event.subject.assistantId === a.id)).toHaveLength(2);
+    });
+
+    it('takes knowledge files of the caller only, from the file read model: someone else’s, failed, deleted or an avatar refused with a reason, nothing stored', async () => {
+      const ada = someone('ada');
+      const eve = someone('eve');
+      const refusals: Array<[string, string]> = [
+        [await file(eve, 'processed'), 'UNKNOWN'],
+        [`file-${newId()}`, 'UNKNOWN'],
+        [await file(ada, 'failed'), 'FAILED'],
+        [await file(ada, 'deleted'), 'DELETED'],
+        [await file(ada, 'processed', 'AVATAR'), 'NOT_KNOWLEDGE'],
+      ];
+      const mine = await filesOf(ada);
+      for (const [fileId, reason] of refusals) {
+        const res = await h.gql(as(ada), CREATE, { input: { ...INPUT, fileIds: [...mine, fileId] } });
+        expectCode(res, 'BAD_USER_INPUT');
+        expect(res.errors?.[0]?.extensions).toMatchObject({ field: 'fileIds', fileId, reason });
+      }
+      expect(await h.collections.assistants.count({ ownerId: ada })).toBe(0);
+
+      // A file still being processed is accepted: file_search finds it once it is chunked.
+      const processing = await file(ada, 'uploaded');
+      const a = await create(ada, { fileIds: [processing] });
+      expect(a.fileIds).toEqual([processing]);
+      const [eveFile] = refusals[0] ?? [''];
+      const update = await h.gql(as(ada), UPDATE, { id: a.id, input: { fileIds: [processing, eveFile] } });
+      expect(update.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fileId: eveFile, reason: 'UNKNOWN' });
+      expect((await h.collections.assistants.findById(a.id))?.version).toBe(1);
+
+      // An ADMIN adding files adds the owner's: the admin's own are unknown to this assistant.
+      const admin = someone('admin');
+      const adminFile = await file(admin, 'processed');
+      const byAdmin = await h.gql(as(admin, 'ADMIN'), UPDATE, { id: a.id, input: { fileIds: [adminFile] } });
+      expect(byAdmin.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fileId: adminFile, reason: 'UNKNOWN' });
+      const [first] = mine;
+      expect(ok<View>(await h.gql(as(admin, 'ADMIN'), UPDATE, { id: a.id, input: { fileIds: mine } }), 'updateAssistant').fileIds).toEqual(
+        mine,
+      );
+
+      // A file deleted later leaves the list; the rest of it can still be edited.
+      await publishFile(h, ada, first ?? '', 'deleted');
+      await eventually(
+        () => knowledge().findById(first ?? ''),
+        (doc) => doc?.status === 'DELETED',
+        h.tries,
+      );
+      const shown = ok<View>(await h.gql(as(ada), GET, { id: a.id }), 'assistant');
+      expect(shown.fileIds).toEqual(mine.filter((id) => id !== first));
+      const kept = ok<View>(await h.gql(as(ada), UPDATE, { id: a.id, input: { fileIds: mine, name: 'Renamed' } }), 'updateAssistant');
+      expect(kept.name).toBe('Renamed');
+      // Its files as File references: its owner's to see, nobody else's.
+      const FILES = 'query($id: ID!) { assistant(id: $id) { files { id } } }';
+      const files = ok<{ files: Array<{ id: string }> }>(await h.gql(as(ada), FILES, { id: a.id }), 'assistant');
+      expect(files.files.map((f) => f.id)).toEqual(mine.filter((id) => id !== first));
+      ok(await h.gql(as(ada), SHARE, { id: a.id, visibility: 'PUBLIC' }), 'shareAssistant');
+      expect(ok<{ files: unknown[] }>(await h.gql(as(eve), FILES, { id: a.id }), 'assistant').files).toEqual([]);
+    });
+
+    it('checks the model against ai-gateway’s published catalog once one was seen: unknown or non-chat models refused, nothing written', async () => {
+      const ada = someone('ada');
+      // Before any catalog (a fresh deployment), any well-formed model is taken.
+      const early = await create(ada, { model: 'not-published-yet' });
+      const event = aiCatalogV1.create(
+        'catalog.published',
+        { catalogId: MODEL_CATALOG_ID },
+        {
+          models: [
+            { id: 'local-demo', contextWindow: 8192, capabilities: ['chat'] },
+            { id: 'embed-only', contextWindow: 8192, capabilities: ['embeddings'] },
+          ],
+        },
+      );
+      await h.bus.publish(aiCatalogV1.topic, [{ key: MODEL_CATALOG_ID, event }]);
+      await eventually(
+        () => h.store.collection(modelCatalogSpec).findById(MODEL_CATALOG_ID),
+        (doc) => doc !== null,
+        h.tries,
+      );
+      expectCode(await h.gql(as(ada), UPDATE, { id: early.id, input: { model: 'no-such-model' } }), 'BAD_USER_INPUT');
+      for (const model of ['no-such-model', 'embed-only']) {
+        const res = await h.gql(as(ada), CREATE, { input: { ...INPUT, fileIds: [], model } });
+        expect([model, res.errors?.[0]?.extensions]).toMatchObject([model, { code: 'BAD_USER_INPUT', field: 'model' }]);
+      }
+      expect(await h.collections.assistants.count({ ownerId: ada })).toBe(1);
+      expect((await h.collections.assistants.findById(early.id))?.version).toBe(1);
+      expect((await create(ada, { model: 'local-demo' })).model).toBe('local-demo');
     });
   });
 }

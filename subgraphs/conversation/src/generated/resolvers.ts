@@ -4,7 +4,7 @@ import type { UserRef } from '../resolvers';
 import type { ConversationDoc, MessageDoc, ShareDoc } from '../store';
 import type { SendPayload } from '../service';
 import type { DeletedConversation } from '../conversations';
-import type { RevokedShare } from '../sharing';
+import type { RevokedShare, SharedMessageView } from '../sharing';
 import type { ConversationPage, MessagePage } from '../reads';
 import type { ConversationContext } from '../context';
 export type Maybe<T> = T | null;
@@ -498,10 +498,16 @@ export type SharedMessage = {
   content: Scalars['String']['output'];
   /** When it was written. */
   createdAt: Scalars['DateTime']['output'];
+  /** The ids of the files attached to it when the conversation was shared (file resolves `files`). */
+  fileIds: Array<Scalars['ID']['output']>;
+  /** `<shareId>:<position>`: the message's place in the snapshot (never the original message's id). */
+  id: Scalars['ID']['output'];
   /** The model that wrote an assistant message. */
   model?: Maybe<Scalars['String']['output']>;
   /** Who wrote it. */
   role: MessageRole;
+  /** The share it belongs to. */
+  shareId: Scalars['ID']['output'];
 };
 
 /** `updateConversation`'s changes: absent or null fields are left as they are. */
@@ -624,6 +630,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 export type FederationTypes = ResolversObject<{
   Conversation: Conversation;
   Message: Message;
+  SharedMessage: SharedMessage;
   User: User;
 }>;
 
@@ -635,6 +642,9 @@ export type FederationReferenceTypes = ResolversObject<{
   Message:
     ( { __typename: 'Message' }
     & GraphQLRecursivePick<FederationTypes['Message'], {"id":true}> );
+  SharedMessage:
+    ( { __typename: 'SharedMessage' }
+    & GraphQLRecursivePick<FederationTypes['SharedMessage'], {"id":true}> );
   User:
     ( { __typename: 'User' }
     & GraphQLRecursivePick<FederationTypes['User'], {"id":true}> );
@@ -673,7 +683,7 @@ export type ResolversTypes = ResolversObject<{
   SendMessagePayload: ResolverTypeWrapper<SendPayload>;
   ShareLink: ResolverTypeWrapper<ShareDoc>;
   SharedConversation: ResolverTypeWrapper<ShareDoc>;
-  SharedMessage: ResolverTypeWrapper<SharedMessage>;
+  SharedMessage: ResolverTypeWrapper<SharedMessageView>;
   UpdateConversationInput: UpdateConversationInput;
   User: ResolverTypeWrapper<UserRef>;
 }>;
@@ -705,7 +715,7 @@ export type ResolversParentTypes = ResolversObject<{
   SendMessagePayload: SendPayload;
   ShareLink: ShareDoc;
   SharedConversation: ShareDoc;
-  SharedMessage: SharedMessage;
+  SharedMessage: SharedMessageView;
   UpdateConversationInput: UpdateConversationInput;
   User: UserRef;
 }>;
@@ -850,11 +860,15 @@ export type SharedConversationResolvers<ContextType = ConversationContext, Paren
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
-export type SharedMessageResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['SharedMessage'] = ResolversParentTypes['SharedMessage']> = ResolversObject<{
+export type SharedMessageResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['SharedMessage'] = ResolversParentTypes['SharedMessage'], FederationReferenceType extends FederationReferenceTypes['SharedMessage'] = FederationReferenceTypes['SharedMessage']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['SharedMessage']> | FederationReferenceType, FederationReferenceType, ContextType>;
   content?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  fileIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   model?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   role?: Resolver<ResolversTypes['MessageRole'], ParentType, ContextType>;
+  shareId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
 export type UserResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{

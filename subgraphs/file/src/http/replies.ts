@@ -51,6 +51,38 @@ export function sendRefusal(res: ServerResponse, status: number, code: string, m
   endAfterBody(req, res);
 }
 
+/**
+ * RATE_LIMITED (429), the router's code and shape for limits: `Retry-After` in seconds, and the
+ * body's `retryAfterSeconds`, `limit` and `max`. Nothing was read or spent.
+ */
+export function sendRateLimited(
+  res: ServerResponse,
+  refusal: { limit: string; max: number; retryAfterMs: number; message: string },
+  req?: IncomingMessage,
+): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const retryAfterSeconds = Math.max(1, Math.ceil(refusal.retryAfterMs / 1000));
+  const body = JSON.stringify({
+    error: { code: 'RATE_LIMITED', message: refusal.message, retryAfterSeconds, limit: refusal.limit, max: refusal.max },
+  });
+  res.writeHead(429, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    'retry-after': String(retryAfterSeconds),
+    ...(req ? { connection: 'close' } : {}),
+  });
+  if (!req) {
+    res.end(body);
+    return;
+  }
+  res.write(body);
+  endAfterBody(req, res);
+}
+
 /** A JSON answer. */
 export function sendOk(res: ServerResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value);

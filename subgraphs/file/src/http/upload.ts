@@ -9,7 +9,8 @@ import { fileUploaded } from '../events';
 import type { Sniffer } from '../sniff';
 import { blobKeys, type FileCollections, type FileDoc } from '../store';
 import { UploadGuard, UploadRefusedError } from '../uploadGuard';
-import { sendOk, sendRefusal } from './replies';
+import type { ByteLimits } from './limits';
+import { sendOk, sendRateLimited, sendRefusal } from './replies';
 
 export interface UploadDeps {
   collections: FileCollections;
@@ -19,6 +20,7 @@ export interface UploadDeps {
   logger: Logger;
   now: () => Date;
   eventsQueued: () => void;
+  limits: ByteLimits;
 }
 
 /** How a refused ticket is answered. */
@@ -51,6 +53,22 @@ export class Uploads {
       const [status, code, message] = TICKET_REFUSALS[error.reason];
       return sendRefusal(res, status, code, message, req);
     }
+    // Whose upload it is decides its limit, checked before the ticket is spent: a refused upload
+    // may be sent again on the same URL once one of the owner's uploads has ended.
+    const target = await collections.files.findOne({ _id: fileId, ...notDeleted });
+    if (!target) return sendRefusal(res, 404, 'NOT_FOUND', 'The file of this upload URL was deleted', req);
+    const refused = this.deps.limits.acquireUpload(target.ownerId);
+    if (refused) return sendRateLimited(res, refused, req);
+    try {
+      await this.receive(req, res, fileId);
+    } finally {
+      this.deps.limits.releaseUpload(target.ownerId);
+    }
+  }
+
+  /** Claims the ticket, then streams the bytes into the blob store (one of the owner's upload slots held). */
+  private async receive(req: IncomingMessage, res: ServerResponse, fileId: string): Promise<void> {
+    const { collections, now } = this.deps;
     const claimed = await collections.files.findOneAndUpdate(
       { _id: fileId, status: 'UPLOADING', ticketUsed: false, ...notDeleted },
       { $set: { ticketUsed: true, updatedAt: now() } },

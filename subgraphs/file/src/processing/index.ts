@@ -7,7 +7,7 @@ import { ProcessingError, type FileProcessor, type FileProcessorOptions, type Pr
 
 export * from './types';
 export { MAX_IMAGE_PIXELS, THUMBNAIL_SIDE, VISION_SIDE, visionDataUrl, visionDataUrlLength } from './image';
-export { DOCUMENT_MIME_TYPES, DOCX_MIME_TYPE, IMAGE_MIME_TYPES } from './mimeTypes';
+export { DOCUMENT_MIME_TYPES, DOCX_MIME_TYPE, IMAGE_MIME_TYPES, PPTX_MIME_TYPE, XLSX_MIME_TYPE } from './mimeTypes';
 export { TOKENIZER_ENCODING } from './tokenizer';
 export type { WorkerObserver } from './sandbox';
 

@@ -6,6 +6,12 @@
 /** The Office Open XML type of a Word document. */
 export const DOCX_MIME_TYPE = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 
+/** The Office Open XML type of an Excel workbook. */
+export const XLSX_MIME_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+/** The Office Open XML type of a PowerPoint presentation. */
+export const PPTX_MIME_TYPE = 'application/vnd.openxmlformats-officedocument.presentationml.presentation';
+
 /** Types whose text is extracted (in a sandbox worker). */
 export const DOCUMENT_MIME_TYPES: readonly string[] = [
   'text/plain',
@@ -16,6 +22,8 @@ export const DOCUMENT_MIME_TYPES: readonly string[] = [
   'text/html',
   'application/pdf',
   DOCX_MIME_TYPE,
+  XLSX_MIME_TYPE,
+  PPTX_MIME_TYPE,
 ];
 
 /** Types processed as images (with sharp, on the main thread). */

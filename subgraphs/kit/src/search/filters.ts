@@ -1,4 +1,4 @@
-import type { SearchFilters } from './port';
+import type { KeywordValues, SearchFilters } from './port';
 
 /**
  * Filters in the one shape both adapters translate, so they read a request the same way:
@@ -26,4 +26,10 @@ export function normalizeFilters(ownerId: string, filters: SearchFilters = {}): 
     createdFrom: filters.createdAt?.gte,
     createdBefore: filters.createdAt?.lt,
   };
+}
+
+/** `filters` narrowed by more keyword values (a request's `vectorFilter`, for its kNN list). */
+export function withKeywords(filters: NormalizedFilters, extra: KeywordValues | undefined): NormalizedFilters {
+  if (!extra) return filters;
+  return { ...filters, keywords: [...filters.keywords, ...normalizeFilters(filters.ownerId, { keywords: extra }).keywords] };
 }

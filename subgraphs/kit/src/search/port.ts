@@ -66,6 +66,12 @@ export interface SearchRequest {
   text?: string;
   /** The query's embedding; required in semantic and hybrid modes. */
   vector?: number[];
+  /**
+   * Keyword filter of the vector (kNN) list only, on top of `filters`; the keyword list of a
+   * hybrid search ignores it. Search passes the query's embedding model here, so that vectors of
+   * different models are never compared while documents still carry an older model's.
+   */
+  vectorFilter?: KeywordValues;
   mode: SearchMode;
   filters?: SearchFilters;
   /** Page size, 1..100. */
@@ -165,4 +171,11 @@ export interface SearchIndex {
    * `limit` (1..10000); `complete` is false when more matched. Sees what searches see.
    */
   matchingIds(ownerId: string, filters: SearchFilters, limit: number): Promise<{ ids: string[]; complete: boolean }>;
+  /**
+   * Maintenance over every owner, never a user's search: documents whose keyword `field` holds
+   * none of `values` (documents without the field included), in id order after `after`
+   * (exclusive; null from the first), at most `size` (1..1000). Search finds with it the
+   * documents to embed again with the current model.
+   */
+  scanNotMatching(field: string, values: readonly string[], after: string | null, size: number): Promise<StoredSearchDocument[]>;
 }

@@ -112,6 +112,7 @@ export function validateRequest(definition: SearchIndexDefinition, request: Sear
   if (request.vector !== undefined) validateVector(definition, request.vector, 'query vector');
   if (request.cursor && (request.before || request.backward === true)) fail('cursor (forward) and before/backward exclude each other');
   validateFilters(definition, request.filters ?? {});
+  if (request.vectorFilter) validateKeywords(definition, request.vectorFilter, 'vectorFilter');
 }
 
 /** The most ids `matchingIds` returns at once. */
@@ -129,6 +130,20 @@ function validateFilters(definition: SearchIndexDefinition, filters: SearchFilte
   if (filters.keywords) validateKeywords(definition, filters.keywords, 'filters.keywords');
   if (filters.createdAt?.gte !== undefined) validDate(filters.createdAt.gte, 'filters.createdAt.gte');
   if (filters.createdAt?.lt !== undefined) validDate(filters.createdAt.lt, 'filters.createdAt.lt');
+}
+
+/** A maintenance scan names a declared keyword field, string values and a size of 1..1000. */
+export function validateScan(
+  definition: SearchIndexDefinition,
+  field: string,
+  values: readonly string[],
+  after: string | null,
+  size: number,
+): void {
+  if (!(definition.keywordFields ?? []).includes(field)) fail(`scan: ${field} is not a keyword field of ${definition.name}`);
+  if (!values.every((v) => typeof v === 'string')) fail('scan: values must be strings');
+  if (after !== null && typeof after !== 'string') fail('scan: after must be an id or null');
+  if (!Number.isInteger(size) || size < 1 || size > 1000) fail('scan: size must be an integer in 1..1000');
 }
 
 export function rankWindowSize(definition: SearchIndexDefinition): number {

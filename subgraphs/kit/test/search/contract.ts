@@ -10,6 +10,7 @@ import {
   type MakeIndex,
 } from './contractFixtures';
 import { isolationContract } from './contractIsolation';
+import { maintenanceContract } from './contractMaintenance';
 import { rankingContract } from './contractRanking';
 import { readsContract } from './contractReads';
 import { writesContract } from './contractWrites';
@@ -51,6 +52,7 @@ export function describeSearchContract(name: string, makeIndex: MakeIndex): void
     describe('isolation and filters', () => isolationContract(ctx));
     describe('writes and paging', () => writesContract(ctx));
     describe('reads and backward paging', () => readsContract(ctx));
+    describe('embedding maintenance', () => maintenanceContract(ctx));
 
     it('starts idempotently, answers ping, and stops twice safely', async () => {
       const { index, cleanup } = await makeIndex(contractDefinition({ textFields: { body: 1 }, vectorDims: undefined }));

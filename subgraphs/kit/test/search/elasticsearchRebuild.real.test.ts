@@ -89,3 +89,41 @@ it('rebuilds behind the alias with no failed or empty search, catching up writes
   const again = await index.rebuild();
   expect(again).toMatchObject({ from: `${definition.name}-000002`, to: `${definition.name}-000003`, copied: filler.length + 4 });
 }, 120_000);
+
+it('keeps each document’s embedding model through a rebuild: the re-embedding scan and the vectorFilter kNN read the new generation through the alias', async () => {
+  // An index of its own: scanNotMatching lists every owner's documents.
+  const modelled = createElasticsearchIndex({
+    node: ES_URL,
+    index: contractDefinition({ name: `rebuild-model-${Date.now().toString(36)}` }),
+  });
+  const alias = modelled.definition.name;
+  await modelled.start();
+  try {
+    const owner = newOwner();
+    await put(modelled, [
+      doc({ id: 'm-old', ownerId: owner, body: 'puffin colony', vector: [1, 0, 0], keywords: { tags: 'model-old' } }),
+      doc({ id: 'm-new', ownerId: owner, body: 'gannet colony', vector: [0.9, 0.1, 0], keywords: { tags: 'model-new' } }),
+      doc({ id: 'm-pending', ownerId: owner, body: 'tern colony', keywords: { tags: '(pending)' } }),
+    ]);
+    const toEmbed = async () =>
+      (await modelled.scanNotMatching('tags', ['model-new'], null, 10)).map((found) => [found.id, found.keywords?.tags]);
+    const before = await toEmbed();
+
+    const report = await modelled.rebuild();
+
+    expect(report.to).toBe(`${alias}-000002`);
+    expect(Object.keys(await admin.indices.getAlias({ name: alias }))).toEqual([`${alias}-000002`]);
+    expect(before).toEqual([
+      ['m-old', 'model-old'],
+      ['m-pending', '(pending)'],
+    ]);
+    expect(await toEmbed()).toEqual(before);
+    // Only the current model's vectors are compared, on the copied vectors and model field.
+    const semantic = request(owner, 'semantic', { vector: [1, 0, 0], vectorFilter: { tags: 'model-new' } });
+    expect(hitIds(await modelled.search(semantic))).toEqual(['m-new']);
+  } finally {
+    await modelled.stop();
+    const behind = await admin.indices.getAlias({ name: alias }, { ignore: [404] });
+    for (const concrete of Object.keys(behind)) await admin.indices.delete({ index: concrete, ignore_unavailable: true });
+  }
+}, 60_000);

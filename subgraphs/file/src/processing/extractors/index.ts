@@ -1,4 +1,4 @@
-import { baseMimeType, DOCX_MIME_TYPE } from '../mimeTypes';
+import { baseMimeType, DOCX_MIME_TYPE, PPTX_MIME_TYPE, XLSX_MIME_TYPE } from '../mimeTypes';
 import { ProcessingError } from '../types';
 import { extractCsv } from './csv';
 import { extractDocx } from './docx';
@@ -7,6 +7,8 @@ import { extractHtml } from './html';
 import { extractJson } from './json';
 import { extractPdf } from './pdf';
 import { decodeText } from './plainText';
+import { extractPptx } from './pptx';
+import { extractXlsx } from './xlsx';
 
 export type { ExtractedText, ExtractLimits } from './extractedText';
 
@@ -26,6 +28,8 @@ const EXTRACTORS: Record<string, Extractor> = {
   'text/html': asText(extractHtml),
   'application/pdf': extractPdf,
   [DOCX_MIME_TYPE]: asText(extractDocx),
+  [XLSX_MIME_TYPE]: extractXlsx,
+  [PPTX_MIME_TYPE]: extractPptx,
 };
 
 /** Extracts a document's text; UNSUPPORTED_TYPE when no extractor knows the type. */

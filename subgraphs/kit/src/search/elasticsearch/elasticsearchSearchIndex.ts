@@ -9,11 +9,13 @@ import {
   validateMatchingIds,
   validateOwnerId,
   validateRequest,
+  validateScan,
 } from '../validate';
 import { getDocuments, idsWhere } from './reads';
 import { mapElasticsearchError } from './errors';
 import { ensureAliasedIndex } from './aliases';
 import { rebuildIndex, type RebuildHooks, type RebuildReport } from './rebuild';
+import { scanNotMatching } from './scan';
 import { executeSearch } from './search';
 import { bulkDelete, bulkUpsert, deleteOwner, deleteWhere } from './writes';
 
@@ -135,6 +137,10 @@ export function createElasticsearchIndex(options: ElasticsearchSearchOptions): E
     async matchingIds(ownerId, filters, limit) {
       validateMatchingIds(definition, ownerId, filters, limit);
       return run('matching ids', () => idsWhere(client, index, ownerId, filters, limit));
+    },
+    async scanNotMatching(field, values, after, size) {
+      validateScan(definition, field, values, after, size);
+      return run('scan', () => scanNotMatching(client, index, field, values, after, size));
     },
   };
 }

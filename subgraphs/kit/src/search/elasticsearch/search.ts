@@ -1,6 +1,6 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
 import { SearchIndexError, SearchUnavailableError } from '../errors';
-import { normalizeFilters, type NormalizedFilters } from '../filters';
+import { normalizeFilters, withKeywords, type NormalizedFilters } from '../filters';
 import type { SearchHit, SearchIndexDefinition, SearchRequest, SearchResult } from '../port';
 import {
   fuseHybrid,
@@ -32,15 +32,16 @@ export async function executeSearch(ctx: Context, request: SearchRequest): Promi
   const paging = pagingOf(request);
   if (request.mode === 'keyword') return keywordSearch(ctx, request.text ?? '', filters, paging);
   const window = rankWindowSize(ctx.definition);
+  const vectorFilters = withKeywords(filters, request.vectorFilter);
   let ranked: RankedId[];
   if (request.mode === 'semantic') {
     // kNN hits come ordered by score only; equal scores must follow ids, as in the embedded engine.
-    ranked = topRanked(await rankedIds(ctx, { knn: knnSearch(request.vector ?? [], window, filters), size: window }), window);
+    ranked = topRanked(await rankedIds(ctx, { knn: knnSearch(request.vector ?? [], window, vectorFilters), size: window }), window);
   } else {
     // Both lists in one round trip; fused here (rrf.ts) rather than by Elasticsearch's retriever.
     const [keyword = [], nearest = []] = await rankedLists(ctx, [
       { query: keywordQuery(ctx.definition, request.text ?? '', filters), sort: SCORE_THEN_ID, size: window },
-      { knn: knnSearch(request.vector ?? [], window, filters), size: window },
+      { knn: knnSearch(request.vector ?? [], window, vectorFilters), size: window },
     ]);
     ranked = fuseHybrid(keyword, nearest, window);
   }

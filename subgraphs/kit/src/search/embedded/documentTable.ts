@@ -23,6 +23,17 @@ function storedCopy(doc: SearchDocument): StoredSearchDocument {
   return structuredClone(rest);
 }
 
+/** A copy by hand, not `structuredClone`: its Dates would be of another realm in a vm (jest), failing `instanceof Date`. */
+function copyOf(doc: StoredSearchDocument): StoredSearchDocument {
+  const copy: StoredSearchDocument = { ...doc, text: { ...doc.text }, createdAt: new Date(doc.createdAt.getTime()) };
+  if (doc.keywords)
+    copy.keywords = Object.fromEntries(
+      Object.entries(doc.keywords).map(([field, value]) => [field, Array.isArray(value) ? [...value] : value]),
+    );
+  if (doc.updatedAt) copy.updatedAt = new Date(doc.updatedAt.getTime());
+  return copy;
+}
+
 /** The embedded engine's documents, indexed by id, by owner and by term. */
 export class DocumentTable {
   private readonly entries = new Map<string, StoredEntry>();
@@ -96,6 +107,30 @@ export class DocumentTable {
     const ids = [...this.idsOf(ownerId)];
     for (const id of ids) this.remove(id);
     return ids.length;
+  }
+
+  /**
+   * The first `size` documents in id order after `after` that `wanted` keeps (a maintenance scan):
+   * one pass over the table keeping the smallest ids, not a sort of every document.
+   */
+  scan(wanted: (doc: StoredSearchDocument) => boolean, after: string | null, size: number): StoredSearchDocument[] {
+    const best: string[] = [];
+    for (const [id, entry] of this.entries) {
+      if ((after !== null && id <= after) || (best.length === size && id >= (best[size - 1] ?? '')) || !wanted(entry.doc)) continue;
+      let low = 0;
+      let high = best.length;
+      while (low < high) {
+        const mid = (low + high) >> 1;
+        if ((best[mid] ?? '') < id) low = mid + 1;
+        else high = mid;
+      }
+      best.splice(low, 0, id);
+      if (best.length > size) best.pop();
+    }
+    return best.flatMap((id) => {
+      const entry = this.entries.get(id);
+      return entry ? [copyOf(entry.doc)] : [];
+    });
   }
 
   /** Every document with its vector, for snapshots. */

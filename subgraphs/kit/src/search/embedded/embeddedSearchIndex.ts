@@ -3,7 +3,7 @@ import { SearchUnavailableError } from '../errors';
 import { silentAdapterLogger, type AdapterLogger } from '../../adapterLogger';
 import type { SearchIndex, SearchIndexDefinition, SearchRequest, SearchResult } from '../port';
 import { normalizeFilters } from '../filters';
-import type { KeywordValues, StoredSearchDocument } from '../port';
+import type { KeywordValues, SearchDocument, StoredSearchDocument } from '../port';
 import {
   validateDefinition,
   validateDeleteMatching,
@@ -12,6 +12,7 @@ import {
   validateMatchingIds,
   validateOwnerId,
   validateRequest,
+  validateScan,
 } from '../validate';
 import { compareIds } from '../rrf';
 import { matchesFilters } from './filters';
@@ -98,6 +99,15 @@ export function createEmbeddedSearchIndex(options: EmbeddedSearchOptions): Searc
     compactInBackground();
   };
 
+  const fits = (doc: SearchDocument): boolean => {
+    try {
+      validateDocument(definition, doc);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
   const apply = (entry: JournalEntry): void => {
     if (entry.op === 'delete') for (const id of entry.ids) table.remove(id);
     else if (entry.op === 'deleteOwner') table.removeOwner(entry.ownerId);
@@ -108,7 +118,11 @@ export function createEmbeddedSearchIndex(options: EmbeddedSearchOptions): Searc
           validateDocument(definition, doc);
           table.put(doc);
         } catch (error) {
-          logger.warn({ err: error, id: doc.id }, 'stored document no longer fits the index, dropped');
+          // A vector of other dimensions (the embedding model changed): the document stays
+          // findable by its words, without the vector, until it is embedded again.
+          const { vector, ...withoutVector } = doc;
+          if (vector && vector.length !== definition.vectorDims && fits(withoutVector)) table.put(withoutVector);
+          else logger.warn({ err: error, id: doc.id }, 'stored document no longer fits the index, dropped');
         }
       }
   };
@@ -219,6 +233,19 @@ export function createEmbeddedSearchIndex(options: EmbeddedSearchOptions): Searc
         })
         .sort(compareIds);
       return { ids: ids.slice(0, limit), complete: ids.length <= limit };
+    },
+    async scanNotMatching(field, values, after, size) {
+      usable();
+      validateScan(definition, field, values, after, size);
+      return table.scan(
+        (doc) => {
+          const value = doc.keywords?.[field];
+          const held = value === undefined ? [] : Array.isArray(value) ? value : [value];
+          return !held.some((v) => values.includes(v));
+        },
+        after,
+        size,
+      );
     },
   };
 }

@@ -1,5 +1,5 @@
 import { queryTerms } from '../analysis';
-import { normalizeFilters } from '../filters';
+import { normalizeFilters, withKeywords } from '../filters';
 import { highlightFieldOrder } from '../highlight';
 import type { SearchHit, SearchIndexDefinition, SearchRequest, SearchResult } from '../port';
 import { fuseHybrid, nextCursor, pageOfScored, pageOfWindow, pagingOf, topRanked, type RankedId, type RankedPage } from '../ranking';
@@ -17,6 +17,7 @@ export function executeSearch(table: DocumentTable, definition: SearchIndexDefin
     const entry = owned.has(id) ? table.get(id) : undefined;
     return entry !== undefined && matchesFilters(entry.doc, filters);
   };
+  const vectorFilters = withKeywords(filters, request.vectorFilter);
   const paging = pagingOf(request);
   const terms = queryTerms(request.text ?? '');
   const window = rankWindowSize(definition);
@@ -26,8 +27,10 @@ export function executeSearch(table: DocumentTable, definition: SearchIndexDefin
     const query = unitVector(request.vector ?? []);
     const scored: RankedId[] = [];
     for (const id of owned) {
-      const vector = table.get(id)?.unitVector;
-      if (vector && accept(id)) scored.push({ id, score: (1 + dot(query, vector)) / 2 });
+      const entry = table.get(id);
+      const vector = entry?.unitVector;
+      // Filtered before the product: a vector of another model (or size) is never compared.
+      if (vector && entry && matchesFilters(entry.doc, vectorFilters)) scored.push({ id, score: (1 + dot(query, vector)) / 2 });
     }
     return topRanked(scored, window);
   };
