@@ -5,7 +5,8 @@
  *
  * Per generation (`streamId`, chosen by conversation):
  * - `tokenStreamKey(id)`: an append-only stream. Entry seq 1 is always a `start` entry naming the
- *   owner, then `delta` entries, then exactly one `done` entry. A StreamChunk's `seq` is the
+ *   owner, then `delta` entries (and, in a tool loop, a `tool` entry when a call starts and one
+ *   when it ends), then exactly one `done` entry. A StreamChunk's `seq` is the
  *   entry's seq, so `messageStream(streamId, after)` resumes exactly.
  * - `tokenStreamMetaKey(id)`: JSON `TokenStreamMeta`, written with the `start` entry and updated on
  *   `done`; it survives trimming of the stream (ownership checks, `activeStreams`).
@@ -68,6 +69,22 @@ const storedEntrySchema = z.discriminatedUnion(
     z.object({ type: z.literal('start'), ownerId: z.string(), conversationId: z.string(), messageId: z.string(), model: z.string() }),
     z.object({ type: z.literal('delta'), delta: z.string() }),
     z.object({
+      type: z.literal('tool'),
+      /** The provider's call id: a call's `started` and `ended` entries share it. */
+      callId: z.string(),
+      name: z.string(),
+      /** `started` when ai-gateway runs the call, `ended` when it has its outcome. */
+      phase: z.enum(['started', 'ended']),
+      /** The arguments as the model sent them (JSON text). */
+      arguments: z.string(),
+      /** On `ended`: `OK` or the failure code. */
+      outcome: z.string().optional(),
+      /** On `ended`: what the call found or why it failed. */
+      summary: z.string().optional(),
+      /** On `ended`: how long the call ran, in ms (kv fields are strings). */
+      durationMs: z.coerce.number().int().min(0).optional(),
+    }),
+    z.object({
       type: z.literal('done'),
       outcome: outcomeSchema,
       finishReason: z.string(),
@@ -86,7 +103,7 @@ const storedEntrySchema = z.discriminatedUnion(
       error: z.string().optional(),
     }),
   ],
-  { error: 'is not a token stream entry type (start, delta, done)' },
+  { error: 'is not a token stream entry type (start, delta, tool, done)' },
 );
 
 /** A stream entry, decoded. */
@@ -151,6 +168,19 @@ export function encodeTokenStreamEntry(entry: TokenStreamEntry): Record<string, 
       };
     case 'delta':
       return { type: 'delta', delta: entry.delta };
+    case 'tool': {
+      const fields: Record<string, string> = {
+        type: 'tool',
+        callId: entry.callId,
+        name: entry.name,
+        phase: entry.phase,
+        arguments: entry.arguments,
+      };
+      if (entry.outcome !== undefined) fields.outcome = entry.outcome;
+      if (entry.summary !== undefined) fields.summary = entry.summary;
+      if (entry.durationMs !== undefined) fields.durationMs = String(entry.durationMs);
+      return fields;
+    }
     case 'done': {
       const fields: Record<string, string> = { type: 'done', outcome: entry.outcome, finishReason: entry.finishReason };
       if (entry.usage) fields.usage = JSON.stringify(entry.usage);

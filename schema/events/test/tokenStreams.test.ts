@@ -24,6 +24,17 @@ describe('token stream entries', () => {
     const entries: TokenStreamEntry[] = [
       { type: 'start', ownerId: 'u1', conversationId: 'c1', messageId: 'm1', model: 'local-demo' },
       { type: 'delta', delta: 'Hel' },
+      { type: 'tool', callId: 'call_1', name: 'file_search', phase: 'started', arguments: '{"query":"x"}' },
+      {
+        type: 'tool',
+        callId: 'call_1',
+        name: 'file_search',
+        phase: 'ended',
+        arguments: '{"query":"x"}',
+        outcome: 'OK',
+        summary: '2 passages',
+        durationMs: 12,
+      },
       { type: 'done', outcome: 'COMPLETE', finishReason: 'stop', usage: { promptTokens: 3, completionTokens: 2, totalTokens: 5 } },
       { type: 'done', outcome: 'FAILED', finishReason: 'error', error: 'provider down' },
     ];
@@ -31,7 +42,9 @@ describe('token stream entries', () => {
   });
 
   it('are refused with the field and a readable reason', () => {
-    expect(messageOf(() => decodeTokenStreamEntry({ type: 'chunk' }))).toBe('type: is not a token stream entry type (start, delta, done)');
+    expect(messageOf(() => decodeTokenStreamEntry({ type: 'chunk' }))).toBe(
+      'type: is not a token stream entry type (start, delta, tool, done)',
+    );
     expect(messageOf(() => decodeTokenStreamEntry({ type: 'start', ownerId: 'u1', conversationId: 'c1', messageId: 'm1' }))).toMatch(
       /^model: .*expected string, received undefined/,
     );

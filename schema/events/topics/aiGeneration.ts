@@ -14,6 +14,32 @@ const model = text(200);
 const content = bounded(0, 200_000);
 const tokens = count();
 
+/** One tool call of an answer, as it is stored on the message and shown after a reload. */
+export const toolCallRecord = z.object({
+  /** The provider's call id. */
+  id: text(200),
+  name: text(100),
+  /** The arguments as the model sent them (JSON text, cut at 4,000 characters). */
+  arguments: bounded(0, 4_000),
+  /** `OK`, or the failure code (TOOL_TIMEOUT, TOOL_RESULT_TOO_LARGE, TOOL_FAILED, ...). */
+  outcome: text(50),
+  /** What the call found or why it failed, for the client (at most 500 characters). */
+  summary: bounded(0, 500),
+  durationMs: count(),
+});
+/** A passage of a file that `file_search` found, which the answer may cite. */
+export const citationRecord = z.object({
+  fileId: idString,
+  filename: text(255),
+  /** 0-based position of the chunk in the file. */
+  chunkIndex: count(),
+  snippet: bounded(0, 1_000),
+});
+/** A tool call as `generation.completed` carries it. */
+export type ToolCallRecord = z.infer<typeof toolCallRecord>;
+/** A citation as `generation.completed` carries it. */
+export type CitationRecord = z.infer<typeof citationRecord>;
+
 const events = {
   /** Generate the assistant message `messageId` from `messages` (already trimmed to the context window). */
   'generation.requested': {
@@ -42,6 +68,13 @@ const events = {
       /** The assistant whose thread this turn belongs to, and the version of it the turn used. Added later: optional. */
       assistantId: idString.optional(),
       assistantVersion: count(1).optional(),
+      /** The tools the turn may use (an assistant thread's tool list: `file_search`, MCP tools). Added later: optional (absent: none). */
+      tools: z.array(text(100)).max(50).optional(),
+      /**
+       * The assistant's knowledge files `file_search` may search, and their owner (the assistant's
+       * owner: conversation checked the caller may use the assistant). Added later: optional.
+       */
+      knowledge: z.object({ ownerId: idString, fileIds: z.array(idString).max(50) }).optional(),
     }),
   },
   /** The provider sent the first token: the message is now STREAMING. */
@@ -64,12 +97,23 @@ const events = {
       deployment: text(200).optional(),
       /** Whether `usage` came from the provider or was counted locally. Added later: optional. */
       usageSource: z.enum(['provider', 'counted']).optional(),
+      /** The tool calls the answer made, in order. Added later: optional (absent: none). */
+      toolCalls: z.array(toolCallRecord).max(100).optional(),
+      /** What `file_search` found that the answer may cite. Added later: optional (absent: none). */
+      citations: z.array(citationRecord).max(100).optional(),
     }),
   },
   /** The generation failed; `content` holds whatever was produced before the failure. */
   'generation.failed': {
     subject,
-    payload: z.object({ error: text(2000), content: content.optional(), model: model.optional(), finishReason: text(100).optional() }),
+    payload: z.object({
+      error: text(2000),
+      content: content.optional(),
+      model: model.optional(),
+      finishReason: text(100).optional(),
+      /** The tool calls made before the failure. Added later: optional (absent: none). */
+      toolCalls: z.array(toolCallRecord).max(100).optional(),
+    }),
   },
   /** A title was generated for the conversation after its first answer. */
   'title.generated': {

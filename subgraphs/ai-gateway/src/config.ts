@@ -14,6 +14,7 @@ import { documentStoreConfigSpec } from '@chatgraph/kit/store';
 import { eventBusConfigSpec } from '@chatgraph/kit/events';
 import { kvStoreConfigSpec } from '@chatgraph/kit/kv';
 import { mcpConfigSpec } from './tools/mcpConfig';
+import { searchIndexConfigSpec } from '@chatgraph/kit/search';
 
 /**
  * Every environment variable ai-gateway reads, with its parser and description. Exported so the
@@ -25,6 +26,7 @@ export const aiGatewayConfigSpec = {
   ...documentStoreConfigSpec,
   ...eventBusConfigSpec,
   ...kvStoreConfigSpec,
+  ...searchIndexConfigSpec,
   ...signingSecretConfigSpec(),
   DATA_DIR: str({
     description:
@@ -144,6 +146,38 @@ export const aiGatewayConfigSpec = {
     max: 600_000,
   }),
   ...mcpConfigSpec,
+  TOOL_MAX_ROUNDS: int({
+    description:
+      'Rounds of a tool loop in which the model may call tools; the next round offers none, so the model answers with what it has',
+    default: 5,
+    min: 1,
+    max: 20,
+  }),
+  TOOL_LOOP_BUDGET_MS: int({
+    description:
+      'Time budget of a tool loop, in ms from its first provider call: past it no tool runs or is offered, and the model answers (provider rounds have their own timeouts)',
+    default: 60_000,
+    min: 100,
+    max: 600_000,
+  }),
+  TOOL_CALL_TIMEOUT_MS: int({
+    description: 'Longest one tool call may run, in ms (never beyond the loop budget left); the model is then told TOOL_TIMEOUT',
+    default: 15_000,
+    min: 10,
+    max: 600_000,
+  }),
+  TOOL_RESULT_MAX_CHARS: int({
+    description: 'Most characters of a tool result given to the model; a larger one is refused with TOOL_RESULT_TOO_LARGE',
+    default: 20_000,
+    min: 100,
+    max: 1_000_000,
+  }),
+  FILE_SEARCH_RESULTS: int({ description: 'Passages one `file_search` call returns (its citations)', default: 5, min: 1, max: 20 }),
+  FILE_CHUNK_INDEX_NAME: str({
+    description:
+      "Name of ai-gateway's search index of file chunks for `file_search` (lowercase; fed by `file.chunked`, separate from the search service's index)",
+    default: 'chatgraph-ai-gateway-file-chunks',
+  }),
   TITLES_ENABLED: bool({ description: 'Generate a conversation title when a request asks for one (`generateTitle`)', default: true }),
   ...logLevelConfigSpec,
 };
@@ -157,6 +191,8 @@ export function loadAiGatewayConfig(env: NodeJS.ProcessEnv | Record<string, stri
   if (config.DOCUMENT_STORE === 'mongodb' && !config.MONGO_URL) problems.push('MONGO_URL is required when DOCUMENT_STORE=mongodb');
   if (config.EVENT_BUS === 'kafka' && !config.KAFKA_BROKERS) problems.push('KAFKA_BROKERS is required when EVENT_BUS=kafka');
   if (config.KV_STORE === 'redis' && !config.REDIS_URL) problems.push('REDIS_URL is required when KV_STORE=redis');
+  if (config.SEARCH_ENGINE === 'elasticsearch' && !config.ELASTICSEARCH_URL)
+    problems.push('ELASTICSEARCH_URL is required when SEARCH_ENGINE=elasticsearch');
   if (config.GENERATION_HEARTBEAT_MS * 2 > config.GENERATION_LEASE_MS)
     problems.push(
       `GENERATION_HEARTBEAT_MS (${config.GENERATION_HEARTBEAT_MS}) must be at most half of GENERATION_LEASE_MS (${config.GENERATION_LEASE_MS})`,

@@ -5,10 +5,13 @@
 import { subgraphFiles, type SubgraphDescriptor } from '@chatgraph/kit';
 import { catalogFromConfig } from './catalog';
 import { aiGatewayConfigSpec, loadAiGatewayConfig } from './config';
+import { searchIndexFromConfig } from '@chatgraph/kit/search';
+import { fileChunkIndexDefinition } from './tools/fileChunks';
 import { buildAiGateway, type AiGateway } from './server';
 
 export { aiGatewayConfigSpec, loadAiGatewayConfig, type AiGatewayConfig } from './config';
 export { createMcpToolSources, type McpToolsConfig } from './tools/mcpToolSources';
+export { fileChunkIndexDefinition } from './tools/fileChunks';
 export { buildAiGateway, catalogFromConfig, AI_GATEWAY_SCHEMA_PATH, type AiGateway, type AiGatewayDeps, type ModelCatalog } from './server';
 
 /**
@@ -31,6 +34,10 @@ export const aiGatewaySubgraph = {
       config,
       catalog: catalogFromConfig(config, context.env),
       logger: context.logger,
+      fileChunkIndex: searchIndexFromConfig(config, fileChunkIndexDefinition(config.FILE_CHUNK_INDEX_NAME), {
+        dataDir: context.dataDir,
+        logger: context.logger,
+      }),
     });
   },
 } satisfies SubgraphDescriptor<'ai-gateway', AiGateway>;

@@ -1,9 +1,12 @@
+import path from 'node:path';
 import { createLogger, onShutdownSignals, refuseStartUnless } from '@chatgraph/kit';
 import { documentStoreFromConfig } from '@chatgraph/kit/store';
 import { eventBusFromConfig } from '@chatgraph/kit/events';
 import { kvStoreFromConfig } from '@chatgraph/kit/kv';
 import { catalogFromConfig } from './catalog';
 import { loadAiGatewayConfig } from './config';
+import { searchIndexFromConfig } from '@chatgraph/kit/search';
+import { fileChunkIndexDefinition } from './tools/fileChunks';
 import { buildAiGateway } from './server';
 
 /** Runs ai-gateway on its own: validated config and catalog, the configured adapters, drained on SIGTERM/SIGINT. */
@@ -18,7 +21,11 @@ async function main(): Promise<void> {
   await refuseStartUnless('ai-gateway', 'document store', () => store.start());
   await refuseStartUnless('ai-gateway', 'event bus', () => bus.start());
   await refuseStartUnless('ai-gateway', 'key-value store', () => kv.start());
-  const aiGateway = buildAiGateway({ store, bus, kv, config, logger, catalog });
+  const fileChunkIndex = searchIndexFromConfig(config, fileChunkIndexDefinition(config.FILE_CHUNK_INDEX_NAME), {
+    dataDir: path.join(config.DATA_DIR, 'ai-gateway'),
+    logger,
+  });
+  const aiGateway = buildAiGateway({ store, bus, kv, config, logger, catalog, fileChunkIndex });
   await aiGateway.start();
   logger.info({ models: catalog.models.map((m) => m.id) }, 'model catalog loaded');
 

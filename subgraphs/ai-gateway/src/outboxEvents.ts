@@ -1,5 +1,5 @@
 import { outboxEvent, type OutboxEvent } from '@chatgraph/kit/events';
-import { aiGenerationV1, type TokenUsage } from '@chatgraph/schema';
+import { aiGenerationV1, type CitationRecord, type TokenUsage, type ToolCallRecord } from '@chatgraph/schema';
 import type { GenerationDoc } from './store';
 
 /**
@@ -21,7 +21,15 @@ export function generationStarted(g: Subject & { model: string }, deployment: st
 
 export function generationCompleted(
   g: Subject & { model: string },
-  result: { text: string; finishReason: string; usage: TokenUsage; deployment?: string; usageSource: 'provider' | 'counted' },
+  result: {
+    text: string;
+    finishReason: string;
+    usage: TokenUsage;
+    deployment?: string;
+    usageSource: 'provider' | 'counted';
+    toolCalls?: ToolCallRecord[];
+    citations?: CitationRecord[];
+  },
 ): OutboxEvent {
   const event = aiGenerationV1.create('generation.completed', subjectOf(g), {
     content: clip(result.text, MAX_CONTENT),
@@ -30,19 +38,22 @@ export function generationCompleted(
     usage: result.usage,
     ...(result.deployment ? { deployment: result.deployment } : {}),
     usageSource: result.usageSource,
+    ...(result.toolCalls && result.toolCalls.length > 0 ? { toolCalls: result.toolCalls } : {}),
+    ...(result.citations && result.citations.length > 0 ? { citations: result.citations } : {}),
   });
   return outboxEvent(aiGenerationV1.topic, g.conversationId, event);
 }
 
 export function generationFailed(
   g: Subject & { model: string },
-  failure: { error: string; text: string; finishReason: string },
+  failure: { error: string; text: string; finishReason: string; toolCalls?: ToolCallRecord[] },
 ): OutboxEvent {
   const event = aiGenerationV1.create('generation.failed', subjectOf(g), {
     error: clip(failure.error, 2000),
     content: clip(failure.text, MAX_CONTENT),
     model: g.model,
     finishReason: failure.finishReason,
+    ...(failure.toolCalls && failure.toolCalls.length > 0 ? { toolCalls: failure.toolCalls } : {}),
   });
   return outboxEvent(aiGenerationV1.topic, g.conversationId, event);
 }

@@ -4,6 +4,9 @@ import { createSubgraph, type Logger, type Subgraph, refuseStartUnless } from '@
 import type { DocumentStore } from '@chatgraph/kit/store';
 import { OutboxRelay, watchConsumerLag, type EventBus, type Subscription } from '@chatgraph/kit/events';
 import type { KvStore } from '@chatgraph/kit/kv';
+import { principalDirectoryRoles } from './tools/mcpAccess';
+import { createMcpToolSources } from './tools/mcpToolSources';
+import { createEmbeddedSearchIndex, type SearchIndex } from '@chatgraph/kit/search';
 import { attachedFilesHandler, AttachedFiles, subscribeAttachedFiles } from './attachedFiles';
 import { builtInCatalog, type ModelCatalog, type ProviderSpec } from './catalog';
 import { catalogPublications, publishCatalog } from './catalogPublication';
@@ -15,6 +18,9 @@ import type { ChatProvider } from './providers/types';
 import { resolvers } from './resolvers';
 import { AiGatewayService, AttachmentResolver, EmbeddingService, GenerationRunner, GenerationScheduler, TitleGenerator } from './service';
 import { aiGatewayCollections } from './store';
+import { fileChunkIndexDefinition, FileChunks, fileChunksHandler, subscribeFileChunks } from './tools/fileChunks';
+import { FileSearchTool } from './tools/fileSearch';
+import type { ToolSource } from './tools/types';
 
 export { catalogFromConfig, type ModelCatalog } from './catalog';
 
@@ -40,6 +46,17 @@ export interface AiGatewayDeps {
   providerFactory?: (spec: ProviderSpec) => ChatProvider;
   /** Outbox relay poll interval (default 1 s); the relay is also woken after every local write. */
   relayPollMs?: number;
+  /**
+   * The index of file chunks `file_search` searches (main.ts: `searchIndexFromConfig` with
+   * `fileChunkIndexDefinition(FILE_CHUNK_INDEX_NAME)`); started by `start()` and stopped by `stop()`.
+   * Defaults to an in-memory embedded index (rebuilt from the topic by a new consumer group only).
+   */
+  fileChunkIndex?: SearchIndex;
+  /**
+   * Tool sources besides `file_search` an assistant's tool list may enable; defaults to one per MCP
+   * server of `MCP_SERVERS` (closed by `stop()`), with roles read from identity's principal directory.
+   */
+  toolSources?: readonly ToolSource[];
 }
 
 export interface AiGateway {
@@ -85,6 +102,11 @@ export function buildAiGateway(deps: AiGatewayDeps): AiGateway {
     contextPercent: config.ATTACHMENT_CONTEXT_PERCENT,
     waitMs: config.ATTACHMENT_WAIT_MS,
   });
+  const fileChunkIndex =
+    deps.fileChunkIndex ?? createEmbeddedSearchIndex({ definition: fileChunkIndexDefinition(config.FILE_CHUNK_INDEX_NAME), logger });
+  const fileChunks = new FileChunks(fileChunkIndex, store);
+  const mcpSources = deps.toolSources ? [] : createMcpToolSources(config, logger, principalDirectoryRoles(kv));
+  const toolSources = deps.toolSources ?? mcpSources;
   const runner = new GenerationRunner({
     kv,
     collections,
@@ -104,6 +126,16 @@ export function buildAiGateway(deps: AiGatewayDeps): AiGateway {
     random: deps.random,
     eventsQueued,
     attachments,
+    tools: {
+      fileSearch: (scope) => new FileSearchTool(fileChunks, scope, config.FILE_SEARCH_RESULTS),
+      sources: toolSources,
+      limits: {
+        maxRounds: config.TOOL_MAX_ROUNDS,
+        budgetMs: config.TOOL_LOOP_BUDGET_MS,
+        callTimeoutMs: config.TOOL_CALL_TIMEOUT_MS,
+        maxResultChars: config.TOOL_RESULT_MAX_CHARS,
+      },
+    },
   });
   const scheduler = new GenerationScheduler({
     kv,
@@ -137,12 +169,14 @@ export function buildAiGateway(deps: AiGatewayDeps): AiGateway {
       { name: 'document-store', check: () => store.ping() },
       { name: 'event-bus', check: () => bus.ping() },
       { name: 'kv-store', check: () => kv.ping() },
+      { name: 'file-chunk-index', check: () => fileChunkIndex.ping() },
     ],
   });
   const handler = generationRequestHandler(store, (event) => scheduler.accept(event));
 
   let subscription: Subscription | undefined;
   let fileEvents: Subscription | undefined;
+  let chunkEvents: Subscription | undefined;
   let stopping: Promise<void> | undefined;
 
   return {
@@ -167,6 +201,11 @@ export function buildAiGateway(deps: AiGatewayDeps): AiGateway {
       await scheduler.start();
       // Before requests: a restarted instance catches up on files while its first requests arrive.
       fileEvents ??= await subscribeAttachedFiles(bus, attachedFilesHandler(files, logger));
+      if (!chunkEvents) {
+        await refuseStartUnless('ai-gateway', 'file chunk index', () => fileChunkIndex.start());
+        chunkEvents = await subscribeFileChunks(bus, fileChunksHandler(fileChunks, logger));
+        watchConsumerLag(subgraph.metrics.registry, chunkEvents);
+      }
       if (!subscription) {
         subscription = await subscribeGenerationRequests(bus, handler);
         watchConsumerLag(subgraph.metrics.registry, subscription);
@@ -180,6 +219,7 @@ export function buildAiGateway(deps: AiGatewayDeps): AiGateway {
         scheduler.refuseNew();
         await subscription?.stop();
         await fileEvents?.stop();
+        await chunkEvents?.stop();
         await scheduler.stop();
         try {
           await relay.drain();
@@ -187,6 +227,8 @@ export function buildAiGateway(deps: AiGatewayDeps): AiGateway {
           logger.warn({ err: error }, 'outbox events left pending at shutdown; the next start publishes them');
         }
         await relay.stop();
+        await Promise.all(mcpSources.map((source) => source.close()));
+        await fileChunkIndex.stop();
       })();
       return stopping;
     },

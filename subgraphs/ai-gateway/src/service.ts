@@ -13,6 +13,7 @@ import type { DeploymentRegistry, DeploymentStatus } from './deployments';
  * - `domain/generationRunner.ts`: one generation from its document to its outcome (outbox before
  *   the stream's `done`), its title asked for alongside;
  * - `domain/routedGeneration.ts`: retries, backoff, fallback over deployments, timeouts;
+ * - `domain/toolLoop.ts`: the tool loop of assistant threads with tools (rounds, calls, budget);
  * - `domain/recovery.ts`, `domain/retention.ts`: generations of dead instances, old documents;
  * - `domain/titles.ts`, `domain/embeddings.ts`, `domain/usage.ts`: titles, embeddings for other
  *   services, counted usage;

@@ -32,8 +32,13 @@ export interface TokenStreamWriterOptions {
   now?: () => Date;
 }
 
+/** A `tool` entry of the stream (a tool loop's call starting or ending). */
+export type ToolStreamEntry = Extract<TokenStreamEntry, { type: 'tool' }>;
+
 export class TokenStreamWriter {
+  /** Text not appended yet (coalesced), then the entries queued after it, in order. */
   private pending = '';
+  private readonly queued: Array<{ before: string; entry: ToolStreamEntry }> = [];
   private flushing: Promise<void> | undefined;
   private failure: unknown;
   private meta: TokenStreamMeta | undefined;
@@ -88,19 +93,39 @@ export class TokenStreamWriter {
     this.flushing ??= this.drain();
   }
 
+  /**
+   * Queues a tool entry after the text pushed so far (a tool call is shown where it happened in
+   * the answer); returns at once.
+   */
+  pushTool(entry: ToolStreamEntry): void {
+    this.queued.push({ before: this.pending, entry });
+    this.pending = '';
+    this.flushing ??= this.drain();
+  }
+
+  private async append(entry: TokenStreamEntry): Promise<void> {
+    try {
+      await this.options.kv.append(this.key, encodeTokenStreamEntry(entry), { maxLen: this.options.maxLen });
+    } catch (error) {
+      // Remember it: `finish` reports it, the generation's outcome is still written.
+      this.failure = error;
+    }
+  }
+
   private async drain(): Promise<void> {
     try {
       await this.gate;
       await this.ready;
-      while (this.pending.length > 0 && this.failure === undefined) {
+      while ((this.queued.length > 0 || this.pending.length > 0) && this.failure === undefined) {
+        const next = this.queued.shift();
+        if (next) {
+          if (next.before.length > 0) await this.append({ type: 'delta', delta: next.before });
+          if (this.failure === undefined) await this.append(next.entry);
+          continue;
+        }
         const delta = this.pending;
         this.pending = '';
-        try {
-          await this.options.kv.append(this.key, encodeTokenStreamEntry({ type: 'delta', delta }), { maxLen: this.options.maxLen });
-        } catch (error) {
-          // Remember it: `finish` reports it, the generation's outcome is still written.
-          this.failure = error;
-        }
+        await this.append({ type: 'delta', delta });
       }
     } finally {
       this.flushing = undefined;

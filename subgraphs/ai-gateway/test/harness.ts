@@ -19,6 +19,8 @@ import { defaultProvider } from '../src/deployments';
 import type { ChatProvider } from '../src/providers/types';
 import { buildAiGateway, type AiGateway } from '../src/server';
 import { aiGatewayCollections, type AiGatewayCollections } from '../src/store';
+import type { ToolSource } from '../src/tools/types';
+import type { SearchIndex } from '@chatgraph/kit/search';
 import { GatedProvider } from './support/gatedProvider';
 
 export { ANON, eventually, userPrincipal, type CollectedEvent } from '@chatgraph/test-support';
@@ -65,6 +67,10 @@ export async function startAiGateway(
     providerFactory?: (spec: ProviderSpec) => ChatProvider;
     sharedWith?: Harness;
     wrapKv?: (kv: KvStore) => KvStore;
+    /** Tool sources besides file_search (tests of the tool loop). */
+    toolSources?: ToolSource[];
+    /** The file chunk index (tests read it to know when chunks are indexed). */
+    fileChunkIndex?: SearchIndex;
   } = {},
 ): Promise<Harness> {
   const gated = new GatedProvider('gated');
@@ -99,6 +105,8 @@ export async function startAiGateway(
           catalog: options.catalog ?? testCatalog(),
           providerFactory,
           relayPollMs: 50,
+          toolSources: options.toolSources,
+          fileChunkIndex: options.fileChunkIndex,
         });
       return { store, bus, kv, adapters: shared ? [] : [store, bus, kv], build };
     },

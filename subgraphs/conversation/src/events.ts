@@ -30,12 +30,22 @@ export const ABORTED_FINISH_REASON = 'aborted';
 /** The fields a result sets on its assistant message. */
 function completion(event: Outcome, current: MessageDoc, now: Date): Partial<MessageDoc> {
   if (event.type === 'generation.completed') {
-    const { content, finishReason, model, usage } = event.payload;
+    const { content, finishReason, model, usage, toolCalls, citations } = event.payload;
     const status = finishReason === ABORTED_FINISH_REASON ? 'ABORTED' : 'COMPLETE';
-    return { content, status, finishReason, model, tokenCount: usage.completionTokens, updatedAt: now };
+    return {
+      content,
+      status,
+      finishReason,
+      model,
+      tokenCount: usage.completionTokens,
+      updatedAt: now,
+      ...(toolCalls ? { toolCalls } : {}),
+      ...(citations ? { citations } : {}),
+    };
   }
-  const { content, finishReason, model } = event.payload;
+  const { content, finishReason, model, toolCalls } = event.payload;
   return {
+    ...(toolCalls ? { toolCalls } : {}),
     content: content ?? current.content,
     status: 'FAILED',
     finishReason: finishReason ?? 'error',

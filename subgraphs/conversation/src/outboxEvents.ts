@@ -63,6 +63,10 @@ export interface GenerationSampling {
   topP?: number;
   assistantId: string;
   assistantVersion: number;
+  /** The assistant's tool list (the tools the turn may use). */
+  tools?: string[];
+  /** The assistant's knowledge files and their owner, for `file_search`. */
+  knowledge?: { ownerId: string; fileIds: string[] };
 }
 
 /** Asks ai-gateway to generate the pending assistant message `m` from `context`. */

@@ -86,6 +86,9 @@ export const resolvers: Resolvers = {
     // Null for plain conversations and for documents written before it existed.
     assistantVersion: (m) => m.assistantVersion ?? null,
     finishReason: (m) => toFinishReason(m.finishReason),
+    // Absent until the answer ended (and on documents written before the tool loop existed).
+    toolCalls: (m) => m.toolCalls ?? [],
+    citations: (m) => (m.citations ?? []).map((c) => ({ ...c, file: { __typename: 'File' as const, id: c.fileId } })),
     conversation: (m, _args, ctx) => ctx.conversation.reads.conversationOf(ctx.principal, m, ctx.loaders),
     children: (m, _args, ctx) => ctx.conversation.reads.children(m, ctx.loaders),
     siblingIndex: async (m, _args, ctx) => (await ctx.conversation.reads.siblingPosition(m, ctx.loaders)).index,

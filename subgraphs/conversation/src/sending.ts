@@ -363,5 +363,8 @@ function samplingOf(assistant: AssistantDoc | undefined): GenerationSampling | u
     ...(assistant.topP !== null ? { topP: assistant.topP } : {}),
     assistantId: assistant._id,
     assistantVersion: assistant.version,
+    // ai-gateway runs the tool loop with these (never asking the assistant service).
+    ...(assistant.tools.length > 0 ? { tools: [...assistant.tools] } : {}),
+    ...(assistant.fileIds.length > 0 ? { knowledge: { ownerId: assistant.ownerId, fileIds: [...assistant.fileIds] } } : {}),
   };
 }

@@ -1,7 +1,7 @@
 import { Schema } from 'mongoose';
 import type { Collection, CollectionSpec, DocumentStore, StoredDocument } from '@chatgraph/kit/store';
 import { addAppliedEvents, addOutbox, OUTBOX_INDEX, type AppliedEventsFields, type OutboxFields } from '@chatgraph/kit/events';
-import { MESSAGE_ROLES, MESSAGE_STATUSES } from '@chatgraph/schema';
+import { MESSAGE_ROLES, MESSAGE_STATUSES, type CitationRecord, type ToolCallRecord } from '@chatgraph/schema';
 
 /**
  * Conversation's documents. Every document carries its owner's id, so ownership is checked on the
@@ -77,6 +77,10 @@ export interface MessageDoc extends StoredDocument, OutboxFields, AppliedEventsF
    * null or absent otherwise (documents written before it existed lack it).
    */
   assistantVersion?: number | null;
+  /** The tool calls of an assistant message's answer (ai-gateway's tool loop); absent on older documents. */
+  toolCalls?: ToolCallRecord[];
+  /** The file passages `file_search` found for it; absent on older documents. */
+  citations?: CitationRecord[];
   /** 0 for a root; the tree depth limit is checked on it without walking the tree. */
   depth: number;
   createdAt: Date;
@@ -134,6 +138,9 @@ const messageSchema = new Schema<MessageDoc>(
       default: null,
     },
     assistantVersion: { type: Number, default: null },
+    // Written whole from `generation.completed|failed` (already validated against the contract).
+    toolCalls: { type: [Schema.Types.Mixed], default: undefined },
+    citations: { type: [Schema.Types.Mixed], default: undefined },
     depth: { type: Number, required: true, min: 0 },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },

@@ -20,6 +20,19 @@ export interface StreamChunkView {
   status: TokenStreamOutcome | null;
   error: string | null;
   message: EntityRef<'Message'> | null;
+  kind: 'START' | 'DELTA' | 'TOOL_CALL' | 'DONE';
+  toolCall: StreamToolCallView | null;
+}
+
+/** A tool call on the stream (`StreamToolCall`). */
+export interface StreamToolCallView {
+  id: string;
+  name: string;
+  arguments: string;
+  phase: 'STARTED' | 'ENDED';
+  outcome: string | null;
+  summary: string | null;
+  durationMs: number | null;
 }
 
 /**
@@ -28,15 +41,33 @@ export interface StreamChunkView {
  * one `_entities` fetch to conversation for every delta.
  */
 export function chunkOf(streamId: string, seq: number, entry: TokenStreamEntry, messageId: string | undefined): StreamChunkView {
-  const base = { streamId, seq, finishReason: null, usage: null, status: null, error: null };
+  const base = { streamId, seq, finishReason: null, usage: null, status: null, error: null, toolCall: null };
   switch (entry.type) {
     case 'start':
-      return { ...base, delta: '', done: false, message: messageRef(entry.messageId) };
+      return { ...base, kind: 'START', delta: '', done: false, message: messageRef(entry.messageId) };
     case 'delta':
-      return { ...base, delta: entry.delta, done: false, message: null };
+      return { ...base, kind: 'DELTA', delta: entry.delta, done: false, message: null };
+    case 'tool':
+      return {
+        ...base,
+        kind: 'TOOL_CALL',
+        delta: '',
+        done: false,
+        message: null,
+        toolCall: {
+          id: entry.callId,
+          name: entry.name,
+          arguments: entry.arguments,
+          phase: entry.phase === 'started' ? 'STARTED' : 'ENDED',
+          outcome: entry.outcome ?? null,
+          summary: entry.summary ?? null,
+          durationMs: entry.durationMs ?? null,
+        },
+      };
     case 'done':
       return {
         ...base,
+        kind: 'DONE',
         delta: '',
         done: true,
         finishReason: entry.finishReason,

@@ -10,6 +10,10 @@ import { generateRouted, type GenerationResult, type RetryPolicy } from './route
 import { OPEN_GENERATION, type AiGatewayCollections, type GenerationDoc } from '../store';
 import type { TitleGenerator } from './titles';
 import { TokenStreamWriter } from '../tokenStreamWriter';
+import type { FileSearchScope } from '../tools/fileSearch';
+import { NO_TOOLS, toolsForTurn, type TurnTools } from '../tools/turnTools';
+import type { ToolDefinition, ToolSource } from '../tools/types';
+import { runToolLoop, type ToolLoopLimits } from './toolLoop';
 
 /**
  * Runs one generation from its stored document to its outcome, in the order that makes every
@@ -42,6 +46,11 @@ export interface GenerationJob {
   firstUserMessage: string;
   /** An assistant thread's temperature and top-p (`generation.requested`); absent: the provider's defaults. */
   sampling?: { temperature?: number; topP?: number };
+  /**
+   * The tools the turn may use (an assistant thread's tool list) and the files `file_search` may
+   * search; absent: a plain generation. Like sampling, on the queued job only.
+   */
+  tools?: { names: string[]; assistantId: string | null; scope: FileSearchScope };
   controller: AbortController;
   /**
    * Whether the generation document is stored: the provider call starts while it is being
@@ -70,6 +79,17 @@ export interface GenerationRunnerDeps {
   eventsQueued: () => void;
   /** Gives the model the files attached to the request (domain/attachments.ts); absent: file ids are ignored. */
   attachments?: AttachmentResolver;
+  /** The tool loop's sources and limits; absent: tool lists are ignored (plain generations). */
+  tools?: RunnerTools;
+}
+
+/** What the runner needs to run tool loops. */
+export interface RunnerTools {
+  /** `file_search` for a turn's files. */
+  fileSearch(scope: FileSearchScope): ToolSource;
+  /** Sources every turn may draw from besides `file_search` (MCP servers). */
+  sources: readonly ToolSource[];
+  limits: ToolLoopLimits;
 }
 
 interface Ending {
@@ -81,15 +101,25 @@ interface Ending {
 
 /** The outcome, done entry and event a result maps to. */
 function endingOf(doc: GenerationDoc, result: GenerationResult, reason: AbortReason | undefined): Ending {
+  const tools = { toolCalls: result.toolRecords, citations: result.citations };
   if (result.status === 'complete')
-    return { outcome: 'COMPLETE', finishReason: result.finishReason, event: generationCompleted(doc, result) };
+    return { outcome: 'COMPLETE', finishReason: result.finishReason, event: generationCompleted(doc, { ...result, ...tools }) };
   if (result.status === 'aborted' && reason !== 'interrupted') {
-    return { outcome: 'ABORTED', finishReason: 'aborted', event: generationCompleted(doc, { ...result, finishReason: 'aborted' }) };
+    return {
+      outcome: 'ABORTED',
+      finishReason: 'aborted',
+      event: generationCompleted(doc, { ...result, ...tools, finishReason: 'aborted' }),
+    };
   }
   const interrupted = result.status === 'aborted';
   const finishReason = interrupted ? 'interrupted' : result.finishReason;
   const error = interrupted ? 'the generation was interrupted: its instance shut down' : (result.error ?? 'the generation failed');
-  return { outcome: 'FAILED', finishReason, error, event: generationFailed(doc, { error, text: result.text, finishReason }) };
+  return {
+    outcome: 'FAILED',
+    finishReason,
+    error,
+    event: generationFailed(doc, { error, text: result.text, finishReason, toolCalls: result.toolRecords }),
+  };
 }
 
 export class GenerationRunner {
@@ -161,35 +191,40 @@ export class GenerationRunner {
     let started: Promise<unknown> = Promise.resolve();
     const messages = await this.messagesOf(job, log);
     const deployments = registry.attemptOrder(doc.model);
-    const result = registry.model(doc.model)
-      ? await generateRouted({
-          deployments,
-          messages,
-          sampling: job.sampling,
-          signal: controller.signal,
-          policy: this.deps.policy,
-          random: this.deps.random,
-          onDelta: (delta) => {
-            job.partial = (job.partial ?? '') + delta;
-            writer.push(delta);
-          },
-          onFirstToken: (deployment) => {
-            // Off the token path; awaited before the outcome so `started` precedes it in the outbox.
-            started = stored
-              .then(async (ok) => {
-                if (!ok) return;
-                await collections.generations.updateOne(
-                  { _id: doc._id, ...OPEN_GENERATION },
-                  updateWithOutbox({ $set: { state: 'running', startedAt: now(), deployment: deployment.id } }, [
-                    generationStarted(doc, deployment.id),
-                  ]),
-                );
-                this.deps.eventsQueued();
-              })
-              .catch((err: unknown) => log.warn({ err }, 'could not record generation.started'));
-          },
-        })
-      : unknownModel(doc.model);
+    let firstToken = false;
+    const round = (roundMessages: ChatMessage[], tools: readonly ToolDefinition[]): Promise<GenerationResult> =>
+      generateRouted({
+        deployments,
+        messages: roundMessages,
+        sampling: job.sampling,
+        tools,
+        signal: controller.signal,
+        policy: this.deps.policy,
+        random: this.deps.random,
+        onDelta: (delta) => {
+          job.partial = (job.partial ?? '') + delta;
+          writer.push(delta);
+        },
+        onFirstToken: (deployment) => {
+          // Once per generation, whatever the rounds of a tool loop.
+          if (firstToken) return;
+          firstToken = true;
+          // Off the token path; awaited before the outcome so `started` precedes it in the outbox.
+          started = stored
+            .then(async (ok) => {
+              if (!ok) return;
+              await collections.generations.updateOne(
+                { _id: doc._id, ...OPEN_GENERATION },
+                updateWithOutbox({ $set: { state: 'running', startedAt: now(), deployment: deployment.id } }, [
+                  generationStarted(doc, deployment.id),
+                ]),
+              );
+              this.deps.eventsQueued();
+            })
+            .catch((err: unknown) => log.warn({ err }, 'could not record generation.started'));
+        },
+      });
+    const result = !registry.model(doc.model) ? unknownModel(doc.model) : await this.generate(job, messages, round, writer, log);
     let ending: Ending | undefined;
     try {
       if (!(await stored)) {
@@ -204,6 +239,38 @@ export class GenerationRunner {
       // Only a COMPLETE answer gets a title (a late one is still written): any other end drops the call.
       if (ending?.outcome !== 'COMPLETE') titleCall.abort();
     }
+  }
+
+  /** One round, or a tool loop when the turn has tools. */
+  private async generate(
+    job: GenerationJob,
+    messages: ChatMessage[],
+    round: (messages: ChatMessage[], tools: readonly ToolDefinition[]) => Promise<GenerationResult>,
+    writer: TokenStreamWriter,
+    log: Logger,
+  ): Promise<GenerationResult> {
+    const tools = await this.turnTools(job, log);
+    if (tools.definitions.length === 0 || !this.deps.tools) return round(messages, []);
+    const { doc } = job;
+    return runToolLoop({
+      messages,
+      tools,
+      ctx: { userId: doc.ownerId, conversationId: doc.conversationId, assistantId: job.tools?.assistantId ?? null },
+      signal: job.controller.signal,
+      limits: this.deps.tools.limits,
+      round,
+      onToolEntry: (entry) => writer.pushTool(entry),
+    });
+  }
+
+  /** The tools the job's turn may use (none without a tool list). */
+  private async turnTools(job: GenerationJob, log: Logger): Promise<TurnTools> {
+    const config = this.deps.tools;
+    if (!job.tools || !config) return NO_TOOLS;
+    const { doc } = job;
+    const sources = [config.fileSearch(job.tools.scope), ...config.sources];
+    const ctx = { userId: doc.ownerId, conversationId: doc.conversationId, assistantId: job.tools.assistantId };
+    return toolsForTurn(sources, job.tools.names, ctx, log);
   }
 
   /** The job's messages for the provider: with its attached files when it has any (a store read). */

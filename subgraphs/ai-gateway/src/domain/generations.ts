@@ -189,6 +189,19 @@ export class GenerationScheduler {
             },
           }
         : {}),
+      ...(payload.tools && payload.tools.length > 0
+        ? {
+            tools: {
+              names: payload.tools,
+              assistantId: payload.assistantId ?? null,
+              scope: {
+                // Every file attached in the request's history: the conversation's files the turn may search.
+                attachedFileIds: [...new Set(payload.messages.flatMap((m) => (m.role === 'USER' ? (m.fileIds ?? []) : [])))],
+                ...(payload.knowledge ? { knowledge: payload.knowledge } : {}),
+              },
+            },
+          }
+        : {}),
       controller: new AbortController(),
       persisted,
     };

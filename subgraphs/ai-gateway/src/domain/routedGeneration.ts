@@ -1,7 +1,8 @@
-import type { TokenUsage } from '@chatgraph/schema';
+import type { CitationRecord, TokenUsage, ToolCallRecord } from '@chatgraph/schema';
 import type { Deployment } from '../deployments';
 import { classifyOpenAIError } from '../providers/openaiProvider';
-import { ProviderError, type ChatMessage } from '../providers/types';
+import { ProviderError, type ChatMessage, type ProviderToolCall } from '../providers/types';
+import type { ToolDefinition } from '../tools/types';
 import { countedUsage } from './usage';
 
 /**
@@ -30,6 +31,8 @@ export interface RoutedGenerationRequest {
   messages: ChatMessage[];
   /** An assistant thread's sampling parameters, sent to every deployment tried. */
   sampling?: { temperature?: number; topP?: number };
+  /** Tools the model may call (a tool loop round). */
+  tools?: readonly ToolDefinition[];
   signal: AbortSignal;
   policy: RetryPolicy;
   /** The first content token arrived from `deployment`; nothing is retried from now on. */
@@ -52,10 +55,15 @@ export interface GenerationResult {
   deployment?: string;
   /** Why it failed (safe to publish). */
   error?: string;
+  /** On a complete result: the tool calls the model asked for (the tool loop runs them). */
+  toolCalls?: ProviderToolCall[];
+  /** After a tool loop: the calls it ran and what `file_search` found, for the outcome event. */
+  toolRecords?: ToolCallRecord[];
+  citations?: CitationRecord[];
 }
 
 type AttemptOutcome =
-  | { kind: 'done'; text: string; finishReason?: string; usage?: TokenUsage }
+  | { kind: 'done'; text: string; finishReason?: string; usage?: TokenUsage; toolCalls?: ProviderToolCall[] }
   | { kind: 'failed'; text: string; started: boolean; error: ProviderError; usage?: TokenUsage }
   | { kind: 'aborted'; text: string; started: boolean; usage?: TokenUsage };
 
@@ -94,24 +102,30 @@ async function attempt(deployment: Deployment, request: RoutedGenerationRequest,
   let started = false;
   let usage: TokenUsage | undefined;
   let finishReason: string | undefined;
+  let toolCalls: ProviderToolCall[] | undefined;
   try {
     for await (const chunk of deployment.provider.streamChat({
       model: deployment.model,
       messages: request.messages,
       ...request.sampling,
+      ...(request.tools && request.tools.length > 0 ? { tools: request.tools } : {}),
       signal: controller.signal,
     })) {
       if (chunk.usage) usage = chunk.usage;
       if (chunk.finishReason) finishReason = chunk.finishReason;
-      if (chunk.delta) {
+      if (chunk.toolCalls) toolCalls = chunk.toolCalls;
+      // A model answering with tool calls streams no text: its first tool-call piece is its first token.
+      if (chunk.delta || chunk.toolActivity || chunk.toolCalls) {
         if (!started) {
           started = true;
           deployment.recordFirstToken(now() - startedAt);
           deployment.breaker.onSuccess();
           request.onFirstToken?.(deployment);
         }
-        text += chunk.delta;
-        request.onDelta(chunk.delta);
+        if (chunk.delta) {
+          text += chunk.delta;
+          request.onDelta(chunk.delta);
+        }
       }
       if (started) {
         clearTimeout(timer);
@@ -120,7 +134,7 @@ async function attempt(deployment: Deployment, request: RoutedGenerationRequest,
     }
     // The SDK ends a stream quietly when its signal aborts: an abort is never a normal end.
     if (controller.signal.aborted) throw new ProviderError('aborted', 'the request was aborted');
-    return { kind: 'done', text, finishReason, usage };
+    return { kind: 'done', text, finishReason, usage, ...(toolCalls && toolCalls.length > 0 ? { toolCalls } : {}) };
   } catch (error) {
     if (signal.aborted) return { kind: 'aborted', text, started, usage };
     const failure = timeout
@@ -169,7 +183,10 @@ export async function generateRouted(request: RoutedGenerationRequest): Promise<
       const outcome = await attempt(deployment, request, now);
       if (outcome.kind === 'done') {
         deployment.breaker.onSuccess();
-        return result('complete', outcome.text, outcome.finishReason ?? 'stop', outcome.usage, { deployment: deployment.id });
+        return result('complete', outcome.text, outcome.finishReason ?? 'stop', outcome.usage, {
+          deployment: deployment.id,
+          ...(outcome.toolCalls ? { toolCalls: outcome.toolCalls } : {}),
+        });
       }
       if (outcome.kind === 'aborted') {
         if (!outcome.started) deployment.breaker.release();

@@ -7,6 +7,7 @@ import {
   type ChatMessage,
   type ChatProvider,
   type ChatRequest,
+  type ProviderToolCall,
 } from './types';
 
 /**
@@ -48,6 +49,48 @@ export function demoAnswer(messages: readonly ChatMessage[]): string {
       ? ''
       : ` You attached ${files.length} file${files.length === 1 ? '' : 's'}: ${files.map(describeAttachment).join('; ')}.`;
   return `This is the local demo model, not an AI: no provider is configured. You wrote ${words} word${words === 1 ? '' : 's'}: "${quoted}".${attached} Configure MODEL_CATALOG_FILE to talk to a real model.`;
+}
+
+/** The prefix that makes the demo call `file_search` (when the turn offers it). */
+export const DEMO_SEARCH_PREFIX = 'search:';
+
+/**
+ * The demo's tool call, if it makes one: a last user message starting with "search:" on a turn
+ * that offers `file_search`, not answered by a tool result yet, searches for the rest of it.
+ */
+export function demoToolCall(request: Pick<ChatRequest, 'messages' | 'tools'>): ProviderToolCall | undefined {
+  if (!request.tools?.some((t) => t.name === 'file_search')) return undefined;
+  const last = request.messages[request.messages.length - 1];
+  if (!last || last.role !== 'user') return undefined;
+  const written = (last.attachments?.userText ?? textOf(last)).trim();
+  if (!written.toLowerCase().startsWith(DEMO_SEARCH_PREFIX)) return undefined;
+  const query = written.slice(DEMO_SEARCH_PREFIX.length).trim() || written;
+  const round = request.messages.filter((m) => m.role === 'tool').length + 1;
+  return { id: `call_demo_${round}`, name: 'file_search', arguments: JSON.stringify({ query }) };
+}
+
+/** The demo's answer after a tool result: what the tool found, passage by passage, or why it failed. */
+export function demoToolAnswer(result: ChatMessage): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(textOf(result));
+  } catch {
+    return `This is the local demo model, not an AI. The tool answered: ${textOf(result).slice(0, 200)}`;
+  }
+  const value = parsed as {
+    error?: string;
+    message?: string;
+    query?: string;
+    passages?: Array<{ ref: number; file: string; chunkIndex: number; text: string }>;
+  };
+  if (value.error) return `This is the local demo model, not an AI. file_search failed (${value.error}): ${value.message ?? ''}`;
+  const passages = value.passages ?? [];
+  if (passages.length === 0)
+    return `This is the local demo model, not an AI. I searched your files for "${value.query ?? ''}" and found nothing.`;
+  const listed = passages
+    .map((p) => `[${p.ref}] "${p.file}" (chunk ${p.chunkIndex}): "${p.text.replace(/\s+/g, ' ').slice(0, 80)}"`)
+    .join('; ');
+  return `This is the local demo model, not an AI. I searched your files for "${value.query ?? ''}" and found ${passages.length} passage${passages.length === 1 ? '' : 's'}: ${listed}.`;
 }
 
 /** The demo's title for a conversation starting with `firstUserMessage`: its first words. */
@@ -95,7 +138,16 @@ export class DemoChatProvider implements ChatProvider {
   ) {}
 
   async *streamChat(request: ChatRequest): AsyncIterable<ChatChunk> {
-    const tokens = demoAnswer(request.messages).match(/\S+\s*/g) ?? [];
+    const call = demoToolCall(request);
+    if (call) {
+      await pause(this.tokenIntervalMs, request.signal);
+      yield { toolActivity: true };
+      yield { toolCalls: [call], finishReason: 'tool_calls' };
+      return;
+    }
+    const last = request.messages[request.messages.length - 1];
+    const answer = last?.role === 'tool' ? demoToolAnswer(last) : demoAnswer(request.messages);
+    const tokens = answer.match(/\S+\s*/g) ?? [];
     for (const token of tokens) {
       await pause(this.tokenIntervalMs, request.signal);
       yield { delta: token };

@@ -1,7 +1,16 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
-import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import type { OpenAIProviderSpec } from '../catalog';
-import { ProviderError, textOf, type ChatChunk, type ChatMessage, type ChatProvider, type ChatRequest } from './types';
+import type { ToolDefinition } from '../tools/types';
+import {
+  ProviderError,
+  textOf,
+  type ChatChunk,
+  type ChatMessage,
+  type ChatProvider,
+  type ChatRequest,
+  type ProviderToolCall,
+} from './types';
 
 /**
  * Any OpenAI-compatible chat API through the official `openai` SDK (v7): OpenAI itself, Azure
@@ -34,7 +43,44 @@ export function classifyOpenAIError(error: unknown, signal?: AbortSignal): Provi
  * ours, never sent). Image parts exist only on user messages; any other role is sent as text.
  */
 export function toOpenAIMessages(messages: readonly ChatMessage[]): ChatCompletionMessageParam[] {
-  return messages.map((m) => (m.role === 'user' ? { role: 'user', content: m.content } : { role: m.role, content: textOf(m) }));
+  return messages.map((m): ChatCompletionMessageParam => {
+    if (m.role === 'user') return { role: 'user', content: m.content };
+    if (m.role === 'tool') return { role: 'tool', tool_call_id: m.toolCallId ?? '', content: textOf(m) };
+    if (m.role === 'assistant' && m.toolCalls && m.toolCalls.length > 0) {
+      const text = textOf(m);
+      return {
+        role: 'assistant',
+        content: text.length > 0 ? text : null,
+        tool_calls: m.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })),
+      };
+    }
+    return { role: m.role, content: textOf(m) };
+  });
+}
+
+/** The request's tools in the SDK's shape (function tools). */
+export function toOpenAITools(tools: readonly ToolDefinition[]): ChatCompletionTool[] {
+  return tools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters } }));
+}
+
+/** Tool calls arrive in pieces (id and name first, then the arguments in fragments), by index. */
+class ToolCallAssembler {
+  private readonly calls = new Map<number, ProviderToolCall>();
+
+  add(parts: ReadonlyArray<{ index: number; id?: string; function?: { name?: string; arguments?: string } }>): void {
+    for (const part of parts) {
+      const call = this.calls.get(part.index) ?? { id: '', name: '', arguments: '' };
+      if (part.id) call.id = part.id;
+      if (part.function?.name) call.name += part.function.name;
+      if (part.function?.arguments) call.arguments += part.function.arguments;
+      this.calls.set(part.index, call);
+    }
+  }
+
+  /** The calls in index order; a provider that sent no id gets one (the tool message must name it). */
+  done(): ProviderToolCall[] {
+    return [...this.calls.entries()].sort(([a], [b]) => a - b).map(([index, c]) => ({ ...c, id: c.id || `call_${index}` }));
+  }
 }
 
 /** The request's sampling parameters in the SDK's names; absent ones are left to the provider's defaults. */
@@ -78,16 +124,24 @@ export class OpenAIChatProvider implements ChatProvider {
           ...(this.spec.streamUsage ? { stream_options: { include_usage: true } } : {}),
           ...(request.maxTokens ? { max_tokens: request.maxTokens } : {}),
           ...samplingOf(request),
+          ...(request.tools && request.tools.length > 0 ? { tools: toOpenAITools(request.tools) } : {}),
         },
         { signal: request.signal },
       );
     } catch (error) {
       throw classifyOpenAIError(error, request.signal);
     }
+    const toolCalls = new ToolCallAssembler();
+    let askedForTools = false;
     try {
       for await (const chunk of stream) {
         const choice = chunk.choices[0];
         const out: ChatChunk = {};
+        if (choice?.delta?.tool_calls && choice.delta.tool_calls.length > 0) {
+          toolCalls.add(choice.delta.tool_calls);
+          askedForTools = true;
+          out.toolActivity = true;
+        }
         if (choice?.delta?.content) out.delta = choice.delta.content;
         if (choice?.finish_reason) out.finishReason = choice.finish_reason;
         if (chunk.usage)
@@ -96,8 +150,9 @@ export class OpenAIChatProvider implements ChatProvider {
             completionTokens: chunk.usage.completion_tokens,
             totalTokens: chunk.usage.total_tokens,
           };
-        if (out.delta !== undefined || out.finishReason !== undefined || out.usage !== undefined) yield out;
+        if (out.delta !== undefined || out.finishReason !== undefined || out.usage !== undefined || out.toolActivity) yield out;
       }
+      if (askedForTools) yield { toolCalls: toolCalls.done() };
     } catch (error) {
       throw classifyOpenAIError(error, request.signal);
     }

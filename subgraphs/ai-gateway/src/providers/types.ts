@@ -1,4 +1,5 @@
 import type { TokenUsage } from '@chatgraph/schema';
+import type { ToolDefinition } from '../tools/types';
 
 /**
  * What the gateway needs from a provider, whatever its API: a token stream, a short non-streaming
@@ -21,8 +22,16 @@ export interface AttachmentSummary {
   given: 'text' | 'image' | 'note' | 'unavailable';
 }
 
+/** A tool call the model asked for (the arguments as it sent them: JSON text, maybe invalid). */
+export interface ProviderToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
 export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
+  /** `tool`: the result of a tool call (`toolCallId`), in a tool loop. */
+  role: 'system' | 'user' | 'assistant' | 'tool';
   /** Text, or for a user message with images for a vision model, text and image parts. */
   content: string | ChatContentPart[];
   /**
@@ -30,6 +39,10 @@ export interface ChatMessage {
    * each file as given to the model. Ours only: never sent to a provider.
    */
   attachments?: { userText: string; files: AttachmentSummary[] };
+  /** On an assistant message of a tool loop: the calls it asked for. */
+  toolCalls?: ProviderToolCall[];
+  /** On a `tool` message: the call it answers. */
+  toolCallId?: string;
 }
 
 /** The text of a message: its content, or its text parts joined. */
@@ -43,6 +56,10 @@ export interface ChatChunk {
   delta?: string;
   finishReason?: string;
   usage?: TokenUsage;
+  /** The model is writing tool calls (no text yet): counts as its first token, and keeps the idle timer alive. */
+  toolActivity?: boolean;
+  /** The tool calls the answer asks for, complete (sent once, before the stream ends). */
+  toolCalls?: ProviderToolCall[];
 }
 
 export interface ChatRequest {
@@ -55,6 +72,8 @@ export interface ChatRequest {
   temperature?: number;
   /** Nucleus sampling (an assistant's thread); absent: the provider's default. */
   topP?: number;
+  /** Tools the model may call (a tool loop round); absent or empty: none. */
+  tools?: readonly ToolDefinition[];
 }
 
 export interface ChatProvider {

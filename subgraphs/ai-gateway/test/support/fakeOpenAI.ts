@@ -34,6 +34,11 @@ export interface FakeScenario {
   /** Usage to report (default: counted from words). */
   usage?: { prompt_tokens: number; completion_tokens: number };
   finishReason?: string;
+  /**
+   * Answer with these tool calls (streamed as the SDK sees real ones: id and name first, then the
+   * arguments in two pieces; `finish_reason: 'tool_calls'`) after any `text`/`chunks`.
+   */
+  toolCalls?: Array<{ name: string; arguments: string; id?: string }>;
 }
 
 export interface FakeRequest {
@@ -42,6 +47,10 @@ export interface FakeRequest {
   stream: boolean;
   body: Record<string, unknown>;
   headers: IncomingMessage['headers'];
+  /** `performance.now()` when the request arrived (benchmarks: gaps between rounds). */
+  receivedAt: number;
+  /** `performance.now()` when the response was completely written (undefined while it runs). */
+  respondedAt?: number;
 }
 
 export interface FakeOpenAI {
@@ -139,7 +148,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     };
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     send([{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]);
-    const chunks = s.chunks ?? words(s.text ?? DEFAULT_FAKE_TEXT);
+    const chunks = s.chunks ?? (s.toolCalls && s.text === undefined ? [] : words(s.text ?? DEFAULT_FAKE_TEXT));
     await wait(s.firstChunkDelayMs ?? 0);
     for (let i = 0; i < chunks.length; i++) {
       if (res.destroyed) return;
@@ -153,7 +162,24 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       if (i > 0) await wait(s.chunkIntervalMs ?? options.chunkIntervalMs ?? 0);
       send([{ index: 0, delta: { content: chunks[i] }, logprobs: null, finish_reason: null }]);
     }
-    send([{ index: 0, delta: {}, logprobs: null, finish_reason: s.finishReason ?? 'stop' }]);
+    for (const [index, call] of (s.toolCalls ?? []).entries()) {
+      const id = call.id ?? `call_fake_${requests.length}_${index}`;
+      const half = Math.ceil(call.arguments.length / 2);
+      const piece = (fn: Record<string, string>, first: boolean): void =>
+        send([
+          {
+            index: 0,
+            delta: { tool_calls: [{ index, ...(first ? { id, type: 'function' } : {}), function: fn }] },
+            logprobs: null,
+            finish_reason: null,
+          },
+        ]);
+      piece({ name: call.name, arguments: '' }, true);
+      piece({ arguments: call.arguments.slice(0, half) }, false);
+      piece({ arguments: call.arguments.slice(half) }, false);
+    }
+    const finish = s.finishReason ?? (s.toolCalls ? 'tool_calls' : 'stop');
+    send([{ index: 0, delta: {}, logprobs: null, finish_reason: finish }]);
     if (includeUsage) {
       const completion = s.usage?.completion_tokens ?? chunks.length;
       const prompt = s.usage?.prompt_tokens ?? 11;
@@ -166,9 +192,12 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? '/', 'http://fake').pathname;
     const body = req.method === 'POST' ? await readJson(req) : {};
+    // `body` is read before the request is recorded, so `receivedAt` is when the whole request was in.
     const model = typeof body.model === 'string' ? body.model : '';
     const stream = body.stream === true;
-    requests.push({ path, model, stream, body, headers: req.headers });
+    const seen: FakeRequest = { path, model, stream, body, headers: req.headers, receivedAt: performance.now() };
+    requests.push(seen);
+    res.on('finish', () => (seen.respondedAt = performance.now()));
     const json = (status: number, value: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(value));

@@ -33,6 +33,24 @@ export type Assistant = {
   id: Scalars['ID']['output'];
 };
 
+/** A passage of a file that `file_search` found for an answer: what the client renders as a source. */
+export type Citation = {
+  __typename?: 'Citation';
+  /** 0-based position of the chunk in the file. */
+  chunkIndex: Scalars['Int']['output'];
+  /**
+   * The file (its fields come from the file service, which checks the caller may read it: null for
+   * a file the caller may not read, e.g. another user's knowledge file of a shared assistant).
+   */
+  file?: Maybe<File>;
+  /** The file's id. */
+  fileId: Scalars['ID']['output'];
+  /** The file's name when it was searched (shown even if the caller may no longer read the file). */
+  filename: Scalars['String']['output'];
+  /** The passage, cut at 1,000 characters. */
+  snippet: Scalars['String']['output'];
+};
+
 /**
  * A chat: a tree of messages through `parentId`, with one active path (`currentBranch`).
  * Only its owner can see or change it, on every path including `_entities` (others get null).
@@ -185,6 +203,13 @@ export type Feedback = {
   updatedAt: Scalars['DateTime']['output'];
 };
 
+/** A file of the file subgraph, referenced by id (the file service resolves it and checks access). */
+export type File = {
+  __typename?: 'File';
+  /** The file's id. */
+  id: Scalars['ID']['output'];
+};
+
 /** Why a generation ended. */
 export type FinishReason =
   /** Stopped by its owner (`stopGeneration`). */
@@ -211,6 +236,8 @@ export type Message = {
   assistantVersion?: Maybe<Scalars['Int']['output']>;
   /** The messages that follow it (replies, edits' answers, regenerations), oldest first. */
   children: Array<Message>;
+  /** The file passages an assistant message's `file_search` calls found (known once it ended; empty otherwise). */
+  citations: Array<Citation>;
   /** At most 32,000 characters for user messages; empty while an assistant message is pending. */
   content: Scalars['String']['output'];
   /** The conversation it belongs to. */
@@ -244,6 +271,8 @@ export type Message = {
   streamId?: Maybe<Scalars['ID']['output']>;
   /** Tokens of an assistant message's answer, once it ended. */
   tokenCount?: Maybe<Scalars['Int']['output']>;
+  /** The tool calls an assistant message made, in order (known once it ended; empty otherwise). */
+  toolCalls: Array<ToolCall>;
   /** When it last changed (an answer changes until it ends). */
   updatedAt: Scalars['DateTime']['output'];
 };
@@ -510,6 +539,23 @@ export type SharedMessage = {
   shareId: Scalars['ID']['output'];
 };
 
+/** A tool call an assistant message made (the tool loop in ai-gateway), as it ended. */
+export type ToolCall = {
+  __typename?: 'ToolCall';
+  /** The arguments the model sent (JSON text, cut at 4,000 characters). */
+  arguments: Scalars['String']['output'];
+  /** How long ai-gateway ran it, in ms. */
+  durationMs: Scalars['Int']['output'];
+  /** The provider's call id (the `StreamToolCall.id` seen on the stream). */
+  id: Scalars['ID']['output'];
+  /** The tool, e.g. `file_search`. */
+  name: Scalars['String']['output'];
+  /** `OK`, or a failure code (TOOL_TIMEOUT, TOOL_RESULT_TOO_LARGE, TOOL_FAILED, TOOL_FORBIDDEN, TOOL_UNKNOWN, TOOL_BAD_ARGUMENTS, TOOL_STOPPED). */
+  outcome: Scalars['String']['output'];
+  /** What the call found or why it failed, safe to show. */
+  summary: Scalars['String']['output'];
+};
+
 /** `updateConversation`'s changes: absent or null fields are left as they are. */
 export type UpdateConversationInput = {
   /** Archive or unarchive. */
@@ -656,10 +702,11 @@ export type FederationReferenceTypes = ResolversObject<{
 export type ResolversTypes = ResolversObject<{
   Assistant: ResolverTypeWrapper<Assistant>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  Citation: ResolverTypeWrapper<Citation>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
   Conversation: ResolverTypeWrapper<ConversationDoc>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   ConversationConnection: ResolverTypeWrapper<ConversationPage>;
   ConversationEdge: ResolverTypeWrapper<Omit<ConversationEdge, 'node'> & { node: ResolversTypes['Conversation'] }>;
   ConversationFilter: ConversationFilter;
@@ -668,6 +715,7 @@ export type ResolversTypes = ResolversObject<{
   DeleteConversationPayload: ResolverTypeWrapper<DeletedConversation>;
   EditMessageInput: EditMessageInput;
   Feedback: ResolverTypeWrapper<Feedback>;
+  File: ResolverTypeWrapper<File>;
   FinishReason: FinishReason;
   Message: ResolverTypeWrapper<MessageDoc>;
   MessageConnection: ResolverTypeWrapper<MessagePage>;
@@ -684,6 +732,7 @@ export type ResolversTypes = ResolversObject<{
   ShareLink: ResolverTypeWrapper<ShareDoc>;
   SharedConversation: ResolverTypeWrapper<ShareDoc>;
   SharedMessage: ResolverTypeWrapper<SharedMessageView>;
+  ToolCall: ResolverTypeWrapper<ToolCall>;
   UpdateConversationInput: UpdateConversationInput;
   User: ResolverTypeWrapper<UserRef>;
 }>;
@@ -692,10 +741,11 @@ export type ResolversTypes = ResolversObject<{
 export type ResolversParentTypes = ResolversObject<{
   Assistant: Assistant;
   ID: Scalars['ID']['output'];
+  Citation: Citation;
+  Int: Scalars['Int']['output'];
+  String: Scalars['String']['output'];
   Conversation: ConversationDoc;
   Boolean: Scalars['Boolean']['output'];
-  String: Scalars['String']['output'];
-  Int: Scalars['Int']['output'];
   ConversationConnection: ConversationPage;
   ConversationEdge: Omit<ConversationEdge, 'node'> & { node: ResolversParentTypes['Conversation'] };
   ConversationFilter: ConversationFilter;
@@ -704,6 +754,7 @@ export type ResolversParentTypes = ResolversObject<{
   DeleteConversationPayload: DeletedConversation;
   EditMessageInput: EditMessageInput;
   Feedback: Feedback;
+  File: File;
   Message: MessageDoc;
   MessageConnection: MessagePage;
   MessageEdge: Omit<MessageEdge, 'node'> & { node: ResolversParentTypes['Message'] };
@@ -716,12 +767,21 @@ export type ResolversParentTypes = ResolversObject<{
   ShareLink: ShareDoc;
   SharedConversation: ShareDoc;
   SharedMessage: SharedMessageView;
+  ToolCall: ToolCall;
   UpdateConversationInput: UpdateConversationInput;
   User: UserRef;
 }>;
 
 export type AssistantResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['Assistant'] = ResolversParentTypes['Assistant']> = ResolversObject<{
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
+export type CitationResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['Citation'] = ResolversParentTypes['Citation']> = ResolversObject<{
+  chunkIndex?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  file?: Resolver<Maybe<ResolversTypes['File']>, ParentType, ContextType>;
+  fileId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  filename?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  snippet?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type ConversationResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['Conversation'] = ResolversParentTypes['Conversation'], FederationReferenceType extends FederationReferenceTypes['Conversation'] = FederationReferenceTypes['Conversation']> = ResolversObject<{
@@ -772,10 +832,15 @@ export type FeedbackResolvers<ContextType = ConversationContext, ParentType exte
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 }>;
 
+export type FileResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['File'] = ResolversParentTypes['File']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
 export type MessageResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['Message'] = ResolversParentTypes['Message'], FederationReferenceType extends FederationReferenceTypes['Message'] = FederationReferenceTypes['Message']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Message']> | FederationReferenceType, FederationReferenceType, ContextType>;
   assistantVersion?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   children?: Resolver<Array<ResolversTypes['Message']>, ParentType, ContextType>;
+  citations?: Resolver<Array<ResolversTypes['Citation']>, ParentType, ContextType>;
   content?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   conversation?: Resolver<ResolversTypes['Conversation'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -791,6 +856,7 @@ export type MessageResolvers<ContextType = ConversationContext, ParentType exten
   status?: Resolver<ResolversTypes['MessageStatus'], ParentType, ContextType>;
   streamId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   tokenCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  toolCalls?: Resolver<Array<ResolversTypes['ToolCall']>, ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 }>;
 
@@ -871,6 +937,15 @@ export type SharedMessageResolvers<ContextType = ConversationContext, ParentType
   shareId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
+export type ToolCallResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['ToolCall'] = ResolversParentTypes['ToolCall']> = ResolversObject<{
+  arguments?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  durationMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  outcome?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  summary?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type UserResolvers<ContextType = ConversationContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
   conversations?: Resolver<Maybe<ResolversTypes['ConversationConnection']>, ParentType, ContextType, Partial<UserConversationsArgs>>;
@@ -879,12 +954,14 @@ export type UserResolvers<ContextType = ConversationContext, ParentType extends 
 
 export type Resolvers<ContextType = ConversationContext> = ResolversObject<{
   Assistant?: AssistantResolvers<ContextType>;
+  Citation?: CitationResolvers<ContextType>;
   Conversation?: ConversationResolvers<ContextType>;
   ConversationConnection?: ConversationConnectionResolvers<ContextType>;
   ConversationEdge?: ConversationEdgeResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DeleteConversationPayload?: DeleteConversationPayloadResolvers<ContextType>;
   Feedback?: FeedbackResolvers<ContextType>;
+  File?: FileResolvers<ContextType>;
   Message?: MessageResolvers<ContextType>;
   MessageConnection?: MessageConnectionResolvers<ContextType>;
   MessageEdge?: MessageEdgeResolvers<ContextType>;
@@ -896,6 +973,7 @@ export type Resolvers<ContextType = ConversationContext> = ResolversObject<{
   ShareLink?: ShareLinkResolvers<ContextType>;
   SharedConversation?: SharedConversationResolvers<ContextType>;
   SharedMessage?: SharedMessageResolvers<ContextType>;
+  ToolCall?: ToolCallResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 }>;
 

@@ -158,6 +158,21 @@ export function describeAssistants(target: Target): void {
       });
     });
 
+    it("passes the assistant's tools and its knowledge files (with their owner) to ai-gateway's tool loop", async () => {
+      const id = await assistantThrough((a) => [
+        created(a, 'user-ada', state({ tools: ['file_search'], fileIds: ['file-k1', 'file-k2'] })),
+      ]);
+      const turn = await send(h, ada, { content: 'search: refunds', assistantId: id });
+      const request = await requestFor(turn.assistantMessage.id);
+      expect(request).toMatchObject({ tools: ['file_search'], knowledge: { ownerId: 'user-ada', fileIds: ['file-k1', 'file-k2'] } });
+      // Without tools or files, neither is sent.
+      const bare = await assistantThrough((a) => [created(a, 'user-ada', state())]);
+      const plain = await send(h, ada, { content: 'Hi', assistantId: bare });
+      const plainRequest = await requestFor(plain.assistantMessage.id);
+      expect(plainRequest).not.toHaveProperty('tools');
+      expect(plainRequest).not.toHaveProperty('knowledge');
+    });
+
     it('leaves the parameters out when the assistant has none, and a plain conversation has no assistant', async () => {
       const id = await assistantThrough((a) => [created(a, 'user-ada', state({ temperature: null, topP: null, instructions: '' }))]);
       const turn = await send(h, ada, { content: 'Hi', assistantId: id });

@@ -63,6 +63,49 @@ export function describeConsumer(target: Target): void {
       expect(completions).toHaveLength(1);
     });
 
+    it("stores an answer's tool calls and citations, and serves them on the message", async () => {
+      const turn = await send(h, ada, { content: 'search: falcon' });
+      const toolCalls = [
+        {
+          id: 'call_1',
+          name: 'file_search',
+          arguments: '{"query":"falcon"}',
+          outcome: 'OK',
+          summary: '1 passage from "birds.txt"',
+          durationMs: 3,
+        },
+      ];
+      const citations = [{ fileId: 'file-1', filename: 'birds.txt', chunkIndex: 2, snippet: 'The falcon dives.' }];
+      const event = aiGenerationV1.create(
+        'generation.completed',
+        { ...idsOf(turn), ownerId: 'user-ada' },
+        {
+          content: 'It dives [1].',
+          finishReason: 'stop',
+          model: 'local-demo',
+          usage: { promptTokens: 10, completionTokens: 4, totalTokens: 14 },
+          toolCalls,
+          citations,
+        },
+      );
+      await h.bus.publish(aiGenerationV1.topic, [{ key: turn.conversation.id, event }]);
+      await eventually(
+        () => h.collections.messages.findById(turn.assistantMessage.id),
+        (m) => m?.status === 'COMPLETE',
+        target.tries,
+      );
+      const read = await h.gql<{ conversation: { currentBranch: Array<Record<string, unknown>> } }>(
+        ada,
+        `query($id: ID!) { conversation(id: $id) { currentBranch {
+          toolCalls { id name arguments outcome summary durationMs }
+          citations { fileId file { id } filename chunkIndex snippet } } } }`,
+        { id: turn.conversation.id },
+      );
+      const [question, answer] = read.data?.conversation.currentBranch ?? [];
+      expect(question).toEqual({ toolCalls: [], citations: [] });
+      expect(answer).toEqual({ toolCalls, citations: [{ ...citations[0], file: { id: 'file-1' } }] });
+    });
+
     it('records a failure, and ignores a completion arriving after it', async () => {
       const turn = await send(h, ada, { content: 'question two' });
       await publishResult(h, 'user-ada', idsOf(turn), { error: 'rate limited upstream' });

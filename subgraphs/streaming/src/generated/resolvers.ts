@@ -101,6 +101,8 @@ export type StreamChunk = {
   error?: Maybe<Scalars['String']['output']>;
   /** On the final chunk only. */
   finishReason?: Maybe<FinishReason>;
+  /** What this chunk carries (TOOL_CALL chunks have an empty `delta`). */
+  kind: StreamChunkKind;
   /** On the first and the final chunk only. */
   message?: Maybe<Message>;
   /** 1, 2, 3… in order, without gaps. */
@@ -109,9 +111,22 @@ export type StreamChunk = {
   status?: Maybe<MessageStatus>;
   /** The stream this chunk belongs to (the assistant message's `streamId`). */
   streamId: Scalars['ID']['output'];
+  /** On TOOL_CALL chunks only. */
+  toolCall?: Maybe<StreamToolCall>;
   /** On the final chunk only, when known. */
   usage?: Maybe<TokenUsage>;
 };
+
+/** What a chunk carries. */
+export type StreamChunkKind =
+  /** Text to append (`delta`). */
+  | 'DELTA'
+  /** The last chunk (`done: true`). */
+  | 'DONE'
+  /** The first chunk (seq 1): names the assistant `message`. */
+  | 'START'
+  /** A tool call the model asked for: `toolCall` says which, and on its end how it went. */
+  | 'TOOL_CALL';
 
 /** A generation of the caller that is still running. */
 export type StreamInfo = {
@@ -130,6 +145,24 @@ export type StreamInfo = {
   startedAt: Scalars['DateTime']['output'];
   /** Pass it to `messageStream` to follow the generation. */
   streamId: Scalars['ID']['output'];
+};
+
+/** A tool call on the stream: one chunk when it starts, one when it ends (same `id`). */
+export type StreamToolCall = {
+  __typename?: 'StreamToolCall';
+  /** The arguments the model sent (JSON text). */
+  arguments: Scalars['String']['output'];
+  /** On ENDED: how long ai-gateway ran it, in ms. */
+  durationMs?: Maybe<Scalars['Int']['output']>;
+  /** The provider's call id; the two chunks of one call share it. */
+  id: Scalars['ID']['output'];
+  /** The tool, e.g. `file_search`. */
+  name: Scalars['String']['output'];
+  /** On ENDED: `OK`, or a failure code (TOOL_TIMEOUT, TOOL_RESULT_TOO_LARGE, TOOL_FAILED, TOOL_FORBIDDEN, TOOL_UNKNOWN, TOOL_BAD_ARGUMENTS, TOOL_STOPPED). */
+  outcome?: Maybe<Scalars['String']['output']>;
+  phase: ToolCallPhase;
+  /** On ENDED: what the call found or why it failed, safe to show. */
+  summary?: Maybe<Scalars['String']['output']>;
 };
 
 export type Subscription = {
@@ -157,6 +190,13 @@ export type TokenUsage = {
   /** promptTokens + completionTokens. */
   totalTokens: Scalars['Int']['output'];
 };
+
+/** Where a tool call is. */
+export type ToolCallPhase =
+  /** The call has its outcome (`outcome`, `summary`, `durationMs`). */
+  | 'ENDED'
+  /** ai-gateway is running the call. */
+  | 'STARTED';
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
@@ -244,9 +284,12 @@ export type ResolversTypes = ResolversObject<{
   StreamChunk: ResolverTypeWrapper<StreamChunkView>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  StreamChunkKind: StreamChunkKind;
   StreamInfo: ResolverTypeWrapper<ActiveStreamView>;
+  StreamToolCall: ResolverTypeWrapper<StreamToolCall>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   TokenUsage: ResolverTypeWrapper<TokenUsage>;
+  ToolCallPhase: ToolCallPhase;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -262,6 +305,7 @@ export type ResolversParentTypes = ResolversObject<{
   String: Scalars['String']['output'];
   Int: Scalars['Int']['output'];
   StreamInfo: ActiveStreamView;
+  StreamToolCall: StreamToolCall;
   Subscription: Record<PropertyKey, never>;
   TokenUsage: TokenUsage;
 }>;
@@ -291,10 +335,12 @@ export type StreamChunkResolvers<ContextType = StreamingContext, ParentType exte
   done?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   finishReason?: Resolver<Maybe<ResolversTypes['FinishReason']>, ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['StreamChunkKind'], ParentType, ContextType>;
   message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType>;
   seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   status?: Resolver<Maybe<ResolversTypes['MessageStatus']>, ParentType, ContextType>;
   streamId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  toolCall?: Resolver<Maybe<ResolversTypes['StreamToolCall']>, ParentType, ContextType>;
   usage?: Resolver<Maybe<ResolversTypes['TokenUsage']>, ParentType, ContextType>;
 }>;
 
@@ -306,6 +352,16 @@ export type StreamInfoResolvers<ContextType = StreamingContext, ParentType exten
   model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   startedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   streamId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
+export type StreamToolCallResolvers<ContextType = StreamingContext, ParentType extends ResolversParentTypes['StreamToolCall'] = ResolversParentTypes['StreamToolCall']> = ResolversObject<{
+  arguments?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  durationMs?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  outcome?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  phase?: Resolver<ResolversTypes['ToolCallPhase'], ParentType, ContextType>;
+  summary?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type SubscriptionResolvers<ContextType = StreamingContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
@@ -326,6 +382,7 @@ export type Resolvers<ContextType = StreamingContext> = ResolversObject<{
   Query?: QueryResolvers<ContextType>;
   StreamChunk?: StreamChunkResolvers<ContextType>;
   StreamInfo?: StreamInfoResolvers<ContextType>;
+  StreamToolCall?: StreamToolCallResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   TokenUsage?: TokenUsageResolvers<ContextType>;
 }>;
