@@ -18,7 +18,13 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createElasticsearchIndex, createEmbeddedSearchIndex, type SearchIndex, type SearchMode } from '@chatgraph/kit/search';
+import {
+  createElasticsearchIndex,
+  createEmbeddedSearchIndex,
+  dropElasticsearchIndex,
+  type SearchIndex,
+  type SearchMode,
+} from '@chatgraph/kit/search';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createLogger, loadConfig } from '@chatgraph/kit';
@@ -169,8 +175,7 @@ async function evaluateEngines(): Promise<void> {
     try {
       await evaluate('elasticsearch', createElasticsearchIndex({ node, index: searchIndexDefinition(name, embedder.dims) }));
     } finally {
-      await fetch(`${node}/${name}`, { method: 'DELETE' });
-      await fetch(`${node}/_index_template/${name}`, { method: 'DELETE' });
+      await dropElasticsearchIndex(node, name);
     }
   }
 }

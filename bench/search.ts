@@ -14,7 +14,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createElasticsearchIndex, createEmbeddedSearchIndex, type SearchIndex, type SearchMode } from '@chatgraph/kit/search';
+import {
+  createElasticsearchIndex,
+  createEmbeddedSearchIndex,
+  dropElasticsearchIndex,
+  type SearchIndex,
+  type SearchMode,
+} from '@chatgraph/kit/search';
 import { createLogger, newId } from '@chatgraph/kit';
 import { eventBusFromConfig } from '@chatgraph/kit/events';
 import { conversationMessageV1 } from '@chatgraph/schema';
@@ -72,8 +78,7 @@ function elasticsearch(node: string): Engine {
       return {
         index,
         async cleanup() {
-          await fetch(`${node}/${name}`, { method: 'DELETE' });
-          await fetch(`${node}/_index_template/${name}`, { method: 'DELETE' });
+          await dropElasticsearchIndex(node, name);
           await index.stop();
         },
       };
@@ -209,8 +214,7 @@ async function indexLag(env: Record<string, string>, label: string): Promise<voi
     await search.stop();
     await bus.stop();
     if (config.SEARCH_ENGINE === 'elasticsearch') {
-      await fetch(`${config.ELASTICSEARCH_URL}/${config.SEARCH_INDEX_NAME}`, { method: 'DELETE' });
-      await fetch(`${config.ELASTICSEARCH_URL}/_index_template/${config.SEARCH_INDEX_NAME}`, { method: 'DELETE' });
+      await dropElasticsearchIndex(config.ELASTICSEARCH_URL ?? '', config.SEARCH_INDEX_NAME);
     }
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -204,6 +204,93 @@ describe('search through the router', () => {
     expect(gone).toEqual({ totalCount: 0, edges: [] });
   });
 
+  it("filter.tags finds the caller's tagged conversations only, follows a tag change, and pages backward with owner-bound cursors", async () => {
+    const fay = await register('fay@example.com', 'Fay');
+    const gus = await register('gus@example.com', 'Gus');
+    const tagged = await send(fay, 'An otter builds a holt by the river');
+    const untagged = await send(fay, 'An otter eats crayfish at dusk');
+    const theirs = await send(gus, 'An otter in the estuary');
+    const tag = async (token: string, id: string, tags: string[]): Promise<void> => {
+      const res = await gql(token, 'mutation($id: ID!, $tags: [String!]) { updateConversation(id: $id, input: { tags: $tags }) { id } }', {
+        id,
+        tags,
+      });
+      expect(res.errors).toBeUndefined();
+    };
+    await tag(fay, tagged, ['wildlife']);
+    await tag(gus, theirs, ['wildlife']);
+    const TAGGED = `query($q: String!, $tags: [String!]) {
+      search(query: $q, mode: KEYWORD, filter: { tags: $tags }) { edges { node { kind message { conversation { id tags } } conversation { id tags } } } }
+    }`;
+    type TaggedHits = {
+      search: {
+        edges: Array<{
+          node: {
+            kind: string;
+            message: { conversation: { id: string; tags: string[] } } | null;
+            conversation: { id: string; tags: string[] } | null;
+          };
+        }>;
+      };
+    };
+    const conversationsFound = async (token: string, tags: string[]): Promise<string[]> => {
+      const res = await gql<TaggedHits>(token, TAGGED, { q: 'otter', tags });
+      expect(res.errors).toBeUndefined();
+      return [...new Set((res.data?.search.edges ?? []).map((e) => (e.node.message?.conversation ?? e.node.conversation)?.id ?? ''))];
+    };
+    expect(
+      await eventually(
+        () => conversationsFound(fay, ['wildlife']),
+        (ids) => ids.length === 1,
+      ),
+    ).toEqual([tagged]);
+    expect(
+      await eventually(
+        () => conversationsFound(gus, ['wildlife']),
+        (ids) => ids.length === 1,
+      ),
+    ).toEqual([theirs]);
+    // The tag moves to the other conversation: the next search follows it.
+    await tag(fay, tagged, []);
+    await tag(fay, untagged, ['wildlife']);
+    expect(
+      await eventually(
+        () => conversationsFound(fay, ['wildlife']),
+        (ids) => ids.join() === untagged,
+      ),
+    ).toEqual([untagged]);
+
+    // Backward paging through the router: the forward list, reversed; another user's cursor is refused.
+    const PAGE = `query($first: Int, $after: String, $last: Int, $before: String) {
+      search(query: "otter", mode: KEYWORD, first: $first, after: $after, last: $last, before: $before) {
+        edges { cursor node { kind message { id } conversation { id } } }
+        pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+      }
+    }`;
+    type Paged = {
+      search: {
+        edges: Array<{ cursor: string; node: { kind: string; message: { id: string } | null; conversation: { id: string } | null } }>;
+        pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+      };
+    };
+    const keyOf = (e: Paged['search']['edges'][number]): string => `${e.node.kind}:${e.node.message?.id ?? e.node.conversation?.id ?? ''}`;
+    const whole = (await gql<Paged>(fay, PAGE, { first: 100 })).data?.search.edges.map(keyOf) ?? [];
+    expect(whole.length).toBeGreaterThanOrEqual(4);
+    const backward: string[] = [];
+    let before: string | null = null;
+    for (let n = 0; n < 20; n += 1) {
+      const res: Response<Paged> = await gql<Paged>(fay, PAGE, before ? { last: 2, before } : { last: 2 });
+      expect(res.errors).toBeUndefined();
+      backward.unshift(...(res.data?.search.edges.map(keyOf) ?? []));
+      if (!res.data?.search.pageInfo.hasPreviousPage) break;
+      before = res.data.search.pageInfo.startCursor;
+    }
+    expect(backward).toEqual(whole);
+    const cursor = (await gql<Paged>(fay, PAGE, { first: 1 })).data?.search.pageInfo.endCursor;
+    const foreign = await gql<Paged>(gus, PAGE, { first: 1, after: cursor });
+    expect(foreign.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
   it('malformed and huge queries give results or BAD_USER_INPUT through the router, never a 500', async () => {
     const cy = await register('cy@example.com', 'Cy');
     for (const q of ['zebra (', '"unterminated', 'title:foo*', '東京 café']) {

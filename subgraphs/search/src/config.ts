@@ -12,7 +12,8 @@ export const searchConfigSpec = {
   ...eventBusConfigSpec,
   ...searchIndexConfigSpec,
   SEARCH_INDEX_NAME: str({
-    description: 'Name of the index (Elasticsearch index and template) holding the searchable documents; lowercase',
+    description:
+      'Name of the index holding the searchable documents (on Elasticsearch the alias; the index behind it is `<name>-000001`, the next after each rebuild); lowercase',
     default: 'chatgraph-search',
   }),
   ...embeddingConfigSpec,

@@ -4,11 +4,16 @@ import type { SearchIndexDefinition } from '@chatgraph/kit/search';
 export const DOC_KINDS = { message: 'message', conversation: 'conversation', file: 'file' } as const;
 
 /**
- * The one index search keeps: messages' final text, conversations' titles (a title weighs
- * twice a message's words) and files' chunks (in `content`, like messages), each with its
+ * The one index search keeps: messages' final text, conversations' titles and tags (their words
+ * weigh twice a message's; the tags also as exact keywords, for `filter.tags`) and files' chunks (in `content`, like messages), each with its
  * embedding (`vectorDims` of the embedder), with their conversation, role, file and embedding
  * model as exact-match fields.
  */
 export function searchIndexDefinition(name: string, vectorDims: number): SearchIndexDefinition {
-  return { name, textFields: { content: 1, title: 2 }, keywordFields: ['conversationId', 'role', 'fileId', 'embeddingModel'], vectorDims };
+  return {
+    name,
+    textFields: { content: 1, title: 2, tags: 2 },
+    keywordFields: ['conversationId', 'role', 'fileId', 'embeddingModel', 'tags'],
+    vectorDims,
+  };
 }

@@ -5,6 +5,7 @@ import { conversationConversationV1, conversationMessageV1, fileFileV1, identity
 import { DOC_KINDS } from './definition';
 import { embedForIndexing } from './embedForIndexing';
 import type { Embedder } from './embedding';
+import { applyConversationEvent } from './conversationIndexing';
 import { applyFileEvent } from './fileIndexing';
 
 /** The consumer group that keeps the index in step with conversation's messages, file's chunks and identity's accounts. */
@@ -18,8 +19,7 @@ export const INDEXING_GROUP = 'search.indexing';
  * - `message.deleted` removes it. Conversation deletes each message with its own
  *   `message.deleted` (same topic, keyed by conversation like the indexing events), so a deleted
  *   conversation's messages leave the index in order after they entered it;
- * - `conversation.created`, and `conversation.updated` when the title changed, index the title
- *   under the conversation's id; `conversation.deleted` removes it (tags are not indexed yet);
+ * - `conversation.*` index, change and remove the conversation's title and tags (conversationIndexing.ts);
  * - `user.deleted` removes every document of the user;
  * - file's `file.chunked` and `file.deleted` index and remove a file's chunks (fileIndexing.ts).
  * A document's embedding is computed with it; when the embedder cannot answer, the document is
@@ -42,30 +42,7 @@ export function indexingHandler(deps: { index: SearchIndex; embedder: Embedder; 
       return;
     }
     if (delivery.topic === conversationConversationV1.topic) {
-      const event = conversationConversationV1.validate(delivery.event);
-      const { conversationId, ownerId } = event.subject;
-      if (event.type === 'conversation.deleted') {
-        await index.delete([conversationId]);
-        return;
-      }
-      const title = event.payload.title;
-      // Pins, archives and tags leave the indexed title as it is.
-      if (title === undefined || title.trim() === '') return;
-      const {
-        model,
-        vectors: [vector],
-      } = await embedForIndexing(deps, [title]);
-      await index.upsert([
-        {
-          id: conversationId,
-          ownerId,
-          kind: DOC_KINDS.conversation,
-          text: { title },
-          keywords: { conversationId, embeddingModel: model },
-          ...(vector ? { vector } : {}),
-          createdAt: new Date(event.occurredAt),
-        },
-      ]);
+      await applyConversationEvent(deps, delivery.event);
       return;
     }
     if (delivery.topic !== conversationMessageV1.topic) return;
@@ -101,11 +78,14 @@ export function indexingHandler(deps: { index: SearchIndex; embedder: Embedder; 
   };
 }
 
+/** The topics search indexes from (the live consumer's, and `reindex --user`'s replay). */
+export const INDEXING_TOPICS = [conversationConversationV1.topic, conversationMessageV1.topic, fileFileV1.topic, identityUserV1.topic];
+
 /** Subscribes the indexing consumer; `stop()` the subscription to drain it. */
 export function subscribeIndexing(bus: EventBus, handler: ReturnType<typeof indexingHandler>): Promise<Subscription> {
   return bus.subscribe({
     groupId: INDEXING_GROUP,
-    topics: [conversationConversationV1.topic, conversationMessageV1.topic, fileFileV1.topic, identityUserV1.topic],
+    topics: INDEXING_TOPICS,
     handler,
   });
 }

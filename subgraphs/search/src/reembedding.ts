@@ -5,6 +5,9 @@ import type { Embedder } from './embedding';
 /** The keyword field recording each document's embedding model (searchIndexDefinition declares it). */
 export const EMBEDDING_MODEL_FIELD = 'embeddingModel';
 
+/** A conversation's tags as words (definition.ts): searchable, not part of its embedding. */
+const TAGS_TEXT_FIELD = 'tags';
+
 export interface ReembeddingOptions {
   index: SearchIndex;
   embedder: Embedder;
@@ -63,6 +66,8 @@ export class Reembedding {
       refresh: () => index.refresh(),
       search: (request) => index.search(request),
       scanNotMatching: (field, values, after, size) => index.scanNotMatching(field, values, after, size),
+      get: (ownerId, ids) => index.get(ownerId, ids),
+      matchingIds: (ownerId, filters, limit) => index.matchingIds(ownerId, filters, limit),
       upsert: (docs, options) => {
         noteIds(docs.map((doc) => doc.id));
         return index.upsert(docs, options);
@@ -165,7 +170,14 @@ export class Reembedding {
   }
 }
 
-/** The text a document is embedded from: its text fields (a message's content, a conversation's title). */
-function textOf(doc: StoredSearchDocument): string {
-  return Object.values(doc.text).join('\n');
+/**
+ * The text a document is embedded from, as the indexing consumer embeds it: its text fields (a
+ * message's content, a file chunk's content, a conversation's title), not a conversation's tags,
+ * which are indexed as words but never embedded (conversationIndexing.ts).
+ */
+export function textOf(doc: StoredSearchDocument): string {
+  return Object.entries(doc.text)
+    .filter(([field]) => field !== TAGS_TEXT_FIELD)
+    .map(([, text]) => text)
+    .join('\n');
 }

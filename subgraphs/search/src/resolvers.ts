@@ -13,8 +13,13 @@ export const resolvers: Resolvers = {
     search: (_, args, ctx) => ctx.search.search(ctx.principal, args),
   },
   SearchConnection: {
-    edges: (page) => page.hits.map((hit) => ({ node: hit })),
-    pageInfo: (page) => ({ hasNextPage: page.cursor !== null, endCursor: page.cursor }),
+    edges: (page) => page.hits.map((hit) => ({ cursor: hit.cursor, node: hit })),
+    pageInfo: (page) => ({
+      hasNextPage: page.hasNext,
+      hasPreviousPage: page.hasPrevious,
+      startCursor: page.hits[0]?.cursor ?? null,
+      endCursor: page.hits[page.hits.length - 1]?.cursor ?? null,
+    }),
     totalCount: (page) => page.total,
   },
   SearchHit: {

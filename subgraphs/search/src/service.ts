@@ -1,65 +1,22 @@
 import { codedError, requireUser, type Principal } from '@chatgraph/kit';
-import { MAX_SEARCH_PAGE_SIZE, SearchRequestError, type SearchFilters, type SearchHit, type SearchIndex } from '@chatgraph/kit/search';
+import { SearchRequestError, type SearchHit, type SearchIndex } from '@chatgraph/kit/search';
 import { DOC_KINDS } from './definition';
 import { EmbeddingUnavailableError, type Embedder, type Embeddings } from './embedding';
+import { engineFilters, withTags, type SearchFilterArg } from './filter';
+import { enginePaging, type SearchPagingArgs } from './paging';
 
 /** The longest query accepted, in characters: longer ones are refused rather than analysed. */
 export const MAX_QUERY_LENGTH = 1000;
-/** Page size when `first` is absent. */
-export const DEFAULT_PAGE_SIZE = 20;
-
 /** A query must contain something an analyser keeps: a letter or a digit of any script. */
 const SEARCHABLE = /[\p{L}\p{N}]/u;
 
 export type SearchModeArg = 'KEYWORD' | 'SEMANTIC' | 'HYBRID';
 export type SearchKindArg = 'MESSAGE' | 'CONVERSATION' | 'FILE';
 
-/** The most conversations one filter may name. */
-export const MAX_FILTER_CONVERSATIONS = 100;
-/** The most files one filter may name. */
-export const MAX_FILTER_FILES = 100;
-
-/** `SearchFilter` as GraphQL gives it. */
-export interface SearchFilterArg {
-  conversationIds?: readonly string[] | null;
-  roles?: readonly ('USER' | 'ASSISTANT' | 'SYSTEM')[] | null;
-  from?: Date | string | null;
-  to?: Date | string | null;
-  fileIds?: readonly string[] | null;
-}
-
-/** The filter as the port takes it, besides the kind; refuses what cannot match anything sensible. */
-function engineFilters(filter: SearchFilterArg | null | undefined): SearchFilters {
-  const keywords: Record<string, string[]> = {};
-  const ids = filter?.conversationIds ?? [];
-  if (ids.length > MAX_FILTER_CONVERSATIONS)
-    throw codedError('BAD_USER_INPUT', `filter names more than ${MAX_FILTER_CONVERSATIONS} conversations`, {
-      field: 'filter.conversationIds',
-      max: MAX_FILTER_CONVERSATIONS,
-      actual: ids.length,
-    });
-  if (ids.length > 0) keywords.conversationId = [...ids];
-  const fileIds = filter?.fileIds ?? [];
-  if (fileIds.length > MAX_FILTER_FILES)
-    throw codedError('BAD_USER_INPUT', `filter names more than ${MAX_FILTER_FILES} files`, {
-      field: 'filter.fileIds',
-      max: MAX_FILTER_FILES,
-      actual: fileIds.length,
-    });
-  if (fileIds.length > 0) keywords.fileId = [...fileIds];
-  if (filter?.roles && filter.roles.length > 0) keywords.role = [...filter.roles];
-  const from = filter?.from ? new Date(filter.from) : undefined;
-  const to = filter?.to ? new Date(filter.to) : undefined;
-  if (from && to && to.getTime() <= from.getTime()) throw codedError('BAD_USER_INPUT', '`to` must be after `from`', { field: 'filter.to' });
-  return { keywords, ...(from || to ? { createdAt: { ...(from ? { gte: from } : {}), ...(to ? { lt: to } : {}) } } : {}) };
-}
-
-export interface SearchArgs {
+export interface SearchArgs extends SearchPagingArgs {
   query: string;
   mode?: SearchModeArg | null;
   kinds?: readonly SearchKindArg[] | null;
-  first?: number | null;
-  after?: string | null;
   filter?: SearchFilterArg | null;
 }
 
@@ -69,7 +26,12 @@ export interface SearchPage {
   cursor: string | null;
   /** Hits of the whole search (`totalCount`). */
   total: number;
+  /** Relay's `hasNextPage` and `hasPreviousPage`. */
+  hasNext: boolean;
+  hasPrevious: boolean;
 }
+
+const NOTHING: SearchPage = { hits: [], cursor: null, total: 0, hasNext: false, hasPrevious: false };
 
 /**
  * The search rules: who may search (a signed-in user, over their own documents only: the owner
@@ -88,10 +50,10 @@ export class SearchService {
     if (args.query.length > MAX_QUERY_LENGTH)
       throw codedError('BAD_USER_INPUT', `query is longer than ${MAX_QUERY_LENGTH} characters`, { field: 'query' });
     if (!SEARCHABLE.test(args.query)) throw codedError('BAD_USER_INPUT', 'query has no letter or digit to search for', { field: 'query' });
-    const size = args.first ?? DEFAULT_PAGE_SIZE;
-    if (!Number.isInteger(size) || size < 1 || size > MAX_SEARCH_PAGE_SIZE)
-      throw codedError('BAD_USER_INPUT', `first must be from 1 to ${MAX_SEARCH_PAGE_SIZE}`, { field: 'first' });
-    const filters = engineFilters(args.filter);
+    const paging = enginePaging(args);
+    const filters = await withTags(this.index, user.userId, engineFilters(args.filter), args.filter?.tags);
+    // No conversation carries the tags: nothing can match.
+    if (!filters) return NOTHING;
     const indexed: string[] = Object.values(DOC_KINDS);
     const kinds = (args.kinds && args.kinds.length > 0 ? args.kinds : ['MESSAGE', 'CONVERSATION', 'FILE'])
       .map((kind) => kind.toLowerCase())
@@ -99,7 +61,7 @@ export class SearchService {
     const embedded = mode === 'KEYWORD' ? null : await this.embedQuery(args.query);
     const vector = embedded?.vectors[0] ?? null;
     // A query whose trigrams cancel out has no direction: semantic finds nothing, hybrid is keyword.
-    if (mode === 'SEMANTIC' && !vector) return { hits: [], cursor: null, total: 0 };
+    if (mode === 'SEMANTIC' && !vector) return NOTHING;
     try {
       const result = await this.index.search({
         ownerId: user.userId,
@@ -109,13 +71,13 @@ export class SearchService {
         ...(vector && embedded ? { vector, vectorFilter: { embeddingModel: embedded.model } } : {}),
         mode: vector ? (mode === 'SEMANTIC' ? 'semantic' : 'hybrid') : 'keyword',
         filters: { ...filters, kinds },
-        size,
-        cursor: args.after ?? null,
+        ...paging,
       });
-      return { hits: result.hits, cursor: result.cursor, total: result.total };
+      return { hits: result.hits, cursor: result.cursor, total: result.total, hasNext: result.hasNext, hasPrevious: result.hasPrevious };
     } catch (error) {
       // Whatever else the port refuses is still about this request's input (the cursor, mostly).
-      if (error instanceof SearchRequestError) throw codedError('BAD_USER_INPUT', error.message, { field: 'after' });
+      if (error instanceof SearchRequestError)
+        throw codedError('BAD_USER_INPUT', error.message, { field: paging.backward ? 'before' : 'after' });
       throw error;
     }
   }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { createLogger, newId } from '@chatgraph/kit';
 import { eventBusFromConfig, type EventBus } from '@chatgraph/kit/events';
-import { searchIndexFromConfig } from '@chatgraph/kit/search';
+import { dropElasticsearchIndex, searchIndexFromConfig } from '@chatgraph/kit/search';
 import { conversationConversationV1, conversationMessageV1, fileFileV1, identityUserV1, type EventEnvelope } from '@chatgraph/schema';
 import { REAL_SERVERS, realServersEnv as realEnv, runId, startSubgraph, type SubgraphHarness } from '@chatgraph/test-support';
 import { loadSearchConfig } from '../src/config';
@@ -33,12 +33,9 @@ export function realServersEnv(): Record<string, string> {
   };
 }
 
-/** Removes the indexes (and their templates) the real suites created, so the shared Elasticsearch does not fill up. */
+/** Removes the index generations behind the aliases the real suites created, so the shared Elasticsearch does not fill up. */
 export async function dropRealIndexes(): Promise<void> {
-  for (const name of realIndexes.splice(0)) {
-    await fetch(`${REAL_SERVERS.esUrl}/${name}`, { method: 'DELETE' });
-    await fetch(`${REAL_SERVERS.esUrl}/_index_template/${name}`, { method: 'DELETE' });
-  }
+  for (const name of realIndexes.splice(0)) await dropElasticsearchIndex(REAL_SERVERS.esUrl, name);
 }
 
 /** Starts search on port 0 over the adapters its configuration names (embedded in a temp directory by default, or `dataDir`: a restart). */
@@ -112,7 +109,7 @@ export async function userDeleted(h: Harness, userId: string): Promise<void> {
 export async function conversationEvent(
   h: Harness,
   subject: { conversationId: string; ownerId: string },
-  change: { created: string } | { updated: { title?: string; pinned?: boolean } } | 'deleted',
+  change: { created: string } | { updated: { title?: string; pinned?: boolean; tags?: string[] } } | 'deleted',
 ): Promise<void> {
   const event =
     change === 'deleted'

@@ -38,6 +38,29 @@ describe('Reembedding', () => {
     await index.stop();
   });
 
+  it('re-embeds a tagged conversation from its title alone, as the consumer embeds it, keeping its tags', async () => {
+    const embedder = hashedTrigramEmbedder(32);
+    const index = createEmbeddedSearchIndex({ definition: searchIndexDefinition('reembed-tags', 32) });
+    await index.start();
+    await index.upsert([
+      {
+        id: 'conv-1',
+        ownerId: 'owner-1',
+        kind: 'conversation',
+        text: { title: 'garden plans', tags: 'urgent work' },
+        keywords: { conversationId: 'conv-1', embeddingModel: '(pending)', tags: ['urgent', 'work'] },
+        createdAt: new Date('2026-01-01T00:00:00Z'),
+      },
+    ]);
+    const pass = new Reembedding({ index, embedder, logger, batchSize: 10, intervalMs: 1000 });
+    expect(await pass.step()).toEqual({ scanned: 1, written: 1 });
+    const [stored] = await index.get('owner-1', ['conv-1']);
+    expect(stored?.vector).toEqual((await embedder.embed(['garden plans'])).vectors[0]);
+    expect(stored?.keywords).toEqual({ conversationId: 'conv-1', embeddingModel: 'hashed-trigrams-v1-32', tags: ['urgent', 'work'] });
+    expect(stored?.text).toEqual({ title: 'garden plans', tags: 'urgent work' });
+    await index.stop();
+  });
+
   it('runs in the background once started: pending documents get embedded, a failing embedder pauses it, stop() ends it', async () => {
     const local = hashedTrigramEmbedder(32);
     const index = createEmbeddedSearchIndex({ definition: searchIndexDefinition('reembed-loop', 32) });

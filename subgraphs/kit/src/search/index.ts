@@ -5,5 +5,11 @@ export { fuseByReciprocalRank, RRF_RANK_CONSTANT, type FusedEntry } from './rrf'
 export { HIGHLIGHT_PRE_TAG, HIGHLIGHT_POST_TAG } from './highlight';
 export { MAX_SEARCH_PAGE_SIZE, DEFAULT_RANK_WINDOW_SIZE } from './validate';
 export { createEmbeddedSearchIndex, type EmbeddedSearchOptions } from './embedded/embeddedSearchIndex';
-export { createElasticsearchIndex, type ElasticsearchSearchOptions } from './elasticsearch/elasticsearchSearchIndex';
+export {
+  createElasticsearchIndex,
+  type ElasticsearchSearchIndex,
+  type ElasticsearchSearchOptions,
+} from './elasticsearch/elasticsearchSearchIndex';
+export type { RebuildHooks, RebuildReport } from './elasticsearch/rebuild';
+export { dropElasticsearchIndex } from './elasticsearch/aliases';
 export { searchIndexConfigSpec, searchIndexFromConfig, type SearchIndexConfig } from './fromConfig';

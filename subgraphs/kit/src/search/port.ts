@@ -76,8 +76,19 @@ export interface SearchRequest {
   filters?: SearchFilters;
   /** Page size, 1..100. */
   size: number;
-  /** The `cursor` of the previous page. A cursor from another mode is refused. */
+  /**
+   * Forward paging (GraphQL `first`/`after`): the page starts just after the hit this cursor was
+   * taken from (a hit's `cursor`, or a result's `cursor`). A cursor of another mode or another
+   * owner is refused with BAD_USER_INPUT.
+   */
   cursor?: string | null;
+  /**
+   * Backward paging (GraphQL `last`/`before`): the `size` hits just before the hit this cursor was
+   * taken from, still best first. Not with `cursor`; implies `backward`.
+   */
+  before?: string | null;
+  /** Takes the page from the end of the list (GraphQL `last`): without `before`, the `size` worst hits. */
+  backward?: boolean;
 }
 
 export interface SearchHit {
@@ -94,6 +105,8 @@ export interface SearchHit {
    */
   highlight: string;
   doc: StoredSearchDocument;
+  /** This hit's position, bound to the search's mode and owner: pass it as `cursor` or `before`. */
+  cursor: string;
 }
 
 export interface SearchResult {
@@ -104,8 +117,12 @@ export interface SearchResult {
    * `rankWindowSize`).
    */
   total: number;
-  /** Pass back as `cursor` for the next page; null when there is none. */
+  /** Pass back as `cursor` for the next page; null when there is none (the last hit's `cursor` otherwise). */
   cursor: string | null;
+  /** More hits follow this page: exact when paging forward; with `before`, true (the hit `before` names follows). */
+  hasNext: boolean;
+  /** More hits precede this page: exact when paging backward; with `cursor`, true (the hit it names precedes). */
+  hasPrevious: boolean;
 }
 
 export interface WriteOptions {
@@ -143,6 +160,17 @@ export interface SearchIndex {
   /** Makes every acknowledged write visible to searches. */
   refresh(): Promise<void>;
   search(request: SearchRequest): Promise<SearchResult>;
+  /**
+   * An owner's documents by id, with their vectors, as last written (refreshed or not); ids that
+   * do not exist or belong to another owner are left out. For read-modify-write of a document
+   * whose writers are ordered (one conversation's events), and for copying an index.
+   */
+  get(ownerId: string, ids: readonly string[]): Promise<SearchDocument[]>;
+  /**
+   * Ids of an owner's documents that pass `filters` (no text, no ranking; ordered by id), at most
+   * `limit` (1..10000); `complete` is false when more matched. Sees what searches see.
+   */
+  matchingIds(ownerId: string, filters: SearchFilters, limit: number): Promise<{ ids: string[]; complete: boolean }>;
   /**
    * Maintenance over every owner, never a user's search: documents whose keyword `field` holds
    * none of `values` (documents without the field included), in id order after `after`

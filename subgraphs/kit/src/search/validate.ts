@@ -1,5 +1,5 @@
 import { SearchRequestError } from './errors';
-import type { KeywordValues, SearchDocument, SearchIndexDefinition, SearchRequest } from './port';
+import type { KeywordValues, SearchDocument, SearchFilters, SearchIndexDefinition, SearchRequest } from './port';
 
 /**
  * Checks shared by both adapters, so that a request one engine accepts the other accepts too,
@@ -110,10 +110,24 @@ export function validateRequest(definition: SearchIndexDefinition, request: Sear
   if (request.text !== undefined && typeof request.text !== 'string') fail('search text must be a string');
   if (request.mode !== 'keyword' && request.vector === undefined) fail(`${request.mode} search needs a vector`);
   if (request.vector !== undefined) validateVector(definition, request.vector, 'query vector');
-  const filters = request.filters ?? {};
+  if (request.cursor && (request.before || request.backward === true)) fail('cursor (forward) and before/backward exclude each other');
+  validateFilters(definition, request.filters ?? {});
+  if (request.vectorFilter) validateKeywords(definition, request.vectorFilter, 'vectorFilter');
+}
+
+/** The most ids `matchingIds` returns at once. */
+export const MAX_MATCHING_IDS = 10_000;
+
+export function validateMatchingIds(definition: SearchIndexDefinition, ownerId: unknown, filters: SearchFilters, limit: number): void {
+  nonEmptyString(ownerId, 'matchingIds ownerId');
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_MATCHING_IDS)
+    fail(`matchingIds limit must be an integer in 1..${MAX_MATCHING_IDS}`);
+  validateFilters(definition, filters);
+}
+
+function validateFilters(definition: SearchIndexDefinition, filters: SearchFilters): void {
   if (filters.kinds !== undefined && !filters.kinds.every((k) => typeof k === 'string')) fail('filters.kinds must hold strings');
   if (filters.keywords) validateKeywords(definition, filters.keywords, 'filters.keywords');
-  if (request.vectorFilter) validateKeywords(definition, request.vectorFilter, 'vectorFilter');
   if (filters.createdAt?.gte !== undefined) validDate(filters.createdAt.gte, 'filters.createdAt.gte');
   if (filters.createdAt?.lt !== undefined) validDate(filters.createdAt.lt, 'filters.createdAt.lt');
 }

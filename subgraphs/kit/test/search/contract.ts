@@ -12,6 +12,7 @@ import {
 import { isolationContract } from './contractIsolation';
 import { maintenanceContract } from './contractMaintenance';
 import { rankingContract } from './contractRanking';
+import { readsContract } from './contractReads';
 import { writesContract } from './contractWrites';
 
 export type { IndexUnderTest, MakeIndex } from './contractFixtures';
@@ -50,6 +51,7 @@ export function describeSearchContract(name: string, makeIndex: MakeIndex): void
     describe('ranking', () => rankingContract(ctx));
     describe('isolation and filters', () => isolationContract(ctx));
     describe('writes and paging', () => writesContract(ctx));
+    describe('reads and backward paging', () => readsContract(ctx));
     describe('embedding maintenance', () => maintenanceContract(ctx));
 
     it('starts idempotently, answers ping, and stops twice safely', async () => {

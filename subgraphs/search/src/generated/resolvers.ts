@@ -40,13 +40,29 @@ export type Message = {
   id: Scalars['ID']['output'];
 };
 
+/** Paging information of a connection (Relay). */
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  /** The last edge's cursor: pass it as `after` for the next page. */
+  endCursor?: Maybe<Scalars['String']['output']>;
+  /** More items follow the page (forward paging; with `last`, true when `before` was given). */
+  hasNextPage: Scalars['Boolean']['output'];
+  /** More items precede the page (backward paging; with `first`, true when `after` was given). */
+  hasPreviousPage: Scalars['Boolean']['output'];
+  /** The first edge's cursor: pass it as `before` for the previous page. */
+  startCursor?: Maybe<Scalars['String']['output']>;
+};
+
 export type Query = {
   __typename?: 'Query';
   /**
    * Searches the caller's own finished messages, conversation titles and file chunks (only ever the caller's: the owner is
-   * a filter of the engine query itself). Signed-in users only. A query of more than 1,000 characters or with
-   * no letter or digit in it, `first` outside 1..100, a cursor of another search or a filter
-   * with more than 100 conversations or files or `to` not after `from` is refused with BAD_USER_INPUT.
+   * a filter of the engine query itself). Signed-in users only. Pages forward with `first`/`after` (best
+   * first, from the best) or backward with `last`/`before` (still best first within a page; without
+   * `before`, the last hits). A query of more than 1,000 characters or with no letter or digit in it,
+   * `first` or `last` outside 1..100, forward and backward arguments mixed, a cursor of another mode or
+   * of another user's search, or a filter with more than 100 conversations or files or 20 tags or `to`
+   * not after `from` is refused with BAD_USER_INPUT.
    */
   search: SearchConnection;
 };
@@ -54,9 +70,11 @@ export type Query = {
 
 export type QuerySearchArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<SearchFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
   kinds?: InputMaybe<Array<SearchKind>>;
+  last?: InputMaybe<Scalars['Int']['input']>;
   mode?: InputMaybe<SearchMode>;
   query: Scalars['String']['input'];
 };
@@ -66,8 +84,8 @@ export type SearchConnection = {
   __typename?: 'SearchConnection';
   /** The hits of this page. */
   edges: Array<SearchEdge>;
-  /** How to get the next page. */
-  pageInfo: SearchPageInfo;
+  /** Where this page sits in the whole list of hits. */
+  pageInfo: PageInfo;
   /**
    * How many hits this search pages through in all (the same on every page): in KEYWORD every matching document,
    * in SEMANTIC and HYBRID the ranked window (at most 100).
@@ -78,6 +96,8 @@ export type SearchConnection = {
 /** A hit in a page of hits. */
 export type SearchEdge = {
   __typename?: 'SearchEdge';
+  /** Pass it as `after` or `before` (of the same query, mode and filter) to page from this hit. */
+  cursor: Scalars['String']['output'];
   /** The hit. */
   node: SearchHit;
 };
@@ -92,6 +112,13 @@ export type SearchFilter = {
   from?: InputMaybe<Scalars['DateTime']['input']>;
   /** Only messages by these roles (conversations and files have none: a role filter leaves them out). */
   roles?: InputMaybe<Array<SearchMessageRole>>;
+  /**
+   * Only conversations carrying any of these tags (exact, case-sensitive, as set on the conversation;
+   * at most 20), and their messages; files have no conversation: this filter leaves them out. A tag
+   * change applies to the next search. Tags on more than 10,000 of one's conversations are refused
+   * (BAD_USER_INPUT): add `conversationIds` then.
+   */
+  tags?: InputMaybe<Array<Scalars['String']['input']>>;
   /** Only messages finished before this instant (must be after `from`). */
   to?: InputMaybe<Scalars['DateTime']['input']>;
 };
@@ -115,7 +142,7 @@ export type SearchHit = {
 
 /** What a hit is. */
 export type SearchKind =
-  /** A conversation, by its title (tags are not indexed yet). */
+  /** A conversation, by its title and its tags. */
   | 'CONVERSATION'
   /** A chunk of an uploaded file's extracted text (each matching chunk is a hit of its own). */
   | 'FILE'
@@ -143,15 +170,6 @@ export type SearchMode =
   | 'KEYWORD'
   /** Nearest neighbours of the query's vector among the caller's messages, best first (pages within the 100 nearest). */
   | 'SEMANTIC';
-
-/** Paging information of a search page (forward paging only). */
-export type SearchPageInfo = {
-  __typename?: 'SearchPageInfo';
-  /** Pass as `after` for the next page; null on the last page. */
-  endCursor?: Maybe<Scalars['String']['output']>;
-  /** More hits follow: pass `endCursor` as `after`. */
-  hasNextPage: Scalars['Boolean']['output'];
-};
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
@@ -232,8 +250,10 @@ export type ResolversTypes = ResolversObject<{
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   File: ResolverTypeWrapper<File>;
   Message: ResolverTypeWrapper<MessageRef>;
-  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   SearchConnection: ResolverTypeWrapper<SearchPage>;
   SearchEdge: ResolverTypeWrapper<Omit<SearchEdge, 'node'> & { node: ResolversTypes['SearchHit'] }>;
@@ -243,8 +263,6 @@ export type ResolversTypes = ResolversObject<{
   SearchKind: SearchKind;
   SearchMessageRole: SearchMessageRole;
   SearchMode: SearchMode;
-  SearchPageInfo: ResolverTypeWrapper<SearchPageInfo>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -254,16 +272,16 @@ export type ResolversParentTypes = ResolversObject<{
   DateTime: Scalars['DateTime']['output'];
   File: File;
   Message: MessageRef;
-  Query: Record<PropertyKey, never>;
+  PageInfo: PageInfo;
   String: Scalars['String']['output'];
+  Boolean: Scalars['Boolean']['output'];
+  Query: Record<PropertyKey, never>;
   Int: Scalars['Int']['output'];
   SearchConnection: SearchPage;
   SearchEdge: Omit<SearchEdge, 'node'> & { node: ResolversParentTypes['SearchHit'] };
   SearchFilter: SearchFilter;
   SearchHit: SearchHitView;
   Float: Scalars['Float']['output'];
-  SearchPageInfo: SearchPageInfo;
-  Boolean: Scalars['Boolean']['output'];
 }>;
 
 export type ConversationResolvers<ContextType = SearchContext, ParentType extends ResolversParentTypes['Conversation'] = ResolversParentTypes['Conversation']> = ResolversObject<{
@@ -282,17 +300,25 @@ export type MessageResolvers<ContextType = SearchContext, ParentType extends Res
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
+export type PageInfoResolvers<ContextType = SearchContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  hasPreviousPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  startCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
 export type QueryResolvers<ContextType = SearchContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   search?: Resolver<ResolversTypes['SearchConnection'], ParentType, ContextType, RequireFields<QuerySearchArgs, 'mode' | 'query'>>;
 }>;
 
 export type SearchConnectionResolvers<ContextType = SearchContext, ParentType extends ResolversParentTypes['SearchConnection'] = ResolversParentTypes['SearchConnection']> = ResolversObject<{
   edges?: Resolver<Array<ResolversTypes['SearchEdge']>, ParentType, ContextType>;
-  pageInfo?: Resolver<ResolversTypes['SearchPageInfo'], ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
   totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type SearchEdgeResolvers<ContextType = SearchContext, ParentType extends ResolversParentTypes['SearchEdge'] = ResolversParentTypes['SearchEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['SearchHit'], ParentType, ContextType>;
 }>;
 
@@ -305,20 +331,15 @@ export type SearchHitResolvers<ContextType = SearchContext, ParentType extends R
   score?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 }>;
 
-export type SearchPageInfoResolvers<ContextType = SearchContext, ParentType extends ResolversParentTypes['SearchPageInfo'] = ResolversParentTypes['SearchPageInfo']> = ResolversObject<{
-  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-}>;
-
 export type Resolvers<ContextType = SearchContext> = ResolversObject<{
   Conversation?: ConversationResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   File?: FileResolvers<ContextType>;
   Message?: MessageResolvers<ContextType>;
+  PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   SearchConnection?: SearchConnectionResolvers<ContextType>;
   SearchEdge?: SearchEdgeResolvers<ContextType>;
   SearchHit?: SearchHitResolvers<ContextType>;
-  SearchPageInfo?: SearchPageInfoResolvers<ContextType>;
 }>;
 

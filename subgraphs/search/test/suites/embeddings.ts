@@ -1,7 +1,7 @@
 import type { Target } from '@chatgraph/test-support';
 import { PENDING_EMBEDDING } from '../../src/embedForIndexing';
 import { startFakeGateway, type FakeGateway } from '../support/fakeGateway';
-import { aMessage, codeOf, eventually, SECRET, userMessage, userPrincipal, type Harness } from '../harness';
+import { aMessage, codeOf, conversationEvent, eventually, SECRET, userMessage, userPrincipal, type Harness } from '../harness';
 
 interface Page {
   edges: Array<{ node: { kind: string; message: { id: string } | null } }>;
@@ -120,6 +120,27 @@ export function describeGatewayEmbeddings(name: string, target: Target<Harness>)
       await h.search.index.refresh();
       expect(await modelsOf([m.messageId])).toEqual({ [m.messageId]: 'fake-concepts-a' });
       expect(await messageIds(owner, 'car', 'SEMANTIC')).toEqual([m.messageId]);
+    });
+
+    it('ai-gateway down: a conversation is kept by the words of its title, marked, and tagged; back up, the pass embeds its title and keeps its tags', async () => {
+      const owner = `down-conv-${Date.now()}`;
+      const subject = { conversationId: aMessage(owner).conversationId, ownerId: owner };
+      gateway.goDown(503);
+      await conversationEvent(h, subject, { created: 'Car trouble on the highway' });
+      // A tag change embeds nothing: it reads the pending document and writes it back tagged.
+      await conversationEvent(h, subject, { updated: { tags: ['garage'] } });
+      const stored = async () => (await h.search.index.get(owner, [subject.conversationId]))[0];
+      const tagged = await eventually(stored, (found) => found?.keywords?.tags !== undefined, h.tries);
+      expect(tagged?.keywords).toEqual({ conversationId: subject.conversationId, embeddingModel: PENDING_EMBEDDING, tags: ['garage'] });
+      expect(tagged?.vector).toBeUndefined();
+
+      gateway.recover();
+      await h.search.index.refresh();
+      expect(await h.search.reembedding.drain(5)).toBeGreaterThanOrEqual(1);
+      const embedded = await stored();
+      expect(embedded?.keywords).toEqual({ conversationId: subject.conversationId, embeddingModel: 'fake-concepts-a', tags: ['garage'] });
+      expect(embedded?.text).toEqual({ title: 'Car trouble on the highway', tags: 'garage' });
+      expect(embedded?.vector).toHaveLength(DIMS);
     });
 
     it('a model change: documents are re-embedded in bounded steps, and queries never compare vectors of two models', async () => {

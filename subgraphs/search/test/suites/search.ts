@@ -17,6 +17,7 @@ import {
 
 interface Page {
   edges: Array<{
+    cursor: string;
     node: {
       kind: string;
       highlight: string;
@@ -26,14 +27,14 @@ interface Page {
       file: { id: string } | null;
     };
   }>;
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
   totalCount: number;
 }
 
-const SEARCH = `query($q: String!, $mode: SearchMode, $first: Int, $after: String, $kinds: [SearchKind!], $filter: SearchFilter) {
-  search(query: $q, mode: $mode, first: $first, after: $after, kinds: $kinds, filter: $filter) {
-    edges { node { kind highlight score message { id } conversation { id } file { id } } }
-    pageInfo { hasNextPage endCursor }
+const SEARCH = `query($q: String!, $mode: SearchMode, $first: Int, $after: String, $last: Int, $before: String, $kinds: [SearchKind!], $filter: SearchFilter) {
+  search(query: $q, mode: $mode, first: $first, after: $after, last: $last, before: $before, kinds: $kinds, filter: $filter) {
+    edges { cursor node { kind highlight score message { id } conversation { id } file { id } } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
     totalCount
   }
 }`;
@@ -314,6 +315,180 @@ export function describeSearch(name: string, target: Target<Harness>): void {
       );
       expect(after).toEqual([`FILE:${recipe.fileId}`, `MESSAGE:${message.messageId}`].sort());
       expect(await hits(leo)).toEqual([`FILE:${theirs.fileId}`]);
+    });
+
+    it("filters by conversation tags inside the engine (any tag, the owner's only); tag and title changes propagate", async () => {
+      const mo = `mo-${Date.now()}`;
+      const ned = `ned-${Date.now()}`;
+      const work = { conversationId: aMessage(mo).conversationId, ownerId: mo };
+      const home = { conversationId: aMessage(mo).conversationId, ownerId: mo };
+      const plain = { conversationId: aMessage(mo).conversationId, ownerId: mo };
+      const theirs = { conversationId: aMessage(ned).conversationId, ownerId: ned };
+      const inWork = aMessage(mo, work.conversationId);
+      const inHome = aMessage(mo, home.conversationId);
+      const inPlain = aMessage(mo, plain.conversationId);
+      const inTheirs = aMessage(ned, theirs.conversationId);
+      const file = { fileId: `f-budget-${Date.now()}`, ownerId: mo };
+      for (const [subject, title] of [
+        [work, 'Budget at work'],
+        [home, 'Budget at home'],
+        [plain, 'Budget untagged'],
+        [theirs, 'Budget of theirs'],
+      ] as const)
+        await conversationEvent(h, subject, { created: title });
+      await userMessage(h, inWork, 'the quarterly budget review');
+      await userMessage(h, inHome, 'the household budget review');
+      await userMessage(h, inPlain, 'a budget review without tags');
+      await userMessage(h, inTheirs, 'their budget review');
+      await fileChunked(h, file, ['A budget spreadsheet chunk.']);
+      await conversationEvent(h, work, { updated: { tags: ['work', 'q3-plan'] } });
+      await conversationEvent(h, home, { updated: { tags: ['home'] } });
+      await conversationEvent(h, theirs, { updated: { tags: ['work'] } });
+
+      const tagged = async (userId: string, tags: string[], vars: Record<string, unknown> = {}): Promise<string[]> => {
+        const res = await search(userId, 'budget', { ...vars, filter: { ...((vars.filter as object | undefined) ?? {}), tags } });
+        expect(res.errors).toBeUndefined();
+        return (res.data?.search.edges ?? [])
+          .map((e) => `${e.node.kind}:${e.node.message?.id ?? e.node.conversation?.id ?? e.node.file?.id ?? ''}`)
+          .sort();
+      };
+      const workHits = [`CONVERSATION:${work.conversationId}`, `MESSAGE:${inWork.messageId}`].sort();
+      const settle = (userId: string, tags: string[], expected: string[]) =>
+        eventually(
+          () => tagged(userId, tags),
+          (value) => JSON.stringify(value) === JSON.stringify(expected),
+          h.tries,
+        );
+      expect(await settle(mo, ['work'], workHits)).toEqual(workHits);
+      // In every mode; any of the tags; never the other owner's conversation with the same tag; files have no tags.
+      for (const mode of ['KEYWORD', 'SEMANTIC', 'HYBRID']) {
+        expect({ mode, hits: await tagged(mo, ['work'], { mode }) }).toEqual({ mode, hits: workHits });
+        expect({ mode, hits: await tagged(mo, ['work', 'home'], { mode }) }).toEqual({
+          mode,
+          hits: [...workHits, `CONVERSATION:${home.conversationId}`, `MESSAGE:${inHome.messageId}`].sort(),
+        });
+      }
+      expect(await settle(ned, ['work'], [`CONVERSATION:${theirs.conversationId}`, `MESSAGE:${inTheirs.messageId}`].sort())).toEqual(
+        [`CONVERSATION:${theirs.conversationId}`, `MESSAGE:${inTheirs.messageId}`].sort(),
+      );
+      expect(await tagged(mo, ['nosuchtag'])).toEqual([]);
+      // Tags and conversations narrow together.
+      expect(await tagged(mo, ['work'], { filter: { conversationIds: [home.conversationId] } })).toEqual([]);
+      // A tag's words find the conversation.
+      const byTagWord = await search(mo, 'q3', { kinds: ['CONVERSATION'] });
+      expect(byTagWord.data?.search.edges.map((e) => e.node.conversation?.id)).toEqual([work.conversationId]);
+
+      // Tags move; a title change keeps them; a message indexed after the tag change is found by it.
+      await conversationEvent(h, work, { updated: { tags: ['archive'] } });
+      await conversationEvent(h, home, { updated: { tags: ['work'] } });
+      await conversationEvent(h, work, { updated: { title: 'Budget renamed' } });
+      const later = aMessage(mo, home.conversationId);
+      await userMessage(h, later, 'a later budget note');
+      const moved = [`CONVERSATION:${home.conversationId}`, `MESSAGE:${inHome.messageId}`, `MESSAGE:${later.messageId}`].sort();
+      expect(await settle(mo, ['work'], moved)).toEqual(moved);
+      expect(await settle(mo, ['archive'], workHits)).toEqual(workHits);
+      // The rename is another conversation's event than the tag moves above (another partition, maybe later).
+      const renamed = await eventually(
+        async () =>
+          (await search(mo, 'renamed', { kinds: ['CONVERSATION'], filter: { tags: ['archive'] } })).data?.search.edges.map(
+            (e) => e.node.conversation?.id,
+          ),
+        (value) => value?.length === 1,
+        h.tries,
+      );
+      expect(renamed).toEqual([work.conversationId]);
+      // Untagging leaves the filter nothing of that conversation.
+      await conversationEvent(h, work, { updated: { tags: [] } });
+      expect(await settle(mo, ['archive'], [])).toEqual([]);
+
+      const many = Array.from({ length: 21 }, (_, i) => `t${i}`);
+      expect(codeOf(await search(mo, 'budget', { filter: { tags: many } }))).toBe('BAD_USER_INPUT');
+    });
+
+    it('pages backward (last/before) through the same hits as forward, in every mode; cursors are bound to their owner', async () => {
+      const ola = `ola-${Date.now()}`;
+      const pat = `pat-${Date.now()}`;
+      const texts = [
+        'nebula',
+        'nebula nebula gas',
+        'a nebula of dust and gas clouds',
+        'nebula',
+        'the crab nebula in taurus',
+        'nebula nebula nebula',
+        'planetary nebula remnants',
+      ];
+      const mine = texts.map(() => aMessage(ola));
+      for (const [i, m] of mine.entries()) await userMessage(h, m, texts[i] ?? '');
+      const other = aMessage(pat);
+      await userMessage(h, other, 'nebula');
+      await until(
+        ola,
+        'nebula',
+        mine.map((m) => m.messageId),
+      );
+      await until(pat, 'nebula', [other.messageId]);
+
+      for (const mode of ['KEYWORD', 'SEMANTIC', 'HYBRID']) {
+        const page = async (vars: Record<string, unknown>, userId = ola): Promise<Page> => {
+          const res = await search(userId, 'nebula', { mode, ...vars });
+          expect({ mode, vars, errors: res.errors }).toEqual({ mode, vars, errors: undefined });
+          return res.data?.search as Page;
+        };
+        const idsOf = (p: Page): string[] => p.edges.map((e) => e.node.message?.id ?? '');
+        const whole = idsOf(await page({ first: 100 }));
+        expect({ mode, count: whole.length }).toEqual({ mode, count: mine.length });
+
+        const forward: string[] = [];
+        const flags: Array<[boolean, boolean]> = [];
+        let after: string | null = null;
+        for (let n = 0; n < 10; n += 1) {
+          const p: Page = await page({ first: 3, after });
+          forward.push(...idsOf(p));
+          flags.push([p.pageInfo.hasPreviousPage, p.pageInfo.hasNextPage]);
+          expect(p.pageInfo.startCursor).toBe(p.edges[0]?.cursor);
+          expect(p.pageInfo.endCursor).toBe(p.edges[p.edges.length - 1]?.cursor);
+          if (!p.pageInfo.hasNextPage) break;
+          after = p.pageInfo.endCursor;
+        }
+        expect({ mode, forward }).toEqual({ mode, forward: whole });
+        expect({ mode, flags }).toEqual({
+          mode,
+          flags: [
+            [false, true],
+            [true, true],
+            [true, false],
+          ],
+        });
+
+        const backward: string[] = [];
+        const backFlags: Array<[boolean, boolean]> = [];
+        let before: string | null = null;
+        for (let n = 0; n < 10; n += 1) {
+          const p: Page = await page(before ? { last: 3, before } : { last: 3 });
+          backward.push(...idsOf(p).reverse());
+          backFlags.push([p.pageInfo.hasPreviousPage, p.pageInfo.hasNextPage]);
+          if (!p.pageInfo.hasPreviousPage) break;
+          before = p.pageInfo.startCursor;
+        }
+        // Pages of 3 from the end: hits 5-7, 2-4, then 1; read backwards, the forward list reversed.
+        expect({ mode, backward }).toEqual({ mode, backward: [...whole].reverse() });
+        expect({ mode, backFlags }).toEqual({
+          mode,
+          backFlags: [
+            [true, false],
+            [true, true],
+            [false, true],
+          ],
+        });
+
+        // Another user's cursor is refused, forwards and backwards; so are mixed directions.
+        const cursor = (await page({ first: 2 })).pageInfo.endCursor;
+        expect(codeOf(await search(pat, 'nebula', { mode, first: 2, after: cursor }))).toBe('BAD_USER_INPUT');
+        expect(codeOf(await search(pat, 'nebula', { mode, last: 2, before: cursor }))).toBe('BAD_USER_INPUT');
+        expect(codeOf(await search(ola, 'nebula', { mode, first: 2, before: cursor }))).toBe('BAD_USER_INPUT');
+        expect(codeOf(await search(ola, 'nebula', { mode, last: 2, after: cursor }))).toBe('BAD_USER_INPUT');
+        expect(codeOf(await search(ola, 'nebula', { mode, last: 0 }))).toBe('BAD_USER_INPUT');
+      }
     });
   });
 }

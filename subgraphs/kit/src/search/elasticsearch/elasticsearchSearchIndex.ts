@@ -1,10 +1,20 @@
-import { Client, errors } from '@elastic/elasticsearch';
+import { Client } from '@elastic/elasticsearch';
 import { SearchUnavailableError } from '../errors';
 import { silentAdapterLogger, type AdapterLogger } from '../../adapterLogger';
 import type { SearchIndex, SearchIndexDefinition } from '../port';
-import { validateDefinition, validateDeleteMatching, validateDocuments, validateOwnerId, validateRequest, validateScan } from '../validate';
+import {
+  validateDefinition,
+  validateDeleteMatching,
+  validateDocuments,
+  validateMatchingIds,
+  validateOwnerId,
+  validateRequest,
+  validateScan,
+} from '../validate';
+import { getDocuments, idsWhere } from './reads';
 import { mapElasticsearchError } from './errors';
-import { indexMappings, indexTemplate } from './mappings';
+import { ensureAliasedIndex } from './aliases';
+import { rebuildIndex, type RebuildHooks, type RebuildReport } from './rebuild';
 import { scanNotMatching } from './scan';
 import { executeSearch } from './search';
 import { bulkDelete, bulkUpsert, deleteOwner, deleteWhere } from './writes';
@@ -12,7 +22,10 @@ import { bulkDelete, bulkUpsert, deleteOwner, deleteWhere } from './writes';
 export interface ElasticsearchSearchOptions {
   /** Base URL, e.g. `http://127.0.0.1:9250`. */
   node: string;
-  /** The index definition; its `name` is the Elasticsearch index (and template) name. */
+  /**
+   * The index definition; its `name` is the Elasticsearch alias every request goes through (the
+   * concrete index behind it is `<name>-000001`, then the next generation after each rebuild).
+   */
   index: SearchIndexDefinition;
   logger?: AdapterLogger;
   /** Per-request timeout; a timeout surfaces as `SearchUnavailableError`. Default 10000. */
@@ -28,18 +41,18 @@ export interface ElasticsearchSearchOptions {
 
 type State = 'new' | 'started' | 'stopped';
 
-function isAlreadyExists(error: unknown): boolean {
-  if (!(error instanceof errors.ResponseError)) return false;
-  const body: unknown = error.body;
-  return (body as { error?: { type?: unknown } } | undefined)?.error?.type === 'resource_already_exists_exception';
-}
-
 /**
  * The search index on Elasticsearch (9.x; `@elastic/elasticsearch`). Uses core features only —
  * `standard` analysis, BM25, `dense_vector` kNN, highlighting — and fuses hybrid results in the
  * kit, so it runs on a basic licence and a stripped distribution alike.
  */
-export function createElasticsearchIndex(options: ElasticsearchSearchOptions): SearchIndex {
+/** The Elasticsearch adapter: the port, plus the no-downtime rebuild only it can do. */
+export interface ElasticsearchSearchIndex extends SearchIndex {
+  /** Rebuilds the index behind the alias from its own documents with the current mappings (rebuild.ts). */
+  rebuild(hooks?: RebuildHooks): Promise<RebuildReport>;
+}
+
+export function createElasticsearchIndex(options: ElasticsearchSearchOptions): ElasticsearchSearchIndex {
   const definition = options.index;
   validateDefinition(definition);
   const index = definition.name;
@@ -61,22 +74,10 @@ export function createElasticsearchIndex(options: ElasticsearchSearchOptions): S
     }
   };
 
+  const template = { numberOfShards: options.numberOfShards };
   const ensureIndex = async (): Promise<void> => {
-    await client.indices.putIndexTemplate(indexTemplate(definition, { numberOfShards: options.numberOfShards }));
-    if (await client.indices.exists({ index })) {
-      // New fields of a grown definition are added; changing an existing field's type is refused
-      // by Elasticsearch and needs a new index (rebuilt from events).
-      await client.indices.putMapping({ index, ...indexMappings(definition) });
-      return;
-    }
-    try {
-      await client.indices.create({ index });
-    } catch (error) {
-      // Another replica may have created it a moment ago; the template made both identical.
-      if (!isAlreadyExists(error)) throw error;
-    }
-    await client.cluster.health({ index, wait_for_status: 'yellow', timeout: '30s' });
-    logger.info({ index }, 'search index created');
+    const { created, concrete } = await ensureAliasedIndex(client, definition, template);
+    if (created) logger.info({ index, concrete }, 'search index created behind its alias');
   };
 
   return {
@@ -125,6 +126,17 @@ export function createElasticsearchIndex(options: ElasticsearchSearchOptions): S
     async search(request) {
       validateRequest(definition, request);
       return run('search', () => executeSearch({ client, index, definition }, request));
+    },
+    async rebuild(hooks) {
+      return run('rebuild', () => rebuildIndex(client, definition, template, logger, hooks));
+    },
+    async get(ownerId, ids) {
+      validateOwnerId(ownerId, 'get ownerId');
+      return run('get', () => getDocuments(client, index, ownerId, ids));
+    },
+    async matchingIds(ownerId, filters, limit) {
+      validateMatchingIds(definition, ownerId, filters, limit);
+      return run('matching ids', () => idsWhere(client, index, ownerId, filters, limit));
     },
     async scanNotMatching(field, values, after, size) {
       validateScan(definition, field, values, after, size);

@@ -54,8 +54,13 @@ export function chooseHighlight(definition: SearchIndexDefinition, highlight: Re
   return fallback ?? '';
 }
 
-export function toHit(definition: SearchIndexDefinition, hit: estypes.SearchHit<SourceDocument>, score: number): SearchHit | undefined {
+export function toHit(
+  definition: SearchIndexDefinition,
+  hit: estypes.SearchHit<SourceDocument>,
+  score: number,
+  cursor: string,
+): SearchHit | undefined {
   if (!hit._source) return undefined;
   const doc = fromSource(hit._source);
-  return { id: doc.id, kind: doc.kind, score, highlight: chooseHighlight(definition, hit.highlight), doc };
+  return { id: doc.id, kind: doc.kind, score, highlight: chooseHighlight(definition, hit.highlight), doc, cursor };
 }

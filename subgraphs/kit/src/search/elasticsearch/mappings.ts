@@ -46,22 +46,13 @@ export function indexMappings(definition: SearchIndexDefinition): estypes.Mappin
 }
 
 /**
- * The index template applied to the index (and only to it): settings with the analyzer, and the
- * mappings. Core analysis only (`standard` type), since `analysis-common` may be absent.
+ * Settings of every generation of the index: one shard by default, and the analyzer. Core
+ * analysis only (`standard` type), since `analysis-common` may be absent.
  */
-export function indexTemplate(definition: SearchIndexDefinition, options: TemplateOptions = {}): estypes.IndicesPutIndexTemplateRequest {
+export function indexSettings(options: TemplateOptions = {}): estypes.IndicesIndexSettings {
   return {
-    name: definition.name,
-    index_patterns: [definition.name],
-    priority: 200,
-    _meta: { managedBy: 'chatgraph-kit-search' },
-    template: {
-      settings: {
-        number_of_shards: options.numberOfShards ?? 1,
-        auto_expand_replicas: '0-1',
-        analysis: { analyzer: { [TEXT_ANALYZER]: { type: 'standard', stopwords: [...ENGLISH_STOPWORDS] } } },
-      },
-      mappings: indexMappings(definition),
-    },
+    number_of_shards: options.numberOfShards ?? 1,
+    auto_expand_replicas: '0-1',
+    analysis: { analyzer: { [TEXT_ANALYZER]: { type: 'standard', stopwords: [...ENGLISH_STOPWORDS] } } },
   };
 }

@@ -36,6 +36,9 @@ export function keywordQuery(definition: SearchIndexDefinition, text: string, fi
 /** Score first, then our id, so equal scores have one order (the embedded engine's). */
 export const SCORE_THEN_ID: estypes.SortCombinations[] = [{ _score: { order: 'desc' } }, { id: { order: 'asc' } }];
 
+/** `SCORE_THEN_ID` reversed: backward pages read from the `before` hit towards the best. */
+export const WORST_FIRST: estypes.SortCombinations[] = [{ _score: { order: 'asc' } }, { id: { order: 'desc' } }];
+
 export function knnSearch(vector: number[], window: number, filters: NormalizedFilters): estypes.KnnSearch {
   return {
     field: VECTOR_FIELD,

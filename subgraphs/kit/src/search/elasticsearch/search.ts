@@ -1,12 +1,21 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
 import { SearchIndexError, SearchUnavailableError } from '../errors';
-import { decodeSearchCursor, type SearchCursor } from '../cursor';
 import { normalizeFilters, withKeywords, type NormalizedFilters } from '../filters';
 import type { SearchHit, SearchIndexDefinition, SearchRequest, SearchResult } from '../port';
-import { fuseHybrid, keywordCursor, pageOfWindow, topRanked, type RankedId } from '../ranking';
+import {
+  fuseHybrid,
+  keysetPage,
+  nextCursor,
+  pageOfWindow,
+  pagingOf,
+  topRanked,
+  type Paging,
+  type RankedId,
+  type RankedPage,
+} from '../ranking';
 import { rankWindowSize } from '../validate';
 import { toHit, type SourceDocument } from './hits';
-import { filterClauses, highlight, keywordQuery, knnSearch, SCORE_THEN_ID } from './queries';
+import { filterClauses, highlight, keywordQuery, knnSearch, SCORE_THEN_ID, WORST_FIRST } from './queries';
 
 /** Vectors are never read back: they are large and callers never need them. */
 const SOURCE: estypes.SearchSourceConfig = { excludes: ['vector'] };
@@ -20,8 +29,8 @@ interface Context {
 /** Runs a validated request. Keyword: one query. Semantic/hybrid: ranked lists, then the page's documents. */
 export async function executeSearch(ctx: Context, request: SearchRequest): Promise<SearchResult> {
   const filters = normalizeFilters(request.ownerId, request.filters);
-  const cursor = request.cursor ? decodeSearchCursor(request.cursor, request.mode) : undefined;
-  if (request.mode === 'keyword') return keywordSearch(ctx, request.text ?? '', filters, request.size, cursor);
+  const paging = pagingOf(request);
+  if (request.mode === 'keyword') return keywordSearch(ctx, request.text ?? '', filters, paging);
   const window = rankWindowSize(ctx.definition);
   const vectorFilters = withKeywords(filters, request.vectorFilter);
   let ranked: RankedId[];
@@ -36,38 +45,45 @@ export async function executeSearch(ctx: Context, request: SearchRequest): Promi
     ]);
     ranked = fuseHybrid(keyword, nearest, window);
   }
-  const { page, cursor: next } = pageOfWindow(request.mode, ranked, request.size, cursor);
-  return { hits: await documentsOf(ctx, page, filters, request.text), cursor: next, total: ranked.length };
+  const paged = pageOfWindow(paging, ranked);
+  return { ...resultOf(paged, ranked.length), hits: await documentsOf(ctx, paged.page, filters, request.text) };
 }
 
-async function keywordSearch(
-  ctx: Context,
-  text: string,
-  filters: NormalizedFilters,
-  size: number,
-  cursor: SearchCursor | undefined,
-): Promise<SearchResult> {
+function resultOf(paged: RankedPage, total: number): Omit<SearchResult, 'hits'> {
+  return { cursor: nextCursor(paged), hasNext: paged.hasNext, hasPrevious: paged.hasPrevious, total };
+}
+
+/**
+ * Keyword pages by keyset: forward, best first after the `after` hit (`search_after`); backward,
+ * the same sort reversed after the `before` hit, then turned back. One row more than the page
+ * says whether more follow on that side.
+ */
+async function keywordSearch(ctx: Context, text: string, filters: NormalizedFilters, paging: Paging): Promise<SearchResult> {
+  const from = paging.backward ? paging.before : paging.after;
   const response = await ctx.client.search<SourceDocument>({
     index: ctx.index,
     query: keywordQuery(ctx.definition, text, filters),
-    sort: SCORE_THEN_ID,
-    search_after: cursor?.mode === 'keyword' ? [cursor.score, cursor.id] : undefined,
-    size: size + 1,
+    sort: paging.backward ? WORST_FIRST : SCORE_THEN_ID,
+    search_after: from?.mode === 'keyword' ? [from.score, from.id] : undefined,
+    size: paging.size + 1,
     // Exact: the owner's matches are few enough to count (it only gives up early termination).
     track_total_hits: true,
     track_scores: true,
     _source: SOURCE,
     highlight: highlight(ctx.definition),
   });
-  const rows = response.hits.hits.slice(0, size);
-  const hits = rows.flatMap((hit) => toHit(ctx.definition, hit, scoreOf(hit)) ?? []);
-  const last = rows[rows.length - 1];
-  const lastRanked = last?._id === undefined ? undefined : { id: last._id, score: scoreOf(last) };
+  const rows = response.hits.hits.slice(0, paging.size);
+  if (paging.backward) rows.reverse();
+  const ranked = rows.flatMap((hit) => (hit._id === undefined ? [] : [{ id: hit._id, score: scoreOf(hit), hit }]));
+  const paged = keysetPage(paging, ranked, response.hits.hits.length > paging.size);
   const total = response.hits.total;
   return {
-    hits,
-    cursor: keywordCursor(lastRanked, response.hits.hits.length > size),
-    total: typeof total === 'number' ? total : (total?.value ?? 0),
+    ...resultOf(paged, typeof total === 'number' ? total : (total?.value ?? 0)),
+    hits: paged.page.flatMap((entry, i) => {
+      const hit = ranked[i]?.hit;
+      const found = hit && toHit(ctx.definition, hit, entry.score, entry.cursor);
+      return found ? [found] : [];
+    }),
   };
 }
 
@@ -99,7 +115,12 @@ async function rankedLists(ctx: Context, bodies: RankingBody[]): Promise<RankedI
 }
 
 /** Fetches the page's documents and highlights, keeping the ranked order and scores. */
-async function documentsOf(ctx: Context, page: RankedId[], filters: NormalizedFilters, text: string | undefined): Promise<SearchHit[]> {
+async function documentsOf(
+  ctx: Context,
+  page: Array<RankedId & { cursor: string }>,
+  filters: NormalizedFilters,
+  text: string | undefined,
+): Promise<SearchHit[]> {
   if (page.length === 0) return [];
   const response = await ctx.client.search<SourceDocument>({
     index: ctx.index,
@@ -113,6 +134,6 @@ async function documentsOf(ctx: Context, page: RankedId[], filters: NormalizedFi
   // A document deleted between the two queries is left out rather than shown empty.
   return page.flatMap((entry) => {
     const hit = byId.get(entry.id);
-    return (hit && toHit(ctx.definition, hit, entry.score)) ?? [];
+    return (hit && toHit(ctx.definition, hit, entry.score, entry.cursor)) ?? [];
   });
 }

@@ -52,6 +52,16 @@ export class DocumentTable {
     return this.entries.get(id);
   }
 
+  /** A copy of the document as written, with its vector. */
+  document(id: string): SearchDocument | undefined {
+    const entry = this.entries.get(id);
+    if (!entry) return undefined;
+    // Dates rebuilt here rather than cloned: a clone's Date may belong to another realm (jest's vm).
+    const doc: SearchDocument = { ...structuredClone(entry.doc), createdAt: new Date(entry.doc.createdAt.getTime()) };
+    if (entry.doc.updatedAt) doc.updatedAt = new Date(entry.doc.updatedAt.getTime());
+    return entry.vector ? { ...doc, vector: [...entry.vector] } : doc;
+  }
+
   /** Ids of one owner's documents: the only ones a search of that owner ever looks at. */
   idsOf(ownerId: string): ReadonlySet<string> {
     return this.byOwner.get(ownerId) ?? new Set();

@@ -9,10 +9,12 @@ import {
   validateDeleteMatching,
   validateDocument,
   validateDocuments,
+  validateMatchingIds,
   validateOwnerId,
   validateRequest,
   validateScan,
 } from '../validate';
+import { compareIds } from '../rrf';
 import { matchesFilters } from './filters';
 import { DocumentTable } from './documentTable';
 import { executeSearch } from './execute';
@@ -211,6 +213,26 @@ export function createEmbeddedSearchIndex(options: EmbeddedSearchOptions): Searc
       usable();
       validateRequest(definition, request);
       return executeSearch(table, definition, request);
+    },
+    async get(ownerId, ids) {
+      usable();
+      validateOwnerId(ownerId, 'get ownerId');
+      return [...new Set(ids)].flatMap((id) => {
+        const doc = table.document(id);
+        return doc && doc.ownerId === ownerId ? [doc] : [];
+      });
+    },
+    async matchingIds(ownerId, filters, limit) {
+      usable();
+      validateMatchingIds(definition, ownerId, filters, limit);
+      const normalized = normalizeFilters(ownerId, filters);
+      const ids = [...table.idsOf(ownerId)]
+        .filter((id) => {
+          const entry = table.get(id);
+          return entry !== undefined && matchesFilters(entry.doc, normalized);
+        })
+        .sort(compareIds);
+      return { ids: ids.slice(0, limit), complete: ids.length <= limit };
     },
     async scanNotMatching(field, values, after, size) {
       usable();

@@ -1,9 +1,8 @@
 import { queryTerms } from '../analysis';
-import { decodeSearchCursor, type SearchCursor } from '../cursor';
 import { normalizeFilters, withKeywords } from '../filters';
 import { highlightFieldOrder } from '../highlight';
 import type { SearchHit, SearchIndexDefinition, SearchRequest, SearchResult } from '../port';
-import { byScoreThenId, fuseHybrid, isAfterKeyset, keywordCursor, pageOfWindow, topRanked, type RankedId } from '../ranking';
+import { fuseHybrid, nextCursor, pageOfScored, pageOfWindow, pagingOf, topRanked, type RankedId, type RankedPage } from '../ranking';
 import { rankWindowSize } from '../validate';
 import { unitVector, type DocumentTable } from './documentTable';
 import { matchesFilters } from './filters';
@@ -19,7 +18,7 @@ export function executeSearch(table: DocumentTable, definition: SearchIndexDefin
     return entry !== undefined && matchesFilters(entry.doc, filters);
   };
   const vectorFilters = withKeywords(filters, request.vectorFilter);
-  const cursor = request.cursor ? decodeSearchCursor(request.cursor, request.mode) : undefined;
+  const paging = pagingOf(request);
   const terms = queryTerms(request.text ?? '');
   const window = rankWindowSize(definition);
 
@@ -36,26 +35,24 @@ export function executeSearch(table: DocumentTable, definition: SearchIndexDefin
     return topRanked(scored, window);
   };
 
-  let page: RankedId[];
-  let next: string | null;
+  let paged: RankedPage;
   let total: number;
   if (request.mode === 'keyword') {
     const scored = keywordList();
     total = scored.length;
-    ({ page, cursor: next } = keywordPage(scored, request.size, cursor));
+    paged = pageOfScored(paging, scored);
   } else {
     const ranked = request.mode === 'semantic' ? nearestList() : fuseHybrid(keywordList(), nearestList(), window);
     total = ranked.length;
-    ({ page, cursor: next } = pageOfWindow(request.mode, ranked, request.size, cursor));
+    paged = pageOfWindow(paging, ranked);
   }
-  return { hits: page.flatMap((entry) => hitFor(table, definition, entry, terms)), cursor: next, total };
-}
-
-function keywordPage(scored: RankedId[], size: number, cursor: SearchCursor | undefined): { page: RankedId[]; cursor: string | null } {
-  const after = cursor?.mode === 'keyword' ? cursor : undefined;
-  const ordered = (after ? scored.filter((entry) => isAfterKeyset(entry, after)) : scored).sort(byScoreThenId);
-  const page = ordered.slice(0, size);
-  return { page, cursor: keywordCursor(page[page.length - 1], ordered.length > size) };
+  return {
+    hits: paged.page.flatMap((entry) => hitFor(table, definition, entry, terms)),
+    cursor: nextCursor(paged),
+    hasNext: paged.hasNext,
+    hasPrevious: paged.hasPrevious,
+    total,
+  };
 }
 
 function dot(a: Float64Array, b: Float64Array): number {
@@ -64,11 +61,18 @@ function dot(a: Float64Array, b: Float64Array): number {
   return sum;
 }
 
-function hitFor(table: DocumentTable, definition: SearchIndexDefinition, entry: RankedId, terms: readonly string[]): SearchHit[] {
+function hitFor(
+  table: DocumentTable,
+  definition: SearchIndexDefinition,
+  entry: RankedId & { cursor: string },
+  terms: readonly string[],
+): SearchHit[] {
   const stored = table.get(entry.id);
   if (!stored) return [];
   const doc = structuredClone(stored.doc);
-  return [{ id: doc.id, kind: doc.kind, score: entry.score, highlight: highlightOf(definition, doc.text, terms), doc }];
+  return [
+    { id: doc.id, kind: doc.kind, score: entry.score, highlight: highlightOf(definition, doc.text, terms), doc, cursor: entry.cursor },
+  ];
 }
 
 /** The heaviest field where a term occurs, else the start of the heaviest non-empty field. */
