@@ -160,6 +160,7 @@ export type StreamToolCall = {
   name: Scalars['String']['output'];
   /** On ENDED: `OK`, or a failure code (TOOL_TIMEOUT, TOOL_RESULT_TOO_LARGE, TOOL_FAILED, TOOL_FORBIDDEN, TOOL_UNKNOWN, TOOL_BAD_ARGUMENTS, TOOL_STOPPED). */
   outcome?: Maybe<Scalars['String']['output']>;
+  /** STARTED when the call begins, ENDED when its outcome is known. */
   phase: ToolCallPhase;
   /** On ENDED: what the call found or why it failed, safe to show. */
   summary?: Maybe<Scalars['String']['output']>;
