@@ -6,6 +6,7 @@ export * from './envelope';
 export * from './contract';
 export * from './registry';
 export * from './topics/identityUser';
+export * from './topics/identitySession';
 export * from './topics/conversation';
 export * from './topics/aiGeneration';
 export * from './topics/aiCatalog';

@@ -5,6 +5,7 @@ import { aiGenerationV1 } from './topics/aiGeneration';
 import { assistantAssistantV1 } from './topics/assistant';
 import { conversationConversationV1, conversationMessageV1 } from './topics/conversation';
 import { fileFileV1 } from './topics/file';
+import { identitySessionV1 } from './topics/identitySession';
 import { identityUserV1 } from './topics/identityUser';
 import { rateLimitBalanceV1 } from './topics/rateLimitBalance';
 
@@ -15,6 +16,7 @@ import { rateLimitBalanceV1 } from './topics/rateLimitBalance';
 export const eventTopics: ReadonlyMap<string, TopicContract> = new Map<string, TopicContract>(
   [
     identityUserV1,
+    identitySessionV1,
     conversationConversationV1,
     conversationMessageV1,
     aiGenerationV1,

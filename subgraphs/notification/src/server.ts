@@ -17,6 +17,7 @@ import { MyEventsService } from './myEvents';
 import { PreferenceService } from './preferences';
 import { resolvers } from './resolvers';
 import { Retention } from './retention';
+import { signInNotificationsHandler, subscribeSignInNotifications } from './signInEvents';
 import { subscribeUserEvents, userEventsHandler } from './userEvents';
 import { NotificationService } from './service';
 import { notificationCollections, type NotificationDoc } from './store';
@@ -137,6 +138,7 @@ export function buildNotification(deps: NotificationDeps): Notification {
         subscriptions.push(
           await subscribeCreditNotifications(bus, creditNotificationsHandler({ collections, logger, now, threshold, onCreated, mail })),
         );
+        subscriptions.push(await subscribeSignInNotifications(bus, signInNotificationsHandler({ collections, logger, now, onCreated, mail })));
         subscriptions.push(await subscribeChangeEvents(bus, changeEventsHandler({ log: changeLog, collections, logger, now })));
         retention.start();
       }

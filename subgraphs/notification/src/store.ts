@@ -1,8 +1,15 @@
 import { Schema } from 'mongoose';
 import type { CollectionSpec, DocumentStore, StoredDocument } from '@chatgraph/kit/store';
 
-/** What a notification is about (the kinds of this slice; issue 18 lists the others). */
-export type NotificationKind = 'ANSWER_COMPLETED' | 'ANSWER_FAILED' | 'FILE_READY' | 'FILE_FAILED' | 'LOW_CREDITS';
+/** What a notification is about (issue 18's kinds). */
+export type NotificationKind =
+  | 'ANSWER_COMPLETED'
+  | 'ANSWER_FAILED'
+  | 'FILE_READY'
+  | 'FILE_FAILED'
+  | 'LOW_CREDITS'
+  | 'NEW_SIGN_IN'
+  | 'ASSISTANT_SHARED';
 
 /** Every kind, as stored. */
 export const NOTIFICATION_KINDS: readonly NotificationKind[] = [
@@ -11,6 +18,8 @@ export const NOTIFICATION_KINDS: readonly NotificationKind[] = [
   'FILE_READY',
   'FILE_FAILED',
   'LOW_CREDITS',
+  'NEW_SIGN_IN',
+  'ASSISTANT_SHARED',
 ];
 
 /**

@@ -130,7 +130,14 @@ export type Notification = {
   file?: Maybe<File>;
   /** The notification's id. */
   id: Scalars['ID']['output'];
-  /** What happened: `ANSWER_COMPLETED`, `ANSWER_FAILED`, `FILE_READY`, `FILE_FAILED` (`body` the reason) or `LOW_CREDITS` (the credit balance fell below the low mark; `body` the balance) (more kinds will follow: clients show unknown kinds by `title`). */
+  /**
+   * What happened: `ANSWER_COMPLETED`, `ANSWER_FAILED` (an answer ended while none of the owner's
+   * tabs watched its stream), `FILE_READY`, `FILE_FAILED` (`body` the reason), `LOW_CREDITS` (the
+   * credit balance fell below the low mark; `body` the balance), `NEW_SIGN_IN` (someone signed in to
+   * the account with its password; `body` when, and the device and coarse network when known) or
+   * `ASSISTANT_SHARED` (another user shared an assistant with the recipient; `body` its name).
+   * More kinds may follow: clients show unknown kinds by `title`.
+   */
   kind: Scalars['String']['output'];
   /** The message it is about, if any. */
   message?: Maybe<Message>;
@@ -168,7 +175,7 @@ export type NotificationPreference = {
   __typename?: 'NotificationPreference';
   /** Whether they are also e-mailed to the account's address; off unless turned on (only where `emailAvailable`). */
   email: Scalars['Boolean']['output'];
-  /** Whether this kind can be e-mailed: security kinds only (`LOW_CREDITS`). */
+  /** Whether this kind can be e-mailed: security kinds only (`LOW_CREDITS`, `NEW_SIGN_IN`). */
   emailAvailable: Scalars['Boolean']['output'];
   /** Whether notifications of this kind appear in the app (`notifications`, `notificationReceived`); on unless turned off. */
   inApp: Scalars['Boolean']['output'];
