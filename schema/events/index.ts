@@ -13,4 +13,5 @@ export * from './topics/aiCatalog';
 export * from './topics/rateLimitBalance';
 export * from './topics/file';
 export * from './topics/assistant';
+export * from './topics/streamingStream';
 export * from './tokenStreams';

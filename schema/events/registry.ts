@@ -8,6 +8,7 @@ import { fileFileV1 } from './topics/file';
 import { identitySessionV1 } from './topics/identitySession';
 import { identityUserV1 } from './topics/identityUser';
 import { rateLimitBalanceV1 } from './topics/rateLimitBalance';
+import { streamingStreamV1 } from './topics/streamingStream';
 
 /**
  * Every topic contract, by topic name. Producers and consumers look contracts up here; a topic
@@ -24,6 +25,7 @@ export const eventTopics: ReadonlyMap<string, TopicContract> = new Map<string, T
     rateLimitBalanceV1,
     fileFileV1,
     assistantAssistantV1,
+    streamingStreamV1,
   ].map((contract) => [contract.topic, contract as unknown as TopicContract]),
 );
 

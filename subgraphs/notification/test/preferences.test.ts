@@ -1,7 +1,7 @@
 import { identityUserV1, rateLimitBalanceV1, type EventEnvelope } from '@chatgraph/schema';
 import { createRecordingMailer, type RecordingMailer } from '@chatgraph/kit/mail';
 import type { UserPrincipal } from '@chatgraph/kit';
-import { ANON, completion, deliver, eventually, expectCode, ok, startNotification, userPrincipal, type Harness } from './harness';
+import { ANON, completion, deliver, failure, eventually, expectCode, ok, startNotification, userPrincipal, type Harness } from './harness';
 
 const LIST = 'query { notificationPreferences { kind inApp email emailAvailable } }';
 const UPDATE = `mutation($input: UpdateNotificationPreferencesInput!) {
@@ -108,7 +108,7 @@ describe('notification preferences', () => {
     const off = completion('p4');
     await deliver(h, off);
     // Same partition key as `off`, published after it: once it is stored, `off` was handled.
-    const marker = { ...completion('p4'), subject: off.subject, type: 'generation.failed', payload: { error: 'boom' } };
+    const marker = { ...failure('p4', 'boom'), subject: off.subject };
     await deliver(h, marker);
     await eventually(
       () => h.collections.notifications.findById(`answer:${marker.id}`),
