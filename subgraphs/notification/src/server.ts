@@ -6,6 +6,7 @@ import { watchConsumerLag, type EventBus, type Subscription } from '@chatgraph/k
 import type { KvStore } from '@chatgraph/kit/kv';
 import { createMailer, type Mailer } from '@chatgraph/kit/mail';
 import { answerNotificationsHandler, subscribeAnswerNotifications } from './answerEvents';
+import { assistantNotificationsHandler, subscribeAssistantNotifications } from './assistantEvents';
 import { creditNotificationsHandler, subscribeCreditNotifications } from './creditEvents';
 import { changeEventsHandler, subscribeChangeEvents } from './changeEvents';
 import { ChangeFeeds, ChangeLog, type ChangeLogLimits } from './changeLog';
@@ -138,6 +139,7 @@ export function buildNotification(deps: NotificationDeps): Notification {
         subscriptions.push(
           await subscribeCreditNotifications(bus, creditNotificationsHandler({ collections, logger, now, threshold, onCreated, mail })),
         );
+        subscriptions.push(await subscribeAssistantNotifications(bus, assistantNotificationsHandler({ collections, logger, now, onCreated })));
         subscriptions.push(await subscribeSignInNotifications(bus, signInNotificationsHandler({ collections, logger, now, onCreated, mail })));
         subscriptions.push(await subscribeChangeEvents(bus, changeEventsHandler({ log: changeLog, collections, logger, now })));
         retention.start();
