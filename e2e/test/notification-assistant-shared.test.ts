@@ -59,8 +59,9 @@ interface Item {
 }
 const ITEM = 'id kind body assistant { id name }';
 const mine = async (token: string): Promise<Item[]> =>
-  (await gql<{ notifications: { edges: Array<{ node: Item }> } }>(token, `{ notifications(first: 20) { edges { node { ${ITEM} } } } }`)).data
-    ?.notifications.edges.map((e) => e.node) ?? [];
+  (
+    await gql<{ notifications: { edges: Array<{ node: Item }> } }>(token, `{ notifications(first: 20) { edges { node { ${ITEM} } } } }`)
+  ).data?.notifications.edges.map((e) => e.node) ?? [];
 
 const SHARE = `mutation($id: ID!, $visibility: Visibility!, $userIds: [ID!]) {
   shareAssistant(id: $id, visibility: $visibility, userIds: $userIds) { id version }
@@ -119,7 +120,12 @@ describe('ASSISTANT_SHARED through the router', () => {
     expect(created.errors).toBeUndefined();
     const shared = await gql(owner.token, SHARE, { id: assistantId, visibility: 'SHARED', userIds: [ada.userId] });
     expect(shared.errors).toBeUndefined();
-    const expected = { id: expect.any(String), kind: 'ASSISTANT_SHARED', body: 'Tax helper', assistant: { id: assistantId, name: 'Tax helper' } };
+    const expected = {
+      id: expect.any(String),
+      kind: 'ASSISTANT_SHARED',
+      body: 'Tax helper',
+      assistant: { id: assistantId, name: 'Tax helper' },
+    };
     expect(
       await eventually(
         () => mine(ada.token),

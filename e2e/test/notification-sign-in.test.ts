@@ -137,7 +137,9 @@ describe('NEW_SIGN_IN through the router', () => {
       () => mine(ada.token),
       (items) => items.length > 0,
     );
-    expect(listed).toEqual([{ id: expect.any(String), kind: 'NEW_SIGN_IN', title: 'New sign-in to your account', body: expect.any(String) }]);
+    expect(listed).toEqual([
+      { id: expect.any(String), kind: 'NEW_SIGN_IN', title: 'New sign-in to your account', body: expect.any(String) },
+    ]);
     expect(listed[0]?.body).toMatch(/^Signed in with a password at \d{4}-/);
     await eventually(
       async () => pushed.length,

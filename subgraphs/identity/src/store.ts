@@ -207,7 +207,11 @@ const users: CollectionSpec<UserDoc> = {
   schema: userSchema,
   indexes: [{ fields: { email: 1 }, unique: true }, { fields: { createdAt: 1 } }, { fields: { role: 1 } }, OUTBOX_INDEX],
 };
-const sessions: CollectionSpec<SessionDoc> = { name: 'sessions', schema: sessionSchema, indexes: [{ fields: { userId: 1 } }, OUTBOX_INDEX] };
+const sessions: CollectionSpec<SessionDoc> = {
+  name: 'sessions',
+  schema: sessionSchema,
+  indexes: [{ fields: { userId: 1 } }, OUTBOX_INDEX],
+};
 const apiKeys: CollectionSpec<ApiKeyDoc> = {
   name: 'api_keys',
   schema: apiKeySchema,

@@ -139,8 +139,12 @@ export function buildNotification(deps: NotificationDeps): Notification {
         subscriptions.push(
           await subscribeCreditNotifications(bus, creditNotificationsHandler({ collections, logger, now, threshold, onCreated, mail })),
         );
-        subscriptions.push(await subscribeAssistantNotifications(bus, assistantNotificationsHandler({ collections, logger, now, onCreated })));
-        subscriptions.push(await subscribeSignInNotifications(bus, signInNotificationsHandler({ collections, logger, now, onCreated, mail })));
+        subscriptions.push(
+          await subscribeAssistantNotifications(bus, assistantNotificationsHandler({ collections, logger, now, onCreated })),
+        );
+        subscriptions.push(
+          await subscribeSignInNotifications(bus, signInNotificationsHandler({ collections, logger, now, onCreated, mail })),
+        );
         subscriptions.push(await subscribeChangeEvents(bus, changeEventsHandler({ log: changeLog, collections, logger, now })));
         retention.start();
       }

@@ -3,13 +3,7 @@ import type { CollectionSpec, DocumentStore, StoredDocument } from '@chatgraph/k
 
 /** What a notification is about (issue 18's kinds). */
 export type NotificationKind =
-  | 'ANSWER_COMPLETED'
-  | 'ANSWER_FAILED'
-  | 'FILE_READY'
-  | 'FILE_FAILED'
-  | 'LOW_CREDITS'
-  | 'NEW_SIGN_IN'
-  | 'ASSISTANT_SHARED';
+  'ANSWER_COMPLETED' | 'ANSWER_FAILED' | 'FILE_READY' | 'FILE_FAILED' | 'LOW_CREDITS' | 'NEW_SIGN_IN' | 'ASSISTANT_SHARED';
 
 /** Every kind, as stored. */
 export const NOTIFICATION_KINDS: readonly NotificationKind[] = [

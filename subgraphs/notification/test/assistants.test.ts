@@ -3,7 +3,18 @@ import { newId } from '@chatgraph/kit';
 import { eventually, startNotification, type Harness } from './harness';
 
 function state(version: number, visibility: AssistantState['visibility'], sharedWith: string[], name = 'Helper'): AssistantState {
-  return { version, name, instructions: '', model: 'local-demo', temperature: null, topP: null, tools: [], fileIds: [], visibility, sharedWith };
+  return {
+    version,
+    name,
+    instructions: '',
+    model: 'local-demo',
+    temperature: null,
+    topP: null,
+    tools: [],
+    fileIds: [],
+    visibility,
+    sharedWith,
+  };
 }
 
 function change(assistantId: string, ownerId: string, payload: AssistantState, occurredAt?: Date): EventEnvelope {

@@ -70,7 +70,15 @@ describe('notification preferences', () => {
 
   it('answers the defaults: every kind in-app, none by e-mail, e-mail available for the security kinds only', async () => {
     const list = ok<Preference[]>(await h.gql(userPrincipal('p1'), LIST), 'notificationPreferences');
-    expect(list.map((p) => p.kind)).toEqual(['ANSWER_COMPLETED', 'ANSWER_FAILED', 'FILE_READY', 'FILE_FAILED', 'LOW_CREDITS', 'NEW_SIGN_IN', 'ASSISTANT_SHARED']);
+    expect(list.map((p) => p.kind)).toEqual([
+      'ANSWER_COMPLETED',
+      'ANSWER_FAILED',
+      'FILE_READY',
+      'FILE_FAILED',
+      'LOW_CREDITS',
+      'NEW_SIGN_IN',
+      'ASSISTANT_SHARED',
+    ]);
     expect(list.every((p) => p.inApp && !p.email)).toBe(true);
     expect(list.filter((p) => p.emailAvailable).map((p) => p.kind)).toEqual(['LOW_CREDITS', 'NEW_SIGN_IN']);
   });

@@ -53,14 +53,24 @@ describe('NEW_SIGN_IN notifications', () => {
 
   it('a redelivered sign-in creates no second notification nor a second mail', async () => {
     await h.bus.publish(identityUserV1.topic, [
-      { key: 's2', event: identityUserV1.create('user.registered', { userId: 's2' }, { email: 's2@example.com', name: 's2', role: 'USER', emailVerified: true }) },
+      {
+        key: 's2',
+        event: identityUserV1.create(
+          'user.registered',
+          { userId: 's2' },
+          { email: 's2@example.com', name: 's2', role: 'USER', emailVerified: true },
+        ),
+      },
     ]);
     await eventually(
       () => h.collections.recipients.findById('s2'),
       (doc) => doc !== null,
       h.tries,
     );
-    ok(await h.gql(userPrincipal('s2'), UPDATE, { input: { preferences: [{ kind: 'NEW_SIGN_IN', email: true }] } }), 'updateNotificationPreferences');
+    ok(
+      await h.gql(userPrincipal('s2'), UPDATE, { input: { preferences: [{ kind: 'NEW_SIGN_IN', email: true }] } }),
+      'updateNotificationPreferences',
+    );
     const event = signIn('s2');
     for (let i = 0; i < 3; i++) await publish(h, event);
     // A later sign-in on the same partition: once it is handled, so were the redeliveries.
@@ -75,10 +85,16 @@ describe('NEW_SIGN_IN notifications', () => {
   });
 
   it('creates none when NEW_SIGN_IN is off in-app', async () => {
-    ok(await h.gql(userPrincipal('s3'), UPDATE, { input: { preferences: [{ kind: 'NEW_SIGN_IN', inApp: false }] } }), 'updateNotificationPreferences');
+    ok(
+      await h.gql(userPrincipal('s3'), UPDATE, { input: { preferences: [{ kind: 'NEW_SIGN_IN', inApp: false }] } }),
+      'updateNotificationPreferences',
+    );
     const off = signIn('s3');
     await publish(h, off);
-    ok(await h.gql(userPrincipal('s3'), UPDATE, { input: { preferences: [{ kind: 'NEW_SIGN_IN', inApp: true }] } }), 'updateNotificationPreferences');
+    ok(
+      await h.gql(userPrincipal('s3'), UPDATE, { input: { preferences: [{ kind: 'NEW_SIGN_IN', inApp: true }] } }),
+      'updateNotificationPreferences',
+    );
     const on = signIn('s3');
     await publish(h, on);
     await handled(h, on);

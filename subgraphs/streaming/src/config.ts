@@ -1,4 +1,13 @@
-import { ConfigError, int, listenConfigSpec, loadConfig, logLevelConfigSpec, signingSecretConfigSpec, str, type ConfigOf } from '@chatgraph/kit';
+import {
+  ConfigError,
+  int,
+  listenConfigSpec,
+  loadConfig,
+  logLevelConfigSpec,
+  signingSecretConfigSpec,
+  str,
+  type ConfigOf,
+} from '@chatgraph/kit';
 import { eventBusConfigSpec } from '@chatgraph/kit/events';
 import { kvStoreConfigSpec } from '@chatgraph/kit/kv';
 import { DEFAULT_FINAL_CHUNK_WAIT_MS } from './outcomeApplied';

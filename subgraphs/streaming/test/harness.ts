@@ -283,7 +283,12 @@ export async function startStreaming(options: { env?: Record<string, string> } =
     name: 'streaming',
     secret: SECRET,
     setup(dataDir) {
-      const config = loadStreamingConfig({ INTERNAL_SIGNING_SECRET: SECRET, STREAM_START_WAIT_MS: '300', DATA_DIR: dataDir, ...options.env });
+      const config = loadStreamingConfig({
+        INTERNAL_SIGNING_SECRET: SECRET,
+        STREAM_START_WAIT_MS: '300',
+        DATA_DIR: dataDir,
+        ...options.env,
+      });
       const logger = createLogger({ name: 'streaming', level: 'silent' });
       const kv = trackingKv(kvStoreFromConfig(config, logger));
       const bus = eventBusFromConfig(config, 'streaming', logger);
