@@ -150,7 +150,8 @@ async function main(): Promise<void> {
     lines.once('line', (line) => resolve(JSON.parse(line) as { url: string })),
   );
   const pid = child.pid ?? 0;
-  const rssBefore = rssMb(pid);
+  /** The stack's RSS once the first users are registered, before any subscription (as before steps existed). */
+  let rssBefore = NaN;
 
   const users: Array<{ token: string; userId: string }> = [];
   const clients: Client[] = [];
@@ -165,6 +166,7 @@ async function main(): Promise<void> {
       users.push(
         ...(await Promise.all(Array.from({ length: Math.min(REGISTER_CONCURRENCY, target - i) }, (_, k) => register(url, i + k)))),
       );
+    if (clients.length === 0) rssBefore = rssMb(pid);
     for (const { token } of users.slice(clients.length)) {
       const client = createClient({
         url: url.replace(/^http/, 'ws'),
