@@ -74,6 +74,7 @@ const subgraphs: Record<string, { context: string; mappers?: Record<string, stri
       Message: "../resolvers#EntityRef<'Message'>",
       Conversation: "../resolvers#EntityRef<'Conversation'>",
       File: "../resolvers#EntityRef<'File'>",
+      Assistant: "../resolvers#EntityRef<'Assistant'>",
     },
   },
   assistant: {

@@ -2,7 +2,7 @@
  * notificationReceived delivery (issue 18's figures, subgraph side): one notification subgraph in
  * this process over embedded adapters, `NOTIFY_USERS` users each with one graphql-ws
  * subscription (its own socket, signed as the router signs), then `NOTIFY_EVENTS` answers
- * completed (`generation.completed` published on the bus), spread over the users. Printed: the
+ * completed unwatched (streaming's `stream.ended` published on the bus), spread over the users. Printed: the
  * time from the event's publish to its notification reaching the client (p50, p99, max), and the
  * heap and RSS per open subscription. The router's share (its fan-out and hydration) is not in
  * these figures.
@@ -18,7 +18,7 @@ import { documentStoreFromConfig } from '@chatgraph/kit/store';
 import { eventBusFromConfig } from '@chatgraph/kit/events';
 import { kvStoreFromConfig } from '@chatgraph/kit/kv';
 import { buildNotification, loadNotificationConfig } from '@chatgraph/notification';
-import { aiGenerationV1 } from '@chatgraph/schema';
+import { streamingStreamV1 } from '@chatgraph/schema';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 
@@ -85,14 +85,10 @@ async function main(): Promise<void> {
   for (let i = 0; i < EVENTS; i++) {
     const ownerId = users[i % USERS] as string;
     const subject = { conversationId: newId(), messageId: newId(), streamId: newId(), ownerId };
-    const event = aiGenerationV1.create('generation.completed', subject, {
-      content: 'The answer.',
-      finishReason: 'stop',
-      model: 'local-demo',
-      usage: { promptTokens: 1, completionTokens: 1, totalTokens: 2 },
-    });
+    // As streaming announces an answer that ended while nobody watched its stream.
+    const event = streamingStreamV1.create('stream.ended', subject, { status: 'COMPLETE', watched: false, preview: 'The answer.' });
     published.set(`answer:${event.id}`, performance.now());
-    await bus.publish(aiGenerationV1.topic, [{ key: subject.conversationId, event }]);
+    await bus.publish(streamingStreamV1.topic, [{ key: ownerId, event }]);
   }
   await allReceived;
   const elapsed = performance.now() - started;

@@ -5,8 +5,10 @@ import { aiGenerationV1 } from './topics/aiGeneration';
 import { assistantAssistantV1 } from './topics/assistant';
 import { conversationConversationV1, conversationMessageV1, conversationShareV1 } from './topics/conversation';
 import { fileFileV1 } from './topics/file';
+import { identitySessionV1 } from './topics/identitySession';
 import { identityUserV1 } from './topics/identityUser';
 import { rateLimitBalanceV1 } from './topics/rateLimitBalance';
+import { streamingStreamV1 } from './topics/streamingStream';
 
 /**
  * Every topic contract, by topic name. Producers and consumers look contracts up here; a topic
@@ -15,6 +17,7 @@ import { rateLimitBalanceV1 } from './topics/rateLimitBalance';
 export const eventTopics: ReadonlyMap<string, TopicContract> = new Map<string, TopicContract>(
   [
     identityUserV1,
+    identitySessionV1,
     conversationConversationV1,
     conversationMessageV1,
     conversationShareV1,
@@ -23,6 +26,7 @@ export const eventTopics: ReadonlyMap<string, TopicContract> = new Map<string, T
     rateLimitBalanceV1,
     fileFileV1,
     assistantAssistantV1,
+    streamingStreamV1,
   ].map((contract) => [contract.topic, contract as unknown as TopicContract]),
 );
 

@@ -59,7 +59,12 @@ export function buildIdentity(deps: IdentityDeps): Identity {
   const now = deps.now ?? (() => new Date());
   const collections = identityCollections(deps.store);
   const relay = deps.bus
-    ? new OutboxRelay({ bus: deps.bus, collections: [collections.users, collections.outbox], logger, pollIntervalMs: deps.relayPollMs })
+    ? new OutboxRelay({
+        bus: deps.bus,
+        collections: [collections.users, collections.outbox, collections.sessions],
+        logger,
+        pollIntervalMs: deps.relayPollMs,
+      })
     : undefined;
   const service = new IdentityService({
     collections,

@@ -27,6 +27,7 @@ import type { IdentityCollections, UserDoc } from './store';
 import { UserEvents } from './userEvents';
 import { toUserView, UserDirectory, type UserView } from './users';
 import { validName } from './validation';
+import type { SignIn } from './sessionEvents';
 
 export interface IdentityServiceDeps {
   collections: IdentityCollections;
@@ -70,6 +71,8 @@ export class IdentityService {
   private readonly hasher: PasswordHasher;
   private readonly admin: AccountAdmin;
   private readonly events: UserEvents;
+  /** Wakes the outbox relay after a write that queued an event. */
+  private readonly eventsQueued: () => void;
   /** What the routers check every credential against (principalDirectory.ts). */
   readonly principals: PrincipalDirectory;
 
@@ -91,6 +94,7 @@ export class IdentityService {
     });
     this.apiKeys = new ApiKeyManager(collections.apiKeys, now, this.principals);
     const eventsQueued = deps.eventsQueued ?? (() => undefined);
+    this.eventsQueued = eventsQueued;
     this.directory = new UserDirectory(collections.users, collections.meta, {
       adminEmail: config.ADMIN_EMAIL?.trim().toLowerCase(),
       now,
@@ -177,10 +181,14 @@ export class IdentityService {
     return this.openSession(user);
   }
 
+  /** Signs in with a password: a new session, announced as `identity.session.v1` `session.started` (NEW_SIGN_IN). */
   async login(input: { email: string; password: string }): Promise<AuthResult> {
     const user = await this.accounts.authenticate(input);
     if (user.status === 'disabled') throw accountDisabled();
-    return this.openSession(user);
+    // The router forwards neither the client's User-Agent nor its address to subgraphs (yet): unknown.
+    const result = await this.openSession(user, { method: 'password' });
+    this.eventsQueued();
+    return result;
   }
 
   async refreshSession(refreshToken: string): Promise<AuthResult> {
@@ -344,8 +352,8 @@ export class IdentityService {
 
   // ---------------------------------------------------------------------------------------
 
-  private async openSession(user: UserDoc): Promise<AuthResult> {
-    const tokens = await this.sessions.open(user);
+  private async openSession(user: UserDoc, signIn?: SignIn): Promise<AuthResult> {
+    const tokens = await this.sessions.open(user, signIn);
     return {
       accessToken: tokens.accessToken,
       refreshToken: tokens.refreshToken,

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { codedError, JWT_AUDIENCE, JWT_ISSUER, newId, signJwt, type AccessTokenClaims, type Logger, type Role } from '@chatgraph/kit';
 import type { Collection } from '@chatgraph/kit/store';
+import { insertWithOutbox } from '@chatgraph/kit/events';
+import { sessionStarted, type SignIn } from './sessionEvents';
 import type { PrincipalDirectory } from './principalDirectory';
 import type { SigningKeyRing } from './signingKeys';
 import type { SessionDoc } from './store';
@@ -51,12 +53,16 @@ export class SessionManager {
     private readonly options: SessionManagerOptions,
   ) {}
 
-  /** Starts a session for a user who just proved who they are. */
-  async open(user: { _id: string; role: Role }): Promise<SessionTokens> {
+  /**
+   * Starts a session for a user who just proved who they are. With `signIn`, the session carries
+   * `identity.session.v1` `session.started` on its own outbox (one write: no sign-in without its
+   * event, no event without its session); the caller wakes the relay.
+   */
+  async open(user: { _id: string; role: Role }, signIn?: SignIn): Promise<SessionTokens> {
     const now = this.options.now();
     const sessionId = newId();
     const refreshToken = makeRefreshToken(sessionId);
-    await this.sessions.insertOne({
+    const doc: SessionDoc = {
       _id: sessionId,
       userId: user._id,
       refreshHash: sha256Hex(refreshToken),
@@ -66,7 +72,8 @@ export class SessionManager {
       expiresAt: new Date(now.getTime() + this.options.refreshTokenTtlDays * DAY_MS),
       revokedAt: null,
       revokedReason: null,
-    });
+    };
+    await this.sessions.insertOne(signIn ? insertWithOutbox(doc, [sessionStarted(user._id, sessionId, signIn, now)]) : doc);
     return { ...(await this.accessToken(user, sessionId)), refreshToken, sessionId };
   }
 

@@ -42,8 +42,11 @@ const userSchema = new Schema<UserDoc>(
   { versionKey: false },
 );
 
-/** One sign-in: a refresh-token family. Only hashes of refresh tokens are stored. */
-export interface SessionDoc extends StoredDocument {
+/**
+ * One sign-in: a refresh-token family. Only hashes of refresh tokens are stored. A session opened
+ * by signing in carries its `identity.session.v1` `session.started` on its own outbox.
+ */
+export interface SessionDoc extends StoredDocument, OutboxFields {
   userId: string;
   /** SHA-256 of the one refresh token that may be used next. */
   refreshHash: string;
@@ -197,13 +200,18 @@ const identityOutboxSchema = new Schema<IdentityOutboxDoc>(
 );
 addOutbox(identityOutboxSchema);
 addOutbox(userSchema);
+addOutbox(sessionSchema);
 
 const users: CollectionSpec<UserDoc> = {
   name: 'users',
   schema: userSchema,
   indexes: [{ fields: { email: 1 }, unique: true }, { fields: { createdAt: 1 } }, { fields: { role: 1 } }, OUTBOX_INDEX],
 };
-const sessions: CollectionSpec<SessionDoc> = { name: 'sessions', schema: sessionSchema, indexes: [{ fields: { userId: 1 } }] };
+const sessions: CollectionSpec<SessionDoc> = {
+  name: 'sessions',
+  schema: sessionSchema,
+  indexes: [{ fields: { userId: 1 } }, OUTBOX_INDEX],
+};
 const apiKeys: CollectionSpec<ApiKeyDoc> = {
   name: 'api_keys',
   schema: apiKeySchema,

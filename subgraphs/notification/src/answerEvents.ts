@@ -1,10 +1,10 @@
 import type { Logger } from '@chatgraph/kit';
 import type { EventBus, EventDelivery, Subscription } from '@chatgraph/kit/events';
-import { aiGenerationV1 } from '@chatgraph/schema';
+import { streamingStreamV1 } from '@chatgraph/schema';
 import { createNotification, excerpt } from './create';
 import type { NotificationCollections, NotificationDoc } from './store';
 
-/** The consumer group that turns finished answers into notifications. */
+/** The consumer group that turns answers that ended unwatched into notifications. */
 export const ANSWER_NOTIFICATIONS_GROUP = 'notification.answers';
 
 export interface AnswerNotificationsDeps {
@@ -17,26 +17,24 @@ export interface AnswerNotificationsDeps {
 }
 
 /**
- * Creates one notification per answer that completed or failed (ai-gateway's
- * `generation.completed` / `generation.failed` on `ai.generation.v1`). An answer its owner stopped
- * (`finishReason: 'aborted'`) needs none: they were there. Idempotent without the kit's
- * processed-events bookkeeping: the notification's id is `answer:<event id>`, so a redelivered
- * event hits the unique `_id` and creates no second notification.
+ * Creates one notification per answer that completed or failed while its owner was not watching
+ * its stream (streaming's `stream.ended` on `streaming.stream.v1`, `watched: false`: nobody was
+ * subscribed at the end, or the client left before it). A watched answer needs none: the owner
+ * saw it end; nor does one they stopped (`ABORTED`): they were there. Idempotent without the kit's
+ * processed-events bookkeeping: the notification's id is `answer:<event id>` (streaming derives
+ * the event id from the generation's outcome), so a redelivery hits the unique `_id`.
  */
 export function answerNotificationsHandler(deps: AnswerNotificationsDeps) {
   const now = deps.now ?? (() => new Date());
   return async (delivery: EventDelivery): Promise<void> => {
-    if (delivery.topic !== aiGenerationV1.topic) return;
-    const type = delivery.event.type;
-    if (type !== 'generation.completed' && type !== 'generation.failed') return;
-    const event = aiGenerationV1.validate(delivery.event);
-    let fields: Pick<NotificationDoc, 'kind' | 'title' | 'body'>;
-    if (event.type === 'generation.completed') {
-      if (event.payload.finishReason === 'aborted') return;
-      fields = { kind: 'ANSWER_COMPLETED', title: 'Your answer is ready', body: excerpt(event.payload.content) };
-    } else if (event.type === 'generation.failed') {
-      fields = { kind: 'ANSWER_FAILED', title: 'Your answer failed', body: excerpt(event.payload.error) };
-    } else return;
+    if (delivery.topic !== streamingStreamV1.topic || delivery.event.type !== 'stream.ended') return;
+    const event = streamingStreamV1.validate(delivery.event);
+    const { status, watched, preview } = event.payload;
+    if (watched || status === 'ABORTED') return;
+    const fields: Pick<NotificationDoc, 'kind' | 'title' | 'body'> =
+      status === 'COMPLETE'
+        ? { kind: 'ANSWER_COMPLETED', title: 'Your answer is ready', body: excerpt(preview) }
+        : { kind: 'ANSWER_FAILED', title: 'Your answer failed', body: excerpt(preview) };
     const doc: NotificationDoc = {
       _id: `answer:${event.id}`,
       userId: event.subject.ownerId,
@@ -54,5 +52,5 @@ export function answerNotificationsHandler(deps: AnswerNotificationsDeps) {
 
 /** Subscribes the answer consumer; `stop()` the subscription to drain it. */
 export function subscribeAnswerNotifications(bus: EventBus, handler: ReturnType<typeof answerNotificationsHandler>): Promise<Subscription> {
-  return bus.subscribe({ groupId: ANSWER_NOTIFICATIONS_GROUP, topics: [aiGenerationV1.topic], handler });
+  return bus.subscribe({ groupId: ANSWER_NOTIFICATIONS_GROUP, topics: [streamingStreamV1.topic], handler });
 }

@@ -4,9 +4,9 @@ import { NOTIFICATION_KINDS, type NotificationCollections, type NotificationKind
 
 /**
  * Kinds that may also go out by e-mail: security-relevant ones only, so an inbox is not flooded
- * with every finished answer. (NEW_SIGN_IN would join them once identity publishes sign-ins.)
+ * with every finished answer.
  */
-export const EMAIL_KINDS: readonly NotificationKind[] = ['LOW_CREDITS'];
+export const EMAIL_KINDS: readonly NotificationKind[] = ['LOW_CREDITS', 'NEW_SIGN_IN'];
 
 /** How one kind is delivered to one user, as `notificationPreferences` answers it. */
 export interface Preference {

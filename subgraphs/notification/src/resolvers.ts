@@ -55,5 +55,6 @@ export const resolvers: Resolvers = {
     conversation: (doc) => (doc.conversationId ? { __typename: 'Conversation', id: doc.conversationId } : null),
     message: (doc) => (doc.messageId ? { __typename: 'Message', id: doc.messageId } : null),
     file: (doc) => (doc.fileId ? { __typename: 'File', id: doc.fileId } : null),
+    assistant: (doc) => (doc.assistantId ? { __typename: 'Assistant', id: doc.assistantId } : null),
   },
 };

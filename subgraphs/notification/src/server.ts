@@ -6,6 +6,7 @@ import { watchConsumerLag, type EventBus, type Subscription } from '@chatgraph/k
 import type { KvStore } from '@chatgraph/kit/kv';
 import { createMailer, type Mailer } from '@chatgraph/kit/mail';
 import { answerNotificationsHandler, subscribeAnswerNotifications } from './answerEvents';
+import { assistantNotificationsHandler, subscribeAssistantNotifications } from './assistantEvents';
 import { creditNotificationsHandler, subscribeCreditNotifications } from './creditEvents';
 import { changeEventsHandler, subscribeChangeEvents } from './changeEvents';
 import { ChangeFeeds, ChangeLog, type ChangeLogLimits } from './changeLog';
@@ -17,6 +18,7 @@ import { MyEventsService } from './myEvents';
 import { PreferenceService } from './preferences';
 import { resolvers } from './resolvers';
 import { Retention } from './retention';
+import { signInNotificationsHandler, subscribeSignInNotifications } from './signInEvents';
 import { subscribeUserEvents, userEventsHandler } from './userEvents';
 import { NotificationService } from './service';
 import { notificationCollections, type NotificationDoc } from './store';
@@ -136,6 +138,12 @@ export function buildNotification(deps: NotificationDeps): Notification {
         const threshold = config.NOTIFICATION_LOW_CREDITS_THRESHOLD;
         subscriptions.push(
           await subscribeCreditNotifications(bus, creditNotificationsHandler({ collections, logger, now, threshold, onCreated, mail })),
+        );
+        subscriptions.push(
+          await subscribeAssistantNotifications(bus, assistantNotificationsHandler({ collections, logger, now, onCreated })),
+        );
+        subscriptions.push(
+          await subscribeSignInNotifications(bus, signInNotificationsHandler({ collections, logger, now, onCreated, mail })),
         );
         subscriptions.push(await subscribeChangeEvents(bus, changeEventsHandler({ log: changeLog, collections, logger, now })));
         retention.start();

@@ -1,8 +1,9 @@
 import { Schema } from 'mongoose';
 import type { CollectionSpec, DocumentStore, StoredDocument } from '@chatgraph/kit/store';
 
-/** What a notification is about (the kinds of this slice; issue 18 lists the others). */
-export type NotificationKind = 'ANSWER_COMPLETED' | 'ANSWER_FAILED' | 'FILE_READY' | 'FILE_FAILED' | 'LOW_CREDITS';
+/** What a notification is about (issue 18's kinds). */
+export type NotificationKind =
+  'ANSWER_COMPLETED' | 'ANSWER_FAILED' | 'FILE_READY' | 'FILE_FAILED' | 'LOW_CREDITS' | 'NEW_SIGN_IN' | 'ASSISTANT_SHARED';
 
 /** Every kind, as stored. */
 export const NOTIFICATION_KINDS: readonly NotificationKind[] = [
@@ -11,6 +12,8 @@ export const NOTIFICATION_KINDS: readonly NotificationKind[] = [
   'FILE_READY',
   'FILE_FAILED',
   'LOW_CREDITS',
+  'NEW_SIGN_IN',
+  'ASSISTANT_SHARED',
 ];
 
 /**
@@ -27,6 +30,8 @@ export interface NotificationDoc extends StoredDocument {
   messageId: string | null;
   /** The file it is about (FILE_* kinds); absent on notifications stored before files existed. */
   fileId?: string | null;
+  /** The assistant it is about (ASSISTANT_SHARED); absent on notifications stored before it existed. */
+  assistantId?: string | null;
   createdAt: Date;
 }
 
@@ -41,6 +46,7 @@ const notificationSchema = new Schema<NotificationDoc>(
     conversationId: { type: String, default: null },
     messageId: { type: String, default: null },
     fileId: { type: String, default: null },
+    assistantId: { type: String, default: null },
     createdAt: { type: Date, required: true },
   },
   { versionKey: false },
@@ -83,6 +89,24 @@ const balanceSchema = new Schema<BalanceDoc>(
 
 /** The users' balances as last seen. */
 export const balancesSpec: CollectionSpec<BalanceDoc> = { name: 'balances', schema: balanceSchema };
+
+/**
+ * Whom an assistant was last seen shared with (`_id` = the assistant id), from assistant's
+ * `assistant.assistant.v1`: what ASSISTANT_SHARED compares a new share list with (assistantEvents.ts).
+ * A deleted assistant keeps its newest version and an empty list, so a late event changes nothing.
+ */
+export interface AssistantShareDoc extends StoredDocument {
+  version: number;
+  sharedWith: string[];
+}
+
+const assistantShareSchema = new Schema<AssistantShareDoc>(
+  { _id: { type: String }, version: { type: Number, required: true }, sharedWith: { type: [String], default: [] } },
+  { versionKey: false },
+);
+
+/** The assistants' share lists as last seen. */
+export const assistantSharesSpec: CollectionSpec<AssistantShareDoc> = { name: 'assistant_shares', schema: assistantShareSchema };
 
 /** One user's choice for one kind (`_id` = `<userId>:<kind>`); a kind without one uses the defaults (preferences.ts). */
 export interface PreferenceDoc extends StoredDocument {
@@ -151,6 +175,7 @@ export function notificationCollections(store: DocumentStore) {
     preferences: store.collection(preferencesSpec),
     recipients: store.collection(recipientsSpec),
     mailsSent: store.collection(mailsSentSpec),
+    assistantShares: store.collection(assistantSharesSpec),
   };
 }
 

@@ -67,3 +67,27 @@ describe('notifications from finished answers', () => {
     expect(await h.collections.notifications.find({ userId: 'a4' })).toEqual([expect.objectContaining({ kind: 'ANSWER_FAILED' })]);
   });
 });
+
+describe('only answers that ended unwatched notify', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startNotification();
+  });
+  afterAll(() => h.dispose());
+
+  it('an answer whose stream the owner watched to its end creates none, completed or failed', async () => {
+    const watchedDone = completion('w1', 'seen', 'stop', true);
+    const watchedFailed = failure('w1', 'seen failing', true);
+    const background = completion('w1', 'in the background');
+    for (const event of [watchedDone, watchedFailed, background]) await deliver(h, event);
+    // Same owner, so the same partition: once the last is stored, the watched ones were handled.
+    await eventually(
+      () => h.collections.notifications.findById(`answer:${background.id}`),
+      (d) => d !== null,
+      h.tries,
+    );
+    expect(await h.collections.notifications.find({ userId: 'w1' })).toEqual([
+      expect.objectContaining({ _id: `answer:${background.id}`, kind: 'ANSWER_COMPLETED', body: 'in the background' }),
+    ]);
+  });
+});

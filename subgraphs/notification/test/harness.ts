@@ -1,4 +1,4 @@
-import { aiGenerationV1, type EventEnvelope } from '@chatgraph/schema';
+import { streamingStreamV1, type EventEnvelope } from '@chatgraph/schema';
 import { createLogger, newId, signConnectionParams, type Principal } from '@chatgraph/kit';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -46,26 +46,33 @@ export async function startNotification(env: Record<string, string> = {}, now?: 
   return { ...h, store, bus, kv, collections: notificationCollections(store) };
 }
 
-/** A `generation.completed` of `ownerId` (not published). */
-export function completion(ownerId: string, content = 'The answer is 42.', finishReason = 'stop'): EventEnvelope {
-  const subject = { conversationId: newId(), messageId: newId(), streamId: newId(), ownerId };
-  return aiGenerationV1.create('generation.completed', subject, {
-    content,
-    finishReason,
-    model: 'local-demo',
-    usage: { promptTokens: 1, completionTokens: 1, totalTokens: 2 },
-  });
+/** The start of `text` as streaming cuts its preview (200 characters, an ellipsis when cut). */
+function previewOf(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 199)}…` : text;
 }
 
-/** A `generation.failed` of `ownerId` (not published). */
-export function failure(ownerId: string, error = 'provider unavailable'): EventEnvelope {
-  const subject = { conversationId: newId(), messageId: newId(), streamId: newId(), ownerId };
-  return aiGenerationV1.create('generation.failed', subject, { error });
+/**
+ * streaming's `stream.ended` of an answer of `ownerId` that completed (not published); unwatched
+ * unless `watched`, ABORTED when `finishReason` is `aborted` (the owner stopped it).
+ */
+export function completion(ownerId: string, content = 'The answer is 42.', finishReason = 'stop', watched = false): EventEnvelope {
+  const subject = { streamId: newId(), conversationId: newId(), messageId: newId(), ownerId };
+  const status = finishReason === 'aborted' ? 'ABORTED' : 'COMPLETE';
+  return streamingStreamV1.create('stream.ended', subject, { status, watched, preview: previewOf(content) });
 }
 
-/** Publishes `event` on ai.generation.v1 (again, if it was published before: a redelivery). */
-export async function deliver(h: Harness, event: EventEnvelope): Promise<void> {
-  await h.bus.publish(aiGenerationV1.topic, [{ key: event.subject.conversationId ?? '', event }]);
+/** streaming's `stream.ended` of an answer of `ownerId` that failed, unwatched unless `watched` (not published). */
+export function failure(ownerId: string, error = 'provider unavailable', watched = false): EventEnvelope {
+  const subject = { streamId: newId(), conversationId: newId(), messageId: newId(), ownerId };
+  return streamingStreamV1.create('stream.ended', subject, { status: 'FAILED', watched, preview: previewOf(error) });
+}
+
+/**
+ * Publishes `event` on streaming.stream.v1 (again, if it was published before: a redelivery), keyed
+ * by its owner as streaming keys it, or by `key` (to put a marker on another user's partition).
+ */
+export async function deliver(h: Harness, event: EventEnvelope, key = event.subject.ownerId ?? ''): Promise<void> {
+  await h.bus.publish(streamingStreamV1.topic, [{ key, event }]);
 }
 
 /** A graphql-ws client of the subgraph signed for `principal`, as the router connects. Dispose it after use. */

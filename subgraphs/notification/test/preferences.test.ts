@@ -1,7 +1,7 @@
 import { identityUserV1, rateLimitBalanceV1, type EventEnvelope } from '@chatgraph/schema';
 import { createRecordingMailer, type RecordingMailer } from '@chatgraph/kit/mail';
 import type { UserPrincipal } from '@chatgraph/kit';
-import { ANON, completion, deliver, eventually, expectCode, ok, startNotification, userPrincipal, type Harness } from './harness';
+import { ANON, completion, deliver, failure, eventually, expectCode, ok, startNotification, userPrincipal, type Harness } from './harness';
 
 const LIST = 'query { notificationPreferences { kind inApp email emailAvailable } }';
 const UPDATE = `mutation($input: UpdateNotificationPreferencesInput!) {
@@ -68,11 +68,19 @@ describe('notification preferences', () => {
   });
   afterAll(() => h.dispose());
 
-  it('answers the defaults: every kind in-app, none by e-mail, e-mail available for LOW_CREDITS only', async () => {
+  it('answers the defaults: every kind in-app, none by e-mail, e-mail available for the security kinds only', async () => {
     const list = ok<Preference[]>(await h.gql(userPrincipal('p1'), LIST), 'notificationPreferences');
-    expect(list.map((p) => p.kind)).toEqual(['ANSWER_COMPLETED', 'ANSWER_FAILED', 'FILE_READY', 'FILE_FAILED', 'LOW_CREDITS']);
+    expect(list.map((p) => p.kind)).toEqual([
+      'ANSWER_COMPLETED',
+      'ANSWER_FAILED',
+      'FILE_READY',
+      'FILE_FAILED',
+      'LOW_CREDITS',
+      'NEW_SIGN_IN',
+      'ASSISTANT_SHARED',
+    ]);
     expect(list.every((p) => p.inApp && !p.email)).toBe(true);
-    expect(list.filter((p) => p.emailAvailable).map((p) => p.kind)).toEqual(['LOW_CREDITS']);
+    expect(list.filter((p) => p.emailAvailable).map((p) => p.kind)).toEqual(['LOW_CREDITS', 'NEW_SIGN_IN']);
   });
 
   it('changes only the fields given, only the caller’s', async () => {
@@ -108,7 +116,7 @@ describe('notification preferences', () => {
     const off = completion('p4');
     await deliver(h, off);
     // Same partition key as `off`, published after it: once it is stored, `off` was handled.
-    const marker = { ...completion('p4'), subject: off.subject, type: 'generation.failed', payload: { error: 'boom' } };
+    const marker = { ...failure('p4', 'boom'), subject: off.subject };
     await deliver(h, marker);
     await eventually(
       () => h.collections.notifications.findById(`answer:${marker.id}`),
@@ -200,7 +208,7 @@ describe('notification preferences', () => {
     expectCode(await h.gql(readOnly, UPDATE, { input }), 'FORBIDDEN');
     expectCode(await h.gql(readOnly, MARK_ALL), 'FORBIDDEN');
     expect(await h.collections.preferences.count({ userId: 'p8' })).toBe(0);
-    expect(ok<Preference[]>(await h.gql(readOnly, LIST), 'notificationPreferences')).toHaveLength(5);
+    expect(ok<Preference[]>(await h.gql(readOnly, LIST), 'notificationPreferences')).toHaveLength(7);
     const writer = apiKey('p8', ['read', 'write']);
     expect(byKind(ok<Preference[]>(await h.gql(writer, UPDATE, { input }), 'updateNotificationPreferences')).LOW_CREDITS?.inApp).toBe(
       false,

@@ -32,11 +32,11 @@ describe('a deleted account', () => {
     );
     expect(await h.collections.deletedUsers.count({})).toBe(1);
 
-    // A late answer of the deleted account, then (same conversation, so delivered after it) another user's.
+    // A late answer of the deleted account, then (on its partition, so delivered after it) another user's.
     const late = completion('gone');
     await deliver(h, late);
     const marker = { ...completion('stays'), subject: { ...late.subject, ownerId: 'stays' } };
-    await deliver(h, marker);
+    await deliver(h, marker, 'gone');
     await eventually(
       () => h.collections.notifications.findById(`answer:${marker.id}`),
       (d) => d !== null,

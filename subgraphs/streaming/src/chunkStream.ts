@@ -21,6 +21,11 @@ export interface ChunkStreamOptions {
    * outcome there: outcomeApplied.ts). `signal` aborts when the stream ends meanwhile. Must not throw.
    */
   beforeDone?(signal: AbortSignal): Promise<void>;
+  /**
+   * Awaited as soon as the `done` entry is read, before `beforeDone` and before `onEnd` (streaming
+   * records there that the owner saw the end: watchers.ts). Must not throw.
+   */
+  onDoneRead?(): Promise<void>;
 }
 
 /**
@@ -65,6 +70,7 @@ export class ChunkStream implements AsyncIterableIterator<StreamChunkView> {
       const chunk = this.chunkOf(result.value);
       if (!chunk) continue;
       if (chunk.done) {
+        await this.options.onDoneRead?.();
         await this.options.beforeDone?.(this.ending.signal);
         this.finish();
       }

@@ -1,4 +1,14 @@
-import { ConfigError, int, listenConfigSpec, loadConfig, logLevelConfigSpec, signingSecretConfigSpec, type ConfigOf } from '@chatgraph/kit';
+import {
+  ConfigError,
+  int,
+  listenConfigSpec,
+  loadConfig,
+  logLevelConfigSpec,
+  signingSecretConfigSpec,
+  str,
+  type ConfigOf,
+} from '@chatgraph/kit';
+import { eventBusConfigSpec } from '@chatgraph/kit/events';
 import { kvStoreConfigSpec } from '@chatgraph/kit/kv';
 import { DEFAULT_FINAL_CHUNK_WAIT_MS } from './outcomeApplied';
 
@@ -12,7 +22,13 @@ export const streamingConfigSpec = {
     accepts: 'router-signed requests and connections',
   }),
   ...kvStoreConfigSpec,
+  // Where `streaming.stream.v1` goes, and `ai.generation.v1` outcomes come from (streamEnds.ts).
+  ...eventBusConfigSpec,
   ...signingSecretConfigSpec('internal requests and subscription connections'),
+  DATA_DIR: str({
+    description: 'Data directory of the embedded event bus when streaming runs on its own (`<DATA_DIR>/streaming/events`)',
+    default: '.data',
+  }),
   STREAM_START_WAIT_MS: int({
     description:
       'How long `messageStream` waits for a generation conversation recorded as requested, with no stream yet, to start before answering NOT_FOUND (reason NOT_STARTED); unknown, finished and expired ids answer at once',
@@ -47,6 +63,9 @@ export type StreamingConfig = ConfigOf<typeof streamingConfigSpec>;
 /** Parses and validates streaming's configuration; throws a `ConfigError` naming every problem. */
 export function loadStreamingConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>): StreamingConfig {
   const config = loadConfig(streamingConfigSpec, env);
-  if (config.KV_STORE === 'redis' && !config.REDIS_URL) throw new ConfigError(['REDIS_URL is required when KV_STORE=redis']);
+  const problems: string[] = [];
+  if (config.KV_STORE === 'redis' && !config.REDIS_URL) problems.push('REDIS_URL is required when KV_STORE=redis');
+  if (config.EVENT_BUS === 'kafka' && !config.KAFKA_BROKERS) problems.push('KAFKA_BROKERS is required when EVENT_BUS=kafka');
+  if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

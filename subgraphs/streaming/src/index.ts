@@ -12,7 +12,7 @@ export { buildStreaming, STREAMING_SCHEMA_PATH, type Streaming, type StreamingDe
 /**
  * streaming as the launchers run it (`@chatgraph/launcher` lists it): its port variable, config
  * spec and README for the docs, its `main.ts` for the distributed mode, and how the one-process
- * mode builds it over the shared kv (it keeps no documents).
+ * mode builds it over the shared kv and bus (it keeps no documents).
  */
 export const streamingSubgraph = {
   name: 'streaming' as const,
@@ -20,6 +20,6 @@ export const streamingSubgraph = {
   configSpec: streamingConfigSpec,
   ...subgraphFiles(__dirname),
   embedded: async (context): Promise<Streaming> => {
-    return buildStreaming({ kv: context.kv, config: loadStreamingConfig(context.env), logger: context.logger });
+    return buildStreaming({ kv: context.kv, bus: context.bus, config: loadStreamingConfig(context.env), logger: context.logger });
   },
 } satisfies SubgraphDescriptor<'streaming', Streaming>;

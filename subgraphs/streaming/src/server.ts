@@ -2,11 +2,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createSubgraph, type Logger, type Subgraph } from '@chatgraph/kit';
 import type { KvStore } from '@chatgraph/kit/kv';
+import { watchConsumerLag, type EventBus, type Subscription } from '@chatgraph/kit/events';
 import type { StreamingConfig } from './config';
 import type { StreamingContext } from './context';
 import { streamingMetrics } from './metrics';
 import { resolvers } from './resolvers';
 import { StreamingService } from './service';
+import { streamEndsHandler, subscribeStreamEnds } from './streamEnds';
 
 /** The subgraph's SDL file, for composition scripts and tests. */
 export const STREAMING_SCHEMA_PATH = path.join(__dirname, 'schema.graphql');
@@ -14,6 +16,11 @@ export const STREAMING_SCHEMA_PATH = path.join(__dirname, 'schema.graphql');
 export interface StreamingDeps {
   /** Not started or stopped here: the caller owns the store's lifecycle (start it before `start()`, stop it after `stop()`). */
   kv: KvStore;
+  /**
+   * Not started or stopped here either (start it before `start()`, stop it after `stop()`): where
+   * generation outcomes come from and `streaming.stream.v1` goes (streamEnds.ts).
+   */
+  bus: EventBus;
   config: StreamingConfig;
   logger: Logger;
 }
@@ -32,11 +39,11 @@ export interface Streaming {
 }
 
 /**
- * Builds the streaming subgraph over the given key-value store. Importing this module or calling
+ * Builds the streaming subgraph over the given key-value store and event bus. Importing this module or calling
  * this function connects, listens and reads nothing; `start()` does.
  */
 export function buildStreaming(deps: StreamingDeps): Streaming {
-  const { config, logger, kv } = deps;
+  const { config, logger, kv, bus } = deps;
   const subgraph = createSubgraph<StreamingContext>({
     name: 'streaming',
     typeDefs: readFileSync(STREAMING_SCHEMA_PATH, 'utf8'),
@@ -44,7 +51,10 @@ export function buildStreaming(deps: StreamingDeps): Streaming {
     logger,
     signingSecret: config.INTERNAL_SIGNING_SECRET,
     context: (base) => ({ ...base, streaming: service }),
-    readiness: [{ name: 'kv-store', check: () => kv.ping() }],
+    readiness: [
+      { name: 'kv-store', check: () => kv.ping() },
+      { name: 'event-bus', check: () => bus.ping() },
+    ],
     subscriptionKeepAliveMs: config.SUBSCRIPTION_KEEPALIVE_MS,
   });
   const metrics = streamingMetrics(subgraph.metrics.registry);
@@ -59,6 +69,7 @@ export function buildStreaming(deps: StreamingDeps): Streaming {
     onFinalChunkWaitExpired: () => metrics.finalChunkWaitExpired.inc(1),
   });
 
+  let ends: Subscription | undefined;
   let stopping: Promise<void> | undefined;
   return {
     subgraph,
@@ -66,7 +77,11 @@ export function buildStreaming(deps: StreamingDeps): Streaming {
     get url() {
       return subgraph.url;
     },
-    start(port = config.STREAMING_PORT) {
+    async start(port = config.STREAMING_PORT) {
+      if (!ends) {
+        ends = await subscribeStreamEnds(bus, streamEndsHandler({ kv, bus, logger }));
+        watchConsumerLag(subgraph.metrics.registry, ends);
+      }
       return subgraph.start(port, config.STREAMING_HOST);
     },
     stop() {
@@ -75,6 +90,7 @@ export function buildStreaming(deps: StreamingDeps): Streaming {
         // streams ended, whereas a socket closed with 1001 tells it to resume them elsewhere.
         await subgraph.stop();
         service.close();
+        await ends?.stop();
       })();
       return stopping;
     },

@@ -9,6 +9,7 @@ import { DEFAULT_FINAL_CHUNK_WAIT_MS, waitForOutcomeApplied } from './outcomeApp
 import type { StreamOwnership } from './ownership';
 import { lookUpStream, waitForStart } from './streamLookup';
 import { parseAfter, parseStreamId } from './streamArgs';
+import { endSeen, watchEnded, watchStarted } from './watchers';
 
 export interface StreamingServiceOptions {
   kv: KvStore;
@@ -78,6 +79,8 @@ export class StreamingService {
     // A finished generation read to its end: nothing will ever come, so complete at once.
     if (ownership.state === 'done' && (await this.kv.read(tokenStreamKey(streamId), { after, count: 1 })).length === 0) return ended();
 
+    // Counted before the iterator is handed out, so a generation ending from now on sees a watcher.
+    await watchStarted(this.kv, streamId);
     const follower = this.kv.follow(tokenStreamKey(streamId), { after, signal: this.closing.signal });
     const stream: ChunkStream = new ChunkStream(follower, {
       streamId,
@@ -86,7 +89,9 @@ export class StreamingService {
       log,
       onEnd: () => {
         if (this.open.delete(stream)) this.options.onSubscriptionsChanged?.(-1);
+        watchEnded(this.kv, streamId).catch((err: unknown) => log.warn({ streamId, err }, 'could not count a watcher leaving'));
       },
+      onDoneRead: () => endSeen(this.kv, streamId).catch((err: unknown) => log.warn({ streamId, err }, 'could not record the end seen')),
       onGap: this.options.onGap,
       beforeDone: (signal) => this.awaitOutcomeApplied(streamId, signal, log),
     });

@@ -1,5 +1,6 @@
 import { createLogger, signConnectionParams, type Principal } from '@chatgraph/kit';
 import { kvStoreFromConfig, type KvStore, type StreamEntry } from '@chatgraph/kit/kv';
+import { eventBusFromConfig, type EventBus } from '@chatgraph/kit/events';
 import {
   encodeOutcomeApplied,
   encodeTokenStreamEntry,
@@ -253,6 +254,8 @@ export class Collected {
 export interface Harness extends SubgraphHarness<Streaming> {
   streaming: Streaming;
   kv: TrackingKv;
+  /** The embedded bus streaming consumes generation outcomes from and announces stream ends on. */
+  bus: EventBus;
   /** A graphql-ws client connected as the router would for `principal` (closed by `dispose`). */
   client(principal: Principal): Client;
   /** Subscribes to `messageStream` over graphql-ws and collects what arrives. */
@@ -279,19 +282,26 @@ export async function startStreaming(options: { env?: Record<string, string> } =
   const h = await startSubgraph({
     name: 'streaming',
     secret: SECRET,
-    setup() {
-      const config = loadStreamingConfig({ INTERNAL_SIGNING_SECRET: SECRET, STREAM_START_WAIT_MS: '300', ...options.env });
+    setup(dataDir) {
+      const config = loadStreamingConfig({
+        INTERNAL_SIGNING_SECRET: SECRET,
+        STREAM_START_WAIT_MS: '300',
+        DATA_DIR: dataDir,
+        ...options.env,
+      });
       const logger = createLogger({ name: 'streaming', level: 'silent' });
       const kv = trackingKv(kvStoreFromConfig(config, logger));
+      const bus = eventBusFromConfig(config, 'streaming', logger);
       return {
         kv,
-        adapters: [kv],
-        build: () => buildStreaming({ kv, config, logger }),
+        bus,
+        adapters: [kv, bus],
+        build: () => buildStreaming({ kv, bus, config, logger }),
         beforeStop: async () => void (await Promise.all(clients.map((c) => c.dispose()))),
       };
     },
   });
-  const { kv } = h.parts;
+  const { kv, bus } = h.parts;
   const client = (principal: Principal): Client => {
     const c = createClient({
       url: h.url.replace(/^http/, 'ws'),
@@ -307,6 +317,7 @@ export async function startStreaming(options: { env?: Record<string, string> } =
     ...h,
     streaming: h.service,
     kv,
+    bus,
     client,
     subscribe(principal, streamId, after) {
       const c = client(principal);

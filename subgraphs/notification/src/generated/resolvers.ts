@@ -21,6 +21,13 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
+/** An assistant of the assistant subgraph; notification only knows its id (the router fetches the rest from assistant). */
+export type Assistant = {
+  __typename?: 'Assistant';
+  /** The assistant's id. */
+  id: Scalars['ID']['output'];
+};
+
 /** A conversation of conversation; notification only knows its id. */
 export type Conversation = {
   __typename?: 'Conversation';
@@ -120,6 +127,8 @@ export type MyEventKind =
  */
 export type Notification = {
   __typename?: 'Notification';
+  /** The assistant it is about (ASSISTANT_SHARED), if any; null once it is deleted or no longer shared with the recipient. */
+  assistant?: Maybe<Assistant>;
   /** More detail, e.g. the start of the answer or the error; may be empty. */
   body: Scalars['String']['output'];
   /** The conversation it is about, if any. */
@@ -130,7 +139,14 @@ export type Notification = {
   file?: Maybe<File>;
   /** The notification's id. */
   id: Scalars['ID']['output'];
-  /** What happened: `ANSWER_COMPLETED`, `ANSWER_FAILED`, `FILE_READY`, `FILE_FAILED` (`body` the reason) or `LOW_CREDITS` (the credit balance fell below the low mark; `body` the balance) (more kinds will follow: clients show unknown kinds by `title`). */
+  /**
+   * What happened: `ANSWER_COMPLETED`, `ANSWER_FAILED` (an answer ended while none of the owner's
+   * tabs watched its stream), `FILE_READY`, `FILE_FAILED` (`body` the reason), `LOW_CREDITS` (the
+   * credit balance fell below the low mark; `body` the balance), `NEW_SIGN_IN` (someone signed in to
+   * the account with its password; `body` when, and the device and coarse network when known) or
+   * `ASSISTANT_SHARED` (another user shared an assistant with the recipient; `body` its name).
+   * More kinds may follow: clients show unknown kinds by `title`.
+   */
   kind: Scalars['String']['output'];
   /** The message it is about, if any. */
   message?: Maybe<Message>;
@@ -168,7 +184,7 @@ export type NotificationPreference = {
   __typename?: 'NotificationPreference';
   /** Whether they are also e-mailed to the account's address; off unless turned on (only where `emailAvailable`). */
   email: Scalars['Boolean']['output'];
-  /** Whether this kind can be e-mailed: security kinds only (`LOW_CREDITS`). */
+  /** Whether this kind can be e-mailed: security kinds only (`LOW_CREDITS`, `NEW_SIGN_IN`). */
   emailAvailable: Scalars['Boolean']['output'];
   /** Whether notifications of this kind appear in the app (`notifications`, `notificationReceived`); on unless turned off. */
   inApp: Scalars['Boolean']['output'];
@@ -356,8 +372,9 @@ export type FederationReferenceTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
-  Conversation: ResolverTypeWrapper<EntityRef<'Conversation'>>;
+  Assistant: ResolverTypeWrapper<EntityRef<'Assistant'>>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  Conversation: ResolverTypeWrapper<EntityRef<'Conversation'>>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   File: ResolverTypeWrapper<EntityRef<'File'>>;
   Message: ResolverTypeWrapper<EntityRef<'Message'>>;
@@ -380,8 +397,9 @@ export type ResolversTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
-  Conversation: EntityRef<'Conversation'>;
+  Assistant: EntityRef<'Assistant'>;
   ID: Scalars['ID']['output'];
+  Conversation: EntityRef<'Conversation'>;
   DateTime: Scalars['DateTime']['output'];
   File: EntityRef<'File'>;
   Message: EntityRef<'Message'>;
@@ -399,6 +417,10 @@ export type ResolversParentTypes = ResolversObject<{
   Query: Record<PropertyKey, never>;
   Subscription: Record<PropertyKey, never>;
   UpdateNotificationPreferencesInput: UpdateNotificationPreferencesInput;
+}>;
+
+export type AssistantResolvers<ContextType = NotificationContext, ParentType extends ResolversParentTypes['Assistant'] = ResolversParentTypes['Assistant']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
 export type ConversationResolvers<ContextType = NotificationContext, ParentType extends ResolversParentTypes['Conversation'] = ResolversParentTypes['Conversation']> = ResolversObject<{
@@ -437,6 +459,7 @@ export type MyEventResolvers<ContextType = NotificationContext, ParentType exten
 
 export type NotificationResolvers<ContextType = NotificationContext, ParentType extends ResolversParentTypes['Notification'] = ResolversParentTypes['Notification'], FederationReferenceType extends FederationReferenceTypes['Notification'] = FederationReferenceTypes['Notification']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Notification']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  assistant?: Resolver<Maybe<ResolversTypes['Assistant']>, ParentType, ContextType>;
   body?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   conversation?: Resolver<Maybe<ResolversTypes['Conversation']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -485,6 +508,7 @@ export type SubscriptionResolvers<ContextType = NotificationContext, ParentType 
 }>;
 
 export type Resolvers<ContextType = NotificationContext> = ResolversObject<{
+  Assistant?: AssistantResolvers<ContextType>;
   Conversation?: ConversationResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   File?: FileResolvers<ContextType>;
