@@ -300,7 +300,10 @@ describe('myEvents through the router', () => {
     });
     // The title set in tab A is never replaced by a generated one: still the same in tab B.
     expect(cached()).toEqual({ __typename: 'Conversation', title: 'Steam engines', pinned: true });
-    expect(received.map((e) => e.kind).slice(0, 3)).toEqual(['CONVERSATION_UPDATED', 'MESSAGE_CREATED', 'MESSAGE_CREATED']);
+    // A feed opened without a cursor starts at the newest change logged: the conversation's
+    // creation, still on its way to the log when tab B subscribed, may come first (harmless to a cache).
+    const kinds = received.map((e) => e.kind).filter((kind, i) => !(i === 0 && kind === 'CONVERSATION_CREATED'));
+    expect(kinds.slice(0, 3)).toEqual(['CONVERSATION_UPDATED', 'MESSAGE_CREATED', 'MESSAGE_CREATED']);
     expect(received.every((e) => e.conversationId === conversationId)).toBe(true);
     // Nothing of this reached tab B over HTTP: its cache was updated by the feed alone.
     expect(b.requests()).toBe(requestsBefore);
