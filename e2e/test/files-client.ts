@@ -3,11 +3,9 @@
  * (files-limits, files-shares): register, upload through the router, wait for READY.
  */
 
-/** A GraphQL answer. */
-export interface GqlResponse<T> {
-  data?: T | null;
-  errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
-}
+import { graphQL, registerUser, type GqlResponse } from './graphClient';
+
+export type { GqlResponse };
 
 export interface FilesClient {
   gql<T>(token: string | undefined, query: string, variables?: Record<string, unknown>): Promise<GqlResponse<T>>;
@@ -23,25 +21,12 @@ export interface FilesClient {
 /** A client of the router at `url` (`/graphql`). */
 export function filesClient(url: string): FilesClient {
   let seq = 0;
-  const gql = async <T>(token: string | undefined, query: string, variables?: Record<string, unknown>): Promise<GqlResponse<T>> => {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await res.json()) as GqlResponse<T>;
-  };
+  const gql = graphQL(() => url);
   const client: FilesClient = {
     gql,
     async register(name) {
-      const email = `${name.toLowerCase()}-${process.pid}-${seq++}@example.com`;
-      const res = await gql<{ register: { accessToken: string; user: { id: string } } }>(
-        undefined,
-        'mutation($input: RegisterInput!) { register(input: $input) { accessToken user { id } } }',
-        { input: { email, name, password: 'a perfectly fine passphrase' } },
-      );
-      if (!res.data) throw new Error(`register failed: ${JSON.stringify(res.errors)}`);
-      return { token: res.data.register.accessToken, id: res.data.register.user.id };
+      const { token, userId } = await registerUser(gql, `${name.toLowerCase()}-${process.pid}-${seq++}@example.com`, name);
+      return { token, id: userId };
     },
     async ticket(token, filename, mimeType, bytes) {
       const res = await gql<{ createUpload: { file: { id: string }; uploadUrl: string } }>(

@@ -8,6 +8,7 @@
  */
 import type { McpTestServer } from '../../subgraphs/ai-gateway/test/mcpTestServer';
 import type { FakeOpenAI } from '../../subgraphs/ai-gateway/test/support/fakeOpenAI';
+import { graphQL, registerUser } from './graphClient';
 import { FAKE_TOOL_MODEL } from './toolLoopScenario';
 
 /** The stack under test, the fake model it routes FAKE_TOOL_MODEL to, and its two MCP servers. */
@@ -33,11 +34,6 @@ export function mcpServersEnv(calcUrl: string, adminUrl: string): string {
 
 /** Registers the scenario's tests on `target`. */
 export function describeMcpTools(name: string, target: McpToolsTarget): void {
-  interface Response<T> {
-    data?: T | null;
-    errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
-  }
-
   interface ToolCallView {
     name: string;
     arguments: string;
@@ -45,24 +41,8 @@ export function describeMcpTools(name: string, target: McpToolsTarget): void {
     summary: string;
   }
 
-  async function post<T>(token: string | undefined, query: string, variables?: Record<string, unknown>): Promise<Response<T>> {
-    const res = await fetch(target.url(), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await res.json()) as Response<T>;
-  }
-
-  async function register(email: string): Promise<string> {
-    const res = await post<{ register: { accessToken: string } }>(
-      undefined,
-      'mutation($input: RegisterInput!) { register(input: $input) { accessToken } }',
-      { input: { email, name: 'Ada', password: 'a perfectly fine passphrase' } },
-    );
-    if (!res.data) throw new Error(`register failed: ${JSON.stringify(res.errors)}`);
-    return res.data.register.accessToken;
-  }
+  const post = graphQL(() => target.url());
+  const register = async (email: string): Promise<string> => (await registerUser(post, email, 'Ada')).token;
 
   const pause = () => new Promise((resolve) => setTimeout(resolve, 25));
 

@@ -12,44 +12,14 @@ import { loadConfig } from '@chatgraph/kit';
 import { EMBEDDED_CONFIG_SPEC, startEmbedded, type EmbeddedStack } from '@chatgraph/launcher';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { eventually, graphQL, registerUser } from './graphClient';
 
 let stack: EmbeddedStack;
 let dataDir: string;
 const clients: Client[] = [];
 
-interface Response<T> {
-  data?: T | null;
-  errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
-}
-
-async function gql<T>(token: string | undefined, query: string, variables?: Record<string, unknown>): Promise<Response<T>> {
-  const res = await fetch(stack.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await res.json()) as Response<T>;
-}
-
-async function register(email: string): Promise<{ token: string; userId: string }> {
-  const res = await gql<{ register: { accessToken: string; user: { id: string } } }>(
-    undefined,
-    'mutation($input: RegisterInput!) { register(input: $input) { accessToken user { id } } }',
-    { input: { email, name: email.split('@')[0], password: 'a perfectly fine passphrase' } },
-  );
-  const token = res.data?.register.accessToken;
-  if (!token) throw new Error(`register failed: ${JSON.stringify(res.errors)}`);
-  return { token, userId: res.data?.register.user.id ?? '' };
-}
-
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, tries = 400): Promise<T> {
-  let value = await read();
-  for (let i = 1; i < tries && !done(value); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-    value = await read();
-  }
-  return value;
-}
+const gql = graphQL(() => stack.url);
+const register = (email: string) => registerUser(gql, email);
 
 interface Item {
   id: string;

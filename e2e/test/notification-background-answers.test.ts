@@ -15,6 +15,7 @@ import { streamingStreamV1, type StreamingStreamEvent } from '@chatgraph/schema'
 import { EMBEDDED_CONFIG_SPEC, startEmbedded, type EmbeddedStack } from '@chatgraph/launcher';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { eventually as eventuallyWithin, graphQL, registerUser } from './graphClient';
 
 let stack: EmbeddedStack;
 let dataDir: string;
@@ -23,42 +24,9 @@ let tap: Subscription;
 const ends: StreamingStreamEvent[] = [];
 const clients: Client[] = [];
 
-interface Response<T> {
-  data?: T | null;
-  errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
-}
-
-async function gql<T>(token: string, query: string, variables?: Record<string, unknown>): Promise<Response<T>> {
-  const res = await fetch(stack.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await res.json()) as Response<T>;
-}
-
-async function register(email: string): Promise<string> {
-  const res = await fetch(stack.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      query: 'mutation($input: RegisterInput!) { register(input: $input) { accessToken } }',
-      variables: { input: { email, name: email.split('@')[0], password: 'a perfectly fine passphrase' } },
-    }),
-  });
-  const token = ((await res.json()) as Response<{ register: { accessToken: string } }>).data?.register.accessToken;
-  if (!token) throw new Error('register failed');
-  return token;
-}
-
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, tries = 600): Promise<T> {
-  let value = await read();
-  for (let i = 1; i < tries && !done(value); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-    value = await read();
-  }
-  return value;
-}
+const gql = graphQL(() => stack.url);
+const register = async (email: string): Promise<string> => (await registerUser(gql, email)).token;
+const eventually = <T>(read: () => Promise<T>, done: (value: T) => boolean) => eventuallyWithin(read, done, 600);
 
 interface Sent {
   streamId: string;

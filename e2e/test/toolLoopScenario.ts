@@ -14,6 +14,7 @@ import { getMainDefinition } from '@apollo/client/utilities';
 import { createClient, type Client } from 'graphql-ws';
 import type { FakeOpenAI } from '../../subgraphs/ai-gateway/test/support/fakeOpenAI';
 import WebSocket from 'ws';
+import { graphQL, registerUser } from './graphClient';
 
 /** Where the scenario runs: the router's URL, and how many 25 ms polls a wait may take. */
 export interface ToolLoopStack {
@@ -58,29 +59,11 @@ export function describeToolLoopScenario(name: string, target: ToolLoopStack): v
   const sockets: Client[] = [];
   const clients: ApolloClient[] = [];
 
-  interface Response<T> {
-    data?: T | null;
-    errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
-  }
-
-  async function post<T>(token: string | undefined, query: string, variables?: Record<string, unknown>): Promise<Response<T>> {
-    const res = await fetch(stack.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await res.json()) as Response<T>;
-  }
-
-  async function register(email: string, name: string): Promise<{ token: string; id: string }> {
-    const res = await post<{ register: { accessToken: string; user: { id: string } } }>(
-      undefined,
-      'mutation($input: RegisterInput!) { register(input: $input) { accessToken user { id } } }',
-      { input: { email, name, password: 'a perfectly fine passphrase' } },
-    );
-    if (!res.data) throw new Error(`register failed: ${JSON.stringify(res.errors)}`);
-    return { token: res.data.register.accessToken, id: res.data.register.user.id };
-  }
+  const post = graphQL(() => stack.url);
+  const register = async (email: string, name: string): Promise<{ token: string; id: string }> => {
+    const { token, userId } = await registerUser(post, email, name);
+    return { token, id: userId };
+  };
 
   /** Calls `attempt` until `done` holds, a bounded number of times 25 ms apart (read models catch up asynchronously). */
   async function retry<T>(attempt: () => Promise<T>, done: (value: T) => boolean, tries = target.tries): Promise<T> {
