@@ -30,8 +30,8 @@ const MAX_CLIENT_ADDRESS = 64;
 
 /** Who is at the other end of the router: `null` where the router did not know. */
 export interface ClientInfo {
-  userAgent: string | null;
-  address: string | null;
+  readonly userAgent: string | null;
+  readonly address: string | null;
 }
 
 /** No client information: service calls, subscriptions, requests signed before it existed. */
@@ -63,9 +63,19 @@ function clip(value: unknown, max: number): string | null {
   return typeof value === 'string' && value.length > 0 ? value.slice(0, max) : null;
 }
 
+/** Client headers by object: every subgraph fetch of one operation signs the same client. */
+const encodedClients = new WeakMap<ClientInfo, string | undefined>();
+
 /** The header value for `client`, or undefined when there is nothing to say. */
 function encodeClient(client: ClientInfo | undefined): string | undefined {
   if (!client) return undefined;
+  if (encodedClients.has(client)) return encodedClients.get(client);
+  const encoded = encodeClientNow(client);
+  encodedClients.set(client, encoded);
+  return encoded;
+}
+
+function encodeClientNow(client: ClientInfo): string | undefined {
   const userAgent = clip(client.userAgent, MAX_CLIENT_USER_AGENT);
   const address = clip(client.address, MAX_CLIENT_ADDRESS);
   if (userAgent === null && address === null) return undefined;
