@@ -4,6 +4,8 @@
  * through the new session's outbox, and notification turns it into one NEW_SIGN_IN, listed in
  * `notifications` and pushed on `notificationReceived`. A redelivered event creates no second one;
  * with NEW_SIGN_IN off in-app a sign-in creates none. Registering (the first session) is no sign-in.
+ * The body names the device (the client's User-Agent) and the network (the /24 of the address the
+ * router saw); an `x-chatgraph-client` header the client sends itself changes nothing.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,10 +30,15 @@ interface Response<T> {
   errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
 }
 
-async function gql<T>(token: string | undefined, query: string, variables?: Record<string, unknown>): Promise<Response<T>> {
+async function gql<T>(
+  token: string | undefined,
+  query: string,
+  variables?: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<Response<T>> {
   const res = await fetch(stack.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: { 'content-type': 'application/json', ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ query, variables }),
   });
   return (await res.json()) as Response<T>;
@@ -48,12 +55,13 @@ async function register(email: string): Promise<{ token: string; userId: string 
   return { token, userId: res.data?.register.user.id ?? '' };
 }
 
-/** Signs in with the password, as a second device would. */
-async function login(email: string): Promise<string> {
+/** Signs in with the password, as a second device would (sending `headers`, e.g. its User-Agent). */
+async function login(email: string, headers: Record<string, string> = {}): Promise<string> {
   const res = await gql<{ login: { accessToken: string } }>(
     undefined,
     'mutation($input: LoginInput!) { login(input: $input) { accessToken } }',
     { input: { email, password: PASSWORD } },
+    headers,
   );
   const token = res.data?.login.accessToken;
   if (!token) throw new Error(`login failed: ${JSON.stringify(res.errors)}`);
@@ -196,5 +204,24 @@ describe('NEW_SIGN_IN through the router', () => {
     );
     expect(startedOf(bob.userId)).toHaveLength(2);
     expect(listed.map((item) => item.kind)).toEqual(['NEW_SIGN_IN']);
+  });
+
+  it("names the device and the network the router saw; a client's own x-chatgraph-client is ignored", async () => {
+    const carol = await register('carol@example.com');
+    const agent = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
+    const forged = Buffer.from(JSON.stringify({ userAgent: 'Forged/1.0', address: '198.51.100.9' })).toString('base64url');
+    await login('carol@example.com', { 'user-agent': agent, 'x-chatgraph-client': forged });
+    const listed = await eventually(
+      () => mine(carol.token),
+      (items) => items.length > 0,
+    );
+    expect(listed.map((item) => item.kind)).toEqual(['NEW_SIGN_IN']);
+    expect(listed[0]?.body).toContain(`from ${agent}, network 127.0.0.0/24.`);
+    expect(listed[0]?.body).not.toMatch(/Forged|198\.51\.100/);
+    await eventually(
+      async () => startedOf(carol.userId).length,
+      (n) => n > 0,
+    );
+    expect(startedOf(carol.userId)[0]?.payload).toEqual({ method: 'password', userAgent: agent, ipPrefix: '127.0.0.0/24' });
   });
 });

@@ -185,7 +185,7 @@ export const ROUTER_CONFIG_SPEC = {
   }),
   TRUSTED_PROXY_HOPS: int({
     description:
-      'Proxies in front of the router that append the client address to `X-Forwarded-For`: per-IP limits key on the entry this many from the right. 0 trusts no header (the socket address is used).',
+      'Proxies in front of the router that append the client address to `X-Forwarded-For`: per-IP limits key on the entry this many from the right, and it is the client address signed to subgraphs (`x-chatgraph-client`, e.g. for new sign-in notices). 0 trusts no header (the socket address is used).',
     default: 0,
     min: 0,
     max: 10,

@@ -1,4 +1,4 @@
-import type { Logger, Principal } from '@chatgraph/kit';
+import { UNKNOWN_CLIENT, type ClientInfo, type Logger, type Principal } from '@chatgraph/kit';
 
 /**
  * The context of one router request. It is built in the HTTP handler once the caller is
@@ -9,6 +9,8 @@ export interface RouterContext {
   principal: Principal;
   requestId: string;
   log: Logger;
+  /** The end client (user agent, address), signed to every subgraph with the principal; unknown when absent. */
+  client?: ClientInfo;
 }
 
 /**
@@ -23,6 +25,7 @@ export class RequestContext implements RouterContext {
     readonly principal: Principal,
     readonly requestId: string,
     private readonly logger: Logger,
+    readonly client: ClientInfo = UNKNOWN_CLIENT,
   ) {}
 
   get log(): Logger {

@@ -44,7 +44,8 @@ function firstError(body: unknown): FirstError | undefined {
  * body is serialized once, signed over those exact bytes, posted, and the reply parsed once.
  * Every request — the client's operations, `_entities` fetches and the `_service` fetch of
  * composition — is signed: with the caller's principal when it serves a client request, as the
- * router otherwise. The request id travels along so a subgraph's logs join the router's.
+ * router otherwise. The request id travels along so a subgraph's logs join the router's, and the
+ * end client's user agent and address are signed along (kit signing.ts `CLIENT_HEADER`).
  */
 export class SigningDataSource implements GraphQLDataSource<RouterContext> {
   private readonly name: string;
@@ -72,7 +73,10 @@ export class SigningDataSource implements GraphQLDataSource<RouterContext> {
       operationName: request.operationName,
       extensions: request.extensions,
     });
-    const headers = signRequest(this.secret, context ? context.principal : ROUTER_PRINCIPAL, body);
+    // The client's own details (a client-sent `x-chatgraph-client` never gets here: headers are built anew).
+    const headers = context
+      ? signRequest(this.secret, context.principal, body, undefined, context.client)
+      : signRequest(this.secret, ROUTER_PRINCIPAL, body);
     headers['content-type'] = 'application/json';
     if (context) headers[REQUEST_ID_HEADER] = context.requestId;
 

@@ -30,6 +30,7 @@ export function routerDepsFromConfig(config: RouterConfig, logger: Logger): Rout
     },
     introspection: introspectionEnabled(config),
     metricsMaxOperations: config.METRICS_MAX_OPERATIONS,
+    trustedProxyHops: config.TRUSTED_PROXY_HOPS,
     cors: corsOptions(config),
     subscriptions: {
       maxSubscriptionsPerConnection: config.SUBSCRIPTIONS_PER_CONNECTION,

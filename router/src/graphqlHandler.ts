@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { ANONYMOUS, HttpError, REQUEST_ID_HEADER, type HttpRequest, type Logger, type Principal, type RouteHandler } from '@chatgraph/kit';
 import type { Authenticator } from './auth';
+import { clientInfo } from './clientInfo';
 import { RequestContext } from './context';
 import { httpAuthorization } from './credentials';
 import { maskErrors } from './errorMasking';
@@ -24,7 +25,10 @@ export interface GraphQLHandlerOptions {
   streams?: StreamHandler;
   /** Rate limits and bans (rateLimit/); without it nothing is limited and no RateLimit header is sent. */
   rateLimiter?: RouterRateLimiter;
-  /** Proxies in front of the router whose `X-Forwarded-For` entry is trusted (rateLimit/clientAddress.ts). Default 0. */
+  /**
+   * Proxies in front of the router whose `X-Forwarded-For` entry is trusted (rateLimit/clientAddress.ts), for
+   * per-IP limits and the client address signed to subgraphs. Default 0.
+   */
   trustedProxyHops?: number;
 }
 
@@ -103,7 +107,8 @@ export function graphqlHandler(options: GraphQLHandlerOptions): RouteHandler {
     const protocol = streams ? streamProtocol(req.headers.accept) : undefined;
     if (protocol && streams && (await streams.serve(req, res, protocol, requestId))) return;
     let principal: Principal;
-    const address = rateLimiter ? clientAddress(req.raw, hops) : '';
+    // Keys per-IP limits and is signed to subgraphs as the client's address.
+    const address = clientAddress(req.raw, hops);
     try {
       principal = await authenticator.authenticate(httpAuthorization(req.headers));
     } catch (err) {
@@ -134,7 +139,7 @@ export function graphqlHandler(options: GraphQLHandlerOptions): RouteHandler {
       metrics.request(undefined, startedAt);
       return;
     }
-    const context = new RequestContext(principal, requestId, logger);
+    const context = new RequestContext(principal, requestId, logger, clientInfo(req.raw, address));
     let outcome: Outcome;
     const contentType = responseContentType(req.headers.accept);
     try {

@@ -77,6 +77,12 @@ export interface RouterDeps {
   metricsMaxOperations?: number;
   /** Rate limits and bans (rateLimit/, the kit's limits/): off without it. */
   rateLimit?: RouterRateLimitOptions;
+  /**
+   * Proxies in front of the router that append to `X-Forwarded-For`: the client address signed to
+   * subgraphs (and keyed by per-IP limits) is that many entries from the right. Default: the rate
+   * limits' setting, else 0 (the socket's peer).
+   */
+  trustedProxyHops?: number;
 }
 
 /** The router's rate limiting: the shared kv (not started or stopped here) and its settings. */
@@ -169,6 +175,8 @@ export function buildRouter(deps: RouterDeps): Router {
   });
   const pipeline = new Pipeline({ gateway, persistedQueries: new PersistedQueries(), maxCost: limits.maxCost });
   const rateLimiter = deps.rateLimit ? rateLimiterOf(deps.rateLimit, metrics, logger.child({ component: 'rate-limit' })) : undefined;
+  // Shared by per-IP limits and the client address signed to subgraphs, on every way in.
+  const trustedProxyHops = deps.trustedProxyHops ?? deps.rateLimit?.trustedProxyHops ?? 0;
   const cors = new CorsPolicy(deps.cors ?? { origins: NO_ORIGINS, credentials: false, maxAgeSeconds: 600 });
   const subscriptions = new SubscriptionServer({
     allowOrigin: (origin) => cors.allows(origin),
@@ -187,6 +195,7 @@ export function buildRouter(deps: RouterDeps): Router {
     principals,
     principalRecheckMs: deps.auth.principalRecheckMs,
     rateLimiter,
+    trustedProxyHops,
   });
   const routerMetrics = new RouterMetrics(metrics);
   // Subscriptions over HTTP (SSE, multipart) run on the graphql-ws server's machinery: same caps, quotas and re-checks.
@@ -195,6 +204,7 @@ export function buildRouter(deps: RouterDeps): Router {
     opener: subscriptions,
     metrics: routerMetrics,
     keepAliveMs: deps.subscriptions?.keepAliveMs,
+    trustedProxyHops,
   });
   const graphql = graphqlHandler({
     authenticator,
@@ -203,7 +213,7 @@ export function buildRouter(deps: RouterDeps): Router {
     logger,
     streams,
     rateLimiter,
-    trustedProxyHops: deps.rateLimit?.trustedProxyHops,
+    trustedProxyHops,
   });
 
   // File bytes (uploads, downloads) stream through to the file subgraph, ahead of the buffering routes.

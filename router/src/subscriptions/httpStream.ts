@@ -1,6 +1,6 @@
 import type { GraphQLFormattedError } from 'graphql';
 import type { ExecutionResult, FormattedExecutionResult } from 'graphql-ws';
-import type { Principal } from '@chatgraph/kit';
+import type { ClientInfo, Principal } from '@chatgraph/kit';
 import type { GraphQLResponseBody } from '../pipeline';
 
 /** Who opens an HTTP stream (GraphQL over SSE, multipart): already authenticated by the HTTP handler. */
@@ -13,6 +13,8 @@ export interface StreamCaller {
   /** GET or POST: a GET may only run queries (GraphQL over HTTP). */
   readonly method: string;
   readonly requestId: string;
+  /** The end client (user agent, address) signed to subgraphs with the stream's operation. */
+  readonly client?: ClientInfo;
 }
 
 /** One thing to send on an open HTTP stream. */

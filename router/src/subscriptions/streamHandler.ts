@@ -2,9 +2,11 @@ import type { ServerResponse } from 'node:http';
 import type { GraphQLFormattedError } from 'graphql';
 import { HttpError, REQUEST_ID_HEADER, type HttpRequest, type Principal } from '@chatgraph/kit';
 import type { Authenticator } from '../auth';
+import { clientInfo } from '../clientInfo';
 import { httpAuthorization } from '../credentials';
 import { readGraphQLRequest, responseContentType } from '../graphqlRequest';
 import type { RouterMetrics } from '../metrics';
+import { clientAddress } from '../rateLimit/clientAddress';
 import { refusal } from '../refusal';
 import type { StreamCaller, StreamItem, StreamOpening } from './httpStream';
 import { MULTIPART_FORMAT, SSE_FORMAT, type StreamFormat, type StreamProtocol } from './streamFormats';
@@ -21,6 +23,8 @@ export interface StreamHandlerOptions {
   metrics: RouterMetrics;
   /** Heartbeat interval of an open stream. Default 12000, as graphql-ws's pings. */
   keepAliveMs?: number;
+  /** Proxies in front of the router whose `X-Forwarded-For` entry names the client signed to subgraphs. Default 0. */
+  trustedProxyHops?: number;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -98,7 +102,15 @@ export class StreamHandler {
       this.options.metrics.errors(errors);
       return refuse(err.status, errors, err.code === 'UNAUTHENTICATED' ? { 'www-authenticate': 'Bearer' } : undefined);
     }
-    const caller: StreamCaller = { principal, authorization, ip: req.raw.socket.remoteAddress ?? 'unknown', method: req.method, requestId };
+    const client = clientInfo(req.raw, clientAddress(req.raw, this.options.trustedProxyHops ?? 0));
+    const caller: StreamCaller = {
+      principal,
+      authorization,
+      ip: req.raw.socket.remoteAddress ?? 'unknown',
+      method: req.method,
+      requestId,
+      client,
+    };
     const payload: SubscribePayload = { query: request.query ?? '', operationName: request.operationName, variables: request.variables };
     const opening = await this.options.opener.openStream(caller, payload, protocol === 'multipart');
     switch (opening.kind) {

@@ -5,8 +5,19 @@ import { GraphQLError, type ExecutionArgs, type GraphQLFormattedError } from 'gr
 import { CloseCode, type ExecutionResult, type FormattedExecutionResult } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { closeSocket, ERROR_CODES, HttpError, type ErrorCode, type Logger, type Principal, type ServiceMetrics } from '@chatgraph/kit';
+import {
+  closeSocket,
+  ERROR_CODES,
+  HttpError,
+  UNKNOWN_CLIENT,
+  type ClientInfo,
+  type ErrorCode,
+  type Logger,
+  type Principal,
+  type ServiceMetrics,
+} from '@chatgraph/kit';
 import type { Authenticator } from '../auth';
+import { clientInfo } from '../clientInfo';
 import { socketAuthorization } from '../credentials';
 import { RequestContext } from '../context';
 import type { PreparedDocument, PreparedOperation } from '../documents';
@@ -14,7 +25,7 @@ import type { RouterGateway, SchemaGeneration } from '../gateway';
 import type { GraphQLResponseBody, Pipeline } from '../pipeline';
 import type { PrincipalGuard } from '../principalGuard';
 import { refusal, type Refusal } from '../refusal';
-import type { RouterRateLimiter } from '../rateLimit';
+import { clientAddress, type RouterRateLimiter } from '../rateLimit';
 import { admit, type SubscribePayload } from './admission';
 import { ClientSubscription } from './clientSubscription';
 import { formatSubscriptionErrors, refusedErrors, SUBSCRIPTION_CLOSE_CODES, subscriptionEnd } from './errors';
@@ -91,6 +102,8 @@ export interface SubscriptionServerOptions {
   allowOrigin?: (origin: string) => boolean;
   /** Rate limits (rateLimit/): queries and mutations over the socket spend the same budgets as over HTTP; each subscribe is counted. */
   rateLimiter?: RouterRateLimiter;
+  /** Proxies in front of the router whose `X-Forwarded-For` entry names the client signed to subgraphs. Default 0. */
+  trustedProxyHops?: number;
 }
 
 /** The legacy subscriptions-transport-ws subprotocol (not graphql-ws's own, despite the name). */
@@ -103,6 +116,8 @@ interface Connection {
   /** The client's address, and its user (none when anonymous): what the per-IP and per-user caps count. */
   readonly ip: string;
   readonly user: string | undefined;
+  /** The end client from the upgrade request (user agent, address), signed to subgraphs with the socket's queries and mutations. */
+  readonly client: ClientInfo;
   readonly subscriptions: Set<ClientSubscription>;
   /** Operations started and not yet completed, by graphql-ws id, with their request context (a stop waits for them). */
   readonly running: Map<string, RequestContext>;
@@ -165,6 +180,7 @@ export class SubscriptionServer {
   private readonly socketConnections = new WeakMap<WebSocket, Connection>();
   /** Each socket's client address, from its upgrade request. */
   private readonly socketAddresses = new WeakMap<WebSocket, string>();
+  private readonly socketClients = new WeakMap<WebSocket, ClientInfo>();
   private readonly socketsByIp = new KeyedCounts();
   private readonly socketsByUser = new KeyedCounts();
   private readonly subscriptionsByIp = new KeyedCounts();
@@ -336,6 +352,7 @@ export class SubscriptionServer {
       }
       this.socketsByIp.add(ip);
       this.socketAddresses.set(ws, ip);
+      this.socketClients.set(ws, clientInfo(req, clientAddress(req, this.options.trustedProxyHops ?? 0)));
       ws.once('close', () => this.socketsByIp.remove(ip));
       this.wss.emit('connection', ws, req);
     });
@@ -379,7 +396,8 @@ export class SubscriptionServer {
       socket.once('close', () => this.socketsByUser.remove(user));
     }
     const ip = this.socketAddresses.get(socket) ?? 'unknown';
-    const connection: Connection = { principal, ip, user, subscriptions: new Set(), running: new Map(), expiry: undefined };
+    const client = this.socketClients.get(socket) ?? UNKNOWN_CLIENT;
+    const connection: Connection = { principal, ip, user, client, subscriptions: new Set(), running: new Map(), expiry: undefined };
     const expiresAt = given && principal.kind === 'user' && principal.via === 'jwt' ? jwtExpiry(given) : undefined;
     if (expiresAt !== undefined) {
       // An access token proves the caller until it expires; the socket does not outlive it. 4403 (not
@@ -405,7 +423,8 @@ export class SubscriptionServer {
    * `subscriptionsOnly` (multipart): a query or mutation is left to the JSON path.
    */
   async openStream(caller: StreamCaller, payload: SubscribePayload, subscriptionsOnly: boolean): Promise<StreamOpening> {
-    const context = new RequestContext(caller.principal, caller.requestId, this.log);
+    const client = caller.client ?? UNKNOWN_CLIENT;
+    const context = new RequestContext(caller.principal, caller.requestId, this.log, client);
     const refused = (errors: readonly GraphQLFormattedError[], status: number): StreamOpening => ({
       kind: 'refused',
       status,
@@ -435,6 +454,7 @@ export class SubscriptionServer {
       principal: caller.principal,
       ip: caller.ip,
       user,
+      client,
       subscriptions: new Set(),
       running: new Map(),
       expiry: undefined,
@@ -543,7 +563,7 @@ export class SubscriptionServer {
     if (this.closing) return [subscriptionEnd('SUBSCRIPTION_SERVER_SHUTDOWN', 'The server is shutting down; subscribe again')];
     const generation = this.options.gateway.generation;
     if (!generation) return refusedErrors(refusal('UNAVAILABLE', 'The graph is not loaded yet, try again').errors);
-    const context = new RequestContext(connection.principal, randomUUID(), this.log);
+    const context = new RequestContext(connection.principal, randomUUID(), this.log, connection.client);
     const admission = admit(generation, payload, this.options.maxCost);
     if (admission.kind === 'refused') return refusedErrors(admission.errors);
     if (admission.kind === 'operation') {

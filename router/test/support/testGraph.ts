@@ -18,6 +18,7 @@ export interface TestRouterOptions {
   limits?: Partial<RouterLimits>;
   introspection?: boolean;
   subgraphTimeoutMs?: number;
+  trustedProxyHops?: number;
 }
 
 export interface TestRouter {
@@ -39,6 +40,7 @@ export async function startTestRouter(options: TestRouterOptions): Promise<TestR
     limits: options.limits,
     introspection: options.introspection,
     subgraphTimeoutMs: options.subgraphTimeoutMs,
+    trustedProxyHops: options.trustedProxyHops,
   });
   const url = await router.start();
   const graphqlUrl = `${url}/graphql`;

@@ -23,6 +23,8 @@ export function profilesSdl({ added }: { added: boolean }): string {
       denied: String!
       "The request id the subgraph received."
       requestId: String!
+      "The end client (user agent, address) the subgraph received signed, as JSON."
+      client: String!
       ${added ? 'added: String!' : ''}
     }
   `;
@@ -71,6 +73,7 @@ export async function startTestProfiles(options: {
           throw codedError('FORBIDDEN', 'Not your profile');
         },
         requestId: (_p: unknown, _a: unknown, ctx: RequestContext) => ctx.requestId,
+        client: (_p: unknown, _a: unknown, ctx: RequestContext) => JSON.stringify(ctx.client),
         added: () => 'added field',
       },
       User: {

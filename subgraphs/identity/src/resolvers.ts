@@ -15,7 +15,7 @@ export const resolvers: Resolvers = {
   },
   Mutation: {
     register: (_, args, ctx) => ctx.identity.register(args.input),
-    login: (_, args, ctx) => ctx.identity.login(args.input),
+    login: (_, args, ctx) => ctx.identity.login(args.input, ctx.client),
     refreshSession: (_, args, ctx) => ctx.identity.refreshSession(args.refreshToken),
     logout: (_, args, ctx) => ctx.identity.logout(args.refreshToken),
     logoutEverywhere: (_, _args, ctx) => ctx.identity.logoutEverywhere(ctx.principal),

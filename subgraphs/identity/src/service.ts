@@ -1,6 +1,8 @@
 import {
   codedError,
   requireAdmin,
+  UNKNOWN_CLIENT,
+  type ClientInfo,
   type LoaderRegistry,
   type Logger,
   type Principal,
@@ -181,12 +183,14 @@ export class IdentityService {
     return this.openSession(user);
   }
 
-  /** Signs in with a password: a new session, announced as `identity.session.v1` `session.started` (NEW_SIGN_IN). */
-  async login(input: { email: string; password: string }): Promise<AuthResult> {
+  /**
+   * Signs in with a password: a new session, announced as `identity.session.v1` `session.started`
+   * (NEW_SIGN_IN) with the device and network of `client` — what the router signed (kit `ctx.client`).
+   */
+  async login(input: { email: string; password: string }, client: ClientInfo = UNKNOWN_CLIENT): Promise<AuthResult> {
     const user = await this.accounts.authenticate(input);
     if (user.status === 'disabled') throw accountDisabled();
-    // The router forwards neither the client's User-Agent nor its address to subgraphs (yet): unknown.
-    const result = await this.openSession(user, { method: 'password' });
+    const result = await this.openSession(user, { method: 'password', userAgent: client.userAgent, ip: client.address });
     this.eventsQueued();
     return result;
   }

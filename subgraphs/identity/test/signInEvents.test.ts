@@ -1,7 +1,8 @@
+import { signRequest } from '@chatgraph/kit';
 import { identitySessionV1 } from '@chatgraph/schema';
 import { coarseIp } from '../src/sessionEvents';
 import { identityCollections } from '../src/store';
-import { login, ok, principalOf, refresh, register, startIdentity, type Auth, type Harness } from './harness';
+import { ANON, login, ok, PASSWORD, principalOf, refresh, register, SECRET, startIdentity, type Auth, type Harness } from './harness';
 
 describe('coarseIp: the network, never the address', () => {
   it('keeps an IPv4 /24 and an IPv6 /48', () => {
@@ -40,5 +41,25 @@ describe('identity.session.v1 session.started', () => {
 
     ok<Auth>(await refresh(h, signedIn.refreshToken), 'refreshSession');
     expect((await sessions.findById(sessionId ?? ''))?._outbox).toEqual(entries);
+  });
+
+  it('carries the device and the network of the client the router signed, never the address itself', async () => {
+    await register(h, 'device@example.com');
+    const body = JSON.stringify({
+      query: 'mutation($input: LoginInput!) { login(input: $input) { accessToken } }',
+      variables: { input: { email: 'device@example.com', password: PASSWORD } },
+    });
+    const client = { userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0', address: '203.0.113.77' };
+    const res = await fetch(h.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...signRequest(SECRET, ANON, body, Date.now(), client) },
+      body,
+    });
+    const token = ((await res.json()) as { data?: { login?: { accessToken: string } } }).data?.login?.accessToken;
+    const { sessionId } = principalOf({ accessToken: token ?? '' });
+    const session = await identityCollections(h.store).sessions.findById(sessionId ?? '');
+    const event = identitySessionV1.validate(session?._outbox?.[0]?.event);
+    expect(event.payload).toEqual({ method: 'password', userAgent: client.userAgent, ipPrefix: '203.0.113.0/24' });
+    expect(JSON.stringify(session?._outbox)).not.toContain('203.0.113.77');
   });
 });

@@ -2,6 +2,7 @@ import type { Logger } from './logger';
 import type { LoaderRegistry } from './loaders';
 import type { Principal, UserPrincipal } from './principal';
 import { codedError } from './errors';
+import type { ClientInfo } from './signing';
 
 /** What every resolver receives. Services extend it with their own dependencies. */
 export interface RequestContext {
@@ -9,6 +10,11 @@ export interface RequestContext {
   requestId: string;
   log: Logger;
   loaders: LoaderRegistry;
+  /**
+   * The end client behind the router (its user agent and address), as the router signed them;
+   * both null when the router did not send them (subscriptions, service-to-service calls).
+   */
+  client: ClientInfo;
 }
 
 /** The calling user, or UNAUTHENTICATED. */

@@ -24,7 +24,7 @@ import { ServiceMetrics } from './metrics';
 import type { Principal } from './principal';
 import { probeRoutes } from './probeRoutes';
 import { NonceRegistry } from './nonces';
-import { DEFAULT_MAX_SKEW_MS, REQUEST_ID_HEADER, SignatureError, verifyRequest } from './signing';
+import { DEFAULT_MAX_SKEW_MS, REQUEST_ID_HEADER, SignatureError, verifySignedRequest, type VerifiedRequest } from './signing';
 import { attachSubscriptionServer, type SubscriptionServer } from './subscriptions';
 
 export interface ReadinessCheck {
@@ -151,7 +151,8 @@ export function createSubgraph<TContext extends RequestContext>(options: Subgrap
     ],
   });
 
-  const authenticate = (req: HttpRequest): Principal => verifyRequest(signingSecret, req.headers, req.body, { maxSkewMs, nonces });
+  const authenticate = (req: HttpRequest): VerifiedRequest =>
+    verifySignedRequest(signingSecret, req.headers, req.body, { maxSkewMs, nonces });
 
   const refuse = (res: import('node:http').ServerResponse, err: unknown, req: HttpRequest): void => {
     if (err instanceof SignatureError) {
@@ -163,51 +164,54 @@ export function createSubgraph<TContext extends RequestContext>(options: Subgrap
   };
 
   /** The handler with the router's signature checked first: unsigned or invalid requests are refused. */
-  const signed =
-    (handler: SignedRouteHandler): Route['handler'] =>
+  const verified =
+    (
+      handler: (req: HttpRequest, res: import('node:http').ServerResponse, request: VerifiedRequest) => Promise<void> | void,
+    ): Route['handler'] =>
     async (req, res) => {
-      let principal: Principal;
+      let request: VerifiedRequest;
       try {
-        principal = authenticate(req);
+        request = authenticate(req);
       } catch (err) {
         refuse(res, err, req);
         return;
       }
-      await handler(req, res, principal);
+      await handler(req, res, request);
     };
+  const signed = (handler: SignedRouteHandler): Route['handler'] => verified((req, res, request) => handler(req, res, request.principal));
 
   /** `/graphql` once the signature is verified, over HTTP or in process. */
   const serveGraphQL = (
-    principal: Principal,
+    { principal, client }: VerifiedRequest,
     headers: Readonly<Record<string, string | string[] | undefined>>,
     search: string,
     body: Buffer | string,
   ): Promise<GraphQLHttpResult> => {
     const header = headers[REQUEST_ID_HEADER];
     const requestId = (typeof header === 'string' && header.length <= 128 ? header : undefined) ?? randomUUID();
-    const base: RequestContext = { principal, requestId, log: logger.child({ requestId }), loaders: new LoaderRegistry() };
+    const base: RequestContext = { principal, requestId, log: logger.child({ requestId }), loaders: new LoaderRegistry(), client };
     return runGraphQL(apollo, { method: 'POST', headers, search, body }, async () => options.context(base));
   };
 
   const graphqlRoute: Route = {
     method: 'POST',
     path: '/graphql',
-    handler: signed(async (req, res, principal) => sendResult(res, await serveGraphQL(principal, req.headers, req.search, req.body))),
+    handler: verified(async (req, res, request) => sendResult(res, await serveGraphQL(request, req.headers, req.search, req.body))),
   };
 
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
   const serveInProcess = async (headers: Readonly<Record<string, string>>, body: string): Promise<GraphQLHttpResult> => {
     if (Buffer.byteLength(body) > maxBodyBytes)
       return graphQLErrorResult('PAYLOAD_TOO_LARGE', `Request body exceeds ${maxBodyBytes} bytes`);
-    let principal: Principal;
+    let request: VerifiedRequest;
     try {
-      principal = verifyRequest(signingSecret, headers, body, { maxSkewMs, nonces });
+      request = verifySignedRequest(signingSecret, headers, body, { maxSkewMs, nonces });
     } catch (err) {
       if (!(err instanceof SignatureError)) throw err;
       logger.warn({ reason: err.reason, path: '/graphql', remote: 'in-process' }, 'refused unsigned or invalid request');
       return graphQLErrorResult('UNAUTHENTICATED', 'Request must come through the router');
     }
-    return serveGraphQL(principal, headers, '', body);
+    return serveGraphQL(request, headers, '', body);
   };
 
   const checks = options.readiness ?? [];

@@ -22,7 +22,7 @@ import { LoaderRegistry } from './loaders';
 import type { Logger } from './logger';
 import type { NonceRegistry } from './nonces';
 import type { Principal } from './principal';
-import { REQUEST_ID_HEADER, SignatureError, signRequest, verifyRequest, type VerifyOptions } from './signing';
+import { REQUEST_ID_HEADER, SignatureError, signRequest, UNKNOWN_CLIENT, verifyRequest, type VerifyOptions } from './signing';
 
 /**
  * Router -> subgraph subscriptions over graphql-ws (`graphql-transport-ws`). The principal is
@@ -171,7 +171,14 @@ export function attachSubscriptionServer<TContext extends RequestContext>(
         const requestId = typeof header === 'string' && header.length <= 128 ? `${header}:${id}` : randomUUID();
         const principal = ctx.extra.principal;
         if (!principal) return coded([new GraphQLError('Connection is not authenticated')], 'UNAUTHENTICATED');
-        const base: RequestContext = { principal, requestId, log: logger.child({ requestId }), loaders: new LoaderRegistry() };
+        // The router signs the end client's details on HTTP requests only; a subscription has none.
+        const base: RequestContext = {
+          principal,
+          requestId,
+          log: logger.child({ requestId }),
+          loaders: new LoaderRegistry(),
+          client: UNKNOWN_CLIENT,
+        };
         const args: ExecutionArgs = {
           schema,
           document,

@@ -18,9 +18,19 @@ export interface SignInNotificationsDeps {
   mail?: NotificationMail;
 }
 
+/** The longest device description shown: a raw User-Agent is long, and its start names the browser family. */
+export const MAX_DEVICE_CHARS = 80;
+
+/** The device as shown: the raw User-Agent (no parser: not worth a dependency), cut with an ellipsis. */
+function device(userAgent: string | null): string | null {
+  const trimmed = userAgent?.trim();
+  if (!trimmed) return null;
+  return trimmed.length > MAX_DEVICE_CHARS ? `${trimmed.slice(0, MAX_DEVICE_CHARS - 1)}…` : trimmed;
+}
+
 /** The notification's body: when, from what device and network, as far as identity knew them. */
 export function signInBody(occurredAt: string, userAgent: string | null, ipPrefix: string | null): string {
-  const from = [userAgent, ipPrefix ? `network ${ipPrefix}` : null].filter((part) => part !== null).join(', ');
+  const from = [device(userAgent), ipPrefix ? `network ${ipPrefix}` : null].filter((part) => part !== null).join(', ');
   return `Signed in with a password at ${occurredAt}${from ? ` from ${from}` : ''}. Not you? Change your password.`;
 }
 

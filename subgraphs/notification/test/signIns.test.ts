@@ -45,6 +45,14 @@ describe('NEW_SIGN_IN notifications', () => {
     expect(doc?.body).toContain('network 203.0.113.0/24');
   });
 
+  it('cuts a long User-Agent to 80 characters', () => {
+    const agent = `Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0 ${'x'.repeat(100)}`;
+    const body = signInBody('2026-01-01T00:00:00.000Z', agent, '203.0.113.0/24');
+    expect(body).toBe(
+      `Signed in with a password at 2026-01-01T00:00:00.000Z from ${agent.slice(0, 79)}…, network 203.0.113.0/24. Not you? Change your password.`,
+    );
+  });
+
   it('says nothing of an unknown device', () => {
     expect(signInBody('2026-01-01T00:00:00.000Z', null, null)).toBe(
       'Signed in with a password at 2026-01-01T00:00:00.000Z. Not you? Change your password.',
