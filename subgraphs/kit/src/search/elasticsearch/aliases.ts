@@ -3,10 +3,11 @@ import type { SearchIndexDefinition } from '../port';
 import { indexSettings, indexMappings, type TemplateOptions } from './mappings';
 
 /**
- * The adapter reads and writes through an alias named after the definition (`chatgraph-search`),
- * never a concrete index: the alias points at one generation (`chatgraph-search-000001`, ...),
- * and a rebuild creates the next generation and moves the alias in one atomic `_aliases` call,
- * so searches and writes never see a missing index.
+ * The adapter reads and writes through aliases, never a concrete index: one named after the
+ * definition (`chatgraph-search`), or with `kinds` one per kind (`chatgraph-search-message`, ...,
+ * layout.ts). Each alias points at one generation (`<alias>-000001`, ...), and a rebuild creates
+ * the next generation and moves the alias in one atomic `_aliases` call, so searches and writes
+ * never see a missing index.
  */
 
 /** The concrete index of generation `n` behind `alias`. */
