@@ -109,7 +109,15 @@ it('--user replays the topics under a fresh group and restores that user only; -
 }, 120_000);
 
 it('refuses arguments it does not know, and the embedded engine', async () => {
-  for (const argv of [[], ['--user'], ['--user', '--all'], ['--every'], ['--all', '--user', 'x'], ['--all', '--kind'], ['--all', '--kind', 'chat']])
+  for (const argv of [
+    [],
+    ['--user'],
+    ['--user', '--all'],
+    ['--every'],
+    ['--all', '--user', 'x'],
+    ['--all', '--kind'],
+    ['--all', '--kind', 'chat'],
+  ])
     expect(() => parseReindexArgs(argv)).toThrow(/usage/);
   expect(parseReindexArgs(['--all', '--kind', 'file'])).toEqual({ mode: 'all', kind: 'file' });
   expect(parseReindexArgs(['--', '--user', 'u1'])).toEqual({ mode: 'user', userId: 'u1' });

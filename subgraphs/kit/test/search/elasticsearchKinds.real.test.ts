@@ -59,17 +59,17 @@ describe('Elasticsearch index per kind', () => {
     expect(await kindsBehind(`${definition.name}-file`)).toEqual({ file: 1 });
     expect(await admin.indices.exists({ index: definition.name })).toBe(false);
     expect(hitIds(await index.search(request(owner, 'keyword', { text: 'kestrel' }))).sort()).toEqual(['c1', 'f1', 'm1', 'm2']);
-    expect(hitIds(await index.search(request(owner, 'keyword', { text: 'kestrel', filters: { kinds: ['file', 'conversation'] } }))).sort()).toEqual([
-      'c1',
-      'f1',
-    ]);
+    expect(
+      hitIds(await index.search(request(owner, 'keyword', { text: 'kestrel', filters: { kinds: ['file', 'conversation'] } }))).sort(),
+    ).toEqual(['c1', 'f1']);
   });
 
   it('moves a document whose kind changed to its new kind’s index, and refuses a kind the index does not declare', async () => {
     const owner = newOwner();
     await put(index, [doc({ id: 'moving', ownerId: owner, kind: 'message', body: 'merlin' })]);
     await put(index, [doc({ id: 'moving', ownerId: owner, kind: 'file', body: 'merlin' })]);
-    const count = async (kind: string) => (await admin.count({ index: `${definition.name}-${kind}`, query: { ids: { values: ['moving'] } } })).count;
+    const count = async (kind: string) =>
+      (await admin.count({ index: `${definition.name}-${kind}`, query: { ids: { values: ['moving'] } } })).count;
     expect([await count('message'), await count('file')]).toEqual([0, 1]);
 
     await expect(put(index, [doc({ id: 'odd', ownerId: owner, kind: 'memo', body: 'merlin' })])).rejects.toThrow(SearchRequestError);

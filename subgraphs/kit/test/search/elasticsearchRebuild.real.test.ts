@@ -132,12 +132,17 @@ it('keeps each document’s embedding model through a rebuild: the re-embedding 
 
 it('rebuilds one kind’s index while searches of every kind keep answering, the other kinds’ indexes untouched', async () => {
   const kinds = ['message', 'conversation', 'file'];
-  const split = createElasticsearchIndex({ node: ES_URL, index: contractDefinition({ name: `rebuild-kinds-${Date.now().toString(36)}`, kinds }) });
+  const split = createElasticsearchIndex({
+    node: ES_URL,
+    index: contractDefinition({ name: `rebuild-kinds-${Date.now().toString(36)}`, kinds }),
+  });
   const name = split.definition.name;
   await split.start();
   try {
     const owner = newOwner();
-    const filler = Array.from({ length: 600 }, (_, i) => doc({ id: `kfill-${i}`, ownerId: owner, body: `filler ${i}`, vector: [1, i % 5, 1] }));
+    const filler = Array.from({ length: 600 }, (_, i) =>
+      doc({ id: `kfill-${i}`, ownerId: owner, body: `filler ${i}`, vector: [1, i % 5, 1] }),
+    );
     await put(split, [
       ...filler,
       doc({ id: 'k-message', ownerId: owner, kind: 'message', body: 'the osprey nest', vector: [0, 1, 0] }),
@@ -164,7 +169,9 @@ it('rebuilds one kind’s index while searches of every kind keep answering, the
       kinds: ['message'],
       afterCopy: async () => {
         await probe();
-        await split.upsert([doc({ id: 'k-late', ownerId: owner, kind: 'message', body: 'a late osprey', vector: [0, 1, 0] })], { refresh: true });
+        await split.upsert([doc({ id: 'k-late', ownerId: owner, kind: 'message', body: 'a late osprey', vector: [0, 1, 0] })], {
+          refresh: true,
+        });
         await split.delete(['k-gone'], { refresh: true });
       },
     });
@@ -173,7 +180,14 @@ it('rebuilds one kind’s index while searches of every kind keep answering, the
     await probe();
 
     expect(reports).toEqual([
-      { alias: `${name}-message`, from: `${name}-message-000001`, to: `${name}-message-000002`, copied: filler.length + 2, caughtUp: 1, removed: 1 },
+      {
+        alias: `${name}-message`,
+        from: `${name}-message-000001`,
+        to: `${name}-message-000002`,
+        copied: filler.length + 2,
+        caughtUp: 1,
+        removed: 1,
+      },
     ]);
     expect(outcomes.filter((outcome) => outcome !== 'ok')).toEqual([]);
     expect(outcomes.length).toBeGreaterThan(1);
