@@ -13,7 +13,7 @@ export const searchConfigSpec = {
   ...searchIndexConfigSpec,
   SEARCH_INDEX_NAME: str({
     description:
-      'Name of the index holding the searchable documents (on Elasticsearch the alias; the index behind it is `<name>-000001`, the next after each rebuild); lowercase',
+      'Name of the index holding the searchable documents; lowercase. On Elasticsearch the prefix of one alias per document kind (`<name>-message`, `<name>-conversation`, `<name>-file`; the index behind each is `<name>-<kind>-000001`, the next after each rebuild)',
     default: 'chatgraph-search',
   }),
   ...embeddingConfigSpec,

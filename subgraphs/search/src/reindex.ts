@@ -8,8 +8,9 @@ import { indexingHandler, INDEXING_TOPICS } from './indexing';
  * The two ways search's index is rebuilt (the `reindex` command, reindexMain.ts). Search cannot
  * ask the owning services for their data (no synchronous calls between services), so:
  *
- * - `--all` rebuilds the whole Elasticsearch index from its own documents: a new generation with
- *   the current mappings, the alias moved atomically (kit `rebuild()`). It repairs mappings and
+ * - `--all` rebuilds the Elasticsearch index of every kind (or `--kind`'s only) from its own
+ *   documents, one kind after the other: a new generation with the current mappings, the kind's
+ *   alias moved atomically (kit `rebuild()`). It repairs mappings and
  *   settings; it re-derives nothing (documents are copied as they are, embeddings included).
  * - `--user <id>` replays the event topics from the oldest retained event under a fresh consumer
  *   group, applying that user's events only, through the live consumer's own handler, until the
@@ -72,9 +73,9 @@ export async function reindexUser(
   return report;
 }
 
-/** Rebuilds the whole Elasticsearch index behind its alias (see above). */
-export async function reindexAll(index: ElasticsearchSearchIndex, logger: Logger): Promise<RebuildReport> {
-  const report = await index.rebuild();
-  logger.info({ ...report }, 'search index rebuilt');
-  return report;
+/** Rebuilds the Elasticsearch index of every kind, or of `kinds` only, behind their aliases (see above). */
+export async function reindexAll(index: ElasticsearchSearchIndex, logger: Logger, kinds?: readonly string[]): Promise<RebuildReport[]> {
+  const reports = await index.rebuild(kinds ? { kinds } : {});
+  for (const report of reports) logger.info({ ...report }, 'search index rebuilt');
+  return reports;
 }

@@ -1,5 +1,5 @@
 /**
- * `pnpm --filter @chatgraph/search reindex -- --all | --user <id>`: rebuilds search's index with
+ * `pnpm --filter @chatgraph/search reindex -- --all [--kind <kind>] | --user <id>`: rebuilds search's index with
  * the service's configuration (environment as for `main.ts`). Needs SEARCH_ENGINE=elasticsearch
  * (the embedded index belongs to the running process); `--user` also needs EVENT_BUS=kafka. What
  * each mode covers and what it cannot: reindex.ts.
@@ -8,16 +8,19 @@ import { createLogger, type Logger } from '@chatgraph/kit';
 import { eventBusFromConfig } from '@chatgraph/kit/events';
 import { createElasticsearchIndex } from '@chatgraph/kit/search';
 import { loadSearchConfig, type SearchConfig } from './config';
-import { searchIndexDefinition } from './definition';
+import { DOC_KINDS, searchIndexDefinition } from './definition';
 import { embedderFromConfig } from './embeddingConfig';
 import { reindexAll, reindexUser } from './reindex';
 
-const USAGE = 'usage: reindex --all | --user <userId>';
+const USAGE = `usage: reindex --all [--kind ${Object.values(DOC_KINDS).join('|')}] | --user <userId>`;
 
 /** The mode the arguments name, or why they are wrong. */
-export function parseReindexArgs(argv: readonly string[]): { mode: 'all' } | { mode: 'user'; userId: string } {
+export function parseReindexArgs(argv: readonly string[]): { mode: 'all'; kind?: string } | { mode: 'user'; userId: string } {
   const args = argv.filter((arg) => arg !== '--');
   if (args.length === 1 && args[0] === '--all') return { mode: 'all' };
+  const kinds: readonly string[] = Object.values(DOC_KINDS);
+  if (args.length === 3 && args[0] === '--all' && args[1] === '--kind' && args[2] && kinds.includes(args[2]))
+    return { mode: 'all', kind: args[2] };
   if (args.length === 2 && args[0] === '--user' && args[1] && !args[1].startsWith('-')) return { mode: 'user', userId: args[1] };
   throw new Error(USAGE);
 }
@@ -37,7 +40,7 @@ async function run(config: SearchConfig, logger: Logger, argv: readonly string[]
   await index.start();
   try {
     if (request.mode === 'all') {
-      process.stdout.write(`${JSON.stringify(await reindexAll(index, logger))}\n`);
+      process.stdout.write(`${JSON.stringify(await reindexAll(index, logger, request.kind ? [request.kind] : undefined))}\n`);
       return;
     }
     if (config.EVENT_BUS !== 'kafka')

@@ -93,15 +93,33 @@ it('--user replays the topics under a fresh group and restores that user only; -
   expect(await found(uma, 'glacier')).toEqual([mine.conversationId, mine.messageId].sort());
   expect((await index.get(uma, [mine.conversationId]))[0]?.keywords?.tags).toEqual(['ice']);
 
+  const behind = async (kind: string): Promise<string[]> => {
+    const alias = `${config.SEARCH_INDEX_NAME}-${kind}`;
+    return Object.keys((await (await fetch(`${REAL_SERVERS.esUrl}/_alias/${alias}`)).json()) as Record<string, unknown>);
+  };
   await runReindex(config, logger, ['--', '--all']);
-  const behind = (await (await fetch(`${REAL_SERVERS.esUrl}/_alias/${config.SEARCH_INDEX_NAME}`)).json()) as Record<string, unknown>;
-  expect(Object.keys(behind)).toEqual([`${config.SEARCH_INDEX_NAME}-000002`]);
+  for (const kind of ['message', 'conversation', 'file'])
+    expect(await behind(kind)).toEqual([`${config.SEARCH_INDEX_NAME}-${kind}-000002`]);
+  expect(await found(uma, 'glacier')).toEqual([mine.conversationId, mine.messageId].sort());
+  // `--kind` rebuilds that kind's index only.
+  await runReindex(config, logger, ['--', '--all', '--kind', 'message']);
+  expect(await behind('message')).toEqual([`${config.SEARCH_INDEX_NAME}-message-000003`]);
+  expect(await behind('conversation')).toEqual([`${config.SEARCH_INDEX_NAME}-conversation-000002`]);
   expect(await found(uma, 'glacier')).toEqual([mine.conversationId, mine.messageId].sort());
 }, 120_000);
 
 it('refuses arguments it does not know, and the embedded engine', async () => {
-  for (const argv of [[], ['--user'], ['--user', '--all'], ['--every'], ['--all', '--user', 'x']])
+  for (const argv of [
+    [],
+    ['--user'],
+    ['--user', '--all'],
+    ['--every'],
+    ['--all', '--user', 'x'],
+    ['--all', '--kind'],
+    ['--all', '--kind', 'chat'],
+  ])
     expect(() => parseReindexArgs(argv)).toThrow(/usage/);
+  expect(parseReindexArgs(['--all', '--kind', 'file'])).toEqual({ mode: 'all', kind: 'file' });
   expect(parseReindexArgs(['--', '--user', 'u1'])).toEqual({ mode: 'user', userId: 'u1' });
   const embedded = loadSearchConfig({ INTERNAL_SIGNING_SECRET: SECRET, DATA_DIR: dataDir });
   await expect(runReindex(embedded, logger, ['--all'])).rejects.toThrow(/SEARCH_ENGINE=elasticsearch/);

@@ -10,6 +10,6 @@ export {
   type ElasticsearchSearchIndex,
   type ElasticsearchSearchOptions,
 } from './elasticsearch/elasticsearchSearchIndex';
-export type { RebuildHooks, RebuildReport } from './elasticsearch/rebuild';
+export type { RebuildHooks, RebuildOptions, RebuildReport } from './elasticsearch/rebuild';
 export { dropElasticsearchIndex } from './elasticsearch/aliases';
 export { searchIndexConfigSpec, searchIndexFromConfig, type SearchIndexConfig } from './fromConfig';

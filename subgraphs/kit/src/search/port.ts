@@ -24,6 +24,12 @@ export interface SearchIndexDefinition {
    * `rank_window_size`); those modes page only within it. Defaults to 100.
    */
   rankWindowSize?: number;
+  /**
+   * The document kinds, when each should live in an index of its own (Elasticsearch: an alias
+   * `<name>-<kind>` per kind; a document of another kind is refused). The embedded engine keeps
+   * one index either way, the kind being a field. Lowercase identifiers.
+   */
+  kinds?: readonly string[];
 }
 
 /** Keyword values: one value, or several (matching any of them). */

@@ -5,7 +5,7 @@
  * copy are caught up. The index has a unique name, dropped afterwards.
  */
 import { Client } from '@elastic/elasticsearch';
-import { createElasticsearchIndex } from '../../src/search';
+import { createElasticsearchIndex, dropElasticsearchIndex } from '../../src/search';
 import { contractDefinition, doc, hitIds, newOwner, put, request } from './contractFixtures';
 
 const ES_URL = process.env.ES_URL ?? 'http://127.0.0.1:9250';
@@ -52,7 +52,7 @@ it('rebuilds behind the alias with no failed or empty search, catching up writes
     while (!done) await probe();
   })();
 
-  const report = await index.rebuild({
+  const [report, ...more] = await index.rebuild({
     afterCopy: async () => {
       // Between the copy and the swap: the old generation still serves and takes writes.
       await probe();
@@ -65,7 +65,9 @@ it('rebuilds behind the alias with no failed or empty search, catching up writes
   await probing;
   await probe();
 
+  expect(more).toEqual([]);
   expect(report).toEqual({
+    alias: definition.name,
     from: `${definition.name}-000001`,
     to: `${definition.name}-000002`,
     copied: filler.length + 3,
@@ -86,7 +88,7 @@ it('rebuilds behind the alias with no failed or empty search, catching up writes
 
   // Writes after the swap go to the new generation; a second rebuild moves on again.
   await index.upsert([doc({ id: 'after', ownerId: owner, body: 'lighthouse after', vector: [0, 1, 0] })], { refresh: true });
-  const again = await index.rebuild();
+  const [again] = await index.rebuild();
   expect(again).toMatchObject({ from: `${definition.name}-000002`, to: `${definition.name}-000003`, copied: filler.length + 4 });
 }, 120_000);
 
@@ -109,9 +111,9 @@ it('keeps each document’s embedding model through a rebuild: the re-embedding 
       (await modelled.scanNotMatching('tags', ['model-new'], null, 10)).map((found) => [found.id, found.keywords?.tags]);
     const before = await toEmbed();
 
-    const report = await modelled.rebuild();
+    const [report] = await modelled.rebuild();
 
-    expect(report.to).toBe(`${alias}-000002`);
+    expect(report?.to).toBe(`${alias}-000002`);
     expect(Object.keys(await admin.indices.getAlias({ name: alias }))).toEqual([`${alias}-000002`]);
     expect(before).toEqual([
       ['m-old', 'model-old'],
@@ -127,3 +129,89 @@ it('keeps each document’s embedding model through a rebuild: the re-embedding 
     for (const concrete of Object.keys(behind)) await admin.indices.delete({ index: concrete, ignore_unavailable: true });
   }
 }, 60_000);
+
+it('rebuilds one kind’s index while searches of every kind keep answering, the other kinds’ indexes untouched', async () => {
+  const kinds = ['message', 'conversation', 'file'];
+  const split = createElasticsearchIndex({
+    node: ES_URL,
+    index: contractDefinition({ name: `rebuild-kinds-${Date.now().toString(36)}`, kinds }),
+  });
+  const name = split.definition.name;
+  await split.start();
+  try {
+    const owner = newOwner();
+    const filler = Array.from({ length: 600 }, (_, i) =>
+      doc({ id: `kfill-${i}`, ownerId: owner, body: `filler ${i}`, vector: [1, i % 5, 1] }),
+    );
+    await put(split, [
+      ...filler,
+      doc({ id: 'k-message', ownerId: owner, kind: 'message', body: 'the osprey nest', vector: [0, 1, 0] }),
+      doc({ id: 'k-conversation', ownerId: owner, kind: 'conversation', title: 'osprey watching', vector: [0, 1, 0.1] }),
+      doc({ id: 'k-file', ownerId: owner, kind: 'file', body: 'osprey photo log', vector: [0, 1, 0.2] }),
+      doc({ id: 'k-gone', ownerId: owner, kind: 'message', body: 'an osprey soon deleted', vector: [0, 1, 0.3] }),
+    ]);
+    const outcomes: string[] = [];
+    const probe = async (): Promise<void> => {
+      try {
+        const found = hitIds(await split.search(request(owner, 'hybrid', { text: 'osprey', vector: [0, 1, 0] })));
+        const every = ['k-message', 'k-conversation', 'k-file'].every((id) => found.includes(id));
+        outcomes.push(every ? 'ok' : `missing: ${found.join()}`);
+      } catch (error) {
+        outcomes.push(`failed: ${String(error)}`);
+      }
+    };
+    let done = false;
+    const probing = (async () => {
+      while (!done) await probe();
+    })();
+
+    const reports = await split.rebuild({
+      kinds: ['message'],
+      afterCopy: async () => {
+        await probe();
+        await split.upsert([doc({ id: 'k-late', ownerId: owner, kind: 'message', body: 'a late osprey', vector: [0, 1, 0] })], {
+          refresh: true,
+        });
+        await split.delete(['k-gone'], { refresh: true });
+      },
+    });
+    done = true;
+    await probing;
+    await probe();
+
+    expect(reports).toEqual([
+      {
+        alias: `${name}-message`,
+        from: `${name}-message-000001`,
+        to: `${name}-message-000002`,
+        copied: filler.length + 2,
+        caughtUp: 1,
+        removed: 1,
+      },
+    ]);
+    expect(outcomes.filter((outcome) => outcome !== 'ok')).toEqual([]);
+    expect(outcomes.length).toBeGreaterThan(1);
+    expect(Object.keys(await admin.indices.getAlias({ name: `${name}-message` }))).toEqual([`${name}-message-000002`]);
+    expect(Object.keys(await admin.indices.getAlias({ name: `${name}-conversation` }))).toEqual([`${name}-conversation-000001`]);
+    expect(Object.keys(await admin.indices.getAlias({ name: `${name}-file` }))).toEqual([`${name}-file-000001`]);
+    await split.refresh();
+    expect(hitIds(await split.search(request(owner, 'keyword', { text: 'osprey' }))).sort()).toEqual([
+      'k-conversation',
+      'k-file',
+      'k-late',
+      'k-message',
+    ]);
+
+    // Without kinds, every kind's index is rebuilt, one after the other.
+    const all = await split.rebuild();
+    expect(all.map((report) => [report.alias, report.to])).toEqual([
+      [`${name}-message`, `${name}-message-000003`],
+      [`${name}-conversation`, `${name}-conversation-000002`],
+      [`${name}-file`, `${name}-file-000002`],
+    ]);
+    await expect(split.rebuild({ kinds: ['chat'] })).rejects.toThrow(/kinds/);
+  } finally {
+    await split.stop();
+    await dropElasticsearchIndex(ES_URL, name);
+  }
+}, 120_000);

@@ -3,10 +3,11 @@ import type { SearchIndexDefinition } from '../port';
 import { indexSettings, indexMappings, type TemplateOptions } from './mappings';
 
 /**
- * The adapter reads and writes through an alias named after the definition (`chatgraph-search`),
- * never a concrete index: the alias points at one generation (`chatgraph-search-000001`, ...),
- * and a rebuild creates the next generation and moves the alias in one atomic `_aliases` call,
- * so searches and writes never see a missing index.
+ * The adapter reads and writes through aliases, never a concrete index: one named after the
+ * definition (`chatgraph-search`), or with `kinds` one per kind (`chatgraph-search-message`, ...,
+ * layout.ts). Each alias points at one generation (`<alias>-000001`, ...), and a rebuild creates
+ * the next generation and moves the alias in one atomic `_aliases` call, so searches and writes
+ * never see a missing index.
  */
 
 /** The concrete index of generation `n` behind `alias`. */
@@ -76,10 +77,10 @@ export async function createConcrete(
  */
 export async function ensureAliasedIndex(
   client: Client,
+  alias: string,
   definition: SearchIndexDefinition,
   options: TemplateOptions,
 ): Promise<{ created: boolean; concrete: string[] }> {
-  const alias = definition.name;
   const existing = await concreteIndexes(client, alias);
   if (existing.length > 0) {
     // Changing an existing field's type is refused by Elasticsearch: that needs `rebuild()`.
@@ -91,15 +92,26 @@ export async function ensureAliasedIndex(
   return { created, concrete: [first] };
 }
 
+/** The concrete indexes behind the per-kind aliases of `name` (`<name>-<kind>`, layout.ts). */
+async function kindIndexes(client: Client, name: string): Promise<string[]> {
+  const found = await client.indices.getAlias({ name: `${name}-*` }, { ignore: [404] });
+  const isKindAlias = (alias: string): boolean => alias.startsWith(`${name}-`) && /^[a-z][a-z0-9_]*$/.test(alias.slice(name.length + 1));
+  return Object.entries(found).flatMap(([concrete, entry]) =>
+    Object.keys((entry as { aliases?: Record<string, unknown> }).aliases ?? {}).some(isKindAlias) ? [concrete] : [],
+  );
+}
+
 /**
  * Deletes an index the adapter created, whatever its layout: every generation behind the alias
- * (the alias goes with them), or a concrete index of that name and the index template written
- * before aliases were used. For tests and benchmarks that must not leave indexes on a shared server.
+ * (the alias goes with them) and behind each kind's alias, or a concrete index of that name and
+ * the index template written before aliases were used. For tests and benchmarks that must not
+ * leave indexes on a shared server.
  */
 export async function dropElasticsearchIndex(node: string, name: string): Promise<void> {
   const client = new Client({ node, requestTimeout: 30_000 });
   try {
-    for (const concrete of await concreteIndexes(client, name)) await client.indices.delete({ index: concrete }, { ignore: [404] });
+    const concrete = [...(await concreteIndexes(client, name)), ...(await kindIndexes(client, name))];
+    for (const index of concrete) await client.indices.delete({ index }, { ignore: [404] });
     await client.indices.deleteIndexTemplate({ name }, { ignore: [404] });
   } finally {
     await client.close();

@@ -1,5 +1,5 @@
 import { Client } from '@elastic/elasticsearch';
-import { SearchUnavailableError } from '../errors';
+import { SearchRequestError, SearchUnavailableError } from '../errors';
 import { silentAdapterLogger, type AdapterLogger } from '../../adapterLogger';
 import type { SearchIndex, SearchIndexDefinition } from '../port';
 import {
@@ -14,7 +14,9 @@ import {
 import { getDocuments, idsWhere } from './reads';
 import { mapElasticsearchError } from './errors';
 import { ensureAliasedIndex } from './aliases';
-import { rebuildIndex, type RebuildHooks, type RebuildReport } from './rebuild';
+import { aliasesOfDocuments, layoutOf } from './layout';
+import { splitSingleIndex } from './migrate';
+import { rebuildIndex, type RebuildOptions, type RebuildReport } from './rebuild';
 import { scanNotMatching } from './scan';
 import { executeSearch } from './search';
 import { bulkDelete, bulkUpsert, deleteOwner, deleteWhere } from './writes';
@@ -25,6 +27,8 @@ export interface ElasticsearchSearchOptions {
   /**
    * The index definition; its `name` is the Elasticsearch alias every request goes through (the
    * concrete index behind it is `<name>-000001`, then the next generation after each rebuild).
+   * With `kinds`, each kind has its own alias `<name>-<kind>` over its own generations
+   * (layout.ts), and an old single alias `<name>` is split into them once at start (migrate.ts).
    */
   index: SearchIndexDefinition;
   logger?: AdapterLogger;
@@ -48,14 +52,19 @@ type State = 'new' | 'started' | 'stopped';
  */
 /** The Elasticsearch adapter: the port, plus the no-downtime rebuild only it can do. */
 export interface ElasticsearchSearchIndex extends SearchIndex {
-  /** Rebuilds the index behind the alias from its own documents with the current mappings (rebuild.ts). */
-  rebuild(hooks?: RebuildHooks): Promise<RebuildReport>;
+  /**
+   * Rebuilds the index behind each alias (every kind's, one after the other, or `options.kinds`')
+   * from its own documents with the current mappings (rebuild.ts); one report per alias.
+   */
+  rebuild(options?: RebuildOptions): Promise<RebuildReport[]>;
 }
 
 export function createElasticsearchIndex(options: ElasticsearchSearchOptions): ElasticsearchSearchIndex {
   const definition = options.index;
   validateDefinition(definition);
-  const index = definition.name;
+  const layout = layoutOf(definition);
+  // Every alias, comma-joined: reads, scans and refreshes span every kind in one request.
+  const index = layout.aliases.join(',');
   const logger = options.logger ?? silentAdapterLogger;
   const client = new Client({
     node: options.node,
@@ -76,8 +85,11 @@ export function createElasticsearchIndex(options: ElasticsearchSearchOptions): E
 
   const template = { numberOfShards: options.numberOfShards };
   const ensureIndex = async (): Promise<void> => {
-    const { created, concrete } = await ensureAliasedIndex(client, definition, template);
-    if (created) logger.info({ index, concrete }, 'search index created behind its alias');
+    await splitSingleIndex(client, layout, definition, template, logger);
+    for (const alias of layout.aliases) {
+      const { created, concrete } = await ensureAliasedIndex(client, alias, definition, template);
+      if (created) logger.info({ index: alias, concrete }, 'search index created behind its alias');
+    }
   };
 
   return {
@@ -105,18 +117,19 @@ export function createElasticsearchIndex(options: ElasticsearchSearchOptions): E
     },
     async upsert(docs, writeOptions) {
       validateDocuments(definition, docs);
-      await run('bulk upsert', () => bulkUpsert(client, index, docs, writeOptions));
+      const aliases = aliasesOfDocuments(layout, docs);
+      await run('bulk upsert', () => bulkUpsert(client, aliases, docs, writeOptions, layout.aliases));
     },
     async delete(ids, writeOptions) {
-      return run('bulk delete', () => bulkDelete(client, index, ids, writeOptions));
+      return run('bulk delete', () => bulkDelete(client, layout.aliases, ids, writeOptions));
     },
     async deleteByOwner(ownerId, writeOptions) {
       validateOwnerId(ownerId, 'deleteByOwner ownerId');
-      return run('delete by owner', () => deleteOwner(client, index, ownerId, writeOptions));
+      return run('delete by owner', () => deleteOwner(client, layout.aliases, ownerId, writeOptions));
     },
     async deleteMatching(ownerId, keywords, writeOptions) {
       validateDeleteMatching(definition, ownerId, keywords);
-      return run('delete matching', () => deleteWhere(client, index, ownerId, keywords, writeOptions));
+      return run('delete matching', () => deleteWhere(client, layout.aliases, ownerId, keywords, writeOptions));
     },
     async refresh() {
       await run('refresh', async () => {
@@ -125,14 +138,24 @@ export function createElasticsearchIndex(options: ElasticsearchSearchOptions): E
     },
     async search(request) {
       validateRequest(definition, request);
-      return run('search', () => executeSearch({ client, index, definition }, request));
+      // Only the requested kinds' indexes are searched; the kind filter stays in the query all the same.
+      const searched = layout.aliasesFor(request.filters?.kinds).join(',');
+      return run('search', () => executeSearch({ client, index: searched, definition }, request));
     },
-    async rebuild(hooks) {
-      return run('rebuild', () => rebuildIndex(client, definition, template, logger, hooks));
+    async rebuild(rebuildOptions = {}) {
+      const aliases = rebuildOptions.kinds ? layout.aliasesFor(rebuildOptions.kinds) : layout.aliases;
+      const unknown = (rebuildOptions.kinds ?? []).filter((kind) => layout.aliasOf(kind) === undefined);
+      if (unknown.length > 0 || rebuildOptions.kinds?.length === 0)
+        throw new SearchRequestError(`rebuild kinds must be among the index's: ${String(definition.kinds ?? [])}; got ${unknown.join()}`);
+      return run('rebuild', async () => {
+        const reports: RebuildReport[] = [];
+        for (const alias of aliases) reports.push(await rebuildIndex(client, alias, definition, template, logger, rebuildOptions));
+        return reports;
+      });
     },
     async get(ownerId, ids) {
       validateOwnerId(ownerId, 'get ownerId');
-      return run('get', () => getDocuments(client, index, ownerId, ids));
+      return run('get', () => getDocuments(client, layout.aliases, ownerId, ids));
     },
     async matchingIds(ownerId, filters, limit) {
       validateMatchingIds(definition, ownerId, filters, limit);

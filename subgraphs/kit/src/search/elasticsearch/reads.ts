@@ -8,11 +8,18 @@ import { filterClauses } from './queries';
  * An owner's documents by id with their vectors. `mget` is real-time (it reads the latest write,
  * refreshed or not), which a read-modify-write of one document needs.
  */
-export async function getDocuments(client: Client, index: string, ownerId: string, ids: readonly string[]): Promise<SearchDocument[]> {
+export async function getDocuments(
+  client: Client,
+  indexes: readonly string[],
+  ownerId: string,
+  ids: readonly string[],
+): Promise<SearchDocument[]> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return [];
+  // An id says nothing of its kind: each index is asked for it (found in one at most).
+  const docs = unique.flatMap((id) => indexes.map((index) => ({ _index: index, _id: id })));
   // Elasticsearch 9 leaves vectors out of `_source` unless asked (`_source_exclude_vectors`, not in the client's types).
-  const response = await client.mget<SourceDocument>({ index, ids: unique }, { querystring: { _source_exclude_vectors: false } });
+  const response = await client.mget<SourceDocument>({ docs }, { querystring: { _source_exclude_vectors: false } });
   return response.docs.flatMap((entry) => {
     if (!('found' in entry) || !entry.found || !entry._source || entry._source.ownerId !== ownerId) return [];
     const source = entry._source;

@@ -8,6 +8,8 @@ import type { TemplateOptions } from './mappings';
 
 /** What a rebuild did. */
 export interface RebuildReport {
+  /** The alias rebuilt (one kind's, with an index per kind). */
+  alias: string;
   /** The generation the alias pointed at before (deleted once the rebuild is done). */
   from: string;
   /** The new generation the alias points at now. */
@@ -21,8 +23,14 @@ export interface RebuildReport {
 }
 
 export interface RebuildHooks {
-  /** Runs after the bulk copy, before the swap (tests write here to exercise the catch-up). */
-  afterCopy?: () => Promise<void>;
+  /** Runs after the bulk copy of `alias`, before its swap (tests write here to exercise the catch-up). */
+  afterCopy?: (alias: string) => Promise<void>;
+}
+
+/** What to rebuild, and the hooks. */
+export interface RebuildOptions extends RebuildHooks {
+  /** With an index per kind, only these kinds' indexes (default: every kind's, one after the other). */
+  kinds?: readonly string[];
 }
 
 /** Documents read and written per round. */
@@ -31,7 +39,7 @@ const BATCH = 500;
 type Hit = estypes.SearchHit<SourceDocument>;
 
 /** Pages through `index`'s documents matching `query`, by id, vectors included, with sequence numbers. */
-async function* scan(client: Client, index: string, query: estypes.QueryDslQueryContainer): AsyncGenerator<Hit[]> {
+export async function* scan(client: Client, index: string, query: estypes.QueryDslQueryContainer): AsyncGenerator<Hit[]> {
   let after: estypes.SortResults | undefined;
   for (;;) {
     const page = await client.search<SourceDocument>(
@@ -63,7 +71,7 @@ async function highestSeqNo(client: Client, index: string): Promise<number> {
   return page.hits.hits[0]?._seq_no ?? -1;
 }
 
-function raiseUnexpected(response: estypes.BulkResponse, what: string): void {
+export function raiseUnexpected(response: estypes.BulkResponse, what: string): void {
   // 409: a concurrent write (or delete) of the live service won; its version stays.
   const failed = response.items.flatMap((item) => Object.values(item)).filter((result) => result?.error && result.status !== 409);
   if (failed.length > 0)
@@ -120,7 +128,7 @@ async function removeDeleted(client: Client, from: string, to: string, toMark: n
 }
 
 /**
- * Rebuilds the index behind `definition.name` with the definition's current settings and
+ * Rebuilds the index behind `alias` (the definition's, or one kind's) with the definition's current settings and
  * mappings, from the index's own documents, without downtime:
  * 1. creates the next generation and copies every document into it (the alias still serves
  *    searches and the live consumer's writes from the current generation);
@@ -134,12 +142,12 @@ async function removeDeleted(client: Client, from: string, to: string, toMark: n
  */
 export async function rebuildIndex(
   client: Client,
+  alias: string,
   definition: SearchIndexDefinition,
   options: TemplateOptions,
   logger: AdapterLogger,
   hooks: RebuildHooks = {},
 ): Promise<RebuildReport> {
-  const alias = definition.name;
   const current = await concreteIndexes(client, alias);
   const from = current[0];
   if (from === undefined || current.length !== 1)
@@ -152,7 +160,7 @@ export async function rebuildIndex(
   await client.indices.refresh({ index: from });
   const fromMark = await highestSeqNo(client, from);
   const copied = await copyAll(client, from, to);
-  await hooks.afterCopy?.();
+  await hooks.afterCopy?.(alias);
   await client.indices.refresh({ index: to });
   const toMark = await highestSeqNo(client, to);
   const actions: estypes.IndicesUpdateAliasesAction[] = legacy
@@ -160,11 +168,11 @@ export async function rebuildIndex(
     : [{ add: { index: to, alias, is_write_index: true } }, { remove: { index: from, alias } }];
   await client.indices.updateAliases({ actions });
   logger.info({ alias, from, to, copied }, 'search index rebuilt: alias moved');
-  if (legacy) return { from, to, copied, caughtUp: 0, removed: 0 };
+  if (legacy) return { alias, from, to, copied, caughtUp: 0, removed: 0 };
   await client.indices.refresh({ index: from });
   const caughtUp = await catchUp(client, from, to, fromMark, toMark);
   const removed = await removeDeleted(client, from, to, toMark);
   await client.indices.delete({ index: from });
   logger.info({ alias, from, to, caughtUp, removed }, 'search index rebuild caught up; old generation deleted');
-  return { from, to, copied, caughtUp, removed };
+  return { alias, from, to, copied, caughtUp, removed };
 }

@@ -22,6 +22,7 @@ const SOURCE: estypes.SearchSourceConfig = { excludes: ['vector'] };
 
 interface Context {
   client: Client;
+  /** The aliases searched, comma-joined (every kind's the request may return: one engine query over them). */
   index: string;
   definition: SearchIndexDefinition;
 }

@@ -29,27 +29,64 @@ function raiseFailures(response: estypes.BulkResponse, operation: string, index:
   throw new SearchIndexError(message, { failedIds: failed.map((f) => f.id) });
 }
 
-/** Index operations replace whole documents, so an upsert never leaves stale fields behind. */
+/**
+ * Index operations replace whole documents, so an upsert never leaves stale fields behind.
+ * `indexes[i]` is the alias of `docs[i]`'s kind (layout.ts); with an index per kind, a document
+ * whose kind changed is also deleted, in the same bulk, from the index of its former kind.
+ */
 export async function bulkUpsert(
   client: Client,
-  index: string,
+  indexes: readonly string[],
   docs: readonly SearchDocument[],
   options: WriteOptions = {},
+  allIndexes: readonly string[] = [...new Set(indexes)],
 ): Promise<void> {
   if (docs.length === 0) return;
-  const operations = docs.flatMap((doc) => [{ index: { _index: index, _id: doc.id } }, toSource(doc)]);
+  const stale = await elsewhere(client, indexes, docs, allIndexes);
+  const operations = [
+    ...stale.map((found) => ({ delete: { _index: found.index, _id: found.id } })),
+    ...docs.flatMap((doc, i) => [{ index: { _index: indexes[i], _id: doc.id } }, toSource(doc)]),
+  ];
   const response = await client.bulk({ operations, refresh: options.refresh ?? false });
-  raiseFailures(response, 'bulk upsert', index);
+  raiseFailures(response, 'bulk upsert', [...new Set(indexes)].join());
 }
 
-export async function bulkDelete(client: Client, index: string, ids: readonly string[], options: WriteOptions = {}): Promise<number> {
+/**
+ * Where the documents exist under another kind's index: a real-time `mget` (reads, unlike blind
+ * deletes, leave no tombstones), asked only when there is another index.
+ */
+async function elsewhere(
+  client: Client,
+  indexes: readonly string[],
+  docs: readonly SearchDocument[],
+  allIndexes: readonly string[],
+): Promise<Array<{ index: string; id: string }>> {
+  const asked = docs.flatMap((doc, i) => allIndexes.filter((index) => index !== indexes[i]).map((index) => ({ index, id: doc.id })));
+  if (asked.length === 0) return [];
+  const response = await client.mget({ docs: asked.map((entry) => ({ _index: entry.index, _id: entry.id })), _source: false });
+  return asked.filter((_, i) => {
+    const entry = response.docs[i];
+    return entry !== undefined && 'found' in entry && entry.found;
+  });
+}
+
+/**
+ * Deletes ids from every index given: an id says nothing of its kind, so with an index per kind
+ * each one is asked (a missing id is no failure), in one bulk.
+ */
+export async function bulkDelete(
+  client: Client,
+  indexes: readonly string[],
+  ids: readonly string[],
+  options: WriteOptions = {},
+): Promise<number> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return 0;
   const response = await client.bulk({
-    operations: unique.map((id) => ({ delete: { _index: index, _id: id } })),
+    operations: indexes.flatMap((index) => unique.map((id) => ({ delete: { _index: index, _id: id } }))),
     refresh: options.refresh ?? false,
   });
-  raiseFailures(response, 'bulk delete', index);
+  raiseFailures(response, 'bulk delete', indexes.join());
   return response.items.filter((item) => item.delete?.result === 'deleted').length;
 }
 
@@ -62,12 +99,33 @@ const DELETE_BATCH = 1000;
  * Searches see only refreshed documents, so the index is refreshed first: otherwise documents
  * written a moment ago would survive the deletion of the account.
  */
-export async function deleteOwner(client: Client, index: string, ownerId: string, options: WriteOptions = {}): Promise<number> {
-  return deleteWhere(client, index, ownerId, {}, options);
+export async function deleteOwner(
+  client: Client,
+  indexes: readonly string[],
+  ownerId: string,
+  options: WriteOptions = {},
+): Promise<number> {
+  return deleteWhere(client, indexes, ownerId, {}, options);
 }
 
-/** Deletes an owner's documents matching keyword values (as a search filter would), in batches as `deleteOwner`. */
+/**
+ * Deletes an owner's documents matching keyword values (as a search filter would), in batches as
+ * `deleteOwner`, from each index in turn (each through its alias, so a rebuild's catch-up sees
+ * the deletes).
+ */
 export async function deleteWhere(
+  client: Client,
+  indexes: readonly string[],
+  ownerId: string,
+  keywords: KeywordValues,
+  options: WriteOptions = {},
+): Promise<number> {
+  let deleted = 0;
+  for (const index of indexes) deleted += await deleteWhereIn(client, index, ownerId, keywords, options);
+  return deleted;
+}
+
+async function deleteWhereIn(
   client: Client,
   index: string,
   ownerId: string,
@@ -89,7 +147,7 @@ export async function deleteWhere(
     });
     const hits = page.hits.hits;
     const ids = hits.flatMap((hit) => (hit._id === undefined ? [] : [hit._id]));
-    if (ids.length > 0) deleted += await bulkDelete(client, index, ids, {});
+    if (ids.length > 0) deleted += await bulkDelete(client, [index], ids, {});
     after = hits[hits.length - 1]?.sort;
     if (hits.length < DELETE_BATCH || !after) break;
   }
