@@ -19,6 +19,7 @@ import path from 'node:path';
 import { createLogger, loadConfig } from '@chatgraph/kit';
 import { EMBEDDED_CONFIG_SPEC, startEmbedded } from '@chatgraph/launcher';
 import { gatewayEmbedder, hashedTrigramEmbedder, type Embedder } from '@chatgraph/search';
+import { fakeEmbeddingsCatalog } from '../subgraphs/ai-gateway/test/support/catalogs';
 import { startFakeOpenAI } from '../subgraphs/ai-gateway/test/support/fakeOpenAI';
 import { syntheticCorpus } from './search-corpus';
 
@@ -42,22 +43,7 @@ async function main(): Promise<void> {
   const fake = await startFakeOpenAI({ embeddingDimensions: FAKE_DIMS });
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-search-embeddings-'));
   const catalogFile = path.join(dataDir, 'catalog.json');
-  writeFileSync(
-    catalogFile,
-    JSON.stringify({
-      providers: [
-        { id: 'demo', kind: 'demo' },
-        { id: 'fake', kind: 'openai', baseURL: fake.baseURL },
-      ],
-      models: [
-        { id: 'local-demo', displayName: 'Local demo', contextWindow: 8192, capabilities: ['chat'] },
-        { id: 'fake-embed', displayName: 'Fake embeddings', contextWindow: 8192, capabilities: ['embeddings'] },
-      ],
-      routes: { 'local-demo': [{ provider: 'demo', model: 'local-demo' }], 'fake-embed': [{ provider: 'fake', model: 'fake-embed' }] },
-      titleModel: 'local-demo',
-      embeddingModel: 'fake-embed',
-    }),
-  );
+  writeFileSync(catalogFile, JSON.stringify(fakeEmbeddingsCatalog(fake.baseURL)));
   const config = loadConfig(EMBEDDED_CONFIG_SPEC, { ROUTER_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
   const stack = await startEmbedded(config, { LOG_LEVEL: 'silent', RATE_LIMITS: 'off', MODEL_CATALOG_FILE: catalogFile });
   const logger = createLogger({ name: 'bench', level: 'silent' });

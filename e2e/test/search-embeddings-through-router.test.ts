@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@chatgraph/kit';
 import { EMBEDDED_CONFIG_SPEC, startEmbedded, type EmbeddedStack } from '@chatgraph/launcher';
+import { fakeEmbeddingsCatalog } from '../../subgraphs/ai-gateway/test/support/catalogs';
 import { startFakeOpenAI, type FakeOpenAI } from '../../subgraphs/ai-gateway/test/support/fakeOpenAI';
 import { conceptVector } from '../../subgraphs/search/test/support/conceptEmbedding';
 
@@ -79,22 +80,7 @@ beforeAll(async () => {
   });
   dataDir = mkdtempSync(path.join(tmpdir(), 'chatgraph-e2e-search-embeddings-'));
   const catalogFile = path.join(dataDir, 'catalog.json');
-  writeFileSync(
-    catalogFile,
-    JSON.stringify({
-      providers: [
-        { id: 'demo', kind: 'demo' },
-        { id: 'fake', kind: 'openai', baseURL: fake.baseURL },
-      ],
-      models: [
-        { id: 'local-demo', displayName: 'Local demo', contextWindow: 8192, capabilities: ['chat'] },
-        { id: 'fake-embed', displayName: 'Fake embeddings', contextWindow: 8192, capabilities: ['embeddings'] },
-      ],
-      routes: { 'local-demo': [{ provider: 'demo', model: 'local-demo' }], 'fake-embed': [{ provider: 'fake', model: 'fake-embed' }] },
-      titleModel: 'local-demo',
-      embeddingModel: 'fake-embed',
-    }),
-  );
+  writeFileSync(catalogFile, JSON.stringify(fakeEmbeddingsCatalog(fake.baseURL)));
   const config = loadConfig(EMBEDDED_CONFIG_SPEC, { ROUTER_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
   stack = await startEmbedded(config, {
     ARGON2_MEMORY_KIB: '4096',

@@ -56,3 +56,23 @@ export function fakeCatalog(
     { FAKE_OPENAI_KEY: 'sk-test-key' },
   );
 }
+
+/**
+ * A catalog (MODEL_CATALOG_FILE contents) whose embedding model `fake-embed` is served by the fake
+ * OpenAI server at `baseURL`, beside the built-in demo chat model.
+ */
+export function fakeEmbeddingsCatalog(baseURL: string): Record<string, unknown> {
+  return {
+    providers: [
+      { id: 'demo', kind: 'demo' },
+      { id: 'fake', kind: 'openai', baseURL },
+    ],
+    models: [
+      { id: 'local-demo', displayName: 'Local demo', contextWindow: 8192, capabilities: ['chat'] },
+      { id: 'fake-embed', displayName: 'Fake embeddings', contextWindow: 8192, capabilities: ['embeddings'] },
+    ],
+    routes: { 'local-demo': [{ provider: 'demo', model: 'local-demo' }], 'fake-embed': [{ provider: 'fake', model: 'fake-embed' }] },
+    titleModel: 'local-demo',
+    embeddingModel: 'fake-embed',
+  };
+}
