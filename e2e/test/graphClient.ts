@@ -11,18 +11,28 @@ export interface GqlResponse<T> {
   errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
 }
 
-/** Sends one operation, signed in with `token` or anonymous. */
-export type Gql = <T>(token: string | undefined, query: string, variables?: Record<string, unknown>) => Promise<GqlResponse<T>>;
+/** Sends one operation, signed in with `token` or anonymous, with extra `headers` if given (e.g. a User-Agent). */
+export type Gql = <T>(
+  token: string | undefined,
+  query: string,
+  variables?: Record<string, unknown>,
+  headers?: Record<string, string>,
+) => Promise<GqlResponse<T>>;
 
 /** The password every test account uses (long enough for identity's rules). */
 export const TEST_PASSWORD = 'a perfectly fine passphrase';
 
 /** A client of the router whose `/graphql` URL `url()` answers (read at each call: stacks start later). */
 export function graphQL(url: () => string): Gql {
-  return async <T>(token: string | undefined, query: string, variables?: Record<string, unknown>): Promise<GqlResponse<T>> => {
+  return async <T>(
+    token: string | undefined,
+    query: string,
+    variables?: Record<string, unknown>,
+    headers: Record<string, string> = {},
+  ): Promise<GqlResponse<T>> => {
     const res = await fetch(url(), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      headers: { 'content-type': 'application/json', ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify({ query, variables }),
     });
     return (await res.json()) as GqlResponse<T>;

@@ -16,6 +16,7 @@ import { identitySessionV1, type EventEnvelope } from '@chatgraph/schema';
 import { EMBEDDED_CONFIG_SPEC, startEmbedded, type EmbeddedStack } from '@chatgraph/launcher';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { eventually, graphQL, registerUser, TEST_PASSWORD } from './graphClient';
 
 let stack: EmbeddedStack;
 let dataDir: string;
@@ -23,58 +24,21 @@ let tap: Subscription;
 /** Every `session.started` identity published, as a test consumer group received it. */
 const published: EventEnvelope[] = [];
 const clients: Client[] = [];
-const PASSWORD = 'a perfectly fine passphrase';
 
-interface Response<T> {
-  data?: T | null;
-  errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
-}
-
-async function gql<T>(
-  token: string | undefined,
-  query: string,
-  variables?: Record<string, unknown>,
-  headers: Record<string, string> = {},
-): Promise<Response<T>> {
-  const res = await fetch(stack.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await res.json()) as Response<T>;
-}
-
-async function register(email: string): Promise<{ token: string; userId: string }> {
-  const res = await gql<{ register: { accessToken: string; user: { id: string } } }>(
-    undefined,
-    'mutation($input: RegisterInput!) { register(input: $input) { accessToken user { id } } }',
-    { input: { email, name: email.split('@')[0], password: PASSWORD } },
-  );
-  const token = res.data?.register.accessToken;
-  if (!token) throw new Error(`register failed: ${JSON.stringify(res.errors)}`);
-  return { token, userId: res.data?.register.user.id ?? '' };
-}
+const gql = graphQL(() => stack.url);
+const register = (email: string) => registerUser(gql, email);
 
 /** Signs in with the password, as a second device would (sending `headers`, e.g. its User-Agent). */
 async function login(email: string, headers: Record<string, string> = {}): Promise<string> {
   const res = await gql<{ login: { accessToken: string } }>(
     undefined,
     'mutation($input: LoginInput!) { login(input: $input) { accessToken } }',
-    { input: { email, password: PASSWORD } },
+    { input: { email, password: TEST_PASSWORD } },
     headers,
   );
   const token = res.data?.login.accessToken;
   if (!token) throw new Error(`login failed: ${JSON.stringify(res.errors)}`);
   return token;
-}
-
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, tries = 400): Promise<T> {
-  let value = await read();
-  for (let i = 1; i < tries && !done(value); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-    value = await read();
-  }
-  return value;
 }
 
 interface Item {
